@@ -1,0 +1,34 @@
+package engine
+
+import "context"
+
+// Call is one request to an operation, after it was matched and validated.
+// Connectors read it; they must not keep it after Invoke returns.
+type Call struct {
+	// OperationID names the operation being answered.
+	OperationID string
+	// BankID is the bank a bank-level endpoint was called for, else "".
+	BankID string
+	// Prefer is the request's Prefer header (RFC 7240), which mock answers
+	// read to choose a status (code=404) or a named example (example=NAME).
+	Prefer string
+	// Body is the decoded request body: JSON values for JSON and forms, raw
+	// bytes for other media, nil when there is none.
+	Body any
+	// CorrelationID ties logs of this call together.
+	CorrelationID string
+}
+
+// Reply is a connector's answer. Body is sent as it is: a connector that
+// shares a precomputed slice between calls must never change it.
+type Reply struct {
+	Status      int
+	ContentType string
+	Body        []byte
+}
+
+// Invoker answers calls to one operation. It is prepared once when a
+// configuration snapshot is built and called concurrently afterwards.
+type Invoker interface {
+	Invoke(ctx context.Context, call *Call) (*Reply, error)
+}

@@ -1,0 +1,403 @@
+package endpoints
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/router"
+	"github.com/dynapi/dynapi/specs"
+)
+
+// bucket holds one record per dynamic endpoint, keyed by its id.
+const bucket = "dynamic_endpoints"
+
+// Connector prepares the invoker that answers an operation in one host mode
+// (obp_mock, dynamic_entity, a backend connector).
+type Connector interface {
+	Prepare(doc *specs.Document, op *specs.Operation) (engine.Invoker, error)
+}
+
+// ConnectorFunc adapts a function to Connector.
+type ConnectorFunc func(doc *specs.Document, op *specs.Operation) (engine.Invoker, error)
+
+// Prepare calls f.
+func (f ConnectorFunc) Prepare(doc *specs.Document, op *specs.Operation) (engine.Invoker, error) {
+	return f(doc, op)
+}
+
+// Endpoint is one submitted document, compiled and ready to serve. It is
+// immutable: a change makes a new Endpoint.
+type Endpoint struct {
+	ID          string
+	BankID      string // "" for system-level documents
+	Mount       string
+	Host        string
+	ContentType string
+	CreatedAt   time.Time
+	Source      []byte // the document exactly as submitted
+	Doc         *specs.Document
+	invokers    []engine.Invoker // one per Doc.Operations entry
+}
+
+// ServedPath is where an operation of the endpoint is served.
+func (e *Endpoint) ServedPath(op *specs.Operation) string {
+	prefix := ""
+	if e.BankID != "" {
+		prefix = "/banks/" + e.BankID
+	}
+	return prefix + e.Mount + op.Path
+}
+
+// Route is what the route table holds for one served operation.
+type Route struct {
+	Endpoint  *Endpoint
+	Operation *specs.Operation
+	Invoker   engine.Invoker
+}
+
+// Snapshot is an immutable view of every served operation.
+type Snapshot struct {
+	Routes    *router.Table[*Route]
+	endpoints map[string]*Endpoint
+}
+
+// Manager owns the dynamic endpoints: it persists them, builds snapshots
+// and swaps them in. It is safe for concurrent use.
+type Manager struct {
+	store       engine.Store
+	log         *slog.Logger
+	connectors  map[string]Connector
+	defaultHost string
+
+	mu   sync.Mutex // serialises changes
+	snap atomic.Pointer[Snapshot]
+}
+
+// Options configure a Manager.
+type Options struct {
+	// Connectors maps host mode names to connectors; DefaultHost must be one
+	// of them.
+	Connectors  map[string]Connector
+	DefaultHost string
+	Logger      *slog.Logger
+}
+
+// New returns a Manager with no endpoints; call Boot to load the persisted
+// ones.
+func New(store engine.Store, opts Options) *Manager {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	m := &Manager{store: store, log: opts.Logger, connectors: opts.Connectors, defaultHost: opts.DefaultHost}
+	empty, _ := router.Build[*Route](nil)
+	m.snap.Store(&Snapshot{Routes: empty, endpoints: map[string]*Endpoint{}})
+	return m
+}
+
+// Snapshot returns the snapshot being served. It never blocks.
+func (m *Manager) Snapshot() *Snapshot { return m.snap.Load() }
+
+// record is an endpoint as persisted.
+type record struct {
+	ID          string    `json:"id"`
+	BankID      string    `json:"bank_id,omitempty"`
+	Mount       *string   `json:"mount"` // nil: the document's own
+	Host        string    `json:"host"`
+	ContentType string    `json:"content_type,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	Source      string    `json:"source"`
+}
+
+// Boot loads every persisted endpoint and serves them. An endpoint that no
+// longer builds (after an upgrade, say) is logged and left out rather than
+// keeping the others from being served.
+func (m *Manager) Boot(ctx context.Context) error {
+	var records []record
+	err := m.store.View(ctx, func(tx engine.Tx) error {
+		return tx.Scan(bucket, "", func(_ string, v []byte) error {
+			var r record
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("endpoints: decode record: %w", err)
+			}
+			records = append(records, r)
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(records, func(a, b record) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	all := map[string]*Endpoint{}
+	for _, r := range records {
+		ep, err := m.build(r)
+		if err != nil {
+			m.log.Error("dynamic endpoint does not build; not served", "dynamic_endpoint_id", r.ID, "error", err)
+			continue
+		}
+		all[ep.ID] = ep
+	}
+	snap, err := m.snapshot(all)
+	if err != nil {
+		return fmt.Errorf("endpoints: boot: %w", err)
+	}
+	m.snap.Store(snap)
+	return nil
+}
+
+// CreateInput is a document submitted for serving.
+type CreateInput struct {
+	BankID      string
+	Source      []byte
+	ContentType string
+	// Mount overrides the document's mount when MountSet is true ("" or "/"
+	// mean the root).
+	Mount    string
+	MountSet bool
+}
+
+var bankIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// ValidBankID tells whether id can name a bank in a path.
+func ValidBankID(id string) bool { return bankIDPattern.MatchString(id) }
+
+var mountPattern = regexp.MustCompile(`^(/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*$`)
+
+// Create loads, compiles and serves a new document.
+func (m *Manager) Create(ctx context.Context, in CreateInput) (*Endpoint, error) {
+	if in.BankID != "" && !ValidBankID(in.BankID) {
+		return nil, engine.Errorf(http.StatusBadRequest, engine.CodeBadRequest, "bank id %q is not valid: use letters, digits, '.', '_' and '-'", in.BankID)
+	}
+	r := record{ID: uuid.NewString(), BankID: in.BankID, ContentType: in.ContentType,
+		CreatedAt: time.Now().UTC(), Source: string(in.Source)}
+	if in.MountSet {
+		mount := specs.NormaliseMount(in.Mount)
+		if !mountPattern.MatchString(mount) {
+			return nil, engine.Errorf(http.StatusBadRequest, engine.CodeBadRequest, "mount %q is not a valid path prefix", in.Mount)
+		}
+		r.Mount = &mount
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ep, err := m.build(r)
+	if err != nil {
+		return nil, err
+	}
+	next := m.withEndpoint(ep)
+	snap, err := m.snapshot(next)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.persist(ctx, ep); err != nil {
+		return nil, err
+	}
+	m.snap.Store(snap)
+	m.log.Info("dynamic endpoint created", "dynamic_endpoint_id", ep.ID, "bank_id", ep.BankID,
+		"title", ep.Doc.Title, "operations", len(ep.Doc.Operations))
+	return ep, nil
+}
+
+// build compiles a record into an Endpoint: the document, its mount and host
+// and an invoker per operation.
+func (m *Manager) build(r record) (*Endpoint, error) {
+	doc, err := specs.Load([]byte(r.Source), r.ContentType, specs.Options{
+		SchemaBase: "https://dynapi.invalid/dynamic-endpoints/" + r.ID + "/"})
+	if err != nil {
+		return nil, err
+	}
+	ep := &Endpoint{ID: r.ID, BankID: r.BankID, Mount: doc.Mount, Host: r.Host, ContentType: r.ContentType,
+		CreatedAt: r.CreatedAt, Source: []byte(r.Source), Doc: doc}
+	if r.Mount != nil {
+		ep.Mount = *r.Mount
+	}
+	if ep.Host == "" {
+		ep.Host = doc.Host
+	}
+	if ep.Host == "" {
+		ep.Host = m.defaultHost
+	}
+	if err := m.prepare(ep); err != nil {
+		return nil, err
+	}
+	return ep, nil
+}
+
+// prepare makes the invokers of every operation for the endpoint's host.
+func (m *Manager) prepare(ep *Endpoint) error {
+	conn, ok := m.connectors[ep.Host]
+	if !ok {
+		return engine.Errorf(http.StatusBadRequest, engine.CodeBadRequest,
+			"host %q is not available; available hosts: %s", ep.Host, strings.Join(m.Hosts(), ", "))
+	}
+	ep.invokers = make([]engine.Invoker, len(ep.Doc.Operations))
+	for i, op := range ep.Doc.Operations {
+		inv, err := conn.Prepare(ep.Doc, op)
+		if err != nil {
+			return engine.Errorf(http.StatusBadRequest, engine.CodeInvalidDocument,
+				"operation %s cannot be answered by host %q: %v", op.ID, ep.Host, err)
+		}
+		ep.invokers[i] = inv
+	}
+	return nil
+}
+
+// Hosts lists the host modes that can answer operations.
+func (m *Manager) Hosts() []string {
+	names := make([]string, 0, len(m.connectors))
+	for name := range m.connectors {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// withEndpoint returns a copy of the current endpoint set with ep added or
+// replaced.
+func (m *Manager) withEndpoint(ep *Endpoint) map[string]*Endpoint {
+	cur := m.snap.Load().endpoints
+	next := make(map[string]*Endpoint, len(cur)+1)
+	for id, e := range cur {
+		next[id] = e
+	}
+	next[ep.ID] = ep
+	return next
+}
+
+// snapshot builds a route table over all endpoints. A route conflict is a
+// 409 naming both documents.
+func (m *Manager) snapshot(all map[string]*Endpoint) (*Snapshot, error) {
+	var routes []router.Route[*Route]
+	ids := make([]string, 0, len(all))
+	for id := range all {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b string) int { return all[a].CreatedAt.Compare(all[b].CreatedAt) })
+	for _, id := range ids {
+		ep := all[id]
+		for i, op := range ep.Doc.Operations {
+			routes = append(routes, router.Route[*Route]{Method: op.Method, Template: ep.ServedPath(op), Owner: ep.ID,
+				Value: &Route{Endpoint: ep, Operation: op, Invoker: ep.invokers[i]}})
+		}
+	}
+	table, err := router.Build(routes)
+	if err != nil {
+		var conflict *router.ConflictError
+		if errors.As(err, &conflict) {
+			return nil, conflictError(conflict, all)
+		}
+		return nil, engine.Errorf(http.StatusBadRequest, engine.CodeInvalidDocument, "the document's paths cannot be served: %v", err).WithCause(err)
+	}
+	return &Snapshot{Routes: table, endpoints: all}, nil
+}
+
+func conflictError(c *router.ConflictError, all map[string]*Endpoint) *engine.Error {
+	describe := func(id string) string {
+		if ep, ok := all[id]; ok {
+			return fmt.Sprintf("dynamic endpoint %s (%q)", id, ep.Doc.Title)
+		}
+		return "dynamic endpoint " + id
+	}
+	msg := fmt.Sprintf("%s %s of %s conflicts with %s %s of %s",
+		c.Method, c.Template, describe(c.Owner), c.Method, c.OtherTemplate, describe(c.OtherOwner))
+	return engine.NewError(http.StatusConflict, engine.CodeRouteConflict, msg, engine.Violation{
+		Location: "document", Pointer: "/paths", Code: "conflict", Message: msg})
+}
+
+func (m *Manager) persist(ctx context.Context, ep *Endpoint) error {
+	data, err := json.Marshal(record{ID: ep.ID, BankID: ep.BankID, Mount: &ep.Mount, Host: ep.Host,
+		ContentType: ep.ContentType, CreatedAt: ep.CreatedAt, Source: string(ep.Source)})
+	if err != nil {
+		return engine.Internal(err)
+	}
+	if err := m.store.Update(ctx, func(tx engine.Tx) error { return tx.Put(bucket, ep.ID, data) }); err != nil {
+		return engine.Internal(fmt.Errorf("endpoints: persist %s: %w", ep.ID, err))
+	}
+	return nil
+}
+
+// List returns the endpoints of one bank ("" for system level), oldest
+// first.
+func (m *Manager) List(bankID string) []*Endpoint {
+	var out []*Endpoint
+	for _, ep := range m.snap.Load().endpoints {
+		if ep.BankID == bankID {
+			out = append(out, ep)
+		}
+	}
+	slices.SortFunc(out, func(a, b *Endpoint) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out
+}
+
+// Get returns one endpoint of a bank ("" for system level), or a 404.
+func (m *Manager) Get(bankID, id string) (*Endpoint, error) {
+	ep, ok := m.snap.Load().endpoints[id]
+	if !ok || ep.BankID != bankID {
+		return nil, engine.Errorf(http.StatusNotFound, engine.CodeNotFound, "dynamic endpoint %q not found", id)
+	}
+	return ep, nil
+}
+
+// Delete stops serving an endpoint and forgets it.
+func (m *Manager) Delete(ctx context.Context, bankID, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, err := m.Get(bankID, id); err != nil {
+		return err
+	}
+	next := m.withEndpoint(&Endpoint{ID: id})
+	delete(next, id)
+	snap, err := m.snapshot(next)
+	if err != nil {
+		return err
+	}
+	if err := m.store.Update(ctx, func(tx engine.Tx) error { return tx.Delete(bucket, id) }); err != nil {
+		return engine.Internal(fmt.Errorf("endpoints: delete %s: %w", id, err))
+	}
+	m.snap.Store(snap)
+	m.log.Info("dynamic endpoint deleted", "dynamic_endpoint_id", id)
+	return nil
+}
+
+// SetHost changes how an endpoint's operations answer.
+func (m *Manager) SetHost(ctx context.Context, bankID, id, host string) (*Endpoint, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur, err := m.Get(bankID, id)
+	if err != nil {
+		return nil, err
+	}
+	ep := *cur
+	ep.Host = host
+	if err := m.prepare(&ep); err != nil {
+		return nil, err
+	}
+	snap, err := m.snapshot(m.withEndpoint(&ep))
+	if err != nil {
+		return nil, err
+	}
+	if err := m.persist(ctx, &ep); err != nil {
+		return nil, err
+	}
+	m.snap.Store(snap)
+	m.log.Info("dynamic endpoint host changed", "dynamic_endpoint_id", id, "host", host)
+	return &ep, nil
+}

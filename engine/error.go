@@ -1,0 +1,93 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Stable error codes carried in Error.Code. Clients match on these, never on
+// messages, so they never change once released.
+const (
+	CodeBadRequest           = "bad_request"
+	CodeValidationFailed     = "validation_failed"
+	CodeInvalidDocument      = "invalid_document"
+	CodeUnresolvedRef        = "unresolved_ref"
+	CodeRouteConflict        = "route_conflict"
+	CodeNotFound             = "not_found"
+	CodeMethodNotAllowed     = "method_not_allowed"
+	CodeUnsupportedMediaType = "unsupported_media_type"
+	CodeNotAcceptable        = "not_acceptable"
+	CodePayloadTooLarge      = "payload_too_large"
+	CodeUnauthorized         = "unauthorized"
+	CodeForbidden            = "forbidden"
+	CodeNotImplemented       = "not_implemented"
+	CodeInternal             = "internal_error"
+)
+
+// Violation is one reason a request or a submitted definition was refused.
+// Location says where (path, query, header, cookie, body, document), Pointer
+// is a JSON pointer inside that location, Code a stable keyword such as
+// "required" or "pattern".
+type Violation struct {
+	Location string `json:"location"`
+	Pointer  string `json:"pointer"`
+	Code     string `json:"code"`
+	Message  string `json:"message"`
+}
+
+// Error is the one error type every layer returns to the HTTP edge. It
+// carries the HTTP status, a stable code, a message safe to show a client and
+// the list of violations. The cause is kept for logs and never rendered.
+type Error struct {
+	Status     int
+	Code       string
+	Message    string
+	Violations []Violation
+	cause      error
+}
+
+// Error implements error with the message and, for logs, the cause.
+func (e *Error) Error() string {
+	if e.cause != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.cause)
+	}
+	return e.Code + ": " + e.Message
+}
+
+// Unwrap returns the private cause so errors.Is and errors.As see through.
+func (e *Error) Unwrap() error { return e.cause }
+
+// NewError returns an Error with the given status, code and message.
+func NewError(status int, code, message string, violations ...Violation) *Error {
+	return &Error{Status: status, Code: code, Message: message, Violations: violations}
+}
+
+// Errorf returns an Error whose message is formatted like fmt.Sprintf.
+func Errorf(status int, code, format string, args ...any) *Error {
+	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// WithCause returns e with cause kept for logging; the cause is never shown to
+// clients.
+func (e *Error) WithCause(cause error) *Error {
+	e.cause = cause
+	return e
+}
+
+// Internal wraps an unexpected failure as a 500 whose message reveals
+// nothing; the cause is kept for the log.
+func Internal(cause error) *Error {
+	return &Error{Status: http.StatusInternalServerError, Code: CodeInternal,
+		Message: "internal error", cause: cause}
+}
+
+// AsError converts any error into an *Error: an *Error anywhere in the chain
+// is returned as it is, anything else becomes Internal(err).
+func AsError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return Internal(err)
+}

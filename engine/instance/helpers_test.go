@@ -1,0 +1,158 @@
+package instance_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dynapi/dynapi/engine/instance"
+	"github.com/dynapi/dynapi/engine/server"
+)
+
+// adminToken is the management token every test instance is configured
+// with.
+const adminToken = "test-admin-token"
+
+// sharedSpecs is the folder of real bank and sample API documents beside
+// the repository.
+var sharedSpecs = filepath.Join("..", "..", "..", "shared", "specs")
+
+// open starts an instance on a fresh store in a temporary directory.
+func open(t testing.TB, dir string) *instance.Instance {
+	t.Helper()
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	inst, err := instance.Open(context.Background(), instance.Config{DataDir: dir, AdminToken: adminToken})
+	if err != nil {
+		t.Fatalf("open instance: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = inst.Close(ctx)
+	})
+	return inst
+}
+
+// response is a finished HTTP exchange with its body read.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("response is not a JSON object: %v\n%s", err, r.body)
+	}
+	return m
+}
+
+// problem decodes a problem+json response.
+func (r response) problem(t testing.TB) server.Problem {
+	t.Helper()
+	if ct := r.header.Get("Content-Type"); ct != server.MIMEProblemJSON {
+		t.Fatalf("content type %q, want %s; body %s", ct, server.MIMEProblemJSON, r.body)
+	}
+	var p server.Problem
+	if err := json.Unmarshal(r.body, &p); err != nil {
+		t.Fatalf("bad problem: %v\n%s", err, r.body)
+	}
+	return p
+}
+
+// request is one HTTP request to send through the real fiber application.
+type request struct {
+	method  string
+	path    string
+	body    []byte
+	headers map[string]string
+	admin   bool // send the admin token
+}
+
+func do(t testing.TB, inst *instance.Instance, r request) response {
+	t.Helper()
+	var body io.Reader
+	if r.body != nil {
+		body = bytes.NewReader(r.body)
+	}
+	req := httptest.NewRequest(r.method, r.path, body)
+	for k, v := range r.headers {
+		req.Header.Set(k, v)
+	}
+	if r.admin {
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+	}
+	resp, err := inst.Server.App().Test(req, 30_000)
+	if err != nil {
+		t.Fatalf("%s %s: %v", r.method, r.path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+// postDocument submits a document and returns the response.
+func postDocument(t testing.TB, inst *instance.Instance, path string, doc []byte, contentType string) response {
+	t.Helper()
+	h := map[string]string{}
+	if contentType != "" {
+		h["Content-Type"] = contentType
+	}
+	return do(t, inst, request{method: http.MethodPost, path: path, body: doc, headers: h, admin: true})
+}
+
+// mustCreate submits a document and fails the test unless it is accepted.
+func mustCreate(t testing.TB, inst *instance.Instance, path string, doc []byte) map[string]any {
+	t.Helper()
+	r := postDocument(t, inst, path, doc, "")
+	if r.status != http.StatusCreated {
+		t.Fatalf("POST %s: status %d, body %s", path, r.status, r.body)
+	}
+	return r.json(t)
+}
+
+func readFile(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// hasViolation reports whether p lists a violation at location whose
+// pointer and code match.
+func hasViolation(p server.Problem, location, pointer, code string) bool {
+	for _, v := range p.Violations {
+		if v.Location == location && (pointer == "*" || v.Pointer == pointer) && (code == "*" || v.Code == code) {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func mustJSON(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -1,0 +1,10 @@
+// Package server is dynapi's HTTP edge: the fiber application, correlation
+// ids, body limits, the problem+json renderer and the one handler that
+// serves every dynamic operation.
+//
+// One request: copy nothing, load the current snapshot (an atomic pointer),
+// match method and path (404, or 405 with Allow), validate parameters and
+// body against the compiled operation (400 listing every violation, 415),
+// invoke the operation's prepared connector, write its reply. Every step
+// returns an *engine.Error; the fiber error handler renders it once.
+package server

@@ -1,0 +1,81 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/dynapi/dynapi/engine"
+)
+
+// MIMEProblemJSON is the media type of error responses (RFC 9457).
+const MIMEProblemJSON = "application/problem+json"
+
+// Problem is the body of every error response.
+type Problem struct {
+	Type          string             `json:"type"`
+	Title         string             `json:"title"`
+	Status        int                `json:"status"`
+	Code          string             `json:"code"`
+	Message       string             `json:"message"`
+	Violations    []engine.Violation `json:"violations"`
+	CorrelationID string             `json:"correlation_id"`
+}
+
+// errorHandler renders any error a handler returns as problem+json.
+// Internal errors are logged with the correlation id and their cause; the
+// client sees neither the cause nor a stack.
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+		e := toEngineError(err)
+		cid := correlationID(c)
+		if cid == "" {
+			// Refused before any handler ran (a body over the limit).
+			cid = s.ids.id()
+			c.Set(HeaderCorrelationID, cid)
+		}
+		if e.Status >= 500 {
+			s.log.Error("request failed", "correlation_id", cid, "method", c.Method(), "path", c.Path(), "error", err)
+		}
+		return writeProblem(c, e, cid)
+}
+
+// toEngineError maps fiber's own errors (unknown route, body too large) to
+// the engine's codes.
+func toEngineError(err error) *engine.Error {
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		switch fe.Code {
+		case http.StatusRequestEntityTooLarge:
+			return engine.NewError(fe.Code, engine.CodePayloadTooLarge, "the request body is larger than this server accepts")
+		case http.StatusNotFound:
+			return engine.NewError(fe.Code, engine.CodeNotFound, "no route matches this path")
+		case http.StatusMethodNotAllowed:
+			return engine.NewError(fe.Code, engine.CodeMethodNotAllowed, "the method is not allowed on this path")
+		case http.StatusUnsupportedMediaType:
+			return engine.NewError(fe.Code, engine.CodeUnsupportedMediaType, fe.Message)
+		}
+		if fe.Code < 500 {
+			return engine.NewError(fe.Code, strings.ReplaceAll(strings.ToLower(http.StatusText(fe.Code)), " ", "_"), fe.Message)
+		}
+		return engine.Internal(err)
+	}
+	return engine.AsError(err)
+}
+
+func writeProblem(c *fiber.Ctx, e *engine.Error, cid string) error {
+	violations := e.Violations
+	if violations == nil {
+		violations = []engine.Violation{}
+	}
+	body, err := json.Marshal(Problem{Type: "about:blank", Title: http.StatusText(e.Status), Status: e.Status,
+		Code: e.Code, Message: e.Message, Violations: violations, CorrelationID: cid})
+	if err != nil {
+		body = []byte(`{"status":500,"code":"internal_error","message":"internal error"}`)
+	}
+	c.Status(e.Status)
+	c.Set(fiber.HeaderContentType, MIMEProblemJSON)
+	return c.Send(body)
+}

@@ -1,0 +1,140 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/endpoints"
+	"github.com/dynapi/dynapi/engine/router"
+)
+
+// Config sizes the HTTP edge.
+type Config struct {
+	// MaxBodyBytes bounds a request body to a dynamic operation.
+	MaxBodyBytes int
+	// MaxDocumentBytes bounds a submitted API document.
+	MaxDocumentBytes int
+	Logger           *slog.Logger
+}
+
+// Defaults for Config's zero values.
+const (
+	DefaultMaxBodyBytes     = 1 << 20  // 1 MiB
+	DefaultMaxDocumentBytes = 16 << 20 // 16 MiB: the largest bank documents are ~1 MiB
+)
+
+// Server is the fiber application serving the management API and every
+// dynamic operation.
+type Server struct {
+	app       *fiber.App
+	endpoints *endpoints.Manager
+	log       *slog.Logger
+	ids       *correlationIDs
+	maxBody   int
+	states    sync.Pool
+}
+
+// New builds the application. mount registers further routes (the
+// management API) before the catch-all that serves dynamic operations.
+func New(cfg Config, mgr *endpoints.Manager, mount func(app *fiber.App)) *Server {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxDocumentBytes <= 0 {
+		cfg.MaxDocumentBytes = DefaultMaxDocumentBytes
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{endpoints: mgr, log: cfg.Logger, ids: newCorrelationIDs(), maxBody: cfg.MaxBodyBytes}
+	s.states.New = func() any { return new(requestState) }
+	s.app = fiber.New(fiber.Config{
+		DisableStartupMessage: true,
+		BodyLimit:             max(cfg.MaxBodyBytes, cfg.MaxDocumentBytes),
+		ErrorHandler:          s.errorHandler,
+		// Routes are matched by our own table, so fiber's router only sees
+		// the fixed management routes.
+		StrictRouting: true,
+		CaseSensitive: true,
+	})
+	s.app.Use(s.ids.middleware)
+	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	s.app.Get("/readyz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ready"}) })
+	if mount != nil {
+		mount(s.app)
+	}
+	s.app.Use(s.serveDynamic)
+	return s
+}
+
+// App returns the fiber application, for tests (app.Test) and listening.
+func (s *Server) App() *fiber.App { return s.app }
+
+// Listen serves on addr until Shutdown.
+func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
+
+// Serve serves on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+
+// Shutdown stops accepting connections and waits for requests in flight,
+// until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+
+// requestState is the per-request scratch space, pooled so serving a
+// request allocates nothing for it.
+type requestState struct {
+	c      *fiber.Ctx
+	params router.Params
+	call   engine.Call
+}
+
+// serveDynamic answers every request no fixed route took: the dynamic
+// operations of the current snapshot.
+func (s *Server) serveDynamic(c *fiber.Ctx) error {
+	st := s.states.Get().(*requestState)
+	defer func() {
+		st.c = nil
+		st.params.Reset()
+		st.call = engine.Call{}
+		s.states.Put(st)
+	}()
+	st.c = c
+	snap := s.endpoints.Snapshot()
+	route, ok, allow := snap.Routes.Match(c.Method(), c.Path(), &st.params)
+	if !ok {
+		if allow != "" {
+			c.Set(fiber.HeaderAllow, allow)
+			return engine.Errorf(http.StatusMethodNotAllowed, engine.CodeMethodNotAllowed,
+				"%s is not allowed on this path; allowed: %s", c.Method(), allow)
+		}
+		return engine.NewError(http.StatusNotFound, engine.CodeNotFound, "no operation is served at this path")
+	}
+	if len(c.Body()) > s.maxBody {
+		return engine.Errorf(http.StatusRequestEntityTooLarge, engine.CodePayloadTooLarge,
+			"the request body is larger than %d bytes", s.maxBody)
+	}
+	body, err := route.Operation.Validate((*fiberRequest)(st))
+	if err != nil {
+		return err
+	}
+	st.call = engine.Call{OperationID: route.Operation.ID, BankID: route.Endpoint.BankID,
+		Prefer: string(c.Request().Header.Peek("Prefer")), Body: body, CorrelationID: correlationID(c)}
+	reply, err := route.Invoker.Invoke(c.UserContext(), &st.call)
+	if err != nil {
+		return err
+	}
+	c.Status(reply.Status)
+	if reply.ContentType != "" {
+		c.Set(fiber.HeaderContentType, reply.ContentType)
+	}
+	if reply.Body != nil {
+		return c.Send(reply.Body)
+	}
+	return nil
+}

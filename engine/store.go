@@ -1,0 +1,48 @@
+package engine
+
+import (
+	"context"
+	"errors"
+)
+
+// Store sentinels, matched with errors.Is.
+var (
+	// ErrNotFound reports that a key or bucket does not exist.
+	ErrNotFound = errors.New("engine: not found")
+	// ErrConflict reports that a write would break a uniqueness rule.
+	ErrConflict = errors.New("engine: conflict")
+	// ErrStoreClosed reports use of a store after Close.
+	ErrStoreClosed = errors.New("engine: store closed")
+)
+
+// Store is durable, transactional key-value storage. Keys live in named
+// buckets. Every Update is atomic and durable when it returns nil: a crash
+// at any point leaves either all or none of its writes. Implementations are
+// safe for concurrent use.
+type Store interface {
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Update runs fn in a read-write transaction, committed when fn returns
+	// nil and rolled back otherwise.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// Close releases the store; later calls return ErrStoreClosed.
+	Close() error
+}
+
+// Tx is a transaction handed to Store.View or Store.Update. It is valid only
+// inside that callback and must not be shared between goroutines. Byte
+// slices it returns are valid only inside the callback; copy them to keep.
+type Tx interface {
+	// Get returns the value under key in bucket, or ErrNotFound.
+	Get(bucket, key string) ([]byte, error)
+	// Put stores value under key in bucket, creating the bucket if needed.
+	Put(bucket, key string, value []byte) error
+	// Delete removes key from bucket; a missing key is not an error.
+	Delete(bucket, key string) error
+	// Scan calls fn for each key in bucket starting with prefix, in key
+	// order, until fn returns an error (returned by Scan) or keys run out.
+	// A missing bucket scans nothing.
+	Scan(bucket, prefix string, fn func(key string, value []byte) error) error
+	// NextSequence returns the next value of bucket's monotonic counter.
+	NextSequence(bucket string) (uint64, error)
+}

@@ -1,0 +1,732 @@
+// Package storetest is the conformance suite for engine.Store. Every Store
+// implementation runs it from its own tests:
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) engine.Store {
+//			s, err := mystore.Open(filepath.Join(t.TempDir(), "db"))
+//			if err != nil {
+//				t.Fatal(err)
+//			}
+//			return s
+//		})
+//	}
+//
+// The suite checks only what the engine.Store contract promises, so a store
+// that passes it can replace any other. It depends on nothing but the
+// standard library and engine.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dynapi/dynapi/engine"
+)
+
+// Run runs the conformance suite against the stores returned by open.
+//
+// open is called once per subtest with that subtest's t and must return a
+// new, empty, open store. Run closes every store it gets (through
+// t.Cleanup, accepting engine.ErrStoreClosed for stores a subtest already
+// closed), so open must not close it; open may register its own cleanups,
+// such as removing files, which run after the store is closed.
+//
+// Run calls View and Update from many goroutines; run it with -race.
+func Run(t *testing.T, open func(t *testing.T) engine.Store) {
+	t.Helper()
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s engine.Store)
+	}{
+		{"GetPutDelete", testGetPutDelete},
+		{"MissingBucket", testMissingBucket},
+		{"Scan", testScan},
+		{"ScanStop", testScanStop},
+		{"ScanLarge", testScanLarge},
+		{"UpdateRollback", testUpdateRollback},
+		{"ViewReadOnly", testViewReadOnly},
+		{"ValuesCopied", testValuesCopied},
+		{"NextSequence", testNextSequence},
+		{"Concurrent", testConcurrent},
+		{"ContextDone", testContextDone},
+		{"Closed", testClosed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := open(t)
+			if s == nil {
+				t.Fatal("open returned a nil Store")
+			}
+			t.Cleanup(func() {
+				if err := s.Close(); err != nil && !errors.Is(err, engine.ErrStoreClosed) {
+					t.Errorf("Close: %v", err)
+				}
+			})
+			tc.fn(t, s)
+		})
+	}
+}
+
+// ctx is the context for calls that are not about cancellation.
+func ctx(t *testing.T) context.Context { return t.Context() }
+
+func update(t *testing.T, s engine.Store, fn func(engine.Tx) error) {
+	t.Helper()
+	if err := s.Update(ctx(t), fn); err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+}
+
+func view(t *testing.T, s engine.Store, fn func(engine.Tx) error) {
+	t.Helper()
+	if err := s.View(ctx(t), fn); err != nil {
+		t.Fatalf("View: %v", err)
+	}
+}
+
+func put(t *testing.T, s engine.Store, bucket string, kv ...string) {
+	t.Helper()
+	if len(kv)%2 != 0 {
+		t.Fatal("put: odd key/value list")
+	}
+	update(t, s, func(tx engine.Tx) error {
+		for i := 0; i < len(kv); i += 2 {
+			if err := tx.Put(bucket, kv[i], []byte(kv[i+1])); err != nil {
+				return fmt.Errorf("Put(%q, %q): %w", bucket, kv[i], err)
+			}
+		}
+		return nil
+	})
+}
+
+// get reads one key in its own View and returns a copy of the value.
+func get(t *testing.T, s engine.Store, bucket, key string) ([]byte, error) {
+	t.Helper()
+	var out []byte
+	var gerr error
+	view(t, s, func(tx engine.Tx) error {
+		v, err := tx.Get(bucket, key)
+		out, gerr = bytes.Clone(v), err
+		return nil
+	})
+	return out, gerr
+}
+
+func wantValue(t *testing.T, s engine.Store, bucket, key, want string) {
+	t.Helper()
+	v, err := get(t, s, bucket, key)
+	if err != nil {
+		t.Fatalf("Get(%q, %q): %v; want %q", bucket, key, err, want)
+	}
+	if string(v) != want {
+		t.Fatalf("Get(%q, %q) = %q; want %q", bucket, key, v, want)
+	}
+}
+
+func wantMissing(t *testing.T, s engine.Store, bucket, key string) {
+	t.Helper()
+	v, err := get(t, s, bucket, key)
+	if !errors.Is(err, engine.ErrNotFound) {
+		t.Fatalf("Get(%q, %q) = %q, %v; want engine.ErrNotFound", bucket, key, v, err)
+	}
+}
+
+type kv struct{ k, v string }
+
+// sliceError is an error type that == cannot compare (it panics), as some
+// validation error types are; stores must pass it through untouched.
+type sliceError []error
+
+func (e sliceError) Error() string   { return fmt.Sprint([]error(e)) }
+func (e sliceError) Unwrap() []error { return e }
+
+// scan returns the keys and copied values Scan reports, in order.
+func scan(t *testing.T, s engine.Store, bucket, prefix string) []kv {
+	t.Helper()
+	var out []kv
+	view(t, s, func(tx engine.Tx) error {
+		return tx.Scan(bucket, prefix, func(k string, v []byte) error {
+			out = append(out, kv{k, string(v)})
+			return nil
+		})
+	})
+	return out
+}
+
+func testGetPutDelete(t *testing.T, s engine.Store) {
+	wantMissing(t, s, "b", "k")
+
+	binary := string([]byte{0, 1, 0xfe, 0xff, 0})
+	steps := []struct {
+		name   string
+		op     func(tx engine.Tx) error
+		bucket string
+		key    string
+		want   string // value after op; "" with missing
+		miss   bool
+	}{
+		{"put", func(tx engine.Tx) error { return tx.Put("b", "k", []byte("v1")) }, "b", "k", "v1", false},
+		{"overwrite", func(tx engine.Tx) error { return tx.Put("b", "k", []byte("v2")) }, "b", "k", "v2", false},
+		{"same key other bucket untouched", func(tx engine.Tx) error { return tx.Put("b2", "k", []byte("other")) }, "b", "k", "v2", false},
+		{"empty value", func(tx engine.Tx) error { return tx.Put("b", "empty", []byte{}) }, "b", "empty", "", false},
+		{"nil value", func(tx engine.Tx) error { return tx.Put("b", "nil", nil) }, "b", "nil", "", false},
+		{"binary key and value", func(tx engine.Tx) error { return tx.Put("b", binary, []byte(binary)) }, "b", binary, binary, false},
+		{"missing key in existing bucket", func(tx engine.Tx) error { return nil }, "b", "nope", "", true},
+		{"delete", func(tx engine.Tx) error { return tx.Delete("b", "k") }, "b", "k", "", true},
+		{"delete missing key", func(tx engine.Tx) error { return tx.Delete("b", "k") }, "b", "k", "", true},
+		{"delete in missing bucket", func(tx engine.Tx) error { return tx.Delete("nobucket", "k") }, "nobucket", "k", "", true},
+		{"other bucket survives delete", func(tx engine.Tx) error { return nil }, "b2", "k", "other", false},
+		{"put after delete", func(tx engine.Tx) error { return tx.Put("b", "k", []byte("v3")) }, "b", "k", "v3", false},
+	}
+	for _, st := range steps {
+		if err := s.Update(ctx(t), st.op); err != nil {
+			t.Fatalf("%s: Update: %v", st.name, err)
+		}
+		if st.miss {
+			wantMissing(t, s, st.bucket, st.key)
+		} else {
+			wantValue(t, s, st.bucket, st.key, st.want)
+		}
+	}
+
+	// Writes are visible to later reads in the same transaction.
+	update(t, s, func(tx engine.Tx) error {
+		if err := tx.Put("b", "rw", []byte("x")); err != nil {
+			return err
+		}
+		v, err := tx.Get("b", "rw")
+		if err != nil || string(v) != "x" {
+			t.Errorf("Get after Put in same Update = %q, %v; want \"x\"", v, err)
+		}
+		if err := tx.Delete("b", "rw"); err != nil {
+			return err
+		}
+		if v, err := tx.Get("b", "rw"); !errors.Is(err, engine.ErrNotFound) {
+			t.Errorf("Get after Delete in same Update = %q, %v; want ErrNotFound", v, err)
+		}
+		return nil
+	})
+
+	// Large values round-trip.
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
+	update(t, s, func(tx engine.Tx) error { return tx.Put("big", "k", big) })
+	v, err := get(t, s, "big", "k")
+	if err != nil || !bytes.Equal(v, big) {
+		t.Fatalf("Get of 1 MiB value: len %d, err %v; want the value back", len(v), err)
+	}
+}
+
+func testMissingBucket(t *testing.T, s engine.Store) {
+	put(t, s, "exists", "k", "v")
+	view(t, s, func(tx engine.Tx) error {
+		if v, err := tx.Get("missing", "k"); !errors.Is(err, engine.ErrNotFound) {
+			t.Errorf("Get in missing bucket = %q, %v; want ErrNotFound", v, err)
+		}
+		n := 0
+		err := tx.Scan("missing", "", func(string, []byte) error { n++; return nil })
+		if err != nil || n != 0 {
+			t.Errorf("Scan of missing bucket: %d keys, err %v; want 0, nil", n, err)
+		}
+		return nil
+	})
+	// A Delete in a missing bucket is not an error and writes nothing visible.
+	update(t, s, func(tx engine.Tx) error { return tx.Delete("missing", "k") })
+	if got := scan(t, s, "missing", ""); len(got) != 0 {
+		t.Fatalf("Scan of missing bucket after Delete = %v; want nothing", got)
+	}
+}
+
+func testScan(t *testing.T, s engine.Store) {
+	// Inserted out of order; byte order is "a" < "a/" < "a/1" < "a/10" <
+	// "a/2" < "ab" < "a\xff" < "b" (bytes, not runes: 'b' < 0xff).
+	put(t, s, "s",
+		"b", "vb",
+		"a/2", "v2",
+		"ab", "vab",
+		"a/10", "v10",
+		"a", "va",
+		"a\xff", "vff",
+		"a/1", "v1",
+		"a/", "vslash",
+	)
+	put(t, s, "other", "a/1", "not me")
+	all := []kv{{"a", "va"}, {"a/", "vslash"}, {"a/1", "v1"}, {"a/10", "v10"}, {"a/2", "v2"}, {"ab", "vab"}, {"a\xff", "vff"}, {"b", "vb"}}
+	tests := []struct {
+		prefix string
+		want   []kv
+	}{
+		{"", all},
+		{"a", all[:7]},
+		{"a/", all[1:5]},
+		{"a/1", all[2:4]},
+		{"a/10", all[3:4]},
+		{"a/100", nil},
+		{"a\xff", all[6:7]},
+		{"ab", all[5:6]},
+		{"b", all[7:]},
+		{"c", nil},
+		{"\x00", nil},
+	}
+	for _, tc := range tests {
+		got := scan(t, s, "s", tc.prefix)
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("Scan(prefix %q) = %q; want %q", tc.prefix, got, tc.want)
+		}
+	}
+
+	// Scan inside an Update sees that transaction's writes and deletes.
+	update(t, s, func(tx engine.Tx) error {
+		if err := tx.Put("s", "a/15", []byte("v15")); err != nil {
+			return err
+		}
+		if err := tx.Delete("s", "a/2"); err != nil {
+			return err
+		}
+		var keys []string
+		if err := tx.Scan("s", "a/", func(k string, _ []byte) error {
+			keys = append(keys, k)
+			return nil
+		}); err != nil {
+			return err
+		}
+		if want := "[a/ a/1 a/10 a/15]"; fmt.Sprint(keys) != want {
+			t.Errorf("Scan inside Update = %v; want %s", keys, want)
+		}
+		return nil
+	})
+	if got, want := fmt.Sprint(scan(t, s, "s", "a/")), "[{a/ vslash} {a/1 v1} {a/10 v10} {a/15 v15}]"; got != want {
+		t.Errorf("Scan after Update = %s; want %s", got, want)
+	}
+}
+
+func testScanStop(t *testing.T, s engine.Store) {
+	put(t, s, "s", "k1", "1", "k2", "2", "k3", "3", "k4", "4")
+	stop := errors.New("stop here")
+	tests := []struct {
+		name    string
+		stopAt  int // stop after this many calls
+		wantErr error
+	}{
+		{"first", 1, stop},
+		{"middle", 2, stop},
+		{"last", 4, stop},
+		{"wrapped", 3, fmt.Errorf("wrapped: %w", stop)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			calls := 0
+			err := s.View(ctx(t), func(tx engine.Tx) error {
+				return tx.Scan("s", "k", func(string, []byte) error {
+					calls++
+					if calls == tc.stopAt {
+						return tc.wantErr
+					}
+					return nil
+				})
+			})
+			if !errors.Is(err, stop) {
+				t.Fatalf("View error = %v; want the error fn returned (%v)", err, tc.wantErr)
+			}
+			if calls != tc.stopAt {
+				t.Fatalf("fn called %d times; want %d (Scan must stop at the first error)", calls, tc.stopAt)
+			}
+		})
+	}
+}
+
+func testScanLarge(t *testing.T, s engine.Store) {
+	const n = 2000
+	// Insert in a scrambled order across two transactions.
+	for half := range 2 {
+		update(t, s, func(tx engine.Tx) error {
+			for i := range n {
+				j := (i * 7919) % n
+				if j%2 != half {
+					continue
+				}
+				k := fmt.Sprintf("key/%05d", j)
+				if err := tx.Put("big", k, []byte(k)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	got := scan(t, s, "big", "key/")
+	if len(got) != n {
+		t.Fatalf("Scan returned %d keys; want %d", len(got), n)
+	}
+	for i, e := range got {
+		if want := fmt.Sprintf("key/%05d", i); e.k != want || e.v != want {
+			t.Fatalf("Scan entry %d = %q=%q; want %q", i, e.k, e.v, want)
+		}
+	}
+	if got := scan(t, s, "big", "key/019"); len(got) != 100 {
+		t.Fatalf("Scan(prefix key/019) returned %d keys; want 100", len(got))
+	}
+}
+
+func testUpdateRollback(t *testing.T, s engine.Store) {
+	put(t, s, "b", "keep", "old", "gone", "still here")
+	var seqBefore uint64
+	update(t, s, func(tx engine.Tx) error {
+		var err error
+		seqBefore, err = tx.NextSequence("b")
+		return err
+	})
+
+	fail := errors.New("business rule failed")
+	tests := []struct {
+		name string
+		ret  func(error) error
+	}{
+		{"plain", func(err error) error { return err }},
+		{"wrapped", func(err error) error { return fmt.Errorf("handler: %w", err) }},
+		{"engine error", func(err error) error { return errors.Join(engine.ErrConflict, err) }},
+		{"non-comparable error type", func(err error) error { return sliceError{err} }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := s.Update(ctx(t), func(tx engine.Tx) error {
+				for _, op := range []error{
+					tx.Put("b", "keep", []byte("new")),
+					tx.Put("b", "added", []byte("x")),
+					tx.Put("newbucket", "k", []byte("x")),
+					tx.Delete("b", "gone"),
+				} {
+					if op != nil {
+						t.Errorf("write inside Update: %v", op)
+					}
+				}
+				if _, err := tx.NextSequence("b"); err != nil {
+					t.Errorf("NextSequence inside Update: %v", err)
+				}
+				return tc.ret(fail)
+			})
+			if !errors.Is(err, fail) {
+				t.Fatalf("Update = %v; want the error fn returned", err)
+			}
+			wantValue(t, s, "b", "keep", "old")
+			wantValue(t, s, "b", "gone", "still here")
+			wantMissing(t, s, "b", "added")
+			wantMissing(t, s, "newbucket", "k")
+			if got := scan(t, s, "newbucket", ""); len(got) != 0 {
+				t.Fatalf("rolled-back bucket scans %v; want nothing", got)
+			}
+			if got := scan(t, s, "b", ""); fmt.Sprint(got) != "[{gone still here} {keep old}]" {
+				t.Fatalf("Scan after rollback = %v", got)
+			}
+		})
+	}
+
+	// The counter keeps increasing after rollbacks.
+	update(t, s, func(tx engine.Tx) error {
+		seq, err := tx.NextSequence("b")
+		if err == nil && seq <= seqBefore {
+			t.Errorf("NextSequence after rollback = %d; want > %d", seq, seqBefore)
+		}
+		return err
+	})
+
+	// An error from View is returned too.
+	if err := s.View(ctx(t), func(engine.Tx) error { return fail }); !errors.Is(err, fail) {
+		t.Fatalf("View = %v; want the error fn returned", err)
+	}
+	// The store still works.
+	put(t, s, "b", "after", "ok")
+	wantValue(t, s, "b", "after", "ok")
+}
+
+func testViewReadOnly(t *testing.T, s engine.Store) {
+	put(t, s, "b", "k", "v")
+	tests := []struct {
+		name string
+		op   func(tx engine.Tx) error
+	}{
+		{"Put existing bucket", func(tx engine.Tx) error { return tx.Put("b", "new", []byte("x")) }},
+		{"Put new bucket", func(tx engine.Tx) error { return tx.Put("nb", "new", []byte("x")) }},
+		{"Delete", func(tx engine.Tx) error { return tx.Delete("b", "k") }},
+		{"Delete missing bucket", func(tx engine.Tx) error { return tx.Delete("nb", "k") }},
+		{"NextSequence", func(tx engine.Tx) error { _, err := tx.NextSequence("b"); return err }},
+		{"NextSequence new bucket", func(tx engine.Tx) error { _, err := tx.NextSequence("nb"); return err }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var opErr error
+			_ = s.View(ctx(t), func(tx engine.Tx) error {
+				opErr = tc.op(tx)
+				return nil
+			})
+			if opErr == nil {
+				t.Errorf("%s inside View succeeded; want an error (View is read-only)", tc.name)
+			}
+			wantValue(t, s, "b", "k", "v")
+			wantMissing(t, s, "b", "new")
+			wantMissing(t, s, "nb", "new")
+		})
+	}
+}
+
+func testValuesCopied(t *testing.T, s engine.Store) {
+	buf := []byte("original")
+	update(t, s, func(tx engine.Tx) error {
+		if err := tx.Put("b", "k", buf); err != nil {
+			return err
+		}
+		copy(buf, "MUTATED!") // before commit
+		v, err := tx.Get("b", "k")
+		if err != nil || string(v) != "original" {
+			t.Errorf("Get in same Update after caller mutated its slice = %q, %v; want \"original\"", v, err)
+		}
+		return nil
+	})
+	wantValue(t, s, "b", "k", "original")
+	copy(buf, "changed.") // after commit
+	wantValue(t, s, "b", "k", "original")
+
+	// Each Put keeps its own copy of what the slice held at that moment.
+	buf2 := []byte("abc")
+	update(t, s, func(tx engine.Tx) error {
+		if err := tx.Put("b", "k2", buf2); err != nil {
+			return err
+		}
+		buf2[0] = 'X'
+		return tx.Put("b", "k3", buf2)
+	})
+	buf2[0] = 'Y'
+	wantValue(t, s, "b", "k2", "abc")
+	wantValue(t, s, "b", "k3", "Xbc")
+}
+
+func testNextSequence(t *testing.T, s engine.Store) {
+	var last uint64
+	next := func(tx engine.Tx, bucket string, prev *uint64) error {
+		seq, err := tx.NextSequence(bucket)
+		if err != nil {
+			return err
+		}
+		if seq <= *prev {
+			t.Errorf("NextSequence(%q) = %d after %d; want strictly increasing", bucket, seq, *prev)
+		}
+		*prev = seq
+		return nil
+	}
+	// Within one transaction, on a bucket that does not exist yet.
+	update(t, s, func(tx engine.Tx) error {
+		for range 5 {
+			if err := next(tx, "seq", &last); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	// Across transactions.
+	for range 5 {
+		update(t, s, func(tx engine.Tx) error { return next(tx, "seq", &last) })
+	}
+	// Buckets have their own counters, each increasing.
+	var other uint64
+	update(t, s, func(tx engine.Tx) error {
+		for range 3 {
+			if err := next(tx, "other", &other); err != nil {
+				return err
+			}
+			if err := next(tx, "seq", &last); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	// The counter is not a key: it does not show in Scan or disturb keys.
+	put(t, s, "seq", "k", "v")
+	update(t, s, func(tx engine.Tx) error { return next(tx, "seq", &last) })
+	if got := scan(t, s, "seq", ""); fmt.Sprint(got) != "[{k v}]" {
+		t.Fatalf("Scan of bucket with a counter = %q; want only [{k v}]", got)
+	}
+	wantValue(t, s, "seq", "k", "v")
+}
+
+func testConcurrent(t *testing.T, s engine.Store) {
+	const (
+		writers = 8
+		perW    = 25
+		readers = 4
+	)
+	put(t, s, "c", "n", "0")
+	put(t, s, "mirror", "n", "0")
+
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		seqs     = map[uint64]bool{}
+		done     = make(chan struct{})
+		errs     = make(chan error, writers+readers)
+		readerWG sync.WaitGroup
+	)
+	for w := range writers {
+		wg.Go(func() {
+			for i := range perW {
+				var seq uint64
+				err := s.Update(t.Context(), func(tx engine.Tx) error {
+					v, err := tx.Get("c", "n")
+					if err != nil {
+						return err
+					}
+					var n int
+					if _, err := fmt.Sscan(string(v), &n); err != nil {
+						return err
+					}
+					next := []byte(fmt.Sprint(n + 1))
+					if err := tx.Put("c", "n", next); err != nil {
+						return err
+					}
+					if err := tx.Put("mirror", "n", next); err != nil {
+						return err
+					}
+					if err := tx.Put("w", fmt.Sprintf("%d/%03d", w, i), next); err != nil {
+						return err
+					}
+					seq, err = tx.NextSequence("ids")
+					return err
+				})
+				if err != nil {
+					errs <- fmt.Errorf("writer %d Update %d: %w", w, i, err)
+					return
+				}
+				mu.Lock()
+				if seqs[seq] {
+					mu.Unlock()
+					errs <- fmt.Errorf("NextSequence returned %d twice", seq)
+					return
+				}
+				seqs[seq] = true
+				mu.Unlock()
+			}
+		})
+	}
+	for r := range readers {
+		readerWG.Go(func() {
+			prev := -1
+			for reads := 0; ; reads++ {
+				select {
+				case <-done:
+					if reads > 0 {
+						return
+					}
+				default:
+				}
+				err := s.View(t.Context(), func(tx engine.Tx) error {
+					a, err := tx.Get("c", "n")
+					if err != nil {
+						return err
+					}
+					b, err := tx.Get("mirror", "n")
+					if err != nil {
+						return err
+					}
+					if !bytes.Equal(a, b) {
+						return fmt.Errorf("View saw c/n=%s but mirror/n=%s: not a consistent snapshot", a, b)
+					}
+					var n int
+					if _, err := fmt.Sscan(string(a), &n); err != nil {
+						return err
+					}
+					if n < prev {
+						return fmt.Errorf("counter went back from %d to %d", prev, n)
+					}
+					prev = n
+					return nil
+				})
+				if err != nil {
+					errs <- fmt.Errorf("reader %d: %w", r, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(done)
+	readerWG.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if t.Failed() {
+		return
+	}
+	wantValue(t, s, "c", "n", fmt.Sprint(writers*perW))
+	wantValue(t, s, "mirror", "n", fmt.Sprint(writers*perW))
+	if got := scan(t, s, "w", ""); len(got) != writers*perW {
+		t.Fatalf("%d per-writer keys; want %d", len(got), writers*perW)
+	}
+	if len(seqs) != writers*perW {
+		t.Fatalf("%d distinct sequence numbers; want %d", len(seqs), writers*perW)
+	}
+}
+
+func testContextDone(t *testing.T, s engine.Store) {
+	put(t, s, "b", "k", "v")
+	tests := []struct {
+		name string
+		ctx  func() context.Context
+		want error
+	}{
+		{"canceled", func() context.Context {
+			c, cancel := context.WithCancel(context.Background())
+			cancel()
+			return c
+		}, context.Canceled},
+		{"deadline exceeded", func() context.Context {
+			c, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+			t.Cleanup(cancel)
+			return c
+		}, context.DeadlineExceeded},
+		{"canceled with cause", func() context.Context {
+			c, cancel := context.WithCancelCause(context.Background())
+			cancel(errors.New("client went away"))
+			return c
+		}, context.Canceled},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := tc.ctx()
+			err := s.Update(c, func(tx engine.Tx) error {
+				return tx.Put("b", "k", []byte("written"))
+			})
+			if !errors.Is(err, tc.want) {
+				t.Errorf("Update with done context = %v; want %v", err, tc.want)
+			}
+			err = s.View(c, func(tx engine.Tx) error { return nil })
+			if !errors.Is(err, tc.want) {
+				t.Errorf("View with done context = %v; want %v", err, tc.want)
+			}
+			wantValue(t, s, "b", "k", "v")
+		})
+	}
+}
+
+func testClosed(t *testing.T, s engine.Store) {
+	put(t, s, "b", "k", "v")
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	called := false
+	fn := func(engine.Tx) error { called = true; return nil }
+	if err := s.View(ctx(t), fn); !errors.Is(err, engine.ErrStoreClosed) {
+		t.Errorf("View after Close = %v; want engine.ErrStoreClosed", err)
+	}
+	if err := s.Update(ctx(t), fn); !errors.Is(err, engine.ErrStoreClosed) {
+		t.Errorf("Update after Close = %v; want engine.ErrStoreClosed", err)
+	}
+	if err := s.Close(); !errors.Is(err, engine.ErrStoreClosed) {
+		t.Errorf("second Close = %v; want engine.ErrStoreClosed", err)
+	}
+	if called {
+		t.Errorf("fn ran on a closed store")
+	}
+}

@@ -1,0 +1,292 @@
+package boltstore
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/dynapi/dynapi/engine"
+)
+
+// crashEnv names the database file when the test binary runs as the crash
+// child; the child loop runs only when it is set.
+const crashEnv = "BOLTSTORE_CRASH_CHILD_DB"
+
+const (
+	crashRounds     = 8                    // kill, reopen and continue this many times
+	crashKillAfter  = 50                   // commits reported per round before the kill
+	crashJitter     = 5 * time.Millisecond // then kill within this random delay
+	crashRoundLimit = 3 * time.Second      // kill anyway after this long
+	crashChildLimit = 10 * time.Second
+	crashChildMaxTx = 100000
+)
+
+// crashRecord is the payload of transaction i: its size varies so that
+// commits allocate, split and free pages.
+func crashRecord(i int) []byte {
+	unit := []byte(fmt.Sprintf("%08d|", i))
+	return bytes.Repeat(unit, 10+(i*37)%90)
+}
+
+func crashKeys(i int) (record, index string) {
+	return fmt.Sprintf("rec/%08d", i), fmt.Sprintf("by-n/%08d", i)
+}
+
+// TestCrashChild is not a test: it is the child process of TestCrash. Each
+// transaction writes a record, its index entry and the counter meta/last;
+// the child prints "committed N" once Update returned nil for N.
+func TestCrashChild(t *testing.T) {
+	path := os.Getenv(crashEnv)
+	if path == "" {
+		t.Skip("child process of TestCrash")
+	}
+	s, err := Open(path, Options{Timeout: 5 * time.Second})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	last, err := crashLast(s)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	deadline := time.Now().Add(crashChildLimit)
+	for i := last + 1; i <= last+crashChildMaxTx && time.Now().Before(deadline); i++ {
+		err := s.Update(t.Context(), func(tx engine.Tx) error {
+			seq, err := tx.NextSequence("records")
+			if err != nil {
+				return err
+			}
+			if seq != uint64(i) {
+				return fmt.Errorf("sequence %d for transaction %d", seq, i)
+			}
+			rec, idx := crashKeys(i)
+			if err := tx.Put("records", rec, crashRecord(i)); err != nil {
+				return err
+			}
+			if err := tx.Put("index", idx, []byte(rec)); err != nil {
+				return err
+			}
+			return tx.Put("meta", "last", []byte(strconv.Itoa(i)))
+		})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		fmt.Fprintf(os.Stdout, "committed %d\n", i)
+	}
+	os.Exit(0)
+}
+
+// crashLast returns meta/last, 0 if absent.
+func crashLast(s *Store) (int, error) {
+	last := 0
+	err := s.View(context.Background(), func(tx engine.Tx) error {
+		v, err := tx.Get("meta", "last")
+		if errors.Is(err, engine.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		last, err = strconv.Atoi(string(v))
+		return err
+	})
+	return last, err
+}
+
+// TestCrash kills a child process with SIGKILL while it commits
+// transactions, then checks the file: every transaction is there entirely
+// or not at all, and every one the child reported committed is there. It
+// does so several times on the same file, the child continuing each time
+// from what survived.
+//
+// SIGKILL stops the process, not the machine: writes already handed to the
+// kernel survive, so this checks atomicity at every point of a commit, not
+// fsync ordering against power loss (bbolt's own tests cover that).
+func TestCrash(t *testing.T) {
+	if os.Getenv(crashEnv) != "" {
+		t.Skip("in the child process")
+	}
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	path := filepath.Join(t.TempDir(), "data", "dynapi.db")
+	reported := 0
+	for round := range crashRounds {
+		reported = crashRound(t, path, round, reported)
+		crashVerify(t, path, reported)
+		if t.Failed() {
+			return
+		}
+	}
+}
+
+// crashRound runs the child until it has reported crashKillAfter more
+// commits (or crashRoundLimit passed), kills it within a random delay of up
+// to crashJitter, and returns the highest transaction it reported committed.
+func crashRound(t *testing.T, path string, round, reported int) int {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1", "-test.timeout=30s")
+	cmd.Env = append(os.Environ(), crashEnv+"="+path)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+
+	lines := make(chan int)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if n, ok := strings.CutPrefix(sc.Text(), "committed "); ok {
+				if i, err := strconv.Atoi(n); err == nil {
+					lines <- i
+				}
+			}
+		}
+	}()
+
+	start := reported
+	timer := time.NewTimer(crashRoundLimit)
+	defer timer.Stop()
+	exited := false
+wait:
+	for reported < start+crashKillAfter {
+		select {
+		case i, ok := <-lines:
+			if !ok {
+				exited = true
+				break wait
+			}
+			reported = max(reported, i)
+		case <-timer.C:
+			t.Logf("round %d: killing after %v with %d commits reported", round, crashRoundLimit, reported-start)
+			break wait
+		}
+	}
+	if !exited {
+		// Kill at a random point of the child's commit cycle rather than
+		// right after it printed, reading its reports meanwhile.
+		jitter := time.NewTimer(rand.N(crashJitter))
+	delay:
+		for {
+			select {
+			case i, ok := <-lines:
+				if !ok {
+					exited = true
+					break delay
+				}
+				reported = max(reported, i)
+			case <-jitter.C:
+				break delay
+			}
+		}
+		jitter.Stop()
+	}
+	if err := cmd.Process.Kill(); err != nil && !exited {
+		t.Errorf("kill: %v", err)
+	}
+	// Lines the child wrote before it died were committed before the kill.
+	for i := range lines {
+		reported = max(reported, i)
+	}
+	werr := cmd.Wait()
+	if exited {
+		t.Fatalf("round %d: child exited before the kill: %v\n%s", round, werr, stderr.Bytes())
+	}
+	if stderr.Len() > 0 {
+		t.Logf("round %d: child stderr:\n%s", round, stderr.Bytes())
+	}
+	if reported == start {
+		t.Fatalf("round %d: child reported no commit", round)
+	}
+	t.Logf("round %d: killed after commit %d", round, reported)
+	return reported
+}
+
+// crashVerify reopens the file and checks it holds exactly transactions
+// 1..last for some last >= reported.
+func crashVerify(t *testing.T, path string, reported int) {
+	t.Helper()
+	s, err := Open(path, Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatalf("reopen after kill: %v", err)
+	}
+	defer s.Close()
+
+	var structural []error
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			structural = append(structural, err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range structural {
+		t.Errorf("bbolt check: %v", err)
+	}
+
+	last, err := crashLast(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last < reported {
+		t.Fatalf("meta/last = %d; child reported %d committed before the kill", last, reported)
+	}
+	err = s.Update(context.Background(), func(tx engine.Tx) error {
+		for i := 1; i <= last; i++ {
+			rec, idx := crashKeys(i)
+			v, err := tx.Get("records", rec)
+			if err != nil || !bytes.Equal(v, crashRecord(i)) {
+				t.Errorf("transaction %d (<= last %d): record = %d bytes, %v", i, last, len(v), err)
+			}
+			v, err = tx.Get("index", idx)
+			if err != nil || string(v) != rec {
+				t.Errorf("transaction %d (<= last %d): index = %q, %v", i, last, v, err)
+			}
+		}
+		for _, bucket := range []string{"records", "index"} {
+			n := 0
+			if err := tx.Scan(bucket, "", func(string, []byte) error { n++; return nil }); err != nil {
+				return err
+			}
+			if n != last {
+				t.Errorf("bucket %s holds %d keys; want exactly %d (a transaction after meta/last is partly present)", bucket, n, last)
+			}
+		}
+		// The counter rolled back with the lost transaction too. Checked
+		// in a transaction that is rolled back, to leave the file as found.
+		seq, err := tx.NextSequence("records")
+		if err != nil {
+			return err
+		}
+		if seq != uint64(last)+1 {
+			t.Errorf("NextSequence = %d; want %d", seq, last+1)
+		}
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		t.Fatal(err)
+	}
+}
+
+var errRollback = errors.New("rollback")

@@ -1,0 +1,324 @@
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/dynapi/dynapi/engine"
+)
+
+// DefaultTimeout is how long Open waits for the file lock when
+// Options.Timeout is zero.
+const DefaultTimeout = time.Second
+
+// Options configures Open. The zero value is the production configuration.
+type Options struct {
+	// Timeout is how long Open waits for the exclusive file lock held by
+	// another process (or another Store in this one) before failing with an
+	// error wrapping bbolt's ErrTimeout. Zero means DefaultTimeout; a
+	// negative value means try once and do not wait.
+	Timeout time.Duration
+
+	// NoSync skips fsync on commit, so a committed Update can be lost or
+	// half-applied by a crash or power loss. For tests only: never set it in
+	// production.
+	NoSync bool
+}
+
+// Store is an engine.Store backed by one bbolt file. Create it with Open.
+type Store struct {
+	db     *bolt.DB
+	path   string
+	closed atomic.Bool
+	// wlock serializes Update before bbolt's own writer lock, so that a
+	// caller can stop waiting when its context ends.
+	wlock chan struct{}
+}
+
+var _ engine.Store = (*Store)(nil)
+
+// errTxDone reports use of a Tx after its callback returned.
+var errTxDone = errors.New("boltstore: transaction used after its callback returned")
+
+// ctxCheckEvery is how many keys Scan visits between context checks.
+const ctxCheckEvery = 256
+
+// Open opens or creates the store file at path.
+func Open(path string, opts Options) (*Store, error) {
+	timeout := opts.Timeout
+	switch {
+	case timeout == 0:
+		timeout = DefaultTimeout
+	case timeout < 0:
+		// bbolt treats 0 as "wait forever"; any negative value fails after
+		// the first attempt.
+		timeout = -1
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout: timeout,
+		NoSync:  opts.NoSync,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
+	}
+	return &Store{db: db, path: path, wlock: make(chan struct{}, 1)}, nil
+}
+
+// Path returns the file the store was opened on.
+func (s *Store) Path() string { return s.path }
+
+// View runs fn in a read-only transaction on a consistent snapshot. It
+// returns ctx.Err() without running fn if ctx is already done, and
+// engine.ErrStoreClosed after Close; otherwise it returns fn's error
+// unchanged. Byte slices handed out by the Tx point into the memory-mapped
+// file: they are valid only inside fn and must not be modified.
+func (s *Store) View(ctx context.Context, fn func(engine.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		return engine.ErrStoreClosed
+	}
+	var fnErr error
+	err := s.db.View(func(btx *bolt.Tx) error {
+		tx := &tx{ctx: ctx, btx: btx}
+		defer tx.end()
+		fnErr = fn(tx)
+		return fnErr
+	})
+	if fnErr != nil {
+		// bbolt returns fn's error as is. Do not compare errors with ==: a
+		// caller's error type need not be comparable.
+		return fnErr
+	}
+	return s.wrap("view", err)
+}
+
+// Update runs fn in a read-write transaction and commits it, durably, when
+// fn returns nil. If fn returns an error, or panics, or ctx ends before the
+// commit starts, nothing is written and Update returns fn's error unchanged,
+// re-panics, or returns ctx.Err(). Byte slices handed out by the Tx are
+// valid only inside fn and must not be modified.
+func (s *Store) Update(ctx context.Context, fn func(engine.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		return engine.ErrStoreClosed
+	}
+	select {
+	case s.wlock <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.wlock }()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		return engine.ErrStoreClosed
+	}
+
+	var fnErr error
+	err := s.db.Update(func(btx *bolt.Tx) error {
+		tx := &tx{ctx: ctx, btx: btx}
+		defer tx.end()
+		if fnErr = fn(tx); fnErr != nil {
+			return fnErr
+		}
+		// The caller gave up while fn ran: roll back rather than commit a
+		// change whose outcome nobody will learn.
+		if fnErr = ctx.Err(); fnErr != nil {
+			return fnErr
+		}
+		return nil
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	return s.wrap("commit", err)
+}
+
+// Close waits for running transactions to finish, then releases the file
+// and its lock. Later calls to View, Update or Close return
+// engine.ErrStoreClosed.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return engine.ErrStoreClosed
+	}
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("boltstore: close %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// wrap adds context to an error that came from bbolt rather than from fn.
+func (s *Store) wrap(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, bolt.ErrDatabaseNotOpen):
+		return fmt.Errorf("boltstore: %s %s: %w", op, s.path, engine.ErrStoreClosed)
+	default:
+		return fmt.Errorf("boltstore: %s %s: %w", op, s.path, err)
+	}
+}
+
+// tx adapts a bbolt transaction to engine.Tx.
+type tx struct {
+	ctx    context.Context
+	btx    *bolt.Tx
+	done   bool
+	writes uint64 // count of Put and Delete calls, for Scan
+}
+
+func (t *tx) end() { t.done = true }
+
+// bucket returns bucket name, or nil if it does not exist.
+func (t *tx) bucket(name string) (*bolt.Bucket, error) {
+	if t.done {
+		return nil, errTxDone
+	}
+	return t.btx.Bucket([]byte(name)), nil
+}
+
+// writable returns bucket name for writing, creating it if needed.
+func (t *tx) writable(op, name string) (*bolt.Bucket, error) {
+	if t.done {
+		return nil, errTxDone
+	}
+	if !t.btx.Writable() {
+		return nil, fmt.Errorf("boltstore: %s in bucket %q: %w", op, name, bolt.ErrTxNotWritable)
+	}
+	b, err := t.btx.CreateBucketIfNotExists([]byte(name))
+	if err != nil {
+		return nil, fmt.Errorf("boltstore: %s: create bucket %q: %w", op, name, err)
+	}
+	return b, nil
+}
+
+// Get returns the value under key, or engine.ErrNotFound. The slice is
+// valid only inside the transaction's callback and must not be modified.
+func (t *tx) Get(bucket, key string) ([]byte, error) {
+	b, err := t.bucket(bucket)
+	if err != nil {
+		return nil, err
+	}
+	if b == nil {
+		return nil, engine.ErrNotFound
+	}
+	// A cursor tells a stored empty value from a missing key, which
+	// Bucket.Get (nil for both) does not.
+	k, v := b.Cursor().Seek([]byte(key))
+	if k == nil || string(k) != key {
+		return nil, engine.ErrNotFound
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return v, nil
+}
+
+// Put stores a copy of value under key, creating the bucket if needed.
+func (t *tx) Put(bucket, key string, value []byte) error {
+	b, err := t.writable("put", bucket)
+	if err != nil {
+		return err
+	}
+	// bbolt keeps the slice until commit; copy it so the caller may reuse it.
+	v := make([]byte, len(value))
+	copy(v, value)
+	if err := b.Put([]byte(key), v); err != nil {
+		return fmt.Errorf("boltstore: put in bucket %q: %w", bucket, err)
+	}
+	t.writes++
+	return nil
+}
+
+// Delete removes key; a missing key or bucket is not an error.
+func (t *tx) Delete(bucket, key string) error {
+	if t.done {
+		return errTxDone
+	}
+	if !t.btx.Writable() {
+		return fmt.Errorf("boltstore: delete in bucket %q: %w", bucket, bolt.ErrTxNotWritable)
+	}
+	b := t.btx.Bucket([]byte(bucket))
+	if b == nil {
+		return nil
+	}
+	if err := b.Delete([]byte(key)); err != nil {
+		return fmt.Errorf("boltstore: delete in bucket %q: %w", bucket, err)
+	}
+	t.writes++
+	return nil
+}
+
+// Scan calls fn for each key with prefix, in byte order. fn may Put and
+// Delete, in this bucket too: Scan then carries on after the last key it
+// reported, and sees keys fn added beyond it. Scan stops with ctx.Err() if
+// the transaction's context ends.
+func (t *tx) Scan(bucket, prefix string, fn func(key string, value []byte) error) error {
+	b, err := t.bucket(bucket)
+	if err != nil || b == nil {
+		return err
+	}
+	p := []byte(prefix)
+	c := b.Cursor()
+	n := 0
+	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); {
+		if n++; n%ctxCheckEvery == 0 {
+			if err := t.ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if v == nil {
+			v = []byte{}
+		}
+		key := string(k)
+		before := t.writes
+		if err := fn(key, v); err != nil {
+			return err
+		}
+		if t.done {
+			return errTxDone
+		}
+		if t.writes == before {
+			k, v = c.Next()
+			continue
+		}
+		// fn wrote: bbolt cursors are not valid across writes, so find our
+		// place again.
+		k, v = c.Seek([]byte(key))
+		if k != nil && string(k) == key {
+			k, v = c.Next()
+		}
+	}
+	return nil
+}
+
+// NextSequence increments and returns the bucket's counter, creating the
+// bucket if needed. The first value is 1. A rolled-back Update rolls its
+// increments back too.
+func (t *tx) NextSequence(bucket string) (uint64, error) {
+	b, err := t.writable("next sequence", bucket)
+	if err != nil {
+		return 0, err
+	}
+	seq, err := b.NextSequence()
+	if err != nil {
+		return 0, fmt.Errorf("boltstore: next sequence in bucket %q: %w", bucket, err)
+	}
+	return seq, nil
+}

@@ -1,0 +1,192 @@
+// Package mock answers operations from their API description alone: the
+// examples a document gives, else a deterministic sample built from the
+// response schema. Everything is rendered once, when the operation is
+// prepared; answering a call only picks a precomputed reply.
+package mock
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/specs"
+	"github.com/dynapi/dynapi/specs/sample"
+)
+
+// Host is the host mode name (as in the Open Bank Project) that selects mock
+// answers.
+const Host = "obp_mock"
+
+// Invoker answers one operation with precomputed replies.
+type Invoker struct {
+	primary  *answer            // the lowest 2xx response, else default
+	byStatus map[int]*answer    // Prefer: code=NNN
+	byName   map[string]*answer // Prefer: example=NAME, across all responses
+}
+
+var _ engine.Invoker = (*Invoker)(nil)
+
+// answer is one response of the operation with its rendered examples.
+type answer struct {
+	status      int
+	contentType string
+	body        *engine.Reply            // the default example
+	named       map[string]*engine.Reply // named examples of this response
+}
+
+// Prepare renders every response of op. It never fails for a document that
+// loaded: a response without content answers with no body.
+func Prepare(doc *specs.Document, op *specs.Operation) (*Invoker, error) {
+	m := &Invoker{byStatus: map[int]*answer{}, byName: map[string]*answer{}}
+	for _, r := range op.Responses {
+		a := render(doc, r)
+		if m.primary == nil {
+			m.primary = a
+		}
+		if _, seen := m.byStatus[a.status]; !seen && r.Status != 0 {
+			m.byStatus[a.status] = a
+		}
+		for name := range a.named {
+			if _, seen := m.byName[name]; !seen {
+				m.byName[name] = a
+			}
+		}
+	}
+	if m.primary == nil {
+		// No responses declared: an empty 200 is the honest answer.
+		m.primary = &answer{status: http.StatusOK, body: &engine.Reply{Status: http.StatusOK}}
+	}
+	return m, nil
+}
+
+// Invoke picks the reply the caller prefers, else the primary one.
+func (m *Invoker) Invoke(_ context.Context, call *engine.Call) (*engine.Reply, error) {
+	if call.Prefer == "" {
+		return m.primary.body, nil
+	}
+	code, example := parsePrefer(call.Prefer)
+	a := m.primary
+	if code != 0 {
+		if byCode, ok := m.byStatus[code]; ok {
+			a = byCode
+		}
+	}
+	if example != "" {
+		if reply, ok := a.named[example]; ok {
+			return reply, nil
+		}
+		if other, ok := m.byName[example]; ok && code == 0 {
+			return other.named[example], nil
+		}
+	}
+	return a.body, nil
+}
+
+// parsePrefer reads "code=404, example=NAME" from a Prefer header.
+func parsePrefer(h string) (code int, example string) {
+	for _, part := range strings.FieldsFunc(h, func(r rune) bool { return r == ',' || r == ';' }) {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			continue
+		}
+		v = strings.Trim(strings.TrimSpace(v), `"`)
+		switch strings.ToLower(strings.TrimSpace(k)) {
+		case "code", "status":
+			code, _ = strconv.Atoi(v)
+		case "example":
+			example = v
+		}
+	}
+	return code, example
+}
+
+// render builds the replies of one response.
+func render(doc *specs.Document, r *specs.Response) *answer {
+	status := r.Status
+	if status == 0 {
+		status = http.StatusOK // "default" as the only answer stands for success
+	}
+	a := &answer{status: status, named: map[string]*engine.Reply{}}
+	mediaType, media := pickMedia(r.Node())
+	if media == nil || status == http.StatusNoContent || status == http.StatusNotModified {
+		a.body = &engine.Reply{Status: status}
+		return a
+	}
+	a.contentType = mediaType
+	reply := func(v any) *engine.Reply {
+		return &engine.Reply{Status: status, ContentType: mediaType, Body: encode(mediaType, v)}
+	}
+	if ex, ok := media["example"]; ok {
+		a.body = reply(ex)
+	}
+	examples, _ := media["examples"].(map[string]any)
+	for _, name := range sortedKeys(examples) {
+		eo, ok := doc.Deref(examples[name]).(map[string]any)
+		if !ok {
+			continue
+		}
+		if v, ok := eo["value"]; ok {
+			a.named[name] = reply(v)
+			if a.body == nil {
+				a.body = a.named[name]
+			}
+		}
+	}
+	if a.body == nil {
+		if schema, ok := media["schema"]; ok {
+			a.body = reply(sample.Generate(schema, sample.Options{Resolve: doc.Resolve}))
+		} else {
+			a.body = &engine.Reply{Status: status, ContentType: mediaType}
+		}
+	}
+	return a
+}
+
+// pickMedia prefers a JSON media type, else the first declared.
+func pickMedia(response map[string]any) (string, map[string]any) {
+	content, _ := response["content"].(map[string]any)
+	keys := sortedKeys(content)
+	for _, k := range keys {
+		if isJSON(k) {
+			m, _ := content[k].(map[string]any)
+			return k, m
+		}
+	}
+	if len(keys) == 0 {
+		return "", nil
+	}
+	m, _ := content[keys[0]].(map[string]any)
+	return keys[0], m
+}
+
+func isJSON(mt string) bool {
+	base, _, _ := strings.Cut(strings.ToLower(mt), ";")
+	base = strings.TrimSpace(base)
+	return base == "application/json" || strings.HasSuffix(base, "+json")
+}
+
+// encode renders an example: JSON for JSON media (and for structured values
+// in any media), the text itself for a string example in a text media type.
+func encode(mediaType string, v any) []byte {
+	if s, ok := v.(string); ok && !isJSON(mediaType) {
+		return []byte(s)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

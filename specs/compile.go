@@ -1,0 +1,253 @@
+package specs
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/dlclark/regexp2"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/dynapi/dynapi/engine"
+)
+
+// defaultSchemaBase names compiled schemas when Options.SchemaBase is empty.
+const defaultSchemaBase = "https://dynapi.invalid/documents/"
+
+// patternTimeout bounds one match of a pattern that needs the backtracking
+// engine, so a hostile pattern cannot stall a request (ReDoS).
+const patternTimeout = 50 * time.Millisecond
+
+// Schema is a compiled JSON Schema, safe for concurrent use.
+type Schema struct{ s *jsonschema.Schema }
+
+// Validate checks a decoded JSON value (numbers as json.Number, float64 or
+// int) against the schema.
+func (s *Schema) Validate(v any) error { return s.s.Validate(v) }
+
+// compiler compiles the schemas of one document, each once.
+type compiler struct {
+	c   *jsonschema.Compiler
+	url string
+}
+
+// newCompiler prepares the document's tree for JSON Schema (OpenAPI 3.0
+// keywords rewritten) and adds it as one resource, so every local $ref
+// resolves inside it.
+func newCompiler(doc *Document, base string) (*compiler, error) {
+	if base == "" {
+		base = defaultSchemaBase
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	for _, f := range openAPIFormats {
+		c.RegisterFormat(f)
+	}
+	c.UseRegexpEngine(compilePattern)
+	c.UseLoader(refuseLoader{})
+	oas31 := strings.HasPrefix(doc.SpecVersion, "3.1.")
+	if oas31 {
+		c.DefaultDraft(jsonschema.Draft2020)
+	} else {
+		// OpenAPI 3.0's schema object is an extended subset of draft 4:
+		// boolean exclusiveMinimum, $ref siblings ignored.
+		c.DefaultDraft(jsonschema.Draft4)
+	}
+	doc.Warnings = append(doc.Warnings, rewriteSchemas(doc.tree, !oas31)...)
+	url := strings.TrimSuffix(base, "/") + "/openapi.json"
+	if err := c.AddResource(url, doc.tree); err != nil {
+		return nil, invalid("the document's schemas cannot be compiled: " + cleanSchemaError(err.Error(), url))
+	}
+	return &compiler{c: c, url: url}, nil
+}
+
+// compile compiles the schema at a JSON pointer of the document.
+func (c *compiler) compile(pointer string) (*Schema, error) {
+	s, err := c.c.Compile(c.url + "#" + pointer)
+	if err != nil {
+		return nil, invalid("", engine.Violation{Location: "document", Pointer: pointer, Code: "invalid_schema",
+			Message: "the schema cannot be compiled: " + cleanSchemaError(err.Error(), c.url)})
+	}
+	return &Schema{s}, nil
+}
+
+// cleanSchemaError drops our resource URL from a compiler message, leaving
+// the JSON pointer the author can find.
+func cleanSchemaError(msg, url string) string {
+	return strings.ReplaceAll(msg, url+"#", "#")
+}
+
+// refuseLoader keeps the compiler from fetching anything: documents must be
+// self-contained, and a server must never fetch what a document names.
+type refuseLoader struct{}
+
+func (refuseLoader) Load(url string) (any, error) {
+	return nil, fmt.Errorf("%s is not loaded: documents must be self-contained", url)
+}
+
+// compilePattern uses Go's linear-time regexp when it can; patterns it
+// refuses (lookarounds, backreferences, which UK Open Banking uses) go to
+// regexp2 with a match timeout.
+func compilePattern(pattern string) (jsonschema.Regexp, error) {
+	if re, err := regexp.Compile(pattern); err == nil {
+		return re, nil
+	}
+	re, err := regexp2.Compile(pattern, regexp2.ECMAScript)
+	if err != nil {
+		if re, err = regexp2.Compile(pattern, regexp2.None); err != nil {
+			return nil, err
+		}
+	}
+	re.MatchTimeout = patternTimeout
+	return backtrackingPattern{re}, nil
+}
+
+// backtrackingPattern adapts regexp2 to jsonschema.Regexp. A match that
+// times out counts as no match.
+type backtrackingPattern struct{ re *regexp2.Regexp }
+
+func (p backtrackingPattern) MatchString(s string) bool {
+	ok, err := p.re.MatchString(s)
+	return err == nil && ok
+}
+
+func (p backtrackingPattern) String() string { return p.re.String() }
+
+// openAPIFormats are the formats OpenAPI adds to JSON Schema's.
+var openAPIFormats = []*jsonschema.Format{
+	{Name: "int32", Validate: intRange(math.MinInt32, math.MaxInt32)},
+	{Name: "int64", Validate: intRange(math.MinInt64, math.MaxInt64)},
+	{Name: "byte", Validate: func(v any) error {
+		s, ok := v.(string)
+		if !ok {
+			return nil
+		}
+		if _, err := base64.StdEncoding.DecodeString(s); err != nil {
+			return errors.New("not valid base64")
+		}
+		return nil
+	}},
+}
+
+func intRange(lo, hi float64) func(v any) error {
+	return func(v any) error {
+		var f float64
+		switch n := v.(type) {
+		case json.Number:
+			var err error
+			if f, err = n.Float64(); err != nil {
+				return nil
+			}
+		case float64:
+			f = n
+		case int:
+			f = float64(n)
+		case int64:
+			f = float64(n)
+		default:
+			return nil
+		}
+		if f < lo || f > hi {
+			return fmt.Errorf("%v is out of range", v)
+		}
+		return nil
+	}
+}
+
+// rewriteSchemas prepares the tree for the JSON Schema compiler, in place:
+// OpenAPI 3.0's nullable becomes a null type, draft 4's refusals (an empty
+// required list, exclusiveMinimum without minimum) are dropped, and
+// readOnly properties stop being required, since only requests are
+// validated and a client never sends them.
+func rewriteSchemas(tree any, oas30 bool) (warnings []engine.Violation) {
+	walkObjects(tree, func(m map[string]any, at string) {
+		if dropDuplicateEnum(m) {
+			warnings = append(warnings, engine.Violation{Location: "document", Pointer: ptr(at, "enum"),
+				Code: "enum_duplicate", Message: "the enum lists a value more than once; duplicates ignored"})
+		}
+		rewriteSchema(tree, m, oas30)
+	})
+	return warnings
+}
+
+// dropDuplicateEnum removes repeated enum values, which JSON Schema refuses
+// and real documents contain. It reports whether it removed any.
+func dropDuplicateEnum(m map[string]any) bool {
+	enum, ok := m["enum"].([]any)
+	if !ok || len(enum) < 2 {
+		return false
+	}
+	seen := make(map[string]bool, len(enum))
+	kept := make([]any, 0, len(enum))
+	for _, v := range enum {
+		key, err := json.Marshal(v)
+		if err != nil || !seen[string(key)] {
+			seen[string(key)] = true
+			kept = append(kept, v)
+		}
+	}
+	if len(kept) == len(enum) {
+		return false
+	}
+	m["enum"] = kept
+	return true
+}
+
+func rewriteSchema(tree any, m map[string]any, oas30 bool) {
+	if oas30 {
+		nullable, _ := m["nullable"].(bool)
+		if xn, ok := m["x-nullable"].(bool); ok && xn {
+			nullable = true
+		}
+		if nullable {
+			if t, ok := m["type"].(string); ok {
+				m["type"] = []any{t, "null"}
+				if enum, ok := m["enum"].([]any); ok {
+					m["enum"] = append(enum, nil)
+				}
+			}
+		}
+		for _, pair := range [][2]string{{"exclusiveMinimum", "minimum"}, {"exclusiveMaximum", "maximum"}} {
+			if _, isBool := m[pair[0]].(bool); isBool && m[pair[1]] == nil {
+				delete(m, pair[0])
+			}
+		}
+	}
+	req, ok := m["required"].([]any)
+	if !ok {
+		return
+	}
+	props, _ := m["properties"].(map[string]any)
+	kept := req[:0:0]
+	for _, name := range req {
+		s, _ := name.(string)
+		if p, ok := derefIn(tree, props[s]).(map[string]any); ok {
+			if ro, _ := p["readOnly"].(bool); ro {
+				continue
+			}
+		}
+		kept = append(kept, name)
+	}
+	if len(kept) == 0 && oas30 {
+		delete(m, "required")
+		return
+	}
+	m["required"] = kept
+}
+
+// derefIn follows one local $ref inside tree.
+func derefIn(tree, node any) any {
+	if m, ok := node.(map[string]any); ok {
+		if ref, ok := m["$ref"].(string); ok && strings.HasPrefix(ref, "#") {
+			if target, ok := resolveFragment(tree, ref[1:]); ok {
+				return target
+			}
+		}
+	}
+	return node
+}

@@ -1,0 +1,637 @@
+package specs
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi2"
+	"github.com/getkin/kin-openapi/openapi2conv"
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/dynapi/dynapi/engine"
+)
+
+// DefaultMount is where operations are served when the document names no
+// server path or basePath.
+const DefaultMount = "/dynamic-endpoint"
+
+// Options steer Load.
+type Options struct {
+	// SchemaBase is the absolute URL under which the document's schemas are
+	// compiled, e.g. "https://dynapi.invalid/documents/42/". It only ever
+	// appears in logs, never a file path. Empty means a fixed default.
+	SchemaBase string
+}
+
+// Document is a loaded, compiled API description.
+type Document struct {
+	Title       string
+	Version     string
+	SpecVersion string // "2.0", "3.0.3", "3.1.0", ...
+	// Mount is the path prefix from the first server URL or basePath,
+	// DefaultMount when there is none; "" stands for the root.
+	Mount string
+	// Host is the answering mode the document asks for (x-dynapi-host, or a
+	// Swagger 2.0 host that names a mode); "" when it names none.
+	Host string
+	// ServerHost is the API's own server host (petstore.swagger.io), which
+	// dynapi never calls by default.
+	ServerHost string
+	Operations []*Operation
+	Warnings   []engine.Violation
+
+	tree any // the OpenAPI 3 form of the document, for examples and samples
+}
+
+// Resolve returns the value a local reference ("#/components/schemas/A")
+// points to.
+func (d *Document) Resolve(ref string) (any, bool) {
+	if !strings.HasPrefix(ref, "#") {
+		return nil, false
+	}
+	return resolveFragment(d.tree, ref[1:])
+}
+
+// Deref follows $ref chains from node until it reaches an object without
+// one, returning it; node itself when it is no reference.
+func (d *Document) Deref(node any) any {
+	for range 32 {
+		m, ok := node.(map[string]any)
+		if !ok {
+			return node
+		}
+		ref, ok := m["$ref"].(string)
+		if !ok {
+			return node
+		}
+		target, ok := d.Resolve(ref)
+		if !ok {
+			return node
+		}
+		node = target
+	}
+	return node
+}
+
+var methodOrder = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+// Load parses, checks and compiles a Swagger 2.0 or OpenAPI 3.x document.
+// Every error is an *engine.Error naming what is wrong and where.
+func Load(data []byte, contentType string, opts Options) (*Document, error) {
+	tree, err := decode(data, contentType)
+	if err != nil {
+		return nil, invalid("the document cannot be parsed: " + err.Error())
+	}
+	root, ok := tree.(map[string]any)
+	if !ok {
+		return nil, invalid("the document must be a JSON or YAML object")
+	}
+	doc := &Document{}
+	swagger, _ := root["swagger"].(string)
+	openapi, _ := root["openapi"].(string)
+	switch {
+	case swagger == "2.0":
+		doc.SpecVersion = swagger
+	case strings.HasPrefix(openapi, "3.0.") || strings.HasPrefix(openapi, "3.1."):
+		doc.SpecVersion = openapi
+	case swagger != "" || openapi != "":
+		return nil, invalid(fmt.Sprintf("unsupported version %q: dynapi accepts Swagger 2.0, OpenAPI 3.0.x and 3.1.x", swagger+openapi))
+	default:
+		return nil, invalid("the document has neither a \"swagger\" nor an \"openapi\" version field")
+	}
+	if _, ok := root["paths"].(map[string]any); !ok && swagger != "" {
+		return nil, invalid("the document has no \"paths\" object")
+	}
+
+	warnings, faults := checkRefs(root)
+	if len(faults) > 0 {
+		return nil, engine.NewError(http.StatusBadRequest, engine.CodeUnresolvedRef,
+			"the document has references that cannot be resolved", faults...)
+	}
+	doc.Warnings = warnings
+	doc.Host, _ = root["x-dynapi-host"].(string)
+
+	if swagger != "" {
+		if doc.tree, err = convertSwagger2(root, doc); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := checkOpenAPI3(root); err != nil {
+			return nil, err
+		}
+		doc.tree = root
+		doc.Mount, doc.ServerHost = serverMount(root)
+	}
+	v3 := doc.tree.(map[string]any)
+	if info, ok := v3["info"].(map[string]any); ok {
+		doc.Title, _ = info["title"].(string)
+		doc.Version = scalarString(info["version"])
+	}
+	if doc.ServerHost != "" && doc.Host == "" {
+		doc.warn("/servers", "server_not_called", fmt.Sprintf(
+			"the API's own server %s is never called: operations answer from the document's examples (obp_mock) until a host or connector is set", doc.ServerHost))
+	}
+	c, err := newCompiler(doc, opts.SchemaBase)
+	if err != nil {
+		return nil, err
+	}
+	if err := doc.buildOperations(v3, c); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+func invalid(msg string, violations ...engine.Violation) *engine.Error {
+	return engine.NewError(http.StatusBadRequest, engine.CodeInvalidDocument, msg, violations...)
+}
+
+func (d *Document) warn(pointer, code, msg string) {
+	d.Warnings = append(d.Warnings, engine.Violation{Location: "document", Pointer: pointer, Code: code, Message: msg})
+}
+
+// checkOpenAPI3 lets kin-openapi parse the document, so structural errors
+// (a parameter that is a string, an unknown "in") are refused with its
+// message before anything else runs.
+func checkOpenAPI3(root map[string]any) error {
+	raw, err := json.Marshal(root)
+	if err != nil {
+		return engine.Internal(err)
+	}
+	loader := openapi3.NewLoader()
+	loader.IsExternalRefsAllowed = false
+	if _, err := loader.LoadFromData(raw); err != nil {
+		return invalid("the document is not a valid OpenAPI document: " + err.Error())
+	}
+	return nil
+}
+
+// convertSwagger2 converts a Swagger 2.0 document to OpenAPI 3.0 with
+// kin-openapi and returns the result as a generic tree. It sets the mount
+// from basePath and reads the mode or server from host.
+func convertSwagger2(root map[string]any, doc *Document) (any, error) {
+	raw, err := json.Marshal(root)
+	if err != nil {
+		return nil, engine.Internal(err)
+	}
+	var v2 openapi2.T
+	if err := json.Unmarshal(raw, &v2); err != nil {
+		return nil, invalid("the document is not a valid Swagger 2.0 document: " + err.Error())
+	}
+	switch host := v2.Host; {
+	case isModeName(host):
+		if doc.Host == "" {
+			doc.Host = host
+		}
+		v2.Host = ""
+	case host != "":
+		doc.ServerHost = host
+	}
+	doc.Mount = normaliseMount(v2.BasePath)
+	v3, err := openapi2conv.ToV3(&v2)
+	if err != nil {
+		return nil, invalid("the Swagger 2.0 document cannot be converted: " + err.Error())
+	}
+	raw, err = json.Marshal(v3)
+	if err != nil {
+		return nil, engine.Internal(err)
+	}
+	return decode(raw, "application/json")
+}
+
+// isModeName tells whether a Swagger 2.0 host is an OBP-style mode name
+// (obp_mock, dynamic_entity, a connector) rather than a network host.
+func isModeName(host string) bool {
+	return host != "" && !strings.ContainsAny(host, ".:") && strings.Contains(host, "_") || host == "mock"
+}
+
+var serverVariable = regexp.MustCompile(`\{([^}]*)\}`)
+
+// serverMount returns the path part and host of the first server URL, with
+// server variables replaced by their defaults.
+func serverMount(root map[string]any) (mount, host string) {
+	servers, _ := root["servers"].([]any)
+	if len(servers) == 0 {
+		return DefaultMount, ""
+	}
+	server, _ := servers[0].(map[string]any)
+	raw, _ := server["url"].(string)
+	vars, _ := server["variables"].(map[string]any)
+	raw = serverVariable.ReplaceAllStringFunc(raw, func(m string) string {
+		v, _ := vars[m[1:len(m)-1]].(map[string]any)
+		if def, ok := v["default"].(string); ok {
+			return def
+		}
+		return ""
+	})
+	u, err := url.Parse(raw)
+	if err != nil {
+		return DefaultMount, ""
+	}
+	return normaliseMount(u.Path), u.Host
+}
+
+// normaliseMount turns a base path into a mount: a leading '/', no trailing
+// '/', "" for the root and DefaultMount when there is no path at all.
+func normaliseMount(p string) string {
+	if p == "" {
+		return DefaultMount
+	}
+	p = "/" + strings.Trim(p, "/")
+	if p == "/" {
+		return ""
+	}
+	return p
+}
+
+// NormaliseMount cleans a mount given by an administrator: "/" and "" mean
+// the root, which is returned as "".
+func NormaliseMount(p string) string {
+	p = "/" + strings.Trim(p, "/")
+	if p == "/" {
+		return ""
+	}
+	return p
+}
+
+// buildOperations walks paths in a stable order and compiles every
+// operation.
+func (d *Document) buildOperations(v3 map[string]any, c *compiler) error {
+	paths, _ := v3["paths"].(map[string]any)
+	ids := map[string]int{}
+	var faults []engine.Violation
+	for _, path := range sortedKeys(paths) {
+		itemPtr := ptr("", "paths", path)
+		item, ok := d.Deref(paths[path]).(map[string]any)
+		if !ok {
+			faults = append(faults, engine.Violation{Location: "document", Pointer: itemPtr, Code: "invalid", Message: "a path item must be an object"})
+			continue
+		}
+		if !strings.HasPrefix(path, "/") {
+			faults = append(faults, engine.Violation{Location: "document", Pointer: itemPtr, Code: "invalid", Message: "a path must start with '/'"})
+			continue
+		}
+		for _, method := range methodOrder {
+			raw, ok := item[method].(map[string]any)
+			if !ok {
+				continue
+			}
+			op, err := d.buildOperation(c, path, method, item, raw, ptr(itemPtr, method), ids)
+			if err != nil {
+				var e *engine.Error
+				if ee, ok := err.(*engine.Error); ok {
+					e = ee
+				} else {
+					return err
+				}
+				faults = append(faults, e.Violations...)
+				continue
+			}
+			d.Operations = append(d.Operations, op)
+		}
+	}
+	if len(faults) > 0 {
+		return invalid("the document has operations that cannot be served", faults...)
+	}
+	return nil
+}
+
+// buildOperation compiles one operation.
+func (d *Document) buildOperation(c *compiler, path, method string, item, raw map[string]any, at string, ids map[string]int) (*Operation, error) {
+	op := &Operation{Method: strings.ToUpper(method), Path: path, Pointer: at}
+	op.Summary, _ = raw["summary"].(string)
+	op.ID, _ = raw["operationId"].(string)
+	if op.ID == "" {
+		op.ID = generatedID(method, path)
+		d.warn(at, "operation_id_generated", "the operation has no operationId; using "+strconv.Quote(op.ID))
+	}
+	if n := ids[op.ID]; n > 0 {
+		unique := op.ID + "_" + strconv.Itoa(n+1)
+		d.warn(ptr(at, "operationId"), "operation_id_duplicate", "operationId "+strconv.Quote(op.ID)+" is used twice; this one becomes "+strconv.Quote(unique))
+		ids[op.ID] = n + 1
+		op.ID = unique
+	} else {
+		ids[op.ID] = 1
+	}
+	if err := d.buildParameters(c, op, item, raw, at); err != nil {
+		return nil, err
+	}
+	if err := d.buildBody(c, op, raw, at); err != nil {
+		return nil, err
+	}
+	d.buildResponses(c, op, raw, at)
+	return op, nil
+}
+
+var nonWord = regexp.MustCompile(`[^A-Za-z0-9]+`)
+
+// generatedID makes a stable operationId from method and path:
+// GET /pets/{petId} -> get_pets_petId.
+func generatedID(method, path string) string {
+	return strings.Trim(nonWord.ReplaceAllString(method+"_"+path, "_"), "_")
+}
+
+// templateParams returns the parameter names of a path template in order.
+func templateParams(path string) []string {
+	var names []string
+	for {
+		i := strings.IndexByte(path, '{')
+		if i < 0 {
+			return names
+		}
+		j := strings.IndexByte(path[i:], '}')
+		if j < 0 {
+			return names
+		}
+		names = append(names, path[i+1:i+j])
+		path = path[i+j+1:]
+	}
+}
+
+// buildParameters merges path-level and operation-level parameters (the
+// operation's win on name + in) and compiles their schemas.
+func (d *Document) buildParameters(c *compiler, op *Operation, item, raw map[string]any, at string) error {
+	type located struct {
+		node map[string]any
+		at   string // pointer of the parameter object after refs
+	}
+	merged := map[string]located{}
+	var order []string
+	var faults []engine.Violation
+	add := func(list any, listAt string) {
+		params, _ := list.([]any)
+		for i, p := range params {
+			pAt := listAt + "/" + strconv.Itoa(i)
+			node, nodeAt := d.derefAt(p, pAt)
+			m, ok := node.(map[string]any)
+			if !ok {
+				faults = append(faults, engine.Violation{Location: "document", Pointer: pAt, Code: "invalid", Message: "a parameter must be an object"})
+				continue
+			}
+			name, _ := m["name"].(string)
+			in, _ := m["in"].(string)
+			key := in + "\x00" + name
+			if _, seen := merged[key]; !seen {
+				order = append(order, key)
+			}
+			merged[key] = located{m, nodeAt}
+		}
+	}
+	add(item["parameters"], ptr(strings.TrimSuffix(at, "/"+strings.ToLower(op.Method)), "parameters"))
+	add(raw["parameters"], ptr(at, "parameters"))
+
+	declaredPath := map[string]bool{}
+	for _, key := range order {
+		l := merged[key]
+		p, err := d.buildParameter(c, l.node, l.at)
+		if err != nil {
+			faults = append(faults, engine.AsError(err).Violations...)
+			continue
+		}
+		if p == nil {
+			continue
+		}
+		if p.In == "path" {
+			if !slices.Contains(templateParams(op.Path), p.Name) {
+				d.warn(l.at, "path_parameter_unused", "path parameter "+strconv.Quote(p.Name)+" does not appear in "+op.Path+"; ignored")
+				continue
+			}
+			declaredPath[p.Name] = true
+			p.Required = true
+		}
+		op.Params = append(op.Params, p)
+	}
+	for _, name := range templateParams(op.Path) {
+		if !declaredPath[name] {
+			d.warn(at, "path_parameter_undeclared", "path parameter "+strconv.Quote(name)+" is not declared; treated as a string")
+			op.Params = append(op.Params, &Parameter{Name: name, In: "path", Required: true, Style: "simple", Kind: KindString})
+		}
+	}
+	// Path parameters first in template order, so PathIndex matches the
+	// router's value order.
+	names := templateParams(op.Path)
+	for _, p := range op.Params {
+		if p.In == "path" {
+			p.PathIndex = slices.Index(names, p.Name)
+		}
+	}
+	if len(faults) > 0 {
+		return invalid("bad parameters", faults...)
+	}
+	return nil
+}
+
+// ignoredHeaders are header parameters OpenAPI says to ignore: content
+// negotiation and credentials belong to the engine, not to the schema.
+var ignoredHeaders = map[string]bool{"accept": true, "content-type": true, "authorization": true}
+
+// buildParameter compiles one parameter; nil means it is to be ignored.
+func (d *Document) buildParameter(c *compiler, m map[string]any, at string) (*Parameter, error) {
+	p := &Parameter{Pointer: at, node: m}
+	p.Name, _ = m["name"].(string)
+	p.In, _ = m["in"].(string)
+	p.Required, _ = m["required"].(bool)
+	switch p.In {
+	case "path", "query", "header", "cookie":
+	default:
+		return nil, invalid("", engine.Violation{Location: "document", Pointer: ptr(at, "in"), Code: "invalid",
+			Message: "parameter " + strconv.Quote(p.Name) + " has an unknown location " + strconv.Quote(p.In)})
+	}
+	if p.Name == "" {
+		return nil, invalid("", engine.Violation{Location: "document", Pointer: ptr(at, "name"), Code: "invalid", Message: "a parameter needs a name"})
+	}
+	if p.In == "header" && ignoredHeaders[strings.ToLower(p.Name)] {
+		return nil, nil
+	}
+	p.Style, _ = m["style"].(string)
+	if p.Style == "" {
+		p.Style = map[string]string{"path": "simple", "query": "form", "header": "simple", "cookie": "form"}[p.In]
+	}
+	if explode, ok := m["explode"].(bool); ok {
+		p.Explode = explode
+	} else {
+		p.Explode = p.Style == "form"
+	}
+	schemaAt := ptr(at, "schema")
+	schemaNode, hasSchema := m["schema"]
+	if !hasSchema {
+		// OpenAPI 3 "content" parameters carry a JSON value.
+		if content, ok := m["content"].(map[string]any); ok {
+			for _, mt := range sortedKeys(content) {
+				media, _ := content[mt].(map[string]any)
+				if s, ok := media["schema"]; ok {
+					schemaNode, hasSchema = s, true
+					schemaAt = ptr(at, "content", mt, "schema")
+					p.JSONContent = true
+					break
+				}
+			}
+		}
+	}
+	if !hasSchema {
+		p.Kind = KindString
+		return p, nil
+	}
+	p.schemaNode = schemaNode
+	p.Kind, p.ItemKind = d.kinds(schemaNode)
+	if p.JSONContent {
+		p.Kind = KindJSON
+	}
+	s, err := c.compile(schemaAt)
+	if err != nil {
+		return nil, err
+	}
+	p.Schema = s
+	return p, nil
+}
+
+// derefAt follows a reference and also returns the pointer of the object
+// reached, which is where its schemas must be compiled from.
+func (d *Document) derefAt(node any, at string) (any, string) {
+	for range 32 {
+		m, ok := node.(map[string]any)
+		if !ok {
+			return node, at
+		}
+		ref, ok := m["$ref"].(string)
+		if !ok {
+			return node, at
+		}
+		target, ok := d.Resolve(ref)
+		if !ok {
+			return node, at
+		}
+		node, at = target, ref[1:]
+	}
+	return node, at
+}
+
+// buildBody compiles the request body's schema for each media type.
+func (d *Document) buildBody(c *compiler, op *Operation, raw map[string]any, at string) error {
+	rb, ok := raw["requestBody"]
+	if !ok {
+		return nil
+	}
+	node, nodeAt := d.derefAt(rb, ptr(at, "requestBody"))
+	m, ok := node.(map[string]any)
+	if !ok {
+		return nil
+	}
+	body := &Body{}
+	body.Required, _ = m["required"].(bool)
+	content, _ := m["content"].(map[string]any)
+	for _, mt := range sortedKeys(content) {
+		media, _ := content[mt].(map[string]any)
+		bm := &BodyMedia{Type: strings.ToLower(strings.TrimSpace(mt)), node: media}
+		if schemaNode, ok := media["schema"]; ok {
+			s, err := c.compile(ptr(nodeAt, "content", mt, "schema"))
+			if err != nil {
+				return err
+			}
+			bm.Schema = s
+			bm.props = d.propertyKinds(schemaNode)
+		}
+		d.checkExamples(media, bm.Schema, ptr(nodeAt, "content", mt))
+		body.Media = append(body.Media, bm)
+	}
+	if len(body.Media) > 0 {
+		op.Body = body
+	}
+	return nil
+}
+
+// buildResponses records the responses in the order mock mode prefers: 2xx
+// ascending, then default, then the rest.
+func (d *Document) buildResponses(c *compiler, op *Operation, raw map[string]any, at string) {
+	responses, _ := raw["responses"].(map[string]any)
+	for _, code := range sortedKeys(responses) {
+		node, nodeAt := d.derefAt(responses[code], ptr(at, "responses", code))
+		m, ok := node.(map[string]any)
+		if !ok {
+			continue
+		}
+		r := &Response{Code: code, Status: statusOf(code), node: m}
+		content, _ := m["content"].(map[string]any)
+		for _, mt := range sortedKeys(content) {
+			media, _ := content[mt].(map[string]any)
+			var schema *Schema
+			if _, ok := media["schema"]; ok {
+				// A response schema that does not compile only costs the
+				// example check; requests are still served.
+				if s, err := c.compile(ptr(nodeAt, "content", mt, "schema")); err == nil {
+					schema = s
+				}
+			}
+			d.checkExamples(media, schema, ptr(nodeAt, "content", mt))
+		}
+		op.Responses = append(op.Responses, r)
+	}
+	slices.SortStableFunc(op.Responses, func(a, b *Response) int { return responseRank(a) - responseRank(b) })
+}
+
+// statusOf reads a response key: "200" -> 200, "2XX" -> 200, "default" -> 0.
+func statusOf(code string) int {
+	if n, err := strconv.Atoi(code); err == nil {
+		return n
+	}
+	if len(code) == 3 && (code[1] == 'X' || code[1] == 'x') && code[0] >= '1' && code[0] <= '5' {
+		return int(code[0]-'0') * 100
+	}
+	return 0
+}
+
+func responseRank(r *Response) int {
+	switch {
+	case r.Status >= 200 && r.Status < 300:
+		return r.Status
+	case r.Status == 0:
+		return 1000
+	default:
+		return 1000 + r.Status
+	}
+}
+
+// checkExamples warns about examples that do not match their schema: real
+// bank documents ship such examples, and refusing them would refuse the
+// document.
+func (d *Document) checkExamples(media map[string]any, schema *Schema, at string) {
+	if schema == nil {
+		return
+	}
+	check := func(v any, vAt string) {
+		if err := schema.Validate(v); err != nil {
+			msg := "the example does not match its schema"
+			if vs := violationsOf(err, "example", ""); len(vs) > 0 {
+				msg += ": " + strings.TrimPrefix(vs[0].Pointer+" ", " ") + vs[0].Message
+			}
+			d.warn(vAt, "example_mismatch", msg)
+		}
+	}
+	if ex, ok := media["example"]; ok {
+		check(ex, ptr(at, "example"))
+	}
+	examples, _ := media["examples"].(map[string]any)
+	for _, name := range sortedKeys(examples) {
+		if eo, ok := d.Deref(examples[name]).(map[string]any); ok {
+			if v, ok := eo["value"]; ok {
+				check(v, ptr(at, "examples", name, "value"))
+			}
+		}
+	}
+}
+
+func scalarString(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case nil:
+		return ""
+	default:
+		return fmt.Sprint(x)
+	}
+}
