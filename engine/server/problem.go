@@ -29,17 +29,17 @@ type Problem struct {
 // Internal errors are logged with the correlation id and their cause; the
 // client sees neither the cause nor a stack.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
-		e := toEngineError(err)
-		cid := correlationID(c)
-		if cid == "" {
-			// Refused before any handler ran (a body over the limit).
-			cid = s.ids.id()
-			c.Set(HeaderCorrelationID, cid)
-		}
-		if e.Status >= 500 {
-			s.log.Error("request failed", "correlation_id", cid, "method", c.Method(), "path", c.Path(), "error", err)
-		}
-		return writeProblem(c, e, cid)
+	e := toEngineError(err)
+	cid := correlationID(c)
+	if cid == "" {
+		// Refused before any handler ran (a body over the limit).
+		cid = s.ids.id()
+		c.Set(HeaderCorrelationID, cid)
+	}
+	if e.Status >= 500 {
+		s.log.Error("request failed", "correlation_id", cid, "method", c.Method(), "path", c.Path(), "error", err)
+	}
+	return writeProblem(c, e, cid)
 }
 
 // toEngineError maps fiber's own errors (unknown route, body too large) to
