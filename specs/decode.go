@@ -36,8 +36,18 @@ func decode(data []byte, contentType string) (any, error) {
 	if node.Kind == 0 {
 		return nil, fmt.Errorf("the document is empty")
 	}
-	return yamlValue(&node)
+	budget := maxYAMLValues
+	return yamlValue(&node, &budget, 0)
 }
+
+// Limits on YAML expansion: aliases can make a small document expand
+// exponentially ("billion laughs") or refer to themselves.
+const (
+	maxYAMLValues = 4 << 20
+	maxYAMLDepth  = 2000
+)
+
+var errYAMLTooLarge = errors.New("the YAML expands into too many values (aliases nested too deep or referring to themselves)")
 
 // isJSON tells whether data should be parsed as JSON.
 func isJSON(data []byte, contentType string) bool {
@@ -55,21 +65,25 @@ func isJSON(data []byte, contentType string) bool {
 
 // yamlValue converts a YAML node into the same generic values encoding/json
 // produces, with string keys and json.Number numbers.
-func yamlValue(n *yaml.Node) (any, error) {
+func yamlValue(n *yaml.Node, budget *int, depth int) (any, error) {
+	*budget--
+	if *budget < 0 || depth > maxYAMLDepth {
+		return nil, errYAMLTooLarge
+	}
 	switch n.Kind {
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
 			return nil, nil
 		}
-		return yamlValue(n.Content[0])
+		return yamlValue(n.Content[0], budget, depth+1)
 	case yaml.AliasNode:
-		return yamlValue(n.Alias)
+		return yamlValue(n.Alias, budget, depth+1)
 	case yaml.MappingNode:
 		m := make(map[string]any, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if k.Tag == "!!merge" {
-				merged, err := yamlValue(v)
+				merged, err := yamlValue(v, budget, depth+1)
 				if err != nil {
 					return nil, err
 				}
@@ -82,7 +96,7 @@ func yamlValue(n *yaml.Node) (any, error) {
 				}
 				continue
 			}
-			val, err := yamlValue(v)
+			val, err := yamlValue(v, budget, depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -92,7 +106,7 @@ func yamlValue(n *yaml.Node) (any, error) {
 	case yaml.SequenceNode:
 		s := make([]any, len(n.Content))
 		for i, c := range n.Content {
-			v, err := yamlValue(c)
+			v, err := yamlValue(c, budget, depth+1)
 			if err != nil {
 				return nil, err
 			}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -101,10 +102,12 @@ func (h *handlers) create(c *fiber.Ctx) error {
 	if len(body) == 0 {
 		return engine.NewError(http.StatusBadRequest, engine.CodeInvalidDocument, "the request body must be a Swagger 2.0 or OpenAPI 3.x document")
 	}
-	in := endpoints.CreateInput{BankID: c.Params("bank_id"), Source: append([]byte(nil), body...),
+	// fiber's strings point into buffers reused by the next request: clone
+	// whatever outlives this one.
+	in := endpoints.CreateInput{BankID: strings.Clone(c.Params("bank_id")), Source: append([]byte(nil), body...),
 		ContentType: string(c.Request().Header.ContentType())}
 	if c.Context().QueryArgs().Has("mount") {
-		in.Mount, in.MountSet = c.Query("mount"), true
+		in.Mount, in.MountSet = strings.Clone(c.Query("mount")), true
 	}
 	ep, err := h.mgr.Create(c.UserContext(), in)
 	if err != nil {

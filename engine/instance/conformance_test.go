@@ -102,7 +102,7 @@ func TestRealSpecs(t *testing.T) {
 
 // checkValidRequest sends a request built from the document's examples and
 // expects the mock answer: the preferred response's status and media type.
-func checkValidRequest(t *testing.T, inst *instance.Instance, doc *specs.Document, op *specs.Operation, served string) {
+func checkValidRequest(t testing.TB, inst *instance.Instance, doc *specs.Document, op *specs.Operation, served string) {
 	t.Helper()
 	req := validRequest(t, doc, op, served)
 	r := do(t, inst, req)
@@ -135,7 +135,7 @@ func checkValidRequest(t *testing.T, inst *instance.Instance, doc *specs.Documen
 // validRequest builds a request every declared rule accepts: required
 // parameters and the body from the document's examples, or from samples of
 // their schemas where an example is missing or does not match.
-func validRequest(t *testing.T, doc *specs.Document, op *specs.Operation, served string) request {
+func validRequest(t testing.TB, doc *specs.Document, op *specs.Operation, served string) request {
 	t.Helper()
 	path := served
 	query := url.Values{}
@@ -279,7 +279,7 @@ func sortedNames(m map[string]any) []string {
 // checkInvalidRequest breaks one rule the operation declares and expects a
 // 400 naming it. It reports false when the operation validates nothing that
 // can be broken (no required or typed parameter, no body).
-func checkInvalidRequest(t *testing.T, inst *instance.Instance, doc *specs.Document, op *specs.Operation, served string) bool {
+func checkInvalidRequest(t testing.TB, inst *instance.Instance, doc *specs.Document, op *specs.Operation, served string) bool {
 	t.Helper()
 	base := validRequest(t, doc, op, served)
 	type breakage struct {
