@@ -1,6 +1,6 @@
 # dynapi developer tasks. `make test` is the command CI runs.
 GO ?= go
-STATICCHECK_VERSION ?= v0.7.0
+STATICCHECK_VERSION ?= v0.8.2
 
 .PHONY: run test test-short lint bench bench-load build
 

@@ -630,7 +630,7 @@ func testConcurrent(t *testing.T, s engine.Store) {
 						return err
 					}
 					if !bytes.Equal(a, b) {
-						return fmt.Errorf("View saw c/n=%s but mirror/n=%s: not a consistent snapshot", a, b)
+						return fmt.Errorf("view saw c/n=%s but mirror/n=%s: not a consistent snapshot", a, b)
 					}
 					var n int
 					if _, err := fmt.Sscan(string(a), &n); err != nil {

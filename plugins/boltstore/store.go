@@ -11,6 +11,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/dynapi/dynapi/engine"
 )
@@ -168,7 +169,7 @@ func (s *Store) wrap(op string, err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, bolt.ErrDatabaseNotOpen):
+	case errors.Is(err, berrors.ErrDatabaseNotOpen):
 		return fmt.Errorf("boltstore: %s %s: %w", op, s.path, engine.ErrStoreClosed)
 	default:
 		return fmt.Errorf("boltstore: %s %s: %w", op, s.path, err)
@@ -199,7 +200,7 @@ func (t *tx) writable(op, name string) (*bolt.Bucket, error) {
 		return nil, errTxDone
 	}
 	if !t.btx.Writable() {
-		return nil, fmt.Errorf("boltstore: %s in bucket %q: %w", op, name, bolt.ErrTxNotWritable)
+		return nil, fmt.Errorf("boltstore: %s in bucket %q: %w", op, name, berrors.ErrTxNotWritable)
 	}
 	b, err := t.btx.CreateBucketIfNotExists([]byte(name))
 	if err != nil {
@@ -252,7 +253,7 @@ func (t *tx) Delete(bucket, key string) error {
 		return errTxDone
 	}
 	if !t.btx.Writable() {
-		return fmt.Errorf("boltstore: delete in bucket %q: %w", bucket, bolt.ErrTxNotWritable)
+		return fmt.Errorf("boltstore: delete in bucket %q: %w", bucket, berrors.ErrTxNotWritable)
 	}
 	b := t.btx.Bucket([]byte(bucket))
 	if b == nil {

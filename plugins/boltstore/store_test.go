@@ -12,6 +12,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/storetest"
@@ -171,7 +172,7 @@ func TestOpenLocked(t *testing.T) {
 				s.Close()
 				t.Fatal("second Open of a locked file succeeded")
 			}
-			if !errors.Is(err, bolt.ErrTimeout) {
+			if !errors.Is(err, berrors.ErrTimeout) {
 				t.Fatalf("err = %v; want bbolt ErrTimeout", err)
 			}
 			if want := "boltstore: open " + path + ": timeout"; err.Error() != want {
@@ -230,9 +231,9 @@ func TestTxErrorsWrapped(t *testing.T) {
 		op   func(tx engine.Tx) error
 		want error
 	}{
-		{"empty key", func(tx engine.Tx) error { return tx.Put("b", "", []byte("v")) }, bolt.ErrKeyRequired},
-		{"key too large", func(tx engine.Tx) error { return tx.Put("b", strings.Repeat("k", bolt.MaxKeySize+1), nil) }, bolt.ErrKeyTooLarge},
-		{"empty bucket name", func(tx engine.Tx) error { return tx.Put("", "k", []byte("v")) }, bolt.ErrBucketNameRequired},
+		{"empty key", func(tx engine.Tx) error { return tx.Put("b", "", []byte("v")) }, berrors.ErrKeyRequired},
+		{"key too large", func(tx engine.Tx) error { return tx.Put("b", strings.Repeat("k", bolt.MaxKeySize+1), nil) }, berrors.ErrKeyTooLarge},
+		{"empty bucket name", func(tx engine.Tx) error { return tx.Put("", "k", []byte("v")) }, berrors.ErrBucketNameRequired},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
