@@ -164,9 +164,10 @@ func escapePointerToken(s string) string {
 }
 
 // rewrite30 adapts an OpenAPI 3.0 document so draft-4 validation means the
-// same thing: nullable becomes a type array; with dropReadOnly, readOnly
-// properties are removed from required (they are not sent in requests).
-func rewrite30(v any, doc any, dropReadOnly bool) {
+// same thing: nullable becomes a type array. With dropFlag set to "readOnly"
+// (requests) or "writeOnly" (responses), properties carrying that flag are
+// removed from required, as OpenAPI 3.0 specifies.
+func rewrite30(v any, doc any, dropFlag string) {
 	switch x := v.(type) {
 	case map[string]any:
 		if b, _ := x["nullable"].(bool); b {
@@ -186,13 +187,13 @@ func rewrite30(v any, doc any, dropReadOnly bool) {
 			}
 			x["enum"] = uniq
 		}
-		if dropReadOnly {
+		if dropFlag != "" {
 			props, _ := x["properties"].(map[string]any)
 			if req, ok := x["required"].([]any); ok && props != nil {
 				var keep []any
 				for _, r := range req {
 					name, _ := r.(string)
-					if !isReadOnly(props[name], doc, 0) {
+					if !hasFlag(props[name], dropFlag, doc, 0) {
 						keep = append(keep, r)
 					}
 				}
@@ -204,26 +205,26 @@ func rewrite30(v any, doc any, dropReadOnly bool) {
 			}
 		}
 		for _, e := range x {
-			rewrite30(e, doc, dropReadOnly)
+			rewrite30(e, doc, dropFlag)
 		}
 	case []any:
 		for _, e := range x {
-			rewrite30(e, doc, dropReadOnly)
+			rewrite30(e, doc, dropFlag)
 		}
 	}
 }
 
-func isReadOnly(s any, doc any, depth int) bool {
+func hasFlag(s any, flag string, doc any, depth int) bool {
 	m, _ := s.(map[string]any)
 	if m == nil || depth > 8 {
 		return false
 	}
-	if b, _ := m["readOnly"].(bool); b {
+	if b, _ := m[flag].(bool); b {
 		return true
 	}
 	if ref, ok := m["$ref"].(string); ok {
 		t, _ := pointer(doc, ref)
-		return isReadOnly(t, doc, depth+1)
+		return hasFlag(t, flag, doc, depth+1)
 	}
 	return false
 }

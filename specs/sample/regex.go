@@ -33,12 +33,12 @@ const (
 	// lenSlack is how far beyond the minimum length the walker looks first.
 	lenSlack = 64
 	// regexp2Timeout bounds a single backtracking match.
-	regexp2Timeout = 250 * time.Millisecond
+	regexp2Timeout = 100 * time.Millisecond
 	cacheLimit     = 4096
 )
 
 type matchKey struct {
-	pattern            string
+	pattern           string
 	min, max, variant int
 }
 
@@ -122,7 +122,7 @@ func matchTree(m *compiled, tree *syntax.Regexp, minLen, maxLen, variant int) (s
 			return "", false
 		}
 		var lengths []int
-		for l := minLen; l <= n && len(lengths) < 4+variant; l++ {
+		for l := minLen; l <= n && len(lengths) < 4+min(variant, 28); l++ {
 			if all.has(l) {
 				lengths = append(lengths, l)
 			}
@@ -148,6 +148,7 @@ func matchTree(m *compiled, tree *syntax.Regexp, minLen, maxLen, variant int) (s
 				return s, true
 			}
 		}
+		break // a wider window only helps when this one had no length
 	}
 	// The pattern is searched, not anchored: pad a short match.
 	n := min(base+lenSlack, lenCap)
@@ -352,19 +353,21 @@ func (s lenSet) equal(t lenSet) bool {
 	return true
 }
 
-// orShifted sets s |= t << k, dropping bits beyond the size (n).
+// orShifted sets s |= t << k, dropping bits beyond the size (n). s and t
+// may be the same set: words are read before the words above them change.
 func (s lenSet) orShifted(t lenSet, k, n int) {
 	words, bits := k/64, uint(k%64)
 	for i := len(t) - 1; i >= 0; i-- {
-		if t[i] == 0 {
+		v := t[i]
+		if v == 0 {
 			continue
 		}
 		j := i + words
-		if j < len(s) {
-			s[j] |= t[i] << bits
-		}
 		if bits != 0 && j+1 < len(s) {
-			s[j+1] |= t[i] >> (64 - bits)
+			s[j+1] |= v >> (64 - bits)
+		}
+		if j < len(s) {
+			s[j] |= v << bits
 		}
 	}
 	s.trim(n)
@@ -423,17 +426,42 @@ func (s lenSet) interval() (lo, hi int, ok bool) {
 	return lo, hi, lo >= 0 && contiguous
 }
 
-// sum returns {a+b : a in s, b in t} truncated to 0..n.
+// sum returns {a+b : a in s, b in t} truncated to 0..n. It works interval
+// by interval of t: s + [a, b] is s shifted by a, then smeared over b-a
+// further positions with O(log(b-a)) shift-ors.
 func (w *walker) sum(s, t lenSet) lenSet {
 	n := w.n
 	r := w.newSet()
+	tmp := newLenSet(n)
+	lo, hi := -1, -1
+	flush := func() {
+		if lo < 0 || lo > n {
+			return
+		}
+		clear(tmp)
+		tmp.orShifted(s, lo, n)
+		for done := 0; done < hi-lo; {
+			step := min(done+1, hi-lo-done)
+			tmp.orShifted(tmp, step, n)
+			done += step
+		}
+		for i := range r {
+			r[i] |= tmp[i]
+		}
+	}
 	t.members(func(b int) bool {
 		if b > n {
 			return false
 		}
-		r.orShifted(s, b, n)
+		if lo >= 0 && b == hi+1 {
+			hi = b
+			return true
+		}
+		flush()
+		lo, hi = b, b
 		return true
 	})
+	flush()
 	return r
 }
 

@@ -29,10 +29,9 @@ func rewriteForRE2(p string, consume bool) (string, bool) {
 type rewriter struct {
 	p       string
 	consume bool
-	close  map[int]int    // index of '(' -> index of its ')'
-	groups map[int]int    // capture number -> index of its '('
-	names  map[string]int // group name -> capture number
-	size   int
+	close   map[int]int    // index of '(' -> index of its ')'
+	groups  map[int]int    // capture number -> index of its '('
+	names   map[string]int // group name -> capture number
 }
 
 const rewriteLimit = 1 << 16

@@ -20,6 +20,7 @@ package sample
 
 import (
 	"encoding/json"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,7 +45,7 @@ const (
 	stopExtra = 16
 	// nodeBudget bounds the values generated in one call; past it only
 	// required properties and minimal arrays are produced.
-	nodeBudget = 20000
+	nodeBudget = 10000
 	// workBudget bounds generation attempts; past it choices are no longer
 	// validated.
 	workBudget = 200000
@@ -132,7 +133,21 @@ func (g *gen) gen(s any, st state) any {
 	if m == nil {
 		raw = true
 	}
-	return g.genNode(n, raw, st)
+	v := g.genNode(n, raw, st)
+	if _, hasNot := m["not"]; hasNot && !g.overBudget() && !g.valid(v, raw) {
+		// "not" does not steer generation; other variants may avoid it.
+		f0 := g.failures
+		for k := 1; k <= 3; k++ {
+			g.failures = f0
+			w := g.genNode(n, raw, state{variant: st.variant + k, minimal: st.minimal, stop: st.stop})
+			if g.valid(w, raw) {
+				g.failures = f0
+				return w
+			}
+		}
+		g.failures = f0 + 1
+	}
+	return v
 }
 
 // annotation keywords do not constrain values.
@@ -234,20 +249,27 @@ func (g *gen) genNode(n *node, raw any, st state) any {
 	if (st.minimal || st.stop) && slices.Contains(cands, "null") && (cands[0] == "object" || cands[0] == "array") {
 		return nil
 	}
+	if len(cands) == 1 {
+		return g.genType(n, cands[0], st)
+	}
+	f0 := g.failures
 	var first any
 	for i, t := range cands {
 		v := g.genType(n, t, st)
-		if len(cands) == 1 {
-			return v
-		}
 		if i == 0 {
 			first = v
 		}
-		if g.overBudget() || g.valid(v, raw) {
+		if g.overBudget() {
+			return v
+		}
+		// A candidate decides by validation; failures noted while making
+		// a discarded one do not count.
+		g.failures = f0
+		if g.valid(v, raw) {
 			return v
 		}
 	}
-	g.failures++
+	g.failures = f0 + 1
 	return first
 }
 
@@ -272,6 +294,7 @@ func (g *gen) genComposite(n *node, raw any, st state) any {
 		}
 		branches = append(branches, again...)
 	}
+	f0 := g.failures
 	var first any
 	have := false
 	for _, b := range branches {
@@ -305,12 +328,16 @@ func (g *gen) genComposite(n *node, raw any, st state) any {
 			if !have {
 				first, have = v, true
 			}
-			if g.overBudget() || g.valid(v, raw) {
+			if g.overBudget() {
+				return v
+			}
+			g.failures = f0
+			if g.valid(v, raw) {
 				return v
 			}
 		}
 	}
-	g.failures++
+	g.failures = f0 + 1
 	return first
 }
 
@@ -332,8 +359,13 @@ func (g *gen) genInherited(n *node, raw any, st state) (any, bool) {
 	n2 := n.clone()
 	n2.discSet = true
 	forceProperty(n2, n.disc, dv)
+	f0 := g.failures
 	v := g.genNode(n2, raw, st)
-	if g.overBudget() || g.valid(v, raw) {
+	if g.overBudget() {
+		return v, true
+	}
+	g.failures = f0
+	if g.valid(v, raw) {
 		return v, true
 	}
 	return nil, false
@@ -568,7 +600,6 @@ func (g *gen) genOptional(s any, st state) (any, bool) {
 	return v, true
 }
 
-
 func (g *gen) genArray(n *node, st state) any {
 	items := []any{}
 	if st.stop {
@@ -616,8 +647,12 @@ func (g *gen) genArray(n *node, st state) any {
 			break
 		}
 		v := g.gen(allOfSchema(list), child)
-		if n.unique && attempt < limit && slices.ContainsFunc(items, func(x any) bool { return jsonEqual(x, v) }) {
-			continue
+		if n.unique && slices.ContainsFunc(items, func(x any) bool { return jsonEqual(x, v) }) {
+			if attempt < limit {
+				continue
+			}
+			g.failures++ // not enough distinct values: keep the duplicate
+			limit = math.MaxInt
 		}
 		items = append(items, v)
 	}

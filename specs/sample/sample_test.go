@@ -97,7 +97,7 @@ func TestGenerate(t *testing.T) {
 				vdoc.(map[string]any)["x-case"] = deepCopy(c.ValidateAs)
 			}
 			if !oas31 {
-				rewrite30(vdoc, vdoc, false)
+				rewrite30(vdoc, vdoc, "")
 			}
 			const base = "https://dynapi.invalid/case.json"
 			comp := newCompiler(oas31)
