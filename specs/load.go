@@ -2,6 +2,7 @@ package specs
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -266,8 +267,8 @@ func (d *Document) buildOperations(v3 map[string]any, c *compiler) error {
 	ids := map[string]int{}
 	var faults []engine.Violation
 	for _, path := range sortedKeys(paths) {
-		itemPtr := ptr("", "paths", path)
-		item, ok := d.Deref(paths[path]).(map[string]any)
+		itemNode, itemPtr := d.derefAt(paths[path], ptr("", "paths", path))
+		item, ok := itemNode.(map[string]any)
 		if !ok {
 			faults = append(faults, engine.Violation{Location: "document", Pointer: itemPtr, Code: "invalid", Message: "a path item must be an object"})
 			continue
@@ -284,9 +285,7 @@ func (d *Document) buildOperations(v3 map[string]any, c *compiler) error {
 			op, err := d.buildOperation(c, path, method, item, raw, ptr(itemPtr, method), ids)
 			if err != nil {
 				var e *engine.Error
-				if ee, ok := err.(*engine.Error); ok {
-					e = ee
-				} else {
+				if !errors.As(err, &e) {
 					return err
 				}
 				faults = append(faults, e.Violations...)

@@ -143,3 +143,20 @@ func TestLoadRefusesYAMLBombs(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadPathItemRef checks that operations of a path item given by
+// reference compile their schemas where the item really is.
+func TestLoadPathItemRef(t *testing.T) {
+	doc := `{"openapi":"3.1.0","info":{"title":"t","version":"1"},
+	  "paths":{"/a/{n}":{"$ref":"#/components/pathItems/A"}},
+	  "components":{"pathItems":{"A":{"parameters":[{"name":"n","in":"path","required":true,"schema":{"type":"integer"}}],
+	    "get":{"responses":{"200":{"description":"d"}}}}}}}`
+	d, err := specs.Load([]byte(doc), "", specs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := d.Operations[0].Params[0]
+	if p.Kind != specs.KindInteger || p.Schema == nil || p.Schema.Validate("x") == nil {
+		t.Fatalf("parameter %+v not compiled from the referenced item", p)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -268,12 +269,15 @@ func (m *Manager) Hosts() []string {
 // withEndpoint returns a copy of the current endpoint set with ep added or
 // replaced.
 func (m *Manager) withEndpoint(ep *Endpoint) map[string]*Endpoint {
-	cur := m.snap.Load().endpoints
-	next := make(map[string]*Endpoint, len(cur)+1)
-	for id, e := range cur {
-		next[id] = e
-	}
+	next := maps.Clone(m.snap.Load().endpoints)
 	next[ep.ID] = ep
+	return next
+}
+
+// without returns a copy of the current endpoint set without id.
+func (m *Manager) without(id string) map[string]*Endpoint {
+	next := maps.Clone(m.snap.Load().endpoints)
+	delete(next, id)
 	return next
 }
 
@@ -363,9 +367,7 @@ func (m *Manager) Delete(ctx context.Context, bankID, id string) error {
 	if _, err := m.Get(bankID, id); err != nil {
 		return err
 	}
-	next := m.withEndpoint(&Endpoint{ID: id})
-	delete(next, id)
-	snap, err := m.snapshot(next)
+	snap, err := m.snapshot(m.without(id))
 	if err != nil {
 		return err
 	}

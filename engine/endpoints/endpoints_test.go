@@ -1,0 +1,99 @@
+package endpoints_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/endpoints"
+	"github.com/dynapi/dynapi/engine/router"
+	"github.com/dynapi/dynapi/plugins/boltstore"
+	"github.com/dynapi/dynapi/plugins/mock"
+	"github.com/dynapi/dynapi/specs"
+)
+
+// failingStore refuses writes on demand, as a full disk would.
+type failingStore struct {
+	engine.Store
+	fail bool
+}
+
+func (s *failingStore) Update(ctx context.Context, fn func(engine.Tx) error) error {
+	if s.fail {
+		return errors.New("disk full")
+	}
+	return s.Store.Update(ctx, fn)
+}
+
+func newManager(t *testing.T, store engine.Store) *endpoints.Manager {
+	t.Helper()
+	m := endpoints.New(store, endpoints.Options{
+		Connectors: map[string]endpoints.Connector{mock.Host: endpoints.ConnectorFunc(
+			func(doc *specs.Document, op *specs.Operation) (engine.Invoker, error) { return mock.Prepare(doc, op) })},
+		DefaultHost: mock.Host,
+	})
+	if err := m.Boot(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func petstore(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "specs", "petstore-oas3", "petstore.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestFailedPersistChangesNothing checks that a change the store refuses is
+// not served: configuration is persisted before it is swapped in.
+func TestFailedPersistChangesNothing(t *testing.T) {
+	bolt, err := boltstore.Open(filepath.Join(t.TempDir(), "db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bolt.Close()
+	store := &failingStore{Store: bolt}
+	m := newManager(t, store)
+	ctx := context.Background()
+
+	store.fail = true
+	_, err = m.Create(ctx, endpoints.CreateInput{Source: petstore(t)})
+	var e *engine.Error
+	if !errors.As(err, &e) || e.Status != http.StatusInternalServerError {
+		t.Fatalf("create on a failing store: %v", err)
+	}
+	var p router.Params
+	if _, ok, _ := m.Snapshot().Routes.Match("GET", "/v1/pets", &p); ok {
+		t.Fatal("a document that was not persisted is served")
+	}
+
+	store.fail = false
+	ep, err := m.Create(ctx, endpoints.CreateInput{Source: petstore(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.fail = true
+	if err := m.Delete(ctx, "", ep.ID); err == nil {
+		t.Fatal("delete on a failing store succeeded")
+	}
+	if _, ok, _ := m.Snapshot().Routes.Match("GET", "/v1/pets", &p); !ok {
+		t.Fatal("a delete that was not persisted stopped serving")
+	}
+	if _, err := m.SetHost(ctx, "", ep.ID, mock.Host); err == nil {
+		t.Fatal("set host on a failing store succeeded")
+	}
+
+	// What was acknowledged is there after a restart.
+	store.fail = false
+	again := newManager(t, store)
+	if _, err := again.Get("", ep.ID); err != nil {
+		t.Fatalf("acknowledged endpoint lost: %v", err)
+	}
+}
