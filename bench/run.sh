@@ -1,0 +1,477 @@
+#!/usr/bin/env bash
+# bench/run.sh: wrk load benchmark of dynapi against the fiberlimit reference
+# server (../shared/bench/fiberlimit), plus spec-load latency and a spec swap
+# under load. See bench/README.md. Loopback only; every loop is bounded; the
+# servers it starts are killed on exit.
+#
+# Knobs (environment): DURATION (10) CONNECTIONS (64) ROUNDS (3) WARMUP (2)
+# SPEC_RUNS (5) BENCH_DYNAPI_PORT (18080) BENCH_FIBER_PORT (18081)
+# BENCH_SERVER_CPU / BENCH_WRK_CPU (first two CPUs this shell may run on).
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$BENCH_DIR/.." && pwd)
+if [[ ! -d "$ROOT/../shared/bench/fiberlimit" ]]; then
+	echo "bench: ../shared/bench/fiberlimit not found beside $ROOT" >&2
+	exit 1
+fi
+SHARED=$(cd "$ROOT/../shared" && pwd)
+
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-64}
+ROUNDS=${ROUNDS:-3}
+WARMUP=${WARMUP:-2}
+SPEC_RUNS=${SPEC_RUNS:-5}
+DYNAPI_PORT=${BENCH_DYNAPI_PORT:-18080}
+FIBER_PORT=${BENCH_FIBER_PORT:-18081}
+for knob in DURATION CONNECTIONS ROUNDS WARMUP SPEC_RUNS DYNAPI_PORT FIBER_PORT; do
+	if [[ ! ${!knob} =~ ^[0-9]+$ ]]; then
+		echo "bench: $knob must be a whole number, got '${!knob}'" >&2
+		exit 2
+	fi
+done
+if ((DURATION < 1 || CONNECTIONS < 1 || ROUNDS < 1 || SPEC_RUNS < 1)); then
+	echo "bench: DURATION, CONNECTIONS, ROUNDS and SPEC_RUNS must be at least 1" >&2
+	exit 2
+fi
+DYNAPI_ADDR=127.0.0.1:$DYNAPI_PORT
+FIBER_ADDR=127.0.0.1:$FIBER_PORT
+DYNAPI_URL=http://$DYNAPI_ADDR
+FIBER_URL=http://$FIBER_ADDR
+
+ACCOUNTS_SPEC=$SHARED/bench/accounts.yaml
+PETSTORE_SPEC=$SHARED/bench/petstore.yaml
+OB_SPEC=$SHARED/specs/ob-uk-v4.0/account-info-openapi.yaml
+BODIES=$SHARED/bench/bodies
+LUA=$BENCH_DIR/wrk/body.lua
+RESULTS=$BENCH_DIR/results
+RAW=$RESULTS/raw
+for f in "$ACCOUNTS_SPEC" "$PETSTORE_SPEC" "$OB_SPEC" "$BODIES/account-10.json" "$BODIES/account-10-invalid.json" "$LUA"; do
+	[[ -r $f ]] || {
+		echo "bench: missing $f" >&2
+		exit 1
+	}
+done
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() {
+	log "FATAL: $*"
+	exit 1
+}
+
+# ---------------------------------------------------------------- cleanup
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/dynapi-bench.XXXXXX")
+SERVER_PID=""
+SERVER_NAME=""
+WRK_PID=""
+cleanup() {
+	local pid
+	for pid in "$WRK_PID" "$SERVER_PID"; do
+		if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+			kill "$pid" 2>/dev/null || true
+			for _ in $(seq 1 30); do
+				kill -0 "$pid" 2>/dev/null || break
+				sleep 0.1
+			done
+			kill -9 "$pid" 2>/dev/null || true
+		fi
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- tools
+if ! command -v wrk >/dev/null 2>&1; then
+	log "wrk not found: installing the Debian package"
+	if [[ $(id -u) -eq 0 ]]; then
+		apt-get update && apt-get install -y wrk
+	else
+		sudo apt-get update && sudo apt-get install -y wrk
+	fi
+fi
+for tool in wrk curl go awk sort; do
+	command -v "$tool" >/dev/null 2>&1 || die "$tool is required"
+done
+
+# allowed_cpus prints, one per line, the CPUs this shell may run on.
+allowed_cpus() {
+	local list part
+	list=$(taskset -cp $$ 2>/dev/null | sed 's/.*: *//') || return 0
+	IFS=',' read -ra parts <<<"$list"
+	for part in "${parts[@]}"; do
+		if [[ $part =~ ^([0-9]+)-([0-9]+)$ ]]; then
+			seq "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
+		elif [[ $part =~ ^[0-9]+$ ]]; then
+			echo "$part"
+		fi
+	done
+}
+
+SERVER_PIN=()
+WRK_PIN=()
+PINNING="none (taskset missing)"
+if command -v taskset >/dev/null 2>&1; then
+	mapfile -t CPUS < <(allowed_cpus)
+	if ((${#CPUS[@]} >= 2)); then
+		SERVER_CPU=${BENCH_SERVER_CPU:-${CPUS[0]}}
+		WRK_CPU=${BENCH_WRK_CPU:-${CPUS[1]}}
+		SERVER_PIN=(taskset -c "$SERVER_CPU")
+		WRK_PIN=(taskset -c "$WRK_CPU")
+		PINNING="servers on CPU $SERVER_CPU, wrk on CPU $WRK_CPU"
+	else
+		PINNING="none: only ${#CPUS[@]} CPU available, servers and wrk share it"
+		log "WARNING: fewer than two CPUs; running unpinned, absolute figures are not comparable with a two-core run"
+	fi
+else
+	log "WARNING: taskset not found; running unpinned"
+fi
+
+# ---------------------------------------------------------------- build
+log "building dynapi and fiberlimit into $TMP"
+(cd "$ROOT" && go build -o "$TMP/dynapi" ./cmd/dynapi) || die "dynapi does not build"
+(cd "$SHARED/bench/fiberlimit" && go build -o "$TMP/fiberlimit" .) || die "fiberlimit does not build"
+LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo '?')
+if awk -v l="$LOAD_BEFORE" 'BEGIN { exit !(l + 0 > 1.0) }'; then
+	log "WARNING: load average is $LOAD_BEFORE before the run: other work on this machine will skew the figures"
+fi
+TOKEN=bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+rm -rf "$RAW"
+mkdir -p "$RAW"
+
+# ---------------------------------------------------------------- servers
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_healthy() { # URL
+	local i
+	for i in $(seq 1 100); do
+		kill -0 "$SERVER_PID" 2>/dev/null || {
+			tail -n 20 "$TMP/$SERVER_NAME.log" >&2 || true
+			die "$SERVER_NAME exited during start-up (log above)"
+		}
+		if curl -s -o /dev/null --max-time 1 "$1"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	die "$SERVER_NAME not healthy after 10 s: $1"
+}
+
+start_dynapi() {
+	port_in_use "$DYNAPI_PORT" && die "something already listens on $DYNAPI_ADDR (set BENCH_DYNAPI_PORT)"
+	local data
+	data=$(mktemp -d "$TMP/data.XXXXXX")
+	SERVER_NAME=dynapi
+	GOMAXPROCS=1 DYNAPI_ADMIN_TOKEN="$TOKEN" "${SERVER_PIN[@]}" "$TMP/dynapi" serve \
+		--addr "$DYNAPI_ADDR" --data-dir "$data" --example=false --log-format json \
+		>>"$TMP/dynapi.log" 2>&1 &
+	SERVER_PID=$!
+	local i
+	for i in $(seq 1 100); do
+		kill -0 "$SERVER_PID" 2>/dev/null || break
+		[[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$DYNAPI_URL/healthz") == 200 ]] && return 0
+		sleep 0.1
+	done
+	tail -n 20 "$TMP/dynapi.log" >&2 || true
+	die "dynapi did not answer 200 on /healthz within 10 s (log above)"
+}
+
+start_fiberlimit() {
+	port_in_use "$FIBER_PORT" && die "something already listens on $FIBER_ADDR (set BENCH_FIBER_PORT)"
+	SERVER_NAME=fiberlimit
+	GOMAXPROCS=1 "${SERVER_PIN[@]}" "$TMP/fiberlimit" -addr "$FIBER_ADDR" >>"$TMP/fiberlimit.log" 2>&1 &
+	SERVER_PID=$!
+	wait_healthy "$FIBER_URL/hello"
+}
+
+# assert_alive fails the run, with the log, if the current server died.
+assert_alive() {
+	kill -0 "$SERVER_PID" 2>/dev/null && return 0
+	local rc=0
+	wait "$SERVER_PID" 2>/dev/null || rc=$?
+	tail -n 30 "$TMP/$SERVER_NAME.log" >&2 || true
+	SERVER_PID=""
+	die "$SERVER_NAME died under load (exit status $rc; log above)"
+}
+
+stop_server() {
+	[[ -n $SERVER_PID ]] || return 0
+	assert_alive
+	kill "$SERVER_PID" 2>/dev/null || true
+	local i
+	for i in $(seq 1 50); do
+		kill -0 "$SERVER_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$SERVER_PID" 2>/dev/null || true
+	wait "$SERVER_PID" 2>/dev/null || true
+	SERVER_PID=""
+}
+
+# submit URL-QUERY FILE: POSTs an OpenAPI document to dynapi, prints its id.
+submit() {
+	local query=$1 file=$2 code
+	code=$(curl -s -o "$TMP/submit.json" -w '%{http_code}' --max-time 30 -X POST \
+		"$DYNAPI_URL/admin/v1/dynamic-endpoints?$query" -H "Authorization: Bearer $TOKEN" \
+		-H 'Content-Type: application/yaml' --data-binary "@$file")
+	[[ $code == 201 ]] || {
+		cat "$TMP/submit.json" >&2
+		die "POST $(basename "$file") ?$query answered $code, want 201"
+	}
+	endpoint_id <"$TMP/submit.json"
+}
+
+endpoint_id() { sed -n 's/.*"dynamic_endpoint_id" *: *"\([^"]*\)".*/\1/p' | head -n 1; }
+
+# expect_status NAME WANT METHOD URL [BODY_FILE]: one curl request, must answer WANT.
+expect_status() {
+	local name=$1 want=$2 method=$3 url=$4 body=${5:-} code
+	local args=(-s -o "$TMP/check.out" -w '%{http_code}' --max-time 5 -X "$method")
+	[[ -n $body ]] && args+=(-H 'Content-Type: application/json' --data-binary "@$body")
+	code=$(curl "${args[@]}" "$url") || true
+	if [[ $code != "$want" ]]; then
+		head -c 2000 "$TMP/check.out" >&2 || true
+		echo >&2
+		die "$name: $method $url answered $code, want $want"
+	fi
+}
+
+# ---------------------------------------------------------------- wrk
+# run_wrk OUT SECONDS URL [BODY_FILE]
+run_wrk() {
+	local out=$1 secs=$2 url=$3 body=${4:-}
+	WRK_BODY_FILE="$body" "${WRK_PIN[@]}" wrk -t1 -c"$CONNECTIONS" -d"${secs}s" --latency -s "$LUA" "$url" >"$out" 2>&1 ||
+		{
+			cat "$out" >&2
+			die "wrk failed against $url"
+		}
+}
+
+# parse_wrk FILE prints: req/s, p99 in ms, requests, non-2xx/3xx count, socket errors.
+parse_wrk() {
+	awk '
+		function ms(v) {
+			if (v ~ /us$/) return (v + 0) / 1000
+			if (v ~ /ms$/) return v + 0
+			if (v ~ /m$/)  return (v + 0) * 60000
+			if (v ~ /s$/)  return (v + 0) * 1000
+			return v + 0
+		}
+		/^Requests\/sec:/          { rps = $2 }
+		/^[ \t]*99%/               { p99 = ms($2) }
+		/ requests in /            { req = $1 }
+		/Socket errors:/           { gsub(",", ""); sock = $4 + $6 + $8 + $10 }
+		/Non-2xx or 3xx responses:/ { non = $NF }
+		END {
+			if (rps == "" || p99 == "") exit 1
+			printf "%s %.3f %d %d %d\n", rps, p99, req, non, sock
+		}' "$1" || {
+		cat "$1" >&2
+		die "cannot parse wrk output $1"
+	}
+}
+
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) printf "%.2f", a[(NR + 1) / 2]; else printf "%.2f", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+for port in "$DYNAPI_PORT" "$FIBER_PORT"; do
+	port_in_use "$port" && die "something already listens on 127.0.0.1:$port (set BENCH_DYNAPI_PORT / BENCH_FIBER_PORT)"
+done
+
+# ---------------------------------------------------------------- workloads
+WL_NAME=("mock GET" "validated POST" "invalid POST")
+WL_DYN_PATH=(/hello /accounts /accounts)
+WL_FIB_PATH=(/hello /validate /validate)
+WL_METHOD=(GET POST POST)
+WL_BODY=("" "$BODIES/account-10.json" "$BODIES/account-10-invalid.json")
+WL_STATUS=(200 201 400)
+WL_TARGET=(0.75 0.85 0.75)
+
+declare -A RPS P99 STATUS_BAD ROUND_LOG
+FAILED=0
+
+for w in "${!WL_NAME[@]}"; do
+	for r in $(seq 1 "$ROUNDS"); do
+		for server in dynapi fiberlimit; do
+			if [[ $server == dynapi ]]; then
+				start_dynapi
+				submit "mount=/" "$ACCOUNTS_SPEC" >/dev/null
+				url=$DYNAPI_URL${WL_DYN_PATH[$w]}
+			else
+				start_fiberlimit
+				url=$FIBER_URL${WL_FIB_PATH[$w]}
+			fi
+			expect_status "${WL_NAME[$w]} ($server)" "${WL_STATUS[$w]}" "${WL_METHOD[$w]}" "$url" "${WL_BODY[$w]}"
+			log "${WL_NAME[$w]}: round $r/$ROUNDS, $server ($url)"
+			if ((WARMUP > 0)); then
+				run_wrk "$TMP/warmup.txt" "$WARMUP" "$url" "${WL_BODY[$w]}"
+			fi
+			raw="$RAW/w$w-r$r-$server.txt"
+			run_wrk "$raw" "$DURATION" "$url" "${WL_BODY[$w]}"
+			assert_alive
+			stop_server
+			read -r rps p99 req non sock < <(parse_wrk "$raw")
+			RPS[$w,$server]+=" $rps"
+			P99[$w,$server]+=" $p99"
+			ROUND_LOG[$w,$server]+="${ROUND_LOG[$w,$server]:+, }$rps"
+			# Every response must carry the expected status: 2xx workloads
+			# count no non-2xx, the invalid one counts nothing but them.
+			bad=$sock
+			if [[ ${WL_STATUS[$w]} == 2* ]]; then
+				bad=$((bad + non))
+			else
+				bad=$((bad + req - non))
+			fi
+			STATUS_BAD[$w,$server]=$((${STATUS_BAD[$w,$server]:-0} + bad))
+		done
+	done
+done
+
+# ---------------------------------------------------------------- spec load
+log "spec load: $(basename "$OB_SPEC") at mount /ob, $SPEC_RUNS runs"
+start_dynapi
+POST_MS=()
+READY_MS=()
+POLLS=()
+now_ns() { date +%s%N; }
+for i in $(seq 1 "$SPEC_RUNS"); do
+	t0=$(now_ns)
+	out=$(curl -s -o "$TMP/ob.json" -w '%{http_code} %{time_total}' --max-time 60 -X POST \
+		"$DYNAPI_URL/admin/v1/dynamic-endpoints?mount=/ob" -H "Authorization: Bearer $TOKEN" \
+		-H 'Content-Type: application/yaml' --data-binary "@$OB_SPEC") || true
+	[[ ${out%% *} == 201 ]] || {
+		head -c 2000 "$TMP/ob.json" >&2 || true
+		die "spec load run $i: POST answered '${out%% *}', want 201"
+	}
+	polls=0
+	deadline=$(($(now_ns) + 30000000000))
+	until [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$DYNAPI_URL/ob/accounts") == 200 ]]; do
+		polls=$((polls + 1))
+		(($(now_ns) < deadline)) || die "spec load run $i: GET /ob/accounts not 200 within 30 s of the POST"
+	done
+	t1=$(now_ns)
+	POST_MS+=("$(awk -v s="${out#* }" 'BEGIN { printf "%.1f", s * 1000 }')")
+	READY_MS+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')")
+	POLLS+=("$polls")
+	id=$(endpoint_id <"$TMP/ob.json")
+	[[ -n $id ]] || die "spec load run $i: no dynamic_endpoint_id in the 201"
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X DELETE \
+		"$DYNAPI_URL/admin/v1/dynamic-endpoints/$id" -H "Authorization: Bearer $TOKEN") || true
+	[[ $code == 2* ]] || die "spec load run $i: DELETE answered $code"
+	deadline=$(($(now_ns) + 10000000000))
+	while [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$DYNAPI_URL/ob/accounts") == 200 ]]; do
+		(($(now_ns) < deadline)) || die "spec load run $i: /ob/accounts still served 10 s after DELETE"
+	done
+done
+assert_alive
+stop_server
+SPEC_POST=$(median "${POST_MS[@]}")
+SPEC_READY=$(median "${READY_MS[@]}")
+
+# ---------------------------------------------------------------- swap under load
+log "swap under load: wrk on dynapi GET /hello for ${DURATION}s while petstore is POSTed and DELETEd"
+start_dynapi
+submit "mount=/" "$ACCOUNTS_SPEC" >/dev/null
+expect_status "swap (dynapi)" 200 GET "$DYNAPI_URL/hello"
+SWAP_RAW=$RAW/swap.txt
+WRK_BODY_FILE="" "${WRK_PIN[@]}" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$LUA" "$DYNAPI_URL/hello" >"$SWAP_RAW" 2>&1 &
+WRK_PID=$!
+SWAPS=0
+SWAP_FAILS=0
+SWAP_FAIL_NOTES=()
+swap_fail() {
+	SWAP_FAILS=$((SWAP_FAILS + 1))
+	((${#SWAP_FAIL_NOTES[@]} < 5)) && SWAP_FAIL_NOTES+=("$1")
+	return 0
+}
+sleep 0.5 # let wrk connect first
+n=0
+while kill -0 "$WRK_PID" 2>/dev/null && ((n < 100000)); do
+	n=$((n + 1))
+	code=$("${WRK_PIN[@]}" curl -s -o "$TMP/swap.json" -w '%{http_code}' --max-time 10 -X POST \
+		"$DYNAPI_URL/admin/v1/dynamic-endpoints?mount=/swap$n" -H "Authorization: Bearer $TOKEN" \
+		-H 'Content-Type: application/yaml' --data-binary "@$PETSTORE_SPEC") || true
+	if [[ $code != 201 ]]; then
+		swap_fail "swap $n: POST answered $code: $(head -c 300 "$TMP/swap.json" 2>/dev/null)"
+		continue
+	fi
+	id=$(endpoint_id <"$TMP/swap.json")
+	code=$("${WRK_PIN[@]}" curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$DYNAPI_URL/swap$n/pets") || true
+	[[ $code == 200 ]] || swap_fail "swap $n: GET /swap$n/pets answered $code"
+	code=$("${WRK_PIN[@]}" curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X DELETE \
+		"$DYNAPI_URL/admin/v1/dynamic-endpoints/$id" -H "Authorization: Bearer $TOKEN") || true
+	[[ $code == 2* ]] || swap_fail "swap $n: DELETE answered $code"
+	code=$("${WRK_PIN[@]}" curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$DYNAPI_URL/swap$n/pets") || true
+	[[ $code == 404 ]] || swap_fail "swap $n: GET /swap$n/pets after DELETE answered $code"
+	SWAPS=$((SWAPS + 1))
+done
+wrk_rc=0
+wait "$WRK_PID" || wrk_rc=$?
+WRK_PID=""
+((wrk_rc == 0)) || {
+	cat "$SWAP_RAW" >&2
+	die "wrk failed during the swap check"
+}
+assert_alive
+stop_server
+read -r SW_RPS SW_P99 SW_REQ SW_NON SW_SOCK < <(parse_wrk "$SWAP_RAW")
+SW_ERRORS=$((SW_NON + SW_SOCK))
+
+# ---------------------------------------------------------------- report
+REPORT=$TMP/report.md
+{
+	echo "# dynapi load benchmark"
+	echo
+	echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), dynapi $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (dirty tree)'),"
+	echo "$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null), $PINNING, GOMAXPROCS=1,"
+	echo "wrk -t1 -c$CONNECTIONS, ${DURATION}s per measurement after a ${WARMUP}s warm-up, $ROUNDS rounds, medians of rounds;"
+	echo "1-minute load average before the run: $LOAD_BEFORE (above ~1, other work on the machine skews the figures)."
+	echo
+	printf '| %-14s | %12s | %16s | %6s | %10s | %14s | %-7s | %-6s |\n' \
+		workload "dynapi req/s" "fiberlimit req/s" ratio "dynapi p99" "fiberlimit p99" target result
+	printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ---------------- -------------: -----------------: -------: -----------: ---------------: --------- --------
+	for w in "${!WL_NAME[@]}"; do
+		# shellcheck disable=SC2086 # word splitting of the round lists is wanted
+		d=$(median ${RPS[$w,dynapi]})
+		# shellcheck disable=SC2086
+		f=$(median ${RPS[$w,fiberlimit]})
+		# shellcheck disable=SC2086
+		dp=$(median ${P99[$w,dynapi]})
+		# shellcheck disable=SC2086
+		fp=$(median ${P99[$w,fiberlimit]})
+		ratio=$(awk -v d="$d" -v f="$f" 'BEGIN { printf "%.2f", (f > 0 ? d / f : 0) }')
+		result=$(awk -v r="$ratio" -v t="${WL_TARGET[$w]}" 'BEGIN { print (r + 0 >= t + 0 ? "PASS" : "FAIL") }')
+		if ((${STATUS_BAD[$w,dynapi]} + ${STATUS_BAD[$w,fiberlimit]} > 0)); then
+			result="FAIL (status: dynapi ${STATUS_BAD[$w,dynapi]}, fiberlimit ${STATUS_BAD[$w,fiberlimit]} unexpected)"
+		fi
+		[[ $result == PASS ]] || FAILED=1
+		printf '| %-14s | %12s | %16s | %6s | %7s ms | %11s ms | %-7s | %-6s |\n' \
+			"${WL_NAME[$w]}" "$d" "$f" "$ratio" "$dp" "$fp" ">= ${WL_TARGET[$w]}" "$result"
+	done
+	echo
+	if ((SW_ERRORS == 0 && SWAP_FAILS == 0 && SWAPS > 0)); then swap_result=PASS; else
+		swap_result=FAIL
+		FAILED=1
+	fi
+	echo "Spec load ($(basename "$OB_SPEC"), ?mount=/ob, median of $SPEC_RUNS): POST ${SPEC_POST} ms (curl time_total), GET /ob/accounts 200 after ${SPEC_READY} ms from the start of the POST."
+	echo
+	echo "Swap under load: $SWAPS petstore POST+DELETE cycles during ${DURATION}s of GET /hello ($SW_REQ requests, $SW_RPS req/s, p99 $SW_P99 ms): $SW_NON non-2xx, $SW_SOCK socket errors, $SWAP_FAILS failed admin steps (target 0): $swap_result."
+	for note in "${SWAP_FAIL_NOTES[@]}"; do echo "- $note"; done
+	echo
+	echo "Rounds (req/s):"
+	echo
+	for w in "${!WL_NAME[@]}"; do
+		echo "- ${WL_NAME[$w]}: dynapi ${ROUND_LOG[$w,dynapi]}; fiberlimit ${ROUND_LOG[$w,fiberlimit]}"
+	done
+	echo "- spec load: POST ms ${POST_MS[*]}; ready ms ${READY_MS[*]}; extra polls ${POLLS[*]}"
+	errors=$(grep -c '"level":"ERROR"' "$TMP/dynapi.log" 2>/dev/null || true)
+	echo "- dynapi log: ${errors:-0} ERROR lines"
+} >"$REPORT"
+grep '"level":"ERROR"' "$TMP/dynapi.log" 2>/dev/null | head -n 5 >&2 || true
+
+mkdir -p "$RESULTS"
+cp "$REPORT" "$RESULTS/latest.md"
+echo
+cat "$REPORT"
+echo
+log "written to ${RESULTS#"$ROOT"/}/latest.md (raw wrk output under ${RAW#"$ROOT"/}/)"
+exit "$FAILED"
