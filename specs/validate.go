@@ -2,10 +2,12 @@ package specs
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/dynapi/dynapi/engine"
@@ -43,11 +45,23 @@ func (op *Operation) Validate(req Request) (any, error) {
 		return nil, bodyErr
 	}
 	if len(violations) > 0 {
+		// The schema library walks objects in map order: sort, so the same
+		// request always gets the same answer.
+		slices.SortStableFunc(violations, func(a, b engine.Violation) int {
+			if c := cmp.Compare(locationRank[a.Location], locationRank[b.Location]); c != 0 {
+				return c
+			}
+			return strings.Compare(a.Pointer, b.Pointer)
+		})
 		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed,
 			"the request does not match the API description", violations...)
 	}
 	return body, nil
 }
+
+// locationRank orders violations the way a request reads: path first, body
+// last.
+var locationRank = map[string]int{"path": 0, "query": 1, "header": 2, "cookie": 3, "body": 4}
 
 // check validates one parameter, appending its violations.
 func (p *Parameter) check(req Request, out []engine.Violation) []engine.Violation {

@@ -39,7 +39,7 @@ func collectViolations(ve *jsonschema.ValidationError, location, base string, ou
 		return
 	case *kind.OneOf, *kind.AnyOf:
 		v := engine.Violation{Location: location, Pointer: instancePointer(base, ve.InstanceLocation),
-			Code: keywordCode(ve.ErrorKind), Message: ve.ErrorKind.LocalizedString(printer)}
+			Code: keywordCode(ve.ErrorKind), Message: describe(ve.ErrorKind)}
 		if len(ve.Causes) > 0 {
 			var first []engine.Violation
 			collectViolations(ve.Causes[0], location, base, &first)
@@ -52,7 +52,7 @@ func collectViolations(ve *jsonschema.ValidationError, location, base string, ou
 	}
 	if len(ve.Causes) == 0 {
 		*out = append(*out, engine.Violation{Location: location, Pointer: instancePointer(base, ve.InstanceLocation),
-			Code: keywordCode(ve.ErrorKind), Message: ve.ErrorKind.LocalizedString(printer)})
+			Code: keywordCode(ve.ErrorKind), Message: describe(ve.ErrorKind)})
 		return
 	}
 	for _, c := range ve.Causes {
