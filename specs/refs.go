@@ -1,6 +1,7 @@
 package specs
 
 import (
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -130,11 +131,4 @@ func resolveFragment(doc any, fragment string) (any, bool) {
 
 // sortedKeys returns m's keys in order, so walks and messages are
 // deterministic.
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
+func sortedKeys(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }

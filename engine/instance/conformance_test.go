@@ -3,6 +3,7 @@ package instance_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -210,7 +211,7 @@ func validValue(doc *specs.Document, schema *specs.Schema, schemaNode any, node 
 		candidates = append(candidates, ex)
 	}
 	if examples, ok := node["examples"].(map[string]any); ok {
-		for _, name := range sortedNames(examples) {
+		for _, name := range slices.Sorted(maps.Keys(examples)) {
 			if eo, ok := doc.Deref(examples[name]).(map[string]any); ok {
 				if v, ok := eo["value"]; ok {
 					candidates = append(candidates, v)
@@ -265,15 +266,6 @@ func paramText(v any) string {
 		return string(b)
 	}
 	return fmt.Sprint(v)
-}
-
-func sortedNames(m map[string]any) []string {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	return names
 }
 
 // checkInvalidRequest breaks one rule the operation declares and expects a

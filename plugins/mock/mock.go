@@ -7,6 +7,7 @@ package mock
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -124,7 +125,7 @@ func render(doc *specs.Document, r *specs.Response) *answer {
 		a.body = reply(ex)
 	}
 	examples, _ := media["examples"].(map[string]any)
-	for _, name := range sortedKeys(examples) {
+	for _, name := range slices.Sorted(maps.Keys(examples)) {
 		eo, ok := doc.Deref(examples[name]).(map[string]any)
 		if !ok {
 			continue
@@ -149,7 +150,7 @@ func render(doc *specs.Document, r *specs.Response) *answer {
 // pickMedia prefers a JSON media type, else the first declared.
 func pickMedia(response map[string]any) (string, map[string]any) {
 	content, _ := response["content"].(map[string]any)
-	keys := sortedKeys(content)
+	keys := slices.Sorted(maps.Keys(content))
 	for _, k := range keys {
 		if isJSON(k) {
 			m, _ := content[k].(map[string]any)
@@ -180,13 +181,4 @@ func encode(mediaType string, v any) []byte {
 		return nil
 	}
 	return b
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
