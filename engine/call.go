@@ -17,6 +17,19 @@ type Call struct {
 	Body any
 	// CorrelationID ties logs of this call together.
 	CorrelationID string
+	// Principal is the authenticated caller, nil for public operations.
+	Principal *Principal
+}
+
+// Principal is an authenticated caller: a user acting through a consumer
+// app. Authenticators make it; guards and connectors read it.
+type Principal struct {
+	UserID     string
+	Username   string
+	ConsumerID string
+	// Method names how the caller authenticated: "direct_login",
+	// "oauth2_client_credentials", "jwt_bearer".
+	Method string
 }
 
 // Reply is a connector's answer. Body is sent as it is: a connector that

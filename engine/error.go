@@ -44,7 +44,11 @@ type Error struct {
 	Code       string
 	Message    string
 	Violations []Violation
-	cause      error
+	// MissingRoles names the roles any one of which would have let a 403
+	// through, and BankID the bank they were checked at ("" system wide).
+	MissingRoles []string
+	BankID       string
+	cause        error
 }
 
 // Error implements error with the message and, for logs, the cause.

@@ -324,8 +324,47 @@ func (d *Document) buildOperation(c *compiler, path, method string, item, raw ma
 		return nil, err
 	}
 	d.buildResponses(c, op, raw, at)
+	access, err := d.buildAccess(raw, at)
+	if err != nil {
+		return nil, err
+	}
+	op.Access = access
 	return op, nil
 }
+
+// buildAccess reads x-dynapi-roles and x-dynapi-public.
+func (d *Document) buildAccess(raw map[string]any, at string) (Access, error) {
+	var a Access
+	if roles, ok := raw["x-dynapi-roles"]; ok {
+		list, isList := roles.([]any)
+		if !isList {
+			return a, invalid("", engine.Violation{Location: "document", Pointer: ptr(at, "x-dynapi-roles"), Code: "invalid",
+				Message: "x-dynapi-roles must be a list of role names"})
+		}
+		a.RolesDeclared = true
+		a.Roles = []string{}
+		for i, r := range list {
+			name, ok := r.(string)
+			if !ok || !roleName.MatchString(name) {
+				return a, invalid("", engine.Violation{Location: "document", Pointer: ptr(at, "x-dynapi-roles", strconv.Itoa(i)), Code: "invalid",
+					Message: "a role name is letters, digits and '_'"})
+			}
+			a.Roles = append(a.Roles, name)
+		}
+	}
+	if public, _ := raw["x-dynapi-public"].(bool); public {
+		security, declared := raw["security"].([]any)
+		if !declared || len(security) != 0 {
+			d.warn(ptr(at, "x-dynapi-public"), "public_ignored",
+				"x-dynapi-public is ignored unless the operation also declares security: []")
+		} else {
+			a.Public = true
+		}
+	}
+	return a, nil
+}
+
+var roleName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,199}$`)
 
 var nonWord = regexp.MustCompile(`[^A-Za-z0-9]+`)
 

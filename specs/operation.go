@@ -29,6 +29,19 @@ type Operation struct {
 	// Responses in the order mock mode prefers them: 2xx ascending, then
 	// default, then the others.
 	Responses []*Response
+	// Access is who may call the operation, as the document declares it.
+	Access Access
+}
+
+// Access is an operation's own access rule. By default (the zero value) an
+// operation needs the dynamic role made for it. x-dynapi-roles names other
+// roles, any one of which passes; an empty list opens the operation to any
+// authenticated caller. x-dynapi-public: true together with security: []
+// opens it to everyone.
+type Access struct {
+	Public        bool
+	RolesDeclared bool
+	Roles         []string
 }
 
 // Parameter is one compiled path, query, header or cookie parameter.

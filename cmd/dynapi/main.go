@@ -1,6 +1,7 @@
 // Command dynapi runs the dynapi API engine.
 //
 //	dynapi serve [--addr 127.0.0.1:8080] [--data-dir ./data]
+//	dynapi user create --username NAME [--email E] (password from DYNAPI_NEW_USER_PASSWORD or stdin)
 //	dynapi version
 package main
 
@@ -16,10 +17,13 @@ import (
 	"runtime/debug"
 	"strconv"
 	"syscall"
+
 	"time"
 
+	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/instance"
 	"github.com/dynapi/dynapi/engine/server"
+	"github.com/dynapi/dynapi/plugins/jwtbearer"
 )
 
 func main() {
@@ -32,8 +36,9 @@ func main() {
 const usage = `dynapi: a declarative API engine for banks
 
 Usage:
-  dynapi serve [flags]   serve the management API and every dynamic endpoint
-  dynapi version         print the version
+  dynapi serve [flags]         serve the management API and every dynamic endpoint
+  dynapi user create [flags]   create a user in the store (the server must be stopped)
+  dynapi version               print the version
 
 Run "dynapi serve -h" for the flags.
 `
@@ -46,6 +51,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], stdout, stderr)
+	case "user":
+		return user(args[1:], os.Stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, version())
 		return nil
@@ -75,6 +82,17 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	maxDoc := fs.Int("max-document-bytes", envInt("DYNAPI_MAX_DOCUMENT_BYTES", server.DefaultMaxDocumentBytes), "largest API document accepted (env DYNAPI_MAX_DOCUMENT_BYTES)")
 	example := fs.Bool("example", env("DYNAPI_EXAMPLE", "true") == "true", "serve the example API at first start (env DYNAPI_EXAMPLE)")
 	logFormat := fs.String("log-format", env("DYNAPI_LOG_FORMAT", "text"), "log format: text or json (env DYNAPI_LOG_FORMAT)")
+	tokenTTL := fs.Duration("direct-login-ttl", envDuration("DYNAPI_DIRECT_LOGIN_TTL", 24*time.Hour), "lifetime of a DirectLogin token (env DYNAPI_DIRECT_LOGIN_TTL)")
+	oauthTTL := fs.Duration("oauth2-token-ttl", envDuration("DYNAPI_OAUTH2_TOKEN_TTL", 5*time.Minute), "lifetime of an OAuth2 access token (env DYNAPI_OAUTH2_TOKEN_TTL)")
+	rotate := fs.Duration("oauth2-key-rotate-after", envDuration("DYNAPI_OAUTH2_KEY_ROTATE_AFTER", 30*24*time.Hour), "age of the token signing key before a new one is made (env DYNAPI_OAUTH2_KEY_ROTATE_AFTER)")
+	maxFailures := fs.Int("login-max-failures", envInt("DYNAPI_LOGIN_MAX_FAILURES", 5), "failed logins per user or address before lockout (env DYNAPI_LOGIN_MAX_FAILURES)")
+	lockout := fs.Duration("login-lockout", envDuration("DYNAPI_LOGIN_LOCKOUT", 15*time.Minute), "how long a lockout lasts (env DYNAPI_LOGIN_LOCKOUT)")
+	minPassword := fs.Int("password-min-length", envInt("DYNAPI_PASSWORD_MIN_LENGTH", 10), "shortest password accepted (env DYNAPI_PASSWORD_MIN_LENGTH)")
+	jit := fs.Bool("just-in-time-entitlements", env("DYNAPI_JIT_ENTITLEMENTS", "false") == "true", "grant roles claimed by an identity token when first needed (env DYNAPI_JIT_ENTITLEMENTS)")
+	jwtIssuer := fs.String("jwt-issuer", env("DYNAPI_JWT_ISSUER", ""), "accept bearer JWTs of this external issuer (env DYNAPI_JWT_ISSUER)")
+	jwtAudience := fs.String("jwt-audience", env("DYNAPI_JWT_AUDIENCE", ""), "audience those JWTs must carry (env DYNAPI_JWT_AUDIENCE)")
+	jwksFile := fs.String("jwt-jwks-file", env("DYNAPI_JWT_JWKS_FILE", ""), "JWK Set file of the external issuer (env DYNAPI_JWT_JWKS_FILE)")
+	jwksURL := fs.String("jwt-jwks-url", env("DYNAPI_JWT_JWKS_URL", ""), "JWK Set URL of the external issuer (env DYNAPI_JWT_JWKS_URL)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -87,8 +105,16 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	inst, err := instance.Open(ctx, instance.Config{
-		DataDir: *dataDir, AdminToken: os.Getenv("DYNAPI_ADMIN_TOKEN"), MaxBodyBytes: *maxBody,
-		MaxDocumentBytes: *maxDoc, PreloadExample: *example, Logger: log, Out: stdout,
+		DataDir: *dataDir,
+		Admin: access.BootstrapOptions{AdminUsername: os.Getenv("DYNAPI_ADMIN_USERNAME"), AdminPassword: os.Getenv("DYNAPI_ADMIN_PASSWORD"),
+			ConsumerKey: os.Getenv("DYNAPI_ADMIN_CONSUMER_KEY"), ConsumerSecret: os.Getenv("DYNAPI_ADMIN_CONSUMER_SECRET")},
+		Passwords:              access.PasswordPolicy{MinLength: *minPassword},
+		Throttle:               access.ThrottleOptions{MaxFailures: *maxFailures, Lockout: *lockout},
+		JustInTimeEntitlements: *jit,
+		DirectLoginTTL:         *tokenTTL,
+		OAuth2:                 instance.OAuth2Config{TTL: *oauthTTL, RotateAfter: *rotate},
+		ExternalJWT:            jwtbearer.Options{Issuer: *jwtIssuer, Audience: *jwtAudience, JWKSFile: *jwksFile, JWKSURL: *jwksURL},
+		MaxBodyBytes:           *maxBody, MaxDocumentBytes: *maxDoc, PreloadExample: *example, Logger: log, Out: stdout,
 	})
 	if err != nil {
 		return err
@@ -109,6 +135,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 func env(name, fallback string) string {
 	if v, ok := os.LookupEnv(name); ok && v != "" {
 		return v
+	}
+	return fallback
+}
+
+func envDuration(name string, fallback time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
 	}
 	return fallback
 }

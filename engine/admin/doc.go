@@ -1,4 +1,11 @@
-// Package admin is the management API under /admin/v1: dynamic endpoints at
-// system and bank level. Until users and roles exist it is guarded by one
-// administrator bearer token, kept only as its SHA-256 hash.
+// Package admin is dynapi's management and self-service HTTP API: dynamic
+// endpoints, users, consumers, banks, roles, entitlements, entitlement
+// requests and the audit log under /admin/v1, the caller's own resources
+// under /my, and the token endpoints (/my/logins/direct, /oauth2/token,
+// /.well-known/jwks.json).
+//
+// Every route is guarded: it authenticates the caller (401 with
+// WWW-Authenticate) and checks its roles (403 naming them), at the URL's
+// bank for bank roles, after checking that the bank exists (404). Every
+// change is written to the audit log.
 package admin

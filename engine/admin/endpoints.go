@@ -1,43 +1,43 @@
 package admin
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
-	"regexp"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/endpoints"
 	"github.com/dynapi/dynapi/specs"
 )
 
-// Options configure the management API.
-type Options struct {
-	TokenHash        TokenHash
-	MaxDocumentBytes int
+// registerEndpoints mounts the dynamic endpoint routes, system level and
+// bank level.
+func (a *API) registerEndpoints(g fiber.Router) {
+	h := &endpointHandlers{api: a}
+	sys := "/dynamic-endpoints"
+	g.Post(sys, a.system(access.RoleCanCreateDynamicEndpoint), h.create)
+	g.Get(sys, a.system(access.RoleCanGetDynamicEndpoints), h.list)
+	g.Get(sys+"/:id", a.system(access.RoleCanGetDynamicEndpoints), h.get)
+	g.Get(sys+"/:id/document", a.system(access.RoleCanGetDynamicEndpoints), h.document)
+	g.Put(sys+"/:id/host", a.system(access.RoleCanUpdateDynamicEndpoint), h.setHost)
+	g.Delete(sys+"/:id", a.system(access.RoleCanDeleteDynamicEndpoint), h.delete)
+
+	bank := "/banks/:bank_id/dynamic-endpoints"
+	g.Post(bank, a.atBank(access.RoleCanCreateBankLevelDynamicEndpoint), h.create)
+	g.Get(bank, a.atBank(access.RoleCanGetBankLevelDynamicEndpoints), h.list)
+	g.Get(bank+"/:id", a.atBank(access.RoleCanGetBankLevelDynamicEndpoints), h.get)
+	g.Get(bank+"/:id/document", a.atBank(access.RoleCanGetBankLevelDynamicEndpoints), h.document)
+	g.Put(bank+"/:id/host", a.atBank(access.RoleCanUpdateBankLevelDynamicEndpoint), h.setHost)
+	g.Delete(bank+"/:id", a.atBank(access.RoleCanDeleteBankLevelDynamicEndpoint), h.delete)
 }
 
-// Register mounts the management API on app under /admin/v1.
-func Register(app *fiber.App, mgr *endpoints.Manager, opts Options) {
-	h := &handlers{mgr: mgr, maxDocument: opts.MaxDocumentBytes}
-	g := app.Group("/admin/v1", RequireToken(opts.TokenHash))
-	for _, prefix := range []string{"/dynamic-endpoints", "/banks/:bank_id/dynamic-endpoints"} {
-		g.Post(prefix, h.create)
-		g.Get(prefix, h.list)
-		g.Get(prefix+"/:id", h.get)
-		g.Get(prefix+"/:id/document", h.document)
-		g.Delete(prefix+"/:id", h.delete)
-		g.Put(prefix+"/:id/host", h.setHost)
-	}
-}
-
-type handlers struct {
-	mgr         *endpoints.Manager
-	maxDocument int
-}
+type endpointHandlers struct{ api *API }
 
 // OperationView is one served operation in management responses.
 type OperationView struct {
@@ -45,7 +45,11 @@ type OperationView struct {
 	Method      string `json:"method"`
 	Path        string `json:"path"`
 	ServedPath  string `json:"served_path"`
-	Role        string `json:"role"`
+	// Role is the dynamic role made for the operation; Roles the roles the
+	// document names instead; Public an operation open to everyone.
+	Role   string   `json:"role,omitempty"`
+	Roles  []string `json:"roles,omitempty"`
+	Public bool     `json:"public,omitempty"`
 }
 
 // EndpointView is a dynamic endpoint in management responses.
@@ -63,19 +67,6 @@ type EndpointView struct {
 	Document    json.RawMessage    `json:"document,omitempty"`
 }
 
-var nonWord = regexp.MustCompile(`\W`)
-
-// roleVerbs names the verb of an operation's role, as the Open Bank Project
-// does: POST creates, PUT updates.
-var roleVerbs = map[string]string{"GET": "Get", "HEAD": "Get", "POST": "Create", "PUT": "Update",
-	"PATCH": "Patch", "DELETE": "Delete", "OPTIONS": "Options", "TRACE": "Trace"}
-
-// RoleName is the role an operation will require once roles are enforced:
-// Can<Verb>DynamicEndpoint_<operationId>.
-func RoleName(op *specs.Operation) string {
-	return "Can" + roleVerbs[op.Method] + "DynamicEndpoint_" + nonWord.ReplaceAllString(op.ID, "_")
-}
-
 func view(ep *endpoints.Endpoint) EndpointView {
 	v := EndpointView{ID: ep.ID, BankID: ep.BankID, Title: ep.Doc.Title, Version: ep.Doc.Version,
 		SpecVersion: ep.Doc.SpecVersion, Mount: ep.Mount, Host: ep.Host, CreatedAt: ep.CreatedAt,
@@ -87,29 +78,37 @@ func view(ep *endpoints.Endpoint) EndpointView {
 		v.Warnings = []engine.Violation{}
 	}
 	for i, op := range ep.Doc.Operations {
-		v.Operations[i] = OperationView{OperationID: op.ID, Method: op.Method, Path: op.Path,
-			ServedPath: ep.ServedPath(op), Role: RoleName(op)}
+		ov := OperationView{OperationID: op.ID, Method: op.Method, Path: op.Path, ServedPath: ep.ServedPath(op)}
+		switch {
+		case op.Access.Public:
+			ov.Public = true
+		case op.Access.RolesDeclared:
+			ov.Roles = op.Access.Roles
+		default:
+			ov.Role = endpoints.RoleName(op)
+		}
+		v.Operations[i] = ov
 	}
 	return v
 }
 
-func (h *handlers) create(c *fiber.Ctx) error {
+func (h *endpointHandlers) create(c *fiber.Ctx) error {
 	body := c.Body()
-	if h.maxDocument > 0 && len(body) > h.maxDocument {
+	if max := h.api.MaxDocumentBytes; max > 0 && len(body) > max {
 		return engine.Errorf(http.StatusRequestEntityTooLarge, engine.CodePayloadTooLarge,
-			"the document is larger than %d bytes", h.maxDocument)
+			"the document is larger than %d bytes", max)
 	}
 	if len(body) == 0 {
 		return engine.NewError(http.StatusBadRequest, engine.CodeInvalidDocument, "the request body must be a Swagger 2.0 or OpenAPI 3.x document")
 	}
 	// fiber's strings point into buffers reused by the next request: clone
 	// whatever outlives this one.
-	in := endpoints.CreateInput{BankID: strings.Clone(c.Params("bank_id")), Source: append([]byte(nil), body...),
+	in := endpoints.CreateInput{BankID: param(c, "bank_id"), Source: append([]byte(nil), body...),
 		ContentType: string(c.Request().Header.ContentType())}
 	if c.Context().QueryArgs().Has("mount") {
-		in.Mount, in.MountSet = strings.Clone(c.Query("mount")), true
+		in.Mount, in.MountSet = query(c, "mount"), true
 	}
-	ep, err := h.mgr.Create(c.UserContext(), in)
+	ep, err := h.api.CreateEndpoint(c.UserContext(), actor(c), in)
 	if err != nil {
 		return err
 	}
@@ -117,8 +116,71 @@ func (h *handlers) create(c *fiber.Ctx) error {
 	return c.Status(http.StatusCreated).JSON(view(ep))
 }
 
-func (h *handlers) list(c *fiber.Ctx) error {
-	eps := h.mgr.List(c.Params("bank_id"))
+// CreateEndpoint serves a new document on behalf of who: it refuses roles
+// that do not exist, creates the document's dynamic roles, grants them to
+// who and records the change in the audit log.
+func (a *API) CreateEndpoint(ctx context.Context, who access.Actor, in endpoints.CreateInput) (*endpoints.Endpoint, error) {
+	h := &endpointHandlers{api: a}
+	in.Check = h.checkRoles
+	in.BeforeServe = func(ep *endpoints.Endpoint) error {
+		if err := h.grantRoles(ctx, who, ep); err != nil {
+			_, _ = a.Access.RemoveDynamicRoles(ctx, ep.ID)
+			return err
+		}
+		return nil
+	}
+	ep, err := a.Endpoints.Create(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Access.Audit(ctx, who, "dynamic_endpoint.create", ep.ID, ep.BankID,
+		map[string]any{"title": ep.Doc.Title, "mount": ep.Mount, "operations": len(ep.Doc.Operations)}); err != nil {
+		return nil, err
+	}
+	return ep, nil
+}
+
+// checkRoles refuses a document naming roles that do not exist, before
+// anything is stored.
+func (h *endpointHandlers) checkRoles(ep *endpoints.Endpoint) error {
+	var faults []engine.Violation
+	for _, op := range ep.Doc.Operations {
+		for _, name := range op.Access.Roles {
+			if _, ok := h.api.Access.Role(name); !ok {
+				faults = append(faults, engine.Violation{Location: "document", Pointer: op.Pointer + "/x-dynapi-roles",
+					Code: "unknown_role", Message: "role " + strconv.Quote(name) + " does not exist"})
+			}
+		}
+	}
+	if len(faults) > 0 {
+		return engine.NewError(http.StatusBadRequest, engine.CodeInvalidDocument, "the document names roles that do not exist", faults...)
+	}
+	return nil
+}
+
+// grantRoles creates the endpoint's dynamic roles and grants them to its
+// creator, at its bank for a bank-level document.
+func (h *endpointHandlers) grantRoles(ctx context.Context, who access.Actor, ep *endpoints.Endpoint) error {
+	roles := ep.Roles()
+	if err := h.api.Access.AddDynamicRoles(ctx, ep.ID, roles); err != nil {
+		return err
+	}
+	creator := who.UserID
+	system := access.Actor{CorrelationID: who.CorrelationID}
+	for _, r := range roles {
+		if h.api.Access.Has(creator, ep.BankID, r.Name) {
+			continue
+		}
+		_, err := h.api.Access.Grant(ctx, system, creator, ep.BankID, r.Name)
+		if e := (*engine.Error)(nil); err != nil && !(errors.As(err, &e) && e.Code == access.CodeEntitlementExists) {
+			return err
+		}
+	}
+	return nil
+}
+
+func (h *endpointHandlers) list(c *fiber.Ctx) error {
+	eps := h.api.Endpoints.List(param(c, "bank_id"))
 	out := make([]EndpointView, len(eps))
 	for i, ep := range eps {
 		out[i] = view(ep)
@@ -126,8 +188,8 @@ func (h *handlers) list(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"dynamic_endpoints": out})
 }
 
-func (h *handlers) get(c *fiber.Ctx) error {
-	ep, err := h.mgr.Get(c.Params("bank_id"), c.Params("id"))
+func (h *endpointHandlers) get(c *fiber.Ctx) error {
+	ep, err := h.api.Endpoints.Get(param(c, "bank_id"), param(c, "id"))
 	if err != nil {
 		return err
 	}
@@ -157,8 +219,8 @@ func documentJSON(ep *endpoints.Endpoint) (json.RawMessage, error) {
 }
 
 // document returns the document exactly as submitted.
-func (h *handlers) document(c *fiber.Ctx) error {
-	ep, err := h.mgr.Get(c.Params("bank_id"), c.Params("id"))
+func (h *endpointHandlers) document(c *fiber.Ctx) error {
+	ep, err := h.api.Endpoints.Get(param(c, "bank_id"), param(c, "id"))
 	if err != nil {
 		return err
 	}
@@ -173,22 +235,35 @@ func (h *handlers) document(c *fiber.Ctx) error {
 	return c.Send(ep.Source)
 }
 
-func (h *handlers) delete(c *fiber.Ctx) error {
-	if err := h.mgr.Delete(c.UserContext(), c.Params("bank_id"), c.Params("id")); err != nil {
+func (h *endpointHandlers) delete(c *fiber.Ctx) error {
+	ctx, bankID, id := c.UserContext(), param(c, "bank_id"), param(c, "id")
+	if err := h.api.Endpoints.Delete(ctx, bankID, id); err != nil {
+		return err
+	}
+	removed, err := h.api.Access.RemoveDynamicRoles(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := h.api.Access.Audit(ctx, actor(c), "dynamic_endpoint.delete", id, bankID,
+		map[string]any{"roles_removed": removed}); err != nil {
 		return err
 	}
 	return c.SendStatus(http.StatusNoContent)
 }
 
-func (h *handlers) setHost(c *fiber.Ctx) error {
+func (h *endpointHandlers) setHost(c *fiber.Ctx) error {
 	var in struct {
 		Host string `json:"host"`
 	}
 	if err := json.Unmarshal(c.Body(), &in); err != nil || in.Host == "" {
 		return engine.NewError(http.StatusBadRequest, engine.CodeBadRequest, `the body must be {"host": "<host mode>"}`)
 	}
-	ep, err := h.mgr.SetHost(c.UserContext(), c.Params("bank_id"), c.Params("id"), in.Host)
+	ep, err := h.api.Endpoints.SetHost(c.UserContext(), param(c, "bank_id"), param(c, "id"), in.Host)
 	if err != nil {
+		return err
+	}
+	if err := h.api.Access.Audit(c.UserContext(), actor(c), "dynamic_endpoint.set_host", ep.ID, ep.BankID,
+		map[string]any{"host": ep.Host}); err != nil {
 		return err
 	}
 	return c.JSON(view(ep))

@@ -18,6 +18,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/router"
 	"github.com/dynapi/dynapi/specs"
 )
@@ -67,6 +69,53 @@ type Route struct {
 	Endpoint  *Endpoint
 	Operation *specs.Operation
 	Invoker   engine.Invoker
+	// Rule is who may call the operation, checked at the endpoint's bank.
+	Rule guard.Rule
+}
+
+var nonWord = regexp.MustCompile(`\W`)
+
+// roleVerbs names the verb of an operation's role, as the Open Bank Project
+// does: POST creates, PUT updates.
+var roleVerbs = map[string]string{"GET": "Get", "HEAD": "Get", "POST": "Create", "PUT": "Update",
+	"PATCH": "Patch", "DELETE": "Delete", "OPTIONS": "Options", "TRACE": "Trace"}
+
+// RoleName is the dynamic role made for an operation:
+// Can<Verb>DynamicEndpoint_<operationId>, predictable so that a bank can
+// grant it before or after the document is posted.
+func RoleName(op *specs.Operation) string {
+	return "Can" + roleVerbs[op.Method] + "DynamicEndpoint_" + nonWord.ReplaceAllString(op.ID, "_")
+}
+
+// ruleOf is the access rule of an operation: its own dynamic role unless
+// the document says otherwise.
+func ruleOf(op *specs.Operation) guard.Rule {
+	switch {
+	case op.Access.Public:
+		return guard.Rule{Public: true}
+	case op.Access.RolesDeclared:
+		return guard.Rule{Roles: op.Access.Roles}
+	}
+	return guard.Rule{Roles: []string{RoleName(op)}}
+}
+
+// Roles returns the dynamic roles the endpoint's operations need: one per
+// operation that does not name its own, bank-scoped for bank-level
+// documents.
+func (e *Endpoint) Roles() []access.Role {
+	seen := map[string]bool{}
+	var roles []access.Role
+	for _, op := range e.Doc.Operations {
+		if op.Access.Public || op.Access.RolesDeclared {
+			continue
+		}
+		name := RoleName(op)
+		if !seen[name] {
+			seen[name] = true
+			roles = append(roles, access.Role{Name: name, RequiresBankID: e.BankID != "", Dynamic: true})
+		}
+	}
+	return roles
 }
 
 // Snapshot is an immutable view of every served operation.
@@ -169,6 +218,13 @@ type CreateInput struct {
 	// mean the root).
 	Mount    string
 	MountSet bool
+	// Check, when set, may refuse the built endpoint before anything is
+	// stored or served.
+	Check func(*Endpoint) error
+	// BeforeServe, when set, runs once the endpoint is stored and before its
+	// routes answer (to create and grant its roles). If it fails, the
+	// endpoint is removed from the store again and never served.
+	BeforeServe func(*Endpoint) error
 }
 
 var bankIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
@@ -198,6 +254,11 @@ func (m *Manager) Create(ctx context.Context, in CreateInput) (*Endpoint, error)
 	if err != nil {
 		return nil, err
 	}
+	if in.Check != nil {
+		if err := in.Check(ep); err != nil {
+			return nil, err
+		}
+	}
 	next := m.withEndpoint(ep)
 	snap, err := m.snapshot(next)
 	if err != nil {
@@ -205,6 +266,14 @@ func (m *Manager) Create(ctx context.Context, in CreateInput) (*Endpoint, error)
 	}
 	if err := m.persist(ctx, ep); err != nil {
 		return nil, err
+	}
+	if in.BeforeServe != nil {
+		if err := in.BeforeServe(ep); err != nil {
+			if derr := m.store.Update(ctx, func(tx engine.Tx) error { return tx.Delete(bucket, ep.ID) }); derr != nil {
+				m.log.Error("dynamic endpoint left in the store after a failed start; removed at next boot", "dynamic_endpoint_id", ep.ID, "error", derr)
+			}
+			return nil, err
+		}
 	}
 	m.snap.Store(snap)
 	m.log.Info("dynamic endpoint created", "dynamic_endpoint_id", ep.ID, "bank_id", ep.BankID,
@@ -294,7 +363,7 @@ func (m *Manager) snapshot(all map[string]*Endpoint) (*Snapshot, error) {
 		ep := all[id]
 		for i, op := range ep.Doc.Operations {
 			routes = append(routes, router.Route[*Route]{Method: op.Method, Template: ep.ServedPath(op), Owner: ep.ID,
-				Value: &Route{Endpoint: ep, Operation: op, Invoker: ep.invokers[i]}})
+				Value: &Route{Endpoint: ep, Operation: op, Invoker: ep.invokers[i], Rule: ruleOf(op)}})
 		}
 	}
 	table, err := router.Build(routes)
@@ -331,6 +400,11 @@ func (m *Manager) persist(ctx context.Context, ep *Endpoint) error {
 		return engine.Internal(fmt.Errorf("endpoints: persist %s: %w", ep.ID, err))
 	}
 	return nil
+}
+
+// All returns every endpoint, system and bank level.
+func (m *Manager) All() []*Endpoint {
+	return slices.Collect(maps.Values(m.snap.Load().endpoints))
 }
 
 // List returns the endpoints of one bank ("" for system level), oldest

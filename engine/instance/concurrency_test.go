@@ -54,7 +54,7 @@ func TestHotSwapUnderLoad(t *testing.T) {
 					return
 				}
 				id := r.json(t)["dynamic_endpoint_id"].(string)
-				if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/dynamic-endpoints/" + id, admin: true}); r.status != 204 {
+				if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/dynamic-endpoints/" + id}); r.status != 204 {
 					t.Errorf("delete: %d %s", r.status, r.body)
 				}
 			}
@@ -66,7 +66,7 @@ func TestHotSwapUnderLoad(t *testing.T) {
 	if failures.Load() > 0 || served.Load() == 0 {
 		t.Fatalf("%d failures in %d requests", failures.Load(), served.Load())
 	}
-	list := do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints", admin: true}).json(t)
+	list := do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints"}).json(t)
 	if n := len(list["dynamic_endpoints"].([]any)); n != 1 {
 		t.Fatalf("%d endpoints left, want the stable one", n)
 	}

@@ -4,44 +4,92 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/instance"
 	"github.com/dynapi/dynapi/engine/server"
 )
 
-// adminToken is the management token every test instance is configured
-// with.
-const adminToken = "test-admin-token"
+// The super admin and first consumer every test instance bootstraps.
+const (
+	adminUsername  = "admin"
+	adminPassword  = "Test-admin-passw0rd"
+	consumerKey    = "test-consumer-key"
+	consumerSecret = "test-consumer-secret-0123456789abcdef"
+)
+
+// adminTokens holds the DirectLogin token of each open test instance's
+// super admin.
+var adminTokens sync.Map // *instance.Instance -> string
+
+// testConfig is the configuration of a test instance on dir.
+func testConfig(dir string) instance.Config {
+	return instance.Config{DataDir: dir, Admin: access.BootstrapOptions{
+		AdminUsername: adminUsername, AdminPassword: adminPassword,
+		ConsumerKey: consumerKey, ConsumerSecret: consumerSecret}}
+}
 
 // sharedSpecs is the folder of real bank and sample API documents beside
 // the repository.
 var sharedSpecs = filepath.Join("..", "..", "..", "shared", "specs")
 
-// open starts an instance on a fresh store in a temporary directory.
+// open starts an instance on a fresh store in a temporary directory (or on
+// dir) and logs its super admin in; it is closed when the test ends.
 func open(t testing.TB, dir string) *instance.Instance {
 	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	inst, err := instance.Open(context.Background(), instance.Config{DataDir: dir, AdminToken: adminToken})
+	inst := openWith(t, testConfig(dir))
+	t.Cleanup(func() { closeInstance(t, inst) })
+	return inst
+}
+
+// openWith starts an instance and logs its super admin in; the caller
+// closes it.
+func openWith(t testing.TB, cfg instance.Config) *instance.Instance {
+	t.Helper()
+	inst, err := instance.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("open instance: %v", err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = inst.Close(ctx)
-	})
+	adminTokens.Store(inst, login(t, inst, adminUsername, adminPassword))
 	return inst
 }
+
+func closeInstance(t testing.TB, inst *instance.Instance) {
+	t.Helper()
+	adminTokens.Delete(inst)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := inst.Close(ctx); err != nil {
+		t.Errorf("close: %v", err)
+	}
+}
+
+// login gets a DirectLogin token through the first consumer.
+func login(t testing.TB, inst *instance.Instance, username, password string) string {
+	t.Helper()
+	r := do(t, inst, request{method: "POST", path: "/my/logins/direct", anonymous: true, headers: map[string]string{
+		"DirectLogin": fmt.Sprintf(`username="%s", password="%s", consumer_key="%s"`, username, password, consumerKey)}})
+	if r.status != http.StatusCreated {
+		t.Fatalf("login %s: %d %s", username, r.status, r.body)
+	}
+	return r.json(t)["token"].(string)
+}
+
+// directLogin is the header value carrying a DirectLogin token.
+func directLogin(token string) string { return `DirectLogin token="` + token + `"` }
 
 // response is a finished HTTP exchange with its body read.
 type response struct {
@@ -78,7 +126,9 @@ type request struct {
 	path    string
 	body    []byte
 	headers map[string]string
-	admin   bool // send the admin token
+	// anonymous sends no credentials; otherwise the super admin's token is
+	// sent unless headers carry an Authorization of their own.
+	anonymous bool
 }
 
 func do(t testing.TB, inst *instance.Instance, r request) response {
@@ -91,8 +141,10 @@ func do(t testing.TB, inst *instance.Instance, r request) response {
 	for k, v := range r.headers {
 		req.Header.Set(k, v)
 	}
-	if r.admin {
-		req.Header.Set("Authorization", "Bearer "+adminToken)
+	if !r.anonymous && req.Header.Get("Authorization") == "" && req.Header.Get("DirectLogin") == "" {
+		if token, ok := adminTokens.Load(inst); ok {
+			req.Header.Set("Authorization", directLogin(token.(string)))
+		}
 	}
 	resp, err := inst.Server.App().Test(req, 30_000)
 	if err != nil {
@@ -113,7 +165,7 @@ func postDocument(t testing.TB, inst *instance.Instance, path string, doc []byte
 	if contentType != "" {
 		h["Content-Type"] = contentType
 	}
-	return do(t, inst, request{method: http.MethodPost, path: path, body: doc, headers: h, admin: true})
+	return do(t, inst, request{method: http.MethodPost, path: path, body: doc, headers: h})
 }
 
 // mustCreate submits a document and fails the test unless it is accepted.

@@ -1,7 +1,8 @@
 // Package instance wires a complete dynapi server from a Config: the
-// embedded store, the dynamic endpoint manager with its connectors, the
-// management API and the HTTP edge. cmd/dynapi and the end-to-end tests
-// both start servers through it.
+// embedded store, access control (users, consumers, entitlements and the
+// authenticators), the dynamic endpoint manager with its connectors, the
+// management API and the HTTP edge. cmd/dynapi and the end-to-end tests both
+// start servers through it.
 package instance
 
 import (
@@ -11,42 +12,71 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/admin"
 	"github.com/dynapi/dynapi/engine/endpoints"
+	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/server"
 	"github.com/dynapi/dynapi/examples"
 	"github.com/dynapi/dynapi/plugins/boltstore"
+	"github.com/dynapi/dynapi/plugins/directlogin"
+	"github.com/dynapi/dynapi/plugins/jwtbearer"
 	"github.com/dynapi/dynapi/plugins/mock"
+	"github.com/dynapi/dynapi/plugins/oauth2"
 	"github.com/dynapi/dynapi/specs"
 )
 
 // Config is everything a server needs to start.
 type Config struct {
-	DataDir          string
-	AdminToken       string // "" means generate at first start
+	DataDir string
+	// Admin is the super admin and first consumer made at first start;
+	// empty fields are generated and printed once to Out.
+	Admin     access.BootstrapOptions
+	Passwords access.PasswordPolicy
+	Throttle  access.ThrottleOptions
+	// JustInTimeEntitlements grants a role a caller's identity token claims
+	// the first time a route needs it (OBP's create_just_in_time_entitlements).
+	JustInTimeEntitlements bool
+	// DirectLoginTTL is how long a DirectLogin token lives (default 24h).
+	DirectLoginTTL time.Duration
+	// OAuth2 configures the client credentials grant's tokens.
+	OAuth2 OAuth2Config
+	// ExternalJWT, when its Issuer is set, accepts bearer JWTs of an
+	// external identity provider.
+	ExternalJWT jwtbearer.Options
+	// MaxBodyBytes bounds a request body to a dynamic operation;
+	// MaxDocumentBytes a submitted API document.
 	MaxBodyBytes     int
 	MaxDocumentBytes int
 	// PreloadExample serves examples.BankAccounts at first start.
 	PreloadExample bool
 	Logger         *slog.Logger
-	// Out receives the one-time notice of a generated admin token.
+	// Out receives the one-time notice of generated credentials.
 	Out io.Writer
 }
 
-// Instance is a running dynapi: its store, endpoints and HTTP server.
+// OAuth2Config configures the tokens the engine signs.
+type OAuth2Config struct {
+	Issuer      string        // default "dynapi"
+	TTL         time.Duration // default 5m
+	RotateAfter time.Duration // signing key age before a new one is made (default 30 days)
+}
+
+// Instance is a running dynapi: its store, access control, endpoints and
+// HTTP server.
 type Instance struct {
 	Store     engine.Store
+	Access    *access.Service
 	Endpoints *endpoints.Manager
 	Server    *server.Server
 }
 
-// Open starts everything but the listener: it opens the store, settles the
-// admin token, loads the persisted endpoints and, at first start, the
-// example.
+// Open starts everything but the listener.
 func Open(ctx context.Context, cfg Config) (*Instance, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -63,13 +93,20 @@ func Open(ctx context.Context, cfg Config) (*Instance, error) {
 }
 
 func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error) {
-	hash, generated, err := admin.BootstrapToken(ctx, store, cfg.AdminToken)
+	svc, err := access.New(ctx, access.Options{Store: store, Passwords: cfg.Passwords, Throttle: cfg.Throttle,
+		JustInTimeEntitlements: cfg.JustInTimeEntitlements})
 	if err != nil {
-		return nil, fmt.Errorf("admin token: %w", err)
+		return nil, err
 	}
-	if generated != "" && cfg.Out != nil {
-		fmt.Fprintf(cfg.Out, "\nGenerated admin token (shown once; only its hash is stored):\n\n    %s\n\nUse it as: Authorization: Bearer <token>\n\n", generated)
+	svc.RegisterRoles(access.StaticRoles()...)
+	boot, err := svc.Bootstrap(ctx, cfg.Admin)
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
+	if boot.Created && cfg.Out != nil && (boot.GeneratedPassword != "" || boot.GeneratedConsumerSecret != "") {
+		printBootstrap(cfg.Out, boot)
+	}
+
 	mgr := endpoints.New(store, endpoints.Options{
 		Connectors: map[string]endpoints.Connector{
 			mock.Host: endpoints.ConnectorFunc(func(doc *specs.Document, op *specs.Operation) (engine.Invoker, error) {
@@ -82,23 +119,92 @@ func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error
 	if err := mgr.Boot(ctx); err != nil {
 		return nil, err
 	}
+	// Roles follow their documents: a crash between storing a document and
+	// its roles is mended here.
+	for _, ep := range mgr.All() {
+		if err := svc.AddDynamicRoles(ctx, ep.ID, ep.Roles()); err != nil {
+			return nil, err
+		}
+	}
+
+	gate, api, err := authentication(ctx, cfg, store, svc, mgr)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.PreloadExample {
-		if err := preloadExample(ctx, store, mgr); err != nil {
+		if err := preloadExample(ctx, store, svc, api, boot.AdminUsername); err != nil {
 			return nil, fmt.Errorf("preload example: %w", err)
 		}
 	}
-	srv := server.New(server.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxDocumentBytes: cfg.MaxDocumentBytes, Logger: cfg.Logger},
-		mgr, func(app *fiber.App) {
-			admin.Register(app, mgr, admin.Options{TokenHash: hash, MaxDocumentBytes: cfg.MaxDocumentBytes})
-		})
-	return &Instance{Store: store, Endpoints: mgr, Server: srv}, nil
+	srv := server.New(server.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxDocumentBytes: cfg.MaxDocumentBytes,
+		Logger: cfg.Logger, Gate: gate}, mgr, func(app *fiber.App) { admin.Register(app, api) })
+	return &Instance{Store: store, Access: svc, Endpoints: mgr, Server: srv}, nil
+}
+
+// authentication builds the authenticators, the gate and the management
+// API over them.
+func authentication(ctx context.Context, cfg Config, store engine.Store, svc *access.Service, mgr *endpoints.Manager) (*guard.Gate, *admin.API, error) {
+	dl, err := directlogin.New(ctx, directlogin.Options{Store: store, Users: svc, Consumers: svc, TTL: cfg.DirectLoginTTL})
+	if err != nil {
+		return nil, nil, err
+	}
+	issuer := cfg.OAuth2.Issuer
+	if issuer == "" {
+		issuer = "dynapi"
+	}
+	oa, err := oauth2.New(ctx, oauth2.Options{Store: store, Consumers: svc, Issuer: issuer, Audience: issuer,
+		TTL: cfg.OAuth2.TTL, Keys: oauth2.KeyConfig{RotateAfter: cfg.OAuth2.RotateAfter}})
+	if err != nil {
+		return nil, nil, err
+	}
+	authenticators := []access.Authenticator{dl, oa}
+	if cfg.ExternalJWT.Issuer != "" {
+		ext := cfg.ExternalJWT
+		ext.Users = svc
+		jwt, err := jwtbearer.New(ctx, ext)
+		if err != nil {
+			return nil, nil, fmt.Errorf("external JWT issuer: %w", err)
+		}
+		authenticators = append(authenticators, jwt)
+	}
+	gate := guard.New(svc, authenticators...)
+	api := &admin.API{Access: svc, Gate: gate, Endpoints: mgr, DirectLogin: dl, OAuth2: oa,
+		MaxDocumentBytes: cfg.MaxDocumentBytes}
+	return gate, api, nil
+}
+
+func printBootstrap(out io.Writer, b *access.BootstrapResult) {
+	fmt.Fprintf(out, `
+First start: created the super admin and the first consumer app.
+Shown once; only hashes are stored.
+
+    username:        %s
+    password:        %s
+    consumer_key:    %s
+    consumer_secret: %s
+
+Log in (DirectLogin) and call the example API:
+
+    curl -s -X POST http://127.0.0.1:8080/my/logins/direct \
+      -H 'DirectLogin: username="%s", password="%s", consumer_key="%s"'
+
+`, b.AdminUsername, orConfigured(b.GeneratedPassword), b.ConsumerKey, orConfigured(b.GeneratedConsumerSecret),
+		b.AdminUsername, orConfigured(b.GeneratedPassword), b.ConsumerKey)
+}
+
+func orConfigured(generated string) string {
+	if generated == "" {
+		return "(as configured)"
+	}
+	return generated
 }
 
 const exampleKey = "example_preloaded"
 
-// preloadExample serves the example API once per data directory, so an
-// administrator who deletes it does not see it come back.
-func preloadExample(ctx context.Context, store engine.Store, mgr *endpoints.Manager) error {
+// preloadExample serves the example API once per data directory, on behalf
+// of the super admin, so an administrator who deletes it does not see it
+// come back.
+func preloadExample(ctx context.Context, store engine.Store, svc *access.Service, api *admin.API, adminName string) error {
 	var done bool
 	if err := store.View(ctx, func(tx engine.Tx) error {
 		_, err := tx.Get("config", exampleKey)
@@ -110,7 +216,12 @@ func preloadExample(ctx context.Context, store engine.Store, mgr *endpoints.Mana
 	}); err != nil || done {
 		return err
 	}
-	if _, err := mgr.Create(ctx, endpoints.CreateInput{Source: examples.BankAccounts, ContentType: "application/yaml"}); err != nil {
+	owner, err := svc.UserByName(ctx, adminName)
+	if err != nil {
+		return err
+	}
+	if _, err := api.CreateEndpoint(ctx, access.Actor{UserID: owner.ID, CorrelationID: "preload"},
+		endpoints.CreateInput{Source: examples.BankAccounts, ContentType: "application/yaml"}); err != nil {
 		return err
 	}
 	return store.Update(ctx, func(tx engine.Tx) error { return tx.Put("config", exampleKey, []byte("1")) })

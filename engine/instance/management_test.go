@@ -7,9 +7,9 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/dynapi/dynapi/engine/instance"
 )
@@ -17,22 +17,20 @@ import (
 func TestManagementAuth(t *testing.T) {
 	inst := open(t, "")
 	cases := []struct {
-		name   string
-		header string
-		status int
+		name    string
+		headers map[string]string
+		status  int
 	}{
-		{"no credentials", "", 401},
-		{"wrong scheme", "Basic " + adminToken, 401},
-		{"wrong token", "Bearer nope", 401},
-		{"admin token", "Bearer " + adminToken, 200},
+		{"no credentials", nil, 401},
+		{"unknown scheme", map[string]string{"Authorization": "Basic YWRtaW46YWRtaW4="}, 401},
+		{"unknown token", map[string]string{"Authorization": directLogin("nope")}, 401},
+		{"unknown bearer", map[string]string{"Authorization": "Bearer nope"}, 401},
+		{"admin token in Authorization", map[string]string{"Authorization": directLogin(adminToken(t, inst))}, 200},
+		{"admin token in DirectLogin", map[string]string{"DirectLogin": `token="` + adminToken(t, inst) + `"`}, 200},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := map[string]string{}
-			if tc.header != "" {
-				h["Authorization"] = tc.header
-			}
-			r := do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints", headers: h})
+			r := do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints", headers: tc.headers, anonymous: tc.headers == nil})
 			if r.status != tc.status {
 				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.body)
 			}
@@ -45,7 +43,20 @@ func TestManagementAuth(t *testing.T) {
 	}
 }
 
-func TestGeneratedAdminTokenIsPrintedOnce(t *testing.T) {
+// adminToken returns the super admin's token of an open instance.
+func adminToken(t testing.TB, inst *instance.Instance) string {
+	t.Helper()
+	token, ok := adminTokens.Load(inst)
+	if !ok {
+		t.Fatal("instance not logged in")
+	}
+	return token.(string)
+}
+
+// TestBootstrapPrintedOnce checks that a first start without configured
+// credentials prints a generated admin password and consumer once, that
+// they work, and that later starts print nothing.
+func TestBootstrapPrintedOnce(t *testing.T) {
 	dir := t.TempDir()
 	var first, second strings.Builder
 	for _, out := range []*strings.Builder{&first, &second} {
@@ -57,21 +68,27 @@ func TestGeneratedAdminTokenIsPrintedOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if !strings.Contains(first.String(), "Generated admin token") {
-		t.Fatalf("first start printed %q", first.String())
-	}
 	if second.Len() != 0 {
 		t.Fatalf("second start printed %q", second.String())
 	}
-	token := strings.Fields(strings.SplitN(first.String(), "stored):", 2)[1])[0]
+	field := func(name string) string {
+		m := regexp.MustCompile(`(?m)^\s*` + name + `:\s+(\S+)$`).FindStringSubmatch(first.String())
+		if m == nil {
+			t.Fatalf("first start did not print %s: %q", name, first.String())
+		}
+		return m[1]
+	}
+	password, key := field("password"), field("consumer_key")
+	field("consumer_secret")
 	inst, err := instance.Open(context.Background(), instance.Config{DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer inst.Close(context.Background())
-	r := do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints", headers: map[string]string{"Authorization": "Bearer " + token}})
-	if r.status != 200 {
-		t.Fatalf("the printed token does not work after a restart: %d %s", r.status, r.body)
+	r := do(t, inst, request{method: "POST", path: "/my/logins/direct", anonymous: true, headers: map[string]string{
+		"DirectLogin": `username="admin", password="` + password + `", consumer_key="` + key + `"`}})
+	if r.status != http.StatusCreated {
+		t.Fatalf("the printed credentials do not log in: %d %s", r.status, r.body)
 	}
 }
 
@@ -101,39 +118,39 @@ func TestDynamicEndpointLifecycle(t *testing.T) {
 	if r := do(t, inst, request{method: "GET", path: "/v1/pets"}); r.status != 200 {
 		t.Fatalf("served operation: %d %s", r.status, r.body)
 	}
-	list := do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints", admin: true}).json(t)
+	list := do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints"}).json(t)
 	if n := len(list["dynamic_endpoints"].([]any)); n != 1 {
 		t.Fatalf("list has %d endpoints", n)
 	}
-	got := do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints/" + id, admin: true}).json(t)
+	got := do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints/" + id}).json(t)
 	if doc, ok := got["document"].(map[string]any); !ok || doc["openapi"] != "3.0.0" {
 		t.Errorf("GET one does not return the document as JSON: %v", got["document"])
 	}
-	raw := do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints/" + id + "/document", admin: true})
+	raw := do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints/" + id + "/document"})
 	if string(raw.body) != string(petstore) {
 		t.Errorf("the stored document is not byte for byte the submitted one")
 	}
 
 	t.Run("host", func(t *testing.T) {
-		r := do(t, inst, request{method: "PUT", path: "/admin/v1/dynamic-endpoints/" + id + "/host", admin: true,
+		r := do(t, inst, request{method: "PUT", path: "/admin/v1/dynamic-endpoints/" + id + "/host",
 			headers: map[string]string{"Content-Type": "application/json"}, body: []byte(`{"host":"nowhere"}`)})
 		if r.status != 400 || !contains(r.problem(t).Message, "obp_mock") {
 			t.Fatalf("unknown host: %d %s", r.status, r.body)
 		}
-		r = do(t, inst, request{method: "PUT", path: "/admin/v1/dynamic-endpoints/" + id + "/host", admin: true,
+		r = do(t, inst, request{method: "PUT", path: "/admin/v1/dynamic-endpoints/" + id + "/host",
 			headers: map[string]string{"Content-Type": "application/json"}, body: []byte(`{"host":"obp_mock"}`)})
 		if r.status != 200 || r.json(t)["host"] != "obp_mock" {
 			t.Fatalf("set host: %d %s", r.status, r.body)
 		}
 	})
 
-	if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/dynamic-endpoints/" + id, admin: true}); r.status != 204 {
+	if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/dynamic-endpoints/" + id}); r.status != 204 {
 		t.Fatalf("delete: %d %s", r.status, r.body)
 	}
 	if r := do(t, inst, request{method: "GET", path: "/v1/pets"}); r.status != 404 {
 		t.Fatalf("deleted routes still answer: %d", r.status)
 	}
-	if r := do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints/" + id, admin: true}); r.status != 404 || r.problem(t).Code != "not_found" {
+	if r := do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints/" + id}); r.status != 404 || r.problem(t).Code != "not_found" {
 		t.Fatalf("deleted endpoint: %d %s", r.status, r.body)
 	}
 }
@@ -152,7 +169,7 @@ func TestMountsAndConflicts(t *testing.T) {
 	if p.Code != "route_conflict" || !contains(p.Message, a["dynamic_endpoint_id"].(string)) || !contains(p.Message, "/v1/pets") {
 		t.Errorf("the conflict must name both documents and the route: %s", p.Message)
 	}
-	list := do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints", admin: true}).json(t)
+	list := do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints"}).json(t)
 	if n := len(list["dynamic_endpoints"].([]any)); n != 1 {
 		t.Fatalf("a refused document changed the list: %d endpoints", n)
 	}
@@ -177,6 +194,13 @@ func TestMountsAndConflicts(t *testing.T) {
 
 func TestBankLevelEndpoints(t *testing.T) {
 	inst := open(t, "")
+	adminID := do(t, inst, request{method: "GET", path: "/my/user"}).json(t)["user_id"].(string)
+	for _, bank := range []string{"gh.29.uk", "de.bank.1"} {
+		createBank(t, inst, bank)
+		// Bank roles are granted per bank, to the super admin too (as in OBP).
+		grant(t, inst, adminID, bank, "CanCreateBankLevelDynamicEndpoint")
+		grant(t, inst, adminID, bank, "CanGetBankLevelDynamicEndpoints")
+	}
 	doc := readFile(t, filepath.Join(sharedSpecs, "obp-dynamic-endpoint/dynamicEndpointSwagger.json"))
 	for _, bank := range []string{"gh.29.uk", "de.bank.1"} {
 		created := mustCreate(t, inst, "/admin/v1/banks/"+bank+"/dynamic-endpoints", doc)
@@ -194,14 +218,14 @@ func TestBankLevelEndpoints(t *testing.T) {
 	if r := do(t, inst, request{method: "GET", path: "/dynamic-endpoint/accounts/abc"}); r.status != 404 {
 		t.Errorf("bank-level operation served at system level: %d", r.status)
 	}
-	if n := len(do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints", admin: true}).json(t)["dynamic_endpoints"].([]any)); n != 0 {
+	if n := len(do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints"}).json(t)["dynamic_endpoints"].([]any)); n != 0 {
 		t.Errorf("system list shows %d bank-level endpoints", n)
 	}
-	if n := len(do(t, inst, request{method: "GET", path: "/admin/v1/banks/gh.29.uk/dynamic-endpoints", admin: true}).json(t)["dynamic_endpoints"].([]any)); n != 1 {
+	if n := len(do(t, inst, request{method: "GET", path: "/admin/v1/banks/gh.29.uk/dynamic-endpoints"}).json(t)["dynamic_endpoints"].([]any)); n != 1 {
 		t.Errorf("bank list shows %d endpoints", n)
 	}
-	if r := postDocument(t, inst, "/admin/v1/banks/bad%20bank/dynamic-endpoints", doc, ""); r.status != 400 {
-		t.Errorf("bad bank id: %d %s", r.status, r.body)
+	if r := postDocument(t, inst, "/admin/v1/banks/bad%20bank/dynamic-endpoints", doc, ""); r.status != 404 {
+		t.Errorf("bank that cannot exist: %d %s", r.status, r.body)
 	}
 }
 
@@ -238,7 +262,7 @@ func TestRefusedDocuments(t *testing.T) {
 			}
 		})
 	}
-	list := do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints", admin: true}).json(t)
+	list := do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints"}).json(t)
 	if n := len(list["dynamic_endpoints"].([]any)); n != 0 {
 		t.Fatalf("refused documents were stored: %d", n)
 	}
@@ -262,12 +286,10 @@ func TestTolerated(t *testing.T) {
 
 func TestLimitsAndCorrelation(t *testing.T) {
 	dir := t.TempDir()
-	inst, err := instance.Open(context.Background(), instance.Config{DataDir: dir, AdminToken: adminToken,
-		MaxBodyBytes: 64, MaxDocumentBytes: 4096})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer inst.Close(context.Background())
+	cfg := testConfig(dir)
+	cfg.MaxBodyBytes, cfg.MaxDocumentBytes = 64, 4096
+	inst := openWith(t, cfg)
+	defer closeInstance(t, inst)
 	mustCreate(t, inst, "/admin/v1/dynamic-endpoints", readFile(t, "testdata/validation-31.yaml"))
 
 	big := []byte(`{"kind":"thing","size":1,"label":"` + strings.Repeat("x", 100) + `"}`)
@@ -284,7 +306,7 @@ func TestLimitsAndCorrelation(t *testing.T) {
 	go inst.Server.Serve(ln)
 	req, _ := http.NewRequest(http.MethodPost, "http://"+ln.Addr().String()+"/admin/v1/dynamic-endpoints",
 		bytes.NewReader(readFile(t, filepath.Join(sharedSpecs, "swagger-petstore3/openapi.yaml"))))
-	req.Header.Set("Authorization", "Bearer "+adminToken)
+	req.Header.Set("Authorization", directLogin(adminToken(t, inst)))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -310,23 +332,16 @@ func TestLimitsAndCorrelation(t *testing.T) {
 // same data directory, still served.
 func TestRestart(t *testing.T) {
 	dir := t.TempDir()
-	inst, err := instance.Open(context.Background(), instance.Config{DataDir: dir, AdminToken: adminToken})
-	if err != nil {
-		t.Fatal(err)
-	}
+	inst := openWith(t, testConfig(dir))
 	created := mustCreate(t, inst, "/admin/v1/dynamic-endpoints?mount=/restart", readFile(t, filepath.Join(sharedSpecs, "ob-uk-v4.0/account-info-openapi.yaml")))
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := inst.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
+	closeInstance(t, inst)
 
 	inst = open(t, dir)
 	r := do(t, inst, request{method: "GET", path: "/restart/accounts", headers: map[string]string{"x-fapi-auth-date": "Sun, 10 Sep 2017 19:43:31 UTC"}})
 	if r.status != 200 {
 		t.Fatalf("after restart: %d %s", r.status, r.body)
 	}
-	got := do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints/" + created["dynamic_endpoint_id"].(string), admin: true})
+	got := do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints/" + created["dynamic_endpoint_id"].(string)})
 	if got.status != 200 || got.json(t)["mount"] != "/restart" {
 		t.Fatalf("endpoint after restart: %d %s", got.status, got.body)
 	}
@@ -334,24 +349,20 @@ func TestRestart(t *testing.T) {
 
 func TestExamplePreloadedOnce(t *testing.T) {
 	dir := t.TempDir()
-	inst, err := instance.Open(context.Background(), instance.Config{DataDir: dir, AdminToken: adminToken, PreloadExample: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := testConfig(dir)
+	cfg.PreloadExample = true
+	inst := openWith(t, cfg)
 	r := do(t, inst, request{method: "GET", path: "/example/v1/accounts"})
 	if r.status != 200 || !contains(string(r.body), "GB33BUKB20201555555555") {
 		t.Fatalf("example: %d %s", r.status, r.body)
 	}
-	id := do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints", admin: true}).json(t)["dynamic_endpoints"].([]any)[0].(map[string]any)["dynamic_endpoint_id"].(string)
-	if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/dynamic-endpoints/" + id, admin: true}); r.status != 204 {
+	id := do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints"}).json(t)["dynamic_endpoints"].([]any)[0].(map[string]any)["dynamic_endpoint_id"].(string)
+	if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/dynamic-endpoints/" + id}); r.status != 204 {
 		t.Fatal(r.status)
 	}
-	inst.Close(context.Background())
-	inst, err = instance.Open(context.Background(), instance.Config{DataDir: dir, AdminToken: adminToken, PreloadExample: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer inst.Close(context.Background())
+	closeInstance(t, inst)
+	inst = openWith(t, cfg)
+	defer closeInstance(t, inst)
 	if r := do(t, inst, request{method: "GET", path: "/example/v1/accounts"}); r.status != 404 {
 		t.Fatalf("a deleted example came back: %d", r.status)
 	}

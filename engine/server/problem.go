@@ -22,6 +22,8 @@ type Problem struct {
 	Code          string             `json:"code"`
 	Message       string             `json:"message"`
 	Violations    []engine.Violation `json:"violations"`
+	MissingRoles  []string           `json:"missing_roles,omitempty"`
+	BankID        string             `json:"bank_id,omitempty"`
 	CorrelationID string             `json:"correlation_id"`
 }
 
@@ -71,7 +73,8 @@ func writeProblem(c *fiber.Ctx, e *engine.Error, cid string) error {
 		violations = []engine.Violation{}
 	}
 	body, err := json.Marshal(Problem{Type: "about:blank", Title: http.StatusText(e.Status), Status: e.Status,
-		Code: e.Code, Message: e.Message, Violations: violations, CorrelationID: cid})
+		Code: e.Code, Message: e.Message, Violations: violations, MissingRoles: e.MissingRoles, BankID: e.BankID,
+		CorrelationID: cid})
 	if err != nil {
 		body = []byte(`{"status":500,"code":"internal_error","message":"internal error"}`)
 	}

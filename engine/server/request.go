@@ -1,8 +1,22 @@
 package server
 
 import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/specs"
 )
+
+// fiberCredentials lets authenticators read a fiber request in place.
+type fiberCredentials fiber.Ctx
+
+// Credentials presents a fiber request to authenticators without copying.
+// It is valid only while the request is served.
+func Credentials(c *fiber.Ctx) access.Credentials { return (*fiberCredentials)(c) }
+
+func (f *fiberCredentials) Header(name string) string { return (*fiber.Ctx)(f).Get(name) }
+
+func (f *fiberCredentials) ClientAddr() string { return (*fiber.Ctx)(f).IP() }
 
 // fiberRequest lets validation read a fiber request in place.
 type fiberRequest requestState

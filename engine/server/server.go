@@ -11,6 +11,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/endpoints"
+	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/router"
 )
 
@@ -21,6 +22,8 @@ type Config struct {
 	// MaxDocumentBytes bounds a submitted API document.
 	MaxDocumentBytes int
 	Logger           *slog.Logger
+	// Gate authenticates callers and checks every dynamic operation's rule.
+	Gate *guard.Gate
 }
 
 // Defaults for Config's zero values.
@@ -36,6 +39,7 @@ type Server struct {
 	endpoints *endpoints.Manager
 	log       *slog.Logger
 	ids       *correlationIDs
+	gate      *guard.Gate
 	maxBody   int
 	states    sync.Pool
 }
@@ -52,7 +56,7 @@ func New(cfg Config, mgr *endpoints.Manager, mount func(app *fiber.App)) *Server
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{endpoints: mgr, log: cfg.Logger, ids: newCorrelationIDs(), maxBody: cfg.MaxBodyBytes}
+	s := &Server{endpoints: mgr, log: cfg.Logger, ids: newCorrelationIDs(), gate: cfg.Gate, maxBody: cfg.MaxBodyBytes}
 	s.states.New = func() any { return new(requestState) }
 	s.app = fiber.New(fiber.Config{
 		DisableStartupMessage: true,
@@ -115,6 +119,10 @@ func (s *Server) serveDynamic(c *fiber.Ctx) error {
 		}
 		return engine.NewError(http.StatusNotFound, engine.CodeNotFound, "no operation is served at this path")
 	}
+	principal, err := s.gate.Check(c.UserContext(), Credentials(c), &route.Rule, route.Endpoint.BankID)
+	if err != nil {
+		return err
+	}
 	if len(c.Body()) > s.maxBody {
 		return engine.Errorf(http.StatusRequestEntityTooLarge, engine.CodePayloadTooLarge,
 			"the request body is larger than %d bytes", s.maxBody)
@@ -123,7 +131,7 @@ func (s *Server) serveDynamic(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	st.call = engine.Call{OperationID: route.Operation.ID, BankID: route.Endpoint.BankID,
+	st.call = engine.Call{OperationID: route.Operation.ID, BankID: route.Endpoint.BankID, Principal: principal,
 		Prefer: string(c.Request().Header.Peek("Prefer")), Body: body, CorrelationID: correlationID(c)}
 	reply, err := route.Invoker.Invoke(c.UserContext(), &st.call)
 	if err != nil {

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/plugins/boltstore"
+)
+
+// user runs "dynapi user create": it opens the store directly, so the server
+// must not be running on the same data directory (the store's file lock
+// says so clearly if it is). The password is read from
+// DYNAPI_NEW_USER_PASSWORD or the first line of stdin, never from a flag,
+// so it stays out of shell history and process lists.
+func user(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New(`usage: dynapi user create --username NAME [--email E] [--data-dir DIR]`)
+	}
+	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := fs.String("data-dir", env("DYNAPI_DATA_DIR", "./data"), "directory of the embedded store (env DYNAPI_DATA_DIR)")
+	username := fs.String("username", "", "the new user's name")
+	email := fs.String("email", "", "the new user's email")
+	minPassword := fs.Int("password-min-length", envInt("DYNAPI_PASSWORD_MIN_LENGTH", 10), "shortest password accepted")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *username == "" {
+		return errors.New("--username is required")
+	}
+	password, ok := os.LookupEnv("DYNAPI_NEW_USER_PASSWORD")
+	if !ok {
+		fmt.Fprintln(stderr, "password (one line on stdin):")
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return errors.New("no password given: set DYNAPI_NEW_USER_PASSWORD or write it on stdin")
+		}
+		password = strings.TrimRight(line, "\r\n")
+	}
+	store, err := boltstore.Open(filepath.Join(*dataDir, "dynapi.db"), boltstore.Options{})
+	if err != nil {
+		return fmt.Errorf("%w (is the server running on this data directory?)", err)
+	}
+	defer store.Close()
+	ctx := context.Background()
+	svc, err := access.New(ctx, access.Options{Store: store, Passwords: access.PasswordPolicy{MinLength: *minPassword}})
+	if err != nil {
+		return err
+	}
+	svc.RegisterRoles(access.StaticRoles()...)
+	u, err := svc.CreateUser(ctx, access.Actor{CorrelationID: "cli"}, access.NewUser{Username: *username, Email: *email, Password: password})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created user %s (user_id %s)\n", u.Username, u.ID)
+	return nil
+}

@@ -1,0 +1,185 @@
+package access
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/dynapi/dynapi/engine"
+)
+
+// BootstrapOptions configures the first start. Empty fields get defaults:
+// username "admin", a generated password, a generated consumer key and
+// secret.
+type BootstrapOptions struct {
+	AdminUsername, AdminPassword, ConsumerKey, ConsumerSecret string
+}
+
+// BootstrapResult says what Bootstrap did. The generated credentials are
+// set only on the start that created them and are shown nowhere else: the
+// caller prints them once and must not log them elsewhere.
+type BootstrapResult struct {
+	AdminUsername, GeneratedPassword, ConsumerKey, GeneratedConsumerSecret string
+	// Created is true on the start that created the admin and consumer.
+	Created bool
+}
+
+// bootstrapMarker is stored once per store, under bucketMeta/"bootstrap".
+type bootstrapMarker struct {
+	AdminUserID   string    `json:"admin_user_id"`
+	AdminUsername string    `json:"admin_username"`
+	ConsumerID    string    `json:"consumer_id"`
+	ConsumerKey   string    `json:"consumer_key"`
+	At            time.Time `json:"at"`
+}
+
+const markerKey = "bootstrap"
+
+// systemRoleNames returns the registered static system roles, sorted.
+func (s *Service) systemRoleNames() []string {
+	var out []string
+	for n, r := range *s.static.Load() {
+		if !r.RequiresBankID {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Bootstrap prepares a store on its first start (once per store, recorded
+// by a marker): it creates the super admin, holding every static system
+// role registered so far (call RegisterRoles first), and the first
+// consumer, created by that admin, in one transaction audit-logged as
+// "bootstrap" (with the user, grants and consumer). A configured password
+// must satisfy the policy. On later starts it creates nothing
+// (Created=false) and only grants the super admin, if it still exists, the
+// static system roles registered since.
+func (s *Service) Bootstrap(ctx context.Context, opts BootstrapOptions) (*BootstrapResult, error) {
+	var marker *bootstrapMarker
+	err := s.view(ctx, func(tx engine.Tx) error {
+		m, err := getJSON[bootstrapMarker](tx, bucketMeta, markerKey)
+		if errors.Is(err, engine.ErrNotFound) {
+			return nil
+		}
+		marker = m
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if marker != nil {
+		return s.upgradeAdmin(ctx, marker)
+	}
+
+	res := &BootstrapResult{AdminUsername: opts.AdminUsername, ConsumerKey: opts.ConsumerKey}
+	if res.AdminUsername == "" {
+		res.AdminUsername = "admin"
+	}
+	if !validUsername(res.AdminUsername) {
+		return nil, engine.NewError(http.StatusBadRequest, engine.CodeBadRequest,
+			"bootstrap: the admin username must be 1 to 100 letters, digits, '.', '_', '@' or '-'")
+	}
+	password := opts.AdminPassword
+	if password == "" {
+		password = s.policy.generatePassword()
+		res.GeneratedPassword = password
+	}
+	if v := s.policy.Check(password); v != nil {
+		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed,
+			"bootstrap: the admin password does not satisfy the password policy", v...)
+	}
+	if res.ConsumerKey == "" {
+		res.ConsumerKey = randomToken()
+	}
+	secret := opts.ConsumerSecret
+	if secret == "" {
+		secret = randomToken()
+		res.GeneratedConsumerSecret = secret
+	}
+	hash, err := s.hashPW(ctx, password)
+	if err != nil {
+		return nil, err
+	}
+	raced := false
+	err = s.update(ctx, func(tx engine.Tx, ch *change) error {
+		if ok, err := exists(tx, bucketMeta, markerKey); err != nil || ok {
+			raced = ok
+			return err
+		}
+		system := Actor{}
+		rec := &userRecord{ID: uuid.NewString(), Username: res.AdminUsername, Provider: ProviderLocal,
+			CreatedAt: s.now().UTC(), PasswordHash: hash}
+		if err := s.insertUserTx(tx, rec); err != nil {
+			return err
+		}
+		if err := s.AuditTx(tx, system, "user.create", rec.ID, "", map[string]any{"username": rec.Username}); err != nil {
+			return err
+		}
+		roles := s.systemRoleNames()
+		for _, r := range roles {
+			if _, err := s.grantTx(tx, ch, system, rec.ID, "", r, "entitlement.grant", false); err != nil {
+				return err
+			}
+		}
+		c, err := s.createConsumerTx(tx, ch, Actor{UserID: rec.ID}, "bootstrap", res.ConsumerKey, secret)
+		if err != nil {
+			return err
+		}
+		m := &bootstrapMarker{AdminUserID: rec.ID, AdminUsername: rec.Username, ConsumerID: c.ID,
+			ConsumerKey: c.Key, At: s.now().UTC()}
+		if err := putJSON(tx, bucketMeta, markerKey, m); err != nil {
+			return err
+		}
+		return s.AuditTx(tx, system, "bootstrap", rec.ID, "", map[string]any{
+			"admin_username": rec.Username, "consumer_id": c.ID, "roles_granted": len(roles)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if raced { // another start bootstrapped meanwhile
+		return s.Bootstrap(ctx, opts)
+	}
+	res.Created = true
+	return res, nil
+}
+
+// upgradeAdmin grants the super admin the static system roles it lacks.
+func (s *Service) upgradeAdmin(ctx context.Context, m *bootstrapMarker) (*BootstrapResult, error) {
+	res := &BootstrapResult{AdminUsername: m.AdminUsername, ConsumerKey: m.ConsumerKey}
+	var missing []string
+	for _, r := range s.systemRoleNames() {
+		if !s.Has(m.AdminUserID, "", r) {
+			missing = append(missing, r)
+		}
+	}
+	if len(missing) == 0 {
+		return res, nil
+	}
+	err := s.update(ctx, func(tx engine.Tx, ch *change) error {
+		if ok, err := exists(tx, bucketUsers, m.AdminUserID); err != nil || !ok {
+			return err // the admin was deleted: nothing to upgrade
+		}
+		for _, r := range missing {
+			held, err := holdsTx(tx, m.AdminUserID, "", r)
+			if err != nil {
+				return err
+			}
+			if held {
+				continue
+			}
+			if _, err := s.grantTx(tx, ch, Actor{}, m.AdminUserID, "", r, "entitlement.grant", false); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}

@@ -1,0 +1,255 @@
+package access
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/dynapi/dynapi/engine"
+)
+
+// consumerRecord is a consumer as stored, with its secret's SHA-256.
+type consumerRecord struct {
+	ID         string    `json:"consumer_id"`
+	Key        string    `json:"consumer_key"`
+	Name       string    `json:"name"`
+	Enabled    bool      `json:"enabled"`
+	CreatedBy  string    `json:"created_by_user_id,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	SecretHash string    `json:"secret_sha256"`
+}
+
+// consumer is the record as returned: without its secret hash.
+func (r *consumerRecord) consumer() *Consumer {
+	return &Consumer{ID: r.ID, Key: r.Key, Name: r.Name, Enabled: r.Enabled, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt}
+}
+
+// entry is the record as kept in the in-memory view.
+func (r *consumerRecord) entry() (*consumerEntry, error) {
+	e := &consumerEntry{c: *r.consumer()}
+	h, err := hex.DecodeString(r.SecretHash)
+	if err != nil || len(h) != sha256.Size {
+		return nil, fmt.Errorf("access: consumer %s: malformed secret hash", r.ID)
+	}
+	copy(e.hash[:], h)
+	return e, nil
+}
+
+// Bounds on configured consumer credentials. A secret is stored as a plain
+// SHA-256, which is safe only for high-entropy secrets: hence the minimum.
+const (
+	maxConsumerKey  = 256
+	minSecretLength = 32
+	maxSecretLength = 1024
+)
+
+// validConsumerKey: 1 to 256 URL-safe characters [A-Za-z0-9._~-].
+func validConsumerKey(k string) bool {
+	if k == "" || len(k) > maxConsumerKey {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; !isLetter(c) && !isDigit(c) && c != '.' && c != '_' && c != '~' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func validConsumerName(n string) []engine.Violation {
+	if strings.TrimSpace(n) == "" || len(n) > 256 {
+		return []engine.Violation{{Location: "body", Pointer: "/name", Code: "length",
+			Message: "a consumer name is 1 to 256 characters"}}
+	}
+	return nil
+}
+
+func consumerNotFound(id string) error {
+	return engine.Errorf(http.StatusNotFound, engine.CodeNotFound, "consumer %q not found", id)
+}
+
+// CreateConsumer registers an enabled client application created by
+// a.UserID, with a random key and secret (32 random bytes each,
+// base64url). The secret is returned once and stored only as its SHA-256.
+// Audit-logged as "consumer.create".
+func (s *Service) CreateConsumer(ctx context.Context, a Actor, name string) (c *Consumer, secret string, err error) {
+	secret = randomToken()
+	c, err = s.CreateConsumerWith(ctx, a, name, randomToken(), secret)
+	if err != nil {
+		return nil, "", err
+	}
+	return c, secret, nil
+}
+
+// CreateConsumerWith is CreateConsumer with a given key (1 to 256
+// characters of [A-Za-z0-9._~-], unique: 409 consumer_key_exists) and
+// secret (32 to 1024 bytes), as configured for bootstrap.
+func (s *Service) CreateConsumerWith(ctx context.Context, a Actor, name, key, secret string) (*Consumer, error) {
+	var out *Consumer
+	err := s.update(ctx, func(tx engine.Tx, ch *change) error {
+		var err error
+		out, err = s.createConsumerTx(tx, ch, a, name, key, secret)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) createConsumerTx(tx engine.Tx, ch *change, a Actor, name, key, secret string) (*Consumer, error) {
+	faults := validConsumerName(name)
+	if !validConsumerKey(key) {
+		faults = append(faults, engine.Violation{Location: "body", Pointer: "/consumer_key", Code: "pattern",
+			Message: "a consumer key is 1 to 256 characters of [A-Za-z0-9._~-]"})
+	}
+	if len(secret) < minSecretLength || len(secret) > maxSecretLength {
+		faults = append(faults, engine.Violation{Location: "body", Pointer: "/consumer_secret", Code: "length",
+			Message: fmt.Sprintf("a consumer secret is %d to %d characters", minSecretLength, maxSecretLength)})
+	}
+	if faults != nil {
+		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "the consumer cannot be created", faults...)
+	}
+	taken, err := exists(tx, bucketConsumersByKey, key)
+	if err != nil {
+		return nil, err
+	}
+	if taken {
+		return nil, engine.NewError(http.StatusConflict, CodeConsumerKeyExists, "a consumer with this key exists already")
+	}
+	rec := &consumerRecord{ID: uuid.NewString(), Key: key, Name: name, Enabled: true, CreatedBy: a.UserID,
+		CreatedAt: s.now().UTC(), SecretHash: sha256Hex(secret)}
+	if err := putJSON(tx, bucketConsumers, rec.ID, rec); err != nil {
+		return nil, err
+	}
+	if err := tx.Put(bucketConsumersByKey, key, []byte(rec.ID)); err != nil {
+		return nil, err
+	}
+	e, err := rec.entry()
+	if err != nil {
+		return nil, err
+	}
+	ch.consumers = append(ch.consumers, e)
+	err = s.AuditTx(tx, a, "consumer.create", rec.ID, "", map[string]any{"name": name, "consumer_key": key})
+	return rec.consumer(), err
+}
+
+// Consumer returns the consumer with id, or a 404. SecretHash is never
+// filled in by this or any other method.
+func (s *Service) Consumer(ctx context.Context, id string) (*Consumer, error) {
+	var out *Consumer
+	err := s.view(ctx, func(tx engine.Tx) error {
+		rec, err := getJSON[consumerRecord](tx, bucketConsumers, id)
+		if errors.Is(err, engine.ErrNotFound) {
+			return consumerNotFound(id)
+		}
+		if err != nil {
+			return err
+		}
+		out = rec.consumer()
+		return nil
+	})
+	return out, err
+}
+
+// ConsumerByKey returns the enabled consumer with key from the in-memory
+// view, without locks; a disabled or unknown key is (nil, false). The
+// result is a copy.
+func (s *Service) ConsumerByKey(key string) (*Consumer, bool) {
+	e, ok := (*s.consumers.Load())[key]
+	if !ok || !e.c.Enabled {
+		return nil, false
+	}
+	c := e.c
+	return &c, true
+}
+
+// dummySecretHash stands in for an unknown key so the check costs the
+// same.
+var dummySecretHash = sha256.Sum256([]byte("dynapi: no such consumer"))
+
+// CheckConsumerSecret returns the enabled consumer whose key and secret
+// these are. The secret's SHA-256 is compared in constant time, also for
+// unknown keys (against a dummy), and an unknown key, a disabled consumer
+// and a wrong secret are the same 401 "invalid client credentials".
+func (s *Service) CheckConsumerSecret(key, secret string) (*Consumer, error) {
+	e, ok := (*s.consumers.Load())[key]
+	want := dummySecretHash
+	if ok {
+		want = e.hash
+	}
+	got := sha256.Sum256([]byte(secret))
+	match := subtle.ConstantTimeCompare(got[:], want[:]) == 1
+	if !ok || !match || !e.c.Enabled {
+		return nil, engine.NewError(http.StatusUnauthorized, engine.CodeUnauthorized, "invalid client credentials")
+	}
+	c := e.c
+	return &c, nil
+}
+
+// Consumers returns the consumers created by createdBy ("" for all),
+// oldest first.
+func (s *Service) Consumers(ctx context.Context, createdBy string) ([]*Consumer, error) {
+	var out []*Consumer
+	err := s.view(ctx, func(tx engine.Tx) error {
+		out = nil
+		return tx.Scan(bucketConsumers, "", func(_ string, v []byte) error {
+			rec, err := decode[consumerRecord](v)
+			if err != nil {
+				return err
+			}
+			if createdBy == "" || rec.CreatedBy == createdBy {
+				out = append(out, rec.consumer())
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b *Consumer) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+// SetConsumerEnabled enables or disables a consumer; a disabled consumer's
+// credentials are refused at once. Audit-logged as "consumer.enable" or
+// "consumer.disable".
+func (s *Service) SetConsumerEnabled(ctx context.Context, a Actor, id string, enabled bool) (*Consumer, error) {
+	var out *Consumer
+	err := s.update(ctx, func(tx engine.Tx, ch *change) error {
+		rec, err := getJSON[consumerRecord](tx, bucketConsumers, id)
+		if errors.Is(err, engine.ErrNotFound) {
+			return consumerNotFound(id)
+		}
+		if err != nil {
+			return err
+		}
+		rec.Enabled = enabled
+		if err := putJSON(tx, bucketConsumers, rec.ID, rec); err != nil {
+			return err
+		}
+		e, err := rec.entry()
+		if err != nil {
+			return err
+		}
+		ch.consumers = append(ch.consumers, e)
+		out = rec.consumer()
+		action := "consumer.disable"
+		if enabled {
+			action = "consumer.enable"
+		}
+		return s.AuditTx(tx, a, action, rec.ID, "", map[string]any{"name": rec.Name})
+	})
+	return out, err
+}

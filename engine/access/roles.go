@@ -1,0 +1,481 @@
+package access
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/dynapi/dynapi/engine"
+)
+
+// Names of the static roles. Handlers name these in their rules.
+const (
+	// System roles on system-level dynamic endpoints.
+	RoleCanCreateDynamicEndpoint = "CanCreateDynamicEndpoint"
+	RoleCanGetDynamicEndpoints   = "CanGetDynamicEndpoints"
+	RoleCanUpdateDynamicEndpoint = "CanUpdateDynamicEndpoint"
+	RoleCanDeleteDynamicEndpoint = "CanDeleteDynamicEndpoint"
+
+	// Bank roles on bank-level dynamic endpoints.
+	RoleCanCreateBankLevelDynamicEndpoint = "CanCreateBankLevelDynamicEndpoint"
+	RoleCanGetBankLevelDynamicEndpoints   = "CanGetBankLevelDynamicEndpoints"
+	RoleCanUpdateBankLevelDynamicEndpoint = "CanUpdateBankLevelDynamicEndpoint"
+	RoleCanDeleteBankLevelDynamicEndpoint = "CanDeleteBankLevelDynamicEndpoint"
+
+	// System roles on system-level dynamic entities.
+	RoleCanCreateSystemLevelDynamicEntity     = "CanCreateSystemLevelDynamicEntity"
+	RoleCanGetSystemLevelDynamicEntities      = "CanGetSystemLevelDynamicEntities"
+	RoleCanUpdateSystemLevelDynamicEntity     = "CanUpdateSystemLevelDynamicEntity"
+	RoleCanDeleteSystemLevelDynamicEntity     = "CanDeleteSystemLevelDynamicEntity"
+	RoleCanCreateBankLevelDynamicEntity       = "CanCreateBankLevelDynamicEntity"
+	RoleCanGetBankLevelDynamicEntities        = "CanGetBankLevelDynamicEntities"
+	RoleCanUpdateBankLevelDynamicEntity       = "CanUpdateBankLevelDynamicEntity"
+	RoleCanDeleteBankLevelDynamicEntity       = "CanDeleteBankLevelDynamicEntity"
+	RoleCanCreateConnectorMethod              = "CanCreateConnectorMethod"
+	RoleCanGetConnectorMethods                = "CanGetConnectorMethods"
+	RoleCanUpdateConnectorMethod              = "CanUpdateConnectorMethod"
+	RoleCanDeleteConnectorMethod              = "CanDeleteConnectorMethod"
+	RoleCanCreateMethodRouting                = "CanCreateMethodRouting"
+	RoleCanGetMethodRoutings                  = "CanGetMethodRoutings"
+	RoleCanUpdateMethodRouting                = "CanUpdateMethodRouting"
+	RoleCanDeleteMethodRouting                = "CanDeleteMethodRouting"
+	RoleCanCreateEndpointMapping              = "CanCreateEndpointMapping"
+	RoleCanGetEndpointMappings                = "CanGetEndpointMappings"
+	RoleCanUpdateEndpointMapping              = "CanUpdateEndpointMapping"
+	RoleCanDeleteEndpointMapping              = "CanDeleteEndpointMapping"
+	RoleCanCreateJsonSchemaValidation         = "CanCreateJsonSchemaValidation"
+	RoleCanGetJsonSchemaValidations           = "CanGetJsonSchemaValidations"
+	RoleCanUpdateJsonSchemaValidation         = "CanUpdateJsonSchemaValidation"
+	RoleCanDeleteJsonSchemaValidation         = "CanDeleteJsonSchemaValidation"
+	RoleCanCreateEntitlementAtAnyBank         = "CanCreateEntitlementAtAnyBank"
+	RoleCanDeleteEntitlementAtAnyBank         = "CanDeleteEntitlementAtAnyBank"
+	RoleCanGetEntitlementsForAnyUserAtAnyBank = "CanGetEntitlementsForAnyUserAtAnyBank"
+	RoleCanCreateUser                         = "CanCreateUser"
+	RoleCanGetAnyUser                         = "CanGetAnyUser"
+	RoleCanLockUser                           = "CanLockUser"
+	RoleCanDeleteUser                         = "CanDeleteUser"
+	RoleCanCreateConsumer                     = "CanCreateConsumer"
+	RoleCanGetConsumers                       = "CanGetConsumers"
+	RoleCanEnableConsumers                    = "CanEnableConsumers"
+	RoleCanDisableConsumers                   = "CanDisableConsumers"
+	RoleCanCreateBank                         = "CanCreateBank"
+	RoleCanReadAuditLog                       = "CanReadAuditLog"
+	RoleCanGetEntitlementRequestsAtAnyBank    = "CanGetEntitlementRequestsAtAnyBank"
+	RoleCanDeleteEntitlementRequestsAtAnyBank = "CanDeleteEntitlementRequestsAtAnyBank"
+
+	// Bank roles on entitlements at one bank.
+	RoleCanCreateEntitlementAtOneBank = "CanCreateEntitlementAtOneBank"
+	RoleCanDeleteEntitlementAtOneBank = "CanDeleteEntitlementAtOneBank"
+	RoleCanGetEntitlementsForOneBank  = "CanGetEntitlementsForOneBank"
+)
+
+var staticSystemRoles = []string{
+	RoleCanCreateDynamicEndpoint, RoleCanGetDynamicEndpoints, RoleCanUpdateDynamicEndpoint, RoleCanDeleteDynamicEndpoint,
+	RoleCanCreateSystemLevelDynamicEntity, RoleCanGetSystemLevelDynamicEntities, RoleCanUpdateSystemLevelDynamicEntity, RoleCanDeleteSystemLevelDynamicEntity,
+	RoleCanCreateConnectorMethod, RoleCanGetConnectorMethods, RoleCanUpdateConnectorMethod, RoleCanDeleteConnectorMethod,
+	RoleCanCreateMethodRouting, RoleCanGetMethodRoutings, RoleCanUpdateMethodRouting, RoleCanDeleteMethodRouting,
+	RoleCanCreateEndpointMapping, RoleCanGetEndpointMappings, RoleCanUpdateEndpointMapping, RoleCanDeleteEndpointMapping,
+	RoleCanCreateJsonSchemaValidation, RoleCanGetJsonSchemaValidations, RoleCanUpdateJsonSchemaValidation, RoleCanDeleteJsonSchemaValidation,
+	RoleCanCreateEntitlementAtAnyBank, RoleCanDeleteEntitlementAtAnyBank, RoleCanGetEntitlementsForAnyUserAtAnyBank,
+	RoleCanCreateUser, RoleCanGetAnyUser, RoleCanLockUser, RoleCanDeleteUser,
+	RoleCanCreateConsumer, RoleCanGetConsumers, RoleCanEnableConsumers, RoleCanDisableConsumers,
+	RoleCanCreateBank, RoleCanReadAuditLog,
+	RoleCanGetEntitlementRequestsAtAnyBank, RoleCanDeleteEntitlementRequestsAtAnyBank,
+}
+
+var staticBankRoles = []string{
+	RoleCanCreateBankLevelDynamicEndpoint, RoleCanGetBankLevelDynamicEndpoints, RoleCanUpdateBankLevelDynamicEndpoint, RoleCanDeleteBankLevelDynamicEndpoint,
+	RoleCanCreateBankLevelDynamicEntity, RoleCanGetBankLevelDynamicEntities, RoleCanUpdateBankLevelDynamicEntity, RoleCanDeleteBankLevelDynamicEntity,
+	RoleCanCreateEntitlementAtOneBank, RoleCanDeleteEntitlementAtOneBank, RoleCanGetEntitlementsForOneBank,
+}
+
+// StaticRoles returns the roles the engine itself defines, sorted by name.
+// New registers them; RegisterRoles adds more.
+func StaticRoles() []Role {
+	out := make([]Role, 0, len(staticSystemRoles)+len(staticBankRoles))
+	for _, n := range staticSystemRoles {
+		out = append(out, Role{Name: n})
+	}
+	for _, n := range staticBankRoles {
+		out = append(out, Role{Name: n, RequiresBankID: true})
+	}
+	slices.SortFunc(out, func(a, b Role) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// Error codes of this package, in Error.Code next to the engine's own.
+const (
+	CodeUnknownRole              = "unknown_role"
+	CodeBankIDRequired           = "bank_id_required"
+	CodeBankIDNotAllowed         = "bank_id_not_allowed"
+	CodeEntitlementExists        = "entitlement_exists"
+	CodeEntitlementRequestExists = "entitlement_request_exists"
+	CodeEntitlementRequestClosed = "entitlement_request_decided"
+	CodeUsernameTaken            = "username_taken"
+	CodeBankExists               = "bank_exists"
+	CodeConsumerKeyExists        = "consumer_key_exists"
+	CodeRoleConflict             = "role_conflict"
+)
+
+// validRoleName reports whether name can name a role: a letter, then up to
+// 127 letters, digits, '_', '.' or '-'.
+func validRoleName(name string) bool {
+	if name == "" || len(name) > 128 || !isLetter(name[0]) {
+		return false
+	}
+	for i := 1; i < len(name); i++ {
+		c := name[i]
+		if !isLetter(c) && !isDigit(c) && c != '_' && c != '.' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
+
+// RegisterRoles adds static roles. Call it at start-up, before the service
+// serves requests and before Bootstrap, which grants the super admin every
+// static system role. Registering a role again with the same kind is a
+// no-op. It panics on an invalid name or on a name registered with the
+// other kind (bank vs system): both are programming errors.
+func (s *Service) RegisterRoles(roles ...Role) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	cur := s.static.Load()
+	next := make(map[string]Role, len(*cur)+len(roles))
+	for k, v := range *cur {
+		next[k] = v
+	}
+	for _, r := range roles {
+		if !validRoleName(r.Name) {
+			panic("access: invalid role name " + r.Name)
+		}
+		if old, ok := next[r.Name]; ok && old.RequiresBankID != r.RequiresBankID {
+			panic("access: role " + r.Name + " registered both as a bank and as a system role")
+		}
+		next[r.Name] = Role{Name: r.Name, RequiresBankID: r.RequiresBankID}
+	}
+	s.static.Store(&next)
+	s.rebuildRoles(*s.dynamic.Load())
+}
+
+// rebuildRoles swaps the combined role view; s.wmu is held.
+func (s *Service) rebuildRoles(dynamic map[string]Role) {
+	static := *s.static.Load()
+	v := &roleView{byName: make(map[string]Role, len(static)+len(dynamic))}
+	for n, r := range dynamic {
+		v.byName[n] = r
+	}
+	for n, r := range static { // a static role wins over a dynamic namesake
+		v.byName[n] = r
+	}
+	v.sorted = make([]Role, 0, len(v.byName))
+	for _, r := range v.byName {
+		v.sorted = append(v.sorted, r)
+	}
+	slices.SortFunc(v.sorted, func(a, b Role) int { return strings.Compare(a.Name, b.Name) })
+	s.roles.Store(v)
+}
+
+// Roles returns every role, static and dynamic, sorted by name.
+func (s *Service) Roles() []Role { return slices.Clone(s.roles.Load().sorted) }
+
+// Role returns the role called name.
+func (s *Service) Role(name string) (Role, bool) {
+	r, ok := s.roles.Load().byName[name]
+	return r, ok
+}
+
+// roleRecord is a dynamic role as stored, with the owners keeping it.
+type roleRecord struct {
+	Name           string   `json:"role_name"`
+	RequiresBankID bool     `json:"requires_bank_id"`
+	Owners         []string `json:"owners"`
+}
+
+// roleTx resolves a role inside a transaction: static roles from memory
+// (fixed before serving), dynamic ones from the store, so a role removed
+// by a committed transaction is never granted even before views refresh.
+func (s *Service) roleTx(tx engine.Tx, name string) (Role, bool, error) {
+	if r, ok := (*s.static.Load())[name]; ok {
+		return r, true, nil
+	}
+	rec, err := getJSON[roleRecord](tx, bucketRoles, name)
+	if errors.Is(err, engine.ErrNotFound) {
+		return Role{}, false, nil
+	}
+	if err != nil {
+		return Role{}, false, err
+	}
+	return Role{Name: rec.Name, RequiresBankID: rec.RequiresBankID, Dynamic: true}, true, nil
+}
+
+func validOwner(owner string) error {
+	if owner == "" || len(owner) > 512 || strings.ContainsRune(owner, 0) {
+		return engine.NewError(http.StatusBadRequest, engine.CodeBadRequest, "a dynamic role owner must be 1 to 512 characters without NUL")
+	}
+	return nil
+}
+
+// AddDynamicRoles creates roles owned by owner (for example a dynamic
+// endpoint's id), or adds owner to roles that exist already: a role shared
+// by several owners stays until its last owner goes. A name that is a
+// static role of the same kind is accepted and left alone (static roles
+// never go); a name that exists with the other kind (bank vs system) is a
+// 409 role_conflict. It is audit-logged as "role.add_dynamic" by the
+// system.
+func (s *Service) AddDynamicRoles(ctx context.Context, owner string, roles []Role) error {
+	return s.update(ctx, func(tx engine.Tx, ch *change) error {
+		return s.addDynamicRoles(tx, ch, Actor{}, owner, roles)
+	})
+}
+
+// SetDynamicRoles makes roles exactly the roles owned by owner: it adds
+// the new ones like AddDynamicRoles and drops the owner from the others,
+// removing those no other owner holds like RemoveDynamicRoles. Use it when
+// a dynamic endpoint is replaced, so roles kept across the change keep
+// their entitlements. It returns the roles removed, sorted.
+func (s *Service) SetDynamicRoles(ctx context.Context, owner string, roles []Role) (removed []string, err error) {
+	err = s.update(ctx, func(tx engine.Tx, ch *change) error {
+		var err error
+		removed, err = s.setDynamicRoles(tx, ch, Actor{}, owner, roles)
+		return err
+	})
+	return removed, err
+}
+
+// RemoveDynamicRoles drops owner from every role it owns and removes the
+// roles no other owner holds, with every entitlement to them and every
+// entitlement request for them. It returns the removed role names, sorted.
+// Each removed entitlement is audit-logged as "entitlement.delete" and the
+// whole as "role.remove_dynamic", by the system.
+func (s *Service) RemoveDynamicRoles(ctx context.Context, owner string) (removed []string, err error) {
+	err = s.update(ctx, func(tx engine.Tx, ch *change) error {
+		var err error
+		removed, err = s.setDynamicRoles(tx, ch, Actor{}, owner, nil)
+		return err
+	})
+	return removed, err
+}
+
+// AddDynamicRolesTx is AddDynamicRoles inside the caller's read-write
+// transaction, so that, say, a dynamic endpoint and its roles commit
+// together; a is the actor recorded in the audit log. The in-memory views
+// do not see the change until the caller calls Reload after the commit
+// (Reload is the commit hook; calling it after a rollback is harmless).
+func (s *Service) AddDynamicRolesTx(tx engine.Tx, a Actor, owner string, roles []Role) error {
+	return s.addDynamicRoles(tx, &change{}, a, owner, roles)
+}
+
+// SetDynamicRolesTx is SetDynamicRoles inside the caller's transaction;
+// call Reload after the commit.
+func (s *Service) SetDynamicRolesTx(tx engine.Tx, a Actor, owner string, roles []Role) (removed []string, err error) {
+	return s.setDynamicRoles(tx, &change{}, a, owner, roles)
+}
+
+// RemoveDynamicRolesTx is RemoveDynamicRoles inside the caller's
+// transaction; call Reload after the commit.
+func (s *Service) RemoveDynamicRolesTx(tx engine.Tx, a Actor, owner string) (removed []string, err error) {
+	return s.setDynamicRoles(tx, &change{}, a, owner, nil)
+}
+
+// normaliseRoles validates roles and removes duplicates.
+func normaliseRoles(roles []Role) ([]Role, error) {
+	seen := make(map[string]Role, len(roles))
+	out := make([]Role, 0, len(roles))
+	var faults []engine.Violation
+	for i, r := range roles {
+		ptr := "/" + itoa(i) + "/role_name"
+		if !validRoleName(r.Name) {
+			faults = append(faults, engine.Violation{Location: "body", Pointer: ptr, Code: "pattern",
+				Message: "a role name is a letter then up to 127 letters, digits, '_', '.' or '-'"})
+			continue
+		}
+		if old, ok := seen[r.Name]; ok {
+			if old.RequiresBankID != r.RequiresBankID {
+				faults = append(faults, engine.Violation{Location: "body", Pointer: ptr, Code: "conflict",
+					Message: "role " + r.Name + " is listed both as a bank and as a system role"})
+			}
+			continue
+		}
+		r = Role{Name: r.Name, RequiresBankID: r.RequiresBankID, Dynamic: true}
+		seen[r.Name] = r
+		out = append(out, r)
+	}
+	if faults != nil {
+		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "invalid dynamic roles", faults...)
+	}
+	return out, nil
+}
+
+func (s *Service) addDynamicRoles(tx engine.Tx, ch *change, a Actor, owner string, roles []Role) error {
+	if err := validOwner(owner); err != nil {
+		return err
+	}
+	roles, err := normaliseRoles(roles)
+	if err != nil {
+		return err
+	}
+	static := *s.static.Load()
+	var added []string
+	for _, r := range roles {
+		if st, ok := static[r.Name]; ok {
+			if st.RequiresBankID != r.RequiresBankID {
+				return roleConflict(r.Name, st.RequiresBankID)
+			}
+			continue
+		}
+		rec, err := getJSON[roleRecord](tx, bucketRoles, r.Name)
+		switch {
+		case errors.Is(err, engine.ErrNotFound):
+			rec = &roleRecord{Name: r.Name, RequiresBankID: r.RequiresBankID}
+			ch.rolesAdd = append(ch.rolesAdd, r)
+		case err != nil:
+			return err
+		case rec.RequiresBankID != r.RequiresBankID:
+			return roleConflict(r.Name, rec.RequiresBankID)
+		}
+		i, found := slices.BinarySearch(rec.Owners, owner)
+		if found {
+			continue
+		}
+		rec.Owners = slices.Insert(rec.Owners, i, owner)
+		added = append(added, r.Name)
+		if err := putJSON(tx, bucketRoles, r.Name, rec); err != nil {
+			return err
+		}
+		if err := tx.Put(bucketRolesByOwner, owner+sep+r.Name, nil); err != nil {
+			return err
+		}
+	}
+	if len(added) == 0 {
+		return nil
+	}
+	return s.AuditTx(tx, a, "role.add_dynamic", owner, "", map[string]any{"roles": added})
+}
+
+func roleConflict(name string, bank bool) error {
+	kind := "a system role"
+	if bank {
+		kind = "a bank role"
+	}
+	return engine.Errorf(http.StatusConflict, CodeRoleConflict, "role %s exists already as %s", name, kind)
+}
+
+// setDynamicRoles makes roles the owner's roles (nil: none).
+func (s *Service) setDynamicRoles(tx engine.Tx, ch *change, a Actor, owner string, roles []Role) ([]string, error) {
+	if err := validOwner(owner); err != nil {
+		return nil, err
+	}
+	roles, err := normaliseRoles(roles)
+	if err != nil {
+		return nil, err
+	}
+	keep := make(map[string]bool, len(roles))
+	for _, r := range roles {
+		keep[r.Name] = true
+	}
+	var drop []string
+	err = tx.Scan(bucketRolesByOwner, owner+sep, func(k string, _ []byte) error {
+		if name := k[len(owner)+1:]; !keep[name] {
+			drop = append(drop, name)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	var entsRemoved int
+	for _, name := range drop {
+		if err := tx.Delete(bucketRolesByOwner, owner+sep+name); err != nil {
+			return nil, err
+		}
+		rec, err := getJSON[roleRecord](tx, bucketRoles, name)
+		if errors.Is(err, engine.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if i, found := slices.BinarySearch(rec.Owners, owner); found {
+			rec.Owners = slices.Delete(rec.Owners, i, i+1)
+		}
+		if len(rec.Owners) > 0 {
+			if err := putJSON(tx, bucketRoles, name, rec); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err := tx.Delete(bucketRoles, name); err != nil {
+			return nil, err
+		}
+		ch.rolesDel = append(ch.rolesDel, name)
+		if _, isStatic := (*s.static.Load())[name]; isStatic {
+			// Registered as static since: the role stays, and so do
+			// its entitlements.
+			continue
+		}
+		n, err := s.deleteRoleEntitlements(tx, ch, a, name)
+		if err != nil {
+			return nil, err
+		}
+		entsRemoved += n
+		removed = append(removed, name)
+	}
+	slices.Sort(removed)
+	if len(roles) > 0 {
+		if err := s.addDynamicRoles(tx, ch, a, owner, roles); err != nil {
+			return nil, err
+		}
+	}
+	if len(drop) > 0 {
+		err := s.AuditTx(tx, a, "role.remove_dynamic", owner, "", map[string]any{
+			"roles_released": drop, "roles_removed": removed, "entitlements_removed": entsRemoved})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return removed, nil
+}
+
+// deleteRoleEntitlements removes every entitlement to and every
+// entitlement request for role.
+func (s *Service) deleteRoleEntitlements(tx engine.Tx, ch *change, a Actor, role string) (int, error) {
+	var ids []string
+	err := tx.Scan(bucketEntsByRole, role+sep, func(k string, _ []byte) error {
+		ids = append(ids, k[len(role)+1:])
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		e, err := getJSON[Entitlement](tx, bucketEnts, id)
+		if errors.Is(err, engine.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		if err := s.deleteEntitlementTx(tx, ch, a, e, "entitlement.delete", "role removed"); err != nil {
+			return 0, err
+		}
+	}
+	err = s.deleteRequestsTx(tx, func(r *EntitlementRequest) bool { return r.RoleName == role })
+	return len(ids), err
+}
+
+// decodeRoleRecord decodes a stored dynamic role, for Reload.
+func decodeRoleRecord(v []byte) (Role, error) {
+	var rec roleRecord
+	if err := json.Unmarshal(v, &rec); err != nil {
+		return Role{}, err
+	}
+	return Role{Name: rec.Name, RequiresBankID: rec.RequiresBankID, Dynamic: true}, nil
+}

@@ -1,0 +1,439 @@
+package access
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dynapi/dynapi/engine"
+)
+
+// Buckets. Values are JSON; index keys join parts with sep (NUL), which no
+// id, username, bank id or role name may contain.
+const (
+	bucketUsers           = "access_users"                        // user id -> userRecord
+	bucketUsersByName     = "access_users_by_name"                // lower(username) -> user id
+	bucketUsersByExternal = "access_users_by_external"            // provider sep subject -> user id
+	bucketConsumers       = "access_consumers"                    // consumer id -> consumerRecord
+	bucketConsumersByKey  = "access_consumers_by_key"             // key -> consumer id
+	bucketBanks           = "access_banks"                        // bank id -> Bank
+	bucketEnts            = "access_entitlements"                 // entitlement id -> Entitlement
+	bucketEntsByKey       = "access_entitlements_by_key"          // user sep bank sep role -> entitlement id
+	bucketEntsByUser      = "access_entitlements_by_user"         // user sep entitlement id -> ""
+	bucketEntsByRole      = "access_entitlements_by_role"         // role sep entitlement id -> ""
+	bucketRequests        = "access_entitlement_requests"         // request id -> EntitlementRequest
+	bucketRequestsPending = "access_entitlement_requests_pending" // user sep bank sep role -> request id
+	bucketRoles           = "access_roles_dynamic"                // role name -> roleRecord
+	bucketRolesByOwner    = "access_roles_by_owner"               // owner sep role name -> ""
+	bucketAudit           = "access_audit"                        // %020d sequence -> AuditEntry
+	bucketMeta            = "access_meta"                         // "bootstrap" -> bootstrapMarker
+	sep                   = "\x00"
+)
+
+// PasswordPolicy is what a local password must satisfy. Lengths count
+// Unicode code points.
+type PasswordPolicy struct {
+	MinLength     int // default 10
+	MaxLength     int // default 256
+	RequireUpper  bool
+	RequireLower  bool
+	RequireDigit  bool
+	RequireSymbol bool
+}
+
+// ThrottleOptions bounds failed logins, per username and per client
+// address: after MaxFailures failures within Window, attempts fail for
+// Lockout without the password being checked.
+type ThrottleOptions struct {
+	MaxFailures int           // default 5
+	Window      time.Duration // default 15m
+	Lockout     time.Duration // default 15m
+}
+
+// Options configures New.
+type Options struct {
+	// Store keeps everything; required.
+	Store engine.Store
+	// Passwords is the policy for local passwords.
+	Passwords PasswordPolicy
+	// Throttle bounds failed logins.
+	Throttle ThrottleOptions
+	// Now is the clock, time.Now by default; tests move time.
+	Now func() time.Time
+	// JustInTimeEntitlements enables GrantJustInTime.
+	JustInTimeEntitlements bool
+
+	// hash overrides the argon2id parameters; tests use a cheap set.
+	hash *argonParams
+}
+
+// Actor is who makes a change, for authorisation and the audit log. An
+// empty UserID is the system itself (bootstrap, internal housekeeping).
+type Actor struct {
+	UserID, ConsumerID, CorrelationID string
+}
+
+// Service is the access domain. It is safe for concurrent use. Reads on the
+// request path (Has, HasAny, BankExists, ConsumerByKey,
+// CheckConsumerSecret, Role) use immutable in-memory views behind atomic
+// pointers; every other method reads or writes the store.
+//
+// Authorisation: Grant, Revoke and DecideEntitlementRequest check the
+// actor's entitlements themselves, because the rule depends on the bank.
+// Every other change is authorised by the caller (the route's guard) before
+// it calls the service.
+type Service struct {
+	store    engine.Store
+	policy   PasswordPolicy
+	now      func() time.Time
+	jit      bool
+	hash     argonParams
+	hashSem  chan struct{}
+	dummy    string // a hash verified for unknown users, to take the same time
+	throttle *throttle
+	verifies atomic.Int64 // password verifications, for tests
+
+	// wmu serialises the service's own writes with the application of
+	// their changes to the views, so views advance in commit order, and
+	// Reload with both.
+	wmu       sync.Mutex
+	ents      atomic.Pointer[map[entKey]struct{}]
+	consumers atomic.Pointer[map[string]*consumerEntry] // by key
+	banks     atomic.Pointer[map[string]struct{}]
+	static    atomic.Pointer[map[string]Role]
+	dynamic   atomic.Pointer[map[string]Role]
+	roles     atomic.Pointer[roleView]
+}
+
+// entKey is an entitlement in the in-memory view: bank "" for system roles.
+type entKey struct{ user, bank, role string }
+
+// consumerEntry is a consumer in the in-memory view.
+type consumerEntry struct {
+	c    Consumer
+	hash [sha256.Size]byte
+}
+
+// roleView is every role, by name and sorted.
+type roleView struct {
+	byName map[string]Role
+	sorted []Role
+}
+
+// New returns a service on opts.Store with the static roles registered,
+// loading the in-memory views from the store.
+func New(ctx context.Context, opts Options) (*Service, error) {
+	if opts.Store == nil {
+		return nil, errors.New("access: Options.Store is required")
+	}
+	p := opts.Passwords
+	if p.MinLength <= 0 {
+		p.MinLength = 10
+	}
+	if p.MaxLength <= 0 {
+		p.MaxLength = 256
+	}
+	if p.MaxLength < p.MinLength {
+		return nil, fmt.Errorf("access: password MaxLength %d is below MinLength %d", p.MaxLength, p.MinLength)
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	hp := defaultArgon
+	if opts.hash != nil {
+		hp = *opts.hash
+	}
+	s := &Service{
+		store:    opts.Store,
+		policy:   p,
+		now:      now,
+		jit:      opts.JustInTimeEntitlements,
+		hash:     hp,
+		hashSem:  make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
+		throttle: newThrottle(opts.Throttle),
+	}
+	dummy, err := hashPassword(hp, randomString(32, alnum))
+	if err != nil {
+		return nil, err
+	}
+	s.dummy = dummy
+	empty := map[string]Role{}
+	s.static.Store(&empty)
+	emptyDyn := map[string]Role{}
+	s.dynamic.Store(&emptyDyn)
+	s.RegisterRoles(StaticRoles()...)
+	if err := s.Reload(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Reload rebuilds every in-memory view from the store and swaps it in. It
+// is the commit hook of the ...Tx methods: call it after the caller's
+// transaction commits. The service's own methods keep the views current
+// without it.
+func (s *Service) Reload(ctx context.Context) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	ents := map[entKey]struct{}{}
+	consumers := map[string]*consumerEntry{}
+	banks := map[string]struct{}{}
+	dynamic := map[string]Role{}
+	err := s.store.View(ctx, func(tx engine.Tx) error {
+		err := tx.Scan(bucketEntsByKey, "", func(k string, _ []byte) error {
+			parts := strings.SplitN(k, sep, 3)
+			if len(parts) != 3 {
+				return fmt.Errorf("access: malformed entitlement key %q", k)
+			}
+			ents[entKey{parts[0], parts[1], parts[2]}] = struct{}{}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		err = tx.Scan(bucketConsumers, "", func(_ string, v []byte) error {
+			var rec consumerRecord
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return err
+			}
+			e, err := rec.entry()
+			if err != nil {
+				return err
+			}
+			consumers[rec.Key] = e
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		err = tx.Scan(bucketBanks, "", func(k string, _ []byte) error {
+			banks[k] = struct{}{}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Scan(bucketRoles, "", func(k string, v []byte) error {
+			r, err := decodeRoleRecord(v)
+			if err != nil {
+				return err
+			}
+			dynamic[k] = r
+			return nil
+		})
+	})
+	if err != nil {
+		return engine.Internal(fmt.Errorf("access: load views: %w", err))
+	}
+	s.ents.Store(&ents)
+	s.consumers.Store(&consumers)
+	s.banks.Store(&banks)
+	s.dynamic.Store(&dynamic)
+	s.rebuildRoles(dynamic)
+	return nil
+}
+
+// entOp adds or removes one entitlement from the view.
+type entOp struct {
+	key entKey
+	add bool
+}
+
+// change collects what a transaction did to the viewed data, applied to
+// the views once it commits.
+type change struct {
+	ents      []entOp          // in commit order
+	consumers []*consumerEntry // upserts, by key
+	banks     []string
+	rolesAdd  []Role
+	rolesDel  []string
+}
+
+// update runs fn in one store transaction and, once it commits, applies
+// its change to the views.
+func (s *Service) update(ctx context.Context, fn func(tx engine.Tx, ch *change) error) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	var ch change
+	err := s.store.Update(ctx, func(tx engine.Tx) error {
+		ch = change{}
+		return fn(tx, &ch)
+	})
+	if err != nil {
+		return wrapErr(err)
+	}
+	s.apply(&ch)
+	return nil
+}
+
+// apply swaps in views with ch applied; s.wmu is held. Each view is copied,
+// never modified, since readers hold the old one without locks.
+func (s *Service) apply(ch *change) {
+	if len(ch.ents) > 0 {
+		old := *s.ents.Load()
+		next := make(map[entKey]struct{}, len(old)+len(ch.ents))
+		for k := range old {
+			next[k] = struct{}{}
+		}
+		for _, op := range ch.ents {
+			if op.add {
+				next[op.key] = struct{}{}
+			} else {
+				delete(next, op.key)
+			}
+		}
+		s.ents.Store(&next)
+	}
+	if len(ch.consumers) > 0 {
+		old := *s.consumers.Load()
+		next := make(map[string]*consumerEntry, len(old)+len(ch.consumers))
+		for k, v := range old {
+			next[k] = v
+		}
+		for _, e := range ch.consumers {
+			next[e.c.Key] = e
+		}
+		s.consumers.Store(&next)
+	}
+	if len(ch.banks) > 0 {
+		old := *s.banks.Load()
+		next := make(map[string]struct{}, len(old)+len(ch.banks))
+		for k := range old {
+			next[k] = struct{}{}
+		}
+		for _, b := range ch.banks {
+			next[b] = struct{}{}
+		}
+		s.banks.Store(&next)
+	}
+	if len(ch.rolesAdd)+len(ch.rolesDel) > 0 {
+		old := *s.dynamic.Load()
+		next := make(map[string]Role, len(old)+len(ch.rolesAdd))
+		for k, v := range old {
+			next[k] = v
+		}
+		for _, n := range ch.rolesDel {
+			delete(next, n)
+		}
+		for _, r := range ch.rolesAdd {
+			next[r.Name] = r
+		}
+		s.dynamic.Store(&next)
+		s.rebuildRoles(next)
+	}
+}
+
+// wrapErr returns err as an *engine.Error: as is when it is one, else an
+// internal error keeping err as its cause (so errors.Is still sees
+// context.Canceled and store sentinels).
+func wrapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *engine.Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return engine.Internal(err)
+}
+
+// view runs fn in a read transaction, wrapping errors like wrapErr.
+func (s *Service) view(ctx context.Context, fn func(tx engine.Tx) error) error {
+	return wrapErr(s.store.View(ctx, fn))
+}
+
+// getJSON reads and decodes bucket/key; engine.ErrNotFound when missing.
+func getJSON[T any](tx engine.Tx, bucket, key string) (*T, error) {
+	v, err := tx.Get(bucket, key)
+	if err != nil {
+		return nil, err
+	}
+	var out T
+	if err := json.Unmarshal(v, &out); err != nil {
+		return nil, fmt.Errorf("access: decode %s/%q: %w", bucket, key, err)
+	}
+	return &out, nil
+}
+
+// putJSON encodes v under bucket/key.
+func putJSON(tx engine.Tx, bucket, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("access: encode %s/%q: %w", bucket, key, err)
+	}
+	return tx.Put(bucket, key, b)
+}
+
+// exists reports whether bucket/key exists.
+func exists(tx engine.Tx, bucket, key string) (bool, error) {
+	_, err := tx.Get(bucket, key)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, engine.ErrNotFound):
+		return false, nil
+	default:
+		return false, err
+	}
+}
+
+// errStop ends a Scan early; callers treat it as success.
+var errStop = errors.New("access: stop scan")
+
+// scanAfter calls fn, in key order, for the keys of bucket greater than
+// after, without visiting the keys before it: every key's bytes must be in
+// alphabet, which is sorted. The keys above after are its extensions,
+// then, position by position from the last, those sharing a shorter prefix
+// of after followed by a greater byte; each such group is one prefix scan.
+func scanAfter(tx engine.Tx, bucket, after, alphabet string, fn func(k string, v []byte) error) error {
+	if after == "" {
+		return tx.Scan(bucket, "", fn)
+	}
+	err := tx.Scan(bucket, after, func(k string, v []byte) error {
+		if k == after {
+			return nil
+		}
+		return fn(k, v)
+	})
+	if err != nil {
+		return err
+	}
+	for i := len(after) - 1; i >= 0; i-- {
+		for j := 0; j < len(alphabet); j++ {
+			if alphabet[j] <= after[i] {
+				continue
+			}
+			if err := tx.Scan(bucket, after[:i]+alphabet[j:j+1], fn); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// sha256Hex is the stored form of a consumer secret.
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// decode decodes a stored JSON value.
+func decode[T any](v []byte) (*T, error) {
+	var out T
+	if err := json.Unmarshal(v, &out); err != nil {
+		return nil, fmt.Errorf("access: decode: %w", err)
+	}
+	return &out, nil
+}

@@ -1,0 +1,119 @@
+package admin
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/endpoints"
+	"github.com/dynapi/dynapi/engine/guard"
+	"github.com/dynapi/dynapi/engine/server"
+	"github.com/dynapi/dynapi/plugins/directlogin"
+	"github.com/dynapi/dynapi/plugins/oauth2"
+)
+
+// API holds what the management routes work on.
+type API struct {
+	Access      *access.Service
+	Gate        *guard.Gate
+	Endpoints   *endpoints.Manager
+	DirectLogin *directlogin.Plugin
+	OAuth2      *oauth2.Issuer
+	// MaxDocumentBytes bounds a submitted API document.
+	MaxDocumentBytes int
+}
+
+// principalKey is where the authenticated caller is kept on the request.
+type principalKey struct{}
+
+// Register mounts every management, self-service and token route on app.
+func Register(app *fiber.App, a *API) {
+	a.registerLogins(app)
+	my := app.Group("/my", a.authenticate)
+	a.registerMy(my)
+	g := app.Group("/admin/v1", a.authenticate)
+	a.registerEndpoints(g)
+	a.registerUsers(g)
+	a.registerConsumers(g)
+	a.registerBanks(g)
+	a.registerRoles(g)
+	a.registerAudit(g)
+}
+
+// authenticate requires valid credentials and keeps the caller.
+func (a *API) authenticate(c *fiber.Ctx) error {
+	p, err := a.Gate.Authenticate(c.UserContext(), server.Credentials(c))
+	if err != nil {
+		if e := engine.AsError(err); e.Status == http.StatusUnauthorized {
+			c.Set(fiber.HeaderWWWAuthenticate, guard.Challenge)
+		}
+		return err
+	}
+	c.Locals(principalKey{}, p)
+	return c.Next()
+}
+
+// system requires any one of roles, granted system wide.
+func (a *API) system(roles ...string) fiber.Handler {
+	rule := &guard.Rule{Roles: roles}
+	return func(c *fiber.Ctx) error {
+		if err := a.Gate.Authorize(principal(c), rule, ""); err != nil {
+			return err
+		}
+		return c.Next()
+	}
+}
+
+// atBank requires any one of roles at the URL's bank (system roles count
+// anywhere); the bank must exist.
+func (a *API) atBank(roles ...string) fiber.Handler {
+	rule := &guard.Rule{Roles: roles}
+	return func(c *fiber.Ctx) error {
+		if err := a.Gate.Authorize(principal(c), rule, param(c, "bank_id")); err != nil {
+			return err
+		}
+		return c.Next()
+	}
+}
+
+// principal is the authenticated caller of the request.
+func principal(c *fiber.Ctx) *access.Principal {
+	p, _ := c.Locals(principalKey{}).(*access.Principal)
+	return p
+}
+
+// actor is who makes a change, for authorisation and the audit log.
+func actor(c *fiber.Ctx) access.Actor {
+	p := principal(c)
+	return access.Actor{UserID: p.UserID, ConsumerID: p.ConsumerID,
+		CorrelationID: string(c.Response().Header.Peek(server.HeaderCorrelationID))}
+}
+
+// decode reads a JSON body into v, refusing what is not JSON.
+func decode(c *fiber.Ctx, v any) error {
+	if err := json.Unmarshal(c.Body(), v); err != nil {
+		return engine.NewError(http.StatusBadRequest, engine.CodeBadRequest, "the body is not valid JSON for this route: "+err.Error())
+	}
+	return nil
+}
+
+// limit reads ?limit=, defaulting to def and capped at max.
+func limit(c *fiber.Ctx, def, max int) int {
+	n, err := strconv.Atoi(query(c, "limit"))
+	if err != nil || n <= 0 {
+		return def
+	}
+	return min(n, max)
+}
+
+// param returns a path parameter. fiber's strings point into buffers the
+// next request reuses, so every value handed on is a copy.
+func param(c *fiber.Ctx, name string) string { return strings.Clone(c.Params(name)) }
+
+// query returns a query parameter, copied for the same reason as param.
+func query(c *fiber.Ctx, name string) string { return strings.Clone(c.Query(name)) }

@@ -1,0 +1,60 @@
+package admin
+
+import (
+	"net/http"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/dynapi/dynapi/engine/access"
+)
+
+// registerMy mounts the caller's own resources; each needs only login.
+func (a *API) registerMy(my fiber.Router) {
+	my.Delete("/logins/direct", a.revokeDirectLogin)
+	my.Get("/user", func(c *fiber.Ctx) error {
+		u, err := a.Access.User(c.UserContext(), principal(c).UserID)
+		if err != nil {
+			return err
+		}
+		return c.JSON(u)
+	})
+	my.Post("/consumers", a.createConsumer)
+	my.Get("/consumers", func(c *fiber.Ctx) error {
+		list, err := a.Access.Consumers(c.UserContext(), principal(c).UserID)
+		if err != nil {
+			return err
+		}
+		return c.JSON(fiber.Map{"consumers": nonNil(list)})
+	})
+	my.Get("/entitlements", func(c *fiber.Ctx) error {
+		list, err := a.Access.EntitlementsOf(c.UserContext(), principal(c).UserID)
+		if err != nil {
+			return err
+		}
+		return c.JSON(fiber.Map{"list": nonNil(list)})
+	})
+	my.Post("/entitlement-requests", func(c *fiber.Ctx) error {
+		var in grantRequest
+		if err := decode(c, &in); err != nil {
+			return err
+		}
+		r, err := a.Access.RequestEntitlement(c.UserContext(), actor(c), in.BankID, in.RoleName)
+		if err != nil {
+			return err
+		}
+		return c.Status(http.StatusCreated).JSON(r)
+	})
+	my.Get("/entitlement-requests", func(c *fiber.Ctx) error {
+		all, err := a.Access.EntitlementRequests(c.UserContext(), "")
+		if err != nil {
+			return err
+		}
+		mine := []*access.EntitlementRequest{}
+		for _, r := range all {
+			if r.UserID == principal(c).UserID {
+				mine = append(mine, r)
+			}
+		}
+		return c.JSON(fiber.Map{"entitlement_requests": mine})
+	})
+}

@@ -1,0 +1,55 @@
+package admin
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/guard"
+)
+
+// registerRoles mounts the role list (any authenticated caller).
+func (a *API) registerRoles(g fiber.Router) {
+	g.Get("/roles", func(c *fiber.Ctx) error {
+		return c.JSON(fiber.Map{"roles": a.Access.Roles()})
+	})
+}
+
+// registerAudit mounts the audit log.
+func (a *API) registerAudit(g fiber.Router) {
+	g.Get("/audit-log", a.system(access.RoleCanReadAuditLog), func(c *fiber.Ctx) error {
+		after, _ := strconv.ParseUint(query(c, "after"), 10, 64)
+		entries, next, err := a.Access.AuditLog(c.UserContext(), after, limit(c, 100, 1000))
+		if err != nil {
+			return err
+		}
+		if entries == nil {
+			entries = []access.AuditEntry{}
+		}
+		out := fiber.Map{"entries": entries}
+		if next != 0 {
+			out["next_after"] = next
+		}
+		return c.JSON(out)
+	})
+}
+
+func ruleOf(roles ...string) *guard.Rule { return &guard.Rule{Roles: roles} }
+
+func nonNil[T any](list []T) []T {
+	if list == nil {
+		return []T{}
+	}
+	return list
+}
+
+func badRequest(msg string) *engine.Error {
+	return engine.NewError(http.StatusBadRequest, engine.CodeBadRequest, msg)
+}
+
+func notFound(what, id string) *engine.Error {
+	return engine.Errorf(http.StatusNotFound, engine.CodeNotFound, "%s %q not found", what, id)
+}

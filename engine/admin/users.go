@@ -1,0 +1,144 @@
+package admin
+
+import (
+	"net/http"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/dynapi/dynapi/engine/access"
+)
+
+// registerUsers mounts users, their entitlements and entitlement requests.
+func (a *API) registerUsers(g fiber.Router) {
+	g.Post("/users", a.system(access.RoleCanCreateUser), a.createUser)
+	g.Get("/users", a.system(access.RoleCanGetAnyUser), a.listUsers)
+	g.Get("/users/:user_id", a.system(access.RoleCanGetAnyUser), a.getUser)
+	g.Post("/users/:user_id/lock", a.system(access.RoleCanLockUser), a.lockUser(true))
+	g.Delete("/users/:user_id/lock", a.system(access.RoleCanLockUser), a.lockUser(false))
+	g.Delete("/users/:user_id", a.system(access.RoleCanDeleteUser), a.deleteUser)
+
+	// Granting and revoking check the caller's rights themselves: at any
+	// bank, or at the one bank of the entitlement.
+	g.Post("/users/:user_id/entitlements", a.grant)
+	g.Get("/users/:user_id/entitlements", a.system(access.RoleCanGetEntitlementsForAnyUserAtAnyBank), a.listEntitlements)
+	g.Delete("/users/:user_id/entitlements/:entitlement_id", a.revoke)
+
+	g.Get("/entitlement-requests", a.system(access.RoleCanGetEntitlementRequestsAtAnyBank), a.listEntitlementRequests)
+	g.Post("/entitlement-requests/:id/grant", a.decideEntitlementRequest(true))
+	g.Post("/entitlement-requests/:id/reject", a.system(access.RoleCanDeleteEntitlementRequestsAtAnyBank), a.decideEntitlementRequest(false))
+}
+
+func (a *API) createUser(c *fiber.Ctx) error {
+	var in access.NewUser
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	u, err := a.Access.CreateUser(c.UserContext(), actor(c), in)
+	if err != nil {
+		return err
+	}
+	return c.Status(http.StatusCreated).JSON(u)
+}
+
+func (a *API) listUsers(c *fiber.Ctx) error {
+	users, next, err := a.Access.Users(c.UserContext(), query(c, "cursor"), limit(c, 50, 1000))
+	if err != nil {
+		return err
+	}
+	if users == nil {
+		users = []*access.User{}
+	}
+	return c.JSON(fiber.Map{"users": users, "next_cursor": next})
+}
+
+func (a *API) getUser(c *fiber.Ctx) error {
+	u, err := a.Access.User(c.UserContext(), param(c, "user_id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(u)
+}
+
+func (a *API) lockUser(locked bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		u, err := a.Access.SetLocked(c.UserContext(), actor(c), param(c, "user_id"), locked)
+		if err != nil {
+			return err
+		}
+		// A lock applies to tokens already issued, at once.
+		a.DirectLogin.InvalidateUser(u.ID)
+		return c.JSON(u)
+	}
+}
+
+func (a *API) deleteUser(c *fiber.Ctx) error {
+	id := param(c, "user_id")
+	if err := a.Access.DeleteUser(c.UserContext(), actor(c), id); err != nil {
+		return err
+	}
+	a.DirectLogin.InvalidateUser(id)
+	return c.SendStatus(http.StatusNoContent)
+}
+
+// grantRequest is the body of an entitlement grant, as OBP writes it.
+type grantRequest struct {
+	BankID   string `json:"bank_id"`
+	RoleName string `json:"role_name"`
+}
+
+func (a *API) grant(c *fiber.Ctx) error {
+	var in grantRequest
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	e, err := a.Access.Grant(c.UserContext(), actor(c), param(c, "user_id"), in.BankID, in.RoleName)
+	if err != nil {
+		return err
+	}
+	return c.Status(http.StatusCreated).JSON(e)
+}
+
+func (a *API) listEntitlements(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	if _, err := a.Access.User(ctx, param(c, "user_id")); err != nil {
+		return err
+	}
+	list, err := a.Access.EntitlementsOf(ctx, param(c, "user_id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"list": nonNil(list)})
+}
+
+func (a *API) revoke(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	e, err := a.Access.Entitlement(ctx, param(c, "entitlement_id"))
+	if err != nil {
+		return err
+	}
+	if e.UserID != param(c, "user_id") {
+		return notFound("entitlement", param(c, "entitlement_id"))
+	}
+	if err := a.Access.Revoke(ctx, actor(c), e.ID); err != nil {
+		return err
+	}
+	return c.SendStatus(http.StatusNoContent)
+}
+
+func (a *API) listEntitlementRequests(c *fiber.Ctx) error {
+	list, err := a.Access.EntitlementRequests(c.UserContext(), query(c, "status"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"entitlement_requests": nonNil(list)})
+}
+
+func (a *API) decideEntitlementRequest(grant bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		r, err := a.Access.DecideEntitlementRequest(c.UserContext(), actor(c), param(c, "id"), grant)
+		if err != nil {
+			return err
+		}
+		return c.JSON(r)
+	}
+}

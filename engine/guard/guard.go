@@ -1,0 +1,119 @@
+// Package guard decides whether a request may pass: it authenticates the
+// caller with the first authenticator that recognises the credentials, then
+// checks the route's rule (public, any authenticated caller, or any one of
+// a list of roles, at the URL's bank for bank roles).
+//
+// A Gate is immutable after New and safe for concurrent use; checking a
+// request reads only in-memory views and takes no lock.
+package guard
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/access"
+)
+
+// Challenge is the WWW-Authenticate value of every 401: the schemes a
+// caller can use.
+const Challenge = `DirectLogin realm="dynapi", Bearer realm="dynapi"`
+
+// Rule is who may call a route.
+type Rule struct {
+	// Public routes need no credentials at all.
+	Public bool
+	// Roles, any one of which passes; empty means any authenticated caller.
+	Roles []string
+}
+
+// Entitlements is what the gate asks of the access service.
+type Entitlements interface {
+	HasAny(userID, bankID string, roleNames []string) bool
+	BankExists(id string) bool
+	Role(name string) (access.Role, bool)
+}
+
+// Gate authenticates and authorises requests.
+type Gate struct {
+	authenticators []access.Authenticator
+	entitlements   Entitlements
+}
+
+// New returns a gate trying authenticators in order.
+func New(e Entitlements, authenticators ...access.Authenticator) *Gate {
+	return &Gate{authenticators: authenticators, entitlements: e}
+}
+
+// Authenticate returns the caller, or a 401 when no authenticator accepts
+// the request's credentials.
+func (g *Gate) Authenticate(ctx context.Context, c access.Credentials) (*access.Principal, error) {
+	for _, a := range g.authenticators {
+		p, err := a.Authenticate(ctx, c)
+		switch {
+		case err == nil:
+			return p, nil
+		case errors.Is(err, access.ErrNoCredentials):
+			continue
+		default:
+			return nil, err
+		}
+	}
+	return nil, Unauthenticated()
+}
+
+// Unauthenticated is the 401 for a request without credentials.
+func Unauthenticated() *engine.Error {
+	return engine.NewError(http.StatusUnauthorized, engine.CodeUnauthorized,
+		"this route needs credentials: DirectLogin token=\"...\" or a Bearer token")
+}
+
+// Check authenticates the request unless the rule is public, then checks
+// its roles at bankID ("" for routes outside a bank). A bank that does not
+// exist is a 404, before any role is looked at. The principal is nil for
+// public routes.
+func (g *Gate) Check(ctx context.Context, c access.Credentials, rule *Rule, bankID string) (*access.Principal, error) {
+	if rule.Public {
+		return nil, nil
+	}
+	p, err := g.Authenticate(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return p, g.Authorize(p, rule, bankID)
+}
+
+// Authorize checks an authenticated caller against a rule.
+func (g *Gate) Authorize(p *access.Principal, rule *Rule, bankID string) error {
+	if bankID != "" && !g.entitlements.BankExists(bankID) {
+		return engine.Errorf(http.StatusNotFound, engine.CodeNotFound, "bank %q not found", bankID)
+	}
+	if len(rule.Roles) == 0 || g.entitlements.HasAny(p.UserID, bankID, rule.Roles) {
+		return nil
+	}
+	return Forbidden(rule.Roles, bankID, g.entitlements)
+}
+
+// Forbidden is the 403 naming the roles any one of which would pass, and
+// the bank bank roles were checked at.
+func Forbidden(roles []string, bankID string, e Entitlements) *engine.Error {
+	bankRoles := false
+	for _, r := range roles {
+		if role, ok := e.Role(r); ok && role.RequiresBankID {
+			bankRoles = true
+		}
+	}
+	where := ""
+	if bankRoles && bankID != "" {
+		where = " at bank " + bankID
+	} else {
+		bankID = ""
+	}
+	err := engine.NewError(http.StatusForbidden, engine.CodeForbidden,
+		"missing role: one of "+strings.Join(roles, ", ")+where+" is needed")
+	err.MissingRoles = roles
+	err.BankID = bankID
+	return err
+}

@@ -1,0 +1,451 @@
+package directlogin
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/access"
+)
+
+// Method is the authenticator name and Principal.Method of DirectLogin.
+const Method = "direct_login"
+
+// Bucket is the store bucket holding one record per live token, keyed by
+// the hex SHA-256 of the token.
+const Bucket = "directlogin_tokens"
+
+// Defaults for zero Options fields.
+const (
+	DefaultTTL          = 24 * time.Hour
+	DefaultUserCacheTTL = 2 * time.Second
+)
+
+// tokenBytes is the entropy of a token; tokenLen its encoded length.
+const (
+	tokenBytes = 32
+	tokenLen   = 43 // base64url without padding of 32 bytes
+)
+
+// Users is what the plugin asks of the user directory.
+type Users interface {
+	// CheckPassword returns the user whose password matches, or a 401
+	// *engine.Error for any failure; it throttles by client address.
+	CheckPassword(ctx context.Context, username, password, clientAddr string) (*access.User, error)
+	// User returns a user by id.
+	User(ctx context.Context, id string) (*access.User, error)
+}
+
+// Consumers is what the plugin asks of the consumer registry. The lookup
+// must be in memory: it runs on every authenticated request.
+type Consumers interface {
+	ConsumerByKey(key string) (*access.Consumer, bool)
+}
+
+// Options configures New.
+type Options struct {
+	Store     engine.Store
+	Users     Users
+	Consumers Consumers
+	// TTL is how long a token lives; zero means DefaultTTL.
+	TTL time.Duration
+	// UserCacheTTL is how long a user looked up to check it is not locked
+	// is reused before it is asked for again; zero means
+	// DefaultUserCacheTTL, negative means ask on every request. Call
+	// InvalidateUser when a user is locked to make it take effect at once.
+	UserCacheTTL time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Plugin issues, checks and revokes DirectLogin tokens. It is safe for
+// concurrent use; Authenticate reads only memory (plus Users.User when the
+// cached user is stale) and takes no lock.
+type Plugin struct {
+	store     engine.Store
+	users     Users
+	consumers Consumers
+	ttl       time.Duration
+	userTTL   time.Duration
+	now       func() time.Time
+
+	sessions sync.Map // [32]byte SHA-256 of the token -> *session
+	userSeen sync.Map // user id -> *cachedUser
+}
+
+var _ access.Authenticator = (*Plugin)(nil)
+
+// session is a live token as kept in memory.
+type session struct {
+	hash        [sha256.Size]byte
+	userID      string
+	consumerID  string
+	consumerKey string
+	expires     time.Time
+}
+
+// record is a live token as persisted. The token itself is never stored.
+type record struct {
+	UserID      string    `json:"user_id"`
+	ConsumerID  string    `json:"consumer_id"`
+	ConsumerKey string    `json:"consumer_key"`
+	CreatedAt   time.Time `json:"created_at"`
+	ExpiresAt   time.Time `json:"expires_at"`
+}
+
+type cachedUser struct {
+	user  *access.User
+	until time.Time
+}
+
+// New returns a plugin with every unexpired token of the store loaded into
+// memory; expired ones are purged.
+func New(ctx context.Context, o Options) (*Plugin, error) {
+	if o.Store == nil || o.Users == nil || o.Consumers == nil {
+		return nil, errors.New("directlogin: Store, Users and Consumers are required")
+	}
+	p := &Plugin{store: o.Store, users: o.Users, consumers: o.Consumers,
+		ttl: o.TTL, userTTL: o.UserCacheTTL, now: o.Now}
+	if p.ttl <= 0 {
+		p.ttl = DefaultTTL
+	}
+	if p.userTTL == 0 {
+		p.userTTL = DefaultUserCacheTTL
+	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	now := p.now()
+	stale := 0
+	err := o.Store.View(ctx, func(tx engine.Tx) error {
+		return tx.Scan(Bucket, "", func(key string, value []byte) error {
+			s, ok := decode(key, value)
+			if !ok || !now.Before(s.expires) {
+				stale++
+				return nil
+			}
+			p.sessions.Store(s.hash, s)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("directlogin: load tokens: %w", err)
+	}
+	if stale > 0 {
+		if err := p.Purge(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// decode turns a stored record back into a session; ok is false for a
+// record this version cannot read.
+func decode(key string, value []byte) (*session, bool) {
+	var h [sha256.Size]byte
+	if len(key) != hex.EncodedLen(len(h)) {
+		return nil, false
+	}
+	if _, err := hex.Decode(h[:], []byte(key)); err != nil {
+		return nil, false
+	}
+	var r record
+	if err := json.Unmarshal(value, &r); err != nil || r.UserID == "" || r.ExpiresAt.IsZero() {
+		return nil, false
+	}
+	return &session{hash: h, userID: r.UserID, consumerID: r.ConsumerID,
+		consumerKey: r.ConsumerKey, expires: r.ExpiresAt}, true
+}
+
+// Name implements access.Authenticator.
+func (p *Plugin) Name() string { return Method }
+
+// Login checks the username, password and consumer key of a DirectLogin
+// header and returns a new token, the only time it is ever shown. Missing
+// parameters are a 400 naming them; a wrong password, an unknown or
+// disabled consumer and a locked user are all the same 401.
+func (p *Plugin) Login(ctx context.Context, c access.Credentials) (string, error) {
+	raw, _ := header(c)
+	prm, err := parseParams(raw)
+	if err != nil {
+		return "", malformed(err)
+	}
+	var missing []engine.Violation
+	for _, f := range [...]struct{ name, value string }{
+		{paramUsername, prm.username},
+		{paramPassword, prm.password},
+		{paramConsumerKey, prm.consumerKey},
+	} {
+		if f.value == "" {
+			missing = append(missing, engine.Violation{Location: "header",
+				Pointer: "/DirectLogin/" + f.name, Code: "required",
+				Message: f.name + " is required"})
+		}
+	}
+	if len(missing) > 0 {
+		names := make([]string, len(missing))
+		for i, v := range missing {
+			names[i] = strings.TrimPrefix(v.Pointer, "/DirectLogin/")
+		}
+		return "", engine.NewError(http.StatusBadRequest, engine.CodeBadRequest,
+			"the DirectLogin header lacks "+strings.Join(names, ", "), missing...)
+	}
+
+	// The password is checked first even when the consumer key is unknown,
+	// so that the time taken tells nothing about which part was wrong.
+	user, err := p.users.CheckPassword(ctx, prm.username, prm.password, c.ClientAddr())
+	if err != nil {
+		if e := engine.AsError(err); passThrough(e) {
+			return "", e // throttled, or the store failed
+		}
+		return "", invalidCredentials().WithCause(err)
+	}
+	if user == nil || user.Locked {
+		return "", invalidCredentials()
+	}
+	consumer, ok := p.consumers.ConsumerByKey(prm.consumerKey)
+	if !ok || consumer == nil || !consumer.Enabled {
+		return "", invalidCredentials()
+	}
+
+	var buf [tokenBytes]byte
+	if _, err := rand.Read(buf[:]); err != nil {
+		return "", engine.Internal(err)
+	}
+	token := base64.RawURLEncoding.EncodeToString(buf[:])
+	now := p.now()
+	s := &session{hash: sha256.Sum256([]byte(token)), userID: user.ID,
+		consumerID: consumer.ID, consumerKey: consumer.Key, expires: now.Add(p.ttl)}
+	value, err := json.Marshal(record{UserID: s.userID, ConsumerID: s.consumerID,
+		ConsumerKey: s.consumerKey, CreatedAt: now.UTC(), ExpiresAt: s.expires.UTC()})
+	if err != nil {
+		return "", engine.Internal(err)
+	}
+	key := hex.EncodeToString(s.hash[:])
+	if err := p.store.Update(ctx, func(tx engine.Tx) error {
+		return tx.Put(Bucket, key, value)
+	}); err != nil {
+		return "", engine.Internal(fmt.Errorf("directlogin: save token: %w", err))
+	}
+	p.sessions.Store(s.hash, s)
+	p.userSeen.Store(user.ID, &cachedUser{user: user, until: now.Add(p.userTTL)})
+	return token, nil
+}
+
+// Authenticate implements access.Authenticator for "DirectLogin:
+// token=..." and "Authorization: DirectLogin token=...".
+func (p *Plugin) Authenticate(ctx context.Context, c access.Credentials) (*access.Principal, error) {
+	raw, ok := header(c)
+	if !ok {
+		return nil, access.ErrNoCredentials
+	}
+	s, err := p.session(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	consumer, ok := p.consumers.ConsumerByKey(s.consumerKey)
+	if !ok || consumer == nil || !consumer.Enabled || consumer.ID != s.consumerID {
+		return nil, invalidToken()
+	}
+	user, err := p.user(ctx, s.userID)
+	if err != nil {
+		return nil, err
+	}
+	return &access.Principal{UserID: user.ID, Username: user.Username,
+		ConsumerID: s.consumerID, Method: Method}, nil
+}
+
+// session returns the live session of the token in a DirectLogin header
+// value, or a 401.
+func (p *Plugin) session(ctx context.Context, raw string) (*session, error) {
+	prm, err := parseParams(raw)
+	if err != nil || len(prm.token) != tokenLen {
+		return nil, invalidToken()
+	}
+	// Hash from a stack copy: converting the string would allocate.
+	var buf [tokenLen]byte
+	copy(buf[:], prm.token)
+	h := sha256.Sum256(buf[:])
+	v, ok := p.sessions.Load(h)
+	if !ok {
+		return nil, invalidToken()
+	}
+	s := v.(*session)
+	// The map lookup compares digests, which tell an attacker nothing about
+	// other tokens; this makes the one explicit comparison constant time too.
+	if subtle.ConstantTimeCompare(s.hash[:], h[:]) != 1 {
+		return nil, invalidToken()
+	}
+	if !p.now().Before(s.expires) {
+		p.drop(ctx, s)
+		return nil, invalidToken()
+	}
+	return s, nil
+}
+
+// user returns the token's user if it may still log in, from the short-lived
+// cache when fresh.
+func (p *Plugin) user(ctx context.Context, id string) (*access.User, error) {
+	now := p.now()
+	if v, ok := p.userSeen.Load(id); ok {
+		if cu := v.(*cachedUser); now.Before(cu.until) {
+			if cu.user.Locked {
+				return nil, invalidToken()
+			}
+			return cu.user, nil
+		}
+	}
+	u, err := p.users.User(ctx, id)
+	if err != nil {
+		if e := engine.AsError(err); passThrough(e) {
+			return nil, e
+		}
+		return nil, invalidToken().WithCause(err)
+	}
+	if u == nil {
+		return nil, invalidToken()
+	}
+	if p.userTTL > 0 {
+		p.userSeen.Store(id, &cachedUser{user: u, until: now.Add(p.userTTL)})
+	}
+	if u.Locked {
+		return nil, invalidToken()
+	}
+	return u, nil
+}
+
+// InvalidateUser forgets the cached state of a user, so that locking it
+// takes effect on its next request rather than after UserCacheTTL.
+func (p *Plugin) InvalidateUser(id string) { p.userSeen.Delete(id) }
+
+// Revoke ends the token the request carries, in the store and in memory.
+// It is a 401 when the request carries no live token.
+func (p *Plugin) Revoke(ctx context.Context, c access.Credentials) error {
+	raw, ok := header(c)
+	if !ok {
+		return invalidToken()
+	}
+	s, err := p.session(ctx, raw)
+	if err != nil {
+		return err
+	}
+	key := hex.EncodeToString(s.hash[:])
+	if err := p.store.Update(ctx, func(tx engine.Tx) error {
+		return tx.Delete(Bucket, key)
+	}); err != nil {
+		return engine.Internal(fmt.Errorf("directlogin: revoke token: %w", err))
+	}
+	p.sessions.CompareAndDelete(s.hash, s)
+	return nil
+}
+
+// drop removes an expired session found on the request path. The first
+// caller to remove it from memory deletes the record; if that fails Purge
+// will.
+func (p *Plugin) drop(ctx context.Context, s *session) {
+	if !p.sessions.CompareAndDelete(s.hash, s) {
+		return
+	}
+	key := hex.EncodeToString(s.hash[:])
+	_ = p.store.Update(context.WithoutCancel(ctx), func(tx engine.Tx) error {
+		return tx.Delete(Bucket, key)
+	})
+}
+
+// Purge deletes every expired token, from memory and from the store, along
+// with records this version cannot read, and forgets stale cached users.
+func (p *Plugin) Purge(ctx context.Context) error {
+	now := p.now()
+	p.sessions.Range(func(k, v any) bool {
+		if s := v.(*session); !now.Before(s.expires) {
+			p.sessions.CompareAndDelete(k, v)
+		}
+		return true
+	})
+	p.userSeen.Range(func(k, v any) bool {
+		if !now.Before(v.(*cachedUser).until) {
+			p.userSeen.CompareAndDelete(k, v)
+		}
+		return true
+	})
+	err := p.store.Update(ctx, func(tx engine.Tx) error {
+		var stale []string
+		err := tx.Scan(Bucket, "", func(key string, value []byte) error {
+			if s, ok := decode(key, value); !ok || !now.Before(s.expires) {
+				stale = append(stale, key)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, key := range stale {
+			if err := tx.Delete(Bucket, key); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("directlogin: purge: %w", err)
+	}
+	return nil
+}
+
+// header returns the DirectLogin parameters of a request: the DirectLogin
+// header, else an Authorization header of the DirectLogin scheme.
+func header(c access.Credentials) (string, bool) {
+	if v := c.Header("DirectLogin"); v != "" {
+		return v, true
+	}
+	const scheme = "DirectLogin"
+	a := c.Header("Authorization")
+	if len(a) < len(scheme) || !strings.EqualFold(a[:len(scheme)], scheme) {
+		return "", false
+	}
+	if rest := a[len(scheme):]; rest == "" || isBlank(rest[0]) {
+		return rest, true
+	}
+	return "", false
+}
+
+// malformed is the 400 for a DirectLogin header that cannot be read. It
+// never echoes the header.
+func malformed(err error) *engine.Error {
+	msg := "the DirectLogin header is malformed: expected name=\"value\" pairs separated by commas"
+	if errors.Is(err, errDuplicate) {
+		msg = "the DirectLogin header repeats a parameter"
+	}
+	return engine.NewError(http.StatusBadRequest, engine.CodeBadRequest, msg,
+		engine.Violation{Location: "header", Pointer: "/DirectLogin", Code: "malformed", Message: msg})
+}
+
+// passThrough tells the failures of a dependency to hand on as they are:
+// the store failing, or throttling. Any other refusal becomes this
+// package's own 401.
+func passThrough(e *engine.Error) bool {
+	return e.Status >= http.StatusInternalServerError || e.Status == http.StatusTooManyRequests
+}
+
+// invalidCredentials is the one 401 of a failed login, whatever failed.
+func invalidCredentials() *engine.Error {
+	return engine.NewError(http.StatusUnauthorized, engine.CodeUnauthorized, "invalid credentials")
+}
+
+// invalidToken is the one 401 of a DirectLogin token that does not
+// authenticate: unknown, expired, revoked, or its user or consumer barred.
+func invalidToken() *engine.Error {
+	return engine.NewError(http.StatusUnauthorized, engine.CodeUnauthorized,
+		"invalid or expired DirectLogin token")
+}

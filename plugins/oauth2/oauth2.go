@@ -1,0 +1,409 @@
+package oauth2
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/access"
+)
+
+// Method is the authenticator name and Principal.Method of these tokens.
+const Method = "oauth2_client_credentials"
+
+// GrantType is the one grant the issuer serves (RFC 6749 section 4.4).
+const GrantType = "client_credentials"
+
+// Error codes of RFC 6749 section 5.2, carried in engine.Error.Code.
+const (
+	CodeInvalidRequest       = "invalid_request"
+	CodeInvalidClient        = "invalid_client"
+	CodeUnsupportedGrantType = "unsupported_grant_type"
+	CodeInvalidScope         = "invalid_scope"
+)
+
+// DefaultTTL is the token lifetime when Options.TTL is zero.
+const DefaultTTL = 5 * time.Minute
+
+// leeway absorbs clock skew between instances when checking exp and iat.
+const leeway = 5 * time.Second
+
+// maxScope bounds the scope string copied into a token.
+const maxScope = 1024
+
+// Consumers is what the issuer asks of the consumer registry.
+type Consumers interface {
+	// CheckConsumerSecret returns the enabled consumer with this key and
+	// secret, else a 401.
+	CheckConsumerSecret(key, secret string) (*access.Consumer, error)
+	// ConsumerByKey looks a consumer up in memory; it runs on every
+	// authenticated request.
+	ConsumerByKey(key string) (*access.Consumer, bool)
+}
+
+// Users is optional: when set, a consumer whose owning user is locked or
+// gone gets no token.
+type Users interface {
+	User(ctx context.Context, id string) (*access.User, error)
+}
+
+// Options configures New.
+type Options struct {
+	Store     engine.Store
+	Consumers Consumers
+	// Users, if set, is asked whether a consumer's owning user may still act
+	// when a token is requested.
+	Users Users
+	// Issuer is the iss of every token, e.g. "dynapi". Required.
+	Issuer string
+	// Audience is the aud of every token; empty means Issuer.
+	Audience string
+	// TTL is the token lifetime; zero means DefaultTTL.
+	TTL  time.Duration
+	Keys KeyConfig
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// TokenResponse is the successful token response of RFC 6749 section 5.1.
+type TokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int64  `json:"expires_in"`
+	Scope       string `json:"scope,omitempty"`
+}
+
+// Claims are the claims of an access token.
+type Claims struct {
+	jwt.RegisteredClaims
+	// ClientID is the consumer key.
+	ClientID string `json:"client_id"`
+	// UID is the consumer's owning user, on whose behalf the token acts.
+	UID   string `json:"uid,omitempty"`
+	Scope string `json:"scope,omitempty"`
+}
+
+// Issuer grants client-credentials tokens signed with its own keys and
+// authenticates requests bearing them. It is safe for concurrent use;
+// Authenticate reads only memory.
+type Issuer struct {
+	store       engine.Store
+	consumers   Consumers
+	users       Users
+	issuer      string
+	audience    string
+	ttl         time.Duration
+	rotateAfter time.Duration
+	keep        int
+	now         func() time.Time
+
+	parser  *jwt.Parser
+	keyfunc jwt.Keyfunc
+
+	ring     atomic.Pointer[keyring]
+	rotateMu sync.Mutex
+
+	// verified remembers tokens whose signature and claims were checked, by
+	// SHA-256, so that a token used again costs a hash rather than an ECDSA
+	// verification. Only tokens this issuer signed get in, so its size is
+	// bounded by the tokens issued within a lifetime; sweeps drop the rest.
+	verified  sync.Map // [32]byte -> *verifiedToken
+	lastSweep atomic.Int64
+}
+
+// verifiedToken is what Authenticate needs of a token it has checked.
+type verifiedToken struct {
+	kid      string
+	expires  time.Time // exp plus leeway
+	subject  string
+	clientID string
+	uid      string
+}
+
+var _ access.Authenticator = (*Issuer)(nil)
+
+var errUnknownKID = errors.New("oauth2: unknown key id")
+
+// New returns an issuer with the signing keys of the store, creating the
+// first one, or a new current one if the current one is due for rotation.
+func New(ctx context.Context, o Options) (*Issuer, error) {
+	if o.Store == nil || o.Consumers == nil {
+		return nil, errors.New("oauth2: Store and Consumers are required")
+	}
+	if o.Issuer == "" {
+		return nil, errors.New("oauth2: Issuer is required")
+	}
+	i := &Issuer{store: o.Store, consumers: o.Consumers, users: o.Users,
+		issuer: o.Issuer, audience: o.Audience, ttl: o.TTL,
+		rotateAfter: o.Keys.RotateAfter, keep: o.Keys.Keep, now: o.Now}
+	if i.audience == "" {
+		i.audience = i.issuer
+	}
+	if i.ttl <= 0 {
+		i.ttl = DefaultTTL
+	}
+	if i.rotateAfter <= 0 {
+		i.rotateAfter = DefaultRotateAfter
+	}
+	switch {
+	case i.keep == 0:
+		i.keep = DefaultKeep
+	case i.keep < 0:
+		i.keep = 0
+	}
+	if i.now == nil {
+		i.now = time.Now
+	}
+	i.parser = jwt.NewParser(
+		jwt.WithValidMethods([]string{alg}),
+		jwt.WithIssuer(i.issuer),
+		jwt.WithAudience(i.audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(leeway),
+		jwt.WithTimeFunc(i.now),
+	)
+	i.keyfunc = i.key
+	if _, err := i.rotate(ctx, false); err != nil {
+		return nil, err
+	}
+	return i, nil
+}
+
+// Name implements access.Authenticator.
+func (i *Issuer) Name() string { return Method }
+
+// ClientCredentials serves the client credentials grant: clientID is the
+// consumer key. Errors carry RFC 6749 codes: a 400 invalid_request,
+// unsupported_grant_type or invalid_scope, or a 401 invalid_client for a
+// wrong secret, a disabled consumer or a barred owning user alike.
+func (i *Issuer) ClientCredentials(ctx context.Context, clientID, clientSecret, grantType, scope string) (*TokenResponse, error) {
+	switch grantType {
+	case GrantType:
+	case "":
+		return nil, engine.NewError(http.StatusBadRequest, CodeInvalidRequest, "grant_type is required")
+	default:
+		return nil, engine.NewError(http.StatusBadRequest, CodeUnsupportedGrantType,
+			"only the client_credentials grant is supported")
+	}
+	if !validScope(scope) {
+		return nil, engine.NewError(http.StatusBadRequest, CodeInvalidScope, "scope is malformed")
+	}
+	if clientID == "" || clientSecret == "" {
+		return nil, invalidClient()
+	}
+	c, err := i.consumers.CheckConsumerSecret(clientID, clientSecret)
+	if err != nil {
+		if e := engine.AsError(err); passThrough(e) {
+			return nil, e
+		}
+		return nil, invalidClient().WithCause(err)
+	}
+	if c == nil || !c.Enabled {
+		return nil, invalidClient()
+	}
+	if i.users != nil && c.CreatedBy != "" {
+		u, err := i.users.User(ctx, c.CreatedBy)
+		if err != nil {
+			if e := engine.AsError(err); passThrough(e) {
+				return nil, e
+			}
+			return nil, invalidClient().WithCause(err)
+		}
+		if u == nil || u.Locked {
+			return nil, invalidClient()
+		}
+	}
+
+	ring := i.ring.Load()
+	now := i.now()
+	claims := Claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    i.issuer,
+			Subject:   c.ID,
+			Audience:  jwt.ClaimStrings{i.audience},
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(i.ttl)),
+			ID:        uuid.NewString(),
+		},
+		ClientID: c.Key,
+		UID:      c.CreatedBy,
+		Scope:    scope,
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
+	tok.Header["kid"] = ring.current.kid
+	tok.Header["typ"] = "at+jwt" // RFC 9068
+	signed, err := tok.SignedString(ring.current.priv)
+	if err != nil {
+		return nil, engine.Internal(fmt.Errorf("oauth2: sign: %w", err))
+	}
+	return &TokenResponse{AccessToken: signed, TokenType: "Bearer",
+		ExpiresIn: int64(i.ttl / time.Second), Scope: scope}, nil
+}
+
+// Authenticate implements access.Authenticator for "Authorization: Bearer
+// <jwt>". A bearer token that is not a JWT, or whose iss is not this
+// issuer, is ErrNoCredentials so that another authenticator may take it.
+func (i *Issuer) Authenticate(_ context.Context, c access.Credentials) (*access.Principal, error) {
+	raw, ok := bearer(c.Header("Authorization"))
+	if !ok {
+		return nil, access.ErrNoCredentials
+	}
+	h := digest(raw)
+	now := i.now()
+	ring := i.ring.Load()
+	if v, ok := i.verified.Load(h); ok {
+		t := v.(*verifiedToken)
+		if now.Before(t.expires) && ring.public[t.kid] != nil {
+			return i.principal(t)
+		}
+		i.verified.CompareAndDelete(h, v)
+	}
+	var claims Claims
+	tok, err := i.parser.ParseWithClaims(raw, &claims, i.keyfunc)
+	if err != nil {
+		// The claims are decoded before anything is verified, so a failure
+		// after that still tells whose token it is.
+		if claims.Issuer != i.issuer {
+			return nil, access.ErrNoCredentials
+		}
+		return nil, invalidToken().WithCause(err)
+	}
+	if claims.Subject == "" || claims.ClientID == "" {
+		return nil, invalidToken()
+	}
+	kid, _ := tok.Header["kid"].(string)
+	t := &verifiedToken{kid: kid, expires: claims.ExpiresAt.Add(leeway),
+		subject: claims.Subject, clientID: claims.ClientID, uid: claims.UID}
+	i.verified.Store(h, t)
+	if last := i.lastSweep.Load(); now.UnixNano()-last > int64(i.ttl) && i.lastSweep.CompareAndSwap(last, now.UnixNano()) {
+		i.sweep(now, ring)
+	}
+	return i.principal(t)
+}
+
+// principal checks that the token's consumer is still enabled and still
+// the one the token was issued to.
+func (i *Issuer) principal(t *verifiedToken) (*access.Principal, error) {
+	con, ok := i.consumers.ConsumerByKey(t.clientID)
+	if !ok || con == nil || !con.Enabled || con.ID != t.subject {
+		return nil, invalidToken()
+	}
+	return &access.Principal{UserID: t.uid, ConsumerID: t.subject, Method: Method}, nil
+}
+
+// sweep forgets verified tokens that expired or whose key was dropped.
+func (i *Issuer) sweep(now time.Time, ring *keyring) {
+	i.verified.Range(func(k, v any) bool {
+		if t := v.(*verifiedToken); !now.Before(t.expires) || ring.public[t.kid] == nil {
+			i.verified.CompareAndDelete(k, v)
+		}
+		return true
+	})
+}
+
+// digest is the SHA-256 of a token, hashed from a stack copy when it fits
+// to spare the allocation of a conversion.
+func digest(s string) [sha256.Size]byte {
+	var buf [2048]byte
+	if len(s) <= len(buf) {
+		n := copy(buf[:], s)
+		return sha256.Sum256(buf[:n])
+	}
+	return sha256.Sum256([]byte(s))
+}
+
+// key is the jwt.Keyfunc: the public key of the token's kid among the
+// current and kept keys.
+func (i *Issuer) key(t *jwt.Token) (any, error) {
+	kid, _ := t.Header["kid"].(string)
+	pub, ok := i.ring.Load().public[kid]
+	if !ok {
+		return nil, errUnknownKID
+	}
+	return pub, nil
+}
+
+// bearer returns the token of an Authorization header of the Bearer scheme.
+func bearer(h string) (string, bool) {
+	const scheme = "Bearer "
+	if len(h) <= len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) {
+		return "", false
+	}
+	t := strings.TrimSpace(h[len(scheme):])
+	return t, t != ""
+}
+
+// ParseBasicAuth reads client credentials from an Authorization header of
+// the Basic scheme. As RFC 6749 section 2.3.1 asks, the id and secret are
+// form-urlencoded before being joined, so they are decoded here.
+func ParseBasicAuth(header string) (id, secret string, ok bool) {
+	const scheme = "Basic "
+	if len(header) <= len(scheme) || !strings.EqualFold(header[:len(scheme)], scheme) {
+		return "", "", false
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(header[len(scheme):]))
+	if err != nil {
+		return "", "", false
+	}
+	rawID, rawSecret, found := strings.Cut(string(raw), ":")
+	if !found {
+		return "", "", false
+	}
+	if id, err = url.QueryUnescape(rawID); err != nil {
+		return "", "", false
+	}
+	if secret, err = url.QueryUnescape(rawSecret); err != nil {
+		return "", "", false
+	}
+	return id, secret, true
+}
+
+// validScope checks the syntax of RFC 6749 section 3.3: tokens of visible
+// characters other than '"' and '\', separated by single spaces.
+func validScope(s string) bool {
+	if s == "" {
+		return true
+	}
+	if len(s) > maxScope {
+		return false
+	}
+	for tok := range strings.SplitSeq(s, " ") {
+		if tok == "" {
+			return false
+		}
+		for i := 0; i < len(tok); i++ {
+			if c := tok[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// passThrough tells the failures of a dependency to hand on as they are:
+// the store failing, or throttling. Any other refusal becomes this
+// package's own error.
+func passThrough(e *engine.Error) bool {
+	return e.Status >= http.StatusInternalServerError || e.Status == http.StatusTooManyRequests
+}
+
+func invalidClient() *engine.Error {
+	return engine.NewError(http.StatusUnauthorized, CodeInvalidClient, "client authentication failed")
+}
+
+func invalidToken() *engine.Error {
+	return engine.NewError(http.StatusUnauthorized, engine.CodeUnauthorized, "invalid or expired access token")
+}
