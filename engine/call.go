@@ -30,6 +30,9 @@ type Principal struct {
 	// Method names how the caller authenticated: "direct_login",
 	// "oauth2_client_credentials", "jwt_bearer".
 	Method string
+	// ClaimedRoles are roles the caller's identity provider vouches for, the
+	// source of just-in-time entitlements.
+	ClaimedRoles []string
 }
 
 // Reply is a connector's answer. Body is sent as it is: a connector that

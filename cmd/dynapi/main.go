@@ -44,6 +44,12 @@ Run "dynapi serve -h" for the flags.
 `
 
 func run(args []string, stdout, stderr io.Writer) error {
+	return runWithInput(args, os.Stdin, stdout, stderr)
+}
+
+// runWithInput runs a command reading what it asks for (a new user's
+// password) from stdin.
+func runWithInput(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errors.New("no command given")
@@ -52,7 +58,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "serve":
 		return serve(args[1:], stdout, stderr)
 	case "user":
-		return user(args[1:], os.Stdin, stdout, stderr)
+		return user(args[1:], stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, version())
 		return nil

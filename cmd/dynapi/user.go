@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/plugins/boltstore"
 )
@@ -58,8 +59,23 @@ func user(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	svc.RegisterRoles(access.StaticRoles()...)
 	u, err := svc.CreateUser(ctx, access.Actor{CorrelationID: "cli"}, access.NewUser{Username: *username, Email: *email, Password: password})
 	if err != nil {
-		return err
+		return describe(err)
 	}
 	fmt.Fprintf(stdout, "created user %s (user_id %s)\n", u.Username, u.ID)
 	return nil
+}
+
+// describe spells out an engine error with each of its violations, for a
+// terminal.
+func describe(err error) error {
+	var e *engine.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString(e.Message)
+	for _, v := range e.Violations {
+		fmt.Fprintf(&b, "\n  %s%s: %s", v.Location, v.Pointer, v.Message)
+	}
+	return errors.New(b.String())
 }

@@ -62,7 +62,7 @@ func (a *API) authenticate(c *fiber.Ctx) error {
 func (a *API) system(roles ...string) fiber.Handler {
 	rule := &guard.Rule{Roles: roles}
 	return func(c *fiber.Ctx) error {
-		if err := a.Gate.Authorize(principal(c), rule, ""); err != nil {
+		if err := a.Gate.Authorize(c.UserContext(), principal(c), rule, ""); err != nil {
 			return err
 		}
 		return c.Next()
@@ -74,7 +74,7 @@ func (a *API) system(roles ...string) fiber.Handler {
 func (a *API) atBank(roles ...string) fiber.Handler {
 	rule := &guard.Rule{Roles: roles}
 	return func(c *fiber.Ctx) error {
-		if err := a.Gate.Authorize(principal(c), rule, param(c, "bank_id")); err != nil {
+		if err := a.Gate.Authorize(c.UserContext(), principal(c), rule, param(c, "bank_id")); err != nil {
 			return err
 		}
 		return c.Next()

@@ -72,7 +72,7 @@ func (a *API) setConsumerEnabled(c *fiber.Ctx) error {
 	if *in.Enabled {
 		role = access.RoleCanEnableConsumers
 	}
-	if err := a.Gate.Authorize(principal(c), ruleOf(role), ""); err != nil {
+	if err := a.Gate.Authorize(c.UserContext(), principal(c), ruleOf(role), ""); err != nil {
 		return err
 	}
 	consumer, err := a.Access.SetConsumerEnabled(c.UserContext(), actor(c), param(c, "consumer_id"), *in.Enabled)

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/dynapi/dynapi/engine"
@@ -34,6 +35,9 @@ type Entitlements interface {
 	HasAny(userID, bankID string, roleNames []string) bool
 	BankExists(id string) bool
 	Role(name string) (access.Role, bool)
+	// GrantJustInTime grants one of roleNames, which the caller's identity
+	// provider vouches for, when just-in-time entitlements are on.
+	GrantJustInTime(ctx context.Context, userID, bankID string, roleNames []string) (bool, error)
 }
 
 // Gate authenticates and authorises requests.
@@ -82,18 +86,40 @@ func (g *Gate) Check(ctx context.Context, c access.Credentials, rule *Rule, bank
 	if err != nil {
 		return nil, err
 	}
-	return p, g.Authorize(p, rule, bankID)
+	return p, g.Authorize(ctx, p, rule, bankID)
 }
 
-// Authorize checks an authenticated caller against a rule.
-func (g *Gate) Authorize(p *access.Principal, rule *Rule, bankID string) error {
+// Authorize checks an authenticated caller against a rule. A caller lacking
+// every role, whose identity provider vouches for one of them, is granted
+// it just in time when that is switched on.
+func (g *Gate) Authorize(ctx context.Context, p *access.Principal, rule *Rule, bankID string) error {
 	if bankID != "" && !g.entitlements.BankExists(bankID) {
 		return engine.Errorf(http.StatusNotFound, engine.CodeNotFound, "bank %q not found", bankID)
 	}
 	if len(rule.Roles) == 0 || g.entitlements.HasAny(p.UserID, bankID, rule.Roles) {
 		return nil
 	}
+	if claimed := intersect(p.ClaimedRoles, rule.Roles); len(claimed) > 0 {
+		granted, err := g.entitlements.GrantJustInTime(ctx, p.UserID, bankID, claimed)
+		if err != nil {
+			return err
+		}
+		if granted {
+			return nil
+		}
+	}
 	return Forbidden(rule.Roles, bankID, g.entitlements)
+}
+
+// intersect returns the names in both lists.
+func intersect(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // Forbidden is the 403 naming the roles any one of which would pass, and

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"math/big"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/dynapi/dynapi/engine/instance"
 	"github.com/dynapi/dynapi/plugins/jwtbearer"
 )
 
@@ -208,6 +206,7 @@ func TestExternalJWT(t *testing.T) {
 	}
 	cfg := testConfig(filepath.Join(dir, "data"))
 	cfg.ExternalJWT = jwtbearer.Options{Issuer: "https://idp.example.com", Audience: "dynapi", JWKSFile: jwksFile}
+	cfg.JustInTimeEntitlements = true
 	inst := openWith(t, cfg)
 	defer closeInstance(t, inst)
 
@@ -253,6 +252,23 @@ func TestExternalJWT(t *testing.T) {
 			}
 		})
 	}
+	t.Run("just-in-time entitlement", func(t *testing.T) {
+		plain := map[string]string{"Authorization": "Bearer " + sign(base)}
+		if r := do(t, inst, request{method: "GET", path: "/admin/v1/users", headers: plain}); r.status != 403 {
+			t.Fatalf("without the claim: %d %s", r.status, r.body)
+		}
+		claiming := map[string]string{"Authorization": "Bearer " + sign(with("roles", []string{"CanGetAnyUser", "CanFly"}))}
+		if r := do(t, inst, request{method: "GET", path: "/admin/v1/users", headers: claiming}); r.status != 200 {
+			t.Fatalf("with the claim: %d %s", r.status, r.body)
+		}
+		// Granted for good: the plain token passes now too.
+		if r := do(t, inst, request{method: "GET", path: "/admin/v1/users", headers: plain}); r.status != 200 {
+			t.Fatalf("after the grant: %d %s", r.status, r.body)
+		}
+		if r := do(t, inst, request{method: "GET", path: "/admin/v1/audit-log?limit=1000"}); !strings.Contains(string(r.body), "just_in_time") {
+			t.Errorf("the grant is not audited")
+		}
+	})
 }
 
 // TestSecretsNeverShown runs a session through every kind of secret and
@@ -313,7 +329,4 @@ func TestSecretsNeverShown(t *testing.T) {
 	if !strings.Contains(string(do(t, inst, request{method: "GET", path: "/admin/v1/audit-log?limit=1000"}).body), "user.create") {
 		t.Errorf("user creation not audited")
 	}
-	_ = http.StatusOK
 }
-
-var _ = instance.Config{}

@@ -1,11 +1,13 @@
 package instance_test
 
 import (
+	"encoding/base64"
 	"path/filepath"
 	"testing"
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/dynapi/dynapi/engine/instance"
 	"github.com/dynapi/dynapi/specs"
 )
 
@@ -46,6 +48,16 @@ func runBench(b *testing.B, handler fasthttp.RequestHandler, tc benchCase) {
 	})
 }
 
+// withAdmin adds the super admin's DirectLogin token to a request.
+func withAdmin(b *testing.B, inst *instance.Instance, r request) request {
+	h := map[string]string{"Authorization": directLogin(adminToken(b, inst))}
+	for k, v := range r.headers {
+		h[k] = v
+	}
+	r.headers = h
+	return r
+}
+
 // BenchmarkUKOpenBanking measures match + validate + mock for operations of
 // the UK Open Banking v4.0 account-information document.
 func BenchmarkUKOpenBanking(b *testing.B) {
@@ -76,23 +88,51 @@ func BenchmarkUKOpenBanking(b *testing.B) {
 		{"POST consent invalid", invalid, 400},
 		{"unknown path", request{method: "GET", path: "/open-banking/v4.0/aisp/nothing"}, 404},
 	} {
+		tc.req = withAdmin(b, inst, tc.req)
 		runBench(b, handler, tc)
 	}
 }
 
 // BenchmarkAccounts replays the fiberlimit reference workload
-// (../shared/bench) in process.
+// (../shared/bench) in process, on a public copy of its document (the
+// reference does no authentication), and the same GET guarded by its role
+// and called with a DirectLogin token or an OAuth2 bearer token.
 func BenchmarkAccounts(b *testing.B) {
 	inst := open(b, "")
-	mustCreate(b, inst, "/admin/v1/dynamic-endpoints?mount=/", readFile(b, filepath.Join("..", "..", "..", "shared", "bench", "accounts.yaml")))
+	source := readFile(b, filepath.Join("..", "..", "..", "shared", "bench", "accounts.yaml"))
+	mustCreate(b, inst, "/admin/v1/dynamic-endpoints?mount=/", publicCopy(b, source))
+	mustCreate(b, inst, "/admin/v1/dynamic-endpoints?mount=/guarded", source)
 	handler := inst.Server.App().Handler()
 	bodies := filepath.Join("..", "..", "..", "shared", "bench", "bodies")
 	json := map[string]string{"Content-Type": "application/json"}
+	basic := base64.StdEncoding.EncodeToString([]byte(consumerKey + ":" + consumerSecret))
+	bearer := do(b, inst, request{method: "POST", path: "/oauth2/token", anonymous: true, body: []byte("grant_type=client_credentials"),
+		headers: map[string]string{"Authorization": "Basic " + basic, "Content-Type": "application/x-www-form-urlencoded"}}).json(b)["access_token"].(string)
 	for _, tc := range []benchCase{
-		{"GET hello", request{method: "GET", path: "/hello"}, 200},
+		{"GET hello public", request{method: "GET", path: "/hello"}, 200},
+		{"GET hello guarded DirectLogin", withAdmin(b, inst, request{method: "GET", path: "/guarded/hello"}), 200},
+		{"GET hello guarded OAuth2", request{method: "GET", path: "/guarded/hello", headers: map[string]string{"Authorization": "Bearer " + bearer}}, 200},
 		{"POST valid", request{method: "POST", path: "/accounts", headers: json, body: readFile(b, filepath.Join(bodies, "account-10.json"))}, 201},
 		{"POST invalid", request{method: "POST", path: "/accounts", headers: json, body: readFile(b, filepath.Join(bodies, "account-10-invalid.json"))}, 400},
 	} {
 		runBench(b, handler, tc)
 	}
+}
+
+// publicCopy marks every operation of a document public (x-dynapi-public
+// with security: []).
+func publicCopy(b *testing.B, source []byte) []byte {
+	tree, err := specs.DecodeDocument(source, "application/yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, item := range tree.(map[string]any)["paths"].(map[string]any) {
+		for _, op := range item.(map[string]any) {
+			if m, ok := op.(map[string]any); ok {
+				m["x-dynapi-public"] = true
+				m["security"] = []any{}
+			}
+		}
+	}
+	return mustJSON(b, tree)
 }

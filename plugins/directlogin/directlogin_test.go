@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -84,7 +85,7 @@ func TestLogin(t *testing.T) {
 					t.Fatal(err)
 				}
 				want := access.Principal{UserID: "u-1", Username: "alice", ConsumerID: "c-1", Method: "direct_login"}
-				if *p != want {
+				if !reflect.DeepEqual(*p, want) {
 					t.Fatalf("principal = %+v, want %+v", *p, want)
 				}
 			case 401:

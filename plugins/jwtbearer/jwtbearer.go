@@ -30,6 +30,7 @@ const (
 	DefaultRefreshInterval = 10 * time.Minute
 	DefaultUsernameClaim   = "preferred_username"
 	DefaultEmailClaim      = "email"
+	DefaultRolesClaim      = "roles"
 	DefaultLeeway          = 30 * time.Second
 	DefaultHTTPTimeout     = 10 * time.Second
 )
@@ -80,6 +81,11 @@ type Options struct {
 	// EmailClaim names the claim holding the email; empty means
 	// DefaultEmailClaim.
 	EmailClaim string
+	// RolesClaim names the claim listing the roles the identity provider
+	// vouches for (a list of names or one space-separated string); empty
+	// means DefaultRolesClaim. With just-in-time entitlements on, the guard
+	// grants such a role the first time a route needs it.
+	RolesClaim string
 	// Leeway is the clock skew allowed on exp, nbf and iat; zero means
 	// DefaultLeeway.
 	Leeway time.Duration
@@ -101,6 +107,7 @@ type Authenticator struct {
 	issuer        string
 	usernameClaim string
 	emailClaim    string
+	rolesClaim    string
 	users         Users
 	consumers     Consumers
 	keys          keyfunc.Keyfunc
@@ -127,7 +134,10 @@ func New(ctx context.Context, o Options) (*Authenticator, error) {
 		return nil, errors.New("jwtbearer: JWKSFile or JWKSURL is required")
 	}
 	a := &Authenticator{issuer: o.Issuer, usernameClaim: o.UsernameClaim, emailClaim: o.EmailClaim,
-		users: o.Users, consumers: o.Consumers}
+		rolesClaim: o.RolesClaim, users: o.Users, consumers: o.Consumers}
+	if a.rolesClaim == "" {
+		a.rolesClaim = DefaultRolesClaim
+	}
 	if a.usernameClaim == "" {
 		a.usernameClaim = DefaultUsernameClaim
 	}
@@ -306,7 +316,25 @@ func (a *Authenticator) Authenticate(ctx context.Context, c access.Credentials) 
 		return nil, invalidToken()
 	}
 	return &access.Principal{UserID: user.ID, Username: user.Username, ConsumerID: consumerID,
-		Method: Method}, nil
+		Method: Method, ClaimedRoles: roleList(claims[a.rolesClaim])}, nil
+}
+
+// roleList reads a roles claim: a JSON list of names or one
+// space-separated string (as OAuth2 scopes are written).
+func roleList(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return strings.Fields(x)
+	case []any:
+		out := make([]string, 0, len(x))
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 // str returns a string claim, "" when absent or not a string.

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -280,7 +281,7 @@ func TestAuthenticate(t *testing.T) {
 					sub = "s-9"
 				}
 				want := access.Principal{UserID: "u-" + sub, Username: tt.username, Method: "jwt_bearer"}
-				if *pr != want {
+				if !reflect.DeepEqual(*pr, want) {
 					t.Fatalf("principal %+v, want %+v", *pr, want)
 				}
 			case -1:

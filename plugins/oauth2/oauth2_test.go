@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -113,7 +114,7 @@ func TestClientCredentials(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if *p != (access.Principal{UserID: "u-1", ConsumerID: "c-1", Method: "oauth2_client_credentials"}) {
+			if !reflect.DeepEqual(*p, access.Principal{UserID: "u-1", ConsumerID: "c-1", Method: "oauth2_client_credentials"}) {
 				t.Fatalf("principal %+v", *p)
 			}
 		})
