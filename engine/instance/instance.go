@@ -74,6 +74,9 @@ type Instance struct {
 	Access    *access.Service
 	Endpoints *endpoints.Manager
 	Server    *server.Server
+
+	stop context.CancelFunc // ends background work (key rotation)
+	done chan struct{}
 }
 
 // Open starts everything but the listener.
@@ -136,9 +139,35 @@ func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error
 			return nil, fmt.Errorf("preload example: %w", err)
 		}
 	}
+	bg, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go rotateKeys(bg, api.OAuth2, cfg.Logger, done)
 	srv := server.New(server.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxDocumentBytes: cfg.MaxDocumentBytes,
 		Logger: cfg.Logger, Gate: gate}, mgr, func(app *fiber.App) { admin.Register(app, api) })
-	return &Instance{Store: store, Access: svc, Endpoints: mgr, Server: srv}, nil
+	return &Instance{Store: store, Access: svc, Endpoints: mgr, Server: srv, stop: stop, done: done}, nil
+}
+
+// keyCheckInterval is how often the signing key's age is checked; it
+// rotates when older than OAuth2Config.RotateAfter.
+const keyCheckInterval = time.Hour
+
+// rotateKeys rotates the OAuth2 signing key as it ages, until ctx ends.
+func rotateKeys(ctx context.Context, issuer *oauth2.Issuer, log *slog.Logger, done chan<- struct{}) {
+	defer close(done)
+	tick := time.NewTicker(keyCheckInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if rotated, err := issuer.Rotate(ctx); err != nil {
+				log.Error("signing key rotation failed", "error", err)
+			} else if rotated {
+				log.Info("signing key rotated")
+			}
+		}
+	}
 }
 
 // authentication builds the authenticators, the gate and the management
@@ -230,5 +259,7 @@ func preloadExample(ctx context.Context, store engine.Store, svc *access.Service
 // Close stops the server, waiting for requests in flight, and closes the
 // store.
 func (i *Instance) Close(ctx context.Context) error {
+	i.stop()
+	<-i.done
 	return errors.Join(i.Server.Shutdown(ctx), i.Store.Close())
 }
