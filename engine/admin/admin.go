@@ -49,10 +49,7 @@ func Register(app *fiber.App, a *API) {
 func (a *API) authenticate(c *fiber.Ctx) error {
 	p, err := a.Gate.Authenticate(c.UserContext(), server.Credentials(c))
 	if err != nil {
-		if e := engine.AsError(err); e.Status == http.StatusUnauthorized {
-			c.Set(fiber.HeaderWWWAuthenticate, guard.Challenge)
-		}
-		return err
+		return err // a 401 gets WWW-Authenticate where it is rendered
 	}
 	c.Locals(principalKey{}, p)
 	return c.Next()

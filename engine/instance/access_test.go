@@ -162,8 +162,8 @@ func TestDynamicRoleLifecycle(t *testing.T) {
 	if r.status != 403 || !strings.Contains(strings.Join(r.problem(t).MissingRoles, ","), role) {
 		t.Fatalf("another user: %d %s", r.status, r.body)
 	}
-	if r := do(t, inst, request{method: "GET", path: "/v1/pets/1", anonymous: true}); r.status != 401 {
-		t.Fatalf("anonymous: %d %s", r.status, r.body)
+	if r := do(t, inst, request{method: "GET", path: "/v1/pets/1", anonymous: true}); r.status != 401 || r.header.Get("WWW-Authenticate") == "" {
+		t.Fatalf("anonymous: %d %s %v", r.status, r.body, r.header)
 	}
 	grant(t, inst, aliceID, "", role)
 	if r := do(t, inst, request{method: "GET", path: "/v1/pets/1", headers: as(alice)}); r.status != 200 {

@@ -56,8 +56,10 @@ type Config struct {
 	// PreloadExample serves examples.BankAccounts at first start.
 	PreloadExample bool
 	Logger         *slog.Logger
-	// Out receives the one-time notice of generated credentials.
-	Out io.Writer
+	// Out receives the one-time notice of generated credentials, with a
+	// login command for the server at Addr.
+	Out  io.Writer
+	Addr string
 }
 
 // OAuth2Config configures the tokens the engine signs.
@@ -107,7 +109,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
 	if boot.Created && cfg.Out != nil && (boot.GeneratedPassword != "" || boot.GeneratedConsumerSecret != "") {
-		printBootstrap(cfg.Out, boot)
+		printBootstrap(cfg.Out, cfg.Addr, boot)
 	}
 
 	mgr := endpoints.New(store, endpoints.Options{
@@ -202,7 +204,10 @@ func authentication(ctx context.Context, cfg Config, store engine.Store, svc *ac
 	return gate, api, nil
 }
 
-func printBootstrap(out io.Writer, b *access.BootstrapResult) {
+func printBootstrap(out io.Writer, addr string, b *access.BootstrapResult) {
+	if addr == "" {
+		addr = "127.0.0.1:8080"
+	}
 	fmt.Fprintf(out, `
 First start: created the super admin and the first consumer app.
 Shown once; only hashes are stored.
@@ -214,11 +219,11 @@ Shown once; only hashes are stored.
 
 Log in (DirectLogin) and call the example API:
 
-    curl -s -X POST http://127.0.0.1:8080/my/logins/direct \
+    curl -s -X POST http://%s/my/logins/direct \
       -H 'DirectLogin: username="%s", password="%s", consumer_key="%s"'
 
 `, b.AdminUsername, orConfigured(b.GeneratedPassword), b.ConsumerKey, orConfigured(b.GeneratedConsumerSecret),
-		b.AdminUsername, orConfigured(b.GeneratedPassword), b.ConsumerKey)
+		addr, b.AdminUsername, orConfigured(b.GeneratedPassword), b.ConsumerKey)
 }
 
 func orConfigured(generated string) string {

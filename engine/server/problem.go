@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/guard"
 )
 
 // MIMEProblemJSON is the media type of error responses (RFC 9457).
@@ -37,6 +38,9 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		// Refused before any handler ran (a body over the limit).
 		cid = s.ids.id()
 		c.Set(HeaderCorrelationID, cid)
+	}
+	if e.Status == http.StatusUnauthorized && len(c.Response().Header.Peek(fiber.HeaderWWWAuthenticate)) == 0 {
+		c.Set(fiber.HeaderWWWAuthenticate, guard.Challenge)
 	}
 	if e.Status >= 500 {
 		s.log.Error("request failed", "correlation_id", cid, "method", c.Method(), "path", c.Path(), "error", err)
