@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # bench/run.sh: wrk load benchmark of dynapi against the fiberlimit reference
-# server (../shared/bench/fiberlimit), plus spec-load latency and a spec swap
-# under load. See bench/README.md. Loopback only; every loop is bounded; the
-# servers it starts are killed on exit.
+# server (../shared/bench/fiberlimit), the cost of dynapi's route guard
+# (guarded vs public mock GET), spec-load latency and a spec swap under load.
+# See bench/README.md. Loopback only; every loop is bounded; the servers it
+# starts are killed on exit. dynapi bootstraps a super admin from random
+# credentials at each start; the script logs in once per start (DirectLogin)
+# and sends the token on every management call and guarded workload.
 #
 # Knobs (environment): DURATION (10) CONNECTIONS (64) ROUNDS (3) WARMUP (2)
 # SPEC_RUNS (5) BENCH_DYNAPI_PORT (18080) BENCH_FIBER_PORT (18081)
@@ -135,9 +138,44 @@ LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo '?')
 if awk -v l="$LOAD_BEFORE" 'BEGIN { exit !(l + 0 > 1.0) }'; then
 	log "WARNING: load average is $LOAD_BEFORE before the run: other work on this machine will skew the figures"
 fi
-TOKEN=bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
 rm -rf "$RAW"
 mkdir -p "$RAW"
+
+# ---------------------------------------------------------------- credentials
+# dynapi bootstraps its super admin and first consumer app from these at the
+# first start of each (empty) data directory. They are random per run and
+# reach curl through header files in $TMP (mode 0700), never its argv.
+rand_hex() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
+ADMIN_USERNAME=admin
+ADMIN_PASSWORD=Bench-$(rand_hex 12)         # >= 10 characters
+ADMIN_CONSUMER_KEY=bench-$(rand_hex 8)      # [A-Za-z0-9._~-]
+ADMIN_CONSUMER_SECRET=$(rand_hex 32)        # 64 characters (32..1024)
+LOGIN_HEADERS=$TMP/login.headers            # DirectLogin credentials
+AUTH_HEADERS=$TMP/auth.headers              # Authorization: DirectLogin token="..." of the current start
+printf 'DirectLogin: username="%s", password="%s", consumer_key="%s"\n' \
+	"$ADMIN_USERNAME" "$ADMIN_PASSWORD" "$ADMIN_CONSUMER_KEY" >"$LOGIN_HEADERS"
+AUTHORIZATION="" # the Authorization header value of the current dynapi start
+AUTH=(-H "@$AUTH_HEADERS")
+
+# ---------------------------------------------------------------- documents
+# PUBLIC_SPEC: accounts.yaml with x-dynapi-public: true and security: [] added
+# to each operation, so dynapi's public routes do the work fiberlimit does (no
+# credentials). Nothing else changes: removing the added lines must give the
+# original back byte for byte. accounts.yaml itself, unchanged, is served at
+# /guarded, where each operation needs its role.
+PUBLIC_SPEC=$TMP/accounts-public.yaml
+PUBLIC_OPS=$(awk -v out="$PUBLIC_SPEC" '
+	/^[^ #]/ { in_paths = ($0 ~ /^paths:[ \t]*$/) }
+	{ print > out }
+	in_paths && /^    (get|put|post|delete|options|head|patch|trace):[ \t]*$/ {
+		print "      x-dynapi-public: true" > out
+		print "      security: []" > out
+		n++
+	}
+	END { print n + 0 }' "$ACCOUNTS_SPEC")
+((PUBLIC_OPS > 0)) || die "no operation found under paths: in $ACCOUNTS_SPEC"
+grep -vxF -e '      x-dynapi-public: true' -e '      security: []' "$PUBLIC_SPEC" | cmp -s - "$ACCOUNTS_SPEC" ||
+	die "the public copy of $(basename "$ACCOUNTS_SPEC") differs from it by more than the public marks"
 
 # ---------------------------------------------------------------- servers
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -162,18 +200,64 @@ start_dynapi() {
 	local data
 	data=$(mktemp -d "$TMP/data.XXXXXX")
 	SERVER_NAME=dynapi
-	GOMAXPROCS=1 DYNAPI_ADMIN_TOKEN="$TOKEN" "${SERVER_PIN[@]}" "$TMP/dynapi" serve \
+	GOMAXPROCS=1 DYNAPI_ADMIN_USERNAME="$ADMIN_USERNAME" DYNAPI_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
+		DYNAPI_ADMIN_CONSUMER_KEY="$ADMIN_CONSUMER_KEY" DYNAPI_ADMIN_CONSUMER_SECRET="$ADMIN_CONSUMER_SECRET" \
+		"${SERVER_PIN[@]}" "$TMP/dynapi" serve \
 		--addr "$DYNAPI_ADDR" --data-dir "$data" --example=false --log-format json \
 		>>"$TMP/dynapi.log" 2>&1 &
 	SERVER_PID=$!
-	local i
+	local i healthy=0
 	for i in $(seq 1 100); do
 		kill -0 "$SERVER_PID" 2>/dev/null || break
-		[[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$DYNAPI_URL/healthz") == 200 ]] && return 0
+		if [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$DYNAPI_URL/healthz") == 200 ]]; then
+			healthy=1
+			break
+		fi
 		sleep 0.1
 	done
-	tail -n 20 "$TMP/dynapi.log" >&2 || true
-	die "dynapi did not answer 200 on /healthz within 10 s (log above)"
+	if ((!healthy)); then
+		tail -n 20 "$TMP/dynapi.log" >&2 || true
+		die "dynapi did not answer 200 on /healthz within 10 s (log above)"
+	fi
+	login
+}
+
+# login: DirectLogin as the bootstrapped admin (once per dynapi start); sets
+# AUTHORIZATION and writes it to $AUTH_HEADERS for curl (-H @file).
+login() {
+	local code token
+	AUTHORIZATION=""
+	: >"$AUTH_HEADERS"
+	code=$(curl -s -o "$TMP/login.json" -w '%{http_code}' --max-time 30 -X POST \
+		"$DYNAPI_URL/my/logins/direct" -H "@$LOGIN_HEADERS") || true
+	token=$(sed -n 's/.*"token" *: *"\([^"]*\)".*/\1/p' "$TMP/login.json" | head -n 1)
+	if [[ $code != 201 || -z $token ]]; then
+		head -c 2000 "$TMP/login.json" >&2 || true
+		echo >&2
+		die "POST /my/logins/direct answered $code, want 201 with a token"
+	fi
+	AUTHORIZATION="DirectLogin token=\"$token\""
+	printf 'Authorization: %s\n' "$AUTHORIZATION" >"$AUTH_HEADERS"
+}
+
+# start_dynapi_with_accounts: a fresh dynapi serving the public copy of
+# accounts.yaml at / and accounts.yaml itself (guarded) at /guarded. Every
+# dynapi measurement runs against this same state, so public and guarded
+# figures differ by the guard only.
+start_dynapi_with_accounts() {
+	start_dynapi
+	local public
+	submit "mount=/" "$PUBLIC_SPEC" >/dev/null
+	public=$(grep -o '"public" *: *true' "$TMP/submit.json" | wc -l)
+	((public == PUBLIC_OPS)) || {
+		cat "$TMP/submit.json" >&2
+		die "the public copy of accounts.yaml has $public public operations, want $PUBLIC_OPS (x-dynapi-public ignored?)"
+	}
+	submit "mount=/guarded" "$ACCOUNTS_SPEC" >/dev/null
+	grep -q '"role" *: *"CanGetDynamicEndpoint_hello"' "$TMP/submit.json" || {
+		cat "$TMP/submit.json" >&2
+		die "accounts.yaml at /guarded: GET /hello does not require CanGetDynamicEndpoint_hello"
+	}
 }
 
 start_fiberlimit() {
@@ -206,13 +290,15 @@ stop_server() {
 	kill -9 "$SERVER_PID" 2>/dev/null || true
 	wait "$SERVER_PID" 2>/dev/null || true
 	SERVER_PID=""
+	AUTHORIZATION=""
+	: >"$AUTH_HEADERS"
 }
 
 # submit URL-QUERY FILE: POSTs an OpenAPI document to dynapi, prints its id.
 submit() {
 	local query=$1 file=$2 code
 	code=$(curl -s -o "$TMP/submit.json" -w '%{http_code}' --max-time 30 -X POST \
-		"$DYNAPI_URL/admin/v1/dynamic-endpoints?$query" -H "Authorization: Bearer $TOKEN" \
+		"$DYNAPI_URL/admin/v1/dynamic-endpoints?$query" "${AUTH[@]}" \
 		-H 'Content-Type: application/yaml' --data-binary "@$file")
 	[[ $code == 201 ]] || {
 		cat "$TMP/submit.json" >&2
@@ -223,24 +309,26 @@ submit() {
 
 endpoint_id() { sed -n 's/.*"dynamic_endpoint_id" *: *"\([^"]*\)".*/\1/p' | head -n 1; }
 
-# expect_status NAME WANT METHOD URL [BODY_FILE]: one curl request, must answer WANT.
+# expect_status NAME WANT AUTH METHOD URL [BODY_FILE]: one curl request, must
+# answer WANT. AUTH is "token" (send the admin's DirectLogin token) or "none".
 expect_status() {
-	local name=$1 want=$2 method=$3 url=$4 body=${5:-} code
+	local name=$1 want=$2 auth=$3 method=$4 url=$5 body=${6:-} code
 	local args=(-s -o "$TMP/check.out" -w '%{http_code}' --max-time 5 -X "$method")
 	[[ -n $body ]] && args+=(-H 'Content-Type: application/json' --data-binary "@$body")
+	[[ $auth == token ]] && args+=("${AUTH[@]}")
 	code=$(curl "${args[@]}" "$url") || true
 	if [[ $code != "$want" ]]; then
 		head -c 2000 "$TMP/check.out" >&2 || true
 		echo >&2
-		die "$name: $method $url answered $code, want $want"
+		die "$name: $method $url ($auth) answered $code, want $want"
 	fi
 }
 
 # ---------------------------------------------------------------- wrk
-# run_wrk OUT SECONDS URL [BODY_FILE]
+# run_wrk OUT SECONDS URL [BODY_FILE [AUTHORIZATION]]
 run_wrk() {
-	local out=$1 secs=$2 url=$3 body=${4:-}
-	WRK_BODY_FILE="$body" "${WRK_PIN[@]}" wrk -t1 -c"$CONNECTIONS" -d"${secs}s" --latency -s "$LUA" "$url" >"$out" 2>&1 ||
+	local out=$1 secs=$2 url=$3 body=${4:-} authorization=${5:-}
+	WRK_BODY_FILE="$body" WRK_AUTHORIZATION="$authorization" "${WRK_PIN[@]}" wrk -t1 -c"$CONNECTIONS" -d"${secs}s" --latency -s "$LUA" "$url" >"$out" 2>&1 ||
 		{
 			cat "$out" >&2
 			die "wrk failed against $url"
@@ -285,28 +373,47 @@ WL_METHOD=(GET POST POST)
 WL_BODY=("" "$BODIES/account-10.json" "$BODIES/account-10-invalid.json")
 WL_STATUS=(200 201 400)
 WL_TARGET=(0.75 0.85 0.75)
+# Servers measured in each round, in this order. "dynapi" is the public route
+# (no credentials, as fiberlimit); "guarded" is dynapi's GET /guarded/hello
+# with the admin's DirectLogin token (role CanGetDynamicEndpoint_hello),
+# measured in the mock GET rounds right after the public GET /hello.
+WL_SERVERS=("dynapi guarded fiberlimit" "dynapi fiberlimit" "dynapi fiberlimit")
+GUARDED_PATH=/guarded/hello
+GUARDED_TARGET=0.85
 
 declare -A RPS P99 STATUS_BAD ROUND_LOG
 FAILED=0
 
 for w in "${!WL_NAME[@]}"; do
 	for r in $(seq 1 "$ROUNDS"); do
-		for server in dynapi fiberlimit; do
-			if [[ $server == dynapi ]]; then
-				start_dynapi
-				submit "mount=/" "$ACCOUNTS_SPEC" >/dev/null
+		for server in ${WL_SERVERS[$w]}; do
+			authorization=""
+			case $server in
+			dynapi)
+				start_dynapi_with_accounts
 				url=$DYNAPI_URL${WL_DYN_PATH[$w]}
-			else
+				# Public: answers without credentials, as fiberlimit does.
+				expect_status "${WL_NAME[$w]} ($server)" "${WL_STATUS[$w]}" none "${WL_METHOD[$w]}" "$url" "${WL_BODY[$w]}"
+				;;
+			guarded)
+				start_dynapi_with_accounts
+				url=$DYNAPI_URL$GUARDED_PATH
+				authorization=$AUTHORIZATION
+				expect_status "guarded ${WL_NAME[$w]} without credentials" 401 none "${WL_METHOD[$w]}" "$url" "${WL_BODY[$w]}"
+				expect_status "guarded ${WL_NAME[$w]} with the token" "${WL_STATUS[$w]}" token "${WL_METHOD[$w]}" "$url" "${WL_BODY[$w]}"
+				;;
+			fiberlimit)
 				start_fiberlimit
 				url=$FIBER_URL${WL_FIB_PATH[$w]}
-			fi
-			expect_status "${WL_NAME[$w]} ($server)" "${WL_STATUS[$w]}" "${WL_METHOD[$w]}" "$url" "${WL_BODY[$w]}"
-			log "${WL_NAME[$w]}: round $r/$ROUNDS, $server ($url)"
+				expect_status "${WL_NAME[$w]} ($server)" "${WL_STATUS[$w]}" none "${WL_METHOD[$w]}" "$url" "${WL_BODY[$w]}"
+				;;
+			esac
+			log "${WL_NAME[$w]}: round $r/$ROUNDS, $server ($url${authorization:+, with the DirectLogin token})"
 			if ((WARMUP > 0)); then
-				run_wrk "$TMP/warmup.txt" "$WARMUP" "$url" "${WL_BODY[$w]}"
+				run_wrk "$TMP/warmup.txt" "$WARMUP" "$url" "${WL_BODY[$w]}" "$authorization"
 			fi
 			raw="$RAW/w$w-r$r-$server.txt"
-			run_wrk "$raw" "$DURATION" "$url" "${WL_BODY[$w]}"
+			run_wrk "$raw" "$DURATION" "$url" "${WL_BODY[$w]}" "$authorization"
 			assert_alive
 			stop_server
 			read -r rps p99 req non sock < <(parse_wrk "$raw")
@@ -328,7 +435,7 @@ done
 
 # ---------------------------------------------------------------- spec load
 log "spec load: $(basename "$OB_SPEC") at mount /ob, $SPEC_RUNS runs"
-start_dynapi
+start_dynapi # no document: only the admin, logged in
 POST_MS=()
 READY_MS=()
 POLLS=()
@@ -336,7 +443,7 @@ now_ns() { date +%s%N; }
 for i in $(seq 1 "$SPEC_RUNS"); do
 	t0=$(now_ns)
 	out=$(curl -s -o "$TMP/ob.json" -w '%{http_code} %{time_total}' --max-time 60 -X POST \
-		"$DYNAPI_URL/admin/v1/dynamic-endpoints?mount=/ob" -H "Authorization: Bearer $TOKEN" \
+		"$DYNAPI_URL/admin/v1/dynamic-endpoints?mount=/ob" "${AUTH[@]}" \
 		-H 'Content-Type: application/yaml' --data-binary "@$OB_SPEC") || true
 	[[ ${out%% *} == 201 ]] || {
 		head -c 2000 "$TMP/ob.json" >&2 || true
@@ -344,7 +451,8 @@ for i in $(seq 1 "$SPEC_RUNS"); do
 	}
 	polls=0
 	deadline=$(($(now_ns) + 30000000000))
-	until [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$DYNAPI_URL/ob/accounts") == 200 ]]; do
+	# The operations are guarded: the admin, who POSTed them, holds their roles.
+	until [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "${AUTH[@]}" "$DYNAPI_URL/ob/accounts") == 200 ]]; do
 		polls=$((polls + 1))
 		(($(now_ns) < deadline)) || die "spec load run $i: GET /ob/accounts not 200 within 30 s of the POST"
 	done
@@ -355,10 +463,10 @@ for i in $(seq 1 "$SPEC_RUNS"); do
 	id=$(endpoint_id <"$TMP/ob.json")
 	[[ -n $id ]] || die "spec load run $i: no dynamic_endpoint_id in the 201"
 	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X DELETE \
-		"$DYNAPI_URL/admin/v1/dynamic-endpoints/$id" -H "Authorization: Bearer $TOKEN") || true
+		"$DYNAPI_URL/admin/v1/dynamic-endpoints/$id" "${AUTH[@]}") || true
 	[[ $code == 2* ]] || die "spec load run $i: DELETE answered $code"
 	deadline=$(($(now_ns) + 10000000000))
-	while [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$DYNAPI_URL/ob/accounts") == 200 ]]; do
+	while [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "${AUTH[@]}" "$DYNAPI_URL/ob/accounts") == 200 ]]; do
 		(($(now_ns) < deadline)) || die "spec load run $i: /ob/accounts still served 10 s after DELETE"
 	done
 done
@@ -369,9 +477,8 @@ SPEC_READY=$(median "${READY_MS[@]}")
 
 # ---------------------------------------------------------------- swap under load
 log "swap under load: wrk on dynapi GET /hello for ${DURATION}s while petstore is POSTed and DELETEd"
-start_dynapi
-submit "mount=/" "$ACCOUNTS_SPEC" >/dev/null
-expect_status "swap (dynapi)" 200 GET "$DYNAPI_URL/hello"
+start_dynapi_with_accounts
+expect_status "swap (dynapi)" 200 none GET "$DYNAPI_URL/hello"
 SWAP_RAW=$RAW/swap.txt
 WRK_BODY_FILE="" "${WRK_PIN[@]}" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$LUA" "$DYNAPI_URL/hello" >"$SWAP_RAW" 2>&1 &
 WRK_PID=$!
@@ -388,19 +495,19 @@ n=0
 while kill -0 "$WRK_PID" 2>/dev/null && ((n < 100000)); do
 	n=$((n + 1))
 	code=$("${WRK_PIN[@]}" curl -s -o "$TMP/swap.json" -w '%{http_code}' --max-time 10 -X POST \
-		"$DYNAPI_URL/admin/v1/dynamic-endpoints?mount=/swap$n" -H "Authorization: Bearer $TOKEN" \
+		"$DYNAPI_URL/admin/v1/dynamic-endpoints?mount=/swap$n" "${AUTH[@]}" \
 		-H 'Content-Type: application/yaml' --data-binary "@$PETSTORE_SPEC") || true
 	if [[ $code != 201 ]]; then
 		swap_fail "swap $n: POST answered $code: $(head -c 300 "$TMP/swap.json" 2>/dev/null)"
 		continue
 	fi
 	id=$(endpoint_id <"$TMP/swap.json")
-	code=$("${WRK_PIN[@]}" curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$DYNAPI_URL/swap$n/pets") || true
+	code=$("${WRK_PIN[@]}" curl -s -o /dev/null -w '%{http_code}' --max-time 10 "${AUTH[@]}" "$DYNAPI_URL/swap$n/pets") || true
 	[[ $code == 200 ]] || swap_fail "swap $n: GET /swap$n/pets answered $code"
 	code=$("${WRK_PIN[@]}" curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X DELETE \
-		"$DYNAPI_URL/admin/v1/dynamic-endpoints/$id" -H "Authorization: Bearer $TOKEN") || true
+		"$DYNAPI_URL/admin/v1/dynamic-endpoints/$id" "${AUTH[@]}") || true
 	[[ $code == 2* ]] || swap_fail "swap $n: DELETE answered $code"
-	code=$("${WRK_PIN[@]}" curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$DYNAPI_URL/swap$n/pets") || true
+	code=$("${WRK_PIN[@]}" curl -s -o /dev/null -w '%{http_code}' --max-time 10 "${AUTH[@]}" "$DYNAPI_URL/swap$n/pets") || true
 	[[ $code == 404 ]] || swap_fail "swap $n: GET /swap$n/pets after DELETE answered $code"
 	SWAPS=$((SWAPS + 1))
 done
@@ -425,6 +532,8 @@ REPORT=$TMP/report.md
 	echo "$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null), $PINNING, GOMAXPROCS=1,"
 	echo "wrk -t1 -c$CONNECTIONS, ${DURATION}s per measurement after a ${WARMUP}s warm-up, $ROUNDS rounds, medians of rounds;"
 	echo "1-minute load average before the run: $LOAD_BEFORE (above ~1, other work on the machine skews the figures)."
+	echo "dynapi serves accounts.yaml marked public at / (no credentials, as fiberlimit) and unchanged at /guarded"
+	echo "(role needed; DirectLogin token of the bootstrapped admin, one login per server start)."
 	echo
 	printf '| %-14s | %12s | %16s | %6s | %10s | %14s | %-7s | %-6s |\n' \
 		workload "dynapi req/s" "fiberlimit req/s" ratio "dynapi p99" "fiberlimit p99" target result
@@ -448,20 +557,52 @@ REPORT=$TMP/report.md
 			"${WL_NAME[$w]}" "$d" "$f" "$ratio" "$dp" "$fp" ">= ${WL_TARGET[$w]}" "$result"
 	done
 	echo
+	# The guard's cost: GET /guarded/hello with the token against the public
+	# GET /hello, both dynapi, measured in the same mock GET rounds.
+	# shellcheck disable=SC2086
+	g=$(median ${RPS[0,guarded]})
+	# shellcheck disable=SC2086
+	d=$(median ${RPS[0,dynapi]})
+	# shellcheck disable=SC2086
+	gp=$(median ${P99[0,guarded]})
+	# shellcheck disable=SC2086
+	dp=$(median ${P99[0,dynapi]})
+	ratio=$(awk -v g="$g" -v d="$d" 'BEGIN { printf "%.2f", (d > 0 ? g / d : 0) }')
+	result=$(awk -v r="$ratio" -v t="$GUARDED_TARGET" 'BEGIN { print (r + 0 >= t + 0 ? "PASS" : "FAIL") }')
+	if ((${STATUS_BAD[0,guarded]} > 0)); then
+		result="FAIL (status: guarded ${STATUS_BAD[0,guarded]} unexpected)"
+	fi
+	[[ $result == PASS ]] || FAILED=1
+	printf '| %-16s | %13s | %12s | %6s | %8s | %10s | %-7s | %-6s |\n' \
+		workload "guarded req/s" "public req/s" ratio "guarded p99" "public p99" target result
+	printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------------------ --------------: -------------: -------: ------------: -----------: --------- --------
+	printf '| %-16s | %13s | %12s | %6s | %8s ms | %7s ms | %-7s | %-6s |\n' \
+		"guarded mock GET" "$g" "$d" "$ratio" "$gp" "$dp" ">= $GUARDED_TARGET" "$result"
+	echo
+	echo "guarded: dynapi GET $GUARDED_PATH with Authorization: DirectLogin token (401 without it, checked each round); public: dynapi GET /hello; ratio = guarded / public."
+	echo
 	if ((SW_ERRORS == 0 && SWAP_FAILS == 0 && SWAPS > 0)); then swap_result=PASS; else
 		swap_result=FAIL
 		FAILED=1
 	fi
 	echo "Spec load ($(basename "$OB_SPEC"), ?mount=/ob, median of $SPEC_RUNS): POST ${SPEC_POST} ms (curl time_total), GET /ob/accounts 200 after ${SPEC_READY} ms from the start of the POST."
 	echo
-	echo "Swap under load: $SWAPS petstore POST+DELETE cycles during ${DURATION}s of GET /hello ($SW_REQ requests, $SW_RPS req/s, p99 $SW_P99 ms): $SW_NON non-2xx, $SW_SOCK socket errors, $SWAP_FAILS failed admin steps (target 0): $swap_result."
+	echo "Swap under load: $SWAPS petstore POST+DELETE cycles (admin DirectLogin token) during ${DURATION}s of public GET /hello ($SW_REQ requests, $SW_RPS req/s, p99 $SW_P99 ms): $SW_NON non-2xx, $SW_SOCK socket errors, $SWAP_FAILS failed admin steps (target 0): $swap_result."
 	for note in "${SWAP_FAIL_NOTES[@]}"; do echo "- $note"; done
 	echo
 	echo "Rounds (req/s):"
 	echo
 	for w in "${!WL_NAME[@]}"; do
-		echo "- ${WL_NAME[$w]}: dynapi ${ROUND_LOG[$w,dynapi]}; fiberlimit ${ROUND_LOG[$w,fiberlimit]}"
+		line=""
+		for server in ${WL_SERVERS[$w]}; do
+			line+="${line:+; }$server ${ROUND_LOG[$w,$server]}"
+		done
+		echo "- ${WL_NAME[$w]}: $line"
 	done
+	echo "- guarded / public per round: $(awk -v g="${RPS[0,guarded]}" -v d="${RPS[0,dynapi]}" 'BEGIN {
+		n = split(g, a, " "); split(d, b, " ")
+		for (i = 1; i <= n; i++) printf "%s%.2f", (i > 1 ? ", " : ""), (b[i] > 0 ? a[i] / b[i] : 0)
+	}')"
 	echo "- spec load: POST ms ${POST_MS[*]}; ready ms ${READY_MS[*]}; extra polls ${POLLS[*]}"
 	errors=$(grep -c '"level":"ERROR"' "$TMP/dynapi.log" 2>/dev/null || true)
 	echo "- dynapi log: ${errors:-0} ERROR lines"

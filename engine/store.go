@@ -13,6 +13,9 @@ var (
 	ErrConflict = errors.New("engine: conflict")
 	// ErrStoreClosed reports use of a store after Close.
 	ErrStoreClosed = errors.New("engine: store closed")
+	// ErrStop, returned by a Scan, ScanFrom or ScanReverse callback (possibly
+	// wrapped), ends the scan early without error: the scan returns nil.
+	ErrStop = errors.New("engine: stop")
 )
 
 // Store is durable, transactional key-value storage. Keys live in named
@@ -32,6 +35,13 @@ type Store interface {
 // Tx is a transaction handed to Store.View or Store.Update. It is valid only
 // inside that callback and must not be shared between goroutines. Byte
 // slices it returns are valid only inside the callback; copy them to keep.
+//
+// Keys are ordered by their bytes. The scans (Scan, ScanFrom, ScanReverse)
+// call fn for one key at a time until fn returns an error or keys run out:
+// an error that is ErrStop (errors.Is) ends the scan and the scan returns
+// nil; any other error is returned unchanged. A missing bucket scans
+// nothing. Whether fn may write to the bucket being scanned is up to the
+// implementation; portable callers collect keys first and write after.
 type Tx interface {
 	// Get returns the value under key in bucket, or ErrNotFound.
 	Get(bucket, key string) ([]byte, error)
@@ -39,10 +49,15 @@ type Tx interface {
 	Put(bucket, key string, value []byte) error
 	// Delete removes key from bucket; a missing key is not an error.
 	Delete(bucket, key string) error
-	// Scan calls fn for each key in bucket starting with prefix, in key
-	// order, until fn returns an error (returned by Scan) or keys run out.
-	// A missing bucket scans nothing.
+	// Scan calls fn for each key in bucket starting with prefix, in
+	// ascending key order.
 	Scan(bucket, prefix string, fn func(key string, value []byte) error) error
+	// ScanFrom calls fn for each key in bucket that is >= from, in ascending
+	// key order; from "" starts at the first key.
+	ScanFrom(bucket, from string, fn func(key string, value []byte) error) error
+	// ScanReverse calls fn for each key in bucket that is <= from, in
+	// descending key order; from "" starts at the last key.
+	ScanReverse(bucket, from string, fn func(key string, value []byte) error) error
 	// NextSequence returns the next value of bucket's monotonic counter.
 	NextSequence(bucket string) (uint64, error)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/endpoints"
 	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/server"
@@ -22,6 +23,7 @@ type API struct {
 	Access      *access.Service
 	Gate        *guard.Gate
 	Endpoints   *endpoints.Manager
+	Entities    *dynentity.Registry
 	DirectLogin *directlogin.Plugin
 	OAuth2      *oauth2.Issuer
 	// MaxDocumentBytes bounds a submitted API document.
@@ -38,6 +40,7 @@ func Register(app *fiber.App, a *API) {
 	a.registerMy(my)
 	g := app.Group("/admin/v1", a.authenticate)
 	a.registerEndpoints(g)
+	a.registerEntities(g)
 	a.registerUsers(g)
 	a.registerConsumers(g)
 	a.registerBanks(g)

@@ -26,6 +26,9 @@ func (a *API) registerMy(my fiber.Router) {
 		}
 		return c.JSON(fiber.Map{"consumers": nonNil(list)})
 	})
+	my.Get("/dynamic-entities", func(c *fiber.Ctx) error {
+		return a.writeEntities(c, a.Entities.ListByCreator(principal(c).UserID))
+	})
 	my.Get("/entitlements", func(c *fiber.Ctx) error {
 		list, err := a.Access.EntitlementsOf(c.UserContext(), principal(c).UserID)
 		if err != nil {

@@ -131,6 +131,7 @@ type Manager struct {
 	log         *slog.Logger
 	connectors  map[string]Connector
 	defaultHost string
+	reserved    [][]string
 
 	mu   sync.Mutex // serialises changes
 	snap atomic.Pointer[Snapshot]
@@ -143,6 +144,11 @@ type Options struct {
 	Connectors  map[string]Connector
 	DefaultHost string
 	Logger      *slog.Logger
+	// Reserved are path prefixes the engine serves itself ("/admin",
+	// "/my", ...); a document whose operations would be served under one is
+	// refused, since its routes could never answer. A prefix may hold one
+	// "*" segment standing for any bank id.
+	Reserved []string
 }
 
 // New returns a Manager with no endpoints; call Boot to load the persisted
@@ -152,6 +158,9 @@ func New(store engine.Store, opts Options) *Manager {
 		opts.Logger = slog.Default()
 	}
 	m := &Manager{store: store, log: opts.Logger, connectors: opts.Connectors, defaultHost: opts.DefaultHost}
+	for _, p := range opts.Reserved {
+		m.reserved = append(m.reserved, strings.Split(strings.Trim(p, "/"), "/"))
+	}
 	empty, _ := router.Build[*Route](nil)
 	m.snap.Store(&Snapshot{Routes: empty, endpoints: map[string]*Endpoint{}})
 	return m
@@ -254,6 +263,9 @@ func (m *Manager) Create(ctx context.Context, in CreateInput) (*Endpoint, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := m.checkReserved(ep); err != nil {
+		return nil, err
+	}
 	if in.Check != nil {
 		if err := in.Check(ep); err != nil {
 			return nil, err
@@ -304,6 +316,40 @@ func (m *Manager) build(r record) (*Endpoint, error) {
 		return nil, err
 	}
 	return ep, nil
+}
+
+// checkReserved refuses operations served under a path the engine keeps.
+func (m *Manager) checkReserved(ep *Endpoint) error {
+	var faults []engine.Violation
+	for _, op := range ep.Doc.Operations {
+		served := ep.ServedPath(op)
+		segs := strings.Split(strings.Trim(served, "/"), "/")
+		for _, prefix := range m.reserved {
+			if hasSegmentPrefix(segs, prefix) {
+				faults = append(faults, engine.Violation{Location: "document", Pointer: op.Pointer, Code: "reserved",
+					Message: served + " is under /" + strings.Join(prefix, "/") + ", which the engine serves itself; choose another ?mount"})
+				break
+			}
+		}
+	}
+	if len(faults) > 0 {
+		return engine.NewError(http.StatusConflict, engine.CodeRouteConflict, "the document's operations would be served under reserved paths", faults...)
+	}
+	return nil
+}
+
+// hasSegmentPrefix tells whether path segments start with prefix; "*"
+// matches any one segment and a parameter segment matches anything.
+func hasSegmentPrefix(segs, prefix []string) bool {
+	if len(segs) < len(prefix) {
+		return false
+	}
+	for i, p := range prefix {
+		if p != "*" && p != segs[i] && !strings.HasPrefix(segs[i], "{") {
+			return false
+		}
+	}
+	return true
 }
 
 // prepare makes the invokers of every operation for the endpoint's host.

@@ -19,9 +19,12 @@ import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/admin"
+	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/endpoints"
 	"github.com/dynapi/dynapi/engine/guard"
+	"github.com/dynapi/dynapi/engine/recordapi"
 	"github.com/dynapi/dynapi/engine/server"
+	"github.com/dynapi/dynapi/entities/records"
 	"github.com/dynapi/dynapi/examples"
 	"github.com/dynapi/dynapi/plugins/boltstore"
 	"github.com/dynapi/dynapi/plugins/directlogin"
@@ -120,14 +123,26 @@ func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error
 		},
 		DefaultHost: mock.Host,
 		Logger:      cfg.Logger,
+		Reserved: []string{"/admin", "/my", "/entities", "/oauth2", "/.well-known", "/healthz", "/readyz",
+			"/banks/*/entities", "/banks/*/my"},
 	})
 	if err := mgr.Boot(ctx); err != nil {
 		return nil, err
 	}
-	// Roles follow their documents: a crash between storing a document and
-	// its roles is mended here.
+	recs := records.New(store)
+	ents, err := dynentity.NewRegistry(ctx, store, recs)
+	if err != nil {
+		return nil, err
+	}
+	// Roles follow their documents and entities: a crash between storing one
+	// and its roles is mended here.
 	for _, ep := range mgr.All() {
 		if err := svc.AddDynamicRoles(ctx, ep.ID, ep.Roles()); err != nil {
+			return nil, err
+		}
+	}
+	for _, e := range ents.All() {
+		if err := svc.AddDynamicRoles(ctx, "entity:"+e.ID, dynentity.Roles(e)); err != nil {
 			return nil, err
 		}
 	}
@@ -136,6 +151,8 @@ func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error
 	if err != nil {
 		return nil, err
 	}
+	api.Entities = ents
+	recordAPI := &recordapi.API{Entities: ents, Records: recs, Gate: gate, Access: svc}
 	if cfg.PreloadExample {
 		if err := preloadExample(ctx, store, svc, api, boot.AdminUsername); err != nil {
 			return nil, fmt.Errorf("preload example: %w", err)
@@ -145,7 +162,10 @@ func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error
 	done := make(chan struct{})
 	go rotateKeys(bg, api.OAuth2, cfg.Logger, done)
 	srv := server.New(server.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxDocumentBytes: cfg.MaxDocumentBytes,
-		Logger: cfg.Logger, Gate: gate}, mgr, func(app *fiber.App) { admin.Register(app, api) })
+		Logger: cfg.Logger, Gate: gate}, mgr, func(app *fiber.App) {
+		admin.Register(app, api)
+		recordapi.Register(app, recordAPI)
+	})
 	return &Instance{Store: store, Access: svc, Endpoints: mgr, Server: srv, stop: stop, done: done}, nil
 }
 

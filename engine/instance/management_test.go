@@ -190,6 +190,12 @@ func TestMountsAndConflicts(t *testing.T) {
 	if r := do(t, inst, request{method: "GET", path: "/pets"}); r.status != 200 {
 		t.Errorf("root-mounted operation: %d %s", r.status, r.body)
 	}
+	for _, mount := range []string{"/admin/v1", "/my", "/entities"} {
+		r := postDocument(t, inst, "/admin/v1/dynamic-endpoints?mount="+mount, swagger, "")
+		if r.status != http.StatusConflict || !hasViolation(r.problem(t), "document", "*", "reserved") {
+			t.Errorf("mount %s: %d %s", mount, r.status, r.body)
+		}
+	}
 }
 
 func TestBankLevelEndpoints(t *testing.T) {

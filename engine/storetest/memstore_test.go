@@ -113,15 +113,44 @@ func (tx *memTx) Delete(bucket, key string) error {
 }
 
 func (tx *memTx) Scan(bucket, prefix string, fn func(string, []byte) error) error {
+	return tx.walk(bucket, false, func(k string) (bool, bool) {
+		return strings.HasPrefix(k, prefix), k > prefix
+	}, fn)
+}
+
+func (tx *memTx) ScanFrom(bucket, from string, fn func(string, []byte) error) error {
+	return tx.walk(bucket, false, func(k string) (bool, bool) { return k >= from, false }, fn)
+}
+
+func (tx *memTx) ScanReverse(bucket, from string, fn func(string, []byte) error) error {
+	return tx.walk(bucket, true, func(k string) (bool, bool) { return from == "" || k <= from, false }, fn)
+}
+
+// walk calls fn for the keys of bucket that match accepts, in ascending or
+// (reverse) descending order, stopping early when accepts reports past; it
+// works on the keys present when it starts.
+func (tx *memTx) walk(bucket string, reverse bool, accepts func(k string) (match, past bool), fn func(string, []byte) error) error {
 	b := tx.bucket(bucket, false)
 	if b == nil {
 		return nil
 	}
-	for _, k := range slices.Sorted(maps.Keys(b.keys)) {
-		if !strings.HasPrefix(k, prefix) {
+	keys := slices.Sorted(maps.Keys(b.keys))
+	if reverse {
+		slices.Reverse(keys)
+	}
+	for _, k := range keys {
+		match, past := accepts(k)
+		if past && !match {
+			break
+		}
+		v, ok := b.keys[k]
+		if !match || !ok {
 			continue
 		}
-		if err := fn(k, b.keys[k]); err != nil {
+		if err := fn(k, v); err != nil {
+			if errors.Is(err, engine.ErrStop) {
+				return nil
+			}
 			return err
 		}
 	}

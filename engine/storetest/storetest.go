@@ -21,6 +21,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -48,6 +49,10 @@ func Run(t *testing.T, open func(t *testing.T) engine.Store) {
 		{"Scan", testScan},
 		{"ScanStop", testScanStop},
 		{"ScanLarge", testScanLarge},
+		{"ScanFrom", testScanFrom},
+		{"ScanReverse", testScanReverse},
+		{"ScanErrStop", testScanErrStop},
+		{"ScanFromInsideUpdate", testScanFromInsideUpdate},
 		{"UpdateRollback", testUpdateRollback},
 		{"ViewReadOnly", testViewReadOnly},
 		{"ValuesCopied", testValuesCopied},
@@ -145,6 +150,31 @@ type sliceError []error
 func (e sliceError) Error() string   { return fmt.Sprint([]error(e)) }
 func (e sliceError) Unwrap() []error { return e }
 
+// scanFn is the signature shared by Tx.Scan, Tx.ScanFrom and Tx.ScanReverse.
+type scanFn func(tx engine.Tx) func(bucket, from string, fn func(string, []byte) error) error
+
+var (
+	byPrefix  scanFn = func(tx engine.Tx) func(string, string, func(string, []byte) error) error { return tx.Scan }
+	byFrom    scanFn = func(tx engine.Tx) func(string, string, func(string, []byte) error) error { return tx.ScanFrom }
+	byReverse scanFn = func(tx engine.Tx) func(string, string, func(string, []byte) error) error { return tx.ScanReverse }
+)
+
+// keys returns the keys a scan reports, in order, in its own View.
+func keys(t *testing.T, s engine.Store, scan scanFn, bucket, from string) []string {
+	t.Helper()
+	var out []string
+	view(t, s, func(tx engine.Tx) error {
+		return scan(tx)(bucket, from, func(k string, v []byte) error {
+			if string(v) != "v"+k {
+				t.Errorf("key %q has value %q; want %q", k, v, "v"+k)
+			}
+			out = append(out, k)
+			return nil
+		})
+	})
+	return out
+}
+
 // scan returns the keys and copied values Scan reports, in order.
 func scan(t *testing.T, s engine.Store, bucket, prefix string) []kv {
 	t.Helper()
@@ -227,10 +257,15 @@ func testMissingBucket(t *testing.T, s engine.Store) {
 		if v, err := tx.Get("missing", "k"); !errors.Is(err, engine.ErrNotFound) {
 			t.Errorf("Get in missing bucket = %q, %v; want ErrNotFound", v, err)
 		}
-		n := 0
-		err := tx.Scan("missing", "", func(string, []byte) error { n++; return nil })
-		if err != nil || n != 0 {
-			t.Errorf("Scan of missing bucket: %d keys, err %v; want 0, nil", n, err)
+		count := func(string, []byte) error { t.Error("fn called for a missing bucket"); return nil }
+		for name, scan := range map[string]func(string, string, func(string, []byte) error) error{
+			"Scan": tx.Scan, "ScanFrom": tx.ScanFrom, "ScanReverse": tx.ScanReverse,
+		} {
+			for _, from := range []string{"", "k"} {
+				if err := scan("missing", from, count); err != nil {
+					t.Errorf("%s(missing bucket, %q) = %v; want nil", name, from, err)
+				}
+			}
 		}
 		return nil
 	})
@@ -729,4 +764,247 @@ func testClosed(t *testing.T, s engine.Store) {
 	if called {
 		t.Errorf("fn ran on a closed store")
 	}
+}
+
+// orderedKeys are put by testScanFrom and testScanReverse, each with value
+// "v"+key, in byte order ("a" < "a\x00" < "a/1" < "a\xff" < "b" < "b/1"
+// < "c\xff\xff").
+var orderedKeys = []string{"a", "a\x00", "a/1", "a\xff", "b", "b/1", "c\xff\xff"}
+
+func putOrdered(t *testing.T, s engine.Store) {
+	t.Helper()
+	var kv []string
+	for i := len(orderedKeys) - 1; i >= 0; i-- { // out of order
+		kv = append(kv, orderedKeys[i], "v"+orderedKeys[i])
+	}
+	put(t, s, "s", kv...)
+	put(t, s, "other", "a", "x", "zz", "x") // not in "s"
+}
+
+func testScanFrom(t *testing.T, s engine.Store) {
+	putOrdered(t, s)
+	all := orderedKeys
+	tests := []struct {
+		from string
+		want []string
+	}{
+		{"", all},
+		{"\x00", all},
+		{"a", all},             // exact first key
+		{"a\x00", all[1:]},     // exact key, not a prefix match
+		{"a\x00\x00", all[2:]}, // between keys
+		{"a/", all[2:]},
+		{"a/1", all[2:]},
+		{"a/10", all[3:]},
+		{"b", all[4:]},
+		{"b/0", all[5:]},
+		{"c", all[6:]},
+		{"c\xff\xff", all[6:]}, // exact last key
+		{"c\xff\xff\x00", nil}, // just beyond the end
+		{"d", nil},             // far beyond the end
+		{"\xff", nil},
+	}
+	for _, tc := range tests {
+		if got := keys(t, s, byFrom, "s", tc.from); fmt.Sprintf("%q", got) != fmt.Sprintf("%q", tc.want) {
+			t.Errorf("ScanFrom(%q) = %q; want %q", tc.from, got, tc.want)
+		}
+	}
+
+	// Large bucket: every start point yields exactly the keys from there on.
+	const n = 1500
+	update(t, s, func(tx engine.Tx) error {
+		for i := range n {
+			k := fmt.Sprintf("k%05d", (i*7919)%n*2) // even numbers, scrambled
+			if err := tx.Put("big", k, []byte("v"+k)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, start := range []int{0, 1, 2, 999, 1000, 2997, 2998, 2999, 5000} {
+		got := keys(t, s, byFrom, "big", fmt.Sprintf("k%05d", start))
+		first := (start + 1) / 2 // first even number >= start, halved
+		if want := max(n-first, 0); len(got) != want {
+			t.Errorf("ScanFrom(k%05d) returned %d keys; want %d", start, len(got), want)
+			continue
+		}
+		for i, k := range got {
+			if want := fmt.Sprintf("k%05d", (first+i)*2); k != want {
+				t.Errorf("ScanFrom(k%05d) key %d = %q; want %q", start, i, k, want)
+				break
+			}
+		}
+	}
+}
+
+func testScanReverse(t *testing.T, s engine.Store) {
+	putOrdered(t, s)
+	rev := slices.Clone(orderedKeys)
+	slices.Reverse(rev)
+	// rev: c\xff\xff, b/1, b, a\xff, a/1, a\x00, a
+	tests := []struct {
+		from string
+		want []string
+	}{
+		{"", rev},     // from the last key
+		{"\xff", rev}, // beyond the end
+		{"d", rev},
+		{"c\xff\xff\x00", rev},
+		{"c\xff\xff", rev}, // exact last key
+		{"c\xff", rev[1:]}, // between keys
+		{"c", rev[1:]},
+		{"b/1", rev[1:]},
+		{"b/0", rev[2:]},
+		{"b", rev[2:]},
+		{"a\xff", rev[3:]},
+		{"a/2", rev[4:]},
+		{"a/1", rev[4:]},
+		{"a/", rev[5:]},
+		{"a\x00", rev[5:]},
+		{"a\x00\x00", rev[5:]},
+		{"a", rev[6:]}, // exact first key
+		{"\x00", nil},  // before the first key
+		{"Z", nil},
+	}
+	for _, tc := range tests {
+		if got := keys(t, s, byReverse, "s", tc.from); fmt.Sprintf("%q", got) != fmt.Sprintf("%q", tc.want) {
+			t.Errorf("ScanReverse(%q) = %q; want %q", tc.from, got, tc.want)
+		}
+	}
+
+	// Large bucket, across pages.
+	const n = 1500
+	update(t, s, func(tx engine.Tx) error {
+		for i := range n {
+			k := fmt.Sprintf("k%05d", (i*7919)%n)
+			if err := tx.Put("big", k, []byte("v"+k)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, from := range []string{"", "k01499", "k01000", "k00000", "k000005", "k"} {
+		got := keys(t, s, byReverse, "big", from)
+		want := n
+		if from != "" {
+			want = 0
+			for i := range n {
+				if fmt.Sprintf("k%05d", i) <= from {
+					want++
+				}
+			}
+		}
+		if len(got) != want {
+			t.Errorf("ScanReverse(%q) returned %d keys; want %d", from, len(got), want)
+			continue
+		}
+		for i, k := range got {
+			if w := fmt.Sprintf("k%05d", want-1-i); k != w {
+				t.Errorf("ScanReverse(%q) key %d = %q; want %q", from, i, k, w)
+				break
+			}
+		}
+	}
+}
+
+func testScanErrStop(t *testing.T, s engine.Store) {
+	put(t, s, "s", "k1", "vk1", "k2", "vk2", "k3", "vk3", "k4", "vk4")
+	if engine.ErrStop.Error() != "engine: stop" {
+		t.Errorf("ErrStop = %q; want \"engine: stop\"", engine.ErrStop)
+	}
+	scans := []struct {
+		name string
+		scan scanFn
+		from string
+		want []string // keys in order, before any stop
+	}{
+		{"Scan", byPrefix, "k", []string{"k1", "k2", "k3", "k4"}},
+		{"ScanFrom", byFrom, "k2", []string{"k2", "k3", "k4"}},
+		{"ScanReverse", byReverse, "", []string{"k4", "k3", "k2", "k1"}},
+	}
+	stops := []struct {
+		name   string
+		stopAt int
+		err    error
+	}{
+		{"first", 1, engine.ErrStop},
+		{"second", 2, engine.ErrStop},
+		{"last", 3, engine.ErrStop},
+		{"wrapped", 2, fmt.Errorf("enough: %w", engine.ErrStop)},
+		{"joined", 2, errors.Join(errors.New("page full"), engine.ErrStop)},
+	}
+	for _, sc := range scans {
+		for _, st := range stops {
+			t.Run(sc.name+"/"+st.name, func(t *testing.T) {
+				var seen []string
+				var scanErr error
+				view(t, s, func(tx engine.Tx) error {
+					scanErr = sc.scan(tx)("s", sc.from, func(k string, _ []byte) error {
+						seen = append(seen, k)
+						if len(seen) == st.stopAt {
+							return st.err
+						}
+						return nil
+					})
+					return nil
+				})
+				if scanErr != nil {
+					t.Fatalf("scan stopped with %v = %v; want nil", st.err, scanErr)
+				}
+				if want := sc.want[:min(st.stopAt, len(sc.want))]; !slices.Equal(seen, want) {
+					t.Fatalf("fn saw %q; want %q (the scan must stop at ErrStop)", seen, want)
+				}
+			})
+		}
+		// Other errors still come back unchanged, and stop the scan.
+		t.Run(sc.name+"/other error", func(t *testing.T) {
+			fail := errors.New("fail")
+			calls := 0
+			err := s.View(ctx(t), func(tx engine.Tx) error {
+				return sc.scan(tx)("s", sc.from, func(string, []byte) error { calls++; return fail })
+			})
+			if !errors.Is(err, fail) || calls != 1 {
+				t.Fatalf("scan = %v after %d calls; want %v after 1", err, calls, fail)
+			}
+		})
+		// A scan stopped by ErrStop leaves its transaction usable: an
+		// Update commits.
+		t.Run(sc.name+"/update commits", func(t *testing.T) {
+			update(t, s, func(tx engine.Tx) error {
+				if err := sc.scan(tx)("s", sc.from, func(string, []byte) error { return engine.ErrStop }); err != nil {
+					return err
+				}
+				return tx.Put("after-stop", sc.name, []byte("ok"))
+			})
+			wantValue(t, s, "after-stop", sc.name, "ok")
+		})
+	}
+}
+
+// testScanFromInsideUpdate checks that ScanFrom and ScanReverse see the
+// transaction's own writes and deletes.
+func testScanFromInsideUpdate(t *testing.T, s engine.Store) {
+	put(t, s, "s", "k1", "vk1", "k3", "vk3", "k5", "vk5")
+	update(t, s, func(tx engine.Tx) error {
+		if err := tx.Put("s", "k4", []byte("vk4")); err != nil {
+			return err
+		}
+		if err := tx.Delete("s", "k5"); err != nil {
+			return err
+		}
+		var fwd, rev []string
+		if err := tx.ScanFrom("s", "k2", func(k string, _ []byte) error { fwd = append(fwd, k); return nil }); err != nil {
+			return err
+		}
+		if err := tx.ScanReverse("s", "k4", func(k string, _ []byte) error { rev = append(rev, k); return nil }); err != nil {
+			return err
+		}
+		if want := []string{"k3", "k4"}; !slices.Equal(fwd, want) {
+			t.Errorf("ScanFrom inside Update = %q; want %q", fwd, want)
+		}
+		if want := []string{"k4", "k3", "k1"}; !slices.Equal(rev, want) {
+			t.Errorf("ScanReverse inside Update = %q; want %q", rev, want)
+		}
+		return nil
+	})
 }

@@ -268,18 +268,109 @@ func (t *tx) Delete(bucket, key string) error {
 
 // Scan calls fn for each key with prefix, in byte order. fn may Put and
 // Delete, in this bucket too: Scan then carries on after the last key it
-// reported, and sees keys fn added beyond it. Scan stops with ctx.Err() if
-// the transaction's context ends.
+// reported, and sees keys fn added beyond it. A callback error wrapping
+// engine.ErrStop ends Scan with nil. Scan stops with ctx.Err() if the
+// transaction's context ends.
 func (t *tx) Scan(bucket, prefix string, fn func(key string, value []byte) error) error {
+	p := []byte(prefix)
+	return t.walk(bucket, false,
+		func(c *bolt.Cursor) ([]byte, []byte, error) { k, v := c.Seek(p); return k, v, nil },
+		func(k []byte) bool { return bytes.HasPrefix(k, p) },
+		fn)
+}
+
+// ScanFrom calls fn for each key >= from, in byte order, like Scan.
+func (t *tx) ScanFrom(bucket, from string, fn func(key string, value []byte) error) error {
+	f := []byte(from)
+	return t.walk(bucket, false,
+		func(c *bolt.Cursor) ([]byte, []byte, error) { k, v := c.Seek(f); return k, v, nil },
+		nil, fn)
+}
+
+// ScanReverse calls fn for each key <= from ("" from the last key), in
+// descending byte order, like Scan: fn may write, and ScanReverse then
+// carries on before the last key it reported.
+func (t *tx) ScanReverse(bucket, from string, fn func(key string, value []byte) error) error {
+	return t.walk(bucket, true,
+		func(c *bolt.Cursor) ([]byte, []byte, error) {
+			if from == "" {
+				k, v := last(c)
+				return k, v, nil
+			}
+			return seekAtOrBefore(c, from, false)
+		},
+		nil, fn)
+}
+
+// seekAtOrBefore positions c on the last key <= key (< key if strict).
+func seekAtOrBefore(c *bolt.Cursor, key string, strict bool) ([]byte, []byte, error) {
+	k, v := c.Seek([]byte(key))
+	if k == nil {
+		// Every key is below key.
+		k, v = last(c)
+		return k, v, nil
+	}
+	if !strict && string(k) == key {
+		return k, v, nil
+	}
+	return prev(c, k)
+}
+
+// Deletes in a write transaction can leave leaves with no keys until the
+// commit rebalances the tree. Cursor.Next and Cursor.Seek step over them,
+// but Cursor.Prev takes one for the start of the bucket, and Cursor.Last
+// loops forever when every leaf is empty. last and prev work around both.
+
+// last positions c on the last key, or returns nil if the bucket is empty.
+func last(c *bolt.Cursor) ([]byte, []byte) {
+	if k, _ := c.First(); k == nil {
+		return nil, nil
+	}
+	return c.Last()
+}
+
+// prev moves c from key cur, which it is on, to the key before it.
+func prev(c *bolt.Cursor, cur []byte) ([]byte, []byte, error) {
+	if k, v := c.Prev(); k != nil {
+		return k, v, nil
+	}
+	// The start of the bucket, or an emptied leaf?
+	if first, _ := c.First(); first == nil || bytes.Compare(first, cur) >= 0 {
+		return nil, nil, nil
+	}
+	// Keys below cur exist: go back to cur and step over empty leaves. Each
+	// step moves back at least one leaf and a key below cur lies ahead, so
+	// this ends; the bound only guards against a change in bbolt.
+	cur = bytes.Clone(cur)
+	c.Seek(cur)
+	for range maxEmptySteps {
+		if k, v := c.Prev(); k != nil && bytes.Compare(k, cur) < 0 {
+			return k, v, nil
+		}
+	}
+	return nil, nil, errCursorLost
+}
+
+// maxEmptySteps bounds prev's walk over empty leaves.
+const maxEmptySteps = 1 << 24
+
+// errCursorLost reports that prev found no way back: a bbolt cursor
+// behaving in a way this package does not expect.
+var errCursorLost = errors.New("boltstore: reverse scan lost its place among emptied pages")
+
+// walk calls fn for each key from the one first positions the cursor on,
+// forward (or backward if reverse), while in (nil: always) accepts the key.
+func (t *tx) walk(bucket string, reverse bool, first func(*bolt.Cursor) ([]byte, []byte, error),
+	in func([]byte) bool, fn func(key string, value []byte) error) error {
 	b, err := t.bucket(bucket)
 	if err != nil || b == nil {
 		return err
 	}
-	p := []byte(prefix)
 	c := b.Cursor()
+	k, v, err := first(c)
 	n := 0
-	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); {
-		if n++; n%ctxCheckEvery == 0 {
+	for ; err == nil && k != nil && (in == nil || in(k)); n++ {
+		if n%ctxCheckEvery == ctxCheckEvery-1 {
 			if err := t.ctx.Err(); err != nil {
 				return err
 			}
@@ -290,23 +381,31 @@ func (t *tx) Scan(bucket, prefix string, fn func(key string, value []byte) error
 		key := string(k)
 		before := t.writes
 		if err := fn(key, v); err != nil {
+			if errors.Is(err, engine.ErrStop) {
+				return nil
+			}
 			return err
 		}
 		if t.done {
 			return errTxDone
 		}
-		if t.writes == before {
+		switch {
+		case t.writes == before && reverse:
+			k, v, err = prev(c, k)
+		case t.writes == before:
 			k, v = c.Next()
-			continue
-		}
-		// fn wrote: bbolt cursors are not valid across writes, so find our
-		// place again.
-		k, v = c.Seek([]byte(key))
-		if k != nil && string(k) == key {
-			k, v = c.Next()
+		case reverse:
+			// fn wrote: bbolt cursors are not valid across writes, so find
+			// our place again.
+			k, v, err = seekAtOrBefore(c, key, true)
+		default:
+			k, v = c.Seek([]byte(key))
+			if k != nil && string(k) == key {
+				k, v = c.Next()
+			}
 		}
 	}
-	return nil
+	return err
 }
 
 // NextSequence increments and returns the bucket's counter, creating the

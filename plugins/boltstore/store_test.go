@@ -415,6 +415,8 @@ func TestTxAfterCallback(t *testing.T) {
 	ops["Put"] = kept.Put("b", "k", nil)
 	ops["Delete"] = kept.Delete("b", "k")
 	ops["Scan"] = kept.Scan("b", "", func(string, []byte) error { return nil })
+	ops["ScanFrom"] = kept.ScanFrom("b", "", func(string, []byte) error { return nil })
+	ops["ScanReverse"] = kept.ScanReverse("b", "", func(string, []byte) error { return nil })
 	_, ops["NextSequence"] = kept.NextSequence("b")
 	for op, err := range ops {
 		if !errors.Is(err, errTxDone) {
@@ -424,10 +426,11 @@ func TestTxAfterCallback(t *testing.T) {
 }
 
 // TestScanWhileWriting checks that fn may write to the bucket being
-// scanned: every key present at the start is visited exactly once.
+// scanned, in every scan direction: every key present at the start is
+// visited exactly once, in order.
 func TestScanWhileWriting(t *testing.T) {
 	const n = 1000
-	tests := []struct {
+	writes := []struct {
 		name  string
 		write func(tx engine.Tx, k string) error
 		left  int
@@ -435,6 +438,7 @@ func TestScanWhileWriting(t *testing.T) {
 		{"delete each", func(tx engine.Tx, k string) error { return tx.Delete("b", k) }, 0},
 		{"overwrite each", func(tx engine.Tx, k string) error { return tx.Put("b", k, []byte("new value, longer than before")) }, n},
 		{"insert before each", func(tx engine.Tx, k string) error { return tx.Put("b", "a"+k, nil) }, 2 * n},
+		{"insert after each", func(tx engine.Tx, k string) error { return tx.Put("b", "z"+k, nil) }, 2 * n},
 		{"delete and reinsert", func(tx engine.Tx, k string) error {
 			if err := tx.Delete("b", k); err != nil {
 				return err
@@ -442,12 +446,97 @@ func TestScanWhileWriting(t *testing.T) {
 			return tx.Put("b", k, nil)
 		}, n},
 	}
+	scans := []struct {
+		name string
+		scan func(tx engine.Tx, fn func(string, []byte) error) error
+		key  func(i int) string // the i-th key visited
+	}{
+		{"Scan", func(tx engine.Tx, fn func(string, []byte) error) error { return tx.Scan("b", "k", fn) },
+			func(i int) string { return fmt.Sprintf("k%04d", i) }},
+		{"ScanFrom", func(tx engine.Tx, fn func(string, []byte) error) error {
+			return tx.ScanFrom("b", "k", func(k string, v []byte) error {
+				if !strings.HasPrefix(k, "k") {
+					return engine.ErrStop
+				}
+				return fn(k, v)
+			})
+		}, func(i int) string { return fmt.Sprintf("k%04d", i) }},
+		{"ScanReverse", func(tx engine.Tx, fn func(string, []byte) error) error {
+			return tx.ScanReverse("b", "k9999", func(k string, v []byte) error {
+				if !strings.HasPrefix(k, "k") {
+					return engine.ErrStop
+				}
+				return fn(k, v)
+			})
+		}, func(i int) string { return fmt.Sprintf("k%04d", n-1-i) }},
+	}
+	for _, sc := range scans {
+		for _, tc := range writes {
+			t.Run(sc.name+"/"+tc.name, func(t *testing.T) {
+				s := open(t, Options{NoSync: true})
+				err := s.Update(t.Context(), func(tx engine.Tx) error {
+					for i := range n {
+						if err := tx.Put("b", fmt.Sprintf("k%04d", i), []byte("v")); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				err = s.Update(t.Context(), func(tx engine.Tx) error {
+					i := 0
+					err := sc.scan(tx, func(k string, _ []byte) error {
+						if want := sc.key(i); k != want {
+							return fmt.Errorf("visit %d: key %q; want %q", i, k, want)
+						}
+						i++
+						return tc.write(tx, k)
+					})
+					if err == nil && i != n {
+						err = fmt.Errorf("visited %d keys; want %d", i, n)
+					}
+					return err
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				left := 0
+				err = s.View(t.Context(), func(tx engine.Tx) error {
+					return tx.Scan("b", "", func(string, []byte) error { left++; return nil })
+				})
+				if err != nil || left != tc.left {
+					t.Fatalf("%d keys left, err %v; want %d", left, err, tc.left)
+				}
+			})
+		}
+	}
+}
+
+// TestScanReverseOverEmptiedPages covers reverse scans in a write
+// transaction whose deletes emptied whole leaf pages, which bbolt's cursor
+// does not step over backwards until the commit rebalances the tree.
+func TestScanReverseOverEmptiedPages(t *testing.T) {
+	const n = 4000
+	value := []byte(strings.Repeat("v", 200)) // about 15 keys per page
+	key := func(i int) string { return fmt.Sprintf("k%05d", i) }
+	tests := []struct {
+		name    string
+		deleted func(i int) bool
+	}{
+		{"middle ranges", func(i int) bool { return i >= 1000 && i < 2000 || i >= 2500 && i < 3000 }},
+		{"tail", func(i int) bool { return i >= 100 }},
+		{"head", func(i int) bool { return i < 3900 }},
+		{"all but one", func(i int) bool { return i != 1234 }},
+		{"all", func(int) bool { return true }},
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t, Options{NoSync: true})
 			err := s.Update(t.Context(), func(tx engine.Tx) error {
 				for i := range n {
-					if err := tx.Put("b", fmt.Sprintf("k%04d", i), []byte("v")); err != nil {
+					if err := tx.Put("b", key(i), value); err != nil {
 						return err
 					}
 				}
@@ -457,28 +546,36 @@ func TestScanWhileWriting(t *testing.T) {
 				t.Fatal(err)
 			}
 			err = s.Update(t.Context(), func(tx engine.Tx) error {
-				i := 0
-				err := tx.Scan("b", "k", func(k string, _ []byte) error {
-					if want := fmt.Sprintf("k%04d", i); k != want {
-						return fmt.Errorf("visit %d: key %q; want %q", i, k, want)
+				var want []string
+				for i := n - 1; i >= 0; i-- {
+					if tc.deleted(i) {
+						if err := tx.Delete("b", key(i)); err != nil {
+							return err
+						}
+					} else {
+						want = append(want, key(i))
 					}
-					i++
-					return tc.write(tx, k)
-				})
-				if err == nil && i != n {
-					err = fmt.Errorf("visited %d keys; want %d", i, n)
 				}
-				return err
+				for _, from := range []string{"", key(n - 1), key(2999), key(1500), key(1000), key(500), key(0)} {
+					var got []string
+					if err := tx.ScanReverse("b", from, func(k string, _ []byte) error {
+						got = append(got, k)
+						return nil
+					}); err != nil {
+						return err
+					}
+					w := want
+					for len(w) > 0 && from != "" && w[0] > from {
+						w = w[1:]
+					}
+					if len(got) != len(w) || (len(w) > 0 && (got[0] != w[0] || got[len(got)-1] != w[len(w)-1])) {
+						t.Errorf("ScanReverse(%q) = %d keys (%v...); want %d", from, len(got), got[:min(3, len(got))], len(w))
+					}
+				}
+				return nil
 			})
 			if err != nil {
 				t.Fatal(err)
-			}
-			left := 0
-			err = s.View(t.Context(), func(tx engine.Tx) error {
-				return tx.Scan("b", "", func(string, []byte) error { left++; return nil })
-			})
-			if err != nil || left != tc.left {
-				t.Fatalf("%d keys left, err %v; want %d", left, err, tc.left)
 			}
 		})
 	}

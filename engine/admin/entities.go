@@ -1,0 +1,172 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/dynentity"
+)
+
+// registerEntities mounts dynamic entity definitions, system and bank
+// level.
+func (a *API) registerEntities(g fiber.Router) {
+	sys := "/dynamic-entities"
+	g.Post(sys, a.system(access.RoleCanCreateSystemLevelDynamicEntity), a.createEntity)
+	g.Get(sys, a.system(access.RoleCanGetSystemLevelDynamicEntities), a.listEntities)
+	g.Get(sys+"/:id", a.system(access.RoleCanGetSystemLevelDynamicEntities), a.getEntity)
+	g.Put(sys+"/:id", a.system(access.RoleCanUpdateSystemLevelDynamicEntity), a.updateEntity)
+	g.Delete(sys+"/:id", a.system(access.RoleCanDeleteSystemLevelDynamicEntity), a.deleteEntity)
+
+	bank := "/banks/:bank_id/dynamic-entities"
+	g.Post(bank, a.atBank(access.RoleCanCreateBankLevelDynamicEntity), a.createEntity)
+	g.Get(bank, a.atBank(access.RoleCanGetBankLevelDynamicEntities), a.listEntities)
+	g.Get(bank+"/:id", a.atBank(access.RoleCanGetBankLevelDynamicEntities), a.getEntity)
+	g.Put(bank+"/:id", a.atBank(access.RoleCanUpdateBankLevelDynamicEntity), a.updateEntity)
+	g.Delete(bank+"/:id", a.atBank(access.RoleCanDeleteBankLevelDynamicEntity), a.deleteEntity)
+}
+
+// EntityView is a dynamic entity in management responses: the definition in
+// OBP's format plus who made it and the roles guarding its records.
+type EntityView struct {
+	ID         string          `json:"dynamic_entity_id"`
+	BankID     string          `json:"bank_id,omitempty"`
+	UserID     string          `json:"user_id"`
+	EntityName string          `json:"entity_name"`
+	CreatedAt  time.Time       `json:"created_at"`
+	Definition json.RawMessage `json:"definition"`
+	RecordPath string          `json:"record_path"`
+	Roles      []string        `json:"roles"`
+}
+
+func entityView(e *dynentity.Entity) (EntityView, error) {
+	def, err := json.Marshal(e.Def)
+	if err != nil {
+		return EntityView{}, engine.Internal(err)
+	}
+	path := "/entities/" + e.Def.Name
+	if e.BankID != "" {
+		path = "/banks/" + e.BankID + path
+	}
+	c, g, u, d := dynentity.RoleNames(e)
+	return EntityView{ID: e.ID, BankID: e.BankID, UserID: e.CreatedBy, EntityName: e.Def.Name, CreatedAt: e.CreatedAt,
+		Definition: def, RecordPath: path, Roles: []string{c, g, u, d}}, nil
+}
+
+func (a *API) createEntity(c *fiber.Ctx) error {
+	ctx, who, bankID := c.UserContext(), actor(c), param(c, "bank_id")
+	e, err := a.Entities.Create(ctx, dynentity.NewEntity{BankID: bankID, Definition: append([]byte(nil), c.Body()...),
+		AllowUndeclared: c.QueryBool("allow_undeclared"), CreatedBy: who.UserID,
+		BeforeServe: func(e *dynentity.Entity) error { return a.grantEntityRoles(ctx, who, e) }})
+	if err != nil {
+		return err
+	}
+	if err := a.Access.Audit(ctx, who, "dynamic_entity.create", e.ID, e.BankID, map[string]any{"entity": e.Def.Name}); err != nil {
+		return err
+	}
+	v, err := entityView(e)
+	if err != nil {
+		return err
+	}
+	return c.Status(http.StatusCreated).JSON(v)
+}
+
+// grantEntityRoles creates the entity's four roles and grants them to its
+// creator, at its bank for a bank-level entity.
+func (a *API) grantEntityRoles(ctx context.Context, who access.Actor, e *dynentity.Entity) error {
+	roles := dynentity.Roles(e)
+	owner := "entity:" + e.ID
+	if err := a.Access.AddDynamicRoles(ctx, owner, roles); err != nil {
+		return err
+	}
+	system := access.Actor{CorrelationID: who.CorrelationID}
+	for _, r := range roles {
+		_, err := a.Access.Grant(ctx, system, who.UserID, e.BankID, r.Name)
+		if granted := (*engine.Error)(nil); err != nil && !(errors.As(err, &granted) && granted.Code == access.CodeEntitlementExists) {
+			_, _ = a.Access.RemoveDynamicRoles(ctx, owner)
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *API) listEntities(c *fiber.Ctx) error {
+	return a.writeEntities(c, a.Entities.List(param(c, "bank_id"), ""))
+}
+
+func (a *API) writeEntities(c *fiber.Ctx, list []*dynentity.Entity) error {
+	out := make([]EntityView, 0, len(list))
+	for _, e := range list {
+		v, err := entityView(e)
+		if err != nil {
+			return err
+		}
+		out = append(out, v)
+	}
+	return c.JSON(fiber.Map{"dynamic_entities": out})
+}
+
+func (a *API) getEntity(c *fiber.Ctx) error {
+	e, err := a.Entities.Get(param(c, "bank_id"), param(c, "id"))
+	if err != nil {
+		return err
+	}
+	v, err := entityView(e)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
+}
+
+// updateEntity replaces a definition: {"definition": {...}, "defaults":
+// {...}} or the bare definition; ?migrate=true applies defaults to records
+// that lack a newly required field.
+func (a *API) updateEntity(c *fiber.Ctx) error {
+	body := c.Body()
+	definition, defaults := body, map[string]any(nil)
+	var wrapped struct {
+		Definition json.RawMessage `json:"definition"`
+		Defaults   map[string]any  `json:"defaults"`
+	}
+	if json.Unmarshal(body, &wrapped) == nil && len(wrapped.Definition) > 0 {
+		definition, defaults = wrapped.Definition, wrapped.Defaults
+	}
+	ctx := c.UserContext()
+	e, err := a.Entities.Update(ctx, param(c, "bank_id"), param(c, "id"), append([]byte(nil), definition...),
+		c.QueryBool("migrate"), defaults)
+	if err != nil {
+		return err
+	}
+	if err := a.Access.Audit(ctx, actor(c), "dynamic_entity.update", e.ID, e.BankID,
+		map[string]any{"entity": e.Def.Name, "migrate": c.QueryBool("migrate")}); err != nil {
+		return err
+	}
+	v, err := entityView(e)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
+}
+
+func (a *API) deleteEntity(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	e, err := a.Entities.Delete(ctx, param(c, "bank_id"), param(c, "id"), c.QueryBool("cascade"))
+	if err != nil {
+		return err
+	}
+	removed, err := a.Access.RemoveDynamicRoles(ctx, "entity:"+e.ID)
+	if err != nil {
+		return err
+	}
+	if err := a.Access.Audit(ctx, actor(c), "dynamic_entity.delete", e.ID, e.BankID,
+		map[string]any{"entity": e.Def.Name, "roles_removed": removed, "cascade": c.QueryBool("cascade")}); err != nil {
+		return err
+	}
+	return c.SendStatus(http.StatusNoContent)
+}

@@ -1,0 +1,125 @@
+package recordapi
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/entities/records"
+)
+
+// reserved are list parameters that are never field filters, so a field
+// with such a name cannot be mistaken for one (filter it as name[eq]=).
+var reserved = map[string]bool{"limit": true, "cursor": true, "offset": true, "sort_by": true,
+	"sort_direction": true, "count": true, "cascade": true}
+
+// operators are the range suffixes a filter may carry: field[gte]=v.
+var operators = map[string]records.Op{"eq": records.Eq, "gt": records.Gt, "gte": records.Gte, "lt": records.Lt, "lte": records.Lte}
+
+// list answers a page: {"<name>_list": [...], "next_cursor", "total"}.
+func (a *API) list(cl *call) error {
+	q, err := query(cl)
+	if err != nil {
+		return err
+	}
+	page, err := a.Records.List(cl.ctx, cl.schema, cl.owner, q)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{cl.entity.Def.ListKey(): nonNil(page.Records)}
+	if page.Next != "" {
+		out["next_cursor"] = page.Next
+	}
+	if page.Total != nil {
+		out["total"] = *page.Total
+	}
+	return cl.c.JSON(out)
+}
+
+// query reads paging, sorting and filters from the query string. Every
+// unknown or unfilterable field is a 400 naming it.
+func query(cl *call) (records.Query, error) {
+	var q records.Query
+	var faults []engine.Violation
+	args := cl.c.Context().QueryArgs()
+	filters := map[string]*records.Filter{}
+	var order []string
+	args.VisitAll(func(k, v []byte) {
+		name, value := string(k), string(v)
+		switch name {
+		case "limit":
+			n, err := strconv.Atoi(value)
+			if err != nil || n < 1 || n > 1000 {
+				faults = append(faults, fault(name, "must be a number from 1 to 1000"))
+			}
+			q.Limit = n
+			return
+		case "cursor":
+			q.Cursor = value
+			return
+		case "offset":
+			faults = append(faults, fault(name, "page with cursor: each page's next_cursor gives the next page"))
+			return
+		case "sort_by":
+			if _, ok := cl.schema.Indexed[value]; !ok && value != cl.entity.Def.PrimaryKey() {
+				faults = append(faults, fault(name, "cannot sort by "+strconv.Quote(value)+": not a scalar field of "+cl.entity.Def.Name))
+			}
+			q.SortBy = value
+			return
+		case "sort_direction":
+			switch strings.ToLower(value) {
+			case "asc", "":
+			case "desc":
+				q.Descending = true
+			default:
+				faults = append(faults, fault(name, "must be asc or desc"))
+			}
+			return
+		case "count":
+			q.Count = value == "true"
+			return
+		case "cascade":
+			return
+		}
+		field, op := name, records.Eq
+		if i := strings.IndexByte(name, '['); i > 0 && strings.HasSuffix(name, "]") {
+			o, ok := operators[name[i+1:len(name)-1]]
+			if !ok {
+				faults = append(faults, fault(name, "unknown operator; use eq, gt, gte, lt or lte"))
+				return
+			}
+			field, op = name[:i], o
+		}
+		if _, ok := cl.schema.Indexed[field]; !ok {
+			faults = append(faults, fault(name, strconv.Quote(field)+" is not a scalar field of "+cl.entity.Def.Name+" and cannot be filtered"))
+			return
+		}
+		key := field + "[" + name + "]"
+		f, ok := filters[key]
+		if !ok {
+			f = &records.Filter{Field: field, Op: op}
+			filters[key] = f
+			order = append(order, key)
+		}
+		f.Values = append(f.Values, value)
+	})
+	for _, k := range order {
+		q.Filters = append(q.Filters, *filters[k])
+	}
+	if len(faults) > 0 {
+		return q, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "the list parameters are not valid", faults...)
+	}
+	return q, nil
+}
+
+func fault(param, msg string) engine.Violation {
+	return engine.Violation{Location: "query", Pointer: "/" + param, Code: "invalid", Message: msg}
+}
+
+func nonNil(list []map[string]any) []map[string]any {
+	if list == nil {
+		return []map[string]any{}
+	}
+	return list
+}

@@ -1,0 +1,994 @@
+package records
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/dynapi/dynapi/engine"
+)
+
+// Error codes this package puts in *engine.Error, beside engine's own.
+const (
+	CodeRecordExists      = "record_exists"       // 409: Create with a taken primary key
+	CodeReferenceNotFound = "reference_not_found" // 400: a reference field names no record
+	CodeReferenced        = "referenced"          // 409: Delete of a record others reference
+	CodePrimaryKeyFixed   = "primary_key_fixed"   // 400: Replace tried to change the primary key
+	CodeBadCursor         = "bad_cursor"          // 400: a cursor not from this query
+	CodeReindexRequired   = "reindex_required"    // 409: the schema changed; call Reindex
+)
+
+// maxListedReferrers bounds the referrers a "referenced" refusal names.
+const maxListedReferrers = 5
+
+// Store keeps the records of dynamic entities in an engine.Store. It holds
+// no state of its own and is safe for concurrent use.
+type Store struct {
+	db engine.Store
+}
+
+// New returns a record store over s.
+func New(s engine.Store) *Store { return &Store{db: s} }
+
+// Referrer is one record that references another.
+type Referrer struct {
+	BankID string
+	Entity string
+	Owner  string // "" for shared records
+	ID     string
+	Field  string // the reference field
+}
+
+// prepared is a record checked and encoded for writing.
+type prepared struct {
+	id   string
+	raw  []byte
+	keys []string // index keys, keys[i] for layout.fields[i]
+	refs []string // referenced ids, refs[i] for layout.refs[i]; "" none
+}
+
+// prepare checks and encodes record (which holds its primary key) for
+// writing under l. Values that do not fit their kind and references that
+// are not strings are 400s naming the field.
+func (l *layout) prepare(record map[string]any, id string) (*prepared, error) {
+	p := &prepared{id: id, keys: make([]string, len(l.fields)), refs: make([]string, len(l.refs))}
+	var faults []engine.Violation
+	for i, f := range l.fields {
+		part, err := encode(l.kinds[i], record[f], true)
+		if err != nil {
+			faults = append(faults, engine.Violation{Location: "body", Pointer: "/" + f, Code: "type",
+				Message: fmt.Sprintf("%s %s", f, err)})
+			continue
+		}
+		p.keys[i] = indexKey(part, id)
+	}
+	for i, f := range l.refs {
+		switch v := record[f].(type) {
+		case nil:
+		case string:
+			p.refs[i] = v
+		default:
+			faults = append(faults, engine.Violation{Location: "body", Pointer: "/" + f, Code: "type",
+				Message: fmt.Sprintf("%s must be the id (a string) of a %s", f, l.targets[i].Entity)})
+		}
+	}
+	if len(faults) > 0 {
+		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed,
+			fmt.Sprintf("the %s record cannot be stored", l.entity), faults...)
+	}
+	raw, err := json.Marshal(record)
+	if err != nil {
+		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed,
+			fmt.Sprintf("the %s record cannot be stored as JSON: %v", l.entity, err))
+	}
+	p.raw = raw
+	return p, nil
+}
+
+// entries returns the index keys and referenced ids of a stored record.
+func (l *layout) entries(record map[string]any, id string) (*prepared, error) {
+	p, err := l.prepare(record, id)
+	if err != nil {
+		return nil, fmt.Errorf("records: stored %s %q does not fit its schema: %w", l.entity, id, err)
+	}
+	return p, nil
+}
+
+// decode reads a stored record, numbers as json.Number.
+func decode(raw []byte) (map[string]any, error) {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var m map[string]any
+	if err := d.Decode(&m); err != nil {
+		return nil, fmt.Errorf("records: stored record: %w", err)
+	}
+	return m, nil
+}
+
+// fail returns errors for the HTTP edge: *engine.Error and context errors
+// as they are, anything else as an internal error.
+func fail(err error) error {
+	var e *engine.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &e), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	return engine.Internal(err)
+}
+
+func notFound(l *layout, id string) error {
+	return engine.Errorf(http.StatusNotFound, engine.CodeNotFound, "%s %q not found", l.entity, id)
+}
+
+// scope returns the layout of sc after checking owner against it.
+func scope(sc *Schema, owner string) (*layout, error) {
+	l, err := layoutOf(sc)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.checkOwner(owner); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// newID returns a fresh primary key: a version 7 UUID, which orders by
+// creation time, so that new records append to the B-tree.
+func newID() (string, error) {
+	u, err := uuid.NewV7()
+	if err != nil {
+		if u, err = uuid.NewRandom(); err != nil {
+			return "", err
+		}
+	}
+	return u.String(), nil
+}
+
+// Create stores a new record and returns it with its primary key. The
+// record supplies its primary key or gets a generated UUID; a taken one is
+// a 409 record_exists. Every reference must resolve (400
+// reference_not_found). The record, its index entries and its back-links
+// are written in one transaction.
+func (s *Store) Create(ctx context.Context, sc *Schema, owner string, record map[string]any) (map[string]any, error) {
+	l, err := scope(sc, owner)
+	if err != nil {
+		return nil, err
+	}
+	out := maps.Clone(record)
+	if out == nil {
+		out = map[string]any{}
+	}
+	var id string
+	switch v := out[l.pk].(type) {
+	case nil:
+		if id, err = newID(); err != nil {
+			return nil, engine.Internal(err)
+		}
+		out[l.pk] = id
+	case string:
+		if !validID(v) {
+			return nil, badID(l)
+		}
+		id = v
+	default:
+		return nil, badID(l)
+	}
+	p, err := l.prepare(out, id)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.Update(ctx, func(tx engine.Tx) error {
+		if err := ensureSchema(tx, l, true); err != nil {
+			return err
+		}
+		return insert(tx, l, owner, p)
+	})
+	if err != nil {
+		return nil, fail(err)
+	}
+	return out, nil
+}
+
+func badID(l *layout) error {
+	return engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "the record cannot be stored",
+		engine.Violation{Location: "body", Pointer: "/" + l.pk, Code: "type",
+			Message: fmt.Sprintf("%s must be a string of 1 to %d bytes without NUL", l.pk, maxIDLength)})
+}
+
+// insert writes a new record, its index entries and back-links.
+func insert(tx engine.Tx, l *layout, owner string, p *prepared) error {
+	bucket := l.records(owner)
+	if _, err := tx.Get(bucket, p.id); err == nil {
+		return engine.Errorf(http.StatusConflict, CodeRecordExists, "%s %q exists already", l.entity, p.id)
+	} else if !errors.Is(err, engine.ErrNotFound) {
+		return err
+	}
+	self := rec{l.bank, l.entity, owner, p.id}
+	targets, err := resolve(tx, l, self, p)
+	if err != nil {
+		return err
+	}
+	if err := tx.Put(bucket, p.id, p.raw); err != nil {
+		return err
+	}
+	for i, f := range l.fields {
+		if err := tx.Put(l.index(owner, f), p.keys[i], nil); err != nil {
+			return err
+		}
+	}
+	if err := putLinks(tx, l, self, targets); err != nil {
+		return err
+	}
+	return addCount(tx, l.bank, l.entity, owner, 1)
+}
+
+// resolve finds the record each reference of p names, returning them
+// (the zero rec where p has no reference). A personal record's reference
+// resolves to its owner's record of the target entity if there is one,
+// else to a shared one; a shared record's only to a shared one. A record
+// may reference itself.
+func resolve(tx engine.Tx, l *layout, self rec, p *prepared) ([]rec, error) {
+	out := make([]rec, len(l.refs))
+	var faults []engine.Violation
+	for i, f := range l.refs {
+		id := p.refs[i]
+		if id == "" {
+			continue
+		}
+		t := l.targets[i]
+		if t.BankID == self.bank && t.Entity == self.entity && id == self.id {
+			out[i] = self
+			continue
+		}
+		owners := []string{""}
+		if self.owner != "" {
+			owners = []string{self.owner, ""}
+		}
+		for _, o := range owners {
+			if !validID(id) {
+				break
+			}
+			_, err := tx.Get(recordsBucket(t.BankID, t.Entity, o), id)
+			if err == nil {
+				out[i] = rec{t.BankID, t.Entity, o, id}
+				break
+			}
+			if !errors.Is(err, engine.ErrNotFound) {
+				return nil, err
+			}
+		}
+		if out[i].id == "" {
+			faults = append(faults, engine.Violation{Location: "body", Pointer: "/" + f, Code: CodeReferenceNotFound,
+				Message: fmt.Sprintf("%s: no %s with id %q", f, t.Entity, id)})
+		}
+	}
+	if len(faults) > 0 {
+		return nil, engine.NewError(http.StatusBadRequest, CodeReferenceNotFound, faults[0].Message, faults...)
+	}
+	return out, nil
+}
+
+// putLinks writes the back-links of self to the targets resolve found.
+func putLinks(tx engine.Tx, l *layout, self rec, targets []rec) error {
+	for i, f := range l.refs {
+		if targets[i].id != "" {
+			if err := tx.Put(refsBucket, linkKey(targets[i], self, f), nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// dropLinks removes the back-links of self's references, wherever they
+// resolved (the owner's records or the shared ones).
+func dropLinks(tx engine.Tx, l *layout, self rec, p *prepared) error {
+	for i, f := range l.refs {
+		if p.refs[i] == "" {
+			continue
+		}
+		t := l.targets[i]
+		if err := tx.Delete(refsBucket, linkKey(rec{t.BankID, t.Entity, "", p.refs[i]}, self, f)); err != nil {
+			return err
+		}
+		if self.owner != "" {
+			if err := tx.Delete(refsBucket, linkKey(rec{t.BankID, t.Entity, self.owner, p.refs[i]}, self, f)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// addCount adds delta to the record count of (bank, entity, owner). The
+// count keys also list the owners that have records.
+func addCount(tx engine.Tx, bank, entity, owner string, delta int) error {
+	key := countKey(bank, entity, owner)
+	n, err := readCount(tx, key)
+	if err != nil {
+		return err
+	}
+	if n += delta; n < 0 {
+		return fmt.Errorf("records: count of %s/%s/%s below zero", bank, entity, owner)
+	}
+	if n == 0 {
+		return tx.Delete(metaBucket, key)
+	}
+	return tx.Put(metaBucket, key, strconv.AppendInt(nil, int64(n), 10))
+}
+
+func readCount(tx engine.Tx, key string) (int, error) {
+	v, err := tx.Get(metaBucket, key)
+	if errors.Is(err, engine.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(string(v))
+	if err != nil {
+		return 0, fmt.Errorf("records: count %q: %w", key, err)
+	}
+	return n, nil
+}
+
+// owners returns every owner with records of (bank, entity), "" for the
+// shared records, with their counts.
+func owners(tx engine.Tx, bank, entity string) (map[string]int, error) {
+	out := map[string]int{}
+	prefix := countPrefix(bank, entity)
+	err := tx.Scan(metaBucket, prefix, func(k string, v []byte) error {
+		o, err := unesc(k[len(prefix):])
+		if err != nil {
+			return fmt.Errorf("records: count key %q: %w", k, err)
+		}
+		n, err := strconv.Atoi(string(v))
+		if err != nil {
+			return fmt.Errorf("records: count %q: %w", k, err)
+		}
+		out[o] = n
+		return nil
+	})
+	return out, err
+}
+
+// hasRecords reports whether (bank, entity) has any record.
+func hasRecords(tx engine.Tx, bank, entity string) (bool, error) {
+	found := false
+	err := tx.Scan(metaBucket, countPrefix(bank, entity), func(string, []byte) error {
+		found = true
+		return engine.ErrStop
+	})
+	return found, err
+}
+
+// storedLayout returns the layout the records of (bank, entity) are
+// indexed with, or nil if none is stored.
+func storedLayout(tx engine.Tx, bank, entity string) (*layout, error) {
+	raw, err := tx.Get(metaBucket, schemaKey(bank, entity))
+	if errors.Is(err, engine.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return parseLayout(bank, entity, raw)
+}
+
+// ensureSchema checks that the records of l's entity are indexed as l
+// says. With none, any schema goes (and write stores l's); with records
+// indexed otherwise, it is a 409 reindex_required.
+func ensureSchema(tx engine.Tx, l *layout, write bool) error {
+	key := schemaKey(l.bank, l.entity)
+	cur, err := tx.Get(metaBucket, key)
+	switch {
+	case err == nil && bytes.Equal(cur, l.sig):
+		return nil
+	case err != nil && !errors.Is(err, engine.ErrNotFound):
+		return err
+	}
+	has, err := hasRecords(tx, l.bank, l.entity)
+	if err != nil {
+		return err
+	}
+	if has {
+		return reindexRequired(l)
+	}
+	if write {
+		return tx.Put(metaBucket, key, l.sig)
+	}
+	return nil
+}
+
+func reindexRequired(l *layout) error {
+	return engine.Errorf(http.StatusConflict, CodeReindexRequired,
+		"the records of %s are indexed for an earlier definition; they must be reindexed first", l.entity)
+}
+
+// Get returns one record, or a 404 not_found.
+func (s *Store) Get(ctx context.Context, sc *Schema, owner, id string) (map[string]any, error) {
+	l, err := scope(sc, owner)
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]any
+	err = s.db.View(ctx, func(tx engine.Tx) error {
+		if !validID(id) {
+			return notFound(l, id)
+		}
+		raw, err := tx.Get(l.records(owner), id)
+		if errors.Is(err, engine.ErrNotFound) {
+			return notFound(l, id)
+		}
+		if err != nil {
+			return err
+		}
+		out, err = decode(raw)
+		return err
+	})
+	return out, fail(err)
+}
+
+// Replace replaces a record as a whole and returns it. The primary key is
+// fixed: the record may omit it or repeat it, anything else is a 400
+// primary_key_fixed. Index entries follow the new values and references
+// are checked again, as for Create.
+func (s *Store) Replace(ctx context.Context, sc *Schema, owner, id string, record map[string]any) (map[string]any, error) {
+	l, err := scope(sc, owner)
+	if err != nil {
+		return nil, err
+	}
+	if !validID(id) {
+		return nil, notFound(l, id)
+	}
+	out := maps.Clone(record)
+	if out == nil {
+		out = map[string]any{}
+	}
+	if v, ok := out[l.pk]; ok && v != nil && v != any(id) {
+		return nil, engine.NewError(http.StatusBadRequest, CodePrimaryKeyFixed, "the primary key cannot change",
+			engine.Violation{Location: "body", Pointer: "/" + l.pk, Code: CodePrimaryKeyFixed,
+				Message: fmt.Sprintf("%s must be %q or absent", l.pk, id)})
+	}
+	out[l.pk] = id
+	p, err := l.prepare(out, id)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.Update(ctx, func(tx engine.Tx) error {
+		if err := ensureSchema(tx, l, true); err != nil {
+			return err
+		}
+		return replace(tx, l, owner, p, l)
+	})
+	if err != nil {
+		return nil, fail(err)
+	}
+	return out, nil
+}
+
+// replace overwrites a stored record with p: old is the layout the stored
+// record is indexed with, l the one to index p with.
+func replace(tx engine.Tx, l *layout, owner string, p *prepared, old *layout) error {
+	bucket := l.records(owner)
+	raw, err := tx.Get(bucket, p.id)
+	if errors.Is(err, engine.ErrNotFound) {
+		return notFound(l, p.id)
+	}
+	if err != nil {
+		return err
+	}
+	self := rec{l.bank, l.entity, owner, p.id}
+	var was *prepared
+	if old != nil {
+		prev, err := decode(raw)
+		if err != nil {
+			return err
+		}
+		if was, err = old.entries(prev, p.id); err != nil {
+			return err
+		}
+	}
+	targets, err := resolve(tx, l, self, p)
+	if err != nil {
+		return err
+	}
+	// With the same schema only the entries that changed are rewritten;
+	// in a migration every old entry goes and every new one is written.
+	same := was != nil && bytes.Equal(old.sig, l.sig)
+	if was != nil {
+		for i, f := range old.fields {
+			if same && was.keys[i] == p.keys[i] {
+				continue
+			}
+			if err := tx.Delete(old.index(owner, f), was.keys[i]); err != nil {
+				return err
+			}
+		}
+		if err := dropLinks(tx, old, self, was); err != nil {
+			return err
+		}
+	}
+	for i, f := range l.fields {
+		if same && was.keys[i] == p.keys[i] {
+			continue
+		}
+		if err := tx.Put(l.index(owner, f), p.keys[i], nil); err != nil {
+			return err
+		}
+	}
+	if err := putLinks(tx, l, self, targets); err != nil {
+		return err
+	}
+	return tx.Put(bucket, p.id, p.raw)
+}
+
+// Delete deletes a record. One that other records reference is refused
+// with a 409 referenced naming a few of them, unless cascade, which deletes
+// the referrers too, and theirs, recursively, in the same transaction.
+func (s *Store) Delete(ctx context.Context, sc *Schema, owner, id string, cascade bool) error {
+	l, err := scope(sc, owner)
+	if err != nil {
+		return err
+	}
+	err = s.db.Update(ctx, func(tx engine.Tx) error {
+		if !validID(id) {
+			return notFound(l, id)
+		}
+		if _, err := tx.Get(l.records(owner), id); errors.Is(err, engine.ErrNotFound) {
+			return notFound(l, id)
+		} else if err != nil {
+			return err
+		}
+		root := rec{l.bank, l.entity, owner, id}
+		if !cascade {
+			refs, n, err := referrers(tx, root, maxListedReferrers)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				return referenced(l, root, refs, n)
+			}
+			return remove(tx, []rec{root})
+		}
+		all, err := closure(tx, root)
+		if err != nil {
+			return err
+		}
+		return remove(tx, all)
+	})
+	return fail(err)
+}
+
+// referenced is the 409 refusing to delete target. It names referrers of
+// target's owner (or shared ones); other users' records only by count.
+func referenced(l *layout, target rec, refs []Referrer, total int) error {
+	var names []string
+	hidden := 0
+	for _, r := range refs {
+		if r.Owner != "" && r.Owner != target.owner {
+			hidden++
+			continue
+		}
+		names = append(names, fmt.Sprintf("%s %q", r.Entity, r.ID))
+	}
+	if hidden > 0 {
+		names = append(names, fmt.Sprintf("%d of other users", hidden))
+	}
+	more := ""
+	if total > len(refs) {
+		more = ", …"
+	}
+	return engine.Errorf(http.StatusConflict, CodeReferenced,
+		"%s %q is referenced by %s%s; delete those first or delete with cascade",
+		l.entity, target.id, strings.Join(names, ", "), more)
+}
+
+// referrers returns up to max (0: all) records referencing target, other
+// than target itself, and how many there are (counting stops past max).
+func referrers(tx engine.Tx, target rec, max int) ([]Referrer, int, error) {
+	var out []Referrer
+	n := 0
+	err := tx.Scan(refsBucket, linkPrefix(target), func(k string, _ []byte) error {
+		_, r, field, err := parseLink(k)
+		if err != nil {
+			return err
+		}
+		if r == target {
+			return nil
+		}
+		if n++; max > 0 && n > max {
+			return engine.ErrStop
+		}
+		out = append(out, Referrer{BankID: r.bank, Entity: r.entity, Owner: r.owner, ID: r.id, Field: field})
+		return nil
+	})
+	return out, n, err
+}
+
+// closure returns root and every record that references it, directly or
+// through others, each once.
+func closure(tx engine.Tx, root rec) ([]rec, error) {
+	seen := map[rec]bool{root: true}
+	all := []rec{root}
+	for i := 0; i < len(all); i++ {
+		refs, _, err := referrers(tx, all[i], 0)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range refs {
+			next := rec{r.BankID, r.Entity, r.Owner, r.ID}
+			if !seen[next] {
+				seen[next] = true
+				all = append(all, next)
+			}
+		}
+	}
+	return all, nil
+}
+
+// remove deletes records with their index entries and back-links, each
+// indexed as the stored schema of its entity says.
+func remove(tx engine.Tx, all []rec) error {
+	type be struct{ bank, entity string }
+	layouts := map[be]*layout{}
+	counts := map[rec]int{} // keyed by (bank, entity, owner)
+	for _, r := range all {
+		l, ok := layouts[be{r.bank, r.entity}]
+		if !ok {
+			var err error
+			if l, err = storedLayout(tx, r.bank, r.entity); err != nil {
+				return err
+			}
+			if l == nil {
+				return fmt.Errorf("records: no stored schema for %s/%s, which has records", r.bank, r.entity)
+			}
+			layouts[be{r.bank, r.entity}] = l
+		}
+		if err := removeOne(tx, l, r); err != nil {
+			return err
+		}
+		counts[rec{r.bank, r.entity, r.owner, ""}]--
+	}
+	for k, d := range counts {
+		if err := addCount(tx, k.bank, k.entity, k.owner, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// removeOne deletes one record, its index entries and its back-links; the
+// count is the caller's.
+func removeOne(tx engine.Tx, l *layout, r rec) error {
+	bucket := l.records(r.owner)
+	raw, err := tx.Get(bucket, r.id)
+	if err != nil {
+		return fmt.Errorf("records: remove %s %q: %w", r.entity, r.id, err)
+	}
+	m, err := decode(raw)
+	if err != nil {
+		return err
+	}
+	p, err := l.entries(m, r.id)
+	if err != nil {
+		return err
+	}
+	for i, f := range l.fields {
+		if err := tx.Delete(l.index(r.owner, f), p.keys[i]); err != nil {
+			return err
+		}
+	}
+	if err := dropLinks(tx, l, r, p); err != nil {
+		return err
+	}
+	return tx.Delete(bucket, r.id)
+}
+
+// Referrers returns up to max (0: all) records that reference the given
+// one, other than itself.
+func (s *Store) Referrers(ctx context.Context, sc *Schema, owner, id string, max int) ([]Referrer, error) {
+	l, err := scope(sc, owner)
+	if err != nil {
+		return nil, err
+	}
+	var out []Referrer
+	err = s.db.View(ctx, func(tx engine.Tx) error {
+		out, _, err = referrers(tx, rec{l.bank, l.entity, owner, id}, max)
+		return err
+	})
+	return out, fail(err)
+}
+
+// Count returns how many records owner has ("" the shared ones).
+func (s *Store) Count(ctx context.Context, sc *Schema, owner string) (int, error) {
+	l, err := scope(sc, owner)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	err = s.db.View(ctx, func(tx engine.Tx) error {
+		n, err = readCount(tx, countKey(l.bank, l.entity, owner))
+		return err
+	})
+	return n, fail(err)
+}
+
+// CountAll returns how many records the entity has, of every owner.
+func (s *Store) CountAll(ctx context.Context, sc *Schema) (int, error) {
+	l, err := layoutOf(sc)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	err = s.db.View(ctx, func(tx engine.Tx) error {
+		all, err := owners(tx, l.bank, l.entity)
+		for _, c := range all {
+			n += c
+		}
+		return err
+	})
+	return n, fail(err)
+}
+
+// Each calls fn with every record of owner, in primary key order, inside
+// one read transaction: fn sees a consistent snapshot and must not call
+// the Store. An error from fn ends Each and is returned, except
+// engine.ErrStop, which ends it with nil.
+func (s *Store) Each(ctx context.Context, sc *Schema, owner string, fn func(record map[string]any) error) error {
+	l, err := scope(sc, owner)
+	if err != nil {
+		return err
+	}
+	return s.db.View(ctx, func(tx engine.Tx) error { return each(tx, l, owner, fn) })
+}
+
+// EachAll is Each over the records of every owner, shared ones first.
+func (s *Store) EachAll(ctx context.Context, sc *Schema, fn func(record map[string]any) error) error {
+	l, err := layoutOf(sc)
+	if err != nil {
+		return err
+	}
+	stopped := errors.New("stopped")
+	err = s.db.View(ctx, func(tx engine.Tx) error {
+		all, err := owners(tx, l.bank, l.entity)
+		if err != nil {
+			return err
+		}
+		for _, o := range sortedOwners(all) {
+			err := each(tx, l, o, func(m map[string]any) error {
+				err := fn(m)
+				if errors.Is(err, engine.ErrStop) {
+					return stopped // end every owner's scan, not just this one
+				}
+				return err
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, stopped) {
+		return nil
+	}
+	return err
+}
+
+// sortedOwners returns the owners of a count map, "" (shared) first.
+func sortedOwners(counts map[string]int) []string {
+	return slices.Sorted(maps.Keys(counts))
+}
+
+func each(tx engine.Tx, l *layout, owner string, fn func(map[string]any) error) error {
+	return tx.Scan(l.records(owner), "", func(_ string, raw []byte) error {
+		m, err := decode(raw)
+		if err != nil {
+			return err
+		}
+		return fn(m)
+	})
+}
+
+// recordIDs returns the ids of owner's records, so that the caller can
+// write while going through them.
+func recordIDs(tx engine.Tx, l *layout, owner string) ([]string, error) {
+	var ids []string
+	err := tx.Scan(l.records(owner), "", func(k string, _ []byte) error {
+		ids = append(ids, k)
+		return nil
+	})
+	return ids, err
+}
+
+// DeleteAll deletes every record of the entity, of every owner, in one
+// transaction, and forgets its stored schema; it returns how many it
+// deleted. Records of other entities that reference them make it a 409
+// referenced, deleting nothing.
+func (s *Store) DeleteAll(ctx context.Context, sc *Schema) (int, error) {
+	l, err := layoutOf(sc)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	err = s.db.Update(ctx, func(tx engine.Tx) error {
+		all, err := owners(tx, l.bank, l.entity)
+		if err != nil {
+			return err
+		}
+		stored, err := storedLayout(tx, l.bank, l.entity)
+		if err != nil {
+			return err
+		}
+		if stored == nil {
+			stored = l
+		}
+		var doomed []rec
+		for _, o := range sortedOwners(all) {
+			ids, err := recordIDs(tx, stored, o)
+			if err != nil {
+				return err
+			}
+			for _, id := range ids {
+				r := rec{l.bank, l.entity, o, id}
+				refs, _, err := referrers(tx, r, 0)
+				if err != nil {
+					return err
+				}
+				var outside []Referrer
+				for _, x := range refs {
+					if x.BankID != l.bank || x.Entity != l.entity {
+						outside = append(outside, x)
+					}
+				}
+				if len(outside) > 0 {
+					return referenced(l, r, outside[:min(len(outside), maxListedReferrers)], len(outside))
+				}
+				doomed = append(doomed, r)
+			}
+		}
+		for _, r := range doomed {
+			if err := removeOne(tx, stored, r); err != nil {
+				return err
+			}
+		}
+		for o := range all {
+			if err := tx.Delete(metaBucket, countKey(l.bank, l.entity, o)); err != nil {
+				return err
+			}
+		}
+		n = len(doomed)
+		return tx.Delete(metaBucket, schemaKey(l.bank, l.entity))
+	})
+	if err != nil {
+		return 0, fail(err)
+	}
+	return n, nil
+}
+
+// ReplaceAll rewrites every record of the entity, of every owner, with
+// what fn returns for it, in one transaction, indexing them as sc says;
+// it returns how many it rewrote. It is the migration after a definition
+// changed, and what makes a changed schema usable (see Reindex). fn may
+// keep or omit the primary key but not change it; an error from fn or a
+// record that cannot be stored (400, naming its id) rolls everything
+// back. fn runs inside the write transaction and must not call the Store.
+func (s *Store) ReplaceAll(ctx context.Context, sc *Schema, fn func(record map[string]any) (map[string]any, error)) (int, error) {
+	l, err := layoutOf(sc)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	err = s.db.Update(ctx, func(tx engine.Tx) error {
+		old, err := storedLayout(tx, l.bank, l.entity)
+		if err != nil {
+			return err
+		}
+		all, err := owners(tx, l.bank, l.entity)
+		if err != nil {
+			return err
+		}
+		if old == nil && len(all) > 0 {
+			return fmt.Errorf("records: %s has records but no stored schema", l.name())
+		}
+		for _, o := range sortedOwners(all) {
+			ids, err := recordIDs(tx, l, o)
+			if err != nil {
+				return err
+			}
+			for _, id := range ids {
+				if err := rewrite(tx, l, old, o, id, fn); err != nil {
+					return err
+				}
+				n++
+			}
+		}
+		return tx.Put(metaBucket, schemaKey(l.bank, l.entity), l.sig)
+	})
+	if err != nil {
+		return 0, fail(err)
+	}
+	return n, nil
+}
+
+// rewrite replaces one record with fn's version of it during ReplaceAll.
+func rewrite(tx engine.Tx, l, old *layout, owner, id string, fn func(map[string]any) (map[string]any, error)) error {
+	raw, err := tx.Get(l.records(owner), id)
+	if err != nil {
+		return err
+	}
+	m, err := decode(raw)
+	if err != nil {
+		return err
+	}
+	next, err := fn(m)
+	if err != nil {
+		return err
+	}
+	next = maps.Clone(next)
+	if next == nil {
+		return fmt.Errorf("records: migration of %s %q returned no record", l.entity, id)
+	}
+	if v, ok := next[l.pk]; !ok || v == nil {
+		next[l.pk] = id
+	} else if v != any(id) {
+		return engine.Errorf(http.StatusBadRequest, CodePrimaryKeyFixed,
+			"migration of %s %q changes its primary key to %v", l.entity, id, v)
+	}
+	p, err := l.prepare(next, id)
+	if err != nil {
+		var e *engine.Error
+		if errors.As(err, &e) {
+			e.Message = fmt.Sprintf("%s %q after migration: %s", l.entity, id, e.Message)
+		}
+		return err
+	}
+	if err := replace(tx, l, owner, p, old); err != nil {
+		var e *engine.Error
+		if errors.As(err, &e) && e.Code == CodeReferenceNotFound {
+			e.Message = fmt.Sprintf("%s %q after migration: %s", l.entity, id, e.Message)
+		}
+		return err
+	}
+	return nil
+}
+
+// Reindex rebuilds the indexes and back-links of every record of the
+// entity for sc, leaving the records as they are. Call it (or ReplaceAll)
+// after a definition change that changed the Schema, before the new
+// Schema is used; until then writes and lists with it answer 409
+// reindex_required.
+func (s *Store) Reindex(ctx context.Context, sc *Schema) (int, error) {
+	return s.ReplaceAll(ctx, sc, func(m map[string]any) (map[string]any, error) { return m, nil })
+}
+
+// NeedsReindex reports whether the records of the entity are indexed for
+// a Schema other than sc (false when there are none).
+func (s *Store) NeedsReindex(ctx context.Context, sc *Schema) (bool, error) {
+	l, err := layoutOf(sc)
+	if err != nil {
+		return false, err
+	}
+	needs := false
+	err = s.db.View(ctx, func(tx engine.Tx) error {
+		err := ensureSchema(tx, l, false)
+		var e *engine.Error
+		if errors.As(err, &e) && e.Code == CodeReindexRequired {
+			needs = true
+			return nil
+		}
+		return err
+	})
+	return needs, fail(err)
+}
