@@ -72,10 +72,14 @@
 // Each walk reads the index in batches and stops at the end of its ranges
 // or once the page is full plus one record (to know whether there is a
 // next page), so a page of 50 out of 100,000 records reads about 51
-// entries, plus the rejects when several filters apply: filters other than
-// the driving one are checked on each record read. A page reads at most
-// MaxExamined (10,000) records; one that hits that bound comes back short,
-// perhaps empty, with a Next cursor to carry on from.
+// entries, plus the rejects when several filters apply: filters other
+// than the driving one are checked on each record read, and equality
+// filters (of up to 4 values) first by looking up value+id in their own
+// index, so a reject usually costs an index lookup, not a record read. A
+// page looks at most at MaxExamined (10,000) candidates; one that hits
+// that bound comes back short, perhaps empty, with a Next cursor to carry
+// on from. So no request does unbounded work, and none is refused for
+// matching too many records to sort.
 //
 // A cursor is the position of the last record of a page in the plan's
 // order (its sort index key, or its id), base64url-encoded with a check

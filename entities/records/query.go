@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -51,7 +52,8 @@ type Filter struct {
 //
 // Every filter must hold (AND). The filtered fields' indexes are walked,
 // never the whole entity: equality filters drive before range filters, and
-// the other filters are checked on the records read. When the order wanted
+// the other filters are checked on the records read (equality ones first
+// on their index, by id, before the record is read). When the order wanted
 // (SortBy, or primary key order when "") is not the driving index's, the
 // matching records are collected and sorted in memory if there are at most
 // MaxSortSet of them; beyond that the records are walked in the order
@@ -165,6 +167,7 @@ type cond struct {
 	kind  Kind
 	op    Op
 	full  []string // the values' full encodings
+	parts []string // the values' index positions
 }
 
 // holds reports whether a record value, fully encoded, passes c.
@@ -217,7 +220,43 @@ type plan struct {
 	empty  bool   // a field's filters exclude each other: nothing matches
 	exact  bool   // the driving index alone decides the filters
 	after  string // the cursor's position: an order key
+	probes []probe
 	finger [32]byte
+}
+
+// probe is an equality filter on a field other than the driving one,
+// checked on the field's index before the record is read: a record whose
+// value is one of the filter's has the key part+"\x00"+id for one of
+// them. (Not the reverse for long strings, whose positions are shared,
+// which is why the filters are still checked on the record.)
+type probe struct {
+	bucket string
+	parts  []string
+}
+
+// maxProbeValues bounds the values of an equality filter worth probing
+// for rather than checking on the record.
+const maxProbeValues = 4
+
+// probe reports whether id passes the probes.
+func (p *plan) probe(tx engine.Tx, id string) (bool, error) {
+	for _, pr := range p.probes {
+		found := false
+		for _, part := range pr.parts {
+			_, err := tx.Get(pr.bucket, indexKey(part, id))
+			if err == nil {
+				found = true
+				break
+			}
+			if !errors.Is(err, engine.ErrNotFound) {
+				return false, err
+			}
+		}
+		if !found {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // compile checks q against l and plans it. Problems are one 400 listing
@@ -266,6 +305,7 @@ func compile(l *layout, owner string, q Query) (*plan, error) {
 			}
 			exact = exact && ex
 			c.full = append(c.full, full)
+			c.parts = append(c.parts, part)
 			spans = append(spans, spanOf(f.Op, part, ex))
 		}
 		spans = union(spans)
@@ -317,6 +357,11 @@ func compile(l *layout, owner string, q Query) (*plan, error) {
 		p.drive, p.mode = best.field, byPoints
 	default:
 		p.drive, p.mode = best.field, byCollect
+	}
+	for _, c := range p.conds {
+		if c.op == Eq && c.field != p.drive && len(c.parts) <= maxProbeValues {
+			p.probes = append(p.probes, probe{bucket: l.index(owner, c.field), parts: c.parts})
+		}
 	}
 	p.finger = fingerprint(l, owner, p.sort, p.desc, q.Filters)
 	if q.Cursor != "" {
@@ -485,9 +530,9 @@ func (p *plan) sources(tx engine.Tx, m mode) []*source {
 		}
 		return out
 	default: // byIndex over the sort field
-		spans := []span{{}} // no filter on it: the whole index, nulls too
-		if p.drive == p.sort {
-			spans = p.spans[p.sort]
+		spans, ok := p.spans[p.sort] // its filters' ranges, in order
+		if !ok {
+			spans = []span{{}} // the whole index, nulls too
 		}
 		out := make([]*source, len(spans))
 		for i, sp := range spans {
@@ -526,9 +571,18 @@ func (p *plan) walk(tx engine.Tx, srcs []*source, byID bool, page *Page) error {
 		src.pos++
 		key := orderKey(src, e.key)
 		prev = key
+		id := e.key
+		if !src.records {
+			id = idOfIndexKey(e.key)
+		}
+		if ok, err := p.probe(tx, id); err != nil || !ok {
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		raw := e.val
 		if !src.records {
-			id := idOfIndexKey(e.key)
 			if raw, err = tx.Get(p.l.records(p.owner), id); err != nil {
 				return fmt.Errorf("records: index %s of %s lists %q: %w", src.bucket, p.l.entity, id, err)
 			}
@@ -617,6 +671,12 @@ func (p *plan) collect(tx engine.Tx, keys []string, page *Page) error {
 	kind, _ := p.l.kindOf(p.sort)
 	for _, k := range keys {
 		id := idOfIndexKey(k)
+		if ok, err := p.probe(tx, id); err != nil || !ok {
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		raw, err := tx.Get(p.l.records(p.owner), id)
 		if err != nil {
 			return fmt.Errorf("records: index %s of %s lists %q: %w", p.drive, p.l.entity, id, err)
@@ -680,7 +740,14 @@ func (p *plan) total(tx engine.Tx) (int, error) {
 				n++
 				continue
 			}
-			raw, err := tx.Get(p.l.records(p.owner), idOfIndexKey(e.key))
+			id := idOfIndexKey(e.key)
+			if ok, err := p.probe(tx, id); err != nil || !ok {
+				if err != nil {
+					return 0, err
+				}
+				continue
+			}
+			raw, err := tx.Get(p.l.records(p.owner), id)
 			if err != nil {
 				return 0, err
 			}

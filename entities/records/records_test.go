@@ -250,33 +250,51 @@ func TestPersonalIsolation(t *testing.T) {
 	s, _ := open(t)
 	ctx := t.Context()
 	offer, wish := offerSchema("b1"), wishSchema("b1")
+	shared := *wish // the same entity's shared records, as the registry describes them
+	shared.Personal = false
 	mustCreate(t, s, offer, "", map[string]any{"loan_offer_id": "o1"})
 	mustCreate(t, s, wish, "alice", map[string]any{"wish_id": "w1", "note": "alice's", "loan_offer_id": "o1", "priority": 1})
 	mustCreate(t, s, wish, "alice", map[string]any{"wish_id": "w2", "note": "alice's too", "priority": 2})
-	// Bob may use the same id: owners have their own id spaces.
+	// Bob and the shared records may use the same id: each scope has its
+	// own id space.
 	mustCreate(t, s, wish, "bob", map[string]any{"wish_id": "w1", "note": "bob's", "priority": 1})
+	mustCreate(t, s, &shared, "", map[string]any{"wish_id": "w1", "note": "everyone's", "priority": 1})
 
 	tests := []struct {
+		sc    *Schema
 		owner string
 		want  []string
-	}{{"alice", []string{"alice's", "alice's too"}}, {"bob", []string{"bob's"}}, {"carol", nil}}
+	}{
+		{wish, "alice", []string{"alice's", "alice's too"}},
+		{wish, "bob", []string{"bob's"}},
+		{wish, "carol", nil},
+		{&shared, "", []string{"everyone's"}},
+	}
 	for _, tc := range tests {
-		t.Run(tc.owner, func(t *testing.T) {
-			page, err := s.List(ctx, wish, tc.owner, Query{Filters: []Filter{{Field: "priority", Op: Gte, Values: []string{"0"}}}, Count: true})
-			if err != nil {
-				t.Fatal(err)
+		t.Run("owner "+tc.owner, func(t *testing.T) {
+			for _, q := range []Query{{Count: true}, {Filters: []Filter{{Field: "priority", Op: Gte, Values: []string{"0"}}}, Count: true}} {
+				page, err := s.List(ctx, tc.sc, tc.owner, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var notes []string
+				for _, r := range page.Records {
+					notes = append(notes, r["note"].(string))
+				}
+				if !slices.Equal(notes, tc.want) || *page.Total != len(tc.want) {
+					t.Fatalf("List = %q (total %d); want %q", notes, *page.Total, tc.want)
+				}
 			}
-			var notes []string
-			for _, r := range page.Records {
-				notes = append(notes, r["note"].(string))
-			}
-			if !slices.Equal(notes, tc.want) || *page.Total != len(tc.want) {
-				t.Fatalf("List = %q (total %d); want %q", notes, *page.Total, tc.want)
-			}
-			if n, _ := s.Count(ctx, wish, tc.owner); n != len(tc.want) {
+			if n, _ := s.Count(ctx, tc.sc, tc.owner); n != len(tc.want) {
 				t.Fatalf("Count = %d; want %d", n, len(tc.want))
 			}
 		})
+	}
+	if n, _ := s.CountAll(ctx, &shared); n != 4 {
+		t.Fatalf("CountAll = %d; want 4 (every owner and the shared records)", n)
+	}
+	if got, _ := s.Get(ctx, &shared, "", "w1"); got["note"] != "everyone's" {
+		t.Fatalf("shared w1 = %v", got)
 	}
 	if _, err := s.Get(ctx, wish, "bob", "w2"); err == nil {
 		t.Fatal("bob read alice's record")
@@ -311,8 +329,8 @@ func TestPersonalIsolation(t *testing.T) {
 	if _, err := s.Get(ctx, wish, "bob", "w1"); err != nil {
 		t.Fatal("cascade removed bob's unrelated wish")
 	}
-	if n, _ := s.CountAll(ctx, wish); n != 2 {
-		t.Fatalf("CountAll = %d; want 2", n)
+	if n, _ := s.CountAll(ctx, wish); n != 3 {
+		t.Fatalf("CountAll = %d; want 3", n)
 	}
 	mustCheck(t, s, offer, wish)
 }

@@ -8,6 +8,15 @@
 // per-bucket counter behind NextSequence is bbolt's bucket sequence, kept in
 // the bucket header rather than as a key, so it never shows up in Scan.
 //
+// # Scans
+//
+// Scan, ScanFrom and ScanReverse walk a bbolt cursor from a Seek, so they
+// cost the keys they visit, not the size of the bucket. Their callback may
+// write, to the scanned bucket too: the scan then finds its place again
+// from the last key it reported. Deletes in a write transaction can leave
+// empty pages until the commit; bbolt's cursor steps over them forwards
+// but not backwards, so ScanReverse does that itself.
+//
 // # Durability
 //
 // Update commits with bbolt's copy-on-write scheme: the new pages are written

@@ -1,0 +1,214 @@
+package records
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dynapi/dynapi/plugins/boltstore"
+)
+
+// crashEnv names the database file when the test binary runs as the crash
+// child; the child loop runs only when it is set.
+const crashEnv = "RECORDS_CRASH_CHILD_DB"
+
+const (
+	crashRounds     = 5
+	crashKillAfter  = 40                   // acknowledged writes per round before the kill
+	crashJitter     = 5 * time.Millisecond // then kill within this random delay
+	crashRoundLimit = 5 * time.Second
+	crashChildLimit = 15 * time.Second
+)
+
+// TestCrashChild is not a test: it is the child process of TestCrash. It
+// creates customers and offers referencing them, and replaces offers,
+// with production durability, printing "ok <entity> <id>" after each
+// acknowledged Create.
+func TestCrashChild(t *testing.T) {
+	path := os.Getenv(crashEnv)
+	if path == "" {
+		t.Skip("child process of TestCrash")
+	}
+	die := func(err error) {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	db, err := boltstore.Open(path, boltstore.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		die(err)
+	}
+	s := New(db)
+	ctx := t.Context()
+	cust, offer := customerSchema("b1"), offerSchema("b1")
+	var customers, offers []string
+	for _, x := range []struct {
+		sc   *Schema
+		into *[]string
+	}{{cust, &customers}, {offer, &offers}} {
+		if err := s.Each(ctx, x.sc, "", func(m map[string]any) error {
+			*x.into = append(*x.into, m[x.sc.PrimaryKey].(string))
+			return nil
+		}); err != nil {
+			die(err)
+		}
+	}
+	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	deadline := time.Now().Add(crashChildLimit)
+	for i := 0; time.Now().Before(deadline); i++ {
+		switch {
+		case len(customers) == 0 || i%8 == 0:
+			m, err := s.Create(ctx, cust, "", map[string]any{"name": fmt.Sprint("c", i), "age": i % 90})
+			if err != nil {
+				die(err)
+			}
+			customers = append(customers, m["customer_id"].(string))
+			fmt.Printf("ok Customer %s\n", m["customer_id"])
+		case len(offers) > 0 && i%5 == 0:
+			id := offers[r.IntN(len(offers))]
+			if _, err := s.Replace(ctx, offer, "", id, map[string]any{"name": strings.Repeat("r", i%300),
+				"amount": float64(i) / 4, "customer_id": customers[r.IntN(len(customers))]}); err != nil {
+				die(err)
+			}
+		default:
+			m, err := s.Create(ctx, offer, "", map[string]any{"name": fmt.Sprint("o", i), "amount": -float64(i),
+				"start": "2024-01-02", "active": i%2 == 0, "customer_id": customers[r.IntN(len(customers))]})
+			if err != nil {
+				die(err)
+			}
+			offers = append(offers, m["loan_offer_id"].(string))
+			fmt.Printf("ok LoanOffer %s\n", m["loan_offer_id"])
+		}
+	}
+	os.Exit(0)
+}
+
+// TestCrash kills a child process with SIGKILL while it writes records,
+// several times on the same file, and checks after each kill that every
+// record the child was told is stored is there and that the indexes,
+// back-links and counts agree with the records.
+func TestCrash(t *testing.T) {
+	if os.Getenv(crashEnv) != "" {
+		t.Skip("in the child process")
+	}
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	path := filepath.Join(t.TempDir(), "records.db")
+	acked := map[string][]string{}
+	for round := range crashRounds {
+		crashRound(t, path, round, acked)
+		crashVerify(t, path, acked)
+		if t.Failed() {
+			return
+		}
+	}
+}
+
+// crashRound runs the child until it acknowledged crashKillAfter records,
+// kills it within crashJitter, and adds what it acknowledged to acked.
+func crashRound(t *testing.T, path string, round int, acked map[string][]string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1", "-test.timeout=60s")
+	cmd.Env = append(os.Environ(), crashEnv+"="+path)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan [2]string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if f := strings.Fields(sc.Text()); len(f) == 3 && f[0] == "ok" {
+				lines <- [2]string{f[1], f[2]}
+			}
+		}
+	}()
+	n := 0
+	record := func(l [2]string) { acked[l[0]] = append(acked[l[0]], l[1]); n++ }
+	timer := time.NewTimer(crashRoundLimit)
+	defer timer.Stop()
+	exited := false
+wait:
+	for n < crashKillAfter {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				exited = true
+				break wait
+			}
+			record(l)
+		case <-timer.C:
+			break wait
+		}
+	}
+	if !exited {
+		jitter := time.NewTimer(rand.N(crashJitter))
+	delay:
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					exited = true
+					break delay
+				}
+				record(l)
+			case <-jitter.C:
+				break delay
+			}
+		}
+		jitter.Stop()
+	}
+	if err := cmd.Process.Kill(); err != nil && !exited {
+		t.Errorf("kill: %v", err)
+	}
+	for l := range lines { // printed before it died: acknowledged
+		record(l)
+	}
+	werr := cmd.Wait()
+	if exited {
+		t.Fatalf("round %d: child exited before the kill: %v\n%s", round, werr, stderr.Bytes())
+	}
+	if n == 0 {
+		t.Fatalf("round %d: child acknowledged nothing\n%s", round, stderr.Bytes())
+	}
+	t.Logf("round %d: killed after %d acknowledged creates", round, n)
+}
+
+// crashVerify reopens the file and checks every acknowledged record and
+// the consistency of everything stored.
+func crashVerify(t *testing.T, path string, acked map[string][]string) {
+	t.Helper()
+	db, err := boltstore.Open(path, boltstore.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatalf("reopen after kill: %v", err)
+	}
+	defer db.Close()
+	s := New(db)
+	for _, sc := range []*Schema{customerSchema("b1"), offerSchema("b1")} {
+		for _, id := range acked[sc.Entity] {
+			if _, err := s.Get(t.Context(), sc, "", id); err != nil {
+				t.Errorf("acknowledged %s %s: %v", sc.Entity, id, err)
+			}
+		}
+		n, err := s.Count(t.Context(), sc, "")
+		if err != nil || n < len(acked[sc.Entity]) {
+			t.Errorf("%s: Count = %d, %v; %d acknowledged", sc.Entity, n, err, len(acked[sc.Entity]))
+		}
+		if err := s.Check(t.Context(), sc); err != nil {
+			t.Errorf("Check %s after kill: %v", sc.Entity, err)
+		}
+	}
+}
