@@ -120,7 +120,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		DirectLoginTTL:         *tokenTTL,
 		OAuth2:                 instance.OAuth2Config{TTL: *oauthTTL, RotateAfter: *rotate},
 		ExternalJWT:            jwtbearer.Options{Issuer: *jwtIssuer, Audience: *jwtAudience, JWKSFile: *jwksFile, JWKSURL: *jwksURL},
-		MaxBodyBytes:           *maxBody, MaxDocumentBytes: *maxDoc, PreloadExample: *example, Logger: log, Out: stdout, Addr: *addr,
+		MaxBodyBytes:           *maxBody, MaxDocumentBytes: *maxDoc, PreloadExample: *example, Logger: log, Out: stdout, Addr: *addr, Version: version(),
 	})
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/apidoc"
 	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/endpoints"
 	"github.com/dynapi/dynapi/engine/guard"
@@ -28,6 +29,8 @@ type API struct {
 	OAuth2      *oauth2.Issuer
 	// MaxDocumentBytes bounds a submitted API document.
 	MaxDocumentBytes int
+	// Version is the engine's version, shown in /openapi.json.
+	Version string
 }
 
 // principalKey is where the authenticated caller is kept on the request.
@@ -36,6 +39,7 @@ type principalKey struct{}
 // Register mounts every management, self-service and token route on app.
 func Register(app *fiber.App, a *API) {
 	a.registerLogins(app)
+	app.Get("/openapi.json", a.authenticate, a.openAPI)
 	my := app.Group("/my", a.authenticate)
 	a.registerMy(my)
 	g := app.Group("/admin/v1", a.authenticate)
@@ -46,6 +50,12 @@ func Register(app *fiber.App, a *API) {
 	a.registerBanks(g)
 	a.registerRoles(g)
 	a.registerAudit(g)
+}
+
+// openAPI answers the engine's own OpenAPI 3.1 description: every entity's
+// record API and every live dynamic endpoint operation.
+func (a *API) openAPI(c *fiber.Ctx) error {
+	return c.JSON(apidoc.Build(apidoc.Sources{Entities: a.Entities, Endpoints: a.Endpoints, Version: a.Version}))
 }
 
 // authenticate requires valid credentials and keeps the caller.

@@ -3,10 +3,12 @@ package instance_test
 import (
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/dynapi/dynapi/engine/instance"
+	"github.com/dynapi/dynapi/specs"
 )
 
 const customerDef = `{"Customer": {"description": "A bank customer", "required": ["name"], "properties": {
@@ -284,5 +286,38 @@ func TestBankEntitiesIsolatedAndPersisted(t *testing.T) {
 	}
 	if r := do(t, inst, request{method: "GET", path: "/banks/no.bank/entities/Customer"}); r.status != 404 {
 		t.Errorf("unknown bank: %d", r.status)
+	}
+}
+
+// TestOpenAPIDocument checks that /openapi.json describes every entity's
+// record API and every live dynamic endpoint, and is itself a document the
+// engine accepts.
+func TestOpenAPIDocument(t *testing.T) {
+	inst := open(t, "")
+	createEntity(t, inst, "/admin/v1/dynamic-entities", customerDef)
+	createEntity(t, inst, "/admin/v1/dynamic-entities", loanOfferDef)
+	mustCreate(t, inst, "/admin/v1/dynamic-endpoints", readFile(t, filepath.Join(sharedSpecs, "petstore-oas3/petstore.yaml")))
+	if r := do(t, inst, request{method: "GET", path: "/openapi.json", anonymous: true}); r.status != 401 {
+		t.Fatalf("anonymous: %d", r.status)
+	}
+	r := do(t, inst, request{method: "GET", path: "/openapi.json"})
+	if r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	doc, err := specs.Load(r.body, "application/json", specs.Options{})
+	if err != nil {
+		t.Fatalf("the engine refuses its own description: %v", err)
+	}
+	ops := map[string]*specs.Operation{}
+	for _, op := range doc.Operations {
+		ops[op.Method+" "+op.Path] = op
+	}
+	for _, want := range []string{"GET /entities/LoanOffer", "POST /entities/LoanOffer", "PATCH /entities/LoanOffer/{id}", "GET /v1/pets/{petId}"} {
+		if ops[want] == nil {
+			t.Errorf("%s is not described", want)
+		}
+	}
+	if op := ops["POST /entities/LoanOffer"]; op != nil && (len(op.Access.Roles) != 1 || op.Access.Roles[0] != "CanCreateDynamicEntity_SystemLoanOffer") {
+		t.Errorf("roles of the create operation: %+v", op.Access)
 	}
 }

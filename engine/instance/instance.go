@@ -6,6 +6,7 @@
 package instance
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -58,6 +59,8 @@ type Config struct {
 	MaxDocumentBytes int
 	// PreloadExample serves examples.BankAccounts at first start.
 	PreloadExample bool
+	// Version names the build in /openapi.json.
+	Version string
 	Logger         *slog.Logger
 	// Out receives the one-time notice of generated credentials, with a
 	// login command for the server at Addr.
@@ -152,6 +155,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error
 		return nil, err
 	}
 	api.Entities = ents
+	api.Version = cmp.Or(cfg.Version, "devel")
 	recordAPI := &recordapi.API{Entities: ents, Records: recs, Gate: gate, Access: svc}
 	if cfg.PreloadExample {
 		if err := preloadExample(ctx, store, svc, api, boot.AdminUsername); err != nil {
