@@ -61,7 +61,7 @@ type Config struct {
 	PreloadExample bool
 	// Version names the build in /openapi.json.
 	Version string
-	Logger         *slog.Logger
+	Logger  *slog.Logger
 	// Out receives the one-time notice of generated credentials, with a
 	// login command for the server at Addr.
 	Out  io.Writer
