@@ -19,6 +19,15 @@ type Call struct {
 	CorrelationID string
 	// Principal is the authenticated caller, nil for public operations.
 	Principal *Principal
+	// Path holds the path parameter values of the matched template, in
+	// template order.
+	Path PathValues
+}
+
+// PathValues are the path parameter values of a matched route.
+type PathValues interface {
+	Len() int
+	Value(i int) string
 }
 
 // Principal is an authenticated caller: a user acting through a consumer

@@ -14,6 +14,7 @@ import (
 	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/endpoints"
 	"github.com/dynapi/dynapi/engine/guard"
+	"github.com/dynapi/dynapi/engine/mapping"
 	"github.com/dynapi/dynapi/engine/server"
 	"github.com/dynapi/dynapi/plugins/directlogin"
 	"github.com/dynapi/dynapi/plugins/oauth2"
@@ -25,6 +26,7 @@ type API struct {
 	Gate        *guard.Gate
 	Endpoints   *endpoints.Manager
 	Entities    *dynentity.Registry
+	Mappings    *mapping.Store
 	DirectLogin *directlogin.Plugin
 	OAuth2      *oauth2.Issuer
 	// MaxDocumentBytes bounds a submitted API document.
@@ -45,6 +47,7 @@ func Register(app *fiber.App, a *API) {
 	g := app.Group("/admin/v1", a.authenticate)
 	a.registerEndpoints(g)
 	a.registerEntities(g)
+	a.registerMappings(g)
 	a.registerUsers(g)
 	a.registerConsumers(g)
 	a.registerBanks(g)

@@ -23,6 +23,7 @@ import (
 	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/endpoints"
 	"github.com/dynapi/dynapi/engine/guard"
+	"github.com/dynapi/dynapi/engine/mapping"
 	"github.com/dynapi/dynapi/engine/recordapi"
 	"github.com/dynapi/dynapi/engine/server"
 	"github.com/dynapi/dynapi/entities/records"
@@ -118,11 +119,21 @@ func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error
 		printBootstrap(cfg.Out, cfg.Addr, boot)
 	}
 
+	recs := records.New(store)
+	ents, err := dynentity.NewRegistry(ctx, store, recs)
+	if err != nil {
+		return nil, err
+	}
+	mappingStore, err := mapping.NewStore(ctx, store)
+	if err != nil {
+		return nil, err
+	}
 	mgr := endpoints.New(store, endpoints.Options{
 		Connectors: map[string]endpoints.Connector{
 			mock.Host: endpoints.ConnectorFunc(func(doc *specs.Document, op *specs.Operation) (engine.Invoker, error) {
 				return mock.Prepare(doc, op)
 			}),
+			mapping.Host: &mapping.Connector{Mappings: mappingStore, Entities: ents, Records: recs},
 		},
 		DefaultHost: mock.Host,
 		Logger:      cfg.Logger,
@@ -130,11 +141,6 @@ func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error
 			"/banks/*/entities", "/banks/*/my"},
 	})
 	if err := mgr.Boot(ctx); err != nil {
-		return nil, err
-	}
-	recs := records.New(store)
-	ents, err := dynentity.NewRegistry(ctx, store, recs)
-	if err != nil {
 		return nil, err
 	}
 	// Roles follow their documents and entities: a crash between storing one
@@ -155,6 +161,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error
 		return nil, err
 	}
 	api.Entities = ents
+	api.Mappings = mappingStore
 	api.Version = cmp.Or(cfg.Version, "devel")
 	recordAPI := &recordapi.API{Entities: ents, Records: recs, Gate: gate, Access: svc}
 	if cfg.PreloadExample {

@@ -9,11 +9,6 @@ import (
 	"github.com/dynapi/dynapi/entities/records"
 )
 
-// reserved are list parameters that are never field filters, so a field
-// with such a name cannot be mistaken for one (filter it as name[eq]=).
-var reserved = map[string]bool{"limit": true, "cursor": true, "offset": true, "sort_by": true,
-	"sort_direction": true, "count": true, "cascade": true}
-
 // operators are the range suffixes a filter may carry: field[gte]=v.
 var operators = map[string]records.Op{"eq": records.Eq, "gt": records.Gt, "gte": records.Gte, "lt": records.Lt, "lte": records.Lte}
 
@@ -38,7 +33,9 @@ func (a *API) list(cl *call) error {
 }
 
 // query reads paging, sorting and filters from the query string. Every
-// unknown or unfilterable field is a 400 naming it.
+// unknown or unfilterable field is a 400 naming it. The list parameters
+// (limit, cursor, offset, sort_by, sort_direction, count, cascade) are never
+// read as filters, so a field with such a name is filtered as name[eq]=.
 func query(cl *call) (records.Query, error) {
 	var q records.Query
 	var faults []engine.Violation

@@ -1,0 +1,57 @@
+package admin
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/mapping"
+)
+
+// registerMappings mounts endpoint mappings (OBP's format), system and bank
+// level.
+func (a *API) registerMappings(g fiber.Router) {
+	for _, prefix := range []string{"/endpoint-mappings", "/banks/:bank_id/endpoint-mappings"} {
+		guard := a.system
+		if prefix != "/endpoint-mappings" {
+			guard = a.atBank
+		}
+		g.Post(prefix, guard(access.RoleCanCreateEndpointMapping), a.createMapping)
+		g.Get(prefix, guard(access.RoleCanGetEndpointMappings), a.listMappings)
+		g.Delete(prefix+"/:id", guard(access.RoleCanDeleteEndpointMapping), a.deleteMapping)
+	}
+}
+
+func (a *API) createMapping(c *fiber.Ctx) error {
+	var in mapping.NewMapping
+	if err := json.Unmarshal(c.Body(), &in); err != nil {
+		return badRequest("the body must be {\"operation_id\", \"request_mapping\", \"response_mapping\"}")
+	}
+	ctx := c.UserContext()
+	m, err := a.Mappings.Create(ctx, param(c, "bank_id"), in)
+	if err != nil {
+		return err
+	}
+	if err := a.Access.Audit(ctx, actor(c), "endpoint_mapping.create", m.ID, m.BankID,
+		map[string]any{"operation_id": m.OperationID}); err != nil {
+		return err
+	}
+	return c.Status(http.StatusCreated).JSON(m)
+}
+
+func (a *API) listMappings(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"endpoint_mappings": nonNil(a.Mappings.List(param(c, "bank_id")))})
+}
+
+func (a *API) deleteMapping(c *fiber.Ctx) error {
+	ctx, bankID, id := c.UserContext(), param(c, "bank_id"), param(c, "id")
+	if err := a.Mappings.Delete(ctx, bankID, id); err != nil {
+		return err
+	}
+	if err := a.Access.Audit(ctx, actor(c), "endpoint_mapping.delete", id, bankID, nil); err != nil {
+		return err
+	}
+	return c.SendStatus(http.StatusNoContent)
+}
