@@ -202,6 +202,21 @@ func TestDynamicEntities(t *testing.T) {
 		}
 	})
 
+	t.Run("my definitions and undeclared fields", func(t *testing.T) {
+		mine := do(t, inst, request{method: "GET", path: "/my/dynamic-entities"}).json(t)["dynamic_entities"].([]any)
+		if len(mine) != 2 {
+			t.Fatalf("my definitions: %d", len(mine))
+		}
+		open := `{"Note": {"properties": {"text": {"type": "string", "example": "hi"}}}, "hasPersonalEntity": false}`
+		r := do(t, inst, request{method: "POST", path: "/admin/v1/dynamic-entities?allow_undeclared=true", headers: jsonHeaders(), body: []byte(open)})
+		if r.status != 201 {
+			t.Fatalf("define: %d %s", r.status, r.body)
+		}
+		if r := post("/entities/Note", `{"text": "a", "extra": 1}`); r.status != 201 {
+			t.Fatalf("undeclared field allowed by the definition: %d %s", r.status, r.body)
+		}
+	})
+
 	t.Run("evolution", func(t *testing.T) {
 		compatible := strings.Replace(loanOfferDef, `"maxLength": 30`, `"maxLength": 60`, 1)
 		if r := do(t, inst, request{method: "PUT", path: "/admin/v1/dynamic-entities/" + loanID, headers: jsonHeaders(), body: []byte(compatible)}); r.status != 200 {
