@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/dynapi/dynapi/engine/jsonschemas"
 )
 
 // Diff is the result of Compare.
@@ -132,7 +134,7 @@ func (c *comparer) field(path string, o, n *Field) {
 	if o.Description != n.Description {
 		c.compatible("field %q: description changes", path)
 	}
-	if jsonText(o.Example) != jsonText(n.Example) {
+	if jsonschemas.JSONText(o.Example) != jsonschemas.JSONText(n.Example) {
 		c.compatible("field %q: example changes", path)
 	}
 	lower(c, path, "minimum", o.Minimum, n.Minimum)
@@ -201,7 +203,7 @@ func (c *comparer) enum(path string, o, n []any) {
 	case o == nil && n == nil:
 		return
 	case o == nil:
-		c.breaking("field %q becomes restricted to %s", path, jsonList(n, 10))
+		c.breaking("field %q becomes restricted to %s", path, jsonschemas.JSONList(n, 10))
 		return
 	case n == nil:
 		c.compatible("field %q is no longer restricted to listed values", path)
@@ -220,10 +222,10 @@ func (c *comparer) enum(path string, o, n []any) {
 		}
 	}
 	if len(removed) > 0 {
-		c.breaking("field %q no longer allows %s", path, jsonList(removed, 10))
+		c.breaking("field %q no longer allows %s", path, jsonschemas.JSONList(removed, 10))
 	}
 	if len(added) > 0 {
-		c.compatible("field %q also allows %s", path, jsonList(added, 10))
+		c.compatible("field %q also allows %s", path, jsonschemas.JSONList(added, 10))
 	}
 }
 
@@ -235,7 +237,7 @@ func enumKeys(values []any) []string {
 		if r, ok := numberRat(v); ok {
 			keys[i] = "n" + r.RatString()
 		} else {
-			keys[i] = jsonText(v)
+			keys[i] = jsonschemas.JSONText(v)
 		}
 	}
 	return keys

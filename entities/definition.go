@@ -7,6 +7,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/jsonschemas"
 )
 
 // CodeInvalidDefinition is the engine.Error code of a refused definition.
@@ -187,8 +188,7 @@ func (d *Definition) Validate(record map[string]any) []engine.Violation {
 	if !errors.As(err, &ve) {
 		return []engine.Violation{{Location: "body", Code: "invalid", Message: "the record is not valid JSON data"}}
 	}
-	var out []engine.Violation
-	collectViolations(ve, "body", "", &out)
+	out := jsonschemas.Violations(ve, "body", "", words)
 	sortViolations(out)
 	return out
 }

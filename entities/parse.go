@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/jsonschemas"
 )
 
 // keyPersonal is OBP's top-level flag next to the entity.
@@ -307,7 +308,7 @@ func (p *parser) keyword(f *Field, k string, v any, at string, depth int) {
 		good := true
 		for i, x := range list {
 			if f.Type != "" && !valueHasType(f.Type, x) {
-				p.fault(ptr(at, fmt.Sprint(i)), "enum", "the enum value %s is not a valid %s", jsonText(x), f.Type)
+				p.fault(ptr(at, fmt.Sprint(i)), "enum", "the enum value %s is not a valid %s", jsonschemas.JSONText(x), f.Type)
 				good = false
 			}
 		}
@@ -320,7 +321,7 @@ func (p *parser) keyword(f *Field, k string, v any, at string, depth int) {
 			p.fault(at, "type", "pattern must be a string, not %s", jsonType(v))
 			return
 		}
-		if _, err := compilePattern(s); err != nil {
+		if _, err := jsonschemas.CompilePattern(s); err != nil {
 			p.fault(at, "pattern", "the pattern does not compile: %v", err)
 			return
 		}
@@ -495,14 +496,6 @@ func jsonType(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-func jsonText(v any) string {
-	out, err := json.Marshal(v)
-	if err != nil {
-		return "?"
-	}
-	return string(out)
-}
-
 func sortedKeys(m map[string]any) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -520,18 +513,8 @@ func quoteAll(names []string) []string {
 	return out
 }
 
-var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
-
 // ptr joins tokens into a JSON pointer, escaping each token.
-func ptr(base string, tokens ...string) string {
-	var b strings.Builder
-	b.WriteString(base)
-	for _, t := range tokens {
-		b.WriteByte('/')
-		b.WriteString(pointerEscaper.Replace(t))
-	}
-	return b.String()
-}
+var ptr = jsonschemas.Pointer
 
 func sortViolations(vs []engine.Violation) {
 	sort.SliceStable(vs, func(i, j int) bool {

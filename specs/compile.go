@@ -6,22 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"strings"
-	"time"
 
-	"github.com/dlclark/regexp2"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/jsonschemas"
 )
 
 // defaultSchemaBase names compiled schemas when Options.SchemaBase is empty.
 const defaultSchemaBase = "https://dynapi.invalid/documents/"
-
-// patternTimeout bounds one match of a pattern that needs the backtracking
-// engine, so a hostile pattern cannot stall a request (ReDoS).
-const patternTimeout = 50 * time.Millisecond
 
 // Schema is a compiled JSON Schema, safe for concurrent use.
 type Schema struct{ s *jsonschema.Schema }
@@ -43,13 +37,7 @@ func newCompiler(doc *Document, base string) (*compiler, error) {
 	if base == "" {
 		base = defaultSchemaBase
 	}
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	for _, f := range openAPIFormats {
-		c.RegisterFormat(f)
-	}
-	c.UseRegexpEngine(compilePattern)
-	c.UseLoader(refuseLoader{})
+	c := jsonschemas.NewCompiler("documents must be self-contained", openAPIFormats...)
 	oas31 := strings.HasPrefix(doc.SpecVersion, "3.1.")
 	if oas31 {
 		c.DefaultDraft(jsonschema.Draft2020)
@@ -81,42 +69,6 @@ func (c *compiler) compile(pointer string) (*Schema, error) {
 func cleanSchemaError(msg, url string) string {
 	return strings.ReplaceAll(msg, url+"#", "#")
 }
-
-// refuseLoader keeps the compiler from fetching anything: documents must be
-// self-contained, and a server must never fetch what a document names.
-type refuseLoader struct{}
-
-func (refuseLoader) Load(url string) (any, error) {
-	return nil, fmt.Errorf("%s is not loaded: documents must be self-contained", url)
-}
-
-// compilePattern uses Go's linear-time regexp when it can; patterns it
-// refuses (lookarounds, backreferences, which UK Open Banking uses) go to
-// regexp2 with a match timeout.
-func compilePattern(pattern string) (jsonschema.Regexp, error) {
-	if re, err := regexp.Compile(pattern); err == nil {
-		return re, nil
-	}
-	re, err := regexp2.Compile(pattern, regexp2.ECMAScript)
-	if err != nil {
-		if re, err = regexp2.Compile(pattern, regexp2.None); err != nil {
-			return nil, err
-		}
-	}
-	re.MatchTimeout = patternTimeout
-	return backtrackingPattern{re}, nil
-}
-
-// backtrackingPattern adapts regexp2 to jsonschema.Regexp. A match that
-// times out counts as no match.
-type backtrackingPattern struct{ re *regexp2.Regexp }
-
-func (p backtrackingPattern) MatchString(s string) bool {
-	ok, err := p.re.MatchString(s)
-	return err == nil && ok
-}
-
-func (p backtrackingPattern) String() string { return p.re.String() }
 
 // openAPIFormats are the formats OpenAPI adds to JSON Schema's.
 var openAPIFormats = []*jsonschema.Format{

@@ -16,6 +16,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/jsonschemas"
 )
 
 // DefaultMount is where operations are served when the document names no
@@ -644,7 +645,7 @@ func (d *Document) checkExamples(media map[string]any, schema *Schema, at string
 	check := func(v any, vAt string) {
 		if err := schema.Validate(v); err != nil {
 			msg := "the example does not match its schema"
-			if vs := violationsOf(err, "example", ""); len(vs) > 0 {
+			if vs := jsonschemas.Violations(err, "example", "", words); len(vs) > 0 {
 				msg += ": " + strings.TrimPrefix(vs[0].Pointer+" ", " ") + vs[0].Message
 			}
 			d.warn(vAt, "example_mismatch", msg)

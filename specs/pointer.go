@@ -3,23 +3,14 @@ package specs
 import (
 	"strconv"
 	"strings"
+
+	"github.com/dynapi/dynapi/engine/jsonschemas"
 )
 
-var (
-	pointerEscaper   = strings.NewReplacer("~", "~0", "/", "~1")
-	pointerUnescaper = strings.NewReplacer("~1", "/", "~0", "~")
-)
+var pointerUnescaper = strings.NewReplacer("~1", "/", "~0", "~")
 
 // ptr joins tokens into a JSON pointer, escaping each token.
-func ptr(base string, tokens ...string) string {
-	var b strings.Builder
-	b.WriteString(base)
-	for _, t := range tokens {
-		b.WriteByte('/')
-		b.WriteString(pointerEscaper.Replace(t))
-	}
-	return b.String()
-}
+var ptr = jsonschemas.Pointer
 
 // lookup resolves a JSON pointer ("/components/schemas/A", no leading '#')
 // inside doc.

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/jsonschemas"
 )
 
 // Request is what validation reads from an HTTP request. The server
@@ -98,7 +99,7 @@ func (p *Parameter) check(req Request, out []engine.Violation) []engine.Violatio
 		return append(out, engine.Violation{Location: p.In, Pointer: at, Code: "type", Message: msg})
 	}
 	if err := p.Schema.Validate(value); err != nil {
-		out = append(out, violationsOf(err, p.In, at)...)
+		out = append(out, jsonschemas.Violations(err, p.In, at, words)...)
 	}
 	return out
 }
@@ -271,7 +272,7 @@ func (op *Operation) checkBody(req Request, out *[]engine.Violation) (any, error
 	}
 	if media.Schema != nil {
 		if err := media.Schema.Validate(value); err != nil {
-			*out = append(*out, violationsOf(err, "body", "")...)
+			*out = append(*out, jsonschemas.Violations(err, "body", "", words)...)
 		}
 	}
 	return value, nil
@@ -367,3 +368,8 @@ func decodeJSONValue(raw []byte) (any, error) {
 	}
 	return v, nil
 }
+
+// words names things in validation messages the OpenAPI way.
+var words = jsonschemas.Words{Property: "property"}
+
+func quote(s string) string { return `"` + s + `"` }

@@ -237,11 +237,12 @@ func (h *endpointHandlers) document(c *fiber.Ctx) error {
 
 func (h *endpointHandlers) delete(c *fiber.Ctx) error {
 	ctx, bankID, id := c.UserContext(), param(c, "bank_id"), param(c, "id")
-	if err := h.api.Endpoints.Delete(ctx, bankID, id); err != nil {
+	var removed []string
+	if err := h.api.Endpoints.DeleteThen(ctx, bankID, id, func(*endpoints.Endpoint) error {
+		var err error
+		removed, err = h.api.Access.RemoveDynamicRoles(ctx, id)
 		return err
-	}
-	removed, err := h.api.Access.RemoveDynamicRoles(ctx, id)
-	if err != nil {
+	}); err != nil {
 		return err
 	}
 	if err := h.api.Access.Audit(ctx, actor(c), "dynamic_endpoint.delete", id, bankID,

@@ -482,9 +482,17 @@ func (m *Manager) Get(bankID, id string) (*Endpoint, error) {
 
 // Delete stops serving an endpoint and forgets it.
 func (m *Manager) Delete(ctx context.Context, bankID, id string) error {
+	return m.DeleteThen(ctx, bankID, id, nil)
+}
+
+// DeleteThen deletes an endpoint and, once its routes no longer answer,
+// runs then (to remove its roles) while still holding the change lock, so
+// no other change interleaves between the two.
+func (m *Manager) DeleteThen(ctx context.Context, bankID, id string, then func(*Endpoint) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, err := m.Get(bankID, id); err != nil {
+	ep, err := m.Get(bankID, id)
+	if err != nil {
 		return err
 	}
 	snap, err := m.snapshot(m.without(id))
@@ -496,6 +504,9 @@ func (m *Manager) Delete(ctx context.Context, bankID, id string) error {
 	}
 	m.snap.Store(snap)
 	m.log.Info("dynamic endpoint deleted", "dynamic_endpoint_id", id)
+	if then != nil {
+		return then(ep)
+	}
 	return nil
 }
 

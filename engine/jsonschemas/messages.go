@@ -1,28 +1,48 @@
-package specs
+package jsonschemas
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"strconv"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
-// describe says what a failed keyword wants, in plain words. The common
-// kinds are written here directly: it reads better than the library's
-// generic text and costs a fraction of its formatting, which matters on the
-// invalid-request path. Rarer kinds fall back to the library.
-func describe(k jsonschema.ErrorKind) string {
+// printer renders the library's messages for rare keywords; one for the
+// process, it is read-only after creation.
+var printer = message.NewPrinter(language.English)
+
+// formatNames say what each well-known format wants.
+var formatNames = map[string]string{
+	"date":      "a calendar date as yyyy-MM-dd",
+	"date-time": "an RFC 3339 date-time such as 2025-12-31T23:59:59Z",
+	"email":     "an email address",
+	"uuid":      "a UUID",
+	"iban":      "a valid IBAN",
+}
+
+// Describe says in plain English what a failed keyword wants, formats by
+// friendly name. The common kinds are written here directly: it reads
+// better than the library's generic text and costs a fraction of its
+// formatting, which matters on the invalid-request path. Rarer kinds fall
+// back to the library.
+func Describe(k jsonschema.ErrorKind) string {
 	switch k := k.(type) {
 	case *kind.Type:
-		return "must be " + orList(k.Want) + ", not " + k.Got
+		return "must be " + orList(k.Want) + ", not " + withArticle(k.Got)
 	case *kind.Enum:
-		return "must be one of " + jsonList(k.Want, 10)
+		return "must be one of " + JSONList(k.Want, 10)
 	case *kind.Const:
-		return "must be " + jsonText(k.Want)
+		return "must be " + JSONText(k.Want)
 	case *kind.Format:
+		if name, ok := formatNames[k.Want]; ok {
+			return "must be " + name
+		}
 		return "must be a valid " + k.Want
 	case *kind.Pattern:
 		return "must match the pattern " + k.Want
@@ -46,18 +66,25 @@ func describe(k jsonschema.ErrorKind) string {
 		return "must have at most " + strconv.Itoa(k.Want) + " items, not " + strconv.Itoa(k.Got)
 	case *kind.AdditionalProperties:
 		return "has properties the schema does not allow: " + strings.Join(k.Properties, ", ")
+	case *kind.InvalidJsonValue:
+		return fmt.Sprintf("holds a %T, which is not a JSON value", k.Value)
 	}
 	return k.LocalizedString(printer)
 }
 
+// orList joins JSON types, each with its article: "a string or null".
 func orList(words []string) string {
-	switch len(words) {
+	out := make([]string, len(words))
+	for i, w := range words {
+		out[i] = withArticle(w)
+	}
+	switch len(out) {
 	case 0:
 		return "nothing"
 	case 1:
-		return withArticle(words[0])
+		return out[0]
 	}
-	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
+	return strings.Join(out[:len(out)-1], ", ") + " or " + out[len(out)-1]
 }
 
 func withArticle(t string) string {
@@ -70,8 +97,9 @@ func withArticle(t string) string {
 	return "a " + t
 }
 
-// jsonList writes at most max values as JSON.
-func jsonList(values []any, max int) string {
+// JSONList writes at most max values as JSON, separated by commas, with
+// ", ..." when some are left out.
+func JSONList(values []any, max int) string {
 	var b strings.Builder
 	for i, v := range values {
 		if i == max {
@@ -81,12 +109,13 @@ func jsonList(values []any, max int) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(jsonText(v))
+		b.WriteString(JSONText(v))
 	}
 	return b.String()
 }
 
-func jsonText(v any) string {
+// JSONText is v as compact JSON, or "?" when it cannot be marshalled.
+func JSONText(v any) string {
 	out, err := json.Marshal(v)
 	if err != nil {
 		return "?"

@@ -1,0 +1,102 @@
+package jsonschemas
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+
+	"github.com/dynapi/dynapi/engine"
+)
+
+// Words lets a caller name its things in messages: Property is what an
+// object's members are called, "property" (OpenAPI, the default when
+// empty) or "field" (entities).
+type Words struct{ Property string }
+
+func (w Words) property() string {
+	if w.Property == "" {
+		return "property"
+	}
+	return w.Property
+}
+
+// Violations flattens a validation error into one engine.Violation per
+// failed keyword, at location, each with the JSON pointer of the offending
+// value under base, sorted (stably) by pointer. Required and
+// additionalProperties give one violation per named property; oneOf and
+// anyOf give one violation carrying the first alternative's first reason.
+// An error that is not a *jsonschema.ValidationError gives one violation
+// with code "invalid" and the error's text.
+func Violations(err error, location, base string, w Words) []engine.Violation {
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return []engine.Violation{{Location: location, Pointer: base, Code: "invalid", Message: err.Error()}}
+	}
+	var out []engine.Violation
+	collect(ve, location, base, w, &out)
+	slices.SortStableFunc(out, func(a, b engine.Violation) int { return cmp.Compare(a.Pointer, b.Pointer) })
+	return out
+}
+
+func collect(ve *jsonschema.ValidationError, location, base string, w Words, out *[]engine.Violation) {
+	at := Pointer(base, ve.InstanceLocation...)
+	switch k := ve.ErrorKind.(type) {
+	case *kind.Required:
+		for _, name := range k.Missing {
+			*out = append(*out, engine.Violation{Location: location, Pointer: Pointer(at, name), Code: "required",
+				Message: fmt.Sprintf("missing required %s %q", w.property(), name)})
+		}
+		return
+	case *kind.AdditionalProperties:
+		for _, name := range k.Properties {
+			*out = append(*out, engine.Violation{Location: location, Pointer: Pointer(at, name), Code: "additionalProperties",
+				Message: fmt.Sprintf("%q is not a declared %s", name, w.property())})
+		}
+		return
+	case *kind.OneOf, *kind.AnyOf:
+		v := engine.Violation{Location: location, Pointer: at, Code: keywordCode(k), Message: Describe(k)}
+		if len(ve.Causes) > 0 {
+			var first []engine.Violation
+			collect(ve.Causes[0], location, base, w, &first)
+			if len(first) > 0 {
+				v.Message += "; first alternative: " + strings.TrimPrefix(first[0].Pointer+": ", ": ") + first[0].Message
+			}
+		}
+		*out = append(*out, v)
+		return
+	}
+	if len(ve.Causes) == 0 {
+		*out = append(*out, engine.Violation{Location: location, Pointer: at, Code: keywordCode(ve.ErrorKind),
+			Message: Describe(ve.ErrorKind)})
+		return
+	}
+	for _, c := range ve.Causes {
+		collect(c, location, base, w, out)
+	}
+}
+
+// keywordCode is the failed keyword: "pattern", "enum", "type", ...
+func keywordCode(k jsonschema.ErrorKind) string {
+	if path := k.KeywordPath(); len(path) > 0 {
+		return path[len(path)-1]
+	}
+	return "invalid"
+}
+
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
+
+// Pointer joins tokens onto base as a JSON pointer, escaping each token.
+func Pointer(base string, tokens ...string) string {
+	var b strings.Builder
+	b.WriteString(base)
+	for _, t := range tokens {
+		b.WriteByte('/')
+		b.WriteString(pointerEscaper.Replace(t))
+	}
+	return b.String()
+}
