@@ -1,33 +1,76 @@
 #!/usr/bin/env bash
 # bench/run.sh: wrk load benchmark of dynapi against the fiberlimit reference
 # server (../shared/bench/fiberlimit), the cost of dynapi's route guard
-# (guarded vs public mock GET), spec-load latency and a spec swap under load.
+# (guarded vs public mock GET), spec-load latency, a spec swap under load and
+# the record API of a dynamic entity holding 100,000 records (create, get by
+# id, filtered list page) next to the mock GET of the same server.
 # See bench/README.md. Loopback only; every loop is bounded; the servers it
 # starts are killed on exit. dynapi bootstraps a super admin from random
 # credentials at each start; the script logs in once per start (DirectLogin)
 # and sends the token on every management call and guarded workload.
 #
-# Knobs (environment): DURATION (10) CONNECTIONS (64) ROUNDS (3) WARMUP (2)
-# SPEC_RUNS (5) BENCH_DYNAPI_PORT (18080) BENCH_FIBER_PORT (18081)
-# BENCH_SERVER_CPU / BENCH_WRK_CPU (first two CPUs this shell may run on).
+# Knobs (environment): WORKLOADS (all; or a comma-separated subset of
+# compare, spec, swap, entities) DURATION (10) CONNECTIONS (64) ROUNDS (3)
+# WARMUP (2) SPEC_RUNS (5) ENTITY_RECORDS (100000) BENCH_DYNAPI_PORT (18080)
+# BENCH_FIBER_PORT (18081) BENCH_SERVER_CPU / BENCH_WRK_CPU (first two CPUs
+# this shell may run on).
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH_DIR/.." && pwd)
-if [[ ! -d "$ROOT/../shared/bench/fiberlimit" ]]; then
-	echo "bench: ../shared/bench/fiberlimit not found beside $ROOT" >&2
+if [[ ! -d "$ROOT/../shared/bench" ]]; then
+	echo "bench: ../shared/bench not found beside $ROOT" >&2
 	exit 1
 fi
 SHARED=$(cd "$ROOT/../shared" && pwd)
+
+# WORKLOADS selects the parts to run: compare (mock GET, validated and
+# invalid POST against fiberlimit, guarded mock GET), spec (spec load), swap
+# (swap under load), entities (record API over 100,000 records); all = every
+# part.
+WORKLOADS=${WORKLOADS:-all}
+RUN_COMPARE=0
+RUN_SPEC=0
+RUN_SWAP=0
+RUN_ENTITIES=0
+IFS=', ' read -ra WL_PARTS <<<"$WORKLOADS"
+for part in "${WL_PARTS[@]}"; do
+	case $part in
+	"") ;;
+	all) RUN_COMPARE=1 RUN_SPEC=1 RUN_SWAP=1 RUN_ENTITIES=1 ;;
+	compare) RUN_COMPARE=1 ;;
+	spec) RUN_SPEC=1 ;;
+	swap) RUN_SWAP=1 ;;
+	entities) RUN_ENTITIES=1 ;;
+	*)
+		echo "bench: WORKLOADS: unknown part '$part' (all, compare, spec, swap, entities)" >&2
+		exit 2
+		;;
+	esac
+done
+PARTS=""
+for part in compare spec swap entities; do
+	flag=RUN_${part^^}
+	if ((${!flag})); then PARTS+="${PARTS:+, }$part"; fi
+done
+if [[ -z $PARTS ]]; then
+	echo "bench: WORKLOADS='$WORKLOADS' selects nothing (all, compare, spec, swap, entities)" >&2
+	exit 2
+fi
+if ((RUN_COMPARE)) && [[ ! -d "$SHARED/bench/fiberlimit" ]]; then
+	echo "bench: ../shared/bench/fiberlimit not found beside $ROOT" >&2
+	exit 1
+fi
 
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-64}
 ROUNDS=${ROUNDS:-3}
 WARMUP=${WARMUP:-2}
 SPEC_RUNS=${SPEC_RUNS:-5}
+ENTITY_RECORDS=${ENTITY_RECORDS:-100000}
 DYNAPI_PORT=${BENCH_DYNAPI_PORT:-18080}
 FIBER_PORT=${BENCH_FIBER_PORT:-18081}
-for knob in DURATION CONNECTIONS ROUNDS WARMUP SPEC_RUNS DYNAPI_PORT FIBER_PORT; do
+for knob in DURATION CONNECTIONS ROUNDS WARMUP SPEC_RUNS ENTITY_RECORDS DYNAPI_PORT FIBER_PORT; do
 	if [[ ! ${!knob} =~ ^[0-9]+$ ]]; then
 		echo "bench: $knob must be a whole number, got '${!knob}'" >&2
 		exit 2
@@ -35,6 +78,10 @@ for knob in DURATION CONNECTIONS ROUNDS WARMUP SPEC_RUNS DYNAPI_PORT FIBER_PORT;
 done
 if ((DURATION < 1 || CONNECTIONS < 1 || ROUNDS < 1 || SPEC_RUNS < 1)); then
 	echo "bench: DURATION, CONNECTIONS, ROUNDS and SPEC_RUNS must be at least 1" >&2
+	exit 2
+fi
+if ((ENTITY_RECORDS < 1000)); then
+	echo "bench: ENTITY_RECORDS must be at least 1000 (the filtered page needs 50 matches)" >&2
 	exit 2
 fi
 DYNAPI_ADDR=127.0.0.1:$DYNAPI_PORT
@@ -47,9 +94,13 @@ PETSTORE_SPEC=$SHARED/bench/petstore.yaml
 OB_SPEC=$SHARED/specs/ob-uk-v4.0/account-info-openapi.yaml
 BODIES=$SHARED/bench/bodies
 LUA=$BENCH_DIR/wrk/body.lua
+IDS_LUA=$BENCH_DIR/wrk/ids.lua
+ENTITY_DEF=$BENCH_DIR/entity/loan_offer.json
+ENTITY_BODY=$BENCH_DIR/entity/create.json
 RESULTS=$BENCH_DIR/results
 RAW=$RESULTS/raw
-for f in "$ACCOUNTS_SPEC" "$PETSTORE_SPEC" "$OB_SPEC" "$BODIES/account-10.json" "$BODIES/account-10-invalid.json" "$LUA"; do
+for f in "$ACCOUNTS_SPEC" "$PETSTORE_SPEC" "$OB_SPEC" "$BODIES/account-10.json" "$BODIES/account-10-invalid.json" "$LUA" \
+	"$IDS_LUA" "$ENTITY_DEF" "$ENTITY_BODY"; do
 	[[ -r $f ]] || {
 		echo "bench: missing $f" >&2
 		exit 1
@@ -131,9 +182,14 @@ else
 fi
 
 # ---------------------------------------------------------------- build
-log "building dynapi and fiberlimit into $TMP"
+log "building dynapi (parts: $PARTS) into $TMP"
 (cd "$ROOT" && go build -o "$TMP/dynapi" ./cmd/dynapi) || die "dynapi does not build"
-(cd "$SHARED/bench/fiberlimit" && go build -o "$TMP/fiberlimit" .) || die "fiberlimit does not build"
+if ((RUN_COMPARE)); then
+	(cd "$SHARED/bench/fiberlimit" && go build -o "$TMP/fiberlimit" .) || die "fiberlimit does not build"
+fi
+if ((RUN_ENTITIES)); then
+	(cd "$ROOT" && go build -o "$TMP/fill" ./bench/fill) || die "bench/fill does not build"
+fi
 LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo '?')
 if awk -v l="$LOAD_BEFORE" 'BEGIN { exit !(l + 0 > 1.0) }'; then
 	log "WARNING: load average is $LOAD_BEFORE before the run: other work on this machine will skew the figures"
@@ -195,10 +251,12 @@ wait_healthy() { # URL
 	die "$SERVER_NAME not healthy after 10 s: $1"
 }
 
+# start_dynapi [DATA_DIR]: dynapi on DATA_DIR (default: a new empty one),
+# logged in.
 start_dynapi() {
 	port_in_use "$DYNAPI_PORT" && die "something already listens on $DYNAPI_ADDR (set BENCH_DYNAPI_PORT)"
-	local data
-	data=$(mktemp -d "$TMP/data.XXXXXX")
+	local data=${1:-}
+	[[ -n $data ]] || data=$(mktemp -d "$TMP/data.XXXXXX")
 	SERVER_NAME=dynapi
 	GOMAXPROCS=1 DYNAPI_ADMIN_USERNAME="$ADMIN_USERNAME" DYNAPI_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
 		DYNAPI_ADMIN_CONSUMER_KEY="$ADMIN_CONSUMER_KEY" DYNAPI_ADMIN_CONSUMER_SECRET="$ADMIN_CONSUMER_SECRET" \
@@ -246,6 +304,12 @@ login() {
 # figures differ by the guard only.
 start_dynapi_with_accounts() {
 	start_dynapi
+	load_accounts
+}
+
+# load_accounts: submits the public copy of accounts.yaml at / and
+# accounts.yaml (guarded) at /guarded to the running dynapi.
+load_accounts() {
 	local public
 	submit "mount=/" "$PUBLIC_SPEC" >/dev/null
 	public=$(grep -o '"public" *: *true' "$TMP/submit.json" | wc -l)
@@ -325,10 +389,13 @@ expect_status() {
 }
 
 # ---------------------------------------------------------------- wrk
-# run_wrk OUT SECONDS URL [BODY_FILE [AUTHORIZATION]]
+# run_wrk OUT SECONDS URL [BODY_FILE [AUTHORIZATION [SCRIPT]]]: SCRIPT is
+# the wrk Lua script (default body.lua); ids.lua also reads WRK_IDS_FILE and
+# WRK_PATH_PREFIX from the environment of the call.
 run_wrk() {
-	local out=$1 secs=$2 url=$3 body=${4:-} authorization=${5:-}
-	WRK_BODY_FILE="$body" WRK_AUTHORIZATION="$authorization" "${WRK_PIN[@]}" wrk -t1 -c"$CONNECTIONS" -d"${secs}s" --latency -s "$LUA" "$url" >"$out" 2>&1 ||
+	local out=$1 secs=$2 url=$3 body=${4:-} authorization=${5:-} script=${6:-$LUA}
+	WRK_BODY_FILE="$body" WRK_AUTHORIZATION="$authorization" WRK_IDS_FILE="${WRK_IDS_FILE:-}" WRK_PATH_PREFIX="${WRK_PATH_PREFIX:-}" \
+		"${WRK_PIN[@]}" wrk -t1 -c"$CONNECTIONS" -d"${secs}s" --latency -s "$script" "$url" >"$out" 2>&1 ||
 		{
 			cat "$out" >&2
 			die "wrk failed against $url"
@@ -361,167 +428,354 @@ parse_wrk() {
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) printf "%.2f", a[(NR + 1) / 2]; else printf "%.2f", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
-for port in "$DYNAPI_PORT" "$FIBER_PORT"; do
-	port_in_use "$port" && die "something already listens on 127.0.0.1:$port (set BENCH_DYNAPI_PORT / BENCH_FIBER_PORT)"
-done
+now_ns() { date +%s%N; }
 
-# ---------------------------------------------------------------- workloads
-WL_NAME=("mock GET" "validated POST" "invalid POST")
-WL_DYN_PATH=(/hello /accounts /accounts)
-WL_FIB_PATH=(/hello /validate /validate)
-WL_METHOD=(GET POST POST)
-WL_BODY=("" "$BODIES/account-10.json" "$BODIES/account-10-invalid.json")
-WL_STATUS=(200 201 400)
-WL_TARGET=(0.75 0.85 0.75)
-# Servers measured in each round, in this order. "dynapi" is the public route
-# (no credentials, as fiberlimit); "guarded" is dynapi's GET /guarded/hello
-# with the admin's DirectLogin token (role CanGetDynamicEndpoint_hello),
-# measured in the mock GET rounds right after the public GET /hello.
-WL_SERVERS=("dynapi guarded fiberlimit" "dynapi fiberlimit" "dynapi fiberlimit")
-GUARDED_PATH=/guarded/hello
-GUARDED_TARGET=0.85
+port_in_use "$DYNAPI_PORT" && die "something already listens on $DYNAPI_ADDR (set BENCH_DYNAPI_PORT)"
+if ((RUN_COMPARE)); then
+	port_in_use "$FIBER_PORT" && die "something already listens on $FIBER_ADDR (set BENCH_FIBER_PORT)"
+fi
 
 declare -A RPS P99 STATUS_BAD ROUND_LOG
 FAILED=0
 
-for w in "${!WL_NAME[@]}"; do
-	for r in $(seq 1 "$ROUNDS"); do
-		for server in ${WL_SERVERS[$w]}; do
-			authorization=""
-			case $server in
-			dynapi)
-				start_dynapi_with_accounts
-				url=$DYNAPI_URL${WL_DYN_PATH[$w]}
-				# Public: answers without credentials, as fiberlimit does.
-				expect_status "${WL_NAME[$w]} ($server)" "${WL_STATUS[$w]}" none "${WL_METHOD[$w]}" "$url" "${WL_BODY[$w]}"
-				;;
-			guarded)
-				start_dynapi_with_accounts
-				url=$DYNAPI_URL$GUARDED_PATH
-				authorization=$AUTHORIZATION
-				expect_status "guarded ${WL_NAME[$w]} without credentials" 401 none "${WL_METHOD[$w]}" "$url" "${WL_BODY[$w]}"
-				expect_status "guarded ${WL_NAME[$w]} with the token" "${WL_STATUS[$w]}" token "${WL_METHOD[$w]}" "$url" "${WL_BODY[$w]}"
-				;;
-			fiberlimit)
-				start_fiberlimit
-				url=$FIBER_URL${WL_FIB_PATH[$w]}
-				expect_status "${WL_NAME[$w]} ($server)" "${WL_STATUS[$w]}" none "${WL_METHOD[$w]}" "$url" "${WL_BODY[$w]}"
-				;;
-			esac
-			log "${WL_NAME[$w]}: round $r/$ROUNDS, $server ($url${authorization:+, with the DirectLogin token})"
-			if ((WARMUP > 0)); then
-				run_wrk "$TMP/warmup.txt" "$WARMUP" "$url" "${WL_BODY[$w]}" "$authorization"
-			fi
-			raw="$RAW/w$w-r$r-$server.txt"
-			run_wrk "$raw" "$DURATION" "$url" "${WL_BODY[$w]}" "$authorization"
-			assert_alive
-			stop_server
-			read -r rps p99 req non sock < <(parse_wrk "$raw")
-			RPS[$w,$server]+=" $rps"
-			P99[$w,$server]+=" $p99"
-			ROUND_LOG[$w,$server]+="${ROUND_LOG[$w,$server]:+, }$rps"
-			# Every response must carry the expected status: 2xx workloads
-			# count no non-2xx, the invalid one counts nothing but them.
-			bad=$sock
-			if [[ ${WL_STATUS[$w]} == 2* ]]; then
-				bad=$((bad + non))
-			else
-				bad=$((bad + req - non))
-			fi
-			STATUS_BAD[$w,$server]=$((${STATUS_BAD[$w,$server]:-0} + bad))
+# ---------------------------------------------------------------- workloads
+if ((RUN_COMPARE)); then
+	WL_NAME=("mock GET" "validated POST" "invalid POST")
+	WL_DYN_PATH=(/hello /accounts /accounts)
+	WL_FIB_PATH=(/hello /validate /validate)
+	WL_METHOD=(GET POST POST)
+	WL_BODY=("" "$BODIES/account-10.json" "$BODIES/account-10-invalid.json")
+	WL_STATUS=(200 201 400)
+	WL_TARGET=(0.75 0.85 0.75)
+	# Servers measured in each round, in this order. "dynapi" is the public route
+	# (no credentials, as fiberlimit); "guarded" is dynapi's GET /guarded/hello
+	# with the admin's DirectLogin token (role CanGetDynamicEndpoint_hello),
+	# measured in the mock GET rounds right after the public GET /hello.
+	WL_SERVERS=("dynapi guarded fiberlimit" "dynapi fiberlimit" "dynapi fiberlimit")
+	GUARDED_PATH=/guarded/hello
+	GUARDED_TARGET=0.85
+
+	for w in "${!WL_NAME[@]}"; do
+		for r in $(seq 1 "$ROUNDS"); do
+			for server in ${WL_SERVERS[$w]}; do
+				authorization=""
+				case $server in
+				dynapi)
+					start_dynapi_with_accounts
+					url=$DYNAPI_URL${WL_DYN_PATH[$w]}
+					# Public: answers without credentials, as fiberlimit does.
+					expect_status "${WL_NAME[$w]} ($server)" "${WL_STATUS[$w]}" none "${WL_METHOD[$w]}" "$url" "${WL_BODY[$w]}"
+					;;
+				guarded)
+					start_dynapi_with_accounts
+					url=$DYNAPI_URL$GUARDED_PATH
+					authorization=$AUTHORIZATION
+					expect_status "guarded ${WL_NAME[$w]} without credentials" 401 none "${WL_METHOD[$w]}" "$url" "${WL_BODY[$w]}"
+					expect_status "guarded ${WL_NAME[$w]} with the token" "${WL_STATUS[$w]}" token "${WL_METHOD[$w]}" "$url" "${WL_BODY[$w]}"
+					;;
+				fiberlimit)
+					start_fiberlimit
+					url=$FIBER_URL${WL_FIB_PATH[$w]}
+					expect_status "${WL_NAME[$w]} ($server)" "${WL_STATUS[$w]}" none "${WL_METHOD[$w]}" "$url" "${WL_BODY[$w]}"
+					;;
+				esac
+				log "${WL_NAME[$w]}: round $r/$ROUNDS, $server ($url${authorization:+, with the DirectLogin token})"
+				if ((WARMUP > 0)); then
+					run_wrk "$TMP/warmup.txt" "$WARMUP" "$url" "${WL_BODY[$w]}" "$authorization"
+				fi
+				raw="$RAW/w$w-r$r-$server.txt"
+				run_wrk "$raw" "$DURATION" "$url" "${WL_BODY[$w]}" "$authorization"
+				assert_alive
+				stop_server
+				read -r rps p99 req non sock < <(parse_wrk "$raw")
+				RPS[$w,$server]+=" $rps"
+				P99[$w,$server]+=" $p99"
+				ROUND_LOG[$w,$server]+="${ROUND_LOG[$w,$server]:+, }$rps"
+				# Every response must carry the expected status: 2xx workloads
+				# count no non-2xx, the invalid one counts nothing but them.
+				bad=$sock
+				if [[ ${WL_STATUS[$w]} == 2* ]]; then
+					bad=$((bad + non))
+				else
+					bad=$((bad + req - non))
+				fi
+				STATUS_BAD[$w,$server]=$((${STATUS_BAD[$w,$server]:-0} + bad))
+			done
 		done
 	done
-done
+fi
 
 # ---------------------------------------------------------------- spec load
-log "spec load: $(basename "$OB_SPEC") at mount /ob, $SPEC_RUNS runs"
-start_dynapi # no document: only the admin, logged in
-POST_MS=()
-READY_MS=()
-POLLS=()
-now_ns() { date +%s%N; }
-for i in $(seq 1 "$SPEC_RUNS"); do
-	t0=$(now_ns)
-	out=$(curl -s -o "$TMP/ob.json" -w '%{http_code} %{time_total}' --max-time 60 -X POST \
-		"$DYNAPI_URL/admin/v1/dynamic-endpoints?mount=/ob" "${AUTH[@]}" \
-		-H 'Content-Type: application/yaml' --data-binary "@$OB_SPEC") || true
-	[[ ${out%% *} == 201 ]] || {
-		head -c 2000 "$TMP/ob.json" >&2 || true
-		die "spec load run $i: POST answered '${out%% *}', want 201"
-	}
-	polls=0
-	deadline=$(($(now_ns) + 30000000000))
-	# The operations are guarded: the admin, who POSTed them, holds their roles.
-	until [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "${AUTH[@]}" "$DYNAPI_URL/ob/accounts") == 200 ]]; do
-		polls=$((polls + 1))
-		(($(now_ns) < deadline)) || die "spec load run $i: GET /ob/accounts not 200 within 30 s of the POST"
+if ((RUN_SPEC)); then
+	log "spec load: $(basename "$OB_SPEC") at mount /ob, $SPEC_RUNS runs"
+	start_dynapi # no document: only the admin, logged in
+	POST_MS=()
+	READY_MS=()
+	POLLS=()
+	for i in $(seq 1 "$SPEC_RUNS"); do
+		t0=$(now_ns)
+		out=$(curl -s -o "$TMP/ob.json" -w '%{http_code} %{time_total}' --max-time 60 -X POST \
+			"$DYNAPI_URL/admin/v1/dynamic-endpoints?mount=/ob" "${AUTH[@]}" \
+			-H 'Content-Type: application/yaml' --data-binary "@$OB_SPEC") || true
+		[[ ${out%% *} == 201 ]] || {
+			head -c 2000 "$TMP/ob.json" >&2 || true
+			die "spec load run $i: POST answered '${out%% *}', want 201"
+		}
+		polls=0
+		deadline=$(($(now_ns) + 30000000000))
+		# The operations are guarded: the admin, who POSTed them, holds their roles.
+		until [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "${AUTH[@]}" "$DYNAPI_URL/ob/accounts") == 200 ]]; do
+			polls=$((polls + 1))
+			(($(now_ns) < deadline)) || die "spec load run $i: GET /ob/accounts not 200 within 30 s of the POST"
+		done
+		t1=$(now_ns)
+		POST_MS+=("$(awk -v s="${out#* }" 'BEGIN { printf "%.1f", s * 1000 }')")
+		READY_MS+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')")
+		POLLS+=("$polls")
+		id=$(endpoint_id <"$TMP/ob.json")
+		[[ -n $id ]] || die "spec load run $i: no dynamic_endpoint_id in the 201"
+		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X DELETE \
+			"$DYNAPI_URL/admin/v1/dynamic-endpoints/$id" "${AUTH[@]}") || true
+		[[ $code == 2* ]] || die "spec load run $i: DELETE answered $code"
+		deadline=$(($(now_ns) + 10000000000))
+		while [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "${AUTH[@]}" "$DYNAPI_URL/ob/accounts") == 200 ]]; do
+			(($(now_ns) < deadline)) || die "spec load run $i: /ob/accounts still served 10 s after DELETE"
+		done
 	done
-	t1=$(now_ns)
-	POST_MS+=("$(awk -v s="${out#* }" 'BEGIN { printf "%.1f", s * 1000 }')")
-	READY_MS+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')")
-	POLLS+=("$polls")
-	id=$(endpoint_id <"$TMP/ob.json")
-	[[ -n $id ]] || die "spec load run $i: no dynamic_endpoint_id in the 201"
-	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X DELETE \
-		"$DYNAPI_URL/admin/v1/dynamic-endpoints/$id" "${AUTH[@]}") || true
-	[[ $code == 2* ]] || die "spec load run $i: DELETE answered $code"
-	deadline=$(($(now_ns) + 10000000000))
-	while [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "${AUTH[@]}" "$DYNAPI_URL/ob/accounts") == 200 ]]; do
-		(($(now_ns) < deadline)) || die "spec load run $i: /ob/accounts still served 10 s after DELETE"
-	done
-done
-assert_alive
-stop_server
-SPEC_POST=$(median "${POST_MS[@]}")
-SPEC_READY=$(median "${READY_MS[@]}")
+	assert_alive
+	stop_server
+	SPEC_POST=$(median "${POST_MS[@]}")
+	SPEC_READY=$(median "${READY_MS[@]}")
+fi
 
 # ---------------------------------------------------------------- swap under load
-log "swap under load: wrk on dynapi GET /hello for ${DURATION}s while petstore is POSTed and DELETEd"
-start_dynapi_with_accounts
-expect_status "swap (dynapi)" 200 none GET "$DYNAPI_URL/hello"
-SWAP_RAW=$RAW/swap.txt
-WRK_BODY_FILE="" "${WRK_PIN[@]}" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$LUA" "$DYNAPI_URL/hello" >"$SWAP_RAW" 2>&1 &
-WRK_PID=$!
-SWAPS=0
-SWAP_FAILS=0
-SWAP_FAIL_NOTES=()
-swap_fail() {
-	SWAP_FAILS=$((SWAP_FAILS + 1))
-	((${#SWAP_FAIL_NOTES[@]} < 5)) && SWAP_FAIL_NOTES+=("$1")
-	return 0
-}
-sleep 0.5 # let wrk connect first
-n=0
-while kill -0 "$WRK_PID" 2>/dev/null && ((n < 100000)); do
-	n=$((n + 1))
-	code=$("${WRK_PIN[@]}" curl -s -o "$TMP/swap.json" -w '%{http_code}' --max-time 10 -X POST \
-		"$DYNAPI_URL/admin/v1/dynamic-endpoints?mount=/swap$n" "${AUTH[@]}" \
-		-H 'Content-Type: application/yaml' --data-binary "@$PETSTORE_SPEC") || true
-	if [[ $code != 201 ]]; then
-		swap_fail "swap $n: POST answered $code: $(head -c 300 "$TMP/swap.json" 2>/dev/null)"
-		continue
+if ((RUN_SWAP)); then
+	log "swap under load: wrk on dynapi GET /hello for ${DURATION}s while petstore is POSTed and DELETEd"
+	start_dynapi_with_accounts
+	expect_status "swap (dynapi)" 200 none GET "$DYNAPI_URL/hello"
+	SWAP_RAW=$RAW/swap.txt
+	WRK_BODY_FILE="" "${WRK_PIN[@]}" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$LUA" "$DYNAPI_URL/hello" >"$SWAP_RAW" 2>&1 &
+	WRK_PID=$!
+	SWAPS=0
+	SWAP_FAILS=0
+	SWAP_FAIL_NOTES=()
+	swap_fail() {
+		SWAP_FAILS=$((SWAP_FAILS + 1))
+		((${#SWAP_FAIL_NOTES[@]} < 5)) && SWAP_FAIL_NOTES+=("$1")
+		return 0
+	}
+	sleep 0.5 # let wrk connect first
+	n=0
+	while kill -0 "$WRK_PID" 2>/dev/null && ((n < 100000)); do
+		n=$((n + 1))
+		code=$("${WRK_PIN[@]}" curl -s -o "$TMP/swap.json" -w '%{http_code}' --max-time 10 -X POST \
+			"$DYNAPI_URL/admin/v1/dynamic-endpoints?mount=/swap$n" "${AUTH[@]}" \
+			-H 'Content-Type: application/yaml' --data-binary "@$PETSTORE_SPEC") || true
+		if [[ $code != 201 ]]; then
+			swap_fail "swap $n: POST answered $code: $(head -c 300 "$TMP/swap.json" 2>/dev/null)"
+			continue
+		fi
+		id=$(endpoint_id <"$TMP/swap.json")
+		code=$("${WRK_PIN[@]}" curl -s -o /dev/null -w '%{http_code}' --max-time 10 "${AUTH[@]}" "$DYNAPI_URL/swap$n/pets") || true
+		[[ $code == 200 ]] || swap_fail "swap $n: GET /swap$n/pets answered $code"
+		code=$("${WRK_PIN[@]}" curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X DELETE \
+			"$DYNAPI_URL/admin/v1/dynamic-endpoints/$id" "${AUTH[@]}") || true
+		[[ $code == 2* ]] || swap_fail "swap $n: DELETE answered $code"
+		code=$("${WRK_PIN[@]}" curl -s -o /dev/null -w '%{http_code}' --max-time 10 "${AUTH[@]}" "$DYNAPI_URL/swap$n/pets") || true
+		[[ $code == 404 ]] || swap_fail "swap $n: GET /swap$n/pets after DELETE answered $code"
+		SWAPS=$((SWAPS + 1))
+	done
+	wrk_rc=0
+	wait "$WRK_PID" || wrk_rc=$?
+	WRK_PID=""
+	((wrk_rc == 0)) || {
+		cat "$SWAP_RAW" >&2
+		die "wrk failed during the swap check"
+	}
+	assert_alive
+	stop_server
+	read -r SW_RPS SW_P99 SW_REQ SW_NON SW_SOCK < <(parse_wrk "$SWAP_RAW")
+	SW_ERRORS=$((SW_NON + SW_SOCK))
+fi
+
+# ---------------------------------------------------------------- entities
+# The record API of a dynamic entity holding ENTITY_RECORDS records, next to
+# the mock GET of the same server. Prepared once: a first dynapi start on
+# ENTITY_DIR bootstraps the admin, takes the two accounts documents (for the
+# mock GET rows) and the LoanOffer definition over HTTP and stops; bench/fill
+# then writes the records straight into its store, in batches. Every
+# measurement starts a fresh dynapi on a copy of ENTITY_DIR, so each one sees
+# exactly the filled records (create adds to the copy only).
+ENTITY=LoanOffer
+ENTITY_PATH=/entities/$ENTITY
+ENTITY_DIR=$TMP/entity-data
+ENTITY_IDS=$TMP/entity-ids.txt
+ENTITY_FILTER=P3 # one of the ten products: matches a tenth of the records
+ENTITY_RUN_DIR=""
+
+# json_total FILE prints the "total" of a list response, or nothing.
+json_total() { sed -n 's/.*"total" *: *\([0-9][0-9]*\).*/\1/p' "$1" | head -n 1; }
+
+# start_entity_server: a fresh dynapi, logged in, on a copy of ENTITY_DIR;
+# checks that the record API counts every filled record.
+start_entity_server() {
+	local code total
+	ENTITY_RUN_DIR=$(mktemp -d "$TMP/entity-run.XXXXXX")
+	cp -R "$ENTITY_DIR/." "$ENTITY_RUN_DIR/"
+	start_dynapi "$ENTITY_RUN_DIR"
+	code=$(curl -s -o "$TMP/count.json" -w '%{http_code}' --max-time 30 "${AUTH[@]}" \
+		"$DYNAPI_URL$ENTITY_PATH?count=true&limit=1") || true
+	total=$(json_total "$TMP/count.json")
+	if [[ $code != 200 || $total != "$ENTITY_RECORDS" ]]; then
+		head -c 2000 "$TMP/count.json" >&2 || true
+		echo >&2
+		die "GET $ENTITY_PATH?count=true&limit=1 answered $code, total '$total', want 200 and $ENTITY_RECORDS"
 	fi
-	id=$(endpoint_id <"$TMP/swap.json")
-	code=$("${WRK_PIN[@]}" curl -s -o /dev/null -w '%{http_code}' --max-time 10 "${AUTH[@]}" "$DYNAPI_URL/swap$n/pets") || true
-	[[ $code == 200 ]] || swap_fail "swap $n: GET /swap$n/pets answered $code"
-	code=$("${WRK_PIN[@]}" curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X DELETE \
-		"$DYNAPI_URL/admin/v1/dynamic-endpoints/$id" "${AUTH[@]}") || true
-	[[ $code == 2* ]] || swap_fail "swap $n: DELETE answered $code"
-	code=$("${WRK_PIN[@]}" curl -s -o /dev/null -w '%{http_code}' --max-time 10 "${AUTH[@]}" "$DYNAPI_URL/swap$n/pets") || true
-	[[ $code == 404 ]] || swap_fail "swap $n: GET /swap$n/pets after DELETE answered $code"
-	SWAPS=$((SWAPS + 1))
-done
-wrk_rc=0
-wait "$WRK_PID" || wrk_rc=$?
-WRK_PID=""
-((wrk_rc == 0)) || {
-	cat "$SWAP_RAW" >&2
-	die "wrk failed during the swap check"
 }
-assert_alive
-stop_server
-read -r SW_RPS SW_P99 SW_REQ SW_NON SW_SOCK < <(parse_wrk "$SWAP_RAW")
-SW_ERRORS=$((SW_NON + SW_SOCK))
+
+stop_entity_server() {
+	stop_server
+	[[ -z $ENTITY_RUN_DIR ]] || rm -rf "$ENTITY_RUN_DIR"
+	ENTITY_RUN_DIR=""
+}
+
+# check_filtered_page: the filtered list answers a full page of the filter's
+# product and a cursor to the next.
+check_filtered_page() {
+	local code all match
+	code=$(curl -s -o "$TMP/page.json" -w '%{http_code}' --max-time 10 "${AUTH[@]}" "$1") || true
+	all=$(grep -o '"product" *: *"[^"]*"' "$TMP/page.json" | wc -l)
+	match=$(grep -o "\"product\" *: *\"$ENTITY_FILTER\"" "$TMP/page.json" | wc -l)
+	if [[ $code != 200 ]] || ((all != 50 || match != 50)) || ! grep -q '"next_cursor" *: *"' "$TMP/page.json"; then
+		head -c 2000 "$TMP/page.json" >&2 || true
+		echo >&2
+		die "GET $1 answered $code with $match of $all records of product $ENTITY_FILTER, want 200, 50 of 50 and a next_cursor"
+	fi
+}
+
+# report_entities prints the entity table and notes.
+report_entities() {
+	local w d g rps p99 vs_mock vs_guarded result
+	# shellcheck disable=SC2086 # word splitting of the round lists is wanted
+	d=$(median ${RPS[e0,dynapi]})
+	# shellcheck disable=SC2086
+	g=$(median ${RPS[e1,dynapi]})
+	printf '| %-16s | %-44s | %10s | %10s | %11s | %14s | %-6s |\n' \
+		workload request req/s p99 "/ mock GET" "/ guarded GET" result
+	printf '|%s|%s|%s|%s|%s|%s|%s|\n' ------------------ ---------------------------------------------- -----------: -----------: ------------: ---------------: --------
+	for w in "${!EW_NAME[@]}"; do
+		# shellcheck disable=SC2086
+		rps=$(median ${RPS[e$w,dynapi]})
+		# shellcheck disable=SC2086
+		p99=$(median ${P99[e$w,dynapi]})
+		vs_mock=$(awk -v a="$rps" -v b="$d" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+		vs_guarded=$(awk -v a="$rps" -v b="$g" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+		result=PASS
+		if ((${STATUS_BAD[e$w,dynapi]} > 0)); then
+			result="FAIL (${STATUS_BAD[e$w,dynapi]} responses not ${EW_STATUS[$w]})"
+			FAILED=1
+		fi
+		printf '| %-16s | %-44s | %10s | %7s ms | %11s | %14s | %-6s |\n' \
+			"${EW_NAME[$w]}" "${EW_SHOW[$w]}" "$rps" "$p99" "$vs_mock" "$vs_guarded" "$result"
+	done
+	echo
+	echo "Entity $ENTITY ($(basename "$ENTITY_DEF")): $ENTITY_RECORDS records, products P0..P9 evenly (product=$ENTITY_FILTER: $FILTER_TOTAL, by ?count=true), store ${ENTITY_DB_MB} MB;"
+	echo "filled in ${FILL_S} s by bench/fill (records.Store.Create, 5000 per transaction, NoSync), ${PREPARE_S} s with the server start that defined it."
+	echo "Each measurement: a fresh dynapi on a copy of the filled data directory (total $ENTITY_RECORDS checked by GET $ENTITY_PATH?count=true&limit=1 at each start),"
+	echo "the accounts documents loaded as in the compare part; entity requests and the guarded GET carry the admin's DirectLogin token."
+	echo "get by id: every id once in a shuffled order (wrk/ids.lua); create: $(basename "$ENTITY_BODY"), one fsync per record (production store);"
+	echo "/ mock GET and / guarded GET: req/s over dynapi's public GET /hello and guarded GET /guarded/hello, same rounds, same server state. No throughput target: FAIL means an unexpected status."
+}
+
+if ((RUN_ENTITIES)); then
+	EW_NAME=("mock GET" "guarded mock GET" "get by id" "filtered list" "create")
+	EW_SHOW=("GET /hello" "GET /guarded/hello" "GET $ENTITY_PATH/{id}" "GET $ENTITY_PATH?product=$ENTITY_FILTER&limit=50" "POST $ENTITY_PATH")
+	EW_URL=("$DYNAPI_URL/hello" "$DYNAPI_URL/guarded/hello" "$DYNAPI_URL/" "$DYNAPI_URL$ENTITY_PATH?product=$ENTITY_FILTER&limit=50" "$DYNAPI_URL$ENTITY_PATH")
+	EW_AUTH=(none token token token token)
+	EW_BODY=("" "" "" "" "$ENTITY_BODY")
+	EW_SCRIPT=("$LUA" "$LUA" "$IDS_LUA" "$LUA" "$LUA")
+	EW_STATUS=(200 200 200 200 201)
+
+	log "entities: defining $ENTITY on a first start (data directory $ENTITY_DIR)"
+	mkdir -p "$ENTITY_DIR"
+	t0=$(now_ns)
+	start_dynapi "$ENTITY_DIR"
+	load_accounts
+	code=$(curl -s -o "$TMP/entity.json" -w '%{http_code}' --max-time 30 -X POST \
+		"$DYNAPI_URL/admin/v1/dynamic-entities" "${AUTH[@]}" \
+		-H 'Content-Type: application/json' --data-binary "@$ENTITY_DEF") || true
+	if [[ $code != 201 ]] || ! grep -q "\"entity_name\" *: *\"$ENTITY\"" "$TMP/entity.json"; then
+		head -c 2000 "$TMP/entity.json" >&2 || true
+		echo >&2
+		die "POST /admin/v1/dynamic-entities $(basename "$ENTITY_DEF") answered $code, want 201 defining $ENTITY"
+	fi
+	stop_server
+	log "entities: filling $ENTITY_RECORDS $ENTITY records (bench/fill)"
+	t1=$(now_ns)
+	"$TMP/fill" -data-dir "$ENTITY_DIR" -entity "$ENTITY" -records "$ENTITY_RECORDS" -ids "$ENTITY_IDS" >"$TMP/fill.out" 2>&1 || {
+		cat "$TMP/fill.out" >&2
+		die "bench/fill failed"
+	}
+	t2=$(now_ns)
+	FILL_S=$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
+	PREPARE_S=$(awk -v a="$t0" -v b="$t2" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
+	log "entities: $(tail -n 1 "$TMP/fill.out") (${FILL_S} s with the program's start)"
+	ids=$(wc -l <"$ENTITY_IDS")
+	((ids == ENTITY_RECORDS)) || die "bench/fill wrote $ids ids, want $ENTITY_RECORDS"
+	ENTITY_DB_MB=$(du -m "$ENTITY_DIR/dynapi.db" | cut -f1)
+	SAMPLE_ID=$(sed -n "$((ENTITY_RECORDS / 2))p" "$ENTITY_IDS")
+
+	# Once: the server sees the records, and the filter matches a tenth.
+	start_entity_server
+	code=$(curl -s -o "$TMP/count.json" -w '%{http_code}' --max-time 30 "${AUTH[@]}" \
+		"$DYNAPI_URL$ENTITY_PATH?product=$ENTITY_FILTER&count=true&limit=1") || true
+	FILTER_TOTAL=$(json_total "$TMP/count.json")
+	want=$(((ENTITY_RECORDS + 6) / 10)) # i % 10 == 3 for i < ENTITY_RECORDS
+	if [[ $code != 200 || $FILTER_TOTAL != "$want" ]]; then
+		head -c 2000 "$TMP/count.json" >&2 || true
+		echo >&2
+		die "GET $ENTITY_PATH?product=$ENTITY_FILTER&count=true answered $code, total '$FILTER_TOTAL', want 200 and $want"
+	fi
+	log "entities: the server counts $ENTITY_RECORDS $ENTITY records, $FILTER_TOTAL of product $ENTITY_FILTER"
+	stop_entity_server
+
+	for r in $(seq 1 "$ROUNDS"); do
+		for w in "${!EW_NAME[@]}"; do
+			start_entity_server
+			authorization=""
+			[[ ${EW_AUTH[$w]} == token ]] && authorization=$AUTHORIZATION
+			url=${EW_URL[$w]}
+			case $w in
+			0) expect_status "entities ${EW_NAME[$w]}" 200 none GET "$url" ;;
+			1)
+				expect_status "entities ${EW_NAME[$w]} without credentials" 401 none GET "$url"
+				expect_status "entities ${EW_NAME[$w]} with the token" 200 token GET "$url"
+				;;
+			2)
+				expect_status "entities ${EW_NAME[$w]} without credentials" 401 none GET "$DYNAPI_URL$ENTITY_PATH/$SAMPLE_ID"
+				expect_status "entities ${EW_NAME[$w]} with the token" 200 token GET "$DYNAPI_URL$ENTITY_PATH/$SAMPLE_ID"
+				;;
+			3) check_filtered_page "$url" ;;
+			4) expect_status "entities ${EW_NAME[$w]}" 201 token POST "$url" "${EW_BODY[$w]}" ;;
+			esac
+			log "entities ${EW_NAME[$w]}: round $r/$ROUNDS (${EW_SHOW[$w]}${authorization:+, with the DirectLogin token})"
+			if ((WARMUP > 0)); then
+				WRK_IDS_FILE=$ENTITY_IDS WRK_PATH_PREFIX=$ENTITY_PATH/ \
+					run_wrk "$TMP/warmup.txt" "$WARMUP" "$url" "${EW_BODY[$w]}" "$authorization" "${EW_SCRIPT[$w]}"
+			fi
+			raw="$RAW/entities-w$w-r$r.txt"
+			WRK_IDS_FILE=$ENTITY_IDS WRK_PATH_PREFIX=$ENTITY_PATH/ \
+				run_wrk "$raw" "$DURATION" "$url" "${EW_BODY[$w]}" "$authorization" "${EW_SCRIPT[$w]}"
+			assert_alive
+			stop_entity_server
+			read -r rps p99 req non sock < <(parse_wrk "$raw")
+			RPS[e$w,dynapi]+=" $rps"
+			P99[e$w,dynapi]+=" $p99"
+			ROUND_LOG[e$w,dynapi]+="${ROUND_LOG[e$w,dynapi]:+, }$rps"
+			STATUS_BAD[e$w,dynapi]=$((${STATUS_BAD[e$w,dynapi]:-0} + sock + non))
+		done
+	done
+fi
 
 # ---------------------------------------------------------------- report
 REPORT=$TMP/report.md
@@ -534,76 +788,96 @@ REPORT=$TMP/report.md
 	echo "1-minute load average before the run: $LOAD_BEFORE (above ~1, other work on the machine skews the figures)."
 	echo "dynapi serves accounts.yaml marked public at / (no credentials, as fiberlimit) and unchanged at /guarded"
 	echo "(role needed; DirectLogin token of the bootstrapped admin, one login per server start)."
+	echo "Parts run (WORKLOADS): $PARTS."
 	echo
-	printf '| %-14s | %12s | %16s | %6s | %10s | %14s | %-7s | %-6s |\n' \
-		workload "dynapi req/s" "fiberlimit req/s" ratio "dynapi p99" "fiberlimit p99" target result
-	printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ---------------- -------------: -----------------: -------: -----------: ---------------: --------- --------
-	for w in "${!WL_NAME[@]}"; do
-		# shellcheck disable=SC2086 # word splitting of the round lists is wanted
-		d=$(median ${RPS[$w,dynapi]})
+	if ((RUN_COMPARE)); then
+		printf '| %-14s | %12s | %16s | %6s | %10s | %14s | %-7s | %-6s |\n' \
+			workload "dynapi req/s" "fiberlimit req/s" ratio "dynapi p99" "fiberlimit p99" target result
+		printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ---------------- -------------: -----------------: -------: -----------: ---------------: --------- --------
+		for w in "${!WL_NAME[@]}"; do
+			# shellcheck disable=SC2086 # word splitting of the round lists is wanted
+			d=$(median ${RPS[$w,dynapi]})
+			# shellcheck disable=SC2086
+			f=$(median ${RPS[$w,fiberlimit]})
+			# shellcheck disable=SC2086
+			dp=$(median ${P99[$w,dynapi]})
+			# shellcheck disable=SC2086
+			fp=$(median ${P99[$w,fiberlimit]})
+			ratio=$(awk -v d="$d" -v f="$f" 'BEGIN { printf "%.2f", (f > 0 ? d / f : 0) }')
+			result=$(awk -v r="$ratio" -v t="${WL_TARGET[$w]}" 'BEGIN { print (r + 0 >= t + 0 ? "PASS" : "FAIL") }')
+			if ((${STATUS_BAD[$w,dynapi]} + ${STATUS_BAD[$w,fiberlimit]} > 0)); then
+				result="FAIL (status: dynapi ${STATUS_BAD[$w,dynapi]}, fiberlimit ${STATUS_BAD[$w,fiberlimit]} unexpected)"
+			fi
+			[[ $result == PASS ]] || FAILED=1
+			printf '| %-14s | %12s | %16s | %6s | %7s ms | %11s ms | %-7s | %-6s |\n' \
+				"${WL_NAME[$w]}" "$d" "$f" "$ratio" "$dp" "$fp" ">= ${WL_TARGET[$w]}" "$result"
+		done
+		echo
+		# The guard's cost: GET /guarded/hello with the token against the public
+		# GET /hello, both dynapi, measured in the same mock GET rounds.
 		# shellcheck disable=SC2086
-		f=$(median ${RPS[$w,fiberlimit]})
+		g=$(median ${RPS[0,guarded]})
 		# shellcheck disable=SC2086
-		dp=$(median ${P99[$w,dynapi]})
+		d=$(median ${RPS[0,dynapi]})
 		# shellcheck disable=SC2086
-		fp=$(median ${P99[$w,fiberlimit]})
-		ratio=$(awk -v d="$d" -v f="$f" 'BEGIN { printf "%.2f", (f > 0 ? d / f : 0) }')
-		result=$(awk -v r="$ratio" -v t="${WL_TARGET[$w]}" 'BEGIN { print (r + 0 >= t + 0 ? "PASS" : "FAIL") }')
-		if ((${STATUS_BAD[$w,dynapi]} + ${STATUS_BAD[$w,fiberlimit]} > 0)); then
-			result="FAIL (status: dynapi ${STATUS_BAD[$w,dynapi]}, fiberlimit ${STATUS_BAD[$w,fiberlimit]} unexpected)"
+		gp=$(median ${P99[0,guarded]})
+		# shellcheck disable=SC2086
+		dp=$(median ${P99[0,dynapi]})
+		ratio=$(awk -v g="$g" -v d="$d" 'BEGIN { printf "%.2f", (d > 0 ? g / d : 0) }')
+		result=$(awk -v r="$ratio" -v t="$GUARDED_TARGET" 'BEGIN { print (r + 0 >= t + 0 ? "PASS" : "FAIL") }')
+		if ((${STATUS_BAD[0,guarded]} > 0)); then
+			result="FAIL (status: guarded ${STATUS_BAD[0,guarded]} unexpected)"
 		fi
 		[[ $result == PASS ]] || FAILED=1
-		printf '| %-14s | %12s | %16s | %6s | %7s ms | %11s ms | %-7s | %-6s |\n' \
-			"${WL_NAME[$w]}" "$d" "$f" "$ratio" "$dp" "$fp" ">= ${WL_TARGET[$w]}" "$result"
-	done
-	echo
-	# The guard's cost: GET /guarded/hello with the token against the public
-	# GET /hello, both dynapi, measured in the same mock GET rounds.
-	# shellcheck disable=SC2086
-	g=$(median ${RPS[0,guarded]})
-	# shellcheck disable=SC2086
-	d=$(median ${RPS[0,dynapi]})
-	# shellcheck disable=SC2086
-	gp=$(median ${P99[0,guarded]})
-	# shellcheck disable=SC2086
-	dp=$(median ${P99[0,dynapi]})
-	ratio=$(awk -v g="$g" -v d="$d" 'BEGIN { printf "%.2f", (d > 0 ? g / d : 0) }')
-	result=$(awk -v r="$ratio" -v t="$GUARDED_TARGET" 'BEGIN { print (r + 0 >= t + 0 ? "PASS" : "FAIL") }')
-	if ((${STATUS_BAD[0,guarded]} > 0)); then
-		result="FAIL (status: guarded ${STATUS_BAD[0,guarded]} unexpected)"
+		printf '| %-16s | %13s | %12s | %6s | %8s | %10s | %-7s | %-6s |\n' \
+			workload "guarded req/s" "public req/s" ratio "guarded p99" "public p99" target result
+		printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------------------ --------------: -------------: -------: ------------: -----------: --------- --------
+		printf '| %-16s | %13s | %12s | %6s | %8s ms | %7s ms | %-7s | %-6s |\n' \
+			"guarded mock GET" "$g" "$d" "$ratio" "$gp" "$dp" ">= $GUARDED_TARGET" "$result"
+		echo
+		echo "guarded: dynapi GET $GUARDED_PATH with Authorization: DirectLogin token (401 without it, checked each round); public: dynapi GET /hello; ratio = guarded / public."
+		echo
 	fi
-	[[ $result == PASS ]] || FAILED=1
-	printf '| %-16s | %13s | %12s | %6s | %8s | %10s | %-7s | %-6s |\n' \
-		workload "guarded req/s" "public req/s" ratio "guarded p99" "public p99" target result
-	printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------------------ --------------: -------------: -------: ------------: -----------: --------- --------
-	printf '| %-16s | %13s | %12s | %6s | %8s ms | %7s ms | %-7s | %-6s |\n' \
-		"guarded mock GET" "$g" "$d" "$ratio" "$gp" "$dp" ">= $GUARDED_TARGET" "$result"
-	echo
-	echo "guarded: dynapi GET $GUARDED_PATH with Authorization: DirectLogin token (401 without it, checked each round); public: dynapi GET /hello; ratio = guarded / public."
-	echo
-	if ((SW_ERRORS == 0 && SWAP_FAILS == 0 && SWAPS > 0)); then swap_result=PASS; else
-		swap_result=FAIL
-		FAILED=1
+	if ((RUN_SPEC)); then
+		echo "Spec load ($(basename "$OB_SPEC"), ?mount=/ob, median of $SPEC_RUNS): POST ${SPEC_POST} ms (curl time_total), GET /ob/accounts 200 after ${SPEC_READY} ms from the start of the POST."
+		echo
 	fi
-	echo "Spec load ($(basename "$OB_SPEC"), ?mount=/ob, median of $SPEC_RUNS): POST ${SPEC_POST} ms (curl time_total), GET /ob/accounts 200 after ${SPEC_READY} ms from the start of the POST."
-	echo
-	echo "Swap under load: $SWAPS petstore POST+DELETE cycles (admin DirectLogin token) during ${DURATION}s of public GET /hello ($SW_REQ requests, $SW_RPS req/s, p99 $SW_P99 ms): $SW_NON non-2xx, $SW_SOCK socket errors, $SWAP_FAILS failed admin steps (target 0): $swap_result."
-	for note in "${SWAP_FAIL_NOTES[@]}"; do echo "- $note"; done
-	echo
+	if ((RUN_SWAP)); then
+		if ((SW_ERRORS == 0 && SWAP_FAILS == 0 && SWAPS > 0)); then swap_result=PASS; else
+			swap_result=FAIL
+			FAILED=1
+		fi
+		echo "Swap under load: $SWAPS petstore POST+DELETE cycles (admin DirectLogin token) during ${DURATION}s of public GET /hello ($SW_REQ requests, $SW_RPS req/s, p99 $SW_P99 ms): $SW_NON non-2xx, $SW_SOCK socket errors, $SWAP_FAILS failed admin steps (target 0): $swap_result."
+		for note in "${SWAP_FAIL_NOTES[@]}"; do echo "- $note"; done
+		echo
+	fi
+	if ((RUN_ENTITIES)); then
+		report_entities
+		echo
+	fi
 	echo "Rounds (req/s):"
 	echo
-	for w in "${!WL_NAME[@]}"; do
-		line=""
-		for server in ${WL_SERVERS[$w]}; do
-			line+="${line:+; }$server ${ROUND_LOG[$w,$server]}"
+	if ((RUN_COMPARE)); then
+		for w in "${!WL_NAME[@]}"; do
+			line=""
+			for server in ${WL_SERVERS[$w]}; do
+				line+="${line:+; }$server ${ROUND_LOG[$w,$server]}"
+			done
+			echo "- ${WL_NAME[$w]}: $line"
 		done
-		echo "- ${WL_NAME[$w]}: $line"
-	done
-	echo "- guarded / public per round: $(awk -v g="${RPS[0,guarded]}" -v d="${RPS[0,dynapi]}" 'BEGIN {
-		n = split(g, a, " "); split(d, b, " ")
-		for (i = 1; i <= n; i++) printf "%s%.2f", (i > 1 ? ", " : ""), (b[i] > 0 ? a[i] / b[i] : 0)
-	}')"
-	echo "- spec load: POST ms ${POST_MS[*]}; ready ms ${READY_MS[*]}; extra polls ${POLLS[*]}"
+		echo "- guarded / public per round: $(awk -v g="${RPS[0,guarded]}" -v d="${RPS[0,dynapi]}" 'BEGIN {
+			n = split(g, a, " "); split(d, b, " ")
+			for (i = 1; i <= n; i++) printf "%s%.2f", (i > 1 ? ", " : ""), (b[i] > 0 ? a[i] / b[i] : 0)
+		}')"
+	fi
+	if ((RUN_ENTITIES)); then
+		for w in "${!EW_NAME[@]}"; do
+			echo "- entities, ${EW_NAME[$w]}: ${ROUND_LOG[e$w,dynapi]}"
+		done
+	fi
+	if ((RUN_SPEC)); then
+		echo "- spec load: POST ms ${POST_MS[*]}; ready ms ${READY_MS[*]}; extra polls ${POLLS[*]}"
+	fi
 	errors=$(grep -c '"level":"ERROR"' "$TMP/dynapi.log" 2>/dev/null || true)
 	echo "- dynapi log: ${errors:-0} ERROR lines"
 } >"$REPORT"
