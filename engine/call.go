@@ -22,6 +22,21 @@ type Call struct {
 	// Path holds the path parameter values of the matched template, in
 	// template order.
 	Path PathValues
+	// HTTP is the request being answered, for connectors that pass it on or
+	// show it to scripts; nil when the call does not come from HTTP.
+	HTTP HTTPRequest
+}
+
+// HTTPRequest is a read-only view of the HTTP request being answered,
+// valid only during the call.
+type HTTPRequest interface {
+	Method() string
+	// Path is the request path as received, without the query.
+	Path() string
+	// RawQuery is the query string without the '?'.
+	RawQuery() string
+	// Header returns a request header and whether it was sent.
+	Header(name string) (string, bool)
 }
 
 // PathValues are the path parameter values of a matched route.

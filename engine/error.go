@@ -23,6 +23,15 @@ const (
 	CodeForbidden            = "forbidden"
 	CodeNotImplemented       = "not_implemented"
 	CodeInternal             = "internal_error"
+	CodeConflict             = "conflict"
+	// Connector methods and back ends.
+	CodeScriptFailed       = "script_failed"            // a script threw (500)
+	CodeScriptTimeout      = "script_timeout"           // a script ran past its deadline (504)
+	CodeInvalidResult      = "invalid_connector_result" // data not as the message doc says (502)
+	CodeBackendError       = "backend_error"            // a back end answered an error status (passed on)
+	CodeBackendUnreachable = "backend_unreachable"      // connection refused or reset (502)
+	CodeBackendTimeout     = "backend_timeout"          // no answer within the timeout (504)
+	CodeCircuitOpen        = "circuit_open"             // a back end failed repeatedly; calls are held off (503)
 )
 
 // Violation is one reason a request or a submitted definition was refused.

@@ -11,6 +11,7 @@ import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/apidoc"
+	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/endpoints"
 	"github.com/dynapi/dynapi/engine/guard"
@@ -22,11 +23,13 @@ import (
 
 // API holds what the management routes work on.
 type API struct {
-	Access      *access.Service
-	Gate        *guard.Gate
-	Endpoints   *endpoints.Manager
-	Entities    *dynentity.Registry
-	Mappings    *mapping.Store
+	Access    *access.Service
+	Gate      *guard.Gate
+	Endpoints *endpoints.Manager
+	Entities  *dynentity.Registry
+	Mappings  *mapping.Store
+	// Methods routes connector methods and holds their scripts.
+	Methods     *connector.Dispatcher
 	DirectLogin *directlogin.Plugin
 	OAuth2      *oauth2.Issuer
 	// MaxDocumentBytes bounds a submitted API document.
@@ -48,6 +51,7 @@ func Register(app *fiber.App, a *API) {
 	a.registerEndpoints(g)
 	a.registerEntities(g)
 	a.registerMappings(g)
+	a.registerConnectors(g)
 	a.registerUsers(g)
 	a.registerConsumers(g)
 	a.registerBanks(g)

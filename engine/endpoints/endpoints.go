@@ -41,6 +41,14 @@ func (f ConnectorFunc) Prepare(doc *specs.Document, op *specs.Operation) (engine
 	return f(doc, op)
 }
 
+// OperationHook takes part in building every endpoint: it may refuse a
+// document, and it wraps each operation's invoker (method routing does, so
+// a routing or script can take an operation over).
+type OperationHook interface {
+	CheckOperations(doc *specs.Document) error
+	Operation(op *specs.Operation, host engine.Invoker) engine.Invoker
+}
+
 // Endpoint is one submitted document, compiled and ready to serve. It is
 // immutable: a change makes a new Endpoint.
 type Endpoint struct {
@@ -132,6 +140,7 @@ type Manager struct {
 	connectors  map[string]Connector
 	defaultHost string
 	reserved    [][]string
+	hook        OperationHook
 
 	mu   sync.Mutex // serialises changes
 	snap atomic.Pointer[Snapshot]
@@ -149,6 +158,8 @@ type Options struct {
 	// refused, since its routes could never answer. A prefix may hold one
 	// "*" segment standing for any bank id.
 	Reserved []string
+	// Operations, when set, checks documents and wraps operation invokers.
+	Operations OperationHook
 }
 
 // New returns a Manager with no endpoints; call Boot to load the persisted
@@ -157,7 +168,8 @@ func New(store engine.Store, opts Options) *Manager {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	m := &Manager{store: store, log: opts.Logger, connectors: opts.Connectors, defaultHost: opts.DefaultHost}
+	m := &Manager{store: store, log: opts.Logger, connectors: opts.Connectors, defaultHost: opts.DefaultHost,
+		hook: opts.Operations}
 	for _, p := range opts.Reserved {
 		m.reserved = append(m.reserved, strings.Split(strings.Trim(p, "/"), "/"))
 	}
@@ -312,6 +324,11 @@ func (m *Manager) build(r record) (*Endpoint, error) {
 	if ep.Host == "" {
 		ep.Host = m.defaultHost
 	}
+	if m.hook != nil {
+		if err := m.hook.CheckOperations(doc); err != nil {
+			return nil, err
+		}
+	}
 	if err := m.prepare(ep); err != nil {
 		return nil, err
 	}
@@ -365,6 +382,9 @@ func (m *Manager) prepare(ep *Endpoint) error {
 		if err != nil {
 			return engine.Errorf(http.StatusBadRequest, engine.CodeInvalidDocument,
 				"operation %s cannot be answered by host %q: %v", op.ID, ep.Host, err)
+		}
+		if m.hook != nil {
+			inv = m.hook.Operation(op, inv)
 		}
 		ep.invokers[i] = inv
 	}
@@ -456,19 +476,7 @@ func (m *Manager) All() []*Endpoint {
 // List returns the endpoints of one bank ("" for system level), oldest
 // first.
 func (m *Manager) List(bankID string) []*Endpoint {
-	var out []*Endpoint
-	for _, ep := range m.snap.Load().endpoints {
-		if ep.BankID == bankID {
-			out = append(out, ep)
-		}
-	}
-	slices.SortFunc(out, func(a, b *Endpoint) int {
-		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
-	return out
+	return slices.DeleteFunc(m.sorted(), func(ep *Endpoint) bool { return ep.BankID != bankID })
 }
 
 // Get returns one endpoint of a bank ("" for system level), or a 404.
@@ -533,4 +541,29 @@ func (m *Manager) SetHost(ctx context.Context, bankID, id, host string) (*Endpoi
 	m.snap.Store(snap)
 	m.log.Info("dynamic endpoint host changed", "dynamic_endpoint_id", id, "host", host)
 	return &ep, nil
+}
+
+// Operation finds a served operation by its id: in the oldest document
+// that has it, when several do.
+func (m *Manager) Operation(id string) (*Endpoint, *specs.Operation, bool) {
+	for _, ep := range m.sorted() {
+		for _, op := range ep.Doc.Operations {
+			if op.ID == id {
+				return ep, op, true
+			}
+		}
+	}
+	return nil, nil, false
+}
+
+// sorted returns every endpoint, oldest first.
+func (m *Manager) sorted() []*Endpoint {
+	all := m.All()
+	slices.SortFunc(all, func(a, b *Endpoint) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return all
 }

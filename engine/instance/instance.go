@@ -20,6 +20,8 @@ import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/admin"
+	"github.com/dynapi/dynapi/engine/banking"
+	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/endpoints"
 	"github.com/dynapi/dynapi/engine/guard"
@@ -27,7 +29,6 @@ import (
 	"github.com/dynapi/dynapi/engine/recordapi"
 	"github.com/dynapi/dynapi/engine/server"
 	"github.com/dynapi/dynapi/entities/records"
-	"github.com/dynapi/dynapi/examples"
 	"github.com/dynapi/dynapi/plugins/boltstore"
 	"github.com/dynapi/dynapi/plugins/directlogin"
 	"github.com/dynapi/dynapi/plugins/jwtbearer"
@@ -58,7 +59,10 @@ type Config struct {
 	// MaxDocumentBytes a submitted API document.
 	MaxBodyBytes     int
 	MaxDocumentBytes int
-	// PreloadExample serves examples.BankAccounts at first start.
+	// Connectors configures scripts and REST back ends.
+	Connectors ConnectorConfig
+	// PreloadExample serves examples.BankAccounts at first start, with a
+	// demo bank and accounts.
 	PreloadExample bool
 	// Version names the build in /openapi.json.
 	Version string
@@ -82,6 +86,7 @@ type Instance struct {
 	Store     engine.Store
 	Access    *access.Service
 	Endpoints *endpoints.Manager
+	Methods   *connector.Dispatcher
 	Server    *server.Server
 
 	stop context.CancelFunc // ends background work (key rotation)
@@ -128,7 +133,20 @@ func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error
 	if err != nil {
 		return nil, err
 	}
-	mgr := endpoints.New(store, endpoints.Options{
+	auth, err := authentication(ctx, cfg, store, svc)
+	if err != nil {
+		return nil, err
+	}
+	recordAPI := &recordapi.API{Entities: ents, Records: recs, Gate: auth.gate, Access: svc}
+	var mgr *endpoints.Manager
+	methods, err := connectorMethods(ctx, cfg, store, svc, auth, recordAPI, func(name string) bool {
+		_, _, ok := mgr.Operation(name)
+		return ok
+	})
+	if err != nil {
+		return nil, err
+	}
+	mgr = endpoints.New(store, endpoints.Options{
 		Connectors: map[string]endpoints.Connector{
 			mock.Host: endpoints.ConnectorFunc(func(doc *specs.Document, op *specs.Operation) (engine.Invoker, error) {
 				return mock.Prepare(doc, op)
@@ -138,7 +156,8 @@ func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error
 		DefaultHost: mock.Host,
 		Logger:      cfg.Logger,
 		Reserved: []string{"/admin", "/my", "/entities", "/oauth2", "/.well-known", "/healthz", "/readyz",
-			"/banks/*/entities", "/banks/*/my"},
+			"/banks/*/entities", "/banks/*/my", "/banks/*/accounts"},
+		Operations: methods,
 	})
 	if err := mgr.Boot(ctx); err != nil {
 		return nil, err
@@ -156,14 +175,9 @@ func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error
 		}
 	}
 
-	gate, api, err := authentication(ctx, cfg, store, svc, mgr)
-	if err != nil {
-		return nil, err
-	}
-	api.Entities = ents
-	api.Mappings = mappingStore
-	api.Version = cmp.Or(cfg.Version, "devel")
-	recordAPI := &recordapi.API{Entities: ents, Records: recs, Gate: gate, Access: svc}
+	api := &admin.API{Access: svc, Gate: auth.gate, Endpoints: mgr, DirectLogin: auth.directLogin, OAuth2: auth.oauth2,
+		MaxDocumentBytes: cfg.MaxDocumentBytes, Entities: ents, Mappings: mappingStore, Methods: methods,
+		Version: cmp.Or(cfg.Version, "devel")}
 	if cfg.PreloadExample {
 		if err := preloadExample(ctx, store, svc, api, boot.AdminUsername); err != nil {
 			return nil, fmt.Errorf("preload example: %w", err)
@@ -171,13 +185,15 @@ func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error
 	}
 	bg, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go rotateKeys(bg, api.OAuth2, cfg.Logger, done)
+	go rotateKeys(bg, auth.oauth2, cfg.Logger, done)
+	bankingAPI := &banking.API{Methods: methods, Gate: auth.gate}
 	srv := server.New(server.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxDocumentBytes: cfg.MaxDocumentBytes,
-		Logger: cfg.Logger, Gate: gate}, mgr, func(app *fiber.App) {
+		Logger: cfg.Logger, Gate: auth.gate}, mgr, func(app *fiber.App) {
+		banking.Register(app, bankingAPI)
 		admin.Register(app, api)
 		recordapi.Register(app, recordAPI)
 	})
-	return &Instance{Store: store, Access: svc, Endpoints: mgr, Server: srv, stop: stop, done: done}, nil
+	return &Instance{Store: store, Access: svc, Endpoints: mgr, Methods: methods, Server: srv, stop: stop, done: done}, nil
 }
 
 // keyCheckInterval is how often the signing key's age is checked; it
@@ -203,36 +219,37 @@ func rotateKeys(ctx context.Context, issuer *oauth2.Issuer, log *slog.Logger, do
 	}
 }
 
-// authentication builds the authenticators, the gate and the management
-// API over them.
-func authentication(ctx context.Context, cfg Config, store engine.Store, svc *access.Service, mgr *endpoints.Manager) (*guard.Gate, *admin.API, error) {
+// authenticators are the ways a caller proves who it is, and the gate over
+// them.
+type authenticators struct {
+	gate        *guard.Gate
+	directLogin *directlogin.Plugin
+	oauth2      *oauth2.Issuer
+}
+
+// authentication builds the authenticators and the gate.
+func authentication(ctx context.Context, cfg Config, store engine.Store, svc *access.Service) (*authenticators, error) {
 	dl, err := directlogin.New(ctx, directlogin.Options{Store: store, Users: svc, Consumers: svc, TTL: cfg.DirectLoginTTL})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	issuer := cfg.OAuth2.Issuer
-	if issuer == "" {
-		issuer = "dynapi"
-	}
+	issuer := cmp.Or(cfg.OAuth2.Issuer, "dynapi")
 	oa, err := oauth2.New(ctx, oauth2.Options{Store: store, Consumers: svc, Issuer: issuer, Audience: issuer,
 		TTL: cfg.OAuth2.TTL, Keys: oauth2.KeyConfig{RotateAfter: cfg.OAuth2.RotateAfter}})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	authenticators := []access.Authenticator{dl, oa}
+	list := []access.Authenticator{dl, oa}
 	if cfg.ExternalJWT.Issuer != "" {
 		ext := cfg.ExternalJWT
 		ext.Users = svc
 		jwt, err := jwtbearer.New(ctx, ext)
 		if err != nil {
-			return nil, nil, fmt.Errorf("external JWT issuer: %w", err)
+			return nil, fmt.Errorf("external JWT issuer: %w", err)
 		}
-		authenticators = append(authenticators, jwt)
+		list = append(list, jwt)
 	}
-	gate := guard.New(svc, authenticators...)
-	api := &admin.API{Access: svc, Gate: gate, Endpoints: mgr, DirectLogin: dl, OAuth2: oa,
-		MaxDocumentBytes: cfg.MaxDocumentBytes}
-	return gate, api, nil
+	return &authenticators{gate: guard.New(svc, list...), directLogin: dl, oauth2: oa}, nil
 }
 
 func printBootstrap(out io.Writer, addr string, b *access.BootstrapResult) {
@@ -262,34 +279,6 @@ func orConfigured(generated string) string {
 		return "(as configured)"
 	}
 	return generated
-}
-
-const exampleKey = "example_preloaded"
-
-// preloadExample serves the example API once per data directory, on behalf
-// of the super admin, so an administrator who deletes it does not see it
-// come back.
-func preloadExample(ctx context.Context, store engine.Store, svc *access.Service, api *admin.API, adminName string) error {
-	var done bool
-	if err := store.View(ctx, func(tx engine.Tx) error {
-		_, err := tx.Get("config", exampleKey)
-		done = err == nil
-		if errors.Is(err, engine.ErrNotFound) {
-			return nil
-		}
-		return err
-	}); err != nil || done {
-		return err
-	}
-	owner, err := svc.UserByName(ctx, adminName)
-	if err != nil {
-		return err
-	}
-	if _, err := api.CreateEndpoint(ctx, access.Actor{UserID: owner.ID, CorrelationID: "preload"},
-		endpoints.CreateInput{Source: examples.BankAccounts, ContentType: "application/yaml"}); err != nil {
-		return err
-	}
-	return store.Update(ctx, func(tx engine.Tx) error { return tx.Put("config", exampleKey, []byte("1")) })
 }
 
 // Close stops the server, waiting for requests in flight, and closes the

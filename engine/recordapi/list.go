@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/entities/records"
 )
 
@@ -14,7 +15,10 @@ var operators = map[string]records.Op{"eq": records.Eq, "gt": records.Gt, "gte":
 
 // list answers a page: {"<name>_list": [...], "next_cursor", "total"}.
 func (a *API) list(cl *call) error {
-	q, err := query(cl)
+	args := cl.c.Context().QueryArgs()
+	q, err := query(cl.entity, cl.schema, func(fn func(name, value string)) {
+		args.VisitAll(func(k, v []byte) { fn(string(k), string(v)) })
+	})
 	if err != nil {
 		return err
 	}
@@ -36,14 +40,12 @@ func (a *API) list(cl *call) error {
 // unknown or unfilterable field is a 400 naming it. The list parameters
 // (limit, cursor, offset, sort_by, sort_direction, count, cascade) are never
 // read as filters, so a field with such a name is filtered as name[eq]=.
-func query(cl *call) (records.Query, error) {
+func query(e *dynentity.Entity, schema *records.Schema, visit func(func(name, value string))) (records.Query, error) {
 	var q records.Query
 	var faults []engine.Violation
-	args := cl.c.Context().QueryArgs()
 	filters := map[string]*records.Filter{}
 	var order []string
-	args.VisitAll(func(k, v []byte) {
-		name, value := string(k), string(v)
+	visit(func(name, value string) {
 		switch name {
 		case "limit":
 			n, err := strconv.Atoi(value)
@@ -59,8 +61,8 @@ func query(cl *call) (records.Query, error) {
 			faults = append(faults, fault(name, "page with cursor: each page's next_cursor gives the next page"))
 			return
 		case "sort_by":
-			if _, ok := cl.schema.Indexed[value]; !ok && value != cl.entity.Def.PrimaryKey() {
-				faults = append(faults, fault(name, "cannot sort by "+strconv.Quote(value)+": not a scalar field of "+cl.entity.Def.Name))
+			if _, ok := schema.Indexed[value]; !ok && value != e.Def.PrimaryKey() {
+				faults = append(faults, fault(name, "cannot sort by "+strconv.Quote(value)+": not a scalar field of "+e.Def.Name))
 			}
 			q.SortBy = value
 			return
@@ -88,8 +90,8 @@ func query(cl *call) (records.Query, error) {
 			}
 			field, op = name[:i], o
 		}
-		if _, ok := cl.schema.Indexed[field]; !ok {
-			faults = append(faults, fault(name, strconv.Quote(field)+" is not a scalar field of "+cl.entity.Def.Name+" and cannot be filtered"))
+		if _, ok := schema.Indexed[field]; !ok {
+			faults = append(faults, fault(name, strconv.Quote(field)+" is not a scalar field of "+e.Def.Name+" and cannot be filtered"))
 			return
 		}
 		key := field + "[" + name + "]"

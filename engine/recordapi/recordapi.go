@@ -122,7 +122,7 @@ func (a *API) create(cl *call) error {
 	if err != nil {
 		return err
 	}
-	if err := a.check(cl, rec); err != nil {
+	if err := a.check(cl.ctx, cl.entity, rec); err != nil {
 		return err
 	}
 	saved, err := a.Records.Create(cl.ctx, cl.schema, cl.owner, rec)
@@ -137,7 +137,7 @@ func (a *API) replace(cl *call) error {
 	if err != nil {
 		return err
 	}
-	if err := a.check(cl, withID(cl, rec)); err != nil {
+	if err := a.check(cl.ctx, cl.entity, withID(cl, rec)); err != nil {
 		return err
 	}
 	saved, err := a.Records.Replace(cl.ctx, cl.schema, cl.owner, cl.id, rec)
@@ -157,7 +157,7 @@ func (a *API) patch(cl *call) error {
 		return err
 	}
 	merged, _ := mergePatch(cur, changes).(map[string]any)
-	if err := a.check(cl, merged); err != nil {
+	if err := a.check(cl.ctx, cl.entity, merged); err != nil {
 		return err
 	}
 	saved, err := a.Records.Replace(cl.ctx, cl.schema, cl.owner, cl.id, merged)
@@ -199,12 +199,12 @@ func body(cl *call) (map[string]any, error) {
 // check validates a record against its definition and resolves references
 // to the engine's own types (banks, consumers, users); references to other
 // entities are checked by the record store in the write's transaction.
-func (a *API) check(cl *call, rec map[string]any) error {
-	if v := cl.entity.Def.Validate(rec); len(v) > 0 {
+func (a *API) check(ctx context.Context, e *dynentity.Entity, rec map[string]any) error {
+	if v := e.Def.Validate(rec); len(v) > 0 {
 		return engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed,
-			"the record does not match the definition of "+cl.entity.Def.Name, v...)
+			"the record does not match the definition of "+e.Def.Name, v...)
 	}
-	for _, ref := range cl.entity.Def.References() {
+	for _, ref := range e.Def.References() {
 		id, _ := rec[ref.Field].(string)
 		if id == "" {
 			continue
@@ -214,10 +214,10 @@ func (a *API) check(cl *call, rec map[string]any) error {
 		case "Bank":
 			found = a.Access.BankExists(id)
 		case "Consumer":
-			_, err := a.Access.Consumer(cl.ctx, id)
+			_, err := a.Access.Consumer(ctx, id)
 			found = err == nil
 		case "User":
-			_, err := a.Access.User(cl.ctx, id)
+			_, err := a.Access.User(ctx, id)
 			found = err == nil
 		default:
 			continue

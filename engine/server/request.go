@@ -3,6 +3,7 @@ package server
 import (
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/specs"
 )
@@ -61,3 +62,26 @@ func (r *fiberRequest) Cookie(name string) (string, bool) {
 func (r *fiberRequest) ContentType() string { return string(r.c.Request().Header.ContentType()) }
 
 func (r *fiberRequest) Body() []byte { return r.c.Body() }
+
+// fiberHTTP shows a fiber request to connectors without copying it.
+type fiberHTTP fiber.Ctx
+
+// HTTPRequest presents a fiber request to connectors (engine.Call.HTTP). It
+// is valid only while the request is served.
+func HTTPRequest(c *fiber.Ctx) engine.HTTPRequest { return (*fiberHTTP)(c) }
+
+func (h *fiberHTTP) Method() string { return (*fiber.Ctx)(h).Method() }
+
+func (h *fiberHTTP) Path() string { return (*fiber.Ctx)(h).Path() }
+
+func (h *fiberHTTP) RawQuery() string {
+	return string((*fiber.Ctx)(h).Context().QueryArgs().QueryString())
+}
+
+func (h *fiberHTTP) Header(name string) (string, bool) {
+	v := (*fiber.Ctx)(h).Request().Header.Peek(name)
+	if v == nil {
+		return "", false
+	}
+	return string(v), true
+}

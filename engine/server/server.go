@@ -132,7 +132,8 @@ func (s *Server) serveDynamic(c *fiber.Ctx) error {
 		return err
 	}
 	st.call = engine.Call{OperationID: route.Operation.ID, BankID: route.Endpoint.BankID, Principal: principal,
-		Prefer: string(c.Request().Header.Peek("Prefer")), Body: body, CorrelationID: correlationID(c), Path: &st.params}
+		Prefer: string(c.Request().Header.Peek("Prefer")), Body: body, CorrelationID: correlationID(c), Path: &st.params,
+		HTTP: HTTPRequest(c)}
 	reply, err := route.Invoker.Invoke(c.UserContext(), &st.call)
 	if err != nil {
 		return err

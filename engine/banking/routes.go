@@ -1,0 +1,352 @@
+package banking
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/connector"
+	"github.com/dynapi/dynapi/engine/guard"
+	"github.com/dynapi/dynapi/engine/server"
+)
+
+// Roles of the banking core.
+const (
+	// RoleCanCreateAccount opens accounts at a bank.
+	RoleCanCreateAccount = "CanCreateAccount"
+	// RoleCanGetAccountsHeldAtOneBank reads every account (and its
+	// transactions and payees) at a bank, not only the caller's.
+	RoleCanGetAccountsHeldAtOneBank = "CanGetAccountsHeldAtOneBank"
+	// RoleCanGetAccountsHeldAtAnyBank is the same at every bank.
+	RoleCanGetAccountsHeldAtAnyBank = "CanGetAccountsHeldAtAnyBank"
+	// RoleCanCreateAnyTransactionRequest pays from any account at a bank.
+	RoleCanCreateAnyTransactionRequest = "CanCreateAnyTransactionRequest"
+)
+
+// Roles returns the roles the banking core checks.
+func Roles() []access.Role {
+	return []access.Role{
+		{Name: RoleCanCreateAccount, RequiresBankID: true},
+		{Name: RoleCanGetAccountsHeldAtOneBank, RequiresBankID: true},
+		{Name: RoleCanGetAccountsHeldAtAnyBank},
+		{Name: RoleCanCreateAnyTransactionRequest, RequiresBankID: true},
+	}
+}
+
+var (
+	readAny    = &guard.Rule{Roles: []string{RoleCanGetAccountsHeldAtOneBank, RoleCanGetAccountsHeldAtAnyBank}}
+	payAny     = &guard.Rule{Roles: []string{RoleCanCreateAnyTransactionRequest}}
+	openAcct   = &guard.Rule{Roles: []string{RoleCanCreateAccount}}
+	loggedIn   = &guard.Rule{}
+	publicRule = &guard.Rule{Public: true}
+)
+
+// API serves the banking core's routes, each through one connector method.
+type API struct {
+	Methods *connector.Dispatcher
+	Gate    *guard.Gate
+}
+
+// Register mounts the banking core's routes.
+func Register(app *fiber.App, a *API) {
+	app.Get("/banks", a.handle(publicRule, false, a.getBanks))
+	app.Get("/banks/:bank_id", a.handle(publicRule, true, a.getBank))
+	acc := "/banks/:bank_id/accounts"
+	app.Get(acc, a.handle(loggedIn, true, a.getAccounts))
+	app.Post(acc, a.handle(openAcct, true, a.createAccount))
+	app.Get(acc+"/:account_id", a.handle(loggedIn, true, a.getAccount))
+	app.Get(acc+"/:account_id/transactions", a.handle(loggedIn, true, a.getTransactions))
+	app.Get(acc+"/:account_id/counterparties", a.handle(loggedIn, true, a.getCounterparties))
+	app.Post(acc+"/:account_id/counterparties", a.handle(loggedIn, true, a.createCounterparty))
+	app.Get(acc+"/:account_id/counterparties/:counterparty_id", a.handle(loggedIn, true, a.getCounterparty))
+	app.Post(acc+"/:account_id/transaction-requests", a.handle(loggedIn, true, a.createTransactionRequest))
+	app.Get("/my/accounts", a.handle(loggedIn, false, a.userAccounts(GetShareableAccounts)))
+	app.Get("/my/payable-accounts", a.handle(loggedIn, false, a.userAccounts(GetPayableAccounts)))
+}
+
+// request is one call to a banking route, authenticated.
+type request struct {
+	c      *fiber.Ctx
+	ctx    context.Context
+	call   *engine.Call
+	bankID string
+	a      *API
+}
+
+// handle authenticates the caller and checks rule (at the URL's bank when
+// atBank, which must then exist), then runs h.
+func (a *API) handle(rule *guard.Rule, atBank bool, h func(*request) error) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		bankID := ""
+		if atBank {
+			bankID = strings.Clone(c.Params("bank_id"))
+		}
+		p, err := a.Gate.Check(c.UserContext(), server.Credentials(c), rule, bankID)
+		if err != nil {
+			return err
+		}
+		call := &engine.Call{BankID: bankID, Principal: p, HTTP: server.HTTPRequest(c),
+			CorrelationID: string(c.Response().Header.Peek(server.HeaderCorrelationID))}
+		return h(&request{c: c, ctx: c.UserContext(), call: call, bankID: bankID, a: a})
+	}
+}
+
+// invoke calls method name and converts its data to T.
+func invoke[T any](r *request, name string, args ...any) (T, error) {
+	r.call.OperationID = name
+	res, err := r.a.Methods.Call(r.ctx, r.call, name, r.bankID, args...)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return As[T](res.Data)
+}
+
+// reply writes v as JSON with status.
+func reply(c *fiber.Ctx, status int, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return engine.Internal(err)
+	}
+	c.Status(status)
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(body)
+}
+
+func (r *request) param(name string) string { return strings.Clone(r.c.Params(name)) }
+
+func (a *API) getBanks(r *request) error {
+	banks, err := invoke[[]Bank](r, GetBanks)
+	if err != nil {
+		return err
+	}
+	return reply(r.c, http.StatusOK, map[string]any{"banks": nonNil(banks)})
+}
+
+func (a *API) getBank(r *request) error {
+	bank, err := invoke[Bank](r, GetBank, r.bankID)
+	if err != nil {
+		return err
+	}
+	return reply(r.c, http.StatusOK, bank)
+}
+
+// canReadAll tells whether the caller may read every account at the bank.
+func (r *request) canReadAll() bool {
+	return r.a.Gate.Authorize(r.ctx, r.call.Principal, readAny, r.bankID) == nil
+}
+
+func (a *API) getAccounts(r *request) error {
+	userID := r.call.Principal.UserID
+	if r.canReadAll() {
+		userID = ""
+	}
+	accounts, err := invoke[[]Account](r, GetAccounts, r.bankID, userID)
+	if err != nil {
+		return err
+	}
+	if userID != "" {
+		// A back end or script may answer more than asked: show only what
+		// the caller holds.
+		accounts = slices.DeleteFunc(accounts, func(acc Account) bool { return !acc.heldBy(userID) })
+	}
+	return reply(r.c, http.StatusOK, map[string]any{"accounts": nonNil(accounts)})
+}
+
+func (acc *Account) heldBy(userID string) bool {
+	return slices.ContainsFunc(acc.Owners, func(o Owner) bool { return o.UserID == userID })
+}
+
+// account reads the URL's account and checks the caller holds it or has
+// one of rule's roles at the bank.
+func (r *request) account(rule *guard.Rule) (Account, error) {
+	acc, err := invoke[Account](r, GetAccount, r.bankID, r.param("account_id"))
+	if err != nil {
+		return acc, err
+	}
+	if acc.heldBy(r.call.Principal.UserID) {
+		return acc, nil
+	}
+	return acc, r.a.Gate.Authorize(r.ctx, r.call.Principal, rule, r.bankID)
+}
+
+func (a *API) getAccount(r *request) error {
+	acc, err := r.account(readAny)
+	if err != nil {
+		return err
+	}
+	return reply(r.c, http.StatusOK, acc)
+}
+
+func (a *API) createAccount(r *request) error {
+	var in Account
+	if err := decodeBody(r.c, &in); err != nil {
+		return err
+	}
+	acc, err := invoke[Account](r, CreateBankAccount, r.bankID, in)
+	if err != nil {
+		return err
+	}
+	return reply(r.c, http.StatusCreated, acc)
+}
+
+func (a *API) getTransactions(r *request) error {
+	q, err := transactionQuery(r.c)
+	if err != nil {
+		return err
+	}
+	acc, err := r.account(readAny)
+	if err != nil {
+		return err
+	}
+	txs, err := invoke[[]Transaction](r, GetTransactions, r.bankID, acc.AccountID, q)
+	if err != nil {
+		return err
+	}
+	return reply(r.c, http.StatusOK, map[string]any{"transactions": nonNil(txs)})
+}
+
+// transactionQuery reads from_date, to_date (RFC 3339 or YYYY-MM-DD),
+// limit and offset.
+func transactionQuery(c *fiber.Ctx) (TransactionQuery, error) {
+	var q TransactionQuery
+	var faults []engine.Violation
+	for _, d := range []struct {
+		name string
+		dst  **time.Time
+	}{{"from_date", &q.FromDate}, {"to_date", &q.ToDate}} {
+		v := c.Query(d.name)
+		if v == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			t, err = time.Parse(time.DateOnly, v)
+		}
+		if err != nil {
+			faults = append(faults, engine.Violation{Location: "query", Pointer: "/" + d.name, Code: "format",
+				Message: "a date-time (RFC 3339) or a date (YYYY-MM-DD)"})
+			continue
+		}
+		*d.dst = &t
+	}
+	for _, n := range []struct {
+		name string
+		dst  *int
+	}{{"limit", &q.Limit}, {"offset", &q.Offset}} {
+		v := c.Query(n.name)
+		if v == "" {
+			continue
+		}
+		i, err := strconv.Atoi(v)
+		if err != nil || i < 0 {
+			faults = append(faults, engine.Violation{Location: "query", Pointer: "/" + n.name, Code: "type",
+				Message: "a whole number, 0 or more"})
+			continue
+		}
+		*n.dst = i
+	}
+	if faults != nil {
+		return q, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "the query is not valid", faults...)
+	}
+	return q, nil
+}
+
+func (a *API) getCounterparties(r *request) error {
+	acc, err := r.account(readAny)
+	if err != nil {
+		return err
+	}
+	cps, err := invoke[[]Counterparty](r, GetCounterparties, r.bankID, acc.AccountID)
+	if err != nil {
+		return err
+	}
+	return reply(r.c, http.StatusOK, map[string]any{"counterparties": nonNil(cps)})
+}
+
+func (a *API) getCounterparty(r *request) error {
+	acc, err := r.account(readAny)
+	if err != nil {
+		return err
+	}
+	cp, err := invoke[Counterparty](r, GetCounterparty, r.bankID, acc.AccountID, r.param("counterparty_id"))
+	if err != nil {
+		return err
+	}
+	return reply(r.c, http.StatusOK, cp)
+}
+
+func (a *API) createCounterparty(r *request) error {
+	var in Counterparty
+	if err := decodeBody(r.c, &in); err != nil {
+		return err
+	}
+	acc, err := r.account(payAny)
+	if err != nil {
+		return err
+	}
+	cp, err := invoke[Counterparty](r, CreateCounterparty, r.bankID, acc.AccountID, in)
+	if err != nil {
+		return err
+	}
+	return reply(r.c, http.StatusCreated, cp)
+}
+
+// HeaderIdempotencyKey makes a payment safe to retry: a repeat with the
+// same key and body answers the first payment again.
+const HeaderIdempotencyKey = "Idempotency-Key"
+
+func (a *API) createTransactionRequest(r *request) error {
+	var in TransactionRequestBody
+	if err := decodeBody(r.c, &in); err != nil {
+		return err
+	}
+	acc, err := r.account(payAny)
+	if err != nil {
+		return err
+	}
+	key := strings.Clone(r.c.Get(HeaderIdempotencyKey))
+	tr, err := invoke[TransactionRequest](r, CreateTransactionRequest, r.bankID, acc.AccountID, key, in)
+	if err != nil {
+		return err
+	}
+	return reply(r.c, http.StatusCreated, tr)
+}
+
+func (a *API) userAccounts(method string) func(*request) error {
+	return func(r *request) error {
+		accounts, err := invoke[[]Account](r, method, r.call.Principal.UserID)
+		if err != nil {
+			return err
+		}
+		accounts = slices.DeleteFunc(accounts, func(acc Account) bool { return !acc.heldBy(r.call.Principal.UserID) })
+		return reply(r.c, http.StatusOK, map[string]any{"accounts": nonNil(accounts)})
+	}
+}
+
+// decodeBody reads a JSON body, refusing unknown fields.
+func decodeBody(c *fiber.Ctx, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(c.Body()))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return engine.NewError(http.StatusBadRequest, engine.CodeBadRequest, "the body is not valid JSON for this route: "+err.Error(),
+			engine.Violation{Location: "body", Pointer: "", Code: "invalid", Message: err.Error()})
+	}
+	return nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

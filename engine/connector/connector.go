@@ -1,0 +1,144 @@
+// Package connector is the connector method layer: every operation, built
+// in (getBanks, createTransactionRequest, ...) or dynamic (named by its
+// operation id), is a named method; a Connector answers methods; method
+// routing picks the connector of each call by method name and bank id. The
+// Dispatcher holds the routings and the JavaScript method bodies in one
+// immutable table swapped atomically, so a call never sees half a change.
+package connector
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/specs"
+)
+
+// Method describes one connector method: its named outbound fields (the
+// arguments) and its inbound data, as message docs show them.
+type Method struct {
+	Name        string
+	Description string
+	// Args are the method's named outbound fields, in the order a
+	// JavaScript method receives them in args.
+	Args []Arg
+	// Data is the JSON Schema of the inbound data (decoded JSON);
+	// DataExample is an example of it.
+	Data        map[string]any
+	DataExample any
+	// Idempotent methods only read, so a failed call may be retried.
+	Idempotent bool
+	// Endpoints are the routes that call the method, for message docs.
+	Endpoints []EndpointRef
+	// Dynamic is true for the operations of dynamic endpoints.
+	Dynamic bool
+
+	data *jsonschema.Schema // compiled Data; nil when not checked
+}
+
+// Arg is one named outbound field of a method.
+type Arg struct {
+	Name        string
+	Description string
+	Schema      map[string]any
+	Example     any
+}
+
+// EndpointRef names one route that calls a method.
+type EndpointRef struct {
+	Method string `json:"method"`
+	Path   string `json:"path"`
+}
+
+// Request is one call of a connector method. Invokers read it and must not
+// keep it after Invoke returns.
+type Request struct {
+	Method *Method
+	// BankID is the bank the call is for ("" when none), the key of method
+	// routing.
+	BankID string
+	// Args are the values of Method.Args, in order.
+	Args []any
+	// Call is the request being answered: caller, correlation id and, for
+	// dynamic operations, the validated request.
+	Call *engine.Call
+	// Operation is the dynamic operation being answered, nil for built-in
+	// methods.
+	Operation *specs.Operation
+	// Default answers the method as it would without routing or scripts:
+	// the mapped connector for built-in methods, the document's host for
+	// dynamic operations. Scripts reach it through connector.call.
+	Default Invoker
+	// Depth counts nested connector.call calls, to stop runaway recursion.
+	Depth int
+}
+
+// Result is an invoker's answer: inbound data, or for dynamic operations a
+// reply sent as it is.
+type Result struct {
+	// Data is the inbound data: Go values from the mapped connector,
+	// decoded JSON (map[string]any, []any, string, float64, bool, nil)
+	// from scripts and back ends.
+	Data any
+	// Reply, when not nil, is sent to the client as it is.
+	Reply *engine.Reply
+}
+
+// Invoker answers calls of one method through one connector. It is
+// prepared once, when a routing or script is submitted, and called
+// concurrently afterwards.
+type Invoker interface {
+	Invoke(ctx context.Context, req *Request) (*Result, error)
+}
+
+// InvokerFunc adapts a function to Invoker.
+type InvokerFunc func(ctx context.Context, req *Request) (*Result, error)
+
+// Invoke calls f.
+func (f InvokerFunc) Invoke(ctx context.Context, req *Request) (*Result, error) { return f(ctx, req) }
+
+// Params are a method routing's parameters, OBP's [{"key", "value"}] list
+// as a map.
+type Params map[string]string
+
+// Connector answers connector methods: mapped (the local store), mock, rest,
+// or one registered by a Go plugin.
+type Connector interface {
+	// Prepare checks the routing parameters for method m and returns the
+	// invoker of its calls. An error refuses the routing when it is
+	// submitted; it should be an *engine.Error naming the parameter.
+	Prepare(m *Method, params Params) (Invoker, error)
+}
+
+// Script is a compiled connector method body.
+type Script interface {
+	Invoker
+	// Timeout is the script's own deadline per call.
+	Timeout() time.Duration
+}
+
+// ScriptEngine compiles connector method bodies (JavaScript).
+type ScriptEngine interface {
+	// Compile checks and compiles a method body once. A syntax error is an
+	// *engine.Error (400) naming the line and column.
+	Compile(m *Method, body string, timeout time.Duration) (Script, error)
+}
+
+// Caller calls connector methods by name, for scripts (connector.call).
+type Caller interface {
+	// CallMethod calls method name with positional args on behalf of
+	// parent. Calling parent's own method reaches its Default.
+	CallMethod(ctx context.Context, parent *Request, name string, args []any) (any, error)
+}
+
+// Errors of calls.
+var (
+	errRecursion = engine.Errorf(http.StatusLoopDetected, "connector_recursion",
+		"connector methods call each other more than %d levels deep", MaxDepth)
+)
+
+// MaxDepth bounds nested connector.call calls.
+const MaxDepth = 8

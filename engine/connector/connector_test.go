@@ -1,0 +1,220 @@
+package connector_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/connector"
+	"github.com/dynapi/dynapi/plugins/boltstore"
+)
+
+// named answers every method with the connector's name and the call's
+// arguments, so tests see who answered.
+type named string
+
+func (n named) Prepare(m *connector.Method, params connector.Params) (connector.Invoker, error) {
+	if params["fail"] != "" {
+		return nil, engine.Errorf(http.StatusBadRequest, engine.CodeBadRequest, "bad parameter fail")
+	}
+	return connector.InvokerFunc(func(_ context.Context, req *connector.Request) (*connector.Result, error) {
+		return &connector.Result{Data: map[string]any{"by": string(n), "args": req.Args}}, nil
+	}), nil
+}
+
+// echoScripts compiles a body into a script answering {"by": "script:"+body}.
+type echoScripts struct{}
+
+type echoScript struct{ body string }
+
+func (echoScripts) Compile(_ *connector.Method, body string, timeout time.Duration) (connector.Script, error) {
+	if strings.Contains(body, "syntax error") {
+		return nil, engine.Errorf(http.StatusBadRequest, "invalid_script", "line 1, column 1: syntax error")
+	}
+	return echoScript{body}, nil
+}
+
+func (s echoScript) Invoke(context.Context, *connector.Request) (*connector.Result, error) {
+	if s.body == "bad shape" {
+		return &connector.Result{Data: map[string]any{"by": 42}}, nil
+	}
+	return &connector.Result{Data: map[string]any{"by": "script:" + s.body}}, nil
+}
+
+func (echoScript) Timeout() time.Duration { return time.Second }
+
+var getThing = &connector.Method{Name: "getThing", Idempotent: true,
+	Args:        []connector.Arg{{Name: "bankId"}, {Name: "thingId"}},
+	Data:        map[string]any{"type": "object", "required": []any{"by"}, "properties": map[string]any{"by": map[string]any{"type": "string"}}},
+	DataExample: map[string]any{"by": "mock"}}
+
+func openStore(t *testing.T) engine.Store {
+	t.Helper()
+	store, err := boltstore.Open(filepath.Join(t.TempDir(), "db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store
+}
+
+// newDispatcher boots a dispatcher on store, as a start does.
+func newDispatcher(t *testing.T, store engine.Store) *connector.Dispatcher {
+	t.Helper()
+	d, err := connector.New(connector.Options{Store: store, Scripts: echoScripts{}, Methods: []*connector.Method{getThing},
+		Connectors: map[string]connector.Connector{"mapped": named("mapped"), "rest": named("rest")},
+		Dynamic:    func(name string) bool { return name == "showPetById" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Boot(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func answeredBy(t *testing.T, d *connector.Dispatcher, bankID string) string {
+	t.Helper()
+	res, err := d.Call(context.Background(), &engine.Call{}, "getThing", bankID, bankID, "t1")
+	if err != nil {
+		t.Fatalf("call at %q: %v", bankID, err)
+	}
+	return res.Data.(map[string]any)["by"].(string)
+}
+
+func TestResolutionOrder(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
+	d := newDispatcher(t, store)
+	if got := answeredBy(t, d, "any"); got != "mapped" {
+		t.Fatalf("default: %s", got)
+	}
+	if _, err := d.CreateScript(ctx, connector.MethodScript{MethodName: "getThing", MethodBody: "js", ProgrammingLang: "js"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []connector.Routing{
+		{MethodName: "getThing", ConnectorName: "rest", BankIDPattern: "retail-.*"},
+		{MethodName: "getThing", ConnectorName: "mock", BankIDPattern: "retail-1", IsBankIDExactMatch: true},
+		{MethodName: "getThing", ConnectorName: "mapped", BankIDPattern: "retail-.*"},
+	} {
+		if _, err := d.CreateRouting(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct{ bank, want string }{
+		{"retail-2", "rest"},       // the first pattern, oldest first
+		{"retail-1", "mock"},       // the exact match first
+		{"xretail-2", "script:js"}, // patterns are anchored
+		{"corp", "script:js"},
+	} {
+		t.Run(c.bank, func(t *testing.T) {
+			res, err := d.Call(ctx, &engine.Call{}, "getThing", c.bank, c.bank)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := res.Data.(map[string]any)["by"]; got != c.want {
+				t.Fatalf("answered by %q (%v), want %q", got, res.Data, c.want)
+			}
+		})
+	}
+	// Restart: the same table is rebuilt from the store.
+	d2 := newDispatcher(t, store)
+	if got := answeredBy(t, d2, "retail-2"); got != "rest" {
+		t.Fatalf("after reload: %s", got)
+	}
+}
+
+func TestRefusedChangesChangeNothing(t *testing.T) {
+	ctx := context.Background()
+	d := newDispatcher(t, openStore(t))
+	for _, c := range []struct {
+		name    string
+		routing connector.Routing
+		code    string
+	}{
+		{"unknown method", connector.Routing{MethodName: "nope", ConnectorName: "rest"}, connector.CodeUnknownMethod},
+		{"unknown connector", connector.Routing{MethodName: "getThing", ConnectorName: "kafka"}, connector.CodeUnknownConnector},
+		{"bad regex", connector.Routing{MethodName: "getThing", ConnectorName: "rest", BankIDPattern: "(("}, connector.CodeInvalidPattern},
+		{"connector refuses its parameters", connector.Routing{MethodName: "getThing", ConnectorName: "rest",
+			Parameters: []connector.KeyValue{{Key: "fail", Value: "1"}}}, engine.CodeBadRequest},
+		{"mock for a dynamic operation", connector.Routing{MethodName: "showPetById", ConnectorName: "mock"}, engine.CodeBadRequest},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := d.CreateRouting(ctx, c.routing)
+			var e *engine.Error
+			if !errors.As(err, &e) || e.Code != c.code {
+				t.Fatalf("error %v, want code %s", err, c.code)
+			}
+		})
+	}
+	if _, err := d.CreateScript(ctx, connector.MethodScript{MethodName: "getThing", MethodBody: "syntax error"}); err == nil {
+		t.Fatal("a script that does not compile was stored")
+	}
+	if n := len(d.Routings("")) + len(d.Scripts()); n != 0 {
+		t.Fatalf("%d changes kept after refusals", n)
+	}
+	if got := answeredBy(t, d, "x"); got != "mapped" {
+		t.Fatalf("answered by %s after refusals", got)
+	}
+}
+
+func TestUntrustedDataIsChecked(t *testing.T) {
+	ctx := context.Background()
+	d := newDispatcher(t, openStore(t))
+	if _, err := d.CreateScript(ctx, connector.MethodScript{MethodName: "getThing", MethodBody: "bad shape"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := d.Call(ctx, &engine.Call{}, "getThing", "b", "b")
+	var e *engine.Error
+	if !errors.As(err, &e) || e.Status != http.StatusBadGateway || e.Code != engine.CodeInvalidResult ||
+		len(e.Violations) != 1 || e.Violations[0].Pointer != "/by" {
+		t.Fatalf("error %+v, want a 502 naming /by", err)
+	}
+}
+
+func TestOutboundMessage(t *testing.T) {
+	call := &engine.Call{CorrelationID: "c-1", Principal: &engine.Principal{UserID: "u-1", Username: "alice", ConsumerID: "k-1"}}
+	raw, err := connector.Outbound(&connector.Request{Method: getThing, Call: call, Args: []any{"bank-1", "t-9"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"outboundAdapterCallContext":{"correlationId":"c-1","consumerId":"k-1","generalContext":[],` +
+		`"outboundAdapterAuthInfo":{"userId":"u-1","username":"alice","userAuthContext":[]}},"bankId":"bank-1","thingId":"t-9"}`
+	if string(raw) != want {
+		t.Fatalf("outbound\n%s\nwant\n%s", raw, want)
+	}
+	if !json.Valid(raw) {
+		t.Fatal("not JSON")
+	}
+}
+
+func TestDecodeBody(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"return+1%3B", "return 1;"},
+		{"return 1;", "return 1;"},
+		{"return a % b;", "return a % b;"},
+		{"return(a%b)", "return(a%b)"}, // does not decode: kept
+		{"return[1]", "return[1]"},
+	} {
+		t.Run(c.in, func(t *testing.T) {
+			if got := connector.DecodeBody(c.in); got != c.want {
+				t.Fatalf("DecodeBody(%q) = %q, want %q", c.in, got, c.want)
+			}
+		})
+	}
+}
+
+func TestRecursionIsBounded(t *testing.T) {
+	d := newDispatcher(t, openStore(t))
+	_, err := d.Invoke(context.Background(), &connector.Request{Method: getThing, Depth: connector.MaxDepth + 1})
+	var e *engine.Error
+	if !errors.As(err, &e) || e.Status != http.StatusLoopDetected {
+		t.Fatalf("error %v", err)
+	}
+}

@@ -1,0 +1,321 @@
+package connector
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/jsonschemas"
+)
+
+// Names of the connectors the dispatcher knows itself.
+const (
+	// Internal routes a method to the JavaScript connector method of the
+	// same name.
+	Internal = "internal"
+	// Mock answers a built-in method with its message doc's example.
+	Mock = "mock"
+	// Mapped is the default: the local store for built-in methods, the
+	// document's host for dynamic operations.
+	Mapped = "mapped"
+)
+
+// aliases are OBP connector names accepted for compatibility.
+var aliases = map[string]string{"rest_vMar2019": "rest", "star": Mapped}
+
+// Options configure a Dispatcher.
+type Options struct {
+	Store engine.Store
+	// Connectors by name; "mapped" must be among them. Internal and Mock are
+	// the dispatcher's own.
+	Connectors map[string]Connector
+	// Scripts compiles connector method bodies.
+	Scripts ScriptEngine
+	// Methods are the built-in methods, each answered by default through
+	// Connectors["mapped"].
+	Methods []*Method
+	// Dynamic tells whether name is the operation id of a served dynamic
+	// endpoint operation.
+	Dynamic func(name string) bool
+	Logger  *slog.Logger
+}
+
+// Dispatcher routes every connector method call. It holds the built-in
+// methods, the method routings and the JavaScript connector methods; the
+// latter two live in one immutable table that changes swap atomically.
+type Dispatcher struct {
+	store      engine.Store
+	connectors map[string]Connector
+	scripts    ScriptEngine
+	builtins   map[string]*Method
+	defaults   map[string]Invoker // mapped invoker per built-in method
+	dynamic    func(string) bool
+	log        *slog.Logger
+
+	mu    sync.Mutex // serialises changes
+	table atomic.Pointer[table]
+}
+
+// table is one immutable state of routings and scripts.
+type table struct {
+	routes   map[string]*methodRoutes
+	routings []*Routing // by creation
+	scripts  map[string]*scriptEntry
+}
+
+// methodRoutes are the invokers of one method.
+type methodRoutes struct {
+	exact    map[string]Invoker
+	patterns []patternRoute
+	script   Invoker
+}
+
+type patternRoute struct {
+	re  *regexp.Regexp
+	inv Invoker
+}
+
+// New builds a dispatcher; call Boot to load the stored routings and
+// scripts.
+func New(o Options) (*Dispatcher, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Dynamic == nil {
+		o.Dynamic = func(string) bool { return false }
+	}
+	d := &Dispatcher{store: o.Store, connectors: map[string]Connector{}, scripts: o.Scripts,
+		builtins: map[string]*Method{}, defaults: map[string]Invoker{}, dynamic: o.Dynamic, log: o.Logger}
+	for name, c := range o.Connectors {
+		d.connectors[name] = c
+	}
+	d.connectors[Mock] = mockConnector{}
+	mapped, ok := d.connectors[Mapped]
+	if !ok {
+		return nil, fmt.Errorf("connector: no %q connector", Mapped)
+	}
+	comp := jsonschemas.NewCompiler("message doc schemas are self-contained")
+	for _, m := range o.Methods {
+		if m.Data != nil {
+			url := "https://dynapi.invalid/methods/" + m.Name + ".json"
+			if err := comp.AddResource(url, m.Data); err != nil {
+				return nil, fmt.Errorf("connector: method %s: %w", m.Name, err)
+			}
+			s, err := comp.Compile(url)
+			if err != nil {
+				return nil, fmt.Errorf("connector: method %s: %w", m.Name, err)
+			}
+			m.data = s
+		}
+		inv, err := mapped.Prepare(m, nil)
+		if err != nil {
+			return nil, fmt.Errorf("connector: mapped cannot answer %s: %w", m.Name, err)
+		}
+		d.builtins[m.Name] = m
+		d.defaults[m.Name] = inv
+	}
+	d.table.Store(&table{routes: map[string]*methodRoutes{}, scripts: map[string]*scriptEntry{}})
+	return d, nil
+}
+
+// Method returns the built-in method named name.
+func (d *Dispatcher) Method(name string) (*Method, bool) {
+	m, ok := d.builtins[name]
+	return m, ok
+}
+
+// Methods returns the built-in methods by name.
+func (d *Dispatcher) Methods() []*Method {
+	out := make([]*Method, 0, len(d.builtins))
+	for _, m := range d.builtins {
+		out = append(out, m)
+	}
+	slices.SortFunc(out, func(a, b *Method) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// ConnectorNames lists the connectors a routing may name.
+func (d *Dispatcher) ConnectorNames() []string {
+	names := []string{Internal}
+	for n := range d.connectors {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Call calls built-in method name for a request. It is what the built-in
+// routes use.
+func (d *Dispatcher) Call(ctx context.Context, call *engine.Call, name, bankID string, args ...any) (*Result, error) {
+	m, ok := d.builtins[name]
+	if !ok {
+		return nil, engine.Errorf(http.StatusInternalServerError, engine.CodeInternal, "connector method %q is not built in", name)
+	}
+	return d.Invoke(ctx, &Request{Method: m, BankID: bankID, Args: args, Call: call, Default: d.defaults[name]})
+}
+
+// Invoke answers req through its routed connector: an exact bank id
+// routing, then the first matching pattern, then the JavaScript connector
+// method of that name, then req.Default.
+func (d *Dispatcher) Invoke(ctx context.Context, req *Request) (*Result, error) {
+	if req.Depth > MaxDepth {
+		return nil, errRecursion
+	}
+	inv := d.table.Load().pick(req.Method.Name, req.BankID)
+	if inv == nil {
+		inv = req.Default
+	}
+	if inv == nil {
+		return nil, engine.Errorf(http.StatusNotImplemented, engine.CodeNotImplemented,
+			"no connector answers method %s", req.Method.Name)
+	}
+	return inv.Invoke(ctx, req)
+}
+
+// Routed reports whether calls of method name at bankID go anywhere but to
+// their default, without allocating: the fast path of dynamic operations.
+func (d *Dispatcher) Routed(name, bankID string) bool {
+	return d.table.Load().pick(name, bankID) != nil
+}
+
+// pick returns the invoker routing chooses for a method at a bank, or nil
+// for the default.
+func (t *table) pick(name, bankID string) Invoker {
+	r, ok := t.routes[name]
+	if !ok {
+		return nil
+	}
+	if inv, ok := r.exact[bankID]; ok {
+		return inv
+	}
+	for _, p := range r.patterns {
+		if p.re.MatchString(bankID) {
+			return p.inv
+		}
+	}
+	return r.script
+}
+
+// CallMethod implements Caller for scripts: calling the script's own method
+// reaches its default implementation; any other built-in method is routed
+// as usual.
+func (d *Dispatcher) CallMethod(ctx context.Context, parent *Request, name string, args []any) (any, error) {
+	depth := parent.Depth + 1
+	if depth > MaxDepth {
+		return nil, errRecursion
+	}
+	var res *Result
+	var err error
+	switch {
+	case name == parent.Method.Name:
+		if parent.Default == nil {
+			return nil, engine.Errorf(http.StatusNotImplemented, engine.CodeNotImplemented,
+				"method %s has no default implementation", name)
+		}
+		child := *parent
+		child.Args, child.Depth = args, depth
+		res, err = parent.Default.Invoke(ctx, &child)
+	case d.builtins[name] != nil:
+		res, err = d.Invoke(ctx, &Request{Method: d.builtins[name], BankID: parent.BankID, Args: args,
+			Call: parent.Call, Default: d.defaults[name], Depth: depth})
+	default:
+		return nil, engine.Errorf(http.StatusBadRequest, CodeUnknownMethod,
+			"connector.call reaches built-in methods and the script's own; %q is neither", name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res.dataOrReply()
+}
+
+// dataOrReply is a result's data; a reply's JSON body is decoded.
+func (r *Result) dataOrReply() (any, error) {
+	if r.Reply == nil {
+		return r.Data, nil
+	}
+	if len(r.Reply.Body) == 0 {
+		return nil, nil
+	}
+	var v any
+	if err := json.Unmarshal(r.Reply.Body, &v); err != nil {
+		return string(r.Reply.Body), nil
+	}
+	return v, nil
+}
+
+// checked wraps an invoker whose data must be as the method's message doc
+// says: scripts, back ends and plugins are checked; mapped and mock are
+// trusted.
+type checked struct {
+	inv    Invoker
+	source string
+}
+
+func (c checked) Invoke(ctx context.Context, req *Request) (*Result, error) {
+	res, err := c.inv.Invoke(ctx, req)
+	if err != nil || res == nil || res.Reply != nil || req.Method.data == nil {
+		if err == nil && res == nil {
+			res = &Result{}
+		}
+		return res, err
+	}
+	if verr := req.Method.data.Validate(normalise(res.Data)); verr != nil {
+		return nil, engine.NewError(http.StatusBadGateway, engine.CodeInvalidResult,
+			fmt.Sprintf("%s answered method %s with data that is not as its message doc says", c.source, req.Method.Name),
+			jsonschemas.Violations(verr, "data", "", jsonschemas.Words{})...)
+	}
+	return res, nil
+}
+
+// normalise turns Go values into the decoded-JSON form the validator reads.
+func normalise(v any) any {
+	switch v.(type) {
+	case nil, string, bool, float64, map[string]any, []any:
+		return v
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return v
+	}
+	var out any
+	if json.Unmarshal(raw, &out) != nil {
+		return v
+	}
+	return out
+}
+
+// mockConnector answers built-in methods with their example data.
+type mockConnector struct{}
+
+func (mockConnector) Prepare(m *Method, params Params) (Invoker, error) {
+	if m.Dynamic {
+		return nil, engine.Errorf(http.StatusBadRequest, engine.CodeBadRequest,
+			"dynamic operations answer mock data through their document's host: set the dynamic endpoint's host to obp_mock")
+	}
+	if len(params) > 0 {
+		return nil, engine.Errorf(http.StatusBadRequest, engine.CodeBadRequest, "the mock connector takes no parameters")
+	}
+	example := m.DataExample
+	return InvokerFunc(func(context.Context, *Request) (*Result, error) { return &Result{Data: example}, nil }), nil
+}
+
+// defaultTo routes a dynamic operation to its document's own host.
+var defaultTo = InvokerFunc(func(ctx context.Context, req *Request) (*Result, error) {
+	if req.Default == nil {
+		return nil, engine.Errorf(http.StatusNotImplemented, engine.CodeNotImplemented,
+			"method %s has no default implementation", req.Method.Name)
+	}
+	return req.Default.Invoke(ctx, req)
+})
+
+// now is the clock of stored records.
+var now = func() time.Time { return time.Now().UTC() }

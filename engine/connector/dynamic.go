@@ -1,0 +1,121 @@
+package connector
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/specs"
+)
+
+// Operation returns the invoker of a dynamic endpoint operation: the
+// method named by its operation id, answered by its document's host unless
+// a routing or a script takes it over. The untouched path costs one atomic
+// load and one map lookup.
+func (d *Dispatcher) Operation(op *specs.Operation, host engine.Invoker) engine.Invoker {
+	status := http.StatusOK
+	for _, r := range op.Responses {
+		if r.Status >= 200 && r.Status < 300 {
+			status = r.Status
+			break
+		}
+	}
+	return &operation{d: d, op: op, host: host, status: status,
+		method: &Method{Name: op.ID, Dynamic: true, Args: []Arg{{Name: "request"}}}}
+}
+
+// CheckOperations refuses a document whose operation ids name built-in
+// methods: a routing or script for the name could not tell them apart.
+func (d *Dispatcher) CheckOperations(doc *specs.Document) error {
+	var faults []engine.Violation
+	for _, op := range doc.Operations {
+		if _, ok := d.builtins[op.ID]; ok {
+			faults = append(faults, engine.Violation{Location: "document", Pointer: op.Pointer + "/operationId", Code: "reserved",
+				Message: fmt.Sprintf("operationId %q is the name of a built-in connector method; choose another", op.ID)})
+		}
+	}
+	if faults != nil {
+		return engine.NewError(http.StatusBadRequest, engine.CodeInvalidDocument,
+			"the document's operation ids clash with built-in connector methods", faults...)
+	}
+	return nil
+}
+
+type operation struct {
+	d      *Dispatcher
+	op     *specs.Operation
+	host   engine.Invoker
+	method *Method
+	status int // of data answers: the first 2xx the operation declares
+}
+
+func (o *operation) Invoke(ctx context.Context, call *engine.Call) (*engine.Reply, error) {
+	inv := o.d.table.Load().pick(o.op.ID, call.BankID)
+	if inv == nil {
+		return o.host.Invoke(ctx, call)
+	}
+	res, err := inv.Invoke(ctx, &Request{Method: o.method, BankID: call.BankID, Args: []any{RequestArg(call, o.op)},
+		Call: call, Operation: o.op, Default: hostInvoker{o.host}})
+	if err != nil {
+		return nil, err
+	}
+	if res.Reply != nil {
+		return res.Reply, nil
+	}
+	body, err := json.Marshal(res.Data)
+	if err != nil {
+		return nil, engine.Internal(err)
+	}
+	return &engine.Reply{Status: o.status, ContentType: "application/json", Body: body}, nil
+}
+
+// hostInvoker answers a dynamic operation through its document's host.
+type hostInvoker struct{ inv engine.Invoker }
+
+func (h hostInvoker) Invoke(ctx context.Context, req *Request) (*Result, error) {
+	reply, err := h.inv.Invoke(ctx, req.Call)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Reply: reply}, nil
+}
+
+// RequestArg is the one argument of a dynamic operation's method: the
+// validated request as {"path": {...}, "query": {...}, "headers": {...},
+// "body": ...}. Query values are strings, or lists when repeated; headers
+// are those the operation declares.
+func RequestArg(call *engine.Call, op *specs.Operation) map[string]any {
+	path := map[string]any{}
+	query := map[string]any{}
+	headers := map[string]any{}
+	var raw url.Values
+	if call.HTTP != nil {
+		raw, _ = url.ParseQuery(call.HTTP.RawQuery())
+	}
+	for _, p := range op.Params {
+		switch p.In {
+		case "path":
+			if call.Path != nil && p.PathIndex < call.Path.Len() {
+				path[p.Name] = call.Path.Value(p.PathIndex)
+			}
+		case "header":
+			if call.HTTP != nil {
+				if v, ok := call.HTTP.Header(p.Name); ok {
+					headers[strings.ToLower(p.Name)] = v
+				}
+			}
+		}
+	}
+	for name, vs := range raw {
+		if len(vs) == 1 {
+			query[name] = vs[0]
+		} else {
+			query[name] = vs
+		}
+	}
+	return map[string]any{"path": path, "query": query, "headers": headers, "body": call.Body}
+}

@@ -1,0 +1,452 @@
+// Package jsvm runs JavaScript connector methods in goja, sandboxed and time
+// limited. A method body is the inside of an async function of (args, ctx);
+// it is compiled once and run in pooled runtimes whose builtins are frozen,
+// so no call can leave state behind for the next. Scripts reach the world
+// only through the bindings http, entities, connector, log and crypto.
+package jsvm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/dop251/goja"
+	"github.com/dop251/goja/ast"
+	"github.com/dop251/goja/parser"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/connector"
+)
+
+// CodeInvalidScript is the error code of a method body that does not
+// compile (400).
+const CodeInvalidScript = "invalid_script"
+
+// codeScriptError is the code of a client error a script throws without
+// naming one.
+const codeScriptError = "script_error"
+
+// The body is wrapped in an async function; the prefix stays on the body's
+// first line so that line numbers are the body's own.
+const (
+	scriptPrefix = `(async function(args, ctx) {"use strict";`
+	scriptSuffix = "\n})"
+)
+
+// Defaults of Options.
+const (
+	defaultTimeout        = 2 * time.Second
+	defaultMaxCallStack   = 200
+	defaultMaxResultBytes = 1 << 20
+	defaultFetchTimeout   = 5 * time.Second
+	defaultMaxFetchBytes  = 1 << 20
+	defaultMaxRuntimes    = 64
+)
+
+// maxMessage bounds the length of a script's error message passed on.
+const maxMessage = 1024
+
+// Options configure an Engine. Zero fields take their defaults.
+type Options struct {
+	// Caller answers connector.call; nil refuses it.
+	Caller connector.Caller
+	// Entities answers entities.*; nil refuses them.
+	Entities Entities
+	// FetchAllow lists the hosts http.fetch may reach, as "host" or
+	// "host:port" (case-insensitive; a bare host allows any port). Empty:
+	// fetch is refused.
+	FetchAllow []string
+	// HTTPClient sends http.fetch requests; default: a plain client. Either
+	// way, redirects to hosts outside FetchAllow are refused.
+	HTTPClient *http.Client
+	// Logger receives log.* calls of scripts; default: discarded.
+	Logger *slog.Logger
+	// DefaultTimeout is the deadline of a call when Compile is given none,
+	// default 2s.
+	DefaultTimeout time.Duration
+	// MaxCallStack bounds the JavaScript call stack, default 200 frames.
+	MaxCallStack int
+	// MaxResultBytes bounds the JSON size of a result, default 1 MiB.
+	MaxResultBytes int
+	// FetchTimeout is each fetch's own deadline, default 5s, never past the
+	// call's deadline.
+	FetchTimeout time.Duration
+	// MaxFetchBytes bounds a fetched response body, default 1 MiB.
+	MaxFetchBytes int
+	// MaxRuntimes bounds the calls running at once, each in a runtime of
+	// its own (about 0.5 MB), default 64; further calls wait for one to
+	// finish. Calls made by scripts through connector.call are not counted,
+	// so scripts calling scripts cannot wait for each other.
+	MaxRuntimes int
+}
+
+// Entities is what scripts reach through entities.*, always on behalf of
+// the calling principal. The implementation checks the principal's rights;
+// jsvm enforces nothing.
+type Entities interface {
+	Get(ctx context.Context, p *engine.Principal, bankID, entity, id string) (map[string]any, error)
+	List(ctx context.Context, p *engine.Principal, bankID, entity string, filter map[string]string) ([]map[string]any, error)
+	Create(ctx context.Context, p *engine.Principal, bankID, entity string, record map[string]any) (map[string]any, error)
+	Update(ctx context.Context, p *engine.Principal, bankID, entity, id string, record map[string]any) (map[string]any, error)
+	Delete(ctx context.Context, p *engine.Principal, bankID, entity, id string) error
+}
+
+// Engine compiles connector method bodies and runs them in a pool of
+// sandboxed runtimes. It is safe for concurrent use.
+type Engine struct {
+	o      Options
+	allow  []hostRule
+	client *http.Client
+	pool   chan *sandbox // idle runtimes
+	slots  chan struct{} // one per call running, but for nested calls
+}
+
+var _ connector.ScriptEngine = (*Engine)(nil)
+
+// New returns an Engine with o's settings, defaults filled in.
+func New(o Options) *Engine {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.DefaultTimeout <= 0 {
+		o.DefaultTimeout = defaultTimeout
+	}
+	if o.MaxCallStack <= 0 {
+		o.MaxCallStack = defaultMaxCallStack
+	}
+	if o.MaxResultBytes <= 0 {
+		o.MaxResultBytes = defaultMaxResultBytes
+	}
+	if o.FetchTimeout <= 0 {
+		o.FetchTimeout = defaultFetchTimeout
+	}
+	if o.MaxFetchBytes <= 0 {
+		o.MaxFetchBytes = defaultMaxFetchBytes
+	}
+	if o.MaxRuntimes <= 0 {
+		o.MaxRuntimes = defaultMaxRuntimes
+	}
+	e := &Engine{o: o, pool: make(chan *sandbox, o.MaxRuntimes), slots: make(chan struct{}, o.MaxRuntimes)}
+	for _, h := range o.FetchAllow {
+		e.allow = append(e.allow, parseHostRule(h))
+	}
+	e.client = e.fetchClient(o.HTTPClient)
+	return e
+}
+
+// script is a compiled method body.
+type script struct {
+	e       *Engine
+	name    string // the method name, the file name of stack frames
+	prg     *goja.Program
+	timeout time.Duration
+	lines   int    // lines of the body
+	last    string // the body's last line
+}
+
+// Compile implements connector.ScriptEngine: it checks and compiles body
+// once. A body that does not compile is a 400 *engine.Error of code
+// CodeInvalidScript naming the line and column.
+func (e *Engine) Compile(m *connector.Method, body string, timeout time.Duration) (connector.Script, error) {
+	if m == nil {
+		return nil, engine.NewError(http.StatusBadRequest, CodeInvalidScript, "a method body needs its connector method")
+	}
+	if strings.TrimSpace(body) == "" {
+		msg := "the body of connector method " + m.Name + " is empty"
+		return nil, engine.NewError(http.StatusBadRequest, CodeInvalidScript, msg,
+			engine.Violation{Location: "body", Pointer: "/method_body", Code: "required", Message: msg})
+	}
+	if timeout <= 0 {
+		timeout = e.o.DefaultTimeout
+	}
+	s := &script{e: e, name: m.Name, timeout: timeout, lines: strings.Count(body, "\n") + 1}
+	s.last = body[strings.LastIndexByte(body, '\n')+1:]
+	src := scriptPrefix + body + scriptSuffix
+	prog, err := parser.ParseFile(nil, s.name, src, 0, parser.WithDisableSourceMaps)
+	if err != nil {
+		var list parser.ErrorList
+		if errors.As(err, &list) && len(list) > 0 {
+			return nil, s.syntaxError(list[0].Position.Line, list[0].Position.Column, list[0].Message)
+		}
+		return nil, s.syntaxError(0, 0, err.Error())
+	}
+	if !isOneFunction(prog) {
+		return nil, s.syntaxError(0, 0, "the body closes the function it is the body of")
+	}
+	s.prg, err = goja.CompileAST(prog, true)
+	if err != nil {
+		var ce *goja.CompilerSyntaxError
+		if errors.As(err, &ce) && ce.File != nil {
+			p := ce.File.Position(ce.Offset)
+			return nil, s.syntaxError(p.Line, p.Column, ce.Message)
+		}
+		return nil, s.syntaxError(0, 0, err.Error())
+	}
+	return s, nil
+}
+
+// isOneFunction reports whether the wrapped body parsed as the one function
+// expression it is wrapped in, so that no code runs outside it.
+func isOneFunction(p *ast.Program) bool {
+	if len(p.Body) != 1 {
+		return false
+	}
+	st, ok := p.Body[0].(*ast.ExpressionStatement)
+	if !ok {
+		return false
+	}
+	f, ok := st.Expression.(*ast.FunctionLiteral)
+	return ok && f.Async
+}
+
+// syntaxError is the 400 of a body that does not compile; line 0 when the
+// position is unknown.
+func (s *script) syntaxError(line, col int, msg string) *engine.Error {
+	if line > 0 {
+		line, col = s.bodyPosition(line, col)
+		msg = fmt.Sprintf("line %d, column %d: %s", line, col, msg)
+	}
+	return engine.NewError(http.StatusBadRequest, CodeInvalidScript,
+		"the body of connector method "+s.name+" does not compile: "+msg,
+		engine.Violation{Location: "body", Pointer: "/method_body", Code: "syntax", Message: msg})
+}
+
+// bodyPosition converts a position in the wrapped source into one in the
+// body: columns of line 1 lose the prefix, and the closing line of the
+// wrapper is the end of the body's last line.
+func (s *script) bodyPosition(line, col int) (int, int) {
+	if line > s.lines {
+		line, col = s.lines, len(s.last)+1
+		if line == 1 {
+			col += len(scriptPrefix)
+		}
+	}
+	if line == 1 {
+		col = max(1, col-len(scriptPrefix))
+	}
+	return line, col
+}
+
+// Timeout implements connector.Script: the deadline of each call unless the
+// caller's context ends earlier.
+func (s *script) Timeout() time.Duration { return s.timeout }
+
+// Invoke implements connector.Invoker: it runs the body with req's
+// arguments in a pooled runtime until its promise settles or its deadline
+// passes.
+func (s *script) Invoke(ctx context.Context, req *connector.Request) (res *connector.Result, err error) {
+	sb, err := s.e.acquire(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	deadline := start.Add(s.timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	limit := deadline.Sub(start)
+	callCtx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	if callCtx.Err() != nil {
+		s.e.release(sb)
+		return nil, s.stopped(ctx, limit, nil)
+	}
+	sb.call = &callState{ctx: callCtx, req: req, script: s}
+	stop := context.AfterFunc(callCtx, func() { sb.vm.Interrupt(errStopped) })
+	defer func() {
+		if x := recover(); x != nil {
+			sb.broken = true
+			s.e.o.Logger.ErrorContext(ctx, "jsvm: panic in a connector method call",
+				"connector_method", s.name, "panic", fmt.Sprint(x), "stack", string(debug.Stack()))
+			res, err = nil, engine.Errorf(http.StatusInternalServerError, engine.CodeScriptFailed,
+				"connector method %s failed: the script engine failed", s.name).WithCause(fmt.Errorf("panic: %v", x))
+		}
+		// A runtime the deadline may have interrupted is not reused: the
+		// interrupt may still be pending.
+		if !stop() {
+			sb.broken = true
+		}
+		s.e.release(sb)
+	}()
+	res, err = s.run(sb, req)
+	var ie *goja.InterruptedError
+	switch {
+	case errors.As(err, &ie):
+		err = s.stopped(ctx, limit, ie.Stack())
+	case err != nil && callCtx.Err() != nil:
+		// The deadline passed while a binding waited: it failed first.
+		err = s.stopped(ctx, limit, nil)
+	}
+	return res, err
+}
+
+// errStopped is the value runtimes are interrupted with.
+var errStopped = errors.New("jsvm: deadline passed")
+
+// run calls the script's function and turns its settled promise into a
+// result or an error. An interrupt is returned as the *goja.InterruptedError.
+func (s *script) run(sb *sandbox, req *connector.Request) (*connector.Result, error) {
+	fn, err := sb.function(s)
+	if err != nil {
+		return nil, s.vmError(sb, err)
+	}
+	args, err := sb.argsValue(req.Args)
+	if err != nil {
+		return nil, engine.Internal(fmt.Errorf("jsvm: arguments of %s: %w", s.name, err))
+	}
+	v, err := fn(goja.Undefined(), args, sb.ctxValue(s, req))
+	if err != nil {
+		return nil, s.vmError(sb, err)
+	}
+	p, ok := v.Export().(*goja.Promise)
+	if !ok {
+		return nil, engine.Internal(fmt.Errorf("jsvm: %s returned %T, not a promise", s.name, v.Export()))
+	}
+	switch p.State() {
+	case goja.PromiseStateFulfilled:
+		return s.result(sb, p.Result())
+	case goja.PromiseStateRejected:
+		return nil, s.rejected(sb, p.Result())
+	default:
+		return nil, engine.Errorf(http.StatusInternalServerError, engine.CodeScriptFailed,
+			"connector method %s failed: it awaits a promise that never settles", s.name)
+	}
+}
+
+// result converts a fulfilled value through JSON.
+func (s *script) result(sb *sandbox, v goja.Value) (*connector.Result, error) {
+	out, err := sb.stringify(goja.Undefined(), v)
+	if err != nil {
+		return nil, s.vmError(sb, err)
+	}
+	if goja.IsUndefined(out) {
+		return &connector.Result{}, nil
+	}
+	text := out.String()
+	if len(text) > s.e.o.MaxResultBytes {
+		return nil, engine.Errorf(http.StatusInternalServerError, engine.CodeScriptFailed,
+			"connector method %s failed: its result is larger than the limit of %d bytes", s.name, s.e.o.MaxResultBytes)
+	}
+	data, err := decodeJSON(text)
+	if err != nil {
+		return nil, engine.Internal(fmt.Errorf("jsvm: result of %s: %w", s.name, err))
+	}
+	return &connector.Result{Data: data}, nil
+}
+
+// vmError converts an error of a call into the runtime: an exception is a
+// thrown value, an interrupt is returned as it is for Invoke, a stack
+// overflow fails the call. Both leave the runtime unusable.
+func (s *script) vmError(sb *sandbox, err error) error {
+	var ex *goja.Exception
+	switch e := err.(type) {
+	case *goja.InterruptedError:
+		sb.broken = true
+		return e
+	case *goja.StackOverflowError:
+		sb.broken = true
+		return engine.Errorf(http.StatusInternalServerError, engine.CodeScriptFailed,
+			"connector method %s failed%s: maximum call stack size of %d exceeded",
+			s.name, s.where(e.Stack()), s.e.o.MaxCallStack)
+	}
+	if errors.As(err, &ex) {
+		return s.rejected(sb, ex.Value())
+	}
+	sb.broken = true
+	return engine.Internal(fmt.Errorf("jsvm: %s: %w", s.name, err))
+}
+
+// rejected converts a thrown value: an object with a status in 400..499 is a
+// client error of that status, anything else fails the call (500) naming
+// where the error was made.
+func (s *script) rejected(sb *sandbox, reason goja.Value) error {
+	d, err := sb.describe(goja.Undefined(), reason)
+	if err != nil {
+		if _, ok := err.(*goja.Exception); ok {
+			// describe catches everything it can; this cannot happen.
+			return engine.Internal(fmt.Errorf("jsvm: describing an error of %s: %w", s.name, err))
+		}
+		return s.vmError(sb, err)
+	}
+	o := d.ToObject(sb.vm)
+	status := int(o.Get("status").ToInteger())
+	code, msg, name := o.Get("code").String(), o.Get("message").String(), o.Get("name").String()
+	if status >= 400 && status <= 499 {
+		if obj, ok := reason.(*goja.Object); ok {
+			if ee := sb.call.errs[obj]; ee != nil && ee.Status == status {
+				return ee // a binding's client error, passed on unchanged
+			}
+		}
+		if code == "" {
+			code = codeScriptError
+		}
+		if msg == "" {
+			msg = http.StatusText(status)
+		}
+		return engine.NewError(status, code, truncate(msg))
+	}
+	var frames []goja.StackFrame
+	if _, err := sb.rethrow(goja.Undefined(), reason); err != nil {
+		if ex, ok := err.(*goja.Exception); ok {
+			frames = ex.Stack()
+		} else {
+			return s.vmError(sb, err)
+		}
+	}
+	if msg == "" {
+		msg = o.Get("text").String()
+	}
+	if name != "" {
+		msg = name + ": " + msg
+	}
+	return engine.Errorf(http.StatusInternalServerError, engine.CodeScriptFailed,
+		"connector method %s failed%s: %s", s.name, s.where(frames), truncate(msg))
+}
+
+// stopped is the error of a call stopped by its deadline or by its
+// context's cancellation, with where the script was when known.
+func (s *script) stopped(ctx context.Context, limit time.Duration, frames []goja.StackFrame) error {
+	where := s.where(frames)
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return engine.Errorf(http.StatusGatewayTimeout, engine.CodeScriptTimeout,
+			"connector method %s was cancelled%s", s.name, where)
+	}
+	return engine.Errorf(http.StatusGatewayTimeout, engine.CodeScriptTimeout,
+		"connector method %s did not finish within its deadline of %s and was stopped%s",
+		s.name, limit.Round(time.Millisecond), where)
+}
+
+// where names the innermost position in the body among frames, as
+// " at line L, column C", or "" when none is in the body.
+func (s *script) where(frames []goja.StackFrame) string {
+	for _, f := range frames {
+		if f.SrcName() != s.name {
+			continue
+		}
+		p := f.Position()
+		if p.Line <= 0 {
+			continue
+		}
+		line, col := s.bodyPosition(p.Line, p.Column)
+		return fmt.Sprintf(" at line %d, column %d", line, col)
+	}
+	return ""
+}
+
+// truncate bounds a message from a script.
+func truncate(msg string) string {
+	if len(msg) <= maxMessage {
+		return msg
+	}
+	cut := maxMessage
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return msg[:cut] + "…"
+}

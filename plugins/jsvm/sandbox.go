@@ -1,0 +1,447 @@
+package jsvm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/dop251/goja"
+	"github.com/dop251/goja/parser"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/connector"
+)
+
+// maxFunctions bounds the script functions a runtime keeps; past it the
+// cache starts over, so scripts replaced long ago do not stay reachable.
+const maxFunctions = 256
+
+// sandbox is one goja runtime with the bindings installed and the builtins
+// frozen. One call at a time uses it.
+type sandbox struct {
+	e  *Engine
+	vm *goja.Runtime
+	// call is the current call, read by the bindings; nil between calls.
+	call *callState
+	// broken runtimes are dropped instead of returned to the pool: one that
+	// was interrupted or failed inside goja.
+	broken bool
+	// slot is set when the current call holds a slot of Engine.slots.
+	slot bool
+	// funcs caches each script's function, made once per runtime.
+	funcs map[*script]goja.Callable
+
+	// Helpers taken before the freeze, unreachable from scripts.
+	stringify, parse, describe, rethrow goja.Callable
+	newError                            goja.Constructor
+}
+
+// callState is the state of the call a runtime is running.
+type callState struct {
+	ctx    context.Context // ends at the call's deadline
+	req    *connector.Request
+	script *script
+	// errs are the errors bindings rejected with, so that a client error a
+	// script does not catch is passed on unchanged.
+	errs map[*goja.Object]*engine.Error
+}
+
+// nestedKey marks the context of calls scripts make through
+// connector.call; they take no slot.
+type nestedKey struct{}
+
+// acquire takes a runtime for a call of s, first waiting for a slot unless
+// the call comes from another script.
+func (e *Engine) acquire(ctx context.Context, s *script) (*sandbox, error) {
+	slot := ctx.Value(nestedKey{}) == nil
+	if slot {
+		select {
+		case e.slots <- struct{}{}:
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return nil, engine.Errorf(http.StatusGatewayTimeout, engine.CodeScriptTimeout,
+					"connector method %s was cancelled", s.name)
+			}
+			return nil, engine.Errorf(http.StatusGatewayTimeout, engine.CodeScriptTimeout,
+				"connector method %s could not start before its deadline: all %d runtimes were busy",
+				s.name, e.o.MaxRuntimes)
+		}
+	}
+	var sb *sandbox
+	select {
+	case sb = <-e.pool:
+	default:
+		var err error
+		if sb, err = e.newSandbox(); err != nil {
+			if slot {
+				<-e.slots
+			}
+			return nil, err
+		}
+	}
+	sb.slot = slot
+	return sb, nil
+}
+
+// release ends a call: the runtime returns to the pool unless broken (or
+// the pool is full), and its slot is freed.
+func (e *Engine) release(sb *sandbox) {
+	sb.call = nil
+	slot := sb.slot // sb is another call's once pooled
+	if !sb.broken {
+		select {
+		case e.pool <- sb:
+		default:
+		}
+	}
+	if slot {
+		<-e.slots
+	}
+}
+
+// setupProgram takes the helpers and freezes everything reachable, once per
+// runtime, after the bindings are installed.
+var setupProgram = goja.MustCompile("jsvm:setup", setupJS, true)
+
+const setupJS = `(function () {
+	"use strict";
+	const stringify = JSON.stringify, parse = JSON.parse, isInteger = Number.isInteger;
+	const defineProperty = Object.defineProperty, getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
+
+	// Frozen prototypes make assignments to inherited read-only properties
+	// throw, even on a script's own objects (err.name = "X"). These common
+	// ones become accessors that define the property on the object instead.
+	function tame(proto, key) {
+		const d = getOwnPropertyDescriptor(proto, key);
+		if (!d || !("value" in d)) {
+			return;
+		}
+		const value = d.value;
+		defineProperty(proto, key, {
+			get: function () { return value; },
+			set: function (v) {
+				if (this === proto) {
+					throw new TypeError("Cannot assign to read only property '" + key + "'");
+				}
+				defineProperty(this, key, {value: v, writable: true, enumerable: true, configurable: true});
+			},
+			enumerable: d.enumerable,
+			configurable: false,
+		});
+	}
+	for (const E of [Error, TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError, AggregateError]) {
+		for (const key of ["name", "message", "constructor", "toString"]) {
+			tame(E.prototype, key);
+		}
+	}
+	for (const key of ["constructor", "toString", "valueOf", "toLocaleString", "hasOwnProperty"]) {
+		tame(Object.prototype, key);
+	}
+	tame(Function.prototype, "toString");
+
+	// Freeze every object reachable from the global object and from the
+	// intrinsics only syntax reaches, so no call leaves state behind.
+	const goError = globalThis.GoError;
+	delete globalThis.GoError;
+	const todo = [
+		globalThis, goError,
+		Object.getPrototypeOf(async function () {}),
+		Object.getPrototypeOf(function* () {}),
+		Object.getPrototypeOf([][Symbol.iterator]()),
+		Object.getPrototypeOf(new Map()[Symbol.iterator]()),
+		Object.getPrototypeOf(new Set()[Symbol.iterator]()),
+		Object.getPrototypeOf(""[Symbol.iterator]()),
+		Object.getPrototypeOf(/./[Symbol.matchAll]("")),
+		(function () { return getOwnPropertyDescriptor(arguments, "callee").get; })(),
+	];
+	const seen = new Set();
+	while (todo.length > 0) {
+		const o = todo.pop();
+		if (o === null || (typeof o !== "object" && typeof o !== "function") || seen.has(o)) {
+			continue;
+		}
+		seen.add(o);
+		Object.freeze(o);
+		todo.push(Object.getPrototypeOf(o));
+		const keys = Reflect.ownKeys(o);
+		for (let i = 0; i < keys.length; i++) {
+			const d = getOwnPropertyDescriptor(o, keys[i]);
+			if ("value" in d) {
+				todo.push(d.value);
+			} else {
+				todo.push(d.get, d.set);
+			}
+		}
+	}
+
+	// describe reads a thrown value once, catching whatever it throws; text
+	// shows a value without a message.
+	function describe(e) {
+		const out = {status: 0, code: "", message: "", text: "", name: ""};
+		try {
+			if (e !== null && (typeof e === "object" || typeof e === "function")) {
+				const status = e.status, code = e.code, message = e.message, name = e.name;
+				if (typeof status === "number" && isInteger(status)) {
+					out.status = status;
+				}
+				if (typeof code === "string") {
+					out.code = code;
+				}
+				if (message !== undefined && message !== null) {
+					out.message = String(message);
+				} else {
+					const text = stringify(e);
+					out.text = typeof text === "string" ? text : String(e);
+				}
+				if (e instanceof Error && typeof name === "string" && name !== "Error") {
+					out.name = name;
+				}
+			} else {
+				out.text = String(e);
+			}
+		} catch (x) {
+			out.message = "the thrown value cannot be read";
+		}
+		return out;
+	}
+	// rethrow throws e again, for its stack where it was made.
+	function rethrow(e) {
+		throw e;
+	}
+	return {stringify: stringify, parse: parse, describe: describe, rethrow: rethrow, Error: Error};
+})()`
+
+// newSandbox makes a runtime: bindings installed, helpers taken, builtins
+// frozen.
+func (e *Engine) newSandbox() (*sandbox, error) {
+	vm := goja.New()
+	vm.SetParserOptions(parser.WithDisableSourceMaps) // eval never reads files
+	vm.SetMaxCallStackSize(e.o.MaxCallStack)
+	sb := &sandbox{e: e, vm: vm, funcs: make(map[*script]goja.Callable)}
+	if err := sb.install(); err != nil {
+		return nil, engine.Internal(fmt.Errorf("jsvm: installing bindings: %w", err))
+	}
+	v, err := vm.RunProgram(setupProgram)
+	if err != nil {
+		return nil, engine.Internal(fmt.Errorf("jsvm: setting up a runtime: %w", err))
+	}
+	h := v.ToObject(vm)
+	for name, dst := range map[string]*goja.Callable{
+		"stringify": &sb.stringify, "parse": &sb.parse, "describe": &sb.describe, "rethrow": &sb.rethrow,
+	} {
+		f, ok := goja.AssertFunction(h.Get(name))
+		if !ok {
+			return nil, engine.Internal(fmt.Errorf("jsvm: setup helper %s is not a function", name))
+		}
+		*dst = f
+	}
+	ctor, ok := goja.AssertConstructor(h.Get("Error"))
+	if !ok {
+		return nil, engine.Internal(errors.New("jsvm: Error is not a constructor"))
+	}
+	sb.newError = ctor
+	return sb, nil
+}
+
+// function returns s's function in this runtime, running its program the
+// first time.
+func (sb *sandbox) function(s *script) (goja.Callable, error) {
+	if f, ok := sb.funcs[s]; ok {
+		return f, nil
+	}
+	v, err := sb.vm.RunProgram(s.prg)
+	if err != nil {
+		return nil, err
+	}
+	f, ok := goja.AssertFunction(v)
+	if !ok {
+		return nil, fmt.Errorf("jsvm: the program of %s is not a function", s.name)
+	}
+	if len(sb.funcs) >= maxFunctions {
+		clear(sb.funcs)
+	}
+	sb.funcs[s] = f
+	return f, nil
+}
+
+// argsValue converts a call's arguments into a JavaScript array.
+func (sb *sandbox) argsValue(args []any) (goja.Value, error) {
+	items := make([]any, len(args))
+	for i, a := range args {
+		v, err := sb.jsValue(a)
+		if err != nil {
+			return nil, fmt.Errorf("argument %d: %w", i, err)
+		}
+		items[i] = v
+	}
+	return sb.vm.NewArray(items...), nil
+}
+
+// ctxValue builds the ctx argument: the method, correlation id, bank,
+// caller and the HTTP request being answered.
+func (sb *sandbox) ctxValue(s *script, req *connector.Request) goja.Value {
+	vm := sb.vm
+	o := vm.NewObject()
+	define(o, "method", vm.ToValue(s.name))
+	call := req.Call
+	if call == nil {
+		call = &engine.Call{}
+	}
+	define(o, "correlationId", vm.ToValue(call.CorrelationID))
+	define(o, "bankId", vm.ToValue(req.BankID))
+	user, consumer := goja.Null(), goja.Null()
+	if p := call.Principal; p != nil {
+		if p.UserID != "" {
+			u := vm.NewObject()
+			define(u, "userId", vm.ToValue(p.UserID))
+			define(u, "username", vm.ToValue(p.Username))
+			user = u
+		}
+		if p.ConsumerID != "" {
+			c := vm.NewObject()
+			define(c, "consumerId", vm.ToValue(p.ConsumerID))
+			consumer = c
+		}
+	}
+	define(o, "user", user)
+	define(o, "consumer", consumer)
+	request := goja.Null()
+	if h := call.HTTP; h != nil {
+		r := vm.NewObject()
+		define(r, "method", vm.ToValue(h.Method()))
+		define(r, "path", vm.ToValue(h.Path()))
+		q := vm.NewObject()
+		values, _ := url.ParseQuery(h.RawQuery()) // what parses is shown
+		for _, name := range slices.Sorted(maps.Keys(values)) {
+			if vs := values[name]; len(vs) == 1 {
+				define(q, name, vm.ToValue(vs[0]))
+			} else {
+				items := make([]any, len(vs))
+				for i, v := range vs {
+					items[i] = v
+				}
+				define(q, name, vm.NewArray(items...))
+			}
+		}
+		define(r, "query", q)
+		define(r, "headers", vm.NewDynamicObject(headers{sb}))
+		request = r
+	}
+	define(o, "request", request)
+	return o
+}
+
+// headers shows the request headers of the current call by name (any
+// case); engine.HTTPRequest cannot list them, so they have no keys.
+type headers struct{ sb *sandbox }
+
+func (h headers) lookup(key string) (string, bool) {
+	c := h.sb.call
+	if c == nil || c.req.Call == nil || c.req.Call.HTTP == nil {
+		return "", false
+	}
+	return c.req.Call.HTTP.Header(key)
+}
+
+func (h headers) Get(key string) goja.Value {
+	if v, ok := h.lookup(key); ok {
+		return h.sb.vm.ToValue(v)
+	}
+	return nil
+}
+
+func (h headers) Has(key string) bool {
+	_, ok := h.lookup(key)
+	return ok
+}
+
+func (headers) Set(string, goja.Value) bool { return false }
+func (headers) Delete(string) bool          { return false }
+func (headers) Keys() []string              { return nil }
+
+// define sets a property of an object made here; it cannot fail.
+func define(o *goja.Object, name string, v goja.Value) {
+	_ = o.DefineDataProperty(name, v, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
+}
+
+// jsValue converts a Go value into a plain JavaScript value through JSON:
+// structs become objects with their JSON names, nil is null.
+func (sb *sandbox) jsValue(v any) (goja.Value, error) {
+	switch v := v.(type) {
+	case nil:
+		return goja.Null(), nil
+	case string, bool, float64:
+		return sb.vm.ToValue(v), nil
+	case map[string]any:
+		o := sb.vm.NewObject()
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			x, err := sb.jsValue(v[k])
+			if err != nil {
+				return nil, err
+			}
+			define(o, k, x)
+		}
+		return o, nil
+	case []any:
+		items := make([]any, len(v))
+		for i, x := range v {
+			jv, err := sb.jsValue(x)
+			if err != nil {
+				return nil, err
+			}
+			items[i] = jv
+		}
+		return sb.vm.NewArray(items...), nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	d, err := decodeJSON(string(b))
+	if err != nil {
+		return nil, err
+	}
+	return sb.jsValue(d)
+}
+
+// goJSON converts a JavaScript value to JSON text with the runtime's
+// JSON.stringify ("" for undefined). An exception is thrown on, an
+// interrupt passed up.
+func (sb *sandbox) goJSON(v goja.Value) string {
+	out, err := sb.stringify(goja.Undefined(), v)
+	if err != nil {
+		panic(err) // an *goja.Exception is rethrown; an interrupt goes on up
+	}
+	if goja.IsUndefined(out) {
+		return ""
+	}
+	return out.String()
+}
+
+// goValue converts a JavaScript value to decoded JSON (nil for undefined),
+// throwing as goJSON does.
+func (sb *sandbox) goValue(v goja.Value) any {
+	text := sb.goJSON(v)
+	if text == "" {
+		return nil
+	}
+	d, err := decodeJSON(text)
+	if err != nil {
+		panic(sb.vm.NewTypeError("%s", err))
+	}
+	return d
+}
+
+// decodeJSON decodes one JSON value.
+func decodeJSON(text string) (any, error) {
+	var v any
+	if err := json.Unmarshal([]byte(text), &v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}

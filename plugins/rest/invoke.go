@@ -1,0 +1,638 @@
+package rest
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/connector"
+	"github.com/dynapi/dynapi/specs"
+)
+
+// maxAnswer bounds the body read from a back end.
+const maxAnswer = 16 << 20
+
+// maxText bounds the back end's words quoted in an error message.
+const maxText = 200
+
+const jsonType = "application/json"
+
+// invoker calls one method through one routing.
+type invoker struct {
+	c             *Connector
+	m             *connector.Method
+	url           *urlTemplate
+	method        string // "" for dynamic operations: the operation's own
+	timeout       time.Duration
+	retries       int
+	failures      int
+	cooldown      time.Duration
+	contextHeader string
+	headers       http.Header // static, canonical names
+	outMap        template
+	inMap         template
+	breaker       *breaker
+}
+
+// outgoing is the request of one call, sent once per attempt.
+type outgoing struct {
+	method      string
+	url         string
+	header      http.Header
+	body        []byte // nil: none
+	correlation string
+	idempotent  bool
+}
+
+// answer is a back end's 2xx answer.
+type answer struct {
+	status      int
+	contentType string
+	body        []byte
+}
+
+// Invoke calls the back end.
+func (inv *invoker) Invoke(ctx context.Context, req *connector.Request) (*connector.Result, error) {
+	if inv.m.Dynamic {
+		return inv.dynamic(ctx, req)
+	}
+	return inv.builtin(ctx, req)
+}
+
+// builtin sends the outbound message and reads the inbound one.
+func (inv *invoker) builtin(ctx context.Context, req *connector.Request) (*connector.Result, error) {
+	target := inv.builtinURL(req.Args)
+	out := &outgoing{method: inv.method, url: target, idempotent: inv.m.Idempotent}
+	if sendsBody(inv.method) {
+		body, err := connector.Outbound(req)
+		if err != nil {
+			return nil, engine.Internal(fmt.Errorf("rest: outbound message of %s: %w", inv.m.Name, err))
+		}
+		if inv.outMap != nil {
+			var src any
+			dec := json.NewDecoder(bytes.NewReader(body))
+			dec.UseNumber()
+			if err := dec.Decode(&src); err != nil {
+				return nil, engine.Internal(fmt.Errorf("rest: outbound message of %s: %w", inv.m.Name, err))
+			}
+			if body, err = json.Marshal(apply(inv.outMap, src, true)); err != nil {
+				return nil, engine.Internal(fmt.Errorf("rest: outBoundMapping of %s: %w", inv.m.Name, err))
+			}
+		}
+		out.body = body
+	}
+	if err := inv.prepareHeader(req, out, jsonType, jsonType); err != nil {
+		return nil, err
+	}
+	ans, err := inv.exchange(ctx, out)
+	if err != nil {
+		return nil, err
+	}
+	return inv.inbound(ans.body)
+}
+
+// inbound reads OBP's inbound message, after inBoundMapping.
+func (inv *invoker) inbound(body []byte) (*connector.Result, error) {
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return nil, engine.Errorf(http.StatusBadGateway, engine.CodeInvalidResult,
+			"back end %s answered method %s with a body that is not JSON", inv.url.backend, inv.m.Name).WithCause(err)
+	}
+	env, isObject := v.(map[string]any)
+	if inv.inMap != nil {
+		v = apply(inv.inMap, v, false)
+		if env, isObject = v.(map[string]any); !isObject || !hasKey(env, "data") {
+			return &connector.Result{Data: v}, nil
+		}
+	}
+	if !isObject {
+		return nil, engine.Errorf(http.StatusBadGateway, engine.CodeInvalidResult,
+			"back end %s answered method %s with JSON that is not OBP's inbound message (an object with status and data)",
+			inv.url.backend, inv.m.Name)
+	}
+	status, _ := env["status"].(map[string]any)
+	if code, _ := status["errorCode"].(string); code != "" {
+		msg := fmt.Sprintf("back end %s refused method %s: %s", inv.url.backend, inv.m.Name, clip(code, maxText))
+		var texts []string
+		list, _ := status["backendMessages"].([]any)
+		for _, bm := range list {
+			if m, ok := bm.(map[string]any); ok {
+				if text, _ := m["text"].(string); text != "" {
+					texts = append(texts, text)
+				}
+			}
+		}
+		if len(texts) > 0 {
+			msg += ": " + clip(strings.Join(texts, "; "), maxText)
+		}
+		return nil, engine.NewError(http.StatusBadRequest, engine.CodeBackendError, msg)
+	}
+	return &connector.Result{Data: env["data"]}, nil
+}
+
+func hasKey(m map[string]any, key string) bool {
+	_, ok := m[key]
+	return ok
+}
+
+// dynamic passes the validated request of a dynamic operation on and its
+// answer back.
+func (inv *invoker) dynamic(ctx context.Context, req *connector.Request) (*connector.Result, error) {
+	op, call := req.Operation, req.Call
+	if op == nil || call == nil {
+		return nil, engine.Internal(fmt.Errorf("rest: dynamic method %s called without its operation", inv.m.Name))
+	}
+	method := inv.method
+	if method == "" {
+		method = op.Method
+	}
+	target, err := inv.dynamicURL(call, op)
+	if err != nil {
+		return nil, err
+	}
+	out := &outgoing{method: method, url: target, idempotent: idempotentMethod(method)}
+	contentType := ""
+	if sendsBody(method) {
+		switch body := call.Body.(type) {
+		case nil:
+		case []byte:
+			out.body = body
+			contentType = "application/octet-stream"
+			if call.HTTP != nil {
+				if ct, ok := call.HTTP.Header("Content-Type"); ok {
+					contentType = ct
+				}
+			}
+		default:
+			if out.body, err = json.Marshal(body); err != nil {
+				return nil, engine.Internal(fmt.Errorf("rest: request body of %s: %w", inv.m.Name, err))
+			}
+			contentType = jsonType
+		}
+		if inv.outMap != nil {
+			if out.body, err = inv.mapRequest(call, op); err != nil {
+				return nil, err
+			}
+			contentType = jsonType
+		}
+	}
+	accept := jsonType
+	if call.HTTP != nil {
+		if a, ok := call.HTTP.Header("Accept"); ok && a != "" {
+			accept = a
+		}
+	}
+	if err := inv.prepareHeader(req, out, contentType, accept); err != nil {
+		return nil, err
+	}
+	ans, err := inv.exchange(ctx, out)
+	if err != nil {
+		return nil, err
+	}
+	if inv.inMap != nil {
+		var v any
+		if err := json.Unmarshal(ans.body, &v); err != nil {
+			return nil, engine.Errorf(http.StatusBadGateway, engine.CodeInvalidResult,
+				"back end %s answered operation %s with a body that is not JSON", inv.url.backend, inv.m.Name).WithCause(err)
+		}
+		body, err := json.Marshal(apply(inv.inMap, v, false))
+		if err != nil {
+			return nil, engine.Internal(fmt.Errorf("rest: inBoundMapping of %s: %w", inv.m.Name, err))
+		}
+		return &connector.Result{Reply: &engine.Reply{Status: ans.status, ContentType: jsonType, Body: body}}, nil
+	}
+	if ans.contentType == "" && len(ans.body) > 0 {
+		ans.contentType = "application/octet-stream"
+	}
+	return &connector.Result{Reply: &engine.Reply{Status: ans.status, ContentType: ans.contentType, Body: ans.body}}, nil
+}
+
+// mapRequest applies outBoundMapping to the request argument of a dynamic
+// operation, as decoded JSON.
+func (inv *invoker) mapRequest(call *engine.Call, op *specs.Operation) ([]byte, error) {
+	raw, err := json.Marshal(connector.RequestArg(call, op))
+	if err != nil {
+		return nil, engine.Internal(fmt.Errorf("rest: request of %s: %w", inv.m.Name, err))
+	}
+	var src any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&src); err != nil {
+		return nil, engine.Internal(fmt.Errorf("rest: request of %s: %w", inv.m.Name, err))
+	}
+	body, err := json.Marshal(apply(inv.outMap, src, true))
+	if err != nil {
+		return nil, engine.Internal(fmt.Errorf("rest: outBoundMapping of %s: %w", inv.m.Name, err))
+	}
+	return body, nil
+}
+
+// idempotentMethod tells whether an HTTP method may be repeated.
+func idempotentMethod(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return false
+}
+
+// builtinURL fills the url's placeholders with the call's arguments.
+func (inv *invoker) builtinURL(args []any) string {
+	t := inv.url
+	if !t.holes {
+		return t.parts[0].lit
+	}
+	var b strings.Builder
+	for _, p := range t.parts {
+		if !p.hole {
+			b.WriteString(p.lit)
+			continue
+		}
+		var v any
+		if p.arg < len(args) {
+			v = args[p.arg]
+		}
+		b.WriteString(escape(text(v), p.query))
+	}
+	return b.String()
+}
+
+// dynamicURL is the url followed by the operation's path, or the url with
+// its placeholders filled with path values, then the request's query.
+func (inv *invoker) dynamicURL(call *engine.Call, op *specs.Operation) (string, error) {
+	t := inv.url
+	var b strings.Builder
+	hasQuery := t.hasQuery
+	if !t.holes {
+		b.WriteString(t.base)
+		if err := writeOperationPath(&b, op, call.Path); err != nil {
+			return "", engine.Internal(fmt.Errorf("rest: operation %s: %w", op.ID, err))
+		}
+		if t.hasQuery {
+			b.WriteByte('?')
+			b.WriteString(t.query)
+		}
+	} else {
+		for _, p := range t.parts {
+			if !p.hole {
+				b.WriteString(p.lit)
+				continue
+			}
+			v, ok := pathValue(op, call.Path, p.name)
+			if !ok {
+				return "", engine.Errorf(http.StatusInternalServerError, engine.CodeInternal,
+					"the routing of %s names {%s} in its url, which is no path parameter of the operation", op.ID, p.lit)
+			}
+			b.WriteString(escape(v, p.query))
+		}
+	}
+	if call.HTTP != nil {
+		if q := call.HTTP.RawQuery(); q != "" {
+			if hasQuery {
+				b.WriteByte('&')
+			} else {
+				b.WriteByte('?')
+			}
+			b.WriteString(q)
+		}
+	}
+	return b.String(), nil
+}
+
+// writeOperationPath writes an operation's path template with the call's
+// path values, escaped.
+func writeOperationPath(b *strings.Builder, op *specs.Operation, values engine.PathValues) error {
+	rest := op.Path
+	for n := 0; ; n++ {
+		open := strings.IndexByte(rest, '{')
+		if open < 0 {
+			b.WriteString(rest)
+			return nil
+		}
+		end := strings.IndexByte(rest[open:], '}')
+		if end < 0 {
+			b.WriteString(rest)
+			return nil
+		}
+		b.WriteString(rest[:open])
+		name := rest[open+1 : open+end]
+		index := n
+		for _, p := range op.Params {
+			if p.In == "path" && p.Name == name {
+				index = p.PathIndex
+				break
+			}
+		}
+		if values == nil || index >= values.Len() {
+			return fmt.Errorf("no value for path parameter %s", name)
+		}
+		b.WriteString(escape(values.Value(index), false))
+		rest = rest[open+end+1:]
+	}
+}
+
+// pathValue is the value of the path parameter a placeholder names.
+func pathValue(op *specs.Operation, values engine.PathValues, name string) (string, bool) {
+	for _, p := range op.Params {
+		if p.In == "path" && norm(p.Name) == name && values != nil && p.PathIndex < values.Len() {
+			return values.Value(p.PathIndex), true
+		}
+	}
+	return "", false
+}
+
+// escape escapes a placeholder's value: one path segment ("." and ".."
+// included, so that a value cannot climb the path) or a query component.
+func escape(s string, query bool) string {
+	switch {
+	case query:
+		return url.QueryEscape(s)
+	case s == ".":
+		return "%2E"
+	case s == "..":
+		return "%2E%2E"
+	}
+	return url.PathEscape(s)
+}
+
+// text is an argument as placeholders show it.
+func text(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	}
+	return fmt.Sprint(v)
+}
+
+// prepareHeader sets the headers of every attempt: media types, the
+// correlation id, the static headers and the signed context header.
+func (inv *invoker) prepareHeader(req *connector.Request, out *outgoing, contentType, accept string) error {
+	h := make(http.Header, 5+len(inv.headers))
+	if out.body != nil {
+		h["Content-Type"] = []string{contentType}
+	}
+	h["Accept"] = []string{accept}
+	h["User-Agent"] = []string{"dynapi-rest"}
+	call := req.Call
+	if call != nil && call.CorrelationID != "" {
+		out.correlation = call.CorrelationID
+		h["X-Correlation-Id"] = []string{call.CorrelationID}
+	}
+	for k, v := range inv.headers {
+		h[k] = v
+	}
+	if s := inv.c.signer; s != nil {
+		claims := map[string]any{"aud": inv.url.backend, "method": inv.m.Name}
+		if call != nil {
+			put(claims, "correlation_id", call.CorrelationID)
+			if p := call.Principal; p != nil {
+				put(claims, "consumer_id", p.ConsumerID)
+				put(claims, "user_id", p.UserID)
+				put(claims, "username", p.Username)
+			}
+		}
+		put(claims, "bank_id", req.BankID)
+		tok, err := s.SignContext(claims, contextTTL)
+		if err != nil {
+			return engine.Internal(fmt.Errorf("rest: sign the context header: %w", err))
+		}
+		h.Set(inv.contextHeader, tok)
+	}
+	out.header = h
+	return nil
+}
+
+// put sets a claim that is not empty.
+func put(claims map[string]any, key, value string) {
+	if value != "" {
+		claims[key] = value
+	}
+}
+
+// exchange makes the call's attempts: one, or for calls that only read up
+// to retries more after a retryable failure, each let through by the back
+// end's breaker.
+func (inv *invoker) exchange(ctx context.Context, out *outgoing) (*answer, error) {
+	delay := inv.c.backoff
+	var last error
+	for n := 1; ; n++ {
+		now := inv.c.now()
+		trial, retryAt, ok := inv.breaker.allow(now)
+		if !ok {
+			if last != nil {
+				return nil, last
+			}
+			return nil, inv.circuitOpen(now, retryAt)
+		}
+		ans, o, retry, err := inv.attempt(ctx, out)
+		opened, closed := inv.breaker.done(trial, o, inv.c.now(), inv.failures, inv.cooldown)
+		switch {
+		case opened:
+			inv.c.log.LogAttrs(ctx, slog.LevelWarn, "rest: back end circuit opened",
+				slog.String("backend", inv.url.backend), slog.Duration("cooldown", inv.cooldown))
+		case closed:
+			inv.c.log.LogAttrs(ctx, slog.LevelInfo, "rest: back end circuit closed", slog.String("backend", inv.url.backend))
+		}
+		if err == nil {
+			return ans, nil
+		}
+		last = err
+		if !retry || !out.idempotent || n > inv.retries || !sleep(ctx, delay) {
+			return nil, err
+		}
+		delay *= 2
+	}
+}
+
+// sleep waits d unless ctx ends first or would end before d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= d {
+		return false
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// circuitOpen is the fast failure while a back end's circuit is open.
+func (inv *invoker) circuitOpen(now, retryAt time.Time) error {
+	if !retryAt.After(now) {
+		return engine.Errorf(http.StatusServiceUnavailable, engine.CodeCircuitOpen,
+			"back end %s failed repeatedly and a trial call to it is under way; try again shortly", inv.url.backend)
+	}
+	return engine.Errorf(http.StatusServiceUnavailable, engine.CodeCircuitOpen,
+		"back end %s failed repeatedly; calls to it are held off until %s (in %s)", inv.url.backend,
+		retryAt.UTC().Format(time.RFC3339), retryAt.Sub(now).Round(time.Second))
+}
+
+// attempt sends the request once, under the routing's timeout, and reads
+// the whole answer. It tells the breaker's outcome and whether a retry may
+// help.
+func (inv *invoker) attempt(ctx context.Context, out *outgoing) (*answer, outcome, bool, error) {
+	actx, cancel := context.WithTimeout(ctx, inv.timeout)
+	defer cancel()
+	var body io.Reader
+	if out.body != nil {
+		body = bytes.NewReader(out.body)
+	}
+	hreq, err := http.NewRequestWithContext(actx, out.method, out.url, body)
+	if err != nil {
+		return nil, unknown, false, engine.Internal(fmt.Errorf("rest: request to %s: %w", inv.url.backend, unwrapURLError(err)))
+	}
+	hreq.Header = out.header
+	resp, err := inv.c.client.Do(hreq)
+	if err != nil {
+		o, retry, e := inv.transportError(ctx, actx, err)
+		inv.logFailure(ctx, out, slog.String("error", e.Error()))
+		return nil, o, retry, e
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
+	if err != nil {
+		o, retry, e := inv.transportError(ctx, actx, err)
+		inv.logFailure(ctx, out, slog.Int("status", resp.StatusCode), slog.String("error", e.Error()))
+		return nil, o, retry, e
+	}
+	o := healthy
+	if resp.StatusCode >= 500 {
+		o = failed
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		inv.logFailure(ctx, out, slog.Int("status", resp.StatusCode))
+		retry := resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusServiceUnavailable ||
+			resp.StatusCode == http.StatusGatewayTimeout
+		return nil, o, retry, inv.statusError(resp.StatusCode, raw)
+	}
+	if len(raw) > maxAnswer {
+		inv.logFailure(ctx, out, slog.Int("status", resp.StatusCode), slog.String("error", "answer too large"))
+		return nil, o, false, engine.Errorf(http.StatusBadGateway, engine.CodeInvalidResult,
+			"back end %s answered with more than %d MiB", inv.url.backend, maxAnswer>>20)
+	}
+	return &answer{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), body: raw}, o, false, nil
+}
+
+// logFailure warns of a failed attempt, never with headers or bodies.
+func (inv *invoker) logFailure(ctx context.Context, out *outgoing, attrs ...slog.Attr) {
+	inv.c.log.LogAttrs(ctx, slog.LevelWarn, "rest: back end call failed", append([]slog.Attr{
+		slog.String("backend", inv.url.backend), slog.String("method", inv.m.Name),
+		slog.String("http_method", out.method), slog.String("correlation_id", out.correlation)}, attrs...)...)
+}
+
+// transportError turns a failure to get an answer into a timeout (504) or
+// an unreachable back end (502). When the caller's own context ended, the
+// back end is not to blame.
+func (inv *invoker) transportError(ctx, actx context.Context, err error) (outcome, bool, *engine.Error) {
+	cause := unwrapURLError(err)
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		return unknown, false, engine.Errorf(http.StatusGatewayTimeout, engine.CodeBackendTimeout,
+			"the call to back end %s was cancelled", inv.url.backend).WithCause(cause)
+	case ctx.Err() != nil:
+		return unknown, false, engine.Errorf(http.StatusGatewayTimeout, engine.CodeBackendTimeout,
+			"back end %s did not answer before the call's deadline", inv.url.backend).WithCause(cause)
+	case actx.Err() != nil || isTimeout(cause):
+		return failed, true, engine.Errorf(http.StatusGatewayTimeout, engine.CodeBackendTimeout,
+			"back end %s did not answer within %s", inv.url.backend, inv.timeout).WithCause(cause)
+	}
+	return failed, true, engine.Errorf(http.StatusBadGateway, engine.CodeBackendUnreachable,
+		"back end %s is unreachable: %s", inv.url.backend, reason(cause)).WithCause(cause)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// reason says in a few words why a connection failed.
+func reason(err error) string {
+	var (
+		dns     *net.DNSError
+		cert    *tls.CertificateVerificationError
+		record  tls.RecordHeaderError
+		unknown x509.UnknownAuthorityError
+	)
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset"
+	case errors.As(err, &dns):
+		return "its host name does not resolve"
+	case errors.As(err, &cert), errors.As(err, &record), errors.As(err, &unknown):
+		return "TLS handshake failed"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed"
+	}
+	return "connection failed"
+}
+
+// statusError is a back end's error status, passed on when it is a 4xx or
+// 5xx, else a 502, with the back end's own words.
+func (inv *invoker) statusError(status int, body []byte) *engine.Error {
+	code := status
+	if status < 400 || status > 599 {
+		code = http.StatusBadGateway
+	}
+	msg := "back end " + inv.url.backend + " answered " + strconv.Itoa(status)
+	if words := answerText(body); words != "" {
+		msg += ": " + words
+	}
+	return engine.NewError(code, engine.CodeBackendError, msg)
+}
+
+// answerText is the message, detail or title of a JSON error answer, else
+// its text, on one line and clipped.
+func answerText(body []byte) string {
+	var obj map[string]any
+	if json.Unmarshal(body, &obj) == nil {
+		for _, key := range []string{"message", "detail", "title"} {
+			if s, ok := obj[key].(string); ok && strings.TrimSpace(s) != "" {
+				return clip(s, maxText)
+			}
+		}
+	}
+	if !utf8.Valid(body) {
+		return ""
+	}
+	return clip(string(body), maxText)
+}
+
+// clip puts s on one line, without control characters, and keeps its first
+// n characters.
+func clip(s string, n int) string {
+	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	i := 0
+	for j := range s {
+		if i == n {
+			return s[:j]
+		}
+		i++
+	}
+	return s
+}
