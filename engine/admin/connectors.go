@@ -155,7 +155,7 @@ func (a *API) deleteRouting(c *fiber.Ctx) error {
 // messageDocs lists every connector method, built in and dynamic, with its
 // outbound and inbound schemas and examples; ?method_name= keeps one.
 func (a *API) messageDocs(c *fiber.Ctx) error {
-	docs := a.Methods.Docs(DynamicMethods(a.Endpoints))
+	docs := a.Methods.Docs(dynamicMethods(a.Endpoints, a.Methods.DynamicName))
 	if name := c.Query("method_name"); name != "" {
 		kept := docs[:0]
 		for _, d := range docs {
@@ -171,25 +171,25 @@ func (a *API) messageDocs(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"message_docs": docs})
 }
 
-// DynamicMethods describes the operation of every served dynamic endpoint
+// dynamicMethods describes the operation of every served dynamic endpoint
 // as a connector method, one per operation id (the oldest document's when
 // several share one): the validated request is its argument, the first
 // success response its data, the mock answer its example.
-func DynamicMethods(mgr *endpoints.Manager) []*connector.Method {
+func dynamicMethods(mgr *endpoints.Manager, name func(operationID string) string) []*connector.Method {
 	seen := map[string]*connector.Method{}
 	var out []*connector.Method
 	for _, ep := range mgr.List("") {
-		out = appendOperations(out, seen, ep)
+		out = appendOperations(out, seen, ep, name)
 	}
 	for _, ep := range mgr.All() {
 		if ep.BankID != "" {
-			out = appendOperations(out, seen, ep)
+			out = appendOperations(out, seen, ep, name)
 		}
 	}
 	return out
 }
 
-func appendOperations(out []*connector.Method, seen map[string]*connector.Method, ep *endpoints.Endpoint) []*connector.Method {
+func appendOperations(out []*connector.Method, seen map[string]*connector.Method, ep *endpoints.Endpoint, name func(string) string) []*connector.Method {
 	for _, op := range ep.Doc.Operations {
 		ref := connector.EndpointRef{Method: op.Method, Path: ep.ServedPath(op)}
 		if m, ok := seen[op.ID]; ok {
@@ -197,7 +197,7 @@ func appendOperations(out []*connector.Method, seen map[string]*connector.Method
 			continue
 		}
 		req := requestSchema(ep.Doc, op)
-		m := &connector.Method{Name: op.ID, Description: op.Summary, Dynamic: true,
+		m := &connector.Method{Name: name(op.ID), Description: op.Summary, Dynamic: true,
 			Args: []connector.Arg{{Name: "request", Description: "the validated request", Schema: req,
 				Example: sample.Generate(req, sample.Options{Request: true})}},
 			Data: responseSchema(ep.Doc, op), DataExample: mockExample(ep.Doc, op), Endpoints: []connector.EndpointRef{ref}}

@@ -13,6 +13,7 @@ import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/plugins/boltstore"
+	"github.com/dynapi/dynapi/specs"
 )
 
 // named answers every method with the connector's name and the call's
@@ -69,7 +70,7 @@ func newDispatcher(t *testing.T, store engine.Store) *connector.Dispatcher {
 	t.Helper()
 	d, err := connector.New(connector.Options{Store: store, Scripts: echoScripts{}, Methods: []*connector.Method{getThing},
 		Connectors: map[string]connector.Connector{"mapped": named("mapped"), "rest": named("rest")},
-		Dynamic:    func(name string) bool { return name == "showPetById" }})
+		Dynamic:    func(name string) bool { return name == "showPetById" || name == "getThing" }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,5 +217,42 @@ func TestRecursionIsBounded(t *testing.T) {
 	var e *engine.Error
 	if !errors.As(err, &e) || e.Status != http.StatusLoopDetected {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// fixedReply answers every call of a dynamic operation's host.
+type fixedReply string
+
+func (f fixedReply) Invoke(context.Context, *engine.Call) (*engine.Reply, error) {
+	return &engine.Reply{Status: http.StatusOK, Body: []byte(f)}, nil
+}
+
+func TestDynamicOperationNames(t *testing.T) {
+	ctx := context.Background()
+	d := newDispatcher(t, openStore(t))
+	for _, c := range []struct{ id, name string }{
+		{"showPetById", "showPetById"},
+		{"getThing", "dynamic:getThing"}, // a built-in method's name
+	} {
+		t.Run(c.id, func(t *testing.T) {
+			if got := d.DynamicName(c.id); got != c.name {
+				t.Fatalf("DynamicName(%q) = %q, want %q", c.id, got, c.name)
+			}
+			inv := d.Operation(&specs.Operation{ID: c.id, Method: "GET", Path: "/x"}, fixedReply("host"))
+			call := &engine.Call{}
+			if r, err := inv.Invoke(ctx, call); err != nil || string(r.Body) != "host" {
+				t.Fatalf("unrouted: %v %v", r, err)
+			}
+			if _, err := d.CreateScript(ctx, connector.MethodScript{MethodName: c.name, MethodBody: c.id}); err != nil {
+				t.Fatal(err)
+			}
+			r, err := inv.Invoke(ctx, call)
+			if err != nil || string(r.Body) != `{"by":"script:`+c.id+`"}` {
+				t.Fatalf("scripted: %s %v", r.Body, err)
+			}
+		})
+	}
+	if got := answeredBy(t, d, "b"); got != "mapped" {
+		t.Fatalf("the built-in getThing is answered by %s; a dynamic operation's script must not take it", got)
 	}
 }

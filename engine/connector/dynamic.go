@@ -3,7 +3,6 @@ package connector
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,7 +12,7 @@ import (
 )
 
 // Operation returns the invoker of a dynamic endpoint operation: the
-// method named by its operation id, answered by its document's host unless
+// method named by its operation id (see DynamicName), answered by its document's host unless
 // a routing or a script takes it over. The untouched path costs one atomic
 // load and one map lookup.
 func (d *Dispatcher) Operation(op *specs.Operation, host engine.Invoker) engine.Invoker {
@@ -24,25 +23,23 @@ func (d *Dispatcher) Operation(op *specs.Operation, host engine.Invoker) engine.
 			break
 		}
 	}
+	name := d.DynamicName(op.ID)
 	return &operation{d: d, op: op, host: host, status: status,
-		method: &Method{Name: op.ID, Dynamic: true, Args: []Arg{{Name: "request"}}}}
+		method: &Method{Name: name, Dynamic: true, Args: []Arg{{Name: "request"}}}}
 }
 
-// CheckOperations refuses a document whose operation ids name built-in
-// methods: a routing or script for the name could not tell them apart.
-func (d *Dispatcher) CheckOperations(doc *specs.Document) error {
-	var faults []engine.Violation
-	for _, op := range doc.Operations {
-		if _, ok := d.builtins[op.ID]; ok {
-			faults = append(faults, engine.Violation{Location: "document", Pointer: op.Pointer + "/operationId", Code: "reserved",
-				Message: fmt.Sprintf("operationId %q is the name of a built-in connector method; choose another", op.ID)})
-		}
+// DynamicPrefix names a dynamic operation's method when its operation id
+// is also the name of a built-in method ("dynamic:getAccount").
+const DynamicPrefix = "dynamic:"
+
+// DynamicName is the method name of the dynamic operations with
+// operation id id: the id itself, or DynamicPrefix + id when a built-in
+// method has that name, so routings and scripts can tell the two apart.
+func (d *Dispatcher) DynamicName(id string) string {
+	if _, ok := d.builtins[id]; ok {
+		return DynamicPrefix + id
 	}
-	if faults != nil {
-		return engine.NewError(http.StatusBadRequest, engine.CodeInvalidDocument,
-			"the document's operation ids clash with built-in connector methods", faults...)
-	}
-	return nil
+	return id
 }
 
 type operation struct {
@@ -54,7 +51,7 @@ type operation struct {
 }
 
 func (o *operation) Invoke(ctx context.Context, call *engine.Call) (*engine.Reply, error) {
-	inv := o.d.table.Load().pick(o.op.ID, call.BankID)
+	inv := o.d.table.Load().pick(o.method.Name, call.BankID)
 	if inv == nil {
 		return o.host.Invoke(ctx, call)
 	}

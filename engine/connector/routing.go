@@ -145,7 +145,7 @@ func (d *Dispatcher) methodFor(name string, strict bool) (*Method, error) {
 	if m, ok := d.builtins[name]; ok {
 		return m, nil
 	}
-	if strict && !d.dynamic(name) {
+	if strict && !d.dynamic(strings.TrimPrefix(name, DynamicPrefix)) {
 		return nil, engine.NewError(http.StatusBadRequest, CodeUnknownMethod,
 			fmt.Sprintf("method %q is neither a built-in connector method nor the operation id of a served dynamic endpoint; GET /admin/v1/message-docs lists them", name),
 			engine.Violation{Location: "body", Pointer: "/method_name", Code: "unknown", Message: "no such method"})

@@ -41,11 +41,9 @@ func (f ConnectorFunc) Prepare(doc *specs.Document, op *specs.Operation) (engine
 	return f(doc, op)
 }
 
-// OperationHook takes part in building every endpoint: it may refuse a
-// document, and it wraps each operation's invoker (method routing does, so
-// a routing or script can take an operation over).
+// OperationHook wraps each operation's invoker as endpoints are built
+// (method routing does, so a routing or script can take an operation over).
 type OperationHook interface {
-	CheckOperations(doc *specs.Document) error
 	Operation(op *specs.Operation, host engine.Invoker) engine.Invoker
 }
 
@@ -158,7 +156,7 @@ type Options struct {
 	// refused, since its routes could never answer. A prefix may hold one
 	// "*" segment standing for any bank id.
 	Reserved []string
-	// Operations, when set, checks documents and wraps operation invokers.
+	// Operations, when set, wraps operation invokers.
 	Operations OperationHook
 }
 
@@ -323,11 +321,6 @@ func (m *Manager) build(r record) (*Endpoint, error) {
 	}
 	if ep.Host == "" {
 		ep.Host = m.defaultHost
-	}
-	if m.hook != nil {
-		if err := m.hook.CheckOperations(doc); err != nil {
-			return nil, err
-		}
 	}
 	if err := m.prepare(ep); err != nil {
 		return nil, err

@@ -2,6 +2,8 @@ package instance_test
 
 import (
 	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"testing"
 
@@ -100,7 +102,7 @@ func BenchmarkUKOpenBanking(b *testing.B) {
 func BenchmarkAccounts(b *testing.B) {
 	inst := open(b, "")
 	source := readFile(b, filepath.Join("..", "..", "..", "shared", "bench", "accounts.yaml"))
-	mustCreate(b, inst, "/admin/v1/dynamic-endpoints?mount=/", publicCopy(b, source))
+	mustCreate(b, inst, "/admin/v1/dynamic-endpoints?mount=/", publicCopy(b, source, ""))
 	mustCreate(b, inst, "/admin/v1/dynamic-endpoints?mount=/guarded", source)
 	handler := inst.Server.App().Handler()
 	bodies := filepath.Join("..", "..", "..", "shared", "bench", "bodies")
@@ -120,8 +122,8 @@ func BenchmarkAccounts(b *testing.B) {
 }
 
 // publicCopy marks every operation of a document public (x-dynapi-public
-// with security: []).
-func publicCopy(b *testing.B, source []byte) []byte {
+// with security: []) and appends suffix to its operation ids.
+func publicCopy(b *testing.B, source []byte, suffix string) []byte {
 	tree, err := specs.DecodeDocument(source, "application/yaml")
 	if err != nil {
 		b.Fatal(err)
@@ -131,8 +133,38 @@ func publicCopy(b *testing.B, source []byte) []byte {
 			if m, ok := op.(map[string]any); ok {
 				m["x-dynapi-public"] = true
 				m["security"] = []any{}
+				m["operationId"] = m["operationId"].(string) + suffix
 			}
 		}
 	}
 	return mustJSON(b, tree)
+}
+
+// BenchmarkConnectorMethods answers the reference GET /hello three ways:
+// from the document's example (the default host), from a JavaScript
+// connector method, and from a REST back end on loopback reached through a
+// method routing.
+func BenchmarkConnectorMethods(b *testing.B) {
+	inst := open(b, "")
+	source := readFile(b, filepath.Join("..", "..", "..", "shared", "bench", "accounts.yaml"))
+	mustCreate(b, inst, "/admin/v1/dynamic-endpoints?mount=/", publicCopy(b, source, ""))
+	mustCreate(b, inst, "/admin/v1/dynamic-endpoints?mount=/js", publicCopy(b, source, "JS"))
+	mustCreate(b, inst, "/admin/v1/dynamic-endpoints?mount=/rest", publicCopy(b, source, "REST"))
+	hello := do(b, inst, request{method: "GET", path: "/hello", anonymous: true}).body
+	createScript(b, inst, "helloJS", "return "+string(hello)+";", 0)
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(hello)
+	}))
+	b.Cleanup(backend.Close)
+	createRouting(b, inst, map[string]any{"method_name": "helloREST", "connector_name": "rest",
+		"parameters": []map[string]string{{"key": "url", "value": backend.URL}}})
+	handler := inst.Server.App().Handler()
+	for _, tc := range []benchCase{
+		{"GET hello mock", request{method: "GET", path: "/hello"}, 200},
+		{"GET hello JavaScript", request{method: "GET", path: "/js/hello"}, 200},
+		{"GET hello REST", request{method: "GET", path: "/rest/hello"}, 200},
+	} {
+		runBench(b, handler, tc)
+	}
 }

@@ -343,7 +343,9 @@ func TestRoutingToRESTBackend(t *testing.T) {
 	})
 
 	t.Run("flapping back end opens the circuit, which recovers", func(t *testing.T) {
-		core.answer.Store(func(w http.ResponseWriter, _ map[string]any) { http.Error(w, "down for maintenance", http.StatusServiceUnavailable) })
+		core.answer.Store(func(w http.ResponseWriter, _ map[string]any) {
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+		})
 		for range 3 {
 			accounts("retail-1")
 		}
