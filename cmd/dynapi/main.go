@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"time"
@@ -99,6 +100,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	jwtAudience := fs.String("jwt-audience", env("DYNAPI_JWT_AUDIENCE", ""), "audience those JWTs must carry (env DYNAPI_JWT_AUDIENCE)")
 	jwksFile := fs.String("jwt-jwks-file", env("DYNAPI_JWT_JWKS_FILE", ""), "JWK Set file of the external issuer (env DYNAPI_JWT_JWKS_FILE)")
 	jwksURL := fs.String("jwt-jwks-url", env("DYNAPI_JWT_JWKS_URL", ""), "JWK Set URL of the external issuer (env DYNAPI_JWT_JWKS_URL)")
+	scriptTimeout := fs.Duration("script-timeout", envDuration("DYNAPI_SCRIPT_TIMEOUT", 2*time.Second), "deadline of a JavaScript connector method call unless it sets its own (env DYNAPI_SCRIPT_TIMEOUT)")
+	fetchAllow := fs.String("script-fetch-allow", env("DYNAPI_SCRIPT_FETCH_ALLOW", ""), "comma-separated hosts (host or host:port) scripts may reach with http.fetch (env DYNAPI_SCRIPT_FETCH_ALLOW)")
+	contextHeader := fs.String("context-header", env("DYNAPI_CONTEXT_HEADER", "Account-Request-Information"), "header carrying the signed call context to REST back ends (env DYNAPI_CONTEXT_HEADER)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -120,7 +124,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		DirectLoginTTL:         *tokenTTL,
 		OAuth2:                 instance.OAuth2Config{TTL: *oauthTTL, RotateAfter: *rotate},
 		ExternalJWT:            jwtbearer.Options{Issuer: *jwtIssuer, Audience: *jwtAudience, JWKSFile: *jwksFile, JWKSURL: *jwksURL},
-		MaxBodyBytes:           *maxBody, MaxDocumentBytes: *maxDoc, PreloadExample: *example, Logger: log, Out: stdout, Addr: *addr, Version: version(),
+		Connectors: instance.ConnectorConfig{ScriptTimeout: *scriptTimeout, FetchAllow: splitList(*fetchAllow),
+			ContextHeader: *contextHeader},
+		MaxBodyBytes: *maxBody, MaxDocumentBytes: *maxDoc, PreloadExample: *example, Logger: log, Out: stdout, Addr: *addr, Version: version(),
 	})
 	if err != nil {
 		return err
@@ -157,4 +163,15 @@ func envInt(name string, fallback int) int {
 		return n
 	}
 	return fallback
+}
+
+// splitList splits a comma-separated list, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
 }

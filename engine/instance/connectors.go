@@ -32,6 +32,9 @@ type ConnectorConfig struct {
 	BreakerCooldown time.Duration
 	Retries         int
 	Backoff         time.Duration
+	// Plugins are further connectors by name, registered by Go code that
+	// embeds the engine; routings may name them like the built-in ones.
+	Plugins map[string]connector.Connector
 }
 
 // connectorMethods builds the dispatcher of connector methods with its
@@ -47,9 +50,14 @@ func connectorMethods(ctx context.Context, cfg Config, store engine.Store, svc *
 	c := cfg.Connectors
 	backends := rest.New(rest.Options{Signer: auth.oauth2, ContextHeader: c.ContextHeader, Logger: cfg.Logger,
 		Retries: c.Retries, Backoff: c.Backoff, BreakerFailures: c.BreakerFailures, BreakerCooldown: c.BreakerCooldown})
+	connectors := map[string]connector.Connector{}
+	for name, p := range c.Plugins {
+		connectors[name] = p
+	}
+	connectors[mapped.Name] = mapped.New(store, svc)
+	connectors[rest.Name] = backends
 	d, err := connector.New(connector.Options{Store: store, Scripts: scripts, Methods: banking.Methods(),
-		Connectors: map[string]connector.Connector{mapped.Name: mapped.New(store, svc), rest.Name: backends},
-		Dynamic:    dynamic, Logger: cfg.Logger})
+		Connectors: connectors, Dynamic: dynamic, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package instance_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/instance"
 )
 
@@ -554,5 +556,78 @@ func validates(t *testing.T, schema, instance json.RawMessage) {
 	}
 	if err := s.Validate(v); err != nil {
 		t.Fatalf("example does not match its schema: %v\n%s", err, instance)
+	}
+}
+
+// TestDynamicOperationToREST passes validated dynamic requests through to
+// a REST back end: the operation's path with its parameters, the query and
+// the body go out; the back end's status and body come back.
+func TestDynamicOperationToREST(t *testing.T) {
+	inst := open(t, "")
+	mustCreate(t, inst, "/admin/v1/dynamic-endpoints", readFile(t, filepath.Join(sharedSpecs, "petstore-oas3/petstore.yaml")))
+	type seen struct{ method, uri, body, auth string }
+	got := make(chan seen, 1)
+	core := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		got <- seen{r.Method, r.URL.RequestURI(), string(body), r.Header.Get("Authorization")}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte(`{"from":"core"}`))
+	}))
+	t.Cleanup(core.Close)
+	for _, op := range []string{"showPetById", "createPets"} {
+		createRouting(t, inst, map[string]any{"method_name": op, "connector_name": "rest",
+			"parameters": []map[string]string{{"key": "url", "value": core.URL + "/core"}}})
+	}
+	for _, c := range []struct {
+		name string
+		req  request
+		want seen
+	}{
+		{"GET with a path parameter and query", request{method: "GET", path: "/v1/pets/7?verbose=1"}, seen{"GET", "/core/pets/7?verbose=1", "", ""}},
+		{"POST with a body", request{method: "POST", path: "/v1/pets", headers: jsonHeaders(), body: []byte(`{"id": 8, "name": "Rex"}`)},
+			seen{"POST", "/core/pets", `{"id":8,"name":"Rex"}`, ""}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := do(t, inst, c.req)
+			if r.status != http.StatusCreated || string(r.body) != `{"from":"core"}` {
+				t.Fatalf("answer %d %s, want the back end's", r.status, r.body)
+			}
+			if s := <-got; s != c.want {
+				t.Fatalf("back end saw %+v, want %+v", s, c.want)
+			}
+		})
+	}
+	// An invalid request is refused before any back end is called.
+	if r := do(t, inst, request{method: "POST", path: "/v1/pets", headers: jsonHeaders(), body: []byte(`{"name": 1}`)}); r.status != http.StatusBadRequest {
+		t.Fatalf("invalid body: %d %s", r.status, r.body)
+	}
+	select {
+	case s := <-got:
+		t.Fatalf("the back end was called with an invalid request: %+v", s)
+	default:
+	}
+}
+
+// bankFromPlugin is a connector a Go plugin registers: it answers getBank
+// from somewhere only it knows.
+type bankFromPlugin struct{}
+
+func (bankFromPlugin) Prepare(m *connector.Method, _ connector.Params) (connector.Invoker, error) {
+	return connector.InvokerFunc(func(_ context.Context, req *connector.Request) (*connector.Result, error) {
+		return &connector.Result{Data: map[string]any{"bank_id": req.BankID, "short_name": "plugin", "full_name": "From " + m.Name}}, nil
+	}), nil
+}
+
+// TestPluginConnector routes a method to a connector registered in Go.
+func TestPluginConnector(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.Connectors.Plugins = map[string]connector.Connector{"core_grpc": bankFromPlugin{}}
+	inst := openWith(t, cfg)
+	t.Cleanup(func() { closeInstance(t, inst) })
+	createBank(t, inst, "gh.29.uk")
+	createRouting(t, inst, map[string]any{"method_name": "getBank", "connector_name": "core_grpc"})
+	if got := do(t, inst, request{method: "GET", path: "/banks/gh.29.uk", anonymous: true}).json(t); got["full_name"] != "From getBank" {
+		t.Fatalf("answer %v, want the plugin's", got)
 	}
 }

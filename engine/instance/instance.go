@@ -265,13 +265,15 @@ Shown once; only hashes are stored.
     consumer_key:    %s
     consumer_secret: %s
 
-Log in (DirectLogin) and call the example API:
+Log in (DirectLogin), then call the example API and the demo bank with
+Authorization: DirectLogin token="<the token>":
 
     curl -s -X POST http://%s/my/logins/direct \
       -H 'DirectLogin: username="%s", password="%s", consumer_key="%s"'
+    curl -s http://%s/banks/%s/accounts -H 'Authorization: DirectLogin token="<the token>"'
 
 `, b.AdminUsername, orConfigured(b.GeneratedPassword), b.ConsumerKey, orConfigured(b.GeneratedConsumerSecret),
-		addr, b.AdminUsername, orConfigured(b.GeneratedPassword), b.ConsumerKey)
+		addr, b.AdminUsername, orConfigured(b.GeneratedPassword), b.ConsumerKey, addr, DemoBankID)
 }
 
 func orConfigured(generated string) string {
