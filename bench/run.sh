@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # bench/run.sh: wrk load benchmark of dynapi against the fiberlimit reference
 # server (../shared/bench/fiberlimit), the cost of dynapi's route guard
-# (guarded vs public mock GET), spec-load latency, a spec swap under load and
+# (guarded vs public mock GET), spec-load latency, a spec swap under load,
 # the record API of a dynamic entity holding 100,000 records (create, get by
-# id, filtered list page) next to the mock GET of the same server.
+# id, filtered list page) next to the mock GET of the same server, and
+# connector methods (GET /hello answered by a JavaScript connector method and
+# by a REST back end through a method routing) next to the mock GET.
 # See bench/README.md. Loopback only; every loop is bounded; the servers it
 # starts are killed on exit. dynapi bootstraps a super admin from random
 # credentials at each start; the script logs in once per start (DirectLogin)
 # and sends the token on every management call and guarded workload.
 #
 # Knobs (environment): WORKLOADS (all; or a comma-separated subset of
-# compare, spec, swap, entities) DURATION (10) CONNECTIONS (64) ROUNDS (3)
-# WARMUP (2) SPEC_RUNS (5) ENTITY_RECORDS (100000) BENCH_DYNAPI_PORT (18080)
-# BENCH_FIBER_PORT (18081) BENCH_SERVER_CPU / BENCH_WRK_CPU (first two CPUs
-# this shell may run on).
+# compare, spec, swap, entities, connectors) DURATION (10) CONNECTIONS (64)
+# ROUNDS (3) WARMUP (2) SPEC_RUNS (5) ENTITY_RECORDS (100000)
+# BENCH_DYNAPI_PORT (18080) BENCH_FIBER_PORT (18081) BENCH_BACKEND_PORT
+# (18082, the REST back end of the connectors part) BENCH_SERVER_CPU /
+# BENCH_WRK_CPU (first two CPUs this shell may run on).
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -26,38 +29,41 @@ SHARED=$(cd "$ROOT/../shared" && pwd)
 
 # WORKLOADS selects the parts to run: compare (mock GET, validated and
 # invalid POST against fiberlimit, guarded mock GET), spec (spec load), swap
-# (swap under load), entities (record API over 100,000 records); all = every
-# part.
+# (swap under load), entities (record API over 100,000 records), connectors
+# (JavaScript connector method and REST back end against the mock GET and
+# fiberlimit); all = every part.
 WORKLOADS=${WORKLOADS:-all}
 RUN_COMPARE=0
 RUN_SPEC=0
 RUN_SWAP=0
 RUN_ENTITIES=0
+RUN_CONNECTORS=0
 IFS=', ' read -ra WL_PARTS <<<"$WORKLOADS"
 for part in "${WL_PARTS[@]}"; do
 	case $part in
 	"") ;;
-	all) RUN_COMPARE=1 RUN_SPEC=1 RUN_SWAP=1 RUN_ENTITIES=1 ;;
+	all) RUN_COMPARE=1 RUN_SPEC=1 RUN_SWAP=1 RUN_ENTITIES=1 RUN_CONNECTORS=1 ;;
 	compare) RUN_COMPARE=1 ;;
 	spec) RUN_SPEC=1 ;;
 	swap) RUN_SWAP=1 ;;
 	entities) RUN_ENTITIES=1 ;;
+	connectors) RUN_CONNECTORS=1 ;;
 	*)
-		echo "bench: WORKLOADS: unknown part '$part' (all, compare, spec, swap, entities)" >&2
+		echo "bench: WORKLOADS: unknown part '$part' (all, compare, spec, swap, entities, connectors)" >&2
 		exit 2
 		;;
 	esac
 done
 PARTS=""
-for part in compare spec swap entities; do
+for part in compare spec swap entities connectors; do
 	flag=RUN_${part^^}
 	if ((${!flag})); then PARTS+="${PARTS:+, }$part"; fi
 done
 if [[ -z $PARTS ]]; then
-	echo "bench: WORKLOADS='$WORKLOADS' selects nothing (all, compare, spec, swap, entities)" >&2
+	echo "bench: WORKLOADS='$WORKLOADS' selects nothing (all, compare, spec, swap, entities, connectors)" >&2
 	exit 2
 fi
-if ((RUN_COMPARE)) && [[ ! -d "$SHARED/bench/fiberlimit" ]]; then
+if ((RUN_COMPARE || RUN_CONNECTORS)) && [[ ! -d "$SHARED/bench/fiberlimit" ]]; then
 	echo "bench: ../shared/bench/fiberlimit not found beside $ROOT" >&2
 	exit 1
 fi
@@ -70,7 +76,8 @@ SPEC_RUNS=${SPEC_RUNS:-5}
 ENTITY_RECORDS=${ENTITY_RECORDS:-100000}
 DYNAPI_PORT=${BENCH_DYNAPI_PORT:-18080}
 FIBER_PORT=${BENCH_FIBER_PORT:-18081}
-for knob in DURATION CONNECTIONS ROUNDS WARMUP SPEC_RUNS ENTITY_RECORDS DYNAPI_PORT FIBER_PORT; do
+BACKEND_PORT=${BENCH_BACKEND_PORT:-18082}
+for knob in DURATION CONNECTIONS ROUNDS WARMUP SPEC_RUNS ENTITY_RECORDS DYNAPI_PORT FIBER_PORT BACKEND_PORT; do
 	if [[ ! ${!knob} =~ ^[0-9]+$ ]]; then
 		echo "bench: $knob must be a whole number, got '${!knob}'" >&2
 		exit 2
@@ -88,6 +95,12 @@ DYNAPI_ADDR=127.0.0.1:$DYNAPI_PORT
 FIBER_ADDR=127.0.0.1:$FIBER_PORT
 DYNAPI_URL=http://$DYNAPI_ADDR
 FIBER_URL=http://$FIBER_ADDR
+BACKEND_ADDR=127.0.0.1:$BACKEND_PORT
+BACKEND_URL=http://$BACKEND_ADDR
+if ((DYNAPI_PORT == FIBER_PORT || DYNAPI_PORT == BACKEND_PORT || FIBER_PORT == BACKEND_PORT)); then
+	echo "bench: BENCH_DYNAPI_PORT, BENCH_FIBER_PORT and BENCH_BACKEND_PORT must differ" >&2
+	exit 2
+fi
 
 ACCOUNTS_SPEC=$SHARED/bench/accounts.yaml
 PETSTORE_SPEC=$SHARED/bench/petstore.yaml
@@ -118,9 +131,11 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/dynapi-bench.XXXXXX")
 SERVER_PID=""
 SERVER_NAME=""
 WRK_PID=""
+BACKEND_PID="" # the connectors part's REST back end (fiberlimit on the wrk CPU)
+# shellcheck disable=SC2317 # invoked by the EXIT trap
 cleanup() {
 	local pid
-	for pid in "$WRK_PID" "$SERVER_PID"; do
+	for pid in "$WRK_PID" "$SERVER_PID" "$BACKEND_PID"; do
 		if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
 			kill "$pid" 2>/dev/null || true
 			for _ in $(seq 1 30); do
@@ -184,7 +199,7 @@ fi
 # ---------------------------------------------------------------- build
 log "building dynapi (parts: $PARTS) into $TMP"
 (cd "$ROOT" && go build -o "$TMP/dynapi" ./cmd/dynapi) || die "dynapi does not build"
-if ((RUN_COMPARE)); then
+if ((RUN_COMPARE || RUN_CONNECTORS)); then
 	(cd "$SHARED/bench/fiberlimit" && go build -o "$TMP/fiberlimit" .) || die "fiberlimit does not build"
 fi
 if ((RUN_ENTITIES)); then
@@ -202,7 +217,7 @@ mkdir -p "$RAW"
 # first start of each (empty) data directory. They are random per run and
 # reach curl through header files in $TMP (mode 0700), never its argv.
 rand_hex() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
-ADMIN_USERNAME=admin
+ADMIN_USERNAME="admin"
 ADMIN_PASSWORD=Bench-$(rand_hex 12)         # >= 10 characters
 ADMIN_CONSUMER_KEY=bench-$(rand_hex 8)      # [A-Za-z0-9._~-]
 ADMIN_CONSUMER_SECRET=$(rand_hex 32)        # 64 characters (32..1024)
@@ -232,6 +247,43 @@ PUBLIC_OPS=$(awk -v out="$PUBLIC_SPEC" '
 ((PUBLIC_OPS > 0)) || die "no operation found under paths: in $ACCOUNTS_SPEC"
 grep -vxF -e '      x-dynapi-public: true' -e '      security: []' "$PUBLIC_SPEC" | cmp -s - "$ACCOUNTS_SPEC" ||
 	die "the public copy of $(basename "$ACCOUNTS_SPEC") differs from it by more than the public marks"
+
+# Connectors part: copies of the public copy whose operation ids carry a
+# suffix (hello -> helloJS, served at /js; helloREST at /rest). Operation ids
+# name connector methods across all documents, so the script of helloJS and
+# the routing of helloREST touch no other copy. Nothing else changes: the
+# script checks that each copy differs from the public copy in exactly its
+# operationId lines, by the suffix only.
+HELLO_OP=hello # operationId of GET /hello in accounts.yaml
+JS_SPEC=$TMP/accounts-public-js.yaml
+REST_SPEC=$TMP/accounts-public-rest.yaml
+JS_METHOD=${HELLO_OP}JS
+REST_METHOD=${HELLO_OP}REST
+
+# suffixed_copy SUFFIX OUT: writes the public copy with SUFFIX appended to
+# every operation id to OUT and checks it.
+suffixed_copy() {
+	local suffix=$1 out=$2 changed
+	sed -E "s/^( +operationId: +)([A-Za-z0-9_.-]+)\$/\\1\\2$suffix/" "$PUBLIC_SPEC" >"$out"
+	changed=$(awk -v s="$suffix" '
+		NR == FNR { a[FNR] = $0; n = FNR; next }
+		{
+			m = FNR
+			if ($0 == a[FNR]) next
+			if ($0 == a[FNR] s && a[FNR] ~ /^ +operationId: +[A-Za-z0-9_.-]+$/) c++
+			else bad++
+		}
+		END { if (bad || m != n) exit 1; print c + 0 }' "$PUBLIC_SPEC" "$out") ||
+		die "$(basename "$out") differs from the public copy by more than the operation id suffix $suffix"
+	((changed == PUBLIC_OPS)) ||
+		die "$(basename "$out"): $changed operation ids renamed, want $PUBLIC_OPS (an operationId that is not a plain word?)"
+	grep -qxE " +operationId: +$HELLO_OP$suffix" "$out" || die "$(basename "$out") has no operationId $HELLO_OP$suffix"
+}
+if ((RUN_CONNECTORS)); then
+	grep -qxE ' +operationId: +'"$HELLO_OP" "$PUBLIC_SPEC" || die "$(basename "$ACCOUNTS_SPEC") has no operationId $HELLO_OP"
+	suffixed_copy JS "$JS_SPEC"
+	suffixed_copy REST "$REST_SPEC"
+fi
 
 # ---------------------------------------------------------------- servers
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -431,8 +483,11 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) 
 now_ns() { date +%s%N; }
 
 port_in_use "$DYNAPI_PORT" && die "something already listens on $DYNAPI_ADDR (set BENCH_DYNAPI_PORT)"
-if ((RUN_COMPARE)); then
+if ((RUN_COMPARE || RUN_CONNECTORS)); then
 	port_in_use "$FIBER_PORT" && die "something already listens on $FIBER_ADDR (set BENCH_FIBER_PORT)"
+fi
+if ((RUN_CONNECTORS)); then
+	port_in_use "$BACKEND_PORT" && die "something already listens on $BACKEND_ADDR (set BENCH_BACKEND_PORT)"
 fi
 
 declare -A RPS P99 STATUS_BAD ROUND_LOG
@@ -777,6 +832,264 @@ if ((RUN_ENTITIES)); then
 	done
 fi
 
+# ---------------------------------------------------------------- connectors
+# GET /hello of accounts.yaml answered four ways, each on a fresh server:
+# dynapi's mock (the public copy at /), a JavaScript connector method
+# (helloJS at /js), a REST back end reached through a method routing
+# (helloREST at /rest; the back end is fiberlimit itself, on the wrk CPU),
+# and fiberlimit's GET /hello alone. The three dynapi rows run against
+# servers set up the same way (all three documents, the script, the
+# routing, the back end up), so they differ by the path only.
+CONNECTOR_TARGET=0.25  # JS connector GET >= 0.25x fiberlimit /hello (../shared/bench/README.md)
+HELLO_BODY=$TMP/hello.body # dynapi's mock answer to GET /hello, fetched at each start
+
+# start_backend: fiberlimit as the REST back end on BACKEND_ADDR, pinned to
+# the wrk CPU (never dynapi's), GOMAXPROCS=1.
+start_backend() {
+	port_in_use "$BACKEND_PORT" && die "something already listens on $BACKEND_ADDR (set BENCH_BACKEND_PORT)"
+	GOMAXPROCS=1 "${WRK_PIN[@]}" "$TMP/fiberlimit" -addr "$BACKEND_ADDR" >>"$TMP/backend.log" 2>&1 &
+	BACKEND_PID=$!
+	local i
+	for i in $(seq 1 100); do
+		kill -0 "$BACKEND_PID" 2>/dev/null || {
+			tail -n 20 "$TMP/backend.log" >&2 || true
+			die "the REST back end (fiberlimit on $BACKEND_ADDR) exited during start-up (log above)"
+		}
+		if [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$BACKEND_URL/hello") == 200 ]]; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	die "the REST back end (fiberlimit on $BACKEND_ADDR) not healthy after 10 s"
+}
+
+# stop_backend fails the run if the back end died, then stops it.
+stop_backend() {
+	[[ -n $BACKEND_PID ]] || return 0
+	if ! kill -0 "$BACKEND_PID" 2>/dev/null; then
+		tail -n 30 "$TMP/backend.log" >&2 || true
+		BACKEND_PID=""
+		die "the REST back end died under load (log above)"
+	fi
+	kill "$BACKEND_PID" 2>/dev/null || true
+	local i
+	for i in $(seq 1 50); do
+		kill -0 "$BACKEND_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$BACKEND_PID" 2>/dev/null || true
+	wait "$BACKEND_PID" 2>/dev/null || true
+	BACKEND_PID=""
+}
+
+# submit_public QUERY FILE: submit, and the 201 must list every operation
+# of FILE as public.
+submit_public() {
+	local public
+	submit "$1" "$2" >/dev/null
+	public=$(grep -o '"public" *: *true' "$TMP/submit.json" | wc -l)
+	((public == PUBLIC_OPS)) || {
+		cat "$TMP/submit.json" >&2
+		die "$(basename "$2") at ?$1 has $public public operations, want $PUBLIC_OPS"
+	}
+}
+
+# admin_json NAME METHOD PATH FILE WANT: one management call with the
+# admin's token and a JSON body; the answer is left in $TMP/admin.json.
+admin_json() {
+	local name=$1 method=$2 path=$3 file=$4 want=$5 code
+	code=$(curl -s -o "$TMP/admin.json" -w '%{http_code}' --max-time 30 -X "$method" \
+		"$DYNAPI_URL$path" "${AUTH[@]}" -H 'Content-Type: application/json' --data-binary "@$file") || true
+	[[ $code == "$want" ]] || {
+		head -c 2000 "$TMP/admin.json" >&2 || true
+		echo >&2
+		die "$name: $method $path answered $code, want $want"
+	}
+}
+
+# json_field NAME FILE prints the first string value of NAME in FILE.
+json_field() { sed -n "s/.*\"$1\" *: *\"\\([^\"]*\\)\".*/\\1/p" "$2" | head -n 1; }
+
+# fetch NAME URL OUT: GET URL without credentials; must answer 200; the
+# body is written to OUT.
+fetch() {
+	local code
+	code=$(curl -s -o "$3" -w '%{http_code}' --max-time 5 "$2") || true
+	[[ $code == 200 ]] || {
+		head -c 2000 "$3" >&2 || true
+		echo >&2
+		die "$1: GET $2 answered $code, want 200"
+	}
+}
+
+# same_body NAME FILE: FILE must hold exactly dynapi's mock body.
+same_body() {
+	cmp -s "$2" "$HELLO_BODY" || {
+		echo "mock ($(wc -c <"$HELLO_BODY") bytes): $(head -c 400 "$HELLO_BODY")" >&2
+		echo "$1 ($(wc -c <"$2") bytes): $(head -c 400 "$2")" >&2
+		die "$1 does not answer the mock's body byte for byte"
+	}
+}
+
+# same_json NAME FILE: FILE must hold the mock's JSON with its members in
+# any order (fiberlimit writes them in its own order, dynapi's mock sorted):
+# the same length, and, both being flat objects whose strings hold no quote,
+# backslash or comma, the same members.
+FLAT_MEMBER='"[^"\\,]*":("[^"\\,]*"|true|false|null|-?[0-9][0-9.eE+-]*)'
+FLAT_OBJECT="\\{($FLAT_MEMBER(,$FLAT_MEMBER)*)?\\}"
+same_json() {
+	local f
+	for f in "$HELLO_BODY" "$2"; do
+		grep -qxE "$FLAT_OBJECT" "$f" || {
+			head -c 400 "$f" >&2
+			echo >&2
+			die "$1: $(basename "$f") is not a flat JSON object of plain members; cannot compare it member by member"
+		}
+	done
+	if [[ $(wc -c <"$2") != "$(wc -c <"$HELLO_BODY")" ]] ||
+		! cmp -s <(tr -d '{}' <"$2" | tr ',' '\n' | sort) <(tr -d '{}' <"$HELLO_BODY" | tr ',' '\n' | sort); then
+		echo "mock ($(wc -c <"$HELLO_BODY") bytes): $(head -c 400 "$HELLO_BODY")" >&2
+		echo "$1 ($(wc -c <"$2") bytes): $(head -c 400 "$2")" >&2
+		die "$1 does not answer the mock's JSON (same members, same length)"
+	fi
+}
+
+# start_connector_server: the REST back end, then a fresh dynapi, logged in,
+# serving the public copy at /, the JS copy at /js and the REST copy at
+# /rest, with a JavaScript connector method for helloJS and a method routing
+# of helloREST to the back end. Each is proven to answer before it is given
+# its final form: the script first returns a random probe, the routing first
+# points at a path the back end does not serve (404 passed on); then both are
+# updated (PUT) to answer the mock's body, which curl checks byte for byte.
+start_connector_server() {
+	local probe script_id routing_id body code
+	start_backend
+	start_dynapi
+	submit_public "mount=/" "$PUBLIC_SPEC"
+	submit_public "mount=/js" "$JS_SPEC"
+	submit_public "mount=/rest" "$REST_SPEC"
+	fetch "mock GET" "$DYNAPI_URL/hello" "$HELLO_BODY"
+	if LC_ALL=C grep -q '[^ -~]' "$HELLO_BODY" || (($(wc -l <"$HELLO_BODY") > 0)); then
+		die "GET /hello answered a body with a line break or a non-ASCII byte; it cannot go into the script as it is"
+	fi
+
+	# JavaScript connector method: a probe, then the mock's body.
+	probe=probe-$(rand_hex 8)
+	printf '{"method_name": "%s", "method_body": "return {\\"probe\\": \\"%s\\"};", "programming_lang": "js"}\n' \
+		"$JS_METHOD" "$probe" >"$TMP/script.json"
+	admin_json "connector method $JS_METHOD" POST /admin/v1/connector-methods "$TMP/script.json" 201
+	script_id=$(json_field connector_method_id "$TMP/admin.json")
+	[[ -n $script_id ]] || die "POST /admin/v1/connector-methods: no connector_method_id in the 201"
+	fetch "JS connector probe" "$DYNAPI_URL/js/hello" "$TMP/probe.out"
+	grep -q "\"probe\" *: *\"$probe\"" "$TMP/probe.out" || {
+		head -c 400 "$TMP/probe.out" >&2
+		echo >&2
+		die "GET /js/hello is not answered by the connector method $JS_METHOD (no probe $probe in the answer)"
+	}
+	body=$(sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' "$HELLO_BODY") # JSON string escaping (ASCII, one line)
+	printf '{"method_name": "%s", "method_body": "return %s;", "programming_lang": "js"}\n' \
+		"$JS_METHOD" "$body" >"$TMP/script.json"
+	admin_json "connector method $JS_METHOD" PUT "/admin/v1/connector-methods/$script_id" "$TMP/script.json" 200
+	fetch "JS connector GET" "$DYNAPI_URL/js/hello" "$TMP/js.out"
+	same_body "GET /js/hello (connector method $JS_METHOD)" "$TMP/js.out"
+
+	# Method routing to the REST back end: a probe path, then the back end's root.
+	printf '{"method_name": "%s", "connector_name": "rest", "is_bank_id_exact_match": false, "bank_id_pattern": ".*", "parameters": [{"key": "url", "value": "%s/%s"}]}\n' \
+		"$REST_METHOD" "$BACKEND_URL" "$probe" >"$TMP/routing.json"
+	admin_json "method routing $REST_METHOD" POST /admin/v1/method-routings "$TMP/routing.json" 201
+	routing_id=$(json_field method_routing_id "$TMP/admin.json")
+	[[ -n $routing_id ]] || die "POST /admin/v1/method-routings: no method_routing_id in the 201"
+	code=$(curl -s -o "$TMP/probe.out" -w '%{http_code}' --max-time 15 "$DYNAPI_URL/rest/hello") || true
+	[[ $code == 404 ]] || {
+		head -c 400 "$TMP/probe.out" >&2
+		echo >&2
+		die "GET /rest/hello routed to $BACKEND_URL/$probe/hello answered $code, want the back end's 404 passed on"
+	}
+	printf '{"method_name": "%s", "connector_name": "rest", "is_bank_id_exact_match": false, "bank_id_pattern": ".*", "parameters": [{"key": "url", "value": "%s"}]}\n' \
+		"$REST_METHOD" "$BACKEND_URL" >"$TMP/routing.json"
+	admin_json "method routing $REST_METHOD" PUT "/admin/v1/method-routings/$routing_id" "$TMP/routing.json" 200
+	fetch "REST connector GET" "$DYNAPI_URL/rest/hello" "$TMP/rest.out"
+	same_json "GET /rest/hello (routed to $BACKEND_URL)" "$TMP/rest.out"
+	# The mock still answers from the spec.
+	fetch "mock GET" "$DYNAPI_URL/hello" "$TMP/mock.out"
+	same_body "GET /hello (mock)" "$TMP/mock.out"
+}
+
+# report_connectors prints the connectors table and notes.
+report_connectors() {
+	local w f d rps p99 vs_fiber vs_mock target result
+	# shellcheck disable=SC2086 # word splitting of the round lists is wanted
+	f=$(median ${RPS[c3,x]})
+	# shellcheck disable=SC2086
+	d=$(median ${RPS[c0,x]})
+	printf '| %-18s | %-22s | %10s | %10s | %12s | %10s | %-7s | %-6s |\n' \
+		workload request req/s p99 "/ fiberlimit" "/ mock GET" target result
+	printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' -------------------- ------------------------ -----------: -----------: -------------: -----------: --------- --------
+	for w in "${!CW_NAME[@]}"; do
+		# shellcheck disable=SC2086
+		rps=$(median ${RPS[c$w,x]})
+		# shellcheck disable=SC2086
+		p99=$(median ${P99[c$w,x]})
+		vs_fiber=$(awk -v a="$rps" -v b="$f" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+		vs_mock=$(awk -v a="$rps" -v b="$d" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+		target=-
+		result=PASS
+		if [[ -n ${CW_TARGET[$w]} ]]; then
+			target=">= ${CW_TARGET[$w]}"
+			result=$(awk -v r="$vs_fiber" -v t="${CW_TARGET[$w]}" 'BEGIN { print (r + 0 >= t + 0 ? "PASS" : "FAIL") }')
+		fi
+		if ((${STATUS_BAD[c$w,x]} > 0)); then
+			result="FAIL (${STATUS_BAD[c$w,x]} responses not 200 or socket errors)"
+		fi
+		[[ $result == PASS ]] || FAILED=1
+		printf '| %-18s | %-22s | %10s | %7s ms | %12s | %10s | %-7s | %-6s |\n' \
+			"${CW_NAME[$w]}" "${CW_SHOW[$w]}" "$rps" "$p99" "$vs_fiber" "$vs_mock" "$target" "$result"
+	done
+	echo
+	echo "Connectors: each measurement on a fresh server; dynapi serves the public copy of accounts.yaml at / (mock), a copy with operation ids suffixed JS at /js"
+	echo "and one suffixed REST at /rest. /js/hello is answered by the JavaScript connector method $JS_METHOD (\`return <the mock's $(wc -c <"$HELLO_BODY")-byte body>;\`),"
+	echo "/rest/hello by a method routing of $REST_METHOD to connector rest, url $BACKEND_URL: fiberlimit as the back end, GOMAXPROCS=1, sharing wrk's CPU (${WRK_CPU:-unpinned}), never dynapi's."
+	echo "Each start proves both (a probe script, a probe routing to a path the back end 404s, then PUT to the final form); curl checks /js/hello answers the mock's body byte for byte,"
+	echo "/rest/hello and fiberlimit the same JSON (same length and members; the mock writes keys sorted, fiberlimit in its own order)."
+	echo "/ fiberlimit: req/s over fiberlimit's GET /hello alone (server CPU, as in compare); / mock GET: over dynapi's GET /hello, same rounds, same server state."
+	echo "Target (../shared/bench/README.md): JS connector GET >= $CONNECTOR_TARGET x fiberlimit /hello; the REST row has no target (its back end takes CPU from wrk). FAIL also means a response other than 200."
+}
+
+if ((RUN_CONNECTORS)); then
+	CW_NAME=("mock GET" "JS connector GET" "REST connector GET" "fiberlimit GET")
+	CW_SHOW=("dynapi GET /hello" "dynapi GET /js/hello" "dynapi GET /rest/hello" "fiberlimit GET /hello")
+	CW_SERVER=(dynapi dynapi dynapi fiberlimit)
+	CW_URL=("$DYNAPI_URL/hello" "$DYNAPI_URL/js/hello" "$DYNAPI_URL/rest/hello" "$FIBER_URL/hello")
+	CW_TARGET=("" "$CONNECTOR_TARGET" "" "")
+	for r in $(seq 1 "$ROUNDS"); do
+		for w in "${!CW_NAME[@]}"; do
+			url=${CW_URL[$w]}
+			case ${CW_SERVER[$w]} in
+			dynapi) start_connector_server ;;
+			fiberlimit)
+				start_fiberlimit
+				fetch "fiberlimit GET" "$url" "$TMP/fiber.out"
+				if [[ -s $HELLO_BODY ]]; then same_json "fiberlimit GET /hello" "$TMP/fiber.out"; fi
+				;;
+			esac
+			log "connectors ${CW_NAME[$w]}: round $r/$ROUNDS (${CW_SHOW[$w]})"
+			if ((WARMUP > 0)); then
+				run_wrk "$TMP/warmup.txt" "$WARMUP" "$url"
+			fi
+			raw="$RAW/connectors-w$w-r$r.txt"
+			run_wrk "$raw" "$DURATION" "$url"
+			assert_alive
+			stop_server
+			stop_backend
+			read -r rps p99 req non sock < <(parse_wrk "$raw")
+			RPS[c$w,x]+=" $rps"
+			P99[c$w,x]+=" $p99"
+			ROUND_LOG[c$w,x]+="${ROUND_LOG[c$w,x]:+, }$rps"
+			STATUS_BAD[c$w,x]=$((${STATUS_BAD[c$w,x]:-0} + sock + non))
+		done
+	done
+fi
+
 # ---------------------------------------------------------------- report
 REPORT=$TMP/report.md
 {
@@ -855,6 +1168,10 @@ REPORT=$TMP/report.md
 		report_entities
 		echo
 	fi
+	if ((RUN_CONNECTORS)); then
+		report_connectors
+		echo
+	fi
 	echo "Rounds (req/s):"
 	echo
 	if ((RUN_COMPARE)); then
@@ -873,6 +1190,11 @@ REPORT=$TMP/report.md
 	if ((RUN_ENTITIES)); then
 		for w in "${!EW_NAME[@]}"; do
 			echo "- entities, ${EW_NAME[$w]}: ${ROUND_LOG[e$w,dynapi]}"
+		done
+	fi
+	if ((RUN_CONNECTORS)); then
+		for w in "${!CW_NAME[@]}"; do
+			echo "- connectors, ${CW_NAME[$w]}: ${ROUND_LOG[c$w,x]}"
 		done
 	fi
 	if ((RUN_SPEC)); then

@@ -159,15 +159,14 @@ func (s *Service) Consumer(ctx context.Context, id string) (*Consumer, error) {
 }
 
 // ConsumerByKey returns the enabled consumer with key from the in-memory
-// view, without locks; a disabled or unknown key is (nil, false). The
-// result is a copy.
+// view, without locks or allocation; a disabled or unknown key is (nil,
+// false). The result is shared with every caller and must not be changed.
 func (s *Service) ConsumerByKey(key string) (*Consumer, bool) {
 	e, ok := (*s.consumers.Load())[key]
 	if !ok || !e.c.Enabled {
 		return nil, false
 	}
-	c := e.c
-	return &c, true
+	return &e.c, true
 }
 
 // dummySecretHash stands in for an unknown key so the check costs the

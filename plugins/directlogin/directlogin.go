@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
@@ -93,6 +94,7 @@ type session struct {
 	consumerID  string
 	consumerKey string
 	expires     time.Time
+	principal   atomic.Pointer[access.Principal] // made on first use
 }
 
 // record is a live token as persisted. The token itself is never stored.
@@ -250,7 +252,8 @@ func (p *Plugin) Authenticate(ctx context.Context, c access.Credentials) (*acces
 	if !ok {
 		return nil, access.ErrNoCredentials
 	}
-	s, err := p.session(ctx, raw)
+	now := p.now()
+	s, err := p.session(ctx, raw, now)
 	if err != nil {
 		return nil, err
 	}
@@ -258,17 +261,23 @@ func (p *Plugin) Authenticate(ctx context.Context, c access.Credentials) (*acces
 	if !ok || consumer == nil || !consumer.Enabled || consumer.ID != s.consumerID {
 		return nil, invalidToken()
 	}
-	user, err := p.user(ctx, s.userID)
+	user, err := p.user(ctx, s.userID, now)
 	if err != nil {
 		return nil, err
 	}
-	return &access.Principal{UserID: user.ID, Username: user.Username,
-		ConsumerID: s.consumerID, Method: Method}, nil
+	// The principal of a session is made once and shared by its requests:
+	// nothing downstream changes a principal.
+	if pr := s.principal.Load(); pr != nil && pr.Username == user.Username {
+		return pr, nil
+	}
+	pr := &access.Principal{UserID: user.ID, Username: user.Username, ConsumerID: s.consumerID, Method: Method}
+	s.principal.Store(pr)
+	return pr, nil
 }
 
 // session returns the live session of the token in a DirectLogin header
 // value, or a 401.
-func (p *Plugin) session(ctx context.Context, raw string) (*session, error) {
+func (p *Plugin) session(ctx context.Context, raw string, now time.Time) (*session, error) {
 	prm, err := parseParams(raw)
 	if err != nil || len(prm.token) != tokenLen {
 		return nil, invalidToken()
@@ -287,7 +296,7 @@ func (p *Plugin) session(ctx context.Context, raw string) (*session, error) {
 	if subtle.ConstantTimeCompare(s.hash[:], h[:]) != 1 {
 		return nil, invalidToken()
 	}
-	if !p.now().Before(s.expires) {
+	if !now.Before(s.expires) {
 		p.drop(ctx, s)
 		return nil, invalidToken()
 	}
@@ -296,8 +305,7 @@ func (p *Plugin) session(ctx context.Context, raw string) (*session, error) {
 
 // user returns the token's user if it may still log in, from the short-lived
 // cache when fresh.
-func (p *Plugin) user(ctx context.Context, id string) (*access.User, error) {
-	now := p.now()
+func (p *Plugin) user(ctx context.Context, id string, now time.Time) (*access.User, error) {
 	if v, ok := p.userSeen.Load(id); ok {
 		if cu := v.(*cachedUser); now.Before(cu.until) {
 			if cu.user.Locked {
@@ -336,7 +344,7 @@ func (p *Plugin) Revoke(ctx context.Context, c access.Credentials) error {
 	if !ok {
 		return invalidToken()
 	}
-	s, err := p.session(ctx, raw)
+	s, err := p.session(ctx, raw, p.now())
 	if err != nil {
 		return err
 	}
