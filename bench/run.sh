@@ -1099,8 +1099,13 @@ REPORT=$TMP/report.md
 	echo "$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null), $PINNING, GOMAXPROCS=1,"
 	echo "wrk -t1 -c$CONNECTIONS, ${DURATION}s per measurement after a ${WARMUP}s warm-up, $ROUNDS rounds, medians of rounds;"
 	echo "1-minute load average before the run: $LOAD_BEFORE (above ~1, other work on the machine skews the figures)."
-	echo "dynapi serves accounts.yaml marked public at / (no credentials, as fiberlimit) and unchanged at /guarded"
-	echo "(role needed; DirectLogin token of the bootstrapped admin, one login per server start)."
+	if ((RUN_COMPARE || RUN_SWAP || RUN_ENTITIES)); then
+		echo "dynapi serves accounts.yaml marked public at / (no credentials, as fiberlimit) and unchanged at /guarded"
+		echo "(role needed; DirectLogin token of the bootstrapped admin, one login per server start)."
+	fi
+	if ((RUN_CONNECTORS)); then
+		echo "Connectors part: dynapi serves the public copy at /, copies with operation ids suffixed JS at /js and REST at /rest (see the notes under its table)."
+	fi
 	echo "Parts run (WORKLOADS): $PARTS."
 	echo
 	if ((RUN_COMPARE)); then

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -93,6 +94,20 @@ func (e *Error) WithCause(cause error) *Error {
 func Internal(cause error) *Error {
 	return &Error{Status: http.StatusInternalServerError, Code: CodeInternal,
 		Message: "internal error", cause: cause}
+}
+
+// Surface prepares an error for the HTTP edge: nil, an *Error and the
+// context's cancellation and deadline errors pass as they are; anything
+// else (a store failure, say) is hidden behind Internal.
+func Surface(err error) error {
+	var e *Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &e), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	return Internal(err)
 }
 
 // AsError converts any error into an *Error: an *Error anywhere in the chain

@@ -78,6 +78,8 @@ func (d *Dispatcher) Routing(id string) (*Routing, error) {
 
 // CreateRouting checks, stores and applies a new routing.
 func (d *Dispatcher) CreateRouting(ctx context.Context, in Routing) (*Routing, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	in.ID = uuid.NewString()
 	in.CreatedAt = now()
 	return d.putRouting(ctx, &in)
@@ -85,6 +87,8 @@ func (d *Dispatcher) CreateRouting(ctx context.Context, in Routing) (*Routing, e
 
 // UpdateRouting replaces routing id.
 func (d *Dispatcher) UpdateRouting(ctx context.Context, id string, in Routing) (*Routing, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	cur, err := d.Routing(id)
 	if err != nil {
 		return nil, err
@@ -93,6 +97,7 @@ func (d *Dispatcher) UpdateRouting(ctx context.Context, id string, in Routing) (
 	return d.putRouting(ctx, &in)
 }
 
+// putRouting stores and applies r; d.mu is held.
 func (d *Dispatcher) putRouting(ctx context.Context, r *Routing) (*Routing, error) {
 	if r.Parameters == nil {
 		r.Parameters = []KeyValue{}
@@ -100,8 +105,6 @@ func (d *Dispatcher) putRouting(ctx context.Context, r *Routing) (*Routing, erro
 	if a, ok := aliases[r.ConnectorName]; ok {
 		r.ConnectorName = a
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	cur := d.table.Load()
 	routings := slices.DeleteFunc(slices.Clone(cur.routings), func(o *Routing) bool { return o.ID == r.ID })
 	routings = append(routings, r)

@@ -469,7 +469,7 @@ func (s *Store) List(ctx context.Context, sc *Schema, owner string, q Query) (*P
 		return p.run(tx, page, q.Count)
 	})
 	if err != nil {
-		return nil, fail(err)
+		return nil, engine.Surface(err)
 	}
 	return page, nil
 }

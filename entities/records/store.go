@@ -114,19 +114,6 @@ func decode(raw []byte) (map[string]any, error) {
 	return m, nil
 }
 
-// fail returns errors for the HTTP edge: *engine.Error and context errors
-// as they are, anything else as an internal error.
-func fail(err error) error {
-	var e *engine.Error
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &e), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return err
-	}
-	return engine.Internal(err)
-}
-
 func notFound(l *layout, id string) error {
 	return engine.Errorf(http.StatusNotFound, engine.CodeNotFound, "%s %q not found", l.entity, id)
 }
@@ -195,7 +182,7 @@ func (s *Store) Create(ctx context.Context, sc *Schema, owner string, record map
 		return insert(tx, l, owner, p)
 	})
 	if err != nil {
-		return nil, fail(err)
+		return nil, engine.Surface(err)
 	}
 	return out, nil
 }
@@ -437,7 +424,7 @@ func (s *Store) Get(ctx context.Context, sc *Schema, owner, id string) (map[stri
 		out, err = decode(raw)
 		return err
 	})
-	return out, fail(err)
+	return out, engine.Surface(err)
 }
 
 // Replace replaces a record as a whole and returns it. The primary key is
@@ -473,7 +460,7 @@ func (s *Store) Replace(ctx context.Context, sc *Schema, owner, id string, recor
 		return replace(tx, l, owner, p, l)
 	})
 	if err != nil {
-		return nil, fail(err)
+		return nil, engine.Surface(err)
 	}
 	return out, nil
 }
@@ -568,7 +555,7 @@ func (s *Store) Delete(ctx context.Context, sc *Schema, owner, id string, cascad
 		}
 		return remove(tx, all)
 	})
-	return fail(err)
+	return engine.Surface(err)
 }
 
 // referenced is the 409 refusing to delete target. It names referrers of
@@ -708,7 +695,7 @@ func (s *Store) Referrers(ctx context.Context, sc *Schema, owner, id string, max
 		out, _, err = referrers(tx, rec{l.bank, l.entity, owner, id}, max)
 		return err
 	})
-	return out, fail(err)
+	return out, engine.Surface(err)
 }
 
 // Count returns how many records owner has ("" the shared ones).
@@ -722,7 +709,7 @@ func (s *Store) Count(ctx context.Context, sc *Schema, owner string) (int, error
 		n, err = readCount(tx, countKey(l.bank, l.entity, owner))
 		return err
 	})
-	return n, fail(err)
+	return n, engine.Surface(err)
 }
 
 // CountAll returns how many records the entity has, of every owner.
@@ -739,7 +726,7 @@ func (s *Store) CountAll(ctx context.Context, sc *Schema) (int, error) {
 		}
 		return err
 	})
-	return n, fail(err)
+	return n, engine.Surface(err)
 }
 
 // Each calls fn with every record of owner, in primary key order, inside
@@ -872,7 +859,7 @@ func (s *Store) DeleteAll(ctx context.Context, sc *Schema) (int, error) {
 		return tx.Delete(metaBucket, schemaKey(l.bank, l.entity))
 	})
 	if err != nil {
-		return 0, fail(err)
+		return 0, engine.Surface(err)
 	}
 	return n, nil
 }
@@ -917,7 +904,7 @@ func (s *Store) ReplaceAll(ctx context.Context, sc *Schema, fn func(record map[s
 		return tx.Put(metaBucket, schemaKey(l.bank, l.entity), l.sig)
 	})
 	if err != nil {
-		return 0, fail(err)
+		return 0, engine.Surface(err)
 	}
 	return n, nil
 }
@@ -990,5 +977,5 @@ func (s *Store) NeedsReindex(ctx context.Context, sc *Schema) (bool, error) {
 		}
 		return err
 	})
-	return needs, fail(err)
+	return needs, engine.Surface(err)
 }

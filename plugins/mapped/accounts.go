@@ -19,7 +19,7 @@ import (
 func (c *Connector) Banks(ctx context.Context) ([]banking.Bank, error) {
 	banks, err := c.banks.Banks(ctx)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, engine.Surface(err)
 	}
 	out := make([]banking.Bank, 0, len(banks))
 	for _, b := range banks {
@@ -47,7 +47,7 @@ func (c *Connector) bank(ctx context.Context, id string) (*access.Bank, error) {
 	}
 	b, err := c.banks.Bank(ctx, id)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, engine.Surface(err)
 	}
 	if b == nil {
 		return nil, notFound("bank %q not found", id)
@@ -99,7 +99,7 @@ func (c *Connector) Accounts(ctx context.Context, bankID, userID string) ([]bank
 		return err
 	})
 	if err != nil {
-		return nil, wrap(err)
+		return nil, engine.Surface(err)
 	}
 	return out, nil
 }
@@ -137,7 +137,7 @@ func (c *Connector) Account(ctx context.Context, bankID, accountID string) (bank
 		out, err = getAccount(tx, bankID, accountID)
 		return err
 	})
-	return out, wrap(err)
+	return out, engine.Surface(err)
 }
 
 // ShareableAccounts answers getShareableAccounts: every account userID
@@ -153,7 +153,7 @@ func (c *Connector) ShareableAccounts(ctx context.Context, userID string) ([]ban
 		return err
 	})
 	if err != nil {
-		return nil, wrap(err)
+		return nil, engine.Surface(err)
 	}
 	return out, nil
 }
@@ -229,7 +229,7 @@ func (c *Connector) CreateAccount(ctx context.Context, bankID string, acc bankin
 		return err
 	})
 	if err != nil {
-		return banking.Account{}, wrap(err)
+		return banking.Account{}, engine.Surface(err)
 	}
 	return acc, nil
 }

@@ -29,7 +29,7 @@ func (c *Connector) Counterparties(ctx context.Context, bankID, accountID string
 		})
 	})
 	if err != nil {
-		return nil, wrap(err)
+		return nil, engine.Surface(err)
 	}
 	slices.SortStableFunc(out, func(a, b banking.Counterparty) int {
 		if n := a.CreatedAt.Compare(b.CreatedAt); n != 0 {
@@ -52,7 +52,7 @@ func (c *Connector) Counterparty(ctx context.Context, bankID, accountID, counter
 		out, err = getCounterparty(tx, bankID, accountID, counterpartyID)
 		return err
 	})
-	return out, wrap(err)
+	return out, engine.Surface(err)
 }
 
 // getCounterparty reads a saved payee in tx; a 404 when it does not exist.
@@ -117,7 +117,7 @@ func (c *Connector) CreateCounterparty(ctx context.Context, bankID, accountID st
 		return putJSON(tx, bucketCounterparties, key(bankID, accountID, cp.CounterpartyID), &cp)
 	})
 	if err != nil {
-		return banking.Counterparty{}, wrap(err)
+		return banking.Counterparty{}, engine.Surface(err)
 	}
 	return cp, nil
 }

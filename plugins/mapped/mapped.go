@@ -354,20 +354,6 @@ func putJSON(tx engine.Tx, bucket, k string, v any) error {
 	return tx.Put(bucket, k, raw)
 }
 
-// wrap passes *engine.Error and context errors on and hides anything else
-// (store failures) behind a 500.
-func wrap(err error) error {
-	var e *engine.Error
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &e), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return err
-	default:
-		return engine.Internal(err)
-	}
-}
-
 func notFound(format string, args ...any) *engine.Error {
 	return engine.Errorf(http.StatusNotFound, engine.CodeNotFound, format, args...)
 }

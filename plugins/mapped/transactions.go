@@ -100,7 +100,7 @@ func (c *Connector) Transactions(ctx context.Context, bankID, accountID string, 
 		})
 	})
 	if err != nil {
-		return nil, wrap(err)
+		return nil, engine.Surface(err)
 	}
 	return out, nil
 }
@@ -178,7 +178,7 @@ func (c *Connector) CreateTransactionRequest(ctx context.Context, bankID, accoun
 			TransactionRequestID: tr.TransactionRequestID, Created: tr.Created})
 	})
 	if err != nil {
-		return banking.TransactionRequest{}, false, wrap(err)
+		return banking.TransactionRequest{}, false, engine.Surface(err)
 	}
 	return tr, replayed, nil
 }
