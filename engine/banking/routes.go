@@ -108,6 +108,9 @@ func invoke[T any](r *request, name string, args ...any) (T, error) {
 		var zero T
 		return zero, err
 	}
+	if res.JSON != nil {
+		return As[T](json.RawMessage(res.JSON))
+	}
 	return As[T](res.Data)
 }
 

@@ -8,6 +8,7 @@ package connector
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -81,10 +82,27 @@ type Request struct {
 type Result struct {
 	// Data is the inbound data: Go values from the mapped connector,
 	// decoded JSON (map[string]any, []any, string, float64, bool, nil)
-	// from scripts and back ends.
+	// from back ends.
 	Data any
+	// JSON, when not nil, is the inbound data as JSON text and Data is
+	// unset: scripts answer so, and a dynamic operation sends the text as
+	// it is, never decoding it. Value decodes it.
+	JSON []byte
 	// Reply, when not nil, is sent to the client as it is.
 	Reply *engine.Reply
+}
+
+// Value is the result's data, decoded from JSON when the connector gave
+// text.
+func (r *Result) Value() (any, error) {
+	if r.JSON == nil {
+		return r.Data, nil
+	}
+	var v any
+	if err := json.Unmarshal(r.JSON, &v); err != nil {
+		return nil, engine.Errorf(http.StatusBadGateway, engine.CodeInvalidResult, "the connector's data is not JSON: %v", err)
+	}
+	return v, nil
 }
 
 // Invoker answers calls of one method through one connector. It is

@@ -240,7 +240,7 @@ func (d *Dispatcher) CallMethod(ctx context.Context, parent *Request, name strin
 // dataOrReply is a result's data; a reply's JSON body is decoded.
 func (r *Result) dataOrReply() (any, error) {
 	if r.Reply == nil {
-		return r.Data, nil
+		return r.Value()
 	}
 	if len(r.Reply.Body) == 0 {
 		return nil, nil
@@ -268,7 +268,11 @@ func (c checked) Invoke(ctx context.Context, req *Request) (*Result, error) {
 		}
 		return res, err
 	}
-	if verr := req.Method.data.Validate(normalise(res.Data)); verr != nil {
+	data, err := res.Value()
+	if err != nil {
+		return nil, err
+	}
+	if verr := req.Method.data.Validate(normalise(data)); verr != nil {
 		return nil, engine.NewError(http.StatusBadGateway, engine.CodeInvalidResult,
 			fmt.Sprintf("%s answered method %s with data that is not as its message doc says", c.source, req.Method.Name),
 			jsonschemas.Violations(verr, "data", "", jsonschemas.Words{})...)

@@ -63,9 +63,11 @@ func (o *operation) Invoke(ctx context.Context, call *engine.Call) (*engine.Repl
 	if res.Reply != nil {
 		return res.Reply, nil
 	}
-	body, err := json.Marshal(res.Data)
-	if err != nil {
-		return nil, engine.Internal(err)
+	body := res.JSON
+	if body == nil {
+		if body, err = json.Marshal(res.Data); err != nil {
+			return nil, engine.Internal(err)
+		}
 	}
 	return &engine.Reply{Status: o.status, ContentType: "application/json", Body: body}, nil
 }

@@ -244,8 +244,8 @@ func TestConnectorCall(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Data != "First/b1/2" {
-			t.Errorf("got %v", res.Data)
+		if value(res) != "First/b1/2" {
+			t.Errorf("got %v", value(res))
 		}
 		if gotParent != req || gotName != "getBanks" ||
 			!reflect.DeepEqual(gotArgs, []any{"bank-1", 2.0, map[string]any{"deep": []any{true, nil}}}) {
@@ -334,7 +334,7 @@ func TestConnectorCall(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			return res.Data, nil
+			return res.Value()
 		})
 		scripts["leaf"] = compile(t, e, "leaf", `return args[0] + ":" + ctx.correlationId;`, 0)
 		scripts["middle"] = compile(t, e, "middle", `return "m(" + await connector.call("leaf", [args[0]]) + ")";`, 0)
@@ -342,7 +342,7 @@ func TestConnectorCall(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		res, err := top.Invoke(ctx, request())
-		if err != nil || res.Data != "t(m(x:corr-1))" {
+		if err != nil || value(res) != "t(m(x:corr-1))" {
 			t.Errorf("got %v %v", res, err)
 		}
 	})

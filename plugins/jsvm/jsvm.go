@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -32,10 +33,12 @@ const CodeInvalidScript = "invalid_script"
 // naming one.
 const codeScriptError = "script_error"
 
-// The body is wrapped in an async function; the prefix stays on the body's
-// first line so that line numbers are the body's own.
+// The body is wrapped in an async function, or a plain one when it never
+// awaits (which spares each call a promise); the prefix stays on the
+// body's first line so that line numbers are the body's own.
 const (
-	scriptPrefix = `(async function(args, ctx) {"use strict";`
+	asyncPrefix  = `(async function(args, ctx) {"use strict";`
+	plainPrefix  = `(function(args, ctx) {"use strict";`
 	scriptSuffix = "\n})"
 )
 
@@ -48,6 +51,9 @@ const (
 	defaultMaxFetchBytes  = 1 << 20
 	defaultMaxRuntimes    = 64
 )
+
+// promiseType is what a promise exports to.
+var promiseType = reflect.TypeFor[*goja.Promise]()
 
 // maxMessage bounds the length of a script's error message passed on.
 const maxMessage = 1024
@@ -148,6 +154,8 @@ type script struct {
 	timeout time.Duration
 	lines   int    // lines of the body
 	last    string // the body's last line
+	async   bool   // the body awaits: wrapped in an async function
+	prefix  string // what precedes the body on its first line
 }
 
 // Compile implements connector.ScriptEngine: it checks and compiles body
@@ -167,7 +175,12 @@ func (e *Engine) Compile(m *connector.Method, body string, timeout time.Duration
 	}
 	s := &script{e: e, name: m.Name, timeout: timeout, lines: strings.Count(body, "\n") + 1}
 	s.last = body[strings.LastIndexByte(body, '\n')+1:]
-	src := scriptPrefix + body + scriptSuffix
+	s.async = strings.Contains(body, "await")
+	s.prefix = plainPrefix
+	if s.async {
+		s.prefix = asyncPrefix
+	}
+	src := s.prefix + body + scriptSuffix
 	prog, err := parser.ParseFile(nil, s.name, src, 0, parser.WithDisableSourceMaps)
 	if err != nil {
 		var list parser.ErrorList
@@ -176,7 +189,7 @@ func (e *Engine) Compile(m *connector.Method, body string, timeout time.Duration
 		}
 		return nil, s.syntaxError(0, 0, err.Error())
 	}
-	if !isOneFunction(prog) {
+	if !isOneFunction(prog, s.async) {
 		return nil, s.syntaxError(0, 0, "the body closes the function it is the body of")
 	}
 	s.prg, err = goja.CompileAST(prog, true)
@@ -193,7 +206,7 @@ func (e *Engine) Compile(m *connector.Method, body string, timeout time.Duration
 
 // isOneFunction reports whether the wrapped body parsed as the one function
 // expression it is wrapped in, so that no code runs outside it.
-func isOneFunction(p *ast.Program) bool {
+func isOneFunction(p *ast.Program, async bool) bool {
 	if len(p.Body) != 1 {
 		return false
 	}
@@ -202,7 +215,7 @@ func isOneFunction(p *ast.Program) bool {
 		return false
 	}
 	f, ok := st.Expression.(*ast.FunctionLiteral)
-	return ok && f.Async
+	return ok && f.Async == async
 }
 
 // syntaxError is the 400 of a body that does not compile; line 0 when the
@@ -224,11 +237,11 @@ func (s *script) bodyPosition(line, col int) (int, int) {
 	if line > s.lines {
 		line, col = s.lines, len(s.last)+1
 		if line == 1 {
-			col += len(scriptPrefix)
+			col += len(s.prefix)
 		}
 	}
 	if line == 1 {
-		col = max(1, col-len(scriptPrefix))
+		col = max(1, col-len(s.prefix))
 	}
 	return line, col
 }
@@ -289,8 +302,8 @@ func (s *script) Invoke(ctx context.Context, req *connector.Request) (res *conne
 // errStopped is the value runtimes are interrupted with.
 var errStopped = errors.New("jsvm: deadline passed")
 
-// run calls the script's function and turns its settled promise into a
-// result or an error. An interrupt is returned as the *goja.InterruptedError.
+// run calls the script's function and turns its value, or its settled
+// promise, into a result or an error. An interrupt is returned as the *goja.InterruptedError.
 func (s *script) run(sb *sandbox, req *connector.Request) (*connector.Result, error) {
 	fn, err := sb.function(s)
 	if err != nil {
@@ -304,10 +317,13 @@ func (s *script) run(sb *sandbox, req *connector.Request) (*connector.Result, er
 	if err != nil {
 		return nil, s.vmError(sb, err)
 	}
-	p, ok := v.Export().(*goja.Promise)
-	if !ok {
-		return nil, engine.Internal(fmt.Errorf("jsvm: %s returned %T, not a promise", s.name, v.Export()))
+	// A plain function's value is the result unless it is a promise (an
+	// async function's always is). The type is checked first: exporting
+	// any other object would copy it into Go.
+	if v.ExportType() != promiseType {
+		return s.result(sb, v)
 	}
+	p := v.Export().(*goja.Promise)
 	switch p.State() {
 	case goja.PromiseStateFulfilled:
 		return s.result(sb, p.Result())
@@ -319,7 +335,7 @@ func (s *script) run(sb *sandbox, req *connector.Request) (*connector.Result, er
 	}
 }
 
-// result converts a fulfilled value through JSON.
+// result is a fulfilled value as JSON text, decoded only where it is read.
 func (s *script) result(sb *sandbox, v goja.Value) (*connector.Result, error) {
 	out, err := sb.stringify(goja.Undefined(), v)
 	if err != nil {
@@ -333,11 +349,7 @@ func (s *script) result(sb *sandbox, v goja.Value) (*connector.Result, error) {
 		return nil, engine.Errorf(http.StatusInternalServerError, engine.CodeScriptFailed,
 			"connector method %s failed: its result is larger than the limit of %d bytes", s.name, s.e.o.MaxResultBytes)
 	}
-	data, err := decodeJSON(text)
-	if err != nil {
-		return nil, engine.Internal(fmt.Errorf("jsvm: result of %s: %w", s.name, err))
-	}
-	return &connector.Result{Data: data}, nil
+	return &connector.Result{JSON: []byte(text)}, nil
 }
 
 // vmError converts an error of a call into the runtime: an exception is a

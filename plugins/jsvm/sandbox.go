@@ -283,57 +283,107 @@ func (sb *sandbox) argsValue(args []any) (goja.Value, error) {
 }
 
 // ctxValue builds the ctx argument: the method, correlation id, bank,
-// caller and the HTTP request being answered.
+// caller and the HTTP request being answered. Its members are made when a
+// script first reads them, so a script that reads none pays for none.
 func (sb *sandbox) ctxValue(s *script, req *connector.Request) goja.Value {
-	vm := sb.vm
-	o := vm.NewObject()
-	define(o, "method", vm.ToValue(s.name))
 	call := req.Call
 	if call == nil {
 		call = &engine.Call{}
 	}
-	define(o, "correlationId", vm.ToValue(call.CorrelationID))
-	define(o, "bankId", vm.ToValue(req.BankID))
-	user, consumer := goja.Null(), goja.Null()
-	if p := call.Principal; p != nil {
-		if p.UserID != "" {
-			u := vm.NewObject()
-			define(u, "userId", vm.ToValue(p.UserID))
-			define(u, "username", vm.ToValue(p.Username))
-			user = u
-		}
-		if p.ConsumerID != "" {
-			c := vm.NewObject()
-			define(c, "consumerId", vm.ToValue(p.ConsumerID))
-			consumer = c
-		}
+	return sb.vm.NewDynamicObject(&ctxObject{sb: sb, method: s.name, bankID: req.BankID, call: call})
+}
+
+// ctxObject is a call's read-only ctx.
+type ctxObject struct {
+	sb      *sandbox
+	method  string
+	bankID  string
+	call    *engine.Call
+	members map[string]goja.Value // made so far
+}
+
+// ctxKeys are the members of ctx, in the order they are listed.
+var ctxKeys = []string{"method", "correlationId", "bankId", "user", "consumer", "request"}
+
+func (c *ctxObject) Get(key string) goja.Value {
+	if v, ok := c.members[key]; ok {
+		return v
 	}
-	define(o, "user", user)
-	define(o, "consumer", consumer)
-	request := goja.Null()
-	if h := call.HTTP; h != nil {
-		r := vm.NewObject()
-		define(r, "method", vm.ToValue(h.Method()))
-		define(r, "path", vm.ToValue(h.Path()))
-		q := vm.NewObject()
-		values, _ := url.ParseQuery(h.RawQuery()) // what parses is shown
-		for _, name := range slices.Sorted(maps.Keys(values)) {
-			if vs := values[name]; len(vs) == 1 {
-				define(q, name, vm.ToValue(vs[0]))
-			} else {
-				items := make([]any, len(vs))
-				for i, v := range vs {
-					items[i] = v
-				}
-				define(q, name, vm.NewArray(items...))
+	v := c.make(key)
+	if v == nil {
+		return nil
+	}
+	if c.members == nil {
+		c.members = make(map[string]goja.Value, len(ctxKeys))
+	}
+	c.members[key] = v
+	return v
+}
+
+// make builds one member; nil for a key ctx does not have.
+func (c *ctxObject) make(key string) goja.Value {
+	vm := c.sb.vm
+	p := c.call.Principal
+	switch key {
+	case "method":
+		return vm.ToValue(c.method)
+	case "correlationId":
+		return vm.ToValue(c.call.CorrelationID)
+	case "bankId":
+		return vm.ToValue(c.bankID)
+	case "user":
+		if p == nil || p.UserID == "" {
+			return goja.Null()
+		}
+		u := vm.NewObject()
+		define(u, "userId", vm.ToValue(p.UserID))
+		define(u, "username", vm.ToValue(p.Username))
+		return u
+	case "consumer":
+		if p == nil || p.ConsumerID == "" {
+			return goja.Null()
+		}
+		o := vm.NewObject()
+		define(o, "consumerId", vm.ToValue(p.ConsumerID))
+		return o
+	case "request":
+		return c.sb.requestValue(c.call.HTTP)
+	}
+	return nil
+}
+
+func (c *ctxObject) Has(key string) bool { return slices.Contains(ctxKeys, key) }
+
+func (*ctxObject) Set(string, goja.Value) bool { return false }
+func (*ctxObject) Delete(string) bool          { return false }
+func (*ctxObject) Keys() []string              { return slices.Clone(ctxKeys) }
+
+// requestValue shows the HTTP request being answered: method, path, query
+// and headers; null when the call does not come from HTTP.
+func (sb *sandbox) requestValue(h engine.HTTPRequest) goja.Value {
+	if h == nil {
+		return goja.Null()
+	}
+	vm := sb.vm
+	r := vm.NewObject()
+	define(r, "method", vm.ToValue(h.Method()))
+	define(r, "path", vm.ToValue(h.Path()))
+	q := vm.NewObject()
+	values, _ := url.ParseQuery(h.RawQuery()) // what parses is shown
+	for _, name := range slices.Sorted(maps.Keys(values)) {
+		if vs := values[name]; len(vs) == 1 {
+			define(q, name, vm.ToValue(vs[0]))
+		} else {
+			items := make([]any, len(vs))
+			for i, v := range vs {
+				items[i] = v
 			}
+			define(q, name, vm.NewArray(items...))
 		}
-		define(r, "query", q)
-		define(r, "headers", vm.NewDynamicObject(headers{sb}))
-		request = r
 	}
-	define(o, "request", request)
-	return o
+	define(r, "query", q)
+	define(r, "headers", vm.NewDynamicObject(headers{sb}))
+	return r
 }
 
 // headers shows the request headers of the current call by name (any
