@@ -131,18 +131,12 @@ type Connector interface {
 	Prepare(m *Method, params Params) (Invoker, error)
 }
 
-// Script is a compiled connector method body.
-type Script interface {
-	Invoker
-	// Timeout is the script's own deadline per call.
-	Timeout() time.Duration
-}
-
 // ScriptEngine compiles connector method bodies (JavaScript).
 type ScriptEngine interface {
-	// Compile checks and compiles a method body once. A syntax error is an
-	// *engine.Error (400) naming the line and column.
-	Compile(m *Method, body string, timeout time.Duration) (Script, error)
+	// Compile checks and compiles a method body once, into the invoker of
+	// its calls, each limited to timeout (0: the engine's default). A
+	// syntax error is an *engine.Error (400) naming the line and column.
+	Compile(m *Method, body string, timeout time.Duration) (Invoker, error)
 }
 
 // Caller calls connector methods by name, for scripts (connector.call).
@@ -152,11 +146,9 @@ type Caller interface {
 	CallMethod(ctx context.Context, parent *Request, name string, args []any) (any, error)
 }
 
-// Errors of calls.
-var (
-	errRecursion = engine.Errorf(http.StatusLoopDetected, "connector_recursion",
-		"connector methods call each other more than %d levels deep", MaxDepth)
-)
+// ErrRecursion refuses a call nested deeper than MaxDepth.
+var ErrRecursion = engine.Errorf(http.StatusLoopDetected, "connector_recursion",
+	"connector methods call each other more than %d levels deep", MaxDepth)
 
 // MaxDepth bounds nested connector.call calls.
 const MaxDepth = 8

@@ -34,7 +34,7 @@ type echoScripts struct{}
 
 type echoScript struct{ body string }
 
-func (echoScripts) Compile(_ *connector.Method, body string, timeout time.Duration) (connector.Script, error) {
+func (echoScripts) Compile(_ *connector.Method, body string, timeout time.Duration) (connector.Invoker, error) {
 	if strings.Contains(body, "syntax error") {
 		return nil, engine.Errorf(http.StatusBadRequest, "invalid_script", "line 1, column 1: syntax error")
 	}
@@ -47,8 +47,6 @@ func (s echoScript) Invoke(context.Context, *connector.Request) (*connector.Resu
 	}
 	return &connector.Result{Data: map[string]any{"by": "script:" + s.body}}, nil
 }
-
-func (echoScript) Timeout() time.Duration { return time.Second }
 
 var getThing = &connector.Method{Name: "getThing", Idempotent: true,
 	Args:        []connector.Arg{{Name: "bankId"}, {Name: "thingId"}},

@@ -168,7 +168,7 @@ func (d *Dispatcher) Call(ctx context.Context, call *engine.Call, name, bankID s
 // method of that name, then req.Default.
 func (d *Dispatcher) Invoke(ctx context.Context, req *Request) (*Result, error) {
 	if req.Depth > MaxDepth {
-		return nil, errRecursion
+		return nil, ErrRecursion
 	}
 	inv := d.table.Load().pick(req.Method.Name, req.BankID)
 	if inv == nil {
@@ -179,12 +179,6 @@ func (d *Dispatcher) Invoke(ctx context.Context, req *Request) (*Result, error) 
 			"no connector answers method %s", req.Method.Name)
 	}
 	return inv.Invoke(ctx, req)
-}
-
-// Routed reports whether calls of method name at bankID go anywhere but to
-// their default, without allocating: the fast path of dynamic operations.
-func (d *Dispatcher) Routed(name, bankID string) bool {
-	return d.table.Load().pick(name, bankID) != nil
 }
 
 // pick returns the invoker routing chooses for a method at a bank, or nil
@@ -211,7 +205,7 @@ func (t *table) pick(name, bankID string) Invoker {
 func (d *Dispatcher) CallMethod(ctx context.Context, parent *Request, name string, args []any) (any, error) {
 	depth := parent.Depth + 1
 	if depth > MaxDepth {
-		return nil, errRecursion
+		return nil, ErrRecursion
 	}
 	var res *Result
 	var err error

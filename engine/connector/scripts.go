@@ -34,7 +34,7 @@ const MaxScriptTimeout = time.Minute
 // scriptEntry is a stored script and its compiled form.
 type scriptEntry struct {
 	rec    *MethodScript
-	script Script
+	script Invoker
 }
 
 // Scripts returns the connector methods by method name.

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"log/slog"
 	"maps"
-	"net/http"
 	"slices"
 	"strconv"
 
@@ -275,8 +274,7 @@ func (sb *sandbox) connectorCall(call goja.FunctionCall) goja.Value {
 			return nil, errors.New(what + ": calling connector methods is not available")
 		}
 		if c.req.Depth+1 > connector.MaxDepth {
-			return nil, engine.Errorf(http.StatusLoopDetected, "connector_recursion",
-				"connector methods call each other more than %d levels deep", connector.MaxDepth)
+			return nil, connector.ErrRecursion
 		}
 		ctx := context.WithValue(c.ctx, nestedKey{}, true)
 		out, err := sb.e.o.Caller.CallMethod(ctx, c.req, name, args)

@@ -328,7 +328,7 @@ func TestConnectorCall(t *testing.T) {
 	}
 	t.Run("scripts calling scripts need no free slot", func(t *testing.T) {
 		e := New(Options{MaxRuntimes: 1})
-		scripts := map[string]connector.Script{}
+		scripts := map[string]connector.Invoker{}
 		e.o.Caller = callerFunc(func(ctx context.Context, parent *connector.Request, name string, args []any) (any, error) {
 			res, err := scripts[name].Invoke(ctx, &connector.Request{Args: args, Depth: parent.Depth + 1, Call: parent.Call})
 			if err != nil {

@@ -161,7 +161,7 @@ type script struct {
 // Compile implements connector.ScriptEngine: it checks and compiles body
 // once. A body that does not compile is a 400 *engine.Error of code
 // CodeInvalidScript naming the line and column.
-func (e *Engine) Compile(m *connector.Method, body string, timeout time.Duration) (connector.Script, error) {
+func (e *Engine) Compile(m *connector.Method, body string, timeout time.Duration) (connector.Invoker, error) {
 	if m == nil {
 		return nil, engine.NewError(http.StatusBadRequest, CodeInvalidScript, "a method body needs its connector method")
 	}
@@ -245,10 +245,6 @@ func (s *script) bodyPosition(line, col int) (int, int) {
 	}
 	return line, col
 }
-
-// Timeout implements connector.Script: the deadline of each call unless the
-// caller's context ends earlier.
-func (s *script) Timeout() time.Duration { return s.timeout }
 
 // Invoke implements connector.Invoker: it runs the body with req's
 // arguments in a pooled runtime until its promise settles or its deadline

@@ -19,7 +19,7 @@ import (
 )
 
 // compile compiles body as connector method name or fails the test.
-func compile(t testing.TB, e *Engine, name, body string, timeout time.Duration) connector.Script {
+func compile(t testing.TB, e *Engine, name, body string, timeout time.Duration) connector.Invoker {
 	t.Helper()
 	s, err := e.Compile(&connector.Method{Name: name}, body, timeout)
 	if err != nil {
@@ -121,10 +121,10 @@ func TestCompileErrors(t *testing.T) {
 
 func TestTimeout(t *testing.T) {
 	e := New(Options{DefaultTimeout: 3 * time.Second})
-	if got := compile(t, e, "m", "return 1", 0).Timeout(); got != 3*time.Second {
+	if got := compile(t, e, "m", "return 1", 0).(*script).timeout; got != 3*time.Second {
 		t.Errorf("default timeout %v, want 3s", got)
 	}
-	if got := compile(t, e, "m", "return 1", time.Second).Timeout(); got != time.Second {
+	if got := compile(t, e, "m", "return 1", time.Second).(*script).timeout; got != time.Second {
 		t.Errorf("timeout %v, want 1s", got)
 	}
 	if got := New(Options{}).o.DefaultTimeout; got != 2*time.Second {
