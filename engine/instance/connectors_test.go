@@ -3,6 +3,7 @@ package instance_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -241,6 +242,47 @@ return {id: Number(id), name: names[0].name, tag: ctx.user.username};`, 0)
 	// Validation still runs first: a bad request never reaches the script.
 	if r := do(t, inst, request{method: "GET", path: "/v1/pets?limit=1000"}); r.status != http.StatusBadRequest {
 		t.Fatalf("invalid request: %d %s", r.status, r.body)
+	}
+	// The script reads records with the caller's rights: a caller who may
+	// call the operation but not read the entity gets the entity's 403.
+	bobID := createUser(t, inst, "bob", "Bob-passw0rd-long-1")
+	grant(t, inst, bobID, "", "CanGetDynamicEndpoint_showPetById")
+	bob := login(t, inst, "bob", "Bob-passw0rd-long-1")
+	r = do(t, inst, request{method: "GET", path: "/v1/pets/7", headers: as(bob)})
+	if r.status != http.StatusForbidden || !slices.Contains(r.problem(t).MissingRoles, "CanGetDynamicEntity_SystemPetName") {
+		t.Fatalf("bob without the entity's role: %d %s", r.status, r.body)
+	}
+}
+
+// TestScriptFetch lets scripts reach only the hosts the server allows.
+func TestScriptFetch(t *testing.T) {
+	allowed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"name": "Fetched Bank", "corr": "` + r.Header.Get("X-Correlation-ID") + `"}`))
+	}))
+	t.Cleanup(allowed.Close)
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { t.Error("a disallowed host was called") }))
+	t.Cleanup(other.Close)
+	cfg := testConfig(t.TempDir())
+	cfg.Connectors.FetchAllow = []string{strings.TrimPrefix(allowed.URL, "http://")}
+	inst := openWith(t, cfg)
+	t.Cleanup(func() { closeInstance(t, inst) })
+	createBank(t, inst, "gh.29.uk")
+	script := `const r = await http.fetch(%q);
+const b = r.json();
+return {bank_id: args[0], short_name: b.corr, full_name: b.name};`
+	id := createScript(t, inst, "getBank", fmt.Sprintf(script, allowed.URL+"/bank"), 0)
+	r := do(t, inst, request{method: "GET", path: "/banks/gh.29.uk", anonymous: true})
+	if got := r.json(t); got["full_name"] != "Fetched Bank" || got["short_name"] != r.header.Get("X-Correlation-Id") {
+		t.Fatalf("allowed fetch: %s", r.body)
+	}
+	if r := do(t, inst, request{method: "PUT", path: "/admin/v1/connector-methods/" + id, headers: jsonHeaders(),
+		body: mustJSON(t, map[string]any{"method_body": fmt.Sprintf(script, other.URL+"/bank"), "programming_lang": "js"})}); r.status != http.StatusOK {
+		t.Fatalf("update script: %d %s", r.status, r.body)
+	}
+	r = do(t, inst, request{method: "GET", path: "/banks/gh.29.uk", anonymous: true})
+	if r.status != http.StatusInternalServerError || r.problem(t).Code != "script_failed" || !contains(r.problem(t).Message, "not allowed") {
+		t.Fatalf("disallowed fetch: %d %s", r.status, r.body)
 	}
 }
 
