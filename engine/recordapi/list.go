@@ -1,9 +1,13 @@
 package recordapi
 
 import (
+	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/gofiber/fiber/v2"
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/dynentity"
@@ -14,6 +18,8 @@ import (
 var operators = map[string]records.Op{"eq": records.Eq, "gt": records.Gt, "gte": records.Gte, "lt": records.Lt, "lte": records.Lte}
 
 // list answers a page: {"<name>_list": [...], "next_cursor", "total"}.
+// The records are written as the store holds them, the JSON json.Marshal
+// made of each, so they are neither decoded nor encoded again.
 func (a *API) list(cl *call) error {
 	args := cl.c.Context().QueryArgs()
 	q, err := query(cl.entity, cl.schema, func(fn func(name, value string)) {
@@ -22,18 +28,70 @@ func (a *API) list(cl *call) error {
 	if err != nil {
 		return err
 	}
+	q.Raw = true
 	page, err := a.Records.List(cl.ctx, cl.schema, cl.owner, q)
 	if err != nil {
 		return err
 	}
-	out := map[string]any{cl.entity.Def.ListKey(): nonNil(page.Records)}
+	cl.c.Response().SetBodyRaw(listBody(cl.entity.Def.ListKey(), page))
+	cl.c.Response().Header.SetContentType(fiber.MIMEApplicationJSON)
+	return nil
+}
+
+// listBody encodes a raw page as c.JSON would encode the map
+// {listKey: records, "next_cursor": page.Next, "total": *page.Total}
+// (keys sorted, next_cursor and total only when set).
+func listBody(listKey string, page *records.Page) []byte {
+	type member struct {
+		key   string
+		value func([]byte) []byte
+	}
+	members := []member{{listKey, func(b []byte) []byte {
+		b = append(b, '[')
+		for i, r := range page.Raw {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, r...)
+		}
+		return append(b, ']')
+	}}}
 	if page.Next != "" {
-		out["next_cursor"] = page.Next
+		members = append(members, member{"next_cursor", func(b []byte) []byte { return appendString(b, page.Next) }})
 	}
 	if page.Total != nil {
-		out["total"] = *page.Total
+		members = append(members, member{"total", func(b []byte) []byte { return strconv.AppendInt(b, int64(*page.Total), 10) }})
 	}
-	return cl.c.JSON(out)
+	slices.SortFunc(members, func(a, b member) int { return strings.Compare(a.key, b.key) })
+	size := 64 + len(listKey) + len(page.Next)
+	for _, r := range page.Raw {
+		size += len(r) + 1
+	}
+	b := make([]byte, 0, size)
+	for i, m := range members {
+		if i == 0 {
+			b = append(b, '{')
+		} else {
+			b = append(b, ',')
+		}
+		b = appendString(b, m.key)
+		b = append(b, ':')
+		b = m.value(b)
+	}
+	return append(b, '}')
+}
+
+// appendString appends s as a JSON string, escaped as json.Marshal does.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // cannot fail for a string
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // query reads paging, sorting and filters from the query string. Every

@@ -88,6 +88,16 @@
 // pages show up or not depending on their position, but none is skipped
 // or repeated.
 //
+// A page read with Query.Raw holds the records as stored (Page.Raw), for
+// callers that only pass them on as JSON. Such a page reads a record only
+// to return it when the walk decides every filter: filters on the walked
+// index, and equality filters probed on their own index, whose values all
+// have an index position of their own (not strings of 256 bytes or more).
+// Otherwise, as for decoded pages, each record read is decoded and
+// checked. The stored JSON is json.Marshal's encoding of the record's map,
+// equal as JSON (and but for invalid UTF-8, byte for byte) to encoding the
+// decoded record again.
+//
 // Query.Count counts the filtered set: with no filter from the count key,
 // with one exact filtered field from its index keys alone, otherwise by
 // checking every record in the driving ranges.

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -67,11 +68,20 @@ type Query struct {
 	Limit      int    // default DefaultLimit, at most MaxLimit
 	Cursor     string // opaque, from Page.Next of the same query
 	Count      bool   // fill Page.Total
+	// Raw fills Page.Raw with the records as stored, JSON objects, instead
+	// of Page.Records. Records are then decoded only when a filter the
+	// indexes do not decide, or a sort in memory, needs their values (see
+	// the package doc). The page is otherwise the same, cursors included.
+	Raw bool
 }
 
 // Page is one page of a List.
 type Page struct {
 	Records []map[string]any
+	// Raw holds the records as JSON objects, equal as JSON to the
+	// encoding of the maps Records would hold, when Query.Raw asked (and
+	// Records is then empty).
+	Raw []json.RawMessage
 	// Next is the cursor of the following page, "" after the last one.
 	Next string
 	// Total is how many records match the filters, when Query.Count asked.
@@ -163,11 +173,13 @@ func intersect(a, b []span) []span {
 
 // cond is a compiled Filter, checked on records.
 type cond struct {
-	field string
-	kind  Kind
-	op    Op
-	full  []string // the values' full encodings
-	parts []string // the values' index positions
+	field  string
+	kind   Kind
+	op     Op
+	full   []string // the values' full encodings
+	parts  []string // the values' index positions
+	exact  bool     // every value's position is its own (see encodeText)
+	probed bool     // checked on its index by a probe before the record is read
 }
 
 // holds reports whether a record value, fully encoded, passes c.
@@ -222,6 +234,8 @@ type plan struct {
 	after  string // the cursor's position: an order key
 	probes []probe
 	finger [32]byte
+	raw    bool   // fill Page.Raw
+	arena  []byte // copies of the records of Page.Raw
 }
 
 // probe is an equality filter on a field other than the driving one,
@@ -262,7 +276,7 @@ func (p *plan) probe(tx engine.Tx, id string) (bool, error) {
 // compile checks q against l and plans it. Problems are one 400 listing
 // them, each naming its field or parameter.
 func compile(l *layout, owner string, q Query) (*plan, error) {
-	p := &plan{l: l, owner: owner, desc: q.Descending, limit: q.Limit, spans: map[string][]span{}}
+	p := &plan{l: l, owner: owner, desc: q.Descending, limit: q.Limit, spans: map[string][]span{}, raw: q.Raw}
 	var faults []engine.Violation
 	fault := func(param, code, format string, args ...any) {
 		faults = append(faults, engine.Violation{Location: "query", Pointer: "/" + param, Code: code,
@@ -295,7 +309,7 @@ func compile(l *layout, owner string, q Query) (*plan, error) {
 			fault(f.Field, "values", "a filter on %s needs 1 to %d values", f.Field, MaxFilterValues)
 			continue
 		}
-		c := cond{field: f.Field, kind: kind, op: f.Op}
+		c := cond{field: f.Field, kind: kind, op: f.Op, exact: true}
 		var spans []span
 		for _, v := range f.Values {
 			full, part, ex, err := encodeText(kind, v)
@@ -304,6 +318,7 @@ func compile(l *layout, owner string, q Query) (*plan, error) {
 				continue
 			}
 			exact = exact && ex
+			c.exact = c.exact && ex
 			c.full = append(c.full, full)
 			c.parts = append(c.parts, part)
 			spans = append(spans, spanOf(f.Op, part, ex))
@@ -358,8 +373,9 @@ func compile(l *layout, owner string, q Query) (*plan, error) {
 	default:
 		p.drive, p.mode = best.field, byCollect
 	}
-	for _, c := range p.conds {
-		if c.op == Eq && c.field != p.drive && len(c.parts) <= maxProbeValues {
+	for i := range p.conds {
+		if c := &p.conds[i]; c.op == Eq && c.field != p.drive && len(c.parts) <= maxProbeValues {
+			c.probed = true
 			p.probes = append(p.probes, probe{bucket: l.index(owner, c.field), parts: c.parts})
 		}
 	}
@@ -372,6 +388,27 @@ func compile(l *layout, owner string, q Query) (*plan, error) {
 		p.after = after
 	}
 	return p, nil
+}
+
+// decided reports whether a walk over the index of field (its spans in
+// p.spans, all of them, or the records bucket for "") followed by the
+// probes decides every filter, so that the records need no check. A
+// filter on field is decided by its spans when each of its values has an
+// index position of its own; an equality filter on another field, by its
+// probe, on the same condition: the value's index key then exists for
+// exactly the records holding that value.
+func (p *plan) decided(field string) bool {
+	for _, c := range p.conds {
+		switch {
+		case !c.exact:
+			return false
+		case field != "" && c.field == field:
+		case c.probed:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func allPoints(spans []span) bool {
@@ -466,6 +503,9 @@ func (s *Store) List(ctx context.Context, sc *Schema, owner string, q Query) (*P
 			return err
 		}
 		page = &Page{Records: []map[string]any{}}
+		if p.raw {
+			page.Raw = make([]json.RawMessage, 0, min(p.limit, 64))
+		}
 		return p.run(tx, page, q.Count)
 	})
 	if err != nil {
@@ -497,7 +537,14 @@ func (p *plan) run(tx engine.Tx, page *Page, count bool) error {
 			m = byRecords
 		}
 	}
-	if err := p.walk(tx, p.sources(tx, m), m != byIndex, page); err != nil {
+	walked := p.drive // the field whose index the sources walk
+	switch m {
+	case byRecords:
+		walked = ""
+	case byIndex:
+		walked = p.sort
+	}
+	if err := p.walk(tx, p.sources(tx, m), m != byIndex, p.decided(walked), page); err != nil {
 		return err
 	}
 	if count {
@@ -544,8 +591,8 @@ func (p *plan) sources(tx engine.Tx, m mode) []*source {
 
 // walk reads records from srcs in order (merged by id if byID, else by
 // key), keeps those that pass every filter, and sets Next when more may
-// follow.
-func (p *plan) walk(tx engine.Tx, srcs []*source, byID bool, page *Page) error {
+// follow. With decided (see plan.decided) a raw page checks no record.
+func (p *plan) walk(tx engine.Tx, srcs []*source, byID, decided bool, page *Page) error {
 	orderKey := func(s *source, key string) string {
 		if byID && !s.records {
 			return idOfIndexKey(key)
@@ -553,12 +600,13 @@ func (p *plan) walk(tx engine.Tx, srcs []*source, byID bool, page *Page) error {
 		return key
 	}
 	last, prev := "", "" // order keys of the last record kept, and looked at
+	records := p.l.records(p.owner)
 	for examined := 0; ; examined++ {
 		src, e, err := pick(srcs, p.desc, orderKey)
 		if err != nil || e == nil {
 			return err
 		}
-		if len(page.Records) == p.limit && len(p.conds) == 0 {
+		if p.kept(page) == p.limit && len(p.conds) == 0 {
 			page.Next = p.cursor(last) // one more exists
 			return nil
 		}
@@ -583,24 +631,65 @@ func (p *plan) walk(tx engine.Tx, srcs []*source, byID bool, page *Page) error {
 		}
 		raw := e.val
 		if !src.records {
-			if raw, err = tx.Get(p.l.records(p.owner), id); err != nil {
+			if raw, err = tx.Get(records, id); err != nil {
 				return fmt.Errorf("records: index %s of %s lists %q: %w", src.bucket, p.l.entity, id, err)
 			}
 		}
-		m, err := decode(raw)
-		if err != nil {
-			return err
+		var m map[string]any
+		if !p.raw || !decided {
+			if m, err = decode(raw); err != nil {
+				return err
+			}
+			if !p.check(m) {
+				continue
+			}
 		}
-		if !p.check(m) {
-			continue
-		}
-		if len(page.Records) == p.limit {
+		if p.kept(page) == p.limit {
 			page.Next = p.cursor(last)
 			return nil
 		}
-		page.Records = append(page.Records, m)
+		if err := p.keep(page, raw, m); err != nil {
+			return err
+		}
 		last = key
 	}
+}
+
+// kept returns how many records page holds.
+func (p *plan) kept(page *Page) int {
+	if p.raw {
+		return len(page.Raw)
+	}
+	return len(page.Records)
+}
+
+// keep adds a record to page: raw is as stored (valid for the
+// transaction), m the same decoded, or nil when it was not.
+func (p *plan) keep(page *Page, raw []byte, m map[string]any) error {
+	if !p.raw {
+		if m == nil {
+			var err error
+			if m, err = decode(raw); err != nil {
+				return err
+			}
+		}
+		page.Records = append(page.Records, m)
+		return nil
+	}
+	// Stored records are what json.Marshal made of a map: a JSON object.
+	// Check its ends, so that damage cannot pass as part of the page.
+	if n := len(raw); n < 2 || raw[0] != '{' || raw[n-1] != '}' {
+		return fmt.Errorf("records: stored record is not a JSON object: %.40q", raw)
+	}
+	// Copies go to a chunk sized for the rest of the page; a record that
+	// does not fit starts a new one, leaving those before untouched.
+	if cap(p.arena)-len(p.arena) < len(raw) {
+		p.arena = make([]byte, 0, max(len(raw)*(p.limit-len(page.Raw)), 4096))
+	}
+	at := len(p.arena)
+	p.arena = append(p.arena, raw...)
+	page.Raw = append(page.Raw, p.arena[at:len(p.arena):len(p.arena)])
+	return nil
 }
 
 // pick returns the source whose next entry comes first, and that entry.
@@ -664,11 +753,22 @@ func (p *plan) driveKeys(tx engine.Tx, max int) (keys []string, over bool, err e
 func (p *plan) collect(tx engine.Tx, keys []string, page *Page) error {
 	type hit struct {
 		key string
+		raw []byte // valid for the transaction
 		rec map[string]any
 	}
 	var hits []hit
 	total := 0
 	kind, _ := p.l.kindOf(p.sort)
+	// A raw page in primary key order over decided filters needs only
+	// the ids; it reads the records it returns.
+	lazy := p.raw && p.sort == "" && p.decided(p.drive)
+	read := func(id string) ([]byte, error) {
+		raw, err := tx.Get(p.l.records(p.owner), id)
+		if err != nil {
+			return nil, fmt.Errorf("records: index %s of %s lists %q: %w", p.drive, p.l.entity, id, err)
+		}
+		return raw, nil
+	}
 	for _, k := range keys {
 		id := idOfIndexKey(k)
 		if ok, err := p.probe(tx, id); err != nil || !ok {
@@ -677,16 +777,19 @@ func (p *plan) collect(tx engine.Tx, keys []string, page *Page) error {
 			}
 			continue
 		}
-		raw, err := tx.Get(p.l.records(p.owner), id)
-		if err != nil {
-			return fmt.Errorf("records: index %s of %s lists %q: %w", p.drive, p.l.entity, id, err)
-		}
-		m, err := decode(raw)
-		if err != nil {
-			return err
-		}
-		if !p.check(m) {
-			continue
+		var raw []byte
+		var m map[string]any
+		if !lazy {
+			var err error
+			if raw, err = read(id); err != nil {
+				return err
+			}
+			if m, err = decode(raw); err != nil {
+				return err
+			}
+			if !p.check(m) {
+				continue
+			}
 		}
 		total++
 		ok := id
@@ -700,7 +803,7 @@ func (p *plan) collect(tx engine.Tx, keys []string, page *Page) error {
 		if p.after != "" && (!p.desc && ok <= p.after || p.desc && ok >= p.after) {
 			continue
 		}
-		hits = append(hits, hit{ok, m})
+		hits = append(hits, hit{ok, raw, m})
 	}
 	slices.SortFunc(hits, func(a, b hit) int {
 		if p.desc {
@@ -713,7 +816,15 @@ func (p *plan) collect(tx engine.Tx, keys []string, page *Page) error {
 		page.Next = p.cursor(hits[p.limit-1].key)
 	}
 	for _, h := range hits {
-		page.Records = append(page.Records, h.rec)
+		if lazy { // the key is the id
+			var err error
+			if h.raw, err = read(h.key); err != nil {
+				return err
+			}
+		}
+		if err := p.keep(page, h.raw, h.rec); err != nil {
+			return err
+		}
 	}
 	page.Total = &total
 	return nil
