@@ -11,6 +11,7 @@ import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/apidoc"
+	"github.com/dynapi/dynapi/engine/banking"
 	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/endpoints"
@@ -59,10 +60,12 @@ func Register(app *fiber.App, a *API) {
 	a.registerAudit(g)
 }
 
-// openAPI answers the engine's own OpenAPI 3.1 description: every entity's
-// record API and every live dynamic endpoint operation.
+// openAPI answers the engine's own OpenAPI 3.1 description: the banking
+// core, every entity's record API and every live dynamic endpoint
+// operation.
 func (a *API) openAPI(c *fiber.Ctx) error {
-	return c.JSON(apidoc.Build(apidoc.Sources{Entities: a.Entities, Endpoints: a.Endpoints, Version: a.Version}))
+	return c.JSON(apidoc.Build(apidoc.Sources{Builtin: []apidoc.Describer{banking.OpenAPI},
+		Entities: a.Entities, Endpoints: a.Endpoints, Version: a.Version}))
 }
 
 // authenticate requires valid credentials and keeps the caller.

@@ -42,35 +42,24 @@ func Roles() []access.Role {
 	}
 }
 
-var (
-	readAny    = &guard.Rule{Roles: []string{RoleCanGetAccountsHeldAtOneBank, RoleCanGetAccountsHeldAtAnyBank}}
-	payAny     = &guard.Rule{Roles: []string{RoleCanCreateAnyTransactionRequest}}
-	openAcct   = &guard.Rule{Roles: []string{RoleCanCreateAccount}}
-	loggedIn   = &guard.Rule{}
-	publicRule = &guard.Rule{Public: true}
-)
-
 // API serves the banking core's routes, each through one connector method.
 type API struct {
 	Methods *connector.Dispatcher
 	Gate    *guard.Gate
 }
 
-// Register mounts the banking core's routes.
+// Register mounts the banking core's routes, as Routes lists them.
 func Register(app *fiber.App, a *API) {
-	app.Get("/banks", a.handle(publicRule, false, a.getBanks))
-	app.Get("/banks/:bank_id", a.handle(publicRule, true, a.getBank))
-	acc := "/banks/:bank_id/accounts"
-	app.Get(acc, a.handle(loggedIn, true, a.getAccounts))
-	app.Post(acc, a.handle(openAcct, true, a.createAccount))
-	app.Get(acc+"/:account_id", a.handle(loggedIn, true, a.getAccount))
-	app.Get(acc+"/:account_id/transactions", a.handle(loggedIn, true, a.getTransactions))
-	app.Get(acc+"/:account_id/counterparties", a.handle(loggedIn, true, a.getCounterparties))
-	app.Post(acc+"/:account_id/counterparties", a.handle(loggedIn, true, a.createCounterparty))
-	app.Get(acc+"/:account_id/counterparties/:counterparty_id", a.handle(loggedIn, true, a.getCounterparty))
-	app.Post(acc+"/:account_id/transaction-requests", a.handle(loggedIn, true, a.createTransactionRequest))
-	app.Get("/my/accounts", a.handle(loggedIn, false, a.userAccounts(GetShareableAccounts)))
-	app.Get("/my/payable-accounts", a.handle(loggedIn, false, a.userAccounts(GetPayableAccounts)))
+	for _, rt := range Routes() {
+		switch rt.Method {
+		case http.MethodGet:
+			app.Get(fiberPath(rt.Path), a.handle(&rt))
+		case http.MethodPost:
+			app.Post(fiberPath(rt.Path), a.handle(&rt))
+		default:
+			panic("banking: no way to mount " + rt.Method + " " + rt.Path)
+		}
+	}
 }
 
 // request is one call to a banking route, authenticated.
@@ -80,23 +69,24 @@ type request struct {
 	call   *engine.Call
 	bankID string
 	a      *API
+	route  *Route
 }
 
-// handle authenticates the caller and checks rule (at the URL's bank when
-// atBank, which must then exist), then runs h.
-func (a *API) handle(rule *guard.Rule, atBank bool, h func(*request) error) fiber.Handler {
+// handle authenticates the caller and checks rt's rule (at the URL's bank
+// when the route is at one, which must then exist), then runs rt's handler.
+func (a *API) handle(rt *Route) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		bankID := ""
-		if atBank {
+		if rt.atBank {
 			bankID = strings.Clone(c.Params("bank_id"))
 		}
-		p, err := a.Gate.Check(c.UserContext(), server.Credentials(c), rule, bankID)
+		p, err := a.Gate.Check(c.UserContext(), server.Credentials(c), rt.gate, bankID)
 		if err != nil {
 			return err
 		}
 		call := &engine.Call{BankID: bankID, Principal: p, HTTP: server.HTTPRequest(c),
 			CorrelationID: string(c.Response().Header.Peek(server.HeaderCorrelationID))}
-		return h(&request{c: c, ctx: c.UserContext(), call: call, bankID: bankID, a: a})
+		return rt.serve(a, &request{c: c, ctx: c.UserContext(), call: call, bankID: bankID, a: a, route: rt})
 	}
 }
 
@@ -125,6 +115,15 @@ func reply(c *fiber.Ctx, status int, v any) error {
 	return c.Send(body)
 }
 
+// answer writes v as the route's successful answer: with the route's
+// status, wrapped in {ListKey: v} when the route answers a list.
+func (r *request) answer(v any) error {
+	if r.route.ListKey != "" {
+		v = map[string]any{r.route.ListKey: v}
+	}
+	return reply(r.c, r.route.Status, v)
+}
+
 func (r *request) param(name string) string { return strings.Clone(r.c.Params(name)) }
 
 func (a *API) getBanks(r *request) error {
@@ -132,7 +131,7 @@ func (a *API) getBanks(r *request) error {
 	if err != nil {
 		return err
 	}
-	return reply(r.c, http.StatusOK, map[string]any{"banks": nonNil(banks)})
+	return r.answer(nonNil(banks))
 }
 
 func (a *API) getBank(r *request) error {
@@ -140,12 +139,13 @@ func (a *API) getBank(r *request) error {
 	if err != nil {
 		return err
 	}
-	return reply(r.c, http.StatusOK, bank)
+	return r.answer(bank)
 }
 
-// canReadAll tells whether the caller may read every account at the bank.
+// canReadAll tells whether the caller may read every account at the bank:
+// has one of the route's HolderOrRoles.
 func (r *request) canReadAll() bool {
-	return r.a.Gate.Authorize(r.ctx, r.call.Principal, readAny, r.bankID) == nil
+	return r.route.others != nil && r.a.Gate.Authorize(r.ctx, r.call.Principal, r.route.others, r.bankID) == nil
 }
 
 func (a *API) getAccounts(r *request) error {
@@ -162,7 +162,7 @@ func (a *API) getAccounts(r *request) error {
 		// the caller holds.
 		accounts = slices.DeleteFunc(accounts, func(acc Account) bool { return !acc.heldBy(userID) })
 	}
-	return reply(r.c, http.StatusOK, map[string]any{"accounts": nonNil(accounts)})
+	return r.answer(nonNil(accounts))
 }
 
 func (acc *Account) heldBy(userID string) bool {
@@ -170,8 +170,8 @@ func (acc *Account) heldBy(userID string) bool {
 }
 
 // account reads the URL's account and checks the caller holds it or has
-// one of rule's roles at the bank.
-func (r *request) account(rule *guard.Rule) (Account, error) {
+// one of the route's HolderOrRoles at the bank.
+func (r *request) account() (Account, error) {
 	acc, err := invoke[Account](r, GetAccount, r.bankID, r.param("account_id"))
 	if err != nil {
 		return acc, err
@@ -179,15 +179,18 @@ func (r *request) account(rule *guard.Rule) (Account, error) {
 	if acc.heldBy(r.call.Principal.UserID) {
 		return acc, nil
 	}
-	return acc, r.a.Gate.Authorize(r.ctx, r.call.Principal, rule, r.bankID)
+	if r.route.others == nil {
+		return acc, engine.NewError(http.StatusForbidden, engine.CodeForbidden, "only the account's holder may use this route")
+	}
+	return acc, r.a.Gate.Authorize(r.ctx, r.call.Principal, r.route.others, r.bankID)
 }
 
 func (a *API) getAccount(r *request) error {
-	acc, err := r.account(readAny)
+	acc, err := r.account()
 	if err != nil {
 		return err
 	}
-	return reply(r.c, http.StatusOK, acc)
+	return r.answer(acc)
 }
 
 func (a *API) createAccount(r *request) error {
@@ -199,7 +202,7 @@ func (a *API) createAccount(r *request) error {
 	if err != nil {
 		return err
 	}
-	return reply(r.c, http.StatusCreated, acc)
+	return r.answer(acc)
 }
 
 func (a *API) getTransactions(r *request) error {
@@ -207,7 +210,7 @@ func (a *API) getTransactions(r *request) error {
 	if err != nil {
 		return err
 	}
-	acc, err := r.account(readAny)
+	acc, err := r.account()
 	if err != nil {
 		return err
 	}
@@ -215,7 +218,7 @@ func (a *API) getTransactions(r *request) error {
 	if err != nil {
 		return err
 	}
-	return reply(r.c, http.StatusOK, map[string]any{"transactions": nonNil(txs)})
+	return r.answer(nonNil(txs))
 }
 
 // transactionQuery reads from_date, to_date (RFC 3339 or YYYY-MM-DD),
@@ -265,7 +268,7 @@ func transactionQuery(c *fiber.Ctx) (TransactionQuery, error) {
 }
 
 func (a *API) getCounterparties(r *request) error {
-	acc, err := r.account(readAny)
+	acc, err := r.account()
 	if err != nil {
 		return err
 	}
@@ -273,11 +276,11 @@ func (a *API) getCounterparties(r *request) error {
 	if err != nil {
 		return err
 	}
-	return reply(r.c, http.StatusOK, map[string]any{"counterparties": nonNil(cps)})
+	return r.answer(nonNil(cps))
 }
 
 func (a *API) getCounterparty(r *request) error {
-	acc, err := r.account(readAny)
+	acc, err := r.account()
 	if err != nil {
 		return err
 	}
@@ -285,7 +288,7 @@ func (a *API) getCounterparty(r *request) error {
 	if err != nil {
 		return err
 	}
-	return reply(r.c, http.StatusOK, cp)
+	return r.answer(cp)
 }
 
 func (a *API) createCounterparty(r *request) error {
@@ -293,7 +296,7 @@ func (a *API) createCounterparty(r *request) error {
 	if err := decodeBody(r.c, &in); err != nil {
 		return err
 	}
-	acc, err := r.account(payAny)
+	acc, err := r.account()
 	if err != nil {
 		return err
 	}
@@ -301,7 +304,7 @@ func (a *API) createCounterparty(r *request) error {
 	if err != nil {
 		return err
 	}
-	return reply(r.c, http.StatusCreated, cp)
+	return r.answer(cp)
 }
 
 // HeaderIdempotencyKey makes a payment safe to retry: a repeat with the
@@ -313,7 +316,7 @@ func (a *API) createTransactionRequest(r *request) error {
 	if err := decodeBody(r.c, &in); err != nil {
 		return err
 	}
-	acc, err := r.account(payAny)
+	acc, err := r.account()
 	if err != nil {
 		return err
 	}
@@ -322,18 +325,17 @@ func (a *API) createTransactionRequest(r *request) error {
 	if err != nil {
 		return err
 	}
-	return reply(r.c, http.StatusCreated, tr)
+	return r.answer(tr)
 }
 
-func (a *API) userAccounts(method string) func(*request) error {
-	return func(r *request) error {
-		accounts, err := invoke[[]Account](r, method, r.call.Principal.UserID)
-		if err != nil {
-			return err
-		}
-		accounts = slices.DeleteFunc(accounts, func(acc Account) bool { return !acc.heldBy(r.call.Principal.UserID) })
-		return reply(r.c, http.StatusOK, map[string]any{"accounts": nonNil(accounts)})
+// userAccounts answers the caller's accounts through the route's method.
+func (a *API) userAccounts(r *request) error {
+	accounts, err := invoke[[]Account](r, r.route.Operation, r.call.Principal.UserID)
+	if err != nil {
+		return err
 	}
+	accounts = slices.DeleteFunc(accounts, func(acc Account) bool { return !acc.heldBy(r.call.Principal.UserID) })
+	return r.answer(nonNil(accounts))
 }
 
 // decodeBody reads a JSON body, refusing unknown fields.
