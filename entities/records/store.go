@@ -804,20 +804,7 @@ func recordIDs(tx engine.Tx, l *layout, owner string) ([]string, error) {
 // deleted. Records of other entities that reference them make it a 409
 // referenced, deleting nothing.
 func (s *Store) DeleteAll(ctx context.Context, sc *Schema) (int, error) {
-	l, err := layoutOf(sc)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	err = s.db.Update(ctx, func(tx engine.Tx) error {
-		all, err := owners(tx, l.bank, l.entity)
-		if err != nil {
-			return err
-		}
-		stored, err := storedLayout(tx, l.bank, l.entity)
-		if err != nil {
-			return err
-		}
+	return s.everyRecord(ctx, sc, func(tx engine.Tx, l, stored *layout, all map[string]int) (int, error) {
 		if stored == nil {
 			stored = l
 		}
@@ -825,13 +812,13 @@ func (s *Store) DeleteAll(ctx context.Context, sc *Schema) (int, error) {
 		for _, o := range sortedOwners(all) {
 			ids, err := recordIDs(tx, stored, o)
 			if err != nil {
-				return err
+				return 0, err
 			}
 			for _, id := range ids {
 				r := rec{l.bank, l.entity, o, id}
 				refs, _, err := referrers(tx, r, 0)
 				if err != nil {
-					return err
+					return 0, err
 				}
 				var outside []Referrer
 				for _, x := range refs {
@@ -840,23 +827,45 @@ func (s *Store) DeleteAll(ctx context.Context, sc *Schema) (int, error) {
 					}
 				}
 				if len(outside) > 0 {
-					return referenced(l, r, outside[:min(len(outside), maxListedReferrers)], len(outside))
+					return 0, referenced(l, r, outside[:min(len(outside), maxListedReferrers)], len(outside))
 				}
 				doomed = append(doomed, r)
 			}
 		}
 		for _, r := range doomed {
 			if err := removeOne(tx, stored, r); err != nil {
-				return err
+				return 0, err
 			}
 		}
 		for o := range all {
 			if err := tx.Delete(metaBucket, countKey(l.bank, l.entity, o)); err != nil {
-				return err
+				return 0, err
 			}
 		}
-		n = len(doomed)
-		return tx.Delete(metaBucket, schemaKey(l.bank, l.entity))
+		return len(doomed), tx.Delete(metaBucket, schemaKey(l.bank, l.entity))
+	})
+}
+
+// everyRecord runs fn in one write transaction with the entity's layout,
+// the layout stored for it (nil when none) and the record count of each
+// owner; fn returns how many records it changed.
+func (s *Store) everyRecord(ctx context.Context, sc *Schema, fn func(tx engine.Tx, l, stored *layout, all map[string]int) (int, error)) (int, error) {
+	l, err := layoutOf(sc)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	err = s.db.Update(ctx, func(tx engine.Tx) error {
+		stored, err := storedLayout(tx, l.bank, l.entity)
+		if err != nil {
+			return err
+		}
+		all, err := owners(tx, l.bank, l.entity)
+		if err != nil {
+			return err
+		}
+		n, err = fn(tx, l, stored, all)
+		return err
 	})
 	if err != nil {
 		return 0, engine.Surface(err)
@@ -872,41 +881,25 @@ func (s *Store) DeleteAll(ctx context.Context, sc *Schema) (int, error) {
 // record that cannot be stored (400, naming its id) rolls everything
 // back. fn runs inside the write transaction and must not call the Store.
 func (s *Store) ReplaceAll(ctx context.Context, sc *Schema, fn func(record map[string]any) (map[string]any, error)) (int, error) {
-	l, err := layoutOf(sc)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	err = s.db.Update(ctx, func(tx engine.Tx) error {
-		old, err := storedLayout(tx, l.bank, l.entity)
-		if err != nil {
-			return err
-		}
-		all, err := owners(tx, l.bank, l.entity)
-		if err != nil {
-			return err
-		}
+	return s.everyRecord(ctx, sc, func(tx engine.Tx, l, old *layout, all map[string]int) (int, error) {
 		if old == nil && len(all) > 0 {
-			return fmt.Errorf("records: %s has records but no stored schema", l.name())
+			return 0, fmt.Errorf("records: %s has records but no stored schema", l.name())
 		}
+		n := 0
 		for _, o := range sortedOwners(all) {
 			ids, err := recordIDs(tx, l, o)
 			if err != nil {
-				return err
+				return 0, err
 			}
 			for _, id := range ids {
 				if err := rewrite(tx, l, old, o, id, fn); err != nil {
-					return err
+					return 0, err
 				}
 				n++
 			}
 		}
-		return tx.Put(metaBucket, schemaKey(l.bank, l.entity), l.sig)
+		return n, tx.Put(metaBucket, schemaKey(l.bank, l.entity), l.sig)
 	})
-	if err != nil {
-		return 0, engine.Surface(err)
-	}
-	return n, nil
 }
 
 // rewrite replaces one record with fn's version of it during ReplaceAll.
