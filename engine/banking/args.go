@@ -43,6 +43,8 @@ func Arg[T any](args []any, i int) (T, error) {
 // from a connector, not from the client.
 func As[T any](data any) (T, error) {
 	var out T
+	var raw []byte
+	var err error
 	switch v := data.(type) {
 	case T:
 		return v, nil
@@ -50,8 +52,12 @@ func As[T any](data any) (T, error) {
 		if v != nil {
 			return *v, nil
 		}
+	case json.RawMessage:
+		raw = v // JSON text already: decoded once, not re-encoded first
 	}
-	raw, err := json.Marshal(data)
+	if raw == nil {
+		raw, err = json.Marshal(data)
+	}
 	if err == nil {
 		err = json.Unmarshal(raw, &out)
 	}

@@ -1,7 +1,6 @@
 package banking
 
 import (
-	"encoding/json"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -271,13 +270,13 @@ func OpenAPI() (paths, schemas map[string]any) {
 			media := map[string]any{"schema": ref(name)}
 			for _, a := range m.Args {
 				if reflect.DeepEqual(a.Schema, schemaOf(rt.Body)) && a.Example != nil {
-					media["example"] = jsonValue(a.Example)
+					media["example"] = connector.JSONValue(a.Example)
 				}
 			}
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": media}}
 		}
 		data := any(ref(rt.Data.Name()))
-		example := jsonValue(m.DataExample)
+		example := connector.JSONValue(m.DataExample)
 		if rt.ListKey != "" {
 			data = map[string]any{"type": "object", "required": []any{rt.ListKey}, "additionalProperties": false,
 				"properties": map[string]any{rt.ListKey: map[string]any{"type": "array", "items": data}}}
@@ -411,19 +410,6 @@ func bodySchema(t reflect.Type) map[string]any {
 	s["description"] = t.Name() + " as the client sends it: the route requires no member and refuses unknown ones; " +
 		"the bank's connector checks the rest and fills what the server sets."
 	return s
-}
-
-// jsonValue is v as generic JSON values, as encoding/json writes it.
-func jsonValue(v any) any {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return nil
-	}
-	var out any
-	if json.Unmarshal(raw, &out) != nil {
-		return nil
-	}
-	return out
 }
 
 func anyStrings(s []string) []any {

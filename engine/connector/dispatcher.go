@@ -266,7 +266,7 @@ func (c checked) Invoke(ctx context.Context, req *Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if verr := req.Method.data.Validate(normalise(data)); verr != nil {
+	if verr := req.Method.data.Validate(JSONValue(data)); verr != nil {
 		return nil, engine.NewError(http.StatusBadGateway, engine.CodeInvalidResult,
 			fmt.Sprintf("%s answered method %s with data that is not as its message doc says", c.source, req.Method.Name),
 			jsonschemas.Violations(verr, "data", "", jsonschemas.Words{})...)
@@ -274,8 +274,10 @@ func (c checked) Invoke(ctx context.Context, req *Request) (*Result, error) {
 	return res, nil
 }
 
-// normalise turns Go values into the decoded-JSON form the validator reads.
-func normalise(v any) any {
+// JSONValue is v as decoded JSON (map[string]any, []any, string, float64,
+// bool, nil), as encoding/json writes it; v itself when it already is
+// one or does not encode.
+func JSONValue(v any) any {
 	switch v.(type) {
 	case nil, string, bool, float64, map[string]any, []any:
 		return v

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -120,10 +121,7 @@ func (d *Dispatcher) Docs(dynamic []*Method) []Doc {
 }
 
 func withDescription(schema map[string]any, description string) map[string]any {
-	out := make(map[string]any, len(schema)+1)
-	for k, v := range schema {
-		out[k] = v
-	}
+	out := maps.Clone(schema)
 	out["description"] = description
 	return out
 }
