@@ -15,6 +15,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/plugins/authtest"
 	"github.com/dynapi/dynapi/plugins/directlogin"
 )
 
@@ -34,37 +35,37 @@ func TestLogin(t *testing.T) {
 	f := newFixture(t)
 	tests := []struct {
 		name       string
-		creds      creds
+		creds      authtest.Creds
 		status     int      // 0 for success
 		violations []string // pointers of a 400
 	}{
-		{name: "DirectLogin header", creds: header("DirectLogin",
+		{name: "DirectLogin header", creds: authtest.Header("DirectLogin",
 			`username="alice", password="correct horse", consumer_key="key-1"`)},
-		{name: "Authorization header", creds: header("Authorization",
+		{name: "Authorization header", creds: authtest.Header("Authorization",
 			`DirectLogin username="alice",password="correct horse",consumer_key="key-1"`)},
-		{name: "scheme in any case, bare values, any order", creds: header("Authorization",
+		{name: "scheme in any case, bare values, any order", creds: authtest.Header("Authorization",
 			`directlogin consumer_key=key-1, password=correct horse, username=alice`)},
-		{name: "wrong password", creds: header("DirectLogin",
+		{name: "wrong password", creds: authtest.Header("DirectLogin",
 			`username="alice", password="wrong", consumer_key="key-1"`), status: 401},
-		{name: "unknown user", creds: header("DirectLogin",
+		{name: "unknown user", creds: authtest.Header("DirectLogin",
 			`username="mallory", password="correct horse", consumer_key="key-1"`), status: 401},
-		{name: "unknown consumer", creds: header("DirectLogin",
+		{name: "unknown consumer", creds: authtest.Header("DirectLogin",
 			`username="alice", password="correct horse", consumer_key="nope"`), status: 401},
-		{name: "disabled consumer", creds: header("DirectLogin",
+		{name: "disabled consumer", creds: authtest.Header("DirectLogin",
 			`username="alice", password="correct horse", consumer_key="key-off"`), status: 401},
-		{name: "missing password", creds: header("DirectLogin",
+		{name: "missing password", creds: authtest.Header("DirectLogin",
 			`username="alice", consumer_key="key-1"`), status: 400,
 			violations: []string{"/DirectLogin/password"}},
-		{name: "empty values are missing", creds: header("DirectLogin",
+		{name: "empty values are missing", creds: authtest.Header("DirectLogin",
 			`username="", password=, consumer_key="key-1"`), status: 400,
 			violations: []string{"/DirectLogin/username", "/DirectLogin/password"}},
-		{name: "no header", creds: creds{}, status: 400, violations: []string{
+		{name: "no header", creds: authtest.Creds{}, status: 400, violations: []string{
 			"/DirectLogin/username", "/DirectLogin/password", "/DirectLogin/consumer_key"}},
-		{name: "other scheme", creds: header("Authorization", "Bearer x"), status: 400, violations: []string{
+		{name: "other scheme", creds: authtest.Header("Authorization", "Bearer x"), status: 400, violations: []string{
 			"/DirectLogin/username", "/DirectLogin/password", "/DirectLogin/consumer_key"}},
-		{name: "malformed", creds: header("DirectLogin", `username="alice`), status: 400,
+		{name: "malformed", creds: authtest.Header("DirectLogin", `username="alice`), status: 400,
 			violations: []string{"/DirectLogin"}},
-		{name: "duplicate", creds: header("DirectLogin",
+		{name: "duplicate", creds: authtest.Header("DirectLogin",
 			`username=alice, username=bob, password="correct horse", consumer_key=key-1`), status: 400,
 			violations: []string{"/DirectLogin"}},
 	}
@@ -118,8 +119,8 @@ func TestLogin(t *testing.T) {
 
 func TestLoginPassesThrottling(t *testing.T) {
 	f := newFixture(t)
-	f.users.err = engine.NewError(http.StatusTooManyRequests, "too_many_requests", "slow down")
-	_, err := f.plugin.Login(context.Background(), header("DirectLogin",
+	f.users.SetErr(engine.NewError(http.StatusTooManyRequests, "too_many_requests", "slow down"))
+	_, err := f.plugin.Login(context.Background(), authtest.Header("DirectLogin",
 		`username="alice", password="correct horse", consumer_key="key-1"`))
 	wantStatus(t, err, http.StatusTooManyRequests, "too_many_requests")
 }
@@ -130,24 +131,24 @@ func TestAuthenticate(t *testing.T) {
 	other := strings.Repeat("A", len(tok))
 	tests := []struct {
 		name   string
-		creds  creds
+		creds  authtest.Creds
 		status int // 0 success, -1 ErrNoCredentials
 	}{
 		{name: "DirectLogin header", creds: tokenHeader(tok)},
-		{name: "bare token", creds: header("DirectLogin", "token="+tok)},
-		{name: "Authorization header", creds: header("Authorization", `DirectLogin token="`+tok+`"`)},
-		{name: "Authorization scheme any case", creds: header("Authorization", `DIRECTLOGIN  token=`+tok)},
-		{name: "with other parameters", creds: header("DirectLogin", `realm="x", token="`+tok+`"`)},
-		{name: "no headers", creds: creds{}, status: -1},
-		{name: "bearer", creds: header("Authorization", "Bearer "+tok), status: -1},
-		{name: "scheme prefix only", creds: header("Authorization", "DirectLoginX token="+tok), status: -1},
+		{name: "bare token", creds: authtest.Header("DirectLogin", "token="+tok)},
+		{name: "Authorization header", creds: authtest.Header("Authorization", `DirectLogin token="`+tok+`"`)},
+		{name: "Authorization scheme any case", creds: authtest.Header("Authorization", `DIRECTLOGIN  token=`+tok)},
+		{name: "with other parameters", creds: authtest.Header("DirectLogin", `realm="x", token="`+tok+`"`)},
+		{name: "no headers", creds: authtest.Creds{}, status: -1},
+		{name: "bearer", creds: authtest.Header("Authorization", "Bearer "+tok), status: -1},
+		{name: "scheme prefix only", creds: authtest.Header("Authorization", "DirectLoginX token="+tok), status: -1},
 		{name: "unknown token", creds: tokenHeader(other), status: 401},
 		{name: "short token", creds: tokenHeader(tok[:20]), status: 401},
 		{name: "long token", creds: tokenHeader(tok + "A"), status: 401},
-		{name: "no token parameter", creds: header("DirectLogin", `username="alice"`), status: 401},
-		{name: "empty DirectLogin scheme", creds: header("Authorization", "DirectLogin"), status: 401},
-		{name: "malformed", creds: header("DirectLogin", `token="`+tok), status: 401},
-		{name: "duplicate token", creds: header("DirectLogin", `token=`+tok+`, token=`+other), status: 401},
+		{name: "no token parameter", creds: authtest.Header("DirectLogin", `username="alice"`), status: 401},
+		{name: "empty DirectLogin scheme", creds: authtest.Header("Authorization", "DirectLogin"), status: 401},
+		{name: "malformed", creds: authtest.Header("DirectLogin", `token="`+tok), status: 401},
+		{name: "duplicate token", creds: authtest.Header("DirectLogin", `token=`+tok+`, token=`+other), status: 401},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -240,9 +241,9 @@ func TestRevoke(t *testing.T) {
 	keep := f.login(t, "alice", "correct horse", "key-1")
 	ctx := context.Background()
 
-	wantStatus(t, f.plugin.Revoke(ctx, creds{}), 401, engine.CodeUnauthorized)
+	wantStatus(t, f.plugin.Revoke(ctx, authtest.Creds{}), 401, engine.CodeUnauthorized)
 	wantStatus(t, f.plugin.Revoke(ctx, tokenHeader(strings.Repeat("x", len(tok)))), 401, engine.CodeUnauthorized)
-	if err := f.plugin.Revoke(ctx, header("Authorization", "DirectLogin token="+tok)); err != nil {
+	if err := f.plugin.Revoke(ctx, authtest.Header("Authorization", "DirectLogin token="+tok)); err != nil {
 		t.Fatal(err)
 	}
 	_, err := f.plugin.Authenticate(ctx, tokenHeader(tok))
@@ -265,10 +266,10 @@ func TestBarredAfterLogin(t *testing.T) {
 	t.Run("consumer disabled", func(t *testing.T) {
 		f := newFixture(t)
 		tok := f.login(t, "alice", "correct horse", "key-1")
-		f.consumers.add("c-1", "key-1", false)
+		f.consumers.SetEnabled("key-1", false)
 		_, err := f.plugin.Authenticate(ctx, tokenHeader(tok))
 		wantStatus(t, err, 401, engine.CodeUnauthorized)
-		f.consumers.add("c-1", "key-1", true)
+		f.consumers.SetEnabled("key-1", true)
 		if _, err := f.plugin.Authenticate(ctx, tokenHeader(tok)); err != nil {
 			t.Fatalf("re-enabled consumer: %v", err)
 		}
@@ -276,23 +277,21 @@ func TestBarredAfterLogin(t *testing.T) {
 	t.Run("consumer deleted", func(t *testing.T) {
 		f := newFixture(t)
 		tok := f.login(t, "alice", "correct horse", "key-1")
-		f.consumers.mu.Lock()
-		delete(f.consumers.byKey, "key-1")
-		f.consumers.mu.Unlock()
+		f.consumers.Remove("key-1")
 		_, err := f.plugin.Authenticate(ctx, tokenHeader(tok))
 		wantStatus(t, err, 401, engine.CodeUnauthorized)
 	})
 	t.Run("consumer key reused by another consumer", func(t *testing.T) {
 		f := newFixture(t)
 		tok := f.login(t, "alice", "correct horse", "key-1")
-		f.consumers.add("c-other", "key-1", true)
+		f.consumers.Add("c-other", "key-1", "", "", true)
 		_, err := f.plugin.Authenticate(ctx, tokenHeader(tok))
 		wantStatus(t, err, 401, engine.CodeUnauthorized)
 	})
 	t.Run("user locked, cache invalidated", func(t *testing.T) {
 		f := newFixture(t)
 		tok := f.login(t, "alice", "correct horse", "key-1")
-		f.users.setLocked("u-1", true)
+		f.users.SetLocked("u-1", true)
 		f.plugin.InvalidateUser("u-1")
 		_, err := f.plugin.Authenticate(ctx, tokenHeader(tok))
 		wantStatus(t, err, 401, engine.CodeUnauthorized)
@@ -300,7 +299,7 @@ func TestBarredAfterLogin(t *testing.T) {
 	t.Run("user locked, cache expires", func(t *testing.T) {
 		f := newFixture(t)
 		tok := f.login(t, "alice", "correct horse", "key-1")
-		f.users.setLocked("u-1", true)
+		f.users.SetLocked("u-1", true)
 		f.clock.Advance(directlogin.DefaultUserCacheTTL)
 		_, err := f.plugin.Authenticate(ctx, tokenHeader(tok))
 		wantStatus(t, err, 401, engine.CodeUnauthorized)
@@ -308,9 +307,7 @@ func TestBarredAfterLogin(t *testing.T) {
 	t.Run("user deleted", func(t *testing.T) {
 		f := newFixture(t)
 		tok := f.login(t, "alice", "correct horse", "key-1")
-		f.users.mu.Lock()
-		delete(f.users.byID, "u-1")
-		f.users.mu.Unlock()
+		f.users.Remove("u-1")
 		f.plugin.InvalidateUser("u-1")
 		_, err := f.plugin.Authenticate(ctx, tokenHeader(tok))
 		wantStatus(t, err, 401, engine.CodeUnauthorized)
@@ -325,14 +322,14 @@ func TestUserCache(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := f.users.lookups.Load(); n != 0 {
+	if n := f.users.Lookups(); n != 0 {
 		t.Fatalf("%d user lookups within the cache TTL, want 0", n)
 	}
 	f.clock.Advance(directlogin.DefaultUserCacheTTL)
 	if _, err := f.plugin.Authenticate(context.Background(), tokenHeader(tok)); err != nil {
 		t.Fatal(err)
 	}
-	if n := f.users.lookups.Load(); n != 1 {
+	if n := f.users.Lookups(); n != 1 {
 		t.Fatalf("%d user lookups after the cache TTL, want 1", n)
 	}
 }
@@ -397,7 +394,7 @@ func TestConcurrentUse(t *testing.T) {
 	for range 4 {
 		wg.Go(func() {
 			for range 20 {
-				tok, err := f.plugin.Login(ctx, header("DirectLogin",
+				tok, err := f.plugin.Login(ctx, authtest.Header("DirectLogin",
 					`username=bob, password="battery staple", consumer_key=key-1`))
 				if err != nil {
 					t.Error(err)

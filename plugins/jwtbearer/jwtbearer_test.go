@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/plugins/authtest"
 	"github.com/dynapi/dynapi/plugins/jwtbearer"
 )
 
@@ -144,28 +144,8 @@ func (u *users) ExternalUser(_ context.Context, provider, subject, username, ema
 	return &cp, nil
 }
 
-type consumers map[string]*access.Consumer
-
-func (c consumers) ConsumerByKey(key string) (*access.Consumer, bool) {
-	con, ok := c[key]
-	return con, ok
-}
-
-type creds map[string]string
-
-func (c creds) Header(name string) string {
-	for k, v := range c {
-		if strings.EqualFold(k, name) {
-			return v
-		}
-	}
-	return ""
-}
-func (c creds) ClientAddr() string { return "192.0.2.7" }
-
-func bearer(tok string) creds { return creds{"Authorization": "Bearer " + tok} }
-
-var now = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+// now is the fixed time of every test.
+var now = authtest.Epoch
 
 func clock() time.Time { return now }
 
@@ -237,36 +217,36 @@ func TestAuthenticate(t *testing.T) {
 
 	tests := []struct {
 		name     string
-		creds    creds
+		creds    authtest.Creds
 		status   int // 0 success, -1 ErrNoCredentials, else 401
 		username string
 		email    string
 	}{
-		{name: "RS256", creds: bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", ok)), username: "alice", email: "alice@example.com"},
-		{name: "PS256", creds: bearer(sign(t, jwt.SigningMethodPS256, rk, "rsa-1", ok)), username: "alice", email: "alice@example.com"},
-		{name: "ES256", creds: bearer(sign(t, jwt.SigningMethodES256, ek, "ec-1", ok)), username: "alice", email: "alice@example.com"},
-		{name: "no kid tries every key", creds: bearer(sign(t, jwt.SigningMethodES256, ek, "", ok)), username: "alice", email: "alice@example.com"},
-		{name: "audience as a string", creds: bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"aud": audience}))), username: "alice", email: "alice@example.com"},
-		{name: "username falls back to sub", creds: bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"sub": "s-9", "preferred_username": nil, "email": nil}))), username: "s-9"},
-		{name: "expired within leeway", creds: bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"exp": now.Add(-10 * time.Second).Unix()}))), username: "alice", email: "alice@example.com"},
-		{name: "no header", creds: creds{}, status: -1},
-		{name: "DirectLogin", creds: creds{"Authorization": `DirectLogin token="x"`}, status: -1},
-		{name: "opaque token", creds: bearer("2YotnFZFEjr1zCsicMWpAA"), status: -1},
-		{name: "other issuer", creds: bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"iss": "https://evil.example"}))), status: -1},
-		{name: "other issuer HS256", creds: bearer(sign(t, jwt.SigningMethodHS256, []byte("k"), "", claims(map[string]any{"iss": "dynapi"}))), status: -1},
-		{name: "expired", creds: bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"exp": now.Add(-time.Minute).Unix()}))), status: 401},
-		{name: "no exp", creds: bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"exp": nil}))), status: 401},
-		{name: "not yet valid", creds: bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"nbf": now.Add(time.Minute).Unix()}))), status: 401},
-		{name: "issued in the future", creds: bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"iat": now.Add(time.Hour).Unix()}))), status: 401},
-		{name: "wrong audience", creds: bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"aud": "account"}))), status: 401},
-		{name: "no audience", creds: bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"aud": nil}))), status: 401},
-		{name: "no sub", creds: bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"sub": nil}))), status: 401},
-		{name: "alg none", creds: bearer(sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, "rsa-1", ok)), status: 401},
-		{name: "HS256 keyed with the public key", creds: bearer(sign(t, jwt.SigningMethodHS256, *p.set.Load(), "rsa-1", ok)), status: 401},
-		{name: "tampered signature", creds: bearer(string(tampered)), status: 401},
-		{name: "signed by a stranger under a known kid", creds: bearer(sign(t, jwt.SigningMethodES256, newEC(), "ec-1", ok)), status: 401},
-		{name: "key published for encryption", creds: bearer(sign(t, jwt.SigningMethodES256, otherKey(), "enc-1", ok)), status: 401},
-		{name: "RSA key with ES256", creds: bearer(sign(t, jwt.SigningMethodES256, ek, "rsa-1", ok)), status: 401},
+		{name: "RS256", creds: authtest.Bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", ok)), username: "alice", email: "alice@example.com"},
+		{name: "PS256", creds: authtest.Bearer(sign(t, jwt.SigningMethodPS256, rk, "rsa-1", ok)), username: "alice", email: "alice@example.com"},
+		{name: "ES256", creds: authtest.Bearer(sign(t, jwt.SigningMethodES256, ek, "ec-1", ok)), username: "alice", email: "alice@example.com"},
+		{name: "no kid tries every key", creds: authtest.Bearer(sign(t, jwt.SigningMethodES256, ek, "", ok)), username: "alice", email: "alice@example.com"},
+		{name: "audience as a string", creds: authtest.Bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"aud": audience}))), username: "alice", email: "alice@example.com"},
+		{name: "username falls back to sub", creds: authtest.Bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"sub": "s-9", "preferred_username": nil, "email": nil}))), username: "s-9"},
+		{name: "expired within leeway", creds: authtest.Bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"exp": now.Add(-10 * time.Second).Unix()}))), username: "alice", email: "alice@example.com"},
+		{name: "no header", creds: authtest.Creds{}, status: -1},
+		{name: "DirectLogin", creds: authtest.Creds{"Authorization": `DirectLogin token="x"`}, status: -1},
+		{name: "opaque token", creds: authtest.Bearer("2YotnFZFEjr1zCsicMWpAA"), status: -1},
+		{name: "other issuer", creds: authtest.Bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"iss": "https://evil.example"}))), status: -1},
+		{name: "other issuer HS256", creds: authtest.Bearer(sign(t, jwt.SigningMethodHS256, []byte("k"), "", claims(map[string]any{"iss": "dynapi"}))), status: -1},
+		{name: "expired", creds: authtest.Bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"exp": now.Add(-time.Minute).Unix()}))), status: 401},
+		{name: "no exp", creds: authtest.Bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"exp": nil}))), status: 401},
+		{name: "not yet valid", creds: authtest.Bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"nbf": now.Add(time.Minute).Unix()}))), status: 401},
+		{name: "issued in the future", creds: authtest.Bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"iat": now.Add(time.Hour).Unix()}))), status: 401},
+		{name: "wrong audience", creds: authtest.Bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"aud": "account"}))), status: 401},
+		{name: "no audience", creds: authtest.Bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"aud": nil}))), status: 401},
+		{name: "no sub", creds: authtest.Bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"sub": nil}))), status: 401},
+		{name: "alg none", creds: authtest.Bearer(sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, "rsa-1", ok)), status: 401},
+		{name: "HS256 keyed with the public key", creds: authtest.Bearer(sign(t, jwt.SigningMethodHS256, *p.set.Load(), "rsa-1", ok)), status: 401},
+		{name: "tampered signature", creds: authtest.Bearer(string(tampered)), status: 401},
+		{name: "signed by a stranger under a known kid", creds: authtest.Bearer(sign(t, jwt.SigningMethodES256, newEC(), "ec-1", ok)), status: 401},
+		{name: "key published for encryption", creds: authtest.Bearer(sign(t, jwt.SigningMethodES256, otherKey(), "enc-1", ok)), status: 401},
+		{name: "RSA key with ES256", creds: authtest.Bearer(sign(t, jwt.SigningMethodES256, ek, "rsa-1", ok)), status: 401},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -312,7 +292,7 @@ func TestUserMapping(t *testing.T) {
 	ctx := context.Background()
 	tok := sign(t, jwt.SigningMethodRS256, rsaKey(), "rsa-1",
 		claims(map[string]any{"sub": "s-2", "upn": "bob@corp", "mail": "bob@corp.example"}))
-	pr, err := a.Authenticate(ctx, bearer(tok))
+	pr, err := a.Authenticate(ctx, authtest.Bearer(tok))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,13 +303,13 @@ func TestUserMapping(t *testing.T) {
 		t.Fatalf("created user %+v", got)
 	}
 	u.locked["s-2"] = true
-	_, err = a.Authenticate(ctx, bearer(tok))
+	_, err = a.Authenticate(ctx, authtest.Bearer(tok))
 	wantUnauthorized(t, err)
 	u.err = engine.NewError(400, engine.CodeBadRequest, "subject too long")
-	_, err = a.Authenticate(ctx, bearer(tok))
+	_, err = a.Authenticate(ctx, authtest.Bearer(tok))
 	wantUnauthorized(t, err)
 	u.err = engine.Internal(errors.New("disk on fire"))
-	_, err = a.Authenticate(ctx, bearer(tok))
+	_, err = a.Authenticate(ctx, authtest.Bearer(tok))
 	if e := engine.AsError(err); e.Status != 500 {
 		t.Fatalf("store failure = %v, want a 500", err)
 	}
@@ -337,12 +317,12 @@ func TestUserMapping(t *testing.T) {
 
 func TestConsumers(t *testing.T) {
 	p := newIDP(t, defaultKeys()...)
+	cons := authtest.NewConsumers()
+	cons.Add("c-web", "web", "", "", true)
+	cons.Add("c-cli", "cli", "", "", true)
+	cons.Add("c-gone", "gone", "", "", false)
 	a := newAuth(t, jwtbearer.Options{JWKSURL: p.srv.URL, HTTPClient: p.srv.Client(), Users: newUsers(),
-		Consumers: consumers{
-			"web":  {ID: "c-web", Key: "web", Enabled: true},
-			"cli":  {ID: "c-cli", Key: "cli", Enabled: true},
-			"gone": {ID: "c-gone", Key: "gone", Enabled: false},
-		}})
+		Consumers: cons})
 	tests := []struct {
 		name     string
 		over     map[string]any
@@ -359,7 +339,7 @@ func TestConsumers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tok := sign(t, jwt.SigningMethodRS256, rsaKey(), "rsa-1", claims(tt.over))
-			pr, err := a.Authenticate(context.Background(), bearer(tok))
+			pr, err := a.Authenticate(context.Background(), authtest.Bearer(tok))
 			if tt.fail {
 				wantUnauthorized(t, err)
 				return
@@ -381,10 +361,10 @@ func TestJWKSFile(t *testing.T) {
 	}
 	a := newAuth(t, jwtbearer.Options{JWKSFile: path, Users: newUsers()})
 	ctx := context.Background()
-	if _, err := a.Authenticate(ctx, bearer(sign(t, jwt.SigningMethodES256, ecKey(), "ec-1", claims(nil)))); err != nil {
+	if _, err := a.Authenticate(ctx, authtest.Bearer(sign(t, jwt.SigningMethodES256, ecKey(), "ec-1", claims(nil)))); err != nil {
 		t.Fatal(err)
 	}
-	_, err := a.Authenticate(ctx, bearer(sign(t, jwt.SigningMethodES256, newEC(), "unknown", claims(nil))))
+	_, err := a.Authenticate(ctx, authtest.Bearer(sign(t, jwt.SigningMethodES256, newEC(), "unknown", claims(nil))))
 	wantUnauthorized(t, err)
 }
 
@@ -396,19 +376,19 @@ func TestProviderRotatesKeys(t *testing.T) {
 	p.publish(t, pubKey{kid: "ec-2", key: &fresh.PublicKey})
 	before := p.hits.Load()
 	// The unknown kid makes the set be fetched again at once.
-	if _, err := a.Authenticate(ctx, bearer(sign(t, jwt.SigningMethodES256, fresh, "ec-2", claims(nil)))); err != nil {
+	if _, err := a.Authenticate(ctx, authtest.Bearer(sign(t, jwt.SigningMethodES256, fresh, "ec-2", claims(nil)))); err != nil {
 		t.Fatalf("token of the rotated key: %v", err)
 	}
 	if p.hits.Load() != before+1 {
 		t.Fatalf("%d fetches for an unknown kid, want 1", p.hits.Load()-before)
 	}
 	// The old keys are gone with the new set.
-	_, err := a.Authenticate(ctx, bearer(sign(t, jwt.SigningMethodES256, ecKey(), "ec-1", claims(nil))))
+	_, err := a.Authenticate(ctx, authtest.Bearer(sign(t, jwt.SigningMethodES256, ecKey(), "ec-1", claims(nil))))
 	wantUnauthorized(t, err)
 	// Another unknown kid soon after is refused at once, without a fetch:
 	// forged kids cannot make the provider be hammered or requests wait.
 	start := time.Now()
-	_, err = a.Authenticate(ctx, bearer(sign(t, jwt.SigningMethodES256, newEC(), "forged", claims(nil))))
+	_, err = a.Authenticate(ctx, authtest.Bearer(sign(t, jwt.SigningMethodES256, newEC(), "forged", claims(nil))))
 	wantUnauthorized(t, err)
 	if d := time.Since(start); d > time.Second {
 		t.Fatalf("unknown kid took %v", d)
@@ -418,7 +398,7 @@ func TestProviderRotatesKeys(t *testing.T) {
 	}
 	// Tokens of other issuers never make the set be fetched.
 	for range 5 {
-		_, err := a.Authenticate(ctx, bearer(sign(t, jwt.SigningMethodES256, newEC(), "x",
+		_, err := a.Authenticate(ctx, authtest.Bearer(sign(t, jwt.SigningMethodES256, newEC(), "x",
 			claims(map[string]any{"iss": "https://other.example"}))))
 		if !errors.Is(err, access.ErrNoCredentials) {
 			t.Fatal(err)
@@ -447,7 +427,7 @@ func TestBackgroundRefreshStopsWithContext(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if _, err := a.Authenticate(context.Background(), bearer(sign(t, jwt.SigningMethodES256, fresh, "ec-3", claims(nil)))); err != nil {
+	if _, err := a.Authenticate(context.Background(), authtest.Bearer(sign(t, jwt.SigningMethodES256, fresh, "ec-3", claims(nil)))); err != nil {
 		t.Fatal(err)
 	}
 	cancel()
@@ -527,7 +507,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 		{"RS256", jwt.SigningMethodRS256, rsaKey(), "rsa-1"},
 		{"ES256", jwt.SigningMethodES256, ecKey(), "ec-1"},
 	} {
-		c := bearer(sign(b, m.method, m.key, m.kid, claims(nil)))
+		c := authtest.Bearer(sign(b, m.method, m.key, m.kid, claims(nil)))
 		b.Run(m.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

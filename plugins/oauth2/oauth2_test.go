@@ -22,6 +22,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/plugins/authtest"
 	"github.com/dynapi/dynapi/plugins/oauth2"
 )
 
@@ -110,7 +111,7 @@ func TestClientCredentials(t *testing.T) {
 			if jti, _ := claims["jti"].(string); jti == "" {
 				t.Error("no jti")
 			}
-			p, err := f.issuer.Authenticate(context.Background(), bearer(resp.AccessToken))
+			p, err := f.issuer.Authenticate(context.Background(), authtest.Bearer(resp.AccessToken))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -136,9 +137,7 @@ func TestOwnerChecked(t *testing.T) {
 	// key-2's owner u-2 does not exist.
 	_, err := f.issuer.ClientCredentials(ctx, "key-2", "s3cret-2", "client_credentials", "")
 	wantStatus(t, err, 401, "invalid_client")
-	f.users.mu.Lock()
-	f.users.byID["u-1"] = access.User{ID: "u-1", Locked: true}
-	f.users.mu.Unlock()
+	f.users.SetLocked("u-1", true)
 	_, err = f.issuer.ClientCredentials(ctx, "key-1", "s3cret-1", "client_credentials", "")
 	wantStatus(t, err, 401, "invalid_client")
 }
@@ -147,18 +146,18 @@ func TestDisabledConsumer(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	tok := f.token(t, f.issuer)
-	f.consumers.setEnabled("key-1", false)
-	_, err := f.issuer.Authenticate(ctx, bearer(tok))
+	f.consumers.SetEnabled("key-1", false)
+	_, err := f.issuer.Authenticate(ctx, authtest.Bearer(tok))
 	wantStatus(t, err, 401, engine.CodeUnauthorized)
 	_, err = f.issuer.ClientCredentials(ctx, "key-1", "s3cret-1", "client_credentials", "")
 	wantStatus(t, err, 401, "invalid_client")
-	f.consumers.setEnabled("key-1", true)
-	if _, err := f.issuer.Authenticate(ctx, bearer(tok)); err != nil {
+	f.consumers.SetEnabled("key-1", true)
+	if _, err := f.issuer.Authenticate(ctx, authtest.Bearer(tok)); err != nil {
 		t.Fatal(err)
 	}
 	// The key now names another consumer: the token's sub no longer matches.
-	f.consumers.add("c-9", "key-1", "x", "u-1", true)
-	_, err = f.issuer.Authenticate(ctx, bearer(tok))
+	f.consumers.Add("c-9", "key-1", "x", "u-1", true)
+	_, err = f.issuer.Authenticate(ctx, authtest.Bearer(tok))
 	wantStatus(t, err, 401, engine.CodeUnauthorized)
 }
 
@@ -217,28 +216,28 @@ func TestAuthenticate(t *testing.T) {
 
 	tests := []struct {
 		name   string
-		creds  creds
+		creds  authtest.Creds
 		status int // 0 success, -1 ErrNoCredentials, else 401
 	}{
-		{name: "valid", creds: bearer(tok)},
-		{name: "scheme in any case", creds: creds{"Authorization": "bearer " + tok}},
-		{name: "no header", creds: creds{}, status: -1},
-		{name: "DirectLogin", creds: creds{"Authorization": `DirectLogin token="x"`}, status: -1},
-		{name: "Basic", creds: creds{"Authorization": "Basic a2V5OnNlY3JldA=="}, status: -1},
-		{name: "empty bearer", creds: creds{"Authorization": "Bearer "}, status: -1},
-		{name: "opaque bearer", creds: bearer("2YotnFZFEjr1zCsicMWpAA"), status: -1},
-		{name: "three garbage parts", creds: bearer("a.b.c"), status: -1},
-		{name: "other issuer", creds: bearer(foreignTok), status: -1},
-		{name: "other issuer HS256", creds: bearer(foreignHS), status: -1},
-		{name: "tampered signature", creds: bearer(parts[0] + "." + parts[1] + "." + string(tamperedSig)), status: 401},
-		{name: "tampered payload", creds: bearer(tamperedPayload), status: 401},
-		{name: "signature stripped", creds: bearer(parts[0] + "." + parts[1] + "."), status: 401},
-		{name: "wrong audience", creds: bearer(wrongAud), status: 401},
-		{name: "alg none", creds: bearer(none), status: 401},
-		{name: "HS256 keyed with the JWKS", creds: bearer(hsWithJWKS), status: 401},
-		{name: "unknown kid", creds: bearer(unknownKID), status: 401},
-		{name: "our kid, another key", creds: bearer(strangerSameKID), status: 401},
-		{name: "no kid", creds: bearer(noKID), status: 401},
+		{name: "valid", creds: authtest.Bearer(tok)},
+		{name: "scheme in any case", creds: authtest.Creds{"Authorization": "bearer " + tok}},
+		{name: "no header", creds: authtest.Creds{}, status: -1},
+		{name: "DirectLogin", creds: authtest.Creds{"Authorization": `DirectLogin token="x"`}, status: -1},
+		{name: "Basic", creds: authtest.Creds{"Authorization": "Basic a2V5OnNlY3JldA=="}, status: -1},
+		{name: "empty bearer", creds: authtest.Creds{"Authorization": "Bearer "}, status: -1},
+		{name: "opaque bearer", creds: authtest.Bearer("2YotnFZFEjr1zCsicMWpAA"), status: -1},
+		{name: "three garbage parts", creds: authtest.Bearer("a.b.c"), status: -1},
+		{name: "other issuer", creds: authtest.Bearer(foreignTok), status: -1},
+		{name: "other issuer HS256", creds: authtest.Bearer(foreignHS), status: -1},
+		{name: "tampered signature", creds: authtest.Bearer(parts[0] + "." + parts[1] + "." + string(tamperedSig)), status: 401},
+		{name: "tampered payload", creds: authtest.Bearer(tamperedPayload), status: 401},
+		{name: "signature stripped", creds: authtest.Bearer(parts[0] + "." + parts[1] + "."), status: 401},
+		{name: "wrong audience", creds: authtest.Bearer(wrongAud), status: 401},
+		{name: "alg none", creds: authtest.Bearer(none), status: 401},
+		{name: "HS256 keyed with the JWKS", creds: authtest.Bearer(hsWithJWKS), status: 401},
+		{name: "unknown kid", creds: authtest.Bearer(unknownKID), status: 401},
+		{name: "our kid, another key", creds: authtest.Bearer(strangerSameKID), status: 401},
+		{name: "no kid", creds: authtest.Bearer(noKID), status: 401},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -269,11 +268,11 @@ func TestExpiry(t *testing.T) {
 	f := newFixture(t)
 	tok := f.token(t, f.issuer)
 	f.clock.Advance(oauth2.DefaultTTL)
-	if _, err := f.issuer.Authenticate(context.Background(), bearer(tok)); err != nil {
+	if _, err := f.issuer.Authenticate(context.Background(), authtest.Bearer(tok)); err != nil {
 		t.Fatalf("refused within the leeway: %v", err)
 	}
 	f.clock.Advance(time.Minute)
-	_, err := f.issuer.Authenticate(context.Background(), bearer(tok))
+	_, err := f.issuer.Authenticate(context.Background(), authtest.Bearer(tok))
 	wantStatus(t, err, 401, engine.CodeUnauthorized)
 }
 
@@ -281,7 +280,7 @@ func TestIssuedInTheFuture(t *testing.T) {
 	f := newFixture(t)
 	tok := f.token(t, f.issuer)
 	f.clock.Advance(-time.Minute)
-	_, err := f.issuer.Authenticate(context.Background(), bearer(tok))
+	_, err := f.issuer.Authenticate(context.Background(), authtest.Bearer(tok))
 	wantStatus(t, err, 401, engine.CodeUnauthorized)
 }
 
@@ -337,7 +336,7 @@ func TestKeyRotation(t *testing.T) {
 			t.Fatalf("after rotation %d JWKS kids %v, want %v", n, got, want)
 		}
 		for j, tok := range toks {
-			_, err := f.issuer.Authenticate(ctx, bearer(tok))
+			_, err := f.issuer.Authenticate(ctx, authtest.Bearer(tok))
 			if j >= first && err != nil {
 				t.Fatalf("after rotation %d token %d refused: %v", n, j, err)
 			}
@@ -351,7 +350,7 @@ func TestKeyRotation(t *testing.T) {
 	if !bytes.Equal(again.JWKS(), f.issuer.JWKS()) {
 		t.Fatal("JWKS changed across New")
 	}
-	if _, err := again.Authenticate(ctx, bearer(toks[2])); err != nil {
+	if _, err := again.Authenticate(ctx, authtest.Bearer(toks[2])); err != nil {
 		t.Fatal(err)
 	}
 	// Keep: -1 drops every previous key at start-up.
@@ -359,7 +358,7 @@ func TestKeyRotation(t *testing.T) {
 	if got := kids(t, lone.JWKS()); !slices.Equal(got, ks[3:]) {
 		t.Fatalf("Keep -1: kids %v", got)
 	}
-	_, err := lone.Authenticate(ctx, bearer(toks[2]))
+	_, err := lone.Authenticate(ctx, authtest.Bearer(toks[2]))
 	wantStatus(t, err, 401, engine.CodeUnauthorized)
 }
 
@@ -381,7 +380,7 @@ func TestRotateWhenDue(t *testing.T) {
 	if kidOf(t, t1) == kidOf(t, t0) {
 		t.Fatal("Rotate kept the signing key")
 	}
-	if _, err := f.issuer.Authenticate(ctx, bearer(t0)); err != nil {
+	if _, err := f.issuer.Authenticate(ctx, authtest.Bearer(t0)); err != nil {
 		t.Fatalf("token of the kept key refused: %v", err)
 	}
 	// New rotates a due key at start-up.
@@ -394,14 +393,14 @@ func TestRotateWhenDue(t *testing.T) {
 	if got := kids(t, restarted.JWKS()); !slices.Equal(got, []string{kidOf(t, t2), kidOf(t, t1)}) {
 		t.Fatalf("kids %v", got)
 	}
-	_, err := restarted.Authenticate(ctx, bearer(t0))
+	_, err := restarted.Authenticate(ctx, authtest.Bearer(t0))
 	wantStatus(t, err, 401, engine.CodeUnauthorized)
 	// Tokens of the older instance's current key still verify there: it
 	// reloads the ring only on its own Rotate.
 	if rotated, err := f.issuer.Rotate(ctx); err != nil || rotated {
 		t.Fatalf("Rotate after a restart rotated = %v, %v", rotated, err)
 	}
-	if _, err := f.issuer.Authenticate(ctx, bearer(t2)); err != nil {
+	if _, err := f.issuer.Authenticate(ctx, authtest.Bearer(t2)); err != nil {
 		t.Fatalf("Rotate did not pick up the stored key: %v", err)
 	}
 }
@@ -504,7 +503,7 @@ func TestNewValidates(t *testing.T) {
 func BenchmarkAuthenticate(b *testing.B) {
 	f := newFixture(b)
 	tok := f.token(b, f.issuer)
-	c := bearer(tok)
+	c := authtest.Bearer(tok)
 	ctx := context.Background()
 	b.Run("serial", func(b *testing.B) {
 		b.ReportAllocs()
@@ -535,7 +534,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 		}
 	})
 	b.Run("not mine", func(b *testing.B) {
-		other := bearer(sign(b, jwt.SigningMethodHS256, []byte("k"), "", jwt.MapClaims{"iss": "idp"}))
+		other := authtest.Bearer(sign(b, jwt.SigningMethodHS256, []byte("k"), "", jwt.MapClaims{"iss": "idp"}))
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := f.issuer.Authenticate(ctx, other); !errors.Is(err, access.ErrNoCredentials) {

@@ -10,6 +10,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
+	"github.com/dynapi/dynapi/plugins/authtest"
 	"github.com/dynapi/dynapi/plugins/oauth2"
 )
 
@@ -109,7 +110,7 @@ func TestSignContext(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p, err := f.issuer.Authenticate(context.Background(), bearer(tok)); err == nil || p != nil {
+		if p, err := f.issuer.Authenticate(context.Background(), authtest.Bearer(tok)); err == nil || p != nil {
 			t.Fatalf("a context token authenticated as %v", p)
 		}
 	})

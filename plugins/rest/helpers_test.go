@@ -15,6 +15,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/connector"
+	"github.com/dynapi/dynapi/plugins/authtest"
 	"github.com/dynapi/dynapi/specs"
 )
 
@@ -99,25 +100,15 @@ func closedURL(t testing.TB) string {
 	return "http://" + addr
 }
 
-// clock is a settable clock for the breakers.
-type clock struct{ ns atomic.Int64 }
-
-func newClock() *clock {
-	c := &clock{}
-	c.ns.Store(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC).UnixNano())
-	return c
-}
-func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
-func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
-
-// newConnector is a connector with quick retries and a fake clock.
-func newConnector(t testing.TB, o Options) (*Connector, *clock) {
+// newConnector is a connector with quick retries and a fake clock for the
+// breakers.
+func newConnector(t testing.TB, o Options) (*Connector, *authtest.Clock) {
 	t.Helper()
 	if o.Backoff == 0 {
 		o.Backoff = time.Millisecond
 	}
 	c := New(o)
-	clk := newClock()
+	clk := authtest.NewClock()
 	c.now = clk.Now
 	return c, clk
 }
