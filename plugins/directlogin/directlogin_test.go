@@ -438,25 +438,5 @@ func TestNewNeedsDependencies(t *testing.T) {
 func BenchmarkAuthenticate(b *testing.B) {
 	f := newFixture(b)
 	tok := f.login(b, "alice", "correct horse", "key-1")
-	c := tokenHeader(tok)
-	ctx := context.Background()
-	b.Run("serial", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := f.plugin.Authenticate(ctx, c); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("parallel", func(b *testing.B) {
-		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if _, err := f.plugin.Authenticate(ctx, c); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	})
+	authtest.BenchmarkAuthenticate(b, f.plugin, tokenHeader(tok))
 }

@@ -165,19 +165,6 @@ func claims(over map[string]any) jwt.MapClaims {
 	return c
 }
 
-func sign(t testing.TB, m jwt.SigningMethod, key any, kid string, c jwt.MapClaims) string {
-	t.Helper()
-	tok := jwt.NewWithClaims(m, c)
-	if kid != "" {
-		tok.Header["kid"] = kid
-	}
-	s, err := tok.SignedString(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 func newAuth(t testing.TB, o jwtbearer.Options) *jwtbearer.Authenticator {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -212,7 +199,7 @@ func TestAuthenticate(t *testing.T) {
 	a := newAuth(t, jwtbearer.Options{JWKSURL: p.srv.URL, HTTPClient: p.srv.Client(), Users: u})
 	rk, ek := rsaKey(), ecKey()
 	ok := claims(nil)
-	tampered := []byte(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", ok))
+	tampered := []byte(authtest.Sign(t, jwt.SigningMethodRS256, rk, "rsa-1", ok))
 	tampered[len(tampered)-20] ^= 'A' ^ 'B'
 
 	tests := []struct {
@@ -222,31 +209,31 @@ func TestAuthenticate(t *testing.T) {
 		username string
 		email    string
 	}{
-		{name: "RS256", creds: authtest.Bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", ok)), username: "alice", email: "alice@example.com"},
-		{name: "PS256", creds: authtest.Bearer(sign(t, jwt.SigningMethodPS256, rk, "rsa-1", ok)), username: "alice", email: "alice@example.com"},
-		{name: "ES256", creds: authtest.Bearer(sign(t, jwt.SigningMethodES256, ek, "ec-1", ok)), username: "alice", email: "alice@example.com"},
-		{name: "no kid tries every key", creds: authtest.Bearer(sign(t, jwt.SigningMethodES256, ek, "", ok)), username: "alice", email: "alice@example.com"},
-		{name: "audience as a string", creds: authtest.Bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"aud": audience}))), username: "alice", email: "alice@example.com"},
-		{name: "username falls back to sub", creds: authtest.Bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"sub": "s-9", "preferred_username": nil, "email": nil}))), username: "s-9"},
-		{name: "expired within leeway", creds: authtest.Bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"exp": now.Add(-10 * time.Second).Unix()}))), username: "alice", email: "alice@example.com"},
+		{name: "RS256", creds: authtest.Bearer(authtest.Sign(t, jwt.SigningMethodRS256, rk, "rsa-1", ok)), username: "alice", email: "alice@example.com"},
+		{name: "PS256", creds: authtest.Bearer(authtest.Sign(t, jwt.SigningMethodPS256, rk, "rsa-1", ok)), username: "alice", email: "alice@example.com"},
+		{name: "ES256", creds: authtest.Bearer(authtest.Sign(t, jwt.SigningMethodES256, ek, "ec-1", ok)), username: "alice", email: "alice@example.com"},
+		{name: "no kid tries every key", creds: authtest.Bearer(authtest.Sign(t, jwt.SigningMethodES256, ek, "", ok)), username: "alice", email: "alice@example.com"},
+		{name: "audience as a string", creds: authtest.Bearer(authtest.Sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"aud": audience}))), username: "alice", email: "alice@example.com"},
+		{name: "username falls back to sub", creds: authtest.Bearer(authtest.Sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"sub": "s-9", "preferred_username": nil, "email": nil}))), username: "s-9"},
+		{name: "expired within leeway", creds: authtest.Bearer(authtest.Sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"exp": now.Add(-10 * time.Second).Unix()}))), username: "alice", email: "alice@example.com"},
 		{name: "no header", creds: authtest.Creds{}, status: -1},
 		{name: "DirectLogin", creds: authtest.Creds{"Authorization": `DirectLogin token="x"`}, status: -1},
 		{name: "opaque token", creds: authtest.Bearer("2YotnFZFEjr1zCsicMWpAA"), status: -1},
-		{name: "other issuer", creds: authtest.Bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"iss": "https://evil.example"}))), status: -1},
-		{name: "other issuer HS256", creds: authtest.Bearer(sign(t, jwt.SigningMethodHS256, []byte("k"), "", claims(map[string]any{"iss": "dynapi"}))), status: -1},
-		{name: "expired", creds: authtest.Bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"exp": now.Add(-time.Minute).Unix()}))), status: 401},
-		{name: "no exp", creds: authtest.Bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"exp": nil}))), status: 401},
-		{name: "not yet valid", creds: authtest.Bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"nbf": now.Add(time.Minute).Unix()}))), status: 401},
-		{name: "issued in the future", creds: authtest.Bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"iat": now.Add(time.Hour).Unix()}))), status: 401},
-		{name: "wrong audience", creds: authtest.Bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"aud": "account"}))), status: 401},
-		{name: "no audience", creds: authtest.Bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"aud": nil}))), status: 401},
-		{name: "no sub", creds: authtest.Bearer(sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"sub": nil}))), status: 401},
-		{name: "alg none", creds: authtest.Bearer(sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, "rsa-1", ok)), status: 401},
-		{name: "HS256 keyed with the public key", creds: authtest.Bearer(sign(t, jwt.SigningMethodHS256, *p.set.Load(), "rsa-1", ok)), status: 401},
+		{name: "other issuer", creds: authtest.Bearer(authtest.Sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"iss": "https://evil.example"}))), status: -1},
+		{name: "other issuer HS256", creds: authtest.Bearer(authtest.Sign(t, jwt.SigningMethodHS256, []byte("k"), "", claims(map[string]any{"iss": "dynapi"}))), status: -1},
+		{name: "expired", creds: authtest.Bearer(authtest.Sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"exp": now.Add(-time.Minute).Unix()}))), status: 401},
+		{name: "no exp", creds: authtest.Bearer(authtest.Sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"exp": nil}))), status: 401},
+		{name: "not yet valid", creds: authtest.Bearer(authtest.Sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"nbf": now.Add(time.Minute).Unix()}))), status: 401},
+		{name: "issued in the future", creds: authtest.Bearer(authtest.Sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"iat": now.Add(time.Hour).Unix()}))), status: 401},
+		{name: "wrong audience", creds: authtest.Bearer(authtest.Sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"aud": "account"}))), status: 401},
+		{name: "no audience", creds: authtest.Bearer(authtest.Sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"aud": nil}))), status: 401},
+		{name: "no sub", creds: authtest.Bearer(authtest.Sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims(map[string]any{"sub": nil}))), status: 401},
+		{name: "alg none", creds: authtest.Bearer(authtest.Sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, "rsa-1", ok)), status: 401},
+		{name: "HS256 keyed with the public key", creds: authtest.Bearer(authtest.Sign(t, jwt.SigningMethodHS256, *p.set.Load(), "rsa-1", ok)), status: 401},
 		{name: "tampered signature", creds: authtest.Bearer(string(tampered)), status: 401},
-		{name: "signed by a stranger under a known kid", creds: authtest.Bearer(sign(t, jwt.SigningMethodES256, newEC(), "ec-1", ok)), status: 401},
-		{name: "key published for encryption", creds: authtest.Bearer(sign(t, jwt.SigningMethodES256, otherKey(), "enc-1", ok)), status: 401},
-		{name: "RSA key with ES256", creds: authtest.Bearer(sign(t, jwt.SigningMethodES256, ek, "rsa-1", ok)), status: 401},
+		{name: "signed by a stranger under a known kid", creds: authtest.Bearer(authtest.Sign(t, jwt.SigningMethodES256, newEC(), "ec-1", ok)), status: 401},
+		{name: "key published for encryption", creds: authtest.Bearer(authtest.Sign(t, jwt.SigningMethodES256, otherKey(), "enc-1", ok)), status: 401},
+		{name: "RSA key with ES256", creds: authtest.Bearer(authtest.Sign(t, jwt.SigningMethodES256, ek, "rsa-1", ok)), status: 401},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -290,7 +277,7 @@ func TestUserMapping(t *testing.T) {
 	a := newAuth(t, jwtbearer.Options{JWKSURL: p.srv.URL, HTTPClient: p.srv.Client(), Users: u,
 		UsernameClaim: "upn", EmailClaim: "mail"})
 	ctx := context.Background()
-	tok := sign(t, jwt.SigningMethodRS256, rsaKey(), "rsa-1",
+	tok := authtest.Sign(t, jwt.SigningMethodRS256, rsaKey(), "rsa-1",
 		claims(map[string]any{"sub": "s-2", "upn": "bob@corp", "mail": "bob@corp.example"}))
 	pr, err := a.Authenticate(ctx, authtest.Bearer(tok))
 	if err != nil {
@@ -338,7 +325,7 @@ func TestConsumers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tok := sign(t, jwt.SigningMethodRS256, rsaKey(), "rsa-1", claims(tt.over))
+			tok := authtest.Sign(t, jwt.SigningMethodRS256, rsaKey(), "rsa-1", claims(tt.over))
 			pr, err := a.Authenticate(context.Background(), authtest.Bearer(tok))
 			if tt.fail {
 				wantUnauthorized(t, err)
@@ -361,10 +348,10 @@ func TestJWKSFile(t *testing.T) {
 	}
 	a := newAuth(t, jwtbearer.Options{JWKSFile: path, Users: newUsers()})
 	ctx := context.Background()
-	if _, err := a.Authenticate(ctx, authtest.Bearer(sign(t, jwt.SigningMethodES256, ecKey(), "ec-1", claims(nil)))); err != nil {
+	if _, err := a.Authenticate(ctx, authtest.Bearer(authtest.Sign(t, jwt.SigningMethodES256, ecKey(), "ec-1", claims(nil)))); err != nil {
 		t.Fatal(err)
 	}
-	_, err := a.Authenticate(ctx, authtest.Bearer(sign(t, jwt.SigningMethodES256, newEC(), "unknown", claims(nil))))
+	_, err := a.Authenticate(ctx, authtest.Bearer(authtest.Sign(t, jwt.SigningMethodES256, newEC(), "unknown", claims(nil))))
 	wantUnauthorized(t, err)
 }
 
@@ -376,19 +363,19 @@ func TestProviderRotatesKeys(t *testing.T) {
 	p.publish(t, pubKey{kid: "ec-2", key: &fresh.PublicKey})
 	before := p.hits.Load()
 	// The unknown kid makes the set be fetched again at once.
-	if _, err := a.Authenticate(ctx, authtest.Bearer(sign(t, jwt.SigningMethodES256, fresh, "ec-2", claims(nil)))); err != nil {
+	if _, err := a.Authenticate(ctx, authtest.Bearer(authtest.Sign(t, jwt.SigningMethodES256, fresh, "ec-2", claims(nil)))); err != nil {
 		t.Fatalf("token of the rotated key: %v", err)
 	}
 	if p.hits.Load() != before+1 {
 		t.Fatalf("%d fetches for an unknown kid, want 1", p.hits.Load()-before)
 	}
 	// The old keys are gone with the new set.
-	_, err := a.Authenticate(ctx, authtest.Bearer(sign(t, jwt.SigningMethodES256, ecKey(), "ec-1", claims(nil))))
+	_, err := a.Authenticate(ctx, authtest.Bearer(authtest.Sign(t, jwt.SigningMethodES256, ecKey(), "ec-1", claims(nil))))
 	wantUnauthorized(t, err)
 	// Another unknown kid soon after is refused at once, without a fetch:
 	// forged kids cannot make the provider be hammered or requests wait.
 	start := time.Now()
-	_, err = a.Authenticate(ctx, authtest.Bearer(sign(t, jwt.SigningMethodES256, newEC(), "forged", claims(nil))))
+	_, err = a.Authenticate(ctx, authtest.Bearer(authtest.Sign(t, jwt.SigningMethodES256, newEC(), "forged", claims(nil))))
 	wantUnauthorized(t, err)
 	if d := time.Since(start); d > time.Second {
 		t.Fatalf("unknown kid took %v", d)
@@ -398,7 +385,7 @@ func TestProviderRotatesKeys(t *testing.T) {
 	}
 	// Tokens of other issuers never make the set be fetched.
 	for range 5 {
-		_, err := a.Authenticate(ctx, authtest.Bearer(sign(t, jwt.SigningMethodES256, newEC(), "x",
+		_, err := a.Authenticate(ctx, authtest.Bearer(authtest.Sign(t, jwt.SigningMethodES256, newEC(), "x",
 			claims(map[string]any{"iss": "https://other.example"}))))
 		if !errors.Is(err, access.ErrNoCredentials) {
 			t.Fatal(err)
@@ -427,7 +414,7 @@ func TestBackgroundRefreshStopsWithContext(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if _, err := a.Authenticate(context.Background(), authtest.Bearer(sign(t, jwt.SigningMethodES256, fresh, "ec-3", claims(nil)))); err != nil {
+	if _, err := a.Authenticate(context.Background(), authtest.Bearer(authtest.Sign(t, jwt.SigningMethodES256, fresh, "ec-3", claims(nil)))); err != nil {
 		t.Fatal(err)
 	}
 	cancel()
@@ -507,7 +494,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 		{"RS256", jwt.SigningMethodRS256, rsaKey(), "rsa-1"},
 		{"ES256", jwt.SigningMethodES256, ecKey(), "ec-1"},
 	} {
-		c := authtest.Bearer(sign(b, m.method, m.key, m.kid, claims(nil)))
+		c := authtest.Bearer(authtest.Sign(b, m.method, m.key, m.kid, claims(nil)))
 		b.Run(m.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

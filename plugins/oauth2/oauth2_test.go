@@ -161,20 +161,6 @@ func TestDisabledConsumer(t *testing.T) {
 	wantStatus(t, err, 401, engine.CodeUnauthorized)
 }
 
-// sign signs claims with key under kid using method.
-func sign(t testing.TB, method jwt.SigningMethod, key any, kid string, claims jwt.Claims) string {
-	t.Helper()
-	tok := jwt.NewWithClaims(method, claims)
-	if kid != "" {
-		tok.Header["kid"] = kid
-	}
-	s, err := tok.SignedString(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 func TestAuthenticate(t *testing.T) {
 	f := newFixture(t)
 	tok := f.token(t, f.issuer)
@@ -207,12 +193,12 @@ func TestAuthenticate(t *testing.T) {
 	ours := jwt.MapClaims{"iss": "dynapi", "aud": "dynapi-api", "sub": "c-1", "client_id": "key-1",
 		"uid": "u-1", "iat": f.clock.Now().Unix(), "exp": f.clock.Now().Add(time.Minute).Unix()}
 	stranger, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	none := sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, kid, ours)
-	hsWithJWKS := sign(t, jwt.SigningMethodHS256, f.issuer.JWKS(), kid, ours)
-	unknownKID := sign(t, jwt.SigningMethodES256, stranger, "not-a-kid", ours)
-	strangerSameKID := sign(t, jwt.SigningMethodES256, stranger, kid, ours)
-	noKID := sign(t, jwt.SigningMethodES256, stranger, "", ours)
-	foreignHS := sign(t, jwt.SigningMethodHS256, []byte("k"), "", jwt.MapClaims{"iss": "idp"})
+	none := authtest.Sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, kid, ours)
+	hsWithJWKS := authtest.Sign(t, jwt.SigningMethodHS256, f.issuer.JWKS(), kid, ours)
+	unknownKID := authtest.Sign(t, jwt.SigningMethodES256, stranger, "not-a-kid", ours)
+	strangerSameKID := authtest.Sign(t, jwt.SigningMethodES256, stranger, kid, ours)
+	noKID := authtest.Sign(t, jwt.SigningMethodES256, stranger, "", ours)
+	foreignHS := authtest.Sign(t, jwt.SigningMethodHS256, []byte("k"), "", jwt.MapClaims{"iss": "idp"})
 
 	tests := []struct {
 		name   string
@@ -505,25 +491,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 	tok := f.token(b, f.issuer)
 	c := authtest.Bearer(tok)
 	ctx := context.Background()
-	b.Run("serial", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := f.issuer.Authenticate(ctx, c); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("parallel", func(b *testing.B) {
-		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if _, err := f.issuer.Authenticate(ctx, c); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	})
+	authtest.BenchmarkAuthenticate(b, f.issuer, c)
 	b.Run("first verification", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -534,7 +502,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 		}
 	})
 	b.Run("not mine", func(b *testing.B) {
-		other := authtest.Bearer(sign(b, jwt.SigningMethodHS256, []byte("k"), "", jwt.MapClaims{"iss": "idp"}))
+		other := authtest.Bearer(authtest.Sign(b, jwt.SigningMethodHS256, []byte("k"), "", jwt.MapClaims{"iss": "idp"}))
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := f.issuer.Authenticate(ctx, other); !errors.Is(err, access.ErrNoCredentials) {
