@@ -1,17 +1,15 @@
 package records
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dynapi/dynapi/engine/storetest"
 	"github.com/dynapi/dynapi/plugins/boltstore"
 )
 
@@ -115,75 +113,15 @@ func TestCrash(t *testing.T) {
 // kills it within crashJitter, and adds what it acknowledged to acked.
 func crashRound(t *testing.T, path string, round int, acked map[string][]string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1", "-test.timeout=60s")
-	cmd.Env = append(os.Environ(), crashEnv+"="+path)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := make(chan [2]string)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if f := strings.Fields(sc.Text()); len(f) == 3 && f[0] == "ok" {
-				lines <- [2]string{f[1], f[2]}
-			}
+	n := storetest.KillChild(t, storetest.Crash{Child: "TestCrashChild", Env: crashEnv + "=" + path,
+		After: crashKillAfter, Limit: crashRoundLimit, Jitter: crashJitter, Timeout: time.Minute}, func(line string) bool {
+		f := strings.Fields(line)
+		if len(f) != 3 || f[0] != "ok" {
+			return false
 		}
-	}()
-	n := 0
-	record := func(l [2]string) { acked[l[0]] = append(acked[l[0]], l[1]); n++ }
-	timer := time.NewTimer(crashRoundLimit)
-	defer timer.Stop()
-	exited := false
-wait:
-	for n < crashKillAfter {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				exited = true
-				break wait
-			}
-			record(l)
-		case <-timer.C:
-			break wait
-		}
-	}
-	if !exited {
-		jitter := time.NewTimer(rand.N(crashJitter))
-	delay:
-		for {
-			select {
-			case l, ok := <-lines:
-				if !ok {
-					exited = true
-					break delay
-				}
-				record(l)
-			case <-jitter.C:
-				break delay
-			}
-		}
-		jitter.Stop()
-	}
-	if err := cmd.Process.Kill(); err != nil && !exited {
-		t.Errorf("kill: %v", err)
-	}
-	for l := range lines { // printed before it died: acknowledged
-		record(l)
-	}
-	werr := cmd.Wait()
-	if exited {
-		t.Fatalf("round %d: child exited before the kill: %v\n%s", round, werr, stderr.Bytes())
-	}
-	if n == 0 {
-		t.Fatalf("round %d: child acknowledged nothing\n%s", round, stderr.Bytes())
-	}
+		acked[f[1]] = append(acked[f[1]], f[2])
+		return true
+	})
 	t.Logf("round %d: killed after %d acknowledged creates", round, n)
 }
 

@@ -1,14 +1,11 @@
 package boltstore
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,6 +15,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/storetest"
 )
 
 // crashEnv names the database file when the test binary runs as the crash
@@ -139,85 +137,19 @@ func TestCrash(t *testing.T) {
 // to crashJitter, and returns the highest transaction it reported committed.
 func crashRound(t *testing.T, path string, round, reported int) int {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1", "-test.timeout=30s")
-	cmd.Env = append(os.Environ(), crashEnv+"="+path)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-
-	lines := make(chan int)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if n, ok := strings.CutPrefix(sc.Text(), "committed "); ok {
-				if i, err := strconv.Atoi(n); err == nil {
-					lines <- i
-				}
-			}
+	storetest.KillChild(t, storetest.Crash{Child: "TestCrashChild", Env: crashEnv + "=" + path,
+		After: crashKillAfter, Limit: crashRoundLimit, Jitter: crashJitter, Timeout: 30 * time.Second}, func(line string) bool {
+		n, ok := strings.CutPrefix(line, "committed ")
+		if !ok {
+			return false
 		}
-	}()
-
-	start := reported
-	timer := time.NewTimer(crashRoundLimit)
-	defer timer.Stop()
-	exited := false
-wait:
-	for reported < start+crashKillAfter {
-		select {
-		case i, ok := <-lines:
-			if !ok {
-				exited = true
-				break wait
-			}
-			reported = max(reported, i)
-		case <-timer.C:
-			t.Logf("round %d: killing after %v with %d commits reported", round, crashRoundLimit, reported-start)
-			break wait
+		i, err := strconv.Atoi(n)
+		if err != nil {
+			return false
 		}
-	}
-	if !exited {
-		// Kill at a random point of the child's commit cycle rather than
-		// right after it printed, reading its reports meanwhile.
-		jitter := time.NewTimer(rand.N(crashJitter))
-	delay:
-		for {
-			select {
-			case i, ok := <-lines:
-				if !ok {
-					exited = true
-					break delay
-				}
-				reported = max(reported, i)
-			case <-jitter.C:
-				break delay
-			}
-		}
-		jitter.Stop()
-	}
-	if err := cmd.Process.Kill(); err != nil && !exited {
-		t.Errorf("kill: %v", err)
-	}
-	// Lines the child wrote before it died were committed before the kill.
-	for i := range lines {
 		reported = max(reported, i)
-	}
-	werr := cmd.Wait()
-	if exited {
-		t.Fatalf("round %d: child exited before the kill: %v\n%s", round, werr, stderr.Bytes())
-	}
-	if stderr.Len() > 0 {
-		t.Logf("round %d: child stderr:\n%s", round, stderr.Bytes())
-	}
-	if reported == start {
-		t.Fatalf("round %d: child reported no commit", round)
-	}
+		return true
+	})
 	t.Logf("round %d: killed after commit %d", round, reported)
 	return reported
 }
