@@ -394,17 +394,22 @@ assert_alive() {
 	die "$SERVER_NAME died under load (exit status $rc; log above)"
 }
 
+# stop_pid: asks process $1 to stop, waits up to 5s, then kills it.
+stop_pid() {
+	local pid=$1 i
+	kill "$pid" 2>/dev/null || true
+	for i in $(seq 1 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
 stop_server() {
 	[[ -n $SERVER_PID ]] || return 0
 	assert_alive
-	kill "$SERVER_PID" 2>/dev/null || true
-	local i
-	for i in $(seq 1 50); do
-		kill -0 "$SERVER_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -9 "$SERVER_PID" 2>/dev/null || true
-	wait "$SERVER_PID" 2>/dev/null || true
+	stop_pid "$SERVER_PID"
 	SERVER_PID=""
 	AUTHORIZATION=""
 	: >"$AUTH_HEADERS"
@@ -871,14 +876,7 @@ stop_backend() {
 		BACKEND_PID=""
 		die "the REST back end died under load (log above)"
 	fi
-	kill "$BACKEND_PID" 2>/dev/null || true
-	local i
-	for i in $(seq 1 50); do
-		kill -0 "$BACKEND_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -9 "$BACKEND_PID" 2>/dev/null || true
-	wait "$BACKEND_PID" 2>/dev/null || true
+	stop_pid "$BACKEND_PID"
 	BACKEND_PID=""
 }
 
