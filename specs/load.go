@@ -60,6 +60,43 @@ func (d *Document) Resolve(ref string) (any, bool) {
 	return resolveFragment(d.tree, ref[1:])
 }
 
+// Inline returns node with every local reference replaced by what it
+// points to, so that a schema stands on its own; node is not changed. A
+// reference nested deeper than maxInline (a recursive schema) or one that
+// points nowhere becomes {}.
+func (d *Document) Inline(node any) any { return d.inline(node, 0) }
+
+// maxInline bounds the references Inline follows within one another.
+const maxInline = 16
+
+func (d *Document) inline(node any, depth int) any {
+	if depth > maxInline {
+		return map[string]any{}
+	}
+	switch n := node.(type) {
+	case map[string]any:
+		if ref, ok := n["$ref"].(string); ok {
+			target, found := d.Resolve(ref)
+			if !found {
+				return map[string]any{}
+			}
+			return d.inline(target, depth+1)
+		}
+		out := make(map[string]any, len(n))
+		for k, v := range n {
+			out[k] = d.inline(v, depth)
+		}
+		return out
+	case []any:
+		out := make([]any, len(n))
+		for i, v := range n {
+			out[i] = d.inline(v, depth)
+		}
+		return out
+	}
+	return node
+}
+
 // Deref follows $ref chains from node until it reaches an object without
 // one, returning it; node itself when it is no reference.
 func (d *Document) Deref(node any) any {

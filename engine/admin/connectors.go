@@ -273,42 +273,9 @@ func mockExample(doc *specs.Document, op *specs.Operation) any {
 	return v
 }
 
-// inline returns a schema with its references replaced by what they point
-// to, so a message doc's schema stands on its own. A reference nested
-// deeper than maxInline (a recursive schema) becomes {}.
-func inline(doc *specs.Document, node any, depth int) any {
-	if depth > maxInline {
-		return map[string]any{}
-	}
-	switch n := node.(type) {
-	case map[string]any:
-		if ref, ok := n["$ref"].(string); ok {
-			target, found := doc.Resolve(ref)
-			if !found {
-				return map[string]any{}
-			}
-			return inline(doc, target, depth+1)
-		}
-		out := make(map[string]any, len(n))
-		for k, v := range n {
-			out[k] = inline(doc, v, depth)
-		}
-		return out
-	case []any:
-		out := make([]any, len(n))
-		for i, v := range n {
-			out[i] = inline(doc, v, depth)
-		}
-		return out
-	}
-	return node
-}
-
-const maxInline = 16
-
 // orEmpty is a schema node inlined, or {} when there is none.
 func orEmpty(doc *specs.Document, v any) map[string]any {
-	if m, ok := inline(doc, v, 0).(map[string]any); ok {
+	if m, ok := doc.Inline(v).(map[string]any); ok {
 		return m
 	}
 	return map[string]any{}
