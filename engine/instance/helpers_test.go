@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -207,4 +208,50 @@ func mustJSON(t testing.TB, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// serveLoopback serves inst on a real loopback listener, for tests that
+// need what app.Test cannot show (connections, raw bytes on the wire), and
+// returns its address (host:port). The listener closes with the instance.
+func serveLoopback(t testing.TB, inst *instance.Instance) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = inst.Server.Serve(ln) }()
+	return ln.Addr().String()
+}
+
+// doLoopback sends r over a real connection to addr (see serveLoopback),
+// with the super admin's token unless r is anonymous or carries its own.
+func doLoopback(t testing.TB, inst *instance.Instance, addr string, r request) response {
+	t.Helper()
+	var body io.Reader
+	if r.body != nil {
+		body = bytes.NewReader(r.body)
+	}
+	req, err := http.NewRequest(r.method, "http://"+addr+r.path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range r.headers {
+		req.Header.Set(k, v)
+	}
+	if !r.anonymous && req.Header.Get("Authorization") == "" && req.Header.Get("DirectLogin") == "" {
+		if token, ok := adminTokens.Load(inst); ok {
+			req.Header.Set("Authorization", directLogin(token.(string)))
+		}
+	}
+	client := &http.Client{Timeout: 30 * time.Second}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", r.method, r.path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: b}
 }
