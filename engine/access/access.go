@@ -78,7 +78,8 @@ type EntitlementRequest struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// AuditEntry records one management or entitlement change.
+// AuditEntry records one management or entitlement change, or a security
+// event (a login failure, a lockout, a token issued or revoked).
 type AuditEntry struct {
 	Seq           uint64         `json:"seq"`
 	At            time.Time      `json:"at"`
@@ -89,6 +90,8 @@ type AuditEntry struct {
 	BankID        string         `json:"bank_id,omitempty"`
 	Details       map[string]any `json:"details,omitempty"`
 	CorrelationID string         `json:"correlation_id"`
+	// Address is the client address the change or event came from.
+	Address string `json:"address,omitempty"`
 }
 
 // Principal is an authenticated caller; the type lives in the kernel so
