@@ -60,7 +60,7 @@ func newSecurityLog(perMinute int) *securityLog {
 }
 
 // RecordSecurityEvent appends e to the audit log, within
-// Options.SecurityEventsPerMinute: past it the event is only counted, and
+// Options.LoginEventsPerMinute: past it the event is only counted, and
 // the next entry written carries the count as "events_left_out". A failure
 // to write is returned; the login it describes has happened regardless.
 func (s *Service) RecordSecurityEvent(ctx context.Context, e SecurityEvent) error {

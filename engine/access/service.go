@@ -84,11 +84,11 @@ type Options struct {
 	// prefixes ending in '*'. None by default, so no role is claimable
 	// until an operator lists it.
 	JustInTimeRoles []string
-	// SecurityEventsPerMinute bounds the login events (failures,
+	// LoginEventsPerMinute bounds the login events (failures,
 	// lockouts, slowdowns, tokens issued and revoked) written to the audit
 	// log; past it they are counted, and the next entry written says how
 	// many were left out. Default 120.
-	SecurityEventsPerMinute int
+	LoginEventsPerMinute int
 
 	// hash overrides the argon2id parameters; tests use a cheap set.
 	hash *argonParams
@@ -189,7 +189,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		hashSem:  make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
 		throttle: newThrottle(opts.Throttle),
 		sleep:    opts.sleep,
-		events:   newSecurityLog(opts.SecurityEventsPerMinute),
+		events:   newSecurityLog(opts.LoginEventsPerMinute),
 	}
 	if s.sleep == nil {
 		s.sleep = sleep

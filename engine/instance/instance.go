@@ -51,9 +51,9 @@ type Config struct {
 	// JustInTimeRoles are the roles that may be granted just in time
 	// (names, or prefixes ending in '*'); none by default.
 	JustInTimeRoles []string
-	// SecurityEventsPerMinute bounds the login events written to the audit
+	// LoginEventsPerMinute bounds the login events written to the audit
 	// log (default 120); past it they are counted, not written.
-	SecurityEventsPerMinute int
+	LoginEventsPerMinute int
 	// DirectLoginTTL is how long a DirectLogin token lives (default 24h).
 	DirectLoginTTL time.Duration
 	// OAuth2 configures the client credentials grant's tokens.
@@ -118,7 +118,7 @@ func Open(ctx context.Context, cfg Config) (*Instance, error) {
 func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error) {
 	svc, err := access.New(ctx, access.Options{Store: store, Passwords: cfg.Passwords, Throttle: cfg.Throttle,
 		JustInTimeEntitlements: cfg.JustInTimeEntitlements, JustInTimeRoles: cfg.JustInTimeRoles,
-		SecurityEventsPerMinute: cfg.SecurityEventsPerMinute})
+		LoginEventsPerMinute: cfg.LoginEventsPerMinute})
 	if err != nil {
 		return nil, err
 	}
