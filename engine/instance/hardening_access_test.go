@@ -226,7 +226,6 @@ func TestHardeningAccessLockEndsEveryLogin(t *testing.T) {
 	}
 }
 
-
 func TestHardeningAccessDeleteEndsEveryLogin(t *testing.T) {
 	dir := t.TempDir()
 	idp := newIdentityProvider(t, dir)
