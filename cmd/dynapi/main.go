@@ -2,6 +2,8 @@
 //
 //	dynapi serve [--addr 127.0.0.1:8080] [--data-dir ./data]
 //	dynapi user create --username NAME [--email E] (password from DYNAPI_NEW_USER_PASSWORD or stdin)
+//	dynapi user unlock --username NAME
+//	dynapi user password --username NAME (password from DYNAPI_NEW_USER_PASSWORD or stdin)
 //	dynapi version
 package main
 
@@ -39,6 +41,8 @@ const usage = `dynapi: a declarative API engine for banks
 Usage:
   dynapi serve [flags]         serve the management API and every dynamic endpoint
   dynapi user create [flags]   create a user in the store (the server must be stopped)
+  dynapi user unlock [flags]   unlock a user (break-glass; the server must be stopped)
+  dynapi user password [flags] set a user's password, ending its sessions (likewise)
   dynapi version               print the version
 
 Run "dynapi serve -h" for the flags.
