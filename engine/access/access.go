@@ -5,7 +5,8 @@
 // The request path never reads the store: Service keeps an immutable
 // in-memory view of entitlements (and of enabled consumers), rebuilt and
 // swapped atomically after every change, so a guard check is a map lookup
-// without locks.
+// without locks; likewise the standing of users whose tokens a lock, a
+// delete or a password change ended, which every authenticator consults.
 package access
 
 import (
