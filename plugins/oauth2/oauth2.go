@@ -261,8 +261,8 @@ func (i *Issuer) ClientCredentials(ctx context.Context, clientID, clientSecret, 
 	// Known at once, with its exact issue time: iat has whole seconds, and
 	// a token issued just after its owner's lock ended must not be taken
 	// for one issued before.
-	i.verified.Store(digest(signed), &verifiedToken{kid: ring.current.kid, expires: claims.ExpiresAt.Add(leeway),
-		issued: now, subject: c.ID, clientID: c.Key, uid: c.CreatedBy})
+	i.remember(digest(signed), &verifiedToken{kid: ring.current.kid, expires: claims.ExpiresAt.Add(leeway),
+		issued: now, subject: c.ID, clientID: c.Key, uid: c.CreatedBy}, now, ring)
 	return &TokenResponse{AccessToken: signed, TokenType: "Bearer",
 		ExpiresIn: int64(i.ttl / time.Second), Scope: scope}, nil
 }
@@ -304,10 +304,7 @@ func (i *Issuer) Authenticate(_ context.Context, c access.Credentials) (*access.
 	if claims.IssuedAt != nil {
 		t.issued = claims.IssuedAt.Time
 	}
-	i.verified.Store(h, t)
-	if last := i.lastSweep.Load(); now.UnixNano()-last > int64(i.ttl) && i.lastSweep.CompareAndSwap(last, now.UnixNano()) {
-		i.sweep(now, ring)
-	}
+	i.remember(h, t, now, ring)
 	return i.principal(t)
 }
 
@@ -323,6 +320,16 @@ func (i *Issuer) principal(t *verifiedToken) (*access.Principal, error) {
 		return nil, invalidToken()
 	}
 	return &access.Principal{UserID: t.uid, ConsumerID: t.subject, Method: Method}, nil
+}
+
+// remember keeps a verified token and, once per token lifetime, forgets
+// those that expired, so the map holds at most the tokens of about two
+// lifetimes.
+func (i *Issuer) remember(h [sha256.Size]byte, t *verifiedToken, now time.Time, ring *keyring) {
+	i.verified.Store(h, t)
+	if last := i.lastSweep.Load(); now.UnixNano()-last > int64(i.ttl) && i.lastSweep.CompareAndSwap(last, now.UnixNano()) {
+		i.sweep(now, ring)
+	}
 }
 
 // sweep forgets verified tokens that expired or whose key was dropped.

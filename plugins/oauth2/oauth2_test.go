@@ -547,3 +547,17 @@ func BenchmarkAuthenticate(b *testing.B) {
 		}
 	})
 }
+
+// TestIssuedTokensForgotten: tokens remembered when issued, used or not,
+// are forgotten once expired, so issuing without end holds no memory
+// without end.
+func TestIssuedTokensForgotten(t *testing.T) {
+	f := newFixture(t)
+	for range 50 {
+		f.token(t, f.issuer)
+		f.clock.Advance(oauth2.DefaultTTL / 10)
+	}
+	if n := f.issuer.Remembered(); n > 30 {
+		t.Fatalf("%d tokens remembered, want about two lifetimes' worth (20)", n)
+	}
+}
