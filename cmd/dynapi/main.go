@@ -2,6 +2,8 @@
 //
 //	dynapi serve [--addr 127.0.0.1:8080] [--data-dir ./data]
 //	dynapi user create --username NAME [--email E] (password from DYNAPI_NEW_USER_PASSWORD or stdin)
+//	dynapi user unlock --username NAME
+//	dynapi user password --username NAME (password from DYNAPI_NEW_USER_PASSWORD or stdin)
 //	dynapi version
 package main
 
@@ -39,6 +41,8 @@ const usage = `dynapi: a declarative API engine for banks
 Usage:
   dynapi serve [flags]         serve the management API and every dynamic endpoint
   dynapi user create [flags]   create a user in the store (the server must be stopped)
+  dynapi user unlock [flags]   unlock a user (break-glass; the server must be stopped)
+  dynapi user password [flags] set a user's password, ending its sessions (likewise)
   dynapi version               print the version
 
 Run "dynapi serve -h" for the flags.
@@ -92,10 +96,16 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	tokenTTL := fs.Duration("direct-login-ttl", envDuration("DYNAPI_DIRECT_LOGIN_TTL", 24*time.Hour), "lifetime of a DirectLogin token (env DYNAPI_DIRECT_LOGIN_TTL)")
 	oauthTTL := fs.Duration("oauth2-token-ttl", envDuration("DYNAPI_OAUTH2_TOKEN_TTL", 5*time.Minute), "lifetime of an OAuth2 access token (env DYNAPI_OAUTH2_TOKEN_TTL)")
 	rotate := fs.Duration("oauth2-key-rotate-after", envDuration("DYNAPI_OAUTH2_KEY_ROTATE_AFTER", 30*24*time.Hour), "age of the token signing key before a new one is made (env DYNAPI_OAUTH2_KEY_ROTATE_AFTER)")
-	maxFailures := fs.Int("login-max-failures", envInt("DYNAPI_LOGIN_MAX_FAILURES", 5), "failed logins per user or address before lockout (env DYNAPI_LOGIN_MAX_FAILURES)")
-	lockout := fs.Duration("login-lockout", envDuration("DYNAPI_LOGIN_LOCKOUT", 15*time.Minute), "how long a lockout lasts (env DYNAPI_LOGIN_LOCKOUT)")
+	maxFailures := fs.Int("login-max-failures", envInt("DYNAPI_LOGIN_MAX_FAILURES", 5), "failed logins of a user from one address before it is locked out from that address (env DYNAPI_LOGIN_MAX_FAILURES)")
+	lockout := fs.Duration("login-lockout", envDuration("DYNAPI_LOGIN_LOCKOUT", 15*time.Minute), "how long a user stays locked out from that address (env DYNAPI_LOGIN_LOCKOUT)")
+	loginWindow := fs.Duration("login-window", envDuration("DYNAPI_LOGIN_WINDOW", 15*time.Minute), "how long a failed login counts (env DYNAPI_LOGIN_WINDOW)")
+	slowAfter := fs.Int("login-slow-after", envInt("DYNAPI_LOGIN_SLOW_AFTER", 10), "failed logins from an address, or of a user from anywhere, before their logins are slowed (env DYNAPI_LOGIN_SLOW_AFTER)")
+	loginDelay := fs.Duration("login-delay", envDuration("DYNAPI_LOGIN_DELAY", 250*time.Millisecond), "first delay of a slowed login, doubled with each further failure (env DYNAPI_LOGIN_DELAY)")
+	loginMaxDelay := fs.Duration("login-max-delay", envDuration("DYNAPI_LOGIN_MAX_DELAY", 2*time.Second), "longest delay of a slowed login (env DYNAPI_LOGIN_MAX_DELAY)")
+	loginEvents := fs.Int("login-events-per-minute", envInt("DYNAPI_LOGIN_EVENTS_PER_MINUTE", 120), "login events (failures, lockouts, tokens issued and revoked) written to the audit log per minute; more are counted (env DYNAPI_LOGIN_EVENTS_PER_MINUTE)")
 	minPassword := fs.Int("password-min-length", envInt("DYNAPI_PASSWORD_MIN_LENGTH", 10), "shortest password accepted (env DYNAPI_PASSWORD_MIN_LENGTH)")
 	jit := fs.Bool("just-in-time-entitlements", env("DYNAPI_JIT_ENTITLEMENTS", "false") == "true", "grant roles claimed by an identity token when first needed (env DYNAPI_JIT_ENTITLEMENTS)")
+	jitRoles := fs.String("jit-roles", env("DYNAPI_JIT_ROLES", ""), "comma-separated roles (or prefixes ending in *) that may be granted just in time; none by default (env DYNAPI_JIT_ROLES)")
 	jwtIssuer := fs.String("jwt-issuer", env("DYNAPI_JWT_ISSUER", ""), "accept bearer JWTs of this external issuer (env DYNAPI_JWT_ISSUER)")
 	jwtAudience := fs.String("jwt-audience", env("DYNAPI_JWT_AUDIENCE", ""), "audience those JWTs must carry (env DYNAPI_JWT_AUDIENCE)")
 	jwksFile := fs.String("jwt-jwks-file", env("DYNAPI_JWT_JWKS_FILE", ""), "JWK Set file of the external issuer (env DYNAPI_JWT_JWKS_FILE)")
@@ -119,8 +129,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		Admin: access.BootstrapOptions{AdminUsername: os.Getenv("DYNAPI_ADMIN_USERNAME"), AdminPassword: os.Getenv("DYNAPI_ADMIN_PASSWORD"),
 			ConsumerKey: os.Getenv("DYNAPI_ADMIN_CONSUMER_KEY"), ConsumerSecret: os.Getenv("DYNAPI_ADMIN_CONSUMER_SECRET")},
 		Passwords:              access.PasswordPolicy{MinLength: *minPassword},
-		Throttle:               access.ThrottleOptions{MaxFailures: *maxFailures, Lockout: *lockout},
+		Throttle:               access.ThrottleOptions{MaxFailures: *maxFailures, Lockout: *lockout, Window: *loginWindow, SlowAfter: *slowAfter, Delay: *loginDelay, MaxDelay: *loginMaxDelay},
 		JustInTimeEntitlements: *jit,
+		JustInTimeRoles:        splitList(*jitRoles),
+		LoginEventsPerMinute:   *loginEvents,
 		DirectLoginTTL:         *tokenTTL,
 		OAuth2:                 instance.OAuth2Config{TTL: *oauthTTL, RotateAfter: *rotate},
 		ExternalJWT:            jwtbearer.Options{Issuer: *jwtIssuer, Audience: *jwtAudience, JWKSFile: *jwksFile, JWKSURL: *jwksURL},

@@ -72,3 +72,55 @@ func TestUnknownCommand(t *testing.T) {
 		t.Fatalf("err %v, stderr %q", err, errOut.String())
 	}
 }
+
+// TestUserBreakGlass unlocks a locked administrator and resets its
+// password with the server stopped, then logs it in.
+func TestUserBreakGlass(t *testing.T) {
+	dir := t.TempDir()
+	const key, secret = "cli-test-consumer-key", "cli-test-consumer-secret-0123456789abcdef"
+	cfg := instance.Config{DataDir: dir, Admin: access.BootstrapOptions{
+		AdminPassword: "Admin-passw0rd-1", ConsumerKey: key, ConsumerSecret: secret}}
+	inst, err := instance.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := inst.Access.UserByName(context.Background(), "admin")
+	if err == nil {
+		_, err = inst.Access.SetLocked(context.Background(), access.Actor{}, admin.ID, true)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := inst.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DYNAPI_NEW_USER_PASSWORD", "Admin-new-passw0rd-2")
+	for _, args := range [][]string{
+		{"user", "unlock", "--username", "admin", "--data-dir", dir},
+		{"user", "password", "--username", "admin", "--data-dir", dir},
+	} {
+		var out, errOut strings.Builder
+		if err := runWithInput(args, strings.NewReader(""), &out, &errOut); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+	}
+	var out, errOut strings.Builder
+	if err := runWithInput([]string{"user", "unlock", "--username", "nobody", "--data-dir", dir}, strings.NewReader(""), &out, &errOut); err == nil {
+		t.Fatal("unlocked an unknown user")
+	}
+
+	inst, err = instance.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close(context.Background())
+	req := httptest.NewRequest("POST", "/my/logins/direct", nil)
+	req.Header.Set("DirectLogin", `username="admin", password="Admin-new-passw0rd-2", consumer_key="`+key+`"`)
+	resp, err := inst.Server.App().Test(req, 10_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 201 {
+		t.Fatalf("the unlocked admin cannot log in with its new password: %d", resp.StatusCode)
+	}
+}

@@ -16,20 +16,23 @@ import (
 	"github.com/dynapi/dynapi/plugins/boltstore"
 )
 
-// user runs "dynapi user create": it opens the store directly, so the server
-// must not be running on the same data directory (the store's file lock
-// says so clearly if it is). The password is read from
-// DYNAPI_NEW_USER_PASSWORD or the first line of stdin, never from a flag,
-// so it stays out of shell history and process lists.
+// user runs "dynapi user create|unlock|password": it opens the store
+// directly, so the server must not be running on the same data directory
+// (the store's file lock says so clearly if it is). unlock and password are
+// the operators' break-glass for a locked-out administrator: with the
+// server stopped, its in-memory login failures are gone too. A password is
+// read from DYNAPI_NEW_USER_PASSWORD or the first line of stdin, never
+// from a flag, so it stays out of shell history and process lists.
 func user(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
-		return errors.New(`usage: dynapi user create --username NAME [--email E] [--data-dir DIR]`)
+	const usage = `usage: dynapi user create|unlock|password --username NAME [--email E] [--data-dir DIR]`
+	if len(args) == 0 || (args[0] != "create" && args[0] != "unlock" && args[0] != "password") {
+		return errors.New(usage)
 	}
-	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
+	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataDir := fs.String("data-dir", env("DYNAPI_DATA_DIR", "./data"), "directory of the embedded store (env DYNAPI_DATA_DIR)")
-	username := fs.String("username", "", "the new user's name")
-	email := fs.String("email", "", "the new user's email")
+	username := fs.String("username", "", "the user's name")
+	email := fs.String("email", "", "the new user's email (create)")
 	minPassword := fs.Int("password-min-length", envInt("DYNAPI_PASSWORD_MIN_LENGTH", 10), "shortest password accepted")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -37,14 +40,12 @@ func user(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if *username == "" {
 		return errors.New("--username is required")
 	}
-	password, ok := os.LookupEnv("DYNAPI_NEW_USER_PASSWORD")
-	if !ok {
-		fmt.Fprintln(stderr, "password (one line on stdin):")
-		line, err := bufio.NewReader(stdin).ReadString('\n')
-		if err != nil && line == "" {
-			return errors.New("no password given: set DYNAPI_NEW_USER_PASSWORD or write it on stdin")
+	password := ""
+	if args[0] != "unlock" {
+		var err error
+		if password, err = readPassword(stdin, stderr); err != nil {
+			return err
 		}
-		password = strings.TrimRight(line, "\r\n")
 	}
 	store, err := boltstore.Open(filepath.Join(*dataDir, "dynapi.db"), boltstore.Options{})
 	if err != nil {
@@ -57,12 +58,45 @@ func user(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	svc.RegisterRoles(access.StaticRoles()...)
-	u, err := svc.CreateUser(ctx, access.Actor{CorrelationID: "cli"}, access.NewUser{Username: *username, Email: *email, Password: password})
+	cli := access.Actor{CorrelationID: "cli"}
+	if args[0] == "create" {
+		u, err := svc.CreateUser(ctx, cli, access.NewUser{Username: *username, Email: *email, Password: password})
+		if err != nil {
+			return describe(err)
+		}
+		fmt.Fprintf(stdout, "created user %s (user_id %s)\n", u.Username, u.ID)
+		return nil
+	}
+	u, err := svc.UserByName(ctx, *username)
 	if err != nil {
 		return describe(err)
 	}
-	fmt.Fprintf(stdout, "created user %s (user_id %s)\n", u.Username, u.ID)
+	if args[0] == "unlock" {
+		if _, err := svc.SetLocked(ctx, cli, u.ID, false); err != nil {
+			return describe(err)
+		}
+		fmt.Fprintf(stdout, "unlocked user %s\n", u.Username)
+		return nil
+	}
+	if _, err := svc.SetPassword(ctx, cli, u.ID, password); err != nil {
+		return describe(err)
+	}
+	fmt.Fprintf(stdout, "set the password of user %s; its sessions have ended\n", u.Username)
 	return nil
+}
+
+// readPassword reads a password from DYNAPI_NEW_USER_PASSWORD, else from
+// the first line of stdin.
+func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
+	if password, ok := os.LookupEnv("DYNAPI_NEW_USER_PASSWORD"); ok {
+		return password, nil
+	}
+	fmt.Fprintln(stderr, "password (one line on stdin):")
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return "", errors.New("no password given: set DYNAPI_NEW_USER_PASSWORD or write it on stdin")
+	}
+	return strings.TrimRight(line, "\r\n"), nil
 }
 
 // describe spells out an engine error with each of its violations, for a

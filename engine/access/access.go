@@ -5,7 +5,8 @@
 // The request path never reads the store: Service keeps an immutable
 // in-memory view of entitlements (and of enabled consumers), rebuilt and
 // swapped atomically after every change, so a guard check is a map lookup
-// without locks.
+// without locks; likewise the standing of users whose tokens a lock, a
+// delete or a password change ended, which every authenticator consults.
 package access
 
 import (
@@ -78,7 +79,8 @@ type EntitlementRequest struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// AuditEntry records one management or entitlement change.
+// AuditEntry records one management or entitlement change, or a security
+// event (a login failure, a lockout, a token issued or revoked).
 type AuditEntry struct {
 	Seq           uint64         `json:"seq"`
 	At            time.Time      `json:"at"`
@@ -89,6 +91,8 @@ type AuditEntry struct {
 	BankID        string         `json:"bank_id,omitempty"`
 	Details       map[string]any `json:"details,omitempty"`
 	CorrelationID string         `json:"correlation_id"`
+	// Address is the client address the change or event came from.
+	Address string `json:"address,omitempty"`
 }
 
 // Principal is an authenticated caller; the type lives in the kernel so

@@ -38,7 +38,7 @@ func (s *Service) AuditTx(tx engine.Tx, a Actor, action, target, bankID string, 
 		return err
 	}
 	e := AuditEntry{Seq: seq, At: s.now().UTC(), UserID: a.UserID, ConsumerID: a.ConsumerID, Action: action,
-		Target: target, BankID: bankID, Details: redact(details), CorrelationID: a.CorrelationID}
+		Target: target, BankID: bankID, Details: redact(details), CorrelationID: a.CorrelationID, Address: a.Address}
 	return putJSON(tx, bucketAudit, auditKey(seq), &e)
 }
 

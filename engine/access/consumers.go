@@ -252,3 +252,35 @@ func (s *Service) SetConsumerEnabled(ctx context.Context, a Actor, id string, en
 	})
 	return out, err
 }
+
+// disableConsumersOfTx disables every enabled consumer created by userID,
+// audit-logged as "consumer.disable" with the reason.
+func (s *Service) disableConsumersOfTx(tx engine.Tx, ch *change, a Actor, userID string) error {
+	var owned []*consumerRecord
+	err := tx.Scan(bucketConsumers, "", func(_ string, v []byte) error {
+		rec, err := decode[consumerRecord](v)
+		if err == nil && rec.Enabled && rec.CreatedBy == userID {
+			owned = append(owned, rec)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, rec := range owned {
+		rec.Enabled = false
+		if err := putJSON(tx, bucketConsumers, rec.ID, rec); err != nil {
+			return err
+		}
+		e, err := rec.entry()
+		if err != nil {
+			return err
+		}
+		ch.consumers = append(ch.consumers, e)
+		if err := s.AuditTx(tx, a, "consumer.disable", rec.ID, "",
+			map[string]any{"name": rec.Name, "reason": "owner deleted"}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -317,9 +317,12 @@ func (s *Service) HasAny(userID, bankID string, roleNames []string) bool {
 // already (bank roles at bankID, system roles system wide), and else grants
 // the first of roleNames that exists and fits bankID - a bank role when
 // bankID names an existing bank, or a system role, granted system wide -
-// audit-logged by the system as "entitlement.grant_just_in_time". false
-// with a nil error means none fitted. An unknown user is a 404.
+// audit-logged by the system as "entitlement.grant_just_in_time". Only
+// roles of Options.JustInTimeRoles are ever granted; the others in
+// roleNames are ignored. false with a nil error means none fitted. An
+// unknown user is a 404.
 func (s *Service) GrantJustInTime(ctx context.Context, userID, bankID string, roleNames []string) (granted bool, err error) {
+	roleNames = s.claimable(roleNames)
 	if !s.jit || len(roleNames) == 0 {
 		return false, nil
 	}
@@ -369,6 +372,22 @@ func (s *Service) GrantJustInTime(ctx context.Context, userID, bankID string, ro
 		return false, err
 	}
 	return granted, nil
+}
+
+// claimable returns those of roleNames that Options.JustInTimeRoles lists,
+// by name or by a prefix ending in '*'.
+func (s *Service) claimable(roleNames []string) []string {
+	var out []string
+	for _, name := range roleNames {
+		for _, allowed := range s.jitRoles {
+			prefix, wildcard := strings.CutSuffix(allowed, "*")
+			if name == allowed || wildcard && strings.HasPrefix(name, prefix) {
+				out = append(out, name)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // RequestEntitlement records that a.UserID asks for roleName at bankID.

@@ -302,7 +302,10 @@ func TestJustInTime(t *testing.T) {
 		t.Fatalf("disabled: %v %v", ok, err)
 	}
 
-	e := newEnv(t, func(o *Options) { o.JustInTimeEntitlements = true })
+	e := newEnv(t, func(o *Options) {
+		o.JustInTimeEntitlements = true
+		o.JustInTimeRoles = []string{"CanGetBankLevel*", RoleCanCreateUser, RoleCanLockUser}
+	})
 	u = e.user("u")
 	e.bank("b1")
 	tests := []struct {
@@ -313,6 +316,7 @@ func TestJustInTime(t *testing.T) {
 		wantHeld []string
 	}{
 		{"none fits", "", []string{"CanFly", RoleCanGetBankLevelDynamicEndpoints}, false, nil},
+		{"outside the allow-list", "", []string{RoleCanCreateEntitlementAtAnyBank, RoleCanReadAuditLog}, false, nil},
 		{"bank role at missing bank", "nob", []string{RoleCanGetBankLevelDynamicEndpoints}, false, nil},
 		{"first fitting", "b1", []string{"CanFly", RoleCanGetBankLevelDynamicEndpoints, RoleCanCreateUser}, true,
 			[]string{RoleCanGetBankLevelDynamicEndpoints}},

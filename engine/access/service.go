@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,6 +37,8 @@ const (
 	bucketRolesByOwner    = "access_roles_by_owner"               // owner sep role name -> ""
 	bucketAudit           = "access_audit"                        // %020d sequence -> AuditEntry
 	bucketMeta            = "access_meta"                         // "bootstrap" -> bootstrapMarker
+	bucketStanding        = "access_user_standing"                // user id -> standing
+	bucketExternalGone    = "access_external_deleted"             // provider sep subject -> deletion time
 	sep                   = "\x00"
 )
 
@@ -50,13 +53,19 @@ type PasswordPolicy struct {
 	RequireSymbol bool
 }
 
-// ThrottleOptions bounds failed logins, per username and per client
-// address: after MaxFailures failures within Window, attempts fail for
-// Lockout without the password being checked.
+// ThrottleOptions bounds failed logins. A user is locked out from one
+// client address after MaxFailures failures there within Window, for
+// Lockout, and stays usable from every other address. An address, and a
+// user from all addresses together, are slowed instead: past SlowAfter
+// failures within Window each attempt waits Delay, doubled with each
+// further failure, at most MaxDelay, before its password is checked.
 type ThrottleOptions struct {
-	MaxFailures int           // default 5
+	MaxFailures int           // per user and address; default 5
 	Window      time.Duration // default 15m
 	Lockout     time.Duration // default 15m
+	SlowAfter   int           // per address, and per user; default 10
+	Delay       time.Duration // default 250ms
+	MaxDelay    time.Duration // default 2s
 }
 
 // Options configures New.
@@ -71,15 +80,28 @@ type Options struct {
 	Now func() time.Time
 	// JustInTimeEntitlements enables GrantJustInTime.
 	JustInTimeEntitlements bool
+	// JustInTimeRoles are the roles GrantJustInTime may grant: names, or
+	// prefixes ending in '*'. None by default, so no role is claimable
+	// until an operator lists it.
+	JustInTimeRoles []string
+	// LoginEventsPerMinute bounds the login events (failures,
+	// lockouts, slowdowns, tokens issued and revoked) written to the audit
+	// log; past it they are counted, and the next entry written says how
+	// many were left out. Default 120.
+	LoginEventsPerMinute int
 
 	// hash overrides the argon2id parameters; tests use a cheap set.
 	hash *argonParams
+	// sleep overrides how throttled attempts wait; tests record it.
+	sleep func(context.Context, time.Duration) error
 }
 
 // Actor is who makes a change, for authorisation and the audit log. An
 // empty UserID is the system itself (bootstrap, internal housekeeping).
 type Actor struct {
 	UserID, ConsumerID, CorrelationID string
+	// Address is the client address the change came from.
+	Address string
 }
 
 // Service is the access domain. It is safe for concurrent use. Reads on the
@@ -96,10 +118,13 @@ type Service struct {
 	policy   PasswordPolicy
 	now      func() time.Time
 	jit      bool
+	jitRoles []string
 	hash     argonParams
 	hashSem  chan struct{}
 	dummy    string // a hash verified for unknown users, to take the same time
 	throttle *throttle
+	sleep    func(context.Context, time.Duration) error
+	events   *securityLog
 	verifies atomic.Int64 // password verifications, for tests
 
 	// wmu serialises the service's own writes with the application of
@@ -112,6 +137,7 @@ type Service struct {
 	static    atomic.Pointer[map[string]Role]
 	dynamic   atomic.Pointer[map[string]Role]
 	roles     atomic.Pointer[roleView]
+	standings atomic.Pointer[sync.Map] // user id -> *standing
 }
 
 // entKey is an entitlement in the in-memory view: bank "" for system roles.
@@ -158,9 +184,15 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		policy:   p,
 		now:      now,
 		jit:      opts.JustInTimeEntitlements,
+		jitRoles: slices.Clone(opts.JustInTimeRoles),
 		hash:     hp,
 		hashSem:  make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
 		throttle: newThrottle(opts.Throttle),
+		sleep:    opts.sleep,
+		events:   newSecurityLog(opts.LoginEventsPerMinute),
+	}
+	if s.sleep == nil {
+		s.sleep = sleep
 	}
 	dummy, err := hashPassword(hp, randomString(32, alnum))
 	if err != nil {
@@ -172,7 +204,11 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	emptyDyn := map[string]Role{}
 	s.dynamic.Store(&emptyDyn)
 	s.RegisterRoles(StaticRoles()...)
+	s.RegisterRoles(Role{Name: RoleCanResetUserPassword})
 	if err := s.Reload(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.markLockedUsers(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -189,6 +225,7 @@ func (s *Service) Reload(ctx context.Context) error {
 	consumers := map[string]*consumerEntry{}
 	banks := map[string]struct{}{}
 	dynamic := map[string]Role{}
+	standings := &sync.Map{}
 	err := s.store.View(ctx, func(tx engine.Tx) error {
 		err := tx.Scan(bucketEntsByKey, "", func(k string, _ []byte) error {
 			parts := strings.SplitN(k, sep, 3)
@@ -223,6 +260,17 @@ func (s *Service) Reload(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		err = tx.Scan(bucketStanding, "", func(k string, v []byte) error {
+			st, err := decode[standing](v)
+			if err != nil {
+				return err
+			}
+			standings.Store(k, st)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
 		return tx.Scan(bucketRoles, "", func(k string, v []byte) error {
 			r, err := decodeRoleRecord(v)
 			if err != nil {
@@ -239,6 +287,7 @@ func (s *Service) Reload(ctx context.Context) error {
 	s.consumers.Store(&consumers)
 	s.banks.Store(&banks)
 	s.dynamic.Store(&dynamic)
+	s.standings.Store(standings)
 	s.rebuildRoles(dynamic)
 	return nil
 }
@@ -257,6 +306,7 @@ type change struct {
 	banks     []string
 	rolesAdd  []Role
 	rolesDel  []string
+	standings map[string]*standing // by user id
 }
 
 // update runs fn in one store transaction and, once it commits, applies
@@ -315,6 +365,9 @@ func (s *Service) apply(ch *change) {
 			next[b] = struct{}{}
 		}
 		s.banks.Store(&next)
+	}
+	for id, st := range ch.standings {
+		s.standings.Load().Store(id, st)
 	}
 	if len(ch.rolesAdd)+len(ch.rolesDel) > 0 {
 		old := *s.dynamic.Load()

@@ -501,9 +501,11 @@ func TestThrottleBounded(t *testing.T) {
 	th := newThrottle(ThrottleOptions{})
 	now := time.Now()
 	for i := range maxThrottleEntries + 10 {
-		th.begin("", "addr-"+itoa(i), now)
+		th.end("u"+itoa(i), "addr-"+itoa(i), failed, now)
 	}
-	if n := len(th.addrs); n > maxThrottleEntries {
-		t.Fatalf("%d entries", n)
+	for name, m := range map[string]map[string]*failures{"pairs": th.pairs, "users": th.users, "addresses": th.addrs} {
+		if n := len(m); n > maxThrottleEntries {
+			t.Fatalf("%s: %d entries", name, n)
+		}
 	}
 }

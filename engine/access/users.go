@@ -248,18 +248,31 @@ func (s *Service) Users(ctx context.Context, after string, limit int) (users []*
 	return users, next, nil
 }
 
-// SetLocked locks or unlocks a user: a locked user cannot log in.
-// Unlocking also clears the user's failed-login count. Audit-logged as
-// "user.lock" or "user.unlock".
+// RoleCanResetUserPassword lets an administrator set another user's
+// password (PUT /admin/v1/users/{id}/password).
+const RoleCanResetUserPassword = "CanResetUserPassword"
+
+// SetLocked locks or unlocks a user. A lock ends every session and token
+// issued to the user until now, at once and for good: unlocking lets the
+// user log in again but does not revive them. Unlocking also clears the
+// user's failed logins. Audit-logged as "user.lock" or "user.unlock".
 func (s *Service) SetLocked(ctx context.Context, a Actor, id string, locked bool) (*User, error) {
 	var out *User
-	err := s.update(ctx, func(tx engine.Tx, _ *change) error {
+	err := s.update(ctx, func(tx engine.Tx, ch *change) error {
 		rec, err := userTx(tx, id)
 		if err != nil {
 			return err
 		}
 		rec.Locked = locked
 		if err := putJSON(tx, bucketUsers, rec.ID, rec); err != nil {
+			return err
+		}
+		if locked {
+			err = s.revokeTokensTx(tx, ch, rec.ID, func(st *standing) { st.Locked = true })
+		} else {
+			err = s.unlockTx(tx, ch, rec.ID)
+		}
+		if err != nil {
 			return err
 		}
 		out = rec.user()
@@ -278,9 +291,22 @@ func (s *Service) SetLocked(ctx context.Context, a Actor, id string, locked bool
 	return out, nil
 }
 
-// SetPassword replaces a user's password, checked against the policy like
-// CreateUser's. Audit-logged as "user.set_password" (without the
-// password).
+// unlockTx clears a user's lock, keeping the instant before which its
+// tokens stay revoked.
+func (s *Service) unlockTx(tx engine.Tx, ch *change, id string) error {
+	old, err := standingTx(tx, id)
+	if err != nil || old == nil || !old.Locked {
+		return err
+	}
+	next := *old
+	next.Locked = false
+	return s.putStandingTx(tx, ch, id, &next)
+}
+
+// SetPassword resets a user's password, as an administrator does, checked
+// against the policy like CreateUser's. Every session and token issued to
+// the user until now ends. Audit-logged as "user.password_reset" (without
+// the password).
 func (s *Service) SetPassword(ctx context.Context, a Actor, id, password string) (*User, error) {
 	if err := s.policy.checkPassword(password); err != nil {
 		return nil, err
@@ -290,8 +316,78 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, id, password string)
 		return nil, err
 	}
 	var out *User
-	err = s.update(ctx, func(tx engine.Tx, _ *change) error {
+	err = s.update(ctx, func(tx engine.Tx, ch *change) error {
 		rec, err := userTx(tx, id)
+		if err != nil {
+			return err
+		}
+		if rec.Provider != ProviderLocal {
+			return noLocalPassword(rec)
+		}
+		rec.PasswordHash = hash
+		if err := putJSON(tx, bucketUsers, rec.ID, rec); err != nil {
+			return err
+		}
+		if err := s.revokeTokensTx(tx, ch, rec.ID, nil); err != nil {
+			return err
+		}
+		out = rec.user()
+		return s.AuditTx(tx, a, "user.password_reset", rec.ID, "", map[string]any{"username": rec.Username})
+	})
+	return out, err
+}
+
+// noLocalPassword is the 409 for a password change of an external user,
+// whose identity provider owns its credentials.
+func noLocalPassword(rec *userRecord) error {
+	return engine.Errorf(http.StatusConflict, engine.CodeConflict,
+		"user %q logs in through %s and has no local password", rec.Username, rec.Provider)
+}
+
+// ChangePassword sets the password of the user a acts for, who proves it
+// knows the current one. The check is throttled like a login from
+// a.Address; a wrong current password is a 400 naming /current_password,
+// the new one is checked against the policy (violations at
+// /new_password). Every session and token of the user issued until now
+// ends, the caller's own included. Audit-logged as "user.password_change".
+func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next string) error {
+	var rec *userRecord
+	if err := s.view(ctx, func(tx engine.Tx) error {
+		var err error
+		rec, err = userTx(tx, a.UserID)
+		return err
+	}); err != nil {
+		return err
+	}
+	if rec.Provider != ProviderLocal {
+		return noLocalPassword(rec)
+	}
+	var faults []engine.Violation
+	if current == "" {
+		faults = append(faults, engine.Violation{Location: "body", Pointer: "/current_password", Code: "required",
+			Message: "the current password is required"})
+	}
+	for _, v := range s.policy.Check(next) {
+		v.Pointer = "/new_password"
+		faults = append(faults, v)
+	}
+	if faults != nil {
+		return engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "the password cannot be changed", faults...)
+	}
+	if _, err := s.checkPassword(ctx, rec.Username, current, a.Address, "password_change"); err != nil {
+		if e := engine.AsError(err); e.Status != http.StatusUnauthorized {
+			return e
+		}
+		return engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "the password cannot be changed",
+			engine.Violation{Location: "body", Pointer: "/current_password", Code: "mismatch",
+				Message: "the current password is wrong"})
+	}
+	hash, err := s.hashPW(ctx, next)
+	if err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx engine.Tx, ch *change) error {
+		rec, err := userTx(tx, a.UserID)
 		if err != nil {
 			return err
 		}
@@ -299,15 +395,40 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, id, password string)
 		if err := putJSON(tx, bucketUsers, rec.ID, rec); err != nil {
 			return err
 		}
-		out = rec.user()
-		return s.AuditTx(tx, a, "user.set_password", rec.ID, "", map[string]any{"username": rec.Username})
+		if err := s.revokeTokensTx(tx, ch, rec.ID, nil); err != nil {
+			return err
+		}
+		return s.AuditTx(tx, a, "user.password_change", rec.ID, "", map[string]any{"username": rec.Username})
 	})
-	return out, err
+}
+
+// ClearLoginFailures forgets a user's failed logins from every address,
+// ending its lockouts and slowdowns at once: the operators' break-glass
+// when an attacker's guesses keep a user out. A 404 for an unknown user.
+// Audit-logged as "user.clear_login_failures".
+func (s *Service) ClearLoginFailures(ctx context.Context, a Actor, id string) error {
+	var name string
+	err := s.update(ctx, func(tx engine.Tx, _ *change) error {
+		rec, err := userTx(tx, id)
+		if err != nil {
+			return err
+		}
+		name = rec.Username
+		return s.AuditTx(tx, a, "user.clear_login_failures", rec.ID, "", map[string]any{"username": rec.Username})
+	})
+	if err == nil {
+		s.throttle.reset(nameKey(name))
+	}
+	return err
 }
 
 // DeleteUser deletes a user with its entitlements and entitlement
-// requests; a 404 when missing. Consumers it created stay. Audit-logged
-// as "user.delete", and each entitlement as "entitlement.delete".
+// requests; a 404 when missing. In the same transaction the consumers it
+// created are disabled and every session and token issued to it ends; an
+// external identity's tokens issued before the deletion stay refused
+// should the identity come back. Audit-logged as "user.delete", each
+// entitlement as "entitlement.delete" and each consumer as
+// "consumer.disable".
 func (s *Service) DeleteUser(ctx context.Context, a Actor, id string) error {
 	var name string
 	err := s.update(ctx, func(tx engine.Tx, ch *change) error {
@@ -339,8 +460,18 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, id string) error {
 		if err := s.deleteRequestsTx(tx, func(r *EntitlementRequest) bool { return r.UserID == id }); err != nil {
 			return err
 		}
+		if err := s.disableConsumersOfTx(tx, ch, a, id); err != nil {
+			return err
+		}
+		if err := s.revokeTokensTx(tx, ch, id, func(st *standing) { st.Deleted = true }); err != nil {
+			return err
+		}
 		if rec.Subject != "" {
-			if err := tx.Delete(bucketUsersByExternal, rec.Provider+sep+rec.Subject); err != nil {
+			extKey := rec.Provider + sep + rec.Subject
+			if err := putJSON(tx, bucketExternalGone, extKey, s.now().UTC()); err != nil {
+				return err
+			}
+			if err := tx.Delete(bucketUsersByExternal, extKey); err != nil {
 				return err
 			}
 		}
@@ -363,21 +494,25 @@ func invalidCredentials() *engine.Error {
 	return engine.NewError(http.StatusUnauthorized, engine.CodeUnauthorized, "invalid credentials")
 }
 
-// CheckPassword checks a login. It is throttled per username and per
-// clientAddr ("" skips the address): after MaxFailures failures within
-// Window, attempts fail for Lockout without the password being checked.
-// Every failure - unknown user, user without a password, wrong password,
-// locked user, throttled - is the same 401 (code "unauthorized", message
-// "invalid credentials"), and all but the throttled one hash a password,
-// so neither the answer nor its time tells whether a user exists. A
-// success clears the username's failures (not the address's).
+// CheckPassword checks a login from clientAddr ("" when unknown). Failed
+// logins are throttled (see ThrottleOptions): an attempt from an address,
+// or for a user, past SlowAfter failures waits first; a user locked out
+// from this address fails without its password being checked, and stays
+// usable from every other address. Every failure - unknown user, user
+// without a password, wrong password, locked user, locked out - is the
+// same 401 (code "unauthorized", message "invalid credentials"), and all
+// but the locked-out one hash a password, so neither the answer nor its
+// time tells whether a user exists. Each failure, lockout and slowdown is
+// recorded as a security event, without the password.
 func (s *Service) CheckPassword(ctx context.Context, username, password, clientAddr string) (*User, error) {
+	return s.checkPassword(ctx, username, password, clientAddr, "direct_login")
+}
+
+// checkPassword is CheckPassword, recording events under method.
+func (s *Service) checkPassword(ctx context.Context, username, password, addr, method string) (*User, error) {
 	userKey := ""
 	if validUsername(username) {
 		userKey = nameKey(username)
-	}
-	if !s.throttle.begin(userKey, clientAddr, s.now()) {
-		return nil, invalidCredentials()
 	}
 	var rec *userRecord
 	err := s.view(ctx, func(tx engine.Tx) error {
@@ -389,24 +524,72 @@ func (s *Service) CheckPassword(ctx context.Context, username, password, clientA
 		return err
 	})
 	if err != nil {
-		s.throttle.abort(userKey, clientAddr)
 		return nil, err
+	}
+	event := SecurityEvent{Action: ActionLoginFailure, Method: method, Address: addr}
+	if rec != nil {
+		event.UserID, event.Username = rec.ID, rec.Username
+	}
+	if err := s.sleep(ctx, s.throttle.delay(userKey, addr, s.now())); err != nil {
+		return nil, wrapErr(err)
+	}
+	ok, err := s.throttle.begin(ctx, userKey, addr, s.now)
+	if err != nil {
+		return nil, wrapErr(err)
+	}
+	if !ok {
+		event.Reason = ReasonLockedOut
+		_ = s.RecordSecurityEvent(ctx, event)
+		return nil, invalidCredentials()
 	}
 	hash := ""
 	if rec != nil {
 		hash = rec.PasswordHash
 	}
-	ok, err := s.verifyPW(ctx, hash, password)
+	match, err := s.verifyPW(ctx, hash, password)
 	if err != nil {
-		s.throttle.abort(userKey, clientAddr)
+		s.throttle.end(userKey, addr, aborted, s.now())
 		return nil, err
 	}
-	if !ok || rec.Locked {
-		s.throttle.fail(userKey, clientAddr, s.now())
-		return nil, invalidCredentials()
+	if match && !rec.Locked {
+		s.throttle.end(userKey, addr, succeeded, s.now())
+		return rec.user(), nil
 	}
-	s.throttle.succeed(userKey, clientAddr)
-	return rec.user(), nil
+	tr := s.throttle.end(userKey, addr, failed, s.now())
+	switch {
+	case rec == nil:
+		event.Reason = ReasonUnknownUser
+	case rec.PasswordHash == "":
+		event.Reason = ReasonNoPassword
+	case match:
+		event.Reason = ReasonUserLocked
+	default:
+		event.Reason = ReasonWrongPassword
+	}
+	s.recordThrottled(ctx, event, tr)
+	return nil, invalidCredentials()
+}
+
+// recordThrottled records a failed login and the lockout or slowdowns it
+// started.
+func (s *Service) recordThrottled(ctx context.Context, failure SecurityEvent, tr transitions) {
+	_ = s.RecordSecurityEvent(ctx, failure)
+	if tr.lockedOut {
+		e := failure
+		e.Action, e.Reason = ActionLoginLockout, ""
+		e.Details = map[string]any{"until": tr.lockedUntil.UTC()}
+		_ = s.RecordSecurityEvent(ctx, e)
+	}
+	if tr.addrSlowed {
+		_ = s.RecordSecurityEvent(ctx, SecurityEvent{Action: ActionLoginSlowed, Method: failure.Method,
+			Address: failure.Address, Details: map[string]any{"scope": "address"}})
+	}
+	if tr.userSlowed && failure.UserID != "" {
+		e := failure
+		e.Action, e.Reason = ActionLoginSlowed, ""
+		e.Details = map[string]any{"scope": "user"}
+		_ = s.RecordSecurityEvent(ctx, e)
+	}
 }
 
 // ExternalUser finds or creates the user of an external identity: subject
@@ -415,7 +598,8 @@ func (s *Service) CheckPassword(ctx context.Context, username, password, clientA
 // [A-Za-z0-9._@-] replaced by '_', suffixed with a hash of the identity
 // when taken; an invalid email is dropped. Creation is audit-logged as
 // "user.create_external" by the system. A locked user gets the same 401
-// as a failed login.
+// as a failed login. A user deleted before comes back as a new user, whose
+// tokens issued before the deletion SessionValid refuses.
 func (s *Service) ExternalUser(ctx context.Context, provider, subject, username, email string) (*User, error) {
 	if provider == "" || subject == "" || len(provider) > 512 || len(subject) > 512 ||
 		strings.ContainsRune(provider, 0) || strings.ContainsRune(subject, 0) || provider == ProviderLocal {
@@ -446,7 +630,7 @@ func (s *Service) ExternalUser(ctx context.Context, provider, subject, username,
 		if email != "" && !validEmail(email) {
 			email = ""
 		}
-		err = s.update(ctx, func(tx engine.Tx, _ *change) error {
+		err = s.update(ctx, func(tx engine.Tx, ch *change) error {
 			var err error
 			if rec, err = find(tx); err != nil || rec != nil {
 				return err // created meanwhile
@@ -458,6 +642,14 @@ func (s *Service) ExternalUser(ctx context.Context, provider, subject, username,
 			rec = &userRecord{ID: uuid.NewString(), Username: name, Email: email, Provider: provider,
 				Subject: subject, CreatedAt: s.now().UTC()}
 			if err := s.insertUserTx(tx, rec); err != nil {
+				return err
+			}
+			// An identity deleted before keeps its old tokens refused.
+			gone, err := getJSON[time.Time](tx, bucketExternalGone, extKey)
+			if err == nil {
+				err = s.putStandingTx(tx, ch, rec.ID, &standing{Since: *gone})
+			}
+			if err != nil && !errors.Is(err, engine.ErrNotFound) {
 				return err
 			}
 			return s.AuditTx(tx, Actor{}, "user.create_external", rec.ID, "",

@@ -1,11 +1,14 @@
 package access
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -196,108 +199,189 @@ func TestCheckPasswordSameFailure(t *testing.T) {
 	}
 }
 
+// sleeps records the delays of throttled attempts instead of waiting.
+type sleeps struct {
+	mu  sync.Mutex
+	got []time.Duration
+}
+
+func (s *sleeps) sleep(_ context.Context, d time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.got = append(s.got, d)
+	return nil
+}
+
+// last returns the delay of the latest attempt.
+func (s *sleeps) last() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.got[len(s.got)-1]
+}
+
 func TestCheckPasswordThrottle(t *testing.T) {
+	login := func(e *env, user, pw, addr string) error {
+		_, err := e.s.CheckPassword(e.ctx(), user, pw, addr)
+		return err
+	}
 	tests := []struct {
 		name string
-		run  func(t *testing.T, e *env)
+		run  func(t *testing.T, e *env, sl *sleeps)
 	}{
-		{"per user", func(t *testing.T, e *env) {
-			for i := range 3 {
-				if _, err := e.s.CheckPassword(e.ctx(), "alice", "wrong", "addr-"+itoa(i)); err == nil {
+		{"locked out from one address only", func(t *testing.T, e *env, _ *sleeps) {
+			for range 3 {
+				if login(e, "alice", "wrong", "10.6.6.6") == nil {
 					t.Fatal("wrong password accepted")
 				}
 			}
 			before := e.s.verifies.Load()
-			if _, err := e.s.CheckPassword(e.ctx(), "alice", goodPassword, "fresh-addr"); err == nil {
-				t.Fatal("locked-out user logged in")
+			if login(e, "alice", goodPassword, "10.6.6.6") == nil {
+				t.Fatal("the attacker's address got through a lockout")
 			}
 			if e.s.verifies.Load() != before {
-				t.Error("a throttled attempt checked the password")
+				t.Error("a locked-out attempt checked the password")
 			}
-			// Other users from the same addresses are not affected.
-			if _, err := e.s.CheckPassword(e.ctx(), "bob", goodPassword, "addr-0"); err != nil {
-				t.Fatal(err)
+			if err := login(e, "alice", goodPassword, "10.1.1.1"); err != nil {
+				t.Fatalf("the user is locked out from another address: %v", err)
+			}
+			if err := login(e, "bob", goodPassword, "10.6.6.6"); err != nil {
+				t.Fatalf("another user behind the address is locked out: %v", err)
 			}
 			e.clock.Advance(10*time.Minute - time.Second)
-			if _, err := e.s.CheckPassword(e.ctx(), "alice", goodPassword, "fresh-addr"); err == nil {
+			if login(e, "alice", goodPassword, "10.6.6.6") == nil {
 				t.Fatal("lockout ended early")
 			}
 			e.clock.Advance(time.Second)
-			if _, err := e.s.CheckPassword(e.ctx(), "alice", goodPassword, "fresh-addr"); err != nil {
+			if err := login(e, "alice", goodPassword, "10.6.6.6"); err != nil {
 				t.Fatalf("lockout did not expire: %v", err)
 			}
 		}},
-		{"per address", func(t *testing.T, e *env) {
-			for _, u := range []string{"alice", "bob", "nobody"} {
-				_, _ = e.s.CheckPassword(e.ctx(), u, "wrong", "10.9.9.9")
+		{"an address is slowed, not locked", func(t *testing.T, e *env, sl *sleeps) {
+			for _, u := range []string{"alice", "bob", "nobody", "carol"} {
+				_ = login(e, u, "wrong", "10.9.9.9")
 			}
-			if _, err := e.s.CheckPassword(e.ctx(), "carol", goodPassword, "10.9.9.9"); err == nil {
-				t.Fatal("throttled address logged in")
+			if err := login(e, "dave", goodPassword, "10.9.9.9"); err != nil {
+				t.Fatalf("a right password behind a slowed address: %v", err)
 			}
-			if _, err := e.s.CheckPassword(e.ctx(), "carol", goodPassword, "10.1.1.1"); err != nil {
-				t.Fatalf("other address: %v", err)
+			if d := sl.last(); d != time.Second {
+				t.Fatalf("delay %v after 4 failures, want 1s", d)
 			}
-			e.clock.Advance(10 * time.Minute)
-			if _, err := e.s.CheckPassword(e.ctx(), "carol", goodPassword, "10.9.9.9"); err != nil {
-				t.Fatalf("address lockout did not expire: %v", err)
+			_ = login(e, "erin", "wrong", "10.9.9.9")
+			_ = login(e, "erin", "wrong", "10.9.9.9")
+			_ = login(e, "dave", goodPassword, "10.9.9.9")
+			if d := sl.last(); d != 4*time.Second {
+				t.Fatalf("delay %v after 6 failures, want 4s (doubled, capped)", d)
+			}
+			_ = login(e, "dave", goodPassword, "10.1.1.1")
+			if d := sl.last(); d != 0 {
+				t.Fatalf("another address waits %v", d)
+			}
+			e.clock.Advance(5 * time.Minute)
+			_ = login(e, "dave", goodPassword, "10.9.9.9")
+			if d := sl.last(); d != 0 {
+				t.Fatalf("the slowdown outlived the window: %v", d)
 			}
 		}},
-		{"window", func(t *testing.T, e *env) {
-			_, _ = e.s.CheckPassword(e.ctx(), "alice", "wrong", "")
-			_, _ = e.s.CheckPassword(e.ctx(), "alice", "wrong", "")
+		{"a user is slowed from everywhere, not locked", func(t *testing.T, e *env, sl *sleeps) {
+			for i := range 4 {
+				_ = login(e, "alice", "wrong", "10.0.0."+itoa(i))
+			}
+			if err := login(e, "alice", goodPassword, "10.2.2.2"); err != nil {
+				t.Fatalf("the user is locked: %v", err)
+			}
+			if d := sl.last(); d != time.Second {
+				t.Fatalf("delay %v, want 1s", d)
+			}
+			_ = login(e, "alice", goodPassword, "10.2.2.2")
+			if d := sl.last(); d != 0 {
+				t.Fatalf("a success did not end the user's slowdown: %v", d)
+			}
+		}},
+		{"window", func(t *testing.T, e *env, _ *sleeps) {
+			_ = login(e, "alice", "wrong", "")
+			_ = login(e, "alice", "wrong", "")
 			e.clock.Advance(5 * time.Minute) // the window ends: failures forgotten
-			_, _ = e.s.CheckPassword(e.ctx(), "alice", "wrong", "")
-			if _, err := e.s.CheckPassword(e.ctx(), "alice", goodPassword, ""); err != nil {
+			_ = login(e, "alice", "wrong", "")
+			if err := login(e, "alice", goodPassword, ""); err != nil {
 				t.Fatalf("old failures counted: %v", err)
 			}
 		}},
-		{"success resets the user", func(t *testing.T, e *env) {
+		{"success resets the pair", func(t *testing.T, e *env, _ *sleeps) {
 			for range 3 {
-				_, _ = e.s.CheckPassword(e.ctx(), "alice", "wrong", "")
-				_, _ = e.s.CheckPassword(e.ctx(), "alice", "wrong", "")
-				if _, err := e.s.CheckPassword(e.ctx(), "alice", goodPassword, ""); err != nil {
+				_ = login(e, "alice", "wrong", "")
+				_ = login(e, "alice", "wrong", "")
+				if err := login(e, "alice", goodPassword, ""); err != nil {
 					t.Fatalf("success did not reset failures: %v", err)
 				}
 			}
 		}},
-		{"unlock clears failures", func(t *testing.T, e *env) {
+		{"unlock clears failures", func(t *testing.T, e *env, _ *sleeps) {
 			for range 3 {
-				_, _ = e.s.CheckPassword(e.ctx(), "alice", "wrong", "")
+				_ = login(e, "alice", "wrong", "")
 			}
 			u, _ := e.s.UserByName(e.ctx(), "alice")
 			if _, err := e.s.SetLocked(e.ctx(), Actor{}, u.ID, false); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := e.s.CheckPassword(e.ctx(), "alice", goodPassword, ""); err != nil {
+			if err := login(e, "alice", goodPassword, ""); err != nil {
 				t.Fatal(err)
 			}
 		}},
-		{"concurrent guesses stop at the limit", func(t *testing.T, e *env) {
+		{"break-glass clears failures", func(t *testing.T, e *env, _ *sleeps) {
+			for range 3 {
+				_ = login(e, "alice", "wrong", "10.6.6.6")
+			}
+			u, _ := e.s.UserByName(e.ctx(), "alice")
+			if err := e.s.ClearLoginFailures(e.ctx(), Actor{}, u.ID); err != nil {
+				t.Fatal(err)
+			}
+			if err := login(e, "alice", goodPassword, "10.6.6.6"); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Contains(e.actions(), "user.clear_login_failures") {
+				t.Error("not audited")
+			}
+			wantErr(t, e.s.ClearLoginFailures(e.ctx(), Actor{}, "nope"), http.StatusNotFound, engine.CodeNotFound)
+		}},
+		{"concurrent guesses stop at the limit", func(t *testing.T, e *env, _ *sleeps) {
 			before := e.s.verifies.Load()
-			done := make(chan struct{})
+			var wg sync.WaitGroup
 			for range 20 {
-				go func() {
-					_, _ = e.s.CheckPassword(e.ctx(), "alice", "wrong", "")
-					done <- struct{}{}
-				}()
+				wg.Go(func() { _ = login(e, "alice", "wrong", "10.6.6.6") })
 			}
-			for range 20 {
-				<-done
-			}
+			wg.Wait()
 			if n := e.s.verifies.Load() - before; n > 3 {
 				t.Fatalf("%d guesses checked, want at most 3", n)
+			}
+		}},
+		{"concurrent right logins all pass", func(t *testing.T, e *env, _ *sleeps) {
+			var wg sync.WaitGroup
+			var refused atomic.Int64
+			for range 20 {
+				wg.Go(func() {
+					if login(e, "alice", goodPassword, "10.3.3.3") != nil {
+						refused.Add(1)
+					}
+				})
+			}
+			wg.Wait()
+			if n := refused.Load(); n > 0 {
+				t.Fatalf("%d of 20 right logins refused", n)
 			}
 		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			sl := &sleeps{}
 			e := newEnv(t, func(o *Options) {
-				o.Throttle = ThrottleOptions{MaxFailures: 3, Window: 5 * time.Minute, Lockout: 10 * time.Minute}
+				o.Throttle = ThrottleOptions{MaxFailures: 3, Window: 5 * time.Minute, Lockout: 10 * time.Minute,
+					SlowAfter: 4, Delay: time.Second, MaxDelay: 4 * time.Second}
+				o.sleep = sl.sleep
 			})
-			e.user("alice")
-			e.user("bob")
-			e.user("carol")
-			tc.run(t, e)
+			for _, u := range []string{"alice", "bob", "carol", "dave", "erin"} {
+				e.user(u)
+			}
+			tc.run(t, e, sl)
 		})
 	}
 }

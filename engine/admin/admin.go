@@ -111,7 +111,8 @@ func principal(c *fiber.Ctx) *access.Principal {
 func actor(c *fiber.Ctx) access.Actor {
 	p := principal(c)
 	return access.Actor{UserID: p.UserID, ConsumerID: p.ConsumerID,
-		CorrelationID: string(c.Response().Header.Peek(server.HeaderCorrelationID))}
+		CorrelationID: string(c.Response().Header.Peek(server.HeaderCorrelationID)),
+		Address:       server.Credentials(c).ClientAddr()}
 }
 
 // decode reads a JSON body into v, refusing what is not JSON.

@@ -11,6 +11,7 @@ import (
 // registerMy mounts the caller's own resources; each needs only login.
 func (a *API) registerMy(my fiber.Router) {
 	my.Delete("/logins/direct", a.revokeDirectLogin)
+	my.Put("/password", a.changePassword)
 	my.Get("/user", func(c *fiber.Ctx) error {
 		u, err := a.Access.User(c.UserContext(), principal(c).UserID)
 		if err != nil {
@@ -60,4 +61,23 @@ func (a *API) registerMy(my fiber.Router) {
 		}
 		return c.JSON(fiber.Map{"entitlement_requests": mine})
 	})
+}
+
+// changePassword sets the caller's password: {"current_password",
+// "new_password"}. Every session and token of the caller ends, this one
+// included.
+func (a *API) changePassword(c *fiber.Ctx) error {
+	var in struct {
+		Current string `json:"current_password"`
+		New     string `json:"new_password"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	act := actor(c)
+	ctx := access.WithCorrelationID(c.UserContext(), act.CorrelationID)
+	if err := a.Access.ChangePassword(ctx, act, in.Current, in.New); err != nil {
+		return err
+	}
+	return c.SendStatus(http.StatusNoContent)
 }

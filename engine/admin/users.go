@@ -16,6 +16,8 @@ func (a *API) registerUsers(g fiber.Router) {
 	g.Post("/users/:user_id/lock", a.system(access.RoleCanLockUser), a.lockUser(true))
 	g.Delete("/users/:user_id/lock", a.system(access.RoleCanLockUser), a.lockUser(false))
 	g.Delete("/users/:user_id", a.system(access.RoleCanDeleteUser), a.deleteUser)
+	g.Put("/users/:user_id/password", a.system(access.RoleCanResetUserPassword), a.resetPassword)
+	g.Delete("/users/:user_id/login-failures", a.system(access.RoleCanLockUser), a.clearLoginFailures)
 
 	// Granting and revoking check the caller's rights themselves: at any
 	// bank, or at the one bank of the entitlement.
@@ -65,18 +67,38 @@ func (a *API) lockUser(locked bool) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		// A lock applies to tokens already issued, at once.
-		a.DirectLogin.InvalidateUser(u.ID)
 		return c.JSON(u)
 	}
 }
 
 func (a *API) deleteUser(c *fiber.Ctx) error {
-	id := param(c, "user_id")
-	if err := a.Access.DeleteUser(c.UserContext(), actor(c), id); err != nil {
+	if err := a.Access.DeleteUser(c.UserContext(), actor(c), param(c, "user_id")); err != nil {
 		return err
 	}
-	a.DirectLogin.InvalidateUser(id)
+	return c.SendStatus(http.StatusNoContent)
+}
+
+// resetPassword sets another user's password: {"password": "..."}. Every
+// session and token of that user ends.
+func (a *API) resetPassword(c *fiber.Ctx) error {
+	var in struct {
+		Password string `json:"password"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	if _, err := a.Access.SetPassword(c.UserContext(), actor(c), param(c, "user_id"), in.Password); err != nil {
+		return err
+	}
+	return c.SendStatus(http.StatusNoContent)
+}
+
+// clearLoginFailures is the operators' break-glass: it ends the lockouts
+// and slowdowns that failed logins put on a user, from every address.
+func (a *API) clearLoginFailures(c *fiber.Ctx) error {
+	if err := a.Access.ClearLoginFailures(c.UserContext(), actor(c), param(c, "user_id")); err != nil {
+		return err
+	}
 	return c.SendStatus(http.StatusNoContent)
 }
 

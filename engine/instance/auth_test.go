@@ -207,6 +207,7 @@ func TestExternalJWT(t *testing.T) {
 	cfg := testConfig(filepath.Join(dir, "data"))
 	cfg.ExternalJWT = jwtbearer.Options{Issuer: "https://idp.example.com", Audience: "dynapi", JWKSFile: jwksFile}
 	cfg.JustInTimeEntitlements = true
+	cfg.JustInTimeRoles = []string{"CanGetAnyUser"}
 	inst := openWith(t, cfg)
 	defer closeInstance(t, inst)
 

@@ -48,6 +48,12 @@ type Config struct {
 	// JustInTimeEntitlements grants a role a caller's identity token claims
 	// the first time a route needs it (OBP's create_just_in_time_entitlements).
 	JustInTimeEntitlements bool
+	// JustInTimeRoles are the roles that may be granted just in time
+	// (names, or prefixes ending in '*'); none by default.
+	JustInTimeRoles []string
+	// LoginEventsPerMinute bounds the login events written to the audit
+	// log (default 120); past it they are counted, not written.
+	LoginEventsPerMinute int
 	// DirectLoginTTL is how long a DirectLogin token lives (default 24h).
 	DirectLoginTTL time.Duration
 	// OAuth2 configures the client credentials grant's tokens.
@@ -111,7 +117,8 @@ func Open(ctx context.Context, cfg Config) (*Instance, error) {
 
 func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error) {
 	svc, err := access.New(ctx, access.Options{Store: store, Passwords: cfg.Passwords, Throttle: cfg.Throttle,
-		JustInTimeEntitlements: cfg.JustInTimeEntitlements})
+		JustInTimeEntitlements: cfg.JustInTimeEntitlements, JustInTimeRoles: cfg.JustInTimeRoles,
+		LoginEventsPerMinute: cfg.LoginEventsPerMinute})
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +241,7 @@ func authentication(ctx context.Context, cfg Config, store engine.Store, svc *ac
 		return nil, err
 	}
 	issuer := cmp.Or(cfg.OAuth2.Issuer, "dynapi")
-	oa, err := oauth2.New(ctx, oauth2.Options{Store: store, Consumers: svc, Issuer: issuer, Audience: issuer,
+	oa, err := oauth2.New(ctx, oauth2.Options{Store: store, Consumers: svc, Users: svc, Issuer: issuer, Audience: issuer,
 		TTL: cfg.OAuth2.TTL, Keys: oauth2.KeyConfig{RotateAfter: cfg.OAuth2.RotateAfter}})
 	if err != nil {
 		return nil, err

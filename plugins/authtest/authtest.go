@@ -68,14 +68,15 @@ func Bearer(token string) Creds { return Header("Authorization", "Bearer "+token
 type Users struct {
 	mu        sync.Mutex
 	byID      map[string]access.User
-	passwords map[string]string // username -> password
-	err       error             // returned by CheckPassword when set
-	lookups   atomic.Int64      // calls to User
+	passwords map[string]string    // username -> password
+	since     map[string]time.Time // user id -> sessions revoked before
+	err       error                // returned by CheckPassword when set
+	lookups   atomic.Int64         // calls to User
 }
 
 // NewUsers returns an empty directory.
 func NewUsers() *Users {
-	return &Users{byID: map[string]access.User{}, passwords: map[string]string{}}
+	return &Users{byID: map[string]access.User{}, passwords: map[string]string{}, since: map[string]time.Time{}}
 }
 
 // Add adds or replaces the local, unlocked user id with a username and
@@ -102,6 +103,22 @@ func (u *Users) SetLocked(id string, locked bool) {
 	usr := u.byID[id]
 	usr.Locked = locked
 	u.byID[id] = usr
+}
+
+// Revoke ends the sessions of user id issued before at.
+func (u *Users) Revoke(id string, at time.Time) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.since[id] = at
+}
+
+// SessionValid reports whether user id exists, is not locked, and had no
+// sessions revoked after issuedAt.
+func (u *Users) SessionValid(id string, issuedAt time.Time) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	usr, ok := u.byID[id]
+	return ok && !usr.Locked && !issuedAt.Before(u.since[id])
 }
 
 // SetErr makes CheckPassword return err, or work again when err is nil.

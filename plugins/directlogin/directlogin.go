@@ -27,11 +27,8 @@ const Method = "direct_login"
 // the hex SHA-256 of the token.
 const Bucket = "directlogin_tokens"
 
-// Defaults for zero Options fields.
-const (
-	DefaultTTL          = 24 * time.Hour
-	DefaultUserCacheTTL = 2 * time.Second
-)
+// DefaultTTL is how long a token lives when Options.TTL is zero.
+const DefaultTTL = 24 * time.Hour
 
 // tokenBytes is the entropy of a token; tokenLen its encoded length.
 const (
@@ -44,8 +41,13 @@ type Users interface {
 	// CheckPassword returns the user whose password matches, or a 401
 	// *engine.Error for any failure; it throttles by client address.
 	CheckPassword(ctx context.Context, username, password, clientAddr string) (*access.User, error)
-	// User returns a user by id.
+	// User returns a user by id; it is asked once per session and
+	// process, for the principal.
 	User(ctx context.Context, id string) (*access.User, error)
+	// SessionValid reports, from memory, whether a session issued to the
+	// user at issuedAt may still be used: the user is not locked or
+	// deleted and nothing revoked its sessions since.
+	SessionValid(userID string, issuedAt time.Time) bool
 }
 
 // Consumers is what the plugin asks of the consumer registry. The lookup
@@ -61,28 +63,21 @@ type Options struct {
 	Consumers Consumers
 	// TTL is how long a token lives; zero means DefaultTTL.
 	TTL time.Duration
-	// UserCacheTTL is how long a user looked up to check it is not locked
-	// is reused before it is asked for again; zero means
-	// DefaultUserCacheTTL, negative means ask on every request. Call
-	// InvalidateUser when a user is locked to make it take effect at once.
-	UserCacheTTL time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
 
 // Plugin issues, checks and revokes DirectLogin tokens. It is safe for
-// concurrent use; Authenticate reads only memory (plus Users.User when the
-// cached user is stale) and takes no lock.
+// concurrent use; Authenticate reads only memory (plus Users.User on a
+// session's first use in the process) and takes no lock.
 type Plugin struct {
 	store     engine.Store
 	users     Users
 	consumers Consumers
 	ttl       time.Duration
-	userTTL   time.Duration
 	now       func() time.Time
 
 	sessions sync.Map // [32]byte SHA-256 of the token -> *session
-	userSeen sync.Map // user id -> *cachedUser
 }
 
 var _ access.Authenticator = (*Plugin)(nil)
@@ -93,6 +88,7 @@ type session struct {
 	userID      string
 	consumerID  string
 	consumerKey string
+	created     time.Time
 	expires     time.Time
 	principal   atomic.Pointer[access.Principal] // made on first use
 }
@@ -106,24 +102,15 @@ type record struct {
 	ExpiresAt   time.Time `json:"expires_at"`
 }
 
-type cachedUser struct {
-	user  *access.User
-	until time.Time
-}
-
 // New returns a plugin with every unexpired token of the store loaded into
 // memory; expired ones are purged.
 func New(ctx context.Context, o Options) (*Plugin, error) {
 	if o.Store == nil || o.Users == nil || o.Consumers == nil {
 		return nil, errors.New("directlogin: Store, Users and Consumers are required")
 	}
-	p := &Plugin{store: o.Store, users: o.Users, consumers: o.Consumers,
-		ttl: o.TTL, userTTL: o.UserCacheTTL, now: o.Now}
+	p := &Plugin{store: o.Store, users: o.Users, consumers: o.Consumers, ttl: o.TTL, now: o.Now}
 	if p.ttl <= 0 {
 		p.ttl = DefaultTTL
-	}
-	if p.userTTL == 0 {
-		p.userTTL = DefaultUserCacheTTL
 	}
 	if p.now == nil {
 		p.now = time.Now
@@ -167,21 +154,31 @@ func decode(key string, value []byte) (*session, bool) {
 		return nil, false
 	}
 	return &session{hash: h, userID: r.UserID, consumerID: r.ConsumerID,
-		consumerKey: r.ConsumerKey, expires: r.ExpiresAt}, true
+		consumerKey: r.ConsumerKey, created: r.CreatedAt, expires: r.ExpiresAt}, true
 }
 
 // Name implements access.Authenticator.
 func (p *Plugin) Name() string { return Method }
 
+// ConsumerRefusedError is the cause of a failed login whose password was
+// right but whose consumer key is unknown or disabled, naming the user for
+// the security log; the caller still sees only the one 401.
+type ConsumerRefusedError struct{ UserID, Username string }
+
+func (e *ConsumerRefusedError) Error() string {
+	return "directlogin: consumer refused for user " + e.UserID
+}
+
 // Login checks the username, password and consumer key of a DirectLogin
-// header and returns a new token, the only time it is ever shown. Missing
-// parameters are a 400 naming them; a wrong password, an unknown or
-// disabled consumer and a locked user are all the same 401.
-func (p *Plugin) Login(ctx context.Context, c access.Credentials) (string, error) {
+// header and returns a new token, the only time it is ever shown, with the
+// principal it authenticates. Missing parameters are a 400 naming them; a
+// wrong password, an unknown or disabled consumer and a locked user are
+// all the same 401.
+func (p *Plugin) Login(ctx context.Context, c access.Credentials) (string, *access.Principal, error) {
 	raw, _ := header(c)
 	prm, err := parseParams(raw)
 	if err != nil {
-		return "", malformed(err)
+		return "", nil, malformed(err)
 	}
 	var missing []engine.Violation
 	for _, f := range [...]struct{ name, value string }{
@@ -200,7 +197,7 @@ func (p *Plugin) Login(ctx context.Context, c access.Credentials) (string, error
 		for i, v := range missing {
 			names[i] = strings.TrimPrefix(v.Pointer, "/DirectLogin/")
 		}
-		return "", engine.NewError(http.StatusBadRequest, engine.CodeBadRequest,
+		return "", nil, engine.NewError(http.StatusBadRequest, engine.CodeBadRequest,
 			"the DirectLogin header lacks "+strings.Join(names, ", "), missing...)
 	}
 
@@ -209,40 +206,41 @@ func (p *Plugin) Login(ctx context.Context, c access.Credentials) (string, error
 	user, err := p.users.CheckPassword(ctx, prm.username, prm.password, c.ClientAddr())
 	if err != nil {
 		if e := engine.AsError(err); passThrough(e) {
-			return "", e // throttled, or the store failed
+			return "", nil, e // throttled, or the store failed
 		}
-		return "", invalidCredentials().WithCause(err)
+		return "", nil, invalidCredentials().WithCause(err)
 	}
 	if user == nil || user.Locked {
-		return "", invalidCredentials()
+		return "", nil, invalidCredentials()
 	}
 	consumer, ok := p.consumers.ConsumerByKey(prm.consumerKey)
 	if !ok || consumer == nil || !consumer.Enabled {
-		return "", invalidCredentials()
+		return "", nil, invalidCredentials().WithCause(&ConsumerRefusedError{UserID: user.ID, Username: user.Username})
 	}
 
 	var buf [tokenBytes]byte
 	if _, err := rand.Read(buf[:]); err != nil {
-		return "", engine.Internal(err)
+		return "", nil, engine.Internal(err)
 	}
 	token := base64.RawURLEncoding.EncodeToString(buf[:])
 	now := p.now()
 	s := &session{hash: sha256.Sum256([]byte(token)), userID: user.ID,
-		consumerID: consumer.ID, consumerKey: consumer.Key, expires: now.Add(p.ttl)}
+		consumerID: consumer.ID, consumerKey: consumer.Key, created: now, expires: now.Add(p.ttl)}
 	value, err := json.Marshal(record{UserID: s.userID, ConsumerID: s.consumerID,
 		ConsumerKey: s.consumerKey, CreatedAt: now.UTC(), ExpiresAt: s.expires.UTC()})
 	if err != nil {
-		return "", engine.Internal(err)
+		return "", nil, engine.Internal(err)
 	}
 	key := hex.EncodeToString(s.hash[:])
 	if err := p.store.Update(ctx, func(tx engine.Tx) error {
 		return tx.Put(Bucket, key, value)
 	}); err != nil {
-		return "", engine.Internal(fmt.Errorf("directlogin: save token: %w", err))
+		return "", nil, engine.Internal(fmt.Errorf("directlogin: save token: %w", err))
 	}
+	pr := &access.Principal{UserID: user.ID, Username: user.Username, ConsumerID: consumer.ID, Method: Method}
+	s.principal.Store(pr)
 	p.sessions.Store(s.hash, s)
-	p.userSeen.Store(user.ID, &cachedUser{user: user, until: now.Add(p.userTTL)})
-	return token, nil
+	return token, pr, nil
 }
 
 // Authenticate implements access.Authenticator for "DirectLogin:
@@ -261,14 +259,25 @@ func (p *Plugin) Authenticate(ctx context.Context, c access.Credentials) (*acces
 	if !ok || consumer == nil || !consumer.Enabled || consumer.ID != s.consumerID {
 		return nil, invalidToken()
 	}
-	user, err := p.user(ctx, s.userID, now)
-	if err != nil {
-		return nil, err
+	if !p.users.SessionValid(s.userID, s.created) {
+		p.drop(ctx, s)
+		return nil, invalidToken()
 	}
 	// The principal of a session is made once and shared by its requests:
 	// nothing downstream changes a principal.
-	if pr := s.principal.Load(); pr != nil && pr.Username == user.Username {
+	if pr := s.principal.Load(); pr != nil {
 		return pr, nil
+	}
+	user, err := p.users.User(ctx, s.userID)
+	if err != nil {
+		if e := engine.AsError(err); passThrough(e) {
+			return nil, e
+		}
+		p.drop(ctx, s)
+		return nil, invalidToken().WithCause(err)
+	}
+	if user == nil || user.Locked {
+		return nil, invalidToken()
 	}
 	pr := &access.Principal{UserID: user.ID, Username: user.Username, ConsumerID: s.consumerID, Method: Method}
 	s.principal.Store(pr)
@@ -302,40 +311,6 @@ func (p *Plugin) session(ctx context.Context, raw string, now time.Time) (*sessi
 	}
 	return s, nil
 }
-
-// user returns the token's user if it may still log in, from the short-lived
-// cache when fresh.
-func (p *Plugin) user(ctx context.Context, id string, now time.Time) (*access.User, error) {
-	if v, ok := p.userSeen.Load(id); ok {
-		if cu := v.(*cachedUser); now.Before(cu.until) {
-			if cu.user.Locked {
-				return nil, invalidToken()
-			}
-			return cu.user, nil
-		}
-	}
-	u, err := p.users.User(ctx, id)
-	if err != nil {
-		if e := engine.AsError(err); passThrough(e) {
-			return nil, e
-		}
-		return nil, invalidToken().WithCause(err)
-	}
-	if u == nil {
-		return nil, invalidToken()
-	}
-	if p.userTTL > 0 {
-		p.userSeen.Store(id, &cachedUser{user: u, until: now.Add(p.userTTL)})
-	}
-	if u.Locked {
-		return nil, invalidToken()
-	}
-	return u, nil
-}
-
-// InvalidateUser forgets the cached state of a user, so that locking it
-// takes effect on its next request rather than after UserCacheTTL.
-func (p *Plugin) InvalidateUser(id string) { p.userSeen.Delete(id) }
 
 // Revoke ends the token the request carries, in the store and in memory.
 // It is a 401 when the request carries no live token.
@@ -371,26 +346,21 @@ func (p *Plugin) drop(ctx context.Context, s *session) {
 	})
 }
 
-// Purge deletes every expired token, from memory and from the store, along
-// with records this version cannot read, and forgets stale cached users.
+// Purge deletes every expired or revoked token (its user locked, deleted
+// or its sessions revoked), from memory and from the store, along with
+// records this version cannot read.
 func (p *Plugin) Purge(ctx context.Context) error {
 	now := p.now()
 	p.sessions.Range(func(k, v any) bool {
-		if s := v.(*session); !now.Before(s.expires) {
+		if s := v.(*session); !p.live(s, now) {
 			p.sessions.CompareAndDelete(k, v)
-		}
-		return true
-	})
-	p.userSeen.Range(func(k, v any) bool {
-		if !now.Before(v.(*cachedUser).until) {
-			p.userSeen.CompareAndDelete(k, v)
 		}
 		return true
 	})
 	err := p.store.Update(ctx, func(tx engine.Tx) error {
 		var stale []string
 		err := tx.Scan(Bucket, "", func(key string, value []byte) error {
-			if s, ok := decode(key, value); !ok || !now.Before(s.expires) {
+			if s, ok := decode(key, value); !ok || !p.live(s, now) {
 				stale = append(stale, key)
 			}
 			return nil
@@ -409,6 +379,11 @@ func (p *Plugin) Purge(ctx context.Context) error {
 		return fmt.Errorf("directlogin: purge: %w", err)
 	}
 	return nil
+}
+
+// live reports whether a session is neither expired nor revoked.
+func (p *Plugin) live(s *session, now time.Time) bool {
+	return now.Before(s.expires) && p.users.SessionValid(s.userID, s.created)
 }
 
 // header returns the DirectLogin parameters of a request: the DirectLogin

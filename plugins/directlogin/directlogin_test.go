@@ -71,7 +71,7 @@ func TestLogin(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tok, err := f.plugin.Login(context.Background(), tt.creds)
+			tok, _, err := f.plugin.Login(context.Background(), tt.creds)
 			switch tt.status {
 			case 0:
 				if err != nil {
@@ -120,7 +120,7 @@ func TestLogin(t *testing.T) {
 func TestLoginPassesThrottling(t *testing.T) {
 	f := newFixture(t)
 	f.users.SetErr(engine.NewError(http.StatusTooManyRequests, "too_many_requests", "slow down"))
-	_, err := f.plugin.Login(context.Background(), authtest.Header("DirectLogin",
+	_, _, err := f.plugin.Login(context.Background(), authtest.Header("DirectLogin",
 		`username="alice", password="correct horse", consumer_key="key-1"`))
 	wantStatus(t, err, http.StatusTooManyRequests, "too_many_requests")
 }
@@ -288,33 +288,46 @@ func TestBarredAfterLogin(t *testing.T) {
 		_, err := f.plugin.Authenticate(ctx, tokenHeader(tok))
 		wantStatus(t, err, 401, engine.CodeUnauthorized)
 	})
-	t.Run("user locked, cache invalidated", func(t *testing.T) {
+	t.Run("user locked", func(t *testing.T) {
 		f := newFixture(t)
 		tok := f.login(t, "alice", "correct horse", "key-1")
 		f.users.SetLocked("u-1", true)
-		f.plugin.InvalidateUser("u-1")
 		_, err := f.plugin.Authenticate(ctx, tokenHeader(tok))
 		wantStatus(t, err, 401, engine.CodeUnauthorized)
-	})
-	t.Run("user locked, cache expires", func(t *testing.T) {
-		f := newFixture(t)
-		tok := f.login(t, "alice", "correct horse", "key-1")
-		f.users.SetLocked("u-1", true)
-		f.clock.Advance(directlogin.DefaultUserCacheTTL)
-		_, err := f.plugin.Authenticate(ctx, tokenHeader(tok))
-		wantStatus(t, err, 401, engine.CodeUnauthorized)
+		f.users.SetLocked("u-1", false)
+		if _, err := f.plugin.Authenticate(ctx, tokenHeader(tok)); err == nil {
+			t.Fatal("unlocking revived a session the lock ended")
+		}
 	})
 	t.Run("user deleted", func(t *testing.T) {
 		f := newFixture(t)
 		tok := f.login(t, "alice", "correct horse", "key-1")
 		f.users.Remove("u-1")
-		f.plugin.InvalidateUser("u-1")
 		_, err := f.plugin.Authenticate(ctx, tokenHeader(tok))
 		wantStatus(t, err, 401, engine.CodeUnauthorized)
 	})
+	t.Run("sessions revoked", func(t *testing.T) {
+		f := newFixture(t)
+		old := f.login(t, "alice", "correct horse", "key-1")
+		f.clock.Advance(time.Second)
+		f.users.Revoke("u-1", f.clock.Now())
+		_, err := f.plugin.Authenticate(ctx, tokenHeader(old))
+		wantStatus(t, err, 401, engine.CodeUnauthorized)
+		if _, err := f.plugin.Authenticate(ctx, tokenHeader(f.login(t, "alice", "correct horse", "key-1"))); err != nil {
+			t.Fatalf("a session made after the revocation: %v", err)
+		}
+		if err := f.plugin.Purge(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(records(t, f.store)); n != 1 {
+			t.Fatalf("%d stored tokens after purge, want the one live", n)
+		}
+	})
 }
 
-func TestUserCache(t *testing.T) {
+// TestUserLookups: a session made in this process never asks for its user;
+// one restored from the store asks once, for its principal.
+func TestUserLookups(t *testing.T) {
 	f := newFixture(t)
 	tok := f.login(t, "alice", "correct horse", "key-1")
 	for range 10 {
@@ -323,14 +336,16 @@ func TestUserCache(t *testing.T) {
 		}
 	}
 	if n := f.users.Lookups(); n != 0 {
-		t.Fatalf("%d user lookups within the cache TTL, want 0", n)
+		t.Fatalf("%d user lookups, want 0", n)
 	}
-	f.clock.Advance(directlogin.DefaultUserCacheTTL)
-	if _, err := f.plugin.Authenticate(context.Background(), tokenHeader(tok)); err != nil {
-		t.Fatal(err)
+	f.plugin = f.newPlugin(t)
+	for range 10 {
+		if _, err := f.plugin.Authenticate(context.Background(), tokenHeader(tok)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if n := f.users.Lookups(); n != 1 {
-		t.Fatalf("%d user lookups after the cache TTL, want 1", n)
+		t.Fatalf("%d user lookups after a restart, want 1", n)
 	}
 }
 
@@ -394,7 +409,7 @@ func TestConcurrentUse(t *testing.T) {
 	for range 4 {
 		wg.Go(func() {
 			for range 20 {
-				tok, err := f.plugin.Login(ctx, authtest.Header("DirectLogin",
+				tok, _, err := f.plugin.Login(ctx, authtest.Header("DirectLogin",
 					`username=bob, password="battery staple", consumer_key=key-1`))
 				if err != nil {
 					t.Error(err)

@@ -14,6 +14,8 @@
 // A token is 32 random bytes in base64url. Only its SHA-256 is persisted,
 // in one store bucket, with the user, the consumer and the expiry; every
 // live token is also kept in memory, so authenticating a request reads no
-// store. On each request the consumer must still be enabled and the user
-// not locked. Expired tokens are dropped when next presented and by Purge.
+// store. On each request the consumer must still be enabled and the user's
+// sessions still valid (Users.SessionValid, from memory: not locked, not
+// deleted, no password change or reset since the login). Expired and
+// revoked tokens are dropped when next presented and by Purge.
 package directlogin

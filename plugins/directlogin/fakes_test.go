@@ -44,7 +44,7 @@ func (f *fixture) newPlugin(t testing.TB) *directlogin.Plugin {
 
 func (f *fixture) login(t testing.TB, user, password, key string) string {
 	t.Helper()
-	tok, err := f.plugin.Login(context.Background(), authtest.Header("DirectLogin",
+	tok, _, err := f.plugin.Login(context.Background(), authtest.Header("DirectLogin",
 		fmt.Sprintf(`username=%q, password=%q, consumer_key=%q`, user, password, key)))
 	if err != nil {
 		t.Fatalf("login: %v", err)

@@ -52,6 +52,10 @@ type Users interface {
 	// ExternalUser returns the user of an external identity, creating it on
 	// first sight.
 	ExternalUser(ctx context.Context, provider, subject, username, email string) (*access.User, error)
+	// SessionValid reports, from memory, whether a token issued to the
+	// user at issuedAt may still be used: the user is not locked or
+	// deleted and nothing revoked its sessions since.
+	SessionValid(userID string, issuedAt time.Time) bool
 }
 
 // Consumers, when given, maps the token's client ("azp", else "client_id")
@@ -255,7 +259,9 @@ func (a *Authenticator) Name() string { return Method }
 // <jwt>". A bearer token that is not a JWT, or whose iss is not the
 // provider, is ErrNoCredentials; one of the provider's that does not verify
 // is a 401. The user is found, or created on first sight, by
-// Users.ExternalUser with the provider and the token's sub.
+// Users.ExternalUser with the provider and the token's sub; a token issued
+// before the user was locked, deleted or had its sessions revoked is a
+// 401.
 func (a *Authenticator) Authenticate(ctx context.Context, c access.Credentials) (*access.Principal, error) {
 	raw, ok := bearer(c.Header("Authorization"))
 	if !ok {
@@ -313,6 +319,13 @@ func (a *Authenticator) Authenticate(ctx context.Context, c access.Credentials) 
 		return nil, invalidToken().WithCause(err)
 	}
 	if user == nil || user.Locked {
+		return nil, invalidToken()
+	}
+	var issued time.Time // without iat, as old as can be
+	if iat, err := claims.GetIssuedAt(); err == nil && iat != nil {
+		issued = iat.Time
+	}
+	if !a.users.SessionValid(user.ID, issued) {
 		return nil, invalidToken()
 	}
 	return &access.Principal{UserID: user.ID, Username: user.Username, ConsumerID: consumerID,

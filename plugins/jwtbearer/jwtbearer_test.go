@@ -120,11 +120,20 @@ type users struct {
 	mu      sync.Mutex
 	byKey   map[string]*access.User // provider + " " + subject
 	created int
-	locked  map[string]bool // by subject
+	locked  map[string]bool      // by subject
+	since   map[string]time.Time // by user id: tokens issued before are revoked
 	err     error
 }
 
-func newUsers() *users { return &users{byKey: map[string]*access.User{}, locked: map[string]bool{}} }
+func newUsers() *users {
+	return &users{byKey: map[string]*access.User{}, locked: map[string]bool{}, since: map[string]time.Time{}}
+}
+
+func (u *users) SessionValid(id string, issuedAt time.Time) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return !issuedAt.Before(u.since[id])
+}
 
 func (u *users) ExternalUser(_ context.Context, provider, subject, username, email string) (*access.User, error) {
 	u.mu.Lock()
@@ -288,6 +297,14 @@ func TestUserMapping(t *testing.T) {
 	}
 	if got := u.byKey[issuer+" s-2"]; got == nil || got.Email != "bob@corp.example" || got.Provider != issuer {
 		t.Fatalf("created user %+v", got)
+	}
+	u.since["u-s-2"] = now.Add(time.Second) // sessions revoked after the token's iat
+	_, err = a.Authenticate(ctx, authtest.Bearer(tok))
+	wantUnauthorized(t, err)
+	newer := authtest.Sign(t, jwt.SigningMethodRS256, rsaKey(), "rsa-1",
+		claims(map[string]any{"sub": "s-2", "upn": "bob@corp", "iat": now.Add(time.Second).Unix()}))
+	if _, err := a.Authenticate(ctx, authtest.Bearer(newer)); err != nil {
+		t.Fatalf("a token issued after the revocation: %v", err)
 	}
 	u.locked["s-2"] = true
 	_, err = a.Authenticate(ctx, authtest.Bearer(tok))

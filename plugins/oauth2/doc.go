@@ -20,6 +20,8 @@
 // Authenticate reads only memory: the parsed public keys of an immutable
 // key ring, swapped atomically on rotation, and the in-memory consumer
 // registry, so a consumer disabled after a token was issued is refused at
-// once. A bearer token that is not a JWT or not from this issuer is left to
+// once, and with Options.Users the owner's standing, so a token issued
+// before its owner was locked, deleted or had its sessions revoked is
+// refused too. A bearer token that is not a JWT or not from this issuer is left to
 // the next authenticator.
 package oauth2

@@ -54,17 +54,22 @@ type Consumers interface {
 }
 
 // Users is optional: when set, a consumer whose owning user is locked or
-// gone gets no token.
+// gone gets no token, and tokens issued before the owner was locked,
+// deleted or had its sessions revoked stop working.
 type Users interface {
+	// User returns a user by id; asked when a token is requested.
 	User(ctx context.Context, id string) (*access.User, error)
+	// SessionValid reports, from memory, whether a token issued to the
+	// user at issuedAt may still be used; asked on every request.
+	SessionValid(userID string, issuedAt time.Time) bool
 }
 
 // Options configures New.
 type Options struct {
 	Store     engine.Store
 	Consumers Consumers
-	// Users, if set, is asked whether a consumer's owning user may still act
-	// when a token is requested.
+	// Users, if set, is asked whether a consumer's owning user may still
+	// act, when a token is requested and on every request bearing one.
 	Users Users
 	// Issuer is the iss of every token, e.g. "dynapi". Required.
 	Issuer string
@@ -127,6 +132,7 @@ type Issuer struct {
 type verifiedToken struct {
 	kid      string
 	expires  time.Time // exp plus leeway
+	issued   time.Time // exact for tokens issued by this process, else iat
 	subject  string
 	clientID string
 	uid      string
@@ -214,7 +220,11 @@ func (i *Issuer) ClientCredentials(ctx context.Context, clientID, clientSecret, 
 	if c == nil || !c.Enabled {
 		return nil, invalidClient()
 	}
+	now := i.now()
 	if i.users != nil && c.CreatedBy != "" {
+		if !i.users.SessionValid(c.CreatedBy, now) {
+			return nil, invalidClient()
+		}
 		u, err := i.users.User(ctx, c.CreatedBy)
 		if err != nil {
 			if e := engine.AsError(err); passThrough(e) {
@@ -228,7 +238,6 @@ func (i *Issuer) ClientCredentials(ctx context.Context, clientID, clientSecret, 
 	}
 
 	ring := i.ring.Load()
-	now := i.now()
 	claims := Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    i.issuer,
@@ -249,6 +258,11 @@ func (i *Issuer) ClientCredentials(ctx context.Context, clientID, clientSecret, 
 	if err != nil {
 		return nil, engine.Internal(fmt.Errorf("oauth2: sign: %w", err))
 	}
+	// Known at once, with its exact issue time: iat has whole seconds, and
+	// a token issued just after its owner's lock ended must not be taken
+	// for one issued before.
+	i.remember(digest(signed), &verifiedToken{kid: ring.current.kid, expires: claims.ExpiresAt.Add(leeway),
+		issued: now, subject: c.ID, clientID: c.Key, uid: c.CreatedBy}, now, ring)
 	return &TokenResponse{AccessToken: signed, TokenType: "Bearer",
 		ExpiresIn: int64(i.ttl / time.Second), Scope: scope}, nil
 }
@@ -266,7 +280,7 @@ func (i *Issuer) Authenticate(_ context.Context, c access.Credentials) (*access.
 	ring := i.ring.Load()
 	if v, ok := i.verified.Load(h); ok {
 		t := v.(*verifiedToken)
-		if now.Before(t.expires) && ring.public[t.kid] != nil {
+		if now.Before(t.expires) && !now.Before(t.issued.Add(-leeway)) && ring.public[t.kid] != nil {
 			return i.principal(t)
 		}
 		i.verified.CompareAndDelete(h, v)
@@ -287,21 +301,35 @@ func (i *Issuer) Authenticate(_ context.Context, c access.Credentials) (*access.
 	kid, _ := tok.Header["kid"].(string)
 	t := &verifiedToken{kid: kid, expires: claims.ExpiresAt.Add(leeway),
 		subject: claims.Subject, clientID: claims.ClientID, uid: claims.UID}
-	i.verified.Store(h, t)
-	if last := i.lastSweep.Load(); now.UnixNano()-last > int64(i.ttl) && i.lastSweep.CompareAndSwap(last, now.UnixNano()) {
-		i.sweep(now, ring)
+	if claims.IssuedAt != nil {
+		t.issued = claims.IssuedAt.Time
 	}
+	i.remember(h, t, now, ring)
 	return i.principal(t)
 }
 
 // principal checks that the token's consumer is still enabled and still
-// the one the token was issued to.
+// the one the token was issued to, and that its user's sessions were not
+// revoked since.
 func (i *Issuer) principal(t *verifiedToken) (*access.Principal, error) {
 	con, ok := i.consumers.ConsumerByKey(t.clientID)
 	if !ok || con == nil || !con.Enabled || con.ID != t.subject {
 		return nil, invalidToken()
 	}
+	if i.users != nil && t.uid != "" && !i.users.SessionValid(t.uid, t.issued) {
+		return nil, invalidToken()
+	}
 	return &access.Principal{UserID: t.uid, ConsumerID: t.subject, Method: Method}, nil
+}
+
+// remember keeps a verified token and, once per token lifetime, forgets
+// those that expired, so the map holds at most the tokens of about two
+// lifetimes.
+func (i *Issuer) remember(h [sha256.Size]byte, t *verifiedToken, now time.Time, ring *keyring) {
+	i.verified.Store(h, t)
+	if last := i.lastSweep.Load(); now.UnixNano()-last > int64(i.ttl) && i.lastSweep.CompareAndSwap(last, now.UnixNano()) {
+		i.sweep(now, ring)
+	}
 }
 
 // sweep forgets verified tokens that expired or whose key was dropped.

@@ -142,6 +142,42 @@ func TestOwnerChecked(t *testing.T) {
 	wantStatus(t, err, 401, "invalid_client")
 }
 
+// TestOwnerRevoked: a token stops working once its owner is locked or has
+// its sessions revoked, also in another process (restart) that knows it
+// only by its iat, and unlocking does not revive it.
+func TestOwnerRevoked(t *testing.T) {
+	f := newFixture(t)
+	withUsers := func(o *oauth2.Options) { o.Users = f.users }
+	f.issuer = f.newIssuer(t, withUsers)
+	ctx := context.Background()
+	before := f.token(t, f.issuer)
+	f.clock.Advance(1500 * time.Millisecond)
+	f.users.SetLocked("u-1", true)
+	f.users.Revoke("u-1", f.clock.Now())
+	restarted := f.newIssuer(t, withUsers)
+	for name, i := range map[string]*oauth2.Issuer{"issuer": f.issuer, "restarted": restarted} {
+		_, err := i.Authenticate(ctx, authtest.Bearer(before))
+		wantStatus(t, err, 401, engine.CodeUnauthorized)
+		t.Run(name+" after unlock", func(t *testing.T) {
+			f.users.SetLocked("u-1", false)
+			defer f.users.SetLocked("u-1", true)
+			_, err := i.Authenticate(ctx, authtest.Bearer(before))
+			wantStatus(t, err, 401, engine.CodeUnauthorized)
+		})
+	}
+	f.users.SetLocked("u-1", false)
+	after := f.token(t, f.issuer)
+	if _, err := f.issuer.Authenticate(ctx, authtest.Bearer(after)); err != nil {
+		t.Fatalf("a token issued after the unlock, in the same second: %v", err)
+	}
+	// Known only by its iat (whole seconds), a token of the revocation's
+	// second is refused to be safe; one of the next second is not.
+	f.clock.Advance(time.Second)
+	if _, err := restarted.Authenticate(ctx, authtest.Bearer(f.token(t, f.issuer))); err != nil {
+		t.Fatalf("a token issued a second after the unlock, known by its iat: %v", err)
+	}
+}
+
 func TestDisabledConsumer(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -510,4 +546,18 @@ func BenchmarkAuthenticate(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestIssuedTokensForgotten: tokens remembered when issued, used or not,
+// are forgotten once expired, so issuing without end holds no memory
+// without end.
+func TestIssuedTokensForgotten(t *testing.T) {
+	f := newFixture(t)
+	for range 50 {
+		f.token(t, f.issuer)
+		f.clock.Advance(oauth2.DefaultTTL / 10)
+	}
+	if n := f.issuer.Remembered(); n > 30 {
+		t.Fatalf("%d tokens remembered, want about two lifetimes' worth (20)", n)
+	}
 }
