@@ -43,7 +43,8 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		c.Set(fiber.HeaderWWWAuthenticate, guard.Challenge)
 	}
 	if e.Status >= 500 {
-		s.log.Error("request failed", "correlation_id", cid, "method", c.Method(), "path", c.Path(), "error", err)
+		s.log.Error("request failed", "correlation_id", cid, "method", c.Method(), "path", c.Path(),
+			"client_addr", clientAddr(c), "error", err)
 	}
 	return writeProblem(c, e, cid)
 }
@@ -62,6 +63,10 @@ func toEngineError(err error) *engine.Error {
 			return engine.NewError(fe.Code, engine.CodeMethodNotAllowed, "the method is not allowed on this path")
 		case http.StatusUnsupportedMediaType:
 			return engine.NewError(fe.Code, engine.CodeUnsupportedMediaType, fe.Message)
+		case http.StatusRequestHeaderFieldsTooLarge:
+			return engine.NewError(fe.Code, engine.CodeHeaderTooLarge, "the request header is larger than this server accepts")
+		case http.StatusRequestTimeout:
+			return engine.NewError(fe.Code, engine.CodeRequestTimeout, "the request did not arrive in time")
 		}
 		if fe.Code < 500 {
 			return engine.NewError(fe.Code, strings.ReplaceAll(strings.ToLower(http.StatusText(fe.Code)), " ", "_"), fe.Message)
