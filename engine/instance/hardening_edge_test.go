@@ -459,6 +459,50 @@ func TestHardeningEdgeSlowClients(t *testing.T) {
 	})
 }
 
+// TestHardeningEdgeStalledReader: a client that asks for a large answer
+// and stops reading it holds the connection no longer than the write
+// timeout.
+func TestHardeningEdgeStalledReader(t *testing.T) {
+	inst, _ := openLogged(t, server.EdgeConfig{WriteTimeout: 300 * time.Millisecond}, nil)
+	const size = 6 << 20 // more than loopback's socket buffers hold
+	doc := mustJSON(t, map[string]any{"openapi": "3.0.3", "info": map[string]any{"title": "big", "version": "1"},
+		"servers": []any{map[string]any{"url": "/edge-big"}},
+		"paths": map[string]any{"/blob": map[string]any{"get": map[string]any{"operationId": "edgeBlob",
+			"security": []any{}, "x-dynapi-public": true,
+			"responses": map[string]any{"200": map[string]any{"description": "big", "content": map[string]any{
+				"application/json": map[string]any{"schema": map[string]any{"type": "string"}, "example": strings.Repeat("x", size)}}}}}}}})
+	mustCreate(t, inst, "/admin/v1/dynamic-endpoints", doc)
+	addr := serveLoopback(t, inst)
+
+	d := net.Dialer{Timeout: 2 * time.Second, Control: func(_, _ string, rc syscall.RawConn) error {
+		var err error
+		if cerr := rc.Control(func(fd uintptr) {
+			err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+		}); cerr != nil {
+			return cerr
+		}
+		return err
+	}}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, "GET /edge-big/blob HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // a stalled reader, past the write timeout
+	_ = c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	n, err := io.Copy(io.Discard, c)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("the connection of a stalled reader stayed open (%d bytes read)", n)
+	}
+	if n >= size {
+		t.Fatalf("read %d bytes, the whole answer: the server waited for the stalled reader", n)
+	}
+}
+
 // TestHardeningEdgeClientAddress: the client address (what the login
 // throttle and the logs use) comes from the forwarding header only when
 // the peer is a trusted proxy, walking back past trusted proxies; an

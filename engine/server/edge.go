@@ -83,17 +83,19 @@ func (e EdgeConfig) withDefaults() EdgeConfig {
 // bodyDeadline gives each request's body, once its header is in, the time
 // its length takes at the minimum rate on top of the header timeout. A
 // chunked body, whose length is unknown, gets the time of the largest body
-// accepted. fasthttp calls it for every request (Server.HeaderReceived).
+// accepted. A request without a body keeps the header's deadline, which
+// costs nothing. fasthttp calls it for every request
+// (Server.HeaderReceived).
 func (s *Server) bodyDeadline(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
 	n := h.ContentLength()
-	if n == -1 || n > s.bodyLimit {
+	switch {
+	case n == -1 || n > s.bodyLimit:
 		n = s.bodyLimit
+	case n <= 0:
+		return fasthttp.RequestConfig{}
 	}
-	d := s.edge.HeaderTimeout
-	if n > 0 {
-		d += time.Duration(int64(n) * int64(time.Second) / int64(s.edge.MinBodyRate))
-	}
-	return fasthttp.RequestConfig{ReadTimeout: d}
+	return fasthttp.RequestConfig{ReadTimeout: s.edge.HeaderTimeout +
+		time.Duration(int64(n)*int64(time.Second)/int64(s.edge.MinBodyRate))}
 }
 
 // front is the first handler of every request: it gives the request its
