@@ -459,6 +459,35 @@ func TestHardeningEdgeSlowClients(t *testing.T) {
 	})
 }
 
+// TestHardeningEdgeResetsAreNotServerErrors: connections a client resets
+// in the middle of a request are the client's failure: nothing is logged
+// as a server error, so resets cannot flood the error log.
+func TestHardeningEdgeResetsAreNotServerErrors(t *testing.T) {
+	inst, logs := openLogged(t, server.EdgeConfig{}, nil)
+	addr := serveLoopback(t, inst)
+	for _, partial := range []string{
+		"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Half: ",
+		"POST /my/logins/direct HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"half\":",
+	} {
+		for range 10 {
+			c := dialFrom(t, "127.0.0.1", addr)
+			if _, err := io.WriteString(c, partial); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(10 * time.Millisecond)
+			_ = c.(*net.TCPConn).SetLinger(0)
+			_ = c.Close()
+		}
+	}
+	if r := doLoopback(t, inst, addr, request{method: "GET", path: "/healthz", anonymous: true}); r.status != http.StatusOK {
+		t.Fatalf("healthz: %d", r.status)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if log := logs.String(); contains(log, `"level":"ERROR"`) {
+		t.Fatalf("client resets logged as server errors:\n%s", log)
+	}
+}
+
 // TestHardeningEdgeStalledReader: a client that asks for a large answer
 // and stops reading it holds the connection no longer than the write
 // timeout.

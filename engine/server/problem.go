@@ -35,9 +35,15 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	e := toEngineError(err)
 	cid := correlationID(c)
 	if cid == "" {
-		// Refused before any handler ran (a body over the limit).
+		// Refused before any handler ran: fasthttp could not read the
+		// request (a body over the limit, a timeout). What it calls a server
+		// error there is the client's connection failing mid-request, not
+		// a failure to log.
 		cid = s.ids.id()
 		c.Set(HeaderCorrelationID, cid)
+		if e.Status >= 500 {
+			e = engine.NewError(http.StatusBadRequest, engine.CodeBadRequest, "the request could not be read")
+		}
 	}
 	if e.Status == http.StatusUnauthorized && len(c.Response().Header.Peek(fiber.HeaderWWWAuthenticate)) == 0 {
 		c.Set(fiber.HeaderWWWAuthenticate, guard.Challenge)

@@ -142,6 +142,8 @@ func (s *Server) serveDynamic(c *fiber.Ctx) error {
 	return err
 }
 
+// serveDynamicWith matches, guards, validates and invokes the dynamic
+// operation at c's method and path, in st.
 func (s *Server) serveDynamicWith(c *fiber.Ctx, st *requestState) error {
 	st.c = c
 	snap := s.endpoints.Snapshot()
