@@ -707,6 +707,8 @@ func TestHardeningEdgeDotSegments(t *testing.T) {
 		{"/banks/x%2fy/accounts", 400},
 		{"/banks/x%5Cy", 400},
 		{"/banks/x\\y", 400},
+		{"http://x/banks/x/../admin/v1/users", 400},
+		{"../admin/v1/users", 400},
 		{"/.well-known/jwks.json", 200},
 		{"/admin/v1/users", 200},
 		{"/banks/v1..2", 404},
