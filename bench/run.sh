@@ -310,10 +310,13 @@ start_dynapi() {
 	local data=${1:-}
 	[[ -n $data ]] || data=$(mktemp -d "$TMP/data.XXXXXX")
 	SERVER_NAME=dynapi
+	# wrk's connections all come from loopback: one address standing for
+	# many clients, so the per-address connection cap is raised above them.
 	GOMAXPROCS=1 DYNAPI_ADMIN_USERNAME="$ADMIN_USERNAME" DYNAPI_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
 		DYNAPI_ADMIN_CONSUMER_KEY="$ADMIN_CONSUMER_KEY" DYNAPI_ADMIN_CONSUMER_SECRET="$ADMIN_CONSUMER_SECRET" \
 		"${SERVER_PIN[@]}" "$TMP/dynapi" serve \
 		--addr "$DYNAPI_ADDR" --data-dir "$data" --example=false --log-format json \
+		--max-conns-per-ip "$((2 * CONNECTIONS + 64))" \
 		>>"$TMP/dynapi.log" 2>&1 &
 	SERVER_PID=$!
 	local i healthy=0

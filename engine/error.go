@@ -33,6 +33,12 @@ const (
 	CodeBackendUnreachable = "backend_unreachable"      // connection refused or reset (502)
 	CodeBackendTimeout     = "backend_timeout"          // no answer within the timeout (504)
 	CodeCircuitOpen        = "circuit_open"             // a back end failed repeatedly; calls are held off (503)
+	// The HTTP edge: requests refused before any route sees them.
+	CodeAmbiguousFraming     = "ambiguous_message_framing"       // Content-Length and Transfer-Encoding disagree or repeat (400, connection closed)
+	CodeAmbiguousCredentials = "ambiguous_credentials"           // more than one credential in one request (400)
+	CodeInvalidPath          = "invalid_path"                    // a dot segment or an encoded slash in the path (400)
+	CodeHeaderTooLarge       = "request_header_fields_too_large" // header fields over the limit (431)
+	CodeRequestTimeout       = "request_timeout"                 // the request did not arrive in time (408)
 )
 
 // Violation is one reason a request or a submitted definition was refused.

@@ -26,6 +26,7 @@ import (
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/instance"
 	"github.com/dynapi/dynapi/engine/server"
+	"github.com/dynapi/dynapi/engine/server/netguard"
 	"github.com/dynapi/dynapi/plugins/jwtbearer"
 )
 
@@ -113,7 +114,20 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	scriptTimeout := fs.Duration("script-timeout", envDuration("DYNAPI_SCRIPT_TIMEOUT", 2*time.Second), "deadline of a JavaScript connector method call unless it sets its own (env DYNAPI_SCRIPT_TIMEOUT)")
 	fetchAllow := fs.String("script-fetch-allow", env("DYNAPI_SCRIPT_FETCH_ALLOW", ""), "comma-separated hosts (host or host:port) scripts may reach with http.fetch (env DYNAPI_SCRIPT_FETCH_ALLOW)")
 	contextHeader := fs.String("context-header", env("DYNAPI_CONTEXT_HEADER", "Account-Request-Information"), "header carrying the signed call context to REST back ends (env DYNAPI_CONTEXT_HEADER)")
+	maxConns := fs.Int("max-conns", envInt("DYNAPI_MAX_CONNS", netguard.DefaultMaxConns()), "open connections in total; more are closed at once (env DYNAPI_MAX_CONNS; default 3/4 of the descriptor limit, at most 10000)")
+	maxConnsPerIP := fs.Int("max-conns-per-ip", envInt("DYNAPI_MAX_CONNS_PER_IP", netguard.DefaultMaxConnsPerIP), "open connections per client address, an IPv4 address or an IPv6 /64; trusted proxies are exempt (env DYNAPI_MAX_CONNS_PER_IP)")
+	headerTimeout := fs.Duration("header-timeout", envDuration("DYNAPI_HEADER_TIMEOUT", server.DefaultHeaderTimeout), "time a request line and header may take to arrive (env DYNAPI_HEADER_TIMEOUT)")
+	minBodyRate := fs.Int("min-body-rate", envInt("DYNAPI_MIN_BODY_RATE", server.DefaultMinBodyRate), "bytes per second a request body must average, after the header timeout (env DYNAPI_MIN_BODY_RATE)")
+	idleTimeout := fs.Duration("idle-timeout", envDuration("DYNAPI_IDLE_TIMEOUT", server.DefaultIdleTimeout), "how long a keep-alive connection may wait for its next request (env DYNAPI_IDLE_TIMEOUT)")
+	writeTimeout := fs.Duration("write-timeout", envDuration("DYNAPI_WRITE_TIMEOUT", server.DefaultWriteTimeout), "time to write one response to a client (env DYNAPI_WRITE_TIMEOUT)")
+	maxHeader := fs.Int("max-header-bytes", envInt("DYNAPI_MAX_HEADER_BYTES", server.DefaultMaxHeaderBytes), "largest request header fields accepted; more is a 431 (env DYNAPI_MAX_HEADER_BYTES)")
+	trustedProxies := fs.String("trusted-proxies", env("DYNAPI_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of proxies whose client IP header is believed (env DYNAPI_TRUSTED_PROXIES)")
+	clientIPHeader := fs.String("client-ip-header", env("DYNAPI_CLIENT_IP_HEADER", netguard.DefaultClientIPHeader), "header in which trusted proxies name the client, X-Forwarded-For style (env DYNAPI_CLIENT_IP_HEADER)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	proxies, err := netguard.ParsePrefixes(splitList(*trustedProxies))
+	if err != nil {
 		return err
 	}
 	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
@@ -139,6 +153,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		Connectors: instance.ConnectorConfig{ScriptTimeout: *scriptTimeout, FetchAllow: splitList(*fetchAllow),
 			ContextHeader: *contextHeader},
 		MaxBodyBytes: *maxBody, MaxDocumentBytes: *maxDoc, PreloadExample: *example, Logger: log, Out: stdout, Addr: *addr, Version: version(),
+		Edge: server.EdgeConfig{MaxConns: *maxConns, MaxConnsPerIP: *maxConnsPerIP, HeaderTimeout: *headerTimeout,
+			MinBodyRate: *minBodyRate, IdleTimeout: *idleTimeout, WriteTimeout: *writeTimeout, MaxHeaderBytes: *maxHeader,
+			TrustedProxies: proxies, ClientIPHeader: *clientIPHeader},
 	})
 	if err != nil {
 		return err

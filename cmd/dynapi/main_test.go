@@ -124,3 +124,13 @@ func TestUserBreakGlass(t *testing.T) {
 		t.Fatalf("the unlocked admin cannot log in with its new password: %d", resp.StatusCode)
 	}
 }
+
+// TestServeRefusesBadTrustedProxies: a trusted proxy that is neither an
+// address nor a network stops the server before it starts.
+func TestServeRefusesBadTrustedProxies(t *testing.T) {
+	var out, errOut strings.Builder
+	err := run([]string{"serve", "--data-dir", t.TempDir(), "--trusted-proxies", "10.0.0.0/8,proxy.internal"}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), `trusted proxy "proxy.internal"`) {
+		t.Fatalf("err %v, want one naming the bad trusted proxy", err)
+	}
+}

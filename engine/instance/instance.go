@@ -65,6 +65,9 @@ type Config struct {
 	// MaxDocumentBytes a submitted API document.
 	MaxBodyBytes     int
 	MaxDocumentBytes int
+	// Edge bounds connections and the pace of requests at the HTTP edge,
+	// and names the trusted proxies whose forwarding header is believed.
+	Edge server.EdgeConfig
 	// Connectors configures scripts and REST back ends.
 	Connectors ConnectorConfig
 	// PreloadExample serves examples.BankAccounts at first start, with a
@@ -195,7 +198,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error
 	go rotateKeys(bg, auth.oauth2, cfg.Logger, done)
 	bankingAPI := &banking.API{Methods: methods, Gate: auth.gate}
 	srv := server.New(server.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxDocumentBytes: cfg.MaxDocumentBytes,
-		Logger: cfg.Logger, Gate: auth.gate}, mgr, func(app *fiber.App) {
+		Logger: cfg.Logger, Gate: auth.gate, Edge: cfg.Edge}, mgr, func(app *fiber.App) {
 		banking.Register(app, bankingAPI)
 		admin.Register(app, api)
 		recordapi.Register(app, recordAPI)

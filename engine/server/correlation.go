@@ -29,16 +29,15 @@ func (g *correlationIDs) id() string {
 	return g.prefix + strconv.FormatUint(g.next.Add(1), 36)
 }
 
-// middleware takes the request's correlation id when it is sane, else makes
-// one, and puts it on the response.
-func (g *correlationIDs) middleware(c *fiber.Ctx) error {
+// set takes the request's correlation id when it is sane, else makes one,
+// and puts it on the response.
+func (g *correlationIDs) set(c *fiber.Ctx) {
 	in := c.Request().Header.Peek(HeaderCorrelationID)
 	if validCorrelationID(in) {
 		c.Response().Header.SetBytesV(HeaderCorrelationID, in)
 	} else {
 		c.Response().Header.Set(HeaderCorrelationID, g.id())
 	}
-	return c.Next()
 }
 
 // validCorrelationID accepts 1 to 128 visible ASCII characters, so a

@@ -2,9 +2,15 @@
 // ids, body limits, the problem+json renderer and the one handler that
 // serves every dynamic operation.
 //
+// Every request first passes the front handler, which contains any panic
+// below it (a logged 500) and refuses ambiguous requests (body framing,
+// two credentials, dot segments, oversized headers). Connections come
+// through a netguard listener, which caps them and survives running out of
+// descriptors; EdgeConfig bounds how long a client may take.
+//
 // One request: copy nothing, load the current snapshot (an atomic pointer),
 // match method and path (404, or 405 with Allow), validate parameters and
 // body against the compiled operation (400 listing every violation, 415),
 // invoke the operation's prepared connector, write its reply. Every step
-// returns an *engine.Error; the fiber error handler renders it once.
+// returns an *engine.Error; the front handler renders it once.
 package server

@@ -35,15 +35,22 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	e := toEngineError(err)
 	cid := correlationID(c)
 	if cid == "" {
-		// Refused before any handler ran (a body over the limit).
+		// Refused before any handler ran: fasthttp could not read the
+		// request (a body over the limit, a timeout). What it calls a server
+		// error there is the client's connection failing mid-request, not
+		// a failure to log.
 		cid = s.ids.id()
 		c.Set(HeaderCorrelationID, cid)
+		if e.Status >= 500 {
+			e = engine.NewError(http.StatusBadRequest, engine.CodeBadRequest, "the request could not be read")
+		}
 	}
 	if e.Status == http.StatusUnauthorized && len(c.Response().Header.Peek(fiber.HeaderWWWAuthenticate)) == 0 {
 		c.Set(fiber.HeaderWWWAuthenticate, guard.Challenge)
 	}
 	if e.Status >= 500 {
-		s.log.Error("request failed", "correlation_id", cid, "method", c.Method(), "path", c.Path(), "error", err)
+		s.log.Error("request failed", "correlation_id", cid, "method", c.Method(), "path", c.Path(),
+			"client_addr", clientAddr(c), "error", err)
 	}
 	return writeProblem(c, e, cid)
 }
@@ -62,6 +69,10 @@ func toEngineError(err error) *engine.Error {
 			return engine.NewError(fe.Code, engine.CodeMethodNotAllowed, "the method is not allowed on this path")
 		case http.StatusUnsupportedMediaType:
 			return engine.NewError(fe.Code, engine.CodeUnsupportedMediaType, fe.Message)
+		case http.StatusRequestHeaderFieldsTooLarge:
+			return engine.NewError(fe.Code, engine.CodeHeaderTooLarge, "the request header is larger than this server accepts")
+		case http.StatusRequestTimeout:
+			return engine.NewError(fe.Code, engine.CodeRequestTimeout, "the request did not arrive in time")
 		}
 		if fe.Code < 500 {
 			return engine.NewError(fe.Code, strings.ReplaceAll(strings.ToLower(http.StatusText(fe.Code)), " ", "_"), fe.Message)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/server/netguard"
 	"github.com/dynapi/dynapi/specs"
 )
 
@@ -17,7 +18,17 @@ func Credentials(c *fiber.Ctx) access.Credentials { return (*fiberCredentials)(c
 
 func (f *fiberCredentials) Header(name string) string { return (*fiber.Ctx)(f).Get(name) }
 
-func (f *fiberCredentials) ClientAddr() string { return (*fiber.Ctx)(f).IP() }
+func (f *fiberCredentials) ClientAddr() string { return clientAddr((*fiber.Ctx)(f)) }
+
+// clientAddr is the address of the client that sent c: the peer, or the
+// client a trusted proxy's forwarding header names (see netguard). Requests
+// that did not come through a guarded listener (app.Test) give the peer.
+func clientAddr(c *fiber.Ctx) string {
+	if conn, ok := c.Context().Conn().(*netguard.Conn); ok {
+		return conn.ClientAddr(&c.Request().Header).String()
+	}
+	return c.Context().RemoteIP().String()
+}
 
 // fiberRequest lets validation read a fiber request in place.
 type fiberRequest requestState

@@ -13,6 +13,7 @@ import (
 	"github.com/dynapi/dynapi/engine/endpoints"
 	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/router"
+	"github.com/dynapi/dynapi/engine/server/netguard"
 )
 
 // Config sizes the HTTP edge.
@@ -24,6 +25,8 @@ type Config struct {
 	Logger           *slog.Logger
 	// Gate authenticates callers and checks every dynamic operation's rule.
 	Gate *guard.Gate
+	// Edge bounds connections and the pace of requests.
+	Edge EdgeConfig
 }
 
 // Defaults for Config's zero values.
@@ -41,6 +44,9 @@ type Server struct {
 	ids       *correlationIDs
 	gate      *guard.Gate
 	maxBody   int
+	bodyLimit int // the largest body read from the wire
+	edge      EdgeConfig
+	fixed     *router.Table[struct{}] // the fixed routes, for 405 answers
 	states    sync.Pool
 }
 
@@ -56,23 +62,36 @@ func New(cfg Config, mgr *endpoints.Manager, mount func(app *fiber.App)) *Server
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{endpoints: mgr, log: cfg.Logger, ids: newCorrelationIDs(), gate: cfg.Gate, maxBody: cfg.MaxBodyBytes}
+	s := &Server{endpoints: mgr, log: cfg.Logger, ids: newCorrelationIDs(), gate: cfg.Gate, maxBody: cfg.MaxBodyBytes,
+		bodyLimit: max(cfg.MaxBodyBytes, cfg.MaxDocumentBytes), edge: cfg.Edge.withDefaults()}
 	s.states.New = func() any { return new(requestState) }
 	s.app = fiber.New(fiber.Config{
 		DisableStartupMessage: true,
-		BodyLimit:             max(cfg.MaxBodyBytes, cfg.MaxDocumentBytes),
-		ErrorHandler:          s.errorHandler,
+		BodyLimit:             s.bodyLimit,
+		// Errors of the chain are rendered by front; this one renders what
+		// fasthttp refuses before any handler runs.
+		ErrorHandler: s.errorHandler,
 		// Routes are matched by our own table, so fiber's router only sees
 		// the fixed management routes.
-		StrictRouting: true,
-		CaseSensitive: true,
+		StrictRouting:  true,
+		CaseSensitive:  true,
+		ReadTimeout:    s.edge.HeaderTimeout,
+		IdleTimeout:    s.edge.IdleTimeout,
+		WriteTimeout:   s.edge.WriteTimeout,
+		ReadBufferSize: s.edge.MaxHeaderBytes + requestLineAllowance,
 	})
-	s.app.Use(s.ids.middleware)
+	fast := s.app.Server()
+	fast.HeaderReceived = s.bodyDeadline
+	// fasthttp's parse errors would otherwise quote the request, credentials
+	// and all, back to the client.
+	fast.SecureErrorLogMessage = true
+	s.app.Use(s.front)
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	s.app.Get("/readyz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ready"}) })
 	if mount != nil {
 		mount(s.app)
 	}
+	s.fixed = fixedRoutes(s.app)
 	s.app.Use(s.serveDynamic)
 	return s
 }
@@ -81,10 +100,21 @@ func New(cfg Config, mgr *endpoints.Manager, mount func(app *fiber.App)) *Server
 func (s *Server) App() *fiber.App { return s.app }
 
 // Listen serves on addr until Shutdown.
-func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
+func (s *Server) Listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ln)
+}
 
-// Serve serves on ln until Shutdown.
-func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+// Serve serves on ln until Shutdown, within the edge's connection caps.
+// Failures to accept (out of descriptors) are retried, never returned.
+func (s *Server) Serve(ln net.Listener) error {
+	return s.app.Listener(netguard.Listen(ln, netguard.Config{MaxConns: s.edge.MaxConns,
+		MaxConnsPerIP: s.edge.MaxConnsPerIP, Logger: s.log,
+		Forwarding: netguard.Forwarding{Header: s.edge.ClientIPHeader, Trusted: s.edge.TrustedProxies}}))
+}
 
 // Shutdown stops accepting connections and waits for requests in flight,
 // until ctx ends.
@@ -99,19 +129,27 @@ type requestState struct {
 }
 
 // serveDynamic answers every request no fixed route took: the dynamic
-// operations of the current snapshot.
+// operations of the current snapshot. The pooled state goes back to the
+// pool only when the request returns: one a connector panicked on may
+// still be referenced, so it is left to the garbage collector.
 func (s *Server) serveDynamic(c *fiber.Ctx) error {
 	st := s.states.Get().(*requestState)
-	defer func() {
-		st.c = nil
-		st.params.Reset()
-		st.call = engine.Call{}
-		s.states.Put(st)
-	}()
+	err := s.serveDynamicWith(c, st)
+	st.c = nil
+	st.params.Reset()
+	st.call = engine.Call{}
+	s.states.Put(st)
+	return err
+}
+
+// serveDynamicWith matches, guards, validates and invokes the dynamic
+// operation at c's method and path, in st.
+func (s *Server) serveDynamicWith(c *fiber.Ctx, st *requestState) error {
 	st.c = c
 	snap := s.endpoints.Snapshot()
 	route, ok, allow := snap.Routes.Match(c.Method(), c.Path(), &st.params)
 	if !ok {
+		allow = s.fixedAllow(c.Method(), c.Path(), allow)
 		if allow != "" {
 			c.Set(fiber.HeaderAllow, allow)
 			return engine.Errorf(http.StatusMethodNotAllowed, engine.CodeMethodNotAllowed,

@@ -1,0 +1,248 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/guard"
+)
+
+// EdgeConfig bounds what a client can hold at the HTTP edge: connections,
+// the time it takes to send a request, idle time, header size. Zero values
+// take the defaults.
+type EdgeConfig struct {
+	// MaxConns caps open connections in total (default
+	// netguard.DefaultMaxConns: three quarters of the descriptor limit, at
+	// most 10,000); MaxConnsPerIP per client address (default 256). A
+	// connection over a cap is closed as soon as it is accepted.
+	MaxConns      int
+	MaxConnsPerIP int
+	// HeaderTimeout is how long the request line and header may take to
+	// arrive (default 5s).
+	HeaderTimeout time.Duration
+	// MinBodyRate is the average rate, in bytes per second, a request body
+	// must arrive at: its deadline is HeaderTimeout plus its length at this
+	// rate (default 8 KiB/s).
+	MinBodyRate int
+	// IdleTimeout closes a keep-alive connection waiting this long for its
+	// next request (default 60s).
+	IdleTimeout time.Duration
+	// WriteTimeout bounds writing one response, so a client that stops
+	// reading cannot hold it (default 60s).
+	WriteTimeout time.Duration
+	// MaxHeaderBytes bounds the header fields of a request (default 16
+	// KiB); larger ones are a 431. The request line may add up to 4 KiB.
+	MaxHeaderBytes int
+	// TrustedProxies are the peers whose ClientIPHeader names the client
+	// (default none); ClientIPHeader defaults to X-Forwarded-For.
+	TrustedProxies []netip.Prefix
+	ClientIPHeader string
+}
+
+// Defaults for EdgeConfig's zero values.
+const (
+	DefaultHeaderTimeout  = 5 * time.Second
+	DefaultMinBodyRate    = 8 << 10 // bytes per second
+	DefaultIdleTimeout    = 60 * time.Second
+	DefaultWriteTimeout   = 60 * time.Second
+	DefaultMaxHeaderBytes = 16 << 10
+	// requestLineAllowance is read buffer room for the request line
+	// beside MaxHeaderBytes of header fields.
+	requestLineAllowance = 4 << 10
+)
+
+// withDefaults fills zero values.
+func (e EdgeConfig) withDefaults() EdgeConfig {
+	if e.HeaderTimeout <= 0 {
+		e.HeaderTimeout = DefaultHeaderTimeout
+	}
+	if e.MinBodyRate <= 0 {
+		e.MinBodyRate = DefaultMinBodyRate
+	}
+	if e.IdleTimeout <= 0 {
+		e.IdleTimeout = DefaultIdleTimeout
+	}
+	if e.WriteTimeout <= 0 {
+		e.WriteTimeout = DefaultWriteTimeout
+	}
+	if e.MaxHeaderBytes <= 0 {
+		e.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	return e
+}
+
+// bodyDeadline gives each request's body, once its header is in, the time
+// its length takes at the minimum rate on top of the header timeout. A
+// chunked body, whose length is unknown, gets the time of the largest body
+// accepted. A request without a body keeps the header's deadline, which
+// costs nothing. fasthttp calls it for every request
+// (Server.HeaderReceived).
+func (s *Server) bodyDeadline(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	n := h.ContentLength()
+	switch {
+	case n == -1 || n > s.bodyLimit:
+		n = s.bodyLimit
+	case n <= 0:
+		return fasthttp.RequestConfig{}
+	}
+	return fasthttp.RequestConfig{ReadTimeout: s.edge.HeaderTimeout +
+		time.Duration(int64(n)*int64(time.Second)/int64(s.edge.MinBodyRate))}
+}
+
+// front is the first handler of every request: it gives the request its
+// correlation id, refuses ambiguous requests, runs the rest of the chain
+// and renders its error. A panic anywhere below becomes a logged 500.
+func (s *Server) front(c *fiber.Ctx) (err error) {
+	s.ids.set(c)
+	defer func() {
+		if v := recover(); v != nil {
+			err = s.recovered(c, v)
+		}
+	}()
+	if err := s.refuseAmbiguous(c); err != nil {
+		return s.errorHandler(c, err)
+	}
+	if err := c.Next(); err != nil {
+		return s.errorHandler(c, err)
+	}
+	return nil
+}
+
+// recovered logs a handler's panic with the correlation id, route, client,
+// panic value and stack, and answers a 500 that shows none of them. The
+// response is started afresh: the handler may have written part of one.
+func (s *Server) recovered(c *fiber.Ctx, v any) error {
+	cid := correlationID(c)
+	s.log.Error("handler panicked", "correlation_id", cid, "method", c.Method(), "path", c.Path(),
+		"route", c.Route().Path, "client_addr", clientAddr(c), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+	c.Response().Reset()
+	c.Set(HeaderCorrelationID, cid)
+	return writeProblem(c, engine.Internal(nil), cid)
+}
+
+// refuseAmbiguous refuses what different HTTP implementations could read
+// differently: a path that normalises to another route, a body whose
+// length two headers give, two credentials, header fields over the limit.
+func (s *Server) refuseAmbiguous(c *fiber.Ctx) error {
+	h := &c.Request().Header
+	if len(h.RawHeaders()) > s.edge.MaxHeaderBytes {
+		return engine.Errorf(http.StatusRequestHeaderFieldsTooLarge, engine.CodeHeaderTooLarge,
+			"the request header fields are larger than %d bytes", s.edge.MaxHeaderBytes)
+	}
+	if ambiguousFraming(h) {
+		c.Context().SetConnectionClose()
+		return engine.NewError(http.StatusBadRequest, engine.CodeAmbiguousFraming,
+			"the body length is ambiguous: send one Content-Length, or Transfer-Encoding: chunked alone")
+	}
+	if unsafePath(c.Path()) {
+		return engine.NewError(http.StatusBadRequest, engine.CodeInvalidPath,
+			`the path holds a "." or ".." segment, or an encoded slash or backslash`)
+	}
+	if err := guard.OneCredential(h); err != nil {
+		return err
+	}
+	return nil
+}
+
+// ambiguousFraming reports whether a request's body length could be read
+// two ways (RFC 9112 6.3): both Transfer-Encoding and Content-Length, more
+// than one of either, or a transfer coding other than chunked (which
+// fasthttp would read as chunked, and a proxy otherwise). Requests without
+// a body header are not scanned.
+func ambiguousFraming(h *fasthttp.RequestHeader) bool {
+	if h.ContentLength() == -2 {
+		return false
+	}
+	var lengths, codings int
+	chunked := false
+	raw := h.RawHeaders()
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
+		colon := bytes.IndexByte(line, ':')
+		if colon < 0 {
+			continue
+		}
+		name := line[:colon]
+		switch {
+		case bytes.EqualFold(name, []byte(fasthttp.HeaderContentLength)):
+			lengths++
+		case bytes.EqualFold(name, []byte(fasthttp.HeaderTransferEncoding)):
+			codings++
+			chunked = bytes.EqualFold(bytes.TrimSpace(line[colon+1:]), []byte("chunked"))
+		}
+	}
+	return lengths > 1 || codings > 1 || (codings == 1 && (lengths > 0 || !chunked))
+}
+
+// unsafePath reports whether a raw request path holds a dot segment ("."
+// or "..", with any dot percent-encoded) or an encoded slash or backslash
+// (%2F, %5C) or a backslash: a server or proxy that normalises or decodes
+// paths would route it elsewhere than the raw path says. Segments that
+// merely contain dots (".well-known", "v1.2") are fine.
+func unsafePath(p string) bool {
+	if strings.IndexByte(p, '\\') >= 0 {
+		return true
+	}
+	pct := strings.IndexByte(p, '%')
+	if pct < 0 && strings.IndexByte(p, '.') < 0 {
+		return false
+	}
+	for i := pct; i >= 0 && i+2 < len(p); {
+		if (p[i+1] == '2' && p[i+2]|0x20 == 'f') || (p[i+1] == '5' && p[i+2]|0x20 == 'c') {
+			return true
+		}
+		j := strings.IndexByte(p[i+1:], '%')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	for start := 0; start < len(p); {
+		end := strings.IndexByte(p[start:], '/')
+		if end < 0 {
+			end = len(p)
+		} else {
+			end += start
+		}
+		if dotSegment(p[start:end]) {
+			return true
+		}
+		start = end + 1
+	}
+	return false
+}
+
+// dotSegment reports whether seg is "." or "..", each dot plain or
+// percent-encoded.
+func dotSegment(seg string) bool {
+	if len(seg) == 0 || len(seg) > len("%2e%2e") {
+		return false
+	}
+	dots := 0
+	for i := 0; i < len(seg); {
+		switch {
+		case seg[i] == '.':
+			i++
+		case i+2 < len(seg) && seg[i] == '%' && seg[i+1] == '2' && (seg[i+2]|0x20) == 'e':
+			i += 3
+		default:
+			return false
+		}
+		dots++
+	}
+	return dots <= 2
+}

@@ -1,0 +1,119 @@
+package server
+
+import (
+	"bufio"
+	"strings"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/dynapi/dynapi/engine/router"
+)
+
+func TestUnsafePath(t *testing.T) {
+	for _, tc := range []struct {
+		path   string
+		unsafe bool
+	}{
+		{"/", false},
+		{"/banks/gh.29.uk/accounts", false},
+		{"/.well-known/jwks.json", false},
+		{"/open-banking/v4.0/aisp", false},
+		{"/a/...", false},
+		{"/a/%2e%2e%2e", false},
+		{"/a/b%20c", false},
+		{"/a/%2", false},
+		{"/a/%", false},
+		{"/a/%252e%252e", false},
+		{".", true},
+		{"/.", true},
+		{"/..", true},
+		{"/a/./b", true},
+		{"/a/../b", true},
+		{"/a/b/..", true},
+		{"/a/%2e/b", true},
+		{"/a/%2E%2e/b", true},
+		{"/a/.%2e/b", true},
+		{"/a/%2e./b", true},
+		{"/a%2fb", true},
+		{"/a%2Fb", true},
+		{"/a%5cb", true},
+		{"/a%5Cb", true},
+		{`/a\b`, true},
+	} {
+		if got := unsafePath(tc.path); got != tc.unsafe {
+			t.Errorf("unsafePath(%q) = %v, want %v", tc.path, got, tc.unsafe)
+		}
+	}
+}
+
+func TestAmbiguousFraming(t *testing.T) {
+	for _, tc := range []struct {
+		name, head string
+		ambiguous  bool
+	}{
+		{"no body", "", false},
+		{"one length", "Content-Length: 2\r\n", false},
+		{"chunked", "Transfer-Encoding: chunked\r\n", false},
+		{"chunked, any case", "transfer-encoding: Chunked\r\n", false},
+		{"chunked and length", "Transfer-Encoding: chunked\r\nContent-Length: 2\r\n", true},
+		{"length and chunked", "content-length: 2\r\nTransfer-Encoding: chunked\r\n", true},
+		{"two lengths", "Content-Length: 2\r\nContent-Length: 2\r\n", true},
+		{"two codings", "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", true},
+		{"gzip coding", "Transfer-Encoding: gzip\r\n", true},
+		{"gzip then chunked", "Transfer-Encoding: gzip, chunked\r\n", true},
+		{"identity coding and length", "Transfer-Encoding: identity\r\nContent-Length: 2\r\n", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var h fasthttp.RequestHeader
+			raw := "POST /x HTTP/1.1\r\nHost: x\r\n" + tc.head + "\r\n"
+			if err := h.Read(bufio.NewReader(strings.NewReader(raw))); err != nil {
+				t.Fatal(err)
+			}
+			if got := ambiguousFraming(&h); got != tc.ambiguous {
+				t.Fatalf("ambiguousFraming = %v, want %v", got, tc.ambiguous)
+			}
+		})
+	}
+}
+
+func TestFixedAllow(t *testing.T) {
+	routes := []router.Route[struct{}]{
+		{Method: "GET", Template: template("/banks")},
+		{Method: "GET", Template: template("/banks/:bank_id")},
+		{Method: "POST", Template: template("/banks/:bank_id/accounts")},
+	}
+	table, err := router.Build(routes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{fixed: table}
+	for _, tc := range []struct{ method, path, dynamic, want string }{
+		{"PUT", "/banks", "", "GET, HEAD"},
+		{"PUT", "/banks", "PATCH, POST", "GET, HEAD, PATCH, POST"},
+		{"PUT", "/banks", "GET, HEAD", "GET, HEAD"},
+		{"DELETE", "/banks/b-1", "", "GET, HEAD"},
+		{"GET", "/banks/b-1/accounts", "", "POST"},
+		{"GET", "/nowhere", "", ""},
+		{"GET", "/nowhere", "POST", "POST"},
+		{"GET", "/banks", "", ""},
+	} {
+		if got := s.fixedAllow(tc.method, tc.path, tc.dynamic); got != tc.want {
+			t.Errorf("fixedAllow(%s %s, %q) = %q, want %q", tc.method, tc.path, tc.dynamic, got, tc.want)
+		}
+	}
+}
+
+func TestTemplate(t *testing.T) {
+	for in, want := range map[string]string{
+		"/":                        "/",
+		"/healthz":                 "/healthz",
+		"/banks/:bank_id":          "/banks/{bank_id}",
+		"/entities/:name/:id":      "/entities/{name}/{id}",
+		"/admin/v1/users/:id/lock": "/admin/v1/users/{id}/lock",
+	} {
+		if got := template(in); got != want {
+			t.Errorf("template(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
