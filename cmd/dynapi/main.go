@@ -24,6 +24,7 @@ import (
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/instance"
 	"github.com/dynapi/dynapi/engine/server"
+	"github.com/dynapi/dynapi/entities/records"
 	"github.com/dynapi/dynapi/plugins/jwtbearer"
 )
 
@@ -103,6 +104,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	scriptTimeout := fs.Duration("script-timeout", envDuration("DYNAPI_SCRIPT_TIMEOUT", 2*time.Second), "deadline of a JavaScript connector method call unless it sets its own (env DYNAPI_SCRIPT_TIMEOUT)")
 	fetchAllow := fs.String("script-fetch-allow", env("DYNAPI_SCRIPT_FETCH_ALLOW", ""), "comma-separated hosts (host or host:port) scripts may reach with http.fetch (env DYNAPI_SCRIPT_FETCH_ALLOW)")
 	contextHeader := fs.String("context-header", env("DYNAPI_CONTEXT_HEADER", "Account-Request-Information"), "header carrying the signed call context to REST back ends (env DYNAPI_CONTEXT_HEADER)")
+	recordPageBytes := fs.Int("record-page-bytes", envInt("DYNAPI_RECORD_PAGE_BYTES", records.DefaultPageBytes), "stored bytes of entity records one list page holds at most, beyond its first record (env DYNAPI_RECORD_PAGE_BYTES)")
+	recordQuotaCount := fs.Int("record-quota-count", envInt("DYNAPI_RECORD_QUOTA_COUNT", records.DefaultQuotaRecords), "records of one entity one user may keep, shared and personal each; negative: no bound (env DYNAPI_RECORD_QUOTA_COUNT)")
+	recordQuotaBytes := fs.Int("record-quota-bytes", envInt("DYNAPI_RECORD_QUOTA_BYTES", records.DefaultQuotaBytes), "stored bytes of the records of one entity one user may keep, shared and personal each; negative: no bound (env DYNAPI_RECORD_QUOTA_BYTES)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -126,6 +130,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		ExternalJWT:            jwtbearer.Options{Issuer: *jwtIssuer, Audience: *jwtAudience, JWKSFile: *jwksFile, JWKSURL: *jwksURL},
 		Connectors: instance.ConnectorConfig{ScriptTimeout: *scriptTimeout, FetchAllow: splitList(*fetchAllow),
 			ContextHeader: *contextHeader},
+		Records: records.Options{PageBytes: *recordPageBytes,
+			Quota: records.Quota{Records: *recordQuotaCount, Bytes: int64(*recordQuotaBytes)}},
 		MaxBodyBytes: *maxBody, MaxDocumentBytes: *maxDoc, PreloadExample: *example, Logger: log, Out: stdout, Addr: *addr, Version: version(),
 	})
 	if err != nil {
