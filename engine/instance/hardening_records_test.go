@@ -144,18 +144,20 @@ func TestHardeningRecordsHostileValues(t *testing.T) {
 	}
 }
 
-// TestHardeningRecordsBodyLimit sends record bodies past --max-body-bytes:
-// a 413 before the body is read as JSON, and nothing stored. (The record
-// routes used to accept up to the 16 MiB allowed for API documents.)
+// TestHardeningRecordsBodyLimit sends record bodies past --max-body-bytes
+// over a real connection: a 413 before the body is read as JSON, and
+// nothing stored. (The record routes used to accept up to the 16 MiB
+// allowed for API documents.)
 func TestHardeningRecordsBodyLimit(t *testing.T) {
 	cfg := testConfig(t.TempDir())
 	cfg.MaxBodyBytes = 64 << 10
 	inst := openWith(t, cfg)
 	t.Cleanup(func() { closeInstance(t, inst) })
+	addr := serveLoopback(t, inst)
 	createEntity(t, inst, "/admin/v1/dynamic-entities", offerDef)
 	kim := customer(t, inst, "kim")
 	fits := `{"offer_id": "o1", "amount": 1, "note": "` + strings.Repeat("n", 60<<10) + `"}`
-	if r := do(t, inst, request{method: "POST", path: "/my/entities/Offer", headers: as(kim), body: []byte(fits)}); r.status != http.StatusCreated {
+	if r := doLoopback(t, inst, addr, request{method: "POST", path: "/my/entities/Offer", headers: as(kim), body: []byte(fits)}); r.status != http.StatusCreated {
 		t.Fatalf("a body within the bound: %d %s", r.status, r.body)
 	}
 	tooLarge := `{"amount": 1, "note": "` + strings.Repeat("n", 64<<10) + `"}`
@@ -163,7 +165,7 @@ func TestHardeningRecordsBodyLimit(t *testing.T) {
 		{"POST", "/my/entities/Offer"}, {"PUT", "/my/entities/Offer/o1"}, {"PATCH", "/my/entities/Offer/o1"},
 	} {
 		t.Run(m.method, func(t *testing.T) {
-			r := do(t, inst, request{method: m.method, path: m.path, headers: as(kim), body: []byte(tooLarge)})
+			r := doLoopback(t, inst, addr, request{method: m.method, path: m.path, headers: as(kim), body: []byte(tooLarge)})
 			if r.status != http.StatusRequestEntityTooLarge || r.problem(t).Code != "payload_too_large" {
 				t.Fatalf("%d %s", r.status, r.body)
 			}

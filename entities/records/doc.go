@@ -87,7 +87,9 @@
 // holds past Options.PageBytes (it always holds its first record), with a
 // Next cursor as for any short page, so no page holds more than about the
 // budget whatever its limit; and nothing is sized from the limit but the
-// batches of index keys a walk reads.
+// batches of index keys a walk reads. Likewise a page stops once the
+// records it read to check them take 16 budgets, and a sort in memory
+// that would read more gives way to the walk in the order wanted.
 //
 // A cursor is the position of the last record of a page in the plan's
 // order (its sort index key, or its id), base64url-encoded with a check

@@ -366,6 +366,30 @@ func TestPageBytes(t *testing.T) {
 		}
 	}
 
+	// A page whose filters reject record after record stops after reading
+	// 16 budgets' worth, short, and the next carries on: here 100 records
+	// of some 430 bytes take several pages to find the one that matches.
+	t.Run("reads bounded", func(t *testing.T) {
+		sc := offerSchema("b2")
+		for i := range 100 {
+			rate := 0
+			if i == 99 {
+				rate = 5
+			}
+			mustCreateBy(t, s, sc, "", fmt.Sprint("u", i), map[string]any{"amount": i, "rate": rate, "name": strings.Repeat("n", 350)})
+		}
+		for _, raw := range []bool{true, false} {
+			pages := listPages(t, s, sc, "", Query{Filters: []Filter{f("amount", Gte, "0"), f("rate", Gt, "1")}, Raw: raw})
+			found := 0
+			for _, p := range pages {
+				found += len(p.Raw) + len(p.Records)
+			}
+			if found != 1 || len(pages) < 3 {
+				t.Fatalf("%d records in %d pages; want 1, found after several short pages", found, len(pages))
+			}
+		}
+	})
+
 	// A page over a record far larger than the budget holds it alone,
 	// and allocates for what it holds, not for the limit.
 	var before, after runtime.MemStats

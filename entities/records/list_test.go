@@ -262,6 +262,14 @@ func TestListMatchesModel(t *testing.T) {
 		maxSortSet, maxExamined = 4, 6
 		run(t, []int{5})
 	})
+	// With a tiny byte budget pages hold a few records each, and pages
+	// that read more than 16 budgets stop short (sorts in memory give up
+	// for the walk), yet the whole list comes out once, in order.
+	t.Run("tiny page bytes", func(t *testing.T) {
+		defer func(n int) { s.pageBytes = n }(s.pageBytes)
+		s.pageBytes = 600
+		run(t, []int{0})
+	})
 }
 
 func mapsKeys[V any](m map[string]V) func(func(string) bool) {

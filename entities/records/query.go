@@ -237,9 +237,18 @@ type plan struct {
 	raw    bool   // fill Page.Raw
 	arena  []byte // copies of the records of Page.Raw
 	// maxBytes bounds the stored bytes of the records a page holds beyond
-	// its first; bytes counts them.
-	maxBytes, bytes int
+	// its first; bytes counts them. read counts the stored bytes of the
+	// records read to check them, bounded by readFactor × maxBytes.
+	maxBytes, bytes, read int
 }
+
+// readFactor bounds the bytes of records a page reads, in page budgets:
+// like MaxExamined, it ends a page whose filters reject much, short.
+const readFactor = 16
+
+// readEnough reports whether the page has read as many record bytes as
+// one page may.
+func (p *plan) readEnough() bool { return p.read >= readFactor*p.maxBytes }
 
 // probe is an equality filter on a field other than the driving one,
 // checked on the field's index before the record is read: a record whose
@@ -536,7 +545,11 @@ func (p *plan) run(tx engine.Tx, page *Page, count bool) error {
 			return err
 		}
 		if !over {
-			return p.collect(tx, keys, page)
+			sorted, err := p.collect(tx, keys, page)
+			if err != nil || sorted {
+				return err
+			}
+			p.read = 0 // the walk reads afresh, so that it gets somewhere
 		}
 		// Too many to sort: walk the order wanted, checking the filters.
 		m = byIndex
@@ -617,7 +630,7 @@ func (p *plan) walk(tx engine.Tx, srcs []*source, byID, decided bool, page *Page
 			page.Next = p.cursor(last) // one more exists
 			return nil
 		}
-		if examined == maxExamined {
+		if examined == maxExamined || p.readEnough() {
 			// Enough work for one page: hand back what there is, with a
 			// cursor past everything looked at.
 			page.Next = p.cursor(prev)
@@ -642,6 +655,7 @@ func (p *plan) walk(tx engine.Tx, srcs []*source, byID, decided bool, page *Page
 				return fmt.Errorf("records: index %s of %s lists %q: %w", src.bucket, p.l.entity, id, err)
 			}
 		}
+		p.read += len(raw)
 		var m map[string]any
 		if !p.raw || !decided {
 			if m, err = decode(raw); err != nil {
@@ -768,8 +782,10 @@ func (p *plan) driveKeys(tx engine.Tx, max int) (keys []string, over bool, err e
 }
 
 // collect reads the records of keys, keeps those that pass the filters,
-// sorts them in the order wanted and fills page from the cursor on.
-func (p *plan) collect(tx engine.Tx, keys []string, page *Page) error {
+// sorts them in the order wanted and fills page from the cursor on. It
+// gives up, leaving page as it was and returning false, when the records
+// it reads take more bytes than a page may read.
+func (p *plan) collect(tx engine.Tx, keys []string, page *Page) (bool, error) {
 	type hit struct {
 		key string
 		raw []byte // valid for the transaction; nil when lazy
@@ -791,7 +807,7 @@ func (p *plan) collect(tx engine.Tx, keys []string, page *Page) error {
 		id := idOfIndexKey(k)
 		if ok, err := p.probe(tx, id); err != nil || !ok {
 			if err != nil {
-				return err
+				return false, err
 			}
 			continue
 		}
@@ -800,10 +816,13 @@ func (p *plan) collect(tx engine.Tx, keys []string, page *Page) error {
 		if !lazy {
 			var err error
 			if raw, err = read(id); err != nil {
-				return err
+				return false, err
+			}
+			if p.read += len(raw); p.readEnough() {
+				return false, nil
 			}
 			if m, err = decode(raw); err != nil {
-				return err
+				return false, err
 			}
 			if !p.check(m) {
 				continue
@@ -814,7 +833,7 @@ func (p *plan) collect(tx engine.Tx, keys []string, page *Page) error {
 		if p.sort != "" {
 			part, err := encode(kind, m[p.sort], true)
 			if err != nil {
-				return fmt.Errorf("records: stored %s %q: %s %w", p.l.entity, id, p.sort, err)
+				return false, fmt.Errorf("records: stored %s %q: %s %w", p.l.entity, id, p.sort, err)
 			}
 			ok = indexKey(part, id)
 		}
@@ -834,20 +853,20 @@ func (p *plan) collect(tx engine.Tx, keys []string, page *Page) error {
 		if lazy { // the key is the id
 			var err error
 			if h.raw, err = read(h.key); err != nil {
-				return err
+				return false, err
 			}
 		}
 		if p.full(page, len(h.raw)) {
 			page.Next = p.cursor(hits[i-1].key)
-			return nil
+			return true, nil
 		}
 		// Decoded again rather than kept from the check: the collected set
 		// may be large, the page is not.
 		if err := p.keep(page, h.raw, nil); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return nil
+	return true, nil
 }
 
 // total counts the records matching the filters.
