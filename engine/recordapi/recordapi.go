@@ -104,6 +104,9 @@ func (a *API) handle(sc scope, h handler) fiber.Handler {
 		}
 		cl := &call{c: c, ctx: c.UserContext(), entity: e, schema: e.Schema, user: p.UserID, id: strings.Clone(c.Params("id"))}
 		if sc == personal {
+			if p.UserID == "" { // a consumer acting for no user: "" would mean the shared records
+				return engine.Errorf(http.StatusForbidden, engine.CodeForbidden, "personal records belong to a user; this caller acts for none")
+			}
 			cl.owner, cl.schema = p.UserID, e.PersonalSchema
 		} else {
 			create, get, update, del := dynentity.RoleNames(e)

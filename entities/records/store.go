@@ -70,7 +70,10 @@ type Stored struct {
 // etagOf is the entity tag of a record's stored bytes.
 func etagOf(raw []byte) string {
 	sum := sha256.Sum256(raw)
-	return `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
+	var tag [2 + 22]byte // quotes around 16 bytes in unpadded base64
+	tag[0], tag[len(tag)-1] = '"', '"'
+	base64.RawURLEncoding.Encode(tag[1:len(tag)-1], sum[:16])
+	return string(tag[:])
 }
 
 // IfMatch is a write's If-Match condition (RFC 9110): the entity tags the
