@@ -310,8 +310,11 @@ start_dynapi() {
 	local data=${1:-}
 	[[ -n $data ]] || data=$(mktemp -d "$TMP/data.XXXXXX")
 	SERVER_NAME=dynapi
+	# The create workload stores records as the admin for as long as it
+	# runs: no record quota, so that it measures writes, not refusals.
 	GOMAXPROCS=1 DYNAPI_ADMIN_USERNAME="$ADMIN_USERNAME" DYNAPI_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
 		DYNAPI_ADMIN_CONSUMER_KEY="$ADMIN_CONSUMER_KEY" DYNAPI_ADMIN_CONSUMER_SECRET="$ADMIN_CONSUMER_SECRET" \
+		DYNAPI_RECORD_QUOTA_COUNT=-1 DYNAPI_RECORD_QUOTA_BYTES=-1 \
 		"${SERVER_PIN[@]}" "$TMP/dynapi" serve \
 		--addr "$DYNAPI_ADDR" --data-dir "$data" --example=false --log-format json \
 		>>"$TMP/dynapi.log" 2>&1 &
