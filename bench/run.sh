@@ -312,8 +312,11 @@ start_dynapi() {
 	SERVER_NAME=dynapi
 	# wrk's connections all come from loopback: one address standing for
 	# many clients, so the per-address connection cap is raised above them.
+	# The create workload stores records as the admin for as long as it
+	# runs: no record quota, so that it measures writes, not refusals.
 	GOMAXPROCS=1 DYNAPI_ADMIN_USERNAME="$ADMIN_USERNAME" DYNAPI_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
 		DYNAPI_ADMIN_CONSUMER_KEY="$ADMIN_CONSUMER_KEY" DYNAPI_ADMIN_CONSUMER_SECRET="$ADMIN_CONSUMER_SECRET" \
+		DYNAPI_RECORD_QUOTA_COUNT=-1 DYNAPI_RECORD_QUOTA_BYTES=-1 \
 		"${SERVER_PIN[@]}" "$TMP/dynapi" serve \
 		--addr "$DYNAPI_ADDR" --data-dir "$data" --example=false --log-format json \
 		--max-conns-per-ip "$((2 * CONNECTIONS + 64))" \

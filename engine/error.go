@@ -41,6 +41,12 @@ const (
 	CodeRequestTimeout       = "request_timeout"                 // the request did not arrive in time (408)
 )
 
+// Entity records.
+const (
+	CodeRecordQuotaExceeded = "record_quota_exceeded" // a user's records of an entity reached a quota: 429 by count, 413 by bytes
+	CodePreconditionFailed  = "precondition_failed"   // If-Match names no current version of the record (412)
+)
+
 // Violation is one reason a request or a submitted definition was refused.
 // Location says where (path, query, header, cookie, body, document), Pointer
 // is a JSON pointer inside that location, Code a stable keyword such as

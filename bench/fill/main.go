@@ -67,6 +67,10 @@ func main() {
 	fmt.Printf("filled %d %s records in %.2f s\n", len(ids), *entity, time.Since(start).Seconds())
 }
 
+// unbounded lets the filler store more records than a user's quota: it
+// writes as no one, for benchmarks.
+var unbounded = records.Options{Quota: records.Quota{Records: -1, Bytes: -1}}
+
 // fill inserts n records of entity into the store of dataDir and returns
 // their primary keys.
 func fill(ctx context.Context, dataDir, entity string, n, batch, products int, seed uint64) (ids []string, err error) {
@@ -75,7 +79,7 @@ func fill(ctx context.Context, dataDir, entity string, n, batch, products int, s
 		return nil, err
 	}
 	defer func() { err = errors.Join(err, db.Close()) }()
-	reg, err := dynentity.NewRegistry(ctx, db, records.New(db))
+	reg, err := dynentity.NewRegistry(ctx, db, records.New(db, records.Options{}))
 	if err != nil {
 		return nil, err
 	}
@@ -92,17 +96,17 @@ func fill(ctx context.Context, dataDir, entity string, n, batch, products int, s
 	for from := 0; from < n; from += batch {
 		to := min(from+batch, n)
 		err := db.Update(ctx, func(tx engine.Tx) error {
-			recs := records.New(inTx{tx})
+			recs := records.New(inTx{tx}, unbounded)
 			for i := from; i < to; i++ {
 				rec := gen(i)
 				if v := e.Def.Validate(rec); len(v) > 0 {
 					return fmt.Errorf("record %d does not fit the definition of %s: %s %s", i, entity, v[0].Pointer, v[0].Message)
 				}
-				saved, err := recs.Create(ctx, e.Schema, "", rec)
+				saved, err := recs.Create(ctx, e.Schema, "", "", rec)
 				if err != nil {
 					return fmt.Errorf("record %d: %w", i, err)
 				}
-				id, _ := saved[pk].(string)
+				id, _ := saved.Record[pk].(string)
 				if id == "" {
 					return fmt.Errorf("record %d: stored without %s", i, pk)
 				}
@@ -114,7 +118,7 @@ func fill(ctx context.Context, dataDir, entity string, n, batch, products int, s
 			return nil, err
 		}
 	}
-	total, err := records.New(db).Count(ctx, e.Schema, "")
+	total, err := records.New(db, records.Options{}).Count(ctx, e.Schema, "")
 	if err != nil {
 		return nil, err
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/dynapi/dynapi/engine/instance"
 	"github.com/dynapi/dynapi/engine/server"
 	"github.com/dynapi/dynapi/engine/server/netguard"
+	"github.com/dynapi/dynapi/entities/records"
 	"github.com/dynapi/dynapi/plugins/jwtbearer"
 )
 
@@ -123,6 +124,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	maxHeader := fs.Int("max-header-bytes", envInt("DYNAPI_MAX_HEADER_BYTES", server.DefaultMaxHeaderBytes), "largest request header fields accepted; more is a 431 (env DYNAPI_MAX_HEADER_BYTES)")
 	trustedProxies := fs.String("trusted-proxies", env("DYNAPI_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of proxies whose client IP header is believed (env DYNAPI_TRUSTED_PROXIES)")
 	clientIPHeader := fs.String("client-ip-header", env("DYNAPI_CLIENT_IP_HEADER", netguard.DefaultClientIPHeader), "header in which trusted proxies name the client, X-Forwarded-For style (env DYNAPI_CLIENT_IP_HEADER)")
+	recordPageBytes := fs.Int("record-page-bytes", envInt("DYNAPI_RECORD_PAGE_BYTES", records.DefaultPageBytes), "stored bytes of entity records one list page holds at most, beyond its first record (env DYNAPI_RECORD_PAGE_BYTES)")
+	recordQuotaCount := fs.Int("record-quota-count", envInt("DYNAPI_RECORD_QUOTA_COUNT", records.DefaultQuotaRecords), "records of one entity one user may keep, shared and personal each; negative: no bound (env DYNAPI_RECORD_QUOTA_COUNT)")
+	recordQuotaBytes := fs.Int("record-quota-bytes", envInt("DYNAPI_RECORD_QUOTA_BYTES", records.DefaultQuotaBytes), "stored bytes of the records of one entity one user may keep, shared and personal each; negative: no bound (env DYNAPI_RECORD_QUOTA_BYTES)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -152,6 +156,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		ExternalJWT:            jwtbearer.Options{Issuer: *jwtIssuer, Audience: *jwtAudience, JWKSFile: *jwksFile, JWKSURL: *jwksURL},
 		Connectors: instance.ConnectorConfig{ScriptTimeout: *scriptTimeout, FetchAllow: splitList(*fetchAllow),
 			ContextHeader: *contextHeader},
+		Records: records.Options{PageBytes: *recordPageBytes,
+			Quota: records.Quota{Records: *recordQuotaCount, Bytes: int64(*recordQuotaBytes)}},
 		MaxBodyBytes: *maxBody, MaxDocumentBytes: *maxDoc, PreloadExample: *example, Logger: log, Out: stdout, Addr: *addr, Version: version(),
 		Edge: server.EdgeConfig{MaxConns: *maxConns, MaxConnsPerIP: *maxConnsPerIP, HeaderTimeout: *headerTimeout,
 			MinBodyRate: *minBodyRate, IdleTimeout: *idleTimeout, WriteTimeout: *writeTimeout, MaxHeaderBytes: *maxHeader,

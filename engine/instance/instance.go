@@ -68,6 +68,10 @@ type Config struct {
 	// Edge bounds connections and the pace of requests at the HTTP edge,
 	// and names the trusted proxies whose forwarding header is believed.
 	Edge server.EdgeConfig
+	// Records bounds entity records: the bytes of a list page and what
+	// each user may keep of each entity (records.Options' defaults for
+	// zero fields). Record bodies are bounded by MaxBodyBytes.
+	Records records.Options
 	// Connectors configures scripts and REST back ends.
 	Connectors ConnectorConfig
 	// PreloadExample serves examples.BankAccounts at first start, with a
@@ -134,7 +138,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error
 		printBootstrap(cfg.Out, cfg.Addr, boot)
 	}
 
-	recs := records.New(store)
+	recs := records.New(store, cfg.Records)
 	ents, err := dynentity.NewRegistry(ctx, store, recs)
 	if err != nil {
 		return nil, err
@@ -147,7 +151,9 @@ func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error
 	if err != nil {
 		return nil, err
 	}
-	recordAPI := &recordapi.API{Entities: ents, Records: recs, Gate: auth.gate, Access: svc}
+	writer := &dynentity.Writer{Records: recs, Access: svc}
+	recordAPI := &recordapi.API{Entities: ents, Records: recs, Writer: writer, Gate: auth.gate, Access: svc,
+		MaxBodyBytes: cfg.MaxBodyBytes}
 	var mgr *endpoints.Manager
 	methods, err := connectorMethods(ctx, cfg, store, svc, auth, recordAPI, func(name string) bool {
 		_, _, ok := mgr.Operation(name)
@@ -161,7 +167,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error
 			mock.Host: endpoints.ConnectorFunc(func(doc *specs.Document, op *specs.Operation) (engine.Invoker, error) {
 				return mock.Prepare(doc, op)
 			}),
-			mapping.Host: &mapping.Connector{Mappings: mappingStore, Entities: ents, Records: recs},
+			mapping.Host: &mapping.Connector{Mappings: mappingStore, Entities: ents, Records: recs, Writer: writer},
 		},
 		DefaultHost: mock.Host,
 		Logger:      cfg.Logger,

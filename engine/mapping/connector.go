@@ -11,11 +11,14 @@ import (
 	"github.com/dynapi/dynapi/specs"
 )
 
-// Connector answers operations of dynamic_entity documents.
+// Connector answers operations of dynamic_entity documents. It reads
+// records from Records and writes them through Writer, which validates
+// them and charges new ones to the caller, as the record API does.
 type Connector struct {
 	Mappings *Store
 	Entities *dynentity.Registry
 	Records  *records.Store
+	Writer   *dynentity.Writer
 }
 
 // Prepare returns the invoker of one operation. The mapping is looked up at
@@ -70,37 +73,29 @@ func (inv *invoker) Invoke(ctx context.Context, call *engine.Call) (*engine.Repl
 		}
 		return reply(http.StatusOK, shape(m.Response, rec))
 	case http.MethodPost:
-		rec := fill(m.Request, call.Body, nil)
-		if err := validate(e, rec); err != nil {
-			return nil, err
-		}
-		rec, err := inv.c.Records.Create(ctx, e.Schema, "", rec)
+		st, err := inv.c.Writer.Create(ctx, e, "", caller(call), fill(m.Request, call.Body))
 		if err != nil {
 			return nil, err
 		}
-		return reply(http.StatusCreated, shape(m.Response, rec))
+		return reply(http.StatusCreated, shape(m.Response, st.Record))
 	case http.MethodPut:
 		cur, err := inv.find(ctx, e, queryField, key)
 		if err != nil {
 			return nil, err
 		}
 		id, _ := cur[e.Def.PrimaryKey()].(string)
-		rec := fill(m.Request, call.Body, cur)
-		if err := validate(e, rec); err != nil {
-			return nil, err
-		}
-		rec, err = inv.c.Records.Replace(ctx, e.Schema, "", id, rec)
+		st, err := inv.c.Writer.Update(ctx, e, "", id, nil, fill(m.Request, call.Body), overlay)
 		if err != nil {
 			return nil, err
 		}
-		return reply(http.StatusOK, shape(m.Response, rec))
+		return reply(http.StatusOK, shape(m.Response, st.Record))
 	case http.MethodDelete:
 		cur, err := inv.find(ctx, e, queryField, key)
 		if err != nil {
 			return nil, err
 		}
 		id, _ := cur[e.Def.PrimaryKey()].(string)
-		if err := inv.c.Records.Delete(ctx, e.Schema, "", id, false); err != nil {
+		if err := inv.c.Records.Delete(ctx, e.Schema, "", id, false, nil); err != nil {
 			return nil, err
 		}
 		return &engine.Reply{Status: http.StatusNoContent}, nil
@@ -128,7 +123,11 @@ func target(m *Mapping) (entity, query string) {
 // or a 404.
 func (inv *invoker) find(ctx context.Context, e *dynentity.Entity, field, key string) (map[string]any, error) {
 	if field == "" || field == e.Def.PrimaryKey() {
-		return inv.c.Records.Get(ctx, e.Schema, "", key)
+		st, err := inv.c.Records.Get(ctx, e.Schema, "", key)
+		if err != nil {
+			return nil, err
+		}
+		return st.Record, nil
 	}
 	page, err := inv.c.Records.List(ctx, e.Schema, "", records.Query{Limit: 1,
 		Filters: []records.Filter{{Field: field, Op: records.Eq, Values: []string{key}}}})
@@ -141,7 +140,8 @@ func (inv *invoker) find(ctx context.Context, e *dynentity.Entity, field, key st
 	return page.Records[0], nil
 }
 
-// list answers every record (first page of 1000) through the mapping.
+// list answers the first page of records (up to 1000, within the record
+// store's page bytes) through the mapping.
 func (inv *invoker) list(ctx context.Context, e *dynentity.Entity, m *Mapping) (*engine.Reply, error) {
 	page, err := inv.c.Records.List(ctx, e.Schema, "", records.Query{Limit: 1000})
 	if err != nil {
@@ -165,12 +165,9 @@ func shape(leaves map[string]Leaf, rec map[string]any) map[string]any {
 	return out
 }
 
-// fill builds a record from a request body over base (nil for a new one).
-func fill(leaves map[string]Leaf, body any, base map[string]any) map[string]any {
+// fill builds the record fields a request body maps to.
+func fill(leaves map[string]Leaf, body any) map[string]any {
 	out := map[string]any{}
-	for k, v := range base {
-		out[k] = v
-	}
 	obj, _ := body.(map[string]any)
 	for name, l := range leaves {
 		if v, ok := obj[name]; ok {
@@ -180,13 +177,25 @@ func fill(leaves map[string]Leaf, body any, base map[string]any) map[string]any 
 	return out
 }
 
-// validate checks a mapped record against its entity's definition.
-func validate(e *dynentity.Entity, rec map[string]any) error {
-	if v := e.Def.Validate(rec); len(v) > 0 {
-		return engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed,
-			"the mapped record does not match the definition of "+e.Def.Name, v...)
+// overlay sets the mapped fields over a stored record.
+func overlay(stored, fields map[string]any) map[string]any {
+	out := make(map[string]any, len(stored)+len(fields))
+	for k, v := range stored {
+		out[k] = v
 	}
-	return nil
+	for k, v := range fields {
+		out[k] = v
+	}
+	return out
+}
+
+// caller is the user new records are charged to: the principal's, "" for
+// public operations.
+func caller(call *engine.Call) string {
+	if call.Principal == nil {
+		return ""
+	}
+	return call.Principal.UserID
 }
 
 func reply(status int, v any) (*engine.Reply, error) {

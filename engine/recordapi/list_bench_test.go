@@ -54,7 +54,7 @@ func newListFixture(tb testing.TB, n int) *listFixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	recs := records.New(db)
+	recs := records.New(db, records.Options{})
 	reg, err := dynentity.NewRegistry(ctx, db, recs)
 	if err != nil {
 		tb.Fatal(err)
@@ -67,7 +67,7 @@ func newListFixture(tb testing.TB, n int) *listFixture {
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for from := 0; from < n; from += 5000 {
 		err := db.Update(ctx, func(tx engine.Tx) error {
-			s := records.New(inTx{tx})
+			s := records.New(inTx{tx}, records.Options{Quota: records.Quota{Records: -1, Bytes: -1}})
 			for i := from; i < min(from+5000, n); i++ {
 				rec := map[string]any{
 					"amount":      float64(100_000+r.IntN(10_000_000)) / 100,
@@ -75,7 +75,7 @@ func newListFixture(tb testing.TB, n int) *listFixture {
 					"valid_until": base.AddDate(0, 0, r.IntN(5*365)).Format(time.DateOnly),
 					"customer":    fmt.Sprintf("customer-%05d", r.IntN(10_000)),
 				}
-				if _, err := s.Create(ctx, e.Schema, "", rec); err != nil {
+				if _, err := s.Create(ctx, e.Schema, "", "", rec); err != nil {
 					return err
 				}
 			}
@@ -92,7 +92,7 @@ func newListFixture(tb testing.TB, n int) *listFixture {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	f := &listFixture{api: &API{Entities: reg, Records: records.New(db)}, entity: e, app: fiber.New()}
+	f := &listFixture{api: &API{Entities: reg, Records: records.New(db, records.Options{})}, entity: e, app: fiber.New()}
 	f.app.Get("/entities/:name", func(c *fiber.Ctx) error {
 		return f.api.list(&call{c: c, ctx: c.UserContext(), entity: f.entity, schema: f.entity.Schema})
 	})

@@ -59,14 +59,14 @@ func TestListBodyAsDecoded(t *testing.T) {
 		{"loan_offer_id": "odd/4 \"quoted\"", "amount": 0, "product": "P3", "customer": "c\x00\x01"},
 	}
 	for _, rec := range odd {
-		if _, err := f.api.Records.Create(ctx, f.entity.Schema, "", rec); err != nil {
+		if _, err := f.api.Records.Create(ctx, f.entity.Schema, "", "", rec); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for i, owner := range []string{"u1", "u2", "u1", "u1", "u2"} {
 		rec := map[string]any{"amount": json.Number("10.0"), "product": []string{"P3", "P4"}[i%2], "customer": long + owner,
 			"valid_until": "2026-05-0" + string(rune('1'+i))}
-		if _, err := f.api.Records.Create(ctx, f.entity.PersonalSchema, owner, rec); err != nil {
+		if _, err := f.api.Records.Create(ctx, f.entity.PersonalSchema, owner, "", rec); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -6,12 +6,18 @@
 //
 // Envelopes follow the Open Bank Project: one record as {"loan_offer":
 // {...}}, a list as {"loan_offer_list": [...]}. POST answers 201, PUT
-// replaces, PATCH merges (RFC 7386), DELETE answers 204.
+// replaces, PATCH merges (RFC 7386) in the transaction that writes the
+// record, DELETE answers 204. Each record answered carries its ETag, and
+// PUT, PATCH and DELETE honour If-Match (412 when it fails).
+//
+// Bodies are bounded by MaxBodyBytes before they are read as JSON, and
+// read with strictjson: duplicate keys, text that is not UTF-8, lone
+// surrogates and numbers out of range are 400s naming their pointer.
 package recordapi
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -22,15 +28,21 @@ import (
 	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/server"
+	"github.com/dynapi/dynapi/engine/strictjson"
 	"github.com/dynapi/dynapi/entities/records"
 )
 
 // API serves entity records.
 type API struct {
 	Entities *dynentity.Registry
-	Records  *records.Store
-	Gate     *guard.Gate
-	Access   *access.Service
+	// Records reads records; Writer writes them.
+	Records *records.Store
+	Writer  *dynentity.Writer
+	Gate    *guard.Gate
+	Access  *access.Service
+	// MaxBodyBytes bounds a record body (default
+	// server.DefaultMaxBodyBytes); a larger one is a 413 before it is read.
+	MaxBodyBytes int
 }
 
 // scope says where a request's records live and who may touch them.
@@ -68,6 +80,7 @@ type call struct {
 	entity *dynentity.Entity
 	schema *records.Schema
 	owner  string // "" shared records, else the owner's user id
+	user   string // the caller's user id, to whom new records are charged
 	id     string
 }
 
@@ -89,8 +102,11 @@ func (a *API) handle(sc scope, h handler) fiber.Handler {
 		if !ok || (sc == personal && !e.Def.HasPersonalEntity) {
 			return engine.Errorf(http.StatusNotFound, engine.CodeNotFound, "no entity %q here", name)
 		}
-		cl := &call{c: c, ctx: c.UserContext(), entity: e, schema: e.Schema, id: strings.Clone(c.Params("id"))}
+		cl := &call{c: c, ctx: c.UserContext(), entity: e, schema: e.Schema, user: p.UserID, id: strings.Clone(c.Params("id"))}
 		if sc == personal {
+			if p.UserID == "" { // a consumer acting for no user: "" would mean the shared records
+				return engine.Errorf(http.StatusForbidden, engine.CodeForbidden, "personal records belong to a user; this caller acts for none")
+			}
 			cl.owner, cl.schema = p.UserID, e.PersonalSchema
 		} else {
 			create, get, update, del := dynentity.RoleNames(e)
@@ -104,153 +120,100 @@ func (a *API) handle(sc scope, h handler) fiber.Handler {
 	}
 }
 
-// single writes one record in its envelope.
-func single(cl *call, status int, rec map[string]any) error {
-	return cl.c.Status(status).JSON(map[string]any{cl.entity.Def.SingleKey(): rec})
+// single writes one record in its envelope, with its ETag.
+func single(cl *call, status int, st *records.Stored) error {
+	cl.c.Set(fiber.HeaderETag, st.ETag)
+	return cl.c.Status(status).JSON(map[string]any{cl.entity.Def.SingleKey(): st.Record})
 }
 
 func (a *API) get(cl *call) error {
-	rec, err := a.Records.Get(cl.ctx, cl.schema, cl.owner, cl.id)
+	st, err := a.Records.Get(cl.ctx, cl.schema, cl.owner, cl.id)
 	if err != nil {
 		return err
 	}
-	return single(cl, http.StatusOK, rec)
+	return single(cl, http.StatusOK, st)
 }
 
 func (a *API) create(cl *call) error {
-	rec, err := body(cl)
+	rec, err := a.body(cl)
 	if err != nil {
 		return err
 	}
-	if err := a.check(cl.ctx, cl.entity, rec); err != nil {
-		return err
-	}
-	saved, err := a.Records.Create(cl.ctx, cl.schema, cl.owner, rec)
+	st, err := a.Writer.Create(cl.ctx, cl.entity, cl.owner, cl.user, rec)
 	if err != nil {
 		return err
 	}
-	return single(cl, http.StatusCreated, saved)
+	return single(cl, http.StatusCreated, st)
 }
 
 func (a *API) replace(cl *call) error {
-	rec, err := body(cl)
+	rec, err := a.body(cl)
 	if err != nil {
 		return err
 	}
-	if err := a.check(cl.ctx, cl.entity, withID(cl, rec)); err != nil {
-		return err
-	}
-	saved, err := a.Records.Replace(cl.ctx, cl.schema, cl.owner, cl.id, rec)
+	st, err := a.Writer.Replace(cl.ctx, cl.entity, cl.owner, cl.id, rec, ifMatch(cl.c))
 	if err != nil {
 		return err
 	}
-	return single(cl, http.StatusOK, saved)
+	return single(cl, http.StatusOK, st)
 }
 
 func (a *API) patch(cl *call) error {
-	changes, err := body(cl)
+	changes, err := a.body(cl)
 	if err != nil {
 		return err
 	}
-	cur, err := a.Records.Get(cl.ctx, cl.schema, cl.owner, cl.id)
+	st, err := a.Writer.Update(cl.ctx, cl.entity, cl.owner, cl.id, ifMatch(cl.c), changes, dynentity.MergePatch)
 	if err != nil {
 		return err
 	}
-	merged, _ := mergePatch(cur, changes).(map[string]any)
-	if err := a.check(cl.ctx, cl.entity, merged); err != nil {
-		return err
-	}
-	saved, err := a.Records.Replace(cl.ctx, cl.schema, cl.owner, cl.id, merged)
-	if err != nil {
-		return err
-	}
-	return single(cl, http.StatusOK, saved)
+	return single(cl, http.StatusOK, st)
 }
 
 func (a *API) delete(cl *call) error {
-	if err := a.Records.Delete(cl.ctx, cl.schema, cl.owner, cl.id, cl.c.QueryBool("cascade")); err != nil {
+	if err := a.Records.Delete(cl.ctx, cl.schema, cl.owner, cl.id, cl.c.QueryBool("cascade"), ifMatch(cl.c)); err != nil {
 		return err
 	}
 	return cl.c.SendStatus(http.StatusNoContent)
 }
 
-// withID puts the URL's id in a replacement, so a record that omits its
-// primary key validates as the record it replaces.
-func withID(cl *call, rec map[string]any) map[string]any {
-	pk := cl.entity.Def.PrimaryKey()
-	if _, ok := rec[pk]; !ok {
-		rec[pk] = cl.id
+// ifMatch reads the If-Match header: nil without one, else its entity tags
+// ("*" for any). Weak tags are kept as written and so never match, as
+// If-Match compares strongly.
+func ifMatch(c *fiber.Ctx) records.IfMatch {
+	h := c.Request().Header.Peek(fiber.HeaderIfMatch)
+	if h == nil {
+		return nil
 	}
-	return rec
+	cond := records.IfMatch{}
+	for _, tag := range strings.Split(string(h), ",") {
+		if tag = strings.TrimSpace(tag); tag != "" {
+			cond = append(cond, tag)
+		}
+	}
+	return cond
 }
 
-// body decodes a record: a JSON object, numbers kept exact.
-func body(cl *call) (map[string]any, error) {
-	dec := json.NewDecoder(strings.NewReader(string(cl.c.Body())))
-	dec.UseNumber()
-	var rec map[string]any
-	if err := dec.Decode(&rec); err != nil || rec == nil {
+// body reads a record: a JSON object of at most MaxBodyBytes, decoded
+// strictly, numbers kept exact.
+func (a *API) body(cl *call) (map[string]any, error) {
+	raw, max := cl.c.Body(), a.MaxBodyBytes
+	if max <= 0 {
+		max = server.DefaultMaxBodyBytes
+	}
+	if len(raw) > max {
+		return nil, engine.Errorf(http.StatusRequestEntityTooLarge, engine.CodePayloadTooLarge,
+			"the record body is larger than %d bytes", max)
+	}
+	v, err := strictjson.Decode(raw)
+	if se := (*strictjson.Error)(nil); errors.As(err, &se) {
+		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "the body is not acceptable JSON: "+se.Message,
+			engine.Violation{Location: "body", Pointer: se.Pointer, Code: se.Code, Message: se.Message})
+	}
+	rec, ok := v.(map[string]any)
+	if err != nil || !ok {
 		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "the body must be a JSON object",
 			engine.Violation{Location: "body", Pointer: "", Code: "type", Message: "must be a JSON object"})
 	}
 	return rec, nil
-}
-
-// check validates a record against its definition and resolves references
-// to the engine's own types (banks, consumers, users); references to other
-// entities are checked by the record store in the write's transaction.
-func (a *API) check(ctx context.Context, e *dynentity.Entity, rec map[string]any) error {
-	if v := e.Def.Validate(rec); len(v) > 0 {
-		return engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed,
-			"the record does not match the definition of "+e.Def.Name, v...)
-	}
-	for _, ref := range e.Def.References() {
-		id, _ := rec[ref.Field].(string)
-		if id == "" {
-			continue
-		}
-		var found bool
-		switch ref.Entity {
-		case "Bank":
-			found = a.Access.BankExists(id)
-		case "Consumer":
-			_, err := a.Access.Consumer(ctx, id)
-			found = err == nil
-		case "User":
-			_, err := a.Access.User(ctx, id)
-			found = err == nil
-		default:
-			continue
-		}
-		if !found {
-			return engine.NewError(http.StatusBadRequest, "reference_not_found", "a reference points to nothing",
-				engine.Violation{Location: "body", Pointer: "/" + ref.Field, Code: "reference",
-					Message: ref.Entity + " " + id + " does not exist"})
-		}
-	}
-	return nil
-}
-
-// mergePatch applies an RFC 7386 merge patch.
-func mergePatch(target, patch any) any {
-	p, ok := patch.(map[string]any)
-	if !ok {
-		return patch
-	}
-	t, ok := target.(map[string]any)
-	if !ok {
-		t = map[string]any{}
-	}
-	out := make(map[string]any, len(t)+len(p))
-	for k, v := range t {
-		out[k] = v
-	}
-	for k, v := range p {
-		if v == nil {
-			delete(out, k)
-			continue
-		}
-		out[k] = mergePatch(out[k], v)
-	}
-	return out
 }

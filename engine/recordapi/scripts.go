@@ -53,7 +53,11 @@ func (s Scripted) Get(ctx context.Context, p *engine.Principal, bankID, entity, 
 	if err != nil {
 		return nil, err
 	}
-	return s.API.Records.Get(ctx, e.Schema, "", id)
+	st, err := s.API.Records.Get(ctx, e.Schema, "", id)
+	if err != nil {
+		return nil, err
+	}
+	return st.Record, nil
 }
 
 // List reads the first page of records matching filter, which takes the
@@ -84,16 +88,17 @@ func (s Scripted) List(ctx context.Context, p *engine.Principal, bankID, entity 
 	return nonNil(page.Records), nil
 }
 
-// Create validates and stores a record.
+// Create validates and stores a record, charged to the principal.
 func (s Scripted) Create(ctx context.Context, p *engine.Principal, bankID, entity string, rec map[string]any) (map[string]any, error) {
 	e, err := s.resolve(ctx, p, bankID, entity, verbCreate)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.API.check(ctx, e, rec); err != nil {
+	st, err := s.API.Writer.Create(ctx, e, "", p.UserID, rec)
+	if err != nil {
 		return nil, err
 	}
-	return s.API.Records.Create(ctx, e.Schema, "", rec)
+	return st.Record, nil
 }
 
 // Update replaces a record.
@@ -102,13 +107,11 @@ func (s Scripted) Update(ctx context.Context, p *engine.Principal, bankID, entit
 	if err != nil {
 		return nil, err
 	}
-	if pk := e.Def.PrimaryKey(); rec[pk] == nil {
-		rec[pk] = id
-	}
-	if err := s.API.check(ctx, e, rec); err != nil {
+	st, err := s.API.Writer.Replace(ctx, e, "", id, rec, nil)
+	if err != nil {
 		return nil, err
 	}
-	return s.API.Records.Replace(ctx, e.Schema, "", id, rec)
+	return st.Record, nil
 }
 
 // Delete removes a record (not its dependants: a record still referenced
@@ -118,5 +121,5 @@ func (s Scripted) Delete(ctx context.Context, p *engine.Principal, bankID, entit
 	if err != nil {
 		return err
 	}
-	return s.API.Records.Delete(ctx, e.Schema, "", id, false)
+	return s.API.Records.Delete(ctx, e.Schema, "", id, false, nil)
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 
 	"github.com/dynapi/dynapi/engine"
 )
@@ -18,7 +20,9 @@ const maxProblems = 20
 // targets exist; every index entry points at a record with that value;
 // every back-link from the entity matches a reference of its record; and
 // the counts are right. It returns nil or the problems found (up to 20),
-// joined. It reads everything in one transaction.
+// joined. It reads everything in one transaction; it also checks the
+// quota accounting: each charge is of a stored record, and each user's
+// usage is the count and stored bytes of the records charged to them.
 func (s *Store) Check(ctx context.Context, sc *Schema) error {
 	l, err := layoutOf(sc)
 	if err != nil {
@@ -69,6 +73,9 @@ func checkAll(tx engine.Tx, l *layout, report func(string, ...any) error) error 
 		if err := checkOwner(tx, l, o, all[o], report); err != nil {
 			return err
 		}
+	}
+	if err := checkUsage(tx, l, report); err != nil {
+		return err
 	}
 	// Back-links from or to the entity.
 	return tx.Scan(refsBucket, "", func(k string, _ []byte) error {
@@ -190,6 +197,59 @@ func checkOwner(tx engine.Tx, l *layout, owner string, count int, report func(st
 		}
 		if entries != n {
 			if err := report("owner %q: index %s has %d entries for %d records", owner, f, entries, n); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkUsage checks the entity's charges against its records and usage.
+func checkUsage(tx engine.Tx, l *layout, report func(string, ...any) error) error {
+	prefix := usagePrefix(l.bank, l.entity)
+	want := map[string]usage{}
+	err := tx.Scan(chargesBucket, prefix, func(k string, user []byte) error {
+		owner, id, ok := strings.Cut(k[len(prefix):], "/")
+		o, err1 := unesc(owner)
+		i, err2 := unesc(id)
+		if !ok || err1 != nil || err2 != nil {
+			return report("charge %q: malformed key", k)
+		}
+		raw, err := tx.Get(l.records(o), i)
+		if err != nil {
+			return report("charge %q: record: %v", k, err)
+		}
+		key := usageKey(l.bank, l.entity, o, string(user))
+		u := want[key]
+		u.records++
+		u.bytes += int64(len(raw))
+		want[key] = u
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	got := map[string]usage{}
+	if err := tx.Scan(usageBucket, prefix, func(k string, _ []byte) error {
+		u, err := readUsage(tx, k)
+		if err != nil {
+			return report("%v", err)
+		}
+		got[k] = u
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		if got[k] != want[k] {
+			if err := report("usage %q is %+v; its charges make %+v", k, got[k], want[k]); err != nil {
+				return err
+			}
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(got)) {
+		if _, ok := want[k]; !ok {
+			if err := report("usage %q is %+v without charges", k, got[k]); err != nil {
 				return err
 			}
 		}

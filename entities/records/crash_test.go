@@ -42,7 +42,7 @@ func TestCrashChild(t *testing.T) {
 	if err != nil {
 		die(err)
 	}
-	s := New(db)
+	s := New(db, Options{})
 	ctx := t.Context()
 	cust, offer := customerSchema("b1"), offerSchema("b1")
 	var customers, offers []string
@@ -62,26 +62,26 @@ func TestCrashChild(t *testing.T) {
 	for i := 0; time.Now().Before(deadline); i++ {
 		switch {
 		case len(customers) == 0 || i%8 == 0:
-			m, err := s.Create(ctx, cust, "", map[string]any{"name": fmt.Sprint("c", i), "age": i % 90})
+			m, err := s.Create(ctx, cust, "", "", map[string]any{"name": fmt.Sprint("c", i), "age": i % 90})
 			if err != nil {
 				die(err)
 			}
-			customers = append(customers, m["customer_id"].(string))
-			fmt.Printf("ok Customer %s\n", m["customer_id"])
+			customers = append(customers, m.Record["customer_id"].(string))
+			fmt.Printf("ok Customer %s\n", m.Record["customer_id"])
 		case len(offers) > 0 && i%5 == 0:
 			id := offers[r.IntN(len(offers))]
 			if _, err := s.Replace(ctx, offer, "", id, map[string]any{"name": strings.Repeat("r", i%300),
-				"amount": float64(i) / 4, "customer_id": customers[r.IntN(len(customers))]}); err != nil {
+				"amount": float64(i) / 4, "customer_id": customers[r.IntN(len(customers))]}, nil); err != nil {
 				die(err)
 			}
 		default:
-			m, err := s.Create(ctx, offer, "", map[string]any{"name": fmt.Sprint("o", i), "amount": -float64(i),
+			m, err := s.Create(ctx, offer, "", "", map[string]any{"name": fmt.Sprint("o", i), "amount": -float64(i),
 				"start": "2024-01-02", "active": i%2 == 0, "customer_id": customers[r.IntN(len(customers))]})
 			if err != nil {
 				die(err)
 			}
-			offers = append(offers, m["loan_offer_id"].(string))
-			fmt.Printf("ok LoanOffer %s\n", m["loan_offer_id"])
+			offers = append(offers, m.Record["loan_offer_id"].(string))
+			fmt.Printf("ok LoanOffer %s\n", m.Record["loan_offer_id"])
 		}
 	}
 	os.Exit(0)
@@ -134,10 +134,10 @@ func crashVerify(t *testing.T, path string, acked map[string][]string) {
 		t.Fatalf("reopen after kill: %v", err)
 	}
 	defer db.Close()
-	s := New(db)
+	s := New(db, Options{})
 	for _, sc := range []*Schema{customerSchema("b1"), offerSchema("b1")} {
 		for _, id := range acked[sc.Entity] {
-			if _, err := s.Get(t.Context(), sc, "", id); err != nil {
+			if _, err := getRecord(s, t.Context(), sc, "", id); err != nil {
 				t.Errorf("acknowledged %s %s: %v", sc.Entity, id, err)
 			}
 		}

@@ -27,12 +27,14 @@
 //	records_refs                                  <target> "\x00" <referrer>/<field> -> empty
 //	records_meta  schema/<bank>/<entity>          -> the indexed schema (JSON)
 //	              count/<bank>/<entity>/<owner>   -> record count (decimal)
+//	records_charges <bank>/<entity>/<owner>/<id>  -> the user the record is charged to
+//	records_usage   <bank>/<entity>/<owner>/<user> -> "<records> <bytes>" charged to them
 //
 // where <target> and <referrer> are <bank>/<entity>/<owner>/<id>. Records
 // are JSON; reading them back gives numbers as json.Number. The count keys
 // also list the owners an entity has records for (DeleteAll, ReplaceAll).
-// Every write of a record, its index entries, its back-links and the count
-// is one Update.
+// Every write of a record, its index entries, its back-links, the count
+// and its charge is one Update.
 //
 // # Index encodings
 //
@@ -81,6 +83,14 @@
 // on from. So no request does unbounded work, and none is refused for
 // matching too many records to sort.
 //
+// A page also ends before the record that would take the stored bytes it
+// holds past Options.PageBytes (it always holds its first record), with a
+// Next cursor as for any short page, so no page holds more than about the
+// budget whatever its limit; and nothing is sized from the limit but the
+// batches of index keys a walk reads. Likewise a page stops once the
+// records it read to check them take 16 budgets, and a sort in memory
+// that would read more gives way to the walk in the order wanted.
+//
 // A cursor is the position of the last record of a page in the plan's
 // order (its sort index key, or its id), base64url-encoded with a check
 // value bound to the query, so a cursor changed, or used with other
@@ -101,6 +111,23 @@
 // Query.Count counts the filtered set: with no filter from the count key,
 // with one exact filtered field from its index keys alone, otherwise by
 // checking every record in the driving ranges.
+//
+// # Quotas and versions
+//
+// Each record is charged to a user: the owner of a personal record, the
+// user who created a shared one ("" for anonymous writers, who share one
+// account). Per (bank, entity, owner scope, user) the store keeps how many
+// records and stored bytes are charged, and a Create past Quota.Records
+// (429) or a write past Quota.Bytes (413) is refused with the code
+// record_quota_exceeded in the transaction that would write it, so
+// concurrent writers cannot overshoot. Deletes, cascades included, refund
+// the charge; migrations keep it exact without refusing. Records stored
+// before quotas existed have no charge and count for no one.
+//
+// A record's ETag is a digest of its stored bytes. Replace, Update and
+// Delete take an IfMatch condition checked in their transaction; Update
+// reads, changes and writes a record in one transaction, so concurrent
+// changes of different fields all survive.
 //
 // # References
 //

@@ -7,10 +7,11 @@ import (
 	"fmt"
 	"math"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/dynapi/dynapi/engine/strictjson"
 )
 
 // Index key encodings. An encoded value is a tag byte and the value's
@@ -105,15 +106,18 @@ func encode(kind Kind, v any, index bool) (string, error) {
 func encodeText(kind Kind, text string) (full, part string, exact bool, err error) {
 	switch kind {
 	case KindString:
+		if !utf8.ValidString(text) {
+			return "", "", false, errors.New("must be UTF-8 text")
+		}
 		full = encodeString(text)
 		if len(text) < maxExact {
 			return full, full, true, nil
 		}
 		return full, encodeString(text[:maxExact]), false, nil
 	case KindNumber:
-		f, perr := strconv.ParseFloat(strings.TrimSpace(text), 64)
-		if perr != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return "", "", false, errors.New("must be a finite number")
+		f, ok := parseNumber(text)
+		if !ok {
+			return "", "", false, errors.New("must be a finite number, written as in JSON")
 		}
 		full = encodeNumber(f)
 	case KindBool:
@@ -134,6 +138,19 @@ func encodeText(kind Kind, text string) (full, part string, exact bool, err erro
 		return "", "", false, fmt.Errorf("records: invalid kind %d", int(kind))
 	}
 	return full, full, true, nil
+}
+
+// parseNumber reads a filter's number: JSON's number syntax (no hex, no
+// "Inf", no "+"), within strictjson's bounds on length and exponent, and
+// finite as a float64.
+func parseNumber(text string) (float64, bool) {
+	v, err := strictjson.Decode([]byte(text))
+	n, ok := v.(json.Number)
+	if err != nil || !ok {
+		return 0, false
+	}
+	f, err := n.Float64()
+	return f, err == nil && !math.IsInf(f, 0)
 }
 
 // encodeString escapes s so that it holds no "\x00" and keeps its byte

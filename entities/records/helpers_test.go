@@ -47,16 +47,26 @@ func open(t testing.TB) (*Store, *boltstore.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return New(db), db
+	return New(db, Options{}), db
 }
 
 func mustCreate(t testing.TB, s *Store, sc *Schema, owner string, rec map[string]any) map[string]any {
 	t.Helper()
-	out, err := s.Create(context.Background(), sc, owner, rec)
+	out, err := s.Create(context.Background(), sc, owner, "", rec)
 	if err != nil {
 		t.Fatalf("Create %s %v: %v", sc.Entity, rec, err)
 	}
-	return out
+	return out.Record
+}
+
+// getRecord is Store.Get with the record alone as its result (nil on
+// error).
+func getRecord(s *Store, ctx context.Context, sc *Schema, owner, id string) (map[string]any, error) {
+	st, err := s.Get(ctx, sc, owner, id)
+	if err != nil {
+		return nil, err
+	}
+	return st.Record, nil
 }
 
 func mustCheck(t testing.TB, s *Store, scs ...*Schema) {

@@ -236,7 +236,19 @@ type plan struct {
 	finger [32]byte
 	raw    bool   // fill Page.Raw
 	arena  []byte // copies of the records of Page.Raw
+	// maxBytes bounds the stored bytes of the records a page holds beyond
+	// its first; bytes counts them. read counts the stored bytes of the
+	// records read to check them, bounded by readFactor × maxBytes.
+	maxBytes, bytes, read int
 }
+
+// readFactor bounds the bytes of records a page reads, in page budgets:
+// like MaxExamined, it ends a page whose filters reject much, short.
+const readFactor = 16
+
+// readEnough reports whether the page has read as many record bytes as
+// one page may.
+func (p *plan) readEnough() bool { return p.read >= readFactor*p.maxBytes }
 
 // probe is an equality filter on a field other than the driving one,
 // checked on the field's index before the record is read: a record whose
@@ -487,7 +499,10 @@ func (p *plan) readCursor(s string) (string, error) {
 	return string(payload[1:]), nil
 }
 
-// List returns a page of owner's records matching q (see Query).
+// List returns a page of owner's records matching q (see Query). A page
+// ends at q.Limit records or before the record that would take its stored
+// bytes past Options.PageBytes, whichever comes first, with Next set when
+// more may follow; it always holds at least one record if any matches.
 func (s *Store) List(ctx context.Context, sc *Schema, owner string, q Query) (*Page, error) {
 	l, err := scope(sc, owner)
 	if err != nil {
@@ -497,6 +512,7 @@ func (s *Store) List(ctx context.Context, sc *Schema, owner string, q Query) (*P
 	if err != nil {
 		return nil, err
 	}
+	p.maxBytes = s.pageBytes
 	var page *Page
 	err = s.db.View(ctx, func(tx engine.Tx) error {
 		if err := ensureSchema(tx, l, false); err != nil {
@@ -529,7 +545,11 @@ func (p *plan) run(tx engine.Tx, page *Page, count bool) error {
 			return err
 		}
 		if !over {
-			return p.collect(tx, keys, page)
+			sorted, err := p.collect(tx, keys, page)
+			if err != nil || sorted {
+				return err
+			}
+			p.read = 0 // the walk reads afresh, so that it gets somewhere
 		}
 		// Too many to sort: walk the order wanted, checking the filters.
 		m = byIndex
@@ -610,7 +630,7 @@ func (p *plan) walk(tx engine.Tx, srcs []*source, byID, decided bool, page *Page
 			page.Next = p.cursor(last) // one more exists
 			return nil
 		}
-		if examined == maxExamined {
+		if examined == maxExamined || p.readEnough() {
 			// Enough work for one page: hand back what there is, with a
 			// cursor past everything looked at.
 			page.Next = p.cursor(prev)
@@ -635,6 +655,7 @@ func (p *plan) walk(tx engine.Tx, srcs []*source, byID, decided bool, page *Page
 				return fmt.Errorf("records: index %s of %s lists %q: %w", src.bucket, p.l.entity, id, err)
 			}
 		}
+		p.read += len(raw)
 		var m map[string]any
 		if !p.raw || !decided {
 			if m, err = decode(raw); err != nil {
@@ -644,7 +665,7 @@ func (p *plan) walk(tx engine.Tx, srcs []*source, byID, decided bool, page *Page
 				continue
 			}
 		}
-		if p.kept(page) == p.limit {
+		if p.full(page, len(raw)) {
 			page.Next = p.cursor(last)
 			return nil
 		}
@@ -663,9 +684,18 @@ func (p *plan) kept(page *Page) int {
 	return len(page.Records)
 }
 
+// full reports whether page can take no record of size bytes more: it
+// holds the limit, or the record would take it past the byte budget (a
+// page always takes its first record).
+func (p *plan) full(page *Page, size int) bool {
+	n := p.kept(page)
+	return n == p.limit || n > 0 && p.bytes+size > p.maxBytes
+}
+
 // keep adds a record to page: raw is as stored (valid for the
 // transaction), m the same decoded, or nil when it was not.
 func (p *plan) keep(page *Page, raw []byte, m map[string]any) error {
+	p.bytes += len(raw)
 	if !p.raw {
 		if m == nil {
 			var err error
@@ -681,10 +711,13 @@ func (p *plan) keep(page *Page, raw []byte, m map[string]any) error {
 	if n := len(raw); n < 2 || raw[0] != '{' || raw[n-1] != '}' {
 		return fmt.Errorf("records: stored record is not a JSON object: %.40q", raw)
 	}
-	// Copies go to a chunk sized for the rest of the page; a record that
-	// does not fit starts a new one, leaving those before untouched.
+	// Copies go to a chunk sized for the rest of the page (as many more
+	// records of this size, within what is left of the byte budget); a
+	// record that does not fit starts a new one, leaving those before
+	// untouched.
 	if cap(p.arena)-len(p.arena) < len(raw) {
-		p.arena = make([]byte, 0, max(len(raw)*(p.limit-len(page.Raw)), 4096))
+		rest := min(len(raw)*(p.limit-len(page.Raw)), p.maxBytes-p.bytes+len(raw))
+		p.arena = make([]byte, 0, max(len(raw), rest, 4096))
 	}
 	at := len(p.arena)
 	p.arena = append(p.arena, raw...)
@@ -749,12 +782,13 @@ func (p *plan) driveKeys(tx engine.Tx, max int) (keys []string, over bool, err e
 }
 
 // collect reads the records of keys, keeps those that pass the filters,
-// sorts them in the order wanted and fills page from the cursor on.
-func (p *plan) collect(tx engine.Tx, keys []string, page *Page) error {
+// sorts them in the order wanted and fills page from the cursor on. It
+// gives up, leaving page as it was and returning false, when the records
+// it reads take more bytes than a page may read.
+func (p *plan) collect(tx engine.Tx, keys []string, page *Page) (bool, error) {
 	type hit struct {
 		key string
-		raw []byte // valid for the transaction
-		rec map[string]any
+		raw []byte // valid for the transaction; nil when lazy
 	}
 	var hits []hit
 	total := 0
@@ -773,7 +807,7 @@ func (p *plan) collect(tx engine.Tx, keys []string, page *Page) error {
 		id := idOfIndexKey(k)
 		if ok, err := p.probe(tx, id); err != nil || !ok {
 			if err != nil {
-				return err
+				return false, err
 			}
 			continue
 		}
@@ -782,10 +816,13 @@ func (p *plan) collect(tx engine.Tx, keys []string, page *Page) error {
 		if !lazy {
 			var err error
 			if raw, err = read(id); err != nil {
-				return err
+				return false, err
+			}
+			if p.read += len(raw); p.readEnough() {
+				return false, nil
 			}
 			if m, err = decode(raw); err != nil {
-				return err
+				return false, err
 			}
 			if !p.check(m) {
 				continue
@@ -796,14 +833,14 @@ func (p *plan) collect(tx engine.Tx, keys []string, page *Page) error {
 		if p.sort != "" {
 			part, err := encode(kind, m[p.sort], true)
 			if err != nil {
-				return fmt.Errorf("records: stored %s %q: %s %w", p.l.entity, id, p.sort, err)
+				return false, fmt.Errorf("records: stored %s %q: %s %w", p.l.entity, id, p.sort, err)
 			}
 			ok = indexKey(part, id)
 		}
 		if p.after != "" && (!p.desc && ok <= p.after || p.desc && ok >= p.after) {
 			continue
 		}
-		hits = append(hits, hit{ok, raw, m})
+		hits = append(hits, hit{ok, raw})
 	}
 	slices.SortFunc(hits, func(a, b hit) int {
 		if p.desc {
@@ -811,23 +848,25 @@ func (p *plan) collect(tx engine.Tx, keys []string, page *Page) error {
 		}
 		return strings.Compare(a.key, b.key)
 	})
-	if len(hits) > p.limit {
-		hits = hits[:p.limit]
-		page.Next = p.cursor(hits[p.limit-1].key)
-	}
-	for _, h := range hits {
+	page.Total = &total
+	for i, h := range hits {
 		if lazy { // the key is the id
 			var err error
 			if h.raw, err = read(h.key); err != nil {
-				return err
+				return false, err
 			}
 		}
-		if err := p.keep(page, h.raw, h.rec); err != nil {
-			return err
+		if p.full(page, len(h.raw)) {
+			page.Next = p.cursor(hits[i-1].key)
+			return true, nil
+		}
+		// Decoded again rather than kept from the check: the collected set
+		// may be large, the page is not.
+		if err := p.keep(page, h.raw, nil); err != nil {
+			return false, err
 		}
 	}
-	page.Total = &total
-	return nil
+	return true, nil
 }
 
 // total counts the records matching the filters.

@@ -40,46 +40,46 @@ func TestCRUD(t *testing.T) {
 		code   string
 	}{
 		{"supplied id", func() error {
-			_, err := s.Create(ctx, offer, "", map[string]any{"loan_offer_id": "offer-1", "name": "Mine"})
+			_, err := s.Create(ctx, offer, "", "", map[string]any{"loan_offer_id": "offer-1", "name": "Mine"})
 			return err
 		}, 0, ""},
 		{"supplied id taken", func() error {
-			_, err := s.Create(ctx, offer, "", map[string]any{"loan_offer_id": "offer-1"})
+			_, err := s.Create(ctx, offer, "", "", map[string]any{"loan_offer_id": "offer-1"})
 			return err
 		}, http.StatusConflict, CodeRecordExists},
 		{"generated id collides with nothing", func() error {
-			_, err := s.Create(ctx, offer, "", map[string]any{"loan_offer_id": nil})
+			_, err := s.Create(ctx, offer, "", "", map[string]any{"loan_offer_id": nil})
 			return err
 		}, 0, ""},
 		{"id not a string", func() error {
-			_, err := s.Create(ctx, offer, "", map[string]any{"loan_offer_id": 7.0})
+			_, err := s.Create(ctx, offer, "", "", map[string]any{"loan_offer_id": 7.0})
 			return err
 		}, http.StatusBadRequest, engine.CodeValidationFailed},
 		{"empty id", func() error {
-			_, err := s.Create(ctx, offer, "", map[string]any{"loan_offer_id": ""})
+			_, err := s.Create(ctx, offer, "", "", map[string]any{"loan_offer_id": ""})
 			return err
 		}, http.StatusBadRequest, engine.CodeValidationFailed},
 		{"number field given a string", func() error {
-			_, err := s.Create(ctx, offer, "", map[string]any{"amount": "lots"})
+			_, err := s.Create(ctx, offer, "", "", map[string]any{"amount": "lots"})
 			return err
 		}, http.StatusBadRequest, engine.CodeValidationFailed},
 		{"bad date", func() error {
-			_, err := s.Create(ctx, offer, "", map[string]any{"start": "2023-02-29"})
+			_, err := s.Create(ctx, offer, "", "", map[string]any{"start": "2023-02-29"})
 			return err
 		}, http.StatusBadRequest, engine.CodeValidationFailed},
 		{"get missing", func() error {
-			_, err := s.Get(ctx, offer, "", "nope")
+			_, err := getRecord(s, ctx, offer, "", "nope")
 			return err
 		}, http.StatusNotFound, engine.CodeNotFound},
 		{"replace missing", func() error {
-			_, err := s.Replace(ctx, offer, "", "nope", map[string]any{})
+			_, err := s.Replace(ctx, offer, "", "nope", map[string]any{}, nil)
 			return err
 		}, http.StatusNotFound, engine.CodeNotFound},
 		{"replace changes primary key", func() error {
-			_, err := s.Replace(ctx, offer, "", id, map[string]any{"loan_offer_id": "other"})
+			_, err := s.Replace(ctx, offer, "", id, map[string]any{"loan_offer_id": "other"}, nil)
 			return err
 		}, http.StatusBadRequest, CodePrimaryKeyFixed},
-		{"delete missing", func() error { return s.Delete(ctx, offer, "", "nope", false) }, http.StatusNotFound, engine.CodeNotFound},
+		{"delete missing", func() error { return s.Delete(ctx, offer, "", "nope", false, nil) }, http.StatusNotFound, engine.CodeNotFound},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,13 +94,13 @@ func TestCRUD(t *testing.T) {
 		})
 	}
 	// The type error names the field.
-	_, err := s.Create(ctx, offer, "", map[string]any{"amount": "lots", "active": "yes"})
+	_, err := s.Create(ctx, offer, "", "", map[string]any{"amount": "lots", "active": "yes"})
 	e := wantError(t, err, http.StatusBadRequest, engine.CodeValidationFailed)
 	if len(e.Violations) != 2 || e.Violations[0].Pointer != "/active" || e.Violations[1].Pointer != "/amount" {
 		t.Fatalf("violations = %+v; want /active and /amount", e.Violations)
 	}
 
-	got, err := s.Get(ctx, offer, "", id)
+	got, err := getRecord(s, ctx, offer, "", id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,18 +110,18 @@ func TestCRUD(t *testing.T) {
 	}
 
 	// Replace: a full replace, primary key may be omitted or repeated.
-	rep, err := s.Replace(ctx, offer, "", id, map[string]any{"name": "Renamed", "amount": -3})
+	rep, err := s.Replace(ctx, offer, "", id, map[string]any{"name": "Renamed", "amount": -3}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep["loan_offer_id"] != id {
-		t.Fatalf("Replace returned %v; want the primary key set", rep)
+	if rep.Record["loan_offer_id"] != id {
+		t.Fatalf("Replace returned %v; want the primary key set", rep.Record)
 	}
-	got, _ = s.Get(ctx, offer, "", id)
+	got, _ = getRecord(s, ctx, offer, "", id)
 	if _, ok := got["tags"]; ok || got["name"] != "Renamed" || got["amount"] != json.Number("-3") {
 		t.Fatalf("Get after Replace = %v; want the new record only", got)
 	}
-	if _, err := s.Replace(ctx, offer, "", id, map[string]any{"loan_offer_id": id, "name": "Again"}); err != nil {
+	if _, err := s.Replace(ctx, offer, "", id, map[string]any{"loan_offer_id": id, "name": "Again"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	mustCheck(t, s, offer, cust)
@@ -130,10 +130,10 @@ func TestCRUD(t *testing.T) {
 	if err != nil || n != 3 {
 		t.Fatalf("Count = %d, %v; want 3", n, err)
 	}
-	if err := s.Delete(ctx, offer, "", id, false); err != nil {
+	if err := s.Delete(ctx, offer, "", id, false, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Get(ctx, offer, "", id); err == nil {
+	if _, err := getRecord(s, ctx, offer, "", id); err == nil {
 		t.Fatal("Get after Delete found the record")
 	}
 	if n, _ := s.Count(ctx, offer, ""); n != 2 {
@@ -150,15 +150,15 @@ func TestReferences(t *testing.T) {
 	o := mustCreate(t, s, offer, "", map[string]any{"loan_offer_id": "o1", "customer_id": "c1"})
 
 	// A missing reference is a 400 naming field and value.
-	_, err := s.Create(ctx, offer, "", map[string]any{"customer_id": "ghost"})
+	_, err := s.Create(ctx, offer, "", "", map[string]any{"customer_id": "ghost"})
 	e := wantError(t, err, http.StatusBadRequest, CodeReferenceNotFound)
 	if len(e.Violations) != 1 || e.Violations[0].Location != "body" || e.Violations[0].Pointer != "/customer_id" ||
 		!strings.Contains(e.Message, "ghost") || !strings.Contains(e.Message, "customer_id") {
 		t.Fatalf("error = %v %+v", e, e.Violations)
 	}
-	_, err = s.Replace(ctx, offer, "", "o1", map[string]any{"customer_id": "ghost"})
+	_, err = s.Replace(ctx, offer, "", "o1", map[string]any{"customer_id": "ghost"}, nil)
 	wantError(t, err, http.StatusBadRequest, CodeReferenceNotFound)
-	_, err = s.Create(ctx, offer, "", map[string]any{"customer_id": 12.0})
+	_, err = s.Create(ctx, offer, "", "", map[string]any{"customer_id": 12.0})
 	wantError(t, err, http.StatusBadRequest, engine.CodeValidationFailed)
 
 	// A chain: c1 <- o1 <- a1 <- a2 (a2's parent is a1), a3 references itself.
@@ -179,14 +179,14 @@ func TestReferences(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := s.Delete(ctx, tc.sc, "", tc.id, false)
+			err := s.Delete(ctx, tc.sc, "", tc.id, false, nil)
 			e := wantError(t, err, http.StatusConflict, CodeReferenced)
 			for _, r := range tc.referrer {
 				if !strings.Contains(e.Message, r) {
 					t.Errorf("message %q does not name %s", e.Message, r)
 				}
 			}
-			if _, err := s.Get(ctx, tc.sc, "", tc.id); err != nil {
+			if _, err := getRecord(s, ctx, tc.sc, "", tc.id); err != nil {
 				t.Errorf("refused Delete removed the record: %v", err)
 			}
 		})
@@ -197,14 +197,14 @@ func TestReferences(t *testing.T) {
 	}
 
 	// A self-reference does not block its own deletion.
-	if err := s.Delete(ctx, app, "", "a3", false); err != nil {
+	if err := s.Delete(ctx, app, "", "a3", false, nil); err != nil {
 		t.Fatalf("Delete of a self-referencing record: %v", err)
 	}
 	// A Replace that drops the reference releases the target.
-	if _, err := s.Replace(ctx, app, "", "a2", map[string]any{"loan_offer_id": "o1"}); err != nil {
+	if _, err := s.Replace(ctx, app, "", "a2", map[string]any{"loan_offer_id": "o1"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Delete(ctx, app, "", "a1", false); err != nil {
+	if err := s.Delete(ctx, app, "", "a1", false, nil); err != nil {
 		t.Fatalf("Delete after the referrer dropped its reference: %v", err)
 	}
 	mustCreate(t, s, app, "", map[string]any{"application_id": "a4", "loan_offer_id": "o1"})
@@ -212,14 +212,14 @@ func TestReferences(t *testing.T) {
 	mustCheck(t, s, cust, offer, app)
 
 	// Cascade from the customer deletes the whole chain.
-	if err := s.Delete(ctx, cust, "", c["customer_id"].(string), true); err != nil {
+	if err := s.Delete(ctx, cust, "", c["customer_id"].(string), true, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, x := range []struct {
 		sc *Schema
 		id string
 	}{{cust, "c1"}, {offer, o["loan_offer_id"].(string)}, {app, "a2"}, {app, "a4"}, {app, "a5"}} {
-		if _, err := s.Get(ctx, x.sc, "", x.id); err == nil {
+		if _, err := getRecord(s, ctx, x.sc, "", x.id); err == nil {
 			t.Errorf("%s %s survived the cascade", x.sc.Entity, x.id)
 		}
 	}
@@ -233,11 +233,11 @@ func TestReferences(t *testing.T) {
 	// A cycle cascades too.
 	mustCreate(t, s, app, "", map[string]any{"application_id": "x", "status": "s"})
 	mustCreate(t, s, app, "", map[string]any{"application_id": "y", "parent_id": "x"})
-	if _, err := s.Replace(ctx, app, "", "x", map[string]any{"parent_id": "y"}); err != nil {
+	if _, err := s.Replace(ctx, app, "", "x", map[string]any{"parent_id": "y"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	wantError(t, s.Delete(ctx, app, "", "x", false), http.StatusConflict, CodeReferenced)
-	if err := s.Delete(ctx, app, "", "x", true); err != nil {
+	wantError(t, s.Delete(ctx, app, "", "x", false, nil), http.StatusConflict, CodeReferenced)
+	if err := s.Delete(ctx, app, "", "x", true, nil); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := s.Count(ctx, app, ""); n != 0 {
@@ -293,19 +293,19 @@ func TestPersonalIsolation(t *testing.T) {
 	if n, _ := s.CountAll(ctx, &shared); n != 4 {
 		t.Fatalf("CountAll = %d; want 4 (every owner and the shared records)", n)
 	}
-	if got, _ := s.Get(ctx, &shared, "", "w1"); got["note"] != "everyone's" {
+	if got, _ := getRecord(s, ctx, &shared, "", "w1"); got["note"] != "everyone's" {
 		t.Fatalf("shared w1 = %v", got)
 	}
-	if _, err := s.Get(ctx, wish, "bob", "w2"); err == nil {
+	if _, err := getRecord(s, ctx, wish, "bob", "w2"); err == nil {
 		t.Fatal("bob read alice's record")
 	}
-	wantError(t, s.Delete(ctx, wish, "bob", "w2", false), http.StatusNotFound, engine.CodeNotFound)
-	if got, _ := s.Get(ctx, wish, "bob", "w1"); got["note"] != "bob's" {
+	wantError(t, s.Delete(ctx, wish, "bob", "w2", false, nil), http.StatusNotFound, engine.CodeNotFound)
+	if got, _ := getRecord(s, ctx, wish, "bob", "w1"); got["note"] != "bob's" {
 		t.Fatalf("bob's w1 = %v", got)
 	}
 
 	// The owner rule: personal needs an owner, shared must not have one.
-	if _, err := s.Get(ctx, wish, "", "w1"); err == nil {
+	if _, err := getRecord(s, ctx, wish, "", "w1"); err == nil {
 		t.Fatal("personal entity read without owner")
 	}
 	if _, err := s.List(ctx, offer, "alice", Query{}); err == nil {
@@ -314,19 +314,19 @@ func TestPersonalIsolation(t *testing.T) {
 
 	// Deleting the shared offer alice's wish references: refused, naming
 	// no other user's record ids; cascade removes the wish.
-	err := s.Delete(ctx, offer, "", "o1", false)
+	err := s.Delete(ctx, offer, "", "o1", false, nil)
 	e := wantError(t, err, http.StatusConflict, CodeReferenced)
 	if strings.Contains(e.Message, "w1") || !strings.Contains(e.Message, "other users") {
 		t.Fatalf("message %q: want other users' records counted, not named", e.Message)
 	}
 	mustCheck(t, s, offer, wish)
-	if err := s.Delete(ctx, offer, "", "o1", true); err != nil {
+	if err := s.Delete(ctx, offer, "", "o1", true, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Get(ctx, wish, "alice", "w1"); err == nil {
+	if _, err := getRecord(s, ctx, wish, "alice", "w1"); err == nil {
 		t.Fatal("cascade left alice's wish")
 	}
-	if _, err := s.Get(ctx, wish, "bob", "w1"); err != nil {
+	if _, err := getRecord(s, ctx, wish, "bob", "w1"); err != nil {
 		t.Fatal("cascade removed bob's unrelated wish")
 	}
 	if n, _ := s.CountAll(ctx, wish); n != 3 {
@@ -347,7 +347,7 @@ func TestBankIsolation(t *testing.T) {
 	odd := customerSchema("b1/Customer")
 	mustCreate(t, s, odd, "", map[string]any{"customer_id": "c", "name": "odd"})
 	for sc, want := range map[*Schema]string{b1: "one", b2: "two", sys: "system", odd: "odd"} {
-		got, err := s.Get(ctx, sc, "", "c")
+		got, err := getRecord(s, ctx, sc, "", "c")
 		if err != nil || got["name"] != want {
 			t.Errorf("bank %q: Get = %v, %v; want %s", sc.BankID, got, err, want)
 		}
@@ -359,12 +359,12 @@ func TestBankIsolation(t *testing.T) {
 	// A reference resolves in the target's bank only.
 	offer := offerSchema("b2")
 	offer.References["customer_id"] = Target{BankID: "b3", Entity: "Customer"}
-	_, err := s.Create(ctx, offer, "", map[string]any{"customer_id": "c"})
+	_, err := s.Create(ctx, offer, "", "", map[string]any{"customer_id": "c"})
 	wantError(t, err, http.StatusBadRequest, CodeReferenceNotFound)
 	offer.References["customer_id"] = Target{BankID: "", Entity: "Customer"} // system level
 	mustCreate(t, s, offer, "", map[string]any{"customer_id": "c"})
-	wantError(t, s.Delete(ctx, sys, "", "c", false), http.StatusConflict, CodeReferenced)
-	if err := s.Delete(ctx, b1, "", "c", false); err != nil {
+	wantError(t, s.Delete(ctx, sys, "", "c", false, nil), http.StatusConflict, CodeReferenced)
+	if err := s.Delete(ctx, b1, "", "c", false, nil); err != nil {
 		t.Fatalf("delete in b1, referenced only in the system bank's twin: %v", err)
 	}
 	mustCheck(t, s, b1, b2, sys, odd, offer)
@@ -387,7 +387,7 @@ func TestReplaceUpdatesIndexes(t *testing.T) {
 	if got := find("name", Eq, "old"); !slices.Equal(got, []string{"o1"}) {
 		t.Fatalf("name=old finds %v", got)
 	}
-	if _, err := s.Replace(ctx, offer, "", "o1", map[string]any{"name": "new", "amount": 6}); err != nil {
+	if _, err := s.Replace(ctx, offer, "", "o1", map[string]any{"name": "new", "amount": 6}, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -406,7 +406,7 @@ func TestReplaceUpdatesIndexes(t *testing.T) {
 		}
 	}
 	// Removing a value indexes the record as null: no filter finds it.
-	if _, err := s.Replace(ctx, offer, "", "o1", map[string]any{}); err != nil {
+	if _, err := s.Replace(ctx, offer, "", "o1", map[string]any{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := find("amount", Gt, "-1e300"); !slices.Equal(got, []string{"o2"}) {
@@ -431,7 +431,7 @@ func TestReplaceAllAndDeleteAll(t *testing.T) {
 	next.Indexed["tier"] = KindNumber
 	next.Indexed["age"] = KindString
 	for name, err := range map[string]error{
-		"create": func() error { _, err := s.Create(ctx, next, "", map[string]any{}); return err }(),
+		"create": func() error { _, err := s.Create(ctx, next, "", "", map[string]any{}); return err }(),
 		"list":   func() error { _, err := s.List(ctx, next, "", Query{}); return err }(),
 	} {
 		if err == nil {
@@ -488,7 +488,7 @@ func TestReplaceAllAndDeleteAll(t *testing.T) {
 	}); err != nil || n != 2 {
 		t.Fatalf("ReplaceAll of a personal entity = %d, %v", n, err)
 	}
-	if got, _ := s.Get(ctx, wish, "bob", ids(mustList(t, s, wish, "bob"), "wish_id")[0]); got["note"] != "y!" {
+	if got, _ := getRecord(s, ctx, wish, "bob", ids(mustList(t, s, wish, "bob"), "wish_id")[0]); got["note"] != "y!" {
 		t.Fatalf("bob's wish after ReplaceAll = %v", got)
 	}
 	all := 0

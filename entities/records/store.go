@@ -3,6 +3,8 @@ package records
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,11 +35,76 @@ const maxListedReferrers = 5
 // Store keeps the records of dynamic entities in an engine.Store. It holds
 // no state of its own and is safe for concurrent use.
 type Store struct {
-	db engine.Store
+	db        engine.Store
+	quota     Quota
+	pageBytes int
+}
+
+// Options tune a Store. Zero fields take the defaults.
+type Options struct {
+	// Quota bounds what each user may keep of each entity.
+	Quota Quota
+	// PageBytes bounds the stored bytes of the records of one list page
+	// (default DefaultPageBytes): a page ends before the record that would
+	// take it past the bound, with Next set, but always holds at least one
+	// record.
+	PageBytes int
 }
 
 // New returns a record store over s.
-func New(s engine.Store) *Store { return &Store{db: s} }
+func New(s engine.Store, o Options) *Store {
+	if o.PageBytes <= 0 {
+		o.PageBytes = DefaultPageBytes
+	}
+	return &Store{db: s, quota: o.Quota.withDefaults(), pageBytes: o.PageBytes}
+}
+
+// Stored is a record as the store holds it.
+type Stored struct {
+	Record map[string]any
+	// ETag is the record's strong entity tag, quoted as in an HTTP ETag
+	// header: a digest of its stored bytes, so it changes whenever they do.
+	ETag string
+}
+
+// etagOf is the entity tag of a record's stored bytes.
+func etagOf(raw []byte) string {
+	sum := sha256.Sum256(raw)
+	var tag [2 + 22]byte // quotes around 16 bytes in unpadded base64
+	tag[0], tag[len(tag)-1] = '"', '"'
+	base64.RawURLEncoding.Encode(tag[1:len(tag)-1], sum[:16])
+	return string(tag[:])
+}
+
+// IfMatch is a write's If-Match condition (RFC 9110): the entity tags the
+// stored record may have for the write to go ahead, "*" standing for any.
+// nil sets no condition. A condition on a record that does not exist, or
+// whose tag is not listed, fails with a 412 precondition_failed and changes
+// nothing.
+type IfMatch []string
+
+// current returns the stored record with id, checking the condition: a
+// 404 for a missing record without one, a 412 when it fails.
+func current(tx engine.Tx, l *layout, owner, id string, cond IfMatch) ([]byte, error) {
+	raw, err := tx.Get(l.records(owner), id)
+	if err != nil && !errors.Is(err, engine.ErrNotFound) {
+		return nil, err
+	}
+	found := err == nil
+	switch {
+	case cond == nil && found:
+		return raw, nil
+	case cond == nil:
+		return nil, notFound(l, id)
+	case found && (slices.Contains(cond, "*") || slices.Contains(cond, etagOf(raw))):
+		return raw, nil
+	case found:
+		return nil, engine.Errorf(http.StatusPreconditionFailed, engine.CodePreconditionFailed,
+			"%s %q has changed: If-Match does not name its current ETag; read it again", l.entity, id)
+	}
+	return nil, engine.Errorf(http.StatusPreconditionFailed, engine.CodePreconditionFailed,
+		"%s %q does not exist, so If-Match cannot hold", l.entity, id)
+}
 
 // Referrer is one record that references another.
 type Referrer struct {
@@ -50,17 +117,18 @@ type Referrer struct {
 
 // prepared is a record checked and encoded for writing.
 type prepared struct {
-	id   string
-	raw  []byte
-	keys []string // index keys, keys[i] for layout.fields[i]
-	refs []string // referenced ids, refs[i] for layout.refs[i]; "" none
+	id     string
+	record map[string]any
+	raw    []byte
+	keys   []string // index keys, keys[i] for layout.fields[i]
+	refs   []string // referenced ids, refs[i] for layout.refs[i]; "" none
 }
 
 // prepare checks and encodes record (which holds its primary key) for
 // writing under l. Values that do not fit their kind and references that
 // are not strings are 400s naming the field.
 func (l *layout) prepare(record map[string]any, id string) (*prepared, error) {
-	p := &prepared{id: id, keys: make([]string, len(l.fields)), refs: make([]string, len(l.refs))}
+	p := &prepared{id: id, record: record, keys: make([]string, len(l.fields)), refs: make([]string, len(l.refs))}
 	var faults []engine.Violation
 	for i, f := range l.fields {
 		part, err := encode(l.kinds[i], record[f], true)
@@ -145,9 +213,11 @@ func newID() (string, error) {
 // Create stores a new record and returns it with its primary key. The
 // record supplies its primary key or gets a generated UUID; a taken one is
 // a 409 record_exists. Every reference must resolve (400
-// reference_not_found). The record, its index entries and its back-links
-// are written in one transaction.
-func (s *Store) Create(ctx context.Context, sc *Schema, owner string, record map[string]any) (map[string]any, error) {
+// reference_not_found). The record is charged to user by (to the owner,
+// for a personal record) and refused past the user's Quota. The record,
+// its index entries, its back-links and the charge are written in one
+// transaction.
+func (s *Store) Create(ctx context.Context, sc *Schema, owner, by string, record map[string]any) (*Stored, error) {
 	l, err := scope(sc, owner)
 	if err != nil {
 		return nil, err
@@ -175,8 +245,14 @@ func (s *Store) Create(ctx context.Context, sc *Schema, owner string, record map
 	if err != nil {
 		return nil, err
 	}
+	if owner != "" {
+		by = owner
+	}
 	err = s.db.Update(ctx, func(tx engine.Tx) error {
 		if err := ensureSchema(tx, l, true); err != nil {
+			return err
+		}
+		if err := charge(tx, &s.quota, rec{l.bank, l.entity, owner, id}, by, len(p.raw)); err != nil {
 			return err
 		}
 		return insert(tx, l, owner, p)
@@ -184,7 +260,7 @@ func (s *Store) Create(ctx context.Context, sc *Schema, owner string, record map
 	if err != nil {
 		return nil, engine.Surface(err)
 	}
-	return out, nil
+	return &Stored{Record: out, ETag: etagOf(p.raw)}, nil
 }
 
 func badID(l *layout) error {
@@ -404,34 +480,36 @@ func reindexRequired(l *layout) error {
 }
 
 // Get returns one record, or a 404 not_found.
-func (s *Store) Get(ctx context.Context, sc *Schema, owner, id string) (map[string]any, error) {
+func (s *Store) Get(ctx context.Context, sc *Schema, owner, id string) (*Stored, error) {
 	l, err := scope(sc, owner)
 	if err != nil {
 		return nil, err
 	}
-	var out map[string]any
+	var out *Stored
 	err = s.db.View(ctx, func(tx engine.Tx) error {
 		if !validID(id) {
 			return notFound(l, id)
 		}
-		raw, err := tx.Get(l.records(owner), id)
-		if errors.Is(err, engine.ErrNotFound) {
-			return notFound(l, id)
-		}
+		raw, err := current(tx, l, owner, id, nil)
 		if err != nil {
 			return err
 		}
-		out, err = decode(raw)
+		m, err := decode(raw)
+		out = &Stored{Record: m, ETag: etagOf(raw)}
 		return err
 	})
-	return out, engine.Surface(err)
+	if err != nil {
+		return nil, engine.Surface(err)
+	}
+	return out, nil
 }
 
-// Replace replaces a record as a whole and returns it. The primary key is
-// fixed: the record may omit it or repeat it, anything else is a 400
-// primary_key_fixed. Index entries follow the new values and references
-// are checked again, as for Create.
-func (s *Store) Replace(ctx context.Context, sc *Schema, owner, id string, record map[string]any) (map[string]any, error) {
+// Replace replaces a record as a whole, if cond holds, and returns it.
+// The primary key is fixed: the record may omit it or repeat it, anything
+// else is a 400 primary_key_fixed. Index entries follow the new values and
+// references are checked again, as for Create. The record stays charged
+// to whom it was, and growth past their Quota is refused.
+func (s *Store) Replace(ctx context.Context, sc *Schema, owner, id string, record map[string]any, cond IfMatch) (*Stored, error) {
 	l, err := scope(sc, owner)
 	if err != nil {
 		return nil, err
@@ -439,6 +517,71 @@ func (s *Store) Replace(ctx context.Context, sc *Schema, owner, id string, recor
 	if !validID(id) {
 		return nil, notFound(l, id)
 	}
+	p, err := l.replacement(record, id)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.Update(ctx, func(tx engine.Tx) error {
+		if err := ensureSchema(tx, l, true); err != nil {
+			return err
+		}
+		raw, err := current(tx, l, owner, id, cond)
+		if err != nil {
+			return err
+		}
+		return replace(tx, l, owner, p, l, raw, &s.quota)
+	})
+	if err != nil {
+		return nil, engine.Surface(err)
+	}
+	return &Stored{Record: p.record, ETag: etagOf(p.raw)}, nil
+}
+
+// Update changes a record in one transaction, if cond holds: change gets
+// the record as stored (numbers as json.Number) and returns the record to
+// store in its place, which is then stored as by Replace. So concurrent
+// Updates never lose each other's changes. change runs inside the write
+// transaction and must not call the Store; an error from it is returned
+// as it is and changes nothing.
+func (s *Store) Update(ctx context.Context, sc *Schema, owner, id string, cond IfMatch, change func(map[string]any) (map[string]any, error)) (*Stored, error) {
+	l, err := scope(sc, owner)
+	if err != nil {
+		return nil, err
+	}
+	if !validID(id) {
+		return nil, notFound(l, id)
+	}
+	var p *prepared
+	err = s.db.Update(ctx, func(tx engine.Tx) error {
+		if err := ensureSchema(tx, l, true); err != nil {
+			return err
+		}
+		raw, err := current(tx, l, owner, id, cond)
+		if err != nil {
+			return err
+		}
+		cur, err := decode(raw)
+		if err != nil {
+			return err
+		}
+		next, err := change(cur)
+		if err != nil {
+			return err
+		}
+		if p, err = l.replacement(next, id); err != nil {
+			return err
+		}
+		return replace(tx, l, owner, p, l, raw, &s.quota)
+	})
+	if err != nil {
+		return nil, engine.Surface(err)
+	}
+	return &Stored{Record: p.record, ETag: etagOf(p.raw)}, nil
+}
+
+// replacement prepares record to replace the one with id: the primary key
+// may be absent or id, and is set to id in a copy.
+func (l *layout) replacement(record map[string]any, id string) (*prepared, error) {
 	out := maps.Clone(record)
 	if out == nil {
 		out = map[string]any{}
@@ -449,34 +592,18 @@ func (s *Store) Replace(ctx context.Context, sc *Schema, owner, id string, recor
 				Message: fmt.Sprintf("%s must be %q or absent", l.pk, id)})
 	}
 	out[l.pk] = id
-	p, err := l.prepare(out, id)
-	if err != nil {
-		return nil, err
-	}
-	err = s.db.Update(ctx, func(tx engine.Tx) error {
-		if err := ensureSchema(tx, l, true); err != nil {
-			return err
-		}
-		return replace(tx, l, owner, p, l)
-	})
-	if err != nil {
-		return nil, engine.Surface(err)
-	}
-	return out, nil
+	return l.prepare(out, id)
 }
 
-// replace overwrites a stored record with p: old is the layout the stored
-// record is indexed with, l the one to index p with.
-func replace(tx engine.Tx, l *layout, owner string, p *prepared, old *layout) error {
+// replace overwrites the stored record raw with p: old is the layout the
+// stored record is indexed with, l the one to index p with. The charge of
+// the record follows its size, bounded by q (nil: no bound).
+func replace(tx engine.Tx, l *layout, owner string, p *prepared, old *layout, raw []byte, q *Quota) error {
 	bucket := l.records(owner)
-	raw, err := tx.Get(bucket, p.id)
-	if errors.Is(err, engine.ErrNotFound) {
-		return notFound(l, p.id)
-	}
-	if err != nil {
+	self := rec{l.bank, l.entity, owner, p.id}
+	if err := recharge(tx, q, self, len(raw), len(p.raw)); err != nil {
 		return err
 	}
-	self := rec{l.bank, l.entity, owner, p.id}
 	var was *prepared
 	if old != nil {
 		prev, err := decode(raw)
@@ -521,10 +648,11 @@ func replace(tx engine.Tx, l *layout, owner string, p *prepared, old *layout) er
 	return tx.Put(bucket, p.id, p.raw)
 }
 
-// Delete deletes a record. One that other records reference is refused
-// with a 409 referenced naming a few of them, unless cascade, which deletes
-// the referrers too, and theirs, recursively, in the same transaction.
-func (s *Store) Delete(ctx context.Context, sc *Schema, owner, id string, cascade bool) error {
+// Delete deletes a record, if cond holds. One that other records
+// reference is refused with a 409 referenced naming a few of them, unless
+// cascade, which deletes the referrers too, and theirs, recursively, in
+// the same transaction. Each record deleted is taken off its user's usage.
+func (s *Store) Delete(ctx context.Context, sc *Schema, owner, id string, cascade bool, cond IfMatch) error {
 	l, err := scope(sc, owner)
 	if err != nil {
 		return err
@@ -533,9 +661,7 @@ func (s *Store) Delete(ctx context.Context, sc *Schema, owner, id string, cascad
 		if !validID(id) {
 			return notFound(l, id)
 		}
-		if _, err := tx.Get(l.records(owner), id); errors.Is(err, engine.ErrNotFound) {
-			return notFound(l, id)
-		} else if err != nil {
+		if _, err := current(tx, l, owner, id, cond); err != nil {
 			return err
 		}
 		root := rec{l.bank, l.entity, owner, id}
@@ -678,6 +804,9 @@ func removeOne(tx engine.Tx, l *layout, r rec) error {
 		}
 	}
 	if err := dropLinks(tx, l, r, p); err != nil {
+		return err
+	}
+	if err := refund(tx, r, len(raw)); err != nil {
 		return err
 	}
 	return tx.Delete(bucket, r.id)
@@ -842,6 +971,9 @@ func (s *Store) DeleteAll(ctx context.Context, sc *Schema) (int, error) {
 				return 0, err
 			}
 		}
+		if err := forgetUsage(tx, l.bank, l.entity); err != nil {
+			return 0, err
+		}
 		return len(doomed), tx.Delete(metaBucket, schemaKey(l.bank, l.entity))
 	})
 }
@@ -934,7 +1066,7 @@ func rewrite(tx engine.Tx, l, old *layout, owner, id string, fn func(map[string]
 		}
 		return err
 	}
-	if err := replace(tx, l, owner, p, old); err != nil {
+	if err := replace(tx, l, owner, p, old, raw, nil); err != nil {
 		var e *engine.Error
 		if errors.As(err, &e) && e.Code == CodeReferenceNotFound {
 			e.Message = fmt.Sprintf("%s %q after migration: %s", l.entity, id, e.Message)
