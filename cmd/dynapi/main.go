@@ -23,6 +23,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/instance"
+	"github.com/dynapi/dynapi/engine/jsonschemas"
 	"github.com/dynapi/dynapi/engine/server"
 	"github.com/dynapi/dynapi/plugins/jwtbearer"
 )
@@ -103,6 +104,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	scriptTimeout := fs.Duration("script-timeout", envDuration("DYNAPI_SCRIPT_TIMEOUT", 2*time.Second), "deadline of a JavaScript connector method call unless it sets its own (env DYNAPI_SCRIPT_TIMEOUT)")
 	fetchAllow := fs.String("script-fetch-allow", env("DYNAPI_SCRIPT_FETCH_ALLOW", ""), "comma-separated hosts (host or host:port) scripts may reach with http.fetch (env DYNAPI_SCRIPT_FETCH_ALLOW)")
 	contextHeader := fs.String("context-header", env("DYNAPI_CONTEXT_HEADER", "Account-Request-Information"), "header carrying the signed call context to REST back ends (env DYNAPI_CONTEXT_HEADER)")
+	patternBudget := fs.Duration("pattern-budget", envDuration("DYNAPI_PATTERN_BUDGET", jsonschemas.DefaultPatternBudget), "time all backtracking pattern matches of one request's validation may take together (env DYNAPI_PATTERN_BUDGET)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -127,6 +129,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		Connectors: instance.ConnectorConfig{ScriptTimeout: *scriptTimeout, FetchAllow: splitList(*fetchAllow),
 			ContextHeader: *contextHeader},
 		MaxBodyBytes: *maxBody, MaxDocumentBytes: *maxDoc, PreloadExample: *example, Logger: log, Out: stdout, Addr: *addr, Version: version(),
+		PatternBudget: *patternBudget,
 	})
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -24,6 +25,10 @@ type Config struct {
 	Logger           *slog.Logger
 	// Gate authenticates callers and checks every dynamic operation's rule.
 	Gate *guard.Gate
+	// PatternBudget bounds the time all backtracking pattern matches of one
+	// request's validation take together (0: the default of
+	// jsonschemas.DefaultPatternBudget).
+	PatternBudget time.Duration
 }
 
 // Defaults for Config's zero values.
@@ -42,6 +47,8 @@ type Server struct {
 	gate      *guard.Gate
 	maxBody   int
 	states    sync.Pool
+	// patternBudget bounds each request's backtracking pattern matches.
+	patternBudget time.Duration
 }
 
 // New builds the application. mount registers further routes (the
@@ -57,6 +64,7 @@ func New(cfg Config, mgr *endpoints.Manager, mount func(app *fiber.App)) *Server
 		cfg.Logger = slog.Default()
 	}
 	s := &Server{endpoints: mgr, log: cfg.Logger, ids: newCorrelationIDs(), gate: cfg.Gate, maxBody: cfg.MaxBodyBytes}
+	s.patternBudget = cfg.PatternBudget
 	s.states.New = func() any { return new(requestState) }
 	s.app = fiber.New(fiber.Config{
 		DisableStartupMessage: true,
@@ -127,7 +135,7 @@ func (s *Server) serveDynamic(c *fiber.Ctx) error {
 		return engine.Errorf(http.StatusRequestEntityTooLarge, engine.CodePayloadTooLarge,
 			"the request body is larger than %d bytes", s.maxBody)
 	}
-	body, err := route.Operation.Validate((*fiberRequest)(st))
+	body, err := route.Operation.ValidateWithin((*fiberRequest)(st), s.patternBudget)
 	if err != nil {
 		return err
 	}
