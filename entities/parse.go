@@ -1,11 +1,9 @@
 package entities
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/big"
 	"net/http"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/jsonschemas"
+	"github.com/dynapi/dynapi/engine/strictjson"
 )
 
 // keyPersonal is OBP's top-level flag next to the entity.
@@ -80,15 +79,16 @@ func (p *parser) err() error {
 // entity to speak of; otherwise a definition whose faulty parts are left
 // out, with the faults in p.faults.
 func (p *parser) parse(data []byte) *Definition {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
-		p.fault("", "json", "the definition is not valid JSON: %s", jsonError(err))
-		return nil
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		p.fault("", "json", "the definition is not valid JSON: unexpected data after the top-level value")
+	doc, err := strictjson.Decode(data)
+	var e *strictjson.Error
+	if errors.As(err, &e) {
+		// A syntax error is the document's; the other refusals name the
+		// value at fault.
+		pointer, code := e.Pointer, e.Code
+		if code == strictjson.CodeMalformed {
+			pointer, code = "", "json"
+		}
+		p.fault(pointer, code, "the definition is not valid JSON: %s (at byte %d)", e.Message, e.Offset)
 		return nil
 	}
 	top, ok := doc.(map[string]any)
@@ -458,23 +458,6 @@ func numberRat(v any) (*big.Rat, bool) {
 		return new(big.Rat).SetInt64(n), true
 	}
 	return nil, false
-}
-
-// jsonError shortens a decoding error to what helps the author.
-func jsonError(err error) string {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		return fmt.Sprintf("%s (at byte %d)", se.Error(), se.Offset)
-	case errors.As(err, &te):
-		return te.Error()
-	case err == io.EOF:
-		return "the document is empty"
-	case err == io.ErrUnexpectedEOF:
-		return "the document ends too early"
-	}
-	return err.Error()
 }
 
 // jsonType names the JSON type of a decoded value.
