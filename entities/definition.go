@@ -2,9 +2,8 @@ package entities
 
 import (
 	"errors"
+	"log/slog"
 	"slices"
-
-	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/jsonschemas"
@@ -46,7 +45,7 @@ type Definition struct {
 	// not part of OBP's format, so MarshalJSON does not carry it.
 	AllowUndeclared bool
 
-	schema *jsonschema.Schema
+	schema *jsonschemas.Schema
 	tree   map[string]any // the generated JSON Schema
 	index  map[string]*Field
 }
@@ -184,11 +183,14 @@ func (d *Definition) Validate(record map[string]any) []engine.Violation {
 	if err == nil {
 		return nil
 	}
-	var ve *jsonschema.ValidationError
-	if !errors.As(err, &ve) {
-		return []engine.Violation{{Location: "body", Code: "invalid", Message: "the record is not valid JSON data"}}
+	var pe *jsonschemas.PanicError
+	if errors.As(err, &pe) {
+		// A bug of the schema library, not of the record: logged, since no
+		// caller can tell a violation from it.
+		slog.Error("the JSON Schema validator failed on a record", "entity", d.Name, "error", err)
+		return []engine.Violation{{Location: "body", Code: "invalid", Message: "the record could not be checked"}}
 	}
-	out := jsonschemas.Violations(ve, "body", "", words)
+	out := jsonschemas.Violations(err, "body", "", words)
 	sortViolations(out)
 	return out
 }

@@ -79,16 +79,16 @@ func (p *parser) err() error {
 // entity to speak of; otherwise a definition whose faulty parts are left
 // out, with the faults in p.faults.
 func (p *parser) parse(data []byte) *Definition {
-	// Strictly: an example whose exponent math/big gives up on would take
-	// the schema validator down when the examples are checked.
 	doc, err := strictjson.Decode(data)
-	var se *strictjson.Error
-	switch {
-	case errors.As(err, &se) && se.Code != strictjson.CodeMalformed:
-		p.fault(se.Pointer, se.Code, "the definition is not acceptable JSON: %s", se.Message)
-		return nil
-	case err != nil:
-		p.fault("", "json", "the definition is not valid JSON: %v", err)
+	var e *strictjson.Error
+	if errors.As(err, &e) {
+		// A syntax error is the document's; the other refusals name the
+		// value at fault.
+		pointer, code := e.Pointer, e.Code
+		if code == strictjson.CodeMalformed {
+			pointer, code = "", "json"
+		}
+		p.fault(pointer, code, "the definition is not valid JSON: %s (at byte %d)", e.Message, e.Offset)
 		return nil
 	}
 	top, ok := doc.(map[string]any)

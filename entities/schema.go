@@ -46,7 +46,7 @@ func (p *parser) compile(d *Definition) error {
 	if err != nil {
 		return err
 	}
-	d.schema = s
+	d.schema = jsonschemas.NewSchema(s)
 	return nil
 }
 
@@ -58,12 +58,12 @@ func (p *parser) checkExamples(c *jsonschema.Compiler, url string, f *Field, doc
 		if err != nil {
 			return err
 		}
-		if err := s.Validate(f.Example); err != nil {
-			var ve *jsonschema.ValidationError
-			if !errors.As(err, &ve) {
+		if err := jsonschemas.NewSchema(s).Validate(f.Example); err != nil {
+			var pe *jsonschemas.PanicError
+			if errors.As(err, &pe) {
 				return err
 			}
-			for _, v := range jsonschemas.Violations(ve, "definition", ptr(docAt, "example"), words) {
+			for _, v := range jsonschemas.Violations(err, "definition", ptr(docAt, "example"), words) {
 				v.Code, v.Message = "example", "the example is not valid: "+v.Message
 				p.faults = append(p.faults, v)
 			}

@@ -18,16 +18,21 @@ import (
 const defaultSchemaBase = "https://dynapi.invalid/documents/"
 
 // Schema is a compiled JSON Schema, safe for concurrent use.
-type Schema struct{ s *jsonschema.Schema }
+type Schema struct{ s *jsonschemas.Schema }
 
 // Validate checks a decoded JSON value (numbers as json.Number, float64 or
-// int) against the schema.
+// int) against the schema; see jsonschemas.Schema.Validate for the errors
+// it returns.
 func (s *Schema) Validate(v any) error { return s.s.Validate(v) }
 
 // compiler compiles the schemas of one document, each once.
 type compiler struct {
 	c   *jsonschema.Compiler
 	url string
+	doc *Document
+	// risks finds where request schemas let a backtracking pattern meet
+	// input of unbounded size, to warn about each place once.
+	risks jsonschemas.PatternRisks
 }
 
 // newCompiler prepares the document's tree for JSON Schema (OpenAPI 3.0
@@ -51,17 +56,37 @@ func newCompiler(doc *Document, base string) (*compiler, error) {
 	if err := c.AddResource(url, doc.tree); err != nil {
 		return nil, invalid("the document's schemas cannot be compiled: " + cleanSchemaError(err.Error(), url))
 	}
-	return &compiler{c: c, url: url}, nil
+	return &compiler{c: c, url: url, doc: doc}, nil
 }
 
-// compile compiles the schema at a JSON pointer of the document.
+// compile compiles the schema at a JSON pointer of the document. A
+// request schema is also checked for backtracking patterns on unbounded
+// input, each place found becoming a warning.
 func (c *compiler) compile(pointer string) (*Schema, error) {
 	s, err := c.c.Compile(c.url + "#" + pointer)
 	if err != nil {
 		return nil, invalid("", engine.Violation{Location: "document", Pointer: pointer, Code: "invalid_schema",
 			Message: "the schema cannot be compiled: " + cleanSchemaError(err.Error(), c.url)})
 	}
-	return &Schema{s}, nil
+	schema := &Schema{jsonschemas.NewSchema(s)}
+	if !isResponseSchema(pointer) {
+		for _, r := range c.risks.Find(schema.s) {
+			c.doc.warn(strings.TrimPrefix(r.Location, c.url+"#"), r.Code, r.Message)
+		}
+	}
+	return schema, nil
+}
+
+// isResponseSchema tells a response's schema from a request's by where
+// the operation builder compiles it from: under an operation's responses
+// (/paths/{path}/{method}/responses/...) or a shared response
+// (/components/responses/...). Responses are never validated per request,
+// so their patterns cost no request anything.
+func isResponseSchema(pointer string) bool {
+	tokens := strings.Split(pointer, "/")
+	// tokens[0] is the empty string before the pointer's first "/".
+	return len(tokens) > 4 && tokens[1] == "paths" && tokens[4] == "responses" ||
+		len(tokens) > 2 && tokens[1] == "components" && tokens[2] == "responses"
 }
 
 // cleanSchemaError drops our resource URL from a compiler message, leaving

@@ -149,8 +149,6 @@ func yamlScalar(n *yaml.Node) (any, error) {
 	}
 }
 
-var errTrailingData = errors.New("data after the top-level value")
-
 // DecodeDocument parses a JSON or YAML document into generic values, as
 // Load does.
 func DecodeDocument(data []byte, contentType string) (any, error) { return decode(data, contentType) }

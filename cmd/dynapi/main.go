@@ -25,6 +25,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/instance"
+	"github.com/dynapi/dynapi/engine/jsonschemas"
 	"github.com/dynapi/dynapi/engine/server"
 	"github.com/dynapi/dynapi/engine/server/netguard"
 	"github.com/dynapi/dynapi/entities/records"
@@ -127,6 +128,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	recordPageBytes := fs.Int("record-page-bytes", envInt("DYNAPI_RECORD_PAGE_BYTES", records.DefaultPageBytes), "stored bytes of entity records one list page holds at most, beyond its first record (env DYNAPI_RECORD_PAGE_BYTES)")
 	recordQuotaCount := fs.Int("record-quota-count", envInt("DYNAPI_RECORD_QUOTA_COUNT", records.DefaultQuotaRecords), "records of one entity one user may keep, shared and personal each; negative: no bound (env DYNAPI_RECORD_QUOTA_COUNT)")
 	recordQuotaBytes := fs.Int("record-quota-bytes", envInt("DYNAPI_RECORD_QUOTA_BYTES", records.DefaultQuotaBytes), "stored bytes of the records of one entity one user may keep, shared and personal each; negative: no bound (env DYNAPI_RECORD_QUOTA_BYTES)")
+	patternBudget := fs.Duration("pattern-budget", envDuration("DYNAPI_PATTERN_BUDGET", jsonschemas.DefaultPatternBudget), "time all backtracking pattern matches of one request's validation may take together (env DYNAPI_PATTERN_BUDGET)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -162,6 +164,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		Edge: server.EdgeConfig{MaxConns: *maxConns, MaxConnsPerIP: *maxConnsPerIP, HeaderTimeout: *headerTimeout,
 			MinBodyRate: *minBodyRate, IdleTimeout: *idleTimeout, WriteTimeout: *writeTimeout, MaxHeaderBytes: *maxHeader,
 			TrustedProxies: proxies, ClientIPHeader: *clientIPHeader},
+		PatternBudget: *patternBudget,
 	})
 	if err != nil {
 		return err

@@ -1,10 +1,11 @@
 package banking
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,7 +17,9 @@ import (
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/guard"
+	"github.com/dynapi/dynapi/engine/jsonschemas"
 	"github.com/dynapi/dynapi/engine/server"
+	"github.com/dynapi/dynapi/engine/strictjson"
 )
 
 // Roles of the banking core.
@@ -51,6 +54,9 @@ type API struct {
 // Register mounts the banking core's routes, as Routes lists them.
 func Register(app *fiber.App, a *API) {
 	for _, rt := range Routes() {
+		if rt.Body != nil {
+			rt.body = compileBody(rt.Body)
+		}
 		switch rt.Method {
 		case http.MethodGet:
 			app.Get(fiberPath(rt.Path), a.handle(&rt))
@@ -195,7 +201,7 @@ func (a *API) getAccount(r *request) error {
 
 func (a *API) createAccount(r *request) error {
 	var in Account
-	if err := decodeBody(r.c, &in); err != nil {
+	if err := r.decodeBody(&in); err != nil {
 		return err
 	}
 	acc, err := invoke[Account](r, CreateBankAccount, r.bankID, in)
@@ -293,7 +299,7 @@ func (a *API) getCounterparty(r *request) error {
 
 func (a *API) createCounterparty(r *request) error {
 	var in Counterparty
-	if err := decodeBody(r.c, &in); err != nil {
+	if err := r.decodeBody(&in); err != nil {
 		return err
 	}
 	acc, err := r.account()
@@ -313,7 +319,7 @@ const HeaderIdempotencyKey = "Idempotency-Key"
 
 func (a *API) createTransactionRequest(r *request) error {
 	var in TransactionRequestBody
-	if err := decodeBody(r.c, &in); err != nil {
+	if err := r.decodeBody(&in); err != nil {
 		return err
 	}
 	acc, err := r.account()
@@ -338,15 +344,45 @@ func (a *API) userAccounts(r *request) error {
 	return r.answer(nonNil(accounts))
 }
 
-// decodeBody reads a JSON body, refusing unknown fields.
-func decodeBody(c *fiber.Ctx, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(c.Body()))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return engine.NewError(http.StatusBadRequest, engine.CodeBadRequest, "the body is not valid JSON for this route: "+err.Error(),
+// decodeBody reads the route's JSON body into v: decoded strictly (no
+// duplicate keys, UTF-8 only, numbers the validator can compare), checked
+// against the schema /openapi.json publishes for it (member names exact,
+// unknown members refused), then decoded into v.
+func (r *request) decodeBody(v any) error {
+	body := r.c.Body()
+	value, err := strictjson.Decode(body)
+	if err == nil {
+		err = r.route.body.Validate(value)
+	}
+	var pe *jsonschemas.PanicError
+	switch {
+	case errors.As(err, &pe):
+		return engine.Internal(err)
+	case err != nil:
+		return engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "the body does not match this route's schema",
+			jsonschemas.Violations(err, "body", "", jsonschemas.Words{})...)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return engine.NewError(http.StatusBadRequest, engine.CodeBadRequest, "the body is not valid JSON for this route",
 			engine.Violation{Location: "body", Pointer: "", Code: "invalid", Message: err.Error()})
 	}
 	return nil
+}
+
+// compileBody compiles the schema of bodies of type t. The schemas are
+// made from the banking core's own types, so failing to compile one is a
+// bug of the build, not of any input.
+func compileBody(t reflect.Type) *jsonschemas.Schema {
+	c := jsonschemas.NewCompiler("banking body schemas are self-contained")
+	url := "https://dynapi.invalid/banking/" + t.Name() + ".json"
+	if err := c.AddResource(url, bodySchema(t)); err != nil {
+		panic("banking: body schema of " + t.Name() + ": " + err.Error())
+	}
+	s, err := c.Compile(url)
+	if err != nil {
+		panic("banking: body schema of " + t.Name() + ": " + err.Error())
+	}
+	return jsonschemas.NewSchema(s)
 }
 
 func nonNil[T any](s []T) []T {

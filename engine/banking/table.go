@@ -10,6 +10,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/guard"
+	"github.com/dynapi/dynapi/engine/jsonschemas"
 )
 
 // Route is one route of the banking core: Register mounts it and OpenAPI
@@ -61,6 +62,9 @@ type Route struct {
 	serve  func(*API, *request) error
 	gate   *guard.Rule // checked before the handler runs
 	others *guard.Rule // HolderOrRoles as a rule; nil when there are none
+
+	// body is bodySchema(Body) compiled, set when the route is mounted.
+	body *jsonschemas.Schema
 }
 
 // Param is one parameter of a route.

@@ -12,9 +12,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/jsonschemas"
 	"github.com/dynapi/dynapi/specs"
 )
 
@@ -37,7 +36,7 @@ type Method struct {
 	// Dynamic is true for the operations of dynamic endpoints.
 	Dynamic bool
 
-	data *jsonschema.Schema // compiled Data; nil when not checked
+	data *jsonschemas.Schema // compiled Data; nil when not checked
 }
 
 // Arg is one named outbound field of a method.

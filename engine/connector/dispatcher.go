@@ -3,6 +3,7 @@ package connector
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/jsonschemas"
+	"github.com/dynapi/dynapi/engine/strictjson"
 )
 
 // Names of the connectors the dispatcher knows itself.
@@ -114,7 +116,7 @@ func New(o Options) (*Dispatcher, error) {
 			if err != nil {
 				return nil, fmt.Errorf("connector: method %s: %w", m.Name, err)
 			}
-			m.data = s
+			m.data = jsonschemas.NewSchema(s)
 		}
 		inv, err := mapped.Prepare(m, nil)
 		if err != nil {
@@ -262,16 +264,34 @@ func (c checked) Invoke(ctx context.Context, req *Request) (*Result, error) {
 		}
 		return res, err
 	}
-	data, err := res.Value()
+	data, err := checkedValue(res)
 	if err != nil {
-		return nil, err
-	}
-	if verr := req.Method.data.Validate(JSONValue(data)); verr != nil {
 		return nil, engine.NewError(http.StatusBadGateway, engine.CodeInvalidResult,
-			fmt.Sprintf("%s answered method %s with data that is not as its message doc says", c.source, req.Method.Name),
-			jsonschemas.Violations(verr, "data", "", jsonschemas.Words{})...)
+			fmt.Sprintf("%s answered method %s with data that is not JSON the engine accepts", c.source, req.Method.Name),
+			jsonschemas.Violations(err, "data", "", jsonschemas.Words{})...)
 	}
-	return res, nil
+	verr := req.Method.data.Validate(data)
+	var pe *jsonschemas.PanicError
+	switch {
+	case verr == nil:
+		return res, nil
+	case errors.As(verr, &pe):
+		return nil, engine.Internal(verr)
+	}
+	return nil, engine.NewError(http.StatusBadGateway, engine.CodeInvalidResult,
+		fmt.Sprintf("%s answered method %s with data that is not as its message doc says", c.source, req.Method.Name),
+		jsonschemas.Violations(verr, "data", "", jsonschemas.Words{})...)
+}
+
+// checkedValue is a result's data as the schema validator takes it: JSON
+// text decoded strictly (no duplicate keys, UTF-8 only, numbers within what
+// the validator can compare), Go values as encoding/json would decode
+// them. A refusal is a *strictjson.Error.
+func checkedValue(res *Result) (any, error) {
+	if res.JSON != nil {
+		return strictjson.Decode(res.JSON)
+	}
+	return JSONValue(res.Data), nil
 }
 
 // JSONValue is v as decoded JSON (map[string]any, []any, string, float64,

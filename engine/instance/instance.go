@@ -74,6 +74,9 @@ type Config struct {
 	Records records.Options
 	// Connectors configures scripts and REST back ends.
 	Connectors ConnectorConfig
+	// PatternBudget bounds the time all backtracking pattern matches of
+	// one request's validation take together (default 100ms).
+	PatternBudget time.Duration
 	// PreloadExample serves examples.BankAccounts at first start, with a
 	// demo bank and accounts.
 	PreloadExample bool
@@ -204,7 +207,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error
 	go rotateKeys(bg, auth.oauth2, cfg.Logger, done)
 	bankingAPI := &banking.API{Methods: methods, Gate: auth.gate}
 	srv := server.New(server.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxDocumentBytes: cfg.MaxDocumentBytes,
-		Logger: cfg.Logger, Gate: auth.gate, Edge: cfg.Edge}, mgr, func(app *fiber.App) {
+		Logger: cfg.Logger, Gate: auth.gate, Edge: cfg.Edge, PatternBudget: cfg.PatternBudget}, mgr, func(app *fiber.App) {
 		banking.Register(app, bankingAPI)
 		admin.Register(app, api)
 		recordapi.Register(app, recordAPI)

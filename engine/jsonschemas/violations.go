@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/strictjson"
 )
 
 // Words lets a caller name its things in messages: Property is what an
@@ -30,12 +32,27 @@ func (w Words) property() string {
 // value under base, sorted (stably) by pointer. Required and
 // additionalProperties give one violation per named property; oneOf and
 // anyOf give one violation carrying the first alternative's first reason.
-// An error that is not a *jsonschema.ValidationError gives one violation
-// with code "invalid" and the error's text.
+// A *PatternError gives one violation at the value that could not be
+// checked (code CodePatternBudget), and a *strictjson.Error (JSON text refused before
+// validation) one at the value it names (at base for a syntax error). A *PanicError (which callers
+// should answer as an internal error instead) and any other error give one
+// violation with code "invalid" at base, saying nothing of the cause.
 func Violations(err error, location, base string, w Words) []engine.Violation {
 	var ve *jsonschema.ValidationError
-	if !errors.As(err, &ve) {
-		return []engine.Violation{{Location: location, Pointer: base, Code: "invalid", Message: err.Error()}}
+	var pe *PatternError
+	var se *strictjson.Error
+	switch {
+	case errors.As(err, &pe):
+		return []engine.Violation{{Location: location, Pointer: base + pe.Pointer, Code: CodePatternBudget, Message: pe.message()}}
+	case errors.As(err, &se):
+		at := base + se.Pointer
+		if se.Code == strictjson.CodeMalformed {
+			at = base // a syntax error is the text's, not one value's
+		}
+		return []engine.Violation{{Location: location, Pointer: at, Code: se.Code,
+			Message: se.Message + " (byte " + strconv.Itoa(se.Offset) + ")"}}
+	case !errors.As(err, &ve):
+		return []engine.Violation{{Location: location, Pointer: base, Code: "invalid", Message: "the value could not be checked"}}
 	}
 	var out []engine.Violation
 	collect(ve, location, base, w, &out)

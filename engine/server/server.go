@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -27,6 +28,10 @@ type Config struct {
 	Gate *guard.Gate
 	// Edge bounds connections and the pace of requests.
 	Edge EdgeConfig
+	// PatternBudget bounds the time all backtracking pattern matches of one
+	// request's validation take together (0: the default of
+	// jsonschemas.DefaultPatternBudget).
+	PatternBudget time.Duration
 }
 
 // Defaults for Config's zero values.
@@ -48,6 +53,8 @@ type Server struct {
 	edge      EdgeConfig
 	fixed     *router.Table[struct{}] // the fixed routes, for 405 answers
 	states    sync.Pool
+	// patternBudget bounds each request's backtracking pattern matches.
+	patternBudget time.Duration
 }
 
 // New builds the application. mount registers further routes (the
@@ -64,6 +71,7 @@ func New(cfg Config, mgr *endpoints.Manager, mount func(app *fiber.App)) *Server
 	}
 	s := &Server{endpoints: mgr, log: cfg.Logger, ids: newCorrelationIDs(), gate: cfg.Gate, maxBody: cfg.MaxBodyBytes,
 		bodyLimit: max(cfg.MaxBodyBytes, cfg.MaxDocumentBytes), edge: cfg.Edge.withDefaults()}
+	s.patternBudget = cfg.PatternBudget
 	s.states.New = func() any { return new(requestState) }
 	s.app = fiber.New(fiber.Config{
 		DisableStartupMessage: true,
@@ -165,7 +173,7 @@ func (s *Server) serveDynamicWith(c *fiber.Ctx, st *requestState) error {
 		return engine.Errorf(http.StatusRequestEntityTooLarge, engine.CodePayloadTooLarge,
 			"the request body is larger than %d bytes", s.maxBody)
 	}
-	body, err := route.Operation.Validate((*fiberRequest)(st))
+	body, err := route.Operation.ValidateWithin((*fiberRequest)(st), s.patternBudget)
 	if err != nil {
 		return err
 	}

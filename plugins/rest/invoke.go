@@ -22,6 +22,8 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/connector"
+	"github.com/dynapi/dynapi/engine/jsonschemas"
+	"github.com/dynapi/dynapi/engine/strictjson"
 	"github.com/dynapi/dynapi/specs"
 )
 
@@ -109,10 +111,9 @@ func (inv *invoker) builtin(ctx context.Context, req *connector.Request) (*conne
 
 // inbound reads OBP's inbound message, after inBoundMapping.
 func (inv *invoker) inbound(body []byte) (*connector.Result, error) {
-	var v any
-	if err := json.Unmarshal(body, &v); err != nil {
-		return nil, engine.Errorf(http.StatusBadGateway, engine.CodeInvalidResult,
-			"back end %s answered method %s with a body that is not JSON", inv.url.backend, inv.m.Name).WithCause(err)
+	v, err := inv.decodeAnswer(body, "method")
+	if err != nil {
+		return nil, err
 	}
 	env, isObject := v.(map[string]any)
 	if inv.inMap != nil {
@@ -206,10 +207,9 @@ func (inv *invoker) dynamic(ctx context.Context, req *connector.Request) (*conne
 		return nil, err
 	}
 	if inv.inMap != nil {
-		var v any
-		if err := json.Unmarshal(ans.body, &v); err != nil {
-			return nil, engine.Errorf(http.StatusBadGateway, engine.CodeInvalidResult,
-				"back end %s answered operation %s with a body that is not JSON", inv.url.backend, inv.m.Name).WithCause(err)
+		v, err := inv.decodeAnswer(ans.body, "operation")
+		if err != nil {
+			return nil, err
 		}
 		body, err := json.Marshal(apply(inv.inMap, v, false))
 		if err != nil {
@@ -221,6 +221,20 @@ func (inv *invoker) dynamic(ctx context.Context, req *connector.Request) (*conne
 		ans.contentType = "application/octet-stream"
 	}
 	return &connector.Result{Reply: &engine.Reply{Status: ans.status, ContentType: ans.contentType, Body: ans.body}}, nil
+}
+
+// decodeAnswer decodes a back end's JSON answer strictly: duplicate keys,
+// text that is not UTF-8 and numbers beyond what the engine compares are
+// refused, as a 502 naming where in the answer. what names the call:
+// "method" or "operation".
+func (inv *invoker) decodeAnswer(body []byte, what string) (any, error) {
+	v, err := strictjson.Decode(body)
+	if err != nil {
+		return nil, engine.NewError(http.StatusBadGateway, engine.CodeInvalidResult,
+			fmt.Sprintf("back end %s answered %s %s with a body that is not JSON the engine accepts", inv.url.backend, what, inv.m.Name),
+			jsonschemas.Violations(err, "inbound", "", jsonschemas.Words{})...).WithCause(err)
+	}
+	return v, nil
 }
 
 // mapRequest applies outBoundMapping to the request argument of a dynamic
