@@ -13,7 +13,6 @@ import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/endpoints"
-	"github.com/dynapi/dynapi/specs"
 )
 
 // registerEndpoints mounts the dynamic endpoint routes, system level and
@@ -85,7 +84,7 @@ func view(ep *endpoints.Endpoint) EndpointView {
 		case op.Access.RolesDeclared:
 			ov.Roles = op.Access.Roles
 		default:
-			ov.Role = endpoints.RoleName(op)
+			ov.Role = ep.RoleOf(op)
 		}
 		v.Operations[i] = ov
 	}
@@ -194,7 +193,7 @@ func (h *endpointHandlers) get(c *fiber.Ctx) error {
 		return err
 	}
 	v := view(ep)
-	doc, err := documentJSON(ep)
+	doc, err := h.documentJSON(ep)
 	if err != nil {
 		return err
 	}
@@ -203,11 +202,11 @@ func (h *endpointHandlers) get(c *fiber.Ctx) error {
 }
 
 // documentJSON returns the stored document as JSON, converting YAML.
-func documentJSON(ep *endpoints.Endpoint) (json.RawMessage, error) {
+func (h *endpointHandlers) documentJSON(ep *endpoints.Endpoint) (json.RawMessage, error) {
 	if json.Valid(ep.Source) {
 		return ep.Source, nil
 	}
-	tree, err := specs.DecodeDocument(ep.Source, ep.ContentType)
+	tree, err := h.api.Endpoints.DocumentTree(ep)
 	if err != nil {
 		return nil, engine.Internal(err)
 	}

@@ -59,6 +59,12 @@ type Config struct {
 	// MaxDocumentBytes a submitted API document.
 	MaxBodyBytes     int
 	MaxDocumentBytes int
+	// MaxDocumentOperations refuses a document with more operations
+	// (default specs.DefaultMaxOperations); MaxYAMLExpansion a YAML document
+	// that grows past that many times its size once its aliases are expanded
+	// (default specs.DefaultYAMLExpansion). Both apply at boot too.
+	MaxDocumentOperations int
+	MaxYAMLExpansion      int
 	// Connectors configures scripts and REST back ends.
 	Connectors ConnectorConfig
 	// PreloadExample serves examples.BankAccounts at first start, with a
@@ -158,6 +164,11 @@ func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error
 		Reserved: []string{"/admin", "/my", "/entities", "/oauth2", "/.well-known", "/healthz", "/readyz",
 			"/banks/*/entities", "/banks/*/my", "/banks/*/accounts"},
 		Operations: methods,
+		// Bounds on every document; four of the largest size load at once.
+		MaxOperations:   cfg.MaxDocumentOperations,
+		YAMLExpansion:   cfg.MaxYAMLExpansion,
+		MaxLoadingBytes: 4 * int64(cmp.Or(cfg.MaxDocumentBytes, server.DefaultMaxDocumentBytes)),
+		RoleExists:      func(name string) bool { _, ok := svc.Role(name); return ok },
 	})
 	if err := mgr.Boot(ctx); err != nil {
 		return nil, err
