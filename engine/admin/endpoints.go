@@ -3,7 +3,6 @@ package admin
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -122,11 +121,10 @@ func (a *API) CreateEndpoint(ctx context.Context, who access.Actor, in endpoints
 	h := &endpointHandlers{api: a}
 	in.Check = h.checkRoles
 	in.BeforeServe = func(ep *endpoints.Endpoint) error {
-		if err := h.grantRoles(ctx, who, ep); err != nil {
-			_, _ = a.Access.RemoveDynamicRoles(ctx, ep.ID)
-			return err
-		}
-		return nil
+		// The document's roles, granted to its creator (at its bank for a
+		// bank-level document), in one transaction.
+		system := access.Actor{CorrelationID: who.CorrelationID}
+		return a.Access.AddDynamicRolesGranting(ctx, system, ep.ID, ep.Roles(), who.UserID, ep.BankID)
 	}
 	ep, err := a.Endpoints.Create(ctx, in)
 	if err != nil {
@@ -153,27 +151,6 @@ func (h *endpointHandlers) checkRoles(ep *endpoints.Endpoint) error {
 	}
 	if len(faults) > 0 {
 		return engine.NewError(http.StatusBadRequest, engine.CodeInvalidDocument, "the document names roles that do not exist", faults...)
-	}
-	return nil
-}
-
-// grantRoles creates the endpoint's dynamic roles and grants them to its
-// creator, at its bank for a bank-level document.
-func (h *endpointHandlers) grantRoles(ctx context.Context, who access.Actor, ep *endpoints.Endpoint) error {
-	roles := ep.Roles()
-	if err := h.api.Access.AddDynamicRoles(ctx, ep.ID, roles); err != nil {
-		return err
-	}
-	creator := who.UserID
-	system := access.Actor{CorrelationID: who.CorrelationID}
-	for _, r := range roles {
-		if h.api.Access.Has(creator, ep.BankID, r.Name) {
-			continue
-		}
-		_, err := h.api.Access.Grant(ctx, system, creator, ep.BankID, r.Name)
-		if e := (*engine.Error)(nil); err != nil && !(errors.As(err, &e) && e.Code == access.CodeEntitlementExists) {
-			return err
-		}
 	}
 	return nil
 }
