@@ -105,6 +105,49 @@ func TestLoadIsLinear(t *testing.T) {
 	}
 }
 
+// TestInlineIsBounded: references that nest into eight to the twelfth
+// values are inlined only as far as the document's size allows.
+func TestInlineIsBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{"/x":{"get":{"responses":{"200":{"description":"d",
+	  "content":{"application/json":{"schema":{"$ref":"#/components/schemas/S0"}}}}}}}},"components":{"schemas":{`)
+	for i := range 12 {
+		fmt.Fprintf(&b, `"S%d":{"type":"object","properties":{`, i)
+		for j := range 8 {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `"p%d":{"$ref":"#/components/schemas/S%d"}`, j, i+1)
+		}
+		b.WriteString(`}},`)
+	}
+	b.WriteString(`"S12":{"type":"string"}}}}`)
+	d, err := specs.Load([]byte(b.String()), "", specs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inlined := d.Inline(d.Operations[0].Responses[0].Node())
+	if n := countAll(inlined); n > 100_000 {
+		t.Fatalf("a %d-byte document inlined into %d values", b.Len(), n)
+	}
+}
+
+// countAll counts the values of a decoded tree.
+func countAll(v any) int {
+	n := 1
+	switch x := v.(type) {
+	case map[string]any:
+		for _, e := range x {
+			n += countAll(e)
+		}
+	case []any:
+		for _, e := range x {
+			n += countAll(e)
+		}
+	}
+	return n
+}
+
 func TestPathFault(t *testing.T) {
 	for p, ambiguous := range map[string]bool{
 		"/open-banking/v4.0/aisp": false, "/a/{id}.json": false, "/a/..b": false, "/a/b..": false, "": false,

@@ -61,6 +61,7 @@ type Document struct {
 	Warnings   []engine.Violation
 
 	tree any // the OpenAPI 3 form of the document, for examples and samples
+	size int // values in tree, which bounds what Inline makes
 }
 
 // Resolve returns the value a local reference ("#/components/schemas/A")
@@ -74,14 +75,26 @@ func (d *Document) Resolve(ref string) (any, bool) {
 
 // Inline returns node with every local reference replaced by what it
 // points to, so that a schema stands on its own; node is not changed. A
-// reference nested deeper than maxInline (a recursive schema) or one that
-// points nowhere becomes {}.
-func (d *Document) Inline(node any) any { return d.inline(node, 0) }
+// reference nested deeper than maxInline (a recursive schema), one that
+// points nowhere, and one met once the result holds inlineExpansion times
+// the document's values (plus inlineSlack) become {}: references can nest
+// into exponentially more than the document holds.
+func (d *Document) Inline(node any) any {
+	budget := inlineExpansion*d.size + inlineSlack
+	return d.inline(node, 0, &budget)
+}
 
-// maxInline bounds the references Inline follows within one another.
-const maxInline = 16
+// Bounds of Inline: maxInline references within one another, and what one
+// call may make. Inlining the largest real bank document's schemas makes
+// about twice its values.
+const (
+	maxInline       = 16
+	inlineExpansion = 4
+	inlineSlack     = 16 << 10
+)
 
-func (d *Document) inline(node any, depth int) any {
+func (d *Document) inline(node any, depth int, budget *int) any {
+	*budget--
 	if depth > maxInline {
 		return map[string]any{}
 	}
@@ -89,24 +102,40 @@ func (d *Document) inline(node any, depth int) any {
 	case map[string]any:
 		if ref, ok := n["$ref"].(string); ok {
 			target, found := d.Resolve(ref)
-			if !found {
+			if !found || *budget < 0 {
 				return map[string]any{}
 			}
-			return d.inline(target, depth+1)
+			return d.inline(target, depth+1, budget)
 		}
 		out := make(map[string]any, len(n))
 		for k, v := range n {
-			out[k] = d.inline(v, depth)
+			out[k] = d.inline(v, depth, budget)
 		}
 		return out
 	case []any:
 		out := make([]any, len(n))
 		for i, v := range n {
-			out[i] = d.inline(v, depth)
+			out[i] = d.inline(v, depth, budget)
 		}
 		return out
 	}
 	return node
+}
+
+// countValues counts the values in a decoded tree.
+func countValues(v any) int {
+	n := 1
+	switch x := v.(type) {
+	case map[string]any:
+		for _, e := range x {
+			n += countValues(e)
+		}
+	case []any:
+		for _, e := range x {
+			n += countValues(e)
+		}
+	}
+	return n
 }
 
 // Deref follows $ref chains from node until it reaches an object without
@@ -193,6 +222,7 @@ func Load(data []byte, contentType string, opts Options) (*Document, error) {
 		}
 	}
 	v3 := doc.tree.(map[string]any)
+	doc.size = countValues(v3)
 	if info, ok := v3["info"].(map[string]any); ok {
 		doc.Title, _ = info["title"].(string)
 		doc.Version = scalarString(info["version"])

@@ -285,6 +285,39 @@ paths:
 	})
 }
 
+// TestHardeningDocsReferenceBomb: a few kilobytes of schemas whose every
+// property refers to the next level stand for eight to the twelfth values;
+// the mock answer built at submission and the message docs any logged-in
+// user reads stay bounded instead of expanding them.
+func TestHardeningDocsReferenceBomb(t *testing.T) {
+	inst := open(t, "")
+	before := measure()
+	created := mustCreate(t, inst, "/admin/v1/dynamic-endpoints", readFile(t, filepath.Join("testdata", "reference-bomb.json")))
+	after := measure()
+	if allocated := after.total - before.total; allocated > 128<<20 {
+		t.Errorf("creating it allocated %d MiB", allocated>>20)
+	}
+	if r := do(t, inst, request{method: "POST", path: "/references/x", headers: jsonHeaders(), body: []byte(`{}`)}); r.status != http.StatusBadRequest {
+		t.Errorf("an empty body against it: %d %s", r.status, r.body)
+	}
+	_, reader := userWith(t, inst, "reader")
+	before = measure()
+	r := do(t, inst, request{method: "GET", path: "/admin/v1/message-docs", headers: as(reader)})
+	after = measure()
+	if r.status != http.StatusOK || !strings.Contains(string(r.body), "nestedReferences") {
+		t.Fatalf("message docs: %d %.300s", r.status, r.body)
+	}
+	if allocated := after.total - before.total; allocated > 256<<20 || len(r.body) > 8<<20 {
+		t.Errorf("message docs allocated %d MiB for %d bytes", allocated>>20, len(r.body))
+	}
+	if after.heap > before.heap+8<<20 {
+		t.Errorf("the heap grew from %d to %d MiB", before.heap>>20, after.heap>>20)
+	}
+	if created["title"] != "references" {
+		t.Errorf("created %v", created["title"])
+	}
+}
+
 // TestHardeningDocsStoredBombBootsCheaply: a document stored before the
 // alias budget existed is loaded at boot within the same budget, so it is
 // left out (logged) instead of making every start expand it.
