@@ -662,10 +662,10 @@ func (m *Manager) DeleteThen(ctx context.Context, bankID, id string, then func(*
 	return nil
 }
 
-// SetHost changes how an endpoint's operations answer.
+// SetHost changes how an endpoint's operations answer. The invokers are
+// prepared outside the change lock; a change to the same endpoint in the
+// meantime makes it a 409.
 func (m *Manager) SetHost(ctx context.Context, bankID, id, host string) (*Endpoint, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	cur, err := m.Get(bankID, id)
 	if err != nil {
 		return nil, err
@@ -674,6 +674,15 @@ func (m *Manager) SetHost(ctx context.Context, bankID, id, host string) (*Endpoi
 	ep.Host = host
 	if err := m.prepare(&ep); err != nil {
 		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now, err := m.Get(bankID, id)
+	if err != nil {
+		return nil, err
+	}
+	if now != cur {
+		return nil, engine.Errorf(http.StatusConflict, engine.CodeConflict, "dynamic endpoint %q changed meanwhile; try again", id)
 	}
 	snap, err := m.snapshot(m.withEndpoint(&ep))
 	if err != nil {
