@@ -60,6 +60,8 @@ func TestDecodeRefusesAmbiguity(t *testing.T) {
 		{"YAML infinity", "application/yaml", "a: [1, .inf]\n", "/a/1", "invalid_yaml"},
 		{"self-referencing alias", "application/yaml", "a: &a [*a]\n", "*", "too_deep"},
 		{"billion laughs", "application/yaml", bomb, "*", "yaml_expansion"},
+		{"JSON nested too deep", "", `{"a":` + strings.Repeat("[", 101) + strings.Repeat("]", 101) + `}`, "/a" + strings.Repeat("/0", 100), "too_deep"},
+		{"YAML nested too deep", "application/yaml", "a: " + strings.Repeat("[", 101) + strings.Repeat("]", 101) + "\n", "*", "too_deep"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -318,6 +318,33 @@ func TestHardeningDocsReferenceBomb(t *testing.T) {
 	}
 }
 
+// TestHardeningDocsDeepNestingRefused: a schema nested thousands of levels
+// deep (75 kB) is refused at once; the OpenAPI and JSON Schema libraries
+// took about a minute over it.
+func TestHardeningDocsDeepNestingRefused(t *testing.T) {
+	inst := open(t, "")
+	const levels = 3000
+	schema := strings.Repeat(`{"type":"array","items":`, levels) + `{"type":"string"}` + strings.Repeat(`}`, levels)
+	cases := []struct{ name, contentType, doc string }{
+		{"JSON", "application/json", `{"openapi":"3.0.3","info":{"title":"deep","version":"1"},"paths":{"/a":{"post":{
+		  "requestBody":{"content":{"application/json":{"schema":` + schema + `}}},"responses":{"200":{"description":"d"}}}}}}`},
+		{"YAML", "application/yaml", "openapi: 3.0.3\ninfo: {title: deep, version: '1'}\npaths:\n  /a:\n    post:\n      requestBody: {content: {application/json: {schema: " +
+			schema + "}}}\n      responses: {'200': {description: d}}\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			r := postDocument(t, inst, "/admin/v1/dynamic-endpoints", []byte(tc.doc), tc.contentType)
+			if r.status != http.StatusBadRequest || !hasViolation(r.problem(t), "document", "*", "too_deep") {
+				t.Fatalf("status %d, want a 400 too_deep: %.300s", r.status, r.body)
+			}
+			if took := time.Since(start); took > 5*time.Second {
+				t.Errorf("refusing took %v", took)
+			}
+		})
+	}
+}
+
 // TestHardeningDocsStoredBombBootsCheaply: a document stored before the
 // alias budget existed is loaded at boot within the same budget, so it is
 // left out (logged) instead of making every start expand it.
