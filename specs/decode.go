@@ -26,11 +26,11 @@ const DefaultYAMLExpansion = 10
 // still use a few aliases.
 const yamlExpansionSlack = 64 << 10
 
-// maxDepth bounds how deep a document's values nest. Real bank documents
+// maxDocumentDepth bounds how deep a document's values nest. Real bank documents
 // nest 13 deep; kin-openapi and jsonschema/v6 take time growing faster than
 // the square of the nesting (3,000 levels of "items" in 75 kB took 50 s),
 // and YAML aliases referring to themselves nest without end.
-const maxDepth = 100
+const maxDocumentDepth = 100
 
 // decode parses a document as JSON or YAML: by content type when it names
 // one, else by sniffing the first significant byte. Map keys are always
@@ -90,15 +90,15 @@ func decodeJSON(data []byte) (any, error) {
 		return nil, parseFault("", "invalid_json", "not valid JSON: "+err.Error())
 	}
 	if at, deep := tooDeep(v, "", 0); deep {
-		return nil, parseFault(at, "too_deep", "values nest deeper than "+strconv.Itoa(maxDepth)+" levels")
+		return nil, parseFault(at, "too_deep", "values nest deeper than "+strconv.Itoa(maxDocumentDepth)+" levels")
 	}
 	return v, nil
 }
 
-// tooDeep finds a value nested deeper than maxDepth and returns its
+// tooDeep finds a value nested deeper than maxDocumentDepth and returns its
 // pointer; it never descends past that depth.
 func tooDeep(v any, at string, depth int) (string, bool) {
-	if depth > maxDepth {
+	if depth > maxDocumentDepth {
 		return at, true
 	}
 	switch x := v.(type) {
@@ -127,7 +127,7 @@ func jsonFault(data []byte, err error) *engine.Error {
 		}
 		return parseFault("", "invalid_json", "not valid JSON: "+err.Error())
 	}
-	at := position(data, se.ByteOffset)
+	at := textPosition(data, se.ByteOffset)
 	switch {
 	case se.Err == jsontext.ErrDuplicateName:
 		return parseFault(string(se.JSONPointer), "duplicate_key",
@@ -138,8 +138,8 @@ func jsonFault(data []byte, err error) *engine.Error {
 	return parseFault(string(se.JSONPointer), "invalid_json", "not valid JSON: "+se.Err.Error()+" ("+at+")")
 }
 
-// position names a byte offset of data as a line and column, both from 1.
-func position(data []byte, offset int64) string {
+// textPosition names a byte offset of data as a line and column, both from 1.
+func textPosition(data []byte, offset int64) string {
 	offset = min(max(offset, 0), int64(len(data)))
 	before := data[:offset]
 	line := bytes.Count(before, []byte{'\n'}) + 1
@@ -151,7 +151,7 @@ func position(data []byte, offset int64) string {
 // converts them within the expansion budget.
 func decodeYAML(data []byte, expansion int) (any, error) {
 	if !utf8.Valid(data) {
-		return nil, parseFault("", "invalid_utf8", "the document is not valid UTF-8 ("+position(data, int64(invalidUTF8At(data)))+")")
+		return nil, parseFault("", "invalid_utf8", "the document is not valid UTF-8 ("+textPosition(data, int64(invalidUTF8At(data)))+")")
 	}
 	var node yaml.Node
 	if err := yaml.Unmarshal(data, &node); err != nil {
@@ -205,8 +205,8 @@ func (y *yamlDecoder) spend(n int) error {
 }
 
 func (y *yamlDecoder) value(n *yaml.Node, depth int) (any, error) {
-	if depth > maxDepth {
-		return nil, y.fault("too_deep", "values nest deeper than "+strconv.Itoa(maxDepth)+" levels (an alias inside what it names nests without end)")
+	if depth > maxDocumentDepth {
+		return nil, y.fault("too_deep", "values nest deeper than "+strconv.Itoa(maxDocumentDepth)+" levels (an alias inside what it names nests without end)")
 	}
 	switch n.Kind {
 	case yaml.DocumentNode:
