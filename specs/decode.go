@@ -26,10 +26,10 @@ const DefaultYAMLExpansion = 10
 // still use a few aliases.
 const yamlExpansionSlack = 64 << 10
 
-// maxDocumentDepth bounds how deep a document's values nest. Real bank documents
-// nest 13 deep; kin-openapi and jsonschema/v6 take time growing faster than
-// the square of the nesting (3,000 levels of "items" in 75 kB took 50 s),
-// and YAML aliases referring to themselves nest without end.
+// maxDocumentDepth bounds how deep a document's values nest. Real bank
+// documents nest 13 deep; kin-openapi and jsonschema/v6 take time growing
+// faster than the square of the nesting (3,000 levels of "items" in 75 kB
+// took 50 s), and YAML aliases referring to themselves nest without end.
 const maxDocumentDepth = 100
 
 // decode parses a document as JSON or YAML: by content type when it names
