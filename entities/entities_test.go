@@ -119,7 +119,7 @@ func TestParseFaults(t *testing.T) {
 		{"empty", ``, entities.ParseOptions{}, []fault{{"", "json"}}},
 		{"trailing data", `{"A": {"properties": {}}} {}`, entities.ParseOptions{}, []fault{{"", "json"}}},
 		{"example past big.Rat", entity(`"x": {"type": "number", "minimum": 0, "example": 1e10000000}`), entities.ParseOptions{}, []fault{{"/A/properties/x/example", "number_range"}}},
-		{"duplicate key", entity(`"x": {"type": "string", "type": "number"}`), entities.ParseOptions{}, []fault{{"/A/properties/x", "duplicate_key"}}},
+		{"duplicate key", entity(`"x": {"type": "string", "type": "number"}`), entities.ParseOptions{}, []fault{{"/A/properties/x/type", "duplicate_key"}}},
 		{"lone surrogate", entity(`"x": {"type": "string", "example": "\ud800"}`), entities.ParseOptions{}, []fault{{"/A/properties/x/example", "lone_surrogate"}}},
 		{"not an object", `["A"]`, entities.ParseOptions{}, []fault{{"", "type"}}},
 		{"no entity", `{"hasPersonalEntity": true}`, entities.ParseOptions{}, []fault{{"", "entity"}}},

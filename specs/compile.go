@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -25,19 +26,33 @@ type Schema struct{ s *jsonschemas.Schema }
 // it returns.
 func (s *Schema) Validate(v any) error { return s.s.Validate(v) }
 
-// compiler compiles the schemas of one document, each once.
+// compiler compiles the schemas of one document, each once within a root.
 type compiler struct {
-	c   *jsonschema.Compiler
-	url string
-	doc *Document
+	c      *jsonschema.Compiler
+	doc    *Document
+	base   string // the URL prefix of every root
+	url    string // the root compiling now
+	roots  int    // roots added so far
+	inRoot int    // locations compiled in the current root
 	// risks finds where request schemas let a backtracking pattern meet
-	// input of unbounded size, to warn about each place once.
-	risks jsonschemas.PatternRisks
+	// input of unbounded size; warned holds the places warned about, so
+	// each is named once whichever root compiled it.
+	risks  jsonschemas.PatternRisks
+	warned map[string]bool
 }
 
+// locationsPerRoot bounds the locations compiled in one root resource.
+// jsonschema/v6 copies a root's bookkeeping (every subschema it has
+// processed) each time it compiles a new location in it, so n locations in
+// one root cost O(n²): a 2,000-operation document took seconds. A fresh
+// root of the same tree every locationsPerRoot locations keeps loading
+// linear in the operations; components shared across roots compile once
+// per root.
+const locationsPerRoot = 64
+
 // newCompiler prepares the document's tree for JSON Schema (OpenAPI 3.0
-// keywords rewritten) and adds it as one resource, so every local $ref
-// resolves inside it.
+// keywords rewritten) and adds the whole document as a root resource, so
+// every local $ref resolves inside it.
 func newCompiler(doc *Document, base string) (*compiler, error) {
 	if base == "" {
 		base = defaultSchemaBase
@@ -52,17 +67,35 @@ func newCompiler(doc *Document, base string) (*compiler, error) {
 		c.DefaultDraft(jsonschema.Draft4)
 	}
 	doc.Warnings = append(doc.Warnings, rewriteSchemas(doc.tree, !oas31)...)
-	url := strings.TrimSuffix(base, "/") + "/openapi.json"
-	if err := c.AddResource(url, doc.tree); err != nil {
-		return nil, invalid("the document's schemas cannot be compiled: " + cleanSchemaError(err.Error(), url))
+	cc := &compiler{c: c, doc: doc, base: strings.TrimSuffix(base, "/"), warned: map[string]bool{}}
+	if err := cc.addRoot(); err != nil {
+		return nil, invalid("the document's schemas cannot be compiled: " + cleanSchemaError(err.Error(), cc.url))
 	}
-	return &compiler{c: c, url: url, doc: doc}, nil
+	return cc, nil
+}
+
+// addRoot adds the document once more as a root resource of its own and
+// compiles the next locations in it.
+func (c *compiler) addRoot() error {
+	c.url = c.base + "/openapi.json"
+	if c.roots > 0 {
+		c.url = c.base + "/openapi-" + strconv.Itoa(c.roots) + ".json"
+	}
+	c.roots++
+	c.inRoot = 0
+	return c.c.AddResource(c.url, c.doc.tree)
 }
 
 // compile compiles the schema at a JSON pointer of the document. A
 // request schema is also checked for backtracking patterns on unbounded
 // input, each place found becoming a warning.
 func (c *compiler) compile(pointer string) (*Schema, error) {
+	if c.inRoot == locationsPerRoot {
+		if err := c.addRoot(); err != nil {
+			return nil, engine.Internal(err)
+		}
+	}
+	c.inRoot++
 	s, err := c.c.Compile(c.url + "#" + pointer)
 	if err != nil {
 		return nil, invalid("", engine.Violation{Location: "document", Pointer: pointer, Code: "invalid_schema",
@@ -71,7 +104,11 @@ func (c *compiler) compile(pointer string) (*Schema, error) {
 	schema := &Schema{jsonschemas.NewSchema(s)}
 	if !isResponseSchema(pointer) {
 		for _, r := range c.risks.Find(schema.s) {
-			c.doc.warn(strings.TrimPrefix(r.Location, c.url+"#"), r.Code, r.Message)
+			_, at, _ := strings.Cut(r.Location, "#")
+			if key := r.Code + " " + at; !c.warned[key] {
+				c.warned[key] = true
+				c.doc.warn(at, r.Code, r.Message)
+			}
 		}
 	}
 	return schema, nil

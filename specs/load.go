@@ -1,6 +1,7 @@
 package specs
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,12 +24,23 @@ import (
 // server path or basePath.
 const DefaultMount = "/dynamic-endpoint"
 
+// DefaultMaxOperations is how many operations a document may have unless
+// Options say otherwise: far above the real bank documents (UK Open
+// Banking's largest has 41), far below what would make loading slow.
+const DefaultMaxOperations = 1000
+
 // Options steer Load.
 type Options struct {
 	// SchemaBase is the absolute URL under which the document's schemas are
 	// compiled, e.g. "https://dynapi.invalid/documents/42/". It only ever
 	// appears in logs, never a file path. Empty means a fixed default.
 	SchemaBase string
+	// MaxOperations refuses a document with more operations, before
+	// anything is compiled (0: DefaultMaxOperations).
+	MaxOperations int
+	// YAMLExpansion is how many times its own size a YAML document may grow
+	// to once its aliases are expanded (0: DefaultYAMLExpansion).
+	YAMLExpansion int
 }
 
 // Document is a loaded, compiled API description.
@@ -49,6 +61,7 @@ type Document struct {
 	Warnings   []engine.Violation
 
 	tree any // the OpenAPI 3 form of the document, for examples and samples
+	size int // values in tree, which bounds what Inline makes
 }
 
 // Resolve returns the value a local reference ("#/components/schemas/A")
@@ -62,14 +75,26 @@ func (d *Document) Resolve(ref string) (any, bool) {
 
 // Inline returns node with every local reference replaced by what it
 // points to, so that a schema stands on its own; node is not changed. A
-// reference nested deeper than maxInline (a recursive schema) or one that
-// points nowhere becomes {}.
-func (d *Document) Inline(node any) any { return d.inline(node, 0) }
+// reference nested deeper than maxInline (a recursive schema), one that
+// points nowhere, and one met once the result holds inlineExpansion times
+// the document's values (plus inlineSlack) become {}: references can nest
+// into exponentially more than the document holds.
+func (d *Document) Inline(node any) any {
+	budget := inlineExpansion*d.size + inlineSlack
+	return d.inline(node, 0, &budget)
+}
 
-// maxInline bounds the references Inline follows within one another.
-const maxInline = 16
+// Bounds of Inline: maxInline references within one another, and what one
+// call may make. Inlining the largest real bank document's schemas makes
+// about twice its values.
+const (
+	maxInline       = 16
+	inlineExpansion = 4
+	inlineSlack     = 16 << 10
+)
 
-func (d *Document) inline(node any, depth int) any {
+func (d *Document) inline(node any, depth int, budget *int) any {
+	*budget--
 	if depth > maxInline {
 		return map[string]any{}
 	}
@@ -77,39 +102,60 @@ func (d *Document) inline(node any, depth int) any {
 	case map[string]any:
 		if ref, ok := n["$ref"].(string); ok {
 			target, found := d.Resolve(ref)
-			if !found {
+			if !found || *budget < 0 {
 				return map[string]any{}
 			}
-			return d.inline(target, depth+1)
+			return d.inline(target, depth+1, budget)
 		}
 		out := make(map[string]any, len(n))
 		for k, v := range n {
-			out[k] = d.inline(v, depth)
+			out[k] = d.inline(v, depth, budget)
 		}
 		return out
 	case []any:
 		out := make([]any, len(n))
 		for i, v := range n {
-			out[i] = d.inline(v, depth)
+			out[i] = d.inline(v, depth, budget)
 		}
 		return out
 	}
 	return node
 }
 
+// countValues counts the values in a decoded tree.
+func countValues(v any) int {
+	n := 1
+	switch x := v.(type) {
+	case map[string]any:
+		for _, e := range x {
+			n += countValues(e)
+		}
+	case []any:
+		for _, e := range x {
+			n += countValues(e)
+		}
+	}
+	return n
+}
+
 // Deref follows $ref chains from node until it reaches an object without
 // one, returning it; node itself when it is no reference.
-func (d *Document) Deref(node any) any {
+func (d *Document) Deref(node any) any { return derefChain(d.tree, node) }
+
+// derefChain follows local $ref chains from node inside tree, at most 32
+// references deep, and returns the first object that is no reference (or
+// whose reference points nowhere).
+func derefChain(tree, node any) any {
 	for range 32 {
 		m, ok := node.(map[string]any)
 		if !ok {
 			return node
 		}
 		ref, ok := m["$ref"].(string)
-		if !ok {
+		if !ok || !strings.HasPrefix(ref, "#") {
 			return node
 		}
-		target, ok := d.Resolve(ref)
+		target, ok := resolveFragment(tree, ref[1:])
 		if !ok {
 			return node
 		}
@@ -123,9 +169,9 @@ var methodOrder = []string{"get", "put", "post", "delete", "options", "head", "p
 // Load parses, checks and compiles a Swagger 2.0 or OpenAPI 3.x document.
 // Every error is an *engine.Error naming what is wrong and where.
 func Load(data []byte, contentType string, opts Options) (*Document, error) {
-	tree, err := decode(data, contentType)
+	tree, err := decode(data, contentType, opts.YAMLExpansion)
 	if err != nil {
-		return nil, invalid("the document cannot be parsed: " + err.Error())
+		return nil, err
 	}
 	root, ok := tree.(map[string]any)
 	if !ok {
@@ -144,8 +190,11 @@ func Load(data []byte, contentType string, opts Options) (*Document, error) {
 	default:
 		return nil, invalid("the document has neither a \"swagger\" nor an \"openapi\" version field")
 	}
-	if _, ok := root["paths"].(map[string]any); !ok && swagger != "" {
-		return nil, invalid("the document has no \"paths\" object")
+	if err := checkInfoAndPaths(root); err != nil {
+		return nil, err
+	}
+	if err := checkOperationCount(root, opts.MaxOperations); err != nil {
+		return nil, err
 	}
 
 	warnings, faults := checkRefs(root)
@@ -165,9 +214,15 @@ func Load(data []byte, contentType string, opts Options) (*Document, error) {
 			return nil, err
 		}
 		doc.tree = root
-		doc.Mount, doc.ServerHost = serverMount(root)
+		var fault string
+		doc.Mount, doc.ServerHost, fault = serverMount(root)
+		if fault != "" {
+			return nil, invalid("the server URL is ambiguous: "+fault, engine.Violation{Location: "document",
+				Pointer: "/servers/0/url", Code: "ambiguous_path", Message: "the server URL's path is ambiguous: " + fault})
+		}
 	}
 	v3 := doc.tree.(map[string]any)
+	doc.size = countValues(v3)
 	if info, ok := v3["info"].(map[string]any); ok {
 		doc.Title, _ = info["title"].(string)
 		doc.Version = scalarString(info["version"])
@@ -186,6 +241,64 @@ func Load(data []byte, contentType string, opts Options) (*Document, error) {
 	return doc, nil
 }
 
+// checkInfoAndPaths refuses a document without an info object (with a
+// title and a version) or without a paths object. OpenAPI 3.1 allows a
+// document of webhooks or components alone, but dynapi serves what is
+// under paths, so such a document would serve nothing.
+func checkInfoAndPaths(root map[string]any) error {
+	var faults []engine.Violation
+	fault := func(pointer, code, msg string) {
+		faults = append(faults, engine.Violation{Location: "document", Pointer: pointer, Code: code, Message: msg})
+	}
+	switch info, ok := root["info"].(map[string]any); {
+	case root["info"] == nil:
+		fault("/info", "required", "the document has no \"info\" object")
+	case !ok:
+		fault("/info", "type", "\"info\" must be an object")
+	default:
+		if title, ok := info["title"].(string); !ok || strings.TrimSpace(title) == "" {
+			fault("/info/title", "required", "info needs a title")
+		}
+		if scalarString(info["version"]) == "" {
+			fault("/info/version", "required", "info needs a version")
+		}
+	}
+	switch _, ok := root["paths"].(map[string]any); {
+	case root["paths"] == nil:
+		fault("/paths", "required", "the document has no \"paths\" object: dynapi serves the operations under paths (a document of webhooks or components alone has none)")
+	case !ok:
+		fault("/paths", "type", "\"paths\" must be an object")
+	}
+	if len(faults) > 0 {
+		return invalid("the document lacks what every API description needs", faults...)
+	}
+	return nil
+}
+
+// checkOperationCount refuses a document with more than max operations
+// (0: DefaultMaxOperations), counting before anything is compiled.
+func checkOperationCount(root map[string]any, max int) error {
+	if max <= 0 {
+		max = DefaultMaxOperations
+	}
+	paths, _ := root["paths"].(map[string]any)
+	n := 0
+	for _, item := range paths {
+		m, _ := derefChain(root, item).(map[string]any)
+		for _, method := range methodOrder {
+			if _, ok := m[method].(map[string]any); ok {
+				n++
+			}
+		}
+	}
+	if n > max {
+		msg := fmt.Sprintf("the document has %d operations; at most %d are accepted in one document", n, max)
+		return engine.NewError(http.StatusRequestEntityTooLarge, engine.CodePayloadTooLarge, msg,
+			engine.Violation{Location: "document", Pointer: "/paths", Code: "max_operations", Message: msg})
+	}
+	return nil
+}
+
 func invalid(msg string, violations ...engine.Violation) *engine.Error {
 	return engine.NewError(http.StatusBadRequest, engine.CodeInvalidDocument, msg, violations...)
 }
@@ -196,15 +309,21 @@ func (d *Document) warn(pointer, code, msg string) {
 
 // checkOpenAPI3 lets kin-openapi parse the document, so structural errors
 // (a parameter that is a string, an unknown "in") are refused with its
-// message before anything else runs.
+// message before anything else runs. The document goes to kin-openapi as
+// JSON decoded by encoding/json, never through its YAML parser, which is
+// quadratic on one-line JSON and would expand aliases of its own.
 func checkOpenAPI3(root map[string]any) error {
 	raw, err := json.Marshal(root)
 	if err != nil {
 		return engine.Internal(err)
 	}
+	var doc openapi3.T
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return invalid("the document is not a valid OpenAPI document: " + err.Error())
+	}
 	loader := openapi3.NewLoader()
 	loader.IsExternalRefsAllowed = false
-	if _, err := loader.LoadFromData(raw); err != nil {
+	if err := loader.ResolveRefsIn(&doc, nil); err != nil {
 		return invalid("the document is not a valid OpenAPI document: " + err.Error())
 	}
 	return nil
@@ -231,6 +350,10 @@ func convertSwagger2(root map[string]any, doc *Document) (any, error) {
 	case host != "":
 		doc.ServerHost = host
 	}
+	if fault := PathFault(v2.BasePath); fault != "" {
+		return nil, invalid("the basePath is ambiguous: "+fault, engine.Violation{Location: "document",
+			Pointer: "/basePath", Code: "ambiguous_path", Message: "the basePath is ambiguous: " + fault})
+	}
 	doc.Mount = normaliseMount(v2.BasePath)
 	v3, err := openapi2conv.ToV3(&v2)
 	if err != nil {
@@ -240,7 +363,7 @@ func convertSwagger2(root map[string]any, doc *Document) (any, error) {
 	if err != nil {
 		return nil, engine.Internal(err)
 	}
-	return decode(raw, "application/json")
+	return decode(raw, "application/json", 0)
 }
 
 // isModeName tells whether a Swagger 2.0 host is an OBP-style mode name
@@ -252,11 +375,12 @@ func isModeName(host string) bool {
 var serverVariable = regexp.MustCompile(`\{([^}]*)\}`)
 
 // serverMount returns the path part and host of the first server URL, with
-// server variables replaced by their defaults.
-func serverMount(root map[string]any) (mount, host string) {
+// server variables replaced by their defaults, or why that path is
+// ambiguous.
+func serverMount(root map[string]any) (mount, host, fault string) {
 	servers, _ := root["servers"].([]any)
 	if len(servers) == 0 {
-		return DefaultMount, ""
+		return DefaultMount, "", ""
 	}
 	server, _ := servers[0].(map[string]any)
 	raw, _ := server["url"].(string)
@@ -270,9 +394,34 @@ func serverMount(root map[string]any) (mount, host string) {
 	})
 	u, err := url.Parse(raw)
 	if err != nil {
-		return DefaultMount, ""
+		return DefaultMount, "", ""
 	}
-	return normaliseMount(u.Path), u.Host
+	if fault := cmp.Or(PathFault(u.EscapedPath()), PathFault(u.Path)); fault != "" {
+		return "", "", fault
+	}
+	return normaliseMount(u.Path), u.Host, ""
+}
+
+// PathFault tells why a path prefix or template is ambiguous, or returns
+// "" when it is not: a "." or ".." segment, a '\', or a percent-encoded
+// '.', '/', '\' or '%', which a proxy, a client and the router may each
+// resolve differently.
+func PathFault(p string) string {
+	if strings.ContainsRune(p, '\\') {
+		return "it holds a '\\'"
+	}
+	lower := strings.ToLower(p)
+	for _, encoded := range []string{"%2e", "%2f", "%5c", "%25"} {
+		if strings.Contains(lower, encoded) {
+			return "it percent-encodes '.', '/', '\\' or '%' (" + encoded + ")"
+		}
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "." || seg == ".." {
+			return "it has a \"" + seg + "\" segment"
+		}
+	}
+	return ""
 }
 
 // normaliseMount turns a base path into a mount: a leading '/', no trailing
@@ -313,6 +462,11 @@ func (d *Document) buildOperations(v3 map[string]any, c *compiler) error {
 		}
 		if !strings.HasPrefix(path, "/") {
 			faults = append(faults, engine.Violation{Location: "document", Pointer: itemPtr, Code: "invalid", Message: "a path must start with '/'"})
+			continue
+		}
+		if fault := PathFault(path); fault != "" {
+			faults = append(faults, engine.Violation{Location: "document", Pointer: ptr("", "paths", path), Code: "ambiguous_path",
+				Message: "the path is ambiguous: " + fault})
 			continue
 		}
 		for _, method := range methodOrder {
@@ -636,9 +790,9 @@ func (d *Document) buildResponses(c *compiler, op *Operation, raw map[string]any
 		for _, mt := range sortedKeys(content) {
 			media, _ := content[mt].(map[string]any)
 			var schema *Schema
-			if _, ok := media["schema"]; ok {
-				// A response schema that does not compile only costs the
-				// example check; requests are still served.
+			if _, ok := media["schema"]; ok && hasExamples(media) {
+				// A response schema is compiled only to check examples; one
+				// that does not compile costs that check alone.
 				if s, err := c.compile(ptr(nodeAt, "content", mt, "schema")); err == nil {
 					schema = s
 				}
@@ -699,6 +853,13 @@ func (d *Document) checkExamples(media map[string]any, schema *Schema, at string
 			}
 		}
 	}
+}
+
+// hasExamples tells whether a media type object has an example to check.
+func hasExamples(media map[string]any) bool {
+	_, one := media["example"]
+	_, named := media["examples"]
+	return one || named
 }
 
 func scalarString(v any) string {

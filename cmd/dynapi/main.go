@@ -30,6 +30,7 @@ import (
 	"github.com/dynapi/dynapi/engine/server/netguard"
 	"github.com/dynapi/dynapi/entities/records"
 	"github.com/dynapi/dynapi/plugins/jwtbearer"
+	"github.com/dynapi/dynapi/specs"
 )
 
 func main() {
@@ -94,6 +95,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	dataDir := fs.String("data-dir", env("DYNAPI_DATA_DIR", "./data"), "directory of the embedded store (env DYNAPI_DATA_DIR)")
 	maxBody := fs.Int("max-body-bytes", envInt("DYNAPI_MAX_BODY_BYTES", server.DefaultMaxBodyBytes), "largest request body to a dynamic operation (env DYNAPI_MAX_BODY_BYTES)")
 	maxDoc := fs.Int("max-document-bytes", envInt("DYNAPI_MAX_DOCUMENT_BYTES", server.DefaultMaxDocumentBytes), "largest API document accepted (env DYNAPI_MAX_DOCUMENT_BYTES)")
+	maxDocOps := fs.Int("max-document-operations", envInt("DYNAPI_MAX_DOCUMENT_OPERATIONS", specs.DefaultMaxOperations), "most operations accepted in one API document (env DYNAPI_MAX_DOCUMENT_OPERATIONS)")
+	yamlExpansion := fs.Int("max-yaml-expansion", envInt("DYNAPI_MAX_YAML_EXPANSION", specs.DefaultYAMLExpansion), "how many times its own size a YAML document may grow to once its aliases are expanded (env DYNAPI_MAX_YAML_EXPANSION)")
 	example := fs.Bool("example", env("DYNAPI_EXAMPLE", "true") == "true", "serve the example API at first start (env DYNAPI_EXAMPLE)")
 	logFormat := fs.String("log-format", env("DYNAPI_LOG_FORMAT", "text"), "log format: text or json (env DYNAPI_LOG_FORMAT)")
 	tokenTTL := fs.Duration("direct-login-ttl", envDuration("DYNAPI_DIRECT_LOGIN_TTL", 24*time.Hour), "lifetime of a DirectLogin token (env DYNAPI_DIRECT_LOGIN_TTL)")
@@ -160,6 +163,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			ContextHeader: *contextHeader},
 		Records: records.Options{PageBytes: *recordPageBytes,
 			Quota: records.Quota{Records: *recordQuotaCount, Bytes: int64(*recordQuotaBytes)}},
+		MaxDocumentOperations: *maxDocOps, MaxYAMLExpansion: *yamlExpansion,
 		MaxBodyBytes: *maxBody, MaxDocumentBytes: *maxDoc, PreloadExample: *example, Logger: log, Out: stdout, Addr: *addr, Version: version(),
 		Edge: server.EdgeConfig{MaxConns: *maxConns, MaxConnsPerIP: *maxConnsPerIP, HeaderTimeout: *headerTimeout,
 			MinBodyRate: *minBodyRate, IdleTimeout: *idleTimeout, WriteTimeout: *writeTimeout, MaxHeaderBytes: *maxHeader,

@@ -3,7 +3,6 @@ package admin
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/endpoints"
-	"github.com/dynapi/dynapi/specs"
 )
 
 // registerEndpoints mounts the dynamic endpoint routes, system level and
@@ -85,7 +83,7 @@ func view(ep *endpoints.Endpoint) EndpointView {
 		case op.Access.RolesDeclared:
 			ov.Roles = op.Access.Roles
 		default:
-			ov.Role = endpoints.RoleName(op)
+			ov.Role = ep.RoleOf(op)
 		}
 		v.Operations[i] = ov
 	}
@@ -123,11 +121,10 @@ func (a *API) CreateEndpoint(ctx context.Context, who access.Actor, in endpoints
 	h := &endpointHandlers{api: a}
 	in.Check = h.checkRoles
 	in.BeforeServe = func(ep *endpoints.Endpoint) error {
-		if err := h.grantRoles(ctx, who, ep); err != nil {
-			_, _ = a.Access.RemoveDynamicRoles(ctx, ep.ID)
-			return err
-		}
-		return nil
+		// The document's roles, granted to its creator (at its bank for a
+		// bank-level document), in one transaction.
+		system := access.Actor{CorrelationID: who.CorrelationID}
+		return a.Access.AddDynamicRolesGranting(ctx, system, ep.ID, ep.Roles(), who.UserID, ep.BankID)
 	}
 	ep, err := a.Endpoints.Create(ctx, in)
 	if err != nil {
@@ -158,27 +155,6 @@ func (h *endpointHandlers) checkRoles(ep *endpoints.Endpoint) error {
 	return nil
 }
 
-// grantRoles creates the endpoint's dynamic roles and grants them to its
-// creator, at its bank for a bank-level document.
-func (h *endpointHandlers) grantRoles(ctx context.Context, who access.Actor, ep *endpoints.Endpoint) error {
-	roles := ep.Roles()
-	if err := h.api.Access.AddDynamicRoles(ctx, ep.ID, roles); err != nil {
-		return err
-	}
-	creator := who.UserID
-	system := access.Actor{CorrelationID: who.CorrelationID}
-	for _, r := range roles {
-		if h.api.Access.Has(creator, ep.BankID, r.Name) {
-			continue
-		}
-		_, err := h.api.Access.Grant(ctx, system, creator, ep.BankID, r.Name)
-		if e := (*engine.Error)(nil); err != nil && !(errors.As(err, &e) && e.Code == access.CodeEntitlementExists) {
-			return err
-		}
-	}
-	return nil
-}
-
 func (h *endpointHandlers) list(c *fiber.Ctx) error {
 	eps := h.api.Endpoints.List(param(c, "bank_id"))
 	out := make([]EndpointView, len(eps))
@@ -194,7 +170,7 @@ func (h *endpointHandlers) get(c *fiber.Ctx) error {
 		return err
 	}
 	v := view(ep)
-	doc, err := documentJSON(ep)
+	doc, err := h.documentJSON(ep)
 	if err != nil {
 		return err
 	}
@@ -203,11 +179,11 @@ func (h *endpointHandlers) get(c *fiber.Ctx) error {
 }
 
 // documentJSON returns the stored document as JSON, converting YAML.
-func documentJSON(ep *endpoints.Endpoint) (json.RawMessage, error) {
+func (h *endpointHandlers) documentJSON(ep *endpoints.Endpoint) (json.RawMessage, error) {
 	if json.Valid(ep.Source) {
 		return ep.Source, nil
 	}
-	tree, err := specs.DecodeDocument(ep.Source, ep.ContentType)
+	tree, err := h.api.Endpoints.DocumentTree(ep)
 	if err != nil {
 		return nil, engine.Internal(err)
 	}

@@ -217,7 +217,7 @@ func (d *doc) addEndpoint(ep *endpoints.Endpoint) {
 		case op.Access.RolesDeclared:
 			o["x-dynapi-roles"] = anyList(op.Access.Roles)
 		default:
-			o["x-dynapi-roles"] = []any{endpoints.RoleName(op)}
+			o["x-dynapi-roles"] = []any{ep.RoleOf(op)}
 		}
 		item[strings.ToLower(op.Method)] = o
 	}

@@ -1,6 +1,7 @@
 package endpoints
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
@@ -58,7 +60,8 @@ type Endpoint struct {
 	CreatedAt   time.Time
 	Source      []byte // the document exactly as submitted
 	Doc         *specs.Document
-	invokers    []engine.Invoker // one per Doc.Operations entry
+	invokers    []engine.Invoker  // one per Doc.Operations entry
+	roles       map[string]string // operation id -> the role made for it
 }
 
 // ServedPath is where an operation of the endpoint is served.
@@ -86,23 +89,34 @@ var nonWord = regexp.MustCompile(`\W`)
 var roleVerbs = map[string]string{"GET": "Get", "HEAD": "Get", "POST": "Create", "PUT": "Update",
 	"PATCH": "Patch", "DELETE": "Delete", "OPTIONS": "Options", "TRACE": "Trace"}
 
-// RoleName is the dynamic role made for an operation:
-// Can<Verb>DynamicEndpoint_<operationId>, predictable so that a bank can
-// grant it before or after the document is posted.
-func RoleName(op *specs.Operation) string {
+// maxRoleName is the longest role name access control accepts.
+const maxRoleName = 128
+
+// baseRoleName is the predictable name of an operation's role,
+// Can<Verb>DynamicEndpoint_<operationId>: the name it gets unless another
+// document holds it already.
+func baseRoleName(op *specs.Operation) string {
 	return "Can" + roleVerbs[op.Method] + "DynamicEndpoint_" + nonWord.ReplaceAllString(op.ID, "_")
 }
 
+// needsRole tells whether an operation gets a dynamic role of its own: it
+// does unless the document names its roles or opens it to everyone.
+func needsRole(op *specs.Operation) bool { return !op.Access.Public && !op.Access.RolesDeclared }
+
+// RoleOf is the dynamic role made for an operation of the endpoint, "" when
+// the document names the operation's roles or opens it to everyone.
+func (e *Endpoint) RoleOf(op *specs.Operation) string { return e.roles[op.ID] }
+
 // ruleOf is the access rule of an operation: its own dynamic role unless
 // the document says otherwise.
-func ruleOf(op *specs.Operation) guard.Rule {
+func (e *Endpoint) ruleOf(op *specs.Operation) guard.Rule {
 	switch {
 	case op.Access.Public:
 		return guard.Rule{Public: true}
 	case op.Access.RolesDeclared:
 		return guard.Rule{Roles: op.Access.Roles}
 	}
-	return guard.Rule{Roles: []string{RoleName(op)}}
+	return guard.Rule{Roles: []string{e.RoleOf(op)}}
 }
 
 // Roles returns the dynamic roles the endpoint's operations need: one per
@@ -112,16 +126,59 @@ func (e *Endpoint) Roles() []access.Role {
 	seen := map[string]bool{}
 	var roles []access.Role
 	for _, op := range e.Doc.Operations {
-		if op.Access.Public || op.Access.RolesDeclared {
+		if !needsRole(op) {
 			continue
 		}
-		name := RoleName(op)
+		name := e.RoleOf(op)
 		if !seen[name] {
 			seen[name] = true
 			roles = append(roles, access.Role{Name: name, RequiresBankID: e.BankID != "", Dynamic: true})
 		}
 	}
 	return roles
+}
+
+// nameRoles names the role of each operation of ep that needs one:
+// its predictable name when nothing holds that name yet, else that name
+// followed by part of ep's id (all of it if that is taken too). A document
+// therefore never shares a role with another document, at any bank: what
+// its creator is granted opens its own operations and nothing else. Call it
+// with m.mu held, so no other change takes a name in between.
+func (m *Manager) nameRoles(ep *Endpoint) error {
+	held := map[string]bool{}
+	for _, other := range m.snap.Load().endpoints {
+		for _, name := range other.roles {
+			held[name] = true
+		}
+	}
+	taken := func(name string) bool { return held[name] || m.roleExists(name) }
+	id := strings.ReplaceAll(ep.ID, "-", "")
+	roles := make(map[string]string, len(ep.Doc.Operations))
+	var faults []engine.Violation
+	for _, op := range ep.Doc.Operations {
+		if !needsRole(op) {
+			continue
+		}
+		name := baseRoleName(op)
+		if taken(name) {
+			short, long := name+"_"+id[:min(8, len(id))], name+"_"+id
+			name = short
+			if taken(short) {
+				name = long
+			}
+		}
+		if len(name) > maxRoleName {
+			faults = append(faults, engine.Violation{Location: "document", Pointer: op.Pointer + "/operationId", Code: "too_long",
+				Message: fmt.Sprintf("the operation's role %s would be longer than %d characters: shorten its operationId", name, maxRoleName)})
+			continue
+		}
+		roles[op.ID] = name
+	}
+	if len(faults) > 0 {
+		return engine.NewError(http.StatusBadRequest, engine.CodeInvalidDocument, "the document's operations cannot be given roles", faults...)
+	}
+	ep.roles = roles
+	return nil
 }
 
 // Snapshot is an immutable view of every served operation.
@@ -132,6 +189,12 @@ type Snapshot struct {
 
 // Manager owns the dynamic endpoints: it persists them, builds snapshots
 // and swaps them in. It is safe for concurrent use.
+//
+// A change loads its document (parse, compile, prepare) without holding
+// the change lock, so a large document never holds up other changes; only
+// what depends on the other documents (role names, the roles check, route
+// conflicts against the snapshot current then) and the persist and swap
+// run under the lock.
 type Manager struct {
 	store       engine.Store
 	log         *slog.Logger
@@ -139,10 +202,18 @@ type Manager struct {
 	defaultHost string
 	reserved    [][]string
 	hook        OperationHook
+	load        specs.Options // every document's limits (SchemaBase aside)
+	roleExists  func(name string) bool
+	loading     *semaphore.Weighted // bytes of documents being loaded
+	loadingCap  int64
 
 	mu   sync.Mutex // serialises changes
 	snap atomic.Pointer[Snapshot]
 }
+
+// DefaultMaxLoadingBytes bounds the documents loading at once, in bytes of
+// source, unless Options say otherwise.
+const DefaultMaxLoadingBytes = 64 << 20
 
 // Options configure a Manager.
 type Options struct {
@@ -158,6 +229,19 @@ type Options struct {
 	Reserved []string
 	// Operations, when set, wraps operation invokers.
 	Operations OperationHook
+	// MaxOperations and YAMLExpansion bound every document, at submission
+	// and at boot alike (see specs.Options; 0: the defaults).
+	MaxOperations int
+	YAMLExpansion int
+	// MaxLoadingBytes bounds the documents loading at once, in bytes of
+	// source: a change beyond it waits for others to finish loading. A
+	// larger document loads alone. 0: DefaultMaxLoadingBytes.
+	MaxLoadingBytes int64
+	// RoleExists tells whether a role name is taken outside the served
+	// documents (by a stored document that no longer builds, say), so no
+	// new document's role takes it over. Nil: only the served documents'
+	// roles are taken.
+	RoleExists func(name string) bool
 }
 
 // New returns a Manager with no endpoints; call Boot to load the persisted
@@ -166,8 +250,16 @@ func New(store engine.Store, opts Options) *Manager {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.MaxLoadingBytes <= 0 {
+		opts.MaxLoadingBytes = DefaultMaxLoadingBytes
+	}
+	if opts.RoleExists == nil {
+		opts.RoleExists = func(string) bool { return false }
+	}
 	m := &Manager{store: store, log: opts.Logger, connectors: opts.Connectors, defaultHost: opts.DefaultHost,
-		hook: opts.Operations}
+		hook: opts.Operations, roleExists: opts.RoleExists,
+		load:    specs.Options{MaxOperations: opts.MaxOperations, YAMLExpansion: opts.YAMLExpansion},
+		loading: semaphore.NewWeighted(opts.MaxLoadingBytes), loadingCap: opts.MaxLoadingBytes}
 	for _, p := range opts.Reserved {
 		m.reserved = append(m.reserved, strings.Split(strings.Trim(p, "/"), "/"))
 	}
@@ -188,6 +280,10 @@ type record struct {
 	ContentType string    `json:"content_type,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
 	Source      string    `json:"source"`
+	// Roles names each operation's role (operation id -> role); a record
+	// without it predates per-document roles and keeps the predictable
+	// names.
+	Roles map[string]string `json:"roles,omitempty"`
 }
 
 // Boot loads every persisted endpoint and serves them. An endpoint that no
@@ -224,8 +320,30 @@ func (m *Manager) Boot(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("endpoints: boot: %w", err)
 	}
+	m.warnSharedRoles(all)
 	m.snap.Store(snap)
 	return nil
+}
+
+// warnSharedRoles logs each role that documents stored before roles were
+// given per document still share at one bank: a grant of it opens all of
+// them. Deleting and posting again all but one of them ends the sharing.
+func (m *Manager) warnSharedRoles(all map[string]*Endpoint) {
+	type scoped struct{ bank, role string }
+	holders := map[scoped][]string{}
+	for _, ep := range all {
+		for _, role := range ep.Roles() {
+			k := scoped{ep.BankID, role.Name}
+			holders[k] = append(holders[k], ep.ID)
+		}
+	}
+	for k, ids := range holders {
+		if len(ids) > 1 {
+			slices.Sort(ids)
+			m.log.Warn("dynamic endpoints share a role: a grant of it opens all of them; post all but one again to end it",
+				"role", k.role, "bank_id", k.bank, "dynamic_endpoint_ids", ids)
+		}
+	}
 }
 
 // CreateInput is a document submitted for serving.
@@ -262,18 +380,26 @@ func (m *Manager) Create(ctx context.Context, in CreateInput) (*Endpoint, error)
 		CreatedAt: time.Now().UTC(), Source: string(in.Source)}
 	if in.MountSet {
 		mount := specs.NormaliseMount(in.Mount)
+		if fault := specs.PathFault(mount); fault != "" {
+			msg := fmt.Sprintf("mount %q is ambiguous: %s", in.Mount, fault)
+			return nil, engine.NewError(http.StatusBadRequest, engine.CodeBadRequest, msg,
+				engine.Violation{Location: "query", Pointer: "/mount", Code: "ambiguous_path", Message: msg})
+		}
 		if !mountPattern.MatchString(mount) {
 			return nil, engine.Errorf(http.StatusBadRequest, engine.CodeBadRequest, "mount %q is not a valid path prefix", in.Mount)
 		}
 		r.Mount = &mount
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	ep, err := m.build(r)
+	ep, err := m.buildBounded(ctx, r)
 	if err != nil {
 		return nil, err
 	}
 	if err := m.checkReserved(ep); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.nameRoles(ep); err != nil {
 		return nil, err
 	}
 	if in.Check != nil {
@@ -292,7 +418,7 @@ func (m *Manager) Create(ctx context.Context, in CreateInput) (*Endpoint, error)
 	if in.BeforeServe != nil {
 		if err := in.BeforeServe(ep); err != nil {
 			if derr := m.store.Update(ctx, func(tx engine.Tx) error { return tx.Delete(bucket, ep.ID) }); derr != nil {
-				m.log.Error("dynamic endpoint left in the store after a failed start; removed at next boot", "dynamic_endpoint_id", ep.ID, "error", derr)
+				m.log.Error("dynamic endpoint left in the store after a failed start; served at next boot", "dynamic_endpoint_id", ep.ID, "error", derr)
 			}
 			return nil, err
 		}
@@ -303,16 +429,35 @@ func (m *Manager) Create(ctx context.Context, in CreateInput) (*Endpoint, error)
 	return ep, nil
 }
 
-// build compiles a record into an Endpoint: the document, its mount and host
-// and an invoker per operation.
+// buildBounded builds a submitted record once the documents loading leave
+// room for it, so concurrent submissions cannot together hold unbounded
+// memory.
+func (m *Manager) buildBounded(ctx context.Context, r record) (*Endpoint, error) {
+	weight := min(max(int64(len(r.Source)), 1), m.loadingCap)
+	if err := m.loading.Acquire(ctx, weight); err != nil {
+		return nil, engine.Surface(err)
+	}
+	defer m.loading.Release(weight)
+	return m.build(r)
+}
+
+// build compiles a record into an Endpoint: the document, its mount and host,
+// an invoker per operation and the role names it was stored with.
 func (m *Manager) build(r record) (*Endpoint, error) {
-	doc, err := specs.Load([]byte(r.Source), r.ContentType, specs.Options{
-		SchemaBase: "https://dynapi.invalid/dynamic-endpoints/" + r.ID + "/"})
+	m.log.Debug("loading dynamic endpoint", "dynamic_endpoint_id", r.ID, "bytes", len(r.Source))
+	opts := m.load
+	opts.SchemaBase = "https://dynapi.invalid/dynamic-endpoints/" + r.ID + "/"
+	doc, err := specs.Load([]byte(r.Source), r.ContentType, opts)
 	if err != nil {
 		return nil, err
 	}
 	ep := &Endpoint{ID: r.ID, BankID: r.BankID, Mount: doc.Mount, Host: r.Host, ContentType: r.ContentType,
-		CreatedAt: r.CreatedAt, Source: []byte(r.Source), Doc: doc}
+		CreatedAt: r.CreatedAt, Source: []byte(r.Source), Doc: doc, roles: make(map[string]string, len(r.Roles))}
+	for _, op := range doc.Operations {
+		if needsRole(op) {
+			ep.roles[op.ID] = cmp.Or(r.Roles[op.ID], baseRoleName(op))
+		}
+	}
 	if r.Mount != nil {
 		ep.Mount = *r.Mount
 	}
@@ -422,7 +567,7 @@ func (m *Manager) snapshot(all map[string]*Endpoint) (*Snapshot, error) {
 		ep := all[id]
 		for i, op := range ep.Doc.Operations {
 			routes = append(routes, router.Route[*Route]{Method: op.Method, Template: ep.ServedPath(op), Owner: ep.ID,
-				Value: &Route{Endpoint: ep, Operation: op, Invoker: ep.invokers[i], Rule: ruleOf(op)}})
+				Value: &Route{Endpoint: ep, Operation: op, Invoker: ep.invokers[i], Rule: ep.ruleOf(op)}})
 		}
 	}
 	table, err := router.Build(routes)
@@ -451,7 +596,7 @@ func conflictError(c *router.ConflictError, all map[string]*Endpoint) *engine.Er
 
 func (m *Manager) persist(ctx context.Context, ep *Endpoint) error {
 	data, err := json.Marshal(record{ID: ep.ID, BankID: ep.BankID, Mount: &ep.Mount, Host: ep.Host,
-		ContentType: ep.ContentType, CreatedAt: ep.CreatedAt, Source: string(ep.Source)})
+		ContentType: ep.ContentType, CreatedAt: ep.CreatedAt, Source: string(ep.Source), Roles: ep.roles})
 	if err != nil {
 		return engine.Internal(err)
 	}
@@ -459,6 +604,12 @@ func (m *Manager) persist(ctx context.Context, ep *Endpoint) error {
 		return engine.Internal(fmt.Errorf("endpoints: persist %s: %w", ep.ID, err))
 	}
 	return nil
+}
+
+// DocumentTree returns an endpoint's document as submitted, decoded into
+// generic values within the bounds it was loaded under.
+func (m *Manager) DocumentTree(ep *Endpoint) (any, error) {
+	return specs.DecodeDocument(ep.Source, ep.ContentType, m.load)
 }
 
 // All returns every endpoint, system and bank level.
@@ -511,10 +662,10 @@ func (m *Manager) DeleteThen(ctx context.Context, bankID, id string, then func(*
 	return nil
 }
 
-// SetHost changes how an endpoint's operations answer.
+// SetHost changes how an endpoint's operations answer. The invokers are
+// prepared outside the change lock; a change to the same endpoint in the
+// meantime makes it a 409.
 func (m *Manager) SetHost(ctx context.Context, bankID, id, host string) (*Endpoint, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	cur, err := m.Get(bankID, id)
 	if err != nil {
 		return nil, err
@@ -523,6 +674,15 @@ func (m *Manager) SetHost(ctx context.Context, bankID, id, host string) (*Endpoi
 	ep.Host = host
 	if err := m.prepare(&ep); err != nil {
 		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now, err := m.Get(bankID, id)
+	if err != nil {
+		return nil, err
+	}
+	if now != cur {
+		return nil, engine.Errorf(http.StatusConflict, engine.CodeConflict, "dynamic endpoint %q changed meanwhile; try again", id)
 	}
 	snap, err := m.snapshot(m.withEndpoint(&ep))
 	if err != nil {

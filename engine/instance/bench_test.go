@@ -124,7 +124,7 @@ func BenchmarkAccounts(b *testing.B) {
 // publicCopy marks every operation of a document public (x-dynapi-public
 // with security: []) and appends suffix to its operation ids.
 func publicCopy(b *testing.B, source []byte, suffix string) []byte {
-	tree, err := specs.DecodeDocument(source, "application/yaml")
+	tree, err := specs.DecodeDocument(source, "application/yaml", specs.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -93,8 +93,8 @@ func TestHardeningValidationAmbiguousInput(t *testing.T) {
 		req                     request
 		location, pointer, code string
 	}{
-		{"duplicate key", payment(`{"amount":1,"amount":1000000}`), "body", "", "duplicate_key"},
-		{"duplicate key by escape", payment(`{"amount":1,"reference":"a","referenc\u0065":"b"}`), "body", "", "duplicate_key"},
+		{"duplicate key", payment(`{"amount":1,"amount":1000000}`), "body", "/amount", "duplicate_key"},
+		{"duplicate key by escape", payment(`{"amount":1,"reference":"a","referenc\u0065":"b"}`), "body", "/reference", "duplicate_key"},
 		{"invalid UTF-8 in a string", payment("{\"amount\":1,\"reference\":\"a\xffb\"}"), "body", "/reference", "invalid_utf8"},
 		{"lone surrogate", payment(`{"amount":1,"reference":"\ud800"}`), "body", "/reference", "lone_surrogate"},
 		{"too deep", payment(`{"amount":1,"reference":` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + `}`), "body", "*", "too_deep"},
@@ -187,7 +187,7 @@ func TestHardeningValidationBankingCore(t *testing.T) {
 	cases := []struct {
 		name, body, pointer, code string
 	}{
-		{"duplicate amount", `{` + to + `,"value":{"currency":"EUR","amount":"1.00","amount":"90.00"}}`, "/value", "duplicate_key"},
+		{"duplicate amount", `{` + to + `,"value":{"currency":"EUR","amount":"1.00","amount":"90.00"}}`, "/value/amount", "duplicate_key"},
 		{"member named in another case", `{` + to + `,"Value":{"currency":"EUR","amount":"90.00"}}`, "/Value", "additionalProperties"},
 		{"huge number", `{` + to + `,"value":{"currency":"EUR","amount":` + hugeNumber + `}}`, "/value/amount", "number_range"},
 		{"description not UTF-8", "{" + to + ",\"value\":{\"currency\":\"EUR\",\"amount\":\"1.00\"},\"description\":\"rent \xff\"}", "/description", "invalid_utf8"},
@@ -230,7 +230,7 @@ func TestHardeningValidationBackendAnswers(t *testing.T) {
 		name, data, pointer, code string
 	}{
 		{"huge number", `[` + bank + `,"rating":` + hugeNumber + `}]`, "/data/0/rating", "number_range"},
-		{"duplicate key", `[` + bank + `,"bank_id":"b-2"}]`, "/data/0", "duplicate_key"},
+		{"duplicate key", `[` + bank + `,"bank_id":"b-2"}]`, "/data/0/bank_id", "duplicate_key"},
 		{"not UTF-8", `[{"bank_id":"b-1","short_name":"B` + "\xff" + `","full_name":"Bank B"}]`, "/data/0/short_name", "invalid_utf8"},
 		{"lone surrogate", `[{"bank_id":"b-1","short_name":"B\ud800","full_name":"Bank B"}]`, "/data/0/short_name", "lone_surrogate"},
 	}

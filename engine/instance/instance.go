@@ -72,6 +72,12 @@ type Config struct {
 	// each user may keep of each entity (records.Options' defaults for
 	// zero fields). Record bodies are bounded by MaxBodyBytes.
 	Records records.Options
+	// MaxDocumentOperations refuses a document with more operations
+	// (default specs.DefaultMaxOperations); MaxYAMLExpansion a YAML document
+	// that grows past that many times its size once its aliases are expanded
+	// (default specs.DefaultYAMLExpansion). Both apply at boot too.
+	MaxDocumentOperations int
+	MaxYAMLExpansion      int
 	// Connectors configures scripts and REST back ends.
 	Connectors ConnectorConfig
 	// PatternBudget bounds the time all backtracking pattern matches of
@@ -177,6 +183,11 @@ func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error
 		Reserved: []string{"/admin", "/my", "/entities", "/oauth2", "/.well-known", "/healthz", "/readyz",
 			"/banks/*/entities", "/banks/*/my", "/banks/*/accounts"},
 		Operations: methods,
+		// Bounds on every document; four of the largest size load at once.
+		MaxOperations:   cfg.MaxDocumentOperations,
+		YAMLExpansion:   cfg.MaxYAMLExpansion,
+		MaxLoadingBytes: 4 * int64(cmp.Or(cfg.MaxDocumentBytes, server.DefaultMaxDocumentBytes)),
+		RoleExists:      func(name string) bool { _, ok := svc.Role(name); return ok },
 	})
 	if err := mgr.Boot(ctx); err != nil {
 		return nil, err

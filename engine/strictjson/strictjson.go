@@ -63,7 +63,7 @@ type Error struct {
 	// Offset is the byte offset in the input where the fault was found.
 	Offset int
 	// Pointer is the JSON pointer (RFC 6901) of the value at fault: the
-	// object holding a duplicate key, the string with bad text, the
+	// member whose key appears twice, the string with bad text, the
 	// number out of range; "" for the whole document.
 	Pointer string
 	// Code is one of the Code constants.
@@ -241,6 +241,7 @@ func (d *decoder) object(depth int) (any, error) {
 		}
 		if _, dup := m[key]; dup {
 			d.pos = keyAt
+			d.path = append(d.path, frame{key: key, object: true})
 			return nil, d.fail(CodeDuplicateKey, fmt.Sprintf("the key %s appears twice in one object", strconv.Quote(clip(key))))
 		}
 		d.skipSpace()

@@ -50,9 +50,9 @@ func TestDecodeRefuses(t *testing.T) {
 		name, in      string
 		code, pointer string
 	}{
-		{"duplicate key", `{"amount":1,"amount":1000000}`, strictjson.CodeDuplicateKey, ""},
-		{"duplicate key deep", `{"a":[{"x":1},{"x":1,"y":2,"x":3}]}`, strictjson.CodeDuplicateKey, "/a/1"},
-		{"duplicate key by escape", `{"ab":1,"a\u0062":2}`, strictjson.CodeDuplicateKey, ""},
+		{"duplicate key", `{"amount":1,"amount":1000000}`, strictjson.CodeDuplicateKey, "/amount"},
+		{"duplicate key deep", `{"a":[{"x":1},{"x":1,"y":2,"x":3}]}`, strictjson.CodeDuplicateKey, "/a/1/x"},
+		{"duplicate key by escape", `{"ab":1,"a\u0062":2}`, strictjson.CodeDuplicateKey, "/ab"},
 		{"invalid utf8", "{\"name\":\"a\xffb\"}", strictjson.CodeInvalidUTF8, "/name"},
 		{"invalid utf8 after escape", "{\"name\":\"\\n\xc3\"}", strictjson.CodeInvalidUTF8, "/name"},
 		{"invalid utf8 in key", "{\"\xfe\":1}", strictjson.CodeInvalidUTF8, ""},

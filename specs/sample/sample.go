@@ -46,6 +46,10 @@ const (
 	// nodeBudget bounds the values generated in one call; past it only
 	// required properties and minimal arrays are produced.
 	nodeBudget = 10000
+	// nodeLimit stops generation: past it containers are left empty, even
+	// of required content, since references can require exponentially
+	// more values than a schema holds. The value may then not be valid.
+	nodeLimit = 5 * nodeBudget
 	// workBudget bounds generation attempts; past it choices are no longer
 	// validated.
 	workBudget = 200000
@@ -111,6 +115,9 @@ func (g *gen) gen(s any, st state) any {
 	g.nodes++
 	if g.nodes > nodeBudget {
 		st.minimal = true
+	}
+	if g.nodes > nodeLimit {
+		st.stop = true
 	}
 	m, _ := s.(map[string]any)
 	if b, ok := s.(bool); ok && !b {
