@@ -104,7 +104,7 @@ func TestHardeningValidationAmbiguousInput(t *testing.T) {
 		{"query parameter not UTF-8", request{method: "GET", path: "/hardening/amounts/1?note=%C3"}, "query", "/note", "invalid_utf8"},
 		{"header not UTF-8", request{method: "GET", path: "/hardening/amounts/1", headers: map[string]string{"X-Note": "a\xffb"}}, "header", "/x-note", "invalid_utf8"},
 		{"query parameter twice", request{method: "GET", path: "/hardening/amounts/1?note=a&note=b"}, "query", "/note", "duplicate_key"},
-		{"JSON-content parameter with a duplicate key", request{method: "GET", path: "/hardening/amounts/1?filter=%7B%22min%22%3A1%2C%22min%22%3A2%7D"}, "query", "/filter", "duplicate_key"},
+		{"JSON-content parameter with a duplicate key", request{method: "GET", path: "/hardening/amounts/1?filter=%7B%22min%22%3A1%2C%22min%22%3A2%7D"}, "query", "/filter/min", "duplicate_key"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
