@@ -24,6 +24,7 @@ import (
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/instance"
 	"github.com/dynapi/dynapi/engine/server"
+	"github.com/dynapi/dynapi/plugins/jsvm"
 	"github.com/dynapi/dynapi/plugins/jwtbearer"
 )
 
@@ -102,6 +103,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	jwksURL := fs.String("jwt-jwks-url", env("DYNAPI_JWT_JWKS_URL", ""), "JWK Set URL of the external issuer (env DYNAPI_JWT_JWKS_URL)")
 	scriptTimeout := fs.Duration("script-timeout", envDuration("DYNAPI_SCRIPT_TIMEOUT", 2*time.Second), "deadline of a JavaScript connector method call unless it sets its own (env DYNAPI_SCRIPT_TIMEOUT)")
 	fetchAllow := fs.String("script-fetch-allow", env("DYNAPI_SCRIPT_FETCH_ALLOW", ""), "comma-separated hosts (host or host:port) scripts may reach with http.fetch (env DYNAPI_SCRIPT_FETCH_ALLOW)")
+	scriptMaxAlloc := fs.Int("script-max-alloc-bytes", envInt("DYNAPI_SCRIPT_MAX_ALLOC_BYTES", jsvm.DefaultMaxAllocBytes), "what the builtins of one JavaScript connector method call may allocate (env DYNAPI_SCRIPT_MAX_ALLOC_BYTES)")
+	scriptMemory := fs.Int("script-memory-limit", envInt("DYNAPI_SCRIPT_MEMORY_LIMIT", jsvm.DefaultMemoryLimit), "heap the running JavaScript connector methods may hold together before they are stopped (env DYNAPI_SCRIPT_MEMORY_LIMIT)")
 	contextHeader := fs.String("context-header", env("DYNAPI_CONTEXT_HEADER", "Account-Request-Information"), "header carrying the signed call context to REST back ends (env DYNAPI_CONTEXT_HEADER)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -125,7 +128,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		OAuth2:                 instance.OAuth2Config{TTL: *oauthTTL, RotateAfter: *rotate},
 		ExternalJWT:            jwtbearer.Options{Issuer: *jwtIssuer, Audience: *jwtAudience, JWKSFile: *jwksFile, JWKSURL: *jwksURL},
 		Connectors: instance.ConnectorConfig{ScriptTimeout: *scriptTimeout, FetchAllow: splitList(*fetchAllow),
-			ContextHeader: *contextHeader},
+			ContextHeader: *contextHeader, ScriptMaxAllocBytes: *scriptMaxAlloc, ScriptMemoryLimit: *scriptMemory},
 		MaxBodyBytes: *maxBody, MaxDocumentBytes: *maxDoc, PreloadExample: *example, Logger: log, Out: stdout, Addr: *addr, Version: version(),
 	})
 	if err != nil {

@@ -167,10 +167,10 @@ func New(o Options) *Engine {
 		o.MaxRuntimes = defaultMaxRuntimes
 	}
 	if o.MaxAllocBytes <= 0 {
-		o.MaxAllocBytes = defaultMaxAllocBytes
+		o.MaxAllocBytes = DefaultMaxAllocBytes
 	}
 	if o.MemoryLimit <= 0 {
-		o.MemoryLimit = defaultMemoryLimit
+		o.MemoryLimit = DefaultMemoryLimit
 	}
 	e := &Engine{o: o, pool: make(chan *sandbox, o.MaxRuntimes), slots: make(chan struct{}, o.MaxRuntimes),
 		maxElements: int64(o.MaxAllocBytes / elementCost), hidden: append(slices.Clone(credentialHeaders), o.HiddenHeaders...),

@@ -35,10 +35,10 @@ import (
 // pushing objects) is bounded by the deadline and by the engine's memory
 // watchdog (watchdog.go).
 
-// Defaults of the memory options.
+// Defaults of Options.MaxAllocBytes and Options.MemoryLimit.
 const (
-	defaultMaxAllocBytes = 32 << 20
-	defaultMemoryLimit   = 512 << 20
+	DefaultMaxAllocBytes = 32 << 20
+	DefaultMemoryLimit   = 512 << 20
 )
 
 // elementCost is what one element counts when the element cap is derived
