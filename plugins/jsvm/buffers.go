@@ -167,5 +167,28 @@ func (sb *sandbox) guardConstructor(holder *goja.Object, name string, check func
 	}))
 	proto := orig.Get("prototype").ToObject(sb.vm)
 	return errors.Join(proto.DefineDataProperty("constructor", p, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE),
-		holder.DefineDataProperty(name, p, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE))
+		holder.DefineDataProperty(name, p, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE),
+		sb.instancesOf(orig, proto))
+}
+
+// instancesOf gives constructor ctor, which a proxy stands for, its own
+// Symbol.hasInstance: goja's proxies cannot answer instanceof themselves,
+// and the lookup reaches the target.
+func (sb *sandbox) instancesOf(ctor, proto *goja.Object) error {
+	f := sb.vm.ToValue(func(call goja.FunctionCall) goja.Value {
+		o, ok := call.Argument(0).(*goja.Object)
+		if !ok {
+			return sb.vm.ToValue(false)
+		}
+		for p, n := o.Prototype(), 0; p != nil; p, n = p.Prototype(), n+1 {
+			if n%1024 == 0 {
+				sb.enter() // a proxy's getPrototypeOf may never end the chain
+			}
+			if p == proto {
+				return sb.vm.ToValue(true)
+			}
+		}
+		return sb.vm.ToValue(false)
+	})
+	return ctor.DefineDataPropertySymbol(goja.SymHasInstance, f, goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE)
 }

@@ -64,7 +64,8 @@ func (sb *sandbox) noCodeFromStrings() error {
 				return nil
 			},
 		}))
-		errs = append(errs, proto.DefineDataProperty("constructor", p, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE))
+		errs = append(errs, proto.DefineDataProperty("constructor", p, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE),
+			sb.instancesOf(ctor, proto))
 		if name == "Function" {
 			errs = append(errs, g.DefineDataProperty(name, p, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE))
 		}
