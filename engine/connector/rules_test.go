@@ -111,7 +111,9 @@ func TestScriptCallsPassRules(t *testing.T) {
 	script("showPetById", "showPetById:theirs", false)
 	op := &connector.Method{Name: "showPetById", Dynamic: true}
 	_, err = d.Invoke(ctx, &connector.Request{Method: op, Call: &engine.Call{}, Default: connector.InvokerFunc(
-		func(context.Context, *connector.Request) (*connector.Result, error) { return &connector.Result{Data: "pet"}, nil })})
+		func(context.Context, *connector.Request) (*connector.Result, error) {
+			return &connector.Result{Data: "pet"}, nil
+		})})
 	if err != nil || len(rules.asked) != 0 {
 		t.Errorf("a dynamic operation's own method: %v, rules asked %v", err, rules.asked)
 	}

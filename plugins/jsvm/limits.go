@@ -119,9 +119,13 @@ func (sb *sandbox) enter() {
 // budget is spent).
 func (sb *sandbox) need(n float64, what string) {
 	sb.enter()
-	if n > float64(sb.limits.left) || sb.limits.left < 0 {
+	switch {
+	case sb.limits.left <= 0 && (n > 0 || sb.limits.left < 0):
+		sb.refuse(errAllocLimit, fmt.Sprintf("%s: the call has spent its allocation budget of %s",
+			what, bytesText(float64(sb.e.o.MaxAllocBytes))))
+	case n > float64(sb.limits.left):
 		sb.refuse(errAllocLimit, fmt.Sprintf("%s would allocate %s; the call may allocate %s more of its %s",
-			what, bytesText(n), bytesText(float64(max(sb.limits.left, 0))), bytesText(float64(sb.e.o.MaxAllocBytes))))
+			what, bytesText(n), bytesText(float64(sb.limits.left)), bytesText(float64(sb.e.o.MaxAllocBytes))))
 	}
 }
 
