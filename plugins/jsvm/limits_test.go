@@ -280,8 +280,7 @@ type panickyEntities struct{ *fakeEntities }
 
 func (p panickyEntities) Get(ctx context.Context, pr *engine.Principal, bankID, entity, id string) (map[string]any, error) {
 	if id == "boom" {
-		var m map[string]any
-		m["x"] = 1 // a nil map: the Go runtime panics
+		panic("entities bug: no record boom")
 	}
 	return p.fakeEntities.Get(ctx, pr, bankID, entity, id)
 }
