@@ -168,17 +168,30 @@ func (sb *sandbox) guardConstructor(holder *goja.Object, name string, check func
 	proto := orig.Get("prototype").ToObject(sb.vm)
 	return errors.Join(proto.DefineDataProperty("constructor", p, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE),
 		holder.DefineDataProperty(name, p, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE),
-		sb.instancesOf(orig, proto))
+		sb.instancesOf(orig))
 }
 
 // instancesOf gives constructor ctor, which a proxy stands for, its own
 // Symbol.hasInstance: goja's proxies cannot answer instanceof themselves,
-// and the lookup reaches the target.
-func (sb *sandbox) instancesOf(ctor, proto *goja.Object) error {
+// and the lookup reaches the target. It is ECMAScript's
+// OrdinaryHasInstance of whatever constructor it is asked for (subclasses
+// inherit it).
+func (sb *sandbox) instancesOf(ctor *goja.Object) error {
 	f := sb.vm.ToValue(func(call goja.FunctionCall) goja.Value {
+		c, ok := call.This.(*goja.Object)
+		if !ok {
+			return sb.vm.ToValue(false)
+		}
+		if _, callable := goja.AssertFunction(c); !callable {
+			return sb.vm.ToValue(false)
+		}
 		o, ok := call.Argument(0).(*goja.Object)
 		if !ok {
 			return sb.vm.ToValue(false)
+		}
+		proto, ok := c.Get("prototype").(*goja.Object)
+		if !ok {
+			panic(sb.vm.NewTypeError("Function has non-object prototype in instanceof check"))
 		}
 		for p, n := o.Prototype(), 0; p != nil; p, n = p.Prototype(), n+1 {
 			if n%1024 == 0 {

@@ -168,7 +168,8 @@ func TestGuardedBuiltinsBehave(t *testing.T) {
 		{"JSON.parse nesting within the limit", `return JSON.parse("[".repeat(500) + "]".repeat(500)).length`, 1.0},
 		{"typed arrays", `const u = new Uint8Array([1, 2, 3]); const f = Float32Array.from([1.5]);
 			class Bytes extends Uint8Array {}
-			return [u instanceof Uint8Array, u.constructor === Uint8Array, Array.from(u.slice(1)), f[0], new Bytes(2) instanceof Bytes,
+			return [u instanceof Uint8Array, u.constructor === Uint8Array, Array.from(u.slice(1)), f[0],
+				new Bytes(2) instanceof Bytes && new Bytes(2) instanceof Uint8Array && !(u instanceof Bytes) && !(u instanceof Float32Array),
 				new Uint8Array(new ArrayBuffer(8), 2, 4).length, [...u.map(x => x * 2)], u.join("|"), typeof Uint8Array.from]`,
 			[]any{true, true, []any{2.0, 3.0}, 1.5, true, 4.0, []any{2.0, 4.0, 6.0}, "1|2|3", "function"}},
 		{"arrays", `return [[].constructor === Array, [3, 1, 2].sort(), [1, 2, 3].map(x => x * 2), Array.from("ab"), Array.from({length: 2}, (x, i) => i),
@@ -334,8 +335,9 @@ func TestNoBigIntNoEval(t *testing.T) {
 			() => (async function () {}).constructor("return 1"), () => (function* () {}).constructor("yield 1")]) {
 			try { f(); names.push("ran"); } catch (e) { names.push(e.name); }
 		}
+		class F extends Function {}
 		return [typeof BigInt, typeof BigInt64Array, typeof new DataView(new ArrayBuffer(8)).getBigInt64,
-			(() => {}) instanceof Function, names];`, request())
+			(() => {}) instanceof Function && !((() => {}) instanceof F) && !({} instanceof Function), names];`, request())
 	want := []any{"undefined", "undefined", "undefined", true, []any{"EvalError", "EvalError", "EvalError", "EvalError", "EvalError"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %#v, want %#v", got, want)

@@ -65,7 +65,7 @@ func (sb *sandbox) noCodeFromStrings() error {
 			},
 		}))
 		errs = append(errs, proto.DefineDataProperty("constructor", p, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE),
-			sb.instancesOf(ctor, proto))
+			sb.instancesOf(ctor))
 		if name == "Function" {
 			errs = append(errs, g.DefineDataProperty(name, p, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE))
 		}
