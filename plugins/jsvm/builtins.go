@@ -93,9 +93,13 @@ func alias(obj *goja.Object, key string) error {
 	return obj.DefineDataPropertySymbol(goja.SymIterator, obj.Get(key), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 }
 
-// isArray is Array.isArray.
+// isArray is Array.isArray (which runs no script code, so its argument
+// buffer is reused).
 func (sb *sandbox) isArray(v goja.Value) bool {
-	return sb.arrayIsArray(goja.FunctionCall{Arguments: []goja.Value{v}}).ToBoolean()
+	sb.isArrayArg[0] = v
+	is := sb.arrayIsArray(goja.FunctionCall{Arguments: sb.isArrayArg[:]}).ToBoolean()
+	sb.isArrayArg[0] = nil
+	return is
 }
 
 // toStr is ECMAScript's ToString of v. (goja's Value.ToString leaves

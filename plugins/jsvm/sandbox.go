@@ -51,6 +51,7 @@ type sandbox struct {
 	stringify, parse, describe, rethrow goja.Callable
 	newError, newRangeError             goja.Constructor
 	arrayIsArray                        native
+	isArrayArg                          [1]goja.Value
 	jsonReplacer                        *goja.Object
 }
 
