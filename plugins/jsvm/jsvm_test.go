@@ -404,6 +404,7 @@ func TestDeadline(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := New(Options{MaxRuntimes: 1})
+			mustRun(t, e, "return 0", request()) // the runtime exists before the clock starts
 			ctx, cancel := context.Background(), context.CancelFunc(func() {})
 			if tc.ctx != nil {
 				ctx, cancel = tc.ctx()
