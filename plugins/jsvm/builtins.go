@@ -40,7 +40,7 @@ func (sb *sandbox) guardBuiltins() error {
 	}
 	sb.arrayIsArray = isArray
 	return errors.Join(sb.removeBigInt(), sb.noCodeFromStrings(), sb.guardArrays(), sb.guardStrings(),
-		sb.guardObjects(), sb.guardCollections(), sb.guardRegExp(), sb.guardJSON(), sb.guardBuffers())
+		sb.guardObjects(), sb.guardCollections(), sb.guardIterators(), sb.guardRegExp(), sb.guardJSON(), sb.guardBuffers())
 }
 
 // global returns the global object named name.
@@ -682,6 +682,30 @@ func (sb *sandbox) guardCollections() error {
 	}
 	return errors.Join(append(errs, alias(mapProto, "entries"), alias(setProto, "values"),
 		setProto.DefineDataProperty("keys", setProto.Get("values"), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE))...)
+}
+
+// guardIterators makes the next of the builtin iterators stop once the
+// call is stopped, so that a native loop over an iterator (spread,
+// Array.from, new Set) ends with the interrupt. Most iterators are refused
+// beyond the element cap when made, but one is not: arguments objects
+// carry goja's own Array.prototype.values, whatever the realm's is.
+func (sb *sandbox) guardIterators() error {
+	v, err := sb.vm.RunString(`[Object.getPrototypeOf([].values()), Object.getPrototypeOf(""[Symbol.iterator]()),
+		Object.getPrototypeOf(new Map().entries()), Object.getPrototypeOf(new Set().values())]`)
+	if err != nil {
+		return err
+	}
+	protos := v.ToObject(sb.vm)
+	var errs []error
+	for i := range 4 {
+		errs = append(errs, sb.wrap(protos.Get(strconv.Itoa(i)).ToObject(sb.vm), "next", func(orig native) native {
+			return func(call goja.FunctionCall) goja.Value {
+				sb.enter()
+				return orig(call)
+			}
+		}))
+	}
+	return errors.Join(errs...)
 }
 
 // overSize guards a method of Map or Set refused when this collection, or

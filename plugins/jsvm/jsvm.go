@@ -100,7 +100,7 @@ type Options struct {
 	// (strings, arrays, buffers, JSON text), default 32 MiB; a builtin
 	// whose result would not fit throws a RangeError, which fails the call
 	// with CodeScriptMemoryLimit unless the script catches it. It also caps
-	// the elements one builtin call may work through at MaxAllocBytes/128.
+	// the elements one builtin call may work through at MaxAllocBytes/256.
 	MaxAllocBytes int
 	// MemoryLimit bounds the heap the running calls hold together, default
 	// 512 MiB: beyond it every running call is stopped (503
@@ -301,8 +301,8 @@ func (s *script) Invoke(ctx context.Context, req *connector.Request) (res *conne
 		deadline = d
 	}
 	limit := deadline.Sub(start)
-	// The watchdog ends a call through its cause; the deadline ends it
-	// through the context above.
+	// The watchdog ends a call through stopCall, with a cause; the
+	// deadline through callCtx.
 	stopCtx, stopCall := context.WithCancelCause(ctx)
 	defer stopCall(nil)
 	callCtx, cancel := context.WithDeadline(stopCtx, deadline)

@@ -42,9 +42,9 @@ const (
 )
 
 // elementCost is what one element counts when the element cap is derived
-// from MaxAllocBytes: 32 MiB allows builtins to work through 262,144
-// elements, which the slowest of them (new Set, JSON.stringify, Object.keys
-// of a typed array) get through in well under a second.
+// from MaxAllocBytes: 32 MiB lets a builtin work through 131,072 elements,
+// which the slowest of them (new Map of entries, new Set, Object.entries)
+// get through in under a second.
 const elementCost = 256
 
 // slotBytes is what one element of an array a guarded builtin makes is

@@ -243,6 +243,26 @@ func TestOverrun(t *testing.T) {
 	}
 }
 
+// TestIteratorsStop: a spread over the builtin iterator an arguments
+// object carries (goja's own, not the realm's guarded one) runs natively,
+// but stops with the call's deadline rather than after a billion steps.
+func TestIteratorsStop(t *testing.T) {
+	e := New(Options{MemoryLimit: 256 << 20})
+	const deadline = 300 * time.Millisecond
+	body := `const values = (function () { return arguments[Symbol.iterator]; })();
+const holes = Array(1e9);
+return [...{[Symbol.iterator]() { return values.call(holes); }}].length;`
+	start := time.Now()
+	_, err := compile(t, e, "spread", body, deadline).Invoke(context.Background(), request())
+	if d := time.Since(start); d > deadline+5*time.Second {
+		t.Errorf("stopped %v after its deadline", d-deadline)
+	}
+	var ee *engine.Error
+	if !errors.As(err, &ee) || (ee.Code != engine.CodeScriptTimeout && ee.Code != engine.CodeScriptMemoryExhausted) {
+		t.Errorf("error %v, want the deadline or the memory limit", err)
+	}
+}
+
 // TestMemoryWatchdog: what no builtin guard sees (objects pushed in a
 // loop, a string doubled with +) is stopped by the watchdog once the
 // running calls hold more than MemoryLimit, long before the deadline; the
