@@ -67,8 +67,11 @@ func (sb *sandbox) guardBuffers() error {
 			return orig(call)
 		}
 	}))
-	for _, key := range []string{"join", "toLocaleString", "sort", "keys", "values", "entries"} {
+	for _, key := range []string{"join", "toLocaleString", "sort"} {
 		errs = append(errs, sb.wrap(proto, key, sb.overThis("TypedArray.prototype."+key, false)))
+	}
+	for _, key := range []string{"keys", "values", "entries"} {
+		errs = append(errs, sb.wrap(proto, key, sb.stopping))
 	}
 	for _, key := range []string{"slice", "map", "filter", "toSorted", "toReversed", "with"} {
 		errs = append(errs, sb.wrap(proto, key, sb.copying("TypedArray.prototype."+key, 1)))

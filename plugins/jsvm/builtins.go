@@ -164,8 +164,11 @@ func (sb *sandbox) guardArrays() error {
 	var errs []error
 	for _, key := range []string{"every", "some", "forEach", "find", "findIndex", "findLast", "findLastIndex",
 		"indexOf", "lastIndexOf", "includes", "reduce", "reduceRight", "reverse", "shift", "unshift",
-		"copyWithin", "sort", "keys", "values", "entries"} {
+		"copyWithin", "sort"} {
 		errs = append(errs, sb.wrap(proto, key, sb.overThis("Array.prototype."+key, false)))
+	}
+	for _, key := range []string{"keys", "values", "entries"} {
+		errs = append(errs, sb.wrap(proto, key, sb.stopping))
 	}
 	for _, key := range []string{"map", "filter", "slice", "splice", "toReversed", "toSorted", "toSpliced", "with", "fill"} {
 		errs = append(errs, sb.wrap(proto, key, sb.overThis("Array.prototype."+key, true)))
@@ -274,9 +277,12 @@ func (sb *sandbox) joinElements(call goja.FunctionCall, what string, sep goja.St
 }
 
 // takeChars charges n characters, refused when they do not fit.
-func (sb *sandbox) takeChars(n int, what string) {
-	sb.needChars(float64(n), what)
-	sb.charge(int64(n) * charBytes)
+func (sb *sandbox) takeChars(n int, what string) { sb.take(int64(n)*charBytes, what) }
+
+// take charges n bytes, refused when they do not fit.
+func (sb *sandbox) take(n int64, what string) {
+	sb.need(float64(n), what)
+	sb.charge(n)
 }
 
 // flat is Array.prototype.flat with the result counted as it grows. Like
@@ -334,8 +340,7 @@ func (sb *sandbox) flatten(out *[]any, src *goja.Object, depth float64, mapper f
 			continue
 		}
 		sb.elements(int64(len(*out))+1, what)
-		sb.need(slotBytes, what)
-		sb.charge(slotBytes)
+		sb.take(slotBytes, what)
 		*out = append(*out, e)
 	}
 }
@@ -372,15 +377,6 @@ func (sb *sandbox) guardStrings() error {
 	// Escapes: up to 9 characters (three %XX) for one.
 	for key, factor := range map[string]float64{"encodeURI": 9, "encodeURIComponent": 9, "escape": 6} {
 		errs = append(errs, sb.wrap(global, key, sb.growing(key, factor, 0)))
-	}
-	iter, ok := proto.GetSymbol(goja.SymIterator).(*goja.Object)
-	if f, isNative := nativeOf(iter); ok && isNative {
-		errs = append(errs, proto.DefineDataPropertySymbol(goja.SymIterator, sb.nativeLike(iter, func(call goja.FunctionCall) goja.Value {
-			sb.elements(lengthOf(sb.thisString(call)), "String.prototype[Symbol.iterator]")
-			return f(call)
-		}), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE))
-	} else {
-		errs = append(errs, errors.New("String.prototype[Symbol.iterator] is not a builtin function"))
 	}
 	return errors.Join(append(errs,
 		sb.wrap(proto, "repeat", sb.repeat),
@@ -674,9 +670,12 @@ func (sb *sandbox) guardCollections() error {
 	setProto := sb.global("Set").Get("prototype").ToObject(sb.vm)
 	var errs []error
 	for _, key := range []string{"keys", "values", "entries"} {
-		errs = append(errs, sb.wrap(mapProto, key, sb.overSize("Map.prototype."+key)))
+		errs = append(errs, sb.wrap(mapProto, key, sb.stopping))
 	}
-	for _, key := range []string{"values", "entries", "union", "intersection", "difference", "symmetricDifference",
+	for _, key := range []string{"values", "entries"} {
+		errs = append(errs, sb.wrap(setProto, key, sb.stopping))
+	}
+	for _, key := range []string{"union", "intersection", "difference", "symmetricDifference",
 		"isSubsetOf", "isSupersetOf", "isDisjointFrom"} {
 		errs = append(errs, sb.wrap(setProto, key, sb.overSize("Set.prototype."+key)))
 	}
@@ -684,11 +683,14 @@ func (sb *sandbox) guardCollections() error {
 		setProto.DefineDataProperty("keys", setProto.Get("values"), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE))...)
 }
 
-// guardIterators makes the next of the builtin iterators stop once the
-// call is stopped, so that a native loop over an iterator (spread,
-// Array.from, new Set) ends with the interrupt. Most iterators are refused
-// beyond the element cap when made, but one is not: arguments objects
-// carry goja's own Array.prototype.values, whatever the realm's is.
+// guardIterators guards each step of the builtin iterators (of arrays,
+// typed arrays, strings, maps and sets): it stops once the call is
+// stopped, and is charged a slot, what a spread or Array.from keeps of it.
+// A native loop over an iterator (spread, Array.from, new Set of an array
+// with a billion holes) thus ends with the interrupt or the budget, while
+// a for…of loop over a long array only spends budget. The steps are
+// guarded rather than the iterators' making: arguments objects carry
+// goja's own Array.prototype.values, whatever the realm's is.
 func (sb *sandbox) guardIterators() error {
 	v, err := sb.vm.RunString(`[Object.getPrototypeOf([].values()), Object.getPrototypeOf(""[Symbol.iterator]()),
 		Object.getPrototypeOf(new Map().entries()), Object.getPrototypeOf(new Set().values())]`)
@@ -697,15 +699,26 @@ func (sb *sandbox) guardIterators() error {
 	}
 	protos := v.ToObject(sb.vm)
 	var errs []error
-	for i := range 4 {
+	for i, what := range []string{"an array iterator", "a string iterator", "a map iterator", "a set iterator"} {
 		errs = append(errs, sb.wrap(protos.Get(strconv.Itoa(i)).ToObject(sb.vm), "next", func(orig native) native {
 			return func(call goja.FunctionCall) goja.Value {
-				sb.enter()
+				sb.take(slotBytes, what)
 				return orig(call)
 			}
 		}))
 	}
 	return errors.Join(errs...)
+}
+
+// stopping guards a builtin whose work is done by what it returns (an
+// iterator, whose steps are guarded): it stops once the call is stopped.
+// Replacing the iterator methods also keeps goja from iterating arrays
+// natively, without its iterators, in Array.from and new Set.
+func (sb *sandbox) stopping(orig native) native {
+	return func(call goja.FunctionCall) goja.Value {
+		sb.enter()
+		return orig(call)
+	}
 }
 
 // overSize guards a method of Map or Set refused when this collection, or
