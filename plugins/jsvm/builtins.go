@@ -617,14 +617,14 @@ func (sb *sandbox) stringRaw(call goja.FunctionCall) goja.Value {
 }
 
 func (sb *sandbox) guardObjects() error {
-	object, reflect := sb.global("Object"), sb.global("Reflect")
+	object, reflectObj := sb.global("Object"), sb.global("Reflect")
 	var errs []error
 	for _, key := range []string{"keys", "values", "entries", "getOwnPropertyNames", "getOwnPropertyDescriptors"} {
 		errs = append(errs, sb.wrap(object, key, sb.indexed("Object."+key, 0, 1)))
 	}
 	return errors.Join(append(errs,
 		sb.wrap(object, "assign", sb.indexed("Object.assign", 1, -1)),
-		sb.wrap(reflect, "ownKeys", sb.indexed("Reflect.ownKeys", 0, 1)))...)
+		sb.wrap(reflectObj, "ownKeys", sb.indexed("Reflect.ownKeys", 0, 1)))...)
 }
 
 // indexed guards a function listing the properties of its arguments from
