@@ -47,6 +47,17 @@ const (
 	CodePreconditionFailed  = "precondition_failed"   // If-Match names no current version of the record (412)
 )
 
+// Script limits (JavaScript connector methods).
+const (
+	// CodeScriptMemoryLimit: a script's builtin call was refused because it
+	// would exceed the call's allocation, size or nesting limits (500).
+	CodeScriptMemoryLimit = "script_memory_limit"
+	// CodeScriptMemoryExhausted: the scripts running together held more
+	// memory than the engine allows them; every running call was stopped
+	// (503, retry later).
+	CodeScriptMemoryExhausted = "script_memory_exhausted"
+)
+
 // Violation is one reason a request or a submitted definition was refused.
 // Location says where (path, query, header, cookie, body, document), Pointer
 // is a JSON pointer inside that location, Code a stable keyword such as

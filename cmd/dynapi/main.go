@@ -29,6 +29,7 @@ import (
 	"github.com/dynapi/dynapi/engine/server"
 	"github.com/dynapi/dynapi/engine/server/netguard"
 	"github.com/dynapi/dynapi/entities/records"
+	"github.com/dynapi/dynapi/plugins/jsvm"
 	"github.com/dynapi/dynapi/plugins/jwtbearer"
 	"github.com/dynapi/dynapi/specs"
 )
@@ -118,6 +119,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	jwksURL := fs.String("jwt-jwks-url", env("DYNAPI_JWT_JWKS_URL", ""), "JWK Set URL of the external issuer (env DYNAPI_JWT_JWKS_URL)")
 	scriptTimeout := fs.Duration("script-timeout", envDuration("DYNAPI_SCRIPT_TIMEOUT", 2*time.Second), "deadline of a JavaScript connector method call unless it sets its own (env DYNAPI_SCRIPT_TIMEOUT)")
 	fetchAllow := fs.String("script-fetch-allow", env("DYNAPI_SCRIPT_FETCH_ALLOW", ""), "comma-separated hosts (host or host:port) scripts may reach with http.fetch (env DYNAPI_SCRIPT_FETCH_ALLOW)")
+	scriptMaxAlloc := fs.Int("script-max-alloc-bytes", envInt("DYNAPI_SCRIPT_MAX_ALLOC_BYTES", jsvm.DefaultMaxAllocBytes), "what the builtins of one JavaScript connector method call may allocate (env DYNAPI_SCRIPT_MAX_ALLOC_BYTES)")
+	scriptMemory := fs.Int("script-memory-limit", envInt("DYNAPI_SCRIPT_MEMORY_LIMIT", jsvm.DefaultMemoryLimit), "heap the running JavaScript connector methods may hold together before they are stopped (env DYNAPI_SCRIPT_MEMORY_LIMIT)")
 	contextHeader := fs.String("context-header", env("DYNAPI_CONTEXT_HEADER", "Account-Request-Information"), "header carrying the signed call context to REST back ends (env DYNAPI_CONTEXT_HEADER)")
 	maxConns := fs.Int("max-conns", envInt("DYNAPI_MAX_CONNS", netguard.DefaultMaxConns()), "open connections in total; more are closed at once (env DYNAPI_MAX_CONNS; default 3/4 of the descriptor limit, at most 10000)")
 	maxConnsPerIP := fs.Int("max-conns-per-ip", envInt("DYNAPI_MAX_CONNS_PER_IP", netguard.DefaultMaxConnsPerIP), "open connections per client address, an IPv4 address or an IPv6 /64; trusted proxies are exempt (env DYNAPI_MAX_CONNS_PER_IP)")
@@ -160,7 +163,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		OAuth2:                 instance.OAuth2Config{TTL: *oauthTTL, RotateAfter: *rotate},
 		ExternalJWT:            jwtbearer.Options{Issuer: *jwtIssuer, Audience: *jwtAudience, JWKSFile: *jwksFile, JWKSURL: *jwksURL},
 		Connectors: instance.ConnectorConfig{ScriptTimeout: *scriptTimeout, FetchAllow: splitList(*fetchAllow),
-			ContextHeader: *contextHeader},
+			ContextHeader: *contextHeader, ScriptMaxAllocBytes: *scriptMaxAlloc, ScriptMemoryLimit: *scriptMemory},
 		Records: records.Options{PageBytes: *recordPageBytes,
 			Quota: records.Quota{Records: *recordQuotaCount, Bytes: int64(*recordQuotaBytes)}},
 		MaxDocumentOperations: *maxDocOps, MaxYAMLExpansion: *yamlExpansion,

@@ -104,6 +104,11 @@ func invoke[T any](r *request, name string, args ...any) (T, error) {
 		var zero T
 		return zero, err
 	}
+	return resultAs[T](res)
+}
+
+// resultAs converts a connector method's result to T.
+func resultAs[T any](res *connector.Result) (T, error) {
 	if res.JSON != nil {
 		return As[T](json.RawMessage(res.JSON))
 	}
@@ -148,15 +153,9 @@ func (a *API) getBank(r *request) error {
 	return r.answer(bank)
 }
 
-// canReadAll tells whether the caller may read every account at the bank:
-// has one of the route's HolderOrRoles.
-func (r *request) canReadAll() bool {
-	return r.route.others != nil && r.a.Gate.Authorize(r.ctx, r.call.Principal, r.route.others, r.bankID) == nil
-}
-
 func (a *API) getAccounts(r *request) error {
 	userID := r.call.Principal.UserID
-	if r.canReadAll() {
+	if r.route.readsAll(r.ctx, r.a.Gate, r.call.Principal, r.bankID) {
 		userID = ""
 	}
 	accounts, err := invoke[[]Account](r, GetAccounts, r.bankID, userID)
@@ -166,7 +165,7 @@ func (a *API) getAccounts(r *request) error {
 	if userID != "" {
 		// A back end or script may answer more than asked: show only what
 		// the caller holds.
-		accounts = slices.DeleteFunc(accounts, func(acc Account) bool { return !acc.heldBy(userID) })
+		accounts = heldOnly(accounts, userID)
 	}
 	return r.answer(nonNil(accounts))
 }
@@ -175,20 +174,36 @@ func (acc *Account) heldBy(userID string) bool {
 	return slices.ContainsFunc(acc.Owners, func(o Owner) bool { return o.UserID == userID })
 }
 
-// account reads the URL's account and checks the caller holds it or has
-// one of the route's HolderOrRoles at the bank.
+// heldOnly keeps the accounts userID holds.
+func heldOnly(accounts []Account, userID string) []Account {
+	return slices.DeleteFunc(accounts, func(acc Account) bool { return !acc.heldBy(userID) })
+}
+
+// readsAll tells whether p may reach every account at bankID through rt:
+// has one of its HolderOrRoles.
+func (rt *Route) readsAll(ctx context.Context, gate *guard.Gate, p *access.Principal, bankID string) bool {
+	return rt.others != nil && gate.Authorize(ctx, p, rt.others, bankID) == nil
+}
+
+// holds checks p may use acc through rt: holds it, or has one of rt's
+// HolderOrRoles at bankID.
+func (rt *Route) holds(ctx context.Context, gate *guard.Gate, p *access.Principal, bankID string, acc *Account) error {
+	if acc.heldBy(p.UserID) {
+		return nil
+	}
+	if rt.others == nil {
+		return engine.NewError(http.StatusForbidden, engine.CodeForbidden, "only the account's holder may use this route")
+	}
+	return gate.Authorize(ctx, p, rt.others, bankID)
+}
+
+// account reads the URL's account and checks the caller may use it.
 func (r *request) account() (Account, error) {
 	acc, err := invoke[Account](r, GetAccount, r.bankID, r.param("account_id"))
 	if err != nil {
 		return acc, err
 	}
-	if acc.heldBy(r.call.Principal.UserID) {
-		return acc, nil
-	}
-	if r.route.others == nil {
-		return acc, engine.NewError(http.StatusForbidden, engine.CodeForbidden, "only the account's holder may use this route")
-	}
-	return acc, r.a.Gate.Authorize(r.ctx, r.call.Principal, r.route.others, r.bankID)
+	return acc, r.route.holds(r.ctx, r.a.Gate, r.call.Principal, r.bankID, &acc)
 }
 
 func (a *API) getAccount(r *request) error {
@@ -340,8 +355,7 @@ func (a *API) userAccounts(r *request) error {
 	if err != nil {
 		return err
 	}
-	accounts = slices.DeleteFunc(accounts, func(acc Account) bool { return !acc.heldBy(r.call.Principal.UserID) })
-	return r.answer(nonNil(accounts))
+	return r.answer(nonNil(heldOnly(accounts, r.call.Principal.UserID)))
 }
 
 // decodeBody reads the route's JSON body into v: decoded strictly (no

@@ -74,6 +74,10 @@ type Request struct {
 	Default Invoker
 	// Depth counts nested connector.call calls, to stop runaway recursion.
 	Depth int
+	// Unrestricted is set when a script whose connector method opts out of
+	// the access rules (MethodScript.UnrestrictedConnectorCalls) answers
+	// the call: its connector.call calls skip CallRules.
+	Unrestricted bool
 }
 
 // Result is an invoker's answer: inbound data, or for dynamic operations a
@@ -137,6 +141,24 @@ type ScriptEngine interface {
 	// syntax error is an *engine.Error (400) naming the line and column.
 	Compile(m *Method, body string, timeout time.Duration) (Invoker, error)
 }
+
+// CallRules apply the access rules of the routes that call built-in
+// methods to the calls scripts make through connector.call, for the
+// principal the script runs for: a script can reach no more than its
+// caller could through those routes.
+type CallRules interface {
+	// Call makes call, a script's call of built-in method req.Method with
+	// req.Args, when the principal of req.Call may make it, and returns
+	// what that principal may see of the result; otherwise an
+	// *engine.Error (401, 403, 404) as the route would answer. read makes
+	// the further calls the rules decide on (reading the account whose
+	// holder is checked), for the same principal, one level deeper.
+	Call(ctx context.Context, req *Request, read Reader, call func() (*Result, error)) (*Result, error)
+}
+
+// Reader calls built-in method name with args for the request the rules
+// are applied to.
+type Reader func(ctx context.Context, name string, args ...any) (*Result, error)
 
 // Caller calls connector methods by name, for scripts (connector.call).
 type Caller interface {

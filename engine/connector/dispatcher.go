@@ -48,7 +48,10 @@ type Options struct {
 	// Dynamic tells whether name is the operation id of a served dynamic
 	// endpoint operation.
 	Dynamic func(name string) bool
-	Logger  *slog.Logger
+	// Rules apply the built-in routes' access rules to scripts'
+	// connector.call; nil applies none.
+	Rules  CallRules
+	Logger *slog.Logger
 }
 
 // Dispatcher routes every connector method call. It holds the built-in
@@ -61,6 +64,7 @@ type Dispatcher struct {
 	builtins   map[string]*Method
 	defaults   map[string]Invoker // mapped invoker per built-in method
 	dynamic    func(string) bool
+	rules      CallRules
 	log        *slog.Logger
 
 	mu    sync.Mutex // serialises changes
@@ -96,7 +100,7 @@ func New(o Options) (*Dispatcher, error) {
 		o.Dynamic = func(string) bool { return false }
 	}
 	d := &Dispatcher{store: o.Store, connectors: map[string]Connector{}, scripts: o.Scripts,
-		builtins: map[string]*Method{}, defaults: map[string]Invoker{}, dynamic: o.Dynamic, log: o.Logger}
+		builtins: map[string]*Method{}, defaults: map[string]Invoker{}, dynamic: o.Dynamic, rules: o.Rules, log: o.Logger}
 	for name, c := range o.Connectors {
 		d.connectors[name] = c
 	}
@@ -203,34 +207,59 @@ func (t *table) pick(name, bankID string) Invoker {
 
 // CallMethod implements Caller for scripts: calling the script's own method
 // reaches its default implementation; any other built-in method is routed
-// as usual.
+// as usual. Calls of built-in methods, the script's own included, pass the
+// Rules for the script's caller unless the script is unrestricted; a
+// dynamic operation's own method needs none, its caller having passed the
+// operation's rules to reach the script.
 func (d *Dispatcher) CallMethod(ctx context.Context, parent *Request, name string, args []any) (any, error) {
 	depth := parent.Depth + 1
 	if depth > MaxDepth {
 		return nil, ErrRecursion
 	}
-	var res *Result
-	var err error
+	var child *Request
+	var call func() (*Result, error)
 	switch {
 	case name == parent.Method.Name:
 		if parent.Default == nil {
 			return nil, engine.Errorf(http.StatusNotImplemented, engine.CodeNotImplemented,
 				"method %s has no default implementation", name)
 		}
-		child := *parent
-		child.Args, child.Depth = args, depth
-		res, err = parent.Default.Invoke(ctx, &child)
+		own := *parent
+		own.Args, own.Depth = args, depth
+		child = &own
+		call = func() (*Result, error) { return parent.Default.Invoke(ctx, child) }
 	case d.builtins[name] != nil:
-		res, err = d.Invoke(ctx, &Request{Method: d.builtins[name], BankID: parent.BankID, Args: args,
-			Call: parent.Call, Default: d.defaults[name], Depth: depth})
+		child = &Request{Method: d.builtins[name], BankID: parent.BankID, Args: args,
+			Call: parent.Call, Default: d.defaults[name], Depth: depth}
+		call = func() (*Result, error) { return d.Invoke(ctx, child) }
 	default:
 		return nil, engine.Errorf(http.StatusBadRequest, CodeUnknownMethod,
 			"connector.call reaches built-in methods and the script's own; %q is neither", name)
+	}
+	var res *Result
+	var err error
+	if d.rules != nil && !parent.Unrestricted && !child.Method.Dynamic {
+		res, err = d.rules.Call(ctx, child, d.reader(child), call)
+	} else {
+		res, err = call()
 	}
 	if err != nil {
 		return nil, err
 	}
 	return res.dataOrReply()
+}
+
+// reader makes the calls the rules read for req: built-in methods, routed,
+// for req's caller, one level deeper.
+func (d *Dispatcher) reader(req *Request) Reader {
+	return func(ctx context.Context, name string, args ...any) (*Result, error) {
+		m, ok := d.builtins[name]
+		if !ok {
+			return nil, engine.Errorf(http.StatusInternalServerError, engine.CodeInternal, "connector method %q is not built in", name)
+		}
+		return d.Invoke(ctx, &Request{Method: m, BankID: req.BankID, Args: args, Call: req.Call,
+			Default: d.defaults[name], Depth: req.Depth + 1})
+	}
 }
 
 // dataOrReply is a result's data; a reply's JSON body is decoded.

@@ -23,9 +23,14 @@ type MethodScript struct {
 	ProgrammingLang string `json:"programming_lang"`
 	// TimeoutMS is the script's deadline per call in milliseconds; 0 means
 	// the engine's default.
-	TimeoutMS int       `json:"timeout_ms,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	TimeoutMS int `json:"timeout_ms,omitempty"`
+	// UnrestrictedConnectorCalls lets the script's connector.call reach
+	// built-in methods beyond what its caller may: without it, each call
+	// passes the called route's role and account-holder rules for the
+	// caller, as the route itself would.
+	UnrestrictedConnectorCalls bool      `json:"unrestricted_connector_calls,omitempty"`
+	CreatedAt                  time.Time `json:"created_at"`
+	UpdatedAt                  time.Time `json:"updated_at"`
 }
 
 // MaxScriptTimeout bounds a connector method's own deadline.
@@ -170,7 +175,19 @@ func (d *Dispatcher) compile(rec *MethodScript, strict bool) (*scriptEntry, erro
 	if err != nil {
 		return nil, err
 	}
+	if rec.UnrestrictedConnectorCalls {
+		s = unrestricted{s}
+	}
 	return &scriptEntry{rec: rec, script: s}, nil
+}
+
+// unrestricted runs a script whose connector.call skips the access rules.
+type unrestricted struct{ inv Invoker }
+
+func (u unrestricted) Invoke(ctx context.Context, req *Request) (*Result, error) {
+	r := *req
+	r.Unrestricted = true
+	return u.inv.Invoke(ctx, &r)
 }
 
 // DecodeBody undoes the URL encoding the Open Bank Project applies to

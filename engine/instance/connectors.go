@@ -1,6 +1,7 @@
 package instance
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -22,6 +23,11 @@ type ConnectorConfig struct {
 	// FetchAllow lists the hosts ("host" or "host:port") scripts may reach
 	// with http.fetch; empty allows none.
 	FetchAllow []string
+	// ScriptMaxAllocBytes bounds what the builtins of one script call may
+	// allocate (default 32 MiB); ScriptMemoryLimit the heap the running
+	// scripts may hold together (default 512 MiB). See jsvm.Options.
+	ScriptMaxAllocBytes int
+	ScriptMemoryLimit   int
 	// ContextHeader names the signed JWT header sent to REST back ends
 	// (default Account-Request-Information).
 	ContextHeader string
@@ -45,9 +51,11 @@ func connectorMethods(ctx context.Context, cfg Config, store engine.Store, svc *
 	records *recordapi.API, dynamic func(string) bool) (*connector.Dispatcher, error) {
 	svc.RegisterRoles(banking.Roles()...)
 	caller := &lateCaller{}
-	scripts := jsvm.New(jsvm.Options{Caller: caller, Entities: recordapi.Scripted{API: records},
-		FetchAllow: cfg.Connectors.FetchAllow, Logger: cfg.Logger, DefaultTimeout: cfg.Connectors.ScriptTimeout})
 	c := cfg.Connectors
+	scripts := jsvm.New(jsvm.Options{Caller: caller, Entities: recordapi.Scripted{API: records},
+		FetchAllow: c.FetchAllow, Logger: cfg.Logger, DefaultTimeout: c.ScriptTimeout,
+		MaxAllocBytes: c.ScriptMaxAllocBytes, MemoryLimit: c.ScriptMemoryLimit,
+		HiddenHeaders: []string{cmp.Or(c.ContextHeader, rest.DefaultContextHeader)}})
 	backends := rest.New(rest.Options{Signer: auth.oauth2, ContextHeader: c.ContextHeader, Logger: cfg.Logger,
 		Retries: c.Retries, Backoff: c.Backoff, BreakerFailures: c.BreakerFailures, BreakerCooldown: c.BreakerCooldown})
 	connectors := map[string]connector.Connector{}
@@ -57,7 +65,7 @@ func connectorMethods(ctx context.Context, cfg Config, store engine.Store, svc *
 	connectors[mapped.Name] = mapped.New(store, svc)
 	connectors[rest.Name] = backends
 	d, err := connector.New(connector.Options{Store: store, Scripts: scripts, Methods: banking.Methods(),
-		Connectors: connectors, Dynamic: dynamic, Logger: cfg.Logger})
+		Connectors: connectors, Dynamic: dynamic, Rules: banking.NewCallRules(auth.gate), Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}

@@ -6,8 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
+	"reflect"
+	"runtime/debug"
 	"slices"
 	"strconv"
 
@@ -37,13 +40,64 @@ func (sb *sandbox) install() error {
 	} {
 		o := sb.vm.NewObject()
 		for fn, f := range fns {
-			define(o, fn, sb.vm.ToValue(f))
+			define(o, fn, sb.vm.ToValue(sb.shielded(name+"."+fn, f)))
 		}
 		if err := sb.vm.Set(name, o); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// shielded makes binding f safe to call: a Go panic inside it (a bug, or a
+// connector that cannot take what a script passed) is logged with the
+// call's correlation id and becomes an Error the script can catch, so the
+// runtime stays sound and the process runs on. What goja panics with
+// (exceptions, interrupts) passes.
+func (sb *sandbox) shielded(what string, f binding) binding {
+	return func(call goja.FunctionCall) goja.Value {
+		defer sb.recoverHost(what)
+		return f(call)
+	}
+}
+
+// recoverHost is deferred by host code scripts reach: a Go panic becomes
+// a thrown Error naming what failed and the correlation id.
+func (sb *sandbox) recoverHost(what string) {
+	x := recover()
+	if x == nil {
+		return
+	}
+	if fromGoja(x) {
+		panic(x)
+	}
+	id, method := "", ""
+	if c := sb.call; c != nil {
+		id, method = c.correlationID(), c.script.name
+	}
+	sb.e.o.Logger.Error("jsvm: panic in a host binding", "binding", what, "connector_method", method,
+		"correlation_id", id, "panic", fmt.Sprint(x), "stack", string(debug.Stack()))
+	e, err := sb.newError(nil, sb.vm.ToValue(what+" failed: internal error (correlation id "+id+")"))
+	if err != nil {
+		panic(err)
+	}
+	panic(e)
+}
+
+// gojaPath is the import path of goja, whose own panic values (thrown
+// values, interrupts, internal errors) it handles itself.
+var gojaPath = reflect.TypeFor[goja.Value]().PkgPath()
+
+// fromGoja reports whether panic value x is one goja handles.
+func fromGoja(x any) bool {
+	if _, ok := x.(goja.Value); ok {
+		return true
+	}
+	t := reflect.TypeOf(x)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.PkgPath() == gojaPath
 }
 
 // async runs a binding's work now and returns a promise already settled

@@ -310,7 +310,7 @@ func TestConnectorCall(t *testing.T) {
 		}), body: `return await connector.call("getBank");`,
 			check: func(t *testing.T, _ any, err error) {
 				ee := asError(t, err, 500, engine.CodeScriptFailed)
-				if ee.Message != "connector method testMethod failed: the script engine failed" {
+				if ee.Message != "connector method testMethod failed at line 1, column 28: connector.call failed: internal error (correlation id corr-1)" {
 					t.Errorf("message %q", ee.Message)
 				}
 			}},

@@ -196,12 +196,12 @@ func (sb *sandbox) response(resp *http.Response, body string) goja.Value {
 	text := vm.ToValue(body)
 	define(o, "body", text)
 	define(o, "text", vm.ToValue(func(goja.FunctionCall) goja.Value { return text }))
-	define(o, "json", vm.ToValue(func(goja.FunctionCall) goja.Value {
+	define(o, "json", vm.ToValue(sb.shielded("response.json", func(goja.FunctionCall) goja.Value {
 		v, err := sb.parse(goja.Undefined(), text)
 		if err != nil {
 			panic(err) // a SyntaxError is thrown, an interrupt goes on up
 		}
 		return v
-	}))
+	})))
 	return o
 }

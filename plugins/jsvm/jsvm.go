@@ -13,7 +13,9 @@ import (
 	"net/http"
 	"reflect"
 	"runtime/debug"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -51,6 +53,10 @@ const (
 	defaultMaxFetchBytes  = 1 << 20
 	defaultMaxRuntimes    = 64
 )
+
+// credentialHeaders are request headers scripts never see: who calls is
+// ctx.principal, never the caller's secrets.
+var credentialHeaders = []string{"Authorization", "DirectLogin", "Cookie", "Proxy-Authorization"}
 
 // promiseType is what a promise exports to.
 var promiseType = reflect.TypeFor[*goja.Promise]()
@@ -90,6 +96,20 @@ type Options struct {
 	// finish. Calls made by scripts through connector.call are not counted,
 	// so scripts calling scripts cannot wait for each other.
 	MaxRuntimes int
+	// MaxAllocBytes bounds what the builtins of one call may allocate
+	// (strings, arrays, buffers, JSON text), default 32 MiB; a builtin
+	// whose result would not fit throws a RangeError, which fails the call
+	// with CodeScriptMemoryLimit unless the script catches it. It also caps
+	// the elements one builtin call may work through at MaxAllocBytes/256.
+	MaxAllocBytes int
+	// MemoryLimit bounds the heap the running calls hold together, default
+	// 512 MiB: beyond it every running call is stopped (503
+	// CodeScriptMemoryExhausted) and its runtime dropped.
+	MemoryLimit int
+	// HiddenHeaders are request headers scripts never see, besides the
+	// credentials (Authorization, DirectLogin, Cookie,
+	// Proxy-Authorization): the REST connector's context header, say.
+	HiddenHeaders []string
 }
 
 // Entities is what scripts reach through entities.*, always on behalf of
@@ -111,6 +131,14 @@ type Engine struct {
 	client *http.Client
 	pool   chan *sandbox // idle runtimes
 	slots  chan struct{} // one per call running, but for nested calls
+	// maxElements caps the elements one builtin call works through.
+	maxElements int64
+	// hidden are the request headers scripts never see.
+	hidden []string
+	watch  *watchdog
+	// runtimes are every runtime made and not dropped, for the watchdog.
+	mu       sync.Mutex
+	runtimes map[*sandbox]struct{}
 }
 
 var _ connector.ScriptEngine = (*Engine)(nil)
@@ -138,7 +166,16 @@ func New(o Options) *Engine {
 	if o.MaxRuntimes <= 0 {
 		o.MaxRuntimes = defaultMaxRuntimes
 	}
-	e := &Engine{o: o, pool: make(chan *sandbox, o.MaxRuntimes), slots: make(chan struct{}, o.MaxRuntimes)}
+	if o.MaxAllocBytes <= 0 {
+		o.MaxAllocBytes = DefaultMaxAllocBytes
+	}
+	if o.MemoryLimit <= 0 {
+		o.MemoryLimit = DefaultMemoryLimit
+	}
+	e := &Engine{o: o, pool: make(chan *sandbox, o.MaxRuntimes), slots: make(chan struct{}, o.MaxRuntimes),
+		maxElements: int64(o.MaxAllocBytes / elementCost), hidden: append(slices.Clone(credentialHeaders), o.HiddenHeaders...),
+		runtimes: map[*sandbox]struct{}{}}
+	e.watch = newWatchdog(e, int64(o.MemoryLimit))
 	for _, h := range o.FetchAllow {
 		e.allow = append(e.allow, parseHostRule(h))
 	}
@@ -191,6 +228,10 @@ func (e *Engine) Compile(m *connector.Method, body string, timeout time.Duration
 	}
 	if !isOneFunction(prog, s.async) {
 		return nil, s.syntaxError(0, 0, "the body closes the function it is the body of")
+	}
+	if n := bigIntLiteral(prog); n != nil {
+		p := prog.File.Position(int(n.Idx) - prog.File.Base())
+		return nil, s.syntaxError(p.Line, p.Column, "BigInt is not available in connector methods")
 	}
 	s.prg, err = goja.CompileAST(prog, true)
 	if err != nil {
@@ -260,19 +301,30 @@ func (s *script) Invoke(ctx context.Context, req *connector.Request) (res *conne
 		deadline = d
 	}
 	limit := deadline.Sub(start)
-	callCtx, cancel := context.WithDeadline(ctx, deadline)
+	// The watchdog ends a call through stopCall, with a cause; the
+	// deadline through callCtx.
+	stopCtx, stopCall := context.WithCancelCause(ctx)
+	defer stopCall(nil)
+	callCtx, cancel := context.WithDeadline(stopCtx, deadline)
 	defer cancel()
 	if callCtx.Err() != nil {
 		s.e.release(sb)
-		return nil, s.stopped(ctx, limit, nil)
+		return nil, s.stopped(ctx, callCtx, limit, nil)
 	}
-	sb.call = &callState{ctx: callCtx, req: req, script: s}
-	stop := context.AfterFunc(callCtx, func() { sb.vm.Interrupt(errStopped) })
+	c := &callState{ctx: callCtx, req: req, script: s, cancel: stopCall}
+	sb.call = c
+	sb.limits.reset(int64(s.e.o.MaxAllocBytes))
+	sb.current.Store(c)
+	s.e.watch.begin()
+	stop := context.AfterFunc(callCtx, func() {
+		c.stopped.Store(true)
+		sb.vm.Interrupt(errStopped)
+	})
 	defer func() {
 		if x := recover(); x != nil {
 			sb.broken = true
 			s.e.o.Logger.ErrorContext(ctx, "jsvm: panic in a connector method call",
-				"connector_method", s.name, "panic", fmt.Sprint(x), "stack", string(debug.Stack()))
+				"connector_method", s.name, "correlation_id", c.correlationID(), "panic", fmt.Sprint(x), "stack", string(debug.Stack()))
 			res, err = nil, engine.Errorf(http.StatusInternalServerError, engine.CodeScriptFailed,
 				"connector method %s failed: the script engine failed", s.name).WithCause(fmt.Errorf("panic: %v", x))
 		}
@@ -281,16 +333,22 @@ func (s *script) Invoke(ctx context.Context, req *connector.Request) (res *conne
 		if !stop() {
 			sb.broken = true
 		}
+		sb.current.Store(nil)
+		c.done.Store(true)
+		s.e.watch.end()
 		s.e.release(sb)
 	}()
 	res, err = s.run(sb, req)
 	var ie *goja.InterruptedError
+	var sa *stoppedAt
 	switch {
 	case errors.As(err, &ie):
-		err = s.stopped(ctx, limit, ie.Stack())
+		err = s.stopped(ctx, callCtx, limit, ie.Stack())
+	case errors.As(err, &sa):
+		err = s.stopped(ctx, callCtx, limit, sa.frames)
 	case err != nil && callCtx.Err() != nil:
-		// The deadline passed while a binding waited: it failed first.
-		err = s.stopped(ctx, limit, nil)
+		// The call was stopped while a binding waited: it failed first.
+		err = s.stopped(ctx, callCtx, limit, nil)
 	}
 	return res, err
 }
@@ -348,11 +406,22 @@ func (s *script) result(sb *sandbox, v goja.Value) (*connector.Result, error) {
 	return &connector.Result{JSON: []byte(text)}, nil
 }
 
+// stoppedAt is what a call stopped by its context ran into: guarded
+// builtins throw once it is stopped, and the interrupt follows.
+type stoppedAt struct{ frames []goja.StackFrame }
+
+func (*stoppedAt) Error() string { return "jsvm: the call was stopped" }
+
 // vmError converts an error of a call into the runtime: an exception is a
-// thrown value, an interrupt is returned as it is for Invoke, a stack
-// overflow fails the call. Both leave the runtime unusable.
+// thrown value (or, once the call was stopped, where it stopped), an
+// interrupt is returned as it is for Invoke, a stack overflow fails the
+// call. The latter leave the runtime unusable.
 func (s *script) vmError(sb *sandbox, err error) error {
 	var ex *goja.Exception
+	if errors.As(err, &ex) && sb.call != nil && sb.call.stopped.Load() {
+		sb.broken = true // the interrupt is pending
+		return &stoppedAt{frames: ex.Stack()}
+	}
 	switch e := err.(type) {
 	case *goja.InterruptedError:
 		sb.broken = true
@@ -385,6 +454,13 @@ func (s *script) rejected(sb *sandbox, reason goja.Value) error {
 	o := d.ToObject(sb.vm)
 	status := int(o.Get("status").ToInteger())
 	code, msg, name := o.Get("code").String(), o.Get("message").String(), o.Get("name").String()
+	if obj, ok := reason.(*goja.Object); ok && obj == sb.limits.refusal {
+		frames, err := s.frames(sb, reason)
+		if err != nil {
+			return err
+		}
+		return s.limitError(sb.limits.refusalKind, s.where(frames), msg)
+	}
 	if status >= 400 && status <= 499 {
 		if obj, ok := reason.(*goja.Object); ok {
 			if ee := sb.call.errs[obj]; ee != nil && ee.Status == status {
@@ -399,13 +475,9 @@ func (s *script) rejected(sb *sandbox, reason goja.Value) error {
 		}
 		return engine.NewError(status, code, truncate(msg))
 	}
-	var frames []goja.StackFrame
-	if _, err := sb.rethrow(goja.Undefined(), reason); err != nil {
-		if ex, ok := err.(*goja.Exception); ok {
-			frames = ex.Stack()
-		} else {
-			return s.vmError(sb, err)
-		}
+	frames, err := s.frames(sb, reason)
+	if err != nil {
+		return err
 	}
 	if msg == "" {
 		msg = o.Get("text").String()
@@ -417,10 +489,28 @@ func (s *script) rejected(sb *sandbox, reason goja.Value) error {
 		"connector method %s failed%s: %s", s.name, s.where(frames), truncate(msg))
 }
 
-// stopped is the error of a call stopped by its deadline or by its
-// context's cancellation, with where the script was when known.
-func (s *script) stopped(ctx context.Context, limit time.Duration, frames []goja.StackFrame) error {
+// frames are the stack frames of where thrown value reason was made.
+func (s *script) frames(sb *sandbox, reason goja.Value) ([]goja.StackFrame, error) {
+	_, err := sb.rethrow(goja.Undefined(), reason)
+	if ex, ok := err.(*goja.Exception); ok {
+		return ex.Stack(), nil
+	}
+	if err != nil {
+		return nil, s.vmError(sb, err)
+	}
+	return nil, nil
+}
+
+// stopped is the error of a call stopped by its deadline, its context's
+// cancellation or the memory watchdog (callCtx's cause), with where the
+// script was when known.
+func (s *script) stopped(ctx, callCtx context.Context, limit time.Duration, frames []goja.StackFrame) error {
 	where := s.where(frames)
+	if errors.Is(context.Cause(callCtx), errMemory) {
+		return engine.Errorf(http.StatusServiceUnavailable, engine.CodeScriptMemoryExhausted,
+			"connector method %s was stopped%s: the scripts running together held more memory than their limit of %s; try again later",
+			s.name, where, bytesText(float64(s.e.o.MemoryLimit)))
+	}
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return engine.Errorf(http.StatusGatewayTimeout, engine.CodeScriptTimeout,
 			"connector method %s was cancelled%s", s.name, where)

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
+	"sync/atomic"
 
 	"github.com/dop251/goja"
 	"github.com/dop251/goja/parser"
@@ -35,10 +37,22 @@ type sandbox struct {
 	slot bool
 	// funcs caches each script's function, made once per runtime.
 	funcs map[*script]goja.Callable
+	// current is call for the watchdog, which reads it from its own
+	// goroutine; nil between calls.
+	current atomic.Pointer[callState]
+	// limits are what the guarded builtins track for the call.
+	limits limitState
+	// walk is the JSON.stringify running, nil when none; walkState is
+	// the outermost one's, kept between calls.
+	walk      *jsonWalk
+	walkState jsonWalk
 
 	// Helpers taken before the freeze, unreachable from scripts.
 	stringify, parse, describe, rethrow goja.Callable
-	newError                            goja.Constructor
+	newError, newRangeError             goja.Constructor
+	arrayIsArray                        native
+	isArrayArg                          [1]goja.Value
+	jsonReplacer                        *goja.Object
 }
 
 // callState is the state of the call a runtime is running.
@@ -49,6 +63,12 @@ type callState struct {
 	// errs are the errors bindings rejected with, so that a client error a
 	// script does not catch is passed on unchanged.
 	errs map[*goja.Object]*engine.Error
+	// stopped is set when ctx ends (deadline, cancellation, the watchdog):
+	// guarded builtins throw from then on. cancel ends ctx with a cause.
+	stopped atomic.Bool
+	cancel  context.CancelCauseFunc
+	// done is set when the call has returned.
+	done atomic.Bool
 }
 
 // nestedKey marks the context of calls scripts make through
@@ -93,15 +113,37 @@ func (e *Engine) acquire(ctx context.Context, s *script) (*sandbox, error) {
 func (e *Engine) release(sb *sandbox) {
 	sb.call = nil
 	slot := sb.slot // sb is another call's once pooled
+	pooled := false
 	if !sb.broken {
 		select {
 		case e.pool <- sb:
+			pooled = true
 		default:
 		}
+	}
+	if !pooled {
+		e.mu.Lock()
+		delete(e.runtimes, sb)
+		e.mu.Unlock()
 	}
 	if slot {
 		<-e.slots
 	}
+}
+
+// stopAll ends the context of every call running with cause, and returns
+// those calls.
+func (e *Engine) stopAll(cause error) []*callState {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var calls []*callState
+	for sb := range e.runtimes {
+		if c := sb.current.Load(); c != nil {
+			c.cancel(cause)
+			calls = append(calls, c)
+		}
+	}
+	return calls
 }
 
 // setupProgram takes the helpers and freezes everything reachable, once per
@@ -223,8 +265,12 @@ func (e *Engine) newSandbox() (*sandbox, error) {
 	vm.SetParserOptions(parser.WithDisableSourceMaps) // eval never reads files
 	vm.SetMaxCallStackSize(e.o.MaxCallStack)
 	sb := &sandbox{e: e, vm: vm, funcs: make(map[*script]goja.Callable)}
+	sb.limits.reset(int64(e.o.MaxAllocBytes))
 	if err := sb.install(); err != nil {
 		return nil, engine.Internal(fmt.Errorf("jsvm: installing bindings: %w", err))
+	}
+	if err := sb.guardBuiltins(); err != nil {
+		return nil, engine.Internal(fmt.Errorf("jsvm: guarding builtins: %w", err))
 	}
 	v, err := vm.RunProgram(setupProgram)
 	if err != nil {
@@ -245,6 +291,9 @@ func (e *Engine) newSandbox() (*sandbox, error) {
 		return nil, engine.Internal(errors.New("jsvm: Error is not a constructor"))
 	}
 	sb.newError = ctor
+	e.mu.Lock()
+	e.runtimes[sb] = struct{}{}
+	e.mu.Unlock()
 	return sb, nil
 }
 
@@ -303,9 +352,10 @@ type ctxObject struct {
 }
 
 // ctxKeys are the members of ctx, in the order they are listed.
-var ctxKeys = []string{"method", "correlationId", "bankId", "user", "consumer", "request"}
+var ctxKeys = []string{"method", "correlationId", "bankId", "principal", "user", "consumer", "request"}
 
 func (c *ctxObject) Get(key string) goja.Value {
+	defer c.sb.recoverHost("ctx")
 	if v, ok := c.members[key]; ok {
 		return v
 	}
@@ -345,6 +395,16 @@ func (c *ctxObject) make(key string) goja.Value {
 		}
 		o := vm.NewObject()
 		define(o, "consumerId", vm.ToValue(p.ConsumerID))
+		return o
+	case "principal":
+		if p == nil {
+			return goja.Null()
+		}
+		o := vm.NewObject()
+		define(o, "userId", vm.ToValue(p.UserID))
+		define(o, "username", vm.ToValue(p.Username))
+		define(o, "consumerId", vm.ToValue(p.ConsumerID))
+		define(o, "authMethod", vm.ToValue(p.Method))
 		return o
 	case "request":
 		return c.sb.requestValue(c.call.HTTP)
@@ -387,7 +447,8 @@ func (sb *sandbox) requestValue(h engine.HTTPRequest) goja.Value {
 }
 
 // headers shows the request headers of the current call by name (any
-// case); engine.HTTPRequest cannot list them, so they have no keys.
+// case), but for the hidden ones (credentials); engine.HTTPRequest cannot
+// list them, so they have no keys.
 type headers struct{ sb *sandbox }
 
 func (h headers) lookup(key string) (string, bool) {
@@ -395,10 +456,16 @@ func (h headers) lookup(key string) (string, bool) {
 	if c == nil || c.req.Call == nil || c.req.Call.HTTP == nil {
 		return "", false
 	}
+	for _, hidden := range h.sb.e.hidden {
+		if strings.EqualFold(key, hidden) {
+			return "", false
+		}
+	}
 	return c.req.Call.HTTP.Header(key)
 }
 
 func (h headers) Get(key string) goja.Value {
+	defer h.sb.recoverHost("ctx.request.headers")
 	if v, ok := h.lookup(key); ok {
 		return h.sb.vm.ToValue(v)
 	}

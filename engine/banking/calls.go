@@ -1,0 +1,166 @@
+package banking
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/connector"
+	"github.com/dynapi/dynapi/engine/guard"
+)
+
+// CallRules apply the rules of the banking core's routes (Routes) to the
+// calls scripts make through connector.call: a script calling getAccount,
+// getTransactions or createTransactionRequest for an account reaches it
+// only when its caller could through the route, and a list shows only what
+// the route would show the caller. They implement connector.CallRules.
+type CallRules struct {
+	gate    *guard.Gate
+	methods map[string]*ruledMethod
+}
+
+// ruledMethod is a built-in method with the route that calls it and where
+// its arguments name the bank, account and user.
+type ruledMethod struct {
+	route                *Route
+	bank, account, owner int // argument positions; -1 when it has none
+}
+
+var _ connector.CallRules = (*CallRules)(nil)
+
+// NewCallRules returns the rules of the routes, checked with gate.
+func NewCallRules(gate *guard.Gate) *CallRules {
+	methods := map[string]*connector.Method{}
+	for _, m := range Methods() {
+		methods[m.Name] = m
+	}
+	c := &CallRules{gate: gate, methods: map[string]*ruledMethod{}}
+	for _, rt := range Routes() {
+		rm := &ruledMethod{route: &rt, bank: -1, account: -1, owner: -1}
+		m, ok := methods[rt.Operation]
+		if !ok {
+			continue // refused by Call
+		}
+		for i, a := range m.Args {
+			switch a.Name {
+			case "bankId":
+				rm.bank = i
+			case "accountId":
+				rm.account = i
+			case "userId":
+				rm.owner = i
+			}
+		}
+		c.methods[rt.Operation] = rm
+	}
+	return c
+}
+
+// Call implements connector.CallRules: the route's roles at the bank the
+// arguments name (which must exist), then for holder routes the account
+// the arguments name, which the caller must hold (or reach through the
+// route's HolderOrRoles), or for lists the user they name, who must be the
+// caller unless the route's HolderOrRoles let it read every account; a
+// list answers only the caller's accounts unless so.
+func (c *CallRules) Call(ctx context.Context, req *connector.Request, read connector.Reader,
+	call func() (*connector.Result, error)) (*connector.Result, error) {
+	rm, ok := c.methods[req.Method.Name]
+	if !ok {
+		return nil, engine.Errorf(http.StatusForbidden, engine.CodeForbidden,
+			"connector.call cannot reach %s: no route calls it", req.Method.Name)
+	}
+	rt := rm.route
+	if rt.Public {
+		return call()
+	}
+	var p *engine.Principal
+	if req.Call != nil {
+		p = req.Call.Principal
+	}
+	if p == nil {
+		return nil, guard.Unauthenticated()
+	}
+	bankID, err := rm.arg(req, rm.bank)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.gate.Authorize(ctx, p, rt.gate, bankID); err != nil {
+		return nil, err
+	}
+	switch {
+	case !rt.Holder:
+		return call()
+	case rm.account >= 0:
+		return c.account(ctx, req, rm, bankID, read, call)
+	}
+	owner, err := rm.arg(req, rm.owner)
+	if err != nil {
+		return nil, err
+	}
+	if rt.readsAll(ctx, c.gate, p, bankID) {
+		return call()
+	}
+	if owner != p.UserID {
+		msg := rt.Operation + " answers only the caller's own accounts"
+		if len(rt.HolderOrRoles) > 0 {
+			msg += " without one of the roles " + strings.Join(rt.HolderOrRoles, ", ")
+		}
+		return nil, engine.NewError(http.StatusForbidden, engine.CodeForbidden, msg)
+	}
+	res, err := call()
+	if err != nil {
+		return nil, err
+	}
+	accounts, err := resultAs[[]Account](res)
+	if err != nil {
+		return nil, err
+	}
+	return &connector.Result{Data: nonNil(heldOnly(accounts, p.UserID))}, nil
+}
+
+// account makes a call about the account the arguments name when the
+// caller may use it: getAccount's own answer is checked, other methods
+// read the account first, as their routes do.
+func (c *CallRules) account(ctx context.Context, req *connector.Request, rm *ruledMethod, bankID string,
+	read connector.Reader, call func() (*connector.Result, error)) (*connector.Result, error) {
+	p := req.Call.Principal
+	if rm.route.Operation == GetAccount {
+		res, err := call()
+		if err != nil {
+			return nil, err
+		}
+		acc, err := resultAs[Account](res)
+		if err != nil {
+			return nil, err
+		}
+		if err := rm.route.holds(ctx, c.gate, p, bankID, &acc); err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
+	accountID, err := rm.arg(req, rm.account)
+	if err != nil {
+		return nil, err
+	}
+	res, err := read(ctx, GetAccount, bankID, accountID)
+	if err != nil {
+		return nil, err
+	}
+	acc, err := resultAs[Account](res)
+	if err != nil {
+		return nil, err
+	}
+	if err := rm.route.holds(ctx, c.gate, p, bankID, &acc); err != nil {
+		return nil, err
+	}
+	return call()
+}
+
+// arg is the string argument at position i ("" when the method has none).
+func (rm *ruledMethod) arg(req *connector.Request, i int) (string, error) {
+	if i < 0 {
+		return "", nil
+	}
+	return Arg[string](req.Args, i)
+}
