@@ -142,7 +142,7 @@ type requestState struct {
 // still be referenced, so it is left to the garbage collector.
 func (s *Server) serveDynamic(c *fiber.Ctx) error {
 	st := s.states.Get().(*requestState)
-	err := s.serveDynamicWith(c, st)
+	err := s.serveDynamicWith(c, st, false)
 	st.c = nil
 	st.params.Reset()
 	st.call = engine.Call{}
@@ -151,8 +151,9 @@ func (s *Server) serveDynamic(c *fiber.Ctx) error {
 }
 
 // serveDynamicWith matches, guards, validates and invokes the dynamic
-// operation at c's method and path, in st.
-func (s *Server) serveDynamicWith(c *fiber.Ctx, st *requestState) error {
+// operation at c's method and path, in st. A refusal by the guard while
+// the snapshot changed is retried once on the new one (retried).
+func (s *Server) serveDynamicWith(c *fiber.Ctx, st *requestState, retried bool) error {
 	st.c = c
 	snap := s.endpoints.Snapshot()
 	route, ok, allow := snap.Routes.Match(c.Method(), c.Path(), &st.params)
@@ -167,6 +168,13 @@ func (s *Server) serveDynamicWith(c *fiber.Ctx, st *requestState) error {
 	}
 	principal, err := s.gate.Check(c.UserContext(), Credentials(c), &route.Rule, route.Endpoint.BankID)
 	if err != nil {
+		if s.endpoints.Snapshot() != snap && !retried {
+			// The document was replaced or deleted, and its roles with it,
+			// while this request was being checked: answer as the current
+			// snapshot does (a 404 for a deleted route, not a 403).
+			st.params.Reset()
+			return s.serveDynamicWith(c, st, true)
+		}
 		return err
 	}
 	if len(c.Body()) > s.maxBody {
