@@ -105,6 +105,7 @@ log "starting dynapi on $ADDR"
 DYNAPI_ADMIN_USERNAME=$USERNAME DYNAPI_ADMIN_PASSWORD=$PASSWORD DYNAPI_ADMIN_CONSUMER_KEY=$CONSUMER_KEY \
 	DYNAPI_ADMIN_CONSUMER_SECRET=$(rand_hex 32) \
 	"${SERVER_PIN[@]}" "$TMP/dynapi" serve --addr "$ADDR" --data-dir "$TMP/data" --log-format json \
+	--max-conns-per-ip "$((CONNECTIONS + LOGIN_CONNECTIONS + 64))" \
 	>"$TMP/dynapi.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do
