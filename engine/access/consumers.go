@@ -234,23 +234,36 @@ func (s *Service) SetConsumerEnabled(ctx context.Context, a Actor, id string, en
 		if err != nil {
 			return err
 		}
-		rec.Enabled = enabled
-		if err := putJSON(tx, bucketConsumers, rec.ID, rec); err != nil {
+		if err := s.setEnabledTx(tx, ch, a, rec, enabled, ""); err != nil {
 			return err
 		}
-		e, err := rec.entry()
-		if err != nil {
-			return err
-		}
-		ch.consumers = append(ch.consumers, e)
 		out = rec.consumer()
-		action := "consumer.disable"
-		if enabled {
-			action = "consumer.enable"
-		}
-		return s.AuditTx(tx, a, action, rec.ID, "", map[string]any{"name": rec.Name})
+		return nil
 	})
 	return out, err
+}
+
+// setEnabledTx stores rec enabled or disabled, for the in-memory view at
+// commit, audit-logged as "consumer.enable" or "consumer.disable" with the
+// reason when there is one.
+func (s *Service) setEnabledTx(tx engine.Tx, ch *change, a Actor, rec *consumerRecord, enabled bool, reason string) error {
+	rec.Enabled = enabled
+	if err := putJSON(tx, bucketConsumers, rec.ID, rec); err != nil {
+		return err
+	}
+	e, err := rec.entry()
+	if err != nil {
+		return err
+	}
+	ch.consumers = append(ch.consumers, e)
+	action, details := "consumer.disable", map[string]any{"name": rec.Name}
+	if enabled {
+		action = "consumer.enable"
+	}
+	if reason != "" {
+		details["reason"] = reason
+	}
+	return s.AuditTx(tx, a, action, rec.ID, "", details)
 }
 
 // disableConsumersOfTx disables every enabled consumer created by userID,
@@ -268,17 +281,7 @@ func (s *Service) disableConsumersOfTx(tx engine.Tx, ch *change, a Actor, userID
 		return err
 	}
 	for _, rec := range owned {
-		rec.Enabled = false
-		if err := putJSON(tx, bucketConsumers, rec.ID, rec); err != nil {
-			return err
-		}
-		e, err := rec.entry()
-		if err != nil {
-			return err
-		}
-		ch.consumers = append(ch.consumers, e)
-		if err := s.AuditTx(tx, a, "consumer.disable", rec.ID, "",
-			map[string]any{"name": rec.Name, "reason": "owner deleted"}); err != nil {
+		if err := s.setEnabledTx(tx, ch, a, rec, false, "owner deleted"); err != nil {
 			return err
 		}
 	}

@@ -124,17 +124,19 @@ func (c *CallRules) Call(ctx context.Context, req *connector.Request, read conne
 // read the account first, as their routes do.
 func (c *CallRules) account(ctx context.Context, req *connector.Request, rm *ruledMethod, bankID string,
 	read connector.Reader, call func() (*connector.Result, error)) (*connector.Result, error) {
-	p := req.Call.Principal
-	if rm.route.Operation == GetAccount {
-		res, err := call()
-		if err != nil {
-			return nil, err
-		}
+	held := func(res *connector.Result) error {
 		acc, err := resultAs[Account](res)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if err := rm.route.holds(ctx, c.gate, p, bankID, &acc); err != nil {
+		return rm.route.holds(ctx, c.gate, req.Call.Principal, bankID, &acc)
+	}
+	if rm.route.Operation == GetAccount {
+		res, err := call()
+		if err == nil {
+			err = held(res)
+		}
+		if err != nil {
 			return nil, err
 		}
 		return res, nil
@@ -147,11 +149,7 @@ func (c *CallRules) account(ctx context.Context, req *connector.Request, rm *rul
 	if err != nil {
 		return nil, err
 	}
-	acc, err := resultAs[Account](res)
-	if err != nil {
-		return nil, err
-	}
-	if err := rm.route.holds(ctx, c.gate, p, bankID, &acc); err != nil {
+	if err := held(res); err != nil {
 		return nil, err
 	}
 	return call()
