@@ -2,7 +2,6 @@ package instance_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -31,24 +30,6 @@ import (
 // Issue 9, the HTTP edge: points 1 (panics contained), 2 (descriptors and
 // connections), 9 (the client address behind trusted proxies) and 15
 // (ambiguous input refused at the edge).
-
-// lockedBuffer is a log sink a test reads while the server writes to it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // record is the JSON log record with message msg and correlation id cid,
 // nil when there is none.

@@ -1,13 +1,11 @@
 package instance_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"runtime"
-	"sync"
 	"testing"
 	"time"
 
@@ -199,7 +197,7 @@ func (panicsOnBoom) Prepare(*connector.Method, connector.Params) (connector.Invo
 // correlation id; uncaught, a 500 with the correlation id. The process and
 // the route go on.
 func TestHardeningJSHostPanic(t *testing.T) {
-	var logs syncBuffer
+	var logs lockedBuffer
 	inst := openScripting(t, func(c *instance.Config) {
 		c.Connectors.Plugins = map[string]connector.Connector{"buggy": panicsOnBoom{}}
 		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
@@ -226,29 +224,11 @@ return [];`, 0)
 	banksWork(t, inst, id)
 }
 
-// syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestHardeningJSCredentialHeaders (point 11): a script that looks for the
 // caller's credentials in ctx.request.headers, and logs them, finds none,
 // in any spelling; it gets the principal instead.
 func TestHardeningJSCredentialHeaders(t *testing.T) {
-	var logs syncBuffer
+	var logs lockedBuffer
 	inst := openScripting(t, func(c *instance.Config) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
 	alice, _, aliceID, _ := bankWithAccounts(t, inst, "gh.29.uk")
 	createScript(t, inst, "getAccounts", `const h = ctx.request.headers, found = [];

@@ -255,3 +255,21 @@ func doLoopback(t testing.TB, inst *instance.Instance, addr string, r request) r
 	}
 	return response{status: resp.StatusCode, header: resp.Header, body: b}
 }
+
+// lockedBuffer is a log sink a test reads while the server writes to it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
