@@ -80,18 +80,10 @@ func (s *Service) Bootstrap(ctx context.Context, opts BootstrapOptions) (*Bootst
 	if res.AdminUsername == "" {
 		res.AdminUsername = "admin"
 	}
-	if !validUsername(res.AdminUsername) {
-		return nil, engine.NewError(http.StatusBadRequest, engine.CodeBadRequest,
-			"bootstrap: the admin username must be 1 to 100 letters, digits, '.', '_', '@' or '-'")
-	}
 	password := opts.AdminPassword
 	if password == "" {
 		password = s.policy.generatePassword()
 		res.GeneratedPassword = password
-	}
-	if v := s.policy.Check(password); v != nil {
-		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed,
-			"bootstrap: the admin password does not satisfy the password policy", v...)
 	}
 	if res.ConsumerKey == "" {
 		res.ConsumerKey = randomToken()
@@ -100,6 +92,10 @@ func (s *Service) Bootstrap(ctx context.Context, opts BootstrapOptions) (*Bootst
 	if secret == "" {
 		secret = randomToken()
 		res.GeneratedConsumerSecret = secret
+	}
+	if faults := s.bootstrapFaults(res.AdminUsername, password, res.ConsumerKey, secret); faults != nil {
+		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed,
+			"the configured super admin or first consumer is not valid", faults...)
 	}
 	hash, err := s.hashPW(ctx, password)
 	if err != nil {
@@ -146,6 +142,37 @@ func (s *Service) Bootstrap(ctx context.Context, opts BootstrapOptions) (*Bootst
 	}
 	res.Created = true
 	return res, nil
+}
+
+// Where a violation Bootstrap reports lies: Location BootstrapLocation and
+// one of these pointers, naming the BootstrapOptions field at fault, so the
+// caller can name the setting it came from.
+const (
+	BootstrapLocation       = "bootstrap"
+	BootstrapAdminUsername  = "/admin_username"
+	BootstrapAdminPassword  = "/admin_password"
+	BootstrapConsumerKey    = "/consumer_key"
+	BootstrapConsumerSecret = "/consumer_secret"
+)
+
+// bootstrapFaults checks every bootstrap credential before anything is
+// hashed or written, each violation pointing at the option at fault.
+func (s *Service) bootstrapFaults(username, password, key, secret string) []engine.Violation {
+	var out []engine.Violation
+	if !validUsername(username) {
+		out = append(out, engine.Violation{Pointer: BootstrapAdminUsername, Code: "pattern",
+			Message: "the admin username must be 1 to 100 letters, digits, '.', '_', '@' or '-'"})
+	}
+	for _, v := range s.policy.Check(password) {
+		v.Pointer = BootstrapAdminPassword
+		out = append(out, v)
+	}
+	// Its pointers are BootstrapConsumerKey and BootstrapConsumerSecret.
+	out = append(out, consumerFaults("bootstrap", key, secret)...)
+	for i := range out {
+		out[i].Location = BootstrapLocation
+	}
+	return out
 }
 
 // upgradeAdmin grants the super admin the static system roles it lacks.

@@ -103,7 +103,9 @@ func (s *Service) CreateConsumerWith(ctx context.Context, a Actor, name, key, se
 	return out, err
 }
 
-func (s *Service) createConsumerTx(tx engine.Tx, ch *change, a Actor, name, key, secret string) (*Consumer, error) {
+// consumerFaults lists what is wrong with a new consumer's name, key and
+// secret (nil when nothing is).
+func consumerFaults(name, key, secret string) []engine.Violation {
 	faults := validConsumerName(name)
 	if !validConsumerKey(key) {
 		faults = append(faults, engine.Violation{Location: "body", Pointer: "/consumer_key", Code: "pattern",
@@ -113,7 +115,11 @@ func (s *Service) createConsumerTx(tx engine.Tx, ch *change, a Actor, name, key,
 		faults = append(faults, engine.Violation{Location: "body", Pointer: "/consumer_secret", Code: "length",
 			Message: fmt.Sprintf("a consumer secret is %d to %d characters", minSecretLength, maxSecretLength)})
 	}
-	if faults != nil {
+	return faults
+}
+
+func (s *Service) createConsumerTx(tx engine.Tx, ch *change, a Actor, name, key, secret string) (*Consumer, error) {
+	if faults := consumerFaults(name, key, secret); faults != nil {
 		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "the consumer cannot be created", faults...)
 	}
 	taken, err := exists(tx, bucketConsumersByKey, key)
