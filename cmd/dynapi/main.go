@@ -17,12 +17,12 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"syscall"
 
 	"time"
 
+	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/instance"
 	"github.com/dynapi/dynapi/engine/jsonschemas"
@@ -92,51 +92,55 @@ func version() string {
 func serve(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", env("DYNAPI_ADDR", "127.0.0.1:8080"), "listen address (env DYNAPI_ADDR)")
-	dataDir := fs.String("data-dir", env("DYNAPI_DATA_DIR", "./data"), "directory of the embedded store (env DYNAPI_DATA_DIR)")
-	maxBody := fs.Int("max-body-bytes", envInt("DYNAPI_MAX_BODY_BYTES", server.DefaultMaxBodyBytes), "largest request body to a dynamic operation (env DYNAPI_MAX_BODY_BYTES)")
-	maxDoc := fs.Int("max-document-bytes", envInt("DYNAPI_MAX_DOCUMENT_BYTES", server.DefaultMaxDocumentBytes), "largest API document accepted (env DYNAPI_MAX_DOCUMENT_BYTES)")
-	maxDocOps := fs.Int("max-document-operations", envInt("DYNAPI_MAX_DOCUMENT_OPERATIONS", specs.DefaultMaxOperations), "most operations accepted in one API document (env DYNAPI_MAX_DOCUMENT_OPERATIONS)")
-	yamlExpansion := fs.Int("max-yaml-expansion", envInt("DYNAPI_MAX_YAML_EXPANSION", specs.DefaultYAMLExpansion), "how many times its own size a YAML document may grow to once its aliases are expanded (env DYNAPI_MAX_YAML_EXPANSION)")
-	example := fs.Bool("example", env("DYNAPI_EXAMPLE", "true") == "true", "serve the example API at first start (env DYNAPI_EXAMPLE)")
-	logFormat := fs.String("log-format", env("DYNAPI_LOG_FORMAT", "text"), "log format: text or json (env DYNAPI_LOG_FORMAT)")
-	tokenTTL := fs.Duration("direct-login-ttl", envDuration("DYNAPI_DIRECT_LOGIN_TTL", 24*time.Hour), "lifetime of a DirectLogin token (env DYNAPI_DIRECT_LOGIN_TTL)")
-	oauthTTL := fs.Duration("oauth2-token-ttl", envDuration("DYNAPI_OAUTH2_TOKEN_TTL", 5*time.Minute), "lifetime of an OAuth2 access token (env DYNAPI_OAUTH2_TOKEN_TTL)")
-	rotate := fs.Duration("oauth2-key-rotate-after", envDuration("DYNAPI_OAUTH2_KEY_ROTATE_AFTER", 30*24*time.Hour), "age of the token signing key before a new one is made (env DYNAPI_OAUTH2_KEY_ROTATE_AFTER)")
-	maxFailures := fs.Int("login-max-failures", envInt("DYNAPI_LOGIN_MAX_FAILURES", 5), "failed logins of a user from one address before it is locked out from that address (env DYNAPI_LOGIN_MAX_FAILURES)")
-	lockout := fs.Duration("login-lockout", envDuration("DYNAPI_LOGIN_LOCKOUT", 15*time.Minute), "how long a user stays locked out from that address (env DYNAPI_LOGIN_LOCKOUT)")
-	loginWindow := fs.Duration("login-window", envDuration("DYNAPI_LOGIN_WINDOW", 15*time.Minute), "how long a failed login counts (env DYNAPI_LOGIN_WINDOW)")
-	slowAfter := fs.Int("login-slow-after", envInt("DYNAPI_LOGIN_SLOW_AFTER", 10), "failed logins from an address, or of a user from anywhere, before their logins are slowed (env DYNAPI_LOGIN_SLOW_AFTER)")
-	loginDelay := fs.Duration("login-delay", envDuration("DYNAPI_LOGIN_DELAY", 250*time.Millisecond), "first delay of a slowed login, doubled with each further failure (env DYNAPI_LOGIN_DELAY)")
-	loginMaxDelay := fs.Duration("login-max-delay", envDuration("DYNAPI_LOGIN_MAX_DELAY", 2*time.Second), "longest delay of a slowed login (env DYNAPI_LOGIN_MAX_DELAY)")
-	loginEvents := fs.Int("login-events-per-minute", envInt("DYNAPI_LOGIN_EVENTS_PER_MINUTE", 120), "login events (failures, lockouts, tokens issued and revoked) written to the audit log per minute; more are counted (env DYNAPI_LOGIN_EVENTS_PER_MINUTE)")
-	minPassword := fs.Int("password-min-length", envInt("DYNAPI_PASSWORD_MIN_LENGTH", 10), "shortest password accepted (env DYNAPI_PASSWORD_MIN_LENGTH)")
-	jit := fs.Bool("just-in-time-entitlements", env("DYNAPI_JIT_ENTITLEMENTS", "false") == "true", "grant roles claimed by an identity token when first needed (env DYNAPI_JIT_ENTITLEMENTS)")
-	jitRoles := fs.String("jit-roles", env("DYNAPI_JIT_ROLES", ""), "comma-separated roles (or prefixes ending in *) that may be granted just in time; none by default (env DYNAPI_JIT_ROLES)")
-	jwtIssuer := fs.String("jwt-issuer", env("DYNAPI_JWT_ISSUER", ""), "accept bearer JWTs of this external issuer (env DYNAPI_JWT_ISSUER)")
-	jwtAudience := fs.String("jwt-audience", env("DYNAPI_JWT_AUDIENCE", ""), "audience those JWTs must carry (env DYNAPI_JWT_AUDIENCE)")
-	jwksFile := fs.String("jwt-jwks-file", env("DYNAPI_JWT_JWKS_FILE", ""), "JWK Set file of the external issuer (env DYNAPI_JWT_JWKS_FILE)")
-	jwksURL := fs.String("jwt-jwks-url", env("DYNAPI_JWT_JWKS_URL", ""), "JWK Set URL of the external issuer (env DYNAPI_JWT_JWKS_URL)")
-	scriptTimeout := fs.Duration("script-timeout", envDuration("DYNAPI_SCRIPT_TIMEOUT", 2*time.Second), "deadline of a JavaScript connector method call unless it sets its own (env DYNAPI_SCRIPT_TIMEOUT)")
-	fetchAllow := fs.String("script-fetch-allow", env("DYNAPI_SCRIPT_FETCH_ALLOW", ""), "comma-separated hosts (host or host:port) scripts may reach with http.fetch (env DYNAPI_SCRIPT_FETCH_ALLOW)")
-	scriptMaxAlloc := fs.Int("script-max-alloc-bytes", envInt("DYNAPI_SCRIPT_MAX_ALLOC_BYTES", jsvm.DefaultMaxAllocBytes), "what the builtins of one JavaScript connector method call may allocate (env DYNAPI_SCRIPT_MAX_ALLOC_BYTES)")
-	scriptMemory := fs.Int("script-memory-limit", envInt("DYNAPI_SCRIPT_MEMORY_LIMIT", jsvm.DefaultMemoryLimit), "heap the running JavaScript connector methods may hold together before they are stopped (env DYNAPI_SCRIPT_MEMORY_LIMIT)")
-	contextHeader := fs.String("context-header", env("DYNAPI_CONTEXT_HEADER", "Account-Request-Information"), "header carrying the signed call context to REST back ends (env DYNAPI_CONTEXT_HEADER)")
-	maxConns := fs.Int("max-conns", envInt("DYNAPI_MAX_CONNS", netguard.DefaultMaxConns()), "open connections in total; more are closed at once (env DYNAPI_MAX_CONNS; default 3/4 of the descriptor limit, at most 10000)")
-	maxConnsPerIP := fs.Int("max-conns-per-ip", envInt("DYNAPI_MAX_CONNS_PER_IP", netguard.DefaultMaxConnsPerIP), "open connections per client address, an IPv4 address or an IPv6 /64; trusted proxies are exempt (env DYNAPI_MAX_CONNS_PER_IP)")
-	headerTimeout := fs.Duration("header-timeout", envDuration("DYNAPI_HEADER_TIMEOUT", server.DefaultHeaderTimeout), "time a request line and header may take to arrive (env DYNAPI_HEADER_TIMEOUT)")
-	minBodyRate := fs.Int("min-body-rate", envInt("DYNAPI_MIN_BODY_RATE", server.DefaultMinBodyRate), "bytes per second a request body must average, after the header timeout (env DYNAPI_MIN_BODY_RATE)")
-	idleTimeout := fs.Duration("idle-timeout", envDuration("DYNAPI_IDLE_TIMEOUT", server.DefaultIdleTimeout), "how long a keep-alive connection may wait for its next request (env DYNAPI_IDLE_TIMEOUT)")
-	writeTimeout := fs.Duration("write-timeout", envDuration("DYNAPI_WRITE_TIMEOUT", server.DefaultWriteTimeout), "time to write one response to a client (env DYNAPI_WRITE_TIMEOUT)")
-	maxHeader := fs.Int("max-header-bytes", envInt("DYNAPI_MAX_HEADER_BYTES", server.DefaultMaxHeaderBytes), "largest request header fields accepted; more is a 431 (env DYNAPI_MAX_HEADER_BYTES)")
-	trustedProxies := fs.String("trusted-proxies", env("DYNAPI_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of proxies whose client IP header is believed (env DYNAPI_TRUSTED_PROXIES)")
-	clientIPHeader := fs.String("client-ip-header", env("DYNAPI_CLIENT_IP_HEADER", netguard.DefaultClientIPHeader), "header in which trusted proxies name the client, X-Forwarded-For style (env DYNAPI_CLIENT_IP_HEADER)")
-	recordPageBytes := fs.Int("record-page-bytes", envInt("DYNAPI_RECORD_PAGE_BYTES", records.DefaultPageBytes), "stored bytes of entity records one list page holds at most, beyond its first record (env DYNAPI_RECORD_PAGE_BYTES)")
-	recordQuotaCount := fs.Int("record-quota-count", envInt("DYNAPI_RECORD_QUOTA_COUNT", records.DefaultQuotaRecords), "records of one entity one user may keep, shared and personal each; negative: no bound (env DYNAPI_RECORD_QUOTA_COUNT)")
-	recordQuotaBytes := fs.Int("record-quota-bytes", envInt("DYNAPI_RECORD_QUOTA_BYTES", records.DefaultQuotaBytes), "stored bytes of the records of one entity one user may keep, shared and personal each; negative: no bound (env DYNAPI_RECORD_QUOTA_BYTES)")
-	patternBudget := fs.Duration("pattern-budget", envDuration("DYNAPI_PATTERN_BUDGET", jsonschemas.DefaultPatternBudget), "time all backtracking pattern matches of one request's validation may take together (env DYNAPI_PATTERN_BUDGET)")
-	if err := fs.Parse(args); err != nil {
+	ef := newEnvFlags(fs)
+	addr := ef.String("addr", "DYNAPI_ADDR", "127.0.0.1:8080", "listen address")
+	dataDir := ef.String("data-dir", "DYNAPI_DATA_DIR", "./data", "directory of the embedded store")
+	maxBody := ef.Int("max-body-bytes", "DYNAPI_MAX_BODY_BYTES", server.DefaultMaxBodyBytes, "largest request body to a dynamic operation")
+	maxDoc := ef.Int("max-document-bytes", "DYNAPI_MAX_DOCUMENT_BYTES", server.DefaultMaxDocumentBytes, "largest API document accepted")
+	maxDocOps := ef.Int("max-document-operations", "DYNAPI_MAX_DOCUMENT_OPERATIONS", specs.DefaultMaxOperations, "most operations accepted in one API document")
+	yamlExpansion := ef.Int("max-yaml-expansion", "DYNAPI_MAX_YAML_EXPANSION", specs.DefaultYAMLExpansion, "how many times its own size a YAML document may grow to once its aliases are expanded")
+	example := ef.Bool("example", "DYNAPI_EXAMPLE", true, "serve the example API at first start")
+	logFormat := ef.String("log-format", "DYNAPI_LOG_FORMAT", "text", "log format: text or json")
+	tokenTTL := ef.Duration("direct-login-ttl", "DYNAPI_DIRECT_LOGIN_TTL", 24*time.Hour, "lifetime of a DirectLogin token")
+	oauthTTL := ef.Duration("oauth2-token-ttl", "DYNAPI_OAUTH2_TOKEN_TTL", 5*time.Minute, "lifetime of an OAuth2 access token")
+	rotate := ef.Duration("oauth2-key-rotate-after", "DYNAPI_OAUTH2_KEY_ROTATE_AFTER", 30*24*time.Hour, "age of the token signing key before a new one is made")
+	maxFailures := ef.Int("login-max-failures", "DYNAPI_LOGIN_MAX_FAILURES", 5, "failed logins of a user from one address before it is locked out from that address")
+	lockout := ef.Duration("login-lockout", "DYNAPI_LOGIN_LOCKOUT", 15*time.Minute, "how long a user stays locked out from that address")
+	loginWindow := ef.Duration("login-window", "DYNAPI_LOGIN_WINDOW", 15*time.Minute, "how long a failed login counts")
+	slowAfter := ef.Int("login-slow-after", "DYNAPI_LOGIN_SLOW_AFTER", 10, "failed logins from an address, or of a user from anywhere, before their logins are slowed")
+	loginDelay := ef.Duration("login-delay", "DYNAPI_LOGIN_DELAY", 250*time.Millisecond, "first delay of a slowed login, doubled with each further failure")
+	loginMaxDelay := ef.Duration("login-max-delay", "DYNAPI_LOGIN_MAX_DELAY", 2*time.Second, "longest delay of a slowed login")
+	loginEvents := ef.Int("login-events-per-minute", "DYNAPI_LOGIN_EVENTS_PER_MINUTE", 120, "login events (failures, lockouts, tokens issued and revoked) written to the audit log per minute; more are counted")
+	minPassword := ef.Int("password-min-length", "DYNAPI_PASSWORD_MIN_LENGTH", 10, "shortest password accepted")
+	jit := ef.Bool("just-in-time-entitlements", "DYNAPI_JIT_ENTITLEMENTS", false, "grant roles claimed by an identity token when first needed")
+	jitRoles := ef.String("jit-roles", "DYNAPI_JIT_ROLES", "", "comma-separated roles (or prefixes ending in *) that may be granted just in time; none by default")
+	jwtIssuer := ef.String("jwt-issuer", "DYNAPI_JWT_ISSUER", "", "accept bearer JWTs of this external issuer")
+	jwtAudience := ef.String("jwt-audience", "DYNAPI_JWT_AUDIENCE", "", "audience those JWTs must carry")
+	jwksFile := ef.String("jwt-jwks-file", "DYNAPI_JWT_JWKS_FILE", "", "JWK Set file of the external issuer")
+	jwksURL := ef.String("jwt-jwks-url", "DYNAPI_JWT_JWKS_URL", "", "JWK Set URL of the external issuer")
+	scriptTimeout := ef.Duration("script-timeout", "DYNAPI_SCRIPT_TIMEOUT", 2*time.Second, "deadline of a JavaScript connector method call unless it sets its own")
+	fetchAllow := ef.String("script-fetch-allow", "DYNAPI_SCRIPT_FETCH_ALLOW", "", "comma-separated hosts (host or host:port) scripts may reach with http.fetch")
+	scriptMaxAlloc := ef.Int("script-max-alloc-bytes", "DYNAPI_SCRIPT_MAX_ALLOC_BYTES", jsvm.DefaultMaxAllocBytes, "what the builtins of one JavaScript connector method call may allocate")
+	scriptMemory := ef.Int("script-memory-limit", "DYNAPI_SCRIPT_MEMORY_LIMIT", jsvm.DefaultMemoryLimit, "heap the running JavaScript connector methods may hold together before they are stopped")
+	contextHeader := ef.String("context-header", "DYNAPI_CONTEXT_HEADER", "Account-Request-Information", "header carrying the signed call context to REST back ends")
+	maxConns := ef.Int("max-conns", "DYNAPI_MAX_CONNS", netguard.DefaultMaxConns(), "open connections in total; more are closed at once; default 3/4 of the descriptor limit, at most 10000")
+	maxConnsPerIP := ef.Int("max-conns-per-ip", "DYNAPI_MAX_CONNS_PER_IP", netguard.DefaultMaxConnsPerIP, "open connections per client address, an IPv4 address or an IPv6 /64; trusted proxies are exempt")
+	headerTimeout := ef.Duration("header-timeout", "DYNAPI_HEADER_TIMEOUT", server.DefaultHeaderTimeout, "time a request line and header may take to arrive")
+	minBodyRate := ef.Int("min-body-rate", "DYNAPI_MIN_BODY_RATE", server.DefaultMinBodyRate, "bytes per second a request body must average, after the header timeout")
+	idleTimeout := ef.Duration("idle-timeout", "DYNAPI_IDLE_TIMEOUT", server.DefaultIdleTimeout, "how long a keep-alive connection may wait for its next request")
+	writeTimeout := ef.Duration("write-timeout", "DYNAPI_WRITE_TIMEOUT", server.DefaultWriteTimeout, "time to write one response to a client")
+	maxHeader := ef.Int("max-header-bytes", "DYNAPI_MAX_HEADER_BYTES", server.DefaultMaxHeaderBytes, "largest request header fields accepted; more is a 431")
+	trustedProxies := ef.String("trusted-proxies", "DYNAPI_TRUSTED_PROXIES", "", "comma-separated addresses or CIDRs of proxies whose client IP header is believed")
+	clientIPHeader := ef.String("client-ip-header", "DYNAPI_CLIENT_IP_HEADER", netguard.DefaultClientIPHeader, "header in which trusted proxies name the client, X-Forwarded-For style")
+	recordPageBytes := ef.Int("record-page-bytes", "DYNAPI_RECORD_PAGE_BYTES", records.DefaultPageBytes, "stored bytes of entity records one list page holds at most, beyond its first record")
+	recordQuotaCount := ef.Int("record-quota-count", "DYNAPI_RECORD_QUOTA_COUNT", records.DefaultQuotaRecords, "records of one entity one user may keep, shared and personal each; negative: no bound")
+	recordQuotaBytes := ef.Int("record-quota-bytes", "DYNAPI_RECORD_QUOTA_BYTES", records.DefaultQuotaBytes, "stored bytes of the records of one entity one user may keep, shared and personal each; negative: no bound")
+	patternBudget := ef.Duration("pattern-budget", "DYNAPI_PATTERN_BUDGET", jsonschemas.DefaultPatternBudget, "time all backtracking pattern matches of one request's validation may take together")
+	if err := ef.parse(args); err != nil {
 		return err
+	}
+	if *logFormat != "text" && *logFormat != "json" {
+		return fmt.Errorf("log format %q (-log-format, env DYNAPI_LOG_FORMAT): want text or json", *logFormat)
 	}
 	proxies, err := netguard.ParsePrefixes(splitList(*trustedProxies))
 	if err != nil {
@@ -174,7 +178,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		PatternBudget: *patternBudget,
 	})
 	if err != nil {
-		return err
+		return nameBootstrapVariables(err)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- inst.Server.Listen(*addr) }()
@@ -189,25 +193,33 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	return errors.Join(err, inst.Close(shutdownCtx))
 }
 
-func env(name, fallback string) string {
-	if v, ok := os.LookupEnv(name); ok && v != "" {
-		return v
-	}
-	return fallback
+// bootstrapVariables names the environment variable of each bootstrap
+// option, by the pointer access.Bootstrap reports its violations at.
+var bootstrapVariables = map[string]string{
+	access.BootstrapAdminUsername:  "DYNAPI_ADMIN_USERNAME",
+	access.BootstrapAdminPassword:  "DYNAPI_ADMIN_PASSWORD",
+	access.BootstrapConsumerKey:    "DYNAPI_ADMIN_CONSUMER_KEY",
+	access.BootstrapConsumerSecret: "DYNAPI_ADMIN_CONSUMER_SECRET",
 }
 
-func envDuration(name string, fallback time.Duration) time.Duration {
-	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
-		return d
+// nameBootstrapVariables adds to a refused bootstrap one line per
+// violation, naming the environment variable at fault and the rule it
+// breaks; any other error is returned as it is.
+func nameBootstrapVariables(err error) error {
+	var e *engine.Error
+	if !errors.As(err, &e) {
+		return err
 	}
-	return fallback
-}
-
-func envInt(name string, fallback int) int {
-	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
-		return n
+	var lines []string
+	for _, v := range e.Violations {
+		if name, ok := bootstrapVariables[v.Pointer]; ok && v.Location == access.BootstrapLocation {
+			lines = append(lines, "\n  "+name+": "+v.Message)
+		}
 	}
-	return fallback
+	if lines == nil {
+		return err
+	}
+	return fmt.Errorf("%w:%s", err, strings.Join(lines, ""))
 }
 
 // splitList splits a comma-separated list, dropping blanks.

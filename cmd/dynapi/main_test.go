@@ -134,3 +134,93 @@ func TestServeRefusesBadTrustedProxies(t *testing.T) {
 		t.Fatalf("err %v, want one naming the bad trusted proxy", err)
 	}
 }
+
+// TestMalformedEnvironmentIsFatal: a variable its flag would refuse stops
+// the command, naming the variable and what it wants; the same flag given
+// on the command line overrides a malformed variable.
+func TestMalformedEnvironmentIsFatal(t *testing.T) {
+	cases := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		wantErr []string // each in the error; none: the command succeeds
+	}{
+		{"boolean", map[string]string{"DYNAPI_EXAMPLE": "yes"}, []string{"serve"},
+			[]string{`DYNAPI_EXAMPLE="yes"`, "true or false"}},
+		{"duration", map[string]string{"DYNAPI_DIRECT_LOGIN_TTL": "forever"}, []string{"serve"},
+			[]string{`DYNAPI_DIRECT_LOGIN_TTL="forever"`, "a duration"}},
+		{"integer", map[string]string{"DYNAPI_MAX_BODY_BYTES": "1MB"}, []string{"serve"},
+			[]string{`DYNAPI_MAX_BODY_BYTES="1MB"`, "an integer"}},
+		{"every malformed variable at once", map[string]string{"DYNAPI_JIT_ENTITLEMENTS": "on", "DYNAPI_SCRIPT_TIMEOUT": "2", "DYNAPI_MAX_CONNS": "many"},
+			[]string{"serve"}, []string{"DYNAPI_JIT_ENTITLEMENTS", "DYNAPI_SCRIPT_TIMEOUT", "DYNAPI_MAX_CONNS"}},
+		{"log format", map[string]string{"DYNAPI_LOG_FORMAT": "xml"}, []string{"serve"},
+			[]string{`"xml"`, "DYNAPI_LOG_FORMAT", "text or json"}},
+		{"user command", map[string]string{"DYNAPI_PASSWORD_MIN_LENGTH": "ten", "DYNAPI_NEW_USER_PASSWORD": "Zed-passw0rd-1"},
+			[]string{"user", "create", "--username", "zed"}, []string{`DYNAPI_PASSWORD_MIN_LENGTH="ten"`, "an integer"}},
+		{"the flag overrides the variable", map[string]string{"DYNAPI_PASSWORD_MIN_LENGTH": "ten", "DYNAPI_NEW_USER_PASSWORD": "Zed-passw0rd-1"},
+			[]string{"user", "create", "--username", "zed", "--password-min-length", "12"}, nil},
+		{"a well-formed variable applies", map[string]string{"DYNAPI_PASSWORD_MIN_LENGTH": "20", "DYNAPI_NEW_USER_PASSWORD": "Zed-passw0rd-1"},
+			[]string{"user", "create", "--username", "zed"}, []string{"password"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("DYNAPI_DATA_DIR", t.TempDir())
+			// A bad trusted proxy stops serve after its flags are read,
+			// should a malformed variable go unnoticed.
+			t.Setenv("DYNAPI_TRUSTED_PROXIES", "proxy.invalid")
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			var out, errOut strings.Builder
+			err := runWithInput(tc.args, strings.NewReader(""), &out, &errOut)
+			if tc.wantErr == nil {
+				if err != nil {
+					t.Fatalf("err %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, want := range tc.wantErr {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("err %q does not mention %q", err, want)
+				}
+			}
+		})
+	}
+}
+
+// TestBootstrapNamesTheVariable: a configured admin credential that breaks
+// a rule stops the first start with the variable and the rule.
+func TestBootstrapNamesTheVariable(t *testing.T) {
+	cases := []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"short consumer secret", map[string]string{"DYNAPI_ADMIN_CONSUMER_SECRET": "too-short-secret"},
+			[]string{"DYNAPI_ADMIN_CONSUMER_SECRET: a consumer secret is 32 to 1024 characters"}},
+		{"short admin password", map[string]string{"DYNAPI_ADMIN_PASSWORD": "Short-1"},
+			[]string{"DYNAPI_ADMIN_PASSWORD: the password must have at least 10 characters"}},
+		{"bad consumer key and username", map[string]string{"DYNAPI_ADMIN_CONSUMER_KEY": "a key with spaces", "DYNAPI_ADMIN_USERNAME": "bad name!"},
+			[]string{"DYNAPI_ADMIN_CONSUMER_KEY: a consumer key is", "DYNAPI_ADMIN_USERNAME: the admin username must be"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			var out, errOut strings.Builder
+			err := run([]string{"serve", "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0"}, &out, &errOut)
+			if err == nil {
+				t.Fatal("the server started")
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("err %q does not say %q", err, want)
+				}
+			}
+		})
+	}
+}

@@ -30,11 +30,12 @@ func user(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dataDir := fs.String("data-dir", env("DYNAPI_DATA_DIR", "./data"), "directory of the embedded store (env DYNAPI_DATA_DIR)")
+	ef := newEnvFlags(fs)
+	dataDir := ef.String("data-dir", "DYNAPI_DATA_DIR", "./data", "directory of the embedded store")
 	username := fs.String("username", "", "the user's name")
 	email := fs.String("email", "", "the new user's email (create)")
-	minPassword := fs.Int("password-min-length", envInt("DYNAPI_PASSWORD_MIN_LENGTH", 10), "shortest password accepted")
-	if err := fs.Parse(args[1:]); err != nil {
+	minPassword := ef.Int("password-min-length", "DYNAPI_PASSWORD_MIN_LENGTH", 10, "shortest password accepted")
+	if err := ef.parse(args[1:]); err != nil {
 		return err
 	}
 	if *username == "" {
