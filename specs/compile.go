@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -221,8 +222,8 @@ func rewriteSchema(tree any, m map[string]any, oas30 bool) {
 		if nullable {
 			if t, ok := m["type"].(string); ok {
 				m["type"] = []any{t, "null"}
-				if enum, ok := m["enum"].([]any); ok {
-					m["enum"] = append(enum, nil)
+				if enum, ok := m["enum"].([]any); ok && !slices.Contains(enum, nil) {
+					m["enum"] = append(enum, nil) // many documents list null already
 				}
 			}
 		}
