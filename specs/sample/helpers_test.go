@@ -14,7 +14,7 @@ import (
 
 	"github.com/dlclark/regexp2"
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v4"
 )
 
 // ---- regexp engine for jsonschema: RE2 when it can, regexp2 otherwise ----
