@@ -418,7 +418,7 @@ func (m *Manager) Create(ctx context.Context, in CreateInput) (*Endpoint, error)
 	if in.BeforeServe != nil {
 		if err := in.BeforeServe(ep); err != nil {
 			if derr := m.store.Update(ctx, func(tx engine.Tx) error { return tx.Delete(bucket, ep.ID) }); derr != nil {
-				m.log.Error("dynamic endpoint left in the store after a failed start; served at next boot", "dynamic_endpoint_id", ep.ID, "error", derr)
+				m.log.Error("dynamic endpoint refused but left in the store: it will be served from the next boot unless deleted", "dynamic_endpoint_id", ep.ID, "error", derr)
 			}
 			return nil, err
 		}

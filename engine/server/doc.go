@@ -9,8 +9,11 @@
 // descriptors; EdgeConfig bounds how long a client may take.
 //
 // One request: copy nothing, load the current snapshot (an atomic pointer),
-// match method and path (404, or 405 with Allow), validate parameters and
-// body against the compiled operation (400 listing every violation, 415),
-// invoke the operation's prepared connector, write its reply. Every step
-// returns an *engine.Error; the front handler renders it once.
+// match method and path (404, or 405 with Allow), authenticate the caller
+// and check the operation's roles at its bank through the guard.Gate (401,
+// 403, 404 for an unknown bank; public operations skip it), refuse a body
+// over the limit (413), validate parameters and body against the compiled
+// operation (400 listing every violation, 415), invoke the operation's
+// prepared connector, write its reply. Every step returns an
+// *engine.Error; the front handler renders it once.
 package server
