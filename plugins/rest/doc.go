@@ -60,8 +60,11 @@
 //
 // Calls that only read (idempotent built-in methods; GET, HEAD, OPTIONS,
 // PUT and DELETE operations) are retried on 502, 503, 504, timeouts and
-// unreachable back ends, with exponential backoff, within the call's
-// deadline. Each back end (scheme, host and port) has one circuit breaker
+// unreachable back ends, within the call's deadline, after a delay with
+// full jitter: drawn uniformly between zero and a ceiling that starts at
+// Options.Backoff and doubles for each next retry, up to MaxBackoff, so
+// calls that failed together do not retry together against a back end
+// that is recovering. Each back end (scheme, host and port) has one circuit breaker
 // shared by all routings to it: after breaker_failures failed attempts in a
 // row (unreachable, timeout or 5xx) calls fail at once with 503
 // circuit_open until breaker_cooldown has passed; then one trial call is let

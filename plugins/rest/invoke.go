@@ -445,7 +445,6 @@ func put(claims map[string]any, key, value string) {
 // to retries more after a retryable failure, each let through by the back
 // end's breaker.
 func (inv *invoker) exchange(ctx context.Context, out *outgoing) (*answer, error) {
-	delay := inv.c.backoff
 	var last error
 	for n := 1; ; n++ {
 		now := inv.c.now()
@@ -469,11 +468,23 @@ func (inv *invoker) exchange(ctx context.Context, out *outgoing) (*answer, error
 			return ans, nil
 		}
 		last = err
-		if !retry || !out.idempotent || n > inv.retries || !sleep(ctx, delay) {
+		if !retry || !out.idempotent || n > inv.retries || !sleep(ctx, inv.c.retryDelay(n)) {
 			return nil, err
 		}
-		delay *= 2
 	}
+}
+
+// retryDelay is the wait before retry n (1 for the first), with full
+// jitter: drawn uniformly from [0, ceiling), the ceiling being Backoff
+// doubled n-1 times and at most MaxBackoff. Calls that failed together
+// so retry at scattered times instead of all at once against a back end
+// that is recovering.
+func (c *Connector) retryDelay(n int) time.Duration {
+	ceiling := c.backoff
+	for i := 1; i < n && ceiling < MaxBackoff; i++ {
+		ceiling *= 2
+	}
+	return time.Duration(c.randN(int64(min(ceiling, MaxBackoff))))
 }
 
 // sleep waits d unless ctx ends first or would end before d passed.

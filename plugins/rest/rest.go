@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -30,6 +31,7 @@ const (
 	DefaultBreakerCooldown = 30 * time.Second
 
 	MaxTimeout         = 5 * time.Minute
+	MaxBackoff         = time.Minute
 	MaxRetries         = 10
 	MaxBreakerFailures = 1000
 	MaxBreakerCooldown = time.Hour
@@ -60,8 +62,9 @@ type Options struct {
 	// Retries is the number of extra attempts of calls that only read;
 	// zero means DefaultRetries, negative none.
 	Retries int
-	// Backoff is the delay before the first retry, doubled for each next
-	// one; default DefaultBackoff.
+	// Backoff is the ceiling of the delay before the first retry, doubled
+	// for each next one up to MaxBackoff; each delay is drawn at random
+	// between zero and its ceiling (full jitter). Default DefaultBackoff.
 	Backoff time.Duration
 	// BreakerFailures is the number of failed attempts in a row that open
 	// a back end's circuit; default DefaultBreakerFailures.
@@ -87,6 +90,8 @@ type Connector struct {
 	log           *slog.Logger
 	breakers      breakers
 	now           func() time.Time // the breakers' clock
+	// randN draws the retry delays: a number in [0, n).
+	randN func(n int64) int64
 }
 
 var _ connector.Connector = (*Connector)(nil)
@@ -95,7 +100,7 @@ var _ connector.Connector = (*Connector)(nil)
 func New(o Options) *Connector {
 	c := &Connector{client: o.Client, signer: o.Signer, contextHeader: cmp.Or(o.ContextHeader, DefaultContextHeader),
 		timeout: o.DefaultTimeout, retries: o.Retries, backoff: o.Backoff, failures: o.BreakerFailures,
-		cooldown: o.BreakerCooldown, log: o.Logger, now: time.Now}
+		cooldown: o.BreakerCooldown, log: o.Logger, now: time.Now, randN: rand.Int64N}
 	if c.client == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 64

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -567,6 +568,7 @@ func TestRetries(t *testing.T) {
 
 	t.Run("never past the call's deadline", func(t *testing.T) {
 		c, _ := newConnector(t, Options{Backoff: time.Second})
+		c.randN = func(n int64) int64 { return n - 1 } // the longest delay: past the deadline
 		be := newBackend(t, flaky(10, http.StatusServiceUnavailable))
 		inv := prepare(t, c, getAccounts, connector.Params{"url": be.URL})
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
@@ -576,6 +578,61 @@ func TestRetries(t *testing.T) {
 		wantError(t, err, http.StatusServiceUnavailable, engine.CodeBackendError)
 		if be.calls.Load() != 1 || time.Since(start) > 200*time.Millisecond {
 			t.Fatalf("%d attempts in %s: waited past the deadline", be.calls.Load(), time.Since(start))
+		}
+	})
+}
+
+// TestRetryJitter checks the delays before retries: each drawn from zero up
+// to a ceiling that doubles per retry and stops at MaxBackoff, through the
+// connector's random seam (no real waits).
+func TestRetryJitter(t *testing.T) {
+	const base = 100 * time.Millisecond
+	t.Run("bounds", func(t *testing.T) {
+		for _, tc := range []struct {
+			name    string
+			backoff time.Duration
+			retry   int
+			ceiling time.Duration
+		}{
+			{"first retry", base, 1, base},
+			{"second retry doubles", base, 2, 2 * base},
+			{"fifth retry", base, 5, 16 * base},
+			{"capped at MaxBackoff", base, 11, MaxBackoff},
+			{"many retries stay capped", base, 200, MaxBackoff},
+			{"backoff above the cap", 2 * time.Hour, 1, MaxBackoff},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				c, _ := newConnector(t, Options{Backoff: tc.backoff})
+				var asked int64
+				for _, pick := range []struct {
+					name string
+					draw func(n int64) int64
+					want time.Duration
+				}{
+					{"lowest draw", func(int64) int64 { return 0 }, 0},
+					{"highest draw", func(n int64) int64 { return n - 1 }, tc.ceiling - 1},
+				} {
+					c.randN = func(n int64) int64 { asked = n; return pick.draw(n) }
+					if got := c.retryDelay(tc.retry); got != pick.want {
+						t.Errorf("%s: delay %s, want %s", pick.name, got, pick.want)
+					}
+					if asked != int64(tc.ceiling) {
+						t.Errorf("%s: drawn below %s, want below %s", pick.name, time.Duration(asked), tc.ceiling)
+					}
+				}
+			})
+		}
+	})
+	t.Run("each retry waits a fresh draw", func(t *testing.T) {
+		c, _ := newConnector(t, Options{Backoff: base})
+		var ceilings []time.Duration
+		c.randN = func(n int64) int64 { ceilings = append(ceilings, time.Duration(n)); return 0 }
+		be := newBackend(t, reply(http.StatusServiceUnavailable, `{"message":"busy"}`))
+		inv := prepare(t, c, getAccounts, connector.Params{"url": be.URL, "retries": "3"})
+		_, err := invoke(inv, builtinRequest(getAccounts, "b", "b", "u"))
+		wantError(t, err, http.StatusServiceUnavailable, engine.CodeBackendError)
+		if want := []time.Duration{base, 2 * base, 4 * base}; !slices.Equal(ceilings, want) || be.calls.Load() != 4 {
+			t.Fatalf("%d attempts with delays drawn below %v, want 4 below %v", be.calls.Load(), ceilings, want)
 		}
 	})
 }
