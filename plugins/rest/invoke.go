@@ -414,31 +414,21 @@ func (inv *invoker) prepareHeader(req *connector.Request, out *outgoing, content
 		h[k] = v
 	}
 	if s := inv.c.signer; s != nil {
-		claims := map[string]any{"aud": inv.url.backend, "method": inv.m.Name}
-		if call != nil {
-			put(claims, "correlation_id", call.CorrelationID)
-			if p := call.Principal; p != nil {
-				put(claims, "consumer_id", p.ConsumerID)
-				put(claims, "user_id", p.UserID)
-				put(claims, "username", p.Username)
-			}
+		k := contextKey{aud: inv.url.backend, method: inv.m.Name, bankID: req.BankID}
+		if call != nil && call.Principal != nil {
+			p := call.Principal
+			k.consumerID, k.userID, k.username = p.ConsumerID, p.UserID, p.Username
 		}
-		put(claims, "bank_id", req.BankID)
-		tok, err := s.SignContext(claims, contextTTL)
+		tok, err := inv.c.tokens.token(k, inv.c.now(), func(claims map[string]any) (string, error) {
+			return s.SignContext(claims, contextTTL)
+		})
 		if err != nil {
 			return engine.Internal(fmt.Errorf("rest: sign the context header: %w", err))
 		}
-		h.Set(inv.contextHeader, tok)
+		h[inv.contextHeader] = []string{tok}
 	}
 	out.header = h
 	return nil
-}
-
-// put sets a claim that is not empty.
-func put(claims map[string]any, key, value string) {
-	if value != "" {
-		claims[key] = value
-	}
 }
 
 // exchange makes the call's attempts: one, or for calls that only read up

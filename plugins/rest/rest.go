@@ -37,9 +37,6 @@ const (
 	MaxBreakerCooldown = time.Hour
 )
 
-// contextTTL is the lifetime of the signed context header.
-const contextTTL = 5 * time.Minute
-
 // Signer signs the context header's claims (implemented by
 // *oauth2.Issuer.SignContext).
 type Signer interface {
@@ -89,6 +86,7 @@ type Connector struct {
 	cooldown      time.Duration
 	log           *slog.Logger
 	breakers      breakers
+	tokens        contextTokens
 	now           func() time.Time // the breakers' clock
 	// randN draws the retry delays: a number in [0, n).
 	randN func(n int64) int64
@@ -98,9 +96,10 @@ var _ connector.Connector = (*Connector)(nil)
 
 // New returns a rest connector.
 func New(o Options) *Connector {
-	c := &Connector{client: o.Client, signer: o.Signer, contextHeader: cmp.Or(o.ContextHeader, DefaultContextHeader),
+	c := &Connector{client: o.Client, signer: o.Signer, contextHeader: http.CanonicalHeaderKey(cmp.Or(o.ContextHeader, DefaultContextHeader)),
 		timeout: o.DefaultTimeout, retries: o.Retries, backoff: o.Backoff, failures: o.BreakerFailures,
-		cooldown: o.BreakerCooldown, log: o.Logger, now: time.Now, randN: rand.Int64N}
+		cooldown: o.BreakerCooldown, log: o.Logger, now: time.Now, randN: rand.Int64N,
+		tokens: contextTokens{max: maxContextTokens}}
 	if c.client == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 64
@@ -203,7 +202,7 @@ func (c *Connector) Prepare(m *connector.Method, params connector.Params) (conne
 				fault(key, "invalid", "%q is not a header name", value)
 				continue
 			}
-			inv.contextHeader = value
+			inv.contextHeader = http.CanonicalHeaderKey(value)
 		case strings.HasPrefix(key, "header."):
 			name := http.CanonicalHeaderKey(strings.TrimPrefix(key, "header."))
 			switch {

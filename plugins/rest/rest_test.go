@@ -3,6 +3,7 @@ package rest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"reflect"
@@ -234,7 +235,7 @@ func newIssuer(t testing.TB) *oauth2.Issuer {
 func TestSignedContextHeader(t *testing.T) {
 	issuer := newIssuer(t)
 	be := newBackend(t, reply(http.StatusOK, okEnvelope))
-	c, _ := newConnector(t, Options{Signer: issuer})
+	c, clk := newConnector(t, Options{Signer: issuer})
 	kf, err := keyfunc.NewJWKSetJSON(json.RawMessage(issuer.JWKS()))
 	if err != nil {
 		t.Fatal(err)
@@ -254,18 +255,86 @@ func TestSignedContextHeader(t *testing.T) {
 		if _, err := invoke(inv, builtinRequest(getAccounts, "gh.29.uk", "gh.29.uk", "u-1")); err != nil {
 			t.Fatal(err)
 		}
-		claims := verify(t, be.last(t).header.Get("Account-Request-Information"))
-		for k, want := range map[string]any{"correlation_id": "corr-1", "consumer_id": "c-1", "user_id": "u-1",
+		h := be.last(t).header
+		claims := verify(t, h.Get("Account-Request-Information"))
+		for k, want := range map[string]any{"consumer_id": "c-1", "user_id": "u-1",
 			"username": "alice", "bank_id": "gh.29.uk", "method": "getAccounts", "aud": be.URL, "iss": "dynapi"} {
 			if claims[k] != want {
 				t.Errorf("claim %s = %v, want %v", k, claims[k], want)
 			}
 		}
-		if ttl := claims["exp"].(float64) - claims["iat"].(float64); ttl != 300 {
-			t.Errorf("lifetime %vs, want 300", ttl)
+		if ttl := claims["exp"].(float64) - claims["iat"].(float64); ttl != 60 {
+			t.Errorf("lifetime %vs, want 60", ttl)
+		}
+		if v, ok := claims["correlation_id"]; ok {
+			t.Errorf("correlation_id %v signed into the token; it has its own header", v)
+		}
+		if got := h.Get("X-Correlation-Id"); got != "corr-1" {
+			t.Errorf("X-Correlation-Id = %q, want corr-1", got)
 		}
 		if _, ok := claims["consent_id"]; ok {
 			t.Error("consent_id sent without a consent")
+		}
+	})
+
+	t.Run("one token per caller while it is fresh", func(t *testing.T) {
+		inv := prepare(t, c, getAccounts, connector.Params{"url": be.URL + "/fresh"})
+		call := func(user, correlation string) (token, correlationHeader string) {
+			t.Helper()
+			req := builtinRequest(getAccounts, "gh.29.uk", "gh.29.uk", user)
+			req.Call.Principal.UserID, req.Call.CorrelationID = user, correlation
+			if _, err := invoke(inv, req); err != nil {
+				t.Fatal(err)
+			}
+			h := be.last(t).header
+			return h.Get("Account-Request-Information"), h.Get("X-Correlation-Id")
+		}
+		first, corr1 := call("u-1", "corr-a")
+		again, corr2 := call("u-1", "corr-b")
+		if again != first {
+			t.Error("the same caller got a second token while the first was fresh")
+		}
+		if corr1 != "corr-a" || corr2 != "corr-b" {
+			t.Errorf("X-Correlation-Id %q then %q, want corr-a then corr-b", corr1, corr2)
+		}
+		other, _ := call("u-2", "corr-c")
+		if other == first {
+			t.Fatal("another caller got the first caller's token")
+		}
+		if got := verify(t, other)["user_id"]; got != "u-2" {
+			t.Errorf("user_id of the second caller's token = %v, want u-2", got)
+		}
+		clk.Advance(contextReuse - time.Second)
+		if still, _ := call("u-1", "corr-d"); still != first {
+			t.Error("the token was renewed before contextReuse passed")
+		}
+		clk.Advance(time.Second)
+		renewed, _ := call("u-1", "corr-e")
+		if renewed == first {
+			t.Fatal("the token was sent again after contextReuse passed")
+		}
+		verify(t, renewed)
+	})
+
+	t.Run("bounded under many callers", func(t *testing.T) {
+		c, _ := newConnector(t, Options{Signer: issuer})
+		c.tokens.max = 3
+		inv := prepare(t, c, getAccounts, connector.Params{"url": be.URL})
+		for i := range 10 {
+			user := fmt.Sprintf("u-%d", i)
+			req := builtinRequest(getAccounts, "b", "b", user)
+			req.Call.Principal.UserID = user
+			if _, err := invoke(inv, req); err != nil {
+				t.Fatal(err)
+			}
+			kept := 0
+			c.tokens.m.Range(func(_, _ any) bool { kept++; return true })
+			if kept > 3 {
+				t.Fatalf("after %d callers the cache holds %d tokens, more than its bound of 3", i+1, kept)
+			}
+			if got := verify(t, be.last(t).header.Get("Account-Request-Information"))["user_id"]; got != user {
+				t.Errorf("caller %s got the token of %v", user, got)
+			}
 		}
 	})
 
