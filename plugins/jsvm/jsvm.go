@@ -389,8 +389,22 @@ func (s *script) run(sb *sandbox, req *connector.Request) (*connector.Result, er
 	}
 }
 
-// result is a fulfilled value as JSON text, decoded only where it is read.
+// result is a fulfilled value as JSON text, decoded only where it is read:
+// written in Go when it is plain, else by the guarded JSON.stringify.
 func (s *script) result(sb *sandbox, v goja.Value) (*connector.Result, error) {
+	encoded, plain, err := sb.encodePlain(v)
+	var sa *stoppedAt
+	switch {
+	case errors.As(err, &sa):
+		sb.broken = true // the interrupt may be pending
+		return nil, err
+	case err != nil:
+		return nil, s.vmError(sb, err)
+	case plain && encoded == nil:
+		return &connector.Result{}, nil
+	case plain:
+		return &connector.Result{JSON: slices.Clone(encoded)}, nil
+	}
 	out, err := sb.stringify(goja.Undefined(), v)
 	if err != nil {
 		return nil, s.vmError(sb, err)

@@ -401,6 +401,8 @@ func TestDeadline(t *testing.T) {
 			"was stopped at line 1"},
 		{"toJSON of the result", "return {toJSON() {\n  let n = 0;\n  while (true) { n++; }\n}};", 100 * time.Millisecond, nil,
 			"was stopped at line 3"},
+		{"getter of the result", "return {a: 1, get b() {\n  while (true) {}\n}};", 100 * time.Millisecond, nil,
+			"was stopped at line 1, column 15"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := New(Options{MaxRuntimes: 1})

@@ -46,6 +46,9 @@ type sandbox struct {
 	// the outermost one's, kept between calls.
 	walk      *jsonWalk
 	walkState jsonWalk
+	// plain encodes plain results; encodeFn runs it in the runtime.
+	plain    plainJSON
+	encodeFn goja.Callable
 
 	// Helpers taken before the freeze, unreachable from scripts.
 	stringify, parse, describe, rethrow goja.Callable
@@ -291,6 +294,10 @@ func (e *Engine) newSandbox() (*sandbox, error) {
 		return nil, engine.Internal(errors.New("jsvm: Error is not a constructor"))
 	}
 	sb.newError = ctor
+	sb.plain.sb = sb
+	if sb.encodeFn, ok = goja.AssertFunction(vm.ToValue(sb.plain.encode)); !ok {
+		return nil, engine.Internal(errors.New("jsvm: the result encoder is not a function"))
+	}
 	e.mu.Lock()
 	e.runtimes[sb] = struct{}{}
 	e.mu.Unlock()
