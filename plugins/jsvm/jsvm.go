@@ -301,17 +301,15 @@ func (s *script) Invoke(ctx context.Context, req *connector.Request) (res *conne
 		deadline = d
 	}
 	limit := deadline.Sub(start)
-	// The watchdog ends a call through stopCall, with a cause; the
-	// deadline through callCtx.
-	stopCtx, stopCall := context.WithCancelCause(ctx)
-	defer stopCall(nil)
-	callCtx, cancel := context.WithDeadline(stopCtx, deadline)
+	// The deadline ends callCtx, and so does the watchdog, through
+	// c.stop with a cause.
+	callCtx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
+	c := &callState{ctx: callCtx, req: req, script: s, cancel: cancel}
 	if callCtx.Err() != nil {
 		s.e.release(sb)
-		return nil, s.stopped(ctx, callCtx, limit, nil)
+		return nil, s.stopped(ctx, c, limit, nil)
 	}
-	c := &callState{ctx: callCtx, req: req, script: s, cancel: stopCall}
 	sb.call = c
 	sb.limits.reset(int64(s.e.o.MaxAllocBytes))
 	sb.current.Store(c)
@@ -343,12 +341,12 @@ func (s *script) Invoke(ctx context.Context, req *connector.Request) (res *conne
 	var sa *stoppedAt
 	switch {
 	case errors.As(err, &ie):
-		err = s.stopped(ctx, callCtx, limit, ie.Stack())
+		err = s.stopped(ctx, c, limit, ie.Stack())
 	case errors.As(err, &sa):
-		err = s.stopped(ctx, callCtx, limit, sa.frames)
+		err = s.stopped(ctx, c, limit, sa.frames)
 	case err != nil && callCtx.Err() != nil:
 		// The call was stopped while a binding waited: it failed first.
-		err = s.stopped(ctx, callCtx, limit, nil)
+		err = s.stopped(ctx, c, limit, nil)
 	}
 	return res, err
 }
@@ -516,11 +514,11 @@ func (s *script) frames(sb *sandbox, reason goja.Value) ([]goja.StackFrame, erro
 }
 
 // stopped is the error of a call stopped by its deadline, its context's
-// cancellation or the memory watchdog (callCtx's cause), with where the
-// script was when known.
-func (s *script) stopped(ctx, callCtx context.Context, limit time.Duration, frames []goja.StackFrame) error {
+// cancellation or the memory watchdog (c's cause), with where the script
+// was when known.
+func (s *script) stopped(ctx context.Context, c *callState, limit time.Duration, frames []goja.StackFrame) error {
 	where := s.where(frames)
-	if errors.Is(context.Cause(callCtx), errMemory) {
+	if errors.Is(c.cause(), errMemory) {
 		return engine.Errorf(http.StatusServiceUnavailable, engine.CodeScriptMemoryExhausted,
 			"connector method %s was stopped%s: the scripts running together held more memory than their limit of %s; try again later",
 			s.name, where, bytesText(float64(s.e.o.MemoryLimit)))
