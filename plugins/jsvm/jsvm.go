@@ -192,7 +192,11 @@ type script struct {
 	lines   int    // lines of the body
 	last    string // the body's last line
 	async   bool   // the body awaits: wrapped in an async function
-	prefix  string // what precedes the body on its first line
+	// readsArgs: the body may read its arguments. One that never names
+	// args or arguments cannot (code cannot be made from strings, and
+	// strict mode has no with), so its calls skip converting them.
+	readsArgs bool
+	prefix    string // what precedes the body on its first line
 }
 
 // Compile implements connector.ScriptEngine: it checks and compiles body
@@ -213,6 +217,7 @@ func (e *Engine) Compile(m *connector.Method, body string, timeout time.Duration
 	s := &script{e: e, name: m.Name, timeout: timeout, lines: strings.Count(body, "\n") + 1}
 	s.last = body[strings.LastIndexByte(body, '\n')+1:]
 	s.async = strings.Contains(body, "await")
+	s.readsArgs = strings.Contains(body, "args") || strings.Contains(body, "arguments") || strings.Contains(body, `\u`)
 	s.prefix = plainPrefix
 	if s.async {
 		s.prefix = asyncPrefix
@@ -361,9 +366,11 @@ func (s *script) run(sb *sandbox, req *connector.Request) (*connector.Result, er
 	if err != nil {
 		return nil, s.vmError(sb, err)
 	}
-	args, err := sb.argsValue(req.Args)
-	if err != nil {
-		return nil, engine.Internal(fmt.Errorf("jsvm: arguments of %s: %w", s.name, err))
+	args := goja.Undefined()
+	if s.readsArgs {
+		if args, err = sb.argsValue(req.Args); err != nil {
+			return nil, engine.Internal(fmt.Errorf("jsvm: arguments of %s: %w", s.name, err))
+		}
 	}
 	v, err := fn(goja.Undefined(), args, sb.ctxValue(s, req))
 	if err != nil {
