@@ -31,7 +31,7 @@ const (
 	DefaultBreakerCooldown = 30 * time.Second
 
 	MaxTimeout         = 5 * time.Minute
-	MaxBackoff         = time.Minute
+	MaxBackoff         = time.Minute // the ceiling of any retry delay
 	MaxRetries         = 10
 	MaxBreakerFailures = 1000
 	MaxBreakerCooldown = time.Hour
