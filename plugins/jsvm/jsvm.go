@@ -192,7 +192,11 @@ type script struct {
 	lines   int    // lines of the body
 	last    string // the body's last line
 	async   bool   // the body awaits: wrapped in an async function
-	prefix  string // what precedes the body on its first line
+	// readsArgs: the body may read its arguments. One that never names
+	// args or arguments cannot (code cannot be made from strings, and
+	// strict mode has no with), so its calls skip converting them.
+	readsArgs bool
+	prefix    string // what precedes the body on its first line
 }
 
 // Compile implements connector.ScriptEngine: it checks and compiles body
@@ -213,6 +217,7 @@ func (e *Engine) Compile(m *connector.Method, body string, timeout time.Duration
 	s := &script{e: e, name: m.Name, timeout: timeout, lines: strings.Count(body, "\n") + 1}
 	s.last = body[strings.LastIndexByte(body, '\n')+1:]
 	s.async = strings.Contains(body, "await")
+	s.readsArgs = strings.Contains(body, "args") || strings.Contains(body, "arguments") || strings.Contains(body, `\u`)
 	s.prefix = plainPrefix
 	if s.async {
 		s.prefix = asyncPrefix
@@ -301,17 +306,15 @@ func (s *script) Invoke(ctx context.Context, req *connector.Request) (res *conne
 		deadline = d
 	}
 	limit := deadline.Sub(start)
-	// The watchdog ends a call through stopCall, with a cause; the
-	// deadline through callCtx.
-	stopCtx, stopCall := context.WithCancelCause(ctx)
-	defer stopCall(nil)
-	callCtx, cancel := context.WithDeadline(stopCtx, deadline)
+	// The deadline ends callCtx, and so does the watchdog, through
+	// c.stop with a cause.
+	callCtx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
+	c := &callState{ctx: callCtx, req: req, script: s, cancel: cancel}
 	if callCtx.Err() != nil {
 		s.e.release(sb)
-		return nil, s.stopped(ctx, callCtx, limit, nil)
+		return nil, s.stopped(ctx, c, limit, nil)
 	}
-	c := &callState{ctx: callCtx, req: req, script: s, cancel: stopCall}
 	sb.call = c
 	sb.limits.reset(int64(s.e.o.MaxAllocBytes))
 	sb.current.Store(c)
@@ -343,12 +346,12 @@ func (s *script) Invoke(ctx context.Context, req *connector.Request) (res *conne
 	var sa *stoppedAt
 	switch {
 	case errors.As(err, &ie):
-		err = s.stopped(ctx, callCtx, limit, ie.Stack())
+		err = s.stopped(ctx, c, limit, ie.Stack())
 	case errors.As(err, &sa):
-		err = s.stopped(ctx, callCtx, limit, sa.frames)
+		err = s.stopped(ctx, c, limit, sa.frames)
 	case err != nil && callCtx.Err() != nil:
 		// The call was stopped while a binding waited: it failed first.
-		err = s.stopped(ctx, callCtx, limit, nil)
+		err = s.stopped(ctx, c, limit, nil)
 	}
 	return res, err
 }
@@ -363,9 +366,11 @@ func (s *script) run(sb *sandbox, req *connector.Request) (*connector.Result, er
 	if err != nil {
 		return nil, s.vmError(sb, err)
 	}
-	args, err := sb.argsValue(req.Args)
-	if err != nil {
-		return nil, engine.Internal(fmt.Errorf("jsvm: arguments of %s: %w", s.name, err))
+	args := goja.Undefined()
+	if s.readsArgs {
+		if args, err = sb.argsValue(req.Args); err != nil {
+			return nil, engine.Internal(fmt.Errorf("jsvm: arguments of %s: %w", s.name, err))
+		}
 	}
 	v, err := fn(goja.Undefined(), args, sb.ctxValue(s, req))
 	if err != nil {
@@ -389,8 +394,22 @@ func (s *script) run(sb *sandbox, req *connector.Request) (*connector.Result, er
 	}
 }
 
-// result is a fulfilled value as JSON text, decoded only where it is read.
+// result is a fulfilled value as JSON text, decoded only where it is read:
+// written in Go when it is plain, else by the guarded JSON.stringify.
 func (s *script) result(sb *sandbox, v goja.Value) (*connector.Result, error) {
+	encoded, plain, err := sb.encodePlain(v)
+	var sa *stoppedAt
+	switch {
+	case errors.As(err, &sa):
+		sb.broken = true // the interrupt may be pending
+		return nil, err
+	case err != nil:
+		return nil, s.vmError(sb, err)
+	case plain && encoded == nil:
+		return &connector.Result{}, nil
+	case plain:
+		return &connector.Result{JSON: slices.Clone(encoded)}, nil
+	}
 	out, err := sb.stringify(goja.Undefined(), v)
 	if err != nil {
 		return nil, s.vmError(sb, err)
@@ -502,11 +521,11 @@ func (s *script) frames(sb *sandbox, reason goja.Value) ([]goja.StackFrame, erro
 }
 
 // stopped is the error of a call stopped by its deadline, its context's
-// cancellation or the memory watchdog (callCtx's cause), with where the
-// script was when known.
-func (s *script) stopped(ctx, callCtx context.Context, limit time.Duration, frames []goja.StackFrame) error {
+// cancellation or the memory watchdog (c's cause), with where the script
+// was when known.
+func (s *script) stopped(ctx context.Context, c *callState, limit time.Duration, frames []goja.StackFrame) error {
 	where := s.where(frames)
-	if errors.Is(context.Cause(callCtx), errMemory) {
+	if errors.Is(c.cause(), errMemory) {
 		return engine.Errorf(http.StatusServiceUnavailable, engine.CodeScriptMemoryExhausted,
 			"connector method %s was stopped%s: the scripts running together held more memory than their limit of %s; try again later",
 			s.name, where, bytesText(float64(s.e.o.MemoryLimit)))

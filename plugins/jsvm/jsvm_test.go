@@ -218,6 +218,25 @@ func TestArgsAndCtx(t *testing.T) {
 			t.Errorf("got %#v\nwant %#v", got, want)
 		}
 	})
+	t.Run("however the body names them", func(t *testing.T) {
+		// Bodies that never name args skip converting them; every way of
+		// naming them still reads them.
+		for _, body := range []string{
+			`return args[0]`,
+			`return arguments[0][0]`,
+			`return (function () { return arguments[0]; })(...arguments[0])`,
+			`return \u0061rgs[0]`,
+			`return a\u{72}gs[0]`,
+			`const {0: first} = args; return first`,
+		} {
+			if got := mustRun(t, e, body, request("first")); got != "first" {
+				t.Errorf("%s: got %#v, want \"first\"", body, got)
+			}
+		}
+		if got := mustRun(t, e, `return typeof ctx.method`, request(make(chan int))); got != "string" {
+			t.Errorf("a body that reads no arguments: got %#v", got)
+		}
+	})
 	t.Run("ctx of an HTTP call", func(t *testing.T) {
 		req := request()
 		req.Call.HTTP = &fakeHTTP{method: "GET", path: "/banks/bank-1/accounts",
@@ -401,6 +420,8 @@ func TestDeadline(t *testing.T) {
 			"was stopped at line 1"},
 		{"toJSON of the result", "return {toJSON() {\n  let n = 0;\n  while (true) { n++; }\n}};", 100 * time.Millisecond, nil,
 			"was stopped at line 3"},
+		{"getter of the result", "return {a: 1, get b() {\n  while (true) {}\n}};", 100 * time.Millisecond, nil,
+			"was stopped at line 1, column 15"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := New(Options{MaxRuntimes: 1})

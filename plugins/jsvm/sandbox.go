@@ -46,6 +46,9 @@ type sandbox struct {
 	// the outermost one's, kept between calls.
 	walk      *jsonWalk
 	walkState jsonWalk
+	// plain encodes plain results; encodeFn runs it in the runtime.
+	plain    plainJSON
+	encodeFn goja.Callable
 
 	// Helpers taken before the freeze, unreachable from scripts.
 	stringify, parse, describe, rethrow goja.Callable
@@ -64,11 +67,27 @@ type callState struct {
 	// script does not catch is passed on unchanged.
 	errs map[*goja.Object]*engine.Error
 	// stopped is set when ctx ends (deadline, cancellation, the watchdog):
-	// guarded builtins throw from then on. cancel ends ctx with a cause.
-	stopped atomic.Bool
-	cancel  context.CancelCauseFunc
+	// guarded builtins throw from then on. cancel ends ctx; stopCause is
+	// why the watchdog did.
+	stopped   atomic.Bool
+	cancel    context.CancelFunc
+	stopCause atomic.Pointer[error]
 	// done is set when the call has returned.
 	done atomic.Bool
+}
+
+// stop ends the call's context for cause.
+func (c *callState) stop(cause error) {
+	c.stopCause.Store(&cause)
+	c.cancel()
+}
+
+// cause is why the call was stopped by stop, nil when it was not.
+func (c *callState) cause() error {
+	if p := c.stopCause.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // nestedKey marks the context of calls scripts make through
@@ -139,7 +158,7 @@ func (e *Engine) stopAll(cause error) []*callState {
 	var calls []*callState
 	for sb := range e.runtimes {
 		if c := sb.current.Load(); c != nil {
-			c.cancel(cause)
+			c.stop(cause)
 			calls = append(calls, c)
 		}
 	}
@@ -291,6 +310,10 @@ func (e *Engine) newSandbox() (*sandbox, error) {
 		return nil, engine.Internal(errors.New("jsvm: Error is not a constructor"))
 	}
 	sb.newError = ctor
+	sb.plain.sb = sb
+	if sb.encodeFn, ok = goja.AssertFunction(vm.ToValue(sb.plain.encode)); !ok {
+		return nil, engine.Internal(errors.New("jsvm: the result encoder is not a function"))
+	}
 	e.mu.Lock()
 	e.runtimes[sb] = struct{}{}
 	e.mu.Unlock()
@@ -496,7 +519,13 @@ func (sb *sandbox) jsValue(v any) (goja.Value, error) {
 		return sb.vm.ToValue(v), nil
 	case map[string]any:
 		o := sb.vm.NewObject()
-		for _, k := range slices.Sorted(maps.Keys(v)) {
+		var small [16]string // the keys of most objects, without allocating
+		keys := small[:0]
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
 			x, err := sb.jsValue(v[k])
 			if err != nil {
 				return nil, err

@@ -48,10 +48,22 @@
 // # Headers, errors and resilience
 //
 // Every call carries X-Correlation-ID, the routing's static headers and,
-// when the connector has a Signer, the context header: a JWT signed by the
-// engine's OAuth 2.0 issuer (verifiable with /.well-known/jwks.json) valid
-// for five minutes, whose claims name the back end (aud), the caller
-// (correlation_id, consumer_id, user_id, username), bank_id and method.
+// when the connector has a Signer, the context header: a JWT saying who
+// calls and what for. Its claims are the back end (aud, its scheme and
+// host), the method, bank_id and the caller (consumer_id, user_id,
+// username), each left out when empty, plus iss, iat, exp and jti. It is
+// signed with ES256 by the engine's OAuth 2.0 issuer; a back end verifies
+// it against the issuer's JWK Set (/.well-known/jwks.json, the key named by
+// kid), and checks iss, that aud is its own scheme and host, and exp.
+//
+// A token lives one minute (contextTTL). Signing is most of the cost of a
+// call to a fast back end, so the connector sends the same token again for
+// the same claims during its first 30 seconds (contextReuse): a back end
+// always gets at least 30 seconds of validity, and a token names no single
+// call. The correlation id is therefore not signed; it travels in
+// X-Correlation-ID alone. Tokens are kept by their claims, at most
+// maxContextTokens of them; past that the cache starts over, so a flood of
+// distinct callers costs signatures, never unbounded memory.
 //
 // An error status of the back end is passed on with code backend_error; a
 // back end that cannot be reached is a 502 backend_unreachable, one that
@@ -60,8 +72,11 @@
 //
 // Calls that only read (idempotent built-in methods; GET, HEAD, OPTIONS,
 // PUT and DELETE operations) are retried on 502, 503, 504, timeouts and
-// unreachable back ends, with exponential backoff, within the call's
-// deadline. Each back end (scheme, host and port) has one circuit breaker
+// unreachable back ends, within the call's deadline, after a delay with
+// full jitter: drawn uniformly between zero and a ceiling that starts at
+// Options.Backoff and doubles for each next retry, up to MaxBackoff, so
+// calls that failed together do not retry together against a back end
+// that is recovering. Each back end (scheme, host and port) has one circuit breaker
 // shared by all routings to it: after breaker_failures failed attempts in a
 // row (unreachable, timeout or 5xx) calls fail at once with 503
 // circuit_open until breaker_cooldown has passed; then one trial call is let

@@ -414,38 +414,27 @@ func (inv *invoker) prepareHeader(req *connector.Request, out *outgoing, content
 		h[k] = v
 	}
 	if s := inv.c.signer; s != nil {
-		claims := map[string]any{"aud": inv.url.backend, "method": inv.m.Name}
-		if call != nil {
-			put(claims, "correlation_id", call.CorrelationID)
-			if p := call.Principal; p != nil {
-				put(claims, "consumer_id", p.ConsumerID)
-				put(claims, "user_id", p.UserID)
-				put(claims, "username", p.Username)
-			}
+		k := contextKey{aud: inv.url.backend, method: inv.m.Name, bankID: req.BankID}
+		if call != nil && call.Principal != nil {
+			p := call.Principal
+			k.consumerID, k.userID, k.username = p.ConsumerID, p.UserID, p.Username
 		}
-		put(claims, "bank_id", req.BankID)
-		tok, err := s.SignContext(claims, contextTTL)
+		tok, err := inv.c.tokens.token(k, inv.c.now(), func(claims map[string]any) (string, error) {
+			return s.SignContext(claims, contextTTL)
+		})
 		if err != nil {
 			return engine.Internal(fmt.Errorf("rest: sign the context header: %w", err))
 		}
-		h.Set(inv.contextHeader, tok)
+		h[inv.contextHeader] = []string{tok}
 	}
 	out.header = h
 	return nil
-}
-
-// put sets a claim that is not empty.
-func put(claims map[string]any, key, value string) {
-	if value != "" {
-		claims[key] = value
-	}
 }
 
 // exchange makes the call's attempts: one, or for calls that only read up
 // to retries more after a retryable failure, each let through by the back
 // end's breaker.
 func (inv *invoker) exchange(ctx context.Context, out *outgoing) (*answer, error) {
-	delay := inv.c.backoff
 	var last error
 	for n := 1; ; n++ {
 		now := inv.c.now()
@@ -469,11 +458,23 @@ func (inv *invoker) exchange(ctx context.Context, out *outgoing) (*answer, error
 			return ans, nil
 		}
 		last = err
-		if !retry || !out.idempotent || n > inv.retries || !sleep(ctx, delay) {
+		if !retry || !out.idempotent || n > inv.retries || !sleep(ctx, inv.c.retryDelay(n)) {
 			return nil, err
 		}
-		delay *= 2
 	}
+}
+
+// retryDelay is the wait before retry n (1 for the first), with full
+// jitter: drawn uniformly from [0, ceiling), the ceiling being Backoff
+// doubled n-1 times and at most MaxBackoff. Calls that failed together
+// so retry at scattered times instead of all at once against a back end
+// that is recovering.
+func (c *Connector) retryDelay(n int) time.Duration {
+	ceiling := c.backoff
+	for i := 1; i < n && ceiling < MaxBackoff; i++ {
+		ceiling *= 2
+	}
+	return time.Duration(c.randN(int64(min(ceiling, MaxBackoff))))
 }
 
 // sleep waits d unless ctx ends first or would end before d passed.

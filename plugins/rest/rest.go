@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -30,13 +31,11 @@ const (
 	DefaultBreakerCooldown = 30 * time.Second
 
 	MaxTimeout         = 5 * time.Minute
+	MaxBackoff         = time.Minute // the ceiling of any retry delay
 	MaxRetries         = 10
 	MaxBreakerFailures = 1000
 	MaxBreakerCooldown = time.Hour
 )
-
-// contextTTL is the lifetime of the signed context header.
-const contextTTL = 5 * time.Minute
 
 // Signer signs the context header's claims (implemented by
 // *oauth2.Issuer.SignContext).
@@ -60,8 +59,9 @@ type Options struct {
 	// Retries is the number of extra attempts of calls that only read;
 	// zero means DefaultRetries, negative none.
 	Retries int
-	// Backoff is the delay before the first retry, doubled for each next
-	// one; default DefaultBackoff.
+	// Backoff is the ceiling of the delay before the first retry, doubled
+	// for each next one up to MaxBackoff; each delay is drawn at random
+	// between zero and its ceiling (full jitter). Default DefaultBackoff.
 	Backoff time.Duration
 	// BreakerFailures is the number of failed attempts in a row that open
 	// a back end's circuit; default DefaultBreakerFailures.
@@ -86,16 +86,20 @@ type Connector struct {
 	cooldown      time.Duration
 	log           *slog.Logger
 	breakers      breakers
+	tokens        contextTokens
 	now           func() time.Time // the breakers' clock
+	// randN draws the retry delays: a number in [0, n).
+	randN func(n int64) int64
 }
 
 var _ connector.Connector = (*Connector)(nil)
 
 // New returns a rest connector.
 func New(o Options) *Connector {
-	c := &Connector{client: o.Client, signer: o.Signer, contextHeader: cmp.Or(o.ContextHeader, DefaultContextHeader),
+	c := &Connector{client: o.Client, signer: o.Signer, contextHeader: http.CanonicalHeaderKey(cmp.Or(o.ContextHeader, DefaultContextHeader)),
 		timeout: o.DefaultTimeout, retries: o.Retries, backoff: o.Backoff, failures: o.BreakerFailures,
-		cooldown: o.BreakerCooldown, log: o.Logger, now: time.Now}
+		cooldown: o.BreakerCooldown, log: o.Logger, now: time.Now, randN: rand.Int64N,
+		tokens: contextTokens{max: maxContextTokens}}
 	if c.client == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 64
@@ -198,7 +202,7 @@ func (c *Connector) Prepare(m *connector.Method, params connector.Params) (conne
 				fault(key, "invalid", "%q is not a header name", value)
 				continue
 			}
-			inv.contextHeader = value
+			inv.contextHeader = http.CanonicalHeaderKey(value)
 		case strings.HasPrefix(key, "header."):
 			name := http.CanonicalHeaderKey(strings.TrimPrefix(key, "header."))
 			switch {

@@ -3,9 +3,11 @@ package rest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -233,7 +235,7 @@ func newIssuer(t testing.TB) *oauth2.Issuer {
 func TestSignedContextHeader(t *testing.T) {
 	issuer := newIssuer(t)
 	be := newBackend(t, reply(http.StatusOK, okEnvelope))
-	c, _ := newConnector(t, Options{Signer: issuer})
+	c, clk := newConnector(t, Options{Signer: issuer})
 	kf, err := keyfunc.NewJWKSetJSON(json.RawMessage(issuer.JWKS()))
 	if err != nil {
 		t.Fatal(err)
@@ -253,18 +255,86 @@ func TestSignedContextHeader(t *testing.T) {
 		if _, err := invoke(inv, builtinRequest(getAccounts, "gh.29.uk", "gh.29.uk", "u-1")); err != nil {
 			t.Fatal(err)
 		}
-		claims := verify(t, be.last(t).header.Get("Account-Request-Information"))
-		for k, want := range map[string]any{"correlation_id": "corr-1", "consumer_id": "c-1", "user_id": "u-1",
+		h := be.last(t).header
+		claims := verify(t, h.Get("Account-Request-Information"))
+		for k, want := range map[string]any{"consumer_id": "c-1", "user_id": "u-1",
 			"username": "alice", "bank_id": "gh.29.uk", "method": "getAccounts", "aud": be.URL, "iss": "dynapi"} {
 			if claims[k] != want {
 				t.Errorf("claim %s = %v, want %v", k, claims[k], want)
 			}
 		}
-		if ttl := claims["exp"].(float64) - claims["iat"].(float64); ttl != 300 {
-			t.Errorf("lifetime %vs, want 300", ttl)
+		if ttl := claims["exp"].(float64) - claims["iat"].(float64); ttl != 60 {
+			t.Errorf("lifetime %vs, want 60", ttl)
+		}
+		if v, ok := claims["correlation_id"]; ok {
+			t.Errorf("correlation_id %v signed into the token; it has its own header", v)
+		}
+		if got := h.Get("X-Correlation-Id"); got != "corr-1" {
+			t.Errorf("X-Correlation-Id = %q, want corr-1", got)
 		}
 		if _, ok := claims["consent_id"]; ok {
 			t.Error("consent_id sent without a consent")
+		}
+	})
+
+	t.Run("one token per caller while it is fresh", func(t *testing.T) {
+		inv := prepare(t, c, getAccounts, connector.Params{"url": be.URL + "/fresh"})
+		call := func(user, correlation string) (token, correlationHeader string) {
+			t.Helper()
+			req := builtinRequest(getAccounts, "gh.29.uk", "gh.29.uk", user)
+			req.Call.Principal.UserID, req.Call.CorrelationID = user, correlation
+			if _, err := invoke(inv, req); err != nil {
+				t.Fatal(err)
+			}
+			h := be.last(t).header
+			return h.Get("Account-Request-Information"), h.Get("X-Correlation-Id")
+		}
+		first, corr1 := call("u-1", "corr-a")
+		again, corr2 := call("u-1", "corr-b")
+		if again != first {
+			t.Error("the same caller got a second token while the first was fresh")
+		}
+		if corr1 != "corr-a" || corr2 != "corr-b" {
+			t.Errorf("X-Correlation-Id %q then %q, want corr-a then corr-b", corr1, corr2)
+		}
+		other, _ := call("u-2", "corr-c")
+		if other == first {
+			t.Fatal("another caller got the first caller's token")
+		}
+		if got := verify(t, other)["user_id"]; got != "u-2" {
+			t.Errorf("user_id of the second caller's token = %v, want u-2", got)
+		}
+		clk.Advance(contextReuse - time.Second)
+		if still, _ := call("u-1", "corr-d"); still != first {
+			t.Error("the token was renewed before contextReuse passed")
+		}
+		clk.Advance(time.Second)
+		renewed, _ := call("u-1", "corr-e")
+		if renewed == first {
+			t.Fatal("the token was sent again after contextReuse passed")
+		}
+		verify(t, renewed)
+	})
+
+	t.Run("bounded under many callers", func(t *testing.T) {
+		c, _ := newConnector(t, Options{Signer: issuer})
+		c.tokens.max = 3
+		inv := prepare(t, c, getAccounts, connector.Params{"url": be.URL})
+		for i := range 10 {
+			user := fmt.Sprintf("u-%d", i)
+			req := builtinRequest(getAccounts, "b", "b", user)
+			req.Call.Principal.UserID = user
+			if _, err := invoke(inv, req); err != nil {
+				t.Fatal(err)
+			}
+			kept := 0
+			c.tokens.m.Range(func(_, _ any) bool { kept++; return true })
+			if kept > 3 {
+				t.Fatalf("after %d callers the cache holds %d tokens, more than its bound of 3", i+1, kept)
+			}
+			if got := verify(t, be.last(t).header.Get("Account-Request-Information"))["user_id"]; got != user {
+				t.Errorf("caller %s got the token of %v", user, got)
+			}
 		}
 	})
 
@@ -567,6 +637,7 @@ func TestRetries(t *testing.T) {
 
 	t.Run("never past the call's deadline", func(t *testing.T) {
 		c, _ := newConnector(t, Options{Backoff: time.Second})
+		c.randN = func(n int64) int64 { return n - 1 } // the longest delay: past the deadline
 		be := newBackend(t, flaky(10, http.StatusServiceUnavailable))
 		inv := prepare(t, c, getAccounts, connector.Params{"url": be.URL})
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
@@ -576,6 +647,61 @@ func TestRetries(t *testing.T) {
 		wantError(t, err, http.StatusServiceUnavailable, engine.CodeBackendError)
 		if be.calls.Load() != 1 || time.Since(start) > 200*time.Millisecond {
 			t.Fatalf("%d attempts in %s: waited past the deadline", be.calls.Load(), time.Since(start))
+		}
+	})
+}
+
+// TestRetryJitter checks the delays before retries: each drawn from zero up
+// to a ceiling that doubles per retry and stops at MaxBackoff, through the
+// connector's random seam (no real waits).
+func TestRetryJitter(t *testing.T) {
+	const base = 100 * time.Millisecond
+	t.Run("bounds", func(t *testing.T) {
+		for _, tc := range []struct {
+			name    string
+			backoff time.Duration
+			retry   int
+			ceiling time.Duration
+		}{
+			{"first retry", base, 1, base},
+			{"second retry doubles", base, 2, 2 * base},
+			{"fifth retry", base, 5, 16 * base},
+			{"capped at MaxBackoff", base, 11, MaxBackoff},
+			{"many retries stay capped", base, 200, MaxBackoff},
+			{"backoff above the cap", 2 * time.Hour, 1, MaxBackoff},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				c, _ := newConnector(t, Options{Backoff: tc.backoff})
+				var asked int64
+				for _, pick := range []struct {
+					name string
+					draw func(n int64) int64
+					want time.Duration
+				}{
+					{"lowest draw", func(int64) int64 { return 0 }, 0},
+					{"highest draw", func(n int64) int64 { return n - 1 }, tc.ceiling - 1},
+				} {
+					c.randN = func(n int64) int64 { asked = n; return pick.draw(n) }
+					if got := c.retryDelay(tc.retry); got != pick.want {
+						t.Errorf("%s: delay %s, want %s", pick.name, got, pick.want)
+					}
+					if asked != int64(tc.ceiling) {
+						t.Errorf("%s: drawn below %s, want below %s", pick.name, time.Duration(asked), tc.ceiling)
+					}
+				}
+			})
+		}
+	})
+	t.Run("each retry waits a fresh draw", func(t *testing.T) {
+		c, _ := newConnector(t, Options{Backoff: base})
+		var ceilings []time.Duration
+		c.randN = func(n int64) int64 { ceilings = append(ceilings, time.Duration(n)); return 0 }
+		be := newBackend(t, reply(http.StatusServiceUnavailable, `{"message":"busy"}`))
+		inv := prepare(t, c, getAccounts, connector.Params{"url": be.URL, "retries": "3"})
+		_, err := invoke(inv, builtinRequest(getAccounts, "b", "b", "u"))
+		wantError(t, err, http.StatusServiceUnavailable, engine.CodeBackendError)
+		if want := []time.Duration{base, 2 * base, 4 * base}; !slices.Equal(ceilings, want) || be.calls.Load() != 4 {
+			t.Fatalf("%d attempts with delays drawn below %v, want 4 below %v", be.calls.Load(), ceilings, want)
 		}
 	})
 }
