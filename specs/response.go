@@ -21,6 +21,7 @@ type ResponseMedia struct {
 	Examples []*Example
 	schema   any    // the schema as written, nil when none
 	schemaAt string // the schema's JSON pointer, "" when none
+	doc      *Document
 }
 
 // Example is one example of a response media type.
@@ -56,7 +57,7 @@ func (d *Document) responseMedia(c *compiler, op *Operation, r *Response, at str
 	for _, mt := range d.order.keys(contentAt, content) {
 		media, _ := content[mt].(map[string]any)
 		mediaAt := ptr(contentAt, mt)
-		m := &ResponseMedia{Type: mt}
+		m := &ResponseMedia{Type: mt, doc: d}
 		if s, ok := media["schema"]; ok {
 			m.schema, m.schemaAt = s, ptr(mediaAt, "schema")
 		}
@@ -103,22 +104,22 @@ func (d *Document) checkResponseExamples(c *compiler, op *Operation, r *Response
 	}
 }
 
-// ResponseSchema compiles the schema of a response media type on its own,
-// for checking answers at request time; nil when it declares none. Each
-// call compiles afresh, so a caller keeps what it needs: documents keep no
-// compiled response schema. Safe to call while the document serves.
-func (d *Document) ResponseSchema(m *ResponseMedia) (*Schema, error) {
-	if m == nil || m.schemaAt == "" {
+// CompileSchema compiles the media type's schema on its own, for checking
+// answers at request time; nil when it declares none. Each call compiles
+// afresh, so a caller keeps what it needs: documents keep no compiled
+// response schema. Safe to call while the document serves.
+func (m *ResponseMedia) CompileSchema() (*Schema, error) {
+	if m.schemaAt == "" {
 		return nil, nil
 	}
 	c := jsonschemas.NewCompiler("documents must be self-contained", openAPIFormats...)
-	if strings.HasPrefix(d.SpecVersion, "3.1.") {
+	if strings.HasPrefix(m.doc.SpecVersion, "3.1.") {
 		c.DefaultDraft(jsonschema.Draft2020)
 	} else {
 		c.DefaultDraft(jsonschema.Draft4)
 	}
 	url := defaultSchemaBase + "responses.json"
-	if err := c.AddResource(url, d.tree); err != nil {
+	if err := c.AddResource(url, m.doc.tree); err != nil {
 		return nil, engine.Internal(err)
 	}
 	s, err := c.Compile(url + "#" + m.schemaAt)

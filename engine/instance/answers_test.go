@@ -163,7 +163,7 @@ func checkMockAnswer(t *testing.T, inst *instance.Instance, file string, doc *sp
 	if media == nil {
 		return false
 	}
-	schema, err := doc.ResponseSchema(media)
+	schema, err := media.CompileSchema()
 	if err != nil || schema == nil || unfitSchemas[file+"#"+media.SchemaPointer()] != "" {
 		return false
 	}
@@ -182,4 +182,72 @@ func checkMockAnswer(t *testing.T, inst *instance.Instance, file string, doc *sp
 		t.Errorf("%s %s: the answer breaks the document's schema: %v", op.Method, op.Path, err)
 	}
 	return true
+}
+
+// readmeScript is the README's example of a JavaScript method answering a
+// dynamic operation, so the example shown is the one that runs.
+func readmeScript(t *testing.T) string {
+	t.Helper()
+	readme := string(readFile(t, filepath.Join("..", "..", "README.md")))
+	_, after, ok := strings.Cut(readme, "**A JavaScript method answering a dynamic operation**")
+	if !ok {
+		t.Fatal("the README has no example of a script answering a dynamic operation")
+	}
+	_, block, ok := strings.Cut(after, "```js\n")
+	script, _, closed := strings.Cut(block, "```")
+	if !ok || !closed {
+		t.Fatal("the README's example script is not in a js code block")
+	}
+	return script
+}
+
+// TestScriptResultChecked answers a dynamic operation in JavaScript: what
+// the script sees of the request (args[0]) and that its result is checked
+// against the operation's response schema, a 502 naming each place it
+// breaks it.
+func TestScriptResultChecked(t *testing.T) {
+	cases := []struct {
+		name, script string
+		status       int
+		want         map[string]any
+		pointers     []string // of the violations of a 502
+	}{
+		{"the README example", readmeScript(t), http.StatusOK,
+			map[string]any{"accountId": "acc-1", "currency": "GBP", "amount": "10.00", "requestId": "req-7"}, nil},
+		{"a value of the wrong type", `return {accountId: args[0].path.accountId, currency: "GBP", amount: 10};`,
+			http.StatusBadGateway, nil, []string{"/amount"}},
+		{"missing and malformed properties", `return {currency: "pounds"};`,
+			http.StatusBadGateway, nil, []string{"/accountId", "/amount", "/currency"}},
+		{"not an object", `return "ten";`, http.StatusBadGateway, nil, []string{""}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			inst := open(t, "")
+			mustCreate(t, inst, "/admin/v1/dynamic-endpoints", readFile(t, filepath.Join("testdata", "script-answers.yaml")))
+			createScript(t, inst, "getBalance", tc.script, 0)
+			r := do(t, inst, request{method: http.MethodGet, path: "/balances/accounts/acc-1/balance?currency=GBP",
+				headers: map[string]string{"X-Request-ID": "req-7"}})
+			if r.status != tc.status {
+				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.body)
+			}
+			if tc.status == http.StatusOK {
+				got := r.json(t)
+				for k, v := range tc.want {
+					if got[k] != v {
+						t.Errorf("%s = %v, want %v (answer %s)", k, got[k], v, r.body)
+					}
+				}
+				return
+			}
+			p := r.problem(t)
+			if p.Code != "invalid_connector_result" {
+				t.Errorf("code %q, want invalid_connector_result", p.Code)
+			}
+			for _, pointer := range tc.pointers {
+				if !hasViolation(p, "data", pointer, "*") {
+					t.Errorf("no violation at %q: %s", pointer, r.body)
+				}
+			}
+		})
+	}
 }
