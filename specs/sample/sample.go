@@ -9,14 +9,13 @@
 //
 // Unless Options.IgnoreExamples is set, a schema's own example, else the
 // first of its examples, else its default is returned as is when it is
-// valid against the schema. Otherwise the
-// value is synthesised: const, then the first fitting enum value, then by
-// type. allOf branches are merged; oneOf/anyOf take the first branch whose
-// value validates against the whole schema (oneOf: exactly one branch),
-// setting the discriminator property to the branch's mapping key or schema
-// name. Generated candidates that involve a choice are checked with a small
-// built-in validator, so the output is valid whenever the generator finds a
-// way to make it so.
+// valid against the schema. Otherwise the value is synthesised: const, then
+// the first fitting enum value, then by type. allOf branches are merged;
+// oneOf/anyOf take the first branch whose value validates against the whole
+// schema (oneOf: exactly one branch), setting the discriminator property to
+// the branch's mapping key or schema name. Generated candidates that
+// involve a choice are checked with a small built-in validator, so the
+// output is valid whenever the generator finds a way to make it so.
 package sample
 
 import (
