@@ -62,6 +62,8 @@ type Document struct {
 
 	tree any // the OpenAPI 3 form of the document, for examples and samples
 	size int // values in tree, which bounds what Inline makes
+	// order is, while the document loads, the key order of its source.
+	order *keyOrder
 }
 
 // Resolve returns the value a local reference ("#/components/schemas/A")
@@ -209,11 +211,13 @@ func Load(data []byte, contentType string, opts Options) (*Document, error) {
 		if doc.tree, err = convertSwagger2(root, doc); err != nil {
 			return nil, err
 		}
+		doc.order = swagger2KeyOrder(root)
 	} else {
 		if err := checkOpenAPI3(root); err != nil {
 			return nil, err
 		}
 		doc.tree = root
+		doc.order = newKeyOrder(data, contentType)
 		var fault string
 		doc.Mount, doc.ServerHost, fault = serverMount(root)
 		if fault != "" {
@@ -238,6 +242,7 @@ func Load(data []byte, contentType string, opts Options) (*Document, error) {
 	if err := doc.buildOperations(v3, c); err != nil {
 		return nil, err
 	}
+	doc.order = nil
 	return doc, nil
 }
 
@@ -786,19 +791,7 @@ func (d *Document) buildResponses(c *compiler, op *Operation, raw map[string]any
 			continue
 		}
 		r := &Response{Code: code, Status: statusOf(code), node: m}
-		content, _ := m["content"].(map[string]any)
-		for _, mt := range sortedKeys(content) {
-			media, _ := content[mt].(map[string]any)
-			var schema *Schema
-			if _, ok := media["schema"]; ok && hasExamples(media) {
-				// A response schema is compiled only to check examples; one
-				// that does not compile costs that check alone.
-				if s, err := c.compile(ptr(nodeAt, "content", mt, "schema")); err == nil {
-					schema = s
-				}
-			}
-			d.checkExamples(media, schema, ptr(nodeAt, "content", mt))
-		}
+		r.Media = d.responseMedia(c, op, r, nodeAt)
 		op.Responses = append(op.Responses, r)
 	}
 	slices.SortStableFunc(op.Responses, func(a, b *Response) int { return responseRank(a) - responseRank(b) })
@@ -853,13 +846,6 @@ func (d *Document) checkExamples(media map[string]any, schema *Schema, at string
 			}
 		}
 	}
-}
-
-// hasExamples tells whether a media type object has an example to check.
-func hasExamples(media map[string]any) bool {
-	_, one := media["example"]
-	_, named := media["examples"]
-	return one || named
 }
 
 func scalarString(v any) string {

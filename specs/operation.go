@@ -93,7 +93,9 @@ func (m *BodyMedia) IsJSON() bool { return isJSONMedia(m.Type) }
 type Response struct {
 	Code   string // as declared: "200", "2XX", "default"
 	Status int    // 200 for "200" and "2XX", 0 for "default"
-	node   map[string]any
+	// Media are the response's media types in the document's order.
+	Media []*ResponseMedia
+	node  map[string]any
 }
 
 // Node returns the response object as written in the document, refs

@@ -3,7 +3,6 @@ package connector
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -293,23 +292,10 @@ func (c checked) Invoke(ctx context.Context, req *Request) (*Result, error) {
 		}
 		return res, err
 	}
-	data, err := checkedValue(res)
-	if err != nil {
-		return nil, engine.NewError(http.StatusBadGateway, engine.CodeInvalidResult,
-			fmt.Sprintf("%s answered method %s with data that is not JSON the engine accepts", c.source, req.Method.Name),
-			jsonschemas.Violations(err, "data", "", jsonschemas.Words{})...)
+	if err := checkData(res, req.Method.data, c.source+" answered method "+req.Method.Name, "is not as its message doc says"); err != nil {
+		return nil, err
 	}
-	verr := req.Method.data.Validate(data)
-	var pe *jsonschemas.PanicError
-	switch {
-	case verr == nil:
-		return res, nil
-	case errors.As(verr, &pe):
-		return nil, engine.Internal(verr)
-	}
-	return nil, engine.NewError(http.StatusBadGateway, engine.CodeInvalidResult,
-		fmt.Sprintf("%s answered method %s with data that is not as its message doc says", c.source, req.Method.Name),
-		jsonschemas.Violations(verr, "data", "", jsonschemas.Words{})...)
+	return res, nil
 }
 
 // checkedValue is a result's data as the schema validator takes it: JSON

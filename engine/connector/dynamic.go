@@ -3,11 +3,15 @@ package connector
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/jsonschemas"
 	"github.com/dynapi/dynapi/specs"
 )
 
@@ -17,15 +21,43 @@ import (
 // load and one map lookup.
 func (d *Dispatcher) Operation(op *specs.Operation, host engine.Invoker) engine.Invoker {
 	status := http.StatusOK
+	var media *specs.ResponseMedia
 	for _, r := range op.Responses {
 		if r.Status >= 200 && r.Status < 300 {
 			status = r.Status
+			media = jsonMedia(r)
 			break
 		}
 	}
 	name := d.DynamicName(op.ID)
 	return &operation{d: d, op: op, host: host, status: status,
-		method: &Method{Name: name, Dynamic: true, Args: []Arg{{Name: "request"}}}}
+		method: &Method{Name: name, Dynamic: true, Args: []Arg{{Name: "request"}}},
+		schema: sync.OnceValue(func() *specs.Schema { return dataSchema(media) })}
+}
+
+// jsonMedia is the first JSON media type a response declares, nil when it
+// declares none.
+func jsonMedia(r *specs.Response) *specs.ResponseMedia {
+	for _, m := range r.Media {
+		if m.IsJSON() {
+			return m
+		}
+	}
+	return nil
+}
+
+// dataSchema compiles the schema data answers are checked against: nil
+// when the response declares none, or one that does not compile (the
+// document loaded with it; its examples went unchecked too).
+func dataSchema(media *specs.ResponseMedia) *specs.Schema {
+	if media == nil {
+		return nil
+	}
+	s, err := media.CompileSchema()
+	if err != nil {
+		return nil
+	}
+	return s
 }
 
 // DynamicPrefix names a dynamic operation's method when its operation id
@@ -48,6 +80,9 @@ type operation struct {
 	host   engine.Invoker
 	method *Method
 	status int // of data answers: the first 2xx the operation declares
+	// schema is the JSON schema of that response, compiled at the first
+	// data answer (most operations never get one); nil when there is none.
+	schema func() *specs.Schema
 }
 
 func (o *operation) Invoke(ctx context.Context, call *engine.Call) (*engine.Reply, error) {
@@ -63,6 +98,9 @@ func (o *operation) Invoke(ctx context.Context, call *engine.Call) (*engine.Repl
 	if res.Reply != nil {
 		return res.Reply, nil
 	}
+	if err := o.check(res); err != nil {
+		return nil, err
+	}
 	body := res.JSON
 	if body == nil {
 		if body, err = json.Marshal(res.Data); err != nil {
@@ -70,6 +108,39 @@ func (o *operation) Invoke(ctx context.Context, call *engine.Call) (*engine.Repl
 		}
 	}
 	return &engine.Reply{Status: o.status, ContentType: "application/json", Body: body}, nil
+}
+
+// check refuses data that does not fit the operation's response schema.
+func (o *operation) check(res *Result) error {
+	schema := o.schema()
+	if schema == nil {
+		return nil
+	}
+	return checkData(res, schema, "operation "+o.op.ID+" was answered",
+		"does not fit its "+strconv.Itoa(o.status)+" response's schema")
+}
+
+// checkData checks a result's data against schema: nil when it fits, else
+// a 502 saying who answered and how the data is wrong, with a violation
+// for each place it breaks the schema (an internal error when the schema
+// library failed).
+func checkData(res *Result, schema interface{ Validate(any) error }, who, unfit string) error {
+	data, err := checkedValue(res)
+	if err != nil {
+		return engine.NewError(http.StatusBadGateway, engine.CodeInvalidResult,
+			who+" with data that is not JSON the engine accepts",
+			jsonschemas.Violations(err, "data", "", jsonschemas.Words{})...)
+	}
+	verr := schema.Validate(data)
+	var pe *jsonschemas.PanicError
+	switch {
+	case verr == nil:
+		return nil
+	case errors.As(verr, &pe):
+		return engine.Internal(verr)
+	}
+	return engine.NewError(http.StatusBadGateway, engine.CodeInvalidResult, who+" with data that "+unfit,
+		jsonschemas.Violations(verr, "data", "", jsonschemas.Words{})...)
 }
 
 // hostInvoker answers a dynamic operation through its document's host.

@@ -7,9 +7,7 @@ package mock
 import (
 	"context"
 	"encoding/json"
-	"maps"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -105,63 +103,68 @@ func parsePrefer(h string) (code int, example string) {
 	return code, example
 }
 
-// render builds the replies of one response.
+// render builds the replies of one response from its first JSON media
+// type (else its first) in the document's order: the media type's example,
+// then its named examples, else a sample of its schema. An example that
+// breaks the schema (the document was warned about it) is answered with
+// the sample instead, so every answer fits the document's own schema.
 func render(doc *specs.Document, r *specs.Response) *answer {
 	status := r.Status
 	if status == 0 {
 		status = http.StatusOK // "default" as the only answer stands for success
 	}
 	a := &answer{status: status, named: map[string]*engine.Reply{}}
-	mediaType, media := pickMedia(r.Node())
+	media := pickMedia(r.Media)
 	if media == nil || status == http.StatusNoContent || status == http.StatusNotModified {
 		a.body = &engine.Reply{Status: status}
 		return a
 	}
-	a.contentType = mediaType
+	a.contentType = media.Type
 	reply := func(v any) *engine.Reply {
-		return &engine.Reply{Status: status, ContentType: mediaType, Body: encode(mediaType, v)}
+		return &engine.Reply{Status: status, ContentType: media.Type, Body: encode(media.Type, v)}
 	}
-	if ex, ok := media["example"]; ok {
-		a.body = reply(ex)
-	}
-	examples, _ := media["examples"].(map[string]any)
-	for _, name := range slices.Sorted(maps.Keys(examples)) {
-		eo, ok := doc.Deref(examples[name]).(map[string]any)
-		if !ok {
-			continue
-		}
-		if v, ok := eo["value"]; ok {
-			a.named[name] = reply(v)
-			if a.body == nil {
-				a.body = a.named[name]
+	var made *engine.Reply
+	sampled := func() *engine.Reply {
+		if made == nil {
+			if schema := media.SchemaNode(); schema != nil {
+				made = reply(sample.Generate(schema, sample.Options{Resolve: doc.Resolve}))
+			} else {
+				made = &engine.Reply{Status: status, ContentType: media.Type}
 			}
+		}
+		return made
+	}
+	for _, ex := range media.Examples {
+		var rep *engine.Reply
+		if ex.Fits {
+			rep = reply(ex.Value)
+		} else {
+			rep = sampled()
+		}
+		if ex.Name != "" {
+			a.named[ex.Name] = rep
+		}
+		if ex.Name == "" || a.body == nil {
+			a.body = rep
 		}
 	}
 	if a.body == nil {
-		if schema, ok := media["schema"]; ok {
-			a.body = reply(sample.Generate(schema, sample.Options{Resolve: doc.Resolve}))
-		} else {
-			a.body = &engine.Reply{Status: status, ContentType: mediaType}
-		}
+		a.body = sampled()
 	}
 	return a
 }
 
-// pickMedia prefers a JSON media type, else the first declared.
-func pickMedia(response map[string]any) (string, map[string]any) {
-	content, _ := response["content"].(map[string]any)
-	keys := slices.Sorted(maps.Keys(content))
-	for _, k := range keys {
-		if isJSON(k) {
-			m, _ := content[k].(map[string]any)
-			return k, m
+// pickMedia prefers the first JSON media type, else the first declared.
+func pickMedia(media []*specs.ResponseMedia) *specs.ResponseMedia {
+	for _, m := range media {
+		if isJSON(m.Type) {
+			return m
 		}
 	}
-	if len(keys) == 0 {
-		return "", nil
+	if len(media) == 0 {
+		return nil
 	}
-	m, _ := content[keys[0]].(map[string]any)
-	return keys[0], m
+	return media[0]
 }
 
 func isJSON(mt string) bool {

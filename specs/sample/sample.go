@@ -8,14 +8,14 @@
 // numeric exclusive bounds, prefixItems, $defs).
 //
 // Unless Options.IgnoreExamples is set, a schema's own example, else the
-// first of its examples, else its default is returned as is. Otherwise the
-// value is synthesised: const, then the first fitting enum value, then by
-// type. allOf branches are merged; oneOf/anyOf take the first branch whose
-// value validates against the whole schema (oneOf: exactly one branch),
-// setting the discriminator property to the branch's mapping key or schema
-// name. Generated candidates that involve a choice are checked with a small
-// built-in validator, so the output is valid whenever the generator finds a
-// way to make it so.
+// first of its examples, else its default is returned as is when it is
+// valid against the schema. Otherwise the value is synthesised: const, then
+// the first fitting enum value, then by type. allOf branches are merged;
+// oneOf/anyOf take the first branch whose value validates against the whole
+// schema (oneOf: exactly one branch), setting the discriminator property to
+// the branch's mapping key or schema name. Generated candidates that
+// involve a choice are checked with a small built-in validator, so the
+// output is valid whenever the generator finds a way to make it so.
 package sample
 
 import (
@@ -124,7 +124,10 @@ func (g *gen) gen(s any, st state) any {
 		return nil
 	}
 	if !g.opts.IgnoreExamples && st.variant == 0 {
-		if v, ok := g.example(m, 0); ok {
+		// A document's example may break its own schema (UK Open Banking
+		// writes "string" where a pattern allows four word characters):
+		// only one that fits is answered as it is.
+		if v, ok := g.example(m, 0); ok && g.valid(v, m) {
 			return cloneJSON(v)
 		}
 	}
