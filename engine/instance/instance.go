@@ -45,6 +45,9 @@ type Config struct {
 	Admin     access.BootstrapOptions
 	Passwords access.PasswordPolicy
 	Throttle  access.ThrottleOptions
+	// PasswordHashing is the argon2id cost of new password hashes
+	// (access.DefaultPasswordHashing when zero); tests set a cheap one.
+	PasswordHashing access.PasswordHashing
 	// JustInTimeEntitlements grants a role a caller's identity token claims
 	// the first time a route needs it (OBP's create_just_in_time_entitlements).
 	JustInTimeEntitlements bool
@@ -134,7 +137,7 @@ func Open(ctx context.Context, cfg Config) (*Instance, error) {
 func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error) {
 	svc, err := access.New(ctx, access.Options{Store: store, Passwords: cfg.Passwords, Throttle: cfg.Throttle,
 		JustInTimeEntitlements: cfg.JustInTimeEntitlements, JustInTimeRoles: cfg.JustInTimeRoles,
-		LoginEventsPerMinute: cfg.LoginEventsPerMinute})
+		LoginEventsPerMinute: cfg.LoginEventsPerMinute, PasswordHashing: cfg.PasswordHashing})
 	if err != nil {
 		return nil, err
 	}
