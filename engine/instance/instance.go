@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -131,6 +132,9 @@ func Open(ctx context.Context, cfg Config) (*Instance, error) {
 	if err != nil {
 		return nil, errors.Join(err, store.Close())
 	}
+	// Start-up's transient memory (the first start's password hash, the
+	// stored documents' loading) goes back to the system before serving.
+	debug.FreeOSMemory()
 	return inst, nil
 }
 
