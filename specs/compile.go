@@ -40,6 +40,20 @@ type compiler struct {
 	// each is named once whichever root compiled it.
 	risks  jsonschemas.PatternRisks
 	warned map[string]bool
+	// compiled holds each pointer's schema, or the error compiling it, so
+	// a schema operations share by reference compiles once, whichever
+	// root is current; examples holds the warnings of each media type
+	// object whose examples were checked; misfits holds, for each response
+	// example checked, why it breaks its schema ("" when it fits).
+	compiled map[string]compiled
+	examples map[string][]engine.Violation
+	misfits  map[string]string
+}
+
+// compiled is the outcome of compiling one pointer.
+type compiled struct {
+	schema *Schema
+	err    error
 }
 
 // locationsPerRoot bounds the locations compiled in one root resource.
@@ -68,7 +82,9 @@ func newCompiler(doc *Document, base string) (*compiler, error) {
 		c.DefaultDraft(jsonschema.Draft4)
 	}
 	doc.Warnings = append(doc.Warnings, rewriteSchemas(doc.tree, !oas31)...)
-	cc := &compiler{c: c, doc: doc, base: strings.TrimSuffix(base, "/"), warned: map[string]bool{}}
+	cc := &compiler{c: c, doc: doc, base: strings.TrimSuffix(base, "/"), warned: map[string]bool{},
+		compiled: map[string]compiled{}, examples: map[string][]engine.Violation{},
+		misfits: map[string]string{}}
 	if err := cc.addRoot(); err != nil {
 		return nil, invalid("the document's schemas cannot be compiled: " + cleanSchemaError(err.Error(), cc.url))
 	}
@@ -87,10 +103,21 @@ func (c *compiler) addRoot() error {
 	return c.c.AddResource(c.url, c.doc.tree)
 }
 
-// compile compiles the schema at a JSON pointer of the document. A
+// compile compiles the schema at a JSON pointer of the document, once. A
 // request schema is also checked for backtracking patterns on unbounded
 // input, each place found becoming a warning.
 func (c *compiler) compile(pointer string) (*Schema, error) {
+	if done, ok := c.compiled[pointer]; ok {
+		return done.schema, done.err
+	}
+	s, err := c.compileNew(pointer)
+	c.compiled[pointer] = compiled{s, err}
+	return s, err
+}
+
+// compileNew compiles the schema at pointer in the current root, starting
+// a new root every locationsPerRoot locations.
+func (c *compiler) compileNew(pointer string) (*Schema, error) {
 	if c.inRoot == locationsPerRoot {
 		if err := c.addRoot(); err != nil {
 			return nil, engine.Internal(err)

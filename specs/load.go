@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi2"
 	"github.com/getkin/kin-openapi/openapi2conv"
@@ -207,13 +208,17 @@ func Load(data []byte, contentType string, opts Options) (*Document, error) {
 	doc.Warnings = warnings
 	doc.Host, _ = root["x-dynapi-host"].(string)
 
+	// checked waits for kin-openapi's structural check of an OpenAPI 3
+	// document, which runs beside the compilation; its refusal wins over
+	// any later one, as when it ran first.
+	checked := func() error { return nil }
 	if swagger != "" {
 		if doc.tree, err = convertSwagger2(root, doc); err != nil {
 			return nil, err
 		}
 		doc.order = swagger2KeyOrder(root)
 	} else {
-		if err := checkOpenAPI3(root); err != nil {
+		if checked, err = startOpenAPI3Check(root); err != nil {
 			return nil, err
 		}
 		doc.tree = root
@@ -221,10 +226,21 @@ func Load(data []byte, contentType string, opts Options) (*Document, error) {
 		var fault string
 		doc.Mount, doc.ServerHost, fault = serverMount(root)
 		if fault != "" {
-			return nil, invalid("the server URL is ambiguous: "+fault, engine.Violation{Location: "document",
-				Pointer: "/servers/0/url", Code: "ambiguous_path", Message: "the server URL's path is ambiguous: " + fault})
+			return nil, cmp.Or(checked(), error(invalid("the server URL is ambiguous: "+fault, engine.Violation{Location: "document",
+				Pointer: "/servers/0/url", Code: "ambiguous_path", Message: "the server URL's path is ambiguous: " + fault})))
 		}
 	}
+	if err := doc.compile(opts); err != nil {
+		return nil, cmp.Or(checked(), err)
+	}
+	if err := checked(); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// compile reads the OpenAPI 3 tree's info and compiles its operations.
+func (doc *Document) compile(opts Options) error {
 	v3 := doc.tree.(map[string]any)
 	doc.size = countValues(v3)
 	if info, ok := v3["info"].(map[string]any); ok {
@@ -237,13 +253,11 @@ func Load(data []byte, contentType string, opts Options) (*Document, error) {
 	}
 	c, err := newCompiler(doc, opts.SchemaBase)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := doc.buildOperations(v3, c); err != nil {
-		return nil, err
-	}
+	err = doc.buildOperations(v3, c)
 	doc.order = nil
-	return doc, nil
+	return err
 }
 
 // checkInfoAndPaths refuses a document without an info object (with a
@@ -312,16 +326,34 @@ func (d *Document) warn(pointer, code, msg string) {
 	d.Warnings = append(d.Warnings, engine.Violation{Location: "document", Pointer: pointer, Code: code, Message: msg})
 }
 
-// checkOpenAPI3 lets kin-openapi parse the document, so structural errors
-// (a parameter that is a string, an unknown "in") are refused with its
-// message before anything else runs. The document goes to kin-openapi as
-// JSON decoded by encoding/json, never through its YAML parser, which is
-// quadratic on one-line JSON and would expand aliases of its own.
-func checkOpenAPI3(root map[string]any) error {
+// startOpenAPI3Check starts kin-openapi's parse of the document in the
+// background, on a copy made now (compiling rewrites the tree), and returns
+// what waits for its verdict. kin-openapi's parse is nearly half of the
+// loading; beside the compilation it costs no waiting where a second CPU is
+// free.
+func startOpenAPI3Check(root map[string]any) (wait func() error, err error) {
 	raw, err := json.Marshal(root)
 	if err != nil {
-		return engine.Internal(err)
+		return nil, engine.Internal(err)
 	}
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- engine.Internal(fmt.Errorf("specs: kin-openapi panicked: %v", r))
+			}
+		}()
+		done <- checkOpenAPI3(raw)
+	}()
+	return sync.OnceValue(func() error { return <-done }), nil
+}
+
+// checkOpenAPI3 lets kin-openapi parse the document, so structural errors
+// (a parameter that is a string, an unknown "in") are refused with its
+// message. The document goes to kin-openapi as JSON encoded from the
+// decoded tree, never through its YAML parser, which is quadratic on
+// one-line JSON and would expand aliases of its own.
+func checkOpenAPI3(raw []byte) error {
 	var doc openapi3.T
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return invalid("the document is not a valid OpenAPI document: " + err.Error())
@@ -771,7 +803,9 @@ func (d *Document) buildBody(c *compiler, op *Operation, raw map[string]any, at 
 			bm.Schema = s
 			bm.props = d.propertyKinds(schemaNode)
 		}
-		d.checkExamples(media, bm.Schema, ptr(nodeAt, "content", mt))
+		if mediaAt := ptr(nodeAt, "content", mt); !d.replayExamples(c, mediaAt) {
+			d.checkExamplesOnce(c, media, bm.Schema, mediaAt)
+		}
 		body.Media = append(body.Media, bm)
 	}
 	if len(body.Media) > 0 {
@@ -846,6 +880,24 @@ func (d *Document) checkExamples(media map[string]any, schema *Schema, at string
 			}
 		}
 	}
+}
+
+// replayExamples repeats the warnings of a media type object whose
+// examples were checked already, for a request body or response that
+// operations share by reference (real documents share their error
+// responses among all operations), and reports whether it was.
+func (d *Document) replayExamples(c *compiler, at string) bool {
+	ws, ok := c.examples[at]
+	d.Warnings = append(d.Warnings, ws...)
+	return ok
+}
+
+// checkExamplesOnce is checkExamples, remembering its warnings for
+// replayExamples.
+func (d *Document) checkExamplesOnce(c *compiler, media map[string]any, schema *Schema, at string) {
+	n := len(d.Warnings)
+	d.checkExamples(media, schema, at)
+	c.examples[at] = slices.Clone(d.Warnings[n:])
 }
 
 func scalarString(v any) string {

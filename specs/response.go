@@ -81,27 +81,42 @@ func (d *Document) responseMedia(c *compiler, op *Operation, r *Response, at str
 
 // checkResponseExamples marks the examples of m that break its schema. A
 // schema that does not compile costs that check alone; the compiled schema
-// is not kept.
+// is not kept. An example operations share by reference is validated once
+// and warned about for each operation.
 func (d *Document) checkResponseExamples(c *compiler, op *Operation, r *Response, m *ResponseMedia) {
 	if m.schemaAt == "" || len(m.Examples) == 0 {
 		return
 	}
-	schema, err := c.compile(m.schemaAt)
-	if err != nil {
-		return
-	}
 	for _, ex := range m.Examples {
-		verr := schema.Validate(ex.Value)
-		if verr == nil {
+		misfit, ok := c.misfits[ex.Pointer]
+		if !ok {
+			misfit = c.misfit(m.schemaAt, ex.Value)
+			c.misfits[ex.Pointer] = misfit
+		}
+		if misfit == "" {
 			continue
 		}
 		ex.Fits = false
-		msg := "operation " + op.ID + ", response " + r.Code + " (" + m.Type + "): the example does not match its schema"
-		if vs := jsonschemas.Violations(verr, "example", "", words); len(vs) > 0 {
-			msg += " at " + cmp.Or(vs[0].Pointer, "/") + ": " + vs[0].Message
-		}
-		d.warn(ex.Pointer, "example_mismatch", msg+"; mock answers a value made from the schema instead")
+		d.warn(ex.Pointer, "example_mismatch", "operation "+op.ID+", response "+r.Code+" ("+m.Type+
+			"): the example does not match its schema"+misfit+"; mock answers a value made from the schema instead")
 	}
+}
+
+// misfit says where v breaks the schema at schemaAt (" at POINTER: why"),
+// "" when it fits or the schema does not compile.
+func (c *compiler) misfit(schemaAt string, v any) string {
+	schema, err := c.compile(schemaAt)
+	if err != nil {
+		return ""
+	}
+	verr := schema.Validate(v)
+	if verr == nil {
+		return ""
+	}
+	if vs := jsonschemas.Violations(verr, "example", "", words); len(vs) > 0 {
+		return " at " + cmp.Or(vs[0].Pointer, "/") + ": " + vs[0].Message
+	}
+	return " at /"
 }
 
 // CompileSchema compiles the media type's schema on its own, for checking

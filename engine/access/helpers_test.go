@@ -14,7 +14,7 @@ import (
 )
 
 // fastHash keeps tests quick: argon2id with 64 KiB and one lane.
-var fastHash = argonParams{Memory: 64, Time: 1, Threads: 1, KeyLen: 32}
+var fastHash = PasswordHashing{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
 
 // clock is a fake clock tests move by hand.
 type clock struct {
@@ -53,7 +53,7 @@ func newEnv(t testing.TB, mod ...func(*Options)) *env {
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	c := newClock()
-	opts := Options{Store: st, Now: c.Now, hash: &fastHash}
+	opts := Options{Store: st, Now: c.Now, PasswordHashing: fastHash}
 	for _, m := range mod {
 		m(&opts)
 	}

@@ -16,6 +16,50 @@ import (
 	"github.com/dynapi/dynapi/engine"
 )
 
+// PasswordHashing is argon2id's cost for new password hashes. Hashes
+// stored under another cost still verify (a PHC string carries its own),
+// and are rehashed under this one at the user's next good login.
+type PasswordHashing struct {
+	// MemoryKiB is the memory one hash fills, in KiB.
+	MemoryKiB uint32
+	// Iterations is the number of passes over that memory.
+	Iterations uint32
+	// Parallelism is the number of lanes.
+	Parallelism uint8
+}
+
+// DefaultPasswordHashing is the production cost, the minimum OWASP's
+// Password Storage Cheat Sheet states for argon2id: 19 MiB, two passes, one
+// lane. Each hash running holds its memory, so this row of OWASP's table
+// of equivalent costs (rather than 46 MiB and one pass) is what lets
+// several logins hash at once in a bounded process.
+var DefaultPasswordHashing = PasswordHashing{MemoryKiB: 19 * 1024, Iterations: 2, Parallelism: 1}
+
+// hashingMemoryBudget bounds the memory the hashes running at once hold
+// together: the semaphore admits budget/memory of them (at least one, at
+// most GOMAXPROCS, since each keeps a CPU busy). At the default cost that
+// is three, about 57 MiB.
+const hashingMemoryBudget = 64 << 20
+
+// hashSlots is how many hashes of memory cost p may run at once.
+func hashSlots(p argonParams, procs int) int {
+	return max(1, min(procs, int(hashingMemoryBudget/(int64(p.Memory)<<10))))
+}
+
+// params returns h, with the default cost where h is zero, as argon2id
+// parameters with a 32-byte key.
+func (h PasswordHashing) params() (argonParams, error) {
+	if h == (PasswordHashing{}) {
+		h = DefaultPasswordHashing
+	}
+	p := argonParams{Memory: h.MemoryKiB, Time: h.Iterations, Threads: h.Parallelism, KeyLen: 32}
+	if !p.valid() {
+		return p, fmt.Errorf("access: password hashing cost m=%d,t=%d,p=%d is out of range (memory 8*p KiB to %d KiB, 1 to %d passes, 1 to %d lanes)",
+			p.Memory, p.Time, p.Threads, maxArgonMemory, maxArgonTime, maxArgonThreads)
+	}
+	return p, nil
+}
+
 // argonParams are argon2id's cost parameters. Memory is in KiB.
 type argonParams struct {
 	Memory  uint32
@@ -24,9 +68,11 @@ type argonParams struct {
 	KeyLen  uint32
 }
 
-// defaultArgon is the production cost: 64 MiB, one pass, two lanes (the
-// second recommended option of RFC 9106).
-var defaultArgon = argonParams{Memory: 64 * 1024, Time: 1, Threads: 2, KeyLen: 32}
+// valid reports whether p is within the bounds a stored hash may ask for.
+func (p argonParams) valid() bool {
+	return p.Threads >= 1 && p.Threads <= maxArgonThreads && p.Time >= 1 && p.Time <= maxArgonTime &&
+		p.Memory >= 8*uint32(p.Threads) && p.Memory <= maxArgonMemory
+}
 
 // Bounds on parameters read back from a stored hash, so that a tampered
 // record cannot make a login allocate gigabytes or spin for minutes.
@@ -40,15 +86,30 @@ const (
 var b64 = base64.RawStdEncoding
 
 // hashPassword returns the PHC string of password under p with a fresh
-// random salt: $argon2id$v=19$m=65536,t=1,p=2$<salt>$<hash>.
+// random salt: $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>.
 func hashPassword(p argonParams, password string) (string, error) {
 	salt := make([]byte, saltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	return encodeHash(p, salt, argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)), nil
+}
+
+// encodeHash writes a PHC argon2id string.
+func encodeHash(p argonParams, salt, key []byte) string {
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))
+}
+
+// dummyHash is a PHC string under p whose salt and key are random bytes:
+// no password hashes to it, and verifying one against it costs what
+// verifying against a real hash under p costs. It is made without hashing
+// anything, so a start costs no hash.
+func dummyHash(p argonParams) string {
+	salt, key := make([]byte, saltLen), make([]byte, p.KeyLen)
+	_, _ = rand.Read(salt) // never fails since Go 1.24
+	_, _ = rand.Read(key)
+	return encodeHash(p, salt, key)
 }
 
 // errBadHash reports a stored hash this package cannot read.
@@ -68,7 +129,11 @@ func parseHash(encoded string) (p argonParams, salt, key []byte, err error) {
 	if n, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &th); err != nil || n != 3 {
 		return p, nil, nil, errBadHash
 	}
-	if th < 1 || th > maxArgonThreads || t < 1 || t > maxArgonTime || m < 8*th || m > maxArgonMemory {
+	if th > maxArgonThreads {
+		return p, nil, nil, errBadHash
+	}
+	p = argonParams{Memory: m, Time: t, Threads: uint8(th)}
+	if !p.valid() {
 		return p, nil, nil, errBadHash
 	}
 	salt, err1 := b64.DecodeString(parts[4])
@@ -76,7 +141,8 @@ func parseHash(encoded string) (p argonParams, salt, key []byte, err error) {
 	if err1 != nil || err2 != nil || len(salt) < 8 || len(key) < 16 || len(key) > 128 {
 		return p, nil, nil, errBadHash
 	}
-	return argonParams{Memory: m, Time: t, Threads: uint8(th), KeyLen: uint32(len(key))}, salt, key, nil
+	p.KeyLen = uint32(len(key))
+	return p, salt, key, nil
 }
 
 // verifyPassword reports whether password matches the PHC string encoded,
@@ -90,9 +156,9 @@ func verifyPassword(encoded, password string) bool {
 	return subtle.ConstantTimeCompare(got, key) == 1
 }
 
-// acquireHash bounds concurrent hashing: each argon2id run takes its
-// memory cost (64 MiB by default), so a burst of logins must queue rather
-// than exhaust memory.
+// acquireHash bounds concurrent hashing: each argon2id run holds its
+// memory cost (19 MiB by default), so a burst of logins queues rather than
+// exhausts memory (see hashSlots).
 func (s *Service) acquireHash(ctx context.Context) (release func(), err error) {
 	select {
 	case s.hashSem <- struct{}{}:
@@ -128,6 +194,33 @@ func (s *Service) verifyPW(ctx context.Context, encoded, password string) (bool,
 		return false, nil
 	}
 	return verifyPassword(encoded, password), nil
+}
+
+// stale reports whether encoded, a hash that verified, was made under
+// other parameters than the service's.
+func (s *Service) stale(encoded string) bool {
+	p, _, _, err := parseHash(encoded)
+	return err == nil && p != s.hash
+}
+
+// rehash stores password's hash under the service's parameters for user
+// id, whose stored hash old has just verified with it and is stale. The
+// login it follows succeeds whatever happens here: on failure the old hash
+// stays and the next login tries again. A hash changed meanwhile (a reset)
+// is kept.
+func (s *Service) rehash(ctx context.Context, id, old, password string) error {
+	hash, err := s.hashPW(ctx, password)
+	if err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx engine.Tx, _ *change) error {
+		rec, err := userTx(tx, id)
+		if err != nil || rec.PasswordHash != old {
+			return err
+		}
+		rec.PasswordHash = hash
+		return putJSON(tx, bucketUsers, rec.ID, rec)
+	})
 }
 
 // Check returns every rule of the policy that password breaks, as

@@ -89,9 +89,10 @@ type Options struct {
 	// log; past it they are counted, and the next entry written says how
 	// many were left out. Default 120.
 	LoginEventsPerMinute int
+	// PasswordHashing is the argon2id cost of new password hashes;
+	// DefaultPasswordHashing when zero. Tests set a cheap one.
+	PasswordHashing PasswordHashing
 
-	// hash overrides the argon2id parameters; tests use a cheap set.
-	hash *argonParams
 	// sleep overrides how throttled attempts wait; tests record it.
 	sleep func(context.Context, time.Duration) error
 }
@@ -175,9 +176,9 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	if now == nil {
 		now = time.Now
 	}
-	hp := defaultArgon
-	if opts.hash != nil {
-		hp = *opts.hash
+	hp, err := opts.PasswordHashing.params()
+	if err != nil {
+		return nil, err
 	}
 	s := &Service{
 		store:    opts.Store,
@@ -186,7 +187,8 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		jit:      opts.JustInTimeEntitlements,
 		jitRoles: slices.Clone(opts.JustInTimeRoles),
 		hash:     hp,
-		hashSem:  make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
+		hashSem:  make(chan struct{}, hashSlots(hp, runtime.GOMAXPROCS(0))),
+		dummy:    dummyHash(hp),
 		throttle: newThrottle(opts.Throttle),
 		sleep:    opts.sleep,
 		events:   newSecurityLog(opts.LoginEventsPerMinute),
@@ -194,11 +196,6 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	if s.sleep == nil {
 		s.sleep = sleep
 	}
-	dummy, err := hashPassword(hp, randomString(32, alnum))
-	if err != nil {
-		return nil, err
-	}
-	s.dummy = dummy
 	empty := map[string]Role{}
 	s.static.Store(&empty)
 	emptyDyn := map[string]Role{}

@@ -553,6 +553,9 @@ func (s *Service) checkPassword(ctx context.Context, username, password, addr, m
 	}
 	if match && !rec.Locked {
 		s.throttle.end(userKey, addr, succeeded, s.now())
+		if s.stale(hash) {
+			_ = s.rehash(ctx, rec.ID, hash, password) // best effort: the next login tries again
+		}
 		return rec.user(), nil
 	}
 	tr := s.throttle.end(userKey, addr, failed, s.now())

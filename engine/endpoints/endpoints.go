@@ -438,6 +438,7 @@ func (m *Manager) buildBounded(ctx context.Context, r record) (*Endpoint, error)
 		return nil, engine.Surface(err)
 	}
 	defer m.loading.Release(weight)
+	defer settleAfterLoad()()
 	return m.build(r)
 }
 

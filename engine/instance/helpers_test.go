@@ -37,8 +37,13 @@ var adminTokens sync.Map // *instance.Instance -> string
 func testConfig(dir string) instance.Config {
 	return instance.Config{DataDir: dir, Admin: access.BootstrapOptions{
 		AdminUsername: adminUsername, AdminPassword: adminPassword,
-		ConsumerKey: consumerKey, ConsumerSecret: consumerSecret}}
+		ConsumerKey: consumerKey, ConsumerSecret: consumerSecret},
+		PasswordHashing: testHashing}
 }
+
+// testHashing is a cheap argon2id cost: tests log in often and at once,
+// and measure no hashing; production uses access.DefaultPasswordHashing.
+var testHashing = access.PasswordHashing{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
 
 // sharedSpecs is the folder of real bank and sample API documents beside
 // the repository.

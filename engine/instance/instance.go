@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -45,6 +46,9 @@ type Config struct {
 	Admin     access.BootstrapOptions
 	Passwords access.PasswordPolicy
 	Throttle  access.ThrottleOptions
+	// PasswordHashing is the argon2id cost of new password hashes
+	// (access.DefaultPasswordHashing when zero); tests set a cheap one.
+	PasswordHashing access.PasswordHashing
 	// JustInTimeEntitlements grants a role a caller's identity token claims
 	// the first time a route needs it (OBP's create_just_in_time_entitlements).
 	JustInTimeEntitlements bool
@@ -128,13 +132,16 @@ func Open(ctx context.Context, cfg Config) (*Instance, error) {
 	if err != nil {
 		return nil, errors.Join(err, store.Close())
 	}
+	// Start-up's transient memory (the first start's password hash, the
+	// stored documents' loading) goes back to the system before serving.
+	debug.FreeOSMemory()
 	return inst, nil
 }
 
 func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error) {
 	svc, err := access.New(ctx, access.Options{Store: store, Passwords: cfg.Passwords, Throttle: cfg.Throttle,
 		JustInTimeEntitlements: cfg.JustInTimeEntitlements, JustInTimeRoles: cfg.JustInTimeRoles,
-		LoginEventsPerMinute: cfg.LoginEventsPerMinute})
+		LoginEventsPerMinute: cfg.LoginEventsPerMinute, PasswordHashing: cfg.PasswordHashing})
 	if err != nil {
 		return nil, err
 	}
