@@ -235,33 +235,6 @@ func (s *Service) AddDynamicRoles(ctx context.Context, owner string, roles []Rol
 	})
 }
 
-// AddDynamicRolesGranting is AddDynamicRoles that also grants each of
-// roles to userID at bankID ("" for system roles) in the same transaction,
-// leaving grants the user holds already: a dynamic endpoint's creator holds
-// its roles the moment they exist, and a document of thousands of
-// operations costs one commit rather than one per role. The grants are
-// audit-logged as "entitlement.grant" by a.
-func (s *Service) AddDynamicRolesGranting(ctx context.Context, a Actor, owner string, roles []Role, userID, bankID string) error {
-	return s.update(ctx, func(tx engine.Tx, ch *change) error {
-		if err := s.addDynamicRoles(tx, ch, Actor{}, owner, roles); err != nil {
-			return err
-		}
-		for _, r := range roles {
-			held, err := holdsTx(tx, userID, bankID, r.Name)
-			if err != nil {
-				return err
-			}
-			if held {
-				continue
-			}
-			if _, err := s.grantTx(tx, ch, a, userID, bankID, r.Name, "entitlement.grant", false); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
 // SetDynamicRoles makes roles exactly the roles owned by owner: it adds
 // the new ones like AddDynamicRoles and drops the owner from the others,
 // removing those no other owner holds like RemoveDynamicRoles. Use it when
@@ -288,27 +261,6 @@ func (s *Service) RemoveDynamicRoles(ctx context.Context, owner string) (removed
 		return err
 	})
 	return removed, err
-}
-
-// AddDynamicRolesTx is AddDynamicRoles inside the caller's read-write
-// transaction, so that, say, a dynamic endpoint and its roles commit
-// together; a is the actor recorded in the audit log. The in-memory views
-// do not see the change until the caller calls Reload after the commit
-// (Reload is the commit hook; calling it after a rollback is harmless).
-func (s *Service) AddDynamicRolesTx(tx engine.Tx, a Actor, owner string, roles []Role) error {
-	return s.addDynamicRoles(tx, &change{}, a, owner, roles)
-}
-
-// SetDynamicRolesTx is SetDynamicRoles inside the caller's transaction;
-// call Reload after the commit.
-func (s *Service) SetDynamicRolesTx(tx engine.Tx, a Actor, owner string, roles []Role) (removed []string, err error) {
-	return s.setDynamicRoles(tx, &change{}, a, owner, roles)
-}
-
-// RemoveDynamicRolesTx is RemoveDynamicRoles inside the caller's
-// transaction; call Reload after the commit.
-func (s *Service) RemoveDynamicRolesTx(tx engine.Tx, a Actor, owner string) (removed []string, err error) {
-	return s.setDynamicRoles(tx, &change{}, a, owner, nil)
 }
 
 // normaliseRoles validates roles and removes duplicates.

@@ -214,10 +214,8 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	return s, nil
 }
 
-// Reload rebuilds every in-memory view from the store and swaps it in. It
-// is the commit hook of the ...Tx methods: call it after the caller's
-// transaction commits. The service's own methods keep the views current
-// without it.
+// Reload rebuilds every in-memory view from the store and swaps it in. The
+// service's own methods and Update keep the views current without it.
 func (s *Service) Reload(ctx context.Context) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
@@ -307,6 +305,7 @@ type change struct {
 	rolesAdd  []Role
 	rolesDel  []string
 	standings map[string]*standing // by user id
+	committed []func()             // run before the views change
 }
 
 // update runs fn in one store transaction and, once it commits, applies
@@ -329,6 +328,9 @@ func (s *Service) update(ctx context.Context, fn func(tx engine.Tx, ch *change) 
 // apply swaps in views with ch applied; s.wmu is held. Each view is copied,
 // never modified, since readers hold the old one without locks.
 func (s *Service) apply(ch *change) {
+	for _, fn := range ch.committed {
+		fn()
+	}
 	if len(ch.ents) > 0 {
 		old := *s.ents.Load()
 		next := make(map[entKey]struct{}, len(old)+len(ch.ents))

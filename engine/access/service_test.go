@@ -260,30 +260,33 @@ func TestSetDynamicRolesAndTx(t *testing.T) {
 	}
 
 	// Inside the caller's transaction: atomic with the caller's own write,
-	// visible after Reload.
-	err = e.store.Update(e.ctx(), func(tx engine.Tx) error {
+	// visible once it commits.
+	err = e.s.Update(e.ctx(), func(tx *Tx) error {
 		if err := tx.Put("endpoints", "ep2", []byte("{}")); err != nil {
 			return err
 		}
-		if err := e.s.AddDynamicRolesTx(tx, Actor{UserID: u.ID}, "ep2", []Role{{Name: "CanTx"}}); err != nil {
+		if err := tx.AddDynamicRoles(Actor{UserID: u.ID}, "ep2", []Role{{Name: "CanTx"}}); err != nil {
 			return err
 		}
-		return e.s.AuditTx(tx, Actor{UserID: u.ID}, "dynamic_endpoint.create", "ep2", "", nil)
+		if err := tx.GrantRoles(Actor{UserID: u.ID}, u.ID, "", []Role{{Name: "CanTx"}, {Name: "CanKeep"}}); err != nil {
+			return err
+		}
+		return tx.Audit(Actor{UserID: u.ID}, "dynamic_endpoint.create", "ep2", "", nil)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.s.Reload(e.ctx()); err != nil {
-		t.Fatal(err)
+	if _, ok := e.s.Role("CanTx"); !ok || !e.s.Has(u.ID, "", "CanTx") {
+		t.Fatal("CanTx missing, or not granted, after the commit")
 	}
-	if _, ok := e.s.Role("CanTx"); !ok {
-		t.Fatal("CanTx missing after Reload")
-	}
-	// A rolled-back transaction leaves nothing, audit included.
+	// A rolled-back transaction leaves nothing, audit and views included.
 	before := e.count(bucketAudit)
 	boom := errors.New("boom")
-	err = e.store.Update(e.ctx(), func(tx engine.Tx) error {
-		if _, err := e.s.RemoveDynamicRolesTx(tx, Actor{}, "ep"); err != nil {
+	err = e.s.Update(e.ctx(), func(tx *Tx) error {
+		if _, err := tx.RemoveDynamicRoles(Actor{}, "ep"); err != nil {
+			return err
+		}
+		if _, err := tx.SetDynamicRoles(Actor{}, "ep2", nil); err != nil {
 			return err
 		}
 		return boom
@@ -291,9 +294,11 @@ func TestSetDynamicRolesAndTx(t *testing.T) {
 	if !errors.Is(err, boom) {
 		t.Fatal(err)
 	}
-	_ = e.s.Reload(e.ctx())
-	if _, ok := e.s.Role("CanKeep"); !ok || !e.s.Has(u.ID, "", "CanKeep") || e.count(bucketAudit) != before {
+	if _, ok := e.s.Role("CanKeep"); !ok || !e.s.Has(u.ID, "", "CanKeep") || !e.s.Has(u.ID, "", "CanTx") || e.count(bucketAudit) != before {
 		t.Fatal("rolled-back removal took effect")
+	}
+	if again := e.reopen(); !again.Has(u.ID, "", "CanKeep") || !again.Has(u.ID, "", "CanTx") {
+		t.Fatal("rolled-back removal reached the store")
 	}
 	removed, err = e.s.SetDynamicRoles(e.ctx(), "ep", nil)
 	if err != nil || !slices.Equal(removed, []string{"CanKeep", "CanNew"}) {

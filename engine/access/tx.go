@@ -1,0 +1,82 @@
+package access
+
+import (
+	"context"
+
+	"github.com/dynapi/dynapi/engine"
+)
+
+// Tx is access control's part of a caller's read-write transaction: what
+// is changed through it (dynamic roles, grants, audit entries) commits
+// together with the caller's own writes to other buckets, made through the
+// embedded engine.Tx, and the in-memory views see it once that
+// transaction has committed. A Tx is valid only inside Service.Update's
+// callback.
+type Tx struct {
+	engine.Tx
+	s  *Service
+	ch *change
+}
+
+// Update runs fn in one read-write transaction of the service's store and,
+// once it commits, applies the access changes made through tx to the
+// in-memory views, in commit order with the service's own changes. A use
+// case that changes more than access data (a document with its roles, its
+// creator's grants and its audit entry) runs all of it here, so it commits
+// whole or not at all. fn must not call the service's other writing
+// methods: they wait for this one.
+func (s *Service) Update(ctx context.Context, fn func(tx *Tx) error) error {
+	return s.update(ctx, func(tx engine.Tx, ch *change) error {
+		return fn(&Tx{Tx: tx, s: s, ch: ch})
+	})
+}
+
+// OnCommit runs fn once the transaction has committed, before the
+// in-memory views see its changes: a change that stops serving something
+// swaps it out there, so no request finds it served but the roles that
+// guarded it already gone.
+func (t *Tx) OnCommit(fn func()) { t.ch.committed = append(t.ch.committed, fn) }
+
+// AddDynamicRoles is Service.AddDynamicRoles inside the transaction; the
+// new roles are recorded as added by a.
+func (t *Tx) AddDynamicRoles(a Actor, owner string, roles []Role) error {
+	return t.s.addDynamicRoles(t.Tx, t.ch, a, owner, roles)
+}
+
+// SetDynamicRoles is Service.SetDynamicRoles inside the transaction: roles
+// kept keep every entitlement to them, roles dropped lose them. It returns
+// the roles removed, sorted.
+func (t *Tx) SetDynamicRoles(a Actor, owner string, roles []Role) (removed []string, err error) {
+	return t.s.setDynamicRoles(t.Tx, t.ch, a, owner, roles)
+}
+
+// RemoveDynamicRoles is Service.RemoveDynamicRoles inside the
+// transaction. It returns the roles removed, sorted.
+func (t *Tx) RemoveDynamicRoles(a Actor, owner string) (removed []string, err error) {
+	return t.s.setDynamicRoles(t.Tx, t.ch, a, owner, nil)
+}
+
+// GrantRoles grants each of roles to userID at bankID ("" for system
+// roles), leaving those the user holds already; each grant is audit-logged
+// as "entitlement.grant" by a. The caller authorises the change.
+func (t *Tx) GrantRoles(a Actor, userID, bankID string, roles []Role) error {
+	for _, r := range roles {
+		held, err := holdsTx(t.Tx, userID, bankID, r.Name)
+		if err != nil {
+			return err
+		}
+		if held {
+			continue
+		}
+		if _, err := t.s.grantTx(t.Tx, t.ch, a, userID, bankID, r.Name, "entitlement.grant", false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Audit appends an entry to the audit log inside the transaction, so it
+// commits with the change it records; see Service.AuditTx.
+func (t *Tx) Audit(a Actor, action, target, bankID string, details map[string]any) error {
+	return t.s.AuditTx(t.Tx, a, action, target, bankID, details)
+}
