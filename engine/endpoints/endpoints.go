@@ -384,33 +384,13 @@ type CreateInput struct {
 	Commit Commit
 }
 
-// Commit stores a change to the endpoints: it runs write, which puts or
-// deletes the endpoint's record, inside one store transaction together
-// with whatever must commit with it (the endpoint's roles, its creator's
-// grants, the audit entry), and returns nil only once that transaction has
-// committed. The change is served after the commit, never before: until
-// then the previous snapshot answers, and a failed commit leaves it
-// answering, with nothing to undo. serve swaps the change in; a Commit may
-// call it once its transaction has committed, before what else it changed
-// is seen (a deletion stops serving before its roles go), else it is
-// called when the Commit returns.
-type Commit func(ep *Endpoint, write func(engine.Tx) error, serve func()) error
+// Commit stores a change to an endpoint; see engine.Commit.
+type Commit = engine.Commit[*Endpoint]
 
-// commit runs c (nil: write in a transaction of its own) and serves snap
-// once it has committed.
+// commit runs c on ep (nil: write in a transaction of its own) and serves
+// snap once it has committed.
 func (m *Manager) commit(ctx context.Context, c Commit, ep *Endpoint, write func(engine.Tx) error, snap *Snapshot) error {
-	if c == nil {
-		c = func(_ *Endpoint, write func(engine.Tx) error, _ func()) error { return m.store.Update(ctx, write) }
-	}
-	if err := c(ep, write, func() { m.snap.Store(snap) }); err != nil {
-		var e *engine.Error
-		if errors.As(err, &e) {
-			return e
-		}
-		return engine.Internal(fmt.Errorf("endpoints: store %s: %w", ep.ID, err))
-	}
-	m.snap.Store(snap)
-	return nil
+	return engine.RunCommit(ctx, m.store, c, ep, write, func() { m.snap.Store(snap) })
 }
 
 var bankIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)

@@ -34,7 +34,8 @@ func crashConfig(dir string) instance.Config {
 
 // TestUseCaseCrashChild is the server TestUseCaseCrash kills: it starts
 // (preloading the example on a fresh directory) and then creates,
-// replaces, grants the roles of and deletes documents until killed,
+// replaces, grants the roles of and deletes documents, and creates and
+// deletes entity definitions, until killed,
 // printing "ack <action> <id>" once each change is acknowledged. It prints
 // "ack start" before anything, so that a kill may land in the start
 // itself.
@@ -64,9 +65,27 @@ func TestUseCaseCrashChild(t *testing.T) {
 			live = append(live, ep["dynamic_endpoint_id"].(string))
 		}
 	}
+	var entities []string
+	for _, e := range do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-entities"}).json(t)["dynamic_entities"].([]any) {
+		entities = append(entities, e.(map[string]any)["dynamic_entity_id"].(string))
+	}
 	for k := 0; ; k++ {
 		mount := fmt.Sprintf("/crash%d-%d", time.Now().UnixNano(), k)
-		switch pick := rand.IntN(4); {
+		switch pick := rand.IntN(6); {
+		case pick == 4 || pick == 5 && len(entities) == 0:
+			name := fmt.Sprintf("Crash%d", time.Now().UnixNano())
+			id := createEntity(t, inst, "/admin/v1/dynamic-entities",
+				`{"`+name+`": {"required": ["name"], "properties": {"name": {"type": "string", "example": "n"}}}}`)
+			entities = append(entities, id)
+			fmt.Println("ack entity", id)
+		case pick == 5:
+			i := rand.IntN(len(entities))
+			id := entities[i]
+			if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/dynamic-entities/" + id}); r.status != http.StatusNoContent {
+				t.Fatalf("delete entity: %d %s", r.status, r.body)
+			}
+			entities = append(entities[:i], entities[i+1:]...)
+			fmt.Println("ack unentity", id)
 		case pick == 0 || len(live) == 0:
 			r := postDocument(t, inst, "/admin/v1/dynamic-endpoints?mount="+mount, operationsDocument("/", fmt.Sprintf("a%d", k), fmt.Sprintf("b%d", k)), "")
 			if r.status != http.StatusCreated {
@@ -111,8 +130,8 @@ func TestUseCaseCrashChild(t *testing.T) {
 // document use cases and of its first start (the example's preload), and
 // after each kill starts it again on the same data directory and checks
 // the store is consistent: it starts at all, the example is served exactly
-// once, no role or entitlement is orphaned, every document and every
-// acknowledged deletion is audited, and nothing acknowledged is lost.
+// once, no role or entitlement is orphaned, every document and entity and
+// every deletion is audited, and nothing acknowledged is lost.
 // Every crashFresh-th run starts on a fresh directory and is killed
 // anywhere in its first start, preload included; the others are killed
 // among the changes.
@@ -142,8 +161,10 @@ func TestUseCaseCrash(t *testing.T) {
 				switch action {
 				case "create":
 					created[id] = true
-				case "delete":
+				case "delete", "unentity":
 					deleted[id] = true
+				case "entity":
+					created["entity:"+id] = true
 				}
 			}
 			return ok
@@ -170,6 +191,7 @@ func checkConsistent(t *testing.T, dir string, created, deleted map[string]bool)
 	if err != nil {
 		return []string{fmt.Sprintf("does not start: %v", err)}
 	}
+	adminTokens.Store(inst, login(t, inst, adminUsername, adminPassword))
 	defer closeInstance(t, inst)
 	var faults []string
 	fault := func(format string, args ...any) { faults = append(faults, fmt.Sprintf(format, args...)) }
@@ -231,10 +253,28 @@ func checkConsistent(t *testing.T, dir string, created, deleted map[string]bool)
 	if err != nil {
 		return append(faults, fmt.Sprintf("read the store: %v", err))
 	}
+	for _, e := range do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-entities"}).json(t)["dynamic_entities"].([]any) {
+		e := e.(map[string]any)
+		id := e["dynamic_entity_id"].(string)
+		stored["entity:"+id] = true
+		for _, name := range e["roles"].([]any) {
+			if role, ok := inst.Access.Role(name.(string)); !ok || !role.Dynamic {
+				fault("entity %s: its role %s does not exist", id, name)
+			}
+		}
+		if audited["dynamic_entity.create"][id] != 1 {
+			fault("entity %s has %d create entries in the audit log", id, audited["dynamic_entity.create"][id])
+		}
+	}
+	for id := range audited["dynamic_entity.delete"] {
+		if stored["entity:"+id] {
+			fault("entity %s is audited deleted but stored", id)
+		}
+	}
 	for role, os := range owners {
 		for _, owner := range os {
-			if !strings.HasPrefix(owner, "entity:") && !stored[owner] {
-				fault("role %s is owned by %s, which is no document", role, owner)
+			if !stored[owner] {
+				fault("role %s is owned by %s, which is no document or entity", role, owner)
 			}
 		}
 	}
@@ -249,7 +289,7 @@ func checkConsistent(t *testing.T, dir string, created, deleted map[string]bool)
 		}
 	}
 	for id := range stored {
-		if audited["dynamic_endpoint.create"][id] != 1 {
+		if !strings.HasPrefix(id, "entity:") && audited["dynamic_endpoint.create"][id] != 1 {
 			fault("document %s has %d create entries in the audit log", id, audited["dynamic_endpoint.create"][id])
 		}
 	}
@@ -259,12 +299,17 @@ func checkConsistent(t *testing.T, dir string, created, deleted map[string]bool)
 		}
 	}
 	for id := range created {
-		if !stored[id] && audited["dynamic_endpoint.delete"][id] != 1 {
+		entity, isEntity := strings.CutPrefix(id, "entity:")
+		switch {
+		case stored[id]:
+		case isEntity && audited["dynamic_entity.delete"][entity] != 1:
+			fault("acknowledged entity %s is gone without a delete entry", entity)
+		case !isEntity && audited["dynamic_endpoint.delete"][id] != 1:
 			fault("acknowledged document %s is gone without a delete entry", id)
 		}
 	}
 	for id := range deleted {
-		if stored[id] {
+		if stored[id] || stored["entity:"+id] {
 			fault("acknowledged deletion of %s is undone", id)
 		}
 	}

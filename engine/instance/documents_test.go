@@ -242,3 +242,49 @@ func TestDocumentChangesAreAudited(t *testing.T) {
 		t.Fatal("the deleted document's role or an entitlement to it is left")
 	}
 }
+
+// TestEntityChangesCommitWithRolesAndAudit: creating, updating and
+// deleting an entity definition each leave one audit entry; creation
+// makes its four roles and grants them to the creator; deletion removes
+// them with every entitlement to them; a refused definition changes
+// nothing.
+func TestEntityChangesCommitWithRolesAndAudit(t *testing.T) {
+	inst := open(t, "")
+	const def = `{"Gadget": {"required": ["name"], "properties": {"name": {"type": "string", "example": "g"}}}}`
+	id := createEntity(t, inst, "/admin/v1/dynamic-entities", def)
+	me := adminID(t, inst)
+	roles := []string{"CanCreateDynamicEntity_SystemGadget", "CanGetDynamicEntity_SystemGadget",
+		"CanUpdateDynamicEntity_SystemGadget", "CanDeleteDynamicEntity_SystemGadget"}
+	for _, role := range roles {
+		if !roleExists(t, inst, role) || !slices.Contains(heldRoles(t, inst, me), role+"@") {
+			t.Fatalf("role %s missing or not granted to the creator", role)
+		}
+	}
+	aliceID, _ := userWith(t, inst, "alice")
+	grant(t, inst, aliceID, "", roles[1])
+
+	if r := do(t, inst, request{method: "POST", path: "/admin/v1/dynamic-entities", headers: jsonHeaders(), body: []byte(def)}); r.status != http.StatusConflict {
+		t.Fatalf("a second Gadget: %d %s", r.status, r.body)
+	}
+	const wider = `{"Gadget": {"required": ["name"], "properties": {"name": {"type": "string", "example": "g"},
+	  "colour": {"type": "string", "example": "red"}}}}`
+	if r := do(t, inst, request{method: "PUT", path: "/admin/v1/dynamic-entities/" + id, headers: jsonHeaders(), body: []byte(wider)}); r.status != http.StatusOK {
+		t.Fatalf("update: %d %s", r.status, r.body)
+	}
+	if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/dynamic-entities/" + id}); r.status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", r.status, r.body)
+	}
+	for _, action := range []string{"dynamic_entity.create", "dynamic_entity.update", "dynamic_entity.delete"} {
+		if entries := auditEntries(t, inst, action); len(entries) != 1 || entries[0]["target"] != id {
+			t.Errorf("%s: %v", action, entries)
+		}
+	}
+	for _, role := range roles {
+		if roleExists(t, inst, role) {
+			t.Errorf("role %s outlives its entity", role)
+		}
+	}
+	if held := heldRoles(t, inst, aliceID); len(held) != 0 {
+		t.Errorf("alice still holds %v", held)
+	}
+}

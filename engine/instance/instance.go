@@ -193,15 +193,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error
 	if err := mgr.Boot(ctx); err != nil {
 		return nil, err
 	}
-	// Roles follow their entities: a crash between storing one and its
-	// roles is mended here. (A document and its roles commit together.)
-	for _, e := range ents.All() {
-		if err := svc.AddDynamicRoles(ctx, "entity:"+e.ID, dynentity.Roles(e)); err != nil {
-			return nil, err
-		}
-	}
-
-	cases := &usecase.Cases{Store: store, Access: svc, Endpoints: mgr}
+	cases := &usecase.Cases{Store: store, Access: svc, Endpoints: mgr, Entities: ents}
 	api := &admin.API{Access: svc, Gate: auth.gate, Endpoints: mgr, DirectLogin: auth.directLogin, OAuth2: auth.oauth2,
 		MaxDocumentBytes: cfg.MaxDocumentBytes, Entities: ents, Mappings: mappingStore, Methods: methods,
 		Cases: cases, Version: cmp.Or(cfg.Version, "devel")}

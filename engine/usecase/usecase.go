@@ -3,6 +3,7 @@ package usecase
 import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/endpoints"
 )
 
@@ -13,6 +14,7 @@ type Cases struct {
 	Store     engine.Store
 	Access    *access.Service
 	Endpoints *endpoints.Manager
+	Entities  *dynentity.Registry
 }
 
 // system is the actor of what a change does as a consequence (a document's
