@@ -34,8 +34,8 @@ func crashConfig(dir string) instance.Config {
 
 // TestUseCaseCrashChild is the server TestUseCaseCrash kills: it starts
 // (preloading the example on a fresh directory) and then creates,
-// replaces, grants the roles of and deletes documents, and creates and
-// deletes entity definitions, until killed,
+// replaces, grants the roles of and deletes documents, creates and
+// deletes entity definitions and method routings, until killed,
 // printing "ack <action> <id>" once each change is acknowledged. It prints
 // "ack start" before anything, so that a kill may land in the start
 // itself.
@@ -71,7 +71,16 @@ func TestUseCaseCrashChild(t *testing.T) {
 	}
 	for k := 0; ; k++ {
 		mount := fmt.Sprintf("/crash%d-%d", time.Now().UnixNano(), k)
-		switch pick := rand.IntN(6); {
+		switch pick := rand.IntN(7); {
+		case pick == 6:
+			id := createRouting(t, inst, map[string]any{"method_name": "getBanks", "connector_name": "mapped",
+				"bank_id_pattern": fmt.Sprintf("crash-%d", time.Now().UnixNano()), "is_bank_id_exact_match": true})
+			if k%2 == 0 {
+				if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/method-routings/" + id}); r.status != http.StatusNoContent {
+					t.Fatalf("delete routing: %d %s", r.status, r.body)
+				}
+			}
+			fmt.Println("ack routing", id)
 		case pick == 4 || pick == 5 && len(entities) == 0:
 			name := fmt.Sprintf("Crash%d", time.Now().UnixNano())
 			id := createEntity(t, inst, "/admin/v1/dynamic-entities",
@@ -130,8 +139,8 @@ func TestUseCaseCrashChild(t *testing.T) {
 // document use cases and of its first start (the example's preload), and
 // after each kill starts it again on the same data directory and checks
 // the store is consistent: it starts at all, the example is served exactly
-// once, no role or entitlement is orphaned, every document and entity and
-// every deletion is audited, and nothing acknowledged is lost.
+// once, no role or entitlement is orphaned, every document, entity and
+// routing and every deletion is audited, and nothing acknowledged is lost.
 // Every crashFresh-th run starts on a fresh directory and is killed
 // anywhere in its first start, preload included; the others are killed
 // among the changes.
@@ -264,6 +273,16 @@ func checkConsistent(t *testing.T, dir string, created, deleted map[string]bool)
 		}
 		if audited["dynamic_entity.create"][id] != 1 {
 			fault("entity %s has %d create entries in the audit log", id, audited["dynamic_entity.create"][id])
+		}
+	}
+	for _, r := range do(t, inst, request{method: "GET", path: "/admin/v1/method-routings"}).json(t)["method_routings"].([]any) {
+		if id := r.(map[string]any)["method_routing_id"].(string); audited["method_routing.create"][id] != 1 {
+			fault("method routing %s has %d create entries in the audit log", id, audited["method_routing.create"][id])
+		}
+	}
+	for id := range audited["method_routing.delete"] {
+		if audited["method_routing.create"][id] != 1 {
+			fault("method routing %s is audited deleted but not created", id)
 		}
 	}
 	for id := range audited["dynamic_entity.delete"] {

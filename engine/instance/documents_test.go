@@ -288,3 +288,90 @@ func TestEntityChangesCommitWithRolesAndAudit(t *testing.T) {
 		t.Errorf("alice still holds %v", held)
 	}
 }
+
+// TestRecordWritesCheckReferencesOnEveryPath: a record whose reference to
+// a user points to nothing is refused alike by the record API and by a
+// document answered by the dynamic_entity host, and one whose reference
+// resolves is stored by both: they write through the same checks.
+func TestRecordWritesCheckReferencesOnEveryPath(t *testing.T) {
+	inst := open(t, "")
+	createEntity(t, inst, "/admin/v1/dynamic-entities", `{"Thing": {"required": ["name", "owner"], "properties": {
+	  "name": {"type": "string", "example": "lamp"}, "owner": {"type": "reference:User", "example": "u-1"}}}}`)
+	mustCreate(t, inst, "/admin/v1/dynamic-endpoints", readFile(t, "testdata/owned-entity.yaml"))
+	mapping := `{"operation_id": "createThing", "request_mapping": {"name": {"entity": "Thing", "field": "name"},
+	  "owner": {"entity": "Thing", "field": "owner"}}, "response_mapping": {"name": {"entity": "Thing", "field": "name"},
+	  "owner": {"entity": "Thing", "field": "owner"}}}`
+	if r := do(t, inst, request{method: "POST", path: "/admin/v1/endpoint-mappings", headers: jsonHeaders(), body: []byte(mapping)}); r.status != http.StatusCreated {
+		t.Fatalf("mapping: %d %s", r.status, r.body)
+	}
+	me := adminID(t, inst)
+	for _, path := range []string{"/entities/Thing", "/owned/things"} {
+		for _, c := range []struct {
+			owner  string
+			status int
+		}{{"no-such-user", http.StatusBadRequest}, {me, http.StatusCreated}} {
+			t.Run(path+" owner "+c.owner, func(t *testing.T) {
+				r := do(t, inst, request{method: "POST", path: path, headers: jsonHeaders(),
+					body: mustJSON(t, map[string]string{"name": "lamp", "owner": c.owner})})
+				if r.status != c.status {
+					t.Fatalf("%d %s, want %d", r.status, r.body, c.status)
+				}
+				if c.status == http.StatusBadRequest && !hasViolation(r.problem(t), "body", "/owner", "reference") {
+					t.Fatalf("no violation at /owner: %s", r.body)
+				}
+			})
+		}
+	}
+}
+
+// TestConnectorChangesAreAudited: every change to connector methods,
+// method routings and endpoint mappings leaves exactly one audit entry
+// naming what changed, and a refused change leaves none.
+func TestConnectorChangesAreAudited(t *testing.T) {
+	inst := open(t, "")
+	script := createScript(t, inst, "getBanks", `return [];`, 0)
+	if r := do(t, inst, request{method: "PUT", path: "/admin/v1/connector-methods/" + script, headers: jsonHeaders(),
+		body: mustJSON(t, map[string]any{"method_body": "return [];", "programming_lang": "js"})}); r.status != http.StatusOK {
+		t.Fatalf("update script: %d %s", r.status, r.body)
+	}
+	routing := createRouting(t, inst, map[string]any{"method_name": "getBanks", "connector_name": "internal", "is_bank_id_exact_match": false})
+	if r := do(t, inst, request{method: "PUT", path: "/admin/v1/method-routings/" + routing, headers: jsonHeaders(),
+		body: mustJSON(t, map[string]any{"method_name": "getBanks", "connector_name": "mapped"})}); r.status != http.StatusOK {
+		t.Fatalf("update routing: %d %s", r.status, r.body)
+	}
+	r := do(t, inst, request{method: "POST", path: "/admin/v1/endpoint-mappings", headers: jsonHeaders(),
+		body: []byte(`{"operation_id": "someOp", "request_mapping": {}, "response_mapping": {}}`)})
+	if r.status != http.StatusCreated {
+		t.Fatalf("create mapping: %d %s", r.status, r.body)
+	}
+	mapping := r.json(t)["endpoint_mapping_id"].(string)
+
+	// Refused: a second script for the method, a second mapping for the
+	// operation, an unknown routing.
+	for _, req := range []request{
+		{method: "POST", path: "/admin/v1/connector-methods", headers: jsonHeaders(),
+			body: mustJSON(t, map[string]any{"method_name": "getBanks", "method_body": "return [];", "programming_lang": "js"})},
+		{method: "POST", path: "/admin/v1/endpoint-mappings", headers: jsonHeaders(),
+			body: []byte(`{"operation_id": "someOp", "request_mapping": {}, "response_mapping": {}}`)},
+		{method: "DELETE", path: "/admin/v1/method-routings/no-such-routing"},
+	} {
+		if r := do(t, inst, req); r.status < 400 {
+			t.Fatalf("%s %s: %d, want a refusal", req.method, req.path, r.status)
+		}
+	}
+
+	for _, req := range []string{"/admin/v1/method-routings/" + routing, "/admin/v1/connector-methods/" + script, "/admin/v1/endpoint-mappings/" + mapping} {
+		if r := do(t, inst, request{method: "DELETE", path: req}); r.status != http.StatusNoContent {
+			t.Fatalf("DELETE %s: %d %s", req, r.status, r.body)
+		}
+	}
+	for _, c := range []struct{ action, target string }{
+		{"connector_method.create", script}, {"connector_method.update", script}, {"connector_method.delete", script},
+		{"method_routing.create", routing}, {"method_routing.update", routing}, {"method_routing.delete", routing},
+		{"endpoint_mapping.create", mapping}, {"endpoint_mapping.delete", mapping},
+	} {
+		if entries := auditEntries(t, inst, c.action); len(entries) != 1 || entries[0]["target"] != c.target {
+			t.Errorf("%s: %v, want one entry for %s", c.action, entries, c.target)
+		}
+	}
+}

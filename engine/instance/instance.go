@@ -193,7 +193,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error
 	if err := mgr.Boot(ctx); err != nil {
 		return nil, err
 	}
-	cases := &usecase.Cases{Store: store, Access: svc, Endpoints: mgr, Entities: ents}
+	cases := &usecase.Cases{Store: store, Access: svc, Endpoints: mgr, Entities: ents, Methods: methods, Mappings: mappingStore}
 	api := &admin.API{Access: svc, Gate: auth.gate, Endpoints: mgr, DirectLogin: auth.directLogin, OAuth2: auth.oauth2,
 		MaxDocumentBytes: cfg.MaxDocumentBytes, Entities: ents, Mappings: mappingStore, Methods: methods,
 		Cases: cases, Version: cmp.Or(cfg.Version, "devel")}

@@ -109,14 +109,10 @@ func (u *Cases) DeleteDocument(ctx context.Context, who access.Actor, bankID, id
 // behalf of who, recording "dynamic_endpoint.set_host" in the same
 // transaction.
 func (u *Cases) SetDocumentHost(ctx context.Context, who access.Actor, bankID, id, host string) (*endpoints.Endpoint, error) {
-	return u.Endpoints.SetHost(ctx, bankID, id, host, func(ep *endpoints.Endpoint, write func(engine.Tx) error, _ func()) error {
-		return u.Access.Update(ctx, func(tx *access.Tx) error {
-			if err := write(tx); err != nil {
-				return err
-			}
-			return tx.Audit(who, "dynamic_endpoint.set_host", ep.ID, ep.BankID, map[string]any{"host": ep.Host})
-		})
-	})
+	return u.Endpoints.SetHost(ctx, bankID, id, host, audited(ctx, u, who, "dynamic_endpoint.set_host",
+		func(ep *endpoints.Endpoint) (string, string, map[string]any) {
+			return ep.ID, ep.BankID, map[string]any{"host": ep.Host}
+		}))
 }
 
 // checkRoles refuses a document naming roles that do not exist, before

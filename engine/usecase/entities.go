@@ -48,14 +48,9 @@ type EntityUpdate struct {
 // migration rewrites are rewritten before, in transactions of their own.)
 func (u *Cases) UpdateEntity(ctx context.Context, who access.Actor, in EntityUpdate) (*dynentity.Entity, error) {
 	return u.Entities.Update(ctx, in.BankID, in.ID, in.Definition, in.Migrate, in.Defaults,
-		func(e *dynentity.Entity, write func(engine.Tx) error, _ func()) error {
-			return u.Access.Update(ctx, func(tx *access.Tx) error {
-				if err := write(tx); err != nil {
-					return err
-				}
-				return tx.Audit(who, "dynamic_entity.update", e.ID, e.BankID, map[string]any{"entity": e.Def.Name, "migrate": in.Migrate})
-			})
-		})
+		audited(ctx, u, who, "dynamic_entity.update", func(e *dynentity.Entity) (string, string, map[string]any) {
+			return e.ID, e.BankID, map[string]any{"entity": e.Def.Name, "migrate": in.Migrate}
+		}))
 }
 
 // DeleteEntity forgets entity id of bankID ("" for system level) on

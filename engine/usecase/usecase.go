@@ -3,8 +3,10 @@ package usecase
 import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/endpoints"
+	"github.com/dynapi/dynapi/engine/mapping"
 )
 
 // Cases runs the use cases over the services they change.
@@ -15,6 +17,9 @@ type Cases struct {
 	Access    *access.Service
 	Endpoints *endpoints.Manager
 	Entities  *dynentity.Registry
+	// Methods routes connector methods and holds their scripts.
+	Methods  *connector.Dispatcher
+	Mappings *mapping.Store
 }
 
 // system is the actor of what a change does as a consequence (a document's
