@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/dynapi/dynapi/engine/instance"
@@ -373,5 +374,52 @@ func TestConnectorChangesAreAudited(t *testing.T) {
 		if entries := auditEntries(t, inst, c.action); len(entries) != 1 || entries[0]["target"] != c.target {
 			t.Errorf("%s: %v, want one entry for %s", c.action, entries, c.target)
 		}
+	}
+}
+
+// TestReplaceDocumentUnderLoad replaces a document again and again while
+// a user who holds the role of an operation every version keeps calls it:
+// every call answers 200, never a 404 or 403 from a moment between two
+// versions, and the operations that come and go answer 200 or 404.
+func TestReplaceDocumentUnderLoad(t *testing.T) {
+	inst := open(t, "")
+	created := mustCreate(t, inst, "/admin/v1/dynamic-endpoints", operationsDocument("/load", "stayOp", "v0Op"))
+	id := created["dynamic_endpoint_id"].(string)
+	aliceID, alice := userWith(t, inst, "alice")
+	grant(t, inst, aliceID, "", operationRoles(t, created)["stayOp"])
+
+	done := make(chan struct{})
+	var failures []string
+	var mu sync.Mutex
+	var readers sync.WaitGroup
+	for range 3 {
+		readers.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				stay := do(t, inst, request{method: "GET", path: "/load/stayOp", headers: as(alice)})
+				other := do(t, inst, request{method: "GET", path: "/load/v1Op"})
+				if stay.status != http.StatusOK || other.status != http.StatusOK && other.status != http.StatusNotFound {
+					mu.Lock()
+					failures = append(failures, fmt.Sprintf("stayOp %d, v1Op %d: %s", stay.status, other.status, stay.body))
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range 20 {
+		r := do(t, inst, request{method: "PUT", path: "/admin/v1/dynamic-endpoints/" + id,
+			body: operationsDocument("/load", "stayOp", fmt.Sprintf("v%dOp", i%2))})
+		if r.status != http.StatusOK {
+			t.Errorf("replace %d: %d %s", i, r.status, r.body)
+		}
+	}
+	close(done)
+	readers.Wait()
+	if len(failures) > 0 {
+		t.Fatalf("%d failed calls, first: %s", len(failures), failures[0])
 	}
 }
