@@ -126,7 +126,10 @@ func TestFailedCommitChangesNothing(t *testing.T) {
 		}},
 		{"delete", func() error { return e.cases.DeleteDocument(ctx, e.who, "", kept.ID) }},
 		{"set host", func() error { _, err := e.cases.SetDocumentHost(ctx, e.who, "", kept.ID, mock.Host); return err }},
-		{"preload", func() error { _, err := e.cases.PreloadDocument(ctx, e.who, "test_preloaded", document("/pre", "preOp")); return err }},
+		{"preload", func() error {
+			_, err := e.cases.PreloadDocument(ctx, e.who, "test_preloaded", document("/pre", "preOp"))
+			return err
+		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			before := e.state(t)
