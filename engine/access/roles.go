@@ -1,7 +1,6 @@
 package access
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -222,47 +221,6 @@ func validOwner(owner string) error {
 	return nil
 }
 
-// AddDynamicRoles creates roles owned by owner (for example a dynamic
-// endpoint's id), or adds owner to roles that exist already: a role shared
-// by several owners stays until its last owner goes. A name that is a
-// static role of the same kind is accepted and left alone (static roles
-// never go); a name that exists with the other kind (bank vs system) is a
-// 409 role_conflict. It is audit-logged as "role.add_dynamic" by the
-// system.
-func (s *Service) AddDynamicRoles(ctx context.Context, owner string, roles []Role) error {
-	return s.update(ctx, func(tx engine.Tx, ch *change) error {
-		return s.addDynamicRoles(tx, ch, Actor{}, owner, roles)
-	})
-}
-
-// SetDynamicRoles makes roles exactly the roles owned by owner: it adds
-// the new ones like AddDynamicRoles and drops the owner from the others,
-// removing those no other owner holds like RemoveDynamicRoles. Use it when
-// a dynamic endpoint is replaced, so roles kept across the change keep
-// their entitlements. It returns the roles removed, sorted.
-func (s *Service) SetDynamicRoles(ctx context.Context, owner string, roles []Role) (removed []string, err error) {
-	err = s.update(ctx, func(tx engine.Tx, ch *change) error {
-		var err error
-		removed, err = s.setDynamicRoles(tx, ch, Actor{}, owner, roles)
-		return err
-	})
-	return removed, err
-}
-
-// RemoveDynamicRoles drops owner from every role it owns and removes the
-// roles no other owner holds, with every entitlement to them and every
-// entitlement request for them. It returns the removed role names, sorted.
-// Each removed entitlement is audit-logged as "entitlement.delete" and the
-// whole as "role.remove_dynamic", by the system.
-func (s *Service) RemoveDynamicRoles(ctx context.Context, owner string) (removed []string, err error) {
-	err = s.update(ctx, func(tx engine.Tx, ch *change) error {
-		var err error
-		removed, err = s.setDynamicRoles(tx, ch, Actor{}, owner, nil)
-		return err
-	})
-	return removed, err
-}
-
 // normaliseRoles validates roles and removes duplicates.
 func normaliseRoles(roles []Role) ([]Role, error) {
 	seen := make(map[string]Role, len(roles))
@@ -450,7 +408,7 @@ func (s *Service) deleteRoleEntitlements(tx engine.Tx, ch *change, a Actor, role
 	return len(ids), err
 }
 
-// decodeRoleRecord decodes a stored dynamic role, for Reload.
+// decodeRoleRecord decodes a stored dynamic role, for reload.
 func decodeRoleRecord(v []byte) (Role, error) {
 	var rec roleRecord
 	if err := json.Unmarshal(v, &rec); err != nil {

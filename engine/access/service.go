@@ -129,7 +129,7 @@ type Service struct {
 
 	// wmu serialises the service's own writes with the application of
 	// their changes to the views, so views advance in commit order, and
-	// Reload with both.
+	// reload with both.
 	wmu       sync.Mutex
 	ents      atomic.Pointer[map[entKey]struct{}]
 	consumers atomic.Pointer[map[string]*consumerEntry] // by key
@@ -205,7 +205,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	s.dynamic.Store(&emptyDyn)
 	s.RegisterRoles(StaticRoles()...)
 	s.RegisterRoles(Role{Name: RoleCanResetUserPassword})
-	if err := s.Reload(ctx); err != nil {
+	if err := s.reload(ctx); err != nil {
 		return nil, err
 	}
 	if err := s.markLockedUsers(ctx); err != nil {
@@ -214,9 +214,9 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	return s, nil
 }
 
-// Reload rebuilds every in-memory view from the store and swaps it in. The
-// service's own methods and Update keep the views current without it.
-func (s *Service) Reload(ctx context.Context) error {
+// reload rebuilds every in-memory view from the store and swaps it in, at
+// start; the service's own methods and Update keep the views current.
+func (s *Service) reload(ctx context.Context) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	ents := map[entKey]struct{}{}

@@ -125,10 +125,10 @@ func TestDynamicRoles(t *testing.T) {
 	e.bank("b1")
 	shared := Role{Name: "CanUseShared", RequiresBankID: true}
 	onlyA := Role{Name: "CanUseA"}
-	if err := e.s.AddDynamicRoles(e.ctx(), "endpoint-a", []Role{shared, onlyA, {Name: RoleCanGetAnyUser}}); err != nil {
+	if err := e.addRoles("endpoint-a", []Role{shared, onlyA, {Name: RoleCanGetAnyUser}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.s.AddDynamicRoles(e.ctx(), "endpoint-b", []Role{shared}); err != nil {
+	if err := e.addRoles("endpoint-b", []Role{shared}); err != nil {
 		t.Fatal(err)
 	}
 	if r, ok := e.s.Role("CanUseShared"); !ok || !r.Dynamic || !r.RequiresBankID {
@@ -171,7 +171,7 @@ func TestDynamicRoles(t *testing.T) {
 	}
 	for _, tc := range errTests {
 		t.Run(tc.name, func(t *testing.T) {
-			wantErr(t, e.s.AddDynamicRoles(e.ctx(), tc.owner, tc.roles), tc.status, tc.code)
+			wantErr(t, e.addRoles(tc.owner, tc.roles), tc.status, tc.code)
 		})
 	}
 	if _, ok := e.s.Role("CanX"); ok {
@@ -183,7 +183,7 @@ func TestDynamicRoles(t *testing.T) {
 		t.Fatalf("after restart %v", got)
 	}
 
-	removed, err := e.s.RemoveDynamicRoles(e.ctx(), "endpoint-a")
+	removed, err := e.removeRoles("endpoint-a")
 	if err != nil || !slices.Equal(removed, []string{"CanUseA"}) {
 		t.Fatalf("removed %v %v", removed, err)
 	}
@@ -206,7 +206,7 @@ func TestDynamicRoles(t *testing.T) {
 	if _, err := e.s.RequestEntitlement(e.ctx(), Actor{UserID: other.ID}, "b1", "CanUseShared"); err != nil {
 		t.Fatal(err)
 	}
-	removed, err = e.s.RemoveDynamicRoles(e.ctx(), "endpoint-b")
+	removed, err = e.removeRoles("endpoint-b")
 	if err != nil || !slices.Equal(removed, []string{"CanUseShared"}) {
 		t.Fatalf("removed %v %v", removed, err)
 	}
@@ -228,7 +228,7 @@ func TestDynamicRoles(t *testing.T) {
 	if n := e.count(bucketEntsByRole); n != 1 {
 		t.Errorf("by-role index has %d keys", n)
 	}
-	if removed, err := e.s.RemoveDynamicRoles(e.ctx(), "endpoint-b"); err != nil || removed != nil {
+	if removed, err := e.removeRoles("endpoint-b"); err != nil || removed != nil {
 		t.Fatalf("removing twice: %v %v", removed, err)
 	}
 	acts := e.actions()
@@ -243,12 +243,12 @@ func TestDynamicRoles(t *testing.T) {
 func TestSetDynamicRolesAndTx(t *testing.T) {
 	e := newEnv(t)
 	u := e.user("u")
-	if err := e.s.AddDynamicRoles(e.ctx(), "ep", []Role{{Name: "CanKeep"}, {Name: "CanDrop"}}); err != nil {
+	if err := e.addRoles("ep", []Role{{Name: "CanKeep"}, {Name: "CanDrop"}}); err != nil {
 		t.Fatal(err)
 	}
 	e.grant(u.ID, "", "CanKeep")
 	e.grant(u.ID, "", "CanDrop")
-	removed, err := e.s.SetDynamicRoles(e.ctx(), "ep", []Role{{Name: "CanKeep"}, {Name: "CanNew"}})
+	removed, err := e.setRoles("ep", []Role{{Name: "CanKeep"}, {Name: "CanNew"}})
 	if err != nil || !slices.Equal(removed, []string{"CanDrop"}) {
 		t.Fatalf("%v %v", removed, err)
 	}
@@ -300,18 +300,18 @@ func TestSetDynamicRolesAndTx(t *testing.T) {
 	if again := e.reopen(); !again.Has(u.ID, "", "CanKeep") || !again.Has(u.ID, "", "CanTx") {
 		t.Fatal("rolled-back removal reached the store")
 	}
-	removed, err = e.s.SetDynamicRoles(e.ctx(), "ep", nil)
+	removed, err = e.setRoles("ep", nil)
 	if err != nil || !slices.Equal(removed, []string{"CanKeep", "CanNew"}) {
 		t.Fatalf("%v %v", removed, err)
 	}
 	// A dynamic role registered as static since keeps its entitlements
 	// when its last owner goes.
-	if err := e.s.AddDynamicRoles(e.ctx(), "ep3", []Role{{Name: "CanLater"}}); err != nil {
+	if err := e.addRoles("ep3", []Role{{Name: "CanLater"}}); err != nil {
 		t.Fatal(err)
 	}
 	e.grant(u.ID, "", "CanLater")
 	e.s.RegisterRoles(Role{Name: "CanLater"})
-	removed, err = e.s.RemoveDynamicRoles(e.ctx(), "ep3")
+	removed, err = e.removeRoles("ep3")
 	if r, ok := e.s.Role("CanLater"); err != nil || removed != nil || !ok || r.Dynamic || !e.s.Has(u.ID, "", "CanLater") {
 		t.Fatalf("%v %v %+v %v", removed, err, r, ok)
 	}

@@ -37,21 +37,30 @@ func (s *Service) Update(ctx context.Context, fn func(tx *Tx) error) error {
 // guarded it already gone.
 func (t *Tx) OnCommit(fn func()) { t.ch.committed = append(t.ch.committed, fn) }
 
-// AddDynamicRoles is Service.AddDynamicRoles inside the transaction; the
-// new roles are recorded as added by a.
+// AddDynamicRoles creates roles owned by owner (for example a dynamic
+// endpoint's id), or adds owner to roles that exist already: a role shared
+// by several owners stays until its last owner goes. A name that is a
+// static role of the same kind is accepted and left alone (static roles
+// never go); a name that exists with the other kind (bank vs system) is a
+// 409 role_conflict. It is audit-logged as "role.add_dynamic" by a.
 func (t *Tx) AddDynamicRoles(a Actor, owner string, roles []Role) error {
 	return t.s.addDynamicRoles(t.Tx, t.ch, a, owner, roles)
 }
 
-// SetDynamicRoles is Service.SetDynamicRoles inside the transaction: roles
-// kept keep every entitlement to them, roles dropped lose them. It returns
-// the roles removed, sorted.
+// SetDynamicRoles makes roles exactly the roles owned by owner: it adds
+// the new ones like AddDynamicRoles and drops the owner from the others,
+// removing those no other owner holds like RemoveDynamicRoles. Roles kept
+// across the change keep their entitlements (a replaced document's). It
+// returns the roles removed, sorted.
 func (t *Tx) SetDynamicRoles(a Actor, owner string, roles []Role) (removed []string, err error) {
 	return t.s.setDynamicRoles(t.Tx, t.ch, a, owner, roles)
 }
 
-// RemoveDynamicRoles is Service.RemoveDynamicRoles inside the
-// transaction. It returns the roles removed, sorted.
+// RemoveDynamicRoles drops owner from every role it owns and removes the
+// roles no other owner holds, with every entitlement to them and every
+// entitlement request for them. It returns the removed role names, sorted.
+// Each removed entitlement is audit-logged as "entitlement.delete" and the
+// whole as "role.remove_dynamic", by a.
 func (t *Tx) RemoveDynamicRoles(a Actor, owner string) (removed []string, err error) {
 	return t.s.setDynamicRoles(t.Tx, t.ch, a, owner, nil)
 }
