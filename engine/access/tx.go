@@ -31,10 +31,11 @@ func (s *Service) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	})
 }
 
-// OnCommit runs fn once the transaction has committed, before the
-// in-memory views see its changes: a change that stops serving something
-// swaps it out there, so no request finds it served but the roles that
-// guarded it already gone.
+// OnCommit runs fn once the transaction has committed, after the
+// in-memory views see the roles and entitlements it grants and before
+// they lose those it takes away: a change swaps its snapshot there, so no
+// request finds a route served whose roles are not granted yet, or are
+// gone already.
 func (t *Tx) OnCommit(fn func()) { t.ch.committed = append(t.ch.committed, fn) }
 
 // AddDynamicRoles creates roles owned by owner (for example a dynamic

@@ -25,8 +25,9 @@ func (u *Cases) CreateDocument(ctx context.Context, who access.Actor, in endpoin
 // before anything else is written; an error from it refuses the whole.
 func (u *Cases) createDocument(ctx context.Context, who access.Actor, in endpoints.CreateInput, also func(*access.Tx) error) (*endpoints.Endpoint, error) {
 	in.Check = u.checkRoles
-	in.Commit = func(ep *endpoints.Endpoint, write func(engine.Tx) error, _ func()) error {
+	in.Commit = func(ep *endpoints.Endpoint, write func(engine.Tx) error, serve func()) error {
 		return u.Access.Update(ctx, func(tx *access.Tx) error {
+			tx.OnCommit(serve)
 			if also != nil {
 				if err := also(tx); err != nil {
 					return err
@@ -63,11 +64,12 @@ func (u *Cases) ReplaceDocument(ctx context.Context, who access.Actor, id string
 	}
 	had := roleNames(prev.Roles())
 	in.Check = u.checkRoles
-	in.Commit = func(ep *endpoints.Endpoint, write func(engine.Tx) error, _ func()) error {
+	in.Commit = func(ep *endpoints.Endpoint, write func(engine.Tx) error, serve func()) error {
 		return u.Access.Update(ctx, func(tx *access.Tx) error {
 			if err := write(tx); err != nil {
 				return err
 			}
+			tx.OnCommit(serve) // between the new roles' grants and the old roles' removal
 			roles := ep.Roles()
 			removed, err := tx.SetDynamicRoles(system(who), ep.ID, roles)
 			if err != nil {

@@ -15,11 +15,12 @@ import (
 // has committed.
 func (u *Cases) CreateEntity(ctx context.Context, who access.Actor, in dynentity.NewEntity) (*dynentity.Entity, error) {
 	in.CreatedBy = who.UserID
-	in.Commit = func(e *dynentity.Entity, write func(engine.Tx) error, _ func()) error {
+	in.Commit = func(e *dynentity.Entity, write func(engine.Tx) error, serve func()) error {
 		return u.Access.Update(ctx, func(tx *access.Tx) error {
 			if err := write(tx); err != nil {
 				return err
 			}
+			tx.OnCommit(serve) // once its roles are granted
 			roles := dynentity.Roles(e)
 			if err := tx.AddDynamicRoles(system(who), dynentity.RoleOwner(e), roles); err != nil {
 				return err
