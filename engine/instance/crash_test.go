@@ -157,7 +157,7 @@ func TestUseCaseCrash(t *testing.T) {
 			Limit: 30 * time.Second, Timeout: time.Minute}
 		if run%crashFresh == 0 {
 			dir, created, deleted = t.TempDir(), map[string]bool{}, map[string]bool{}
-			crash.After, crash.Jitter = 1, 1500*time.Millisecond
+			crash.After, crash.Jitter = 1, 600*time.Millisecond
 		}
 		crash.Env = crashEnv + "=" + dir
 		last := ""
