@@ -14,8 +14,9 @@ import (
 func auditKey(seq uint64) string { return fmt.Sprintf("%020d", seq) }
 
 // Audit appends an entry to the audit log in a transaction of its own, for
-// changes made elsewhere (dynamic endpoints). Prefer AuditTx inside the
-// transaction of the change, so the two are never apart. details must not
+// events that change nothing else (login events). A change is audited
+// inside its own transaction instead (Tx.Audit, AuditTx), so the two are
+// never apart. details must not
 // hold passwords, secrets or tokens; keys that look like one ("password",
 // "secret", "token") are redacted anyway.
 func (s *Service) Audit(ctx context.Context, a Actor, action, target, bankID string, details map[string]any) error {

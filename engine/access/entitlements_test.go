@@ -483,7 +483,7 @@ func newBenchEnv(b *testing.B) *Service {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := e.s.Reload(b.Context()); err != nil {
+	if err := e.s.reload(b.Context()); err != nil {
 		b.Fatal(err)
 	}
 	return e.s

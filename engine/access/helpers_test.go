@@ -151,3 +151,22 @@ func (e *env) count(bucket string) int {
 	}
 	return n
 }
+
+// addRoles adds owner's dynamic roles in a transaction of their own.
+func (e *env) addRoles(owner string, roles []Role) error {
+	return e.s.Update(e.ctx(), func(tx *Tx) error { return tx.AddDynamicRoles(Actor{}, owner, roles) })
+}
+
+// setRoles sets owner's dynamic roles in a transaction of their own.
+func (e *env) setRoles(owner string, roles []Role) (removed []string, err error) {
+	err = e.s.Update(e.ctx(), func(tx *Tx) error {
+		removed, err = tx.SetDynamicRoles(Actor{}, owner, roles)
+		return err
+	})
+	return removed, err
+}
+
+// removeRoles removes owner's dynamic roles in a transaction of their own.
+func (e *env) removeRoles(owner string) (removed []string, err error) {
+	return e.setRoles(owner, nil)
+}

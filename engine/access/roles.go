@@ -1,7 +1,6 @@
 package access
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -222,95 +221,6 @@ func validOwner(owner string) error {
 	return nil
 }
 
-// AddDynamicRoles creates roles owned by owner (for example a dynamic
-// endpoint's id), or adds owner to roles that exist already: a role shared
-// by several owners stays until its last owner goes. A name that is a
-// static role of the same kind is accepted and left alone (static roles
-// never go); a name that exists with the other kind (bank vs system) is a
-// 409 role_conflict. It is audit-logged as "role.add_dynamic" by the
-// system.
-func (s *Service) AddDynamicRoles(ctx context.Context, owner string, roles []Role) error {
-	return s.update(ctx, func(tx engine.Tx, ch *change) error {
-		return s.addDynamicRoles(tx, ch, Actor{}, owner, roles)
-	})
-}
-
-// AddDynamicRolesGranting is AddDynamicRoles that also grants each of
-// roles to userID at bankID ("" for system roles) in the same transaction,
-// leaving grants the user holds already: a dynamic endpoint's creator holds
-// its roles the moment they exist, and a document of thousands of
-// operations costs one commit rather than one per role. The grants are
-// audit-logged as "entitlement.grant" by a.
-func (s *Service) AddDynamicRolesGranting(ctx context.Context, a Actor, owner string, roles []Role, userID, bankID string) error {
-	return s.update(ctx, func(tx engine.Tx, ch *change) error {
-		if err := s.addDynamicRoles(tx, ch, Actor{}, owner, roles); err != nil {
-			return err
-		}
-		for _, r := range roles {
-			held, err := holdsTx(tx, userID, bankID, r.Name)
-			if err != nil {
-				return err
-			}
-			if held {
-				continue
-			}
-			if _, err := s.grantTx(tx, ch, a, userID, bankID, r.Name, "entitlement.grant", false); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-// SetDynamicRoles makes roles exactly the roles owned by owner: it adds
-// the new ones like AddDynamicRoles and drops the owner from the others,
-// removing those no other owner holds like RemoveDynamicRoles. Use it when
-// a dynamic endpoint is replaced, so roles kept across the change keep
-// their entitlements. It returns the roles removed, sorted.
-func (s *Service) SetDynamicRoles(ctx context.Context, owner string, roles []Role) (removed []string, err error) {
-	err = s.update(ctx, func(tx engine.Tx, ch *change) error {
-		var err error
-		removed, err = s.setDynamicRoles(tx, ch, Actor{}, owner, roles)
-		return err
-	})
-	return removed, err
-}
-
-// RemoveDynamicRoles drops owner from every role it owns and removes the
-// roles no other owner holds, with every entitlement to them and every
-// entitlement request for them. It returns the removed role names, sorted.
-// Each removed entitlement is audit-logged as "entitlement.delete" and the
-// whole as "role.remove_dynamic", by the system.
-func (s *Service) RemoveDynamicRoles(ctx context.Context, owner string) (removed []string, err error) {
-	err = s.update(ctx, func(tx engine.Tx, ch *change) error {
-		var err error
-		removed, err = s.setDynamicRoles(tx, ch, Actor{}, owner, nil)
-		return err
-	})
-	return removed, err
-}
-
-// AddDynamicRolesTx is AddDynamicRoles inside the caller's read-write
-// transaction, so that, say, a dynamic endpoint and its roles commit
-// together; a is the actor recorded in the audit log. The in-memory views
-// do not see the change until the caller calls Reload after the commit
-// (Reload is the commit hook; calling it after a rollback is harmless).
-func (s *Service) AddDynamicRolesTx(tx engine.Tx, a Actor, owner string, roles []Role) error {
-	return s.addDynamicRoles(tx, &change{}, a, owner, roles)
-}
-
-// SetDynamicRolesTx is SetDynamicRoles inside the caller's transaction;
-// call Reload after the commit.
-func (s *Service) SetDynamicRolesTx(tx engine.Tx, a Actor, owner string, roles []Role) (removed []string, err error) {
-	return s.setDynamicRoles(tx, &change{}, a, owner, roles)
-}
-
-// RemoveDynamicRolesTx is RemoveDynamicRoles inside the caller's
-// transaction; call Reload after the commit.
-func (s *Service) RemoveDynamicRolesTx(tx engine.Tx, a Actor, owner string) (removed []string, err error) {
-	return s.setDynamicRoles(tx, &change{}, a, owner, nil)
-}
-
 // normaliseRoles validates roles and removes duplicates.
 func normaliseRoles(roles []Role) ([]Role, error) {
 	seen := make(map[string]Role, len(roles))
@@ -498,7 +408,7 @@ func (s *Service) deleteRoleEntitlements(tx engine.Tx, ch *change, a Actor, role
 	return len(ids), err
 }
 
-// decodeRoleRecord decodes a stored dynamic role, for Reload.
+// decodeRoleRecord decodes a stored dynamic role, for reload.
 func decodeRoleRecord(v []byte) (Role, error) {
 	var rec roleRecord
 	if err := json.Unmarshal(v, &rec); err != nil {

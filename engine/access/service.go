@@ -130,7 +130,7 @@ type Service struct {
 
 	// wmu serialises the service's own writes with the application of
 	// their changes to the views, so views advance in commit order, and
-	// Reload with both.
+	// reload with both.
 	wmu       sync.Mutex
 	ents      atomic.Pointer[map[entKey]struct{}]
 	consumers atomic.Pointer[map[string]*consumerEntry] // by key
@@ -202,7 +202,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	s.dynamic.Store(&emptyDyn)
 	s.RegisterRoles(StaticRoles()...)
 	s.RegisterRoles(Role{Name: RoleCanResetUserPassword})
-	if err := s.Reload(ctx); err != nil {
+	if err := s.reload(ctx); err != nil {
 		return nil, err
 	}
 	if err := s.markLockedUsers(ctx); err != nil {
@@ -211,11 +211,9 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	return s, nil
 }
 
-// Reload rebuilds every in-memory view from the store and swaps it in. It
-// is the commit hook of the ...Tx methods: call it after the caller's
-// transaction commits. The service's own methods keep the views current
-// without it.
-func (s *Service) Reload(ctx context.Context) error {
+// reload rebuilds every in-memory view from the store and swaps it in, at
+// start; the service's own methods and Update keep the views current.
+func (s *Service) reload(ctx context.Context) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	ents := map[entKey]struct{}{}
@@ -304,6 +302,7 @@ type change struct {
 	rolesAdd  []Role
 	rolesDel  []string
 	standings map[string]*standing // by user id
+	committed []func()             // run once what it grants is seen, before what it takes goes
 }
 
 // update runs fn in one store transaction and, once it commits, applies
@@ -324,23 +323,18 @@ func (s *Service) update(ctx context.Context, fn func(tx engine.Tx, ch *change) 
 }
 
 // apply swaps in views with ch applied; s.wmu is held. Each view is copied,
-// never modified, since readers hold the old one without locks.
+// never modified, since readers hold the old one without locks. What ch
+// grants (entitlements, roles) is seen first, then its commit hooks run,
+// then what it takes away goes: a document swapped in by a hook finds its
+// new roles granted, and one swapped out by a hook no longer answers when
+// its roles go. The views end as if ch's operations applied in order.
 func (s *Service) apply(ch *change) {
-	if len(ch.ents) > 0 {
-		old := *s.ents.Load()
-		next := make(map[entKey]struct{}, len(old)+len(ch.ents))
-		for k := range old {
-			next[k] = struct{}{}
-		}
-		for _, op := range ch.ents {
-			if op.add {
-				next[op.key] = struct{}{}
-			} else {
-				delete(next, op.key)
-			}
-		}
-		s.ents.Store(&next)
+	final := make(map[entKey]bool, len(ch.ents)) // key -> added
+	for _, op := range ch.ents {
+		final[op.key] = op.add
 	}
+	s.applyEnts(final, true)
+	s.applyRoles(ch.rolesAdd, nil)
 	if len(ch.consumers) > 0 {
 		old := *s.consumers.Load()
 		next := make(map[string]*consumerEntry, len(old)+len(ch.consumers))
@@ -366,21 +360,63 @@ func (s *Service) apply(ch *change) {
 	for id, st := range ch.standings {
 		s.standings.Load().Store(id, st)
 	}
-	if len(ch.rolesAdd)+len(ch.rolesDel) > 0 {
-		old := *s.dynamic.Load()
-		next := make(map[string]Role, len(old)+len(ch.rolesAdd))
-		for k, v := range old {
-			next[k] = v
-		}
-		for _, n := range ch.rolesDel {
-			delete(next, n)
-		}
-		for _, r := range ch.rolesAdd {
-			next[r.Name] = r
-		}
-		s.dynamic.Store(&next)
-		s.rebuildRoles(next)
+	for _, fn := range ch.committed {
+		fn()
 	}
+	s.applyEnts(final, false)
+	added := make(map[string]bool, len(ch.rolesAdd))
+	for _, r := range ch.rolesAdd {
+		added[r.Name] = true
+	}
+	s.applyRoles(nil, slices.DeleteFunc(slices.Clone(ch.rolesDel), func(n string) bool { return added[n] }))
+}
+
+// applyEnts swaps in the entitlement view with the keys final adds (add)
+// or removes (!add); s.wmu is held.
+func (s *Service) applyEnts(final map[entKey]bool, add bool) {
+	var keys []entKey
+	for k, a := range final {
+		if a == add {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	old := *s.ents.Load()
+	next := make(map[entKey]struct{}, len(old)+len(keys))
+	for k := range old {
+		next[k] = struct{}{}
+	}
+	for _, k := range keys {
+		if add {
+			next[k] = struct{}{}
+		} else {
+			delete(next, k)
+		}
+	}
+	s.ents.Store(&next)
+}
+
+// applyRoles swaps in the dynamic role view with add added and del
+// removed; s.wmu is held.
+func (s *Service) applyRoles(add []Role, del []string) {
+	if len(add)+len(del) == 0 {
+		return
+	}
+	old := *s.dynamic.Load()
+	next := make(map[string]Role, len(old)+len(add))
+	for k, v := range old {
+		next[k] = v
+	}
+	for _, n := range del {
+		delete(next, n)
+	}
+	for _, r := range add {
+		next[r.Name] = r
+	}
+	s.dynamic.Store(&next)
+	s.rebuildRoles(next)
 }
 
 // wrapErr returns err as an *engine.Error: as is when it is one, else an

@@ -125,10 +125,10 @@ func TestDynamicRoles(t *testing.T) {
 	e.bank("b1")
 	shared := Role{Name: "CanUseShared", RequiresBankID: true}
 	onlyA := Role{Name: "CanUseA"}
-	if err := e.s.AddDynamicRoles(e.ctx(), "endpoint-a", []Role{shared, onlyA, {Name: RoleCanGetAnyUser}}); err != nil {
+	if err := e.addRoles("endpoint-a", []Role{shared, onlyA, {Name: RoleCanGetAnyUser}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.s.AddDynamicRoles(e.ctx(), "endpoint-b", []Role{shared}); err != nil {
+	if err := e.addRoles("endpoint-b", []Role{shared}); err != nil {
 		t.Fatal(err)
 	}
 	if r, ok := e.s.Role("CanUseShared"); !ok || !r.Dynamic || !r.RequiresBankID {
@@ -171,7 +171,7 @@ func TestDynamicRoles(t *testing.T) {
 	}
 	for _, tc := range errTests {
 		t.Run(tc.name, func(t *testing.T) {
-			wantErr(t, e.s.AddDynamicRoles(e.ctx(), tc.owner, tc.roles), tc.status, tc.code)
+			wantErr(t, e.addRoles(tc.owner, tc.roles), tc.status, tc.code)
 		})
 	}
 	if _, ok := e.s.Role("CanX"); ok {
@@ -183,7 +183,7 @@ func TestDynamicRoles(t *testing.T) {
 		t.Fatalf("after restart %v", got)
 	}
 
-	removed, err := e.s.RemoveDynamicRoles(e.ctx(), "endpoint-a")
+	removed, err := e.removeRoles("endpoint-a")
 	if err != nil || !slices.Equal(removed, []string{"CanUseA"}) {
 		t.Fatalf("removed %v %v", removed, err)
 	}
@@ -206,7 +206,7 @@ func TestDynamicRoles(t *testing.T) {
 	if _, err := e.s.RequestEntitlement(e.ctx(), Actor{UserID: other.ID}, "b1", "CanUseShared"); err != nil {
 		t.Fatal(err)
 	}
-	removed, err = e.s.RemoveDynamicRoles(e.ctx(), "endpoint-b")
+	removed, err = e.removeRoles("endpoint-b")
 	if err != nil || !slices.Equal(removed, []string{"CanUseShared"}) {
 		t.Fatalf("removed %v %v", removed, err)
 	}
@@ -228,7 +228,7 @@ func TestDynamicRoles(t *testing.T) {
 	if n := e.count(bucketEntsByRole); n != 1 {
 		t.Errorf("by-role index has %d keys", n)
 	}
-	if removed, err := e.s.RemoveDynamicRoles(e.ctx(), "endpoint-b"); err != nil || removed != nil {
+	if removed, err := e.removeRoles("endpoint-b"); err != nil || removed != nil {
 		t.Fatalf("removing twice: %v %v", removed, err)
 	}
 	acts := e.actions()
@@ -243,12 +243,12 @@ func TestDynamicRoles(t *testing.T) {
 func TestSetDynamicRolesAndTx(t *testing.T) {
 	e := newEnv(t)
 	u := e.user("u")
-	if err := e.s.AddDynamicRoles(e.ctx(), "ep", []Role{{Name: "CanKeep"}, {Name: "CanDrop"}}); err != nil {
+	if err := e.addRoles("ep", []Role{{Name: "CanKeep"}, {Name: "CanDrop"}}); err != nil {
 		t.Fatal(err)
 	}
 	e.grant(u.ID, "", "CanKeep")
 	e.grant(u.ID, "", "CanDrop")
-	removed, err := e.s.SetDynamicRoles(e.ctx(), "ep", []Role{{Name: "CanKeep"}, {Name: "CanNew"}})
+	removed, err := e.setRoles("ep", []Role{{Name: "CanKeep"}, {Name: "CanNew"}})
 	if err != nil || !slices.Equal(removed, []string{"CanDrop"}) {
 		t.Fatalf("%v %v", removed, err)
 	}
@@ -260,30 +260,33 @@ func TestSetDynamicRolesAndTx(t *testing.T) {
 	}
 
 	// Inside the caller's transaction: atomic with the caller's own write,
-	// visible after Reload.
-	err = e.store.Update(e.ctx(), func(tx engine.Tx) error {
+	// visible once it commits.
+	err = e.s.Update(e.ctx(), func(tx *Tx) error {
 		if err := tx.Put("endpoints", "ep2", []byte("{}")); err != nil {
 			return err
 		}
-		if err := e.s.AddDynamicRolesTx(tx, Actor{UserID: u.ID}, "ep2", []Role{{Name: "CanTx"}}); err != nil {
+		if err := tx.AddDynamicRoles(Actor{UserID: u.ID}, "ep2", []Role{{Name: "CanTx"}}); err != nil {
 			return err
 		}
-		return e.s.AuditTx(tx, Actor{UserID: u.ID}, "dynamic_endpoint.create", "ep2", "", nil)
+		if err := tx.GrantRoles(Actor{UserID: u.ID}, u.ID, "", []Role{{Name: "CanTx"}, {Name: "CanKeep"}}); err != nil {
+			return err
+		}
+		return tx.Audit(Actor{UserID: u.ID}, "dynamic_endpoint.create", "ep2", "", nil)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.s.Reload(e.ctx()); err != nil {
-		t.Fatal(err)
+	if _, ok := e.s.Role("CanTx"); !ok || !e.s.Has(u.ID, "", "CanTx") {
+		t.Fatal("CanTx missing, or not granted, after the commit")
 	}
-	if _, ok := e.s.Role("CanTx"); !ok {
-		t.Fatal("CanTx missing after Reload")
-	}
-	// A rolled-back transaction leaves nothing, audit included.
+	// A rolled-back transaction leaves nothing, audit and views included.
 	before := e.count(bucketAudit)
 	boom := errors.New("boom")
-	err = e.store.Update(e.ctx(), func(tx engine.Tx) error {
-		if _, err := e.s.RemoveDynamicRolesTx(tx, Actor{}, "ep"); err != nil {
+	err = e.s.Update(e.ctx(), func(tx *Tx) error {
+		if _, err := tx.RemoveDynamicRoles(Actor{}, "ep"); err != nil {
+			return err
+		}
+		if _, err := tx.SetDynamicRoles(Actor{}, "ep2", nil); err != nil {
 			return err
 		}
 		return boom
@@ -291,22 +294,24 @@ func TestSetDynamicRolesAndTx(t *testing.T) {
 	if !errors.Is(err, boom) {
 		t.Fatal(err)
 	}
-	_ = e.s.Reload(e.ctx())
-	if _, ok := e.s.Role("CanKeep"); !ok || !e.s.Has(u.ID, "", "CanKeep") || e.count(bucketAudit) != before {
+	if _, ok := e.s.Role("CanKeep"); !ok || !e.s.Has(u.ID, "", "CanKeep") || !e.s.Has(u.ID, "", "CanTx") || e.count(bucketAudit) != before {
 		t.Fatal("rolled-back removal took effect")
 	}
-	removed, err = e.s.SetDynamicRoles(e.ctx(), "ep", nil)
+	if again := e.reopen(); !again.Has(u.ID, "", "CanKeep") || !again.Has(u.ID, "", "CanTx") {
+		t.Fatal("rolled-back removal reached the store")
+	}
+	removed, err = e.setRoles("ep", nil)
 	if err != nil || !slices.Equal(removed, []string{"CanKeep", "CanNew"}) {
 		t.Fatalf("%v %v", removed, err)
 	}
 	// A dynamic role registered as static since keeps its entitlements
 	// when its last owner goes.
-	if err := e.s.AddDynamicRoles(e.ctx(), "ep3", []Role{{Name: "CanLater"}}); err != nil {
+	if err := e.addRoles("ep3", []Role{{Name: "CanLater"}}); err != nil {
 		t.Fatal(err)
 	}
 	e.grant(u.ID, "", "CanLater")
 	e.s.RegisterRoles(Role{Name: "CanLater"})
-	removed, err = e.s.RemoveDynamicRoles(e.ctx(), "ep3")
+	removed, err = e.removeRoles("ep3")
 	if r, ok := e.s.Role("CanLater"); err != nil || removed != nil || !ok || r.Dynamic || !e.s.Has(u.ID, "", "CanLater") {
 		t.Fatalf("%v %v %+v %v", removed, err, r, ok)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/mapping"
 	"github.com/dynapi/dynapi/engine/server"
+	"github.com/dynapi/dynapi/engine/usecase"
 	"github.com/dynapi/dynapi/plugins/directlogin"
 	"github.com/dynapi/dynapi/plugins/oauth2"
 )
@@ -30,7 +31,9 @@ type API struct {
 	Entities  *dynentity.Registry
 	Mappings  *mapping.Store
 	// Methods routes connector methods and holds their scripts.
-	Methods     *connector.Dispatcher
+	Methods *connector.Dispatcher
+	// Cases runs the changes the management routes make.
+	Cases       *usecase.Cases
 	DirectLogin *directlogin.Plugin
 	OAuth2      *oauth2.Issuer
 	// MaxDocumentBytes bounds a submitted API document.

@@ -37,21 +37,13 @@ func (a *API) registerConnectors(g fiber.Router) {
 	g.Get("/message-docs", a.messageDocs)
 }
 
-// audit records a connector change in the audit log.
-func (a *API) audit(c *fiber.Ctx, action, target string, detail map[string]any) error {
-	return a.Access.Audit(c.UserContext(), actor(c), action, target, "", detail)
-}
-
 func (a *API) createScript(c *fiber.Ctx) error {
 	var in connector.MethodScript
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	out, err := a.Methods.CreateScript(c.UserContext(), in)
+	out, err := a.Cases.CreateScript(c.UserContext(), actor(c), in)
 	if err != nil {
-		return err
-	}
-	if err := a.audit(c, "connector_method.create", out.ID, map[string]any{"method_name": out.MethodName}); err != nil {
 		return err
 	}
 	return c.Status(http.StatusCreated).JSON(out)
@@ -74,22 +66,15 @@ func (a *API) updateScript(c *fiber.Ctx) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	out, err := a.Methods.UpdateScript(c.UserContext(), strings.Clone(c.Params("id")), in)
+	out, err := a.Cases.UpdateScript(c.UserContext(), actor(c), strings.Clone(c.Params("id")), in)
 	if err != nil {
-		return err
-	}
-	if err := a.audit(c, "connector_method.update", out.ID, map[string]any{"method_name": out.MethodName}); err != nil {
 		return err
 	}
 	return c.JSON(out)
 }
 
 func (a *API) deleteScript(c *fiber.Ctx) error {
-	id := strings.Clone(c.Params("id"))
-	if err := a.Methods.DeleteScript(c.UserContext(), id); err != nil {
-		return err
-	}
-	if err := a.audit(c, "connector_method.delete", id, nil); err != nil {
+	if err := a.Cases.DeleteScript(c.UserContext(), actor(c), strings.Clone(c.Params("id"))); err != nil {
 		return err
 	}
 	return c.SendStatus(http.StatusNoContent)
@@ -100,11 +85,8 @@ func (a *API) createRouting(c *fiber.Ctx) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	out, err := a.Methods.CreateRouting(c.UserContext(), in)
+	out, err := a.Cases.CreateRouting(c.UserContext(), actor(c), in)
 	if err != nil {
-		return err
-	}
-	if err := a.audit(c, "method_routing.create", out.ID, map[string]any{"method_name": out.MethodName, "connector_name": out.ConnectorName}); err != nil {
 		return err
 	}
 	return c.Status(http.StatusCreated).JSON(out)
@@ -131,22 +113,15 @@ func (a *API) updateRouting(c *fiber.Ctx) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	out, err := a.Methods.UpdateRouting(c.UserContext(), strings.Clone(c.Params("id")), in)
+	out, err := a.Cases.UpdateRouting(c.UserContext(), actor(c), strings.Clone(c.Params("id")), in)
 	if err != nil {
-		return err
-	}
-	if err := a.audit(c, "method_routing.update", out.ID, map[string]any{"method_name": out.MethodName, "connector_name": out.ConnectorName}); err != nil {
 		return err
 	}
 	return c.JSON(out)
 }
 
 func (a *API) deleteRouting(c *fiber.Ctx) error {
-	id := strings.Clone(c.Params("id"))
-	if err := a.Methods.DeleteRouting(c.UserContext(), id); err != nil {
-		return err
-	}
-	if err := a.audit(c, "method_routing.delete", id, nil); err != nil {
+	if err := a.Cases.DeleteRouting(c.UserContext(), actor(c), strings.Clone(c.Params("id"))); err != nil {
 		return err
 	}
 	return c.SendStatus(http.StatusNoContent)

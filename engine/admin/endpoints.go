@@ -1,10 +1,8 @@
 package admin
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -23,6 +21,7 @@ func (a *API) registerEndpoints(g fiber.Router) {
 	g.Get(sys, a.system(access.RoleCanGetDynamicEndpoints), h.list)
 	g.Get(sys+"/:id", a.system(access.RoleCanGetDynamicEndpoints), h.get)
 	g.Get(sys+"/:id/document", a.system(access.RoleCanGetDynamicEndpoints), h.document)
+	g.Put(sys+"/:id", a.system(access.RoleCanUpdateDynamicEndpoint), h.replace)
 	g.Put(sys+"/:id/host", a.system(access.RoleCanUpdateDynamicEndpoint), h.setHost)
 	g.Delete(sys+"/:id", a.system(access.RoleCanDeleteDynamicEndpoint), h.delete)
 
@@ -31,6 +30,7 @@ func (a *API) registerEndpoints(g fiber.Router) {
 	g.Get(bank, a.atBank(access.RoleCanGetBankLevelDynamicEndpoints), h.list)
 	g.Get(bank+"/:id", a.atBank(access.RoleCanGetBankLevelDynamicEndpoints), h.get)
 	g.Get(bank+"/:id/document", a.atBank(access.RoleCanGetBankLevelDynamicEndpoints), h.document)
+	g.Put(bank+"/:id", a.atBank(access.RoleCanUpdateBankLevelDynamicEndpoint), h.replace)
 	g.Put(bank+"/:id/host", a.atBank(access.RoleCanUpdateBankLevelDynamicEndpoint), h.setHost)
 	g.Delete(bank+"/:id", a.atBank(access.RoleCanDeleteBankLevelDynamicEndpoint), h.delete)
 }
@@ -91,13 +91,42 @@ func view(ep *endpoints.Endpoint) EndpointView {
 }
 
 func (h *endpointHandlers) create(c *fiber.Ctx) error {
+	in, err := h.documentInput(c)
+	if err != nil {
+		return err
+	}
+	ep, err := h.api.Cases.CreateDocument(c.UserContext(), actor(c), in)
+	if err != nil {
+		return err
+	}
+	c.Location(c.Path() + "/" + ep.ID)
+	return c.Status(http.StatusCreated).JSON(view(ep))
+}
+
+// replace serves a new version of a document in place of the current one:
+// same id, host and mount (unless ?mount says otherwise); operations both
+// versions have keep their roles and the entitlements to them.
+func (h *endpointHandlers) replace(c *fiber.Ctx) error {
+	in, err := h.documentInput(c)
+	if err != nil {
+		return err
+	}
+	ep, err := h.api.Cases.ReplaceDocument(c.UserContext(), actor(c), param(c, "id"), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(view(ep))
+}
+
+// documentInput reads a submitted document and its ?mount.
+func (h *endpointHandlers) documentInput(c *fiber.Ctx) (endpoints.CreateInput, error) {
 	body := c.Body()
 	if max := h.api.MaxDocumentBytes; max > 0 && len(body) > max {
-		return engine.Errorf(http.StatusRequestEntityTooLarge, engine.CodePayloadTooLarge,
+		return endpoints.CreateInput{}, engine.Errorf(http.StatusRequestEntityTooLarge, engine.CodePayloadTooLarge,
 			"the document is larger than %d bytes", max)
 	}
 	if len(body) == 0 {
-		return engine.NewError(http.StatusBadRequest, engine.CodeInvalidDocument, "the request body must be a Swagger 2.0 or OpenAPI 3.x document")
+		return endpoints.CreateInput{}, engine.NewError(http.StatusBadRequest, engine.CodeInvalidDocument, "the request body must be a Swagger 2.0 or OpenAPI 3.x document")
 	}
 	// fiber's strings point into buffers reused by the next request: clone
 	// whatever outlives this one.
@@ -106,53 +135,7 @@ func (h *endpointHandlers) create(c *fiber.Ctx) error {
 	if c.Context().QueryArgs().Has("mount") {
 		in.Mount, in.MountSet = query(c, "mount"), true
 	}
-	ep, err := h.api.CreateEndpoint(c.UserContext(), actor(c), in)
-	if err != nil {
-		return err
-	}
-	c.Location(c.Path() + "/" + ep.ID)
-	return c.Status(http.StatusCreated).JSON(view(ep))
-}
-
-// CreateEndpoint serves a new document on behalf of who: it refuses roles
-// that do not exist, creates the document's dynamic roles, grants them to
-// who and records the change in the audit log.
-func (a *API) CreateEndpoint(ctx context.Context, who access.Actor, in endpoints.CreateInput) (*endpoints.Endpoint, error) {
-	h := &endpointHandlers{api: a}
-	in.Check = h.checkRoles
-	in.BeforeServe = func(ep *endpoints.Endpoint) error {
-		// The document's roles, granted to its creator (at its bank for a
-		// bank-level document), in one transaction.
-		system := access.Actor{CorrelationID: who.CorrelationID}
-		return a.Access.AddDynamicRolesGranting(ctx, system, ep.ID, ep.Roles(), who.UserID, ep.BankID)
-	}
-	ep, err := a.Endpoints.Create(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	if err := a.Access.Audit(ctx, who, "dynamic_endpoint.create", ep.ID, ep.BankID,
-		map[string]any{"title": ep.Doc.Title, "mount": ep.Mount, "operations": len(ep.Doc.Operations)}); err != nil {
-		return nil, err
-	}
-	return ep, nil
-}
-
-// checkRoles refuses a document naming roles that do not exist, before
-// anything is stored.
-func (h *endpointHandlers) checkRoles(ep *endpoints.Endpoint) error {
-	var faults []engine.Violation
-	for _, op := range ep.Doc.Operations {
-		for _, name := range op.Access.Roles {
-			if _, ok := h.api.Access.Role(name); !ok {
-				faults = append(faults, engine.Violation{Location: "document", Pointer: op.Pointer + "/x-dynapi-roles",
-					Code: "unknown_role", Message: "role " + strconv.Quote(name) + " does not exist"})
-			}
-		}
-	}
-	if len(faults) > 0 {
-		return engine.NewError(http.StatusBadRequest, engine.CodeInvalidDocument, "the document names roles that do not exist", faults...)
-	}
-	return nil
+	return in, nil
 }
 
 func (h *endpointHandlers) list(c *fiber.Ctx) error {
@@ -212,17 +195,7 @@ func (h *endpointHandlers) document(c *fiber.Ctx) error {
 }
 
 func (h *endpointHandlers) delete(c *fiber.Ctx) error {
-	ctx, bankID, id := c.UserContext(), param(c, "bank_id"), param(c, "id")
-	var removed []string
-	if err := h.api.Endpoints.DeleteThen(ctx, bankID, id, func(*endpoints.Endpoint) error {
-		var err error
-		removed, err = h.api.Access.RemoveDynamicRoles(ctx, id)
-		return err
-	}); err != nil {
-		return err
-	}
-	if err := h.api.Access.Audit(ctx, actor(c), "dynamic_endpoint.delete", id, bankID,
-		map[string]any{"roles_removed": removed}); err != nil {
+	if err := h.api.Cases.DeleteDocument(c.UserContext(), actor(c), param(c, "bank_id"), param(c, "id")); err != nil {
 		return err
 	}
 	return c.SendStatus(http.StatusNoContent)
@@ -235,12 +208,8 @@ func (h *endpointHandlers) setHost(c *fiber.Ctx) error {
 	if err := json.Unmarshal(c.Body(), &in); err != nil || in.Host == "" {
 		return engine.NewError(http.StatusBadRequest, engine.CodeBadRequest, `the body must be {"host": "<host mode>"}`)
 	}
-	ep, err := h.api.Endpoints.SetHost(c.UserContext(), param(c, "bank_id"), param(c, "id"), in.Host)
+	ep, err := h.api.Cases.SetDocumentHost(c.UserContext(), actor(c), param(c, "bank_id"), param(c, "id"), in.Host)
 	if err != nil {
-		return err
-	}
-	if err := h.api.Access.Audit(c.UserContext(), actor(c), "dynamic_endpoint.set_host", ep.ID, ep.BankID,
-		map[string]any{"host": ep.Host}); err != nil {
 		return err
 	}
 	return c.JSON(view(ep))

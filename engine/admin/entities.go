@@ -1,9 +1,7 @@
 package admin
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"time"
 
@@ -12,6 +10,7 @@ import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/dynentity"
+	"github.com/dynapi/dynapi/engine/usecase"
 )
 
 // registerEntities mounts dynamic entity definitions, system and bank
@@ -60,14 +59,9 @@ func entityView(e *dynentity.Entity) (EntityView, error) {
 }
 
 func (a *API) createEntity(c *fiber.Ctx) error {
-	ctx, who, bankID := c.UserContext(), actor(c), param(c, "bank_id")
-	e, err := a.Entities.Create(ctx, dynentity.NewEntity{BankID: bankID, Definition: append([]byte(nil), c.Body()...),
-		AllowUndeclared: c.QueryBool("allow_undeclared"), CreatedBy: who.UserID,
-		BeforeServe: func(e *dynentity.Entity) error { return a.grantEntityRoles(ctx, who, e) }})
+	e, err := a.Cases.CreateEntity(c.UserContext(), actor(c), dynentity.NewEntity{BankID: param(c, "bank_id"),
+		Definition: append([]byte(nil), c.Body()...), AllowUndeclared: c.QueryBool("allow_undeclared")})
 	if err != nil {
-		return err
-	}
-	if err := a.Access.Audit(ctx, who, "dynamic_entity.create", e.ID, e.BankID, map[string]any{"entity": e.Def.Name}); err != nil {
 		return err
 	}
 	v, err := entityView(e)
@@ -75,25 +69,6 @@ func (a *API) createEntity(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Status(http.StatusCreated).JSON(v)
-}
-
-// grantEntityRoles creates the entity's four roles and grants them to its
-// creator, at its bank for a bank-level entity.
-func (a *API) grantEntityRoles(ctx context.Context, who access.Actor, e *dynentity.Entity) error {
-	roles := dynentity.Roles(e)
-	owner := "entity:" + e.ID
-	if err := a.Access.AddDynamicRoles(ctx, owner, roles); err != nil {
-		return err
-	}
-	system := access.Actor{CorrelationID: who.CorrelationID}
-	for _, r := range roles {
-		_, err := a.Access.Grant(ctx, system, who.UserID, e.BankID, r.Name)
-		if granted := (*engine.Error)(nil); err != nil && !(errors.As(err, &granted) && granted.Code == access.CodeEntitlementExists) {
-			_, _ = a.Access.RemoveDynamicRoles(ctx, owner)
-			return err
-		}
-	}
-	return nil
 }
 
 func (a *API) listEntities(c *fiber.Ctx) error {
@@ -137,14 +112,9 @@ func (a *API) updateEntity(c *fiber.Ctx) error {
 	if json.Unmarshal(body, &wrapped) == nil && len(wrapped.Definition) > 0 {
 		definition, defaults = wrapped.Definition, wrapped.Defaults
 	}
-	ctx := c.UserContext()
-	e, err := a.Entities.Update(ctx, param(c, "bank_id"), param(c, "id"), append([]byte(nil), definition...),
-		c.QueryBool("migrate"), defaults)
+	e, err := a.Cases.UpdateEntity(c.UserContext(), actor(c), usecase.EntityUpdate{BankID: param(c, "bank_id"), ID: param(c, "id"),
+		Definition: append([]byte(nil), definition...), Migrate: c.QueryBool("migrate"), Defaults: defaults})
 	if err != nil {
-		return err
-	}
-	if err := a.Access.Audit(ctx, actor(c), "dynamic_entity.update", e.ID, e.BankID,
-		map[string]any{"entity": e.Def.Name, "migrate": c.QueryBool("migrate")}); err != nil {
 		return err
 	}
 	v, err := entityView(e)
@@ -155,17 +125,7 @@ func (a *API) updateEntity(c *fiber.Ctx) error {
 }
 
 func (a *API) deleteEntity(c *fiber.Ctx) error {
-	ctx := c.UserContext()
-	e, err := a.Entities.Delete(ctx, param(c, "bank_id"), param(c, "id"), c.QueryBool("cascade"))
-	if err != nil {
-		return err
-	}
-	removed, err := a.Access.RemoveDynamicRoles(ctx, "entity:"+e.ID)
-	if err != nil {
-		return err
-	}
-	if err := a.Access.Audit(ctx, actor(c), "dynamic_entity.delete", e.ID, e.BankID,
-		map[string]any{"entity": e.Def.Name, "roles_removed": removed, "cascade": c.QueryBool("cascade")}); err != nil {
+	if err := a.Cases.DeleteEntity(c.UserContext(), actor(c), param(c, "bank_id"), param(c, "id"), c.QueryBool("cascade")); err != nil {
 		return err
 	}
 	return c.SendStatus(http.StatusNoContent)

@@ -29,13 +29,8 @@ func (a *API) createMapping(c *fiber.Ctx) error {
 	if err := json.Unmarshal(c.Body(), &in); err != nil {
 		return badRequest("the body must be {\"operation_id\", \"request_mapping\", \"response_mapping\"}")
 	}
-	ctx := c.UserContext()
-	m, err := a.Mappings.Create(ctx, param(c, "bank_id"), in)
+	m, err := a.Cases.CreateMapping(c.UserContext(), actor(c), param(c, "bank_id"), in)
 	if err != nil {
-		return err
-	}
-	if err := a.Access.Audit(ctx, actor(c), "endpoint_mapping.create", m.ID, m.BankID,
-		map[string]any{"operation_id": m.OperationID}); err != nil {
 		return err
 	}
 	return c.Status(http.StatusCreated).JSON(m)
@@ -46,11 +41,7 @@ func (a *API) listMappings(c *fiber.Ctx) error {
 }
 
 func (a *API) deleteMapping(c *fiber.Ctx) error {
-	ctx, bankID, id := c.UserContext(), param(c, "bank_id"), param(c, "id")
-	if err := a.Mappings.Delete(ctx, bankID, id); err != nil {
-		return err
-	}
-	if err := a.Access.Audit(ctx, actor(c), "endpoint_mapping.delete", id, bankID, nil); err != nil {
+	if err := a.Cases.DeleteMapping(c.UserContext(), actor(c), param(c, "bank_id"), param(c, "id")); err != nil {
 		return err
 	}
 	return c.SendStatus(http.StatusNoContent)

@@ -94,7 +94,7 @@ func TestResolutionOrder(t *testing.T) {
 	if got := answeredBy(t, d, "any"); got != "mapped" {
 		t.Fatalf("default: %s", got)
 	}
-	if _, err := d.CreateScript(ctx, connector.MethodScript{MethodName: "getThing", MethodBody: "js", ProgrammingLang: "js"}); err != nil {
+	if _, err := d.CreateScript(ctx, connector.MethodScript{MethodName: "getThing", MethodBody: "js", ProgrammingLang: "js"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range []connector.Routing{
@@ -102,7 +102,7 @@ func TestResolutionOrder(t *testing.T) {
 		{MethodName: "getThing", ConnectorName: "mock", BankIDPattern: "retail-1", IsBankIDExactMatch: true},
 		{MethodName: "getThing", ConnectorName: "mapped", BankIDPattern: "retail-.*"},
 	} {
-		if _, err := d.CreateRouting(ctx, r); err != nil {
+		if _, err := d.CreateRouting(ctx, r, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -145,14 +145,14 @@ func TestRefusedChangesChangeNothing(t *testing.T) {
 		{"mock for a dynamic operation", connector.Routing{MethodName: "showPetById", ConnectorName: "mock"}, engine.CodeBadRequest},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := d.CreateRouting(ctx, c.routing)
+			_, err := d.CreateRouting(ctx, c.routing, nil)
 			var e *engine.Error
 			if !errors.As(err, &e) || e.Code != c.code {
 				t.Fatalf("error %v, want code %s", err, c.code)
 			}
 		})
 	}
-	if _, err := d.CreateScript(ctx, connector.MethodScript{MethodName: "getThing", MethodBody: "syntax error"}); err == nil {
+	if _, err := d.CreateScript(ctx, connector.MethodScript{MethodName: "getThing", MethodBody: "syntax error"}, nil); err == nil {
 		t.Fatal("a script that does not compile was stored")
 	}
 	if n := len(d.Routings("")) + len(d.Scripts()); n != 0 {
@@ -166,7 +166,7 @@ func TestRefusedChangesChangeNothing(t *testing.T) {
 func TestUntrustedDataIsChecked(t *testing.T) {
 	ctx := context.Background()
 	d := newDispatcher(t, openStore(t))
-	if _, err := d.CreateScript(ctx, connector.MethodScript{MethodName: "getThing", MethodBody: "bad shape"}); err != nil {
+	if _, err := d.CreateScript(ctx, connector.MethodScript{MethodName: "getThing", MethodBody: "bad shape"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	_, err := d.Call(ctx, &engine.Call{}, "getThing", "b", "b")
@@ -241,7 +241,7 @@ func TestDynamicOperationNames(t *testing.T) {
 			if r, err := inv.Invoke(ctx, call); err != nil || string(r.Body) != "host" {
 				t.Fatalf("unrouted: %v %v", r, err)
 			}
-			if _, err := d.CreateScript(ctx, connector.MethodScript{MethodName: c.name, MethodBody: c.id}); err != nil {
+			if _, err := d.CreateScript(ctx, connector.MethodScript{MethodName: c.name, MethodBody: c.id}, nil); err != nil {
 				t.Fatal(err)
 			}
 			r, err := inv.Invoke(ctx, call)

@@ -76,17 +76,22 @@ func (d *Dispatcher) Routing(id string) (*Routing, error) {
 	return nil, engine.Errorf(http.StatusNotFound, engine.CodeNotFound, "method routing %q not found", id)
 }
 
-// CreateRouting checks, stores and applies a new routing.
-func (d *Dispatcher) CreateRouting(ctx context.Context, in Routing) (*Routing, error) {
+// RoutingCommit stores a change to a method routing; see engine.Commit.
+type RoutingCommit = engine.Commit[*Routing]
+
+// CreateRouting checks, stores (through commit; nil: a transaction of its
+// own) and applies a new routing.
+func (d *Dispatcher) CreateRouting(ctx context.Context, in Routing, commit RoutingCommit) (*Routing, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	in.ID = uuid.NewString()
 	in.CreatedAt = now()
-	return d.putRouting(ctx, &in)
+	return d.putRouting(ctx, &in, commit)
 }
 
-// UpdateRouting replaces routing id.
-func (d *Dispatcher) UpdateRouting(ctx context.Context, id string, in Routing) (*Routing, error) {
+// UpdateRouting replaces routing id, stored through commit (nil: a
+// transaction of its own).
+func (d *Dispatcher) UpdateRouting(ctx context.Context, id string, in Routing, commit RoutingCommit) (*Routing, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	cur, err := d.Routing(id)
@@ -94,11 +99,11 @@ func (d *Dispatcher) UpdateRouting(ctx context.Context, id string, in Routing) (
 		return nil, err
 	}
 	in.ID, in.CreatedAt = id, cur.CreatedAt
-	return d.putRouting(ctx, &in)
+	return d.putRouting(ctx, &in, commit)
 }
 
 // putRouting stores and applies r; d.mu is held.
-func (d *Dispatcher) putRouting(ctx context.Context, r *Routing) (*Routing, error) {
+func (d *Dispatcher) putRouting(ctx context.Context, r *Routing, commit RoutingCommit) (*Routing, error) {
 	if r.Parameters == nil {
 		r.Parameters = []KeyValue{}
 	}
@@ -113,19 +118,20 @@ func (d *Dispatcher) putRouting(ctx context.Context, r *Routing) (*Routing, erro
 	if err != nil {
 		return nil, err
 	}
-	if err := d.persist(ctx, routingBucket, r.ID, r); err != nil {
+	if err := persist(ctx, d, commit, r, routingBucket, r.ID, next); err != nil {
 		return nil, err
 	}
-	d.table.Store(next)
 	d.log.Info("method routing stored", "method_routing_id", r.ID, "method", r.MethodName, "connector", r.ConnectorName)
 	return r, nil
 }
 
-// DeleteRouting removes routing id.
-func (d *Dispatcher) DeleteRouting(ctx context.Context, id string) error {
+// DeleteRouting removes routing id, through commit (nil: a transaction of
+// its own).
+func (d *Dispatcher) DeleteRouting(ctx context.Context, id string, commit RoutingCommit) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if _, err := d.Routing(id); err != nil {
+	rec, err := d.Routing(id)
+	if err != nil {
 		return err
 	}
 	cur := d.table.Load()
@@ -134,10 +140,10 @@ func (d *Dispatcher) DeleteRouting(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := d.store.Update(ctx, func(tx engine.Tx) error { return tx.Delete(routingBucket, id) }); err != nil {
-		return engine.Internal(err)
+	if err := engine.RunCommit(ctx, d.store, commit, rec, func(tx engine.Tx) error { return tx.Delete(routingBucket, id) },
+		func() { d.table.Store(next) }); err != nil {
+		return err
 	}
-	d.table.Store(next)
 	d.log.Info("method routing deleted", "method_routing_id", id)
 	return nil
 }
@@ -259,15 +265,14 @@ func fieldError(pointer, code, msg string) *engine.Error {
 		engine.Violation{Location: "body", Pointer: pointer, Code: code, Message: msg})
 }
 
-func (d *Dispatcher) persist(ctx context.Context, bucket, id string, v any) error {
+// persist stores v under bucket/id through commit and then applies next.
+func persist[T any](ctx context.Context, d *Dispatcher, commit engine.Commit[T], v T, bucket, id string, next *table) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return engine.Internal(err)
 	}
-	if err := d.store.Update(ctx, func(tx engine.Tx) error { return tx.Put(bucket, id, data) }); err != nil {
-		return engine.Internal(fmt.Errorf("connector: persist %s/%s: %w", bucket, id, err))
-	}
-	return nil
+	return engine.RunCommit(ctx, d.store, commit, v, func(tx engine.Tx) error { return tx.Put(bucket, id, data) },
+		func() { d.table.Store(next) })
 }
 
 // Boot loads the stored scripts and routings and applies them. A script

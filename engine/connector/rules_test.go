@@ -65,7 +65,7 @@ func TestScriptCallsPassRules(t *testing.T) {
 	}
 	script := func(method, body string, unrestricted bool) string {
 		s, err := d.CreateScript(ctx, connector.MethodScript{MethodName: method, MethodBody: body, ProgrammingLang: "js",
-			UnrestrictedConnectorCalls: unrestricted})
+			UnrestrictedConnectorCalls: unrestricted}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,7 +79,7 @@ func TestScriptCallsPassRules(t *testing.T) {
 	if _, err := call(); err == nil || engine.AsError(err).Status != http.StatusForbidden {
 		t.Fatalf("another's thing through the script's own method: %v", err)
 	}
-	if _, err := d.UpdateScript(ctx, id, connector.MethodScript{MethodBody: "getThing:mine", ProgrammingLang: "js"}); err != nil {
+	if _, err := d.UpdateScript(ctx, id, connector.MethodScript{MethodBody: "getThing:mine", ProgrammingLang: "js"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	res, err := call()
@@ -95,7 +95,7 @@ func TestScriptCallsPassRules(t *testing.T) {
 
 	rules.asked = nil
 	if _, err := d.UpdateScript(ctx, id, connector.MethodScript{MethodBody: "getThing:theirs", ProgrammingLang: "js",
-		UnrestrictedConnectorCalls: true}); err != nil {
+		UnrestrictedConnectorCalls: true}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := call(); err != nil {

@@ -65,8 +65,9 @@ func (d *Dispatcher) Script(id string) (*MethodScript, error) {
 
 // CreateScript compiles, stores and applies a new connector method. A
 // method has at most one script (409 otherwise); from then on it answers
-// the method at every bank no routing sends elsewhere.
-func (d *Dispatcher) CreateScript(ctx context.Context, in MethodScript) (*MethodScript, error) {
+// the method at every bank no routing sends elsewhere. It is stored
+// through commit (nil: a transaction of its own).
+func (d *Dispatcher) CreateScript(ctx context.Context, in MethodScript, commit ScriptCommit) (*MethodScript, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	cur := d.table.Load()
@@ -77,12 +78,13 @@ func (d *Dispatcher) CreateScript(ctx context.Context, in MethodScript) (*Method
 	in.ID = uuid.NewString()
 	in.CreatedAt = now()
 	in.UpdatedAt = in.CreatedAt
-	return d.putScript(ctx, cur, &in)
+	return d.putScript(ctx, cur, &in, commit)
 }
 
 // UpdateScript replaces the body (and language and deadline) of connector
-// method id; its name stays.
-func (d *Dispatcher) UpdateScript(ctx context.Context, id string, in MethodScript) (*MethodScript, error) {
+// method id; its name stays. It is stored through commit (nil: a
+// transaction of its own).
+func (d *Dispatcher) UpdateScript(ctx context.Context, id string, in MethodScript, commit ScriptCommit) (*MethodScript, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	cur, err := d.Script(id)
@@ -93,10 +95,14 @@ func (d *Dispatcher) UpdateScript(ctx context.Context, id string, in MethodScrip
 		return nil, fieldError("/method_name", "immutable", "a connector method's method_name cannot change; create another")
 	}
 	in.ID, in.MethodName, in.CreatedAt, in.UpdatedAt = id, cur.MethodName, cur.CreatedAt, now()
-	return d.putScript(ctx, d.table.Load(), &in)
+	return d.putScript(ctx, d.table.Load(), &in, commit)
 }
 
-func (d *Dispatcher) putScript(ctx context.Context, cur *table, rec *MethodScript) (*MethodScript, error) {
+// ScriptCommit stores a change to a connector method; see engine.Commit.
+type ScriptCommit = engine.Commit[*MethodScript]
+
+// putScript compiles, stores and applies rec; d.mu is held.
+func (d *Dispatcher) putScript(ctx context.Context, cur *table, rec *MethodScript, commit ScriptCommit) (*MethodScript, error) {
 	entry, err := d.compile(rec, true)
 	if err != nil {
 		return nil, err
@@ -105,17 +111,17 @@ func (d *Dispatcher) putScript(ctx context.Context, cur *table, rec *MethodScrip
 	if err != nil {
 		return nil, err
 	}
-	if err := d.persist(ctx, scriptBucket, rec.ID, rec); err != nil {
+	if err := persist(ctx, d, commit, rec, scriptBucket, rec.ID, next); err != nil {
 		return nil, err
 	}
-	d.table.Store(next)
 	d.log.Info("connector method stored", "connector_method_id", rec.ID, "method", rec.MethodName)
 	return rec, nil
 }
 
 // DeleteScript removes connector method id. A method routing that names
-// it (connector internal) must go first: 409 otherwise.
-func (d *Dispatcher) DeleteScript(ctx context.Context, id string) error {
+// it (connector internal) must go first: 409 otherwise. It is forgotten
+// through commit (nil: a transaction of its own).
+func (d *Dispatcher) DeleteScript(ctx context.Context, id string, commit ScriptCommit) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	rec, err := d.Script(id)
@@ -138,10 +144,10 @@ func (d *Dispatcher) DeleteScript(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := d.store.Update(ctx, func(tx engine.Tx) error { return tx.Delete(scriptBucket, id) }); err != nil {
-		return engine.Internal(err)
+	if err := engine.RunCommit(ctx, d.store, commit, rec, func(tx engine.Tx) error { return tx.Delete(scriptBucket, id) },
+		func() { d.table.Store(next) }); err != nil {
+		return err
 	}
-	d.table.Store(next)
 	d.log.Info("connector method deleted", "connector_method_id", id, "method", rec.MethodName)
 	return nil
 }

@@ -225,11 +225,13 @@ type NewEntity struct {
 	Definition      []byte
 	AllowUndeclared bool
 	CreatedBy       string
-	// BeforeServe runs once the definition is stored and before its record
-	// API answers (to create and grant its roles); if it fails the
-	// definition is removed again.
-	BeforeServe func(*Entity) error
+	// Commit stores the definition (nil: in a transaction of its own),
+	// with whatever commits with it (its roles and their grants).
+	Commit Commit
 }
+
+// Commit stores a change to an entity definition; see engine.Commit.
+type Commit = engine.Commit[*Entity]
 
 // Create parses, stores and serves a new definition. Names are unique per
 // bank; system level is its own namespace.
@@ -250,36 +252,31 @@ func (r *Registry) Create(ctx context.Context, in NewEntity) (*Entity, error) {
 	if err != nil {
 		return nil, engine.Internal(err)
 	}
-	if err := r.put(ctx, rec); err != nil {
+	if err := r.put(ctx, in.Commit, e, rec, next); err != nil {
 		return nil, err
 	}
-	if in.BeforeServe != nil {
-		if err := in.BeforeServe(e); err != nil {
-			_ = r.store.Update(ctx, func(tx engine.Tx) error { return tx.Delete(bucket, e.ID) })
-			return nil, err
-		}
-	}
-	next.add(e)
-	r.snap.Store(next)
 	return e, nil
 }
 
-func (r *Registry) put(ctx context.Context, rec record) error {
+// put stores rec, the record of e, through commit and then serves next,
+// which holds e.
+func (r *Registry) put(ctx context.Context, commit Commit, e *Entity, rec record, next *snapshot) error {
 	data, err := json.Marshal(rec)
 	if err != nil {
 		return engine.Internal(err)
 	}
-	if err := r.store.Update(ctx, func(tx engine.Tx) error { return tx.Put(bucket, rec.ID, data) }); err != nil {
-		return engine.Internal(fmt.Errorf("dynentity: store definition: %w", err))
-	}
-	return nil
+	next.add(e)
+	return engine.RunCommit(ctx, r.store, commit, e, func(tx engine.Tx) error { return tx.Put(bucket, rec.ID, data) },
+		func() { r.snap.Store(next) })
 }
 
 // Update replaces a definition. A compatible change applies at once; one
 // that existing records do not satisfy is refused with a 409 counting them,
 // unless migrate is set, in which case defaults fill the fields the new
 // definition requires and every record is rewritten in one transaction.
-func (r *Registry) Update(ctx context.Context, bankID, id string, definition []byte, migrate bool, defaults map[string]any) (*Entity, error) {
+// The new definition is stored through commit (nil: a transaction of its
+// own).
+func (r *Registry) Update(ctx context.Context, bankID, id string, definition []byte, migrate bool, defaults map[string]any, commit Commit) (*Entity, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	old, err := r.Get(bankID, id)
@@ -304,11 +301,9 @@ func (r *Registry) Update(ctx context.Context, bankID, id string, definition []b
 	if rec.Definition, err = json.Marshal(e.Def); err != nil {
 		return nil, engine.Internal(err)
 	}
-	if err := r.put(ctx, rec); err != nil {
+	if err := r.put(ctx, commit, e, rec, next); err != nil {
 		return nil, err
 	}
-	next.add(e)
-	r.snap.Store(next)
 	return e, nil
 }
 
@@ -389,9 +384,10 @@ func (r *Registry) countIncompatible(ctx context.Context, old, e *Entity, diff e
 	return err
 }
 
-// Delete forgets a definition. One with records is refused unless cascade,
-// which deletes the records too.
-func (r *Registry) Delete(ctx context.Context, bankID, id string, cascade bool) (*Entity, error) {
+// Delete forgets a definition, through commit (nil: a transaction of its
+// own). One with records is refused unless cascade, which deletes the
+// records first.
+func (r *Registry) Delete(ctx context.Context, bankID, id string, cascade bool, commit Commit) (*Entity, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	e, err := r.Get(bankID, id)
@@ -419,12 +415,12 @@ func (r *Registry) Delete(ctx context.Context, bankID, id string, cascade bool) 
 			return nil, err
 		}
 	}
-	if err := r.store.Update(ctx, func(tx engine.Tx) error { return tx.Delete(bucket, e.ID) }); err != nil {
-		return nil, engine.Internal(err)
-	}
 	next := r.clone()
 	next.remove(e)
-	r.snap.Store(next)
+	if err := engine.RunCommit(ctx, r.store, commit, e, func(tx engine.Tx) error { return tx.Delete(bucket, e.ID) },
+		func() { r.snap.Store(next) }); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 
@@ -437,6 +433,9 @@ func RoleNames(e *Entity) (create, get, update, del string) {
 	}
 	return "CanCreate" + suffix, "CanGet" + suffix, "CanUpdate" + suffix, "CanDelete" + suffix
 }
+
+// RoleOwner is who owns the entity's roles in the access service.
+func RoleOwner(e *Entity) string { return "entity:" + e.ID }
 
 // Roles are the entity's roles as the access service keeps them.
 func Roles(e *Entity) []access.Role {

@@ -142,9 +142,11 @@ func (e *Endpoint) Roles() []access.Role {
 // its predictable name when nothing holds that name yet, else that name
 // followed by part of ep's id (all of it if that is taken too). A document
 // therefore never shares a role with another document, at any bank: what
-// its creator is granted opens its own operations and nothing else. Call it
-// with m.mu held, so no other change takes a name in between.
-func (m *Manager) nameRoles(ep *Endpoint) error {
+// its creator is granted opens its own operations and nothing else. When
+// ep replaces prev, an operation prev has too (same id, same verb) keeps
+// prev's role, and with it every entitlement to it. Call it with m.mu
+// held, so no other change takes a name in between.
+func (m *Manager) nameRoles(ep, prev *Endpoint) error {
 	held := map[string]bool{}
 	for _, other := range m.snap.Load().endpoints {
 		for _, name := range other.roles {
@@ -160,6 +162,10 @@ func (m *Manager) nameRoles(ep *Endpoint) error {
 			continue
 		}
 		name := baseRoleName(op)
+		if kept := prev.keptRole(op, name); kept != "" {
+			roles[op.ID] = kept
+			continue
+		}
 		if taken(name) {
 			short, long := name+"_"+id[:min(8, len(id))], name+"_"+id
 			name = short
@@ -179,6 +185,21 @@ func (m *Manager) nameRoles(ep *Endpoint) error {
 	}
 	ep.roles = roles
 	return nil
+}
+
+// keptRole is the role e (nil: none) gave the operation a replacement
+// document also has: same operationId, same predictable role name base. ""
+// when the operation is new.
+func (e *Endpoint) keptRole(op *specs.Operation, base string) string {
+	if e == nil {
+		return ""
+	}
+	for _, old := range e.Doc.Operations {
+		if old.ID == op.ID && needsRole(old) && baseRoleName(old) == base {
+			return e.roles[op.ID]
+		}
+	}
+	return ""
 }
 
 // Snapshot is an immutable view of every served operation.
@@ -358,10 +379,18 @@ type CreateInput struct {
 	// Check, when set, may refuse the built endpoint before anything is
 	// stored or served.
 	Check func(*Endpoint) error
-	// BeforeServe, when set, runs once the endpoint is stored and before its
-	// routes answer (to create and grant its roles). If it fails, the
-	// endpoint is removed from the store again and never served.
-	BeforeServe func(*Endpoint) error
+	// Commit stores the change (nil: in a transaction of its own); see
+	// Commit.
+	Commit Commit
+}
+
+// Commit stores a change to an endpoint; see engine.Commit.
+type Commit = engine.Commit[*Endpoint]
+
+// commit runs c on ep (nil: write in a transaction of its own) and serves
+// snap once it has committed.
+func (m *Manager) commit(ctx context.Context, c Commit, ep *Endpoint, write func(engine.Tx) error, snap *Snapshot) error {
+	return engine.RunCommit(ctx, m.store, c, ep, write, func() { m.snap.Store(snap) })
 }
 
 var bankIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
@@ -373,22 +402,9 @@ var mountPattern = regexp.MustCompile(`^(/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*$`)
 
 // Create loads, compiles and serves a new document.
 func (m *Manager) Create(ctx context.Context, in CreateInput) (*Endpoint, error) {
-	if in.BankID != "" && !ValidBankID(in.BankID) {
-		return nil, engine.Errorf(http.StatusBadRequest, engine.CodeBadRequest, "bank id %q is not valid: use letters, digits, '.', '_' and '-'", in.BankID)
-	}
-	r := record{ID: uuid.NewString(), BankID: in.BankID, ContentType: in.ContentType,
-		CreatedAt: time.Now().UTC(), Source: string(in.Source)}
-	if in.MountSet {
-		mount := specs.NormaliseMount(in.Mount)
-		if fault := specs.PathFault(mount); fault != "" {
-			msg := fmt.Sprintf("mount %q is ambiguous: %s", in.Mount, fault)
-			return nil, engine.NewError(http.StatusBadRequest, engine.CodeBadRequest, msg,
-				engine.Violation{Location: "query", Pointer: "/mount", Code: "ambiguous_path", Message: msg})
-		}
-		if !mountPattern.MatchString(mount) {
-			return nil, engine.Errorf(http.StatusBadRequest, engine.CodeBadRequest, "mount %q is not a valid path prefix", in.Mount)
-		}
-		r.Mount = &mount
+	r, err := newRecord(uuid.NewString(), time.Now().UTC(), in)
+	if err != nil {
+		return nil, err
 	}
 	ep, err := m.buildBounded(ctx, r)
 	if err != nil {
@@ -399,34 +415,93 @@ func (m *Manager) Create(ctx context.Context, in CreateInput) (*Endpoint, error)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if err := m.nameRoles(ep); err != nil {
+	if err := m.swapIn(ctx, ep, nil, in); err != nil {
 		return nil, err
 	}
-	if in.Check != nil {
-		if err := in.Check(ep); err != nil {
-			return nil, err
-		}
-	}
-	next := m.withEndpoint(ep)
-	snap, err := m.snapshot(next)
-	if err != nil {
-		return nil, err
-	}
-	if err := m.persist(ctx, ep); err != nil {
-		return nil, err
-	}
-	if in.BeforeServe != nil {
-		if err := in.BeforeServe(ep); err != nil {
-			if derr := m.store.Update(ctx, func(tx engine.Tx) error { return tx.Delete(bucket, ep.ID) }); derr != nil {
-				m.log.Error("dynamic endpoint refused but left in the store: it will be served from the next boot unless deleted", "dynamic_endpoint_id", ep.ID, "error", derr)
-			}
-			return nil, err
-		}
-	}
-	m.snap.Store(snap)
 	m.log.Info("dynamic endpoint created", "dynamic_endpoint_id", ep.ID, "bank_id", ep.BankID,
 		"title", ep.Doc.Title, "operations", len(ep.Doc.Operations))
 	return ep, nil
+}
+
+// Replace serves a new version of document id of in.BankID in its place:
+// same id, same host, same mount unless in says otherwise. Operations the
+// two versions share keep their roles (see nameRoles); the old version
+// answers until the new one is committed. A change to the same document
+// in the meantime makes it a 409.
+func (m *Manager) Replace(ctx context.Context, id string, in CreateInput) (*Endpoint, error) {
+	cur, err := m.Get(in.BankID, id)
+	if err != nil {
+		return nil, err
+	}
+	r, err := newRecord(id, cur.CreatedAt, in)
+	if err != nil {
+		return nil, err
+	}
+	r.Host = cur.Host
+	if r.Mount == nil {
+		r.Mount = &cur.Mount
+	}
+	ep, err := m.buildBounded(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.checkReserved(ep); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if now, err := m.Get(in.BankID, id); err != nil {
+		return nil, err
+	} else if now != cur {
+		return nil, engine.Errorf(http.StatusConflict, engine.CodeConflict, "dynamic endpoint %q changed meanwhile; try again", id)
+	}
+	if err := m.swapIn(ctx, ep, cur, in); err != nil {
+		return nil, err
+	}
+	m.log.Info("dynamic endpoint replaced", "dynamic_endpoint_id", ep.ID, "bank_id", ep.BankID,
+		"title", ep.Doc.Title, "operations", len(ep.Doc.Operations))
+	return ep, nil
+}
+
+// swapIn names ep's roles (keeping prev's, when ep replaces it), runs
+// in.Check, commits ep's record through in.Commit and serves it. m.mu is
+// held.
+func (m *Manager) swapIn(ctx context.Context, ep, prev *Endpoint, in CreateInput) error {
+	if err := m.nameRoles(ep, prev); err != nil {
+		return err
+	}
+	if in.Check != nil {
+		if err := in.Check(ep); err != nil {
+			return err
+		}
+	}
+	snap, err := m.snapshot(m.withEndpoint(ep))
+	if err != nil {
+		return err
+	}
+	return m.commit(ctx, in.Commit, ep, ep.put, snap)
+}
+
+// newRecord is the record of a document submitted as in, with its bank and
+// mount checked.
+func newRecord(id string, createdAt time.Time, in CreateInput) (record, error) {
+	if in.BankID != "" && !ValidBankID(in.BankID) {
+		return record{}, engine.Errorf(http.StatusBadRequest, engine.CodeBadRequest, "bank id %q is not valid: use letters, digits, '.', '_' and '-'", in.BankID)
+	}
+	r := record{ID: id, BankID: in.BankID, ContentType: in.ContentType, CreatedAt: createdAt, Source: string(in.Source)}
+	if in.MountSet {
+		mount := specs.NormaliseMount(in.Mount)
+		if fault := specs.PathFault(mount); fault != "" {
+			msg := fmt.Sprintf("mount %q is ambiguous: %s", in.Mount, fault)
+			return record{}, engine.NewError(http.StatusBadRequest, engine.CodeBadRequest, msg,
+				engine.Violation{Location: "query", Pointer: "/mount", Code: "ambiguous_path", Message: msg})
+		}
+		if !mountPattern.MatchString(mount) {
+			return record{}, engine.Errorf(http.StatusBadRequest, engine.CodeBadRequest, "mount %q is not a valid path prefix", in.Mount)
+		}
+		r.Mount = &mount
+	}
+	return r, nil
 }
 
 // buildBounded builds a submitted record once the documents loading leave
@@ -595,16 +670,14 @@ func conflictError(c *router.ConflictError, all map[string]*Endpoint) *engine.Er
 		Location: "document", Pointer: "/paths", Code: "conflict", Message: msg})
 }
 
-func (m *Manager) persist(ctx context.Context, ep *Endpoint) error {
-	data, err := json.Marshal(record{ID: ep.ID, BankID: ep.BankID, Mount: &ep.Mount, Host: ep.Host,
-		ContentType: ep.ContentType, CreatedAt: ep.CreatedAt, Source: string(ep.Source), Roles: ep.roles})
+// put writes the endpoint's record in tx.
+func (e *Endpoint) put(tx engine.Tx) error {
+	data, err := json.Marshal(record{ID: e.ID, BankID: e.BankID, Mount: &e.Mount, Host: e.Host,
+		ContentType: e.ContentType, CreatedAt: e.CreatedAt, Source: string(e.Source), Roles: e.roles})
 	if err != nil {
-		return engine.Internal(err)
+		return err
 	}
-	if err := m.store.Update(ctx, func(tx engine.Tx) error { return tx.Put(bucket, ep.ID, data) }); err != nil {
-		return engine.Internal(fmt.Errorf("endpoints: persist %s: %w", ep.ID, err))
-	}
-	return nil
+	return tx.Put(bucket, e.ID, data)
 }
 
 // DocumentTree returns an endpoint's document as submitted, decoded into
@@ -633,15 +706,9 @@ func (m *Manager) Get(bankID, id string) (*Endpoint, error) {
 	return ep, nil
 }
 
-// Delete stops serving an endpoint and forgets it.
-func (m *Manager) Delete(ctx context.Context, bankID, id string) error {
-	return m.DeleteThen(ctx, bankID, id, nil)
-}
-
-// DeleteThen deletes an endpoint and, once its routes no longer answer,
-// runs then (to remove its roles) while still holding the change lock, so
-// no other change interleaves between the two.
-func (m *Manager) DeleteThen(ctx context.Context, bankID, id string, then func(*Endpoint) error) error {
+// Delete stops serving an endpoint and forgets it, once commit (nil: a
+// transaction of its own) has removed its record; until then it answers.
+func (m *Manager) Delete(ctx context.Context, bankID, id string, commit Commit) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ep, err := m.Get(bankID, id)
@@ -652,21 +719,18 @@ func (m *Manager) DeleteThen(ctx context.Context, bankID, id string, then func(*
 	if err != nil {
 		return err
 	}
-	if err := m.store.Update(ctx, func(tx engine.Tx) error { return tx.Delete(bucket, id) }); err != nil {
-		return engine.Internal(fmt.Errorf("endpoints: delete %s: %w", id, err))
+	if err := m.commit(ctx, commit, ep, func(tx engine.Tx) error { return tx.Delete(bucket, id) }, snap); err != nil {
+		return err
 	}
-	m.snap.Store(snap)
 	m.log.Info("dynamic endpoint deleted", "dynamic_endpoint_id", id)
-	if then != nil {
-		return then(ep)
-	}
 	return nil
 }
 
-// SetHost changes how an endpoint's operations answer. The invokers are
-// prepared outside the change lock; a change to the same endpoint in the
-// meantime makes it a 409.
-func (m *Manager) SetHost(ctx context.Context, bankID, id, host string) (*Endpoint, error) {
+// SetHost changes how an endpoint's operations answer, stored through
+// commit (nil: a transaction of its own). The invokers are prepared
+// outside the change lock; a change to the same endpoint in the meantime
+// makes it a 409.
+func (m *Manager) SetHost(ctx context.Context, bankID, id, host string, commit Commit) (*Endpoint, error) {
 	cur, err := m.Get(bankID, id)
 	if err != nil {
 		return nil, err
@@ -689,10 +753,9 @@ func (m *Manager) SetHost(ctx context.Context, bankID, id, host string) (*Endpoi
 	if err != nil {
 		return nil, err
 	}
-	if err := m.persist(ctx, &ep); err != nil {
+	if err := m.commit(ctx, commit, &ep, ep.put, snap); err != nil {
 		return nil, err
 	}
-	m.snap.Store(snap)
 	m.log.Info("dynamic endpoint host changed", "dynamic_endpoint_id", id, "host", host)
 	return &ep, nil
 }

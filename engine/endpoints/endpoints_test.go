@@ -80,13 +80,13 @@ func TestFailedPersistChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	store.fail = true
-	if err := m.Delete(ctx, "", ep.ID); err == nil {
+	if err := m.Delete(ctx, "", ep.ID, nil); err == nil {
 		t.Fatal("delete on a failing store succeeded")
 	}
 	if _, ok, _ := m.Snapshot().Routes.Match("GET", "/v1/pets", &p); !ok {
 		t.Fatal("a delete that was not persisted stopped serving")
 	}
-	if _, err := m.SetHost(ctx, "", ep.ID, mock.Host); err == nil {
+	if _, err := m.SetHost(ctx, "", ep.ID, mock.Host, nil); err == nil {
 		t.Fatal("set host on a failing store succeeded")
 	}
 

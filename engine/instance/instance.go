@@ -29,6 +29,7 @@ import (
 	"github.com/dynapi/dynapi/engine/mapping"
 	"github.com/dynapi/dynapi/engine/recordapi"
 	"github.com/dynapi/dynapi/engine/server"
+	"github.com/dynapi/dynapi/engine/usecase"
 	"github.com/dynapi/dynapi/entities/records"
 	"github.com/dynapi/dynapi/plugins/boltstore"
 	"github.com/dynapi/dynapi/plugins/directlogin"
@@ -199,24 +200,12 @@ func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error
 	if err := mgr.Boot(ctx); err != nil {
 		return nil, err
 	}
-	// Roles follow their documents and entities: a crash between storing one
-	// and its roles is mended here.
-	for _, ep := range mgr.All() {
-		if err := svc.AddDynamicRoles(ctx, ep.ID, ep.Roles()); err != nil {
-			return nil, err
-		}
-	}
-	for _, e := range ents.All() {
-		if err := svc.AddDynamicRoles(ctx, "entity:"+e.ID, dynentity.Roles(e)); err != nil {
-			return nil, err
-		}
-	}
-
+	cases := &usecase.Cases{Store: store, Access: svc, Endpoints: mgr, Entities: ents, Methods: methods, Mappings: mappingStore}
 	api := &admin.API{Access: svc, Gate: auth.gate, Endpoints: mgr, DirectLogin: auth.directLogin, OAuth2: auth.oauth2,
 		MaxDocumentBytes: cfg.MaxDocumentBytes, Entities: ents, Mappings: mappingStore, Methods: methods,
-		Version: cmp.Or(cfg.Version, "devel")}
+		Cases: cases, Version: cmp.Or(cfg.Version, "devel")}
 	if cfg.PreloadExample {
-		if err := preloadExample(ctx, store, svc, api, boot.AdminUsername); err != nil {
+		if err := preloadExample(ctx, cases, methods, boot.AdminUsername); err != nil {
 			return nil, fmt.Errorf("preload example: %w", err)
 		}
 	}

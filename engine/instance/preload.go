@@ -6,9 +6,10 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
-	"github.com/dynapi/dynapi/engine/admin"
 	"github.com/dynapi/dynapi/engine/banking"
+	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/endpoints"
+	"github.com/dynapi/dynapi/engine/usecase"
 	"github.com/dynapi/dynapi/examples"
 )
 
@@ -23,20 +24,21 @@ const (
 const DemoBankID = "demo-bank"
 
 // preloadExample serves the example API and opens the demo bank once per
-// data directory, on behalf of the super admin.
-func preloadExample(ctx context.Context, store engine.Store, svc *access.Service, api *admin.API, adminName string) error {
-	owner, err := svc.UserByName(ctx, adminName)
+// data directory, on behalf of the super admin. The example is one use
+// case, one transaction (document, roles, grants, audit entry and marker);
+// the demo bank's steps are each idempotent, so a start interrupted
+// between them completes them at the next.
+func preloadExample(ctx context.Context, cases *usecase.Cases, methods *connector.Dispatcher, adminName string) error {
+	owner, err := cases.Access.UserByName(ctx, adminName)
 	if err != nil {
 		return err
 	}
 	actor := access.Actor{UserID: owner.ID, CorrelationID: "preload"}
-	if err := once(ctx, store, exampleKey, func() error {
-		_, err := api.CreateEndpoint(ctx, actor, endpoints.CreateInput{Source: examples.BankAccounts, ContentType: "application/yaml"})
-		return err
-	}); err != nil {
+	if _, err := cases.PreloadDocument(ctx, actor, exampleKey,
+		endpoints.CreateInput{Source: examples.BankAccounts, ContentType: "application/yaml"}); err != nil {
 		return err
 	}
-	return once(ctx, store, demoBankKey, func() error { return demoBank(ctx, svc, api, owner) })
+	return once(ctx, cases.Store, demoBankKey, func() error { return demoBank(ctx, cases.Access, methods, owner) })
 }
 
 // once runs fn unless key is set, then sets it.
@@ -60,14 +62,13 @@ func once(ctx context.Context, store engine.Store, key string, fn func() error) 
 
 // demoBank opens the demo bank with two accounts held by the super admin
 // and pays once between them, so every banking route has data to show.
-func demoBank(ctx context.Context, svc *access.Service, api *admin.API, owner *access.User) error {
+// Each step finds what an earlier, interrupted run did: the bank and the
+// accounts exist already, and the payment's idempotency key replays it.
+func demoBank(ctx context.Context, svc *access.Service, methods *connector.Dispatcher, owner *access.User) error {
 	actor := access.Actor{UserID: owner.ID, CorrelationID: "preload"}
 	if _, err := svc.CreateBank(ctx, actor, access.Bank{ID: DemoBankID, ShortName: "Demo Bank",
-		FullName: "Demo Bank (example data)", Website: "https://bank.example.com"}); err != nil {
-		var e *engine.Error
-		if !errors.As(err, &e) || e.Code != access.CodeBankExists {
-			return err
-		}
+		FullName: "Demo Bank (example data)", Website: "https://bank.example.com"}); !tolerated(err, access.CodeBankExists) {
+		return err
 	}
 	call := &engine.Call{CorrelationID: "preload", Principal: &engine.Principal{UserID: owner.ID, Username: owner.Username}}
 	holders := []banking.Owner{{UserID: owner.ID, Username: owner.Username}}
@@ -77,12 +78,19 @@ func demoBank(ctx context.Context, svc *access.Service, api *admin.API, owner *a
 		{AccountID: "savings-1", Label: "Savings account", Number: "10000002", ProductCode: "SAVINGS", Currency: "EUR",
 			Balance: banking.Amount{Currency: "EUR", Amount: "10000.00"}, Owners: holders},
 	} {
-		if _, err := api.Methods.Call(ctx, call, banking.CreateBankAccount, DemoBankID, DemoBankID, acc); err != nil {
+		if _, err := methods.Call(ctx, call, banking.CreateBankAccount, DemoBankID, DemoBankID, acc); !tolerated(err, engine.CodeConflict) {
 			return err
 		}
 	}
-	_, err := api.Methods.Call(ctx, call, banking.CreateTransactionRequest, DemoBankID, DemoBankID, "current-1", "demo-rent",
+	_, err := methods.Call(ctx, call, banking.CreateTransactionRequest, DemoBankID, DemoBankID, "current-1", "demo-rent",
 		banking.TransactionRequestBody{To: &banking.AccountRef{BankID: DemoBankID, AccountID: "savings-1"},
 			Value: banking.Amount{Currency: "EUR", Amount: "150.00"}, Description: "Monthly saving"})
 	return err
+}
+
+// tolerated tells whether err is nil or an *engine.Error with code: a step
+// that succeeded, or found its work done.
+func tolerated(err error, code string) bool {
+	var e *engine.Error
+	return err == nil || errors.As(err, &e) && e.Code == code
 }

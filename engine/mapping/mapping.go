@@ -105,8 +105,12 @@ type NewMapping struct {
 	ResponseMapping json.RawMessage `json:"response_mapping"`
 }
 
-// Create stores a mapping; an operation has at most one (409).
-func (s *Store) Create(ctx context.Context, bankID string, in NewMapping) (*Mapping, error) {
+// Commit stores a change to a mapping; see engine.Commit.
+type Commit = engine.Commit[*Mapping]
+
+// Create stores a mapping through commit (nil: a transaction of its own);
+// an operation has at most one (409).
+func (s *Store) Create(ctx context.Context, bankID string, in NewMapping, commit Commit) (*Mapping, error) {
 	var faults []engine.Violation
 	req, err := leaves(in.RequestMapping)
 	if err != nil {
@@ -133,30 +137,28 @@ func (s *Store) Create(ctx context.Context, bankID string, in NewMapping) (*Mapp
 	if err != nil {
 		return nil, engine.Internal(err)
 	}
-	if err := s.db.Update(ctx, func(tx engine.Tx) error { return tx.Put(bucket, m.ID, data) }); err != nil {
-		return nil, engine.Internal(err)
-	}
 	next := maps.Clone(*s.view.Load())
 	next[viewKey(bankID, m.OperationID)] = m
-	s.view.Store(&next)
+	if err := engine.RunCommit(ctx, s.db, commit, m, func(tx engine.Tx) error { return tx.Put(bucket, m.ID, data) },
+		func() { s.view.Store(&next) }); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
-// Delete removes a mapping by id.
-func (s *Store) Delete(ctx context.Context, bankID, id string) error {
+// Delete removes a mapping by id, through commit (nil: a transaction of
+// its own).
+func (s *Store) Delete(ctx context.Context, bankID, id string, commit Commit) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for k, m := range *s.view.Load() {
 		if m.ID != id || m.BankID != bankID {
 			continue
 		}
-		if err := s.db.Update(ctx, func(tx engine.Tx) error { return tx.Delete(bucket, id) }); err != nil {
-			return engine.Internal(err)
-		}
 		next := maps.Clone(*s.view.Load())
 		delete(next, k)
-		s.view.Store(&next)
-		return nil
+		return engine.RunCommit(ctx, s.db, commit, m, func(tx engine.Tx) error { return tx.Delete(bucket, id) },
+			func() { s.view.Store(&next) })
 	}
 	return engine.Errorf(http.StatusNotFound, engine.CodeNotFound, "endpoint mapping %q not found", id)
 }

@@ -1,0 +1,30 @@
+package usecase
+
+import (
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/connector"
+	"github.com/dynapi/dynapi/engine/dynentity"
+	"github.com/dynapi/dynapi/engine/endpoints"
+	"github.com/dynapi/dynapi/engine/mapping"
+)
+
+// Cases runs the use cases over the services they change.
+type Cases struct {
+	// Store is the store Access keeps its data in; every use case commits
+	// there.
+	Store     engine.Store
+	Access    *access.Service
+	Endpoints *endpoints.Manager
+	Entities  *dynentity.Registry
+	// Methods routes connector methods and holds their scripts.
+	Methods  *connector.Dispatcher
+	Mappings *mapping.Store
+}
+
+// system is the actor of what a change does as a consequence (a document's
+// roles are made by the system, on behalf of the actor who posted it),
+// keeping the actor's correlation id.
+func system(who access.Actor) access.Actor {
+	return access.Actor{CorrelationID: who.CorrelationID}
+}
