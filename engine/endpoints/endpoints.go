@@ -80,6 +80,9 @@ type Route struct {
 	Invoker   engine.Invoker
 	// Rule is who may call the operation, checked at the endpoint's bank.
 	Rule guard.Rule
+	// Hooks are the operation's own policies and response filters, run
+	// after the server's policies and before its filters.
+	Hooks engine.Hooks
 }
 
 var nonWord = regexp.MustCompile(`\W`)

@@ -83,6 +83,9 @@ type Config struct {
 	// PatternBudget bounds the time all backtracking pattern matches of
 	// one request's validation take together (default 100ms).
 	PatternBudget time.Duration
+	// Hooks are the policies and response filters of the request pipeline
+	// that every dynamic operation passes (engine.Hooks).
+	Hooks engine.Hooks
 	// PreloadExample serves examples.BankAccounts at first start, with a
 	// demo bank and accounts.
 	PreloadExample bool
@@ -218,7 +221,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error
 	go rotateKeys(bg, auth.oauth2, cfg.Logger, done)
 	bankingAPI := &banking.API{Methods: methods, Gate: auth.gate}
 	srv := server.New(server.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxDocumentBytes: cfg.MaxDocumentBytes,
-		Logger: cfg.Logger, Gate: auth.gate, Edge: cfg.Edge, PatternBudget: cfg.PatternBudget}, mgr, func(app *fiber.App) {
+		Logger: cfg.Logger, Gate: auth.gate, Edge: cfg.Edge, PatternBudget: cfg.PatternBudget, Hooks: cfg.Hooks}, mgr, func(app *fiber.App) {
 		banking.Register(app, bankingAPI)
 		admin.Register(app, api)
 		recordapi.Register(app, recordAPI)
