@@ -167,7 +167,7 @@ func (s *Server) serveDynamicWith(c *fiber.Ctx, st *requestState, retried bool) 
 	}
 	principal, err := s.authenticate(c, route)
 	if err == nil {
-		st.call = engine.Call{OperationID: route.Operation.ID, BankID: route.Endpoint.BankID, Principal: principal,
+		st.call = engine.Call{OperationID: route.Operation.ID, BankID: route.BankID(&st.params), Principal: principal,
 			Path: &st.params, HTTP: HTTPRequest(c)}
 		err = s.admit(c.UserContext(), route, &st.call)
 	}
