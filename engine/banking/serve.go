@@ -38,6 +38,9 @@ func Builtin(methods *connector.Dispatcher, gate *guard.Gate) *endpoints.Builtin
 		}
 		served := &endpoints.Route{Invoker: inv, Rule: rt.rule, BankParam: rt.bankParam}
 		switch {
+		case rt.holder && rt.method == GetAccount:
+			// The answer is the account: checked as it is, not read twice.
+			served.Hooks.Filters = []engine.ResponseFilter{&heldAccount{rt: rt, gate: gate}}
 		case rt.holder && rt.accountParam > 0:
 			served.Hooks.Policies = []engine.Policy{&holdsAccount{rt: rt, methods: methods, gate: gate}}
 		case rt.holder:
@@ -136,19 +139,37 @@ func bodyAs[T any](_ context.Context, _ *invoker, call *engine.Call) (any, error
 // dates (midnight UTC), limit and offset whole numbers.
 func transactionQuery(raw string) TransactionQuery {
 	var q TransactionQuery
-	values, _ := url.ParseQuery(raw)
-	for name, dst := range map[string]**time.Time{"from_date": &q.FromDate, "to_date": &q.ToDate} {
-		if v := values.Get(name); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				t, _ = time.Parse(time.DateOnly, v)
-			}
-			*dst = &t
+	for raw != "" {
+		var pair, name, value string
+		pair, raw, _ = strings.Cut(raw, "&")
+		name, value, _ = strings.Cut(pair, "=")
+		if v, err := url.QueryUnescape(value); err == nil {
+			value = v
+		}
+		switch name {
+		case "from_date":
+			q.FromDate = queryTime(value)
+		case "to_date":
+			q.ToDate = queryTime(value)
+		case "limit":
+			q.Limit, _ = strconv.Atoi(value)
+		case "offset":
+			q.Offset, _ = strconv.Atoi(value)
 		}
 	}
-	q.Limit, _ = strconv.Atoi(values.Get("limit"))
-	q.Offset, _ = strconv.Atoi(values.Get("offset"))
 	return q
+}
+
+// queryTime is a validated date-time or date; nil when empty.
+func queryTime(v string) *time.Time {
+	if v == "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		t, _ = time.Parse(time.DateOnly, v)
+	}
+	return &t
 }
 
 // invoker answers one route of the core through its connector method.
@@ -246,25 +267,75 @@ type heldAccounts struct {
 	gate *guard.Gate
 }
 
-// Filter drops the accounts the caller does not hold from the reply.
+// Filter drops the accounts the caller does not hold from the reply. Only
+// the holders are read to check; the accounts are decoded in full only
+// when some must go.
 func (f *heldAccounts) Filter(ctx context.Context, call *engine.Call, reply *engine.Reply) (*engine.Reply, error) {
 	if f.rt.readsAll(ctx, f.gate, call.Principal, call.BankID) {
+		return reply, nil
+	}
+	var list map[string][]holders
+	if err := json.Unmarshal(reply.Body, &list); err != nil {
+		return nil, engine.Internal(err)
+	}
+	if !slices.ContainsFunc(list[f.rt.listKey], func(h holders) bool { return !h.include(call.Principal.UserID) }) {
 		return reply, nil
 	}
 	var page map[string][]Account
 	if err := json.Unmarshal(reply.Body, &page); err != nil {
 		return nil, engine.Internal(err)
 	}
-	accounts := page[f.rt.listKey]
-	held := heldOnly(slices.Clone(accounts), call.Principal.UserID)
-	if len(held) == len(accounts) {
-		return reply, nil
-	}
-	body, err := json.Marshal(map[string][]Account{f.rt.listKey: held})
+	body, err := json.Marshal(map[string][]Account{f.rt.listKey: heldOnly(page[f.rt.listKey], call.Principal.UserID)})
 	if err != nil {
 		return nil, engine.Internal(err)
 	}
 	return &engine.Reply{Status: reply.Status, ContentType: reply.ContentType, Body: body}, nil
+}
+
+// heldAccount is the holder rule of the route answering one account, a
+// response filter: the account answered must be the caller's, unless the
+// caller has one of the rule's roles.
+type heldAccount struct {
+	rt   *route
+	gate *guard.Gate
+}
+
+// Filter checks the caller may see the account the reply holds.
+func (f *heldAccount) Filter(ctx context.Context, call *engine.Call, reply *engine.Reply) (*engine.Reply, error) {
+	var h holders
+	if err := json.Unmarshal(reply.Body, &h); err != nil {
+		return nil, engine.Internal(err)
+	}
+	if h.include(call.Principal.UserID) {
+		return reply, nil
+	}
+	if f.rt.others == nil {
+		return nil, notHolder()
+	}
+	if err := f.gate.Authorize(ctx, call.Principal, f.rt.others, call.BankID); err != nil {
+		return nil, err
+	}
+	return reply, nil
+}
+
+// holders are an account's holders, all the holder rule reads of it.
+type holders struct {
+	Owners []struct {
+		UserID string `json:"user_id"`
+	} `json:"owners"`
+}
+
+func (h holders) include(userID string) bool {
+	for _, o := range h.Owners {
+		if o.UserID == userID {
+			return true
+		}
+	}
+	return false
+}
+
+func notHolder() *engine.Error {
+	return engine.NewError(http.StatusForbidden, engine.CodeForbidden, "only the account's holder may use this route")
 }
 
 func (acc *Account) heldBy(userID string) bool {
@@ -289,7 +360,7 @@ func (rt *route) holds(ctx context.Context, gate *guard.Gate, p *access.Principa
 		return nil
 	}
 	if rt.others == nil {
-		return engine.NewError(http.StatusForbidden, engine.CodeForbidden, "only the account's holder may use this route")
+		return notHolder()
 	}
 	return gate.Authorize(ctx, p, rt.others, bankID)
 }
