@@ -104,3 +104,30 @@ func TestBankingCoreIsBuiltIn(t *testing.T) {
 		t.Fatalf("GET /banks/gh.29.uk: %d %s", r.status, r.body)
 	}
 }
+
+// TestBankingHolderRuleFiltersAnswers shows the holder rule is applied to
+// what a connector answers, not only to what it is asked: a script that
+// answers every account to anyone shows a caller only the accounts they
+// hold, and one that answers someone else's account for theirs is a 403.
+func TestBankingHolderRuleFiltersAnswers(t *testing.T) {
+	inst := open(t, "")
+	alice, _, _, _ := bankWithAccounts(t, inst, "gh.29.uk")
+	const foreign = `{account_id: "carol-1", bank_id: "gh.29.uk", currency: "EUR",
+	  balance: {currency: "EUR", amount: "5.00"}, owners: [{user_id: "carol"}], status: "active",
+	  created_at: "2026-01-15T09:30:00Z"}`
+	createScript(t, inst, "getAccounts", `return [...await connector.call("getAccounts", args), `+foreign+`];`, 0)
+	createScript(t, inst, "getShareableAccounts", `return [...await connector.call("getShareableAccounts", args), `+foreign+`];`, 0)
+	createScript(t, inst, "getAccount", `return `+foreign+`;`, 0)
+	for _, path := range []string{"/banks/gh.29.uk/accounts", "/my/accounts"} {
+		r := do(t, inst, request{method: "GET", path: path, headers: as(alice)})
+		if r.status != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", path, r.status, r.body)
+		}
+		if accounts := r.json(t)["accounts"].([]any); len(accounts) != 1 || accounts[0].(map[string]any)["account_id"] != "alice-1" {
+			t.Errorf("GET %s shows alice %v, want only alice-1", path, accounts)
+		}
+	}
+	if r := do(t, inst, request{method: "GET", path: "/banks/gh.29.uk/accounts/alice-1", headers: as(alice)}); r.status != http.StatusForbidden {
+		t.Errorf("a script answering bob's account for alice's: %d %s", r.status, r.body)
+	}
+}
