@@ -1,7 +1,7 @@
 // Package apidoc builds the engine's own OpenAPI 3.1 description: the
-// built-in routes (the banking core), the generated record API of every
-// dynamic entity (with its schema and roles) and every live dynamic
-// endpoint operation, as served right now.
+// built-in documents (the banking core) as they are served, the generated
+// record API of every dynamic entity (with its schema and roles) and every
+// live dynamic endpoint operation, as served right now.
 package apidoc
 
 import (
@@ -17,7 +17,7 @@ import (
 
 // Sources are what the description is built from.
 type Sources struct {
-	// Builtin describe the built-in routes, such as banking.OpenAPI. Their
+	// Builtin describe the built-in documents, such as banking.OpenAPI. Their
 	// operation ids and schema names are kept as they are: an entity's or
 	// dynamic endpoint's that would clash is changed instead.
 	Builtin []Describer

@@ -10,7 +10,7 @@ import (
 	"github.com/dynapi/dynapi/engine/guard"
 )
 
-// CallRules apply the rules of the banking core's routes (Routes) to the
+// CallRules apply the rules of the banking core's routes (its document) to the
 // calls scripts make through connector.call: a script calling getAccount,
 // getTransactions or createTransactionRequest for an account reaches it
 // only when its caller could through the route, and a list shows only what
@@ -23,7 +23,7 @@ type CallRules struct {
 // ruledMethod is a built-in method with the route that calls it and where
 // its arguments name the bank, account and user.
 type ruledMethod struct {
-	route                *Route
+	route                *route
 	bank, account, owner int // argument positions; -1 when it has none
 }
 
@@ -36,9 +36,9 @@ func NewCallRules(gate *guard.Gate) *CallRules {
 		methods[m.Name] = m
 	}
 	c := &CallRules{gate: gate, methods: map[string]*ruledMethod{}}
-	for _, rt := range Routes() {
-		rm := &ruledMethod{route: &rt, bank: -1, account: -1, owner: -1}
-		m, ok := methods[rt.Operation]
+	for _, rt := range routes() {
+		rm := &ruledMethod{route: rt, bank: -1, account: -1, owner: -1}
+		m, ok := methods[rt.method]
 		if !ok {
 			continue // refused by Call
 		}
@@ -52,7 +52,7 @@ func NewCallRules(gate *guard.Gate) *CallRules {
 				rm.owner = i
 			}
 		}
-		c.methods[rt.Operation] = rm
+		c.methods[rt.method] = rm
 	}
 	return c
 }
@@ -71,7 +71,7 @@ func (c *CallRules) Call(ctx context.Context, req *connector.Request, read conne
 			"connector.call cannot reach %s: no route calls it", req.Method.Name)
 	}
 	rt := rm.route
-	if rt.Public {
+	if rt.rule.Public {
 		return call()
 	}
 	var p *engine.Principal
@@ -85,11 +85,11 @@ func (c *CallRules) Call(ctx context.Context, req *connector.Request, read conne
 	if err != nil {
 		return nil, err
 	}
-	if err := c.gate.Authorize(ctx, p, rt.gate, bankID); err != nil {
+	if err := c.gate.Authorize(ctx, p, &rt.rule, bankID); err != nil {
 		return nil, err
 	}
 	switch {
-	case !rt.Holder:
+	case !rt.holder:
 		return call()
 	case rm.account >= 0:
 		return c.account(ctx, req, rm, bankID, read, call)
@@ -102,9 +102,9 @@ func (c *CallRules) Call(ctx context.Context, req *connector.Request, read conne
 		return call()
 	}
 	if owner != p.UserID {
-		msg := rt.Operation + " answers only the caller's own accounts"
-		if len(rt.HolderOrRoles) > 0 {
-			msg += " without one of the roles " + strings.Join(rt.HolderOrRoles, ", ")
+		msg := rt.method + " answers only the caller's own accounts"
+		if rt.others != nil {
+			msg += " without one of the roles " + strings.Join(rt.others.Roles, ", ")
 		}
 		return nil, engine.NewError(http.StatusForbidden, engine.CodeForbidden, msg)
 	}
@@ -131,7 +131,7 @@ func (c *CallRules) account(ctx context.Context, req *connector.Request, rm *rul
 		}
 		return rm.route.holds(ctx, c.gate, req.Call.Principal, bankID, &acc)
 	}
-	if rm.route.Operation == GetAccount {
+	if rm.route.method == GetAccount {
 		res, err := call()
 		if err == nil {
 			err = held(res)

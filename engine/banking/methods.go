@@ -42,8 +42,9 @@ var (
 	userIDArg    = stringArg("userId", "the user's id", exampleAccount.Owners[0].UserID)
 )
 
-func listOf[T any]() map[string]any {
-	return map[string]any{"type": "array", "items": schemaFor[T]()}
+// listOf is the schema of a list of the core document's component name.
+func listOf(name string) map[string]any {
+	return map[string]any{"type": "array", "items": component(name)}
 }
 
 // Methods describes the banking core's connector methods, in the order
@@ -51,50 +52,50 @@ func listOf[T any]() map[string]any {
 func Methods() []*connector.Method {
 	return []*connector.Method{
 		{Name: GetBanks, Description: "Every bank.", Idempotent: true,
-			Data: listOf[Bank](), DataExample: []Bank{exampleBank},
+			Data: listOf("Bank"), DataExample: []Bank{exampleBank},
 			Endpoints: []connector.EndpointRef{{Method: "GET", Path: "/banks"}}},
 		{Name: GetBank, Description: "One bank.", Idempotent: true, Args: []connector.Arg{bankIDArg},
-			Data: schemaFor[Bank](), DataExample: exampleBank,
+			Data: component("Bank"), DataExample: exampleBank,
 			Endpoints: []connector.EndpointRef{{Method: "GET", Path: "/banks/{bank_id}"}}},
 		{Name: GetAccounts, Description: "The accounts at a bank; only those userId holds when it is not empty.", Idempotent: true,
 			Args: []connector.Arg{bankIDArg, stringArg("userId", "the holder whose accounts to list; empty for every account", exampleAccount.Owners[0].UserID)},
-			Data: listOf[Account](), DataExample: []Account{exampleAccount},
+			Data: listOf("Account"), DataExample: []Account{exampleAccount},
 			Endpoints: []connector.EndpointRef{{Method: "GET", Path: "/banks/{bank_id}/accounts"}}},
 		{Name: GetAccount, Description: "One account with its balance.", Idempotent: true,
-			Args: []connector.Arg{bankIDArg, accountIDArg}, Data: schemaFor[Account](), DataExample: exampleAccount,
+			Args: []connector.Arg{bankIDArg, accountIDArg}, Data: component("Account"), DataExample: exampleAccount,
 			Endpoints: []connector.EndpointRef{{Method: "GET", Path: "/banks/{bank_id}/accounts/{account_id}"}}},
 		{Name: CreateBankAccount, Description: "Opens an account; a non-zero opening balance is posted as its first transaction.",
-			Args: []connector.Arg{bankIDArg, {Name: "account", Description: "the account to open", Schema: schemaFor[Account](), Example: exampleAccount}},
-			Data: schemaFor[Account](), DataExample: exampleAccount,
+			Args: []connector.Arg{bankIDArg, {Name: "account", Description: "the account to open", Schema: component("Account"), Example: exampleAccount}},
+			Data: component("Account"), DataExample: exampleAccount,
 			Endpoints: []connector.EndpointRef{{Method: "POST", Path: "/banks/{bank_id}/accounts"}}},
 		{Name: GetTransactions, Description: "A page of an account's transactions, newest first.", Idempotent: true,
 			Args: []connector.Arg{bankIDArg, accountIDArg, {Name: "query", Description: "date range (from inclusive, to exclusive) and paging",
-				Schema: schemaFor[TransactionQuery](), Example: TransactionQuery{Limit: 50}}},
-			Data: listOf[Transaction](), DataExample: []Transaction{exampleTransaction},
+				Schema: component("TransactionQuery"), Example: TransactionQuery{Limit: 50}}},
+			Data: listOf("Transaction"), DataExample: []Transaction{exampleTransaction},
 			Endpoints: []connector.EndpointRef{{Method: "GET", Path: "/banks/{bank_id}/accounts/{account_id}/transactions"}}},
 		{Name: GetCounterparties, Description: "The payees an account saved.", Idempotent: true,
-			Args: []connector.Arg{bankIDArg, accountIDArg}, Data: listOf[Counterparty](), DataExample: []Counterparty{exampleCounterparty},
+			Args: []connector.Arg{bankIDArg, accountIDArg}, Data: listOf("Counterparty"), DataExample: []Counterparty{exampleCounterparty},
 			Endpoints: []connector.EndpointRef{{Method: "GET", Path: "/banks/{bank_id}/accounts/{account_id}/counterparties"}}},
 		{Name: GetCounterparty, Description: "One saved payee.", Idempotent: true,
 			Args: []connector.Arg{bankIDArg, accountIDArg, stringArg("counterpartyId", "the payee's id", exampleCounterparty.CounterpartyID)},
-			Data: schemaFor[Counterparty](), DataExample: exampleCounterparty,
+			Data: component("Counterparty"), DataExample: exampleCounterparty,
 			Endpoints: []connector.EndpointRef{{Method: "GET", Path: "/banks/{bank_id}/accounts/{account_id}/counterparties/{counterparty_id}"}}},
 		{Name: CreateCounterparty, Description: "Saves a payee for an account.",
 			Args: []connector.Arg{bankIDArg, accountIDArg, {Name: "counterparty", Description: "the payee",
-				Schema: schemaFor[Counterparty](), Example: exampleCounterparty}},
-			Data: schemaFor[Counterparty](), DataExample: exampleCounterparty,
+				Schema: component("Counterparty"), Example: exampleCounterparty}},
+			Data: component("Counterparty"), DataExample: exampleCounterparty,
 			Endpoints: []connector.EndpointRef{{Method: "POST", Path: "/banks/{bank_id}/accounts/{account_id}/counterparties"}}},
 		{Name: CreateTransactionRequest, Description: "Pays from an account: checks funds and posts both sides at once; a repeated idempotency key answers the first payment again.",
 			Args: []connector.Arg{bankIDArg, accountIDArg,
 				stringArg("idempotencyKey", "the client's Idempotency-Key header; empty when not sent", "3b1f0c9e-pay-rent-2026-01"),
-				{Name: "body", Description: "the payment order", Schema: schemaFor[TransactionRequestBody](), Example: exampleRequestBody}},
-			Data: schemaFor[TransactionRequest](), DataExample: exampleTransactionRequest,
+				{Name: "body", Description: "the payment order", Schema: component("TransactionRequestBody"), Example: exampleRequestBody}},
+			Data: component("TransactionRequest"), DataExample: exampleTransactionRequest,
 			Endpoints: []connector.EndpointRef{{Method: "POST", Path: "/banks/{bank_id}/accounts/{account_id}/transaction-requests"}}},
 		{Name: GetShareableAccounts, Description: "Every account a user holds, at any bank: what the user may share in an account-access consent.", Idempotent: true,
-			Args: []connector.Arg{userIDArg}, Data: listOf[Account](), DataExample: []Account{exampleAccount},
+			Args: []connector.Arg{userIDArg}, Data: listOf("Account"), DataExample: []Account{exampleAccount},
 			Endpoints: []connector.EndpointRef{{Method: "GET", Path: "/my/accounts"}}},
 		{Name: GetPayableAccounts, Description: "The active accounts a user holds, at any bank: what the user may pay from.", Idempotent: true,
-			Args: []connector.Arg{userIDArg}, Data: listOf[Account](), DataExample: []Account{exampleAccount},
+			Args: []connector.Arg{userIDArg}, Data: listOf("Account"), DataExample: []Account{exampleAccount},
 			Endpoints: []connector.EndpointRef{{Method: "GET", Path: "/my/payable-accounts"}}},
 	}
 }

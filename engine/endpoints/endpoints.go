@@ -80,6 +80,12 @@ type Route struct {
 	Invoker   engine.Invoker
 	// Rule is who may call the operation, checked at the endpoint's bank.
 	Rule guard.Rule
+	// Hooks are the operation's own policies and response filters, run
+	// after the server's policies and before its filters.
+	Hooks engine.Hooks
+	// BankParam is the position (from 1) of the path parameter naming the
+	// bank the route is called at; 0 when it is the endpoint's (BankID).
+	BankParam int
 }
 
 var nonWord = regexp.MustCompile(`\W`)
@@ -225,6 +231,7 @@ type Manager struct {
 	hook        OperationHook
 	load        specs.Options // every document's limits (SchemaBase aside)
 	roleExists  func(name string) bool
+	builtin     []*Builtin
 	loading     *semaphore.Weighted // bytes of documents being loaded
 	loadingCap  int64
 
@@ -263,6 +270,8 @@ type Options struct {
 	// new document's role takes it over. Nil: only the served documents'
 	// roles are taken.
 	RoleExists func(name string) bool
+	// Builtin are documents served from every snapshot, never stored.
+	Builtin []*Builtin
 }
 
 // New returns a Manager with no endpoints; call Boot to load the persisted
@@ -278,14 +287,17 @@ func New(store engine.Store, opts Options) *Manager {
 		opts.RoleExists = func(string) bool { return false }
 	}
 	m := &Manager{store: store, log: opts.Logger, connectors: opts.Connectors, defaultHost: opts.DefaultHost,
-		hook: opts.Operations, roleExists: opts.RoleExists,
+		hook: opts.Operations, roleExists: opts.RoleExists, builtin: opts.Builtin,
 		load:    specs.Options{MaxOperations: opts.MaxOperations, YAMLExpansion: opts.YAMLExpansion},
 		loading: semaphore.NewWeighted(opts.MaxLoadingBytes), loadingCap: opts.MaxLoadingBytes}
 	for _, p := range opts.Reserved {
 		m.reserved = append(m.reserved, strings.Split(strings.Trim(p, "/"), "/"))
 	}
-	empty, _ := router.Build[*Route](nil)
-	m.snap.Store(&Snapshot{Routes: empty, endpoints: map[string]*Endpoint{}})
+	snap, err := m.snapshot(map[string]*Endpoint{})
+	if err != nil {
+		panic("endpoints: the built-in documents cannot be served: " + err.Error())
+	}
+	m.snap.Store(snap)
 	return m
 }
 
@@ -633,7 +645,7 @@ func (m *Manager) without(id string) map[string]*Endpoint {
 // snapshot builds a route table over all endpoints. A route conflict is a
 // 409 naming both documents.
 func (m *Manager) snapshot(all map[string]*Endpoint) (*Snapshot, error) {
-	var routes []router.Route[*Route]
+	routes := m.builtinRoutes()
 	ids := make([]string, 0, len(all))
 	for id := range all {
 		ids = append(ids, id)
@@ -650,15 +662,18 @@ func (m *Manager) snapshot(all map[string]*Endpoint) (*Snapshot, error) {
 	if err != nil {
 		var conflict *router.ConflictError
 		if errors.As(err, &conflict) {
-			return nil, conflictError(conflict, all)
+			return nil, m.conflictError(conflict, all)
 		}
 		return nil, engine.Errorf(http.StatusBadRequest, engine.CodeInvalidDocument, "the document's paths cannot be served: %v", err).WithCause(err)
 	}
 	return &Snapshot{Routes: table, endpoints: all}, nil
 }
 
-func conflictError(c *router.ConflictError, all map[string]*Endpoint) *engine.Error {
+func (m *Manager) conflictError(c *router.ConflictError, all map[string]*Endpoint) *engine.Error {
 	describe := func(id string) string {
+		if name, ok := m.builtinName(id); ok {
+			return name
+		}
 		if ep, ok := all[id]; ok {
 			return fmt.Sprintf("dynamic endpoint %s (%q)", id, ep.Doc.Title)
 		}

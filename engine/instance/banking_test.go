@@ -179,7 +179,7 @@ func TestBankingCore(t *testing.T) {
 			t.Fatalf("transactions from 2999: %d", n)
 		}
 		if bad := do(t, inst, request{method: "GET", path: "/banks/gh.29.uk/accounts/alice-1/transactions?from_date=yesterday", headers: as(alice)}); bad.status != http.StatusBadRequest ||
-			!hasViolation(bad.problem(t), "query", "/from_date", "format") {
+			!hasViolation(bad.problem(t), "query", "/from_date", "anyOf") {
 			t.Fatalf("bad date: %d %s", bad.status, bad.body)
 		}
 	})

@@ -110,7 +110,7 @@ func TestHardeningEdgePanicsAreContained(t *testing.T) {
 		anonymous         bool
 	}{
 		{name: "banking core route", path: "/banks", route: "/banks", anonymous: true},
-		{name: "dynamic operation", path: "/edge/explode/x-1", route: "/"},
+		{name: "dynamic operation", path: "/edge/explode/x-1", route: "/edge/explode/{itemId}"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cid := "edge-panic-" + strings.ReplaceAll(tc.name, " ", "-")

@@ -88,6 +88,9 @@ type Config struct {
 	// PatternBudget bounds the time all backtracking pattern matches of
 	// one request's validation take together (default 100ms).
 	PatternBudget time.Duration
+	// Hooks are the policies and response filters of the request pipeline
+	// that every dynamic operation passes (engine.Hooks).
+	Hooks engine.Hooks
 	// PreloadExample serves examples.BankAccounts at first start, with a
 	// demo bank and accounts.
 	PreloadExample bool
@@ -196,6 +199,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error
 		YAMLExpansion:   cfg.MaxYAMLExpansion,
 		MaxLoadingBytes: 4 * int64(cmp.Or(cfg.MaxDocumentBytes, server.DefaultMaxDocumentBytes)),
 		RoleExists:      func(name string) bool { _, ok := svc.Role(name); return ok },
+		Builtin:         []*endpoints.Builtin{banking.Builtin(methods, auth.gate)},
 	})
 	if err := mgr.Boot(ctx); err != nil {
 		return nil, err
@@ -212,10 +216,8 @@ func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error
 	bg, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go rotateKeys(bg, auth.oauth2, cfg.Logger, done)
-	bankingAPI := &banking.API{Methods: methods, Gate: auth.gate}
 	srv := server.New(server.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxDocumentBytes: cfg.MaxDocumentBytes,
-		Logger: cfg.Logger, Gate: auth.gate, Edge: cfg.Edge, PatternBudget: cfg.PatternBudget}, mgr, func(app *fiber.App) {
-		banking.Register(app, bankingAPI)
+		Logger: cfg.Logger, Gate: auth.gate, Edge: cfg.Edge, PatternBudget: cfg.PatternBudget, Hooks: cfg.Hooks}, mgr, func(app *fiber.App) {
 		admin.Register(app, api)
 		recordapi.Register(app, recordAPI)
 	})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/guard"
+	"github.com/dynapi/dynapi/engine/router"
 )
 
 // EdgeConfig bounds what a client can hold at the HTTP edge: connections,
@@ -117,13 +118,27 @@ func (s *Server) front(c *fiber.Ctx) (err error) {
 	return nil
 }
 
+// routeOf names the route that answered c, for logs: a fixed route's
+// path, or the template of the operation c matches in the current snapshot.
+func (s *Server) routeOf(c *fiber.Ctx) string {
+	fixed := c.Route().Path
+	if fixed != "/" || s.endpoints == nil {
+		return fixed
+	}
+	var params router.Params
+	if route, ok, _ := s.endpoints.Snapshot().Routes.Match(c.Method(), c.Path(), &params); ok {
+		return route.Endpoint.ServedPath(route.Operation)
+	}
+	return fixed
+}
+
 // recovered logs a handler's panic with the correlation id, route, client,
 // panic value and stack, and answers a 500 that shows none of them. The
 // response is started afresh: the handler may have written part of one.
 func (s *Server) recovered(c *fiber.Ctx, v any) error {
 	cid := correlationID(c)
 	s.log.Error("handler panicked", "correlation_id", cid, "method", c.Method(), "path", c.Path(),
-		"route", c.Route().Path, "client_addr", clientAddr(c), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		"route", s.routeOf(c), "client_addr", clientAddr(c), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 	c.Response().Reset()
 	c.Set(HeaderCorrelationID, cid)
 	return writeProblem(c, engine.Internal(nil), cid)

@@ -32,6 +32,9 @@ type Config struct {
 	// request's validation take together (0: the default of
 	// jsonschemas.DefaultPatternBudget).
 	PatternBudget time.Duration
+	// Hooks are the policies and response filters every dynamic operation
+	// passes, before (policies) and after (filters) those of its route.
+	Hooks engine.Hooks
 }
 
 // Defaults for Config's zero values.
@@ -55,6 +58,7 @@ type Server struct {
 	states    sync.Pool
 	// patternBudget bounds each request's backtracking pattern matches.
 	patternBudget time.Duration
+	hooks         engine.Hooks
 }
 
 // New builds the application. mount registers further routes (the
@@ -71,7 +75,7 @@ func New(cfg Config, mgr *endpoints.Manager, mount func(app *fiber.App)) *Server
 	}
 	s := &Server{endpoints: mgr, log: cfg.Logger, ids: newCorrelationIDs(), gate: cfg.Gate, maxBody: cfg.MaxBodyBytes,
 		bodyLimit: max(cfg.MaxBodyBytes, cfg.MaxDocumentBytes), edge: cfg.Edge.withDefaults()}
-	s.patternBudget = cfg.PatternBudget
+	s.patternBudget, s.hooks = cfg.PatternBudget, cfg.Hooks
 	s.states.New = func() any { return new(requestState) }
 	s.app = fiber.New(fiber.Config{
 		DisableStartupMessage: true,
@@ -150,23 +154,23 @@ func (s *Server) serveDynamic(c *fiber.Ctx) error {
 	return err
 }
 
-// serveDynamicWith matches, guards, validates and invokes the dynamic
-// operation at c's method and path, in st. A refusal by the guard while
-// the snapshot changed is retried once on the new one (retried).
+// serveDynamicWith answers the request at c through the pipeline, in st:
+// match → authenticate → guard → policies → validate → invoke → filters →
+// render (engine/pipeline.go). A refusal by the guard or a policy while the
+// snapshot changed is retried once on the new one (retried).
 func (s *Server) serveDynamicWith(c *fiber.Ctx, st *requestState, retried bool) error {
 	st.c = c
 	snap := s.endpoints.Snapshot()
-	route, ok, allow := snap.Routes.Match(c.Method(), c.Path(), &st.params)
-	if !ok {
-		allow = s.fixedAllow(c.Method(), c.Path(), allow)
-		if allow != "" {
-			c.Set(fiber.HeaderAllow, allow)
-			return engine.Errorf(http.StatusMethodNotAllowed, engine.CodeMethodNotAllowed,
-				"%s is not allowed on this path; allowed: %s", c.Method(), allow)
-		}
-		return engine.NewError(http.StatusNotFound, engine.CodeNotFound, "no operation is served at this path")
+	route, err := s.match(c, snap, &st.params)
+	if err != nil {
+		return err
 	}
-	principal, err := s.gate.Check(c.UserContext(), Credentials(c), &route.Rule, route.Endpoint.BankID)
+	principal, err := s.authenticate(c, route)
+	if err == nil {
+		st.call = engine.Call{OperationID: route.Operation.ID, BankID: route.BankID(&st.params), Principal: principal,
+			Path: &st.params, HTTP: HTTPRequest(c)}
+		err = s.admit(c.UserContext(), route, &st.call)
+	}
 	if err != nil {
 		if s.endpoints.Snapshot() != snap && !retried {
 			// The document was replaced or deleted, and its roles with it,
@@ -177,21 +181,81 @@ func (s *Server) serveDynamicWith(c *fiber.Ctx, st *requestState, retried bool) 
 		}
 		return err
 	}
-	if len(c.Body()) > s.maxBody {
-		return engine.Errorf(http.StatusRequestEntityTooLarge, engine.CodePayloadTooLarge,
-			"the request body is larger than %d bytes", s.maxBody)
-	}
-	body, err := route.Operation.ValidateWithin((*fiberRequest)(st), s.patternBudget)
-	if err != nil {
+	if st.call.Body, err = s.validate(route, st); err != nil {
 		return err
 	}
-	st.call = engine.Call{OperationID: route.Operation.ID, BankID: route.Endpoint.BankID, Principal: principal,
-		Prefer: string(c.Request().Header.Peek("Prefer")), Body: body, CorrelationID: correlationID(c), Path: &st.params,
-		HTTP: HTTPRequest(c)}
+	// Copied only now: a request refused earlier pays for neither.
+	st.call.Prefer, st.call.CorrelationID = string(c.Request().Header.Peek("Prefer")), correlationID(c)
 	reply, err := route.Invoker.Invoke(c.UserContext(), &st.call)
 	if err != nil {
 		return err
 	}
+	if reply, err = s.filter(c.UserContext(), route, &st.call, reply); err != nil {
+		return err
+	}
+	return render(c, reply)
+}
+
+// match finds the operation of the snapshot served at c's method and path,
+// filling params; no match is a 405 naming the allowed methods, or a 404.
+func (s *Server) match(c *fiber.Ctx, snap *endpoints.Snapshot, params *router.Params) (*endpoints.Route, error) {
+	route, ok, allow := snap.Routes.Match(c.Method(), c.Path(), params)
+	if ok {
+		return route, nil
+	}
+	allow = s.fixedAllow(c.Method(), c.Path(), allow)
+	if allow != "" {
+		c.Set(fiber.HeaderAllow, allow)
+		return nil, engine.Errorf(http.StatusMethodNotAllowed, engine.CodeMethodNotAllowed,
+			"%s is not allowed on this path; allowed: %s", c.Method(), allow)
+	}
+	return nil, engine.NewError(http.StatusNotFound, engine.CodeNotFound, "no operation is served at this path")
+}
+
+// authenticate returns the caller of a route that needs one (nil for a
+// public route), or a 401.
+func (s *Server) authenticate(c *fiber.Ctx, route *endpoints.Route) (*engine.Principal, error) {
+	if route.Rule.Public {
+		return nil, nil
+	}
+	return s.gate.Authenticate(c.UserContext(), Credentials(c))
+}
+
+// admit runs the guard (the route's rule at its bank), then the server's
+// policies, then the route's own.
+func (s *Server) admit(ctx context.Context, route *endpoints.Route, call *engine.Call) error {
+	if call.Principal != nil {
+		if err := s.gate.Authorize(ctx, call.Principal, &route.Rule, call.BankID); err != nil {
+			return err
+		}
+	}
+	if err := s.hooks.Allow(ctx, call); err != nil {
+		return err
+	}
+	return route.Hooks.Allow(ctx, call)
+}
+
+// validate bounds the body and checks the request against the operation,
+// returning the decoded body.
+func (s *Server) validate(route *endpoints.Route, st *requestState) (any, error) {
+	if len(st.c.Body()) > s.maxBody {
+		return nil, engine.Errorf(http.StatusRequestEntityTooLarge, engine.CodePayloadTooLarge,
+			"the request body is larger than %d bytes", s.maxBody)
+	}
+	return route.Operation.ValidateWithin((*fiberRequest)(st), s.patternBudget)
+}
+
+// filter runs the route's response filters, then the server's, on reply.
+func (s *Server) filter(ctx context.Context, route *endpoints.Route, call *engine.Call, reply *engine.Reply) (*engine.Reply, error) {
+	reply, err := route.Hooks.Filter(ctx, call, reply)
+	if err != nil {
+		return nil, err
+	}
+	return s.hooks.Filter(ctx, call, reply)
+}
+
+// render writes reply as the answer.
+func render(c *fiber.Ctx, reply *engine.Reply) error {
 	c.Status(reply.Status)
 	if reply.ContentType != "" {
 		c.Set(fiber.HeaderContentType, reply.ContentType)
