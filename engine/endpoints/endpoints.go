@@ -418,11 +418,8 @@ func (m *Manager) Create(ctx context.Context, in CreateInput) (*Endpoint, error)
 	if err != nil {
 		return nil, err
 	}
-	ep, err := m.buildBounded(ctx, r)
+	ep, err := m.buildServable(ctx, r)
 	if err != nil {
-		return nil, err
-	}
-	if err := m.checkReserved(ep); err != nil {
 		return nil, err
 	}
 	m.mu.Lock()
@@ -453,11 +450,8 @@ func (m *Manager) Replace(ctx context.Context, id string, in CreateInput) (*Endp
 	if r.Mount == nil {
 		r.Mount = &cur.Mount
 	}
-	ep, err := m.buildBounded(ctx, r)
+	ep, err := m.buildServable(ctx, r)
 	if err != nil {
-		return nil, err
-	}
-	if err := m.checkReserved(ep); err != nil {
 		return nil, err
 	}
 	m.mu.Lock()
@@ -518,6 +512,19 @@ func newRecord(id string, createdAt time.Time, in CreateInput) (record, error) {
 
 // buildBounded builds a submitted record once the documents loading leave
 // room for it, so concurrent submissions cannot together hold unbounded
+// buildServable builds r within the build bounds and checks it claims no
+// reserved path.
+func (m *Manager) buildServable(ctx context.Context, r record) (*Endpoint, error) {
+	ep, err := m.buildBounded(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.checkReserved(ep); err != nil {
+		return nil, err
+	}
+	return ep, nil
+}
+
 // memory.
 func (m *Manager) buildBounded(ctx context.Context, r record) (*Endpoint, error) {
 	weight := min(max(int64(len(r.Source)), 1), m.loadingCap)
