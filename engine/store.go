@@ -26,7 +26,11 @@ type Store interface {
 	// View runs fn in a read-only transaction.
 	View(ctx context.Context, fn func(Tx) error) error
 	// Update runs fn in a read-write transaction, committed when fn returns
-	// nil and rolled back otherwise.
+	// nil and rolled back otherwise. fn runs at most once per call, so it
+	// may keep what it reads or assigns. A store may let concurrent Updates
+	// share one commit (group commit); then an Update that returns nil is
+	// still durable, and one whose fn fails still writes nothing and never
+	// changes another's outcome.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// Close releases the store; later calls return ErrStoreClosed.
 	Close() error

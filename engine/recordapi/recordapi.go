@@ -121,13 +121,24 @@ func (a *API) handle(sc scope, h handler) fiber.Handler {
 }
 
 // single writes one record in its envelope, with its ETag.
+// The record is written as the store holds it (Stored.Raw, what c.JSON
+// would make of Record), so it is neither decoded nor encoded again.
 func single(cl *call, status int, st *records.Stored) error {
 	cl.c.Set(fiber.HeaderETag, st.ETag)
-	return cl.c.Status(status).JSON(map[string]any{cl.entity.Def.SingleKey(): st.Record})
+	if st.Raw == nil {
+		return cl.c.Status(status).JSON(map[string]any{cl.entity.Def.SingleKey(): st.Record})
+	}
+	key := cl.entity.Def.SingleKey()
+	b := make([]byte, 0, len(key)+len(st.Raw)+8)
+	b = append(appendString(append(b, '{'), key), ':')
+	b = append(append(b, st.Raw...), '}')
+	cl.c.Status(status).Response().SetBodyRaw(b)
+	cl.c.Response().Header.SetContentType(fiber.MIMEApplicationJSON)
+	return nil
 }
 
 func (a *API) get(cl *call) error {
-	st, err := a.Records.Get(cl.ctx, cl.schema, cl.owner, cl.id)
+	st, err := a.Records.GetRaw(cl.ctx, cl.schema, cl.owner, cl.id)
 	if err != nil {
 		return err
 	}

@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) engine.Store) {
 		{"ValuesCopied", testValuesCopied},
 		{"NextSequence", testNextSequence},
 		{"Concurrent", testConcurrent},
+		{"ConcurrentFailures", testConcurrentFailures},
 		{"ContextDone", testContextDone},
 		{"Closed", testClosed},
 	}
@@ -703,6 +704,156 @@ func testConcurrent(t *testing.T, s engine.Store) {
 		t.Fatalf("%d distinct sequence numbers; want %d", len(seqs), writers*perW)
 	}
 }
+
+// testConcurrentFailures runs many concurrent Updates of which some fail
+// after writing (new keys, an overwrite, a delete, a sequence increment, a
+// new bucket). Each fn must run exactly once; each failing Update returns
+// its own error and leaves nothing behind; every other Update commits
+// whatever the failures around it; and no View ever sees a failed write.
+// A store that shares one commit among concurrent Updates (group commit)
+// must still isolate them this way.
+func testConcurrentFailures(t *testing.T, s engine.Store) {
+	const (
+		writers = 16
+		perW    = 20
+	)
+	put(t, s, "keep", "k", "kept")
+	put(t, s, "n", "count", "0")
+
+	failing := func(w, i int) bool { return (w+i)%3 == 0 }
+	type outcome struct {
+		calls int
+		seq   uint64
+		err   error
+	}
+	var (
+		wg       sync.WaitGroup
+		outcomes [writers][perW]outcome
+		done     = make(chan struct{})
+		readErr  = make(chan error, 1)
+	)
+	go func() {
+		defer close(readErr)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			err := s.View(t.Context(), func(tx engine.Tx) error {
+				if v, err := tx.Get("keep", "k"); err != nil || string(v) != "kept" {
+					return fmt.Errorf("keep/k = %q, %v while failing Updates overwrite it", v, err)
+				}
+				n, err := tx.Get("n", "count")
+				if err != nil {
+					return err
+				}
+				ok := 0
+				if err := tx.Scan("ok", "", func(string, []byte) error { ok++; return nil }); err != nil {
+					return err
+				}
+				if string(n) != fmt.Sprint(ok) {
+					return fmt.Errorf("snapshot has count %s but %d committed keys", n, ok)
+				}
+				return tx.Scan("failed", "", func(k string, _ []byte) error {
+					return fmt.Errorf("a failed Update's key %q is visible", k)
+				})
+			})
+			if err != nil {
+				readErr <- err
+				return
+			}
+		}
+	}()
+	for w := range writers {
+		wg.Go(func() {
+			for i := range perW {
+				o := &outcomes[w][i]
+				fail := failing(w, i)
+				o.err = s.Update(t.Context(), func(tx engine.Tx) error {
+					o.calls++
+					v, err := tx.Get("n", "count")
+					if err != nil {
+						return err
+					}
+					var n int
+					if _, err := fmt.Sscan(string(v), &n); err != nil {
+						return err
+					}
+					if err := tx.Put("n", "count", []byte(fmt.Sprint(n+1))); err != nil {
+						return err
+					}
+					if o.seq, err = tx.NextSequence("ids"); err != nil {
+						return err
+					}
+					key := fmt.Sprintf("%02d/%02d", w, i)
+					if !fail {
+						return tx.Put("ok", key, []byte(key))
+					}
+					for _, err := range []error{
+						tx.Put("failed", key, []byte(key)),
+						tx.Put("keep", "k", []byte("overwritten by "+key)),
+						tx.Delete("n", "count"),
+						tx.Put(fmt.Sprintf("bucket-%s", key), "k", nil),
+					} {
+						if err != nil {
+							return err
+						}
+					}
+					return failure{w, i}
+				})
+			}
+		})
+	}
+	wg.Wait()
+	close(done)
+	if err := <-readErr; err != nil {
+		t.Error(err)
+	}
+
+	succeeded := 0
+	seqs := map[uint64]bool{}
+	for w := range writers {
+		for i := range perW {
+			o := outcomes[w][i]
+			if o.calls != 1 {
+				t.Errorf("Update %d/%d ran its fn %d times; want once", w, i, o.calls)
+			}
+			key := fmt.Sprintf("%02d/%02d", w, i)
+			if failing(w, i) {
+				if want := (failure{w, i}); !errors.Is(o.err, want) {
+					t.Errorf("failing Update %s = %v; want its own error %v", key, o.err, want)
+				}
+				wantMissing(t, s, "failed", key)
+				if got := scan(t, s, "bucket-"+key, ""); len(got) != 0 {
+					t.Errorf("bucket of failed Update %s holds %v", key, got)
+				}
+				continue
+			}
+			if o.err != nil {
+				t.Errorf("Update %s = %v; want nil (only other Updates failed)", key, o.err)
+				continue
+			}
+			succeeded++
+			wantValue(t, s, "ok", key, key)
+			if seqs[o.seq] {
+				t.Errorf("NextSequence returned %d to two committed Updates", o.seq)
+			}
+			seqs[o.seq] = true
+		}
+	}
+	wantValue(t, s, "n", "count", fmt.Sprint(succeeded))
+	wantValue(t, s, "keep", "k", "kept")
+	if got := scan(t, s, "ok", ""); len(got) != succeeded {
+		t.Errorf("%d committed keys; want %d", len(got), succeeded)
+	}
+}
+
+// failure is the error of one failing Update in testConcurrentFailures;
+// comparable, so errors.Is tells whose it is.
+type failure struct{ w, i int }
+
+func (f failure) Error() string { return fmt.Sprintf("update %d/%d fails on purpose", f.w, f.i) }
 
 func testContextDone(t *testing.T, s engine.Store) {
 	put(t, s, "b", "k", "v")

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -119,6 +121,22 @@ func BenchmarkStore(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	})
+	// 64 concurrent writers, as bench/run.sh's 64 connections: their
+	// Updates share commits (boltstore's group commit).
+	b.Run("CreateParallel64", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetParallelism(max(1, 64/runtime.GOMAXPROCS(0)))
+		var n atomic.Int64
+		b.RunParallel(func(pb *testing.PB) {
+			r := rand.New(rand.NewPCG(uint64(n.Add(1)), 3))
+			for i := 0; pb.Next(); i++ {
+				if _, err := s.Create(b.Context(), sc, "", "", benchOffer(r, customers, i)); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
 	})
 	if err := db.Close(); err != nil {
 		b.Fatal(err)

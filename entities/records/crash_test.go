@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,12 +24,13 @@ const (
 	crashJitter     = 5 * time.Millisecond // then kill within this random delay
 	crashRoundLimit = 5 * time.Second
 	crashChildLimit = 15 * time.Second
+	crashWriters    = 4
 )
 
 // TestCrashChild is not a test: it is the child process of TestCrash. It
 // creates customers and offers referencing them, and replaces offers,
-// with production durability, printing "ok <entity> <id>" after each
-// acknowledged Create.
+// with production durability, from crashWriters goroutines at once,
+// printing "ok <entity> <id>" after each acknowledged Create.
 func TestCrashChild(t *testing.T) {
 	path := os.Getenv(crashEnv)
 	if path == "" {
@@ -57,33 +59,54 @@ func TestCrashChild(t *testing.T) {
 			die(err)
 		}
 	}
-	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
-	deadline := time.Now().Add(crashChildLimit)
-	for i := 0; time.Now().Before(deadline); i++ {
-		switch {
-		case len(customers) == 0 || i%8 == 0:
-			m, err := s.Create(ctx, cust, "", "", map[string]any{"name": fmt.Sprint("c", i), "age": i % 90})
-			if err != nil {
-				die(err)
-			}
-			customers = append(customers, m.Record["customer_id"].(string))
-			fmt.Printf("ok Customer %s\n", m.Record["customer_id"])
-		case len(offers) > 0 && i%5 == 0:
-			id := offers[r.IntN(len(offers))]
-			if _, err := s.Replace(ctx, offer, "", id, map[string]any{"name": strings.Repeat("r", i%300),
-				"amount": float64(i) / 4, "customer_id": customers[r.IntN(len(customers))]}, nil); err != nil {
-				die(err)
-			}
-		default:
-			m, err := s.Create(ctx, offer, "", "", map[string]any{"name": fmt.Sprint("o", i), "amount": -float64(i),
-				"start": "2024-01-02", "active": i%2 == 0, "customer_id": customers[r.IntN(len(customers))]})
-			if err != nil {
-				die(err)
-			}
-			offers = append(offers, m.Record["loan_offer_id"].(string))
-			fmt.Printf("ok LoanOffer %s\n", m.Record["loan_offer_id"])
-		}
+	// crashWriters goroutines write at once, so their Updates share commits.
+	var (
+		mu sync.Mutex // customers, offers and stdout
+		wg sync.WaitGroup
+	)
+	pick := func(r *rand.Rand, ids *[]string) string {
+		mu.Lock()
+		defer mu.Unlock()
+		return (*ids)[r.IntN(len(*ids))]
 	}
+	ack := func(ids *[]string, entity, id string) {
+		mu.Lock()
+		defer mu.Unlock()
+		*ids = append(*ids, id)
+		fmt.Printf("ok %s %s\n", entity, id)
+	}
+	deadline := time.Now().Add(crashChildLimit)
+	for w := range crashWriters {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(w)))
+			for i := w; time.Now().Before(deadline); i += crashWriters {
+				mu.Lock()
+				noCustomers, haveOffers := len(customers) == 0, len(offers) > 0
+				mu.Unlock()
+				switch {
+				case noCustomers || i%8 == 0:
+					m, err := s.Create(ctx, cust, "", "", map[string]any{"name": fmt.Sprint("c", i), "age": i % 90})
+					if err != nil {
+						die(err)
+					}
+					ack(&customers, "Customer", m.Record["customer_id"].(string))
+				case haveOffers && i%5 == 0:
+					if _, err := s.Replace(ctx, offer, "", pick(r, &offers), map[string]any{"name": strings.Repeat("r", i%300),
+						"amount": float64(i) / 4, "customer_id": pick(r, &customers)}, nil); err != nil {
+						die(err)
+					}
+				default:
+					m, err := s.Create(ctx, offer, "", "", map[string]any{"name": fmt.Sprint("o", i), "amount": -float64(i),
+						"start": "2024-01-02", "active": i%2 == 0, "customer_id": pick(r, &customers)})
+					if err != nil {
+						die(err)
+					}
+					ack(&offers, "LoanOffer", m.Record["loan_offer_id"].(string))
+				}
+			}
+		})
+	}
+	wg.Wait()
 	os.Exit(0)
 }
 

@@ -3,7 +3,10 @@ package records
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/dynapi/dynapi/engine"
 )
@@ -92,10 +95,16 @@ type layout struct {
 }
 
 // layoutOf checks sc and returns its layout. A malformed Schema is the
-// caller's bug, reported as an internal error.
+// caller's bug, reported as an internal error. Layouts are cached per
+// Schema (see layouts), so that a request does not rebuild one.
 func layoutOf(sc *Schema) (*layout, error) {
 	if sc == nil {
 		return nil, engine.Internal(fmt.Errorf("records: nil schema"))
+	}
+	if c, ok := layouts.Load(sc); ok {
+		if c := c.(*cachedLayout); c.of.equal(sc) {
+			return c.l, nil
+		}
 	}
 	sig := signature{PrimaryKey: sc.PrimaryKey, Indexed: sc.Indexed, References: sc.References}
 	l, err := layoutFromSignature(sc.BankID, sc.Entity, sig)
@@ -103,7 +112,40 @@ func layoutOf(sc *Schema) (*layout, error) {
 		return nil, engine.Internal(err)
 	}
 	l.personal = sc.Personal
+	if _, loaded := layouts.Swap(sc, &cachedLayout{of: sc.clone(), l: l}); !loaded && cachedLayouts.Add(1) > maxCachedLayouts {
+		layouts.Clear()
+		cachedLayouts.Store(0)
+	}
 	return l, nil
+}
+
+// layouts caches layoutOf: *Schema -> *cachedLayout. An entry is used only
+// while its Schema still equals the copy it was built from, so a caller may
+// change a Schema between calls. Schemas are made once per entity
+// definition; should a process make more than maxCachedLayouts of them,
+// the cache starts again rather than keep them all.
+var (
+	layouts       sync.Map
+	cachedLayouts atomic.Int64
+)
+
+const maxCachedLayouts = 4096
+
+// cachedLayout is the layout built from a Schema equal to of.
+type cachedLayout struct {
+	of Schema
+	l  *layout
+}
+
+func (sc *Schema) clone() Schema {
+	c := *sc
+	c.Indexed, c.References = maps.Clone(sc.Indexed), maps.Clone(sc.References)
+	return c
+}
+
+func (sc *Schema) equal(o *Schema) bool {
+	return sc.BankID == o.BankID && sc.Entity == o.Entity && sc.PrimaryKey == o.PrimaryKey &&
+		sc.Personal == o.Personal && maps.Equal(sc.Indexed, o.Indexed) && maps.Equal(sc.References, o.References)
 }
 
 // layoutFromSignature builds the layout of a stored signature.

@@ -65,6 +65,11 @@ type Stored struct {
 	// ETag is the record's strong entity tag, quoted as in an HTTP ETag
 	// header: a digest of its stored bytes, so it changes whenever they do.
 	ETag string
+	// Raw is the record as stored: the JSON object json.Marshal makes of
+	// Record (keys sorted), so that an answer can carry it without encoding
+	// Record again. Every method that returns a Stored sets it; GetRaw sets
+	// only Raw and ETag.
+	Raw []byte
 }
 
 // etagOf is the entity tag of a record's stored bytes.
@@ -260,7 +265,7 @@ func (s *Store) Create(ctx context.Context, sc *Schema, owner, by string, record
 	if err != nil {
 		return nil, engine.Surface(err)
 	}
-	return &Stored{Record: out, ETag: etagOf(p.raw)}, nil
+	return &Stored{Record: out, ETag: etagOf(p.raw), Raw: p.raw}, nil
 }
 
 func badID(l *layout) error {
@@ -481,22 +486,34 @@ func reindexRequired(l *layout) error {
 
 // Get returns one record, or a 404 not_found.
 func (s *Store) Get(ctx context.Context, sc *Schema, owner, id string) (*Stored, error) {
+	st, err := s.GetRaw(ctx, sc, owner, id)
+	if err != nil {
+		return nil, err
+	}
+	if st.Record, err = decode(st.Raw); err != nil {
+		return nil, engine.Surface(err)
+	}
+	return st, nil
+}
+
+// GetRaw returns one record's stored bytes and ETag without decoding them
+// (Stored.Record is nil), or a 404 not_found.
+func (s *Store) GetRaw(ctx context.Context, sc *Schema, owner, id string) (*Stored, error) {
 	l, err := scope(sc, owner)
 	if err != nil {
 		return nil, err
 	}
+	if !validID(id) {
+		return nil, notFound(l, id)
+	}
 	var out *Stored
 	err = s.db.View(ctx, func(tx engine.Tx) error {
-		if !validID(id) {
-			return notFound(l, id)
-		}
 		raw, err := current(tx, l, owner, id, nil)
 		if err != nil {
 			return err
 		}
-		m, err := decode(raw)
-		out = &Stored{Record: m, ETag: etagOf(raw)}
-		return err
+		out = &Stored{Raw: bytes.Clone(raw), ETag: etagOf(raw)}
+		return nil
 	})
 	if err != nil {
 		return nil, engine.Surface(err)
@@ -534,7 +551,7 @@ func (s *Store) Replace(ctx context.Context, sc *Schema, owner, id string, recor
 	if err != nil {
 		return nil, engine.Surface(err)
 	}
-	return &Stored{Record: p.record, ETag: etagOf(p.raw)}, nil
+	return &Stored{Record: p.record, ETag: etagOf(p.raw), Raw: p.raw}, nil
 }
 
 // Update changes a record in one transaction, if cond holds: change gets
@@ -576,7 +593,7 @@ func (s *Store) Update(ctx context.Context, sc *Schema, owner, id string, cond I
 	if err != nil {
 		return nil, engine.Surface(err)
 	}
-	return &Stored{Record: p.record, ETag: etagOf(p.raw)}, nil
+	return &Stored{Record: p.record, ETag: etagOf(p.raw), Raw: p.raw}, nil
 }
 
 // replacement prepares record to replace the one with id: the primary key

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,7 +29,9 @@ const (
 	crashJitter     = 5 * time.Millisecond // then kill within this random delay
 	crashRoundLimit = 3 * time.Second      // kill anyway after this long
 	crashChildLimit = 10 * time.Second
-	crashChildMaxTx = 100000
+	crashChildMaxTx = 100000 // per writer
+	crashWriters    = 8
+	crashFailEvery  = 5
 )
 
 // crashRecord is the payload of transaction i: its size varies so that
@@ -42,51 +45,76 @@ func crashKeys(i int) (record, index string) {
 	return fmt.Sprintf("rec/%08d", i), fmt.Sprintf("by-n/%08d", i)
 }
 
-// TestCrashChild is not a test: it is the child process of TestCrash. Each
-// transaction writes a record, its index entry and the counter meta/last;
-// the child prints "committed N" once Update returned nil for N.
+// TestCrashChild is not a test: it is the child process of TestCrash.
+// crashWriters goroutines write concurrently, so commits are shared. Each
+// transaction takes the next number i of the records sequence and writes
+// record i, its index entry and the counter meta/last; the child prints
+// "committed i" once Update returned nil. Every crashFailEvery-th
+// transaction of a writer also writes junk, then fails: its writes,
+// sequence step included, must vanish from the shared commit.
 func TestCrashChild(t *testing.T) {
 	path := os.Getenv(crashEnv)
 	if path == "" {
 		t.Skip("child process of TestCrash")
 	}
+	die := func(err error) {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 	s, err := Open(path, Options{Timeout: 5 * time.Second})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	last, err := crashLast(s)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
+		die(err)
 	}
 	deadline := time.Now().Add(crashChildLimit)
-	for i := last + 1; i <= last+crashChildMaxTx && time.Now().Before(deadline); i++ {
-		err := s.Update(t.Context(), func(tx engine.Tx) error {
-			seq, err := tx.NextSequence("records")
-			if err != nil {
-				return err
+	var out sync.Mutex
+	var wg sync.WaitGroup
+	for w := range crashWriters {
+		wg.Go(func() {
+			for n := 0; n < crashChildMaxTx && time.Now().Before(deadline); n++ {
+				fail := n%crashFailEvery == w%crashFailEvery
+				var i int
+				err := s.Update(t.Context(), func(tx engine.Tx) error {
+					seq, err := tx.NextSequence("records")
+					if err != nil {
+						return err
+					}
+					i = int(seq)
+					rec, idx := crashKeys(i)
+					if fail {
+						rec = "junk/" + rec
+					}
+					if err := tx.Put("records", rec, crashRecord(i)); err != nil {
+						return err
+					}
+					if err := tx.Put("index", idx, []byte(rec)); err != nil {
+						return err
+					}
+					if err := tx.Put("meta", "last", []byte(strconv.Itoa(i))); err != nil {
+						return err
+					}
+					if fail {
+						return errCrashFail
+					}
+					return nil
+				})
+				switch {
+				case fail && errors.Is(err, errCrashFail):
+				case err != nil || fail:
+					die(fmt.Errorf("transaction %d (fail %v): %v", i, fail, err))
+				default:
+					out.Lock()
+					fmt.Fprintf(os.Stdout, "committed %d\n", i)
+					out.Unlock()
+				}
 			}
-			if seq != uint64(i) {
-				return fmt.Errorf("sequence %d for transaction %d", seq, i)
-			}
-			rec, idx := crashKeys(i)
-			if err := tx.Put("records", rec, crashRecord(i)); err != nil {
-				return err
-			}
-			if err := tx.Put("index", idx, []byte(rec)); err != nil {
-				return err
-			}
-			return tx.Put("meta", "last", []byte(strconv.Itoa(i)))
 		})
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(2)
-		}
-		fmt.Fprintf(os.Stdout, "committed %d\n", i)
 	}
+	wg.Wait()
 	os.Exit(0)
 }
+
+// errCrashFail is the error of the child's failing transactions.
+var errCrashFail = errors.New("fails on purpose")
 
 // crashLast returns meta/last, 0 if absent.
 func crashLast(s *Store) (int, error) {
@@ -155,7 +183,8 @@ func crashRound(t *testing.T, path string, round, reported int) int {
 }
 
 // crashVerify reopens the file and checks it holds exactly transactions
-// 1..last for some last >= reported.
+// 1..last for some last >= reported, none of the failed ones' writes, and
+// no gap: failed transactions gave their sequence numbers back.
 func crashVerify(t *testing.T, path string, reported int) {
 	t.Helper()
 	s, err := Open(path, Options{Timeout: 5 * time.Second})

@@ -21,24 +21,50 @@
 //
 // Update commits with bbolt's copy-on-write scheme: the new pages are written
 // and fsynced, then the meta page that points at them is written and
-// fsynced. Update returns nil only after both fsyncs succeeded, so a
+// fsynced. Update returns nil only after both fsyncs succeeded (for the
+// transaction it shared, see Group commit), so a
 // committed transaction survives a process crash or power loss, and a crash
 // at any earlier point leaves the previous state: every transaction is
 // there entirely or not at all. Options.NoSync skips the fsyncs; it exists
 // for tests only and must never be used in production.
 //
+// # Group commit
+//
+// Update does not take bbolt's writer lock itself: it queues fn for the
+// Store's committer goroutine, which takes every fn queued at that moment
+// (up to 256) into one bbolt transaction, runs them one after the other,
+// and commits them with one pair of fsyncs; under concurrent writes the
+// cost of an fsync is shared by all of them. Each fn runs at most once (not
+// at all if its context ends while it waits), and its caller is answered
+// only after the shared commit, so an Update that returns nil is durable.
+//
+// A fn that fails (returns an error, panics, or outlives its context) must
+// not take the others down with it, and bbolt has no savepoints: a fn that
+// runs after others in the transaction logs the previous state of every
+// key, bucket and sequence it writes, and a failure replays that log
+// backwards, leaving the transaction as the fns before it left it. The fn
+// that runs first keeps no log: its failure rolls back the whole
+// transaction, which holds nothing else, and the next fn starts a new one.
+// A single writer therefore pays nothing for the log. Only a failure of
+// the commit itself (an I/O error) fails every fn that shared it, and then
+// none of them is written. bbolt's own DB.Batch is not used because it
+// reruns every fn of a batch after each failure, and so may run fn more
+// than once.
+//
 // # Concurrency
 //
-// A Store is safe for concurrent use. There is one writer at a time: Update
-// calls queue for the write lock, and a caller whose context ends while it
-// waits gets ctx.Err() without running fn. Any number of View calls run in
-// parallel with each other and with the writer, each on a consistent
-// snapshot taken when it starts. Long-running Views hold on to old pages and
-// can stall a writer that must grow the file, so keep them short.
+// A Store is safe for concurrent use. Writes are serialized by the
+// committer; a caller whose context ends while its fn waits gets ctx.Err()
+// without fn running. fn runs on the committer's goroutine, after and
+// before other callers' fns, and sees their writes. Any number of View
+// calls run in parallel with each other and with the writer, each on a
+// consistent snapshot taken when it starts. Long-running Views hold on to
+// old pages and can stall a writer that must grow the file, so keep them
+// short; a slow fn delays every Update queued behind it.
 //
 // Do not call View or Update from inside a View or Update callback: a
-// nested Update waits for the lock its caller holds, and a nested View can
-// deadlock against a writer that is remapping the file.
+// nested Update waits for the committer its caller occupies, and a nested
+// View can deadlock against a writer that is remapping the file.
 //
 // # Files
 //

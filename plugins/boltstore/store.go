@@ -39,9 +39,11 @@ type Store struct {
 	db     *bolt.DB
 	path   string
 	closed atomic.Bool
-	// wlock serializes Update before bbolt's own writer lock, so that a
-	// caller can stop waiting when its context ends.
-	wlock chan struct{}
+	// reqs queues Update calls for the committer goroutine (commit.go);
+	// quit tells it to stop, and stopped is closed once it has.
+	reqs    chan *request
+	quit    chan struct{}
+	stopped chan struct{}
 }
 
 var _ engine.Store = (*Store)(nil)
@@ -73,7 +75,10 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
-	return &Store{db: db, path: path, wlock: make(chan struct{}, 1)}, nil
+	s := &Store{db: db, path: path, reqs: make(chan *request, queueLen),
+		quit: make(chan struct{}), stopped: make(chan struct{})}
+	go s.commitLoop()
+	return s, nil
 }
 
 // Path returns the file the store was opened on.
@@ -107,10 +112,18 @@ func (s *Store) View(ctx context.Context, fn func(engine.Tx) error) error {
 }
 
 // Update runs fn in a read-write transaction and commits it, durably, when
-// fn returns nil. If fn returns an error, or panics, or ctx ends before the
-// commit starts, nothing is written and Update returns fn's error unchanged,
-// re-panics, or returns ctx.Err(). Byte slices handed out by the Tx are
-// valid only inside fn and must not be modified.
+// fn returns nil: Update returns nil only after the commit's fsyncs. fn runs
+// at most once. If fn returns an error, or panics, or ctx ends before fn
+// starts or while it runs, nothing fn wrote is committed and Update returns
+// fn's error unchanged, re-panics, or returns ctx.Err(). Byte slices handed
+// out by the Tx are valid only inside fn and must not be modified.
+//
+// Concurrent Updates share commits (see "Group commit" in the package
+// documentation): fn may run on another goroutine, after and before fns of
+// other callers in the same transaction, and sees their writes as if they
+// had committed just before it. A failing fn is undone alone and never
+// changes another's outcome; only a failing commit (an I/O error) fails
+// every fn that shared it.
 func (s *Store) Update(ctx context.Context, fn func(engine.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -118,37 +131,7 @@ func (s *Store) Update(ctx context.Context, fn func(engine.Tx) error) error {
 	if s.closed.Load() {
 		return engine.ErrStoreClosed
 	}
-	select {
-	case s.wlock <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-s.wlock }()
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if s.closed.Load() {
-		return engine.ErrStoreClosed
-	}
-
-	var fnErr error
-	err := s.db.Update(func(btx *bolt.Tx) error {
-		tx := &tx{ctx: ctx, btx: btx}
-		defer tx.end()
-		if fnErr = fn(tx); fnErr != nil {
-			return fnErr
-		}
-		// The caller gave up while fn ran: roll back rather than commit a
-		// change whose outcome nobody will learn.
-		if fnErr = ctx.Err(); fnErr != nil {
-			return fnErr
-		}
-		return nil
-	})
-	if fnErr != nil {
-		return fnErr
-	}
-	return s.wrap("commit", err)
+	return s.update(ctx, fn)
 }
 
 // Close waits for running transactions to finish, then releases the file
@@ -158,6 +141,8 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return engine.ErrStoreClosed
 	}
+	close(s.quit)
+	<-s.stopped
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("boltstore: close %s: %w", s.path, err)
 	}
@@ -182,6 +167,10 @@ type tx struct {
 	btx    *bolt.Tx
 	done   bool
 	writes uint64 // count of Put and Delete calls, for Scan
+	// logged says whether writes go to the undo log, because fn shares its
+	// transaction with fns that ran before it (see undo.go).
+	logged bool
+	log    []undoOp
 }
 
 func (t *tx) end() { t.done = true }
@@ -202,6 +191,7 @@ func (t *tx) writable(op, name string) (*bolt.Bucket, error) {
 	if !t.btx.Writable() {
 		return nil, fmt.Errorf("boltstore: %s in bucket %q: %w", op, name, berrors.ErrTxNotWritable)
 	}
+	t.logBucket(name)
 	b, err := t.btx.CreateBucketIfNotExists([]byte(name))
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: %s: create bucket %q: %w", op, name, err)
@@ -240,6 +230,7 @@ func (t *tx) Put(bucket, key string, value []byte) error {
 	// bbolt keeps the slice until commit; copy it so the caller may reuse it.
 	v := make([]byte, len(value))
 	copy(v, value)
+	t.logKey(b, bucket, key)
 	if err := b.Put([]byte(key), v); err != nil {
 		return fmt.Errorf("boltstore: put in bucket %q: %w", bucket, err)
 	}
@@ -259,6 +250,7 @@ func (t *tx) Delete(bucket, key string) error {
 	if b == nil {
 		return nil
 	}
+	t.logKey(b, bucket, key)
 	if err := b.Delete([]byte(key)); err != nil {
 		return fmt.Errorf("boltstore: delete in bucket %q: %w", bucket, err)
 	}
@@ -416,6 +408,7 @@ func (t *tx) NextSequence(bucket string) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	t.logSeq(b, bucket)
 	seq, err := b.NextSequence()
 	if err != nil {
 		return 0, fmt.Errorf("boltstore: next sequence in bucket %q: %w", bucket, err)

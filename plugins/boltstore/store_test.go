@@ -19,7 +19,7 @@ import (
 )
 
 // open opens a fresh store in a test directory and closes it at the end.
-func open(t *testing.T, opts Options) *Store {
+func open(t testing.TB, opts Options) *Store {
 	t.Helper()
 	s, err := Open(filepath.Join(t.TempDir(), "data", "dynapi.db"), opts)
 	if err != nil {
