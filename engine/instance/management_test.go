@@ -43,16 +43,6 @@ func TestManagementAuth(t *testing.T) {
 	}
 }
 
-// adminToken returns the super admin's token of an open instance.
-func adminToken(t testing.TB, inst *instance.Instance) string {
-	t.Helper()
-	token, ok := adminTokens.Load(inst)
-	if !ok {
-		t.Fatal("instance not logged in")
-	}
-	return token.(string)
-}
-
 // TestBootstrapPrintedOnce checks that a first start without configured
 // credentials prints a generated admin password and consumer once, that
 // they work, and that later starts print nothing.
