@@ -179,7 +179,7 @@ func TestMountsAndConflicts(t *testing.T) {
 	}
 	for _, mount := range []string{"/admin/v1", "/my", "/entities"} {
 		e.Run(t, enginetest.Scenario{Name: "reserved mount " + mount, Caller: admin,
-			Request: enginetest.Request{Method: http.MethodPost, Path: "/admin/v1/dynamic-endpoints?mount=" + mount, Body: swagger},
+			Request:    enginetest.Request{Method: http.MethodPost, Path: "/admin/v1/dynamic-endpoints?mount=" + mount, Body: swagger},
 			WantStatus: http.StatusConflict,
 			Check: func(t *testing.T, r enginetest.Response) {
 				if !enginetest.HasViolation(r.Problem(t), "document", "*", "reserved") {
@@ -303,7 +303,7 @@ func TestLimitsAndCorrelation(t *testing.T) {
 				Body: enginetest.ReadFile(t, filepath.Join(sharedSpecs, "swagger-petstore3/openapi.yaml"))},
 			WantStatus: 413, WantProblem: "payload_too_large", Check: correlated},
 		enginetest.Scenario{Name: "the caller's correlation id is echoed", Caller: admin,
-			Request: enginetest.Request{Method: http.MethodGet, Path: "/nowhere", Header: map[string]string{"X-Correlation-Id": "abc-123"}},
+			Request:    enginetest.Request{Method: http.MethodGet, Path: "/nowhere", Header: map[string]string{"X-Correlation-Id": "abc-123"}},
 			WantStatus: 404,
 			Check: func(t *testing.T, r enginetest.Response) {
 				if r.Header.Get("X-Correlation-Id") != "abc-123" || r.Problem(t).CorrelationID != "abc-123" {
