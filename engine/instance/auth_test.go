@@ -16,6 +16,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/dynapi/dynapi/plugins/authtest"
 	"github.com/dynapi/dynapi/plugins/jwtbearer"
 )
 
@@ -23,6 +24,8 @@ func TestDirectLogin(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t.TempDir())
 	cfg.DirectLoginTTL = time.Second
+	clock := authtest.NewClock()
+	cfg.Now = clock.Now
 	inst := openWith(t, cfg)
 	defer closeInstance(t, inst)
 	createUser(t, inst, "erin", "Erin-passw0rd")
@@ -70,7 +73,7 @@ func TestDirectLogin(t *testing.T) {
 	})
 	t.Run("expired token", func(t *testing.T) {
 		token := login(t, inst, "erin", "Erin-passw0rd")
-		time.Sleep(1100 * time.Millisecond)
+		clock.Advance(1100 * time.Millisecond)
 		if r := do(t, inst, request{method: "GET", path: "/my/user", headers: as(token)}); r.status != 401 {
 			t.Fatalf("expired token: %d", r.status)
 		}
@@ -117,6 +120,8 @@ func TestConsumersAndOAuth2(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t.TempDir())
 	cfg.OAuth2.TTL = time.Second
+	clock := authtest.NewClock()
+	cfg.Now = clock.Now
 	inst := openWith(t, cfg)
 	defer closeInstance(t, inst)
 	createUser(t, inst, "gina", "Gina-passw0rd")
@@ -182,7 +187,7 @@ func TestConsumersAndOAuth2(t *testing.T) {
 	t.Run("expired bearer", func(t *testing.T) {
 		other := token(consumerKey, consumerSecret).json(t)["access_token"].(string)
 		// Expiry allows 5 s of clock skew between instances.
-		time.Sleep(6200 * time.Millisecond)
+		clock.Advance(6200 * time.Millisecond)
 		if r := do(t, inst, request{method: "GET", path: "/my/user", headers: map[string]string{"Authorization": "Bearer " + other}}); r.status != 401 {
 			t.Errorf("expired bearer: %d", r.status)
 		}

@@ -16,17 +16,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/instance"
 	"github.com/dynapi/dynapi/engine/server"
+	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
 // The super admin and first consumer every test instance bootstraps.
 const (
-	adminUsername  = "admin"
-	adminPassword  = "Test-admin-passw0rd"
-	consumerKey    = "test-consumer-key"
-	consumerSecret = "test-consumer-secret-0123456789abcdef"
+	adminUsername  = enginetest.AdminUsername
+	adminPassword  = enginetest.AdminPassword
+	consumerKey    = enginetest.ConsumerKey
+	consumerSecret = enginetest.ConsumerSecret
 )
 
 // adminTokens holds the DirectLogin token of each open test instance's
@@ -34,16 +34,7 @@ const (
 var adminTokens sync.Map // *instance.Instance -> string
 
 // testConfig is the configuration of a test instance on dir.
-func testConfig(dir string) instance.Config {
-	return instance.Config{DataDir: dir, Admin: access.BootstrapOptions{
-		AdminUsername: adminUsername, AdminPassword: adminPassword,
-		ConsumerKey: consumerKey, ConsumerSecret: consumerSecret},
-		PasswordHashing: testHashing}
-}
-
-// testHashing is a cheap argon2id cost: tests log in often and at once,
-// and measure no hashing; production uses access.DefaultPasswordHashing.
-var testHashing = access.PasswordHashing{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
+func testConfig(dir string) instance.Config { return enginetest.Config(dir) }
 
 // sharedSpecs is the folder of real bank and sample API documents beside
 // the repository.
@@ -95,7 +86,7 @@ func login(t testing.TB, inst *instance.Instance, username, password string) str
 }
 
 // directLogin is the header value carrying a DirectLogin token.
-func directLogin(token string) string { return `DirectLogin token="` + token + `"` }
+func directLogin(token string) string { return enginetest.DirectLogin(token) }
 
 // response is a finished HTTP exchange with its body read.
 type response struct {
@@ -277,4 +268,52 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// createUser makes a user through the management API and returns its id.
+func createUser(t testing.TB, inst *instance.Instance, username, password string) string {
+	t.Helper()
+	r := do(t, inst, request{method: "POST", path: "/admin/v1/users", headers: jsonHeaders(),
+		body: mustJSON(t, map[string]string{"username": username, "password": password, "email": username + "@example.com"})})
+	if r.status != http.StatusCreated {
+		t.Fatalf("create user %s: %d %s", username, r.status, r.body)
+	}
+	return r.json(t)["user_id"].(string)
+}
+
+func jsonHeaders() map[string]string { return map[string]string{"Content-Type": "application/json"} }
+
+// as returns headers carrying a DirectLogin token.
+func as(token string) map[string]string {
+	return map[string]string{"Authorization": directLogin(token), "Content-Type": "application/json"}
+}
+
+// grant gives a user a role through the management API.
+func grant(t testing.TB, inst *instance.Instance, userID, bankID, role string) string {
+	t.Helper()
+	r := do(t, inst, request{method: "POST", path: "/admin/v1/users/" + userID + "/entitlements", headers: jsonHeaders(),
+		body: mustJSON(t, map[string]string{"bank_id": bankID, "role_name": role})})
+	if r.status != http.StatusCreated {
+		t.Fatalf("grant %s at %q: %d %s", role, bankID, r.status, r.body)
+	}
+	return r.json(t)["entitlement_id"].(string)
+}
+
+func createBank(t testing.TB, inst *instance.Instance, id string) {
+	t.Helper()
+	r := do(t, inst, request{method: "POST", path: "/admin/v1/banks", headers: jsonHeaders(),
+		body: mustJSON(t, map[string]string{"bank_id": id, "short_name": id, "full_name": "Bank " + id})})
+	if r.status != http.StatusCreated {
+		t.Fatalf("create bank %s: %d %s", id, r.status, r.body)
+	}
+}
+
+// adminToken returns the super admin's token of an open instance.
+func adminToken(t testing.TB, inst *instance.Instance) string {
+	t.Helper()
+	token, ok := adminTokens.Load(inst)
+	if !ok {
+		t.Fatal("instance not logged in")
+	}
+	return token.(string)
 }

@@ -94,6 +94,10 @@ type Config struct {
 	// PreloadExample serves examples.BankAccounts at first start, with a
 	// demo bank and accounts.
 	PreloadExample bool
+	// Now is the clock of access control and the authenticators (token
+	// lifetimes, lockouts, audit times); time.Now when nil. Tests move a
+	// fake one instead of sleeping.
+	Now func() time.Time
 	// Version names the build in /openapi.json.
 	Version string
 	Logger  *slog.Logger
@@ -145,7 +149,7 @@ func Open(ctx context.Context, cfg Config) (*Instance, error) {
 func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error) {
 	svc, err := access.New(ctx, access.Options{Store: store, Passwords: cfg.Passwords, Throttle: cfg.Throttle,
 		JustInTimeEntitlements: cfg.JustInTimeEntitlements, JustInTimeRoles: cfg.JustInTimeRoles,
-		LoginEventsPerMinute: cfg.LoginEventsPerMinute, PasswordHashing: cfg.PasswordHashing})
+		LoginEventsPerMinute: cfg.LoginEventsPerMinute, PasswordHashing: cfg.PasswordHashing, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -257,13 +261,13 @@ type authenticators struct {
 
 // authentication builds the authenticators and the gate.
 func authentication(ctx context.Context, cfg Config, store engine.Store, svc *access.Service) (*authenticators, error) {
-	dl, err := directlogin.New(ctx, directlogin.Options{Store: store, Users: svc, Consumers: svc, TTL: cfg.DirectLoginTTL})
+	dl, err := directlogin.New(ctx, directlogin.Options{Store: store, Users: svc, Consumers: svc, TTL: cfg.DirectLoginTTL, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
 	issuer := cmp.Or(cfg.OAuth2.Issuer, "dynapi")
 	oa, err := oauth2.New(ctx, oauth2.Options{Store: store, Consumers: svc, Users: svc, Issuer: issuer, Audience: issuer,
-		TTL: cfg.OAuth2.TTL, Keys: oauth2.KeyConfig{RotateAfter: cfg.OAuth2.RotateAfter}})
+		TTL: cfg.OAuth2.TTL, Keys: oauth2.KeyConfig{RotateAfter: cfg.OAuth2.RotateAfter}, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -271,6 +275,9 @@ func authentication(ctx context.Context, cfg Config, store engine.Store, svc *ac
 	if cfg.ExternalJWT.Issuer != "" {
 		ext := cfg.ExternalJWT
 		ext.Users = svc
+		if ext.Now == nil {
+			ext.Now = cfg.Now
+		}
 		jwt, err := jwtbearer.New(ctx, ext)
 		if err != nil {
 			return nil, fmt.Errorf("external JWT issuer: %w", err)

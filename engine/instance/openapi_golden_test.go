@@ -1,21 +1,15 @@
 package instance_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
 	"net/http"
-	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
+
+	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
-// update rewrites golden files from what the engine answers now:
-// go test ./engine/instance -run Golden -args -update
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// TestOpenAPIGolden pins /openapi.json: the built-in banking core as its
+// TestOpenAPIGolden pins /openapi.json (rewrite with -args -update): the built-in banking core as its
 // document is served, a system-level and a bank-level entity's record API
 // and a dynamic document's operations. The dynamic endpoint's id, made at
 // random, is the one value replaced.
@@ -47,35 +41,5 @@ func TestOpenAPIGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got = append(got, '\n')
-	golden := filepath.Join("testdata", "openapi.golden.json")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to write it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("/openapi.json differs from %s (run with -update to accept it):\n%s", golden, firstDifference(got, want))
-	}
-}
-
-// firstDifference shows the lines around where got and want first differ.
-func firstDifference(got, want []byte) string {
-	g, w := bytes.Split(got, []byte("\n")), bytes.Split(want, []byte("\n"))
-	for i := 0; i < len(g) || i < len(w); i++ {
-		if i >= len(g) || i >= len(w) || !bytes.Equal(g[i], w[i]) {
-			line := func(l [][]byte) string {
-				if i < len(l) {
-					return string(l[i])
-				}
-				return "(end)"
-			}
-			return "line " + strconv.Itoa(i+1) + ":\n got:  " + line(g) + "\n want: " + line(w)
-		}
-	}
-	return "(none)"
+	enginetest.Golden(t, filepath.Join("testdata", "openapi.golden.json"), append(got, '\n'))
 }

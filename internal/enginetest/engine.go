@@ -1,0 +1,131 @@
+package enginetest
+
+import (
+	"context"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/instance"
+	"github.com/dynapi/dynapi/plugins/authtest"
+)
+
+// The super admin and first consumer every instance bootstraps unless an
+// Option changes them.
+const (
+	AdminUsername  = "admin"
+	AdminPassword  = "Test-admin-passw0rd"
+	ConsumerKey    = "test-consumer-key"
+	ConsumerSecret = "test-consumer-secret-0123456789abcdef"
+)
+
+// Hashing is a cheap argon2id cost: tests log in often and at once, and
+// measure no hashing; production uses access.DefaultPasswordHashing.
+var Hashing = access.PasswordHashing{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
+
+// Config is the configuration of a test instance on dir: the test super
+// admin and consumer and the cheap password hashing, on the real clock.
+func Config(dir string) instance.Config {
+	return instance.Config{DataDir: dir, Admin: access.BootstrapOptions{
+		AdminUsername: AdminUsername, AdminPassword: AdminPassword,
+		ConsumerKey: ConsumerKey, ConsumerSecret: ConsumerSecret},
+		PasswordHashing: Hashing}
+}
+
+// Option changes the configuration New starts an instance with.
+type Option func(*instance.Config)
+
+// InDir opens the instance on dir instead of a fresh temporary directory,
+// to start again on what an earlier instance stored.
+func InDir(dir string) Option { return func(c *instance.Config) { c.DataDir = dir } }
+
+// Configure lets a test set any other field of the configuration.
+func Configure(f func(*instance.Config)) Option { return Option(f) }
+
+// Engine is a running instance under test. Its Clock drives token
+// lifetimes, lockouts and audit times; tests advance it instead of
+// sleeping.
+type Engine struct {
+	*instance.Instance
+	// Clock is the instance's clock, set to authtest.Epoch at start.
+	Clock *authtest.Clock
+	// Dir is the data directory, for a later InDir.
+	Dir string
+
+	adminToken string
+	closeOnce  sync.Once
+	listenOnce sync.Once
+	addr       string
+}
+
+// New opens an instance and, when it has a configured admin password, logs
+// the super admin in. The instance closes when the test ends, or earlier
+// with Close.
+func New(t testing.TB, opts ...Option) *Engine {
+	t.Helper()
+	clock := authtest.NewClock()
+	cfg := Config("")
+	cfg.Now = clock.Now
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
+	inst, err := instance.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("open instance: %v", err)
+	}
+	e := &Engine{Instance: inst, Clock: clock, Dir: cfg.DataDir}
+	t.Cleanup(func() { e.Close(t) })
+	if cfg.Admin.AdminPassword != "" {
+		e.adminToken = e.Login(t, cfg.Admin.AdminUsername, cfg.Admin.AdminPassword)
+	}
+	return e
+}
+
+// Close stops the instance, waiting for requests in flight, and closes its
+// store; later calls do nothing.
+func (e *Engine) Close(t testing.TB) {
+	t.Helper()
+	e.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := e.Instance.Close(ctx); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+}
+
+// Login gets a DirectLogin token through the first consumer, failing the
+// test unless the login succeeds.
+func (e *Engine) Login(t testing.TB, username, password string) string {
+	t.Helper()
+	r := e.Anonymous().Send(t, Request{Method: "POST", Path: "/my/logins/direct", Header: map[string]string{
+		"DirectLogin": `username="` + username + `", password="` + password + `", consumer_key="` + ConsumerKey + `"`}})
+	if r.Status != 201 {
+		t.Fatalf("login %s: %d %s", username, r.Status, r.Body)
+	}
+	token, _ := r.JSON(t)["token"].(string)
+	return token
+}
+
+// listen serves the instance on a loopback listener, once, and returns its
+// address; the listener closes with the instance.
+func (e *Engine) listen(t testing.TB) string {
+	t.Helper()
+	e.listenOnce.Do(func() {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() { _ = e.Server.Serve(ln) }()
+		e.addr = ln.Addr().String()
+	})
+	if e.addr == "" {
+		t.Fatal("the loopback listener did not start")
+	}
+	return e.addr
+}
