@@ -284,6 +284,9 @@ type checked struct {
 	source string
 }
 
+// ReadsArgs implements ArgsReader for the invoker checked wraps.
+func (c checked) ReadsArgs() bool { return readsArgs(c.inv) }
+
 func (c checked) Invoke(ctx context.Context, req *Request) (*Result, error) {
 	res, err := c.inv.Invoke(ctx, req)
 	if err != nil || res == nil || res.Reply != nil || req.Method.data == nil {
@@ -344,13 +347,21 @@ func (mockConnector) Prepare(m *Method, params Params) (Invoker, error) {
 }
 
 // defaultTo routes a dynamic operation to its document's own host.
-var defaultTo = InvokerFunc(func(ctx context.Context, req *Request) (*Result, error) {
+var defaultTo defaultInvoker
+
+// defaultInvoker answers a call through its request's Default.
+type defaultInvoker struct{}
+
+// ReadsArgs implements ArgsReader: it is the Default that reads them.
+func (defaultInvoker) ReadsArgs() bool { return false }
+
+func (defaultInvoker) Invoke(ctx context.Context, req *Request) (*Result, error) {
 	if req.Default == nil {
 		return nil, engine.Errorf(http.StatusNotImplemented, engine.CodeNotImplemented,
 			"method %s has no default implementation", req.Method.Name)
 	}
 	return req.Default.Invoke(ctx, req)
-})
+}
 
 // now is the clock of stored records.
 var now = func() time.Time { return time.Now().UTC() }

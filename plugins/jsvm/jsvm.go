@@ -199,6 +199,10 @@ type script struct {
 	prefix    string // what precedes the body on its first line
 }
 
+// ReadsArgs implements connector.ArgsReader: a body that never names its
+// arguments is called without them being built.
+func (s *script) ReadsArgs() bool { return s.readsArgs }
+
 // Compile implements connector.ScriptEngine: it checks and compiles body
 // once. A body that does not compile is a 400 *engine.Error of code
 // CodeInvalidScript naming the line and column.
