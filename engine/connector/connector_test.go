@@ -29,6 +29,18 @@ func (n named) Prepare(m *connector.Method, params connector.Params) (connector.
 	}), nil
 }
 
+// namedConnectors registers a named connector under each name.
+func namedConnectors(t testing.TB, names ...string) *connector.Registry {
+	t.Helper()
+	reg := &connector.Registry{}
+	for _, n := range names {
+		if err := reg.Register(n, named(n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return reg
+}
+
 // echoScripts compiles a body into a script answering {"by": "script:"+body}.
 type echoScripts struct{}
 
@@ -67,7 +79,7 @@ func openStore(t *testing.T) engine.Store {
 func newDispatcher(t *testing.T, store engine.Store) *connector.Dispatcher {
 	t.Helper()
 	d, err := connector.New(connector.Options{Store: store, Scripts: echoScripts{}, Methods: []*connector.Method{getThing},
-		Connectors: map[string]connector.Connector{"mapped": named("mapped"), "rest": named("rest")},
+		Connectors: namedConnectors(t, "mapped", "rest"),
 		Dynamic:    func(name string) bool { return name == "showPetById" || name == "getThing" }})
 	if err != nil {
 		t.Fatal(err)
@@ -276,7 +288,7 @@ func (s argScript) Invoke(_ context.Context, req *connector.Request) (*connector
 func TestDynamicArgsBuiltWhenRead(t *testing.T) {
 	ctx := context.Background()
 	d, err := connector.New(connector.Options{Store: openStore(t), Scripts: argScripts{},
-		Connectors: map[string]connector.Connector{"mapped": named("mapped"), "plugin": named("plugin")},
+		Connectors: namedConnectors(t, "mapped", "plugin"),
 		Dynamic:    func(name string) bool { return name == "showPetById" }})
 	if err != nil {
 		t.Fatal(err)
