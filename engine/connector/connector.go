@@ -115,6 +115,21 @@ type Invoker interface {
 	Invoke(ctx context.Context, req *Request) (*Result, error)
 }
 
+// ArgsReader is implemented by an invoker that can tell whether it reads
+// Request.Args. A dynamic operation's one argument (see RequestArg) is
+// built for every invoker except one whose ReadsArgs reports false.
+type ArgsReader interface {
+	// ReadsArgs reports whether Invoke may read Request.Args.
+	ReadsArgs() bool
+}
+
+// readsArgs reports whether inv may read Request.Args: true unless it says
+// otherwise.
+func readsArgs(inv Invoker) bool {
+	r, ok := inv.(ArgsReader)
+	return !ok || r.ReadsArgs()
+}
+
 // InvokerFunc adapts a function to Invoker.
 type InvokerFunc func(ctx context.Context, req *Request) (*Result, error)
 

@@ -29,6 +29,18 @@ func (n named) Prepare(m *connector.Method, params connector.Params) (connector.
 	}), nil
 }
 
+// namedConnectors registers a named connector under each name.
+func namedConnectors(t testing.TB, names ...string) *connector.Registry {
+	t.Helper()
+	reg := &connector.Registry{}
+	for _, n := range names {
+		if err := reg.Register(n, named(n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return reg
+}
+
 // echoScripts compiles a body into a script answering {"by": "script:"+body}.
 type echoScripts struct{}
 
@@ -67,7 +79,7 @@ func openStore(t *testing.T) engine.Store {
 func newDispatcher(t *testing.T, store engine.Store) *connector.Dispatcher {
 	t.Helper()
 	d, err := connector.New(connector.Options{Store: store, Scripts: echoScripts{}, Methods: []*connector.Method{getThing},
-		Connectors: map[string]connector.Connector{"mapped": named("mapped"), "rest": named("rest")},
+		Connectors: namedConnectors(t, "mapped", "rest"),
 		Dynamic:    func(name string) bool { return name == "showPetById" || name == "getThing" }})
 	if err != nil {
 		t.Fatal(err)
@@ -252,5 +264,69 @@ func TestDynamicOperationNames(t *testing.T) {
 	}
 	if got := answeredBy(t, d, "b"); got != "mapped" {
 		t.Fatalf("the built-in getThing is answered by %s; a dynamic operation's script must not take it", got)
+	}
+}
+
+// argScripts compiles a body into a script that says whether it was given
+// arguments; it reads them only when its body is "reads".
+type argScripts struct{}
+
+type argScript struct{ reads bool }
+
+func (argScripts) Compile(_ *connector.Method, body string, _ time.Duration) (connector.Invoker, error) {
+	return argScript{reads: body == "reads"}, nil
+}
+
+func (s argScript) ReadsArgs() bool { return s.reads }
+
+func (s argScript) Invoke(_ context.Context, req *connector.Request) (*connector.Result, error) {
+	return &connector.Result{Data: map[string]any{"by": "script", "args": len(req.Args)}}, nil
+}
+
+// A dynamic operation's request argument is built only for an invoker
+// that may read it.
+func TestDynamicArgsBuiltWhenRead(t *testing.T) {
+	ctx := context.Background()
+	d, err := connector.New(connector.Options{Store: openStore(t), Scripts: argScripts{},
+		Connectors: namedConnectors(t, "mapped", "plugin"),
+		Dynamic:    func(name string) bool { return name == "showPetById" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Boot(ctx); err != nil {
+		t.Fatal(err)
+	}
+	inv := d.Operation(&specs.Operation{ID: "showPetById", Method: "GET", Path: "/x"}, fixedReply("host"))
+	for _, c := range []struct {
+		name, body string
+		routing    string // a bank id routing to the plugin connector; "" for none
+		bank       string
+		want       string
+	}{
+		{name: "script that never names its arguments", body: "ignores", want: `{"args":0,"by":"script"}`},
+		{name: "script that reads its arguments", body: "reads", want: `{"args":1,"by":"script"}`},
+		{name: "connector that cannot tell", body: "ignores", routing: "b1", bank: "b1",
+			want: `{"args":[{"body":null,"headers":{},"path":{},"query":{}}],"by":"plugin"}`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for _, s := range d.Scripts() {
+				if err := d.DeleteScript(ctx, s.ID, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := d.CreateScript(ctx, connector.MethodScript{MethodName: "showPetById", MethodBody: c.body}, nil); err != nil {
+				t.Fatal(err)
+			}
+			if c.routing != "" {
+				if _, err := d.CreateRouting(ctx, connector.Routing{MethodName: "showPetById", ConnectorName: "plugin",
+					BankIDPattern: c.routing, IsBankIDExactMatch: true}, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r, err := inv.Invoke(ctx, &engine.Call{BankID: c.bank})
+			if err != nil || string(r.Body) != c.want {
+				t.Fatalf("answer %s %v, want %s", r.Body, err, c.want)
+			}
+		})
 	}
 }

@@ -38,8 +38,9 @@ type Options struct {
 	Store engine.Store
 	// Connectors by name; "mapped" must be among them. Internal and Mock are
 	// the dispatcher's own.
-	Connectors map[string]Connector
-	// Scripts compiles connector method bodies.
+	Connectors *Registry
+	// Scripts compiles connector method bodies. When it is an Opener, Open
+	// hands it the dispatcher as its Caller.
 	Scripts ScriptEngine
 	// Methods are the built-in methods, each answered by default through
 	// Connectors["mapped"].
@@ -58,8 +59,9 @@ type Options struct {
 // latter two live in one immutable table that changes swap atomically.
 type Dispatcher struct {
 	store      engine.Store
-	connectors map[string]Connector
+	connectors *Registry
 	scripts    ScriptEngine
+	life       lifecycle
 	builtins   map[string]*Method
 	defaults   map[string]Invoker // mapped invoker per built-in method
 	dynamic    func(string) bool
@@ -98,13 +100,12 @@ func New(o Options) (*Dispatcher, error) {
 	if o.Dynamic == nil {
 		o.Dynamic = func(string) bool { return false }
 	}
-	d := &Dispatcher{store: o.Store, connectors: map[string]Connector{}, scripts: o.Scripts,
-		builtins: map[string]*Method{}, defaults: map[string]Invoker{}, dynamic: o.Dynamic, rules: o.Rules, log: o.Logger}
-	for name, c := range o.Connectors {
-		d.connectors[name] = c
+	if o.Connectors == nil {
+		o.Connectors = &Registry{}
 	}
-	d.connectors[Mock] = mockConnector{}
-	mapped, ok := d.connectors[Mapped]
+	d := &Dispatcher{store: o.Store, connectors: o.Connectors, scripts: o.Scripts,
+		builtins: map[string]*Method{}, defaults: map[string]Invoker{}, dynamic: o.Dynamic, rules: o.Rules, log: o.Logger}
+	mapped, ok := d.connectors.Lookup(Mapped)
 	if !ok {
 		return nil, fmt.Errorf("connector: no %q connector", Mapped)
 	}
@@ -148,15 +149,38 @@ func (d *Dispatcher) Methods() []*Method {
 	return out
 }
 
-// ConnectorNames lists the connectors a routing may name.
+// ConnectorNames lists the connectors a routing may name, sorted.
 func (d *Dispatcher) ConnectorNames() []string {
-	names := []string{Internal}
-	for n := range d.connectors {
-		names = append(names, n)
-	}
+	names := append(d.connectors.Names(), Internal, Mock)
 	slices.Sort(names)
 	return names
 }
+
+// connector returns the connector a routing names: a registered one, or
+// the dispatcher's own mock.
+func (d *Dispatcher) connector(name string) (Connector, bool) {
+	if name == Mock {
+		return mockConnector{}, true
+	}
+	return d.connectors.Lookup(name)
+}
+
+// Open opens the registered connectors, in name order, then the script
+// engine, handing each the dispatcher as the Caller of its scripts. When
+// one fails, those already opened are closed. Call it once, before Boot.
+func (d *Dispatcher) Open(ctx context.Context) error {
+	parts := make([]namedPart, 0, len(d.connectors.conns)+1)
+	for _, name := range d.connectors.Names() {
+		parts = append(parts, namedPart{name: "connector " + name, part: d.connectors.conns[name]})
+	}
+	if d.scripts != nil {
+		parts = append(parts, namedPart{name: "the script engine", part: d.scripts})
+	}
+	return d.life.open(ctx, Env{Caller: d, Logger: d.log}, parts)
+}
+
+// Close closes what Open opened, in reverse order.
+func (d *Dispatcher) Close() error { return d.life.close() }
 
 // Call calls built-in method name for a request. It is what the built-in
 // routes use.
@@ -284,6 +308,9 @@ type checked struct {
 	source string
 }
 
+// ReadsArgs implements ArgsReader for the invoker checked wraps.
+func (c checked) ReadsArgs() bool { return readsArgs(c.inv) }
+
 func (c checked) Invoke(ctx context.Context, req *Request) (*Result, error) {
 	res, err := c.inv.Invoke(ctx, req)
 	if err != nil || res == nil || res.Reply != nil || req.Method.data == nil {
@@ -344,13 +371,21 @@ func (mockConnector) Prepare(m *Method, params Params) (Invoker, error) {
 }
 
 // defaultTo routes a dynamic operation to its document's own host.
-var defaultTo = InvokerFunc(func(ctx context.Context, req *Request) (*Result, error) {
+var defaultTo defaultInvoker
+
+// defaultInvoker answers a call through its request's Default.
+type defaultInvoker struct{}
+
+// ReadsArgs implements ArgsReader: it is the Default that reads them.
+func (defaultInvoker) ReadsArgs() bool { return false }
+
+func (defaultInvoker) Invoke(ctx context.Context, req *Request) (*Result, error) {
 	if req.Default == nil {
 		return nil, engine.Errorf(http.StatusNotImplemented, engine.CodeNotImplemented,
 			"method %s has no default implementation", req.Method.Name)
 	}
 	return req.Default.Invoke(ctx, req)
-})
+}
 
 // now is the clock of stored records.
 var now = func() time.Time { return time.Now().UTC() }

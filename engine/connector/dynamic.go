@@ -90,8 +90,11 @@ func (o *operation) Invoke(ctx context.Context, call *engine.Call) (*engine.Repl
 	if inv == nil {
 		return o.host.Invoke(ctx, call)
 	}
-	res, err := inv.Invoke(ctx, &Request{Method: o.method, BankID: call.BankID, Args: []any{RequestArg(call, o.op)},
-		Call: call, Operation: o.op, Default: hostInvoker{o.host}})
+	req := &Request{Method: o.method, BankID: call.BankID, Call: call, Operation: o.op, Default: hostInvoker{o.host}}
+	if readsArgs(inv) {
+		req.Args = []any{RequestArg(call, o.op)}
+	}
+	res, err := inv.Invoke(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -145,6 +148,9 @@ func checkData(res *Result, schema interface{ Validate(any) error }, who, unfit 
 
 // hostInvoker answers a dynamic operation through its document's host.
 type hostInvoker struct{ inv engine.Invoker }
+
+// ReadsArgs implements ArgsReader: the host reads the call, not Args.
+func (hostInvoker) ReadsArgs() bool { return false }
 
 func (h hostInvoker) Invoke(ctx context.Context, req *Request) (*Result, error) {
 	reply, err := h.inv.Invoke(ctx, req.Call)

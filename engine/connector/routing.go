@@ -213,7 +213,7 @@ func (d *Dispatcher) addRouting(t *table, r *Routing, strict bool) error {
 	case r.ConnectorName == Mapped && m.Dynamic:
 		inv = defaultTo
 	default:
-		c, ok := d.connectors[r.ConnectorName]
+		c, ok := d.connector(r.ConnectorName)
 		if !ok {
 			return engine.NewError(http.StatusBadRequest, CodeUnknownConnector,
 				fmt.Sprintf("connector %q is not available; available: %s", r.ConnectorName, strings.Join(d.ConnectorNames(), ", ")),

@@ -58,7 +58,7 @@ func TestScriptCallsPassRules(t *testing.T) {
 	var d *connector.Dispatcher
 	rules := &thingRules{}
 	d, err := connector.New(connector.Options{Store: openStore(t), Scripts: callingScripts{&d}, Methods: []*connector.Method{getThing, getOwner},
-		Connectors: map[string]connector.Connector{"mapped": named("mapped")}, Rules: rules,
+		Connectors: namedConnectors(t, "mapped"), Rules: rules,
 		Dynamic: func(name string) bool { return name == "showPetById" }})
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,9 @@ package instance
 import (
 	"cmp"
 	"context"
+	"errors"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
@@ -39,44 +42,48 @@ type ConnectorConfig struct {
 	Retries         int
 	Backoff         time.Duration
 	// Plugins are further connectors by name, registered by Go code that
-	// embeds the engine; routings may name them like the built-in ones.
+	// embeds the engine; routings may name them like the built-in ones. A
+	// name the engine uses itself (mapped, rest, mock, internal) is refused
+	// at start. A plugin that is a connector.Opener is opened at start, and
+	// one that is an io.Closer closed when the instance closes, or when
+	// its start fails.
 	Plugins map[string]connector.Connector
 }
 
 // connectorMethods builds the dispatcher of connector methods with its
-// connectors (mapped, rest, the JavaScript engine) and loads the stored
-// routings and scripts. dynamic tells whether a name is a served dynamic
-// operation.
+// connectors (mapped, rest, the plugins, the JavaScript engine), opens
+// them and loads the stored routings and scripts. dynamic tells whether a
+// name is a served dynamic operation. A plugin under a built-in's name is
+// refused; on any error what was opened is closed.
 func connectorMethods(ctx context.Context, cfg Config, store engine.Store, svc *access.Service, auth *authenticators,
 	records *recordapi.API, dynamic func(string) bool) (*connector.Dispatcher, error) {
 	svc.RegisterRoles(banking.Roles()...)
-	caller := &lateCaller{}
 	c := cfg.Connectors
-	scripts := jsvm.New(jsvm.Options{Caller: caller, Entities: recordapi.Scripted{API: records},
+	scripts := jsvm.New(jsvm.Options{Entities: recordapi.Scripted{API: records},
 		FetchAllow: c.FetchAllow, Logger: cfg.Logger, DefaultTimeout: c.ScriptTimeout,
 		MaxAllocBytes: c.ScriptMaxAllocBytes, MemoryLimit: c.ScriptMemoryLimit,
 		HiddenHeaders: []string{cmp.Or(c.ContextHeader, rest.DefaultContextHeader)}})
 	backends := rest.New(rest.Options{Signer: auth.oauth2, ContextHeader: c.ContextHeader, Logger: cfg.Logger,
 		Retries: c.Retries, Backoff: c.Backoff, BreakerFailures: c.BreakerFailures, BreakerCooldown: c.BreakerCooldown})
-	connectors := map[string]connector.Connector{}
-	for name, p := range c.Plugins {
-		connectors[name] = p
+	reg := &connector.Registry{}
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(c.Plugins)) {
+		errs = append(errs, reg.Register(name, c.Plugins[name]))
 	}
-	connectors[mapped.Name] = mapped.New(store, svc)
-	connectors[rest.Name] = backends
+	errs = append(errs, reg.Register(mapped.Name, mapped.New(store, svc)), reg.Register(rest.Name, backends))
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
 	d, err := connector.New(connector.Options{Store: store, Scripts: scripts, Methods: banking.Methods(),
-		Connectors: connectors, Dynamic: dynamic, Rules: banking.NewCallRules(auth.gate), Logger: cfg.Logger})
+		Connectors: reg, Dynamic: dynamic, Rules: banking.NewCallRules(auth.gate), Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}
-	caller.d = d
-	return d, d.Boot(ctx)
-}
-
-// lateCaller lets scripts call the dispatcher that is built after their
-// engine.
-type lateCaller struct{ d *connector.Dispatcher }
-
-func (l *lateCaller) CallMethod(ctx context.Context, parent *connector.Request, name string, args []any) (any, error) {
-	return l.d.CallMethod(ctx, parent, name, args)
+	if err := d.Open(ctx); err != nil {
+		return nil, err
+	}
+	if err := d.Boot(ctx); err != nil {
+		return nil, errors.Join(err, d.Close())
+	}
+	return d, nil
 }

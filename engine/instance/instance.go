@@ -146,7 +146,7 @@ func Open(ctx context.Context, cfg Config) (*Instance, error) {
 	return inst, nil
 }
 
-func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error) {
+func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err error) {
 	svc, err := access.New(ctx, access.Options{Store: store, Passwords: cfg.Passwords, Throttle: cfg.Throttle,
 		JustInTimeEntitlements: cfg.JustInTimeEntitlements, JustInTimeRoles: cfg.JustInTimeRoles,
 		LoginEventsPerMinute: cfg.LoginEventsPerMinute, PasswordHashing: cfg.PasswordHashing, Now: cfg.Now})
@@ -186,6 +186,11 @@ func open(ctx context.Context, cfg Config, store engine.Store) (*Instance, error
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, methods.Close())
+		}
+	}()
 	mgr = endpoints.New(store, endpoints.Options{
 		Connectors: map[string]endpoints.Connector{
 			mock.Host: endpoints.ConnectorFunc(func(doc *specs.Document, op *specs.Operation) (engine.Invoker, error) {
@@ -319,9 +324,9 @@ func orConfigured(generated string) string {
 }
 
 // Close stops the server, waiting for requests in flight, and closes the
-// store.
+// connectors and the store.
 func (i *Instance) Close(ctx context.Context) error {
 	i.stop()
 	<-i.done
-	return errors.Join(i.Server.Shutdown(ctx), i.Store.Close())
+	return errors.Join(i.Server.Shutdown(ctx), i.Methods.Close(), i.Store.Close())
 }

@@ -66,7 +66,8 @@ const maxMessage = 1024
 
 // Options configure an Engine. Zero fields take their defaults.
 type Options struct {
-	// Caller answers connector.call; nil refuses it.
+	// Caller answers connector.call; nil refuses it. Open replaces it
+	// with the Caller of its Env.
 	Caller connector.Caller
 	// Entities answers entities.*; nil refuses them.
 	Entities Entities
@@ -198,6 +199,17 @@ type script struct {
 	readsArgs bool
 	prefix    string // what precedes the body on its first line
 }
+
+// Open implements connector.Opener: connector.call goes to env.Caller, the
+// dispatcher that opens the engine. It is called before the first call.
+func (e *Engine) Open(_ context.Context, env connector.Env) error {
+	e.o.Caller = env.Caller
+	return nil
+}
+
+// ReadsArgs implements connector.ArgsReader: a body that never names its
+// arguments is called without them being built.
+func (s *script) ReadsArgs() bool { return s.readsArgs }
 
 // Compile implements connector.ScriptEngine: it checks and compiles body
 // once. A body that does not compile is a 400 *engine.Error of code
