@@ -47,7 +47,7 @@ func TestApidocBuiltin(t *testing.T) {
 // TestApidocOperationIDs checks that a clashing operation id gets a
 // numbered suffix and that an empty one stays empty.
 func TestApidocOperationIDs(t *testing.T) {
-	d := &doc{paths: map[string]any{}, schemas: map[string]any{}, ids: map[string]bool{}}
+	d := &doc{paths: map[string]any{}, components: map[string]map[string]any{"schemas": {}}, ids: map[string]bool{}}
 	d.addBuiltin(map[string]any{"/a": map[string]any{"get": map[string]any{"operationId": "getAccount"}}}, nil)
 	for _, c := range []struct{ in, want string }{
 		{"getAccount", "getAccount_2"}, {"getAccount", "getAccount_3"}, {"listAccount", "listAccount"},
