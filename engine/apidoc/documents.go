@@ -154,9 +154,10 @@ func componentName(prefix string) string {
 	return prefix
 }
 
-func escape(token string) string {
-	return strings.NewReplacer("~", "~0", "/", "~1").Replace(token)
-}
+// escape makes a name a JSON Pointer token.
+func escape(token string) string { return pointerEscaper.Replace(token) }
+
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
 
 // rewriter copies parts of a document with its references changed to the
 // renamed components.

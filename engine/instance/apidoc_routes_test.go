@@ -135,3 +135,20 @@ func withParams(tmpl string) string {
 func isNoRoute(message string) bool {
 	return message == "no route matches this path" || message == "no operation is served at this path"
 }
+
+// BenchmarkOpenAPI measures GET /openapi.json with the UK Open Banking
+// v4.0 account-information document (565 kB) and the museum API served
+// beside the banking core and an entity.
+func BenchmarkOpenAPI(b *testing.B) {
+	inst := open(b, "")
+	for _, file := range []string{"ob-uk-v4.0/account-info-openapi.yaml", "redocly-museum-oas31/openapi.yaml"} {
+		mustCreate(b, inst, "/admin/v1/dynamic-endpoints", readFile(b, filepath.Join(sharedSpecs, file)))
+	}
+	createEntity(b, inst, "/admin/v1/dynamic-entities", accountEntityDef)
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := do(b, inst, request{method: "GET", path: "/openapi.json"}); r.status != http.StatusOK {
+			b.Fatalf("GET /openapi.json: %d", r.status)
+		}
+	}
+}
