@@ -1,7 +1,9 @@
-// Package apidoc builds the engine's own OpenAPI 3.1 description: the
-// built-in documents (the banking core) as they are served, the generated
-// record API of every dynamic entity (with its schema and roles) and every
-// live dynamic endpoint operation, as served right now.
+// Package apidoc builds the engine's own OpenAPI 3.1 description from
+// documents only: the built-in documents (the banking core), the document
+// each dynamic entity's record API is generated as, and every live dynamic
+// endpoint's own document, each operation at the path it is served at, with
+// its parameters, body and responses as the document declares them and the
+// components it refers to, renamed where two documents use one name.
 package apidoc
 
 import (
@@ -12,7 +14,6 @@ import (
 
 	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/endpoints"
-	"github.com/dynapi/dynapi/specs"
 )
 
 // Sources are what the description is built from.
@@ -35,13 +36,14 @@ type Describer func() (paths, schemas map[string]any)
 
 // doc is a document being built.
 type doc struct {
-	paths, schemas map[string]any
-	ids            map[string]bool // operation ids in use
+	paths      map[string]any
+	components map[string]map[string]any // section (schemas, ...) -> name -> value
+	ids        map[string]bool           // operation ids in use
 }
 
 // Build returns the OpenAPI 3.1 document as generic JSON values.
 func Build(src Sources) map[string]any {
-	d := &doc{paths: map[string]any{}, schemas: map[string]any{}, ids: map[string]bool{}}
+	d := &doc{paths: map[string]any{}, components: map[string]map[string]any{"schemas": {}}, ids: map[string]bool{}}
 	for _, describe := range src.Builtin {
 		d.addBuiltin(describe())
 	}
@@ -68,7 +70,7 @@ func Build(src Sources) map[string]any {
 		"info": map[string]any{"title": "dynapi", "version": src.Version,
 			"description": "The built-in banking core, every dynamic entity's record API and every live dynamic endpoint, as served now."},
 		"paths":      d.paths,
-		"components": map[string]any{"schemas": d.schemas, "securitySchemes": securitySchemes},
+		"components": d.componentsOut(),
 		"security":   []any{map[string]any{"directLogin": []any{}}, map[string]any{"bearer": []any{}}},
 	}
 }
@@ -76,7 +78,7 @@ func Build(src Sources) map[string]any {
 // addBuiltin adds described paths and schemas as they are, reserving their
 // operation ids.
 func (d *doc) addBuiltin(paths, schemas map[string]any) {
-	maps.Copy(d.schemas, schemas)
+	maps.Copy(d.components["schemas"], schemas)
 	for path, v := range paths {
 		item, _ := v.(map[string]any)
 		into, _ := d.paths[path].(map[string]any)
@@ -113,135 +115,4 @@ var securitySchemes = map[string]any{
 	"directLogin": map[string]any{"type": "apiKey", "in": "header", "name": "Authorization",
 		"description": `DirectLogin token="..." from POST /my/logins/direct`},
 	"bearer": map[string]any{"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-}
-
-// schemaName names an entity's schema component, unique across banks and
-// apart from the built-in schemas: a system-level entity named like one
-// (Account) is DynamicEntity_Account.
-func (d *doc) schemaName(e *dynentity.Entity) string {
-	if e.BankID == "" {
-		if _, taken := d.schemas[e.Def.Name]; taken {
-			return "DynamicEntity_" + e.Def.Name
-		}
-		return e.Def.Name
-	}
-	return strings.NewReplacer(".", "_", "-", "_").Replace(e.BankID) + "_" + e.Def.Name
-}
-
-func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
-
-// addEntity describes the record API of one entity.
-func (d *doc) addEntity(e *dynentity.Entity) {
-	name := d.schemaName(e)
-	d.schemas[name] = e.Def.JSONSchema()
-	single := map[string]any{"type": "object", "properties": map[string]any{e.Def.SingleKey(): ref(name)}}
-	list := map[string]any{"type": "object", "properties": map[string]any{
-		e.Def.ListKey(): map[string]any{"type": "array", "items": ref(name)},
-		"next_cursor":   map[string]any{"type": "string"},
-		"total":         map[string]any{"type": "integer"},
-	}}
-	create, get, update, del := dynentity.RoleNames(e)
-	base := "/entities/" + e.Def.Name
-	if e.BankID != "" {
-		base = "/banks/" + e.BankID + base
-	}
-	tag := []any{"Dynamic entity " + e.Def.Name}
-	op := func(id, summary, role string, status string, body, resp map[string]any, params ...any) map[string]any {
-		o := map[string]any{"operationId": d.operationID(id), "summary": summary, "tags": tag,
-			"x-dynapi-roles": []any{role}, "responses": map[string]any{status: response(resp)}}
-		if body != nil {
-			o["requestBody"] = map[string]any{"required": true, "content": jsonContent(body)}
-		}
-		if len(params) > 0 {
-			o["parameters"] = params
-		}
-		return o
-	}
-	idParam := map[string]any{"name": "id", "in": "path", "required": true, "schema": map[string]any{"type": "string"}}
-	prefix := strings.NewReplacer(".", "_", "-", "_").Replace(e.BankID)
-	if prefix != "" {
-		prefix += "_"
-	}
-	d.paths[base] = map[string]any{
-		"get":  op(prefix+"list"+e.Def.Name, "List "+e.Def.Name+" records", get, "200", nil, list, listParams()...),
-		"post": op(prefix+"create"+e.Def.Name, "Create a "+e.Def.Name, create, "201", ref(name), single),
-	}
-	d.paths[base+"/{id}"] = map[string]any{
-		"get":    op(prefix+"get"+e.Def.Name, "One "+e.Def.Name, get, "200", nil, single, idParam),
-		"put":    op(prefix+"replace"+e.Def.Name, "Replace a "+e.Def.Name, update, "200", ref(name), single, idParam),
-		"patch":  op(prefix+"patch"+e.Def.Name, "Merge changes into a "+e.Def.Name+" (RFC 7386)", update, "200", map[string]any{"type": "object"}, single, idParam),
-		"delete": op(prefix+"delete"+e.Def.Name, "Delete a "+e.Def.Name, del, "204", nil, nil, idParam),
-	}
-}
-
-func listParams() []any {
-	p := func(name, typ, desc string) any {
-		return map[string]any{"name": name, "in": "query", "description": desc, "schema": map[string]any{"type": typ}}
-	}
-	return []any{
-		p("limit", "integer", "page size, 1 to 1000 (default 50)"),
-		p("cursor", "string", "next_cursor of the previous page"),
-		p("sort_by", "string", "a scalar field"),
-		p("sort_direction", "string", "asc or desc"),
-		p("count", "boolean", "fill total"),
-	}
-}
-
-func response(schema map[string]any) map[string]any {
-	r := map[string]any{"description": "OK"}
-	if schema != nil {
-		r["content"] = jsonContent(schema)
-	}
-	return r
-}
-
-func jsonContent(schema map[string]any) map[string]any {
-	return map[string]any{"application/json": map[string]any{"schema": schema}}
-}
-
-// addEndpoint describes the live operations of one dynamic endpoint; the
-// full document is at /admin/v1/dynamic-endpoints/{id}/document.
-func (d *doc) addEndpoint(ep *endpoints.Endpoint) {
-	for _, op := range ep.Doc.Operations {
-		path := ep.ServedPath(op)
-		item, _ := d.paths[path].(map[string]any)
-		if item == nil {
-			item = map[string]any{}
-			d.paths[path] = item
-		}
-		o := map[string]any{"operationId": d.operationID(op.ID), "summary": op.Summary, "tags": []any{ep.Doc.Title},
-			"x-dynapi-dynamic-endpoint-id": ep.ID, "responses": responses(op.Responses)}
-		switch {
-		case op.Access.Public:
-			o["security"] = []any{}
-		case op.Access.RolesDeclared:
-			o["x-dynapi-roles"] = anyList(op.Access.Roles)
-		default:
-			o["x-dynapi-roles"] = []any{ep.RoleOf(op)}
-		}
-		item[strings.ToLower(op.Method)] = o
-	}
-}
-
-func responses(rs []*specs.Response) map[string]any {
-	out := map[string]any{}
-	for _, r := range rs {
-		desc, _ := r.Node()["description"].(string)
-		if desc == "" {
-			desc = r.Code
-		}
-		out[r.Code] = map[string]any{"description": desc}
-	}
-	if len(out) == 0 {
-		out["default"] = map[string]any{"description": "as the document says"}
-	}
-	return out
-}
-
-func anyList(s []string) []any {
-	out := make([]any, len(s))
-	for i, v := range s {
-		out[i] = v
-	}
-	return out
 }

@@ -47,7 +47,7 @@ func TestApidocBuiltin(t *testing.T) {
 // TestApidocOperationIDs checks that a clashing operation id gets a
 // numbered suffix and that an empty one stays empty.
 func TestApidocOperationIDs(t *testing.T) {
-	d := &doc{paths: map[string]any{}, schemas: map[string]any{}, ids: map[string]bool{}}
+	d := &doc{paths: map[string]any{}, components: map[string]map[string]any{"schemas": {}}, ids: map[string]bool{}}
 	d.addBuiltin(map[string]any{"/a": map[string]any{"get": map[string]any{"operationId": "getAccount"}}}, nil)
 	for _, c := range []struct{ in, want string }{
 		{"getAccount", "getAccount_2"}, {"getAccount", "getAccount_3"}, {"listAccount", "listAccount"},
@@ -56,5 +56,70 @@ func TestApidocOperationIDs(t *testing.T) {
 		if got := d.operationID(c.in); got != c.want {
 			t.Errorf("operationID(%q) = %q, want %q", c.in, got, c.want)
 		}
+	}
+}
+
+// TestApidocDocumentComponents checks how a document's components are
+// merged: a name another document took gets the document's title, then a
+// number; references into a component, nested or with an escaped name,
+// follow the new name; other local references are inlined; security
+// schemes are left out.
+func TestApidocDocumentComponents(t *testing.T) {
+	d := &doc{paths: map[string]any{}, components: map[string]map[string]any{"schemas": {}}, ids: map[string]bool{}}
+	d.addBuiltin(nil, map[string]any{"Account": map[string]any{"type": "object"}, "Shop_Account": map[string]any{"type": "string"}})
+	tree := map[string]any{
+		"paths": map[string]any{"/x": map[string]any{"get": map[string]any{"responses": map[string]any{
+			"200": map[string]any{"$ref": "#/paths/~1x/get/responses/default"},
+			"default": map[string]any{"description": "d", "content": map[string]any{"application/json": map[string]any{
+				"schema": map[string]any{"$ref": "#/components/schemas/Account"}}}}}}}},
+		"components": map[string]any{
+			"schemas": map[string]any{
+				"Account": map[string]any{"properties": map[string]any{"a/b": map[string]any{"$ref": "#/components/schemas/a~1b"}}},
+				"a/b":     map[string]any{"$ref": "#/components/schemas/Account/properties/a~1b"},
+			},
+			"securitySchemes": map[string]any{"key": map[string]any{"type": "apiKey"}},
+		},
+	}
+	resolve := func(ref string) (any, bool) {
+		if ref == "#/paths/~1x/get/responses/default" {
+			return tree["paths"].(map[string]any)["/x"].(map[string]any)["get"].(map[string]any)["responses"].(map[string]any)["default"], true
+		}
+		return nil, false
+	}
+	item := tree["paths"].(map[string]any)["/x"].(map[string]any)
+	d.addDocument(source{tree: tree, resolve: resolve, prefix: "Shop", tag: "Shop",
+		ops: []served{{path: "/shop/x", method: "get", op: item["get"].(map[string]any), item: item, id: "getX"}}})
+	out, err := json.Marshal(map[string]any{"paths": d.paths, "components": d.componentsOut()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Paths      map[string]map[string]map[string]any `json:"paths"`
+		Components map[string]map[string]any            `json:"components"`
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	schemas := got.Components["schemas"]
+	for _, c := range []struct{ name, want string }{
+		{"Account", `{"type":"object"}`},
+		{"Shop_Account", `{"type":"string"}`},
+		{"Shop_Account_2", `{"properties":{"a/b":{"$ref":"#/components/schemas/a~1b"}}}`},
+		{"a/b", `{"$ref":"#/components/schemas/Shop_Account_2/properties/a~1b"}`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if raw, _ := json.Marshal(schemas[c.name]); string(raw) != c.want {
+				t.Errorf("components/schemas/%s = %s, want %s", c.name, raw, c.want)
+			}
+		})
+	}
+	if _, ok := got.Components["securitySchemes"]["key"]; ok {
+		t.Error("the document's security scheme was copied")
+	}
+	resp, _ := json.Marshal(got.Paths["/shop/x"]["get"]["responses"])
+	want := `{"200":{"content":{"application/json":{"schema":{"$ref":"#/components/schemas/Shop_Account_2"}}},"description":"d"},` +
+		`"default":{"content":{"application/json":{"schema":{"$ref":"#/components/schemas/Shop_Account_2"}}},"description":"d"}}`
+	if string(resp) != want {
+		t.Errorf("responses = %s, want %s", resp, want)
 	}
 }

@@ -11,8 +11,12 @@ import (
 
 // TestOpenAPIGolden pins /openapi.json (rewrite with -args -update): the built-in banking core as its
 // document is served, a system-level and a bank-level entity's record API
-// and a dynamic document's operations. The dynamic endpoint's id, made at
-// random, is the one value replaced.
+// and two dynamic documents' operations from the documents themselves: a
+// bank-level one mounted at /shop whose components are renamed where they
+// clash (its Account against the banking core's) and whose path-level
+// parameters and a response referred to outside its components are
+// merged. The dynamic endpoints' ids, made at random, are the one value
+// replaced.
 func TestOpenAPIGolden(t *testing.T) {
 	inst := open(t, "")
 	createBank(t, inst, "gh.29.uk")
@@ -21,6 +25,8 @@ func TestOpenAPIGolden(t *testing.T) {
 	createEntity(t, inst, "/admin/v1/banks/gh.29.uk/dynamic-entities", `{"Payee": {"description": "A payee", "required": ["name"],
 	  "properties": {"name": {"type": "string", "example": "Landlord"}}}, "hasPersonalEntity": true}`)
 	mustCreate(t, inst, "/admin/v1/dynamic-endpoints", pipelineDocument)
+	grantSelf(t, inst, "gh.29.uk", "CanCreateBankLevelDynamicEndpoint")
+	mustCreate(t, inst, "/admin/v1/banks/gh.29.uk/dynamic-endpoints", readFile(t, filepath.Join("testdata", "apidoc-shop.yaml")))
 
 	r := do(t, inst, request{method: "GET", path: "/openapi.json"})
 	if r.status != http.StatusOK {
