@@ -23,6 +23,7 @@ import (
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/router"
+	"github.com/dynapi/dynapi/internal/ident"
 	"github.com/dynapi/dynapi/specs"
 )
 
@@ -405,11 +406,6 @@ func (m *Manager) commit(ctx context.Context, c Commit, ep *Endpoint, write func
 	return engine.RunCommit(ctx, m.store, c, ep, write, func() { m.snap.Store(snap) })
 }
 
-var bankIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
-
-// ValidBankID tells whether id can name a bank in a path.
-func ValidBankID(id string) bool { return bankIDPattern.MatchString(id) }
-
 var mountPattern = regexp.MustCompile(`^(/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*$`)
 
 // Create loads, compiles and serves a new document.
@@ -497,8 +493,8 @@ func (m *Manager) swapIn(ctx context.Context, ep, prev *Endpoint, in CreateInput
 // newRecord is the record of a document submitted as in, with its bank and
 // mount checked.
 func newRecord(id string, createdAt time.Time, in CreateInput) (record, error) {
-	if in.BankID != "" && !ValidBankID(in.BankID) {
-		return record{}, engine.Errorf(http.StatusBadRequest, engine.CodeBadRequest, "bank id %q is not valid: use letters, digits, '.', '_' and '-'", in.BankID)
+	if in.BankID != "" && !ident.Valid(in.BankID) {
+		return record{}, engine.Errorf(http.StatusBadRequest, engine.CodeBadRequest, "bank id %q is not valid: a bank id is "+ident.Rule, in.BankID)
 	}
 	r := record{ID: id, BankID: in.BankID, ContentType: in.ContentType, CreatedAt: createdAt, Source: string(in.Source)}
 	if in.MountSet {
