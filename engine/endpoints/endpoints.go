@@ -24,6 +24,7 @@ import (
 	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/router"
 	"github.com/dynapi/dynapi/internal/ident"
+	"github.com/dynapi/dynapi/internal/rolename"
 	"github.com/dynapi/dynapi/specs"
 )
 
@@ -91,19 +92,11 @@ type Route struct {
 
 var nonWord = regexp.MustCompile(`\W`)
 
-// roleVerbs names the verb of an operation's role, as the Open Bank Project
-// does: POST creates, PUT updates.
-var roleVerbs = map[string]string{"GET": "Get", "HEAD": "Get", "POST": "Create", "PUT": "Update",
-	"PATCH": "Patch", "DELETE": "Delete", "OPTIONS": "Options", "TRACE": "Trace"}
-
-// maxRoleName is the longest role name access control accepts.
-const maxRoleName = 128
-
 // baseRoleName is the predictable name of an operation's role,
 // Can<Verb>DynamicEndpoint_<operationId>: the name it gets unless another
-// document holds it already.
+// document holds it already. nameRoles fits it within rolename.Max.
 func baseRoleName(op *specs.Operation) string {
-	return "Can" + roleVerbs[op.Method] + "DynamicEndpoint_" + nonWord.ReplaceAllString(op.ID, "_")
+	return "Can" + string(rolename.VerbOf(op.Method)) + "DynamicEndpoint_" + nonWord.ReplaceAllString(op.ID, "_")
 }
 
 // needsRole tells whether an operation gets a dynamic role of its own: it
@@ -147,13 +140,14 @@ func (e *Endpoint) Roles() []access.Role {
 
 // nameRoles names the role of each operation of ep that needs one:
 // its predictable name when nothing holds that name yet, else that name
-// followed by part of ep's id (all of it if that is taken too). A document
+// followed by part of ep's id (all of it if that is taken too), each
+// shortened by rolename.Fit when longer than a role name may be. A document
 // therefore never shares a role with another document, at any bank: what
 // its creator is granted opens its own operations and nothing else. When
 // ep replaces prev, an operation prev has too (same id, same verb) keeps
 // prev's role, and with it every entitlement to it. Call it with m.mu
 // held, so no other change takes a name in between.
-func (m *Manager) nameRoles(ep, prev *Endpoint) error {
+func (m *Manager) nameRoles(ep, prev *Endpoint) {
 	held := map[string]bool{}
 	for _, other := range m.snap.Load().endpoints {
 		for _, name := range other.roles {
@@ -163,35 +157,26 @@ func (m *Manager) nameRoles(ep, prev *Endpoint) error {
 	taken := func(name string) bool { return held[name] || m.roleExists(name) }
 	id := strings.ReplaceAll(ep.ID, "-", "")
 	roles := make(map[string]string, len(ep.Doc.Operations))
-	var faults []engine.Violation
 	for _, op := range ep.Doc.Operations {
 		if !needsRole(op) {
 			continue
 		}
-		name := baseRoleName(op)
-		if kept := prev.keptRole(op, name); kept != "" {
+		base := baseRoleName(op)
+		if kept := prev.keptRole(op, base); kept != "" {
 			roles[op.ID] = kept
 			continue
 		}
+		name := rolename.Fit(base)
 		if taken(name) {
-			short, long := name+"_"+id[:min(8, len(id))], name+"_"+id
+			short, long := rolename.Fit(base+"_"+id[:min(8, len(id))]), rolename.Fit(base+"_"+id)
 			name = short
 			if taken(short) {
 				name = long
 			}
 		}
-		if len(name) > maxRoleName {
-			faults = append(faults, engine.Violation{Location: "document", Pointer: op.Pointer + "/operationId", Code: "too_long",
-				Message: fmt.Sprintf("the operation's role %s would be longer than %d characters: shorten its operationId", name, maxRoleName)})
-			continue
-		}
 		roles[op.ID] = name
 	}
-	if len(faults) > 0 {
-		return engine.NewError(http.StatusBadRequest, engine.CodeInvalidDocument, "the document's operations cannot be given roles", faults...)
-	}
 	ep.roles = roles
-	return nil
 }
 
 // keptRole is the role e (nil: none) gave the operation a replacement
@@ -475,9 +460,7 @@ func (m *Manager) Replace(ctx context.Context, id string, in CreateInput) (*Endp
 // in.Check, commits ep's record through in.Commit and serves it. m.mu is
 // held.
 func (m *Manager) swapIn(ctx context.Context, ep, prev *Endpoint, in CreateInput) error {
-	if err := m.nameRoles(ep, prev); err != nil {
-		return err
-	}
+	m.nameRoles(ep, prev)
 	if in.Check != nil {
 		if err := in.Check(ep); err != nil {
 			return err
