@@ -97,3 +97,58 @@ func TestDocumentRoleNames(t *testing.T) {
 		})
 	}
 }
+
+// TestEntityRoleForMethod: each method on an entity's records needs the
+// role the one method-to-verb table names, PATCH the Update role and HEAD
+// the Get role; an entity name too long for its roles gets roles shortened
+// to fit, which its creator holds.
+func TestEntityRoleForMethod(t *testing.T) {
+	inst := open(t, "")
+	createEntity(t, inst, "/admin/v1/dynamic-entities", customerDef)
+	rec := do(t, inst, request{method: "POST", path: "/entities/Customer", headers: jsonHeaders(), body: []byte(`{"name":"Jane Doe"}`)})
+	if rec.status != http.StatusCreated {
+		t.Fatalf("create record: %d %s", rec.status, rec.body)
+	}
+	one := "/entities/Customer/" + rec.json(t)["customer"].(map[string]any)["customer_id"].(string)
+	userID := createUser(t, inst, "omar", "Omar-passw0rd")
+	omar := login(t, inst, "omar", "Omar-passw0rd")
+
+	cases := []struct {
+		method, path, body, role string
+	}{
+		{"GET", "/entities/Customer", "", "CanGetDynamicEntity_SystemCustomer"},
+		{"GET", one, "", "CanGetDynamicEntity_SystemCustomer"},
+		{"POST", "/entities/Customer", `{"name":"Joe Bloggs"}`, "CanCreateDynamicEntity_SystemCustomer"},
+		{"PUT", one, `{"name":"Joe Bloggs"}`, "CanUpdateDynamicEntity_SystemCustomer"},
+		{"PATCH", one, `{"name":"Joe Bloggs"}`, "CanUpdateDynamicEntity_SystemCustomer"},
+		{"DELETE", one, "", "CanDeleteDynamicEntity_SystemCustomer"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			r := do(t, inst, request{method: tc.method, path: tc.path, headers: as(omar), body: []byte(tc.body)})
+			if role := missingRole(t, r); role != tc.role {
+				t.Fatalf("%s needs %s, want %s", tc.method, role, tc.role)
+			}
+		})
+	}
+	t.Run("HEAD", func(t *testing.T) {
+		if r := do(t, inst, request{method: "HEAD", path: one, headers: as(omar)}); r.status != http.StatusForbidden {
+			t.Fatalf("HEAD without the Get role: %d", r.status)
+		}
+		grant(t, inst, userID, "", "CanGetDynamicEntity_SystemCustomer")
+		if r := do(t, inst, request{method: "HEAD", path: one, headers: as(omar)}); r.status != http.StatusOK {
+			t.Fatalf("HEAD with the Get role: %d", r.status)
+		}
+	})
+	t.Run("long entity name", func(t *testing.T) {
+		name := "Customer" + strings.Repeat("WithAVeryLongName", 6)
+		createEntity(t, inst, "/admin/v1/dynamic-entities", strings.Replace(customerDef, `"Customer"`, `"`+name+`"`, 1))
+		if r := do(t, inst, request{method: "POST", path: "/entities/" + name, headers: jsonHeaders(), body: []byte(`{"name":"Jane Doe"}`)}); r.status != http.StatusCreated {
+			t.Fatalf("the creator cannot create a record: %d %s", r.status, r.body)
+		}
+		role := missingRole(t, do(t, inst, request{method: "GET", path: "/entities/" + name, headers: as(omar)}))
+		if len(role) != rolename.Max || !strings.HasPrefix(role, "CanGetDynamicEntity_SystemCustomerWith") {
+			t.Fatalf("role %q (%d characters), want a %d-character CanGetDynamicEntity_ name", role, len(role), rolename.Max)
+		}
+	})
+}
