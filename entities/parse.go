@@ -16,6 +16,7 @@ import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/jsonschemas"
 	"github.com/dynapi/dynapi/engine/strictjson"
+	"github.com/dynapi/dynapi/internal/jsonptr"
 )
 
 // keyPersonal is OBP's top-level flag next to the entity.
@@ -497,7 +498,7 @@ func quoteAll(names []string) []string {
 }
 
 // ptr joins tokens into a JSON pointer, escaping each token.
-var ptr = jsonschemas.Pointer
+var ptr = jsonptr.Append
 
 func sortViolations(vs []engine.Violation) {
 	sort.SliceStable(vs, func(i, j int) bool {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/jsonschemas"
+	"github.com/dynapi/dynapi/internal/rolename"
 )
 
 // DefaultMount is where operations are served when the document names no
@@ -574,9 +575,9 @@ func (d *Document) buildAccess(raw map[string]any, at string) (Access, error) {
 		a.Roles = []string{}
 		for i, r := range list {
 			name, ok := r.(string)
-			if !ok || !roleName.MatchString(name) {
+			if !ok || !rolename.Valid(name) {
 				return a, invalid("", engine.Violation{Location: "document", Pointer: ptr(at, "x-dynapi-roles", strconv.Itoa(i)), Code: "invalid",
-					Message: "a role name is letters, digits and '_'"})
+					Message: rolename.Rule})
 			}
 			a.Roles = append(a.Roles, name)
 		}
@@ -592,8 +593,6 @@ func (d *Document) buildAccess(raw map[string]any, at string) (Access, error) {
 	}
 	return a, nil
 }
-
-var roleName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,199}$`)
 
 var nonWord = regexp.MustCompile(`[^A-Za-z0-9]+`)
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/internal/jsonptr"
 )
 
 // namingMaps are keywords whose children are user-chosen names, never
@@ -126,7 +127,7 @@ func resolveFragment(doc any, fragment string) (any, bool) {
 		}
 		fragment = unescaped
 	}
-	return lookup(doc, fragment)
+	return jsonptr.Lookup(doc, fragment)
 }
 
 // sortedKeys returns m's keys in order, so walks and messages are

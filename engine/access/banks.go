@@ -8,20 +8,8 @@ import (
 	"strings"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/internal/ident"
 )
-
-// validBankID: ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$.
-func validBankID(id string) bool {
-	if id == "" || len(id) > 128 || !isLetter(id[0]) && !isDigit(id[0]) {
-		return false
-	}
-	for i := 1; i < len(id); i++ {
-		if c := id[i]; !isLetter(c) && !isDigit(c) && c != '.' && c != '_' && c != '-' {
-			return false
-		}
-	}
-	return true
-}
 
 func bankNotFound(id string) error {
 	return engine.Errorf(http.StatusNotFound, engine.CodeNotFound, "bank %q not found", id)
@@ -35,9 +23,9 @@ func bankNotFound(id string) error {
 // set here. Audit-logged as "bank.create" and "entitlement.grant".
 func (s *Service) CreateBank(ctx context.Context, a Actor, b Bank) (*Bank, error) {
 	var faults []engine.Violation
-	if !validBankID(b.ID) {
+	if !ident.Valid(b.ID) {
 		faults = append(faults, engine.Violation{Location: "body", Pointer: "/bank_id", Code: "pattern",
-			Message: "a bank id is a letter or digit then up to 127 letters, digits, '.', '_' or '-'"})
+			Message: "a bank id is " + ident.Rule})
 	}
 	for _, f := range []struct {
 		ptr, v string

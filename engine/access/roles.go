@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/internal/rolename"
 )
 
 // Names of the static roles. Handlers name these in their rules.
@@ -119,21 +120,6 @@ const (
 	CodeRoleConflict             = "role_conflict"
 )
 
-// validRoleName reports whether name can name a role: a letter, then up to
-// 127 letters, digits, '_', '.' or '-'.
-func validRoleName(name string) bool {
-	if name == "" || len(name) > 128 || !isLetter(name[0]) {
-		return false
-	}
-	for i := 1; i < len(name); i++ {
-		c := name[i]
-		if !isLetter(c) && !isDigit(c) && c != '_' && c != '.' && c != '-' {
-			return false
-		}
-	}
-	return true
-}
-
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
 
@@ -151,7 +137,7 @@ func (s *Service) RegisterRoles(roles ...Role) {
 		next[k] = v
 	}
 	for _, r := range roles {
-		if !validRoleName(r.Name) {
+		if !rolename.Valid(r.Name) {
 			panic("access: invalid role name " + r.Name)
 		}
 		if old, ok := next[r.Name]; ok && old.RequiresBankID != r.RequiresBankID {
@@ -228,9 +214,9 @@ func normaliseRoles(roles []Role) ([]Role, error) {
 	var faults []engine.Violation
 	for i, r := range roles {
 		ptr := "/" + itoa(i) + "/role_name"
-		if !validRoleName(r.Name) {
+		if !rolename.Valid(r.Name) {
 			faults = append(faults, engine.Violation{Location: "body", Pointer: ptr, Code: "pattern",
-				Message: "a role name is a letter then up to 127 letters, digits, '_', '.' or '-'"})
+				Message: rolename.Rule})
 			continue
 		}
 		if old, ok := seen[r.Name]; ok {

@@ -19,6 +19,7 @@ import (
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/entities"
 	"github.com/dynapi/dynapi/entities/records"
+	"github.com/dynapi/dynapi/internal/rolename"
 )
 
 // bucket holds one definition per entity, keyed by id.
@@ -424,14 +425,25 @@ func (r *Registry) Delete(ctx context.Context, bankID, id string, cascade bool, 
 	return e, nil
 }
 
-// RoleNames are the four roles of an entity: system level
-// Can<Verb>DynamicEntity_System<Name>, bank level Can<Verb>DynamicEntity_<Name>.
-func RoleNames(e *Entity) (create, get, update, del string) {
-	suffix := "DynamicEntity_" + e.Def.Name
-	if e.BankID == "" {
-		suffix = "DynamicEntity_System" + e.Def.Name
+// RoleName is the entity's role for verb: system level
+// Can<Verb>DynamicEntity_System<Name>, bank level
+// Can<Verb>DynamicEntity_<Name>, shortened by rolename.Fit when longer than
+// a role name may be. An entity has four roles, for Create, Get, Update
+// and Delete: a PATCH (a merge patch) needs the Update role.
+func RoleName(e *Entity, verb rolename.Verb) string {
+	if verb == rolename.Patch {
+		verb = rolename.Update
 	}
-	return "CanCreate" + suffix, "CanGet" + suffix, "CanUpdate" + suffix, "CanDelete" + suffix
+	scope := "DynamicEntity_"
+	if e.BankID == "" {
+		scope = "DynamicEntity_System"
+	}
+	return rolename.Fit("Can" + string(verb) + scope + e.Def.Name)
+}
+
+// RoleNames are the four roles of an entity (see RoleName).
+func RoleNames(e *Entity) (create, get, update, del string) {
+	return RoleName(e, rolename.Create), RoleName(e, rolename.Get), RoleName(e, rolename.Update), RoleName(e, rolename.Delete)
 }
 
 // RoleOwner is who owns the entity's roles in the access service.

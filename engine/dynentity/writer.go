@@ -11,9 +11,9 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
-	"github.com/dynapi/dynapi/engine/jsonschemas"
 	"github.com/dynapi/dynapi/engine/strictjson"
 	"github.com/dynapi/dynapi/entities/records"
+	"github.com/dynapi/dynapi/internal/jsonptr"
 )
 
 // Writer validates and writes the records of dynamic entities for every
@@ -176,7 +176,7 @@ func walkValues(v any, at string, depth int, faults *[]engine.Violation) {
 				fault(strictjson.CodeInvalidUTF8, "a key holds bytes that are not UTF-8")
 				continue
 			}
-			walkValues(x, jsonschemas.Pointer(at, k), depth+1, faults)
+			walkValues(x, jsonptr.Append(at, k), depth+1, faults)
 		}
 	case []any:
 		if depth >= strictjson.DefaultMaxDepth {

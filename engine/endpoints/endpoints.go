@@ -23,6 +23,8 @@ import (
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/router"
+	"github.com/dynapi/dynapi/internal/ident"
+	"github.com/dynapi/dynapi/internal/rolename"
 	"github.com/dynapi/dynapi/specs"
 )
 
@@ -90,19 +92,11 @@ type Route struct {
 
 var nonWord = regexp.MustCompile(`\W`)
 
-// roleVerbs names the verb of an operation's role, as the Open Bank Project
-// does: POST creates, PUT updates.
-var roleVerbs = map[string]string{"GET": "Get", "HEAD": "Get", "POST": "Create", "PUT": "Update",
-	"PATCH": "Patch", "DELETE": "Delete", "OPTIONS": "Options", "TRACE": "Trace"}
-
-// maxRoleName is the longest role name access control accepts.
-const maxRoleName = 128
-
 // baseRoleName is the predictable name of an operation's role,
 // Can<Verb>DynamicEndpoint_<operationId>: the name it gets unless another
-// document holds it already.
+// document holds it already. nameRoles fits it within rolename.Max.
 func baseRoleName(op *specs.Operation) string {
-	return "Can" + roleVerbs[op.Method] + "DynamicEndpoint_" + nonWord.ReplaceAllString(op.ID, "_")
+	return "Can" + string(rolename.VerbOf(op.Method)) + "DynamicEndpoint_" + nonWord.ReplaceAllString(op.ID, "_")
 }
 
 // needsRole tells whether an operation gets a dynamic role of its own: it
@@ -146,13 +140,14 @@ func (e *Endpoint) Roles() []access.Role {
 
 // nameRoles names the role of each operation of ep that needs one:
 // its predictable name when nothing holds that name yet, else that name
-// followed by part of ep's id (all of it if that is taken too). A document
+// followed by part of ep's id (all of it if that is taken too), each
+// shortened by rolename.Fit when longer than a role name may be. A document
 // therefore never shares a role with another document, at any bank: what
 // its creator is granted opens its own operations and nothing else. When
 // ep replaces prev, an operation prev has too (same id, same verb) keeps
 // prev's role, and with it every entitlement to it. Call it with m.mu
 // held, so no other change takes a name in between.
-func (m *Manager) nameRoles(ep, prev *Endpoint) error {
+func (m *Manager) nameRoles(ep, prev *Endpoint) {
 	held := map[string]bool{}
 	for _, other := range m.snap.Load().endpoints {
 		for _, name := range other.roles {
@@ -162,35 +157,26 @@ func (m *Manager) nameRoles(ep, prev *Endpoint) error {
 	taken := func(name string) bool { return held[name] || m.roleExists(name) }
 	id := strings.ReplaceAll(ep.ID, "-", "")
 	roles := make(map[string]string, len(ep.Doc.Operations))
-	var faults []engine.Violation
 	for _, op := range ep.Doc.Operations {
 		if !needsRole(op) {
 			continue
 		}
-		name := baseRoleName(op)
-		if kept := prev.keptRole(op, name); kept != "" {
+		base := baseRoleName(op)
+		if kept := prev.keptRole(op, base); kept != "" {
 			roles[op.ID] = kept
 			continue
 		}
+		name := rolename.Fit(base)
 		if taken(name) {
-			short, long := name+"_"+id[:min(8, len(id))], name+"_"+id
+			short, long := rolename.Fit(base+"_"+id[:min(8, len(id))]), rolename.Fit(base+"_"+id)
 			name = short
 			if taken(short) {
 				name = long
 			}
 		}
-		if len(name) > maxRoleName {
-			faults = append(faults, engine.Violation{Location: "document", Pointer: op.Pointer + "/operationId", Code: "too_long",
-				Message: fmt.Sprintf("the operation's role %s would be longer than %d characters: shorten its operationId", name, maxRoleName)})
-			continue
-		}
 		roles[op.ID] = name
 	}
-	if len(faults) > 0 {
-		return engine.NewError(http.StatusBadRequest, engine.CodeInvalidDocument, "the document's operations cannot be given roles", faults...)
-	}
 	ep.roles = roles
-	return nil
 }
 
 // keptRole is the role e (nil: none) gave the operation a replacement
@@ -405,11 +391,6 @@ func (m *Manager) commit(ctx context.Context, c Commit, ep *Endpoint, write func
 	return engine.RunCommit(ctx, m.store, c, ep, write, func() { m.snap.Store(snap) })
 }
 
-var bankIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
-
-// ValidBankID tells whether id can name a bank in a path.
-func ValidBankID(id string) bool { return bankIDPattern.MatchString(id) }
-
 var mountPattern = regexp.MustCompile(`^(/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*$`)
 
 // Create loads, compiles and serves a new document.
@@ -473,9 +454,7 @@ func (m *Manager) Replace(ctx context.Context, id string, in CreateInput) (*Endp
 // in.Check, commits ep's record through in.Commit and serves it. m.mu is
 // held.
 func (m *Manager) swapIn(ctx context.Context, ep, prev *Endpoint, in CreateInput) error {
-	if err := m.nameRoles(ep, prev); err != nil {
-		return err
-	}
+	m.nameRoles(ep, prev)
 	if in.Check != nil {
 		if err := in.Check(ep); err != nil {
 			return err
@@ -491,8 +470,8 @@ func (m *Manager) swapIn(ctx context.Context, ep, prev *Endpoint, in CreateInput
 // newRecord is the record of a document submitted as in, with its bank and
 // mount checked.
 func newRecord(id string, createdAt time.Time, in CreateInput) (record, error) {
-	if in.BankID != "" && !ValidBankID(in.BankID) {
-		return record{}, engine.Errorf(http.StatusBadRequest, engine.CodeBadRequest, "bank id %q is not valid: use letters, digits, '.', '_' and '-'", in.BankID)
+	if in.BankID != "" && !ident.Valid(in.BankID) {
+		return record{}, engine.Errorf(http.StatusBadRequest, engine.CodeBadRequest, "bank id %q is not valid: a bank id is "+ident.Rule, in.BankID)
 	}
 	r := record{ID: id, BankID: in.BankID, ContentType: in.ContentType, CreatedAt: createdAt, Source: string(in.Source)}
 	if in.MountSet {

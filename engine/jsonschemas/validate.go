@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/dynapi/dynapi/internal/jsonptr"
 	"github.com/petermattis/goid"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -136,7 +137,7 @@ func findIn(v any, s, at string) (string, bool) {
 		}
 		slices.Sort(names)
 		for _, name := range names {
-			p := Pointer(at, name)
+			p := jsonptr.Append(at, name)
 			if name == s {
 				return p, true
 			}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/strictjson"
+	"github.com/dynapi/dynapi/internal/jsonptr"
 )
 
 // Words lets a caller name its things in messages: Property is what an
@@ -61,17 +62,17 @@ func Violations(err error, location, base string, w Words) []engine.Violation {
 }
 
 func collect(ve *jsonschema.ValidationError, location, base string, w Words, out *[]engine.Violation) {
-	at := Pointer(base, ve.InstanceLocation...)
+	at := jsonptr.Append(base, ve.InstanceLocation...)
 	switch k := ve.ErrorKind.(type) {
 	case *kind.Required:
 		for _, name := range k.Missing {
-			*out = append(*out, engine.Violation{Location: location, Pointer: Pointer(at, name), Code: "required",
+			*out = append(*out, engine.Violation{Location: location, Pointer: jsonptr.Append(at, name), Code: "required",
 				Message: fmt.Sprintf("missing required %s %q", w.property(), name)})
 		}
 		return
 	case *kind.AdditionalProperties:
 		for _, name := range k.Properties {
-			*out = append(*out, engine.Violation{Location: location, Pointer: Pointer(at, name), Code: "additionalProperties",
+			*out = append(*out, engine.Violation{Location: location, Pointer: jsonptr.Append(at, name), Code: "additionalProperties",
 				Message: fmt.Sprintf("%q is not a declared %s", name, w.property())})
 		}
 		return
@@ -103,17 +104,4 @@ func keywordCode(k jsonschema.ErrorKind) string {
 		return path[len(path)-1]
 	}
 	return "invalid"
-}
-
-var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
-
-// Pointer joins tokens onto base as a JSON pointer, escaping each token.
-func Pointer(base string, tokens ...string) string {
-	var b strings.Builder
-	b.WriteString(base)
-	for _, t := range tokens {
-		b.WriteByte('/')
-		b.WriteString(pointerEscaper.Replace(t))
-	}
-	return b.String()
 }

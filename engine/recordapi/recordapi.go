@@ -30,6 +30,7 @@ import (
 	"github.com/dynapi/dynapi/engine/server"
 	"github.com/dynapi/dynapi/engine/strictjson"
 	"github.com/dynapi/dynapi/entities/records"
+	"github.com/dynapi/dynapi/internal/rolename"
 )
 
 // API serves entity records.
@@ -109,9 +110,7 @@ func (a *API) handle(sc scope, h handler) fiber.Handler {
 			}
 			cl.owner, cl.schema = p.UserID, e.PersonalSchema
 		} else {
-			create, get, update, del := dynentity.RoleNames(e)
-			role := map[string]string{fiber.MethodGet: get, fiber.MethodPost: create, fiber.MethodPut: update,
-				fiber.MethodPatch: update, fiber.MethodDelete: del}[c.Method()]
+			role := dynentity.RoleName(e, rolename.VerbOf(c.Method()))
 			if err := a.Gate.Authorize(cl.ctx, p, &guard.Rule{Roles: []string{role}}, bankID); err != nil {
 				return err
 			}

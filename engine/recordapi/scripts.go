@@ -8,6 +8,7 @@ import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/guard"
+	"github.com/dynapi/dynapi/internal/rolename"
 )
 
 // Scripted gives connector method scripts the shared records of dynamic
@@ -15,19 +16,9 @@ import (
 // call needs the entity's role for the action, as over HTTP.
 type Scripted struct{ API *API }
 
-// verb indexes the roles dynentity.RoleNames returns.
-type verb int
-
-const (
-	verbCreate verb = iota
-	verbGet
-	verbUpdate
-	verbDelete
-)
-
 // resolve finds the entity (at bankID, else system level) and checks the
 // principal's role for the action.
-func (s Scripted) resolve(ctx context.Context, p *engine.Principal, bankID, name string, v verb) (*dynentity.Entity, error) {
+func (s Scripted) resolve(ctx context.Context, p *engine.Principal, bankID, name string, v rolename.Verb) (*dynentity.Entity, error) {
 	if p == nil {
 		return nil, guard.Unauthenticated()
 	}
@@ -39,9 +30,7 @@ func (s Scripted) resolve(ctx context.Context, p *engine.Principal, bankID, name
 	if !ok {
 		return nil, engine.Errorf(http.StatusNotFound, engine.CodeNotFound, "no entity %q here", name)
 	}
-	create, get, update, del := dynentity.RoleNames(e)
-	role := []string{create, get, update, del}[v]
-	if err := s.API.Gate.Authorize(ctx, p, &guard.Rule{Roles: []string{role}}, bankID); err != nil {
+	if err := s.API.Gate.Authorize(ctx, p, &guard.Rule{Roles: []string{dynentity.RoleName(e, v)}}, bankID); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -49,7 +38,7 @@ func (s Scripted) resolve(ctx context.Context, p *engine.Principal, bankID, name
 
 // Get reads one record.
 func (s Scripted) Get(ctx context.Context, p *engine.Principal, bankID, entity, id string) (map[string]any, error) {
-	e, err := s.resolve(ctx, p, bankID, entity, verbGet)
+	e, err := s.resolve(ctx, p, bankID, entity, rolename.Get)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +53,7 @@ func (s Scripted) Get(ctx context.Context, p *engine.Principal, bankID, entity, 
 // same parameters as the list route's query (field=value, field[gte]=v,
 // limit, sort_by, ...).
 func (s Scripted) List(ctx context.Context, p *engine.Principal, bankID, entity string, filter map[string]string) ([]map[string]any, error) {
-	e, err := s.resolve(ctx, p, bankID, entity, verbGet)
+	e, err := s.resolve(ctx, p, bankID, entity, rolename.Get)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +79,7 @@ func (s Scripted) List(ctx context.Context, p *engine.Principal, bankID, entity 
 
 // Create validates and stores a record, charged to the principal.
 func (s Scripted) Create(ctx context.Context, p *engine.Principal, bankID, entity string, rec map[string]any) (map[string]any, error) {
-	e, err := s.resolve(ctx, p, bankID, entity, verbCreate)
+	e, err := s.resolve(ctx, p, bankID, entity, rolename.Create)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +92,7 @@ func (s Scripted) Create(ctx context.Context, p *engine.Principal, bankID, entit
 
 // Update replaces a record.
 func (s Scripted) Update(ctx context.Context, p *engine.Principal, bankID, entity, id string, rec map[string]any) (map[string]any, error) {
-	e, err := s.resolve(ctx, p, bankID, entity, verbUpdate)
+	e, err := s.resolve(ctx, p, bankID, entity, rolename.Update)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +106,7 @@ func (s Scripted) Update(ctx context.Context, p *engine.Principal, bankID, entit
 // Delete removes a record (not its dependants: a record still referenced
 // is refused, as over HTTP without ?cascade=true).
 func (s Scripted) Delete(ctx context.Context, p *engine.Principal, bankID, entity, id string) error {
-	e, err := s.resolve(ctx, p, bankID, entity, verbDelete)
+	e, err := s.resolve(ctx, p, bankID, entity, rolename.Delete)
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,8 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/dynapi/dynapi/internal/jsonptr"
 )
 
 // Codes of Error, stable: clients and tests match on them.
@@ -529,15 +531,13 @@ func (d *decoder) pointer() string {
 	for _, f := range d.path {
 		b.WriteByte('/')
 		if f.object {
-			b.WriteString(pointerEscaper.Replace(f.key))
+			b.WriteString(jsonptr.Escape(f.key))
 		} else {
 			b.WriteString(strconv.Itoa(f.index))
 		}
 	}
 	return b.String()
 }
-
-var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
 
 // invalidUTF8At returns the offset of the first byte of b that is not
 // part of valid UTF-8.

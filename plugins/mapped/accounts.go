@@ -13,6 +13,7 @@ import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/banking"
+	"github.com/dynapi/dynapi/internal/ident"
 )
 
 // Banks answers getBanks: every bank, by id.
@@ -42,7 +43,7 @@ func (c *Connector) Bank(ctx context.Context, bankID string) (banking.Bank, erro
 
 // bank reads bank id, a 404 when it does not exist.
 func (c *Connector) bank(ctx context.Context, id string) (*access.Bank, error) {
-	if !validID(id) {
+	if !ident.Valid(id) {
 		return nil, notFound("bank %q not found", id)
 	}
 	b, err := c.banks.Bank(ctx, id)
@@ -65,7 +66,7 @@ func accountNotFound(bankID, accountID string) *engine.Error {
 
 // getAccount reads an account in tx; a 404 when it does not exist.
 func getAccount(tx engine.Tx, bankID, accountID string) (banking.Account, error) {
-	if !validID(bankID) || !validID(accountID) {
+	if !ident.Valid(bankID) || !ident.Valid(accountID) {
 		return banking.Account{}, accountNotFound(bankID, accountID)
 	}
 	acc, err := getJSON[banking.Account](tx, bucketAccounts, key(bankID, accountID))
@@ -239,8 +240,8 @@ func (c *Connector) CreateAccount(ctx context.Context, bankID string, acc bankin
 func checkAccount(bankID string, acc *banking.Account) (int64, []engine.Violation) {
 	var faults []engine.Violation
 	add := func(pointer, code, message string) { faults = append(faults, fault("body", pointer, code, message)) }
-	if acc.AccountID != "" && !validID(acc.AccountID) {
-		add("/account_id", "pattern", "an account id is a letter or digit then up to 127 letters, digits, '.', '_' or '-'")
+	if acc.AccountID != "" && !ident.Valid(acc.AccountID) {
+		add("/account_id", "pattern", "an account id is "+ident.Rule)
 	}
 	if acc.BankID != "" && acc.BankID != bankID {
 		add("/bank_id", "mismatch", fmt.Sprintf("the account is opened at bank %q", bankID))

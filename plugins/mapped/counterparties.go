@@ -11,6 +11,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/banking"
+	"github.com/dynapi/dynapi/internal/ident"
 )
 
 // Counterparties answers getCounterparties: the payees account (bankID,
@@ -58,7 +59,7 @@ func (c *Connector) Counterparty(ctx context.Context, bankID, accountID, counter
 // getCounterparty reads a saved payee in tx; a 404 when it does not exist.
 func getCounterparty(tx engine.Tx, bankID, accountID, counterpartyID string) (banking.Counterparty, error) {
 	missing := notFound("counterparty %q not found for account %q at bank %q", counterpartyID, accountID, bankID)
-	if !validID(counterpartyID) {
+	if !ident.Valid(counterpartyID) {
 		return banking.Counterparty{}, missing
 	}
 	cp, err := getJSON[banking.Counterparty](tx, bucketCounterparties, key(bankID, accountID, counterpartyID))

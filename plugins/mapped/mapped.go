@@ -292,22 +292,6 @@ func stringArgs(args []any, n int) ([]string, error) {
 // key joins the parts of a store key with NUL.
 func key(parts ...string) string { return strings.Join(parts, "\x00") }
 
-// validID tells whether id matches ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$, the
-// pattern of bank, account, counterparty and transaction request ids.
-func validID(id string) bool {
-	if id == "" || len(id) > 128 || !alnum(id[0]) {
-		return false
-	}
-	for i := 1; i < len(id); i++ {
-		if c := id[i]; !alnum(c) && c != '.' && c != '_' && c != '-' {
-			return false
-		}
-	}
-	return true
-}
-
-func alnum(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' }
-
 // maxUserID bounds owner user ids.
 const maxUserID = 256
 

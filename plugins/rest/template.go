@@ -8,6 +8,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/dynapi/dynapi/internal/jsonptr"
 )
 
 // maxTemplateDepth bounds the nesting of a mapping template.
@@ -84,7 +86,7 @@ func parseObject(dec *json.Decoder, at string, depth int) (template, error) {
 			return nil, fmt.Errorf("duplicate member %q at %s", key, where(at))
 		}
 		seen[key] = true
-		v, err := parseNode(dec, at+"/"+escapePointer(key), depth+1)
+		v, err := parseNode(dec, jsonptr.Append(at, key), depth+1)
 		if err != nil {
 			return nil, err
 		}
@@ -123,10 +125,6 @@ func where(pointer string) string {
 		return "the top"
 	}
 	return pointer
-}
-
-func escapePointer(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }
 
 // literal is a value copied as it is.

@@ -25,6 +25,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dynapi/dynapi/internal/jsonptr"
 )
 
 // Resolver returns the JSON value a local $ref ("#/components/schemas/Account") points to.
@@ -410,7 +412,7 @@ func discValue(disc map[string]any, ref string) string {
 		}
 	}
 	name := ref[strings.LastIndexByte(ref, '/')+1:]
-	return strings.ReplaceAll(strings.ReplaceAll(name, "~1", "/"), "~0", "~")
+	return jsonptr.Unescape(name)
 }
 
 func (g *gen) genType(n *node, t string, st state) any {
