@@ -10,6 +10,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/endpoints"
+	"github.com/dynapi/dynapi/internal/jsonptr"
 )
 
 // source is a document merged into the description.
@@ -138,7 +139,7 @@ func (d *doc) addComponents(src source) map[string]map[string]string {
 				}
 			}
 			taken[out] = true // a placeholder until copyComponents
-			names[section][escape(name)] = out
+			names[section][jsonptr.Escape(name)] = out
 		}
 	}
 	return names
@@ -154,11 +155,6 @@ func componentName(prefix string) string {
 	return prefix
 }
 
-// escape makes a name a JSON Pointer token.
-func escape(token string) string { return pointerEscaper.Replace(token) }
-
-var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
-
 // rewriter copies parts of a document with its references changed to the
 // renamed components.
 type rewriter struct {
@@ -172,7 +168,7 @@ func (w rewriter) copyComponents(d *doc, src source) {
 	for section, byName := range w.names {
 		m, _ := comps[section].(map[string]any)
 		for name, v := range m {
-			d.components[section][byName[escape(name)]] = w.copy(v, 0)
+			d.components[section][byName[jsonptr.Escape(name)]] = w.copy(v, 0)
 		}
 	}
 }
@@ -232,7 +228,7 @@ func (w rewriter) rename(ref string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	out := "#/components/" + section + "/" + escape(renamed)
+	out := "#/components/" + section + "/" + jsonptr.Escape(renamed)
 	if hasTail {
 		out += "/" + tail
 	}
