@@ -1,14 +1,11 @@
 package admin
 
 import (
-	"encoding/json"
-	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/apidoc"
 	"github.com/dynapi/dynapi/engine/banking"
@@ -73,7 +70,7 @@ func (a *API) openAPI(c *fiber.Ctx) error {
 
 // authenticate requires valid credentials and keeps the caller.
 func (a *API) authenticate(c *fiber.Ctx) error {
-	p, err := a.Gate.Authenticate(c.UserContext(), server.Credentials(c))
+	p, err := server.Authenticate(c, a.Gate)
 	if err != nil {
 		return err // a 401 gets WWW-Authenticate where it is rendered
 	}
@@ -85,7 +82,7 @@ func (a *API) authenticate(c *fiber.Ctx) error {
 func (a *API) system(roles ...string) fiber.Handler {
 	rule := &guard.Rule{Roles: roles}
 	return func(c *fiber.Ctx) error {
-		if err := a.Gate.Authorize(c.UserContext(), principal(c), rule, ""); err != nil {
+		if err := server.Guard(c.UserContext(), a.Gate, principal(c), rule, ""); err != nil {
 			return err
 		}
 		return c.Next()
@@ -97,7 +94,7 @@ func (a *API) system(roles ...string) fiber.Handler {
 func (a *API) atBank(roles ...string) fiber.Handler {
 	rule := &guard.Rule{Roles: roles}
 	return func(c *fiber.Ctx) error {
-		if err := a.Gate.Authorize(c.UserContext(), principal(c), rule, param(c, "bank_id")); err != nil {
+		if err := server.Guard(c.UserContext(), a.Gate, principal(c), rule, param(c, "bank_id")); err != nil {
 			return err
 		}
 		return c.Next()
@@ -118,13 +115,10 @@ func actor(c *fiber.Ctx) access.Actor {
 		Address:       server.Credentials(c).ClientAddr()}
 }
 
-// decode reads a JSON body into v, refusing what is not JSON.
-func decode(c *fiber.Ctx, v any) error {
-	if err := json.Unmarshal(c.Body(), v); err != nil {
-		return engine.NewError(http.StatusBadRequest, engine.CodeBadRequest, "the body is not valid JSON for this route: "+err.Error())
-	}
-	return nil
-}
+// decode reads the JSON body into v by the pipeline's one body policy
+// (server.DecodeJSON): decoded strictly, and a member v's type has no
+// field for is a 400 naming it.
+func decode(c *fiber.Ctx, v any) error { return server.DecodeJSON(c.Body(), v) }
 
 // limit reads ?limit=, defaulting to def and capped at max.
 func limit(c *fiber.Ctx, def, max int) int {

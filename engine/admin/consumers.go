@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/server"
 )
 
 // registerConsumers mounts consumer app management.
@@ -72,7 +73,7 @@ func (a *API) setConsumerEnabled(c *fiber.Ctx) error {
 	if *in.Enabled {
 		role = access.RoleCanEnableConsumers
 	}
-	if err := a.Gate.Authorize(c.UserContext(), principal(c), ruleOf(role), ""); err != nil {
+	if err := server.Guard(c.UserContext(), a.Gate, principal(c), ruleOf(role), ""); err != nil {
 		return err
 	}
 	consumer, err := a.Access.SetConsumerEnabled(c.UserContext(), actor(c), param(c, "consumer_id"), *in.Enabled)

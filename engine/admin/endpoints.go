@@ -205,8 +205,11 @@ func (h *endpointHandlers) setHost(c *fiber.Ctx) error {
 	var in struct {
 		Host string `json:"host"`
 	}
-	if err := json.Unmarshal(c.Body(), &in); err != nil || in.Host == "" {
-		return engine.NewError(http.StatusBadRequest, engine.CodeBadRequest, `the body must be {"host": "<host mode>"}`)
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	if in.Host == "" {
+		return badRequest(`the body must be {"host": "<host mode>"}`)
 	}
 	ep, err := h.api.Cases.SetDocumentHost(c.UserContext(), actor(c), param(c, "bank_id"), param(c, "id"), in.Host)
 	if err != nil {

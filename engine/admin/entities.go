@@ -10,6 +10,7 @@ import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/dynentity"
+	"github.com/dynapi/dynapi/engine/strictjson"
 	"github.com/dynapi/dynapi/engine/usecase"
 )
 
@@ -105,11 +106,14 @@ func (a *API) getEntity(c *fiber.Ctx) error {
 func (a *API) updateEntity(c *fiber.Ctx) error {
 	body := c.Body()
 	definition, defaults := body, map[string]any(nil)
-	var wrapped struct {
-		Definition json.RawMessage `json:"definition"`
-		Defaults   map[string]any  `json:"defaults"`
-	}
-	if json.Unmarshal(body, &wrapped) == nil && len(wrapped.Definition) > 0 {
+	if isWrappedDefinition(body) {
+		var wrapped struct {
+			Definition json.RawMessage `json:"definition"`
+			Defaults   map[string]any  `json:"defaults"`
+		}
+		if err := decode(c, &wrapped); err != nil {
+			return err
+		}
 		definition, defaults = wrapped.Definition, wrapped.Defaults
 	}
 	e, err := a.Cases.UpdateEntity(c.UserContext(), actor(c), usecase.EntityUpdate{BankID: param(c, "bank_id"), ID: param(c, "id"),
@@ -122,6 +126,20 @@ func (a *API) updateEntity(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(v)
+}
+
+// isWrappedDefinition tells a body {"definition": ..., "defaults": ...}
+// from a bare definition, whose members are entity names and
+// hasPersonalEntity. A body that is not JSON is left to the definition's
+// parser to refuse.
+func isWrappedDefinition(body []byte) bool {
+	tree, err := strictjson.Decode(body)
+	if err != nil {
+		return false
+	}
+	obj, _ := tree.(map[string]any)
+	_, ok := obj["definition"]
+	return ok
 }
 
 func (a *API) deleteEntity(c *fiber.Ctx) error {

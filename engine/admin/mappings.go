@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"encoding/json"
 	"net/http"
 
 	"github.com/gofiber/fiber/v2"
@@ -26,8 +25,8 @@ func (a *API) registerMappings(g fiber.Router) {
 
 func (a *API) createMapping(c *fiber.Ctx) error {
 	var in mapping.NewMapping
-	if err := json.Unmarshal(c.Body(), &in); err != nil {
-		return badRequest("the body must be {\"operation_id\", \"request_mapping\", \"response_mapping\"}")
+	if err := decode(c, &in); err != nil {
+		return err
 	}
 	m, err := a.Cases.CreateMapping(c.UserContext(), actor(c), param(c, "bank_id"), in)
 	if err != nil {

@@ -30,12 +30,22 @@ func (a *API) registerUsers(g fiber.Router) {
 	g.Post("/entitlement-requests/:id/reject", a.system(access.RoleCanDeleteEntitlementRequestsAtAnyBank), a.decideEntitlementRequest(false))
 }
 
+// newUserBody is the body of a user registration. OBP's createUser
+// documents first_name and last_name besides username, email and
+// password; dynapi keeps no names, so those two are accepted and ignored,
+// and any other member is refused.
+type newUserBody struct {
+	access.NewUser
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+}
+
 func (a *API) createUser(c *fiber.Ctx) error {
-	var in access.NewUser
+	var in newUserBody
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	u, err := a.Access.CreateUser(c.UserContext(), actor(c), in)
+	u, err := a.Access.CreateUser(c.UserContext(), actor(c), in.NewUser)
 	if err != nil {
 		return err
 	}

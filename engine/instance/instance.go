@@ -176,7 +176,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 		return nil, err
 	}
 	writer := &dynentity.Writer{Records: recs, Access: svc}
-	recordAPI := &recordapi.API{Entities: ents, Records: recs, Writer: writer, Gate: auth.gate, Access: svc,
+	recordAPI := &recordapi.API{Entities: ents, Records: recs, Writer: writer, Gate: auth.gate,
 		MaxBodyBytes: cfg.MaxBodyBytes}
 	var mgr *endpoints.Manager
 	methods, err := connectorMethods(ctx, cfg, store, svc, auth, recordAPI, func(name string) bool {

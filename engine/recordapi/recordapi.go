@@ -17,18 +17,15 @@ package recordapi
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/server"
-	"github.com/dynapi/dynapi/engine/strictjson"
 	"github.com/dynapi/dynapi/entities/records"
 	"github.com/dynapi/dynapi/internal/rolename"
 )
@@ -40,7 +37,6 @@ type API struct {
 	Records *records.Store
 	Writer  *dynentity.Writer
 	Gate    *guard.Gate
-	Access  *access.Service
 	// MaxBodyBytes bounds a record body (default
 	// server.DefaultMaxBodyBytes); a larger one is a 413 before it is read.
 	MaxBodyBytes int
@@ -87,17 +83,21 @@ type call struct {
 
 type handler func(*call) error
 
+// bankOnly is the rule that checks only that the URL's bank exists, before
+// the entity is looked up there.
+var bankOnly = &guard.Rule{}
+
 // handle resolves the entity, authenticates the caller and checks the
 // entity's role for the method (or, for personal records, only login).
 func (a *API) handle(sc scope, h handler) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		bankID, name := strings.Clone(c.Params("bank_id")), strings.Clone(c.Params("name"))
-		p, err := a.Gate.Authenticate(c.UserContext(), server.Credentials(c))
+		p, err := server.Authenticate(c, a.Gate)
 		if err != nil {
 			return err
 		}
-		if bankID != "" && !a.Access.BankExists(bankID) {
-			return engine.Errorf(http.StatusNotFound, engine.CodeNotFound, "bank %q not found", bankID)
+		if err := server.Guard(c.UserContext(), a.Gate, p, bankOnly, bankID); err != nil {
+			return err
 		}
 		e, ok := a.Entities.Lookup(bankID, name)
 		if !ok || (sc == personal && !e.Def.HasPersonalEntity) {
@@ -111,7 +111,7 @@ func (a *API) handle(sc scope, h handler) fiber.Handler {
 			cl.owner, cl.schema = p.UserID, e.PersonalSchema
 		} else {
 			role := dynentity.RoleName(e, rolename.VerbOf(c.Method()))
-			if err := a.Gate.Authorize(cl.ctx, p, &guard.Rule{Roles: []string{role}}, bankID); err != nil {
+			if err := server.Guard(cl.ctx, a.Gate, p, &guard.Rule{Roles: []string{role}}, bankID); err != nil {
 				return err
 			}
 		}
@@ -204,26 +204,14 @@ func ifMatch(c *fiber.Ctx) records.IfMatch {
 	return cond
 }
 
-// body reads a record: a JSON object of at most MaxBodyBytes, decoded
-// strictly, numbers kept exact.
+// body reads a record by the pipeline's body policy for free-form objects
+// (server.DecodeObject): a JSON object of at most MaxBodyBytes, decoded
+// strictly, numbers kept exact. Which members it may have is the entity's
+// schema's to say, when the record is written.
 func (a *API) body(cl *call) (map[string]any, error) {
-	raw, max := cl.c.Body(), a.MaxBodyBytes
+	max := a.MaxBodyBytes
 	if max <= 0 {
 		max = server.DefaultMaxBodyBytes
 	}
-	if len(raw) > max {
-		return nil, engine.Errorf(http.StatusRequestEntityTooLarge, engine.CodePayloadTooLarge,
-			"the record body is larger than %d bytes", max)
-	}
-	v, err := strictjson.Decode(raw)
-	if se := (*strictjson.Error)(nil); errors.As(err, &se) {
-		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "the body is not acceptable JSON: "+se.Message,
-			engine.Violation{Location: "body", Pointer: se.Pointer, Code: se.Code, Message: se.Message})
-	}
-	rec, ok := v.(map[string]any)
-	if err != nil || !ok {
-		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "the body must be a JSON object",
-			engine.Violation{Location: "body", Pointer: "", Code: "type", Message: "must be a JSON object"})
-	}
-	return rec, nil
+	return server.DecodeObject(cl.c.Body(), max)
 }

@@ -218,16 +218,14 @@ func (s *Server) authenticate(c *fiber.Ctx, route *endpoints.Route) (*engine.Pri
 	if route.Rule.Public {
 		return nil, nil
 	}
-	return s.gate.Authenticate(c.UserContext(), Credentials(c))
+	return Authenticate(c, s.gate)
 }
 
 // admit runs the guard (the route's rule at its bank), then the server's
 // policies, then the route's own.
 func (s *Server) admit(ctx context.Context, route *endpoints.Route, call *engine.Call) error {
-	if call.Principal != nil {
-		if err := s.gate.Authorize(ctx, call.Principal, &route.Rule, call.BankID); err != nil {
-			return err
-		}
+	if err := Guard(ctx, s.gate, call.Principal, &route.Rule, call.BankID); err != nil {
+		return err
 	}
 	if err := s.hooks.Allow(ctx, call); err != nil {
 		return err
