@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/apidoc"
 	"github.com/dynapi/dynapi/engine/banking"
@@ -37,6 +38,9 @@ type API struct {
 	MaxDocumentBytes int
 	// Version is the engine's version, shown in /openapi.json.
 	Version string
+
+	// description is /openapi.json, kept until what is served changes.
+	description apidoc.Cache
 }
 
 // principalKey is where the authenticated caller is kept on the request.
@@ -64,8 +68,13 @@ func Register(app *fiber.App, a *API) {
 // core, every entity's record API and every live dynamic endpoint
 // operation.
 func (a *API) openAPI(c *fiber.Ctx) error {
-	return c.JSON(apidoc.Build(apidoc.Sources{Builtin: []apidoc.Describer{banking.OpenAPI},
-		Entities: a.Entities, Endpoints: a.Endpoints, Version: a.Version}))
+	body, err := a.description.JSON(apidoc.Sources{Builtin: []apidoc.Describer{banking.OpenAPI},
+		Entities: a.Entities, Endpoints: a.Endpoints, Version: a.Version})
+	if err != nil {
+		return engine.Internal(err)
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(body)
 }
 
 // authenticate requires valid credentials and keeps the caller.

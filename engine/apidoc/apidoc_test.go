@@ -2,6 +2,7 @@ package apidoc
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -121,5 +122,30 @@ func TestApidocDocumentComponents(t *testing.T) {
 		`"default":{"content":{"application/json":{"schema":{"$ref":"#/components/schemas/Shop_Account_2"}}},"description":"d"}}`
 	if string(resp) != want {
 		t.Errorf("responses = %s, want %s", resp, want)
+	}
+}
+
+// TestCacheKeepsTheDescription: while the sources stay as they are, the
+// description is built once and its bytes shared.
+func TestCacheKeepsTheDescription(t *testing.T) {
+	var c Cache
+	builds := 0
+	src := Sources{Builtin: []Describer{func() (map[string]any, map[string]any) {
+		builds++
+		return map[string]any{"/hello": map[string]any{}}, map[string]any{}
+	}}, Version: "test"}
+	first, err := c.JSON(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := c.JSON(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if builds != 1 || &first[0] != &second[0] {
+		t.Errorf("built %d times; shared bytes: %v", builds, &first[0] == &second[0])
+	}
+	if !strings.Contains(string(first), `"/hello"`) {
+		t.Errorf("description %s lacks the built-in path", first)
 	}
 }
