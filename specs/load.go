@@ -208,18 +208,24 @@ func Load(data []byte, contentType string, opts Options) (*Document, error) {
 	}
 	doc.Warnings = warnings
 	doc.Host, _ = root["x-dynapi-host"].(string)
+	// kin-openapi reads the submitted JSON text unless checkRefs fixed a
+	// reference in the tree (its only warnings), which the text still lacks.
+	var source []byte
+	if len(warnings) == 0 {
+		source = jsonSource(data, contentType)
+	}
 
 	// checked waits for kin-openapi's structural check of an OpenAPI 3
 	// document, which runs beside the compilation; its refusal wins over
 	// any later one, as when it ran first.
 	checked := func() error { return nil }
 	if swagger != "" {
-		if doc.tree, err = convertSwagger2(root, doc); err != nil {
+		if doc.tree, err = convertSwagger2(root, source, doc); err != nil {
 			return nil, err
 		}
 		doc.order = swagger2KeyOrder(root)
 	} else {
-		if checked, err = startOpenAPI3Check(root, jsonSource(data, contentType)); err != nil {
+		if checked, err = startOpenAPI3Check(root, source); err != nil {
 			return nil, err
 		}
 		doc.tree = root
@@ -353,9 +359,9 @@ func startOpenAPI3Check(root map[string]any, source []byte) (wait func() error, 
 }
 
 // jsonSource returns data when it is the JSON text of the document, which
-// says to kin-openapi what the decoded tree encoded again would say: the
-// decoder refused every duplicate key, invalid UTF-8 and lone surrogate,
-// and kept each number's text. It returns nil for YAML and for JSON behind
+// says to kin-openapi what the decoded tree encoded again would say as long
+// as nothing changed the tree: the decoder refused every duplicate key,
+// invalid UTF-8 and lone surrogate, and kept each number's text. It returns nil for YAML and for JSON behind
 // a byte order mark, which encoding/json refuses and the decoder skips.
 func jsonSource(data []byte, contentType string) []byte {
 	if !isJSON(data, contentType) || !bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("{")) {
@@ -383,12 +389,16 @@ func checkOpenAPI3(raw []byte) error {
 }
 
 // convertSwagger2 converts a Swagger 2.0 document to OpenAPI 3.0 with
-// kin-openapi and returns the result as a generic tree. It sets the mount
-// from basePath and reads the mode or server from host.
-func convertSwagger2(root map[string]any, doc *Document) (any, error) {
-	raw, err := json.Marshal(root)
-	if err != nil {
-		return nil, engine.Internal(err)
+// kin-openapi and returns the result as a generic tree. kin-openapi reads
+// source, the document's JSON text, or when that is nil root encoded
+// again (see jsonSource). It sets the mount from basePath and reads the
+// mode or server from host.
+func convertSwagger2(root map[string]any, source []byte, doc *Document) (any, error) {
+	raw, err := source, error(nil)
+	if raw == nil {
+		if raw, err = json.Marshal(root); err != nil {
+			return nil, engine.Internal(err)
+		}
 	}
 	var v2 openapi2.T
 	if err := json.Unmarshal(raw, &v2); err != nil {
