@@ -358,16 +358,26 @@ func startOpenAPI3Check(root map[string]any, source []byte) (wait func() error, 
 	return sync.OnceValue(func() error { return <-done }), nil
 }
 
-// jsonSource returns data when it is the JSON text of the document, which
-// says to kin-openapi what the decoded tree encoded again would say as long
-// as nothing changed the tree: the decoder refused every duplicate key,
-// invalid UTF-8 and lone surrogate, and kept each number's text. It returns nil for YAML and for JSON behind
-// a byte order mark, which encoding/json refuses and the decoder skips.
+// jsonSource returns the JSON text of the document without its
+// whitespace, which says to kin-openapi what the decoded tree encoded again
+// would say as long as nothing changed the tree: the decoder refused every
+// duplicate key, invalid UTF-8 and lone surrogate, and kept each number's
+// text. Compacting is one pass over the text, where encoding the tree
+// walks and sorts every map; without it kin-openapi, which scans each
+// object's text once per level above it, would scan the indentation of a
+// pretty-printed document as often. It returns nil for YAML and for JSON
+// behind a byte order mark, which encoding/json refuses and the decoder
+// skips.
 func jsonSource(data []byte, contentType string) []byte {
 	if !isJSON(data, contentType) || !bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("{")) {
 		return nil
 	}
-	return data
+	var compact bytes.Buffer
+	compact.Grow(len(data))
+	if json.Compact(&compact, data) != nil {
+		return nil
+	}
+	return compact.Bytes()
 }
 
 // checkOpenAPI3 lets kin-openapi parse the document, so structural errors
