@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -143,23 +142,25 @@ func (c *compiler) compileOnce(pointer string) (*Schema, error) {
 }
 
 // refTarget follows the chain of schemas made of a local reference alone
-// from pointer and returns the pointer of the schema it ends at; pointer
-// itself when the schema there is no such reference, or the chain points
-// nowhere or runs in a circle, which the JSON Schema compiler judges.
+// from pointer and returns where it ends: the reference's fragment, as the
+// compiler would have followed it; pointer itself when the schema there is
+// no such reference, or the chain points nowhere or runs in a circle, which
+// the JSON Schema compiler judges. A pointer holding '%' is left to the
+// compiler, which reads it as a fragment.
 func (c *compiler) refTarget(pointer string) string {
+	if strings.Contains(pointer, "%") {
+		return pointer
+	}
 	at, seen := pointer, map[string]bool{pointer: true}
 	for {
-		node, _ := lookup(c.doc.tree, at)
+		node, _ := resolveFragment(c.doc.tree, at)
 		m, _ := node.(map[string]any)
 		ref, _ := m["$ref"].(string)
 		if len(m) != 1 || !strings.HasPrefix(ref, "#/") {
 			return at
 		}
-		next, err := url.PathUnescape(ref[1:])
-		if err != nil || seen[next] {
-			return pointer
-		}
-		if _, found := lookup(c.doc.tree, next); !found {
+		next := ref[1:]
+		if _, found := resolveFragment(c.doc.tree, next); !found || seen[next] {
 			return pointer
 		}
 		at, seen[next] = next, true
