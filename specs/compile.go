@@ -40,6 +40,8 @@ type compiler struct {
 	// each is named once whichever root compiled it.
 	risks  jsonschemas.PatternRisks
 	warned map[string]bool
+	// riskChecked holds the schemas searched for such patterns.
+	riskChecked map[*Schema]bool
 	// compiled holds each pointer's schema, or the error compiling it, so
 	// a schema operations share by reference compiles once, whichever
 	// root is current; examples holds the warnings of each media type
@@ -83,7 +85,7 @@ func newCompiler(doc *Document, base string) (*compiler, error) {
 	}
 	doc.Warnings = append(doc.Warnings, rewriteSchemas(doc.tree, !oas31)...)
 	cc := &compiler{c: c, doc: doc, base: strings.TrimSuffix(base, "/"), warned: map[string]bool{},
-		compiled: map[string]compiled{}, examples: map[string][]engine.Violation{},
+		riskChecked: map[*Schema]bool{}, compiled: map[string]compiled{}, examples: map[string][]engine.Violation{},
 		misfits: map[string]string{}}
 	if err := cc.addRoot(); err != nil {
 		return nil, invalid("the document's schemas cannot be compiled: " + cleanSchemaError(err.Error(), cc.url))
@@ -107,12 +109,62 @@ func (c *compiler) addRoot() error {
 // request schema is also checked for backtracking patterns on unbounded
 // input, each place found becoming a warning.
 func (c *compiler) compile(pointer string) (*Schema, error) {
+	s, err := c.compileOnce(pointer)
+	if err == nil && !isResponseSchema(pointer) {
+		c.warnRisks(s)
+	}
+	return s, err
+}
+
+// compileOnce compiles the schema at pointer unless it was compiled
+// already. A schema that is nothing but a local reference
+// ({"$ref": "#/..."}, as operations name their shared schemas) compiles as
+// the schema its chain of such references ends at: both validate alike,
+// and the operations sharing it then share one compilation instead of each
+// adding a location to a root.
+func (c *compiler) compileOnce(pointer string) (*Schema, error) {
 	if done, ok := c.compiled[pointer]; ok {
 		return done.schema, done.err
 	}
-	s, err := c.compileNew(pointer)
-	c.compiled[pointer] = compiled{s, err}
-	return s, err
+	var done compiled
+	if target := c.refTarget(pointer); target != pointer {
+		done.schema, done.err = c.compileOnce(target)
+		if e, ok := done.err.(*engine.Error); ok && len(e.Violations) == 1 {
+			// named where the operation names it, as when compiled there
+			done.err = invalid("", engine.Violation{Location: "document", Pointer: pointer, Code: "invalid_schema",
+				Message: e.Violations[0].Message})
+		}
+	} else {
+		done.schema, done.err = c.compileNew(pointer)
+	}
+	c.compiled[pointer] = done
+	return done.schema, done.err
+}
+
+// refTarget follows the chain of schemas made of a local reference alone
+// from pointer and returns where it ends: the reference's fragment, as the
+// compiler would have followed it; pointer itself when the schema there is
+// no such reference, or the chain points nowhere or runs in a circle, which
+// the JSON Schema compiler judges. A pointer holding '%' is left to the
+// compiler, which reads it as a fragment.
+func (c *compiler) refTarget(pointer string) string {
+	if strings.Contains(pointer, "%") {
+		return pointer
+	}
+	at, seen := pointer, map[string]bool{pointer: true}
+	for {
+		node, _ := resolveFragment(c.doc.tree, at)
+		m, _ := node.(map[string]any)
+		ref, _ := m["$ref"].(string)
+		if len(m) != 1 || !strings.HasPrefix(ref, "#/") {
+			return at
+		}
+		next := ref[1:]
+		if _, found := resolveFragment(c.doc.tree, next); !found || seen[next] {
+			return pointer
+		}
+		at, seen[next] = next, true
+	}
 }
 
 // compileNew compiles the schema at pointer in the current root, starting
@@ -129,17 +181,24 @@ func (c *compiler) compileNew(pointer string) (*Schema, error) {
 		return nil, invalid("", engine.Violation{Location: "document", Pointer: pointer, Code: "invalid_schema",
 			Message: "the schema cannot be compiled: " + cleanSchemaError(err.Error(), c.url)})
 	}
-	schema := &Schema{jsonschemas.NewSchema(s)}
-	if !isResponseSchema(pointer) {
-		for _, r := range c.risks.Find(schema.s) {
-			_, at, _ := strings.Cut(r.Location, "#")
-			if key := r.Code + " " + at; !c.warned[key] {
-				c.warned[key] = true
-				c.doc.warn(at, r.Code, r.Message)
-			}
+	return &Schema{jsonschemas.NewSchema(s)}, nil
+}
+
+// warnRisks warns, once per place, where a request schema lets a
+// backtracking pattern meet input of unbounded size; each schema is
+// searched once.
+func (c *compiler) warnRisks(schema *Schema) {
+	if c.riskChecked[schema] {
+		return
+	}
+	c.riskChecked[schema] = true
+	for _, r := range c.risks.Find(schema.s) {
+		_, at, _ := strings.Cut(r.Location, "#")
+		if key := r.Code + " " + at; !c.warned[key] {
+			c.warned[key] = true
+			c.doc.warn(at, r.Code, r.Message)
 		}
 	}
-	return schema, nil
 }
 
 // isResponseSchema tells a response's schema from a request's by where

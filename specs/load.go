@@ -1,6 +1,7 @@
 package specs
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"errors"
@@ -208,18 +209,24 @@ func Load(data []byte, contentType string, opts Options) (*Document, error) {
 	}
 	doc.Warnings = warnings
 	doc.Host, _ = root["x-dynapi-host"].(string)
+	// kin-openapi reads the submitted JSON text unless checkRefs fixed a
+	// reference in the tree (its only warnings), which the text still lacks.
+	var source []byte
+	if len(warnings) == 0 {
+		source = jsonSource(data, contentType)
+	}
 
 	// checked waits for kin-openapi's structural check of an OpenAPI 3
 	// document, which runs beside the compilation; its refusal wins over
 	// any later one, as when it ran first.
 	checked := func() error { return nil }
 	if swagger != "" {
-		if doc.tree, err = convertSwagger2(root, doc); err != nil {
+		if doc.tree, err = convertSwagger2(root, source, doc); err != nil {
 			return nil, err
 		}
 		doc.order = swagger2KeyOrder(root)
 	} else {
-		if checked, err = startOpenAPI3Check(root); err != nil {
+		if checked, err = startOpenAPI3Check(root, source); err != nil {
 			return nil, err
 		}
 		doc.tree = root
@@ -328,14 +335,17 @@ func (d *Document) warn(pointer, code, msg string) {
 }
 
 // startOpenAPI3Check starts kin-openapi's parse of the document in the
-// background, on a copy made now (compiling rewrites the tree), and returns
-// what waits for its verdict. kin-openapi's parse is nearly half of the
+// background and returns what waits for its verdict. It parses source, the
+// document's JSON text, or when that is nil a copy of root encoded now
+// (compiling rewrites the tree). kin-openapi's parse is nearly half of the
 // loading; beside the compilation it costs no waiting where a second CPU is
 // free.
-func startOpenAPI3Check(root map[string]any) (wait func() error, err error) {
-	raw, err := json.Marshal(root)
-	if err != nil {
-		return nil, engine.Internal(err)
+func startOpenAPI3Check(root map[string]any, source []byte) (wait func() error, err error) {
+	raw := source
+	if raw == nil {
+		if raw, err = json.Marshal(root); err != nil {
+			return nil, engine.Internal(err)
+		}
 	}
 	done := make(chan error, 1)
 	go func() {
@@ -347,6 +357,28 @@ func startOpenAPI3Check(root map[string]any) (wait func() error, err error) {
 		done <- checkOpenAPI3(raw)
 	}()
 	return sync.OnceValue(func() error { return <-done }), nil
+}
+
+// jsonSource returns the JSON text of the document without its
+// whitespace, which says to kin-openapi what the decoded tree encoded again
+// would say as long as nothing changed the tree: the decoder refused every
+// duplicate key, invalid UTF-8 and lone surrogate, and kept each number's
+// text. Compacting is one pass over the text, where encoding the tree
+// walks and sorts every map; without it kin-openapi, which scans each
+// object's text once per level above it, would scan the indentation of a
+// pretty-printed document as often. It returns nil for YAML and for JSON
+// behind a byte order mark, which encoding/json refuses and the decoder
+// skips.
+func jsonSource(data []byte, contentType string) []byte {
+	if !isJSON(data, contentType) || !bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("{")) {
+		return nil
+	}
+	var compact bytes.Buffer
+	compact.Grow(len(data))
+	if json.Compact(&compact, data) != nil {
+		return nil
+	}
+	return compact.Bytes()
 }
 
 // checkOpenAPI3 lets kin-openapi parse the document, so structural errors
@@ -368,12 +400,16 @@ func checkOpenAPI3(raw []byte) error {
 }
 
 // convertSwagger2 converts a Swagger 2.0 document to OpenAPI 3.0 with
-// kin-openapi and returns the result as a generic tree. It sets the mount
-// from basePath and reads the mode or server from host.
-func convertSwagger2(root map[string]any, doc *Document) (any, error) {
-	raw, err := json.Marshal(root)
-	if err != nil {
-		return nil, engine.Internal(err)
+// kin-openapi and returns the result as a generic tree. kin-openapi reads
+// source, the document's JSON text, or when that is nil root encoded
+// again (see jsonSource). It sets the mount from basePath and reads the
+// mode or server from host.
+func convertSwagger2(root map[string]any, source []byte, doc *Document) (any, error) {
+	raw, err := source, error(nil)
+	if raw == nil {
+		if raw, err = json.Marshal(root); err != nil {
+			return nil, engine.Internal(err)
+		}
 	}
 	var v2 openapi2.T
 	if err := json.Unmarshal(raw, &v2); err != nil {
