@@ -67,6 +67,20 @@ type compiled struct {
 // per root.
 const locationsPerRoot = 64
 
+// schemaCompiler is a JSON Schema compiler with the document's dialect:
+// draft 2020-12 for OpenAPI 3.1; draft 4 for OpenAPI 3.0, whose schema
+// object is an extended subset of it (boolean exclusiveMinimum, $ref
+// siblings ignored).
+func (doc *Document) schemaCompiler() *jsonschema.Compiler {
+	c := jsonschemas.NewCompiler("documents must be self-contained", openAPIFormats...)
+	if strings.HasPrefix(doc.SpecVersion, "3.1.") {
+		c.DefaultDraft(jsonschema.Draft2020)
+	} else {
+		c.DefaultDraft(jsonschema.Draft4)
+	}
+	return c
+}
+
 // newCompiler prepares the document's tree for JSON Schema (OpenAPI 3.0
 // keywords rewritten) and adds the whole document as a root resource, so
 // every local $ref resolves inside it.
@@ -74,15 +88,8 @@ func newCompiler(doc *Document, base string) (*compiler, error) {
 	if base == "" {
 		base = defaultSchemaBase
 	}
-	c := jsonschemas.NewCompiler("documents must be self-contained", openAPIFormats...)
+	c := doc.schemaCompiler()
 	oas31 := strings.HasPrefix(doc.SpecVersion, "3.1.")
-	if oas31 {
-		c.DefaultDraft(jsonschema.Draft2020)
-	} else {
-		// OpenAPI 3.0's schema object is an extended subset of draft 4:
-		// boolean exclusiveMinimum, $ref siblings ignored.
-		c.DefaultDraft(jsonschema.Draft4)
-	}
 	doc.Warnings = append(doc.Warnings, rewriteSchemas(doc.tree, !oas31)...)
 	cc := &compiler{c: c, doc: doc, base: strings.TrimSuffix(base, "/"), warned: map[string]bool{},
 		riskChecked: map[*Schema]bool{}, compiled: map[string]compiled{}, examples: map[string][]engine.Violation{},

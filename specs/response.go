@@ -4,8 +4,6 @@ import (
 	"cmp"
 	"strings"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/jsonschemas"
 )
@@ -127,12 +125,7 @@ func (m *ResponseMedia) CompileSchema() (*Schema, error) {
 	if m.schemaAt == "" {
 		return nil, nil
 	}
-	c := jsonschemas.NewCompiler("documents must be self-contained", openAPIFormats...)
-	if strings.HasPrefix(m.doc.SpecVersion, "3.1.") {
-		c.DefaultDraft(jsonschema.Draft2020)
-	} else {
-		c.DefaultDraft(jsonschema.Draft4)
-	}
+	c := m.doc.schemaCompiler()
 	url := defaultSchemaBase + "responses.json"
 	if err := c.AddResource(url, m.doc.tree); err != nil {
 		return nil, engine.Internal(err)
