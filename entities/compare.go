@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/dynapi/dynapi/engine/jsonschemas"
+	"github.com/dynapi/dynapi/internal/jsonschemas"
 )
 
 // Diff is the result of Compare.

@@ -6,7 +6,7 @@ import (
 	"slices"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/jsonschemas"
+	"github.com/dynapi/dynapi/internal/jsonschemas"
 )
 
 // CodeInvalidDefinition is the engine.Error code of a refused definition.

@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/jsonschemas"
-	"github.com/dynapi/dynapi/engine/strictjson"
 	"github.com/dynapi/dynapi/internal/jsonptr"
+	"github.com/dynapi/dynapi/internal/jsonschemas"
+	"github.com/dynapi/dynapi/internal/strictjson"
 )
 
 // keyPersonal is OBP's top-level flag next to the entity.

@@ -13,7 +13,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/jsonschemas"
+	"github.com/dynapi/dynapi/internal/jsonschemas"
 )
 
 // defaultSchemaBase names compiled schemas when Options.SchemaBase is empty.

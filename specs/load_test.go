@@ -2,6 +2,7 @@ package specs_test
 
 import (
 	"errors"
+	"github.com/dynapi/dynapi/internal/testpaths"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,7 +12,7 @@ import (
 	"github.com/dynapi/dynapi/specs"
 )
 
-var sharedSpecs = filepath.Join("..", "..", "shared", "specs")
+var sharedSpecs = testpaths.Shared("specs")
 
 func TestLoadRealDocuments(t *testing.T) {
 	cases := []struct {

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/jsonschemas"
+	"github.com/dynapi/dynapi/internal/jsonschemas"
 )
 
 // ResponseMedia is one media type of a declared response, with its

@@ -13,8 +13,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/jsonschemas"
-	"github.com/dynapi/dynapi/engine/strictjson"
+	"github.com/dynapi/dynapi/internal/jsonschemas"
+	"github.com/dynapi/dynapi/internal/strictjson"
 )
 
 // Request is what validation reads from an HTTP request. The server

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/internal/sample"
 	"github.com/dynapi/dynapi/specs"
-	"github.com/dynapi/dynapi/specs/sample"
 )
 
 // fuzzRequest presents fuzzed input as a request: the parameters the

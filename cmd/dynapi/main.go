@@ -22,13 +22,13 @@ import (
 
 	"time"
 
+	"github.com/dynapi/dynapi"
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
-	"github.com/dynapi/dynapi/engine/instance"
-	"github.com/dynapi/dynapi/engine/jsonschemas"
-	"github.com/dynapi/dynapi/engine/server"
-	"github.com/dynapi/dynapi/engine/server/netguard"
 	"github.com/dynapi/dynapi/entities/records"
+	"github.com/dynapi/dynapi/http/netguard"
+	"github.com/dynapi/dynapi/http/server"
+	"github.com/dynapi/dynapi/internal/jsonschemas"
 	"github.com/dynapi/dynapi/plugins/jsvm"
 	"github.com/dynapi/dynapi/plugins/jwtbearer"
 	"github.com/dynapi/dynapi/specs"
@@ -154,7 +154,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	inst, err := instance.Open(ctx, instance.Config{
+	inst, err := dynapi.Open(ctx, dynapi.Config{
 		DataDir: *dataDir,
 		Admin: access.BootstrapOptions{AdminUsername: os.Getenv("DYNAPI_ADMIN_USERNAME"), AdminPassword: os.Getenv("DYNAPI_ADMIN_PASSWORD"),
 			ConsumerKey: os.Getenv("DYNAPI_ADMIN_CONSUMER_KEY"), ConsumerSecret: os.Getenv("DYNAPI_ADMIN_CONSUMER_SECRET")},
@@ -164,9 +164,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		JustInTimeRoles:        splitList(*jitRoles),
 		LoginEventsPerMinute:   *loginEvents,
 		DirectLoginTTL:         *tokenTTL,
-		OAuth2:                 instance.OAuth2Config{TTL: *oauthTTL, RotateAfter: *rotate},
+		OAuth2:                 dynapi.OAuth2Config{TTL: *oauthTTL, RotateAfter: *rotate},
 		ExternalJWT:            jwtbearer.Options{Issuer: *jwtIssuer, Audience: *jwtAudience, JWKSFile: *jwksFile, JWKSURL: *jwksURL},
-		Connectors: instance.ConnectorConfig{ScriptTimeout: *scriptTimeout, FetchAllow: splitList(*fetchAllow),
+		Connectors: dynapi.ConnectorConfig{ScriptTimeout: *scriptTimeout, FetchAllow: splitList(*fetchAllow),
 			ContextHeader: *contextHeader, ScriptMaxAllocBytes: *scriptMaxAlloc, ScriptMemoryLimit: *scriptMemory},
 		Records: records.Options{PageBytes: *recordPageBytes,
 			Quota: records.Quota{Records: *recordQuotaCount, Bytes: int64(*recordQuotaBytes)}},

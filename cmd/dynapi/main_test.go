@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dynapi/dynapi"
 	"github.com/dynapi/dynapi/engine/access"
-	"github.com/dynapi/dynapi/engine/instance"
 )
 
 // TestUserCreate creates a user with the CLI and logs it in through a
@@ -47,7 +47,7 @@ func TestUserCreate(t *testing.T) {
 	}
 
 	const key, secret = "cli-test-consumer-key", "cli-test-consumer-secret-0123456789abcdef"
-	inst, err := instance.Open(context.Background(), instance.Config{DataDir: dir, Admin: access.BootstrapOptions{
+	inst, err := dynapi.Open(context.Background(), dynapi.Config{DataDir: dir, Admin: access.BootstrapOptions{
 		AdminPassword: "Admin-passw0rd-1", ConsumerKey: key, ConsumerSecret: secret}})
 	if err != nil {
 		t.Fatal(err)
@@ -78,9 +78,9 @@ func TestUnknownCommand(t *testing.T) {
 func TestUserBreakGlass(t *testing.T) {
 	dir := t.TempDir()
 	const key, secret = "cli-test-consumer-key", "cli-test-consumer-secret-0123456789abcdef"
-	cfg := instance.Config{DataDir: dir, Admin: access.BootstrapOptions{
+	cfg := dynapi.Config{DataDir: dir, Admin: access.BootstrapOptions{
 		AdminPassword: "Admin-passw0rd-1", ConsumerKey: key, ConsumerSecret: secret}}
-	inst, err := instance.Open(context.Background(), cfg)
+	inst, err := dynapi.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestUserBreakGlass(t *testing.T) {
 		t.Fatal("unlocked an unknown user")
 	}
 
-	inst, err = instance.Open(context.Background(), cfg)
+	inst, err = dynapi.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/jsonschemas"
+	"github.com/dynapi/dynapi/internal/jsonschemas"
 	"github.com/dynapi/dynapi/specs"
 )
 

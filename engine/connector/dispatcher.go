@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/jsonschemas"
-	"github.com/dynapi/dynapi/engine/strictjson"
+	"github.com/dynapi/dynapi/internal/jsonschemas"
+	"github.com/dynapi/dynapi/internal/strictjson"
 )
 
 // Names of the connectors the dispatcher knows itself.

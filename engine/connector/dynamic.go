@@ -11,7 +11,7 @@ import (
 	"sync"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/jsonschemas"
+	"github.com/dynapi/dynapi/internal/jsonschemas"
 	"github.com/dynapi/dynapi/specs"
 )
 

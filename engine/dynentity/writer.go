@@ -11,9 +11,9 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
-	"github.com/dynapi/dynapi/engine/strictjson"
 	"github.com/dynapi/dynapi/entities/records"
 	"github.com/dynapi/dynapi/internal/jsonptr"
+	"github.com/dynapi/dynapi/internal/strictjson"
 )
 
 // Writer validates and writes the records of dynamic entities for every

@@ -3,6 +3,7 @@ package endpoints_test
 import (
 	"context"
 	"errors"
+	"github.com/dynapi/dynapi/internal/testpaths"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -44,7 +45,7 @@ func newManager(t *testing.T, store engine.Store) *endpoints.Manager {
 
 func petstore(t *testing.T) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "specs", "petstore-oas3", "petstore.yaml"))
+	b, err := os.ReadFile(testpaths.Shared("specs", "petstore-oas3", "petstore.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/connector"
-	"github.com/dynapi/dynapi/engine/mapping"
+	"github.com/dynapi/dynapi/engine/endpointmap"
 )
 
 // audited is a Commit that stores a change together with its audit entry:
@@ -35,7 +35,7 @@ func routingAudit(r *connector.Routing) (string, string, map[string]any) {
 }
 
 // mappingAudit describes an endpoint mapping in the audit log.
-func mappingAudit(m *mapping.Mapping) (string, string, map[string]any) {
+func mappingAudit(m *endpointmap.Mapping) (string, string, map[string]any) {
 	return m.ID, m.BankID, map[string]any{"operation_id": m.OperationID}
 }
 
@@ -79,7 +79,7 @@ func (u *Cases) DeleteRouting(ctx context.Context, who access.Actor, id string) 
 // CreateMapping stores an endpoint mapping of bankID ("" system level) on
 // behalf of who, with its "endpoint_mapping.create" audit entry in the
 // same transaction.
-func (u *Cases) CreateMapping(ctx context.Context, who access.Actor, bankID string, in mapping.NewMapping) (*mapping.Mapping, error) {
+func (u *Cases) CreateMapping(ctx context.Context, who access.Actor, bankID string, in endpointmap.NewMapping) (*endpointmap.Mapping, error) {
 	return u.Mappings.Create(ctx, bankID, in, audited(ctx, u, who, "endpoint_mapping.create", mappingAudit))
 }
 

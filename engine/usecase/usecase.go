@@ -5,8 +5,8 @@ import (
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/dynentity"
+	"github.com/dynapi/dynapi/engine/endpointmap"
 	"github.com/dynapi/dynapi/engine/endpoints"
-	"github.com/dynapi/dynapi/engine/mapping"
 )
 
 // Cases runs the use cases over the services they change.
@@ -19,7 +19,7 @@ type Cases struct {
 	Entities  *dynentity.Registry
 	// Methods routes connector methods and holds their scripts.
 	Methods  *connector.Dispatcher
-	Mappings *mapping.Store
+	Mappings *endpointmap.Store
 }
 
 // system is the actor of what a change does as a consequence (a document's

@@ -11,7 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/dynapi/dynapi/engine/strictjson"
+	"github.com/dynapi/dynapi/internal/strictjson"
 )
 
 // Index key encodings. An encoded value is a tag byte and the value's

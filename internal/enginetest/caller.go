@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dynapi/dynapi/engine/server"
+	"github.com/dynapi/dynapi/http/server"
 )
 
 // User is a user made through the management API, logged in.

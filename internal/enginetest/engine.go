@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dynapi/dynapi"
 	"github.com/dynapi/dynapi/engine/access"
-	"github.com/dynapi/dynapi/engine/instance"
-	"github.com/dynapi/dynapi/plugins/authtest"
+	"github.com/dynapi/dynapi/internal/authtest"
 )
 
 // The super admin and first consumer every instance bootstraps unless an
@@ -27,28 +27,28 @@ var Hashing = access.PasswordHashing{MemoryKiB: 64, Iterations: 1, Parallelism: 
 
 // Config is the configuration of a test instance on dir: the test super
 // admin and consumer and the cheap password hashing, on the real clock.
-func Config(dir string) instance.Config {
-	return instance.Config{DataDir: dir, Admin: access.BootstrapOptions{
+func Config(dir string) dynapi.Config {
+	return dynapi.Config{DataDir: dir, Admin: access.BootstrapOptions{
 		AdminUsername: AdminUsername, AdminPassword: AdminPassword,
 		ConsumerKey: ConsumerKey, ConsumerSecret: ConsumerSecret},
 		PasswordHashing: Hashing}
 }
 
 // Option changes the configuration New starts an instance with.
-type Option func(*instance.Config)
+type Option func(*dynapi.Config)
 
 // InDir opens the instance on dir instead of a fresh temporary directory,
 // to start again on what an earlier instance stored.
-func InDir(dir string) Option { return func(c *instance.Config) { c.DataDir = dir } }
+func InDir(dir string) Option { return func(c *dynapi.Config) { c.DataDir = dir } }
 
 // Configure lets a test set any other field of the configuration.
-func Configure(f func(*instance.Config)) Option { return Option(f) }
+func Configure(f func(*dynapi.Config)) Option { return Option(f) }
 
 // Engine is a running instance under test. Its Clock drives token
 // lifetimes, lockouts and audit times; tests advance it instead of
 // sleeping.
 type Engine struct {
-	*instance.Instance
+	*dynapi.Instance
 	// Clock is the instance's clock, set to authtest.Epoch at start.
 	Clock *authtest.Clock
 	// Dir is the data directory, for a later InDir.
@@ -74,7 +74,7 @@ func New(t testing.TB, opts ...Option) *Engine {
 	if cfg.DataDir == "" {
 		cfg.DataDir = t.TempDir()
 	}
-	inst, err := instance.Open(context.Background(), cfg)
+	inst, err := dynapi.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("open instance: %v", err)
 	}
@@ -113,7 +113,7 @@ func (e *Engine) Login(t testing.TB, username, password string) string {
 }
 
 // listen serves the instance on a loopback listener, once, and returns its
-// address; the listener closes with the instance.
+// address; the listener closes with the dynapi.
 func (e *Engine) listen(t testing.TB) string {
 	t.Helper()
 	e.listenOnce.Do(func() {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dynapi/dynapi/engine/instance"
+	"github.com/dynapi/dynapi"
 	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
@@ -35,7 +35,7 @@ func TestCallers(t *testing.T) {
 
 // TestClock: the instance's tokens age with the fake clock, not the wall.
 func TestClock(t *testing.T) {
-	e := enginetest.New(t, enginetest.Configure(func(c *instance.Config) { c.DirectLoginTTL = time.Minute }))
+	e := enginetest.New(t, enginetest.Configure(func(c *dynapi.Config) { c.DirectLoginTTL = time.Minute }))
 	bob := e.CreateUser(t, "bob", "Bob-passw0rd-1")
 	me := enginetest.Request{Method: http.MethodGet, Path: "/my/user"}
 	e.Run(t, enginetest.Scenario{Name: "fresh", Caller: e.As(bob), Request: me, WantStatus: 200})

@@ -10,7 +10,7 @@ import (
 )
 
 // update rewrites golden files from what the engine answers now:
-// go test ./engine/instance -run Golden -args -update
+// go test . -run Golden -args -update
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // Golden fails the test unless got equals the file at path (under

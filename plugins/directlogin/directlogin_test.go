@@ -15,7 +15,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
-	"github.com/dynapi/dynapi/plugins/authtest"
+	"github.com/dynapi/dynapi/internal/authtest"
 	"github.com/dynapi/dynapi/plugins/directlogin"
 )
 

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dynapi/dynapi/plugins/authtest"
+	"github.com/dynapi/dynapi/internal/authtest"
 	"github.com/dynapi/dynapi/plugins/boltstore"
 	"github.com/dynapi/dynapi/plugins/directlogin"
 )

@@ -12,8 +12,8 @@ import (
 	"strings"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/internal/sample"
 	"github.com/dynapi/dynapi/specs"
-	"github.com/dynapi/dynapi/specs/sample"
 )
 
 // Host is the host mode name (as in the Open Bank Project) that selects mock

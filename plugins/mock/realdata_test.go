@@ -3,6 +3,7 @@ package mock_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/dynapi/dynapi/internal/testpaths"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,7 +17,7 @@ import (
 
 // sharedSpecs is the folder of real bank and sample API documents beside
 // the repository.
-var sharedSpecs = filepath.Join("..", "..", "..", "shared", "specs")
+var sharedSpecs = testpaths.Shared("specs")
 
 // unfit lists the response schemas of real documents that no answer can
 // fit ("file#schema pointer" -> why).

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/dynapi/dynapi/plugins/authtest"
+	"github.com/dynapi/dynapi/internal/authtest"
 	"github.com/dynapi/dynapi/plugins/boltstore"
 	"github.com/dynapi/dynapi/plugins/oauth2"
 )

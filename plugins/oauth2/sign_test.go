@@ -10,7 +10,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
-	"github.com/dynapi/dynapi/plugins/authtest"
+	"github.com/dynapi/dynapi/internal/authtest"
 	"github.com/dynapi/dynapi/plugins/oauth2"
 )
 

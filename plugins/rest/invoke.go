@@ -22,8 +22,8 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/connector"
-	"github.com/dynapi/dynapi/engine/jsonschemas"
-	"github.com/dynapi/dynapi/engine/strictjson"
+	"github.com/dynapi/dynapi/internal/jsonschemas"
+	"github.com/dynapi/dynapi/internal/strictjson"
 	"github.com/dynapi/dynapi/specs"
 )
 

@@ -1,0 +1,332 @@
+// Package dynapi wires a complete dynapi server from a Config: the
+// embedded store, access control (users, consumers, entitlements and the
+// authenticators), the dynamic endpoint manager with its connectors, the
+// management API and the HTTP edge. cmd/dynapi and the end-to-end tests both
+// start servers through it.
+package dynapi
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"runtime/debug"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/banking"
+	"github.com/dynapi/dynapi/engine/connector"
+	"github.com/dynapi/dynapi/engine/dynentity"
+	"github.com/dynapi/dynapi/engine/endpointmap"
+	"github.com/dynapi/dynapi/engine/endpoints"
+	"github.com/dynapi/dynapi/engine/guard"
+	"github.com/dynapi/dynapi/engine/usecase"
+	"github.com/dynapi/dynapi/entities/records"
+	"github.com/dynapi/dynapi/http/admin"
+	"github.com/dynapi/dynapi/http/recordapi"
+	"github.com/dynapi/dynapi/http/server"
+	"github.com/dynapi/dynapi/plugins/boltstore"
+	"github.com/dynapi/dynapi/plugins/directlogin"
+	"github.com/dynapi/dynapi/plugins/jwtbearer"
+	"github.com/dynapi/dynapi/plugins/mock"
+	"github.com/dynapi/dynapi/plugins/oauth2"
+	"github.com/dynapi/dynapi/specs"
+)
+
+// Config is everything a server needs to start.
+type Config struct {
+	DataDir string
+	// Admin is the super admin and first consumer made at first start;
+	// empty fields are generated and printed once to Out.
+	Admin     access.BootstrapOptions
+	Passwords access.PasswordPolicy
+	Throttle  access.ThrottleOptions
+	// PasswordHashing is the argon2id cost of new password hashes
+	// (access.DefaultPasswordHashing when zero); tests set a cheap one.
+	PasswordHashing access.PasswordHashing
+	// JustInTimeEntitlements grants a role a caller's identity token claims
+	// the first time a route needs it (OBP's create_just_in_time_entitlements).
+	JustInTimeEntitlements bool
+	// JustInTimeRoles are the roles that may be granted just in time
+	// (names, or prefixes ending in '*'); none by default.
+	JustInTimeRoles []string
+	// LoginEventsPerMinute bounds the login events written to the audit
+	// log (default 120); past it they are counted, not written.
+	LoginEventsPerMinute int
+	// DirectLoginTTL is how long a DirectLogin token lives (default 24h).
+	DirectLoginTTL time.Duration
+	// OAuth2 configures the client credentials grant's tokens.
+	OAuth2 OAuth2Config
+	// ExternalJWT, when its Issuer is set, accepts bearer JWTs of an
+	// external identity provider.
+	ExternalJWT jwtbearer.Options
+	// MaxBodyBytes bounds a request body to a dynamic operation;
+	// MaxDocumentBytes a submitted API document.
+	MaxBodyBytes     int
+	MaxDocumentBytes int
+	// Edge bounds connections and the pace of requests at the HTTP edge,
+	// and names the trusted proxies whose forwarding header is believed.
+	Edge server.EdgeConfig
+	// Records bounds entity records: the bytes of a list page and what
+	// each user may keep of each entity (records.Options' defaults for
+	// zero fields). Record bodies are bounded by MaxBodyBytes.
+	Records records.Options
+	// MaxDocumentOperations refuses a document with more operations
+	// (default specs.DefaultMaxOperations); MaxYAMLExpansion a YAML document
+	// that grows past that many times its size once its aliases are expanded
+	// (default specs.DefaultYAMLExpansion). Both apply at boot too.
+	MaxDocumentOperations int
+	MaxYAMLExpansion      int
+	// Connectors configures scripts and REST back ends.
+	Connectors ConnectorConfig
+	// PatternBudget bounds the time all backtracking pattern matches of
+	// one request's validation take together (default 100ms).
+	PatternBudget time.Duration
+	// Hooks are the policies and response filters of the request pipeline
+	// that every dynamic operation passes (engine.Hooks).
+	Hooks engine.Hooks
+	// PreloadExample serves examples.BankAccounts at first start, with a
+	// demo bank and accounts.
+	PreloadExample bool
+	// Now is the clock of access control and the authenticators (token
+	// lifetimes, lockouts, audit times); time.Now when nil. Tests move a
+	// fake one instead of sleeping.
+	Now func() time.Time
+	// Version names the build in /openapi.json.
+	Version string
+	Logger  *slog.Logger
+	// Out receives the one-time notice of generated credentials, with a
+	// login command for the server at Addr.
+	Out  io.Writer
+	Addr string
+}
+
+// OAuth2Config configures the tokens the engine signs.
+type OAuth2Config struct {
+	Issuer      string        // default "dynapi"
+	TTL         time.Duration // default 5m
+	RotateAfter time.Duration // signing key age before a new one is made (default 30 days)
+}
+
+// Instance is a running dynapi: its store, access control, endpoints and
+// HTTP server.
+type Instance struct {
+	Store     engine.Store
+	Access    *access.Service
+	Endpoints *endpoints.Manager
+	Methods   *connector.Dispatcher
+	Server    *server.Server
+
+	stop context.CancelFunc // ends background work (key rotation)
+	done chan struct{}
+}
+
+// Open starts everything but the listener.
+func Open(ctx context.Context, cfg Config) (*Instance, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	store, err := boltstore.Open(filepath.Join(cfg.DataDir, "dynapi.db"), boltstore.Options{})
+	if err != nil {
+		return nil, err
+	}
+	inst, err := open(ctx, cfg, store)
+	if err != nil {
+		return nil, errors.Join(err, store.Close())
+	}
+	// Start-up's transient memory (the first start's password hash, the
+	// stored documents' loading) goes back to the system before serving.
+	debug.FreeOSMemory()
+	return inst, nil
+}
+
+func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err error) {
+	svc, err := access.New(ctx, access.Options{Store: store, Passwords: cfg.Passwords, Throttle: cfg.Throttle,
+		JustInTimeEntitlements: cfg.JustInTimeEntitlements, JustInTimeRoles: cfg.JustInTimeRoles,
+		LoginEventsPerMinute: cfg.LoginEventsPerMinute, PasswordHashing: cfg.PasswordHashing, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	svc.RegisterRoles(access.StaticRoles()...)
+	boot, err := svc.Bootstrap(ctx, cfg.Admin)
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap: %w", err)
+	}
+	if boot.Created && cfg.Out != nil && (boot.GeneratedPassword != "" || boot.GeneratedConsumerSecret != "") {
+		printBootstrap(cfg.Out, cfg.Addr, boot)
+	}
+
+	recs := records.New(store, cfg.Records)
+	ents, err := dynentity.NewRegistry(ctx, store, recs)
+	if err != nil {
+		return nil, err
+	}
+	mappingStore, err := endpointmap.NewStore(ctx, store)
+	if err != nil {
+		return nil, err
+	}
+	auth, err := authentication(ctx, cfg, store, svc)
+	if err != nil {
+		return nil, err
+	}
+	writer := &dynentity.Writer{Records: recs, Access: svc}
+	recordAPI := &recordapi.API{Entities: ents, Records: recs, Writer: writer, Gate: auth.gate,
+		MaxBodyBytes: cfg.MaxBodyBytes}
+	var mgr *endpoints.Manager
+	methods, err := connectorMethods(ctx, cfg, store, svc, auth, recordAPI, func(name string) bool {
+		_, _, ok := mgr.Operation(name)
+		return ok
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, methods.Close())
+		}
+	}()
+	mgr = endpoints.New(store, endpoints.Options{
+		Connectors: map[string]endpoints.Connector{
+			mock.Host: endpoints.ConnectorFunc(func(doc *specs.Document, op *specs.Operation) (engine.Invoker, error) {
+				return mock.Prepare(doc, op)
+			}),
+			endpointmap.Host: &endpointmap.Connector{Mappings: mappingStore, Entities: ents, Records: recs, Writer: writer},
+		},
+		DefaultHost: mock.Host,
+		Logger:      cfg.Logger,
+		Reserved: []string{"/admin", "/my", "/entities", "/oauth2", "/.well-known", "/healthz", "/readyz",
+			"/banks/*/entities", "/banks/*/my", "/banks/*/accounts"},
+		Operations: methods,
+		// Bounds on every document; four of the largest size load at once.
+		MaxOperations:   cfg.MaxDocumentOperations,
+		YAMLExpansion:   cfg.MaxYAMLExpansion,
+		MaxLoadingBytes: 4 * int64(cmp.Or(cfg.MaxDocumentBytes, server.DefaultMaxDocumentBytes)),
+		RoleExists:      func(name string) bool { _, ok := svc.Role(name); return ok },
+		Builtin:         []*endpoints.Builtin{banking.Builtin(methods, auth.gate)},
+	})
+	if err := mgr.Boot(ctx); err != nil {
+		return nil, err
+	}
+	cases := &usecase.Cases{Store: store, Access: svc, Endpoints: mgr, Entities: ents, Methods: methods, Mappings: mappingStore}
+	api := &admin.API{Access: svc, Gate: auth.gate, Endpoints: mgr, DirectLogin: auth.directLogin, OAuth2: auth.oauth2,
+		MaxDocumentBytes: cfg.MaxDocumentBytes, Entities: ents, Mappings: mappingStore, Methods: methods,
+		Cases: cases, Version: cmp.Or(cfg.Version, "devel")}
+	if cfg.PreloadExample {
+		if err := preloadExample(ctx, cases, methods, boot.AdminUsername); err != nil {
+			return nil, fmt.Errorf("preload example: %w", err)
+		}
+	}
+	bg, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go rotateKeys(bg, auth.oauth2, cfg.Logger, done)
+	srv := server.New(server.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxDocumentBytes: cfg.MaxDocumentBytes,
+		Logger: cfg.Logger, Gate: auth.gate, Edge: cfg.Edge, PatternBudget: cfg.PatternBudget, Hooks: cfg.Hooks}, mgr, func(app *fiber.App) {
+		admin.Register(app, api)
+		recordapi.Register(app, recordAPI)
+	})
+	return &Instance{Store: store, Access: svc, Endpoints: mgr, Methods: methods, Server: srv, stop: stop, done: done}, nil
+}
+
+// keyCheckInterval is how often the signing key's age is checked; it
+// rotates when older than OAuth2Config.RotateAfter.
+const keyCheckInterval = time.Hour
+
+// rotateKeys rotates the OAuth2 signing key as it ages, until ctx ends.
+func rotateKeys(ctx context.Context, issuer *oauth2.Issuer, log *slog.Logger, done chan<- struct{}) {
+	defer close(done)
+	tick := time.NewTicker(keyCheckInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if rotated, err := issuer.Rotate(ctx); err != nil {
+				log.Error("signing key rotation failed", "error", err)
+			} else if rotated {
+				log.Info("signing key rotated")
+			}
+		}
+	}
+}
+
+// authenticators are the ways a caller proves who it is, and the gate over
+// them.
+type authenticators struct {
+	gate        *guard.Gate
+	directLogin *directlogin.Plugin
+	oauth2      *oauth2.Issuer
+}
+
+// authentication builds the authenticators and the gate.
+func authentication(ctx context.Context, cfg Config, store engine.Store, svc *access.Service) (*authenticators, error) {
+	dl, err := directlogin.New(ctx, directlogin.Options{Store: store, Users: svc, Consumers: svc, TTL: cfg.DirectLoginTTL, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	issuer := cmp.Or(cfg.OAuth2.Issuer, "dynapi")
+	oa, err := oauth2.New(ctx, oauth2.Options{Store: store, Consumers: svc, Users: svc, Issuer: issuer, Audience: issuer,
+		TTL: cfg.OAuth2.TTL, Keys: oauth2.KeyConfig{RotateAfter: cfg.OAuth2.RotateAfter}, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	list := []access.Authenticator{dl, oa}
+	if cfg.ExternalJWT.Issuer != "" {
+		ext := cfg.ExternalJWT
+		ext.Users = svc
+		if ext.Now == nil {
+			ext.Now = cfg.Now
+		}
+		jwt, err := jwtbearer.New(ctx, ext)
+		if err != nil {
+			return nil, fmt.Errorf("external JWT issuer: %w", err)
+		}
+		list = append(list, jwt)
+	}
+	return &authenticators{gate: guard.New(svc, list...), directLogin: dl, oauth2: oa}, nil
+}
+
+func printBootstrap(out io.Writer, addr string, b *access.BootstrapResult) {
+	if addr == "" {
+		addr = "127.0.0.1:8080"
+	}
+	fmt.Fprintf(out, `
+First start: created the super admin and the first consumer app.
+Shown once; only hashes are stored.
+
+    username:        %s
+    password:        %s
+    consumer_key:    %s
+    consumer_secret: %s
+
+Log in (DirectLogin), then call the example API and the demo bank with
+Authorization: DirectLogin token="<the token>":
+
+    curl -s -X POST http://%s/my/logins/direct \
+      -H 'DirectLogin: username="%s", password="%s", consumer_key="%s"'
+    curl -s http://%s/banks/%s/accounts -H 'Authorization: DirectLogin token="<the token>"'
+
+`, b.AdminUsername, orConfigured(b.GeneratedPassword), b.ConsumerKey, orConfigured(b.GeneratedConsumerSecret),
+		addr, b.AdminUsername, orConfigured(b.GeneratedPassword), b.ConsumerKey, addr, DemoBankID)
+}
+
+func orConfigured(generated string) string {
+	if generated == "" {
+		return "(as configured)"
+	}
+	return generated
+}
+
+// Close stops the server, waiting for requests in flight, and closes the
+// connectors and the store.
+func (i *Instance) Close(ctx context.Context) error {
+	i.stop()
+	<-i.done
+	return errors.Join(i.Server.Shutdown(ctx), i.Methods.Close(), i.Store.Close())
+}

@@ -1,0 +1,84 @@
+package admin
+
+import (
+	"net/http"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/http/server"
+)
+
+// registerConsumers mounts consumer app management.
+func (a *API) registerConsumers(g fiber.Router) {
+	g.Post("/consumers", a.system(access.RoleCanCreateConsumer), a.createConsumer)
+	g.Get("/consumers", a.system(access.RoleCanGetConsumers), a.listConsumers)
+	g.Get("/consumers/:consumer_id", a.system(access.RoleCanGetConsumers), a.getConsumer)
+	g.Put("/consumers/:consumer_id", a.setConsumerEnabled)
+}
+
+// newConsumer is the body of a consumer registration.
+type newConsumer struct {
+	Name string `json:"name"`
+}
+
+// createdConsumer is the one response that shows a consumer's secret.
+type createdConsumer struct {
+	*access.Consumer
+	Secret string `json:"consumer_secret"`
+}
+
+func (a *API) createConsumer(c *fiber.Ctx) error {
+	var in newConsumer
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	consumer, secret, err := a.Access.CreateConsumer(c.UserContext(), actor(c), in.Name)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Status(http.StatusCreated).JSON(createdConsumer{consumer, secret})
+}
+
+func (a *API) listConsumers(c *fiber.Ctx) error {
+	list, err := a.Access.Consumers(c.UserContext(), "")
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"consumers": nonNil(list)})
+}
+
+func (a *API) getConsumer(c *fiber.Ctx) error {
+	consumer, err := a.Access.Consumer(c.UserContext(), param(c, "consumer_id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(consumer)
+}
+
+// setConsumerEnabled enables (CanEnableConsumers) or disables
+// (CanDisableConsumers) a consumer: {"enabled": false}.
+func (a *API) setConsumerEnabled(c *fiber.Ctx) error {
+	var in struct {
+		Enabled *bool `json:"enabled"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	if in.Enabled == nil {
+		return badRequest(`the body must be {"enabled": true|false}`)
+	}
+	role := access.RoleCanDisableConsumers
+	if *in.Enabled {
+		role = access.RoleCanEnableConsumers
+	}
+	if err := server.Guard(c.UserContext(), a.Gate, principal(c), ruleOf(role), ""); err != nil {
+		return err
+	}
+	consumer, err := a.Access.SetConsumerEnabled(c.UserContext(), actor(c), param(c, "consumer_id"), *in.Enabled)
+	if err != nil {
+		return err
+	}
+	return c.JSON(consumer)
+}

@@ -1,0 +1,150 @@
+package admin
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/dynentity"
+	"github.com/dynapi/dynapi/engine/usecase"
+	"github.com/dynapi/dynapi/internal/strictjson"
+)
+
+// registerEntities mounts dynamic entity definitions, system and bank
+// level.
+func (a *API) registerEntities(g fiber.Router) {
+	sys := "/dynamic-entities"
+	g.Post(sys, a.system(access.RoleCanCreateSystemLevelDynamicEntity), a.createEntity)
+	g.Get(sys, a.system(access.RoleCanGetSystemLevelDynamicEntities), a.listEntities)
+	g.Get(sys+"/:id", a.system(access.RoleCanGetSystemLevelDynamicEntities), a.getEntity)
+	g.Put(sys+"/:id", a.system(access.RoleCanUpdateSystemLevelDynamicEntity), a.updateEntity)
+	g.Delete(sys+"/:id", a.system(access.RoleCanDeleteSystemLevelDynamicEntity), a.deleteEntity)
+
+	bank := "/banks/:bank_id/dynamic-entities"
+	g.Post(bank, a.atBank(access.RoleCanCreateBankLevelDynamicEntity), a.createEntity)
+	g.Get(bank, a.atBank(access.RoleCanGetBankLevelDynamicEntities), a.listEntities)
+	g.Get(bank+"/:id", a.atBank(access.RoleCanGetBankLevelDynamicEntities), a.getEntity)
+	g.Put(bank+"/:id", a.atBank(access.RoleCanUpdateBankLevelDynamicEntity), a.updateEntity)
+	g.Delete(bank+"/:id", a.atBank(access.RoleCanDeleteBankLevelDynamicEntity), a.deleteEntity)
+}
+
+// EntityView is a dynamic entity in management responses: the definition in
+// OBP's format plus who made it and the roles guarding its records.
+type EntityView struct {
+	ID         string          `json:"dynamic_entity_id"`
+	BankID     string          `json:"bank_id,omitempty"`
+	UserID     string          `json:"user_id"`
+	EntityName string          `json:"entity_name"`
+	CreatedAt  time.Time       `json:"created_at"`
+	Definition json.RawMessage `json:"definition"`
+	RecordPath string          `json:"record_path"`
+	Roles      []string        `json:"roles"`
+}
+
+func entityView(e *dynentity.Entity) (EntityView, error) {
+	def, err := json.Marshal(e.Def)
+	if err != nil {
+		return EntityView{}, engine.Internal(err)
+	}
+	path := "/entities/" + e.Def.Name
+	if e.BankID != "" {
+		path = "/banks/" + e.BankID + path
+	}
+	c, g, u, d := dynentity.RoleNames(e)
+	return EntityView{ID: e.ID, BankID: e.BankID, UserID: e.CreatedBy, EntityName: e.Def.Name, CreatedAt: e.CreatedAt,
+		Definition: def, RecordPath: path, Roles: []string{c, g, u, d}}, nil
+}
+
+func (a *API) createEntity(c *fiber.Ctx) error {
+	e, err := a.Cases.CreateEntity(c.UserContext(), actor(c), dynentity.NewEntity{BankID: param(c, "bank_id"),
+		Definition: append([]byte(nil), c.Body()...), AllowUndeclared: c.QueryBool("allow_undeclared")})
+	if err != nil {
+		return err
+	}
+	v, err := entityView(e)
+	if err != nil {
+		return err
+	}
+	return c.Status(http.StatusCreated).JSON(v)
+}
+
+func (a *API) listEntities(c *fiber.Ctx) error {
+	return a.writeEntities(c, a.Entities.List(param(c, "bank_id"), ""))
+}
+
+func (a *API) writeEntities(c *fiber.Ctx, list []*dynentity.Entity) error {
+	out := make([]EntityView, 0, len(list))
+	for _, e := range list {
+		v, err := entityView(e)
+		if err != nil {
+			return err
+		}
+		out = append(out, v)
+	}
+	return c.JSON(fiber.Map{"dynamic_entities": out})
+}
+
+func (a *API) getEntity(c *fiber.Ctx) error {
+	e, err := a.Entities.Get(param(c, "bank_id"), param(c, "id"))
+	if err != nil {
+		return err
+	}
+	v, err := entityView(e)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
+}
+
+// updateEntity replaces a definition: {"definition": {...}, "defaults":
+// {...}} or the bare definition; ?migrate=true applies defaults to records
+// that lack a newly required field.
+func (a *API) updateEntity(c *fiber.Ctx) error {
+	body := c.Body()
+	definition, defaults := body, map[string]any(nil)
+	if isWrappedDefinition(body) {
+		var wrapped struct {
+			Definition json.RawMessage `json:"definition"`
+			Defaults   map[string]any  `json:"defaults"`
+		}
+		if err := decode(c, &wrapped); err != nil {
+			return err
+		}
+		definition, defaults = wrapped.Definition, wrapped.Defaults
+	}
+	e, err := a.Cases.UpdateEntity(c.UserContext(), actor(c), usecase.EntityUpdate{BankID: param(c, "bank_id"), ID: param(c, "id"),
+		Definition: append([]byte(nil), definition...), Migrate: c.QueryBool("migrate"), Defaults: defaults})
+	if err != nil {
+		return err
+	}
+	v, err := entityView(e)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
+}
+
+// isWrappedDefinition tells a body {"definition": ..., "defaults": ...}
+// from a bare definition, whose members are entity names and
+// hasPersonalEntity. A body that is not JSON is left to the definition's
+// parser to refuse.
+func isWrappedDefinition(body []byte) bool {
+	tree, err := strictjson.Decode(body)
+	if err != nil {
+		return false
+	}
+	obj, _ := tree.(map[string]any)
+	_, ok := obj["definition"]
+	return ok
+}
+
+func (a *API) deleteEntity(c *fiber.Ctx) error {
+	if err := a.Cases.DeleteEntity(c.UserContext(), actor(c), param(c, "bank_id"), param(c, "id"), c.QueryBool("cascade")); err != nil {
+		return err
+	}
+	return c.SendStatus(http.StatusNoContent)
+}

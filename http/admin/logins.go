@@ -1,0 +1,93 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/http/server"
+	"github.com/dynapi/dynapi/plugins/directlogin"
+	"github.com/dynapi/dynapi/plugins/oauth2"
+)
+
+// registerLogins mounts the public token routes.
+func (a *API) registerLogins(app *fiber.App) {
+	app.Post("/my/logins/direct", a.directLogin)
+	app.Post("/oauth2/token", a.oauth2Token)
+	app.Get("/.well-known/jwks.json", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderContentType, "application/jwk-set+json")
+		c.Set(fiber.HeaderCacheControl, "public, max-age=300")
+		return c.Send(a.OAuth2.JWKS())
+	})
+}
+
+// directLogin exchanges DirectLogin credentials for a token, as OBP does.
+// The token issued, or a consumer refused, is a security event; password
+// failures are recorded where they are checked.
+func (a *API) directLogin(c *fiber.Ctx) error {
+	creds := server.Credentials(c)
+	event := access.SecurityEvent{Method: directlogin.Method, Address: creds.ClientAddr(),
+		CorrelationID: string(c.Response().Header.Peek(server.HeaderCorrelationID))}
+	ctx := access.WithCorrelationID(c.UserContext(), event.CorrelationID)
+	token, p, err := a.DirectLogin.Login(ctx, creds)
+	if err != nil {
+		var refused *directlogin.ConsumerRefusedError
+		if errors.As(err, &refused) {
+			event.Action, event.Reason = access.ActionLoginFailure, access.ReasonUnknownConsumer
+			event.UserID, event.Username = refused.UserID, refused.Username
+			_ = a.Access.RecordSecurityEvent(ctx, event)
+		}
+		return err
+	}
+	event.Action, event.UserID, event.Username, event.ConsumerID = access.ActionTokenIssue, p.UserID, p.Username, p.ConsumerID
+	_ = a.Access.RecordSecurityEvent(ctx, event)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Status(http.StatusCreated).JSON(fiber.Map{"token": token})
+}
+
+// revokeDirectLogin ends the DirectLogin session the request carries.
+func (a *API) revokeDirectLogin(c *fiber.Ctx) error {
+	if err := a.DirectLogin.Revoke(c.UserContext(), server.Credentials(c)); err != nil {
+		return err
+	}
+	act := actor(c)
+	_ = a.Access.RecordSecurityEvent(c.UserContext(), access.SecurityEvent{Action: access.ActionTokenRevoke,
+		Method: directlogin.Method, UserID: act.UserID, Username: principal(c).Username, ConsumerID: act.ConsumerID,
+		Address: act.Address, CorrelationID: act.CorrelationID})
+	return c.SendStatus(http.StatusNoContent)
+}
+
+// oauth2Token is the client credentials grant (RFC 6749 4.4). Its errors use
+// RFC 6749's JSON, which OAuth2 client libraries read, not problem+json.
+// The token issued, or the client refused, is a security event.
+func (a *API) oauth2Token(c *fiber.Ctx) error {
+	id, secret, basic := oauth2.ParseBasicAuth(c.Get(fiber.HeaderAuthorization))
+	if !basic {
+		id, secret = strings.Clone(c.FormValue("client_id")), strings.Clone(c.FormValue("client_secret"))
+	}
+	resp, err := a.OAuth2.ClientCredentials(c.UserContext(), id, secret, c.FormValue("grant_type"), strings.Clone(c.FormValue("scope")))
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	event := access.SecurityEvent{Action: access.ActionTokenIssue, Method: oauth2.Method,
+		Address: server.Credentials(c).ClientAddr(), CorrelationID: string(c.Response().Header.Peek(server.HeaderCorrelationID))}
+	if con, ok := a.Access.ConsumerByKey(id); ok {
+		event.UserID, event.ConsumerID = con.CreatedBy, con.ID
+	}
+	if err != nil {
+		var e *engine.Error
+		if !errors.As(err, &e) {
+			return err
+		}
+		if e.Status == http.StatusUnauthorized {
+			c.Set(fiber.HeaderWWWAuthenticate, `Basic realm="dynapi"`)
+			event.Action, event.Reason = access.ActionLoginFailure, access.ReasonInvalidClient
+			_ = a.Access.RecordSecurityEvent(c.UserContext(), event)
+		}
+		return c.Status(e.Status).JSON(fiber.Map{"error": e.Code, "error_description": e.Message})
+	}
+	_ = a.Access.RecordSecurityEvent(c.UserContext(), event)
+	return c.JSON(resp)
+}

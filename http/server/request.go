@@ -1,0 +1,98 @@
+package server
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/http/netguard"
+	"github.com/dynapi/dynapi/specs"
+)
+
+// fiberCredentials lets authenticators read a fiber request in place.
+type fiberCredentials fiber.Ctx
+
+// Credentials presents a fiber request to authenticators without copying.
+// It is valid only while the request is served.
+func Credentials(c *fiber.Ctx) access.Credentials { return (*fiberCredentials)(c) }
+
+func (f *fiberCredentials) Header(name string) string { return (*fiber.Ctx)(f).Get(name) }
+
+func (f *fiberCredentials) ClientAddr() string { return clientAddr((*fiber.Ctx)(f)) }
+
+// clientAddr is the address of the client that sent c: the peer, or the
+// client a trusted proxy's forwarding header names (see netguard). Requests
+// that did not come through a guarded listener (app.Test) give the peer.
+func clientAddr(c *fiber.Ctx) string {
+	if conn, ok := c.Context().Conn().(*netguard.Conn); ok {
+		return conn.ClientAddr(&c.Request().Header).String()
+	}
+	return c.Context().RemoteIP().String()
+}
+
+// fiberRequest lets validation read a fiber request in place.
+type fiberRequest requestState
+
+var _ specs.Request = (*fiberRequest)(nil)
+
+func (r *fiberRequest) PathValue(i int) string {
+	if i < 0 || i >= r.params.Len() {
+		return ""
+	}
+	return r.params.Value(i)
+}
+
+func (r *fiberRequest) QueryValues(name string) []string {
+	raw := r.c.Context().QueryArgs().PeekMulti(name)
+	if len(raw) == 0 {
+		return nil
+	}
+	out := make([]string, len(raw))
+	for i, v := range raw {
+		out[i] = string(v)
+	}
+	return out
+}
+
+func (r *fiberRequest) Header(name string) (string, bool) {
+	v := r.c.Request().Header.Peek(name)
+	if v == nil {
+		return "", false
+	}
+	return string(v), true
+}
+
+func (r *fiberRequest) Cookie(name string) (string, bool) {
+	v := r.c.Request().Header.Cookie(name)
+	if v == nil {
+		return "", false
+	}
+	return string(v), true
+}
+
+func (r *fiberRequest) ContentType() string { return string(r.c.Request().Header.ContentType()) }
+
+func (r *fiberRequest) Body() []byte { return r.c.Body() }
+
+// fiberHTTP shows a fiber request to connectors without copying it.
+type fiberHTTP fiber.Ctx
+
+// HTTPRequest presents a fiber request to connectors (engine.Call.HTTP). It
+// is valid only while the request is served.
+func HTTPRequest(c *fiber.Ctx) engine.HTTPRequest { return (*fiberHTTP)(c) }
+
+func (h *fiberHTTP) Method() string { return (*fiber.Ctx)(h).Method() }
+
+func (h *fiberHTTP) Path() string { return (*fiber.Ctx)(h).Path() }
+
+func (h *fiberHTTP) RawQuery() string {
+	return string((*fiber.Ctx)(h).Context().QueryArgs().QueryString())
+}
+
+func (h *fiberHTTP) Header(name string) (string, bool) {
+	v := (*fiber.Ctx)(h).Request().Header.Peek(name)
+	if v == nil {
+		return "", false
+	}
+	return string(v), true
+}

@@ -1,0 +1,265 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/endpoints"
+	"github.com/dynapi/dynapi/engine/guard"
+	"github.com/dynapi/dynapi/engine/router"
+	"github.com/dynapi/dynapi/http/netguard"
+)
+
+// Config sizes the HTTP edge.
+type Config struct {
+	// MaxBodyBytes bounds a request body to a dynamic operation.
+	MaxBodyBytes int
+	// MaxDocumentBytes bounds a submitted API document.
+	MaxDocumentBytes int
+	Logger           *slog.Logger
+	// Gate authenticates callers and checks every dynamic operation's rule.
+	Gate *guard.Gate
+	// Edge bounds connections and the pace of requests.
+	Edge EdgeConfig
+	// PatternBudget bounds the time all backtracking pattern matches of one
+	// request's validation take together (0: the default of
+	// jsonschemas.DefaultPatternBudget).
+	PatternBudget time.Duration
+	// Hooks are the policies and response filters every dynamic operation
+	// passes, before (policies) and after (filters) those of its route.
+	Hooks engine.Hooks
+}
+
+// Defaults for Config's zero values.
+const (
+	DefaultMaxBodyBytes     = 1 << 20  // 1 MiB
+	DefaultMaxDocumentBytes = 16 << 20 // 16 MiB: the largest bank documents are ~1 MiB
+)
+
+// Server is the fiber application serving the management API and every
+// dynamic operation.
+type Server struct {
+	app       *fiber.App
+	endpoints *endpoints.Manager
+	log       *slog.Logger
+	ids       *correlationIDs
+	gate      *guard.Gate
+	maxBody   int
+	bodyLimit int // the largest body read from the wire
+	edge      EdgeConfig
+	fixed     *router.Table[struct{}] // the fixed routes, for 405 answers
+	states    sync.Pool
+	// patternBudget bounds each request's backtracking pattern matches.
+	patternBudget time.Duration
+	hooks         engine.Hooks
+}
+
+// New builds the application. mount registers further routes (the
+// management API) before the catch-all that serves dynamic operations.
+func New(cfg Config, mgr *endpoints.Manager, mount func(app *fiber.App)) *Server {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxDocumentBytes <= 0 {
+		cfg.MaxDocumentBytes = DefaultMaxDocumentBytes
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{endpoints: mgr, log: cfg.Logger, ids: newCorrelationIDs(), gate: cfg.Gate, maxBody: cfg.MaxBodyBytes,
+		bodyLimit: max(cfg.MaxBodyBytes, cfg.MaxDocumentBytes), edge: cfg.Edge.withDefaults()}
+	s.patternBudget, s.hooks = cfg.PatternBudget, cfg.Hooks
+	s.states.New = func() any { return new(requestState) }
+	s.app = fiber.New(fiber.Config{
+		DisableStartupMessage: true,
+		BodyLimit:             s.bodyLimit,
+		// Errors of the chain are rendered by front; this one renders what
+		// fasthttp refuses before any handler runs.
+		ErrorHandler: s.errorHandler,
+		// Routes are matched by our own table, so fiber's router only sees
+		// the fixed management routes.
+		StrictRouting:  true,
+		CaseSensitive:  true,
+		ReadTimeout:    s.edge.HeaderTimeout,
+		IdleTimeout:    s.edge.IdleTimeout,
+		WriteTimeout:   s.edge.WriteTimeout,
+		ReadBufferSize: s.edge.MaxHeaderBytes + requestLineAllowance,
+	})
+	fast := s.app.Server()
+	fast.HeaderReceived = s.bodyDeadline
+	// fasthttp's parse errors would otherwise quote the request, credentials
+	// and all, back to the client.
+	fast.SecureErrorLogMessage = true
+	s.app.Use(s.front)
+	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	s.app.Get("/readyz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ready"}) })
+	if mount != nil {
+		mount(s.app)
+	}
+	s.fixed = fixedRoutes(s.app)
+	s.app.Use(s.serveDynamic)
+	return s
+}
+
+// App returns the fiber application, for tests (app.Test) and listening.
+func (s *Server) App() *fiber.App { return s.app }
+
+// Listen serves on addr until Shutdown.
+func (s *Server) Listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ln)
+}
+
+// Serve serves on ln until Shutdown, within the edge's connection caps.
+// Failures to accept (out of descriptors) are retried, never returned.
+func (s *Server) Serve(ln net.Listener) error {
+	return s.app.Listener(netguard.Listen(ln, netguard.Config{MaxConns: s.edge.MaxConns,
+		MaxConnsPerIP: s.edge.MaxConnsPerIP, Logger: s.log,
+		Forwarding: netguard.Forwarding{Header: s.edge.ClientIPHeader, Trusted: s.edge.TrustedProxies}}))
+}
+
+// Shutdown stops accepting connections and waits for requests in flight,
+// until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+
+// requestState is the per-request scratch space, pooled so serving a
+// request allocates nothing for it.
+type requestState struct {
+	c      *fiber.Ctx
+	params router.Params
+	call   engine.Call
+}
+
+// serveDynamic answers every request no fixed route took: the dynamic
+// operations of the current snapshot. The pooled state goes back to the
+// pool only when the request returns: one a connector panicked on may
+// still be referenced, so it is left to the garbage collector.
+func (s *Server) serveDynamic(c *fiber.Ctx) error {
+	st := s.states.Get().(*requestState)
+	err := s.serveDynamicWith(c, st, false)
+	st.c = nil
+	st.params.Reset()
+	st.call = engine.Call{}
+	s.states.Put(st)
+	return err
+}
+
+// serveDynamicWith answers the request at c through the pipeline, in st:
+// match → authenticate → guard → policies → validate → invoke → filters →
+// render (engine/pipeline.go). A refusal by the guard or a policy while the
+// snapshot changed is retried once on the new one (retried).
+func (s *Server) serveDynamicWith(c *fiber.Ctx, st *requestState, retried bool) error {
+	st.c = c
+	snap := s.endpoints.Snapshot()
+	route, err := s.match(c, snap, &st.params)
+	if err != nil {
+		return err
+	}
+	principal, err := s.authenticate(c, route)
+	if err == nil {
+		st.call = engine.Call{OperationID: route.Operation.ID, BankID: route.BankID(&st.params), Principal: principal,
+			Path: &st.params, HTTP: HTTPRequest(c)}
+		err = s.admit(c.UserContext(), route, &st.call)
+	}
+	if err != nil {
+		if s.endpoints.Snapshot() != snap && !retried {
+			// The document was replaced or deleted, and its roles with it,
+			// while this request was being checked: answer as the current
+			// snapshot does (a 404 for a deleted route, not a 403).
+			st.params.Reset()
+			return s.serveDynamicWith(c, st, true)
+		}
+		return err
+	}
+	if st.call.Body, err = s.validate(route, st); err != nil {
+		return err
+	}
+	// Copied only now: a request refused earlier pays for neither.
+	st.call.Prefer, st.call.CorrelationID = string(c.Request().Header.Peek("Prefer")), correlationID(c)
+	reply, err := route.Invoker.Invoke(c.UserContext(), &st.call)
+	if err != nil {
+		return err
+	}
+	if reply, err = s.filter(c.UserContext(), route, &st.call, reply); err != nil {
+		return err
+	}
+	return render(c, reply)
+}
+
+// match finds the operation of the snapshot served at c's method and path,
+// filling params; no match is a 405 naming the allowed methods, or a 404.
+func (s *Server) match(c *fiber.Ctx, snap *endpoints.Snapshot, params *router.Params) (*endpoints.Route, error) {
+	route, ok, allow := snap.Routes.Match(c.Method(), c.Path(), params)
+	if ok {
+		return route, nil
+	}
+	allow = s.fixedAllow(c.Method(), c.Path(), allow)
+	if allow != "" {
+		c.Set(fiber.HeaderAllow, allow)
+		return nil, engine.Errorf(http.StatusMethodNotAllowed, engine.CodeMethodNotAllowed,
+			"%s is not allowed on this path; allowed: %s", c.Method(), allow)
+	}
+	return nil, engine.NewError(http.StatusNotFound, engine.CodeNotFound, "no operation is served at this path")
+}
+
+// authenticate returns the caller of a route that needs one (nil for a
+// public route), or a 401.
+func (s *Server) authenticate(c *fiber.Ctx, route *endpoints.Route) (*engine.Principal, error) {
+	if route.Rule.Public {
+		return nil, nil
+	}
+	return Authenticate(c, s.gate)
+}
+
+// admit runs the guard (the route's rule at its bank), then the server's
+// policies, then the route's own.
+func (s *Server) admit(ctx context.Context, route *endpoints.Route, call *engine.Call) error {
+	if err := Guard(ctx, s.gate, call.Principal, &route.Rule, call.BankID); err != nil {
+		return err
+	}
+	if err := s.hooks.Allow(ctx, call); err != nil {
+		return err
+	}
+	return route.Hooks.Allow(ctx, call)
+}
+
+// validate bounds the body and checks the request against the operation,
+// returning the decoded body.
+func (s *Server) validate(route *endpoints.Route, st *requestState) (any, error) {
+	if len(st.c.Body()) > s.maxBody {
+		return nil, engine.Errorf(http.StatusRequestEntityTooLarge, engine.CodePayloadTooLarge,
+			"the request body is larger than %d bytes", s.maxBody)
+	}
+	return route.Operation.ValidateWithin((*fiberRequest)(st), s.patternBudget)
+}
+
+// filter runs the route's response filters, then the server's, on reply.
+func (s *Server) filter(ctx context.Context, route *endpoints.Route, call *engine.Call, reply *engine.Reply) (*engine.Reply, error) {
+	reply, err := route.Hooks.Filter(ctx, call, reply)
+	if err != nil {
+		return nil, err
+	}
+	return s.hooks.Filter(ctx, call, reply)
+}
+
+// render writes reply as the answer.
+func render(c *fiber.Ctx, reply *engine.Reply) error {
+	c.Status(reply.Status)
+	if reply.ContentType != "" {
+		c.Set(fiber.HeaderContentType, reply.ContentType)
+	}
+	if reply.Body != nil {
+		return c.Send(reply.Body)
+	}
+	return nil
+}

@@ -1,0 +1,44 @@
+package dynapi_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/dynapi/dynapi"
+	"github.com/dynapi/dynapi/engine/access"
+)
+
+// TestPasswordHashingConfig: the argon2id cost comes from the instance
+// config; one out of range stops the start with a message naming it, and
+// a valid one logs in over HTTP.
+func TestPasswordHashingConfig(t *testing.T) {
+	cases := []struct {
+		name string
+		cost access.PasswordHashing
+		err  string
+	}{
+		{"cheap", access.PasswordHashing{MemoryKiB: 64, Iterations: 1, Parallelism: 1}, ""},
+		{"no passes", access.PasswordHashing{MemoryKiB: 64, Parallelism: 1}, "password hashing cost"},
+		{"above 1 GiB", access.PasswordHashing{MemoryKiB: 2 << 20, Iterations: 1, Parallelism: 1}, "password hashing cost"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig(t.TempDir())
+			cfg.PasswordHashing = tc.cost
+			if tc.err == "" {
+				inst := openWith(t, cfg) // logs the admin in over HTTP
+				closeInstance(t, inst)
+				return
+			}
+			inst, err := dynapi.Open(context.Background(), cfg)
+			if err == nil {
+				closeInstance(t, inst)
+				t.Fatal("Open accepted the cost")
+			}
+			if !strings.Contains(err.Error(), tc.err) {
+				t.Fatalf("error %q does not name the cost", err)
+			}
+		})
+	}
+}

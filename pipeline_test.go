@@ -1,0 +1,138 @@
+package dynapi_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/dynapi/dynapi/engine"
+)
+
+// pipelineDocument serves a public GET and a guarded POST with a strict body.
+var pipelineDocument = []byte(`{"openapi":"3.1.0","info":{"title":"pipeline","version":"1"},"servers":[{"url":"/pipeline"}],
+  "paths":{"/things":{
+    "get":{"operationId":"listThings","security":[],"x-dynapi-public":true,"responses":{"200":{"description":"ok",
+      "content":{"application/json":{"example":{"things":[]}}}}}},
+    "post":{"operationId":"createThing","requestBody":{"required":true,"content":{"application/json":{"schema":{
+      "type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string"}}}}}},
+      "responses":{"201":{"description":"made","content":{"application/json":{"example":{"name":"x"}}}}}}}}}`)
+
+// hookLog records the steps hooks saw, in order.
+type hookLog struct {
+	mu    sync.Mutex
+	steps []string
+}
+
+func (l *hookLog) add(step string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.steps = append(l.steps, step)
+}
+
+func (l *hookLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.steps
+	l.steps = nil
+	return out
+}
+
+// TestPipelineHooks shows the policies and response filters every dynamic
+// operation passes: in order, after authentication and the guard, before
+// validation (policies) and after the connector (filters).
+func TestPipelineHooks(t *testing.T) {
+	var log hookLog
+	policy := func(name string) engine.Policy {
+		return engine.PolicyFunc(func(_ context.Context, call *engine.Call) error {
+			user := "anonymous"
+			if call.Principal != nil {
+				user = call.Principal.Username
+			}
+			log.add(name + ":" + call.OperationID + ":" + user)
+			if refuse, _ := call.HTTP.Header("X-Refuse"); refuse == name {
+				return engine.NewError(http.StatusForbidden, "consent_missing", name+" refuses")
+			}
+			if call.Body != nil {
+				t.Errorf("%s saw a body before validation", name)
+			}
+			return nil
+		})
+	}
+	filter := func(name string) engine.ResponseFilter {
+		return engine.ResponseFilterFunc(func(_ context.Context, call *engine.Call, reply *engine.Reply) (*engine.Reply, error) {
+			log.add(name + ":" + call.OperationID)
+			if refuse, _ := call.HTTP.Header("X-Refuse"); refuse == name {
+				return nil, engine.NewError(http.StatusBadGateway, engine.CodeInvalidResult, name+" refuses")
+			}
+			body := append(append([]byte(name+"("), reply.Body...), ')')
+			return &engine.Reply{Status: reply.Status, ContentType: "text/plain", Body: body}, nil
+		})
+	}
+	cfg := testConfig(t.TempDir())
+	cfg.Hooks = engine.Hooks{Policies: []engine.Policy{policy("first"), policy("second")},
+		Filters: []engine.ResponseFilter{filter("inner"), filter("outer")}}
+	inst := openWith(t, cfg)
+	t.Cleanup(func() { closeInstance(t, inst) })
+	mustCreate(t, inst, "/admin/v1/dynamic-endpoints", pipelineDocument)
+	log.take() // the management API is not a dynamic operation
+
+	for _, tc := range []struct {
+		name   string
+		req    request
+		status int
+		code   string // the problem's code, when the answer is one
+		body   string // the answer's body, when it is not a problem
+		steps  []string
+	}{
+		{name: "public operation passes every hook in order",
+			req:    request{method: "GET", path: "/pipeline/things", anonymous: true},
+			status: http.StatusOK, body: `outer(inner({"things":[]}))`,
+			steps: []string{"first:listThings:anonymous", "second:listThings:anonymous", "inner:listThings", "outer:listThings"}},
+		{name: "policies see the authenticated caller",
+			req:    request{method: "POST", path: "/pipeline/things", body: []byte(`{"name":"a"}`), headers: jsonHeaders()},
+			status: http.StatusCreated, body: `outer(inner({"name":"x"}))`,
+			steps: []string{"first:createThing:admin", "second:createThing:admin", "inner:createThing", "outer:createThing"}},
+		{name: "the first refusal ends the call before validation",
+			req: request{method: "POST", path: "/pipeline/things", body: []byte(`{"nom":1}`),
+				headers: map[string]string{"Content-Type": "application/json", "X-Refuse": "first"}},
+			status: http.StatusForbidden, code: "consent_missing", steps: []string{"first:createThing:admin"}},
+		{name: "a later policy refuses after the earlier ones passed",
+			req:    request{method: "GET", path: "/pipeline/things", anonymous: true, headers: map[string]string{"X-Refuse": "second"}},
+			status: http.StatusForbidden, code: "consent_missing",
+			steps: []string{"first:listThings:anonymous", "second:listThings:anonymous"}},
+		{name: "invalid input after the policies passed is a 400 and reaches no filter",
+			req:    request{method: "POST", path: "/pipeline/things", body: []byte(`{"nom":1}`), headers: jsonHeaders()},
+			status: http.StatusBadRequest, code: engine.CodeValidationFailed,
+			steps: []string{"first:createThing:admin", "second:createThing:admin"}},
+		{name: "no credentials is a 401 before any policy",
+			req:    request{method: "POST", path: "/pipeline/things", body: []byte(`{"name":"a"}`), anonymous: true, headers: jsonHeaders()},
+			status: http.StatusUnauthorized, code: engine.CodeUnauthorized},
+		{name: "a filter's error is answered instead of the reply",
+			req:    request{method: "GET", path: "/pipeline/things", anonymous: true, headers: map[string]string{"X-Refuse": "inner"}},
+			status: http.StatusBadGateway, code: engine.CodeInvalidResult,
+			steps: []string{"first:listThings:anonymous", "second:listThings:anonymous", "inner:listThings"}},
+		{name: "no route is a 404 before any hook",
+			req:    request{method: "GET", path: "/pipeline/nothing", anonymous: true},
+			status: http.StatusNotFound, code: engine.CodeNotFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := do(t, inst, tc.req)
+			if r.status != tc.status {
+				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.body)
+			}
+			if tc.code != "" {
+				if p := r.problem(t); p.Code != tc.code {
+					t.Errorf("code %q, want %q", p.Code, tc.code)
+				}
+			} else if !bytes.Equal(r.body, []byte(tc.body)) {
+				t.Errorf("body %s, want %s", r.body, tc.body)
+			}
+			if got := log.take(); !slices.Equal(got, tc.steps) {
+				t.Errorf("hooks ran %q, want %q", got, tc.steps)
+			}
+		})
+	}
+}
