@@ -2,7 +2,7 @@
 GO ?= go
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: run test test-short lint bench bench-load build
+.PHONY: run test test-short lint vuln bench bench-load build
 
 run: ## serve on 127.0.0.1:8080 with the embedded store under ./data
 	$(GO) run ./cmd/dynapi serve
@@ -20,6 +20,10 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	.ci/vulncheck
+
+vuln: ## govulncheck on called code (fails on a vulnerable module)
+	.ci/vulncheck
 
 bench: ## in-process benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
