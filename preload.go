@@ -6,6 +6,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/audit"
 	"github.com/dynapi/dynapi/engine/banking"
 	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/endpoints"
@@ -33,7 +34,7 @@ func preloadExample(ctx context.Context, cases *usecase.Cases, methods *connecto
 	if err != nil {
 		return err
 	}
-	actor := access.Actor{UserID: owner.ID, CorrelationID: "preload"}
+	actor := audit.Actor{UserID: owner.ID, CorrelationID: "preload"}
 	if _, err := cases.PreloadDocument(ctx, actor, exampleKey,
 		endpoints.CreateInput{Source: examples.BankAccounts, ContentType: "application/yaml"}); err != nil {
 		return err
@@ -65,7 +66,7 @@ func once(ctx context.Context, store engine.Store, key string, fn func() error) 
 // Each step finds what an earlier, interrupted run did: the bank and the
 // accounts exist already, and the payment's idempotency key replays it.
 func demoBank(ctx context.Context, svc *access.Service, methods *connector.Dispatcher, owner *access.User) error {
-	actor := access.Actor{UserID: owner.ID, CorrelationID: "preload"}
+	actor := audit.Actor{UserID: owner.ID, CorrelationID: "preload"}
 	if _, err := svc.CreateBank(ctx, actor, access.Bank{ID: DemoBankID, ShortName: "Demo Bank",
 		FullName: "Demo Bank (example data)", Website: "https://bank.example.com"}); !tolerated(err, access.CodeBankExists) {
 		return err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dynapi/dynapi"
 	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/audit"
 )
 
 // TestUserCreate creates a user with the CLI and logs it in through a
@@ -86,7 +87,7 @@ func TestUserBreakGlass(t *testing.T) {
 	}
 	admin, err := inst.Access.UserByName(context.Background(), "admin")
 	if err == nil {
-		_, err = inst.Access.SetLocked(context.Background(), access.Actor{}, admin.ID, true)
+		_, err = inst.Access.SetLocked(context.Background(), audit.Actor{}, admin.ID, true)
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/audit"
 	"github.com/dynapi/dynapi/plugins/boltstore"
 )
 
@@ -59,7 +60,7 @@ func user(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	svc.RegisterRoles(access.StaticRoles()...)
-	cli := access.Actor{CorrelationID: "cli"}
+	cli := audit.Actor{CorrelationID: "cli"}
 	if args[0] == "create" {
 		u, err := svc.CreateUser(ctx, cli, access.NewUser{Username: *username, Email: *email, Password: password})
 		if err != nil {

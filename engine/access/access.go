@@ -79,22 +79,6 @@ type EntitlementRequest struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// AuditEntry records one management or entitlement change, or a security
-// event (a login failure, a lockout, a token issued or revoked).
-type AuditEntry struct {
-	Seq           uint64         `json:"seq"`
-	At            time.Time      `json:"at"`
-	UserID        string         `json:"user_id"`
-	ConsumerID    string         `json:"consumer_id,omitempty"`
-	Action        string         `json:"action"` // e.g. "dynamic_endpoint.create"
-	Target        string         `json:"target"` // e.g. the id changed
-	BankID        string         `json:"bank_id,omitempty"`
-	Details       map[string]any `json:"details,omitempty"`
-	CorrelationID string         `json:"correlation_id"`
-	// Address is the client address the change or event came from.
-	Address string `json:"address,omitempty"`
-}
-
 // Principal is an authenticated caller; the type lives in the kernel so
 // connectors can read it without importing this package.
 type Principal = engine.Principal

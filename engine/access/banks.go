@@ -8,7 +8,9 @@ import (
 	"strings"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/audit"
 	"github.com/dynapi/dynapi/internal/ident"
+	"github.com/dynapi/dynapi/internal/kvjson"
 )
 
 func bankNotFound(id string) error {
@@ -21,7 +23,7 @@ func bankNotFound(id string) error {
 // transaction the creator (a.UserID, when set and existing) is granted
 // CanCreateEntitlementAtOneBank at the new bank, as OBP does. CreatedAt is
 // set here. Audit-logged as "bank.create" and "entitlement.grant".
-func (s *Service) CreateBank(ctx context.Context, a Actor, b Bank) (*Bank, error) {
+func (s *Service) CreateBank(ctx context.Context, a audit.Actor, b Bank) (*Bank, error) {
 	var faults []engine.Violation
 	if !ident.Valid(b.ID) {
 		faults = append(faults, engine.Violation{Location: "body", Pointer: "/bank_id", Code: "pattern",
@@ -41,24 +43,24 @@ func (s *Service) CreateBank(ctx context.Context, a Actor, b Bank) (*Bank, error
 	}
 	b.CreatedAt = s.now().UTC()
 	err := s.update(ctx, func(tx engine.Tx, ch *change) error {
-		taken, err := exists(tx, bucketBanks, b.ID)
+		taken, err := kvjson.Exists(tx, bucketBanks, b.ID)
 		if err != nil {
 			return err
 		}
 		if taken {
 			return engine.Errorf(http.StatusConflict, CodeBankExists, "bank %q exists already", b.ID)
 		}
-		if err := putJSON(tx, bucketBanks, b.ID, &b); err != nil {
+		if err := kvjson.Put(tx, bucketBanks, b.ID, &b); err != nil {
 			return err
 		}
 		ch.banks = append(ch.banks, b.ID)
-		if err := s.AuditTx(tx, a, "bank.create", b.ID, b.ID, map[string]any{"short_name": b.ShortName}); err != nil {
+		if err := s.Audit.Append(tx, a, "bank.create", b.ID, b.ID, map[string]any{"short_name": b.ShortName}); err != nil {
 			return err
 		}
 		if a.UserID == "" {
 			return nil
 		}
-		if ok, err := exists(tx, bucketUsers, a.UserID); err != nil || !ok {
+		if ok, err := kvjson.Exists(tx, bucketUsers, a.UserID); err != nil || !ok {
 			return err
 		}
 		_, err = s.grantTx(tx, ch, a, a.UserID, b.ID, RoleCanCreateEntitlementAtOneBank, "entitlement.grant", false)
@@ -74,7 +76,7 @@ func (s *Service) CreateBank(ctx context.Context, a Actor, b Bank) (*Bank, error
 func (s *Service) Bank(ctx context.Context, id string) (*Bank, error) {
 	var out *Bank
 	err := s.view(ctx, func(tx engine.Tx) error {
-		b, err := getJSON[Bank](tx, bucketBanks, id)
+		b, err := kvjson.Get[Bank](tx, bucketBanks, id)
 		if errors.Is(err, engine.ErrNotFound) {
 			return bankNotFound(id)
 		}
@@ -97,7 +99,7 @@ func (s *Service) Banks(ctx context.Context) ([]*Bank, error) {
 	err := s.view(ctx, func(tx engine.Tx) error {
 		out = nil
 		return tx.Scan(bucketBanks, "", func(_ string, v []byte) error {
-			b, err := decode[Bank](v)
+			b, err := kvjson.Decode[Bank](v)
 			if err == nil {
 				out = append(out, b)
 			}

@@ -10,6 +10,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/internal/kvjson"
 )
 
 // BootstrapOptions configures the first start. Empty fields get defaults:
@@ -62,7 +64,7 @@ func (s *Service) systemRoleNames() []string {
 func (s *Service) Bootstrap(ctx context.Context, opts BootstrapOptions) (*BootstrapResult, error) {
 	var marker *bootstrapMarker
 	err := s.view(ctx, func(tx engine.Tx) error {
-		m, err := getJSON[bootstrapMarker](tx, bucketMeta, markerKey)
+		m, err := kvjson.Get[bootstrapMarker](tx, bucketMeta, markerKey)
 		if errors.Is(err, engine.ErrNotFound) {
 			return nil
 		}
@@ -103,17 +105,17 @@ func (s *Service) Bootstrap(ctx context.Context, opts BootstrapOptions) (*Bootst
 	}
 	raced := false
 	err = s.update(ctx, func(tx engine.Tx, ch *change) error {
-		if ok, err := exists(tx, bucketMeta, markerKey); err != nil || ok {
+		if ok, err := kvjson.Exists(tx, bucketMeta, markerKey); err != nil || ok {
 			raced = ok
 			return err
 		}
-		system := Actor{}
+		system := audit.Actor{}
 		rec := &userRecord{ID: uuid.NewString(), Username: res.AdminUsername, Provider: ProviderLocal,
 			CreatedAt: s.now().UTC(), PasswordHash: hash}
 		if err := s.insertUserTx(tx, rec); err != nil {
 			return err
 		}
-		if err := s.AuditTx(tx, system, "user.create", rec.ID, "", map[string]any{"username": rec.Username}); err != nil {
+		if err := s.Audit.Append(tx, system, "user.create", rec.ID, "", map[string]any{"username": rec.Username}); err != nil {
 			return err
 		}
 		roles := s.systemRoleNames()
@@ -122,16 +124,16 @@ func (s *Service) Bootstrap(ctx context.Context, opts BootstrapOptions) (*Bootst
 				return err
 			}
 		}
-		c, err := s.createConsumerTx(tx, ch, Actor{UserID: rec.ID}, "bootstrap", res.ConsumerKey, secret)
+		c, err := s.createConsumerTx(tx, ch, audit.Actor{UserID: rec.ID}, "bootstrap", res.ConsumerKey, secret)
 		if err != nil {
 			return err
 		}
 		m := &bootstrapMarker{AdminUserID: rec.ID, AdminUsername: rec.Username, ConsumerID: c.ID,
 			ConsumerKey: c.Key, At: s.now().UTC()}
-		if err := putJSON(tx, bucketMeta, markerKey, m); err != nil {
+		if err := kvjson.Put(tx, bucketMeta, markerKey, m); err != nil {
 			return err
 		}
-		return s.AuditTx(tx, system, "bootstrap", rec.ID, "", map[string]any{
+		return s.Audit.Append(tx, system, "bootstrap", rec.ID, "", map[string]any{
 			"admin_username": rec.Username, "consumer_id": c.ID, "roles_granted": len(roles)})
 	})
 	if err != nil {
@@ -188,7 +190,7 @@ func (s *Service) upgradeAdmin(ctx context.Context, m *bootstrapMarker) (*Bootst
 		return res, nil
 	}
 	err := s.update(ctx, func(tx engine.Tx, ch *change) error {
-		if ok, err := exists(tx, bucketUsers, m.AdminUserID); err != nil || !ok {
+		if ok, err := kvjson.Exists(tx, bucketUsers, m.AdminUserID); err != nil || !ok {
 			return err // the admin was deleted: nothing to upgrade
 		}
 		for _, r := range missing {
@@ -199,7 +201,7 @@ func (s *Service) upgradeAdmin(ctx context.Context, m *bootstrapMarker) (*Bootst
 			if held {
 				continue
 			}
-			if _, err := s.grantTx(tx, ch, Actor{}, m.AdminUserID, "", r, "entitlement.grant", false); err != nil {
+			if _, err := s.grantTx(tx, ch, audit.Actor{}, m.AdminUserID, "", r, "entitlement.grant", false); err != nil {
 				return err
 			}
 		}

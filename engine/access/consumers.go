@@ -15,6 +15,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/internal/kvjson"
 )
 
 // consumerRecord is a consumer as stored, with its secret's SHA-256.
@@ -81,7 +83,7 @@ func consumerNotFound(id string) error {
 // a.UserID, with a random key and secret (32 random bytes each,
 // base64url). The secret is returned once and stored only as its SHA-256.
 // Audit-logged as "consumer.create".
-func (s *Service) CreateConsumer(ctx context.Context, a Actor, name string) (c *Consumer, secret string, err error) {
+func (s *Service) CreateConsumer(ctx context.Context, a audit.Actor, name string) (c *Consumer, secret string, err error) {
 	secret = randomToken()
 	c, err = s.CreateConsumerWith(ctx, a, name, randomToken(), secret)
 	if err != nil {
@@ -93,7 +95,7 @@ func (s *Service) CreateConsumer(ctx context.Context, a Actor, name string) (c *
 // CreateConsumerWith is CreateConsumer with a given key (1 to 256
 // characters of [A-Za-z0-9._~-], unique: 409 consumer_key_exists) and
 // secret (32 to 1024 bytes), as configured for bootstrap.
-func (s *Service) CreateConsumerWith(ctx context.Context, a Actor, name, key, secret string) (*Consumer, error) {
+func (s *Service) CreateConsumerWith(ctx context.Context, a audit.Actor, name, key, secret string) (*Consumer, error) {
 	var out *Consumer
 	err := s.update(ctx, func(tx engine.Tx, ch *change) error {
 		var err error
@@ -118,11 +120,11 @@ func consumerFaults(name, key, secret string) []engine.Violation {
 	return faults
 }
 
-func (s *Service) createConsumerTx(tx engine.Tx, ch *change, a Actor, name, key, secret string) (*Consumer, error) {
+func (s *Service) createConsumerTx(tx engine.Tx, ch *change, a audit.Actor, name, key, secret string) (*Consumer, error) {
 	if faults := consumerFaults(name, key, secret); faults != nil {
 		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "the consumer cannot be created", faults...)
 	}
-	taken, err := exists(tx, bucketConsumersByKey, key)
+	taken, err := kvjson.Exists(tx, bucketConsumersByKey, key)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +133,7 @@ func (s *Service) createConsumerTx(tx engine.Tx, ch *change, a Actor, name, key,
 	}
 	rec := &consumerRecord{ID: uuid.NewString(), Key: key, Name: name, Enabled: true, CreatedBy: a.UserID,
 		CreatedAt: s.now().UTC(), SecretHash: sha256Hex(secret)}
-	if err := putJSON(tx, bucketConsumers, rec.ID, rec); err != nil {
+	if err := kvjson.Put(tx, bucketConsumers, rec.ID, rec); err != nil {
 		return nil, err
 	}
 	if err := tx.Put(bucketConsumersByKey, key, []byte(rec.ID)); err != nil {
@@ -142,7 +144,7 @@ func (s *Service) createConsumerTx(tx engine.Tx, ch *change, a Actor, name, key,
 		return nil, err
 	}
 	ch.consumers = append(ch.consumers, e)
-	err = s.AuditTx(tx, a, "consumer.create", rec.ID, "", map[string]any{"name": name, "consumer_key": key})
+	err = s.Audit.Append(tx, a, "consumer.create", rec.ID, "", map[string]any{"name": name, "consumer_key": key})
 	return rec.consumer(), err
 }
 
@@ -151,7 +153,7 @@ func (s *Service) createConsumerTx(tx engine.Tx, ch *change, a Actor, name, key,
 func (s *Service) Consumer(ctx context.Context, id string) (*Consumer, error) {
 	var out *Consumer
 	err := s.view(ctx, func(tx engine.Tx) error {
-		rec, err := getJSON[consumerRecord](tx, bucketConsumers, id)
+		rec, err := kvjson.Get[consumerRecord](tx, bucketConsumers, id)
 		if errors.Is(err, engine.ErrNotFound) {
 			return consumerNotFound(id)
 		}
@@ -205,7 +207,7 @@ func (s *Service) Consumers(ctx context.Context, createdBy string) ([]*Consumer,
 	err := s.view(ctx, func(tx engine.Tx) error {
 		out = nil
 		return tx.Scan(bucketConsumers, "", func(_ string, v []byte) error {
-			rec, err := decode[consumerRecord](v)
+			rec, err := kvjson.Decode[consumerRecord](v)
 			if err != nil {
 				return err
 			}
@@ -230,10 +232,10 @@ func (s *Service) Consumers(ctx context.Context, createdBy string) ([]*Consumer,
 // SetConsumerEnabled enables or disables a consumer; a disabled consumer's
 // credentials are refused at once. Audit-logged as "consumer.enable" or
 // "consumer.disable".
-func (s *Service) SetConsumerEnabled(ctx context.Context, a Actor, id string, enabled bool) (*Consumer, error) {
+func (s *Service) SetConsumerEnabled(ctx context.Context, a audit.Actor, id string, enabled bool) (*Consumer, error) {
 	var out *Consumer
 	err := s.update(ctx, func(tx engine.Tx, ch *change) error {
-		rec, err := getJSON[consumerRecord](tx, bucketConsumers, id)
+		rec, err := kvjson.Get[consumerRecord](tx, bucketConsumers, id)
 		if errors.Is(err, engine.ErrNotFound) {
 			return consumerNotFound(id)
 		}
@@ -252,9 +254,9 @@ func (s *Service) SetConsumerEnabled(ctx context.Context, a Actor, id string, en
 // setEnabledTx stores rec enabled or disabled, for the in-memory view at
 // commit, audit-logged as "consumer.enable" or "consumer.disable" with the
 // reason when there is one.
-func (s *Service) setEnabledTx(tx engine.Tx, ch *change, a Actor, rec *consumerRecord, enabled bool, reason string) error {
+func (s *Service) setEnabledTx(tx engine.Tx, ch *change, a audit.Actor, rec *consumerRecord, enabled bool, reason string) error {
 	rec.Enabled = enabled
-	if err := putJSON(tx, bucketConsumers, rec.ID, rec); err != nil {
+	if err := kvjson.Put(tx, bucketConsumers, rec.ID, rec); err != nil {
 		return err
 	}
 	e, err := rec.entry()
@@ -269,15 +271,15 @@ func (s *Service) setEnabledTx(tx engine.Tx, ch *change, a Actor, rec *consumerR
 	if reason != "" {
 		details["reason"] = reason
 	}
-	return s.AuditTx(tx, a, action, rec.ID, "", details)
+	return s.Audit.Append(tx, a, action, rec.ID, "", details)
 }
 
 // disableConsumersOfTx disables every enabled consumer created by userID,
 // audit-logged as "consumer.disable" with the reason.
-func (s *Service) disableConsumersOfTx(tx engine.Tx, ch *change, a Actor, userID string) error {
+func (s *Service) disableConsumersOfTx(tx engine.Tx, ch *change, a audit.Actor, userID string) error {
 	var owned []*consumerRecord
 	err := tx.Scan(bucketConsumers, "", func(_ string, v []byte) error {
-		rec, err := decode[consumerRecord](v)
+		rec, err := kvjson.Decode[consumerRecord](v)
 		if err == nil && rec.Enabled && rec.CreatedBy == userID {
 			owned = append(owned, rec)
 		}

@@ -10,6 +10,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/internal/kvjson"
 )
 
 // Entitlement request statuses.
@@ -26,7 +28,7 @@ func grantKey(userID, bankID, role string) string { return userID + sep + bankID
 // holdsTx reports whether user holds role at bankID ("" system wide),
 // from the store.
 func holdsTx(tx engine.Tx, userID, bankID, role string) (bool, error) {
-	return exists(tx, bucketEntsByKey, grantKey(userID, bankID, role))
+	return kvjson.Exists(tx, bucketEntsByKey, grantKey(userID, bankID, role))
 }
 
 // forbidden is the 403 naming the roles any one of which would do.
@@ -44,7 +46,7 @@ func forbidden(roles []string, bankID string) error {
 
 // authorizeTx passes when a is the system or holds anyRole system wide or
 // (for a bank) oneBankRole at bankID.
-func authorizeTx(tx engine.Tx, a Actor, bankID, anyRole, oneBankRole string) error {
+func authorizeTx(tx engine.Tx, a audit.Actor, bankID, anyRole, oneBankRole string) error {
 	if a.UserID == "" {
 		return nil
 	}
@@ -82,7 +84,7 @@ func (s *Service) checkRoleTx(tx engine.Tx, bankID, roleName string) (Role, erro
 
 // checkBankTx is a 404 when the bank does not exist.
 func checkBankTx(tx engine.Tx, bankID string) error {
-	ok, err := exists(tx, bucketBanks, bankID)
+	ok, err := kvjson.Exists(tx, bucketBanks, bankID)
 	if err == nil && !ok {
 		err = bankNotFound(bankID)
 	}
@@ -98,7 +100,7 @@ func checkBankTx(tx engine.Tx, bankID string) error {
 // is the system and always allowed), bank missing 404, user missing 404,
 // already held 409 entitlement_exists. Audit-logged as
 // "entitlement.grant".
-func (s *Service) Grant(ctx context.Context, a Actor, userID, bankID, roleName string) (*Entitlement, error) {
+func (s *Service) Grant(ctx context.Context, a audit.Actor, userID, bankID, roleName string) (*Entitlement, error) {
 	var out *Entitlement
 	err := s.update(ctx, func(tx engine.Tx, ch *change) error {
 		var err error
@@ -109,7 +111,7 @@ func (s *Service) Grant(ctx context.Context, a Actor, userID, bankID, roleName s
 }
 
 // grantTx is Grant inside tx, authorising a when authorize is set.
-func (s *Service) grantTx(tx engine.Tx, ch *change, a Actor, userID, bankID, roleName, action string, authorize bool) (*Entitlement, error) {
+func (s *Service) grantTx(tx engine.Tx, ch *change, a audit.Actor, userID, bankID, roleName, action string, authorize bool) (*Entitlement, error) {
 	if _, err := s.checkRoleTx(tx, bankID, roleName); err != nil {
 		return nil, err
 	}
@@ -127,7 +129,7 @@ func (s *Service) grantTx(tx engine.Tx, ch *change, a Actor, userID, bankID, rol
 		return nil, err
 	}
 	key := grantKey(userID, bankID, roleName)
-	held, err := exists(tx, bucketEntsByKey, key)
+	held, err := kvjson.Exists(tx, bucketEntsByKey, key)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +141,7 @@ func (s *Service) grantTx(tx engine.Tx, ch *change, a Actor, userID, bankID, rol
 		return nil, engine.Errorf(http.StatusConflict, CodeEntitlementExists, "the user holds %s %s already", roleName, where)
 	}
 	e := &Entitlement{ID: uuid.NewString(), UserID: userID, BankID: bankID, RoleName: roleName, CreatedAt: s.now().UTC()}
-	if err := putJSON(tx, bucketEnts, e.ID, e); err != nil {
+	if err := kvjson.Put(tx, bucketEnts, e.ID, e); err != nil {
 		return nil, err
 	}
 	for _, idx := range [...][3]string{
@@ -152,12 +154,12 @@ func (s *Service) grantTx(tx engine.Tx, ch *change, a Actor, userID, bankID, rol
 		}
 	}
 	ch.ents = append(ch.ents, entOp{key: entKey{userID, bankID, roleName}, add: true})
-	err = s.AuditTx(tx, a, action, e.ID, bankID, map[string]any{"user_id": userID, "role_name": roleName})
+	err = s.Audit.Append(tx, a, action, e.ID, bankID, map[string]any{"user_id": userID, "role_name": roleName})
 	return e, err
 }
 
 // deleteEntitlementTx removes e and its indexes, audit-logged as action.
-func (s *Service) deleteEntitlementTx(tx engine.Tx, ch *change, a Actor, e *Entitlement, action, reason string) error {
+func (s *Service) deleteEntitlementTx(tx engine.Tx, ch *change, a audit.Actor, e *Entitlement, action, reason string) error {
 	for _, k := range [...][2]string{
 		{bucketEnts, e.ID},
 		{bucketEntsByKey, grantKey(e.UserID, e.BankID, e.RoleName)},
@@ -173,7 +175,7 @@ func (s *Service) deleteEntitlementTx(tx engine.Tx, ch *change, a Actor, e *Enti
 	if reason != "" {
 		details["reason"] = reason
 	}
-	return s.AuditTx(tx, a, action, e.ID, e.BankID, details)
+	return s.Audit.Append(tx, a, action, e.ID, e.BankID, details)
 }
 
 func entitlementNotFound(id string) error {
@@ -184,9 +186,9 @@ func entitlementNotFound(id string) error {
 // is the system or holds CanDeleteEntitlementAtAnyBank or, for a bank
 // entitlement, CanDeleteEntitlementAtOneBank at its bank. Audit-logged as
 // "entitlement.revoke".
-func (s *Service) Revoke(ctx context.Context, a Actor, entitlementID string) error {
+func (s *Service) Revoke(ctx context.Context, a audit.Actor, entitlementID string) error {
 	return s.update(ctx, func(tx engine.Tx, ch *change) error {
-		e, err := getJSON[Entitlement](tx, bucketEnts, entitlementID)
+		e, err := kvjson.Get[Entitlement](tx, bucketEnts, entitlementID)
 		if errors.Is(err, engine.ErrNotFound) {
 			return entitlementNotFound(entitlementID)
 		}
@@ -204,7 +206,7 @@ func (s *Service) Revoke(ctx context.Context, a Actor, entitlementID string) err
 func (s *Service) Entitlement(ctx context.Context, id string) (*Entitlement, error) {
 	var out *Entitlement
 	err := s.view(ctx, func(tx engine.Tx) error {
-		e, err := getJSON[Entitlement](tx, bucketEnts, id)
+		e, err := kvjson.Get[Entitlement](tx, bucketEnts, id)
 		if errors.Is(err, engine.ErrNotFound) {
 			return entitlementNotFound(id)
 		}
@@ -236,7 +238,7 @@ func (s *Service) EntitlementsOf(ctx context.Context, userID string) ([]*Entitle
 			return err
 		}
 		return tx.Scan(bucketEntsByUser, userID+sep, func(k string, _ []byte) error {
-			e, err := getJSON[Entitlement](tx, bucketEnts, k[len(userID)+1:])
+			e, err := kvjson.Get[Entitlement](tx, bucketEnts, k[len(userID)+1:])
 			if errors.Is(err, engine.ErrNotFound) {
 				return nil
 			}
@@ -260,7 +262,7 @@ func (s *Service) EntitlementsAtBank(ctx context.Context, bankID string) ([]*Ent
 	err := s.view(ctx, func(tx engine.Tx) error {
 		out = nil
 		return tx.Scan(bucketEnts, "", func(_ string, v []byte) error {
-			e, err := decode[Entitlement](v)
+			e, err := kvjson.Decode[Entitlement](v)
 			if err == nil && e.BankID == bankID {
 				out = append(out, e)
 			}
@@ -336,7 +338,7 @@ func (s *Service) GrantJustInTime(ctx context.Context, userID, bankID string, ro
 		}
 		bankOK := false
 		if bankID != "" {
-			ok, err := exists(tx, bucketBanks, bankID)
+			ok, err := kvjson.Exists(tx, bucketBanks, bankID)
 			if err != nil {
 				return err
 			}
@@ -359,7 +361,7 @@ func (s *Service) GrantJustInTime(ctx context.Context, userID, bankID string, ro
 				return err
 			}
 			if !held {
-				if _, err := s.grantTx(tx, ch, Actor{}, userID, at, name, "entitlement.grant_just_in_time", false); err != nil {
+				if _, err := s.grantTx(tx, ch, audit.Actor{}, userID, at, name, "entitlement.grant_just_in_time", false); err != nil {
 					return err
 				}
 			}
@@ -395,7 +397,7 @@ func (s *Service) claimable(roleNames []string) []string {
 // entitlement_exists when the user holds the role already, a 409
 // entitlement_request_exists when a request for it is pending.
 // Audit-logged as "entitlement_request.create".
-func (s *Service) RequestEntitlement(ctx context.Context, a Actor, bankID, roleName string) (*EntitlementRequest, error) {
+func (s *Service) RequestEntitlement(ctx context.Context, a audit.Actor, bankID, roleName string) (*EntitlementRequest, error) {
 	if a.UserID == "" {
 		return nil, engine.NewError(http.StatusBadRequest, engine.CodeBadRequest, "an entitlement request is made by a user")
 	}
@@ -413,13 +415,13 @@ func (s *Service) RequestEntitlement(ctx context.Context, a Actor, bankID, roleN
 			return err
 		}
 		key := grantKey(a.UserID, bankID, roleName)
-		if held, err := exists(tx, bucketEntsByKey, key); err != nil || held {
+		if held, err := kvjson.Exists(tx, bucketEntsByKey, key); err != nil || held {
 			if held {
 				err = engine.Errorf(http.StatusConflict, CodeEntitlementExists, "you hold %s already", roleName)
 			}
 			return err
 		}
-		if asked, err := exists(tx, bucketRequestsPending, key); err != nil || asked {
+		if asked, err := kvjson.Exists(tx, bucketRequestsPending, key); err != nil || asked {
 			if asked {
 				err = engine.Errorf(http.StatusConflict, CodeEntitlementRequestExists, "you asked for %s already", roleName)
 			}
@@ -427,14 +429,14 @@ func (s *Service) RequestEntitlement(ctx context.Context, a Actor, bankID, roleN
 		}
 		r := &EntitlementRequest{ID: uuid.NewString(), UserID: a.UserID, BankID: bankID, RoleName: roleName,
 			Status: RequestPending, CreatedAt: s.now().UTC()}
-		if err := putJSON(tx, bucketRequests, r.ID, r); err != nil {
+		if err := kvjson.Put(tx, bucketRequests, r.ID, r); err != nil {
 			return err
 		}
 		if err := tx.Put(bucketRequestsPending, key, []byte(r.ID)); err != nil {
 			return err
 		}
 		out = r
-		return s.AuditTx(tx, a, "entitlement_request.create", r.ID, bankID, map[string]any{"role_name": roleName})
+		return s.Audit.Append(tx, a, "entitlement_request.create", r.ID, bankID, map[string]any{"role_name": roleName})
 	})
 	return out, err
 }
@@ -461,7 +463,7 @@ func (s *Service) requests(ctx context.Context, keep func(*EntitlementRequest) b
 	err := s.view(ctx, func(tx engine.Tx) error {
 		out = nil
 		return tx.Scan(bucketRequests, "", func(_ string, v []byte) error {
-			r, err := decode[EntitlementRequest](v)
+			r, err := kvjson.Decode[EntitlementRequest](v)
 			if err == nil && keep(r) {
 				out = append(out, r)
 			}
@@ -491,10 +493,10 @@ func requestNotFound(id string) error {
 // authorisation or CanDeleteEntitlementRequestsAtAnyBank. Audit-logged as
 // "entitlement_request.grant" (with "entitlement.grant") or
 // "entitlement_request.reject".
-func (s *Service) DecideEntitlementRequest(ctx context.Context, a Actor, id string, grant bool) (*EntitlementRequest, error) {
+func (s *Service) DecideEntitlementRequest(ctx context.Context, a audit.Actor, id string, grant bool) (*EntitlementRequest, error) {
 	var out *EntitlementRequest
 	err := s.update(ctx, func(tx engine.Tx, ch *change) error {
-		r, err := getJSON[EntitlementRequest](tx, bucketRequests, id)
+		r, err := kvjson.Get[EntitlementRequest](tx, bucketRequests, id)
 		if errors.Is(err, engine.ErrNotFound) {
 			return requestNotFound(id)
 		}
@@ -533,14 +535,14 @@ func (s *Service) DecideEntitlementRequest(ctx context.Context, a Actor, id stri
 			}
 			r.Status = RequestRejected
 		}
-		if err := putJSON(tx, bucketRequests, r.ID, r); err != nil {
+		if err := kvjson.Put(tx, bucketRequests, r.ID, r); err != nil {
 			return err
 		}
 		if err := tx.Delete(bucketRequestsPending, grantKey(r.UserID, r.BankID, r.RoleName)); err != nil {
 			return err
 		}
 		out = r
-		return s.AuditTx(tx, a, action, r.ID, r.BankID, details)
+		return s.Audit.Append(tx, a, action, r.ID, r.BankID, details)
 	})
 	return out, err
 }
@@ -548,9 +550,9 @@ func (s *Service) DecideEntitlementRequest(ctx context.Context, a Actor, id stri
 // DeleteEntitlementRequest deletes a request, whatever its status; a 404
 // when missing. Authorisation (CanDeleteEntitlementRequestsAtAnyBank) is
 // the caller's. Audit-logged as "entitlement_request.delete".
-func (s *Service) DeleteEntitlementRequest(ctx context.Context, a Actor, id string) error {
+func (s *Service) DeleteEntitlementRequest(ctx context.Context, a audit.Actor, id string) error {
 	return s.update(ctx, func(tx engine.Tx, _ *change) error {
-		r, err := getJSON[EntitlementRequest](tx, bucketRequests, id)
+		r, err := kvjson.Get[EntitlementRequest](tx, bucketRequests, id)
 		if errors.Is(err, engine.ErrNotFound) {
 			return requestNotFound(id)
 		}
@@ -560,7 +562,7 @@ func (s *Service) DeleteEntitlementRequest(ctx context.Context, a Actor, id stri
 		if err := s.deleteRequestTx(tx, r); err != nil {
 			return err
 		}
-		return s.AuditTx(tx, a, "entitlement_request.delete", r.ID, r.BankID,
+		return s.Audit.Append(tx, a, "entitlement_request.delete", r.ID, r.BankID,
 			map[string]any{"user_id": r.UserID, "role_name": r.RoleName})
 	})
 }
@@ -579,7 +581,7 @@ func (s *Service) deleteRequestTx(tx engine.Tx, r *EntitlementRequest) error {
 func (s *Service) deleteRequestsTx(tx engine.Tx, match func(*EntitlementRequest) bool) error {
 	var drop []*EntitlementRequest
 	err := tx.Scan(bucketRequests, "", func(_ string, v []byte) error {
-		r, err := decode[EntitlementRequest](v)
+		r, err := kvjson.Decode[EntitlementRequest](v)
 		if err == nil && match(r) {
 			drop = append(drop, r)
 		}

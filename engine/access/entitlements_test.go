@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/internal/kvjson"
 )
 
 func TestGrantErrors(t *testing.T) {
@@ -20,10 +22,10 @@ func TestGrantErrors(t *testing.T) {
 	e.grant(anyBank.ID, "", RoleCanCreateEntitlementAtAnyBank)
 	e.grant(oneBank.ID, "b1", RoleCanCreateEntitlementAtOneBank)
 	e.grant(target.ID, "", RoleCanGetAnyUser)
-	system := Actor{}
+	system := audit.Actor{}
 	tests := []struct {
 		name         string
-		actor        Actor
+		actor        audit.Actor
 		user, bank   string
 		role         string
 		status       int
@@ -36,21 +38,21 @@ func TestGrantErrors(t *testing.T) {
 		{"bank missing", system, target.ID, "nob", RoleCanGetBankLevelDynamicEndpoints, 404, engine.CodeNotFound, nil},
 		{"user missing", system, "no-such-user", "", RoleCanCreateUser, 404, engine.CodeNotFound, nil},
 		{"duplicate", system, target.ID, "", RoleCanGetAnyUser, 409, CodeEntitlementExists, nil},
-		{"forbidden system role", Actor{UserID: nobody.ID}, target.ID, "", RoleCanCreateUser, 403, engine.CodeForbidden,
+		{"forbidden system role", audit.Actor{UserID: nobody.ID}, target.ID, "", RoleCanCreateUser, 403, engine.CodeForbidden,
 			[]string{RoleCanCreateEntitlementAtAnyBank}},
-		{"forbidden bank role", Actor{UserID: nobody.ID}, target.ID, "b1", RoleCanGetBankLevelDynamicEndpoints, 403, engine.CodeForbidden,
+		{"forbidden bank role", audit.Actor{UserID: nobody.ID}, target.ID, "b1", RoleCanGetBankLevelDynamicEndpoints, 403, engine.CodeForbidden,
 			[]string{RoleCanCreateEntitlementAtAnyBank, RoleCanCreateEntitlementAtOneBank}},
-		{"one-bank granter at other bank", Actor{UserID: oneBank.ID}, target.ID, "b2", RoleCanGetBankLevelDynamicEndpoints, 403, engine.CodeForbidden,
+		{"one-bank granter at other bank", audit.Actor{UserID: oneBank.ID}, target.ID, "b2", RoleCanGetBankLevelDynamicEndpoints, 403, engine.CodeForbidden,
 			[]string{RoleCanCreateEntitlementAtAnyBank, RoleCanCreateEntitlementAtOneBank}},
-		{"one-bank granter and a system role", Actor{UserID: oneBank.ID}, target.ID, "", RoleCanCreateUser, 403, engine.CodeForbidden,
+		{"one-bank granter and a system role", audit.Actor{UserID: oneBank.ID}, target.ID, "", RoleCanCreateUser, 403, engine.CodeForbidden,
 			[]string{RoleCanCreateEntitlementAtAnyBank}},
 		// Validation comes before authorisation, authorisation before existence.
-		{"forbidden actor, unknown role", Actor{UserID: nobody.ID}, target.ID, "", "CanFly", 400, CodeUnknownRole, nil},
-		{"forbidden actor, missing user", Actor{UserID: nobody.ID}, "no-such-user", "", RoleCanCreateUser, 403, engine.CodeForbidden,
+		{"forbidden actor, unknown role", audit.Actor{UserID: nobody.ID}, target.ID, "", "CanFly", 400, CodeUnknownRole, nil},
+		{"forbidden actor, missing user", audit.Actor{UserID: nobody.ID}, "no-such-user", "", RoleCanCreateUser, 403, engine.CodeForbidden,
 			[]string{RoleCanCreateEntitlementAtAnyBank}},
-		{"one-bank granter ok", Actor{UserID: oneBank.ID}, target.ID, "b1", RoleCanGetBankLevelDynamicEndpoints, 0, "", nil},
-		{"any-bank granter, bank role", Actor{UserID: anyBank.ID}, target.ID, "b2", RoleCanGetBankLevelDynamicEndpoints, 0, "", nil},
-		{"any-bank granter, system role", Actor{UserID: anyBank.ID}, target.ID, "", RoleCanCreateUser, 0, "", nil},
+		{"one-bank granter ok", audit.Actor{UserID: oneBank.ID}, target.ID, "b1", RoleCanGetBankLevelDynamicEndpoints, 0, "", nil},
+		{"any-bank granter, bank role", audit.Actor{UserID: anyBank.ID}, target.ID, "b2", RoleCanGetBankLevelDynamicEndpoints, 0, "", nil},
+		{"any-bank granter, system role", audit.Actor{UserID: anyBank.ID}, target.ID, "", RoleCanCreateUser, 0, "", nil},
 		{"system actor", system, target.ID, "", RoleCanLockUser, 0, "", nil},
 	}
 	for _, tc := range tests {
@@ -67,7 +69,7 @@ func TestGrantErrors(t *testing.T) {
 				if !e.s.Has(tc.user, tc.bank, tc.role) {
 					t.Fatal("view does not have the grant")
 				}
-				entries, _, _ := e.s.AuditLog(e.ctx(), 0, 1000)
+				entries, _, _ := e.s.Audit.List(e.ctx(), 0, 1000)
 				last := entries[len(entries)-1]
 				if last.Action != "entitlement.grant" || last.Target != ent.ID || last.UserID != tc.actor.UserID || last.BankID != tc.bank {
 					t.Fatalf("audit %+v", last)
@@ -105,24 +107,24 @@ func TestRevoke(t *testing.T) {
 	sys2 := e.grant(target.ID, "", RoleCanLockUser)
 	tests := []struct {
 		name    string
-		actor   Actor
+		actor   audit.Actor
 		id      string
 		status  int
 		code    string
 		missing []string
 	}{
-		{"missing", Actor{}, "nope", 404, engine.CodeNotFound, nil},
-		{"nobody, system", Actor{UserID: nobody.ID}, sys.ID, 403, engine.CodeForbidden, []string{RoleCanDeleteEntitlementAtAnyBank}},
-		{"nobody, bank", Actor{UserID: nobody.ID}, atB1.ID, 403, engine.CodeForbidden,
+		{"missing", audit.Actor{}, "nope", 404, engine.CodeNotFound, nil},
+		{"nobody, system", audit.Actor{UserID: nobody.ID}, sys.ID, 403, engine.CodeForbidden, []string{RoleCanDeleteEntitlementAtAnyBank}},
+		{"nobody, bank", audit.Actor{UserID: nobody.ID}, atB1.ID, 403, engine.CodeForbidden,
 			[]string{RoleCanDeleteEntitlementAtAnyBank, RoleCanDeleteEntitlementAtOneBank}},
-		{"one-bank, other bank", Actor{UserID: oneBank.ID}, atB2.ID, 403, engine.CodeForbidden,
+		{"one-bank, other bank", audit.Actor{UserID: oneBank.ID}, atB2.ID, 403, engine.CodeForbidden,
 			[]string{RoleCanDeleteEntitlementAtAnyBank, RoleCanDeleteEntitlementAtOneBank}},
-		{"one-bank, system", Actor{UserID: oneBank.ID}, sys.ID, 403, engine.CodeForbidden, []string{RoleCanDeleteEntitlementAtAnyBank}},
-		{"one-bank ok", Actor{UserID: oneBank.ID}, atB1.ID, 0, "", nil},
-		{"any-bank ok", Actor{UserID: anyBank.ID}, atB2.ID, 0, "", nil},
-		{"any-bank, system ok", Actor{UserID: anyBank.ID}, sys.ID, 0, "", nil},
-		{"system ok", Actor{}, atB2b.ID, 0, "", nil},
-		{"twice", Actor{}, atB2b.ID, 404, engine.CodeNotFound, nil},
+		{"one-bank, system", audit.Actor{UserID: oneBank.ID}, sys.ID, 403, engine.CodeForbidden, []string{RoleCanDeleteEntitlementAtAnyBank}},
+		{"one-bank ok", audit.Actor{UserID: oneBank.ID}, atB1.ID, 0, "", nil},
+		{"any-bank ok", audit.Actor{UserID: anyBank.ID}, atB2.ID, 0, "", nil},
+		{"any-bank, system ok", audit.Actor{UserID: anyBank.ID}, sys.ID, 0, "", nil},
+		{"system ok", audit.Actor{}, atB2b.ID, 0, "", nil},
+		{"twice", audit.Actor{}, atB2b.ID, 404, engine.CodeNotFound, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -174,7 +176,7 @@ func TestCreateBank(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			b, err := e.s.CreateBank(e.ctx(), Actor{UserID: creator.ID}, tc.bank)
+			b, err := e.s.CreateBank(e.ctx(), audit.Actor{UserID: creator.ID}, tc.bank)
 			if tc.status != 0 {
 				wantErr(t, err, tc.status, tc.code)
 				return
@@ -202,7 +204,7 @@ func TestCreateBank(t *testing.T) {
 	}
 	// The creator can now grant bank roles there.
 	other := e.user("other")
-	if _, err := e.s.Grant(e.ctx(), Actor{UserID: creator.ID}, other.ID, "bank-1.x_y", RoleCanGetEntitlementsForOneBank); err != nil {
+	if _, err := e.s.Grant(e.ctx(), audit.Actor{UserID: creator.ID}, other.ID, "bank-1.x_y", RoleCanGetEntitlementsForOneBank); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -216,7 +218,7 @@ func TestEntitlementRequests(t *testing.T) {
 	e.grant(granter.ID, "b1", RoleCanCreateEntitlementAtOneBank)
 	e.grant(rejecter.ID, "", RoleCanDeleteEntitlementRequestsAtAnyBank)
 	e.grant(asker.ID, "", RoleCanGetAnyUser)
-	me := Actor{UserID: asker.ID}
+	me := audit.Actor{UserID: asker.ID}
 	tests := []struct {
 		name, bank, role string
 		status           int
@@ -250,24 +252,24 @@ func TestEntitlementRequests(t *testing.T) {
 	_, err = e.s.EntitlementRequests(e.ctx(), "bogus")
 	wantErr(t, err, 400, engine.CodeBadRequest)
 
-	_, err = e.s.DecideEntitlementRequest(e.ctx(), Actor{UserID: rejecter.ID}, r1.ID, true)
+	_, err = e.s.DecideEntitlementRequest(e.ctx(), audit.Actor{UserID: rejecter.ID}, r1.ID, true)
 	wantErr(t, err, 403, engine.CodeForbidden)
-	_, err = e.s.DecideEntitlementRequest(e.ctx(), Actor{UserID: granter.ID}, r2.ID, true)
+	_, err = e.s.DecideEntitlementRequest(e.ctx(), audit.Actor{UserID: granter.ID}, r2.ID, true)
 	wantErr(t, err, 403, engine.CodeForbidden) // a system role: one bank is not enough
-	_, err = e.s.DecideEntitlementRequest(e.ctx(), Actor{UserID: granter.ID}, "nope", true)
+	_, err = e.s.DecideEntitlementRequest(e.ctx(), audit.Actor{UserID: granter.ID}, "nope", true)
 	wantErr(t, err, 404, engine.CodeNotFound)
-	got, err := e.s.DecideEntitlementRequest(e.ctx(), Actor{UserID: granter.ID}, r1.ID, true)
+	got, err := e.s.DecideEntitlementRequest(e.ctx(), audit.Actor{UserID: granter.ID}, r1.ID, true)
 	if err != nil || got.Status != RequestGranted {
 		t.Fatalf("%+v %v", got, err)
 	}
 	if !e.s.Has(asker.ID, "b1", RoleCanGetBankLevelDynamicEndpoints) {
 		t.Fatal("granted request gave no entitlement")
 	}
-	_, err = e.s.DecideEntitlementRequest(e.ctx(), Actor{UserID: granter.ID}, r1.ID, false)
+	_, err = e.s.DecideEntitlementRequest(e.ctx(), audit.Actor{UserID: granter.ID}, r1.ID, false)
 	wantErr(t, err, 409, CodeEntitlementRequestClosed)
-	_, err = e.s.DecideEntitlementRequest(e.ctx(), Actor{UserID: granter.ID}, r2.ID, false)
+	_, err = e.s.DecideEntitlementRequest(e.ctx(), audit.Actor{UserID: granter.ID}, r2.ID, false)
 	wantErr(t, err, 403, engine.CodeForbidden)
-	if got, err := e.s.DecideEntitlementRequest(e.ctx(), Actor{UserID: rejecter.ID}, r2.ID, false); err != nil || got.Status != RequestRejected {
+	if got, err := e.s.DecideEntitlementRequest(e.ctx(), audit.Actor{UserID: rejecter.ID}, r2.ID, false); err != nil || got.Status != RequestRejected {
 		t.Fatalf("%+v %v", got, err)
 	}
 	if e.s.Has(asker.ID, "", RoleCanCreateUser) {
@@ -282,7 +284,7 @@ func TestEntitlementRequests(t *testing.T) {
 	if len(mine) != 3 {
 		t.Fatalf("mine %v", mine)
 	}
-	if err := e.s.DeleteEntitlementRequest(e.ctx(), Actor{}, r3.ID); err != nil {
+	if err := e.s.DeleteEntitlementRequest(e.ctx(), audit.Actor{}, r3.ID); err != nil {
 		t.Fatal(err)
 	}
 	if n := e.count(bucketRequestsPending); n != 0 {
@@ -391,12 +393,12 @@ func TestHasConcurrentGrants(t *testing.T) {
 	for _, id := range ids {
 		writers.Go(func() {
 			for _, r := range roles {
-				if _, err := e.s.Grant(e.ctx(), Actor{}, id, "", r); err != nil {
+				if _, err := e.s.Grant(e.ctx(), audit.Actor{}, id, "", r); err != nil {
 					t.Error(err)
 				}
 			}
 			for _, r := range bankRoles {
-				if _, err := e.s.Grant(e.ctx(), Actor{}, id, "b1", r); err != nil {
+				if _, err := e.s.Grant(e.ctx(), audit.Actor{}, id, "b1", r); err != nil {
 					t.Error(err)
 				}
 			}
@@ -461,7 +463,7 @@ func newBenchEnv(b *testing.B) *Service {
 	err := e.s.update(b.Context(), func(tx engine.Tx, ch *change) error {
 		for i := range 10 {
 			id := fmt.Sprintf("bank-%d", i)
-			if err := putJSON(tx, bucketBanks, id, &Bank{ID: id}); err != nil {
+			if err := kvjson.Put(tx, bucketBanks, id, &Bank{ID: id}); err != nil {
 				return err
 			}
 		}
@@ -473,7 +475,7 @@ func newBenchEnv(b *testing.B) *Service {
 			grants := [][2]string{{"", RoleCanGetAnyUser}, {fmt.Sprintf("bank-%d", i%10), RoleCanGetBankLevelDynamicEndpoints},
 				{fmt.Sprintf("bank-%d", (i+1)%10), RoleCanCreateEntitlementAtOneBank}}
 			for _, g := range grants {
-				if _, err := e.s.grantTx(tx, ch, Actor{}, id, g[0], g[1], "entitlement.grant", false); err != nil {
+				if _, err := e.s.grantTx(tx, ch, audit.Actor{}, id, g[0], g[1], "entitlement.grant", false); err != nil {
 					return err
 				}
 			}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/audit"
 	"github.com/dynapi/dynapi/plugins/boltstore"
 )
 
@@ -80,7 +81,7 @@ const goodPassword = "correct horse battery 9"
 
 func (e *env) user(name string) *User {
 	e.t.Helper()
-	u, err := e.s.CreateUser(e.ctx(), Actor{}, NewUser{Username: name, Password: goodPassword})
+	u, err := e.s.CreateUser(e.ctx(), audit.Actor{}, NewUser{Username: name, Password: goodPassword})
 	if err != nil {
 		e.t.Fatalf("CreateUser %s: %v", name, err)
 	}
@@ -89,14 +90,14 @@ func (e *env) user(name string) *User {
 
 func (e *env) bank(id string) {
 	e.t.Helper()
-	if _, err := e.s.CreateBank(e.ctx(), Actor{}, Bank{ID: id, ShortName: id}); err != nil {
+	if _, err := e.s.CreateBank(e.ctx(), audit.Actor{}, Bank{ID: id, ShortName: id}); err != nil {
 		e.t.Fatalf("CreateBank %s: %v", id, err)
 	}
 }
 
 func (e *env) grant(userID, bankID, role string) *Entitlement {
 	e.t.Helper()
-	ent, err := e.s.Grant(e.ctx(), Actor{}, userID, bankID, role)
+	ent, err := e.s.Grant(e.ctx(), audit.Actor{}, userID, bankID, role)
 	if err != nil {
 		e.t.Fatalf("Grant %s %s %s: %v", userID, bankID, role, err)
 	}
@@ -106,7 +107,7 @@ func (e *env) grant(userID, bankID, role string) *Entitlement {
 // actions returns the audit log's actions, oldest first.
 func (e *env) actions() []string {
 	e.t.Helper()
-	entries, _, err := e.s.AuditLog(e.ctx(), 0, 1000)
+	entries, _, err := e.s.Audit.List(e.ctx(), 0, 1000)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -154,13 +155,13 @@ func (e *env) count(bucket string) int {
 
 // addRoles adds owner's dynamic roles in a transaction of their own.
 func (e *env) addRoles(owner string, roles []Role) error {
-	return e.s.Update(e.ctx(), func(tx *Tx) error { return tx.AddDynamicRoles(Actor{}, owner, roles) })
+	return e.s.Update(e.ctx(), func(tx *Tx) error { return tx.AddDynamicRoles(audit.Actor{}, owner, roles) })
 }
 
 // setRoles sets owner's dynamic roles in a transaction of their own.
 func (e *env) setRoles(owner string, roles []Role) (removed []string, err error) {
 	err = e.s.Update(e.ctx(), func(tx *Tx) error {
-		removed, err = tx.SetDynamicRoles(Actor{}, owner, roles)
+		removed, err = tx.SetDynamicRoles(audit.Actor{}, owner, roles)
 		return err
 	})
 	return removed, err

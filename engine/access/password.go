@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/internal/kvjson"
 )
 
 // PasswordHashing is argon2id's cost for new password hashes. Hashes
@@ -219,7 +220,7 @@ func (s *Service) rehash(ctx context.Context, id, old, password string) error {
 			return err
 		}
 		rec.PasswordHash = hash
-		return putJSON(tx, bucketUsers, rec.ID, rec)
+		return kvjson.Put(tx, bucketUsers, rec.ID, rec)
 	})
 }
 

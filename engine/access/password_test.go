@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/internal/kvjson"
 )
 
 // storedHash reads a user's stored password hash.
@@ -33,7 +34,7 @@ func (e *env) setStoredHash(id, hash string) {
 			return err
 		}
 		rec.PasswordHash = hash
-		return putJSON(tx, bucketUsers, id, rec)
+		return kvjson.Put(tx, bucketUsers, id, rec)
 	})
 	if err != nil {
 		e.t.Fatal(err)

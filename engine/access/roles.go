@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/internal/kvjson"
 	"github.com/dynapi/dynapi/internal/rolename"
 )
 
@@ -190,7 +192,7 @@ func (s *Service) roleTx(tx engine.Tx, name string) (Role, bool, error) {
 	if r, ok := (*s.static.Load())[name]; ok {
 		return r, true, nil
 	}
-	rec, err := getJSON[roleRecord](tx, bucketRoles, name)
+	rec, err := kvjson.Get[roleRecord](tx, bucketRoles, name)
 	if errors.Is(err, engine.ErrNotFound) {
 		return Role{}, false, nil
 	}
@@ -236,7 +238,7 @@ func normaliseRoles(roles []Role) ([]Role, error) {
 	return out, nil
 }
 
-func (s *Service) addDynamicRoles(tx engine.Tx, ch *change, a Actor, owner string, roles []Role) error {
+func (s *Service) addDynamicRoles(tx engine.Tx, ch *change, a audit.Actor, owner string, roles []Role) error {
 	if err := validOwner(owner); err != nil {
 		return err
 	}
@@ -253,7 +255,7 @@ func (s *Service) addDynamicRoles(tx engine.Tx, ch *change, a Actor, owner strin
 			}
 			continue
 		}
-		rec, err := getJSON[roleRecord](tx, bucketRoles, r.Name)
+		rec, err := kvjson.Get[roleRecord](tx, bucketRoles, r.Name)
 		switch {
 		case errors.Is(err, engine.ErrNotFound):
 			rec = &roleRecord{Name: r.Name, RequiresBankID: r.RequiresBankID}
@@ -269,7 +271,7 @@ func (s *Service) addDynamicRoles(tx engine.Tx, ch *change, a Actor, owner strin
 		}
 		rec.Owners = slices.Insert(rec.Owners, i, owner)
 		added = append(added, r.Name)
-		if err := putJSON(tx, bucketRoles, r.Name, rec); err != nil {
+		if err := kvjson.Put(tx, bucketRoles, r.Name, rec); err != nil {
 			return err
 		}
 		if err := tx.Put(bucketRolesByOwner, owner+sep+r.Name, nil); err != nil {
@@ -279,7 +281,7 @@ func (s *Service) addDynamicRoles(tx engine.Tx, ch *change, a Actor, owner strin
 	if len(added) == 0 {
 		return nil
 	}
-	return s.AuditTx(tx, a, "role.add_dynamic", owner, "", map[string]any{"roles": added})
+	return s.Audit.Append(tx, a, "role.add_dynamic", owner, "", map[string]any{"roles": added})
 }
 
 func roleConflict(name string, bank bool) error {
@@ -291,7 +293,7 @@ func roleConflict(name string, bank bool) error {
 }
 
 // setDynamicRoles makes roles the owner's roles (nil: none).
-func (s *Service) setDynamicRoles(tx engine.Tx, ch *change, a Actor, owner string, roles []Role) ([]string, error) {
+func (s *Service) setDynamicRoles(tx engine.Tx, ch *change, a audit.Actor, owner string, roles []Role) ([]string, error) {
 	if err := validOwner(owner); err != nil {
 		return nil, err
 	}
@@ -319,7 +321,7 @@ func (s *Service) setDynamicRoles(tx engine.Tx, ch *change, a Actor, owner strin
 		if err := tx.Delete(bucketRolesByOwner, owner+sep+name); err != nil {
 			return nil, err
 		}
-		rec, err := getJSON[roleRecord](tx, bucketRoles, name)
+		rec, err := kvjson.Get[roleRecord](tx, bucketRoles, name)
 		if errors.Is(err, engine.ErrNotFound) {
 			continue
 		}
@@ -330,7 +332,7 @@ func (s *Service) setDynamicRoles(tx engine.Tx, ch *change, a Actor, owner strin
 			rec.Owners = slices.Delete(rec.Owners, i, i+1)
 		}
 		if len(rec.Owners) > 0 {
-			if err := putJSON(tx, bucketRoles, name, rec); err != nil {
+			if err := kvjson.Put(tx, bucketRoles, name, rec); err != nil {
 				return nil, err
 			}
 			continue
@@ -358,7 +360,7 @@ func (s *Service) setDynamicRoles(tx engine.Tx, ch *change, a Actor, owner strin
 		}
 	}
 	if len(drop) > 0 {
-		err := s.AuditTx(tx, a, "role.remove_dynamic", owner, "", map[string]any{
+		err := s.Audit.Append(tx, a, "role.remove_dynamic", owner, "", map[string]any{
 			"roles_released": drop, "roles_removed": removed, "entitlements_removed": entsRemoved})
 		if err != nil {
 			return nil, err
@@ -369,7 +371,7 @@ func (s *Service) setDynamicRoles(tx engine.Tx, ch *change, a Actor, owner strin
 
 // deleteRoleEntitlements removes every entitlement to and every
 // entitlement request for role.
-func (s *Service) deleteRoleEntitlements(tx engine.Tx, ch *change, a Actor, role string) (int, error) {
+func (s *Service) deleteRoleEntitlements(tx engine.Tx, ch *change, a audit.Actor, role string) (int, error) {
 	var ids []string
 	err := tx.Scan(bucketEntsByRole, role+sep, func(k string, _ []byte) error {
 		ids = append(ids, k[len(role)+1:])
@@ -379,7 +381,7 @@ func (s *Service) deleteRoleEntitlements(tx engine.Tx, ch *change, a Actor, role
 		return 0, err
 	}
 	for _, id := range ids {
-		e, err := getJSON[Entitlement](tx, bucketEnts, id)
+		e, err := kvjson.Get[Entitlement](tx, bucketEnts, id)
 		if errors.Is(err, engine.ErrNotFound) {
 			continue
 		}

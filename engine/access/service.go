@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/internal/kvjson"
 )
 
 // Buckets. Values are JSON; index keys join parts with sep (NUL), which no
@@ -35,7 +37,6 @@ const (
 	bucketRequestsPending = "access_entitlement_requests_pending" // user sep bank sep role -> request id
 	bucketRoles           = "access_roles_dynamic"                // role name -> roleRecord
 	bucketRolesByOwner    = "access_roles_by_owner"               // owner sep role name -> ""
-	bucketAudit           = "access_audit"                        // %020d sequence -> AuditEntry
 	bucketMeta            = "access_meta"                         // "bootstrap" -> bootstrapMarker
 	bucketStanding        = "access_user_standing"                // user id -> standing
 	bucketExternalGone    = "access_external_deleted"             // provider sep subject -> deletion time
@@ -97,14 +98,6 @@ type Options struct {
 	sleep func(context.Context, time.Duration) error
 }
 
-// Actor is who makes a change, for authorisation and the audit log. An
-// empty UserID is the system itself (bootstrap, internal housekeeping).
-type Actor struct {
-	UserID, ConsumerID, CorrelationID string
-	// Address is the client address the change came from.
-	Address string
-}
-
 // Service is the access domain. It is safe for concurrent use. Reads on the
 // request path (Has, HasAny, BankExists, ConsumerByKey,
 // CheckConsumerSecret, Role) use immutable in-memory views behind atomic
@@ -127,6 +120,9 @@ type Service struct {
 	sleep    func(context.Context, time.Duration) error
 	events   *securityLog
 	verifies atomic.Int64 // password verifications, for tests
+
+	// Audit is the audit log every change here appends to.
+	Audit *audit.Log
 
 	// wmu serialises the service's own writes with the application of
 	// their changes to the views, so views advance in commit order, and
@@ -192,6 +188,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		throttle: newThrottle(opts.Throttle),
 		sleep:    opts.sleep,
 		events:   newSecurityLog(opts.LoginEventsPerMinute),
+		Audit:    audit.New(opts.Store, now),
 	}
 	if s.sleep == nil {
 		s.sleep = sleep
@@ -256,7 +253,7 @@ func (s *Service) reload(ctx context.Context) error {
 			return err
 		}
 		err = tx.Scan(bucketStanding, "", func(k string, v []byte) error {
-			st, err := decode[standing](v)
+			st, err := kvjson.Decode[standing](v)
 			if err != nil {
 				return err
 			}
@@ -438,88 +435,10 @@ func (s *Service) view(ctx context.Context, fn func(tx engine.Tx) error) error {
 	return wrapErr(s.store.View(ctx, fn))
 }
 
-// getJSON reads and decodes bucket/key; engine.ErrNotFound when missing.
-func getJSON[T any](tx engine.Tx, bucket, key string) (*T, error) {
-	v, err := tx.Get(bucket, key)
-	if err != nil {
-		return nil, err
-	}
-	var out T
-	if err := json.Unmarshal(v, &out); err != nil {
-		return nil, fmt.Errorf("access: decode %s/%q: %w", bucket, key, err)
-	}
-	return &out, nil
-}
-
-// putJSON encodes v under bucket/key.
-func putJSON(tx engine.Tx, bucket, key string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("access: encode %s/%q: %w", bucket, key, err)
-	}
-	return tx.Put(bucket, key, b)
-}
-
-// exists reports whether bucket/key exists.
-func exists(tx engine.Tx, bucket, key string) (bool, error) {
-	_, err := tx.Get(bucket, key)
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, engine.ErrNotFound):
-		return false, nil
-	default:
-		return false, err
-	}
-}
-
-// errStop ends a Scan early; callers treat it as success.
-var errStop = errors.New("access: stop scan")
-
-// scanAfter calls fn, in key order, for the keys of bucket greater than
-// after, without visiting the keys before it: every key's bytes must be in
-// alphabet, which is sorted. The keys above after are its extensions,
-// then, position by position from the last, those sharing a shorter prefix
-// of after followed by a greater byte; each such group is one prefix scan.
-func scanAfter(tx engine.Tx, bucket, after, alphabet string, fn func(k string, v []byte) error) error {
-	if after == "" {
-		return tx.Scan(bucket, "", fn)
-	}
-	err := tx.Scan(bucket, after, func(k string, v []byte) error {
-		if k == after {
-			return nil
-		}
-		return fn(k, v)
-	})
-	if err != nil {
-		return err
-	}
-	for i := len(after) - 1; i >= 0; i-- {
-		for j := 0; j < len(alphabet); j++ {
-			if alphabet[j] <= after[i] {
-				continue
-			}
-			if err := tx.Scan(bucket, after[:i]+alphabet[j:j+1], fn); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
 func itoa(i int) string { return strconv.Itoa(i) }
 
 // sha256Hex is the stored form of a consumer secret.
 func sha256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
-}
-
-// decode decodes a stored JSON value.
-func decode[T any](v []byte) (*T, error) {
-	var out T
-	if err := json.Unmarshal(v, &out); err != nil {
-		return nil, fmt.Errorf("access: decode: %w", err)
-	}
-	return &out, nil
 }

@@ -10,19 +10,20 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/audit"
 )
 
 func TestConsumers(t *testing.T) {
 	e := newEnv(t)
 	owner := e.user("owner")
-	c, secret, err := e.s.CreateConsumer(e.ctx(), Actor{UserID: owner.ID}, "my app")
+	c, secret, err := e.s.CreateConsumer(e.ctx(), audit.Actor{UserID: owner.ID}, "my app")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(c.Key) != 43 || len(secret) != 43 || c.Key == secret || !c.Enabled || c.CreatedBy != owner.ID {
 		t.Fatalf("consumer %+v secret %q", c, secret)
 	}
-	other, otherSecret, _ := e.s.CreateConsumer(e.ctx(), Actor{}, "system app")
+	other, otherSecret, _ := e.s.CreateConsumer(e.ctx(), audit.Actor{}, "system app")
 	want401 := engine.NewError(http.StatusUnauthorized, engine.CodeUnauthorized, "invalid client credentials")
 	tests := []struct {
 		name, key, secret string
@@ -53,7 +54,7 @@ func TestConsumers(t *testing.T) {
 	if _, ok := e.s.ConsumerByKey(c.Key); !ok {
 		t.Fatal("ConsumerByKey")
 	}
-	if _, err := e.s.SetConsumerEnabled(e.ctx(), Actor{}, c.ID, false); err != nil {
+	if _, err := e.s.SetConsumerEnabled(e.ctx(), audit.Actor{}, c.ID, false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.s.CheckConsumerSecret(c.Key, secret); !reflect.DeepEqual(err, want401) {
@@ -65,7 +66,7 @@ func TestConsumers(t *testing.T) {
 	if got, _ := e.s.Consumer(e.ctx(), c.ID); got.Enabled {
 		t.Fatal("stored as enabled")
 	}
-	if _, err := e.s.SetConsumerEnabled(e.ctx(), Actor{}, c.ID, true); err != nil {
+	if _, err := e.s.SetConsumerEnabled(e.ctx(), audit.Actor{}, c.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.s.CheckConsumerSecret(c.Key, secret); err != nil {
@@ -83,15 +84,18 @@ func TestConsumers(t *testing.T) {
 		code   string
 	}{
 		{"missing", func() error { _, err := e.s.Consumer(e.ctx(), "nope"); return err }, 404, engine.CodeNotFound},
-		{"enable missing", func() error { _, err := e.s.SetConsumerEnabled(e.ctx(), Actor{}, "nope", true); return err }, 404, engine.CodeNotFound},
-		{"empty name", func() error { _, _, err := e.s.CreateConsumer(e.ctx(), Actor{}, " "); return err }, 400, engine.CodeValidationFailed},
+		{"enable missing", func() error { _, err := e.s.SetConsumerEnabled(e.ctx(), audit.Actor{}, "nope", true); return err }, 404, engine.CodeNotFound},
+		{"empty name", func() error { _, _, err := e.s.CreateConsumer(e.ctx(), audit.Actor{}, " "); return err }, 400, engine.CodeValidationFailed},
 		{"bad key", func() error {
-			_, err := e.s.CreateConsumerWith(e.ctx(), Actor{}, "x", "a key", strings.Repeat("s", 32))
+			_, err := e.s.CreateConsumerWith(e.ctx(), audit.Actor{}, "x", "a key", strings.Repeat("s", 32))
 			return err
 		}, 400, engine.CodeValidationFailed},
-		{"short secret", func() error { _, err := e.s.CreateConsumerWith(e.ctx(), Actor{}, "x", "key", "short"); return err }, 400, engine.CodeValidationFailed},
+		{"short secret", func() error {
+			_, err := e.s.CreateConsumerWith(e.ctx(), audit.Actor{}, "x", "key", "short")
+			return err
+		}, 400, engine.CodeValidationFailed},
 		{"duplicate key", func() error {
-			_, err := e.s.CreateConsumerWith(e.ctx(), Actor{}, "x", c.Key, strings.Repeat("s", 32))
+			_, err := e.s.CreateConsumerWith(e.ctx(), audit.Actor{}, "x", c.Key, strings.Repeat("s", 32))
 			return err
 		}, 409, CodeConsumerKeyExists},
 	}
@@ -100,7 +104,7 @@ func TestConsumers(t *testing.T) {
 	}
 
 	e.clock.Advance(time.Second) // consumers list oldest first
-	configured, err := e.s.CreateConsumerWith(e.ctx(), Actor{}, "configured", "my-key", strings.Repeat("s", 40))
+	configured, err := e.s.CreateConsumerWith(e.ctx(), audit.Actor{}, "configured", "my-key", strings.Repeat("s", 40))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,14 +200,14 @@ func TestDynamicRoles(t *testing.T) {
 	if !e.s.Has(u.ID, "", RoleCanGetAnyUser) {
 		t.Fatal("a static role's entitlement went")
 	}
-	_, err = e.s.Grant(e.ctx(), Actor{}, u.ID, "", "CanUseA")
+	_, err = e.s.Grant(e.ctx(), audit.Actor{}, u.ID, "", "CanUseA")
 	wantErr(t, err, 400, CodeUnknownRole)
 
-	if _, err := e.s.RequestEntitlement(e.ctx(), Actor{UserID: u.ID}, "", RoleCanCreateUser); err != nil {
+	if _, err := e.s.RequestEntitlement(e.ctx(), audit.Actor{UserID: u.ID}, "", RoleCanCreateUser); err != nil {
 		t.Fatal(err)
 	}
 	other := e.user("other")
-	if _, err := e.s.RequestEntitlement(e.ctx(), Actor{UserID: other.ID}, "b1", "CanUseShared"); err != nil {
+	if _, err := e.s.RequestEntitlement(e.ctx(), audit.Actor{UserID: other.ID}, "b1", "CanUseShared"); err != nil {
 		t.Fatal(err)
 	}
 	removed, err = e.removeRoles("endpoint-b")
@@ -265,13 +269,13 @@ func TestSetDynamicRolesAndTx(t *testing.T) {
 		if err := tx.Put("endpoints", "ep2", []byte("{}")); err != nil {
 			return err
 		}
-		if err := tx.AddDynamicRoles(Actor{UserID: u.ID}, "ep2", []Role{{Name: "CanTx"}}); err != nil {
+		if err := tx.AddDynamicRoles(audit.Actor{UserID: u.ID}, "ep2", []Role{{Name: "CanTx"}}); err != nil {
 			return err
 		}
-		if err := tx.GrantRoles(Actor{UserID: u.ID}, u.ID, "", []Role{{Name: "CanTx"}, {Name: "CanKeep"}}); err != nil {
+		if err := tx.GrantRoles(audit.Actor{UserID: u.ID}, u.ID, "", []Role{{Name: "CanTx"}, {Name: "CanKeep"}}); err != nil {
 			return err
 		}
-		return tx.Audit(Actor{UserID: u.ID}, "dynamic_endpoint.create", "ep2", "", nil)
+		return tx.Audit(audit.Actor{UserID: u.ID}, "dynamic_endpoint.create", "ep2", "", nil)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -280,13 +284,13 @@ func TestSetDynamicRolesAndTx(t *testing.T) {
 		t.Fatal("CanTx missing, or not granted, after the commit")
 	}
 	// A rolled-back transaction leaves nothing, audit and views included.
-	before := e.count(bucketAudit)
+	before := len(e.actions())
 	boom := errors.New("boom")
 	err = e.s.Update(e.ctx(), func(tx *Tx) error {
-		if _, err := tx.RemoveDynamicRoles(Actor{}, "ep"); err != nil {
+		if _, err := tx.RemoveDynamicRoles(audit.Actor{}, "ep"); err != nil {
 			return err
 		}
-		if _, err := tx.SetDynamicRoles(Actor{}, "ep2", nil); err != nil {
+		if _, err := tx.SetDynamicRoles(audit.Actor{}, "ep2", nil); err != nil {
 			return err
 		}
 		return boom
@@ -294,7 +298,7 @@ func TestSetDynamicRolesAndTx(t *testing.T) {
 	if !errors.Is(err, boom) {
 		t.Fatal(err)
 	}
-	if _, ok := e.s.Role("CanKeep"); !ok || !e.s.Has(u.ID, "", "CanKeep") || !e.s.Has(u.ID, "", "CanTx") || e.count(bucketAudit) != before {
+	if _, ok := e.s.Role("CanKeep"); !ok || !e.s.Has(u.ID, "", "CanKeep") || !e.s.Has(u.ID, "", "CanTx") || len(e.actions()) != before {
 		t.Fatal("rolled-back removal took effect")
 	}
 	if again := e.reopen(); !again.Has(u.ID, "", "CanKeep") || !again.Has(u.ID, "", "CanTx") {
@@ -319,7 +323,7 @@ func TestSetDynamicRolesAndTx(t *testing.T) {
 
 func TestAuditLog(t *testing.T) {
 	e := newEnv(t)
-	a := Actor{UserID: "admin-id", ConsumerID: "consumer-id", CorrelationID: "corr-1"}
+	a := audit.Actor{UserID: "admin-id", ConsumerID: "consumer-id", CorrelationID: "corr-1"}
 	u, err := e.s.CreateUser(e.ctx(), a, NewUser{Username: "alice", Password: goodPassword})
 	if err != nil {
 		t.Fatal(err)
@@ -328,7 +332,7 @@ func TestAuditLog(t *testing.T) {
 	if _, err := e.s.SetLocked(e.ctx(), a, u.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.s.Audit(e.ctx(), a, "dynamic_endpoint.create", "ep-1", "b1", map[string]any{
+	if err := e.s.Audit.Record(e.ctx(), a, "dynamic_endpoint.create", "ep-1", "b1", map[string]any{
 		"title": "x", "client_secret": "s3cr3t", "nested": map[string]any{"Password": "hunter2", "ok": 1},
 	}); err != nil {
 		t.Fatal(err)
@@ -337,7 +341,7 @@ func TestAuditLog(t *testing.T) {
 	_, _ = e.s.CreateUser(e.ctx(), a, NewUser{Username: "alice", Password: goodPassword})
 	_, _ = e.s.Grant(e.ctx(), a, u.ID, "", "CanFly")
 
-	all, next, err := e.s.AuditLog(e.ctx(), 0, 0)
+	all, next, err := e.s.Audit.List(e.ctx(), 0, 0)
 	if err != nil || next != 0 {
 		t.Fatal(err, next)
 	}
@@ -365,13 +369,13 @@ func TestAuditLog(t *testing.T) {
 
 	for _, limit := range []int{1, 2, 3, 4, 5} {
 		t.Run("limit "+itoa(limit), func(t *testing.T) {
-			var paged []AuditEntry
+			var paged []audit.Entry
 			after := uint64(0)
 			for pages := 0; ; pages++ {
 				if pages > 10 {
 					t.Fatal("paging does not end")
 				}
-				page, next, err := e.s.AuditLog(e.ctx(), after, limit)
+				page, next, err := e.s.Audit.List(e.ctx(), after, limit)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -389,42 +393,8 @@ func TestAuditLog(t *testing.T) {
 			}
 		})
 	}
-	if page, next, _ := e.s.AuditLog(e.ctx(), 4, 10); len(page) != 0 || next != 0 {
+	if page, next, _ := e.s.Audit.List(e.ctx(), 4, 10); len(page) != 0 || next != 0 {
 		t.Fatalf("after the end: %v %d", page, next)
-	}
-}
-
-func TestScanAfterLargeSequences(t *testing.T) {
-	e := newEnv(t)
-	seqs := []uint64{1, 9, 10, 11, 99, 100, 101, 1000, 123456789, 1<<64 - 1}
-	err := e.store.Update(e.ctx(), func(tx engine.Tx) error {
-		for _, s := range seqs {
-			if err := putJSON(tx, bucketAudit, auditKey(s), AuditEntry{Seq: s, Action: "x"}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, after := range append([]uint64{0}, seqs...) {
-		page, _, err := e.s.AuditLog(e.ctx(), after, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []uint64
-		for _, p := range page {
-			got = append(got, p.Seq)
-		}
-		if want := seqs[i:]; !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
-			t.Fatalf("after %d: %v, want %v", after, got, want)
-		}
-	}
-	// An after that is not a stored key.
-	page, _, _ := e.s.AuditLog(e.ctx(), 50, 1000)
-	if len(page) != 6 || page[0].Seq != 99 {
-		t.Fatalf("after 50: %v", page)
 	}
 }
 
@@ -452,7 +422,7 @@ func TestBootstrap(t *testing.T) {
 	if err != nil || c.CreatedBy != admin.ID {
 		t.Fatalf("%+v %v", c, err)
 	}
-	users, consumers, ents, audit := e.count(bucketUsers), e.count(bucketConsumers), e.count(bucketEnts), e.count(bucketAudit)
+	users, consumers, ents, audit := e.count(bucketUsers), e.count(bucketConsumers), e.count(bucketEnts), len(e.actions())
 	if acts := e.actions(); acts[len(acts)-1] != "bootstrap" {
 		t.Errorf("audit %v", acts)
 	}
@@ -463,7 +433,7 @@ func TestBootstrap(t *testing.T) {
 	if err != nil || res2.Created || res2.GeneratedPassword != "" || res2.GeneratedConsumerSecret != "" || res2.AdminUsername != "admin" {
 		t.Fatalf("%+v %v", res2, err)
 	}
-	if e.count(bucketUsers) != users || e.count(bucketConsumers) != consumers || e.count(bucketEnts) != ents || e.count(bucketAudit) != audit {
+	if e.count(bucketUsers) != users || e.count(bucketConsumers) != consumers || e.count(bucketEnts) != ents || len(e.actions()) != audit {
 		t.Fatal("a second bootstrap wrote")
 	}
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/internal/kvjson"
 )
 
 // standing is what every authenticator must know of a user on each
@@ -39,7 +40,7 @@ func (s *Service) SessionValid(userID string, issuedAt time.Time) bool {
 
 // standingTx reads a user's standing, nil when it has none.
 func standingTx(tx engine.Tx, id string) (*standing, error) {
-	st, err := getJSON[standing](tx, bucketStanding, id)
+	st, err := kvjson.Get[standing](tx, bucketStanding, id)
 	if errors.Is(err, engine.ErrNotFound) {
 		return nil, nil
 	}
@@ -66,7 +67,7 @@ func (s *Service) revokeTokensTx(tx engine.Tx, ch *change, id string, mod func(*
 
 // putStandingTx stores a standing, applied to the view on commit.
 func (s *Service) putStandingTx(tx engine.Tx, ch *change, id string, st *standing) error {
-	if err := putJSON(tx, bucketStanding, id, st); err != nil {
+	if err := kvjson.Put(tx, bucketStanding, id, st); err != nil {
 		return err
 	}
 	if ch.standings == nil {
@@ -87,7 +88,7 @@ func (s *Service) markLockedUsers(ctx context.Context) error {
 	var done bool
 	if err := s.view(ctx, func(tx engine.Tx) error {
 		var err error
-		done, err = exists(tx, bucketMeta, standingMarker)
+		done, err = kvjson.Exists(tx, bucketMeta, standingMarker)
 		return err
 	}); err != nil || done {
 		return err
@@ -95,7 +96,7 @@ func (s *Service) markLockedUsers(ctx context.Context) error {
 	return s.update(ctx, func(tx engine.Tx, ch *change) error {
 		var locked []string
 		err := tx.Scan(bucketUsers, "", func(k string, v []byte) error {
-			rec, err := decode[userRecord](v)
+			rec, err := kvjson.Decode[userRecord](v)
 			if err == nil && rec.Locked {
 				locked = append(locked, k)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/audit"
 )
 
 // Tx is access control's part of a caller's read-write transaction: what
@@ -44,7 +45,7 @@ func (t *Tx) OnCommit(fn func()) { t.ch.committed = append(t.ch.committed, fn) }
 // static role of the same kind is accepted and left alone (static roles
 // never go); a name that exists with the other kind (bank vs system) is a
 // 409 role_conflict. It is audit-logged as "role.add_dynamic" by a.
-func (t *Tx) AddDynamicRoles(a Actor, owner string, roles []Role) error {
+func (t *Tx) AddDynamicRoles(a audit.Actor, owner string, roles []Role) error {
 	return t.s.addDynamicRoles(t.Tx, t.ch, a, owner, roles)
 }
 
@@ -53,7 +54,7 @@ func (t *Tx) AddDynamicRoles(a Actor, owner string, roles []Role) error {
 // removing those no other owner holds like RemoveDynamicRoles. Roles kept
 // across the change keep their entitlements (a replaced document's). It
 // returns the roles removed, sorted.
-func (t *Tx) SetDynamicRoles(a Actor, owner string, roles []Role) (removed []string, err error) {
+func (t *Tx) SetDynamicRoles(a audit.Actor, owner string, roles []Role) (removed []string, err error) {
 	return t.s.setDynamicRoles(t.Tx, t.ch, a, owner, roles)
 }
 
@@ -62,14 +63,14 @@ func (t *Tx) SetDynamicRoles(a Actor, owner string, roles []Role) (removed []str
 // entitlement request for them. It returns the removed role names, sorted.
 // Each removed entitlement is audit-logged as "entitlement.delete" and the
 // whole as "role.remove_dynamic", by a.
-func (t *Tx) RemoveDynamicRoles(a Actor, owner string) (removed []string, err error) {
+func (t *Tx) RemoveDynamicRoles(a audit.Actor, owner string) (removed []string, err error) {
 	return t.s.setDynamicRoles(t.Tx, t.ch, a, owner, nil)
 }
 
 // GrantRoles grants each of roles to userID at bankID ("" for system
 // roles), leaving those the user holds already; each grant is audit-logged
 // as "entitlement.grant" by a. The caller authorises the change.
-func (t *Tx) GrantRoles(a Actor, userID, bankID string, roles []Role) error {
+func (t *Tx) GrantRoles(a audit.Actor, userID, bankID string, roles []Role) error {
 	for _, r := range roles {
 		held, err := holdsTx(t.Tx, userID, bankID, r.Name)
 		if err != nil {
@@ -86,7 +87,7 @@ func (t *Tx) GrantRoles(a Actor, userID, bankID string, roles []Role) error {
 }
 
 // Audit appends an entry to the audit log inside the transaction, so it
-// commits with the change it records; see Service.AuditTx.
-func (t *Tx) Audit(a Actor, action, target, bankID string, details map[string]any) error {
-	return t.s.AuditTx(t.Tx, a, action, target, bankID, details)
+// commits with the change it records; see audit.Log.Append.
+func (t *Tx) Audit(a audit.Actor, action, target, bankID string, details map[string]any) error {
+	return t.s.Audit.Append(t.Tx, a, action, target, bankID, details)
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/internal/kvjson"
 )
 
 // NewUser is what CreateUser needs.
@@ -89,7 +91,7 @@ func userNotFound(id string) error {
 // email and every password rule broken come back together as violations
 // of one 400. The password is stored as an argon2id hash. Audit-logged as
 // "user.create".
-func (s *Service) CreateUser(ctx context.Context, a Actor, in NewUser) (*User, error) {
+func (s *Service) CreateUser(ctx context.Context, a audit.Actor, in NewUser) (*User, error) {
 	var faults []engine.Violation
 	if !validUsername(in.Username) {
 		faults = append(faults, engine.Violation{Location: "body", Pointer: "/username", Code: "pattern",
@@ -113,7 +115,7 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, in NewUser) (*User, e
 		if err := s.insertUserTx(tx, rec); err != nil {
 			return err
 		}
-		return s.AuditTx(tx, a, "user.create", rec.ID, "", map[string]any{"username": rec.Username})
+		return s.Audit.Append(tx, a, "user.create", rec.ID, "", map[string]any{"username": rec.Username})
 	})
 	if err != nil {
 		return nil, err
@@ -123,14 +125,14 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, in NewUser) (*User, e
 
 // insertUserTx stores a new user and its indexes.
 func (s *Service) insertUserTx(tx engine.Tx, rec *userRecord) error {
-	taken, err := exists(tx, bucketUsersByName, nameKey(rec.Username))
+	taken, err := kvjson.Exists(tx, bucketUsersByName, nameKey(rec.Username))
 	if err != nil {
 		return err
 	}
 	if taken {
 		return engine.Errorf(http.StatusConflict, CodeUsernameTaken, "username %q is taken", rec.Username)
 	}
-	if err := putJSON(tx, bucketUsers, rec.ID, rec); err != nil {
+	if err := kvjson.Put(tx, bucketUsers, rec.ID, rec); err != nil {
 		return err
 	}
 	if rec.Subject != "" {
@@ -146,7 +148,7 @@ func userTx(tx engine.Tx, id string) (*userRecord, error) {
 	if id == "" {
 		return nil, userNotFound(id)
 	}
-	rec, err := getJSON[userRecord](tx, bucketUsers, id)
+	rec, err := kvjson.Get[userRecord](tx, bucketUsers, id)
 	if errors.Is(err, engine.ErrNotFound) {
 		return nil, userNotFound(id)
 	}
@@ -162,7 +164,7 @@ func userByNameTx(tx engine.Tx, username string) (*userRecord, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec, err := getJSON[userRecord](tx, bucketUsers, string(id))
+	rec, err := kvjson.Get[userRecord](tx, bucketUsers, string(id))
 	if errors.Is(err, engine.ErrNotFound) {
 		return nil, nil
 	}
@@ -221,12 +223,12 @@ func (s *Service) Users(ctx context.Context, after string, limit int) (users []*
 	err = s.view(ctx, func(tx engine.Tx) error {
 		users, next = nil, ""
 		var last string
-		err := scanAfter(tx, bucketUsersByName, from, usernameAlphabet, func(k string, v []byte) error {
+		err := kvjson.ScanAfter(tx, bucketUsersByName, from, usernameAlphabet, func(k string, v []byte) error {
 			if len(users) == limit {
 				next = base64.RawURLEncoding.EncodeToString([]byte(last))
-				return errStop
+				return kvjson.ErrStop
 			}
-			rec, err := getJSON[userRecord](tx, bucketUsers, string(v))
+			rec, err := kvjson.Get[userRecord](tx, bucketUsers, string(v))
 			if errors.Is(err, engine.ErrNotFound) {
 				return nil
 			}
@@ -237,7 +239,7 @@ func (s *Service) Users(ctx context.Context, after string, limit int) (users []*
 			last = k
 			return nil
 		})
-		if errors.Is(err, errStop) {
+		if errors.Is(err, kvjson.ErrStop) {
 			return nil
 		}
 		return err
@@ -256,7 +258,7 @@ const RoleCanResetUserPassword = "CanResetUserPassword"
 // issued to the user until now, at once and for good: unlocking lets the
 // user log in again but does not revive them. Unlocking also clears the
 // user's failed logins. Audit-logged as "user.lock" or "user.unlock".
-func (s *Service) SetLocked(ctx context.Context, a Actor, id string, locked bool) (*User, error) {
+func (s *Service) SetLocked(ctx context.Context, a audit.Actor, id string, locked bool) (*User, error) {
 	var out *User
 	err := s.update(ctx, func(tx engine.Tx, ch *change) error {
 		rec, err := userTx(tx, id)
@@ -264,7 +266,7 @@ func (s *Service) SetLocked(ctx context.Context, a Actor, id string, locked bool
 			return err
 		}
 		rec.Locked = locked
-		if err := putJSON(tx, bucketUsers, rec.ID, rec); err != nil {
+		if err := kvjson.Put(tx, bucketUsers, rec.ID, rec); err != nil {
 			return err
 		}
 		if locked {
@@ -280,7 +282,7 @@ func (s *Service) SetLocked(ctx context.Context, a Actor, id string, locked bool
 		if locked {
 			action = "user.lock"
 		}
-		return s.AuditTx(tx, a, action, rec.ID, "", map[string]any{"username": rec.Username})
+		return s.Audit.Append(tx, a, action, rec.ID, "", map[string]any{"username": rec.Username})
 	})
 	if err != nil {
 		return nil, err
@@ -307,7 +309,7 @@ func (s *Service) unlockTx(tx engine.Tx, ch *change, id string) error {
 // against the policy like CreateUser's. Every session and token issued to
 // the user until now ends. Audit-logged as "user.password_reset" (without
 // the password).
-func (s *Service) SetPassword(ctx context.Context, a Actor, id, password string) (*User, error) {
+func (s *Service) SetPassword(ctx context.Context, a audit.Actor, id, password string) (*User, error) {
 	if err := s.policy.checkPassword(password); err != nil {
 		return nil, err
 	}
@@ -325,14 +327,14 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, id, password string)
 			return noLocalPassword(rec)
 		}
 		rec.PasswordHash = hash
-		if err := putJSON(tx, bucketUsers, rec.ID, rec); err != nil {
+		if err := kvjson.Put(tx, bucketUsers, rec.ID, rec); err != nil {
 			return err
 		}
 		if err := s.revokeTokensTx(tx, ch, rec.ID, nil); err != nil {
 			return err
 		}
 		out = rec.user()
-		return s.AuditTx(tx, a, "user.password_reset", rec.ID, "", map[string]any{"username": rec.Username})
+		return s.Audit.Append(tx, a, "user.password_reset", rec.ID, "", map[string]any{"username": rec.Username})
 	})
 	return out, err
 }
@@ -350,7 +352,7 @@ func noLocalPassword(rec *userRecord) error {
 // the new one is checked against the policy (violations at
 // /new_password). Every session and token of the user issued until now
 // ends, the caller's own included. Audit-logged as "user.password_change".
-func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next string) error {
+func (s *Service) ChangePassword(ctx context.Context, a audit.Actor, current, next string) error {
 	var rec *userRecord
 	if err := s.view(ctx, func(tx engine.Tx) error {
 		var err error
@@ -392,13 +394,13 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next str
 			return err
 		}
 		rec.PasswordHash = hash
-		if err := putJSON(tx, bucketUsers, rec.ID, rec); err != nil {
+		if err := kvjson.Put(tx, bucketUsers, rec.ID, rec); err != nil {
 			return err
 		}
 		if err := s.revokeTokensTx(tx, ch, rec.ID, nil); err != nil {
 			return err
 		}
-		return s.AuditTx(tx, a, "user.password_change", rec.ID, "", map[string]any{"username": rec.Username})
+		return s.Audit.Append(tx, a, "user.password_change", rec.ID, "", map[string]any{"username": rec.Username})
 	})
 }
 
@@ -406,7 +408,7 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next str
 // ending its lockouts and slowdowns at once: the operators' break-glass
 // when an attacker's guesses keep a user out. A 404 for an unknown user.
 // Audit-logged as "user.clear_login_failures".
-func (s *Service) ClearLoginFailures(ctx context.Context, a Actor, id string) error {
+func (s *Service) ClearLoginFailures(ctx context.Context, a audit.Actor, id string) error {
 	var name string
 	err := s.update(ctx, func(tx engine.Tx, _ *change) error {
 		rec, err := userTx(tx, id)
@@ -414,7 +416,7 @@ func (s *Service) ClearLoginFailures(ctx context.Context, a Actor, id string) er
 			return err
 		}
 		name = rec.Username
-		return s.AuditTx(tx, a, "user.clear_login_failures", rec.ID, "", map[string]any{"username": rec.Username})
+		return s.Audit.Append(tx, a, "user.clear_login_failures", rec.ID, "", map[string]any{"username": rec.Username})
 	})
 	if err == nil {
 		s.throttle.reset(nameKey(name))
@@ -429,7 +431,7 @@ func (s *Service) ClearLoginFailures(ctx context.Context, a Actor, id string) er
 // should the identity come back. Audit-logged as "user.delete", each
 // entitlement as "entitlement.delete" and each consumer as
 // "consumer.disable".
-func (s *Service) DeleteUser(ctx context.Context, a Actor, id string) error {
+func (s *Service) DeleteUser(ctx context.Context, a audit.Actor, id string) error {
 	var name string
 	err := s.update(ctx, func(tx engine.Tx, ch *change) error {
 		rec, err := userTx(tx, id)
@@ -446,7 +448,7 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, id string) error {
 			return err
 		}
 		for _, eid := range ents {
-			e, err := getJSON[Entitlement](tx, bucketEnts, eid)
+			e, err := kvjson.Get[Entitlement](tx, bucketEnts, eid)
 			if errors.Is(err, engine.ErrNotFound) {
 				continue
 			}
@@ -468,7 +470,7 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, id string) error {
 		}
 		if rec.Subject != "" {
 			extKey := rec.Provider + sep + rec.Subject
-			if err := putJSON(tx, bucketExternalGone, extKey, s.now().UTC()); err != nil {
+			if err := kvjson.Put(tx, bucketExternalGone, extKey, s.now().UTC()); err != nil {
 				return err
 			}
 			if err := tx.Delete(bucketUsersByExternal, extKey); err != nil {
@@ -481,7 +483,7 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, id string) error {
 		if err := tx.Delete(bucketUsers, id); err != nil {
 			return err
 		}
-		return s.AuditTx(tx, a, "user.delete", id, "", map[string]any{"username": rec.Username})
+		return s.Audit.Append(tx, a, "user.delete", id, "", map[string]any{"username": rec.Username})
 	})
 	if err == nil {
 		s.throttle.reset(nameKey(name))
@@ -648,14 +650,14 @@ func (s *Service) ExternalUser(ctx context.Context, provider, subject, username,
 				return err
 			}
 			// An identity deleted before keeps its old tokens refused.
-			gone, err := getJSON[time.Time](tx, bucketExternalGone, extKey)
+			gone, err := kvjson.Get[time.Time](tx, bucketExternalGone, extKey)
 			if err == nil {
 				err = s.putStandingTx(tx, ch, rec.ID, &standing{Since: *gone})
 			}
 			if err != nil && !errors.Is(err, engine.ErrNotFound) {
 				return err
 			}
-			return s.AuditTx(tx, Actor{}, "user.create_external", rec.ID, "",
+			return s.Audit.Append(tx, audit.Actor{}, "user.create_external", rec.ID, "",
 				map[string]any{"username": name, "provider": provider})
 		})
 		if err != nil {
@@ -682,7 +684,7 @@ func externalUsername(tx engine.Tx, provider, subject, username string) (string,
 	name := string(b[:min(len(b), 100)])
 	suffix := "-" + sha256Hex(provider + sep + subject)[:10]
 	for _, cand := range []string{name, name[:min(len(name), 100-len(suffix))] + suffix} {
-		taken, err := exists(tx, bucketUsersByName, nameKey(cand))
+		taken, err := kvjson.Exists(tx, bucketUsersByName, nameKey(cand))
 		if err != nil {
 			return "", err
 		}

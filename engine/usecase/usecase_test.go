@@ -10,6 +10,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/audit"
 	"github.com/dynapi/dynapi/engine/endpoints"
 	"github.com/dynapi/dynapi/engine/usecase"
 	"github.com/dynapi/dynapi/plugins/boltstore"
@@ -43,7 +44,7 @@ func (s *failingStore) Update(ctx context.Context, fn func(engine.Tx) error) err
 type env struct {
 	store *failingStore
 	cases *usecase.Cases
-	who   access.Actor
+	who   audit.Actor
 }
 
 func newEnv(t *testing.T) *env {
@@ -58,7 +59,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := svc.CreateUser(t.Context(), access.Actor{}, access.NewUser{Username: "owner", Password: "correct horse battery 9"})
+	u, err := svc.CreateUser(t.Context(), audit.Actor{}, access.NewUser{Username: "owner", Password: "correct horse battery 9"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +73,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	return &env{store: store, cases: &usecase.Cases{Store: store, Access: svc, Endpoints: mgr},
-		who: access.Actor{UserID: u.ID, CorrelationID: "test"}}
+		who: audit.Actor{UserID: u.ID, CorrelationID: "test"}}
 }
 
 func document(mount string, ids ...string) endpoints.CreateInput {
@@ -93,7 +94,7 @@ type state struct{ documents, roles, entitlements, audit int }
 
 func (e *env) state(t *testing.T) state {
 	t.Helper()
-	entries, _, err := e.cases.Access.AuditLog(t.Context(), 0, 1000)
+	entries, _, err := e.cases.Access.Audit.List(t.Context(), 0, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/apidoc"
+	"github.com/dynapi/dynapi/engine/audit"
 	"github.com/dynapi/dynapi/engine/banking"
 	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/dynentity"
@@ -117,9 +118,9 @@ func principal(c *fiber.Ctx) *access.Principal {
 }
 
 // actor is who makes a change, for authorisation and the audit log.
-func actor(c *fiber.Ctx) access.Actor {
+func actor(c *fiber.Ctx) audit.Actor {
 	p := principal(c)
-	return access.Actor{UserID: p.UserID, ConsumerID: p.ConsumerID,
+	return audit.Actor{UserID: p.UserID, ConsumerID: p.ConsumerID,
 		CorrelationID: string(c.Response().Header.Peek(server.HeaderCorrelationID)),
 		Address:       server.Credentials(c).ClientAddr()}
 }

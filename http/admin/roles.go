@@ -8,6 +8,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/audit"
 	"github.com/dynapi/dynapi/engine/guard"
 )
 
@@ -22,12 +23,12 @@ func (a *API) registerRoles(g fiber.Router) {
 func (a *API) registerAudit(g fiber.Router) {
 	g.Get("/audit-log", a.system(access.RoleCanReadAuditLog), func(c *fiber.Ctx) error {
 		after, _ := strconv.ParseUint(query(c, "after"), 10, 64)
-		entries, next, err := a.Access.AuditLog(c.UserContext(), after, limit(c, 100, 1000))
+		entries, next, err := a.Access.Audit.List(c.UserContext(), after, limit(c, 100, 1000))
 		if err != nil {
 			return err
 		}
 		if entries == nil {
-			entries = []access.AuditEntry{}
+			entries = []audit.Entry{}
 		}
 		out := fiber.Map{"entries": entries}
 		if next != 0 {
