@@ -8,8 +8,10 @@ import (
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/audit"
 	"github.com/dynapi/dynapi/engine/banking"
+	"github.com/dynapi/dynapi/engine/banks"
 	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/endpoints"
+	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/engine/usecase"
 	"github.com/dynapi/dynapi/examples"
 )
@@ -30,7 +32,7 @@ const DemoBankID = "demo-bank"
 // the demo bank's steps are each idempotent, so a start interrupted
 // between them completes them at the next.
 func preloadExample(ctx context.Context, cases *usecase.Cases, methods *connector.Dispatcher, adminName string) error {
-	owner, err := cases.Access.UserByName(ctx, adminName)
+	owner, err := cases.Access.Identity.UserByName(ctx, adminName)
 	if err != nil {
 		return err
 	}
@@ -65,10 +67,10 @@ func once(ctx context.Context, store engine.Store, key string, fn func() error) 
 // and pays once between them, so every banking route has data to show.
 // Each step finds what an earlier, interrupted run did: the bank and the
 // accounts exist already, and the payment's idempotency key replays it.
-func demoBank(ctx context.Context, svc *access.Service, methods *connector.Dispatcher, owner *access.User) error {
+func demoBank(ctx context.Context, svc *access.Service, methods *connector.Dispatcher, owner *identity.User) error {
 	actor := audit.Actor{UserID: owner.ID, CorrelationID: "preload"}
-	if _, err := svc.CreateBank(ctx, actor, access.Bank{ID: DemoBankID, ShortName: "Demo Bank",
-		FullName: "Demo Bank (example data)", Website: "https://bank.example.com"}); !tolerated(err, access.CodeBankExists) {
+	if _, err := svc.CreateBank(ctx, actor, banks.Bank{ID: DemoBankID, ShortName: "Demo Bank",
+		FullName: "Demo Bank (example data)", Website: "https://bank.example.com"}); !tolerated(err, banks.CodeBankExists) {
 		return err
 	}
 	call := &engine.Call{CorrelationID: "preload", Principal: &engine.Principal{UserID: owner.ID, Username: owner.Username}}

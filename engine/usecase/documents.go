@@ -9,6 +9,7 @@ import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/engine/authz"
 	"github.com/dynapi/dynapi/engine/endpoints"
 )
 
@@ -76,7 +77,7 @@ func (u *Cases) ReplaceDocument(ctx context.Context, who audit.Actor, id string,
 			if err != nil {
 				return err
 			}
-			added := slices.DeleteFunc(slices.Clone(roles), func(r access.Role) bool { return slices.Contains(had, r.Name) })
+			added := slices.DeleteFunc(slices.Clone(roles), func(r authz.Role) bool { return slices.Contains(had, r.Name) })
 			if err := tx.GrantRoles(system(who), who.UserID, ep.BankID, added); err != nil {
 				return err
 			}
@@ -124,7 +125,7 @@ func (u *Cases) checkRoles(ep *endpoints.Endpoint) error {
 	var faults []engine.Violation
 	for _, op := range ep.Doc.Operations {
 		for _, name := range op.Access.Roles {
-			if _, ok := u.Access.Role(name); !ok {
+			if _, ok := u.Access.Authz.Role(name); !ok {
 				faults = append(faults, engine.Violation{Location: "document", Pointer: op.Pointer + "/x-dynapi-roles",
 					Code: "unknown_role", Message: "role " + strconv.Quote(name) + " does not exist"})
 			}
@@ -137,7 +138,7 @@ func (u *Cases) checkRoles(ep *endpoints.Endpoint) error {
 }
 
 // roleNames lists the names of roles.
-func roleNames(roles []access.Role) []string {
+func roleNames(roles []authz.Role) []string {
 	names := make([]string, len(roles))
 	for i, r := range roles {
 		names[i] = r.Name

@@ -12,6 +12,7 @@ import (
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/audit"
 	"github.com/dynapi/dynapi/engine/endpoints"
+	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/engine/usecase"
 	"github.com/dynapi/dynapi/plugins/boltstore"
 	"github.com/dynapi/dynapi/plugins/mock"
@@ -59,7 +60,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := svc.CreateUser(t.Context(), audit.Actor{}, access.NewUser{Username: "owner", Password: "correct horse battery 9"})
+	u, err := svc.Identity.CreateUser(t.Context(), audit.Actor{}, identity.NewUser{Username: "owner", Password: "correct horse battery 9"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +68,7 @@ func newEnv(t *testing.T) *env {
 		Connectors: map[string]endpoints.Connector{mock.Host: endpoints.ConnectorFunc(
 			func(doc *specs.Document, op *specs.Operation) (engine.Invoker, error) { return mock.Prepare(doc, op) })},
 		DefaultHost: mock.Host,
-		RoleExists:  func(name string) bool { _, ok := svc.Role(name); return ok },
+		RoleExists:  func(name string) bool { _, ok := svc.Authz.Role(name); return ok },
 	})
 	if err := mgr.Boot(t.Context()); err != nil {
 		t.Fatal(err)
@@ -98,11 +99,11 @@ func (e *env) state(t *testing.T) state {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ents, err := e.cases.Access.EntitlementsOf(t.Context(), e.who.UserID)
+	ents, err := e.cases.Access.Authz.EntitlementsOf(t.Context(), e.who.UserID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return state{documents: len(e.cases.Endpoints.All()), roles: len(e.cases.Access.Roles()),
+	return state{documents: len(e.cases.Endpoints.All()), roles: len(e.cases.Access.Authz.Roles()),
 		entitlements: len(ents), audit: len(entries)}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/dynapi/dynapi/engine/endpointmap"
 	"github.com/dynapi/dynapi/engine/endpoints"
 	"github.com/dynapi/dynapi/engine/guard"
+	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/engine/usecase"
 	"github.com/dynapi/dynapi/http/server"
 	"github.com/dynapi/dynapi/plugins/directlogin"
@@ -112,8 +113,8 @@ func (a *API) atBank(roles ...string) fiber.Handler {
 }
 
 // principal is the authenticated caller of the request.
-func principal(c *fiber.Ctx) *access.Principal {
-	p, _ := c.Locals(principalKey{}).(*access.Principal)
+func principal(c *fiber.Ctx) *identity.Principal {
+	p, _ := c.Locals(principalKey{}).(*identity.Principal)
 	return p
 }
 

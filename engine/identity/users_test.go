@@ -1,4 +1,4 @@
-package access
+package identity
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/internal/accesstest"
 	"github.com/dynapi/dynapi/internal/kvjson"
 )
 
@@ -48,8 +50,8 @@ func TestCreateUser(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := e.s.CreateUser(e.ctx(), audit.Actor{}, tc.in)
-			got := wantErr(t, err, tc.status, tc.code)
-			if codes := violationCodes(got); !slices.Equal(codes, tc.violations) {
+			got := accesstest.WantErr(t, err, tc.status, tc.code)
+			if codes := accesstest.ViolationCodes(got); !slices.Equal(codes, tc.violations) {
 				t.Errorf("violations %v, want %v", codes, tc.violations)
 			}
 		})
@@ -291,7 +293,7 @@ func TestCheckPasswordThrottle(t *testing.T) {
 		}},
 		{"a user is slowed from everywhere, not locked", func(t *testing.T, e *env, sl *sleeps) {
 			for i := range 4 {
-				_ = login(e, "alice", "wrong", "10.0.0."+itoa(i))
+				_ = login(e, "alice", "wrong", "10.0.0."+strconv.Itoa(i))
 			}
 			if err := login(e, "alice", goodPassword, "10.2.2.2"); err != nil {
 				t.Fatalf("the user is locked: %v", err)
@@ -348,7 +350,7 @@ func TestCheckPasswordThrottle(t *testing.T) {
 			if !slices.Contains(e.actions(), "user.clear_login_failures") {
 				t.Error("not audited")
 			}
-			wantErr(t, e.s.ClearLoginFailures(e.ctx(), audit.Actor{}, "nope"), http.StatusNotFound, engine.CodeNotFound)
+			accesstest.WantErr(t, e.s.ClearLoginFailures(e.ctx(), audit.Actor{}, "nope"), http.StatusNotFound, engine.CodeNotFound)
 		}},
 		{"concurrent guesses stop at the limit", func(t *testing.T, e *env, _ *sleeps) {
 			before := e.s.verifies.Load()
@@ -428,63 +430,6 @@ func TestUsersPaging(t *testing.T) {
 	}
 }
 
-func TestUserLookupAndDelete(t *testing.T) {
-	e := newEnv(t)
-	u := e.user("alice")
-	other := e.user("bob")
-	e.bank("b1")
-	e.grant(u.ID, "", RoleCanCreateUser)
-	e.grant(u.ID, "b1", RoleCanGetEntitlementsForOneBank)
-	e.grant(other.ID, "", RoleCanCreateUser)
-	if _, err := e.s.RequestEntitlement(e.ctx(), audit.Actor{UserID: u.ID}, "", RoleCanGetAnyUser); err != nil {
-		t.Fatal(err)
-	}
-	if got, err := e.s.UserByName(e.ctx(), "Alice"); err != nil || got.ID != u.ID {
-		t.Fatalf("UserByName: %v %v", got, err)
-	}
-	tests := []struct {
-		name string
-		err  error
-	}{
-		{"User missing", func() error { _, err := e.s.User(e.ctx(), "nope"); return err }()},
-		{"UserByName missing", func() error { _, err := e.s.UserByName(e.ctx(), "nope"); return err }()},
-		{"SetLocked missing", func() error { _, err := e.s.SetLocked(e.ctx(), audit.Actor{}, "nope", true); return err }()},
-		{"DeleteUser missing", e.s.DeleteUser(e.ctx(), audit.Actor{}, "nope")},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { wantErr(t, tc.err, 404, engine.CodeNotFound) })
-	}
-
-	if err := e.s.DeleteUser(e.ctx(), audit.Actor{UserID: other.ID}, u.ID); err != nil {
-		t.Fatal(err)
-	}
-	if e.s.Has(u.ID, "", RoleCanCreateUser) || e.s.Has(u.ID, "b1", RoleCanGetEntitlementsForOneBank) {
-		t.Error("view still has the deleted user's entitlements")
-	}
-	if !e.s.Has(other.ID, "", RoleCanCreateUser) {
-		t.Error("another user's entitlement went too")
-	}
-	if n := e.count(bucketEnts); n != 1 {
-		t.Errorf("%d entitlements stored, want 1", n)
-	}
-	if n := e.count(bucketEntsByUser) + e.count(bucketEntsByKey) + e.count(bucketEntsByRole); n != 3 {
-		t.Errorf("%d index entries, want 3", n)
-	}
-	if n := e.count(bucketRequests) + e.count(bucketRequestsPending); n != 0 {
-		t.Errorf("%d requests left", n)
-	}
-	_, err := e.s.EntitlementsOf(e.ctx(), u.ID)
-	wantErr(t, err, 404, engine.CodeNotFound)
-	_, err = e.s.UserByName(e.ctx(), "alice")
-	wantErr(t, err, 404, engine.CodeNotFound)
-	// The name is free again.
-	e.user("alice")
-	// The views agree with a fresh load.
-	if s2 := e.reopen(); !reflect.DeepEqual(*s2.ents.Load(), *e.s.ents.Load()) {
-		t.Error("incremental view differs from a reload")
-	}
-}
-
 func TestExternalUser(t *testing.T) {
 	e := newEnv(t)
 	e.user("carol")
@@ -511,10 +456,10 @@ func TestExternalUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = e.s.ExternalUser(e.ctx(), "https://idp", "s1", "dave", "")
-	wantErr(t, err, 401, engine.CodeUnauthorized)
+	accesstest.WantErr(t, err, 401, engine.CodeUnauthorized)
 	_, err = e.s.ExternalUser(e.ctx(), "", "s1", "dave", "")
-	wantErr(t, err, 400, engine.CodeBadRequest)
-	if err := e.s.DeleteUser(e.ctx(), audit.Actor{}, u1.ID); err != nil {
+	accesstest.WantErr(t, err, 400, engine.CodeBadRequest)
+	if err := e.deleteUser(audit.Actor{}, u1.ID); err != nil {
 		t.Fatal(err)
 	}
 	u4, err := e.s.ExternalUser(e.ctx(), "https://idp", "s1", "dave", "")
@@ -554,7 +499,7 @@ func TestNoSecretsInJSON(t *testing.T) {
 	filledC := *c
 	filledC.SecretHash = crec.SecretHash
 	values := []any{u, users, byName, got, logged, &filledU, c, cons, one, byKey, checked, &filledC}
-	entries, _, _ := e.s.Audit.List(e.ctx(), 0, 100)
+	entries, _, _ := e.log.List(e.ctx(), 0, 100)
 	values = append(values, entries)
 	for i, v := range values {
 		b, err := json.Marshal(v)

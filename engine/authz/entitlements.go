@@ -1,4 +1,4 @@
-package access
+package authz
 
 import (
 	"context"
@@ -11,6 +11,9 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/engine/banks"
+	"github.com/dynapi/dynapi/engine/identity"
+	"github.com/dynapi/dynapi/engine/viewtx"
 	"github.com/dynapi/dynapi/internal/kvjson"
 )
 
@@ -82,15 +85,6 @@ func (s *Service) checkRoleTx(tx engine.Tx, bankID, roleName string) (Role, erro
 	return role, nil
 }
 
-// checkBankTx is a 404 when the bank does not exist.
-func checkBankTx(tx engine.Tx, bankID string) error {
-	ok, err := kvjson.Exists(tx, bucketBanks, bankID)
-	if err == nil && !ok {
-		err = bankNotFound(bankID)
-	}
-	return err
-}
-
 // Grant gives userID the role roleName at bankID ("" for a system role).
 // Errors, in the order checked: unknown role 400 unknown_role, bank role
 // without bank 400 bank_id_required, system role with bank 400
@@ -102,16 +96,16 @@ func checkBankTx(tx engine.Tx, bankID string) error {
 // "entitlement.grant".
 func (s *Service) Grant(ctx context.Context, a audit.Actor, userID, bankID, roleName string) (*Entitlement, error) {
 	var out *Entitlement
-	err := s.update(ctx, func(tx engine.Tx, ch *change) error {
+	err := s.w.Update(ctx, func(tx *viewtx.Tx) error {
 		var err error
-		out, err = s.grantTx(tx, ch, a, userID, bankID, roleName, "entitlement.grant", true)
+		out, err = s.grantTx(tx, a, userID, bankID, roleName, "entitlement.grant", true)
 		return err
 	})
 	return out, err
 }
 
 // grantTx is Grant inside tx, authorising a when authorize is set.
-func (s *Service) grantTx(tx engine.Tx, ch *change, a audit.Actor, userID, bankID, roleName, action string, authorize bool) (*Entitlement, error) {
+func (s *Service) grantTx(tx *viewtx.Tx, a audit.Actor, userID, bankID, roleName, action string, authorize bool) (*Entitlement, error) {
 	if _, err := s.checkRoleTx(tx, bankID, roleName); err != nil {
 		return nil, err
 	}
@@ -121,11 +115,11 @@ func (s *Service) grantTx(tx engine.Tx, ch *change, a audit.Actor, userID, bankI
 		}
 	}
 	if bankID != "" {
-		if err := checkBankTx(tx, bankID); err != nil {
+		if err := banks.RequireTx(tx, bankID); err != nil {
 			return nil, err
 		}
 	}
-	if _, err := userTx(tx, userID); err != nil {
+	if err := identity.RequireUser(tx, userID); err != nil {
 		return nil, err
 	}
 	key := grantKey(userID, bankID, roleName)
@@ -153,13 +147,13 @@ func (s *Service) grantTx(tx engine.Tx, ch *change, a audit.Actor, userID, bankI
 			return nil, err
 		}
 	}
-	ch.ents = append(ch.ents, entOp{key: entKey{userID, bankID, roleName}, add: true})
-	err = s.Audit.Append(tx, a, action, e.ID, bankID, map[string]any{"user_id": userID, "role_name": roleName})
+	s.changed(tx).ents = append(s.changed(tx).ents, entOp{key: entKey{userID, bankID, roleName}, add: true})
+	err = s.audit.Append(tx, a, action, e.ID, bankID, map[string]any{"user_id": userID, "role_name": roleName})
 	return e, err
 }
 
 // deleteEntitlementTx removes e and its indexes, audit-logged as action.
-func (s *Service) deleteEntitlementTx(tx engine.Tx, ch *change, a audit.Actor, e *Entitlement, action, reason string) error {
+func (s *Service) deleteEntitlementTx(tx *viewtx.Tx, a audit.Actor, e *Entitlement, action, reason string) error {
 	for _, k := range [...][2]string{
 		{bucketEnts, e.ID},
 		{bucketEntsByKey, grantKey(e.UserID, e.BankID, e.RoleName)},
@@ -170,12 +164,12 @@ func (s *Service) deleteEntitlementTx(tx engine.Tx, ch *change, a audit.Actor, e
 			return err
 		}
 	}
-	ch.ents = append(ch.ents, entOp{key: entKey{e.UserID, e.BankID, e.RoleName}})
+	s.changed(tx).ents = append(s.changed(tx).ents, entOp{key: entKey{e.UserID, e.BankID, e.RoleName}})
 	details := map[string]any{"user_id": e.UserID, "role_name": e.RoleName}
 	if reason != "" {
 		details["reason"] = reason
 	}
-	return s.Audit.Append(tx, a, action, e.ID, e.BankID, details)
+	return s.audit.Append(tx, a, action, e.ID, e.BankID, details)
 }
 
 func entitlementNotFound(id string) error {
@@ -187,7 +181,7 @@ func entitlementNotFound(id string) error {
 // entitlement, CanDeleteEntitlementAtOneBank at its bank. Audit-logged as
 // "entitlement.revoke".
 func (s *Service) Revoke(ctx context.Context, a audit.Actor, entitlementID string) error {
-	return s.update(ctx, func(tx engine.Tx, ch *change) error {
+	return s.w.Update(ctx, func(tx *viewtx.Tx) error {
 		e, err := kvjson.Get[Entitlement](tx, bucketEnts, entitlementID)
 		if errors.Is(err, engine.ErrNotFound) {
 			return entitlementNotFound(entitlementID)
@@ -198,14 +192,14 @@ func (s *Service) Revoke(ctx context.Context, a audit.Actor, entitlementID strin
 		if err := authorizeTx(tx, a, e.BankID, RoleCanDeleteEntitlementAtAnyBank, RoleCanDeleteEntitlementAtOneBank); err != nil {
 			return err
 		}
-		return s.deleteEntitlementTx(tx, ch, a, e, "entitlement.revoke", "")
+		return s.deleteEntitlementTx(tx, a, e, "entitlement.revoke", "")
 	})
 }
 
 // Entitlement returns the entitlement with id, or a 404.
 func (s *Service) Entitlement(ctx context.Context, id string) (*Entitlement, error) {
 	var out *Entitlement
-	err := s.view(ctx, func(tx engine.Tx) error {
+	err := s.w.View(ctx, func(tx engine.Tx) error {
 		e, err := kvjson.Get[Entitlement](tx, bucketEnts, id)
 		if errors.Is(err, engine.ErrNotFound) {
 			return entitlementNotFound(id)
@@ -232,9 +226,9 @@ func sortEntitlements(list []*Entitlement) {
 // bank and role; a 404 when the user does not exist.
 func (s *Service) EntitlementsOf(ctx context.Context, userID string) ([]*Entitlement, error) {
 	var out []*Entitlement
-	err := s.view(ctx, func(tx engine.Tx) error {
+	err := s.w.View(ctx, func(tx engine.Tx) error {
 		out = nil
-		if _, err := userTx(tx, userID); err != nil {
+		if err := identity.RequireUser(tx, userID); err != nil {
 			return err
 		}
 		return tx.Scan(bucketEntsByUser, userID+sep, func(k string, _ []byte) error {
@@ -259,7 +253,7 @@ func (s *Service) EntitlementsOf(ctx context.Context, userID string) ([]*Entitle
 // system-wide ones), by role and user.
 func (s *Service) EntitlementsAtBank(ctx context.Context, bankID string) ([]*Entitlement, error) {
 	var out []*Entitlement
-	err := s.view(ctx, func(tx engine.Tx) error {
+	err := s.w.View(ctx, func(tx engine.Tx) error {
 		out = nil
 		return tx.Scan(bucketEnts, "", func(_ string, v []byte) error {
 			e, err := kvjson.Decode[Entitlement](v)
@@ -331,14 +325,14 @@ func (s *Service) GrantJustInTime(ctx context.Context, userID, bankID string, ro
 	if s.HasAny(userID, bankID, roleNames) {
 		return true, nil
 	}
-	err = s.update(ctx, func(tx engine.Tx, ch *change) error {
+	err = s.w.Update(ctx, func(tx *viewtx.Tx) error {
 		granted = false
-		if _, err := userTx(tx, userID); err != nil {
+		if err := identity.RequireUser(tx, userID); err != nil {
 			return err
 		}
 		bankOK := false
 		if bankID != "" {
-			ok, err := kvjson.Exists(tx, bucketBanks, bankID)
+			ok, err := banks.ExistsTx(tx, bankID)
 			if err != nil {
 				return err
 			}
@@ -361,7 +355,7 @@ func (s *Service) GrantJustInTime(ctx context.Context, userID, bankID string, ro
 				return err
 			}
 			if !held {
-				if _, err := s.grantTx(tx, ch, audit.Actor{}, userID, at, name, "entitlement.grant_just_in_time", false); err != nil {
+				if _, err := s.grantTx(tx, audit.Actor{}, userID, at, name, "entitlement.grant_just_in_time", false); err != nil {
 					return err
 				}
 			}
@@ -402,16 +396,16 @@ func (s *Service) RequestEntitlement(ctx context.Context, a audit.Actor, bankID,
 		return nil, engine.NewError(http.StatusBadRequest, engine.CodeBadRequest, "an entitlement request is made by a user")
 	}
 	var out *EntitlementRequest
-	err := s.update(ctx, func(tx engine.Tx, _ *change) error {
+	err := s.w.Update(ctx, func(tx *viewtx.Tx) error {
 		if _, err := s.checkRoleTx(tx, bankID, roleName); err != nil {
 			return err
 		}
 		if bankID != "" {
-			if err := checkBankTx(tx, bankID); err != nil {
+			if err := banks.RequireTx(tx, bankID); err != nil {
 				return err
 			}
 		}
-		if _, err := userTx(tx, a.UserID); err != nil {
+		if err := identity.RequireUser(tx, a.UserID); err != nil {
 			return err
 		}
 		key := grantKey(a.UserID, bankID, roleName)
@@ -436,7 +430,7 @@ func (s *Service) RequestEntitlement(ctx context.Context, a audit.Actor, bankID,
 			return err
 		}
 		out = r
-		return s.Audit.Append(tx, a, "entitlement_request.create", r.ID, bankID, map[string]any{"role_name": roleName})
+		return s.audit.Append(tx, a, "entitlement_request.create", r.ID, bankID, map[string]any{"role_name": roleName})
 	})
 	return out, err
 }
@@ -460,7 +454,7 @@ func (s *Service) EntitlementRequestsOf(ctx context.Context, userID string) ([]*
 
 func (s *Service) requests(ctx context.Context, keep func(*EntitlementRequest) bool) ([]*EntitlementRequest, error) {
 	var out []*EntitlementRequest
-	err := s.view(ctx, func(tx engine.Tx) error {
+	err := s.w.View(ctx, func(tx engine.Tx) error {
 		out = nil
 		return tx.Scan(bucketRequests, "", func(_ string, v []byte) error {
 			r, err := kvjson.Decode[EntitlementRequest](v)
@@ -495,7 +489,7 @@ func requestNotFound(id string) error {
 // "entitlement_request.reject".
 func (s *Service) DecideEntitlementRequest(ctx context.Context, a audit.Actor, id string, grant bool) (*EntitlementRequest, error) {
 	var out *EntitlementRequest
-	err := s.update(ctx, func(tx engine.Tx, ch *change) error {
+	err := s.w.Update(ctx, func(tx *viewtx.Tx) error {
 		r, err := kvjson.Get[EntitlementRequest](tx, bucketRequests, id)
 		if errors.Is(err, engine.ErrNotFound) {
 			return requestNotFound(id)
@@ -510,7 +504,7 @@ func (s *Service) DecideEntitlementRequest(ctx context.Context, a audit.Actor, i
 		action := "entitlement_request.reject"
 		if grant {
 			action = "entitlement_request.grant"
-			_, err := s.grantTx(tx, ch, a, r.UserID, r.BankID, r.RoleName, "entitlement.grant", true)
+			_, err := s.grantTx(tx, a, r.UserID, r.BankID, r.RoleName, "entitlement.grant", true)
 			var e *engine.Error
 			if errors.As(err, &e) && e.Code == CodeEntitlementExists {
 				err = nil
@@ -542,7 +536,7 @@ func (s *Service) DecideEntitlementRequest(ctx context.Context, a audit.Actor, i
 			return err
 		}
 		out = r
-		return s.Audit.Append(tx, a, action, r.ID, r.BankID, details)
+		return s.audit.Append(tx, a, action, r.ID, r.BankID, details)
 	})
 	return out, err
 }
@@ -551,7 +545,7 @@ func (s *Service) DecideEntitlementRequest(ctx context.Context, a audit.Actor, i
 // when missing. Authorisation (CanDeleteEntitlementRequestsAtAnyBank) is
 // the caller's. Audit-logged as "entitlement_request.delete".
 func (s *Service) DeleteEntitlementRequest(ctx context.Context, a audit.Actor, id string) error {
-	return s.update(ctx, func(tx engine.Tx, _ *change) error {
+	return s.w.Update(ctx, func(tx *viewtx.Tx) error {
 		r, err := kvjson.Get[EntitlementRequest](tx, bucketRequests, id)
 		if errors.Is(err, engine.ErrNotFound) {
 			return requestNotFound(id)
@@ -562,7 +556,7 @@ func (s *Service) DeleteEntitlementRequest(ctx context.Context, a audit.Actor, i
 		if err := s.deleteRequestTx(tx, r); err != nil {
 			return err
 		}
-		return s.Audit.Append(tx, a, "entitlement_request.delete", r.ID, r.BankID,
+		return s.audit.Append(tx, a, "entitlement_request.delete", r.ID, r.BankID,
 			map[string]any{"user_id": r.UserID, "role_name": r.RoleName})
 	})
 }

@@ -1,4 +1,4 @@
-package access
+package identity
 
 import (
 	"context"
@@ -85,7 +85,7 @@ func (s *Service) RecordSecurityEvent(ctx context.Context, e SecurityEvent) erro
 		e.CorrelationID = correlationID(ctx)
 	}
 	a := audit.Actor{UserID: e.UserID, ConsumerID: e.ConsumerID, CorrelationID: e.CorrelationID, Address: e.Address}
-	return s.Audit.Record(context.WithoutCancel(ctx), a, e.Action, e.UserID, "", details)
+	return s.audit.Record(context.WithoutCancel(ctx), a, e.Action, e.UserID, "", details)
 }
 
 // correlationKey keys the correlation id in a context.

@@ -1,14 +1,16 @@
-package access
+package authz
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/audit"
-	"github.com/dynapi/dynapi/internal/kvjson"
+	"github.com/dynapi/dynapi/engine/viewtx"
+	"github.com/dynapi/dynapi/internal/accesstest"
 )
 
 func TestGrantErrors(t *testing.T) {
@@ -69,14 +71,14 @@ func TestGrantErrors(t *testing.T) {
 				if !e.s.Has(tc.user, tc.bank, tc.role) {
 					t.Fatal("view does not have the grant")
 				}
-				entries, _, _ := e.s.Audit.List(e.ctx(), 0, 1000)
+				entries, _, _ := e.log.List(e.ctx(), 0, 1000)
 				last := entries[len(entries)-1]
 				if last.Action != "entitlement.grant" || last.Target != ent.ID || last.UserID != tc.actor.UserID || last.BankID != tc.bank {
 					t.Fatalf("audit %+v", last)
 				}
 				return
 			}
-			got := wantErr(t, err, tc.status, tc.code)
+			got := accesstest.WantErr(t, err, tc.status, tc.code)
 			if !slices.Equal(got.MissingRoles, tc.missingRoles) {
 				t.Errorf("missing roles %v, want %v", got.MissingRoles, tc.missingRoles)
 			}
@@ -130,7 +132,7 @@ func TestRevoke(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			err := e.s.Revoke(e.ctx(), tc.actor, tc.id)
 			if tc.status != 0 {
-				got := wantErr(t, err, tc.status, tc.code)
+				got := accesstest.WantErr(t, err, tc.status, tc.code)
 				if !slices.Equal(got.MissingRoles, tc.missing) {
 					t.Errorf("missing roles %v", got.MissingRoles)
 				}
@@ -140,7 +142,7 @@ func TestRevoke(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = e.s.Entitlement(e.ctx(), tc.id)
-			wantErr(t, err, 404, engine.CodeNotFound)
+			accesstest.WantErr(t, err, 404, engine.CodeNotFound)
 		})
 	}
 	list, err := e.s.EntitlementsOf(e.ctx(), target.ID)
@@ -155,58 +157,6 @@ func TestRevoke(t *testing.T) {
 	}
 	// Granting again after a revoke works.
 	e.grant(target.ID, "", RoleCanCreateUser)
-}
-
-func TestCreateBank(t *testing.T) {
-	e := newEnv(t)
-	creator := e.user("creator")
-	tests := []struct {
-		name   string
-		bank   Bank
-		status int
-		code   string
-	}{
-		{"ok", Bank{ID: "bank-1.x_y", ShortName: "B1"}, 0, ""},
-		{"empty id", Bank{}, 400, engine.CodeValidationFailed},
-		{"leading dot", Bank{ID: ".bank"}, 400, engine.CodeValidationFailed},
-		{"slash", Bank{ID: "a/b"}, 400, engine.CodeValidationFailed},
-		{"too long", Bank{ID: "a" + string(make([]byte, 128))}, 400, engine.CodeValidationFailed},
-		{"long name", Bank{ID: "ok2", FullName: string(make([]byte, 257))}, 400, engine.CodeValidationFailed},
-		{"duplicate", Bank{ID: "bank-1.x_y"}, 409, CodeBankExists},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			b, err := e.s.CreateBank(e.ctx(), audit.Actor{UserID: creator.ID}, tc.bank)
-			if tc.status != 0 {
-				wantErr(t, err, tc.status, tc.code)
-				return
-			}
-			if err != nil || b.ID != tc.bank.ID || b.CreatedAt.IsZero() {
-				t.Fatalf("%+v %v", b, err)
-			}
-		})
-	}
-	if !e.s.BankExists("bank-1.x_y") || e.s.BankExists("ok2") {
-		t.Error("BankExists")
-	}
-	if !e.s.Has(creator.ID, "bank-1.x_y", RoleCanCreateEntitlementAtOneBank) {
-		t.Error("creator not granted CanCreateEntitlementAtOneBank")
-	}
-	if got := e.actions(); !slices.Equal(got, []string{"user.create", "bank.create", "entitlement.grant"}) {
-		t.Errorf("audit %v", got)
-	}
-	if _, err := e.s.Bank(e.ctx(), "nope"); err == nil {
-		t.Error("missing bank found")
-	}
-	banks, err := e.s.Banks(e.ctx())
-	if err != nil || len(banks) != 1 {
-		t.Fatalf("%v %v", banks, err)
-	}
-	// The creator can now grant bank roles there.
-	other := e.user("other")
-	if _, err := e.s.Grant(e.ctx(), audit.Actor{UserID: creator.ID}, other.ID, "bank-1.x_y", RoleCanGetEntitlementsForOneBank); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func TestEntitlementRequests(t *testing.T) {
@@ -233,7 +183,7 @@ func TestEntitlementRequests(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := e.s.RequestEntitlement(e.ctx(), me, tc.bank, tc.role)
-			wantErr(t, err, tc.status, tc.code)
+			accesstest.WantErr(t, err, tc.status, tc.code)
 		})
 	}
 	r1, err := e.s.RequestEntitlement(e.ctx(), me, "b1", RoleCanGetBankLevelDynamicEndpoints)
@@ -241,7 +191,7 @@ func TestEntitlementRequests(t *testing.T) {
 		t.Fatalf("%+v %v", r1, err)
 	}
 	_, err = e.s.RequestEntitlement(e.ctx(), me, "b1", RoleCanGetBankLevelDynamicEndpoints)
-	wantErr(t, err, 409, CodeEntitlementRequestExists)
+	accesstest.WantErr(t, err, 409, CodeEntitlementRequestExists)
 	r2, err := e.s.RequestEntitlement(e.ctx(), me, "", RoleCanCreateUser)
 	if err != nil {
 		t.Fatal(err)
@@ -250,14 +200,14 @@ func TestEntitlementRequests(t *testing.T) {
 		t.Fatalf("pending %v", list)
 	}
 	_, err = e.s.EntitlementRequests(e.ctx(), "bogus")
-	wantErr(t, err, 400, engine.CodeBadRequest)
+	accesstest.WantErr(t, err, 400, engine.CodeBadRequest)
 
 	_, err = e.s.DecideEntitlementRequest(e.ctx(), audit.Actor{UserID: rejecter.ID}, r1.ID, true)
-	wantErr(t, err, 403, engine.CodeForbidden)
+	accesstest.WantErr(t, err, 403, engine.CodeForbidden)
 	_, err = e.s.DecideEntitlementRequest(e.ctx(), audit.Actor{UserID: granter.ID}, r2.ID, true)
-	wantErr(t, err, 403, engine.CodeForbidden) // a system role: one bank is not enough
+	accesstest.WantErr(t, err, 403, engine.CodeForbidden) // a system role: one bank is not enough
 	_, err = e.s.DecideEntitlementRequest(e.ctx(), audit.Actor{UserID: granter.ID}, "nope", true)
-	wantErr(t, err, 404, engine.CodeNotFound)
+	accesstest.WantErr(t, err, 404, engine.CodeNotFound)
 	got, err := e.s.DecideEntitlementRequest(e.ctx(), audit.Actor{UserID: granter.ID}, r1.ID, true)
 	if err != nil || got.Status != RequestGranted {
 		t.Fatalf("%+v %v", got, err)
@@ -266,9 +216,9 @@ func TestEntitlementRequests(t *testing.T) {
 		t.Fatal("granted request gave no entitlement")
 	}
 	_, err = e.s.DecideEntitlementRequest(e.ctx(), audit.Actor{UserID: granter.ID}, r1.ID, false)
-	wantErr(t, err, 409, CodeEntitlementRequestClosed)
+	accesstest.WantErr(t, err, 409, CodeEntitlementRequestClosed)
 	_, err = e.s.DecideEntitlementRequest(e.ctx(), audit.Actor{UserID: granter.ID}, r2.ID, false)
-	wantErr(t, err, 403, engine.CodeForbidden)
+	accesstest.WantErr(t, err, 403, engine.CodeForbidden)
 	if got, err := e.s.DecideEntitlementRequest(e.ctx(), audit.Actor{UserID: rejecter.ID}, r2.ID, false); err != nil || got.Status != RequestRejected {
 		t.Fatalf("%+v %v", got, err)
 	}
@@ -350,7 +300,7 @@ func TestJustInTime(t *testing.T) {
 		t.Errorf("system role granted at a bank: %+v", ents)
 	}
 	_, err := e.s.GrantJustInTime(e.ctx(), "nope", "", []string{RoleCanLockUser})
-	wantErr(t, err, 404, engine.CodeNotFound)
+	accesstest.WantErr(t, err, 404, engine.CodeNotFound)
 }
 
 func TestHasConcurrentGrants(t *testing.T) {
@@ -429,11 +379,11 @@ func TestHasAllocatesNothing(t *testing.T) {
 	e.grant(u.ID, "", RoleCanCreateUser)
 	roles := []string{RoleCanCreateDynamicEndpoint, RoleCanGetBankLevelDynamicEndpoints}
 	checks := map[string]func(){
-		"Has bank":   func() { _ = e.s.Has(u.ID, "b1", RoleCanGetBankLevelDynamicEndpoints) },
-		"Has system": func() { _ = e.s.Has(u.ID, "b1", RoleCanCreateUser) },
-		"Has miss":   func() { _ = e.s.Has(u.ID, "b2", RoleCanGetBankLevelDynamicEndpoints) },
-		"HasAny":     func() { _ = e.s.HasAny(u.ID, "b1", roles) },
-		"BankExists": func() { _ = e.s.BankExists("b1") },
+		"Has bank":     func() { _ = e.s.Has(u.ID, "b1", RoleCanGetBankLevelDynamicEndpoints) },
+		"Has system":   func() { _ = e.s.Has(u.ID, "b1", RoleCanCreateUser) },
+		"Has miss":     func() { _ = e.s.Has(u.ID, "b2", RoleCanGetBankLevelDynamicEndpoints) },
+		"HasAny":       func() { _ = e.s.HasAny(u.ID, "b1", roles) },
+		"banks.Exists": func() { _ = e.banks.Exists("b1") },
 	}
 	for name, f := range checks {
 		if n := testing.AllocsPerRun(200, f); n != 0 {
@@ -460,22 +410,19 @@ func BenchmarkHasAny(b *testing.B) {
 // entitlements in one transaction.
 func newBenchEnv(b *testing.B) *Service {
 	e := newEnv(b)
-	err := e.s.update(b.Context(), func(tx engine.Tx, ch *change) error {
-		for i := range 10 {
-			id := fmt.Sprintf("bank-%d", i)
-			if err := kvjson.Put(tx, bucketBanks, id, &Bank{ID: id}); err != nil {
-				return err
-			}
-		}
-		for i := range 1000 {
-			id := fmt.Sprintf("user-%d", i)
-			if err := e.s.insertUserTx(tx, &userRecord{ID: id, Username: id}); err != nil {
-				return err
-			}
+	for i := range 10 {
+		e.bank(fmt.Sprintf("bank-%d", i))
+	}
+	users := make([]string, 1000)
+	for i := range users {
+		users[i] = e.user(fmt.Sprintf("user-%d", i)).ID
+	}
+	err := e.w.Update(b.Context(), func(tx *viewtx.Tx) error {
+		for i, id := range users {
 			grants := [][2]string{{"", RoleCanGetAnyUser}, {fmt.Sprintf("bank-%d", i%10), RoleCanGetBankLevelDynamicEndpoints},
 				{fmt.Sprintf("bank-%d", (i+1)%10), RoleCanCreateEntitlementAtOneBank}}
 			for _, g := range grants {
-				if _, err := e.s.grantTx(tx, ch, audit.Actor{}, id, g[0], g[1], "entitlement.grant", false); err != nil {
+				if _, err := e.s.GrantRolesTx(tx, audit.Actor{}, id, g[0], []string{g[1]}); err != nil {
 					return err
 				}
 			}
@@ -485,8 +432,61 @@ func newBenchEnv(b *testing.B) *Service {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := e.s.reload(b.Context()); err != nil {
-		b.Fatal(err)
-	}
 	return e.s
+}
+func TestUserLookupAndDelete(t *testing.T) {
+	e := newEnv(t)
+	u := e.user("alice")
+	other := e.user("bob")
+	e.bank("b1")
+	e.grant(u.ID, "", RoleCanCreateUser)
+	e.grant(u.ID, "b1", RoleCanGetEntitlementsForOneBank)
+	e.grant(other.ID, "", RoleCanCreateUser)
+	if _, err := e.s.RequestEntitlement(e.ctx(), audit.Actor{UserID: u.ID}, "", RoleCanGetAnyUser); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := e.ids.UserByName(e.ctx(), "Alice"); err != nil || got.ID != u.ID {
+		t.Fatalf("UserByName: %v %v", got, err)
+	}
+	tests := []struct {
+		name string
+		err  error
+	}{
+		{"User missing", func() error { _, err := e.ids.User(e.ctx(), "nope"); return err }()},
+		{"UserByName missing", func() error { _, err := e.ids.UserByName(e.ctx(), "nope"); return err }()},
+		{"SetLocked missing", func() error { _, err := e.ids.SetLocked(e.ctx(), audit.Actor{}, "nope", true); return err }()},
+		{"DeleteUser missing", e.deleteUser(audit.Actor{}, "nope")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { accesstest.WantErr(t, tc.err, 404, engine.CodeNotFound) })
+	}
+
+	if err := e.deleteUser(audit.Actor{UserID: other.ID}, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if e.s.Has(u.ID, "", RoleCanCreateUser) || e.s.Has(u.ID, "b1", RoleCanGetEntitlementsForOneBank) {
+		t.Error("view still has the deleted user's entitlements")
+	}
+	if !e.s.Has(other.ID, "", RoleCanCreateUser) {
+		t.Error("another user's entitlement went too")
+	}
+	if n := e.count(bucketEnts); n != 1 {
+		t.Errorf("%d entitlements stored, want 1", n)
+	}
+	if n := e.count(bucketEntsByUser) + e.count(bucketEntsByKey) + e.count(bucketEntsByRole); n != 3 {
+		t.Errorf("%d index entries, want 3", n)
+	}
+	if n := e.count(bucketRequests) + e.count(bucketRequestsPending); n != 0 {
+		t.Errorf("%d requests left", n)
+	}
+	_, err := e.s.EntitlementsOf(e.ctx(), u.ID)
+	accesstest.WantErr(t, err, 404, engine.CodeNotFound)
+	_, err = e.ids.UserByName(e.ctx(), "alice")
+	accesstest.WantErr(t, err, 404, engine.CodeNotFound)
+	// The name is free again.
+	e.user("alice")
+	// The views agree with a fresh load.
+	if s2 := e.reopen(); !reflect.DeepEqual(*s2.ents.Load(), *e.s.ents.Load()) {
+		t.Error("incremental view differs from a reload")
+	}
 }

@@ -1,4 +1,4 @@
-package access
+package identity
 
 import (
 	"encoding/json"
@@ -32,7 +32,7 @@ func TestSessionValid(t *testing.T) {
 		{"password changed", func() error {
 			return e.s.ChangePassword(e.ctx(), audit.Actor{UserID: u.ID}, "another passw0rd 1", "a third passw0rd 2")
 		}, false, true},
-		{"deleted", func() error { return e.s.DeleteUser(e.ctx(), audit.Actor{}, u.ID) }, false, false},
+		{"deleted", func() error { return e.deleteUser(audit.Actor{}, u.ID) }, false, false},
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
@@ -107,7 +107,7 @@ func TestDeleteUserDisablesConsumers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.s.DeleteUser(e.ctx(), audit.Actor{}, u.ID); err != nil {
+	if err := e.deleteUser(audit.Actor{}, u.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := e.s.ConsumerByKey(mine.Key); ok {
@@ -129,7 +129,7 @@ func TestExternalUserDeletedComesBack(t *testing.T) {
 	}
 	tokenBefore := e.clock.Now()
 	e.clock.Advance(time.Second)
-	if err := e.s.DeleteUser(e.ctx(), audit.Actor{}, old.ID); err != nil {
+	if err := e.deleteUser(audit.Actor{}, old.ID); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Advance(time.Second)
@@ -211,7 +211,7 @@ func TestSecurityEvents(t *testing.T) {
 	}
 	entries := func() []audit.Entry {
 		t.Helper()
-		list, _, err := e.s.Audit.List(e.ctx(), 0, 1000)
+		list, _, err := e.log.List(e.ctx(), 0, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package access
+package identity
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/engine/viewtx"
 	"github.com/dynapi/dynapi/internal/kvjson"
 )
 
@@ -40,7 +41,7 @@ func (r *consumerRecord) entry() (*consumerEntry, error) {
 	e := &consumerEntry{c: *r.consumer()}
 	h, err := hex.DecodeString(r.SecretHash)
 	if err != nil || len(h) != sha256.Size {
-		return nil, fmt.Errorf("access: consumer %s: malformed secret hash", r.ID)
+		return nil, fmt.Errorf("identity: consumer %s: malformed secret hash", r.ID)
 	}
 	copy(e.hash[:], h)
 	return e, nil
@@ -97,9 +98,9 @@ func (s *Service) CreateConsumer(ctx context.Context, a audit.Actor, name string
 // secret (32 to 1024 bytes), as configured for bootstrap.
 func (s *Service) CreateConsumerWith(ctx context.Context, a audit.Actor, name, key, secret string) (*Consumer, error) {
 	var out *Consumer
-	err := s.update(ctx, func(tx engine.Tx, ch *change) error {
+	err := s.w.Update(ctx, func(tx *viewtx.Tx) error {
 		var err error
-		out, err = s.createConsumerTx(tx, ch, a, name, key, secret)
+		out, err = s.createConsumerTx(tx, a, name, key, secret)
 		return err
 	})
 	return out, err
@@ -120,7 +121,7 @@ func consumerFaults(name, key, secret string) []engine.Violation {
 	return faults
 }
 
-func (s *Service) createConsumerTx(tx engine.Tx, ch *change, a audit.Actor, name, key, secret string) (*Consumer, error) {
+func (s *Service) createConsumerTx(tx *viewtx.Tx, a audit.Actor, name, key, secret string) (*Consumer, error) {
 	if faults := consumerFaults(name, key, secret); faults != nil {
 		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "the consumer cannot be created", faults...)
 	}
@@ -143,8 +144,8 @@ func (s *Service) createConsumerTx(tx engine.Tx, ch *change, a audit.Actor, name
 	if err != nil {
 		return nil, err
 	}
-	ch.consumers = append(ch.consumers, e)
-	err = s.Audit.Append(tx, a, "consumer.create", rec.ID, "", map[string]any{"name": name, "consumer_key": key})
+	s.changed(tx).consumers = append(s.changed(tx).consumers, e)
+	err = s.audit.Append(tx, a, "consumer.create", rec.ID, "", map[string]any{"name": name, "consumer_key": key})
 	return rec.consumer(), err
 }
 
@@ -152,7 +153,7 @@ func (s *Service) createConsumerTx(tx engine.Tx, ch *change, a audit.Actor, name
 // filled in by this or any other method.
 func (s *Service) Consumer(ctx context.Context, id string) (*Consumer, error) {
 	var out *Consumer
-	err := s.view(ctx, func(tx engine.Tx) error {
+	err := s.w.View(ctx, func(tx engine.Tx) error {
 		rec, err := kvjson.Get[consumerRecord](tx, bucketConsumers, id)
 		if errors.Is(err, engine.ErrNotFound) {
 			return consumerNotFound(id)
@@ -204,7 +205,7 @@ func (s *Service) CheckConsumerSecret(key, secret string) (*Consumer, error) {
 // oldest first.
 func (s *Service) Consumers(ctx context.Context, createdBy string) ([]*Consumer, error) {
 	var out []*Consumer
-	err := s.view(ctx, func(tx engine.Tx) error {
+	err := s.w.View(ctx, func(tx engine.Tx) error {
 		out = nil
 		return tx.Scan(bucketConsumers, "", func(_ string, v []byte) error {
 			rec, err := kvjson.Decode[consumerRecord](v)
@@ -234,7 +235,7 @@ func (s *Service) Consumers(ctx context.Context, createdBy string) ([]*Consumer,
 // "consumer.disable".
 func (s *Service) SetConsumerEnabled(ctx context.Context, a audit.Actor, id string, enabled bool) (*Consumer, error) {
 	var out *Consumer
-	err := s.update(ctx, func(tx engine.Tx, ch *change) error {
+	err := s.w.Update(ctx, func(tx *viewtx.Tx) error {
 		rec, err := kvjson.Get[consumerRecord](tx, bucketConsumers, id)
 		if errors.Is(err, engine.ErrNotFound) {
 			return consumerNotFound(id)
@@ -242,7 +243,7 @@ func (s *Service) SetConsumerEnabled(ctx context.Context, a audit.Actor, id stri
 		if err != nil {
 			return err
 		}
-		if err := s.setEnabledTx(tx, ch, a, rec, enabled, ""); err != nil {
+		if err := s.setEnabledTx(tx, a, rec, enabled, ""); err != nil {
 			return err
 		}
 		out = rec.consumer()
@@ -254,7 +255,7 @@ func (s *Service) SetConsumerEnabled(ctx context.Context, a audit.Actor, id stri
 // setEnabledTx stores rec enabled or disabled, for the in-memory view at
 // commit, audit-logged as "consumer.enable" or "consumer.disable" with the
 // reason when there is one.
-func (s *Service) setEnabledTx(tx engine.Tx, ch *change, a audit.Actor, rec *consumerRecord, enabled bool, reason string) error {
+func (s *Service) setEnabledTx(tx *viewtx.Tx, a audit.Actor, rec *consumerRecord, enabled bool, reason string) error {
 	rec.Enabled = enabled
 	if err := kvjson.Put(tx, bucketConsumers, rec.ID, rec); err != nil {
 		return err
@@ -263,7 +264,7 @@ func (s *Service) setEnabledTx(tx engine.Tx, ch *change, a audit.Actor, rec *con
 	if err != nil {
 		return err
 	}
-	ch.consumers = append(ch.consumers, e)
+	s.changed(tx).consumers = append(s.changed(tx).consumers, e)
 	action, details := "consumer.disable", map[string]any{"name": rec.Name}
 	if enabled {
 		action = "consumer.enable"
@@ -271,12 +272,12 @@ func (s *Service) setEnabledTx(tx engine.Tx, ch *change, a audit.Actor, rec *con
 	if reason != "" {
 		details["reason"] = reason
 	}
-	return s.Audit.Append(tx, a, action, rec.ID, "", details)
+	return s.audit.Append(tx, a, action, rec.ID, "", details)
 }
 
 // disableConsumersOfTx disables every enabled consumer created by userID,
 // audit-logged as "consumer.disable" with the reason.
-func (s *Service) disableConsumersOfTx(tx engine.Tx, ch *change, a audit.Actor, userID string) error {
+func (s *Service) disableConsumersOfTx(tx *viewtx.Tx, a audit.Actor, userID string) error {
 	var owned []*consumerRecord
 	err := tx.Scan(bucketConsumers, "", func(_ string, v []byte) error {
 		rec, err := kvjson.Decode[consumerRecord](v)
@@ -289,7 +290,7 @@ func (s *Service) disableConsumersOfTx(tx engine.Tx, ch *change, a audit.Actor, 
 		return err
 	}
 	for _, rec := range owned {
-		if err := s.setEnabledTx(tx, ch, a, rec, false, "owner deleted"); err != nil {
+		if err := s.setEnabledTx(tx, a, rec, false, "owner deleted"); err != nil {
 			return err
 		}
 	}

@@ -1,4 +1,4 @@
-package access
+package identity
 
 import (
 	"slices"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/internal/accesstest"
 )
 
 // TestBootstrapPointsAtEachFault: a refused first start reports every
@@ -30,8 +31,8 @@ func TestBootstrapPointsAtEachFault(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
-			_, err := e.s.Bootstrap(e.ctx(), tc.opts)
-			refused := wantErr(t, err, 400, engine.CodeValidationFailed)
+			_, err := e.bootstrap(tc.opts)
+			refused := accesstest.WantErr(t, err, 400, engine.CodeValidationFailed)
 			var got []string
 			for _, v := range refused.Violations {
 				if v.Location != BootstrapLocation || v.Message == "" {

@@ -1,4 +1,4 @@
-package access
+package identity
 
 import (
 	"runtime"
@@ -139,8 +139,9 @@ func TestPasswordHashingCost(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("err %v, want %q", err, tc.err)
 				}
-				st := newEnv(t).store
-				if _, err := New(t.Context(), Options{Store: st, PasswordHashing: tc.cost}); err == nil {
+				opts := newEnv(t).opts
+				opts.PasswordHashing = tc.cost
+				if _, err := New(t.Context(), opts); err == nil {
 					t.Fatal("New accepted the cost")
 				}
 				return
