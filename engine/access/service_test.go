@@ -177,7 +177,7 @@ func TestCreateBank(t *testing.T) {
 		})
 	}
 	if !e.s.Banks.Exists("bank-1.x_y") || e.s.Banks.Exists("ok2") {
-		t.Error("BankExists")
+		t.Error("Banks.Exists")
 	}
 	if !e.s.Authz.Has(creator.ID, "bank-1.x_y", authz.RoleCanCreateEntitlementAtOneBank) {
 		t.Error("creator not granted CanCreateEntitlementAtOneBank")

@@ -126,10 +126,11 @@ const (
 )
 
 // RegisterRoles adds static roles. Call it at start-up, before the service
-// serves requests and before Bootstrap, which grants the super admin every
-// static system role. Registering a role again with the same kind is a
-// no-op. It panics on an invalid name or on a name registered with the
-// other kind (bank vs system): both are programming errors.
+// serves requests and before access.Service.Bootstrap, which grants the
+// super admin every static system role. Registering a role again with the
+// same kind is a no-op. It panics on an invalid name or on a name
+// registered with the other kind (bank vs system): both are programming
+// errors.
 func (s *Service) RegisterRoles(roles ...Role) {
 	s.w.Apply(func() { s.registerRoles(roles) })
 }
@@ -413,7 +414,7 @@ func (s *Service) deleteRoleEntitlements(tx *viewtx.Tx, a audit.Actor, role stri
 	return len(ids), err
 }
 
-// decodeRoleRecord decodes a stored dynamic role, for reload.
+// decodeRoleRecord decodes a stored dynamic role, for load.
 func decodeRoleRecord(v []byte) (Role, error) {
 	var rec roleRecord
 	if err := json.Unmarshal(v, &rec); err != nil {
