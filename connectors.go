@@ -57,7 +57,7 @@ type ConnectorConfig struct {
 // refused; on any error what was opened is closed.
 func connectorMethods(ctx context.Context, cfg Config, store engine.Store, svc *access.Service, auth *authenticators,
 	records *recordapi.API, dynamic func(string) bool) (*connector.Dispatcher, error) {
-	svc.RegisterRoles(banking.Roles()...)
+	svc.Authz.RegisterRoles(banking.Roles()...)
 	c := cfg.Connectors
 	scripts := jsvm.New(jsvm.Options{Entities: recordapi.Scripted{API: records},
 		FetchAllow: c.FetchAllow, Logger: cfg.Logger, DefaultTimeout: c.ScriptTimeout,
@@ -70,7 +70,7 @@ func connectorMethods(ctx context.Context, cfg Config, store engine.Store, svc *
 	for _, name := range slices.Sorted(maps.Keys(c.Plugins)) {
 		errs = append(errs, reg.Register(name, c.Plugins[name]))
 	}
-	errs = append(errs, reg.Register(corestore.Name, corestore.New(store, svc)), reg.Register(rest.Name, backends))
+	errs = append(errs, reg.Register(corestore.Name, corestore.New(store, svc.Banks)), reg.Register(rest.Name, backends))
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

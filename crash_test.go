@@ -213,7 +213,7 @@ func checkConsistent(t *testing.T, dir string, created, deleted map[string]bool)
 			examplesServed++
 		}
 		for _, r := range ep.Roles() {
-			if role, ok := inst.Access.Role(r.Name); !ok || !role.Dynamic {
+			if role, ok := inst.Access.Authz.Role(r.Name); !ok || !role.Dynamic {
 				fault("document %s: its role %s does not exist", ep.ID, r.Name)
 			}
 		}
@@ -267,7 +267,7 @@ func checkConsistent(t *testing.T, dir string, created, deleted map[string]bool)
 		id := e["dynamic_entity_id"].(string)
 		stored["entity:"+id] = true
 		for _, name := range e["roles"].([]any) {
-			if role, ok := inst.Access.Role(name.(string)); !ok || !role.Dynamic {
+			if role, ok := inst.Access.Authz.Role(name.(string)); !ok || !role.Dynamic {
 				fault("entity %s: its role %s does not exist", id, name)
 			}
 		}
@@ -297,13 +297,13 @@ func checkConsistent(t *testing.T, dir string, created, deleted map[string]bool)
 			}
 		}
 	}
-	for _, r := range inst.Access.Roles() {
+	for _, r := range inst.Access.Authz.Roles() {
 		if r.Dynamic && len(owners[r.Name]) == 0 {
 			fault("dynamic role %s has no owner", r.Name)
 		}
 	}
 	for _, e := range ents {
-		if _, ok := inst.Access.Role(e.role); !ok {
+		if _, ok := inst.Access.Authz.Role(e.role); !ok {
 			fault("entitlement %s is to role %s, which does not exist", e.id, e.role)
 		}
 	}

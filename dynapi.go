@@ -20,12 +20,14 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/authz"
 	"github.com/dynapi/dynapi/engine/banking"
 	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/endpointmap"
 	"github.com/dynapi/dynapi/engine/endpoints"
 	"github.com/dynapi/dynapi/engine/guard"
+	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/engine/usecase"
 	"github.com/dynapi/dynapi/entities/records"
 	"github.com/dynapi/dynapi/http/admin"
@@ -44,12 +46,12 @@ type Config struct {
 	DataDir string
 	// Admin is the super admin and first consumer made at first start;
 	// empty fields are generated and printed once to Out.
-	Admin     access.BootstrapOptions
-	Passwords access.PasswordPolicy
-	Throttle  access.ThrottleOptions
+	Admin     identity.BootstrapOptions
+	Passwords identity.PasswordPolicy
+	Throttle  identity.ThrottleOptions
 	// PasswordHashing is the argon2id cost of new password hashes
-	// (access.DefaultPasswordHashing when zero); tests set a cheap one.
-	PasswordHashing access.PasswordHashing
+	// (identity.DefaultPasswordHashing when zero); tests set a cheap one.
+	PasswordHashing identity.PasswordHashing
 	// JustInTimeEntitlements grants a role a caller's identity token claims
 	// the first time a route needs it (OBP's create_just_in_time_entitlements).
 	JustInTimeEntitlements bool
@@ -153,7 +155,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 	if err != nil {
 		return nil, err
 	}
-	svc.RegisterRoles(access.StaticRoles()...)
+	svc.Authz.RegisterRoles(authz.StaticRoles()...)
 	boot, err := svc.Bootstrap(ctx, cfg.Admin)
 	if err != nil {
 		return nil, fmt.Errorf("bootstrap: %w", err)
@@ -207,7 +209,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 		MaxOperations:   cfg.MaxDocumentOperations,
 		YAMLExpansion:   cfg.MaxYAMLExpansion,
 		MaxLoadingBytes: 4 * int64(cmp.Or(cfg.MaxDocumentBytes, server.DefaultMaxDocumentBytes)),
-		RoleExists:      func(name string) bool { _, ok := svc.Role(name); return ok },
+		RoleExists:      func(name string) bool { _, ok := svc.Authz.Role(name); return ok },
 		Builtin:         []*endpoints.Builtin{banking.Builtin(methods, auth.gate)},
 	})
 	if err := mgr.Boot(ctx); err != nil {
@@ -266,20 +268,20 @@ type authenticators struct {
 
 // authentication builds the authenticators and the gate.
 func authentication(ctx context.Context, cfg Config, store engine.Store, svc *access.Service) (*authenticators, error) {
-	dl, err := directlogin.New(ctx, directlogin.Options{Store: store, Users: svc, Consumers: svc, TTL: cfg.DirectLoginTTL, Now: cfg.Now})
+	dl, err := directlogin.New(ctx, directlogin.Options{Store: store, Users: svc.Identity, Consumers: svc.Identity, TTL: cfg.DirectLoginTTL, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
 	issuer := cmp.Or(cfg.OAuth2.Issuer, "dynapi")
-	oa, err := oauth2.New(ctx, oauth2.Options{Store: store, Consumers: svc, Users: svc, Issuer: issuer, Audience: issuer,
+	oa, err := oauth2.New(ctx, oauth2.Options{Store: store, Consumers: svc.Identity, Users: svc.Identity, Issuer: issuer, Audience: issuer,
 		TTL: cfg.OAuth2.TTL, Keys: oauth2.KeyConfig{RotateAfter: cfg.OAuth2.RotateAfter}, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
-	list := []access.Authenticator{dl, oa}
+	list := []identity.Authenticator{dl, oa}
 	if cfg.ExternalJWT.Issuer != "" {
 		ext := cfg.ExternalJWT
-		ext.Users = svc
+		ext.Users = svc.Identity
 		if ext.Now == nil {
 			ext.Now = cfg.Now
 		}
@@ -289,10 +291,10 @@ func authentication(ctx context.Context, cfg Config, store engine.Store, svc *ac
 		}
 		list = append(list, jwt)
 	}
-	return &authenticators{gate: guard.New(svc, list...), directLogin: dl, oauth2: oa}, nil
+	return &authenticators{gate: guard.New(svc.Authz, svc.Banks, list...), directLogin: dl, oauth2: oa}, nil
 }
 
-func printBootstrap(out io.Writer, addr string, b *access.BootstrapResult) {
+func printBootstrap(out io.Writer, addr string, b *identity.BootstrapResult) {
 	if addr == "" {
 		addr = "127.0.0.1:8080"
 	}

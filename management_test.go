@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/dynapi/dynapi"
-	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
@@ -46,7 +46,7 @@ func TestBootstrapPrintedOnce(t *testing.T) {
 	var first, second strings.Builder
 	for _, out := range []*strings.Builder{&first, &second} {
 		e := enginetest.New(t, enginetest.InDir(dir), enginetest.Configure(func(c *dynapi.Config) {
-			c.Admin, c.Out = access.BootstrapOptions{}, out
+			c.Admin, c.Out = identity.BootstrapOptions{}, out
 		}))
 		e.Close(t)
 	}
@@ -62,7 +62,7 @@ func TestBootstrapPrintedOnce(t *testing.T) {
 	}
 	password, key := field("password"), field("consumer_key")
 	field("consumer_secret")
-	e := enginetest.New(t, enginetest.InDir(dir), enginetest.Configure(func(c *dynapi.Config) { c.Admin = access.BootstrapOptions{} }))
+	e := enginetest.New(t, enginetest.InDir(dir), enginetest.Configure(func(c *dynapi.Config) { c.Admin = identity.BootstrapOptions{} }))
 	e.Run(t, enginetest.Scenario{Name: "the printed credentials log in", Caller: e.Anonymous(),
 		Request: enginetest.Request{Method: http.MethodPost, Path: "/my/logins/direct", Header: map[string]string{
 			"DirectLogin": `username="admin", password="` + password + `", consumer_key="` + key + `"`}},

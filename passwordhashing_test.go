@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/dynapi/dynapi"
-	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/identity"
 )
 
 // TestPasswordHashingConfig: the argon2id cost comes from the instance
@@ -15,12 +15,12 @@ import (
 func TestPasswordHashingConfig(t *testing.T) {
 	cases := []struct {
 		name string
-		cost access.PasswordHashing
+		cost identity.PasswordHashing
 		err  string
 	}{
-		{"cheap", access.PasswordHashing{MemoryKiB: 64, Iterations: 1, Parallelism: 1}, ""},
-		{"no passes", access.PasswordHashing{MemoryKiB: 64, Parallelism: 1}, "password hashing cost"},
-		{"above 1 GiB", access.PasswordHashing{MemoryKiB: 2 << 20, Iterations: 1, Parallelism: 1}, "password hashing cost"},
+		{"cheap", identity.PasswordHashing{MemoryKiB: 64, Iterations: 1, Parallelism: 1}, ""},
+		{"no passes", identity.PasswordHashing{MemoryKiB: 64, Parallelism: 1}, "password hashing cost"},
+		{"above 1 GiB", identity.PasswordHashing{MemoryKiB: 2 << 20, Iterations: 1, Parallelism: 1}, "password hashing cost"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,9 +6,12 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/audit"
 	"github.com/dynapi/dynapi/engine/banking"
+	"github.com/dynapi/dynapi/engine/banks"
 	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/endpoints"
+	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/engine/usecase"
 	"github.com/dynapi/dynapi/examples"
 )
@@ -29,11 +32,11 @@ const DemoBankID = "demo-bank"
 // the demo bank's steps are each idempotent, so a start interrupted
 // between them completes them at the next.
 func preloadExample(ctx context.Context, cases *usecase.Cases, methods *connector.Dispatcher, adminName string) error {
-	owner, err := cases.Access.UserByName(ctx, adminName)
+	owner, err := cases.Access.Identity.UserByName(ctx, adminName)
 	if err != nil {
 		return err
 	}
-	actor := access.Actor{UserID: owner.ID, CorrelationID: "preload"}
+	actor := audit.Actor{UserID: owner.ID, CorrelationID: "preload"}
 	if _, err := cases.PreloadDocument(ctx, actor, exampleKey,
 		endpoints.CreateInput{Source: examples.BankAccounts, ContentType: "application/yaml"}); err != nil {
 		return err
@@ -64,10 +67,10 @@ func once(ctx context.Context, store engine.Store, key string, fn func() error) 
 // and pays once between them, so every banking route has data to show.
 // Each step finds what an earlier, interrupted run did: the bank and the
 // accounts exist already, and the payment's idempotency key replays it.
-func demoBank(ctx context.Context, svc *access.Service, methods *connector.Dispatcher, owner *access.User) error {
-	actor := access.Actor{UserID: owner.ID, CorrelationID: "preload"}
-	if _, err := svc.CreateBank(ctx, actor, access.Bank{ID: DemoBankID, ShortName: "Demo Bank",
-		FullName: "Demo Bank (example data)", Website: "https://bank.example.com"}); !tolerated(err, access.CodeBankExists) {
+func demoBank(ctx context.Context, svc *access.Service, methods *connector.Dispatcher, owner *identity.User) error {
+	actor := audit.Actor{UserID: owner.ID, CorrelationID: "preload"}
+	if _, err := svc.CreateBank(ctx, actor, banks.Bank{ID: DemoBankID, ShortName: "Demo Bank",
+		FullName: "Demo Bank (example data)", Website: "https://bank.example.com"}); !tolerated(err, banks.CodeBankExists) {
 		return err
 	}
 	call := &engine.Call{CorrelationID: "preload", Principal: &engine.Principal{UserID: owner.ID, Username: owner.Username}}

@@ -24,7 +24,7 @@ import (
 
 	"github.com/dynapi/dynapi"
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/entities/records"
 	"github.com/dynapi/dynapi/http/netguard"
 	"github.com/dynapi/dynapi/http/server"
@@ -156,10 +156,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	inst, err := dynapi.Open(ctx, dynapi.Config{
 		DataDir: *dataDir,
-		Admin: access.BootstrapOptions{AdminUsername: os.Getenv("DYNAPI_ADMIN_USERNAME"), AdminPassword: os.Getenv("DYNAPI_ADMIN_PASSWORD"),
+		Admin: identity.BootstrapOptions{AdminUsername: os.Getenv("DYNAPI_ADMIN_USERNAME"), AdminPassword: os.Getenv("DYNAPI_ADMIN_PASSWORD"),
 			ConsumerKey: os.Getenv("DYNAPI_ADMIN_CONSUMER_KEY"), ConsumerSecret: os.Getenv("DYNAPI_ADMIN_CONSUMER_SECRET")},
-		Passwords:              access.PasswordPolicy{MinLength: *minPassword},
-		Throttle:               access.ThrottleOptions{MaxFailures: *maxFailures, Lockout: *lockout, Window: *loginWindow, SlowAfter: *slowAfter, Delay: *loginDelay, MaxDelay: *loginMaxDelay},
+		Passwords:              identity.PasswordPolicy{MinLength: *minPassword},
+		Throttle:               identity.ThrottleOptions{MaxFailures: *maxFailures, Lockout: *lockout, Window: *loginWindow, SlowAfter: *slowAfter, Delay: *loginDelay, MaxDelay: *loginMaxDelay},
 		JustInTimeEntitlements: *jit,
 		JustInTimeRoles:        splitList(*jitRoles),
 		LoginEventsPerMinute:   *loginEvents,
@@ -194,12 +194,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 }
 
 // bootstrapVariables names the environment variable of each bootstrap
-// option, by the pointer access.Bootstrap reports its violations at.
+// option, by the pointer identity.Bootstrap reports its violations at.
 var bootstrapVariables = map[string]string{
-	access.BootstrapAdminUsername:  "DYNAPI_ADMIN_USERNAME",
-	access.BootstrapAdminPassword:  "DYNAPI_ADMIN_PASSWORD",
-	access.BootstrapConsumerKey:    "DYNAPI_ADMIN_CONSUMER_KEY",
-	access.BootstrapConsumerSecret: "DYNAPI_ADMIN_CONSUMER_SECRET",
+	identity.BootstrapAdminUsername:  "DYNAPI_ADMIN_USERNAME",
+	identity.BootstrapAdminPassword:  "DYNAPI_ADMIN_PASSWORD",
+	identity.BootstrapConsumerKey:    "DYNAPI_ADMIN_CONSUMER_KEY",
+	identity.BootstrapConsumerSecret: "DYNAPI_ADMIN_CONSUMER_SECRET",
 }
 
 // nameBootstrapVariables adds to a refused bootstrap one line per
@@ -212,7 +212,7 @@ func nameBootstrapVariables(err error) error {
 	}
 	var lines []string
 	for _, v := range e.Violations {
-		if name, ok := bootstrapVariables[v.Pointer]; ok && v.Location == access.BootstrapLocation {
+		if name, ok := bootstrapVariables[v.Pointer]; ok && v.Location == identity.BootstrapLocation {
 			lines = append(lines, "\n  "+name+": "+v.Message)
 		}
 	}

@@ -7,7 +7,8 @@ import (
 	"testing"
 
 	"github.com/dynapi/dynapi"
-	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/engine/identity"
 )
 
 // TestUserCreate creates a user with the CLI and logs it in through a
@@ -47,7 +48,7 @@ func TestUserCreate(t *testing.T) {
 	}
 
 	const key, secret = "cli-test-consumer-key", "cli-test-consumer-secret-0123456789abcdef"
-	inst, err := dynapi.Open(context.Background(), dynapi.Config{DataDir: dir, Admin: access.BootstrapOptions{
+	inst, err := dynapi.Open(context.Background(), dynapi.Config{DataDir: dir, Admin: identity.BootstrapOptions{
 		AdminPassword: "Admin-passw0rd-1", ConsumerKey: key, ConsumerSecret: secret}})
 	if err != nil {
 		t.Fatal(err)
@@ -78,15 +79,15 @@ func TestUnknownCommand(t *testing.T) {
 func TestUserBreakGlass(t *testing.T) {
 	dir := t.TempDir()
 	const key, secret = "cli-test-consumer-key", "cli-test-consumer-secret-0123456789abcdef"
-	cfg := dynapi.Config{DataDir: dir, Admin: access.BootstrapOptions{
+	cfg := dynapi.Config{DataDir: dir, Admin: identity.BootstrapOptions{
 		AdminPassword: "Admin-passw0rd-1", ConsumerKey: key, ConsumerSecret: secret}}
 	inst, err := dynapi.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin, err := inst.Access.UserByName(context.Background(), "admin")
+	admin, err := inst.Access.Identity.UserByName(context.Background(), "admin")
 	if err == nil {
-		_, err = inst.Access.SetLocked(context.Background(), access.Actor{}, admin.ID, true)
+		_, err = inst.Access.Identity.SetLocked(context.Background(), audit.Actor{}, admin.ID, true)
 	}
 	if err != nil {
 		t.Fatal(err)

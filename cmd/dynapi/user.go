@@ -13,6 +13,9 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/engine/authz"
+	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/plugins/boltstore"
 )
 
@@ -54,32 +57,32 @@ func user(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	defer store.Close()
 	ctx := context.Background()
-	svc, err := access.New(ctx, access.Options{Store: store, Passwords: access.PasswordPolicy{MinLength: *minPassword}})
+	svc, err := access.New(ctx, access.Options{Store: store, Passwords: identity.PasswordPolicy{MinLength: *minPassword}})
 	if err != nil {
 		return err
 	}
-	svc.RegisterRoles(access.StaticRoles()...)
-	cli := access.Actor{CorrelationID: "cli"}
+	svc.Authz.RegisterRoles(authz.StaticRoles()...)
+	cli := audit.Actor{CorrelationID: "cli"}
 	if args[0] == "create" {
-		u, err := svc.CreateUser(ctx, cli, access.NewUser{Username: *username, Email: *email, Password: password})
+		u, err := svc.Identity.CreateUser(ctx, cli, identity.NewUser{Username: *username, Email: *email, Password: password})
 		if err != nil {
 			return describe(err)
 		}
 		fmt.Fprintf(stdout, "created user %s (user_id %s)\n", u.Username, u.ID)
 		return nil
 	}
-	u, err := svc.UserByName(ctx, *username)
+	u, err := svc.Identity.UserByName(ctx, *username)
 	if err != nil {
 		return describe(err)
 	}
 	if args[0] == "unlock" {
-		if _, err := svc.SetLocked(ctx, cli, u.ID, false); err != nil {
+		if _, err := svc.Identity.SetLocked(ctx, cli, u.ID, false); err != nil {
 			return describe(err)
 		}
 		fmt.Fprintf(stdout, "unlocked user %s\n", u.Username)
 		return nil
 	}
-	if _, err := svc.SetPassword(ctx, cli, u.ID, password); err != nil {
+	if _, err := svc.Identity.SetPassword(ctx, cli, u.ID, password); err != nil {
 		return describe(err)
 	}
 	fmt.Fprintf(stdout, "set the password of user %s; its sessions have ended\n", u.Username)

@@ -4,6 +4,9 @@ import (
 	"context"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/engine/authz"
+	"github.com/dynapi/dynapi/engine/viewtx"
 )
 
 // Tx is access control's part of a caller's read-write transaction: what
@@ -14,20 +17,20 @@ import (
 // callback.
 type Tx struct {
 	engine.Tx
+	vt *viewtx.Tx
 	s  *Service
-	ch *change
 }
 
 // Update runs fn in one read-write transaction of the service's store and,
 // once it commits, applies the access changes made through tx to the
-// in-memory views, in commit order with the service's own changes. A use
-// case that changes more than access data (a document with its roles, its
-// creator's grants and its audit entry) runs all of it here, so it commits
-// whole or not at all. fn must not call the service's other writing
-// methods: they wait for this one.
+// in-memory views, in commit order with every other change of access
+// control. A use case that changes more than access data (a document with
+// its roles, its creator's grants and its audit entry) runs all of it
+// here, so it commits whole or not at all. fn must not call the services'
+// other writing methods: they wait for this one.
 func (s *Service) Update(ctx context.Context, fn func(tx *Tx) error) error {
-	return s.update(ctx, func(tx engine.Tx, ch *change) error {
-		return fn(&Tx{Tx: tx, s: s, ch: ch})
+	return s.w.Update(ctx, func(vt *viewtx.Tx) error {
+		return fn(&Tx{Tx: vt, vt: vt, s: s})
 	})
 }
 
@@ -36,25 +39,18 @@ func (s *Service) Update(ctx context.Context, fn func(tx *Tx) error) error {
 // they lose those it takes away: a change swaps its snapshot there, so no
 // request finds a route served whose roles are not granted yet, or are
 // gone already.
-func (t *Tx) OnCommit(fn func()) { t.ch.committed = append(t.ch.committed, fn) }
+func (t *Tx) OnCommit(fn func()) { t.vt.OnCommit(fn) }
 
-// AddDynamicRoles creates roles owned by owner (for example a dynamic
-// endpoint's id), or adds owner to roles that exist already: a role shared
-// by several owners stays until its last owner goes. A name that is a
-// static role of the same kind is accepted and left alone (static roles
-// never go); a name that exists with the other kind (bank vs system) is a
-// 409 role_conflict. It is audit-logged as "role.add_dynamic" by a.
-func (t *Tx) AddDynamicRoles(a Actor, owner string, roles []Role) error {
-	return t.s.addDynamicRoles(t.Tx, t.ch, a, owner, roles)
+// AddDynamicRoles creates roles owned by owner; see
+// authz.Service.AddDynamicRolesTx.
+func (t *Tx) AddDynamicRoles(a audit.Actor, owner string, roles []authz.Role) error {
+	return t.s.Authz.AddDynamicRolesTx(t.vt, a, owner, roles)
 }
 
-// SetDynamicRoles makes roles exactly the roles owned by owner: it adds
-// the new ones like AddDynamicRoles and drops the owner from the others,
-// removing those no other owner holds like RemoveDynamicRoles. Roles kept
-// across the change keep their entitlements (a replaced document's). It
-// returns the roles removed, sorted.
-func (t *Tx) SetDynamicRoles(a Actor, owner string, roles []Role) (removed []string, err error) {
-	return t.s.setDynamicRoles(t.Tx, t.ch, a, owner, roles)
+// SetDynamicRoles makes roles exactly the roles owned by owner; see
+// authz.Service.SetDynamicRolesTx. It returns the roles removed, sorted.
+func (t *Tx) SetDynamicRoles(a audit.Actor, owner string, roles []authz.Role) (removed []string, err error) {
+	return t.s.Authz.SetDynamicRolesTx(t.vt, a, owner, roles)
 }
 
 // RemoveDynamicRoles drops owner from every role it owns and removes the
@@ -62,31 +58,24 @@ func (t *Tx) SetDynamicRoles(a Actor, owner string, roles []Role) (removed []str
 // entitlement request for them. It returns the removed role names, sorted.
 // Each removed entitlement is audit-logged as "entitlement.delete" and the
 // whole as "role.remove_dynamic", by a.
-func (t *Tx) RemoveDynamicRoles(a Actor, owner string) (removed []string, err error) {
-	return t.s.setDynamicRoles(t.Tx, t.ch, a, owner, nil)
+func (t *Tx) RemoveDynamicRoles(a audit.Actor, owner string) (removed []string, err error) {
+	return t.s.Authz.SetDynamicRolesTx(t.vt, a, owner, nil)
 }
 
 // GrantRoles grants each of roles to userID at bankID ("" for system
 // roles), leaving those the user holds already; each grant is audit-logged
 // as "entitlement.grant" by a. The caller authorises the change.
-func (t *Tx) GrantRoles(a Actor, userID, bankID string, roles []Role) error {
-	for _, r := range roles {
-		held, err := holdsTx(t.Tx, userID, bankID, r.Name)
-		if err != nil {
-			return err
-		}
-		if held {
-			continue
-		}
-		if _, err := t.s.grantTx(t.Tx, t.ch, a, userID, bankID, r.Name, "entitlement.grant", false); err != nil {
-			return err
-		}
+func (t *Tx) GrantRoles(a audit.Actor, userID, bankID string, roles []authz.Role) error {
+	names := make([]string, len(roles))
+	for i, r := range roles {
+		names[i] = r.Name
 	}
-	return nil
+	_, err := t.s.Authz.GrantRolesTx(t.vt, a, userID, bankID, names)
+	return err
 }
 
 // Audit appends an entry to the audit log inside the transaction, so it
-// commits with the change it records; see Service.AuditTx.
-func (t *Tx) Audit(a Actor, action, target, bankID string, details map[string]any) error {
-	return t.s.AuditTx(t.Tx, a, action, target, bankID, details)
+// commits with the change it records; see audit.Log.Append.
+func (t *Tx) Audit(a audit.Actor, action, target, bankID string, details map[string]any) error {
+	return t.s.Audit.Append(t.vt, a, action, target, bankID, details)
 }

@@ -1,6 +1,6 @@
 package banking
 
-import "github.com/dynapi/dynapi/engine/access"
+import "github.com/dynapi/dynapi/engine/authz"
 
 // Roles of the banking core.
 const (
@@ -16,8 +16,8 @@ const (
 )
 
 // Roles returns the roles the banking core checks.
-func Roles() []access.Role {
-	return []access.Role{
+func Roles() []authz.Role {
+	return []authz.Role{
 		{Name: RoleCanCreateAccount, RequiresBankID: true},
 		{Name: RoleCanGetAccountsHeldAtOneBank, RequiresBankID: true},
 		{Name: RoleCanGetAccountsHeldAtAnyBank},

@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/endpoints"
 	"github.com/dynapi/dynapi/engine/guard"
+	"github.com/dynapi/dynapi/engine/identity"
 )
 
 // HeaderIdempotencyKey makes a payment safe to retry: a repeat with the
@@ -349,13 +349,13 @@ func heldOnly(accounts []Account, userID string) []Account {
 
 // readsAll tells whether p may reach every account at bankID through rt:
 // has one of the holder rule's roles.
-func (rt *route) readsAll(ctx context.Context, gate *guard.Gate, p *access.Principal, bankID string) bool {
+func (rt *route) readsAll(ctx context.Context, gate *guard.Gate, p *identity.Principal, bankID string) bool {
 	return rt.others != nil && gate.Authorize(ctx, p, rt.others, bankID) == nil
 }
 
 // holds checks p may use acc through rt: holds it, or has one of the
 // holder rule's roles at bankID.
-func (rt *route) holds(ctx context.Context, gate *guard.Gate, p *access.Principal, bankID string, acc *Account) error {
+func (rt *route) holds(ctx context.Context, gate *guard.Gate, p *identity.Principal, bankID string, acc *Account) error {
 	if acc.heldBy(p.UserID) {
 		return nil
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/authz"
 	"github.com/dynapi/dynapi/entities"
 	"github.com/dynapi/dynapi/entities/records"
 	"github.com/dynapi/dynapi/internal/rolename"
@@ -457,11 +457,11 @@ func RoleNames(e *Entity) (create, get, update, del string) {
 func RoleOwner(e *Entity) string { return "entity:" + e.ID }
 
 // Roles are the entity's roles as the access service keeps them.
-func Roles(e *Entity) []access.Role {
+func Roles(e *Entity) []authz.Role {
 	c, g, u, d := RoleNames(e)
-	roles := make([]access.Role, 0, 4)
+	roles := make([]authz.Role, 0, 4)
 	for _, name := range []string{c, g, u, d} {
-		roles = append(roles, access.Role{Name: name, RequiresBankID: e.BankID != "", Dynamic: true})
+		roles = append(roles, authz.Role{Name: name, RequiresBankID: e.BankID != "", Dynamic: true})
 	}
 	return roles
 }

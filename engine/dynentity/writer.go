@@ -226,12 +226,12 @@ func (w *Writer) references(ctx context.Context, e *Entity, rec map[string]any) 
 		var found bool
 		switch ref.Entity {
 		case "Bank":
-			found = w.Access.BankExists(id)
+			found = w.Access.Banks.Exists(id)
 		case "Consumer":
-			_, err := w.Access.Consumer(ctx, id)
+			_, err := w.Access.Identity.Consumer(ctx, id)
 			found = err == nil
 		case "User":
-			_, err := w.Access.User(ctx, id)
+			_, err := w.Access.Identity.User(ctx, id)
 			found = err == nil
 		default:
 			continue

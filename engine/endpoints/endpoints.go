@@ -20,7 +20,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/authz"
 	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/router"
 	"github.com/dynapi/dynapi/internal/ident"
@@ -122,9 +122,9 @@ func (e *Endpoint) ruleOf(op *specs.Operation) guard.Rule {
 // Roles returns the dynamic roles the endpoint's operations need: one per
 // operation that does not name its own, bank-scoped for bank-level
 // documents.
-func (e *Endpoint) Roles() []access.Role {
+func (e *Endpoint) Roles() []authz.Role {
 	seen := map[string]bool{}
-	var roles []access.Role
+	var roles []authz.Role
 	for _, op := range e.Doc.Operations {
 		if !needsRole(op) {
 			continue
@@ -132,7 +132,7 @@ func (e *Endpoint) Roles() []access.Role {
 		name := e.RoleOf(op)
 		if !seen[name] {
 			seen[name] = true
-			roles = append(roles, access.Role{Name: name, RequiresBankID: e.BankID != "", Dynamic: true})
+			roles = append(roles, authz.Role{Name: name, RequiresBankID: e.BankID != "", Dynamic: true})
 		}
 	}
 	return roles

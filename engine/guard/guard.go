@@ -15,7 +15,8 @@ import (
 	"strings"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/authz"
+	"github.com/dynapi/dynapi/engine/identity"
 )
 
 // Challenge is the WWW-Authenticate value of every 401: the schemes a
@@ -30,36 +31,41 @@ type Rule struct {
 	Roles []string
 }
 
-// Entitlements is what the gate asks of the access service.
+// Entitlements is what the gate asks of authorisation.
 type Entitlements interface {
 	HasAny(userID, bankID string, roleNames []string) bool
-	BankExists(id string) bool
-	Role(name string) (access.Role, bool)
+	Role(name string) (authz.Role, bool)
 	// GrantJustInTime grants one of roleNames, which the caller's identity
 	// provider vouches for, when just-in-time entitlements are on.
 	GrantJustInTime(ctx context.Context, userID, bankID string, roleNames []string) (bool, error)
 }
 
+// Banks is what the gate asks of the banks: whether a route's bank exists.
+type Banks interface {
+	Exists(id string) bool
+}
+
 // Gate authenticates and authorises requests.
 type Gate struct {
-	authenticators []access.Authenticator
+	authenticators []identity.Authenticator
 	entitlements   Entitlements
+	banks          Banks
 }
 
 // New returns a gate trying authenticators in order.
-func New(e Entitlements, authenticators ...access.Authenticator) *Gate {
-	return &Gate{authenticators: authenticators, entitlements: e}
+func New(e Entitlements, b Banks, authenticators ...identity.Authenticator) *Gate {
+	return &Gate{authenticators: authenticators, entitlements: e, banks: b}
 }
 
 // Authenticate returns the caller, or a 401 when no authenticator accepts
 // the request's credentials.
-func (g *Gate) Authenticate(ctx context.Context, c access.Credentials) (*access.Principal, error) {
+func (g *Gate) Authenticate(ctx context.Context, c identity.Credentials) (*identity.Principal, error) {
 	for _, a := range g.authenticators {
 		p, err := a.Authenticate(ctx, c)
 		switch {
 		case err == nil:
 			return p, nil
-		case errors.Is(err, access.ErrNoCredentials):
+		case errors.Is(err, identity.ErrNoCredentials):
 			continue
 		default:
 			return nil, err
@@ -78,7 +84,7 @@ func Unauthenticated() *engine.Error {
 // its roles at bankID ("" for routes outside a bank). A bank that does not
 // exist is a 404, before any role is looked at. The principal is nil for
 // public routes.
-func (g *Gate) Check(ctx context.Context, c access.Credentials, rule *Rule, bankID string) (*access.Principal, error) {
+func (g *Gate) Check(ctx context.Context, c identity.Credentials, rule *Rule, bankID string) (*identity.Principal, error) {
 	if rule.Public {
 		return nil, nil
 	}
@@ -92,8 +98,8 @@ func (g *Gate) Check(ctx context.Context, c access.Credentials, rule *Rule, bank
 // Authorize checks an authenticated caller against a rule. A caller lacking
 // every role, whose identity provider vouches for one of them, is granted
 // it just in time when that is switched on.
-func (g *Gate) Authorize(ctx context.Context, p *access.Principal, rule *Rule, bankID string) error {
-	if bankID != "" && !g.entitlements.BankExists(bankID) {
+func (g *Gate) Authorize(ctx context.Context, p *identity.Principal, rule *Rule, bankID string) error {
+	if bankID != "" && !g.banks.Exists(bankID) {
 		return engine.Errorf(http.StatusNotFound, engine.CodeNotFound, "bank %q not found", bankID)
 	}
 	if len(rule.Roles) == 0 || g.entitlements.HasAny(p.UserID, bankID, rule.Roles) {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/engine/authz"
 	"github.com/dynapi/dynapi/engine/endpoints"
 )
 
@@ -17,13 +19,13 @@ import (
 // records "dynamic_endpoint.create"; its routes answer once that has
 // committed. A document naming roles that do not exist is refused before
 // anything is stored.
-func (u *Cases) CreateDocument(ctx context.Context, who access.Actor, in endpoints.CreateInput) (*endpoints.Endpoint, error) {
+func (u *Cases) CreateDocument(ctx context.Context, who audit.Actor, in endpoints.CreateInput) (*endpoints.Endpoint, error) {
 	return u.createDocument(ctx, who, in, nil)
 }
 
 // createDocument is CreateDocument with also run in the same transaction,
 // before anything else is written; an error from it refuses the whole.
-func (u *Cases) createDocument(ctx context.Context, who access.Actor, in endpoints.CreateInput, also func(*access.Tx) error) (*endpoints.Endpoint, error) {
+func (u *Cases) createDocument(ctx context.Context, who audit.Actor, in endpoints.CreateInput, also func(*access.Tx) error) (*endpoints.Endpoint, error) {
 	in.Check = u.checkRoles
 	in.Commit = func(ep *endpoints.Endpoint, write func(engine.Tx) error, serve func()) error {
 		return u.Access.Update(ctx, func(tx *access.Tx) error {
@@ -57,7 +59,7 @@ func (u *Cases) createDocument(ctx context.Context, who access.Actor, in endpoin
 // with every entitlement to them; the roles of new operations are created
 // and granted to who. It records "dynamic_endpoint.replace". The old
 // version answers until the new one has committed.
-func (u *Cases) ReplaceDocument(ctx context.Context, who access.Actor, id string, in endpoints.CreateInput) (*endpoints.Endpoint, error) {
+func (u *Cases) ReplaceDocument(ctx context.Context, who audit.Actor, id string, in endpoints.CreateInput) (*endpoints.Endpoint, error) {
 	prev, err := u.Endpoints.Get(in.BankID, id)
 	if err != nil {
 		return nil, err
@@ -75,7 +77,7 @@ func (u *Cases) ReplaceDocument(ctx context.Context, who access.Actor, id string
 			if err != nil {
 				return err
 			}
-			added := slices.DeleteFunc(slices.Clone(roles), func(r access.Role) bool { return slices.Contains(had, r.Name) })
+			added := slices.DeleteFunc(slices.Clone(roles), func(r authz.Role) bool { return slices.Contains(had, r.Name) })
 			if err := tx.GrantRoles(system(who), who.UserID, ep.BankID, added); err != nil {
 				return err
 			}
@@ -91,7 +93,7 @@ func (u *Cases) ReplaceDocument(ctx context.Context, who access.Actor, id string
 // level) on behalf of who: in one transaction it forgets the document,
 // removes its roles with every entitlement to them and records
 // "dynamic_endpoint.delete".
-func (u *Cases) DeleteDocument(ctx context.Context, who access.Actor, bankID, id string) error {
+func (u *Cases) DeleteDocument(ctx context.Context, who audit.Actor, bankID, id string) error {
 	return u.Endpoints.Delete(ctx, bankID, id, func(ep *endpoints.Endpoint, write func(engine.Tx) error, serve func()) error {
 		return u.Access.Update(ctx, func(tx *access.Tx) error {
 			if err := write(tx); err != nil {
@@ -110,7 +112,7 @@ func (u *Cases) DeleteDocument(ctx context.Context, who access.Actor, bankID, id
 // SetDocumentHost changes the host answering document id's operations on
 // behalf of who, recording "dynamic_endpoint.set_host" in the same
 // transaction.
-func (u *Cases) SetDocumentHost(ctx context.Context, who access.Actor, bankID, id, host string) (*endpoints.Endpoint, error) {
+func (u *Cases) SetDocumentHost(ctx context.Context, who audit.Actor, bankID, id, host string) (*endpoints.Endpoint, error) {
 	return u.Endpoints.SetHost(ctx, bankID, id, host, audited(ctx, u, who, "dynamic_endpoint.set_host",
 		func(ep *endpoints.Endpoint) (string, string, map[string]any) {
 			return ep.ID, ep.BankID, map[string]any{"host": ep.Host}
@@ -123,7 +125,7 @@ func (u *Cases) checkRoles(ep *endpoints.Endpoint) error {
 	var faults []engine.Violation
 	for _, op := range ep.Doc.Operations {
 		for _, name := range op.Access.Roles {
-			if _, ok := u.Access.Role(name); !ok {
+			if _, ok := u.Access.Authz.Role(name); !ok {
 				faults = append(faults, engine.Violation{Location: "document", Pointer: op.Pointer + "/x-dynapi-roles",
 					Code: "unknown_role", Message: "role " + strconv.Quote(name) + " does not exist"})
 			}
@@ -136,7 +138,7 @@ func (u *Cases) checkRoles(ep *endpoints.Endpoint) error {
 }
 
 // roleNames lists the names of roles.
-func roleNames(roles []access.Role) []string {
+func roleNames(roles []authz.Role) []string {
 	names := make([]string, len(roles))
 	for i, r := range roles {
 		names[i] = r.Name

@@ -5,6 +5,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/audit"
 	"github.com/dynapi/dynapi/engine/dynentity"
 )
 
@@ -13,7 +14,7 @@ import (
 // roles, grants them to who (at the entity's bank for a bank-level entity)
 // and records "dynamic_entity.create"; its record API answers once that
 // has committed.
-func (u *Cases) CreateEntity(ctx context.Context, who access.Actor, in dynentity.NewEntity) (*dynentity.Entity, error) {
+func (u *Cases) CreateEntity(ctx context.Context, who audit.Actor, in dynentity.NewEntity) (*dynentity.Entity, error) {
 	in.CreatedBy = who.UserID
 	in.Commit = func(e *dynentity.Entity, write func(engine.Tx) error, serve func()) error {
 		return u.Access.Update(ctx, func(tx *access.Tx) error {
@@ -47,7 +48,7 @@ type EntityUpdate struct {
 // UpdateEntity replaces an entity definition on behalf of who, recording
 // "dynamic_entity.update" in the transaction that stores it. (Records a
 // migration rewrites are rewritten before, in transactions of their own.)
-func (u *Cases) UpdateEntity(ctx context.Context, who access.Actor, in EntityUpdate) (*dynentity.Entity, error) {
+func (u *Cases) UpdateEntity(ctx context.Context, who audit.Actor, in EntityUpdate) (*dynentity.Entity, error) {
 	return u.Entities.Update(ctx, in.BankID, in.ID, in.Definition, in.Migrate, in.Defaults,
 		audited(ctx, u, who, "dynamic_entity.update", func(e *dynentity.Entity) (string, string, map[string]any) {
 			return e.ID, e.BankID, map[string]any{"entity": e.Def.Name, "migrate": in.Migrate}
@@ -60,7 +61,7 @@ func (u *Cases) UpdateEntity(ctx context.Context, who access.Actor, in EntityUpd
 // "dynamic_entity.delete". With cascade the entity's records are deleted
 // first (in transactions of their own); without, an entity with records
 // is refused.
-func (u *Cases) DeleteEntity(ctx context.Context, who access.Actor, bankID, id string, cascade bool) error {
+func (u *Cases) DeleteEntity(ctx context.Context, who audit.Actor, bankID, id string, cascade bool) error {
 	_, err := u.Entities.Delete(ctx, bankID, id, cascade, func(e *dynentity.Entity, write func(engine.Tx) error, serve func()) error {
 		return u.Access.Update(ctx, func(tx *access.Tx) error {
 			if err := write(tx); err != nil {

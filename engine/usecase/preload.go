@@ -6,6 +6,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/audit"
 	"github.com/dynapi/dynapi/engine/endpoints"
 )
 
@@ -22,7 +23,7 @@ var errPreloaded = errors.New("usecase: preloaded already")
 // will not serve it again, or did nothing and will serve it at the next
 // start. Once marked it never comes back, even after an administrator
 // deletes it. It reports whether it served the document now.
-func (u *Cases) PreloadDocument(ctx context.Context, who access.Actor, marker string, in endpoints.CreateInput) (bool, error) {
+func (u *Cases) PreloadDocument(ctx context.Context, who audit.Actor, marker string, in endpoints.CreateInput) (bool, error) {
 	// Checked before loading the document too: a preload done long ago
 	// must not be built again, nor clash with what was served since.
 	if done, err := u.preloaded(ctx, marker); err != nil || done {

@@ -3,6 +3,7 @@ package usecase
 import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/audit"
 	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/endpointmap"
@@ -25,6 +26,6 @@ type Cases struct {
 // system is the actor of what a change does as a consequence (a document's
 // roles are made by the system, on behalf of the actor who posted it),
 // keeping the actor's correlation id.
-func system(who access.Actor) access.Actor {
-	return access.Actor{CorrelationID: who.CorrelationID}
+func system(who audit.Actor) audit.Actor {
+	return audit.Actor{CorrelationID: who.CorrelationID}
 }

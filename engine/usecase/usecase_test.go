@@ -10,7 +10,9 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/audit"
 	"github.com/dynapi/dynapi/engine/endpoints"
+	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/engine/usecase"
 	"github.com/dynapi/dynapi/plugins/boltstore"
 	"github.com/dynapi/dynapi/plugins/mock"
@@ -43,7 +45,7 @@ func (s *failingStore) Update(ctx context.Context, fn func(engine.Tx) error) err
 type env struct {
 	store *failingStore
 	cases *usecase.Cases
-	who   access.Actor
+	who   audit.Actor
 }
 
 func newEnv(t *testing.T) *env {
@@ -58,7 +60,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := svc.CreateUser(t.Context(), access.Actor{}, access.NewUser{Username: "owner", Password: "correct horse battery 9"})
+	u, err := svc.Identity.CreateUser(t.Context(), audit.Actor{}, identity.NewUser{Username: "owner", Password: "correct horse battery 9"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,13 +68,13 @@ func newEnv(t *testing.T) *env {
 		Connectors: map[string]endpoints.Connector{mock.Host: endpoints.ConnectorFunc(
 			func(doc *specs.Document, op *specs.Operation) (engine.Invoker, error) { return mock.Prepare(doc, op) })},
 		DefaultHost: mock.Host,
-		RoleExists:  func(name string) bool { _, ok := svc.Role(name); return ok },
+		RoleExists:  func(name string) bool { _, ok := svc.Authz.Role(name); return ok },
 	})
 	if err := mgr.Boot(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	return &env{store: store, cases: &usecase.Cases{Store: store, Access: svc, Endpoints: mgr},
-		who: access.Actor{UserID: u.ID, CorrelationID: "test"}}
+		who: audit.Actor{UserID: u.ID, CorrelationID: "test"}}
 }
 
 func document(mount string, ids ...string) endpoints.CreateInput {
@@ -93,15 +95,15 @@ type state struct{ documents, roles, entitlements, audit int }
 
 func (e *env) state(t *testing.T) state {
 	t.Helper()
-	entries, _, err := e.cases.Access.AuditLog(t.Context(), 0, 1000)
+	entries, _, err := e.cases.Access.Audit.List(t.Context(), 0, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ents, err := e.cases.Access.EntitlementsOf(t.Context(), e.who.UserID)
+	ents, err := e.cases.Access.Authz.EntitlementsOf(t.Context(), e.who.UserID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return state{documents: len(e.cases.Endpoints.All()), roles: len(e.cases.Access.Roles()),
+	return state{documents: len(e.cases.Endpoints.All()), roles: len(e.cases.Access.Authz.Roles()),
 		entitlements: len(ents), audit: len(entries)}
 }
 

@@ -9,12 +9,14 @@ import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/apidoc"
+	"github.com/dynapi/dynapi/engine/audit"
 	"github.com/dynapi/dynapi/engine/banking"
 	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/endpointmap"
 	"github.com/dynapi/dynapi/engine/endpoints"
 	"github.com/dynapi/dynapi/engine/guard"
+	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/engine/usecase"
 	"github.com/dynapi/dynapi/http/server"
 	"github.com/dynapi/dynapi/plugins/directlogin"
@@ -111,15 +113,15 @@ func (a *API) atBank(roles ...string) fiber.Handler {
 }
 
 // principal is the authenticated caller of the request.
-func principal(c *fiber.Ctx) *access.Principal {
-	p, _ := c.Locals(principalKey{}).(*access.Principal)
+func principal(c *fiber.Ctx) *identity.Principal {
+	p, _ := c.Locals(principalKey{}).(*identity.Principal)
 	return p
 }
 
 // actor is who makes a change, for authorisation and the audit log.
-func actor(c *fiber.Ctx) access.Actor {
+func actor(c *fiber.Ctx) audit.Actor {
 	p := principal(c)
-	return access.Actor{UserID: p.UserID, ConsumerID: p.ConsumerID,
+	return audit.Actor{UserID: p.UserID, ConsumerID: p.ConsumerID,
 		CorrelationID: string(c.Response().Header.Peek(server.HeaderCorrelationID)),
 		Address:       server.Credentials(c).ClientAddr()}
 }

@@ -3,20 +3,20 @@ package admin
 import (
 	"net/http"
 
+	"github.com/dynapi/dynapi/engine/authz"
+	"github.com/dynapi/dynapi/engine/banks"
 	"github.com/gofiber/fiber/v2"
-
-	"github.com/dynapi/dynapi/engine/access"
 )
 
 // registerBanks mounts bank management. Reading banks needs only login.
 func (a *API) registerBanks(g fiber.Router) {
-	g.Post("/banks", a.system(access.RoleCanCreateBank), a.createBank)
+	g.Post("/banks", a.system(authz.RoleCanCreateBank), a.createBank)
 	g.Get("/banks", a.listBanks)
 	g.Get("/banks/:bank_id", a.getBank)
 }
 
 func (a *API) createBank(c *fiber.Ctx) error {
-	var in access.Bank
+	var in banks.Bank
 	if err := decode(c, &in); err != nil {
 		return err
 	}
@@ -28,7 +28,7 @@ func (a *API) createBank(c *fiber.Ctx) error {
 }
 
 func (a *API) listBanks(c *fiber.Ctx) error {
-	list, err := a.Access.Banks(c.UserContext())
+	list, err := a.Access.Banks.List(c.UserContext())
 	if err != nil {
 		return err
 	}
@@ -36,7 +36,7 @@ func (a *API) listBanks(c *fiber.Ctx) error {
 }
 
 func (a *API) getBank(c *fiber.Ctx) error {
-	b, err := a.Access.Bank(c.UserContext(), param(c, "bank_id"))
+	b, err := a.Access.Banks.Get(c.UserContext(), param(c, "bank_id"))
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/authz"
 	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/endpoints"
 	"github.com/dynapi/dynapi/internal/sample"
@@ -21,18 +21,18 @@ import (
 // docs.
 func (a *API) registerConnectors(g fiber.Router) {
 	cm := "/connector-methods"
-	g.Post(cm, a.system(access.RoleCanCreateConnectorMethod), a.createScript)
-	g.Get(cm, a.system(access.RoleCanGetConnectorMethods), a.listScripts)
-	g.Get(cm+"/:id", a.system(access.RoleCanGetConnectorMethods), a.getScript)
-	g.Put(cm+"/:id", a.system(access.RoleCanUpdateConnectorMethod), a.updateScript)
-	g.Delete(cm+"/:id", a.system(access.RoleCanDeleteConnectorMethod), a.deleteScript)
+	g.Post(cm, a.system(authz.RoleCanCreateConnectorMethod), a.createScript)
+	g.Get(cm, a.system(authz.RoleCanGetConnectorMethods), a.listScripts)
+	g.Get(cm+"/:id", a.system(authz.RoleCanGetConnectorMethods), a.getScript)
+	g.Put(cm+"/:id", a.system(authz.RoleCanUpdateConnectorMethod), a.updateScript)
+	g.Delete(cm+"/:id", a.system(authz.RoleCanDeleteConnectorMethod), a.deleteScript)
 
 	mr := "/method-routings"
-	g.Post(mr, a.system(access.RoleCanCreateMethodRouting), a.createRouting)
-	g.Get(mr, a.system(access.RoleCanGetMethodRoutings), a.listRoutings)
-	g.Get(mr+"/:id", a.system(access.RoleCanGetMethodRoutings), a.getRouting)
-	g.Put(mr+"/:id", a.system(access.RoleCanUpdateMethodRouting), a.updateRouting)
-	g.Delete(mr+"/:id", a.system(access.RoleCanDeleteMethodRouting), a.deleteRouting)
+	g.Post(mr, a.system(authz.RoleCanCreateMethodRouting), a.createRouting)
+	g.Get(mr, a.system(authz.RoleCanGetMethodRoutings), a.listRoutings)
+	g.Get(mr+"/:id", a.system(authz.RoleCanGetMethodRoutings), a.getRouting)
+	g.Put(mr+"/:id", a.system(authz.RoleCanUpdateMethodRouting), a.updateRouting)
+	g.Delete(mr+"/:id", a.system(authz.RoleCanDeleteMethodRouting), a.deleteRouting)
 
 	g.Get("/message-docs", a.messageDocs)
 }

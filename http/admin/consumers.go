@@ -5,15 +5,16 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/authz"
+	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/http/server"
 )
 
 // registerConsumers mounts consumer app management.
 func (a *API) registerConsumers(g fiber.Router) {
-	g.Post("/consumers", a.system(access.RoleCanCreateConsumer), a.createConsumer)
-	g.Get("/consumers", a.system(access.RoleCanGetConsumers), a.listConsumers)
-	g.Get("/consumers/:consumer_id", a.system(access.RoleCanGetConsumers), a.getConsumer)
+	g.Post("/consumers", a.system(authz.RoleCanCreateConsumer), a.createConsumer)
+	g.Get("/consumers", a.system(authz.RoleCanGetConsumers), a.listConsumers)
+	g.Get("/consumers/:consumer_id", a.system(authz.RoleCanGetConsumers), a.getConsumer)
 	g.Put("/consumers/:consumer_id", a.setConsumerEnabled)
 }
 
@@ -24,7 +25,7 @@ type newConsumer struct {
 
 // createdConsumer is the one response that shows a consumer's secret.
 type createdConsumer struct {
-	*access.Consumer
+	*identity.Consumer
 	Secret string `json:"consumer_secret"`
 }
 
@@ -33,7 +34,7 @@ func (a *API) createConsumer(c *fiber.Ctx) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	consumer, secret, err := a.Access.CreateConsumer(c.UserContext(), actor(c), in.Name)
+	consumer, secret, err := a.Access.Identity.CreateConsumer(c.UserContext(), actor(c), in.Name)
 	if err != nil {
 		return err
 	}
@@ -42,7 +43,7 @@ func (a *API) createConsumer(c *fiber.Ctx) error {
 }
 
 func (a *API) listConsumers(c *fiber.Ctx) error {
-	list, err := a.Access.Consumers(c.UserContext(), "")
+	list, err := a.Access.Identity.Consumers(c.UserContext(), "")
 	if err != nil {
 		return err
 	}
@@ -50,7 +51,7 @@ func (a *API) listConsumers(c *fiber.Ctx) error {
 }
 
 func (a *API) getConsumer(c *fiber.Ctx) error {
-	consumer, err := a.Access.Consumer(c.UserContext(), param(c, "consumer_id"))
+	consumer, err := a.Access.Identity.Consumer(c.UserContext(), param(c, "consumer_id"))
 	if err != nil {
 		return err
 	}
@@ -69,14 +70,14 @@ func (a *API) setConsumerEnabled(c *fiber.Ctx) error {
 	if in.Enabled == nil {
 		return badRequest(`the body must be {"enabled": true|false}`)
 	}
-	role := access.RoleCanDisableConsumers
+	role := authz.RoleCanDisableConsumers
 	if *in.Enabled {
-		role = access.RoleCanEnableConsumers
+		role = authz.RoleCanEnableConsumers
 	}
 	if err := server.Guard(c.UserContext(), a.Gate, principal(c), ruleOf(role), ""); err != nil {
 		return err
 	}
-	consumer, err := a.Access.SetConsumerEnabled(c.UserContext(), actor(c), param(c, "consumer_id"), *in.Enabled)
+	consumer, err := a.Access.Identity.SetConsumerEnabled(c.UserContext(), actor(c), param(c, "consumer_id"), *in.Enabled)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/authz"
 	"github.com/dynapi/dynapi/engine/endpoints"
 )
 
@@ -17,22 +17,22 @@ import (
 func (a *API) registerEndpoints(g fiber.Router) {
 	h := &endpointHandlers{api: a}
 	sys := "/dynamic-endpoints"
-	g.Post(sys, a.system(access.RoleCanCreateDynamicEndpoint), h.create)
-	g.Get(sys, a.system(access.RoleCanGetDynamicEndpoints), h.list)
-	g.Get(sys+"/:id", a.system(access.RoleCanGetDynamicEndpoints), h.get)
-	g.Get(sys+"/:id/document", a.system(access.RoleCanGetDynamicEndpoints), h.document)
-	g.Put(sys+"/:id", a.system(access.RoleCanUpdateDynamicEndpoint), h.replace)
-	g.Put(sys+"/:id/host", a.system(access.RoleCanUpdateDynamicEndpoint), h.setHost)
-	g.Delete(sys+"/:id", a.system(access.RoleCanDeleteDynamicEndpoint), h.delete)
+	g.Post(sys, a.system(authz.RoleCanCreateDynamicEndpoint), h.create)
+	g.Get(sys, a.system(authz.RoleCanGetDynamicEndpoints), h.list)
+	g.Get(sys+"/:id", a.system(authz.RoleCanGetDynamicEndpoints), h.get)
+	g.Get(sys+"/:id/document", a.system(authz.RoleCanGetDynamicEndpoints), h.document)
+	g.Put(sys+"/:id", a.system(authz.RoleCanUpdateDynamicEndpoint), h.replace)
+	g.Put(sys+"/:id/host", a.system(authz.RoleCanUpdateDynamicEndpoint), h.setHost)
+	g.Delete(sys+"/:id", a.system(authz.RoleCanDeleteDynamicEndpoint), h.delete)
 
 	bank := "/banks/:bank_id/dynamic-endpoints"
-	g.Post(bank, a.atBank(access.RoleCanCreateBankLevelDynamicEndpoint), h.create)
-	g.Get(bank, a.atBank(access.RoleCanGetBankLevelDynamicEndpoints), h.list)
-	g.Get(bank+"/:id", a.atBank(access.RoleCanGetBankLevelDynamicEndpoints), h.get)
-	g.Get(bank+"/:id/document", a.atBank(access.RoleCanGetBankLevelDynamicEndpoints), h.document)
-	g.Put(bank+"/:id", a.atBank(access.RoleCanUpdateBankLevelDynamicEndpoint), h.replace)
-	g.Put(bank+"/:id/host", a.atBank(access.RoleCanUpdateBankLevelDynamicEndpoint), h.setHost)
-	g.Delete(bank+"/:id", a.atBank(access.RoleCanDeleteBankLevelDynamicEndpoint), h.delete)
+	g.Post(bank, a.atBank(authz.RoleCanCreateBankLevelDynamicEndpoint), h.create)
+	g.Get(bank, a.atBank(authz.RoleCanGetBankLevelDynamicEndpoints), h.list)
+	g.Get(bank+"/:id", a.atBank(authz.RoleCanGetBankLevelDynamicEndpoints), h.get)
+	g.Get(bank+"/:id/document", a.atBank(authz.RoleCanGetBankLevelDynamicEndpoints), h.document)
+	g.Put(bank+"/:id", a.atBank(authz.RoleCanUpdateBankLevelDynamicEndpoint), h.replace)
+	g.Put(bank+"/:id/host", a.atBank(authz.RoleCanUpdateBankLevelDynamicEndpoint), h.setHost)
+	g.Delete(bank+"/:id", a.atBank(authz.RoleCanDeleteBankLevelDynamicEndpoint), h.delete)
 }
 
 type endpointHandlers struct{ api *API }

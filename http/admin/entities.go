@@ -8,7 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/authz"
 	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/usecase"
 	"github.com/dynapi/dynapi/internal/strictjson"
@@ -18,18 +18,18 @@ import (
 // level.
 func (a *API) registerEntities(g fiber.Router) {
 	sys := "/dynamic-entities"
-	g.Post(sys, a.system(access.RoleCanCreateSystemLevelDynamicEntity), a.createEntity)
-	g.Get(sys, a.system(access.RoleCanGetSystemLevelDynamicEntities), a.listEntities)
-	g.Get(sys+"/:id", a.system(access.RoleCanGetSystemLevelDynamicEntities), a.getEntity)
-	g.Put(sys+"/:id", a.system(access.RoleCanUpdateSystemLevelDynamicEntity), a.updateEntity)
-	g.Delete(sys+"/:id", a.system(access.RoleCanDeleteSystemLevelDynamicEntity), a.deleteEntity)
+	g.Post(sys, a.system(authz.RoleCanCreateSystemLevelDynamicEntity), a.createEntity)
+	g.Get(sys, a.system(authz.RoleCanGetSystemLevelDynamicEntities), a.listEntities)
+	g.Get(sys+"/:id", a.system(authz.RoleCanGetSystemLevelDynamicEntities), a.getEntity)
+	g.Put(sys+"/:id", a.system(authz.RoleCanUpdateSystemLevelDynamicEntity), a.updateEntity)
+	g.Delete(sys+"/:id", a.system(authz.RoleCanDeleteSystemLevelDynamicEntity), a.deleteEntity)
 
 	bank := "/banks/:bank_id/dynamic-entities"
-	g.Post(bank, a.atBank(access.RoleCanCreateBankLevelDynamicEntity), a.createEntity)
-	g.Get(bank, a.atBank(access.RoleCanGetBankLevelDynamicEntities), a.listEntities)
-	g.Get(bank+"/:id", a.atBank(access.RoleCanGetBankLevelDynamicEntities), a.getEntity)
-	g.Put(bank+"/:id", a.atBank(access.RoleCanUpdateBankLevelDynamicEntity), a.updateEntity)
-	g.Delete(bank+"/:id", a.atBank(access.RoleCanDeleteBankLevelDynamicEntity), a.deleteEntity)
+	g.Post(bank, a.atBank(authz.RoleCanCreateBankLevelDynamicEntity), a.createEntity)
+	g.Get(bank, a.atBank(authz.RoleCanGetBankLevelDynamicEntities), a.listEntities)
+	g.Get(bank+"/:id", a.atBank(authz.RoleCanGetBankLevelDynamicEntities), a.getEntity)
+	g.Put(bank+"/:id", a.atBank(authz.RoleCanUpdateBankLevelDynamicEntity), a.updateEntity)
+	g.Delete(bank+"/:id", a.atBank(authz.RoleCanDeleteBankLevelDynamicEntity), a.deleteEntity)
 }
 
 // EntityView is a dynamic entity in management responses: the definition in

@@ -8,7 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/http/server"
 	"github.com/dynapi/dynapi/plugins/directlogin"
 	"github.com/dynapi/dynapi/plugins/oauth2"
@@ -30,21 +30,21 @@ func (a *API) registerLogins(app *fiber.App) {
 // failures are recorded where they are checked.
 func (a *API) directLogin(c *fiber.Ctx) error {
 	creds := server.Credentials(c)
-	event := access.SecurityEvent{Method: directlogin.Method, Address: creds.ClientAddr(),
+	event := identity.SecurityEvent{Method: directlogin.Method, Address: creds.ClientAddr(),
 		CorrelationID: string(c.Response().Header.Peek(server.HeaderCorrelationID))}
-	ctx := access.WithCorrelationID(c.UserContext(), event.CorrelationID)
+	ctx := identity.WithCorrelationID(c.UserContext(), event.CorrelationID)
 	token, p, err := a.DirectLogin.Login(ctx, creds)
 	if err != nil {
 		var refused *directlogin.ConsumerRefusedError
 		if errors.As(err, &refused) {
-			event.Action, event.Reason = access.ActionLoginFailure, access.ReasonUnknownConsumer
+			event.Action, event.Reason = identity.ActionLoginFailure, identity.ReasonUnknownConsumer
 			event.UserID, event.Username = refused.UserID, refused.Username
-			_ = a.Access.RecordSecurityEvent(ctx, event)
+			_ = a.Access.Identity.RecordSecurityEvent(ctx, event)
 		}
 		return err
 	}
-	event.Action, event.UserID, event.Username, event.ConsumerID = access.ActionTokenIssue, p.UserID, p.Username, p.ConsumerID
-	_ = a.Access.RecordSecurityEvent(ctx, event)
+	event.Action, event.UserID, event.Username, event.ConsumerID = identity.ActionTokenIssue, p.UserID, p.Username, p.ConsumerID
+	_ = a.Access.Identity.RecordSecurityEvent(ctx, event)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Status(http.StatusCreated).JSON(fiber.Map{"token": token})
 }
@@ -55,7 +55,7 @@ func (a *API) revokeDirectLogin(c *fiber.Ctx) error {
 		return err
 	}
 	act := actor(c)
-	_ = a.Access.RecordSecurityEvent(c.UserContext(), access.SecurityEvent{Action: access.ActionTokenRevoke,
+	_ = a.Access.Identity.RecordSecurityEvent(c.UserContext(), identity.SecurityEvent{Action: identity.ActionTokenRevoke,
 		Method: directlogin.Method, UserID: act.UserID, Username: principal(c).Username, ConsumerID: act.ConsumerID,
 		Address: act.Address, CorrelationID: act.CorrelationID})
 	return c.SendStatus(http.StatusNoContent)
@@ -71,9 +71,9 @@ func (a *API) oauth2Token(c *fiber.Ctx) error {
 	}
 	resp, err := a.OAuth2.ClientCredentials(c.UserContext(), id, secret, c.FormValue("grant_type"), strings.Clone(c.FormValue("scope")))
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	event := access.SecurityEvent{Action: access.ActionTokenIssue, Method: oauth2.Method,
+	event := identity.SecurityEvent{Action: identity.ActionTokenIssue, Method: oauth2.Method,
 		Address: server.Credentials(c).ClientAddr(), CorrelationID: string(c.Response().Header.Peek(server.HeaderCorrelationID))}
-	if con, ok := a.Access.ConsumerByKey(id); ok {
+	if con, ok := a.Access.Identity.ConsumerByKey(id); ok {
 		event.UserID, event.ConsumerID = con.CreatedBy, con.ID
 	}
 	if err != nil {
@@ -83,11 +83,11 @@ func (a *API) oauth2Token(c *fiber.Ctx) error {
 		}
 		if e.Status == http.StatusUnauthorized {
 			c.Set(fiber.HeaderWWWAuthenticate, `Basic realm="dynapi"`)
-			event.Action, event.Reason = access.ActionLoginFailure, access.ReasonInvalidClient
-			_ = a.Access.RecordSecurityEvent(c.UserContext(), event)
+			event.Action, event.Reason = identity.ActionLoginFailure, identity.ReasonInvalidClient
+			_ = a.Access.Identity.RecordSecurityEvent(c.UserContext(), event)
 		}
 		return c.Status(e.Status).JSON(fiber.Map{"error": e.Code, "error_description": e.Message})
 	}
-	_ = a.Access.RecordSecurityEvent(c.UserContext(), event)
+	_ = a.Access.Identity.RecordSecurityEvent(c.UserContext(), event)
 	return c.JSON(resp)
 }

@@ -5,7 +5,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/authz"
 	"github.com/dynapi/dynapi/engine/endpointmap"
 )
 
@@ -17,9 +17,9 @@ func (a *API) registerMappings(g fiber.Router) {
 		if prefix != "/endpoint-mappings" {
 			guard = a.atBank
 		}
-		g.Post(prefix, guard(access.RoleCanCreateEndpointMapping), a.createMapping)
-		g.Get(prefix, guard(access.RoleCanGetEndpointMappings), a.listMappings)
-		g.Delete(prefix+"/:id", guard(access.RoleCanDeleteEndpointMapping), a.deleteMapping)
+		g.Post(prefix, guard(authz.RoleCanCreateEndpointMapping), a.createMapping)
+		g.Get(prefix, guard(authz.RoleCanGetEndpointMappings), a.listMappings)
+		g.Delete(prefix+"/:id", guard(authz.RoleCanDeleteEndpointMapping), a.deleteMapping)
 	}
 }
 

@@ -3,9 +3,9 @@ package admin
 import (
 	"net/http"
 
+	"github.com/dynapi/dynapi/engine/authz"
+	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/gofiber/fiber/v2"
-
-	"github.com/dynapi/dynapi/engine/access"
 )
 
 // registerMy mounts the caller's own resources; each needs only login.
@@ -13,7 +13,7 @@ func (a *API) registerMy(my fiber.Router) {
 	my.Delete("/logins/direct", a.revokeDirectLogin)
 	my.Put("/password", a.changePassword)
 	my.Get("/user", func(c *fiber.Ctx) error {
-		u, err := a.Access.User(c.UserContext(), principal(c).UserID)
+		u, err := a.Access.Identity.User(c.UserContext(), principal(c).UserID)
 		if err != nil {
 			return err
 		}
@@ -21,7 +21,7 @@ func (a *API) registerMy(my fiber.Router) {
 	})
 	my.Post("/consumers", a.createConsumer)
 	my.Get("/consumers", func(c *fiber.Ctx) error {
-		list, err := a.Access.Consumers(c.UserContext(), principal(c).UserID)
+		list, err := a.Access.Identity.Consumers(c.UserContext(), principal(c).UserID)
 		if err != nil {
 			return err
 		}
@@ -31,7 +31,7 @@ func (a *API) registerMy(my fiber.Router) {
 		return a.writeEntities(c, a.Entities.ListByCreator(principal(c).UserID))
 	})
 	my.Get("/entitlements", func(c *fiber.Ctx) error {
-		list, err := a.Access.EntitlementsOf(c.UserContext(), principal(c).UserID)
+		list, err := a.Access.Authz.EntitlementsOf(c.UserContext(), principal(c).UserID)
 		if err != nil {
 			return err
 		}
@@ -42,18 +42,18 @@ func (a *API) registerMy(my fiber.Router) {
 		if err := decode(c, &in); err != nil {
 			return err
 		}
-		r, err := a.Access.RequestEntitlement(c.UserContext(), actor(c), in.BankID, in.RoleName)
+		r, err := a.Access.Authz.RequestEntitlement(c.UserContext(), actor(c), in.BankID, in.RoleName)
 		if err != nil {
 			return err
 		}
 		return c.Status(http.StatusCreated).JSON(r)
 	})
 	my.Get("/entitlement-requests", func(c *fiber.Ctx) error {
-		all, err := a.Access.EntitlementRequests(c.UserContext(), "")
+		all, err := a.Access.Authz.EntitlementRequests(c.UserContext(), "")
 		if err != nil {
 			return err
 		}
-		mine := []*access.EntitlementRequest{}
+		mine := []*authz.EntitlementRequest{}
 		for _, r := range all {
 			if r.UserID == principal(c).UserID {
 				mine = append(mine, r)
@@ -75,8 +75,8 @@ func (a *API) changePassword(c *fiber.Ctx) error {
 		return err
 	}
 	act := actor(c)
-	ctx := access.WithCorrelationID(c.UserContext(), act.CorrelationID)
-	if err := a.Access.ChangePassword(ctx, act, in.Current, in.New); err != nil {
+	ctx := identity.WithCorrelationID(c.UserContext(), act.CorrelationID)
+	if err := a.Access.Identity.ChangePassword(ctx, act, in.Current, in.New); err != nil {
 		return err
 	}
 	return c.SendStatus(http.StatusNoContent)

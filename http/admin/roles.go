@@ -7,27 +7,28 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/engine/authz"
 	"github.com/dynapi/dynapi/engine/guard"
 )
 
 // registerRoles mounts the role list (any authenticated caller).
 func (a *API) registerRoles(g fiber.Router) {
 	g.Get("/roles", func(c *fiber.Ctx) error {
-		return c.JSON(fiber.Map{"roles": a.Access.Roles()})
+		return c.JSON(fiber.Map{"roles": a.Access.Authz.Roles()})
 	})
 }
 
 // registerAudit mounts the audit log.
 func (a *API) registerAudit(g fiber.Router) {
-	g.Get("/audit-log", a.system(access.RoleCanReadAuditLog), func(c *fiber.Ctx) error {
+	g.Get("/audit-log", a.system(authz.RoleCanReadAuditLog), func(c *fiber.Ctx) error {
 		after, _ := strconv.ParseUint(query(c, "after"), 10, 64)
-		entries, next, err := a.Access.AuditLog(c.UserContext(), after, limit(c, 100, 1000))
+		entries, next, err := a.Access.Audit.List(c.UserContext(), after, limit(c, 100, 1000))
 		if err != nil {
 			return err
 		}
 		if entries == nil {
-			entries = []access.AuditEntry{}
+			entries = []audit.Entry{}
 		}
 		out := fiber.Map{"entries": entries}
 		if next != 0 {

@@ -3,31 +3,31 @@ package admin
 import (
 	"net/http"
 
+	"github.com/dynapi/dynapi/engine/authz"
+	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/gofiber/fiber/v2"
-
-	"github.com/dynapi/dynapi/engine/access"
 )
 
 // registerUsers mounts users, their entitlements and entitlement requests.
 func (a *API) registerUsers(g fiber.Router) {
-	g.Post("/users", a.system(access.RoleCanCreateUser), a.createUser)
-	g.Get("/users", a.system(access.RoleCanGetAnyUser), a.listUsers)
-	g.Get("/users/:user_id", a.system(access.RoleCanGetAnyUser), a.getUser)
-	g.Post("/users/:user_id/lock", a.system(access.RoleCanLockUser), a.lockUser(true))
-	g.Delete("/users/:user_id/lock", a.system(access.RoleCanLockUser), a.lockUser(false))
-	g.Delete("/users/:user_id", a.system(access.RoleCanDeleteUser), a.deleteUser)
-	g.Put("/users/:user_id/password", a.system(access.RoleCanResetUserPassword), a.resetPassword)
-	g.Delete("/users/:user_id/login-failures", a.system(access.RoleCanLockUser), a.clearLoginFailures)
+	g.Post("/users", a.system(authz.RoleCanCreateUser), a.createUser)
+	g.Get("/users", a.system(authz.RoleCanGetAnyUser), a.listUsers)
+	g.Get("/users/:user_id", a.system(authz.RoleCanGetAnyUser), a.getUser)
+	g.Post("/users/:user_id/lock", a.system(authz.RoleCanLockUser), a.lockUser(true))
+	g.Delete("/users/:user_id/lock", a.system(authz.RoleCanLockUser), a.lockUser(false))
+	g.Delete("/users/:user_id", a.system(authz.RoleCanDeleteUser), a.deleteUser)
+	g.Put("/users/:user_id/password", a.system(authz.RoleCanResetUserPassword), a.resetPassword)
+	g.Delete("/users/:user_id/login-failures", a.system(authz.RoleCanLockUser), a.clearLoginFailures)
 
 	// Granting and revoking check the caller's rights themselves: at any
 	// bank, or at the one bank of the entitlement.
 	g.Post("/users/:user_id/entitlements", a.grant)
-	g.Get("/users/:user_id/entitlements", a.system(access.RoleCanGetEntitlementsForAnyUserAtAnyBank), a.listEntitlements)
+	g.Get("/users/:user_id/entitlements", a.system(authz.RoleCanGetEntitlementsForAnyUserAtAnyBank), a.listEntitlements)
 	g.Delete("/users/:user_id/entitlements/:entitlement_id", a.revoke)
 
-	g.Get("/entitlement-requests", a.system(access.RoleCanGetEntitlementRequestsAtAnyBank), a.listEntitlementRequests)
+	g.Get("/entitlement-requests", a.system(authz.RoleCanGetEntitlementRequestsAtAnyBank), a.listEntitlementRequests)
 	g.Post("/entitlement-requests/:id/grant", a.decideEntitlementRequest(true))
-	g.Post("/entitlement-requests/:id/reject", a.system(access.RoleCanDeleteEntitlementRequestsAtAnyBank), a.decideEntitlementRequest(false))
+	g.Post("/entitlement-requests/:id/reject", a.system(authz.RoleCanDeleteEntitlementRequestsAtAnyBank), a.decideEntitlementRequest(false))
 }
 
 // newUserBody is the body of a user registration. OBP's createUser
@@ -35,7 +35,7 @@ func (a *API) registerUsers(g fiber.Router) {
 // password; dynapi keeps no names, so those two are accepted and ignored,
 // and any other member is refused.
 type newUserBody struct {
-	access.NewUser
+	identity.NewUser
 	FirstName string `json:"first_name"`
 	LastName  string `json:"last_name"`
 }
@@ -45,7 +45,7 @@ func (a *API) createUser(c *fiber.Ctx) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	u, err := a.Access.CreateUser(c.UserContext(), actor(c), in.NewUser)
+	u, err := a.Access.Identity.CreateUser(c.UserContext(), actor(c), in.NewUser)
 	if err != nil {
 		return err
 	}
@@ -53,18 +53,18 @@ func (a *API) createUser(c *fiber.Ctx) error {
 }
 
 func (a *API) listUsers(c *fiber.Ctx) error {
-	users, next, err := a.Access.Users(c.UserContext(), query(c, "cursor"), limit(c, 50, 1000))
+	users, next, err := a.Access.Identity.Users(c.UserContext(), query(c, "cursor"), limit(c, 50, 1000))
 	if err != nil {
 		return err
 	}
 	if users == nil {
-		users = []*access.User{}
+		users = []*identity.User{}
 	}
 	return c.JSON(fiber.Map{"users": users, "next_cursor": next})
 }
 
 func (a *API) getUser(c *fiber.Ctx) error {
-	u, err := a.Access.User(c.UserContext(), param(c, "user_id"))
+	u, err := a.Access.Identity.User(c.UserContext(), param(c, "user_id"))
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func (a *API) getUser(c *fiber.Ctx) error {
 
 func (a *API) lockUser(locked bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		u, err := a.Access.SetLocked(c.UserContext(), actor(c), param(c, "user_id"), locked)
+		u, err := a.Access.Identity.SetLocked(c.UserContext(), actor(c), param(c, "user_id"), locked)
 		if err != nil {
 			return err
 		}
@@ -97,7 +97,7 @@ func (a *API) resetPassword(c *fiber.Ctx) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	if _, err := a.Access.SetPassword(c.UserContext(), actor(c), param(c, "user_id"), in.Password); err != nil {
+	if _, err := a.Access.Identity.SetPassword(c.UserContext(), actor(c), param(c, "user_id"), in.Password); err != nil {
 		return err
 	}
 	return c.SendStatus(http.StatusNoContent)
@@ -106,7 +106,7 @@ func (a *API) resetPassword(c *fiber.Ctx) error {
 // clearLoginFailures is the operators' break-glass: it ends the lockouts
 // and slowdowns that failed logins put on a user, from every address.
 func (a *API) clearLoginFailures(c *fiber.Ctx) error {
-	if err := a.Access.ClearLoginFailures(c.UserContext(), actor(c), param(c, "user_id")); err != nil {
+	if err := a.Access.Identity.ClearLoginFailures(c.UserContext(), actor(c), param(c, "user_id")); err != nil {
 		return err
 	}
 	return c.SendStatus(http.StatusNoContent)
@@ -123,7 +123,7 @@ func (a *API) grant(c *fiber.Ctx) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	e, err := a.Access.Grant(c.UserContext(), actor(c), param(c, "user_id"), in.BankID, in.RoleName)
+	e, err := a.Access.Authz.Grant(c.UserContext(), actor(c), param(c, "user_id"), in.BankID, in.RoleName)
 	if err != nil {
 		return err
 	}
@@ -132,10 +132,10 @@ func (a *API) grant(c *fiber.Ctx) error {
 
 func (a *API) listEntitlements(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	if _, err := a.Access.User(ctx, param(c, "user_id")); err != nil {
+	if _, err := a.Access.Identity.User(ctx, param(c, "user_id")); err != nil {
 		return err
 	}
-	list, err := a.Access.EntitlementsOf(ctx, param(c, "user_id"))
+	list, err := a.Access.Authz.EntitlementsOf(ctx, param(c, "user_id"))
 	if err != nil {
 		return err
 	}
@@ -144,21 +144,21 @@ func (a *API) listEntitlements(c *fiber.Ctx) error {
 
 func (a *API) revoke(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	e, err := a.Access.Entitlement(ctx, param(c, "entitlement_id"))
+	e, err := a.Access.Authz.Entitlement(ctx, param(c, "entitlement_id"))
 	if err != nil {
 		return err
 	}
 	if e.UserID != param(c, "user_id") {
 		return notFound("entitlement", param(c, "entitlement_id"))
 	}
-	if err := a.Access.Revoke(ctx, actor(c), e.ID); err != nil {
+	if err := a.Access.Authz.Revoke(ctx, actor(c), e.ID); err != nil {
 		return err
 	}
 	return c.SendStatus(http.StatusNoContent)
 }
 
 func (a *API) listEntitlementRequests(c *fiber.Ctx) error {
-	list, err := a.Access.EntitlementRequests(c.UserContext(), query(c, "status"))
+	list, err := a.Access.Authz.EntitlementRequests(c.UserContext(), query(c, "status"))
 	if err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func (a *API) listEntitlementRequests(c *fiber.Ctx) error {
 
 func (a *API) decideEntitlementRequest(grant bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		r, err := a.Access.DecideEntitlementRequest(c.UserContext(), actor(c), param(c, "id"), grant)
+		r, err := a.Access.Authz.DecideEntitlementRequest(c.UserContext(), actor(c), param(c, "id"), grant)
 		if err != nil {
 			return err
 		}

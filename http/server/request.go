@@ -4,7 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/http/netguard"
 	"github.com/dynapi/dynapi/specs"
 )
@@ -14,7 +14,7 @@ type fiberCredentials fiber.Ctx
 
 // Credentials presents a fiber request to authenticators without copying.
 // It is valid only while the request is served.
-func Credentials(c *fiber.Ctx) access.Credentials { return (*fiberCredentials)(c) }
+func Credentials(c *fiber.Ctx) identity.Credentials { return (*fiberCredentials)(c) }
 
 func (f *fiberCredentials) Header(name string) string { return (*fiber.Ctx)(f).Get(name) }
 

@@ -8,8 +8,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/guard"
+	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/internal/strictjson"
 )
 
@@ -20,7 +20,7 @@ import (
 // Authenticate is the pipeline's authenticate step: the caller of the
 // request at c, or a 401 (its WWW-Authenticate is set where it is
 // rendered).
-func Authenticate(c *fiber.Ctx, gate *guard.Gate) (*access.Principal, error) {
+func Authenticate(c *fiber.Ctx, gate *guard.Gate) (*identity.Principal, error) {
 	return gate.Authenticate(c.UserContext(), Credentials(c))
 }
 
@@ -28,7 +28,7 @@ func Authenticate(c *fiber.Ctx, gate *guard.Gate) (*access.Principal, error) {
 // bankID ("" system wide; system roles count anywhere). A bank that does
 // not exist is a 404 before any role is looked at; a rule without roles
 // checks only that. A nil p (a public route) passes.
-func Guard(ctx context.Context, gate *guard.Gate, p *access.Principal, rule *guard.Rule, bankID string) error {
+func Guard(ctx context.Context, gate *guard.Gate, p *identity.Principal, rule *guard.Rule, bankID string) error {
 	if p == nil {
 		return nil
 	}

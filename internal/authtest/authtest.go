@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/plugins/boltstore"
 )
 
@@ -67,7 +67,7 @@ func Bearer(token string) Creds { return Header("Authorization", "Bearer "+token
 // concurrent use.
 type Users struct {
 	mu        sync.Mutex
-	byID      map[string]access.User
+	byID      map[string]identity.User
 	passwords map[string]string    // username -> password
 	since     map[string]time.Time // user id -> sessions revoked before
 	err       error                // returned by CheckPassword when set
@@ -76,7 +76,7 @@ type Users struct {
 
 // NewUsers returns an empty directory.
 func NewUsers() *Users {
-	return &Users{byID: map[string]access.User{}, passwords: map[string]string{}, since: map[string]time.Time{}}
+	return &Users{byID: map[string]identity.User{}, passwords: map[string]string{}, since: map[string]time.Time{}}
 }
 
 // Add adds or replaces the local, unlocked user id with a username and
@@ -84,7 +84,7 @@ func NewUsers() *Users {
 func (u *Users) Add(id, name, password string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	u.byID[id] = access.User{ID: id, Username: name, Provider: "local"}
+	u.byID[id] = identity.User{ID: id, Username: name, Provider: "local"}
 	u.passwords[name] = password
 }
 
@@ -133,7 +133,7 @@ func (u *Users) Lookups() int64 { return u.lookups.Load() }
 
 // CheckPassword returns the unlocked user with this username and password,
 // else a 401 *engine.Error, or the error set with SetErr.
-func (u *Users) CheckPassword(_ context.Context, username, password, _ string) (*access.User, error) {
+func (u *Users) CheckPassword(_ context.Context, username, password, _ string) (*identity.User, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.err != nil {
@@ -151,7 +151,7 @@ func (u *Users) CheckPassword(_ context.Context, username, password, _ string) (
 
 // User returns a copy of the user id, else a 404 *engine.Error wrapping
 // engine.ErrNotFound. It counts its calls (see Lookups).
-func (u *Users) User(_ context.Context, id string) (*access.User, error) {
+func (u *Users) User(_ context.Context, id string) (*identity.User, error) {
 	u.lookups.Add(1)
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -166,20 +166,20 @@ func (u *Users) User(_ context.Context, id string) (*access.User, error) {
 // concurrent use. A consumer it has handed out is never changed in place.
 type Consumers struct {
 	mu      sync.Mutex
-	byKey   map[string]*access.Consumer // replaced, never changed in place
-	secrets map[string]string           // key -> secret
+	byKey   map[string]*identity.Consumer // replaced, never changed in place
+	secrets map[string]string             // key -> secret
 }
 
 // NewConsumers returns an empty registry.
 func NewConsumers() *Consumers {
-	return &Consumers{byKey: map[string]*access.Consumer{}, secrets: map[string]string{}}
+	return &Consumers{byKey: map[string]*identity.Consumer{}, secrets: map[string]string{}}
 }
 
 // Add adds the consumer id under key, or replaces the one the key names.
 func (c *Consumers) Add(id, key, secret, owner string, enabled bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.byKey[key] = &access.Consumer{ID: id, Key: key, Enabled: enabled, CreatedBy: owner}
+	c.byKey[key] = &identity.Consumer{ID: id, Key: key, Enabled: enabled, CreatedBy: owner}
 	c.secrets[key] = secret
 }
 
@@ -201,7 +201,7 @@ func (c *Consumers) Remove(key string) {
 }
 
 // ConsumerByKey returns the consumer with key, enabled or not.
-func (c *Consumers) ConsumerByKey(key string) (*access.Consumer, bool) {
+func (c *Consumers) ConsumerByKey(key string) (*identity.Consumer, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	con, ok := c.byKey[key]
@@ -210,7 +210,7 @@ func (c *Consumers) ConsumerByKey(key string) (*access.Consumer, bool) {
 
 // CheckConsumerSecret returns the enabled consumer with key and secret,
 // else a 401 *engine.Error.
-func (c *Consumers) CheckConsumerSecret(key, secret string) (*access.Consumer, error) {
+func (c *Consumers) CheckConsumerSecret(key, secret string) (*identity.Consumer, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	con, ok := c.byKey[key]

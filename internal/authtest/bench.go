@@ -4,9 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/golang-jwt/jwt/v5"
-
-	"github.com/dynapi/dynapi/engine/access"
 )
 
 // Sign signs claims with key using method, with kid in the header when not
@@ -26,7 +25,7 @@ func Sign(t testing.TB, method jwt.SigningMethod, key any, kid string, claims jw
 
 // BenchmarkAuthenticate measures a.Authenticate on c, one goroutine
 // ("serial") and all of them ("parallel").
-func BenchmarkAuthenticate(b *testing.B, a access.Authenticator, c access.Credentials) {
+func BenchmarkAuthenticate(b *testing.B, a identity.Authenticator, c identity.Credentials) {
 	ctx := context.Background()
 	b.Run("serial", func(b *testing.B) {
 		b.ReportAllocs()

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi"
-	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/internal/authtest"
 )
 
@@ -22,13 +22,13 @@ const (
 )
 
 // Hashing is a cheap argon2id cost: tests log in often and at once, and
-// measure no hashing; production uses access.DefaultPasswordHashing.
-var Hashing = access.PasswordHashing{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
+// measure no hashing; production uses identity.DefaultPasswordHashing.
+var Hashing = identity.PasswordHashing{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
 
 // Config is the configuration of a test instance on dir: the test super
 // admin and consumer and the cheap password hashing, on the real clock.
 func Config(dir string) dynapi.Config {
-	return dynapi.Config{DataDir: dir, Admin: access.BootstrapOptions{
+	return dynapi.Config{DataDir: dir, Admin: identity.BootstrapOptions{
 		AdminUsername: AdminUsername, AdminPassword: AdminPassword,
 		ConsumerKey: ConsumerKey, ConsumerSecret: ConsumerSecret},
 		PasswordHashing: Hashing}

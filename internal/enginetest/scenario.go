@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/audit"
 )
 
 // Scenario is one request and what it must answer and record.
@@ -32,7 +32,7 @@ type Audit struct {
 	Action, Target, UserID, BankID string
 }
 
-func (a Audit) matches(e access.AuditEntry) bool {
+func (a Audit) matches(e audit.Entry) bool {
 	return a.Action == e.Action && (a.Target == "" || a.Target == e.Target) &&
 		(a.UserID == "" || a.UserID == e.UserID) && (a.BankID == "" || a.BankID == e.BankID)
 }
@@ -79,7 +79,7 @@ func (e *Engine) run(t *testing.T, s Scenario) {
 	}
 }
 
-func containsAudit(entries []access.AuditEntry, w Audit) bool {
+func containsAudit(entries []audit.Entry, w Audit) bool {
 	for _, e := range entries {
 		if w.matches(e) {
 			return true
@@ -90,17 +90,17 @@ func containsAudit(entries []access.AuditEntry, w Audit) bool {
 
 // AuditSince reads the audit log over HTTP, as the super admin, from after
 // the entry numbered after, and returns the entries and the last number.
-func (e *Engine) AuditSince(t testing.TB, after uint64) ([]access.AuditEntry, uint64) {
+func (e *Engine) AuditSince(t testing.TB, after uint64) ([]audit.Entry, uint64) {
 	t.Helper()
-	var all []access.AuditEntry
+	var all []audit.Entry
 	for {
 		r := e.Admin().Get(t, "/admin/v1/audit-log?limit=1000&after="+strconv.FormatUint(after, 10))
 		if r.Status != http.StatusOK {
 			t.Fatalf("audit log: %d %s", r.Status, r.Body)
 		}
 		var page struct {
-			Entries   []access.AuditEntry `json:"entries"`
-			NextAfter uint64              `json:"next_after"`
+			Entries   []audit.Entry `json:"entries"`
+			NextAfter uint64        `json:"next_after"`
 		}
 		if err := json.Unmarshal(r.Body, &page); err != nil {
 			t.Fatalf("audit log: %v", err)

@@ -11,14 +11,14 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/banking"
+	"github.com/dynapi/dynapi/engine/banks"
 	"github.com/dynapi/dynapi/internal/ident"
 )
 
 // Banks answers getBanks: every bank, by id.
 func (c *Connector) Banks(ctx context.Context) ([]banking.Bank, error) {
-	banks, err := c.banks.Banks(ctx)
+	banks, err := c.banks.List(ctx)
 	if err != nil {
 		return nil, engine.Surface(err)
 	}
@@ -42,11 +42,11 @@ func (c *Connector) Bank(ctx context.Context, bankID string) (banking.Bank, erro
 }
 
 // bank reads bank id, a 404 when it does not exist.
-func (c *Connector) bank(ctx context.Context, id string) (*access.Bank, error) {
+func (c *Connector) bank(ctx context.Context, id string) (*banks.Bank, error) {
 	if !ident.Valid(id) {
 		return nil, notFound("bank %q not found", id)
 	}
-	b, err := c.banks.Bank(ctx, id)
+	b, err := c.banks.Get(ctx, id)
 	if err != nil {
 		return nil, engine.Surface(err)
 	}
@@ -56,7 +56,7 @@ func (c *Connector) bank(ctx context.Context, id string) (*access.Bank, error) {
 	return b, nil
 }
 
-func bankOf(b *access.Bank) banking.Bank {
+func bankOf(b *banks.Bank) banking.Bank {
 	return banking.Bank{BankID: b.ID, ShortName: b.ShortName, FullName: b.FullName, Logo: b.Logo, Website: b.Website}
 }
 

@@ -12,24 +12,24 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/banking"
+	"github.com/dynapi/dynapi/engine/banks"
 	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/plugins/boltstore"
 )
 
 // fakeBanks is a fixed list of banks.
-type fakeBanks map[string]*access.Bank
+type fakeBanks map[string]*banks.Bank
 
-func (f fakeBanks) Banks(context.Context) ([]*access.Bank, error) {
-	var out []*access.Bank
+func (f fakeBanks) List(context.Context) ([]*banks.Bank, error) {
+	var out []*banks.Bank
 	for _, b := range f {
 		out = append(out, b)
 	}
 	return out, nil // unordered: the connector sorts
 }
 
-func (f fakeBanks) Bank(_ context.Context, id string) (*access.Bank, error) {
+func (f fakeBanks) Get(_ context.Context, id string) (*banks.Bank, error) {
 	if b, ok := f[id]; ok {
 		return b, nil
 	}

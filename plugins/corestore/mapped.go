@@ -24,8 +24,8 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/banking"
+	"github.com/dynapi/dynapi/engine/banks"
 	"github.com/dynapi/dynapi/engine/connector"
 )
 
@@ -88,13 +88,13 @@ const (
 	keyClock             = "clock"
 )
 
-// Banks reads the banks the engine knows; engine/access.Service implements
+// Banks reads the banks the engine knows; engine/banks.Service implements
 // it.
 type Banks interface {
-	// Banks returns every bank.
-	Banks(ctx context.Context) ([]*access.Bank, error)
-	// Bank returns the bank with id, or a 404 *engine.Error.
-	Bank(ctx context.Context, id string) (*access.Bank, error)
+	// List returns every bank.
+	List(ctx context.Context) ([]*banks.Bank, error)
+	// Get returns the bank with id, or a 404 *engine.Error.
+	Get(ctx context.Context, id string) (*banks.Bank, error)
 }
 
 // Connector answers the banking core's methods from the local store. It is

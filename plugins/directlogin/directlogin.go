@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/identity"
 )
 
 // Method is the authenticator name and Principal.Method of DirectLogin.
@@ -40,10 +40,10 @@ const (
 type Users interface {
 	// CheckPassword returns the user whose password matches, or a 401
 	// *engine.Error for any failure; it throttles by client address.
-	CheckPassword(ctx context.Context, username, password, clientAddr string) (*access.User, error)
+	CheckPassword(ctx context.Context, username, password, clientAddr string) (*identity.User, error)
 	// User returns a user by id; it is asked once per session and
 	// process, for the principal.
-	User(ctx context.Context, id string) (*access.User, error)
+	User(ctx context.Context, id string) (*identity.User, error)
 	// SessionValid reports, from memory, whether a session issued to the
 	// user at issuedAt may still be used: the user is not locked or
 	// deleted and nothing revoked its sessions since.
@@ -53,7 +53,7 @@ type Users interface {
 // Consumers is what the plugin asks of the consumer registry. The lookup
 // must be in memory: it runs on every authenticated request.
 type Consumers interface {
-	ConsumerByKey(key string) (*access.Consumer, bool)
+	ConsumerByKey(key string) (*identity.Consumer, bool)
 }
 
 // Options configures New.
@@ -80,7 +80,7 @@ type Plugin struct {
 	sessions sync.Map // [32]byte SHA-256 of the token -> *session
 }
 
-var _ access.Authenticator = (*Plugin)(nil)
+var _ identity.Authenticator = (*Plugin)(nil)
 
 // session is a live token as kept in memory.
 type session struct {
@@ -90,7 +90,7 @@ type session struct {
 	consumerKey string
 	created     time.Time
 	expires     time.Time
-	principal   atomic.Pointer[access.Principal] // made on first use
+	principal   atomic.Pointer[identity.Principal] // made on first use
 }
 
 // record is a live token as persisted. The token itself is never stored.
@@ -157,7 +157,7 @@ func decode(key string, value []byte) (*session, bool) {
 		consumerKey: r.ConsumerKey, created: r.CreatedAt, expires: r.ExpiresAt}, true
 }
 
-// Name implements access.Authenticator.
+// Name implements identity.Authenticator.
 func (p *Plugin) Name() string { return Method }
 
 // ConsumerRefusedError is the cause of a failed login whose password was
@@ -174,7 +174,7 @@ func (e *ConsumerRefusedError) Error() string {
 // principal it authenticates. Missing parameters are a 400 naming them; a
 // wrong password, an unknown or disabled consumer and a locked user are
 // all the same 401.
-func (p *Plugin) Login(ctx context.Context, c access.Credentials) (string, *access.Principal, error) {
+func (p *Plugin) Login(ctx context.Context, c identity.Credentials) (string, *identity.Principal, error) {
 	raw, _ := header(c)
 	prm, err := parseParams(raw)
 	if err != nil {
@@ -237,18 +237,18 @@ func (p *Plugin) Login(ctx context.Context, c access.Credentials) (string, *acce
 	}); err != nil {
 		return "", nil, engine.Internal(fmt.Errorf("directlogin: save token: %w", err))
 	}
-	pr := &access.Principal{UserID: user.ID, Username: user.Username, ConsumerID: consumer.ID, Method: Method}
+	pr := &identity.Principal{UserID: user.ID, Username: user.Username, ConsumerID: consumer.ID, Method: Method}
 	s.principal.Store(pr)
 	p.sessions.Store(s.hash, s)
 	return token, pr, nil
 }
 
-// Authenticate implements access.Authenticator for "DirectLogin:
+// Authenticate implements identity.Authenticator for "DirectLogin:
 // token=..." and "Authorization: DirectLogin token=...".
-func (p *Plugin) Authenticate(ctx context.Context, c access.Credentials) (*access.Principal, error) {
+func (p *Plugin) Authenticate(ctx context.Context, c identity.Credentials) (*identity.Principal, error) {
 	raw, ok := header(c)
 	if !ok {
-		return nil, access.ErrNoCredentials
+		return nil, identity.ErrNoCredentials
 	}
 	now := p.now()
 	s, err := p.session(ctx, raw, now)
@@ -279,7 +279,7 @@ func (p *Plugin) Authenticate(ctx context.Context, c access.Credentials) (*acces
 	if user == nil || user.Locked {
 		return nil, invalidToken()
 	}
-	pr := &access.Principal{UserID: user.ID, Username: user.Username, ConsumerID: s.consumerID, Method: Method}
+	pr := &identity.Principal{UserID: user.ID, Username: user.Username, ConsumerID: s.consumerID, Method: Method}
 	s.principal.Store(pr)
 	return pr, nil
 }
@@ -314,7 +314,7 @@ func (p *Plugin) session(ctx context.Context, raw string, now time.Time) (*sessi
 
 // Revoke ends the token the request carries, in the store and in memory.
 // It is a 401 when the request carries no live token.
-func (p *Plugin) Revoke(ctx context.Context, c access.Credentials) error {
+func (p *Plugin) Revoke(ctx context.Context, c identity.Credentials) error {
 	raw, ok := header(c)
 	if !ok {
 		return invalidToken()
@@ -388,7 +388,7 @@ func (p *Plugin) live(s *session, now time.Time) bool {
 
 // header returns the DirectLogin parameters of a request: the DirectLogin
 // header, else an Authorization header of the DirectLogin scheme.
-func header(c access.Credentials) (string, bool) {
+func header(c identity.Credentials) (string, bool) {
 	if v := c.Header("DirectLogin"); v != "" {
 		return v, true
 	}

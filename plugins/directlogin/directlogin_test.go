@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/internal/authtest"
 	"github.com/dynapi/dynapi/plugins/directlogin"
 )
@@ -85,7 +85,7 @@ func TestLogin(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				want := access.Principal{UserID: "u-1", Username: "alice", ConsumerID: "c-1", Method: "direct_login"}
+				want := identity.Principal{UserID: "u-1", Username: "alice", ConsumerID: "c-1", Method: "direct_login"}
 				if !reflect.DeepEqual(*p, want) {
 					t.Fatalf("principal = %+v, want %+v", *p, want)
 				}
@@ -162,7 +162,7 @@ func TestAuthenticate(t *testing.T) {
 					t.Fatalf("principal %+v", p)
 				}
 			case -1:
-				if !errors.Is(err, access.ErrNoCredentials) {
+				if !errors.Is(err, identity.ErrNoCredentials) {
 					t.Fatalf("error = %v, want ErrNoCredentials", err)
 				}
 			default:

@@ -19,7 +19,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/identity"
 )
 
 // Method is the authenticator name and Principal.Method of these tokens.
@@ -51,7 +51,7 @@ const (
 type Users interface {
 	// ExternalUser returns the user of an external identity, creating it on
 	// first sight.
-	ExternalUser(ctx context.Context, provider, subject, username, email string) (*access.User, error)
+	ExternalUser(ctx context.Context, provider, subject, username, email string) (*identity.User, error)
 	// SessionValid reports, from memory, whether a token issued to the
 	// user at issuedAt may still be used: the user is not locked or
 	// deleted and nothing revoked its sessions since.
@@ -61,7 +61,7 @@ type Users interface {
 // Consumers, when given, maps the token's client ("azp", else "client_id")
 // to a consumer, looked up in memory.
 type Consumers interface {
-	ConsumerByKey(key string) (*access.Consumer, bool)
+	ConsumerByKey(key string) (*identity.Consumer, bool)
 }
 
 // Options configures New.
@@ -119,7 +119,7 @@ type Authenticator struct {
 	cancel        context.CancelFunc
 }
 
-var _ access.Authenticator = (*Authenticator)(nil)
+var _ identity.Authenticator = (*Authenticator)(nil)
 
 var errNotMine = errors.New("jwtbearer: token of another issuer")
 
@@ -252,20 +252,20 @@ func checkURL(raw string) error {
 // Close stops the background refresh of the JWK Set.
 func (a *Authenticator) Close() { a.cancel() }
 
-// Name implements access.Authenticator.
+// Name implements identity.Authenticator.
 func (a *Authenticator) Name() string { return Method }
 
-// Authenticate implements access.Authenticator for "Authorization: Bearer
+// Authenticate implements identity.Authenticator for "Authorization: Bearer
 // <jwt>". A bearer token that is not a JWT, or whose iss is not the
 // provider, is ErrNoCredentials; one of the provider's that does not verify
 // is a 401. The user is found, or created on first sight, by
 // Users.ExternalUser with the provider and the token's sub; a token issued
 // before the user was locked, deleted or had its sessions revoked is a
 // 401.
-func (a *Authenticator) Authenticate(ctx context.Context, c access.Credentials) (*access.Principal, error) {
+func (a *Authenticator) Authenticate(ctx context.Context, c identity.Credentials) (*identity.Principal, error) {
 	raw, ok := bearer(c.Header("Authorization"))
 	if !ok {
-		return nil, access.ErrNoCredentials
+		return nil, identity.ErrNoCredentials
 	}
 	claims := jwt.MapClaims{}
 	keys := a.keys.KeyfuncCtx(ctx)
@@ -280,7 +280,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, c access.Credentials) 
 		// The claims are decoded before anything is verified, so a failure
 		// after that still tells whose token it is.
 		if iss, _ := claims["iss"].(string); iss != a.issuer {
-			return nil, access.ErrNoCredentials
+			return nil, identity.ErrNoCredentials
 		}
 		return nil, invalidToken().WithCause(err)
 	}
@@ -328,7 +328,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, c access.Credentials) 
 	if !a.users.SessionValid(user.ID, issued) {
 		return nil, invalidToken()
 	}
-	return &access.Principal{UserID: user.ID, Username: user.Username, ConsumerID: consumerID,
+	return &identity.Principal{UserID: user.ID, Username: user.Username, ConsumerID: consumerID,
 		Method: Method, ClaimedRoles: roleList(claims[a.rolesClaim])}, nil
 }
 

@@ -22,7 +22,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/internal/authtest"
 	"github.com/dynapi/dynapi/plugins/jwtbearer"
 )
@@ -118,7 +118,7 @@ func (p *idp) publish(t testing.TB, keys ...pubKey) {
 // users is a fake directory that creates external users on first sight.
 type users struct {
 	mu      sync.Mutex
-	byKey   map[string]*access.User // provider + " " + subject
+	byKey   map[string]*identity.User // provider + " " + subject
 	created int
 	locked  map[string]bool      // by subject
 	since   map[string]time.Time // by user id: tokens issued before are revoked
@@ -126,7 +126,7 @@ type users struct {
 }
 
 func newUsers() *users {
-	return &users{byKey: map[string]*access.User{}, locked: map[string]bool{}, since: map[string]time.Time{}}
+	return &users{byKey: map[string]*identity.User{}, locked: map[string]bool{}, since: map[string]time.Time{}}
 }
 
 func (u *users) SessionValid(id string, issuedAt time.Time) bool {
@@ -135,7 +135,7 @@ func (u *users) SessionValid(id string, issuedAt time.Time) bool {
 	return !issuedAt.Before(u.since[id])
 }
 
-func (u *users) ExternalUser(_ context.Context, provider, subject, username, email string) (*access.User, error) {
+func (u *users) ExternalUser(_ context.Context, provider, subject, username, email string) (*identity.User, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.err != nil {
@@ -145,7 +145,7 @@ func (u *users) ExternalUser(_ context.Context, provider, subject, username, ema
 	usr, ok := u.byKey[k]
 	if !ok {
 		u.created++
-		usr = &access.User{ID: "u-" + subject, Username: username, Email: email, Provider: provider}
+		usr = &identity.User{ID: "u-" + subject, Username: username, Email: email, Provider: provider}
 		u.byKey[k] = usr
 	}
 	cp := *usr
@@ -256,12 +256,12 @@ func TestAuthenticate(t *testing.T) {
 				if tt.username == "s-9" {
 					sub = "s-9"
 				}
-				want := access.Principal{UserID: "u-" + sub, Username: tt.username, Method: "jwt_bearer"}
+				want := identity.Principal{UserID: "u-" + sub, Username: tt.username, Method: "jwt_bearer"}
 				if !reflect.DeepEqual(*pr, want) {
 					t.Fatalf("principal %+v, want %+v", *pr, want)
 				}
 			case -1:
-				if !errors.Is(err, access.ErrNoCredentials) {
+				if !errors.Is(err, identity.ErrNoCredentials) {
 					t.Fatalf("error = %v, want ErrNoCredentials", err)
 				}
 			default:
@@ -404,7 +404,7 @@ func TestProviderRotatesKeys(t *testing.T) {
 	for range 5 {
 		_, err := a.Authenticate(ctx, authtest.Bearer(authtest.Sign(t, jwt.SigningMethodES256, newEC(), "x",
 			claims(map[string]any{"iss": "https://other.example"}))))
-		if !errors.Is(err, access.ErrNoCredentials) {
+		if !errors.Is(err, identity.ErrNoCredentials) {
 			t.Fatal(err)
 		}
 	}

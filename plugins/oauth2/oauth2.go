@@ -17,7 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/identity"
 )
 
 // Method is the authenticator name and Principal.Method of these tokens.
@@ -47,10 +47,10 @@ const maxScope = 1024
 type Consumers interface {
 	// CheckConsumerSecret returns the enabled consumer with this key and
 	// secret, else a 401.
-	CheckConsumerSecret(key, secret string) (*access.Consumer, error)
+	CheckConsumerSecret(key, secret string) (*identity.Consumer, error)
 	// ConsumerByKey looks a consumer up in memory; it runs on every
 	// authenticated request.
-	ConsumerByKey(key string) (*access.Consumer, bool)
+	ConsumerByKey(key string) (*identity.Consumer, bool)
 }
 
 // Users is optional: when set, a consumer whose owning user is locked or
@@ -58,7 +58,7 @@ type Consumers interface {
 // deleted or had its sessions revoked stop working.
 type Users interface {
 	// User returns a user by id; asked when a token is requested.
-	User(ctx context.Context, id string) (*access.User, error)
+	User(ctx context.Context, id string) (*identity.User, error)
 	// SessionValid reports, from memory, whether a token issued to the
 	// user at issuedAt may still be used; asked on every request.
 	SessionValid(userID string, issuedAt time.Time) bool
@@ -138,7 +138,7 @@ type verifiedToken struct {
 	uid      string
 }
 
-var _ access.Authenticator = (*Issuer)(nil)
+var _ identity.Authenticator = (*Issuer)(nil)
 
 var errUnknownKID = errors.New("oauth2: unknown key id")
 
@@ -188,7 +188,7 @@ func New(ctx context.Context, o Options) (*Issuer, error) {
 	return i, nil
 }
 
-// Name implements access.Authenticator.
+// Name implements identity.Authenticator.
 func (i *Issuer) Name() string { return Method }
 
 // ClientCredentials serves the client credentials grant: clientID is the
@@ -267,13 +267,13 @@ func (i *Issuer) ClientCredentials(ctx context.Context, clientID, clientSecret, 
 		ExpiresIn: int64(i.ttl / time.Second), Scope: scope}, nil
 }
 
-// Authenticate implements access.Authenticator for "Authorization: Bearer
+// Authenticate implements identity.Authenticator for "Authorization: Bearer
 // <jwt>". A bearer token that is not a JWT, or whose iss is not this
 // issuer, is ErrNoCredentials so that another authenticator may take it.
-func (i *Issuer) Authenticate(_ context.Context, c access.Credentials) (*access.Principal, error) {
+func (i *Issuer) Authenticate(_ context.Context, c identity.Credentials) (*identity.Principal, error) {
 	raw, ok := bearer(c.Header("Authorization"))
 	if !ok {
-		return nil, access.ErrNoCredentials
+		return nil, identity.ErrNoCredentials
 	}
 	h := digest(raw)
 	now := i.now()
@@ -291,7 +291,7 @@ func (i *Issuer) Authenticate(_ context.Context, c access.Credentials) (*access.
 		// The claims are decoded before anything is verified, so a failure
 		// after that still tells whose token it is.
 		if claims.Issuer != i.issuer {
-			return nil, access.ErrNoCredentials
+			return nil, identity.ErrNoCredentials
 		}
 		return nil, invalidToken().WithCause(err)
 	}
@@ -311,7 +311,7 @@ func (i *Issuer) Authenticate(_ context.Context, c access.Credentials) (*access.
 // principal checks that the token's consumer is still enabled and still
 // the one the token was issued to, and that its user's sessions were not
 // revoked since.
-func (i *Issuer) principal(t *verifiedToken) (*access.Principal, error) {
+func (i *Issuer) principal(t *verifiedToken) (*identity.Principal, error) {
 	con, ok := i.consumers.ConsumerByKey(t.clientID)
 	if !ok || con == nil || !con.Enabled || con.ID != t.subject {
 		return nil, invalidToken()
@@ -319,7 +319,7 @@ func (i *Issuer) principal(t *verifiedToken) (*access.Principal, error) {
 	if i.users != nil && t.uid != "" && !i.users.SessionValid(t.uid, t.issued) {
 		return nil, invalidToken()
 	}
-	return &access.Principal{UserID: t.uid, ConsumerID: t.subject, Method: Method}, nil
+	return &identity.Principal{UserID: t.uid, ConsumerID: t.subject, Method: Method}, nil
 }
 
 // remember keeps a verified token and, once per token lifetime, forgets

@@ -21,7 +21,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/internal/authtest"
 	"github.com/dynapi/dynapi/plugins/oauth2"
 )
@@ -115,7 +115,7 @@ func TestClientCredentials(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(*p, access.Principal{UserID: "u-1", ConsumerID: "c-1", Method: "oauth2_client_credentials"}) {
+			if !reflect.DeepEqual(*p, identity.Principal{UserID: "u-1", ConsumerID: "c-1", Method: "oauth2_client_credentials"}) {
 				t.Fatalf("principal %+v", *p)
 			}
 		})
@@ -273,7 +273,7 @@ func TestAuthenticate(t *testing.T) {
 					t.Fatalf("principal %+v", p)
 				}
 			case -1:
-				if !errors.Is(err, access.ErrNoCredentials) {
+				if !errors.Is(err, identity.ErrNoCredentials) {
 					t.Fatalf("error = %v, want ErrNoCredentials", err)
 				}
 			default:
@@ -541,7 +541,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 		other := authtest.Bearer(authtest.Sign(b, jwt.SigningMethodHS256, []byte("k"), "", jwt.MapClaims{"iss": "idp"}))
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := f.issuer.Authenticate(ctx, other); !errors.Is(err, access.ErrNoCredentials) {
+			if _, err := f.issuer.Authenticate(ctx, other); !errors.Is(err, identity.ErrNoCredentials) {
 				b.Fatal(err)
 			}
 		}

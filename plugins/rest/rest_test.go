@@ -16,8 +16,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/connector"
+	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/plugins/boltstore"
 	"github.com/dynapi/dynapi/plugins/oauth2"
 )
@@ -213,10 +213,10 @@ func TestBuiltinCall(t *testing.T) {
 // exists.
 type memConsumers struct{}
 
-func (memConsumers) CheckConsumerSecret(string, string) (*access.Consumer, error) {
+func (memConsumers) CheckConsumerSecret(string, string) (*identity.Consumer, error) {
 	return nil, engine.NewError(http.StatusUnauthorized, engine.CodeUnauthorized, "no consumer")
 }
-func (memConsumers) ConsumerByKey(string) (*access.Consumer, bool) { return nil, false }
+func (memConsumers) ConsumerByKey(string) (*identity.Consumer, bool) { return nil, false }
 
 func newIssuer(t testing.TB) *oauth2.Issuer {
 	t.Helper()

@@ -1,4 +1,4 @@
-package access
+package identity
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,9 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/internal/accesstest"
+	"github.com/dynapi/dynapi/internal/kvjson"
 )
 
 func TestCreateUser(t *testing.T) {
@@ -20,7 +24,7 @@ func TestCreateUser(t *testing.T) {
 		o.Passwords = PasswordPolicy{RequireUpper: true, RequireLower: true, RequireDigit: true, RequireSymbol: true}
 	})
 	const strong = "Abcdefgh1!xy"
-	if _, err := e.s.CreateUser(e.ctx(), Actor{UserID: "creator"}, NewUser{Username: "alice", Email: "a@example.com", Password: strong}); err != nil {
+	if _, err := e.s.CreateUser(e.ctx(), audit.Actor{UserID: "creator"}, NewUser{Username: "alice", Email: "a@example.com", Password: strong}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -45,9 +49,9 @@ func TestCreateUser(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := e.s.CreateUser(e.ctx(), Actor{}, tc.in)
-			got := wantErr(t, err, tc.status, tc.code)
-			if codes := violationCodes(got); !slices.Equal(codes, tc.violations) {
+			_, err := e.s.CreateUser(e.ctx(), audit.Actor{}, tc.in)
+			got := accesstest.WantErr(t, err, tc.status, tc.code)
+			if codes := accesstest.ViolationCodes(got); !slices.Equal(codes, tc.violations) {
 				t.Errorf("violations %v, want %v", codes, tc.violations)
 			}
 		})
@@ -148,7 +152,7 @@ func TestArgon2id(t *testing.T) {
 	u := e.user("hashy")
 	var rec *userRecord
 	_ = e.store.View(e.ctx(), func(tx engine.Tx) error {
-		rec, err = getJSON[userRecord](tx, bucketUsers, u.ID)
+		rec, err = kvjson.Get[userRecord](tx, bucketUsers, u.ID)
 		return err
 	})
 	if !strings.HasPrefix(rec.PasswordHash, "$argon2id$") || !verifyPassword(rec.PasswordHash, goodPassword) {
@@ -160,7 +164,7 @@ func TestCheckPasswordSameFailure(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.Throttle = ThrottleOptions{MaxFailures: 100} })
 	e.user("alice")
 	locked := e.user("locked")
-	if _, err := e.s.SetLocked(e.ctx(), Actor{}, locked.ID, true); err != nil {
+	if _, err := e.s.SetLocked(e.ctx(), audit.Actor{}, locked.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.s.ExternalUser(e.ctx(), "https://idp.example", "sub-1", "ext", ""); err != nil {
@@ -289,7 +293,7 @@ func TestCheckPasswordThrottle(t *testing.T) {
 		}},
 		{"a user is slowed from everywhere, not locked", func(t *testing.T, e *env, sl *sleeps) {
 			for i := range 4 {
-				_ = login(e, "alice", "wrong", "10.0.0."+itoa(i))
+				_ = login(e, "alice", "wrong", "10.0.0."+strconv.Itoa(i))
 			}
 			if err := login(e, "alice", goodPassword, "10.2.2.2"); err != nil {
 				t.Fatalf("the user is locked: %v", err)
@@ -325,7 +329,7 @@ func TestCheckPasswordThrottle(t *testing.T) {
 				_ = login(e, "alice", "wrong", "")
 			}
 			u, _ := e.s.UserByName(e.ctx(), "alice")
-			if _, err := e.s.SetLocked(e.ctx(), Actor{}, u.ID, false); err != nil {
+			if _, err := e.s.SetLocked(e.ctx(), audit.Actor{}, u.ID, false); err != nil {
 				t.Fatal(err)
 			}
 			if err := login(e, "alice", goodPassword, ""); err != nil {
@@ -337,7 +341,7 @@ func TestCheckPasswordThrottle(t *testing.T) {
 				_ = login(e, "alice", "wrong", "10.6.6.6")
 			}
 			u, _ := e.s.UserByName(e.ctx(), "alice")
-			if err := e.s.ClearLoginFailures(e.ctx(), Actor{}, u.ID); err != nil {
+			if err := e.s.ClearLoginFailures(e.ctx(), audit.Actor{}, u.ID); err != nil {
 				t.Fatal(err)
 			}
 			if err := login(e, "alice", goodPassword, "10.6.6.6"); err != nil {
@@ -346,7 +350,7 @@ func TestCheckPasswordThrottle(t *testing.T) {
 			if !slices.Contains(e.actions(), "user.clear_login_failures") {
 				t.Error("not audited")
 			}
-			wantErr(t, e.s.ClearLoginFailures(e.ctx(), Actor{}, "nope"), http.StatusNotFound, engine.CodeNotFound)
+			accesstest.WantErr(t, e.s.ClearLoginFailures(e.ctx(), audit.Actor{}, "nope"), http.StatusNotFound, engine.CodeNotFound)
 		}},
 		{"concurrent guesses stop at the limit", func(t *testing.T, e *env, _ *sleeps) {
 			before := e.s.verifies.Load()
@@ -426,63 +430,6 @@ func TestUsersPaging(t *testing.T) {
 	}
 }
 
-func TestUserLookupAndDelete(t *testing.T) {
-	e := newEnv(t)
-	u := e.user("alice")
-	other := e.user("bob")
-	e.bank("b1")
-	e.grant(u.ID, "", RoleCanCreateUser)
-	e.grant(u.ID, "b1", RoleCanGetEntitlementsForOneBank)
-	e.grant(other.ID, "", RoleCanCreateUser)
-	if _, err := e.s.RequestEntitlement(e.ctx(), Actor{UserID: u.ID}, "", RoleCanGetAnyUser); err != nil {
-		t.Fatal(err)
-	}
-	if got, err := e.s.UserByName(e.ctx(), "Alice"); err != nil || got.ID != u.ID {
-		t.Fatalf("UserByName: %v %v", got, err)
-	}
-	tests := []struct {
-		name string
-		err  error
-	}{
-		{"User missing", func() error { _, err := e.s.User(e.ctx(), "nope"); return err }()},
-		{"UserByName missing", func() error { _, err := e.s.UserByName(e.ctx(), "nope"); return err }()},
-		{"SetLocked missing", func() error { _, err := e.s.SetLocked(e.ctx(), Actor{}, "nope", true); return err }()},
-		{"DeleteUser missing", e.s.DeleteUser(e.ctx(), Actor{}, "nope")},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { wantErr(t, tc.err, 404, engine.CodeNotFound) })
-	}
-
-	if err := e.s.DeleteUser(e.ctx(), Actor{UserID: other.ID}, u.ID); err != nil {
-		t.Fatal(err)
-	}
-	if e.s.Has(u.ID, "", RoleCanCreateUser) || e.s.Has(u.ID, "b1", RoleCanGetEntitlementsForOneBank) {
-		t.Error("view still has the deleted user's entitlements")
-	}
-	if !e.s.Has(other.ID, "", RoleCanCreateUser) {
-		t.Error("another user's entitlement went too")
-	}
-	if n := e.count(bucketEnts); n != 1 {
-		t.Errorf("%d entitlements stored, want 1", n)
-	}
-	if n := e.count(bucketEntsByUser) + e.count(bucketEntsByKey) + e.count(bucketEntsByRole); n != 3 {
-		t.Errorf("%d index entries, want 3", n)
-	}
-	if n := e.count(bucketRequests) + e.count(bucketRequestsPending); n != 0 {
-		t.Errorf("%d requests left", n)
-	}
-	_, err := e.s.EntitlementsOf(e.ctx(), u.ID)
-	wantErr(t, err, 404, engine.CodeNotFound)
-	_, err = e.s.UserByName(e.ctx(), "alice")
-	wantErr(t, err, 404, engine.CodeNotFound)
-	// The name is free again.
-	e.user("alice")
-	// The views agree with a fresh load.
-	if s2 := e.reopen(); !reflect.DeepEqual(*s2.ents.Load(), *e.s.ents.Load()) {
-		t.Error("incremental view differs from a reload")
-	}
-}
-
 func TestExternalUser(t *testing.T) {
 	e := newEnv(t)
 	e.user("carol")
@@ -505,14 +452,14 @@ func TestExternalUser(t *testing.T) {
 	if _, err := e.s.CheckPassword(e.ctx(), u1.Username, "", ""); err == nil {
 		t.Fatal("external user logged in without a password")
 	}
-	if _, err := e.s.SetLocked(e.ctx(), Actor{}, u1.ID, true); err != nil {
+	if _, err := e.s.SetLocked(e.ctx(), audit.Actor{}, u1.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	_, err = e.s.ExternalUser(e.ctx(), "https://idp", "s1", "dave", "")
-	wantErr(t, err, 401, engine.CodeUnauthorized)
+	accesstest.WantErr(t, err, 401, engine.CodeUnauthorized)
 	_, err = e.s.ExternalUser(e.ctx(), "", "s1", "dave", "")
-	wantErr(t, err, 400, engine.CodeBadRequest)
-	if err := e.s.DeleteUser(e.ctx(), Actor{}, u1.ID); err != nil {
+	accesstest.WantErr(t, err, 400, engine.CodeBadRequest)
+	if err := e.deleteUser(audit.Actor{}, u1.ID); err != nil {
 		t.Fatal(err)
 	}
 	u4, err := e.s.ExternalUser(e.ctx(), "https://idp", "s1", "dave", "")
@@ -524,15 +471,15 @@ func TestExternalUser(t *testing.T) {
 func TestNoSecretsInJSON(t *testing.T) {
 	e := newEnv(t)
 	u := e.user("alice")
-	c, secret, err := e.s.CreateConsumer(e.ctx(), Actor{UserID: u.ID}, "app")
+	c, secret, err := e.s.CreateConsumer(e.ctx(), audit.Actor{UserID: u.ID}, "app")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var urec *userRecord
 	var crec *consumerRecord
 	_ = e.store.View(e.ctx(), func(tx engine.Tx) error {
-		urec, _ = getJSON[userRecord](tx, bucketUsers, u.ID)
-		crec, _ = getJSON[consumerRecord](tx, bucketConsumers, c.ID)
+		urec, _ = kvjson.Get[userRecord](tx, bucketUsers, u.ID)
+		crec, _ = kvjson.Get[consumerRecord](tx, bucketConsumers, c.ID)
 		return nil
 	})
 	if urec.PasswordHash == "" || crec.SecretHash != sha256Hex(secret) {
@@ -552,7 +499,7 @@ func TestNoSecretsInJSON(t *testing.T) {
 	filledC := *c
 	filledC.SecretHash = crec.SecretHash
 	values := []any{u, users, byName, got, logged, &filledU, c, cons, one, byKey, checked, &filledC}
-	entries, _, _ := e.s.AuditLog(e.ctx(), 0, 100)
+	entries, _, _ := e.log.List(e.ctx(), 0, 100)
 	values = append(values, entries)
 	for i, v := range values {
 		b, err := json.Marshal(v)

@@ -1,4 +1,4 @@
-package access
+package identity
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/viewtx"
+	"github.com/dynapi/dynapi/internal/kvjson"
 )
 
 // standing is what every authenticator must know of a user on each
@@ -39,7 +41,7 @@ func (s *Service) SessionValid(userID string, issuedAt time.Time) bool {
 
 // standingTx reads a user's standing, nil when it has none.
 func standingTx(tx engine.Tx, id string) (*standing, error) {
-	st, err := getJSON[standing](tx, bucketStanding, id)
+	st, err := kvjson.Get[standing](tx, bucketStanding, id)
 	if errors.Is(err, engine.ErrNotFound) {
 		return nil, nil
 	}
@@ -48,7 +50,7 @@ func standingTx(tx engine.Tx, id string) (*standing, error) {
 
 // revokeTokensTx ends every token issued to user id until now, with mod
 // applied to its standing (to lock, unlock or delete it).
-func (s *Service) revokeTokensTx(tx engine.Tx, ch *change, id string, mod func(*standing)) error {
+func (s *Service) revokeTokensTx(tx *viewtx.Tx, id string, mod func(*standing)) error {
 	old, err := standingTx(tx, id)
 	if err != nil {
 		return err
@@ -61,18 +63,15 @@ func (s *Service) revokeTokensTx(tx engine.Tx, ch *change, id string, mod func(*
 	if mod != nil {
 		mod(&next)
 	}
-	return s.putStandingTx(tx, ch, id, &next)
+	return s.putStandingTx(tx, id, &next)
 }
 
 // putStandingTx stores a standing, applied to the view on commit.
-func (s *Service) putStandingTx(tx engine.Tx, ch *change, id string, st *standing) error {
-	if err := putJSON(tx, bucketStanding, id, st); err != nil {
+func (s *Service) putStandingTx(tx *viewtx.Tx, id string, st *standing) error {
+	if err := kvjson.Put(tx, bucketStanding, id, st); err != nil {
 		return err
 	}
-	if ch.standings == nil {
-		ch.standings = map[string]*standing{}
-	}
-	ch.standings[id] = st
+	s.changed(tx).standings[id] = st
 	return nil
 }
 
@@ -85,17 +84,17 @@ const standingMarker = "standing"
 // must stay refused.
 func (s *Service) markLockedUsers(ctx context.Context) error {
 	var done bool
-	if err := s.view(ctx, func(tx engine.Tx) error {
+	if err := s.w.View(ctx, func(tx engine.Tx) error {
 		var err error
-		done, err = exists(tx, bucketMeta, standingMarker)
+		done, err = kvjson.Exists(tx, bucketMeta, standingMarker)
 		return err
 	}); err != nil || done {
 		return err
 	}
-	return s.update(ctx, func(tx engine.Tx, ch *change) error {
+	return s.w.Update(ctx, func(tx *viewtx.Tx) error {
 		var locked []string
 		err := tx.Scan(bucketUsers, "", func(k string, v []byte) error {
-			rec, err := decode[userRecord](v)
+			rec, err := kvjson.Decode[userRecord](v)
 			if err == nil && rec.Locked {
 				locked = append(locked, k)
 			}
@@ -105,7 +104,7 @@ func (s *Service) markLockedUsers(ctx context.Context) error {
 			return err
 		}
 		for _, id := range locked {
-			if err := s.revokeTokensTx(tx, ch, id, func(st *standing) { st.Locked = true }); err != nil {
+			if err := s.revokeTokensTx(tx, id, func(st *standing) { st.Locked = true }); err != nil {
 				return err
 			}
 		}

@@ -1,4 +1,4 @@
-package access
+package authz
 
 import (
 	"context"
@@ -10,6 +10,11 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/engine/banks"
+	"github.com/dynapi/dynapi/engine/identity"
+	"github.com/dynapi/dynapi/engine/viewtx"
+	"github.com/dynapi/dynapi/internal/kvjson"
 )
 
 // Entitlement request statuses.
@@ -26,7 +31,7 @@ func grantKey(userID, bankID, role string) string { return userID + sep + bankID
 // holdsTx reports whether user holds role at bankID ("" system wide),
 // from the store.
 func holdsTx(tx engine.Tx, userID, bankID, role string) (bool, error) {
-	return exists(tx, bucketEntsByKey, grantKey(userID, bankID, role))
+	return kvjson.Exists(tx, bucketEntsByKey, grantKey(userID, bankID, role))
 }
 
 // forbidden is the 403 naming the roles any one of which would do.
@@ -44,7 +49,7 @@ func forbidden(roles []string, bankID string) error {
 
 // authorizeTx passes when a is the system or holds anyRole system wide or
 // (for a bank) oneBankRole at bankID.
-func authorizeTx(tx engine.Tx, a Actor, bankID, anyRole, oneBankRole string) error {
+func authorizeTx(tx engine.Tx, a audit.Actor, bankID, anyRole, oneBankRole string) error {
 	if a.UserID == "" {
 		return nil
 	}
@@ -80,15 +85,6 @@ func (s *Service) checkRoleTx(tx engine.Tx, bankID, roleName string) (Role, erro
 	return role, nil
 }
 
-// checkBankTx is a 404 when the bank does not exist.
-func checkBankTx(tx engine.Tx, bankID string) error {
-	ok, err := exists(tx, bucketBanks, bankID)
-	if err == nil && !ok {
-		err = bankNotFound(bankID)
-	}
-	return err
-}
-
 // Grant gives userID the role roleName at bankID ("" for a system role).
 // Errors, in the order checked: unknown role 400 unknown_role, bank role
 // without bank 400 bank_id_required, system role with bank 400
@@ -98,18 +94,18 @@ func checkBankTx(tx engine.Tx, bankID string) error {
 // is the system and always allowed), bank missing 404, user missing 404,
 // already held 409 entitlement_exists. Audit-logged as
 // "entitlement.grant".
-func (s *Service) Grant(ctx context.Context, a Actor, userID, bankID, roleName string) (*Entitlement, error) {
+func (s *Service) Grant(ctx context.Context, a audit.Actor, userID, bankID, roleName string) (*Entitlement, error) {
 	var out *Entitlement
-	err := s.update(ctx, func(tx engine.Tx, ch *change) error {
+	err := s.w.Update(ctx, func(tx *viewtx.Tx) error {
 		var err error
-		out, err = s.grantTx(tx, ch, a, userID, bankID, roleName, "entitlement.grant", true)
+		out, err = s.grantTx(tx, a, userID, bankID, roleName, "entitlement.grant", true)
 		return err
 	})
 	return out, err
 }
 
 // grantTx is Grant inside tx, authorising a when authorize is set.
-func (s *Service) grantTx(tx engine.Tx, ch *change, a Actor, userID, bankID, roleName, action string, authorize bool) (*Entitlement, error) {
+func (s *Service) grantTx(tx *viewtx.Tx, a audit.Actor, userID, bankID, roleName, action string, authorize bool) (*Entitlement, error) {
 	if _, err := s.checkRoleTx(tx, bankID, roleName); err != nil {
 		return nil, err
 	}
@@ -119,15 +115,15 @@ func (s *Service) grantTx(tx engine.Tx, ch *change, a Actor, userID, bankID, rol
 		}
 	}
 	if bankID != "" {
-		if err := checkBankTx(tx, bankID); err != nil {
+		if err := banks.RequireTx(tx, bankID); err != nil {
 			return nil, err
 		}
 	}
-	if _, err := userTx(tx, userID); err != nil {
+	if err := identity.RequireUser(tx, userID); err != nil {
 		return nil, err
 	}
 	key := grantKey(userID, bankID, roleName)
-	held, err := exists(tx, bucketEntsByKey, key)
+	held, err := kvjson.Exists(tx, bucketEntsByKey, key)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +135,7 @@ func (s *Service) grantTx(tx engine.Tx, ch *change, a Actor, userID, bankID, rol
 		return nil, engine.Errorf(http.StatusConflict, CodeEntitlementExists, "the user holds %s %s already", roleName, where)
 	}
 	e := &Entitlement{ID: uuid.NewString(), UserID: userID, BankID: bankID, RoleName: roleName, CreatedAt: s.now().UTC()}
-	if err := putJSON(tx, bucketEnts, e.ID, e); err != nil {
+	if err := kvjson.Put(tx, bucketEnts, e.ID, e); err != nil {
 		return nil, err
 	}
 	for _, idx := range [...][3]string{
@@ -151,13 +147,13 @@ func (s *Service) grantTx(tx engine.Tx, ch *change, a Actor, userID, bankID, rol
 			return nil, err
 		}
 	}
-	ch.ents = append(ch.ents, entOp{key: entKey{userID, bankID, roleName}, add: true})
-	err = s.AuditTx(tx, a, action, e.ID, bankID, map[string]any{"user_id": userID, "role_name": roleName})
+	s.changed(tx).ents = append(s.changed(tx).ents, entOp{key: entKey{userID, bankID, roleName}, add: true})
+	err = s.audit.Append(tx, a, action, e.ID, bankID, map[string]any{"user_id": userID, "role_name": roleName})
 	return e, err
 }
 
 // deleteEntitlementTx removes e and its indexes, audit-logged as action.
-func (s *Service) deleteEntitlementTx(tx engine.Tx, ch *change, a Actor, e *Entitlement, action, reason string) error {
+func (s *Service) deleteEntitlementTx(tx *viewtx.Tx, a audit.Actor, e *Entitlement, action, reason string) error {
 	for _, k := range [...][2]string{
 		{bucketEnts, e.ID},
 		{bucketEntsByKey, grantKey(e.UserID, e.BankID, e.RoleName)},
@@ -168,12 +164,12 @@ func (s *Service) deleteEntitlementTx(tx engine.Tx, ch *change, a Actor, e *Enti
 			return err
 		}
 	}
-	ch.ents = append(ch.ents, entOp{key: entKey{e.UserID, e.BankID, e.RoleName}})
+	s.changed(tx).ents = append(s.changed(tx).ents, entOp{key: entKey{e.UserID, e.BankID, e.RoleName}})
 	details := map[string]any{"user_id": e.UserID, "role_name": e.RoleName}
 	if reason != "" {
 		details["reason"] = reason
 	}
-	return s.AuditTx(tx, a, action, e.ID, e.BankID, details)
+	return s.audit.Append(tx, a, action, e.ID, e.BankID, details)
 }
 
 func entitlementNotFound(id string) error {
@@ -184,9 +180,9 @@ func entitlementNotFound(id string) error {
 // is the system or holds CanDeleteEntitlementAtAnyBank or, for a bank
 // entitlement, CanDeleteEntitlementAtOneBank at its bank. Audit-logged as
 // "entitlement.revoke".
-func (s *Service) Revoke(ctx context.Context, a Actor, entitlementID string) error {
-	return s.update(ctx, func(tx engine.Tx, ch *change) error {
-		e, err := getJSON[Entitlement](tx, bucketEnts, entitlementID)
+func (s *Service) Revoke(ctx context.Context, a audit.Actor, entitlementID string) error {
+	return s.w.Update(ctx, func(tx *viewtx.Tx) error {
+		e, err := kvjson.Get[Entitlement](tx, bucketEnts, entitlementID)
 		if errors.Is(err, engine.ErrNotFound) {
 			return entitlementNotFound(entitlementID)
 		}
@@ -196,15 +192,15 @@ func (s *Service) Revoke(ctx context.Context, a Actor, entitlementID string) err
 		if err := authorizeTx(tx, a, e.BankID, RoleCanDeleteEntitlementAtAnyBank, RoleCanDeleteEntitlementAtOneBank); err != nil {
 			return err
 		}
-		return s.deleteEntitlementTx(tx, ch, a, e, "entitlement.revoke", "")
+		return s.deleteEntitlementTx(tx, a, e, "entitlement.revoke", "")
 	})
 }
 
 // Entitlement returns the entitlement with id, or a 404.
 func (s *Service) Entitlement(ctx context.Context, id string) (*Entitlement, error) {
 	var out *Entitlement
-	err := s.view(ctx, func(tx engine.Tx) error {
-		e, err := getJSON[Entitlement](tx, bucketEnts, id)
+	err := s.w.View(ctx, func(tx engine.Tx) error {
+		e, err := kvjson.Get[Entitlement](tx, bucketEnts, id)
 		if errors.Is(err, engine.ErrNotFound) {
 			return entitlementNotFound(id)
 		}
@@ -230,13 +226,13 @@ func sortEntitlements(list []*Entitlement) {
 // bank and role; a 404 when the user does not exist.
 func (s *Service) EntitlementsOf(ctx context.Context, userID string) ([]*Entitlement, error) {
 	var out []*Entitlement
-	err := s.view(ctx, func(tx engine.Tx) error {
+	err := s.w.View(ctx, func(tx engine.Tx) error {
 		out = nil
-		if _, err := userTx(tx, userID); err != nil {
+		if err := identity.RequireUser(tx, userID); err != nil {
 			return err
 		}
 		return tx.Scan(bucketEntsByUser, userID+sep, func(k string, _ []byte) error {
-			e, err := getJSON[Entitlement](tx, bucketEnts, k[len(userID)+1:])
+			e, err := kvjson.Get[Entitlement](tx, bucketEnts, k[len(userID)+1:])
 			if errors.Is(err, engine.ErrNotFound) {
 				return nil
 			}
@@ -257,10 +253,10 @@ func (s *Service) EntitlementsOf(ctx context.Context, userID string) ([]*Entitle
 // system-wide ones), by role and user.
 func (s *Service) EntitlementsAtBank(ctx context.Context, bankID string) ([]*Entitlement, error) {
 	var out []*Entitlement
-	err := s.view(ctx, func(tx engine.Tx) error {
+	err := s.w.View(ctx, func(tx engine.Tx) error {
 		out = nil
 		return tx.Scan(bucketEnts, "", func(_ string, v []byte) error {
-			e, err := decode[Entitlement](v)
+			e, err := kvjson.Decode[Entitlement](v)
 			if err == nil && e.BankID == bankID {
 				out = append(out, e)
 			}
@@ -329,14 +325,14 @@ func (s *Service) GrantJustInTime(ctx context.Context, userID, bankID string, ro
 	if s.HasAny(userID, bankID, roleNames) {
 		return true, nil
 	}
-	err = s.update(ctx, func(tx engine.Tx, ch *change) error {
+	err = s.w.Update(ctx, func(tx *viewtx.Tx) error {
 		granted = false
-		if _, err := userTx(tx, userID); err != nil {
+		if err := identity.RequireUser(tx, userID); err != nil {
 			return err
 		}
 		bankOK := false
 		if bankID != "" {
-			ok, err := exists(tx, bucketBanks, bankID)
+			ok, err := banks.ExistsTx(tx, bankID)
 			if err != nil {
 				return err
 			}
@@ -359,7 +355,7 @@ func (s *Service) GrantJustInTime(ctx context.Context, userID, bankID string, ro
 				return err
 			}
 			if !held {
-				if _, err := s.grantTx(tx, ch, Actor{}, userID, at, name, "entitlement.grant_just_in_time", false); err != nil {
+				if _, err := s.grantTx(tx, audit.Actor{}, userID, at, name, "entitlement.grant_just_in_time", false); err != nil {
 					return err
 				}
 			}
@@ -395,31 +391,31 @@ func (s *Service) claimable(roleNames []string) []string {
 // entitlement_exists when the user holds the role already, a 409
 // entitlement_request_exists when a request for it is pending.
 // Audit-logged as "entitlement_request.create".
-func (s *Service) RequestEntitlement(ctx context.Context, a Actor, bankID, roleName string) (*EntitlementRequest, error) {
+func (s *Service) RequestEntitlement(ctx context.Context, a audit.Actor, bankID, roleName string) (*EntitlementRequest, error) {
 	if a.UserID == "" {
 		return nil, engine.NewError(http.StatusBadRequest, engine.CodeBadRequest, "an entitlement request is made by a user")
 	}
 	var out *EntitlementRequest
-	err := s.update(ctx, func(tx engine.Tx, _ *change) error {
+	err := s.w.Update(ctx, func(tx *viewtx.Tx) error {
 		if _, err := s.checkRoleTx(tx, bankID, roleName); err != nil {
 			return err
 		}
 		if bankID != "" {
-			if err := checkBankTx(tx, bankID); err != nil {
+			if err := banks.RequireTx(tx, bankID); err != nil {
 				return err
 			}
 		}
-		if _, err := userTx(tx, a.UserID); err != nil {
+		if err := identity.RequireUser(tx, a.UserID); err != nil {
 			return err
 		}
 		key := grantKey(a.UserID, bankID, roleName)
-		if held, err := exists(tx, bucketEntsByKey, key); err != nil || held {
+		if held, err := kvjson.Exists(tx, bucketEntsByKey, key); err != nil || held {
 			if held {
 				err = engine.Errorf(http.StatusConflict, CodeEntitlementExists, "you hold %s already", roleName)
 			}
 			return err
 		}
-		if asked, err := exists(tx, bucketRequestsPending, key); err != nil || asked {
+		if asked, err := kvjson.Exists(tx, bucketRequestsPending, key); err != nil || asked {
 			if asked {
 				err = engine.Errorf(http.StatusConflict, CodeEntitlementRequestExists, "you asked for %s already", roleName)
 			}
@@ -427,14 +423,14 @@ func (s *Service) RequestEntitlement(ctx context.Context, a Actor, bankID, roleN
 		}
 		r := &EntitlementRequest{ID: uuid.NewString(), UserID: a.UserID, BankID: bankID, RoleName: roleName,
 			Status: RequestPending, CreatedAt: s.now().UTC()}
-		if err := putJSON(tx, bucketRequests, r.ID, r); err != nil {
+		if err := kvjson.Put(tx, bucketRequests, r.ID, r); err != nil {
 			return err
 		}
 		if err := tx.Put(bucketRequestsPending, key, []byte(r.ID)); err != nil {
 			return err
 		}
 		out = r
-		return s.AuditTx(tx, a, "entitlement_request.create", r.ID, bankID, map[string]any{"role_name": roleName})
+		return s.audit.Append(tx, a, "entitlement_request.create", r.ID, bankID, map[string]any{"role_name": roleName})
 	})
 	return out, err
 }
@@ -458,10 +454,10 @@ func (s *Service) EntitlementRequestsOf(ctx context.Context, userID string) ([]*
 
 func (s *Service) requests(ctx context.Context, keep func(*EntitlementRequest) bool) ([]*EntitlementRequest, error) {
 	var out []*EntitlementRequest
-	err := s.view(ctx, func(tx engine.Tx) error {
+	err := s.w.View(ctx, func(tx engine.Tx) error {
 		out = nil
 		return tx.Scan(bucketRequests, "", func(_ string, v []byte) error {
-			r, err := decode[EntitlementRequest](v)
+			r, err := kvjson.Decode[EntitlementRequest](v)
 			if err == nil && keep(r) {
 				out = append(out, r)
 			}
@@ -491,10 +487,10 @@ func requestNotFound(id string) error {
 // authorisation or CanDeleteEntitlementRequestsAtAnyBank. Audit-logged as
 // "entitlement_request.grant" (with "entitlement.grant") or
 // "entitlement_request.reject".
-func (s *Service) DecideEntitlementRequest(ctx context.Context, a Actor, id string, grant bool) (*EntitlementRequest, error) {
+func (s *Service) DecideEntitlementRequest(ctx context.Context, a audit.Actor, id string, grant bool) (*EntitlementRequest, error) {
 	var out *EntitlementRequest
-	err := s.update(ctx, func(tx engine.Tx, ch *change) error {
-		r, err := getJSON[EntitlementRequest](tx, bucketRequests, id)
+	err := s.w.Update(ctx, func(tx *viewtx.Tx) error {
+		r, err := kvjson.Get[EntitlementRequest](tx, bucketRequests, id)
 		if errors.Is(err, engine.ErrNotFound) {
 			return requestNotFound(id)
 		}
@@ -508,7 +504,7 @@ func (s *Service) DecideEntitlementRequest(ctx context.Context, a Actor, id stri
 		action := "entitlement_request.reject"
 		if grant {
 			action = "entitlement_request.grant"
-			_, err := s.grantTx(tx, ch, a, r.UserID, r.BankID, r.RoleName, "entitlement.grant", true)
+			_, err := s.grantTx(tx, a, r.UserID, r.BankID, r.RoleName, "entitlement.grant", true)
 			var e *engine.Error
 			if errors.As(err, &e) && e.Code == CodeEntitlementExists {
 				err = nil
@@ -533,14 +529,14 @@ func (s *Service) DecideEntitlementRequest(ctx context.Context, a Actor, id stri
 			}
 			r.Status = RequestRejected
 		}
-		if err := putJSON(tx, bucketRequests, r.ID, r); err != nil {
+		if err := kvjson.Put(tx, bucketRequests, r.ID, r); err != nil {
 			return err
 		}
 		if err := tx.Delete(bucketRequestsPending, grantKey(r.UserID, r.BankID, r.RoleName)); err != nil {
 			return err
 		}
 		out = r
-		return s.AuditTx(tx, a, action, r.ID, r.BankID, details)
+		return s.audit.Append(tx, a, action, r.ID, r.BankID, details)
 	})
 	return out, err
 }
@@ -548,9 +544,9 @@ func (s *Service) DecideEntitlementRequest(ctx context.Context, a Actor, id stri
 // DeleteEntitlementRequest deletes a request, whatever its status; a 404
 // when missing. Authorisation (CanDeleteEntitlementRequestsAtAnyBank) is
 // the caller's. Audit-logged as "entitlement_request.delete".
-func (s *Service) DeleteEntitlementRequest(ctx context.Context, a Actor, id string) error {
-	return s.update(ctx, func(tx engine.Tx, _ *change) error {
-		r, err := getJSON[EntitlementRequest](tx, bucketRequests, id)
+func (s *Service) DeleteEntitlementRequest(ctx context.Context, a audit.Actor, id string) error {
+	return s.w.Update(ctx, func(tx *viewtx.Tx) error {
+		r, err := kvjson.Get[EntitlementRequest](tx, bucketRequests, id)
 		if errors.Is(err, engine.ErrNotFound) {
 			return requestNotFound(id)
 		}
@@ -560,7 +556,7 @@ func (s *Service) DeleteEntitlementRequest(ctx context.Context, a Actor, id stri
 		if err := s.deleteRequestTx(tx, r); err != nil {
 			return err
 		}
-		return s.AuditTx(tx, a, "entitlement_request.delete", r.ID, r.BankID,
+		return s.audit.Append(tx, a, "entitlement_request.delete", r.ID, r.BankID,
 			map[string]any{"user_id": r.UserID, "role_name": r.RoleName})
 	})
 }
@@ -579,7 +575,7 @@ func (s *Service) deleteRequestTx(tx engine.Tx, r *EntitlementRequest) error {
 func (s *Service) deleteRequestsTx(tx engine.Tx, match func(*EntitlementRequest) bool) error {
 	var drop []*EntitlementRequest
 	err := tx.Scan(bucketRequests, "", func(_ string, v []byte) error {
-		r, err := decode[EntitlementRequest](v)
+		r, err := kvjson.Decode[EntitlementRequest](v)
 		if err == nil && match(r) {
 			drop = append(drop, r)
 		}

@@ -1,13 +1,17 @@
-package access
+package authz
 
 import (
 	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/engine/viewtx"
+	"github.com/dynapi/dynapi/internal/kvjson"
 	"github.com/dynapi/dynapi/internal/rolename"
 )
 
@@ -70,6 +74,10 @@ const (
 	RoleCanCreateEntitlementAtOneBank = "CanCreateEntitlementAtOneBank"
 	RoleCanDeleteEntitlementAtOneBank = "CanDeleteEntitlementAtOneBank"
 	RoleCanGetEntitlementsForOneBank  = "CanGetEntitlementsForOneBank"
+
+	// RoleCanResetUserPassword lets an administrator set another user's
+	// password (PUT /admin/v1/users/{id}/password).
+	RoleCanResetUserPassword = "CanResetUserPassword"
 )
 
 var staticSystemRoles = []string{
@@ -114,23 +122,21 @@ const (
 	CodeEntitlementExists        = "entitlement_exists"
 	CodeEntitlementRequestExists = "entitlement_request_exists"
 	CodeEntitlementRequestClosed = "entitlement_request_decided"
-	CodeUsernameTaken            = "username_taken"
-	CodeBankExists               = "bank_exists"
-	CodeConsumerKeyExists        = "consumer_key_exists"
 	CodeRoleConflict             = "role_conflict"
 )
 
-func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
-func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
-
 // RegisterRoles adds static roles. Call it at start-up, before the service
-// serves requests and before Bootstrap, which grants the super admin every
-// static system role. Registering a role again with the same kind is a
-// no-op. It panics on an invalid name or on a name registered with the
-// other kind (bank vs system): both are programming errors.
+// serves requests and before access.Service.Bootstrap, which grants the
+// super admin every static system role. Registering a role again with the
+// same kind is a no-op. It panics on an invalid name or on a name
+// registered with the other kind (bank vs system): both are programming
+// errors.
 func (s *Service) RegisterRoles(roles ...Role) {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	s.w.Apply(func() { s.registerRoles(roles) })
+}
+
+// registerRoles is RegisterRoles, in order with the views' changes.
+func (s *Service) registerRoles(roles []Role) {
 	cur := s.static.Load()
 	next := make(map[string]Role, len(*cur)+len(roles))
 	for k, v := range *cur {
@@ -138,10 +144,10 @@ func (s *Service) RegisterRoles(roles ...Role) {
 	}
 	for _, r := range roles {
 		if !rolename.Valid(r.Name) {
-			panic("access: invalid role name " + r.Name)
+			panic("authz: invalid role name " + r.Name)
 		}
 		if old, ok := next[r.Name]; ok && old.RequiresBankID != r.RequiresBankID {
-			panic("access: role " + r.Name + " registered both as a bank and as a system role")
+			panic("authz: role " + r.Name + " registered both as a bank and as a system role")
 		}
 		next[r.Name] = Role{Name: r.Name, RequiresBankID: r.RequiresBankID}
 	}
@@ -149,7 +155,8 @@ func (s *Service) RegisterRoles(roles ...Role) {
 	s.rebuildRoles(*s.dynamic.Load())
 }
 
-// rebuildRoles swaps the combined role view; s.wmu is held.
+// rebuildRoles swaps the combined role view, in order with the views'
+// changes.
 func (s *Service) rebuildRoles(dynamic map[string]Role) {
 	static := *s.static.Load()
 	v := &roleView{byName: make(map[string]Role, len(static)+len(dynamic))}
@@ -190,7 +197,7 @@ func (s *Service) roleTx(tx engine.Tx, name string) (Role, bool, error) {
 	if r, ok := (*s.static.Load())[name]; ok {
 		return r, true, nil
 	}
-	rec, err := getJSON[roleRecord](tx, bucketRoles, name)
+	rec, err := kvjson.Get[roleRecord](tx, bucketRoles, name)
 	if errors.Is(err, engine.ErrNotFound) {
 		return Role{}, false, nil
 	}
@@ -213,7 +220,7 @@ func normaliseRoles(roles []Role) ([]Role, error) {
 	out := make([]Role, 0, len(roles))
 	var faults []engine.Violation
 	for i, r := range roles {
-		ptr := "/" + itoa(i) + "/role_name"
+		ptr := "/" + strconv.Itoa(i) + "/role_name"
 		if !rolename.Valid(r.Name) {
 			faults = append(faults, engine.Violation{Location: "body", Pointer: ptr, Code: "pattern",
 				Message: rolename.Rule})
@@ -236,7 +243,13 @@ func normaliseRoles(roles []Role) ([]Role, error) {
 	return out, nil
 }
 
-func (s *Service) addDynamicRoles(tx engine.Tx, ch *change, a Actor, owner string, roles []Role) error {
+// AddDynamicRolesTx creates roles owned by owner (for example a dynamic
+// endpoint's id), or adds owner to roles that exist already: a role shared
+// by several owners stays until its last owner goes. A name that is a
+// static role of the same kind is accepted and left alone (static roles
+// never go); a name that exists with the other kind (bank vs system) is a
+// 409 role_conflict. It is audit-logged as "role.add_dynamic" by a.
+func (s *Service) AddDynamicRolesTx(tx *viewtx.Tx, a audit.Actor, owner string, roles []Role) error {
 	if err := validOwner(owner); err != nil {
 		return err
 	}
@@ -253,11 +266,11 @@ func (s *Service) addDynamicRoles(tx engine.Tx, ch *change, a Actor, owner strin
 			}
 			continue
 		}
-		rec, err := getJSON[roleRecord](tx, bucketRoles, r.Name)
+		rec, err := kvjson.Get[roleRecord](tx, bucketRoles, r.Name)
 		switch {
 		case errors.Is(err, engine.ErrNotFound):
 			rec = &roleRecord{Name: r.Name, RequiresBankID: r.RequiresBankID}
-			ch.rolesAdd = append(ch.rolesAdd, r)
+			s.changed(tx).rolesAdd = append(s.changed(tx).rolesAdd, r)
 		case err != nil:
 			return err
 		case rec.RequiresBankID != r.RequiresBankID:
@@ -269,7 +282,7 @@ func (s *Service) addDynamicRoles(tx engine.Tx, ch *change, a Actor, owner strin
 		}
 		rec.Owners = slices.Insert(rec.Owners, i, owner)
 		added = append(added, r.Name)
-		if err := putJSON(tx, bucketRoles, r.Name, rec); err != nil {
+		if err := kvjson.Put(tx, bucketRoles, r.Name, rec); err != nil {
 			return err
 		}
 		if err := tx.Put(bucketRolesByOwner, owner+sep+r.Name, nil); err != nil {
@@ -279,7 +292,7 @@ func (s *Service) addDynamicRoles(tx engine.Tx, ch *change, a Actor, owner strin
 	if len(added) == 0 {
 		return nil
 	}
-	return s.AuditTx(tx, a, "role.add_dynamic", owner, "", map[string]any{"roles": added})
+	return s.audit.Append(tx, a, "role.add_dynamic", owner, "", map[string]any{"roles": added})
 }
 
 func roleConflict(name string, bank bool) error {
@@ -290,8 +303,15 @@ func roleConflict(name string, bank bool) error {
 	return engine.Errorf(http.StatusConflict, CodeRoleConflict, "role %s exists already as %s", name, kind)
 }
 
-// setDynamicRoles makes roles the owner's roles (nil: none).
-func (s *Service) setDynamicRoles(tx engine.Tx, ch *change, a Actor, owner string, roles []Role) ([]string, error) {
+// SetDynamicRolesTx makes roles exactly the roles owned by owner: it adds
+// the new ones like AddDynamicRolesTx and drops the owner from the others,
+// removing those no other owner holds, with every entitlement to them and
+// every entitlement request for them. Roles kept across the change keep
+// their entitlements (a replaced document's). nil roles removes all the
+// owner's. It returns the roles removed, sorted. Each removed entitlement
+// is audit-logged as "entitlement.delete" and the removal as
+// "role.remove_dynamic", by a.
+func (s *Service) SetDynamicRolesTx(tx *viewtx.Tx, a audit.Actor, owner string, roles []Role) ([]string, error) {
 	if err := validOwner(owner); err != nil {
 		return nil, err
 	}
@@ -319,7 +339,7 @@ func (s *Service) setDynamicRoles(tx engine.Tx, ch *change, a Actor, owner strin
 		if err := tx.Delete(bucketRolesByOwner, owner+sep+name); err != nil {
 			return nil, err
 		}
-		rec, err := getJSON[roleRecord](tx, bucketRoles, name)
+		rec, err := kvjson.Get[roleRecord](tx, bucketRoles, name)
 		if errors.Is(err, engine.ErrNotFound) {
 			continue
 		}
@@ -330,7 +350,7 @@ func (s *Service) setDynamicRoles(tx engine.Tx, ch *change, a Actor, owner strin
 			rec.Owners = slices.Delete(rec.Owners, i, i+1)
 		}
 		if len(rec.Owners) > 0 {
-			if err := putJSON(tx, bucketRoles, name, rec); err != nil {
+			if err := kvjson.Put(tx, bucketRoles, name, rec); err != nil {
 				return nil, err
 			}
 			continue
@@ -338,13 +358,13 @@ func (s *Service) setDynamicRoles(tx engine.Tx, ch *change, a Actor, owner strin
 		if err := tx.Delete(bucketRoles, name); err != nil {
 			return nil, err
 		}
-		ch.rolesDel = append(ch.rolesDel, name)
+		s.changed(tx).rolesDel = append(s.changed(tx).rolesDel, name)
 		if _, isStatic := (*s.static.Load())[name]; isStatic {
 			// Registered as static since: the role stays, and so do
 			// its entitlements.
 			continue
 		}
-		n, err := s.deleteRoleEntitlements(tx, ch, a, name)
+		n, err := s.deleteRoleEntitlements(tx, a, name)
 		if err != nil {
 			return nil, err
 		}
@@ -353,12 +373,12 @@ func (s *Service) setDynamicRoles(tx engine.Tx, ch *change, a Actor, owner strin
 	}
 	slices.Sort(removed)
 	if len(roles) > 0 {
-		if err := s.addDynamicRoles(tx, ch, a, owner, roles); err != nil {
+		if err := s.AddDynamicRolesTx(tx, a, owner, roles); err != nil {
 			return nil, err
 		}
 	}
 	if len(drop) > 0 {
-		err := s.AuditTx(tx, a, "role.remove_dynamic", owner, "", map[string]any{
+		err := s.audit.Append(tx, a, "role.remove_dynamic", owner, "", map[string]any{
 			"roles_released": drop, "roles_removed": removed, "entitlements_removed": entsRemoved})
 		if err != nil {
 			return nil, err
@@ -369,7 +389,7 @@ func (s *Service) setDynamicRoles(tx engine.Tx, ch *change, a Actor, owner strin
 
 // deleteRoleEntitlements removes every entitlement to and every
 // entitlement request for role.
-func (s *Service) deleteRoleEntitlements(tx engine.Tx, ch *change, a Actor, role string) (int, error) {
+func (s *Service) deleteRoleEntitlements(tx *viewtx.Tx, a audit.Actor, role string) (int, error) {
 	var ids []string
 	err := tx.Scan(bucketEntsByRole, role+sep, func(k string, _ []byte) error {
 		ids = append(ids, k[len(role)+1:])
@@ -379,14 +399,14 @@ func (s *Service) deleteRoleEntitlements(tx engine.Tx, ch *change, a Actor, role
 		return 0, err
 	}
 	for _, id := range ids {
-		e, err := getJSON[Entitlement](tx, bucketEnts, id)
+		e, err := kvjson.Get[Entitlement](tx, bucketEnts, id)
 		if errors.Is(err, engine.ErrNotFound) {
 			continue
 		}
 		if err != nil {
 			return 0, err
 		}
-		if err := s.deleteEntitlementTx(tx, ch, a, e, "entitlement.delete", "role removed"); err != nil {
+		if err := s.deleteEntitlementTx(tx, a, e, "entitlement.delete", "role removed"); err != nil {
 			return 0, err
 		}
 	}
@@ -394,7 +414,7 @@ func (s *Service) deleteRoleEntitlements(tx engine.Tx, ch *change, a Actor, role
 	return len(ids), err
 }
 
-// decodeRoleRecord decodes a stored dynamic role, for reload.
+// decodeRoleRecord decodes a stored dynamic role, for load.
 func decodeRoleRecord(v []byte) (Role, error) {
 	var rec roleRecord
 	if err := json.Unmarshal(v, &rec); err != nil {

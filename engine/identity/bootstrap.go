@@ -1,15 +1,17 @@
-package access
+package identity
 
 import (
 	"context"
 	"errors"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/engine/viewtx"
+	"github.com/dynapi/dynapi/internal/kvjson"
 )
 
 // BootstrapOptions configures the first start. Empty fields get defaults:
@@ -26,7 +28,13 @@ type BootstrapResult struct {
 	AdminUsername, GeneratedPassword, ConsumerKey, GeneratedConsumerSecret string
 	// Created is true on the start that created the admin and consumer.
 	Created bool
+	// AdminUserID is the super admin's id, on every start.
+	AdminUserID string
 }
+
+// GrantAdmin grants the super admin adminID its roles inside the
+// transaction that creates it, returning how many it granted.
+type GrantAdmin func(tx *viewtx.Tx, adminID string) (int, error)
 
 // bootstrapMarker is stored once per store, under bucketMeta/"bootstrap".
 type bootstrapMarker struct {
@@ -39,30 +47,17 @@ type bootstrapMarker struct {
 
 const markerKey = "bootstrap"
 
-// systemRoleNames returns the registered static system roles, sorted.
-func (s *Service) systemRoleNames() []string {
-	var out []string
-	for n, r := range *s.static.Load() {
-		if !r.RequiresBankID {
-			out = append(out, n)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
 // Bootstrap prepares a store on its first start (once per store, recorded
-// by a marker): it creates the super admin, holding every static system
-// role registered so far (call RegisterRoles first), and the first
-// consumer, created by that admin, in one transaction audit-logged as
-// "bootstrap" (with the user, grants and consumer). A configured password
-// must satisfy the policy. On later starts it creates nothing
-// (Created=false) and only grants the super admin, if it still exists, the
-// static system roles registered since.
-func (s *Service) Bootstrap(ctx context.Context, opts BootstrapOptions) (*BootstrapResult, error) {
+// by a marker): it creates the super admin, granted its roles by grant,
+// and the first consumer, created by that admin, in one transaction
+// audit-logged as "bootstrap" (with the user, grants and consumer). A
+// configured password must satisfy the policy. On later starts it creates
+// nothing (Created=false) and returns the super admin's id, which may
+// have been deleted since.
+func (s *Service) Bootstrap(ctx context.Context, opts BootstrapOptions, grant GrantAdmin) (*BootstrapResult, error) {
 	var marker *bootstrapMarker
-	err := s.view(ctx, func(tx engine.Tx) error {
-		m, err := getJSON[bootstrapMarker](tx, bucketMeta, markerKey)
+	err := s.w.View(ctx, func(tx engine.Tx) error {
+		m, err := kvjson.Get[bootstrapMarker](tx, bucketMeta, markerKey)
 		if errors.Is(err, engine.ErrNotFound) {
 			return nil
 		}
@@ -73,7 +68,8 @@ func (s *Service) Bootstrap(ctx context.Context, opts BootstrapOptions) (*Bootst
 		return nil, err
 	}
 	if marker != nil {
-		return s.upgradeAdmin(ctx, marker)
+		return &BootstrapResult{AdminUsername: marker.AdminUsername, ConsumerKey: marker.ConsumerKey,
+			AdminUserID: marker.AdminUserID}, nil
 	}
 
 	res := &BootstrapResult{AdminUsername: opts.AdminUsername, ConsumerKey: opts.ConsumerKey}
@@ -102,43 +98,42 @@ func (s *Service) Bootstrap(ctx context.Context, opts BootstrapOptions) (*Bootst
 		return nil, err
 	}
 	raced := false
-	err = s.update(ctx, func(tx engine.Tx, ch *change) error {
-		if ok, err := exists(tx, bucketMeta, markerKey); err != nil || ok {
+	err = s.w.Update(ctx, func(tx *viewtx.Tx) error {
+		if ok, err := kvjson.Exists(tx, bucketMeta, markerKey); err != nil || ok {
 			raced = ok
 			return err
 		}
-		system := Actor{}
+		system := audit.Actor{}
 		rec := &userRecord{ID: uuid.NewString(), Username: res.AdminUsername, Provider: ProviderLocal,
 			CreatedAt: s.now().UTC(), PasswordHash: hash}
+		res.AdminUserID = rec.ID
 		if err := s.insertUserTx(tx, rec); err != nil {
 			return err
 		}
-		if err := s.AuditTx(tx, system, "user.create", rec.ID, "", map[string]any{"username": rec.Username}); err != nil {
+		if err := s.audit.Append(tx, system, "user.create", rec.ID, "", map[string]any{"username": rec.Username}); err != nil {
 			return err
 		}
-		roles := s.systemRoleNames()
-		for _, r := range roles {
-			if _, err := s.grantTx(tx, ch, system, rec.ID, "", r, "entitlement.grant", false); err != nil {
-				return err
-			}
+		granted, err := grant(tx, rec.ID)
+		if err != nil {
+			return err
 		}
-		c, err := s.createConsumerTx(tx, ch, Actor{UserID: rec.ID}, "bootstrap", res.ConsumerKey, secret)
+		c, err := s.createConsumerTx(tx, audit.Actor{UserID: rec.ID}, "bootstrap", res.ConsumerKey, secret)
 		if err != nil {
 			return err
 		}
 		m := &bootstrapMarker{AdminUserID: rec.ID, AdminUsername: rec.Username, ConsumerID: c.ID,
 			ConsumerKey: c.Key, At: s.now().UTC()}
-		if err := putJSON(tx, bucketMeta, markerKey, m); err != nil {
+		if err := kvjson.Put(tx, bucketMeta, markerKey, m); err != nil {
 			return err
 		}
-		return s.AuditTx(tx, system, "bootstrap", rec.ID, "", map[string]any{
-			"admin_username": rec.Username, "consumer_id": c.ID, "roles_granted": len(roles)})
+		return s.audit.Append(tx, system, "bootstrap", rec.ID, "", map[string]any{
+			"admin_username": rec.Username, "consumer_id": c.ID, "roles_granted": granted})
 	})
 	if err != nil {
 		return nil, err
 	}
 	if raced { // another start bootstrapped meanwhile
-		return s.Bootstrap(ctx, opts)
+		return s.Bootstrap(ctx, opts, grant)
 	}
 	res.Created = true
 	return res, nil
@@ -173,40 +168,4 @@ func (s *Service) bootstrapFaults(username, password, key, secret string) []engi
 		out[i].Location = BootstrapLocation
 	}
 	return out
-}
-
-// upgradeAdmin grants the super admin the static system roles it lacks.
-func (s *Service) upgradeAdmin(ctx context.Context, m *bootstrapMarker) (*BootstrapResult, error) {
-	res := &BootstrapResult{AdminUsername: m.AdminUsername, ConsumerKey: m.ConsumerKey}
-	var missing []string
-	for _, r := range s.systemRoleNames() {
-		if !s.Has(m.AdminUserID, "", r) {
-			missing = append(missing, r)
-		}
-	}
-	if len(missing) == 0 {
-		return res, nil
-	}
-	err := s.update(ctx, func(tx engine.Tx, ch *change) error {
-		if ok, err := exists(tx, bucketUsers, m.AdminUserID); err != nil || !ok {
-			return err // the admin was deleted: nothing to upgrade
-		}
-		for _, r := range missing {
-			held, err := holdsTx(tx, m.AdminUserID, "", r)
-			if err != nil {
-				return err
-			}
-			if held {
-				continue
-			}
-			if _, err := s.grantTx(tx, ch, Actor{}, m.AdminUserID, "", r, "entitlement.grant", false); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }

@@ -1,10 +1,11 @@
-package access
+package identity
 
 import (
 	"context"
 	"sync/atomic"
 	"time"
 
+	"github.com/dynapi/dynapi/engine/audit"
 	"golang.org/x/time/rate"
 )
 
@@ -83,8 +84,8 @@ func (s *Service) RecordSecurityEvent(ctx context.Context, e SecurityEvent) erro
 	if e.CorrelationID == "" {
 		e.CorrelationID = correlationID(ctx)
 	}
-	a := Actor{UserID: e.UserID, ConsumerID: e.ConsumerID, CorrelationID: e.CorrelationID, Address: e.Address}
-	return s.Audit(context.WithoutCancel(ctx), a, e.Action, e.UserID, "", details)
+	a := audit.Actor{UserID: e.UserID, ConsumerID: e.ConsumerID, CorrelationID: e.CorrelationID, Address: e.Address}
+	return s.audit.Record(context.WithoutCancel(ctx), a, e.Action, e.UserID, "", details)
 }
 
 // correlationKey keys the correlation id in a context.

@@ -1,4 +1,4 @@
-package access
+package identity
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 
 // ErrNoCredentials is what an Authenticator returns for a request that
 // carries none of its credentials: "not mine, ask the next one".
-var ErrNoCredentials = errors.New("access: no credentials for this authenticator")
+var ErrNoCredentials = errors.New("identity: no credentials for this authenticator")
 
 // Credentials is what authenticators read from a request. The HTTP edge
 // implements it without copying the request.

@@ -1,4 +1,4 @@
-package access
+package identity
 
 import (
 	"context"
@@ -11,6 +11,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/engine/viewtx"
+	"github.com/dynapi/dynapi/internal/kvjson"
 )
 
 // NewUser is what CreateUser needs.
@@ -89,7 +92,7 @@ func userNotFound(id string) error {
 // email and every password rule broken come back together as violations
 // of one 400. The password is stored as an argon2id hash. Audit-logged as
 // "user.create".
-func (s *Service) CreateUser(ctx context.Context, a Actor, in NewUser) (*User, error) {
+func (s *Service) CreateUser(ctx context.Context, a audit.Actor, in NewUser) (*User, error) {
 	var faults []engine.Violation
 	if !validUsername(in.Username) {
 		faults = append(faults, engine.Violation{Location: "body", Pointer: "/username", Code: "pattern",
@@ -109,11 +112,11 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, in NewUser) (*User, e
 	}
 	rec := &userRecord{ID: uuid.NewString(), Username: in.Username, Email: in.Email, Provider: ProviderLocal,
 		CreatedAt: s.now().UTC(), PasswordHash: hash}
-	err = s.update(ctx, func(tx engine.Tx, _ *change) error {
+	err = s.w.Update(ctx, func(tx *viewtx.Tx) error {
 		if err := s.insertUserTx(tx, rec); err != nil {
 			return err
 		}
-		return s.AuditTx(tx, a, "user.create", rec.ID, "", map[string]any{"username": rec.Username})
+		return s.audit.Append(tx, a, "user.create", rec.ID, "", map[string]any{"username": rec.Username})
 	})
 	if err != nil {
 		return nil, err
@@ -123,14 +126,14 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, in NewUser) (*User, e
 
 // insertUserTx stores a new user and its indexes.
 func (s *Service) insertUserTx(tx engine.Tx, rec *userRecord) error {
-	taken, err := exists(tx, bucketUsersByName, nameKey(rec.Username))
+	taken, err := kvjson.Exists(tx, bucketUsersByName, nameKey(rec.Username))
 	if err != nil {
 		return err
 	}
 	if taken {
 		return engine.Errorf(http.StatusConflict, CodeUsernameTaken, "username %q is taken", rec.Username)
 	}
-	if err := putJSON(tx, bucketUsers, rec.ID, rec); err != nil {
+	if err := kvjson.Put(tx, bucketUsers, rec.ID, rec); err != nil {
 		return err
 	}
 	if rec.Subject != "" {
@@ -146,7 +149,7 @@ func userTx(tx engine.Tx, id string) (*userRecord, error) {
 	if id == "" {
 		return nil, userNotFound(id)
 	}
-	rec, err := getJSON[userRecord](tx, bucketUsers, id)
+	rec, err := kvjson.Get[userRecord](tx, bucketUsers, id)
 	if errors.Is(err, engine.ErrNotFound) {
 		return nil, userNotFound(id)
 	}
@@ -162,7 +165,7 @@ func userByNameTx(tx engine.Tx, username string) (*userRecord, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec, err := getJSON[userRecord](tx, bucketUsers, string(id))
+	rec, err := kvjson.Get[userRecord](tx, bucketUsers, string(id))
 	if errors.Is(err, engine.ErrNotFound) {
 		return nil, nil
 	}
@@ -173,7 +176,7 @@ func userByNameTx(tx engine.Tx, username string) (*userRecord, error) {
 // in by this or any other method.
 func (s *Service) User(ctx context.Context, id string) (*User, error) {
 	var out *User
-	err := s.view(ctx, func(tx engine.Tx) error {
+	err := s.w.View(ctx, func(tx engine.Tx) error {
 		rec, err := userTx(tx, id)
 		if err != nil {
 			return err
@@ -187,7 +190,7 @@ func (s *Service) User(ctx context.Context, id string) (*User, error) {
 // UserByName returns the user called username (any case), or a 404.
 func (s *Service) UserByName(ctx context.Context, username string) (*User, error) {
 	var out *User
-	err := s.view(ctx, func(tx engine.Tx) error {
+	err := s.w.View(ctx, func(tx engine.Tx) error {
 		rec, err := userByNameTx(tx, username)
 		if err != nil {
 			return err
@@ -218,15 +221,15 @@ func (s *Service) Users(ctx context.Context, after string, limit int) (users []*
 		}
 		from = string(b)
 	}
-	err = s.view(ctx, func(tx engine.Tx) error {
+	err = s.w.View(ctx, func(tx engine.Tx) error {
 		users, next = nil, ""
 		var last string
-		err := scanAfter(tx, bucketUsersByName, from, usernameAlphabet, func(k string, v []byte) error {
+		err := kvjson.ScanAfter(tx, bucketUsersByName, from, usernameAlphabet, func(k string, v []byte) error {
 			if len(users) == limit {
 				next = base64.RawURLEncoding.EncodeToString([]byte(last))
-				return errStop
+				return kvjson.ErrStop
 			}
-			rec, err := getJSON[userRecord](tx, bucketUsers, string(v))
+			rec, err := kvjson.Get[userRecord](tx, bucketUsers, string(v))
 			if errors.Is(err, engine.ErrNotFound) {
 				return nil
 			}
@@ -237,7 +240,7 @@ func (s *Service) Users(ctx context.Context, after string, limit int) (users []*
 			last = k
 			return nil
 		})
-		if errors.Is(err, errStop) {
+		if errors.Is(err, kvjson.ErrStop) {
 			return nil
 		}
 		return err
@@ -248,29 +251,25 @@ func (s *Service) Users(ctx context.Context, after string, limit int) (users []*
 	return users, next, nil
 }
 
-// RoleCanResetUserPassword lets an administrator set another user's
-// password (PUT /admin/v1/users/{id}/password).
-const RoleCanResetUserPassword = "CanResetUserPassword"
-
 // SetLocked locks or unlocks a user. A lock ends every session and token
 // issued to the user until now, at once and for good: unlocking lets the
 // user log in again but does not revive them. Unlocking also clears the
 // user's failed logins. Audit-logged as "user.lock" or "user.unlock".
-func (s *Service) SetLocked(ctx context.Context, a Actor, id string, locked bool) (*User, error) {
+func (s *Service) SetLocked(ctx context.Context, a audit.Actor, id string, locked bool) (*User, error) {
 	var out *User
-	err := s.update(ctx, func(tx engine.Tx, ch *change) error {
+	err := s.w.Update(ctx, func(tx *viewtx.Tx) error {
 		rec, err := userTx(tx, id)
 		if err != nil {
 			return err
 		}
 		rec.Locked = locked
-		if err := putJSON(tx, bucketUsers, rec.ID, rec); err != nil {
+		if err := kvjson.Put(tx, bucketUsers, rec.ID, rec); err != nil {
 			return err
 		}
 		if locked {
-			err = s.revokeTokensTx(tx, ch, rec.ID, func(st *standing) { st.Locked = true })
+			err = s.revokeTokensTx(tx, rec.ID, func(st *standing) { st.Locked = true })
 		} else {
-			err = s.unlockTx(tx, ch, rec.ID)
+			err = s.unlockTx(tx, rec.ID)
 		}
 		if err != nil {
 			return err
@@ -280,7 +279,7 @@ func (s *Service) SetLocked(ctx context.Context, a Actor, id string, locked bool
 		if locked {
 			action = "user.lock"
 		}
-		return s.AuditTx(tx, a, action, rec.ID, "", map[string]any{"username": rec.Username})
+		return s.audit.Append(tx, a, action, rec.ID, "", map[string]any{"username": rec.Username})
 	})
 	if err != nil {
 		return nil, err
@@ -293,21 +292,21 @@ func (s *Service) SetLocked(ctx context.Context, a Actor, id string, locked bool
 
 // unlockTx clears a user's lock, keeping the instant before which its
 // tokens stay revoked.
-func (s *Service) unlockTx(tx engine.Tx, ch *change, id string) error {
+func (s *Service) unlockTx(tx *viewtx.Tx, id string) error {
 	old, err := standingTx(tx, id)
 	if err != nil || old == nil || !old.Locked {
 		return err
 	}
 	next := *old
 	next.Locked = false
-	return s.putStandingTx(tx, ch, id, &next)
+	return s.putStandingTx(tx, id, &next)
 }
 
 // SetPassword resets a user's password, as an administrator does, checked
 // against the policy like CreateUser's. Every session and token issued to
 // the user until now ends. Audit-logged as "user.password_reset" (without
 // the password).
-func (s *Service) SetPassword(ctx context.Context, a Actor, id, password string) (*User, error) {
+func (s *Service) SetPassword(ctx context.Context, a audit.Actor, id, password string) (*User, error) {
 	if err := s.policy.checkPassword(password); err != nil {
 		return nil, err
 	}
@@ -316,7 +315,7 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, id, password string)
 		return nil, err
 	}
 	var out *User
-	err = s.update(ctx, func(tx engine.Tx, ch *change) error {
+	err = s.w.Update(ctx, func(tx *viewtx.Tx) error {
 		rec, err := userTx(tx, id)
 		if err != nil {
 			return err
@@ -325,14 +324,14 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, id, password string)
 			return noLocalPassword(rec)
 		}
 		rec.PasswordHash = hash
-		if err := putJSON(tx, bucketUsers, rec.ID, rec); err != nil {
+		if err := kvjson.Put(tx, bucketUsers, rec.ID, rec); err != nil {
 			return err
 		}
-		if err := s.revokeTokensTx(tx, ch, rec.ID, nil); err != nil {
+		if err := s.revokeTokensTx(tx, rec.ID, nil); err != nil {
 			return err
 		}
 		out = rec.user()
-		return s.AuditTx(tx, a, "user.password_reset", rec.ID, "", map[string]any{"username": rec.Username})
+		return s.audit.Append(tx, a, "user.password_reset", rec.ID, "", map[string]any{"username": rec.Username})
 	})
 	return out, err
 }
@@ -350,9 +349,9 @@ func noLocalPassword(rec *userRecord) error {
 // the new one is checked against the policy (violations at
 // /new_password). Every session and token of the user issued until now
 // ends, the caller's own included. Audit-logged as "user.password_change".
-func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next string) error {
+func (s *Service) ChangePassword(ctx context.Context, a audit.Actor, current, next string) error {
 	var rec *userRecord
-	if err := s.view(ctx, func(tx engine.Tx) error {
+	if err := s.w.View(ctx, func(tx engine.Tx) error {
 		var err error
 		rec, err = userTx(tx, a.UserID)
 		return err
@@ -386,19 +385,19 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next str
 	if err != nil {
 		return err
 	}
-	return s.update(ctx, func(tx engine.Tx, ch *change) error {
+	return s.w.Update(ctx, func(tx *viewtx.Tx) error {
 		rec, err := userTx(tx, a.UserID)
 		if err != nil {
 			return err
 		}
 		rec.PasswordHash = hash
-		if err := putJSON(tx, bucketUsers, rec.ID, rec); err != nil {
+		if err := kvjson.Put(tx, bucketUsers, rec.ID, rec); err != nil {
 			return err
 		}
-		if err := s.revokeTokensTx(tx, ch, rec.ID, nil); err != nil {
+		if err := s.revokeTokensTx(tx, rec.ID, nil); err != nil {
 			return err
 		}
-		return s.AuditTx(tx, a, "user.password_change", rec.ID, "", map[string]any{"username": rec.Username})
+		return s.audit.Append(tx, a, "user.password_change", rec.ID, "", map[string]any{"username": rec.Username})
 	})
 }
 
@@ -406,15 +405,15 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next str
 // ending its lockouts and slowdowns at once: the operators' break-glass
 // when an attacker's guesses keep a user out. A 404 for an unknown user.
 // Audit-logged as "user.clear_login_failures".
-func (s *Service) ClearLoginFailures(ctx context.Context, a Actor, id string) error {
+func (s *Service) ClearLoginFailures(ctx context.Context, a audit.Actor, id string) error {
 	var name string
-	err := s.update(ctx, func(tx engine.Tx, _ *change) error {
+	err := s.w.Update(ctx, func(tx *viewtx.Tx) error {
 		rec, err := userTx(tx, id)
 		if err != nil {
 			return err
 		}
 		name = rec.Username
-		return s.AuditTx(tx, a, "user.clear_login_failures", rec.ID, "", map[string]any{"username": rec.Username})
+		return s.audit.Append(tx, a, "user.clear_login_failures", rec.ID, "", map[string]any{"username": rec.Username})
 	})
 	if err == nil {
 		s.throttle.reset(nameKey(name))
@@ -422,71 +421,52 @@ func (s *Service) ClearLoginFailures(ctx context.Context, a Actor, id string) er
 	return err
 }
 
-// DeleteUser deletes a user with its entitlements and entitlement
-// requests; a 404 when missing. In the same transaction the consumers it
-// created are disabled and every session and token issued to it ends; an
-// external identity's tokens issued before the deletion stay refused
-// should the identity come back. Audit-logged as "user.delete", each
-// entitlement as "entitlement.delete" and each consumer as
-// "consumer.disable".
-func (s *Service) DeleteUser(ctx context.Context, a Actor, id string) error {
-	var name string
-	err := s.update(ctx, func(tx engine.Tx, ch *change) error {
-		rec, err := userTx(tx, id)
-		if err != nil {
-			return err
-		}
-		name = rec.Username
-		var ents []string
-		err = tx.Scan(bucketEntsByUser, id+sep, func(k string, _ []byte) error {
-			ents = append(ents, k[len(id)+1:])
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, eid := range ents {
-			e, err := getJSON[Entitlement](tx, bucketEnts, eid)
-			if errors.Is(err, engine.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			if err := s.deleteEntitlementTx(tx, ch, a, e, "entitlement.delete", "user deleted"); err != nil {
-				return err
-			}
-		}
-		if err := s.deleteRequestsTx(tx, func(r *EntitlementRequest) bool { return r.UserID == id }); err != nil {
-			return err
-		}
-		if err := s.disableConsumersOfTx(tx, ch, a, id); err != nil {
-			return err
-		}
-		if err := s.revokeTokensTx(tx, ch, id, func(st *standing) { st.Deleted = true }); err != nil {
-			return err
-		}
-		if rec.Subject != "" {
-			extKey := rec.Provider + sep + rec.Subject
-			if err := putJSON(tx, bucketExternalGone, extKey, s.now().UTC()); err != nil {
-				return err
-			}
-			if err := tx.Delete(bucketUsersByExternal, extKey); err != nil {
-				return err
-			}
-		}
-		if err := tx.Delete(bucketUsersByName, nameKey(rec.Username)); err != nil {
-			return err
-		}
-		if err := tx.Delete(bucketUsers, id); err != nil {
-			return err
-		}
-		return s.AuditTx(tx, a, "user.delete", id, "", map[string]any{"username": rec.Username})
-	})
-	if err == nil {
-		s.throttle.reset(nameKey(name))
+// DeleteUserTx deletes a user inside tx; a 404 when missing. In the same
+// transaction the consumers it created are disabled and every session and
+// token issued to it ends; an external identity's tokens issued before the
+// deletion stay refused should the identity come back, and once tx
+// commits its failed logins are forgotten. Audit-logged as "user.delete"
+// and each consumer as "consumer.disable". The user's grants are not this
+// package's: the caller deletes them in tx too.
+func (s *Service) DeleteUserTx(tx *viewtx.Tx, a audit.Actor, id string) error {
+	rec, err := userTx(tx, id)
+	if err != nil {
+		return err
 	}
+	if err := s.disableConsumersOfTx(tx, a, id); err != nil {
+		return err
+	}
+	if err := s.revokeTokensTx(tx, id, func(st *standing) { st.Deleted = true }); err != nil {
+		return err
+	}
+	if rec.Subject != "" {
+		extKey := rec.Provider + sep + rec.Subject
+		if err := kvjson.Put(tx, bucketExternalGone, extKey, s.now().UTC()); err != nil {
+			return err
+		}
+		if err := tx.Delete(bucketUsersByExternal, extKey); err != nil {
+			return err
+		}
+	}
+	if err := tx.Delete(bucketUsersByName, nameKey(rec.Username)); err != nil {
+		return err
+	}
+	if err := tx.Delete(bucketUsers, id); err != nil {
+		return err
+	}
+	tx.Reveal(func() { s.throttle.reset(nameKey(rec.Username)) })
+	return s.audit.Append(tx, a, "user.delete", id, "", map[string]any{"username": rec.Username})
+}
+
+// RequireUser is a 404 when user id does not exist, inside tx.
+func RequireUser(tx engine.Tx, id string) error {
+	_, err := userTx(tx, id)
 	return err
+}
+
+// UserExists reports whether user id exists, inside tx.
+func UserExists(tx engine.Tx, id string) (bool, error) {
+	return kvjson.Exists(tx, bucketUsers, id)
 }
 
 // invalidCredentials is the one error of every failed login.
@@ -515,7 +495,7 @@ func (s *Service) checkPassword(ctx context.Context, username, password, addr, m
 		userKey = nameKey(username)
 	}
 	var rec *userRecord
-	err := s.view(ctx, func(tx engine.Tx) error {
+	err := s.w.View(ctx, func(tx engine.Tx) error {
 		if userKey == "" {
 			return nil
 		}
@@ -531,11 +511,11 @@ func (s *Service) checkPassword(ctx context.Context, username, password, addr, m
 		event.UserID, event.Username = rec.ID, rec.Username
 	}
 	if err := s.sleep(ctx, s.throttle.delay(userKey, addr, s.now())); err != nil {
-		return nil, wrapErr(err)
+		return nil, engine.Internal(err)
 	}
 	ok, err := s.throttle.begin(ctx, userKey, addr, s.now)
 	if err != nil {
-		return nil, wrapErr(err)
+		return nil, engine.Internal(err)
 	}
 	if !ok {
 		event.Reason = ReasonLockedOut
@@ -621,7 +601,7 @@ func (s *Service) ExternalUser(ctx context.Context, provider, subject, username,
 		return userTx(tx, string(id))
 	}
 	var rec *userRecord
-	err := s.view(ctx, func(tx engine.Tx) error {
+	err := s.w.View(ctx, func(tx engine.Tx) error {
 		var err error
 		rec, err = find(tx)
 		return err
@@ -633,7 +613,7 @@ func (s *Service) ExternalUser(ctx context.Context, provider, subject, username,
 		if email != "" && !validEmail(email) {
 			email = ""
 		}
-		err = s.update(ctx, func(tx engine.Tx, ch *change) error {
+		err = s.w.Update(ctx, func(tx *viewtx.Tx) error {
 			var err error
 			if rec, err = find(tx); err != nil || rec != nil {
 				return err // created meanwhile
@@ -648,14 +628,14 @@ func (s *Service) ExternalUser(ctx context.Context, provider, subject, username,
 				return err
 			}
 			// An identity deleted before keeps its old tokens refused.
-			gone, err := getJSON[time.Time](tx, bucketExternalGone, extKey)
+			gone, err := kvjson.Get[time.Time](tx, bucketExternalGone, extKey)
 			if err == nil {
-				err = s.putStandingTx(tx, ch, rec.ID, &standing{Since: *gone})
+				err = s.putStandingTx(tx, rec.ID, &standing{Since: *gone})
 			}
 			if err != nil && !errors.Is(err, engine.ErrNotFound) {
 				return err
 			}
-			return s.AuditTx(tx, Actor{}, "user.create_external", rec.ID, "",
+			return s.audit.Append(tx, audit.Actor{}, "user.create_external", rec.ID, "",
 				map[string]any{"username": name, "provider": provider})
 		})
 		if err != nil {
@@ -682,7 +662,7 @@ func externalUsername(tx engine.Tx, provider, subject, username string) (string,
 	name := string(b[:min(len(b), 100)])
 	suffix := "-" + sha256Hex(provider + sep + subject)[:10]
 	for _, cand := range []string{name, name[:min(len(name), 100-len(suffix))] + suffix} {
-		taken, err := exists(tx, bucketUsersByName, nameKey(cand))
+		taken, err := kvjson.Exists(tx, bucketUsersByName, nameKey(cand))
 		if err != nil {
 			return "", err
 		}

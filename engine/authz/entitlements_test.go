@@ -1,12 +1,16 @@
-package access
+package authz
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/engine/viewtx"
+	"github.com/dynapi/dynapi/internal/accesstest"
 )
 
 func TestGrantErrors(t *testing.T) {
@@ -20,10 +24,10 @@ func TestGrantErrors(t *testing.T) {
 	e.grant(anyBank.ID, "", RoleCanCreateEntitlementAtAnyBank)
 	e.grant(oneBank.ID, "b1", RoleCanCreateEntitlementAtOneBank)
 	e.grant(target.ID, "", RoleCanGetAnyUser)
-	system := Actor{}
+	system := audit.Actor{}
 	tests := []struct {
 		name         string
-		actor        Actor
+		actor        audit.Actor
 		user, bank   string
 		role         string
 		status       int
@@ -36,21 +40,21 @@ func TestGrantErrors(t *testing.T) {
 		{"bank missing", system, target.ID, "nob", RoleCanGetBankLevelDynamicEndpoints, 404, engine.CodeNotFound, nil},
 		{"user missing", system, "no-such-user", "", RoleCanCreateUser, 404, engine.CodeNotFound, nil},
 		{"duplicate", system, target.ID, "", RoleCanGetAnyUser, 409, CodeEntitlementExists, nil},
-		{"forbidden system role", Actor{UserID: nobody.ID}, target.ID, "", RoleCanCreateUser, 403, engine.CodeForbidden,
+		{"forbidden system role", audit.Actor{UserID: nobody.ID}, target.ID, "", RoleCanCreateUser, 403, engine.CodeForbidden,
 			[]string{RoleCanCreateEntitlementAtAnyBank}},
-		{"forbidden bank role", Actor{UserID: nobody.ID}, target.ID, "b1", RoleCanGetBankLevelDynamicEndpoints, 403, engine.CodeForbidden,
+		{"forbidden bank role", audit.Actor{UserID: nobody.ID}, target.ID, "b1", RoleCanGetBankLevelDynamicEndpoints, 403, engine.CodeForbidden,
 			[]string{RoleCanCreateEntitlementAtAnyBank, RoleCanCreateEntitlementAtOneBank}},
-		{"one-bank granter at other bank", Actor{UserID: oneBank.ID}, target.ID, "b2", RoleCanGetBankLevelDynamicEndpoints, 403, engine.CodeForbidden,
+		{"one-bank granter at other bank", audit.Actor{UserID: oneBank.ID}, target.ID, "b2", RoleCanGetBankLevelDynamicEndpoints, 403, engine.CodeForbidden,
 			[]string{RoleCanCreateEntitlementAtAnyBank, RoleCanCreateEntitlementAtOneBank}},
-		{"one-bank granter and a system role", Actor{UserID: oneBank.ID}, target.ID, "", RoleCanCreateUser, 403, engine.CodeForbidden,
+		{"one-bank granter and a system role", audit.Actor{UserID: oneBank.ID}, target.ID, "", RoleCanCreateUser, 403, engine.CodeForbidden,
 			[]string{RoleCanCreateEntitlementAtAnyBank}},
 		// Validation comes before authorisation, authorisation before existence.
-		{"forbidden actor, unknown role", Actor{UserID: nobody.ID}, target.ID, "", "CanFly", 400, CodeUnknownRole, nil},
-		{"forbidden actor, missing user", Actor{UserID: nobody.ID}, "no-such-user", "", RoleCanCreateUser, 403, engine.CodeForbidden,
+		{"forbidden actor, unknown role", audit.Actor{UserID: nobody.ID}, target.ID, "", "CanFly", 400, CodeUnknownRole, nil},
+		{"forbidden actor, missing user", audit.Actor{UserID: nobody.ID}, "no-such-user", "", RoleCanCreateUser, 403, engine.CodeForbidden,
 			[]string{RoleCanCreateEntitlementAtAnyBank}},
-		{"one-bank granter ok", Actor{UserID: oneBank.ID}, target.ID, "b1", RoleCanGetBankLevelDynamicEndpoints, 0, "", nil},
-		{"any-bank granter, bank role", Actor{UserID: anyBank.ID}, target.ID, "b2", RoleCanGetBankLevelDynamicEndpoints, 0, "", nil},
-		{"any-bank granter, system role", Actor{UserID: anyBank.ID}, target.ID, "", RoleCanCreateUser, 0, "", nil},
+		{"one-bank granter ok", audit.Actor{UserID: oneBank.ID}, target.ID, "b1", RoleCanGetBankLevelDynamicEndpoints, 0, "", nil},
+		{"any-bank granter, bank role", audit.Actor{UserID: anyBank.ID}, target.ID, "b2", RoleCanGetBankLevelDynamicEndpoints, 0, "", nil},
+		{"any-bank granter, system role", audit.Actor{UserID: anyBank.ID}, target.ID, "", RoleCanCreateUser, 0, "", nil},
 		{"system actor", system, target.ID, "", RoleCanLockUser, 0, "", nil},
 	}
 	for _, tc := range tests {
@@ -67,14 +71,14 @@ func TestGrantErrors(t *testing.T) {
 				if !e.s.Has(tc.user, tc.bank, tc.role) {
 					t.Fatal("view does not have the grant")
 				}
-				entries, _, _ := e.s.AuditLog(e.ctx(), 0, 1000)
+				entries, _, _ := e.log.List(e.ctx(), 0, 1000)
 				last := entries[len(entries)-1]
 				if last.Action != "entitlement.grant" || last.Target != ent.ID || last.UserID != tc.actor.UserID || last.BankID != tc.bank {
 					t.Fatalf("audit %+v", last)
 				}
 				return
 			}
-			got := wantErr(t, err, tc.status, tc.code)
+			got := accesstest.WantErr(t, err, tc.status, tc.code)
 			if !slices.Equal(got.MissingRoles, tc.missingRoles) {
 				t.Errorf("missing roles %v, want %v", got.MissingRoles, tc.missingRoles)
 			}
@@ -105,30 +109,30 @@ func TestRevoke(t *testing.T) {
 	sys2 := e.grant(target.ID, "", RoleCanLockUser)
 	tests := []struct {
 		name    string
-		actor   Actor
+		actor   audit.Actor
 		id      string
 		status  int
 		code    string
 		missing []string
 	}{
-		{"missing", Actor{}, "nope", 404, engine.CodeNotFound, nil},
-		{"nobody, system", Actor{UserID: nobody.ID}, sys.ID, 403, engine.CodeForbidden, []string{RoleCanDeleteEntitlementAtAnyBank}},
-		{"nobody, bank", Actor{UserID: nobody.ID}, atB1.ID, 403, engine.CodeForbidden,
+		{"missing", audit.Actor{}, "nope", 404, engine.CodeNotFound, nil},
+		{"nobody, system", audit.Actor{UserID: nobody.ID}, sys.ID, 403, engine.CodeForbidden, []string{RoleCanDeleteEntitlementAtAnyBank}},
+		{"nobody, bank", audit.Actor{UserID: nobody.ID}, atB1.ID, 403, engine.CodeForbidden,
 			[]string{RoleCanDeleteEntitlementAtAnyBank, RoleCanDeleteEntitlementAtOneBank}},
-		{"one-bank, other bank", Actor{UserID: oneBank.ID}, atB2.ID, 403, engine.CodeForbidden,
+		{"one-bank, other bank", audit.Actor{UserID: oneBank.ID}, atB2.ID, 403, engine.CodeForbidden,
 			[]string{RoleCanDeleteEntitlementAtAnyBank, RoleCanDeleteEntitlementAtOneBank}},
-		{"one-bank, system", Actor{UserID: oneBank.ID}, sys.ID, 403, engine.CodeForbidden, []string{RoleCanDeleteEntitlementAtAnyBank}},
-		{"one-bank ok", Actor{UserID: oneBank.ID}, atB1.ID, 0, "", nil},
-		{"any-bank ok", Actor{UserID: anyBank.ID}, atB2.ID, 0, "", nil},
-		{"any-bank, system ok", Actor{UserID: anyBank.ID}, sys.ID, 0, "", nil},
-		{"system ok", Actor{}, atB2b.ID, 0, "", nil},
-		{"twice", Actor{}, atB2b.ID, 404, engine.CodeNotFound, nil},
+		{"one-bank, system", audit.Actor{UserID: oneBank.ID}, sys.ID, 403, engine.CodeForbidden, []string{RoleCanDeleteEntitlementAtAnyBank}},
+		{"one-bank ok", audit.Actor{UserID: oneBank.ID}, atB1.ID, 0, "", nil},
+		{"any-bank ok", audit.Actor{UserID: anyBank.ID}, atB2.ID, 0, "", nil},
+		{"any-bank, system ok", audit.Actor{UserID: anyBank.ID}, sys.ID, 0, "", nil},
+		{"system ok", audit.Actor{}, atB2b.ID, 0, "", nil},
+		{"twice", audit.Actor{}, atB2b.ID, 404, engine.CodeNotFound, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			err := e.s.Revoke(e.ctx(), tc.actor, tc.id)
 			if tc.status != 0 {
-				got := wantErr(t, err, tc.status, tc.code)
+				got := accesstest.WantErr(t, err, tc.status, tc.code)
 				if !slices.Equal(got.MissingRoles, tc.missing) {
 					t.Errorf("missing roles %v", got.MissingRoles)
 				}
@@ -138,7 +142,7 @@ func TestRevoke(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = e.s.Entitlement(e.ctx(), tc.id)
-			wantErr(t, err, 404, engine.CodeNotFound)
+			accesstest.WantErr(t, err, 404, engine.CodeNotFound)
 		})
 	}
 	list, err := e.s.EntitlementsOf(e.ctx(), target.ID)
@@ -155,58 +159,6 @@ func TestRevoke(t *testing.T) {
 	e.grant(target.ID, "", RoleCanCreateUser)
 }
 
-func TestCreateBank(t *testing.T) {
-	e := newEnv(t)
-	creator := e.user("creator")
-	tests := []struct {
-		name   string
-		bank   Bank
-		status int
-		code   string
-	}{
-		{"ok", Bank{ID: "bank-1.x_y", ShortName: "B1"}, 0, ""},
-		{"empty id", Bank{}, 400, engine.CodeValidationFailed},
-		{"leading dot", Bank{ID: ".bank"}, 400, engine.CodeValidationFailed},
-		{"slash", Bank{ID: "a/b"}, 400, engine.CodeValidationFailed},
-		{"too long", Bank{ID: "a" + string(make([]byte, 128))}, 400, engine.CodeValidationFailed},
-		{"long name", Bank{ID: "ok2", FullName: string(make([]byte, 257))}, 400, engine.CodeValidationFailed},
-		{"duplicate", Bank{ID: "bank-1.x_y"}, 409, CodeBankExists},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			b, err := e.s.CreateBank(e.ctx(), Actor{UserID: creator.ID}, tc.bank)
-			if tc.status != 0 {
-				wantErr(t, err, tc.status, tc.code)
-				return
-			}
-			if err != nil || b.ID != tc.bank.ID || b.CreatedAt.IsZero() {
-				t.Fatalf("%+v %v", b, err)
-			}
-		})
-	}
-	if !e.s.BankExists("bank-1.x_y") || e.s.BankExists("ok2") {
-		t.Error("BankExists")
-	}
-	if !e.s.Has(creator.ID, "bank-1.x_y", RoleCanCreateEntitlementAtOneBank) {
-		t.Error("creator not granted CanCreateEntitlementAtOneBank")
-	}
-	if got := e.actions(); !slices.Equal(got, []string{"user.create", "bank.create", "entitlement.grant"}) {
-		t.Errorf("audit %v", got)
-	}
-	if _, err := e.s.Bank(e.ctx(), "nope"); err == nil {
-		t.Error("missing bank found")
-	}
-	banks, err := e.s.Banks(e.ctx())
-	if err != nil || len(banks) != 1 {
-		t.Fatalf("%v %v", banks, err)
-	}
-	// The creator can now grant bank roles there.
-	other := e.user("other")
-	if _, err := e.s.Grant(e.ctx(), Actor{UserID: creator.ID}, other.ID, "bank-1.x_y", RoleCanGetEntitlementsForOneBank); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestEntitlementRequests(t *testing.T) {
 	e := newEnv(t)
 	asker := e.user("asker")
@@ -216,7 +168,7 @@ func TestEntitlementRequests(t *testing.T) {
 	e.grant(granter.ID, "b1", RoleCanCreateEntitlementAtOneBank)
 	e.grant(rejecter.ID, "", RoleCanDeleteEntitlementRequestsAtAnyBank)
 	e.grant(asker.ID, "", RoleCanGetAnyUser)
-	me := Actor{UserID: asker.ID}
+	me := audit.Actor{UserID: asker.ID}
 	tests := []struct {
 		name, bank, role string
 		status           int
@@ -231,7 +183,7 @@ func TestEntitlementRequests(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := e.s.RequestEntitlement(e.ctx(), me, tc.bank, tc.role)
-			wantErr(t, err, tc.status, tc.code)
+			accesstest.WantErr(t, err, tc.status, tc.code)
 		})
 	}
 	r1, err := e.s.RequestEntitlement(e.ctx(), me, "b1", RoleCanGetBankLevelDynamicEndpoints)
@@ -239,7 +191,7 @@ func TestEntitlementRequests(t *testing.T) {
 		t.Fatalf("%+v %v", r1, err)
 	}
 	_, err = e.s.RequestEntitlement(e.ctx(), me, "b1", RoleCanGetBankLevelDynamicEndpoints)
-	wantErr(t, err, 409, CodeEntitlementRequestExists)
+	accesstest.WantErr(t, err, 409, CodeEntitlementRequestExists)
 	r2, err := e.s.RequestEntitlement(e.ctx(), me, "", RoleCanCreateUser)
 	if err != nil {
 		t.Fatal(err)
@@ -248,26 +200,26 @@ func TestEntitlementRequests(t *testing.T) {
 		t.Fatalf("pending %v", list)
 	}
 	_, err = e.s.EntitlementRequests(e.ctx(), "bogus")
-	wantErr(t, err, 400, engine.CodeBadRequest)
+	accesstest.WantErr(t, err, 400, engine.CodeBadRequest)
 
-	_, err = e.s.DecideEntitlementRequest(e.ctx(), Actor{UserID: rejecter.ID}, r1.ID, true)
-	wantErr(t, err, 403, engine.CodeForbidden)
-	_, err = e.s.DecideEntitlementRequest(e.ctx(), Actor{UserID: granter.ID}, r2.ID, true)
-	wantErr(t, err, 403, engine.CodeForbidden) // a system role: one bank is not enough
-	_, err = e.s.DecideEntitlementRequest(e.ctx(), Actor{UserID: granter.ID}, "nope", true)
-	wantErr(t, err, 404, engine.CodeNotFound)
-	got, err := e.s.DecideEntitlementRequest(e.ctx(), Actor{UserID: granter.ID}, r1.ID, true)
+	_, err = e.s.DecideEntitlementRequest(e.ctx(), audit.Actor{UserID: rejecter.ID}, r1.ID, true)
+	accesstest.WantErr(t, err, 403, engine.CodeForbidden)
+	_, err = e.s.DecideEntitlementRequest(e.ctx(), audit.Actor{UserID: granter.ID}, r2.ID, true)
+	accesstest.WantErr(t, err, 403, engine.CodeForbidden) // a system role: one bank is not enough
+	_, err = e.s.DecideEntitlementRequest(e.ctx(), audit.Actor{UserID: granter.ID}, "nope", true)
+	accesstest.WantErr(t, err, 404, engine.CodeNotFound)
+	got, err := e.s.DecideEntitlementRequest(e.ctx(), audit.Actor{UserID: granter.ID}, r1.ID, true)
 	if err != nil || got.Status != RequestGranted {
 		t.Fatalf("%+v %v", got, err)
 	}
 	if !e.s.Has(asker.ID, "b1", RoleCanGetBankLevelDynamicEndpoints) {
 		t.Fatal("granted request gave no entitlement")
 	}
-	_, err = e.s.DecideEntitlementRequest(e.ctx(), Actor{UserID: granter.ID}, r1.ID, false)
-	wantErr(t, err, 409, CodeEntitlementRequestClosed)
-	_, err = e.s.DecideEntitlementRequest(e.ctx(), Actor{UserID: granter.ID}, r2.ID, false)
-	wantErr(t, err, 403, engine.CodeForbidden)
-	if got, err := e.s.DecideEntitlementRequest(e.ctx(), Actor{UserID: rejecter.ID}, r2.ID, false); err != nil || got.Status != RequestRejected {
+	_, err = e.s.DecideEntitlementRequest(e.ctx(), audit.Actor{UserID: granter.ID}, r1.ID, false)
+	accesstest.WantErr(t, err, 409, CodeEntitlementRequestClosed)
+	_, err = e.s.DecideEntitlementRequest(e.ctx(), audit.Actor{UserID: granter.ID}, r2.ID, false)
+	accesstest.WantErr(t, err, 403, engine.CodeForbidden)
+	if got, err := e.s.DecideEntitlementRequest(e.ctx(), audit.Actor{UserID: rejecter.ID}, r2.ID, false); err != nil || got.Status != RequestRejected {
 		t.Fatalf("%+v %v", got, err)
 	}
 	if e.s.Has(asker.ID, "", RoleCanCreateUser) {
@@ -282,7 +234,7 @@ func TestEntitlementRequests(t *testing.T) {
 	if len(mine) != 3 {
 		t.Fatalf("mine %v", mine)
 	}
-	if err := e.s.DeleteEntitlementRequest(e.ctx(), Actor{}, r3.ID); err != nil {
+	if err := e.s.DeleteEntitlementRequest(e.ctx(), audit.Actor{}, r3.ID); err != nil {
 		t.Fatal(err)
 	}
 	if n := e.count(bucketRequestsPending); n != 0 {
@@ -348,7 +300,7 @@ func TestJustInTime(t *testing.T) {
 		t.Errorf("system role granted at a bank: %+v", ents)
 	}
 	_, err := e.s.GrantJustInTime(e.ctx(), "nope", "", []string{RoleCanLockUser})
-	wantErr(t, err, 404, engine.CodeNotFound)
+	accesstest.WantErr(t, err, 404, engine.CodeNotFound)
 }
 
 func TestHasConcurrentGrants(t *testing.T) {
@@ -391,12 +343,12 @@ func TestHasConcurrentGrants(t *testing.T) {
 	for _, id := range ids {
 		writers.Go(func() {
 			for _, r := range roles {
-				if _, err := e.s.Grant(e.ctx(), Actor{}, id, "", r); err != nil {
+				if _, err := e.s.Grant(e.ctx(), audit.Actor{}, id, "", r); err != nil {
 					t.Error(err)
 				}
 			}
 			for _, r := range bankRoles {
-				if _, err := e.s.Grant(e.ctx(), Actor{}, id, "b1", r); err != nil {
+				if _, err := e.s.Grant(e.ctx(), audit.Actor{}, id, "b1", r); err != nil {
 					t.Error(err)
 				}
 			}
@@ -427,11 +379,11 @@ func TestHasAllocatesNothing(t *testing.T) {
 	e.grant(u.ID, "", RoleCanCreateUser)
 	roles := []string{RoleCanCreateDynamicEndpoint, RoleCanGetBankLevelDynamicEndpoints}
 	checks := map[string]func(){
-		"Has bank":   func() { _ = e.s.Has(u.ID, "b1", RoleCanGetBankLevelDynamicEndpoints) },
-		"Has system": func() { _ = e.s.Has(u.ID, "b1", RoleCanCreateUser) },
-		"Has miss":   func() { _ = e.s.Has(u.ID, "b2", RoleCanGetBankLevelDynamicEndpoints) },
-		"HasAny":     func() { _ = e.s.HasAny(u.ID, "b1", roles) },
-		"BankExists": func() { _ = e.s.BankExists("b1") },
+		"Has bank":     func() { _ = e.s.Has(u.ID, "b1", RoleCanGetBankLevelDynamicEndpoints) },
+		"Has system":   func() { _ = e.s.Has(u.ID, "b1", RoleCanCreateUser) },
+		"Has miss":     func() { _ = e.s.Has(u.ID, "b2", RoleCanGetBankLevelDynamicEndpoints) },
+		"HasAny":       func() { _ = e.s.HasAny(u.ID, "b1", roles) },
+		"banks.Exists": func() { _ = e.banks.Exists("b1") },
 	}
 	for name, f := range checks {
 		if n := testing.AllocsPerRun(200, f); n != 0 {
@@ -441,13 +393,13 @@ func TestHasAllocatesNothing(t *testing.T) {
 }
 
 func BenchmarkHasAny(b *testing.B) {
-	e := newBenchEnv(b)
+	e, user := newBenchEnv(b)
 	roles := []string{RoleCanCreateDynamicEndpoint, RoleCanUpdateDynamicEndpoint, RoleCanGetBankLevelDynamicEndpoints}
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if !e.HasAny("user-42", "bank-2", roles) {
+			if !e.HasAny(user, "bank-2", roles) {
 				b.Fatal("denied")
 			}
 		}
@@ -455,25 +407,23 @@ func BenchmarkHasAny(b *testing.B) {
 }
 
 // newBenchEnv fills a service with 1000 users, 10 banks and 3000
-// entitlements in one transaction.
-func newBenchEnv(b *testing.B) *Service {
+// entitlements, and returns it with the id of user-42, who holds a bank
+// role at bank-2.
+func newBenchEnv(b *testing.B) (*Service, string) {
 	e := newEnv(b)
-	err := e.s.update(b.Context(), func(tx engine.Tx, ch *change) error {
-		for i := range 10 {
-			id := fmt.Sprintf("bank-%d", i)
-			if err := putJSON(tx, bucketBanks, id, &Bank{ID: id}); err != nil {
-				return err
-			}
-		}
-		for i := range 1000 {
-			id := fmt.Sprintf("user-%d", i)
-			if err := e.s.insertUserTx(tx, &userRecord{ID: id, Username: id}); err != nil {
-				return err
-			}
+	for i := range 10 {
+		e.bank(fmt.Sprintf("bank-%d", i))
+	}
+	users := make([]string, 1000)
+	for i := range users {
+		users[i] = e.user(fmt.Sprintf("user-%d", i)).ID
+	}
+	err := e.w.Update(b.Context(), func(tx *viewtx.Tx) error {
+		for i, id := range users {
 			grants := [][2]string{{"", RoleCanGetAnyUser}, {fmt.Sprintf("bank-%d", i%10), RoleCanGetBankLevelDynamicEndpoints},
 				{fmt.Sprintf("bank-%d", (i+1)%10), RoleCanCreateEntitlementAtOneBank}}
 			for _, g := range grants {
-				if _, err := e.s.grantTx(tx, ch, Actor{}, id, g[0], g[1], "entitlement.grant", false); err != nil {
+				if _, err := e.s.GrantRolesTx(tx, audit.Actor{}, id, g[0], []string{g[1]}); err != nil {
 					return err
 				}
 			}
@@ -483,8 +433,61 @@ func newBenchEnv(b *testing.B) *Service {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := e.s.reload(b.Context()); err != nil {
-		b.Fatal(err)
+	return e.s, users[42]
+}
+func TestUserLookupAndDelete(t *testing.T) {
+	e := newEnv(t)
+	u := e.user("alice")
+	other := e.user("bob")
+	e.bank("b1")
+	e.grant(u.ID, "", RoleCanCreateUser)
+	e.grant(u.ID, "b1", RoleCanGetEntitlementsForOneBank)
+	e.grant(other.ID, "", RoleCanCreateUser)
+	if _, err := e.s.RequestEntitlement(e.ctx(), audit.Actor{UserID: u.ID}, "", RoleCanGetAnyUser); err != nil {
+		t.Fatal(err)
 	}
-	return e.s
+	if got, err := e.ids.UserByName(e.ctx(), "Alice"); err != nil || got.ID != u.ID {
+		t.Fatalf("UserByName: %v %v", got, err)
+	}
+	tests := []struct {
+		name string
+		err  error
+	}{
+		{"User missing", func() error { _, err := e.ids.User(e.ctx(), "nope"); return err }()},
+		{"UserByName missing", func() error { _, err := e.ids.UserByName(e.ctx(), "nope"); return err }()},
+		{"SetLocked missing", func() error { _, err := e.ids.SetLocked(e.ctx(), audit.Actor{}, "nope", true); return err }()},
+		{"DeleteUser missing", e.deleteUser(audit.Actor{}, "nope")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { accesstest.WantErr(t, tc.err, 404, engine.CodeNotFound) })
+	}
+
+	if err := e.deleteUser(audit.Actor{UserID: other.ID}, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if e.s.Has(u.ID, "", RoleCanCreateUser) || e.s.Has(u.ID, "b1", RoleCanGetEntitlementsForOneBank) {
+		t.Error("view still has the deleted user's entitlements")
+	}
+	if !e.s.Has(other.ID, "", RoleCanCreateUser) {
+		t.Error("another user's entitlement went too")
+	}
+	if n := e.count(bucketEnts); n != 1 {
+		t.Errorf("%d entitlements stored, want 1", n)
+	}
+	if n := e.count(bucketEntsByUser) + e.count(bucketEntsByKey) + e.count(bucketEntsByRole); n != 3 {
+		t.Errorf("%d index entries, want 3", n)
+	}
+	if n := e.count(bucketRequests) + e.count(bucketRequestsPending); n != 0 {
+		t.Errorf("%d requests left", n)
+	}
+	_, err := e.s.EntitlementsOf(e.ctx(), u.ID)
+	accesstest.WantErr(t, err, 404, engine.CodeNotFound)
+	_, err = e.ids.UserByName(e.ctx(), "alice")
+	accesstest.WantErr(t, err, 404, engine.CodeNotFound)
+	// The name is free again.
+	e.user("alice")
+	// The views agree with a fresh load.
+	if s2 := e.reopen(); !reflect.DeepEqual(*s2.ents.Load(), *e.s.ents.Load()) {
+		t.Error("incremental view differs from a reload")
+	}
 }

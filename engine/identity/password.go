@@ -1,4 +1,4 @@
-package access
+package identity
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/viewtx"
+	"github.com/dynapi/dynapi/internal/kvjson"
 )
 
 // PasswordHashing is argon2id's cost for new password hashes. Hashes
@@ -54,7 +56,7 @@ func (h PasswordHashing) params() (argonParams, error) {
 	}
 	p := argonParams{Memory: h.MemoryKiB, Time: h.Iterations, Threads: h.Parallelism, KeyLen: 32}
 	if !p.valid() {
-		return p, fmt.Errorf("access: password hashing cost m=%d,t=%d,p=%d is out of range (memory 8*p KiB to %d KiB, 1 to %d passes, 1 to %d lanes)",
+		return p, fmt.Errorf("identity: password hashing cost m=%d,t=%d,p=%d is out of range (memory 8*p KiB to %d KiB, 1 to %d passes, 1 to %d lanes)",
 			p.Memory, p.Time, p.Threads, maxArgonMemory, maxArgonTime, maxArgonThreads)
 	}
 	return p, nil
@@ -113,7 +115,7 @@ func dummyHash(p argonParams) string {
 }
 
 // errBadHash reports a stored hash this package cannot read.
-var errBadHash = errors.New("access: malformed password hash")
+var errBadHash = errors.New("identity: malformed password hash")
 
 // parseHash splits a PHC argon2id string.
 func parseHash(encoded string) (p argonParams, salt, key []byte, err error) {
@@ -172,11 +174,14 @@ func (s *Service) acquireHash(ctx context.Context) (release func(), err error) {
 func (s *Service) hashPW(ctx context.Context, password string) (string, error) {
 	release, err := s.acquireHash(ctx)
 	if err != nil {
-		return "", wrapErr(err)
+		return "", engine.Internal(err)
 	}
 	defer release()
 	h, err := hashPassword(s.hash, password)
-	return h, wrapErr(err)
+	if err != nil {
+		return "", engine.Internal(err)
+	}
+	return h, nil
 }
 
 // verifyPW checks password against encoded; an empty encoded (a user
@@ -185,7 +190,7 @@ func (s *Service) hashPW(ctx context.Context, password string) (string, error) {
 func (s *Service) verifyPW(ctx context.Context, encoded, password string) (bool, error) {
 	release, err := s.acquireHash(ctx)
 	if err != nil {
-		return false, wrapErr(err)
+		return false, engine.Internal(err)
 	}
 	defer release()
 	s.verifies.Add(1)
@@ -213,13 +218,13 @@ func (s *Service) rehash(ctx context.Context, id, old, password string) error {
 	if err != nil {
 		return err
 	}
-	return s.update(ctx, func(tx engine.Tx, _ *change) error {
+	return s.w.Update(ctx, func(tx *viewtx.Tx) error {
 		rec, err := userTx(tx, id)
 		if err != nil || rec.PasswordHash != old {
 			return err
 		}
 		rec.PasswordHash = hash
-		return putJSON(tx, bucketUsers, rec.ID, rec)
+		return kvjson.Put(tx, bucketUsers, rec.ID, rec)
 	})
 }
 

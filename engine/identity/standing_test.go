@@ -1,4 +1,4 @@
-package access
+package identity
 
 import (
 	"encoding/json"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/audit"
 )
 
 func TestSessionValid(t *testing.T) {
@@ -22,13 +23,16 @@ func TestSessionValid(t *testing.T) {
 		before, after bool // a session issued at the start, one issued after the step
 	}{
 		{"untouched", func() error { return nil }, true, true},
-		{"locked", func() error { _, err := e.s.SetLocked(e.ctx(), Actor{}, u.ID, true); return err }, false, false},
-		{"unlocked", func() error { _, err := e.s.SetLocked(e.ctx(), Actor{}, u.ID, false); return err }, false, true},
-		{"password reset", func() error { _, err := e.s.SetPassword(e.ctx(), Actor{}, u.ID, "another passw0rd 1"); return err }, false, true},
-		{"password changed", func() error {
-			return e.s.ChangePassword(e.ctx(), Actor{UserID: u.ID}, "another passw0rd 1", "a third passw0rd 2")
+		{"locked", func() error { _, err := e.s.SetLocked(e.ctx(), audit.Actor{}, u.ID, true); return err }, false, false},
+		{"unlocked", func() error { _, err := e.s.SetLocked(e.ctx(), audit.Actor{}, u.ID, false); return err }, false, true},
+		{"password reset", func() error {
+			_, err := e.s.SetPassword(e.ctx(), audit.Actor{}, u.ID, "another passw0rd 1")
+			return err
 		}, false, true},
-		{"deleted", func() error { return e.s.DeleteUser(e.ctx(), Actor{}, u.ID) }, false, false},
+		{"password changed", func() error {
+			return e.s.ChangePassword(e.ctx(), audit.Actor{UserID: u.ID}, "another passw0rd 1", "a third passw0rd 2")
+		}, false, true},
+		{"deleted", func() error { return e.deleteUser(audit.Actor{}, u.ID) }, false, false},
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
@@ -58,7 +62,7 @@ func TestSessionValid(t *testing.T) {
 func TestSessionValidAllocatesNothing(t *testing.T) {
 	e := newEnv(t)
 	u := e.user("alice")
-	if _, err := e.s.SetLocked(e.ctx(), Actor{}, u.ID, true); err != nil {
+	if _, err := e.s.SetLocked(e.ctx(), audit.Actor{}, u.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	now := e.clock.Now()
@@ -75,7 +79,7 @@ func TestSessionValidAllocatesNothing(t *testing.T) {
 func TestLockedBeforeStandings(t *testing.T) {
 	e := newEnv(t)
 	u := e.user("alice")
-	if _, err := e.s.SetLocked(e.ctx(), Actor{}, u.ID, true); err != nil {
+	if _, err := e.s.SetLocked(e.ctx(), audit.Actor{}, u.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	err := e.store.Update(e.ctx(), func(tx engine.Tx) error {
@@ -95,15 +99,15 @@ func TestLockedBeforeStandings(t *testing.T) {
 func TestDeleteUserDisablesConsumers(t *testing.T) {
 	e := newEnv(t)
 	u := e.user("alice")
-	mine, _, err := e.s.CreateConsumer(e.ctx(), Actor{UserID: u.ID}, "alice's app")
+	mine, _, err := e.s.CreateConsumer(e.ctx(), audit.Actor{UserID: u.ID}, "alice's app")
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, _, err := e.s.CreateConsumer(e.ctx(), Actor{}, "someone else's app")
+	other, _, err := e.s.CreateConsumer(e.ctx(), audit.Actor{}, "someone else's app")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.s.DeleteUser(e.ctx(), Actor{}, u.ID); err != nil {
+	if err := e.deleteUser(audit.Actor{}, u.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := e.s.ConsumerByKey(mine.Key); ok {
@@ -125,7 +129,7 @@ func TestExternalUserDeletedComesBack(t *testing.T) {
 	}
 	tokenBefore := e.clock.Now()
 	e.clock.Advance(time.Second)
-	if err := e.s.DeleteUser(e.ctx(), Actor{}, old.ID); err != nil {
+	if err := e.deleteUser(audit.Actor{}, old.ID); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Advance(time.Second)
@@ -151,17 +155,17 @@ func TestChangePassword(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := Actor{UserID: u.ID, Address: "10.0.0.1"}
+	a := audit.Actor{UserID: u.ID, Address: "10.0.0.1"}
 	tests := []struct {
 		name, current, next string
-		actor               Actor
+		actor               audit.Actor
 		status              int
 		pointers            []string
 	}{
 		{"wrong current", "wrong password 1", "a new passw0rd 22", a, 400, []string{"/current_password"}},
 		{"missing current, weak new", "", "short", a, 400, []string{"/current_password", "/new_password"}},
-		{"external user", "x", "a new passw0rd 22", Actor{UserID: ext.ID}, 409, nil},
-		{"unknown user", "x", "a new passw0rd 22", Actor{UserID: "nope"}, 404, nil},
+		{"external user", "x", "a new passw0rd 22", audit.Actor{UserID: ext.ID}, 409, nil},
+		{"unknown user", "x", "a new passw0rd 22", audit.Actor{UserID: "nope"}, 404, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -205,13 +209,13 @@ func TestSecurityEvents(t *testing.T) {
 	for range 5 { // over the budget: counted, not written
 		_, _ = e.s.CheckPassword(ctx, "alice", "Guess-Four-4", "10.0.0.9")
 	}
-	entries := func() []AuditEntry {
+	entries := func() []audit.Entry {
 		t.Helper()
-		list, _, err := e.s.AuditLog(e.ctx(), 0, 1000)
+		list, _, err := e.log.List(e.ctx(), 0, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var out []AuditEntry
+		var out []audit.Entry
 		for _, a := range list {
 			if strings.HasPrefix(a.Action, "login.") {
 				out = append(out, a)
@@ -246,7 +250,7 @@ func TestSecurityEvents(t *testing.T) {
 			t.Errorf("an event holds %q: %s", secret, b)
 		}
 	}
-	if e := engine.AsError(e.s.ClearLoginFailures(e.ctx(), Actor{}, "nope")); e.Status != http.StatusNotFound {
+	if e := engine.AsError(e.s.ClearLoginFailures(e.ctx(), audit.Actor{}, "nope")); e.Status != http.StatusNotFound {
 		t.Errorf("clearing an unknown user: %v", e)
 	}
 }

@@ -1,4 +1,4 @@
-package access
+package identity
 
 import (
 	"context"
@@ -15,6 +15,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/engine/viewtx"
+	"github.com/dynapi/dynapi/internal/kvjson"
 )
 
 // consumerRecord is a consumer as stored, with its secret's SHA-256.
@@ -38,7 +41,7 @@ func (r *consumerRecord) entry() (*consumerEntry, error) {
 	e := &consumerEntry{c: *r.consumer()}
 	h, err := hex.DecodeString(r.SecretHash)
 	if err != nil || len(h) != sha256.Size {
-		return nil, fmt.Errorf("access: consumer %s: malformed secret hash", r.ID)
+		return nil, fmt.Errorf("identity: consumer %s: malformed secret hash", r.ID)
 	}
 	copy(e.hash[:], h)
 	return e, nil
@@ -81,7 +84,7 @@ func consumerNotFound(id string) error {
 // a.UserID, with a random key and secret (32 random bytes each,
 // base64url). The secret is returned once and stored only as its SHA-256.
 // Audit-logged as "consumer.create".
-func (s *Service) CreateConsumer(ctx context.Context, a Actor, name string) (c *Consumer, secret string, err error) {
+func (s *Service) CreateConsumer(ctx context.Context, a audit.Actor, name string) (c *Consumer, secret string, err error) {
 	secret = randomToken()
 	c, err = s.CreateConsumerWith(ctx, a, name, randomToken(), secret)
 	if err != nil {
@@ -93,11 +96,11 @@ func (s *Service) CreateConsumer(ctx context.Context, a Actor, name string) (c *
 // CreateConsumerWith is CreateConsumer with a given key (1 to 256
 // characters of [A-Za-z0-9._~-], unique: 409 consumer_key_exists) and
 // secret (32 to 1024 bytes), as configured for bootstrap.
-func (s *Service) CreateConsumerWith(ctx context.Context, a Actor, name, key, secret string) (*Consumer, error) {
+func (s *Service) CreateConsumerWith(ctx context.Context, a audit.Actor, name, key, secret string) (*Consumer, error) {
 	var out *Consumer
-	err := s.update(ctx, func(tx engine.Tx, ch *change) error {
+	err := s.w.Update(ctx, func(tx *viewtx.Tx) error {
 		var err error
-		out, err = s.createConsumerTx(tx, ch, a, name, key, secret)
+		out, err = s.createConsumerTx(tx, a, name, key, secret)
 		return err
 	})
 	return out, err
@@ -118,11 +121,11 @@ func consumerFaults(name, key, secret string) []engine.Violation {
 	return faults
 }
 
-func (s *Service) createConsumerTx(tx engine.Tx, ch *change, a Actor, name, key, secret string) (*Consumer, error) {
+func (s *Service) createConsumerTx(tx *viewtx.Tx, a audit.Actor, name, key, secret string) (*Consumer, error) {
 	if faults := consumerFaults(name, key, secret); faults != nil {
 		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "the consumer cannot be created", faults...)
 	}
-	taken, err := exists(tx, bucketConsumersByKey, key)
+	taken, err := kvjson.Exists(tx, bucketConsumersByKey, key)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +134,7 @@ func (s *Service) createConsumerTx(tx engine.Tx, ch *change, a Actor, name, key,
 	}
 	rec := &consumerRecord{ID: uuid.NewString(), Key: key, Name: name, Enabled: true, CreatedBy: a.UserID,
 		CreatedAt: s.now().UTC(), SecretHash: sha256Hex(secret)}
-	if err := putJSON(tx, bucketConsumers, rec.ID, rec); err != nil {
+	if err := kvjson.Put(tx, bucketConsumers, rec.ID, rec); err != nil {
 		return nil, err
 	}
 	if err := tx.Put(bucketConsumersByKey, key, []byte(rec.ID)); err != nil {
@@ -141,8 +144,8 @@ func (s *Service) createConsumerTx(tx engine.Tx, ch *change, a Actor, name, key,
 	if err != nil {
 		return nil, err
 	}
-	ch.consumers = append(ch.consumers, e)
-	err = s.AuditTx(tx, a, "consumer.create", rec.ID, "", map[string]any{"name": name, "consumer_key": key})
+	s.changed(tx).consumers = append(s.changed(tx).consumers, e)
+	err = s.audit.Append(tx, a, "consumer.create", rec.ID, "", map[string]any{"name": name, "consumer_key": key})
 	return rec.consumer(), err
 }
 
@@ -150,8 +153,8 @@ func (s *Service) createConsumerTx(tx engine.Tx, ch *change, a Actor, name, key,
 // filled in by this or any other method.
 func (s *Service) Consumer(ctx context.Context, id string) (*Consumer, error) {
 	var out *Consumer
-	err := s.view(ctx, func(tx engine.Tx) error {
-		rec, err := getJSON[consumerRecord](tx, bucketConsumers, id)
+	err := s.w.View(ctx, func(tx engine.Tx) error {
+		rec, err := kvjson.Get[consumerRecord](tx, bucketConsumers, id)
 		if errors.Is(err, engine.ErrNotFound) {
 			return consumerNotFound(id)
 		}
@@ -202,10 +205,10 @@ func (s *Service) CheckConsumerSecret(key, secret string) (*Consumer, error) {
 // oldest first.
 func (s *Service) Consumers(ctx context.Context, createdBy string) ([]*Consumer, error) {
 	var out []*Consumer
-	err := s.view(ctx, func(tx engine.Tx) error {
+	err := s.w.View(ctx, func(tx engine.Tx) error {
 		out = nil
 		return tx.Scan(bucketConsumers, "", func(_ string, v []byte) error {
-			rec, err := decode[consumerRecord](v)
+			rec, err := kvjson.Decode[consumerRecord](v)
 			if err != nil {
 				return err
 			}
@@ -230,17 +233,17 @@ func (s *Service) Consumers(ctx context.Context, createdBy string) ([]*Consumer,
 // SetConsumerEnabled enables or disables a consumer; a disabled consumer's
 // credentials are refused at once. Audit-logged as "consumer.enable" or
 // "consumer.disable".
-func (s *Service) SetConsumerEnabled(ctx context.Context, a Actor, id string, enabled bool) (*Consumer, error) {
+func (s *Service) SetConsumerEnabled(ctx context.Context, a audit.Actor, id string, enabled bool) (*Consumer, error) {
 	var out *Consumer
-	err := s.update(ctx, func(tx engine.Tx, ch *change) error {
-		rec, err := getJSON[consumerRecord](tx, bucketConsumers, id)
+	err := s.w.Update(ctx, func(tx *viewtx.Tx) error {
+		rec, err := kvjson.Get[consumerRecord](tx, bucketConsumers, id)
 		if errors.Is(err, engine.ErrNotFound) {
 			return consumerNotFound(id)
 		}
 		if err != nil {
 			return err
 		}
-		if err := s.setEnabledTx(tx, ch, a, rec, enabled, ""); err != nil {
+		if err := s.setEnabledTx(tx, a, rec, enabled, ""); err != nil {
 			return err
 		}
 		out = rec.consumer()
@@ -252,16 +255,16 @@ func (s *Service) SetConsumerEnabled(ctx context.Context, a Actor, id string, en
 // setEnabledTx stores rec enabled or disabled, for the in-memory view at
 // commit, audit-logged as "consumer.enable" or "consumer.disable" with the
 // reason when there is one.
-func (s *Service) setEnabledTx(tx engine.Tx, ch *change, a Actor, rec *consumerRecord, enabled bool, reason string) error {
+func (s *Service) setEnabledTx(tx *viewtx.Tx, a audit.Actor, rec *consumerRecord, enabled bool, reason string) error {
 	rec.Enabled = enabled
-	if err := putJSON(tx, bucketConsumers, rec.ID, rec); err != nil {
+	if err := kvjson.Put(tx, bucketConsumers, rec.ID, rec); err != nil {
 		return err
 	}
 	e, err := rec.entry()
 	if err != nil {
 		return err
 	}
-	ch.consumers = append(ch.consumers, e)
+	s.changed(tx).consumers = append(s.changed(tx).consumers, e)
 	action, details := "consumer.disable", map[string]any{"name": rec.Name}
 	if enabled {
 		action = "consumer.enable"
@@ -269,15 +272,15 @@ func (s *Service) setEnabledTx(tx engine.Tx, ch *change, a Actor, rec *consumerR
 	if reason != "" {
 		details["reason"] = reason
 	}
-	return s.AuditTx(tx, a, action, rec.ID, "", details)
+	return s.audit.Append(tx, a, action, rec.ID, "", details)
 }
 
 // disableConsumersOfTx disables every enabled consumer created by userID,
 // audit-logged as "consumer.disable" with the reason.
-func (s *Service) disableConsumersOfTx(tx engine.Tx, ch *change, a Actor, userID string) error {
+func (s *Service) disableConsumersOfTx(tx *viewtx.Tx, a audit.Actor, userID string) error {
 	var owned []*consumerRecord
 	err := tx.Scan(bucketConsumers, "", func(_ string, v []byte) error {
-		rec, err := decode[consumerRecord](v)
+		rec, err := kvjson.Decode[consumerRecord](v)
 		if err == nil && rec.Enabled && rec.CreatedBy == userID {
 			owned = append(owned, rec)
 		}
@@ -287,7 +290,7 @@ func (s *Service) disableConsumersOfTx(tx engine.Tx, ch *change, a Actor, userID
 		return err
 	}
 	for _, rec := range owned {
-		if err := s.setEnabledTx(tx, ch, a, rec, false, "owner deleted"); err != nil {
+		if err := s.setEnabledTx(tx, a, rec, false, "owner deleted"); err != nil {
 			return err
 		}
 	}

@@ -1,4 +1,4 @@
-package access
+package identity
 
 import (
 	"slices"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/internal/accesstest"
 )
 
 // TestBootstrapPointsAtEachFault: a refused first start reports every
@@ -30,8 +31,8 @@ func TestBootstrapPointsAtEachFault(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
-			_, err := e.s.Bootstrap(e.ctx(), tc.opts)
-			refused := wantErr(t, err, 400, engine.CodeValidationFailed)
+			_, err := e.bootstrap(tc.opts)
+			refused := accesstest.WantErr(t, err, 400, engine.CodeValidationFailed)
 			var got []string
 			for _, v := range refused.Violations {
 				if v.Location != BootstrapLocation || v.Message == "" {
@@ -42,7 +43,7 @@ func TestBootstrapPointsAtEachFault(t *testing.T) {
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("violations %v, want %v", got, tc.want)
 			}
-			if e.count(bucketUsers) != 0 || e.count(bucketConsumers) != 0 || e.count(bucketAudit) != 0 {
+			if e.count(bucketUsers) != 0 || e.count(bucketConsumers) != 0 || len(e.actions()) != 0 {
 				t.Error("a refused bootstrap wrote")
 			}
 		})

@@ -1,4 +1,4 @@
-package access
+package identity
 
 import (
 	"runtime"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/internal/kvjson"
 )
 
 // storedHash reads a user's stored password hash.
@@ -33,7 +34,7 @@ func (e *env) setStoredHash(id, hash string) {
 			return err
 		}
 		rec.PasswordHash = hash
-		return putJSON(tx, bucketUsers, id, rec)
+		return kvjson.Put(tx, bucketUsers, id, rec)
 	})
 	if err != nil {
 		e.t.Fatal(err)
@@ -138,8 +139,9 @@ func TestPasswordHashingCost(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("err %v, want %q", err, tc.err)
 				}
-				st := newEnv(t).store
-				if _, err := New(t.Context(), Options{Store: st, PasswordHashing: tc.cost}); err == nil {
+				opts := newEnv(t).opts
+				opts.PasswordHashing = tc.cost
+				if _, err := New(t.Context(), opts); err == nil {
 					t.Fatal("New accepted the cost")
 				}
 				return
