@@ -48,8 +48,6 @@ type key struct{ bank, name string }
 type snapshot struct {
 	byName map[key]*Entity
 	byID   map[string]*Entity
-	// generation counts the snapshots before this one.
-	generation uint64
 }
 
 // Registry owns the definitions: it persists them, compiles them and swaps
@@ -116,13 +114,8 @@ func (s *snapshot) remove(e *Entity) {
 // clone copies the current snapshot for a change.
 func (r *Registry) clone() *snapshot {
 	cur := r.snap.Load()
-	return &snapshot{byName: maps.Clone(cur.byName), byID: maps.Clone(cur.byID), generation: cur.generation + 1}
+	return &snapshot{byName: maps.Clone(cur.byName), byID: maps.Clone(cur.byID)}
 }
-
-// Generation identifies the definitions being served: it changes with
-// every change swapped in, so what is derived from them can be kept until
-// it does.
-func (r *Registry) Generation() uint64 { return r.snap.Load().generation }
 
 // builtins are the engine's own types a reference may name.
 var builtins = map[string]bool{"Bank": true, "Consumer": true, "User": true}

@@ -26,7 +26,7 @@ func (u *Cases) CreateDocument(ctx context.Context, who access.Actor, in endpoin
 func (u *Cases) createDocument(ctx context.Context, who access.Actor, in endpoints.CreateInput, also func(*access.Tx) error) (*endpoints.Endpoint, error) {
 	in.Check = u.checkRoles
 	in.Commit = func(ep *endpoints.Endpoint, write func(engine.Tx) error, serve func()) error {
-		return u.Access.Update(ctx, func(tx *access.Tx) error {
+		return u.update(ctx, func(tx *access.Tx) error {
 			tx.OnCommit(serve)
 			if also != nil {
 				if err := also(tx); err != nil {
@@ -43,6 +43,7 @@ func (u *Cases) createDocument(ctx context.Context, who access.Actor, in endpoin
 			if err := tx.GrantRoles(system(who), who.UserID, ep.BankID, roles); err != nil {
 				return err
 			}
+			u.announce(tx, engine.ChangeDocument, "create", ep.ID, ep.BankID)
 			return tx.Audit(who, "dynamic_endpoint.create", ep.ID, ep.BankID,
 				map[string]any{"title": ep.Doc.Title, "mount": ep.Mount, "operations": len(ep.Doc.Operations)})
 		})
@@ -65,7 +66,7 @@ func (u *Cases) ReplaceDocument(ctx context.Context, who access.Actor, id string
 	had := roleNames(prev.Roles())
 	in.Check = u.checkRoles
 	in.Commit = func(ep *endpoints.Endpoint, write func(engine.Tx) error, serve func()) error {
-		return u.Access.Update(ctx, func(tx *access.Tx) error {
+		return u.update(ctx, func(tx *access.Tx) error {
 			if err := write(tx); err != nil {
 				return err
 			}
@@ -79,6 +80,7 @@ func (u *Cases) ReplaceDocument(ctx context.Context, who access.Actor, id string
 			if err := tx.GrantRoles(system(who), who.UserID, ep.BankID, added); err != nil {
 				return err
 			}
+			u.announce(tx, engine.ChangeDocument, "replace", ep.ID, ep.BankID)
 			return tx.Audit(who, "dynamic_endpoint.replace", ep.ID, ep.BankID,
 				map[string]any{"title": ep.Doc.Title, "mount": ep.Mount, "operations": len(ep.Doc.Operations),
 					"roles_added": roleNames(added), "roles_removed": removed})
@@ -93,7 +95,7 @@ func (u *Cases) ReplaceDocument(ctx context.Context, who access.Actor, id string
 // "dynamic_endpoint.delete".
 func (u *Cases) DeleteDocument(ctx context.Context, who access.Actor, bankID, id string) error {
 	return u.Endpoints.Delete(ctx, bankID, id, func(ep *endpoints.Endpoint, write func(engine.Tx) error, serve func()) error {
-		return u.Access.Update(ctx, func(tx *access.Tx) error {
+		return u.update(ctx, func(tx *access.Tx) error {
 			if err := write(tx); err != nil {
 				return err
 			}
@@ -102,6 +104,7 @@ func (u *Cases) DeleteDocument(ctx context.Context, who access.Actor, bankID, id
 			if err != nil {
 				return err
 			}
+			u.announce(tx, engine.ChangeDocument, "delete", ep.ID, ep.BankID)
 			return tx.Audit(who, "dynamic_endpoint.delete", ep.ID, ep.BankID, map[string]any{"roles_removed": removed})
 		})
 	})
@@ -111,7 +114,7 @@ func (u *Cases) DeleteDocument(ctx context.Context, who access.Actor, bankID, id
 // behalf of who, recording "dynamic_endpoint.set_host" in the same
 // transaction.
 func (u *Cases) SetDocumentHost(ctx context.Context, who access.Actor, bankID, id, host string) (*endpoints.Endpoint, error) {
-	return u.Endpoints.SetHost(ctx, bankID, id, host, audited(ctx, u, who, "dynamic_endpoint.set_host",
+	return u.Endpoints.SetHost(ctx, bankID, id, host, audited(ctx, u, who, engine.ChangeDocument, "set_host",
 		func(ep *endpoints.Endpoint) (string, string, map[string]any) {
 			return ep.ID, ep.BankID, map[string]any{"host": ep.Host}
 		}))

@@ -16,7 +16,7 @@ import (
 func (u *Cases) CreateEntity(ctx context.Context, who access.Actor, in dynentity.NewEntity) (*dynentity.Entity, error) {
 	in.CreatedBy = who.UserID
 	in.Commit = func(e *dynentity.Entity, write func(engine.Tx) error, serve func()) error {
-		return u.Access.Update(ctx, func(tx *access.Tx) error {
+		return u.update(ctx, func(tx *access.Tx) error {
 			if err := write(tx); err != nil {
 				return err
 			}
@@ -28,6 +28,7 @@ func (u *Cases) CreateEntity(ctx context.Context, who access.Actor, in dynentity
 			if err := tx.GrantRoles(system(who), who.UserID, e.BankID, roles); err != nil {
 				return err
 			}
+			u.announce(tx, engine.ChangeEntity, "create", e.ID, e.BankID)
 			return tx.Audit(who, "dynamic_entity.create", e.ID, e.BankID, map[string]any{"entity": e.Def.Name})
 		})
 	}
@@ -49,7 +50,7 @@ type EntityUpdate struct {
 // migration rewrites are rewritten before, in transactions of their own.)
 func (u *Cases) UpdateEntity(ctx context.Context, who access.Actor, in EntityUpdate) (*dynentity.Entity, error) {
 	return u.Entities.Update(ctx, in.BankID, in.ID, in.Definition, in.Migrate, in.Defaults,
-		audited(ctx, u, who, "dynamic_entity.update", func(e *dynentity.Entity) (string, string, map[string]any) {
+		audited(ctx, u, who, engine.ChangeEntity, "update", func(e *dynentity.Entity) (string, string, map[string]any) {
 			return e.ID, e.BankID, map[string]any{"entity": e.Def.Name, "migrate": in.Migrate}
 		}))
 }
@@ -62,7 +63,7 @@ func (u *Cases) UpdateEntity(ctx context.Context, who access.Actor, in EntityUpd
 // is refused.
 func (u *Cases) DeleteEntity(ctx context.Context, who access.Actor, bankID, id string, cascade bool) error {
 	_, err := u.Entities.Delete(ctx, bankID, id, cascade, func(e *dynentity.Entity, write func(engine.Tx) error, serve func()) error {
-		return u.Access.Update(ctx, func(tx *access.Tx) error {
+		return u.update(ctx, func(tx *access.Tx) error {
 			if err := write(tx); err != nil {
 				return err
 			}
@@ -71,6 +72,7 @@ func (u *Cases) DeleteEntity(ctx context.Context, who access.Actor, bankID, id s
 			if err != nil {
 				return err
 			}
+			u.announce(tx, engine.ChangeEntity, "delete", e.ID, e.BankID)
 			return tx.Audit(who, "dynamic_entity.delete", e.ID, e.BankID,
 				map[string]any{"entity": e.Def.Name, "roles_removed": removed, "cascade": cascade})
 		})

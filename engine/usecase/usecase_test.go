@@ -115,6 +115,8 @@ func TestFailedCommitChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var announced []engine.Change
+	e.cases.Changes.Subscribe(func(c engine.Change) { announced = append(announced, c) })
 	for _, c := range []struct {
 		name string
 		run  func() error
@@ -142,6 +144,9 @@ func TestFailedCommitChangesNothing(t *testing.T) {
 			}
 			if after := e.state(t); after != before {
 				t.Fatalf("a refused commit changed %+v into %+v", before, after)
+			}
+			if announced != nil {
+				t.Fatalf("a refused commit announced %+v", announced)
 			}
 			if got, err := e.cases.Endpoints.Get("", kept.ID); err != nil || got != kept {
 				t.Fatalf("the kept document is no longer the one served: %v", err)
@@ -172,5 +177,49 @@ func TestPreloadDocumentOnce(t *testing.T) {
 	}
 	if served, err := e.cases.PreloadDocument(ctx, e.who, "test_preloaded", in); err != nil || served {
 		t.Fatalf("a deleted preload came back: %v %v", served, err)
+	}
+}
+
+// TestChangesAfterCommit: each use case announces its change once it has
+// committed, exactly once, and its subscribers find it served already.
+func TestChangesAfterCommit(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	var got []engine.Change
+	var served []bool // whether the document was served as the change says, at delivery
+	e.cases.Changes.Subscribe(func(c engine.Change) {
+		got = append(got, c)
+		_, err := e.cases.Endpoints.Get(c.BankID, c.ID)
+		served = append(served, (err == nil) == (c.Action != "delete"))
+	})
+	var id string
+	for _, c := range []struct {
+		action string
+		run    func() error
+	}{
+		{"create", func() error {
+			ep, err := e.cases.CreateDocument(ctx, e.who, document("/a", "aOp"))
+			if err == nil {
+				id = ep.ID
+			}
+			return err
+		}},
+		{"replace", func() error { _, err := e.cases.ReplaceDocument(ctx, e.who, id, document("/a", "bOp")); return err }},
+		{"set_host", func() error { _, err := e.cases.SetDocumentHost(ctx, e.who, "", id, mock.Host); return err }},
+		{"delete", func() error { return e.cases.DeleteDocument(ctx, e.who, "", id) }},
+	} {
+		t.Run(c.action, func(t *testing.T) {
+			before := len(got)
+			if err := c.run(); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != before+1 {
+				t.Fatalf("%d changes announced, want one: %+v", len(got)-before, got[before:])
+			}
+			want := engine.Change{Kind: engine.ChangeDocument, Action: c.action, ID: id}
+			if got[before] != want || !served[before] {
+				t.Fatalf("announced %+v (served as it says: %v), want %+v", got[before], served[before], want)
+			}
+		})
 	}
 }
