@@ -45,9 +45,11 @@ type EntityUpdate struct {
 	Defaults map[string]any
 }
 
-// UpdateEntity replaces an entity definition on behalf of who, recording
-// "dynamic_entity.update" in the transaction that stores it. (Records a
-// migration rewrites are rewritten before, in transactions of their own.)
+// UpdateEntity replaces an entity definition on behalf of who: in one
+// transaction it checks the entity's records against the new definition,
+// migrates or reindexes them as it needs, stores it and records
+// "dynamic_entity.update". A refusal or a failed commit leaves the records
+// and the definition as they were.
 func (u *Cases) UpdateEntity(ctx context.Context, who access.Actor, in EntityUpdate) (*dynentity.Entity, error) {
 	return u.Entities.Update(ctx, in.BankID, in.ID, in.Definition, in.Migrate, in.Defaults,
 		audited(ctx, u, who, engine.ChangeEntity, "update", func(e *dynentity.Entity) (string, string, map[string]any) {
@@ -59,8 +61,7 @@ func (u *Cases) UpdateEntity(ctx context.Context, who access.Actor, in EntityUpd
 // behalf of who: in one transaction it removes the definition and the
 // entity's roles with every entitlement to them, and records
 // "dynamic_entity.delete". With cascade the entity's records are deleted
-// first (in transactions of their own); without, an entity with records
-// is refused.
+// in that same transaction; without, an entity with records is refused.
 func (u *Cases) DeleteEntity(ctx context.Context, who access.Actor, bankID, id string, cascade bool) error {
 	_, err := u.Entities.Delete(ctx, bankID, id, cascade, func(e *dynentity.Entity, write func(engine.Tx) error, serve func()) error {
 		return u.update(ctx, func(tx *access.Tx) error {

@@ -5,20 +5,26 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/endpoints"
 	"github.com/dynapi/dynapi/engine/usecase"
+	"github.com/dynapi/dynapi/entities/records"
 	"github.com/dynapi/dynapi/plugins/boltstore"
 	"github.com/dynapi/dynapi/plugins/mock"
 	"github.com/dynapi/dynapi/specs"
 )
 
-// failingStore rolls back every transaction once its work is done while
-// fail is set, as a commit the disk refuses would.
+// failingStore rolls back, while fail is set, every transaction that
+// writes an audit entry once its work is done, as a commit the disk
+// refuses would: the use case's own transaction fails, while any a package
+// would run on its own beside it still commits.
 type failingStore struct {
 	engine.Store
 	fail bool
@@ -28,22 +34,35 @@ var errDisk = errors.New("disk full")
 
 func (s *failingStore) Update(ctx context.Context, fn func(engine.Tx) error) error {
 	return s.Store.Update(ctx, func(tx engine.Tx) error {
-		if err := fn(tx); err != nil {
+		w := &auditWatch{Tx: tx}
+		if err := fn(w); err != nil {
 			return err
 		}
-		if s.fail {
+		if s.fail && w.audited {
 			return errDisk
 		}
 		return nil
 	})
 }
 
+// auditWatch notes whether its transaction wrote an audit entry.
+type auditWatch struct {
+	engine.Tx
+	audited bool
+}
+
+func (w *auditWatch) Put(bucket, key string, value []byte) error {
+	w.audited = w.audited || bucket == "access_audit"
+	return w.Tx.Put(bucket, key, value)
+}
+
 // env is the use cases over a real store in a temporary directory, with
 // one user to act as.
 type env struct {
-	store *failingStore
-	cases *usecase.Cases
-	who   access.Actor
+	store   *failingStore
+	cases   *usecase.Cases
+	records *records.Store
+	who     access.Actor
 }
 
 func newEnv(t *testing.T) *env {
@@ -71,8 +90,13 @@ func newEnv(t *testing.T) *env {
 	if err := mgr.Boot(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	return &env{store: store, cases: &usecase.Cases{Store: store, Access: svc, Endpoints: mgr},
-		who: access.Actor{UserID: u.ID, CorrelationID: "test"}}
+	recs := records.New(store, records.Options{})
+	ents, err := dynentity.NewRegistry(t.Context(), store, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{store: store, cases: &usecase.Cases{Store: store, Access: svc, Endpoints: mgr, Entities: ents},
+		records: recs, who: access.Actor{UserID: u.ID, CorrelationID: "test"}}
 }
 
 func document(mount string, ids ...string) endpoints.CreateInput {
@@ -222,4 +246,135 @@ func TestChangesAfterCommit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// definition reads an entity definition from testdata.
+func definition(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestEntityChangeWithItsRecords: an entity update that migrates or
+// reindexes its records, and a delete that cascades to them, change the
+// records in the transaction that changes the definition: when it does not
+// commit, neither the records nor the definition change (and the records
+// stay usable under the definition still served); when it commits, both
+// do.
+func TestEntityChangeWithItsRecords(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		run  func(t *testing.T, e *env, ent *dynentity.Entity) error
+		// after a commit: the records' segments, and whether the entity is still served
+		segments []string
+		served   bool
+	}{
+		{"migration", func(t *testing.T, e *env, ent *dynentity.Entity) error {
+			_, err := e.cases.UpdateEntity(t.Context(), e.who, usecase.EntityUpdate{ID: ent.ID,
+				Definition: definition(t, "customer-segment-required.json"), Migrate: true, Defaults: map[string]any{"segment": "LEGACY"}})
+			return err
+		}, []string{"LEGACY", "LEGACY", "LEGACY"}, true},
+		{"reindex", func(t *testing.T, e *env, ent *dynentity.Entity) error {
+			_, err := e.cases.UpdateEntity(t.Context(), e.who, usecase.EntityUpdate{ID: ent.ID, Definition: definition(t, "customer-city.json")})
+			return err
+		}, []string{"", "", ""}, true},
+		{"cascade", func(t *testing.T, e *env, ent *dynentity.Entity) error {
+			return e.cases.DeleteEntity(t.Context(), e.who, "", ent.ID, true)
+		}, nil, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t)
+			ent, err := e.cases.CreateEntity(t.Context(), e.who, dynentity.NewEntity{Definition: definition(t, "customer.json")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range []string{"Ann", "Bob", "Cid"} {
+				if _, err := e.records.Create(t.Context(), ent.Schema, "", e.who.UserID, map[string]any{"name": name}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := e.state(t)
+
+			e.store.fail = true
+			err = c.run(t, e, ent)
+			e.store.fail = false
+			if !errors.Is(err, errDisk) {
+				t.Fatalf("on a refused commit: %v", err)
+			}
+			if got, err := e.cases.Entities.Get("", ent.ID); err != nil || got != ent {
+				t.Fatalf("the definition served changed: %v", err)
+			}
+			if got := e.segments(t, ent); !slices.Equal(got, []string{"", "", ""}) {
+				t.Fatalf("a refused commit changed the records: segments %q", got)
+			}
+			if after := e.state(t); after != before {
+				t.Fatalf("a refused commit changed %+v into %+v", before, after)
+			}
+
+			if err := c.run(t, e, ent); err != nil {
+				t.Fatal(err)
+			}
+			now, err := e.cases.Entities.Get("", ent.ID)
+			if (err == nil) != c.served {
+				t.Fatalf("entity served after the change: %v, want %v", err == nil, c.served)
+			}
+			if !c.served {
+				if n, err := e.records.CountAll(t.Context(), ent.Schema); err != nil || n != 0 {
+					t.Fatalf("%d records outlived their entity (%v)", n, err)
+				}
+				return
+			}
+			if got := e.segments(t, now); !slices.Equal(got, c.segments) {
+				t.Fatalf("segments after the change %q, want %q", got, c.segments)
+			}
+		})
+	}
+}
+
+// TestEntityUpdateRefusedChangesNothing: an update the records do not
+// satisfy is refused with a 409 and leaves records and definition alone.
+func TestEntityUpdateRefusedChangesNothing(t *testing.T) {
+	e := newEnv(t)
+	ent, err := e.cases.CreateEntity(t.Context(), e.who, dynentity.NewEntity{Definition: definition(t, "customer.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.records.Create(t.Context(), ent.Schema, "", e.who.UserID, map[string]any{"name": "Ann"}); err != nil {
+		t.Fatal(err)
+	}
+	before := e.state(t)
+	_, err = e.cases.UpdateEntity(t.Context(), e.who, usecase.EntityUpdate{ID: ent.ID,
+		Definition: definition(t, "customer-segment-required.json")})
+	var ee *engine.Error
+	if !errors.As(err, &ee) || ee.Status != http.StatusConflict || ee.Code != "records_incompatible" {
+		t.Fatalf("update the records do not satisfy: %v", err)
+	}
+	if got, err := e.cases.Entities.Get("", ent.ID); err != nil || got != ent {
+		t.Fatalf("the definition served changed: %v", err)
+	}
+	if after := e.state(t); after != before {
+		t.Fatalf("a refused update changed %+v into %+v", before, after)
+	}
+}
+
+// segments lists the segment of every record of ent, as read with ent's
+// schema ("" for none); reading fails if the records are not indexed for
+// it.
+func (e *env) segments(t *testing.T, ent *dynentity.Entity) []string {
+	t.Helper()
+	var out []string
+	if err := e.records.EachAll(t.Context(), ent.Schema, func(rec map[string]any) error {
+		s, _ := rec["segment"].(string)
+		out = append(out, s)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if needs, err := e.records.NeedsReindex(t.Context(), ent.Schema); err != nil || needs {
+		t.Fatalf("records not indexed for the definition served: %v %v", needs, err)
+	}
+	return out
 }
