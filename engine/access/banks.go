@@ -22,6 +22,18 @@ func bankNotFound(id string) error {
 // CanCreateEntitlementAtOneBank at the new bank, as OBP does. CreatedAt is
 // set here. Audit-logged as "bank.create" and "entitlement.grant".
 func (s *Service) CreateBank(ctx context.Context, a Actor, b Bank) (*Bank, error) {
+	if err := validBank(b); err != nil {
+		return nil, err
+	}
+	err := s.update(ctx, func(tx engine.Tx, ch *change) error { return s.createBankTx(tx, ch, a, &b) })
+	if err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+// validBank refuses a bank CreateBank cannot create whatever is stored.
+func validBank(b Bank) error {
 	var faults []engine.Violation
 	if !ident.Valid(b.ID) {
 		faults = append(faults, engine.Violation{Location: "body", Pointer: "/bank_id", Code: "pattern",
@@ -37,37 +49,37 @@ func (s *Service) CreateBank(ctx context.Context, a Actor, b Bank) (*Bank, error
 		}
 	}
 	if faults != nil {
-		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "the bank cannot be created", faults...)
+		return engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "the bank cannot be created", faults...)
 	}
+	return nil
+}
+
+// createBankTx stores bank b, valid, in tx, with its audit entry and its
+// creator's grant, setting its CreatedAt; see CreateBank.
+func (s *Service) createBankTx(tx engine.Tx, ch *change, a Actor, b *Bank) error {
 	b.CreatedAt = s.now().UTC()
-	err := s.update(ctx, func(tx engine.Tx, ch *change) error {
-		taken, err := exists(tx, bucketBanks, b.ID)
-		if err != nil {
-			return err
-		}
-		if taken {
-			return engine.Errorf(http.StatusConflict, CodeBankExists, "bank %q exists already", b.ID)
-		}
-		if err := putJSON(tx, bucketBanks, b.ID, &b); err != nil {
-			return err
-		}
-		ch.banks = append(ch.banks, b.ID)
-		if err := s.AuditTx(tx, a, "bank.create", b.ID, b.ID, map[string]any{"short_name": b.ShortName}); err != nil {
-			return err
-		}
-		if a.UserID == "" {
-			return nil
-		}
-		if ok, err := exists(tx, bucketUsers, a.UserID); err != nil || !ok {
-			return err
-		}
-		_, err = s.grantTx(tx, ch, a, a.UserID, b.ID, RoleCanCreateEntitlementAtOneBank, "entitlement.grant", false)
-		return err
-	})
+	taken, err := exists(tx, bucketBanks, b.ID)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return &b, nil
+	if taken {
+		return engine.Errorf(http.StatusConflict, CodeBankExists, "bank %q exists already", b.ID)
+	}
+	if err := putJSON(tx, bucketBanks, b.ID, b); err != nil {
+		return err
+	}
+	ch.banks = append(ch.banks, b.ID)
+	if err := s.AuditTx(tx, a, "bank.create", b.ID, b.ID, map[string]any{"short_name": b.ShortName}); err != nil {
+		return err
+	}
+	if a.UserID == "" {
+		return nil
+	}
+	if ok, err := exists(tx, bucketUsers, a.UserID); err != nil || !ok {
+		return err
+	}
+	_, err = s.grantTx(tx, ch, a, a.UserID, b.ID, RoleCanCreateEntitlementAtOneBank, "entitlement.grant", false)
+	return err
 }
 
 // Bank returns the bank with id, or a 404.

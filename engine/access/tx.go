@@ -90,3 +90,15 @@ func (t *Tx) GrantRoles(a Actor, userID, bankID string, roles []Role) error {
 func (t *Tx) Audit(a Actor, action, target, bankID string, details map[string]any) error {
 	return t.s.AuditTx(t.Tx, a, action, target, bankID, details)
 }
+
+// CreateBank creates bank b in the transaction, as Service.CreateBank does
+// in one of its own: with its audit entry and its creator's grant.
+func (t *Tx) CreateBank(a Actor, b Bank) (*Bank, error) {
+	if err := validBank(b); err != nil {
+		return nil, err
+	}
+	if err := t.s.createBankTx(t.Tx, t.ch, a, &b); err != nil {
+		return nil, err
+	}
+	return &b, nil
+}

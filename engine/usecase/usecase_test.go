@@ -153,7 +153,7 @@ func TestFailedCommitChangesNothing(t *testing.T) {
 		{"delete", func() error { return e.cases.DeleteDocument(ctx, e.who, "", kept.ID) }},
 		{"set host", func() error { _, err := e.cases.SetDocumentHost(ctx, e.who, "", kept.ID, mock.Host); return err }},
 		{"preload", func() error {
-			_, err := e.cases.PreloadDocument(ctx, e.who, "test_preloaded", document("/pre", "preOp"))
+			_, err := e.cases.PreloadDocument(ctx, e.who, "test_preloaded", document("/pre", "preOp"), nil)
 			return err
 		}},
 	} {
@@ -187,7 +187,7 @@ func TestPreloadDocumentOnce(t *testing.T) {
 	ctx := t.Context()
 	in := document("/pre", "preOp")
 	for i, want := range []bool{true, false} {
-		served, err := e.cases.PreloadDocument(ctx, e.who, "test_preloaded", in)
+		served, err := e.cases.PreloadDocument(ctx, e.who, "test_preloaded", in, nil)
 		if err != nil || served != want {
 			t.Fatalf("preload %d: served %v, %v; want %v", i, served, err, want)
 		}
@@ -199,7 +199,7 @@ func TestPreloadDocumentOnce(t *testing.T) {
 	if err := e.cases.DeleteDocument(ctx, e.who, "", eps[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	if served, err := e.cases.PreloadDocument(ctx, e.who, "test_preloaded", in); err != nil || served {
+	if served, err := e.cases.PreloadDocument(ctx, e.who, "test_preloaded", in, nil); err != nil || served {
 		t.Fatalf("a deleted preload came back: %v %v", served, err)
 	}
 }
