@@ -335,28 +335,97 @@ func TestEntityChangeWithItsRecords(t *testing.T) {
 }
 
 // TestEntityUpdateRefusedChangesNothing: an update the records do not
-// satisfy is refused with a 409 and leaves records and definition alone.
+// satisfy (a new required field, a field removed, a field's type changed)
+// is refused with a 409 naming the cause, also when asked to migrate
+// without a default that helps, and leaves records and definition alone.
 func TestEntityUpdateRefusedChangesNothing(t *testing.T) {
+	for _, c := range []struct {
+		name, from, to string
+		record         map[string]any
+		migrate        bool
+	}{
+		{"new required field", "customer.json", "customer-segment-required.json", map[string]any{"name": "Ann"}, false},
+		{"new required field, no default", "customer.json", "customer-segment-required.json", map[string]any{"name": "Ann"}, true},
+		{"field removed", "customer-nickname.json", "customer.json", map[string]any{"name": "Ann", "nickname": "A"}, false},
+		{"type changed", "customer.json", "customer-name-integer.json", map[string]any{"name": "Ann"}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t)
+			ent, err := e.cases.CreateEntity(t.Context(), e.who, dynentity.NewEntity{Definition: definition(t, c.from)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.records.Create(t.Context(), ent.Schema, "", e.who.UserID, c.record); err != nil {
+				t.Fatal(err)
+			}
+			before := e.state(t)
+			_, err = e.cases.UpdateEntity(t.Context(), e.who, usecase.EntityUpdate{ID: ent.ID,
+				Definition: definition(t, c.to), Migrate: c.migrate})
+			var ee *engine.Error
+			if !errors.As(err, &ee) || ee.Status != http.StatusConflict || ee.Code != "records_incompatible" {
+				t.Fatalf("update the records do not satisfy: %v", err)
+			}
+			if got, err := e.cases.Entities.Get("", ent.ID); err != nil || got != ent {
+				t.Fatalf("the definition served changed: %v", err)
+			}
+			if after := e.state(t); after != before {
+				t.Fatalf("a refused update changed %+v into %+v", before, after)
+			}
+			var stored []map[string]any
+			if err := e.records.EachAll(t.Context(), ent.Schema, func(rec map[string]any) error {
+				stored = append(stored, rec)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if len(stored) != 1 || stored[0]["name"] != c.record["name"] || stored[0]["nickname"] != c.record["nickname"] {
+				t.Fatalf("records after a refused update: %v", stored)
+			}
+		})
+	}
+}
+
+// TestEntityMigrationRefusedChangesNothing: a migration that adds a
+// reference whose default names no record is refused with the record it
+// cannot store, and the records it rewrote before are as they were.
+func TestEntityMigrationRefusedChangesNothing(t *testing.T) {
 	e := newEnv(t)
+	if _, err := e.cases.CreateEntity(t.Context(), e.who, dynentity.NewEntity{Definition: definition(t, "branch.json")}); err != nil {
+		t.Fatal(err)
+	}
 	ent, err := e.cases.CreateEntity(t.Context(), e.who, dynentity.NewEntity{Definition: definition(t, "customer.json")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.records.Create(t.Context(), ent.Schema, "", e.who.UserID, map[string]any{"name": "Ann"}); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"Ann", "Bob"} {
+		if _, err := e.records.Create(t.Context(), ent.Schema, "", e.who.UserID, map[string]any{"name": name}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	before := e.state(t)
 	_, err = e.cases.UpdateEntity(t.Context(), e.who, usecase.EntityUpdate{ID: ent.ID,
-		Definition: definition(t, "customer-segment-required.json")})
+		Definition: definition(t, "customer-branch-required.json"), Migrate: true,
+		Defaults: map[string]any{"branch_id": "no-such-branch"}})
 	var ee *engine.Error
-	if !errors.As(err, &ee) || ee.Status != http.StatusConflict || ee.Code != "records_incompatible" {
-		t.Fatalf("update the records do not satisfy: %v", err)
+	if !errors.As(err, &ee) || ee.Code != records.CodeReferenceNotFound {
+		t.Fatalf("migration to a reference naming no record: %v", err)
 	}
 	if got, err := e.cases.Entities.Get("", ent.ID); err != nil || got != ent {
 		t.Fatalf("the definition served changed: %v", err)
 	}
 	if after := e.state(t); after != before {
-		t.Fatalf("a refused update changed %+v into %+v", before, after)
+		t.Fatalf("a refused migration changed %+v into %+v", before, after)
+	}
+	if err := e.records.EachAll(t.Context(), ent.Schema, func(rec map[string]any) error {
+		if _, ok := rec["branch_id"]; ok {
+			t.Errorf("a refused migration rewrote %v", rec)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if needs, err := e.records.NeedsReindex(t.Context(), ent.Schema); err != nil || needs {
+		t.Fatalf("records not indexed for the definition served: %v %v", needs, err)
 	}
 }
 
