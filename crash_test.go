@@ -139,8 +139,9 @@ func TestUseCaseCrashChild(t *testing.T) {
 // document use cases and of its first start (the example's preload), and
 // after each kill starts it again on the same data directory and checks
 // the store is consistent: it starts at all, the example is served exactly
-// once, no role or entitlement is orphaned, every document, entity and
-// routing and every deletion is audited, and nothing acknowledged is lost.
+// once and the demo bank's data is there once, no role or entitlement is
+// orphaned, every document, entity and routing and every deletion is
+// audited, and nothing acknowledged is lost.
 // Every crashFresh-th run starts on a fresh directory and is killed
 // anywhere in its first start, preload included; the others are killed
 // among the changes.
@@ -190,6 +191,30 @@ func TestUseCaseCrash(t *testing.T) {
 		}
 	}
 	t.Logf("%d kills (%d during a start), %d inconsistent restarts", crashRuns, inStart, inconsistent)
+}
+
+// demoBankFaults lists what is missing or doubled of the demo bank the
+// preload opens with the example: its two accounts, at their balances
+// after the one payment, with two transactions each (the opening balance
+// and the payment).
+func demoBankFaults(t *testing.T, inst *dynapi.Instance) []string {
+	t.Helper()
+	var faults []string
+	for _, a := range []struct{ id, balance string }{{"current-1", "2350.00"}, {"savings-1", "10150.00"}} {
+		path := "/banks/" + dynapi.DemoBankID + "/accounts/" + a.id
+		r := do(t, inst, request{method: "GET", path: path})
+		if r.status != http.StatusOK {
+			faults = append(faults, fmt.Sprintf("demo account %s: %d", a.id, r.status))
+			continue
+		}
+		if got := r.json(t)["balance"].(map[string]any)["amount"]; got != a.balance {
+			faults = append(faults, fmt.Sprintf("demo account %s has a balance of %v, want %s", a.id, got, a.balance))
+		}
+		if txs := do(t, inst, request{method: "GET", path: path + "/transactions"}).json(t)["transactions"].([]any); len(txs) != 2 {
+			faults = append(faults, fmt.Sprintf("demo account %s has %d transactions, want 2", a.id, len(txs)))
+		}
+	}
+	return faults
 }
 
 // checkConsistent starts an instance on dir and lists what is wrong with
@@ -261,6 +286,12 @@ func checkConsistent(t *testing.T, dir string, created, deleted map[string]bool)
 	})
 	if err != nil {
 		return append(faults, fmt.Sprintf("read the store: %v", err))
+	}
+	if n := audited["bank.create"][dynapi.DemoBankID]; n != 1 {
+		fault("the demo bank has %d create entries in the audit log", n)
+	}
+	for _, f := range demoBankFaults(t, inst) {
+		fault("%s", f)
 	}
 	for _, e := range do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-entities"}).json(t)["dynamic_entities"].([]any) {
 		e := e.(map[string]any)

@@ -220,7 +220,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 		MaxDocumentBytes: cfg.MaxDocumentBytes, Entities: ents, Mappings: mappingStore, Methods: methods,
 		Cases: cases, Version: cmp.Or(cfg.Version, "devel")}
 	if cfg.PreloadExample {
-		if err := preloadExample(ctx, cases, methods, boot.AdminUsername); err != nil {
+		if err := preloadExample(ctx, cases, boot.AdminUsername); err != nil {
 			return nil, fmt.Errorf("preload example: %w", err)
 		}
 	}

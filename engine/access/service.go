@@ -124,16 +124,26 @@ func (s *Service) CreateBank(ctx context.Context, a audit.Actor, b banks.Bank) (
 	var out *banks.Bank
 	err := s.w.Update(ctx, func(tx *viewtx.Tx) error {
 		var err error
-		if out, err = s.Banks.CreateTx(tx, a, b); err != nil || a.UserID == "" {
-			return err
-		}
-		if ok, err := identity.UserExists(tx, a.UserID); err != nil || !ok {
-			return err
-		}
-		_, err = s.Authz.GrantRolesTx(tx, a, a.UserID, out.ID, []string{authz.RoleCanCreateEntitlementAtOneBank})
+		out, err = s.createBankTx(tx, a, b)
 		return err
 	})
 	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// createBankTx is CreateBank inside tx: the bank, its audit entry and its
+// creator's grant.
+func (s *Service) createBankTx(tx *viewtx.Tx, a audit.Actor, b banks.Bank) (*banks.Bank, error) {
+	out, err := s.Banks.CreateTx(tx, a, b)
+	if err != nil || a.UserID == "" {
+		return out, err
+	}
+	if ok, err := identity.UserExists(tx, a.UserID); err != nil || !ok {
+		return out, err
+	}
+	if _, err := s.Authz.GrantRolesTx(tx, a, a.UserID, out.ID, []string{authz.RoleCanCreateEntitlementAtOneBank}); err != nil {
 		return nil, err
 	}
 	return out, nil

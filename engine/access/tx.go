@@ -6,6 +6,7 @@ import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/audit"
 	"github.com/dynapi/dynapi/engine/authz"
+	"github.com/dynapi/dynapi/engine/banks"
 	"github.com/dynapi/dynapi/engine/viewtx"
 )
 
@@ -78,4 +79,10 @@ func (t *Tx) GrantRoles(a audit.Actor, userID, bankID string, roles []authz.Role
 // commits with the change it records; see audit.Log.Append.
 func (t *Tx) Audit(a audit.Actor, action, target, bankID string, details map[string]any) error {
 	return t.s.Audit.Append(t.vt, a, action, target, bankID, details)
+}
+
+// CreateBank creates bank b in the transaction, as Service.CreateBank does
+// in one of its own: with its audit entry and its creator's grant.
+func (t *Tx) CreateBank(a audit.Actor, b banks.Bank) (*banks.Bank, error) {
+	return t.s.createBankTx(t.vt, a, b)
 }

@@ -48,8 +48,6 @@ type key struct{ bank, name string }
 type snapshot struct {
 	byName map[key]*Entity
 	byID   map[string]*Entity
-	// generation counts the snapshots before this one.
-	generation uint64
 }
 
 // Registry owns the definitions: it persists them, compiles them and swaps
@@ -116,13 +114,8 @@ func (s *snapshot) remove(e *Entity) {
 // clone copies the current snapshot for a change.
 func (r *Registry) clone() *snapshot {
 	cur := r.snap.Load()
-	return &snapshot{byName: maps.Clone(cur.byName), byID: maps.Clone(cur.byID), generation: cur.generation + 1}
+	return &snapshot{byName: maps.Clone(cur.byName), byID: maps.Clone(cur.byID)}
 }
-
-// Generation identifies the definitions being served: it changes with
-// every change swapped in, so what is derived from them can be kept until
-// it does.
-func (r *Registry) Generation() uint64 { return r.snap.Load().generation }
 
 // builtins are the engine's own types a reference may name.
 var builtins = map[string]bool{"Bank": true, "Consumer": true, "User": true}
@@ -260,30 +253,38 @@ func (r *Registry) Create(ctx context.Context, in NewEntity) (*Entity, error) {
 	if err != nil {
 		return nil, engine.Internal(err)
 	}
-	if err := r.put(ctx, in.Commit, e, rec, next); err != nil {
+	if err := r.put(ctx, in.Commit, e, rec, next, nil); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
-// put stores rec, the record of e, through commit and then serves next,
-// which holds e.
-func (r *Registry) put(ctx context.Context, commit Commit, e *Entity, rec record, next *snapshot) error {
+// put stores rec, the record of e, through commit, after first (when not
+// nil) in the same transaction, and then serves next, which holds e.
+func (r *Registry) put(ctx context.Context, commit Commit, e *Entity, rec record, next *snapshot, first func(engine.Tx) error) error {
 	data, err := json.Marshal(rec)
 	if err != nil {
 		return engine.Internal(err)
 	}
 	next.add(e)
-	return engine.RunCommit(ctx, r.store, commit, e, func(tx engine.Tx) error { return tx.Put(bucket, rec.ID, data) },
-		func() { r.snap.Store(next) })
+	return engine.RunCommit(ctx, r.store, commit, e, func(tx engine.Tx) error {
+		if first != nil {
+			if err := first(tx); err != nil {
+				return err
+			}
+		}
+		return tx.Put(bucket, rec.ID, data)
+	}, func() { r.snap.Store(next) })
 }
 
 // Update replaces a definition. A compatible change applies at once; one
 // that existing records do not satisfy is refused with a 409 counting them,
 // unless migrate is set, in which case defaults fill the fields the new
-// definition requires and every record is rewritten in one transaction.
-// The new definition is stored through commit (nil: a transaction of its
-// own).
+// definition requires and every record is rewritten. The check, the
+// records' migration or reindexing and the new definition are written in
+// one transaction, through commit (nil: a transaction of its own): a
+// refusal, a record the migration cannot store or a failed commit leaves
+// the records and the definition as they were.
 func (r *Registry) Update(ctx context.Context, bankID, id string, definition []byte, migrate bool, defaults map[string]any, commit Commit) (*Entity, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -303,13 +304,11 @@ func (r *Registry) Update(ctx context.Context, bankID, id string, definition []b
 		return nil, engine.Errorf(http.StatusBadRequest, engine.CodeBadRequest,
 			"an entity cannot be renamed (%q to %q): create a new one", old.Def.Name, e.Def.Name)
 	}
-	if err := r.evolve(ctx, old, e, migrate, defaults); err != nil {
-		return nil, err
-	}
 	if rec.Definition, err = json.Marshal(e.Def); err != nil {
 		return nil, engine.Internal(err)
 	}
-	if err := r.put(ctx, commit, e, rec, next); err != nil {
+	evolve := func(tx engine.Tx) error { return r.evolve(tx, old, e, migrate, defaults) }
+	if err := r.put(ctx, commit, e, rec, next, evolve); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -320,26 +319,26 @@ const maxListedFailures = 5
 
 // evolve checks existing records against the new definition and, when
 // asked, migrates them; then it rebuilds the indexes if the scalar fields
-// changed.
-func (r *Registry) evolve(ctx context.Context, old, e *Entity, migrate bool, defaults map[string]any) error {
+// changed. It writes in tx, the transaction that stores the definition.
+func (r *Registry) evolve(tx engine.Tx, old, e *Entity, migrate bool, defaults map[string]any) error {
 	diff := entities.Compare(old.Def, e.Def)
 	if !diff.Compatible || migrate {
 		fill := fillDefaults(entities.NewRequired(old.Def, e.Def), defaults, migrate)
-		if err := r.countIncompatible(ctx, old, e, diff, fill, migrate); err != nil {
+		if err := r.countIncompatible(tx, old, e, diff, fill, migrate); err != nil {
 			return err
 		}
 		if migrate {
-			_, err := r.records.ReplaceAll(ctx, e.Schema, func(rec map[string]any) (map[string]any, error) {
+			_, err := r.records.ReplaceAllIn(tx, e.Schema, func(rec map[string]any) (map[string]any, error) {
 				return fill(rec), nil
 			})
 			return err
 		}
 	}
-	needs, err := r.records.NeedsReindex(ctx, e.Schema)
+	needs, err := r.records.NeedsReindexIn(tx, e.Schema)
 	if err != nil || !needs {
 		return err
 	}
-	_, err = r.records.Reindex(ctx, e.Schema)
+	_, err = r.records.ReindexIn(tx, e.Schema)
 	return err
 }
 
@@ -364,9 +363,9 @@ func fillDefaults(required []string, defaults map[string]any, migrate bool) func
 
 // countIncompatible refuses the change with a 409 counting the records
 // (after migration) the new definition would not accept, naming a few.
-func (r *Registry) countIncompatible(ctx context.Context, old, e *Entity, diff entities.Diff, fill func(map[string]any) map[string]any, migrate bool) error {
+func (r *Registry) countIncompatible(tx engine.Tx, old, e *Entity, diff entities.Diff, fill func(map[string]any) map[string]any, migrate bool) error {
 	failing, ids := 0, []string{}
-	if err := r.records.EachAll(ctx, old.Schema, func(rec map[string]any) error {
+	if err := r.records.EachAllIn(tx, old.Schema, func(rec map[string]any) error {
 		if len(e.Def.Validate(fill(rec))) > 0 {
 			failing++
 			if len(ids) < maxListedFailures {
@@ -394,7 +393,8 @@ func (r *Registry) countIncompatible(ctx context.Context, old, e *Entity, diff e
 
 // Delete forgets a definition, through commit (nil: a transaction of its
 // own). One with records is refused unless cascade, which deletes the
-// records first.
+// records in that same transaction: a failed commit leaves the definition
+// and every record, and no record outlives its definition.
 func (r *Registry) Delete(ctx context.Context, bankID, id string, cascade bool, commit Commit) (*Entity, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -410,23 +410,25 @@ func (r *Registry) Delete(ctx context.Context, bankID, id string, cascade bool, 
 			}
 		}
 	}
-	n, err := r.records.CountAll(ctx, e.Schema)
-	if err != nil {
-		return nil, err
-	}
-	if n > 0 && !cascade {
-		return nil, engine.Errorf(http.StatusConflict, "entity_has_records",
-			"entity %s has %d records; delete them or send ?cascade=true", e.Def.Name, n)
-	}
-	if n > 0 {
-		if _, err := r.records.DeleteAll(ctx, e.Schema); err != nil {
-			return nil, err
-		}
-	}
 	next := r.clone()
 	next.remove(e)
-	if err := engine.RunCommit(ctx, r.store, commit, e, func(tx engine.Tx) error { return tx.Delete(bucket, e.ID) },
-		func() { r.snap.Store(next) }); err != nil {
+	write := func(tx engine.Tx) error {
+		n, err := r.records.CountAllIn(tx, e.Schema)
+		if err != nil {
+			return err
+		}
+		if n > 0 && !cascade {
+			return engine.Errorf(http.StatusConflict, "entity_has_records",
+				"entity %s has %d records; delete them or send ?cascade=true", e.Def.Name, n)
+		}
+		if n > 0 {
+			if _, err := r.records.DeleteAllIn(tx, e.Schema); err != nil {
+				return err
+			}
+		}
+		return tx.Delete(bucket, e.ID)
+	}
+	if err := engine.RunCommit(ctx, r.store, commit, e, write, func() { r.snap.Store(next) }); err != nil {
 		return nil, err
 	}
 	return e, nil

@@ -28,7 +28,7 @@ func (u *Cases) CreateDocument(ctx context.Context, who audit.Actor, in endpoint
 func (u *Cases) createDocument(ctx context.Context, who audit.Actor, in endpoints.CreateInput, also func(*access.Tx) error) (*endpoints.Endpoint, error) {
 	in.Check = u.checkRoles
 	in.Commit = func(ep *endpoints.Endpoint, write func(engine.Tx) error, serve func()) error {
-		return u.Access.Update(ctx, func(tx *access.Tx) error {
+		return u.update(ctx, func(tx *access.Tx) error {
 			tx.OnCommit(serve)
 			if also != nil {
 				if err := also(tx); err != nil {
@@ -45,6 +45,7 @@ func (u *Cases) createDocument(ctx context.Context, who audit.Actor, in endpoint
 			if err := tx.GrantRoles(system(who), who.UserID, ep.BankID, roles); err != nil {
 				return err
 			}
+			u.announce(tx, engine.ChangeDocument, "create", ep.ID, ep.BankID)
 			return tx.Audit(who, "dynamic_endpoint.create", ep.ID, ep.BankID,
 				map[string]any{"title": ep.Doc.Title, "mount": ep.Mount, "operations": len(ep.Doc.Operations)})
 		})
@@ -67,7 +68,7 @@ func (u *Cases) ReplaceDocument(ctx context.Context, who audit.Actor, id string,
 	had := roleNames(prev.Roles())
 	in.Check = u.checkRoles
 	in.Commit = func(ep *endpoints.Endpoint, write func(engine.Tx) error, serve func()) error {
-		return u.Access.Update(ctx, func(tx *access.Tx) error {
+		return u.update(ctx, func(tx *access.Tx) error {
 			if err := write(tx); err != nil {
 				return err
 			}
@@ -81,6 +82,7 @@ func (u *Cases) ReplaceDocument(ctx context.Context, who audit.Actor, id string,
 			if err := tx.GrantRoles(system(who), who.UserID, ep.BankID, added); err != nil {
 				return err
 			}
+			u.announce(tx, engine.ChangeDocument, "replace", ep.ID, ep.BankID)
 			return tx.Audit(who, "dynamic_endpoint.replace", ep.ID, ep.BankID,
 				map[string]any{"title": ep.Doc.Title, "mount": ep.Mount, "operations": len(ep.Doc.Operations),
 					"roles_added": roleNames(added), "roles_removed": removed})
@@ -95,7 +97,7 @@ func (u *Cases) ReplaceDocument(ctx context.Context, who audit.Actor, id string,
 // "dynamic_endpoint.delete".
 func (u *Cases) DeleteDocument(ctx context.Context, who audit.Actor, bankID, id string) error {
 	return u.Endpoints.Delete(ctx, bankID, id, func(ep *endpoints.Endpoint, write func(engine.Tx) error, serve func()) error {
-		return u.Access.Update(ctx, func(tx *access.Tx) error {
+		return u.update(ctx, func(tx *access.Tx) error {
 			if err := write(tx); err != nil {
 				return err
 			}
@@ -104,6 +106,7 @@ func (u *Cases) DeleteDocument(ctx context.Context, who audit.Actor, bankID, id 
 			if err != nil {
 				return err
 			}
+			u.announce(tx, engine.ChangeDocument, "delete", ep.ID, ep.BankID)
 			return tx.Audit(who, "dynamic_endpoint.delete", ep.ID, ep.BankID, map[string]any{"roles_removed": removed})
 		})
 	})
@@ -113,7 +116,7 @@ func (u *Cases) DeleteDocument(ctx context.Context, who audit.Actor, bankID, id 
 // behalf of who, recording "dynamic_endpoint.set_host" in the same
 // transaction.
 func (u *Cases) SetDocumentHost(ctx context.Context, who audit.Actor, bankID, id, host string) (*endpoints.Endpoint, error) {
-	return u.Endpoints.SetHost(ctx, bankID, id, host, audited(ctx, u, who, "dynamic_endpoint.set_host",
+	return u.Endpoints.SetHost(ctx, bankID, id, host, audited(ctx, u, who, engine.ChangeDocument, "set_host",
 		func(ep *endpoints.Endpoint) (string, string, map[string]any) {
 			return ep.ID, ep.BankID, map[string]any{"host": ep.Host}
 		}))

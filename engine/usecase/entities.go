@@ -17,7 +17,7 @@ import (
 func (u *Cases) CreateEntity(ctx context.Context, who audit.Actor, in dynentity.NewEntity) (*dynentity.Entity, error) {
 	in.CreatedBy = who.UserID
 	in.Commit = func(e *dynentity.Entity, write func(engine.Tx) error, serve func()) error {
-		return u.Access.Update(ctx, func(tx *access.Tx) error {
+		return u.update(ctx, func(tx *access.Tx) error {
 			if err := write(tx); err != nil {
 				return err
 			}
@@ -29,6 +29,7 @@ func (u *Cases) CreateEntity(ctx context.Context, who audit.Actor, in dynentity.
 			if err := tx.GrantRoles(system(who), who.UserID, e.BankID, roles); err != nil {
 				return err
 			}
+			u.announce(tx, engine.ChangeEntity, "create", e.ID, e.BankID)
 			return tx.Audit(who, "dynamic_entity.create", e.ID, e.BankID, map[string]any{"entity": e.Def.Name})
 		})
 	}
@@ -45,12 +46,14 @@ type EntityUpdate struct {
 	Defaults map[string]any
 }
 
-// UpdateEntity replaces an entity definition on behalf of who, recording
-// "dynamic_entity.update" in the transaction that stores it. (Records a
-// migration rewrites are rewritten before, in transactions of their own.)
+// UpdateEntity replaces an entity definition on behalf of who: in one
+// transaction it checks the entity's records against the new definition,
+// migrates or reindexes them as it needs, stores it and records
+// "dynamic_entity.update". A refusal or a failed commit leaves the records
+// and the definition as they were.
 func (u *Cases) UpdateEntity(ctx context.Context, who audit.Actor, in EntityUpdate) (*dynentity.Entity, error) {
 	return u.Entities.Update(ctx, in.BankID, in.ID, in.Definition, in.Migrate, in.Defaults,
-		audited(ctx, u, who, "dynamic_entity.update", func(e *dynentity.Entity) (string, string, map[string]any) {
+		audited(ctx, u, who, engine.ChangeEntity, "update", func(e *dynentity.Entity) (string, string, map[string]any) {
 			return e.ID, e.BankID, map[string]any{"entity": e.Def.Name, "migrate": in.Migrate}
 		}))
 }
@@ -59,11 +62,10 @@ func (u *Cases) UpdateEntity(ctx context.Context, who audit.Actor, in EntityUpda
 // behalf of who: in one transaction it removes the definition and the
 // entity's roles with every entitlement to them, and records
 // "dynamic_entity.delete". With cascade the entity's records are deleted
-// first (in transactions of their own); without, an entity with records
-// is refused.
+// in that same transaction; without, an entity with records is refused.
 func (u *Cases) DeleteEntity(ctx context.Context, who audit.Actor, bankID, id string, cascade bool) error {
 	_, err := u.Entities.Delete(ctx, bankID, id, cascade, func(e *dynentity.Entity, write func(engine.Tx) error, serve func()) error {
-		return u.Access.Update(ctx, func(tx *access.Tx) error {
+		return u.update(ctx, func(tx *access.Tx) error {
 			if err := write(tx); err != nil {
 				return err
 			}
@@ -72,6 +74,7 @@ func (u *Cases) DeleteEntity(ctx context.Context, who audit.Actor, bankID, id st
 			if err != nil {
 				return err
 			}
+			u.announce(tx, engine.ChangeEntity, "delete", e.ID, e.BankID)
 			return tx.Audit(who, "dynamic_entity.delete", e.ID, e.BankID,
 				map[string]any{"entity": e.Def.Name, "roles_removed": removed, "cascade": cascade})
 		})

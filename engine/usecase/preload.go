@@ -17,13 +17,14 @@ const configBucket = "config"
 var errPreloaded = errors.New("usecase: preloaded already")
 
 // PreloadDocument serves a document once per data directory, on behalf of
-// who: the document, its roles, who's grants, its audit entry and marker
-// (a key under "config" saying it was preloaded) commit in one
-// transaction, so a start interrupted at any point either served it and
-// will not serve it again, or did nothing and will serve it at the next
-// start. Once marked it never comes back, even after an administrator
-// deletes it. It reports whether it served the document now.
-func (u *Cases) PreloadDocument(ctx context.Context, who audit.Actor, marker string, in endpoints.CreateInput) (bool, error) {
+// who: the document, its roles, who's grants, its audit entry, what with
+// stores (example data, when with is not nil) and marker (a key under
+// "config" saying it was preloaded) commit in one transaction, so a start
+// interrupted at any point either served it and will not serve it again,
+// or did nothing and will serve it at the next start. Once marked it never
+// comes back, even after an administrator deletes it. It reports whether
+// it served the document now.
+func (u *Cases) PreloadDocument(ctx context.Context, who audit.Actor, marker string, in endpoints.CreateInput, with func(*access.Tx) error) (bool, error) {
 	// Checked before loading the document too: a preload done long ago
 	// must not be built again, nor clash with what was served since.
 	if done, err := u.preloaded(ctx, marker); err != nil || done {
@@ -36,6 +37,11 @@ func (u *Cases) PreloadDocument(ctx context.Context, who audit.Actor, marker str
 		}
 		if done {
 			return errPreloaded
+		}
+		if with != nil {
+			if err := with(tx); err != nil {
+				return err
+			}
 		}
 		return tx.Put(configBucket, marker, []byte("1"))
 	})

@@ -860,19 +860,26 @@ func (s *Store) Count(ctx context.Context, sc *Schema, owner string) (int, error
 
 // CountAll returns how many records the entity has, of every owner.
 func (s *Store) CountAll(ctx context.Context, sc *Schema) (int, error) {
+	n := 0
+	err := s.db.View(ctx, func(tx engine.Tx) (err error) {
+		n, err = s.CountAllIn(tx, sc)
+		return err
+	})
+	return n, engine.Surface(err)
+}
+
+// CountAllIn is CountAll inside tx, a transaction of the caller's.
+func (s *Store) CountAllIn(tx engine.Tx, sc *Schema) (int, error) {
 	l, err := layoutOf(sc)
 	if err != nil {
 		return 0, err
 	}
+	all, err := owners(tx, l.bank, l.entity)
 	n := 0
-	err = s.db.View(ctx, func(tx engine.Tx) error {
-		all, err := owners(tx, l.bank, l.entity)
-		for _, c := range all {
-			n += c
-		}
-		return err
-	})
-	return n, engine.Surface(err)
+	for _, c := range all {
+		n += c
+	}
+	return n, err
 }
 
 // Each calls fn with every record of owner, in primary key order, inside
@@ -889,35 +896,40 @@ func (s *Store) Each(ctx context.Context, sc *Schema, owner string, fn func(reco
 
 // EachAll is Each over the records of every owner, shared ones first.
 func (s *Store) EachAll(ctx context.Context, sc *Schema, fn func(record map[string]any) error) error {
+	return s.db.View(ctx, func(tx engine.Tx) error { return s.EachAllIn(tx, sc, fn) })
+}
+
+// EachAllIn is EachAll inside tx, a transaction of the caller's: fn sees
+// the records as tx does and must not write to them.
+func (s *Store) EachAllIn(tx engine.Tx, sc *Schema, fn func(record map[string]any) error) error {
 	l, err := layoutOf(sc)
 	if err != nil {
 		return err
 	}
-	stopped := errors.New("stopped")
-	err = s.db.View(ctx, func(tx engine.Tx) error {
-		all, err := owners(tx, l.bank, l.entity)
+	all, err := owners(tx, l.bank, l.entity)
+	if err != nil {
+		return err
+	}
+	for _, o := range sortedOwners(all) {
+		err := each(tx, l, o, func(m map[string]any) error {
+			err := fn(m)
+			if errors.Is(err, engine.ErrStop) {
+				return errStopped // end every owner's scan, not just this one
+			}
+			return err
+		})
+		if errors.Is(err, errStopped) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
-		for _, o := range sortedOwners(all) {
-			err := each(tx, l, o, func(m map[string]any) error {
-				err := fn(m)
-				if errors.Is(err, engine.ErrStop) {
-					return stopped // end every owner's scan, not just this one
-				}
-				return err
-			})
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if errors.Is(err, stopped) {
-		return nil
 	}
-	return err
+	return nil
 }
+
+// errStopped ends EachAllIn's scans of the other owners once fn stopped.
+var errStopped = errors.New("records: stopped")
 
 // sortedOwners returns the owners of a count map, "" (shared) first.
 func sortedOwners(counts map[string]int) []string {
@@ -950,7 +962,14 @@ func recordIDs(tx engine.Tx, l *layout, owner string) ([]string, error) {
 // deleted. Records of other entities that reference them make it a 409
 // referenced, deleting nothing.
 func (s *Store) DeleteAll(ctx context.Context, sc *Schema) (int, error) {
-	return s.everyRecord(ctx, sc, func(tx engine.Tx, l, stored *layout, all map[string]int) (int, error) {
+	return s.update(ctx, func(tx engine.Tx) (int, error) { return s.DeleteAllIn(tx, sc) })
+}
+
+// DeleteAllIn is DeleteAll inside tx, a write transaction of the caller's
+// (the one that forgets the entity's definition): a refusal is returned
+// for the caller to roll back.
+func (s *Store) DeleteAllIn(tx engine.Tx, sc *Schema) (int, error) {
+	return everyRecord(tx, sc, func(tx engine.Tx, l, stored *layout, all map[string]int) (int, error) {
 		if stored == nil {
 			stored = l
 		}
@@ -995,31 +1014,36 @@ func (s *Store) DeleteAll(ctx context.Context, sc *Schema) (int, error) {
 	})
 }
 
-// everyRecord runs fn in one write transaction with the entity's layout,
-// the layout stored for it (nil when none) and the record count of each
-// owner; fn returns how many records it changed.
-func (s *Store) everyRecord(ctx context.Context, sc *Schema, fn func(tx engine.Tx, l, stored *layout, all map[string]int) (int, error)) (int, error) {
-	l, err := layoutOf(sc)
-	if err != nil {
-		return 0, err
-	}
+// update runs fn in a write transaction of its own.
+func (s *Store) update(ctx context.Context, fn func(tx engine.Tx) (int, error)) (int, error) {
 	n := 0
-	err = s.db.Update(ctx, func(tx engine.Tx) error {
-		stored, err := storedLayout(tx, l.bank, l.entity)
-		if err != nil {
-			return err
-		}
-		all, err := owners(tx, l.bank, l.entity)
-		if err != nil {
-			return err
-		}
-		n, err = fn(tx, l, stored, all)
+	err := s.db.Update(ctx, func(tx engine.Tx) (err error) {
+		n, err = fn(tx)
 		return err
 	})
 	if err != nil {
 		return 0, engine.Surface(err)
 	}
 	return n, nil
+}
+
+// everyRecord runs fn in write transaction tx with the entity's layout,
+// the layout stored for it (nil when none) and the record count of each
+// owner; fn returns how many records it changed.
+func everyRecord(tx engine.Tx, sc *Schema, fn func(tx engine.Tx, l, stored *layout, all map[string]int) (int, error)) (int, error) {
+	l, err := layoutOf(sc)
+	if err != nil {
+		return 0, err
+	}
+	stored, err := storedLayout(tx, l.bank, l.entity)
+	if err != nil {
+		return 0, err
+	}
+	all, err := owners(tx, l.bank, l.entity)
+	if err != nil {
+		return 0, err
+	}
+	return fn(tx, l, stored, all)
 }
 
 // ReplaceAll rewrites every record of the entity, of every owner, with
@@ -1030,7 +1054,14 @@ func (s *Store) everyRecord(ctx context.Context, sc *Schema, fn func(tx engine.T
 // record that cannot be stored (400, naming its id) rolls everything
 // back. fn runs inside the write transaction and must not call the Store.
 func (s *Store) ReplaceAll(ctx context.Context, sc *Schema, fn func(record map[string]any) (map[string]any, error)) (int, error) {
-	return s.everyRecord(ctx, sc, func(tx engine.Tx, l, old *layout, all map[string]int) (int, error) {
+	return s.update(ctx, func(tx engine.Tx) (int, error) { return s.ReplaceAllIn(tx, sc, fn) })
+}
+
+// ReplaceAllIn is ReplaceAll inside tx, a write transaction of the
+// caller's (the one that stores the definition the records migrate to):
+// an error is returned for the caller to roll back.
+func (s *Store) ReplaceAllIn(tx engine.Tx, sc *Schema, fn func(record map[string]any) (map[string]any, error)) (int, error) {
+	return everyRecord(tx, sc, func(tx engine.Tx, l, old *layout, all map[string]int) (int, error) {
 		if old == nil && len(all) > 0 {
 			return 0, fmt.Errorf("records: %s has records but no stored schema", l.name())
 		}
@@ -1099,25 +1130,35 @@ func rewrite(tx engine.Tx, l, old *layout, owner, id string, fn func(map[string]
 // Schema is used; until then writes and lists with it answer 409
 // reindex_required.
 func (s *Store) Reindex(ctx context.Context, sc *Schema) (int, error) {
-	return s.ReplaceAll(ctx, sc, func(m map[string]any) (map[string]any, error) { return m, nil })
+	return s.update(ctx, func(tx engine.Tx) (int, error) { return s.ReindexIn(tx, sc) })
+}
+
+// ReindexIn is Reindex inside tx, a write transaction of the caller's.
+func (s *Store) ReindexIn(tx engine.Tx, sc *Schema) (int, error) {
+	return s.ReplaceAllIn(tx, sc, func(m map[string]any) (map[string]any, error) { return m, nil })
 }
 
 // NeedsReindex reports whether the records of the entity are indexed for
 // a Schema other than sc (false when there are none).
 func (s *Store) NeedsReindex(ctx context.Context, sc *Schema) (bool, error) {
+	needs := false
+	err := s.db.View(ctx, func(tx engine.Tx) (err error) {
+		needs, err = s.NeedsReindexIn(tx, sc)
+		return err
+	})
+	return needs, engine.Surface(err)
+}
+
+// NeedsReindexIn is NeedsReindex inside tx, a transaction of the caller's.
+func (s *Store) NeedsReindexIn(tx engine.Tx, sc *Schema) (bool, error) {
 	l, err := layoutOf(sc)
 	if err != nil {
 		return false, err
 	}
-	needs := false
-	err = s.db.View(ctx, func(tx engine.Tx) error {
-		err := ensureSchema(tx, l, false)
-		var e *engine.Error
-		if errors.As(err, &e) && e.Code == CodeReindexRequired {
-			needs = true
-			return nil
-		}
-		return err
-	})
-	return needs, engine.Surface(err)
+	err = ensureSchema(tx, l, false)
+	var e *engine.Error
+	if errors.As(err, &e) && e.Code == CodeReindexRequired {
+		return true, nil
+	}
+	return false, err
 }

@@ -50,6 +50,9 @@ type principalKey struct{}
 
 // Register mounts every management, self-service and token route on app.
 func Register(app *fiber.App, a *API) {
+	if a.Cases != nil {
+		a.Cases.Changes.Subscribe(a.description.Changed)
+	}
 	a.registerLogins(app)
 	app.Get("/openapi.json", a.authenticate, a.openAPI)
 	my := app.Group("/my", a.authenticate)

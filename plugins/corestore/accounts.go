@@ -184,9 +184,39 @@ func (c *Connector) CreateAccount(ctx context.Context, bankID string, acc bankin
 	if _, err := c.bank(ctx, bankID); err != nil {
 		return banking.Account{}, err
 	}
-	opening, faults := checkAccount(bankID, &acc)
+	opening, err := prepareAccount(bankID, &acc)
+	if err != nil {
+		return banking.Account{}, err
+	}
+	err = c.store.Update(ctx, func(tx engine.Tx) error { return c.openAccount(tx, &acc, opening) })
+	if err != nil {
+		return banking.Account{}, engine.Surface(err)
+	}
+	return acc, nil
+}
+
+// CreateAccountIn is CreateAccount inside tx, a write transaction of the
+// caller's, which has made sure that bank bankID exists (the first-start
+// preload opens the bank in that same transaction). A refusal is returned
+// for the caller to roll back.
+func (c *Connector) CreateAccountIn(tx engine.Tx, bankID string, acc banking.Account) (banking.Account, error) {
+	opening, err := prepareAccount(bankID, &acc)
+	if err != nil {
+		return banking.Account{}, err
+	}
+	if err := c.openAccount(tx, &acc, opening); err != nil {
+		return banking.Account{}, err
+	}
+	return acc, nil
+}
+
+// prepareAccount checks an account to open at bankID and completes it
+// (id, bank, balance, owners); it returns its opening balance in minor
+// units.
+func prepareAccount(bankID string, acc *banking.Account) (int64, error) {
+	opening, faults := checkAccount(bankID, acc)
 	if faults != nil {
-		return banking.Account{}, invalid("the account cannot be opened", faults)
+		return 0, invalid("the account cannot be opened", faults)
 	}
 	if acc.AccountID == "" {
 		acc.AccountID = uuid.NewString()
@@ -197,42 +227,42 @@ func (c *Connector) CreateAccount(ctx context.Context, bankID string, acc bankin
 	if acc.Owners == nil {
 		acc.Owners = []banking.Owner{}
 	}
-	err := c.store.Update(ctx, func(tx engine.Tx) error {
-		k := key(bankID, acc.AccountID)
-		switch _, err := tx.Get(bucketAccounts, k); {
-		case err == nil:
-			return engine.Errorf(http.StatusConflict, engine.CodeConflict,
-				"account %q exists already at bank %q", acc.AccountID, bankID)
-		case !errors.Is(err, engine.ErrNotFound):
-			return err
-		}
-		now, err := c.tick(tx)
-		if err != nil {
-			return err
-		}
-		acc.CreatedAt = now
-		if err := putJSON(tx, bucketAccounts, k, &acc); err != nil {
-			return err
-		}
-		for _, o := range acc.Owners {
-			if err := tx.Put(bucketOwners, key(o.UserID, bankID, acc.AccountID), nil); err != nil {
-				return err
-			}
-		}
-		if opening == 0 {
-			return nil
-		}
-		_, err = post(tx, banking.Transaction{
-			TransactionID: uuid.NewString(), BankID: bankID, AccountID: acc.AccountID,
-			Type: TypeOpeningBalance, Description: "Opening balance",
-			Amount: acc.Balance, BalanceAfter: acc.Balance, Posted: now, Completed: now,
-		})
+	return opening, nil
+}
+
+// openAccount stores acc, prepared, in tx, posting its opening balance
+// when not zero; a taken account id is a 409 conflict.
+func (c *Connector) openAccount(tx engine.Tx, acc *banking.Account, opening int64) error {
+	k := key(acc.BankID, acc.AccountID)
+	switch _, err := tx.Get(bucketAccounts, k); {
+	case err == nil:
+		return engine.Errorf(http.StatusConflict, engine.CodeConflict,
+			"account %q exists already at bank %q", acc.AccountID, acc.BankID)
+	case !errors.Is(err, engine.ErrNotFound):
 		return err
-	})
-	if err != nil {
-		return banking.Account{}, engine.Surface(err)
 	}
-	return acc, nil
+	now, err := c.tick(tx)
+	if err != nil {
+		return err
+	}
+	acc.CreatedAt = now
+	if err := putJSON(tx, bucketAccounts, k, acc); err != nil {
+		return err
+	}
+	for _, o := range acc.Owners {
+		if err := tx.Put(bucketOwners, key(o.UserID, acc.BankID, acc.AccountID), nil); err != nil {
+			return err
+		}
+	}
+	if opening == 0 {
+		return nil
+	}
+	_, err = post(tx, banking.Transaction{
+		TransactionID: uuid.NewString(), BankID: acc.BankID, AccountID: acc.AccountID,
+		Type: TypeOpeningBalance, Description: "Opening balance",
+		Amount: acc.Balance, BalanceAfter: acc.Balance, Posted: now, Completed: now,
+	})
+	return err
 }
 
 // checkAccount validates an account to open, fills defaults and returns

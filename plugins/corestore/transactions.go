@@ -130,57 +130,80 @@ type idempotencyRecord struct {
 // payee), 422 account_not_active and 422 insufficient_funds.
 func (c *Connector) CreateTransactionRequest(ctx context.Context, bankID, accountID, idempotencyKey string,
 	body banking.TransactionRequestBody, createdBy string) (tr banking.TransactionRequest, replayed bool, err error) {
-	if !validIdempotencyKey(idempotencyKey) {
-		return tr, false, invalid("the idempotency key is not valid", []engine.Violation{fault("header", "/Idempotency-Key", "pattern",
-			fmt.Sprintf("at most %d printable ASCII characters", maxIdempotencyKey))})
-	}
-	amount, faults := checkPayment(&body)
-	if faults != nil {
-		return tr, false, invalid("the transaction request is not valid", faults)
-	}
-	canonical, err := json.Marshal(&body)
+	amount, hash, err := checkRequest(idempotencyKey, &body)
 	if err != nil {
-		return tr, false, engine.Internal(err)
+		return tr, false, err
 	}
-	sum := sha256.Sum256(canonical)
-	hash := hex.EncodeToString(sum[:])
-	err = c.store.Update(ctx, func(tx engine.Tx) error {
-		tr, replayed = banking.TransactionRequest{}, false
-		payer, err := getAccount(tx, bankID, accountID)
-		if err != nil {
-			return err
-		}
-		idemKey := key(bankID, accountID, idempotencyKey)
-		if idempotencyKey != "" {
-			rec, err := getJSON[idempotencyRecord](tx, bucketIdempotency, idemKey)
-			switch {
-			case err == nil:
-				if rec.RequestHash != hash {
-					return engine.Errorf(http.StatusUnprocessableEntity, CodeIdempotencyKeyReused,
-						"idempotency key %q was used for another transaction request from this account", idempotencyKey)
-				}
-				tr, err = getJSON[banking.TransactionRequest](tx, bucketRequests, key(bankID, accountID, rec.TransactionRequestID))
-				replayed = err == nil
-				return err
-			case !errors.Is(err, engine.ErrNotFound):
-				return err
-			}
-		}
-		p, err := c.pay(tx, payer, body, amount, createdBy)
-		if err != nil {
-			return err
-		}
-		tr = p
-		if idempotencyKey == "" {
-			return nil
-		}
-		return putJSON(tx, bucketIdempotency, idemKey, &idempotencyRecord{RequestHash: hash,
-			TransactionRequestID: tr.TransactionRequestID, Created: tr.Created})
+	err = c.store.Update(ctx, func(tx engine.Tx) (err error) {
+		tr, replayed, err = c.request(tx, bankID, accountID, idempotencyKey, body, amount, hash, createdBy)
+		return err
 	})
 	if err != nil {
 		return banking.TransactionRequest{}, false, engine.Surface(err)
 	}
 	return tr, replayed, nil
+}
+
+// CreateTransactionRequestIn is CreateTransactionRequest inside tx, a
+// write transaction of the caller's. A refusal is returned for the caller
+// to roll back.
+func (c *Connector) CreateTransactionRequestIn(tx engine.Tx, bankID, accountID, idempotencyKey string,
+	body banking.TransactionRequestBody, createdBy string) (banking.TransactionRequest, bool, error) {
+	amount, hash, err := checkRequest(idempotencyKey, &body)
+	if err != nil {
+		return banking.TransactionRequest{}, false, err
+	}
+	return c.request(tx, bankID, accountID, idempotencyKey, body, amount, hash, createdBy)
+}
+
+// checkRequest validates a transaction request on its own and returns its
+// amount in minor units and the hash its idempotency key is kept with.
+func checkRequest(idempotencyKey string, body *banking.TransactionRequestBody) (amount int64, hash string, err error) {
+	if !validIdempotencyKey(idempotencyKey) {
+		return 0, "", invalid("the idempotency key is not valid", []engine.Violation{fault("header", "/Idempotency-Key", "pattern",
+			fmt.Sprintf("at most %d printable ASCII characters", maxIdempotencyKey))})
+	}
+	amount, faults := checkPayment(body)
+	if faults != nil {
+		return 0, "", invalid("the transaction request is not valid", faults)
+	}
+	canonical, err := json.Marshal(body)
+	if err != nil {
+		return 0, "", engine.Internal(err)
+	}
+	sum := sha256.Sum256(canonical)
+	return amount, hex.EncodeToString(sum[:]), nil
+}
+
+// request pays a checked transaction request in tx, or replays the one
+// made with the same idempotency key.
+func (c *Connector) request(tx engine.Tx, bankID, accountID, idempotencyKey string, body banking.TransactionRequestBody,
+	amount int64, hash, createdBy string) (tr banking.TransactionRequest, replayed bool, err error) {
+	payer, err := getAccount(tx, bankID, accountID)
+	if err != nil {
+		return tr, false, err
+	}
+	idemKey := key(bankID, accountID, idempotencyKey)
+	if idempotencyKey != "" {
+		rec, err := getJSON[idempotencyRecord](tx, bucketIdempotency, idemKey)
+		switch {
+		case err == nil:
+			if rec.RequestHash != hash {
+				return tr, false, engine.Errorf(http.StatusUnprocessableEntity, CodeIdempotencyKeyReused,
+					"idempotency key %q was used for another transaction request from this account", idempotencyKey)
+			}
+			tr, err = getJSON[banking.TransactionRequest](tx, bucketRequests, key(bankID, accountID, rec.TransactionRequestID))
+			return tr, err == nil, err
+		case !errors.Is(err, engine.ErrNotFound):
+			return tr, false, err
+		}
+	}
+	tr, err = c.pay(tx, payer, body, amount, createdBy)
+	if err != nil || idempotencyKey == "" {
+		return tr, false, err
+	}
+	return tr, false, putJSON(tx, bucketIdempotency, idemKey, &idempotencyRecord{RequestHash: hash,
+		TransactionRequestID: tr.TransactionRequestID, Created: tr.Created})
 }
 
 // validIdempotencyKey tells whether k is empty or at most 255 printable
