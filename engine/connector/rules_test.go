@@ -58,9 +58,11 @@ func TestScriptCallsPassRules(t *testing.T) {
 	var d *connector.Dispatcher
 	rules := &thingRules{}
 	d, err := connector.New(connector.Options{Store: openStore(t), Scripts: callingScripts{&d}, Methods: []*connector.Method{getThing, getOwner},
-		Connectors: namedConnectors(t, "mapped"), Rules: rules,
-		Dynamic: func(name string) bool { return name == "showPetById" }})
+		Connectors: namedConnectors(t, "mapped"), Rules: rules})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Open(ctx, served{"showPetById"}); err != nil {
 		t.Fatal(err)
 	}
 	script := func(method, body string, unrestricted bool) string {

@@ -10,11 +10,11 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
+	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/endpoints"
 	"github.com/dynapi/dynapi/engine/usecase"
 	"github.com/dynapi/dynapi/plugins/boltstore"
 	"github.com/dynapi/dynapi/plugins/mock"
-	"github.com/dynapi/dynapi/specs"
 )
 
 // failingStore rolls back every transaction once its work is done while
@@ -62,9 +62,16 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	hosts := &connector.Registry{}
+	if err := hosts.Register(mock.Host, mock.Connector{}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := connector.New(connector.Options{Store: store, Connectors: hosts})
+	if err != nil {
+		t.Fatal(err)
+	}
 	mgr := endpoints.New(store, endpoints.Options{
-		Connectors: map[string]endpoints.Connector{mock.Host: endpoints.ConnectorFunc(
-			func(doc *specs.Document, op *specs.Operation) (engine.Invoker, error) { return mock.Prepare(doc, op) })},
+		Hosts:       d,
 		DefaultHost: mock.Host,
 		RoleExists:  func(name string) bool { _, ok := svc.Role(name); return ok },
 	})
