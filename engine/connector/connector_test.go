@@ -67,7 +67,7 @@ var getThing = &connector.Method{Name: "getThing", Idempotent: true,
 	Data:        map[string]any{"type": "object", "required": []any{"by"}, "properties": map[string]any{"by": map[string]any{"type": "string"}}},
 	DataExample: map[string]any{"by": "mock"}}
 
-func openStore(t *testing.T) engine.Store {
+func openStore(t testing.TB) engine.Store {
 	t.Helper()
 	store, err := boltstore.Open(filepath.Join(t.TempDir(), "db"), boltstore.Options{})
 	if err != nil {
