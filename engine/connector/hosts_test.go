@@ -11,12 +11,24 @@ import (
 	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
+// petPlugin is an embedder's connector answering every method with one
+// pet.
+type petPlugin struct{}
+
+func (petPlugin) Prepare(*connector.Method, connector.Params) (connector.Invoker, error) {
+	return connector.InvokerFunc(func(context.Context, *connector.Request) (*connector.Result, error) {
+		return &connector.Result{Data: map[string]any{"id": 7, "name": "Plugin"}}, nil
+	}), nil
+}
+
 // TestRoutingToHostConnectors: obp_mock and dynamic_entity are connectors
 // like any other, so a method routing sends a dynamic operation to either,
 // whichever its document's host is, and the host answers again once the
-// routing goes.
+// routing goes; a plugin connector can be a document's host too.
 func TestRoutingToHostConnectors(t *testing.T) {
-	e := enginetest.New(t)
+	e := enginetest.New(t, enginetest.Configure(func(c *dynapi.Config) {
+		c.Connectors.Plugins = map[string]connector.Connector{"pets_backend": petPlugin{}}
+	}))
 	admin := e.Admin()
 	mustStatus(t, admin.PostJSON(t, "/admin/v1/dynamic-entities", `{"PetEntity": {"required": ["name", "pet_number"],
 	  "properties": {"name": {"type": "string", "example": "Rex"}, "pet_number": {"type": "integer", "example": 1}}},
@@ -28,7 +40,7 @@ func TestRoutingToHostConnectors(t *testing.T) {
 		"response_mapping": map[string]any{"id": map[string]any{"entity": "PetEntity", "field": "pet_number", "query": "pet_number"},
 			"name": map[string]any{"entity": "PetEntity", "field": "name"}}}), http.StatusCreated)
 
-	const example, record = `{"id":1,"name":"Example"}`, `{"id":7,"name":"Rex"}`
+	const example, record, plugin = `{"id":1,"name":"Example"}`, `{"id":7,"name":"Rex"}`, `{"id":7,"name":"Plugin"}`
 	var routing string
 	route := func(conn string) func(t *testing.T) {
 		return func(t *testing.T) {
@@ -59,6 +71,9 @@ func TestRoutingToHostConnectors(t *testing.T) {
 		{"routed to obp_mock", route("obp_mock"), example},
 		{"routing deleted again", unroute, record},
 		{"routed to mock, obp_mock's alias", route("mock"), example},
+		{"routing deleted once more", unroute, record},
+		{"a plugin host", setHost("pets_backend"), plugin},
+		{"routed to dynamic_entity from a plugin host", route("dynamic_entity"), record},
 	} {
 		t.Run(step.name, func(t *testing.T) {
 			if step.change != nil {
