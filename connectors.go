@@ -12,9 +12,12 @@ import (
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/banking"
 	"github.com/dynapi/dynapi/engine/connector"
+	"github.com/dynapi/dynapi/engine/endpointmap"
+	"github.com/dynapi/dynapi/engine/endpoints"
 	"github.com/dynapi/dynapi/http/recordapi"
 	"github.com/dynapi/dynapi/plugins/corestore"
 	"github.com/dynapi/dynapi/plugins/jsvm"
+	"github.com/dynapi/dynapi/plugins/mock"
 	"github.com/dynapi/dynapi/plugins/rest"
 )
 
@@ -42,21 +45,22 @@ type ConnectorConfig struct {
 	Retries         int
 	Backoff         time.Duration
 	// Plugins are further connectors by name, registered by Go code that
-	// embeds the engine; routings may name them like the built-in ones. A
-	// name the engine uses itself (mapped, rest, mock, internal) is refused
-	// at start. A plugin that is a connector.Opener is opened at start, and
-	// one that is an io.Closer closed when the instance closes, or when
-	// its start fails.
+	// embeds the engine; routings and documents' hosts may name them like
+	// the built-in ones. A name the engine uses itself (mapped, rest,
+	// obp_mock, dynamic_entity, internal, or an alias such as mock) is
+	// refused at start. A plugin that is a connector.Opener is opened at
+	// start, and one that is an io.Closer closed when the instance closes,
+	// or when its start fails.
 	Plugins map[string]connector.Connector
 }
 
 // connectorMethods builds the dispatcher of connector methods with its
-// connectors (mapped, rest, the plugins, the JavaScript engine), opens
-// them and loads the stored routings and scripts. dynamic tells whether a
-// name is a served dynamic operation. A plugin under a built-in's name is
-// refused; on any error what was opened is closed.
-func connectorMethods(ctx context.Context, cfg Config, store engine.Store, svc *access.Service, auth *authenticators,
-	records *recordapi.API, dynamic func(string) bool) (*connector.Dispatcher, error) {
+// connectors (the plugins, then mapped, rest, obp_mock, dynamic_entity)
+// and the JavaScript engine. A plugin under a built-in's name is refused.
+// The dispatcher is opened by openConnectors once the endpoint manager,
+// whose operations it routes, exists.
+func connectorMethods(cfg Config, store engine.Store, svc *access.Service, auth *authenticators,
+	records *recordapi.API, entities *endpointmap.Connector) (*connector.Dispatcher, error) {
 	svc.Authz.RegisterRoles(banking.Roles()...)
 	c := cfg.Connectors
 	scripts := jsvm.New(jsvm.Options{Entities: recordapi.Scripted{API: records},
@@ -70,20 +74,24 @@ func connectorMethods(ctx context.Context, cfg Config, store engine.Store, svc *
 	for _, name := range slices.Sorted(maps.Keys(c.Plugins)) {
 		errs = append(errs, reg.Register(name, c.Plugins[name]))
 	}
-	errs = append(errs, reg.Register(corestore.Name, corestore.New(store, svc.Banks)), reg.Register(rest.Name, backends))
+	errs = append(errs, reg.Register(corestore.Name, corestore.New(store, svc.Banks)), reg.Register(rest.Name, backends),
+		reg.Register(mock.Host, mock.Connector{}), reg.Register(endpointmap.Host, entities))
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	d, err := connector.New(connector.Options{Store: store, Scripts: scripts, Methods: banking.Methods(),
-		Connectors: reg, Dynamic: dynamic, Rules: banking.NewCallRules(auth.gate), Logger: cfg.Logger})
-	if err != nil {
-		return nil, err
-	}
-	if err := d.Open(ctx); err != nil {
-		return nil, err
+	return connector.New(connector.Options{Store: store, Scripts: scripts, Methods: banking.Methods(),
+		Connectors: reg, Rules: banking.NewCallRules(auth.gate), Logger: cfg.Logger})
+}
+
+// openConnectors opens the dispatcher's connectors and script engine for
+// the operations mgr serves and loads the stored routings and scripts; on
+// an error what was opened is closed.
+func openConnectors(ctx context.Context, d *connector.Dispatcher, mgr *endpoints.Manager) error {
+	if err := d.Open(ctx, mgr); err != nil {
+		return err
 	}
 	if err := d.Boot(ctx); err != nil {
-		return nil, errors.Join(err, d.Close())
+		return errors.Join(err, d.Close())
 	}
-	return d, nil
+	return nil
 }

@@ -38,7 +38,6 @@ import (
 	"github.com/dynapi/dynapi/plugins/jwtbearer"
 	"github.com/dynapi/dynapi/plugins/mock"
 	"github.com/dynapi/dynapi/plugins/oauth2"
-	"github.com/dynapi/dynapi/specs"
 )
 
 // Config is everything a server needs to start.
@@ -180,31 +179,20 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 	writer := &dynentity.Writer{Records: recs, Access: svc}
 	recordAPI := &recordapi.API{Entities: ents, Records: recs, Writer: writer, Gate: auth.gate,
 		MaxBodyBytes: cfg.MaxBodyBytes}
-	var mgr *endpoints.Manager
-	methods, err := connectorMethods(ctx, cfg, store, svc, auth, recordAPI, func(name string) bool {
-		_, _, ok := mgr.Operation(name)
-		return ok
-	})
+	methods, err := connectorMethods(cfg, store, svc, auth, recordAPI,
+		&endpointmap.Connector{Mappings: mappingStore, Entities: ents, Records: recs, Writer: writer})
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if err != nil {
-			err = errors.Join(err, methods.Close())
-		}
-	}()
-	mgr = endpoints.New(store, endpoints.Options{
-		Connectors: map[string]endpoints.Connector{
-			mock.Host: endpoints.ConnectorFunc(func(doc *specs.Document, op *specs.Operation) (engine.Invoker, error) {
-				return mock.Prepare(doc, op)
-			}),
-			endpointmap.Host: &endpointmap.Connector{Mappings: mappingStore, Entities: ents, Records: recs, Writer: writer},
-		},
+	// A document's host names the connector answering its operations, so
+	// the dispatcher prepares them; it routes only the operations mgr
+	// serves, and opens once mgr exists.
+	mgr := endpoints.New(store, endpoints.Options{
+		Hosts:       methods,
 		DefaultHost: mock.Host,
 		Logger:      cfg.Logger,
 		Reserved: []string{"/admin", "/my", "/entities", "/oauth2", "/.well-known", "/healthz", "/readyz",
 			"/banks/*/entities", "/banks/*/my", "/banks/*/accounts"},
-		Operations: methods,
 		// Bounds on every document; four of the largest size load at once.
 		MaxOperations:   cfg.MaxDocumentOperations,
 		YAMLExpansion:   cfg.MaxYAMLExpansion,
@@ -212,6 +200,14 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 		RoleExists:      func(name string) bool { _, ok := svc.Authz.Role(name); return ok },
 		Builtin:         []*endpoints.Builtin{banking.Builtin(methods, auth.gate)},
 	})
+	if err := openConnectors(ctx, methods, mgr); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, methods.Close())
+		}
+	}()
 	if err := mgr.Boot(ctx); err != nil {
 		return nil, err
 	}

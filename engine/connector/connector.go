@@ -78,6 +78,11 @@ type Request struct {
 	// the access rules (MethodScript.UnrestrictedConnectorCalls) answers
 	// the call: its connector.call calls skip CallRules.
 	Unrestricted bool
+
+	// operation is the served dynamic operation being answered, through
+	// which a routing reaches an OperationConnector; nil for built-in
+	// methods.
+	operation *operation
 }
 
 // Result is an invoker's answer: inbound data, or for dynamic operations a
@@ -140,13 +145,35 @@ func (f InvokerFunc) Invoke(ctx context.Context, req *Request) (*Result, error) 
 // as a map.
 type Params map[string]string
 
-// Connector answers connector methods: mapped (the local store), mock, rest,
-// or one registered by a Go plugin.
+// Connector answers connector methods: mapped (the local store), obp_mock,
+// dynamic_entity, rest, or one registered by a Go plugin. A document's
+// host names the connector that answers its operations' methods unless a
+// routing says otherwise.
 type Connector interface {
 	// Prepare checks the routing parameters for method m and returns the
-	// invoker of its calls. An error refuses the routing when it is
-	// submitted; it should be an *engine.Error naming the parameter.
+	// invoker of its calls. An error refuses the routing (or the document
+	// whose host it is) when it is submitted; it should be an
+	// *engine.Error naming the parameter.
 	Prepare(m *Method, params Params) (Invoker, error)
+}
+
+// OperationConnector is a Connector that answers dynamic operations from
+// their document rather than from a method's arguments: obp_mock (the
+// document's examples) and dynamic_entity (entity records). A dynamic
+// operation routed to one, or whose document names one as its host, is
+// answered by the invoker it prepares for that operation.
+type OperationConnector interface {
+	Connector
+	// PrepareOperation returns the invoker of op, an operation of doc. An
+	// error refuses the document (or the routing) when it is submitted.
+	PrepareOperation(doc *specs.Document, op *specs.Operation) (engine.Invoker, error)
+}
+
+// Operations tells which dynamic operations are served: the endpoint
+// manager. Routings and scripts may name only those.
+type Operations interface {
+	// Serves reports whether a served document has an operation with id.
+	Serves(operationID string) bool
 }
 
 // ScriptEngine compiles connector method bodies (JavaScript).

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/plugins/boltstore"
+	"github.com/dynapi/dynapi/plugins/mock"
 	"github.com/dynapi/dynapi/specs"
 )
 
@@ -65,7 +67,7 @@ var getThing = &connector.Method{Name: "getThing", Idempotent: true,
 	Data:        map[string]any{"type": "object", "required": []any{"by"}, "properties": map[string]any{"by": map[string]any{"type": "string"}}},
 	DataExample: map[string]any{"by": "mock"}}
 
-func openStore(t *testing.T) engine.Store {
+func openStore(t testing.TB) engine.Store {
 	t.Helper()
 	store, err := boltstore.Open(filepath.Join(t.TempDir(), "db"), boltstore.Options{})
 	if err != nil {
@@ -75,13 +77,30 @@ func openStore(t *testing.T) engine.Store {
 	return store
 }
 
-// newDispatcher boots a dispatcher on store, as a start does.
+// served are the ids of the dynamic operations a test serves.
+type served []string
+
+func (s served) Serves(id string) bool { return slices.Contains(s, id) }
+
+// withHost registers fixedHost("host") and the obp_mock connector in reg,
+// both OperationConnectors.
+func withHost(t testing.TB, reg *connector.Registry) *connector.Registry {
+	t.Helper()
+	if err := errors.Join(reg.Register("host", fixedHost("host")), reg.Register(mock.Host, mock.Connector{})); err != nil {
+		t.Fatal(err)
+	}
+	return reg
+}
+
+// newDispatcher opens and boots a dispatcher on store, as a start does.
 func newDispatcher(t *testing.T, store engine.Store) *connector.Dispatcher {
 	t.Helper()
 	d, err := connector.New(connector.Options{Store: store, Scripts: echoScripts{}, Methods: []*connector.Method{getThing},
-		Connectors: namedConnectors(t, "mapped", "rest"),
-		Dynamic:    func(name string) bool { return name == "showPetById" || name == "getThing" }})
+		Connectors: withHost(t, namedConnectors(t, "mapped", "rest"))})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Open(context.Background(), served{"showPetById", "getThing"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Boot(context.Background()); err != nil {
@@ -154,7 +173,9 @@ func TestRefusedChangesChangeNothing(t *testing.T) {
 		{"bad regex", connector.Routing{MethodName: "getThing", ConnectorName: "rest", BankIDPattern: "(("}, connector.CodeInvalidPattern},
 		{"connector refuses its parameters", connector.Routing{MethodName: "getThing", ConnectorName: "rest",
 			Parameters: []connector.KeyValue{{Key: "fail", Value: "1"}}}, engine.CodeBadRequest},
-		{"mock for a dynamic operation", connector.Routing{MethodName: "showPetById", ConnectorName: "mock"}, engine.CodeBadRequest},
+		{"parameters to an operation connector", connector.Routing{MethodName: "showPetById", ConnectorName: "host",
+			Parameters: []connector.KeyValue{{Key: "url", Value: "x"}}}, engine.CodeBadRequest},
+		{"an operation connector for a built-in method", connector.Routing{MethodName: "getThing", ConnectorName: "host"}, engine.CodeBadRequest},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := d.CreateRouting(ctx, c.routing, nil)
@@ -237,6 +258,28 @@ func (f fixedReply) Invoke(context.Context, *engine.Call) (*engine.Reply, error)
 	return &engine.Reply{Status: http.StatusOK, Body: []byte(f)}, nil
 }
 
+// fixedHost is an OperationConnector answering every operation with its
+// name; it answers no built-in method.
+type fixedHost string
+
+func (f fixedHost) Prepare(m *connector.Method, _ connector.Params) (connector.Invoker, error) {
+	return nil, engine.Errorf(http.StatusBadRequest, engine.CodeBadRequest, "%s answers operations only, not %s", f, m.Name)
+}
+
+func (f fixedHost) PrepareOperation(*specs.Document, *specs.Operation) (engine.Invoker, error) {
+	return fixedReply(f), nil
+}
+
+// operationInvoker prepares op's invoker with the connector named host.
+func operationInvoker(t *testing.T, d *connector.Dispatcher, host string, op *specs.Operation) engine.Invoker {
+	t.Helper()
+	inv, err := d.OperationInvoker(host, &specs.Document{}, op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inv
+}
+
 func TestDynamicOperationNames(t *testing.T) {
 	ctx := context.Background()
 	d := newDispatcher(t, openStore(t))
@@ -248,7 +291,7 @@ func TestDynamicOperationNames(t *testing.T) {
 			if got := d.DynamicName(c.id); got != c.name {
 				t.Fatalf("DynamicName(%q) = %q, want %q", c.id, got, c.name)
 			}
-			inv := d.Operation(&specs.Operation{ID: c.id, Method: "GET", Path: "/x"}, fixedReply("host"))
+			inv := operationInvoker(t, d, "host", &specs.Operation{ID: c.id, Method: "GET", Path: "/x"})
 			call := &engine.Call{}
 			if r, err := inv.Invoke(ctx, call); err != nil || string(r.Body) != "host" {
 				t.Fatalf("unrouted: %v %v", r, err)
@@ -288,15 +331,17 @@ func (s argScript) Invoke(_ context.Context, req *connector.Request) (*connector
 func TestDynamicArgsBuiltWhenRead(t *testing.T) {
 	ctx := context.Background()
 	d, err := connector.New(connector.Options{Store: openStore(t), Scripts: argScripts{},
-		Connectors: namedConnectors(t, "mapped", "plugin"),
-		Dynamic:    func(name string) bool { return name == "showPetById" }})
+		Connectors: withHost(t, namedConnectors(t, "mapped", "plugin"))})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Open(ctx, served{"showPetById"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Boot(ctx); err != nil {
 		t.Fatal(err)
 	}
-	inv := d.Operation(&specs.Operation{ID: "showPetById", Method: "GET", Path: "/x"}, fixedReply("host"))
+	inv := operationInvoker(t, d, "host", &specs.Operation{ID: "showPetById", Method: "GET", Path: "/x"})
 	for _, c := range []struct {
 		name, body string
 		routing    string // a bank id routing to the plugin connector; "" for none

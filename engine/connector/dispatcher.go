@@ -1,6 +1,7 @@
 package connector
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,26 +19,31 @@ import (
 	"github.com/dynapi/dynapi/internal/strictjson"
 )
 
-// Names of the connectors the dispatcher knows itself.
+// Names of connectors the dispatcher knows.
 const (
 	// Internal routes a method to the JavaScript connector method of the
-	// same name.
+	// same name; the dispatcher answers it itself.
 	Internal = "internal"
-	// Mock answers a built-in method with its message doc's example.
-	Mock = "mock"
 	// Mapped is the default: the local store for built-in methods, the
 	// document's host for dynamic operations.
 	Mapped = "mapped"
+	// Mock is the connector that answers from examples (plugins/mock): a
+	// document's operations from the document, built-in methods from their
+	// message docs. It is registered like any other connector.
+	Mock = "obp_mock"
 )
 
 // aliases are OBP connector names accepted for compatibility.
-var aliases = map[string]string{"rest_vMar2019": "rest", "star": Mapped}
+var aliases = map[string]string{"rest_vMar2019": "rest", "star": Mapped, "mock": Mock}
+
+// canonical is the connector name an alias stands for, else name itself.
+func canonical(name string) string { return cmp.Or(aliases[name], name) }
 
 // Options configure a Dispatcher.
 type Options struct {
 	Store engine.Store
-	// Connectors by name; "mapped" must be among them. Internal and Mock are
-	// the dispatcher's own.
+	// Connectors by name; "mapped" must be among them when there are
+	// Methods. Internal is the dispatcher's own.
 	Connectors *Registry
 	// Scripts compiles connector method bodies. When it is an Opener, Open
 	// hands it the dispatcher as its Caller.
@@ -45,9 +51,6 @@ type Options struct {
 	// Methods are the built-in methods, each answered by default through
 	// Connectors["mapped"].
 	Methods []*Method
-	// Dynamic tells whether name is the operation id of a served dynamic
-	// endpoint operation.
-	Dynamic func(name string) bool
 	// Rules apply the built-in routes' access rules to scripts'
 	// connector.call; nil applies none.
 	Rules  CallRules
@@ -64,7 +67,7 @@ type Dispatcher struct {
 	life       lifecycle
 	builtins   map[string]*Method
 	defaults   map[string]Invoker // mapped invoker per built-in method
-	dynamic    func(string) bool
+	served     Operations         // set by Open; nil serves none
 	rules      CallRules
 	log        *slog.Logger
 
@@ -97,16 +100,13 @@ func New(o Options) (*Dispatcher, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if o.Dynamic == nil {
-		o.Dynamic = func(string) bool { return false }
-	}
 	if o.Connectors == nil {
 		o.Connectors = &Registry{}
 	}
 	d := &Dispatcher{store: o.Store, connectors: o.Connectors, scripts: o.Scripts,
-		builtins: map[string]*Method{}, defaults: map[string]Invoker{}, dynamic: o.Dynamic, rules: o.Rules, log: o.Logger}
+		builtins: map[string]*Method{}, defaults: map[string]Invoker{}, rules: o.Rules, log: o.Logger}
 	mapped, ok := d.connectors.Lookup(Mapped)
-	if !ok {
+	if !ok && len(o.Methods) > 0 {
 		return nil, fmt.Errorf("connector: no %q connector", Mapped)
 	}
 	comp := jsonschemas.NewCompiler("message doc schemas are self-contained")
@@ -151,24 +151,28 @@ func (d *Dispatcher) Methods() []*Method {
 
 // ConnectorNames lists the connectors a routing may name, sorted.
 func (d *Dispatcher) ConnectorNames() []string {
-	names := append(d.connectors.Names(), Internal, Mock)
+	names := append(d.connectors.Names(), Internal)
 	slices.Sort(names)
 	return names
 }
 
-// connector returns the connector a routing names: a registered one, or
-// the dispatcher's own mock.
+// HostNames lists the connectors a document may name as its host: the
+// registered ones, sorted.
+func (d *Dispatcher) HostNames() []string { return d.connectors.Names() }
+
+// connector returns the registered connector name (or the alias name)
+// stands for.
 func (d *Dispatcher) connector(name string) (Connector, bool) {
-	if name == Mock {
-		return mockConnector{}, true
-	}
-	return d.connectors.Lookup(name)
+	return d.connectors.Lookup(canonical(name))
 }
 
 // Open opens the registered connectors, in name order, then the script
 // engine, handing each the dispatcher as the Caller of its scripts. When
-// one fails, those already opened are closed. Call it once, before Boot.
-func (d *Dispatcher) Open(ctx context.Context) error {
+// one fails, those already opened are closed. served tells from then on
+// which dynamic operations routings and scripts may name. Call it once,
+// before Boot and before any request.
+func (d *Dispatcher) Open(ctx context.Context, served Operations) error {
+	d.served = served
 	parts := make([]namedPart, 0, len(d.connectors.conns)+1)
 	for _, name := range d.connectors.Names() {
 		parts = append(parts, namedPart{name: "connector " + name, part: d.connectors.conns[name]})
@@ -301,8 +305,8 @@ func (r *Result) dataOrReply() (any, error) {
 }
 
 // checked wraps an invoker whose data must be as the method's message doc
-// says: scripts, back ends and plugins are checked; mapped and mock are
-// trusted.
+// says: scripts, back ends and plugins are checked; mapped and obp_mock
+// (which answers the message doc's own example) are trusted.
 type checked struct {
 	inv    Invoker
 	source string
@@ -353,21 +357,6 @@ func JSONValue(v any) any {
 		return v
 	}
 	return out
-}
-
-// mockConnector answers built-in methods with their example data.
-type mockConnector struct{}
-
-func (mockConnector) Prepare(m *Method, params Params) (Invoker, error) {
-	if m.Dynamic {
-		return nil, engine.Errorf(http.StatusBadRequest, engine.CodeBadRequest,
-			"dynamic operations answer mock data through their document's host: set the dynamic endpoint's host to obp_mock")
-	}
-	if len(params) > 0 {
-		return nil, engine.Errorf(http.StatusBadRequest, engine.CodeBadRequest, "the mock connector takes no parameters")
-	}
-	example := m.DataExample
-	return InvokerFunc(func(context.Context, *Request) (*Result, error) { return &Result{Data: example}, nil }), nil
 }
 
 // defaultTo routes a dynamic operation to its document's own host.

@@ -15,11 +15,20 @@ import (
 	"github.com/dynapi/dynapi/specs"
 )
 
-// Operation returns the invoker of a dynamic endpoint operation: the
-// method named by its operation id (see DynamicName), answered by its document's host unless
-// a routing or a script takes it over. The untouched path costs one atomic
-// load and one map lookup.
-func (d *Dispatcher) Operation(op *specs.Operation, host engine.Invoker) engine.Invoker {
+// OperationInvoker returns the invoker of op, an operation of doc: the
+// method named by its operation id (see DynamicName), answered by default
+// by the connector host names (an alias is accepted) unless a routing or
+// a script takes it over. An OperationConnector answers from the
+// document; any other connector prepares the method with no parameters,
+// and its data is checked against the operation's response schema. The
+// untouched path to an OperationConnector costs one atomic load and one
+// map lookup.
+func (d *Dispatcher) OperationInvoker(host string, doc *specs.Document, op *specs.Operation) (engine.Invoker, error) {
+	conn, ok := d.connector(host)
+	if !ok {
+		return nil, engine.Errorf(http.StatusBadRequest, CodeUnknownConnector,
+			"host %q is not a connector; available: %s", host, strings.Join(d.HostNames(), ", "))
+	}
 	status := http.StatusOK
 	var media *specs.ResponseMedia
 	for _, r := range op.Responses {
@@ -29,10 +38,23 @@ func (d *Dispatcher) Operation(op *specs.Operation, host engine.Invoker) engine.
 			break
 		}
 	}
-	name := d.DynamicName(op.ID)
-	return &operation{d: d, op: op, host: host, status: status,
-		method: &Method{Name: name, Dynamic: true, Args: []Arg{{Name: "request"}}},
+	o := &operation{d: d, doc: doc, op: op, host: canonical(host), status: status,
+		method: &Method{Name: d.DynamicName(op.ID), Dynamic: true, Args: []Arg{{Name: "request"}}},
 		schema: sync.OnceValue(func() *specs.Schema { return dataSchema(media) })}
+	if oc, ok := conn.(OperationConnector); ok {
+		direct, err := oc.PrepareOperation(doc, op)
+		if err != nil {
+			return nil, err
+		}
+		o.direct, o.byDefault = direct, hostInvoker{direct}
+		return o, nil
+	}
+	inv, err := conn.Prepare(o.method, nil)
+	if err != nil {
+		return nil, err
+	}
+	o.byDefault = checked{inv: inv, source: "connector " + o.host}
+	return o, nil
 }
 
 // jsonMedia is the first JSON media type a response declares, nil when it
@@ -74,12 +96,23 @@ func (d *Dispatcher) DynamicName(id string) string {
 	return id
 }
 
+// operation is the invoker of one served dynamic operation.
 type operation struct {
-	d      *Dispatcher
-	op     *specs.Operation
-	host   engine.Invoker
-	method *Method
-	status int // of data answers: the first 2xx the operation declares
+	d    *Dispatcher
+	doc  *specs.Document
+	op   *specs.Operation
+	host string // the connector answering by default
+	// direct answers the operation when its host is an OperationConnector
+	// and no routing or script takes it over; nil otherwise.
+	direct engine.Invoker
+	// byDefault is the host as the Default of a routed or scripted call.
+	byDefault Invoker
+	// prepared holds the invokers of OperationConnectors other than the
+	// host that routings send the operation to, by name, each prepared at
+	// its first call.
+	prepared sync.Map
+	method   *Method
+	status   int // of data answers: the first 2xx the operation declares
 	// schema is the JSON schema of that response, compiled at the first
 	// data answer (most operations never get one); nil when there is none.
 	schema func() *specs.Schema
@@ -88,9 +121,12 @@ type operation struct {
 func (o *operation) Invoke(ctx context.Context, call *engine.Call) (*engine.Reply, error) {
 	inv := o.d.table.Load().pick(o.method.Name, call.BankID)
 	if inv == nil {
-		return o.host.Invoke(ctx, call)
+		if o.direct != nil {
+			return o.direct.Invoke(ctx, call)
+		}
+		inv = o.byDefault
 	}
-	req := &Request{Method: o.method, BankID: call.BankID, Call: call, Operation: o.op, Default: hostInvoker{o.host}}
+	req := &Request{Method: o.method, BankID: call.BankID, Call: call, Operation: o.op, Default: o.byDefault, operation: o}
 	if readsArgs(inv) {
 		req.Args = []any{RequestArg(call, o.op)}
 	}
@@ -146,7 +182,49 @@ func checkData(res *Result, schema interface{ Validate(any) error }, who, unfit 
 		jsonschemas.Violations(verr, "data", "", jsonschemas.Words{})...)
 }
 
-// hostInvoker answers a dynamic operation through its document's host.
+// via returns the operation's invoker through OperationConnector conn,
+// registered as name: the host's own when name is the host, else one
+// prepared at the first call and kept with the operation (so it goes when
+// the document does).
+func (o *operation) via(name string, conn OperationConnector) (engine.Invoker, error) {
+	if name == o.host && o.direct != nil {
+		return o.direct, nil
+	}
+	if inv, ok := o.prepared.Load(name); ok {
+		return inv.(engine.Invoker), nil
+	}
+	inv, err := conn.PrepareOperation(o.doc, o.op)
+	if err != nil {
+		return nil, err
+	}
+	kept, _ := o.prepared.LoadOrStore(name, inv)
+	return kept.(engine.Invoker), nil
+}
+
+// operationVia answers a dynamic operation through the OperationConnector
+// a routing names.
+type operationVia struct {
+	name string
+	conn OperationConnector
+}
+
+// ReadsArgs implements ArgsReader: the connector reads the call, not Args.
+func (operationVia) ReadsArgs() bool { return false }
+
+func (v operationVia) Invoke(ctx context.Context, req *Request) (*Result, error) {
+	if req.operation == nil {
+		return nil, engine.Errorf(http.StatusNotImplemented, engine.CodeNotImplemented,
+			"connector %s answers method %s only when its operation is called", v.name, req.Method.Name)
+	}
+	inv, err := req.operation.via(v.name, v.conn)
+	if err != nil {
+		return nil, err
+	}
+	return hostInvoker{inv}.Invoke(ctx, req)
+}
+
+// hostInvoker answers a dynamic operation through an engine.Invoker of the
+// operation (its host's, or a routed OperationConnector's).
 type hostInvoker struct{ inv engine.Invoker }
 
 // ReadsArgs implements ArgsReader: the host reads the call, not Args.

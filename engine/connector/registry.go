@@ -22,16 +22,18 @@ type Registry struct {
 // registered.
 var ErrDuplicateConnector = errors.New("connector: name already registered")
 
-// Register adds c under name. An empty name, a nil connector, a name the
-// dispatcher answers itself (Internal, Mock), an alias and a name
-// already registered are refused.
+// Register adds c under name. An empty name, a nil connector, the name
+// the dispatcher answers itself (Internal), an alias and a name already
+// registered are refused: the composition root registers obp_mock,
+// dynamic_entity, mapped and rest, so a plugin under one of those names
+// refuses the start.
 func (r *Registry) Register(name string, c Connector) error {
 	switch {
 	case name == "":
 		return errors.New("connector: register: empty name")
 	case c == nil:
 		return fmt.Errorf("connector: register %q: nil connector", name)
-	case name == Internal || name == Mock:
+	case name == Internal:
 		return fmt.Errorf("connector: register %q: the name is the dispatcher's own connector", name)
 	case aliases[name] != "":
 		return fmt.Errorf("connector: register %q: the name is an alias of %q", name, aliases[name])

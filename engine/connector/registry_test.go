@@ -19,7 +19,7 @@ func TestRegister(t *testing.T) {
 		duplicate bool
 	}{
 		{name: "rest", conn: named("other"), want: `"rest"`, duplicate: true},
-		{name: "mock", conn: named("other"), want: "dispatcher's own"},
+		{name: "mock", conn: named("other"), want: "alias"},
 		{name: "internal", conn: named("other"), want: "dispatcher's own"},
 		{name: "star", conn: named("other"), want: "alias"},
 		{name: "", conn: named("other"), want: "empty name"},
@@ -101,7 +101,7 @@ func TestDispatcherLifecycle(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = d.Open(context.Background())
+			err = d.Open(context.Background(), nil)
 			if (err != nil) != (c.fail != "") || (err != nil && !strings.Contains(err.Error(), c.says)) {
 				t.Fatalf("open: %v, want a failure of %q", err, c.fail)
 			}

@@ -154,7 +154,7 @@ func (d *Dispatcher) methodFor(name string, strict bool) (*Method, error) {
 	if m, ok := d.builtins[name]; ok {
 		return m, nil
 	}
-	if strict && !d.dynamic(strings.TrimPrefix(name, DynamicPrefix)) {
+	if strict && (d.served == nil || !d.served.Serves(strings.TrimPrefix(name, DynamicPrefix))) {
 		return nil, engine.NewError(http.StatusBadRequest, CodeUnknownMethod,
 			fmt.Sprintf("method %q is neither a built-in connector method nor the operation id of a served dynamic endpoint; GET /admin/v1/message-docs lists them", name),
 			engine.Violation{Location: "body", Pointer: "/method_name", Code: "unknown", Message: "no such method"})
@@ -219,13 +219,20 @@ func (d *Dispatcher) addRouting(t *table, r *Routing, strict bool) error {
 				fmt.Sprintf("connector %q is not available; available: %s", r.ConnectorName, strings.Join(d.ConnectorNames(), ", ")),
 				engine.Violation{Location: "body", Pointer: "/connector_name", Code: "unknown", Message: "no such connector"})
 		}
+		if oc, ok := c.(OperationConnector); ok && m.Dynamic {
+			if err := noParams(r); err != nil {
+				return err
+			}
+			inv = operationVia{name: canonical(r.ConnectorName), conn: oc}
+			break
+		}
 		prepared, err := c.Prepare(m, r.params())
 		if err != nil {
 			return err
 		}
 		inv = prepared
-		if r.ConnectorName != Mapped && r.ConnectorName != Mock {
-			inv = checked{inv: prepared, source: "connector " + r.ConnectorName}
+		if name := canonical(r.ConnectorName); name != Mapped && name != Mock {
+			inv = checked{inv: prepared, source: "connector " + name}
 		}
 	}
 	routes := t.routesOf(r.MethodName)
@@ -258,6 +265,17 @@ func bankPattern(p string) (*regexp.Regexp, error) {
 			engine.Violation{Location: "body", Pointer: "/bank_id_pattern", Code: "pattern", Message: err.Error()})
 	}
 	return re, nil
+}
+
+// noParams refuses parameters in a routing of a dynamic operation to an
+// OperationConnector, which answers from the document alone.
+func noParams(r *Routing) error {
+	if len(r.Parameters) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("connector %s answers dynamic operations from their document and takes no parameters", r.ConnectorName)
+	return engine.NewError(http.StatusBadRequest, engine.CodeBadRequest, msg,
+		engine.Violation{Location: "body", Pointer: "/parameters", Code: "unknown", Message: msg})
 }
 
 func fieldError(pointer, code, msg string) *engine.Error {

@@ -12,14 +12,20 @@ import (
 )
 
 // callingScripts compiles a body "method:thing" into a script that calls
-// connector method "method" with ("bank-1", thing) through the dispatcher,
-// as connector.call does, and answers what it got.
-type callingScripts struct{ d **connector.Dispatcher }
+// connector method "method" with ("bank-1", thing) through the Caller the
+// dispatcher hands it when it opens, as connector.call does, and answers
+// what it got.
+type callingScripts struct{ caller connector.Caller }
 
-func (c callingScripts) Compile(_ *connector.Method, body string, _ time.Duration) (connector.Invoker, error) {
+func (c *callingScripts) Open(_ context.Context, env connector.Env) error {
+	c.caller = env.Caller
+	return nil
+}
+
+func (c *callingScripts) Compile(_ *connector.Method, body string, _ time.Duration) (connector.Invoker, error) {
 	method, thing, _ := strings.Cut(body, ":")
 	return connector.InvokerFunc(func(ctx context.Context, req *connector.Request) (*connector.Result, error) {
-		out, err := (*c.d).CallMethod(ctx, req, method, []any{"bank-1", thing})
+		out, err := c.caller.CallMethod(ctx, req, method, []any{"bank-1", thing})
 		if err != nil {
 			return nil, err
 		}
@@ -55,12 +61,13 @@ func (r *thingRules) Call(ctx context.Context, req *connector.Request, read conn
 // unrestricted; a dynamic operation's own method needs none.
 func TestScriptCallsPassRules(t *testing.T) {
 	ctx := context.Background()
-	var d *connector.Dispatcher
 	rules := &thingRules{}
-	d, err := connector.New(connector.Options{Store: openStore(t), Scripts: callingScripts{&d}, Methods: []*connector.Method{getThing, getOwner},
-		Connectors: namedConnectors(t, "mapped"), Rules: rules,
-		Dynamic: func(name string) bool { return name == "showPetById" }})
+	d, err := connector.New(connector.Options{Store: openStore(t), Scripts: &callingScripts{}, Methods: []*connector.Method{getThing, getOwner},
+		Connectors: namedConnectors(t, "mapped"), Rules: rules})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Open(ctx, served{"showPetById"}); err != nil {
 		t.Fatal(err)
 	}
 	script := func(method, body string, unrestricted bool) string {

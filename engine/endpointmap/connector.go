@@ -3,17 +3,21 @@ package endpointmap
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/entities/records"
 	"github.com/dynapi/dynapi/specs"
 )
 
-// Connector answers operations of dynamic_entity documents. It reads
-// records from Records and writes them through Writer, which validates
-// them and charges new ones to the caller, as the record API does.
+// Connector is the dynamic_entity connector: it answers dynamic operations
+// (of documents whose host it is, or routed to it) from entity records
+// through their endpoint mappings. It reads records from Records and
+// writes them through Writer, which validates them and charges new ones to
+// the caller, as the record API does. Register it under Host.
 type Connector struct {
 	Mappings *Store
 	Entities *dynentity.Registry
@@ -21,10 +25,20 @@ type Connector struct {
 	Writer   *dynentity.Writer
 }
 
-// Prepare returns the invoker of one operation. The mapping is looked up at
-// call time, so it may be made after the document.
-func (c *Connector) Prepare(_ *specs.Document, op *specs.Operation) (engine.Invoker, error) {
+var _ connector.OperationConnector = (*Connector)(nil)
+
+// PrepareOperation returns the invoker of one operation. The mapping is
+// looked up at call time, so it may be made after the document.
+func (c *Connector) PrepareOperation(_ *specs.Document, op *specs.Operation) (engine.Invoker, error) {
 	return &invoker{c: c, op: op, hasKey: pathParams(op) > 0}, nil
+}
+
+// Prepare refuses built-in methods: endpoint mappings map the operations
+// of documents only.
+func (c *Connector) Prepare(m *connector.Method, _ connector.Params) (connector.Invoker, error) {
+	msg := fmt.Sprintf("connector %s answers the operations of dynamic endpoint documents, not built-in method %s", Host, m.Name)
+	return nil, engine.NewError(http.StatusBadRequest, engine.CodeBadRequest, msg,
+		engine.Violation{Location: "body", Pointer: "/connector_name", Code: "unsupported", Message: msg})
 }
 
 func pathParams(op *specs.Operation) int {

@@ -27,7 +27,7 @@ import (
 	"github.com/dynapi/dynapi/engine"
 )
 
-// Host is the host mode that answers from entity records.
+// Host is the name of the connector that answers from entity records.
 const Host = "dynamic_entity"
 
 const bucket = "endpoint_mappings"

@@ -21,6 +21,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/authz"
+	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/router"
 	"github.com/dynapi/dynapi/internal/ident"
@@ -31,24 +32,16 @@ import (
 // bucket holds one record per dynamic endpoint, keyed by its id.
 const bucket = "dynamic_endpoints"
 
-// Connector prepares the invoker that answers an operation in one host mode
-// (obp_mock, dynamic_entity, a backend connector).
-type Connector interface {
-	Prepare(doc *specs.Document, op *specs.Operation) (engine.Invoker, error)
-}
-
-// ConnectorFunc adapts a function to Connector.
-type ConnectorFunc func(doc *specs.Document, op *specs.Operation) (engine.Invoker, error)
-
-// Prepare calls f.
-func (f ConnectorFunc) Prepare(doc *specs.Document, op *specs.Operation) (engine.Invoker, error) {
-	return f(doc, op)
-}
-
-// OperationHook wraps each operation's invoker as endpoints are built
-// (method routing does, so a routing or script can take an operation over).
-type OperationHook interface {
-	Operation(op *specs.Operation, host engine.Invoker) engine.Invoker
+// Hosts prepares the invokers of documents' operations: a document's host
+// names the connector that answers its operations' methods by default.
+// The connector dispatcher is the Hosts of a running engine, so a method
+// routing or a script can take an operation over.
+type Hosts interface {
+	// OperationInvoker returns the invoker of op, an operation of doc,
+	// answered by default by the connector named host.
+	OperationInvoker(host string, doc *specs.Document, op *specs.Operation) (engine.Invoker, error)
+	// HostNames lists the connectors a document may name as its host.
+	HostNames() []string
 }
 
 // Endpoint is one submitted document, compiled and ready to serve. It is
@@ -211,10 +204,9 @@ type Snapshot struct {
 type Manager struct {
 	store       engine.Store
 	log         *slog.Logger
-	connectors  map[string]Connector
+	hosts       Hosts
 	defaultHost string
 	reserved    [][]string
-	hook        OperationHook
 	load        specs.Options // every document's limits (SchemaBase aside)
 	roleExists  func(name string) bool
 	builtin     []*Builtin
@@ -231,9 +223,9 @@ const DefaultMaxLoadingBytes = 64 << 20
 
 // Options configure a Manager.
 type Options struct {
-	// Connectors maps host mode names to connectors; DefaultHost must be one
-	// of them.
-	Connectors  map[string]Connector
+	// Hosts prepares every operation's invoker; DefaultHost, one of its
+	// HostNames, answers the documents that name no host.
+	Hosts       Hosts
 	DefaultHost string
 	Logger      *slog.Logger
 	// Reserved are path prefixes the engine serves itself ("/admin",
@@ -241,8 +233,6 @@ type Options struct {
 	// refused, since its routes could never answer. A prefix may hold one
 	// "*" segment standing for any bank id.
 	Reserved []string
-	// Operations, when set, wraps operation invokers.
-	Operations OperationHook
 	// MaxOperations and YAMLExpansion bound every document, at submission
 	// and at boot alike (see specs.Options; 0: the defaults).
 	MaxOperations int
@@ -272,8 +262,8 @@ func New(store engine.Store, opts Options) *Manager {
 	if opts.RoleExists == nil {
 		opts.RoleExists = func(string) bool { return false }
 	}
-	m := &Manager{store: store, log: opts.Logger, connectors: opts.Connectors, defaultHost: opts.DefaultHost,
-		hook: opts.Operations, roleExists: opts.RoleExists, builtin: opts.Builtin,
+	m := &Manager{store: store, log: opts.Logger, hosts: opts.Hosts, defaultHost: opts.DefaultHost,
+		roleExists: opts.RoleExists, builtin: opts.Builtin,
 		load:    specs.Options{MaxOperations: opts.MaxOperations, YAMLExpansion: opts.YAMLExpansion},
 		loading: semaphore.NewWeighted(opts.MaxLoadingBytes), loadingCap: opts.MaxLoadingBytes}
 	for _, p := range opts.Reserved {
@@ -535,13 +525,18 @@ func (m *Manager) build(r record) (*Endpoint, error) {
 	if r.Mount != nil {
 		ep.Mount = *r.Mount
 	}
-	if ep.Host == "" {
+	hostAt := engine.Violation{Location: "body", Pointer: "/host"}
+	if ep.Host == "" && doc.Host != "" {
 		ep.Host = doc.Host
+		hostAt = engine.Violation{Location: "document", Pointer: "/x-dynapi-host"}
+		if strings.HasPrefix(doc.SpecVersion, "2.") {
+			hostAt.Pointer = "/host"
+		}
 	}
 	if ep.Host == "" {
 		ep.Host = m.defaultHost
 	}
-	if err := m.prepare(ep); err != nil {
+	if err := m.prepare(ep, hostAt); err != nil {
 		return nil, err
 	}
 	return ep, nil
@@ -581,36 +576,25 @@ func hasSegmentPrefix(segs, prefix []string) bool {
 	return true
 }
 
-// prepare makes the invokers of every operation for the endpoint's host.
-func (m *Manager) prepare(ep *Endpoint) error {
-	conn, ok := m.connectors[ep.Host]
-	if !ok {
-		return engine.Errorf(http.StatusBadRequest, engine.CodeBadRequest,
-			"host %q is not available; available hosts: %s", ep.Host, strings.Join(m.Hosts(), ", "))
+// prepare makes the invokers of every operation for the endpoint's host. A
+// host that names no connector is a 400 with a violation at hostAt, where
+// the host was given.
+func (m *Manager) prepare(ep *Endpoint, hostAt engine.Violation) error {
+	if names := m.hosts.HostNames(); !slices.Contains(names, ep.Host) {
+		msg := fmt.Sprintf("host %q is not a connector; available: %s", ep.Host, strings.Join(names, ", "))
+		hostAt.Code, hostAt.Message = "unknown", "no connector "+ep.Host
+		return engine.NewError(http.StatusBadRequest, connector.CodeUnknownConnector, msg, hostAt)
 	}
 	ep.invokers = make([]engine.Invoker, len(ep.Doc.Operations))
 	for i, op := range ep.Doc.Operations {
-		inv, err := conn.Prepare(ep.Doc, op)
+		inv, err := m.hosts.OperationInvoker(ep.Host, ep.Doc, op)
 		if err != nil {
 			return engine.Errorf(http.StatusBadRequest, engine.CodeInvalidDocument,
 				"operation %s cannot be answered by host %q: %v", op.ID, ep.Host, err)
 		}
-		if m.hook != nil {
-			inv = m.hook.Operation(op, inv)
-		}
 		ep.invokers[i] = inv
 	}
 	return nil
-}
-
-// Hosts lists the host modes that can answer operations.
-func (m *Manager) Hosts() []string {
-	names := make([]string, 0, len(m.connectors))
-	for name := range m.connectors {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	return names
 }
 
 // withEndpoint returns a copy of the current endpoint set with ep added or
@@ -738,7 +722,7 @@ func (m *Manager) SetHost(ctx context.Context, bankID, id, host string, commit C
 	}
 	ep := *cur
 	ep.Host = host
-	if err := m.prepare(&ep); err != nil {
+	if err := m.prepare(&ep, engine.Violation{Location: "body", Pointer: "/host"}); err != nil {
 		return nil, err
 	}
 	m.mu.Lock()
@@ -761,17 +745,17 @@ func (m *Manager) SetHost(ctx context.Context, bankID, id, host string, commit C
 	return &ep, nil
 }
 
-// Operation finds a served operation by its id: in the oldest document
-// that has it, when several do.
-func (m *Manager) Operation(id string) (*Endpoint, *specs.Operation, bool) {
-	for _, ep := range m.sorted() {
+// Serves reports whether a served document has an operation with id (the
+// connector dispatcher's Operations).
+func (m *Manager) Serves(id string) bool {
+	for _, ep := range m.snap.Load().endpoints {
 		for _, op := range ep.Doc.Operations {
 			if op.ID == id {
-				return ep, op, true
+				return true
 			}
 		}
 	}
-	return nil, nil, false
+	return false
 }
 
 // sorted returns every endpoint, oldest first.

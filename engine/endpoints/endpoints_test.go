@@ -10,11 +10,11 @@ import (
 	"testing"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/endpoints"
 	"github.com/dynapi/dynapi/engine/router"
 	"github.com/dynapi/dynapi/plugins/boltstore"
 	"github.com/dynapi/dynapi/plugins/mock"
-	"github.com/dynapi/dynapi/specs"
 )
 
 // failingStore refuses writes on demand, as a full disk would.
@@ -32,15 +32,26 @@ func (s *failingStore) Update(ctx context.Context, fn func(engine.Tx) error) err
 
 func newManager(t *testing.T, store engine.Store) *endpoints.Manager {
 	t.Helper()
-	m := endpoints.New(store, endpoints.Options{
-		Connectors: map[string]endpoints.Connector{mock.Host: endpoints.ConnectorFunc(
-			func(doc *specs.Document, op *specs.Operation) (engine.Invoker, error) { return mock.Prepare(doc, op) })},
-		DefaultHost: mock.Host,
-	})
+	m := endpoints.New(store, endpoints.Options{Hosts: mockHosts(t, store), DefaultHost: mock.Host})
 	if err := m.Boot(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// mockHosts is a dispatcher with the obp_mock connector alone, the hosts
+// of the documents under test.
+func mockHosts(t *testing.T, store engine.Store) endpoints.Hosts {
+	t.Helper()
+	reg := &connector.Registry{}
+	if err := reg.Register(mock.Host, mock.Connector{}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := connector.New(connector.Options{Store: store, Connectors: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 func petstore(t *testing.T) []byte {

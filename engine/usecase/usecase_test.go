@@ -13,6 +13,7 @@ import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/endpoints"
 	"github.com/dynapi/dynapi/engine/identity"
@@ -20,7 +21,6 @@ import (
 	"github.com/dynapi/dynapi/entities/records"
 	"github.com/dynapi/dynapi/plugins/boltstore"
 	"github.com/dynapi/dynapi/plugins/mock"
-	"github.com/dynapi/dynapi/specs"
 )
 
 // failingStore rolls back, while fail is set, every transaction that
@@ -83,9 +83,16 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	hosts := &connector.Registry{}
+	if err := hosts.Register(mock.Host, mock.Connector{}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := connector.New(connector.Options{Store: store, Connectors: hosts})
+	if err != nil {
+		t.Fatal(err)
+	}
 	mgr := endpoints.New(store, endpoints.Options{
-		Connectors: map[string]endpoints.Connector{mock.Host: endpoints.ConnectorFunc(
-			func(doc *specs.Document, op *specs.Operation) (engine.Invoker, error) { return mock.Prepare(doc, op) })},
+		Hosts:       d,
 		DefaultHost: mock.Host,
 		RoleExists:  func(name string) bool { _, ok := svc.Authz.Role(name); return ok },
 	})

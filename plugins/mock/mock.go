@@ -1,7 +1,10 @@
-// Package mock answers operations from their API description alone: the
-// examples a document gives, else a deterministic sample built from the
-// response schema. Everything is rendered once, when the operation is
-// prepared; answering a call only picks a precomputed reply.
+// Package mock is the obp_mock connector, the engine's one mock: it
+// answers operations from their API description alone (the examples a
+// document gives, else a deterministic sample built from the response
+// schema) and built-in connector methods from their message docs (the
+// example, else a sample of the data schema). Everything is rendered
+// once, when the operation or method is prepared; answering a call only
+// picks a precomputed reply.
 package mock
 
 import (
@@ -12,13 +15,41 @@ import (
 	"strings"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/internal/sample"
 	"github.com/dynapi/dynapi/specs"
 )
 
-// Host is the host mode name (as in the Open Bank Project) that selects mock
-// answers.
-const Host = "obp_mock"
+// Host is the connector's name (the Open Bank Project's host mode for mock
+// answers).
+const Host = connector.Mock
+
+// Connector is the obp_mock connector. Register it under Host.
+type Connector struct{}
+
+var _ connector.OperationConnector = Connector{}
+
+// PrepareOperation answers op of doc from the document; see Prepare.
+func (Connector) PrepareOperation(doc *specs.Document, op *specs.Operation) (engine.Invoker, error) {
+	return Prepare(doc, op)
+}
+
+// Prepare answers built-in method m with its message doc's example, else a
+// sample of its data schema. It takes no routing parameters.
+func (Connector) Prepare(m *connector.Method, params connector.Params) (connector.Invoker, error) {
+	if len(params) > 0 {
+		msg := "the " + Host + " connector takes no parameters"
+		return nil, engine.NewError(http.StatusBadRequest, engine.CodeBadRequest, msg,
+			engine.Violation{Location: "body", Pointer: "/parameters", Code: "unknown", Message: msg})
+	}
+	data := m.DataExample
+	if data == nil && m.Data != nil {
+		data = sample.Generate(m.Data, sample.Options{})
+	}
+	return connector.InvokerFunc(func(context.Context, *connector.Request) (*connector.Result, error) {
+		return &connector.Result{Data: data}, nil
+	}), nil
+}
 
 // Invoker answers one operation with precomputed replies.
 type Invoker struct {
