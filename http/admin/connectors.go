@@ -19,22 +19,22 @@ import (
 
 // registerConnectors mounts connector methods, method routings and message
 // docs.
-func (a *API) registerConnectors(g fiber.Router) {
+func (a *API) registerConnectors(r routes) {
 	cm := "/connector-methods"
-	g.Post(cm, a.system(access.RoleCanCreateConnectorMethod), a.createScript)
-	g.Get(cm, a.system(access.RoleCanGetConnectorMethods), a.listScripts)
-	g.Get(cm+"/:id", a.system(access.RoleCanGetConnectorMethods), a.getScript)
-	g.Put(cm+"/:id", a.system(access.RoleCanUpdateConnectorMethod), a.updateScript)
-	g.Delete(cm+"/:id", a.system(access.RoleCanDeleteConnectorMethod), a.deleteScript)
+	r.system(fiber.MethodPost, cm, a.createScript, access.RoleCanCreateConnectorMethod)
+	r.system(fiber.MethodGet, cm, a.listScripts, access.RoleCanGetConnectorMethods)
+	r.system(fiber.MethodGet, cm+"/:id", a.getScript, access.RoleCanGetConnectorMethods)
+	r.system(fiber.MethodPut, cm+"/:id", a.updateScript, access.RoleCanUpdateConnectorMethod)
+	r.system(fiber.MethodDelete, cm+"/:id", a.deleteScript, access.RoleCanDeleteConnectorMethod)
 
 	mr := "/method-routings"
-	g.Post(mr, a.system(access.RoleCanCreateMethodRouting), a.createRouting)
-	g.Get(mr, a.system(access.RoleCanGetMethodRoutings), a.listRoutings)
-	g.Get(mr+"/:id", a.system(access.RoleCanGetMethodRoutings), a.getRouting)
-	g.Put(mr+"/:id", a.system(access.RoleCanUpdateMethodRouting), a.updateRouting)
-	g.Delete(mr+"/:id", a.system(access.RoleCanDeleteMethodRouting), a.deleteRouting)
+	r.system(fiber.MethodPost, mr, a.createRouting, access.RoleCanCreateMethodRouting)
+	r.system(fiber.MethodGet, mr, a.listRoutings, access.RoleCanGetMethodRoutings)
+	r.system(fiber.MethodGet, mr+"/:id", a.getRouting, access.RoleCanGetMethodRoutings)
+	r.system(fiber.MethodPut, mr+"/:id", a.updateRouting, access.RoleCanUpdateMethodRouting)
+	r.system(fiber.MethodDelete, mr+"/:id", a.deleteRouting, access.RoleCanDeleteMethodRouting)
 
-	g.Get("/message-docs", a.messageDocs)
+	r.loggedIn(fiber.MethodGet, "/message-docs", a.messageDocs)
 }
 
 func (a *API) createScript(c *fiber.Ctx) error {

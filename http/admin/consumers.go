@@ -10,11 +10,11 @@ import (
 )
 
 // registerConsumers mounts consumer app management.
-func (a *API) registerConsumers(g fiber.Router) {
-	g.Post("/consumers", a.system(access.RoleCanCreateConsumer), a.createConsumer)
-	g.Get("/consumers", a.system(access.RoleCanGetConsumers), a.listConsumers)
-	g.Get("/consumers/:consumer_id", a.system(access.RoleCanGetConsumers), a.getConsumer)
-	g.Put("/consumers/:consumer_id", a.setConsumerEnabled)
+func (a *API) registerConsumers(r routes) {
+	r.system(fiber.MethodPost, "/consumers", a.createConsumer, access.RoleCanCreateConsumer)
+	r.system(fiber.MethodGet, "/consumers", a.listConsumers, access.RoleCanGetConsumers)
+	r.system(fiber.MethodGet, "/consumers/:consumer_id", a.getConsumer, access.RoleCanGetConsumers)
+	r.loggedIn(fiber.MethodPut, "/consumers/:consumer_id", a.setConsumerEnabled)
 }
 
 // newConsumer is the body of a consumer registration.

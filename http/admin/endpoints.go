@@ -14,25 +14,25 @@ import (
 
 // registerEndpoints mounts the dynamic endpoint routes, system level and
 // bank level.
-func (a *API) registerEndpoints(g fiber.Router) {
+func (a *API) registerEndpoints(r routes) {
 	h := &endpointHandlers{api: a}
 	sys := "/dynamic-endpoints"
-	g.Post(sys, a.system(access.RoleCanCreateDynamicEndpoint), h.create)
-	g.Get(sys, a.system(access.RoleCanGetDynamicEndpoints), h.list)
-	g.Get(sys+"/:id", a.system(access.RoleCanGetDynamicEndpoints), h.get)
-	g.Get(sys+"/:id/document", a.system(access.RoleCanGetDynamicEndpoints), h.document)
-	g.Put(sys+"/:id", a.system(access.RoleCanUpdateDynamicEndpoint), h.replace)
-	g.Put(sys+"/:id/host", a.system(access.RoleCanUpdateDynamicEndpoint), h.setHost)
-	g.Delete(sys+"/:id", a.system(access.RoleCanDeleteDynamicEndpoint), h.delete)
+	r.system(fiber.MethodPost, sys, h.create, access.RoleCanCreateDynamicEndpoint)
+	r.system(fiber.MethodGet, sys, h.list, access.RoleCanGetDynamicEndpoints)
+	r.system(fiber.MethodGet, sys+"/:id", h.get, access.RoleCanGetDynamicEndpoints)
+	r.system(fiber.MethodGet, sys+"/:id/document", h.document, access.RoleCanGetDynamicEndpoints)
+	r.system(fiber.MethodPut, sys+"/:id", h.replace, access.RoleCanUpdateDynamicEndpoint)
+	r.system(fiber.MethodPut, sys+"/:id/host", h.setHost, access.RoleCanUpdateDynamicEndpoint)
+	r.system(fiber.MethodDelete, sys+"/:id", h.delete, access.RoleCanDeleteDynamicEndpoint)
 
 	bank := "/banks/:bank_id/dynamic-endpoints"
-	g.Post(bank, a.atBank(access.RoleCanCreateBankLevelDynamicEndpoint), h.create)
-	g.Get(bank, a.atBank(access.RoleCanGetBankLevelDynamicEndpoints), h.list)
-	g.Get(bank+"/:id", a.atBank(access.RoleCanGetBankLevelDynamicEndpoints), h.get)
-	g.Get(bank+"/:id/document", a.atBank(access.RoleCanGetBankLevelDynamicEndpoints), h.document)
-	g.Put(bank+"/:id", a.atBank(access.RoleCanUpdateBankLevelDynamicEndpoint), h.replace)
-	g.Put(bank+"/:id/host", a.atBank(access.RoleCanUpdateBankLevelDynamicEndpoint), h.setHost)
-	g.Delete(bank+"/:id", a.atBank(access.RoleCanDeleteBankLevelDynamicEndpoint), h.delete)
+	r.atBank(fiber.MethodPost, bank, h.create, access.RoleCanCreateBankLevelDynamicEndpoint)
+	r.atBank(fiber.MethodGet, bank, h.list, access.RoleCanGetBankLevelDynamicEndpoints)
+	r.atBank(fiber.MethodGet, bank+"/:id", h.get, access.RoleCanGetBankLevelDynamicEndpoints)
+	r.atBank(fiber.MethodGet, bank+"/:id/document", h.document, access.RoleCanGetBankLevelDynamicEndpoints)
+	r.atBank(fiber.MethodPut, bank+"/:id", h.replace, access.RoleCanUpdateBankLevelDynamicEndpoint)
+	r.atBank(fiber.MethodPut, bank+"/:id/host", h.setHost, access.RoleCanUpdateBankLevelDynamicEndpoint)
+	r.atBank(fiber.MethodDelete, bank+"/:id", h.delete, access.RoleCanDeleteBankLevelDynamicEndpoint)
 }
 
 type endpointHandlers struct{ api *API }

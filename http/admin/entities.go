@@ -16,20 +16,20 @@ import (
 
 // registerEntities mounts dynamic entity definitions, system and bank
 // level.
-func (a *API) registerEntities(g fiber.Router) {
+func (a *API) registerEntities(r routes) {
 	sys := "/dynamic-entities"
-	g.Post(sys, a.system(access.RoleCanCreateSystemLevelDynamicEntity), a.createEntity)
-	g.Get(sys, a.system(access.RoleCanGetSystemLevelDynamicEntities), a.listEntities)
-	g.Get(sys+"/:id", a.system(access.RoleCanGetSystemLevelDynamicEntities), a.getEntity)
-	g.Put(sys+"/:id", a.system(access.RoleCanUpdateSystemLevelDynamicEntity), a.updateEntity)
-	g.Delete(sys+"/:id", a.system(access.RoleCanDeleteSystemLevelDynamicEntity), a.deleteEntity)
+	r.system(fiber.MethodPost, sys, a.createEntity, access.RoleCanCreateSystemLevelDynamicEntity)
+	r.system(fiber.MethodGet, sys, a.listEntities, access.RoleCanGetSystemLevelDynamicEntities)
+	r.system(fiber.MethodGet, sys+"/:id", a.getEntity, access.RoleCanGetSystemLevelDynamicEntities)
+	r.system(fiber.MethodPut, sys+"/:id", a.updateEntity, access.RoleCanUpdateSystemLevelDynamicEntity)
+	r.system(fiber.MethodDelete, sys+"/:id", a.deleteEntity, access.RoleCanDeleteSystemLevelDynamicEntity)
 
 	bank := "/banks/:bank_id/dynamic-entities"
-	g.Post(bank, a.atBank(access.RoleCanCreateBankLevelDynamicEntity), a.createEntity)
-	g.Get(bank, a.atBank(access.RoleCanGetBankLevelDynamicEntities), a.listEntities)
-	g.Get(bank+"/:id", a.atBank(access.RoleCanGetBankLevelDynamicEntities), a.getEntity)
-	g.Put(bank+"/:id", a.atBank(access.RoleCanUpdateBankLevelDynamicEntity), a.updateEntity)
-	g.Delete(bank+"/:id", a.atBank(access.RoleCanDeleteBankLevelDynamicEntity), a.deleteEntity)
+	r.atBank(fiber.MethodPost, bank, a.createEntity, access.RoleCanCreateBankLevelDynamicEntity)
+	r.atBank(fiber.MethodGet, bank, a.listEntities, access.RoleCanGetBankLevelDynamicEntities)
+	r.atBank(fiber.MethodGet, bank+"/:id", a.getEntity, access.RoleCanGetBankLevelDynamicEntities)
+	r.atBank(fiber.MethodPut, bank+"/:id", a.updateEntity, access.RoleCanUpdateBankLevelDynamicEntity)
+	r.atBank(fiber.MethodDelete, bank+"/:id", a.deleteEntity, access.RoleCanDeleteBankLevelDynamicEntity)
 }
 
 // EntityView is a dynamic entity in management responses: the definition in

@@ -11,16 +11,15 @@ import (
 
 // registerMappings mounts endpoint mappings (OBP's format), system and bank
 // level.
-func (a *API) registerMappings(g fiber.Router) {
-	for _, prefix := range []string{"/endpoint-mappings", "/banks/:bank_id/endpoint-mappings"} {
-		guard := a.system
-		if prefix != "/endpoint-mappings" {
-			guard = a.atBank
-		}
-		g.Post(prefix, guard(access.RoleCanCreateEndpointMapping), a.createMapping)
-		g.Get(prefix, guard(access.RoleCanGetEndpointMappings), a.listMappings)
-		g.Delete(prefix+"/:id", guard(access.RoleCanDeleteEndpointMapping), a.deleteMapping)
-	}
+func (a *API) registerMappings(r routes) {
+	sys := "/endpoint-mappings"
+	r.system(fiber.MethodPost, sys, a.createMapping, access.RoleCanCreateEndpointMapping)
+	r.system(fiber.MethodGet, sys, a.listMappings, access.RoleCanGetEndpointMappings)
+	r.system(fiber.MethodDelete, sys+"/:id", a.deleteMapping, access.RoleCanDeleteEndpointMapping)
+	bank := "/banks/:bank_id/endpoint-mappings"
+	r.atBank(fiber.MethodPost, bank, a.createMapping, access.RoleCanCreateEndpointMapping)
+	r.atBank(fiber.MethodGet, bank, a.listMappings, access.RoleCanGetEndpointMappings)
+	r.atBank(fiber.MethodDelete, bank+"/:id", a.deleteMapping, access.RoleCanDeleteEndpointMapping)
 }
 
 func (a *API) createMapping(c *fiber.Ctx) error {

@@ -9,25 +9,25 @@ import (
 )
 
 // registerUsers mounts users, their entitlements and entitlement requests.
-func (a *API) registerUsers(g fiber.Router) {
-	g.Post("/users", a.system(access.RoleCanCreateUser), a.createUser)
-	g.Get("/users", a.system(access.RoleCanGetAnyUser), a.listUsers)
-	g.Get("/users/:user_id", a.system(access.RoleCanGetAnyUser), a.getUser)
-	g.Post("/users/:user_id/lock", a.system(access.RoleCanLockUser), a.lockUser(true))
-	g.Delete("/users/:user_id/lock", a.system(access.RoleCanLockUser), a.lockUser(false))
-	g.Delete("/users/:user_id", a.system(access.RoleCanDeleteUser), a.deleteUser)
-	g.Put("/users/:user_id/password", a.system(access.RoleCanResetUserPassword), a.resetPassword)
-	g.Delete("/users/:user_id/login-failures", a.system(access.RoleCanLockUser), a.clearLoginFailures)
+func (a *API) registerUsers(r routes) {
+	r.system(fiber.MethodPost, "/users", a.createUser, access.RoleCanCreateUser)
+	r.system(fiber.MethodGet, "/users", a.listUsers, access.RoleCanGetAnyUser)
+	r.system(fiber.MethodGet, "/users/:user_id", a.getUser, access.RoleCanGetAnyUser)
+	r.system(fiber.MethodPost, "/users/:user_id/lock", a.lockUser(true), access.RoleCanLockUser)
+	r.system(fiber.MethodDelete, "/users/:user_id/lock", a.lockUser(false), access.RoleCanLockUser)
+	r.system(fiber.MethodDelete, "/users/:user_id", a.deleteUser, access.RoleCanDeleteUser)
+	r.system(fiber.MethodPut, "/users/:user_id/password", a.resetPassword, access.RoleCanResetUserPassword)
+	r.system(fiber.MethodDelete, "/users/:user_id/login-failures", a.clearLoginFailures, access.RoleCanLockUser)
 
 	// Granting and revoking check the caller's rights themselves: at any
 	// bank, or at the one bank of the entitlement.
-	g.Post("/users/:user_id/entitlements", a.grant)
-	g.Get("/users/:user_id/entitlements", a.system(access.RoleCanGetEntitlementsForAnyUserAtAnyBank), a.listEntitlements)
-	g.Delete("/users/:user_id/entitlements/:entitlement_id", a.revoke)
+	r.loggedIn(fiber.MethodPost, "/users/:user_id/entitlements", a.grant)
+	r.system(fiber.MethodGet, "/users/:user_id/entitlements", a.listEntitlements, access.RoleCanGetEntitlementsForAnyUserAtAnyBank)
+	r.loggedIn(fiber.MethodDelete, "/users/:user_id/entitlements/:entitlement_id", a.revoke)
 
-	g.Get("/entitlement-requests", a.system(access.RoleCanGetEntitlementRequestsAtAnyBank), a.listEntitlementRequests)
-	g.Post("/entitlement-requests/:id/grant", a.decideEntitlementRequest(true))
-	g.Post("/entitlement-requests/:id/reject", a.system(access.RoleCanDeleteEntitlementRequestsAtAnyBank), a.decideEntitlementRequest(false))
+	r.system(fiber.MethodGet, "/entitlement-requests", a.listEntitlementRequests, access.RoleCanGetEntitlementRequestsAtAnyBank)
+	r.loggedIn(fiber.MethodPost, "/entitlement-requests/:id/grant", a.decideEntitlementRequest(true))
+	r.system(fiber.MethodPost, "/entitlement-requests/:id/reject", a.decideEntitlementRequest(false), access.RoleCanDeleteEntitlementRequestsAtAnyBank)
 }
 
 // newUserBody is the body of a user registration. OBP's createUser
