@@ -114,7 +114,6 @@ func (s *Server) serveFixedWith(c *fiber.Ctx, r *fixedRoute, call *engine.Call) 
 		}
 		call.Body = body
 	}
-	call.Prefer, call.CorrelationID = string(c.Request().Header.Peek("Prefer")), correlationID(c)
 	if err := r.Handle(c); err != nil {
 		return err
 	}
@@ -144,6 +143,9 @@ func (s *Server) filterFixed(ctx context.Context, c *fiber.Ctx, call *engine.Cal
 	if len(s.hooks.Filters) == 0 {
 		return nil
 	}
+	// Copied only now, as for dynamic operations: without filters no one
+	// reads them.
+	call.Prefer, call.CorrelationID = string(c.Request().Header.Peek("Prefer")), correlationID(c)
 	resp := c.Response()
 	answered := &engine.Reply{Status: resp.StatusCode(), ContentType: string(resp.Header.ContentType()), Body: resp.Body()}
 	reply, err := s.hooks.Filter(ctx, call, answered)
