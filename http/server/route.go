@@ -37,7 +37,8 @@ type Route struct {
 	Admit func(c *fiber.Ctx, call *engine.Call) error
 	// Decode reads the request body into the call's Body once the
 	// policies passed. Nil: the route takes no body, or its handler reads
-	// one whose shape depends on the request (by DecodeJSON).
+	// the body itself (the management API, with DecodeJSON), which is
+	// still after the policies.
 	Decode func(raw []byte) (any, error)
 	// Handle is the invoke stage: it answers on c. CallOf(c) is the call.
 	Handle fiber.Handler
