@@ -16,8 +16,6 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
-
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/authz"
@@ -90,7 +88,7 @@ type Config struct {
 	// one request's validation take together (default 100ms).
 	PatternBudget time.Duration
 	// Hooks are the policies and response filters of the request pipeline
-	// that every dynamic operation passes (engine.Hooks).
+	// that every request passes (engine.Hooks).
 	Hooks engine.Hooks
 	// PreloadExample serves examples.BankAccounts at first start, with a
 	// demo bank and accounts.
@@ -224,10 +222,8 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 	done := make(chan struct{})
 	go rotateKeys(bg, auth.oauth2, cfg.Logger, done)
 	srv := server.New(server.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxDocumentBytes: cfg.MaxDocumentBytes,
-		Logger: cfg.Logger, Gate: auth.gate, Edge: cfg.Edge, PatternBudget: cfg.PatternBudget, Hooks: cfg.Hooks}, mgr, func(app *fiber.App) {
-		admin.Register(app, api)
-		recordapi.Register(app, recordAPI)
-	})
+		Logger: cfg.Logger, Gate: auth.gate, Edge: cfg.Edge, PatternBudget: cfg.PatternBudget, Hooks: cfg.Hooks}, mgr,
+		append(admin.Routes(api), recordapi.Routes(recordAPI)...))
 	return &Instance{Store: store, Access: svc, Endpoints: mgr, Methods: methods, Server: srv, stop: stop, done: done}, nil
 }
 

@@ -7,9 +7,10 @@ import "context"
 //
 //	match → authenticate → guard → policies → validate → invoke → filters → render
 //
-// The edge (http/server) runs the steps; the kernel defines the two hook
-// lists a feature joins to take part in every call without a route of its
-// own: a Policy refuses a call before its input is read, a ResponseFilter
+// The edge (http/server) runs the steps, for dynamic operations and its
+// fixed routes (records, management, tokens, health) alike; the kernel
+// defines the two hook lists a feature joins to take part in every call
+// without a route of its own: a Policy refuses a call before its input is read, a ResponseFilter
 // sees the connector's reply before it is rendered. A consent check, for
 // example, is one Policy appended to Hooks.Policies.
 

@@ -45,28 +45,61 @@ type API struct {
 	description apidoc.Cache
 }
 
-// principalKey is where the authenticated caller is kept on the request.
-type principalKey struct{}
+// Routes are every management, self-service and token route, for
+// server.New, which serves each through the pipeline's stages.
+func Routes(a *API) []server.Route {
+	var list []server.Route
+	root := routes{list: &list}
+	a.registerLogins(root)
+	root.loggedIn(fiber.MethodGet, "/openapi.json", a.openAPI)
+	a.registerMy(root.under("/my"))
+	v1 := root.under("/admin/v1")
+	a.registerEndpoints(v1)
+	a.registerEntities(v1)
+	a.registerMappings(v1)
+	a.registerConnectors(v1)
+	a.registerUsers(v1)
+	a.registerConsumers(v1)
+	a.registerBanks(v1)
+	a.registerRoles(v1)
+	a.registerAudit(v1)
+	return list
+}
 
-// Register mounts every management, self-service and token route on app.
-func Register(app *fiber.App, a *API) {
-	if a.Cases != nil {
-		a.Cases.Changes.Subscribe(a.description.Changed)
-	}
-	a.registerLogins(app)
-	app.Get("/openapi.json", a.authenticate, a.openAPI)
-	my := app.Group("/my", a.authenticate)
-	a.registerMy(my)
-	g := app.Group("/admin/v1", a.authenticate)
-	a.registerEndpoints(g)
-	a.registerEntities(g)
-	a.registerMappings(g)
-	a.registerConnectors(g)
-	a.registerUsers(g)
-	a.registerConsumers(g)
-	a.registerBanks(g)
-	a.registerRoles(g)
-	a.registerAudit(g)
+// routes collects routes under a path prefix.
+type routes struct {
+	prefix string
+	list   *[]server.Route
+}
+
+// under is the collector of the routes under r's prefix and then prefix.
+func (r routes) under(prefix string) routes { return routes{prefix: r.prefix + prefix, list: r.list} }
+
+func (r routes) add(route server.Route) {
+	route.Path = r.prefix + route.Path
+	*r.list = append(*r.list, route)
+}
+
+// public adds a route anyone may call (the token routes).
+func (r routes) public(method, path string, handle fiber.Handler) {
+	r.add(server.Route{Method: method, Path: path, Public: true, Handle: handle})
+}
+
+// loggedIn adds a route any authenticated caller may call; its handler
+// checks anything more itself.
+func (r routes) loggedIn(method, path string, handle fiber.Handler) {
+	r.add(server.Route{Method: method, Path: path, Handle: handle})
+}
+
+// system adds a route for callers holding any one of roles system wide.
+func (r routes) system(method, path string, handle fiber.Handler, roles ...string) {
+	r.add(server.Route{Method: method, Path: path, Roles: roles, Handle: handle})
+}
+
+// atBank adds a route for callers holding any one of roles at the path's
+// bank (system roles count anywhere); the bank must exist.
+func (r routes) atBank(method, path string, handle fiber.Handler, roles ...string) {
+	r.add(server.Route{Method: method, Path: path, Roles: roles, AtBank: true, Handle: handle})
 }
 
 // openAPI answers the engine's own OpenAPI 3.1 description: the banking
@@ -82,44 +115,9 @@ func (a *API) openAPI(c *fiber.Ctx) error {
 	return c.Send(body)
 }
 
-// authenticate requires valid credentials and keeps the caller.
-func (a *API) authenticate(c *fiber.Ctx) error {
-	p, err := server.Authenticate(c, a.Gate)
-	if err != nil {
-		return err // a 401 gets WWW-Authenticate where it is rendered
-	}
-	c.Locals(principalKey{}, p)
-	return c.Next()
-}
-
-// system requires any one of roles, granted system wide.
-func (a *API) system(roles ...string) fiber.Handler {
-	rule := &guard.Rule{Roles: roles}
-	return func(c *fiber.Ctx) error {
-		if err := server.Guard(c.UserContext(), a.Gate, principal(c), rule, ""); err != nil {
-			return err
-		}
-		return c.Next()
-	}
-}
-
-// atBank requires any one of roles at the URL's bank (system roles count
-// anywhere); the bank must exist.
-func (a *API) atBank(roles ...string) fiber.Handler {
-	rule := &guard.Rule{Roles: roles}
-	return func(c *fiber.Ctx) error {
-		if err := server.Guard(c.UserContext(), a.Gate, principal(c), rule, param(c, "bank_id")); err != nil {
-			return err
-		}
-		return c.Next()
-	}
-}
-
-// principal is the authenticated caller of the request.
-func principal(c *fiber.Ctx) *identity.Principal {
-	p, _ := c.Locals(principalKey{}).(*identity.Principal)
-	return p
-}
+// principal is the authenticated caller of the request (nil on a public
+// route).
+func principal(c *fiber.Ctx) *identity.Principal { return server.CallOf(c).Principal }
 
 // actor is who makes a change, for authorisation and the audit log.
 func actor(c *fiber.Ctx) audit.Actor {

@@ -9,10 +9,10 @@ import (
 )
 
 // registerBanks mounts bank management. Reading banks needs only login.
-func (a *API) registerBanks(g fiber.Router) {
-	g.Post("/banks", a.system(authz.RoleCanCreateBank), a.createBank)
-	g.Get("/banks", a.listBanks)
-	g.Get("/banks/:bank_id", a.getBank)
+func (a *API) registerBanks(r routes) {
+	r.system(fiber.MethodPost, "/banks", a.createBank, authz.RoleCanCreateBank)
+	r.loggedIn(fiber.MethodGet, "/banks", a.listBanks)
+	r.loggedIn(fiber.MethodGet, "/banks/:bank_id", a.getBank)
 }
 
 func (a *API) createBank(c *fiber.Ctx) error {

@@ -19,22 +19,22 @@ import (
 
 // registerConnectors mounts connector methods, method routings and message
 // docs.
-func (a *API) registerConnectors(g fiber.Router) {
+func (a *API) registerConnectors(r routes) {
 	cm := "/connector-methods"
-	g.Post(cm, a.system(authz.RoleCanCreateConnectorMethod), a.createScript)
-	g.Get(cm, a.system(authz.RoleCanGetConnectorMethods), a.listScripts)
-	g.Get(cm+"/:id", a.system(authz.RoleCanGetConnectorMethods), a.getScript)
-	g.Put(cm+"/:id", a.system(authz.RoleCanUpdateConnectorMethod), a.updateScript)
-	g.Delete(cm+"/:id", a.system(authz.RoleCanDeleteConnectorMethod), a.deleteScript)
+	r.system(fiber.MethodPost, cm, a.createScript, authz.RoleCanCreateConnectorMethod)
+	r.system(fiber.MethodGet, cm, a.listScripts, authz.RoleCanGetConnectorMethods)
+	r.system(fiber.MethodGet, cm+"/:id", a.getScript, authz.RoleCanGetConnectorMethods)
+	r.system(fiber.MethodPut, cm+"/:id", a.updateScript, authz.RoleCanUpdateConnectorMethod)
+	r.system(fiber.MethodDelete, cm+"/:id", a.deleteScript, authz.RoleCanDeleteConnectorMethod)
 
 	mr := "/method-routings"
-	g.Post(mr, a.system(authz.RoleCanCreateMethodRouting), a.createRouting)
-	g.Get(mr, a.system(authz.RoleCanGetMethodRoutings), a.listRoutings)
-	g.Get(mr+"/:id", a.system(authz.RoleCanGetMethodRoutings), a.getRouting)
-	g.Put(mr+"/:id", a.system(authz.RoleCanUpdateMethodRouting), a.updateRouting)
-	g.Delete(mr+"/:id", a.system(authz.RoleCanDeleteMethodRouting), a.deleteRouting)
+	r.system(fiber.MethodPost, mr, a.createRouting, authz.RoleCanCreateMethodRouting)
+	r.system(fiber.MethodGet, mr, a.listRoutings, authz.RoleCanGetMethodRoutings)
+	r.system(fiber.MethodGet, mr+"/:id", a.getRouting, authz.RoleCanGetMethodRoutings)
+	r.system(fiber.MethodPut, mr+"/:id", a.updateRouting, authz.RoleCanUpdateMethodRouting)
+	r.system(fiber.MethodDelete, mr+"/:id", a.deleteRouting, authz.RoleCanDeleteMethodRouting)
 
-	g.Get("/message-docs", a.messageDocs)
+	r.loggedIn(fiber.MethodGet, "/message-docs", a.messageDocs)
 }
 
 func (a *API) createScript(c *fiber.Ctx) error {

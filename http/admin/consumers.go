@@ -11,11 +11,11 @@ import (
 )
 
 // registerConsumers mounts consumer app management.
-func (a *API) registerConsumers(g fiber.Router) {
-	g.Post("/consumers", a.system(authz.RoleCanCreateConsumer), a.createConsumer)
-	g.Get("/consumers", a.system(authz.RoleCanGetConsumers), a.listConsumers)
-	g.Get("/consumers/:consumer_id", a.system(authz.RoleCanGetConsumers), a.getConsumer)
-	g.Put("/consumers/:consumer_id", a.setConsumerEnabled)
+func (a *API) registerConsumers(r routes) {
+	r.system(fiber.MethodPost, "/consumers", a.createConsumer, authz.RoleCanCreateConsumer)
+	r.system(fiber.MethodGet, "/consumers", a.listConsumers, authz.RoleCanGetConsumers)
+	r.system(fiber.MethodGet, "/consumers/:consumer_id", a.getConsumer, authz.RoleCanGetConsumers)
+	r.loggedIn(fiber.MethodPut, "/consumers/:consumer_id", a.setConsumerEnabled)
 }
 
 // newConsumer is the body of a consumer registration.

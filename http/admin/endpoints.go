@@ -14,25 +14,25 @@ import (
 
 // registerEndpoints mounts the dynamic endpoint routes, system level and
 // bank level.
-func (a *API) registerEndpoints(g fiber.Router) {
+func (a *API) registerEndpoints(r routes) {
 	h := &endpointHandlers{api: a}
 	sys := "/dynamic-endpoints"
-	g.Post(sys, a.system(authz.RoleCanCreateDynamicEndpoint), h.create)
-	g.Get(sys, a.system(authz.RoleCanGetDynamicEndpoints), h.list)
-	g.Get(sys+"/:id", a.system(authz.RoleCanGetDynamicEndpoints), h.get)
-	g.Get(sys+"/:id/document", a.system(authz.RoleCanGetDynamicEndpoints), h.document)
-	g.Put(sys+"/:id", a.system(authz.RoleCanUpdateDynamicEndpoint), h.replace)
-	g.Put(sys+"/:id/host", a.system(authz.RoleCanUpdateDynamicEndpoint), h.setHost)
-	g.Delete(sys+"/:id", a.system(authz.RoleCanDeleteDynamicEndpoint), h.delete)
+	r.system(fiber.MethodPost, sys, h.create, authz.RoleCanCreateDynamicEndpoint)
+	r.system(fiber.MethodGet, sys, h.list, authz.RoleCanGetDynamicEndpoints)
+	r.system(fiber.MethodGet, sys+"/:id", h.get, authz.RoleCanGetDynamicEndpoints)
+	r.system(fiber.MethodGet, sys+"/:id/document", h.document, authz.RoleCanGetDynamicEndpoints)
+	r.system(fiber.MethodPut, sys+"/:id", h.replace, authz.RoleCanUpdateDynamicEndpoint)
+	r.system(fiber.MethodPut, sys+"/:id/host", h.setHost, authz.RoleCanUpdateDynamicEndpoint)
+	r.system(fiber.MethodDelete, sys+"/:id", h.delete, authz.RoleCanDeleteDynamicEndpoint)
 
 	bank := "/banks/:bank_id/dynamic-endpoints"
-	g.Post(bank, a.atBank(authz.RoleCanCreateBankLevelDynamicEndpoint), h.create)
-	g.Get(bank, a.atBank(authz.RoleCanGetBankLevelDynamicEndpoints), h.list)
-	g.Get(bank+"/:id", a.atBank(authz.RoleCanGetBankLevelDynamicEndpoints), h.get)
-	g.Get(bank+"/:id/document", a.atBank(authz.RoleCanGetBankLevelDynamicEndpoints), h.document)
-	g.Put(bank+"/:id", a.atBank(authz.RoleCanUpdateBankLevelDynamicEndpoint), h.replace)
-	g.Put(bank+"/:id/host", a.atBank(authz.RoleCanUpdateBankLevelDynamicEndpoint), h.setHost)
-	g.Delete(bank+"/:id", a.atBank(authz.RoleCanDeleteBankLevelDynamicEndpoint), h.delete)
+	r.atBank(fiber.MethodPost, bank, h.create, authz.RoleCanCreateBankLevelDynamicEndpoint)
+	r.atBank(fiber.MethodGet, bank, h.list, authz.RoleCanGetBankLevelDynamicEndpoints)
+	r.atBank(fiber.MethodGet, bank+"/:id", h.get, authz.RoleCanGetBankLevelDynamicEndpoints)
+	r.atBank(fiber.MethodGet, bank+"/:id/document", h.document, authz.RoleCanGetBankLevelDynamicEndpoints)
+	r.atBank(fiber.MethodPut, bank+"/:id", h.replace, authz.RoleCanUpdateBankLevelDynamicEndpoint)
+	r.atBank(fiber.MethodPut, bank+"/:id/host", h.setHost, authz.RoleCanUpdateBankLevelDynamicEndpoint)
+	r.atBank(fiber.MethodDelete, bank+"/:id", h.delete, authz.RoleCanDeleteBankLevelDynamicEndpoint)
 }
 
 type endpointHandlers struct{ api *API }

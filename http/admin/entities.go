@@ -16,20 +16,20 @@ import (
 
 // registerEntities mounts dynamic entity definitions, system and bank
 // level.
-func (a *API) registerEntities(g fiber.Router) {
+func (a *API) registerEntities(r routes) {
 	sys := "/dynamic-entities"
-	g.Post(sys, a.system(authz.RoleCanCreateSystemLevelDynamicEntity), a.createEntity)
-	g.Get(sys, a.system(authz.RoleCanGetSystemLevelDynamicEntities), a.listEntities)
-	g.Get(sys+"/:id", a.system(authz.RoleCanGetSystemLevelDynamicEntities), a.getEntity)
-	g.Put(sys+"/:id", a.system(authz.RoleCanUpdateSystemLevelDynamicEntity), a.updateEntity)
-	g.Delete(sys+"/:id", a.system(authz.RoleCanDeleteSystemLevelDynamicEntity), a.deleteEntity)
+	r.system(fiber.MethodPost, sys, a.createEntity, authz.RoleCanCreateSystemLevelDynamicEntity)
+	r.system(fiber.MethodGet, sys, a.listEntities, authz.RoleCanGetSystemLevelDynamicEntities)
+	r.system(fiber.MethodGet, sys+"/:id", a.getEntity, authz.RoleCanGetSystemLevelDynamicEntities)
+	r.system(fiber.MethodPut, sys+"/:id", a.updateEntity, authz.RoleCanUpdateSystemLevelDynamicEntity)
+	r.system(fiber.MethodDelete, sys+"/:id", a.deleteEntity, authz.RoleCanDeleteSystemLevelDynamicEntity)
 
 	bank := "/banks/:bank_id/dynamic-entities"
-	g.Post(bank, a.atBank(authz.RoleCanCreateBankLevelDynamicEntity), a.createEntity)
-	g.Get(bank, a.atBank(authz.RoleCanGetBankLevelDynamicEntities), a.listEntities)
-	g.Get(bank+"/:id", a.atBank(authz.RoleCanGetBankLevelDynamicEntities), a.getEntity)
-	g.Put(bank+"/:id", a.atBank(authz.RoleCanUpdateBankLevelDynamicEntity), a.updateEntity)
-	g.Delete(bank+"/:id", a.atBank(authz.RoleCanDeleteBankLevelDynamicEntity), a.deleteEntity)
+	r.atBank(fiber.MethodPost, bank, a.createEntity, authz.RoleCanCreateBankLevelDynamicEntity)
+	r.atBank(fiber.MethodGet, bank, a.listEntities, authz.RoleCanGetBankLevelDynamicEntities)
+	r.atBank(fiber.MethodGet, bank+"/:id", a.getEntity, authz.RoleCanGetBankLevelDynamicEntities)
+	r.atBank(fiber.MethodPut, bank+"/:id", a.updateEntity, authz.RoleCanUpdateBankLevelDynamicEntity)
+	r.atBank(fiber.MethodDelete, bank+"/:id", a.deleteEntity, authz.RoleCanDeleteBankLevelDynamicEntity)
 }
 
 // EntityView is a dynamic entity in management responses: the definition in

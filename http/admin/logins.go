@@ -15,10 +15,10 @@ import (
 )
 
 // registerLogins mounts the public token routes.
-func (a *API) registerLogins(app *fiber.App) {
-	app.Post("/my/logins/direct", a.directLogin)
-	app.Post("/oauth2/token", a.oauth2Token)
-	app.Get("/.well-known/jwks.json", func(c *fiber.Ctx) error {
+func (a *API) registerLogins(r routes) {
+	r.public(fiber.MethodPost, "/my/logins/direct", a.directLogin)
+	r.public(fiber.MethodPost, "/oauth2/token", a.oauth2Token)
+	r.public(fiber.MethodGet, "/.well-known/jwks.json", func(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentType, "application/jwk-set+json")
 		c.Set(fiber.HeaderCacheControl, "public, max-age=300")
 		return c.Send(a.OAuth2.JWKS())

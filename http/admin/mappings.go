@@ -11,16 +11,15 @@ import (
 
 // registerMappings mounts endpoint mappings (OBP's format), system and bank
 // level.
-func (a *API) registerMappings(g fiber.Router) {
-	for _, prefix := range []string{"/endpoint-mappings", "/banks/:bank_id/endpoint-mappings"} {
-		guard := a.system
-		if prefix != "/endpoint-mappings" {
-			guard = a.atBank
-		}
-		g.Post(prefix, guard(authz.RoleCanCreateEndpointMapping), a.createMapping)
-		g.Get(prefix, guard(authz.RoleCanGetEndpointMappings), a.listMappings)
-		g.Delete(prefix+"/:id", guard(authz.RoleCanDeleteEndpointMapping), a.deleteMapping)
-	}
+func (a *API) registerMappings(r routes) {
+	sys := "/endpoint-mappings"
+	r.system(fiber.MethodPost, sys, a.createMapping, authz.RoleCanCreateEndpointMapping)
+	r.system(fiber.MethodGet, sys, a.listMappings, authz.RoleCanGetEndpointMappings)
+	r.system(fiber.MethodDelete, sys+"/:id", a.deleteMapping, authz.RoleCanDeleteEndpointMapping)
+	bank := "/banks/:bank_id/endpoint-mappings"
+	r.atBank(fiber.MethodPost, bank, a.createMapping, authz.RoleCanCreateEndpointMapping)
+	r.atBank(fiber.MethodGet, bank, a.listMappings, authz.RoleCanGetEndpointMappings)
+	r.atBank(fiber.MethodDelete, bank+"/:id", a.deleteMapping, authz.RoleCanDeleteEndpointMapping)
 }
 
 func (a *API) createMapping(c *fiber.Ctx) error {

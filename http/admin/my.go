@@ -9,35 +9,35 @@ import (
 )
 
 // registerMy mounts the caller's own resources; each needs only login.
-func (a *API) registerMy(my fiber.Router) {
-	my.Delete("/logins/direct", a.revokeDirectLogin)
-	my.Put("/password", a.changePassword)
-	my.Get("/user", func(c *fiber.Ctx) error {
+func (a *API) registerMy(r routes) {
+	r.loggedIn(fiber.MethodDelete, "/logins/direct", a.revokeDirectLogin)
+	r.loggedIn(fiber.MethodPut, "/password", a.changePassword)
+	r.loggedIn(fiber.MethodGet, "/user", func(c *fiber.Ctx) error {
 		u, err := a.Access.Identity.User(c.UserContext(), principal(c).UserID)
 		if err != nil {
 			return err
 		}
 		return c.JSON(u)
 	})
-	my.Post("/consumers", a.createConsumer)
-	my.Get("/consumers", func(c *fiber.Ctx) error {
+	r.loggedIn(fiber.MethodPost, "/consumers", a.createConsumer)
+	r.loggedIn(fiber.MethodGet, "/consumers", func(c *fiber.Ctx) error {
 		list, err := a.Access.Identity.Consumers(c.UserContext(), principal(c).UserID)
 		if err != nil {
 			return err
 		}
 		return c.JSON(fiber.Map{"consumers": nonNil(list)})
 	})
-	my.Get("/dynamic-entities", func(c *fiber.Ctx) error {
+	r.loggedIn(fiber.MethodGet, "/dynamic-entities", func(c *fiber.Ctx) error {
 		return a.writeEntities(c, a.Entities.ListByCreator(principal(c).UserID))
 	})
-	my.Get("/entitlements", func(c *fiber.Ctx) error {
+	r.loggedIn(fiber.MethodGet, "/entitlements", func(c *fiber.Ctx) error {
 		list, err := a.Access.Authz.EntitlementsOf(c.UserContext(), principal(c).UserID)
 		if err != nil {
 			return err
 		}
 		return c.JSON(fiber.Map{"list": nonNil(list)})
 	})
-	my.Post("/entitlement-requests", func(c *fiber.Ctx) error {
+	r.loggedIn(fiber.MethodPost, "/entitlement-requests", func(c *fiber.Ctx) error {
 		var in grantRequest
 		if err := decode(c, &in); err != nil {
 			return err
@@ -48,7 +48,7 @@ func (a *API) registerMy(my fiber.Router) {
 		}
 		return c.Status(http.StatusCreated).JSON(r)
 	})
-	my.Get("/entitlement-requests", func(c *fiber.Ctx) error {
+	r.loggedIn(fiber.MethodGet, "/entitlement-requests", func(c *fiber.Ctx) error {
 		all, err := a.Access.Authz.EntitlementRequests(c.UserContext(), "")
 		if err != nil {
 			return err

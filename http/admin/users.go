@@ -9,25 +9,25 @@ import (
 )
 
 // registerUsers mounts users, their entitlements and entitlement requests.
-func (a *API) registerUsers(g fiber.Router) {
-	g.Post("/users", a.system(authz.RoleCanCreateUser), a.createUser)
-	g.Get("/users", a.system(authz.RoleCanGetAnyUser), a.listUsers)
-	g.Get("/users/:user_id", a.system(authz.RoleCanGetAnyUser), a.getUser)
-	g.Post("/users/:user_id/lock", a.system(authz.RoleCanLockUser), a.lockUser(true))
-	g.Delete("/users/:user_id/lock", a.system(authz.RoleCanLockUser), a.lockUser(false))
-	g.Delete("/users/:user_id", a.system(authz.RoleCanDeleteUser), a.deleteUser)
-	g.Put("/users/:user_id/password", a.system(authz.RoleCanResetUserPassword), a.resetPassword)
-	g.Delete("/users/:user_id/login-failures", a.system(authz.RoleCanLockUser), a.clearLoginFailures)
+func (a *API) registerUsers(r routes) {
+	r.system(fiber.MethodPost, "/users", a.createUser, authz.RoleCanCreateUser)
+	r.system(fiber.MethodGet, "/users", a.listUsers, authz.RoleCanGetAnyUser)
+	r.system(fiber.MethodGet, "/users/:user_id", a.getUser, authz.RoleCanGetAnyUser)
+	r.system(fiber.MethodPost, "/users/:user_id/lock", a.lockUser(true), authz.RoleCanLockUser)
+	r.system(fiber.MethodDelete, "/users/:user_id/lock", a.lockUser(false), authz.RoleCanLockUser)
+	r.system(fiber.MethodDelete, "/users/:user_id", a.deleteUser, authz.RoleCanDeleteUser)
+	r.system(fiber.MethodPut, "/users/:user_id/password", a.resetPassword, authz.RoleCanResetUserPassword)
+	r.system(fiber.MethodDelete, "/users/:user_id/login-failures", a.clearLoginFailures, authz.RoleCanLockUser)
 
 	// Granting and revoking check the caller's rights themselves: at any
 	// bank, or at the one bank of the entitlement.
-	g.Post("/users/:user_id/entitlements", a.grant)
-	g.Get("/users/:user_id/entitlements", a.system(authz.RoleCanGetEntitlementsForAnyUserAtAnyBank), a.listEntitlements)
-	g.Delete("/users/:user_id/entitlements/:entitlement_id", a.revoke)
+	r.loggedIn(fiber.MethodPost, "/users/:user_id/entitlements", a.grant)
+	r.system(fiber.MethodGet, "/users/:user_id/entitlements", a.listEntitlements, authz.RoleCanGetEntitlementsForAnyUserAtAnyBank)
+	r.loggedIn(fiber.MethodDelete, "/users/:user_id/entitlements/:entitlement_id", a.revoke)
 
-	g.Get("/entitlement-requests", a.system(authz.RoleCanGetEntitlementRequestsAtAnyBank), a.listEntitlementRequests)
-	g.Post("/entitlement-requests/:id/grant", a.decideEntitlementRequest(true))
-	g.Post("/entitlement-requests/:id/reject", a.system(authz.RoleCanDeleteEntitlementRequestsAtAnyBank), a.decideEntitlementRequest(false))
+	r.system(fiber.MethodGet, "/entitlement-requests", a.listEntitlementRequests, authz.RoleCanGetEntitlementRequestsAtAnyBank)
+	r.loggedIn(fiber.MethodPost, "/entitlement-requests/:id/grant", a.decideEntitlementRequest(true))
+	r.system(fiber.MethodPost, "/entitlement-requests/:id/reject", a.decideEntitlementRequest(false), authz.RoleCanDeleteEntitlementRequestsAtAnyBank)
 }
 
 // newUserBody is the body of a user registration. OBP's createUser

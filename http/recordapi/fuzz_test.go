@@ -96,6 +96,13 @@ func newWriteFixture(tb testing.TB) *writeFixture {
 			if owner := c.Get("X-Owner"); owner != "" {
 				cl.owner, cl.schema = strings.Clone(owner), e.PersonalSchema
 			}
+			if m := c.Method(); m == fiber.MethodPost || m == fiber.MethodPut || m == fiber.MethodPatch {
+				body, err := f.api.decode(c.Body())
+				if err != nil {
+					return err
+				}
+				cl.body = body.(map[string]any)
+			}
 			return h(cl)
 		}
 	}

@@ -50,8 +50,12 @@ const (
 	personal              // the caller's own records: login only
 )
 
-// Register mounts the record routes.
-func Register(app *fiber.App, a *API) {
+// Routes are the record routes, for server.New, which serves each through
+// the pipeline's stages: the entity's roles are the guard's (Admit), the
+// body is decoded by the pipeline's policy for free-form objects once the
+// policies passed.
+func Routes(a *API) []server.Route {
+	var list []server.Route
 	for _, r := range []struct {
 		prefix string
 		scope  scope
@@ -61,13 +65,27 @@ func Register(app *fiber.App, a *API) {
 		{"/my/entities/:name", personal},
 		{"/banks/:bank_id/my/entities/:name", personal},
 	} {
-		app.Get(r.prefix, a.handle(r.scope, a.list))
-		app.Post(r.prefix, a.handle(r.scope, a.create))
-		app.Get(r.prefix+"/:id", a.handle(r.scope, a.get))
-		app.Put(r.prefix+"/:id", a.handle(r.scope, a.replace))
-		app.Patch(r.prefix+"/:id", a.handle(r.scope, a.patch))
-		app.Delete(r.prefix+"/:id", a.handle(r.scope, a.delete))
+		for _, op := range []struct {
+			method, suffix string
+			handle         handler
+			body           bool
+		}{
+			{fiber.MethodGet, "", a.list, false},
+			{fiber.MethodPost, "", a.create, true},
+			{fiber.MethodGet, "/:id", a.get, false},
+			{fiber.MethodPut, "/:id", a.replace, true},
+			{fiber.MethodPatch, "/:id", a.patch, true},
+			{fiber.MethodDelete, "/:id", a.delete, false},
+		} {
+			route := server.Route{Method: op.method, Path: r.prefix + op.suffix, AtBank: true,
+				Admit: a.admit(r.scope), Handle: serve(op.handle)}
+			if op.body {
+				route.Decode = a.decode
+			}
+			list = append(list, route)
+		}
 	}
+	return list
 }
 
 // call is one request to the record API, resolved and authorised.
@@ -76,33 +94,29 @@ type call struct {
 	ctx    context.Context
 	entity *dynentity.Entity
 	schema *records.Schema
-	owner  string // "" shared records, else the owner's user id
-	user   string // the caller's user id, to whom new records are charged
-	id     string
+	owner  string         // "" shared records, else the owner's user id
+	user   string         // the caller's user id, to whom new records are charged
+	id     string         // the record's id, from the path
+	body   map[string]any // the decoded body of a write
 }
 
 type handler func(*call) error
 
-// bankOnly is the rule that checks only that the URL's bank exists, before
-// the entity is looked up there.
-var bankOnly = &guard.Rule{}
+// callKey is where admit keeps the resolved call for the handler.
+type callKey struct{}
 
-// handle resolves the entity, authenticates the caller and checks the
-// entity's role for the method (or, for personal records, only login).
-func (a *API) handle(sc scope, h handler) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		bankID, name := strings.Clone(c.Params("bank_id")), strings.Clone(c.Params("name"))
-		p, err := server.Authenticate(c, a.Gate)
-		if err != nil {
-			return err
-		}
-		if err := server.Guard(c.UserContext(), a.Gate, p, bankOnly, bankID); err != nil {
-			return err
-		}
-		e, ok := a.Entities.Lookup(bankID, name)
+// admit is the record routes' part of the guard: the entity must exist at
+// the URL's bank (which the pipeline checked exists), and the caller must
+// hold the entity's role for the method (or, for personal records, act for
+// a user).
+func (a *API) admit(sc scope) func(c *fiber.Ctx, pc *engine.Call) error {
+	return func(c *fiber.Ctx, pc *engine.Call) error {
+		name := strings.Clone(c.Params("name"))
+		e, ok := a.Entities.Lookup(pc.BankID, name)
 		if !ok || (sc == personal && !e.Def.HasPersonalEntity) {
 			return engine.Errorf(http.StatusNotFound, engine.CodeNotFound, "no entity %q here", name)
 		}
+		p := pc.Principal
 		cl := &call{c: c, ctx: c.UserContext(), entity: e, schema: e.Schema, user: p.UserID, id: strings.Clone(c.Params("id"))}
 		if sc == personal {
 			if p.UserID == "" { // a consumer acting for no user: "" would mean the shared records
@@ -111,10 +125,21 @@ func (a *API) handle(sc scope, h handler) fiber.Handler {
 			cl.owner, cl.schema = p.UserID, e.PersonalSchema
 		} else {
 			role := dynentity.RoleName(e, rolename.VerbOf(c.Method()))
-			if err := server.Guard(cl.ctx, a.Gate, p, &guard.Rule{Roles: []string{role}}, bankID); err != nil {
+			if err := server.Guard(cl.ctx, a.Gate, p, &guard.Rule{Roles: []string{role}}, pc.BankID); err != nil {
 				return err
 			}
 		}
+		c.Locals(callKey{}, cl)
+		return nil
+	}
+}
+
+// serve is the invoke stage of a record route: h on the call admit
+// resolved, with the body the pipeline decoded.
+func serve(h handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		cl := c.Locals(callKey{}).(*call)
+		cl.body, _ = server.CallOf(c).Body.(map[string]any)
 		return h(cl)
 	}
 }
@@ -145,11 +170,7 @@ func (a *API) get(cl *call) error {
 }
 
 func (a *API) create(cl *call) error {
-	rec, err := a.body(cl)
-	if err != nil {
-		return err
-	}
-	st, err := a.Writer.Create(cl.ctx, cl.entity, cl.owner, cl.user, rec)
+	st, err := a.Writer.Create(cl.ctx, cl.entity, cl.owner, cl.user, cl.body)
 	if err != nil {
 		return err
 	}
@@ -157,11 +178,7 @@ func (a *API) create(cl *call) error {
 }
 
 func (a *API) replace(cl *call) error {
-	rec, err := a.body(cl)
-	if err != nil {
-		return err
-	}
-	st, err := a.Writer.Replace(cl.ctx, cl.entity, cl.owner, cl.id, rec, ifMatch(cl.c))
+	st, err := a.Writer.Replace(cl.ctx, cl.entity, cl.owner, cl.id, cl.body, ifMatch(cl.c))
 	if err != nil {
 		return err
 	}
@@ -169,11 +186,7 @@ func (a *API) replace(cl *call) error {
 }
 
 func (a *API) patch(cl *call) error {
-	changes, err := a.body(cl)
-	if err != nil {
-		return err
-	}
-	st, err := a.Writer.Update(cl.ctx, cl.entity, cl.owner, cl.id, ifMatch(cl.c), changes, dynentity.MergePatch)
+	st, err := a.Writer.Update(cl.ctx, cl.entity, cl.owner, cl.id, ifMatch(cl.c), cl.body, dynentity.MergePatch)
 	if err != nil {
 		return err
 	}
@@ -204,14 +217,14 @@ func ifMatch(c *fiber.Ctx) records.IfMatch {
 	return cond
 }
 
-// body reads a record by the pipeline's body policy for free-form objects
-// (server.DecodeObject): a JSON object of at most MaxBodyBytes, decoded
-// strictly, numbers kept exact. Which members it may have is the entity's
-// schema's to say, when the record is written.
-func (a *API) body(cl *call) (map[string]any, error) {
+// decode reads a record by the pipeline's body policy for free-form
+// objects (server.DecodeObject): a JSON object of at most MaxBodyBytes,
+// decoded strictly, numbers kept exact. Which members it may have is the
+// entity's schema's to say, when the record is written.
+func (a *API) decode(raw []byte) (any, error) {
 	max := a.MaxBodyBytes
 	if max <= 0 {
 		max = server.DefaultMaxBodyBytes
 	}
-	return server.DecodeObject(cl.c.Body(), max)
+	return server.DecodeObject(raw, max)
 }

@@ -16,4 +16,9 @@
 // operation (400 listing every violation, 415), invoke the operation's
 // prepared connector, write its reply. Every step returns an
 // *engine.Error; the front handler renders it once.
+//
+// The fixed routes (health, tokens, the management API, entity records)
+// are Routes New mounts: fiber matches them, and each passes the same
+// authenticate, guard, policy, decode, invoke and filter stages in the
+// same order, so a hook of Config.Hooks sees every request.
 package server

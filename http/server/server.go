@@ -32,8 +32,9 @@ type Config struct {
 	// request's validation take together (0: the default of
 	// jsonschemas.DefaultPatternBudget).
 	PatternBudget time.Duration
-	// Hooks are the policies and response filters every dynamic operation
-	// passes, before (policies) and after (filters) those of its route.
+	// Hooks are the policies and response filters every request passes:
+	// for a dynamic operation before (policies) and after (filters) those
+	// of its route, for a fixed Route around its handler.
 	Hooks engine.Hooks
 }
 
@@ -61,9 +62,10 @@ type Server struct {
 	hooks         engine.Hooks
 }
 
-// New builds the application. mount registers further routes (the
-// management API) before the catch-all that serves dynamic operations.
-func New(cfg Config, mgr *endpoints.Manager, mount func(app *fiber.App)) *Server {
+// New builds the application: health, then routes (tokens, the
+// management API, entity records), each through the pipeline's stages
+// (Route), then the catch-all that serves dynamic operations.
+func New(cfg Config, mgr *endpoints.Manager, routes []Route) *Server {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -98,11 +100,10 @@ func New(cfg Config, mgr *endpoints.Manager, mount func(app *fiber.App)) *Server
 	// and all, back to the client.
 	fast.SecureErrorLogMessage = true
 	s.app.Use(s.front)
-	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
-	s.app.Get("/readyz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ready"}) })
-	if mount != nil {
-		mount(s.app)
-	}
+	s.mount(append([]Route{
+		{Method: fiber.MethodGet, Path: "/healthz", Public: true, Handle: func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) }},
+		{Method: fiber.MethodGet, Path: "/readyz", Public: true, Handle: func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ready"}) }},
+	}, routes...))
 	s.fixed = fixedRoutes(s.app)
 	s.app.Use(s.serveDynamic)
 	return s

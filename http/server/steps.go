@@ -13,9 +13,8 @@ import (
 	"github.com/dynapi/dynapi/internal/strictjson"
 )
 
-// The pipeline's steps that routes outside the dynamic router (the
-// management API, entity records) share with it, so every route
-// authenticates, guards and reads its body the same way.
+// The pipeline's steps, shared by dynamic operations and fixed Routes, so
+// every route authenticates, guards and reads its body the same way.
 
 // Authenticate is the pipeline's authenticate step: the caller of the
 // request at c, or a 401 (its WWW-Authenticate is set where it is
