@@ -48,6 +48,9 @@ type API struct {
 // Routes are every management, self-service and token route, for
 // server.New, which serves each through the pipeline's stages.
 func Routes(a *API) []server.Route {
+	if a.Cases != nil {
+		a.Cases.Changes.Subscribe(a.description.Changed)
+	}
 	var list []server.Route
 	root := routes{list: &list}
 	a.registerLogins(root)
