@@ -78,12 +78,13 @@ func (ps *pools) of(t *urlTemplate, dial dialFunc) *pool {
 }
 
 // roundTrip sends req and reads its answer into resp, by deadline; ending
-// ctx ends it at once. Connections idle for a while are checked before
-// use; an idempotent request on a kept-alive connection that the back end
-// turns out to have closed is sent again on another one.
+// ctx ends it at once. Connections idle for a while, and any for a request
+// that cannot be sent twice, are checked before use; an idempotent request
+// on a kept-alive connection that the back end turns out to have closed is
+// sent again on another one.
 func (p *pool) roundTrip(ctx context.Context, deadline time.Time, req *fasthttp.Request, resp *fasthttp.Response, idempotent bool) error {
 	for {
-		c, reused, err := p.get(ctx, deadline)
+		c, reused, err := p.get(ctx, deadline, idempotent)
 		if err != nil {
 			return err
 		}
@@ -103,13 +104,15 @@ func (p *pool) roundTrip(ctx context.Context, deadline time.Time, req *fasthttp.
 	}
 }
 
-// get takes an idle connection, else dials one.
-func (p *pool) get(ctx context.Context, deadline time.Time) (*conn, bool, error) {
+// get takes an idle connection, else dials one. A connection idle for a
+// while is checked first, and always for a request that cannot be sent
+// twice.
+func (p *pool) get(ctx context.Context, deadline time.Time, idempotent bool) (*conn, bool, error) {
 	for {
 		select {
 		case c := <-p.idle:
 			idle := time.Since(c.lastUsed)
-			if idle > idleTimeout || idle > idleCheck && !c.alive() {
+			if idle > idleTimeout || (idle > idleCheck || !idempotent) && !c.alive() {
 				c.close()
 				continue
 			}
@@ -178,11 +181,7 @@ func (c *conn) roundTrip(ctx context.Context, deadline time.Time, req *fasthttp.
 // alive tells whether an idle connection is still open: nothing, not even
 // its end, is waiting to be read.
 func (c *conn) alive() bool {
-	if c.nc.SetReadDeadline(time.Unix(1, 0)) != nil {
-		return false
-	}
-	_, err := c.br.Peek(1)
-	return isTimeout(err)
+	return c.br.Buffered() == 0 && !closedOrBusy(c.nc)
 }
 
 func (c *conn) close() { _ = c.nc.Close() }
