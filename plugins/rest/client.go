@@ -59,8 +59,9 @@ type pools struct {
 	m  map[string]*pool
 }
 
-// of returns the pool of a back end, creating it.
-func (ps *pools) of(t *urlTemplate, dial dialFunc) *pool {
+// of returns the pool of a back end, creating it. An https back end's
+// connections use a copy of base (nil: the defaults) naming its host.
+func (ps *pools) of(t *urlTemplate, dial dialFunc, base *tls.Config) *pool {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	p, ok := ps.m[t.key]
@@ -70,7 +71,11 @@ func (ps *pools) of(t *urlTemplate, dial dialFunc) *pool {
 		}
 		p = &pool{addr: t.addr, dial: dial, idle: make(chan *conn, maxIdle)}
 		if t.secure {
-			p.tls = &tls.Config{ServerName: t.hostname, MinVersion: tls.VersionTLS12}
+			p.tls = &tls.Config{MinVersion: tls.VersionTLS12}
+			if base != nil {
+				p.tls = base.Clone()
+			}
+			p.tls.ServerName = t.hostname
 		}
 		ps.m[t.key] = p
 	}

@@ -1,6 +1,9 @@
 package rest
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -128,4 +131,34 @@ func TestAnswerTooLarge(t *testing.T) {
 	if e := wantError(t, err, http.StatusBadGateway, engine.CodeInvalidResult); !strings.Contains(e.Message, "more than 16 MiB") {
 		t.Fatalf("message %q", e.Message)
 	}
+}
+
+// TestTLSBackend checks https back ends: the certificate is verified
+// against the system's roots unless Options.TLS names others.
+func TestTLSBackend(t *testing.T) {
+	be := httptest.NewTLSServer(http.HandlerFunc(okAnswer))
+	t.Cleanup(be.Close)
+	roots := x509.NewCertPool()
+	roots.AddCert(be.Certificate())
+
+	t.Run("unknown authority", func(t *testing.T) {
+		c, _ := newConnector(t, Options{Retries: -1})
+		_, err := invoke(prepare(t, c, getAccounts, connector.Params{"url": be.URL}), builtinRequest(getAccounts, "b", "b", "u"))
+		if e := wantError(t, err, http.StatusBadGateway, engine.CodeBackendUnreachable); !strings.Contains(e.Message, "TLS handshake failed") {
+			t.Fatalf("message %q", e.Message)
+		}
+	})
+	t.Run("trusted root", func(t *testing.T) {
+		c, _ := newConnector(t, Options{TLS: &tls.Config{RootCAs: roots}})
+		inv := prepare(t, c, getAccounts, connector.Params{"url": be.URL})
+		for range 3 {
+			res, err := invoke(inv, builtinRequest(getAccounts, "b", "b", "u"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fmt.Sprint(res.Data); got != "[map[account_id:a-1]]" {
+				t.Fatalf("data %s", got)
+			}
+		}
+	})
 }

@@ -2,6 +2,7 @@ package rest
 
 import (
 	"cmp"
+	"crypto/tls"
 	"encoding/base64"
 	"fmt"
 	"log/slog"
@@ -46,6 +47,9 @@ type Signer interface {
 
 // Options configures New.
 type Options struct {
+	// TLS configures connections to https back ends (its ServerName is set
+	// per back end); nil means the system's roots and at least TLS 1.2.
+	TLS *tls.Config
 	// Signer signs the context header; nil sends none.
 	Signer Signer
 	// ContextHeader names the signed context header; default
@@ -76,7 +80,8 @@ type Options struct {
 // proxy settings of the environment do not apply.
 type Connector struct {
 	pools         pools
-	dial          dialFunc // opens connections to back ends
+	dial          dialFunc    // opens connections to back ends
+	tls           *tls.Config // of https back ends, before ServerName
 	signer        Signer
 	contextHeader string
 	timeout       time.Duration
@@ -96,7 +101,7 @@ var _ connector.Connector = (*Connector)(nil)
 
 // New returns a rest connector.
 func New(o Options) *Connector {
-	c := &Connector{dial: (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext, signer: o.Signer, contextHeader: http.CanonicalHeaderKey(cmp.Or(o.ContextHeader, DefaultContextHeader)),
+	c := &Connector{dial: (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext, tls: o.TLS, signer: o.Signer, contextHeader: http.CanonicalHeaderKey(cmp.Or(o.ContextHeader, DefaultContextHeader)),
 		timeout: o.DefaultTimeout, retries: o.Retries, backoff: o.Backoff, failures: o.BreakerFailures,
 		cooldown: o.BreakerCooldown, log: o.Logger, now: time.Now, randN: rand.Int64N,
 		tokens: contextTokens{max: maxContextTokens}}
@@ -239,7 +244,7 @@ func (c *Connector) Prepare(m *connector.Method, params connector.Params) (conne
 			fmt.Sprintf("the rest connector cannot call method %s with these parameters", m.Name), faults...)
 	}
 	inv.breaker = c.breakers.of(inv.url.key)
-	inv.pool = c.pools.of(inv.url, c.dial)
+	inv.pool = c.pools.of(inv.url, c.dial, c.tls)
 	for _, name := range slices.Sorted(maps.Keys(inv.headers)) {
 		inv.static = append(inv.static, [2]string{name, inv.headers.Get(name)})
 	}
