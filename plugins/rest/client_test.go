@@ -162,3 +162,31 @@ func TestTLSBackend(t *testing.T) {
 		}
 	})
 }
+
+// TestRequestsWithoutBody checks dynamic operations that send no body:
+// no Content-Type or body goes out, and a HEAD answer, which announces a
+// length it does not send, is read without waiting for it.
+func TestRequestsWithoutBody(t *testing.T) {
+	c, _ := newConnector(t, Options{})
+	be := newBackend(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", "2")
+		_, _ = io.WriteString(w, "{}")
+	})
+	for _, method := range []string{http.MethodGet, http.MethodDelete, http.MethodHead} {
+		t.Run(method, func(t *testing.T) {
+			inv := prepare(t, c, showPet, connector.Params{"url": be.URL, "timeout": "2s"})
+			res, err := invoke(inv, dynamicRequest(petOperation(method), "1", "", nil, nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Reply == nil || res.Reply.Status != http.StatusOK {
+				t.Fatalf("reply %+v", res.Reply)
+			}
+			got := be.last(t)
+			if got.method != method || len(got.body) != 0 || got.header.Get("Content-Type") != "" {
+				t.Fatalf("%s with body %q and Content-Type %q", got.method, got.body, got.header.Get("Content-Type"))
+			}
+		})
+	}
+}

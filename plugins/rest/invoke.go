@@ -455,6 +455,8 @@ func (inv *invoker) request(req *fasthttp.Request, out *outgoing) {
 	if out.body != nil {
 		h.SetContentType(out.contentType)
 		req.SetBodyRaw(out.body)
+	} else {
+		h.SetNoDefaultContentType(true) // no Content-Type without a body
 	}
 }
 
