@@ -48,8 +48,7 @@ type invoker struct {
 	failures      int
 	cooldown      time.Duration
 	contextHeader string
-	headers       http.Header // static, canonical names, as the parameters gave them
-	static        [][2]string // the static headers sent: headers, then Basic credentials of the url
+	static        [][2]string // header.<Name> parameters, then Basic credentials of the url
 	outMap        template
 	inMap         template
 	breaker       *breaker

@@ -142,7 +142,8 @@ var reservedHeaders = []string{"Host", "Content-Length", "Transfer-Encoding", "C
 // every faulty parameter.
 func (c *Connector) Prepare(m *connector.Method, params connector.Params) (connector.Invoker, error) {
 	inv := &invoker{c: c, m: m, timeout: c.timeout, retries: c.retries, failures: c.failures,
-		cooldown: c.cooldown, contextHeader: c.contextHeader, headers: http.Header{}}
+		cooldown: c.cooldown, contextHeader: c.contextHeader}
+	headers := http.Header{} // header.<Name> parameters, canonical names
 	if !m.Dynamic {
 		inv.method = http.MethodPost
 	}
@@ -212,7 +213,7 @@ func (c *Connector) Prepare(m *connector.Method, params connector.Params) (conne
 			case strings.ContainsAny(value, "\r\n\x00"):
 				fault(key, "invalid", "a header value may not hold line breaks or NUL")
 			default:
-				inv.headers.Set(name, value)
+				headers.Set(name, value)
 			}
 		case key == "outBoundMapping" || key == "inBoundMapping":
 			t, err := parseTemplate(value)
@@ -233,7 +234,7 @@ func (c *Connector) Prepare(m *connector.Method, params connector.Params) (conne
 	if _, ok := params["url"]; !ok {
 		fault("url", "required", "the back end's URL is required")
 	}
-	if c.signer != nil && inv.headers.Get(inv.contextHeader) != "" {
+	if c.signer != nil && headers.Get(inv.contextHeader) != "" {
 		fault("header."+inv.contextHeader, "reserved", "%s is the signed context header", inv.contextHeader)
 	}
 	if inv.outMap != nil && !m.Dynamic && !sendsBody(inv.method) {
@@ -245,10 +246,10 @@ func (c *Connector) Prepare(m *connector.Method, params connector.Params) (conne
 	}
 	inv.breaker = c.breakers.of(inv.url.key)
 	inv.pool = c.pools.of(inv.url, c.dial, c.tls)
-	for _, name := range slices.Sorted(maps.Keys(inv.headers)) {
-		inv.static = append(inv.static, [2]string{name, inv.headers.Get(name)})
+	for _, name := range slices.Sorted(maps.Keys(headers)) {
+		inv.static = append(inv.static, [2]string{name, headers.Get(name)})
 	}
-	if inv.url.authorization != "" && inv.headers.Get("Authorization") == "" {
+	if inv.url.authorization != "" && headers.Get("Authorization") == "" {
 		inv.static = append(inv.static, [2]string{"Authorization", inv.url.authorization})
 	}
 	return inv, nil
