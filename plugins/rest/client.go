@@ -51,6 +51,9 @@ type conn struct {
 	br       *bufio.Reader
 	bw       *bufio.Writer
 	lastUsed time.Time
+	// cancelled is set when a call's end moved the deadline (or may yet):
+	// the connection must not serve another call.
+	cancelled bool
 }
 
 // pools are the connection pools, one per back end (scheme://host:port).
@@ -95,7 +98,7 @@ func (p *pool) roundTrip(ctx context.Context, deadline time.Time, req *fasthttp.
 		}
 		err = c.roundTrip(ctx, deadline, req, resp)
 		if err == nil {
-			if resp.ConnectionClose() {
+			if resp.ConnectionClose() || c.cancelled {
 				c.close()
 			} else {
 				p.put(c)
@@ -171,7 +174,7 @@ func (c *conn) roundTrip(ctx context.Context, deadline time.Time, req *fasthttp.
 		// Ending the call moves the deadline to the past: the blocked
 		// write or read returns at once and the connection is dropped.
 		stop := context.AfterFunc(ctx, func() { _ = c.nc.SetDeadline(time.Unix(1, 0)) })
-		defer stop()
+		defer func() { c.cancelled = !stop() }()
 	}
 	if err := req.Write(c.bw); err != nil {
 		return err
