@@ -11,10 +11,16 @@ import (
 
 // BenchmarkUpdate measures durable (fsynced) Updates that each write a
 // 200-byte record, its index entry and a counter, from one caller and from
-// 64 concurrent callers, whose Updates share commits.
+// 64 concurrent callers, whose Updates share commits. It reports the
+// writes per commit, from the ids of the transactions the writes ran in.
 func BenchmarkUpdate(b *testing.B) {
 	value := make([]byte, 200)
+	var first, last atomic.Int64
 	write := func(tx engine.Tx, i int64) error {
+		id := int64(txID(tx))
+		first.CompareAndSwap(0, id)
+		for l := last.Load(); id > l && !last.CompareAndSwap(l, id); l = last.Load() {
+		}
 		key := fmt.Sprintf("%012d", i)
 		if err := tx.Put("records", key, value); err != nil {
 			return err
@@ -25,7 +31,13 @@ func BenchmarkUpdate(b *testing.B) {
 		_, err := tx.NextSequence("records")
 		return err
 	}
+	perCommit := func(b *testing.B) {
+		b.ReportMetric(float64(b.N)/float64(last.Load()-first.Load()+1), "writes/commit")
+		first.Store(0)
+		last.Store(0)
+	}
 	b.Run("writers=1", func(b *testing.B) {
+		defer perCommit(b)
 		s := open(b, Options{})
 		b.ReportAllocs()
 		for i := int64(0); b.Loop(); i++ {
@@ -35,6 +47,7 @@ func BenchmarkUpdate(b *testing.B) {
 		}
 	})
 	b.Run("writers=64", func(b *testing.B) {
+		defer perCommit(b)
 		s := open(b, Options{})
 		var n atomic.Int64
 		b.ReportAllocs()

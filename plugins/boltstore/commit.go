@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -83,30 +84,76 @@ func (s *Store) update(ctx context.Context, fn func(engine.Tx) error) error {
 	return r.err
 }
 
+// maxLinger bounds how long the committer waits for the callers of the
+// last commit to come back before it starts the next one.
+const maxLinger = 5 * time.Millisecond
+
 // commitLoop is the committer: it runs until Close, taking every request
 // queued at once into one transaction.
+//
+// Callers finished by a commit usually come back soon with their next
+// Update (a server answering and reading the next request). Were the next
+// batch started at once, it would hold only the callers that queued during
+// the commit, and the returning ones would wait for the commit after:
+// concurrent writers would split into two groups taking turns, each commit
+// carrying half of them. So the committer lingers until as many requests
+// are queued as the last batch finished plus those queued when it did, or
+// until half the last commit's duration (at most maxLinger) has passed, or
+// the batch is full: under load every writer joins one batch and batches
+// grow; a lone writer that does not come back costs at most the linger.
 func (s *Store) commitLoop() {
 	defer close(s.stopped)
 	batch := make([]*request, 0, maxBatch)
+	timer := time.NewTimer(maxLinger)
+	timer.Stop()
+	var (
+		want   int           // requests expected: the last batch and those queued behind it
+		linger time.Duration // how long to wait for them
+	)
 	for {
 		select {
 		case <-s.quit:
 			return
 		case r := <-s.reqs:
-			batch = append(batch[:0], r)
-		more:
-			for len(batch) < maxBatch {
-				select {
-				case r := <-s.reqs:
-					batch = append(batch, r)
-				default:
-					break more
-				}
-			}
+			batch = s.gather(append(batch[:0], r), want, linger, timer)
+			start := time.Now()
 			s.commit(batch)
+			linger = min(time.Since(start)/2, maxLinger)
+			want = len(batch) + len(s.reqs)
 			clear(batch)
 		}
 	}
+}
+
+// gather adds the queued requests to batch, then waits for more until it
+// holds want, linger has passed or Close began. It never exceeds maxBatch.
+func (s *Store) gather(batch []*request, want int, linger time.Duration, timer *time.Timer) []*request {
+	want = min(want, maxBatch)
+queued:
+	for len(batch) < maxBatch {
+		select {
+		case r := <-s.reqs:
+			batch = append(batch, r)
+		default:
+			break queued
+		}
+	}
+	if len(batch) >= want || linger <= 0 {
+		return batch
+	}
+	timer.Reset(linger)
+	defer timer.Stop()
+	for len(batch) < want {
+		select {
+		case r := <-s.reqs:
+			batch = append(batch, r)
+		case <-timer.C:
+			return batch
+		case <-s.quit:
+			return batch
+		}
+	}
+	return batch
 }
 
 // commit runs batch in one write transaction and commits the fns that

@@ -38,6 +38,15 @@
 // at all if its context ends while it waits), and its caller is answered
 // only after the shared commit, so an Update that returns nil is durable.
 //
+// Callers answered by a commit tend to come back with their next Update
+// while the next commit already runs, so concurrent writers would split
+// into two groups taking turns. Before starting a transaction the committer
+// therefore waits, briefly, for as many fns as the last commit answered
+// plus those queued behind it: at most half the last commit's duration and
+// never more than 5 ms, and not at all once they are there. Under load
+// every writer then joins one commit (64 writers: 64 writes per commit
+// instead of 32).
+//
 // A fn that fails (returns an error, panics, or outlives its context) must
 // not take the others down with it, and bbolt has no savepoints: a fn that
 // runs after others in the transaction logs the previous state of every

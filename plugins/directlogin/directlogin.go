@@ -78,6 +78,7 @@ type Plugin struct {
 	now       func() time.Time
 
 	sessions sync.Map // [32]byte SHA-256 of the token -> *session
+	recent   *recent  // header values of recent requests -> session
 }
 
 var _ identity.Authenticator = (*Plugin)(nil)
@@ -108,7 +109,7 @@ func New(ctx context.Context, o Options) (*Plugin, error) {
 	if o.Store == nil || o.Users == nil || o.Consumers == nil {
 		return nil, errors.New("directlogin: Store, Users and Consumers are required")
 	}
-	p := &Plugin{store: o.Store, users: o.Users, consumers: o.Consumers, ttl: o.TTL, now: o.Now}
+	p := &Plugin{store: o.Store, users: o.Users, consumers: o.Consumers, ttl: o.TTL, now: o.Now, recent: newRecent()}
 	if p.ttl <= 0 {
 		p.ttl = DefaultTTL
 	}
@@ -285,8 +286,34 @@ func (p *Plugin) Authenticate(ctx context.Context, c identity.Credentials) (*ide
 }
 
 // session returns the live session of the token in a DirectLogin header
-// value, or a 401.
+// value, or a 401. A header value seen recently finds its session without
+// parsing or hashing, if the session is still in the sessions map.
 func (p *Plugin) session(ctx context.Context, raw string, now time.Time) (*session, error) {
+	s := p.recent.get(raw)
+	if s == nil || !p.current(s) {
+		var err error
+		if s, err = p.lookup(raw); err != nil {
+			return nil, err
+		}
+		p.recent.put(raw, s)
+	}
+	if !now.Before(s.expires) {
+		p.drop(ctx, s)
+		return nil, invalidToken()
+	}
+	return s, nil
+}
+
+// current tells whether s is still the session of its token: not revoked,
+// dropped or purged.
+func (p *Plugin) current(s *session) bool {
+	v, ok := p.sessions.Load(s.hash)
+	return ok && v == s
+}
+
+// lookup parses a DirectLogin header value and finds the session of its
+// token, or a 401.
+func (p *Plugin) lookup(raw string) (*session, error) {
 	prm, err := parseParams(raw)
 	if err != nil || len(prm.token) != tokenLen {
 		return nil, invalidToken()
@@ -303,10 +330,6 @@ func (p *Plugin) session(ctx context.Context, raw string, now time.Time) (*sessi
 	// The map lookup compares digests, which tell an attacker nothing about
 	// other tokens; this makes the one explicit comparison constant time too.
 	if subtle.ConstantTimeCompare(s.hash[:], h[:]) != 1 {
-		return nil, invalidToken()
-	}
-	if !now.Before(s.expires) {
-		p.drop(ctx, s)
 		return nil, invalidToken()
 	}
 	return s, nil

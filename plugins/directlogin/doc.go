@@ -18,4 +18,11 @@
 // sessions still valid (Users.SessionValid, from memory: not locked, not
 // deleted, no password change or reset since the login). Expired and
 // revoked tokens are dropped when next presented and by Purge.
+//
+// A client repeats its header on every request, so the plugin remembers
+// the header values of recent requests (a fixed table of 4096, recent.go)
+// with the session each led to: a repeated value is compared in constant
+// time instead of parsed and hashed. The remembered session counts only
+// while it is still the live session of its token, and every check above
+// runs on it as on any other.
 package directlogin

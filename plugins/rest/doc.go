@@ -70,6 +70,11 @@
 // does not answer within the timeout a 504 backend_timeout. Redirects are
 // not followed. Messages name the back end by scheme and host only.
 //
+// Calls go over HTTP/1.1 with fasthttp, on the caller's goroutine, over up
+// to 64 kept-alive connections per back end (client.go); answers are read
+// up to 16 MiB. Back ends are reached directly, not through a proxy from
+// the environment; user info in the url is sent as Basic credentials.
+//
 // Calls that only read (idempotent built-in methods; GET, HEAD, OPTIONS,
 // PUT and DELETE operations) are retried on 502, 503, 504, timeouts and
 // unreachable back ends, within the call's deadline, after a delay with

@@ -20,6 +20,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/internal/jsonschemas"
@@ -46,20 +48,23 @@ type invoker struct {
 	failures      int
 	cooldown      time.Duration
 	contextHeader string
-	headers       http.Header // static, canonical names
+	static        [][2]string // header.<Name> parameters, then Basic credentials of the url
 	outMap        template
 	inMap         template
 	breaker       *breaker
+	pool          *pool
 }
 
 // outgoing is the request of one call, sent once per attempt.
 type outgoing struct {
-	method      string
-	url         string
-	header      http.Header
-	body        []byte // nil: none
-	correlation string
-	idempotent  bool
+	method       string
+	url          string
+	body         []byte // nil: none
+	contentType  string // of body
+	accept       string
+	correlation  string
+	contextToken string // the signed context header, or ""
+	idempotent   bool
 }
 
 // answer is a back end's 2xx answer.
@@ -396,22 +401,13 @@ func text(v any) string {
 	return fmt.Sprint(v)
 }
 
-// prepareHeader sets the headers of every attempt: media types, the
-// correlation id, the static headers and the signed context header.
+// prepareHeader sets what the headers of every attempt need: media types,
+// the correlation id and the signed context header.
 func (inv *invoker) prepareHeader(req *connector.Request, out *outgoing, contentType, accept string) error {
-	h := make(http.Header, 5+len(inv.headers))
-	if out.body != nil {
-		h["Content-Type"] = []string{contentType}
-	}
-	h["Accept"] = []string{accept}
-	h["User-Agent"] = []string{"dynapi-rest"}
+	out.contentType, out.accept = contentType, accept
 	call := req.Call
-	if call != nil && call.CorrelationID != "" {
+	if call != nil {
 		out.correlation = call.CorrelationID
-		h["X-Correlation-Id"] = []string{call.CorrelationID}
-	}
-	for k, v := range inv.headers {
-		h[k] = v
 	}
 	if s := inv.c.signer; s != nil {
 		k := contextKey{aud: inv.url.backend, method: inv.m.Name, bankID: req.BankID}
@@ -425,10 +421,42 @@ func (inv *invoker) prepareHeader(req *connector.Request, out *outgoing, content
 		if err != nil {
 			return engine.Internal(fmt.Errorf("rest: sign the context header: %w", err))
 		}
-		h[inv.contextHeader] = []string{tok}
+		out.contextToken = tok
 	}
-	out.header = h
 	return nil
+}
+
+// request writes the call's request into req: request line, Host, the
+// headers prepareHeader chose, the static headers and the body.
+func (inv *invoker) request(req *fasthttp.Request, out *outgoing) {
+	h := &req.Header
+	h.SetMethod(out.method)
+	h.SetHost(inv.url.host)
+	switch uri := out.url[inv.url.pathStart:]; {
+	case uri == "":
+		h.SetRequestURI("/")
+	case uri[0] == '?':
+		h.SetRequestURI("/" + uri)
+	default:
+		h.SetRequestURI(uri)
+	}
+	h.SetUserAgent("dynapi-rest")
+	h.Set(fasthttp.HeaderAccept, out.accept)
+	if out.correlation != "" {
+		h.Set("X-Correlation-Id", out.correlation)
+	}
+	for _, kv := range inv.static {
+		h.Set(kv[0], kv[1])
+	}
+	if out.contextToken != "" {
+		h.Set(inv.contextHeader, out.contextToken)
+	}
+	if out.body != nil {
+		h.SetContentType(out.contentType)
+		req.SetBodyRaw(out.body)
+	} else {
+		h.SetNoDefaultContentType(true) // no Content-Type without a body
+	}
 }
 
 // exchange makes the call's attempts: one, or for calls that only read up
@@ -503,50 +531,48 @@ func (inv *invoker) circuitOpen(now, retryAt time.Time) error {
 		retryAt.UTC().Format(time.RFC3339), retryAt.Sub(now).Round(time.Second))
 }
 
-// attempt sends the request once, under the routing's timeout, and reads
-// the whole answer. It tells the breaker's outcome and whether a retry may
-// help.
+// attempt sends the request once, under the routing's timeout or the
+// caller's deadline if that comes first, and reads the whole answer. It
+// tells the breaker's outcome and whether a retry may help.
 func (inv *invoker) attempt(ctx context.Context, out *outgoing) (*answer, outcome, bool, error) {
-	actx, cancel := context.WithTimeout(ctx, inv.timeout)
-	defer cancel()
-	var body io.Reader
-	if out.body != nil {
-		body = bytes.NewReader(out.body)
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	inv.request(req, out)
+	resp.SkipBody = out.method == http.MethodHead
+	deadline := time.Now().Add(inv.timeout)
+	callers := false
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline, callers = d, true
 	}
-	hreq, err := http.NewRequestWithContext(actx, out.method, out.url, body)
-	if err != nil {
-		return nil, unknown, false, engine.Internal(fmt.Errorf("rest: request to %s: %w", inv.url.backend, unwrapURLError(err)))
-	}
-	hreq.Header = out.header
-	resp, err := inv.c.client.Do(hreq)
-	if err != nil {
-		o, retry, e := inv.transportError(ctx, actx, err)
+	err := inv.pool.roundTrip(ctx, deadline, req, resp, out.idempotent)
+	status := resp.StatusCode()
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		inv.logFailure(ctx, out, slog.Int("status", status), slog.String("error", "answer too large"))
+		return nil, outcomeOf(status), false, engine.Errorf(http.StatusBadGateway, engine.CodeInvalidResult,
+			"back end %s answered with more than %d MiB", inv.url.backend, maxAnswer>>20)
+	case err != nil:
+		o, retry, e := inv.transportError(ctx, callers, err)
 		inv.logFailure(ctx, out, slog.String("error", e.Error()))
 		return nil, o, retry, e
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
-	if err != nil {
-		o, retry, e := inv.transportError(ctx, actx, err)
-		inv.logFailure(ctx, out, slog.Int("status", resp.StatusCode), slog.String("error", e.Error()))
-		return nil, o, retry, e
+	body := bytes.Clone(resp.Body())
+	if status < 200 || status > 299 {
+		inv.logFailure(ctx, out, slog.Int("status", status))
+		retry := status == http.StatusBadGateway || status == http.StatusServiceUnavailable ||
+			status == http.StatusGatewayTimeout
+		return nil, outcomeOf(status), retry, inv.statusError(status, body)
 	}
-	o := healthy
-	if resp.StatusCode >= 500 {
-		o = failed
+	return &answer{status: status, contentType: string(resp.Header.ContentType()), body: body}, healthy, false, nil
+}
+
+// outcomeOf is the breaker's outcome of an answer's status.
+func outcomeOf(status int) outcome {
+	if status >= 500 {
+		return failed
 	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		inv.logFailure(ctx, out, slog.Int("status", resp.StatusCode))
-		retry := resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusServiceUnavailable ||
-			resp.StatusCode == http.StatusGatewayTimeout
-		return nil, o, retry, inv.statusError(resp.StatusCode, raw)
-	}
-	if len(raw) > maxAnswer {
-		inv.logFailure(ctx, out, slog.Int("status", resp.StatusCode), slog.String("error", "answer too large"))
-		return nil, o, false, engine.Errorf(http.StatusBadGateway, engine.CodeInvalidResult,
-			"back end %s answered with more than %d MiB", inv.url.backend, maxAnswer>>20)
-	}
-	return &answer{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), body: raw}, o, false, nil
+	return healthy
 }
 
 // logFailure warns of a failed attempt, never with headers or bodies.
@@ -557,18 +583,19 @@ func (inv *invoker) logFailure(ctx context.Context, out *outgoing, attrs ...slog
 }
 
 // transportError turns a failure to get an answer into a timeout (504) or
-// an unreachable back end (502). When the caller's own context ended, the
-// back end is not to blame.
-func (inv *invoker) transportError(ctx, actx context.Context, err error) (outcome, bool, *engine.Error) {
-	cause := unwrapURLError(err)
+// an unreachable back end (502). When the caller's own context ended, or
+// its deadline cut the attempt short (callers), the back end is not to
+// blame.
+func (inv *invoker) transportError(ctx context.Context, callers bool, cause error) (outcome, bool, *engine.Error) {
+	timeout := isTimeout(cause)
 	switch {
 	case errors.Is(ctx.Err(), context.Canceled):
 		return unknown, false, engine.Errorf(http.StatusGatewayTimeout, engine.CodeBackendTimeout,
 			"the call to back end %s was cancelled", inv.url.backend).WithCause(cause)
-	case ctx.Err() != nil:
+	case ctx.Err() != nil || timeout && callers:
 		return unknown, false, engine.Errorf(http.StatusGatewayTimeout, engine.CodeBackendTimeout,
 			"back end %s did not answer before the call's deadline", inv.url.backend).WithCause(cause)
-	case actx.Err() != nil || isTimeout(cause):
+	case timeout:
 		return failed, true, engine.Errorf(http.StatusGatewayTimeout, engine.CodeBackendTimeout,
 			"back end %s did not answer within %s", inv.url.backend, inv.timeout).WithCause(cause)
 	}
@@ -576,9 +603,11 @@ func (inv *invoker) transportError(ctx, actx context.Context, err error) (outcom
 		"back end %s is unreachable: %s", inv.url.backend, reason(cause)).WithCause(cause)
 }
 
+// isTimeout tells whether err is a deadline passing: a net.Error's or
+// fasthttp's ErrTimeout, which has only the Timeout method.
 func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
+	var te interface{ Timeout() bool }
+	return errors.As(err, &te) && te.Timeout()
 }
 
 // reason says in a few words why a connection failed.

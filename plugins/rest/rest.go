@@ -2,6 +2,8 @@ package rest
 
 import (
 	"cmp"
+	"crypto/tls"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -45,10 +47,9 @@ type Signer interface {
 
 // Options configures New.
 type Options struct {
-	// Client makes the calls. The default has no overall timeout (each
-	// attempt has its own), does not follow redirects and keeps up to 64
-	// idle connections per back end.
-	Client *http.Client
+	// TLS configures connections to https back ends (its ServerName is set
+	// per back end); nil means the system's roots and at least TLS 1.2.
+	TLS *tls.Config
 	// Signer signs the context header; nil sends none.
 	Signer Signer
 	// ContextHeader names the signed context header; default
@@ -73,10 +74,14 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Connector calls back ends over HTTP. It keeps one circuit breaker per
-// back end, shared by every routing to it, and is safe for concurrent use.
+// Connector calls back ends over HTTP/1.1. It keeps one circuit breaker and
+// one pool of kept-alive connections per back end, shared by every routing
+// to it, and is safe for concurrent use. Back ends are reached directly:
+// proxy settings of the environment do not apply.
 type Connector struct {
-	client        *http.Client
+	pools         pools
+	dial          dialFunc    // opens connections to back ends
+	tls           *tls.Config // of https back ends, before ServerName
 	signer        Signer
 	contextHeader string
 	timeout       time.Duration
@@ -96,16 +101,10 @@ var _ connector.Connector = (*Connector)(nil)
 
 // New returns a rest connector.
 func New(o Options) *Connector {
-	c := &Connector{client: o.Client, signer: o.Signer, contextHeader: http.CanonicalHeaderKey(cmp.Or(o.ContextHeader, DefaultContextHeader)),
+	c := &Connector{dial: (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext, tls: o.TLS, signer: o.Signer, contextHeader: http.CanonicalHeaderKey(cmp.Or(o.ContextHeader, DefaultContextHeader)),
 		timeout: o.DefaultTimeout, retries: o.Retries, backoff: o.Backoff, failures: o.BreakerFailures,
 		cooldown: o.BreakerCooldown, log: o.Logger, now: time.Now, randN: rand.Int64N,
 		tokens: contextTokens{max: maxContextTokens}}
-	if c.client == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = 64
-		c.client = &http.Client{Transport: t,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}
@@ -143,7 +142,8 @@ var reservedHeaders = []string{"Host", "Content-Length", "Transfer-Encoding", "C
 // every faulty parameter.
 func (c *Connector) Prepare(m *connector.Method, params connector.Params) (connector.Invoker, error) {
 	inv := &invoker{c: c, m: m, timeout: c.timeout, retries: c.retries, failures: c.failures,
-		cooldown: c.cooldown, contextHeader: c.contextHeader, headers: http.Header{}}
+		cooldown: c.cooldown, contextHeader: c.contextHeader}
+	headers := http.Header{} // header.<Name> parameters, canonical names
 	if !m.Dynamic {
 		inv.method = http.MethodPost
 	}
@@ -213,7 +213,7 @@ func (c *Connector) Prepare(m *connector.Method, params connector.Params) (conne
 			case strings.ContainsAny(value, "\r\n\x00"):
 				fault(key, "invalid", "a header value may not hold line breaks or NUL")
 			default:
-				inv.headers.Set(name, value)
+				headers.Set(name, value)
 			}
 		case key == "outBoundMapping" || key == "inBoundMapping":
 			t, err := parseTemplate(value)
@@ -234,7 +234,7 @@ func (c *Connector) Prepare(m *connector.Method, params connector.Params) (conne
 	if _, ok := params["url"]; !ok {
 		fault("url", "required", "the back end's URL is required")
 	}
-	if c.signer != nil && inv.headers.Get(inv.contextHeader) != "" {
+	if c.signer != nil && headers.Get(inv.contextHeader) != "" {
 		fault("header."+inv.contextHeader, "reserved", "%s is the signed context header", inv.contextHeader)
 	}
 	if inv.outMap != nil && !m.Dynamic && !sendsBody(inv.method) {
@@ -245,6 +245,13 @@ func (c *Connector) Prepare(m *connector.Method, params connector.Params) (conne
 			fmt.Sprintf("the rest connector cannot call method %s with these parameters", m.Name), faults...)
 	}
 	inv.breaker = c.breakers.of(inv.url.key)
+	inv.pool = c.pools.of(inv.url, c.dial, c.tls)
+	for _, name := range slices.Sorted(maps.Keys(headers)) {
+		inv.static = append(inv.static, [2]string{name, headers.Get(name)})
+	}
+	if inv.url.authorization != "" && headers.Get("Authorization") == "" {
+		inv.static = append(inv.static, [2]string{"Authorization", inv.url.authorization})
+	}
 	return inv, nil
 }
 
@@ -303,7 +310,14 @@ type urlTemplate struct {
 	base     string // the url before its query, without a trailing '/'
 	query    string // the url's query, without '?'
 	backend  string // scheme://host, for messages
-	key      string // scheme://host:port, the breaker's key
+	key      string // scheme://host:port, the breaker's and the pool's key
+
+	secure        bool   // https
+	addr          string // host:port, to dial
+	hostname      string // to verify the TLS certificate
+	host          string // the Host header
+	pathStart     int    // where a built URL's path (or query) starts
+	authorization string // Basic credentials from the URL's user info, or ""
 }
 
 // urlPart is a literal or a placeholder.
@@ -406,7 +420,16 @@ func parseURL(raw string, m *connector.Method) (*urlTemplate, error) {
 	if port == "" {
 		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
 	}
-	t.key = u.Scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+	t.hostname = strings.ToLower(u.Hostname())
+	t.addr = net.JoinHostPort(t.hostname, port)
+	t.key = u.Scheme + "://" + t.addr
+	t.secure = u.Scheme == "https"
+	t.host = u.Host
+	t.pathStart = pathStart
+	if u.User != nil {
+		password, _ := u.User.Password()
+		t.authorization = "Basic " + base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+password))
+	}
 	return t, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"path/filepath"
 	"reflect"
@@ -623,10 +624,11 @@ func TestRetries(t *testing.T) {
 	t.Run("unreachable is retried", func(t *testing.T) {
 		var attempts int
 		c, _ := newConnector(t, Options{})
-		c.client = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		dial := c.dial
+		c.dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
 			attempts++
-			return http.DefaultTransport.RoundTrip(r)
-		})}
+			return dial(ctx, network, addr)
+		}
 		inv := prepare(t, c, getAccounts, connector.Params{"url": closedURL(t)})
 		_, err := invoke(inv, builtinRequest(getAccounts, "b", "b", "u"))
 		wantError(t, err, http.StatusBadGateway, engine.CodeBackendUnreachable)
@@ -705,10 +707,6 @@ func TestRetryJitter(t *testing.T) {
 		}
 	})
 }
-
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestCircuitBreaker(t *testing.T) {
 	down := reply(http.StatusServiceUnavailable, `{"message":"down for maintenance"}`)
