@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi/internal/jsonptr"
+	"github.com/dynapi/dynapi/internal/regexgen"
 )
 
 // Resolver returns the JSON value a local $ref ("#/components/schemas/Account") points to.
@@ -475,7 +476,7 @@ func (n *node) propSchema(name string) any {
 	}
 	var list []any
 	for _, p := range sortedKeys(n.patProps) {
-		if matchesPattern(p, name) {
+		if regexgen.Matches(p, name) {
 			list = append(list, n.patProps[p]...)
 		}
 	}
@@ -584,7 +585,7 @@ func (g *gen) extraProperties(n *node, obj map[string]any, want int, child state
 			cands = append(cands, "additionalProp"+strconv.Itoa(i+1))
 		}
 		for _, p := range pats {
-			if s, ok := matchString(p, 1, -1, i); ok {
+			if s, ok := regexgen.Variant(p, 1, -1, i); ok {
 				cands = append(cands, s)
 			}
 		}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/dynapi/dynapi/internal/regexgen"
 )
 
 // The generator checks its own candidates (oneOf exclusivity, enum values,
@@ -156,7 +158,7 @@ func (vd *validator) checkString(s string, m map[string]any) bool {
 	if v, ok := intKey(m, "maxLength"); ok && l > v {
 		return false
 	}
-	if p, ok := m["pattern"].(string); ok && !matchesPattern(p, s) {
+	if p, ok := m["pattern"].(string); ok && !regexgen.Matches(p, s) {
 		return false
 	}
 	if f, ok := m["format"].(string); ok && !validFormat(strings.ToLower(f), s) {
@@ -279,7 +281,7 @@ func (vd *validator) checkObject(o map[string]any, m map[string]any, depth int) 
 			}
 		}
 		for _, p := range sortedKeys(pats) {
-			if matchesPattern(p, k) {
+			if regexgen.Matches(p, k) {
 				matched = true
 				if !vd.check(x, pats[p], depth+1) {
 					return false
