@@ -8,7 +8,9 @@ import (
 
 // BenchmarkGenerate generates every components/schemas entry of real bank
 // documents, as mock answers do (examples used) and as requests that must
-// validate (examples ignored); one op is one document's schemas.
+// validate (examples ignored); one op is one document's schemas. The
+// "checks" variants share one Checks among a document's schemas, as a
+// caller generating for a whole document would.
 func BenchmarkGenerate(b *testing.B) {
 	for _, file := range []string{
 		"ob-uk-v4.0/account-info-openapi.yaml",
@@ -24,17 +26,24 @@ func BenchmarkGenerate(b *testing.B) {
 		schemas, _ := components["schemas"].(map[string]any)
 		names := sortedKeys(schemas)
 		for _, mode := range []struct {
-			name string
-			opts Options
+			name   string
+			opts   Options
+			shared bool
 		}{
-			{"response", Options{Resolve: resolverFor(doc)}},
-			{"request", Options{Resolve: resolverFor(doc), IgnoreExamples: true, Request: true}},
+			{"response", Options{Resolve: resolverFor(doc)}, false},
+			{"request", Options{Resolve: resolverFor(doc), IgnoreExamples: true, Request: true}, false},
+			{"response-checks", Options{Resolve: resolverFor(doc)}, true},
+			{"request-checks", Options{Resolve: resolverFor(doc), IgnoreExamples: true, Request: true}, true},
 		} {
 			b.Run(filepath.Base(filepath.Dir(file))+"/"+filepath.Base(file)+"/"+mode.name, func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
+					opts := mode.opts
+					if mode.shared {
+						opts.Checks = &Checks{}
+					}
 					for _, name := range names {
-						Generate(schemas[name], mode.opts)
+						Generate(schemas[name], opts)
 					}
 				}
 			})
