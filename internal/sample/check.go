@@ -74,13 +74,28 @@ func newChecker(resolve Resolver) *checker {
 		root: map[string]any{checkedKey: map[string]any{}, refsKey: map[string]any{}}}
 }
 
-// valid reports whether v is valid against schema s.
+// valid reports whether v is valid against schema s. A pure wrapper
+// ({"$ref": ...} or a single allOf, with annotations) is looked through:
+// it validates as what it wraps, which is then compiled once for all the
+// wrappers naming it.
 func (g *gen) valid(v, s any) bool {
 	if g.check == nil {
 		g.check = newChecker(g.resolve)
 	}
+	for range maxUnwrap {
+		m, _ := s.(map[string]any)
+		inner, ok := g.wrapped(m)
+		if !ok {
+			break
+		}
+		s = inner
+	}
 	return g.check.valid(v, s)
 }
+
+// maxUnwrap bounds the wrappers valid looks through (a chain of
+// references may run in a circle).
+const maxUnwrap = 16
 
 // valid reports whether v is valid against schema s.
 func (c *checker) valid(v, s any) bool {
