@@ -80,7 +80,7 @@ func newChecker(resolve Resolver) *checker {
 // wrappers naming it.
 func (g *gen) valid(v, s any) bool {
 	if g.check == nil {
-		g.check = newChecker(g.resolve)
+		g.check = newChecker(g.opts.Resolve)
 	}
 	for range maxUnwrap {
 		m, _ := s.(map[string]any)
@@ -224,7 +224,11 @@ func (c *checker) place(ref string) string {
 	if at, done := c.placed[ref]; done {
 		return at
 	}
-	target, ok := c.resolve(ref)
+	var target any
+	ok := false
+	if c.resolve != nil {
+		target, ok = c.resolve(ref)
+	}
 	if !ok {
 		c.placed[ref] = ""
 		return ""

@@ -68,7 +68,7 @@ func Generate(schema any, opts Options) any {
 	g := &gen{opts: opts, maxDepth: opts.MaxDepth, stack: map[string]int{}}
 	if opts.Checks != nil {
 		if opts.Checks.c == nil {
-			opts.Checks.c = newChecker(g.resolve)
+			opts.Checks.c = newChecker(opts.Resolve)
 		}
 		g.check = opts.Checks.c
 	}
