@@ -263,26 +263,45 @@ func rewriteBounds(m map[string]any) {
 	}
 }
 
-// formatSchemas holds, for each format, a compiled schema that asserts it
-// on strings, for candidates made from a pattern; a format the library
-// does not know accepts every string.
-var formatSchemas sync.Map // string -> *jsonschemas.Schema
+// formatSchemas holds, for each format met, a compiled schema that
+// asserts it on strings, for candidates made from a pattern; a format the
+// library does not know accepts every string. Formats come from
+// documents, so the cache starts afresh past formatCacheLimit entries.
+var formatSchemas struct {
+	sync.Mutex
+	byName map[string]*jsonschemas.Schema
+}
+
+const formatCacheLimit = 256
 
 // validFormat reports whether s has format.
 func validFormat(format, s string) bool {
-	schema, ok := formatSchemas.Load(format)
+	formatSchemas.Lock()
+	schema, ok := formatSchemas.byName[format]
+	formatSchemas.Unlock()
 	if !ok {
-		compiler := jsonschemas.NewCompiler("format schemas are self-contained")
-		compiler.DefaultDraft(jsonschema.Draft2020)
-		const url = "https://dynapi.invalid/format.json"
-		if err := compiler.AddResource(url, map[string]any{"format": format}); err != nil {
-			return true
+		schema = compileFormat(format)
+		formatSchemas.Lock()
+		if len(formatSchemas.byName) >= formatCacheLimit || formatSchemas.byName == nil {
+			formatSchemas.byName = map[string]*jsonschemas.Schema{}
 		}
-		compiled, err := compiler.Compile(url)
-		if err != nil {
-			return true
-		}
-		schema, _ = formatSchemas.LoadOrStore(format, jsonschemas.NewSchema(compiled))
+		formatSchemas.byName[format] = schema
+		formatSchemas.Unlock()
 	}
-	return schema.(*jsonschemas.Schema).Validate(s) == nil
+	return schema == nil || schema.Validate(s) == nil
+}
+
+// compileFormat compiles {"format": format}; nil when it does not compile.
+func compileFormat(format string) *jsonschemas.Schema {
+	compiler := jsonschemas.NewCompiler("format schemas are self-contained")
+	compiler.DefaultDraft(jsonschema.Draft2020)
+	const url = "https://dynapi.invalid/format.json"
+	if err := compiler.AddResource(url, map[string]any{"format": format}); err != nil {
+		return nil
+	}
+	compiled, err := compiler.Compile(url)
+	if err != nil {
+		return nil
+	}
+	return jsonschemas.NewSchema(compiled)
 }
