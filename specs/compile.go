@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -308,18 +307,7 @@ func dropDuplicateEnum(m map[string]any) bool {
 
 func rewriteSchema(tree any, m map[string]any, oas30 bool) {
 	if oas30 {
-		nullable, _ := m["nullable"].(bool)
-		if xn, ok := m["x-nullable"].(bool); ok && xn {
-			nullable = true
-		}
-		if nullable {
-			if t, ok := m["type"].(string); ok {
-				m["type"] = []any{t, "null"}
-				if enum, ok := m["enum"].([]any); ok && !slices.Contains(enum, nil) {
-					m["enum"] = append(enum, nil) // many documents list null already
-				}
-			}
-		}
+		jsonschemas.RewriteNullable(m)
 		for _, pair := range [][2]string{{"exclusiveMinimum", "minimum"}, {"exclusiveMaximum", "maximum"}} {
 			if _, isBool := m[pair[0]].(bool); isBool && m[pair[1]] == nil {
 				delete(m, pair[0])

@@ -43,16 +43,6 @@ func compileTestRegexp(s string) (jsonschema.Regexp, error) {
 	return regexp2Re{re}, nil
 }
 
-// testMatch is the independent oracle for pattern tests.
-func testMatch(t testing.TB, pattern, s string) bool {
-	t.Helper()
-	re, err := compileTestRegexp(pattern)
-	if err != nil {
-		t.Fatalf("pattern %q does not compile: %v", pattern, err)
-	}
-	return re.MatchString(s)
-}
-
 // ---- documents ----
 
 // normalize turns YAML-decoded values into JSON-decoded ones (string keys,

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/dynapi/dynapi/internal/regexgen"
 )
 
 // node is the merge of a schema with everything it pulls in through $ref and
@@ -114,7 +116,7 @@ func (n *node) allowed(name string) bool {
 		}
 		ok := false
 		for _, p := range c.patterns {
-			if matchesPattern(p, name) {
+			if regexgen.Matches(p, name) {
 				ok = true
 				break
 			}

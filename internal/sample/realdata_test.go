@@ -1,12 +1,13 @@
 package sample
 
 import (
-	"github.com/dynapi/dynapi/internal/testpaths"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dynapi/dynapi/internal/testpaths"
 )
 
 // specsDir is ../shared/specs relative to the module root.

@@ -14,7 +14,7 @@
 // oneOf/anyOf take the first branch whose value validates against the whole
 // schema (oneOf: exactly one branch), setting the discriminator property to
 // the branch's mapping key or schema name. Generated candidates that
-// involve a choice are checked with a small built-in validator, so the
+// involve a choice are checked with jsonschema/v6 (see check.go), so the
 // output is valid whenever the generator finds a way to make it so.
 package sample
 
@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi/internal/jsonptr"
+	"github.com/dynapi/dynapi/internal/regexgen"
 )
 
 // Resolver returns the JSON value a local $ref ("#/components/schemas/Account") points to.
@@ -38,6 +39,10 @@ type Options struct {
 	IgnoreExamples bool // synthesise even where the schema carries example/examples/default (used to build requests that must be valid)
 	Request        bool // generating a request: skip readOnly properties; otherwise (response) skip writeOnly properties
 	MaxDepth       int  // recursion limit for recursive schemas (0 means 8)
+	// Checks, when set, keeps the schemas compiled to check candidates
+	// for later calls that share it, which must resolve references
+	// alike; nil compiles them for this call alone.
+	Checks *Checks
 }
 
 const (
@@ -61,6 +66,12 @@ const (
 // float64/int64 or json.Number, bool, nil) that is valid against schema.
 func Generate(schema any, opts Options) any {
 	g := &gen{opts: opts, maxDepth: opts.MaxDepth, stack: map[string]int{}}
+	if opts.Checks != nil {
+		if opts.Checks.c == nil {
+			opts.Checks.c = newChecker(opts.Resolve)
+		}
+		g.check = opts.Checks.c
+	}
 	if g.maxDepth <= 0 {
 		g.maxDepth = defaultMaxDepth
 	}
@@ -76,6 +87,7 @@ type gen struct {
 	// failures counts choices that found no valid candidate and were not
 	// undone by leaving the value out; see genObject and genArray.
 	failures int
+	check    *checker // made on the first candidate checked
 }
 
 type state struct {
@@ -475,7 +487,7 @@ func (n *node) propSchema(name string) any {
 	}
 	var list []any
 	for _, p := range sortedKeys(n.patProps) {
-		if matchesPattern(p, name) {
+		if regexgen.Matches(p, name) {
 			list = append(list, n.patProps[p]...)
 		}
 	}
@@ -584,7 +596,7 @@ func (g *gen) extraProperties(n *node, obj map[string]any, want int, child state
 			cands = append(cands, "additionalProp"+strconv.Itoa(i+1))
 		}
 		for _, p := range pats {
-			if s, ok := matchString(p, 1, -1, i); ok {
+			if s, ok := regexgen.Variant(p, 1, -1, i); ok {
 				cands = append(cands, s)
 			}
 		}

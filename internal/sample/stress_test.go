@@ -39,8 +39,8 @@ func TestGenerateBranchingRecursion(t *testing.T) {
 	}
 }
 
-// TestConcurrent runs generation and pattern matching in parallel (for the
-// shared caches under -race).
+// TestConcurrent runs generation in parallel (for the pattern caches under
+// -race).
 func TestConcurrent(t *testing.T) {
 	schema := map[string]any{
 		"type":     "array",
@@ -54,9 +54,6 @@ func TestConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			results[i] = mustJSON(Generate(schema, Options{IgnoreExamples: true}))
-			for _, c := range patternCases {
-				StringMatching(c.pattern, c.min+i, c.max)
-			}
 		}()
 	}
 	wg.Wait()

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/dynapi/dynapi/internal/regexgen"
 )
 
 func runeLen(s string) int { return utf8.RuneCountInString(s) }
@@ -24,7 +26,7 @@ func genString(n *node, variant int) (string, bool) {
 			return false
 		}
 		for _, p := range n.patterns {
-			if !matchesPattern(p, s) {
+			if !regexgen.Matches(p, s) {
 				return false
 			}
 		}
@@ -55,7 +57,7 @@ func genString(n *node, variant int) (string, bool) {
 		}
 		for _, p := range n.patterns {
 			for v := variant; v < variant+tries; v++ {
-				if s, ok := matchString(p, minL, maxL, v); ok && fits(s) {
+				if s, ok := regexgen.Variant(p, minL, maxL, v); ok && fits(s) {
 					return s, formatOK(s)
 				}
 			}
@@ -64,8 +66,8 @@ func genString(n *node, variant int) (string, bool) {
 			// Several patterns: join short matches, as in "^[A-Z]" + "[0-9]$".
 			for _, p := range n.patterns {
 				for _, q := range n.patterns {
-					a, ok1 := matchString(p, 0, -1, variant)
-					b, ok2 := matchString(q, 0, -1, variant)
+					a, ok1 := regexgen.Variant(p, 0, -1, variant)
+					b, ok2 := regexgen.Variant(q, 0, -1, variant)
 					if !ok1 || !ok2 || p == q {
 						continue
 					}
@@ -79,7 +81,7 @@ func genString(n *node, variant int) (string, bool) {
 				}
 			}
 		}
-		if s, ok := matchString(n.patterns[0], minL, maxL, variant); ok {
+		if s, ok := regexgen.Variant(n.patterns[0], minL, maxL, variant); ok {
 			return s, false
 		}
 		return plainString(minL, maxL, variant), false
@@ -119,7 +121,7 @@ var familiar = []string{"EUR", "GB", "DEUTDEFF", "GB33BUKB20201555555555"}
 
 // fullMatch reports whether pattern matches all of s (not just part of it).
 func fullMatch(pattern, s string) bool {
-	return matchesPattern(pattern, s) && matchesPattern("^(?:"+pattern+")$", s)
+	return regexgen.Matches(pattern, s) && regexgen.Matches("^(?:"+pattern+")$", s)
 }
 
 var sampleDate = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -352,4 +354,47 @@ func genNumber(n *node, integer bool, variant int) (any, bool) {
 		}
 	}
 	return out(base)
+}
+
+// jsonEqual compares decoded JSON values, numbers by value.
+func jsonEqual(a, b any) bool {
+	if isNumber(a) && isNumber(b) {
+		x, ok1 := toRat(a)
+		y, ok2 := toRat(b)
+		return ok1 && ok2 && x.Cmp(y) == 0
+	}
+	switch x := a.(type) {
+	case nil:
+		return b == nil
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !jsonEqual(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, xv := range x {
+			yv, ok := y[k]
+			if !ok || !jsonEqual(xv, yv) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }

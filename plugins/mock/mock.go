@@ -72,8 +72,9 @@ type answer struct {
 // loaded: a response without content answers with no body.
 func Prepare(doc *specs.Document, op *specs.Operation) (*Invoker, error) {
 	m := &Invoker{byStatus: map[int]*answer{}, byName: map[string]*answer{}}
+	checks := &sample.Checks{} // the responses of op share their schemas' compilations
 	for _, r := range op.Responses {
-		a := render(doc, r)
+		a := render(doc, r, checks)
 		if m.primary == nil {
 			m.primary = a
 		}
@@ -139,7 +140,7 @@ func parsePrefer(h string) (code int, example string) {
 // then its named examples, else a sample of its schema. An example that
 // breaks the schema (the document was warned about it) is answered with
 // the sample instead, so every answer fits the document's own schema.
-func render(doc *specs.Document, r *specs.Response) *answer {
+func render(doc *specs.Document, r *specs.Response, checks *sample.Checks) *answer {
 	status := r.Status
 	if status == 0 {
 		status = http.StatusOK // "default" as the only answer stands for success
@@ -158,7 +159,7 @@ func render(doc *specs.Document, r *specs.Response) *answer {
 	sampled := func() *engine.Reply {
 		if made == nil {
 			if schema := media.SchemaNode(); schema != nil {
-				made = reply(sample.Generate(schema, sample.Options{Resolve: doc.Resolve}))
+				made = reply(sample.Generate(schema, sample.Options{Resolve: doc.Resolve, Checks: checks}))
 			} else {
 				made = &engine.Reply{Status: status, ContentType: media.Type}
 			}

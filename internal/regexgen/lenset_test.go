@@ -1,4 +1,4 @@
-package sample
+package regexgen
 
 import (
 	"math/rand/v2"

@@ -1,4 +1,12 @@
-package sample
+// Package regexgen makes strings that match a regular expression, as JSON
+// Schema's "pattern" keyword and OpenAPI documents write them: ECMAScript
+// syntax, lookarounds and backreferences included, searched rather than
+// anchored, within rune length limits. Patterns Go's RE2 engine accepts are
+// walked directly; others are rewritten into an RE2 approximation that
+// proposes candidates, each checked against the original pattern with
+// regexp2. Results are deterministic and cached; all functions are safe for
+// concurrent use.
+package regexgen
 
 import (
 	"math/bits"
@@ -21,7 +29,7 @@ import (
 // rewritten into an RE2 approximation to generate candidates, and every
 // candidate is checked against the original pattern with regexp2.
 func StringMatching(pattern string, minLen, maxLen int) (string, bool) {
-	return matchString(pattern, minLen, maxLen, 0)
+	return Variant(pattern, minLen, maxLen, 0)
 }
 
 const (
@@ -52,9 +60,9 @@ var (
 	matchCache   = map[matchKey]matchResult{}
 )
 
-// matchString is StringMatching with a variant number: variant k > 0 asks for
+// Variant is StringMatching with a variant number: variant k > 0 asks for
 // a (usually) different string than variant 0, to build unique items.
-func matchString(pattern string, minLen, maxLen, variant int) (string, bool) {
+func Variant(pattern string, minLen, maxLen, variant int) (string, bool) {
 	if minLen < 0 {
 		minLen = 0
 	}
@@ -272,9 +280,10 @@ func doCompile(pattern string) *compiled {
 	return c
 }
 
-// matchesPattern reports whether s matches pattern; a pattern no engine can
+// Matches reports whether pattern matches (somewhere in) s, with the
+// engines StringMatching checks its results with; a pattern no engine can
 // compile matches nothing.
-func matchesPattern(pattern, s string) bool {
+func Matches(pattern, s string) bool {
 	c := compilePattern(pattern)
 	return c != nil && c.match(s)
 }

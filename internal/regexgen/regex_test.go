@@ -1,8 +1,15 @@
-package sample
+package regexgen_test
 
 import (
+	"regexp"
+	"sync"
 	"testing"
+	"time"
 	"unicode/utf8"
+
+	"github.com/dlclark/regexp2"
+
+	"github.com/dynapi/dynapi/internal/regexgen"
 )
 
 var patternCases = []struct {
@@ -69,18 +76,18 @@ var patternCases = []struct {
 func TestStringMatching(t *testing.T) {
 	for _, c := range patternCases {
 		t.Run(c.pattern, func(t *testing.T) {
-			s, ok := StringMatching(c.pattern, c.min, c.max)
+			s, ok := regexgen.StringMatching(c.pattern, c.min, c.max)
 			if !ok {
 				t.Fatalf("StringMatching(%q, %d, %d) failed", c.pattern, c.min, c.max)
 			}
 			checkMatch(t, c.pattern, c.min, c.max, s)
-			if again, _ := StringMatching(c.pattern, c.min, c.max); again != s {
+			if again, _ := regexgen.StringMatching(c.pattern, c.min, c.max); again != s {
 				t.Errorf("not deterministic: %q then %q", s, again)
 			}
 			t.Logf("%q", s)
 			// Variants must match too.
 			for v := 1; v < 4; v++ {
-				if s, ok := matchString(c.pattern, c.min, c.max, v); ok {
+				if s, ok := regexgen.Variant(c.pattern, c.min, c.max, v); ok {
 					checkMatch(t, c.pattern, c.min, c.max, s)
 				}
 			}
@@ -117,7 +124,7 @@ func TestStringMatchingImpossible(t *testing.T) {
 		{`^$`, 1, -1},
 		{`(?<=a)b`, 0, 1},
 	} {
-		if s, ok := StringMatching(c.pattern, c.min, c.max); ok {
+		if s, ok := regexgen.StringMatching(c.pattern, c.min, c.max); ok {
 			t.Errorf("StringMatching(%q, %d, %d) = %q, want failure", c.pattern, c.min, c.max, s)
 		}
 	}
@@ -138,7 +145,7 @@ func FuzzStringMatching(f *testing.F) {
 		if maxLen = maxLen % 400; maxLen < 0 {
 			maxLen = -1
 		}
-		s, ok := StringMatching(pattern, minLen, maxLen)
+		s, ok := regexgen.StringMatching(pattern, minLen, maxLen)
 		if !ok {
 			return
 		}
@@ -154,4 +161,70 @@ func abs(x int) int {
 		return -x
 	}
 	return x
+}
+
+// testMatch is the independent oracle: Go's regexp when it accepts the
+// pattern, else regexp2 (ECMAScript, then .NET syntax) with a generous
+// timeout.
+func testMatch(t testing.TB, pattern, s string) bool {
+	t.Helper()
+	if re, err := regexp.Compile(pattern); err == nil {
+		return re.MatchString(s)
+	}
+	re, err := regexp2.Compile(pattern, regexp2.ECMAScript)
+	if err != nil {
+		if re, err = regexp2.Compile(pattern, regexp2.None); err != nil {
+			t.Fatalf("pattern %q does not compile: %v", pattern, err)
+		}
+	}
+	re.MatchTimeout = time.Second
+	ok, err := re.MatchString(s)
+	return err == nil && ok
+}
+
+// TestConcurrent generates from every pattern in parallel, for the shared
+// caches under -race: every goroutine gets the same strings.
+func TestConcurrent(t *testing.T) {
+	results := make([][]string, 8)
+	var wg sync.WaitGroup
+	for i := range results {
+		wg.Go(func() {
+			for _, c := range patternCases {
+				s, _ := regexgen.StringMatching(c.pattern, c.min, c.max)
+				results[i] = append(results[i], s)
+			}
+		})
+	}
+	wg.Wait()
+	for i, r := range results[1:] {
+		for j := range r {
+			if r[j] != results[0][j] {
+				t.Errorf("goroutine %d, pattern %q: %q, want %q", i+1, patternCases[j].pattern, r[j], results[0][j])
+			}
+		}
+	}
+}
+
+// TestMatches checks the matcher the generator verifies with, on both
+// engines: RE2 patterns and ECMAScript ones Go's regexp refuses.
+func TestMatches(t *testing.T) {
+	for _, c := range []struct {
+		pattern, s string
+		want       bool
+	}{
+		{`^\d{2}$`, "12", true},
+		{`^\d{2}$`, "123", false},
+		{`\d`, "a1b", true},
+		{`^(?!000)\d{3}$`, "001", true},
+		{`^(?!000)\d{3}$`, "000", false},
+		{`^(\w+)-\1$`, "ab-ab", true},
+		{`^(\w+)-\1$`, "ab-ba", false},
+		{`(`, "(", false},
+	} {
+		t.Run(c.pattern+" "+c.s, func(t *testing.T) {
+			if got := regexgen.Matches(c.pattern, c.s); got != c.want {
+				t.Errorf("Matches(%q, %q) = %v, want %v", c.pattern, c.s, got, c.want)
+			}
+		})
+	}
 }
