@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dynapi/dynapi/internal/enginetest"
+	"github.com/dynapi/dynapi/internal/testpaths"
 )
 
 // forbidden checks a 403 names the missing role at the bank.
@@ -48,7 +49,7 @@ func TestRolesAndEntitlements(t *testing.T) {
 	bob := e.CreateUser(t, "bob", "Bob-passw0rd-1")
 	e.CreateBank(t, "gh.29.uk")
 	e.CreateBank(t, "other.bank")
-	doc := enginetest.ReadFile(t, filepath.Join(sharedSpecs, "obp-dynamic-endpoint/dynamicEndpointSwagger.json"))
+	doc := enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), "obp-dynamic-endpoint/dynamicEndpointSwagger.json"))
 	asBob := e.As(bob)
 	postDoc := func(path string) enginetest.Request {
 		return enginetest.JSONRequest(t, http.MethodPost, path, doc)
@@ -117,7 +118,7 @@ func TestRolesAndEntitlements(t *testing.T) {
 func TestDynamicRoleLifecycle(t *testing.T) {
 	e := enginetest.New(t)
 	alice := e.CreateUser(t, "alice", "Alice-passw0rd")
-	created := e.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join(sharedSpecs, "petstore-oas3/petstore.yaml")))
+	created := e.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), "petstore-oas3/petstore.yaml")))
 	id := created["dynamic_endpoint_id"].(string)
 	const role = "CanGetDynamicEndpoint_showPetById"
 	pet := enginetest.Request{Method: http.MethodGet, Path: "/v1/pets/1"}
@@ -152,7 +153,7 @@ func TestDocumentAccessRules(t *testing.T) {
 	  "/anyone":{"get":{"operationId":"anyone","x-dynapi-roles":[],"responses":{"200":{"description":"d"}}}},
 	  "/admins":{"get":{"operationId":"admins","x-dynapi-roles":["CanCreateUser"],"responses":{"200":{"description":"d"}}}}}}`
 	created := e.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", []byte(doc))
-	if strings.Contains(string(mustJSON(t, created["operations"])), "DynamicEndpoint_open") {
+	if strings.Contains(string(enginetest.MustJSON(t, created["operations"])), "DynamicEndpoint_open") {
 		t.Errorf("a public operation got a role: %v", created["operations"])
 	}
 	call := func(c enginetest.Caller, path string, status int) enginetest.Scenario {

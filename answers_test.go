@@ -2,14 +2,15 @@ package dynapi_test
 
 import (
 	"encoding/json"
-	"github.com/dynapi/dynapi/internal/testpaths"
 	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/dynapi/dynapi"
+	"github.com/dynapi/dynapi/internal/enginetest"
+	"github.com/dynapi/dynapi/internal/testpaths"
+
 	"github.com/dynapi/dynapi/specs"
 )
 
@@ -20,7 +21,7 @@ type warning struct{ Pointer, Code, Message string }
 func warningsOf(t testing.TB, created map[string]any) []warning {
 	t.Helper()
 	var out []warning
-	if err := json.Unmarshal(mustJSON(t, created["warnings"]), &out); err != nil {
+	if err := json.Unmarshal(enginetest.MustJSON(t, created["warnings"]), &out); err != nil {
 		t.Fatal(err)
 	}
 	return out
@@ -34,8 +35,8 @@ func TestMockAnswersFitAndFollowTheDocument(t *testing.T) {
 	codePattern := regexp.MustCompile(`^\w{0,4}$`)
 	for _, file := range []string{"answers.yaml", "answers.json"} {
 		t.Run(file, func(t *testing.T) {
-			inst := open(t, "")
-			created := mustCreate(t, inst, "/admin/v1/dynamic-endpoints", readFile(t, filepath.Join("testdata", file)))
+			inst := enginetest.New(t)
+			created := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join("testdata", file)))
 			t.Run("broken examples are warned about", func(t *testing.T) {
 				want := map[string][]string{
 					"/paths/~1codes/get/responses/200/content/application~1json; charset=utf-8/example": {"getCode", "response 200", "at /code"},
@@ -91,14 +92,14 @@ func TestMockAnswersFitAndFollowTheDocument(t *testing.T) {
 					if tc.prefer != "" {
 						h["Prefer"] = tc.prefer
 					}
-					r := do(t, inst, request{method: http.MethodGet, path: tc.path, headers: h})
-					if r.status != http.StatusOK {
-						t.Fatalf("status %d: %s", r.status, r.body)
+					r := inst.Admin().Send(t, enginetest.Request{Method: http.MethodGet, Path: tc.path, Header: h})
+					if r.Status != http.StatusOK {
+						t.Fatalf("status %d: %s", r.Status, r.Body)
 					}
-					if got := r.header.Get("Content-Type"); got != tc.contentType {
+					if got := r.Header.Get("Content-Type"); got != tc.contentType {
 						t.Errorf("Content-Type %q, want %q", got, tc.contentType)
 					}
-					tc.check(t, r.json(t))
+					tc.check(t, r.JSON(t))
 				})
 			}
 		})
@@ -131,8 +132,8 @@ func TestRealDocumentMockAnswers(t *testing.T) {
 		file := tc.file
 		t.Run(file, func(t *testing.T) {
 			t.Parallel()
-			inst := open(t, "")
-			created := mustCreate(t, inst, "/admin/v1/dynamic-endpoints", readFile(t, filepath.Join(sharedSpecs, file)))
+			inst := enginetest.New(t)
+			created := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), file)))
 			ep, err := inst.Endpoints.Get("", created["dynamic_endpoint_id"].(string))
 			if err != nil {
 				t.Fatal(err)
@@ -154,7 +155,7 @@ func TestRealDocumentMockAnswers(t *testing.T) {
 // checkMockAnswer calls op with a valid request, expects a JSON answer of
 // jsonType and validates it against the schema of the response it
 // answers; it reports whether there was a schema to validate against.
-func checkMockAnswer(t *testing.T, inst *dynapi.Instance, file, jsonType string, doc *specs.Document, op *specs.Operation, served string) bool {
+func checkMockAnswer(t *testing.T, inst *enginetest.Engine, file, jsonType string, doc *specs.Document, op *specs.Operation, served string) bool {
 	t.Helper()
 	if len(op.Responses) == 0 {
 		return false
@@ -173,15 +174,15 @@ func checkMockAnswer(t *testing.T, inst *dynapi.Instance, file, jsonType string,
 	if err != nil || schema == nil || unfitSchemas[file+"#"+media.SchemaPointer()] != "" {
 		return false
 	}
-	r := do(t, inst, validRequest(t, doc, op, served))
-	if got := r.header.Get("Content-Type"); got != jsonType {
+	r := inst.Admin().Send(t, validRequest(t, doc, op, served))
+	if got := r.Header.Get("Content-Type"); got != jsonType {
 		t.Errorf("%s %s: Content-Type %q, want %q", op.Method, op.Path, got, jsonType)
 	}
 	var v any
-	dec := json.NewDecoder(strings.NewReader(string(r.body)))
+	dec := json.NewDecoder(strings.NewReader(string(r.Body)))
 	dec.UseNumber()
 	if err := dec.Decode(&v); err != nil {
-		t.Errorf("%s %s: %d, not JSON: %s", op.Method, op.Path, r.status, r.body)
+		t.Errorf("%s %s: %d, not JSON: %s", op.Method, op.Path, r.Status, r.Body)
 		return true
 	}
 	if err := schema.Validate(v); err != nil {
@@ -194,7 +195,7 @@ func checkMockAnswer(t *testing.T, inst *dynapi.Instance, file, jsonType string,
 // dynamic operation, so the example shown is the one that runs.
 func readmeScript(t *testing.T) string {
 	t.Helper()
-	readme := string(readFile(t, testpaths.Root("README.md")))
+	readme := string(enginetest.ReadFile(t, testpaths.Root("README.md")))
 	_, after, ok := strings.Cut(readme, "**A JavaScript method answering a dynamic operation**")
 	if !ok {
 		t.Fatal("the README has no example of a script answering a dynamic operation")
@@ -228,30 +229,30 @@ func TestScriptResultChecked(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			inst := open(t, "")
-			mustCreate(t, inst, "/admin/v1/dynamic-endpoints", readFile(t, filepath.Join("testdata", "script-answers.yaml")))
+			inst := enginetest.New(t)
+			inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join("testdata", "script-answers.yaml")))
 			createScript(t, inst, "getBalance", tc.script, 0)
-			r := do(t, inst, request{method: http.MethodGet, path: "/balances/accounts/acc-1/balance?currency=GBP",
-				headers: map[string]string{"X-Request-ID": "req-7"}})
-			if r.status != tc.status {
-				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.body)
+			r := inst.Admin().Send(t, enginetest.Request{Method: http.MethodGet, Path: "/balances/accounts/acc-1/balance?currency=GBP",
+				Header: map[string]string{"X-Request-ID": "req-7"}})
+			if r.Status != tc.status {
+				t.Fatalf("status %d, want %d: %s", r.Status, tc.status, r.Body)
 			}
 			if tc.status == http.StatusOK {
-				got := r.json(t)
+				got := r.JSON(t)
 				for k, v := range tc.want {
 					if got[k] != v {
-						t.Errorf("%s = %v, want %v (answer %s)", k, got[k], v, r.body)
+						t.Errorf("%s = %v, want %v (answer %s)", k, got[k], v, r.Body)
 					}
 				}
 				return
 			}
-			p := r.problem(t)
+			p := r.Problem(t)
 			if p.Code != "invalid_connector_result" {
 				t.Errorf("code %q, want invalid_connector_result", p.Code)
 			}
 			for _, pointer := range tc.pointers {
-				if !hasViolation(p, "data", pointer, "*") {
-					t.Errorf("no violation at %q: %s", pointer, r.body)
+				if !enginetest.HasViolation(p, "data", pointer, "*") {
+					t.Errorf("no violation at %q: %s", pointer, r.Body)
 				}
 			}
 		})

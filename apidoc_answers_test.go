@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/dynapi/dynapi/internal/enginetest"
+	"github.com/dynapi/dynapi/internal/testpaths"
 	"github.com/getkin/kin-openapi/openapi3filter"
 )
 
@@ -15,8 +17,8 @@ import (
 // validate against what /openapi.json describes for them, and that an
 // answer the document does not promise is refused.
 func TestOpenAPIRealAnswers(t *testing.T) {
-	inst := open(t, "")
-	mustCreate(t, inst, "/admin/v1/dynamic-endpoints", readFile(t, filepath.Join(sharedSpecs, "redocly-museum-oas31/openapi.yaml")))
+	inst := enginetest.New(t)
+	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), "redocly-museum-oas31/openapi.yaml")))
 	doc, _ := loadOpenAPI(t, inst)
 	const mount = "/_mock/docs/openapi/museum-api"
 	const event = "/special-events/dad4bce8-f5cb-4078-a211-995864315e39"
@@ -40,11 +42,11 @@ func TestOpenAPIRealAnswers(t *testing.T) {
 			if c.body != "" {
 				body = []byte(c.body)
 			}
-			r := do(t, inst, request{method: c.method, path: mount + c.path, body: body, headers: jsonHeaders()})
-			if r.status != c.status {
-				t.Fatalf("%s %s: %d %s", c.method, c.path, r.status, r.body)
+			r := inst.Admin().Send(t, enginetest.Request{Method: c.method, Path: mount + c.path, Body: body, Header: enginetest.JSONHeader()})
+			if r.Status != c.status {
+				t.Fatalf("%s %s: %d %s", c.method, c.path, r.Status, r.Body)
 			}
-			validateExchange(t, doc, op, c.method, mount+c.tmpl, mount+c.path, body, jsonHeaders(), r)
+			validateExchange(t, doc, op, c.method, mount+c.tmpl, mount+c.path, body, enginetest.JSONHeader(), r)
 		})
 	}
 
@@ -52,7 +54,7 @@ func TestOpenAPIRealAnswers(t *testing.T) {
 		tmpl := mount + "/special-events/{eventId}"
 		op := operation(t, doc, "GET", tmpl)
 		for _, body := range []string{`{"eventId": "dad4bce8-f5cb-4078-a211-995864315e39"}`, `{"name": 1}`, `[]`} {
-			bad := response{status: 200, header: http.Header{"Content-Type": {"application/json"}}, body: []byte(body)}
+			bad := enginetest.Response{Status: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(body)}
 			var refused *openapi3filter.ResponseError
 			if err := exchangeError(doc, op, "GET", tmpl, mount+event, nil, nil, bad); !errors.As(err, &refused) {
 				t.Errorf("%s as an event: %v, want a response error", body, err)

@@ -15,8 +15,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 
-	"github.com/dynapi/dynapi"
 	"github.com/dynapi/dynapi/engine/banking"
+	"github.com/dynapi/dynapi/internal/enginetest"
 	"github.com/dynapi/dynapi/specs"
 )
 
@@ -51,15 +51,15 @@ const accountEntityDef = `{"Account": {"description": "An entity named like a ba
   "name": {"type": "string", "minLength": 2, "maxLength": 40, "example": "Jane Doe"}}}, "hasPersonalEntity": false}`
 
 // loadOpenAPI compiles /openapi.json as OpenAPI 3.1 with kin-openapi.
-func loadOpenAPI(t *testing.T, inst *dynapi.Instance) (*openapi3.T, []byte) {
+func loadOpenAPI(t *testing.T, inst *enginetest.Engine) (*openapi3.T, []byte) {
 	t.Helper()
-	r := do(t, inst, request{method: "GET", path: "/openapi.json"})
-	if r.status != http.StatusOK {
-		t.Fatalf("GET /openapi.json: %d %s", r.status, r.body)
+	r := inst.Admin().Get(t, "/openapi.json")
+	if r.Status != http.StatusOK {
+		t.Fatalf("GET /openapi.json: %d %s", r.Status, r.Body)
 	}
 	loader := openapi3.NewLoader()
 	loader.IsExternalRefsAllowed = false
-	doc, err := loader.LoadFromData(r.body)
+	doc, err := loader.LoadFromData(r.Body)
 	if err != nil {
 		t.Fatalf("kin-openapi cannot load /openapi.json: %v", err)
 	}
@@ -71,7 +71,7 @@ func loadOpenAPI(t *testing.T, inst *dynapi.Instance) (*openapi3.T, []byte) {
 	if !doc.IsOpenAPI31OrLater() {
 		t.Fatalf("/openapi.json is OpenAPI %s, want 3.1", doc.OpenAPI)
 	}
-	return doc, r.body
+	return doc, r.Body
 }
 
 func operation(t *testing.T, doc *openapi3.T, method, path string) *openapi3.Operation {
@@ -122,9 +122,9 @@ func extensionStrings(op *openapi3.Operation, name string) ([]string, bool) {
 // kin-openapi and for the engine's own loader, and that real requests to
 // every banking route and their answers validate against it.
 func TestOpenAPIBankingCore(t *testing.T) {
-	inst := open(t, "")
+	inst := enginetest.New(t)
 	const bank = "gh.29.uk"
-	createBank(t, inst, bank)
+	inst.CreateBank(t, bank)
 	createEntity(t, inst, "/admin/v1/dynamic-entities", accountEntityDef)
 	doc, raw := loadOpenAPI(t, inst)
 
@@ -324,24 +324,28 @@ func TestOpenAPIBankingCore(t *testing.T) {
 	})
 
 	t.Run("real answers validate", func(t *testing.T) {
-		me := do(t, inst, request{method: "GET", path: "/my/user"}).json(t)["user_id"].(string)
-		grant(t, inst, me, bank, banking.RoleCanCreateAccount)
+		me := inst.Admin().Get(t, "/my/user").JSON(t)["user_id"].(string)
+		inst.Grant(t, me, bank, banking.RoleCanCreateAccount)
 		validated := map[string]bool{}
-		call := func(t *testing.T, method, tmpl, path string, body any, headers map[string]string, anonymous bool) response {
+		call := func(t *testing.T, method, tmpl, path string, body any, headers map[string]string, anonymous bool) enginetest.Response {
 			t.Helper()
 			op := operation(t, doc, method, tmpl)
 			var raw []byte
 			if body != nil {
-				raw = mustJSON(t, body)
+				raw = enginetest.MustJSON(t, body)
 			}
-			h := jsonHeaders()
+			h := enginetest.JSONHeader()
 			for k, v := range headers {
 				h[k] = v
 			}
-			r := do(t, inst, request{method: method, path: path, body: raw, headers: h, anonymous: anonymous})
+			caller := inst.Admin()
+			if anonymous {
+				caller = inst.Anonymous()
+			}
+			r := caller.Send(t, enginetest.Request{Method: method, Path: path, Body: raw, Header: h})
 			want := map[string]int{"GET": 200, "POST": 201}[method]
-			if r.status != want {
-				t.Fatalf("%s %s: %d %s", method, path, r.status, r.body)
+			if r.Status != want {
+				t.Fatalf("%s %s: %d %s", method, path, r.Status, r.Body)
 			}
 			validateExchange(t, doc, op, method, tmpl, path, raw, h, r)
 			validated[op.OperationID] = true
@@ -355,18 +359,18 @@ func TestOpenAPIBankingCore(t *testing.T) {
 				"balance": map[string]string{"currency": "EUR", "amount": acc.amount}, "owners": []map[string]string{{"user_id": me}}}, nil, false)
 		}
 		list := call(t, "GET", "/banks/{bank_id}/accounts", accounts, nil, nil, false)
-		if got := list.json(t)["accounts"].([]any); len(got) != 2 {
-			t.Fatalf("accounts: %s", list.body)
+		if got := list.JSON(t)["accounts"].([]any); len(got) != 2 {
+			t.Fatalf("accounts: %s", list.Body)
 		}
 		one := "/banks/{bank_id}/accounts/{account_id}"
 		call(t, "GET", one, accounts+"/acc-1", nil, nil, false)
 		txs := call(t, "GET", one+"/transactions", accounts+"/acc-1/transactions?from_date=2020-01-01&to_date=2100-01-01T00:00:00Z&limit=10&offset=0",
 			nil, nil, false)
-		if got := txs.json(t)["transactions"].([]any); len(got) != 1 {
-			t.Fatalf("transactions: %s", txs.body)
+		if got := txs.JSON(t)["transactions"].([]any); len(got) != 1 {
+			t.Fatalf("transactions: %s", txs.Body)
 		}
 		cp := call(t, "POST", one+"/counterparties", accounts+"/acc-1/counterparties",
-			map[string]any{"name": "Landlord", "other_bank_id": bank, "other_account_id": "acc-2"}, nil, false).json(t)["counterparty_id"].(string)
+			map[string]any{"name": "Landlord", "other_bank_id": bank, "other_account_id": "acc-2"}, nil, false).JSON(t)["counterparty_id"].(string)
 		call(t, "GET", one+"/counterparties", accounts+"/acc-1/counterparties", nil, nil, false)
 		call(t, "GET", one+"/counterparties/{counterparty_id}", accounts+"/acc-1/counterparties/"+cp, nil, nil, false)
 		call(t, "POST", one+"/transaction-requests", accounts+"/acc-1/transaction-requests",
@@ -384,7 +388,7 @@ func TestOpenAPIBankingCore(t *testing.T) {
 		// The validation has teeth: answers not as described are refused.
 		op := operation(t, doc, "GET", "/banks/{bank_id}/accounts")
 		for _, body := range []string{`{"accounts": [{"account_id": 1}]}`, `[]`, `{"accounts": [], "next": 1}`} {
-			bad := response{status: 200, header: http.Header{"Content-Type": {"application/json"}}, body: []byte(body)}
+			bad := enginetest.Response{Status: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(body)}
 			var refused *openapi3filter.ResponseError
 			if err := exchangeError(doc, op, "GET", "/banks/{bank_id}/accounts", accounts, nil, nil, bad); !errors.As(err, &refused) {
 				t.Errorf("%s as an accounts answer: %v, want a response error", body, err)
@@ -407,15 +411,15 @@ func regexpParams(path string) []string {
 // validateExchange checks a request and its answer against the operation
 // the document declares for them.
 func validateExchange(t *testing.T, doc *openapi3.T, op *openapi3.Operation, method, tmpl, path string, body []byte,
-	headers map[string]string, r response) {
+	headers map[string]string, r enginetest.Response) {
 	t.Helper()
 	if err := exchangeError(doc, op, method, tmpl, path, body, headers, r); err != nil {
-		t.Fatalf("%s %s does not match /openapi.json: %v\n%s", method, path, err, r.body)
+		t.Fatalf("%s %s does not match /openapi.json: %v\n%s", method, path, err, r.Body)
 	}
 }
 
 func exchangeError(doc *openapi3.T, op *openapi3.Operation, method, tmpl, path string, body []byte,
-	headers map[string]string, r response) error {
+	headers map[string]string, r enginetest.Response) error {
 	req := httptest.NewRequest(method, path, bytes.NewReader(body))
 	for k, v := range headers {
 		req.Header.Set(k, v)
@@ -435,6 +439,6 @@ func exchangeError(doc *openapi3.T, op *openapi3.Operation, method, tmpl, path s
 		return err
 	}
 	return openapi3filter.ValidateResponse(ctx, &openapi3filter.ResponseValidationInput{RequestValidationInput: in,
-		Status: r.status, Header: r.header, Body: io.NopCloser(bytes.NewReader(r.body)),
+		Status: r.Status, Header: r.Header, Body: io.NopCloser(bytes.NewReader(r.Body)),
 		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true}})
 }

@@ -8,7 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dynapi/dynapi"
+	"github.com/dynapi/dynapi/internal/enginetest"
+	"github.com/dynapi/dynapi/internal/testpaths"
 	"github.com/dynapi/dynapi/specs"
 )
 
@@ -34,9 +35,9 @@ var servedDocuments = []servedDocument{
 // for an unknown route), and nothing else, also once a document and an
 // entity are deleted.
 func TestOpenAPIDescribesServedRoutes(t *testing.T) {
-	inst := open(t, "")
+	inst := enginetest.New(t)
 	const bank = "gh.29.uk"
-	createBank(t, inst, bank)
+	inst.CreateBank(t, bank)
 	grantSelf(t, inst, bank, "CanCreateBankLevelDynamicEndpoint")
 	grantSelf(t, inst, bank, "CanCreateBankLevelDynamicEntity")
 	grantSelf(t, inst, bank, "CanDeleteBankLevelDynamicEntity")
@@ -48,12 +49,12 @@ func TestOpenAPIDescribesServedRoutes(t *testing.T) {
 	docIDs := map[string]string{}
 	docRoutes := map[string][]string{}
 	for _, d := range servedDocuments {
-		raw := readFile(t, filepath.Join(sharedSpecs, d.file))
+		raw := enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), d.file))
 		path, prefix := "/admin/v1/dynamic-endpoints", ""
 		if d.bank != "" {
 			path, prefix = "/admin/v1/banks/"+d.bank+"/dynamic-endpoints", "/banks/"+d.bank
 		}
-		docIDs[d.file] = mustCreate(t, inst, path, raw)["dynamic_endpoint_id"].(string)
+		docIDs[d.file] = inst.Admin().MustCreate(t, path, raw)["dynamic_endpoint_id"].(string)
 		sd, err := specs.Load(raw, "", specs.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -78,11 +79,11 @@ func TestOpenAPIDescribesServedRoutes(t *testing.T) {
 	checkDescribed(t, inst, want)
 
 	gone := "ob-uk-v3.1.7-swagger2/confirmation-funds-swagger.json"
-	if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/dynamic-endpoints/" + docIDs[gone]}); r.status != http.StatusNoContent {
-		t.Fatalf("delete %s: %d %s", gone, r.status, r.body)
+	if r := inst.Admin().Delete(t, "/admin/v1/dynamic-endpoints/"+docIDs[gone]); r.Status != http.StatusNoContent {
+		t.Fatalf("delete %s: %d %s", gone, r.Status, r.Body)
 	}
-	if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/banks/" + bank + "/dynamic-entities/" + payee}); r.status != http.StatusNoContent {
-		t.Fatalf("delete Payee: %d %s", r.status, r.body)
+	if r := inst.Admin().Delete(t, "/admin/v1/banks/"+bank+"/dynamic-entities/"+payee); r.Status != http.StatusNoContent {
+		t.Fatalf("delete Payee: %d %s", r.Status, r.Body)
 	}
 	for _, r := range append(docRoutes[gone], entityRoutes("/banks/"+bank+"/entities/Payee")...) {
 		delete(want, r)
@@ -92,7 +93,7 @@ func TestOpenAPIDescribesServedRoutes(t *testing.T) {
 
 // checkDescribed checks that /openapi.json describes the routes in want
 // and no other, and that each route described is served.
-func checkDescribed(t *testing.T, inst *dynapi.Instance, want map[string]bool) {
+func checkDescribed(t *testing.T, inst *enginetest.Engine, want map[string]bool) {
 	t.Helper()
 	doc, _ := loadOpenAPI(t, inst)
 	got := map[string]bool{}
@@ -103,12 +104,12 @@ func checkDescribed(t *testing.T, inst *dynapi.Instance, want map[string]bool) {
 			if !want[route] {
 				t.Errorf("%s is described but not served", route)
 			}
-			r := do(t, inst, request{method: method, path: withParams(path), anonymous: true})
-			if r.status == http.StatusNotFound && isNoRoute(r.problem(t).Message) {
-				t.Errorf("%s is described but answers %s", route, r.body)
+			r := inst.Anonymous().Send(t, enginetest.Request{Method: method, Path: withParams(path)})
+			if r.Status == http.StatusNotFound && isNoRoute(r.Problem(t).Message) {
+				t.Errorf("%s is described but answers %s", route, r.Body)
 			}
-			if public := op.Security != nil && len(*op.Security) == 0; !public && r.status != http.StatusUnauthorized {
-				t.Errorf("%s needs credentials but answers %d %s", route, r.status, r.body)
+			if public := op.Security != nil && len(*op.Security) == 0; !public && r.Status != http.StatusUnauthorized {
+				t.Errorf("%s needs credentials but answers %d %s", route, r.Status, r.Body)
 			}
 		}
 	}
@@ -140,15 +141,15 @@ func isNoRoute(message string) bool {
 // v4.0 account-information document (565 kB) and the museum API served
 // beside the banking core and an entity.
 func BenchmarkOpenAPI(b *testing.B) {
-	inst := open(b, "")
+	inst := enginetest.New(b)
 	for _, file := range []string{"ob-uk-v4.0/account-info-openapi.yaml", "redocly-museum-oas31/openapi.yaml"} {
-		mustCreate(b, inst, "/admin/v1/dynamic-endpoints", readFile(b, filepath.Join(sharedSpecs, file)))
+		inst.Admin().MustCreate(b, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(b, filepath.Join(testpaths.Shared("specs"), file)))
 	}
 	createEntity(b, inst, "/admin/v1/dynamic-entities", accountEntityDef)
 	b.ReportAllocs()
 	for b.Loop() {
-		if r := do(b, inst, request{method: "GET", path: "/openapi.json"}); r.status != http.StatusOK {
-			b.Fatalf("GET /openapi.json: %d", r.status)
+		if r := inst.Admin().Get(b, "/openapi.json"); r.Status != http.StatusOK {
+			b.Fatalf("GET /openapi.json: %d", r.Status)
 		}
 	}
 }

@@ -3,61 +3,62 @@ package dynapi_test
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
-	"github.com/dynapi/dynapi"
+	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
 // openAccount opens an account through the banking core as the super
 // admin, who is granted CanCreateAccount at the bank first.
-func openAccount(t testing.TB, inst *dynapi.Instance, bankID, accountID, userID, balance string) {
+func openAccount(t testing.TB, inst *enginetest.Engine, bankID, accountID, userID, balance string) {
 	t.Helper()
-	r := do(t, inst, request{method: "POST", path: "/banks/" + bankID + "/accounts", headers: jsonHeaders(),
-		body: mustJSON(t, map[string]any{"account_id": accountID, "currency": "EUR", "label": accountID,
+	r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/banks/" + bankID + "/accounts", Header: enginetest.JSONHeader(),
+		Body: enginetest.MustJSON(t, map[string]any{"account_id": accountID, "currency": "EUR", "label": accountID,
 			"balance": map[string]string{"currency": "EUR", "amount": balance}, "owners": []map[string]string{{"user_id": userID}}})})
-	if r.status != http.StatusCreated {
-		t.Fatalf("open account %s: %d %s", accountID, r.status, r.body)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("open account %s: %d %s", accountID, r.Status, r.Body)
 	}
 }
 
 // bankWithAccounts makes a bank where alice holds "alice-1" (100.00 EUR)
 // and bob holds "bob-1" (0), and returns their tokens and ids.
-func bankWithAccounts(t testing.TB, inst *dynapi.Instance, bankID string) (alice, bob, aliceID, bobID string) {
+func bankWithAccounts(t testing.TB, inst *enginetest.Engine, bankID string) (alice, bob, aliceID, bobID string) {
 	t.Helper()
-	createBank(t, inst, bankID)
-	aliceID = createUser(t, inst, "alice", "Alice-passw0rd-long")
-	bobID = createUser(t, inst, "bob", "Bob-passw0rd-long-1")
+	inst.CreateBank(t, bankID)
+	aliceID = inst.CreateUser(t, "alice", "Alice-passw0rd-long").ID
+	bobID = inst.CreateUser(t, "bob", "Bob-passw0rd-long-1").ID
 	grantSelf(t, inst, bankID, "CanCreateAccount")
 	openAccount(t, inst, bankID, "alice-1", aliceID, "100.00")
 	openAccount(t, inst, bankID, "bob-1", bobID, "0")
-	return login(t, inst, "alice", "Alice-passw0rd-long"), login(t, inst, "bob", "Bob-passw0rd-long-1"), aliceID, bobID
+	return inst.Login(t, "alice", "Alice-passw0rd-long"), inst.Login(t, "bob", "Bob-passw0rd-long-1"), aliceID, bobID
 }
 
 // grantSelf grants the super admin a role at a bank.
-func grantSelf(t testing.TB, inst *dynapi.Instance, bankID, role string) {
+func grantSelf(t testing.TB, inst *enginetest.Engine, bankID, role string) {
 	t.Helper()
-	me := do(t, inst, request{method: "GET", path: "/my/user"}).json(t)
-	grant(t, inst, me["user_id"].(string), bankID, role)
+	me := inst.Admin().Get(t, "/my/user").JSON(t)
+	inst.Grant(t, me["user_id"].(string), bankID, role)
 }
 
-func balanceOf(t testing.TB, inst *dynapi.Instance, token, bankID, accountID string) string {
+func balanceOf(t testing.TB, inst *enginetest.Engine, token, bankID, accountID string) string {
 	t.Helper()
-	r := do(t, inst, request{method: "GET", path: "/banks/" + bankID + "/accounts/" + accountID, headers: as(token)})
-	if r.status != http.StatusOK {
-		t.Fatalf("get account %s: %d %s", accountID, r.status, r.body)
+	r := inst.Token(token).Get(t, "/banks/"+bankID+"/accounts/"+accountID)
+	if r.Status != http.StatusOK {
+		t.Fatalf("get account %s: %d %s", accountID, r.Status, r.Body)
 	}
-	return r.json(t)["balance"].(map[string]any)["amount"].(string)
+	return r.JSON(t)["balance"].(map[string]any)["amount"].(string)
 }
 
-func pay(t testing.TB, inst *dynapi.Instance, token, bankID, from, to, amount, key string) response {
+func pay(t testing.TB, inst *enginetest.Engine, token, bankID, from, to, amount, key string) enginetest.Response {
 	t.Helper()
-	h := as(token)
+	h := enginetest.JSONHeader()
 	if key != "" {
 		h["Idempotency-Key"] = key
 	}
-	return do(t, inst, request{method: "POST", path: "/banks/" + bankID + "/accounts/" + from + "/transaction-requests", headers: h,
-		body: mustJSON(t, map[string]any{"to": map[string]string{"bank_id": bankID, "account_id": to},
+	return inst.Token(token).Send(t, enginetest.Request{Method: "POST", Path: "/banks/" + bankID + "/accounts/" + from + "/transaction-requests", Header: h,
+		Body: enginetest.MustJSON(t, map[string]any{"to": map[string]string{"bank_id": bankID, "account_id": to},
 			"value": map[string]string{"currency": "EUR", "amount": amount}, "description": "test"})})
 }
 
@@ -66,19 +67,19 @@ func pay(t testing.TB, inst *dynapi.Instance, token, bankID, from, to, amount, k
 // funds checks and idempotency keys, counterparties, and a user's
 // shareable and payable accounts.
 func TestBankingCore(t *testing.T) {
-	inst := open(t, "")
+	inst := enginetest.New(t)
 	alice, bob, _, bobID := bankWithAccounts(t, inst, "gh.29.uk")
 
 	t.Run("banks are public", func(t *testing.T) {
-		r := do(t, inst, request{method: "GET", path: "/banks", anonymous: true})
-		if r.status != http.StatusOK || !contains(string(r.body), `"bank_id":"gh.29.uk"`) {
-			t.Fatalf("GET /banks: %d %s", r.status, r.body)
+		r := inst.Anonymous().Get(t, "/banks")
+		if r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"bank_id":"gh.29.uk"`) {
+			t.Fatalf("GET /banks: %d %s", r.Status, r.Body)
 		}
-		if r := do(t, inst, request{method: "GET", path: "/banks/gh.29.uk", anonymous: true}); r.json(t)["full_name"] != "Bank gh.29.uk" {
-			t.Fatalf("GET /banks/gh.29.uk: %s", r.body)
+		if r := inst.Anonymous().Get(t, "/banks/gh.29.uk"); r.JSON(t)["full_name"] != "Bank gh.29.uk" {
+			t.Fatalf("GET /banks/gh.29.uk: %s", r.Body)
 		}
-		if r := do(t, inst, request{method: "GET", path: "/banks/nope", anonymous: true}); r.status != http.StatusNotFound {
-			t.Fatalf("unknown bank: %d %s", r.status, r.body)
+		if r := inst.Anonymous().Get(t, "/banks/nope"); r.Status != http.StatusNotFound {
+			t.Fatalf("unknown bank: %d %s", r.Status, r.Body)
 		}
 	})
 
@@ -94,16 +95,16 @@ func TestBankingCore(t *testing.T) {
 			{"unknown account", "/banks/gh.29.uk/accounts/nope", alice, http.StatusNotFound},
 		} {
 			t.Run(c.name, func(t *testing.T) {
-				req := request{method: "GET", path: c.path, anonymous: c.token == ""}
+				caller := inst.Anonymous()
 				if c.token != "" {
-					req.headers = as(c.token)
+					caller = inst.Token(c.token)
 				}
-				r := do(t, inst, req)
-				if r.status != c.status {
-					t.Fatalf("status %d, want %d: %s", r.status, c.status, r.body)
+				r := caller.Get(t, c.path)
+				if r.Status != c.status {
+					t.Fatalf("status %d, want %d: %s", r.Status, c.status, r.Body)
 				}
-				if c.status == http.StatusForbidden && !slices.Contains(r.problem(t).MissingRoles, "CanGetAccountsHeldAtOneBank") {
-					t.Fatalf("403 does not name the missing role: %s", r.body)
+				if c.status == http.StatusForbidden && !slices.Contains(r.Problem(t).MissingRoles, "CanGetAccountsHeldAtOneBank") {
+					t.Fatalf("403 does not name the missing role: %s", r.Body)
 				}
 			})
 		}
@@ -111,13 +112,13 @@ func TestBankingCore(t *testing.T) {
 
 	t.Run("accounts list only the caller's unless a role says otherwise", func(t *testing.T) {
 		ids := func(token string) []string {
-			h := map[string]string{}
+			caller := inst.Admin()
 			if token != "" {
-				h = as(token)
+				caller = inst.Token(token)
 			}
-			r := do(t, inst, request{method: "GET", path: "/banks/gh.29.uk/accounts", headers: h})
+			r := caller.Get(t, "/banks/gh.29.uk/accounts")
 			var out []string
-			for _, a := range r.json(t)["accounts"].([]any) {
+			for _, a := range r.JSON(t)["accounts"].([]any) {
 				out = append(out, a.(map[string]any)["account_id"].(string))
 			}
 			return out
@@ -125,7 +126,7 @@ func TestBankingCore(t *testing.T) {
 		if got := ids(alice); !slices.Equal(got, []string{"alice-1"}) {
 			t.Fatalf("alice sees %v", got)
 		}
-		grant(t, inst, bobID, "gh.29.uk", "CanGetAccountsHeldAtOneBank")
+		inst.Grant(t, bobID, "gh.29.uk", "CanGetAccountsHeldAtOneBank")
 		if got := ids(bob); !slices.Equal(got, []string{"alice-1", "bob-1"}) {
 			t.Fatalf("bob with CanGetAccountsHeldAtOneBank sees %v", got)
 		}
@@ -133,24 +134,24 @@ func TestBankingCore(t *testing.T) {
 
 	t.Run("payments", func(t *testing.T) {
 		first := pay(t, inst, alice, "gh.29.uk", "alice-1", "bob-1", "30.00", "key-1")
-		if first.status != http.StatusCreated || first.json(t)["status"] != "COMPLETED" {
-			t.Fatalf("pay: %d %s", first.status, first.body)
+		if first.Status != http.StatusCreated || first.JSON(t)["status"] != "COMPLETED" {
+			t.Fatalf("pay: %d %s", first.Status, first.Body)
 		}
 		again := pay(t, inst, alice, "gh.29.uk", "alice-1", "bob-1", "30.00", "key-1")
-		if again.status != http.StatusCreated || again.json(t)["transaction_request_id"] != first.json(t)["transaction_request_id"] {
-			t.Fatalf("repeated key answered %d %s, want the first payment %s", again.status, again.body, first.body)
+		if again.Status != http.StatusCreated || again.JSON(t)["transaction_request_id"] != first.JSON(t)["transaction_request_id"] {
+			t.Fatalf("repeated key answered %d %s, want the first payment %s", again.Status, again.Body, first.Body)
 		}
-		if r := pay(t, inst, alice, "gh.29.uk", "alice-1", "bob-1", "31.00", "key-1"); r.status != http.StatusUnprocessableEntity ||
-			r.problem(t).Code != "idempotency_key_reused" {
-			t.Fatalf("key reused with another body: %d %s", r.status, r.body)
+		if r := pay(t, inst, alice, "gh.29.uk", "alice-1", "bob-1", "31.00", "key-1"); r.Status != http.StatusUnprocessableEntity ||
+			r.Problem(t).Code != "idempotency_key_reused" {
+			t.Fatalf("key reused with another body: %d %s", r.Status, r.Body)
 		}
-		if r := pay(t, inst, alice, "gh.29.uk", "alice-1", "bob-1", "1000.00", ""); r.status != http.StatusUnprocessableEntity ||
-			r.problem(t).Code != "insufficient_funds" {
-			t.Fatalf("overdraft: %d %s", r.status, r.body)
+		if r := pay(t, inst, alice, "gh.29.uk", "alice-1", "bob-1", "1000.00", ""); r.Status != http.StatusUnprocessableEntity ||
+			r.Problem(t).Code != "insufficient_funds" {
+			t.Fatalf("overdraft: %d %s", r.Status, r.Body)
 		}
-		if r := pay(t, inst, bob, "gh.29.uk", "alice-1", "bob-1", "1.00", ""); r.status != http.StatusForbidden ||
-			!slices.Contains(r.problem(t).MissingRoles, "CanCreateAnyTransactionRequest") {
-			t.Fatalf("paying from someone else's account: %d %s", r.status, r.body)
+		if r := pay(t, inst, bob, "gh.29.uk", "alice-1", "bob-1", "1.00", ""); r.Status != http.StatusForbidden ||
+			!slices.Contains(r.Problem(t).MissingRoles, "CanCreateAnyTransactionRequest") {
+			t.Fatalf("paying from someone else's account: %d %s", r.Status, r.Body)
 		}
 		if got := balanceOf(t, inst, alice, "gh.29.uk", "alice-1"); got != "70.00" {
 			t.Fatalf("alice's balance %s, want 70.00 (paid once)", got)
@@ -161,43 +162,43 @@ func TestBankingCore(t *testing.T) {
 	})
 
 	t.Run("transactions page newest first", func(t *testing.T) {
-		r := do(t, inst, request{method: "GET", path: "/banks/gh.29.uk/accounts/alice-1/transactions", headers: as(alice)})
-		txs := r.json(t)["transactions"].([]any)
+		r := inst.Token(alice).Get(t, "/banks/gh.29.uk/accounts/alice-1/transactions")
+		txs := r.JSON(t)["transactions"].([]any)
 		if len(txs) != 2 {
-			t.Fatalf("alice has %d transactions, want 2 (opening balance, payment): %s", len(txs), r.body)
+			t.Fatalf("alice has %d transactions, want 2 (opening balance, payment): %s", len(txs), r.Body)
 		}
 		if amt := txs[0].(map[string]any)["amount"].(map[string]any)["amount"]; amt != "-30.00" {
 			t.Fatalf("newest transaction %v, want the -30.00 debit", amt)
 		}
-		page := do(t, inst, request{method: "GET", path: "/banks/gh.29.uk/accounts/alice-1/transactions?limit=1&offset=1", headers: as(alice)})
-		got := page.json(t)["transactions"].([]any)
+		page := inst.Token(alice).Get(t, "/banks/gh.29.uk/accounts/alice-1/transactions?limit=1&offset=1")
+		got := page.JSON(t)["transactions"].([]any)
 		if len(got) != 1 || got[0].(map[string]any)["type"] != "OPENING_BALANCE" {
-			t.Fatalf("second page: %s", page.body)
+			t.Fatalf("second page: %s", page.Body)
 		}
-		future := do(t, inst, request{method: "GET", path: "/banks/gh.29.uk/accounts/alice-1/transactions?from_date=2999-01-01", headers: as(alice)})
-		if n := len(future.json(t)["transactions"].([]any)); n != 0 {
+		future := inst.Token(alice).Get(t, "/banks/gh.29.uk/accounts/alice-1/transactions?from_date=2999-01-01")
+		if n := len(future.JSON(t)["transactions"].([]any)); n != 0 {
 			t.Fatalf("transactions from 2999: %d", n)
 		}
-		if bad := do(t, inst, request{method: "GET", path: "/banks/gh.29.uk/accounts/alice-1/transactions?from_date=yesterday", headers: as(alice)}); bad.status != http.StatusBadRequest ||
-			!hasViolation(bad.problem(t), "query", "/from_date", "anyOf") {
-			t.Fatalf("bad date: %d %s", bad.status, bad.body)
+		if bad := inst.Token(alice).Get(t, "/banks/gh.29.uk/accounts/alice-1/transactions?from_date=yesterday"); bad.Status != http.StatusBadRequest ||
+			!enginetest.HasViolation(bad.Problem(t), "query", "/from_date", "anyOf") {
+			t.Fatalf("bad date: %d %s", bad.Status, bad.Body)
 		}
 	})
 
 	t.Run("counterparties", func(t *testing.T) {
-		r := do(t, inst, request{method: "POST", path: "/banks/gh.29.uk/accounts/alice-1/counterparties", headers: as(alice),
-			body: mustJSON(t, map[string]any{"name": "Bob", "other_bank_id": "gh.29.uk", "other_account_id": "bob-1"})})
-		if r.status != http.StatusCreated {
-			t.Fatalf("create counterparty: %d %s", r.status, r.body)
+		r := inst.Token(alice).Send(t, enginetest.Request{Method: "POST", Path: "/banks/gh.29.uk/accounts/alice-1/counterparties", Header: enginetest.JSONHeader(),
+			Body: enginetest.MustJSON(t, map[string]any{"name": "Bob", "other_bank_id": "gh.29.uk", "other_account_id": "bob-1"})})
+		if r.Status != http.StatusCreated {
+			t.Fatalf("create counterparty: %d %s", r.Status, r.Body)
 		}
-		id := r.json(t)["counterparty_id"].(string)
-		if got := do(t, inst, request{method: "GET", path: "/banks/gh.29.uk/accounts/alice-1/counterparties/" + id, headers: as(alice)}); got.json(t)["name"] != "Bob" {
-			t.Fatalf("get counterparty: %s", got.body)
+		id := r.JSON(t)["counterparty_id"].(string)
+		if got := inst.Token(alice).Get(t, "/banks/gh.29.uk/accounts/alice-1/counterparties/"+id); got.JSON(t)["name"] != "Bob" {
+			t.Fatalf("get counterparty: %s", got.Body)
 		}
-		paid := do(t, inst, request{method: "POST", path: "/banks/gh.29.uk/accounts/alice-1/transaction-requests", headers: as(alice),
-			body: mustJSON(t, map[string]any{"counterparty_id": id, "value": map[string]string{"currency": "EUR", "amount": "5.00"}})})
-		if paid.status != http.StatusCreated {
-			t.Fatalf("pay a counterparty: %d %s", paid.status, paid.body)
+		paid := inst.Token(alice).Send(t, enginetest.Request{Method: "POST", Path: "/banks/gh.29.uk/accounts/alice-1/transaction-requests", Header: enginetest.JSONHeader(),
+			Body: enginetest.MustJSON(t, map[string]any{"counterparty_id": id, "value": map[string]string{"currency": "EUR", "amount": "5.00"}})})
+		if paid.Status != http.StatusCreated {
+			t.Fatalf("pay a counterparty: %d %s", paid.Status, paid.Body)
 		}
 		if got := balanceOf(t, inst, bob, "gh.29.uk", "bob-1"); got != "35.00" {
 			t.Fatalf("bob's balance %s after the counterparty payment, want 35.00", got)
@@ -206,10 +207,10 @@ func TestBankingCore(t *testing.T) {
 
 	t.Run("shareable and payable accounts", func(t *testing.T) {
 		for _, path := range []string{"/my/accounts", "/my/payable-accounts"} {
-			r := do(t, inst, request{method: "GET", path: path, headers: as(bob)})
-			accounts := r.json(t)["accounts"].([]any)
+			r := inst.Token(bob).Get(t, path)
+			accounts := r.JSON(t)["accounts"].([]any)
 			if len(accounts) != 1 || accounts[0].(map[string]any)["account_id"] != "bob-1" {
-				t.Fatalf("%s for bob: %s", path, r.body)
+				t.Fatalf("%s for bob: %s", path, r.Body)
 			}
 		}
 	})
@@ -219,12 +220,12 @@ func TestBankingCore(t *testing.T) {
 // funds check and both postings are one transaction, so exactly as many
 // payments as the balance covers go through.
 func TestConcurrentPaymentsOverHTTP(t *testing.T) {
-	inst := open(t, "")
+	inst := enginetest.New(t)
 	alice, bob, _, _ := bankWithAccounts(t, inst, "gh.29.uk")
 	var wg sync.WaitGroup
 	statuses := make(chan int, 25)
 	for range 25 {
-		wg.Go(func() { statuses <- pay(t, inst, alice, "gh.29.uk", "alice-1", "bob-1", "10.00", "").status })
+		wg.Go(func() { statuses <- pay(t, inst, alice, "gh.29.uk", "alice-1", "bob-1", "10.00", "").Status })
 	}
 	wg.Wait()
 	close(statuses)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
 // TestBankingCoreInvalidInput shows invalid input to a banking route gets
@@ -13,14 +14,14 @@ import (
 // fault, located and pointed at, naming an unknown member; and changes
 // nothing.
 func TestBankingCoreInvalidInput(t *testing.T) {
-	inst := open(t, "")
+	inst := enginetest.New(t)
 	alice, _, aliceID, _ := bankWithAccounts(t, inst, "gh.29.uk")
-	mustCreate(t, inst, "/admin/v1/dynamic-endpoints", pipelineDocument)
-	dynamic := do(t, inst, request{method: "POST", path: "/pipeline/things", body: []byte(`{"nom":1}`), headers: jsonHeaders()})
-	if dynamic.status != http.StatusBadRequest {
-		t.Fatalf("dynamic operation: %d %s", dynamic.status, dynamic.body)
+	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", pipelineDocument)
+	dynamic := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/pipeline/things", Body: []byte(`{"nom":1}`), Header: enginetest.JSONHeader()})
+	if dynamic.Status != http.StatusBadRequest {
+		t.Fatalf("dynamic operation: %d %s", dynamic.Status, dynamic.Body)
 	}
-	want := dynamic.problem(t)
+	want := dynamic.Problem(t)
 	if want.Code != engine.CodeValidationFailed {
 		t.Fatalf("dynamic operation: code %q", want.Code)
 	}
@@ -28,53 +29,54 @@ func TestBankingCoreInvalidInput(t *testing.T) {
 
 	for _, tc := range []struct {
 		name              string
-		req               request
+		caller            enginetest.Caller
+		req               enginetest.Request
 		location, pointer string
 		code              string // the violation's code, "*" for any
 		names             string // a word the violation's message must hold
 	}{
-		{name: "a negative limit", req: request{method: "GET", path: account + "/transactions?limit=-1", headers: as(alice)},
+		{name: "a negative limit", caller: inst.Token(alice), req: enginetest.Request{Method: "GET", Path: account + "/transactions?limit=-1", Header: enginetest.JSONHeader()},
 			location: "query", pointer: "/limit", code: "minimum"},
-		{name: "an offset that is no number", req: request{method: "GET", path: account + "/transactions?offset=ten", headers: as(alice)},
+		{name: "an offset that is no number", caller: inst.Token(alice), req: enginetest.Request{Method: "GET", Path: account + "/transactions?offset=ten", Header: enginetest.JSONHeader()},
 			location: "query", pointer: "/offset", code: "*"},
 		{name: "an unknown member of a new account",
-			req: request{method: "POST", path: "/banks/gh.29.uk/accounts", headers: jsonHeaders(),
-				body: []byte(`{"account_id":"carol-1","currency":"EUR","colour":"red","owners":[{"user_id":"` + aliceID + `"}]}`)},
+			caller: inst.Admin(), req: enginetest.Request{Method: "POST", Path: "/banks/gh.29.uk/accounts", Header: enginetest.JSONHeader(),
+				Body: []byte(`{"account_id":"carol-1","currency":"EUR","colour":"red","owners":[{"user_id":"` + aliceID + `"}]}`)},
 			location: "body", pointer: "*", code: "*", names: "colour"},
 		{name: "an unknown member deep in a payment",
-			req: request{method: "POST", path: account + "/transaction-requests", headers: as(alice),
-				body: []byte(`{"to":{"bank_id":"gh.29.uk","account_id":"bob-1","iban":"x"},"value":{"currency":"EUR","amount":"1.00"}}`)},
+			caller: inst.Token(alice), req: enginetest.Request{Method: "POST", Path: account + "/transaction-requests", Header: enginetest.JSONHeader(),
+				Body: []byte(`{"to":{"bank_id":"gh.29.uk","account_id":"bob-1","iban":"x"},"value":{"currency":"EUR","amount":"1.00"}}`)},
 			location: "body", pointer: "*", code: "*", names: "iban"},
 		{name: "an amount that is a number, not a string",
-			req: request{method: "POST", path: account + "/transaction-requests", headers: as(alice),
-				body: []byte(`{"to":{"bank_id":"gh.29.uk","account_id":"bob-1"},"value":{"currency":"EUR","amount":1}}`)},
+			caller: inst.Token(alice), req: enginetest.Request{Method: "POST", Path: account + "/transaction-requests", Header: enginetest.JSONHeader(),
+				Body: []byte(`{"to":{"bank_id":"gh.29.uk","account_id":"bob-1"},"value":{"currency":"EUR","amount":1}}`)},
 			location: "body", pointer: "/value/amount", code: "type"},
 		{name: "a payee body that is not JSON",
-			req:      request{method: "POST", path: account + "/counterparties", headers: as(alice), body: []byte(`{"name":`)},
+			caller: inst.Token(alice), req: enginetest.Request{Method: "POST", Path: account + "/counterparties", Header: enginetest.JSONHeader(), Body: []byte(`{"name":`)},
 			location: "body", pointer: "*", code: "*"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := do(t, inst, tc.req)
-			if r.status != http.StatusBadRequest {
-				t.Fatalf("status %d, want 400: %s", r.status, r.body)
+			r := tc.caller.Send(t, tc.req)
+			if r.Status != http.StatusBadRequest {
+				t.Fatalf("status %d, want 400: %s", r.Status, r.Body)
 			}
-			p := r.problem(t)
+			p := r.Problem(t)
 			if p.Code != want.Code {
 				t.Errorf("code %q, want %q as a dynamic operation answers", p.Code, want.Code)
 			}
-			if !hasViolation(p, tc.location, tc.pointer, tc.code) {
+			if !enginetest.HasViolation(p, tc.location, tc.pointer, tc.code) {
 				t.Errorf("no violation at %s %s (%s): %+v", tc.location, tc.pointer, tc.code, p.Violations)
 			}
-			if tc.names != "" && !strings.Contains(string(r.body), tc.names) {
-				t.Errorf("the problem does not name %q: %s", tc.names, r.body)
+			if tc.names != "" && !strings.Contains(string(r.Body), tc.names) {
+				t.Errorf("the problem does not name %q: %s", tc.names, r.Body)
 			}
 		})
 	}
 	if got := balanceOf(t, inst, alice, "gh.29.uk", "alice-1"); got != "100.00" {
 		t.Errorf("alice's balance %s after refused payments, want 100.00", got)
 	}
-	if r := do(t, inst, request{method: "GET", path: "/banks/gh.29.uk/accounts/carol-1"}); r.status != http.StatusNotFound {
-		t.Errorf("a refused account was opened: %d %s", r.status, r.body)
+	if r := inst.Admin().Get(t, "/banks/gh.29.uk/accounts/carol-1"); r.Status != http.StatusNotFound {
+		t.Errorf("a refused account was opened: %d %s", r.Status, r.Body)
 	}
 }
 
@@ -83,25 +85,25 @@ func TestBankingCoreInvalidInput(t *testing.T) {
 // deletable, and a document whose routes would clash with it is refused
 // naming it.
 func TestBankingCoreIsBuiltIn(t *testing.T) {
-	inst := open(t, "")
-	createBank(t, inst, "gh.29.uk")
-	list := do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints"})
-	if list.status != http.StatusOK || strings.Contains(string(list.body), "banking") {
-		t.Fatalf("the dynamic endpoints list shows the banking core: %d %s", list.status, list.body)
+	inst := enginetest.New(t)
+	inst.CreateBank(t, "gh.29.uk")
+	list := inst.Admin().Get(t, "/admin/v1/dynamic-endpoints")
+	if list.Status != http.StatusOK || strings.Contains(string(list.Body), "banking") {
+		t.Fatalf("the dynamic endpoints list shows the banking core: %d %s", list.Status, list.Body)
 	}
 	for _, id := range []string{"builtin:banking%20core", "banking"} {
-		if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/dynamic-endpoints/" + id}); r.status != http.StatusNotFound {
-			t.Errorf("DELETE %s: %d %s", id, r.status, r.body)
+		if r := inst.Admin().Delete(t, "/admin/v1/dynamic-endpoints/"+id); r.Status != http.StatusNotFound {
+			t.Errorf("DELETE %s: %d %s", id, r.Status, r.Body)
 		}
 	}
 	clash := []byte(`{"openapi":"3.1.0","info":{"title":"clash","version":"1"},"servers":[{"url":"/"}],
 	  "paths":{"/banks":{"get":{"operationId":"myBanks","responses":{"200":{"description":"ok"}}}}}}`)
-	r := postDocument(t, inst, "/admin/v1/dynamic-endpoints", clash, "")
-	if r.status != http.StatusConflict || r.problem(t).Code != engine.CodeRouteConflict || !strings.Contains(string(r.body), "built-in banking core") {
-		t.Fatalf("a document clashing with the banking core: %d %s", r.status, r.body)
+	r := inst.Admin().Post(t, "/admin/v1/dynamic-endpoints", clash)
+	if r.Status != http.StatusConflict || r.Problem(t).Code != engine.CodeRouteConflict || !strings.Contains(string(r.Body), "built-in banking core") {
+		t.Fatalf("a document clashing with the banking core: %d %s", r.Status, r.Body)
 	}
-	if r := do(t, inst, request{method: "GET", path: "/banks/gh.29.uk", anonymous: true}); r.status != http.StatusOK {
-		t.Fatalf("GET /banks/gh.29.uk: %d %s", r.status, r.body)
+	if r := inst.Anonymous().Get(t, "/banks/gh.29.uk"); r.Status != http.StatusOK {
+		t.Fatalf("GET /banks/gh.29.uk: %d %s", r.Status, r.Body)
 	}
 }
 
@@ -110,7 +112,7 @@ func TestBankingCoreIsBuiltIn(t *testing.T) {
 // answers every account to anyone shows a caller only the accounts they
 // hold, and one that answers someone else's account for theirs is a 403.
 func TestBankingHolderRuleFiltersAnswers(t *testing.T) {
-	inst := open(t, "")
+	inst := enginetest.New(t)
 	alice, _, _, _ := bankWithAccounts(t, inst, "gh.29.uk")
 	const foreign = `{account_id: "carol-1", bank_id: "gh.29.uk", currency: "EUR",
 	  balance: {currency: "EUR", amount: "5.00"}, owners: [{user_id: "carol"}], status: "active",
@@ -119,15 +121,15 @@ func TestBankingHolderRuleFiltersAnswers(t *testing.T) {
 	createScript(t, inst, "getShareableAccounts", `return [...await connector.call("getShareableAccounts", args), `+foreign+`];`, 0)
 	createScript(t, inst, "getAccount", `return `+foreign+`;`, 0)
 	for _, path := range []string{"/banks/gh.29.uk/accounts", "/my/accounts"} {
-		r := do(t, inst, request{method: "GET", path: path, headers: as(alice)})
-		if r.status != http.StatusOK {
-			t.Fatalf("GET %s: %d %s", path, r.status, r.body)
+		r := inst.Token(alice).Get(t, path)
+		if r.Status != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", path, r.Status, r.Body)
 		}
-		if accounts := r.json(t)["accounts"].([]any); len(accounts) != 1 || accounts[0].(map[string]any)["account_id"] != "alice-1" {
+		if accounts := r.JSON(t)["accounts"].([]any); len(accounts) != 1 || accounts[0].(map[string]any)["account_id"] != "alice-1" {
 			t.Errorf("GET %s shows alice %v, want only alice-1", path, accounts)
 		}
 	}
-	if r := do(t, inst, request{method: "GET", path: "/banks/gh.29.uk/accounts/alice-1", headers: as(alice)}); r.status != http.StatusForbidden {
-		t.Errorf("a script answering bob's account for alice's: %d %s", r.status, r.body)
+	if r := inst.Token(alice).Get(t, "/banks/gh.29.uk/accounts/alice-1"); r.Status != http.StatusForbidden {
+		t.Errorf("a script answering bob's account for alice's: %d %s", r.Status, r.Body)
 	}
 }

@@ -2,15 +2,16 @@ package dynapi_test
 
 import (
 	"encoding/base64"
-	"github.com/dynapi/dynapi/internal/testpaths"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
 
+	"github.com/dynapi/dynapi/internal/enginetest"
+	"github.com/dynapi/dynapi/internal/testpaths"
+
 	"github.com/valyala/fasthttp"
 
-	"github.com/dynapi/dynapi"
 	"github.com/dynapi/dynapi/specs"
 )
 
@@ -18,7 +19,7 @@ import (
 // validate, invoke the mock, write the reply.
 type benchCase struct {
 	name   string
-	req    request
+	req    enginetest.Request
 	status int
 }
 
@@ -28,13 +29,13 @@ func runBench(b *testing.B, handler fasthttp.RequestHandler, tc benchCase) {
 		prepare := func() {
 			ctx.Request.Reset()
 			ctx.Response.Reset()
-			ctx.Request.Header.SetMethod(tc.req.method)
-			ctx.Request.SetRequestURI(tc.req.path)
-			for k, v := range tc.req.headers {
+			ctx.Request.Header.SetMethod(tc.req.Method)
+			ctx.Request.SetRequestURI(tc.req.Path)
+			for k, v := range tc.req.Header {
 				ctx.Request.Header.Set(k, v)
 			}
-			if tc.req.body != nil {
-				ctx.Request.SetBody(tc.req.body)
+			if tc.req.Body != nil {
+				ctx.Request.SetBody(tc.req.Body)
 			}
 		}
 		prepare()
@@ -52,20 +53,20 @@ func runBench(b *testing.B, handler fasthttp.RequestHandler, tc benchCase) {
 }
 
 // withAdmin adds the super admin's DirectLogin token to a request.
-func withAdmin(b *testing.B, inst *dynapi.Instance, r request) request {
-	h := map[string]string{"Authorization": directLogin(adminToken(b, inst))}
-	for k, v := range r.headers {
+func withAdmin(b *testing.B, inst *enginetest.Engine, r enginetest.Request) enginetest.Request {
+	h := map[string]string{"Authorization": enginetest.DirectLogin(inst.AdminToken())}
+	for k, v := range r.Header {
 		h[k] = v
 	}
-	r.headers = h
+	r.Header = h
 	return r
 }
 
 // BenchmarkUKOpenBanking measures match + validate + mock for operations of
 // the UK Open Banking v4.0 account-information document.
 func BenchmarkUKOpenBanking(b *testing.B) {
-	inst := open(b, "")
-	created := mustCreate(b, inst, "/admin/v1/dynamic-endpoints", readFile(b, filepath.Join(sharedSpecs, "ob-uk-v4.0/account-info-openapi.yaml")))
+	inst := enginetest.New(b)
+	created := inst.Admin().MustCreate(b, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(b, filepath.Join(testpaths.Shared("specs"), "ob-uk-v4.0/account-info-openapi.yaml")))
 	ep, err := inst.Endpoints.Get("", created["dynamic_endpoint_id"].(string))
 	if err != nil {
 		b.Fatal(err)
@@ -84,12 +85,12 @@ func BenchmarkUKOpenBanking(b *testing.B) {
 	consent := find("POST", "/account-access-consents")
 	valid := validRequest(b, ep.Doc, consent, ep.ServedPath(consent))
 	invalid := valid
-	invalid.body = []byte(`{"Data":{"Permissions":["ReadNothing"],"ExpirationDateTime":"tomorrow"},"Risk":{}}`)
+	invalid.Body = []byte(`{"Data":{"Permissions":["ReadNothing"],"ExpirationDateTime":"tomorrow"},"Risk":{}}`)
 	for _, tc := range []benchCase{
 		{"GET balances", validRequest(b, ep.Doc, balances, ep.ServedPath(balances)), 200},
 		{"POST consent", valid, 201},
 		{"POST consent invalid", invalid, 400},
-		{"unknown path", request{method: "GET", path: "/open-banking/v4.0/aisp/nothing"}, 404},
+		{"unknown path", enginetest.Request{Method: "GET", Path: "/open-banking/v4.0/aisp/nothing"}, 404},
 	} {
 		tc.req = withAdmin(b, inst, tc.req)
 		runBench(b, handler, tc)
@@ -101,22 +102,22 @@ func BenchmarkUKOpenBanking(b *testing.B) {
 // reference does no authentication), and the same GET guarded by its role
 // and called with a DirectLogin token or an OAuth2 bearer token.
 func BenchmarkAccounts(b *testing.B) {
-	inst := open(b, "")
-	source := readFile(b, testpaths.Shared("bench", "accounts.yaml"))
-	mustCreate(b, inst, "/admin/v1/dynamic-endpoints?mount=/", publicCopy(b, source, ""))
-	mustCreate(b, inst, "/admin/v1/dynamic-endpoints?mount=/guarded", source)
+	inst := enginetest.New(b)
+	source := enginetest.ReadFile(b, testpaths.Shared("bench", "accounts.yaml"))
+	inst.Admin().MustCreate(b, "/admin/v1/dynamic-endpoints?mount=/", publicCopy(b, source, ""))
+	inst.Admin().MustCreate(b, "/admin/v1/dynamic-endpoints?mount=/guarded", source)
 	handler := inst.Server.App().Handler()
 	bodies := testpaths.Shared("bench", "bodies")
 	json := map[string]string{"Content-Type": "application/json"}
-	basic := base64.StdEncoding.EncodeToString([]byte(consumerKey + ":" + consumerSecret))
-	bearer := do(b, inst, request{method: "POST", path: "/oauth2/token", anonymous: true, body: []byte("grant_type=client_credentials"),
-		headers: map[string]string{"Authorization": "Basic " + basic, "Content-Type": "application/x-www-form-urlencoded"}}).json(b)["access_token"].(string)
+	basic := base64.StdEncoding.EncodeToString([]byte(enginetest.ConsumerKey + ":" + enginetest.ConsumerSecret))
+	bearer := inst.Anonymous().Send(b, enginetest.Request{Method: "POST", Path: "/oauth2/token", Body: []byte("grant_type=client_credentials"),
+		Header: map[string]string{"Authorization": "Basic " + basic, "Content-Type": "application/x-www-form-urlencoded"}}).JSON(b)["access_token"].(string)
 	for _, tc := range []benchCase{
-		{"GET hello public", request{method: "GET", path: "/hello"}, 200},
-		{"GET hello guarded DirectLogin", withAdmin(b, inst, request{method: "GET", path: "/guarded/hello"}), 200},
-		{"GET hello guarded OAuth2", request{method: "GET", path: "/guarded/hello", headers: map[string]string{"Authorization": "Bearer " + bearer}}, 200},
-		{"POST valid", request{method: "POST", path: "/accounts", headers: json, body: readFile(b, filepath.Join(bodies, "account-10.json"))}, 201},
-		{"POST invalid", request{method: "POST", path: "/accounts", headers: json, body: readFile(b, filepath.Join(bodies, "account-10-invalid.json"))}, 400},
+		{"GET hello public", enginetest.Request{Method: "GET", Path: "/hello"}, 200},
+		{"GET hello guarded DirectLogin", withAdmin(b, inst, enginetest.Request{Method: "GET", Path: "/guarded/hello"}), 200},
+		{"GET hello guarded OAuth2", enginetest.Request{Method: "GET", Path: "/guarded/hello", Header: map[string]string{"Authorization": "Bearer " + bearer}}, 200},
+		{"POST valid", enginetest.Request{Method: "POST", Path: "/accounts", Header: json, Body: enginetest.ReadFile(b, filepath.Join(bodies, "account-10.json"))}, 201},
+		{"POST invalid", enginetest.Request{Method: "POST", Path: "/accounts", Header: json, Body: enginetest.ReadFile(b, filepath.Join(bodies, "account-10-invalid.json"))}, 400},
 	} {
 		runBench(b, handler, tc)
 	}
@@ -138,7 +139,7 @@ func publicCopy(b *testing.B, source []byte, suffix string) []byte {
 			}
 		}
 	}
-	return mustJSON(b, tree)
+	return enginetest.MustJSON(b, tree)
 }
 
 // BenchmarkConnectorMethods answers the reference GET /hello three ways:
@@ -146,12 +147,12 @@ func publicCopy(b *testing.B, source []byte, suffix string) []byte {
 // connector method, and from a REST back end on loopback reached through a
 // method routing.
 func BenchmarkConnectorMethods(b *testing.B) {
-	inst := open(b, "")
-	source := readFile(b, testpaths.Shared("bench", "accounts.yaml"))
-	mustCreate(b, inst, "/admin/v1/dynamic-endpoints?mount=/", publicCopy(b, source, ""))
-	mustCreate(b, inst, "/admin/v1/dynamic-endpoints?mount=/js", publicCopy(b, source, "JS"))
-	mustCreate(b, inst, "/admin/v1/dynamic-endpoints?mount=/rest", publicCopy(b, source, "REST"))
-	hello := do(b, inst, request{method: "GET", path: "/hello", anonymous: true}).body
+	inst := enginetest.New(b)
+	source := enginetest.ReadFile(b, testpaths.Shared("bench", "accounts.yaml"))
+	inst.Admin().MustCreate(b, "/admin/v1/dynamic-endpoints?mount=/", publicCopy(b, source, ""))
+	inst.Admin().MustCreate(b, "/admin/v1/dynamic-endpoints?mount=/js", publicCopy(b, source, "JS"))
+	inst.Admin().MustCreate(b, "/admin/v1/dynamic-endpoints?mount=/rest", publicCopy(b, source, "REST"))
+	hello := inst.Anonymous().Get(b, "/hello").Body
 	createScript(b, inst, "helloJS", "return "+string(hello)+";", 0)
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -162,9 +163,9 @@ func BenchmarkConnectorMethods(b *testing.B) {
 		"parameters": []map[string]string{{"key": "url", "value": backend.URL}}})
 	handler := inst.Server.App().Handler()
 	for _, tc := range []benchCase{
-		{"GET hello mock", request{method: "GET", path: "/hello"}, 200},
-		{"GET hello JavaScript", request{method: "GET", path: "/js/hello"}, 200},
-		{"GET hello REST", request{method: "GET", path: "/rest/hello"}, 200},
+		{"GET hello mock", enginetest.Request{Method: "GET", Path: "/hello"}, 200},
+		{"GET hello JavaScript", enginetest.Request{Method: "GET", Path: "/js/hello"}, 200},
+		{"GET hello REST", enginetest.Request{Method: "GET", Path: "/rest/hello"}, 200},
 	} {
 		runBench(b, handler, tc)
 	}

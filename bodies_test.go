@@ -2,9 +2,10 @@ package dynapi_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
-	"github.com/dynapi/dynapi"
+	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
 // bodiesFixture is what the body-policy table works on: a bank, a user, a
@@ -15,16 +16,16 @@ type bodiesFixture struct {
 	userToken                                                     string
 }
 
-func newBodiesFixture(t *testing.T, inst *dynapi.Instance) bodiesFixture {
+func newBodiesFixture(t *testing.T, inst *enginetest.Engine) bodiesFixture {
 	t.Helper()
 	var f bodiesFixture
-	createBank(t, inst, "bodybank")
-	f.userID = createUser(t, inst, "body-user", "Body-user-passw0rd")
-	f.userToken = login(t, inst, "body-user", "Body-user-passw0rd")
+	inst.CreateBank(t, "bodybank")
+	f.userID = inst.CreateUser(t, "body-user", "Body-user-passw0rd").ID
+	f.userToken = inst.Login(t, "body-user", "Body-user-passw0rd")
 	f.consumerID = mustStatus(t, inst, "POST", "/admin/v1/consumers", `{"name": "body app"}`, http.StatusCreated)["consumer_id"].(string)
 	f.entityID = createEntity(t, inst, "/admin/v1/dynamic-entities", `{"BodyPet": {"required": ["name"], "properties": {
 	  "name": {"type": "string", "example": "Rex"}, "pet_number": {"type": "integer", "example": 1}}}, "hasPersonalEntity": false}`)
-	f.endpointID = mustCreate(t, inst, "/admin/v1/dynamic-endpoints", readFile(t, "testdata/pets-entity.yaml"))["dynamic_endpoint_id"].(string)
+	f.endpointID = inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, "testdata/pets-entity.yaml"))["dynamic_endpoint_id"].(string)
 	f.scriptID = mustStatus(t, inst, "POST", "/admin/v1/connector-methods",
 		`{"method_name": "getAccounts", "programming_lang": "js", "method_body": "return {}"}`, http.StatusCreated)["connector_method_id"].(string)
 	f.routingID = mustStatus(t, inst, "POST", "/admin/v1/method-routings",
@@ -35,13 +36,13 @@ func newBodiesFixture(t *testing.T, inst *dynapi.Instance) bodiesFixture {
 
 // mustStatus sends body as the super admin and fails unless the answer has
 // status; it returns the answer's JSON object.
-func mustStatus(t testing.TB, inst *dynapi.Instance, method, path, body string, status int) map[string]any {
+func mustStatus(t testing.TB, inst *enginetest.Engine, method, path, body string, status int) map[string]any {
 	t.Helper()
-	r := do(t, inst, request{method: method, path: path, headers: jsonHeaders(), body: []byte(body)})
-	if r.status != status {
-		t.Fatalf("%s %s: %d, want %d; %s", method, path, r.status, status, r.body)
+	r := inst.Admin().Send(t, enginetest.Request{Method: method, Path: path, Header: enginetest.JSONHeader(), Body: []byte(body)})
+	if r.Status != status {
+		t.Fatalf("%s %s: %d, want %d; %s", method, path, r.Status, status, r.Body)
 	}
-	return r.json(t)
+	return r.JSON(t)
 }
 
 // TestBodyPolicy sends every management route that reads a body, and the
@@ -49,7 +50,7 @@ func mustStatus(t testing.TB, inst *dynapi.Instance, method, path, body string, 
 // each is a 400 validation_failed naming the member's pointer in the body,
 // and nothing changes (the audit log and the user list stay as they were).
 func TestBodyPolicy(t *testing.T) {
-	inst := open(t, "")
+	inst := enginetest.New(t)
 	f := newBodiesFixture(t, inst)
 	cases := []struct {
 		name, method, path string
@@ -122,7 +123,7 @@ func TestBodyPolicy(t *testing.T) {
 			dup: `{"pet_number": 1, "pet_number": 2}`, dupAt: "/pet_number"},
 	}
 	auditBefore := auditLength(t, inst)
-	usersBefore := len(do(t, inst, request{method: "GET", path: "/admin/v1/users"}).json(t)["users"].([]any))
+	usersBefore := len(inst.Admin().Get(t, "/admin/v1/users").JSON(t)["users"].([]any))
 	for _, c := range cases {
 		for _, v := range []struct {
 			kind, body, at, code string
@@ -135,15 +136,15 @@ func TestBodyPolicy(t *testing.T) {
 				continue
 			}
 			t.Run(c.name+"/"+v.kind, func(t *testing.T) {
-				headers := jsonHeaders()
+				caller := inst.Admin()
 				if c.user {
-					headers = as(f.userToken)
+					caller = inst.Token(f.userToken)
 				}
-				r := do(t, inst, request{method: c.method, path: c.path, headers: headers, body: []byte(v.body)})
-				if r.status != http.StatusBadRequest {
-					t.Fatalf("status %d, want 400; %s", r.status, r.body)
+				r := caller.Send(t, enginetest.Request{Method: c.method, Path: c.path, Header: enginetest.JSONHeader(), Body: []byte(v.body)})
+				if r.Status != http.StatusBadRequest {
+					t.Fatalf("status %d, want 400; %s", r.Status, r.Body)
 				}
-				p := r.problem(t)
+				p := r.Problem(t)
 				problem, location, code := "validation_failed", "body", v.code
 				if v.inDefinition {
 					problem, location = "invalid_definition", "definition"
@@ -151,8 +152,8 @@ func TestBodyPolicy(t *testing.T) {
 						code = "keyword"
 					}
 				}
-				if p.Code != problem || !hasViolation(p, location, v.at, code) {
-					t.Fatalf("want %s naming %s %s (%s); got %s", problem, location, v.at, code, r.body)
+				if p.Code != problem || !enginetest.HasViolation(p, location, v.at, code) {
+					t.Fatalf("want %s naming %s %s (%s); got %s", problem, location, v.at, code, r.Body)
 				}
 			})
 		}
@@ -160,7 +161,7 @@ func TestBodyPolicy(t *testing.T) {
 	if n := auditLength(t, inst); n != auditBefore {
 		t.Errorf("the refused bodies changed something: audit log %d entries, was %d", n, auditBefore)
 	}
-	if n := len(do(t, inst, request{method: "GET", path: "/admin/v1/users"}).json(t)["users"].([]any)); n != usersBefore {
+	if n := len(inst.Admin().Get(t, "/admin/v1/users").JSON(t)["users"].([]any)); n != usersBefore {
 		t.Errorf("users: %d, was %d", n, usersBefore)
 	}
 }
@@ -170,27 +171,27 @@ func TestBodyPolicy(t *testing.T) {
 // keep: they are accepted and ignored. An entity defined with
 // ?allow_undeclared=true takes records with members it does not declare.
 func TestBodyPolicyExceptions(t *testing.T) {
-	inst := open(t, "")
-	r := do(t, inst, request{method: "POST", path: "/admin/v1/users", headers: jsonHeaders(),
-		body: []byte(`{"username": "obp-user", "email": "obp@example.com", "password": "Obp-user-passw0rd", "first_name": "Ada", "last_name": "Lovelace"}`)})
-	if r.status != http.StatusCreated {
-		t.Fatalf("OBP's createUser body: %d %s", r.status, r.body)
+	inst := enginetest.New(t)
+	r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/users", Header: enginetest.JSONHeader(),
+		Body: []byte(`{"username": "obp-user", "email": "obp@example.com", "password": "Obp-user-passw0rd", "first_name": "Ada", "last_name": "Lovelace"}`)})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("OBP's createUser body: %d %s", r.Status, r.Body)
 	}
-	if u := r.json(t); u["username"] != "obp-user" || contains(string(r.body), "Lovelace") {
-		t.Fatalf("created %s", r.body)
+	if u := r.JSON(t); u["username"] != "obp-user" || strings.Contains(string(r.Body), "Lovelace") {
+		t.Fatalf("created %s", r.Body)
 	}
 	createEntity(t, inst, "/admin/v1/dynamic-entities?allow_undeclared=true",
 		`{"LoosePet": {"properties": {"name": {"type": "string", "example": "Rex"}}}, "hasPersonalEntity": false}`)
-	r = do(t, inst, request{method: "POST", path: "/entities/LoosePet", headers: jsonHeaders(), body: []byte(`{"name": "Rex", "colour": "brown"}`)})
-	if r.status != http.StatusCreated || !contains(string(r.body), `"colour":"brown"`) {
-		t.Fatalf("a record with an undeclared member: %d %s", r.status, r.body)
+	r = inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/entities/LoosePet", Header: enginetest.JSONHeader(), Body: []byte(`{"name": "Rex", "colour": "brown"}`)})
+	if r.Status != http.StatusCreated || !strings.Contains(string(r.Body), `"colour":"brown"`) {
+		t.Fatalf("a record with an undeclared member: %d %s", r.Status, r.Body)
 	}
 }
 
 // auditLength counts the audit log's entries.
-func auditLength(t testing.TB, inst *dynapi.Instance) int {
+func auditLength(t testing.TB, inst *enginetest.Engine) int {
 	t.Helper()
-	return len(do(t, inst, request{method: "GET", path: "/admin/v1/audit-log?limit=1000"}).json(t)["entries"].([]any))
+	return len(inst.Admin().Get(t, "/admin/v1/audit-log?limit=1000").JSON(t)["entries"].([]any))
 }
 
 func or(s, def string) string {

@@ -7,6 +7,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/dynapi/dynapi/internal/enginetest"
+	"github.com/dynapi/dynapi/internal/testpaths"
 )
 
 // TestHotSwapUnderLoad serves requests while documents are added and
@@ -14,10 +17,10 @@ import (
 // goes answers 200 or 404, never anything else; management calls from
 // several goroutines at once all succeed.
 func TestHotSwapUnderLoad(t *testing.T) {
-	inst := open(t, "")
-	stable := readFile(t, filepath.Join(sharedSpecs, "petstore-oas3/petstore.yaml"))
-	churn := readFile(t, filepath.Join(sharedSpecs, "petstore-oas3/petstore-expanded.yaml"))
-	mustCreate(t, inst, "/admin/v1/dynamic-endpoints", stable)
+	inst := enginetest.New(t)
+	stable := enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), "petstore-oas3/petstore.yaml"))
+	churn := enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), "petstore-oas3/petstore-expanded.yaml"))
+	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", stable)
 
 	const writers, rounds, readers = 3, 6, 4
 	var stop atomic.Bool
@@ -28,14 +31,14 @@ func TestHotSwapUnderLoad(t *testing.T) {
 		go func() {
 			defer readersDone.Done()
 			for !stop.Load() {
-				if r := do(t, inst, request{method: "GET", path: "/v1/pets/7"}); r.status != 200 {
+				if r := inst.Admin().Get(t, "/v1/pets/7"); r.Status != 200 {
 					failures.Add(1)
-					t.Errorf("stable route answered %d: %s", r.status, r.body)
+					t.Errorf("stable route answered %d: %s", r.Status, r.Body)
 				}
-				r := do(t, inst, request{method: "GET", path: "/churn0/pets"})
-				if r.status != 200 && r.status != 404 {
+				r := inst.Admin().Get(t, "/churn0/pets")
+				if r.Status != 200 && r.Status != 404 {
 					failures.Add(1)
-					t.Errorf("churning route answered %d: %s", r.status, r.body)
+					t.Errorf("churning route answered %d: %s", r.Status, r.Body)
 				}
 				served.Add(2)
 			}
@@ -48,14 +51,14 @@ func TestHotSwapUnderLoad(t *testing.T) {
 			defer writersDone.Done()
 			for range rounds {
 				path := fmt.Sprintf("/admin/v1/dynamic-endpoints?mount=/churn%d", w)
-				r := postDocument(t, inst, path, churn, "")
-				if r.status != http.StatusCreated {
-					t.Errorf("create: %d %s", r.status, r.body)
+				r := inst.Admin().Post(t, path, churn)
+				if r.Status != http.StatusCreated {
+					t.Errorf("create: %d %s", r.Status, r.Body)
 					return
 				}
-				id := r.json(t)["dynamic_endpoint_id"].(string)
-				if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/dynamic-endpoints/" + id}); r.status != 204 {
-					t.Errorf("delete: %d %s", r.status, r.body)
+				id := r.JSON(t)["dynamic_endpoint_id"].(string)
+				if r := inst.Admin().Delete(t, "/admin/v1/dynamic-endpoints/"+id); r.Status != 204 {
+					t.Errorf("delete: %d %s", r.Status, r.Body)
 				}
 			}
 		}()
@@ -66,7 +69,7 @@ func TestHotSwapUnderLoad(t *testing.T) {
 	if failures.Load() > 0 || served.Load() == 0 {
 		t.Fatalf("%d failures in %d requests", failures.Load(), served.Load())
 	}
-	list := do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints"}).json(t)
+	list := inst.Admin().Get(t, "/admin/v1/dynamic-endpoints").JSON(t)
 	if n := len(list["dynamic_endpoints"].([]any)); n != 1 {
 		t.Fatalf("%d endpoints left, want the stable one", n)
 	}

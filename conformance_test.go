@@ -11,8 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dynapi/dynapi"
+	"github.com/dynapi/dynapi/internal/enginetest"
 	"github.com/dynapi/dynapi/internal/sample"
+	"github.com/dynapi/dynapi/internal/testpaths"
 	"github.com/dynapi/dynapi/specs"
 )
 
@@ -56,27 +57,27 @@ func TestRealSpecs(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
-			inst := open(t, "")
-			doc := readFile(t, filepath.Join(sharedSpecs, tc.file))
-			r := postDocument(t, inst, "/admin/v1/dynamic-endpoints", doc, "")
+			inst := enginetest.New(t)
+			doc := enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), tc.file))
+			r := inst.Admin().Post(t, "/admin/v1/dynamic-endpoints", doc)
 			if tc.unresolved {
-				p := r.problem(t)
-				if r.status != http.StatusBadRequest || p.Code != "unresolved_ref" || len(p.Violations) == 0 {
-					t.Fatalf("want 400 unresolved_ref with violations, got %d %s", r.status, r.body)
+				p := r.Problem(t)
+				if r.Status != http.StatusBadRequest || p.Code != "unresolved_ref" || len(p.Violations) == 0 {
+					t.Fatalf("want 400 unresolved_ref with violations, got %d %s", r.Status, r.Body)
 				}
-				if !contains(p.Violations[0].Message, ".json") {
+				if !strings.Contains(p.Violations[0].Message, ".json") {
 					t.Errorf("the violation should name the external file: %+v", p.Violations[0])
 				}
-				list := do(t, inst, request{method: http.MethodGet, path: "/admin/v1/dynamic-endpoints"})
-				if eps := list.json(t)["dynamic_endpoints"].([]any); len(eps) != 0 {
-					t.Errorf("a refused document was stored: %s", list.body)
+				list := inst.Admin().Get(t, "/admin/v1/dynamic-endpoints")
+				if eps := list.JSON(t)["dynamic_endpoints"].([]any); len(eps) != 0 {
+					t.Errorf("a refused document was stored: %s", list.Body)
 				}
 				return
 			}
-			if r.status != http.StatusCreated {
-				t.Fatalf("POST: %d %s", r.status, r.body)
+			if r.Status != http.StatusCreated {
+				t.Fatalf("POST: %d %s", r.Status, r.Body)
 			}
-			created := r.json(t)
+			created := r.JSON(t)
 			id := created["dynamic_endpoint_id"].(string)
 			ep, err := inst.Endpoints.Get("", id)
 			if err != nil {
@@ -103,10 +104,10 @@ func TestRealSpecs(t *testing.T) {
 
 // checkValidRequest sends a request built from the document's examples and
 // expects the mock answer: the preferred response's status and media type.
-func checkValidRequest(t testing.TB, inst *dynapi.Instance, doc *specs.Document, op *specs.Operation, served string) {
+func checkValidRequest(t testing.TB, inst *enginetest.Engine, doc *specs.Document, op *specs.Operation, served string) {
 	t.Helper()
 	req := validRequest(t, doc, op, served)
-	r := do(t, inst, req)
+	r := inst.Admin().Send(t, req)
 	wantStatus := http.StatusOK
 	var wantType string
 	if len(op.Responses) > 0 {
@@ -120,15 +121,15 @@ func checkValidRequest(t testing.TB, inst *dynapi.Instance, doc *specs.Document,
 			}
 		}
 	}
-	if r.status != wantStatus {
-		t.Fatalf("%s %s: status %d, want %d; body %s", req.method, req.path, r.status, wantStatus, r.body)
+	if r.Status != wantStatus {
+		t.Fatalf("%s %s: status %d, want %d; body %s", req.Method, req.Path, r.Status, wantStatus, r.Body)
 	}
 	if wantType != "" && wantStatus != http.StatusNoContent {
-		if got := r.header.Get("Content-Type"); !strings.EqualFold(got, wantType) && !(strings.Contains(wantType, "json") && strings.Contains(got, "json")) {
+		if got := r.Header.Get("Content-Type"); !strings.EqualFold(got, wantType) && !(strings.Contains(wantType, "json") && strings.Contains(got, "json")) {
 			t.Errorf("content type %q, want %q", got, wantType)
 		}
-		if strings.Contains(wantType, "json") && !json.Valid(r.body) {
-			t.Errorf("the mock body is not JSON: %s", r.body)
+		if strings.Contains(wantType, "json") && !json.Valid(r.Body) {
+			t.Errorf("the mock body is not JSON: %s", r.Body)
 		}
 	}
 }
@@ -136,7 +137,7 @@ func checkValidRequest(t testing.TB, inst *dynapi.Instance, doc *specs.Document,
 // validRequest builds a request every declared rule accepts: required
 // parameters and the body from the document's examples, or from samples of
 // their schemas where an example is missing or does not match.
-func validRequest(t testing.TB, doc *specs.Document, op *specs.Operation, served string) request {
+func validRequest(t testing.TB, doc *specs.Document, op *specs.Operation, served string) enginetest.Request {
 	t.Helper()
 	path := served
 	query := url.Values{}
@@ -158,9 +159,9 @@ func validRequest(t testing.TB, doc *specs.Document, op *specs.Operation, served
 			headers["Cookie"] = strings.TrimPrefix(headers["Cookie"]+"; "+p.Name+"="+text, "; ")
 		}
 	}
-	req := request{method: op.Method, path: path, headers: headers}
+	req := enginetest.Request{Method: op.Method, Path: path, Header: headers}
 	if len(query) > 0 {
-		req.path += "?" + query.Encode()
+		req.Path += "?" + query.Encode()
 	}
 	if op.Body != nil {
 		media := pickBodyMedia(op.Body)
@@ -172,16 +173,16 @@ func validRequest(t testing.TB, doc *specs.Document, op *specs.Operation, served
 			if err != nil {
 				t.Fatal(err)
 			}
-			req.body = b
+			req.Body = b
 		case strings.HasPrefix(media.Type, "application/x-www-form-urlencoded"):
 			v, _ := validValue(doc, media.Schema, media.Node()["schema"], media.Node()).(map[string]any)
 			form := url.Values{}
 			for k, fv := range v {
 				form.Set(k, paramText(fv))
 			}
-			req.body = []byte(form.Encode())
+			req.Body = []byte(form.Encode())
 		default:
-			req.body = []byte("opaque")
+			req.Body = []byte("opaque")
 		}
 	}
 	return req
@@ -271,32 +272,32 @@ func paramText(v any) string {
 // checkInvalidRequest breaks one rule the operation declares and expects a
 // 400 naming it. It reports false when the operation validates nothing that
 // can be broken (no required or typed parameter, no body).
-func checkInvalidRequest(t testing.TB, inst *dynapi.Instance, doc *specs.Document, op *specs.Operation, served string) bool {
+func checkInvalidRequest(t testing.TB, inst *enginetest.Engine, doc *specs.Document, op *specs.Operation, served string) bool {
 	t.Helper()
 	base := validRequest(t, doc, op, served)
 	type breakage struct {
 		location, pointer, code string
-		apply                   func(r *request)
+		apply                   func(r *enginetest.Request)
 	}
 	var b *breakage
 	for _, p := range op.Params {
 		p := p
 		switch {
 		case p.Required && (p.In == "query" || p.In == "header"):
-			b = &breakage{p.In, "/" + p.Name, "required", func(r *request) {
+			b = &breakage{p.In, "/" + p.Name, "required", func(r *enginetest.Request) {
 				if p.In == "header" {
-					delete(r.headers, p.Name)
+					delete(r.Header, p.Name)
 					return
 				}
-				u, _ := url.Parse(r.path)
+				u, _ := url.Parse(r.Path)
 				q := u.Query()
 				q.Del(p.Name)
 				u.RawQuery = q.Encode()
-				r.path = u.String()
+				r.Path = u.String()
 			}}
 		case p.In == "path" && (p.Kind == specs.KindInteger || p.Kind == specs.KindNumber || p.Kind == specs.KindBoolean):
-			b = &breakage{"path", "/" + p.Name, "type", func(r *request) {
-				r.path = fillPath(op, served, base.path, p.Name, "not-a-value")
+			b = &breakage{"path", "/" + p.Name, "type", func(r *enginetest.Request) {
+				r.Path = fillPath(op, served, base.Path, p.Name, "not-a-value")
 			}}
 		}
 		if b != nil {
@@ -315,44 +316,44 @@ func checkInvalidRequest(t testing.TB, inst *dynapi.Instance, doc *specs.Documen
 			continue
 		}
 		p := p
-		b = &breakage{p.In, "/" + p.Name, "*", func(r *request) {
+		b = &breakage{p.In, "/" + p.Name, "*", func(r *enginetest.Request) {
 			switch p.In {
 			case "header":
-				r.headers[p.Name] = bad
+				r.Header[p.Name] = bad
 			case "query":
-				u, _ := url.Parse(r.path)
+				u, _ := url.Parse(r.Path)
 				q := u.Query()
 				q.Set(p.Name, bad)
 				u.RawQuery = q.Encode()
-				r.path = u.String()
+				r.Path = u.String()
 			case "path":
-				r.path = fillPath(op, served, base.path, p.Name, url.PathEscape(bad))
+				r.Path = fillPath(op, served, base.Path, p.Name, url.PathEscape(bad))
 			}
 		}}
 	}
 	if b == nil && op.Body != nil && pickBodyMedia(op.Body).IsJSON() && pickBodyMedia(op.Body).Schema != nil {
 		if op.Body.Required {
-			b = &breakage{"body", "", "required", func(r *request) { r.body = nil }}
+			b = &breakage{"body", "", "required", func(r *enginetest.Request) { r.Body = nil }}
 		} else {
-			b = &breakage{"body", "", "malformed", func(r *request) { r.body = []byte("{not json") }}
+			b = &breakage{"body", "", "malformed", func(r *enginetest.Request) { r.Body = []byte("{not json") }}
 		}
 	}
 	if b == nil {
 		return false
 	}
 	req := base
-	req.headers = map[string]string{}
-	for k, v := range base.headers {
-		req.headers[k] = v
+	req.Header = map[string]string{}
+	for k, v := range base.Header {
+		req.Header[k] = v
 	}
 	b.apply(&req)
-	r := do(t, inst, req)
-	if r.status != http.StatusBadRequest {
-		t.Fatalf("invalid request (%s %s %s) %s %s: status %d, want 400; body %s", b.location, b.pointer, b.code, req.method, req.path, r.status, r.body)
+	r := inst.Admin().Send(t, req)
+	if r.Status != http.StatusBadRequest {
+		t.Fatalf("invalid request (%s %s %s) %s %s: status %d, want 400; body %s", b.location, b.pointer, b.code, req.Method, req.Path, r.Status, r.Body)
 	}
-	p := r.problem(t)
-	if p.Code != "validation_failed" || !hasViolation(p, b.location, b.pointer, b.code) {
-		t.Fatalf("want a violation {%s %s %s}, got %s", b.location, b.pointer, b.code, r.body)
+	p := r.Problem(t)
+	if p.Code != "validation_failed" || !enginetest.HasViolation(p, b.location, b.pointer, b.code) {
+		t.Fatalf("want a violation {%s %s %s}, got %s", b.location, b.pointer, b.code, r.Body)
 	}
 	return true
 }

@@ -21,42 +21,43 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/dynapi/dynapi"
 	"github.com/dynapi/dynapi/engine/connector"
+	"github.com/dynapi/dynapi/internal/enginetest"
+	"github.com/dynapi/dynapi/internal/testpaths"
 )
 
 // createScript stores a JavaScript connector method and returns its id.
-func createScript(t testing.TB, inst *dynapi.Instance, method, body string, timeoutMS int) string {
+func createScript(t testing.TB, inst *enginetest.Engine, method, body string, timeoutMS int) string {
 	t.Helper()
 	in := map[string]any{"method_name": method, "method_body": body, "programming_lang": "js"}
 	if timeoutMS > 0 {
 		in["timeout_ms"] = timeoutMS
 	}
-	r := do(t, inst, request{method: "POST", path: "/admin/v1/connector-methods", headers: jsonHeaders(), body: mustJSON(t, in)})
-	if r.status != http.StatusCreated {
-		t.Fatalf("create connector method %s: %d %s", method, r.status, r.body)
+	r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/connector-methods", Header: enginetest.JSONHeader(), Body: enginetest.MustJSON(t, in)})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("create connector method %s: %d %s", method, r.Status, r.Body)
 	}
-	return r.json(t)["connector_method_id"].(string)
+	return r.JSON(t)["connector_method_id"].(string)
 }
 
 // createRouting stores a method routing and returns its id.
-func createRouting(t testing.TB, inst *dynapi.Instance, routing map[string]any) string {
+func createRouting(t testing.TB, inst *enginetest.Engine, routing map[string]any) string {
 	t.Helper()
-	r := do(t, inst, request{method: "POST", path: "/admin/v1/method-routings", headers: jsonHeaders(), body: mustJSON(t, routing)})
-	if r.status != http.StatusCreated {
-		t.Fatalf("create method routing: %d %s", r.status, r.body)
+	r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/method-routings", Header: enginetest.JSONHeader(), Body: enginetest.MustJSON(t, routing)})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("create method routing: %d %s", r.Status, r.Body)
 	}
-	return r.json(t)["method_routing_id"].(string)
+	return r.JSON(t)["method_routing_id"].(string)
 }
 
-func bankIDs(t testing.TB, inst *dynapi.Instance) []string {
+func bankIDs(t testing.TB, inst *enginetest.Engine) []string {
 	t.Helper()
-	r := do(t, inst, request{method: "GET", path: "/banks", anonymous: true})
-	if r.status != http.StatusOK {
-		t.Fatalf("GET /banks: %d %s", r.status, r.body)
+	r := inst.Anonymous().Get(t, "/banks")
+	if r.Status != http.StatusOK {
+		t.Fatalf("GET /banks: %d %s", r.Status, r.Body)
 	}
 	var ids []string
-	for _, b := range r.json(t)["banks"].([]any) {
+	for _, b := range r.JSON(t)["banks"].([]any) {
 		ids = append(ids, b.(map[string]any)["bank_id"].(string))
 	}
 	return ids
@@ -73,18 +74,18 @@ return banks;`
 		{"url-encoded", url.QueryEscape(script)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			inst := open(t, "")
-			createBank(t, inst, "gh.29.uk")
+			inst := enginetest.New(t)
+			inst.CreateBank(t, "gh.29.uk")
 			id := createScript(t, inst, "getBanks", c.body, 0)
 			if got := bankIDs(t, inst); !slices.Equal(got, []string{"js-bank"}) {
 				t.Fatalf("banks %v, want the script's", got)
 			}
-			stored := do(t, inst, request{method: "GET", path: "/admin/v1/connector-methods/" + id}).json(t)
+			stored := inst.Admin().Get(t, "/admin/v1/connector-methods/"+id).JSON(t)
 			if stored["method_body"] != script {
 				t.Fatalf("stored body %q, want the decoded script", stored["method_body"])
 			}
-			if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/connector-methods/" + id}); r.status != http.StatusNoContent {
-				t.Fatalf("delete: %d %s", r.status, r.body)
+			if r := inst.Admin().Delete(t, "/admin/v1/connector-methods/"+id); r.Status != http.StatusNoContent {
+				t.Fatalf("delete: %d %s", r.Status, r.Body)
 			}
 			if got := bankIDs(t, inst); !slices.Equal(got, []string{"gh.29.uk"}) {
 				t.Fatalf("banks %v after delete, want the store's", got)
@@ -97,13 +98,13 @@ return banks;`
 // account; the script survives a restart.
 func TestScriptWrapsDefault(t *testing.T) {
 	dir := t.TempDir()
-	inst := openWith(t, testConfig(dir))
+	inst := enginetest.New(t, enginetest.InDir(dir))
 	alice, _, aliceID, _ := bankWithAccounts(t, inst, "gh.29.uk")
 	openAccount(t, inst, "gh.29.uk", "alice-hidden", aliceID, "1.00")
-	accounts := func(inst *dynapi.Instance) []string {
-		r := do(t, inst, request{method: "GET", path: "/banks/gh.29.uk/accounts", headers: as(alice)})
+	accounts := func(inst *enginetest.Engine) []string {
+		r := inst.Token(alice).Get(t, "/banks/gh.29.uk/accounts")
 		var ids []string
-		for _, a := range r.json(t)["accounts"].([]any) {
+		for _, a := range r.JSON(t)["accounts"].([]any) {
 			ids = append(ids, a.(map[string]any)["account_id"].(string))
 		}
 		return ids
@@ -117,9 +118,9 @@ return all.filter(a => a.account_id !== "alice-hidden");`, 0)
 	if got := accounts(inst); !slices.Equal(got, []string{"alice-1"}) {
 		t.Fatalf("with the wrapping script: %v", got)
 	}
-	closeInstance(t, inst)
-	inst = open(t, dir)
-	alice = login(t, inst, "alice", "Alice-passw0rd-long")
+	inst.Close(t)
+	inst = enginetest.New(t, enginetest.InDir(dir))
+	alice = inst.Login(t, "alice", "Alice-passw0rd-long")
 	if got := accounts(inst); !slices.Equal(got, []string{"alice-1"}) {
 		t.Fatalf("after restart: %v", got)
 	}
@@ -130,8 +131,8 @@ return all.filter(a => a.account_id !== "alice-hidden");`, 0)
 // require, a result not shaped as the message doc says and an endless loop
 // are problems naming the method, while other requests keep being served.
 func TestScriptErrors(t *testing.T) {
-	inst := open(t, "")
-	createBank(t, inst, "gh.29.uk")
+	inst := enginetest.New(t)
+	inst.CreateBank(t, "gh.29.uk")
 
 	t.Run("refused when submitted", func(t *testing.T) {
 		for _, c := range []struct {
@@ -145,16 +146,16 @@ func TestScriptErrors(t *testing.T) {
 			{"language", map[string]any{"method_name": "getBank", "method_body": "return 1;", "programming_lang": "Scala"}, "validation_failed", "js"},
 		} {
 			t.Run(c.name, func(t *testing.T) {
-				r := do(t, inst, request{method: "POST", path: "/admin/v1/connector-methods", headers: jsonHeaders(), body: mustJSON(t, c.in)})
-				if r.status != http.StatusBadRequest {
-					t.Fatalf("status %d: %s", r.status, r.body)
+				r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/connector-methods", Header: enginetest.JSONHeader(), Body: enginetest.MustJSON(t, c.in)})
+				if r.Status != http.StatusBadRequest {
+					t.Fatalf("status %d: %s", r.Status, r.Body)
 				}
-				if p := r.problem(t); p.Code != c.code || !contains(string(r.body), c.detail) {
-					t.Fatalf("problem %s, want code %s mentioning %q", r.body, c.code, c.detail)
+				if p := r.Problem(t); p.Code != c.code || !strings.Contains(string(r.Body), c.detail) {
+					t.Fatalf("problem %s, want code %s mentioning %q", r.Body, c.code, c.detail)
 				}
 			})
 		}
-		if n := len(do(t, inst, request{method: "GET", path: "/admin/v1/connector-methods"}).json(t)["connector_methods"].([]any)); n != 0 {
+		if n := len(inst.Admin().Get(t, "/admin/v1/connector-methods").JSON(t)["connector_methods"].([]any)); n != 0 {
 			t.Fatalf("%d connector methods stored after refusals", n)
 		}
 	})
@@ -174,13 +175,13 @@ func TestScriptErrors(t *testing.T) {
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				id := createScript(t, inst, "getBank", c.body, 0)
-				defer do(t, inst, request{method: "DELETE", path: "/admin/v1/connector-methods/" + id})
-				r := do(t, inst, request{method: "GET", path: "/banks/gh.29.uk", anonymous: true})
-				if r.status != c.status {
-					t.Fatalf("status %d, want %d: %s", r.status, c.status, r.body)
+				defer inst.Admin().Delete(t, "/admin/v1/connector-methods/"+id)
+				r := inst.Anonymous().Get(t, "/banks/gh.29.uk")
+				if r.Status != c.status {
+					t.Fatalf("status %d, want %d: %s", r.Status, c.status, r.Body)
 				}
-				if p := r.problem(t); p.Code != c.code || !contains(p.Message, c.detail) {
-					t.Fatalf("problem %s, want code %s mentioning %q", r.body, c.code, c.detail)
+				if p := r.Problem(t); p.Code != c.code || !strings.Contains(p.Message, c.detail) {
+					t.Fatalf("problem %s, want code %s mentioning %q", r.Body, c.code, c.detail)
 				}
 			})
 		}
@@ -188,23 +189,23 @@ func TestScriptErrors(t *testing.T) {
 
 	t.Run("endless loop stops at the deadline while others are served", func(t *testing.T) {
 		id := createScript(t, inst, "getBank", "while (true) {}", 300)
-		defer do(t, inst, request{method: "DELETE", path: "/admin/v1/connector-methods/" + id})
-		done := make(chan response)
-		go func() { done <- do(t, inst, request{method: "GET", path: "/banks/gh.29.uk", anonymous: true}) }()
+		defer inst.Admin().Delete(t, "/admin/v1/connector-methods/"+id)
+		done := make(chan enginetest.Response)
+		go func() { done <- inst.Anonymous().Get(t, "/banks/gh.29.uk") }()
 		served := 0
 		for {
 			select {
 			case r := <-done:
-				if r.status != http.StatusGatewayTimeout || r.problem(t).Code != "script_timeout" || !contains(string(r.body), "getBank") {
-					t.Fatalf("endless loop: %d %s", r.status, r.body)
+				if r.Status != http.StatusGatewayTimeout || r.Problem(t).Code != "script_timeout" || !strings.Contains(string(r.Body), "getBank") {
+					t.Fatalf("endless loop: %d %s", r.Status, r.Body)
 				}
 				if served == 0 {
 					t.Fatal("no other request was served while the script spun")
 				}
 				return
 			default:
-				if r := do(t, inst, request{method: "GET", path: "/banks", anonymous: true}); r.status != http.StatusOK {
-					t.Fatalf("GET /banks while a script spins: %d", r.status)
+				if r := inst.Anonymous().Get(t, "/banks"); r.Status != http.StatusOK {
+					t.Fatalf("GET /banks while a script spins: %d", r.Status)
 				}
 				served++
 			}
@@ -216,8 +217,8 @@ func TestScriptErrors(t *testing.T) {
 // operation in JavaScript: the validated request is its argument, and it
 // reaches dynamic entity records within the caller's rights.
 func TestScriptAnswersDynamicOperation(t *testing.T) {
-	inst := open(t, "")
-	mustCreate(t, inst, "/admin/v1/dynamic-endpoints", readFile(t, filepath.Join(sharedSpecs, "petstore-oas3/petstore.yaml")))
+	inst := enginetest.New(t)
+	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), "petstore-oas3/petstore.yaml")))
 	createEntity(t, inst, "/admin/v1/dynamic-entities", `{"PetName": {"description": "pet names", "required": ["pet_id", "name"],
 		"properties": {"pet_id": {"type": "string", "example": "7"}, "name": {"type": "string", "example": "Rex"}}}}`)
 	createScript(t, inst, "showPetById", `
@@ -225,32 +226,32 @@ const id = args[0].path.petId;
 const names = await entities.list("PetName", {pet_id: id});
 if (names.length === 0) throw {status: 404, message: "no pet " + id};
 return {id: Number(id), name: names[0].name, tag: ctx.user.username};`, 0)
-	if r := do(t, inst, request{method: "GET", path: "/v1/pets/7"}); r.status != http.StatusNotFound || !contains(string(r.body), "no pet 7") {
-		t.Fatalf("before the record: %d %s", r.status, r.body)
+	if r := inst.Admin().Get(t, "/v1/pets/7"); r.Status != http.StatusNotFound || !strings.Contains(string(r.Body), "no pet 7") {
+		t.Fatalf("before the record: %d %s", r.Status, r.Body)
 	}
-	if r := do(t, inst, request{method: "POST", path: "/entities/PetName", headers: jsonHeaders(),
-		body: []byte(`{"pet_id": "7", "name": "Rex"}`)}); r.status != http.StatusCreated {
-		t.Fatalf("create record: %d %s", r.status, r.body)
+	if r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/entities/PetName", Header: enginetest.JSONHeader(),
+		Body: []byte(`{"pet_id": "7", "name": "Rex"}`)}); r.Status != http.StatusCreated {
+		t.Fatalf("create record: %d %s", r.Status, r.Body)
 	}
-	r := do(t, inst, request{method: "GET", path: "/v1/pets/7"})
-	if r.status != http.StatusOK {
-		t.Fatalf("GET /v1/pets/7: %d %s", r.status, r.body)
+	r := inst.Admin().Get(t, "/v1/pets/7")
+	if r.Status != http.StatusOK {
+		t.Fatalf("GET /v1/pets/7: %d %s", r.Status, r.Body)
 	}
-	if got := r.json(t); got["name"] != "Rex" || got["id"] != float64(7) || got["tag"] != adminUsername {
-		t.Fatalf("answer %s", r.body)
+	if got := r.JSON(t); got["name"] != "Rex" || got["id"] != float64(7) || got["tag"] != enginetest.AdminUsername {
+		t.Fatalf("answer %s", r.Body)
 	}
 	// Validation still runs first: a bad request never reaches the script.
-	if r := do(t, inst, request{method: "GET", path: "/v1/pets?limit=1000"}); r.status != http.StatusBadRequest {
-		t.Fatalf("invalid request: %d %s", r.status, r.body)
+	if r := inst.Admin().Get(t, "/v1/pets?limit=1000"); r.Status != http.StatusBadRequest {
+		t.Fatalf("invalid request: %d %s", r.Status, r.Body)
 	}
 	// The script reads records with the caller's rights: a caller who may
 	// call the operation but not read the entity gets the entity's 403.
-	bobID := createUser(t, inst, "bob", "Bob-passw0rd-long-1")
-	grant(t, inst, bobID, "", "CanGetDynamicEndpoint_showPetById")
-	bob := login(t, inst, "bob", "Bob-passw0rd-long-1")
-	r = do(t, inst, request{method: "GET", path: "/v1/pets/7", headers: as(bob)})
-	if r.status != http.StatusForbidden || !slices.Contains(r.problem(t).MissingRoles, "CanGetDynamicEntity_SystemPetName") {
-		t.Fatalf("bob without the entity's role: %d %s", r.status, r.body)
+	bobID := inst.CreateUser(t, "bob", "Bob-passw0rd-long-1").ID
+	inst.Grant(t, bobID, "", "CanGetDynamicEndpoint_showPetById")
+	bob := inst.Login(t, "bob", "Bob-passw0rd-long-1")
+	r = inst.Token(bob).Get(t, "/v1/pets/7")
+	if r.Status != http.StatusForbidden || !slices.Contains(r.Problem(t).MissingRoles, "CanGetDynamicEntity_SystemPetName") {
+		t.Fatalf("bob without the entity's role: %d %s", r.Status, r.Body)
 	}
 }
 
@@ -263,26 +264,26 @@ func TestScriptFetch(t *testing.T) {
 	t.Cleanup(allowed.Close)
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { t.Error("a disallowed host was called") }))
 	t.Cleanup(other.Close)
-	cfg := testConfig(t.TempDir())
+	cfg := enginetest.Config(t.TempDir())
 	cfg.Connectors.FetchAllow = []string{strings.TrimPrefix(allowed.URL, "http://")}
-	inst := openWith(t, cfg)
-	t.Cleanup(func() { closeInstance(t, inst) })
-	createBank(t, inst, "gh.29.uk")
+	inst := enginetest.New(t, enginetest.WithConfig(cfg))
+	t.Cleanup(func() { inst.Close(t) })
+	inst.CreateBank(t, "gh.29.uk")
 	script := `const r = await http.fetch(%q);
 const b = r.json();
 return {bank_id: args[0], short_name: b.corr, full_name: b.name};`
 	id := createScript(t, inst, "getBank", fmt.Sprintf(script, allowed.URL+"/bank"), 0)
-	r := do(t, inst, request{method: "GET", path: "/banks/gh.29.uk", anonymous: true})
-	if got := r.json(t); got["full_name"] != "Fetched Bank" || got["short_name"] != r.header.Get("X-Correlation-Id") {
-		t.Fatalf("allowed fetch: %s", r.body)
+	r := inst.Anonymous().Get(t, "/banks/gh.29.uk")
+	if got := r.JSON(t); got["full_name"] != "Fetched Bank" || got["short_name"] != r.Header.Get("X-Correlation-Id") {
+		t.Fatalf("allowed fetch: %s", r.Body)
 	}
-	if r := do(t, inst, request{method: "PUT", path: "/admin/v1/connector-methods/" + id, headers: jsonHeaders(),
-		body: mustJSON(t, map[string]any{"method_body": fmt.Sprintf(script, other.URL+"/bank"), "programming_lang": "js"})}); r.status != http.StatusOK {
-		t.Fatalf("update script: %d %s", r.status, r.body)
+	if r := inst.Admin().Send(t, enginetest.Request{Method: "PUT", Path: "/admin/v1/connector-methods/" + id, Header: enginetest.JSONHeader(),
+		Body: enginetest.MustJSON(t, map[string]any{"method_body": fmt.Sprintf(script, other.URL+"/bank"), "programming_lang": "js"})}); r.Status != http.StatusOK {
+		t.Fatalf("update script: %d %s", r.Status, r.Body)
 	}
-	r = do(t, inst, request{method: "GET", path: "/banks/gh.29.uk", anonymous: true})
-	if r.status != http.StatusInternalServerError || r.problem(t).Code != "script_failed" || !contains(r.problem(t).Message, "not allowed") {
-		t.Fatalf("disallowed fetch: %d %s", r.status, r.body)
+	r = inst.Anonymous().Get(t, "/banks/gh.29.uk")
+	if r.Status != http.StatusInternalServerError || r.Problem(t).Code != "script_failed" || !strings.Contains(r.Problem(t).Message, "not allowed") {
+		t.Fatalf("disallowed fetch: %d %s", r.Status, r.Body)
 	}
 }
 
@@ -340,39 +341,39 @@ func accountsFromBackend(w http.ResponseWriter, out map[string]any) {
 // message and the signed context header; then the back end is slow (504),
 // down (502) and flapping (the circuit opens, then recovers).
 func TestRoutingToRESTBackend(t *testing.T) {
-	cfg := testConfig(t.TempDir())
+	cfg := enginetest.Config(t.TempDir())
 	cfg.Connectors.BreakerFailures = 3
 	cfg.Connectors.BreakerCooldown = 300 * time.Millisecond
 	cfg.Connectors.Retries = -1 // every failure counts once
-	inst := openWith(t, cfg)
-	t.Cleanup(func() { closeInstance(t, inst) })
+	inst := enginetest.New(t, enginetest.WithConfig(cfg))
+	t.Cleanup(func() { inst.Close(t) })
 	alice, _, aliceID, _ := bankWithAccounts(t, inst, "corp-1")
-	createBank(t, inst, "retail-1")
+	inst.CreateBank(t, "retail-1")
 	core := newBackend(t)
 	core.answer.Store(accountsFromBackend)
 	id := createRouting(t, inst, map[string]any{"method_name": "getAccounts", "connector_name": "rest",
 		"is_bank_id_exact_match": false, "bank_id_pattern": "retail-.*",
 		"parameters": []map[string]string{{"key": "url", "value": core.URL + "/banks/{bankId}/accounts"}, {"key": "timeout", "value": "400ms"}}})
 
-	accounts := func(bank string) response {
-		return do(t, inst, request{method: "GET", path: "/banks/" + bank + "/accounts", headers: as(alice)})
+	accounts := func(bank string) enginetest.Response {
+		return inst.Token(alice).Get(t, "/banks/"+bank+"/accounts")
 	}
 	t.Run("routed by bank id pattern", func(t *testing.T) {
 		r := accounts("retail-1")
-		if r.status != http.StatusOK || !contains(string(r.body), `"account_id":"core-retail-1"`) {
-			t.Fatalf("retail-1: %d %s", r.status, r.body)
+		if r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"account_id":"core-retail-1"`) {
+			t.Fatalf("retail-1: %d %s", r.Status, r.Body)
 		}
 		out, h := core.last()
 		cc := out["outboundAdapterCallContext"].(map[string]any)
-		if cc["correlationId"] != r.header.Get("X-Correlation-Id") || out["bankId"] != "retail-1" || out["userId"] != aliceID {
-			t.Fatalf("outbound message %v (correlation id %s)", out, r.header.Get("X-Correlation-Id"))
+		if cc["correlationId"] != r.Header.Get("X-Correlation-Id") || out["bankId"] != "retail-1" || out["userId"] != aliceID {
+			t.Fatalf("outbound message %v (correlation id %s)", out, r.Header.Get("X-Correlation-Id"))
 		}
 		if auth := cc["outboundAdapterAuthInfo"].(map[string]any); auth["userId"] != aliceID || auth["username"] != "alice" {
 			t.Fatalf("outbound auth info %v", auth)
 		}
-		verifyContextHeader(t, inst, h, aliceID, r.header.Get("X-Correlation-Id"))
-		if r := accounts("corp-1"); !contains(string(r.body), `"account_id":"alice-1"`) {
-			t.Fatalf("corp-1 should stay on mapped: %s", r.body)
+		verifyContextHeader(t, inst, h, aliceID, r.Header.Get("X-Correlation-Id"))
+		if r := accounts("corp-1"); !strings.Contains(string(r.Body), `"account_id":"alice-1"`) {
+			t.Fatalf("corp-1 should stay on mapped: %s", r.Body)
 		}
 	})
 
@@ -381,8 +382,8 @@ func TestRoutingToRESTBackend(t *testing.T) {
 			time.Sleep(time.Second)
 			accountsFromBackend(w, out)
 		})
-		if r := accounts("retail-1"); r.status != http.StatusGatewayTimeout || r.problem(t).Code != "backend_timeout" {
-			t.Fatalf("slow: %d %s", r.status, r.body)
+		if r := accounts("retail-1"); r.Status != http.StatusGatewayTimeout || r.Problem(t).Code != "backend_timeout" {
+			t.Fatalf("slow: %d %s", r.Status, r.Body)
 		}
 	})
 
@@ -395,18 +396,18 @@ func TestRoutingToRESTBackend(t *testing.T) {
 		}
 		before := core.calls.Load()
 		r := accounts("retail-1")
-		if r.status != http.StatusServiceUnavailable || r.problem(t).Code != "circuit_open" || core.calls.Load() != before {
-			t.Fatalf("open circuit: %d %s (back end called %d more times)", r.status, r.body, core.calls.Load()-before)
+		if r.Status != http.StatusServiceUnavailable || r.Problem(t).Code != "circuit_open" || core.calls.Load() != before {
+			t.Fatalf("open circuit: %d %s (back end called %d more times)", r.Status, r.Body, core.calls.Load()-before)
 		}
 		core.answer.Store(accountsFromBackend)
 		deadline := time.Now().Add(10 * time.Second)
 		for {
 			r := accounts("retail-1")
-			if r.status == http.StatusOK {
+			if r.Status == http.StatusOK {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("circuit never closed: %d %s", r.status, r.body)
+				t.Fatalf("circuit never closed: %d %s", r.Status, r.Body)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
@@ -419,14 +420,14 @@ func TestRoutingToRESTBackend(t *testing.T) {
 		}
 		closed := "http://" + ln.Addr().String()
 		ln.Close()
-		r := do(t, inst, request{method: "PUT", path: "/admin/v1/method-routings/" + id, headers: jsonHeaders(),
-			body: mustJSON(t, map[string]any{"method_name": "getAccounts", "connector_name": "rest", "bank_id_pattern": "retail-.*",
+		r := inst.Admin().Send(t, enginetest.Request{Method: "PUT", Path: "/admin/v1/method-routings/" + id, Header: enginetest.JSONHeader(),
+			Body: enginetest.MustJSON(t, map[string]any{"method_name": "getAccounts", "connector_name": "rest", "bank_id_pattern": "retail-.*",
 				"parameters": []map[string]string{{"key": "url", "value": closed}}})})
-		if r.status != http.StatusOK {
-			t.Fatalf("update routing: %d %s", r.status, r.body)
+		if r.Status != http.StatusOK {
+			t.Fatalf("update routing: %d %s", r.Status, r.Body)
 		}
-		if r := accounts("retail-1"); r.status != http.StatusBadGateway || r.problem(t).Code != "backend_unreachable" {
-			t.Fatalf("down: %d %s", r.status, r.body)
+		if r := accounts("retail-1"); r.Status != http.StatusBadGateway || r.Problem(t).Code != "backend_unreachable" {
+			t.Fatalf("down: %d %s", r.Status, r.Body)
 		}
 	})
 }
@@ -435,11 +436,11 @@ func TestRoutingToRESTBackend(t *testing.T) {
 // against the server's published keys, and the correlation id beside it
 // in its own header (a context token serves several calls, so it names
 // none).
-func verifyContextHeader(t *testing.T, inst *dynapi.Instance, h http.Header, userID, correlationID string) {
+func verifyContextHeader(t *testing.T, inst *enginetest.Engine, h http.Header, userID, correlationID string) {
 	t.Helper()
 	token := h.Get("Account-Request-Information")
-	jwks := do(t, inst, request{method: "GET", path: "/.well-known/jwks.json", anonymous: true})
-	kf, err := keyfunc.NewJWKSetJSON(json.RawMessage(jwks.body))
+	jwks := inst.Anonymous().Get(t, "/.well-known/jwks.json")
+	kf, err := keyfunc.NewJWKSetJSON(json.RawMessage(jwks.Body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -459,9 +460,9 @@ func verifyContextHeader(t *testing.T, inst *dynapi.Instance, h http.Header, use
 // listed by method, hot, OBP-compatible and persistent.
 func TestMethodRoutings(t *testing.T) {
 	dir := t.TempDir()
-	inst := openWith(t, testConfig(dir))
-	createBank(t, inst, "gh.29.uk")
-	createBank(t, inst, "other")
+	inst := enginetest.New(t, enginetest.InDir(dir))
+	inst.CreateBank(t, "gh.29.uk")
+	inst.CreateBank(t, "other")
 
 	t.Run("refused", func(t *testing.T) {
 		for _, c := range []struct {
@@ -477,12 +478,12 @@ func TestMethodRoutings(t *testing.T) {
 			{"rest without url", map[string]any{"method_name": "getBank", "connector_name": "rest"}, "bad_request", "/parameters"},
 		} {
 			t.Run(c.name, func(t *testing.T) {
-				r := do(t, inst, request{method: "POST", path: "/admin/v1/method-routings", headers: jsonHeaders(), body: mustJSON(t, c.routing)})
-				if r.status != http.StatusBadRequest {
-					t.Fatalf("status %d: %s", r.status, r.body)
+				r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/method-routings", Header: enginetest.JSONHeader(), Body: enginetest.MustJSON(t, c.routing)})
+				if r.Status != http.StatusBadRequest {
+					t.Fatalf("status %d: %s", r.Status, r.Body)
 				}
-				if p := r.problem(t); p.Code != c.code || !hasViolation(p, "body", c.pointer, "*") {
-					t.Fatalf("problem %s, want %s at %s", r.body, c.code, c.pointer)
+				if p := r.Problem(t); p.Code != c.code || !enginetest.HasViolation(p, "body", c.pointer, "*") {
+					t.Fatalf("problem %s, want %s at %s", r.Body, c.code, c.pointer)
 				}
 			})
 		}
@@ -495,7 +496,7 @@ func TestMethodRoutings(t *testing.T) {
 		createRouting(t, inst, map[string]any{"method_name": "getBank", "connector_name": "mapped",
 			"is_bank_id_exact_match": false, "bank_id_pattern": "oth.*"})
 		name := func(bank string) any {
-			return do(t, inst, request{method: "GET", path: "/banks/" + bank, anonymous: true}).json(t)["short_name"]
+			return inst.Anonymous().Get(t, "/banks/"+bank).JSON(t)["short_name"]
 		}
 		if got := name("gh.29.uk"); got != "Demo Bank" {
 			t.Fatalf("exact routing to mock: %v", got)
@@ -503,16 +504,16 @@ func TestMethodRoutings(t *testing.T) {
 		if got := name("other"); got != "other" {
 			t.Fatalf("pattern routing to mapped: %v", got)
 		}
-		createBank(t, inst, "third")
+		inst.CreateBank(t, "third")
 		if got := name("third"); got != "scripted" {
 			t.Fatalf("no routing: the script should answer, got %v", got)
 		}
-		list := do(t, inst, request{method: "GET", path: "/admin/v1/method-routings?method_name=getBank"}).json(t)["method_routings"].([]any)
+		list := inst.Admin().Get(t, "/admin/v1/method-routings?method_name=getBank").JSON(t)["method_routings"].([]any)
 		if len(list) != 2 {
 			t.Fatalf("%d routings for getBank", len(list))
 		}
-		if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/method-routings/" + exact}); r.status != http.StatusNoContent {
-			t.Fatalf("delete: %d", r.status)
+		if r := inst.Admin().Delete(t, "/admin/v1/method-routings/"+exact); r.Status != http.StatusNoContent {
+			t.Fatalf("delete: %d", r.Status)
 		}
 		if got := name("gh.29.uk"); got != "scripted" {
 			t.Fatalf("after deleting the exact routing: %v", got)
@@ -520,23 +521,23 @@ func TestMethodRoutings(t *testing.T) {
 	})
 
 	t.Run("a script in use cannot be deleted", func(t *testing.T) {
-		scripts := do(t, inst, request{method: "GET", path: "/admin/v1/connector-methods"}).json(t)["connector_methods"].([]any)
+		scripts := inst.Admin().Get(t, "/admin/v1/connector-methods").JSON(t)["connector_methods"].([]any)
 		id := scripts[0].(map[string]any)["connector_method_id"].(string)
 		routing := createRouting(t, inst, map[string]any{"method_name": "getBank", "connector_name": "internal",
 			"is_bank_id_exact_match": true, "bank_id_pattern": "other"})
-		if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/connector-methods/" + id}); r.status != http.StatusConflict ||
-			!contains(string(r.body), routing) {
-			t.Fatalf("deleting a script in use: %d %s", r.status, r.body)
+		if r := inst.Admin().Delete(t, "/admin/v1/connector-methods/"+id); r.Status != http.StatusConflict ||
+			!strings.Contains(string(r.Body), routing) {
+			t.Fatalf("deleting a script in use: %d %s", r.Status, r.Body)
 		}
 	})
 
 	t.Run("persist across restart", func(t *testing.T) {
-		closeInstance(t, inst)
-		inst = open(t, dir)
-		if got := do(t, inst, request{method: "GET", path: "/banks/other", anonymous: true}).json(t)["short_name"]; got != "scripted" {
+		inst.Close(t)
+		inst = enginetest.New(t, enginetest.InDir(dir))
+		if got := inst.Anonymous().Get(t, "/banks/other").JSON(t)["short_name"]; got != "scripted" {
 			t.Fatalf("after restart, exact routing to internal: %v", got)
 		}
-		if n := len(do(t, inst, request{method: "GET", path: "/admin/v1/method-routings"}).json(t)["method_routings"].([]any)); n != 2 {
+		if n := len(inst.Admin().Get(t, "/admin/v1/method-routings").JSON(t)["method_routings"].([]any)); n != 2 {
 			t.Fatalf("%d routings after restart, want 2", n)
 		}
 	})
@@ -546,11 +547,11 @@ func TestMethodRoutings(t *testing.T) {
 // validate, in OBP's outbound and inbound shape, dynamic operations
 // included.
 func TestMessageDocs(t *testing.T) {
-	inst := open(t, "")
-	mustCreate(t, inst, "/admin/v1/dynamic-endpoints", readFile(t, filepath.Join(sharedSpecs, "petstore-oas3/petstore.yaml")))
-	r := do(t, inst, request{method: "GET", path: "/admin/v1/message-docs"})
-	if r.status != http.StatusOK {
-		t.Fatalf("message docs: %d %s", r.status, r.body)
+	inst := enginetest.New(t)
+	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), "petstore-oas3/petstore.yaml")))
+	r := inst.Admin().Get(t, "/admin/v1/message-docs")
+	if r.Status != http.StatusOK {
+		t.Fatalf("message docs: %d %s", r.Status, r.Body)
 	}
 	var body struct {
 		Docs []struct {
@@ -562,7 +563,7 @@ func TestMessageDocs(t *testing.T) {
 			Dynamic    bool            `json:"dynamic"`
 		} `json:"message_docs"`
 	}
-	if err := json.Unmarshal(r.body, &body); err != nil {
+	if err := json.Unmarshal(r.Body, &body); err != nil {
 		t.Fatal(err)
 	}
 	var names []string
@@ -611,8 +612,8 @@ func validates(t *testing.T, schema, instance json.RawMessage) {
 // a REST back end: the operation's path with its parameters, the query and
 // the body go out; the back end's status and body come back.
 func TestDynamicOperationToREST(t *testing.T) {
-	inst := open(t, "")
-	mustCreate(t, inst, "/admin/v1/dynamic-endpoints", readFile(t, filepath.Join(sharedSpecs, "petstore-oas3/petstore.yaml")))
+	inst := enginetest.New(t)
+	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), "petstore-oas3/petstore.yaml")))
 	type seen struct{ method, uri, body, auth string }
 	got := make(chan seen, 1)
 	core := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -629,17 +630,17 @@ func TestDynamicOperationToREST(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name string
-		req  request
+		req  enginetest.Request
 		want seen
 	}{
-		{"GET with a path parameter and query", request{method: "GET", path: "/v1/pets/7?verbose=1"}, seen{"GET", "/core/pets/7?verbose=1", "", ""}},
-		{"POST with a body", request{method: "POST", path: "/v1/pets", headers: jsonHeaders(), body: []byte(`{"id": 8, "name": "Rex"}`)},
+		{"GET with a path parameter and query", enginetest.Request{Method: "GET", Path: "/v1/pets/7?verbose=1"}, seen{"GET", "/core/pets/7?verbose=1", "", ""}},
+		{"POST with a body", enginetest.Request{Method: "POST", Path: "/v1/pets", Header: enginetest.JSONHeader(), Body: []byte(`{"id": 8, "name": "Rex"}`)},
 			seen{"POST", "/core/pets", `{"id":8,"name":"Rex"}`, ""}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r := do(t, inst, c.req)
-			if r.status != http.StatusCreated || string(r.body) != `{"from":"core"}` {
-				t.Fatalf("answer %d %s, want the back end's", r.status, r.body)
+			r := inst.Admin().Send(t, c.req)
+			if r.Status != http.StatusCreated || string(r.Body) != `{"from":"core"}` {
+				t.Fatalf("answer %d %s, want the back end's", r.Status, r.Body)
 			}
 			if s := <-got; s != c.want {
 				t.Fatalf("back end saw %+v, want %+v", s, c.want)
@@ -647,8 +648,8 @@ func TestDynamicOperationToREST(t *testing.T) {
 		})
 	}
 	// An invalid request is refused before any back end is called.
-	if r := do(t, inst, request{method: "POST", path: "/v1/pets", headers: jsonHeaders(), body: []byte(`{"name": 1}`)}); r.status != http.StatusBadRequest {
-		t.Fatalf("invalid body: %d %s", r.status, r.body)
+	if r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/v1/pets", Header: enginetest.JSONHeader(), Body: []byte(`{"name": 1}`)}); r.Status != http.StatusBadRequest {
+		t.Fatalf("invalid body: %d %s", r.Status, r.Body)
 	}
 	select {
 	case s := <-got:
@@ -669,13 +670,13 @@ func (bankFromPlugin) Prepare(m *connector.Method, _ connector.Params) (connecto
 
 // TestPluginConnector routes a method to a connector registered in Go.
 func TestPluginConnector(t *testing.T) {
-	cfg := testConfig(t.TempDir())
+	cfg := enginetest.Config(t.TempDir())
 	cfg.Connectors.Plugins = map[string]connector.Connector{"core_grpc": bankFromPlugin{}}
-	inst := openWith(t, cfg)
-	t.Cleanup(func() { closeInstance(t, inst) })
-	createBank(t, inst, "gh.29.uk")
+	inst := enginetest.New(t, enginetest.WithConfig(cfg))
+	t.Cleanup(func() { inst.Close(t) })
+	inst.CreateBank(t, "gh.29.uk")
 	createRouting(t, inst, map[string]any{"method_name": "getBank", "connector_name": "core_grpc"})
-	if got := do(t, inst, request{method: "GET", path: "/banks/gh.29.uk", anonymous: true}).json(t); got["full_name"] != "From getBank" {
+	if got := inst.Anonymous().Get(t, "/banks/gh.29.uk").JSON(t); got["full_name"] != "From getBank" {
 		t.Fatalf("answer %v, want the plugin's", got)
 	}
 }

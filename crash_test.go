@@ -15,6 +15,7 @@ import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/storetest"
 	"github.com/dynapi/dynapi/examples"
+	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
 // crashEnv tells the test binary it is the child of TestUseCaseCrash, and
@@ -27,7 +28,7 @@ const crashRuns = 50
 // crashConfig is the configuration of the crashing server and of each
 // restart: the example is preloaded on the first start.
 func crashConfig(dir string) dynapi.Config {
-	cfg := testConfig(dir)
+	cfg := enginetest.Config(dir)
 	cfg.PreloadExample = true
 	return cfg
 }
@@ -45,28 +46,28 @@ func TestUseCaseCrashChild(t *testing.T) {
 		t.Skip("run by TestUseCaseCrash")
 	}
 	fmt.Println("ack start")
-	inst := openWith(t, crashConfig(dir))
+	inst := enginetest.New(t, enginetest.WithConfig(crashConfig(dir)))
 	fmt.Println("ack open")
 	user := "crash-user"
 	userID := ""
-	if r := do(t, inst, request{method: "GET", path: "/admin/v1/users"}); r.status == http.StatusOK {
-		for _, u := range r.json(t)["users"].([]any) {
+	if r := inst.Admin().Get(t, "/admin/v1/users"); r.Status == http.StatusOK {
+		for _, u := range r.JSON(t)["users"].([]any) {
 			if u := u.(map[string]any); u["username"] == user {
 				userID = u["user_id"].(string)
 			}
 		}
 	}
 	if userID == "" {
-		userID = createUser(t, inst, user, "Passw0rd-of-crash-user")
+		userID = inst.CreateUser(t, user, "Passw0rd-of-crash-user").ID
 	}
 	var live []string
-	for _, ep := range do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints"}).json(t)["dynamic_endpoints"].([]any) {
+	for _, ep := range inst.Admin().Get(t, "/admin/v1/dynamic-endpoints").JSON(t)["dynamic_endpoints"].([]any) {
 		if ep := ep.(map[string]any); ep["mount"] != "/example/v1" {
 			live = append(live, ep["dynamic_endpoint_id"].(string))
 		}
 	}
 	var entities []string
-	for _, e := range do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-entities"}).json(t)["dynamic_entities"].([]any) {
+	for _, e := range inst.Admin().Get(t, "/admin/v1/dynamic-entities").JSON(t)["dynamic_entities"].([]any) {
 		entities = append(entities, e.(map[string]any)["dynamic_entity_id"].(string))
 	}
 	for k := 0; ; k++ {
@@ -76,8 +77,8 @@ func TestUseCaseCrashChild(t *testing.T) {
 			id := createRouting(t, inst, map[string]any{"method_name": "getBanks", "connector_name": "mapped",
 				"bank_id_pattern": fmt.Sprintf("crash-%d", time.Now().UnixNano()), "is_bank_id_exact_match": true})
 			if k%2 == 0 {
-				if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/method-routings/" + id}); r.status != http.StatusNoContent {
-					t.Fatalf("delete routing: %d %s", r.status, r.body)
+				if r := inst.Admin().Delete(t, "/admin/v1/method-routings/"+id); r.Status != http.StatusNoContent {
+					t.Fatalf("delete routing: %d %s", r.Status, r.Body)
 				}
 			}
 			fmt.Println("ack routing", id)
@@ -90,35 +91,35 @@ func TestUseCaseCrashChild(t *testing.T) {
 		case pick == 5:
 			i := rand.IntN(len(entities))
 			id := entities[i]
-			if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/dynamic-entities/" + id}); r.status != http.StatusNoContent {
-				t.Fatalf("delete entity: %d %s", r.status, r.body)
+			if r := inst.Admin().Delete(t, "/admin/v1/dynamic-entities/"+id); r.Status != http.StatusNoContent {
+				t.Fatalf("delete entity: %d %s", r.Status, r.Body)
 			}
 			entities = append(entities[:i], entities[i+1:]...)
 			fmt.Println("ack unentity", id)
 		case pick == 0 || len(live) == 0:
-			r := postDocument(t, inst, "/admin/v1/dynamic-endpoints?mount="+mount, operationsDocument("/", fmt.Sprintf("a%d", k), fmt.Sprintf("b%d", k)), "")
-			if r.status != http.StatusCreated {
-				t.Fatalf("create: %d %s", r.status, r.body)
+			r := inst.Admin().Post(t, "/admin/v1/dynamic-endpoints?mount="+mount, operationsDocument("/", fmt.Sprintf("a%d", k), fmt.Sprintf("b%d", k)))
+			if r.Status != http.StatusCreated {
+				t.Fatalf("create: %d %s", r.Status, r.Body)
 			}
-			id := r.json(t)["dynamic_endpoint_id"].(string)
+			id := r.JSON(t)["dynamic_endpoint_id"].(string)
 			live = append(live, id)
 			fmt.Println("ack create", id)
 		case pick == 1:
 			id := live[rand.IntN(len(live))]
-			r := do(t, inst, request{method: "PUT", path: "/admin/v1/dynamic-endpoints/" + id + "?mount=" + mount,
-				body: operationsDocument("/", fmt.Sprintf("a%d", k), fmt.Sprintf("c%d", k))})
-			if r.status != http.StatusOK {
-				t.Fatalf("replace: %d %s", r.status, r.body)
+			r := inst.Admin().Send(t, enginetest.Request{Method: "PUT", Path: "/admin/v1/dynamic-endpoints/" + id + "?mount=" + mount,
+				Body: operationsDocument("/", fmt.Sprintf("a%d", k), fmt.Sprintf("c%d", k))})
+			if r.Status != http.StatusOK {
+				t.Fatalf("replace: %d %s", r.Status, r.Body)
 			}
 			fmt.Println("ack replace", id)
 		case pick == 2:
 			id := live[rand.IntN(len(live))]
-			ep := do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints/" + id}).json(t)
+			ep := inst.Admin().Get(t, "/admin/v1/dynamic-endpoints/"+id).JSON(t)
 			for _, role := range operationRoles(t, ep) {
-				r := do(t, inst, request{method: "POST", path: "/admin/v1/users/" + userID + "/entitlements", headers: jsonHeaders(),
-					body: mustJSON(t, map[string]string{"bank_id": "", "role_name": role})})
-				if r.status != http.StatusCreated && r.status != http.StatusConflict {
-					t.Fatalf("grant: %d %s", r.status, r.body)
+				r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/users/" + userID + "/entitlements", Header: enginetest.JSONHeader(),
+					Body: enginetest.MustJSON(t, map[string]string{"bank_id": "", "role_name": role})})
+				if r.Status != http.StatusCreated && r.Status != http.StatusConflict {
+					t.Fatalf("grant: %d %s", r.Status, r.Body)
 				}
 				break
 			}
@@ -126,8 +127,8 @@ func TestUseCaseCrashChild(t *testing.T) {
 		default:
 			i := rand.IntN(len(live))
 			id := live[i]
-			if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/dynamic-endpoints/" + id}); r.status != http.StatusNoContent {
-				t.Fatalf("delete: %d %s", r.status, r.body)
+			if r := inst.Admin().Delete(t, "/admin/v1/dynamic-endpoints/"+id); r.Status != http.StatusNoContent {
+				t.Fatalf("delete: %d %s", r.Status, r.Body)
 			}
 			live = append(live[:i], live[i+1:]...)
 			fmt.Println("ack delete", id)
@@ -196,12 +197,11 @@ func TestUseCaseCrash(t *testing.T) {
 // its store.
 func checkConsistent(t *testing.T, dir string, created, deleted map[string]bool) []string {
 	t.Helper()
-	inst, err := dynapi.Open(t.Context(), crashConfig(dir))
+	inst, err := enginetest.Start(t, enginetest.WithConfig(crashConfig(dir)))
 	if err != nil {
 		return []string{fmt.Sprintf("does not start: %v", err)}
 	}
-	adminTokens.Store(inst, login(t, inst, adminUsername, adminPassword))
-	defer closeInstance(t, inst)
+	defer inst.Close(t)
 	var faults []string
 	fault := func(format string, args ...any) { faults = append(faults, fmt.Sprintf(format, args...)) }
 
@@ -262,7 +262,7 @@ func checkConsistent(t *testing.T, dir string, created, deleted map[string]bool)
 	if err != nil {
 		return append(faults, fmt.Sprintf("read the store: %v", err))
 	}
-	for _, e := range do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-entities"}).json(t)["dynamic_entities"].([]any) {
+	for _, e := range inst.Admin().Get(t, "/admin/v1/dynamic-entities").JSON(t)["dynamic_entities"].([]any) {
 		e := e.(map[string]any)
 		id := e["dynamic_entity_id"].(string)
 		stored["entity:"+id] = true
@@ -275,7 +275,7 @@ func checkConsistent(t *testing.T, dir string, created, deleted map[string]bool)
 			fault("entity %s has %d create entries in the audit log", id, audited["dynamic_entity.create"][id])
 		}
 	}
-	for _, r := range do(t, inst, request{method: "GET", path: "/admin/v1/method-routings"}).json(t)["method_routings"].([]any) {
+	for _, r := range inst.Admin().Get(t, "/admin/v1/method-routings").JSON(t)["method_routings"].([]any) {
 		if id := r.(map[string]any)["method_routing_id"].(string); audited["method_routing.create"][id] != 1 {
 			fault("method routing %s has %d create entries in the audit log", id, audited["method_routing.create"][id])
 		}

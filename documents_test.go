@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/dynapi/dynapi"
+	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
 // operationsDocument is an OpenAPI document at mount with one GET
@@ -35,14 +35,14 @@ func operationRoles(t testing.TB, view map[string]any) map[string]string {
 }
 
 // heldRoles lists the roles userID holds, as "role@bank".
-func heldRoles(t testing.TB, inst *dynapi.Instance, userID string) []string {
+func heldRoles(t testing.TB, inst *enginetest.Engine, userID string) []string {
 	t.Helper()
-	r := do(t, inst, request{method: "GET", path: "/admin/v1/users/" + userID + "/entitlements"})
-	if r.status != http.StatusOK {
-		t.Fatalf("entitlements of %s: %d %s", userID, r.status, r.body)
+	r := inst.Admin().Get(t, "/admin/v1/users/"+userID+"/entitlements")
+	if r.Status != http.StatusOK {
+		t.Fatalf("entitlements of %s: %d %s", userID, r.Status, r.Body)
 	}
 	var held []string
-	for _, e := range r.json(t)["list"].([]any) {
+	for _, e := range r.JSON(t)["list"].([]any) {
 		e := e.(map[string]any)
 		held = append(held, e["role_name"].(string)+"@"+e["bank_id"].(string))
 	}
@@ -50,15 +50,15 @@ func heldRoles(t testing.TB, inst *dynapi.Instance, userID string) []string {
 }
 
 // adminID is the super admin's user id.
-func adminID(t testing.TB, inst *dynapi.Instance) string {
+func adminID(t testing.TB, inst *enginetest.Engine) string {
 	t.Helper()
-	return do(t, inst, request{method: "GET", path: "/my/user"}).json(t)["user_id"].(string)
+	return inst.Admin().Get(t, "/my/user").JSON(t)["user_id"].(string)
 }
 
 // roleExists tells whether /admin/v1/roles lists name.
-func roleExists(t testing.TB, inst *dynapi.Instance, name string) bool {
+func roleExists(t testing.TB, inst *enginetest.Engine, name string) bool {
 	t.Helper()
-	for _, r := range do(t, inst, request{method: "GET", path: "/admin/v1/roles"}).json(t)["roles"].([]any) {
+	for _, r := range inst.Admin().Get(t, "/admin/v1/roles").JSON(t)["roles"].([]any) {
 		if r.(map[string]any)["role_name"] == name {
 			return true
 		}
@@ -67,10 +67,10 @@ func roleExists(t testing.TB, inst *dynapi.Instance, name string) bool {
 }
 
 // auditEntries returns the audit log entries with action.
-func auditEntries(t testing.TB, inst *dynapi.Instance, action string) []map[string]any {
+func auditEntries(t testing.TB, inst *enginetest.Engine, action string) []map[string]any {
 	t.Helper()
 	var out []map[string]any
-	for _, e := range do(t, inst, request{method: "GET", path: "/admin/v1/audit-log?limit=1000"}).json(t)["entries"].([]any) {
+	for _, e := range inst.Admin().Get(t, "/admin/v1/audit-log?limit=1000").JSON(t)["entries"].([]any) {
 		if e := e.(map[string]any); e["action"] == action {
 			out = append(out, e)
 		}
@@ -89,33 +89,33 @@ func TestReplaceDocument(t *testing.T) {
 	} {
 		t.Run(level.name, func(t *testing.T) {
 			dir := t.TempDir()
-			inst := openWith(t, testConfig(dir))
+			inst := enginetest.New(t, enginetest.InDir(dir))
 			served := "/docs"
 			if level.bank != "" {
-				if r := do(t, inst, request{method: "POST", path: "/admin/v1/banks", headers: jsonHeaders(),
-					body: mustJSON(t, map[string]string{"bank_id": level.bank, "short_name": "R", "full_name": "Bank R"})}); r.status != http.StatusCreated {
-					t.Fatalf("create bank: %d %s", r.status, r.body)
+				if r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/banks", Header: enginetest.JSONHeader(),
+					Body: enginetest.MustJSON(t, map[string]string{"bank_id": level.bank, "short_name": "R", "full_name": "Bank R"})}); r.Status != http.StatusCreated {
+					t.Fatalf("create bank: %d %s", r.Status, r.Body)
 				}
 				served = "/banks/" + level.bank + "/docs"
-				grant(t, inst, adminID(t, inst), level.bank, "CanCreateBankLevelDynamicEndpoint")
+				inst.Grant(t, adminID(t, inst), level.bank, "CanCreateBankLevelDynamicEndpoint")
 			}
-			created := mustCreate(t, inst, level.prefix, operationsDocument("/docs", "keepOp", "dropOp"))
+			created := inst.Admin().MustCreate(t, level.prefix, operationsDocument("/docs", "keepOp", "dropOp"))
 			id := created["dynamic_endpoint_id"].(string)
 			before := operationRoles(t, created)
 
 			aliceID, alice := userWith(t, inst, "alice")
-			grant(t, inst, aliceID, level.bank, before["keepOp"])
-			grant(t, inst, aliceID, level.bank, before["dropOp"])
+			inst.Grant(t, aliceID, level.bank, before["keepOp"])
+			inst.Grant(t, aliceID, level.bank, before["dropOp"])
 			bobID, bob := userWith(t, inst, "bob")
-			grant(t, inst, bobID, level.bank, level.updateRole)
+			inst.Grant(t, bobID, level.bank, level.updateRole)
 
-			r := do(t, inst, request{method: "PUT", path: level.prefix + "/" + id, headers: as(bob),
-				body: operationsDocument("/docs", "keepOp", "newOp")})
-			if r.status != http.StatusOK {
-				t.Fatalf("replace: %d %s", r.status, r.body)
+			r := inst.Token(bob).Send(t, enginetest.Request{Method: "PUT", Path: level.prefix + "/" + id, Header: enginetest.JSONHeader(),
+				Body: operationsDocument("/docs", "keepOp", "newOp")})
+			if r.Status != http.StatusOK {
+				t.Fatalf("replace: %d %s", r.Status, r.Body)
 			}
-			after := operationRoles(t, r.json(t))
-			if got := r.json(t)["dynamic_endpoint_id"]; got != id {
+			after := operationRoles(t, r.JSON(t))
+			if got := r.JSON(t)["dynamic_endpoint_id"]; got != id {
 				t.Fatalf("the replacement has id %v, want %s", got, id)
 			}
 			if after["keepOp"] != before["keepOp"] || after["newOp"] == "" {
@@ -125,7 +125,7 @@ func TestReplaceDocument(t *testing.T) {
 				t.Fatalf("%d replace entries in the audit log, want 1", n)
 			}
 
-			check := func(t *testing.T, inst *dynapi.Instance, alice, bob string) {
+			check := func(t *testing.T, inst *enginetest.Engine, alice, bob string) {
 				for _, c := range []struct {
 					who, path string
 					want      int
@@ -135,8 +135,8 @@ func TestReplaceDocument(t *testing.T) {
 					{alice, "/newOp", http.StatusForbidden},
 					{bob, "/newOp", http.StatusOK},
 				} {
-					if r := do(t, inst, request{method: "GET", path: served + c.path, headers: as(c.who)}); r.status != c.want {
-						t.Errorf("GET %s: %d, want %d: %s", c.path, r.status, c.want, r.body)
+					if r := inst.Token(c.who).Get(t, served+c.path); r.Status != c.want {
+						t.Errorf("GET %s: %d, want %d: %s", c.path, r.Status, c.want, r.Body)
 					}
 				}
 				held := heldRoles(t, inst, aliceID)
@@ -151,10 +151,10 @@ func TestReplaceDocument(t *testing.T) {
 				}
 			}
 			t.Run("served", func(t *testing.T) { check(t, inst, alice, bob) })
-			closeInstance(t, inst)
+			inst.Close(t)
 			t.Run("after a restart", func(t *testing.T) {
-				inst := open(t, dir)
-				check(t, inst, login(t, inst, "alice", "Passw0rd-of-alice"), login(t, inst, "bob", "Passw0rd-of-bob"))
+				inst := enginetest.New(t, enginetest.InDir(dir))
+				check(t, inst, inst.Login(t, "alice", "Passw0rd-of-alice"), inst.Login(t, "bob", "Passw0rd-of-bob"))
 			})
 		})
 	}
@@ -164,19 +164,19 @@ func TestReplaceDocument(t *testing.T) {
 // nothing: the current version answers, its roles and entitlements stay,
 // and nothing is audited.
 func TestReplaceDocumentRefused(t *testing.T) {
-	inst := open(t, "")
-	created := mustCreate(t, inst, "/admin/v1/dynamic-endpoints", operationsDocument("/docs", "keepOp", "dropOp"))
+	inst := enginetest.New(t)
+	created := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", operationsDocument("/docs", "keepOp", "dropOp"))
 	id := created["dynamic_endpoint_id"].(string)
 	roles := operationRoles(t, created)
-	other := mustCreate(t, inst, "/admin/v1/dynamic-endpoints", operationsDocument("/other", "otherOp"))
+	other := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", operationsDocument("/other", "otherOp"))
 	otherID := other["dynamic_endpoint_id"].(string)
-	if r := do(t, inst, request{method: "POST", path: "/admin/v1/banks", headers: jsonHeaders(),
-		body: mustJSON(t, map[string]string{"bank_id": "bank-x", "short_name": "X", "full_name": "Bank X"})}); r.status != http.StatusCreated {
-		t.Fatalf("create bank: %d %s", r.status, r.body)
+	if r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/banks", Header: enginetest.JSONHeader(),
+		Body: enginetest.MustJSON(t, map[string]string{"bank_id": "bank-x", "short_name": "X", "full_name": "Bank X"})}); r.Status != http.StatusCreated {
+		t.Fatalf("create bank: %d %s", r.Status, r.Body)
 	}
-	grant(t, inst, adminID(t, inst), "bank-x", "CanUpdateBankLevelDynamicEndpoint")
+	inst.Grant(t, adminID(t, inst), "bank-x", "CanUpdateBankLevelDynamicEndpoint")
 	aliceID, alice := userWith(t, inst, "alice")
-	grant(t, inst, aliceID, "", roles["dropOp"])
+	inst.Grant(t, aliceID, "", roles["dropOp"])
 
 	for _, c := range []struct {
 		name, path string
@@ -196,12 +196,12 @@ func TestReplaceDocumentRefused(t *testing.T) {
 			  "x-dynapi-roles":["NoSuchRole"],"responses":{"200":{"description":"ok"}}}}}}`), 400, "invalid_document"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r := do(t, inst, request{method: "PUT", path: c.path, body: c.body})
-			if r.status != c.status || r.problem(t).Code != c.code {
-				t.Fatalf("%d %s, want %d %s", r.status, r.body, c.status, c.code)
+			r := inst.Admin().Send(t, enginetest.Request{Method: "PUT", Path: c.path, Body: c.body})
+			if r.Status != c.status || r.Problem(t).Code != c.code {
+				t.Fatalf("%d %s, want %d %s", r.Status, r.Body, c.status, c.code)
 			}
-			if r := do(t, inst, request{method: "GET", path: "/docs/dropOp", headers: as(alice)}); r.status != http.StatusOK {
-				t.Fatalf("the current version no longer answers: %d %s", r.status, r.body)
+			if r := inst.Token(alice).Get(t, "/docs/dropOp"); r.Status != http.StatusOK {
+				t.Fatalf("the current version no longer answers: %d %s", r.Status, r.Body)
 			}
 			if !roleExists(t, inst, roles["dropOp"]) || !slices.Contains(heldRoles(t, inst, aliceID), roles["dropOp"]+"@") {
 				t.Fatal("a refused replacement took a role or an entitlement away")
@@ -220,18 +220,18 @@ func TestReplaceDocumentRefused(t *testing.T) {
 // document each leave one audit entry, written with the change, and a
 // deletion takes the document's roles and every entitlement to them.
 func TestDocumentChangesAreAudited(t *testing.T) {
-	inst := open(t, "")
-	created := mustCreate(t, inst, "/admin/v1/dynamic-endpoints", operationsDocument("/docs", "oneOp"))
+	inst := enginetest.New(t)
+	created := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", operationsDocument("/docs", "oneOp"))
 	id := created["dynamic_endpoint_id"].(string)
 	role := operationRoles(t, created)["oneOp"]
 	aliceID, _ := userWith(t, inst, "alice")
-	grant(t, inst, aliceID, "", role)
-	if r := do(t, inst, request{method: "PUT", path: "/admin/v1/dynamic-endpoints/" + id + "/host", headers: jsonHeaders(),
-		body: []byte(`{"host":"obp_mock"}`)}); r.status != http.StatusOK {
-		t.Fatalf("set host: %d %s", r.status, r.body)
+	inst.Grant(t, aliceID, "", role)
+	if r := inst.Admin().Send(t, enginetest.Request{Method: "PUT", Path: "/admin/v1/dynamic-endpoints/" + id + "/host", Header: enginetest.JSONHeader(),
+		Body: []byte(`{"host":"obp_mock"}`)}); r.Status != http.StatusOK {
+		t.Fatalf("set host: %d %s", r.Status, r.Body)
 	}
-	if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/dynamic-endpoints/" + id}); r.status != http.StatusNoContent {
-		t.Fatalf("delete: %d %s", r.status, r.body)
+	if r := inst.Admin().Delete(t, "/admin/v1/dynamic-endpoints/"+id); r.Status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", r.Status, r.Body)
 	}
 	for _, action := range []string{"dynamic_endpoint.create", "dynamic_endpoint.set_host", "dynamic_endpoint.delete"} {
 		entries := auditEntries(t, inst, action)
@@ -250,7 +250,7 @@ func TestDocumentChangesAreAudited(t *testing.T) {
 // them with every entitlement to them; a refused definition changes
 // nothing.
 func TestEntityChangesCommitWithRolesAndAudit(t *testing.T) {
-	inst := open(t, "")
+	inst := enginetest.New(t)
 	const def = `{"Gadget": {"required": ["name"], "properties": {"name": {"type": "string", "example": "g"}}}}`
 	id := createEntity(t, inst, "/admin/v1/dynamic-entities", def)
 	me := adminID(t, inst)
@@ -262,18 +262,18 @@ func TestEntityChangesCommitWithRolesAndAudit(t *testing.T) {
 		}
 	}
 	aliceID, _ := userWith(t, inst, "alice")
-	grant(t, inst, aliceID, "", roles[1])
+	inst.Grant(t, aliceID, "", roles[1])
 
-	if r := do(t, inst, request{method: "POST", path: "/admin/v1/dynamic-entities", headers: jsonHeaders(), body: []byte(def)}); r.status != http.StatusConflict {
-		t.Fatalf("a second Gadget: %d %s", r.status, r.body)
+	if r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/dynamic-entities", Header: enginetest.JSONHeader(), Body: []byte(def)}); r.Status != http.StatusConflict {
+		t.Fatalf("a second Gadget: %d %s", r.Status, r.Body)
 	}
 	const wider = `{"Gadget": {"required": ["name"], "properties": {"name": {"type": "string", "example": "g"},
 	  "colour": {"type": "string", "example": "red"}}}}`
-	if r := do(t, inst, request{method: "PUT", path: "/admin/v1/dynamic-entities/" + id, headers: jsonHeaders(), body: []byte(wider)}); r.status != http.StatusOK {
-		t.Fatalf("update: %d %s", r.status, r.body)
+	if r := inst.Admin().Send(t, enginetest.Request{Method: "PUT", Path: "/admin/v1/dynamic-entities/" + id, Header: enginetest.JSONHeader(), Body: []byte(wider)}); r.Status != http.StatusOK {
+		t.Fatalf("update: %d %s", r.Status, r.Body)
 	}
-	if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/dynamic-entities/" + id}); r.status != http.StatusNoContent {
-		t.Fatalf("delete: %d %s", r.status, r.body)
+	if r := inst.Admin().Delete(t, "/admin/v1/dynamic-entities/"+id); r.Status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", r.Status, r.Body)
 	}
 	for _, action := range []string{"dynamic_entity.create", "dynamic_entity.update", "dynamic_entity.delete"} {
 		if entries := auditEntries(t, inst, action); len(entries) != 1 || entries[0]["target"] != id {
@@ -295,15 +295,15 @@ func TestEntityChangesCommitWithRolesAndAudit(t *testing.T) {
 // document answered by the dynamic_entity host, and one whose reference
 // resolves is stored by both: they write through the same checks.
 func TestRecordWritesCheckReferencesOnEveryPath(t *testing.T) {
-	inst := open(t, "")
+	inst := enginetest.New(t)
 	createEntity(t, inst, "/admin/v1/dynamic-entities", `{"Thing": {"required": ["name", "owner"], "properties": {
 	  "name": {"type": "string", "example": "lamp"}, "owner": {"type": "reference:User", "example": "u-1"}}}}`)
-	mustCreate(t, inst, "/admin/v1/dynamic-endpoints", readFile(t, "testdata/owned-entity.yaml"))
+	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, "testdata/owned-entity.yaml"))
 	mapping := `{"operation_id": "createThing", "request_mapping": {"name": {"entity": "Thing", "field": "name"},
 	  "owner": {"entity": "Thing", "field": "owner"}}, "response_mapping": {"name": {"entity": "Thing", "field": "name"},
 	  "owner": {"entity": "Thing", "field": "owner"}}}`
-	if r := do(t, inst, request{method: "POST", path: "/admin/v1/endpoint-mappings", headers: jsonHeaders(), body: []byte(mapping)}); r.status != http.StatusCreated {
-		t.Fatalf("mapping: %d %s", r.status, r.body)
+	if r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/endpoint-mappings", Header: enginetest.JSONHeader(), Body: []byte(mapping)}); r.Status != http.StatusCreated {
+		t.Fatalf("mapping: %d %s", r.Status, r.Body)
 	}
 	me := adminID(t, inst)
 	for _, path := range []string{"/entities/Thing", "/owned/things"} {
@@ -312,13 +312,13 @@ func TestRecordWritesCheckReferencesOnEveryPath(t *testing.T) {
 			status int
 		}{{"no-such-user", http.StatusBadRequest}, {me, http.StatusCreated}} {
 			t.Run(path+" owner "+c.owner, func(t *testing.T) {
-				r := do(t, inst, request{method: "POST", path: path, headers: jsonHeaders(),
-					body: mustJSON(t, map[string]string{"name": "lamp", "owner": c.owner})})
-				if r.status != c.status {
-					t.Fatalf("%d %s, want %d", r.status, r.body, c.status)
+				r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: path, Header: enginetest.JSONHeader(),
+					Body: enginetest.MustJSON(t, map[string]string{"name": "lamp", "owner": c.owner})})
+				if r.Status != c.status {
+					t.Fatalf("%d %s, want %d", r.Status, r.Body, c.status)
 				}
-				if c.status == http.StatusBadRequest && !hasViolation(r.problem(t), "body", "/owner", "reference") {
-					t.Fatalf("no violation at /owner: %s", r.body)
+				if c.status == http.StatusBadRequest && !enginetest.HasViolation(r.Problem(t), "body", "/owner", "reference") {
+					t.Fatalf("no violation at /owner: %s", r.Body)
 				}
 			})
 		}
@@ -329,41 +329,41 @@ func TestRecordWritesCheckReferencesOnEveryPath(t *testing.T) {
 // method routings and endpoint mappings leaves exactly one audit entry
 // naming what changed, and a refused change leaves none.
 func TestConnectorChangesAreAudited(t *testing.T) {
-	inst := open(t, "")
+	inst := enginetest.New(t)
 	script := createScript(t, inst, "getBanks", `return [];`, 0)
-	if r := do(t, inst, request{method: "PUT", path: "/admin/v1/connector-methods/" + script, headers: jsonHeaders(),
-		body: mustJSON(t, map[string]any{"method_body": "return [];", "programming_lang": "js"})}); r.status != http.StatusOK {
-		t.Fatalf("update script: %d %s", r.status, r.body)
+	if r := inst.Admin().Send(t, enginetest.Request{Method: "PUT", Path: "/admin/v1/connector-methods/" + script, Header: enginetest.JSONHeader(),
+		Body: enginetest.MustJSON(t, map[string]any{"method_body": "return [];", "programming_lang": "js"})}); r.Status != http.StatusOK {
+		t.Fatalf("update script: %d %s", r.Status, r.Body)
 	}
 	routing := createRouting(t, inst, map[string]any{"method_name": "getBanks", "connector_name": "internal", "is_bank_id_exact_match": false})
-	if r := do(t, inst, request{method: "PUT", path: "/admin/v1/method-routings/" + routing, headers: jsonHeaders(),
-		body: mustJSON(t, map[string]any{"method_name": "getBanks", "connector_name": "mapped"})}); r.status != http.StatusOK {
-		t.Fatalf("update routing: %d %s", r.status, r.body)
+	if r := inst.Admin().Send(t, enginetest.Request{Method: "PUT", Path: "/admin/v1/method-routings/" + routing, Header: enginetest.JSONHeader(),
+		Body: enginetest.MustJSON(t, map[string]any{"method_name": "getBanks", "connector_name": "mapped"})}); r.Status != http.StatusOK {
+		t.Fatalf("update routing: %d %s", r.Status, r.Body)
 	}
-	r := do(t, inst, request{method: "POST", path: "/admin/v1/endpoint-mappings", headers: jsonHeaders(),
-		body: []byte(`{"operation_id": "someOp", "request_mapping": {}, "response_mapping": {}}`)})
-	if r.status != http.StatusCreated {
-		t.Fatalf("create mapping: %d %s", r.status, r.body)
+	r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/endpoint-mappings", Header: enginetest.JSONHeader(),
+		Body: []byte(`{"operation_id": "someOp", "request_mapping": {}, "response_mapping": {}}`)})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("create mapping: %d %s", r.Status, r.Body)
 	}
-	mapping := r.json(t)["endpoint_mapping_id"].(string)
+	mapping := r.JSON(t)["endpoint_mapping_id"].(string)
 
 	// Refused: a second script for the method, a second mapping for the
 	// operation, an unknown routing.
-	for _, req := range []request{
-		{method: "POST", path: "/admin/v1/connector-methods", headers: jsonHeaders(),
-			body: mustJSON(t, map[string]any{"method_name": "getBanks", "method_body": "return [];", "programming_lang": "js"})},
-		{method: "POST", path: "/admin/v1/endpoint-mappings", headers: jsonHeaders(),
-			body: []byte(`{"operation_id": "someOp", "request_mapping": {}, "response_mapping": {}}`)},
-		{method: "DELETE", path: "/admin/v1/method-routings/no-such-routing"},
+	for _, req := range []enginetest.Request{
+		{Method: "POST", Path: "/admin/v1/connector-methods", Header: enginetest.JSONHeader(),
+			Body: enginetest.MustJSON(t, map[string]any{"method_name": "getBanks", "method_body": "return [];", "programming_lang": "js"})},
+		{Method: "POST", Path: "/admin/v1/endpoint-mappings", Header: enginetest.JSONHeader(),
+			Body: []byte(`{"operation_id": "someOp", "request_mapping": {}, "response_mapping": {}}`)},
+		{Method: "DELETE", Path: "/admin/v1/method-routings/no-such-routing"},
 	} {
-		if r := do(t, inst, req); r.status < 400 {
-			t.Fatalf("%s %s: %d, want a refusal", req.method, req.path, r.status)
+		if r := inst.Admin().Send(t, req); r.Status < 400 {
+			t.Fatalf("%s %s: %d, want a refusal", req.Method, req.Path, r.Status)
 		}
 	}
 
 	for _, req := range []string{"/admin/v1/method-routings/" + routing, "/admin/v1/connector-methods/" + script, "/admin/v1/endpoint-mappings/" + mapping} {
-		if r := do(t, inst, request{method: "DELETE", path: req}); r.status != http.StatusNoContent {
-			t.Fatalf("DELETE %s: %d %s", req, r.status, r.body)
+		if r := inst.Admin().Delete(t, req); r.Status != http.StatusNoContent {
+			t.Fatalf("DELETE %s: %d %s", req, r.Status, r.Body)
 		}
 	}
 	for _, c := range []struct{ action, target string }{
@@ -382,11 +382,11 @@ func TestConnectorChangesAreAudited(t *testing.T) {
 // every call answers 200, never a 404 or 403 from a moment between two
 // versions, and the operations that come and go answer 200 or 404.
 func TestReplaceDocumentUnderLoad(t *testing.T) {
-	inst := open(t, "")
-	created := mustCreate(t, inst, "/admin/v1/dynamic-endpoints", operationsDocument("/load", "stayOp", "v0Op"))
+	inst := enginetest.New(t)
+	created := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", operationsDocument("/load", "stayOp", "v0Op"))
 	id := created["dynamic_endpoint_id"].(string)
 	aliceID, alice := userWith(t, inst, "alice")
-	grant(t, inst, aliceID, "", operationRoles(t, created)["stayOp"])
+	inst.Grant(t, aliceID, "", operationRoles(t, created)["stayOp"])
 
 	done := make(chan struct{})
 	var failures []string
@@ -400,21 +400,21 @@ func TestReplaceDocumentUnderLoad(t *testing.T) {
 					return
 				default:
 				}
-				stay := do(t, inst, request{method: "GET", path: "/load/stayOp", headers: as(alice)})
-				other := do(t, inst, request{method: "GET", path: "/load/v1Op"})
-				if stay.status != http.StatusOK || other.status != http.StatusOK && other.status != http.StatusNotFound {
+				stay := inst.Token(alice).Get(t, "/load/stayOp")
+				other := inst.Admin().Get(t, "/load/v1Op")
+				if stay.Status != http.StatusOK || other.Status != http.StatusOK && other.Status != http.StatusNotFound {
 					mu.Lock()
-					failures = append(failures, fmt.Sprintf("stayOp %d, v1Op %d: %s", stay.status, other.status, stay.body))
+					failures = append(failures, fmt.Sprintf("stayOp %d, v1Op %d: %s", stay.Status, other.Status, stay.Body))
 					mu.Unlock()
 				}
 			}
 		})
 	}
 	for i := range 20 {
-		r := do(t, inst, request{method: "PUT", path: "/admin/v1/dynamic-endpoints/" + id,
-			body: operationsDocument("/load", "stayOp", fmt.Sprintf("v%dOp", i%2))})
-		if r.status != http.StatusOK {
-			t.Errorf("replace %d: %d %s", i, r.status, r.body)
+		r := inst.Admin().Send(t, enginetest.Request{Method: "PUT", Path: "/admin/v1/dynamic-endpoints/" + id,
+			Body: operationsDocument("/load", "stayOp", fmt.Sprintf("v%dOp", i%2))})
+		if r.Status != http.StatusOK {
+			t.Errorf("replace %d: %d %s", i, r.Status, r.Body)
 		}
 	}
 	close(done)

@@ -7,7 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dynapi/dynapi"
+	"github.com/dynapi/dynapi/internal/enginetest"
+	"github.com/dynapi/dynapi/internal/testpaths"
 	"github.com/dynapi/dynapi/specs"
 )
 
@@ -25,28 +26,28 @@ const loanOfferDef = `{"LoanOffer": {"description": "An offer", "required": ["am
   "tags": {"type": "array", "items": {"type": "string", "maxLength": 10}, "example": ["a"]}}}, "hasPersonalEntity": true}`
 
 // createEntity defines an entity and returns its id.
-func createEntity(t testing.TB, inst *dynapi.Instance, path, def string) string {
+func createEntity(t testing.TB, inst *enginetest.Engine, path, def string) string {
 	t.Helper()
-	r := do(t, inst, request{method: "POST", path: path, headers: jsonHeaders(), body: []byte(def)})
-	if r.status != http.StatusCreated {
-		t.Fatalf("define entity: %d %s", r.status, r.body)
+	r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: path, Header: enginetest.JSONHeader(), Body: []byte(def)})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("define entity: %d %s", r.Status, r.Body)
 	}
-	return r.json(t)["dynamic_entity_id"].(string)
+	return r.JSON(t)["dynamic_entity_id"].(string)
 }
 
 func TestDynamicEntities(t *testing.T) {
-	inst := open(t, "")
+	inst := enginetest.New(t)
 	createEntity(t, inst, "/admin/v1/dynamic-entities", customerDef)
 	loanID := createEntity(t, inst, "/admin/v1/dynamic-entities", loanOfferDef)
 
-	post := func(path, body string) response {
-		return do(t, inst, request{method: "POST", path: path, headers: jsonHeaders(), body: []byte(body)})
+	post := func(path, body string) enginetest.Response {
+		return inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: path, Header: enginetest.JSONHeader(), Body: []byte(body)})
 	}
 	cust := post("/entities/Customer", `{"name":"Jane Doe","segment":"RETAIL"}`)
-	if cust.status != 201 {
-		t.Fatalf("create customer: %d %s", cust.status, cust.body)
+	if cust.Status != 201 {
+		t.Fatalf("create customer: %d %s", cust.Status, cust.Body)
 	}
-	custID := cust.json(t)["customer"].(map[string]any)["customer_id"].(string)
+	custID := cust.JSON(t)["customer"].(map[string]any)["customer_id"].(string)
 
 	t.Run("records", func(t *testing.T) {
 		cases := []struct {
@@ -67,11 +68,11 @@ func TestDynamicEntities(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				r := post("/entities/LoanOffer", tc.body)
-				if r.status != tc.status {
-					t.Fatalf("%d %s", r.status, r.body)
+				if r.Status != tc.status {
+					t.Fatalf("%d %s", r.Status, r.Body)
 				}
-				if tc.pointer != "" && !hasViolation(r.problem(t), "body", tc.pointer, "*") {
-					t.Fatalf("no violation at %s: %s", tc.pointer, r.body)
+				if tc.pointer != "" && !enginetest.HasViolation(r.Problem(t), "body", tc.pointer, "*") {
+					t.Fatalf("no violation at %s: %s", tc.pointer, r.Body)
 				}
 			})
 		}
@@ -79,25 +80,25 @@ func TestDynamicEntities(t *testing.T) {
 
 	t.Run("get, replace, patch, delete", func(t *testing.T) {
 		r := post("/entities/LoanOffer", `{"loan_offer_id": "offer-1", "amount": 10, "customer_id": "`+custID+`"}`)
-		if r.status != 201 {
-			t.Fatalf("%d %s", r.status, r.body)
+		if r.Status != 201 {
+			t.Fatalf("%d %s", r.Status, r.Body)
 		}
-		if got := do(t, inst, request{method: "GET", path: "/entities/LoanOffer/offer-1"}); got.status != 200 || !strings.Contains(string(got.body), `"loan_offer":{`) {
-			t.Fatalf("get: %d %s", got.status, got.body)
+		if got := inst.Admin().Get(t, "/entities/LoanOffer/offer-1"); got.Status != 200 || !strings.Contains(string(got.Body), `"loan_offer":{`) {
+			t.Fatalf("get: %d %s", got.Status, got.Body)
 		}
-		put := do(t, inst, request{method: "PUT", path: "/entities/LoanOffer/offer-1", headers: jsonHeaders(), body: []byte(`{"amount": 11, "customer_id": "` + custID + `"}`)})
-		if put.status != 200 || !strings.Contains(string(put.body), `"amount":11`) {
-			t.Fatalf("put: %d %s", put.status, put.body)
+		put := inst.Admin().Send(t, enginetest.Request{Method: "PUT", Path: "/entities/LoanOffer/offer-1", Header: enginetest.JSONHeader(), Body: []byte(`{"amount": 11, "customer_id": "` + custID + `"}`)})
+		if put.Status != 200 || !strings.Contains(string(put.Body), `"amount":11`) {
+			t.Fatalf("put: %d %s", put.Status, put.Body)
 		}
-		patch := do(t, inst, request{method: "PATCH", path: "/entities/LoanOffer/offer-1", headers: jsonHeaders(), body: []byte(`{"product": "CAR"}`)})
-		if patch.status != 200 || !strings.Contains(string(patch.body), `"product":"CAR"`) || !strings.Contains(string(patch.body), `"amount":11`) {
-			t.Fatalf("patch: %d %s", patch.status, patch.body)
+		patch := inst.Admin().Send(t, enginetest.Request{Method: "PATCH", Path: "/entities/LoanOffer/offer-1", Header: enginetest.JSONHeader(), Body: []byte(`{"product": "CAR"}`)})
+		if patch.Status != 200 || !strings.Contains(string(patch.Body), `"product":"CAR"`) || !strings.Contains(string(patch.Body), `"amount":11`) {
+			t.Fatalf("patch: %d %s", patch.Status, patch.Body)
 		}
-		if d := do(t, inst, request{method: "DELETE", path: "/entities/LoanOffer/offer-1"}); d.status != 204 {
-			t.Fatalf("delete: %d", d.status)
+		if d := inst.Admin().Delete(t, "/entities/LoanOffer/offer-1"); d.Status != 204 {
+			t.Fatalf("delete: %d", d.Status)
 		}
-		if g := do(t, inst, request{method: "GET", path: "/entities/LoanOffer/offer-1"}); g.status != 404 {
-			t.Fatalf("deleted record: %d", g.status)
+		if g := inst.Admin().Get(t, "/entities/LoanOffer/offer-1"); g.Status != 404 {
+			t.Fatalf("deleted record: %d", g.Status)
 		}
 	})
 
@@ -105,7 +106,7 @@ func TestDynamicEntities(t *testing.T) {
 		for i := range 12 {
 			post("/entities/LoanOffer", fmt.Sprintf(`{"amount": %d, "product": "P%d", "customer_id": "%s"}`, 100+i, i%3, custID))
 		}
-		page := do(t, inst, request{method: "GET", path: "/entities/LoanOffer?amount[gte]=105&amount[lt]=110&sort_by=amount&count=true"}).json(t)
+		page := inst.Admin().Get(t, "/entities/LoanOffer?amount[gte]=105&amount[lt]=110&sort_by=amount&count=true").JSON(t)
 		list := page["loan_offer_list"].([]any)
 		if len(list) != 5 || page["total"] == nil {
 			t.Fatalf("range filter: %v", page)
@@ -113,7 +114,7 @@ func TestDynamicEntities(t *testing.T) {
 		if first := list[0].(map[string]any)["amount"]; fmt.Sprint(first) != "105" {
 			t.Errorf("sorted ascending from 105, got %v", first)
 		}
-		or := do(t, inst, request{method: "GET", path: "/entities/LoanOffer?product=P1&product=P2"}).json(t)["loan_offer_list"].([]any)
+		or := inst.Admin().Get(t, "/entities/LoanOffer?product=P1&product=P2").JSON(t)["loan_offer_list"].([]any)
 		if len(or) != 8 {
 			t.Errorf("product=P1 OR P2: %d records", len(or))
 		}
@@ -124,7 +125,7 @@ func TestDynamicEntities(t *testing.T) {
 			if cursor != "" {
 				path += "&cursor=" + cursor
 			}
-			p := do(t, inst, request{method: "GET", path: path}).json(t)
+			p := inst.Admin().Get(t, path).JSON(t)
 			for _, rec := range p["loan_offer_list"].([]any) {
 				id := rec.(map[string]any)["loan_offer_id"].(string)
 				if seen[id] {
@@ -141,120 +142,120 @@ func TestDynamicEntities(t *testing.T) {
 		if len(seen) < 13 {
 			t.Errorf("paging saw %d records", len(seen))
 		}
-		if r := do(t, inst, request{method: "GET", path: "/entities/LoanOffer?colour=red"}); r.status != 400 {
-			t.Errorf("unknown filter field: %d", r.status)
+		if r := inst.Admin().Get(t, "/entities/LoanOffer?colour=red"); r.Status != 400 {
+			t.Errorf("unknown filter field: %d", r.Status)
 		}
 	})
 
 	t.Run("references", func(t *testing.T) {
-		c2 := post("/entities/Customer", `{"name":"Referenced"}`).json(t)["customer"].(map[string]any)["customer_id"].(string)
+		c2 := post("/entities/Customer", `{"name":"Referenced"}`).JSON(t)["customer"].(map[string]any)["customer_id"].(string)
 		post("/entities/LoanOffer", `{"amount": 1, "customer_id": "`+c2+`"}`)
-		if r := do(t, inst, request{method: "DELETE", path: "/entities/Customer/" + c2}); r.status != 409 {
-			t.Fatalf("delete referenced: %d %s", r.status, r.body)
+		if r := inst.Admin().Delete(t, "/entities/Customer/"+c2); r.Status != 409 {
+			t.Fatalf("delete referenced: %d %s", r.Status, r.Body)
 		}
-		if r := do(t, inst, request{method: "DELETE", path: "/entities/Customer/" + c2 + "?cascade=true"}); r.status != 204 {
-			t.Fatalf("cascade: %d %s", r.status, r.body)
+		if r := inst.Admin().Delete(t, "/entities/Customer/"+c2+"?cascade=true"); r.Status != 204 {
+			t.Fatalf("cascade: %d %s", r.Status, r.Body)
 		}
-		if list := do(t, inst, request{method: "GET", path: "/entities/LoanOffer?customer_id=" + c2}).json(t)["loan_offer_list"].([]any); len(list) != 0 {
+		if list := inst.Admin().Get(t, "/entities/LoanOffer?customer_id="+c2).JSON(t)["loan_offer_list"].([]any); len(list) != 0 {
 			t.Errorf("cascade left %d referrers", len(list))
 		}
 	})
 
 	t.Run("personal records", func(t *testing.T) {
-		createUser(t, inst, "kim", "Kim-passw0rd-1")
-		createUser(t, inst, "lee", "Lee-passw0rd-1")
-		kim, lee := login(t, inst, "kim", "Kim-passw0rd-1"), login(t, inst, "lee", "Lee-passw0rd-1")
-		r := do(t, inst, request{method: "POST", path: "/my/entities/LoanOffer", headers: as(kim), body: []byte(`{"amount": 3, "customer_id": "` + custID + `"}`)})
-		if r.status != 201 {
-			t.Fatalf("personal create: %d %s", r.status, r.body)
+		inst.CreateUser(t, "kim", "Kim-passw0rd-1")
+		inst.CreateUser(t, "lee", "Lee-passw0rd-1")
+		kim, lee := inst.Login(t, "kim", "Kim-passw0rd-1"), inst.Login(t, "lee", "Lee-passw0rd-1")
+		r := inst.Token(kim).Send(t, enginetest.Request{Method: "POST", Path: "/my/entities/LoanOffer", Header: enginetest.JSONHeader(), Body: []byte(`{"amount": 3, "customer_id": "` + custID + `"}`)})
+		if r.Status != 201 {
+			t.Fatalf("personal create: %d %s", r.Status, r.Body)
 		}
-		id := r.json(t)["loan_offer"].(map[string]any)["loan_offer_id"].(string)
-		if g := do(t, inst, request{method: "GET", path: "/my/entities/LoanOffer/" + id, headers: as(lee)}); g.status != 404 {
-			t.Errorf("another user reads a personal record: %d", g.status)
+		id := r.JSON(t)["loan_offer"].(map[string]any)["loan_offer_id"].(string)
+		if g := inst.Token(lee).Get(t, "/my/entities/LoanOffer/"+id); g.Status != 404 {
+			t.Errorf("another user reads a personal record: %d", g.Status)
 		}
-		if l := do(t, inst, request{method: "GET", path: "/my/entities/LoanOffer", headers: as(lee)}).json(t)["loan_offer_list"].([]any); len(l) != 0 {
+		if l := inst.Token(lee).Get(t, "/my/entities/LoanOffer").JSON(t)["loan_offer_list"].([]any); len(l) != 0 {
 			t.Errorf("another user lists %d personal records", len(l))
 		}
-		if l := do(t, inst, request{method: "GET", path: "/my/entities/LoanOffer", headers: as(kim)}).json(t)["loan_offer_list"].([]any); len(l) != 1 {
+		if l := inst.Token(kim).Get(t, "/my/entities/LoanOffer").JSON(t)["loan_offer_list"].([]any); len(l) != 1 {
 			t.Errorf("the owner lists %d personal records", len(l))
 		}
-		if g := do(t, inst, request{method: "GET", path: "/entities/LoanOffer/" + id}); g.status != 404 {
-			t.Errorf("a personal record shows among shared ones: %d", g.status)
+		if g := inst.Admin().Get(t, "/entities/LoanOffer/"+id); g.Status != 404 {
+			t.Errorf("a personal record shows among shared ones: %d", g.Status)
 		}
-		if r := do(t, inst, request{method: "GET", path: "/my/entities/Customer", headers: as(kim)}); r.status != 404 {
-			t.Errorf("personal records of an entity without them: %d", r.status)
+		if r := inst.Token(kim).Get(t, "/my/entities/Customer"); r.Status != 404 {
+			t.Errorf("personal records of an entity without them: %d", r.Status)
 		}
 	})
 
 	t.Run("roles", func(t *testing.T) {
-		mia := createUser(t, inst, "mia", "Mia-passw0rd-1")
-		token := login(t, inst, "mia", "Mia-passw0rd-1")
-		r := do(t, inst, request{method: "GET", path: "/entities/LoanOffer", headers: as(token)})
-		if r.status != 403 || !strings.Contains(strings.Join(r.problem(t).MissingRoles, ","), "CanGetDynamicEntity_SystemLoanOffer") {
-			t.Fatalf("before grant: %d %s", r.status, r.body)
+		mia := inst.CreateUser(t, "mia", "Mia-passw0rd-1").ID
+		token := inst.Login(t, "mia", "Mia-passw0rd-1")
+		r := inst.Token(token).Get(t, "/entities/LoanOffer")
+		if r.Status != 403 || !strings.Contains(strings.Join(r.Problem(t).MissingRoles, ","), "CanGetDynamicEntity_SystemLoanOffer") {
+			t.Fatalf("before grant: %d %s", r.Status, r.Body)
 		}
-		grant(t, inst, mia, "", "CanGetDynamicEntity_SystemLoanOffer")
-		if r := do(t, inst, request{method: "GET", path: "/entities/LoanOffer", headers: as(token)}); r.status != 200 {
-			t.Fatalf("after grant: %d %s", r.status, r.body)
+		inst.Grant(t, mia, "", "CanGetDynamicEntity_SystemLoanOffer")
+		if r := inst.Token(token).Get(t, "/entities/LoanOffer"); r.Status != 200 {
+			t.Fatalf("after grant: %d %s", r.Status, r.Body)
 		}
-		if r := do(t, inst, request{method: "POST", path: "/entities/LoanOffer", headers: as(token), body: []byte(`{}`)}); r.status != 403 {
-			t.Fatalf("create without its role: %d", r.status)
+		if r := inst.Token(token).Send(t, enginetest.Request{Method: "POST", Path: "/entities/LoanOffer", Header: enginetest.JSONHeader(), Body: []byte(`{}`)}); r.Status != 403 {
+			t.Fatalf("create without its role: %d", r.Status)
 		}
 	})
 
 	t.Run("my definitions and undeclared fields", func(t *testing.T) {
-		mine := do(t, inst, request{method: "GET", path: "/my/dynamic-entities"}).json(t)["dynamic_entities"].([]any)
+		mine := inst.Admin().Get(t, "/my/dynamic-entities").JSON(t)["dynamic_entities"].([]any)
 		if len(mine) != 2 {
 			t.Fatalf("my definitions: %d", len(mine))
 		}
 		open := `{"Note": {"properties": {"text": {"type": "string", "example": "hi"}}}, "hasPersonalEntity": false}`
-		r := do(t, inst, request{method: "POST", path: "/admin/v1/dynamic-entities?allow_undeclared=true", headers: jsonHeaders(), body: []byte(open)})
-		if r.status != 201 {
-			t.Fatalf("define: %d %s", r.status, r.body)
+		r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/dynamic-entities?allow_undeclared=true", Header: enginetest.JSONHeader(), Body: []byte(open)})
+		if r.Status != 201 {
+			t.Fatalf("define: %d %s", r.Status, r.Body)
 		}
-		if r := post("/entities/Note", `{"text": "a", "extra": 1}`); r.status != 201 {
-			t.Fatalf("undeclared field allowed by the definition: %d %s", r.status, r.body)
+		if r := post("/entities/Note", `{"text": "a", "extra": 1}`); r.Status != 201 {
+			t.Fatalf("undeclared field allowed by the definition: %d %s", r.Status, r.Body)
 		}
 	})
 
 	t.Run("evolution", func(t *testing.T) {
 		compatible := strings.Replace(loanOfferDef, `"maxLength": 30`, `"maxLength": 60`, 1)
-		if r := do(t, inst, request{method: "PUT", path: "/admin/v1/dynamic-entities/" + loanID, headers: jsonHeaders(), body: []byte(compatible)}); r.status != 200 {
-			t.Fatalf("compatible change: %d %s", r.status, r.body)
+		if r := inst.Admin().Send(t, enginetest.Request{Method: "PUT", Path: "/admin/v1/dynamic-entities/" + loanID, Header: enginetest.JSONHeader(), Body: []byte(compatible)}); r.Status != 200 {
+			t.Fatalf("compatible change: %d %s", r.Status, r.Body)
 		}
 		required := strings.Replace(compatible, `"required": ["amount", "customer_id"]`, `"required": ["amount", "customer_id", "product"]`, 1)
-		r := do(t, inst, request{method: "PUT", path: "/admin/v1/dynamic-entities/" + loanID, headers: jsonHeaders(), body: []byte(required)})
-		if r.status != 409 || !strings.Contains(r.problem(t).Message, "records do not satisfy") {
-			t.Fatalf("incompatible change: %d %s", r.status, r.body)
+		r := inst.Admin().Send(t, enginetest.Request{Method: "PUT", Path: "/admin/v1/dynamic-entities/" + loanID, Header: enginetest.JSONHeader(), Body: []byte(required)})
+		if r.Status != 409 || !strings.Contains(r.Problem(t).Message, "records do not satisfy") {
+			t.Fatalf("incompatible change: %d %s", r.Status, r.Body)
 		}
 		migrate := `{"definition": ` + required + `, "defaults": {"product": "LEGACY"}}`
-		if r := do(t, inst, request{method: "PUT", path: "/admin/v1/dynamic-entities/" + loanID + "?migrate=true", headers: jsonHeaders(), body: []byte(migrate)}); r.status != 200 {
-			t.Fatalf("migration: %d %s", r.status, r.body)
+		if r := inst.Admin().Send(t, enginetest.Request{Method: "PUT", Path: "/admin/v1/dynamic-entities/" + loanID + "?migrate=true", Header: enginetest.JSONHeader(), Body: []byte(migrate)}); r.Status != 200 {
+			t.Fatalf("migration: %d %s", r.Status, r.Body)
 		}
-		list := do(t, inst, request{method: "GET", path: "/entities/LoanOffer?product=LEGACY"}).json(t)["loan_offer_list"].([]any)
+		list := inst.Admin().Get(t, "/entities/LoanOffer?product=LEGACY").JSON(t)["loan_offer_list"].([]any)
 		if len(list) == 0 {
 			t.Errorf("no record got the default")
 		}
 	})
 
 	t.Run("delete definition", func(t *testing.T) {
-		if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/dynamic-entities/" + loanID}); r.status != 409 {
-			t.Fatalf("delete with records: %d %s", r.status, r.body)
+		if r := inst.Admin().Delete(t, "/admin/v1/dynamic-entities/"+loanID); r.Status != 409 {
+			t.Fatalf("delete with records: %d %s", r.Status, r.Body)
 		}
-		if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/dynamic-entities/" + loanID + "?cascade=true"}); r.status != 204 {
-			t.Fatalf("cascade: %d %s", r.status, r.body)
+		if r := inst.Admin().Delete(t, "/admin/v1/dynamic-entities/"+loanID+"?cascade=true"); r.Status != 204 {
+			t.Fatalf("cascade: %d %s", r.Status, r.Body)
 		}
-		if r := do(t, inst, request{method: "GET", path: "/entities/LoanOffer"}); r.status != 404 {
-			t.Errorf("records of a deleted entity: %d", r.status)
+		if r := inst.Admin().Get(t, "/entities/LoanOffer"); r.Status != 404 {
+			t.Errorf("records of a deleted entity: %d", r.Status)
 		}
-		if roles := do(t, inst, request{method: "GET", path: "/admin/v1/roles"}); strings.Contains(string(roles.body), "SystemLoanOffer") {
+		if roles := inst.Admin().Get(t, "/admin/v1/roles"); strings.Contains(string(roles.Body), "SystemLoanOffer") {
 			t.Errorf("the entity's roles outlived it")
 		}
 	})
 }
 
 func TestEntityDefinitionsRefused(t *testing.T) {
-	inst := open(t, "")
+	inst := enginetest.New(t)
 	cases := []struct{ name, def, pointer string }{
 		{"bad name", `{"Loan Offer": {"properties": {"a": {"type": "string"}}}}`, "/Loan Offer"},
 		{"unknown type", `{"X": {"properties": {"a": {"type": "money"}}}}`, "/X/properties/a/type"},
@@ -264,43 +265,43 @@ func TestEntityDefinitionsRefused(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := do(t, inst, request{method: "POST", path: "/admin/v1/dynamic-entities", headers: jsonHeaders(), body: []byte(tc.def)})
-			if r.status != 400 || !hasViolation(r.problem(t), "definition", "*", "*") {
-				t.Fatalf("%d %s", r.status, r.body)
+			r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/dynamic-entities", Header: enginetest.JSONHeader(), Body: []byte(tc.def)})
+			if r.Status != 400 || !enginetest.HasViolation(r.Problem(t), "definition", "*", "*") {
+				t.Fatalf("%d %s", r.Status, r.Body)
 			}
 		})
 	}
-	if list := do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-entities"}).json(t)["dynamic_entities"].([]any); len(list) != 0 {
+	if list := inst.Admin().Get(t, "/admin/v1/dynamic-entities").JSON(t)["dynamic_entities"].([]any); len(list) != 0 {
 		t.Fatalf("refused definitions were stored: %d", len(list))
 	}
 }
 
 func TestBankEntitiesIsolatedAndPersisted(t *testing.T) {
 	dir := t.TempDir()
-	inst := openWith(t, testConfig(dir))
-	adminID := do(t, inst, request{method: "GET", path: "/my/user"}).json(t)["user_id"].(string)
+	inst := enginetest.New(t, enginetest.InDir(dir))
+	adminID := inst.Admin().Get(t, "/my/user").JSON(t)["user_id"].(string)
 	for _, bank := range []string{"bank.a", "bank.b"} {
-		createBank(t, inst, bank)
-		grant(t, inst, adminID, bank, "CanCreateBankLevelDynamicEntity")
+		inst.CreateBank(t, bank)
+		inst.Grant(t, adminID, bank, "CanCreateBankLevelDynamicEntity")
 		createEntity(t, inst, "/admin/v1/banks/"+bank+"/dynamic-entities", customerDef)
-		if r := do(t, inst, request{method: "POST", path: "/banks/" + bank + "/entities/Customer", headers: jsonHeaders(), body: []byte(`{"name":"At ` + bank + `"}`)}); r.status != 201 {
-			t.Fatalf("create at %s: %d %s", bank, r.status, r.body)
+		if r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/banks/" + bank + "/entities/Customer", Header: enginetest.JSONHeader(), Body: []byte(`{"name":"At ` + bank + `"}`)}); r.Status != 201 {
+			t.Fatalf("create at %s: %d %s", bank, r.Status, r.Body)
 		}
 	}
-	closeInstance(t, inst)
+	inst.Close(t)
 
-	inst = open(t, dir)
+	inst = enginetest.New(t, enginetest.InDir(dir))
 	for _, bank := range []string{"bank.a", "bank.b"} {
-		list := do(t, inst, request{method: "GET", path: "/banks/" + bank + "/entities/Customer"}).json(t)["customer_list"].([]any)
+		list := inst.Admin().Get(t, "/banks/"+bank+"/entities/Customer").JSON(t)["customer_list"].([]any)
 		if len(list) != 1 || !strings.Contains(fmt.Sprint(list[0]), bank) {
 			t.Errorf("%s after restart: %v", bank, list)
 		}
 	}
-	if r := do(t, inst, request{method: "GET", path: "/entities/Customer"}); r.status != 404 {
-		t.Errorf("a bank-level entity answers at system level: %d", r.status)
+	if r := inst.Admin().Get(t, "/entities/Customer"); r.Status != 404 {
+		t.Errorf("a bank-level entity answers at system level: %d", r.Status)
 	}
-	if r := do(t, inst, request{method: "GET", path: "/banks/no.bank/entities/Customer"}); r.status != 404 {
-		t.Errorf("unknown bank: %d", r.status)
+	if r := inst.Admin().Get(t, "/banks/no.bank/entities/Customer"); r.Status != 404 {
+		t.Errorf("unknown bank: %d", r.Status)
 	}
 }
 
@@ -308,18 +309,18 @@ func TestBankEntitiesIsolatedAndPersisted(t *testing.T) {
 // record API and every live dynamic endpoint, and is itself a document the
 // engine accepts.
 func TestOpenAPIDocument(t *testing.T) {
-	inst := open(t, "")
+	inst := enginetest.New(t)
 	createEntity(t, inst, "/admin/v1/dynamic-entities", customerDef)
 	createEntity(t, inst, "/admin/v1/dynamic-entities", loanOfferDef)
-	mustCreate(t, inst, "/admin/v1/dynamic-endpoints", readFile(t, filepath.Join(sharedSpecs, "petstore-oas3/petstore.yaml")))
-	if r := do(t, inst, request{method: "GET", path: "/openapi.json", anonymous: true}); r.status != 401 {
-		t.Fatalf("anonymous: %d", r.status)
+	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), "petstore-oas3/petstore.yaml")))
+	if r := inst.Anonymous().Get(t, "/openapi.json"); r.Status != 401 {
+		t.Fatalf("anonymous: %d", r.Status)
 	}
-	r := do(t, inst, request{method: "GET", path: "/openapi.json"})
-	if r.status != 200 {
-		t.Fatalf("%d %s", r.status, r.body)
+	r := inst.Admin().Get(t, "/openapi.json")
+	if r.Status != 200 {
+		t.Fatalf("%d %s", r.Status, r.Body)
 	}
-	doc, err := specs.Load(r.body, "application/json", specs.Options{})
+	doc, err := specs.Load(r.Body, "application/json", specs.Options{})
 	if err != nil {
 		t.Fatalf("the engine refuses its own description: %v", err)
 	}

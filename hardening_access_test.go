@@ -19,7 +19,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/dynapi/dynapi"
+	"github.com/dynapi/dynapi/internal/enginetest"
 	"github.com/dynapi/dynapi/plugins/jwtbearer"
 )
 
@@ -44,7 +44,7 @@ func newPeer(t testing.TB, ip string) *peer {
 }
 
 // send makes one request to the server at addr.
-func (p *peer) send(t testing.TB, addr, method, path string, headers map[string]string, body string) response {
+func (p *peer) send(t testing.TB, addr, method, path string, headers map[string]string, body string) enginetest.Response {
 	t.Helper()
 	req, err := http.NewRequest(method, "http://"+addr+path, strings.NewReader(body))
 	if err != nil {
@@ -62,44 +62,44 @@ func (p *peer) send(t testing.TB, addr, method, path string, headers map[string]
 	if err != nil {
 		t.Fatal(err)
 	}
-	return response{status: resp.StatusCode, header: resp.Header, body: b}
+	return enginetest.Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
 
 // login tries a DirectLogin through the first consumer.
-func (p *peer) login(t testing.TB, addr, username, password string) response {
+func (p *peer) login(t testing.TB, addr, username, password string) enginetest.Response {
 	t.Helper()
 	return p.send(t, addr, "POST", "/my/logins/direct", map[string]string{"DirectLogin": fmt.Sprintf(
-		`username="%s", password="%s", consumer_key="%s"`, username, password, consumerKey)}, "")
+		`username="%s", password="%s", consumer_key="%s"`, username, password, enginetest.ConsumerKey)}, "")
 }
 
 // clientToken asks for an OAuth2 client-credentials token.
-func clientToken(t testing.TB, inst *dynapi.Instance, key, secret string) response {
+func clientToken(t testing.TB, inst *enginetest.Engine, key, secret string) enginetest.Response {
 	t.Helper()
 	basic := base64.StdEncoding.EncodeToString([]byte(key + ":" + secret))
-	return do(t, inst, request{method: "POST", path: "/oauth2/token", anonymous: true, body: []byte("grant_type=client_credentials"),
-		headers: map[string]string{"Authorization": "Basic " + basic, "Content-Type": "application/x-www-form-urlencoded"}})
+	return inst.Anonymous().Send(t, enginetest.Request{Method: "POST", Path: "/oauth2/token", Body: []byte("grant_type=client_credentials"),
+		Header: map[string]string{"Authorization": "Basic " + basic, "Content-Type": "application/x-www-form-urlencoded"}})
 }
 
 // ownApp registers a consumer for the user holding token and returns its
 // id, key and secret.
-func ownApp(t testing.TB, inst *dynapi.Instance, token string) (id, key, secret string) {
+func ownApp(t testing.TB, inst *enginetest.Engine, token string) (id, key, secret string) {
 	t.Helper()
-	r := do(t, inst, request{method: "POST", path: "/my/consumers", headers: as(token), body: []byte(`{"name":"own app"}`)})
-	if r.status != http.StatusCreated {
-		t.Fatalf("register app: %d %s", r.status, r.body)
+	r := inst.Token(token).Send(t, enginetest.Request{Method: "POST", Path: "/my/consumers", Header: enginetest.JSONHeader(), Body: []byte(`{"name":"own app"}`)})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("register app: %d %s", r.Status, r.Body)
 	}
-	m := r.json(t)
+	m := r.JSON(t)
 	return m["consumer_id"].(string), m["consumer_key"].(string), m["consumer_secret"].(string)
 }
 
 // bearerToken gets an access token for a consumer.
-func bearerToken(t testing.TB, inst *dynapi.Instance, key, secret string) map[string]string {
+func bearerToken(t testing.TB, inst *enginetest.Engine, key, secret string) map[string]string {
 	t.Helper()
 	r := clientToken(t, inst, key, secret)
-	if r.status != http.StatusOK {
-		t.Fatalf("client credentials: %d %s", r.status, r.body)
+	if r.Status != http.StatusOK {
+		t.Fatalf("client credentials: %d %s", r.Status, r.Body)
 	}
-	return map[string]string{"Authorization": "Bearer " + r.json(t)["access_token"].(string)}
+	return map[string]string{"Authorization": "Bearer " + r.JSON(t)["access_token"].(string)}
 }
 
 // identityProvider signs external identity tokens; its key set is a file
@@ -121,7 +121,7 @@ func newIdentityProvider(t testing.TB, dir string) *identityProvider {
 		"n": base64.RawURLEncoding.EncodeToString(key.N.Bytes()),
 		"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(key.E)).Bytes())}}}
 	file := filepath.Join(dir, "jwks.json")
-	if err := os.WriteFile(file, mustJSON(t, set), 0o600); err != nil {
+	if err := os.WriteFile(file, enginetest.MustJSON(t, set), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return &identityProvider{key: key, jwksFile: file}
@@ -157,33 +157,35 @@ type loginMethod struct {
 	before, after func() map[string]string
 	userID        string
 	// grant asks for a token through the user's own app (OAuth2 only).
-	grant func() response
+	grant func() enginetest.Response
 }
 
 // loginMethods sets a user up for each login method on inst: DirectLogin,
 // OAuth2 client credentials through the user's own app, and an external
 // identity token.
-func loginMethods(t *testing.T, inst *dynapi.Instance, idp *identityProvider, name, password string) []loginMethod {
+func loginMethods(t *testing.T, inst *enginetest.Engine, idp *identityProvider, name, password string) []loginMethod {
 	t.Helper()
-	userID := createUser(t, inst, name, password)
-	dl := func() map[string]string { return as(login(t, inst, name, password)) }
-	_, key, secret := ownApp(t, inst, login(t, inst, name, password))
-	oa := func() map[string]string { return bearerToken(t, inst, key, secret) }
-	extBefore := idp.bearer(t, "ext-"+name, time.Now().Add(-2*time.Second), nil)
-	me := do(t, inst, request{method: "GET", path: "/my/user", headers: extBefore})
-	if me.status != http.StatusOK {
-		t.Fatalf("external identity: %d %s", me.status, me.body)
+	userID := inst.CreateUser(t, name, password).ID
+	dl := func() map[string]string {
+		return map[string]string{"Authorization": enginetest.DirectLogin(inst.Login(t, name, password))}
 	}
-	extID := me.json(t)["user_id"].(string)
+	_, key, secret := ownApp(t, inst, inst.Login(t, name, password))
+	oa := func() map[string]string { return bearerToken(t, inst, key, secret) }
+	extBefore := idp.bearer(t, "ext-"+name, inst.Clock.Now().Add(-2*time.Second), nil)
+	me := inst.WithAuthorization(extBefore["Authorization"]).Get(t, "/my/user")
+	if me.Status != http.StatusOK {
+		t.Fatalf("external identity: %d %s", me.Status, me.Body)
+	}
+	extID := me.JSON(t)["user_id"].(string)
 	return []loginMethod{
 		{name: "DirectLogin", before: dl, after: dl, userID: userID},
 		{name: "OAuth2 client credentials", before: oa, after: oa, userID: userID,
-			grant: func() response { return clientToken(t, inst, key, secret) }},
+			grant: func() enginetest.Response { return clientToken(t, inst, key, secret) }},
 		{name: "external JWT", userID: extID,
 			before: func() map[string]string { return extBefore },
 			// The next whole second: iat has no finer unit.
 			after: func() map[string]string {
-				return idp.bearer(t, "ext-"+name, time.Now().Add(1100*time.Millisecond), nil)
+				return idp.bearer(t, "ext-"+name, inst.Clock.Now().Add(1100*time.Millisecond), nil)
 			}},
 	}
 }
@@ -191,36 +193,37 @@ func loginMethods(t *testing.T, inst *dynapi.Instance, idp *identityProvider, na
 func TestHardeningAccessLockEndsEveryLogin(t *testing.T) {
 	dir := t.TempDir()
 	idp := newIdentityProvider(t, dir)
-	cfg := testConfig(filepath.Join(dir, "data"))
+	cfg := enginetest.Config(filepath.Join(dir, "data"))
 	cfg.ExternalJWT = idp.config()
-	inst := openWith(t, cfg)
-	defer closeInstance(t, inst)
+	inst := enginetest.New(t, enginetest.WithConfig(cfg))
+	defer inst.Close(t)
 
 	for _, m := range loginMethods(t, inst, idp, "lena", "Lena-passw0rd") {
 		t.Run(m.name, func(t *testing.T) {
 			creds := m.before()
-			if r := do(t, inst, request{method: "GET", path: "/my/user", headers: creds}); r.status != http.StatusOK {
-				t.Fatalf("before the lock: %d %s", r.status, r.body)
+			inst.Clock.Advance(time.Second) // the lock comes after the login
+			if r := inst.WithAuthorization(creds["Authorization"]).Get(t, "/my/user"); r.Status != http.StatusOK {
+				t.Fatalf("before the lock: %d %s", r.Status, r.Body)
 			}
-			if r := do(t, inst, request{method: "POST", path: "/admin/v1/users/" + m.userID + "/lock"}); r.status != http.StatusOK {
-				t.Fatalf("lock: %d %s", r.status, r.body)
+			if r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/users/" + m.userID + "/lock"}); r.Status != http.StatusOK {
+				t.Fatalf("lock: %d %s", r.Status, r.Body)
 			}
-			if r := do(t, inst, request{method: "GET", path: "/my/user", headers: creds}); r.status != http.StatusUnauthorized {
-				t.Fatalf("a token issued before the lock still works: %d %s", r.status, r.body)
+			if r := inst.WithAuthorization(creds["Authorization"]).Get(t, "/my/user"); r.Status != http.StatusUnauthorized {
+				t.Fatalf("a token issued before the lock still works: %d %s", r.Status, r.Body)
 			}
 			if m.grant != nil {
-				if r := m.grant(); r.status != http.StatusUnauthorized {
-					t.Fatalf("a locked user's consumer got a token: %d %s", r.status, r.body)
+				if r := m.grant(); r.Status != http.StatusUnauthorized {
+					t.Fatalf("a locked user's consumer got a token: %d %s", r.Status, r.Body)
 				}
 			}
-			if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/users/" + m.userID + "/lock"}); r.status != http.StatusOK {
-				t.Fatalf("unlock: %d %s", r.status, r.body)
+			if r := inst.Admin().Delete(t, "/admin/v1/users/"+m.userID+"/lock"); r.Status != http.StatusOK {
+				t.Fatalf("unlock: %d %s", r.Status, r.Body)
 			}
-			if r := do(t, inst, request{method: "GET", path: "/my/user", headers: creds}); r.status != http.StatusUnauthorized {
-				t.Fatalf("unlocking revived a token the lock ended: %d %s", r.status, r.body)
+			if r := inst.WithAuthorization(creds["Authorization"]).Get(t, "/my/user"); r.Status != http.StatusUnauthorized {
+				t.Fatalf("unlocking revived a token the lock ended: %d %s", r.Status, r.Body)
 			}
-			if r := do(t, inst, request{method: "GET", path: "/my/user", headers: m.after()}); r.status != http.StatusOK {
-				t.Fatalf("a token issued after the unlock: %d %s", r.status, r.body)
+			if r := inst.WithAuthorization(m.after()["Authorization"]).Get(t, "/my/user"); r.Status != http.StatusOK {
+				t.Fatalf("a token issued after the unlock: %d %s", r.Status, r.Body)
 			}
 		})
 	}
@@ -229,60 +232,60 @@ func TestHardeningAccessLockEndsEveryLogin(t *testing.T) {
 func TestHardeningAccessDeleteEndsEveryLogin(t *testing.T) {
 	dir := t.TempDir()
 	idp := newIdentityProvider(t, dir)
-	cfg := testConfig(filepath.Join(dir, "data"))
+	cfg := enginetest.Config(filepath.Join(dir, "data"))
 	cfg.ExternalJWT = idp.config()
-	inst := openWith(t, cfg)
-	defer closeInstance(t, inst)
+	inst := enginetest.New(t, enginetest.WithConfig(cfg))
+	defer inst.Close(t)
 
 	methods := loginMethods(t, inst, idp, "mia", "Mia-passw0rd")
-	appID, _, _ := ownApp(t, inst, login(t, inst, "mia", "Mia-passw0rd"))
+	appID, _, _ := ownApp(t, inst, inst.Login(t, "mia", "Mia-passw0rd"))
 	held := make([]map[string]string, len(methods))
 	for i, m := range methods {
 		held[i] = m.before()
 	}
 	for _, id := range []string{methods[0].userID, methods[2].userID} {
-		if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/users/" + id}); r.status != http.StatusNoContent {
-			t.Fatalf("delete: %d %s", r.status, r.body)
+		if r := inst.Admin().Delete(t, "/admin/v1/users/"+id); r.Status != http.StatusNoContent {
+			t.Fatalf("delete: %d %s", r.Status, r.Body)
 		}
 	}
 	for i, m := range methods {
 		t.Run(m.name, func(t *testing.T) {
-			if r := do(t, inst, request{method: "GET", path: "/my/user", headers: held[i]}); r.status != http.StatusUnauthorized {
-				t.Fatalf("a deleted user's token still works: %d %s", r.status, r.body)
+			if r := inst.WithAuthorization(held[i]["Authorization"]).Get(t, "/my/user"); r.Status != http.StatusUnauthorized {
+				t.Fatalf("a deleted user's token still works: %d %s", r.Status, r.Body)
 			}
 			if m.grant != nil {
-				if r := m.grant(); r.status != http.StatusUnauthorized {
-					t.Fatalf("a deleted user's consumer got a token: %d %s", r.status, r.body)
+				if r := m.grant(); r.Status != http.StatusUnauthorized {
+					t.Fatalf("a deleted user's consumer got a token: %d %s", r.Status, r.Body)
 				}
 			}
 		})
 	}
 	t.Run("consumers disabled", func(t *testing.T) {
-		r := do(t, inst, request{method: "GET", path: "/admin/v1/consumers/" + appID})
-		if r.status != http.StatusOK || r.json(t)["enabled"] != false {
-			t.Fatalf("a deleted user's consumer is enabled: %d %s", r.status, r.body)
+		r := inst.Admin().Get(t, "/admin/v1/consumers/"+appID)
+		if r.Status != http.StatusOK || r.JSON(t)["enabled"] != false {
+			t.Fatalf("a deleted user's consumer is enabled: %d %s", r.Status, r.Body)
 		}
 	})
 	t.Run("external identity back later", func(t *testing.T) {
 		// The identity provider vouches for the person again: a new user,
 		// without what the deleted one held.
-		r := do(t, inst, request{method: "GET", path: "/my/user", headers: methods[2].after()})
-		if r.status != http.StatusOK || r.json(t)["user_id"] == methods[2].userID {
-			t.Fatalf("a token issued after the deletion: %d %s", r.status, r.body)
+		r := inst.Admin().Send(t, enginetest.Request{Method: "GET", Path: "/my/user", Header: methods[2].after()})
+		if r.Status != http.StatusOK || r.JSON(t)["user_id"] == methods[2].userID {
+			t.Fatalf("a token issued after the deletion: %d %s", r.Status, r.Body)
 		}
 	})
 }
 
 func TestHardeningAccessPasswordChangeRevokes(t *testing.T) {
-	inst := open(t, "")
+	inst := enginetest.New(t)
 	const old, changed, reset = "Nora-passw0rd", "Nora-changed-1", "Nora-reset-22"
-	noraID := createUser(t, inst, "nora", old)
-	session := login(t, inst, "nora", old)
+	noraID := inst.CreateUser(t, "nora", old).ID
+	session := inst.Login(t, "nora", old)
 	_, key, secret := ownApp(t, inst, session)
 	bearer := bearerToken(t, inst, key, secret)
-	change := func(token, current, next string) response {
-		return do(t, inst, request{method: "PUT", path: "/my/password", headers: as(token),
-			body: mustJSON(t, map[string]string{"current_password": current, "new_password": next})})
+	change := func(token, current, next string) enginetest.Response {
+		return inst.Token(token).Send(t, enginetest.Request{Method: "PUT", Path: "/my/password", Header: enginetest.JSONHeader(),
+			Body: enginetest.MustJSON(t, map[string]string{"current_password": current, "new_password": next})})
 	}
 
 	t.Run("refused", func(t *testing.T) {
@@ -295,60 +298,60 @@ func TestHardeningAccessPasswordChangeRevokes(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				r := change(session, tc.current, tc.next)
-				if r.status != http.StatusBadRequest || !hasViolation(r.problem(t), "body", tc.pointer, "*") {
-					t.Fatalf("%d %s", r.status, r.body)
+				if r.Status != http.StatusBadRequest || !enginetest.HasViolation(r.Problem(t), "body", tc.pointer, "*") {
+					t.Fatalf("%d %s", r.Status, r.Body)
 				}
 			})
 		}
-		if r := do(t, inst, request{method: "GET", path: "/my/user", headers: as(session)}); r.status != http.StatusOK {
-			t.Fatalf("a refused change ended the session: %d", r.status)
+		if r := inst.Token(session).Get(t, "/my/user"); r.Status != http.StatusOK {
+			t.Fatalf("a refused change ended the session: %d", r.Status)
 		}
 	})
 	t.Run("by the user", func(t *testing.T) {
-		if r := change(session, old, changed); r.status != http.StatusNoContent {
-			t.Fatalf("change: %d %s", r.status, r.body)
+		inst.Clock.Advance(time.Second) // the change comes after the logins
+		if r := change(session, old, changed); r.Status != http.StatusNoContent {
+			t.Fatalf("change: %d %s", r.Status, r.Body)
 		}
-		for name, h := range map[string]map[string]string{"DirectLogin": as(session), "OAuth2": bearer} {
-			if r := do(t, inst, request{method: "GET", path: "/my/user", headers: h}); r.status != http.StatusUnauthorized {
-				t.Errorf("%s token after a password change: %d", name, r.status)
+		for name, h := range map[string]map[string]string{"DirectLogin": {"Authorization": enginetest.DirectLogin(session)}, "OAuth2": bearer} {
+			if r := inst.WithAuthorization(h["Authorization"]).Get(t, "/my/user"); r.Status != http.StatusUnauthorized {
+				t.Errorf("%s token after a password change: %d", name, r.Status)
 			}
 		}
-		if r := do(t, inst, request{method: "POST", path: "/my/logins/direct", anonymous: true, headers: map[string]string{
-			"DirectLogin": `username="nora", password="` + old + `", consumer_key="` + consumerKey + `"`}}); r.status != http.StatusUnauthorized {
-			t.Errorf("the old password still logs in: %d", r.status)
+		if r := inst.Anonymous().Send(t, enginetest.Request{Method: "POST", Path: "/my/logins/direct", Header: map[string]string{
+			"DirectLogin": `username="nora", password="` + old + `", consumer_key="` + enginetest.ConsumerKey + `"`}}); r.Status != http.StatusUnauthorized {
+			t.Errorf("the old password still logs in: %d", r.Status)
 		}
-		session = login(t, inst, "nora", changed)
+		session = inst.Login(t, "nora", changed)
 	})
 	t.Run("by an admin", func(t *testing.T) {
-		body := mustJSON(t, map[string]string{"password": reset})
+		body := enginetest.MustJSON(t, map[string]string{"password": reset})
 		path := "/admin/v1/users/" + noraID + "/password"
-		if r := do(t, inst, request{method: "PUT", path: path, headers: as(session), body: body}); r.status != http.StatusForbidden {
-			t.Fatalf("a user without the role reset a password: %d %s", r.status, r.body)
+		if r := inst.Token(session).Send(t, enginetest.Request{Method: "PUT", Path: path, Header: enginetest.JSONHeader(), Body: body}); r.Status != http.StatusForbidden {
+			t.Fatalf("a user without the role reset a password: %d %s", r.Status, r.Body)
 		}
-		if r := do(t, inst, request{method: "PUT", path: path, headers: jsonHeaders(), body: []byte(`{"password":"x"}`)}); r.status != http.StatusBadRequest {
-			t.Fatalf("a weak password: %d %s", r.status, r.body)
+		if r := inst.Admin().Send(t, enginetest.Request{Method: "PUT", Path: path, Header: enginetest.JSONHeader(), Body: []byte(`{"password":"x"}`)}); r.Status != http.StatusBadRequest {
+			t.Fatalf("a weak password: %d %s", r.Status, r.Body)
 		}
-		if r := do(t, inst, request{method: "PUT", path: path, headers: jsonHeaders(), body: body}); r.status != http.StatusNoContent {
-			t.Fatalf("reset: %d %s", r.status, r.body)
+		inst.Clock.Advance(time.Second) // the reset comes after the login
+		if r := inst.Admin().Send(t, enginetest.Request{Method: "PUT", Path: path, Header: enginetest.JSONHeader(), Body: body}); r.Status != http.StatusNoContent {
+			t.Fatalf("reset: %d %s", r.Status, r.Body)
 		}
-		if r := do(t, inst, request{method: "GET", path: "/my/user", headers: as(session)}); r.status != http.StatusUnauthorized {
-			t.Errorf("a session after a password reset: %d", r.status)
+		if r := inst.Token(session).Get(t, "/my/user"); r.Status != http.StatusUnauthorized {
+			t.Errorf("a session after a password reset: %d", r.Status)
 		}
-		login(t, inst, "nora", reset)
+		inst.Login(t, "nora", reset)
 	})
 }
 
 func TestHardeningAccessConcurrentRightLogins(t *testing.T) {
-	inst := open(t, "")
-	addr := serveLoopback(t, inst)
-	createUser(t, inst, "olga", "Olga-passw0rd")
+	inst := enginetest.New(t)
+	inst.CreateUser(t, "olga", "Olga-passw0rd")
 	const n = 20
 	statuses := make([]int, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			statuses[i] = doLoopback(t, inst, addr, request{method: "POST", path: "/my/logins/direct", anonymous: true,
-				headers: map[string]string{"DirectLogin": `username="olga", password="Olga-passw0rd", consumer_key="` + consumerKey + `"`}}).status
+			statuses[i] = inst.Anonymous().Loopback().Send(t, enginetest.Request{Method: "POST", Path: "/my/logins/direct", Header: map[string]string{"DirectLogin": `username="olga", password="Olga-passw0rd", consumer_key="` + enginetest.ConsumerKey + `"`}}).Status
 		})
 	}
 	wg.Wait()
@@ -360,60 +363,60 @@ func TestHardeningAccessConcurrentRightLogins(t *testing.T) {
 }
 
 func TestHardeningAccessAttackerCannotLockUserOut(t *testing.T) {
-	cfg := testConfig(t.TempDir())
+	cfg := enginetest.Config(t.TempDir())
 	cfg.Throttle.MaxFailures = 3
-	inst := openWith(t, cfg)
-	defer closeInstance(t, inst)
-	addr := serveLoopback(t, inst)
-	victimID := createUser(t, inst, "petra", "Petra-passw0rd")
+	inst := enginetest.New(t, enginetest.WithConfig(cfg))
+	defer inst.Close(t)
+	addr := inst.Addr(t)
+	victimID := inst.CreateUser(t, "petra", "Petra-passw0rd").ID
 	attacker, victim := newPeer(t, "127.0.0.2"), newPeer(t, "127.0.0.3")
 
-	for _, user := range []string{"petra", adminUsername} {
+	for _, user := range []string{"petra", enginetest.AdminUsername} {
 		for i := range 5 {
-			if r := attacker.login(t, addr, user, fmt.Sprintf("guess-%d", i)); r.status != http.StatusUnauthorized {
-				t.Fatalf("guess: %d %s", r.status, r.body)
+			if r := attacker.login(t, addr, user, fmt.Sprintf("guess-%d", i)); r.Status != http.StatusUnauthorized {
+				t.Fatalf("guess: %d %s", r.Status, r.Body)
 			}
 		}
 	}
-	if r := attacker.login(t, addr, "petra", "Petra-passw0rd"); r.status != http.StatusUnauthorized {
-		t.Fatalf("the guessing address is not locked out: %d", r.status)
+	if r := attacker.login(t, addr, "petra", "Petra-passw0rd"); r.Status != http.StatusUnauthorized {
+		t.Fatalf("the guessing address is not locked out: %d", r.Status)
 	}
-	for _, u := range []struct{ name, password string }{{"petra", "Petra-passw0rd"}, {adminUsername, adminPassword}} {
-		if r := victim.login(t, addr, u.name, u.password); r.status != http.StatusCreated {
-			t.Fatalf("%s cannot log in from another address after an attacker's guesses: %d %s", u.name, r.status, r.body)
+	for _, u := range []struct{ name, password string }{{"petra", "Petra-passw0rd"}, {enginetest.AdminUsername, enginetest.AdminPassword}} {
+		if r := victim.login(t, addr, u.name, u.password); r.Status != http.StatusCreated {
+			t.Fatalf("%s cannot log in from another address after an attacker's guesses: %d %s", u.name, r.Status, r.Body)
 		}
 	}
 	t.Run("break-glass", func(t *testing.T) {
 		path := "/admin/v1/users/" + victimID + "/login-failures"
-		if r := do(t, inst, request{method: "DELETE", path: path}); r.status != http.StatusNoContent {
-			t.Fatalf("clear failures: %d %s", r.status, r.body)
+		if r := inst.Admin().Delete(t, path); r.Status != http.StatusNoContent {
+			t.Fatalf("clear failures: %d %s", r.Status, r.Body)
 		}
-		if r := attacker.login(t, addr, "petra", "Petra-passw0rd"); r.status != http.StatusCreated {
-			t.Fatalf("still locked out after the failures were cleared: %d", r.status)
+		if r := attacker.login(t, addr, "petra", "Petra-passw0rd"); r.Status != http.StatusCreated {
+			t.Fatalf("still locked out after the failures were cleared: %d", r.Status)
 		}
 	})
 }
 
 func TestHardeningAccessSlowdownStaysWithAddress(t *testing.T) {
 	const delay = 2 * time.Second
-	cfg := testConfig(t.TempDir())
+	cfg := enginetest.Config(t.TempDir())
 	cfg.Throttle.SlowAfter, cfg.Throttle.Delay, cfg.Throttle.MaxDelay = 2, delay, delay
-	inst := openWith(t, cfg)
-	defer closeInstance(t, inst)
-	addr := serveLoopback(t, inst)
-	createUser(t, inst, "quinn", "Quinn-passw0rd")
-	createUser(t, inst, "rosa", "Rosa-passw0rd")
+	inst := enginetest.New(t, enginetest.WithConfig(cfg))
+	defer inst.Close(t)
+	addr := inst.Addr(t)
+	inst.CreateUser(t, "quinn", "Quinn-passw0rd")
+	inst.CreateUser(t, "rosa", "Rosa-passw0rd")
 	shared, other := newPeer(t, "127.0.0.4"), newPeer(t, "127.0.0.5")
 
 	for _, user := range []string{"nobody", "someone"} {
-		if r := shared.login(t, addr, user, "guess"); r.status != http.StatusUnauthorized {
-			t.Fatalf("guess: %d", r.status)
+		if r := shared.login(t, addr, user, "guess"); r.Status != http.StatusUnauthorized {
+			t.Fatalf("guess: %d", r.Status)
 		}
 	}
 	timed := func(p *peer, user, password string) time.Duration {
 		start := time.Now()
-		if r := p.login(t, addr, user, password); r.status != http.StatusCreated {
-			t.Fatalf("%s from %s: %d %s", user, p.ip, r.status, r.body)
+		if r := p.login(t, addr, user, password); r.Status != http.StatusCreated {
+			t.Fatalf("%s from %s: %d %s", user, p.ip, r.Status, r.Body)
 		}
 		return time.Since(start)
 	}
@@ -432,29 +435,29 @@ func TestHardeningAccessSlowdownStaysWithAddress(t *testing.T) {
 
 func TestHardeningAccessSecurityEvents(t *testing.T) {
 	t.Run("recorded, without secrets", func(t *testing.T) {
-		inst := open(t, "")
-		addr := serveLoopback(t, inst)
+		inst := enginetest.New(t)
+		addr := inst.Addr(t)
 		const password = "Sami-passw0rd"
-		samiID := createUser(t, inst, "sami", password)
+		samiID := inst.CreateUser(t, "sami", password).ID
 		p := newPeer(t, "127.0.0.6")
 		p.login(t, addr, "sami", "Wrong-guess-1")
 		p.login(t, addr, "nobody-such", "Wrong-guess-2")
-		token := p.login(t, addr, "sami", password).json(t)["token"].(string)
+		token := p.login(t, addr, "sami", password).JSON(t)["token"].(string)
 		_, key, secret := ownApp(t, inst, token)
 		access := bearerToken(t, inst, key, secret)["Authorization"]
 		clientToken(t, inst, key, "not-the-secret-0123456789abcdef0123")
-		p.send(t, addr, "DELETE", "/my/logins/direct", map[string]string{"Authorization": directLogin(token)}, "")
+		p.send(t, addr, "DELETE", "/my/logins/direct", map[string]string{"Authorization": enginetest.DirectLogin(token)}, "")
 		for _, step := range []struct{ method, path, body string }{
 			{"POST", "/admin/v1/users/" + samiID + "/lock", ""},
 			{"DELETE", "/admin/v1/users/" + samiID + "/lock", ""},
 			{"PUT", "/admin/v1/users/" + samiID + "/password", `{"password":"Sami-reset-999"}`},
 			{"DELETE", "/admin/v1/users/" + samiID, ""},
 		} {
-			if r := do(t, inst, request{method: step.method, path: step.path, headers: jsonHeaders(), body: []byte(step.body)}); r.status >= 300 {
-				t.Fatalf("%s %s: %d %s", step.method, step.path, r.status, r.body)
+			if r := inst.Admin().Send(t, enginetest.Request{Method: step.method, Path: step.path, Header: enginetest.JSONHeader(), Body: []byte(step.body)}); r.Status >= 300 {
+				t.Fatalf("%s %s: %d %s", step.method, step.path, r.Status, r.Body)
 			}
 		}
-		log := do(t, inst, request{method: "GET", path: "/admin/v1/audit-log?limit=1000"})
+		log := inst.Admin().Get(t, "/admin/v1/audit-log?limit=1000")
 		var page struct {
 			Entries []struct {
 				Action  string         `json:"action"`
@@ -463,7 +466,7 @@ func TestHardeningAccessSecurityEvents(t *testing.T) {
 				Details map[string]any `json:"details"`
 			} `json:"entries"`
 		}
-		if err := json.Unmarshal(log.body, &page); err != nil {
+		if err := json.Unmarshal(log.Body, &page); err != nil {
 			t.Fatal(err)
 		}
 		type seen struct{ action, reason, address, user string }
@@ -497,26 +500,26 @@ func TestHardeningAccessSecurityEvents(t *testing.T) {
 		for name, s := range map[string]string{"password": password, "wrong password": "Wrong-guess-1",
 			"unknown user's guess": "nobody-such", "DirectLogin token": token, "access token": strings.TrimPrefix(access, "Bearer "),
 			"consumer secret": secret, "reset password": "Sami-reset-999"} {
-			if strings.Contains(string(log.body), s) {
+			if strings.Contains(string(log.Body), s) {
 				t.Errorf("the audit log holds the %s", name)
 			}
 		}
 	})
 	t.Run("bounded under a flood", func(t *testing.T) {
-		cfg := testConfig(t.TempDir())
+		cfg := enginetest.Config(t.TempDir())
 		cfg.LoginEventsPerMinute = 5
-		inst := openWith(t, cfg)
-		defer closeInstance(t, inst)
+		inst := enginetest.New(t, enginetest.WithConfig(cfg))
+		defer inst.Close(t)
 		count := func() int {
 			n := 0
-			r := do(t, inst, request{method: "GET", path: "/admin/v1/audit-log?limit=1000"})
-			n = strings.Count(string(r.body), `"login.failure"`)
+			r := inst.Admin().Get(t, "/admin/v1/audit-log?limit=1000")
+			n = strings.Count(string(r.Body), `"login.failure"`)
 			return n
 		}
 		before := count()
 		for i := range 200 {
-			if r := clientToken(t, inst, consumerKey, fmt.Sprintf("wrong-secret-%032d", i)); r.status != http.StatusUnauthorized {
-				t.Fatalf("wrong secret: %d", r.status)
+			if r := clientToken(t, inst, enginetest.ConsumerKey, fmt.Sprintf("wrong-secret-%032d", i)); r.Status != http.StatusUnauthorized {
+				t.Fatalf("wrong secret: %d", r.Status)
 			}
 		}
 		if n := count() - before; n == 0 || n > 5 {
@@ -528,31 +531,31 @@ func TestHardeningAccessSecurityEvents(t *testing.T) {
 func TestHardeningAccessJustInTimeAllowList(t *testing.T) {
 	dir := t.TempDir()
 	idp := newIdentityProvider(t, dir)
-	claiming := func(sub string, roles ...string) map[string]string {
-		return idp.bearer(t, sub, time.Now(), jwt.MapClaims{"roles": roles})
+	claiming := func(inst *enginetest.Engine, sub string, roles ...string) map[string]string {
+		return idp.bearer(t, sub, inst.Clock.Now(), jwt.MapClaims{"roles": roles})
 	}
 	t.Run("nothing claimable by default", func(t *testing.T) {
-		cfg := testConfig(filepath.Join(dir, "default"))
+		cfg := enginetest.Config(filepath.Join(dir, "default"))
 		cfg.ExternalJWT, cfg.JustInTimeEntitlements = idp.config(), true
-		inst := openWith(t, cfg)
-		defer closeInstance(t, inst)
-		h := claiming("tara", "CanGetAnyUser", "CanReadAuditLog")
-		if r := do(t, inst, request{method: "GET", path: "/admin/v1/users", headers: h}); r.status != http.StatusForbidden {
-			t.Fatalf("a claimed role granted without an allow-list: %d %s", r.status, r.body)
+		inst := enginetest.New(t, enginetest.WithConfig(cfg))
+		defer inst.Close(t)
+		h := claiming(inst, "tara", "CanGetAnyUser", "CanReadAuditLog")
+		if r := inst.WithAuthorization(h["Authorization"]).Get(t, "/admin/v1/users"); r.Status != http.StatusForbidden {
+			t.Fatalf("a claimed role granted without an allow-list: %d %s", r.Status, r.Body)
 		}
 	})
 	t.Run("only listed roles", func(t *testing.T) {
-		cfg := testConfig(filepath.Join(dir, "listed"))
+		cfg := enginetest.Config(filepath.Join(dir, "listed"))
 		cfg.ExternalJWT, cfg.JustInTimeEntitlements = idp.config(), true
 		cfg.JustInTimeRoles = []string{"CanGetAnyUser"}
-		inst := openWith(t, cfg)
-		defer closeInstance(t, inst)
-		h := claiming("uma", "CanGetAnyUser", "CanReadAuditLog")
-		if r := do(t, inst, request{method: "GET", path: "/admin/v1/users", headers: h}); r.status != http.StatusOK {
-			t.Fatalf("a listed role: %d %s", r.status, r.body)
+		inst := enginetest.New(t, enginetest.WithConfig(cfg))
+		defer inst.Close(t)
+		h := claiming(inst, "uma", "CanGetAnyUser", "CanReadAuditLog")
+		if r := inst.WithAuthorization(h["Authorization"]).Get(t, "/admin/v1/users"); r.Status != http.StatusOK {
+			t.Fatalf("a listed role: %d %s", r.Status, r.Body)
 		}
-		if r := do(t, inst, request{method: "GET", path: "/admin/v1/audit-log", headers: h}); r.status != http.StatusForbidden {
-			t.Fatalf("a role outside the allow-list was claimed: %d %s", r.status, r.body)
+		if r := inst.WithAuthorization(h["Authorization"]).Get(t, "/admin/v1/audit-log"); r.Status != http.StatusForbidden {
+			t.Fatalf("a role outside the allow-list was claimed: %d %s", r.Status, r.Body)
 		}
 	})
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/dynapi/dynapi"
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
 // documentWith is a one-operation OpenAPI document served at mount whose
@@ -53,34 +54,34 @@ func roleOf(t testing.TB, created map[string]any) string {
 }
 
 // userWith creates a user holding roles system wide and logs it in.
-func userWith(t testing.TB, inst *dynapi.Instance, name string, roles ...string) (id, token string) {
+func userWith(t testing.TB, inst *enginetest.Engine, name string, roles ...string) (id, token string) {
 	t.Helper()
 	password := "Passw0rd-of-" + name
-	id = createUser(t, inst, name, password)
+	id = inst.CreateUser(t, name, password).ID
 	for _, role := range roles {
-		grant(t, inst, id, "", role)
+		inst.Grant(t, id, "", role)
 	}
-	return id, login(t, inst, name, password)
+	return id, inst.Login(t, name, password)
 }
 
 // TestHardeningDocsRolesArePerDocument: a user who may only create
 // documents posts one reusing another document's operationId, and must
 // not be let into the other document's operation.
 func TestHardeningDocsRolesArePerDocument(t *testing.T) {
-	inst := open(t, "")
-	first := mustCreate(t, inst, "/admin/v1/dynamic-endpoints", documentWith("/treasury", "getBalance"))
+	inst := enginetest.New(t)
+	first := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", documentWith("/treasury", "getBalance"))
 	firstRole := roleOf(t, first)
 	if firstRole != "CanGetDynamicEndpoint_getBalance" {
 		t.Fatalf("the first document's role is %s, want the predictable name", firstRole)
 	}
 
 	_, mallory := userWith(t, inst, "mallory", "CanCreateDynamicEndpoint")
-	r := do(t, inst, request{method: "POST", path: "/admin/v1/dynamic-endpoints", headers: as(mallory),
-		body: documentWith("/mallory", "getBalance")})
-	if r.status != http.StatusCreated {
-		t.Fatalf("mallory's document: %d %s", r.status, r.body)
+	r := inst.Token(mallory).Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/dynamic-endpoints", Header: enginetest.JSONHeader(),
+		Body: documentWith("/mallory", "getBalance")})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("mallory's document: %d %s", r.Status, r.Body)
 	}
-	malloryRole := roleOf(t, r.json(t))
+	malloryRole := roleOf(t, r.JSON(t))
 	if malloryRole == firstRole || !strings.HasPrefix(malloryRole, firstRole+"_") {
 		t.Fatalf("mallory's document got role %s, want its own name after %s", malloryRole, firstRole)
 	}
@@ -94,16 +95,16 @@ func TestHardeningDocsRolesArePerDocument(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := do(t, inst, request{method: "GET", path: tc.path, headers: as(mallory)})
-			if r.status != tc.status {
-				t.Fatalf("GET %s: %d %s", tc.path, r.status, r.body)
+			r := inst.Token(mallory).Get(t, tc.path)
+			if r.Status != tc.status {
+				t.Fatalf("GET %s: %d %s", tc.path, r.Status, r.Body)
 			}
 		})
 	}
 	t.Run("a grant of one document's role opens that document only", func(t *testing.T) {
 		_, carol := userWith(t, inst, "carol", malloryRole)
-		if r := do(t, inst, request{method: "GET", path: "/treasury/balance", headers: as(carol)}); r.status != http.StatusForbidden {
-			t.Fatalf("carol, holding %s, reads the treasury: %d", malloryRole, r.status)
+		if r := inst.Token(carol).Get(t, "/treasury/balance"); r.Status != http.StatusForbidden {
+			t.Fatalf("carol, holding %s, reads the treasury: %d", malloryRole, r.Status)
 		}
 	})
 }
@@ -112,37 +113,37 @@ func TestHardeningDocsRolesArePerDocument(t *testing.T) {
 // document that uses an operationId first neither blocks a system document
 // using it later nor shares its role with it.
 func TestHardeningDocsBankDocumentCannotTakeSystemRoles(t *testing.T) {
-	inst := open(t, "")
-	createBank(t, inst, "bank.one")
+	inst := enginetest.New(t)
+	inst.CreateBank(t, "bank.one")
 	bankAdminID, bankAdmin := userWith(t, inst, "bankadmin")
-	grant(t, inst, bankAdminID, "bank.one", "CanCreateBankLevelDynamicEndpoint")
+	inst.Grant(t, bankAdminID, "bank.one", "CanCreateBankLevelDynamicEndpoint")
 
-	r := do(t, inst, request{method: "POST", path: "/admin/v1/banks/bank.one/dynamic-endpoints", headers: as(bankAdmin),
-		body: documentWith("/statements", "getStatement")})
-	if r.status != http.StatusCreated {
-		t.Fatalf("bank-level document: %d %s", r.status, r.body)
+	r := inst.Token(bankAdmin).Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/banks/bank.one/dynamic-endpoints", Header: enginetest.JSONHeader(),
+		Body: documentWith("/statements", "getStatement")})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("bank-level document: %d %s", r.Status, r.Body)
 	}
-	bankRole := roleOf(t, r.json(t))
+	bankRole := roleOf(t, r.JSON(t))
 
-	r = postDocument(t, inst, "/admin/v1/dynamic-endpoints", documentWith("/statements", "getStatement"), "")
-	if r.status != http.StatusCreated {
-		t.Fatalf("the system document using the same operationId: %d %s", r.status, r.body)
+	r = inst.Admin().Post(t, "/admin/v1/dynamic-endpoints", documentWith("/statements", "getStatement"))
+	if r.Status != http.StatusCreated {
+		t.Fatalf("the system document using the same operationId: %d %s", r.Status, r.Body)
 	}
-	systemRole := roleOf(t, r.json(t))
+	systemRole := roleOf(t, r.JSON(t))
 	if systemRole == bankRole {
 		t.Fatalf("the system document shares role %s with the bank's", systemRole)
 	}
-	if r := do(t, inst, request{method: "GET", path: "/statements/balance", headers: as(bankAdmin)}); r.status != http.StatusForbidden {
-		t.Fatalf("the bank's admin reads the system document's operation: %d %s", r.status, r.body)
+	if r := inst.Token(bankAdmin).Get(t, "/statements/balance"); r.Status != http.StatusForbidden {
+		t.Fatalf("the bank's admin reads the system document's operation: %d %s", r.Status, r.Body)
 	}
-	if r := do(t, inst, request{method: "GET", path: "/banks/bank.one/statements/balance", headers: as(bankAdmin)}); r.status != http.StatusOK {
-		t.Fatalf("the bank's admin reads its own operation: %d %s", r.status, r.body)
+	if r := inst.Token(bankAdmin).Get(t, "/banks/bank.one/statements/balance"); r.Status != http.StatusOK {
+		t.Fatalf("the bank's admin reads its own operation: %d %s", r.Status, r.Body)
 	}
 	// The same document at another bank gets a role of its own too.
-	createBank(t, inst, "bank.two")
-	adminID := do(t, inst, request{method: "GET", path: "/my/user"}).json(t)["user_id"].(string)
-	grant(t, inst, adminID, "bank.two", "CanCreateBankLevelDynamicEndpoint")
-	other := mustCreate(t, inst, "/admin/v1/banks/bank.two/dynamic-endpoints", documentWith("/statements", "getStatement"))
+	inst.CreateBank(t, "bank.two")
+	adminID := inst.Admin().Get(t, "/my/user").JSON(t)["user_id"].(string)
+	inst.Grant(t, adminID, "bank.two", "CanCreateBankLevelDynamicEndpoint")
+	other := inst.Admin().MustCreate(t, "/admin/v1/banks/bank.two/dynamic-endpoints", documentWith("/statements", "getStatement"))
 	if role := roleOf(t, other); role == bankRole || role == systemRole {
 		t.Fatalf("the second bank's document shares role %s", role)
 	}
@@ -153,15 +154,15 @@ func TestHardeningDocsBankDocumentCannotTakeSystemRoles(t *testing.T) {
 // the predictable names their grants use.
 func TestHardeningDocsRolesSurviveRestart(t *testing.T) {
 	dir := t.TempDir()
-	inst := openWith(t, testConfig(dir))
-	first := mustCreate(t, inst, "/admin/v1/dynamic-endpoints", documentWith("/treasury", "getBalance"))
+	inst := enginetest.New(t, enginetest.InDir(dir))
+	first := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", documentWith("/treasury", "getBalance"))
 	firstID, firstRole := first["dynamic_endpoint_id"].(string), roleOf(t, first)
-	second := mustCreate(t, inst, "/admin/v1/dynamic-endpoints", documentWith("/branch", "getBalance"))
+	second := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", documentWith("/branch", "getBalance"))
 	secondID, secondRole := second["dynamic_endpoint_id"].(string), roleOf(t, second)
-	bobID := createUser(t, inst, "bob", "Bob-passw0rd-long")
-	grant(t, inst, bobID, "", firstRole)
-	carolID := createUser(t, inst, "carol", "Carol-passw0rd-long")
-	grant(t, inst, carolID, "", secondRole)
+	bobID := inst.CreateUser(t, "bob", "Bob-passw0rd-long").ID
+	inst.Grant(t, bobID, "", firstRole)
+	carolID := inst.CreateUser(t, "carol", "Carol-passw0rd-long").ID
+	inst.Grant(t, carolID, "", secondRole)
 
 	// The first document as stored before roles were per document: no
 	// role names in its record.
@@ -187,11 +188,11 @@ func TestHardeningDocsRolesSurviveRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	closeInstance(t, inst)
+	inst.Close(t)
 
-	inst = openWith(t, testConfig(dir))
-	t.Cleanup(func() { closeInstance(t, inst) })
-	bob, carol := login(t, inst, "bob", "Bob-passw0rd-long"), login(t, inst, "carol", "Carol-passw0rd-long")
+	inst = enginetest.New(t, enginetest.InDir(dir))
+	t.Cleanup(func() { inst.Close(t) })
+	bob, carol := inst.Login(t, "bob", "Bob-passw0rd-long"), inst.Login(t, "carol", "Carol-passw0rd-long")
 	cases := []struct {
 		name, token, path string
 		status            int
@@ -203,25 +204,25 @@ func TestHardeningDocsRolesSurviveRestart(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if r := do(t, inst, request{method: "GET", path: tc.path, headers: as(tc.token)}); r.status != tc.status {
-				t.Fatalf("GET %s: %d %s", tc.path, r.status, r.body)
+			if r := inst.Token(tc.token).Get(t, tc.path); r.Status != tc.status {
+				t.Fatalf("GET %s: %d %s", tc.path, r.Status, r.Body)
 			}
 		})
 	}
 	// Deleting the first document frees its name, but the second keeps the
 	// name it was created with, and its grant.
-	if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/dynamic-endpoints/" + firstID}); r.status != http.StatusNoContent {
-		t.Fatalf("delete: %d %s", r.status, r.body)
+	if r := inst.Admin().Delete(t, "/admin/v1/dynamic-endpoints/"+firstID); r.Status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", r.Status, r.Body)
 	}
-	closeInstance(t, inst)
-	inst = openWith(t, testConfig(dir))
-	got := do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints/" + secondID}).json(t)
+	inst.Close(t)
+	inst = enginetest.New(t, enginetest.InDir(dir))
+	got := inst.Admin().Get(t, "/admin/v1/dynamic-endpoints/"+secondID).JSON(t)
 	if role := roleOf(t, got); role != secondRole {
 		t.Fatalf("after a restart the second document's role is %s, was %s", role, secondRole)
 	}
-	carol = login(t, inst, "carol", "Carol-passw0rd-long")
-	if r := do(t, inst, request{method: "GET", path: "/branch/balance", headers: as(carol)}); r.status != http.StatusOK {
-		t.Fatalf("the grantee after a restart: %d %s", r.status, r.body)
+	carol = inst.Login(t, "carol", "Carol-passw0rd-long")
+	if r := inst.Token(carol).Get(t, "/branch/balance"); r.Status != http.StatusOK {
+		t.Fatalf("the grantee after a restart: %d %s", r.Status, r.Body)
 	}
 }
 
@@ -238,8 +239,8 @@ func measure() memory {
 // TestHardeningDocsYAMLAliasBomb: a few hundred bytes of nested aliases
 // are refused with a 400 before they expand, and cost next to nothing.
 func TestHardeningDocsYAMLAliasBomb(t *testing.T) {
-	inst := open(t, "")
-	bomb := readFile(t, filepath.Join("testdata", "alias-bomb.yaml"))
+	inst := enginetest.New(t)
+	bomb := enginetest.ReadFile(t, filepath.Join("testdata", "alias-bomb.yaml"))
 	cases := []struct {
 		name, contentType string
 		doc               []byte
@@ -247,16 +248,16 @@ func TestHardeningDocsYAMLAliasBomb(t *testing.T) {
 	}{
 		{"billion laughs", "application/yaml", bomb, "yaml_expansion"},
 		{"billion laughs sniffed", "", bomb, "yaml_expansion"},
-		{"billion laughs through merge keys", "application/yaml", readFile(t, filepath.Join("testdata", "alias-bomb-merge.yaml")), "yaml_expansion"},
+		{"billion laughs through merge keys", "application/yaml", enginetest.ReadFile(t, filepath.Join("testdata", "alias-bomb-merge.yaml")), "yaml_expansion"},
 		{"an alias in itself", "application/yaml", []byte("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\nx-self: &s [*s]\n"), "too_deep"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			before := measure()
-			r := postDocument(t, inst, "/admin/v1/dynamic-endpoints", tc.doc, tc.contentType)
+			r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/dynamic-endpoints", Body: tc.doc, Header: map[string]string{"Content-Type": tc.contentType}})
 			after := measure()
-			if r.status != http.StatusBadRequest || !hasViolation(r.problem(t), "document", "*", tc.code) {
-				t.Fatalf("status %d, want a 400 with a %s violation: %s", r.status, tc.code, r.body)
+			if r.Status != http.StatusBadRequest || !enginetest.HasViolation(r.Problem(t), "document", "*", tc.code) {
+				t.Fatalf("status %d, want a 400 with a %s violation: %s", r.Status, tc.code, r.Body)
 			}
 			if allocated := after.total - before.total; allocated > 32<<20 {
 				t.Errorf("refusing %d bytes allocated %d MiB", len(tc.doc), allocated>>20)
@@ -266,7 +267,7 @@ func TestHardeningDocsYAMLAliasBomb(t *testing.T) {
 			}
 		})
 	}
-	if n := len(do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints"}).json(t)["dynamic_endpoints"].([]any)); n != 0 {
+	if n := len(inst.Admin().Get(t, "/admin/v1/dynamic-endpoints").JSON(t)["dynamic_endpoints"].([]any)); n != 0 {
 		t.Fatalf("%d refused documents were stored", n)
 	}
 	t.Run("a few aliases are fine", func(t *testing.T) {
@@ -278,9 +279,9 @@ paths:
   /a/{id}: {get: {operationId: anchoredA, parameters: [*id], responses: {"200": {description: ok}}}}
   /b/{id}: {get: {operationId: anchoredB, parameters: [*id], responses: {"200": {description: ok}}}}
 `
-		mustCreate(t, inst, "/admin/v1/dynamic-endpoints", []byte(doc))
-		if r := do(t, inst, request{method: "GET", path: "/anchors/b/toolongforit"}); r.status != http.StatusBadRequest {
-			t.Fatalf("the aliased parameter is not applied: %d %s", r.status, r.body)
+		inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", []byte(doc))
+		if r := inst.Admin().Get(t, "/anchors/b/toolongforit"); r.Status != http.StatusBadRequest {
+			t.Fatalf("the aliased parameter is not applied: %d %s", r.Status, r.Body)
 		}
 	})
 }
@@ -290,25 +291,25 @@ paths:
 // the mock answer built at submission and the message docs any logged-in
 // user reads stay bounded instead of expanding them.
 func TestHardeningDocsReferenceBomb(t *testing.T) {
-	inst := open(t, "")
+	inst := enginetest.New(t)
 	before := measure()
-	created := mustCreate(t, inst, "/admin/v1/dynamic-endpoints", readFile(t, filepath.Join("testdata", "reference-bomb.json")))
+	created := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join("testdata", "reference-bomb.json")))
 	after := measure()
 	if allocated := after.total - before.total; allocated > 128<<20 {
 		t.Errorf("creating it allocated %d MiB", allocated>>20)
 	}
-	if r := do(t, inst, request{method: "POST", path: "/references/x", headers: jsonHeaders(), body: []byte(`{}`)}); r.status != http.StatusBadRequest {
-		t.Errorf("an empty body against it: %d %s", r.status, r.body)
+	if r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/references/x", Header: enginetest.JSONHeader(), Body: []byte(`{}`)}); r.Status != http.StatusBadRequest {
+		t.Errorf("an empty body against it: %d %s", r.Status, r.Body)
 	}
 	_, reader := userWith(t, inst, "reader")
 	before = measure()
-	r := do(t, inst, request{method: "GET", path: "/admin/v1/message-docs", headers: as(reader)})
+	r := inst.Token(reader).Get(t, "/admin/v1/message-docs")
 	after = measure()
-	if r.status != http.StatusOK || !strings.Contains(string(r.body), "nestedReferences") {
-		t.Fatalf("message docs: %d %.300s", r.status, r.body)
+	if r.Status != http.StatusOK || !strings.Contains(string(r.Body), "nestedReferences") {
+		t.Fatalf("message docs: %d %.300s", r.Status, r.Body)
 	}
-	if allocated := after.total - before.total; allocated > 256<<20 || len(r.body) > 8<<20 {
-		t.Errorf("message docs allocated %d MiB for %d bytes", allocated>>20, len(r.body))
+	if allocated := after.total - before.total; allocated > 256<<20 || len(r.Body) > 8<<20 {
+		t.Errorf("message docs allocated %d MiB for %d bytes", allocated>>20, len(r.Body))
 	}
 	if after.heap > before.heap+8<<20 {
 		t.Errorf("the heap grew from %d to %d MiB", before.heap>>20, after.heap>>20)
@@ -322,7 +323,7 @@ func TestHardeningDocsReferenceBomb(t *testing.T) {
 // deep (75 kB) is refused at once; the OpenAPI and JSON Schema libraries
 // took about a minute over it.
 func TestHardeningDocsDeepNestingRefused(t *testing.T) {
-	inst := open(t, "")
+	inst := enginetest.New(t)
 	const levels = 3000
 	schema := strings.Repeat(`{"type":"array","items":`, levels) + `{"type":"string"}` + strings.Repeat(`}`, levels)
 	cases := []struct{ name, contentType, doc string }{
@@ -334,9 +335,9 @@ func TestHardeningDocsDeepNestingRefused(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			start := time.Now()
-			r := postDocument(t, inst, "/admin/v1/dynamic-endpoints", []byte(tc.doc), tc.contentType)
-			if r.status != http.StatusBadRequest || !hasViolation(r.problem(t), "document", "*", "too_deep") {
-				t.Fatalf("status %d, want a 400 too_deep: %.300s", r.status, r.body)
+			r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/dynamic-endpoints", Body: []byte(tc.doc), Header: map[string]string{"Content-Type": tc.contentType}})
+			if r.Status != http.StatusBadRequest || !enginetest.HasViolation(r.Problem(t), "document", "*", "too_deep") {
+				t.Fatalf("status %d, want a 400 too_deep: %.300s", r.Status, r.Body)
 			}
 			if took := time.Since(start); took > 5*time.Second {
 				t.Errorf("refusing took %v", took)
@@ -350,13 +351,13 @@ func TestHardeningDocsDeepNestingRefused(t *testing.T) {
 // left out (logged) instead of making every start expand it.
 func TestHardeningDocsStoredBombBootsCheaply(t *testing.T) {
 	dir := t.TempDir()
-	inst := openWith(t, testConfig(dir))
-	mustCreate(t, inst, "/admin/v1/dynamic-endpoints", documentWith("/treasury", "getBalance"))
-	closeInstance(t, inst)
+	inst := enginetest.New(t, enginetest.InDir(dir))
+	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", documentWith("/treasury", "getBalance"))
+	inst.Close(t)
 
 	reopen := func() memory {
 		before := measure()
-		inst, err := dynapi.Open(context.Background(), testConfig(dir))
+		inst, err := dynapi.Open(context.Background(), enginetest.Config(dir))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -368,18 +369,18 @@ func TestHardeningDocsStoredBombBootsCheaply(t *testing.T) {
 	}
 	baseline := reopen()
 
-	inst, err := dynapi.Open(context.Background(), testConfig(dir))
+	raw, err := dynapi.Open(context.Background(), enginetest.Config(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
-	record := mustJSON(t, map[string]any{"id": "00000000-0000-4000-8000-000000000001", "mount": nil, "host": "",
-		"content_type": "application/yaml", "created_at": time.Now().UTC(), "source": string(readFile(t, filepath.Join("testdata", "alias-bomb.yaml")))})
-	if err := inst.Store.Update(context.Background(), func(tx engine.Tx) error {
+	record := enginetest.MustJSON(t, map[string]any{"id": "00000000-0000-4000-8000-000000000001", "mount": nil, "host": "",
+		"content_type": "application/yaml", "created_at": time.Now().UTC(), "source": string(enginetest.ReadFile(t, filepath.Join("testdata", "alias-bomb.yaml")))})
+	if err := raw.Store.Update(context.Background(), func(tx engine.Tx) error {
 		return tx.Put("dynamic_endpoints", "00000000-0000-4000-8000-000000000001", record)
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := inst.Close(context.Background()); err != nil {
+	if err := raw.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 
@@ -388,13 +389,13 @@ func TestHardeningDocsStoredBombBootsCheaply(t *testing.T) {
 		t.Fatalf("boot with a stored alias bomb allocated %d MiB and holds %d MiB more; without it %d and %d",
 			withBomb.total>>20, withBomb.heap>>20, baseline.total>>20, baseline.heap>>20)
 	}
-	inst = open(t, dir)
-	list := do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints"}).json(t)["dynamic_endpoints"].([]any)
+	inst = enginetest.New(t, enginetest.InDir(dir))
+	list := inst.Admin().Get(t, "/admin/v1/dynamic-endpoints").JSON(t)["dynamic_endpoints"].([]any)
 	if len(list) != 1 {
 		t.Fatalf("served after boot: %v", list)
 	}
-	if r := do(t, inst, request{method: "GET", path: "/treasury/balance"}); r.status != http.StatusOK {
-		t.Fatalf("the sound document after boot: %d %s", r.status, r.body)
+	if r := inst.Admin().Get(t, "/treasury/balance"); r.Status != http.StatusOK {
+		t.Fatalf("the sound document after boot: %d %s", r.Status, r.Body)
 	}
 }
 
@@ -435,19 +436,19 @@ func (g *loadGate) Handle(_ context.Context, r slog.Record) error {
 
 // postAsync submits a document as the super admin from another goroutine
 // and delivers the status and body.
-func postAsync(inst *dynapi.Instance, token string, doc []byte) <-chan response {
-	out := make(chan response, 1)
+func postAsync(inst *enginetest.Engine, token string, doc []byte) <-chan enginetest.Response {
+	out := make(chan enginetest.Response, 1)
 	go func() {
 		req := httptest.NewRequest(http.MethodPost, "/admin/v1/dynamic-endpoints", strings.NewReader(string(doc)))
-		req.Header.Set("Authorization", directLogin(token))
+		req.Header.Set("Authorization", enginetest.DirectLogin(token))
 		resp, err := inst.Server.App().Test(req, 30_000)
 		if err != nil {
-			out <- response{status: -1, body: []byte(err.Error())}
+			out <- enginetest.Response{Status: -1, Body: []byte(err.Error())}
 			return
 		}
 		defer resp.Body.Close()
 		body, _ := io.ReadAll(resp.Body)
-		out <- response{status: resp.StatusCode, header: resp.Header, body: body}
+		out <- enginetest.Response{Status: resp.StatusCode, Header: resp.Header, Body: body}
 	}()
 	return out
 }
@@ -457,11 +458,11 @@ func postAsync(inst *dynapi.Instance, token string, doc []byte) <-chan response 
 // one-operation document is created and served.
 func TestHardeningDocsLargeDocumentDoesNotBlockOthers(t *testing.T) {
 	gate := &loadGate{big: 100_000, started: make(chan struct{}), release: make(chan struct{})}
-	cfg := testConfig(t.TempDir())
+	cfg := enginetest.Config(t.TempDir())
 	cfg.Logger = slog.New(gate)
 	cfg.MaxDocumentOperations = 3000
-	inst := openWith(t, cfg)
-	t.Cleanup(func() { closeInstance(t, inst) })
+	inst := enginetest.New(t, enginetest.WithConfig(cfg))
+	t.Cleanup(func() { inst.Close(t) })
 	defer func() {
 		select {
 		case <-gate.release:
@@ -469,8 +470,7 @@ func TestHardeningDocsLargeDocumentDoesNotBlockOthers(t *testing.T) {
 			close(gate.release)
 		}
 	}()
-	token, _ := adminTokens.Load(inst)
-	large := postAsync(inst, token.(string), generatedDocument("/large", 2000))
+	large := postAsync(inst, inst.AdminToken(), generatedDocument("/large", 2000))
 	select {
 	case <-gate.started:
 	case <-time.After(5 * time.Second):
@@ -478,33 +478,33 @@ func TestHardeningDocsLargeDocumentDoesNotBlockOthers(t *testing.T) {
 	}
 
 	select {
-	case r := <-postAsync(inst, token.(string), documentWith("/small", "smallBalance")):
-		if r.status != http.StatusCreated {
-			t.Fatalf("the small document: %d %s", r.status, r.body)
+	case r := <-postAsync(inst, inst.AdminToken(), documentWith("/small", "smallBalance")):
+		if r.Status != http.StatusCreated {
+			t.Fatalf("the small document: %d %s", r.Status, r.Body)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the one-operation document waited for the large one to load")
 	}
-	if r := do(t, inst, request{method: "GET", path: "/small/balance"}); r.status != http.StatusOK {
-		t.Fatalf("the small document is not served while the large one loads: %d %s", r.status, r.body)
+	if r := inst.Admin().Get(t, "/small/balance"); r.Status != http.StatusOK {
+		t.Fatalf("the small document is not served while the large one loads: %d %s", r.Status, r.Body)
 	}
 	select {
 	case r := <-large:
-		t.Fatalf("the large document finished while held: %d %s", r.status, r.body)
+		t.Fatalf("the large document finished while held: %d %s", r.Status, r.Body)
 	default:
 	}
 
 	close(gate.release)
 	select {
 	case r := <-large:
-		if r.status != http.StatusCreated {
-			t.Fatalf("the large document: %d %s", r.status, r.body)
+		if r.Status != http.StatusCreated {
+			t.Fatalf("the large document: %d %s", r.Status, r.Body)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("the large document never finished loading")
 	}
-	if r := do(t, inst, request{method: "GET", path: "/large/r1999/x"}); r.status != http.StatusOK {
-		t.Fatalf("the large document's last operation: %d %s", r.status, r.body)
+	if r := inst.Admin().Get(t, "/large/r1999/x"); r.Status != http.StatusOK {
+		t.Fatalf("the large document's last operation: %d %s", r.Status, r.Body)
 	}
 }
 
@@ -512,25 +512,25 @@ func TestHardeningDocsLargeDocumentDoesNotBlockOthers(t *testing.T) {
 // --max-document-operations is refused, naming the cap, before it is
 // compiled; one at the cap is served.
 func TestHardeningDocsOperationCap(t *testing.T) {
-	cfg := testConfig(t.TempDir())
+	cfg := enginetest.Config(t.TempDir())
 	cfg.MaxDocumentOperations = 50
-	inst := openWith(t, cfg)
-	t.Cleanup(func() { closeInstance(t, inst) })
+	inst := enginetest.New(t, enginetest.WithConfig(cfg))
+	t.Cleanup(func() { inst.Close(t) })
 
-	r := postDocument(t, inst, "/admin/v1/dynamic-endpoints", generatedDocument("/over", 51), "")
-	if r.status != http.StatusRequestEntityTooLarge {
-		t.Fatalf("51 operations under a cap of 50: %d %s", r.status, r.body)
+	r := inst.Admin().Post(t, "/admin/v1/dynamic-endpoints", generatedDocument("/over", 51))
+	if r.Status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("51 operations under a cap of 50: %d %s", r.Status, r.Body)
 	}
-	p := r.problem(t)
-	if p.Code != engine.CodePayloadTooLarge || !hasViolation(p, "document", "/paths", "max_operations") || !strings.Contains(p.Message, "50") {
-		t.Fatalf("the refusal must name the cap: %s", r.body)
+	p := r.Problem(t)
+	if p.Code != engine.CodePayloadTooLarge || !enginetest.HasViolation(p, "document", "/paths", "max_operations") || !strings.Contains(p.Message, "50") {
+		t.Fatalf("the refusal must name the cap: %s", r.Body)
 	}
-	mustCreate(t, inst, "/admin/v1/dynamic-endpoints", generatedDocument("/at", 50))
+	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", generatedDocument("/at", 50))
 
 	// The default applies when none is configured.
-	def := open(t, "")
-	if r := postDocument(t, def, "/admin/v1/dynamic-endpoints", generatedDocument("/default", 1001), ""); r.status != http.StatusRequestEntityTooLarge {
-		t.Fatalf("1001 operations under the default cap: %d %s", r.status, r.body)
+	def := enginetest.New(t)
+	if r := def.Admin().Post(t, "/admin/v1/dynamic-endpoints", generatedDocument("/default", 1001)); r.Status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("1001 operations under the default cap: %d %s", r.Status, r.Body)
 	}
 }
 
@@ -538,7 +538,7 @@ func TestHardeningDocsOperationCap(t *testing.T) {
 // differently is refused at submission with the pointer of the problem,
 // and nothing is stored.
 func TestHardeningDocsAmbiguousDocumentsRefused(t *testing.T) {
-	inst := open(t, "")
+	inst := enginetest.New(t)
 	const info = `"info":{"title":"t","version":"1"}`
 	const op = `{"get":{"responses":{"200":{"description":"d"}}}}`
 	valid := `{"openapi":"3.0.3",` + info + `,"servers":[{"url":"/fine"}],"paths":{"/a":` + op + `}}`
@@ -564,17 +564,17 @@ func TestHardeningDocsAmbiguousDocumentsRefused(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := postDocument(t, inst, "/admin/v1/dynamic-endpoints"+tc.path, []byte(tc.doc), tc.contentType)
-			if r.status != http.StatusBadRequest {
-				t.Fatalf("status %d: %s", r.status, r.body)
+			r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/dynamic-endpoints" + tc.path, Body: []byte(tc.doc), Header: map[string]string{"Content-Type": tc.contentType}})
+			if r.Status != http.StatusBadRequest {
+				t.Fatalf("status %d: %s", r.Status, r.Body)
 			}
-			if !hasViolation(r.problem(t), tc.location, tc.pointer, tc.code) {
-				t.Fatalf("no %s violation at %s %q: %s", tc.code, tc.location, tc.pointer, r.body)
+			if !enginetest.HasViolation(r.Problem(t), tc.location, tc.pointer, tc.code) {
+				t.Fatalf("no %s violation at %s %q: %s", tc.code, tc.location, tc.pointer, r.Body)
 			}
 		})
 	}
-	if n := len(do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints"}).json(t)["dynamic_endpoints"].([]any)); n != 0 {
+	if n := len(inst.Admin().Get(t, "/admin/v1/dynamic-endpoints").JSON(t)["dynamic_endpoints"].([]any)); n != 0 {
 		t.Fatalf("%d refused documents were stored", n)
 	}
-	mustCreate(t, inst, "/admin/v1/dynamic-endpoints", []byte(valid))
+	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", []byte(valid))
 }

@@ -3,7 +3,6 @@ package dynapi_test
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,46 +20,27 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dynapi/dynapi"
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/http/server"
+	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
 // Issue 9, the HTTP edge: points 1 (panics contained), 2 (descriptors and
 // connections), 9 (the client address behind trusted proxies) and 15
 // (ambiguous input refused at the edge).
 
-// record is the JSON log record with message msg and correlation id cid,
-// nil when there is none.
-func (l *lockedBuffer) record(t testing.TB, msg, cid string) map[string]any {
-	t.Helper()
-	for _, line := range strings.Split(l.String(), "\n") {
-		if line == "" {
-			continue
-		}
-		var r map[string]any
-		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			t.Fatalf("log line is not JSON: %v\n%s", err, line)
-		}
-		if r["msg"] == msg && r["correlation_id"] == cid {
-			return r
-		}
-	}
-	return nil
-}
-
 // openLogged starts an instance logging JSON to the returned buffer, with
 // edge settings and plugin connectors; it closes when the test ends.
-func openLogged(t testing.TB, edge server.EdgeConfig, plugins map[string]connector.Connector) (*dynapi.Instance, *lockedBuffer) {
+func openLogged(t testing.TB, edge server.EdgeConfig, plugins map[string]connector.Connector) (*enginetest.Engine, *enginetest.LogBuffer) {
 	t.Helper()
-	logs := &lockedBuffer{}
-	cfg := testConfig(t.TempDir())
+	logs := &enginetest.LogBuffer{}
+	cfg := enginetest.Config(t.TempDir())
 	cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
 	cfg.Edge = edge
 	cfg.Connectors.Plugins = plugins
-	inst := openWith(t, cfg)
-	t.Cleanup(func() { closeInstance(t, inst) })
+	inst := enginetest.New(t, enginetest.WithConfig(cfg))
+	t.Cleanup(func() { inst.Close(t) })
 	return inst, logs
 }
 
@@ -99,11 +79,11 @@ func (failingConnector) Prepare(*connector.Method, connector.Params) (connector.
 func TestHardeningEdgePanicsAreContained(t *testing.T) {
 	inst, logs := openLogged(t, server.EdgeConfig{}, map[string]connector.Connector{
 		"edge_panic": panicConnector{}, "edge_echo": echoConnector{}})
-	mustCreate(t, inst, "/admin/v1/dynamic-endpoints", readFile(t, filepath.Join("testdata", "edge-hardening.yaml")))
+	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join("testdata", "edge-hardening.yaml")))
 	createRouting(t, inst, map[string]any{"method_name": "getBanks", "connector_name": "edge_panic"})
 	createRouting(t, inst, map[string]any{"method_name": "edgeExplode", "connector_name": "edge_panic"})
 	createRouting(t, inst, map[string]any{"method_name": "edgeEchoItem", "connector_name": "edge_echo"})
-	addr := serveLoopback(t, inst)
+	addr := inst.Addr(t)
 
 	for _, tc := range []struct {
 		name, path, route string
@@ -114,31 +94,35 @@ func TestHardeningEdgePanicsAreContained(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cid := "edge-panic-" + strings.ReplaceAll(tc.name, " ", "-")
-			r := doLoopback(t, inst, addr, request{method: "GET", path: tc.path, anonymous: tc.anonymous,
-				headers: map[string]string{server.HeaderCorrelationID: cid}})
-			if r.status != http.StatusInternalServerError {
-				t.Fatalf("status %d, want 500: %s", r.status, r.body)
+			caller := inst.Admin()
+			if tc.anonymous {
+				caller = inst.Anonymous()
 			}
-			p := r.problem(t)
-			if p.Code != engine.CodeInternal || p.CorrelationID != cid || r.header.Get(server.HeaderCorrelationID) != cid {
-				t.Fatalf("problem %+v, header %q; want internal_error with correlation id %s", p, r.header.Get(server.HeaderCorrelationID), cid)
+			r := caller.Loopback().Send(t, enginetest.Request{Method: "GET", Path: tc.path,
+				Header: map[string]string{server.HeaderCorrelationID: cid}})
+			if r.Status != http.StatusInternalServerError {
+				t.Fatalf("status %d, want 500: %s", r.Status, r.Body)
 			}
-			if contains(string(r.body), "edge-test-panic") || contains(string(r.body), "goroutine") {
-				t.Fatalf("the client sees the panic: %s", r.body)
+			p := r.Problem(t)
+			if p.Code != engine.CodeInternal || p.CorrelationID != cid || r.Header.Get(server.HeaderCorrelationID) != cid {
+				t.Fatalf("problem %+v, header %q; want internal_error with correlation id %s", p, r.Header.Get(server.HeaderCorrelationID), cid)
 			}
-			rec := logs.record(t, "handler panicked", cid)
+			if strings.Contains(string(r.Body), "edge-test-panic") || strings.Contains(string(r.Body), "goroutine") {
+				t.Fatalf("the client sees the panic: %s", r.Body)
+			}
+			rec := logs.Record(t, "handler panicked", cid)
 			if rec == nil {
 				t.Fatalf("no panic log line for %s:\n%s", cid, logs.String())
 			}
-			if rec["route"] != tc.route || rec["path"] != tc.path || !contains(fmt.Sprint(rec["panic"]), "edge-test-panic") ||
-				!contains(fmt.Sprint(rec["stack"]), "hardening_edge_test.go") {
+			if rec["route"] != tc.route || rec["path"] != tc.path || !strings.Contains(fmt.Sprint(rec["panic"]), "edge-test-panic") ||
+				!strings.Contains(fmt.Sprint(rec["stack"]), "hardening_edge_test.go") {
 				t.Fatalf("panic log line lacks route, path, panic or stack: %v", rec)
 			}
 		})
 	}
 
 	t.Run("keeps serving with intact request state", func(t *testing.T) {
-		token, _ := adminTokens.Load(inst)
+		token := inst.AdminToken()
 		client := &http.Client{Timeout: 10 * time.Second}
 		// get is doLoopback for goroutines: it reports instead of failing.
 		get := func(path string) (int, string, error) {
@@ -146,7 +130,7 @@ func TestHardeningEdgePanicsAreContained(t *testing.T) {
 			if err != nil {
 				return 0, "", err
 			}
-			req.Header.Set("Authorization", directLogin(token.(string)))
+			req.Header.Set("Authorization", enginetest.DirectLogin(token))
 			resp, err := client.Do(req)
 			if err != nil {
 				return 0, "", err
@@ -178,8 +162,8 @@ func TestHardeningEdgePanicsAreContained(t *testing.T) {
 		for e := range errs {
 			t.Error(e)
 		}
-		if r := doLoopback(t, inst, addr, request{method: "GET", path: "/healthz", anonymous: true}); r.status != http.StatusOK {
-			t.Fatalf("healthz after panics: %d", r.status)
+		if r := inst.Anonymous().Loopback().Get(t, "/healthz"); r.Status != http.StatusOK {
+			t.Fatalf("healthz after panics: %d", r.Status)
 		}
 	})
 }
@@ -203,10 +187,10 @@ func TestHardeningEdgeFDChild(t *testing.T) {
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		t.Fatal(err)
 	}
-	cfg := testConfig(t.TempDir())
+	cfg := enginetest.Config(t.TempDir())
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	cfg.Edge = server.EdgeConfig{MaxConns: 10_000, MaxConnsPerIP: 10_000, HeaderTimeout: 30 * time.Second}
-	inst := openWith(t, cfg)
+	inst := enginetest.New(t, enginetest.WithConfig(cfg))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -223,7 +207,7 @@ func TestHardeningEdgeFDChild(t *testing.T) {
 func TestHardeningEdgeDescriptorExhaustion(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHardeningEdgeFDChild$", "-test.count=1", "-test.timeout=60s")
 	cmd.Env = append(os.Environ(), fdChildEnv+"=1")
-	stderr := &lockedBuffer{} // the child's log and test output
+	stderr := &enginetest.LogBuffer{} // the child's log and test output
 	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -284,7 +268,7 @@ func TestHardeningEdgeDescriptorExhaustion(t *testing.T) {
 	waitUntil(t, 5*time.Second, "the server to run out of descriptors", func() bool {
 		serving()
 		log := stderr.String()
-		return contains(log, "accepting connections failed") && contains(log, "too many open files")
+		return strings.Contains(log, "accepting connections failed") && strings.Contains(log, "too many open files")
 	})
 	for _, c := range conns {
 		_ = c.Close()
@@ -300,7 +284,7 @@ func TestHardeningEdgeDescriptorExhaustion(t *testing.T) {
 		return resp.StatusCode == http.StatusOK
 	})
 	serving()
-	if !contains(stderr.String(), "accepting connections again") {
+	if !strings.Contains(stderr.String(), "accepting connections again") {
 		t.Errorf("no recovery logged:\n%s", stderr)
 	}
 }
@@ -346,7 +330,7 @@ func closedByServer(c net.Conn, wait time.Duration) bool {
 func TestHardeningEdgeConnectionCaps(t *testing.T) {
 	inst, _ := openLogged(t, server.EdgeConfig{MaxConns: 6, MaxConnsPerIP: 2, HeaderTimeout: 5 * time.Second,
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.4/32")}}, nil)
-	addr := serveLoopback(t, inst)
+	addr := inst.Addr(t)
 	const held = 300 * time.Millisecond
 
 	first := dialFrom(t, "127.0.0.1", addr)
@@ -387,7 +371,7 @@ func TestHardeningEdgeConnectionCaps(t *testing.T) {
 func TestHardeningEdgeSlowClients(t *testing.T) {
 	inst, _ := openLogged(t, server.EdgeConfig{HeaderTimeout: 300 * time.Millisecond, MinBodyRate: 1000,
 		IdleTimeout: 300 * time.Millisecond}, nil)
-	addr := serveLoopback(t, inst)
+	addr := inst.Addr(t)
 
 	// trickle writes head, then the bytes of tail one every 50ms until the
 	// server closes the connection; it returns how long the server took.
@@ -462,7 +446,7 @@ func TestHardeningEdgeSlowClients(t *testing.T) {
 // as a server error, so resets cannot flood the error log.
 func TestHardeningEdgeResetsAreNotServerErrors(t *testing.T) {
 	inst, logs := openLogged(t, server.EdgeConfig{}, nil)
-	addr := serveLoopback(t, inst)
+	addr := inst.Addr(t)
 	for _, partial := range []string{
 		"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Half: ",
 		"POST /my/logins/direct HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"half\":",
@@ -477,11 +461,11 @@ func TestHardeningEdgeResetsAreNotServerErrors(t *testing.T) {
 			_ = c.Close()
 		}
 	}
-	if r := doLoopback(t, inst, addr, request{method: "GET", path: "/healthz", anonymous: true}); r.status != http.StatusOK {
-		t.Fatalf("healthz: %d", r.status)
+	if r := inst.Anonymous().Loopback().Get(t, "/healthz"); r.Status != http.StatusOK {
+		t.Fatalf("healthz: %d", r.Status)
 	}
 	time.Sleep(100 * time.Millisecond)
-	if log := logs.String(); contains(log, `"level":"ERROR"`) {
+	if log := logs.String(); strings.Contains(log, `"level":"ERROR"`) {
 		t.Fatalf("client resets logged as server errors:\n%s", log)
 	}
 }
@@ -492,14 +476,14 @@ func TestHardeningEdgeResetsAreNotServerErrors(t *testing.T) {
 func TestHardeningEdgeStalledReader(t *testing.T) {
 	inst, _ := openLogged(t, server.EdgeConfig{WriteTimeout: 300 * time.Millisecond}, nil)
 	const size = 6 << 20 // more than loopback's socket buffers hold
-	doc := mustJSON(t, map[string]any{"openapi": "3.0.3", "info": map[string]any{"title": "big", "version": "1"},
+	doc := enginetest.MustJSON(t, map[string]any{"openapi": "3.0.3", "info": map[string]any{"title": "big", "version": "1"},
 		"servers": []any{map[string]any{"url": "/edge-big"}},
 		"paths": map[string]any{"/blob": map[string]any{"get": map[string]any{"operationId": "edgeBlob",
 			"security": []any{}, "x-dynapi-public": true,
 			"responses": map[string]any{"200": map[string]any{"description": "big", "content": map[string]any{
 				"application/json": map[string]any{"schema": map[string]any{"type": "string"}, "example": strings.Repeat("x", size)}}}}}}}})
-	mustCreate(t, inst, "/admin/v1/dynamic-endpoints", doc)
-	addr := serveLoopback(t, inst)
+	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", doc)
+	addr := inst.Addr(t)
 
 	d := net.Dialer{Timeout: 2 * time.Second, Control: func(_, _ string, rc syscall.RawConn) error {
 		var err error
@@ -540,7 +524,7 @@ func TestHardeningEdgeClientAddress(t *testing.T) {
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("10.0.0.0/8")}},
 		map[string]connector.Connector{"edge_down": failingConnector{}})
 	createRouting(t, inst, map[string]any{"method_name": "getBanks", "connector_name": "edge_down"})
-	addr := serveLoopback(t, inst)
+	addr := inst.Addr(t)
 
 	for i, tc := range []struct {
 		name, from string
@@ -562,10 +546,10 @@ func TestHardeningEdgeClientAddress(t *testing.T) {
 				raw += "X-Forwarded-For: " + f + "\r\n"
 			}
 			resps, _ := exchange(t, tc.from, addr, raw+"\r\n")
-			if len(resps) != 1 || resps[0].status != http.StatusInternalServerError {
+			if len(resps) != 1 || resps[0].Status != http.StatusInternalServerError {
 				t.Fatalf("responses %v, want one 500", resps)
 			}
-			rec := logs.record(t, "request failed", cid)
+			rec := logs.Record(t, "request failed", cid)
 			if rec == nil || rec["client_addr"] != tc.want {
 				t.Fatalf("log record %v, want client_addr %s", rec, tc.want)
 			}
@@ -576,14 +560,14 @@ func TestHardeningEdgeClientAddress(t *testing.T) {
 // exchange sends raw bytes on a new connection from local and reads every
 // response until the server closes the connection (or 3s pass); it
 // reports whether the server closed it.
-func exchange(t testing.TB, local, addr, raw string) (resps []response, closed bool) {
+func exchange(t testing.TB, local, addr, raw string) (resps []enginetest.Response, closed bool) {
 	t.Helper()
 	c := dialFrom(t, local, addr)
 	_ = c.SetDeadline(time.Now().Add(3 * time.Second))
 	if _, err := io.WriteString(c, raw); err != nil {
 		t.Fatal(err)
 	}
-	var out []response
+	var out []enginetest.Response
 	br := bufio.NewReader(c)
 	for {
 		resp, err := http.ReadResponse(br, nil)
@@ -593,7 +577,7 @@ func exchange(t testing.TB, local, addr, raw string) (resps []response, closed b
 		}
 		b, _ := io.ReadAll(resp.Body)
 		_ = resp.Body.Close()
-		out = append(out, response{status: resp.StatusCode, header: resp.Header, body: b})
+		out = append(out, enginetest.Response{Status: resp.StatusCode, Header: resp.Header, Body: b})
 	}
 }
 
@@ -602,8 +586,8 @@ func exchange(t testing.TB, local, addr, raw string) (resps []response, closed b
 // differently) is a 400 and the connection is closed, so a request
 // smuggled behind it is never served.
 func TestHardeningEdgeAmbiguousFraming(t *testing.T) {
-	inst := open(t, "")
-	addr := serveLoopback(t, inst)
+	inst := enginetest.New(t)
+	addr := inst.Addr(t)
 	const smuggled = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
 
 	t.Run("pipelined requests are served", func(t *testing.T) {
@@ -631,8 +615,8 @@ func TestHardeningEdgeAmbiguousFraming(t *testing.T) {
 				t.Fatal("the connection stayed open after an ambiguous request")
 			}
 			r := resps[0]
-			if r.status != http.StatusBadRequest || r.problem(t).Code != engine.CodeAmbiguousFraming {
-				t.Fatalf("status %d %s, want 400 %s", r.status, r.body, engine.CodeAmbiguousFraming)
+			if r.Status != http.StatusBadRequest || r.Problem(t).Code != engine.CodeAmbiguousFraming {
+				t.Fatalf("status %d %s, want 400 %s", r.Status, r.Body, engine.CodeAmbiguousFraming)
 			}
 		})
 	}
@@ -642,17 +626,17 @@ func TestHardeningEdgeAmbiguousFraming(t *testing.T) {
 // credential, in any two of the credential header lines, is a 400 whatever
 // the route, before any authenticator reads one.
 func TestHardeningEdgeOneCredential(t *testing.T) {
-	inst := open(t, "")
-	token, _ := adminTokens.Load(inst)
-	auth := directLogin(token.(string))
-	loginHeader := fmt.Sprintf(`username="%s", password="%s", consumer_key="%s"`, adminUsername, adminPassword, consumerKey)
+	inst := enginetest.New(t)
+	token := inst.AdminToken()
+	auth := enginetest.DirectLogin(token)
+	loginHeader := fmt.Sprintf(`username="%s", password="%s", consumer_key="%s"`, enginetest.AdminUsername, enginetest.AdminPassword, enginetest.ConsumerKey)
 
 	for _, tc := range []struct {
 		name, method, path string
 		lines              [][2]string
 		want               int
 	}{
-		{"Authorization and DirectLogin", "GET", "/my/user", [][2]string{{"Authorization", auth}, {"DirectLogin", `token="` + token.(string) + `"`}}, 400},
+		{"Authorization and DirectLogin", "GET", "/my/user", [][2]string{{"Authorization", auth}, {"DirectLogin", `token="` + token + `"`}}, 400},
 		{"two Authorization lines", "GET", "/my/user", [][2]string{{"Authorization", auth}, {"Authorization", "Bearer x.y.z"}}, 400},
 		{"two DirectLogin lines at login", "POST", "/my/logins/direct", [][2]string{{"DirectLogin", loginHeader}, {"DirectLogin", loginHeader}}, 400},
 		{"login header beside a token", "POST", "/my/logins/direct", [][2]string{{"DirectLogin", loginHeader}, {"Authorization", "Bearer x.y.z"}}, 400},
@@ -672,12 +656,12 @@ func TestHardeningEdgeOneCredential(t *testing.T) {
 			}
 			defer resp.Body.Close()
 			b, _ := io.ReadAll(resp.Body)
-			r := response{status: resp.StatusCode, header: resp.Header, body: b}
-			if r.status != tc.want {
-				t.Fatalf("status %d %s, want %d", r.status, r.body, tc.want)
+			r := enginetest.Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+			if r.Status != tc.want {
+				t.Fatalf("status %d %s, want %d", r.Status, r.Body, tc.want)
 			}
-			if tc.want == 400 && r.problem(t).Code != engine.CodeAmbiguousCredentials {
-				t.Fatalf("problem %s, want %s", r.body, engine.CodeAmbiguousCredentials)
+			if tc.want == 400 && r.Problem(t).Code != engine.CodeAmbiguousCredentials {
+				t.Fatalf("problem %s, want %s", r.Body, engine.CodeAmbiguousCredentials)
 			}
 		})
 	}
@@ -687,9 +671,9 @@ func TestHardeningEdgeOneCredential(t *testing.T) {
 // percent-encoded, or an encoded slash or backslash, is a 400 and never
 // reaches another route; paths that merely hold dots are served.
 func TestHardeningEdgeDotSegments(t *testing.T) {
-	inst := open(t, "")
-	token, _ := adminTokens.Load(inst)
-	addr := serveLoopback(t, inst)
+	inst := enginetest.New(t)
+	token := inst.AdminToken()
+	addr := inst.Addr(t)
 	for _, tc := range []struct {
 		path string
 		want int
@@ -712,13 +696,13 @@ func TestHardeningEdgeDotSegments(t *testing.T) {
 		{"/banks/v1..2", 404},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
-			raw := "GET " + tc.path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: " + directLogin(token.(string)) + "\r\n\r\n"
+			raw := "GET " + tc.path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: " + enginetest.DirectLogin(token) + "\r\n\r\n"
 			resps, _ := exchange(t, "127.0.0.1", addr, raw)
-			if len(resps) != 1 || resps[0].status != tc.want {
+			if len(resps) != 1 || resps[0].Status != tc.want {
 				t.Fatalf("responses %v, want one %d", resps, tc.want)
 			}
-			if tc.want == 400 && resps[0].problem(t).Code != engine.CodeInvalidPath {
-				t.Fatalf("problem %s, want %s", resps[0].body, engine.CodeInvalidPath)
+			if tc.want == 400 && resps[0].Problem(t).Code != engine.CodeInvalidPath {
+				t.Fatalf("problem %s, want %s", resps[0].Body, engine.CodeInvalidPath)
 			}
 		})
 	}
@@ -727,8 +711,7 @@ func TestHardeningEdgeDotSegments(t *testing.T) {
 // TestHardeningEdgeLargeHeaders: header fields up to 16 KiB (an enterprise
 // identity token) are accepted; larger ones are a 431 problem.
 func TestHardeningEdgeLargeHeaders(t *testing.T) {
-	inst := open(t, "")
-	addr := serveLoopback(t, inst)
+	inst := enginetest.New(t)
 	for _, tc := range []struct {
 		name string
 		size int
@@ -740,13 +723,12 @@ func TestHardeningEdgeLargeHeaders(t *testing.T) {
 		{"40 KiB", 40 << 10, 431},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := doLoopback(t, inst, addr, request{method: "GET", path: "/healthz", anonymous: true,
-				headers: map[string]string{"X-Identity-Token": strings.Repeat("t", tc.size)}})
-			if r.status != tc.want {
-				t.Fatalf("status %d %s, want %d", r.status, r.body, tc.want)
+			r := inst.Anonymous().Loopback().Send(t, enginetest.Request{Method: "GET", Path: "/healthz", Header: map[string]string{"X-Identity-Token": strings.Repeat("t", tc.size)}})
+			if r.Status != tc.want {
+				t.Fatalf("status %d %s, want %d", r.Status, r.Body, tc.want)
 			}
-			if tc.want == 431 && r.problem(t).Code != engine.CodeHeaderTooLarge {
-				t.Fatalf("problem %s, want %s", r.body, engine.CodeHeaderTooLarge)
+			if tc.want == 431 && r.Problem(t).Code != engine.CodeHeaderTooLarge {
+				t.Fatalf("problem %s, want %s", r.Body, engine.CodeHeaderTooLarge)
 			}
 		})
 	}
@@ -755,7 +737,7 @@ func TestHardeningEdgeLargeHeaders(t *testing.T) {
 // TestHardeningEdgeFixedRouteMethods: a method a fixed route does not
 // serve is a 405 whose Allow lists the methods served there, not a 404.
 func TestHardeningEdgeFixedRouteMethods(t *testing.T) {
-	inst := open(t, "")
+	inst := enginetest.New(t)
 	for _, tc := range []struct{ method, path, allow string }{
 		{"OPTIONS", "/admin/v1/users", "GET, HEAD, POST"},
 		{"PUT", "/healthz", "GET, HEAD"},
@@ -766,19 +748,19 @@ func TestHardeningEdgeFixedRouteMethods(t *testing.T) {
 		{"PUT", "/admin/v1/users/u-1/lock", "DELETE, POST"},
 	} {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
-			r := do(t, inst, request{method: tc.method, path: tc.path})
-			if r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != tc.allow {
-				t.Fatalf("status %d, Allow %q, body %s; want 405 with Allow %q", r.status, r.header.Get("Allow"), r.body, tc.allow)
+			r := inst.Admin().Send(t, enginetest.Request{Method: tc.method, Path: tc.path})
+			if r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != tc.allow {
+				t.Fatalf("status %d, Allow %q, body %s; want 405 with Allow %q", r.Status, r.Header.Get("Allow"), r.Body, tc.allow)
 			}
-			if r.problem(t).Code != engine.CodeMethodNotAllowed {
-				t.Fatalf("problem %s", r.body)
+			if r.Problem(t).Code != engine.CodeMethodNotAllowed {
+				t.Fatalf("problem %s", r.Body)
 			}
 		})
 	}
-	if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/users/u-1/lock"}); r.status == http.StatusMethodNotAllowed {
-		t.Fatalf("405 for a served method: %s", r.body)
+	if r := inst.Admin().Delete(t, "/admin/v1/users/u-1/lock"); r.Status == http.StatusMethodNotAllowed {
+		t.Fatalf("405 for a served method: %s", r.Body)
 	}
-	if r := do(t, inst, request{method: "OPTIONS", path: "/no/such/route"}); r.status != http.StatusNotFound {
-		t.Fatalf("unknown path: %d, want 404", r.status)
+	if r := inst.Admin().Send(t, enginetest.Request{Method: "OPTIONS", Path: "/no/such/route"}); r.Status != http.StatusNotFound {
+		t.Fatalf("unknown path: %d, want 404", r.Status)
 	}
 }

@@ -6,12 +6,14 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/dynapi/dynapi"
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/connector"
+	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
 // Hardening of JavaScript connector methods (issue 9, points 6, 11 and the
@@ -21,21 +23,21 @@ import (
 
 // openScripting starts an instance with cfg's script settings changed by
 // set, closed when the test ends.
-func openScripting(t *testing.T, set func(*dynapi.Config)) *dynapi.Instance {
+func openScripting(t *testing.T, set func(*dynapi.Config)) *enginetest.Engine {
 	t.Helper()
-	cfg := testConfig(t.TempDir())
+	cfg := enginetest.Config(t.TempDir())
 	set(&cfg)
-	inst := openWith(t, cfg)
-	t.Cleanup(func() { closeInstance(t, inst) })
+	inst := enginetest.New(t, enginetest.WithConfig(cfg))
+	t.Cleanup(func() { inst.Close(t) })
 	return inst
 }
 
 // putScript replaces the body of connector method id.
-func putScript(t *testing.T, inst *dynapi.Instance, id, body string, timeoutMS int, unrestricted bool) {
+func putScript(t *testing.T, inst *enginetest.Engine, id, body string, timeoutMS int, unrestricted bool) {
 	t.Helper()
 	in := map[string]any{"method_body": body, "programming_lang": "js", "timeout_ms": timeoutMS, "unrestricted_connector_calls": unrestricted}
-	if r := do(t, inst, request{method: "PUT", path: "/admin/v1/connector-methods/" + id, headers: jsonHeaders(), body: mustJSON(t, in)}); r.status != http.StatusOK {
-		t.Fatalf("update connector method: %d %s", r.status, r.body)
+	if r := inst.Admin().Send(t, enginetest.Request{Method: "PUT", Path: "/admin/v1/connector-methods/" + id, Header: enginetest.JSONHeader(), Body: enginetest.MustJSON(t, in)}); r.Status != http.StatusOK {
+		t.Fatalf("update connector method: %d %s", r.Status, r.Body)
 	}
 }
 
@@ -43,12 +45,12 @@ func putScript(t *testing.T, inst *dynapi.Instance, id, body string, timeoutMS i
 const benignBanks = `return [{bank_id: "js-bank", short_name: "JS", full_name: "Bank from a script"}];`
 
 // banksWork checks GET /banks answers the benign script's bank.
-func banksWork(t *testing.T, inst *dynapi.Instance, id string) {
+func banksWork(t *testing.T, inst *enginetest.Engine, id string) {
 	t.Helper()
 	putScript(t, inst, id, benignBanks, 0, false)
-	r := do(t, inst, request{method: "GET", path: "/banks", anonymous: true})
-	if r.status != http.StatusOK || !contains(string(r.body), "js-bank") {
-		t.Fatalf("GET /banks afterwards: %d %s", r.status, r.body)
+	r := inst.Anonymous().Get(t, "/banks")
+	if r.Status != http.StatusOK || !strings.Contains(string(r.Body), "js-bank") {
+		t.Fatalf("GET /banks afterwards: %d %s", r.Status, r.Body)
 	}
 }
 
@@ -92,15 +94,15 @@ func TestHardeningJSAllocations(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			putScript(t, inst, id, tc.hostile+"\n"+benignBanks, 10000, false)
 			start := time.Now()
-			r := do(t, inst, request{method: "GET", path: "/banks", anonymous: true})
+			r := inst.Anonymous().Get(t, "/banks")
 			if d := time.Since(start); d > 5*time.Second {
 				t.Errorf("answered after %v", d)
 			}
-			if r.status != http.StatusInternalServerError {
-				t.Fatalf("status %d %s, want 500", r.status, r.body)
+			if r.Status != http.StatusInternalServerError {
+				t.Fatalf("status %d %s, want 500", r.Status, r.Body)
 			}
-			p := r.problem(t)
-			if p.Code != engine.CodeScriptMemoryLimit || !contains(p.Message, "connector method getBanks exceeded a script limit at line 1") ||
+			p := r.Problem(t)
+			if p.Code != engine.CodeScriptMemoryLimit || !strings.Contains(p.Message, "connector method getBanks exceeded a script limit at line 1") ||
 				p.CorrelationID == "" {
 				t.Errorf("problem %+v", p)
 			}
@@ -134,12 +136,12 @@ func TestHardeningJSDeadline(t *testing.T) {
 			putScript(t, inst, id, "const a = Array.from({length: 16000}, (x, i) => String(i));\nfor (;;) { "+loop+"; }",
 				int(deadline/time.Millisecond), false)
 			start := time.Now()
-			r := do(t, inst, request{method: "GET", path: "/banks", anonymous: true})
+			r := inst.Anonymous().Get(t, "/banks")
 			if d := time.Since(start); d > deadline+time.Second {
 				t.Errorf("stopped %v after its deadline", d-deadline)
 			}
-			if code := r.problem(t).Code; code != engine.CodeScriptTimeout && code != engine.CodeScriptMemoryLimit {
-				t.Errorf("status %d %s, want 504 script_timeout or 500 script_memory_limit", r.status, r.body)
+			if code := r.Problem(t).Code; code != engine.CodeScriptTimeout && code != engine.CodeScriptMemoryLimit {
+				t.Errorf("status %d %s, want 504 script_timeout or 500 script_memory_limit", r.Status, r.Body)
 			}
 			banksWork(t, inst, id)
 		})
@@ -153,7 +155,6 @@ func TestHardeningJSDeadline(t *testing.T) {
 // route works afterwards.
 func TestHardeningJSMemoryWatchdog(t *testing.T) {
 	inst := openScripting(t, func(c *dynapi.Config) { c.Connectors.ScriptMemoryLimit = 64 << 20 })
-	addr := serveLoopback(t, inst)
 	id := createScript(t, inst, "getBanks", benignBanks, 0)
 	before := liveHeap()
 	for _, hostile := range []string{
@@ -163,12 +164,12 @@ func TestHardeningJSMemoryWatchdog(t *testing.T) {
 		t.Run(hostile, func(t *testing.T) {
 			putScript(t, inst, id, hostile, 60000, false)
 			start := time.Now()
-			r := doLoopback(t, inst, addr, request{method: "GET", path: "/banks", anonymous: true})
+			r := inst.Anonymous().Loopback().Get(t, "/banks")
 			if d := time.Since(start); d > 20*time.Second {
 				t.Errorf("stopped after %v", d)
 			}
-			if r.status != http.StatusServiceUnavailable || r.problem(t).Code != engine.CodeScriptMemoryExhausted {
-				t.Fatalf("status %d %s, want 503 script_memory_exhausted", r.status, r.body)
+			if r.Status != http.StatusServiceUnavailable || r.Problem(t).Code != engine.CodeScriptMemoryExhausted {
+				t.Fatalf("status %d %s, want 503 script_memory_exhausted", r.Status, r.Body)
 			}
 			banksWork(t, inst, id)
 		})
@@ -197,7 +198,7 @@ func (panicsOnBoom) Prepare(*connector.Method, connector.Params) (connector.Invo
 // correlation id; uncaught, a 500 with the correlation id. The process and
 // the route go on.
 func TestHardeningJSHostPanic(t *testing.T) {
-	var logs lockedBuffer
+	var logs enginetest.LogBuffer
 	inst := openScripting(t, func(c *dynapi.Config) {
 		c.Connectors.Plugins = map[string]connector.Connector{"buggy": panicsOnBoom{}}
 		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
@@ -206,19 +207,19 @@ func TestHardeningJSHostPanic(t *testing.T) {
 	id := createScript(t, inst, "getBanks", `try { await connector.call("getBank", ["boom"]); }
 catch (e) { return [{bank_id: "caught", short_name: "caught", full_name: e.message}]; }
 return [];`, 0)
-	r := do(t, inst, request{method: "GET", path: "/banks", anonymous: true, headers: map[string]string{"X-Correlation-Id": "corr-boom-1"}})
-	if r.status != http.StatusOK || !contains(string(r.body), "connector.call failed: internal error (correlation id corr-boom-1)") {
-		t.Fatalf("caught: %d %s", r.status, r.body)
+	r := inst.Anonymous().Send(t, enginetest.Request{Method: "GET", Path: "/banks", Header: map[string]string{"X-Correlation-Id": "corr-boom-1"}})
+	if r.Status != http.StatusOK || !strings.Contains(string(r.Body), "connector.call failed: internal error (correlation id corr-boom-1)") {
+		t.Fatalf("caught: %d %s", r.Status, r.Body)
 	}
 	putScript(t, inst, id, `return await connector.call("getBank", ["boom"]);`, 0, false)
-	r = do(t, inst, request{method: "GET", path: "/banks", anonymous: true, headers: map[string]string{"X-Correlation-Id": "corr-boom-2"}})
-	if r.status != http.StatusInternalServerError {
-		t.Fatalf("uncaught: %d %s", r.status, r.body)
+	r = inst.Anonymous().Send(t, enginetest.Request{Method: "GET", Path: "/banks", Header: map[string]string{"X-Correlation-Id": "corr-boom-2"}})
+	if r.Status != http.StatusInternalServerError {
+		t.Fatalf("uncaught: %d %s", r.Status, r.Body)
 	}
-	if p := r.problem(t); p.Code != engine.CodeScriptFailed || p.CorrelationID != "corr-boom-2" || !contains(p.Message, "corr-boom-2") {
+	if p := r.Problem(t); p.Code != engine.CodeScriptFailed || p.CorrelationID != "corr-boom-2" || !strings.Contains(p.Message, "corr-boom-2") {
 		t.Errorf("problem %+v", p)
 	}
-	if !contains(logs.String(), "panic in a host binding") || !contains(logs.String(), "corr-boom-2") {
+	if !strings.Contains(logs.String(), "panic in a host binding") || !strings.Contains(logs.String(), "corr-boom-2") {
 		t.Errorf("the panic is not logged with its correlation id:\n%s", logs.String())
 	}
 	banksWork(t, inst, id)
@@ -228,7 +229,7 @@ return [];`, 0)
 // caller's credentials in ctx.request.headers, and logs them, finds none,
 // in any spelling; it gets the principal instead.
 func TestHardeningJSCredentialHeaders(t *testing.T) {
-	var logs lockedBuffer
+	var logs enginetest.LogBuffer
 	inst := openScripting(t, func(c *dynapi.Config) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
 	alice, _, aliceID, _ := bankWithAccounts(t, inst, "gh.29.uk")
 	createScript(t, inst, "getAccounts", `const h = ctx.request.headers, found = [];
@@ -239,20 +240,20 @@ for (const name of ["Authorization", "authorization", "AUTHORIZATION", "DirectLo
 log.info("headers", {found: found.join("; "), authorization: String(h.authorization), cookie: String(h.cookie), other: h["x-trace"]});
 const p = ctx.principal, mine = await connector.call("getAccounts", args);
 return mine.map(a => ({...a, label: (found.join("; ") || "none") + " | " + [p.userId, p.username, p.authMethod].join(" ")}));`, 0)
-	r := do(t, inst, request{method: "GET", path: "/banks/gh.29.uk/accounts", headers: map[string]string{
-		"Authorization": directLogin(alice), "Cookie": "session=" + alice, "Proxy-Authorization": "Basic " + alice,
+	r := inst.Anonymous().Send(t, enginetest.Request{Method: "GET", Path: "/banks/gh.29.uk/accounts", Header: map[string]string{
+		"Authorization": enginetest.DirectLogin(alice), "Cookie": "session=" + alice, "Proxy-Authorization": "Basic " + alice,
 		"Account-Request-Information": "jwt-" + alice, "X-Trace": "visible"}})
-	if r.status != http.StatusOK {
-		t.Fatalf("GET: %d %s", r.status, r.body)
+	if r.Status != http.StatusOK {
+		t.Fatalf("GET: %d %s", r.Status, r.Body)
 	}
-	if contains(string(r.body), alice) {
-		t.Errorf("the script saw credentials: %s", r.body)
+	if strings.Contains(string(r.Body), alice) {
+		t.Errorf("the script saw credentials: %s", r.Body)
 	}
-	accounts, _ := r.json(t)["accounts"].([]any)
+	accounts, _ := r.JSON(t)["accounts"].([]any)
 	if len(accounts) != 1 || accounts[0].(map[string]any)["label"] != "none | "+aliceID+" alice direct_login" {
 		t.Errorf("accounts %v, want alice's labelled with no credential and her principal", accounts)
 	}
-	if l := logs.String(); contains(l, alice) || !contains(l, "other=visible") {
+	if l := logs.String(); strings.Contains(l, alice) || !strings.Contains(l, "other=visible") {
 		t.Errorf("the log shows a credential or misses the visible header:\n%s", l)
 	}
 }
@@ -264,11 +265,11 @@ return mine.map(a => ({...a, label: (found.join("; ") || "none") + " | " + [p.us
 // route refuses it, and nothing moves. A caller with the role, and a
 // method an admin marked unrestricted_connector_calls, reach them.
 func TestHardeningJSConnectorCallRules(t *testing.T) {
-	inst := open(t, "")
+	inst := enginetest.New(t)
 	alice, bob, aliceID, bobID := bankWithAccounts(t, inst, "gh.29.uk")
 	// The direct route refuses bob alice's account.
-	if r := do(t, inst, request{method: "GET", path: "/banks/gh.29.uk/accounts/alice-1", headers: as(bob)}); r.status != http.StatusForbidden {
-		t.Fatalf("direct route: %d %s", r.status, r.body)
+	if r := inst.Token(bob).Get(t, "/banks/gh.29.uk/accounts/alice-1"); r.Status != http.StatusForbidden {
+		t.Fatalf("direct route: %d %s", r.Status, r.Body)
 	}
 	// Bob's own accounts, with what a script found about alice.
 	id := createScript(t, inst, "getAccounts", `const [bankId] = args;
@@ -292,13 +293,13 @@ return mine.map(a => ({...a, label: JSON.stringify(peek).slice(0, 200)}));`, 0)
 		{"opening an account without the role", "createBankAccount", []any{"gh.29.uk", map[string]any{"account_id": "bob-2", "currency": "EUR"}}, http.StatusForbidden},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := do(t, inst, request{method: "GET", path: "/banks/gh.29.uk/accounts?method=" + tc.method + "&args=" +
-				url.QueryEscape(string(mustJSON(t, tc.args))), headers: as(bob)})
-			if r.status != tc.status {
-				t.Fatalf("status %d %s, want %d", r.status, r.body, tc.status)
+			r := inst.Token(bob).Send(t, enginetest.Request{Method: "GET", Path: "/banks/gh.29.uk/accounts?method=" + tc.method + "&args=" +
+				url.QueryEscape(string(enginetest.MustJSON(t, tc.args))), Header: enginetest.JSONHeader()})
+			if r.Status != tc.status {
+				t.Fatalf("status %d %s, want %d", r.Status, r.Body, tc.status)
 			}
-			if contains(string(r.body), "100.00") {
-				t.Errorf("alice's balance leaked: %s", r.body)
+			if strings.Contains(string(r.Body), "100.00") {
+				t.Errorf("alice's balance leaked: %s", r.Body)
 			}
 		})
 	}
@@ -306,31 +307,31 @@ return mine.map(a => ({...a, label: JSON.stringify(peek).slice(0, 200)}));`, 0)
 		t.Errorf("alice's balance %s after bob's scripts, want 100.00", got)
 	}
 	// What bob may do through the routes, he may do through a script.
-	r := do(t, inst, request{method: "GET", path: "/banks/gh.29.uk/accounts?method=getAccount&args=" +
-		url.QueryEscape(`["gh.29.uk","bob-1"]`), headers: as(bob)})
-	if r.status != http.StatusOK || !contains(string(r.body), `bob-1`) {
-		t.Errorf("bob's own account: %d %s", r.status, r.body)
+	r := inst.Token(bob).Send(t, enginetest.Request{Method: "GET", Path: "/banks/gh.29.uk/accounts?method=getAccount&args=" +
+		url.QueryEscape(`["gh.29.uk","bob-1"]`), Header: enginetest.JSONHeader()})
+	if r.Status != http.StatusOK || !strings.Contains(string(r.Body), `bob-1`) {
+		t.Errorf("bob's own account: %d %s", r.Status, r.Body)
 	}
 	// A role that reaches every account at the bank reaches it through a
 	// script too.
-	grant(t, inst, bobID, "gh.29.uk", "CanGetAccountsHeldAtOneBank")
-	r = do(t, inst, request{method: "GET", path: "/banks/gh.29.uk/accounts?method=getAccount&args=" +
-		url.QueryEscape(`["gh.29.uk","alice-1"]`), headers: as(bob)})
-	if r.status != http.StatusOK || !contains(string(r.body), "100.00") {
-		t.Errorf("with CanGetAccountsHeldAtOneBank: %d %s", r.status, r.body)
+	inst.Grant(t, bobID, "gh.29.uk", "CanGetAccountsHeldAtOneBank")
+	r = inst.Token(bob).Send(t, enginetest.Request{Method: "GET", Path: "/banks/gh.29.uk/accounts?method=getAccount&args=" +
+		url.QueryEscape(`["gh.29.uk","alice-1"]`), Header: enginetest.JSONHeader()})
+	if r.Status != http.StatusOK || !strings.Contains(string(r.Body), "100.00") {
+		t.Errorf("with CanGetAccountsHeldAtOneBank: %d %s", r.Status, r.Body)
 	}
 	// An admin may mark a method unrestricted: its calls reach what its
 	// caller could not.
-	createUser(t, inst, "dave", "Dave-passw0rd-long-1")
-	dave := login(t, inst, "dave", "Dave-passw0rd-long-1")
-	stored := do(t, inst, request{method: "GET", path: "/admin/v1/connector-methods/" + id}).json(t)
+	inst.CreateUser(t, "dave", "Dave-passw0rd-long-1")
+	dave := inst.Login(t, "dave", "Dave-passw0rd-long-1")
+	stored := inst.Admin().Get(t, "/admin/v1/connector-methods/"+id).JSON(t)
 	putScript(t, inst, id, stored["method_body"].(string), 0, true)
-	r = do(t, inst, request{method: "GET", path: "/banks/gh.29.uk/accounts?method=getAccount&args=" +
-		url.QueryEscape(`["gh.29.uk","alice-1"]`), headers: as(dave)})
-	if r.status != http.StatusOK {
-		t.Errorf("unrestricted: %d %s", r.status, r.body)
+	r = inst.Token(dave).Send(t, enginetest.Request{Method: "GET", Path: "/banks/gh.29.uk/accounts?method=getAccount&args=" +
+		url.QueryEscape(`["gh.29.uk","alice-1"]`), Header: enginetest.JSONHeader()})
+	if r.Status != http.StatusOK {
+		t.Errorf("unrestricted: %d %s", r.Status, r.Body)
 	}
-	if got := do(t, inst, request{method: "GET", path: "/admin/v1/connector-methods/" + id}).json(t); got["unrestricted_connector_calls"] != true {
+	if got := inst.Admin().Get(t, "/admin/v1/connector-methods/"+id).JSON(t); got["unrestricted_connector_calls"] != true {
 		t.Errorf("stored method %v, want unrestricted_connector_calls", got)
 	}
 }

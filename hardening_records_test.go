@@ -9,8 +9,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/dynapi/dynapi"
 	"github.com/dynapi/dynapi/entities/records"
+	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
 // offerDef is a personal entity with typed, bounded fields: what a bank
@@ -24,24 +24,24 @@ const offerDef = `{"Offer": {"description": "A customer's offer", "required": ["
 
 // customer makes a user with no role at all and logs it in: what any
 // customer of the bank can be.
-func customer(t testing.TB, inst *dynapi.Instance, name string) string {
+func customer(t testing.TB, inst *enginetest.Engine, name string) string {
 	t.Helper()
 	password := "Pass-" + name + "-0123456789"
-	createUser(t, inst, name, password)
-	return login(t, inst, name, password)
+	inst.CreateUser(t, name, password)
+	return inst.Login(t, name, password)
 }
 
 // listOffers returns a customer's personal offers, every page of them.
-func listOffers(t testing.TB, inst *dynapi.Instance, token string) []any {
+func listOffers(t testing.TB, inst *enginetest.Engine, token string) []any {
 	t.Helper()
 	var all []any
 	path := "/my/entities/Offer?limit=1000"
 	for range 100 {
-		r := do(t, inst, request{method: "GET", path: path, headers: as(token)})
-		if r.status != http.StatusOK {
-			t.Fatalf("list: %d %s", r.status, r.body)
+		r := inst.Token(token).Get(t, path)
+		if r.Status != http.StatusOK {
+			t.Fatalf("list: %d %s", r.Status, r.Body)
 		}
-		page := r.json(t)
+		page := r.JSON(t)
 		all = append(all, page["offer_list"].([]any)...)
 		next, _ := page["next_cursor"].(string)
 		if next == "" {
@@ -59,14 +59,14 @@ func listOffers(t testing.TB, inst *dynapi.Instance, token string) []any {
 // ambiguous JSON: each is a 400 naming the value's pointer, nothing is
 // stored, and the server carries on.
 func TestHardeningRecordsHostileValues(t *testing.T) {
-	inst := open(t, "")
+	inst := enginetest.New(t)
 	createEntity(t, inst, "/admin/v1/dynamic-entities", offerDef)
 	kim := customer(t, inst, "kim")
-	r := do(t, inst, request{method: "POST", path: "/my/entities/Offer", headers: as(kim), body: []byte(`{"offer_id": "o1", "amount": 5}`)})
-	if r.status != http.StatusCreated {
-		t.Fatalf("create: %d %s", r.status, r.body)
+	r := inst.Token(kim).Send(t, enginetest.Request{Method: "POST", Path: "/my/entities/Offer", Header: enginetest.JSONHeader(), Body: []byte(`{"offer_id": "o1", "amount": 5}`)})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("create: %d %s", r.Status, r.Body)
 	}
-	before := do(t, inst, request{method: "GET", path: "/my/entities/Offer/o1", headers: as(kim)})
+	before := inst.Token(kim).Get(t, "/my/entities/Offer/o1")
 
 	for _, tc := range []struct {
 		name, body, pointer, code string
@@ -85,9 +85,9 @@ func TestHardeningRecordsHostileValues(t *testing.T) {
 			{"POST", "/my/entities/Offer"}, {"PUT", "/my/entities/Offer/o1"}, {"PATCH", "/my/entities/Offer/o1"},
 		} {
 			t.Run(tc.name+"/"+m.method, func(t *testing.T) {
-				r := do(t, inst, request{method: m.method, path: m.path, headers: as(kim), body: []byte(tc.body)})
-				if r.status != http.StatusBadRequest || !hasViolation(r.problem(t), "body", tc.pointer, tc.code) {
-					t.Fatalf("%d %s; want 400 with %s at %s", r.status, r.body, tc.code, tc.pointer)
+				r := inst.Token(kim).Send(t, enginetest.Request{Method: m.method, Path: m.path, Header: enginetest.JSONHeader(), Body: []byte(tc.body)})
+				if r.Status != http.StatusBadRequest || !enginetest.HasViolation(r.Problem(t), "body", tc.pointer, tc.code) {
+					t.Fatalf("%d %s; want 400 with %s at %s", r.Status, r.Body, tc.code, tc.pointer)
 				}
 			})
 		}
@@ -95,49 +95,49 @@ func TestHardeningRecordsHostileValues(t *testing.T) {
 
 	t.Run("filters", func(t *testing.T) {
 		for _, q := range []string{"amount=1e10000000", "amount[gt]=1e10000000", "amount=0x10", "amount[lt]=Infinity", "product=%FF%FE"} {
-			r := do(t, inst, request{method: "GET", path: "/my/entities/Offer?" + q, headers: as(kim)})
-			if r.status != http.StatusBadRequest || !hasViolation(r.problem(t), "query", "*", "*") {
-				t.Errorf("?%s: %d %s", q, r.status, r.body)
+			r := inst.Token(kim).Get(t, "/my/entities/Offer?"+q)
+			if r.Status != http.StatusBadRequest || !enginetest.HasViolation(r.Problem(t), "query", "*", "*") {
+				t.Errorf("?%s: %d %s", q, r.Status, r.Body)
 			}
 		}
 	})
 
 	t.Run("a definition whose example is such a number", func(t *testing.T) {
 		def := `{"Rate": {"properties": {"value": {"type": "number", "minimum": 0, "example": 1e10000000}}}}`
-		r := do(t, inst, request{method: "POST", path: "/admin/v1/dynamic-entities", headers: jsonHeaders(), body: []byte(def)})
-		if r.status != http.StatusBadRequest || !hasViolation(r.problem(t), "definition", "/Rate/properties/value/example", "number_range") {
-			t.Fatalf("%d %s", r.status, r.body)
+		r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/dynamic-entities", Header: enginetest.JSONHeader(), Body: []byte(def)})
+		if r.Status != http.StatusBadRequest || !enginetest.HasViolation(r.Problem(t), "definition", "/Rate/properties/value/example", "number_range") {
+			t.Fatalf("%d %s", r.Status, r.Body)
 		}
 	})
 
 	t.Run("the dynamic_entity host", func(t *testing.T) {
 		createEntity(t, inst, "/admin/v1/dynamic-entities", `{"PetEntity": {"required": ["name", "pet_number"], "properties": {
 		  "name": {"type": "string", "example": "Rex"}, "pet_number": {"type": "integer", "minimum": 0, "example": 1}}}, "hasPersonalEntity": false}`)
-		mustCreate(t, inst, "/admin/v1/dynamic-endpoints", readFile(t, "testdata/pets-entity-loose.yaml"))
+		inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, "testdata/pets-entity-loose.yaml"))
 		mapped := `{"id": {"entity": "PetEntity", "field": "pet_number"}, "name": {"entity": "PetEntity", "field": "name"}}`
 		for _, op := range []string{"createLoosePet", "updateLoosePet"} {
 			body := `{"operation_id": "` + op + `", "request_mapping": ` + mapped + `, "response_mapping": ` + mapped + `}`
-			if r := do(t, inst, request{method: "POST", path: "/admin/v1/endpoint-mappings", headers: jsonHeaders(), body: []byte(body)}); r.status != 201 {
-				t.Fatalf("mapping %s: %d %s", op, r.status, r.body)
+			if r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/endpoint-mappings", Header: enginetest.JSONHeader(), Body: []byte(body)}); r.Status != 201 {
+				t.Fatalf("mapping %s: %d %s", op, r.Status, r.Body)
 			}
 		}
-		created := do(t, inst, request{method: "POST", path: "/loose-pets/pets", headers: jsonHeaders(), body: []byte(`{"id": 1, "name": "Rex"}`)})
-		if created.status != http.StatusCreated {
-			t.Fatalf("create: %d %s", created.status, created.body)
+		created := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/loose-pets/pets", Header: enginetest.JSONHeader(), Body: []byte(`{"id": 1, "name": "Rex"}`)})
+		if created.Status != http.StatusCreated {
+			t.Fatalf("create: %d %s", created.Status, created.Body)
 		}
-		list := do(t, inst, request{method: "GET", path: "/entities/PetEntity"}).json(t)["pet_entity_list"].([]any)
+		list := inst.Admin().Get(t, "/entities/PetEntity").JSON(t)["pet_entity_list"].([]any)
 		id := list[0].(map[string]any)["pet_entity_id"].(string)
 		for _, m := range []struct{ method, path string }{{"POST", "/loose-pets/pets"}, {"PUT", "/loose-pets/pets/" + id}} {
-			r := do(t, inst, request{method: m.method, path: m.path, headers: jsonHeaders(), body: []byte(`{"id": 1e10000000, "name": "Rex"}`)})
-			if r.status != http.StatusBadRequest || !hasViolation(r.problem(t), "body", "*", "number_range") {
-				t.Fatalf("%s: %d %s", m.method, r.status, r.body)
+			r := inst.Admin().Send(t, enginetest.Request{Method: m.method, Path: m.path, Header: enginetest.JSONHeader(), Body: []byte(`{"id": 1e10000000, "name": "Rex"}`)})
+			if r.Status != http.StatusBadRequest || !enginetest.HasViolation(r.Problem(t), "body", "*", "number_range") {
+				t.Fatalf("%s: %d %s", m.method, r.Status, r.Body)
 			}
 		}
 	})
 
-	if r := do(t, inst, request{method: "GET", path: "/my/entities/Offer/o1", headers: as(kim)}); r.status != http.StatusOK ||
-		string(r.body) != string(before.body) || r.header.Get("ETag") != before.header.Get("ETag") {
-		t.Fatalf("the record changed: %d %s, was %s", r.status, r.body, before.body)
+	if r := inst.Token(kim).Get(t, "/my/entities/Offer/o1"); r.Status != http.StatusOK ||
+		string(r.Body) != string(before.Body) || r.Header.Get("ETag") != before.Header.Get("ETag") {
+		t.Fatalf("the record changed: %d %s, was %s", r.Status, r.Body, before.Body)
 	}
 	if n := len(listOffers(t, inst, kim)); n != 1 {
 		t.Fatalf("%d records stored; want the first only", n)
@@ -149,25 +149,24 @@ func TestHardeningRecordsHostileValues(t *testing.T) {
 // nothing stored. (The record routes used to accept up to the 16 MiB
 // allowed for API documents.)
 func TestHardeningRecordsBodyLimit(t *testing.T) {
-	cfg := testConfig(t.TempDir())
+	cfg := enginetest.Config(t.TempDir())
 	cfg.MaxBodyBytes = 64 << 10
-	inst := openWith(t, cfg)
-	t.Cleanup(func() { closeInstance(t, inst) })
-	addr := serveLoopback(t, inst)
+	inst := enginetest.New(t, enginetest.WithConfig(cfg))
+	t.Cleanup(func() { inst.Close(t) })
 	createEntity(t, inst, "/admin/v1/dynamic-entities", offerDef)
 	kim := customer(t, inst, "kim")
 	fits := `{"offer_id": "o1", "amount": 1, "note": "` + strings.Repeat("n", 60<<10) + `"}`
-	if r := doLoopback(t, inst, addr, request{method: "POST", path: "/my/entities/Offer", headers: as(kim), body: []byte(fits)}); r.status != http.StatusCreated {
-		t.Fatalf("a body within the bound: %d %s", r.status, r.body)
+	if r := inst.Token(kim).Loopback().Send(t, enginetest.Request{Method: "POST", Path: "/my/entities/Offer", Header: enginetest.JSONHeader(), Body: []byte(fits)}); r.Status != http.StatusCreated {
+		t.Fatalf("a body within the bound: %d %s", r.Status, r.Body)
 	}
 	tooLarge := `{"amount": 1, "note": "` + strings.Repeat("n", 64<<10) + `"}`
 	for _, m := range []struct{ method, path string }{
 		{"POST", "/my/entities/Offer"}, {"PUT", "/my/entities/Offer/o1"}, {"PATCH", "/my/entities/Offer/o1"},
 	} {
 		t.Run(m.method, func(t *testing.T) {
-			r := doLoopback(t, inst, addr, request{method: m.method, path: m.path, headers: as(kim), body: []byte(tooLarge)})
-			if r.status != http.StatusRequestEntityTooLarge || r.problem(t).Code != "payload_too_large" {
-				t.Fatalf("%d %s", r.status, r.body)
+			r := inst.Token(kim).Loopback().Send(t, enginetest.Request{Method: m.method, Path: m.path, Header: enginetest.JSONHeader(), Body: []byte(tooLarge)})
+			if r.Status != http.StatusRequestEntityTooLarge || r.Problem(t).Code != "payload_too_large" {
+				t.Fatalf("%d %s", r.Status, r.Body)
 			}
 		})
 	}
@@ -182,23 +181,23 @@ func TestHardeningRecordsBodyLimit(t *testing.T) {
 // (which used to cost record size × 1000, 882 MiB for one 900 KiB record),
 // and stops at the page byte budget with a next_cursor to carry on.
 func TestHardeningRecordsPageMemory(t *testing.T) {
-	inst := open(t, "")
+	inst := enginetest.New(t)
 	createEntity(t, inst, "/admin/v1/dynamic-entities", offerDef)
 	kim := customer(t, inst, "kim")
 	post := func(note int) {
 		t.Helper()
 		body := fmt.Sprintf(`{"amount": 1, "note": %q}`, strings.Repeat("n", note))
-		if r := do(t, inst, request{method: "POST", path: "/my/entities/Offer", headers: as(kim), body: []byte(body)}); r.status != http.StatusCreated {
-			t.Fatalf("create: %d %s", r.status, r.body)
+		if r := inst.Token(kim).Send(t, enginetest.Request{Method: "POST", Path: "/my/entities/Offer", Header: enginetest.JSONHeader(), Body: []byte(body)}); r.Status != http.StatusCreated {
+			t.Fatalf("create: %d %s", r.Status, r.Body)
 		}
 	}
 	post(900 << 10)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	r := do(t, inst, request{method: "GET", path: "/my/entities/Offer?limit=1000", headers: as(kim)})
+	r := inst.Token(kim).Get(t, "/my/entities/Offer?limit=1000")
 	runtime.ReadMemStats(&after)
-	if r.status != http.StatusOK || len(r.json(t)["offer_list"].([]any)) != 1 {
-		t.Fatalf("list: %d", r.status)
+	if r.Status != http.StatusOK || len(r.JSON(t)["offer_list"].([]any)) != 1 {
+		t.Fatalf("list: %d", r.Status)
 	}
 	// About 5 MiB go to the copies of the body on its way through
 	// app.Test and the client; the limit used to add record size × 1000.
@@ -215,7 +214,7 @@ func TestHardeningRecordsPageMemory(t *testing.T) {
 	var sizes []int
 	path := "/my/entities/Offer?limit=1000"
 	for range 10 {
-		page := do(t, inst, request{method: "GET", path: path, headers: as(kim)}).json(t)
+		page := inst.Token(kim).Get(t, path).JSON(t)
 		sizes = append(sizes, len(page["offer_list"].([]any)))
 		next, _ := page["next_cursor"].(string)
 		if next == "" {
@@ -230,12 +229,12 @@ func TestHardeningRecordsPageMemory(t *testing.T) {
 
 // quotaConfig opens an instance whose users may keep 5 records and 64 KiB
 // of each entity.
-func quotaConfig(t *testing.T) *dynapi.Instance {
+func quotaConfig(t *testing.T) *enginetest.Engine {
 	t.Helper()
-	cfg := testConfig(t.TempDir())
+	cfg := enginetest.Config(t.TempDir())
 	cfg.Records = records.Options{Quota: records.Quota{Records: 5, Bytes: 64 << 10}}
-	inst := openWith(t, cfg)
-	t.Cleanup(func() { closeInstance(t, inst) })
+	inst := enginetest.New(t, enginetest.WithConfig(cfg))
+	t.Cleanup(func() { inst.Close(t) })
 	return inst
 }
 
@@ -247,49 +246,49 @@ func TestHardeningRecordsQuotas(t *testing.T) {
 	inst := quotaConfig(t)
 	createEntity(t, inst, "/admin/v1/dynamic-entities", offerDef)
 	kim, lee := customer(t, inst, "kim"), customer(t, inst, "lee")
-	post := func(token, body string) response {
-		return do(t, inst, request{method: "POST", path: "/my/entities/Offer", headers: as(token), body: []byte(body)})
+	post := func(token, body string) enginetest.Response {
+		return inst.Token(token).Send(t, enginetest.Request{Method: "POST", Path: "/my/entities/Offer", Header: enginetest.JSONHeader(), Body: []byte(body)})
 	}
 
 	t.Run("count", func(t *testing.T) {
 		for i := range 5 {
-			if r := post(kim, fmt.Sprintf(`{"offer_id": "k%d", "amount": 1}`, i)); r.status != http.StatusCreated {
-				t.Fatalf("create %d: %d %s", i, r.status, r.body)
+			if r := post(kim, fmt.Sprintf(`{"offer_id": "k%d", "amount": 1}`, i)); r.Status != http.StatusCreated {
+				t.Fatalf("create %d: %d %s", i, r.Status, r.Body)
 			}
 		}
 		r := post(kim, `{"amount": 1}`)
-		if r.status != http.StatusTooManyRequests || r.problem(t).Code != "record_quota_exceeded" || !contains(r.problem(t).Message, "5 records") {
-			t.Fatalf("past the count quota: %d %s", r.status, r.body)
+		if r.Status != http.StatusTooManyRequests || r.Problem(t).Code != "record_quota_exceeded" || !strings.Contains(r.Problem(t).Message, "5 records") {
+			t.Fatalf("past the count quota: %d %s", r.Status, r.Body)
 		}
-		if r := post(lee, `{"amount": 1}`); r.status != http.StatusCreated {
-			t.Fatalf("another customer: %d %s", r.status, r.body)
+		if r := post(lee, `{"amount": 1}`); r.Status != http.StatusCreated {
+			t.Fatalf("another customer: %d %s", r.Status, r.Body)
 		}
-		if r := do(t, inst, request{method: "DELETE", path: "/my/entities/Offer/k0", headers: as(kim)}); r.status != http.StatusNoContent {
-			t.Fatalf("delete: %d", r.status)
+		if r := inst.Token(kim).Delete(t, "/my/entities/Offer/k0"); r.Status != http.StatusNoContent {
+			t.Fatalf("delete: %d", r.Status)
 		}
-		if r := post(kim, `{"amount": 1}`); r.status != http.StatusCreated {
-			t.Fatalf("after a delete: %d %s", r.status, r.body)
+		if r := post(kim, `{"amount": 1}`); r.Status != http.StatusCreated {
+			t.Fatalf("after a delete: %d %s", r.Status, r.Body)
 		}
 	})
 
 	t.Run("bytes", func(t *testing.T) {
 		note := strings.Repeat("n", 20<<10)
 		for i := range 3 {
-			if r := post(lee, fmt.Sprintf(`{"offer_id": "l%d", "amount": 1, "note": %q}`, i, note)); r.status != http.StatusCreated {
-				t.Fatalf("create %d: %d %s", i, r.status, r.body)
+			if r := post(lee, fmt.Sprintf(`{"offer_id": "l%d", "amount": 1, "note": %q}`, i, note)); r.Status != http.StatusCreated {
+				t.Fatalf("create %d: %d %s", i, r.Status, r.Body)
 			}
 		}
 		r := post(lee, fmt.Sprintf(`{"amount": 1, "note": %q}`, note))
-		if r.status != http.StatusRequestEntityTooLarge || r.problem(t).Code != "record_quota_exceeded" || !contains(r.problem(t).Message, "65536 bytes") {
-			t.Fatalf("past the byte quota: %d %s", r.status, r.body)
+		if r.Status != http.StatusRequestEntityTooLarge || r.Problem(t).Code != "record_quota_exceeded" || !strings.Contains(r.Problem(t).Message, "65536 bytes") {
+			t.Fatalf("past the byte quota: %d %s", r.Status, r.Body)
 		}
 		// Growing a record past the quota is refused too; shrinking passes.
-		r = do(t, inst, request{method: "PATCH", path: "/my/entities/Offer/l0", headers: as(lee), body: []byte(fmt.Sprintf(`{"note": %q}`, note+note))})
-		if r.status != http.StatusRequestEntityTooLarge {
-			t.Fatalf("growth past the byte quota: %d %s", r.status, r.body)
+		r = inst.Token(lee).Send(t, enginetest.Request{Method: "PATCH", Path: "/my/entities/Offer/l0", Header: enginetest.JSONHeader(), Body: []byte(fmt.Sprintf(`{"note": %q}`, note+note))})
+		if r.Status != http.StatusRequestEntityTooLarge {
+			t.Fatalf("growth past the byte quota: %d %s", r.Status, r.Body)
 		}
-		if r := do(t, inst, request{method: "PATCH", path: "/my/entities/Offer/l0", headers: as(lee), body: []byte(`{"note": "short"}`)}); r.status != http.StatusOK {
-			t.Fatalf("shrink: %d %s", r.status, r.body)
+		if r := inst.Token(lee).Send(t, enginetest.Request{Method: "PATCH", Path: "/my/entities/Offer/l0", Header: enginetest.JSONHeader(), Body: []byte(`{"note": "short"}`)}); r.Status != http.StatusOK {
+			t.Fatalf("shrink: %d %s", r.Status, r.Body)
 		}
 	})
 
@@ -298,7 +297,7 @@ func TestHardeningRecordsQuotas(t *testing.T) {
 		var wg sync.WaitGroup
 		statuses := make(chan int, 40)
 		for range 40 {
-			wg.Go(func() { statuses <- post(mia, `{"amount": 1}`).status })
+			wg.Go(func() { statuses <- post(mia, `{"amount": 1}`).Status })
 		}
 		wg.Wait()
 		close(statuses)
@@ -324,40 +323,40 @@ func TestHardeningRecordsQuotaEveryWritePath(t *testing.T) {
 	t.Run("dynamic_entity host", func(t *testing.T) {
 		createEntity(t, inst, "/admin/v1/dynamic-entities", `{"PetEntity": {"required": ["name", "pet_number"], "properties": {
 		  "name": {"type": "string", "example": "Rex"}, "pet_number": {"type": "integer", "example": 1}}}, "hasPersonalEntity": false}`)
-		mustCreate(t, inst, "/admin/v1/dynamic-endpoints", readFile(t, "testdata/pets-entity.yaml"))
+		inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, "testdata/pets-entity.yaml"))
 		mapped := `{"id": {"entity": "PetEntity", "field": "pet_number"}, "name": {"entity": "PetEntity", "field": "name"}}`
 		body := `{"operation_id": "createPet", "request_mapping": ` + mapped + `, "response_mapping": ` + mapped + `}`
-		if r := do(t, inst, request{method: "POST", path: "/admin/v1/endpoint-mappings", headers: jsonHeaders(), body: []byte(body)}); r.status != 201 {
-			t.Fatalf("mapping: %d %s", r.status, r.body)
+		if r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/endpoint-mappings", Header: enginetest.JSONHeader(), Body: []byte(body)}); r.Status != 201 {
+			t.Fatalf("mapping: %d %s", r.Status, r.Body)
 		}
 		for i := range 6 {
-			r := do(t, inst, request{method: "POST", path: "/entity-pets/pets", headers: jsonHeaders(), body: []byte(fmt.Sprintf(`{"id": %d, "name": "Rex"}`, i))})
+			r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/entity-pets/pets", Header: enginetest.JSONHeader(), Body: []byte(fmt.Sprintf(`{"id": %d, "name": "Rex"}`, i))})
 			want := http.StatusCreated
 			if i == 5 {
 				want = http.StatusTooManyRequests
 			}
-			if r.status != want {
-				t.Fatalf("pet %d: %d %s; want %d", i, r.status, r.body, want)
+			if r.Status != want {
+				t.Fatalf("pet %d: %d %s; want %d", i, r.Status, r.Body, want)
 			}
 		}
 	})
 
 	t.Run("script", func(t *testing.T) {
-		createBank(t, inst, "gh.29.uk")
+		inst.CreateBank(t, "gh.29.uk")
 		createEntity(t, inst, "/admin/v1/dynamic-entities", `{"Visit": {"properties": {"bank": {"type": "string", "example": "b"}}}, "hasPersonalEntity": false}`)
 		createScript(t, inst, "getAccounts", `await entities.create("Visit", {bank: "gh.29.uk"});
 return await connector.call("getAccounts", args);`, 0)
 		for i := range 6 {
-			r := do(t, inst, request{method: "GET", path: "/banks/gh.29.uk/accounts"})
+			r := inst.Admin().Get(t, "/banks/gh.29.uk/accounts")
 			want := http.StatusOK
 			if i == 5 {
 				want = http.StatusTooManyRequests
 			}
-			if r.status != want {
-				t.Fatalf("call %d: %d %s; want %d", i, r.status, r.body, want)
+			if r.Status != want {
+				t.Fatalf("call %d: %d %s; want %d", i, r.Status, r.Body, want)
 			}
-			if want != http.StatusOK && r.problem(t).Code != "record_quota_exceeded" {
-				t.Fatalf("call %d: %s", i, r.body)
+			if want != http.StatusOK && r.Problem(t).Code != "record_quota_exceeded" {
+				t.Fatalf("call %d: %s", i, r.Body)
 			}
 		}
 	})
@@ -367,26 +366,26 @@ return await connector.call("getAccounts", args);`, 0)
 // of one record at once: the merge happens in the transaction that writes
 // it, so all 40 survive (35 of 40 used to be lost).
 func TestHardeningRecordsConcurrentPatch(t *testing.T) {
-	inst := open(t, "")
-	r := do(t, inst, request{method: "POST", path: "/admin/v1/dynamic-entities?allow_undeclared=true", headers: jsonHeaders(),
-		body: []byte(`{"Profile": {"properties": {"name": {"type": "string", "example": "a"}}}, "hasPersonalEntity": false}`)})
-	if r.status != http.StatusCreated {
-		t.Fatalf("define: %d %s", r.status, r.body)
+	inst := enginetest.New(t)
+	r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/dynamic-entities?allow_undeclared=true", Header: enginetest.JSONHeader(),
+		Body: []byte(`{"Profile": {"properties": {"name": {"type": "string", "example": "a"}}}, "hasPersonalEntity": false}`)})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("define: %d %s", r.Status, r.Body)
 	}
-	if r := do(t, inst, request{method: "POST", path: "/entities/Profile", headers: jsonHeaders(), body: []byte(`{"profile_id": "p1", "name": "a"}`)}); r.status != http.StatusCreated {
-		t.Fatalf("create: %d %s", r.status, r.body)
+	if r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/entities/Profile", Header: enginetest.JSONHeader(), Body: []byte(`{"profile_id": "p1", "name": "a"}`)}); r.Status != http.StatusCreated {
+		t.Fatalf("create: %d %s", r.Status, r.Body)
 	}
 	var wg sync.WaitGroup
 	for i := range 40 {
 		wg.Go(func() {
 			body := fmt.Sprintf(`{"f%02d": %d}`, i, i)
-			if r := do(t, inst, request{method: "PATCH", path: "/entities/Profile/p1", headers: jsonHeaders(), body: []byte(body)}); r.status != http.StatusOK {
-				t.Errorf("patch %d: %d %s", i, r.status, r.body)
+			if r := inst.Admin().Send(t, enginetest.Request{Method: "PATCH", Path: "/entities/Profile/p1", Header: enginetest.JSONHeader(), Body: []byte(body)}); r.Status != http.StatusOK {
+				t.Errorf("patch %d: %d %s", i, r.Status, r.Body)
 			}
 		})
 	}
 	wg.Wait()
-	got := do(t, inst, request{method: "GET", path: "/entities/Profile/p1"}).json(t)["profile"].(map[string]any)
+	got := inst.Admin().Get(t, "/entities/Profile/p1").JSON(t)["profile"].(map[string]any)
 	for i := range 40 {
 		if v := got[fmt.Sprintf("f%02d", i)]; v != float64(i) {
 			t.Errorf("field f%02d is %v after 40 concurrent patches", i, v)
@@ -397,26 +396,26 @@ func TestHardeningRecordsConcurrentPatch(t *testing.T) {
 // TestHardeningRecordsIfMatch reads a record's ETag and writes with it:
 // a stale If-Match is a 412 precondition_failed that changes nothing.
 func TestHardeningRecordsIfMatch(t *testing.T) {
-	inst := open(t, "")
+	inst := enginetest.New(t)
 	createEntity(t, inst, "/admin/v1/dynamic-entities", offerDef)
 	kim := customer(t, inst, "kim")
 	with := func(tag string) map[string]string {
-		h := as(kim)
+		h := enginetest.JSONHeader()
 		h["If-Match"] = tag
 		return h
 	}
-	created := do(t, inst, request{method: "POST", path: "/my/entities/Offer", headers: as(kim), body: []byte(`{"offer_id": "o1", "amount": 1}`)})
-	first := do(t, inst, request{method: "GET", path: "/my/entities/Offer/o1", headers: as(kim)})
-	tag := first.header.Get("ETag")
-	if created.status != http.StatusCreated || tag == "" || created.header.Get("ETag") != tag {
-		t.Fatalf("ETag of the create %q, of the read %q", created.header.Get("ETag"), tag)
+	created := inst.Token(kim).Send(t, enginetest.Request{Method: "POST", Path: "/my/entities/Offer", Header: enginetest.JSONHeader(), Body: []byte(`{"offer_id": "o1", "amount": 1}`)})
+	first := inst.Token(kim).Get(t, "/my/entities/Offer/o1")
+	tag := first.Header.Get("ETag")
+	if created.Status != http.StatusCreated || tag == "" || created.Header.Get("ETag") != tag {
+		t.Fatalf("ETag of the create %q, of the read %q", created.Header.Get("ETag"), tag)
 	}
-	patched := do(t, inst, request{method: "PATCH", path: "/my/entities/Offer/o1", headers: with(tag), body: []byte(`{"amount": 2}`)})
-	now := patched.header.Get("ETag")
-	if patched.status != http.StatusOK || now == "" || now == tag {
-		t.Fatalf("patch with the current ETag: %d %s, ETag %q", patched.status, patched.body, now)
+	patched := inst.Token(kim).Send(t, enginetest.Request{Method: "PATCH", Path: "/my/entities/Offer/o1", Header: with(tag), Body: []byte(`{"amount": 2}`)})
+	now := patched.Header.Get("ETag")
+	if patched.Status != http.StatusOK || now == "" || now == tag {
+		t.Fatalf("patch with the current ETag: %d %s, ETag %q", patched.Status, patched.Body, now)
 	}
-	current := do(t, inst, request{method: "GET", path: "/my/entities/Offer/o1", headers: as(kim)})
+	current := inst.Token(kim).Get(t, "/my/entities/Offer/o1")
 
 	for _, tc := range []struct {
 		name, method, path, ifMatch, body string
@@ -428,24 +427,24 @@ func TestHardeningRecordsIfMatch(t *testing.T) {
 		{"any, missing record", "PUT", "/my/entities/Offer/o2", "*", `{"amount": 3}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			req := request{method: tc.method, path: tc.path, headers: with(tc.ifMatch)}
+			req := enginetest.Request{Method: tc.method, Path: tc.path, Header: with(tc.ifMatch)}
 			if tc.body != "" {
-				req.body = []byte(tc.body)
+				req.Body = []byte(tc.body)
 			}
-			r := do(t, inst, req)
-			if r.status != http.StatusPreconditionFailed || r.problem(t).Code != "precondition_failed" {
-				t.Fatalf("%d %s", r.status, r.body)
+			r := inst.Token(kim).Send(t, req)
+			if r.Status != http.StatusPreconditionFailed || r.Problem(t).Code != "precondition_failed" {
+				t.Fatalf("%d %s", r.Status, r.Body)
 			}
-			after := do(t, inst, request{method: "GET", path: "/my/entities/Offer/o1", headers: as(kim)})
-			if string(after.body) != string(current.body) || after.header.Get("ETag") != now {
-				t.Fatalf("the record changed: %s", after.body)
+			after := inst.Token(kim).Get(t, "/my/entities/Offer/o1")
+			if string(after.Body) != string(current.Body) || after.Header.Get("ETag") != now {
+				t.Fatalf("the record changed: %s", after.Body)
 			}
 		})
 	}
-	if r := do(t, inst, request{method: "PUT", path: "/my/entities/Offer/o1", headers: with(`"x", ` + now), body: []byte(`{"amount": 4}`)}); r.status != http.StatusOK {
-		t.Fatalf("put with the current ETag in a list: %d %s", r.status, r.body)
+	if r := inst.Token(kim).Send(t, enginetest.Request{Method: "PUT", Path: "/my/entities/Offer/o1", Header: with(`"x", ` + now), Body: []byte(`{"amount": 4}`)}); r.Status != http.StatusOK {
+		t.Fatalf("put with the current ETag in a list: %d %s", r.Status, r.Body)
 	}
-	if r := do(t, inst, request{method: "DELETE", path: "/my/entities/Offer/o1", headers: with("*")}); r.status != http.StatusNoContent {
-		t.Fatalf("delete if any: %d %s", r.status, r.body)
+	if r := inst.Token(kim).Send(t, enginetest.Request{Method: "DELETE", Path: "/my/entities/Offer/o1", Header: with("*")}); r.Status != http.StatusNoContent {
+		t.Fatalf("delete if any: %d %s", r.Status, r.Body)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi"
+	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
 // hugeNumber is a number whose exponent makes math/big give up: before
@@ -19,24 +20,24 @@ const hugeNumber = "1e10000000"
 
 // openHardening opens an instance serving testdata/hardening-validation.yaml
 // and returns it with the 201's warnings.
-func openHardening(t *testing.T, cfg dynapi.Config) (*dynapi.Instance, []any) {
+func openHardening(t *testing.T, cfg dynapi.Config) (*enginetest.Engine, []any) {
 	t.Helper()
-	inst := openWith(t, cfg)
-	t.Cleanup(func() { closeInstance(t, inst) })
-	created := mustCreate(t, inst, "/admin/v1/dynamic-endpoints", readFile(t, "testdata/hardening-validation.yaml"))
+	inst := enginetest.New(t, enginetest.WithConfig(cfg))
+	t.Cleanup(func() { inst.Close(t) })
+	created := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, "testdata/hardening-validation.yaml"))
 	warnings, _ := created["warnings"].([]any)
 	return inst, warnings
 }
 
 // refused checks r is a 400 problem naming a violation at location and
 // pointer with code.
-func refused(t *testing.T, r response, location, pointer, code string) {
+func refused(t *testing.T, r enginetest.Response, location, pointer, code string) {
 	t.Helper()
-	if r.status != http.StatusBadRequest {
-		t.Fatalf("status %d, want 400; body %s", r.status, r.body)
+	if r.Status != http.StatusBadRequest {
+		t.Fatalf("status %d, want 400; body %s", r.Status, r.Body)
 	}
-	if p := r.problem(t); !hasViolation(p, location, pointer, code) {
-		t.Fatalf("want a violation %s %q %s; got %s", location, pointer, code, r.body)
+	if p := r.Problem(t); !enginetest.HasViolation(p, location, pointer, code) {
+		t.Fatalf("want a violation %s %q %s; got %s", location, pointer, code, r.Body)
 	}
 }
 
@@ -46,35 +47,33 @@ func refused(t *testing.T, r response, location, pointer, code string) {
 // maximum and multipleOf: each is a 400 naming where, and the process
 // keeps serving.
 func TestHardeningValidationHugeNumbers(t *testing.T) {
-	inst, _ := openHardening(t, testConfig(t.TempDir()))
-	addr := serveLoopback(t, inst)
+	inst, _ := openHardening(t, enginetest.Config(t.TempDir()))
 	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
 	cases := []struct {
 		name              string
-		req               request
+		req               enginetest.Request
 		location, pointer string
 	}{
-		{"path", request{method: "GET", path: "/hardening/amounts/" + hugeNumber}, "path", "/amount"},
-		{"query", request{method: "GET", path: "/hardening/amounts/1?min=" + hugeNumber}, "query", "/min"},
-		{"negative exponent", request{method: "GET", path: "/hardening/amounts/1?min=1e-10000000"}, "query", "/min"},
-		{"header", request{method: "GET", path: "/hardening/amounts/1", headers: map[string]string{"X-Amount": hugeNumber}}, "header", "/x-amount"},
-		{"cookie", request{method: "GET", path: "/hardening/amounts/1", headers: map[string]string{"Cookie": "ratio=" + hugeNumber}}, "cookie", "/ratio"},
-		{"JSON-content parameter", request{method: "GET", path: "/hardening/amounts/1?filter=%7B%22min%22%3A" + hugeNumber + "%7D"}, "query", "/filter/min"},
-		{"JSON body", request{method: "POST", path: "/hardening/payments", headers: jsonHeaders(), body: []byte(`{"amount":` + hugeNumber + `}`)}, "body", "/amount"},
-		{"JSON body array item", request{method: "POST", path: "/hardening/payments", headers: jsonHeaders(), body: []byte(`{"amount":1,"tags":[1,` + hugeNumber + `]}`)}, "body", "/tags/1"},
-		{"form body", request{method: "POST", path: "/hardening/payments", headers: form, body: []byte("amount=" + hugeNumber)}, "body", "/amount"},
-		{"form body array item", request{method: "POST", path: "/hardening/payments", headers: form, body: []byte("amount=1&tags=1&tags=" + hugeNumber)}, "body", "/tags/1"},
+		{"path", enginetest.Request{Method: "GET", Path: "/hardening/amounts/" + hugeNumber}, "path", "/amount"},
+		{"query", enginetest.Request{Method: "GET", Path: "/hardening/amounts/1?min=" + hugeNumber}, "query", "/min"},
+		{"negative exponent", enginetest.Request{Method: "GET", Path: "/hardening/amounts/1?min=1e-10000000"}, "query", "/min"},
+		{"header", enginetest.Request{Method: "GET", Path: "/hardening/amounts/1", Header: map[string]string{"X-Amount": hugeNumber}}, "header", "/x-amount"},
+		{"cookie", enginetest.Request{Method: "GET", Path: "/hardening/amounts/1", Header: map[string]string{"Cookie": "ratio=" + hugeNumber}}, "cookie", "/ratio"},
+		{"JSON-content parameter", enginetest.Request{Method: "GET", Path: "/hardening/amounts/1?filter=%7B%22min%22%3A" + hugeNumber + "%7D"}, "query", "/filter/min"},
+		{"JSON body", enginetest.Request{Method: "POST", Path: "/hardening/payments", Header: enginetest.JSONHeader(), Body: []byte(`{"amount":` + hugeNumber + `}`)}, "body", "/amount"},
+		{"JSON body array item", enginetest.Request{Method: "POST", Path: "/hardening/payments", Header: enginetest.JSONHeader(), Body: []byte(`{"amount":1,"tags":[1,` + hugeNumber + `]}`)}, "body", "/tags/1"},
+		{"form body", enginetest.Request{Method: "POST", Path: "/hardening/payments", Header: form, Body: []byte("amount=" + hugeNumber)}, "body", "/amount"},
+		{"form body array item", enginetest.Request{Method: "POST", Path: "/hardening/payments", Header: form, Body: []byte("amount=1&tags=1&tags=" + hugeNumber)}, "body", "/tags/1"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.req.anonymous = true
-			refused(t, doLoopback(t, inst, addr, tc.req), tc.location, tc.pointer, "number_range")
+			refused(t, inst.Anonymous().Loopback().Send(t, tc.req), tc.location, tc.pointer, "number_range")
 		})
 	}
 	t.Run("still serving", func(t *testing.T) {
-		r := doLoopback(t, inst, addr, request{method: "POST", path: "/hardening/payments", anonymous: true, headers: jsonHeaders(), body: []byte(`{"amount":12.5,"tags":[1e3]}`)})
-		if r.status != http.StatusCreated {
-			t.Fatalf("a good payment after the attacks: %d %s", r.status, r.body)
+		r := inst.Anonymous().Loopback().Send(t, enginetest.Request{Method: "POST", Path: "/hardening/payments", Header: enginetest.JSONHeader(), Body: []byte(`{"amount":12.5,"tags":[1e3]}`)})
+		if r.Status != http.StatusCreated {
+			t.Fatalf("a good payment after the attacks: %d %s", r.Status, r.Body)
 		}
 	})
 }
@@ -83,14 +82,14 @@ func TestHardeningValidationHugeNumbers(t *testing.T) {
 // two ways: repeated keys and parameters, text that is not UTF-8, lone
 // surrogates. Each is a 400 naming where; nothing is passed on.
 func TestHardeningValidationAmbiguousInput(t *testing.T) {
-	inst, _ := openHardening(t, testConfig(t.TempDir()))
+	inst, _ := openHardening(t, enginetest.Config(t.TempDir()))
 	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
-	payment := func(body string) request {
-		return request{method: "POST", path: "/hardening/payments", headers: jsonHeaders(), body: []byte(body)}
+	payment := func(body string) enginetest.Request {
+		return enginetest.Request{Method: "POST", Path: "/hardening/payments", Header: enginetest.JSONHeader(), Body: []byte(body)}
 	}
 	cases := []struct {
 		name                    string
-		req                     request
+		req                     enginetest.Request
 		location, pointer, code string
 	}{
 		{"duplicate key", payment(`{"amount":1,"amount":1000000}`), "body", "/amount", "duplicate_key"},
@@ -98,18 +97,17 @@ func TestHardeningValidationAmbiguousInput(t *testing.T) {
 		{"invalid UTF-8 in a string", payment("{\"amount\":1,\"reference\":\"a\xffb\"}"), "body", "/reference", "invalid_utf8"},
 		{"lone surrogate", payment(`{"amount":1,"reference":"\ud800"}`), "body", "/reference", "lone_surrogate"},
 		{"too deep", payment(`{"amount":1,"reference":` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + `}`), "body", "*", "too_deep"},
-		{"form field twice", request{method: "POST", path: "/hardening/payments", headers: form, body: []byte("amount=1&amount=1000000")}, "body", "/amount", "duplicate_key"},
-		{"form value not UTF-8", request{method: "POST", path: "/hardening/payments", headers: form, body: []byte("amount=1&reference=%FF")}, "body", "/reference", "invalid_utf8"},
-		{"path parameter not UTF-8", request{method: "GET", path: "/hardening/notes/a%FFb"}, "path", "/note", "invalid_utf8"},
-		{"query parameter not UTF-8", request{method: "GET", path: "/hardening/amounts/1?note=%C3"}, "query", "/note", "invalid_utf8"},
-		{"header not UTF-8", request{method: "GET", path: "/hardening/amounts/1", headers: map[string]string{"X-Note": "a\xffb"}}, "header", "/x-note", "invalid_utf8"},
-		{"query parameter twice", request{method: "GET", path: "/hardening/amounts/1?note=a&note=b"}, "query", "/note", "duplicate_key"},
-		{"JSON-content parameter with a duplicate key", request{method: "GET", path: "/hardening/amounts/1?filter=%7B%22min%22%3A1%2C%22min%22%3A2%7D"}, "query", "/filter/min", "duplicate_key"},
+		{"form field twice", enginetest.Request{Method: "POST", Path: "/hardening/payments", Header: form, Body: []byte("amount=1&amount=1000000")}, "body", "/amount", "duplicate_key"},
+		{"form value not UTF-8", enginetest.Request{Method: "POST", Path: "/hardening/payments", Header: form, Body: []byte("amount=1&reference=%FF")}, "body", "/reference", "invalid_utf8"},
+		{"path parameter not UTF-8", enginetest.Request{Method: "GET", Path: "/hardening/notes/a%FFb"}, "path", "/note", "invalid_utf8"},
+		{"query parameter not UTF-8", enginetest.Request{Method: "GET", Path: "/hardening/amounts/1?note=%C3"}, "query", "/note", "invalid_utf8"},
+		{"header not UTF-8", enginetest.Request{Method: "GET", Path: "/hardening/amounts/1", Header: map[string]string{"X-Note": "a\xffb"}}, "header", "/x-note", "invalid_utf8"},
+		{"query parameter twice", enginetest.Request{Method: "GET", Path: "/hardening/amounts/1?note=a&note=b"}, "query", "/note", "duplicate_key"},
+		{"JSON-content parameter with a duplicate key", enginetest.Request{Method: "GET", Path: "/hardening/amounts/1?filter=%7B%22min%22%3A1%2C%22min%22%3A2%7D"}, "query", "/filter/min", "duplicate_key"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.req.anonymous = true
-			refused(t, do(t, inst, tc.req), tc.location, tc.pointer, tc.code)
+			refused(t, inst.Anonymous().Send(t, tc.req), tc.location, tc.pointer, tc.code)
 		})
 	}
 }
@@ -119,7 +117,7 @@ func TestHardeningValidationAmbiguousInput(t *testing.T) {
 // with a warning naming the unbounded array, and the attack is refused at
 // its first value within about one match timeout, not one per value.
 func TestHardeningValidationPatternBudget(t *testing.T) {
-	inst, warnings := openHardening(t, testConfig(t.TempDir()))
+	inst, warnings := openHardening(t, enginetest.Config(t.TempDir()))
 	t.Run("warned at submission", func(t *testing.T) {
 		want := map[string]string{
 			"/paths/~1references/post/requestBody/content/application~1json/schema/properties/references": "pattern_unbounded_array",
@@ -145,11 +143,10 @@ func TestHardeningValidationPatternBudget(t *testing.T) {
 	for i := range refs {
 		refs[i] = strings.Repeat("a", 60) + "!"
 	}
-	body := mustJSON(t, map[string]any{"references": refs})
+	body := enginetest.MustJSON(t, map[string]any{"references": refs})
 	t.Run("attack refused within the budget", func(t *testing.T) {
-		addr := serveLoopback(t, inst)
 		start := time.Now()
-		r := doLoopback(t, inst, addr, request{method: "POST", path: "/hardening/references", anonymous: true, headers: jsonHeaders(), body: body})
+		r := inst.Anonymous().Loopback().Send(t, enginetest.Request{Method: "POST", Path: "/hardening/references", Header: enginetest.JSONHeader(), Body: body})
 		elapsed := time.Since(start)
 		refused(t, r, "body", "/references/0", "pattern_budget")
 		// One match per value to its 50 ms timeout would take n × 50 ms.
@@ -158,21 +155,21 @@ func TestHardeningValidationPatternBudget(t *testing.T) {
 		}
 	})
 	t.Run("good values still match", func(t *testing.T) {
-		r := do(t, inst, request{method: "POST", path: "/hardening/references", anonymous: true, headers: jsonHeaders(),
-			body: mustJSON(t, map[string]any{"references": []string{"a", "aaaa", strings.Repeat("a", 64)}})})
-		if r.status != http.StatusOK {
-			t.Fatalf("good references: %d %s", r.status, r.body)
+		r := inst.Anonymous().Send(t, enginetest.Request{Method: "POST", Path: "/hardening/references", Header: enginetest.JSONHeader(),
+			Body: enginetest.MustJSON(t, map[string]any{"references": []string{"a", "aaaa", strings.Repeat("a", 64)}})})
+		if r.Status != http.StatusOK {
+			t.Fatalf("good references: %d %s", r.Status, r.Body)
 		}
 	})
 
 	t.Run("configured budget", func(t *testing.T) {
-		cfg := testConfig(t.TempDir())
+		cfg := enginetest.Config(t.TempDir())
 		cfg.PatternBudget = 10 * time.Millisecond
 		small, _ := openHardening(t, cfg)
-		r := do(t, small, request{method: "POST", path: "/hardening/references", anonymous: true, headers: jsonHeaders(), body: body})
+		r := small.Anonymous().Send(t, enginetest.Request{Method: "POST", Path: "/hardening/references", Header: enginetest.JSONHeader(), Body: body})
 		refused(t, r, "body", "/references/0", "pattern_budget")
-		if p := r.problem(t); !strings.Contains(p.Violations[0].Message, "used up its 10ms") {
-			t.Errorf("the message should name the budget: %s", r.body)
+		if p := r.Problem(t); !strings.Contains(p.Violations[0].Message, "used up its 10ms") {
+			t.Errorf("the message should name the budget: %s", r.Body)
 		}
 	})
 }
@@ -181,7 +178,7 @@ func TestHardeningValidationPatternBudget(t *testing.T) {
 // bodies a lenient decoder reads one way and a signer or log another:
 // each is a 400 naming where, and no money moves.
 func TestHardeningValidationBankingCore(t *testing.T) {
-	inst := open(t, "")
+	inst := enginetest.New(t)
 	alice, _, _, _ := bankWithAccounts(t, inst, "gh.29.uk")
 	to := `"to":{"bank_id":"gh.29.uk","account_id":"bob-1"}`
 	cases := []struct {
@@ -196,16 +193,16 @@ func TestHardeningValidationBankingCore(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := do(t, inst, request{method: "POST", path: "/banks/gh.29.uk/accounts/alice-1/transaction-requests",
-				headers: as(alice), body: []byte(tc.body)})
+			r := inst.Token(alice).Send(t, enginetest.Request{Method: "POST", Path: "/banks/gh.29.uk/accounts/alice-1/transaction-requests",
+				Header: enginetest.JSONHeader(), Body: []byte(tc.body)})
 			refused(t, r, "body", tc.pointer, tc.code)
 		})
 	}
 	if got := balanceOf(t, inst, alice, "gh.29.uk", "alice-1"); got != "100.00" {
 		t.Errorf("alice's balance is %s after refused payments, want 100.00", got)
 	}
-	if r := pay(t, inst, alice, "gh.29.uk", "alice-1", "bob-1", "1.00", ""); r.status != http.StatusCreated {
-		t.Fatalf("a good payment: %d %s", r.status, r.body)
+	if r := pay(t, inst, alice, "gh.29.uk", "alice-1", "bob-1", "1.00", ""); r.Status != http.StatusCreated {
+		t.Fatalf("a good payment: %d %s", r.Status, r.Body)
 	}
 }
 
@@ -215,7 +212,7 @@ func TestHardeningValidationBankingCore(t *testing.T) {
 // text that is not UTF-8, a lone surrogate. Each is a 502
 // invalid_connector_result naming where in the answer.
 func TestHardeningValidationBackendAnswers(t *testing.T) {
-	inst := open(t, "")
+	inst := enginetest.New(t)
 	var answer atomic.Value // the data the back end answers, as JSON text
 	core := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -237,27 +234,27 @@ func TestHardeningValidationBackendAnswers(t *testing.T) {
 	for _, tc := range cases {
 		t.Run("REST "+tc.name, func(t *testing.T) {
 			answer.Store(tc.data)
-			r := do(t, inst, request{method: "GET", path: "/banks", anonymous: true})
-			if r.status != http.StatusBadGateway || r.problem(t).Code != "invalid_connector_result" || !hasViolation(r.problem(t), "inbound", tc.pointer, tc.code) {
-				t.Fatalf("status %d, want 502 invalid_connector_result naming %s %s; body %s", r.status, tc.pointer, tc.code, r.body)
+			r := inst.Anonymous().Get(t, "/banks")
+			if r.Status != http.StatusBadGateway || r.Problem(t).Code != "invalid_connector_result" || !enginetest.HasViolation(r.Problem(t), "inbound", tc.pointer, tc.code) {
+				t.Fatalf("status %d, want 502 invalid_connector_result naming %s %s; body %s", r.Status, tc.pointer, tc.code, r.Body)
 			}
 		})
 	}
 	t.Run("REST good answer", func(t *testing.T) {
 		answer.Store(`[` + bank + `}]`)
-		if r := do(t, inst, request{method: "GET", path: "/banks", anonymous: true}); r.status != http.StatusOK || !contains(string(r.body), `"b-1"`) {
-			t.Fatalf("good answer: %d %s", r.status, r.body)
+		if r := inst.Anonymous().Get(t, "/banks"); r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"b-1"`) {
+			t.Fatalf("good answer: %d %s", r.Status, r.Body)
 		}
 	})
-	if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/method-routings/" + routing}); r.status != http.StatusNoContent {
-		t.Fatalf("delete routing: %d %s", r.status, r.body)
+	if r := inst.Admin().Delete(t, "/admin/v1/method-routings/"+routing); r.Status != http.StatusNoContent {
+		t.Fatalf("delete routing: %d %s", r.Status, r.Body)
 	}
 
 	t.Run("script answering a lone surrogate", func(t *testing.T) {
 		createScript(t, inst, "getBanks", `return [{bank_id: "b-1", short_name: "B\ud800", full_name: "Bank B"}];`, 0)
-		r := do(t, inst, request{method: "GET", path: "/banks", anonymous: true})
-		if r.status != http.StatusBadGateway || !hasViolation(r.problem(t), "data", "/0/short_name", "lone_surrogate") {
-			t.Fatalf("status %d, want 502 naming /0/short_name; body %s", r.status, r.body)
+		r := inst.Anonymous().Get(t, "/banks")
+		if r.Status != http.StatusBadGateway || !enginetest.HasViolation(r.Problem(t), "data", "/0/short_name", "lone_surrogate") {
+			t.Fatalf("status %d, want 502 naming /0/short_name; body %s", r.Status, r.Body)
 		}
 	})
 }
@@ -266,19 +263,19 @@ func TestHardeningValidationBackendAnswers(t *testing.T) {
 // the schema library panic (a number big.Rat cannot hold, checked against
 // a minimum) costs its request a 400, never the process.
 func TestHardeningValidationRecordPanicContained(t *testing.T) {
-	inst := open(t, "")
+	inst := enginetest.New(t)
 	def := `{"Offer": {"description": "An offer", "required": ["amount"], "properties": {
 		"amount": {"type": "number", "minimum": 0, "example": 10}}}, "hasPersonalEntity": true}`
-	if r := do(t, inst, request{method: "POST", path: "/admin/v1/dynamic-entities", headers: jsonHeaders(), body: []byte(def)}); r.status != http.StatusCreated {
-		t.Fatalf("create entity: %d %s", r.status, r.body)
+	if r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/dynamic-entities", Header: enginetest.JSONHeader(), Body: []byte(def)}); r.Status != http.StatusCreated {
+		t.Fatalf("create entity: %d %s", r.Status, r.Body)
 	}
-	r := do(t, inst, request{method: "POST", path: "/my/entities/Offer", headers: jsonHeaders(), body: []byte(`{"amount":` + hugeNumber + `}`)})
-	if r.status != http.StatusBadRequest {
-		t.Fatalf("status %d, want 400; body %s", r.status, r.body)
+	r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/my/entities/Offer", Header: enginetest.JSONHeader(), Body: []byte(`{"amount":` + hugeNumber + `}`)})
+	if r.Status != http.StatusBadRequest {
+		t.Fatalf("status %d, want 400; body %s", r.Status, r.Body)
 	}
 	var ok map[string]any
-	r = do(t, inst, request{method: "POST", path: "/my/entities/Offer", headers: jsonHeaders(), body: []byte(`{"amount":5}`)})
-	if r.status != http.StatusCreated || json.Unmarshal(r.body, &ok) != nil {
-		t.Fatalf("a good record after: %d %s", r.status, r.body)
+	r = inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/my/entities/Offer", Header: enginetest.JSONHeader(), Body: []byte(`{"amount":5}`)})
+	if r.Status != http.StatusCreated || json.Unmarshal(r.Body, &ok) != nil {
+		t.Fatalf("a good record after: %d %s", r.Status, r.Body)
 	}
 }

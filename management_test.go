@@ -10,6 +10,7 @@ import (
 	"github.com/dynapi/dynapi"
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/internal/enginetest"
+	"github.com/dynapi/dynapi/internal/testpaths"
 )
 
 // unauthorized checks a 401 is a problem asking for credentials.
@@ -72,7 +73,7 @@ func TestBootstrapPrintedOnce(t *testing.T) {
 func TestDynamicEndpointLifecycle(t *testing.T) {
 	e := enginetest.New(t)
 	admin := e.Admin()
-	petstore := enginetest.ReadFile(t, filepath.Join(sharedSpecs, "petstore-oas3/petstore.yaml"))
+	petstore := enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), "petstore-oas3/petstore.yaml"))
 	created := admin.MustCreate(t, "/admin/v1/dynamic-endpoints", petstore)
 	id := created["dynamic_endpoint_id"].(string)
 	if created["mount"] != "/v1" || created["title"] != "Swagger Petstore" || created["host"] != "obp_mock" {
@@ -145,8 +146,8 @@ func endpointCount(t testing.TB, r enginetest.Response) int {
 func TestMountsAndConflicts(t *testing.T) {
 	e := enginetest.New(t)
 	admin := e.Admin()
-	petstore := enginetest.ReadFile(t, filepath.Join(sharedSpecs, "petstore-oas3/petstore.yaml"))
-	swagger := enginetest.ReadFile(t, filepath.Join(sharedSpecs, "petstore-swagger2/petstore.json"))
+	petstore := enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), "petstore-oas3/petstore.yaml"))
+	swagger := enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), "petstore-swagger2/petstore.json"))
 	a := admin.MustCreate(t, "/admin/v1/dynamic-endpoints", petstore)
 
 	e.Run(t, enginetest.Scenario{Name: "two petstores on /v1", Caller: admin,
@@ -170,7 +171,7 @@ func TestMountsAndConflicts(t *testing.T) {
 			t.Errorf("GET %s: %d %s", path, r.Status, r.Body)
 		}
 	}
-	root := admin.MustCreate(t, "/admin/v1/dynamic-endpoints?mount=/", enginetest.ReadFile(t, filepath.Join(sharedSpecs, "petstore-oas3/petstore-expanded.yaml")))
+	root := admin.MustCreate(t, "/admin/v1/dynamic-endpoints?mount=/", enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), "petstore-oas3/petstore-expanded.yaml")))
 	if root["mount"] != "/" {
 		t.Errorf("root mount shown as %v", root["mount"])
 	}
@@ -199,7 +200,7 @@ func TestBankLevelEndpoints(t *testing.T) {
 		e.Grant(t, adminID, bank, "CanCreateBankLevelDynamicEndpoint")
 		e.Grant(t, adminID, bank, "CanGetBankLevelDynamicEndpoints")
 	}
-	doc := enginetest.ReadFile(t, filepath.Join(sharedSpecs, "obp-dynamic-endpoint/dynamicEndpointSwagger.json"))
+	doc := enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), "obp-dynamic-endpoint/dynamicEndpointSwagger.json"))
 	for _, bank := range []string{"gh.29.uk", "de.bank.1"} {
 		created := admin.MustCreate(t, "/admin/v1/banks/"+bank+"/dynamic-endpoints", doc)
 		if created["bank_id"] != bank {
@@ -268,7 +269,7 @@ func TestRefusedDocuments(t *testing.T) {
 
 func TestTolerated(t *testing.T) {
 	e := enginetest.New(t)
-	created := e.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join(sharedSpecs, "ob-uk-v3.1.7-swagger2/events-swagger.json")))
+	created := e.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), "ob-uk-v3.1.7-swagger2/events-swagger.json")))
 	var codes []string
 	for _, w := range created["warnings"].([]any) {
 		codes = append(codes, w.(map[string]any)["code"].(string))
@@ -276,8 +277,8 @@ func TestTolerated(t *testing.T) {
 	if !strings.Contains(strings.Join(codes, " "), "ref_missing_hash") {
 		t.Errorf("the ref missing its '#' was not reported: %v", codes)
 	}
-	created = e.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join(sharedSpecs, "ob-uk-v4.0/payment-initiation-openapi.yaml")))
-	if !strings.Contains(string(mustJSON(t, created["warnings"])), "enum_duplicate") {
+	created = e.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), "ob-uk-v4.0/payment-initiation-openapi.yaml")))
+	if !strings.Contains(string(enginetest.MustJSON(t, created["warnings"])), "enum_duplicate") {
 		t.Errorf("duplicate enum values were not reported")
 	}
 }
@@ -300,7 +301,7 @@ func TestLimitsAndCorrelation(t *testing.T) {
 		// any handler runs, so this one goes over a real connection.
 		enginetest.Scenario{Name: "document over the limit", Caller: admin.Loopback(),
 			Request: enginetest.Request{Method: http.MethodPost, Path: "/admin/v1/dynamic-endpoints",
-				Body: enginetest.ReadFile(t, filepath.Join(sharedSpecs, "swagger-petstore3/openapi.yaml"))},
+				Body: enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), "swagger-petstore3/openapi.yaml"))},
 			WantStatus: 413, WantProblem: "payload_too_large", Check: correlated},
 		enginetest.Scenario{Name: "the caller's correlation id is echoed", Caller: admin,
 			Request:    enginetest.Request{Method: http.MethodGet, Path: "/nowhere", Header: map[string]string{"X-Correlation-Id": "abc-123"}},
@@ -322,7 +323,7 @@ func TestLimitsAndCorrelation(t *testing.T) {
 // same data directory, still served.
 func TestRestart(t *testing.T) {
 	e := enginetest.New(t)
-	created := e.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints?mount=/restart", enginetest.ReadFile(t, filepath.Join(sharedSpecs, "ob-uk-v4.0/account-info-openapi.yaml")))
+	created := e.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints?mount=/restart", enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), "ob-uk-v4.0/account-info-openapi.yaml")))
 	e.Close(t)
 
 	e = enginetest.New(t, enginetest.InDir(e.Dir))

@@ -5,34 +5,36 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
 // TestEndpointMappings serves a dynamic_entity document from entity records
 // through OBP-style endpoint mappings.
 func TestEndpointMappings(t *testing.T) {
-	inst := open(t, "")
+	inst := enginetest.New(t)
 	createEntity(t, inst, "/admin/v1/dynamic-entities", `{"PetEntity": {"required": ["name", "pet_number"], "properties": {
 	  "name": {"type": "string", "example": "Rex"}, "pet_number": {"type": "integer", "example": 1}}}, "hasPersonalEntity": false}`)
-	created := mustCreate(t, inst, "/admin/v1/dynamic-endpoints", readFile(t, "testdata/pets-entity.yaml"))
+	created := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, "testdata/pets-entity.yaml"))
 	if created["host"] != "dynamic_entity" {
 		t.Fatalf("host %v", created["host"])
 	}
-	if r := do(t, inst, request{method: "GET", path: "/entity-pets/pets/1"}); r.status != http.StatusNotImplemented {
-		t.Fatalf("an operation without a mapping: %d %s", r.status, r.body)
+	if r := inst.Admin().Get(t, "/entity-pets/pets/1"); r.Status != http.StatusNotImplemented {
+		t.Fatalf("an operation without a mapping: %d %s", r.Status, r.Body)
 	}
 	response := `{"id": {"entity": "PetEntity", "field": "pet_number", "query": "pet_number"}, "name": {"entity": "PetEntity", "field": "name"}}`
 	reqMapping := `{"id": {"entity": "PetEntity", "field": "pet_number"}, "name": {"entity": "PetEntity", "field": "name"}}`
 	for _, op := range []string{"listPets", "createPet", "showPet", "updatePet", "deletePet"} {
 		body := `{"operation_id": "` + op + `", "request_mapping": ` + reqMapping + `, "response_mapping": ` + response + `}`
-		if r := do(t, inst, request{method: "POST", path: "/admin/v1/endpoint-mappings", headers: jsonHeaders(), body: []byte(body)}); r.status != 201 {
-			t.Fatalf("mapping %s: %d %s", op, r.status, r.body)
+		if r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/endpoint-mappings", Header: enginetest.JSONHeader(), Body: []byte(body)}); r.Status != 201 {
+			t.Fatalf("mapping %s: %d %s", op, r.Status, r.Body)
 		}
 	}
 	// OBP sends the mappings as JSON strings; a second mapping for an
 	// operation is a conflict.
 	dup := `{"operation_id": "showPet", "request_mapping": "{}", "response_mapping": ` + strconv.Quote(response) + `}`
-	if r := do(t, inst, request{method: "POST", path: "/admin/v1/endpoint-mappings", headers: jsonHeaders(), body: []byte(dup)}); r.status != 409 {
-		t.Fatalf("duplicate mapping: %d %s", r.status, r.body)
+	if r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/endpoint-mappings", Header: enginetest.JSONHeader(), Body: []byte(dup)}); r.Status != 409 {
+		t.Fatalf("duplicate mapping: %d %s", r.Status, r.Body)
 	}
 
 	steps := []struct {
@@ -53,13 +55,13 @@ func TestEndpointMappings(t *testing.T) {
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
-			req := request{method: s.method, path: s.path}
+			req := enginetest.Request{Method: s.method, Path: s.path}
 			if s.body != "" {
-				req.body, req.headers = []byte(s.body), jsonHeaders()
+				req.Body, req.Header = []byte(s.body), enginetest.JSONHeader()
 			}
-			r := do(t, inst, req)
-			if r.status != s.status || !strings.Contains(string(r.body), s.contains) {
-				t.Fatalf("%d %s", r.status, r.body)
+			r := inst.Admin().Send(t, req)
+			if r.Status != s.status || !strings.Contains(string(r.Body), s.contains) {
+				t.Fatalf("%d %s", r.Status, r.Body)
 			}
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dynapi/dynapi/internal/enginetest"
+	"github.com/dynapi/dynapi/internal/testpaths"
 )
 
 // TestMessageDocsGolden pins GET /admin/v1/message-docs, every built-in
@@ -16,7 +17,7 @@ import (
 // -args -update).
 func TestMessageDocsGolden(t *testing.T) {
 	e := enginetest.New(t)
-	e.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join(sharedSpecs, "petstore-oas3/petstore.yaml")))
+	e.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), "petstore-oas3/petstore.yaml")))
 	e.Run(t, enginetest.Scenario{Name: "message docs", Caller: e.Admin(),
 		Request: enginetest.Request{Method: http.MethodGet, Path: "/admin/v1/message-docs"}, WantStatus: http.StatusOK,
 		Check: func(t *testing.T, r enginetest.Response) {

@@ -1,9 +1,11 @@
 package dynapi_test
 
 import (
-	"github.com/dynapi/dynapi/internal/testpaths"
 	"net/http"
 	"testing"
+
+	"github.com/dynapi/dynapi/internal/enginetest"
+	"github.com/dynapi/dynapi/internal/testpaths"
 )
 
 // TestNullableEnumListingNull submits an OpenAPI 3.0 document whose
@@ -11,9 +13,9 @@ import (
 // fixture is shaped like Plaid's AccountSubtype), and checks it is served:
 // null and listed values pass, others are a 400 naming the pointer.
 func TestNullableEnumListingNull(t *testing.T) {
-	inst := open(t, "")
-	doc := readFile(t, testpaths.Root("specs", "testdata", "nullable-enum-listing-null.yaml"))
-	created := mustCreate(t, inst, "/admin/v1/dynamic-endpoints?mount=/plaid", doc)
+	inst := enginetest.New(t)
+	doc := enginetest.ReadFile(t, testpaths.Root("specs", "testdata", "nullable-enum-listing-null.yaml"))
+	created := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints?mount=/plaid", doc)
 	if w, _ := created["warnings"].([]any); len(w) != 0 {
 		t.Errorf("warnings %v", w)
 	}
@@ -33,12 +35,12 @@ func TestNullableEnumListingNull(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := do(t, inst, request{method: http.MethodPost, path: tc.path, body: []byte(tc.body), headers: jsonCT})
-			if r.status != tc.status {
-				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.body)
+			r := inst.Admin().Send(t, enginetest.Request{Method: http.MethodPost, Path: tc.path, Body: []byte(tc.body), Header: jsonCT})
+			if r.Status != tc.status {
+				t.Fatalf("status %d, want %d: %s", r.Status, tc.status, r.Body)
 			}
-			if tc.problem[0] != "" && !hasViolation(r.problem(t), tc.problem[0], tc.problem[1], tc.problem[2]) {
-				t.Fatalf("no %v violation in %s", tc.problem, r.body)
+			if tc.problem[0] != "" && !enginetest.HasViolation(r.Problem(t), tc.problem[0], tc.problem[1], tc.problem[2]) {
+				t.Fatalf("no %v violation in %s", tc.problem, r.Body)
 			}
 		})
 	}

@@ -18,22 +18,22 @@ import (
 // merged. The dynamic endpoints' ids, made at random, are the one value
 // replaced.
 func TestOpenAPIGolden(t *testing.T) {
-	inst := open(t, "")
-	createBank(t, inst, "gh.29.uk")
+	inst := enginetest.New(t)
+	inst.CreateBank(t, "gh.29.uk")
 	createEntity(t, inst, "/admin/v1/dynamic-entities", accountEntityDef)
 	grantSelf(t, inst, "gh.29.uk", "CanCreateBankLevelDynamicEntity")
 	createEntity(t, inst, "/admin/v1/banks/gh.29.uk/dynamic-entities", `{"Payee": {"description": "A payee", "required": ["name"],
 	  "properties": {"name": {"type": "string", "example": "Landlord"}}}, "hasPersonalEntity": true}`)
-	mustCreate(t, inst, "/admin/v1/dynamic-endpoints", pipelineDocument)
+	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", pipelineDocument)
 	grantSelf(t, inst, "gh.29.uk", "CanCreateBankLevelDynamicEndpoint")
-	mustCreate(t, inst, "/admin/v1/banks/gh.29.uk/dynamic-endpoints", readFile(t, filepath.Join("testdata", "apidoc-shop.yaml")))
+	inst.Admin().MustCreate(t, "/admin/v1/banks/gh.29.uk/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join("testdata", "apidoc-shop.yaml")))
 
-	r := do(t, inst, request{method: "GET", path: "/openapi.json"})
-	if r.status != http.StatusOK {
-		t.Fatalf("GET /openapi.json: %d %s", r.status, r.body)
+	r := inst.Admin().Get(t, "/openapi.json")
+	if r.Status != http.StatusOK {
+		t.Fatalf("GET /openapi.json: %d %s", r.Status, r.Body)
 	}
 	var doc map[string]any
-	if err := json.Unmarshal(r.body, &doc); err != nil {
+	if err := json.Unmarshal(r.Body, &doc); err != nil {
 		t.Fatal(err)
 	}
 	for _, item := range doc["paths"].(map[string]any) {

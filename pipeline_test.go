@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
 // pipelineDocument serves a public GET and a guarded POST with a strict body.
@@ -71,64 +72,65 @@ func TestPipelineHooks(t *testing.T) {
 			return &engine.Reply{Status: reply.Status, ContentType: "text/plain", Body: body}, nil
 		})
 	}
-	cfg := testConfig(t.TempDir())
+	cfg := enginetest.Config(t.TempDir())
 	cfg.Hooks = engine.Hooks{Policies: []engine.Policy{policy("first"), policy("second")},
 		Filters: []engine.ResponseFilter{filter("inner"), filter("outer")}}
-	inst := openWith(t, cfg)
-	t.Cleanup(func() { closeInstance(t, inst) })
-	mustCreate(t, inst, "/admin/v1/dynamic-endpoints", pipelineDocument)
+	inst := enginetest.New(t, enginetest.WithConfig(cfg))
+	t.Cleanup(func() { inst.Close(t) })
+	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", pipelineDocument)
 	log.take() // the management API is not a dynamic operation
 
 	for _, tc := range []struct {
 		name   string
-		req    request
+		caller enginetest.Caller
+		req    enginetest.Request
 		status int
 		code   string // the problem's code, when the answer is one
 		body   string // the answer's body, when it is not a problem
 		steps  []string
 	}{
 		{name: "public operation passes every hook in order",
-			req:    request{method: "GET", path: "/pipeline/things", anonymous: true},
+			caller: inst.Anonymous(), req: enginetest.Request{Method: "GET", Path: "/pipeline/things"},
 			status: http.StatusOK, body: `outer(inner({"things":[]}))`,
 			steps: []string{"first:listThings:anonymous", "second:listThings:anonymous", "inner:listThings", "outer:listThings"}},
 		{name: "policies see the authenticated caller",
-			req:    request{method: "POST", path: "/pipeline/things", body: []byte(`{"name":"a"}`), headers: jsonHeaders()},
+			caller: inst.Admin(), req: enginetest.Request{Method: "POST", Path: "/pipeline/things", Body: []byte(`{"name":"a"}`), Header: enginetest.JSONHeader()},
 			status: http.StatusCreated, body: `outer(inner({"name":"x"}))`,
 			steps: []string{"first:createThing:admin", "second:createThing:admin", "inner:createThing", "outer:createThing"}},
 		{name: "the first refusal ends the call before validation",
-			req: request{method: "POST", path: "/pipeline/things", body: []byte(`{"nom":1}`),
-				headers: map[string]string{"Content-Type": "application/json", "X-Refuse": "first"}},
+			caller: inst.Admin(), req: enginetest.Request{Method: "POST", Path: "/pipeline/things", Body: []byte(`{"nom":1}`),
+				Header: map[string]string{"Content-Type": "application/json", "X-Refuse": "first"}},
 			status: http.StatusForbidden, code: "consent_missing", steps: []string{"first:createThing:admin"}},
 		{name: "a later policy refuses after the earlier ones passed",
-			req:    request{method: "GET", path: "/pipeline/things", anonymous: true, headers: map[string]string{"X-Refuse": "second"}},
+			caller: inst.Anonymous(), req: enginetest.Request{Method: "GET", Path: "/pipeline/things", Header: map[string]string{"X-Refuse": "second"}},
 			status: http.StatusForbidden, code: "consent_missing",
 			steps: []string{"first:listThings:anonymous", "second:listThings:anonymous"}},
 		{name: "invalid input after the policies passed is a 400 and reaches no filter",
-			req:    request{method: "POST", path: "/pipeline/things", body: []byte(`{"nom":1}`), headers: jsonHeaders()},
+			caller: inst.Admin(), req: enginetest.Request{Method: "POST", Path: "/pipeline/things", Body: []byte(`{"nom":1}`), Header: enginetest.JSONHeader()},
 			status: http.StatusBadRequest, code: engine.CodeValidationFailed,
 			steps: []string{"first:createThing:admin", "second:createThing:admin"}},
 		{name: "no credentials is a 401 before any policy",
-			req:    request{method: "POST", path: "/pipeline/things", body: []byte(`{"name":"a"}`), anonymous: true, headers: jsonHeaders()},
+			caller: inst.Anonymous(), req: enginetest.Request{Method: "POST", Path: "/pipeline/things", Body: []byte(`{"name":"a"}`), Header: enginetest.JSONHeader()},
 			status: http.StatusUnauthorized, code: engine.CodeUnauthorized},
 		{name: "a filter's error is answered instead of the reply",
-			req:    request{method: "GET", path: "/pipeline/things", anonymous: true, headers: map[string]string{"X-Refuse": "inner"}},
+			caller: inst.Anonymous(), req: enginetest.Request{Method: "GET", Path: "/pipeline/things", Header: map[string]string{"X-Refuse": "inner"}},
 			status: http.StatusBadGateway, code: engine.CodeInvalidResult,
 			steps: []string{"first:listThings:anonymous", "second:listThings:anonymous", "inner:listThings"}},
 		{name: "no route is a 404 before any hook",
-			req:    request{method: "GET", path: "/pipeline/nothing", anonymous: true},
+			caller: inst.Anonymous(), req: enginetest.Request{Method: "GET", Path: "/pipeline/nothing"},
 			status: http.StatusNotFound, code: engine.CodeNotFound},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := do(t, inst, tc.req)
-			if r.status != tc.status {
-				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.body)
+			r := tc.caller.Send(t, tc.req)
+			if r.Status != tc.status {
+				t.Fatalf("status %d, want %d: %s", r.Status, tc.status, r.Body)
 			}
 			if tc.code != "" {
-				if p := r.problem(t); p.Code != tc.code {
+				if p := r.Problem(t); p.Code != tc.code {
 					t.Errorf("code %q, want %q", p.Code, tc.code)
 				}
-			} else if !bytes.Equal(r.body, []byte(tc.body)) {
-				t.Errorf("body %s, want %s", r.body, tc.body)
+			} else if !bytes.Equal(r.Body, []byte(tc.body)) {
+				t.Errorf("body %s, want %s", r.Body, tc.body)
 			}
 			if got := log.take(); !slices.Equal(got, tc.steps) {
 				t.Errorf("hooks ran %q, want %q", got, tc.steps)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dynapi/dynapi/internal/enginetest"
 	"github.com/dynapi/dynapi/internal/rolename"
 )
 
@@ -21,12 +22,12 @@ func longOperationDoc(mount, id, roles string) []byte {
 }
 
 // missingRole returns the one role a 403 response names.
-func missingRole(t *testing.T, r response) string {
+func missingRole(t *testing.T, r enginetest.Response) string {
 	t.Helper()
-	if r.status != http.StatusForbidden {
-		t.Fatalf("want 403, got %d %s", r.status, r.body)
+	if r.Status != http.StatusForbidden {
+		t.Fatalf("want 403, got %d %s", r.Status, r.Body)
 	}
-	p := r.problem(t)
+	p := r.Problem(t)
 	if len(p.MissingRoles) != 1 {
 		t.Fatalf("missing roles %v, want one", p.MissingRoles)
 	}
@@ -38,19 +39,19 @@ func missingRole(t *testing.T, r response) string {
 // grants and checks; a second document with the same operationId gets a
 // different one.
 func TestLongOperationIDRole(t *testing.T) {
-	inst := open(t, "")
-	userID := createUser(t, inst, "lena", "Lena-passw0rd")
-	lena := login(t, inst, "lena", "Lena-passw0rd")
+	inst := enginetest.New(t)
+	userID := inst.CreateUser(t, "lena", "Lena-passw0rd").ID
+	lena := inst.Login(t, "lena", "Lena-passw0rd")
 	long := "get" + strings.Repeat("VeryLongOperationName", 7) // 150 characters
 
 	roles := map[string]bool{}
 	for _, mount := range []string{"/long1", "/long2"} {
 		t.Run(mount, func(t *testing.T) {
-			mustCreate(t, inst, "/admin/v1/dynamic-endpoints", longOperationDoc(mount, long, ""))
-			if r := do(t, inst, request{method: "GET", path: mount + "/thing"}); r.status != http.StatusOK {
-				t.Fatalf("the creator cannot call: %d %s", r.status, r.body)
+			inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", longOperationDoc(mount, long, ""))
+			if r := inst.Admin().Get(t, mount+"/thing"); r.Status != http.StatusOK {
+				t.Fatalf("the creator cannot call: %d %s", r.Status, r.Body)
 			}
-			role := missingRole(t, do(t, inst, request{method: "GET", path: mount + "/thing", headers: as(lena)}))
+			role := missingRole(t, inst.Token(lena).Get(t, mount+"/thing"))
 			if len(role) != rolename.Max || !strings.HasPrefix(role, "CanGetDynamicEndpoint_getVeryLong") {
 				t.Fatalf("role %q (%d characters), want a %d-character CanGetDynamicEndpoint_ name", role, len(role), rolename.Max)
 			}
@@ -58,9 +59,9 @@ func TestLongOperationIDRole(t *testing.T) {
 				t.Fatalf("role %q shared by two documents", role)
 			}
 			roles[role] = true
-			grant(t, inst, userID, "", role)
-			if r := do(t, inst, request{method: "GET", path: mount + "/thing", headers: as(lena)}); r.status != http.StatusOK {
-				t.Fatalf("after grant: %d %s", r.status, r.body)
+			inst.Grant(t, userID, "", role)
+			if r := inst.Token(lena).Get(t, mount+"/thing"); r.Status != http.StatusOK {
+				t.Fatalf("after grant: %d %s", r.Status, r.Body)
 			}
 		})
 	}
@@ -69,7 +70,7 @@ func TestLongOperationIDRole(t *testing.T) {
 // TestDocumentRoleNames: x-dynapi-roles takes the role names access
 // control takes, no more and no fewer.
 func TestDocumentRoleNames(t *testing.T) {
-	inst := open(t, "")
+	inst := enginetest.New(t)
 	cases := []struct {
 		name, roles, code string
 	}{
@@ -83,16 +84,16 @@ func TestDocumentRoleNames(t *testing.T) {
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := postDocument(t, inst, "/admin/v1/dynamic-endpoints", longOperationDoc(fmt.Sprintf("/names%d", i), "op", tc.roles), "")
-			if r.status != http.StatusBadRequest {
-				t.Fatalf("want 400, got %d %s", r.status, r.body)
+			r := inst.Admin().Post(t, "/admin/v1/dynamic-endpoints", longOperationDoc(fmt.Sprintf("/names%d", i), "op", tc.roles))
+			if r.Status != http.StatusBadRequest {
+				t.Fatalf("want 400, got %d %s", r.Status, r.Body)
 			}
 			pointer := "*"
 			if tc.code == "invalid" {
 				pointer = "/paths/~1thing/get/x-dynapi-roles/0"
 			}
-			if !hasViolation(r.problem(t), "document", pointer, tc.code) {
-				t.Fatalf("want a %s violation at %s: %s", tc.code, pointer, r.body)
+			if !enginetest.HasViolation(r.Problem(t), "document", pointer, tc.code) {
+				t.Fatalf("want a %s violation at %s: %s", tc.code, pointer, r.Body)
 			}
 		})
 	}
@@ -103,15 +104,15 @@ func TestDocumentRoleNames(t *testing.T) {
 // the Get role; an entity name too long for its roles gets roles shortened
 // to fit, which its creator holds.
 func TestEntityRoleForMethod(t *testing.T) {
-	inst := open(t, "")
+	inst := enginetest.New(t)
 	createEntity(t, inst, "/admin/v1/dynamic-entities", customerDef)
-	rec := do(t, inst, request{method: "POST", path: "/entities/Customer", headers: jsonHeaders(), body: []byte(`{"name":"Jane Doe"}`)})
-	if rec.status != http.StatusCreated {
-		t.Fatalf("create record: %d %s", rec.status, rec.body)
+	rec := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/entities/Customer", Header: enginetest.JSONHeader(), Body: []byte(`{"name":"Jane Doe"}`)})
+	if rec.Status != http.StatusCreated {
+		t.Fatalf("create record: %d %s", rec.Status, rec.Body)
 	}
-	one := "/entities/Customer/" + rec.json(t)["customer"].(map[string]any)["customer_id"].(string)
-	userID := createUser(t, inst, "omar", "Omar-passw0rd")
-	omar := login(t, inst, "omar", "Omar-passw0rd")
+	one := "/entities/Customer/" + rec.JSON(t)["customer"].(map[string]any)["customer_id"].(string)
+	userID := inst.CreateUser(t, "omar", "Omar-passw0rd").ID
+	omar := inst.Login(t, "omar", "Omar-passw0rd")
 
 	cases := []struct {
 		method, path, body, role string
@@ -125,28 +126,28 @@ func TestEntityRoleForMethod(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
-			r := do(t, inst, request{method: tc.method, path: tc.path, headers: as(omar), body: []byte(tc.body)})
+			r := inst.Token(omar).Send(t, enginetest.Request{Method: tc.method, Path: tc.path, Header: enginetest.JSONHeader(), Body: []byte(tc.body)})
 			if role := missingRole(t, r); role != tc.role {
 				t.Fatalf("%s needs %s, want %s", tc.method, role, tc.role)
 			}
 		})
 	}
 	t.Run("HEAD", func(t *testing.T) {
-		if r := do(t, inst, request{method: "HEAD", path: one, headers: as(omar)}); r.status != http.StatusForbidden {
-			t.Fatalf("HEAD without the Get role: %d", r.status)
+		if r := inst.Token(omar).Send(t, enginetest.Request{Method: "HEAD", Path: one, Header: enginetest.JSONHeader()}); r.Status != http.StatusForbidden {
+			t.Fatalf("HEAD without the Get role: %d", r.Status)
 		}
-		grant(t, inst, userID, "", "CanGetDynamicEntity_SystemCustomer")
-		if r := do(t, inst, request{method: "HEAD", path: one, headers: as(omar)}); r.status != http.StatusOK {
-			t.Fatalf("HEAD with the Get role: %d", r.status)
+		inst.Grant(t, userID, "", "CanGetDynamicEntity_SystemCustomer")
+		if r := inst.Token(omar).Send(t, enginetest.Request{Method: "HEAD", Path: one, Header: enginetest.JSONHeader()}); r.Status != http.StatusOK {
+			t.Fatalf("HEAD with the Get role: %d", r.Status)
 		}
 	})
 	t.Run("long entity name", func(t *testing.T) {
 		name := "Customer" + strings.Repeat("WithAVeryLongName", 6)
 		createEntity(t, inst, "/admin/v1/dynamic-entities", strings.Replace(customerDef, `"Customer"`, `"`+name+`"`, 1))
-		if r := do(t, inst, request{method: "POST", path: "/entities/" + name, headers: jsonHeaders(), body: []byte(`{"name":"Jane Doe"}`)}); r.status != http.StatusCreated {
-			t.Fatalf("the creator cannot create a record: %d %s", r.status, r.body)
+		if r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/entities/" + name, Header: enginetest.JSONHeader(), Body: []byte(`{"name":"Jane Doe"}`)}); r.Status != http.StatusCreated {
+			t.Fatalf("the creator cannot create a record: %d %s", r.Status, r.Body)
 		}
-		role := missingRole(t, do(t, inst, request{method: "GET", path: "/entities/" + name, headers: as(omar)}))
+		role := missingRole(t, inst.Token(omar).Get(t, "/entities/"+name))
 		if len(role) != rolename.Max || !strings.HasPrefix(role, "CanGetDynamicEntity_SystemCustomerWith") {
 			t.Fatalf("role %q (%d characters), want a %d-character CanGetDynamicEntity_ name", role, len(role), rolename.Max)
 		}

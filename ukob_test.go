@@ -10,6 +10,8 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/http/server"
+	"github.com/dynapi/dynapi/internal/enginetest"
+	"github.com/dynapi/dynapi/internal/testpaths"
 	"github.com/dynapi/dynapi/specs"
 )
 
@@ -17,8 +19,8 @@ import (
 // Banking puts on x-idempotency-key, which Go's regexp cannot compile, is
 // enforced.
 func TestUKOpenBankingIdempotencyKey(t *testing.T) {
-	inst := open(t, "")
-	created := mustCreate(t, inst, "/admin/v1/dynamic-endpoints", readFile(t, filepath.Join(sharedSpecs, "ob-uk-v4.0/payment-initiation-openapi.yaml")))
+	inst := enginetest.New(t)
+	created := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), "ob-uk-v4.0/payment-initiation-openapi.yaml")))
 	ep, err := inst.Endpoints.Get("", created["dynamic_endpoint_id"].(string))
 	if err != nil {
 		t.Fatal(err)
@@ -42,13 +44,13 @@ func TestUKOpenBankingIdempotencyKey(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			req := validRequest(t, ep.Doc, op, ep.ServedPath(op))
-			req.headers["x-idempotency-key"] = tc.key
-			r := do(t, inst, req)
-			if r.status != tc.status {
-				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.body)
+			req.Header["x-idempotency-key"] = tc.key
+			r := inst.Admin().Send(t, req)
+			if r.Status != tc.status {
+				t.Fatalf("status %d, want %d: %s", r.Status, tc.status, r.Body)
 			}
-			if tc.status == http.StatusBadRequest && !hasViolation(r.problem(t), "header", "/x-idempotency-key", "maxLength") {
-				t.Errorf("the violation does not name the header: %s", r.body)
+			if tc.status == http.StatusBadRequest && !enginetest.HasViolation(r.Problem(t), "header", "/x-idempotency-key", "maxLength") {
+				t.Errorf("the violation does not name the header: %s", r.Body)
 			}
 		})
 	}
@@ -58,10 +60,10 @@ func TestUKOpenBankingIdempotencyKey(t *testing.T) {
 	for _, key := range []string{" abc-123", "abc-123 ", "\tabc"} {
 		t.Run("pattern refuses "+strconv.Quote(key), func(t *testing.T) {
 			req := validRequest(t, ep.Doc, op, ep.ServedPath(op))
-			req.headers["x-idempotency-key"] = key
+			req.Header["x-idempotency-key"] = key
 			_, err := op.Validate(headerRequest{req})
 			var e *engine.Error
-			if !errors.As(err, &e) || !hasViolation(server.Problem{Violations: e.Violations}, "header", "/x-idempotency-key", "pattern") {
+			if !errors.As(err, &e) || !enginetest.HasViolation(server.Problem{Violations: e.Violations}, "header", "/x-idempotency-key", "pattern") {
 				t.Fatalf("want a pattern violation, got %v", err)
 			}
 		})
@@ -69,15 +71,15 @@ func TestUKOpenBankingIdempotencyKey(t *testing.T) {
 }
 
 // headerRequest presents a test request to specs validation in process.
-type headerRequest struct{ r request }
+type headerRequest struct{ r enginetest.Request }
 
 func (h headerRequest) PathValue(int) string         { return "" }
 func (h headerRequest) QueryValues(string) []string  { return nil }
 func (h headerRequest) Cookie(string) (string, bool) { return "", false }
-func (h headerRequest) ContentType() string          { return h.r.headers["Content-Type"] }
-func (h headerRequest) Body() []byte                 { return h.r.body }
+func (h headerRequest) ContentType() string          { return h.r.Header["Content-Type"] }
+func (h headerRequest) Body() []byte                 { return h.r.Body }
 func (h headerRequest) Header(name string) (string, bool) {
-	for k, v := range h.r.headers {
+	for k, v := range h.r.Header {
 		if strings.EqualFold(k, name) {
 			return v, true
 		}
