@@ -265,7 +265,7 @@ func TestHardeningEdgeDescriptorExhaustion(t *testing.T) {
 		default:
 		}
 	}
-	waitUntil(t, 5*time.Second, "the server to run out of descriptors", func() bool {
+	enginetest.WaitUntil(t, 5*time.Second, "the server to run out of descriptors", func() bool {
 		serving()
 		log := stderr.String()
 		return strings.Contains(log, "accepting connections failed") && strings.Contains(log, "too many open files")
@@ -275,7 +275,7 @@ func TestHardeningEdgeDescriptorExhaustion(t *testing.T) {
 	}
 	conns = nil
 	client := &http.Client{Timeout: time.Second}
-	waitUntil(t, 8*time.Second, "the server to answer again", func() bool {
+	enginetest.WaitUntil(t, 8*time.Second, "the server to answer again", func() bool {
 		resp, err := client.Get("http://" + addr + "/healthz")
 		if err != nil {
 			return false
@@ -286,19 +286,6 @@ func TestHardeningEdgeDescriptorExhaustion(t *testing.T) {
 	serving()
 	if !strings.Contains(stderr.String(), "accepting connections again") {
 		t.Errorf("no recovery logged:\n%s", stderr)
-	}
-}
-
-// waitUntil polls cond every 20ms until it holds, failing the test after
-// limit.
-func waitUntil(t testing.TB, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", limit, what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -353,7 +340,7 @@ func TestHardeningEdgeConnectionCaps(t *testing.T) {
 	}
 
 	_ = first.Close()
-	waitUntil(t, 3*time.Second, "a freed place to serve again", func() bool {
+	enginetest.WaitUntil(t, 3*time.Second, "a freed place to serve again", func() bool {
 		c := dialFrom(t, "127.0.0.1", addr)
 		defer c.Close()
 		_ = c.SetDeadline(time.Now().Add(time.Second))
@@ -382,8 +369,10 @@ func TestHardeningEdgeSlowClients(t *testing.T) {
 			t.Fatal(err)
 		}
 		go func() {
+			pace := time.NewTicker(50 * time.Millisecond) // the client's rate, not a wait
+			defer pace.Stop()
 			for i := range len(tail) {
-				time.Sleep(50 * time.Millisecond)
+				<-pace.C
 				if _, err := io.WriteString(c, tail[i:i+1]); err != nil {
 					return
 				}
@@ -456,15 +445,16 @@ func TestHardeningEdgeResetsAreNotServerErrors(t *testing.T) {
 			if _, err := io.WriteString(c, partial); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(10 * time.Millisecond)
+			enginetest.WaitUntil(t, 2*time.Second, "the server to take the connection", func() bool { return inst.OpenConnections() == 1 })
 			_ = c.(*net.TCPConn).SetLinger(0)
 			_ = c.Close()
+			enginetest.WaitUntil(t, 2*time.Second, "the server to drop the reset connection", func() bool { return inst.OpenConnections() == 0 })
 		}
 	}
 	if r := inst.Anonymous().Loopback().Get(t, "/healthz"); r.Status != http.StatusOK {
 		t.Fatalf("healthz: %d", r.Status)
 	}
-	time.Sleep(100 * time.Millisecond)
+	inst.Close(t) // waits for every connection, and what it logs
 	if log := logs.String(); strings.Contains(log, `"level":"ERROR"`) {
 		t.Fatalf("client resets logged as server errors:\n%s", log)
 	}
@@ -502,7 +492,8 @@ func TestHardeningEdgeStalledReader(t *testing.T) {
 	if _, err := io.WriteString(c, "GET /edge-big/blob HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second) // a stalled reader, past the write timeout
+	// A stalled reader: the server gives up on it after the write timeout.
+	enginetest.WaitUntil(t, 3*time.Second, "the server to drop the stalled reader", func() bool { return inst.OpenConnections() == 0 })
 	_ = c.SetReadDeadline(time.Now().Add(3 * time.Second))
 	n, err := io.Copy(io.Discard, c)
 	var ne net.Error

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Token calls with a DirectLogin token the test got itself (a login, a
@@ -72,3 +73,25 @@ func (l *LogBuffer) Record(t testing.TB, msg, cid string) map[string]any {
 	}
 	return nil
 }
+
+// WaitUntil polls cond until it holds, failing the test after limit; it is
+// for what a real socket or a real timer decides, which no fake clock
+// drives.
+func WaitUntil(t testing.TB, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.NewTimer(limit)
+	defer deadline.Stop()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-deadline.C:
+			t.Fatalf("timed out after %v waiting for %s", limit, what)
+		case <-tick.C:
+		}
+	}
+}
+
+// OpenConnections is the number of connections the instance's listener
+// holds open, for tests that wait for the server to take or drop one.
+func (e *Engine) OpenConnections() int32 { return e.Server.App().Server().GetOpenConnectionsCount() }
