@@ -231,7 +231,7 @@ func TestScriptResultChecked(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			inst := enginetest.New(t)
 			inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join("testdata", "script-answers.yaml")))
-			createScript(t, inst, "getBalance", tc.script, 0)
+			inst.CreateScript(t, "getBalance", tc.script, 0)
 			r := inst.Admin().Send(t, enginetest.Request{Method: http.MethodGet, Path: "/balances/accounts/acc-1/balance?currency=GBP",
 				Header: map[string]string{"X-Request-ID": "req-7"}})
 			if r.Status != tc.status {

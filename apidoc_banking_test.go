@@ -125,7 +125,7 @@ func TestOpenAPIBankingCore(t *testing.T) {
 	inst := enginetest.New(t)
 	const bank = "gh.29.uk"
 	inst.CreateBank(t, bank)
-	createEntity(t, inst, "/admin/v1/dynamic-entities", accountEntityDef)
+	inst.CreateEntity(t, "/admin/v1/dynamic-entities", accountEntityDef)
 	doc, raw := loadOpenAPI(t, inst)
 
 	t.Run("every route", func(t *testing.T) {

@@ -38,9 +38,9 @@ func TestOpenAPIDescribesServedRoutes(t *testing.T) {
 	inst := enginetest.New(t)
 	const bank = "gh.29.uk"
 	inst.CreateBank(t, bank)
-	grantSelf(t, inst, bank, "CanCreateBankLevelDynamicEndpoint")
-	grantSelf(t, inst, bank, "CanCreateBankLevelDynamicEntity")
-	grantSelf(t, inst, bank, "CanDeleteBankLevelDynamicEntity")
+	inst.GrantAdmin(t, bank, "CanCreateBankLevelDynamicEndpoint")
+	inst.GrantAdmin(t, bank, "CanCreateBankLevelDynamicEntity")
+	inst.GrantAdmin(t, bank, "CanDeleteBankLevelDynamicEntity")
 
 	want := map[string]bool{}
 	for _, w := range wantBankingRoutes {
@@ -69,8 +69,8 @@ func TestOpenAPIDescribesServedRoutes(t *testing.T) {
 		return []string{"GET " + base, "POST " + base, "GET " + base + "/{id}", "PUT " + base + "/{id}",
 			"PATCH " + base + "/{id}", "DELETE " + base + "/{id}"}
 	}
-	createEntity(t, inst, "/admin/v1/dynamic-entities", accountEntityDef)
-	payee := createEntity(t, inst, "/admin/v1/banks/"+bank+"/dynamic-entities", `{"Payee": {"description": "A payee",
+	inst.CreateEntity(t, "/admin/v1/dynamic-entities", accountEntityDef)
+	payee := inst.CreateEntity(t, "/admin/v1/banks/"+bank+"/dynamic-entities", `{"Payee": {"description": "A payee",
 	  "required": ["name"], "properties": {"name": {"type": "string", "example": "Landlord"}}}, "hasPersonalEntity": false}`)
 	for _, r := range append(entityRoutes("/entities/Account"), entityRoutes("/banks/"+bank+"/entities/Payee")...) {
 		want[r] = true
@@ -145,7 +145,7 @@ func BenchmarkOpenAPI(b *testing.B) {
 	for _, file := range []string{"ob-uk-v4.0/account-info-openapi.yaml", "redocly-museum-oas31/openapi.yaml"} {
 		inst.Admin().MustCreate(b, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(b, filepath.Join(testpaths.Shared("specs"), file)))
 	}
-	createEntity(b, inst, "/admin/v1/dynamic-entities", accountEntityDef)
+	inst.CreateEntity(b, "/admin/v1/dynamic-entities", accountEntityDef)
 	b.ReportAllocs()
 	for b.Loop() {
 		if r := inst.Admin().Get(b, "/openapi.json"); r.Status != http.StatusOK {

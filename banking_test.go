@@ -10,65 +10,13 @@ import (
 	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
-// openAccount opens an account through the banking core as the super
-// admin, who is granted CanCreateAccount at the bank first.
-func openAccount(t testing.TB, inst *enginetest.Engine, bankID, accountID, userID, balance string) {
-	t.Helper()
-	r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/banks/" + bankID + "/accounts", Header: enginetest.JSONHeader(),
-		Body: enginetest.MustJSON(t, map[string]any{"account_id": accountID, "currency": "EUR", "label": accountID,
-			"balance": map[string]string{"currency": "EUR", "amount": balance}, "owners": []map[string]string{{"user_id": userID}}})})
-	if r.Status != http.StatusCreated {
-		t.Fatalf("open account %s: %d %s", accountID, r.Status, r.Body)
-	}
-}
-
-// bankWithAccounts makes a bank where alice holds "alice-1" (100.00 EUR)
-// and bob holds "bob-1" (0), and returns their tokens and ids.
-func bankWithAccounts(t testing.TB, inst *enginetest.Engine, bankID string) (alice, bob, aliceID, bobID string) {
-	t.Helper()
-	inst.CreateBank(t, bankID)
-	aliceID = inst.CreateUser(t, "alice", "Alice-passw0rd-long").ID
-	bobID = inst.CreateUser(t, "bob", "Bob-passw0rd-long-1").ID
-	grantSelf(t, inst, bankID, "CanCreateAccount")
-	openAccount(t, inst, bankID, "alice-1", aliceID, "100.00")
-	openAccount(t, inst, bankID, "bob-1", bobID, "0")
-	return inst.Login(t, "alice", "Alice-passw0rd-long"), inst.Login(t, "bob", "Bob-passw0rd-long-1"), aliceID, bobID
-}
-
-// grantSelf grants the super admin a role at a bank.
-func grantSelf(t testing.TB, inst *enginetest.Engine, bankID, role string) {
-	t.Helper()
-	me := inst.Admin().Get(t, "/my/user").JSON(t)
-	inst.Grant(t, me["user_id"].(string), bankID, role)
-}
-
-func balanceOf(t testing.TB, inst *enginetest.Engine, token, bankID, accountID string) string {
-	t.Helper()
-	r := inst.Token(token).Get(t, "/banks/"+bankID+"/accounts/"+accountID)
-	if r.Status != http.StatusOK {
-		t.Fatalf("get account %s: %d %s", accountID, r.Status, r.Body)
-	}
-	return r.JSON(t)["balance"].(map[string]any)["amount"].(string)
-}
-
-func pay(t testing.TB, inst *enginetest.Engine, token, bankID, from, to, amount, key string) enginetest.Response {
-	t.Helper()
-	h := enginetest.JSONHeader()
-	if key != "" {
-		h["Idempotency-Key"] = key
-	}
-	return inst.Token(token).Send(t, enginetest.Request{Method: "POST", Path: "/banks/" + bankID + "/accounts/" + from + "/transaction-requests", Header: h,
-		Body: enginetest.MustJSON(t, map[string]any{"to": map[string]string{"bank_id": bankID, "account_id": to},
-			"value": map[string]string{"currency": "EUR", "amount": amount}, "description": "test"})})
-}
-
 // TestBankingCore walks the built-in banking routes on the mapped
 // connector: banks, accounts by holder, guards, transactions, payments with
 // funds checks and idempotency keys, counterparties, and a user's
 // shareable and payable accounts.
 func TestBankingCore(t *testing.T) {
 	inst := enginetest.New(t)
-	alice, bob, _, bobID := bankWithAccounts(t, inst, "gh.29.uk")
+	alice, bob, _, bobID := inst.BankWithAccounts(t, "gh.29.uk")
 
 	t.Run("banks are public", func(t *testing.T) {
 		r := inst.Anonymous().Get(t, "/banks")
@@ -133,30 +81,30 @@ func TestBankingCore(t *testing.T) {
 	})
 
 	t.Run("payments", func(t *testing.T) {
-		first := pay(t, inst, alice, "gh.29.uk", "alice-1", "bob-1", "30.00", "key-1")
+		first := inst.Pay(t, alice, "gh.29.uk", "alice-1", "bob-1", "30.00", "key-1")
 		if first.Status != http.StatusCreated || first.JSON(t)["status"] != "COMPLETED" {
 			t.Fatalf("pay: %d %s", first.Status, first.Body)
 		}
-		again := pay(t, inst, alice, "gh.29.uk", "alice-1", "bob-1", "30.00", "key-1")
+		again := inst.Pay(t, alice, "gh.29.uk", "alice-1", "bob-1", "30.00", "key-1")
 		if again.Status != http.StatusCreated || again.JSON(t)["transaction_request_id"] != first.JSON(t)["transaction_request_id"] {
 			t.Fatalf("repeated key answered %d %s, want the first payment %s", again.Status, again.Body, first.Body)
 		}
-		if r := pay(t, inst, alice, "gh.29.uk", "alice-1", "bob-1", "31.00", "key-1"); r.Status != http.StatusUnprocessableEntity ||
+		if r := inst.Pay(t, alice, "gh.29.uk", "alice-1", "bob-1", "31.00", "key-1"); r.Status != http.StatusUnprocessableEntity ||
 			r.Problem(t).Code != "idempotency_key_reused" {
 			t.Fatalf("key reused with another body: %d %s", r.Status, r.Body)
 		}
-		if r := pay(t, inst, alice, "gh.29.uk", "alice-1", "bob-1", "1000.00", ""); r.Status != http.StatusUnprocessableEntity ||
+		if r := inst.Pay(t, alice, "gh.29.uk", "alice-1", "bob-1", "1000.00", ""); r.Status != http.StatusUnprocessableEntity ||
 			r.Problem(t).Code != "insufficient_funds" {
 			t.Fatalf("overdraft: %d %s", r.Status, r.Body)
 		}
-		if r := pay(t, inst, bob, "gh.29.uk", "alice-1", "bob-1", "1.00", ""); r.Status != http.StatusForbidden ||
+		if r := inst.Pay(t, bob, "gh.29.uk", "alice-1", "bob-1", "1.00", ""); r.Status != http.StatusForbidden ||
 			!slices.Contains(r.Problem(t).MissingRoles, "CanCreateAnyTransactionRequest") {
 			t.Fatalf("paying from someone else's account: %d %s", r.Status, r.Body)
 		}
-		if got := balanceOf(t, inst, alice, "gh.29.uk", "alice-1"); got != "70.00" {
+		if got := inst.BalanceOf(t, alice, "gh.29.uk", "alice-1"); got != "70.00" {
 			t.Fatalf("alice's balance %s, want 70.00 (paid once)", got)
 		}
-		if got := balanceOf(t, inst, bob, "gh.29.uk", "bob-1"); got != "30.00" {
+		if got := inst.BalanceOf(t, bob, "gh.29.uk", "bob-1"); got != "30.00" {
 			t.Fatalf("bob's balance %s, want 30.00", got)
 		}
 	})
@@ -200,7 +148,7 @@ func TestBankingCore(t *testing.T) {
 		if paid.Status != http.StatusCreated {
 			t.Fatalf("pay a counterparty: %d %s", paid.Status, paid.Body)
 		}
-		if got := balanceOf(t, inst, bob, "gh.29.uk", "bob-1"); got != "35.00" {
+		if got := inst.BalanceOf(t, bob, "gh.29.uk", "bob-1"); got != "35.00" {
 			t.Fatalf("bob's balance %s after the counterparty payment, want 35.00", got)
 		}
 	})
@@ -221,11 +169,11 @@ func TestBankingCore(t *testing.T) {
 // payments as the balance covers go through.
 func TestConcurrentPaymentsOverHTTP(t *testing.T) {
 	inst := enginetest.New(t)
-	alice, bob, _, _ := bankWithAccounts(t, inst, "gh.29.uk")
+	alice, bob, _, _ := inst.BankWithAccounts(t, "gh.29.uk")
 	var wg sync.WaitGroup
 	statuses := make(chan int, 25)
 	for range 25 {
-		wg.Go(func() { statuses <- pay(t, inst, alice, "gh.29.uk", "alice-1", "bob-1", "10.00", "").Status })
+		wg.Go(func() { statuses <- inst.Pay(t, alice, "gh.29.uk", "alice-1", "bob-1", "10.00", "").Status })
 	}
 	wg.Wait()
 	close(statuses)
@@ -236,10 +184,10 @@ func TestConcurrentPaymentsOverHTTP(t *testing.T) {
 	if count[http.StatusCreated] != 10 || count[http.StatusUnprocessableEntity] != 15 {
 		t.Fatalf("statuses %v, want 10 paid and 15 refused", count)
 	}
-	if got := balanceOf(t, inst, alice, "gh.29.uk", "alice-1"); got != "0.00" {
+	if got := inst.BalanceOf(t, alice, "gh.29.uk", "alice-1"); got != "0.00" {
 		t.Fatalf("alice's balance %s, want 0.00", got)
 	}
-	if got := balanceOf(t, inst, bob, "gh.29.uk", "bob-1"); got != "100.00" {
+	if got := inst.BalanceOf(t, bob, "gh.29.uk", "bob-1"); got != "100.00" {
 		t.Fatalf("bob's balance %s, want 100.00", got)
 	}
 }

@@ -15,8 +15,8 @@ import (
 // nothing.
 func TestBankingCoreInvalidInput(t *testing.T) {
 	inst := enginetest.New(t)
-	alice, _, aliceID, _ := bankWithAccounts(t, inst, "gh.29.uk")
-	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", pipelineDocument)
+	alice, _, aliceID, _ := inst.BankWithAccounts(t, "gh.29.uk")
+	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ThingsDocument)
 	dynamic := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/pipeline/things", Body: []byte(`{"nom":1}`), Header: enginetest.JSONHeader()})
 	if dynamic.Status != http.StatusBadRequest {
 		t.Fatalf("dynamic operation: %d %s", dynamic.Status, dynamic.Body)
@@ -72,7 +72,7 @@ func TestBankingCoreInvalidInput(t *testing.T) {
 			}
 		})
 	}
-	if got := balanceOf(t, inst, alice, "gh.29.uk", "alice-1"); got != "100.00" {
+	if got := inst.BalanceOf(t, alice, "gh.29.uk", "alice-1"); got != "100.00" {
 		t.Errorf("alice's balance %s after refused payments, want 100.00", got)
 	}
 	if r := inst.Admin().Get(t, "/banks/gh.29.uk/accounts/carol-1"); r.Status != http.StatusNotFound {
@@ -113,13 +113,13 @@ func TestBankingCoreIsBuiltIn(t *testing.T) {
 // hold, and one that answers someone else's account for theirs is a 403.
 func TestBankingHolderRuleFiltersAnswers(t *testing.T) {
 	inst := enginetest.New(t)
-	alice, _, _, _ := bankWithAccounts(t, inst, "gh.29.uk")
+	alice, _, _, _ := inst.BankWithAccounts(t, "gh.29.uk")
 	const foreign = `{account_id: "carol-1", bank_id: "gh.29.uk", currency: "EUR",
 	  balance: {currency: "EUR", amount: "5.00"}, owners: [{user_id: "carol"}], status: "active",
 	  created_at: "2026-01-15T09:30:00Z"}`
-	createScript(t, inst, "getAccounts", `return [...await connector.call("getAccounts", args), `+foreign+`];`, 0)
-	createScript(t, inst, "getShareableAccounts", `return [...await connector.call("getShareableAccounts", args), `+foreign+`];`, 0)
-	createScript(t, inst, "getAccount", `return `+foreign+`;`, 0)
+	inst.CreateScript(t, "getAccounts", `return [...await connector.call("getAccounts", args), `+foreign+`];`, 0)
+	inst.CreateScript(t, "getShareableAccounts", `return [...await connector.call("getShareableAccounts", args), `+foreign+`];`, 0)
+	inst.CreateScript(t, "getAccount", `return `+foreign+`;`, 0)
 	for _, path := range []string{"/banks/gh.29.uk/accounts", "/my/accounts"} {
 		r := inst.Token(alice).Get(t, path)
 		if r.Status != http.StatusOK {

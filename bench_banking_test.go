@@ -12,8 +12,8 @@ import (
 // refused for an unknown body member.
 func BenchmarkBankingCore(b *testing.B) {
 	inst := enginetest.New(b)
-	alice, _, _, _ := bankWithAccounts(b, inst, "gh.29.uk")
-	pay(b, inst, alice, "gh.29.uk", "alice-1", "bob-1", "1.00", "")
+	alice, _, _, _ := inst.BankWithAccounts(b, "gh.29.uk")
+	inst.Pay(b, alice, "gh.29.uk", "alice-1", "bob-1", "1.00", "")
 	handler := inst.Server.App().Handler()
 	account := "/banks/gh.29.uk/accounts/alice-1"
 	holder := map[string]string{"Authorization": enginetest.DirectLogin(alice), "Content-Type": "application/json"}

@@ -153,13 +153,13 @@ func BenchmarkConnectorMethods(b *testing.B) {
 	inst.Admin().MustCreate(b, "/admin/v1/dynamic-endpoints?mount=/js", publicCopy(b, source, "JS"))
 	inst.Admin().MustCreate(b, "/admin/v1/dynamic-endpoints?mount=/rest", publicCopy(b, source, "REST"))
 	hello := inst.Anonymous().Get(b, "/hello").Body
-	createScript(b, inst, "helloJS", "return "+string(hello)+";", 0)
+	inst.CreateScript(b, "helloJS", "return "+string(hello)+";", 0)
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(hello)
 	}))
 	b.Cleanup(backend.Close)
-	createRouting(b, inst, map[string]any{"method_name": "helloREST", "connector_name": "rest",
+	inst.CreateRouting(b, map[string]any{"method_name": "helloREST", "connector_name": "rest",
 		"parameters": []map[string]string{{"key": "url", "value": backend.URL}}})
 	handler := inst.Server.App().Handler()
 	for _, tc := range []benchCase{

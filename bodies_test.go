@@ -23,7 +23,7 @@ func newBodiesFixture(t *testing.T, inst *enginetest.Engine) bodiesFixture {
 	f.userID = inst.CreateUser(t, "body-user", "Body-user-passw0rd").ID
 	f.userToken = inst.Login(t, "body-user", "Body-user-passw0rd")
 	f.consumerID = mustStatus(t, inst, "POST", "/admin/v1/consumers", `{"name": "body app"}`, http.StatusCreated)["consumer_id"].(string)
-	f.entityID = createEntity(t, inst, "/admin/v1/dynamic-entities", `{"BodyPet": {"required": ["name"], "properties": {
+	f.entityID = inst.CreateEntity(t, "/admin/v1/dynamic-entities", `{"BodyPet": {"required": ["name"], "properties": {
 	  "name": {"type": "string", "example": "Rex"}, "pet_number": {"type": "integer", "example": 1}}}, "hasPersonalEntity": false}`)
 	f.endpointID = inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, "testdata/pets-entity.yaml"))["dynamic_endpoint_id"].(string)
 	f.scriptID = mustStatus(t, inst, "POST", "/admin/v1/connector-methods",
@@ -180,7 +180,7 @@ func TestBodyPolicyExceptions(t *testing.T) {
 	if u := r.JSON(t); u["username"] != "obp-user" || strings.Contains(string(r.Body), "Lovelace") {
 		t.Fatalf("created %s", r.Body)
 	}
-	createEntity(t, inst, "/admin/v1/dynamic-entities?allow_undeclared=true",
+	inst.CreateEntity(t, "/admin/v1/dynamic-entities?allow_undeclared=true",
 		`{"LoosePet": {"properties": {"name": {"type": "string", "example": "Rex"}}}, "hasPersonalEntity": false}`)
 	r = inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/entities/LoosePet", Header: enginetest.JSONHeader(), Body: []byte(`{"name": "Rex", "colour": "brown"}`)})
 	if r.Status != http.StatusCreated || !strings.Contains(string(r.Body), `"colour":"brown"`) {

@@ -26,30 +26,6 @@ import (
 	"github.com/dynapi/dynapi/internal/testpaths"
 )
 
-// createScript stores a JavaScript connector method and returns its id.
-func createScript(t testing.TB, inst *enginetest.Engine, method, body string, timeoutMS int) string {
-	t.Helper()
-	in := map[string]any{"method_name": method, "method_body": body, "programming_lang": "js"}
-	if timeoutMS > 0 {
-		in["timeout_ms"] = timeoutMS
-	}
-	r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/connector-methods", Header: enginetest.JSONHeader(), Body: enginetest.MustJSON(t, in)})
-	if r.Status != http.StatusCreated {
-		t.Fatalf("create connector method %s: %d %s", method, r.Status, r.Body)
-	}
-	return r.JSON(t)["connector_method_id"].(string)
-}
-
-// createRouting stores a method routing and returns its id.
-func createRouting(t testing.TB, inst *enginetest.Engine, routing map[string]any) string {
-	t.Helper()
-	r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/method-routings", Header: enginetest.JSONHeader(), Body: enginetest.MustJSON(t, routing)})
-	if r.Status != http.StatusCreated {
-		t.Fatalf("create method routing: %d %s", r.Status, r.Body)
-	}
-	return r.JSON(t)["method_routing_id"].(string)
-}
-
 func bankIDs(t testing.TB, inst *enginetest.Engine) []string {
 	t.Helper()
 	r := inst.Anonymous().Get(t, "/banks")
@@ -76,7 +52,7 @@ return banks;`
 		t.Run(c.name, func(t *testing.T) {
 			inst := enginetest.New(t)
 			inst.CreateBank(t, "gh.29.uk")
-			id := createScript(t, inst, "getBanks", c.body, 0)
+			id := inst.CreateScript(t, "getBanks", c.body, 0)
 			if got := bankIDs(t, inst); !slices.Equal(got, []string{"js-bank"}) {
 				t.Fatalf("banks %v, want the script's", got)
 			}
@@ -99,8 +75,8 @@ return banks;`
 func TestScriptWrapsDefault(t *testing.T) {
 	dir := t.TempDir()
 	inst := enginetest.New(t, enginetest.InDir(dir))
-	alice, _, aliceID, _ := bankWithAccounts(t, inst, "gh.29.uk")
-	openAccount(t, inst, "gh.29.uk", "alice-hidden", aliceID, "1.00")
+	alice, _, aliceID, _ := inst.BankWithAccounts(t, "gh.29.uk")
+	inst.OpenAccount(t, "gh.29.uk", "alice-hidden", aliceID, "1.00")
 	accounts := func(inst *enginetest.Engine) []string {
 		r := inst.Token(alice).Get(t, "/banks/gh.29.uk/accounts")
 		var ids []string
@@ -112,7 +88,7 @@ func TestScriptWrapsDefault(t *testing.T) {
 	if got := accounts(inst); !slices.Equal(got, []string{"alice-1", "alice-hidden"}) {
 		t.Fatalf("before the script: %v", got)
 	}
-	createScript(t, inst, "getAccounts", `
+	inst.CreateScript(t, "getAccounts", `
 const all = await connector.call("getAccounts", args);
 return all.filter(a => a.account_id !== "alice-hidden");`, 0)
 	if got := accounts(inst); !slices.Equal(got, []string{"alice-1"}) {
@@ -174,7 +150,7 @@ func TestScriptErrors(t *testing.T) {
 			{"wrong shape", "return {bank_id: 42};", 502, "invalid_connector_result", "getBank"},
 		} {
 			t.Run(c.name, func(t *testing.T) {
-				id := createScript(t, inst, "getBank", c.body, 0)
+				id := inst.CreateScript(t, "getBank", c.body, 0)
 				defer inst.Admin().Delete(t, "/admin/v1/connector-methods/"+id)
 				r := inst.Anonymous().Get(t, "/banks/gh.29.uk")
 				if r.Status != c.status {
@@ -188,7 +164,7 @@ func TestScriptErrors(t *testing.T) {
 	})
 
 	t.Run("endless loop stops at the deadline while others are served", func(t *testing.T) {
-		id := createScript(t, inst, "getBank", "while (true) {}", 300)
+		id := inst.CreateScript(t, "getBank", "while (true) {}", 300)
 		defer inst.Admin().Delete(t, "/admin/v1/connector-methods/"+id)
 		done := make(chan enginetest.Response)
 		go func() { done <- inst.Anonymous().Get(t, "/banks/gh.29.uk") }()
@@ -219,9 +195,9 @@ func TestScriptErrors(t *testing.T) {
 func TestScriptAnswersDynamicOperation(t *testing.T) {
 	inst := enginetest.New(t)
 	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), "petstore-oas3/petstore.yaml")))
-	createEntity(t, inst, "/admin/v1/dynamic-entities", `{"PetName": {"description": "pet names", "required": ["pet_id", "name"],
+	inst.CreateEntity(t, "/admin/v1/dynamic-entities", `{"PetName": {"description": "pet names", "required": ["pet_id", "name"],
 		"properties": {"pet_id": {"type": "string", "example": "7"}, "name": {"type": "string", "example": "Rex"}}}}`)
-	createScript(t, inst, "showPetById", `
+	inst.CreateScript(t, "showPetById", `
 const id = args[0].path.petId;
 const names = await entities.list("PetName", {pet_id: id});
 if (names.length === 0) throw {status: 404, message: "no pet " + id};
@@ -272,7 +248,7 @@ func TestScriptFetch(t *testing.T) {
 	script := `const r = await http.fetch(%q);
 const b = r.json();
 return {bank_id: args[0], short_name: b.corr, full_name: b.name};`
-	id := createScript(t, inst, "getBank", fmt.Sprintf(script, allowed.URL+"/bank"), 0)
+	id := inst.CreateScript(t, "getBank", fmt.Sprintf(script, allowed.URL+"/bank"), 0)
 	r := inst.Anonymous().Get(t, "/banks/gh.29.uk")
 	if got := r.JSON(t); got["full_name"] != "Fetched Bank" || got["short_name"] != r.Header.Get("X-Correlation-Id") {
 		t.Fatalf("allowed fetch: %s", r.Body)
@@ -347,11 +323,11 @@ func TestRoutingToRESTBackend(t *testing.T) {
 	cfg.Connectors.Retries = -1 // every failure counts once
 	inst := enginetest.New(t, enginetest.WithConfig(cfg))
 	t.Cleanup(func() { inst.Close(t) })
-	alice, _, aliceID, _ := bankWithAccounts(t, inst, "corp-1")
+	alice, _, aliceID, _ := inst.BankWithAccounts(t, "corp-1")
 	inst.CreateBank(t, "retail-1")
 	core := newBackend(t)
 	core.answer.Store(accountsFromBackend)
-	id := createRouting(t, inst, map[string]any{"method_name": "getAccounts", "connector_name": "rest",
+	id := inst.CreateRouting(t, map[string]any{"method_name": "getAccounts", "connector_name": "rest",
 		"is_bank_id_exact_match": false, "bank_id_pattern": "retail-.*",
 		"parameters": []map[string]string{{"key": "url", "value": core.URL + "/banks/{bankId}/accounts"}, {"key": "timeout", "value": "400ms"}}})
 
@@ -486,10 +462,10 @@ func TestMethodRoutings(t *testing.T) {
 	})
 
 	t.Run("exact match, then pattern, then default", func(t *testing.T) {
-		createScript(t, inst, "getBank", `return {bank_id: args[0], short_name: "scripted", full_name: "Scripted"};`, 0)
-		exact := createRouting(t, inst, map[string]any{"method_name": "getBank", "connector_name": "mock",
+		inst.CreateScript(t, "getBank", `return {bank_id: args[0], short_name: "scripted", full_name: "Scripted"};`, 0)
+		exact := inst.CreateRouting(t, map[string]any{"method_name": "getBank", "connector_name": "mock",
 			"is_bank_id_exact_match": true, "bank_id_pattern": "gh.29.uk"})
-		createRouting(t, inst, map[string]any{"method_name": "getBank", "connector_name": "mapped",
+		inst.CreateRouting(t, map[string]any{"method_name": "getBank", "connector_name": "mapped",
 			"is_bank_id_exact_match": false, "bank_id_pattern": "oth.*"})
 		name := func(bank string) any {
 			return inst.Anonymous().Get(t, "/banks/"+bank).JSON(t)["short_name"]
@@ -519,7 +495,7 @@ func TestMethodRoutings(t *testing.T) {
 	t.Run("a script in use cannot be deleted", func(t *testing.T) {
 		scripts := inst.Admin().Get(t, "/admin/v1/connector-methods").JSON(t)["connector_methods"].([]any)
 		id := scripts[0].(map[string]any)["connector_method_id"].(string)
-		routing := createRouting(t, inst, map[string]any{"method_name": "getBank", "connector_name": "internal",
+		routing := inst.CreateRouting(t, map[string]any{"method_name": "getBank", "connector_name": "internal",
 			"is_bank_id_exact_match": true, "bank_id_pattern": "other"})
 		if r := inst.Admin().Delete(t, "/admin/v1/connector-methods/"+id); r.Status != http.StatusConflict ||
 			!strings.Contains(string(r.Body), routing) {
@@ -621,7 +597,7 @@ func TestDynamicOperationToREST(t *testing.T) {
 	}))
 	t.Cleanup(core.Close)
 	for _, op := range []string{"showPetById", "createPets"} {
-		createRouting(t, inst, map[string]any{"method_name": op, "connector_name": "rest",
+		inst.CreateRouting(t, map[string]any{"method_name": op, "connector_name": "rest",
 			"parameters": []map[string]string{{"key": "url", "value": core.URL + "/core"}}})
 	}
 	for _, c := range []struct {
@@ -671,7 +647,7 @@ func TestPluginConnector(t *testing.T) {
 	inst := enginetest.New(t, enginetest.WithConfig(cfg))
 	t.Cleanup(func() { inst.Close(t) })
 	inst.CreateBank(t, "gh.29.uk")
-	createRouting(t, inst, map[string]any{"method_name": "getBank", "connector_name": "core_grpc"})
+	inst.CreateRouting(t, map[string]any{"method_name": "getBank", "connector_name": "core_grpc"})
 	if got := inst.Anonymous().Get(t, "/banks/gh.29.uk").JSON(t); got["full_name"] != "From getBank" {
 		t.Fatalf("answer %v, want the plugin's", got)
 	}

@@ -74,7 +74,7 @@ func TestUseCaseCrashChild(t *testing.T) {
 		mount := fmt.Sprintf("/crash%d-%d", time.Now().UnixNano(), k)
 		switch pick := rand.IntN(7); {
 		case pick == 6:
-			id := createRouting(t, inst, map[string]any{"method_name": "getBanks", "connector_name": "mapped",
+			id := inst.CreateRouting(t, map[string]any{"method_name": "getBanks", "connector_name": "mapped",
 				"bank_id_pattern": fmt.Sprintf("crash-%d", time.Now().UnixNano()), "is_bank_id_exact_match": true})
 			if k%2 == 0 {
 				if r := inst.Admin().Delete(t, "/admin/v1/method-routings/"+id); r.Status != http.StatusNoContent {
@@ -84,7 +84,7 @@ func TestUseCaseCrashChild(t *testing.T) {
 			fmt.Println("ack routing", id)
 		case pick == 4 || pick == 5 && len(entities) == 0:
 			name := fmt.Sprintf("Crash%d", time.Now().UnixNano())
-			id := createEntity(t, inst, "/admin/v1/dynamic-entities",
+			id := inst.CreateEntity(t, "/admin/v1/dynamic-entities",
 				`{"`+name+`": {"required": ["name"], "properties": {"name": {"type": "string", "example": "n"}}}}`)
 			entities = append(entities, id)
 			fmt.Println("ack entity", id)
@@ -97,7 +97,7 @@ func TestUseCaseCrashChild(t *testing.T) {
 			entities = append(entities[:i], entities[i+1:]...)
 			fmt.Println("ack unentity", id)
 		case pick == 0 || len(live) == 0:
-			r := inst.Admin().Post(t, "/admin/v1/dynamic-endpoints?mount="+mount, operationsDocument("/", fmt.Sprintf("a%d", k), fmt.Sprintf("b%d", k)))
+			r := inst.Admin().Post(t, "/admin/v1/dynamic-endpoints?mount="+mount, enginetest.OperationsDocument("/", fmt.Sprintf("a%d", k), fmt.Sprintf("b%d", k)))
 			if r.Status != http.StatusCreated {
 				t.Fatalf("create: %d %s", r.Status, r.Body)
 			}
@@ -107,7 +107,7 @@ func TestUseCaseCrashChild(t *testing.T) {
 		case pick == 1:
 			id := live[rand.IntN(len(live))]
 			r := inst.Admin().Send(t, enginetest.Request{Method: "PUT", Path: "/admin/v1/dynamic-endpoints/" + id + "?mount=" + mount,
-				Body: operationsDocument("/", fmt.Sprintf("a%d", k), fmt.Sprintf("c%d", k))})
+				Body: enginetest.OperationsDocument("/", fmt.Sprintf("a%d", k), fmt.Sprintf("c%d", k))})
 			if r.Status != http.StatusOK {
 				t.Fatalf("replace: %d %s", r.Status, r.Body)
 			}
@@ -115,7 +115,7 @@ func TestUseCaseCrashChild(t *testing.T) {
 		case pick == 2:
 			id := live[rand.IntN(len(live))]
 			ep := inst.Admin().Get(t, "/admin/v1/dynamic-endpoints/"+id).JSON(t)
-			for _, role := range operationRoles(t, ep) {
+			for _, role := range enginetest.OperationRoles(t, ep) {
 				r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/users/" + userID + "/entitlements", Header: enginetest.JSONHeader(),
 					Body: enginetest.MustJSON(t, map[string]string{"bank_id": "", "role_name": role})})
 				if r.Status != http.StatusCreated && r.Status != http.StatusConflict {

@@ -4,35 +4,11 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 
 	"github.com/dynapi/dynapi/internal/enginetest"
 )
-
-// operationsDocument is an OpenAPI document at mount with one GET
-// operation per id, served at /<id>.
-func operationsDocument(mount string, ids ...string) []byte {
-	paths := make([]string, len(ids))
-	for i, id := range ids {
-		paths[i] = fmt.Sprintf(`"/%s":{"get":{"operationId":"%s","responses":{"200":{"description":"ok",
-		  "content":{"application/json":{"example":{"op":"%s"}}}}}}}`, id, id, id)
-	}
-	return fmt.Appendf(nil, `{"openapi":"3.0.3","info":{"title":"ops","version":"1"},"servers":[{"url":"%s"}],"paths":{%s}}`,
-		mount, strings.Join(paths, ","))
-}
-
-// operationRoles maps each operation of a management view to its role.
-func operationRoles(t testing.TB, view map[string]any) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	for _, op := range view["operations"].([]any) {
-		op := op.(map[string]any)
-		out[op["operation_id"].(string)], _ = op["role"].(string)
-	}
-	return out
-}
 
 // heldRoles lists the roles userID holds, as "role@bank".
 func heldRoles(t testing.TB, inst *enginetest.Engine, userID string) []string {
@@ -47,12 +23,6 @@ func heldRoles(t testing.TB, inst *enginetest.Engine, userID string) []string {
 		held = append(held, e["role_name"].(string)+"@"+e["bank_id"].(string))
 	}
 	return held
-}
-
-// adminID is the super admin's user id.
-func adminID(t testing.TB, inst *enginetest.Engine) string {
-	t.Helper()
-	return inst.Admin().Get(t, "/my/user").JSON(t)["user_id"].(string)
 }
 
 // roleExists tells whether /admin/v1/roles lists name.
@@ -97,11 +67,11 @@ func TestReplaceDocument(t *testing.T) {
 					t.Fatalf("create bank: %d %s", r.Status, r.Body)
 				}
 				served = "/banks/" + level.bank + "/docs"
-				inst.Grant(t, adminID(t, inst), level.bank, "CanCreateBankLevelDynamicEndpoint")
+				inst.Grant(t, inst.AdminID(t), level.bank, "CanCreateBankLevelDynamicEndpoint")
 			}
-			created := inst.Admin().MustCreate(t, level.prefix, operationsDocument("/docs", "keepOp", "dropOp"))
+			created := inst.Admin().MustCreate(t, level.prefix, enginetest.OperationsDocument("/docs", "keepOp", "dropOp"))
 			id := created["dynamic_endpoint_id"].(string)
-			before := operationRoles(t, created)
+			before := enginetest.OperationRoles(t, created)
 
 			aliceID, alice := userWith(t, inst, "alice")
 			inst.Grant(t, aliceID, level.bank, before["keepOp"])
@@ -110,11 +80,11 @@ func TestReplaceDocument(t *testing.T) {
 			inst.Grant(t, bobID, level.bank, level.updateRole)
 
 			r := inst.Token(bob).Send(t, enginetest.Request{Method: "PUT", Path: level.prefix + "/" + id, Header: enginetest.JSONHeader(),
-				Body: operationsDocument("/docs", "keepOp", "newOp")})
+				Body: enginetest.OperationsDocument("/docs", "keepOp", "newOp")})
 			if r.Status != http.StatusOK {
 				t.Fatalf("replace: %d %s", r.Status, r.Body)
 			}
-			after := operationRoles(t, r.JSON(t))
+			after := enginetest.OperationRoles(t, r.JSON(t))
 			if got := r.JSON(t)["dynamic_endpoint_id"]; got != id {
 				t.Fatalf("the replacement has id %v, want %s", got, id)
 			}
@@ -165,16 +135,16 @@ func TestReplaceDocument(t *testing.T) {
 // and nothing is audited.
 func TestReplaceDocumentRefused(t *testing.T) {
 	inst := enginetest.New(t)
-	created := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", operationsDocument("/docs", "keepOp", "dropOp"))
+	created := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.OperationsDocument("/docs", "keepOp", "dropOp"))
 	id := created["dynamic_endpoint_id"].(string)
-	roles := operationRoles(t, created)
-	other := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", operationsDocument("/other", "otherOp"))
+	roles := enginetest.OperationRoles(t, created)
+	other := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.OperationsDocument("/other", "otherOp"))
 	otherID := other["dynamic_endpoint_id"].(string)
 	if r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/banks", Header: enginetest.JSONHeader(),
 		Body: enginetest.MustJSON(t, map[string]string{"bank_id": "bank-x", "short_name": "X", "full_name": "Bank X"})}); r.Status != http.StatusCreated {
 		t.Fatalf("create bank: %d %s", r.Status, r.Body)
 	}
-	inst.Grant(t, adminID(t, inst), "bank-x", "CanUpdateBankLevelDynamicEndpoint")
+	inst.Grant(t, inst.AdminID(t), "bank-x", "CanUpdateBankLevelDynamicEndpoint")
 	aliceID, alice := userWith(t, inst, "alice")
 	inst.Grant(t, aliceID, "", roles["dropOp"])
 
@@ -184,13 +154,13 @@ func TestReplaceDocumentRefused(t *testing.T) {
 		status     int
 		code       string
 	}{
-		{"unknown id", "/admin/v1/dynamic-endpoints/no-such-id", operationsDocument("/docs", "keepOp"), 404, "not_found"},
+		{"unknown id", "/admin/v1/dynamic-endpoints/no-such-id", enginetest.OperationsDocument("/docs", "keepOp"), 404, "not_found"},
 		{"a system document through its bank path", "/admin/v1/banks/bank-x/dynamic-endpoints/" + id,
-			operationsDocument("/docs", "keepOp"), 404, "not_found"},
+			enginetest.OperationsDocument("/docs", "keepOp"), 404, "not_found"},
 		{"not a document", "/admin/v1/dynamic-endpoints/" + id, []byte(`{"openapi":`), 400, "invalid_document"},
 		{"empty body", "/admin/v1/dynamic-endpoints/" + id, nil, 400, "invalid_document"},
-		{"routes of another document", "/admin/v1/dynamic-endpoints/" + id + "?mount=/other", operationsDocument("/docs", "otherOp"), 409, "route_conflict"},
-		{"a reserved path", "/admin/v1/dynamic-endpoints/" + id + "?mount=/admin", operationsDocument("/docs", "keepOp"), 409, "route_conflict"},
+		{"routes of another document", "/admin/v1/dynamic-endpoints/" + id + "?mount=/other", enginetest.OperationsDocument("/docs", "otherOp"), 409, "route_conflict"},
+		{"a reserved path", "/admin/v1/dynamic-endpoints/" + id + "?mount=/admin", enginetest.OperationsDocument("/docs", "keepOp"), 409, "route_conflict"},
 		{"a role that does not exist", "/admin/v1/dynamic-endpoints/" + id,
 			[]byte(`{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{"/docs/x":{"get":{"operationId":"x",
 			  "x-dynapi-roles":["NoSuchRole"],"responses":{"200":{"description":"ok"}}}}}}`), 400, "invalid_document"},
@@ -221,9 +191,9 @@ func TestReplaceDocumentRefused(t *testing.T) {
 // deletion takes the document's roles and every entitlement to them.
 func TestDocumentChangesAreAudited(t *testing.T) {
 	inst := enginetest.New(t)
-	created := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", operationsDocument("/docs", "oneOp"))
+	created := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.OperationsDocument("/docs", "oneOp"))
 	id := created["dynamic_endpoint_id"].(string)
-	role := operationRoles(t, created)["oneOp"]
+	role := enginetest.OperationRoles(t, created)["oneOp"]
 	aliceID, _ := userWith(t, inst, "alice")
 	inst.Grant(t, aliceID, "", role)
 	if r := inst.Admin().Send(t, enginetest.Request{Method: "PUT", Path: "/admin/v1/dynamic-endpoints/" + id + "/host", Header: enginetest.JSONHeader(),
@@ -252,8 +222,8 @@ func TestDocumentChangesAreAudited(t *testing.T) {
 func TestEntityChangesCommitWithRolesAndAudit(t *testing.T) {
 	inst := enginetest.New(t)
 	const def = `{"Gadget": {"required": ["name"], "properties": {"name": {"type": "string", "example": "g"}}}}`
-	id := createEntity(t, inst, "/admin/v1/dynamic-entities", def)
-	me := adminID(t, inst)
+	id := inst.CreateEntity(t, "/admin/v1/dynamic-entities", def)
+	me := inst.AdminID(t)
 	roles := []string{"CanCreateDynamicEntity_SystemGadget", "CanGetDynamicEntity_SystemGadget",
 		"CanUpdateDynamicEntity_SystemGadget", "CanDeleteDynamicEntity_SystemGadget"}
 	for _, role := range roles {
@@ -296,7 +266,7 @@ func TestEntityChangesCommitWithRolesAndAudit(t *testing.T) {
 // resolves is stored by both: they write through the same checks.
 func TestRecordWritesCheckReferencesOnEveryPath(t *testing.T) {
 	inst := enginetest.New(t)
-	createEntity(t, inst, "/admin/v1/dynamic-entities", `{"Thing": {"required": ["name", "owner"], "properties": {
+	inst.CreateEntity(t, "/admin/v1/dynamic-entities", `{"Thing": {"required": ["name", "owner"], "properties": {
 	  "name": {"type": "string", "example": "lamp"}, "owner": {"type": "reference:User", "example": "u-1"}}}}`)
 	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, "testdata/owned-entity.yaml"))
 	mapping := `{"operation_id": "createThing", "request_mapping": {"name": {"entity": "Thing", "field": "name"},
@@ -305,7 +275,7 @@ func TestRecordWritesCheckReferencesOnEveryPath(t *testing.T) {
 	if r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/endpoint-mappings", Header: enginetest.JSONHeader(), Body: []byte(mapping)}); r.Status != http.StatusCreated {
 		t.Fatalf("mapping: %d %s", r.Status, r.Body)
 	}
-	me := adminID(t, inst)
+	me := inst.AdminID(t)
 	for _, path := range []string{"/entities/Thing", "/owned/things"} {
 		for _, c := range []struct {
 			owner  string
@@ -330,12 +300,12 @@ func TestRecordWritesCheckReferencesOnEveryPath(t *testing.T) {
 // naming what changed, and a refused change leaves none.
 func TestConnectorChangesAreAudited(t *testing.T) {
 	inst := enginetest.New(t)
-	script := createScript(t, inst, "getBanks", `return [];`, 0)
+	script := inst.CreateScript(t, "getBanks", `return [];`, 0)
 	if r := inst.Admin().Send(t, enginetest.Request{Method: "PUT", Path: "/admin/v1/connector-methods/" + script, Header: enginetest.JSONHeader(),
 		Body: enginetest.MustJSON(t, map[string]any{"method_body": "return [];", "programming_lang": "js"})}); r.Status != http.StatusOK {
 		t.Fatalf("update script: %d %s", r.Status, r.Body)
 	}
-	routing := createRouting(t, inst, map[string]any{"method_name": "getBanks", "connector_name": "internal", "is_bank_id_exact_match": false})
+	routing := inst.CreateRouting(t, map[string]any{"method_name": "getBanks", "connector_name": "internal", "is_bank_id_exact_match": false})
 	if r := inst.Admin().Send(t, enginetest.Request{Method: "PUT", Path: "/admin/v1/method-routings/" + routing, Header: enginetest.JSONHeader(),
 		Body: enginetest.MustJSON(t, map[string]any{"method_name": "getBanks", "connector_name": "mapped"})}); r.Status != http.StatusOK {
 		t.Fatalf("update routing: %d %s", r.Status, r.Body)
@@ -383,10 +353,10 @@ func TestConnectorChangesAreAudited(t *testing.T) {
 // versions, and the operations that come and go answer 200 or 404.
 func TestReplaceDocumentUnderLoad(t *testing.T) {
 	inst := enginetest.New(t)
-	created := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", operationsDocument("/load", "stayOp", "v0Op"))
+	created := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.OperationsDocument("/load", "stayOp", "v0Op"))
 	id := created["dynamic_endpoint_id"].(string)
 	aliceID, alice := userWith(t, inst, "alice")
-	inst.Grant(t, aliceID, "", operationRoles(t, created)["stayOp"])
+	inst.Grant(t, aliceID, "", enginetest.OperationRoles(t, created)["stayOp"])
 
 	done := make(chan struct{})
 	var failures []string
@@ -412,7 +382,7 @@ func TestReplaceDocumentUnderLoad(t *testing.T) {
 	}
 	for i := range 20 {
 		r := inst.Admin().Send(t, enginetest.Request{Method: "PUT", Path: "/admin/v1/dynamic-endpoints/" + id,
-			Body: operationsDocument("/load", "stayOp", fmt.Sprintf("v%dOp", i%2))})
+			Body: enginetest.OperationsDocument("/load", "stayOp", fmt.Sprintf("v%dOp", i%2))})
 		if r.Status != http.StatusOK {
 			t.Errorf("replace %d: %d %s", i, r.Status, r.Body)
 		}

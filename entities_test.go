@@ -2,7 +2,6 @@ package dynapi_test
 
 import (
 	"fmt"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,20 +24,10 @@ const loanOfferDef = `{"LoanOffer": {"description": "An offer", "required": ["am
   "terms": {"type": "object", "required": ["months"], "properties": {"months": {"type": "integer", "minimum": 1, "example": 12}}},
   "tags": {"type": "array", "items": {"type": "string", "maxLength": 10}, "example": ["a"]}}}, "hasPersonalEntity": true}`
 
-// createEntity defines an entity and returns its id.
-func createEntity(t testing.TB, inst *enginetest.Engine, path, def string) string {
-	t.Helper()
-	r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: path, Header: enginetest.JSONHeader(), Body: []byte(def)})
-	if r.Status != http.StatusCreated {
-		t.Fatalf("define entity: %d %s", r.Status, r.Body)
-	}
-	return r.JSON(t)["dynamic_entity_id"].(string)
-}
-
 func TestDynamicEntities(t *testing.T) {
 	inst := enginetest.New(t)
-	createEntity(t, inst, "/admin/v1/dynamic-entities", customerDef)
-	loanID := createEntity(t, inst, "/admin/v1/dynamic-entities", loanOfferDef)
+	inst.CreateEntity(t, "/admin/v1/dynamic-entities", customerDef)
+	loanID := inst.CreateEntity(t, "/admin/v1/dynamic-entities", loanOfferDef)
 
 	post := func(path, body string) enginetest.Response {
 		return inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: path, Header: enginetest.JSONHeader(), Body: []byte(body)})
@@ -283,7 +272,7 @@ func TestBankEntitiesIsolatedAndPersisted(t *testing.T) {
 	for _, bank := range []string{"bank.a", "bank.b"} {
 		inst.CreateBank(t, bank)
 		inst.Grant(t, adminID, bank, "CanCreateBankLevelDynamicEntity")
-		createEntity(t, inst, "/admin/v1/banks/"+bank+"/dynamic-entities", customerDef)
+		inst.CreateEntity(t, "/admin/v1/banks/"+bank+"/dynamic-entities", customerDef)
 		if r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/banks/" + bank + "/entities/Customer", Header: enginetest.JSONHeader(), Body: []byte(`{"name":"At ` + bank + `"}`)}); r.Status != 201 {
 			t.Fatalf("create at %s: %d %s", bank, r.Status, r.Body)
 		}
@@ -310,8 +299,8 @@ func TestBankEntitiesIsolatedAndPersisted(t *testing.T) {
 // engine accepts.
 func TestOpenAPIDocument(t *testing.T) {
 	inst := enginetest.New(t)
-	createEntity(t, inst, "/admin/v1/dynamic-entities", customerDef)
-	createEntity(t, inst, "/admin/v1/dynamic-entities", loanOfferDef)
+	inst.CreateEntity(t, "/admin/v1/dynamic-entities", customerDef)
+	inst.CreateEntity(t, "/admin/v1/dynamic-entities", loanOfferDef)
 	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), "petstore-oas3/petstore.yaml")))
 	if r := inst.Anonymous().Get(t, "/openapi.json"); r.Status != 401 {
 		t.Fatalf("anonymous: %d", r.Status)

@@ -80,9 +80,9 @@ func TestHardeningEdgePanicsAreContained(t *testing.T) {
 	inst, logs := openLogged(t, server.EdgeConfig{}, map[string]connector.Connector{
 		"edge_panic": panicConnector{}, "edge_echo": echoConnector{}})
 	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join("testdata", "edge-hardening.yaml")))
-	createRouting(t, inst, map[string]any{"method_name": "getBanks", "connector_name": "edge_panic"})
-	createRouting(t, inst, map[string]any{"method_name": "edgeExplode", "connector_name": "edge_panic"})
-	createRouting(t, inst, map[string]any{"method_name": "edgeEchoItem", "connector_name": "edge_echo"})
+	inst.CreateRouting(t, map[string]any{"method_name": "getBanks", "connector_name": "edge_panic"})
+	inst.CreateRouting(t, map[string]any{"method_name": "edgeExplode", "connector_name": "edge_panic"})
+	inst.CreateRouting(t, map[string]any{"method_name": "edgeEchoItem", "connector_name": "edge_echo"})
 	addr := inst.Addr(t)
 
 	for _, tc := range []struct {
@@ -514,7 +514,7 @@ func TestHardeningEdgeClientAddress(t *testing.T) {
 	inst, logs := openLogged(t, server.EdgeConfig{ClientIPHeader: "X-Forwarded-For",
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("10.0.0.0/8")}},
 		map[string]connector.Connector{"edge_down": failingConnector{}})
-	createRouting(t, inst, map[string]any{"method_name": "getBanks", "connector_name": "edge_down"})
+	inst.CreateRouting(t, map[string]any{"method_name": "getBanks", "connector_name": "edge_down"})
 	addr := inst.Addr(t)
 
 	for i, tc := range []struct {

@@ -69,7 +69,7 @@ func liveHeap() uint64 {
 // heap stays where it was.
 func TestHardeningJSAllocations(t *testing.T) {
 	inst := openScripting(t, func(c *dynapi.Config) { c.Connectors.ScriptMaxAllocBytes = 1 << 20 })
-	id := createScript(t, inst, "getBanks", benignBanks, 0)
+	id := inst.CreateScript(t, "getBanks", benignBanks, 0)
 	before := liveHeap()
 	for _, tc := range []struct{ name, hostile string }{
 		{"new Array(1e9).fill", "new Array(1e9).fill(0);"},
@@ -123,7 +123,7 @@ func TestHardeningJSAllocations(t *testing.T) {
 func TestHardeningJSDeadline(t *testing.T) {
 	// 4 MiB: builtins work through at most 16,384 elements.
 	inst := openScripting(t, func(c *dynapi.Config) { c.Connectors.ScriptMaxAllocBytes = 4 << 20 })
-	id := createScript(t, inst, "getBanks", benignBanks, 0)
+	id := inst.CreateScript(t, "getBanks", benignBanks, 0)
 	const deadline = 300 * time.Millisecond
 	for _, loop := range []string{
 		"Array(5e7).includes(1)",
@@ -155,7 +155,7 @@ func TestHardeningJSDeadline(t *testing.T) {
 // route works afterwards.
 func TestHardeningJSMemoryWatchdog(t *testing.T) {
 	inst := openScripting(t, func(c *dynapi.Config) { c.Connectors.ScriptMemoryLimit = 64 << 20 })
-	id := createScript(t, inst, "getBanks", benignBanks, 0)
+	id := inst.CreateScript(t, "getBanks", benignBanks, 0)
 	before := liveHeap()
 	for _, hostile := range []string{
 		"const keep = []; for (;;) keep.push({n: keep.length, s: 'item ' + keep.length});",
@@ -203,8 +203,8 @@ func TestHardeningJSHostPanic(t *testing.T) {
 		c.Connectors.Plugins = map[string]connector.Connector{"buggy": panicsOnBoom{}}
 		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	})
-	createRouting(t, inst, map[string]any{"method_name": "getBank", "connector_name": "buggy"})
-	id := createScript(t, inst, "getBanks", `try { await connector.call("getBank", ["boom"]); }
+	inst.CreateRouting(t, map[string]any{"method_name": "getBank", "connector_name": "buggy"})
+	id := inst.CreateScript(t, "getBanks", `try { await connector.call("getBank", ["boom"]); }
 catch (e) { return [{bank_id: "caught", short_name: "caught", full_name: e.message}]; }
 return [];`, 0)
 	r := inst.Anonymous().Send(t, enginetest.Request{Method: "GET", Path: "/banks", Header: map[string]string{"X-Correlation-Id": "corr-boom-1"}})
@@ -231,8 +231,8 @@ return [];`, 0)
 func TestHardeningJSCredentialHeaders(t *testing.T) {
 	var logs enginetest.LogBuffer
 	inst := openScripting(t, func(c *dynapi.Config) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
-	alice, _, aliceID, _ := bankWithAccounts(t, inst, "gh.29.uk")
-	createScript(t, inst, "getAccounts", `const h = ctx.request.headers, found = [];
+	alice, _, aliceID, _ := inst.BankWithAccounts(t, "gh.29.uk")
+	inst.CreateScript(t, "getAccounts", `const h = ctx.request.headers, found = [];
 for (const name of ["Authorization", "authorization", "AUTHORIZATION", "DirectLogin", "directlogin", "Cookie", "cookie",
     "Proxy-Authorization", "Account-Request-Information", "account-request-information"]) {
   if (h[name] !== undefined || name in h) { found.push(name + ": " + h[name]); }
@@ -266,13 +266,13 @@ return mine.map(a => ({...a, label: (found.join("; ") || "none") + " | " + [p.us
 // method an admin marked unrestricted_connector_calls, reach them.
 func TestHardeningJSConnectorCallRules(t *testing.T) {
 	inst := enginetest.New(t)
-	alice, bob, aliceID, bobID := bankWithAccounts(t, inst, "gh.29.uk")
+	alice, bob, aliceID, bobID := inst.BankWithAccounts(t, "gh.29.uk")
 	// The direct route refuses bob alice's account.
 	if r := inst.Token(bob).Get(t, "/banks/gh.29.uk/accounts/alice-1"); r.Status != http.StatusForbidden {
 		t.Fatalf("direct route: %d %s", r.Status, r.Body)
 	}
 	// Bob's own accounts, with what a script found about alice.
-	id := createScript(t, inst, "getAccounts", `const [bankId] = args;
+	id := inst.CreateScript(t, "getAccounts", `const [bankId] = args;
 const peek = await connector.call(ctx.request.query.method, JSON.parse(ctx.request.query.args));
 const mine = await connector.call("getAccounts", args);
 return mine.map(a => ({...a, label: JSON.stringify(peek).slice(0, 200)}));`, 0)
@@ -303,7 +303,7 @@ return mine.map(a => ({...a, label: JSON.stringify(peek).slice(0, 200)}));`, 0)
 			}
 		})
 	}
-	if got := balanceOf(t, inst, alice, "gh.29.uk", "alice-1"); got != "100.00" {
+	if got := inst.BalanceOf(t, alice, "gh.29.uk", "alice-1"); got != "100.00" {
 		t.Errorf("alice's balance %s after bob's scripts, want 100.00", got)
 	}
 	// What bob may do through the routes, he may do through a script.

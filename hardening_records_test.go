@@ -22,15 +22,6 @@ const offerDef = `{"Offer": {"description": "A customer's offer", "required": ["
   "tags": {"type": "array", "items": {"type": "string", "maxLength": 10}, "example": ["a"]},
   "note": {"type": "string", "example": "n"}}}, "hasPersonalEntity": true}`
 
-// customer makes a user with no role at all and logs it in: what any
-// customer of the bank can be.
-func customer(t testing.TB, inst *enginetest.Engine, name string) string {
-	t.Helper()
-	password := "Pass-" + name + "-0123456789"
-	inst.CreateUser(t, name, password)
-	return inst.Login(t, name, password)
-}
-
 // listOffers returns a customer's personal offers, every page of them.
 func listOffers(t testing.TB, inst *enginetest.Engine, token string) []any {
 	t.Helper()
@@ -60,8 +51,8 @@ func listOffers(t testing.TB, inst *enginetest.Engine, token string) []any {
 // stored, and the server carries on.
 func TestHardeningRecordsHostileValues(t *testing.T) {
 	inst := enginetest.New(t)
-	createEntity(t, inst, "/admin/v1/dynamic-entities", offerDef)
-	kim := customer(t, inst, "kim")
+	inst.CreateEntity(t, "/admin/v1/dynamic-entities", offerDef)
+	kim := inst.Customer(t, "kim")
 	r := inst.Token(kim).Send(t, enginetest.Request{Method: "POST", Path: "/my/entities/Offer", Header: enginetest.JSONHeader(), Body: []byte(`{"offer_id": "o1", "amount": 5}`)})
 	if r.Status != http.StatusCreated {
 		t.Fatalf("create: %d %s", r.Status, r.Body)
@@ -111,7 +102,7 @@ func TestHardeningRecordsHostileValues(t *testing.T) {
 	})
 
 	t.Run("the dynamic_entity host", func(t *testing.T) {
-		createEntity(t, inst, "/admin/v1/dynamic-entities", `{"PetEntity": {"required": ["name", "pet_number"], "properties": {
+		inst.CreateEntity(t, "/admin/v1/dynamic-entities", `{"PetEntity": {"required": ["name", "pet_number"], "properties": {
 		  "name": {"type": "string", "example": "Rex"}, "pet_number": {"type": "integer", "minimum": 0, "example": 1}}}, "hasPersonalEntity": false}`)
 		inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, "testdata/pets-entity-loose.yaml"))
 		mapped := `{"id": {"entity": "PetEntity", "field": "pet_number"}, "name": {"entity": "PetEntity", "field": "name"}}`
@@ -153,8 +144,8 @@ func TestHardeningRecordsBodyLimit(t *testing.T) {
 	cfg.MaxBodyBytes = 64 << 10
 	inst := enginetest.New(t, enginetest.WithConfig(cfg))
 	t.Cleanup(func() { inst.Close(t) })
-	createEntity(t, inst, "/admin/v1/dynamic-entities", offerDef)
-	kim := customer(t, inst, "kim")
+	inst.CreateEntity(t, "/admin/v1/dynamic-entities", offerDef)
+	kim := inst.Customer(t, "kim")
 	fits := `{"offer_id": "o1", "amount": 1, "note": "` + strings.Repeat("n", 60<<10) + `"}`
 	if r := inst.Token(kim).Loopback().Send(t, enginetest.Request{Method: "POST", Path: "/my/entities/Offer", Header: enginetest.JSONHeader(), Body: []byte(fits)}); r.Status != http.StatusCreated {
 		t.Fatalf("a body within the bound: %d %s", r.Status, r.Body)
@@ -182,8 +173,8 @@ func TestHardeningRecordsBodyLimit(t *testing.T) {
 // and stops at the page byte budget with a next_cursor to carry on.
 func TestHardeningRecordsPageMemory(t *testing.T) {
 	inst := enginetest.New(t)
-	createEntity(t, inst, "/admin/v1/dynamic-entities", offerDef)
-	kim := customer(t, inst, "kim")
+	inst.CreateEntity(t, "/admin/v1/dynamic-entities", offerDef)
+	kim := inst.Customer(t, "kim")
 	post := func(note int) {
 		t.Helper()
 		body := fmt.Sprintf(`{"amount": 1, "note": %q}`, strings.Repeat("n", note))
@@ -244,8 +235,8 @@ func quotaConfig(t *testing.T) *enginetest.Engine {
 // and never overshot; other customers keep their own quota.
 func TestHardeningRecordsQuotas(t *testing.T) {
 	inst := quotaConfig(t)
-	createEntity(t, inst, "/admin/v1/dynamic-entities", offerDef)
-	kim, lee := customer(t, inst, "kim"), customer(t, inst, "lee")
+	inst.CreateEntity(t, "/admin/v1/dynamic-entities", offerDef)
+	kim, lee := inst.Customer(t, "kim"), inst.Customer(t, "lee")
 	post := func(token, body string) enginetest.Response {
 		return inst.Token(token).Send(t, enginetest.Request{Method: "POST", Path: "/my/entities/Offer", Header: enginetest.JSONHeader(), Body: []byte(body)})
 	}
@@ -293,7 +284,7 @@ func TestHardeningRecordsQuotas(t *testing.T) {
 	})
 
 	t.Run("40 at once", func(t *testing.T) {
-		mia := customer(t, inst, "mia")
+		mia := inst.Customer(t, "mia")
 		var wg sync.WaitGroup
 		statuses := make(chan int, 40)
 		for range 40 {
@@ -321,7 +312,7 @@ func TestHardeningRecordsQuotaEveryWritePath(t *testing.T) {
 	inst := quotaConfig(t)
 
 	t.Run("dynamic_entity host", func(t *testing.T) {
-		createEntity(t, inst, "/admin/v1/dynamic-entities", `{"PetEntity": {"required": ["name", "pet_number"], "properties": {
+		inst.CreateEntity(t, "/admin/v1/dynamic-entities", `{"PetEntity": {"required": ["name", "pet_number"], "properties": {
 		  "name": {"type": "string", "example": "Rex"}, "pet_number": {"type": "integer", "example": 1}}}, "hasPersonalEntity": false}`)
 		inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, "testdata/pets-entity.yaml"))
 		mapped := `{"id": {"entity": "PetEntity", "field": "pet_number"}, "name": {"entity": "PetEntity", "field": "name"}}`
@@ -343,8 +334,8 @@ func TestHardeningRecordsQuotaEveryWritePath(t *testing.T) {
 
 	t.Run("script", func(t *testing.T) {
 		inst.CreateBank(t, "gh.29.uk")
-		createEntity(t, inst, "/admin/v1/dynamic-entities", `{"Visit": {"properties": {"bank": {"type": "string", "example": "b"}}}, "hasPersonalEntity": false}`)
-		createScript(t, inst, "getAccounts", `await entities.create("Visit", {bank: "gh.29.uk"});
+		inst.CreateEntity(t, "/admin/v1/dynamic-entities", `{"Visit": {"properties": {"bank": {"type": "string", "example": "b"}}}, "hasPersonalEntity": false}`)
+		inst.CreateScript(t, "getAccounts", `await entities.create("Visit", {bank: "gh.29.uk"});
 return await connector.call("getAccounts", args);`, 0)
 		for i := range 6 {
 			r := inst.Admin().Get(t, "/banks/gh.29.uk/accounts")
@@ -397,8 +388,8 @@ func TestHardeningRecordsConcurrentPatch(t *testing.T) {
 // a stale If-Match is a 412 precondition_failed that changes nothing.
 func TestHardeningRecordsIfMatch(t *testing.T) {
 	inst := enginetest.New(t)
-	createEntity(t, inst, "/admin/v1/dynamic-entities", offerDef)
-	kim := customer(t, inst, "kim")
+	inst.CreateEntity(t, "/admin/v1/dynamic-entities", offerDef)
+	kim := inst.Customer(t, "kim")
 	with := func(tag string) map[string]string {
 		h := enginetest.JSONHeader()
 		h["If-Match"] = tag

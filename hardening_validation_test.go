@@ -179,7 +179,7 @@ func TestHardeningValidationPatternBudget(t *testing.T) {
 // each is a 400 naming where, and no money moves.
 func TestHardeningValidationBankingCore(t *testing.T) {
 	inst := enginetest.New(t)
-	alice, _, _, _ := bankWithAccounts(t, inst, "gh.29.uk")
+	alice, _, _, _ := inst.BankWithAccounts(t, "gh.29.uk")
 	to := `"to":{"bank_id":"gh.29.uk","account_id":"bob-1"}`
 	cases := []struct {
 		name, body, pointer, code string
@@ -198,10 +198,10 @@ func TestHardeningValidationBankingCore(t *testing.T) {
 			refused(t, r, "body", tc.pointer, tc.code)
 		})
 	}
-	if got := balanceOf(t, inst, alice, "gh.29.uk", "alice-1"); got != "100.00" {
+	if got := inst.BalanceOf(t, alice, "gh.29.uk", "alice-1"); got != "100.00" {
 		t.Errorf("alice's balance is %s after refused payments, want 100.00", got)
 	}
-	if r := pay(t, inst, alice, "gh.29.uk", "alice-1", "bob-1", "1.00", ""); r.Status != http.StatusCreated {
+	if r := inst.Pay(t, alice, "gh.29.uk", "alice-1", "bob-1", "1.00", ""); r.Status != http.StatusCreated {
 		t.Fatalf("a good payment: %d %s", r.Status, r.Body)
 	}
 }
@@ -220,7 +220,7 @@ func TestHardeningValidationBackendAnswers(t *testing.T) {
 			answer.Load().(string) + `}`))
 	}))
 	t.Cleanup(core.Close)
-	routing := createRouting(t, inst, map[string]any{"method_name": "getBanks", "connector_name": "rest", "is_bank_id_exact_match": false,
+	routing := inst.CreateRouting(t, map[string]any{"method_name": "getBanks", "connector_name": "rest", "is_bank_id_exact_match": false,
 		"bank_id_pattern": ".*", "parameters": []map[string]string{{"key": "url", "value": core.URL + "/banks"}}})
 	bank := `{"bank_id":"b-1","short_name":"B","full_name":"Bank B"`
 	cases := []struct {
@@ -251,7 +251,7 @@ func TestHardeningValidationBackendAnswers(t *testing.T) {
 	}
 
 	t.Run("script answering a lone surrogate", func(t *testing.T) {
-		createScript(t, inst, "getBanks", `return [{bank_id: "b-1", short_name: "B\ud800", full_name: "Bank B"}];`, 0)
+		inst.CreateScript(t, "getBanks", `return [{bank_id: "b-1", short_name: "B\ud800", full_name: "Bank B"}];`, 0)
 		r := inst.Anonymous().Get(t, "/banks")
 		if r.Status != http.StatusBadGateway || !enginetest.HasViolation(r.Problem(t), "data", "/0/short_name", "lone_surrogate") {
 			t.Fatalf("status %d, want 502 naming /0/short_name; body %s", r.Status, r.Body)

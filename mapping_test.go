@@ -13,7 +13,7 @@ import (
 // through OBP-style endpoint mappings.
 func TestEndpointMappings(t *testing.T) {
 	inst := enginetest.New(t)
-	createEntity(t, inst, "/admin/v1/dynamic-entities", `{"PetEntity": {"required": ["name", "pet_number"], "properties": {
+	inst.CreateEntity(t, "/admin/v1/dynamic-entities", `{"PetEntity": {"required": ["name", "pet_number"], "properties": {
 	  "name": {"type": "string", "example": "Rex"}, "pet_number": {"type": "integer", "example": 1}}}, "hasPersonalEntity": false}`)
 	created := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, "testdata/pets-entity.yaml"))
 	if created["host"] != "dynamic_entity" {

@@ -20,12 +20,12 @@ import (
 func TestOpenAPIGolden(t *testing.T) {
 	inst := enginetest.New(t)
 	inst.CreateBank(t, "gh.29.uk")
-	createEntity(t, inst, "/admin/v1/dynamic-entities", accountEntityDef)
-	grantSelf(t, inst, "gh.29.uk", "CanCreateBankLevelDynamicEntity")
-	createEntity(t, inst, "/admin/v1/banks/gh.29.uk/dynamic-entities", `{"Payee": {"description": "A payee", "required": ["name"],
+	inst.CreateEntity(t, "/admin/v1/dynamic-entities", accountEntityDef)
+	inst.GrantAdmin(t, "gh.29.uk", "CanCreateBankLevelDynamicEntity")
+	inst.CreateEntity(t, "/admin/v1/banks/gh.29.uk/dynamic-entities", `{"Payee": {"description": "A payee", "required": ["name"],
 	  "properties": {"name": {"type": "string", "example": "Landlord"}}}, "hasPersonalEntity": true}`)
-	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", pipelineDocument)
-	grantSelf(t, inst, "gh.29.uk", "CanCreateBankLevelDynamicEndpoint")
+	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ThingsDocument)
+	inst.GrantAdmin(t, "gh.29.uk", "CanCreateBankLevelDynamicEndpoint")
 	inst.Admin().MustCreate(t, "/admin/v1/banks/gh.29.uk/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join("testdata", "apidoc-shop.yaml")))
 
 	r := inst.Admin().Get(t, "/openapi.json")

@@ -12,15 +12,6 @@ import (
 	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
-// pipelineDocument serves a public GET and a guarded POST with a strict body.
-var pipelineDocument = []byte(`{"openapi":"3.1.0","info":{"title":"pipeline","version":"1"},"servers":[{"url":"/pipeline"}],
-  "paths":{"/things":{
-    "get":{"operationId":"listThings","security":[],"x-dynapi-public":true,"responses":{"200":{"description":"ok",
-      "content":{"application/json":{"example":{"things":[]}}}}}},
-    "post":{"operationId":"createThing","requestBody":{"required":true,"content":{"application/json":{"schema":{
-      "type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string"}}}}}},
-      "responses":{"201":{"description":"made","content":{"application/json":{"example":{"name":"x"}}}}}}}}}`)
-
 // hookLog records the steps hooks saw, in order.
 type hookLog struct {
 	mu    sync.Mutex
@@ -77,7 +68,7 @@ func TestPipelineHooks(t *testing.T) {
 		Filters: []engine.ResponseFilter{filter("inner"), filter("outer")}}
 	inst := enginetest.New(t, enginetest.WithConfig(cfg))
 	t.Cleanup(func() { inst.Close(t) })
-	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", pipelineDocument)
+	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ThingsDocument)
 	log.take() // the management API is not a dynamic operation
 
 	for _, tc := range []struct {

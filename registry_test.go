@@ -104,7 +104,7 @@ func TestPluginLifecycle(t *testing.T) {
 		}
 		inst := enginetest.New(t, enginetest.WithConfig(cfg))
 		inst.CreateBank(t, "gh.29.uk")
-		createRouting(t, inst, map[string]any{"method_name": "getBank", "connector_name": "core_b"})
+		inst.CreateRouting(t, map[string]any{"method_name": "getBank", "connector_name": "core_b"})
 		if got := inst.Anonymous().Get(t, "/banks/gh.29.uk").JSON(t); got["full_name"] != "From getBank" {
 			t.Fatalf("answer %v, want the plugin's", got)
 		}

@@ -105,7 +105,7 @@ func TestDocumentRoleNames(t *testing.T) {
 // to fit, which its creator holds.
 func TestEntityRoleForMethod(t *testing.T) {
 	inst := enginetest.New(t)
-	createEntity(t, inst, "/admin/v1/dynamic-entities", customerDef)
+	inst.CreateEntity(t, "/admin/v1/dynamic-entities", customerDef)
 	rec := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/entities/Customer", Header: enginetest.JSONHeader(), Body: []byte(`{"name":"Jane Doe"}`)})
 	if rec.Status != http.StatusCreated {
 		t.Fatalf("create record: %d %s", rec.Status, rec.Body)
@@ -143,7 +143,7 @@ func TestEntityRoleForMethod(t *testing.T) {
 	})
 	t.Run("long entity name", func(t *testing.T) {
 		name := "Customer" + strings.Repeat("WithAVeryLongName", 6)
-		createEntity(t, inst, "/admin/v1/dynamic-entities", strings.Replace(customerDef, `"Customer"`, `"`+name+`"`, 1))
+		inst.CreateEntity(t, "/admin/v1/dynamic-entities", strings.Replace(customerDef, `"Customer"`, `"`+name+`"`, 1))
 		if r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/entities/" + name, Header: enginetest.JSONHeader(), Body: []byte(`{"name":"Jane Doe"}`)}); r.Status != http.StatusCreated {
 			t.Fatalf("the creator cannot create a record: %d %s", r.Status, r.Body)
 		}
