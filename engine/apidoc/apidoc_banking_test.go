@@ -1,4 +1,4 @@
-package dynapi_test
+package apidoc_test
 
 import (
 	"bytes"
