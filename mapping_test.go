@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dynapi/dynapi/internal/enginetest"
+	"github.com/dynapi/dynapi/internal/testpaths"
 )
 
 // TestEndpointMappings serves a dynamic_entity document from entity records
@@ -15,7 +16,7 @@ func TestEndpointMappings(t *testing.T) {
 	inst := enginetest.New(t)
 	inst.CreateEntity(t, "/admin/v1/dynamic-entities", `{"PetEntity": {"required": ["name", "pet_number"], "properties": {
 	  "name": {"type": "string", "example": "Rex"}, "pet_number": {"type": "integer", "example": 1}}}, "hasPersonalEntity": false}`)
-	created := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, "testdata/pets-entity.yaml"))
+	created := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, testpaths.Root("http", "recordapi", "testdata", "pets-entity.yaml")))
 	if created["host"] != "dynamic_entity" {
 		t.Fatalf("host %v", created["host"])
 	}

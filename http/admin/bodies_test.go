@@ -1,4 +1,4 @@
-package dynapi_test
+package admin_test
 
 import (
 	"net/http"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/dynapi/dynapi/internal/enginetest"
+	"github.com/dynapi/dynapi/internal/testpaths"
 )
 
 // bodiesFixture is what the body-policy table works on: a bank, a user, a
@@ -25,7 +26,7 @@ func newBodiesFixture(t *testing.T, inst *enginetest.Engine) bodiesFixture {
 	f.consumerID = mustStatus(t, inst, "POST", "/admin/v1/consumers", `{"name": "body app"}`, http.StatusCreated)["consumer_id"].(string)
 	f.entityID = inst.CreateEntity(t, "/admin/v1/dynamic-entities", `{"BodyPet": {"required": ["name"], "properties": {
 	  "name": {"type": "string", "example": "Rex"}, "pet_number": {"type": "integer", "example": 1}}}, "hasPersonalEntity": false}`)
-	f.endpointID = inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, "testdata/pets-entity.yaml"))["dynamic_endpoint_id"].(string)
+	f.endpointID = inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, testpaths.Root("http", "recordapi", "testdata", "pets-entity.yaml")))["dynamic_endpoint_id"].(string)
 	f.scriptID = mustStatus(t, inst, "POST", "/admin/v1/connector-methods",
 		`{"method_name": "getAccounts", "programming_lang": "js", "method_body": "return {}"}`, http.StatusCreated)["connector_method_id"].(string)
 	f.routingID = mustStatus(t, inst, "POST", "/admin/v1/method-routings",

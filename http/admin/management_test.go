@@ -1,4 +1,4 @@
-package dynapi_test
+package admin_test
 
 import (
 	"net/http"
@@ -286,7 +286,7 @@ func TestTolerated(t *testing.T) {
 func TestLimitsAndCorrelation(t *testing.T) {
 	e := enginetest.New(t, enginetest.Configure(func(c *dynapi.Config) { c.MaxBodyBytes, c.MaxDocumentBytes = 64, 4096 }))
 	admin := e.Admin()
-	admin.MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, "testdata/validation-31.yaml"))
+	admin.MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, testpaths.Root("http", "server", "testdata", "validation-31.yaml")))
 
 	big := `{"kind":"thing","size":1,"label":"` + strings.Repeat("x", 100) + `"}`
 	correlated := func(t *testing.T, r enginetest.Response) {
