@@ -1,4 +1,4 @@
-package dynapi_test
+package endpointmap_test
 
 import (
 	"net/http"

@@ -1,4 +1,4 @@
-package dynapi_test
+package recordapi_test
 
 import (
 	"fmt"
@@ -11,7 +11,6 @@ import (
 
 	"github.com/dynapi/dynapi/entities/records"
 	"github.com/dynapi/dynapi/internal/enginetest"
-	"github.com/dynapi/dynapi/internal/testpaths"
 )
 
 // offerDef is a personal entity with typed, bounded fields: what a bank
@@ -315,7 +314,7 @@ func TestHardeningRecordsQuotaEveryWritePath(t *testing.T) {
 	t.Run("dynamic_entity host", func(t *testing.T) {
 		inst.CreateEntity(t, "/admin/v1/dynamic-entities", `{"PetEntity": {"required": ["name", "pet_number"], "properties": {
 		  "name": {"type": "string", "example": "Rex"}, "pet_number": {"type": "integer", "example": 1}}}, "hasPersonalEntity": false}`)
-		inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, testpaths.Root("http", "recordapi", "testdata", "pets-entity.yaml")))
+		inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, "testdata/pets-entity.yaml"))
 		mapped := `{"id": {"entity": "PetEntity", "field": "pet_number"}, "name": {"entity": "PetEntity", "field": "name"}}`
 		body := `{"operation_id": "createPet", "request_mapping": ` + mapped + `, "response_mapping": ` + mapped + `}`
 		if r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/endpoint-mappings", Header: enginetest.JSONHeader(), Body: []byte(body)}); r.Status != 201 {
