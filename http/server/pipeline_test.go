@@ -1,4 +1,4 @@
-package dynapi_test
+package server_test
 
 import (
 	"bytes"

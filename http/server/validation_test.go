@@ -1,12 +1,12 @@
-package dynapi_test
+package server_test
 
 import (
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/dynapi/dynapi/internal/enginetest"
-	"github.com/dynapi/dynapi/internal/testpaths"
 )
 
 // TestValidation sends requests that break (or keep) one rule each and
@@ -14,8 +14,8 @@ import (
 // semantics.
 func TestValidation(t *testing.T) {
 	inst := enginetest.New(t)
-	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, testpaths.Root("http", "server", "testdata", "validation-30.yaml")))
-	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, testpaths.Root("http", "server", "testdata", "validation-31.yaml")))
+	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join("testdata", "validation-30.yaml")))
+	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join("testdata", "validation-31.yaml")))
 	jsonCT := map[string]string{"Content-Type": "application/json"}
 	cases := []struct {
 		name    string
@@ -89,8 +89,8 @@ func TestValidation(t *testing.T) {
 // TestMockAnswers checks how mock mode chooses its answer.
 func TestMockAnswers(t *testing.T) {
 	inst := enginetest.New(t)
-	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, testpaths.Root("http", "server", "testdata", "validation-31.yaml")))
-	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, testpaths.Root("http", "server", "testdata", "validation-30.yaml")))
+	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join("testdata", "validation-31.yaml")))
+	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join("testdata", "validation-30.yaml")))
 	body := []byte(`{"kind":"thing","size":1}`)
 	jsonCT := "application/json"
 	cases := []struct {
