@@ -134,3 +134,26 @@ func TestPluginLifecycle(t *testing.T) {
 		enginetest.New(t, enginetest.InDir(dir)) // the failed start closed the store
 	})
 }
+
+// bankFromPlugin is a connector a Go plugin registers: it answers getBank
+// from somewhere only it knows.
+type bankFromPlugin struct{}
+
+func (bankFromPlugin) Prepare(m *connector.Method, _ connector.Params) (connector.Invoker, error) {
+	return connector.InvokerFunc(func(_ context.Context, req *connector.Request) (*connector.Result, error) {
+		return &connector.Result{Data: map[string]any{"bank_id": req.BankID, "short_name": "plugin", "full_name": "From " + m.Name}}, nil
+	}), nil
+}
+
+// TestPluginConnector routes a method to a connector registered in Go.
+func TestPluginConnector(t *testing.T) {
+	cfg := enginetest.Config(t.TempDir())
+	cfg.Connectors.Plugins = map[string]connector.Connector{"core_grpc": bankFromPlugin{}}
+	inst := enginetest.New(t, enginetest.WithConfig(cfg))
+	t.Cleanup(func() { inst.Close(t) })
+	inst.CreateBank(t, "gh.29.uk")
+	inst.CreateRouting(t, map[string]any{"method_name": "getBank", "connector_name": "core_grpc"})
+	if got := inst.Anonymous().Get(t, "/banks/gh.29.uk").JSON(t); got["full_name"] != "From getBank" {
+		t.Fatalf("answer %v, want the plugin's", got)
+	}
+}

@@ -1,4 +1,4 @@
-package dynapi_test
+package admin_test
 
 import (
 	"bytes"

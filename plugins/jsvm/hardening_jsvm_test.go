@@ -1,4 +1,4 @@
-package dynapi_test
+package jsvm_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package dynapi_test
+package banking_test
 
 import (
 	"net/http"
