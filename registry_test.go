@@ -150,7 +150,6 @@ func TestPluginConnector(t *testing.T) {
 	cfg := enginetest.Config(t.TempDir())
 	cfg.Connectors.Plugins = map[string]connector.Connector{"core_grpc": bankFromPlugin{}}
 	inst := enginetest.New(t, enginetest.WithConfig(cfg))
-	t.Cleanup(func() { inst.Close(t) })
 	inst.CreateBank(t, "gh.29.uk")
 	inst.CreateRouting(t, map[string]any{"method_name": "getBank", "connector_name": "core_grpc"})
 	if got := inst.Anonymous().Get(t, "/banks/gh.29.uk").JSON(t); got["full_name"] != "From getBank" {

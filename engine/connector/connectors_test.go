@@ -241,7 +241,6 @@ func TestScriptFetch(t *testing.T) {
 	cfg := enginetest.Config(t.TempDir())
 	cfg.Connectors.FetchAllow = []string{strings.TrimPrefix(allowed.URL, "http://")}
 	inst := enginetest.New(t, enginetest.WithConfig(cfg))
-	t.Cleanup(func() { inst.Close(t) })
 	inst.CreateBank(t, "gh.29.uk")
 	script := `const r = await http.fetch(%q);
 const b = r.json();
@@ -320,7 +319,6 @@ func TestRoutingToRESTBackend(t *testing.T) {
 	cfg.Connectors.BreakerCooldown = 300 * time.Millisecond
 	cfg.Connectors.Retries = -1 // every failure counts once
 	inst := enginetest.New(t, enginetest.WithConfig(cfg))
-	t.Cleanup(func() { inst.Close(t) })
 	alice, _, aliceID, _ := inst.BankWithAccounts(t, "corp-1")
 	inst.CreateBank(t, "retail-1")
 	core := newBackend(t)

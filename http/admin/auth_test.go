@@ -146,8 +146,8 @@ func TestConsumersAndOAuth2(t *testing.T) {
 		t.Fatalf("client credentials: %d %s", ok.Status, ok.Body)
 	}
 	access := ok.JSON(t)["access_token"].(string)
-	bearer := map[string]string{"Authorization": "Bearer " + access}
-	if r := inst.Admin().Send(t, enginetest.Request{Method: "GET", Path: "/my/user", Header: bearer}); r.Status != 200 || !strings.Contains(string(r.Body), "gina") {
+	bearer := inst.WithAuthorization("Bearer " + access)
+	if r := bearer.Get(t, "/my/user"); r.Status != 200 || !strings.Contains(string(r.Body), "gina") {
 		t.Fatalf("bearer call: %d %s", r.Status, r.Body)
 	}
 	if r := token(key, "wrong"); r.Status != 401 || r.JSON(t)["error"] != "invalid_client" {
@@ -169,7 +169,7 @@ func TestConsumersAndOAuth2(t *testing.T) {
 		if r := inst.Admin().Send(t, enginetest.Request{Method: "PUT", Path: "/admin/v1/consumers/" + id, Header: enginetest.JSONHeader(), Body: []byte(`{"enabled":false}`)}); r.Status != 200 {
 			t.Fatalf("disable: %d %s", r.Status, r.Body)
 		}
-		if r := inst.Admin().Send(t, enginetest.Request{Method: "GET", Path: "/my/user", Header: bearer}); r.Status != 401 {
+		if r := bearer.Get(t, "/my/user"); r.Status != 401 {
 			t.Errorf("bearer of a disabled consumer: %d", r.Status)
 		}
 		if r := inst.Token(viaApp).Get(t, "/my/user"); r.Status != 401 {
@@ -254,16 +254,16 @@ func TestExternalJWT(t *testing.T) {
 		})
 	}
 	t.Run("just-in-time entitlement", func(t *testing.T) {
-		plain := map[string]string{"Authorization": "Bearer " + sign(base)}
-		if r := inst.Admin().Send(t, enginetest.Request{Method: "GET", Path: "/admin/v1/users", Header: plain}); r.Status != 403 {
+		plain := inst.WithAuthorization("Bearer " + sign(base))
+		if r := plain.Get(t, "/admin/v1/users"); r.Status != 403 {
 			t.Fatalf("without the claim: %d %s", r.Status, r.Body)
 		}
-		claiming := map[string]string{"Authorization": "Bearer " + sign(with("roles", []string{"CanGetAnyUser", "CanFly"}))}
-		if r := inst.Admin().Send(t, enginetest.Request{Method: "GET", Path: "/admin/v1/users", Header: claiming}); r.Status != 200 {
+		claiming := inst.WithAuthorization("Bearer " + sign(with("roles", []string{"CanGetAnyUser", "CanFly"})))
+		if r := claiming.Get(t, "/admin/v1/users"); r.Status != 200 {
 			t.Fatalf("with the claim: %d %s", r.Status, r.Body)
 		}
 		// Granted for good: the plain token passes now too.
-		if r := inst.Admin().Send(t, enginetest.Request{Method: "GET", Path: "/admin/v1/users", Header: plain}); r.Status != 200 {
+		if r := plain.Get(t, "/admin/v1/users"); r.Status != 200 {
 			t.Fatalf("after the grant: %d %s", r.Status, r.Body)
 		}
 		if r := inst.Admin().Get(t, "/admin/v1/audit-log?limit=1000"); !strings.Contains(string(r.Body), "just_in_time") {

@@ -269,7 +269,7 @@ func TestHardeningAccessDeleteEndsEveryLogin(t *testing.T) {
 	t.Run("external identity back later", func(t *testing.T) {
 		// The identity provider vouches for the person again: a new user,
 		// without what the deleted one held.
-		r := inst.Admin().Send(t, enginetest.Request{Method: "GET", Path: "/my/user", Header: methods[2].after()})
+		r := inst.WithAuthorization(methods[2].after()["Authorization"]).Get(t, "/my/user")
 		if r.Status != http.StatusOK || r.JSON(t)["user_id"] == methods[2].userID {
 			t.Fatalf("a token issued after the deletion: %d %s", r.Status, r.Body)
 		}

@@ -191,7 +191,6 @@ func TestHardeningDocsRolesSurviveRestart(t *testing.T) {
 	inst.Close(t)
 
 	inst = enginetest.New(t, enginetest.InDir(dir))
-	t.Cleanup(func() { inst.Close(t) })
 	bob, carol := inst.Login(t, "bob", "Bob-passw0rd-long"), inst.Login(t, "carol", "Carol-passw0rd-long")
 	cases := []struct {
 		name, token, path string
@@ -462,7 +461,6 @@ func TestHardeningDocsLargeDocumentDoesNotBlockOthers(t *testing.T) {
 	cfg.Logger = slog.New(gate)
 	cfg.MaxDocumentOperations = 3000
 	inst := enginetest.New(t, enginetest.WithConfig(cfg))
-	t.Cleanup(func() { inst.Close(t) })
 	defer func() {
 		select {
 		case <-gate.release:
@@ -515,7 +513,6 @@ func TestHardeningDocsOperationCap(t *testing.T) {
 	cfg := enginetest.Config(t.TempDir())
 	cfg.MaxDocumentOperations = 50
 	inst := enginetest.New(t, enginetest.WithConfig(cfg))
-	t.Cleanup(func() { inst.Close(t) })
 
 	r := inst.Admin().Post(t, "/admin/v1/dynamic-endpoints", generatedDocument("/over", 51))
 	if r.Status != http.StatusRequestEntityTooLarge {

@@ -143,7 +143,6 @@ func TestHardeningRecordsBodyLimit(t *testing.T) {
 	cfg := enginetest.Config(t.TempDir())
 	cfg.MaxBodyBytes = 64 << 10
 	inst := enginetest.New(t, enginetest.WithConfig(cfg))
-	t.Cleanup(func() { inst.Close(t) })
 	inst.CreateEntity(t, "/admin/v1/dynamic-entities", offerDef)
 	kim := inst.Customer(t, "kim")
 	fits := `{"offer_id": "o1", "amount": 1, "note": "` + strings.Repeat("n", 60<<10) + `"}`
@@ -225,7 +224,6 @@ func quotaConfig(t *testing.T) *enginetest.Engine {
 	cfg := enginetest.Config(t.TempDir())
 	cfg.Records = records.Options{Quota: records.Quota{Records: 5, Bytes: 64 << 10}}
 	inst := enginetest.New(t, enginetest.WithConfig(cfg))
-	t.Cleanup(func() { inst.Close(t) })
 	return inst
 }
 

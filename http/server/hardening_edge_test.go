@@ -40,7 +40,6 @@ func openLogged(t testing.TB, edge server.EdgeConfig, plugins map[string]connect
 	cfg.Edge = edge
 	cfg.Connectors.Plugins = plugins
 	inst := enginetest.New(t, enginetest.WithConfig(cfg))
-	t.Cleanup(func() { inst.Close(t) })
 	return inst, logs
 }
 

@@ -23,7 +23,6 @@ const hugeNumber = "1e10000000"
 func openHardening(t *testing.T, cfg dynapi.Config) (*enginetest.Engine, []any) {
 	t.Helper()
 	inst := enginetest.New(t, enginetest.WithConfig(cfg))
-	t.Cleanup(func() { inst.Close(t) })
 	created := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, "testdata/hardening-validation.yaml"))
 	warnings, _ := created["warnings"].([]any)
 	return inst, warnings

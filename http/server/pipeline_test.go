@@ -67,7 +67,6 @@ func TestPipelineHooks(t *testing.T) {
 	cfg.Hooks = engine.Hooks{Policies: []engine.Policy{policy("first"), policy("second")},
 		Filters: []engine.ResponseFilter{filter("inner"), filter("outer")}}
 	inst := enginetest.New(t, enginetest.WithConfig(cfg))
-	t.Cleanup(func() { inst.Close(t) })
 	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ThingsDocument)
 	log.take() // the management API is not a dynamic operation
 
