@@ -491,7 +491,9 @@ func TestHardeningEdgeStalledReader(t *testing.T) {
 	if _, err := io.WriteString(c, "GET /edge-big/blob HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
 		t.Fatal(err)
 	}
-	// A stalled reader: the server gives up on it after the write timeout.
+	// A stalled reader: the server takes the connection, then gives up on
+	// it after the write timeout.
+	enginetest.WaitUntil(t, 3*time.Second, "the server to take the connection", func() bool { return inst.OpenConnections() == 1 })
 	enginetest.WaitUntil(t, 3*time.Second, "the server to drop the stalled reader", func() bool { return inst.OpenConnections() == 0 })
 	_ = c.SetReadDeadline(time.Now().Add(3 * time.Second))
 	n, err := io.Copy(io.Discard, c)
