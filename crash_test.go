@@ -15,6 +15,7 @@ import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/storetest"
 	"github.com/dynapi/dynapi/examples"
+	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
 // crashEnv tells the test binary it is the child of TestUseCaseCrash, and
@@ -27,7 +28,7 @@ const crashRuns = 50
 // crashConfig is the configuration of the crashing server and of each
 // restart: the example is preloaded on the first start.
 func crashConfig(dir string) dynapi.Config {
-	cfg := testConfig(dir)
+	cfg := enginetest.Config(dir)
 	cfg.PreloadExample = true
 	return cfg
 }
@@ -45,80 +46,80 @@ func TestUseCaseCrashChild(t *testing.T) {
 		t.Skip("run by TestUseCaseCrash")
 	}
 	fmt.Println("ack start")
-	inst := openWith(t, crashConfig(dir))
+	inst := enginetest.New(t, enginetest.WithConfig(crashConfig(dir)))
 	fmt.Println("ack open")
 	user := "crash-user"
 	userID := ""
-	if r := do(t, inst, request{method: "GET", path: "/admin/v1/users"}); r.status == http.StatusOK {
-		for _, u := range r.json(t)["users"].([]any) {
+	if r := inst.Admin().Get(t, "/admin/v1/users"); r.Status == http.StatusOK {
+		for _, u := range r.JSON(t)["users"].([]any) {
 			if u := u.(map[string]any); u["username"] == user {
 				userID = u["user_id"].(string)
 			}
 		}
 	}
 	if userID == "" {
-		userID = createUser(t, inst, user, "Passw0rd-of-crash-user")
+		userID = inst.CreateUser(t, user, "Passw0rd-of-crash-user").ID
 	}
 	var live []string
-	for _, ep := range do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints"}).json(t)["dynamic_endpoints"].([]any) {
+	for _, ep := range inst.Admin().Get(t, "/admin/v1/dynamic-endpoints").JSON(t)["dynamic_endpoints"].([]any) {
 		if ep := ep.(map[string]any); ep["mount"] != "/example/v1" {
 			live = append(live, ep["dynamic_endpoint_id"].(string))
 		}
 	}
 	var entities []string
-	for _, e := range do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-entities"}).json(t)["dynamic_entities"].([]any) {
+	for _, e := range inst.Admin().Get(t, "/admin/v1/dynamic-entities").JSON(t)["dynamic_entities"].([]any) {
 		entities = append(entities, e.(map[string]any)["dynamic_entity_id"].(string))
 	}
 	for k := 0; ; k++ {
 		mount := fmt.Sprintf("/crash%d-%d", time.Now().UnixNano(), k)
 		switch pick := rand.IntN(7); {
 		case pick == 6:
-			id := createRouting(t, inst, map[string]any{"method_name": "getBanks", "connector_name": "mapped",
+			id := inst.CreateRouting(t, map[string]any{"method_name": "getBanks", "connector_name": "mapped",
 				"bank_id_pattern": fmt.Sprintf("crash-%d", time.Now().UnixNano()), "is_bank_id_exact_match": true})
 			if k%2 == 0 {
-				if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/method-routings/" + id}); r.status != http.StatusNoContent {
-					t.Fatalf("delete routing: %d %s", r.status, r.body)
+				if r := inst.Admin().Delete(t, "/admin/v1/method-routings/"+id); r.Status != http.StatusNoContent {
+					t.Fatalf("delete routing: %d %s", r.Status, r.Body)
 				}
 			}
 			fmt.Println("ack routing", id)
 		case pick == 4 || pick == 5 && len(entities) == 0:
 			name := fmt.Sprintf("Crash%d", time.Now().UnixNano())
-			id := createEntity(t, inst, "/admin/v1/dynamic-entities",
+			id := inst.CreateEntity(t, "/admin/v1/dynamic-entities",
 				`{"`+name+`": {"required": ["name"], "properties": {"name": {"type": "string", "example": "n"}}}}`)
 			entities = append(entities, id)
 			fmt.Println("ack entity", id)
 		case pick == 5:
 			i := rand.IntN(len(entities))
 			id := entities[i]
-			if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/dynamic-entities/" + id}); r.status != http.StatusNoContent {
-				t.Fatalf("delete entity: %d %s", r.status, r.body)
+			if r := inst.Admin().Delete(t, "/admin/v1/dynamic-entities/"+id); r.Status != http.StatusNoContent {
+				t.Fatalf("delete entity: %d %s", r.Status, r.Body)
 			}
 			entities = append(entities[:i], entities[i+1:]...)
 			fmt.Println("ack unentity", id)
 		case pick == 0 || len(live) == 0:
-			r := postDocument(t, inst, "/admin/v1/dynamic-endpoints?mount="+mount, operationsDocument("/", fmt.Sprintf("a%d", k), fmt.Sprintf("b%d", k)), "")
-			if r.status != http.StatusCreated {
-				t.Fatalf("create: %d %s", r.status, r.body)
+			r := inst.Admin().Post(t, "/admin/v1/dynamic-endpoints?mount="+mount, enginetest.OperationsDocument("/", fmt.Sprintf("a%d", k), fmt.Sprintf("b%d", k)))
+			if r.Status != http.StatusCreated {
+				t.Fatalf("create: %d %s", r.Status, r.Body)
 			}
-			id := r.json(t)["dynamic_endpoint_id"].(string)
+			id := r.JSON(t)["dynamic_endpoint_id"].(string)
 			live = append(live, id)
 			fmt.Println("ack create", id)
 		case pick == 1:
 			id := live[rand.IntN(len(live))]
-			r := do(t, inst, request{method: "PUT", path: "/admin/v1/dynamic-endpoints/" + id + "?mount=" + mount,
-				body: operationsDocument("/", fmt.Sprintf("a%d", k), fmt.Sprintf("c%d", k))})
-			if r.status != http.StatusOK {
-				t.Fatalf("replace: %d %s", r.status, r.body)
+			r := inst.Admin().Send(t, enginetest.Request{Method: "PUT", Path: "/admin/v1/dynamic-endpoints/" + id + "?mount=" + mount,
+				Body: enginetest.OperationsDocument("/", fmt.Sprintf("a%d", k), fmt.Sprintf("c%d", k))})
+			if r.Status != http.StatusOK {
+				t.Fatalf("replace: %d %s", r.Status, r.Body)
 			}
 			fmt.Println("ack replace", id)
 		case pick == 2:
 			id := live[rand.IntN(len(live))]
-			ep := do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-endpoints/" + id}).json(t)
-			for _, role := range operationRoles(t, ep) {
-				r := do(t, inst, request{method: "POST", path: "/admin/v1/users/" + userID + "/entitlements", headers: jsonHeaders(),
-					body: mustJSON(t, map[string]string{"bank_id": "", "role_name": role})})
-				if r.status != http.StatusCreated && r.status != http.StatusConflict {
-					t.Fatalf("grant: %d %s", r.status, r.body)
+			ep := inst.Admin().Get(t, "/admin/v1/dynamic-endpoints/"+id).JSON(t)
+			for _, role := range enginetest.OperationRoles(t, ep) {
+				r := inst.Admin().Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/users/" + userID + "/entitlements", Header: enginetest.JSONHeader(),
+					Body: enginetest.MustJSON(t, map[string]string{"bank_id": "", "role_name": role})})
+				if r.Status != http.StatusCreated && r.Status != http.StatusConflict {
+					t.Fatalf("grant: %d %s", r.Status, r.Body)
 				}
 				break
 			}
@@ -126,8 +127,8 @@ func TestUseCaseCrashChild(t *testing.T) {
 		default:
 			i := rand.IntN(len(live))
 			id := live[i]
-			if r := do(t, inst, request{method: "DELETE", path: "/admin/v1/dynamic-endpoints/" + id}); r.status != http.StatusNoContent {
-				t.Fatalf("delete: %d %s", r.status, r.body)
+			if r := inst.Admin().Delete(t, "/admin/v1/dynamic-endpoints/"+id); r.Status != http.StatusNoContent {
+				t.Fatalf("delete: %d %s", r.Status, r.Body)
 			}
 			live = append(live[:i], live[i+1:]...)
 			fmt.Println("ack delete", id)
@@ -197,20 +198,20 @@ func TestUseCaseCrash(t *testing.T) {
 // preload opens with the example: its two accounts, at their balances
 // after the one payment, with two transactions each (the opening balance
 // and the payment).
-func demoBankFaults(t *testing.T, inst *dynapi.Instance) []string {
+func demoBankFaults(t *testing.T, inst *enginetest.Engine) []string {
 	t.Helper()
 	var faults []string
 	for _, a := range []struct{ id, balance string }{{"current-1", "2350.00"}, {"savings-1", "10150.00"}} {
 		path := "/banks/" + dynapi.DemoBankID + "/accounts/" + a.id
-		r := do(t, inst, request{method: "GET", path: path})
-		if r.status != http.StatusOK {
-			faults = append(faults, fmt.Sprintf("demo account %s: %d", a.id, r.status))
+		r := inst.Admin().Get(t, path)
+		if r.Status != http.StatusOK {
+			faults = append(faults, fmt.Sprintf("demo account %s: %d", a.id, r.Status))
 			continue
 		}
-		if got := r.json(t)["balance"].(map[string]any)["amount"]; got != a.balance {
+		if got := r.JSON(t)["balance"].(map[string]any)["amount"]; got != a.balance {
 			faults = append(faults, fmt.Sprintf("demo account %s has a balance of %v, want %s", a.id, got, a.balance))
 		}
-		if txs := do(t, inst, request{method: "GET", path: path + "/transactions"}).json(t)["transactions"].([]any); len(txs) != 2 {
+		if txs := inst.Admin().Get(t, path+"/transactions").JSON(t)["transactions"].([]any); len(txs) != 2 {
 			faults = append(faults, fmt.Sprintf("demo account %s has %d transactions, want 2", a.id, len(txs)))
 		}
 	}
@@ -221,12 +222,11 @@ func demoBankFaults(t *testing.T, inst *dynapi.Instance) []string {
 // its store.
 func checkConsistent(t *testing.T, dir string, created, deleted map[string]bool) []string {
 	t.Helper()
-	inst, err := dynapi.Open(t.Context(), crashConfig(dir))
+	inst, err := enginetest.Start(t, enginetest.WithConfig(crashConfig(dir)))
 	if err != nil {
 		return []string{fmt.Sprintf("does not start: %v", err)}
 	}
-	adminTokens.Store(inst, login(t, inst, adminUsername, adminPassword))
-	defer closeInstance(t, inst)
+	defer inst.Close(t)
 	var faults []string
 	fault := func(format string, args ...any) { faults = append(faults, fmt.Sprintf(format, args...)) }
 
@@ -293,7 +293,7 @@ func checkConsistent(t *testing.T, dir string, created, deleted map[string]bool)
 	for _, f := range demoBankFaults(t, inst) {
 		fault("%s", f)
 	}
-	for _, e := range do(t, inst, request{method: "GET", path: "/admin/v1/dynamic-entities"}).json(t)["dynamic_entities"].([]any) {
+	for _, e := range inst.Admin().Get(t, "/admin/v1/dynamic-entities").JSON(t)["dynamic_entities"].([]any) {
 		e := e.(map[string]any)
 		id := e["dynamic_entity_id"].(string)
 		stored["entity:"+id] = true
@@ -306,7 +306,7 @@ func checkConsistent(t *testing.T, dir string, created, deleted map[string]bool)
 			fault("entity %s has %d create entries in the audit log", id, audited["dynamic_entity.create"][id])
 		}
 	}
-	for _, r := range do(t, inst, request{method: "GET", path: "/admin/v1/method-routings"}).json(t)["method_routings"].([]any) {
+	for _, r := range inst.Admin().Get(t, "/admin/v1/method-routings").JSON(t)["method_routings"].([]any) {
 		if id := r.(map[string]any)["method_routing_id"].(string); audited["method_routing.create"][id] != 1 {
 			fault("method routing %s has %d create entries in the audit log", id, audited["method_routing.create"][id])
 		}

@@ -1,12 +1,11 @@
 package dynapi_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
-	"github.com/dynapi/dynapi"
 	"github.com/dynapi/dynapi/engine/identity"
+	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
 // TestPasswordHashingConfig: the argon2id cost comes from the instance
@@ -24,16 +23,16 @@ func TestPasswordHashingConfig(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := testConfig(t.TempDir())
+			cfg := enginetest.Config(t.TempDir())
 			cfg.PasswordHashing = tc.cost
 			if tc.err == "" {
-				inst := openWith(t, cfg) // logs the admin in over HTTP
-				closeInstance(t, inst)
+				inst := enginetest.New(t, enginetest.WithConfig(cfg)) // logs the admin in over HTTP
+				inst.Close(t)
 				return
 			}
-			inst, err := dynapi.Open(context.Background(), cfg)
+			inst, err := enginetest.Start(t, enginetest.WithConfig(cfg))
 			if err == nil {
-				closeInstance(t, inst)
+				inst.Close(t)
 				t.Fatal("Open accepted the cost")
 			}
 			if !strings.Contains(err.Error(), tc.err) {

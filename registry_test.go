@@ -10,6 +10,7 @@ import (
 
 	"github.com/dynapi/dynapi"
 	"github.com/dynapi/dynapi/engine/connector"
+	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
 // TestPluginUnderTakenName refuses to start with a plugin connector under
@@ -28,11 +29,11 @@ func TestPluginUnderTakenName(t *testing.T) {
 		{"rest_vMar2019", false}, // an alias of rest
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			cfg := testConfig(dir)
+			cfg := enginetest.Config(dir)
 			cfg.Connectors.Plugins = map[string]connector.Connector{c.name: bankFromPlugin{}, "core_grpc": bankFromPlugin{}}
-			inst, err := dynapi.Open(context.Background(), cfg)
+			inst, err := enginetest.Start(t, enginetest.WithConfig(cfg))
 			if err == nil {
-				closeInstance(t, inst)
+				inst.Close(t)
 				t.Fatalf("a plugin named %q started", c.name)
 			}
 			if !strings.Contains(err.Error(), `"`+c.name+`"`) {
@@ -43,7 +44,7 @@ func TestPluginUnderTakenName(t *testing.T) {
 			}
 		})
 	}
-	open(t, dir) // the refused starts closed the store
+	enginetest.New(t, enginetest.InDir(dir)) // the refused starts closed the store
 }
 
 // lifecycle records what happens to the plugins of one dynapi.
@@ -96,21 +97,21 @@ func (p *openedPlugin) Close() error {
 func TestPluginLifecycle(t *testing.T) {
 	t.Run("start and close", func(t *testing.T) {
 		life := &lifecycle{}
-		cfg := testConfig(t.TempDir())
+		cfg := enginetest.Config(t.TempDir())
 		cfg.Connectors.Plugins = map[string]connector.Connector{
 			"core_b": &openedPlugin{name: "core_b", life: life},
 			"core_a": &openedPlugin{name: "core_a", life: life},
 		}
-		inst := openWith(t, cfg)
-		createBank(t, inst, "gh.29.uk")
-		createRouting(t, inst, map[string]any{"method_name": "getBank", "connector_name": "core_b"})
-		if got := do(t, inst, request{method: "GET", path: "/banks/gh.29.uk", anonymous: true}).json(t); got["full_name"] != "From getBank" {
+		inst := enginetest.New(t, enginetest.WithConfig(cfg))
+		inst.CreateBank(t, "gh.29.uk")
+		inst.CreateRouting(t, map[string]any{"method_name": "getBank", "connector_name": "core_b"})
+		if got := inst.Anonymous().Get(t, "/banks/gh.29.uk").JSON(t); got["full_name"] != "From getBank" {
 			t.Fatalf("answer %v, want the plugin's", got)
 		}
 		if got, want := life.list(), []string{"open core_a", "open core_b"}; !slices.Equal(got, want) {
 			t.Fatalf("at start %v, want %v", got, want)
 		}
-		closeInstance(t, inst)
+		inst.Close(t)
 		if got, want := life.list(), []string{"open core_a", "open core_b", "close core_b", "close core_a"}; !slices.Equal(got, want) {
 			t.Fatalf("after close %v, want %v", got, want)
 		}
@@ -118,7 +119,7 @@ func TestPluginLifecycle(t *testing.T) {
 	t.Run("a later plugin fails to open", func(t *testing.T) {
 		life := &lifecycle{}
 		dir := t.TempDir()
-		cfg := testConfig(dir)
+		cfg := enginetest.Config(dir)
 		cfg.Connectors.Plugins = map[string]connector.Connector{
 			"core_a": &openedPlugin{name: "core_a", life: life},
 			"core_b": &openedPlugin{name: "core_b", life: life, fail: true},
@@ -130,6 +131,28 @@ func TestPluginLifecycle(t *testing.T) {
 		if got, want := life.list(), []string{"open core_a", "fail core_b", "close core_a"}; !slices.Equal(got, want) {
 			t.Fatalf("events %v, want %v", got, want)
 		}
-		open(t, dir) // the failed start closed the store
+		enginetest.New(t, enginetest.InDir(dir)) // the failed start closed the store
 	})
+}
+
+// bankFromPlugin is a connector a Go plugin registers: it answers getBank
+// from somewhere only it knows.
+type bankFromPlugin struct{}
+
+func (bankFromPlugin) Prepare(m *connector.Method, _ connector.Params) (connector.Invoker, error) {
+	return connector.InvokerFunc(func(_ context.Context, req *connector.Request) (*connector.Result, error) {
+		return &connector.Result{Data: map[string]any{"bank_id": req.BankID, "short_name": "plugin", "full_name": "From " + m.Name}}, nil
+	}), nil
+}
+
+// TestPluginConnector routes a method to a connector registered in Go.
+func TestPluginConnector(t *testing.T) {
+	cfg := enginetest.Config(t.TempDir())
+	cfg.Connectors.Plugins = map[string]connector.Connector{"core_grpc": bankFromPlugin{}}
+	inst := enginetest.New(t, enginetest.WithConfig(cfg))
+	inst.CreateBank(t, "gh.29.uk")
+	inst.CreateRouting(t, map[string]any{"method_name": "getBank", "connector_name": "core_grpc"})
+	if got := inst.Anonymous().Get(t, "/banks/gh.29.uk").JSON(t); got["full_name"] != "From getBank" {
+		t.Fatalf("answer %v, want the plugin's", got)
+	}
 }

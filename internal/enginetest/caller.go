@@ -128,12 +128,9 @@ func JSONRequest(t testing.TB, method, path string, v any) Request {
 	case []byte:
 		body = b
 	default:
-		var err error
-		if body, err = json.Marshal(v); err != nil {
-			t.Fatal(err)
-		}
+		body = MustJSON(t, v)
 	}
-	return Request{Method: method, Path: path, Body: body, Header: map[string]string{"Content-Type": "application/json"}}
+	return Request{Method: method, Path: path, Body: body, Header: JSONHeader()}
 }
 
 // Send sends r as this caller: through the application in process, or over

@@ -7,4 +7,9 @@
 // Scenario tables say what a request must answer (status, problem code)
 // and which audit entries it must write; Run runs them as subtests. Golden
 // compares a large answer with a file in testdata, rewritten by -update.
+//
+// Fixtures (CreateEntity, BankWithAccounts, Pay, ...) set up over the API
+// what scenarios in several packages start from, each as the super admin
+// or as the holder of a token. What only a real socket or a wall-clock
+// timer decides is waited for with WaitUntil, never slept for.
 package enginetest

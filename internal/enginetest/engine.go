@@ -65,6 +65,17 @@ type Engine struct {
 // with Close.
 func New(t testing.TB, opts ...Option) *Engine {
 	t.Helper()
+	e, err := Start(t, opts...)
+	if err != nil {
+		t.Fatalf("open instance: %v", err)
+	}
+	return e
+}
+
+// Start is New for tests of an instance that may not start: it returns
+// the error of a failed start instead of failing the test.
+func Start(t testing.TB, opts ...Option) (*Engine, error) {
+	t.Helper()
 	clock := authtest.NewClock()
 	cfg := Config("")
 	cfg.Now = clock.Now
@@ -76,14 +87,14 @@ func New(t testing.TB, opts ...Option) *Engine {
 	}
 	inst, err := dynapi.Open(context.Background(), cfg)
 	if err != nil {
-		t.Fatalf("open instance: %v", err)
+		return nil, err
 	}
 	e := &Engine{Instance: inst, Clock: clock, Dir: cfg.DataDir}
 	t.Cleanup(func() { e.Close(t) })
 	if cfg.Admin.AdminPassword != "" {
 		e.adminToken = e.Login(t, cfg.Admin.AdminUsername, cfg.Admin.AdminPassword)
 	}
-	return e
+	return e, nil
 }
 
 // Close stops the instance, waiting for requests in flight, and closes its
@@ -128,4 +139,17 @@ func (e *Engine) listen(t testing.TB) string {
 		t.Fatal("the loopback listener did not start")
 	}
 	return e.addr
+}
+
+// WithConfig opens the instance with cfg, a configuration the test built
+// itself (usually from Config); the instance keeps the fake clock unless
+// cfg sets Now.
+func WithConfig(cfg dynapi.Config) Option {
+	return func(c *dynapi.Config) {
+		now := c.Now
+		*c = cfg
+		if c.Now == nil {
+			c.Now = now
+		}
+	}
 }

@@ -5,10 +5,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
 	"github.com/dynapi/dynapi"
+	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
@@ -85,5 +87,93 @@ func TestGolden(t *testing.T) {
 	enginetest.Golden(differs, path, []byte("a\nc\n"))
 	if len(same.errors) != 0 || len(differs.errors) != 1 {
 		t.Fatalf("same: %v; differs: %v", same.errors, differs.errors)
+	}
+}
+
+// TestToken: a Token caller is whoever holds the token.
+func TestToken(t *testing.T) {
+	e := enginetest.New(t)
+	bob := e.CreateUser(t, "bob", "Bob-passw0rd-1")
+	if r := e.Token(bob.Token).Get(t, "/my/user"); r.Status != http.StatusOK || r.JSON(t)["user_id"] != bob.ID {
+		t.Fatalf("not bob: %d %s", r.Status, r.Body)
+	}
+	if r := e.Token("nope").Get(t, "/my/user"); r.Status != http.StatusUnauthorized {
+		t.Fatalf("an unknown token: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestWithConfig: a configuration the test built is used as it is, on the
+// fake clock unless it sets its own.
+func TestWithConfig(t *testing.T) {
+	cfg := enginetest.Config(t.TempDir())
+	cfg.DirectLoginTTL = time.Minute
+	e := enginetest.New(t, enginetest.WithConfig(cfg))
+	if e.Dir != cfg.DataDir {
+		t.Fatalf("dir %s, want %s", e.Dir, cfg.DataDir)
+	}
+	bob := e.CreateUser(t, "bob", "Bob-passw0rd-1")
+	e.Clock.Advance(time.Minute + time.Second)
+	if r := e.As(bob).Get(t, "/my/user"); r.Status != http.StatusUnauthorized {
+		t.Fatalf("a token past its lifetime on the fake clock: %d", r.Status)
+	}
+}
+
+// TestStart: a start that fails returns its error instead of failing the
+// test.
+func TestStart(t *testing.T) {
+	cfg := enginetest.Config(t.TempDir())
+	cfg.PasswordHashing = identity.PasswordHashing{MemoryKiB: 64, Parallelism: 1}
+	e, err := enginetest.Start(t, enginetest.WithConfig(cfg))
+	if err == nil || e != nil {
+		t.Fatalf("an instance with no hashing passes started: %v", e)
+	}
+}
+
+// TestFixtures: a payment between the accounts BankWithAccounts opens
+// moves the amount, as both holders read it.
+func TestFixtures(t *testing.T) {
+	e := enginetest.New(t)
+	alice, bob, _, _ := e.BankWithAccounts(t, "gh.29.uk")
+	if r := e.Pay(t, alice, "gh.29.uk", "alice-1", "bob-1", "10.00", "k-1"); r.Status != http.StatusCreated {
+		t.Fatalf("pay: %d %s", r.Status, r.Body)
+	}
+	if a, b := e.BalanceOf(t, alice, "gh.29.uk", "alice-1"), e.BalanceOf(t, bob, "gh.29.uk", "bob-1"); a != "90.00" || b != "10.00" {
+		t.Fatalf("balances %s and %s, want 90.00 and 10.00", a, b)
+	}
+}
+
+// fatals records what a helper reports as fatal and ends its goroutine,
+// as testing.T does.
+type fatals struct {
+	testing.TB
+	errors []string
+}
+
+func (f *fatals) Helper() {}
+
+func (f *fatals) Fatalf(format string, args ...any) {
+	f.errors = append(f.errors, fmt.Sprintf(format, args...))
+	runtime.Goexit()
+}
+
+// TestWaitUntil: a condition that comes true ends the wait; one that never
+// does fails after the limit.
+func TestWaitUntil(t *testing.T) {
+	wait := func(limit time.Duration, cond func() bool) []string {
+		f := &fatals{TB: t}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			enginetest.WaitUntil(f, limit, "the condition", cond)
+		}()
+		<-done
+		return f.errors
+	}
+	polls := 0
+	if errs := wait(time.Minute, func() bool { polls++; return polls == 3 }); len(errs) != 0 || polls != 3 {
+		t.Fatalf("a condition true at the third poll: %v after %d polls", errs, polls)
+	}
+	if errs := wait(50*time.Millisecond, func() bool { return false }); len(errs) != 1 {
+		t.Fatalf("a condition never true: %v", errs)
 	}
 }

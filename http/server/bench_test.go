@@ -1,0 +1,172 @@
+package server_test
+
+import (
+	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+
+	"github.com/dynapi/dynapi/internal/enginetest"
+	"github.com/dynapi/dynapi/internal/testpaths"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/dynapi/dynapi/specs"
+)
+
+// benchCase is one request replayed through the real fiber handler: match,
+// validate, invoke the mock, write the reply.
+type benchCase struct {
+	name   string
+	req    enginetest.Request
+	status int
+}
+
+func runBench(b *testing.B, handler fasthttp.RequestHandler, tc benchCase) {
+	b.Run(tc.name, func(b *testing.B) {
+		var ctx fasthttp.RequestCtx
+		prepare := func() {
+			ctx.Request.Reset()
+			ctx.Response.Reset()
+			ctx.Request.Header.SetMethod(tc.req.Method)
+			ctx.Request.SetRequestURI(tc.req.Path)
+			for k, v := range tc.req.Header {
+				ctx.Request.Header.Set(k, v)
+			}
+			if tc.req.Body != nil {
+				ctx.Request.SetBody(tc.req.Body)
+			}
+		}
+		prepare()
+		handler(&ctx)
+		if got := ctx.Response.StatusCode(); got != tc.status {
+			b.Fatalf("status %d, want %d: %s", got, tc.status, ctx.Response.Body())
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			prepare()
+			handler(&ctx)
+		}
+	})
+}
+
+// withAdmin adds the super admin's DirectLogin token to a request.
+func withAdmin(b *testing.B, inst *enginetest.Engine, r enginetest.Request) enginetest.Request {
+	h := map[string]string{"Authorization": enginetest.DirectLogin(inst.AdminToken())}
+	for k, v := range r.Header {
+		h[k] = v
+	}
+	r.Header = h
+	return r
+}
+
+// BenchmarkUKOpenBanking measures match + validate + mock for operations of
+// the UK Open Banking v4.0 account-information document.
+func BenchmarkUKOpenBanking(b *testing.B) {
+	inst := enginetest.New(b)
+	created := inst.Admin().MustCreate(b, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(b, filepath.Join(testpaths.Shared("specs"), "ob-uk-v4.0/account-info-openapi.yaml")))
+	ep, err := inst.Endpoints.Get("", created["dynamic_endpoint_id"].(string))
+	if err != nil {
+		b.Fatal(err)
+	}
+	find := func(method, path string) *specs.Operation {
+		for _, op := range ep.Doc.Operations {
+			if op.Method == method && op.Path == path {
+				return op
+			}
+		}
+		b.Fatalf("%s %s not in the document", method, path)
+		return nil
+	}
+	handler := inst.Server.App().Handler()
+	balances := find("GET", "/accounts/{AccountId}/balances")
+	consent := find("POST", "/account-access-consents")
+	valid := validRequest(b, ep.Doc, consent, ep.ServedPath(consent))
+	invalid := valid
+	invalid.Body = []byte(`{"Data":{"Permissions":["ReadNothing"],"ExpirationDateTime":"tomorrow"},"Risk":{}}`)
+	for _, tc := range []benchCase{
+		{"GET balances", validRequest(b, ep.Doc, balances, ep.ServedPath(balances)), 200},
+		{"POST consent", valid, 201},
+		{"POST consent invalid", invalid, 400},
+		{"unknown path", enginetest.Request{Method: "GET", Path: "/open-banking/v4.0/aisp/nothing"}, 404},
+	} {
+		tc.req = withAdmin(b, inst, tc.req)
+		runBench(b, handler, tc)
+	}
+}
+
+// BenchmarkAccounts replays the fiberlimit reference workload
+// (../shared/bench) in process, on a public copy of its document (the
+// reference does no authentication), and the same GET guarded by its role
+// and called with a DirectLogin token or an OAuth2 bearer token.
+func BenchmarkAccounts(b *testing.B) {
+	inst := enginetest.New(b)
+	source := enginetest.ReadFile(b, testpaths.Shared("bench", "accounts.yaml"))
+	inst.Admin().MustCreate(b, "/admin/v1/dynamic-endpoints?mount=/", publicCopy(b, source, ""))
+	inst.Admin().MustCreate(b, "/admin/v1/dynamic-endpoints?mount=/guarded", source)
+	handler := inst.Server.App().Handler()
+	bodies := testpaths.Shared("bench", "bodies")
+	json := map[string]string{"Content-Type": "application/json"}
+	basic := base64.StdEncoding.EncodeToString([]byte(enginetest.ConsumerKey + ":" + enginetest.ConsumerSecret))
+	bearer := inst.Anonymous().Send(b, enginetest.Request{Method: "POST", Path: "/oauth2/token", Body: []byte("grant_type=client_credentials"),
+		Header: map[string]string{"Authorization": "Basic " + basic, "Content-Type": "application/x-www-form-urlencoded"}}).JSON(b)["access_token"].(string)
+	for _, tc := range []benchCase{
+		{"GET hello public", enginetest.Request{Method: "GET", Path: "/hello"}, 200},
+		{"GET hello guarded DirectLogin", withAdmin(b, inst, enginetest.Request{Method: "GET", Path: "/guarded/hello"}), 200},
+		{"GET hello guarded OAuth2", enginetest.Request{Method: "GET", Path: "/guarded/hello", Header: map[string]string{"Authorization": "Bearer " + bearer}}, 200},
+		{"POST valid", enginetest.Request{Method: "POST", Path: "/accounts", Header: json, Body: enginetest.ReadFile(b, filepath.Join(bodies, "account-10.json"))}, 201},
+		{"POST invalid", enginetest.Request{Method: "POST", Path: "/accounts", Header: json, Body: enginetest.ReadFile(b, filepath.Join(bodies, "account-10-invalid.json"))}, 400},
+	} {
+		runBench(b, handler, tc)
+	}
+}
+
+// publicCopy marks every operation of a document public (x-dynapi-public
+// with security: []) and appends suffix to its operation ids.
+func publicCopy(b *testing.B, source []byte, suffix string) []byte {
+	tree, err := specs.DecodeDocument(source, "application/yaml", specs.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, item := range tree.(map[string]any)["paths"].(map[string]any) {
+		for _, op := range item.(map[string]any) {
+			if m, ok := op.(map[string]any); ok {
+				m["x-dynapi-public"] = true
+				m["security"] = []any{}
+				m["operationId"] = m["operationId"].(string) + suffix
+			}
+		}
+	}
+	return enginetest.MustJSON(b, tree)
+}
+
+// BenchmarkConnectorMethods answers the reference GET /hello three ways:
+// from the document's example (the default host), from a JavaScript
+// connector method, and from a REST back end on loopback reached through a
+// method routing.
+func BenchmarkConnectorMethods(b *testing.B) {
+	inst := enginetest.New(b)
+	source := enginetest.ReadFile(b, testpaths.Shared("bench", "accounts.yaml"))
+	inst.Admin().MustCreate(b, "/admin/v1/dynamic-endpoints?mount=/", publicCopy(b, source, ""))
+	inst.Admin().MustCreate(b, "/admin/v1/dynamic-endpoints?mount=/js", publicCopy(b, source, "JS"))
+	inst.Admin().MustCreate(b, "/admin/v1/dynamic-endpoints?mount=/rest", publicCopy(b, source, "REST"))
+	hello := inst.Anonymous().Get(b, "/hello").Body
+	inst.CreateScript(b, "helloJS", "return "+string(hello)+";", 0)
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(hello)
+	}))
+	b.Cleanup(backend.Close)
+	inst.CreateRouting(b, map[string]any{"method_name": "helloREST", "connector_name": "rest",
+		"parameters": []map[string]string{{"key": "url", "value": backend.URL}}})
+	handler := inst.Server.App().Handler()
+	for _, tc := range []benchCase{
+		{"GET hello mock", enginetest.Request{Method: "GET", Path: "/hello"}, 200},
+		{"GET hello JavaScript", enginetest.Request{Method: "GET", Path: "/js/hello"}, 200},
+		{"GET hello REST", enginetest.Request{Method: "GET", Path: "/rest/hello"}, 200},
+	} {
+		runBench(b, handler, tc)
+	}
+}
