@@ -68,7 +68,8 @@ func connectorMethods(cfg Config, store engine.Store, svc *access.Service, auth 
 		MaxAllocBytes: c.ScriptMaxAllocBytes, MemoryLimit: c.ScriptMemoryLimit,
 		HiddenHeaders: []string{cmp.Or(c.ContextHeader, rest.DefaultContextHeader)}})
 	backends := rest.New(rest.Options{Signer: auth.oauth2, ContextHeader: c.ContextHeader, Logger: cfg.Logger,
-		Retries: c.Retries, Backoff: c.Backoff, BreakerFailures: c.BreakerFailures, BreakerCooldown: c.BreakerCooldown})
+		Retries: c.Retries, Backoff: c.Backoff, BreakerFailures: c.BreakerFailures, BreakerCooldown: c.BreakerCooldown,
+		Now: cfg.Now})
 	reg := &connector.Registry{}
 	var errs []error
 	for _, name := range slices.Sorted(maps.Keys(c.Plugins)) {

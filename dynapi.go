@@ -94,7 +94,8 @@ type Config struct {
 	// demo bank and accounts.
 	PreloadExample bool
 	// Now is the clock of access control and the authenticators (token
-	// lifetimes, lockouts, audit times); time.Now when nil. Tests move a
+	// lifetimes, lockouts, audit times) and of the REST connector's circuit
+	// breakers; time.Now when nil. Tests move a
 	// fake one instead of sleeping.
 	Now func() time.Time
 	// Version names the build in /openapi.json.

@@ -72,6 +72,9 @@ type Options struct {
 	BreakerCooldown time.Duration
 	// Logger receives a warning for every failed attempt; nil discards.
 	Logger *slog.Logger
+	// Now is the circuit breakers' clock (time.Now when nil); tests pass a
+	// fake one to pass a cooldown without waiting.
+	Now func() time.Time
 }
 
 // Connector calls back ends over HTTP/1.1. It keeps one circuit breaker and
@@ -103,8 +106,11 @@ var _ connector.Connector = (*Connector)(nil)
 func New(o Options) *Connector {
 	c := &Connector{dial: (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext, tls: o.TLS, signer: o.Signer, contextHeader: http.CanonicalHeaderKey(cmp.Or(o.ContextHeader, DefaultContextHeader)),
 		timeout: o.DefaultTimeout, retries: o.Retries, backoff: o.Backoff, failures: o.BreakerFailures,
-		cooldown: o.BreakerCooldown, log: o.Logger, now: time.Now, randN: rand.Int64N,
+		cooldown: o.BreakerCooldown, log: o.Logger, now: o.Now, randN: rand.Int64N,
 		tokens: contextTokens{max: maxContextTokens}}
+	if c.now == nil {
+		c.now = time.Now
+	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}
