@@ -73,13 +73,24 @@ func Routes(a *API) []server.Route {
 type routes struct {
 	prefix string
 	list   *[]server.Route
+	// decode is the Decode stage of the routes added through this
+	// collector (see taking); nil: they take no JSON body.
+	decode func(raw []byte) (any, error)
 }
 
 // under is the collector of the routes under r's prefix and then prefix.
 func (r routes) under(prefix string) routes { return routes{prefix: r.prefix + prefix, list: r.list} }
 
+// taking is r adding routes whose body the pipeline's Decode stage reads
+// with decode (bodyOf), after the policies and before the handler.
+func (r routes) taking(decode func(raw []byte) (any, error)) routes {
+	r.decode = decode
+	return r
+}
+
 func (r routes) add(route server.Route) {
 	route.Path = r.prefix + route.Path
+	route.Decode = r.decode
 	*r.list = append(*r.list, route)
 }
 
@@ -130,10 +141,23 @@ func actor(c *fiber.Ctx) audit.Actor {
 		Address:       server.Credentials(c).ClientAddr()}
 }
 
-// decode reads the JSON body into v by the pipeline's one body policy
-// (server.DecodeJSON): decoded strictly, and a member v's type has no
-// field for is a 400 naming it.
-func decode(c *fiber.Ctx, v any) error { return server.DecodeJSON(c.Body(), v) }
+// bodyOf is the Decode stage of a route whose body is a T: the JSON body
+// read into a new T by the pipeline's one body policy
+// (server.DecodeJSON): decoded strictly, and a member T has no field for
+// is a 400 naming it. The handler reads it with decoded.
+func bodyOf[T any]() func(raw []byte) (any, error) {
+	return func(raw []byte) (any, error) {
+		v := new(T)
+		if err := server.DecodeJSON(raw, v); err != nil {
+			return nil, err
+		}
+		return v, nil
+	}
+}
+
+// decoded is the body the Decode stage of the route answering c read, a T
+// by bodyOf[T].
+func decoded[T any](c *fiber.Ctx) *T { return server.CallOf(c).Body.(*T) }
 
 // limit reads ?limit=, defaulting to def and capped at max.
 func limit(c *fiber.Ctx, def, max int) int {

@@ -10,17 +10,14 @@ import (
 
 // registerBanks mounts bank management. Reading banks needs only login.
 func (a *API) registerBanks(r routes) {
-	r.system(fiber.MethodPost, "/banks", a.createBank, authz.RoleCanCreateBank)
+	r.taking(bodyOf[banks.Bank]()).system(fiber.MethodPost, "/banks", a.createBank, authz.RoleCanCreateBank)
 	r.loggedIn(fiber.MethodGet, "/banks", a.listBanks)
 	r.loggedIn(fiber.MethodGet, "/banks/:bank_id", a.getBank)
 }
 
 func (a *API) createBank(c *fiber.Ctx) error {
-	var in banks.Bank
-	if err := decode(c, &in); err != nil {
-		return err
-	}
-	b, err := a.Access.CreateBank(c.UserContext(), actor(c), in)
+	in := decoded[banks.Bank](c)
+	b, err := a.Access.CreateBank(c.UserContext(), actor(c), *in)
 	if err != nil {
 		return err
 	}

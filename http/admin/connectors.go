@@ -20,29 +20,25 @@ import (
 // registerConnectors mounts connector methods, method routings and message
 // docs.
 func (a *API) registerConnectors(r routes) {
-	cm := "/connector-methods"
-	r.system(fiber.MethodPost, cm, a.createScript, authz.RoleCanCreateConnectorMethod)
+	cm, script := "/connector-methods", r.taking(bodyOf[connector.MethodScript]())
+	script.system(fiber.MethodPost, cm, a.createScript, authz.RoleCanCreateConnectorMethod)
 	r.system(fiber.MethodGet, cm, a.listScripts, authz.RoleCanGetConnectorMethods)
 	r.system(fiber.MethodGet, cm+"/:id", a.getScript, authz.RoleCanGetConnectorMethods)
-	r.system(fiber.MethodPut, cm+"/:id", a.updateScript, authz.RoleCanUpdateConnectorMethod)
+	script.system(fiber.MethodPut, cm+"/:id", a.updateScript, authz.RoleCanUpdateConnectorMethod)
 	r.system(fiber.MethodDelete, cm+"/:id", a.deleteScript, authz.RoleCanDeleteConnectorMethod)
 
-	mr := "/method-routings"
-	r.system(fiber.MethodPost, mr, a.createRouting, authz.RoleCanCreateMethodRouting)
+	mr, routing := "/method-routings", r.taking(bodyOf[connector.Routing]())
+	routing.system(fiber.MethodPost, mr, a.createRouting, authz.RoleCanCreateMethodRouting)
 	r.system(fiber.MethodGet, mr, a.listRoutings, authz.RoleCanGetMethodRoutings)
 	r.system(fiber.MethodGet, mr+"/:id", a.getRouting, authz.RoleCanGetMethodRoutings)
-	r.system(fiber.MethodPut, mr+"/:id", a.updateRouting, authz.RoleCanUpdateMethodRouting)
+	routing.system(fiber.MethodPut, mr+"/:id", a.updateRouting, authz.RoleCanUpdateMethodRouting)
 	r.system(fiber.MethodDelete, mr+"/:id", a.deleteRouting, authz.RoleCanDeleteMethodRouting)
 
 	r.loggedIn(fiber.MethodGet, "/message-docs", a.messageDocs)
 }
 
 func (a *API) createScript(c *fiber.Ctx) error {
-	var in connector.MethodScript
-	if err := decode(c, &in); err != nil {
-		return err
-	}
-	out, err := a.Cases.CreateScript(c.UserContext(), actor(c), in)
+	out, err := a.Cases.CreateScript(c.UserContext(), actor(c), *decoded[connector.MethodScript](c))
 	if err != nil {
 		return err
 	}
@@ -62,11 +58,7 @@ func (a *API) getScript(c *fiber.Ctx) error {
 }
 
 func (a *API) updateScript(c *fiber.Ctx) error {
-	var in connector.MethodScript
-	if err := decode(c, &in); err != nil {
-		return err
-	}
-	out, err := a.Cases.UpdateScript(c.UserContext(), actor(c), strings.Clone(c.Params("id")), in)
+	out, err := a.Cases.UpdateScript(c.UserContext(), actor(c), strings.Clone(c.Params("id")), *decoded[connector.MethodScript](c))
 	if err != nil {
 		return err
 	}
@@ -81,11 +73,7 @@ func (a *API) deleteScript(c *fiber.Ctx) error {
 }
 
 func (a *API) createRouting(c *fiber.Ctx) error {
-	var in connector.Routing
-	if err := decode(c, &in); err != nil {
-		return err
-	}
-	out, err := a.Cases.CreateRouting(c.UserContext(), actor(c), in)
+	out, err := a.Cases.CreateRouting(c.UserContext(), actor(c), *decoded[connector.Routing](c))
 	if err != nil {
 		return err
 	}
@@ -109,11 +97,7 @@ func (a *API) getRouting(c *fiber.Ctx) error {
 }
 
 func (a *API) updateRouting(c *fiber.Ctx) error {
-	var in connector.Routing
-	if err := decode(c, &in); err != nil {
-		return err
-	}
-	out, err := a.Cases.UpdateRouting(c.UserContext(), actor(c), strings.Clone(c.Params("id")), in)
+	out, err := a.Cases.UpdateRouting(c.UserContext(), actor(c), strings.Clone(c.Params("id")), *decoded[connector.Routing](c))
 	if err != nil {
 		return err
 	}

@@ -12,10 +12,10 @@ import (
 
 // registerConsumers mounts consumer app management.
 func (a *API) registerConsumers(r routes) {
-	r.system(fiber.MethodPost, "/consumers", a.createConsumer, authz.RoleCanCreateConsumer)
+	r.taking(bodyOf[newConsumer]()).system(fiber.MethodPost, "/consumers", a.createConsumer, authz.RoleCanCreateConsumer)
 	r.system(fiber.MethodGet, "/consumers", a.listConsumers, authz.RoleCanGetConsumers)
 	r.system(fiber.MethodGet, "/consumers/:consumer_id", a.getConsumer, authz.RoleCanGetConsumers)
-	r.loggedIn(fiber.MethodPut, "/consumers/:consumer_id", a.setConsumerEnabled)
+	r.taking(bodyOf[consumerState]()).loggedIn(fiber.MethodPut, "/consumers/:consumer_id", a.setConsumerEnabled)
 }
 
 // newConsumer is the body of a consumer registration.
@@ -30,11 +30,7 @@ type createdConsumer struct {
 }
 
 func (a *API) createConsumer(c *fiber.Ctx) error {
-	var in newConsumer
-	if err := decode(c, &in); err != nil {
-		return err
-	}
-	consumer, secret, err := a.Access.Identity.CreateConsumer(c.UserContext(), actor(c), in.Name)
+	consumer, secret, err := a.Access.Identity.CreateConsumer(c.UserContext(), actor(c), decoded[newConsumer](c).Name)
 	if err != nil {
 		return err
 	}
@@ -58,15 +54,15 @@ func (a *API) getConsumer(c *fiber.Ctx) error {
 	return c.JSON(consumer)
 }
 
+// consumerState is the body of setConsumerEnabled.
+type consumerState struct {
+	Enabled *bool `json:"enabled"`
+}
+
 // setConsumerEnabled enables (CanEnableConsumers) or disables
 // (CanDisableConsumers) a consumer: {"enabled": false}.
 func (a *API) setConsumerEnabled(c *fiber.Ctx) error {
-	var in struct {
-		Enabled *bool `json:"enabled"`
-	}
-	if err := decode(c, &in); err != nil {
-		return err
-	}
+	in := decoded[consumerState](c)
 	if in.Enabled == nil {
 		return badRequest(`the body must be {"enabled": true|false}`)
 	}

@@ -22,7 +22,7 @@ func (a *API) registerEndpoints(r routes) {
 	r.system(fiber.MethodGet, sys+"/:id", h.get, authz.RoleCanGetDynamicEndpoints)
 	r.system(fiber.MethodGet, sys+"/:id/document", h.document, authz.RoleCanGetDynamicEndpoints)
 	r.system(fiber.MethodPut, sys+"/:id", h.replace, authz.RoleCanUpdateDynamicEndpoint)
-	r.system(fiber.MethodPut, sys+"/:id/host", h.setHost, authz.RoleCanUpdateDynamicEndpoint)
+	r.taking(bodyOf[hostBody]()).system(fiber.MethodPut, sys+"/:id/host", h.setHost, authz.RoleCanUpdateDynamicEndpoint)
 	r.system(fiber.MethodDelete, sys+"/:id", h.delete, authz.RoleCanDeleteDynamicEndpoint)
 
 	bank := "/banks/:bank_id/dynamic-endpoints"
@@ -31,7 +31,7 @@ func (a *API) registerEndpoints(r routes) {
 	r.atBank(fiber.MethodGet, bank+"/:id", h.get, authz.RoleCanGetBankLevelDynamicEndpoints)
 	r.atBank(fiber.MethodGet, bank+"/:id/document", h.document, authz.RoleCanGetBankLevelDynamicEndpoints)
 	r.atBank(fiber.MethodPut, bank+"/:id", h.replace, authz.RoleCanUpdateBankLevelDynamicEndpoint)
-	r.atBank(fiber.MethodPut, bank+"/:id/host", h.setHost, authz.RoleCanUpdateBankLevelDynamicEndpoint)
+	r.taking(bodyOf[hostBody]()).atBank(fiber.MethodPut, bank+"/:id/host", h.setHost, authz.RoleCanUpdateBankLevelDynamicEndpoint)
 	r.atBank(fiber.MethodDelete, bank+"/:id", h.delete, authz.RoleCanDeleteBankLevelDynamicEndpoint)
 }
 
@@ -201,13 +201,13 @@ func (h *endpointHandlers) delete(c *fiber.Ctx) error {
 	return c.SendStatus(http.StatusNoContent)
 }
 
+// hostBody is the body of setHost.
+type hostBody struct {
+	Host string `json:"host"`
+}
+
 func (h *endpointHandlers) setHost(c *fiber.Ctx) error {
-	var in struct {
-		Host string `json:"host"`
-	}
-	if err := decode(c, &in); err != nil {
-		return err
-	}
+	in := decoded[hostBody](c)
 	if in.Host == "" {
 		return badRequest(`the body must be {"host": "<host mode>"}`)
 	}

@@ -21,14 +21,14 @@ func (a *API) registerEntities(r routes) {
 	r.system(fiber.MethodPost, sys, a.createEntity, authz.RoleCanCreateSystemLevelDynamicEntity)
 	r.system(fiber.MethodGet, sys, a.listEntities, authz.RoleCanGetSystemLevelDynamicEntities)
 	r.system(fiber.MethodGet, sys+"/:id", a.getEntity, authz.RoleCanGetSystemLevelDynamicEntities)
-	r.system(fiber.MethodPut, sys+"/:id", a.updateEntity, authz.RoleCanUpdateSystemLevelDynamicEntity)
+	r.taking(decodeEntityUpdate).system(fiber.MethodPut, sys+"/:id", a.updateEntity, authz.RoleCanUpdateSystemLevelDynamicEntity)
 	r.system(fiber.MethodDelete, sys+"/:id", a.deleteEntity, authz.RoleCanDeleteSystemLevelDynamicEntity)
 
 	bank := "/banks/:bank_id/dynamic-entities"
 	r.atBank(fiber.MethodPost, bank, a.createEntity, authz.RoleCanCreateBankLevelDynamicEntity)
 	r.atBank(fiber.MethodGet, bank, a.listEntities, authz.RoleCanGetBankLevelDynamicEntities)
 	r.atBank(fiber.MethodGet, bank+"/:id", a.getEntity, authz.RoleCanGetBankLevelDynamicEntities)
-	r.atBank(fiber.MethodPut, bank+"/:id", a.updateEntity, authz.RoleCanUpdateBankLevelDynamicEntity)
+	r.taking(decodeEntityUpdate).atBank(fiber.MethodPut, bank+"/:id", a.updateEntity, authz.RoleCanUpdateBankLevelDynamicEntity)
 	r.atBank(fiber.MethodDelete, bank+"/:id", a.deleteEntity, authz.RoleCanDeleteBankLevelDynamicEntity)
 }
 
@@ -100,24 +100,31 @@ func (a *API) getEntity(c *fiber.Ctx) error {
 	return c.JSON(v)
 }
 
+// entityUpdate is the body of updateEntity: the definition, and the
+// defaults when the body wraps it.
+type entityUpdate struct {
+	Definition json.RawMessage `json:"definition"`
+	Defaults   map[string]any  `json:"defaults"`
+}
+
+// decodeEntityUpdate is updateEntity's Decode stage: a body
+// {"definition": ..., "defaults": ...} is read as bodyOf reads a JSON
+// body; any other is the bare definition, left to the definition's parser
+// (it points into the request, valid only while it is served).
+func decodeEntityUpdate(raw []byte) (any, error) {
+	if isWrappedDefinition(raw) {
+		return bodyOf[entityUpdate]()(raw)
+	}
+	return &entityUpdate{Definition: raw}, nil
+}
+
 // updateEntity replaces a definition: {"definition": {...}, "defaults":
 // {...}} or the bare definition; ?migrate=true applies defaults to records
 // that lack a newly required field.
 func (a *API) updateEntity(c *fiber.Ctx) error {
-	body := c.Body()
-	definition, defaults := body, map[string]any(nil)
-	if isWrappedDefinition(body) {
-		var wrapped struct {
-			Definition json.RawMessage `json:"definition"`
-			Defaults   map[string]any  `json:"defaults"`
-		}
-		if err := decode(c, &wrapped); err != nil {
-			return err
-		}
-		definition, defaults = wrapped.Definition, wrapped.Defaults
-	}
+	in := decoded[entityUpdate](c)
 	e, err := a.Cases.UpdateEntity(c.UserContext(), actor(c), usecase.EntityUpdate{BankID: param(c, "bank_id"), ID: param(c, "id"),
-		Definition: append([]byte(nil), definition...), Migrate: c.QueryBool("migrate"), Defaults: defaults})
+		Definition: append([]byte(nil), in.Definition...), Migrate: c.QueryBool("migrate"), Defaults: in.Defaults})
 	if err != nil {
 		return err
 	}

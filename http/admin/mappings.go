@@ -13,21 +13,18 @@ import (
 // level.
 func (a *API) registerMappings(r routes) {
 	sys := "/endpoint-mappings"
-	r.system(fiber.MethodPost, sys, a.createMapping, authz.RoleCanCreateEndpointMapping)
+	r.taking(bodyOf[endpointmap.NewMapping]()).system(fiber.MethodPost, sys, a.createMapping, authz.RoleCanCreateEndpointMapping)
 	r.system(fiber.MethodGet, sys, a.listMappings, authz.RoleCanGetEndpointMappings)
 	r.system(fiber.MethodDelete, sys+"/:id", a.deleteMapping, authz.RoleCanDeleteEndpointMapping)
 	bank := "/banks/:bank_id/endpoint-mappings"
-	r.atBank(fiber.MethodPost, bank, a.createMapping, authz.RoleCanCreateEndpointMapping)
+	r.taking(bodyOf[endpointmap.NewMapping]()).atBank(fiber.MethodPost, bank, a.createMapping, authz.RoleCanCreateEndpointMapping)
 	r.atBank(fiber.MethodGet, bank, a.listMappings, authz.RoleCanGetEndpointMappings)
 	r.atBank(fiber.MethodDelete, bank+"/:id", a.deleteMapping, authz.RoleCanDeleteEndpointMapping)
 }
 
 func (a *API) createMapping(c *fiber.Ctx) error {
-	var in endpointmap.NewMapping
-	if err := decode(c, &in); err != nil {
-		return err
-	}
-	m, err := a.Cases.CreateMapping(c.UserContext(), actor(c), param(c, "bank_id"), in)
+	in := decoded[endpointmap.NewMapping](c)
+	m, err := a.Cases.CreateMapping(c.UserContext(), actor(c), param(c, "bank_id"), *in)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 // registerMy mounts the caller's own resources; each needs only login.
 func (a *API) registerMy(r routes) {
 	r.loggedIn(fiber.MethodDelete, "/logins/direct", a.revokeDirectLogin)
-	r.loggedIn(fiber.MethodPut, "/password", a.changePassword)
+	r.taking(bodyOf[passwordChange]()).loggedIn(fiber.MethodPut, "/password", a.changePassword)
 	r.loggedIn(fiber.MethodGet, "/user", func(c *fiber.Ctx) error {
 		u, err := a.Access.Identity.User(c.UserContext(), principal(c).UserID)
 		if err != nil {
@@ -19,7 +19,7 @@ func (a *API) registerMy(r routes) {
 		}
 		return c.JSON(u)
 	})
-	r.loggedIn(fiber.MethodPost, "/consumers", a.createConsumer)
+	r.taking(bodyOf[newConsumer]()).loggedIn(fiber.MethodPost, "/consumers", a.createConsumer)
 	r.loggedIn(fiber.MethodGet, "/consumers", func(c *fiber.Ctx) error {
 		list, err := a.Access.Identity.Consumers(c.UserContext(), principal(c).UserID)
 		if err != nil {
@@ -37,11 +37,8 @@ func (a *API) registerMy(r routes) {
 		}
 		return c.JSON(fiber.Map{"list": nonNil(list)})
 	})
-	r.loggedIn(fiber.MethodPost, "/entitlement-requests", func(c *fiber.Ctx) error {
-		var in grantRequest
-		if err := decode(c, &in); err != nil {
-			return err
-		}
+	r.taking(bodyOf[grantRequest]()).loggedIn(fiber.MethodPost, "/entitlement-requests", func(c *fiber.Ctx) error {
+		in := decoded[grantRequest](c)
 		r, err := a.Access.Authz.RequestEntitlement(c.UserContext(), actor(c), in.BankID, in.RoleName)
 		if err != nil {
 			return err
@@ -63,17 +60,17 @@ func (a *API) registerMy(r routes) {
 	})
 }
 
+// passwordChange is the body of changePassword.
+type passwordChange struct {
+	Current string `json:"current_password"`
+	New     string `json:"new_password"`
+}
+
 // changePassword sets the caller's password: {"current_password",
 // "new_password"}. Every session and token of the caller ends, this one
 // included.
 func (a *API) changePassword(c *fiber.Ctx) error {
-	var in struct {
-		Current string `json:"current_password"`
-		New     string `json:"new_password"`
-	}
-	if err := decode(c, &in); err != nil {
-		return err
-	}
+	in := decoded[passwordChange](c)
 	act := actor(c)
 	ctx := identity.WithCorrelationID(c.UserContext(), act.CorrelationID)
 	if err := a.Access.Identity.ChangePassword(ctx, act, in.Current, in.New); err != nil {

@@ -10,18 +10,18 @@ import (
 
 // registerUsers mounts users, their entitlements and entitlement requests.
 func (a *API) registerUsers(r routes) {
-	r.system(fiber.MethodPost, "/users", a.createUser, authz.RoleCanCreateUser)
+	r.taking(bodyOf[newUserBody]()).system(fiber.MethodPost, "/users", a.createUser, authz.RoleCanCreateUser)
 	r.system(fiber.MethodGet, "/users", a.listUsers, authz.RoleCanGetAnyUser)
 	r.system(fiber.MethodGet, "/users/:user_id", a.getUser, authz.RoleCanGetAnyUser)
 	r.system(fiber.MethodPost, "/users/:user_id/lock", a.lockUser(true), authz.RoleCanLockUser)
 	r.system(fiber.MethodDelete, "/users/:user_id/lock", a.lockUser(false), authz.RoleCanLockUser)
 	r.system(fiber.MethodDelete, "/users/:user_id", a.deleteUser, authz.RoleCanDeleteUser)
-	r.system(fiber.MethodPut, "/users/:user_id/password", a.resetPassword, authz.RoleCanResetUserPassword)
+	r.taking(bodyOf[passwordReset]()).system(fiber.MethodPut, "/users/:user_id/password", a.resetPassword, authz.RoleCanResetUserPassword)
 	r.system(fiber.MethodDelete, "/users/:user_id/login-failures", a.clearLoginFailures, authz.RoleCanLockUser)
 
 	// Granting and revoking check the caller's rights themselves: at any
 	// bank, or at the one bank of the entitlement.
-	r.loggedIn(fiber.MethodPost, "/users/:user_id/entitlements", a.grant)
+	r.taking(bodyOf[grantRequest]()).loggedIn(fiber.MethodPost, "/users/:user_id/entitlements", a.grant)
 	r.system(fiber.MethodGet, "/users/:user_id/entitlements", a.listEntitlements, authz.RoleCanGetEntitlementsForAnyUserAtAnyBank)
 	r.loggedIn(fiber.MethodDelete, "/users/:user_id/entitlements/:entitlement_id", a.revoke)
 
@@ -41,11 +41,7 @@ type newUserBody struct {
 }
 
 func (a *API) createUser(c *fiber.Ctx) error {
-	var in newUserBody
-	if err := decode(c, &in); err != nil {
-		return err
-	}
-	u, err := a.Access.Identity.CreateUser(c.UserContext(), actor(c), in.NewUser)
+	u, err := a.Access.Identity.CreateUser(c.UserContext(), actor(c), decoded[newUserBody](c).NewUser)
 	if err != nil {
 		return err
 	}
@@ -88,16 +84,16 @@ func (a *API) deleteUser(c *fiber.Ctx) error {
 	return c.SendStatus(http.StatusNoContent)
 }
 
+// passwordReset is the body of resetPassword.
+type passwordReset struct {
+	Password string `json:"password"`
+}
+
 // resetPassword sets another user's password: {"password": "..."}. Every
 // session and token of that user ends.
 func (a *API) resetPassword(c *fiber.Ctx) error {
-	var in struct {
-		Password string `json:"password"`
-	}
-	if err := decode(c, &in); err != nil {
-		return err
-	}
-	if _, err := a.Access.Identity.SetPassword(c.UserContext(), actor(c), param(c, "user_id"), in.Password); err != nil {
+	password := decoded[passwordReset](c).Password
+	if _, err := a.Access.Identity.SetPassword(c.UserContext(), actor(c), param(c, "user_id"), password); err != nil {
 		return err
 	}
 	return c.SendStatus(http.StatusNoContent)
@@ -119,10 +115,7 @@ type grantRequest struct {
 }
 
 func (a *API) grant(c *fiber.Ctx) error {
-	var in grantRequest
-	if err := decode(c, &in); err != nil {
-		return err
-	}
+	in := decoded[grantRequest](c)
 	e, err := a.Access.Authz.Grant(c.UserContext(), actor(c), param(c, "user_id"), in.BankID, in.RoleName)
 	if err != nil {
 		return err

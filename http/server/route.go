@@ -36,9 +36,12 @@ type Route struct {
 	// that depends on the request (an entity's roles). Nil: none.
 	Admit func(c *fiber.Ctx, call *engine.Call) error
 	// Decode reads the request body into the call's Body once the
-	// policies passed. Nil: the route takes no body, or its handler reads
-	// the body itself (the management API, with DecodeJSON), which is
-	// still after the policies.
+	// policies passed (entity records with DecodeObject, the management
+	// API's JSON bodies with DecodeJSON); an error is the answer. Nil: the
+	// route takes no body, or one that is not a JSON value of a fixed
+	// shape, which its handler reads itself, still after the policies: an
+	// API document posted as YAML or JSON with its content type, an entity
+	// definition on creation, a form-encoded token request.
 	Decode func(raw []byte) (any, error)
 	// Handle is the invoke stage: it answers on c. CallOf(c) is the call.
 	Handle fiber.Handler
