@@ -10,19 +10,20 @@ import (
 	"github.com/dynapi/dynapi/engine/banks"
 	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/internal/accesstest"
+	"github.com/dynapi/dynapi/internal/fakeclock"
 )
 
 // env is access control on a fresh bolt store with a fake clock.
 type env struct {
 	t     testing.TB
-	clock *accesstest.Clock
+	clock *fakeclock.Clock
 	s     *access.Service
 	opts  access.Options
 }
 
 func newEnv(t testing.TB, mod ...func(*access.Options)) *env {
 	t.Helper()
-	c := accesstest.NewClock()
+	c := fakeclock.New()
 	opts := access.Options{Store: accesstest.Store(t), Now: c.Now,
 		PasswordHashing: identity.PasswordHashing{MemoryKiB: 64, Iterations: 1, Parallelism: 1}}
 	for _, m := range mod {

@@ -10,6 +10,7 @@ import (
 	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/engine/viewtx"
 	"github.com/dynapi/dynapi/internal/accesstest"
+	"github.com/dynapi/dynapi/internal/fakeclock"
 )
 
 // env is a service, with the users and banks it grants to, on a fresh
@@ -17,7 +18,7 @@ import (
 type env struct {
 	t     testing.TB
 	store engine.Store
-	clock *accesstest.Clock
+	clock *fakeclock.Clock
 	w     *viewtx.Writer
 	log   *audit.Log
 	ids   *identity.Service
@@ -29,7 +30,7 @@ type env struct {
 func newEnv(t testing.TB, mod ...func(*Options)) *env {
 	t.Helper()
 	st := accesstest.Store(t)
-	c := accesstest.NewClock()
+	c := fakeclock.New()
 	w := viewtx.NewWriter(st)
 	log := audit.New(st, c.Now)
 	ids, err := identity.New(t.Context(), identity.Options{Writer: w, Audit: log, Now: c.Now,

@@ -8,6 +8,7 @@ import (
 	"github.com/dynapi/dynapi/engine/audit"
 	"github.com/dynapi/dynapi/engine/viewtx"
 	"github.com/dynapi/dynapi/internal/accesstest"
+	"github.com/dynapi/dynapi/internal/fakeclock"
 )
 
 // fastHash keeps tests quick: argon2id with 64 KiB and one lane.
@@ -19,7 +20,7 @@ const goodPassword = accesstest.GoodPassword
 type env struct {
 	t     testing.TB
 	store engine.Store
-	clock *accesstest.Clock
+	clock *fakeclock.Clock
 	w     *viewtx.Writer
 	log   *audit.Log
 	s     *Service
@@ -29,7 +30,7 @@ type env struct {
 func newEnv(t testing.TB, mod ...func(*Options)) *env {
 	t.Helper()
 	st := accesstest.Store(t)
-	c := accesstest.NewClock()
+	c := fakeclock.New()
 	w := viewtx.NewWriter(st)
 	log := audit.New(st, c.Now)
 	opts := Options{Writer: w, Audit: log, Now: c.Now, PasswordHashing: fastHash}

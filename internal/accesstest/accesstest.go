@@ -1,15 +1,14 @@
 // Package accesstest holds what the tests of engine/identity, engine/authz
-// and engine/access share: a bolt store in a temporary directory, a fake
-// clock, and checks of structured errors and stored keys.
+// and engine/access share: a bolt store in a temporary directory and
+// checks of structured errors and stored keys (their fake clock is
+// authtest.Clock).
 package accesstest
 
 import (
 	"errors"
 	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/audit"
@@ -29,29 +28,6 @@ func Store(t testing.TB) engine.Store {
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	return st
-}
-
-// Clock is a fake clock tests move by hand.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// NewClock returns a clock at a fixed instant.
-func NewClock() *Clock { return &Clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 // WantErr fails unless err is an *engine.Error with status and code.

@@ -15,30 +15,22 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/identity"
+	"github.com/dynapi/dynapi/internal/fakeclock"
 	"github.com/dynapi/dynapi/plugins/boltstore"
 )
 
 // Epoch is the time a new Clock starts at.
-var Epoch = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+var Epoch = fakeclock.Epoch
 
 // ClientAddr is the client address every Creds reports.
 const ClientAddr = "192.0.2.7"
 
-// Clock is a settable fake clock, safe for concurrent use.
-type Clock struct{ ns atomic.Int64 }
+// Clock is the fake clock of fakeclock, under the name the
+// authenticators' tests know.
+type Clock = fakeclock.Clock
 
 // NewClock returns a clock set to Epoch.
-func NewClock() *Clock {
-	c := &Clock{}
-	c.ns.Store(Epoch.UnixNano())
-	return c
-}
-
-// Now returns the clock's time in UTC.
-func (c *Clock) Now() time.Time { return time.Unix(0, c.ns.Load()).UTC() }
-
-// Advance moves the clock by d, which may be negative.
-func (c *Clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+func NewClock() *Clock { return fakeclock.New() }
 
 // Creds are request credentials: header names, in any case, to values.
 type Creds map[string]string
