@@ -157,6 +157,9 @@ func TestHardeningEdgePanicsAreContained(t *testing.T) {
 			}()
 		}
 		wg.Wait()
+		// Spare connections the client dialed but never used would hold
+		// the server's shutdown until their header timeout.
+		client.CloseIdleConnections()
 		close(errs)
 		for e := range errs {
 			t.Error(e)

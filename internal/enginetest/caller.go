@@ -162,7 +162,7 @@ func (c Caller) Send(t testing.TB, r Request) Response {
 	var resp *http.Response
 	var err error
 	if c.loopback {
-		resp, err = (&http.Client{Timeout: 30 * time.Second}).Do(req)
+		resp, err = (&http.Client{Transport: &c.e.loopback, Timeout: 30 * time.Second}).Do(req)
 	} else {
 		resp, err = c.e.Server.App().Test(req, 30_000)
 	}
