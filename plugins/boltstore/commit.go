@@ -84,72 +84,70 @@ func (s *Store) update(ctx context.Context, fn func(engine.Tx) error) error {
 	return r.err
 }
 
-// maxLinger bounds how long the committer waits for the callers of the
-// last commit to come back before it starts the next one.
-const maxLinger = 5 * time.Millisecond
+// Gathering: a commit waits for more requests while they keep coming, at
+// most quietGap after the last one and maxLinger in all.
+const (
+	// quietGap is how long the committer waits for a next request before
+	// it commits what it holds.
+	quietGap = 200 * time.Microsecond
+	// maxLinger bounds how long the committer gathers one batch.
+	maxLinger = 5 * time.Millisecond
+)
 
-// commitLoop is the committer: it runs until Close, taking every request
-// queued at once into one transaction.
+// commitLoop is the committer: it runs until Close, taking the queued
+// requests into one transaction.
 //
 // Callers finished by a commit usually come back soon with their next
-// Update (a server answering and reading the next request). Were the next
-// batch started at once, it would hold only the callers that queued during
-// the commit, and the returning ones would wait for the commit after:
-// concurrent writers would split into two groups taking turns, each commit
-// carrying half of them. So the committer lingers until as many requests
-// are queued as the last batch finished plus those queued when it did, or
-// until half the last commit's duration (at most maxLinger) has passed, or
-// the batch is full: under load every writer joins one batch and batches
-// grow; a lone writer that does not come back costs at most the linger.
+// Update (a server answering and reading the next request), one after the
+// other as the CPU serves them. Were the next batch started with only what
+// is queued at once, it would hold the one or two callers that made it so
+// far, and every other would wait for the commit after: concurrent writers
+// would split into many small commits, each paying the fsyncs. So the
+// committer keeps gathering while requests keep arriving, each within
+// quietGap of the one before, up to maxLinger or a full batch: under load
+// every writer joins one batch; a lone writer costs at most quietGap.
 func (s *Store) commitLoop() {
 	defer close(s.stopped)
 	batch := make([]*request, 0, maxBatch)
-	timer := time.NewTimer(maxLinger)
+	timer := time.NewTimer(quietGap)
 	timer.Stop()
-	var (
-		want   int           // requests expected: the last batch and those queued behind it
-		linger time.Duration // how long to wait for them
-	)
 	for {
 		select {
 		case <-s.quit:
 			return
 		case r := <-s.reqs:
-			batch = s.gather(append(batch[:0], r), want, linger, timer)
-			start := time.Now()
+			batch = s.gather(append(batch[:0], r), timer)
 			s.commit(batch)
-			linger = min(time.Since(start)/2, maxLinger)
-			want = len(batch) + len(s.reqs)
 			clear(batch)
 		}
 	}
 }
 
-// gather adds the queued requests to batch, then waits for more until it
-// holds want, linger has passed or Close began. It never exceeds maxBatch.
-func (s *Store) gather(batch []*request, want int, linger time.Duration, timer *time.Timer) []*request {
-	want = min(want, maxBatch)
-queued:
+// gather adds requests to batch while they come, each within quietGap of
+// the one before, until maxLinger has passed, the batch is full or Close
+// began.
+func (s *Store) gather(batch []*request, timer *time.Timer) []*request {
+	deadline := time.Now().Add(maxLinger)
 	for len(batch) < maxBatch {
 		select {
 		case r := <-s.reqs:
 			batch = append(batch, r)
+			continue
 		default:
-			break queued
 		}
-	}
-	if len(batch) >= want || linger <= 0 {
-		return batch
-	}
-	timer.Reset(linger)
-	defer timer.Stop()
-	for len(batch) < want {
+		wait := min(quietGap, time.Until(deadline))
+		if wait <= 0 {
+			return batch
+		}
+		timer.Reset(wait)
 		select {
 		case r := <-s.reqs:
+			timer.Stop()
 			batch = append(batch, r)
 		case <-timer.C:
 			return batch
 		case <-s.quit:
+			timer.Stop()
 			return batch
 		}
 	}
