@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/dop251/goja"
 	"github.com/google/uuid"
@@ -106,8 +107,8 @@ func (sb *sandbox) async(what string, work func(c *callState) (goja.Value, error
 	c := sb.call
 	p, resolve, reject := sb.vm.NewPromise()
 	var v goja.Value
-	err := c.ctx.Err()
-	if err != nil {
+	var err error
+	if c.ended(time.Now()) {
 		err = errors.New(what + ": the call's deadline passed")
 	} else {
 		v, err = work(c)
@@ -154,10 +155,10 @@ func (sb *sandbox) opError(c *callState, what string, err error) error {
 	if errors.As(err, &ee) {
 		return ee
 	}
-	if c.ctx.Err() != nil {
+	if c.ended(time.Now()) {
 		return errors.New(what + ": the call's deadline passed")
 	}
-	sb.e.o.Logger.ErrorContext(c.ctx, "jsvm: "+what+" failed", "connector_method", c.script.name,
+	sb.e.o.Logger.ErrorContext(c.parent, "jsvm: "+what+" failed", "connector_method", c.script.name,
 		"correlation_id", c.correlationID(), "error", err)
 	return engine.Internal(err)
 }
@@ -220,7 +221,7 @@ func (sb *sandbox) entityGet(call goja.FunctionCall) goja.Value {
 		if err != nil {
 			return nil, err
 		}
-		rec, err := ents.Get(c.ctx, c.principal(), c.req.BankID, entity, id)
+		rec, err := ents.Get(c.context(), c.principal(), c.req.BankID, entity, id)
 		if err != nil {
 			return nil, sb.opError(c, what, err)
 		}
@@ -252,7 +253,7 @@ func (sb *sandbox) entityList(call goja.FunctionCall) goja.Value {
 		if err != nil {
 			return nil, err
 		}
-		recs, err := ents.List(c.ctx, c.principal(), c.req.BankID, entity, filter)
+		recs, err := ents.List(c.context(), c.principal(), c.req.BankID, entity, filter)
 		if err != nil {
 			return nil, sb.opError(c, what, err)
 		}
@@ -272,7 +273,7 @@ func (sb *sandbox) entityCreate(call goja.FunctionCall) goja.Value {
 		if err != nil {
 			return nil, err
 		}
-		out, err := ents.Create(c.ctx, c.principal(), c.req.BankID, entity, rec)
+		out, err := ents.Create(c.context(), c.principal(), c.req.BankID, entity, rec)
 		if err != nil {
 			return nil, sb.opError(c, what, err)
 		}
@@ -289,7 +290,7 @@ func (sb *sandbox) entityUpdate(call goja.FunctionCall) goja.Value {
 		if err != nil {
 			return nil, err
 		}
-		out, err := ents.Update(c.ctx, c.principal(), c.req.BankID, entity, id, rec)
+		out, err := ents.Update(c.context(), c.principal(), c.req.BankID, entity, id, rec)
 		if err != nil {
 			return nil, sb.opError(c, what, err)
 		}
@@ -305,7 +306,7 @@ func (sb *sandbox) entityDelete(call goja.FunctionCall) goja.Value {
 		if err != nil {
 			return nil, err
 		}
-		if err := ents.Delete(c.ctx, c.principal(), c.req.BankID, entity, id); err != nil {
+		if err := ents.Delete(c.context(), c.principal(), c.req.BankID, entity, id); err != nil {
 			return nil, sb.opError(c, what, err)
 		}
 		return goja.Undefined(), nil
@@ -330,7 +331,7 @@ func (sb *sandbox) connectorCall(call goja.FunctionCall) goja.Value {
 		if c.req.Depth+1 > connector.MaxDepth {
 			return nil, connector.ErrRecursion
 		}
-		ctx := context.WithValue(c.ctx, nestedKey{}, true)
+		ctx := context.WithValue(c.context(), nestedKey{}, true)
 		out, err := sb.e.o.Caller.CallMethod(ctx, c.req, name, args)
 		if err != nil {
 			return nil, sb.opError(c, what+"("+name+")", err)
@@ -344,7 +345,7 @@ func (sb *sandbox) connectorCall(call goja.FunctionCall) goja.Value {
 func (sb *sandbox) log(level slog.Level) binding {
 	return func(call goja.FunctionCall) goja.Value {
 		c, l := sb.call, sb.e.o.Logger
-		if !l.Enabled(c.ctx, level) {
+		if !l.Enabled(c.parent, level) {
 			return goja.Undefined()
 		}
 		msg := call.Argument(0).String()
@@ -356,7 +357,7 @@ func (sb *sandbox) log(level slog.Level) binding {
 		for _, k := range slices.Sorted(maps.Keys(fields)) {
 			attrs = append(attrs, slog.Any(k, fields[k]))
 		}
-		l.LogAttrs(c.ctx, level, msg, attrs...)
+		l.LogAttrs(c.parent, level, msg, attrs...)
 		return goja.Undefined()
 	}
 }

@@ -125,7 +125,7 @@ func (sb *sandbox) doFetch(c *callState, raw string, opts *fetchOptions) (goja.V
 	default:
 		body, contentType = bytes.NewReader(b), "application/json"
 	}
-	ctx, cancel := context.WithTimeout(c.ctx, sb.e.o.FetchTimeout)
+	ctx, cancel := context.WithTimeout(c.context(), sb.e.o.FetchTimeout)
 	defer cancel()
 	method := opts.Method
 	if method == "" {

@@ -130,16 +130,18 @@ type Engine struct {
 	o      Options
 	allow  []hostRule
 	client *http.Client
-	pool   chan *sandbox // idle runtimes
 	slots  chan struct{} // one per call running, but for nested calls
 	// maxElements caps the elements one builtin call works through.
 	maxElements int64
 	// hidden are the request headers scripts never see.
 	hidden []string
 	watch  *watchdog
-	// runtimes are every runtime made and not dropped, for the watchdog.
+	// runtimes are every runtime made and not dropped, for the watchdog;
+	// idle are those no call uses, the most recently used last, so that a
+	// call takes the runtime whose memory is most likely still in cache.
 	mu       sync.Mutex
 	runtimes map[*sandbox]struct{}
+	idle     []*sandbox
 }
 
 var _ connector.ScriptEngine = (*Engine)(nil)
@@ -173,7 +175,7 @@ func New(o Options) *Engine {
 	if o.MemoryLimit <= 0 {
 		o.MemoryLimit = DefaultMemoryLimit
 	}
-	e := &Engine{o: o, pool: make(chan *sandbox, o.MaxRuntimes), slots: make(chan struct{}, o.MaxRuntimes),
+	e := &Engine{o: o, slots: make(chan struct{}, o.MaxRuntimes),
 		maxElements: int64(o.MaxAllocBytes / elementCost), hidden: append(slices.Clone(credentialHeaders), o.HiddenHeaders...),
 		runtimes: map[*sandbox]struct{}{}}
 	e.watch = newWatchdog(e, int64(o.MemoryLimit))
@@ -318,12 +320,11 @@ func (s *script) Invoke(ctx context.Context, req *connector.Request) (res *conne
 		deadline = d
 	}
 	limit := deadline.Sub(start)
-	// The deadline ends callCtx, and so does the watchdog, through
-	// c.stop with a cause.
-	callCtx, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
-	c := &callState{ctx: callCtx, req: req, script: s, cancel: cancel}
-	if callCtx.Err() != nil {
+	// The watchdog stops the call once it is past its deadline or its
+	// caller is gone, or when the calls hold too much memory; no timer is
+	// set per call.
+	c := &callState{parent: ctx, deadline: deadline, sb: sb, req: req, script: s}
+	if c.ended(start) {
 		s.e.release(sb)
 		return nil, s.stopped(ctx, c, limit, nil)
 	}
@@ -331,10 +332,6 @@ func (s *script) Invoke(ctx context.Context, req *connector.Request) (res *conne
 	sb.limits.reset(int64(s.e.o.MaxAllocBytes))
 	sb.current.Store(c)
 	s.e.watch.begin()
-	stop := context.AfterFunc(callCtx, func() {
-		c.stopped.Store(true)
-		sb.vm.Interrupt(errStopped)
-	})
 	defer func() {
 		if x := recover(); x != nil {
 			sb.broken = true
@@ -343,13 +340,12 @@ func (s *script) Invoke(ctx context.Context, req *connector.Request) (res *conne
 			res, err = nil, engine.Errorf(http.StatusInternalServerError, engine.CodeScriptFailed,
 				"connector method %s failed: the script engine failed", s.name).WithCause(fmt.Errorf("panic: %v", x))
 		}
-		// A runtime the deadline may have interrupted is not reused: the
-		// interrupt may still be pending.
-		if !stop() {
+		// A runtime the call was stopped in is not reused: the interrupt
+		// may still be pending.
+		if c.finish() {
 			sb.broken = true
 		}
 		sb.current.Store(nil)
-		c.done.Store(true)
 		s.e.watch.end()
 		s.e.release(sb)
 	}()
@@ -361,7 +357,7 @@ func (s *script) Invoke(ctx context.Context, req *connector.Request) (res *conne
 		err = s.stopped(ctx, c, limit, ie.Stack())
 	case errors.As(err, &sa):
 		err = s.stopped(ctx, c, limit, sa.frames)
-	case err != nil && callCtx.Err() != nil:
+	case err != nil && c.ended(time.Now()):
 		// The call was stopped while a binding waited: it failed first.
 		err = s.stopped(ctx, c, limit, nil)
 	}

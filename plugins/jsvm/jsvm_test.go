@@ -610,7 +610,7 @@ func TestConcurrentCalls(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := len(e.pool); n > e.o.MaxRuntimes {
+	if n := len(e.idle); n > e.o.MaxRuntimes {
 		t.Errorf("%d idle runtimes, more than %d", n, e.o.MaxRuntimes)
 	}
 }
@@ -660,5 +660,30 @@ func BenchmarkInvoke(b *testing.B) {
 		if err != nil || value(res) == nil {
 			b.Fatal(res, err)
 		}
+	}
+}
+
+// TestIdleRuntimesLastInFirstOut: a call takes the runtime that ran most
+// recently, whose memory is the most likely to still be in cache.
+func TestIdleRuntimesLastInFirstOut(t *testing.T) {
+	e := New(Options{MaxRuntimes: 2})
+	s := compile(t, e, "m", "return 1", 0).(*script)
+	first, err := e.acquire(t.Context(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := e.acquire(t.Context(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.release(first)
+	e.release(second)
+	next, err := e.acquire(t.Context(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.release(next)
+	if next != second {
+		t.Error("the call took the runtime released first, not the one released last")
 	}
 }

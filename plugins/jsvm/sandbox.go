@@ -10,7 +10,9 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/dop251/goja"
 	"github.com/dop251/goja/parser"
@@ -60,26 +62,81 @@ type sandbox struct {
 
 // callState is the state of the call a runtime is running.
 type callState struct {
-	ctx    context.Context // ends at the call's deadline
-	req    *connector.Request
-	script *script
+	parent   context.Context // the caller's
+	deadline time.Time       // the call's: its timeout or parent's, the earlier
+	sb       *sandbox        // the runtime running it
+	req      *connector.Request
+	script   *script
 	// errs are the errors bindings rejected with, so that a client error a
 	// script does not catch is passed on unchanged.
 	errs map[*goja.Object]*engine.Error
-	// stopped is set when ctx ends (deadline, cancellation, the watchdog):
-	// guarded builtins throw from then on. cancel ends ctx; stopCause is
-	// why the watchdog did.
+	// stopped is set when the call is stopped (deadline, cancellation, the
+	// watchdog): guarded builtins throw from then on, and the runtime is
+	// interrupted. stopCause is why the watchdog stopped it, if it did.
 	stopped   atomic.Bool
-	cancel    context.CancelFunc
 	stopCause atomic.Pointer[error]
+	// mu orders stop and finish, so that no call is interrupted once it has
+	// finished (its runtime may run another call by then).
+	mu sync.Mutex
 	// done is set when the call has returned.
 	done atomic.Bool
+	// ctx is what bindings pass on (entity operations, fetch, nested
+	// calls): made the first time one needs it, it ends at the deadline or
+	// when the call is stopped. Calls that use no binding make none.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
-// stop ends the call's context for cause.
+// context returns the call's context for bindings, making it at first
+// use.
+func (c *callState) context() context.Context {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ctx == nil {
+		c.ctx, c.cancel = context.WithDeadline(c.parent, c.deadline)
+		if c.stopped.Load() || c.done.Load() {
+			c.cancel()
+		}
+	}
+	return c.ctx
+}
+
+// ended reports whether the call must not go on: stopped, past its
+// deadline, or its caller gone.
+func (c *callState) ended(now time.Time) bool {
+	return c.stopped.Load() || !now.Before(c.deadline) || c.parent.Err() != nil
+}
+
+// stop stops the call for cause (nil: its deadline or its caller): the
+// builtins throw, the bindings' context ends and the runtime is
+// interrupted. A call that has finished is left alone.
 func (c *callState) stop(cause error) {
-	c.stopCause.Store(&cause)
-	c.cancel()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done.Load() {
+		return
+	}
+	if cause != nil {
+		c.stopCause.CompareAndSwap(nil, &cause)
+	}
+	if c.cancel != nil {
+		c.cancel()
+	}
+	if !c.stopped.Swap(true) {
+		c.sb.vm.Interrupt(errStopped)
+	}
+}
+
+// finish marks the call returned and tells whether it was stopped, when
+// an interrupt may still be pending in its runtime.
+func (c *callState) finish() (stopped bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.done.Store(true)
+	if c.cancel != nil {
+		c.cancel()
+	}
+	return c.stopped.Load()
 }
 
 // cause is why the call was stopped by stop, nil when it was not.
@@ -111,10 +168,10 @@ func (e *Engine) acquire(ctx context.Context, s *script) (*sandbox, error) {
 				s.name, e.o.MaxRuntimes)
 		}
 	}
-	var sb *sandbox
-	select {
-	case sb = <-e.pool:
-	default:
+	e.mu.Lock()
+	sb := e.pop()
+	e.mu.Unlock()
+	if sb == nil {
 		var err error
 		if sb, err = e.newSandbox(); err != nil {
 			if slot {
@@ -132,26 +189,44 @@ func (e *Engine) acquire(ctx context.Context, s *script) (*sandbox, error) {
 func (e *Engine) release(sb *sandbox) {
 	sb.call = nil
 	slot := sb.slot // sb is another call's once pooled
-	pooled := false
-	if !sb.broken {
-		select {
-		case e.pool <- sb:
-			pooled = true
-		default:
-		}
-	}
-	if !pooled {
-		e.mu.Lock()
+	e.mu.Lock()
+	if !sb.broken && len(e.idle) < e.o.MaxRuntimes {
+		e.idle = append(e.idle, sb)
+	} else {
 		delete(e.runtimes, sb)
-		e.mu.Unlock()
 	}
+	e.mu.Unlock()
 	if slot {
 		<-e.slots
 	}
 }
 
-// stopAll ends the context of every call running with cause, and returns
-// those calls.
+// pop takes the most recently used idle runtime, nil when none; e.mu is
+// held.
+func (e *Engine) pop() *sandbox {
+	n := len(e.idle)
+	if n == 0 {
+		return nil
+	}
+	sb := e.idle[n-1]
+	e.idle[n-1] = nil
+	e.idle = e.idle[:n-1]
+	return sb
+}
+
+// stopEnded stops the running calls past their deadline at now, or whose
+// caller has gone.
+func (e *Engine) stopEnded(now time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for sb := range e.runtimes {
+		if c := sb.current.Load(); c != nil && !c.stopped.Load() && c.ended(now) {
+			c.stop(nil)
+		}
+	}
+}
+
+// stopAll stops every call running with cause, and returns those calls.
 func (e *Engine) stopAll(cause error) []*callState {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -7,6 +7,10 @@ import (
 	"time"
 )
 
+// The watchdog also ends calls: at each tick it stops those past their
+// deadline or whose caller has gone, so that a call sets no timer of its
+// own; a call may so run up to watchInterval past its deadline.
+//
 // The watchdog bounds what the running calls hold together, whatever made
 // it: what no builtin guard sees (a loop pushing objects, the + operator
 // doubling a string) included. While any call runs it samples the Go heap;
@@ -75,7 +79,8 @@ func (w *watchdog) watch() {
 	tick := time.NewTicker(watchInterval)
 	defer tick.Stop()
 	var stopped []*callState // stopped by the watchdog, not yet ended
-	for range tick.C {
+	for now := range tick.C {
+		w.e.stopEnded(now)
 		if len(stopped) > 0 {
 			if running(stopped) {
 				continue
