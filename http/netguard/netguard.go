@@ -74,6 +74,9 @@ type Listener struct {
 	log    *slog.Logger
 	closed chan struct{}
 	once   sync.Once
+	// after is the backoff's timer (time.After); tests replace it to see
+	// the backoff and move it by hand.
+	after func(time.Duration) <-chan time.Time
 
 	mu    sync.Mutex
 	total int
@@ -98,7 +101,8 @@ func Listen(ln net.Listener, cfg Config) *Listener {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Listener{Listener: ln, cfg: cfg, log: cfg.Logger, closed: make(chan struct{}), perIP: map[netip.Addr]int{}}
+	return &Listener{Listener: ln, cfg: cfg, log: cfg.Logger, closed: make(chan struct{}), perIP: map[netip.Addr]int{},
+		after: time.After}
 }
 
 // Accept waits for the next connection within the caps. A failure to
@@ -143,10 +147,8 @@ func (l *Listener) Accept() (net.Conn, error) {
 // sleep waits d, or less when the listener closes; it reports whether the
 // listener is still open.
 func (l *Listener) sleep(d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-l.after(d):
 		return true
 	case <-l.closed:
 		return false

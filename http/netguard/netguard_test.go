@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -66,18 +67,27 @@ func accept(l *Listener) <-chan net.Conn {
 
 func TestAcceptRetriesWhenOutOfDescriptors(t *testing.T) {
 	inner := &exhausted{Listener: listen(t)}
-	inner.failures.Store(4)
+	inner.failures.Store(10)
 	l := Listen(inner, Config{Logger: quiet})
+	// The backoff's timer fires at once, noting each delay.
+	var delays []time.Duration
+	l.after = func(d time.Duration) <-chan time.Time {
+		delays = append(delays, d)
+		fired := make(chan time.Time, 1)
+		fired <- time.Time{}
+		return fired
+	}
 	dial(t, "127.0.0.1", inner.Addr().String())
-	start := time.Now()
 	c, err := l.Accept()
 	if err != nil {
 		t.Fatalf("Accept returned %v, want it to retry", err)
 	}
 	defer c.Close()
-	// 5 + 10 + 20 + 40 ms of backoff.
-	if took := time.Since(start); took < 75*time.Millisecond {
-		t.Fatalf("retried after %v, want backoff", took)
+	// Doubling from 5 ms, at most a second.
+	ms := time.Millisecond
+	want := []time.Duration{5 * ms, 10 * ms, 20 * ms, 40 * ms, 80 * ms, 160 * ms, 320 * ms, 640 * ms, time.Second, time.Second}
+	if !slices.Equal(delays, want) {
+		t.Fatalf("backoff %v, want %v", delays, want)
 	}
 }
 
@@ -85,8 +95,21 @@ func TestCloseEndsBackoff(t *testing.T) {
 	inner := &exhausted{Listener: listen(t)}
 	inner.failures.Store(1 << 30)
 	l := Listen(inner, Config{Logger: quiet})
+	// The backoff's timer never fires: only Close can end it.
+	backingOff := make(chan struct{}, 1)
+	l.after = func(time.Duration) <-chan time.Time {
+		select {
+		case backingOff <- struct{}{}:
+		default:
+		}
+		return make(chan time.Time)
+	}
 	done := accept(l)
-	time.Sleep(50 * time.Millisecond)
+	select {
+	case <-backingOff:
+	case <-time.After(time.Second):
+		t.Fatal("Accept did not back off")
+	}
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}

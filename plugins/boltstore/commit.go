@@ -59,6 +59,9 @@ func (s *Store) update(ctx context.Context, fn func(engine.Tx) error) error {
 	r := &request{ctx: ctx, fn: fn, done: make(chan struct{})}
 	select {
 	case s.reqs <- r:
+		if s.onQueued != nil {
+			s.onQueued()
+		}
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-s.stopped:

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/dynapi/dynapi/engine"
 )
@@ -23,6 +22,9 @@ type call struct {
 func queued(t *testing.T, s *Store, calls []call) ([]error, []any) {
 	t.Helper()
 	holding, release := make(chan struct{}), make(chan struct{})
+	// Each Update, the first included, says when its request is queued.
+	inQueue := make(chan struct{}, len(calls)+1)
+	s.onQueued = func() { inQueue <- struct{}{} }
 	first := make(chan error, 1)
 	go func() {
 		first <- s.Update(context.Background(), func(tx engine.Tx) error {
@@ -31,6 +33,7 @@ func queued(t *testing.T, s *Store, calls []call) ([]error, []any) {
 			return tx.Put("b", "first", []byte("1"))
 		})
 	}()
+	<-inQueue
 	<-holding
 	errs := make([]error, len(calls))
 	panics := make([]any, len(calls))
@@ -44,9 +47,7 @@ func queued(t *testing.T, s *Store, calls []call) ([]error, []any) {
 			errs[i] = s.Update(c.ctx, c.fn)
 		})
 		// Queue them in order, so the transaction runs them in order.
-		for len(s.reqs) < i+1 {
-			time.Sleep(time.Millisecond)
-		}
+		<-inQueue
 	}
 	close(release)
 	wg.Wait()

@@ -44,6 +44,9 @@ type Store struct {
 	reqs    chan *request
 	quit    chan struct{}
 	stopped chan struct{}
+	// onQueued, when set, is called each time an Update's request is in
+	// reqs; tests use it to queue Updates in a known order. Nil otherwise.
+	onQueued func()
 }
 
 var _ engine.Store = (*Store)(nil)

@@ -11,6 +11,7 @@
 //
 // The JWK Set is read from a file, or fetched from the provider's URL with
 // github.com/MicahParks/keyfunc and jwkset: kept in memory, fetched again in
-// the background until the context given to New ends, and at most once a
-// minute when a token names a kid the set lacks (the provider rotated).
+// the background until the context given to New ends or Close (which waits
+// for the fetch under way), and at most once a minute when a token names a
+// kid the set lacks (the provider rotated).
 package jwtbearer

@@ -103,6 +103,10 @@ type Options struct {
 	HTTPClient *http.Client
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// RefreshTicks, when set, paces the background refresh in place of a
+	// RefreshInterval ticker: JWKSURL is fetched again each time it
+	// delivers. Tests tick it by hand.
+	RefreshTicks <-chan time.Time
 }
 
 // Authenticator accepts JWTs of one external identity provider. It is
@@ -117,6 +121,9 @@ type Authenticator struct {
 	keys          keyfunc.Keyfunc
 	parser        *jwt.Parser
 	cancel        context.CancelFunc
+	// refreshed is closed once the background refresh of JWKSURL's set
+	// has returned; nil without a JWKSURL.
+	refreshed chan struct{}
 }
 
 var _ identity.Authenticator = (*Authenticator)(nil)
@@ -191,24 +198,32 @@ func New(ctx context.Context, o Options) (*Authenticator, error) {
 		if client == nil {
 			client = &http.Client{Timeout: DefaultHTTPTimeout}
 		}
-		interval := o.RefreshInterval
-		if interval <= 0 {
-			interval = DefaultRefreshInterval
-		}
 		u := o.JWKSURL
-		remote, err := jwkset.NewStorageFromHTTP(u, jwkset.HTTPClientStorageOptions{
-			Client:          client,
-			Ctx:             ctx,
-			HTTPTimeout:     DefaultHTTPTimeout,
-			RefreshInterval: interval,
+		// The set is fetched now into fetched, then again into it at each
+		// tick by refresh: this package's goroutine, not jwkset's, so that
+		// Close can wait for it.
+		fetched := jwkset.NewMemoryStorage()
+		remoteOptions := jwkset.HTTPClientStorageOptions{
+			Client:      client,
+			Ctx:         ctx,
+			HTTPTimeout: DefaultHTTPTimeout,
 			RefreshErrorHandler: func(ctx context.Context, err error) {
 				slog.Default().WarnContext(ctx, "jwtbearer: JWK Set refresh failed", "url", u, "error", err)
 			},
-		})
+			Storage: fetched,
+		}
+		remote, err := jwkset.NewStorageFromHTTP(u, remoteOptions)
 		if err != nil {
 			a.cancel()
 			return nil, fmt.Errorf("jwtbearer: JWK Set %s: %w", u, err)
 		}
+		ticks, stop := refreshTicks(o)
+		a.refreshed = make(chan struct{})
+		go func() {
+			defer close(a.refreshed)
+			defer stop()
+			refresh(ctx, u, ticks, remoteOptions)
+		}()
 		storage, err = jwkset.NewHTTPClient(jwkset.HTTPClientOptions{
 			Given:             given,
 			HTTPURLs:          map[string]jwkset.Storage{u: remote},
@@ -230,6 +245,42 @@ func New(ctx context.Context, o Options) (*Authenticator, error) {
 	return a, nil
 }
 
+// refreshTicks is what paces the background refresh, and the function
+// that stops it.
+func refreshTicks(o Options) (<-chan time.Time, func()) {
+	if o.RefreshTicks != nil {
+		return o.RefreshTicks, func() {}
+	}
+	interval := o.RefreshInterval
+	if interval <= 0 {
+		interval = DefaultRefreshInterval
+	}
+	t := time.NewTicker(interval)
+	return t.C, t.Stop
+}
+
+// refresh fetches the JWK Set at u again at each tick until ctx ends.
+// Each fetch is jwkset's own, by a throwaway HTTP storage over
+// remote.Storage, so the set is parsed as at the first fetch and replaces
+// the keys only when it was read whole.
+func refresh(ctx context.Context, u string, ticks <-chan time.Time, remote jwkset.HTTPClientStorageOptions) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticks:
+		}
+		if _, err := jwkset.NewStorageFromHTTP(u, remote); err != nil {
+			// Unwrapped, it is the error jwkset reports of its refreshes
+			// rather than of a first request.
+			if inner := errors.Unwrap(err); inner != nil {
+				err = inner
+			}
+			remote.RefreshErrorHandler(ctx, err)
+		}
+	}
+}
+
 // checkURL refuses a JWK Set URL that an attacker on the path could answer:
 // anything but https, except plain http to a loopback address.
 func checkURL(raw string) error {
@@ -249,8 +300,14 @@ func checkURL(raw string) error {
 	return fmt.Errorf("jwtbearer: JWKSURL %q must be https (or http to a loopback address)", raw)
 }
 
-// Close stops the background refresh of the JWK Set.
-func (a *Authenticator) Close() { a.cancel() }
+// Close stops the background refresh of the JWK Set and waits until it has
+// returned: no fetch starts after Close.
+func (a *Authenticator) Close() {
+	a.cancel()
+	if a.refreshed != nil {
+		<-a.refreshed
+	}
+}
 
 // Name implements identity.Authenticator.
 func (a *Authenticator) Name() string { return Method }

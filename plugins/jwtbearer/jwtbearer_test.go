@@ -94,7 +94,10 @@ func defaultKeys() []pubKey {
 type idp struct {
 	set  atomic.Pointer[[]byte]
 	hits atomic.Int64
-	srv  *httptest.Server
+	// stall, when set, is signalled by each fetch, which then waits for
+	// its caller to go away.
+	stall atomic.Pointer[chan struct{}]
+	srv   *httptest.Server
 }
 
 func newIDP(t testing.TB, keys ...pubKey) *idp {
@@ -103,6 +106,11 @@ func newIDP(t testing.TB, keys ...pubKey) *idp {
 	p.publish(t, keys...)
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.hits.Add(1)
+		if stall := p.stall.Load(); stall != nil {
+			*stall <- struct{}{}
+			<-r.Context().Done()
+			return
+		}
 		w.Header().Set("Content-Type", "application/jwk-set+json")
 		_, _ = w.Write(*p.set.Load())
 	}))
@@ -413,31 +421,57 @@ func TestProviderRotatesKeys(t *testing.T) {
 	}
 }
 
+// tick sends the background refresh one tick. The refresh takes a tick
+// only once the fetch of the tick before is over.
+func tick(t *testing.T, ticks chan<- time.Time) {
+	t.Helper()
+	select {
+	case ticks <- now:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the background refresh took no tick")
+	}
+}
+
+// noTick checks that nothing takes a tick any more.
+func noTick(t *testing.T, ticks chan<- time.Time) {
+	t.Helper()
+	select {
+	case ticks <- now:
+		t.Fatal("the background refresh took a tick after it was stopped")
+	default:
+	}
+}
+
 func TestBackgroundRefreshStopsWithContext(t *testing.T) {
 	p := newIDP(t, defaultKeys()...)
+	ticks := make(chan time.Time)
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := jwtbearer.New(ctx, jwtbearer.Options{Issuer: issuer, Audience: audience, JWKSURL: p.srv.URL,
-		HTTPClient: p.srv.Client(), Users: newUsers(), RefreshInterval: 10 * time.Millisecond, Now: clock})
+		HTTPClient: p.srv.Client(), Users: newUsers(), RefreshTicks: ticks, Now: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A key published later is picked up by the background refresh.
 	fresh := newEC()
 	p.publish(t, pubKey{kid: "ec-3", key: &fresh.PublicKey})
-	deadline := time.Now().Add(5 * time.Second)
-	for p.hits.Load() < 3 {
-		if time.Now().After(deadline) {
-			t.Fatal("no background refresh")
-		}
-		time.Sleep(5 * time.Millisecond)
+	// Taking the third tick, the refresh has done the fetches of two.
+	for range 3 {
+		tick(t, ticks)
+	}
+	if got := p.hits.Load(); got < 3 {
+		t.Fatalf("%d fetches after 2 refreshes, want the first and 2 more", got)
 	}
 	if _, err := a.Authenticate(context.Background(), authtest.Bearer(authtest.Sign(t, jwt.SigningMethodES256, fresh, "ec-3", claims(nil)))); err != nil {
 		t.Fatal(err)
 	}
 	cancel()
-	time.Sleep(50 * time.Millisecond) // let a fetch in flight finish
+	select {
+	case <-a.RefreshStopped():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the background refresh went on after the context ended")
+	}
 	n := p.hits.Load()
-	time.Sleep(100 * time.Millisecond)
+	noTick(t, ticks)
 	if got := p.hits.Load(); got != n {
 		t.Fatalf("%d fetches after the context ended", got-n)
 	}
@@ -445,15 +479,36 @@ func TestBackgroundRefreshStopsWithContext(t *testing.T) {
 
 func TestClose(t *testing.T) {
 	p := newIDP(t, defaultKeys()...)
+	ticks := make(chan time.Time)
 	a := newAuth(t, jwtbearer.Options{JWKSURL: p.srv.URL, HTTPClient: p.srv.Client(), Users: newUsers(),
-		RefreshInterval: 10 * time.Millisecond})
-	a.Close()
-	time.Sleep(50 * time.Millisecond)
+		RefreshTicks: ticks})
+	// Close comes while a refresh waits for the provider.
+	stall := make(chan struct{})
+	p.stall.Store(&stall)
+	tick(t, ticks)
+	select {
+	case <-stall:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the refresh did not fetch")
+	}
+	closed := make(chan struct{})
+	go func() { a.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not return")
+	}
+	select {
+	case <-a.RefreshStopped():
+	default:
+		t.Fatal("Close returned before the background refresh did")
+	}
 	n := p.hits.Load()
-	time.Sleep(100 * time.Millisecond)
+	noTick(t, ticks)
 	if got := p.hits.Load(); got != n {
 		t.Fatalf("%d fetches after Close", got-n)
 	}
+	a.Close() // again: returns at once
 }
 
 func TestNewRefuses(t *testing.T) {
