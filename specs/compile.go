@@ -26,6 +26,10 @@ type Schema struct{ s *jsonschemas.Schema }
 // it returns.
 func (s *Schema) Validate(v any) error { return s.s.Validate(v) }
 
+// FitsByKind reports whether well-formed JSON text certainly fits the
+// schema by its kind alone (see jsonschemas.Schema.FitsByKind).
+func (s *Schema) FitsByKind(text []byte) bool { return s.s.FitsByKind(text) }
+
 // compiler compiles the schemas of one document, each once within a root.
 type compiler struct {
 	c      *jsonschema.Compiler

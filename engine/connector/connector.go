@@ -96,6 +96,11 @@ type Result struct {
 	// unset: scripts answer so, and a dynamic operation sends the text as
 	// it is, never decoding it. Value decodes it.
 	JSON []byte
+	// WellFormed tells that JSON is text the engine itself encoded from
+	// plain values: valid UTF-8 without lone surrogates, finite numbers,
+	// bounded nesting. What the engine accepts of text it did not write
+	// then need not be checked again (the operation's schema still is).
+	WellFormed bool
 	// Reply, when not nil, is sent to the client as it is.
 	Reply *engine.Reply
 }

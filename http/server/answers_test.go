@@ -258,3 +258,38 @@ func TestScriptResultChecked(t *testing.T) {
 		})
 	}
 }
+
+// TestScriptResultKindChecked: GET /hello of the bench document asks only
+// for an object, which the first byte of a plain result shows; a result
+// of another kind, or one the engine must not pass on, still gets its 502.
+func TestScriptResultKindChecked(t *testing.T) {
+	cases := []struct {
+		name, script  string
+		status        int
+		pointer, code string
+	}{
+		{"an object", `return {message: "hi", n: 1};`, http.StatusOK, "", ""},
+		{"an array", `return [1, 2];`, http.StatusBadGateway, "", "*"},
+		{"a lone surrogate", `return {s: "a\ud800"};`, http.StatusBadGateway, "/s", "lone_surrogate"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			inst := enginetest.New(t)
+			inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints?mount=/", enginetest.ReadFile(t, testpaths.Shared("bench", "accounts.yaml")))
+			inst.CreateScript(t, "hello", tc.script, 0)
+			r := inst.Admin().Get(t, "/hello")
+			if r.Status != tc.status {
+				t.Fatalf("status %d, want %d: %s", r.Status, tc.status, r.Body)
+			}
+			if tc.status == http.StatusOK {
+				if got := r.JSON(t); got["message"] != "hi" || got["n"] != 1.0 {
+					t.Errorf("answer %s", r.Body)
+				}
+				return
+			}
+			if p := r.Problem(t); p.Code != "invalid_connector_result" || !enginetest.HasViolation(p, "data", tc.pointer, tc.code) {
+				t.Errorf("want invalid_connector_result naming %q %s: %s", tc.pointer, tc.code, r.Body)
+			}
+		})
+	}
+}

@@ -20,12 +20,17 @@ type Schema struct {
 	// backtracking is whether validating can reach a pattern the
 	// backtracking engine matches: only then is a budget registered.
 	backtracking bool
+	// kindsOnly is set when the type keyword is all the schema asserts;
+	// kinds are then the kinds of value it accepts (FitsByKind).
+	kindsOnly bool
+	kinds     int
 }
 
 // NewSchema wraps a schema compiled by a compiler from NewCompiler,
 // finding out once whether it reaches a backtracking pattern.
 func NewSchema(s *jsonschema.Schema) *Schema {
-	return &Schema{s: s, backtracking: reachesBacktracking(s)}
+	kinds, kindsOnly := typeKinds(s)
+	return &Schema{s: s, backtracking: reachesBacktracking(s), kinds: kinds, kindsOnly: kindsOnly}
 }
 
 // Backtracking reports whether validating can run a backtracking pattern

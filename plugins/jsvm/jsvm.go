@@ -416,7 +416,7 @@ func (s *script) result(sb *sandbox, v goja.Value) (*connector.Result, error) {
 	case plain && encoded == nil:
 		return &connector.Result{}, nil
 	case plain:
-		return &connector.Result{JSON: slices.Clone(encoded)}, nil
+		return &connector.Result{JSON: slices.Clone(encoded), WellFormed: true}, nil
 	}
 	out, err := sb.stringify(goja.Undefined(), v)
 	if err != nil {
