@@ -120,7 +120,7 @@ func (h *endpointHandlers) replace(c *fiber.Ctx) error {
 
 // documentInput reads a submitted document and its ?mount.
 func (h *endpointHandlers) documentInput(c *fiber.Ctx) (endpoints.CreateInput, error) {
-	body := c.Body()
+	body := c.Request().Body()
 	if max := h.api.MaxDocumentBytes; max > 0 && len(body) > max {
 		return endpoints.CreateInput{}, engine.Errorf(http.StatusRequestEntityTooLarge, engine.CodePayloadTooLarge,
 			"the document is larger than %d bytes", max)

@@ -61,7 +61,7 @@ func entityView(e *dynentity.Entity) (EntityView, error) {
 
 func (a *API) createEntity(c *fiber.Ctx) error {
 	e, err := a.Cases.CreateEntity(c.UserContext(), actor(c), dynentity.NewEntity{BankID: param(c, "bank_id"),
-		Definition: append([]byte(nil), c.Body()...), AllowUndeclared: c.QueryBool("allow_undeclared")})
+		Definition: append([]byte(nil), c.Request().Body()...), AllowUndeclared: c.QueryBool("allow_undeclared")})
 	if err != nil {
 		return err
 	}

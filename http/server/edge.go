@@ -146,7 +146,8 @@ func (s *Server) recovered(c *fiber.Ctx, v any) error {
 
 // refuseAmbiguous refuses what different HTTP implementations could read
 // differently: a path that normalises to another route, a body whose
-// length two headers give, two credentials, header fields over the limit.
+// length two headers give, two credentials, header fields over the limit;
+// and a body in a content coding.
 func (s *Server) refuseAmbiguous(c *fiber.Ctx) error {
 	h := &c.Request().Header
 	if len(h.RawHeaders()) > s.edge.MaxHeaderBytes {
@@ -164,6 +165,21 @@ func (s *Server) refuseAmbiguous(c *fiber.Ctx) error {
 	}
 	if err := guard.OneCredential(h); err != nil {
 		return err
+	}
+	return refuseContentCoding(h)
+}
+
+// refuseContentCoding refuses a body sent with a content coding (gzip,
+// deflate, br): bodies are read as they come, never decompressed, since a
+// few hundred kilobytes of gzip can stand for gigabytes. identity is no
+// coding.
+func refuseContentCoding(h *fasthttp.RequestHeader) error {
+	for _, v := range h.PeekAll(fasthttp.HeaderContentEncoding) {
+		if coding := bytes.TrimSpace(v); len(coding) > 0 && !bytes.EqualFold(coding, []byte("identity")) {
+			const msg = "content codings are not accepted: send the body uncompressed, without Content-Encoding"
+			return engine.NewError(http.StatusUnsupportedMediaType, engine.CodeUnsupportedMediaType, msg,
+				engine.Violation{Location: "header", Pointer: "/Content-Encoding", Code: "unsupported", Message: msg})
+		}
 	}
 	return nil
 }

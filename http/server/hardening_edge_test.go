@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +26,7 @@ import (
 	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/http/server"
 	"github.com/dynapi/dynapi/internal/enginetest"
+	"github.com/dynapi/dynapi/internal/testpaths"
 )
 
 // Issue 9, the HTTP edge: points 1 (panics contained), 2 (descriptors and
@@ -757,5 +760,44 @@ func TestHardeningEdgeFixedRouteMethods(t *testing.T) {
 	}
 	if r := inst.Admin().Send(t, enginetest.Request{Method: "OPTIONS", Path: "/no/such/route"}); r.Status != http.StatusNotFound {
 		t.Fatalf("unknown path: %d, want 404", r.Status)
+	}
+}
+
+// TestHardeningEdgeContentCoding: a body in a content coding is refused
+// with 415 before anything reads it, whatever the route: a few hundred
+// kilobytes of gzip can stand for gigabytes, which decompressing would
+// hold in memory. identity is no coding and passes.
+func TestHardeningEdgeContentCoding(t *testing.T) {
+	inst := enginetest.New(t)
+	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints?mount=/", enginetest.ReadFile(t, testpaths.Shared("bench", "accounts.yaml")))
+	var bomb bytes.Buffer
+	zw := gzip.NewWriter(&bomb)
+	if _, err := zw.Write([]byte(`{"label":"` + strings.Repeat("x", 64<<20) + `"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	account := enginetest.ReadFile(t, testpaths.Shared("bench", "bodies", "account-10.json"))
+	for _, tc := range []struct {
+		name, path, coding string
+		body               []byte
+		want               int
+	}{
+		{"gzip to a dynamic operation", "/accounts", "gzip", bomb.Bytes(), http.StatusUnsupportedMediaType},
+		{"gzip to the management API", "/admin/v1/dynamic-endpoints", "gzip", bomb.Bytes(), http.StatusUnsupportedMediaType},
+		{"br, listed after identity", "/accounts", "identity, br", account, http.StatusUnsupportedMediaType},
+		{"identity", "/accounts", "identity", account, http.StatusCreated},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := inst.Admin().Send(t, enginetest.Request{Method: http.MethodPost, Path: tc.path, Body: tc.body,
+				Header: map[string]string{"Content-Type": "application/json", "Content-Encoding": tc.coding}})
+			if r.Status != tc.want {
+				t.Fatalf("status %d, want %d: %s", r.Status, tc.want, r.Body)
+			}
+			if tc.want == http.StatusUnsupportedMediaType && !enginetest.HasViolation(r.Problem(t), "header", "/Content-Encoding", "unsupported") {
+				t.Errorf("no violation naming the Content-Encoding header: %s", r.Body)
+			}
+		})
 	}
 }

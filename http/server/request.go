@@ -72,7 +72,7 @@ func (r *fiberRequest) Cookie(name string) (string, bool) {
 
 func (r *fiberRequest) ContentType() string { return string(r.c.Request().Header.ContentType()) }
 
-func (r *fiberRequest) Body() []byte { return r.c.Body() }
+func (r *fiberRequest) Body() []byte { return r.c.Request().Body() }
 
 // fiberHTTP shows a fiber request to connectors without copying it.
 type fiberHTTP fiber.Ctx

@@ -112,7 +112,7 @@ func (s *Server) serveFixedWith(c *fiber.Ctx, r *fixedRoute, call *engine.Call) 
 		return err
 	}
 	if r.Decode != nil {
-		body, err := r.Decode(c.Body())
+		body, err := r.Decode(c.Request().Body())
 		if err != nil {
 			return err
 		}

@@ -237,7 +237,7 @@ func (s *Server) admit(ctx context.Context, route *endpoints.Route, call *engine
 // validate bounds the body and checks the request against the operation,
 // returning the decoded body.
 func (s *Server) validate(route *endpoints.Route, st *requestState) (any, error) {
-	if len(st.c.Body()) > s.maxBody {
+	if len(st.c.Request().Body()) > s.maxBody {
 		return nil, engine.Errorf(http.StatusRequestEntityTooLarge, engine.CodePayloadTooLarge,
 			"the request body is larger than %d bytes", s.maxBody)
 	}
