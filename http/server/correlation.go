@@ -25,19 +25,22 @@ func newCorrelationIDs() *correlationIDs {
 	return &correlationIDs{prefix: hex.EncodeToString(b[:]) + "-"}
 }
 
-func (g *correlationIDs) id() string {
-	return g.prefix + strconv.FormatUint(g.next.Add(1), 36)
-}
+// correlationKey is HeaderCorrelationID as set on responses, already in
+// canonical form.
+var correlationKey = []byte(HeaderCorrelationID)
 
 // set takes the request's correlation id when it is sane, else makes one,
-// and puts it on the response.
+// and puts it on the response. It allocates nothing: the id is written
+// into the response header from a buffer on the stack.
 func (g *correlationIDs) set(c *fiber.Ctx) {
-	in := c.Request().Header.Peek(HeaderCorrelationID)
-	if validCorrelationID(in) {
-		c.Response().Header.SetBytesV(HeaderCorrelationID, in)
-	} else {
-		c.Response().Header.Set(HeaderCorrelationID, g.id())
+	h := &c.Response().Header
+	if in := c.Request().Header.Peek(HeaderCorrelationID); validCorrelationID(in) {
+		h.SetCanonical(correlationKey, in)
+		return
 	}
+	var buf [48]byte
+	id := strconv.AppendUint(append(buf[:0], g.prefix...), g.next.Add(1), 36)
+	h.SetCanonical(correlationKey, id)
 }
 
 // validCorrelationID accepts 1 to 128 visible ASCII characters, so a

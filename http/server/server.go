@@ -257,7 +257,7 @@ func (s *Server) filter(ctx context.Context, route *endpoints.Route, call *engin
 func render(c *fiber.Ctx, reply *engine.Reply) error {
 	c.Status(reply.Status)
 	if reply.ContentType != "" {
-		c.Set(fiber.HeaderContentType, reply.ContentType)
+		c.Response().Header.SetContentType(reply.ContentType)
 	}
 	if reply.Body != nil {
 		return c.Send(reply.Body)
