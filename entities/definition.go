@@ -48,6 +48,8 @@ type Definition struct {
 	schema *jsonschemas.Schema
 	tree   map[string]any // the generated JSON Schema
 	index  map[string]*Field
+	// singleKey is SingleKey, computed once by Parse.
+	singleKey string
 }
 
 // Field is one property of an entity, or the items of an array field.
@@ -114,10 +116,15 @@ func Parse(data []byte, opts ParseOptions) (*Definition, error) {
 func (d *Definition) PrimaryKey() string { return SnakeCase(d.Name) + "_id" }
 
 // SingleKey wraps one record in responses, as OBP: "loan_offer".
-func (d *Definition) SingleKey() string { return SnakeCase(d.Name) }
+func (d *Definition) SingleKey() string {
+	if d.singleKey != "" {
+		return d.singleKey
+	}
+	return SnakeCase(d.Name)
+}
 
 // ListKey wraps a list of records in responses, as OBP: "loan_offer_list".
-func (d *Definition) ListKey() string { return SnakeCase(d.Name) + "_list" }
+func (d *Definition) ListKey() string { return d.SingleKey() + "_list" }
 
 // Field returns the top-level field with the given name.
 func (d *Definition) Field(name string) (*Field, bool) {

@@ -144,6 +144,7 @@ func (p *parser) parse(data []byte) *Definition {
 		d.Fields = p.fields(props, ptr(at, "properties"), 1)
 	}
 	d.Required = p.required(body, at, d.Fields)
+	d.singleKey = SnakeCase(d.Name)
 	d.index = make(map[string]*Field, len(d.Fields))
 	for _, f := range d.Fields {
 		d.index[f.Name] = f

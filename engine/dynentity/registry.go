@@ -17,6 +17,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/authz"
+	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/entities"
 	"github.com/dynapi/dynapi/entities/records"
 	"github.com/dynapi/dynapi/internal/rolename"
@@ -39,6 +40,17 @@ type Entity struct {
 	// AllowUndeclared records the parse option, which OBP's format has no
 	// place for.
 	AllowUndeclared bool
+	// rules are the guard rules of the shared records by verb, made once.
+	rules map[rolename.Verb]*guard.Rule
+}
+
+// Rule is the guard rule of a call with verb on the entity's shared
+// records: its role for the verb (RoleName).
+func (e *Entity) Rule(verb rolename.Verb) *guard.Rule {
+	if r, ok := e.rules[verb]; ok {
+		return r
+	}
+	return &guard.Rule{Roles: []string{RoleName(e, verb)}}
 }
 
 // key identifies an entity by name within its bank.
@@ -137,6 +149,10 @@ func compile(rec record, s *snapshot) (*Entity, error) {
 	e := &Entity{ID: rec.ID, BankID: rec.BankID, CreatedBy: rec.CreatedBy, CreatedAt: rec.CreatedAt,
 		Def: def, AllowUndeclared: rec.AllowUndeclared}
 	e.Schema = schemaOf(e, s)
+	e.rules = make(map[rolename.Verb]*guard.Rule, 5)
+	for _, verb := range []rolename.Verb{rolename.Create, rolename.Get, rolename.Update, rolename.Patch, rolename.Delete} {
+		e.rules[verb] = &guard.Rule{Roles: []string{RoleName(e, verb)}}
+	}
 	if e.Def.HasPersonalEntity {
 		personal := *e.Schema
 		personal.Personal = true

@@ -145,7 +145,7 @@ func Forbidden(roles []string, bankID string, e Entitlements) *engine.Error {
 	}
 	err := engine.NewError(http.StatusForbidden, engine.CodeForbidden,
 		"missing role: one of "+strings.Join(roles, ", ")+where+" is needed")
-	err.MissingRoles = roles
+	err.MissingRoles = slices.Clone(roles) // rules are shared; the error is the caller's
 	err.BankID = bankID
 	return err
 }

@@ -288,7 +288,12 @@ func recordsBucket(bank, entity, owner string) string {
 	return "records/" + esc(bank) + "/" + esc(entity) + "/" + esc(owner)
 }
 
-func (l *layout) records(owner string) string { return recordsBucket(l.bank, l.entity, owner) }
+func (l *layout) records(owner string) string {
+	if owner == "" && l.shared != "" {
+		return l.shared
+	}
+	return recordsBucket(l.bank, l.entity, owner)
+}
 
 func (l *layout) index(owner, field string) string {
 	return "records_index/" + esc(l.bank) + "/" + esc(l.entity) + "/" + esc(owner) + "/" + esc(field)

@@ -92,6 +92,7 @@ type layout struct {
 	refs             []string // reference fields, sorted
 	targets          []Target // targets[i] is where refs[i] points
 	sig              []byte
+	shared           string // the bucket of the shared records (owner "")
 }
 
 // layoutOf checks sc and returns its layout. A malformed Schema is the
@@ -156,7 +157,7 @@ func layoutFromSignature(bank, entity string, sig signature) (*layout, error) {
 	if sig.PrimaryKey == "" {
 		return nil, fmt.Errorf("records: schema of %s without a primary key", entity)
 	}
-	l := &layout{bank: bank, entity: entity, pk: sig.PrimaryKey}
+	l := &layout{bank: bank, entity: entity, pk: sig.PrimaryKey, shared: recordsBucket(bank, entity, "")}
 	for f, k := range sig.Indexed {
 		if f == "" {
 			return nil, fmt.Errorf("records: schema of %s indexes a field without a name", entity)

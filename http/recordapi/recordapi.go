@@ -124,8 +124,7 @@ func (a *API) admit(sc scope) func(c *fiber.Ctx, pc *engine.Call) error {
 			}
 			cl.owner, cl.schema = p.UserID, e.PersonalSchema
 		} else {
-			role := dynentity.RoleName(e, rolename.VerbOf(c.Method()))
-			if err := server.Guard(cl.ctx, a.Gate, p, &guard.Rule{Roles: []string{role}}, pc.BankID); err != nil {
+			if err := server.Guard(cl.ctx, a.Gate, p, e.Rule(rolename.VerbOf(c.Method())), pc.BankID); err != nil {
 				return err
 			}
 		}
