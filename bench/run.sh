@@ -12,10 +12,16 @@
 # starts are killed on exit. dynapi bootstraps a super admin from random
 # credentials at each start; the script logs in once per start (DirectLogin)
 # and sends the token on every management call and guarded workload.
+# Every ratio is measured interleaved: in each round of the compare,
+# entities and connectors parts, the part's dynapi and a fiberlimit are up
+# together and their workloads take turns of DURATION/SLICES seconds, so a
+# drift of the machine reaches both sides of a ratio alike.
 #
 # Knobs (environment): WORKLOADS (all; or a comma-separated subset of
-# compare, spec, swap, entities, connectors) DURATION (10) CONNECTIONS (64)
-# ROUNDS (3) WARMUP (2) SPEC_RUNS (5) ENTITY_RECORDS (100000)
+# compare, spec, swap, entities, connectors) DURATION (10: measured seconds
+# per workload and round) SLICES (5: turns the ratio workloads' DURATION is
+# split into, at least 1 s each) CONNECTIONS (64) ROUNDS (3) WARMUP (2)
+# SPEC_RUNS (5) ENTITY_RECORDS (100000)
 # BENCH_DYNAPI_PORT (18080) BENCH_FIBER_PORT (18081) BENCH_BACKEND_PORT
 # (18082, the REST back end of the connectors part) BENCH_SERVER_CPU /
 # BENCH_WRK_CPU (first two CPUs this shell may run on).
@@ -74,21 +80,27 @@ DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-64}
 ROUNDS=${ROUNDS:-3}
 WARMUP=${WARMUP:-2}
+SLICES=${SLICES:-5}
 SPEC_RUNS=${SPEC_RUNS:-5}
 ENTITY_RECORDS=${ENTITY_RECORDS:-100000}
 DYNAPI_PORT=${BENCH_DYNAPI_PORT:-18080}
 FIBER_PORT=${BENCH_FIBER_PORT:-18081}
 BACKEND_PORT=${BENCH_BACKEND_PORT:-18082}
-for knob in DURATION CONNECTIONS ROUNDS WARMUP SPEC_RUNS ENTITY_RECORDS DYNAPI_PORT FIBER_PORT BACKEND_PORT; do
+for knob in DURATION CONNECTIONS ROUNDS WARMUP SLICES SPEC_RUNS ENTITY_RECORDS DYNAPI_PORT FIBER_PORT BACKEND_PORT; do
 	if [[ ! ${!knob} =~ ^[0-9]+$ ]]; then
 		echo "bench: $knob must be a whole number, got '${!knob}'" >&2
 		exit 2
 	fi
 done
-if ((DURATION < 1 || CONNECTIONS < 1 || ROUNDS < 1 || SPEC_RUNS < 1)); then
-	echo "bench: DURATION, CONNECTIONS, ROUNDS and SPEC_RUNS must be at least 1" >&2
+if ((DURATION < 1 || CONNECTIONS < 1 || ROUNDS < 1 || SLICES < 1 || SPEC_RUNS < 1)); then
+	echo "bench: DURATION, CONNECTIONS, ROUNDS, SLICES and SPEC_RUNS must be at least 1" >&2
 	exit 2
 fi
+# The ratio workloads run in SLICES turns of SLICE_SECS seconds each (wrk
+# takes whole seconds), so DURATION is rounded down to a multiple of SLICES,
+# and a slice lasts at least 1 s.
+SLICE_SECS=$((DURATION / SLICES))
+((SLICE_SECS >= 1)) || SLICE_SECS=1
 if ((ENTITY_RECORDS < 1000)); then
 	echo "bench: ENTITY_RECORDS must be at least 1000 (the filtered page needs 50 matches)" >&2
 	exit 2
@@ -130,14 +142,16 @@ die() {
 
 # ---------------------------------------------------------------- cleanup
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/dynapi-bench.XXXXXX")
-SERVER_PID=""
-SERVER_NAME=""
+# SERVER_PIDS[NAME]: the running servers under test, by name (dynapi,
+# fiberlimit; their logs are $TMP/NAME.log). The ratio workloads keep a
+# dynapi and a fiberlimit up together (each idle unless wrk loads it).
+declare -A SERVER_PIDS=()
 WRK_PID=""
 BACKEND_PID="" # the connectors part's REST back end (fiberlimit on the wrk CPU)
 # shellcheck disable=SC2317 # invoked by the EXIT trap
 cleanup() {
 	local pid
-	for pid in "$WRK_PID" "$SERVER_PID" "$BACKEND_PID"; do
+	for pid in "$WRK_PID" "${SERVER_PIDS[@]}" "$BACKEND_PID"; do
 		if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
 			kill "$pid" 2>/dev/null || true
 			for _ in $(seq 1 30); do
@@ -288,19 +302,19 @@ fi
 # ---------------------------------------------------------------- servers
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-wait_healthy() { # URL
-	local i
+wait_healthy() { # NAME URL: the server NAME (of SERVER_PIDS) answers URL
+	local name=$1 url=$2 i
 	for i in $(seq 1 100); do
-		kill -0 "$SERVER_PID" 2>/dev/null || {
-			tail -n 20 "$TMP/$SERVER_NAME.log" >&2 || true
-			die "$SERVER_NAME exited during start-up (log above)"
+		kill -0 "${SERVER_PIDS[$name]}" 2>/dev/null || {
+			tail -n 20 "$TMP/$name.log" >&2 || true
+			die "$name exited during start-up (log above)"
 		}
-		if curl -s -o /dev/null --max-time 1 "$1"; then
+		if curl -s -o /dev/null --max-time 1 "$url"; then
 			return 0
 		fi
 		sleep 0.1
 	done
-	die "$SERVER_NAME not healthy after 10 s: $1"
+	die "$name not healthy after 10 s: $url"
 }
 
 # start_dynapi [DATA_DIR]: dynapi on DATA_DIR (default: a new empty one),
@@ -309,7 +323,6 @@ start_dynapi() {
 	port_in_use "$DYNAPI_PORT" && die "something already listens on $DYNAPI_ADDR (set BENCH_DYNAPI_PORT)"
 	local data=${1:-}
 	[[ -n $data ]] || data=$(mktemp -d "$TMP/data.XXXXXX")
-	SERVER_NAME=dynapi
 	# wrk's connections all come from loopback: one address standing for
 	# many clients, so the per-address connection cap is raised above them.
 	# The create workload stores records as the admin for as long as it
@@ -321,10 +334,10 @@ start_dynapi() {
 		--addr "$DYNAPI_ADDR" --data-dir "$data" --example=false --log-format json \
 		--max-conns-per-ip "$((2 * CONNECTIONS + 64))" \
 		>>"$TMP/dynapi.log" 2>&1 &
-	SERVER_PID=$!
+	SERVER_PIDS[dynapi]=$!
 	local i healthy=0
 	for i in $(seq 1 100); do
-		kill -0 "$SERVER_PID" 2>/dev/null || break
+		kill -0 "${SERVER_PIDS[dynapi]}" 2>/dev/null || break
 		if [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$DYNAPI_URL/healthz") == 200 ]]; then
 			healthy=1
 			break
@@ -357,8 +370,8 @@ login() {
 }
 
 # start_dynapi_with_accounts: a fresh dynapi serving the public copy of
-# accounts.yaml at / and accounts.yaml itself (guarded) at /guarded. Every
-# dynapi measurement runs against this same state, so public and guarded
+# accounts.yaml at / and accounts.yaml itself (guarded) at /guarded. The
+# public and guarded workloads run against this same server, so their
 # figures differ by the guard only.
 start_dynapi_with_accounts() {
 	start_dynapi
@@ -382,22 +395,27 @@ load_accounts() {
 	}
 }
 
+# start_fiberlimit: the reference server on FIBER_ADDR, on the server CPU,
+# GOMAXPROCS=1. It may run beside a dynapi: the ratio workloads keep both up
+# and load one at a time.
 start_fiberlimit() {
 	port_in_use "$FIBER_PORT" && die "something already listens on $FIBER_ADDR (set BENCH_FIBER_PORT)"
-	SERVER_NAME=fiberlimit
 	GOMAXPROCS=1 "${SERVER_PIN[@]}" "$TMP/fiberlimit" -addr "$FIBER_ADDR" >>"$TMP/fiberlimit.log" 2>&1 &
-	SERVER_PID=$!
-	wait_healthy "$FIBER_URL/hello"
+	SERVER_PIDS[fiberlimit]=$!
+	wait_healthy fiberlimit "$FIBER_URL/hello"
 }
 
-# assert_alive fails the run, with the log, if the current server died.
+# assert_alive fails the run, with the log, if any running server died.
 assert_alive() {
-	kill -0 "$SERVER_PID" 2>/dev/null && return 0
-	local rc=0
-	wait "$SERVER_PID" 2>/dev/null || rc=$?
-	tail -n 30 "$TMP/$SERVER_NAME.log" >&2 || true
-	SERVER_PID=""
-	die "$SERVER_NAME died under load (exit status $rc; log above)"
+	local name rc
+	for name in "${!SERVER_PIDS[@]}"; do
+		kill -0 "${SERVER_PIDS[$name]}" 2>/dev/null && continue
+		rc=0
+		wait "${SERVER_PIDS[$name]}" 2>/dev/null || rc=$?
+		tail -n 30 "$TMP/$name.log" >&2 || true
+		unset "SERVER_PIDS[$name]"
+		die "$name died under load (exit status $rc; log above)"
+	done
 }
 
 # stop_pid: asks process $1 to stop, waits up to 5s, then kills it.
@@ -412,11 +430,15 @@ stop_pid() {
 	wait "$pid" 2>/dev/null || true
 }
 
+# stop_server stops every running server (dynapi, fiberlimit), failing the
+# run first if one died.
 stop_server() {
-	[[ -n $SERVER_PID ]] || return 0
+	local name
 	assert_alive
-	stop_pid "$SERVER_PID"
-	SERVER_PID=""
+	for name in "${!SERVER_PIDS[@]}"; do
+		stop_pid "${SERVER_PIDS[$name]}"
+		unset "SERVER_PIDS[$name]"
+	done
 	AUTHORIZATION=""
 	: >"$AUTH_HEADERS"
 }
@@ -453,11 +475,12 @@ expect_status() {
 
 # ---------------------------------------------------------------- wrk
 # run_wrk OUT SECONDS URL [BODY_FILE [AUTHORIZATION [SCRIPT]]]: SCRIPT is
-# the wrk Lua script (default body.lua); ids.lua also reads WRK_IDS_FILE and
-# WRK_PATH_PREFIX from the environment of the call.
+# the wrk Lua script (default body.lua); ids.lua also reads WRK_IDS_FILE,
+# WRK_PATH_PREFIX and WRK_IDS_START from the environment of the call.
 run_wrk() {
 	local out=$1 secs=$2 url=$3 body=${4:-} authorization=${5:-} script=${6:-$LUA}
 	WRK_BODY_FILE="$body" WRK_AUTHORIZATION="$authorization" WRK_IDS_FILE="${WRK_IDS_FILE:-}" WRK_PATH_PREFIX="${WRK_PATH_PREFIX:-}" \
+		WRK_IDS_START="${WRK_IDS_START:-0}" \
 		"${WRK_PIN[@]}" wrk -t1 -c"$CONNECTIONS" -d"${secs}s" --latency -s "$script" "$url" >"$out" 2>&1 ||
 		{
 			cat "$out" >&2
@@ -493,31 +516,78 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) 
 
 now_ns() { date +%s%N; }
 
-# measure KEY STATUS RAW URL [BODY [AUTHORIZATION [SCRIPT]]]: a warm-up,
-# then the measured wrk run of URL (run_wrk's arguments) into RAW against
-# the current server, which must still be alive. Appends the round's req/s
-# and p99 to KEY's rounds and adds to STATUS_BAD[KEY] every socket error
-# and every response not of STATUS's class (2xx, or for a 4xx STATUS
-# anything but 2xx).
-measure() {
-	local key=$1 status=$2 raw=$3 rps p99 req non sock bad
-	shift 3
-	if ((WARMUP > 0)); then
-		run_wrk "$TMP/warmup.txt" "$WARMUP" "$@"
-	fi
-	run_wrk "$raw" "$DURATION" "$@"
+# queue KEY STATUS RAW URL [BODY [AUTHORIZATION [SCRIPT]]]: adds a
+# workload for the next measure_turns: the status every response must have,
+# RAW, the stem of its raw wrk output files, and run_wrk's arguments from
+# URL on.
+Q_KEY=() Q_STATUS=() Q_RAW=() Q_URL=() Q_BODY=() Q_AUTH=() Q_SCRIPT=()
+queue() {
+	Q_KEY+=("$1")
+	Q_STATUS+=("$2")
+	Q_RAW+=("$3")
+	Q_URL+=("$4")
+	Q_BODY+=("${5:-}")
+	Q_AUTH+=("${6:-}")
+	Q_SCRIPT+=("${7:-$LUA}")
+}
+
+# run_queued Q SECONDS OUT: one wrk run of queued workload Q into OUT; the
+# servers must still be alive after it. Sets RUN to its parsed figures
+# (parse_wrk). WRK_IDS_START, for ids.lua, is the number of requests the
+# workload's KEY has had so far, warm-ups included: each run goes on with
+# the ids where the last one stopped.
+declare -A IDS_DONE
+RUN=()
+run_queued() {
+	local q=$1 key=${Q_KEY[$1]}
+	WRK_IDS_START=${IDS_DONE[$key]:-0} \
+		run_wrk "$3" "$2" "${Q_URL[q]}" "${Q_BODY[q]}" "${Q_AUTH[q]}" "${Q_SCRIPT[q]}"
 	assert_alive
-	read -r rps p99 req non sock < <(parse_wrk "$raw")
-	RPS[$key]+=" $rps"
-	P99[$key]+=" $p99"
-	ROUND_LOG[$key]+="${ROUND_LOG[$key]:+, }$rps"
-	bad=$sock
-	if [[ $status == 2* ]]; then
-		bad=$((bad + non))
-	else
-		bad=$((bad + req - non))
-	fi
-	STATUS_BAD[$key]=$((${STATUS_BAD[$key]:-0} + bad))
+	read -ra RUN < <(parse_wrk "$3")
+	IDS_DONE[$key]=$((${IDS_DONE[$key]:-0} + RUN[2]))
+}
+
+# measure_turns TURNS SECONDS: measures the queued workloads against the
+# running servers, then empties the queue. Each workload gets one warm-up
+# of WARMUP seconds, then TURNS turns in which every workload runs once for
+# SECONDS, one after the other, so slow drifts of the machine reach both
+# sides of every ratio alike. A workload's figure for the round is its
+# requests over its measured time, summed over its slices
+# (sum req / sum(req / rps)), its p99 the worst slice's; both are appended
+# to its KEY's rounds. STATUS_BAD[KEY] gains every socket error and every
+# response not of STATUS's class (2xx, or for a 4xx STATUS anything but
+# 2xx). One run of DURATION: measure_turns 1 "$DURATION".
+measure_turns() {
+	local turns=$1 secs=$2 n=${#Q_KEY[@]} q t key rps p99 req non sock
+	local -a sum_req sum_time worst
+	for ((q = 0; q < n; q++)); do
+		sum_req[q]=0 sum_time[q]=0 worst[q]=0
+		((WARMUP == 0)) || run_queued "$q" "$WARMUP" "$TMP/warmup.txt"
+	done
+	for ((t = 1; t <= turns; t++)); do
+		((turns == 1)) || log "turn $t/$turns: $n workloads, ${secs}s each"
+		for ((q = 0; q < n; q++)); do
+			key=${Q_KEY[q]}
+			run_queued "$q" "$secs" "${Q_RAW[q]}-s$t.txt"
+			read -r rps p99 req non sock <<<"${RUN[*]}"
+			sum_req[q]=$((sum_req[q] + req))
+			sum_time[q]=$(awk -v a="${sum_time[q]}" -v r="$req" -v s="$rps" -v d="$secs" 'BEGIN { printf "%.6f", a + (s > 0 ? r / s : d) }')
+			worst[q]=$(awk -v a="${worst[q]}" -v b="$p99" 'BEGIN { print (b + 0 > a + 0 ? b : a) }')
+			if [[ ${Q_STATUS[q]} == 2* ]]; then
+				STATUS_BAD[$key]=$((${STATUS_BAD[$key]:-0} + sock + non))
+			else
+				STATUS_BAD[$key]=$((${STATUS_BAD[$key]:-0} + sock + req - non))
+			fi
+		done
+	done
+	for ((q = 0; q < n; q++)); do
+		key=${Q_KEY[q]}
+		rps=$(awk -v r="${sum_req[q]}" -v t="${sum_time[q]}" 'BEGIN { printf "%.2f", (t > 0 ? r / t : 0) }')
+		RPS[$key]+=" $rps"
+		P99[$key]+=" ${worst[q]}"
+		ROUND_LOG[$key]+="${ROUND_LOG[$key]:+, }$rps"
+	done
+	Q_KEY=() Q_STATUS=() Q_RAW=() Q_URL=() Q_BODY=() Q_AUTH=() Q_SCRIPT=()
 }
 
 # round_ratios NUMS DENS MIN: each round's NUMS[i] / DENS[i] (space-separated
@@ -590,40 +660,43 @@ if ((RUN_COMPARE)); then
 	# Servers measured in each round, in this order. "dynapi" is the public route
 	# (no credentials, as fiberlimit); "guarded" is dynapi's GET /guarded/hello
 	# with the admin's DirectLogin token (role CanGetDynamicEndpoint_hello),
-	# measured in the mock GET rounds right after the public GET /hello.
+	# measured in each turn right after the public GET /hello.
 	WL_SERVERS=("dynapi guarded fiberlimit" "dynapi fiberlimit" "dynapi fiberlimit")
 	GUARDED_PATH=/guarded/hello
 	GUARDED_TARGET=0.95 # guarded / public, every round
 
-	for w in "${!WL_NAME[@]}"; do
-		for r in $(seq 1 "$ROUNDS"); do
+	# Each round: one dynapi and one fiberlimit, both up (each idle unless wrk
+	# loads it), every workload of every server checked with curl, then
+	# measured in SLICES interleaved turns.
+	for r in $(seq 1 "$ROUNDS"); do
+		start_dynapi_with_accounts
+		start_fiberlimit
+		for w in "${!WL_NAME[@]}"; do
 			for server in ${WL_SERVERS[$w]}; do
 				authorization=""
 				case $server in
 				dynapi)
-					start_dynapi_with_accounts
 					url=$DYNAPI_URL${WL_DYN_PATH[$w]}
 					# Public: answers without credentials, as fiberlimit does.
 					expect_status "${WL_NAME[$w]} ($server)" "${WL_STATUS[$w]}" none "${WL_METHOD[$w]}" "$url" "${WL_BODY[$w]}"
 					;;
 				guarded)
-					start_dynapi_with_accounts
 					url=$DYNAPI_URL$GUARDED_PATH
 					authorization=$AUTHORIZATION
 					expect_status "guarded ${WL_NAME[$w]} without credentials" 401 none "${WL_METHOD[$w]}" "$url" "${WL_BODY[$w]}"
 					expect_status "guarded ${WL_NAME[$w]} with the token" "${WL_STATUS[$w]}" token "${WL_METHOD[$w]}" "$url" "${WL_BODY[$w]}"
 					;;
 				fiberlimit)
-					start_fiberlimit
 					url=$FIBER_URL${WL_FIB_PATH[$w]}
 					expect_status "${WL_NAME[$w]} ($server)" "${WL_STATUS[$w]}" none "${WL_METHOD[$w]}" "$url" "${WL_BODY[$w]}"
 					;;
 				esac
-				log "${WL_NAME[$w]}: round $r/$ROUNDS, $server ($url${authorization:+, with the DirectLogin token})"
-				measure "$w,$server" "${WL_STATUS[$w]}" "$RAW/w$w-r$r-$server.txt" "$url" "${WL_BODY[$w]}" "$authorization"
-				stop_server
+				queue "$w,$server" "${WL_STATUS[$w]}" "$RAW/w$w-r$r-$server" "$url" "${WL_BODY[$w]}" "$authorization"
 			done
 		done
+		log "compare: round $r/$ROUNDS, ${#Q_KEY[@]} workloads on dynapi and fiberlimit, interleaved"
+		measure_turns "$SLICES" "$SLICE_SECS"
+		stop_server
 	done
 fi
 
@@ -725,9 +798,10 @@ fi
 # the mock GET of the same server. Prepared once: a first dynapi start on
 # ENTITY_DIR bootstraps the admin, takes the two accounts documents (for the
 # mock GET rows) and the LoanOffer definition over HTTP and stops; bench/fill
-# then writes the records straight into its store, in batches. Every
-# measurement starts a fresh dynapi on a copy of ENTITY_DIR, so each one sees
-# exactly the filled records (create adds to the copy only).
+# then writes the records straight into its store, in batches. Each round
+# starts a dynapi on a copy of ENTITY_DIR for the read workloads, and another
+# on a fresh copy for create, so each one sees exactly the filled records
+# (create adds to its copy only).
 ENTITY=LoanOffer
 ENTITY_PATH=/entities/$ENTITY
 ENTITY_DIR=$TMP/entity-data
@@ -826,10 +900,12 @@ report_entities() {
 	echo
 	echo "Entity $ENTITY ($(basename "$ENTITY_DEF")): $ENTITY_RECORDS records, products P0..P9 evenly (product=$ENTITY_FILTER: $FILTER_TOTAL, by ?count=true), store ${ENTITY_DB_MB} MB;"
 	echo "filled in ${FILL_S} s by bench/fill (records.Store.Create, 5000 per transaction, NoSync), ${PREPARE_S} s with the server start that defined it."
-	echo "Each measurement: a fresh dynapi on a copy of the filled data directory (total $ENTITY_RECORDS checked by GET $ENTITY_PATH?count=true&limit=1 at each start),"
-	echo "the accounts documents loaded as in the compare part; entity requests and the guarded GET carry the admin's DirectLogin token."
-	echo "get by id: every id once in a shuffled order (wrk/ids.lua); create: $(basename "$ENTITY_BODY"), each acknowledged write fsynced (concurrent writes share a commit);"
-	echo "/ mock GET, / guarded GET, / fiberlimit: req/s over dynapi's public GET /hello, its guarded GET /guarded/hello and fiberlimit's GET /hello, same rounds."
+	echo "Each round: a dynapi on a copy of the filled data directory (total $ENTITY_RECORDS checked by GET $ENTITY_PATH?count=true&limit=1 at each start) and a fiberlimit, both up;"
+	echo "every row but create measured interleaved ($SLICES turns of ${SLICE_SECS}s, see the header), then create alone for ${DURATION}s on a fresh copy (it adds records; absolute targets)."
+	echo "The accounts documents are loaded as in the compare part; entity requests and the guarded GET carry the admin's DirectLogin token."
+	echo "get by id: every id once in a shuffled order (wrk/ids.lua), each slice going on where the workload's last run stopped;"
+	echo "create: $(basename "$ENTITY_BODY"), each acknowledged write fsynced (concurrent writes share a commit); its p99 is that of its one run."
+	echo "/ mock GET, / guarded GET, / fiberlimit: req/s over dynapi's public GET /hello, its guarded GET /guarded/hello and fiberlimit's GET /hello, same rounds (medians)."
 	echo "Every round must meet its target (* in the rounds below marks one that did not); FAIL also means an unexpected status."
 }
 
@@ -841,7 +917,32 @@ if ((RUN_ENTITIES)); then
 	EW_BODY=("" "" "" "" "$ENTITY_BODY" "")
 	EW_SCRIPT=("$LUA" "$LUA" "$IDS_LUA" "$LUA" "$LUA" "$LUA")
 	EW_STATUS=(200 200 200 200 201 200)
-	EW_SERVER=(dynapi dynapi dynapi dynapi dynapi fiberlimit)
+	EW_CREATE=4 # the create row: alone on a fresh server, absolute targets
+
+	# entity_authorization W prints workload W's Authorization header value
+	# for wrk (the current start's token, or nothing).
+	entity_authorization() {
+		[[ ${EW_AUTH[$1]} != token ]] || echo "$AUTHORIZATION"
+	}
+
+	# check_entity_workload W: curl checks workload W against the running
+	# servers before it is measured.
+	check_entity_workload() {
+		local w=$1 url=${EW_URL[$1]}
+		case $w in
+		0 | 5) expect_status "entities ${EW_NAME[$w]}" 200 none GET "$url" ;;
+		1)
+			expect_status "entities ${EW_NAME[$w]} without credentials" 401 none GET "$url"
+			expect_status "entities ${EW_NAME[$w]} with the token" 200 token GET "$url"
+			;;
+		2)
+			expect_status "entities ${EW_NAME[$w]} without credentials" 401 none GET "$DYNAPI_URL$ENTITY_PATH/$SAMPLE_ID"
+			expect_status "entities ${EW_NAME[$w]} with the token" 200 token GET "$DYNAPI_URL$ENTITY_PATH/$SAMPLE_ID"
+			;;
+		3) check_filtered_page "$url" ;;
+		4) expect_status "entities ${EW_NAME[$w]}" 201 token POST "$url" "${EW_BODY[$w]}" ;;
+		esac
+	}
 
 	log "entities: defining $ENTITY on a first start (data directory $ENTITY_DIR)"
 	mkdir -p "$ENTITY_DIR"
@@ -886,49 +987,40 @@ if ((RUN_ENTITIES)); then
 	log "entities: the server counts $ENTITY_RECORDS $ENTITY records, $FILTER_TOTAL of product $ENTITY_FILTER"
 	stop_entity_server
 
+	# Each round: one dynapi on a copy of the filled directory and one
+	# fiberlimit, both up (each idle unless wrk loads it); every workload but
+	# create checked with curl, then measured in SLICES interleaved turns.
+	# create changes the store and has absolute targets: it runs alone, for
+	# DURATION, on a fresh copy of its own.
 	for r in $(seq 1 "$ROUNDS"); do
+		start_entity_server
+		start_fiberlimit
 		for w in "${!EW_NAME[@]}"; do
-			if [[ ${EW_SERVER[$w]} == fiberlimit ]]; then
-				start_fiberlimit
-				expect_status "entities ${EW_NAME[$w]}" 200 none GET "${EW_URL[$w]}"
-				log "entities ${EW_NAME[$w]}: round $r/$ROUNDS (${EW_SHOW[$w]})"
-				measure "e$w,x" 200 "$RAW/entities-w$w-r$r.txt" "${EW_URL[$w]}"
-				stop_server
-				continue
-			fi
-			start_entity_server
-			authorization=""
-			[[ ${EW_AUTH[$w]} == token ]] && authorization=$AUTHORIZATION
-			url=${EW_URL[$w]}
-			case $w in
-			0) expect_status "entities ${EW_NAME[$w]}" 200 none GET "$url" ;;
-			1)
-				expect_status "entities ${EW_NAME[$w]} without credentials" 401 none GET "$url"
-				expect_status "entities ${EW_NAME[$w]} with the token" 200 token GET "$url"
-				;;
-			2)
-				expect_status "entities ${EW_NAME[$w]} without credentials" 401 none GET "$DYNAPI_URL$ENTITY_PATH/$SAMPLE_ID"
-				expect_status "entities ${EW_NAME[$w]} with the token" 200 token GET "$DYNAPI_URL$ENTITY_PATH/$SAMPLE_ID"
-				;;
-			3) check_filtered_page "$url" ;;
-			4) expect_status "entities ${EW_NAME[$w]}" 201 token POST "$url" "${EW_BODY[$w]}" ;;
-			esac
-			log "entities ${EW_NAME[$w]}: round $r/$ROUNDS (${EW_SHOW[$w]}${authorization:+, with the DirectLogin token})"
-			WRK_IDS_FILE=$ENTITY_IDS WRK_PATH_PREFIX=$ENTITY_PATH/ \
-				measure "e$w,x" "${EW_STATUS[$w]}" "$RAW/entities-w$w-r$r.txt" "$url" "${EW_BODY[$w]}" "$authorization" "${EW_SCRIPT[$w]}"
-			stop_entity_server
+			((w != EW_CREATE)) || continue
+			check_entity_workload "$w"
+			queue "e$w,x" "${EW_STATUS[$w]}" "$RAW/entities-w$w-r$r" "${EW_URL[$w]}" "${EW_BODY[$w]}" "$(entity_authorization "$w")" "${EW_SCRIPT[$w]}"
 		done
+		log "entities: round $r/$ROUNDS, ${#Q_KEY[@]} workloads on dynapi and fiberlimit, interleaved"
+		WRK_IDS_FILE=$ENTITY_IDS WRK_PATH_PREFIX=$ENTITY_PATH/ measure_turns "$SLICES" "$SLICE_SECS"
+		stop_entity_server
+		w=$EW_CREATE
+		start_entity_server
+		check_entity_workload "$w"
+		log "entities ${EW_NAME[$w]}: round $r/$ROUNDS (${EW_SHOW[$w]}, with the DirectLogin token, alone for ${DURATION}s)"
+		queue "e$w,x" "${EW_STATUS[$w]}" "$RAW/entities-w$w-r$r" "${EW_URL[$w]}" "${EW_BODY[$w]}" "$(entity_authorization "$w")" "${EW_SCRIPT[$w]}"
+		measure_turns 1 "$DURATION"
+		stop_entity_server
 	done
 fi
 
 # ---------------------------------------------------------------- connectors
-# GET /hello of accounts.yaml answered four ways, each on a fresh server:
+# GET /hello of accounts.yaml answered four ways, measured interleaved:
 # dynapi's mock (the public copy at /), a JavaScript connector method
 # (helloJS at /js), a REST back end reached through a method routing
 # (helloREST at /rest; the back end is fiberlimit itself, on the wrk CPU),
-# and fiberlimit's GET /hello alone. The three dynapi rows run against
-# servers set up the same way (all three documents, the script, the
-# routing, the back end up), so they differ by the path only.
+# and fiberlimit's GET /hello (the reference, on the server CPU). The three
+# dynapi rows run against the same server (all three documents, the script,
+# the routing, the back end up), so they differ by the path only.
 JS_TARGET=0.5   # JS connector GET >= 0.5x fiberlimit /hello, every round (../shared/bench/README.md)
 REST_TARGET=0.3 # REST-routed GET >= 0.3x fiberlimit /hello, every round
 HELLO_BODY=$TMP/hello.body # dynapi's mock answer to GET /hello, fetched at each start
@@ -1128,12 +1220,13 @@ report_connectors() {
 			"${CW_NAME[$w]}" "${CW_SHOW[$w]}" "$rps" "$p99" "$vs_fiber" "$vs_mock" "$target" "$result"
 	done
 	echo
-	echo "Connectors: each measurement on a fresh server; dynapi serves the public copy of accounts.yaml at / (mock), a copy with operation ids suffixed JS at /js"
+	echo "Connectors: each round one dynapi, its back end and a fiberlimit, all up, the four rows interleaved ($SLICES turns of ${SLICE_SECS}s, see the header);"
+	echo "dynapi serves the public copy of accounts.yaml at / (mock), a copy with operation ids suffixed JS at /js"
 	echo "and one suffixed REST at /rest. /js/hello is answered by the JavaScript connector method $JS_METHOD (\`return <the mock's $(wc -c <"$HELLO_BODY")-byte body>;\`),"
 	echo "/rest/hello by a method routing of $REST_METHOD to connector rest, url $BACKEND_URL: fiberlimit as the back end, GOMAXPROCS=1, sharing wrk's CPU (${WRK_CPU:-unpinned}), never dynapi's."
-	echo "Each start proves both (a probe script, a probe routing to a path the back end 404s, then PUT to the final form); curl checks /js/hello answers the mock's body byte for byte,"
+	echo "Each round's start proves both (a probe script, a probe routing to a path the back end 404s, then PUT to the final form); curl checks /js/hello answers the mock's body byte for byte,"
 	echo "/rest/hello and fiberlimit the same JSON (same length and members; the mock writes keys sorted, fiberlimit in its own order)."
-	echo "/ fiberlimit: req/s over fiberlimit's GET /hello alone (server CPU, as in compare); / mock GET: over dynapi's GET /hello, same rounds, same server state."
+	echo "/ fiberlimit: req/s over fiberlimit's GET /hello (server CPU, as in compare); / mock GET: over dynapi's GET /hello, same rounds, same server."
 	echo "Targets (../shared/bench/README.md), every round against fiberlimit's GET /hello of the same round: JS connector GET >= $JS_TARGET x, REST connector GET >= $REST_TARGET x"
 	echo "(* in the rounds below marks a round that missed). FAIL also means a response other than 200."
 }
@@ -1141,25 +1234,24 @@ report_connectors() {
 if ((RUN_CONNECTORS)); then
 	CW_NAME=("mock GET" "JS connector GET" "REST connector GET" "fiberlimit GET")
 	CW_SHOW=("dynapi GET /hello" "dynapi GET /js/hello" "dynapi GET /rest/hello" "fiberlimit GET /hello")
-	CW_SERVER=(dynapi dynapi dynapi fiberlimit)
 	CW_URL=("$DYNAPI_URL/hello" "$DYNAPI_URL/js/hello" "$DYNAPI_URL/rest/hello" "$FIBER_URL/hello")
 	CW_TARGET=("" "$JS_TARGET" "$REST_TARGET" "")
+	# Each round: the back end, a dynapi set up by start_connector_server (which
+	# checks the mock, the script and the routing) and one fiberlimit, all up
+	# (each idle unless wrk loads it); then the four workloads in SLICES
+	# interleaved turns.
 	for r in $(seq 1 "$ROUNDS"); do
+		start_connector_server
+		start_fiberlimit
+		fetch "fiberlimit GET" "$FIBER_URL/hello" "$TMP/fiber.out"
+		same_json "fiberlimit GET /hello" "$TMP/fiber.out"
 		for w in "${!CW_NAME[@]}"; do
-			url=${CW_URL[$w]}
-			case ${CW_SERVER[$w]} in
-			dynapi) start_connector_server ;;
-			fiberlimit)
-				start_fiberlimit
-				fetch "fiberlimit GET" "$url" "$TMP/fiber.out"
-				if [[ -s $HELLO_BODY ]]; then same_json "fiberlimit GET /hello" "$TMP/fiber.out"; fi
-				;;
-			esac
-			log "connectors ${CW_NAME[$w]}: round $r/$ROUNDS (${CW_SHOW[$w]})"
-			measure "c$w,x" 200 "$RAW/connectors-w$w-r$r.txt" "$url"
-			stop_server
-			stop_backend
+			queue "c$w,x" 200 "$RAW/connectors-w$w-r$r" "${CW_URL[$w]}"
 		done
+		log "connectors: round $r/$ROUNDS, ${#Q_KEY[@]} workloads on dynapi and fiberlimit, interleaved"
+		measure_turns "$SLICES" "$SLICE_SECS"
+		stop_server
+		stop_backend
 	done
 fi
 
@@ -1170,8 +1262,17 @@ REPORT=$TMP/report.md
 	echo
 	echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), dynapi $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (dirty tree)'),"
 	echo "$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null), $PINNING, GOMAXPROCS=1,"
-	echo "wrk -t1 -c$CONNECTIONS, ${DURATION}s per measurement after a ${WARMUP}s warm-up, $ROUNDS rounds, medians of rounds;"
-	echo "1-minute load average before the run: $LOAD_BEFORE (above ~1, other work on the machine skews the figures)."
+	echo "wrk -t1 -c$CONNECTIONS, $ROUNDS rounds, medians of rounds; 1-minute load average before the run: $LOAD_BEFORE (above ~1, other work on the machine skews the figures)."
+	if ((RUN_COMPARE || RUN_ENTITIES || RUN_CONNECTORS)); then
+		echo
+		echo "Ratios are measured interleaved. On this kind of shared VM two short wrk runs of the same server seconds apart differ by up to ~30 %,"
+		echo "so two servers measured one after the other can drift apart for no reason of their own. In each round of compare, entities and connectors,"
+		echo "the part's dynapi and a fiberlimit are both up on the server CPU (the one wrk is not loading is idle and takes next to no CPU); every workload gets"
+		echo "one ${WARMUP}s warm-up, then $SLICES turns in which each workload runs once for ${SLICE_SECS}s, one after the other, so both sides of every ratio"
+		echo "meet the same drift (${SLICES} x ${SLICE_SECS}s measured per workload and round). A round's req/s = its requests / its measured time over the slices;"
+		echo "its p99 = the worst slice's p99 (conservative). The tables give medians of rounds."
+		echo "Entity create (absolute targets; it adds records) keeps a fresh server and one ${DURATION}s run after the warm-up; the swap check is one ${DURATION}s run."
+	fi
 	if ((RUN_COMPARE || RUN_SWAP || RUN_ENTITIES)); then
 		echo "dynapi serves accounts.yaml marked public at / (no credentials, as fiberlimit) and unchanged at /guarded"
 		echo "(role needed; DirectLogin token of the bootstrapped admin, one login per server start)."
@@ -1224,6 +1325,8 @@ REPORT=$TMP/report.md
 		printf '| %-16s | %13s | %12s | %6s | %8s ms | %7s ms | %-7s | %-6s |\n' \
 			"guarded mock GET" "$g" "$d" "$ratio" "$gp" "$dp" ">= $GUARDED_TARGET" "$result"
 		echo
+		echo "Each round: one dynapi and one fiberlimit up together; each turn runs dynapi GET /hello, dynapi GET $GUARDED_PATH, fiberlimit GET /hello,"
+		echo "dynapi and fiberlimit validated POST, dynapi and fiberlimit invalid POST (${SLICE_SECS}s each); curl checks every workload's status once per round."
 		echo "guarded: dynapi GET $GUARDED_PATH with Authorization: DirectLogin token (401 without it, checked each round); public: dynapi GET /hello; ratio = guarded / public."
 		echo "Ratios are medians of rounds; every round must meet its target (../shared/bench/README.md), see the rounds below (* marks a round that missed)."
 		echo

@@ -5,6 +5,11 @@
 -- seed), then again. The target URL given to wrk names only the server; the
 -- prefix is the record path, e.g. /entities/LoanOffer/.
 --
+-- WRK_IDS_START (default 0) is how many requests earlier runs of the same
+-- workload have sent: the walk starts at that position of the shuffled
+-- order (modulo the number of ids), so a measurement split into several wrk
+-- runs reads the ids on, instead of the same first ones again.
+--
 -- WRK_AUTHORIZATION, when set and not empty, is sent as the Authorization
 -- header of every request (DirectLogin token="...").
 --
@@ -41,6 +46,13 @@ function init(args)
     requests[k] = wrk.format("GET", prefix .. id)
   end
   n = #requests
+  local env = os.getenv("WRK_IDS_START")
+  if env == nil or env == "" then
+    env = "0"
+  end
+  local start = tonumber(env)
+  assert(start ~= nil and start >= 0, "WRK_IDS_START is not a whole number: " .. env)
+  i = math.floor(start) % n
 end
 
 function request()
