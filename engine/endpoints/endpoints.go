@@ -53,7 +53,6 @@ type Endpoint struct {
 	Host        string
 	ContentType string
 	CreatedAt   time.Time
-	Source      []byte // the document exactly as submitted
 	Doc         *specs.Document
 	invokers    []engine.Invoker  // one per Doc.Operations entry
 	roles       map[string]string // operation id -> the role made for it
@@ -454,7 +453,8 @@ func (m *Manager) swapIn(ctx context.Context, ep, prev *Endpoint, in CreateInput
 	if err != nil {
 		return err
 	}
-	return m.commit(ctx, in.Commit, ep, ep.put, snap)
+	source := string(in.Source)
+	return m.commit(ctx, in.Commit, ep, func(tx engine.Tx) error { return ep.put(tx, source) }, snap)
 }
 
 // newRecord is the record of a document submitted as in, with its bank and
@@ -516,7 +516,7 @@ func (m *Manager) build(r record) (*Endpoint, error) {
 		return nil, err
 	}
 	ep := &Endpoint{ID: r.ID, BankID: r.BankID, Mount: doc.Mount, Host: r.Host, ContentType: r.ContentType,
-		CreatedAt: r.CreatedAt, Source: []byte(r.Source), Doc: doc, roles: make(map[string]string, len(r.Roles))}
+		CreatedAt: r.CreatedAt, Doc: doc, roles: make(map[string]string, len(r.Roles))}
 	for _, op := range doc.Operations {
 		if needsRole(op) {
 			ep.roles[op.ID] = cmp.Or(r.Roles[op.ID], baseRoleName(op))
@@ -655,20 +655,52 @@ func (m *Manager) conflictError(c *router.ConflictError, all map[string]*Endpoin
 		Location: "document", Pointer: "/paths", Code: "conflict", Message: msg})
 }
 
-// put writes the endpoint's record in tx.
-func (e *Endpoint) put(tx engine.Tx) error {
+// put writes the endpoint's record, with its document source, in tx.
+func (e *Endpoint) put(tx engine.Tx, source string) error {
 	data, err := json.Marshal(record{ID: e.ID, BankID: e.BankID, Mount: &e.Mount, Host: e.Host,
-		ContentType: e.ContentType, CreatedAt: e.CreatedAt, Source: string(e.Source), Roles: e.roles})
+		ContentType: e.ContentType, CreatedAt: e.CreatedAt, Source: source, Roles: e.roles})
 	if err != nil {
 		return err
 	}
 	return tx.Put(bucket, e.ID, data)
 }
 
-// DocumentTree returns an endpoint's document as submitted, decoded into
-// generic values within the bounds it was loaded under.
-func (m *Manager) DocumentTree(ep *Endpoint) (any, error) {
-	return specs.DecodeDocument(ep.Source, ep.ContentType, m.load)
+// storedSource reads the document source of endpoint id from tx.
+func storedSource(tx engine.Tx, id string) (string, error) {
+	data, err := tx.Get(bucket, id)
+	if err != nil {
+		return "", err
+	}
+	var r record
+	if err := json.Unmarshal(data, &r); err != nil {
+		return "", fmt.Errorf("endpoints: record %s: %w", id, err)
+	}
+	return r.Source, nil
+}
+
+// Source returns an endpoint's document exactly as submitted. Served
+// endpoints do not hold it (only what they serve from it), so it is read
+// from the store: a document replaced meanwhile gives its new source.
+func (m *Manager) Source(ctx context.Context, ep *Endpoint) ([]byte, error) {
+	var source string
+	err := m.store.View(ctx, func(tx engine.Tx) error {
+		var err error
+		source, err = storedSource(tx, ep.ID)
+		return err
+	})
+	if errors.Is(err, engine.ErrNotFound) {
+		return nil, engine.Errorf(http.StatusNotFound, engine.CodeNotFound, "dynamic endpoint %q not found", ep.ID)
+	}
+	if err != nil {
+		return nil, engine.Surface(err)
+	}
+	return []byte(source), nil
+}
+
+// DocumentTree decodes an endpoint's source (see Source) into generic
+// values within the bounds it was loaded under.
+func (m *Manager) DocumentTree(ep *Endpoint, source []byte) (any, error) {
+	return specs.DecodeDocument(source, ep.ContentType, m.load)
 }
 
 // All returns every endpoint, system and bank level.
@@ -738,7 +770,14 @@ func (m *Manager) SetHost(ctx context.Context, bankID, id, host string, commit C
 	if err != nil {
 		return nil, err
 	}
-	if err := m.commit(ctx, commit, &ep, ep.put, snap); err != nil {
+	keep := func(tx engine.Tx) error {
+		source, err := storedSource(tx, ep.ID)
+		if err != nil {
+			return err
+		}
+		return ep.put(tx, source)
+	}
+	if err := m.commit(ctx, commit, &ep, keep, snap); err != nil {
 		return nil, err
 	}
 	m.log.Info("dynamic endpoint host changed", "dynamic_endpoint_id", id, "host", host)

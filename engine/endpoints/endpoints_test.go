@@ -109,3 +109,42 @@ func TestFailedPersistChangesNothing(t *testing.T) {
 		t.Fatalf("acknowledged endpoint lost: %v", err)
 	}
 }
+
+// TestSourceKeptThroughChanges: a served endpoint holds no copy of its
+// document; Source reads the document exactly as submitted from the
+// store, and a change of host, which rewrites the record, keeps it,
+// across a restart too.
+func TestSourceKeptThroughChanges(t *testing.T) {
+	store, err := boltstore.Open(filepath.Join(t.TempDir(), "db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	m := newManager(t, store)
+	ctx := t.Context()
+	source := petstore(t)
+	ep, err := m.Create(ctx, endpoints.CreateInput{Source: source, ContentType: "application/yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := m.Source(ctx, ep); err != nil || string(got) != string(source) {
+		t.Fatalf("Source after create: %v, %d bytes, want the %d bytes submitted", err, len(got), len(source))
+	}
+	if ep, err = m.SetHost(ctx, "", ep.ID, mock.Host, nil); err != nil {
+		t.Fatal(err)
+	}
+	again := newManager(t, store)
+	reloaded, err := again.Get("", ep.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := again.Source(ctx, reloaded); err != nil || string(got) != string(source) {
+		t.Fatalf("Source after a host change and a restart: %v, %d bytes, want the %d bytes submitted", err, len(got), len(source))
+	}
+	if err := m.Delete(ctx, "", ep.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Source(ctx, ep); err == nil || engine.AsError(err).Status != http.StatusNotFound {
+		t.Fatalf("Source of a deleted endpoint: %v, want a 404", err)
+	}
+}

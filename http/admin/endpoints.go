@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -153,7 +154,7 @@ func (h *endpointHandlers) get(c *fiber.Ctx) error {
 		return err
 	}
 	v := view(ep)
-	doc, err := h.documentJSON(ep)
+	doc, err := h.documentJSON(c.UserContext(), ep)
 	if err != nil {
 		return err
 	}
@@ -162,11 +163,15 @@ func (h *endpointHandlers) get(c *fiber.Ctx) error {
 }
 
 // documentJSON returns the stored document as JSON, converting YAML.
-func (h *endpointHandlers) documentJSON(ep *endpoints.Endpoint) (json.RawMessage, error) {
-	if json.Valid(ep.Source) {
-		return ep.Source, nil
+func (h *endpointHandlers) documentJSON(ctx context.Context, ep *endpoints.Endpoint) (json.RawMessage, error) {
+	source, err := h.api.Endpoints.Source(ctx, ep)
+	if err != nil {
+		return nil, err
 	}
-	tree, err := h.api.Endpoints.DocumentTree(ep)
+	if json.Valid(source) {
+		return source, nil
+	}
+	tree, err := h.api.Endpoints.DocumentTree(ep, source)
 	if err != nil {
 		return nil, engine.Internal(err)
 	}
@@ -183,15 +188,19 @@ func (h *endpointHandlers) document(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	source, err := h.api.Endpoints.Source(c.UserContext(), ep)
+	if err != nil {
+		return err
+	}
 	ct := ep.ContentType
 	if ct == "" {
 		ct = "application/json"
-		if !json.Valid(ep.Source) {
+		if !json.Valid(source) {
 			ct = "application/yaml"
 		}
 	}
 	c.Set(fiber.HeaderContentType, ct)
-	return c.Send(ep.Source)
+	return c.Send(source)
 }
 
 func (h *endpointHandlers) delete(c *fiber.Ctx) error {
