@@ -120,7 +120,8 @@ func (r *Result) Value() (any, error) {
 
 // Invoker answers calls of one method through one connector. It is
 // prepared once, when a routing or script is submitted, and called
-// concurrently afterwards.
+// concurrently afterwards. Invoke must not keep req after it returns: the
+// engine reuses it for another call.
 type Invoker interface {
 	Invoke(ctx context.Context, req *Request) (*Result, error)
 }
@@ -166,12 +167,16 @@ type Connector interface {
 // their document rather than from a method's arguments: obp_mock (the
 // document's examples) and dynamic_entity (entity records). A dynamic
 // operation routed to one, or whose document names one as its host, is
-// answered by the invoker it prepares for that operation.
+// answered by the invoker it prepares for that operation. That invoker
+// speaks the one contract of every connector, Invoker: it reads the call
+// being answered (Request.Call, validated against Request.Operation) and
+// answers with Result.Reply, sent as it is, or with data, checked against
+// the operation's response schema.
 type OperationConnector interface {
 	Connector
 	// PrepareOperation returns the invoker of op, an operation of doc. An
 	// error refuses the document (or the routing) when it is submitted.
-	PrepareOperation(doc *specs.Document, op *specs.Operation) (engine.Invoker, error)
+	PrepareOperation(doc *specs.Document, op *specs.Operation) (Invoker, error)
 }
 
 // Operations tells which dynamic operations are served: the endpoint

@@ -254,8 +254,8 @@ func TestRecursionIsBounded(t *testing.T) {
 // fixedReply answers every call of a dynamic operation's host.
 type fixedReply string
 
-func (f fixedReply) Invoke(context.Context, *engine.Call) (*engine.Reply, error) {
-	return &engine.Reply{Status: http.StatusOK, Body: []byte(f)}, nil
+func (f fixedReply) Invoke(context.Context, *connector.Request) (*connector.Result, error) {
+	return &connector.Result{Reply: &engine.Reply{Status: http.StatusOK, Body: []byte(f)}}, nil
 }
 
 // fixedHost is an OperationConnector answering every operation with its
@@ -266,7 +266,7 @@ func (f fixedHost) Prepare(m *connector.Method, _ connector.Params) (connector.I
 	return nil, engine.Errorf(http.StatusBadRequest, engine.CodeBadRequest, "%s answers operations only, not %s", f, m.Name)
 }
 
-func (f fixedHost) PrepareOperation(*specs.Document, *specs.Operation) (engine.Invoker, error) {
+func (f fixedHost) PrepareOperation(*specs.Document, *specs.Operation) (connector.Invoker, error) {
 	return fixedReply(f), nil
 }
 

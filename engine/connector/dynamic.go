@@ -46,7 +46,7 @@ func (d *Dispatcher) OperationInvoker(host string, doc *specs.Document, op *spec
 		if err != nil {
 			return nil, err
 		}
-		o.direct, o.byDefault = direct, hostInvoker{direct}
+		o.direct, o.byDefault = direct, direct
 		return o, nil
 	}
 	inv, err := conn.Prepare(o.method, nil)
@@ -102,10 +102,12 @@ type operation struct {
 	doc  *specs.Document
 	op   *specs.Operation
 	host string // the connector answering by default
-	// direct answers the operation when its host is an OperationConnector
-	// and no routing or script takes it over; nil otherwise.
-	direct engine.Invoker
-	// byDefault is the host as the Default of a routed or scripted call.
+	// direct is the invoker the host prepared for the operation when the
+	// host is an OperationConnector (a routing naming the host reuses it);
+	// nil otherwise.
+	direct Invoker
+	// byDefault answers the operation when no routing or script takes it
+	// over, and is the Default of a routed or scripted call.
 	byDefault Invoker
 	// prepared holds the invokers of OperationConnectors other than the
 	// host that routings send the operation to, by name, each prepared at
@@ -118,19 +120,25 @@ type operation struct {
 	schema func() *specs.Schema
 }
 
+// requests are the Requests of operation calls, reused: an Invoker keeps
+// none after it returns.
+var requests = sync.Pool{New: func() any { return new(Request) }}
+
+// Invoke answers call through the connector a routing or script sends
+// the operation's method to, else through its host.
 func (o *operation) Invoke(ctx context.Context, call *engine.Call) (*engine.Reply, error) {
 	inv := o.d.table.Load().pick(o.method.Name, call.BankID)
 	if inv == nil {
-		if o.direct != nil {
-			return o.direct.Invoke(ctx, call)
-		}
 		inv = o.byDefault
 	}
-	req := &Request{Method: o.method, BankID: call.BankID, Call: call, Operation: o.op, Default: o.byDefault, operation: o}
+	req := requests.Get().(*Request)
+	*req = Request{Method: o.method, BankID: call.BankID, Call: call, Operation: o.op, Default: o.byDefault, operation: o}
 	if readsArgs(inv) {
 		req.Args = []any{RequestArg(call, o.op)}
 	}
 	res, err := inv.Invoke(ctx, req)
+	*req = Request{}
+	requests.Put(req)
 	if err != nil {
 		return nil, err
 	}
@@ -191,19 +199,19 @@ func checkData(res *Result, schema interface{ Validate(any) error }, who, unfit 
 // registered as name: the host's own when name is the host, else one
 // prepared at the first call and kept with the operation (so it goes when
 // the document does).
-func (o *operation) via(name string, conn OperationConnector) (engine.Invoker, error) {
+func (o *operation) via(name string, conn OperationConnector) (Invoker, error) {
 	if name == o.host && o.direct != nil {
 		return o.direct, nil
 	}
 	if inv, ok := o.prepared.Load(name); ok {
-		return inv.(engine.Invoker), nil
+		return inv.(Invoker), nil
 	}
 	inv, err := conn.PrepareOperation(o.doc, o.op)
 	if err != nil {
 		return nil, err
 	}
 	kept, _ := o.prepared.LoadOrStore(name, inv)
-	return kept.(engine.Invoker), nil
+	return kept.(Invoker), nil
 }
 
 // operationVia answers a dynamic operation through the OperationConnector
@@ -225,22 +233,7 @@ func (v operationVia) Invoke(ctx context.Context, req *Request) (*Result, error)
 	if err != nil {
 		return nil, err
 	}
-	return hostInvoker{inv}.Invoke(ctx, req)
-}
-
-// hostInvoker answers a dynamic operation through an engine.Invoker of the
-// operation (its host's, or a routed OperationConnector's).
-type hostInvoker struct{ inv engine.Invoker }
-
-// ReadsArgs implements ArgsReader: the host reads the call, not Args.
-func (hostInvoker) ReadsArgs() bool { return false }
-
-func (h hostInvoker) Invoke(ctx context.Context, req *Request) (*Result, error) {
-	reply, err := h.inv.Invoke(ctx, req.Call)
-	if err != nil {
-		return nil, err
-	}
-	return &Result{Reply: reply}, nil
+	return inv.Invoke(ctx, req)
 }
 
 // RequestArg is the one argument of a dynamic operation's method: the

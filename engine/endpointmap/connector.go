@@ -29,7 +29,7 @@ var _ connector.OperationConnector = (*Connector)(nil)
 
 // PrepareOperation returns the invoker of one operation. The mapping is
 // looked up at call time, so it may be made after the document.
-func (c *Connector) PrepareOperation(_ *specs.Document, op *specs.Operation) (engine.Invoker, error) {
+func (c *Connector) PrepareOperation(_ *specs.Document, op *specs.Operation) (connector.Invoker, error) {
 	return &invoker{c: c, op: op, hasKey: pathParams(op) > 0}, nil
 }
 
@@ -57,8 +57,21 @@ type invoker struct {
 	hasKey bool // the last path parameter selects a record
 }
 
-// Invoke reads or writes the mapped entity's records.
-func (inv *invoker) Invoke(ctx context.Context, call *engine.Call) (*engine.Reply, error) {
+// ReadsArgs implements connector.ArgsReader: the mapping reads the call,
+// not the method's arguments.
+func (*invoker) ReadsArgs() bool { return false }
+
+// Invoke answers req's call from the mapped entity's records.
+func (inv *invoker) Invoke(ctx context.Context, req *connector.Request) (*connector.Result, error) {
+	reply, err := inv.answer(ctx, req.Call)
+	if err != nil {
+		return nil, err
+	}
+	return &connector.Result{Reply: reply}, nil
+}
+
+// answer reads or writes the mapped entity's records.
+func (inv *invoker) answer(ctx context.Context, call *engine.Call) (*engine.Reply, error) {
 	m, ok := inv.c.Mappings.Lookup(call.BankID, inv.op.ID)
 	if !ok {
 		return nil, engine.Errorf(http.StatusNotImplemented, engine.CodeNotImplemented,

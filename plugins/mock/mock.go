@@ -30,7 +30,7 @@ type Connector struct{}
 var _ connector.OperationConnector = Connector{}
 
 // PrepareOperation answers op of doc from the document; see Prepare.
-func (Connector) PrepareOperation(doc *specs.Document, op *specs.Operation) (engine.Invoker, error) {
+func (Connector) PrepareOperation(doc *specs.Document, op *specs.Operation) (connector.Invoker, error) {
 	return Prepare(doc, op)
 }
 
@@ -51,21 +51,22 @@ func (Connector) Prepare(m *connector.Method, params connector.Params) (connecto
 	}), nil
 }
 
-// Invoker answers one operation with precomputed replies.
+// Invoker answers one operation with precomputed replies, each wrapped in
+// its Result once, so that a call allocates nothing.
 type Invoker struct {
 	primary  *answer            // the lowest 2xx response, else default
 	byStatus map[int]*answer    // Prefer: code=NNN
 	byName   map[string]*answer // Prefer: example=NAME, across all responses
 }
 
-var _ engine.Invoker = (*Invoker)(nil)
+var _ connector.Invoker = (*Invoker)(nil)
 
 // answer is one response of the operation with its rendered examples.
 type answer struct {
 	status      int
 	contentType string
-	body        *engine.Reply            // the default example
-	named       map[string]*engine.Reply // named examples of this response
+	body        *connector.Result            // the default example
+	named       map[string]*connector.Result // named examples of this response
 }
 
 // Prepare renders every response of op. It never fails for a document that
@@ -89,17 +90,34 @@ func Prepare(doc *specs.Document, op *specs.Operation) (*Invoker, error) {
 	}
 	if m.primary == nil {
 		// No responses declared: an empty 200 is the honest answer.
-		m.primary = &answer{status: http.StatusOK, body: &engine.Reply{Status: http.StatusOK}}
+		m.primary = &answer{status: http.StatusOK, body: &connector.Result{Reply: &engine.Reply{Status: http.StatusOK}}}
 	}
 	return m, nil
 }
 
-// Invoke picks the reply the caller prefers, else the primary one.
-func (m *Invoker) Invoke(_ context.Context, call *engine.Call) (*engine.Reply, error) {
-	if call.Prefer == "" {
-		return m.primary.body, nil
+// Invoke answers req's call (Request.Call) with the reply it prefers.
+func (m *Invoker) Invoke(_ context.Context, req *connector.Request) (*connector.Result, error) {
+	var prefer string
+	if req.Call != nil {
+		prefer = req.Call.Prefer
 	}
-	code, example := parsePrefer(call.Prefer)
+	return m.pick(prefer), nil
+}
+
+// ReadsArgs implements connector.ArgsReader: the mock reads the call's
+// Prefer header, not the method's arguments.
+func (*Invoker) ReadsArgs() bool { return false }
+
+// Reply is the reply to call: the one its Prefer header asks for (a
+// status code, a named example), else the primary one.
+func (m *Invoker) Reply(call *engine.Call) *engine.Reply { return m.pick(call.Prefer).Reply }
+
+// pick is the result a Prefer header value asks for, else the primary one.
+func (m *Invoker) pick(prefer string) *connector.Result {
+	if prefer == "" {
+		return m.primary.body
+	}
+	code, example := parsePrefer(prefer)
 	a := m.primary
 	if code != 0 {
 		if byCode, ok := m.byStatus[code]; ok {
@@ -107,14 +125,14 @@ func (m *Invoker) Invoke(_ context.Context, call *engine.Call) (*engine.Reply, e
 		}
 	}
 	if example != "" {
-		if reply, ok := a.named[example]; ok {
-			return reply, nil
+		if res, ok := a.named[example]; ok {
+			return res
 		}
 		if other, ok := m.byName[example]; ok && code == 0 {
-			return other.named[example], nil
+			return other.named[example]
 		}
 	}
-	return a.body, nil
+	return a.body
 }
 
 // parsePrefer reads "code=404, example=NAME" from a Prefer header.
@@ -145,29 +163,29 @@ func render(doc *specs.Document, r *specs.Response, checks *sample.Checks) *answ
 	if status == 0 {
 		status = http.StatusOK // "default" as the only answer stands for success
 	}
-	a := &answer{status: status, named: map[string]*engine.Reply{}}
+	a := &answer{status: status, named: map[string]*connector.Result{}}
 	media := pickMedia(r.Media)
 	if media == nil || status == http.StatusNoContent || status == http.StatusNotModified {
-		a.body = &engine.Reply{Status: status}
+		a.body = &connector.Result{Reply: &engine.Reply{Status: status}}
 		return a
 	}
 	a.contentType = media.Type
-	reply := func(v any) *engine.Reply {
-		return &engine.Reply{Status: status, ContentType: media.Type, Body: encode(media.Type, v)}
+	reply := func(v any) *connector.Result {
+		return &connector.Result{Reply: &engine.Reply{Status: status, ContentType: media.Type, Body: encode(media.Type, v)}}
 	}
-	var made *engine.Reply
-	sampled := func() *engine.Reply {
+	var made *connector.Result
+	sampled := func() *connector.Result {
 		if made == nil {
 			if schema := media.SchemaNode(); schema != nil {
 				made = reply(sample.Generate(schema, sample.Options{Resolve: doc.Resolve, Checks: checks}))
 			} else {
-				made = &engine.Reply{Status: status, ContentType: media.Type}
+				made = &connector.Result{Reply: &engine.Reply{Status: status, ContentType: media.Type}}
 			}
 		}
 		return made
 	}
 	for _, ex := range media.Examples {
-		var rep *engine.Reply
+		var rep *connector.Result
 		if ex.Fits {
 			rep = reply(ex.Value)
 		} else {

@@ -1,7 +1,6 @@
 package mock_test
 
 import (
-	"context"
 	"encoding/json"
 	"testing"
 
@@ -76,10 +75,7 @@ func TestInvoke(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := inv.Invoke(context.Background(), &engine.Call{Prefer: tc.prefer})
-			if err != nil {
-				t.Fatal(err)
-			}
+			r := inv.Reply(&engine.Call{Prefer: tc.prefer})
 			if r.Status != tc.status || r.ContentType != tc.contentType || string(r.Body) != tc.body {
 				t.Fatalf("got %d %q %s", r.Status, r.ContentType, r.Body)
 			}
@@ -98,7 +94,7 @@ func TestDefaultResponseSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, _ := inv.Invoke(context.Background(), &engine.Call{})
+	r := inv.Reply(&engine.Call{})
 	var got struct{ Code int }
 	if err := json.Unmarshal(r.Body, &got); err != nil || r.Status != 200 || got.Code < 7 {
 		t.Fatalf("got %d %s", r.Status, r.Body)
