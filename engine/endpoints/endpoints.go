@@ -25,6 +25,7 @@ import (
 	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/router"
 	"github.com/dynapi/dynapi/internal/ident"
+	"github.com/dynapi/dynapi/internal/kvjson"
 	"github.com/dynapi/dynapi/internal/rolename"
 	"github.com/dynapi/dynapi/specs"
 )
@@ -657,23 +658,15 @@ func (m *Manager) conflictError(c *router.ConflictError, all map[string]*Endpoin
 
 // put writes the endpoint's record, with its document source, in tx.
 func (e *Endpoint) put(tx engine.Tx, source string) error {
-	data, err := json.Marshal(record{ID: e.ID, BankID: e.BankID, Mount: &e.Mount, Host: e.Host,
+	return kvjson.Put(tx, bucket, e.ID, record{ID: e.ID, BankID: e.BankID, Mount: &e.Mount, Host: e.Host,
 		ContentType: e.ContentType, CreatedAt: e.CreatedAt, Source: source, Roles: e.roles})
-	if err != nil {
-		return err
-	}
-	return tx.Put(bucket, e.ID, data)
 }
 
 // storedSource reads the document source of endpoint id from tx.
 func storedSource(tx engine.Tx, id string) (string, error) {
-	data, err := tx.Get(bucket, id)
+	r, err := kvjson.Get[record](tx, bucket, id)
 	if err != nil {
 		return "", err
-	}
-	var r record
-	if err := json.Unmarshal(data, &r); err != nil {
-		return "", fmt.Errorf("endpoints: record %s: %w", id, err)
 	}
 	return r.Source, nil
 }
