@@ -172,8 +172,12 @@ func (s *Server) refuseAmbiguous(c *fiber.Ctx) error {
 // refuseContentCoding refuses a body sent with a content coding (gzip,
 // deflate, br): bodies are read as they come, never decompressed, since a
 // few hundred kilobytes of gzip can stand for gigabytes. identity is no
-// coding.
+// coding. A request without a body (no Content-Length, not chunked) has
+// nothing to decode and is not scanned.
 func refuseContentCoding(h *fasthttp.RequestHeader) error {
+	if h.ContentLength() == -2 {
+		return nil
+	}
 	for _, v := range h.PeekAll(fasthttp.HeaderContentEncoding) {
 		if coding := bytes.TrimSpace(v); len(coding) > 0 && !bytes.EqualFold(coding, []byte("identity")) {
 			const msg = "content codings are not accepted: send the body uncompressed, without Content-Encoding"
