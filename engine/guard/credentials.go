@@ -1,38 +1,35 @@
 package guard
 
 import (
+	"bytes"
 	"net/http"
 
 	"github.com/dynapi/dynapi/engine"
 )
 
-// credentialFields are the request header fields that carry credentials:
-// Authorization (DirectLogin, Bearer or Basic) and OBP's DirectLogin.
-var credentialFields = [...]string{"Authorization", "DirectLogin"}
-
-// HeaderLines reads every line of a request header field;
-// *fasthttp.RequestHeader has it.
-type HeaderLines interface {
-	PeekAll(name string) [][]byte
+// CredentialField reports whether a request header field named name
+// (in any case) carries credentials: Authorization (DirectLogin, Bearer or
+// Basic) and OBP's DirectLogin.
+func CredentialField(name []byte) bool {
+	switch len(name) {
+	case len("Authorization"):
+		return bytes.EqualFold(name, []byte("Authorization"))
+	case len("DirectLogin"):
+		return bytes.EqualFold(name, []byte("DirectLogin"))
+	}
+	return false
 }
 
 // OneCredential refuses a request that carries more than one credential:
-// more than one non-empty line among the credential fields, whether two
-// Authorization lines, two DirectLogin lines, or one of each (a DirectLogin
-// login header beside a token is two credentials too). Which one counted
-// would depend on which authenticator read first, and a proxy in front may
-// have checked the other. Empty lines carry nothing and are not counted.
-// It runs on every request, at the edge, before any authenticator.
-func OneCredential(h HeaderLines) *engine.Error {
-	n := 0
-	for _, name := range credentialFields {
-		for _, v := range h.PeekAll(name) {
-			if len(v) > 0 {
-				n++
-			}
-		}
-	}
-	if n <= 1 {
+// lines is the number of non-empty lines among its credential fields
+// (CredentialField), whether two Authorization lines, two DirectLogin
+// lines, or one of each (a DirectLogin login header beside a token is two
+// credentials too). Which one counted would depend on which authenticator
+// read first, and a proxy in front may have checked the other. Empty lines
+// carry nothing and are not counted. It runs on every request, at the
+// edge, before any authenticator.
+func OneCredential(lines int) *engine.Error {
+	if lines <= 1 {
 		return nil
 	}
 	return engine.NewError(http.StatusBadRequest, engine.CodeAmbiguousCredentials,

@@ -1,7 +1,8 @@
 // Package netguard guards the listener of the HTTP edge: it keeps accepting
 // when the process runs out of descriptors (retrying with backoff instead
 // of failing), caps open connections in total and per client address
-// (closing one over a cap as soon as it is accepted), and knows who is at
+// (closing one over a cap as soon as it is accepted), bounds how long a
+// connection may keep the server waiting (Timeouts), and knows who is at
 // the other end of each connection, through trusted proxies' forwarding
 // header when the peer is one.
 package netguard
@@ -50,6 +51,8 @@ type Config struct {
 	MaxConnsPerIP int
 	// Forwarding says which peers' forwarding header names the client.
 	Forwarding Forwarding
+	// Timeouts bound the time a connection may keep the server waiting.
+	Timeouts Timeouts
 	// Logger receives accept failures and refused connections (rate
 	// limited); default slog.Default().
 	Logger *slog.Logger
@@ -78,9 +81,16 @@ type Listener struct {
 	// the backoff and move it by hand.
 	after func(time.Duration) <-chan time.Time
 
+	// timeouts are cfg.Timeouts; clock is the sweeper's last reading of
+	// the time (Unix nanoseconds), which connections stamp their phases
+	// with.
+	timeouts Timeouts
+	clock    atomic.Int64
+
 	mu    sync.Mutex
 	total int
 	perIP map[netip.Addr]int
+	conns map[*Conn]struct{}
 
 	refusedMu   sync.Mutex
 	refused     int
@@ -101,8 +111,11 @@ func Listen(ln net.Listener, cfg Config) *Listener {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Listener{Listener: ln, cfg: cfg, log: cfg.Logger, closed: make(chan struct{}), perIP: map[netip.Addr]int{},
-		after: time.After}
+	l := &Listener{Listener: ln, cfg: cfg, log: cfg.Logger, closed: make(chan struct{}), perIP: map[netip.Addr]int{},
+		conns: map[*Conn]struct{}{}, timeouts: cfg.Timeouts, after: time.After}
+	l.clock.Store(time.Now().UnixNano())
+	go l.sweepLoop(tickFor(cfg.Timeouts))
+	return l
 }
 
 // Accept waits for the next connection within the caps. A failure to
@@ -178,11 +191,15 @@ func (l *Listener) admit(c net.Conn) *Conn {
 	if !over && capped {
 		over = l.perIP[key] >= l.cfg.MaxConnsPerIP
 	}
+	var gc *Conn
 	if !over {
 		l.total++
 		if capped {
 			l.perIP[key]++
 		}
+		gc = &Conn{Conn: c, l: l, peer: peer, key: key, capped: capped}
+		gc.phase.Store(l.clock.Load())
+		l.conns[gc] = struct{}{}
 	}
 	l.mu.Unlock()
 	if over {
@@ -190,13 +207,14 @@ func (l *Listener) admit(c net.Conn) *Conn {
 		l.noteRefusal(peer)
 		return nil
 	}
-	return &Conn{Conn: c, l: l, peer: peer, key: key, capped: capped}
+	return gc
 }
 
 // release gives back what admit counted.
 func (l *Listener) release(c *Conn) {
 	l.mu.Lock()
 	l.total--
+	delete(l.conns, c)
 	if c.capped {
 		if n := l.perIP[c.key] - 1; n > 0 {
 			l.perIP[c.key] = n
@@ -224,8 +242,8 @@ func (l *Listener) noteRefusal(peer netip.Addr) {
 		"max_conns", l.cfg.MaxConns, "max_conns_per_ip", l.cfg.MaxConnsPerIP)
 }
 
-// Conn is a connection a Listener admitted. Closing it frees its place
-// under the caps.
+// Conn is a connection a Listener admitted, within its timeouts. Closing
+// it frees its place under the caps.
 type Conn struct {
 	net.Conn
 	l      *Listener
@@ -233,6 +251,15 @@ type Conn struct {
 	key    netip.Addr
 	capped bool
 	closed atomic.Bool
+
+	// phase is the clock reading at which the connection began waiting
+	// for its next request (negated: idle) or began reading one.
+	phase atomic.Int64
+	// readBy and writeBy are the timeout deadlines of the pending read and
+	// write, 0 when none is pending; readDeadline and writeDeadline the
+	// deadlines set on the connection, 0 when none is.
+	readBy, writeBy             atomic.Int64
+	readDeadline, writeDeadline atomic.Int64
 }
 
 // Close closes the connection and frees its place, once.

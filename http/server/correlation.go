@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"strconv"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -13,7 +14,8 @@ import (
 const HeaderCorrelationID = "X-Correlation-Id"
 
 // correlationIDs makes unique ids cheaply: a random prefix per process and a
-// counter, so no request pays for crypto/rand.
+// counter in hexadecimal, so no request pays for crypto/rand (or for
+// dividing by 36).
 type correlationIDs struct {
 	prefix string
 	next   atomic.Uint64
@@ -30,17 +32,18 @@ func newCorrelationIDs() *correlationIDs {
 var correlationKey = []byte(HeaderCorrelationID)
 
 // set takes the request's correlation id when it is sane, else makes one,
-// and puts it on the response. It allocates nothing: the id is written
-// into the response header from a buffer on the stack.
-func (g *correlationIDs) set(c *fiber.Ctx) {
-	h := &c.Response().Header
+// puts it on the response and returns it. The id is made once, for both.
+func (g *correlationIDs) set(c *fiber.Ctx) string {
+	var id string
 	if in := c.Request().Header.Peek(HeaderCorrelationID); validCorrelationID(in) {
-		h.SetCanonical(correlationKey, in)
-		return
+		id = string(in)
+	} else {
+		var buf [48]byte
+		id = string(strconv.AppendUint(append(buf[:0], g.prefix...), g.next.Add(1), 16))
 	}
-	var buf [48]byte
-	id := strconv.AppendUint(append(buf[:0], g.prefix...), g.next.Add(1), 36)
-	h.SetCanonical(correlationKey, id)
+	// SetCanonical copies the value: the bytes of id are only read.
+	c.Response().Header.SetCanonical(correlationKey, unsafe.Slice(unsafe.StringData(id), len(id)))
+	return id
 }
 
 // validCorrelationID accepts 1 to 128 visible ASCII characters, so a

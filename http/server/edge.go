@@ -15,6 +15,7 @@ import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/router"
+	"github.com/dynapi/dynapi/http/netguard"
 )
 
 // EdgeConfig bounds what a client can hold at the HTTP edge: connections,
@@ -82,10 +83,11 @@ func (e EdgeConfig) withDefaults() EdgeConfig {
 }
 
 // bodyDeadline gives each request's body, once its header is in, the time
-// its length takes at the minimum rate on top of the header timeout. A
-// chunked body, whose length is unknown, gets the time of the largest body
-// accepted. A request without a body keeps the header's deadline, which
-// costs nothing. fasthttp calls it for every request
+// its length takes at the minimum rate on top of the header timeout: a
+// read deadline on the connection, which endBodyDeadline clears once the
+// body is in. A chunked body, whose length is unknown, gets the time of the
+// largest body accepted. A request without a body keeps the header
+// timeout, which costs nothing. fasthttp calls it for every request
 // (Server.HeaderReceived).
 func (s *Server) bodyDeadline(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
 	n := h.ContentLength()
@@ -99,11 +101,23 @@ func (s *Server) bodyDeadline(h *fasthttp.RequestHeader) fasthttp.RequestConfig 
 		time.Duration(int64(n)*int64(time.Second)/int64(s.edge.MinBodyRate))}
 }
 
+// endBodyDeadline clears the read deadline bodyDeadline set, once the
+// body is read, so the connection's own timeouts hold again (the idle one
+// from its answer on).
+func endBodyDeadline(c *fiber.Ctx) {
+	if n := c.Request().Header.ContentLength(); n == -1 || n > 0 {
+		if conn, ok := c.Context().Conn().(*netguard.Conn); ok {
+			_ = conn.SetReadDeadline(time.Time{})
+		}
+	}
+}
+
 // front is the first handler of every request: it gives the request its
-// correlation id, refuses ambiguous requests, runs the rest of the chain
-// and renders its error. A panic anywhere below becomes a logged 500.
+// correlation id, refuses ambiguous requests, dispatches the request and
+// renders its error. A panic anywhere below becomes a logged 500.
 func (s *Server) front(c *fiber.Ctx) (err error) {
-	s.ids.set(c)
+	cid := s.ids.set(c)
+	endBodyDeadline(c)
 	defer func() {
 		if v := recover(); v != nil {
 			err = s.recovered(c, v)
@@ -112,10 +126,20 @@ func (s *Server) front(c *fiber.Ctx) (err error) {
 	if err := s.refuseAmbiguous(c); err != nil {
 		return s.errorHandler(c, err)
 	}
-	if err := c.Next(); err != nil {
+	if err := s.dispatch(c, cid); err != nil {
 		return s.errorHandler(c, err)
 	}
 	return nil
+}
+
+// dispatch sends a request a fixed route serves on through fiber's router
+// (which fills its parameters), and every other straight to the dynamic
+// operations, without routing it twice.
+func (s *Server) dispatch(c *fiber.Ctx, cid string) error {
+	if _, ok, _ := s.fixed.Match(c.Method(), c.Path(), nil); ok {
+		return c.Next()
+	}
+	return s.serveDynamic(c, cid)
 }
 
 // routeOf names the route that answered c, for logs: a fixed route's
@@ -147,14 +171,17 @@ func (s *Server) recovered(c *fiber.Ctx, v any) error {
 // refuseAmbiguous refuses what different HTTP implementations could read
 // differently: a path that normalises to another route, a body whose
 // length two headers give, two credentials, header fields over the limit;
-// and a body in a content coding.
+// and a body in a content coding. The header is read in one pass.
 func (s *Server) refuseAmbiguous(c *fiber.Ctx) error {
 	h := &c.Request().Header
-	if len(h.RawHeaders()) > s.edge.MaxHeaderBytes {
+	raw := h.RawHeaders()
+	if len(raw) > s.edge.MaxHeaderBytes {
 		return engine.Errorf(http.StatusRequestHeaderFieldsTooLarge, engine.CodeHeaderTooLarge,
 			"the request header fields are larger than %d bytes", s.edge.MaxHeaderBytes)
 	}
-	if ambiguousFraming(h) {
+	lines := scanHeader(raw)
+	hasBody := h.ContentLength() != -2
+	if hasBody && lines.ambiguousFraming() {
 		c.Context().SetConnectionClose()
 		return engine.NewError(http.StatusBadRequest, engine.CodeAmbiguousFraming,
 			"the body length is ambiguous: send one Content-Length, or Transfer-Encoding: chunked alone")
@@ -163,43 +190,40 @@ func (s *Server) refuseAmbiguous(c *fiber.Ctx) error {
 		return engine.NewError(http.StatusBadRequest, engine.CodeInvalidPath,
 			`the path holds a "." or ".." segment, or an encoded slash or backslash`)
 	}
-	if err := guard.OneCredential(h); err != nil {
+	if err := guard.OneCredential(lines.credentials); err != nil {
 		return err
 	}
-	return refuseContentCoding(h)
-}
-
-// refuseContentCoding refuses a body sent with a content coding (gzip,
-// deflate, br): bodies are read as they come, never decompressed, since a
-// few hundred kilobytes of gzip can stand for gigabytes. identity is no
-// coding. A request without a body (no Content-Length, not chunked) has
-// nothing to decode and is not scanned.
-func refuseContentCoding(h *fasthttp.RequestHeader) error {
-	if h.ContentLength() == -2 {
-		return nil
-	}
-	for _, v := range h.PeekAll(fasthttp.HeaderContentEncoding) {
-		if coding := bytes.TrimSpace(v); len(coding) > 0 && !bytes.EqualFold(coding, []byte("identity")) {
-			const msg = "content codings are not accepted: send the body uncompressed, without Content-Encoding"
-			return engine.NewError(http.StatusUnsupportedMediaType, engine.CodeUnsupportedMediaType, msg,
-				engine.Violation{Location: "header", Pointer: "/Content-Encoding", Code: "unsupported", Message: msg})
-		}
+	if hasBody && lines.contentCoded {
+		// Bodies are read as they come, never decompressed, since a few
+		// hundred kilobytes of gzip can stand for gigabytes.
+		const msg = "content codings are not accepted: send the body uncompressed, without Content-Encoding"
+		return engine.NewError(http.StatusUnsupportedMediaType, engine.CodeUnsupportedMediaType, msg,
+			engine.Violation{Location: "header", Pointer: "/Content-Encoding", Code: "unsupported", Message: msg})
 	}
 	return nil
 }
 
-// ambiguousFraming reports whether a request's body length could be read
-// two ways (RFC 9112 6.3): both Transfer-Encoding and Content-Length, more
-// than one of either, or a transfer coding other than chunked (which
-// fasthttp would read as chunked, and a proxy otherwise). Requests without
-// a body header are not scanned.
-func ambiguousFraming(h *fasthttp.RequestHeader) bool {
-	if h.ContentLength() == -2 {
-		return false
-	}
-	var lengths, codings int
-	chunked := false
-	raw := h.RawHeaders()
+// headerLines is what refuseAmbiguous learns from one pass over a
+// request's raw header lines.
+type headerLines struct {
+	// credentials counts the non-empty lines of credential fields
+	// (guard.CredentialField).
+	credentials int
+	// lengths and codings count the Content-Length and Transfer-Encoding
+	// lines; chunked is whether the last Transfer-Encoding says chunked
+	// alone.
+	lengths, codings int
+	chunked          bool
+	// contentCoded is whether a Content-Encoding line names a coding
+	// other than identity (gzip, deflate, br).
+	contentCoded bool
+}
+
+// scanHeader reads raw, a request's header lines as fasthttp received them
+// (it refuses names with blanks in or around them), in one pass. Names are
+// compared in any case.
+func scanHeader(raw []byte) headerLines {
+	var l headerLines
 	for len(raw) > 0 {
 		line := raw
 		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
@@ -208,19 +232,35 @@ func ambiguousFraming(h *fasthttp.RequestHeader) bool {
 			raw = nil
 		}
 		colon := bytes.IndexByte(line, ':')
-		if colon < 0 {
+		if colon <= 0 {
 			continue
 		}
-		name := line[:colon]
+		name, value := line[:colon], bytes.TrimSpace(line[colon+1:])
 		switch {
+		case guard.CredentialField(name):
+			if len(value) > 0 {
+				l.credentials++
+			}
 		case bytes.EqualFold(name, []byte(fasthttp.HeaderContentLength)):
-			lengths++
+			l.lengths++
 		case bytes.EqualFold(name, []byte(fasthttp.HeaderTransferEncoding)):
-			codings++
-			chunked = bytes.EqualFold(bytes.TrimSpace(line[colon+1:]), []byte("chunked"))
+			l.codings++
+			l.chunked = bytes.EqualFold(value, []byte("chunked"))
+		case bytes.EqualFold(name, []byte(fasthttp.HeaderContentEncoding)):
+			if len(value) > 0 && !bytes.EqualFold(value, []byte("identity")) {
+				l.contentCoded = true
+			}
 		}
 	}
-	return lengths > 1 || codings > 1 || (codings == 1 && (lengths > 0 || !chunked))
+	return l
+}
+
+// ambiguousFraming reports whether a request's body length could be read
+// two ways (RFC 9112 6.3): both Transfer-Encoding and Content-Length, more
+// than one of either, or a transfer coding other than chunked (which
+// fasthttp would read as chunked, and a proxy otherwise).
+func (l headerLines) ambiguousFraming() bool {
+	return l.lengths > 1 || l.codings > 1 || (l.codings == 1 && (l.lengths > 0 || !l.chunked))
 }
 
 // unsafePath reports whether a raw request path holds a dot segment ("."

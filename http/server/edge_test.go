@@ -47,7 +47,7 @@ func TestUnsafePath(t *testing.T) {
 	}
 }
 
-func TestAmbiguousFraming(t *testing.T) {
+func TestScanHeaderFraming(t *testing.T) {
 	for _, tc := range []struct {
 		name, head string
 		ambiguous  bool
@@ -65,16 +65,48 @@ func TestAmbiguousFraming(t *testing.T) {
 		{"identity coding and length", "Transfer-Encoding: identity\r\nContent-Length: 2\r\n", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var h fasthttp.RequestHeader
-			raw := "POST /x HTTP/1.1\r\nHost: x\r\n" + tc.head + "\r\n"
-			if err := h.Read(bufio.NewReader(strings.NewReader(raw))); err != nil {
-				t.Fatal(err)
-			}
-			if got := ambiguousFraming(&h); got != tc.ambiguous {
+			if got := scanRequestHeader(t, tc.head).ambiguousFraming(); got != tc.ambiguous {
 				t.Fatalf("ambiguousFraming = %v, want %v", got, tc.ambiguous)
 			}
 		})
 	}
+}
+
+func TestScanHeaderCredentialsAndCodings(t *testing.T) {
+	for _, tc := range []struct {
+		name, head   string
+		credentials  int
+		contentCoded bool
+	}{
+		{"none", "Accept: */*\r\n", 0, false},
+		{"one Authorization", "Authorization: Bearer a\r\n", 1, false},
+		{"names in any case", "authorization: Bearer a\r\nDIRECTLOGIN: token=\"b\"\r\n", 2, false},
+		{"empty lines are not counted", "Authorization: \r\nDirectLogin:\r\nAuthorization: Bearer a\r\n", 1, false},
+		{"two DirectLogin lines", "DirectLogin: token=\"a\"\r\nDirectLogin: token=\"b\"\r\n", 2, false},
+		{"gzip", "Content-Encoding: gzip\r\n", 0, true},
+		{"identity", "Content-Encoding: identity\r\n", 0, false},
+		{"identity then br", "Content-Encoding: identity\r\ncontent-encoding: br\r\n", 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := scanRequestHeader(t, tc.head)
+			if got.credentials != tc.credentials || got.contentCoded != tc.contentCoded {
+				t.Fatalf("credentials %d, content coded %v; want %d, %v", got.credentials, got.contentCoded,
+					tc.credentials, tc.contentCoded)
+			}
+		})
+	}
+}
+
+// scanRequestHeader parses a POST with head's header lines as fasthttp
+// does and scans its raw header.
+func scanRequestHeader(t *testing.T, head string) headerLines {
+	t.Helper()
+	var h fasthttp.RequestHeader
+	raw := "POST /x HTTP/1.1\r\nHost: x\r\n" + head + "\r\n"
+	if err := h.Read(bufio.NewReader(strings.NewReader(raw))); err != nil {
+		t.Fatal(err)
+	}
+	return scanHeader(h.RawHeaders())
 }
 
 func TestFixedAllow(t *testing.T) {

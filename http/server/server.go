@@ -87,11 +87,11 @@ func New(cfg Config, mgr *endpoints.Manager, routes []Route) *Server {
 		ErrorHandler: s.errorHandler,
 		// Routes are matched by our own table, so fiber's router only sees
 		// the fixed management routes.
-		StrictRouting:  true,
-		CaseSensitive:  true,
-		ReadTimeout:    s.edge.HeaderTimeout,
-		IdleTimeout:    s.edge.IdleTimeout,
-		WriteTimeout:   s.edge.WriteTimeout,
+		StrictRouting: true,
+		CaseSensitive: true,
+		// The header, idle and write timeouts are kept by the listener
+		// (Serve), at no cost per request; fasthttp's would set three
+		// runtime deadlines per request.
 		ReadBufferSize: s.edge.MaxHeaderBytes + requestLineAllowance,
 	})
 	fast := s.app.Server()
@@ -105,7 +105,9 @@ func New(cfg Config, mgr *endpoints.Manager, routes []Route) *Server {
 		{Method: fiber.MethodGet, Path: "/readyz", Public: true, Handle: func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ready"}) }},
 	}, routes...))
 	s.fixed = fixedRoutes(s.app)
-	s.app.Use(s.serveDynamic)
+	// front sends dynamic operations on itself (dispatch); this catches a
+	// request fiber's router turns down although the fixed table took it.
+	s.app.Use(func(c *fiber.Ctx) error { return s.serveDynamic(c, correlationID(c)) })
 	return s
 }
 
@@ -126,7 +128,8 @@ func (s *Server) Listen(addr string) error {
 func (s *Server) Serve(ln net.Listener) error {
 	return s.app.Listener(netguard.Listen(ln, netguard.Config{MaxConns: s.edge.MaxConns,
 		MaxConnsPerIP: s.edge.MaxConnsPerIP, Logger: s.log,
-		Forwarding: netguard.Forwarding{Header: s.edge.ClientIPHeader, Trusted: s.edge.TrustedProxies}}))
+		Forwarding: netguard.Forwarding{Header: s.edge.ClientIPHeader, Trusted: s.edge.TrustedProxies},
+		Timeouts:   netguard.Timeouts{Header: s.edge.HeaderTimeout, Idle: s.edge.IdleTimeout, Write: s.edge.WriteTimeout}}))
 }
 
 // Shutdown stops accepting connections and waits for requests in flight,
@@ -137,18 +140,21 @@ func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWith
 // request allocates nothing for it.
 type requestState struct {
 	c      *fiber.Ctx
+	cid    string // the correlation id
 	params router.Params
 	call   engine.Call
 }
 
-// serveDynamic answers every request no fixed route took: the dynamic
-// operations of the current snapshot. The pooled state goes back to the
-// pool only when the request returns: one a connector panicked on may
-// still be referenced, so it is left to the garbage collector.
-func (s *Server) serveDynamic(c *fiber.Ctx) error {
+// serveDynamic answers every request no fixed route takes, whose
+// correlation id is cid: the dynamic operations of the current snapshot.
+// The pooled state goes back to the pool only when the request returns:
+// one a connector panicked on may still be referenced, so it is left to
+// the garbage collector.
+func (s *Server) serveDynamic(c *fiber.Ctx, cid string) error {
 	st := s.states.Get().(*requestState)
+	st.cid = cid
 	err := s.serveDynamicWith(c, st, false)
-	st.c = nil
+	st.c, st.cid = nil, ""
 	st.params.Reset()
 	st.call = engine.Call{}
 	s.states.Put(st)
@@ -166,11 +172,12 @@ func (s *Server) serveDynamicWith(c *fiber.Ctx, st *requestState, retried bool) 
 	if err != nil {
 		return err
 	}
+	ctx := c.UserContext()
 	principal, err := s.authenticate(c, route)
 	if err == nil {
 		st.call = engine.Call{OperationID: route.Operation.ID, BankID: route.BankID(&st.params), Principal: principal,
 			Path: &st.params, HTTP: HTTPRequest(c)}
-		err = s.admit(c.UserContext(), route, &st.call)
+		err = s.admit(ctx, route, &st.call)
 	}
 	if err != nil {
 		if s.endpoints.Snapshot() != snap && !retried {
@@ -186,12 +193,12 @@ func (s *Server) serveDynamicWith(c *fiber.Ctx, st *requestState, retried bool) 
 		return err
 	}
 	// Copied only now: a request refused earlier pays for neither.
-	st.call.Prefer, st.call.CorrelationID = string(c.Request().Header.Peek("Prefer")), correlationID(c)
-	reply, err := route.Invoker.Invoke(c.UserContext(), &st.call)
+	st.call.Prefer, st.call.CorrelationID = string(c.Request().Header.Peek("Prefer")), st.cid
+	reply, err := route.Invoker.Invoke(ctx, &st.call)
 	if err != nil {
 		return err
 	}
-	if reply, err = s.filter(c.UserContext(), route, &st.call, reply); err != nil {
+	if reply, err = s.filter(ctx, route, &st.call, reply); err != nil {
 		return err
 	}
 	return render(c, reply)
