@@ -1,23 +1,26 @@
 package guard
 
 import (
-	"bytes"
 	"net/http"
+	"strings"
 
 	"github.com/dynapi/dynapi/engine"
 )
 
-// CredentialField reports whether a request header field named name
-// (in any case) carries credentials: Authorization (DirectLogin, Bearer or
-// Basic) and OBP's DirectLogin.
-func CredentialField(name []byte) bool {
-	switch len(name) {
-	case len("Authorization"):
-		return bytes.EqualFold(name, []byte("Authorization"))
-	case len("DirectLogin"):
-		return bytes.EqualFold(name, []byte("DirectLogin"))
+// CredentialFields are the request header fields that carry credentials,
+// in canonical spelling: Authorization (DirectLogin, Bearer or Basic) and
+// OBP's DirectLogin.
+var CredentialFields = [...]string{"Authorization", "DirectLogin"}
+
+// CredentialField reports whether a request header field named name (in
+// any case) carries credentials, and which of CredentialFields it is.
+func CredentialField[T ~string | ~[]byte](name T) (int, bool) {
+	for i, f := range CredentialFields {
+		if len(name) == len(f) && (string(name) == f || strings.EqualFold(string(name), f)) {
+			return i, true
+		}
 	}
-	return false
+	return -1, false
 }
 
 // OneCredential refuses a request that carries more than one credential:

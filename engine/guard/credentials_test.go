@@ -9,14 +9,18 @@ import (
 )
 
 func TestCredentialField(t *testing.T) {
-	for name, want := range map[string]bool{
-		"Authorization": true, "authorization": true, "AUTHORIZATION": true,
-		"DirectLogin": true, "Directlogin": true, "directlogin": true,
-		"Authorization ": false, "X-Authorization": false, "Direct-Login": false, "Cookie": false, "": false,
+	for name, want := range map[string]string{
+		"Authorization": "Authorization", "authorization": "Authorization", "AUTHORIZATION": "Authorization",
+		"DirectLogin": "DirectLogin", "Directlogin": "DirectLogin", "directlogin": "DirectLogin",
+		"Authorization ": "", "X-Authorization": "", "Direct-Login": "", "Cookie": "", "": "",
 	} {
 		t.Run(name, func(t *testing.T) {
-			if got := CredentialField([]byte(name)); got != want {
-				t.Fatalf("CredentialField(%q) = %v, want %v", name, got, want)
+			i, ok := CredentialField(name)
+			if ok != (want != "") || (ok && CredentialFields[i] != want) {
+				t.Fatalf("CredentialField(%q) = %d, %v; want %q", name, i, ok, want)
+			}
+			if j, _ := CredentialField([]byte(name)); j != i {
+				t.Fatalf("CredentialField([]byte(%q)) = %d, want %d as for the string", name, j, i)
 			}
 		})
 	}

@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
@@ -15,7 +17,8 @@ import (
 	"github.com/dynapi/dynapi/specs"
 )
 
-// benchCase is one request replayed through the real fiber handler: match,
+// benchCase is one request replayed through the real fiber handler: read
+// from its bytes as the server reads a request off the wire, match,
 // validate, invoke the mock, write the reply.
 type benchCase struct {
 	name   string
@@ -25,17 +28,17 @@ type benchCase struct {
 
 func runBench(b *testing.B, handler fasthttp.RequestHandler, tc benchCase) {
 	b.Run(tc.name, func(b *testing.B) {
+		wire := requestBytes(b, tc.req)
 		var ctx fasthttp.RequestCtx
+		var in bytes.Reader
+		br := bufio.NewReaderSize(&in, len(wire)+1)
 		prepare := func() {
 			ctx.Request.Reset()
 			ctx.Response.Reset()
-			ctx.Request.Header.SetMethod(tc.req.Method)
-			ctx.Request.SetRequestURI(tc.req.Path)
-			for k, v := range tc.req.Header {
-				ctx.Request.Header.Set(k, v)
-			}
-			if tc.req.Body != nil {
-				ctx.Request.SetBody(tc.req.Body)
+			in.Reset(wire)
+			br.Reset(&in)
+			if err := ctx.Request.Read(br); err != nil {
+				b.Fatal(err)
 			}
 		}
 		prepare()
@@ -50,6 +53,29 @@ func runBench(b *testing.B, handler fasthttp.RequestHandler, tc benchCase) {
 			handler(&ctx)
 		}
 	})
+}
+
+// requestBytes is r as an HTTP/1.1 request on the wire.
+func requestBytes(b *testing.B, r enginetest.Request) []byte {
+	var req fasthttp.Request
+	req.Header.SetMethod(r.Method)
+	req.SetRequestURI(r.Path)
+	req.Header.SetHost("bench")
+	for k, v := range r.Header {
+		req.Header.Set(k, v)
+	}
+	if r.Body != nil {
+		req.SetBody(r.Body)
+	}
+	var out bytes.Buffer
+	w := bufio.NewWriter(&out)
+	if err := req.Write(w); err != nil {
+		b.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	return out.Bytes()
 }
 
 // withAdmin adds the super admin's DirectLogin token to a request.
@@ -105,6 +131,8 @@ func BenchmarkAccounts(b *testing.B) {
 	inst := enginetest.New(b)
 	source := enginetest.ReadFile(b, testpaths.Shared("bench", "accounts.yaml"))
 	inst.Admin().MustCreate(b, "/admin/v1/dynamic-endpoints?mount=/", publicCopy(b, source, ""))
+	// The public side of the guard's cost, at a path as long as /guarded.
+	inst.Admin().MustCreate(b, "/admin/v1/dynamic-endpoints?mount=/exposed", publicCopy(b, source, ""))
 	inst.Admin().MustCreate(b, "/admin/v1/dynamic-endpoints?mount=/guarded", source)
 	handler := inst.Server.App().Handler()
 	bodies := testpaths.Shared("bench", "bodies")
@@ -114,6 +142,7 @@ func BenchmarkAccounts(b *testing.B) {
 		Header: map[string]string{"Authorization": "Basic " + basic, "Content-Type": "application/x-www-form-urlencoded"}}).JSON(b)["access_token"].(string)
 	for _, tc := range []benchCase{
 		{"GET hello public", enginetest.Request{Method: "GET", Path: "/hello"}, 200},
+		{"GET hello exposed", enginetest.Request{Method: "GET", Path: "/exposed/hello"}, 200},
 		{"GET hello guarded DirectLogin", withAdmin(b, inst, enginetest.Request{Method: "GET", Path: "/guarded/hello"}), 200},
 		{"GET hello guarded OAuth2", enginetest.Request{Method: "GET", Path: "/guarded/hello", Header: map[string]string{"Authorization": "Bearer " + bearer}}, 200},
 		{"POST valid", enginetest.Request{Method: "POST", Path: "/accounts", Header: json, Body: enginetest.ReadFile(b, filepath.Join(bodies, "account-10.json"))}, 201},

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"unsafe"
 
@@ -31,12 +32,13 @@ func newCorrelationIDs() *correlationIDs {
 // canonical form.
 var correlationKey = []byte(HeaderCorrelationID)
 
-// set takes the request's correlation id when it is sane, else makes one,
-// puts it on the response and returns it. The id is made once, for both.
-func (g *correlationIDs) set(c *fiber.Ctx) string {
+// set takes the request's correlation id, in as the edge read it, when
+// it is sane, else makes one, puts it on the response and returns it. The
+// id is made once, for both.
+func (g *correlationIDs) set(c *fiber.Ctx, in fieldValue) string {
 	var id string
-	if in := c.Request().Header.Peek(HeaderCorrelationID); validCorrelationID(in) {
-		id = string(in)
+	if v := in.get(&c.Request().Header, HeaderCorrelationID); validCorrelationID(v) {
+		id = strings.Clone(v)
 	} else {
 		var buf [48]byte
 		id = string(strconv.AppendUint(append(buf[:0], g.prefix...), g.next.Add(1), 16))
@@ -48,11 +50,11 @@ func (g *correlationIDs) set(c *fiber.Ctx) string {
 
 // validCorrelationID accepts 1 to 128 visible ASCII characters, so a
 // client's id can be echoed and logged without injecting anything.
-func validCorrelationID(b []byte) bool {
+func validCorrelationID(b string) bool {
 	if len(b) == 0 || len(b) > 128 {
 		return false
 	}
-	for _, ch := range b {
+	for _, ch := range []byte(b) {
 		if ch <= ' ' || ch > '~' || ch == '"' || ch == '\\' {
 			return false
 		}

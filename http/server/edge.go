@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -112,21 +111,24 @@ func endBodyDeadline(c *fiber.Ctx) {
 	}
 }
 
-// front is the first handler of every request: it gives the request its
-// correlation id, refuses ambiguous requests, dispatches the request and
-// renders its error. A panic anywhere below becomes a logged 500.
+// front is the first handler of every request: it reads the header once
+// (scanHeader), gives the request its correlation id, refuses ambiguous
+// requests, dispatches the request and renders its error. A panic
+// anywhere below becomes a logged 500.
 func (s *Server) front(c *fiber.Ctx) (err error) {
-	cid := s.ids.set(c)
+	h := &c.Request().Header
+	lines := scanRequest(h)
+	cid := s.ids.set(c, lines.fields[fieldCorrelationID])
 	endBodyDeadline(c)
 	defer func() {
 		if v := recover(); v != nil {
 			err = s.recovered(c, v)
 		}
 	}()
-	if err := s.refuseAmbiguous(c); err != nil {
+	if err := s.refuseAmbiguous(c, &lines); err != nil {
 		return s.errorHandler(c, err)
 	}
-	if err := s.dispatch(c, cid); err != nil {
+	if err := s.dispatch(c, cid, &lines.fields); err != nil {
 		return s.errorHandler(c, err)
 	}
 	return nil
@@ -134,12 +136,13 @@ func (s *Server) front(c *fiber.Ctx) (err error) {
 
 // dispatch sends a request a fixed route serves on through fiber's router
 // (which fills its parameters), and every other straight to the dynamic
-// operations, without routing it twice.
-func (s *Server) dispatch(c *fiber.Ctx, cid string) error {
+// operations, without routing it twice, with its correlation id and the
+// header fields the edge read.
+func (s *Server) dispatch(c *fiber.Ctx, cid string, fields *scannedFields) error {
 	if _, ok, _ := s.fixed.Match(c.Method(), c.Path(), nil); ok {
 		return c.Next()
 	}
-	return s.serveDynamic(c, cid)
+	return s.serveDynamic(c, cid, fields)
 }
 
 // routeOf names the route that answered c, for logs: a fixed route's
@@ -171,15 +174,13 @@ func (s *Server) recovered(c *fiber.Ctx, v any) error {
 // refuseAmbiguous refuses what different HTTP implementations could read
 // differently: a path that normalises to another route, a body whose
 // length two headers give, two credentials, header fields over the limit;
-// and a body in a content coding. The header is read in one pass.
-func (s *Server) refuseAmbiguous(c *fiber.Ctx) error {
+// and a body in a content coding. lines is the request's header, scanned.
+func (s *Server) refuseAmbiguous(c *fiber.Ctx, lines *headerLines) error {
 	h := &c.Request().Header
-	raw := h.RawHeaders()
-	if len(raw) > s.edge.MaxHeaderBytes {
+	if len(h.RawHeaders()) > s.edge.MaxHeaderBytes {
 		return engine.Errorf(http.StatusRequestHeaderFieldsTooLarge, engine.CodeHeaderTooLarge,
 			"the request header fields are larger than %d bytes", s.edge.MaxHeaderBytes)
 	}
-	lines := scanHeader(raw)
 	hasBody := h.ContentLength() != -2
 	if hasBody && lines.ambiguousFraming() {
 		c.Context().SetConnectionClose()
@@ -201,66 +202,6 @@ func (s *Server) refuseAmbiguous(c *fiber.Ctx) error {
 			engine.Violation{Location: "header", Pointer: "/Content-Encoding", Code: "unsupported", Message: msg})
 	}
 	return nil
-}
-
-// headerLines is what refuseAmbiguous learns from one pass over a
-// request's raw header lines.
-type headerLines struct {
-	// credentials counts the non-empty lines of credential fields
-	// (guard.CredentialField).
-	credentials int
-	// lengths and codings count the Content-Length and Transfer-Encoding
-	// lines; chunked is whether the last Transfer-Encoding says chunked
-	// alone.
-	lengths, codings int
-	chunked          bool
-	// contentCoded is whether a Content-Encoding line names a coding
-	// other than identity (gzip, deflate, br).
-	contentCoded bool
-}
-
-// scanHeader reads raw, a request's header lines as fasthttp received them
-// (it refuses names with blanks in or around them), in one pass. Names are
-// compared in any case.
-func scanHeader(raw []byte) headerLines {
-	var l headerLines
-	for len(raw) > 0 {
-		line := raw
-		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
-			line, raw = raw[:i], raw[i+1:]
-		} else {
-			raw = nil
-		}
-		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 {
-			continue
-		}
-		name, value := line[:colon], bytes.TrimSpace(line[colon+1:])
-		switch {
-		case guard.CredentialField(name):
-			if len(value) > 0 {
-				l.credentials++
-			}
-		case bytes.EqualFold(name, []byte(fasthttp.HeaderContentLength)):
-			l.lengths++
-		case bytes.EqualFold(name, []byte(fasthttp.HeaderTransferEncoding)):
-			l.codings++
-			l.chunked = bytes.EqualFold(value, []byte("chunked"))
-		case bytes.EqualFold(name, []byte(fasthttp.HeaderContentEncoding)):
-			if len(value) > 0 && !bytes.EqualFold(value, []byte("identity")) {
-				l.contentCoded = true
-			}
-		}
-	}
-	return l
-}
-
-// ambiguousFraming reports whether a request's body length could be read
-// two ways (RFC 9112 6.3): both Transfer-Encoding and Content-Length, more
-// than one of either, or a transfer coding other than chunked (which
-// fasthttp would read as chunked, and a proxy otherwise).
-func (l headerLines) ambiguousFraming() bool {
-	return l.lengths > 1 || l.codings > 1 || (l.codings == 1 && (l.lengths > 0 || !l.chunked))
 }
 
 // unsafePath reports whether a raw request path holds a dot segment ("."

@@ -7,6 +7,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/router"
 )
 
@@ -65,7 +66,8 @@ func TestScanHeaderFraming(t *testing.T) {
 		{"identity coding and length", "Transfer-Encoding: identity\r\nContent-Length: 2\r\n", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := scanRequestHeader(t, tc.head).ambiguousFraming(); got != tc.ambiguous {
+			lines := scanRequestHeader(t, tc.head)
+			if got := lines.ambiguousFraming(); got != tc.ambiguous {
 				t.Fatalf("ambiguousFraming = %v, want %v", got, tc.ambiguous)
 			}
 		})
@@ -94,6 +96,62 @@ func TestScanHeaderCredentialsAndCodings(t *testing.T) {
 					tc.credentials, tc.contentCoded)
 			}
 		})
+	}
+}
+
+// keptFieldHeads are header blocks around the fields the scan keeps: repeated,
+// empty, in other cases, with blanks and tabs, folded over lines.
+var keptFieldHeads = []string{
+	"",
+	"Authorization: DirectLogin token=\"a\"\r\n",
+	"DirectLogin: token=\"a\"\r\n",
+	"authorization:DirectLogin token=a  \r\n",
+	"Authorization: \r\nAuthorization: DirectLogin token=a\r\n",
+	"Authorization:\tDirectLogin token=a\t\r\n",
+	"DIRECTLOGIN:   token=a , x=y \r\nAccept: */*\r\n",
+	"Authorization: DirectLogin\r\n token=a\r\n",
+	"Authorization: DirectLogin\r\n\ttoken=a\r\nDirectLogin: b\r\n",
+	"X-A: 1\r\n Authorization: folded-in\r\nDirectLogin: token=b\r\n",
+	"Prefer: code=201\r\nX-Correlation-Id: abc \r\nprefer: example=x\r\n",
+	"x-correlation-id:\r\n  folded\r\nPREFER:  a\tb \r\n",
+}
+
+// TestScanHeaderReadsFieldsAsFasthttp: the values of the fields the scan
+// keeps (credentials, Prefer, the correlation id) are what fasthttp's Peek
+// gives.
+func TestScanHeaderReadsFieldsAsFasthttp(t *testing.T) {
+	for _, head := range keptFieldHeads {
+		t.Run(head, func(t *testing.T) { checkScannedFields(t, head) })
+	}
+}
+
+// FuzzScanHeaderFields: for any header fasthttp accepts, each field the
+// scan keeps has the value fasthttp's Peek gives.
+func FuzzScanHeaderFields(f *testing.F) {
+	for _, head := range keptFieldHeads {
+		f.Add(head)
+	}
+	f.Fuzz(func(t *testing.T, head string) { checkScannedFields(t, head) })
+}
+
+// checkScannedFields parses a GET with head's header lines as fasthttp
+// does (skipping what it refuses) and compares the kept fields' values
+// with Peek's.
+func checkScannedFields(t *testing.T, head string) {
+	var h fasthttp.RequestHeader
+	raw := "GET /x HTTP/1.1\r\nHost: x\r\n" + head + "\r\n"
+	if err := h.Read(bufio.NewReader(strings.NewReader(raw))); err != nil {
+		t.Skip("fasthttp refuses it")
+	}
+	lines := scanHeader(h.RawHeaders())
+	for i := range fieldCount {
+		name := scannedFieldNames[max(0, i-fieldPrefer)]
+		if i < len(guard.CredentialFields) {
+			name = guard.CredentialFields[i]
+		}
+		if got, want := lines.fields[i].get(&h, name), string(h.Peek(name)); got != want {
+			t.Fatalf("%s: scanned %q, fasthttp gives %q (header %q)", name, got, want, head)
+		}
 	}
 }
 

@@ -39,7 +39,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		// request (a body over the limit, a timeout). What it calls a server
 		// error there is the client's connection failing mid-request, not
 		// a failure to log.
-		cid = s.ids.set(c)
+		cid = s.ids.set(c, unscanned)
 		if e.Status >= 500 {
 			e = engine.NewError(http.StatusBadRequest, engine.CodeBadRequest, "the request could not be read")
 		}

@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/http/netguard"
 	"github.com/dynapi/dynapi/specs"
@@ -19,6 +20,20 @@ func Credentials(c *fiber.Ctx) identity.Credentials { return (*fiberCredentials)
 func (f *fiberCredentials) Header(name string) string { return (*fiber.Ctx)(f).Get(name) }
 
 func (f *fiberCredentials) ClientAddr() string { return clientAddr((*fiber.Ctx)(f)) }
+
+// requestCredentials lets authenticators read a dynamic request in place,
+// its credential fields as the edge read them, without looking them up
+// again (scannedFields).
+type requestCredentials requestState
+
+func (r *requestCredentials) Header(name string) string {
+	if i, ok := guard.CredentialField(name); ok {
+		return r.fields[i].get(&r.c.Request().Header, name)
+	}
+	return r.c.Get(name)
+}
+
+func (r *requestCredentials) ClientAddr() string { return clientAddr(r.c) }
 
 // clientAddr is the address of the client that sent c: the peer, or the
 // client a trusted proxy's forwarding header names (see netguard). Requests

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -107,7 +108,10 @@ func New(cfg Config, mgr *endpoints.Manager, routes []Route) *Server {
 	s.fixed = fixedRoutes(s.app)
 	// front sends dynamic operations on itself (dispatch); this catches a
 	// request fiber's router turns down although the fixed table took it.
-	s.app.Use(func(c *fiber.Ctx) error { return s.serveDynamic(c, correlationID(c)) })
+	s.app.Use(func(c *fiber.Ctx) error {
+		lines := scanRequest(&c.Request().Header)
+		return s.serveDynamic(c, correlationID(c), &lines.fields)
+	})
 	return s
 }
 
@@ -140,21 +144,23 @@ func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWith
 // request allocates nothing for it.
 type requestState struct {
 	c      *fiber.Ctx
-	cid    string // the correlation id
+	cid    string        // the correlation id
+	fields scannedFields // header fields the edge read (scanHeader)
 	params router.Params
 	call   engine.Call
 }
 
 // serveDynamic answers every request no fixed route takes, whose
-// correlation id is cid: the dynamic operations of the current snapshot.
+// correlation id is cid and whose header fields the edge read as fields:
+// the dynamic operations of the current snapshot.
 // The pooled state goes back to the pool only when the request returns:
 // one a connector panicked on may still be referenced, so it is left to
 // the garbage collector.
-func (s *Server) serveDynamic(c *fiber.Ctx, cid string) error {
+func (s *Server) serveDynamic(c *fiber.Ctx, cid string, fields *scannedFields) error {
 	st := s.states.Get().(*requestState)
-	st.cid = cid
+	st.cid, st.fields = cid, *fields
 	err := s.serveDynamicWith(c, st, false)
-	st.c, st.cid = nil, ""
+	st.c, st.cid, st.fields = nil, "", scannedFields{}
 	st.params.Reset()
 	st.call = engine.Call{}
 	s.states.Put(st)
@@ -173,7 +179,7 @@ func (s *Server) serveDynamicWith(c *fiber.Ctx, st *requestState, retried bool) 
 		return err
 	}
 	ctx := c.UserContext()
-	principal, err := s.authenticate(c, route)
+	principal, err := s.authenticate(ctx, route, st)
 	if err == nil {
 		st.call = engine.Call{OperationID: route.Operation.ID, BankID: route.BankID(&st.params), Principal: principal,
 			Path: &st.params, HTTP: HTTPRequest(c)}
@@ -193,7 +199,8 @@ func (s *Server) serveDynamicWith(c *fiber.Ctx, st *requestState, retried bool) 
 		return err
 	}
 	// Copied only now: a request refused earlier pays for neither.
-	st.call.Prefer, st.call.CorrelationID = string(c.Request().Header.Peek("Prefer")), st.cid
+	st.call.Prefer = strings.Clone(st.fields[fieldPrefer].get(&c.Request().Header, "Prefer"))
+	st.call.CorrelationID = st.cid
 	reply, err := route.Invoker.Invoke(ctx, &st.call)
 	if err != nil {
 		return err
@@ -222,11 +229,11 @@ func (s *Server) match(c *fiber.Ctx, snap *endpoints.Snapshot, params *router.Pa
 
 // authenticate returns the caller of a route that needs one (nil for a
 // public route), or a 401.
-func (s *Server) authenticate(c *fiber.Ctx, route *endpoints.Route) (*engine.Principal, error) {
+func (s *Server) authenticate(ctx context.Context, route *endpoints.Route, st *requestState) (*engine.Principal, error) {
 	if route.Rule.Public {
 		return nil, nil
 	}
-	return Authenticate(c, s.gate)
+	return s.gate.Authenticate(ctx, (*requestCredentials)(st))
 }
 
 // admit runs the guard (the route's rule at its bank), then the server's

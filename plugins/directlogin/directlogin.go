@@ -18,6 +18,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/identity"
+	"github.com/dynapi/dynapi/internal/coarseclock"
 )
 
 // Method is the authenticator name and Principal.Method of DirectLogin.
@@ -63,7 +64,8 @@ type Options struct {
 	Consumers Consumers
 	// TTL is how long a token lives; zero means DefaultTTL.
 	TTL time.Duration
-	// Now is the clock; nil means time.Now.
+	// Now is the clock; nil means time.Now, and coarseclock.Now for the
+	// expiry check of each request.
 	Now func() time.Time
 }
 
@@ -76,6 +78,9 @@ type Plugin struct {
 	consumers Consumers
 	ttl       time.Duration
 	now       func() time.Time
+	// checkNow is the clock each request's token expiry is checked with:
+	// Options.Now, else the coarse clock, which costs no clock read.
+	checkNow func() time.Time
 
 	sessions sync.Map // [32]byte SHA-256 of the token -> *session
 	recent   *recent  // header values of recent requests -> session
@@ -92,6 +97,10 @@ type session struct {
 	created     time.Time
 	expires     time.Time
 	principal   atomic.Pointer[identity.Principal] // made on first use
+	// ended is set once the session is revoked, dropped or purged
+	// (forget), so a request that found it in the recent table sees it
+	// ended without looking it up.
+	ended atomic.Bool
 }
 
 // record is a live token as persisted. The token itself is never stored.
@@ -113,8 +122,9 @@ func New(ctx context.Context, o Options) (*Plugin, error) {
 	if p.ttl <= 0 {
 		p.ttl = DefaultTTL
 	}
+	p.checkNow = p.now
 	if p.now == nil {
-		p.now = time.Now
+		p.now, p.checkNow = time.Now, coarseclock.Now
 	}
 	now := p.now()
 	stale := 0
@@ -251,7 +261,7 @@ func (p *Plugin) Authenticate(ctx context.Context, c identity.Credentials) (*ide
 	if !ok {
 		return nil, identity.ErrNoCredentials
 	}
-	now := p.now()
+	now := p.checkNow()
 	s, err := p.session(ctx, raw, now)
 	if err != nil {
 		return nil, err
@@ -290,7 +300,7 @@ func (p *Plugin) Authenticate(ctx context.Context, c identity.Credentials) (*ide
 // parsing or hashing, if the session is still in the sessions map.
 func (p *Plugin) session(ctx context.Context, raw string, now time.Time) (*session, error) {
 	s := p.recent.get(raw)
-	if s == nil || !p.current(s) {
+	if s == nil || s.ended.Load() {
 		var err error
 		if s, err = p.lookup(raw); err != nil {
 			return nil, err
@@ -304,11 +314,14 @@ func (p *Plugin) session(ctx context.Context, raw string, now time.Time) (*sessi
 	return s, nil
 }
 
-// current tells whether s is still the session of its token: not revoked,
-// dropped or purged.
-func (p *Plugin) current(s *session) bool {
-	v, ok := p.sessions.Load(s.hash)
-	return ok && v == s
+// forget ends s: it leaves the live sessions, and requests that hold it
+// see it ended. It reports whether this call ended it.
+func (p *Plugin) forget(s *session) bool {
+	if !p.sessions.CompareAndDelete(s.hash, s) {
+		return false
+	}
+	s.ended.Store(true)
+	return true
 }
 
 // lookup parses a DirectLogin header value and finds the session of its
@@ -352,7 +365,7 @@ func (p *Plugin) Revoke(ctx context.Context, c identity.Credentials) error {
 	}); err != nil {
 		return engine.Internal(fmt.Errorf("directlogin: revoke token: %w", err))
 	}
-	p.sessions.CompareAndDelete(s.hash, s)
+	p.forget(s)
 	return nil
 }
 
@@ -360,7 +373,7 @@ func (p *Plugin) Revoke(ctx context.Context, c identity.Credentials) error {
 // caller to remove it from memory deletes the record; if that fails Purge
 // will.
 func (p *Plugin) drop(ctx context.Context, s *session) {
-	if !p.sessions.CompareAndDelete(s.hash, s) {
+	if !p.forget(s) {
 		return
 	}
 	key := hex.EncodeToString(s.hash[:])
@@ -374,9 +387,9 @@ func (p *Plugin) drop(ctx context.Context, s *session) {
 // records this version cannot read.
 func (p *Plugin) Purge(ctx context.Context) error {
 	now := p.now()
-	p.sessions.Range(func(k, v any) bool {
+	p.sessions.Range(func(_, v any) bool {
 		if s := v.(*session); !p.live(s, now) {
-			p.sessions.CompareAndDelete(k, v)
+			p.forget(s)
 		}
 		return true
 	})

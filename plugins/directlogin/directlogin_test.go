@@ -207,6 +207,38 @@ func TestExpiry(t *testing.T) {
 	wantStatus(t, f.plugin.Revoke(context.Background(), tokenHeader(tok)), 401, engine.CodeUnauthorized)
 }
 
+// TestExpiryOnTheDefaultClock: without a clock of its own, the plugin
+// checks each request's token against the coarse clock, which still ends
+// it once its time is up.
+func TestExpiryOnTheDefaultClock(t *testing.T) {
+	f := newFixture(t)
+	p, err := directlogin.New(context.Background(), directlogin.Options{
+		Store: f.store, Users: f.users, Consumers: f.consumers, TTL: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := p.Login(context.Background(), authtest.Header("DirectLogin",
+		`username="alice", password="correct horse", consumer_key="key-1"`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	expires := time.Now().Add(50 * time.Millisecond)
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		_, err := p.Authenticate(context.Background(), tokenHeader(tok))
+		if err != nil {
+			wantStatus(t, err, 401, engine.CodeUnauthorized)
+			if time.Now().Before(expires) {
+				t.Fatal("token refused before its time was up")
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("token still accepted seconds after it expired")
+		}
+		time.Sleep(5 * time.Millisecond) // the next request, not a wait for a result
+	}
+}
+
 func TestPurge(t *testing.T) {
 	f := newFixture(t)
 	old := f.login(t, "alice", "correct horse", "key-1")
