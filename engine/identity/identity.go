@@ -148,7 +148,15 @@ type Service struct {
 
 	consumers atomic.Pointer[map[string]*consumerEntry] // by key
 	standings atomic.Pointer[sync.Map]                  // user id -> *standing
+	// revision counts the changes to the views (Revision).
+	revision atomic.Uint64
 }
+
+// Revision changes whenever a consumer or a user's standing changes, once
+// the change is visible: a check of them made at one revision holds for
+// as long as Revision still returns it, so callers on the request path
+// can check once per revision instead of once per request.
+func (s *Service) Revision() uint64 { return s.revision.Load() }
 
 // consumerEntry is a consumer in the in-memory view.
 type consumerEntry struct {
@@ -239,6 +247,7 @@ func (s *Service) load(ctx context.Context) error {
 	}
 	s.consumers.Store(&consumers)
 	s.standings.Store(standings)
+	s.revision.Add(1)
 	return nil
 }
 
@@ -276,6 +285,7 @@ func (s *Service) apply(ch *change) {
 	for id, st := range ch.standings {
 		s.standings.Load().Store(id, st)
 	}
+	s.revision.Add(1)
 }
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }

@@ -51,6 +51,14 @@ type Users interface {
 	SessionValid(userID string, issuedAt time.Time) bool
 }
 
+// Revisioned is implemented by a registry whose answers change only when
+// its revision does (identity.Service). When Users and Consumers are one
+// such registry, a session's consumer and standing are checked once per
+// revision instead of on every request.
+type Revisioned interface {
+	Revision() uint64
+}
+
 // Consumers is what the plugin asks of the consumer registry. The lookup
 // must be in memory: it runs on every authenticated request.
 type Consumers interface {
@@ -81,6 +89,9 @@ type Plugin struct {
 	// checkNow is the clock each request's token expiry is checked with:
 	// Options.Now, else the coarse clock, which costs no clock read.
 	checkNow func() time.Time
+	// registry is Users and Consumers when they are one Revisioned
+	// registry, else nil.
+	registry Revisioned
 
 	sessions sync.Map // [32]byte SHA-256 of the token -> *session
 	recent   *recent  // header values of recent requests -> session
@@ -101,6 +112,9 @@ type session struct {
 	// (forget), so a request that found it in the recent table sees it
 	// ended without looking it up.
 	ended atomic.Bool
+	// verified is 1 + the registry revision at which the session's
+	// consumer and standing last passed their checks, 0 for never.
+	verified atomic.Uint64
 }
 
 // record is a live token as persisted. The token itself is never stored.
@@ -121,6 +135,9 @@ func New(ctx context.Context, o Options) (*Plugin, error) {
 	p := &Plugin{store: o.Store, users: o.Users, consumers: o.Consumers, ttl: o.TTL, now: o.Now, recent: newRecent()}
 	if p.ttl <= 0 {
 		p.ttl = DefaultTTL
+	}
+	if r, ok := o.Users.(Revisioned); ok && any(o.Consumers) == any(o.Users) {
+		p.registry = r
 	}
 	p.checkNow = p.now
 	if p.now == nil {
@@ -266,13 +283,8 @@ func (p *Plugin) Authenticate(ctx context.Context, c identity.Credentials) (*ide
 	if err != nil {
 		return nil, err
 	}
-	consumer, ok := p.consumers.ConsumerByKey(s.consumerKey)
-	if !ok || consumer == nil || !consumer.Enabled || consumer.ID != s.consumerID {
-		return nil, invalidToken()
-	}
-	if !p.users.SessionValid(s.userID, s.created) {
-		p.drop(ctx, s)
-		return nil, invalidToken()
+	if err := p.standing(ctx, s); err != nil {
+		return nil, err
 	}
 	// The principal of a session is made once and shared by its requests:
 	// nothing downstream changes a principal.
@@ -293,6 +305,29 @@ func (p *Plugin) Authenticate(ctx context.Context, c identity.Credentials) (*ide
 	pr := &identity.Principal{UserID: user.ID, Username: user.Username, ConsumerID: s.consumerID, Method: Method}
 	s.principal.Store(pr)
 	return pr, nil
+}
+
+// standing checks that s's consumer is enabled and its user may still use
+// it, or answers a 401; once per registry revision when there is one.
+func (p *Plugin) standing(ctx context.Context, s *session) error {
+	var rev uint64
+	if p.registry != nil {
+		// Read before the checks: a change made meanwhile has a later
+		// revision, so the next request checks again.
+		if rev = p.registry.Revision() + 1; s.verified.Load() == rev {
+			return nil
+		}
+	}
+	consumer, ok := p.consumers.ConsumerByKey(s.consumerKey)
+	if !ok || consumer == nil || !consumer.Enabled || consumer.ID != s.consumerID {
+		return invalidToken()
+	}
+	if !p.users.SessionValid(s.userID, s.created) {
+		p.drop(ctx, s)
+		return invalidToken()
+	}
+	s.verified.Store(rev)
+	return nil
 }
 
 // session returns the live session of the token in a DirectLogin header
