@@ -2,6 +2,7 @@ package netguard
 
 import (
 	"math"
+	"sync/atomic"
 	"time"
 )
 
@@ -126,27 +127,23 @@ func (l *Listener) sweep(now time.Time) bool {
 
 // readLate reports whether c's pending read is past its deadline at at: the
 // read deadline set on c, else the timeout of the phase it began in.
-func (c *Conn) readLate(at int64) bool {
-	by := c.readBy.Load()
-	if by == 0 {
-		return false
-	}
-	if set := c.readDeadline.Load(); set != 0 {
-		by = set
-	}
-	return at > by
-}
+func (c *Conn) readLate(at int64) bool { return late(at, &c.readBy, &c.readDeadline) }
 
 // writeLate is readLate for c's pending write.
-func (c *Conn) writeLate(at int64) bool {
-	by := c.writeBy.Load()
-	if by == 0 {
+func (c *Conn) writeLate(at int64) bool { return late(at, &c.writeBy, &c.writeDeadline) }
+
+// late reports whether a pending read or write, due by its timeout's
+// deadline (0: none pending) or the deadline set in its place, is past it
+// at at.
+func late(at int64, by, set *atomic.Int64) bool {
+	due := by.Load()
+	if due == 0 {
 		return false
 	}
-	if set := c.writeDeadline.Load(); set != 0 {
-		by = set
+	if d := set.Load(); d != 0 {
+		due = d
 	}
-	return at > by
+	return at > due
 }
 
 // cutOff makes c's late read or write fail as a timeout. The server then

@@ -28,6 +28,21 @@ func guarded(t *testing.T, to Timeouts) (*Listener, *Conn, net.Conn, time.Time) 
 	return l, server, client, start
 }
 
+// exchange has the client send a request's first bytes and the server
+// read them, then answer.
+func exchange(t *testing.T, server *Conn, client net.Conn) {
+	t.Helper()
+	if _, err := client.Write([]byte("GET")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.Read(make([]byte, 64)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.Write([]byte("200")); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // pendingRead starts a read on c and waits until it is pending; the
 // channel gives its error once it returns.
 func pendingRead(t *testing.T, c *Conn) <-chan error {
@@ -70,6 +85,20 @@ func cutOff(t *testing.T, done <-chan error, wait time.Duration) bool {
 	}
 }
 
+// cutBetween checks that the pending read or write whose result done gives
+// is not cut off by a sweep at before, and is by one at after.
+func cutBetween(t *testing.T, l *Listener, done <-chan error, before, after time.Time) {
+	t.Helper()
+	l.sweep(before)
+	if cutOff(t, done, expectNone) {
+		t.Fatalf("cut off at %v, before its deadline", before)
+	}
+	l.sweep(after)
+	if !cutOff(t, done, expectCut) {
+		t.Fatalf("not cut off at %v, after its deadline", after)
+	}
+}
+
 // Waits of cutOff: for a cut expected, and for one that must not come.
 const (
 	expectCut  = 5 * time.Second
@@ -80,35 +109,13 @@ func TestTimeouts(t *testing.T) {
 	t.Run("a request read too slowly is cut off after the header timeout", func(t *testing.T) {
 		l, server, _, start := guarded(t, hours)
 		done := pendingRead(t, server)
-		l.sweep(start.Add(59 * time.Minute))
-		if cutOff(t, done, expectNone) {
-			t.Fatal("cut off before the header timeout")
-		}
-		l.sweep(start.Add(61 * time.Minute))
-		if !cutOff(t, done, expectCut) {
-			t.Fatal("not cut off after the header timeout")
-		}
+		cutBetween(t, l, done, start.Add(59*time.Minute), start.Add(61*time.Minute))
 	})
 	t.Run("after an answer, the wait for the next request has the idle timeout", func(t *testing.T) {
 		l, server, client, start := guarded(t, hours)
-		if _, err := client.Write([]byte("GET")); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := server.Read(make([]byte, 64)); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := server.Write([]byte("200")); err != nil {
-			t.Fatal(err)
-		}
+		exchange(t, server, client)
 		done := pendingRead(t, server)
-		l.sweep(start.Add(90 * time.Minute)) // past the header timeout
-		if cutOff(t, done, expectNone) {
-			t.Fatal("an idle connection was cut off by the header timeout")
-		}
-		l.sweep(start.Add(121 * time.Minute))
-		if !cutOff(t, done, expectCut) {
-			t.Fatal("not cut off after the idle timeout")
-		}
+		cutBetween(t, l, done, start.Add(90*time.Minute), start.Add(121*time.Minute)) // past the header timeout
 	})
 	t.Run("the first bytes of the next request start its header timeout", func(t *testing.T) {
 		l, server, client, start := guarded(t, Timeouts{Header: time.Hour, Idle: time.Minute})
@@ -123,14 +130,7 @@ func TestTimeouts(t *testing.T) {
 			t.Fatal(err)
 		}
 		done := pendingRead(t, server)
-		l.sweep(start.Add(50 * time.Minute)) // long past the idle timeout
-		if cutOff(t, done, expectNone) {
-			t.Fatal("a request being read was cut off by the idle timeout")
-		}
-		l.sweep(start.Add(62 * time.Minute))
-		if !cutOff(t, done, expectCut) {
-			t.Fatal("not cut off after the header timeout from the request's first bytes")
-		}
+		cutBetween(t, l, done, start.Add(50*time.Minute), start.Add(62*time.Minute)) // long past the idle timeout
 	})
 	t.Run("a read deadline takes the place of the timeouts until cleared", func(t *testing.T) {
 		l, server, _, start := guarded(t, hours)
@@ -158,8 +158,7 @@ func TestTimeouts(t *testing.T) {
 		if _, err := server.Write([]byte("200")); err != nil {
 			t.Fatalf("the answer after a long handler: %v", err)
 		}
-		b := make([]byte, 3)
-		if _, err := io.ReadFull(client, b); err != nil || string(b) != "200" {
+		if b, err := io.ReadAll(io.LimitReader(client, 3)); err != nil || string(b) != "200" {
 			t.Fatalf("client read %q, %v", b, err)
 		}
 	})
@@ -177,14 +176,7 @@ func TestTimeouts(t *testing.T) {
 			done <- err
 		}()
 		waitFor(t, "the write to be pending", func() bool { return server.writeBy.Load() != 0 })
-		l.sweep(start.Add(59 * time.Minute))
-		if cutOff(t, done, expectNone) {
-			t.Fatal("cut off before the write timeout")
-		}
-		l.sweep(start.Add(61 * time.Minute))
-		if !cutOff(t, done, expectCut) {
-			t.Fatal("a stalled write was not cut off after the write timeout")
-		}
+		cutBetween(t, l, done, start.Add(59*time.Minute), start.Add(61*time.Minute))
 	})
 	t.Run("without timeouts, nothing is cut off", func(t *testing.T) {
 		l, server, _, start := guarded(t, Timeouts{})

@@ -111,7 +111,8 @@ type callKey struct{}
 // a user).
 func (a *API) admit(sc scope) func(c *fiber.Ctx, pc *engine.Call) error {
 	return func(c *fiber.Ctx, pc *engine.Call) error {
-		name := strings.Clone(c.Params("name"))
+		// Looked up in place: the name is copied only into an error.
+		name := c.Params("name")
 		e, ok := a.Entities.Lookup(pc.BankID, name)
 		if !ok || (sc == personal && !e.Def.HasPersonalEntity) {
 			return engine.Errorf(http.StatusNotFound, engine.CodeNotFound, "no entity %q here", name)

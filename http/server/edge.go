@@ -112,37 +112,44 @@ func endBodyDeadline(c *fiber.Ctx) {
 }
 
 // front is the first handler of every request: it reads the header once
-// (scanHeader), gives the request its correlation id, refuses ambiguous
-// requests, dispatches the request and renders its error. A panic
-// anywhere below becomes a logged 500.
+// (scanHeader) into the request's pooled state, gives the request its
+// correlation id, refuses ambiguous requests, dispatches the request and
+// renders its error. A panic anywhere below becomes a logged 500. The
+// state goes back to the pool only when the request returns: after a
+// panic it may still be referenced, so it is left to the garbage
+// collector.
 func (s *Server) front(c *fiber.Ctx) (err error) {
 	h := &c.Request().Header
 	lines := scanRequest(h)
-	cid := s.ids.set(c, lines.fields[fieldCorrelationID])
+	st := s.states.Get().(*requestState)
+	st.c, st.fields = c, lines.fields
+	st.cid = s.ids.set(c, st.fields[fieldCorrelationID])
 	endBodyDeadline(c)
 	defer func() {
 		if v := recover(); v != nil {
 			err = s.recovered(c, v)
+			return
 		}
+		s.release(st)
 	}()
 	if err := s.refuseAmbiguous(c, &lines); err != nil {
 		return s.errorHandler(c, err)
 	}
-	if err := s.dispatch(c, cid, &lines.fields); err != nil {
+	if err := s.dispatch(c, st); err != nil {
 		return s.errorHandler(c, err)
 	}
 	return nil
 }
 
 // dispatch sends a request a fixed route serves on through fiber's router
-// (which fills its parameters), and every other straight to the dynamic
-// operations, without routing it twice, with its correlation id and the
-// header fields the edge read.
-func (s *Server) dispatch(c *fiber.Ctx, cid string, fields *scannedFields) error {
+// (which fills its parameters), with st on the request (stateOf), and every
+// other straight to the dynamic operations, without routing it twice.
+func (s *Server) dispatch(c *fiber.Ctx, st *requestState) error {
 	if _, ok, _ := s.fixed.Match(c.Method(), c.Path(), nil); ok {
+		c.Locals(stateKey{}, st)
 		return c.Next()
 	}
-	return s.serveDynamic(c, cid, fields)
+	return s.serveDynamic(c, st)
 }
 
 // routeOf names the route that answered c, for logs: a fixed route's

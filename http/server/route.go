@@ -81,24 +81,21 @@ func (s *Server) mount(routes []Route) {
 }
 
 // serveFixed answers the request at c through the pipeline's stages for
-// route r, in pooled state as serveDynamic does.
+// route r, in the request's state (stateOf).
 func (s *Server) serveFixed(c *fiber.Ctx, r *fixedRoute) error {
-	st := s.states.Get().(*requestState)
-	err := s.serveFixedWith(c, r, &st.call)
-	st.call = engine.Call{}
-	s.states.Put(st)
-	return err
+	return s.serveFixedWith(c, r, s.stateOf(c))
 }
 
-// serveFixedWith runs the stages after match for route r, in call.
-func (s *Server) serveFixedWith(c *fiber.Ctx, r *fixedRoute, call *engine.Call) error {
+// serveFixedWith runs the stages after match for route r, in st.
+func (s *Server) serveFixedWith(c *fiber.Ctx, r *fixedRoute, st *requestState) error {
 	ctx := c.UserContext()
+	call := &st.call
 	*call = engine.Call{OperationID: r.operation, Path: (*fiberPath)(c), HTTP: HTTPRequest(c)}
 	if r.bankParam {
 		call.BankID = strings.Clone(c.Params("bank_id"))
 	}
 	if !r.Public {
-		p, err := Authenticate(c, s.gate)
+		p, err := s.gate.Authenticate(ctx, (*requestCredentials)(st))
 		if err != nil {
 			return err
 		}

@@ -108,10 +108,7 @@ func New(cfg Config, mgr *endpoints.Manager, routes []Route) *Server {
 	s.fixed = fixedRoutes(s.app)
 	// front sends dynamic operations on itself (dispatch); this catches a
 	// request fiber's router turns down although the fixed table took it.
-	s.app.Use(func(c *fiber.Ctx) error {
-		lines := scanRequest(&c.Request().Header)
-		return s.serveDynamic(c, correlationID(c), &lines.fields)
-	})
+	s.app.Use(func(c *fiber.Ctx) error { return s.serveDynamic(c, s.stateOf(c)) })
 	return s
 }
 
@@ -141,7 +138,7 @@ func (s *Server) Serve(ln net.Listener) error {
 func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
 
 // requestState is the per-request scratch space, pooled so serving a
-// request allocates nothing for it.
+// request allocates nothing for it; front takes it and gives it back.
 type requestState struct {
 	c      *fiber.Ctx
 	cid    string        // the correlation id
@@ -150,21 +147,36 @@ type requestState struct {
 	call   engine.Call
 }
 
-// serveDynamic answers every request no fixed route takes, whose
-// correlation id is cid and whose header fields the edge read as fields:
-// the dynamic operations of the current snapshot.
-// The pooled state goes back to the pool only when the request returns:
-// one a connector panicked on may still be referenced, so it is left to
-// the garbage collector.
-func (s *Server) serveDynamic(c *fiber.Ctx, cid string, fields *scannedFields) error {
-	st := s.states.Get().(*requestState)
-	st.cid, st.fields = cid, *fields
-	err := s.serveDynamicWith(c, st, false)
+// stateKey is where dispatch keeps a fixed route's requestState on the
+// request.
+type stateKey struct{}
+
+// stateOf is the requestState front keeps for the request at c (dispatch),
+// or a fresh one, with its header fields left to lookups, for a request
+// that did not pass front.
+func (s *Server) stateOf(c *fiber.Ctx) *requestState {
+	if st, ok := c.Locals(stateKey{}).(*requestState); ok {
+		return st
+	}
+	st := &requestState{c: c, cid: correlationID(c)}
+	for i := range st.fields {
+		st.fields[i] = unscanned
+	}
+	return st
+}
+
+// release empties st and gives it back to the pool.
+func (s *Server) release(st *requestState) {
 	st.c, st.cid, st.fields = nil, "", scannedFields{}
 	st.params.Reset()
 	st.call = engine.Call{}
 	s.states.Put(st)
-	return err
+}
+
+// serveDynamic answers every request no fixed route takes, in its state
+// st: the dynamic operations of the current snapshot.
+func (s *Server) serveDynamic(c *fiber.Ctx, st *requestState) error {
+	return s.serveDynamicWith(c, st, false)
 }
 
 // serveDynamicWith answers the request at c through the pipeline, in st:

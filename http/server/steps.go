@@ -5,8 +5,6 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/gofiber/fiber/v2"
-
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/identity"
@@ -15,13 +13,6 @@ import (
 
 // The pipeline's steps, shared by dynamic operations and fixed Routes, so
 // every route authenticates, guards and reads its body the same way.
-
-// Authenticate is the pipeline's authenticate step: the caller of the
-// request at c, or a 401 (its WWW-Authenticate is set where it is
-// rendered).
-func Authenticate(c *fiber.Ctx, gate *guard.Gate) (*identity.Principal, error) {
-	return gate.Authenticate(c.UserContext(), Credentials(c))
-}
 
 // Guard is the pipeline's guard step: p must hold one of rule's roles at
 // bankID ("" system wide; system roles count anywhere). A bank that does
