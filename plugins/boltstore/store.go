@@ -74,6 +74,9 @@ func Open(path string, opts Options) (*Store, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout: timeout,
 		NoSync:  opts.NoSync,
+		// Nothing reads bbolt's statistics; keeping them costs every
+		// transaction a lock and a dozen counters.
+		NoStatistics: true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
