@@ -210,7 +210,7 @@ func (s *Server) serveDynamicWith(c *fiber.Ctx, st *requestState, retried bool) 
 	if st.call.Body, err = s.validate(route, st); err != nil {
 		return err
 	}
-	// Copied only now: a request refused earlier pays for neither.
+	// Copied only now: a request refused earlier pays nothing for it.
 	st.call.Prefer = strings.Clone(st.fields[fieldPrefer].get(&c.Request().Header, "Prefer"))
 	st.call.CorrelationID = st.cid
 	reply, err := route.Invoker.Invoke(ctx, &st.call)
