@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/endpoints"
 	"github.com/dynapi/dynapi/engine/router"
-	"github.com/dynapi/dynapi/plugins/boltstore"
+	"github.com/dynapi/dynapi/internal/authtest"
 )
 
 func oneOperation(mount, id string) []byte {
@@ -24,11 +23,7 @@ func oneOperation(mount, id string) []byte {
 // outside the change lock: every role name and route conflict is still
 // decided against the snapshot current when each one is swapped in.
 func TestConcurrentCreates(t *testing.T) {
-	bolt, err := boltstore.Open(filepath.Join(t.TempDir(), "db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bolt.Close()
+	bolt := authtest.OpenStore(t, "")
 	m := newManager(t, bolt)
 	const n = 8
 

@@ -6,14 +6,13 @@ import (
 	"github.com/dynapi/dynapi/internal/testpaths"
 	"net/http"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/endpoints"
 	"github.com/dynapi/dynapi/engine/router"
-	"github.com/dynapi/dynapi/plugins/boltstore"
+	"github.com/dynapi/dynapi/internal/authtest"
 	"github.com/dynapi/dynapi/plugins/mock"
 )
 
@@ -66,17 +65,13 @@ func petstore(t *testing.T) []byte {
 // TestFailedPersistChangesNothing checks that a change the store refuses is
 // not served: configuration is persisted before it is swapped in.
 func TestFailedPersistChangesNothing(t *testing.T) {
-	bolt, err := boltstore.Open(filepath.Join(t.TempDir(), "db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bolt.Close()
+	bolt := authtest.OpenStore(t, "")
 	store := &failingStore{Store: bolt}
 	m := newManager(t, store)
 	ctx := context.Background()
 
 	store.fail = true
-	_, err = m.Create(ctx, endpoints.CreateInput{Source: petstore(t)})
+	_, err := m.Create(ctx, endpoints.CreateInput{Source: petstore(t)})
 	var e *engine.Error
 	if !errors.As(err, &e) || e.Status != http.StatusInternalServerError {
 		t.Fatalf("create on a failing store: %v", err)
@@ -115,11 +110,7 @@ func TestFailedPersistChangesNothing(t *testing.T) {
 // store, and a change of host, which rewrites the record, keeps it,
 // across a restart too.
 func TestSourceKeptThroughChanges(t *testing.T) {
-	store, err := boltstore.Open(filepath.Join(t.TempDir(), "db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := authtest.OpenStore(t, "")
 	m := newManager(t, store)
 	ctx := t.Context()
 	source := petstore(t)
