@@ -119,11 +119,9 @@ func endBodyDeadline(c *fiber.Ctx) {
 // panic it may still be referenced, so it is left to the garbage
 // collector.
 func (s *Server) front(c *fiber.Ctx) (err error) {
-	h := &c.Request().Header
-	lines := scanRequest(h)
 	st := s.states.Get().(*requestState)
-	st.c, st.fields = c, lines.fields
-	st.cid = s.ids.set(c, st.fields[fieldCorrelationID])
+	st.c, st.header = c, scanRequest(&c.Request().Header)
+	st.cid = s.ids.set(c, st.header.fields[fieldCorrelationID])
 	endBodyDeadline(c)
 	defer func() {
 		if v := recover(); v != nil {
@@ -132,7 +130,7 @@ func (s *Server) front(c *fiber.Ctx) (err error) {
 		}
 		s.release(st)
 	}()
-	if err := s.refuseAmbiguous(c, &lines); err != nil {
+	if err := s.refuseAmbiguous(c, &st.header); err != nil {
 		return s.errorHandler(c, err)
 	}
 	if err := s.dispatch(c, st); err != nil {
@@ -149,7 +147,7 @@ func (s *Server) dispatch(c *fiber.Ctx, st *requestState) error {
 		c.Locals(stateKey{}, st)
 		return c.Next()
 	}
-	return s.serveDynamic(c, st)
+	return s.serveDynamicWith(c, st, false)
 }
 
 // routeOf names the route that answered c, for logs: a fixed route's

@@ -10,25 +10,18 @@ import (
 	"github.com/dynapi/dynapi/specs"
 )
 
-// fiberCredentials lets authenticators read a fiber request in place.
-type fiberCredentials fiber.Ctx
+// Credentials presents the request at c to authenticators without
+// copying: its credential fields as the edge read them (scannedFields),
+// the rest looked up. It is valid only while the request is served.
+func Credentials(c *fiber.Ctx) identity.Credentials { return (*requestCredentials)(stateOf(c)) }
 
-// Credentials presents a fiber request to authenticators without copying.
-// It is valid only while the request is served.
-func Credentials(c *fiber.Ctx) identity.Credentials { return (*fiberCredentials)(c) }
-
-func (f *fiberCredentials) Header(name string) string { return (*fiber.Ctx)(f).Get(name) }
-
-func (f *fiberCredentials) ClientAddr() string { return clientAddr((*fiber.Ctx)(f)) }
-
-// requestCredentials lets authenticators read a dynamic request in place,
-// its credential fields as the edge read them, without looking them up
-// again (scannedFields).
+// requestCredentials lets authenticators read a request in place, from
+// its state.
 type requestCredentials requestState
 
 func (r *requestCredentials) Header(name string) string {
 	if i, ok := guard.CredentialField(name); ok {
-		return r.fields[i].get(&r.c.Request().Header, name)
+		return r.header.fields[i].get(&r.c.Request().Header, name)
 	}
 	return r.c.Get(name)
 }

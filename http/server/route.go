@@ -83,7 +83,7 @@ func (s *Server) mount(routes []Route) {
 // serveFixed answers the request at c through the pipeline's stages for
 // route r, in the request's state (stateOf).
 func (s *Server) serveFixed(c *fiber.Ctx, r *fixedRoute) error {
-	return s.serveFixedWith(c, r, s.stateOf(c))
+	return s.serveFixedWith(c, r, stateOf(c))
 }
 
 // serveFixedWith runs the stages after match for route r, in st.

@@ -108,7 +108,7 @@ func New(cfg Config, mgr *endpoints.Manager, routes []Route) *Server {
 	s.fixed = fixedRoutes(s.app)
 	// front sends dynamic operations on itself (dispatch); this catches a
 	// request fiber's router turns down although the fixed table took it.
-	s.app.Use(func(c *fiber.Ctx) error { return s.serveDynamic(c, s.stateOf(c)) })
+	s.app.Use(func(c *fiber.Ctx) error { return s.serveDynamicWith(c, stateOf(c), false) })
 	return s
 }
 
@@ -141,8 +141,8 @@ func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWith
 // request allocates nothing for it; front takes it and gives it back.
 type requestState struct {
 	c      *fiber.Ctx
-	cid    string        // the correlation id
-	fields scannedFields // header fields the edge read (scanHeader)
+	cid    string      // the correlation id
+	header headerLines // the header as the edge read it (scanRequest)
 	params router.Params
 	call   engine.Call
 }
@@ -152,34 +152,24 @@ type requestState struct {
 type stateKey struct{}
 
 // stateOf is the requestState front keeps for the request at c (dispatch),
-// or a fresh one, with its header fields left to lookups, for a request
-// that did not pass front.
-func (s *Server) stateOf(c *fiber.Ctx) *requestState {
+// or a fresh one for a request that did not pass front.
+func stateOf(c *fiber.Ctx) *requestState {
 	if st, ok := c.Locals(stateKey{}).(*requestState); ok {
 		return st
 	}
-	st := &requestState{c: c, cid: correlationID(c)}
-	for i := range st.fields {
-		st.fields[i] = unscanned
-	}
-	return st
+	return &requestState{c: c, cid: correlationID(c), header: scanRequest(&c.Request().Header)}
 }
 
 // release empties st and gives it back to the pool.
 func (s *Server) release(st *requestState) {
-	st.c, st.cid, st.fields = nil, "", scannedFields{}
+	st.c, st.cid, st.header = nil, "", headerLines{}
 	st.params.Reset()
 	st.call = engine.Call{}
 	s.states.Put(st)
 }
 
-// serveDynamic answers every request no fixed route takes, in its state
-// st: the dynamic operations of the current snapshot.
-func (s *Server) serveDynamic(c *fiber.Ctx, st *requestState) error {
-	return s.serveDynamicWith(c, st, false)
-}
-
-// serveDynamicWith answers the request at c through the pipeline, in st:
+// serveDynamicWith answers a request no fixed route takes, at c, from the
+// dynamic operations of the current snapshot, through the pipeline, in st:
 // match → authenticate → guard → policies → validate → invoke → filters →
 // render (engine/pipeline.go). A refusal by the guard or a policy while the
 // snapshot changed is retried once on the new one (retried).
@@ -211,7 +201,7 @@ func (s *Server) serveDynamicWith(c *fiber.Ctx, st *requestState, retried bool) 
 		return err
 	}
 	// Copied only now: a request refused earlier pays nothing for it.
-	st.call.Prefer = strings.Clone(st.fields[fieldPrefer].get(&c.Request().Header, "Prefer"))
+	st.call.Prefer = strings.Clone(st.header.fields[fieldPrefer].get(&c.Request().Header, "Prefer"))
 	st.call.CorrelationID = st.cid
 	reply, err := route.Invoker.Invoke(ctx, &st.call)
 	if err != nil {
