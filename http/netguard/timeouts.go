@@ -14,9 +14,11 @@ import (
 // its deadline, instead of by a runtime deadline per read and write:
 // setting a deadline updates a runtime timer, which costs more than the
 // rest of serving a small request does. A connection's reads and writes
-// only stamp the clock's reading. A timeout therefore holds to within two
-// ticks (see tickFor); a connection cut off has its pending read or write
-// fail as a timeout, and is closed by the server.
+// only stamp the clock's reading, which lags the time by up to a tick, and
+// the sweep that finds one late comes up to a tick after its deadline: a
+// timeout fires up to a tick early or late (see tickFor). A connection cut
+// off has its pending read or write fail as a timeout, and is closed by
+// the server.
 type Timeouts struct {
 	// Header bounds the time from the first bytes of a request (from
 	// accept, for a connection's first request) to the end of reading it,
