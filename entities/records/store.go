@@ -74,11 +74,25 @@ type Stored struct {
 
 // etagOf is the entity tag of a record's stored bytes.
 func etagOf(raw []byte) string {
+	var tag [etagLen]byte
+	return string(AppendETag(tag[:0], raw))
+}
+
+// etagLen is the length of an entity tag: quotes around 16 bytes of
+// digest in unpadded base64.
+const etagLen = 2 + 22
+
+// AppendETag appends the entity tag of a record's stored bytes raw (as
+// Read gives them) to dst, quoted as in an HTTP ETag header: the tag
+// Stored.ETag holds for them.
+func AppendETag(dst, raw []byte) []byte {
 	sum := sha256.Sum256(raw)
-	var tag [2 + 22]byte // quotes around 16 bytes in unpadded base64
+	n := len(dst)
+	dst = append(dst, make([]byte, etagLen)...)
+	tag := dst[n:]
 	tag[0], tag[len(tag)-1] = '"', '"'
 	base64.RawURLEncoding.Encode(tag[1:len(tag)-1], sum[:16])
-	return string(tag[:])
+	return dst
 }
 
 // IfMatch is a write's If-Match condition (RFC 9110): the entity tags the
@@ -499,26 +513,43 @@ func (s *Store) Get(ctx context.Context, sc *Schema, owner, id string) (*Stored,
 // GetRaw returns one record's stored bytes and ETag without decoding them
 // (Stored.Record is nil), or a 404 not_found.
 func (s *Store) GetRaw(ctx context.Context, sc *Schema, owner, id string) (*Stored, error) {
-	l, err := scope(sc, owner)
+	var out *Stored
+	err := s.Read(ctx, sc, owner, id, func(raw []byte) error {
+		out = &Stored{Raw: bytes.Clone(raw), ETag: etagOf(raw)}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	if !validID(id) {
-		return nil, notFound(l, id)
+	return out, nil
+}
+
+// Read calls fn with one record's stored bytes, or returns a 404
+// not_found. raw is the store's own memory, valid only until fn returns
+// (inside the read transaction): fn copies what it keeps, so a read that
+// writes the record straight into an answer copies it once. AppendETag
+// gives its entity tag. fn's error is returned as it is.
+func (s *Store) Read(ctx context.Context, sc *Schema, owner, id string, fn func(raw []byte) error) error {
+	l, err := scope(sc, owner)
+	if err != nil {
+		return err
 	}
-	var out *Stored
+	if !validID(id) {
+		return notFound(l, id)
+	}
+	var fnErr error
 	err = s.db.View(ctx, func(tx engine.Tx) error {
 		raw, err := current(tx, l, owner, id, nil)
 		if err != nil {
 			return err
 		}
-		out = &Stored{Raw: bytes.Clone(raw), ETag: etagOf(raw)}
+		fnErr = fn(raw)
 		return nil
 	})
 	if err != nil {
-		return nil, engine.Surface(err)
+		return engine.Surface(err)
 	}
-	return out, nil
+	return fnErr
 }
 
 // Replace replaces a record as a whole, if cond holds, and returns it.

@@ -349,19 +349,27 @@ func (s *script) Invoke(ctx context.Context, req *connector.Request) (res *conne
 		s.e.watch.end()
 		s.e.release(sb)
 	}()
-	res, err = s.run(sb, req)
+	if res, err = s.run(sb, req); err != nil {
+		err = s.failed(ctx, c, limit, err)
+	}
+	return res, err
+}
+
+// failed is the error of a call that ran into err: a stop (interrupt,
+// or a stopped binding) is reported as one, with where it stopped.
+func (s *script) failed(ctx context.Context, c *callState, limit time.Duration, err error) error {
 	var ie *goja.InterruptedError
 	var sa *stoppedAt
 	switch {
 	case errors.As(err, &ie):
-		err = s.stopped(ctx, c, limit, ie.Stack())
+		return s.stopped(ctx, c, limit, ie.Stack())
 	case errors.As(err, &sa):
-		err = s.stopped(ctx, c, limit, sa.frames)
-	case err != nil && c.ended(time.Now()):
+		return s.stopped(ctx, c, limit, sa.frames)
+	case c.ended(time.Now()):
 		// The call was stopped while a binding waited: it failed first.
-		err = s.stopped(ctx, c, limit, nil)
+		return s.stopped(ctx, c, limit, nil)
 	}
-	return res, err
+	return err
 }
 
 // errStopped is the value runtimes are interrupted with.
@@ -406,13 +414,9 @@ func (s *script) run(sb *sandbox, req *connector.Request) (*connector.Result, er
 // written in Go when it is plain, else by the guarded JSON.stringify.
 func (s *script) result(sb *sandbox, v goja.Value) (*connector.Result, error) {
 	encoded, plain, err := sb.encodePlain(v)
-	var sa *stoppedAt
 	switch {
-	case errors.As(err, &sa):
-		sb.broken = true // the interrupt may be pending
-		return nil, err
 	case err != nil:
-		return nil, s.vmError(sb, err)
+		return nil, s.encodeError(sb, err)
 	case plain && encoded == nil:
 		return &connector.Result{}, nil
 	case plain:
@@ -431,6 +435,15 @@ func (s *script) result(sb *sandbox, v goja.Value) (*connector.Result, error) {
 			"connector method %s failed: its result is larger than the limit of %d bytes", s.name, s.e.o.MaxResultBytes)
 	}
 	return &connector.Result{JSON: []byte(text)}, nil
+}
+
+// encodeError is the error of an encoding that failed with err.
+func (s *script) encodeError(sb *sandbox, err error) error {
+	if sa := (*stoppedAt)(nil); errors.As(err, &sa) {
+		sb.broken = true // the interrupt may be pending
+		return err
+	}
+	return s.vmError(sb, err)
 }
 
 // stoppedAt is what a call stopped by its context ran into: guarded
