@@ -14,13 +14,15 @@
 # and sends the token on every management call and guarded workload.
 # Every ratio is measured interleaved: in each round of the compare,
 # entities and connectors parts, the part's dynapi and a fiberlimit are up
-# together and their workloads take turns of DURATION/SLICES seconds, so a
-# drift of the machine reaches both sides of a ratio alike.
+# together and their workloads take turns of DURATION/SLICES seconds (in
+# order, then backwards), so a drift of the machine reaches both sides of a
+# ratio alike.
 #
 # Knobs (environment): WORKLOADS (all; or a comma-separated subset of
-# compare, spec, swap, entities, connectors) DURATION (10: measured seconds
-# per workload and round) SLICES (5: turns the ratio workloads' DURATION is
-# split into, at least 1 s each) CONNECTIONS (64) ROUNDS (3) WARMUP (2)
+# compare, spec, swap, entities, connectors) DURATION (12: measured seconds
+# per workload and round) SLICES (6: turns the ratio workloads' DURATION is
+# split into, at least 1 s each; even, so that the turns' alternating order
+# balances) CONNECTIONS (64) ROUNDS (3) WARMUP (2)
 # SPEC_RUNS (5) ENTITY_RECORDS (100000)
 # BENCH_DYNAPI_PORT (18080) BENCH_FIBER_PORT (18081) BENCH_BACKEND_PORT
 # (18082, the REST back end of the connectors part) BENCH_SERVER_CPU /
@@ -76,11 +78,11 @@ if [[ ! -d "$SHARED/bench/fiberlimit" ]]; then
 	exit 1
 fi
 
-DURATION=${DURATION:-10}
+DURATION=${DURATION:-12}
 CONNECTIONS=${CONNECTIONS:-64}
 ROUNDS=${ROUNDS:-3}
 WARMUP=${WARMUP:-2}
-SLICES=${SLICES:-5}
+SLICES=${SLICES:-6}
 SPEC_RUNS=${SPEC_RUNS:-5}
 ENTITY_RECORDS=${ENTITY_RECORDS:-100000}
 DYNAPI_PORT=${BENCH_DYNAPI_PORT:-18080}
@@ -554,15 +556,16 @@ run_queued() {
 # measure_turns TURNS SECONDS: measures the queued workloads against the
 # running servers, then empties the queue. Each workload gets one warm-up
 # of WARMUP seconds, then TURNS turns in which every workload runs once for
-# SECONDS, one after the other, so slow drifts of the machine reach both
-# sides of every ratio alike. A workload's figure for the round is its
+# SECONDS, one after the other, in queue order in odd turns and backwards
+# in even ones, so slow drifts of the machine reach both sides of every
+# ratio alike. A workload's figure for the round is its
 # requests over its measured time, summed over its slices
 # (sum req / sum(req / rps)), its p99 the worst slice's; both are appended
 # to its KEY's rounds. STATUS_BAD[KEY] gains every socket error and every
 # response not of STATUS's class (2xx, or for a 4xx STATUS anything but
 # 2xx). One run of DURATION: measure_turns 1 "$DURATION".
 measure_turns() {
-	local turns=$1 secs=$2 n=${#Q_KEY[@]} q t key rps p99 req non sock
+	local turns=$1 secs=$2 n=${#Q_KEY[@]} i q t key rps p99 req non sock
 	local -a sum_req sum_time worst
 	for ((q = 0; q < n; q++)); do
 		sum_req[q]=0 sum_time[q]=0 worst[q]=0
@@ -570,7 +573,13 @@ measure_turns() {
 	done
 	for ((t = 1; t <= turns; t++)); do
 		((turns == 1)) || log "turn $t/$turns: $n workloads, ${secs}s each"
-		for ((q = 0; q < n; q++)); do
+		for ((i = 0; i < n; i++)); do
+			# Odd turns run the queue in order, even turns backwards
+			# (A B C, C B A, ...): over an even number of turns every
+			# workload's slices sit at the same mean time, so a drift of
+			# the machine within the round cancels out of every ratio.
+			q=$i
+			((t % 2 == 1)) || q=$((n - 1 - i))
 			key=${Q_KEY[q]}
 			run_queued "$q" "$secs" "${Q_RAW[q]}-s$t.txt"
 			read -r rps p99 req non sock <<<"${RUN[*]}"
@@ -1282,8 +1291,8 @@ REPORT=$TMP/report.md
 		echo "Ratios are measured interleaved. On this kind of shared VM two short wrk runs of the same server seconds apart differ by up to ~30 %,"
 		echo "so two servers measured one after the other can drift apart for no reason of their own. In each round of compare, entities and connectors,"
 		echo "the part's dynapi and a fiberlimit are both up on the server CPU (the one wrk is not loading is idle and takes next to no CPU); every workload gets"
-		echo "one ${WARMUP}s warm-up, then $SLICES turns in which each workload runs once for ${SLICE_SECS}s, one after the other, so both sides of every ratio"
-		echo "meet the same drift (${SLICES} x ${SLICE_SECS}s measured per workload and round). A round's req/s = its requests / its measured time over the slices;"
+		echo "one ${WARMUP}s warm-up, then $SLICES turns in which each workload runs once for ${SLICE_SECS}s, one after the other (odd turns in order, even turns"
+		echo "backwards, so a drift within the round cancels out), so both sides of every ratio meet the same drift (${SLICES} x ${SLICE_SECS}s measured per workload and round). A round's req/s = its requests / its measured time over the slices;"
 		echo "its p99 = the worst slice's p99 (conservative). The tables give medians of rounds."
 		echo "Entity create (absolute targets; it adds records) keeps a fresh server and one ${DURATION}s run after the warm-up; the swap check is one ${DURATION}s run."
 	fi
