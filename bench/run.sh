@@ -20,7 +20,7 @@
 #
 # Knobs (environment): WORKLOADS (all; or a comma-separated subset of
 # compare, spec, swap, entities, connectors) DURATION (12: measured seconds
-# per workload and round) SLICES (6: turns the ratio workloads' DURATION is
+# per workload and round) SLICES (12: turns the ratio workloads' DURATION is
 # split into, at least 1 s each; even, so that the turns' alternating order
 # balances) CONNECTIONS (64) ROUNDS (3) WARMUP (2)
 # SPEC_RUNS (5) ENTITY_RECORDS (100000)
@@ -82,7 +82,7 @@ DURATION=${DURATION:-12}
 CONNECTIONS=${CONNECTIONS:-64}
 ROUNDS=${ROUNDS:-3}
 WARMUP=${WARMUP:-2}
-SLICES=${SLICES:-6}
+SLICES=${SLICES:-12}
 SPEC_RUNS=${SPEC_RUNS:-5}
 ENTITY_RECORDS=${ENTITY_RECORDS:-100000}
 DYNAPI_PORT=${BENCH_DYNAPI_PORT:-18080}
@@ -670,13 +670,15 @@ if ((RUN_COMPARE)); then
 	WL_BODY=("" "$BODIES/account-10.json" "$BODIES/account-10-invalid.json")
 	WL_STATUS=(200 201 400)
 	WL_TARGET=(0.9 0.9 0.9) # x fiberlimit, every round (../shared/bench/README.md)
-	# Servers measured in each round, in this order. "dynapi" is the public route
+	# Servers measured in each round, in this order (backwards in even
+	# turns): the two sides of every target ratio run back to back, so that
+	# they meet the machine in the same state. "dynapi" is the public route
 	# (no credentials, as fiberlimit); "guarded" is dynapi's GET /guarded/hello
 	# with the admin's DirectLogin token (role CanGetDynamicEndpoint_hello),
 	# measured in each turn right after "exposed", the public copy's GET
 	# /exposed/hello (a path as long) with the same token, which a public
 	# route ignores: the two requests are the same bytes.
-	WL_SERVERS=("dynapi exposed guarded fiberlimit" "dynapi fiberlimit" "dynapi fiberlimit")
+	WL_SERVERS=("exposed guarded dynapi fiberlimit" "dynapi fiberlimit" "dynapi fiberlimit")
 	GUARDED_PATH=/guarded/hello
 	EXPOSED_PATH=/exposed/hello
 	GUARDED_TARGET=0.95 # guarded / public, every round
@@ -941,6 +943,10 @@ if ((RUN_ENTITIES)); then
 	EW_SCRIPT=("$LUA" "$LUA" "$IDS_LUA" "$LUA" "$LUA" "$LUA")
 	EW_STATUS=(200 200 200 200 201 200)
 	EW_CREATE=4 # the create row: alone on a fresh server, absolute targets
+	# The order the rows but create are measured in each turn (backwards in
+	# even turns): get by id, the row with a target, right before
+	# fiberlimit's GET, its other side.
+	EW_ORDER=(0 1 3 2 5)
 
 	# entity_authorization W prints workload W's Authorization header value
 	# for wrk (the current start's token, or nothing).
@@ -1018,8 +1024,7 @@ if ((RUN_ENTITIES)); then
 	for r in $(seq 1 "$ROUNDS"); do
 		start_entity_server
 		start_fiberlimit
-		for w in "${!EW_NAME[@]}"; do
-			((w != EW_CREATE)) || continue
+		for w in "${EW_ORDER[@]}"; do
 			check_entity_workload "$w"
 			queue "e$w,x" "${EW_STATUS[$w]}" "$RAW/entities-w$w-r$r" "${EW_URL[$w]}" "${EW_BODY[$w]}" "$(entity_authorization "$w")" "${EW_SCRIPT[$w]}"
 		done
@@ -1258,6 +1263,10 @@ if ((RUN_CONNECTORS)); then
 	CW_NAME=("mock GET" "JS connector GET" "REST connector GET" "fiberlimit GET")
 	CW_SHOW=("dynapi GET /hello" "dynapi GET /js/hello" "dynapi GET /rest/hello" "fiberlimit GET /hello")
 	CW_URL=("$DYNAPI_URL/hello" "$DYNAPI_URL/js/hello" "$DYNAPI_URL/rest/hello" "$FIBER_URL/hello")
+	# The order the rows are measured in each turn (backwards in even turns):
+	# the JavaScript GET, the closer target, right before fiberlimit's GET;
+	# the REST GET one further.
+	CW_ORDER=(0 2 1 3)
 	CW_TARGET=("" "$JS_TARGET" "$REST_TARGET" "")
 	# Each round: the back end, a dynapi set up by start_connector_server (which
 	# checks the mock, the script and the routing) and one fiberlimit, all up
@@ -1268,7 +1277,7 @@ if ((RUN_CONNECTORS)); then
 		start_fiberlimit
 		fetch "fiberlimit GET" "$FIBER_URL/hello" "$TMP/fiber.out"
 		same_json "fiberlimit GET /hello" "$TMP/fiber.out"
-		for w in "${!CW_NAME[@]}"; do
+		for w in "${CW_ORDER[@]}"; do
 			queue "c$w,x" 200 "$RAW/connectors-w$w-r$r" "${CW_URL[$w]}"
 		done
 		log "connectors: round $r/$ROUNDS, ${#Q_KEY[@]} workloads on dynapi and fiberlimit, interleaved"
@@ -1348,8 +1357,9 @@ REPORT=$TMP/report.md
 		printf '| %-16s | %13s | %12s | %6s | %8s ms | %7s ms | %-7s | %-6s |\n' \
 			"guarded mock GET" "$g" "$d" "$ratio" "$gp" "$dp" ">= $GUARDED_TARGET" "$result"
 		echo
-		echo "Each round: one dynapi and one fiberlimit up together; each turn runs dynapi GET /hello, dynapi GET $EXPOSED_PATH and $GUARDED_PATH, fiberlimit GET /hello,"
-		echo "dynapi and fiberlimit validated POST, dynapi and fiberlimit invalid POST (${SLICE_SECS}s each); curl checks every workload's status once per round."
+		echo "Each round: one dynapi and one fiberlimit up together; each turn runs dynapi GET $EXPOSED_PATH and $GUARDED_PATH, dynapi GET /hello, fiberlimit GET /hello,"
+		echo "dynapi and fiberlimit validated POST, dynapi and fiberlimit invalid POST (${SLICE_SECS}s each; backwards in even turns, both sides of every ratio back to back);"
+		echo "curl checks every workload's status once per round."
 		echo "guarded: dynapi GET $GUARDED_PATH with Authorization: DirectLogin token (401 without it, checked each round); public: dynapi GET $EXPOSED_PATH"
 		echo "with the same header, which the public copy ignores (requests of the same length, differing by the guard only); ratio = guarded / public."
 		echo "Ratios are medians of rounds; every round must meet its target (../shared/bench/README.md), see the rounds below (* marks a round that missed)."

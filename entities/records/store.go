@@ -67,8 +67,7 @@ type Stored struct {
 	ETag string
 	// Raw is the record as stored: the JSON object json.Marshal makes of
 	// Record (keys sorted), so that an answer can carry it without encoding
-	// Record again. Every method that returns a Stored sets it; GetRaw sets
-	// only Raw and ETag.
+	// Record again. Every method that returns a Stored sets it.
 	Raw []byte
 }
 
@@ -500,7 +499,11 @@ func reindexRequired(l *layout) error {
 
 // Get returns one record, or a 404 not_found.
 func (s *Store) Get(ctx context.Context, sc *Schema, owner, id string) (*Stored, error) {
-	st, err := s.GetRaw(ctx, sc, owner, id)
+	st := &Stored{}
+	err := s.Read(ctx, sc, owner, id, func(raw []byte) error {
+		st.Raw, st.ETag = bytes.Clone(raw), etagOf(raw)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -508,20 +511,6 @@ func (s *Store) Get(ctx context.Context, sc *Schema, owner, id string) (*Stored,
 		return nil, engine.Surface(err)
 	}
 	return st, nil
-}
-
-// GetRaw returns one record's stored bytes and ETag without decoding them
-// (Stored.Record is nil), or a 404 not_found.
-func (s *Store) GetRaw(ctx context.Context, sc *Schema, owner, id string) (*Stored, error) {
-	var out *Stored
-	err := s.Read(ctx, sc, owner, id, func(raw []byte) error {
-		out = &Stored{Raw: bytes.Clone(raw), ETag: etagOf(raw)}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // Read calls fn with one record's stored bytes, or returns a 404

@@ -13,7 +13,8 @@ import (
 
 // TestStoredRaw checks that every write and read hands back the record's
 // stored bytes as Stored.Raw: the JSON json.Marshal makes of Record, which
-// the record API sends as is, and what GetRaw returns for the same record.
+// the record API sends as is, and what Read gives (with AppendETag's tag)
+// for the same record.
 func TestStoredRaw(t *testing.T) {
 	s, _ := open(t)
 	ctx := t.Context()
@@ -51,7 +52,11 @@ func TestStoredRaw(t *testing.T) {
 			if tc.id == "" {
 				return // updated since
 			}
-			raw, err := s.GetRaw(ctx, cust, "", tc.id)
+			var raw, tag []byte
+			err = s.Read(ctx, cust, "", tc.id, func(b []byte) error {
+				raw, tag = bytes.Clone(b), AppendETag([]byte("prefix"), b)
+				return nil
+			})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -59,25 +64,30 @@ func TestStoredRaw(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if raw.Record != nil || !bytes.Equal(raw.Raw, tc.st.Raw) || raw.ETag != tc.st.ETag {
-				t.Errorf("GetRaw = %s (record %v), %s; want %s, %s", raw.Raw, raw.Record, raw.ETag, tc.st.Raw, tc.st.ETag)
+			if !bytes.Equal(raw, tc.st.Raw) || string(tag) != "prefix"+tc.st.ETag {
+				t.Errorf("Read = %s, AppendETag = %s; want %s, prefix%s", raw, tag, tc.st.Raw, tc.st.ETag)
 			}
-			if !bytes.Equal(got.Raw, raw.Raw) || got.ETag != raw.ETag {
-				t.Errorf("Get = %s, %s; want GetRaw's %s, %s", got.Raw, got.ETag, raw.Raw, raw.ETag)
+			if !bytes.Equal(got.Raw, raw) || got.ETag != tc.st.ETag {
+				t.Errorf("Get = %s, %s; want %s, %s", got.Raw, got.ETag, raw, tc.st.ETag)
 			}
 			var decoded map[string]any
-			d := json.NewDecoder(bytes.NewReader(raw.Raw))
+			d := json.NewDecoder(bytes.NewReader(raw))
 			d.UseNumber()
 			if err := d.Decode(&decoded); err != nil || !reflect.DeepEqual(decoded, got.Record) {
 				t.Errorf("Raw decodes to %v, %v; Get's Record is %v", decoded, err, got.Record)
 			}
 		})
 	}
+	sentinel := errors.New("fn failed")
+	if err := s.Read(ctx, cust, "", "c1", func([]byte) error { return sentinel }); err != sentinel {
+		t.Errorf("Read with a failing fn = %v; want fn's error as it is", err)
+	}
 	for _, id := range []string{"missing", "", "a\x00b"} {
-		_, err := s.GetRaw(ctx, cust, "", id)
+		called := false
+		err := s.Read(ctx, cust, "", id, func([]byte) error { called = true; return nil })
 		var e *engine.Error
-		if !errors.As(err, &e) || e.Status != http.StatusNotFound {
-			t.Errorf("GetRaw(%q) = %v; want a 404", id, err)
+		if !errors.As(err, &e) || e.Status != http.StatusNotFound || called {
+			t.Errorf("Read(%q) = %v, fn called %v; want a 404 without a call", id, err, called)
 		}
 	}
 }
