@@ -21,6 +21,7 @@ import (
 	"github.com/dynapi/dynapi/engine/authz"
 	"github.com/dynapi/dynapi/engine/banking"
 	"github.com/dynapi/dynapi/engine/connector"
+	"github.com/dynapi/dynapi/engine/consent"
 	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/endpointmap"
 	"github.com/dynapi/dynapi/engine/endpoints"
@@ -198,6 +199,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 		MaxLoadingBytes: 4 * int64(cmp.Or(cfg.MaxDocumentBytes, server.DefaultMaxDocumentBytes)),
 		RoleExists:      func(name string) bool { _, ok := svc.Authz.Role(name); return ok },
 		Builtin:         []*endpoints.Builtin{banking.Builtin(methods, auth.gate)},
+		Consents:        &consent.Binder{Profiles: consent.Builtin(), Service: consent.NewService(store, svc.Audit, cfg.Now)},
 	})
 	if err := openConnectors(ctx, methods, mgr); err != nil {
 		return nil, err

@@ -57,6 +57,10 @@ type Document struct {
 	// Host is the answering mode the document asks for (x-dynapi-host, or a
 	// Swagger 2.0 host that names a mode); "" when it names none.
 	Host string
+	// ConsentProfile is the consent profile the document asks for
+	// (x-dynapi-consent-profile: a profile id, or "none"); "" when it names
+	// none.
+	ConsentProfile string
 	// ServerHost is the API's own server host (petstore.swagger.io), which
 	// dynapi never calls by default.
 	ServerHost string
@@ -209,6 +213,7 @@ func Load(data []byte, contentType string, opts Options) (*Document, error) {
 	}
 	doc.Warnings = warnings
 	doc.Host, _ = root["x-dynapi-host"].(string)
+	doc.ConsentProfile, _ = root["x-dynapi-consent-profile"].(string)
 	// kin-openapi reads the submitted JSON text unless checkRefs fixed a
 	// reference in the tree (its only warnings), which the text still lacks.
 	var source []byte

@@ -22,6 +22,7 @@ import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/authz"
 	"github.com/dynapi/dynapi/engine/connector"
+	"github.com/dynapi/dynapi/engine/consent"
 	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/router"
 	"github.com/dynapi/dynapi/internal/ident"
@@ -55,8 +56,14 @@ type Endpoint struct {
 	ContentType string
 	CreatedAt   time.Time
 	Doc         *specs.Document
-	invokers    []engine.Invoker  // one per Doc.Operations entry
-	roles       map[string]string // operation id -> the role made for it
+	// Consent is how the document is bound to a consent profile; nil when
+	// it is bound to none.
+	Consent *consent.DocBinding
+	// consentChoice is the profile asked for at submission (?consent_profile),
+	// "" when the document or the profiles decide.
+	consentChoice string
+	invokers      []engine.Invoker  // one per Doc.Operations entry
+	roles         map[string]string // operation id -> the role made for it
 }
 
 // ServedPath is where an operation of the endpoint is served.
@@ -210,6 +217,7 @@ type Manager struct {
 	load        specs.Options // every document's limits (SchemaBase aside)
 	roleExists  func(name string) bool
 	builtin     []*Builtin
+	consents    *consent.Binder
 	loading     *semaphore.Weighted // bytes of documents being loaded
 	loadingCap  int64
 
@@ -248,6 +256,9 @@ type Options struct {
 	RoleExists func(name string) bool
 	// Builtin are documents served from every snapshot, never stored.
 	Builtin []*Builtin
+	// Consents binds documents to consent profiles, whose consent
+	// resources the engine answers; nil binds none.
+	Consents *consent.Binder
 }
 
 // New returns a Manager with no endpoints; call Boot to load the persisted
@@ -263,7 +274,7 @@ func New(store engine.Store, opts Options) *Manager {
 		opts.RoleExists = func(string) bool { return false }
 	}
 	m := &Manager{store: store, log: opts.Logger, hosts: opts.Hosts, defaultHost: opts.DefaultHost,
-		roleExists: opts.RoleExists, builtin: opts.Builtin,
+		roleExists: opts.RoleExists, builtin: opts.Builtin, consents: opts.Consents,
 		load:    specs.Options{MaxOperations: opts.MaxOperations, YAMLExpansion: opts.YAMLExpansion},
 		loading: semaphore.NewWeighted(opts.MaxLoadingBytes), loadingCap: opts.MaxLoadingBytes}
 	for _, p := range opts.Reserved {
@@ -293,6 +304,9 @@ type record struct {
 	// without it predates per-document roles and keeps the predictable
 	// names.
 	Roles map[string]string `json:"roles,omitempty"`
+	// ConsentProfile is the consent profile asked for at submission
+	// (?consent_profile), "" when the document or the profiles decide.
+	ConsentProfile string `json:"consent_profile,omitempty"`
 }
 
 // Boot loads every persisted endpoint and serves them. An endpoint that no
@@ -364,6 +378,10 @@ type CreateInput struct {
 	// mean the root).
 	Mount    string
 	MountSet bool
+	// ConsentProfile names the consent profile to bind (consent.NoProfile:
+	// none), "" to let the document or the profiles decide; a replacement
+	// keeps the current choice unless it names one.
+	ConsentProfile string
 	// Check, when set, may refuse the built endpoint before anything is
 	// stored or served.
 	Check func(*Endpoint) error
@@ -418,6 +436,9 @@ func (m *Manager) Replace(ctx context.Context, id string, in CreateInput) (*Endp
 		return nil, err
 	}
 	r.Host = cur.Host
+	if r.ConsentProfile == "" {
+		r.ConsentProfile = cur.consentChoice
+	}
 	if r.Mount == nil {
 		r.Mount = &cur.Mount
 	}
@@ -464,7 +485,8 @@ func newRecord(id string, createdAt time.Time, in CreateInput) (record, error) {
 	if in.BankID != "" && !ident.Valid(in.BankID) {
 		return record{}, engine.Errorf(http.StatusBadRequest, engine.CodeBadRequest, "bank id %q is not valid: a bank id is "+ident.Rule, in.BankID)
 	}
-	r := record{ID: id, BankID: in.BankID, ContentType: in.ContentType, CreatedAt: createdAt, Source: string(in.Source)}
+	r := record{ID: id, BankID: in.BankID, ContentType: in.ContentType, CreatedAt: createdAt, Source: string(in.Source),
+		ConsentProfile: in.ConsentProfile}
 	if in.MountSet {
 		mount := specs.NormaliseMount(in.Mount)
 		if fault := specs.PathFault(mount); fault != "" {
@@ -517,7 +539,7 @@ func (m *Manager) build(r record) (*Endpoint, error) {
 		return nil, err
 	}
 	ep := &Endpoint{ID: r.ID, BankID: r.BankID, Mount: doc.Mount, Host: r.Host, ContentType: r.ContentType,
-		CreatedAt: r.CreatedAt, Doc: doc, roles: make(map[string]string, len(r.Roles))}
+		CreatedAt: r.CreatedAt, Doc: doc, consentChoice: r.ConsentProfile, roles: make(map[string]string, len(r.Roles))}
 	for _, op := range doc.Operations {
 		if needsRole(op) {
 			ep.roles[op.ID] = cmp.Or(r.Roles[op.ID], baseRoleName(op))
@@ -541,6 +563,26 @@ func (m *Manager) build(r record) (*Endpoint, error) {
 		return nil, err
 	}
 	return ep, nil
+}
+
+// bindConsents binds ep to its consent profile, if any: the operations the
+// profile creates, gets and deletes consents with are answered by the
+// engine instead of the host.
+func (m *Manager) bindConsents(ep *Endpoint) error {
+	if m.consents == nil {
+		return nil
+	}
+	db, err := m.consents.Bind(ep.Doc, ep.consentChoice)
+	if err != nil || db == nil {
+		return err
+	}
+	ep.Consent = db
+	for i, op := range ep.Doc.Operations {
+		if inv := m.consents.Invoker(db, ep.ID, ep.BankID, op); inv != nil {
+			ep.invokers[i] = inv
+		}
+	}
+	return nil
 }
 
 // checkReserved refuses operations served under a path the engine keeps.
@@ -577,9 +619,9 @@ func hasSegmentPrefix(segs, prefix []string) bool {
 	return true
 }
 
-// prepare makes the invokers of every operation for the endpoint's host. A
-// host that names no connector is a 400 with a violation at hostAt, where
-// the host was given.
+// prepare makes the invokers of every operation for the endpoint's host,
+// then binds its consent profile (bindConsents). A host that names no
+// connector is a 400 with a violation at hostAt, where the host was given.
 func (m *Manager) prepare(ep *Endpoint, hostAt engine.Violation) error {
 	if names := m.hosts.HostNames(); !slices.Contains(names, ep.Host) {
 		msg := fmt.Sprintf("host %q is not a connector; available: %s", ep.Host, strings.Join(names, ", "))
@@ -595,7 +637,7 @@ func (m *Manager) prepare(ep *Endpoint, hostAt engine.Violation) error {
 		}
 		ep.invokers[i] = inv
 	}
-	return nil
+	return m.bindConsents(ep)
 }
 
 // withEndpoint returns a copy of the current endpoint set with ep added or
@@ -659,7 +701,7 @@ func (m *Manager) conflictError(c *router.ConflictError, all map[string]*Endpoin
 // put writes the endpoint's record, with its document source, in tx.
 func (e *Endpoint) put(tx engine.Tx, source string) error {
 	return kvjson.Put(tx, bucket, e.ID, record{ID: e.ID, BankID: e.BankID, Mount: &e.Mount, Host: e.Host,
-		ContentType: e.ContentType, CreatedAt: e.CreatedAt, Source: source, Roles: e.roles})
+		ContentType: e.ContentType, CreatedAt: e.CreatedAt, Source: source, Roles: e.roles, ConsentProfile: e.consentChoice})
 }
 
 // storedSource reads the document source of endpoint id from tx.

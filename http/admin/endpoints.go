@@ -63,7 +63,22 @@ type EndpointView struct {
 	CreatedAt   time.Time          `json:"created_at"`
 	Operations  []OperationView    `json:"operations"`
 	Warnings    []engine.Violation `json:"warnings"`
-	Document    json.RawMessage    `json:"document,omitempty"`
+	// ConsentProfile is the consent profile the document is bound to,
+	// absent when none.
+	ConsentProfile *ConsentProfileView `json:"consent_profile,omitempty"`
+	Document       json.RawMessage     `json:"document,omitempty"`
+}
+
+// ConsentProfileView is how a document is bound to its consent profile:
+// which profile, chosen how (auto, document, query), the document's
+// operations it binds and those it leaves to the host, and the operations
+// it binds that the document lacks.
+type ConsentProfileView struct {
+	ID      string   `json:"id"`
+	Source  string   `json:"source"`
+	Bound   []string `json:"bound"`
+	Unbound []string `json:"unbound"`
+	Missing []string `json:"missing"`
 }
 
 func view(ep *endpoints.Endpoint) EndpointView {
@@ -75,6 +90,10 @@ func view(ep *endpoints.Endpoint) EndpointView {
 	}
 	if v.Warnings == nil {
 		v.Warnings = []engine.Violation{}
+	}
+	if b := ep.Consent; b != nil {
+		v.ConsentProfile = &ConsentProfileView{ID: b.Profile.ID, Source: b.Source, Bound: nonNil(b.Bound),
+			Unbound: nonNil(b.Unbound), Missing: nonNil(b.Missing)}
 	}
 	for i, op := range ep.Doc.Operations {
 		ov := OperationView{OperationID: op.ID, Method: op.Method, Path: op.Path, ServedPath: ep.ServedPath(op)}
@@ -136,6 +155,7 @@ func (h *endpointHandlers) documentInput(c *fiber.Ctx) (endpoints.CreateInput, e
 	if c.Context().QueryArgs().Has("mount") {
 		in.Mount, in.MountSet = query(c, "mount"), true
 	}
+	in.ConsentProfile = query(c, "consent_profile")
 	return in, nil
 }
 

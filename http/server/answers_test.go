@@ -133,7 +133,9 @@ func TestRealDocumentMockAnswers(t *testing.T) {
 		t.Run(file, func(t *testing.T) {
 			t.Parallel()
 			inst := enginetest.New(t)
-			created := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), file)))
+			// No consent profile: the mock answers every operation (see
+			// TestRealSpecs).
+			created := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints?consent_profile=none", enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), file)))
 			ep, err := inst.Endpoints.Get("", created["dynamic_endpoint_id"].(string))
 			if err != nil {
 				t.Fatal(err)

@@ -1,0 +1,135 @@
+package consent
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/specs"
+)
+
+// Codes of consent errors (engine.Error.Code).
+const (
+	// CodeInvalidProfile: a consent profile is not valid, or a document
+	// names one that does not exist or does not fit it (400).
+	CodeInvalidProfile = "invalid_consent_profile"
+	// CodeConsentUnknown: no consent has the id, or it was deleted (400,
+	// as the UK standard answers unknown ids).
+	CodeConsentUnknown = "consent_unknown"
+	// CodeConsentNotYours: the consent belongs to another TPP (403).
+	CodeConsentNotYours = "consent_not_yours"
+	// CodeConsentRule: the consent request breaks a rule of its profile
+	// (400).
+	CodeConsentRule = "consent_rule"
+	// CodeConsentMissingTPP: the caller acts for no consumer, so there is
+	// no TPP to own the consent (403).
+	CodeConsentMissingTPP = "consent_missing_tpp"
+)
+
+// Where a document's profile was chosen (DocBinding.Source).
+const (
+	SourceAuto     = "auto"     // the document fits the profile's Match
+	SourceDocument = "document" // x-dynapi-consent-profile
+	SourceQuery    = "query"    // ?consent_profile= at submission
+)
+
+// NoProfile, as a choice, binds no profile even where one fits.
+const NoProfile = "none"
+
+// Binder binds submitted documents to consent profiles and makes the
+// invokers of the operations the engine answers.
+type Binder struct {
+	Profiles *Profiles
+	Service  *Service
+}
+
+// DocBinding is how one document is bound to its profile.
+type DocBinding struct {
+	Profile *Profile
+	Source  string
+	// Bound are the document's operations the profile binds; Unbound the
+	// others; Missing the operations the profile binds that the document
+	// lacks. All sorted.
+	Bound, Unbound, Missing []string
+}
+
+// Bind picks doc's profile: choice (a profile id, NoProfile, or "" to let
+// the document's x-dynapi-consent-profile, then Match, decide), else none
+// (nil, nil). A profile named explicitly must exist and the document must
+// hold the operations it creates, gets and deletes consents with;
+// otherwise the document is refused with the faults named.
+func (b *Binder) Bind(doc *specs.Document, choice string) (*DocBinding, error) {
+	source := SourceQuery
+	if choice == "" {
+		choice, source = doc.ConsentProfile, SourceDocument
+	}
+	if choice == NoProfile {
+		return nil, nil
+	}
+	var p *Profile
+	if choice == "" {
+		for _, id := range b.Profiles.order {
+			if cand := b.Profiles.byID[id]; cand.fits(doc) {
+				p, source = cand, SourceAuto
+				break
+			}
+		}
+		if p == nil {
+			return nil, nil
+		}
+	} else {
+		var ok bool
+		if p, ok = b.Profiles.Get(choice); !ok {
+			at := engine.Violation{Location: "query", Pointer: "/consent_profile", Code: "unknown",
+				Message: "no consent profile " + choice + "; known: " + strings.Join(b.Profiles.order, ", ")}
+			if source == SourceDocument {
+				at.Location, at.Pointer = "document", "/x-dynapi-consent-profile"
+			}
+			return nil, engine.NewError(http.StatusBadRequest, CodeInvalidProfile, "the document names an unknown consent profile", at)
+		}
+	}
+	db := &DocBinding{Profile: p, Source: source}
+	has := map[string]bool{}
+	for _, op := range doc.Operations {
+		has[op.ID] = true
+		if _, ok := p.Operations[op.ID]; ok {
+			db.Bound = append(db.Bound, op.ID)
+		} else {
+			db.Unbound = append(db.Unbound, op.ID)
+		}
+	}
+	var faults []engine.Violation
+	for _, id := range sortedKeys(p.Operations) {
+		if has[id] {
+			continue
+		}
+		db.Missing = append(db.Missing, id)
+		if a := p.Operations[id].Action; a != ActionUse {
+			faults = append(faults, engine.Violation{Location: "document", Pointer: "/paths", Code: "missing_operation",
+				Message: "consent profile " + p.ID + " answers operation " + id + " (" + a + "), which the document lacks"})
+		}
+	}
+	if len(faults) > 0 {
+		return nil, engine.NewError(http.StatusBadRequest, CodeInvalidProfile,
+			"the document lacks operations its consent profile "+p.ID+" needs", faults...)
+	}
+	sort.Strings(db.Bound)
+	sort.Strings(db.Unbound)
+	return db, nil
+}
+
+// Invoker returns the engine's invoker of op, an operation of the document
+// at endpointID (bankID its bank), when the profile binds op to create, get
+// or delete; nil for every other operation, which the document's host
+// answers.
+func (b *Binder) Invoker(db *DocBinding, endpointID, bankID string, op *specs.Operation) engine.Invoker {
+	if db == nil {
+		return nil
+	}
+	bind, ok := db.Profile.Operations[op.ID]
+	if !ok || bind.Action == ActionUse {
+		return nil
+	}
+	return &resource{svc: b.Service, profile: db.Profile, bind: bind, op: op, endpointID: endpointID, bankID: bankID}
+}

@@ -1,0 +1,312 @@
+package consent_test
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dynapi/dynapi/internal/enginetest"
+	"github.com/dynapi/dynapi/internal/testpaths"
+	"github.com/dynapi/dynapi/specs"
+)
+
+// The UK Open Banking account information documents, as published.
+var (
+	ukV4  = testpaths.Shared("specs", "ob-uk-v4.0", "account-info-openapi.yaml")
+	ukV31 = testpaths.Shared("specs", "ob-uk-v3.1.7-swagger2", "account-info-swagger.json")
+)
+
+const (
+	v4Consents  = "/open-banking/v4.0/aisp/account-access-consents"
+	v31Consents = "/open-banking/v3.1/aisp/account-access-consents"
+)
+
+// tpp registers a consumer app of the admin and returns a caller with its
+// client credentials token: a TPP.
+func tpp(t *testing.T, inst *enginetest.Engine, name string) enginetest.Caller {
+	t.Helper()
+	return inst.WithAuthorization(tppAuthorization(t, inst, name))
+}
+
+// tppAuthorization is the Authorization header of a new TPP (see tpp).
+func tppAuthorization(t *testing.T, inst *enginetest.Engine, name string) string {
+	t.Helper()
+	r := inst.Admin().PostJSON(t, "/my/consumers", map[string]string{"name": name})
+	if r.Status != 201 {
+		t.Fatalf("consumer %s: %d %s", name, r.Status, r.Body)
+	}
+	app := r.JSON(t)
+	basic := base64.StdEncoding.EncodeToString([]byte(app["consumer_key"].(string) + ":" + app["consumer_secret"].(string)))
+	tok := inst.Anonymous().Send(t, enginetest.Request{Method: "POST", Path: "/oauth2/token", Body: []byte("grant_type=client_credentials"),
+		Header: map[string]string{"Authorization": "Basic " + basic, "Content-Type": "application/x-www-form-urlencoded"}})
+	if tok.Status != 200 {
+		t.Fatalf("token of %s: %d %s", name, tok.Status, tok.Body)
+	}
+	return "Bearer " + tok.JSON(t)["access_token"].(string)
+}
+
+// document is a served document's operation, to check answers against its
+// response schemas.
+type document struct{ doc *specs.Document }
+
+func load(t *testing.T, path string) document {
+	t.Helper()
+	src := enginetest.ReadFile(t, path)
+	doc, err := specs.Load(src, "", specs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return document{doc}
+}
+
+// fits fails the test unless body is valid against the response status of
+// operation id.
+func (d document) fits(t *testing.T, id, status string, body []byte) {
+	t.Helper()
+	for _, op := range d.doc.Operations {
+		if op.ID != id {
+			continue
+		}
+		for _, resp := range op.Responses {
+			if resp.Code != status {
+				continue
+			}
+			schema, err := resp.Media[0].CompileSchema()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var v any
+			if err := json.Unmarshal(body, &v); err != nil {
+				t.Fatalf("%s %s: %v: %s", id, status, err, body)
+			}
+			if err := schema.Validate(v); err != nil {
+				t.Errorf("%s %s does not fit the document's schema: %v\n%s", id, status, err, body)
+			}
+			return
+		}
+	}
+	t.Fatalf("no response %s of %s", status, id)
+}
+
+// consentRequest is an account-access consent request for perms, expiring
+// a day after the engine's clock says it is now.
+func consentRequest(inst *enginetest.Engine, perms ...string) map[string]any {
+	return map[string]any{"Data": map[string]any{"Permissions": perms,
+		"ExpirationDateTime": inst.Clock.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)}, "Risk": map[string]any{}}
+}
+
+func submit(t *testing.T, inst *enginetest.Engine, path, query string) map[string]any {
+	t.Helper()
+	r := inst.Admin().Post(t, "/admin/v1/dynamic-endpoints"+query, enginetest.ReadFile(t, path))
+	if r.Status != 201 {
+		t.Fatalf("POST %s: %d %s", path, r.Status, r.Body)
+	}
+	return r.JSON(t)
+}
+
+// TestUKAccountAccessConsents runs the UK account-access-consents
+// resources the engine answers once the published documents are served:
+// the profile each one gets, creation under the profile's rules, reading
+// and deleting by the TPP that created the consent alone, the standard's
+// error shape and codes, and one consent rendered by v3.1.7 and v4.0 alike.
+func TestUKAccountAccessConsents(t *testing.T) {
+	t.Parallel()
+	inst := enginetest.New(t)
+	defer inst.Close(t)
+	v4, v31 := load(t, ukV4), load(t, ukV31)
+
+	for _, tc := range []struct {
+		path, profile string
+		ops           int
+	}{{ukV4, "uk-ob-v4.0-ais", 29}, {ukV31, "uk-ob-v3.1-ais", 29}} {
+		got := submit(t, inst, tc.path, "")["consent_profile"].(map[string]any)
+		if got["id"] != tc.profile || got["source"] != "auto" || len(got["bound"].([]any)) != tc.ops ||
+			len(got["unbound"].([]any)) != 0 || len(got["missing"].([]any)) != 0 {
+			t.Errorf("%s: consent_profile %v; want %s, auto, %d bound", tc.path, got, tc.profile, tc.ops)
+		}
+	}
+	alice, bob := tpp(t, inst, "alice's app"), tpp(t, inst, "bob's app")
+
+	created := alice.PostJSON(t, v4Consents, consentRequest(inst, "ReadAccountsDetail", "ReadBalances", "ReadTransactionsDetail", "ReadTransactionsCredits"))
+	if created.Status != 201 {
+		t.Fatalf("create: %d %s", created.Status, created.Body)
+	}
+	v4.fits(t, "CreateAccountAccessConsents", "201", created.Body)
+	data := created.JSON(t)["Data"].(map[string]any)
+	id := data["ConsentId"].(string)
+	if data["Status"] != "AWAU" || !strings.HasSuffix(created.JSON(t)["Links"].(map[string]any)["Self"].(string), v4Consents+"/"+id) {
+		t.Errorf("created: %s", created.Body)
+	}
+
+	t.Run("read through either version", func(t *testing.T) {
+		for _, tc := range []struct {
+			doc    document
+			path   string
+			status string
+		}{{v4, v4Consents, "AWAU"}, {v31, v31Consents, "AwaitingAuthorisation"}} {
+			r := alice.Get(t, tc.path+"/"+id)
+			if r.Status != 200 || r.JSON(t)["Data"].(map[string]any)["Status"] != tc.status {
+				t.Errorf("GET %s: %d %s; want 200 %s", tc.path, r.Status, r.Body, tc.status)
+				continue
+			}
+			tc.doc.fits(t, "GetAccountAccessConsentsConsentId", "200", r.Body)
+		}
+	})
+
+	t.Run("created through v3.1.7", func(t *testing.T) {
+		r := alice.PostJSON(t, v31Consents, consentRequest(inst, "ReadAccountsBasic"))
+		if r.Status != 201 || r.JSON(t)["Data"].(map[string]any)["Status"] != "AwaitingAuthorisation" {
+			t.Fatalf("create: %d %s", r.Status, r.Body)
+		}
+		v31.fits(t, "CreateAccountAccessConsents", "201", r.Body)
+		other := r.JSON(t)["Data"].(map[string]any)["ConsentId"].(string)
+		if g := alice.Get(t, v4Consents+"/"+other); g.Status != 200 || g.JSON(t)["Data"].(map[string]any)["Status"] != "AWAU" {
+			t.Errorf("GET on v4.0: %d %s", g.Status, g.Body)
+		}
+	})
+
+	t.Run("refusals in the standard's shape", func(t *testing.T) {
+		for _, tc := range []struct {
+			name   string
+			caller enginetest.Caller
+			req    enginetest.Request
+			status int
+			code   string // dynapi's, in Code
+			errors []string
+		}{
+			{"another TPP's consent", bob, enginetest.Request{Method: "GET", Path: v4Consents + "/" + id}, 403, "consent_not_yours", []string{"U000"}},
+			{"another TPP deletes", bob, enginetest.Request{Method: "DELETE", Path: v4Consents + "/" + id}, 403, "consent_not_yours", []string{"U000"}},
+			{"unknown id", alice, enginetest.Request{Method: "GET", Path: v4Consents + "/no-such-consent"}, 400, "consent_unknown", []string{"U011"}},
+			{"unknown id, v3.1.7", alice, enginetest.Request{Method: "GET", Path: v31Consents + "/no-such-consent"}, 400, "consent_unknown", []string{"UK.OBIE.Resource.NotFound"}},
+			{"transactions without a direction", alice, enginetest.JSONRequest(t, "POST", v4Consents, consentRequest(inst, "ReadAccountsBasic", "ReadTransactionsBasic")),
+				400, "consent_rule", []string{"U001"}},
+			{"a direction without transactions, no accounts", alice, enginetest.JSONRequest(t, "POST", v4Consents, consentRequest(inst, "ReadBalances", "ReadTransactionsDebits")),
+				400, "consent_rule", []string{"U001", "U001"}},
+			{"v3.1.7 rule", alice, enginetest.JSONRequest(t, "POST", v31Consents, consentRequest(inst, "ReadBalances")),
+				400, "consent_rule", []string{"UK.OBIE.Field.Expected"}},
+			{"expiry in the past", alice, enginetest.JSONRequest(t, "POST", v4Consents, map[string]any{"Data": map[string]any{
+				"Permissions": []string{"ReadAccountsBasic"}, "ExpirationDateTime": "2020-01-01T00:00:00+00:00"}, "Risk": map[string]any{}}),
+				400, "consent_rule", []string{"U003"}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				r := tc.caller.Send(t, tc.req)
+				if r.Status != tc.status {
+					t.Fatalf("%d %s; want %d", r.Status, r.Body, tc.status)
+				}
+				var body struct {
+					Code, ID string
+					Errors   []struct{ ErrorCode, Message, Path string }
+				}
+				if err := json.Unmarshal(r.Body, &body); err != nil {
+					t.Fatal(err)
+				}
+				var codes []string
+				for _, e := range body.Errors {
+					codes = append(codes, e.ErrorCode)
+				}
+				if body.Code != tc.code || strings.Join(codes, ",") != strings.Join(tc.errors, ",") {
+					t.Errorf("Code %s, ErrorCodes %v; want %s, %v: %s", body.Code, codes, tc.code, tc.errors, r.Body)
+				}
+				if body.ID == "" || body.ID != r.Header.Get("X-Correlation-Id") {
+					t.Errorf("Id %q is not the correlation id %q", body.ID, r.Header.Get("X-Correlation-Id"))
+				}
+				if tc.status == 400 && tc.code == "consent_rule" {
+					doc := v4
+					if strings.HasPrefix(tc.req.Path, v31Consents) {
+						doc = v31
+					}
+					doc.fits(t, "CreateAccountAccessConsents", "400", r.Body)
+				}
+			})
+		}
+	})
+
+	t.Run("delete", func(t *testing.T) {
+		if r := alice.Delete(t, v4Consents+"/"+id); r.Status != 204 {
+			t.Fatalf("DELETE: %d %s", r.Status, r.Body)
+		}
+		for _, path := range []string{v4Consents, v31Consents} {
+			if r := alice.Get(t, path+"/"+id); r.Status != 400 {
+				t.Errorf("GET %s after DELETE: %d %s; want 400", path, r.Status, r.Body)
+			}
+		}
+		if r := alice.Delete(t, v4Consents+"/"+id); r.Status != 400 {
+			t.Errorf("DELETE again: %d %s; want 400", r.Status, r.Body)
+		}
+	})
+}
+
+// TestConsentProfileChoice checks how a document's profile is chosen at
+// submission: none, a profile by name, an unknown one, one the document
+// lacks operations for.
+func TestConsentProfileChoice(t *testing.T) {
+	t.Parallel()
+	inst := enginetest.New(t)
+	defer inst.Close(t)
+
+	t.Run("none", func(t *testing.T) {
+		got := submit(t, inst, ukV4, "?mount=/none&consent_profile=none")
+		if _, bound := got["consent_profile"]; bound {
+			t.Fatalf("consent_profile=none bound %v", got["consent_profile"])
+		}
+		// The mock answers the consent operations, as before profiles.
+		r := tpp(t, inst, "app").PostJSON(t, "/none/account-access-consents", consentRequest(inst, "ReadAccountsBasic"))
+		if r.Status != 201 || strings.Contains(string(r.Body), `"Status":"AWAU","StatusUpdateDateTime"`) {
+			t.Errorf("mock answer: %d %s", r.Status, r.Body)
+		}
+	})
+	t.Run("by name", func(t *testing.T) {
+		got := submit(t, inst, ukV4, "?mount=/named&consent_profile=uk-ob-v3.1-ais")["consent_profile"].(map[string]any)
+		if got["id"] != "uk-ob-v3.1-ais" || got["source"] != "query" {
+			t.Errorf("consent_profile %v", got)
+		}
+	})
+	for _, tc := range []struct{ name, path, query, pointer string }{
+		{"unknown profile", ukV4, "?mount=/unknown&consent_profile=no-such-profile", "/consent_profile"},
+		{"a document without the operations", testpaths.Shared("specs", "petstore-oas3", "petstore.yaml"), "?consent_profile=uk-ob-v4.0-ais", "/paths"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := inst.Admin().Post(t, "/admin/v1/dynamic-endpoints"+tc.query, enginetest.ReadFile(t, tc.path))
+			p := r.Problem(t)
+			if r.Status != 400 || p.Code != "invalid_consent_profile" || len(p.Violations) == 0 || p.Violations[0].Pointer != tc.pointer {
+				t.Errorf("%d %s; want 400 invalid_consent_profile at %s", r.Status, r.Body, tc.pointer)
+			}
+		})
+	}
+}
+
+// TestConsentsSurviveRestart: the consent, the document's profile chosen at
+// submission and the audit entry of the creation are all in the store, so
+// a restarted engine serves the consent as before.
+func TestConsentsSurviveRestart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	inst := enginetest.New(t, enginetest.InDir(dir))
+	submit(t, inst, ukV4, "?consent_profile=uk-ob-v3.1-ais")
+	auth := tppAuthorization(t, inst, "app")
+	r := inst.WithAuthorization(auth).PostJSON(t, v4Consents, consentRequest(inst, "ReadAccountsBasic"))
+	if r.Status != 201 {
+		t.Fatalf("create: %d %s", r.Status, r.Body)
+	}
+	id := r.JSON(t)["Data"].(map[string]any)["ConsentId"].(string)
+	inst.Close(t)
+
+	again := enginetest.New(t, enginetest.InDir(dir))
+	defer again.Close(t)
+	g := again.WithAuthorization(auth).Get(t, v4Consents+"/"+id)
+	if g.Status != 200 || g.JSON(t)["Data"].(map[string]any)["Status"] != "AwaitingAuthorisation" {
+		t.Fatalf("GET after restart: %d %s; want 200, rendered by uk-ob-v3.1-ais as chosen", g.Status, g.Body)
+	}
+	found := false
+	for _, e := range again.Admin().Get(t, "/admin/v1/audit-log?limit=1000").JSON(t)["entries"].([]any) {
+		entry := e.(map[string]any)
+		if entry["action"] == "consent.create" && entry["target"] == id && entry["consumer_id"] != "" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no audit entry consent.create for %s", id)
+	}
+}

@@ -1,0 +1,285 @@
+package consent
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/specs"
+)
+
+// What an operation does to a consent (Binding.Action).
+const (
+	// ActionCreate: the TPP creates a consent; the engine answers.
+	ActionCreate = "create"
+	// ActionGet: the TPP reads its consent; the engine answers.
+	ActionGet = "get"
+	// ActionDelete: the TPP deletes its consent; the engine answers.
+	ActionDelete = "delete"
+	// ActionUse: a call made under a consent, answered by the document's
+	// host; the consent must grant one of AnyOf.
+	ActionUse = "use"
+)
+
+// Profile binds the operations of documents of one standard to consents.
+// It is data: see the built-in profiles (profiles/*.json).
+type Profile struct {
+	ID          string `json:"profile_id"`
+	Description string `json:"description,omitempty"`
+	// Extends names a profile whose fields this one inherits: each field
+	// given here replaces the inherited one whole.
+	Extends  string `json:"extends,omitempty"`
+	Standard string `json:"standard"` // "uk-ob"
+	Version  string `json:"version"`
+	Kind     string `json:"kind"` // what its consents grant: "account-access"
+	Match    Match  `json:"match"`
+	// Permissions are every permission the standard knows.
+	Permissions []string `json:"permissions"`
+	// Statuses is the standard's word for each canonical status; a status
+	// without one is shown as the last one before it that has one.
+	Statuses map[Status]string `json:"statuses"`
+	// ErrorCodes is the standard's error code for each kind of fault:
+	// field_expected, field_invalid, field_invalid_date, field_missing,
+	// resource_not_found, invalid_consent_status, unexpected.
+	ErrorCodes map[string]string `json:"error_codes"`
+	// Rules are what a consent's permissions must keep, checked at
+	// creation.
+	Rules []Rule `json:"rules,omitempty"`
+	// Operations binds operations, by operationId, to what they do.
+	Operations map[string]Binding `json:"operations"`
+}
+
+// Match says which documents a profile fits: those holding every one of
+// OperationIDs whose info.version starts with InfoVersion.
+type Match struct {
+	OperationIDs []string `json:"operation_ids"`
+	InfoVersion  string   `json:"info_version"`
+}
+
+// Rule is a rule on a consent's permissions: when it holds any of IfAny
+// (or always, when IfAny is empty), it must hold one of RequireAny.
+type Rule struct {
+	Name       string   `json:"name"`
+	IfAny      []string `json:"if_any,omitempty"`
+	RequireAny []string `json:"require_any"`
+	Message    string   `json:"message"`
+}
+
+// Binding is what one operation does to a consent.
+type Binding struct {
+	Action string `json:"action"`
+	// IDParam is the path parameter naming the consent (get, delete).
+	IDParam string `json:"id_param,omitempty"`
+	// AnyOf are the permissions, one of which a call (use) needs.
+	AnyOf []string `json:"any_of,omitempty"`
+	// AccountParam is the path parameter naming the account a call (use)
+	// reads, when it reads one.
+	AccountParam string `json:"account_param,omitempty"`
+}
+
+//go:embed profiles/*.json
+var builtinFiles embed.FS
+
+// Profiles are the consent profiles a Binder picks from, by id. It is
+// immutable once made.
+type Profiles struct {
+	byID  map[string]*Profile
+	order []string // ids, sorted: the order documents are matched in
+}
+
+// Builtin returns the built-in profiles (profiles/*.json). They are part of
+// the binary: one that does not load is a bug, so Builtin panics.
+func Builtin() *Profiles {
+	entries, err := builtinFiles.ReadDir("profiles")
+	if err != nil {
+		panic(err)
+	}
+	var sources [][]byte
+	for _, e := range entries {
+		b, err := builtinFiles.ReadFile(path.Join("profiles", e.Name()))
+		if err != nil {
+			panic(err)
+		}
+		sources = append(sources, b)
+	}
+	ps, err := ParseProfiles(sources...)
+	if err != nil {
+		panic("consent: built-in profiles: " + err.Error())
+	}
+	return ps
+}
+
+// ParseProfiles reads profiles (JSON, one per source), resolves what they
+// extend, and checks each, refusing them with every fault named.
+func ParseProfiles(sources ...[]byte) (*Profiles, error) {
+	raw := map[string]map[string]json.RawMessage{}
+	var faults []engine.Violation
+	for i, src := range sources {
+		var fields map[string]json.RawMessage
+		d := json.NewDecoder(bytes.NewReader(src))
+		if err := d.Decode(&fields); err != nil {
+			faults = append(faults, engine.Violation{Location: "body", Pointer: fmt.Sprintf("/%d", i), Code: "syntax", Message: err.Error()})
+			continue
+		}
+		var id string
+		_ = json.Unmarshal(fields["profile_id"], &id)
+		if id == "" {
+			faults = append(faults, engine.Violation{Location: "body", Pointer: fmt.Sprintf("/%d/profile_id", i), Code: "required", Message: "a profile needs a profile_id"})
+			continue
+		}
+		if _, dup := raw[id]; dup {
+			faults = append(faults, engine.Violation{Location: "body", Pointer: fmt.Sprintf("/%d/profile_id", i), Code: "duplicate", Message: "profile " + id + " is given twice"})
+			continue
+		}
+		raw[id] = fields
+	}
+	ps := &Profiles{byID: map[string]*Profile{}}
+	for id := range raw {
+		fields, err := resolve(raw, id, 0)
+		if err != nil {
+			faults = append(faults, engine.Violation{Location: "body", Pointer: "/" + id + "/extends", Code: "extends", Message: err.Error()})
+			continue
+		}
+		b, _ := json.Marshal(fields)
+		var p Profile
+		d := json.NewDecoder(bytes.NewReader(b))
+		d.DisallowUnknownFields()
+		if err := d.Decode(&p); err != nil {
+			faults = append(faults, engine.Violation{Location: "body", Pointer: "/" + id, Code: "invalid", Message: err.Error()})
+			continue
+		}
+		faults = append(faults, p.check()...)
+		ps.byID[id] = &p
+		ps.order = append(ps.order, id)
+	}
+	if len(faults) > 0 {
+		return nil, engine.NewError(http.StatusBadRequest, CodeInvalidProfile, "the consent profile is not valid", faults...)
+	}
+	sort.Strings(ps.order)
+	return ps, nil
+}
+
+// resolve is profile id's fields with those it extends filled in.
+func resolve(raw map[string]map[string]json.RawMessage, id string, depth int) (map[string]json.RawMessage, error) {
+	fields := raw[id]
+	var parent string
+	_ = json.Unmarshal(fields["extends"], &parent)
+	if parent == "" {
+		return fields, nil
+	}
+	if depth > len(raw) {
+		return nil, fmt.Errorf("profile %s extends itself", id)
+	}
+	if _, ok := raw[parent]; !ok {
+		return nil, fmt.Errorf("profile %s extends %s, which is not given", id, parent)
+	}
+	base, err := resolve(raw, parent, depth+1)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]json.RawMessage, len(base)+len(fields))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range fields {
+		out[k] = v
+	}
+	return out, nil
+}
+
+// check lists what is wrong with p, each fault at its JSON pointer.
+func (p *Profile) check() []engine.Violation {
+	var faults []engine.Violation
+	fault := func(ptr, code, msg string) {
+		faults = append(faults, engine.Violation{Location: "body", Pointer: "/" + p.ID + ptr, Code: code, Message: msg})
+	}
+	if p.Standard == "" {
+		fault("/standard", "required", "a profile names its standard")
+	}
+	if len(p.Match.OperationIDs) == 0 {
+		fault("/match/operation_ids", "required", "a profile names the operations a document must hold to fit it")
+	}
+	for _, s := range []Status{AwaitingAuthorisation, Authorised, Rejected, Revoked} {
+		if p.Statuses[s] == "" {
+			fault("/statuses/"+string(s), "required", "a profile names how status "+string(s)+" is written")
+		}
+	}
+	for _, k := range []string{"field_expected", "field_invalid", "field_invalid_date", "field_missing", "resource_not_found", "invalid_consent_status", "unexpected"} {
+		if p.ErrorCodes[k] == "" {
+			fault("/error_codes/"+k, "required", "a profile names its standard's error code for "+k)
+		}
+	}
+	known := func(ptr string, perms []string) {
+		for i, perm := range perms {
+			if !slices.Contains(p.Permissions, perm) {
+				fault(fmt.Sprintf("%s/%d", ptr, i), "unknown_permission", perm+" is not one of the profile's permissions")
+			}
+		}
+	}
+	for i, r := range p.Rules {
+		if len(r.RequireAny) == 0 {
+			fault(fmt.Sprintf("/rules/%d/require_any", i), "required", "a rule names the permissions it requires")
+		}
+		known(fmt.Sprintf("/rules/%d/if_any", i), r.IfAny)
+		known(fmt.Sprintf("/rules/%d/require_any", i), r.RequireAny)
+	}
+	creates := 0
+	for _, id := range sortedKeys(p.Operations) {
+		b := p.Operations[id]
+		ptr := "/operations/" + id
+		switch b.Action {
+		case ActionCreate:
+			creates++
+		case ActionGet, ActionDelete:
+			if b.IDParam == "" {
+				fault(ptr+"/id_param", "required", b.Action+" names the path parameter that holds the consent id")
+			}
+		case ActionUse:
+			if len(b.AnyOf) == 0 {
+				fault(ptr+"/any_of", "required", "use names the permissions one of which it needs")
+			}
+			known(ptr+"/any_of", b.AnyOf)
+		default:
+			fault(ptr+"/action", "enum", fmt.Sprintf("action %q is not one of create, get, delete, use", b.Action))
+		}
+	}
+	if creates != 1 {
+		fault("/operations", "create", fmt.Sprintf("a profile binds exactly one operation to create, not %d", creates))
+	}
+	return faults
+}
+
+// Get returns the profile with id.
+func (ps *Profiles) Get(id string) (*Profile, bool) {
+	p, ok := ps.byID[id]
+	return p, ok
+}
+
+// fits tells whether doc fits p (Match).
+func (p *Profile) fits(doc *specs.Document) bool {
+	if !strings.HasPrefix(doc.Version, p.Match.InfoVersion) {
+		return false
+	}
+	for _, id := range p.Match.OperationIDs {
+		if !slices.ContainsFunc(doc.Operations, func(op *specs.Operation) bool { return op.ID == id }) {
+			return false
+		}
+	}
+	return true
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,94 @@
+package consent
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/internal/kvjson"
+)
+
+// bucket holds the consents: consent id -> Consent (JSON).
+const bucket = "consents"
+
+// Audit actions of consent changes.
+const (
+	auditCreate = "consent.create"
+	auditDelete = "consent.delete"
+)
+
+// Service keeps the consents in a store. Every change is written with its
+// audit entry in one transaction and checks the revision it read.
+type Service struct {
+	store engine.Store
+	audit *audit.Log
+	now   func() time.Time
+}
+
+// NewService returns the consents kept in store, audited in log, timed by
+// now (time.Now when nil).
+func NewService(store engine.Store, log *audit.Log, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, audit: log, now: now}
+}
+
+// Create stores c, a new consent awaiting authorisation: it gets its id,
+// times, revision and first history entry here.
+func (s *Service) Create(ctx context.Context, c *Consent, who audit.Actor) error {
+	now := s.now().UTC().Truncate(time.Second)
+	c.ID, c.CreatedAt, c.Status, c.Revision = uuid.NewString(), now, "", 0
+	c.transition(AwaitingAuthorisation, now, "tpp", who.ConsumerID, "", who.CorrelationID)
+	return s.store.Update(ctx, func(tx engine.Tx) error {
+		if err := kvjson.Put(tx, bucket, c.ID, c); err != nil {
+			return err
+		}
+		return s.audit.Append(tx, who, auditCreate, c.ID, c.BankID,
+			map[string]any{"profile_id": c.ProfileID, "kind": c.Kind, "permissions": c.Permissions})
+	})
+}
+
+// Get returns the consent with id, deleted ones included, or
+// engine.ErrNotFound.
+func (s *Service) Get(ctx context.Context, id string) (*Consent, error) {
+	var c *Consent
+	err := s.store.View(ctx, func(tx engine.Tx) error {
+		var err error
+		c, err = kvjson.Get[Consent](tx, bucket, id)
+		return err
+	})
+	return c, err
+}
+
+// Delete marks the consent with id deleted by its TPP, if it is still at
+// revision rev: it stays stored for the audit trail and is answered as
+// unknown from then on. A consent changed since is a 409.
+func (s *Service) Delete(ctx context.Context, id string, rev uint64, who audit.Actor) error {
+	return s.store.Update(ctx, func(tx engine.Tx) error {
+		c, err := kvjson.Get[Consent](tx, bucket, id)
+		if err != nil {
+			return err
+		}
+		if c.Revision != rev {
+			return errChanged
+		}
+		c.transition(Deleted, s.now().UTC().Truncate(time.Second), "tpp", who.ConsumerID, "deleted by the TPP", who.CorrelationID)
+		if err := kvjson.Put(tx, bucket, id, c); err != nil {
+			return err
+		}
+		return s.audit.Append(tx, who, auditDelete, id, c.BankID, map[string]any{"revision": c.Revision})
+	})
+}
+
+// errChanged: the consent changed between reading and writing it.
+var errChanged = engine.NewError(http.StatusConflict, engine.CodeConflict,
+	"the consent changed while it was being changed; read it again")
+
+// notFound tells whether err says the consent does not exist.
+func notFound(err error) bool { return errors.Is(err, engine.ErrNotFound) }
