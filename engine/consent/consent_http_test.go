@@ -209,6 +209,11 @@ func TestUKAccountAccessConsents(t *testing.T) {
 				if body.Code != tc.code || strings.Join(codes, ",") != strings.Join(tc.errors, ",") {
 					t.Errorf("Code %s, ErrorCodes %v; want %s, %v: %s", body.Code, codes, tc.code, tc.errors, r.Body)
 				}
+				for _, e := range body.Errors {
+					if (e.ErrorCode == "U001" || e.ErrorCode == "UK.OBIE.Field.Expected") && (e.Path != "Data.Permissions" || !strings.HasPrefix(e.Message, "rule ")) {
+						t.Errorf("a broken rule is not named at Data.Permissions: %+v", e)
+					}
+				}
 				if body.ID == "" || body.ID != r.Header.Get("X-Correlation-Id") {
 					t.Errorf("Id %q is not the correlation id %q", body.ID, r.Header.Get("X-Correlation-Id"))
 				}

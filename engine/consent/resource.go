@@ -98,7 +98,8 @@ func (r *resource) create(ctx context.Context, call *engine.Call, who audit.Acto
 	var faults []engine.Violation
 	for _, rule := range r.profile.Rules {
 		if rule.appliesTo(c.Permissions) && !holdsAny(c.Permissions, rule.RequireAny) {
-			faults = append(faults, engine.Violation{Location: "body", Pointer: "/Data/Permissions", Code: "rule_" + rule.Name, Message: rule.Message})
+			faults = append(faults, engine.Violation{Location: "body", Pointer: "/Data/Permissions", Code: "rule_" + rule.Name,
+				Message: "rule " + rule.Name + ": " + rule.Message})
 		}
 	}
 	now := r.svc.now()
