@@ -48,6 +48,13 @@ func (f ResponseFilterFunc) Filter(ctx context.Context, call *Call, reply *Reply
 	return f(ctx, call, reply)
 }
 
+// ErrorRenderer writes a route's refusals in the shape its standard
+// prescribes (UK Open Banking's OBErrorResponse1, say) instead of
+// application/problem+json. It never fails: every Error has an answer.
+type ErrorRenderer interface {
+	RenderError(e *Error, correlationID string) *Reply
+}
+
 // Hooks are the pipeline's ordered hook lists. The zero value has none and
 // costs nothing per call. Hooks are fixed once serving starts: the lists
 // are read concurrently and never changed.

@@ -315,3 +315,70 @@ func TestConsentsSurviveRestart(t *testing.T) {
 		t.Errorf("no audit entry consent.create for %s", id)
 	}
 }
+
+// TestUKRouteErrorsAndInteractionID: every route of a document with a UK
+// profile, mock-answered ones too, refuses in OBErrorResponse1 (Id the
+// correlation id) and plays x-fapi-interaction-id back, or makes one.
+func TestUKRouteErrorsAndInteractionID(t *testing.T) {
+	t.Parallel()
+	inst := enginetest.New(t)
+	defer inst.Close(t)
+	v4 := load(t, ukV4)
+	submit(t, inst, ukV4, "")
+	alice := tpp(t, inst, "alice's app")
+	const accounts = "/open-banking/v4.0/aisp/accounts"
+	for _, tc := range []struct {
+		name        string
+		caller      enginetest.Caller
+		req         enginetest.Request
+		status      int
+		code        string
+		errorCode   string
+		path        string
+		interaction string // sent; "" for none
+	}{
+		{"no credentials", inst.Anonymous(), enginetest.Request{Method: "GET", Path: accounts}, 401, "unauthorized", "U000", "", ""},
+		{"no credentials, an interaction id", inst.Anonymous(), enginetest.Request{Method: "GET", Path: accounts,
+			Header: map[string]string{"x-fapi-interaction-id": "93bac548-d2de-4546-b106-880a5018460d"}}, 401, "unauthorized", "U000", "", "93bac548-d2de-4546-b106-880a5018460d"},
+		{"a query parameter invalid", alice, enginetest.Request{Method: "GET", Path: accounts + "/acc-1/transactions?fromBookingDateTime=yesterday"},
+			400, "validation_failed", "U002", "fromBookingDateTime", ""},
+		{"a body field missing", alice, enginetest.JSONRequest(t, "POST", v4Consents, map[string]any{"Data": map[string]any{}, "Risk": map[string]any{}}),
+			400, "validation_failed", "U004", "Data.Permissions", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.interaction != "" {
+				tc.req.Header["x-fapi-interaction-id"] = tc.interaction
+			}
+			r := tc.caller.Send(t, tc.req)
+			var body struct {
+				Code, ID string
+				Errors   []struct{ ErrorCode, Message, Path string }
+			}
+			if err := json.Unmarshal(r.Body, &body); err != nil || r.Status != tc.status || body.Code != tc.code || len(body.Errors) == 0 {
+				t.Fatalf("%d %s; want %d %s in OBErrorResponse1", r.Status, r.Body, tc.status, tc.code)
+			}
+			if e := body.Errors[0]; e.ErrorCode != tc.errorCode || e.Path != tc.path {
+				t.Errorf("first error %+v; want ErrorCode %s at %q", e, tc.errorCode, tc.path)
+			}
+			if body.ID != r.Header.Get("X-Correlation-Id") {
+				t.Errorf("Id %q, correlation id %q", body.ID, r.Header.Get("X-Correlation-Id"))
+			}
+			got := r.Header.Get("x-fapi-interaction-id")
+			if tc.interaction != "" && got != tc.interaction || tc.interaction == "" && len(got) != 36 {
+				t.Errorf("x-fapi-interaction-id %q; sent %q", got, tc.interaction)
+			}
+			if tc.status == 401 && r.Header.Get("WWW-Authenticate") == "" {
+				t.Error("a 401 without WWW-Authenticate")
+			}
+			if tc.status == 400 {
+				v4.fits(t, map[string]string{"GET": "GetAccountsAccountIdTransactions", "POST": "CreateAccountAccessConsents"}[tc.req.Method], "400", r.Body)
+			}
+		})
+	}
+	t.Run("a mock answer plays the interaction id back", func(t *testing.T) {
+		r := alice.Send(t, enginetest.Request{Method: "GET", Path: accounts, Header: map[string]string{"x-fapi-interaction-id": "i-1"}})
+		if r.Status != 200 || r.Header.Get("x-fapi-interaction-id") != "i-1" {
+			t.Errorf("%d, x-fapi-interaction-id %q: %s", r.Status, r.Header.Get("x-fapi-interaction-id"), r.Body)
+		}
+	})
+}

@@ -45,10 +45,13 @@ type Profile struct {
 	// Statuses is the standard's word for each canonical status; a status
 	// without one is shown as the last one before it that has one.
 	Statuses map[Status]string `json:"statuses"`
-	// ErrorCodes is the standard's error code for each kind of fault:
-	// field_expected, field_invalid, field_invalid_date, field_missing,
-	// resource_not_found, invalid_consent_status, unexpected.
+	// ErrorCodes is the standard's error code for each kind of fault
+	// (errorKinds).
 	ErrorCodes map[string]string `json:"error_codes"`
+	// InteractionHeader names the header that carries a request's
+	// interaction id, which every answer of the document's operations
+	// plays back (a new UUID when the request has none); "" for none.
+	InteractionHeader string `json:"interaction_header,omitempty"`
 	// Rules are what a consent's permissions must keep, checked at
 	// creation.
 	Rules []Rule `json:"rules,omitempty"`
@@ -83,6 +86,10 @@ type Binding struct {
 	// reads, when it reads one.
 	AccountParam string `json:"account_param,omitempty"`
 }
+
+// errorKinds are the kinds of fault a profile names an error code for.
+var errorKinds = []string{"field_expected", "field_invalid", "field_invalid_date", "field_missing", "header_invalid",
+	"header_missing", "resource_not_found", "invalid_consent_status", "unexpected"}
 
 //go:embed profiles/*.json
 var builtinFiles embed.FS
@@ -211,7 +218,7 @@ func (p *Profile) check() []engine.Violation {
 			fault("/statuses/"+string(s), "required", "a profile names how status "+string(s)+" is written")
 		}
 	}
-	for _, k := range []string{"field_expected", "field_invalid", "field_invalid_date", "field_missing", "resource_not_found", "invalid_consent_status", "unexpected"} {
+	for _, k := range errorKinds {
 		if p.ErrorCodes[k] == "" {
 			fault("/error_codes/"+k, "required", "a profile names its standard's error code for "+k)
 		}

@@ -26,20 +26,9 @@ type resource struct {
 	bankID     string
 }
 
-// Invoke answers the call, or refuses it with the standard's error body
-// (Profile.ErrorReply); an internal failure is returned as the error it is.
+// Invoke answers the call, or refuses it: the route renders the refusal
+// in the standard's shape (Profile.RenderError).
 func (r *resource) Invoke(ctx context.Context, call *engine.Call) (*engine.Reply, error) {
-	reply, err := r.answer(ctx, call)
-	if err == nil {
-		return reply, nil
-	}
-	if e := engine.AsError(err); e.Status < http.StatusInternalServerError {
-		return r.profile.ErrorReply(e, call.CorrelationID), nil
-	}
-	return nil, err
-}
-
-func (r *resource) answer(ctx context.Context, call *engine.Call) (*engine.Reply, error) {
 	if call.Principal == nil || call.Principal.ConsumerID == "" {
 		return nil, engine.NewError(http.StatusForbidden, CodeConsentMissingTPP,
 			"consents are created and read by a TPP: the caller acts through no consumer")
@@ -241,11 +230,11 @@ func selfURL(call *engine.Call, id string) string {
 	return scheme + "://" + host + path
 }
 
-// ErrorReply renders e in the standard's error shape (UK
-// OBErrorResponse1): dynapi's code as Code, the correlation id as Id, and
-// one error per violation with the standard's error code and the field's
-// path (Data.Permissions).
-func (p *Profile) ErrorReply(e *engine.Error, correlationID string) *engine.Reply {
+// RenderError implements engine.ErrorRenderer: e in the standard's error
+// shape (UK OBErrorResponse1), dynapi's code as Code, the correlation id as
+// Id, and one error per violation with the standard's error code and the
+// field's path (Data.Permissions, or the header's name).
+func (p *Profile) RenderError(e *engine.Error, correlationID string) *engine.Reply {
 	type obError struct {
 		ErrorCode string `json:"ErrorCode"`
 		Message   string `json:"Message"`
@@ -258,19 +247,23 @@ func (p *Profile) ErrorReply(e *engine.Error, correlationID string) *engine.Repl
 		Errors  []obError `json:"Errors"`
 	}{Code: truncate(e.Code, 40), ID: truncate(correlationID, 40), Message: truncate(e.Message, 500)}
 	for _, v := range e.Violations {
-		out.Errors = append(out.Errors, obError{ErrorCode: p.errorCode(e, v.Code), Message: truncate(v.Message, 500), Path: fieldPath(v.Pointer)})
+		out.Errors = append(out.Errors, obError{ErrorCode: p.errorCode(e, v), Message: truncate(v.Message, 500), Path: fieldPath(v.Pointer)})
 	}
 	if len(out.Errors) == 0 {
-		out.Errors = []obError{{ErrorCode: p.errorCode(e, ""), Message: truncate(e.Message, 500)}}
+		out.Errors = []obError{{ErrorCode: p.errorCode(e, engine.Violation{}), Message: truncate(e.Message, 500)}}
 	}
 	body, _ := json.Marshal(out) // strings only: cannot fail
 	return &engine.Reply{Status: e.Status, ContentType: "application/json; charset=utf-8", Body: body}
 }
 
-// errorCode is the standard's error code for a violation of code in e.
-func (p *Profile) errorCode(e *engine.Error, code string) string {
-	kind := "unexpected"
+// errorCode is the standard's error code for violation v of e.
+func (p *Profile) errorCode(e *engine.Error, v engine.Violation) string {
+	kind, code := "unexpected", v.Code
 	switch {
+	case v.Location == "header" && code == "required":
+		kind = "header_missing"
+	case v.Location == "header":
+		kind = "header_invalid"
 	case code == "required":
 		kind = "field_missing"
 	case code == "date":

@@ -88,6 +88,13 @@ type Route struct {
 	// BankParam is the position (from 1) of the path parameter naming the
 	// bank the route is called at; 0 when it is the endpoint's (BankID).
 	BankParam int
+	// Errors renders the route's refusals in its standard's shape (from
+	// the document's consent profile); nil: application/problem+json.
+	Errors engine.ErrorRenderer
+	// InteractionHeader names the header a request's interaction id comes
+	// in and every answer plays back (x-fapi-interaction-id, from the
+	// consent profile); "" for none.
+	InteractionHeader string
 }
 
 var nonWord = regexp.MustCompile(`\W`)
@@ -565,6 +572,16 @@ func (m *Manager) build(r record) (*Endpoint, error) {
 	return ep, nil
 }
 
+// route is the route of op, an operation of e answered by inv; a
+// document bound to a consent profile answers in its standard's ways.
+func (e *Endpoint) route(op *specs.Operation, inv engine.Invoker) *Route {
+	r := &Route{Endpoint: e, Operation: op, Invoker: inv, Rule: e.ruleOf(op)}
+	if e.Consent != nil {
+		r.Errors, r.InteractionHeader = e.Consent.Profile, e.Consent.Profile.InteractionHeader
+	}
+	return r
+}
+
 // bindConsents binds ep to its consent profile, if any: the operations the
 // profile creates, gets and deletes consents with are answered by the
 // engine instead of the host.
@@ -668,7 +685,7 @@ func (m *Manager) snapshot(all map[string]*Endpoint) (*Snapshot, error) {
 		ep := all[id]
 		for i, op := range ep.Doc.Operations {
 			routes = append(routes, router.Route[*Route]{Method: op.Method, Template: ep.ServedPath(op), Owner: ep.ID,
-				Value: &Route{Endpoint: ep, Operation: op, Invoker: ep.invokers[i], Rule: ep.ruleOf(op)}})
+				Value: ep.route(op, ep.invokers[i])})
 		}
 	}
 	table, err := router.Build(routes)

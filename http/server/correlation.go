@@ -9,6 +9,7 @@ import (
 	"unsafe"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 )
 
 // HeaderCorrelationID carries the id that ties a request to its logs.
@@ -65,4 +66,18 @@ func validCorrelationID(b string) bool {
 // correlationID returns the id of the current response.
 func correlationID(c *fiber.Ctx) string {
 	return string(c.Response().Header.Peek(HeaderCorrelationID))
+}
+
+// playInteraction plays the request's interaction id back in header name
+// (UK Open Banking's x-fapi-interaction-id), or a new UUID when the
+// request has none that is sane; an answer that has one keeps it.
+func playInteraction(c *fiber.Ctx, name string) {
+	if len(c.Response().Header.Peek(name)) > 0 {
+		return
+	}
+	id := c.Get(name)
+	if !validCorrelationID(id) {
+		id = uuid.NewString()
+	}
+	c.Set(name, id)
 }

@@ -32,6 +32,20 @@ type Problem struct {
 // Internal errors are logged with the correlation id and their cause; the
 // client sees neither the cause nor a stack.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	e, cid := s.refusal(c, err)
+	return writeProblem(c, e, cid)
+}
+
+// renderRouteError answers err in the shape route's standard prescribes
+// (a route whose document has a consent profile: endpoints.Route.Errors).
+func (s *Server) renderRouteError(c *fiber.Ctx, r engine.ErrorRenderer, err error) error {
+	e, cid := s.refusal(c, err)
+	return render(c, r.RenderError(e, cid))
+}
+
+// refusal is err as the error to answer and the request's correlation id:
+// a 401 gets its WWW-Authenticate challenge, a server error is logged.
+func (s *Server) refusal(c *fiber.Ctx, err error) (*engine.Error, string) {
 	e := toEngineError(err)
 	cid := correlationID(c)
 	if cid == "" {
@@ -51,7 +65,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		s.log.Error("request failed", "correlation_id", cid, "method", c.Method(), "path", c.Path(),
 			"client_addr", clientAddr(c), "error", err)
 	}
-	return writeProblem(c, e, cid)
+	return e, cid
 }
 
 // toEngineError maps fiber's own errors (unknown route, body too large) to

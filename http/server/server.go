@@ -180,6 +180,20 @@ func (s *Server) serveDynamicWith(c *fiber.Ctx, st *requestState, retried bool) 
 	if err != nil {
 		return err
 	}
+	if route.InteractionHeader != "" {
+		playInteraction(c, route.InteractionHeader)
+	}
+	if route.Errors != nil {
+		if err := s.serveRoute(c, st, snap, route, retried); err != nil {
+			return s.renderRouteError(c, route.Errors, err)
+		}
+		return nil
+	}
+	return s.serveRoute(c, st, snap, route, retried)
+}
+
+// serveRoute runs the pipeline's steps after match for route, of snap.
+func (s *Server) serveRoute(c *fiber.Ctx, st *requestState, snap *endpoints.Snapshot, route *endpoints.Route, retried bool) error {
 	ctx := c.UserContext()
 	principal, err := s.authenticate(ctx, route, st)
 	if err == nil {
