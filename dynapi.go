@@ -187,6 +187,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 	// A document's host names the connector answering its operations, so
 	// the dispatcher prepares them; it routes only the operations mgr
 	// serves, and opens once mgr exists.
+	consents := consent.NewService(store, svc.Audit, cfg.Now)
 	mgr := endpoints.New(store, endpoints.Options{
 		Hosts:       methods,
 		DefaultHost: mock.Host,
@@ -199,7 +200,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 		MaxLoadingBytes: 4 * int64(cmp.Or(cfg.MaxDocumentBytes, server.DefaultMaxDocumentBytes)),
 		RoleExists:      func(name string) bool { _, ok := svc.Authz.Role(name); return ok },
 		Builtin:         []*endpoints.Builtin{banking.Builtin(methods, auth.gate)},
-		Consents:        &consent.Binder{Profiles: consent.Builtin(), Service: consent.NewService(store, svc.Audit, cfg.Now)},
+		Consents:        &consent.Binder{Profiles: consent.Builtin(), Service: consents},
 	})
 	if err := openConnectors(ctx, methods, mgr); err != nil {
 		return nil, err
@@ -215,7 +216,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 	cases := &usecase.Cases{Store: store, Access: svc, Endpoints: mgr, Entities: ents, Methods: methods, Mappings: mappingStore}
 	api := &admin.API{Access: svc, Gate: auth.gate, Endpoints: mgr, DirectLogin: auth.directLogin, OAuth2: auth.oauth2,
 		MaxDocumentBytes: cfg.MaxDocumentBytes, Entities: ents, Mappings: mappingStore, Methods: methods,
-		Cases: cases, Version: cmp.Or(cfg.Version, "devel")}
+		Cases: cases, Consents: consents, Version: cmp.Or(cfg.Version, "devel")}
 	if cfg.PreloadExample {
 		if err := preloadExample(ctx, cases, boot.AdminUsername); err != nil {
 			return nil, fmt.Errorf("preload example: %w", err)

@@ -67,6 +67,8 @@ const (
 	RoleCanDisableConsumers                   = "CanDisableConsumers"
 	RoleCanCreateBank                         = "CanCreateBank"
 	RoleCanReadAuditLog                       = "CanReadAuditLog"
+	RoleCanGetConsentsAtAnyBank               = "CanGetConsentsAtAnyBank"
+	RoleCanRevokeConsentAtAnyBank             = "CanRevokeConsentAtAnyBank"
 	RoleCanGetEntitlementRequestsAtAnyBank    = "CanGetEntitlementRequestsAtAnyBank"
 	RoleCanDeleteEntitlementRequestsAtAnyBank = "CanDeleteEntitlementRequestsAtAnyBank"
 
@@ -91,6 +93,7 @@ var staticSystemRoles = []string{
 	RoleCanCreateUser, RoleCanGetAnyUser, RoleCanLockUser, RoleCanDeleteUser,
 	RoleCanCreateConsumer, RoleCanGetConsumers, RoleCanEnableConsumers, RoleCanDisableConsumers,
 	RoleCanCreateBank, RoleCanReadAuditLog,
+	RoleCanGetConsentsAtAnyBank, RoleCanRevokeConsentAtAnyBank,
 	RoleCanGetEntitlementRequestsAtAnyBank, RoleCanDeleteEntitlementRequestsAtAnyBank,
 }
 

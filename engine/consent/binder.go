@@ -25,6 +25,9 @@ const (
 	// CodeConsentMissingTPP: the caller acts for no consumer, so there is
 	// no TPP to own the consent (403).
 	CodeConsentMissingTPP = "consent_missing_tpp"
+	// CodeConsentStatus: the consent's status does not allow the change
+	// (409).
+	CodeConsentStatus = "consent_status"
 )
 
 // Where a document's profile was chosen (DocBinding.Source).

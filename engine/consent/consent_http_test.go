@@ -382,3 +382,98 @@ func TestUKRouteErrorsAndInteractionID(t *testing.T) {
 		}
 	})
 }
+
+// TestAdminConsents: the bank lists consents, reads one with its history
+// and revokes it with a reason; the TPP then sees it revoked, in each
+// version's words, and the revocation is audited.
+func TestAdminConsents(t *testing.T) {
+	t.Parallel()
+	inst := enginetest.New(t)
+	defer inst.Close(t)
+	v4, v31 := load(t, ukV4), load(t, ukV31)
+	submit(t, inst, ukV4, "")
+	submit(t, inst, ukV31, "")
+	alice, bob := tpp(t, inst, "alice's app"), tpp(t, inst, "bob's app")
+	ids := map[string]string{}
+	for name, caller := range map[string]enginetest.Caller{"alice": alice, "bob": bob} {
+		r := caller.PostJSON(t, v4Consents, consentRequest(inst, "ReadAccountsBasic"))
+		if r.Status != 201 {
+			t.Fatalf("create: %d %s", r.Status, r.Body)
+		}
+		ids[name] = r.JSON(t)["Data"].(map[string]any)["ConsentId"].(string)
+	}
+	aliceConsent := inst.Admin().Get(t, "/admin/v1/consents/"+ids["alice"]).JSON(t)
+	consumer := aliceConsent["consumer_id"].(string)
+	if aliceConsent["status"] != "awaiting_authorisation" || len(aliceConsent["history"].([]any)) != 1 {
+		t.Fatalf("GET /admin/v1/consents/{id}: %v", aliceConsent)
+	}
+
+	list := inst.Admin().Get(t, "/admin/v1/consents?consumer_id="+consumer).JSON(t)["consents"].([]any)
+	if len(list) != 1 || list[0].(map[string]any)["consent_id"] != ids["alice"] {
+		t.Errorf("consents of alice's app: %v", list)
+	}
+	if all := inst.Admin().Get(t, "/admin/v1/consents?limit=1").JSON(t); len(all["consents"].([]any)) != 1 || all["next_after"] == nil {
+		t.Errorf("a page of one: %v", all)
+	}
+
+	for _, tc := range []struct {
+		name   string
+		body   string
+		id     string
+		status int
+	}{
+		{"no reason", `{}`, ids["alice"], 400},
+		{"unknown consent", `{"reason": "fraud suspected"}`, "no-such-consent", 404},
+		{"revoked", `{"reason": "fraud suspected"}`, ids["alice"], 200},
+		{"revoked twice", `{"reason": "again"}`, ids["alice"], 409},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := inst.Admin().PostJSON(t, "/admin/v1/consents/"+tc.id+"/revoke", tc.body)
+			if r.Status != tc.status {
+				t.Errorf("%d %s; want %d", r.Status, r.Body, tc.status)
+			}
+		})
+	}
+
+	r := alice.Get(t, v4Consents+"/"+ids["alice"])
+	data := r.JSON(t)["Data"].(map[string]any)
+	reasons, _ := data["StatusReason"].([]any)
+	if r.Status != 200 || data["Status"] != "CANC" || len(reasons) != 1 || reasons[0].(map[string]any)["StatusReasonDescription"] != "fraud suspected" {
+		t.Errorf("the TPP's view after revocation: %d %s", r.Status, r.Body)
+	}
+	v4.fits(t, "GetAccountAccessConsentsConsentId", "200", r.Body)
+	r = alice.Get(t, v31Consents+"/"+ids["alice"])
+	if r.JSON(t)["Data"].(map[string]any)["Status"] != "Revoked" || strings.Contains(string(r.Body), "StatusReason") {
+		t.Errorf("v3.1.7 view after revocation: %s", r.Body)
+	}
+	v31.fits(t, "GetAccountAccessConsentsConsentId", "200", r.Body)
+	if g := bob.Get(t, v4Consents+"/"+ids["bob"]); g.JSON(t)["Data"].(map[string]any)["Status"] != "AWAU" {
+		t.Errorf("bob's consent changed: %s", g.Body)
+	}
+
+	revoked := inst.Admin().Get(t, "/admin/v1/consents?status=revoked").JSON(t)["consents"].([]any)
+	if len(revoked) != 1 {
+		t.Errorf("revoked consents: %v", revoked)
+	}
+	found := false
+	for _, e := range inst.Admin().Get(t, "/admin/v1/audit-log?limit=1000").JSON(t)["entries"].([]any) {
+		if e := e.(map[string]any); e["action"] == "consent.revoke" && e["target"] == ids["alice"] {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("the revocation is not in the audit log")
+	}
+
+	t.Run("roles", func(t *testing.T) {
+		inst.CreateUser(t, "carol", "Carol-passw0rd")
+		carol := inst.Token(inst.Login(t, "carol", "Carol-passw0rd"))
+		for _, req := range []enginetest.Request{{Method: "GET", Path: "/admin/v1/consents"},
+			enginetest.JSONRequest(t, "POST", "/admin/v1/consents/"+ids["bob"]+"/revoke", `{"reason": "x"}`)} {
+			r := carol.Send(t, req)
+			if r.Status != 403 {
+				t.Errorf("%s %s without the role: %d %s", req.Method, req.Path, r.Status, r.Body)
+			}
+		}
+	})
+}

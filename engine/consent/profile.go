@@ -48,6 +48,10 @@ type Profile struct {
 	// ErrorCodes is the standard's error code for each kind of fault
 	// (errorKinds).
 	ErrorCodes map[string]string `json:"error_codes"`
+	// ReasonCodes is the standard's status reason code for each canonical
+	// reason (revoked_by_bank, ...); a standard without status reasons
+	// (UK v3.1.7) names none, and reasons are not shown.
+	ReasonCodes map[string]string `json:"reason_codes,omitempty"`
 	// InteractionHeader names the header that carries a request's
 	// interaction id, which every answer of the document's operations
 	// plays back (a new UUID when the request has none); "" for none.

@@ -137,6 +137,11 @@ func (r *resource) reply(status int, c *Consent, self string) (*engine.Reply, er
 	data := consentData{ConsentID: c.ID, Status: r.profile.renderedStatus(c), StatusUpdateDateTime: stamp(c.StatusAt),
 		CreationDateTime: stamp(c.CreatedAt), Permissions: c.Permissions, ExpirationDateTime: stampOf(c.ExpiresAt),
 		TransactionFromDateTime: stampOf(c.TransactionFrom), TransactionToDateTime: stampOf(c.TransactionTo)}
+	for _, reason := range c.Reasons {
+		if code := r.profile.ReasonCodes[reason.Code]; code != "" {
+			data.StatusReason = append(data.StatusReason, statusReason{Code: code, Description: truncate(reason.Description, 500), Path: reason.Path})
+		}
+	}
 	body, err := json.Marshal(consentResponse{Data: data, Risk: req.Risk, Links: links{Self: self}, Meta: struct{}{}})
 	if err != nil {
 		return nil, engine.Internal(err)
@@ -154,14 +159,22 @@ type consentResponse struct {
 }
 
 type consentData struct {
-	ConsentID               string   `json:"ConsentId"`
-	Status                  string   `json:"Status"`
-	StatusUpdateDateTime    string   `json:"StatusUpdateDateTime"`
-	CreationDateTime        string   `json:"CreationDateTime"`
-	Permissions             []string `json:"Permissions"`
-	ExpirationDateTime      string   `json:"ExpirationDateTime,omitempty"`
-	TransactionFromDateTime string   `json:"TransactionFromDateTime,omitempty"`
-	TransactionToDateTime   string   `json:"TransactionToDateTime,omitempty"`
+	ConsentID               string         `json:"ConsentId"`
+	Status                  string         `json:"Status"`
+	StatusUpdateDateTime    string         `json:"StatusUpdateDateTime"`
+	CreationDateTime        string         `json:"CreationDateTime"`
+	Permissions             []string       `json:"Permissions"`
+	ExpirationDateTime      string         `json:"ExpirationDateTime,omitempty"`
+	TransactionFromDateTime string         `json:"TransactionFromDateTime,omitempty"`
+	TransactionToDateTime   string         `json:"TransactionToDateTime,omitempty"`
+	StatusReason            []statusReason `json:"StatusReason,omitempty"`
+}
+
+// statusReason is one UK OBStatusReason.
+type statusReason struct {
+	Code        string `json:"StatusReasonCode"`
+	Description string `json:"StatusReasonDescription,omitempty"`
+	Path        string `json:"Path,omitempty"`
 }
 
 type links struct {

@@ -2,7 +2,9 @@ package consent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -20,6 +22,7 @@ const bucket = "consents"
 const (
 	auditCreate = "consent.create"
 	auditDelete = "consent.delete"
+	auditRevoke = "consent.revoke"
 )
 
 // Service keeps the consents in a store. Every change is written with its
@@ -84,6 +87,77 @@ func (s *Service) Delete(ctx context.Context, id string, rev uint64, who audit.A
 		}
 		return s.audit.Append(tx, who, auditDelete, id, c.BankID, map[string]any{"revision": c.Revision})
 	})
+}
+
+// Filter selects consents to list: each field set must match; After is
+// the last consent id of the previous page.
+type Filter struct {
+	Status                   Status
+	ConsumerID, UserID, Kind string
+	After                    string
+	Limit                    int // at most this many; 0 or less: 100
+}
+
+// List returns the consents matching f in id order, deleted ones included
+// (they are kept for the record), and whether more follow.
+func (s *Service) List(ctx context.Context, f Filter) ([]*Consent, bool, error) {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	var out []*Consent
+	more := false
+	err := s.store.View(ctx, func(tx engine.Tx) error {
+		return tx.ScanFrom(bucket, f.After, func(key string, v []byte) error {
+			if key == f.After {
+				return nil
+			}
+			var c Consent
+			if err := json.Unmarshal(v, &c); err != nil {
+				return fmt.Errorf("consent %s: %w", key, err)
+			}
+			if !f.matches(&c) {
+				return nil
+			}
+			if len(out) == f.Limit {
+				more = true
+				return engine.ErrStop
+			}
+			out = append(out, &c)
+			return nil
+		})
+	})
+	return out, more, err
+}
+
+func (f Filter) matches(c *Consent) bool {
+	return (f.Status == "" || c.Status == f.Status) && (f.ConsumerID == "" || c.ConsumerID == f.ConsumerID) &&
+		(f.UserID == "" || c.UserID == f.UserID) && (f.Kind == "" || c.Kind == f.Kind)
+}
+
+// Revoke revokes the consent with id on the bank's behalf, for reason: it
+// can no longer be used, and its TPP sees it revoked (UK CANC with the
+// reason). Only a consent awaiting authorisation or authorised can be
+// revoked; any other is a 409 naming its status, an unknown one
+// engine.ErrNotFound.
+func (s *Service) Revoke(ctx context.Context, id, reason string, who audit.Actor) (*Consent, error) {
+	var out *Consent
+	err := s.store.Update(ctx, func(tx engine.Tx) error {
+		c, err := kvjson.Get[Consent](tx, bucket, id)
+		if err != nil {
+			return err
+		}
+		if c.Status != AwaitingAuthorisation && c.Status != Authorised {
+			return engine.Errorf(http.StatusConflict, CodeConsentStatus, "consent %s is %s: only a consent awaiting authorisation or authorised can be revoked", id, c.Status)
+		}
+		c.transition(Revoked, s.now().UTC().Truncate(time.Second), "admin", who.UserID, reason, who.CorrelationID)
+		c.Reasons = []Reason{{Code: "revoked_by_bank", Description: reason}}
+		if err := kvjson.Put(tx, bucket, id, c); err != nil {
+			return err
+		}
+		out = c
+		return s.audit.Append(tx, who, auditRevoke, id, c.BankID, map[string]any{"reason": reason, "revision": c.Revision})
+	})
+	return out, err
 }
 
 // errChanged: the consent changed between reading and writing it.

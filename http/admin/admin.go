@@ -12,6 +12,7 @@ import (
 	"github.com/dynapi/dynapi/engine/audit"
 	"github.com/dynapi/dynapi/engine/banking"
 	"github.com/dynapi/dynapi/engine/connector"
+	"github.com/dynapi/dynapi/engine/consent"
 	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/endpointmap"
 	"github.com/dynapi/dynapi/engine/endpoints"
@@ -36,6 +37,8 @@ type API struct {
 	Cases       *usecase.Cases
 	DirectLogin *directlogin.Plugin
 	OAuth2      *oauth2.Issuer
+	// Consents are the consents TPPs create; nil serves no consent routes.
+	Consents *consent.Service
 	// MaxDocumentBytes bounds a submitted API document.
 	MaxDocumentBytes int
 	// Version is the engine's version, shown in /openapi.json.
@@ -66,6 +69,7 @@ func Routes(a *API) []server.Route {
 	a.registerBanks(v1)
 	a.registerRoles(v1)
 	a.registerAudit(v1)
+	a.registerConsents(v1)
 	return list
 }
 

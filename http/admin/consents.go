@@ -1,0 +1,73 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/authz"
+	"github.com/dynapi/dynapi/engine/consent"
+)
+
+// registerConsents mounts the bank's view of consents: list, get with
+// history, revoke.
+func (a *API) registerConsents(r routes) {
+	if a.Consents == nil {
+		return
+	}
+	r.system(fiber.MethodGet, "/consents", a.listConsents, authz.RoleCanGetConsentsAtAnyBank)
+	r.system(fiber.MethodGet, "/consents/:id", a.getConsent, authz.RoleCanGetConsentsAtAnyBank)
+	r.taking(bodyOf[revocation]()).system(fiber.MethodPost, "/consents/:id/revoke", a.revokeConsent, authz.RoleCanRevokeConsentAtAnyBank)
+}
+
+// revocation is the body of POST /admin/v1/consents/{id}/revoke.
+type revocation struct {
+	Reason string `json:"reason"`
+}
+
+// listConsents answers a page of consents, filtered by ?status=,
+// ?consumer_id=, ?user_id= and ?kind=, after ?after= (a consent id).
+func (a *API) listConsents(c *fiber.Ctx) error {
+	f := consent.Filter{Status: consent.Status(query(c, "status")), ConsumerID: query(c, "consumer_id"),
+		UserID: query(c, "user_id"), Kind: query(c, "kind"), After: query(c, "after"), Limit: limit(c, 100, 1000)}
+	list, more, err := a.Consents.List(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	out := fiber.Map{"consents": nonNil(list)}
+	if more {
+		out["next_after"] = list[len(list)-1].ID
+	}
+	return c.JSON(out)
+}
+
+func (a *API) getConsent(c *fiber.Ctx) error {
+	got, err := a.Consents.Get(c.UserContext(), param(c, "id"))
+	if err != nil {
+		return consentError(err, c.Params("id"))
+	}
+	return c.JSON(got)
+}
+
+func (a *API) revokeConsent(c *fiber.Ctx) error {
+	body := decoded[revocation](c)
+	if body.Reason == "" {
+		return engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "a revocation names its reason",
+			engine.Violation{Location: "body", Pointer: "/reason", Code: "required", Message: "reason is required"})
+	}
+	got, err := a.Consents.Revoke(c.UserContext(), param(c, "id"), body.Reason, actor(c))
+	if err != nil {
+		return consentError(err, c.Params("id"))
+	}
+	return c.JSON(got)
+}
+
+// consentError is a 404 for a consent that does not exist, else err.
+func consentError(err error, id string) error {
+	if errors.Is(err, engine.ErrNotFound) {
+		return engine.Errorf(http.StatusNotFound, engine.CodeNotFound, "no consent %q", id)
+	}
+	return err
+}
