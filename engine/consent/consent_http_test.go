@@ -375,6 +375,28 @@ func TestUKRouteErrorsAndInteractionID(t *testing.T) {
 			}
 		})
 	}
+	t.Run("date-time filters in the forms the UK profile allows", func(t *testing.T) {
+		// The connector method answering the operation shows what reached
+		// it: the filter, normalised, in Links.Self.
+		inst.CreateScript(t, "GetAccountsAccountIdTransactions",
+			`return {Data: {Transaction: []}, Links: {Self: "https://bank.example/" + args[0].query.fromBookingDateTime}};`, 0)
+		for _, tc := range []struct{ sent, seen string }{
+			{"2017-04-05T10:43:07", "2017-04-05T10:43:07Z"},
+			{"2017-04-05", "2017-04-05T00:00:00Z"},
+			{"20170405T104307.25", "2017-04-05T10:43:07.25Z"},
+			{"2017-04-05T10:43:07%2B01", "2017-04-05T10:43:07Z"},
+			{"2017-04-05T10:43:07Z", "2017-04-05T10:43:07Z"},
+		} {
+			r := alice.Get(t, accounts+"/acc-1/transactions?fromBookingDateTime="+tc.sent)
+			if r.Status != 200 {
+				t.Errorf("%s: %d %s", tc.sent, r.Status, r.Body)
+				continue
+			}
+			if self := r.JSON(t)["Links"].(map[string]any)["Self"]; self != "https://bank.example/"+tc.seen {
+				t.Errorf("%s reached the connector as %v; want %s", tc.sent, self, tc.seen)
+			}
+		}
+	})
 	t.Run("a mock answer plays the interaction id back", func(t *testing.T) {
 		r := alice.Send(t, enginetest.Request{Method: "GET", Path: accounts, Header: map[string]string{"x-fapi-interaction-id": "i-1"}})
 		if r.Status != 200 || r.Header.Get("x-fapi-interaction-id") != "i-1" {

@@ -48,6 +48,11 @@ type Profile struct {
 	// ErrorCodes is the standard's error code for each kind of fault
 	// (errorKinds).
 	ErrorCodes map[string]string `json:"error_codes"`
+	// QueryDateTimes is the form the standard's date-time query parameters
+	// come in (DateTimesUTCWallClock); they are normalised to RFC 3339
+	// before they are validated and reach a connector. "" leaves them to
+	// the document's schema.
+	QueryDateTimes string `json:"query_date_times,omitempty"`
 	// ReasonCodes is the standard's status reason code for each canonical
 	// reason (revoked_by_bank, ...); a standard without status reasons
 	// (UK v3.1.7) names none, and reasons are not shown.
@@ -240,6 +245,9 @@ func (p *Profile) check() []engine.Violation {
 		}
 		known(fmt.Sprintf("/rules/%d/if_any", i), r.IfAny)
 		known(fmt.Sprintf("/rules/%d/require_any", i), r.RequireAny)
+	}
+	if p.QueryDateTimes != "" && p.QueryDateTimes != DateTimesUTCWallClock {
+		fault("/query_date_times", "enum", fmt.Sprintf("query_date_times %q is not %s", p.QueryDateTimes, DateTimesUTCWallClock))
 	}
 	creates := 0
 	for _, id := range sortedKeys(p.Operations) {

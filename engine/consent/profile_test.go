@@ -116,3 +116,30 @@ func TestFieldPath(t *testing.T) {
 		t.Errorf("truncate cut inside a rune: %d bytes", len(got))
 	}
 }
+
+func TestNormaliseDateTime(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"2017-04-05T10:43:07", "2017-04-05T10:43:07Z"},
+		{"2017-04-05", "2017-04-05T00:00:00Z"},
+		{"2017-04-05T10:43", "2017-04-05T10:43:00Z"},
+		{"20170405T104307", "2017-04-05T10:43:07Z"},
+		{"2017-04-05T10:43:07.123", "2017-04-05T10:43:07.123Z"},
+		{"2017-04-05T10:43:07,5+01", "2017-04-05T10:43:07.5Z"},
+		{"2017-04-05T10:43:07+01:00", "2017-04-05T10:43:07Z"},
+		{"2017-04-05T10:43:07-0530", "2017-04-05T10:43:07Z"},
+		{"2017-04-05T10:43:07Z", "2017-04-05T10:43:07Z"},
+		{"yesterday", ""},
+		{"2017-13-05", ""},
+		{"2017-04-05T24:00:00", ""},
+		{"2017-04-05T10:43:07+1", ""},
+		{"2017-04-05 10:43:07", ""},
+	} {
+		got, ok := NormaliseDateTime(DateTimesUTCWallClock, tc.in)
+		if got != tc.want || ok != (tc.want != "") {
+			t.Errorf("NormaliseDateTime(%q) = %q, %v; want %q", tc.in, got, ok, tc.want)
+		}
+	}
+	if _, ok := NormaliseDateTime("", "2017-04-05"); ok {
+		t.Error("a profile with no form normalises")
+	}
+}

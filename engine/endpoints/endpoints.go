@@ -95,6 +95,10 @@ type Route struct {
 	// in and every answer plays back (x-fapi-interaction-id, from the
 	// consent profile); "" for none.
 	InteractionHeader string
+	// DateTimeQuery are the query parameters of format date-time that the
+	// consent profile's DateTimes form normalises before validation.
+	DateTimeQuery []string
+	DateTimes     string
 }
 
 var nonWord = regexp.MustCompile(`\W`)
@@ -577,9 +581,30 @@ func (m *Manager) build(r record) (*Endpoint, error) {
 func (e *Endpoint) route(op *specs.Operation, inv engine.Invoker) *Route {
 	r := &Route{Endpoint: e, Operation: op, Invoker: inv, Rule: e.ruleOf(op)}
 	if e.Consent != nil {
-		r.Errors, r.InteractionHeader = e.Consent.Profile, e.Consent.Profile.InteractionHeader
+		p := e.Consent.Profile
+		r.Errors, r.InteractionHeader = p, p.InteractionHeader
+		if p.QueryDateTimes != "" {
+			r.DateTimeQuery, r.DateTimes = e.dateTimeQuery(op), p.QueryDateTimes
+		}
 	}
 	return r
+}
+
+// dateTimeQuery names op's query parameters whose schema is a string of
+// format date-time.
+func (e *Endpoint) dateTimeQuery(op *specs.Operation) []string {
+	var names []string
+	for _, p := range op.Params {
+		node, _ := p.SchemaNode().(map[string]any)
+		if ref, ok := node["$ref"].(string); ok {
+			resolved, _ := e.Doc.Resolve(ref)
+			node, _ = resolved.(map[string]any)
+		}
+		if p.In == "query" && node["format"] == "date-time" {
+			names = append(names, p.Name)
+		}
+	}
+	return names
 }
 
 // bindConsents binds ep to its consent profile, if any: the operations the

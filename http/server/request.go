@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/consent"
 	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/http/netguard"
@@ -103,4 +104,26 @@ func (h *fiberHTTP) Header(name string) (string, bool) {
 		return "", false
 	}
 	return string(v), true
+}
+
+// normaliseDateTimes rewrites the query parameters names, date-times in
+// form (consent.NormaliseDateTime), as RFC 3339, so that validation and
+// connectors see one form. A value not in the form, or a parameter sent
+// more than once, is left for validation to judge.
+func normaliseDateTimes(c *fiber.Ctx, names []string, form string) {
+	args := c.Context().QueryArgs()
+	changed := false
+	for _, name := range names {
+		if len(args.PeekMulti(name)) != 1 {
+			continue
+		}
+		v := string(args.Peek(name))
+		if n, ok := consent.NormaliseDateTime(form, v); ok && n != v {
+			args.Set(name, n)
+			changed = true
+		}
+	}
+	if changed {
+		c.Request().URI().SetQueryStringBytes(args.QueryString())
+	}
 }

@@ -211,6 +211,9 @@ func (s *Server) serveRoute(c *fiber.Ctx, st *requestState, snap *endpoints.Snap
 		}
 		return err
 	}
+	if len(route.DateTimeQuery) > 0 {
+		normaliseDateTimes(c, route.DateTimeQuery, route.DateTimes)
+	}
 	if st.call.Body, err = s.validate(route, st); err != nil {
 		return err
 	}
