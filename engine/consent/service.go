@@ -98,35 +98,48 @@ type Filter struct {
 	Limit                    int // at most this many; 0 or less: 100
 }
 
+// maxScan bounds the consents one List reads, matching or not, so a
+// filter that matches few of many consents answers in bounded time: the
+// page then ends early, with the cursor where the scan stopped.
+const maxScan = 10_000
+
 // List returns the consents matching f in id order, deleted ones included
-// (they are kept for the record), and whether more follow.
-func (s *Service) List(ctx context.Context, f Filter) ([]*Consent, bool, error) {
+// (they are kept for the record), and the After of the next page ("" at
+// the end). A page may hold fewer than f.Limit consents and still have a
+// next one, when the scan reached maxScan first.
+func (s *Service) List(ctx context.Context, f Filter) ([]*Consent, string, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
 	var out []*Consent
-	more := false
+	next, scanned := "", 0
 	err := s.store.View(ctx, func(tx engine.Tx) error {
 		return tx.ScanFrom(bucket, f.After, func(key string, v []byte) error {
 			if key == f.After {
 				return nil
 			}
+			if len(out) == f.Limit || scanned == maxScan {
+				return engine.ErrStop
+			}
+			scanned++
+			next = key
 			var c Consent
 			if err := json.Unmarshal(v, &c); err != nil {
 				return fmt.Errorf("consent %s: %w", key, err)
 			}
-			if !f.matches(&c) {
-				return nil
+			if f.matches(&c) {
+				out = append(out, &c)
 			}
-			if len(out) == f.Limit {
-				more = true
-				return engine.ErrStop
-			}
-			out = append(out, &c)
 			return nil
 		})
 	})
-	return out, more, err
+	if err != nil {
+		return nil, "", err
+	}
+	if len(out) < f.Limit && scanned < maxScan {
+		next = "" // the scan reached the end
+	}
+	return out, next, nil
 }
 
 func (f Filter) matches(c *Consent) bool {

@@ -28,17 +28,18 @@ type revocation struct {
 }
 
 // listConsents answers a page of consents, filtered by ?status=,
-// ?consumer_id=, ?user_id= and ?kind=, after ?after= (a consent id).
+// ?consumer_id=, ?user_id= and ?kind=, after ?after= (a consent id);
+// next_after, when present, is the ?after= of the next page.
 func (a *API) listConsents(c *fiber.Ctx) error {
 	f := consent.Filter{Status: consent.Status(query(c, "status")), ConsumerID: query(c, "consumer_id"),
 		UserID: query(c, "user_id"), Kind: query(c, "kind"), After: query(c, "after"), Limit: limit(c, 100, 1000)}
-	list, more, err := a.Consents.List(c.UserContext(), f)
+	list, next, err := a.Consents.List(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
 	out := fiber.Map{"consents": nonNil(list)}
-	if more {
-		out["next_after"] = list[len(list)-1].ID
+	if next != "" {
+		out["next_after"] = next
 	}
 	return c.JSON(out)
 }
