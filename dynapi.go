@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
@@ -224,7 +225,22 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 	}
 	bg, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go rotateKeys(bg, auth.oauth2, cfg.Logger, done)
+	go housekeeping(bg, cfg.Logger, done, []chore{
+		{"signing key rotation", keyCheckInterval, func(ctx context.Context) error {
+			rotated, err := auth.oauth2.Rotate(ctx)
+			if rotated {
+				cfg.Logger.Info("signing key rotated")
+			}
+			return err
+		}},
+		{"consent expiry", consentSweepInterval, func(ctx context.Context) error {
+			n, err := consents.ExpireDue(ctx)
+			if n > 0 {
+				cfg.Logger.Info("consents expired", "count", n)
+			}
+			return err
+		}},
+	})
 	srv := server.New(server.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxDocumentBytes: cfg.MaxDocumentBytes,
 		Logger: cfg.Logger, Gate: auth.gate, Edge: cfg.Edge, PatternBudget: cfg.PatternBudget, Hooks: cfg.Hooks}, mgr,
 		append(admin.Routes(api), recordapi.Routes(recordAPI)...))
@@ -235,23 +251,39 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 // rotates when older than OAuth2Config.RotateAfter.
 const keyCheckInterval = time.Hour
 
-// rotateKeys rotates the OAuth2 signing key as it ages, until ctx ends.
-func rotateKeys(ctx context.Context, issuer *oauth2.Issuer, log *slog.Logger, done chan<- struct{}) {
+// consentSweepInterval is how often consents past their expiry are stored
+// as expired (reads see them expired at once anyway).
+const consentSweepInterval = time.Minute
+
+// chore is background work run every interval.
+type chore struct {
+	name     string
+	interval time.Duration
+	run      func(context.Context) error
+}
+
+// housekeeping runs each chore every interval until ctx ends, then closes
+// done. A failing chore is logged and runs again at its next turn.
+func housekeeping(ctx context.Context, log *slog.Logger, done chan<- struct{}, chores []chore) {
 	defer close(done)
-	tick := time.NewTicker(keyCheckInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			if rotated, err := issuer.Rotate(ctx); err != nil {
-				log.Error("signing key rotation failed", "error", err)
-			} else if rotated {
-				log.Info("signing key rotated")
+	var wg sync.WaitGroup
+	for _, c := range chores {
+		wg.Go(func() {
+			tick := time.NewTicker(c.interval)
+			defer tick.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-tick.C:
+					if err := c.run(ctx); err != nil && ctx.Err() == nil {
+						log.Error(c.name+" failed", "error", err)
+					}
+				}
 			}
-		}
+		})
 	}
+	wg.Wait()
 }
 
 // authenticators are the ways a caller proves who it is, and the gate over

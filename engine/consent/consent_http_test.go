@@ -499,3 +499,74 @@ func TestAdminConsents(t *testing.T) {
 		}
 	})
 }
+
+// TestConsentExpiry: a consent is expired to the second it is due, in
+// every read, before any sweep stores it so; the sweep then stores it, once,
+// audited; an expired consent cannot be revoked.
+func TestConsentExpiry(t *testing.T) {
+	t.Parallel()
+	cfg := enginetest.Config(t.TempDir())
+	cfg.OAuth2.TTL = 24 * time.Hour // the TPP's token outlives the consent
+	inst := enginetest.New(t, enginetest.WithConfig(cfg))
+	defer inst.Close(t)
+	v4, v31 := load(t, ukV4), load(t, ukV31)
+	submit(t, inst, ukV4, "")
+	submit(t, inst, ukV31, "")
+	alice := tpp(t, inst, "alice's app")
+	req := consentRequest(inst, "ReadAccountsBasic")
+	req["Data"].(map[string]any)["ExpirationDateTime"] = inst.Clock.Now().Add(time.Hour).Format(time.RFC3339)
+	r := alice.PostJSON(t, v4Consents, req)
+	if r.Status != 201 {
+		t.Fatalf("create: %d %s", r.Status, r.Body)
+	}
+	id := r.JSON(t)["Data"].(map[string]any)["ConsentId"].(string)
+	status := func(path string) string {
+		t.Helper()
+		return alice.Get(t, path+"/"+id).JSON(t)["Data"].(map[string]any)["Status"].(string)
+	}
+	if got := inst.Admin().PostJSON(t, "/admin/v1/consents/expire", `{}`).JSON(t)["expired"]; got != 0.0 {
+		t.Errorf("expired before its time: %v", got)
+	}
+
+	inst.Clock.Advance(time.Hour - time.Second)
+	if got := status(v4Consents); got != "AWAU" {
+		t.Errorf("a second before expiry: %s", got)
+	}
+	inst.Clock.Advance(time.Second)
+	if got := status(v4Consents); got != "EXPD" {
+		t.Errorf("at expiry, v4.0: %s; want EXPD", got)
+	}
+	// v3.1.7 has no word for expired: the last status before it.
+	if got := status(v31Consents); got != "AwaitingAuthorisation" {
+		t.Errorf("at expiry, v3.1.7: %s", got)
+	}
+	v4.fits(t, "GetAccountAccessConsentsConsentId", "200", alice.Get(t, v4Consents+"/"+id).Body)
+	v31.fits(t, "GetAccountAccessConsentsConsentId", "200", alice.Get(t, v31Consents+"/"+id).Body)
+	if list := inst.Admin().Get(t, "/admin/v1/consents?status=expired").JSON(t)["consents"].([]any); len(list) != 1 {
+		t.Errorf("expired consents listed before the sweep: %v", list)
+	}
+	if r := inst.Admin().PostJSON(t, "/admin/v1/consents/"+id+"/revoke", `{"reason": "late"}`); r.Status != 409 {
+		t.Errorf("revoking an expired consent: %d %s", r.Status, r.Body)
+	}
+
+	for i, want := range []float64{1, 0} {
+		if got := inst.Admin().PostJSON(t, "/admin/v1/consents/expire", `{}`).JSON(t)["expired"]; got != want {
+			t.Errorf("sweep %d expired %v; want %v", i+1, got, want)
+		}
+	}
+	stored := inst.Admin().Get(t, "/admin/v1/consents/"+id).JSON(t)
+	history := stored["history"].([]any)
+	last := history[len(history)-1].(map[string]any)
+	if stored["status"] != "expired" || last["actor"] != "system" || !strings.HasPrefix(last["at"].(string), inst.Clock.Now().Format("2006-01-02T15:04")) {
+		t.Errorf("stored: %v", stored)
+	}
+	audited := 0
+	for _, e := range inst.Admin().Get(t, "/admin/v1/audit-log?limit=1000").JSON(t)["entries"].([]any) {
+		if e := e.(map[string]any); e["action"] == "consent.expire" && e["target"] == id {
+			audited++
+		}
+	}
+	if audited != 1 {
+		t.Errorf("%d audit entries consent.expire; want 1", audited)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,14 +16,19 @@ import (
 	"github.com/dynapi/dynapi/internal/kvjson"
 )
 
-// bucket holds the consents: consent id -> Consent (JSON).
-const bucket = "consents"
+// bucket holds the consents: consent id -> Consent (JSON); expiryBucket
+// indexes those that can still expire by expiry (expiryKey), for ExpireDue.
+const (
+	bucket       = "consents"
+	expiryBucket = "consent_expiry"
+)
 
 // Audit actions of consent changes.
 const (
 	auditCreate = "consent.create"
 	auditDelete = "consent.delete"
 	auditRevoke = "consent.revoke"
+	auditExpire = "consent.expire"
 )
 
 // Service keeps the consents in a store. Every change is written with its
@@ -52,22 +58,99 @@ func (s *Service) Create(ctx context.Context, c *Consent, who audit.Actor) error
 		if err := kvjson.Put(tx, bucket, c.ID, c); err != nil {
 			return err
 		}
+		if c.ExpiresAt != nil {
+			if err := tx.Put(expiryBucket, expiryKey(c), []byte{}); err != nil {
+				return err
+			}
+		}
 		return s.audit.Append(tx, who, auditCreate, c.ID, c.BankID,
 			map[string]any{"profile_id": c.ProfileID, "kind": c.Kind, "permissions": c.Permissions})
 	})
 }
 
 // Get returns the consent with id, deleted ones included, or
-// engine.ErrNotFound.
+// engine.ErrNotFound. A consent past its expiry is expired, whether or not
+// ExpireDue has stored it so yet: expiry holds to the second it is due.
 func (s *Service) Get(ctx context.Context, id string) (*Consent, error) {
 	var c *Consent
 	err := s.store.View(ctx, func(tx engine.Tx) error {
 		var err error
-		c, err = kvjson.Get[Consent](tx, bucket, id)
+		c, err = s.read(tx, id)
 		return err
 	})
 	return c, err
 }
+
+// read reads consent id in tx, expired if it is due.
+func (s *Service) read(tx engine.Tx, id string) (*Consent, error) {
+	c, err := kvjson.Get[Consent](tx, bucket, id)
+	if err == nil && c.due(s.now()) {
+		c.expire()
+	}
+	return c, err
+}
+
+// due tells whether c, still usable or awaiting authorisation, is past its
+// expiry at now.
+func (c *Consent) due(now time.Time) bool {
+	return c.ExpiresAt != nil && !now.Before(*c.ExpiresAt) && (c.Status == AwaitingAuthorisation || c.Status == Authorised)
+}
+
+// expire moves c to Expired at its expiry, by the system.
+func (c *Consent) expire() { c.transition(Expired, *c.ExpiresAt, "system", "", "expired", "") }
+
+// ExpireDue stores as expired every consent past its expiry at now (at
+// most maxScan at a time, the earliest first), each with its audit entry,
+// and tells how many it expired. The engine runs it every minute; reads
+// see a due consent expired before that anyway (Get).
+func (s *Service) ExpireDue(ctx context.Context) (int, error) {
+	now := s.now()
+	expired := 0
+	err := s.store.Update(ctx, func(tx engine.Tx) error {
+		expired = 0
+		var keys []string
+		err := tx.ScanFrom(expiryBucket, "", func(key string, _ []byte) error {
+			if key > expiryStamp(now)+"/~" || len(keys) == maxScan {
+				return engine.ErrStop
+			}
+			keys = append(keys, key)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, key := range keys {
+			_, id, _ := strings.Cut(key, "/")
+			c, err := kvjson.Get[Consent](tx, bucket, id)
+			if err != nil && !notFound(err) {
+				return err
+			}
+			if err == nil && c.due(now) {
+				c.expire()
+				if err := kvjson.Put(tx, bucket, id, c); err != nil {
+					return err
+				}
+				if err := s.audit.Append(tx, audit.Actor{}, auditExpire, id, c.BankID, map[string]any{"expired_at": c.ExpiresAt}); err != nil {
+					return err
+				}
+				expired++
+			}
+			if err := tx.Delete(expiryBucket, key); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return expired, err
+}
+
+// expiryKey is c's key in expiryBucket: its expiry (expiryStamp), then
+// its id. The key of every consent due at t or before sorts before
+// expiryStamp(t)+"/~" ('~' sorts after every character of an id).
+func expiryKey(c *Consent) string { return expiryStamp(*c.ExpiresAt) + "/" + c.ID }
+
+// expiryStamp writes t so that byte order is time order.
+func expiryStamp(t time.Time) string { return t.UTC().Format("20060102T150405.000000000") }
 
 // Delete marks the consent with id deleted by its TPP, if it is still at
 // revision rev: it stays stored for the audit trail and is answered as
@@ -80,6 +163,9 @@ func (s *Service) Delete(ctx context.Context, id string, rev uint64, who audit.A
 		}
 		if c.Revision != rev {
 			return errChanged
+		}
+		if err := unindex(tx, c); err != nil {
+			return err
 		}
 		c.transition(Deleted, s.now().UTC().Truncate(time.Second), "tpp", who.ConsumerID, "deleted by the TPP", who.CorrelationID)
 		if err := kvjson.Put(tx, bucket, id, c); err != nil {
@@ -112,7 +198,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]*Consent, string, error
 		f.Limit = 100
 	}
 	var out []*Consent
-	next, scanned := "", 0
+	next, scanned, now := "", 0, s.now()
 	err := s.store.View(ctx, func(tx engine.Tx) error {
 		return tx.ScanFrom(bucket, f.After, func(key string, v []byte) error {
 			if key == f.After {
@@ -126,6 +212,9 @@ func (s *Service) List(ctx context.Context, f Filter) ([]*Consent, string, error
 			var c Consent
 			if err := json.Unmarshal(v, &c); err != nil {
 				return fmt.Errorf("consent %s: %w", key, err)
+			}
+			if c.due(now) {
+				c.expire()
 			}
 			if f.matches(&c) {
 				out = append(out, &c)
@@ -155,12 +244,15 @@ func (f Filter) matches(c *Consent) bool {
 func (s *Service) Revoke(ctx context.Context, id, reason string, who audit.Actor) (*Consent, error) {
 	var out *Consent
 	err := s.store.Update(ctx, func(tx engine.Tx) error {
-		c, err := kvjson.Get[Consent](tx, bucket, id)
+		c, err := s.read(tx, id)
 		if err != nil {
 			return err
 		}
 		if c.Status != AwaitingAuthorisation && c.Status != Authorised {
 			return engine.Errorf(http.StatusConflict, CodeConsentStatus, "consent %s is %s: only a consent awaiting authorisation or authorised can be revoked", id, c.Status)
+		}
+		if err := unindex(tx, c); err != nil {
+			return err
 		}
 		c.transition(Revoked, s.now().UTC().Truncate(time.Second), "admin", who.UserID, reason, who.CorrelationID)
 		c.Reasons = []Reason{{Code: "revoked_by_bank", Description: reason}}
@@ -171,6 +263,15 @@ func (s *Service) Revoke(ctx context.Context, id, reason string, who audit.Actor
 		return s.audit.Append(tx, who, auditRevoke, id, c.BankID, map[string]any{"reason": reason, "revision": c.Revision})
 	})
 	return out, err
+}
+
+// unindex removes c from expiryBucket: it is leaving the statuses that
+// expire.
+func unindex(tx engine.Tx, c *Consent) error {
+	if c.ExpiresAt == nil {
+		return nil
+	}
+	return tx.Delete(expiryBucket, expiryKey(c))
 }
 
 // errChanged: the consent changed between reading and writing it.

@@ -12,7 +12,7 @@ import (
 )
 
 // registerConsents mounts the bank's view of consents: list, get with
-// history, revoke.
+// history, revoke, expire those due now.
 func (a *API) registerConsents(r routes) {
 	if a.Consents == nil {
 		return
@@ -20,6 +20,17 @@ func (a *API) registerConsents(r routes) {
 	r.system(fiber.MethodGet, "/consents", a.listConsents, authz.RoleCanGetConsentsAtAnyBank)
 	r.system(fiber.MethodGet, "/consents/:id", a.getConsent, authz.RoleCanGetConsentsAtAnyBank)
 	r.taking(bodyOf[revocation]()).system(fiber.MethodPost, "/consents/:id/revoke", a.revokeConsent, authz.RoleCanRevokeConsentAtAnyBank)
+	r.system(fiber.MethodPost, "/consents/expire", a.expireConsents, authz.RoleCanRevokeConsentAtAnyBank)
+}
+
+// expireConsents stores every consent past its expiry as expired now,
+// rather than at the engine's next sweep, and tells how many.
+func (a *API) expireConsents(c *fiber.Ctx) error {
+	n, err := a.Consents.ExpireDue(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"expired": n})
 }
 
 // revocation is the body of POST /admin/v1/consents/{id}/revoke.
