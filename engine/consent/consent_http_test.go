@@ -90,6 +90,18 @@ func (d document) fits(t *testing.T, id, status string, body []byte) {
 	t.Fatalf("no response %s of %s", status, id)
 }
 
+// audited counts the audit log's entries of action on target.
+func audited(t *testing.T, inst *enginetest.Engine, action, target string) int {
+	t.Helper()
+	n := 0
+	for _, e := range inst.Admin().Get(t, "/admin/v1/audit-log?limit=1000").JSON(t)["entries"].([]any) {
+		if e := e.(map[string]any); e["action"] == action && e["target"] == target {
+			n++
+		}
+	}
+	return n
+}
+
 // consentRequest is an account-access consent request for perms, expiring
 // a day after the engine's clock says it is now.
 func consentRequest(inst *enginetest.Engine, perms ...string) map[string]any {
@@ -304,15 +316,8 @@ func TestConsentsSurviveRestart(t *testing.T) {
 	if g.Status != 200 || g.JSON(t)["Data"].(map[string]any)["Status"] != "AwaitingAuthorisation" {
 		t.Fatalf("GET after restart: %d %s; want 200, rendered by uk-ob-v3.1-ais as chosen", g.Status, g.Body)
 	}
-	found := false
-	for _, e := range again.Admin().Get(t, "/admin/v1/audit-log?limit=1000").JSON(t)["entries"].([]any) {
-		entry := e.(map[string]any)
-		if entry["action"] == "consent.create" && entry["target"] == id && entry["consumer_id"] != "" {
-			found = true
-		}
-	}
-	if !found {
-		t.Errorf("no audit entry consent.create for %s", id)
+	if n := audited(t, again, "consent.create", id); n != 1 {
+		t.Errorf("%d audit entries consent.create for %s; want 1", n, id)
 	}
 }
 
@@ -477,14 +482,8 @@ func TestAdminConsents(t *testing.T) {
 	if len(revoked) != 1 {
 		t.Errorf("revoked consents: %v", revoked)
 	}
-	found := false
-	for _, e := range inst.Admin().Get(t, "/admin/v1/audit-log?limit=1000").JSON(t)["entries"].([]any) {
-		if e := e.(map[string]any); e["action"] == "consent.revoke" && e["target"] == ids["alice"] {
-			found = true
-		}
-	}
-	if !found {
-		t.Error("the revocation is not in the audit log")
+	if n := audited(t, inst, "consent.revoke", ids["alice"]); n != 1 {
+		t.Errorf("%d audit entries consent.revoke; want 1", n)
 	}
 
 	t.Run("roles", func(t *testing.T) {
@@ -560,13 +559,7 @@ func TestConsentExpiry(t *testing.T) {
 	if stored["status"] != "expired" || last["actor"] != "system" || !strings.HasPrefix(last["at"].(string), inst.Clock.Now().Format("2006-01-02T15:04")) {
 		t.Errorf("stored: %v", stored)
 	}
-	audited := 0
-	for _, e := range inst.Admin().Get(t, "/admin/v1/audit-log?limit=1000").JSON(t)["entries"].([]any) {
-		if e := e.(map[string]any); e["action"] == "consent.expire" && e["target"] == id {
-			audited++
-		}
-	}
-	if audited != 1 {
-		t.Errorf("%d audit entries consent.expire; want 1", audited)
+	if n := audited(t, inst, "consent.expire", id); n != 1 {
+		t.Errorf("%d audit entries consent.expire; want 1", n)
 	}
 }
