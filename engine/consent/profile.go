@@ -5,6 +5,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"path"
 	"slices"
@@ -200,13 +201,8 @@ func resolve(raw map[string]map[string]json.RawMessage, id string, depth int) (m
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]json.RawMessage, len(base)+len(fields))
-	for k, v := range base {
-		out[k] = v
-	}
-	for k, v := range fields {
-		out[k] = v
-	}
+	out := maps.Clone(base)
+	maps.Copy(out, fields)
 	return out, nil
 }
 

@@ -9,9 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/internal/jsonptr"
 	"github.com/dynapi/dynapi/specs"
 )
 
@@ -55,20 +57,24 @@ func (r *resource) Invoke(ctx context.Context, call *engine.Call) (*engine.Reply
 // another TPP's a 403.
 func (r *resource) owned(ctx context.Context, call *engine.Call) (*Consent, error) {
 	id := pathValue(r.op, call, r.bind.IDParam)
-	unknown := engine.NewError(http.StatusBadRequest, CodeConsentUnknown, "no consent "+id+" here",
-		engine.Violation{Location: "path", Pointer: "/" + r.bind.IDParam, Code: "resource_not_found", Message: "no consent " + id})
 	c, err := r.svc.Get(ctx, id)
 	switch {
 	case notFound(err):
-		return nil, unknown
+		return nil, r.unknown(id)
 	case err != nil:
 		return nil, err
 	case !c.Visible() || c.Kind != r.profile.Kind || c.BankID != r.bankID:
-		return nil, unknown
+		return nil, r.unknown(id)
 	case c.ConsumerID != call.Principal.ConsumerID:
 		return nil, engine.NewError(http.StatusForbidden, CodeConsentNotYours, "consent "+id+" belongs to another TPP")
 	}
 	return c, nil
+}
+
+// unknown is the 400 of a consent id the caller may not see.
+func (r *resource) unknown(id string) error {
+	return engine.NewError(http.StatusBadRequest, CodeConsentUnknown, "no consent "+id+" here",
+		engine.Violation{Location: "path", Pointer: "/" + r.bind.IDParam, Code: "resource_not_found", Message: "no consent " + id})
 }
 
 // create checks the request against the profile's rules and stores the
@@ -299,7 +305,7 @@ func fieldPath(pointer string) string {
 		if seg == "" {
 			continue
 		}
-		seg = strings.ReplaceAll(strings.ReplaceAll(seg, "~1", "/"), "~0", "~")
+		seg = jsonptr.Unescape(seg)
 		if _, err := strconv.Atoi(seg); err == nil {
 			b.WriteString("[" + seg + "]")
 			continue
@@ -317,10 +323,8 @@ func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	for n > 0 && !utf8RuneStart(s[n]) {
+	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
 	return s[:n]
 }
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
