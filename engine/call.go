@@ -1,6 +1,9 @@
 package engine
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Call is one request to an operation, after it was matched and validated.
 // Connectors read it; they must not keep it after Invoke returns.
@@ -25,6 +28,9 @@ type Call struct {
 	// HTTP is the request being answered, for connectors that pass it on or
 	// show it to scripts; nil when the call does not come from HTTP.
 	HTTP HTTPRequest
+	// Consent is the consent the call is made under, set by the consent
+	// check of an operation that needs one; nil otherwise.
+	Consent *ConsentGrant
 }
 
 // HTTPRequest is a read-only view of the HTTP request being answered,
@@ -57,6 +63,34 @@ type Principal struct {
 	// ClaimedRoles are roles the caller's identity provider vouches for, the
 	// source of just-in-time entitlements.
 	ClaimedRoles []string
+	// ConsentID is the consent the caller's token was issued under (an
+	// authorization-code token a customer granted a TPP), "" for tokens
+	// bound to no consent. The consent is checked on every call that
+	// needs one; the id alone grants nothing.
+	ConsentID string
+}
+
+// ConsentGrant is the consent a call is made under, as the consent check
+// found it valid for this call: connectors pass it to the bank's back end
+// and scripts read it as ctx.consent. It is shared between calls: never
+// change it.
+type ConsentGrant struct {
+	ID       string `json:"id"`
+	Standard string `json:"standard"`
+	Version  string `json:"version"`
+	// Kind is what the consent grants: "account-access".
+	Kind   string `json:"type"`
+	Status string `json:"status"`
+	// UserID is the customer (PSU) who authorised it; ConsumerID the TPP
+	// it was granted to.
+	UserID      string   `json:"psu_user_id"`
+	ConsumerID  string   `json:"client_id"`
+	Permissions []string `json:"permissions"`
+	// Accounts are the account ids the customer chose.
+	Accounts        []string   `json:"accounts"`
+	ExpiresAt       *time.Time `json:"expires_at,omitempty"`
+	TransactionFrom *time.Time `json:"transaction_from,omitempty"`
+	TransactionTo   *time.Time `json:"transaction_to,omitempty"`
 }
 
 // Reply is a connector's answer. Body is sent as it is: a connector that

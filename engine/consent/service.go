@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,10 +26,12 @@ const (
 
 // Audit actions of consent changes.
 const (
-	auditCreate = "consent.create"
-	auditDelete = "consent.delete"
-	auditRevoke = "consent.revoke"
-	auditExpire = "consent.expire"
+	auditCreate    = "consent.create"
+	auditDelete    = "consent.delete"
+	auditRevoke    = "consent.revoke"
+	auditExpire    = "consent.expire"
+	auditAuthorise = "consent.authorise"
+	auditReject    = "consent.reject"
 )
 
 // Service keeps the consents in a store. Every change is written with its
@@ -242,27 +245,99 @@ func (f Filter) matches(c *Consent) bool {
 // revoked; any other is a 409 naming its status, an unknown one
 // engine.ErrNotFound.
 func (s *Service) Revoke(ctx context.Context, id, reason string, who audit.Actor) (*Consent, error) {
+	return s.update(ctx, id, who, auditRevoke, func(c *Consent, now time.Time) (map[string]any, error) {
+		if c.Status != AwaitingAuthorisation && c.Status != Authorised {
+			return nil, statusConflict(c, "revoked", AwaitingAuthorisation, Authorised)
+		}
+		c.transition(Revoked, now, "admin", who.UserID, reason, who.CorrelationID)
+		c.Reasons = []Reason{{Code: "revoked_by_bank", Description: reason}}
+		return map[string]any{"reason": reason}, nil
+	})
+}
+
+// Authorise records the customer userID's authorisation of the consent
+// with id, awaiting it, for the accounts they chose (at least one): from
+// now on the consent's TPP may use it. A consent in any other status is a
+// 409 naming it, an unknown one engine.ErrNotFound. Whether the customer
+// may share those accounts is the caller's to check, before.
+func (s *Service) Authorise(ctx context.Context, id, userID string, accounts []string, who audit.Actor) (*Consent, error) {
+	if userID == "" || len(accounts) == 0 {
+		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed,
+			"a consent is authorised by a customer for at least one account")
+	}
+	return s.update(ctx, id, who, auditAuthorise, func(c *Consent, now time.Time) (map[string]any, error) {
+		if c.Status != AwaitingAuthorisation {
+			return nil, statusConflict(c, "authorised", AwaitingAuthorisation)
+		}
+		c.UserID, c.Accounts, c.Reasons = userID, slices.Clone(accounts), nil
+		c.transition(Authorised, now, "psu", userID, "", who.CorrelationID)
+		return map[string]any{"user_id": userID, "accounts": accounts}, nil
+	})
+}
+
+// Reject records that the consent with id, awaiting authorisation, was
+// refused, for reason: by the customer (userID set), or by the
+// authorisation itself (a failed challenge; userID ""). Any other status
+// is a 409 naming it, an unknown consent engine.ErrNotFound.
+func (s *Service) Reject(ctx context.Context, id, userID, reason string, who audit.Actor) (*Consent, error) {
+	return s.update(ctx, id, who, auditReject, func(c *Consent, now time.Time) (map[string]any, error) {
+		if c.Status != AwaitingAuthorisation {
+			return nil, statusConflict(c, "rejected", AwaitingAuthorisation)
+		}
+		actor := "system"
+		if userID != "" {
+			actor = "psu"
+		}
+		c.transition(Rejected, now, actor, userID, reason, who.CorrelationID)
+		return map[string]any{"user_id": userID, "reason": reason}, nil
+	})
+}
+
+// update changes the consent with id in one transaction: change reads it
+// (expired if it is due) and moves it with transition, or refuses; update
+// then keeps the expiry index in step, stores the consent and appends the
+// audit entry action with change's details and the new revision. It
+// returns the consent as stored.
+func (s *Service) update(ctx context.Context, id string, who audit.Actor, action string,
+	change func(c *Consent, now time.Time) (map[string]any, error)) (*Consent, error) {
 	var out *Consent
 	err := s.store.Update(ctx, func(tx engine.Tx) error {
 		c, err := s.read(tx, id)
 		if err != nil {
 			return err
 		}
-		if c.Status != AwaitingAuthorisation && c.Status != Authorised {
-			return engine.Errorf(http.StatusConflict, CodeConsentStatus, "consent %s is %s: only a consent awaiting authorisation or authorised can be revoked", id, c.Status)
-		}
-		if err := unindex(tx, c); err != nil {
+		indexed := c.ExpiresAt != nil && (c.Status == AwaitingAuthorisation || c.Status == Authorised)
+		details, err := change(c, s.now().UTC().Truncate(time.Second))
+		if err != nil {
 			return err
 		}
-		c.transition(Revoked, s.now().UTC().Truncate(time.Second), "admin", who.UserID, reason, who.CorrelationID)
-		c.Reasons = []Reason{{Code: "revoked_by_bank", Description: reason}}
+		if stays := c.Status == AwaitingAuthorisation || c.Status == Authorised; indexed && !stays {
+			if err := unindex(tx, c); err != nil {
+				return err
+			}
+		}
 		if err := kvjson.Put(tx, bucket, id, c); err != nil {
 			return err
 		}
+		if details == nil {
+			details = map[string]any{}
+		}
+		details["revision"] = c.Revision
 		out = c
-		return s.audit.Append(tx, who, auditRevoke, id, c.BankID, map[string]any{"reason": reason, "revision": c.Revision})
+		return s.audit.Append(tx, who, action, id, c.BankID, details)
 	})
 	return out, err
+}
+
+// statusConflict is the 409 for a consent whose status does not allow
+// what was asked (becoming verb), naming the statuses that would.
+func statusConflict(c *Consent, verb string, allowed ...Status) error {
+	names := make([]string, len(allowed))
+	for i, a := range allowed {
+		names[i] = string(a)
+	}
+	return engine.Errorf(http.StatusConflict, CodeConsentStatus, "consent %s is %s: only a consent %s can be %s",
+		c.ID, c.Status, strings.Join(names, " or "), verb)
 }
 
 // unindex removes c from expiryBucket: it is leaving the statuses that

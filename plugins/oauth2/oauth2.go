@@ -23,6 +23,10 @@ import (
 // Method is the authenticator name and Principal.Method of these tokens.
 const Method = "oauth2_client_credentials"
 
+// MethodConsent is the Principal.Method of tokens a customer granted a TPP
+// under a consent (ConsentToken).
+const MethodConsent = "oauth2_authorization_code"
+
 // GrantType is the one grant the issuer serves (RFC 6749 section 4.4).
 const GrantType = "client_credentials"
 
@@ -98,6 +102,9 @@ type Claims struct {
 	// UID is the consumer's owning user, on whose behalf the token acts.
 	UID   string `json:"uid,omitempty"`
 	Scope string `json:"scope,omitempty"`
+	// ConsentID is the consent a customer granted the consumer this token
+	// under; absent from client-credentials tokens.
+	ConsentID string `json:"consent_id,omitempty"`
 }
 
 // Issuer grants client-credentials tokens signed with its own keys and
@@ -136,6 +143,8 @@ type verifiedToken struct {
 	subject  string
 	clientID string
 	uid      string
+	// consentID is the consent a customer's token was issued under.
+	consentID string
 }
 
 var _ identity.Authenticator = (*Issuer)(nil)
@@ -237,6 +246,28 @@ func (i *Issuer) ClientCredentials(ctx context.Context, clientID, clientSecret, 
 		}
 	}
 
+	return i.mint(c, c.CreatedBy, "", scope, now, i.ttl)
+}
+
+// ConsentToken issues the access token of a consent the customer userID
+// authorised for the consumer c (the TPP), living ttl (the issuer's TTL
+// when zero or longer). Requests bearing it act for the customer through
+// c, under the consent: Principal.ConsentID names it and Principal.Method
+// is MethodConsent. The caller checks that the consent is authorised for
+// c and userID; every call under it checks the consent again.
+func (i *Issuer) ConsentToken(c *identity.Consumer, userID, consentID, scope string, ttl time.Duration) (*TokenResponse, error) {
+	if c == nil || userID == "" || consentID == "" {
+		return nil, engine.Internal(errors.New("oauth2: a consent token needs a consumer, a customer and a consent"))
+	}
+	if ttl <= 0 || ttl > i.ttl {
+		ttl = i.ttl
+	}
+	return i.mint(c, userID, consentID, scope, i.now(), ttl)
+}
+
+// mint signs an access token for consumer c acting for user uid, under
+// consentID when not "", and remembers it as verified.
+func (i *Issuer) mint(c *identity.Consumer, uid, consentID, scope string, now time.Time, ttl time.Duration) (*TokenResponse, error) {
 	ring := i.ring.Load()
 	claims := Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
@@ -244,12 +275,13 @@ func (i *Issuer) ClientCredentials(ctx context.Context, clientID, clientSecret, 
 			Subject:   c.ID,
 			Audience:  jwt.ClaimStrings{i.audience},
 			IssuedAt:  jwt.NewNumericDate(now),
-			ExpiresAt: jwt.NewNumericDate(now.Add(i.ttl)),
+			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
 			ID:        uuid.NewString(),
 		},
-		ClientID: c.Key,
-		UID:      c.CreatedBy,
-		Scope:    scope,
+		ClientID:  c.Key,
+		UID:       uid,
+		Scope:     scope,
+		ConsentID: consentID,
 	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
 	tok.Header["kid"] = ring.current.kid
@@ -262,9 +294,9 @@ func (i *Issuer) ClientCredentials(ctx context.Context, clientID, clientSecret, 
 	// a token issued just after its owner's lock ended must not be taken
 	// for one issued before.
 	i.remember(digest(signed), &verifiedToken{kid: ring.current.kid, expires: claims.ExpiresAt.Add(leeway),
-		issued: now, subject: c.ID, clientID: c.Key, uid: c.CreatedBy}, now, ring)
+		issued: now, subject: c.ID, clientID: c.Key, uid: uid, consentID: consentID}, now, ring)
 	return &TokenResponse{AccessToken: signed, TokenType: "Bearer",
-		ExpiresIn: int64(i.ttl / time.Second), Scope: scope}, nil
+		ExpiresIn: int64(ttl / time.Second), Scope: scope}, nil
 }
 
 // Authenticate implements identity.Authenticator for "Authorization: Bearer
@@ -300,7 +332,7 @@ func (i *Issuer) Authenticate(_ context.Context, c identity.Credentials) (*ident
 	}
 	kid, _ := tok.Header["kid"].(string)
 	t := &verifiedToken{kid: kid, expires: claims.ExpiresAt.Add(leeway),
-		subject: claims.Subject, clientID: claims.ClientID, uid: claims.UID}
+		subject: claims.Subject, clientID: claims.ClientID, uid: claims.UID, consentID: claims.ConsentID}
 	if claims.IssuedAt != nil {
 		t.issued = claims.IssuedAt.Time
 	}
@@ -318,6 +350,9 @@ func (i *Issuer) principal(t *verifiedToken) (*identity.Principal, error) {
 	}
 	if i.users != nil && t.uid != "" && !i.users.SessionValid(t.uid, t.issued) {
 		return nil, invalidToken()
+	}
+	if t.consentID != "" {
+		return &identity.Principal{UserID: t.uid, ConsumerID: t.subject, Method: MethodConsent, ConsentID: t.consentID}, nil
 	}
 	return &identity.Principal{UserID: t.uid, ConsumerID: t.subject, Method: Method}, nil
 }

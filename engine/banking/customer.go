@@ -1,0 +1,20 @@
+package banking
+
+import (
+	"context"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/connector"
+)
+
+// ShareableAccounts asks the connector routed for getShareableAccounts
+// which accounts the customer p may share in a consent (at any bank).
+// The engine asks it when a customer authorises a consent or changes its
+// accounts, so a bank's own routing of the method decides.
+func ShareableAccounts(ctx context.Context, methods *connector.Dispatcher, p *engine.Principal) ([]Account, error) {
+	res, err := methods.Call(ctx, &engine.Call{OperationID: GetShareableAccounts, Principal: p}, GetShareableAccounts, "", p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return resultAs[[]Account](res)
+}
