@@ -124,6 +124,8 @@ type Instance struct {
 	Endpoints *endpoints.Manager
 	Methods   *connector.Dispatcher
 	Server    *server.Server
+	// Consents are the consents TPPs create and customers authorise.
+	Consents *consent.Service
 
 	stop context.CancelFunc // ends background work (key rotation)
 	done chan struct{}
@@ -188,7 +190,18 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 	// A document's host names the connector answering its operations, so
 	// the dispatcher prepares them; it routes only the operations mgr
 	// serves, and opens once mgr exists.
+	// The bank's own consent profiles load before the stored documents,
+	// which may be bound to them.
+	profiles, err := consent.NewRegistry(ctx, store, svc.Audit)
+	if err != nil {
+		return nil, err
+	}
 	consents := consent.NewService(store, svc.Audit, cfg.Now)
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, consents.Close(ctx))
+		}
+	}()
 	mgr := endpoints.New(store, endpoints.Options{
 		Hosts:       methods,
 		DefaultHost: mock.Host,
@@ -201,7 +214,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 		MaxLoadingBytes: 4 * int64(cmp.Or(cfg.MaxDocumentBytes, server.DefaultMaxDocumentBytes)),
 		RoleExists:      func(name string) bool { _, ok := svc.Authz.Role(name); return ok },
 		Builtin:         []*endpoints.Builtin{banking.Builtin(methods, auth.gate)},
-		Consents:        &consent.Binder{Profiles: consent.Builtin(), Service: consents},
+		Consents:        &consent.Binder{Profiles: profiles, Service: consents},
 	})
 	if err := openConnectors(ctx, methods, mgr); err != nil {
 		return nil, err
@@ -217,7 +230,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 	cases := &usecase.Cases{Store: store, Access: svc, Endpoints: mgr, Entities: ents, Methods: methods, Mappings: mappingStore}
 	api := &admin.API{Access: svc, Gate: auth.gate, Endpoints: mgr, DirectLogin: auth.directLogin, OAuth2: auth.oauth2,
 		MaxDocumentBytes: cfg.MaxDocumentBytes, Entities: ents, Mappings: mappingStore, Methods: methods,
-		Cases: cases, Consents: consents, Version: cmp.Or(cfg.Version, "devel")}
+		Cases: cases, Consents: consents, ConsentProfiles: profiles, Version: cmp.Or(cfg.Version, "devel")}
 	if cfg.PreloadExample {
 		if err := preloadExample(ctx, cases, boot.AdminUsername); err != nil {
 			return nil, fmt.Errorf("preload example: %w", err)
@@ -244,7 +257,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 	srv := server.New(server.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxDocumentBytes: cfg.MaxDocumentBytes,
 		Logger: cfg.Logger, Gate: auth.gate, Edge: cfg.Edge, PatternBudget: cfg.PatternBudget, Hooks: cfg.Hooks}, mgr,
 		append(admin.Routes(api), recordapi.Routes(recordAPI)...))
-	return &Instance{Store: store, Access: svc, Endpoints: mgr, Methods: methods, Server: srv, stop: stop, done: done}, nil
+	return &Instance{Store: store, Access: svc, Endpoints: mgr, Methods: methods, Server: srv, Consents: consents, stop: stop, done: done}, nil
 }
 
 // keyCheckInterval is how often the signing key's age is checked; it
@@ -354,9 +367,9 @@ func orConfigured(generated string) string {
 }
 
 // Close stops the server, waiting for requests in flight, and closes the
-// connectors and the store.
+// connectors, the consents (storing their recent uses) and the store.
 func (i *Instance) Close(ctx context.Context) error {
 	i.stop()
 	<-i.done
-	return errors.Join(i.Server.Shutdown(ctx), i.Methods.Close(), i.Store.Close())
+	return errors.Join(i.Server.Shutdown(ctx), i.Methods.Close(), i.Consents.Close(ctx), i.Store.Close())
 }

@@ -43,7 +43,9 @@ const NoProfile = "none"
 // Binder binds submitted documents to consent profiles and makes the
 // invokers of the operations the engine answers.
 type Binder struct {
-	Profiles *Profiles
+	// Profiles are the profiles in force; each Bind reads them as they are
+	// then.
+	Profiles *Registry
 	Service  *Service
 }
 
@@ -71,9 +73,10 @@ func (b *Binder) Bind(doc *specs.Document, choice string) (*DocBinding, error) {
 		return nil, nil
 	}
 	var p *Profile
+	profiles := b.Profiles.Current()
 	if choice == "" {
-		for _, id := range b.Profiles.order {
-			if cand := b.Profiles.byID[id]; cand.fits(doc) {
+		for _, id := range profiles.order {
+			if cand := profiles.byID[id]; cand.fits(doc) {
 				p, source = cand, SourceAuto
 				break
 			}
@@ -83,9 +86,9 @@ func (b *Binder) Bind(doc *specs.Document, choice string) (*DocBinding, error) {
 		}
 	} else {
 		var ok bool
-		if p, ok = b.Profiles.Get(choice); !ok {
+		if p, ok = profiles.Get(choice); !ok {
 			at := engine.Violation{Location: "query", Pointer: "/consent_profile", Code: "unknown",
-				Message: "no consent profile " + choice + "; known: " + strings.Join(b.Profiles.order, ", ")}
+				Message: "no consent profile " + choice + "; known: " + strings.Join(profiles.order, ", ")}
 			if source == SourceDocument {
 				at.Location, at.Pointer = "document", "/x-dynapi-consent-profile"
 			}

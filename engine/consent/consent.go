@@ -89,9 +89,16 @@ func (c *Consent) Visible() bool { return c.Status != Deleted }
 
 // transition moves c to status to at now, recording who and why.
 func (c *Consent) transition(to Status, now time.Time, actor, actorID, reason, correlationID string) {
+	c.record(to, now, actor, actorID, reason, correlationID)
+	c.Status, c.StatusAt = to, now
+}
+
+// record adds a change of c, to status to, to its history and counts it
+// in its revision; a change that keeps the status (the customer changing
+// the accounts) is recorded with to the status c has.
+func (c *Consent) record(to Status, now time.Time, actor, actorID, reason, correlationID string) {
 	c.History = append(c.History, Transition{At: now, From: c.Status, To: to, Actor: actor, ActorID: actorID,
 		Reason: reason, CorrelationID: correlationID})
-	c.Status, c.StatusAt = to, now
 	c.Revision++
 }
 

@@ -43,6 +43,10 @@ type Profile struct {
 	Match    Match  `json:"match"`
 	// Permissions are every permission the standard knows.
 	Permissions []string `json:"permissions"`
+	// Descriptions say what each permission lets the TPP see, in plain
+	// language, for the customer (ReadAccountsBasic: "Your account names,
+	// numbers and currencies"); every permission has one.
+	Descriptions map[string]string `json:"descriptions"`
 	// Statuses is the standard's word for each canonical status; a status
 	// without one is shown as the last one before it that has one.
 	Statuses map[Status]string `json:"statuses"`
@@ -108,12 +112,22 @@ var builtinFiles embed.FS
 // immutable once made.
 type Profiles struct {
 	byID  map[string]*Profile
-	order []string // ids, sorted: the order documents are matched in
+	order []string        // ids, sorted: the order documents are matched in
+	own   map[string]bool // the bank's own profiles (Registry); the others are built in
 }
 
 // Builtin returns the built-in profiles (profiles/*.json). They are part of
 // the binary: one that does not load is a bug, so Builtin panics.
 func Builtin() *Profiles {
+	ps, err := ParseProfiles(builtinSources()...)
+	if err != nil {
+		panic("consent: built-in profiles: " + err.Error())
+	}
+	return ps
+}
+
+// builtinSources are the built-in profiles' files.
+func builtinSources() [][]byte {
 	entries, err := builtinFiles.ReadDir("profiles")
 	if err != nil {
 		panic(err)
@@ -126,11 +140,7 @@ func Builtin() *Profiles {
 		}
 		sources = append(sources, b)
 	}
-	ps, err := ParseProfiles(sources...)
-	if err != nil {
-		panic("consent: built-in profiles: " + err.Error())
-	}
-	return ps
+	return sources
 }
 
 // ParseProfiles reads profiles (JSON, one per source), resolves what they
@@ -228,6 +238,16 @@ func (p *Profile) check() []engine.Violation {
 			fault("/error_codes/"+k, "required", "a profile names its standard's error code for "+k)
 		}
 	}
+	for _, perm := range p.Permissions {
+		if strings.TrimSpace(p.Descriptions[perm]) == "" {
+			fault("/descriptions/"+perm, "required", "a profile says in plain language what permission "+perm+" shows")
+		}
+	}
+	for _, perm := range sortedKeys(p.Descriptions) {
+		if !slices.Contains(p.Permissions, perm) {
+			fault("/descriptions/"+perm, "unknown_permission", perm+" is not one of the profile's permissions")
+		}
+	}
 	known := func(ptr string, perms []string) {
 		for i, perm := range perms {
 			if !slices.Contains(p.Permissions, perm) {
@@ -269,6 +289,15 @@ func (p *Profile) check() []engine.Violation {
 		fault("/operations", "create", fmt.Sprintf("a profile binds exactly one operation to create, not %d", creates))
 	}
 	return faults
+}
+
+// Describe says permission perm in plain language: the profile's
+// description, or the permission's own name when it has none.
+func (p *Profile) Describe(perm string) string {
+	if d := p.Descriptions[perm]; d != "" {
+		return d
+	}
+	return perm
 }
 
 // Get returns the profile with id.

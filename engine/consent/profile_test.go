@@ -55,7 +55,7 @@ func TestRenderedStatus(t *testing.T) {
 func TestParseProfilesRefusals(t *testing.T) {
 	const base = `{"profile_id": "base", "standard": "s", "version": "1", "kind": "k",
 	 "match": {"operation_ids": ["Create"], "info_version": "1."},
-	 "permissions": ["A", "B"],
+	 "permissions": ["A", "B"], "descriptions": {"A": "Your a", "B": "Your b"},
 	 "statuses": {"awaiting_authorisation": "W", "authorised": "A", "rejected": "R", "revoked": "C"},
 	 "error_codes": {"field_expected": "1", "field_invalid": "2", "field_invalid_date": "3", "field_missing": "4",
 	   "header_invalid": "7", "header_missing": "8", "resource_not_found": "5", "invalid_consent_status": "6", "unexpected": "0"},
@@ -84,6 +84,10 @@ func TestParseProfilesRefusals(t *testing.T) {
 			"/x/statuses/awaiting_authorisation", "required"},
 		{"unknown field", `{"profile_id": "x", "extends": "base", "colour": "blue"}`, "/x", "invalid"},
 		{"no id", `{"standard": "s"}`, "/1/profile_id", "required"},
+		{"a permission undescribed", `{"profile_id": "x", "extends": "base", "descriptions": {"A": "Your a"}}`,
+			"/x/descriptions/B", "required"},
+		{"a description of no permission", `{"profile_id": "x", "extends": "base", "descriptions": {"A": "a", "B": "b", "Z": "z"}}`,
+			"/x/descriptions/Z", "unknown_permission"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseProfiles([]byte(base), []byte(tc.extra))

@@ -18,10 +18,13 @@ import (
 )
 
 // bucket holds the consents: consent id -> Consent (JSON); expiryBucket
-// indexes those that can still expire by expiry (expiryKey), for ExpireDue.
+// indexes those that can still expire by expiry (expiryKey), for
+// ExpireDue; userBucket indexes the consents a customer authorised by
+// customer (userKey), for ListForUser.
 const (
 	bucket       = "consents"
 	expiryBucket = "consent_expiry"
+	userBucket   = "consent_by_user"
 )
 
 // Audit actions of consent changes.
@@ -32,6 +35,7 @@ const (
 	auditExpire    = "consent.expire"
 	auditAuthorise = "consent.authorise"
 	auditReject    = "consent.reject"
+	auditAccounts  = "consent.accounts"
 )
 
 // Service keeps the consents in a store. Every change is written with its
@@ -40,15 +44,18 @@ type Service struct {
 	store engine.Store
 	audit *audit.Log
 	now   func() time.Time
+	// uses are the calls recently made under each consent (NoteUse).
+	uses *useLog
 }
 
 // NewService returns the consents kept in store, audited in log, timed by
-// now (time.Now when nil).
+// now (time.Now when nil). It keeps the recent uses of consents in memory
+// and stores them in the background until Close.
 func NewService(store engine.Store, log *audit.Log, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, audit: log, now: now}
+	return &Service{store: store, audit: log, now: now, uses: newUseLog(store, useLogOptions{})}
 }
 
 // Create stores c, a new consent awaiting authorisation: it gets its id,
@@ -183,8 +190,10 @@ func (s *Service) Delete(ctx context.Context, id string, rev uint64, who audit.A
 type Filter struct {
 	Status                   Status
 	ConsumerID, UserID, Kind string
-	After                    string
-	Limit                    int // at most this many; 0 or less: 100
+	// BankID selects the consents created at that bank.
+	BankID string
+	After  string
+	Limit  int // at most this many; 0 or less: 100
 }
 
 // maxScan bounds the consents one List reads, matching or not, so a
@@ -236,7 +245,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]*Consent, string, error
 
 func (f Filter) matches(c *Consent) bool {
 	return (f.Status == "" || c.Status == f.Status) && (f.ConsumerID == "" || c.ConsumerID == f.ConsumerID) &&
-		(f.UserID == "" || c.UserID == f.UserID) && (f.Kind == "" || c.Kind == f.Kind)
+		(f.UserID == "" || c.UserID == f.UserID) && (f.Kind == "" || c.Kind == f.Kind) && (f.BankID == "" || c.BankID == f.BankID)
 }
 
 // Revoke revokes the consent with id on the bank's behalf, for reason: it
@@ -245,13 +254,35 @@ func (f Filter) matches(c *Consent) bool {
 // revoked; any other is a 409 naming its status, an unknown one
 // engine.ErrNotFound.
 func (s *Service) Revoke(ctx context.Context, id, reason string, who audit.Actor) (*Consent, error) {
+	return s.revoke(ctx, id, revocation{actor: "admin", actorID: who.UserID, code: ReasonRevokedByBank, reason: reason}, who)
+}
+
+// Canonical reasons of a revocation (Reason.Code); a profile's
+// reason_codes map them to its standard's status reason codes.
+const (
+	ReasonRevokedByBank = "revoked_by_bank"
+	ReasonRevokedByPSU  = "revoked_by_psu"
+)
+
+// revocation is who revokes a consent and why. A customer (owner set)
+// revokes only a consent they authorised: any other is unknown to them.
+type revocation struct {
+	actor, actorID, owner string
+	code, reason          string
+}
+
+// revoke is Revoke and RevokeByCustomer: one audited change, consent.revoke.
+func (s *Service) revoke(ctx context.Context, id string, r revocation, who audit.Actor) (*Consent, error) {
 	return s.update(ctx, id, who, auditRevoke, func(c *Consent, now time.Time) (map[string]any, error) {
+		if r.owner != "" && (c.UserID != r.owner || !c.Visible()) {
+			return nil, engine.ErrNotFound
+		}
 		if c.Status != AwaitingAuthorisation && c.Status != Authorised {
 			return nil, statusConflict(c, "revoked", AwaitingAuthorisation, Authorised)
 		}
-		c.transition(Revoked, now, "admin", who.UserID, reason, who.CorrelationID)
-		c.Reasons = []Reason{{Code: "revoked_by_bank", Description: reason}}
-		return map[string]any{"reason": reason}, nil
+		c.transition(Revoked, now, r.actor, r.actorID, r.reason, who.CorrelationID)
+		c.Reasons = []Reason{{Code: r.code, Description: r.reason}}
+		return map[string]any{"reason": r.reason, "reason_code": r.code}, nil
 	})
 }
 
@@ -295,9 +326,9 @@ func (s *Service) Reject(ctx context.Context, id, userID, reason string, who aud
 
 // update changes the consent with id in one transaction: change reads it
 // (expired if it is due) and moves it with transition, or refuses; update
-// then keeps the expiry index in step, stores the consent and appends the
-// audit entry action with change's details and the new revision. It
-// returns the consent as stored.
+// then keeps the expiry index and the customer's index in step, stores the
+// consent and appends the audit entry action with change's details and the
+// new revision. It returns the consent as stored.
 func (s *Service) update(ctx context.Context, id string, who audit.Actor, action string,
 	change func(c *Consent, now time.Time) (map[string]any, error)) (*Consent, error) {
 	var out *Consent
@@ -307,12 +338,18 @@ func (s *Service) update(ctx context.Context, id string, who audit.Actor, action
 			return err
 		}
 		indexed := c.ExpiresAt != nil && (c.Status == AwaitingAuthorisation || c.Status == Authorised)
+		customer := c.UserID
 		details, err := change(c, s.now().UTC().Truncate(time.Second))
 		if err != nil {
 			return err
 		}
 		if stays := c.Status == AwaitingAuthorisation || c.Status == Authorised; indexed && !stays {
 			if err := unindex(tx, c); err != nil {
+				return err
+			}
+		}
+		if customer == "" && c.UserID != "" {
+			if err := tx.Put(userBucket, userKey(c), []byte{}); err != nil {
 				return err
 			}
 		}

@@ -39,6 +39,9 @@ type API struct {
 	OAuth2      *oauth2.Issuer
 	// Consents are the consents TPPs create; nil serves no consent routes.
 	Consents *consent.Service
+	// ConsentProfiles are the consent profiles in force; nil serves no
+	// profile routes.
+	ConsentProfiles *consent.Registry
 	// MaxDocumentBytes bounds a submitted API document.
 	MaxDocumentBytes int
 	// Version is the engine's version, shown in /openapi.json.
