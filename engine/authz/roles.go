@@ -69,6 +69,9 @@ const (
 	RoleCanReadAuditLog                       = "CanReadAuditLog"
 	RoleCanGetConsentsAtAnyBank               = "CanGetConsentsAtAnyBank"
 	RoleCanRevokeConsentAtAnyBank             = "CanRevokeConsentAtAnyBank"
+	RoleCanGetConsentProfiles                 = "CanGetConsentProfiles"
+	RoleCanCreateConsentProfile               = "CanCreateConsentProfile"
+	RoleCanDeleteConsentProfile               = "CanDeleteConsentProfile"
 	RoleCanGetEntitlementRequestsAtAnyBank    = "CanGetEntitlementRequestsAtAnyBank"
 	RoleCanDeleteEntitlementRequestsAtAnyBank = "CanDeleteEntitlementRequestsAtAnyBank"
 
@@ -76,6 +79,10 @@ const (
 	RoleCanCreateEntitlementAtOneBank = "CanCreateEntitlementAtOneBank"
 	RoleCanDeleteEntitlementAtOneBank = "CanDeleteEntitlementAtOneBank"
 	RoleCanGetEntitlementsForOneBank  = "CanGetEntitlementsForOneBank"
+
+	// Bank roles on the consents created at one bank.
+	RoleCanGetConsentsAtOneBank   = "CanGetConsentsAtOneBank"
+	RoleCanRevokeConsentAtOneBank = "CanRevokeConsentAtOneBank"
 
 	// RoleCanResetUserPassword lets an administrator set another user's
 	// password (PUT /admin/v1/users/{id}/password).
@@ -94,6 +101,7 @@ var staticSystemRoles = []string{
 	RoleCanCreateConsumer, RoleCanGetConsumers, RoleCanEnableConsumers, RoleCanDisableConsumers,
 	RoleCanCreateBank, RoleCanReadAuditLog,
 	RoleCanGetConsentsAtAnyBank, RoleCanRevokeConsentAtAnyBank,
+	RoleCanGetConsentProfiles, RoleCanCreateConsentProfile, RoleCanDeleteConsentProfile,
 	RoleCanGetEntitlementRequestsAtAnyBank, RoleCanDeleteEntitlementRequestsAtAnyBank,
 }
 
@@ -101,6 +109,7 @@ var staticBankRoles = []string{
 	RoleCanCreateBankLevelDynamicEndpoint, RoleCanGetBankLevelDynamicEndpoints, RoleCanUpdateBankLevelDynamicEndpoint, RoleCanDeleteBankLevelDynamicEndpoint,
 	RoleCanCreateBankLevelDynamicEntity, RoleCanGetBankLevelDynamicEntities, RoleCanUpdateBankLevelDynamicEntity, RoleCanDeleteBankLevelDynamicEntity,
 	RoleCanCreateEntitlementAtOneBank, RoleCanDeleteEntitlementAtOneBank, RoleCanGetEntitlementsForOneBank,
+	RoleCanGetConsentsAtOneBank, RoleCanRevokeConsentAtOneBank,
 }
 
 // StaticRoles returns the roles the engine itself defines, sorted by name.

@@ -12,7 +12,9 @@ import (
 )
 
 // registerConsents mounts the bank's view of consents: list, get with
-// history, revoke, expire those due now.
+// history, revoke, expire those due now; and the twins under
+// /banks/{bank_id}/consents, for a bank's staff, which see only the
+// consents created at their bank.
 func (a *API) registerConsents(r routes) {
 	if a.Consents == nil {
 		return
@@ -21,6 +23,11 @@ func (a *API) registerConsents(r routes) {
 	r.system(fiber.MethodGet, "/consents/:id", a.getConsent, authz.RoleCanGetConsentsAtAnyBank)
 	r.taking(bodyOf[revocation]()).system(fiber.MethodPost, "/consents/:id/revoke", a.revokeConsent, authz.RoleCanRevokeConsentAtAnyBank)
 	r.system(fiber.MethodPost, "/consents/expire", a.expireConsents, authz.RoleCanRevokeConsentAtAnyBank)
+	const bank = "/banks/:bank_id/consents"
+	r.atBank(fiber.MethodGet, bank, a.listConsents, authz.RoleCanGetConsentsAtOneBank, authz.RoleCanGetConsentsAtAnyBank)
+	r.atBank(fiber.MethodGet, bank+"/:id", a.getConsent, authz.RoleCanGetConsentsAtOneBank, authz.RoleCanGetConsentsAtAnyBank)
+	r.taking(bodyOf[revocation]()).atBank(fiber.MethodPost, bank+"/:id/revoke", a.revokeConsent,
+		authz.RoleCanRevokeConsentAtOneBank, authz.RoleCanRevokeConsentAtAnyBank)
 }
 
 // expireConsents stores every consent past its expiry as expired now,
@@ -39,11 +46,16 @@ type revocation struct {
 }
 
 // listConsents answers a page of consents, filtered by ?status=,
-// ?consumer_id=, ?user_id= and ?kind=, after ?after= (a consent id);
-// next_after, when present, is the ?after= of the next page.
+// ?consumer_id=, ?user_id=, ?kind= and ?bank_id= (the path's bank on a
+// bank's route), after ?after= (a consent id); next_after, when present,
+// is the ?after= of the next page.
 func (a *API) listConsents(c *fiber.Ctx) error {
+	bank, scoped := pathBank(c)
+	if !scoped {
+		bank = query(c, "bank_id")
+	}
 	f := consent.Filter{Status: consent.Status(query(c, "status")), ConsumerID: query(c, "consumer_id"),
-		UserID: query(c, "user_id"), Kind: query(c, "kind"), After: query(c, "after"), Limit: limit(c, 100, 1000)}
+		UserID: query(c, "user_id"), Kind: query(c, "kind"), BankID: bank, After: query(c, "after"), Limit: limit(c, 100, 1000)}
 	list, next, err := a.Consents.List(c.UserContext(), f)
 	if err != nil {
 		return err
@@ -56,11 +68,30 @@ func (a *API) listConsents(c *fiber.Ctx) error {
 }
 
 func (a *API) getConsent(c *fiber.Ctx) error {
-	got, err := a.Consents.Get(c.UserContext(), param(c, "id"))
+	got, err := a.bankConsent(c)
 	if err != nil {
-		return consentError(err, c.Params("id"))
+		return err
 	}
 	return c.JSON(got)
+}
+
+// bankConsent is the consent the path names; on a bank's route, only one
+// created at that bank (any other is a 404, as unknown).
+func (a *API) bankConsent(c *fiber.Ctx) (*consent.Consent, error) {
+	got, err := a.Consents.Get(c.UserContext(), param(c, "id"))
+	if bank, scoped := pathBank(c); err == nil && scoped && got.BankID != bank {
+		err = engine.ErrNotFound
+	}
+	if err != nil {
+		return nil, consentError(err, c.Params("id"))
+	}
+	return got, nil
+}
+
+// pathBank is the bank the route's path names, if it names one.
+func pathBank(c *fiber.Ctx) (string, bool) {
+	bank := param(c, "bank_id")
+	return bank, bank != ""
 }
 
 func (a *API) revokeConsent(c *fiber.Ctx) error {
@@ -68,6 +99,9 @@ func (a *API) revokeConsent(c *fiber.Ctx) error {
 	if body.Reason == "" {
 		return engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "a revocation names its reason",
 			engine.Violation{Location: "body", Pointer: "/reason", Code: "required", Message: "reason is required"})
+	}
+	if _, err := a.bankConsent(c); err != nil {
+		return err
 	}
 	got, err := a.Consents.Revoke(c.UserContext(), param(c, "id"), body.Reason, actor(c))
 	if err != nil {
