@@ -73,6 +73,7 @@ func Routes(a *API) []server.Route {
 	a.registerRoles(v1)
 	a.registerAudit(v1)
 	a.registerConsents(v1)
+	a.registerConsentProfiles(v1)
 	return list
 }
 
