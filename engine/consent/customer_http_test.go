@@ -236,3 +236,28 @@ func TestCustomerDashboard(t *testing.T) {
 		}
 	})
 }
+
+// TestRecentUsesSurviveRestart: the uses noted under a consent are stored
+// when the engine closes, so the customer still sees them after a restart.
+func TestRecentUsesSurviveRestart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	inst := enginetest.New(t, enginetest.InDir(dir))
+	submit(t, inst, ukV4, "")
+	_, _, aliceID, _ := inst.BankWithAccounts(t, "bank-x")
+	id := createConsent(t, inst, tpp(t, inst, "app"), "ReadAccountsBasic")
+	authorise(t, inst, id, aliceID, "alice-1")
+	for i := range 3 {
+		inst.Consents.NoteUse(id, consent.Use{At: inst.Clock.Now().Add(time.Duration(i) * time.Second), OperationID: "GetAccounts",
+			Method: "GET", Path: "/open-banking/v4.0/aisp/accounts", Status: 200})
+	}
+	inst.Close(t)
+
+	again := enginetest.New(t, enginetest.InDir(dir))
+	defer again.Close(t)
+	alice := again.Token(again.Login(t, "alice", "Alice-passw0rd-long"))
+	got := decodeAs[myConsent](t, alice.Get(t, "/my/consents/"+id))
+	if len(got.RecentUses) != 3 || got.RecentUses[0].OperationID != "GetAccounts" || !got.RecentUses[0].At.After(got.RecentUses[2].At) {
+		t.Errorf("recent uses after a restart: %+v", got.RecentUses)
+	}
+}
