@@ -99,7 +99,7 @@ type Binding struct {
 
 // errorKinds are the kinds of fault a profile names an error code for.
 var errorKinds = []string{"field_expected", "field_invalid", "field_invalid_date", "field_missing", "header_invalid",
-	"header_missing", "resource_not_found", "invalid_consent_status", "unexpected"}
+	"header_missing", "resource_not_found", "invalid_consent_status", "reauthenticate", "consent_out_of_scope", "unexpected"}
 
 //go:embed profiles/*.json
 var builtinFiles embed.FS

@@ -58,7 +58,7 @@ func TestParseProfilesRefusals(t *testing.T) {
 	 "permissions": ["A", "B"],
 	 "statuses": {"awaiting_authorisation": "W", "authorised": "A", "rejected": "R", "revoked": "C"},
 	 "error_codes": {"field_expected": "1", "field_invalid": "2", "field_invalid_date": "3", "field_missing": "4",
-	   "header_invalid": "7", "header_missing": "8", "resource_not_found": "5", "invalid_consent_status": "6", "unexpected": "0"},
+	   "header_invalid": "7", "header_missing": "8", "resource_not_found": "5", "invalid_consent_status": "6", "reauthenticate": "9", "consent_out_of_scope": "10", "unexpected": "0"},
 	 "operations": {"Create": {"action": "create"}, "Get": {"action": "get", "id_param": "Id"}}}`
 	if _, err := ParseProfiles([]byte(base)); err != nil {
 		t.Fatalf("the base profile is refused: %v", err)
