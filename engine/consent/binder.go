@@ -135,12 +135,18 @@ func (db *DocBinding) Uses(id string) bool {
 }
 
 // Hooks returns the hooks of op, an operation of a document bound by db:
-// the Check of an operation bound to use; none for the others.
+// the Check of an operation bound to use, and the filter of its list when
+// it lists items of several accounts; none for the others.
 func (b *Binder) Hooks(db *DocBinding, op *specs.Operation) engine.Hooks {
 	if !db.Uses(op.ID) {
 		return engine.Hooks{}
 	}
-	return engine.Hooks{Policies: []engine.Policy{b.newCheck(db.Profile, db.Profile.Operations[op.ID], op)}}
+	bind := db.Profile.Operations[op.ID]
+	h := engine.Hooks{Policies: []engine.Policy{b.newCheck(db.Profile, bind, op)}}
+	if f := newItemsFilter(op.ID, bind); f != nil {
+		h.Filters = []engine.ResponseFilter{f}
+	}
+	return h
 }
 
 // Invoker returns the engine's invoker of op, an operation of the document
