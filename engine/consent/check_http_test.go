@@ -35,6 +35,22 @@ func refusal(t *testing.T, r enginetest.Response, status int) obError {
 	return e
 }
 
+// ais is an engine serving both UK account-information documents, with a
+// TPP and a customer.
+type ais struct {
+	inst *enginetest.Engine
+	tpp  app
+	psu  enginetest.User
+}
+
+func newAIS(t *testing.T, opts ...enginetest.Option) ais {
+	t.Helper()
+	inst := enginetest.New(t, opts...)
+	submit(t, inst, ukV4, "")
+	submit(t, inst, ukV31, "")
+	return ais{inst: inst, tpp: newTPP(t, inst, "alice's app"), psu: inst.CreateUser(t, "psu", "Psu-passw0rd-long")}
+}
+
 // TestConsentCheckedOnEveryCall: each operation a profile binds to use is
 // answered only under a consent that exists, is authorised and not
 // expired, belongs to the calling TPP and customer, grants one of the
@@ -46,11 +62,9 @@ func TestConsentCheckedOnEveryCall(t *testing.T) {
 	t.Parallel()
 	cfg := enginetest.Config(t.TempDir())
 	cfg.OAuth2.TTL = 48 * time.Hour // tokens outlive the consents
-	inst := enginetest.New(t, enginetest.WithConfig(cfg))
-	submit(t, inst, ukV4, "")
-	submit(t, inst, ukV31, "")
-	alice, bob := newTPP(t, inst, "alice's app"), newTPP(t, inst, "bob's app")
-	psu := inst.CreateUser(t, "psu", "Psu-passw0rd-long")
+	w := newAIS(t, enginetest.WithConfig(cfg))
+	inst, alice, psu := w.inst, w.tpp, w.psu
+	bob := newTPP(t, inst, "bob's app")
 	other := inst.CreateUser(t, "other", "Other-passw0rd-long")
 	perms := []string{"ReadAccountsBasic", "ReadBalances"}
 	id, aisp := underConsent(t, inst, alice, psu.ID, perms, "acc-1")

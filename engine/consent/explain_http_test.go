@@ -13,11 +13,8 @@ import (
 // the rule, the code and what is missing.
 func TestExplainConsent(t *testing.T) {
 	t.Parallel()
-	inst := enginetest.New(t)
-	submit(t, inst, ukV4, "")
-	submit(t, inst, ukV31, "")
-	alice := newTPP(t, inst, "alice's app")
-	psu := inst.CreateUser(t, "psu", "Psu-passw0rd-long")
+	w := newAIS(t)
+	inst, alice, psu := w.inst, w.tpp, w.psu
 	id, aisp := underConsent(t, inst, alice, psu.ID, []string{"ReadAccountsBasic", "ReadBalances"}, "acc-1")
 	explain := func(t *testing.T, caller enginetest.Caller, id, method, path string) enginetest.Response {
 		t.Helper()

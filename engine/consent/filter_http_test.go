@@ -1,10 +1,6 @@
 package consent_test
 
-import (
-	"testing"
-
-	"github.com/dynapi/dynapi/internal/enginetest"
-)
+import "testing"
 
 // TestListsFilteredToTheConsent: a back end (here JavaScript connector
 // methods) answering lists of three accounts' items, of which the consent
@@ -13,11 +9,8 @@ import (
 // not filtered.
 func TestListsFilteredToTheConsent(t *testing.T) {
 	t.Parallel()
-	inst := enginetest.New(t)
-	submit(t, inst, ukV4, "")
-	submit(t, inst, ukV31, "")
-	alice := newTPP(t, inst, "alice's app")
-	psu := inst.CreateUser(t, "psu", "Psu-passw0rd-long")
+	w := newAIS(t)
+	inst, alice, psu := w.inst, w.tpp, w.psu
 	_, aisp := underConsent(t, inst, alice, psu.ID, []string{"ReadAccountsDetail", "ReadBalances", "ReadTransactionsDetail", "ReadTransactionsDebits"}, "acc-2")
 	// Each method answers an item of each account, in the document's
 	// schema.
