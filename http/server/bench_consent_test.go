@@ -22,13 +22,16 @@ func BenchmarkConsentCheck(b *testing.B) {
 	inst.Admin().MustCreate(b, "/admin/v1/dynamic-endpoints?mount=/plain&consent_profile=none", source)
 	bearer, underConsent := consentTokens(b, inst, "acc-1", "acc-2")
 	handler := inst.Server.App().Handler()
+	// A TPP sends its interaction id, which the profiled route plays back
+	// (without one, the route makes one: a UUID).
+	const interaction = "93bac548-d2de-4546-b106-880a5018460d"
 	for _, tc := range []benchCase{
 		{"GET balances role", enginetest.Request{Method: "GET", Path: "/plain/accounts/acc-1/balances",
-			Header: map[string]string{"Authorization": bearer}}, 200},
+			Header: map[string]string{"Authorization": bearer, "x-fapi-interaction-id": interaction}}, 200},
 		{"GET balances consent", enginetest.Request{Method: "GET", Path: "/open-banking/v4.0/aisp/accounts/acc-1/balances",
-			Header: map[string]string{"Authorization": underConsent}}, 200},
+			Header: map[string]string{"Authorization": underConsent, "x-fapi-interaction-id": interaction}}, 200},
 		{"GET balances consent refused", enginetest.Request{Method: "GET", Path: "/open-banking/v4.0/aisp/accounts/acc-9/balances",
-			Header: map[string]string{"Authorization": underConsent}}, 403},
+			Header: map[string]string{"Authorization": underConsent, "x-fapi-interaction-id": interaction}}, 403},
 	} {
 		runBench(b, handler, tc)
 	}
