@@ -83,7 +83,8 @@ type Decision struct {
 	// Grant is the consent the call is allowed under.
 	Grant *engine.ConsentGrant
 	// Missing are the permissions, one of which the operation needs, when
-	// the consent grants none; Account the account the call reads.
+	// the consent grants none (shared: never change them); Account the
+	// account the call reads.
 	Missing []string
 	Account string
 }

@@ -117,6 +117,17 @@ func TestConsentCheckedOnEveryCall(t *testing.T) {
 		})
 	}
 
+	t.Run("the document says which operations a consent decides", func(t *testing.T) {
+		ops := map[string]bool{}
+		for _, op := range inst.Admin().Get(t, "/admin/v1/dynamic-endpoints").JSON(t)["dynamic_endpoints"].([]any)[0].(map[string]any)["operations"].([]any) {
+			op := op.(map[string]any)
+			ops[op["operation_id"].(string)] = op["consent"] == true
+		}
+		if !ops["GetAccounts"] || !ops["GetAccountsAccountIdBalances"] || ops["CreateAccountAccessConsents"] || len(ops) != 29 {
+			t.Errorf("consent-decided operations: %v", ops)
+		}
+	})
+
 	t.Run("not authorised", func(t *testing.T) {
 		for _, reject := range []bool{false, true} {
 			r := alice.PostJSON(t, v4Consents, consentRequest(inst, perms...))
@@ -135,7 +146,15 @@ func TestConsentCheckedOnEveryCall(t *testing.T) {
 	})
 
 	t.Run("a document without a profile keeps its roles", func(t *testing.T) {
-		submit(t, inst, ukV4, "?mount=/plain&consent_profile=none")
+		bound := map[string]bool{}
+		for _, op := range submit(t, inst, ukV4, "?mount=/plain&consent_profile=none")["operations"].([]any) {
+			if op := op.(map[string]any); op["consent"] == true {
+				bound[op["operation_id"].(string)] = true
+			}
+		}
+		if len(bound) != 0 {
+			t.Errorf("operations said to be called under a consent: %v", bound)
+		}
 		if r := inst.Admin().Get(t, "/plain/accounts"); r.Status != 200 {
 			t.Errorf("the admin, holding the roles: %d %s", r.Status, r.Body)
 		}

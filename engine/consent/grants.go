@@ -18,12 +18,12 @@ import (
 // over the change (see lookup). Expiry is not cached: the check compares
 // the clock on each use.
 type grants struct {
-	m sync.Map // consent id -> *grant
+	m sync.Map // consent id -> *compiled
 }
 
-// grant is one consent as the check reads it. A grant whose grant field
-// is nil is a marker: a read of the consent from the store is under way.
-type grant struct {
+// compiled is one consent as the check reads it. One whose grant is nil
+// is a marker: a read of the consent from the store is under way.
+type compiled struct {
 	kind, bankID       string
 	consumerID, userID string
 	status             Status
@@ -44,14 +44,14 @@ func (g *grants) forget(id string) { g.m.Delete(id) }
 // leaves a marker before it reads the store and replaces that very marker
 // with what it read; a change forgets the marker, so a read that began
 // before the change cannot store its stale result.
-func (s *Service) lookup(ctx context.Context, id string, profiles *Profiles) (*grant, error) {
+func (s *Service) lookup(ctx context.Context, id string, profiles *Profiles) (*compiled, error) {
 	v, ok := s.grants.m.Load(id)
-	if ok && v.(*grant).grant != nil {
-		return v.(*grant), nil
+	if ok && v.(*compiled).grant != nil {
+		return v.(*compiled), nil
 	}
 	if !ok {
-		v, _ = s.grants.m.LoadOrStore(id, &grant{})
-		if g := v.(*grant); g.grant != nil {
+		v, _ = s.grants.m.LoadOrStore(id, &compiled{})
+		if g := v.(*compiled); g.grant != nil {
 			return g, nil
 		}
 	}
@@ -71,8 +71,8 @@ func (s *Service) lookup(ctx context.Context, id string, profiles *Profiles) (*g
 }
 
 // compile is c as the check reads it.
-func compile(c *Consent, profiles *Profiles) *grant {
-	g := &grant{kind: c.Kind, bankID: c.BankID, consumerID: c.ConsumerID, userID: c.UserID, status: c.Status,
+func compile(c *Consent, profiles *Profiles) *compiled {
+	g := &compiled{kind: c.Kind, bankID: c.BankID, consumerID: c.ConsumerID, userID: c.UserID, status: c.Status,
 		permissions: set(c.Permissions), accounts: set(c.Accounts)}
 	if c.ExpiresAt != nil {
 		g.expiresAt = *c.ExpiresAt
