@@ -124,8 +124,10 @@ type Instance struct {
 	Endpoints *endpoints.Manager
 	Methods   *connector.Dispatcher
 	Server    *server.Server
-	// Consents are the consents TPPs create and customers authorise.
+	// Consents keeps the consents; OAuth2 issues the engine's access
+	// tokens (those bound to a consent among them).
 	Consents *consent.Service
+	OAuth2   *oauth2.Issuer
 
 	stop context.CancelFunc // ends background work (key rotation)
 	done chan struct{}
@@ -257,7 +259,8 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 	srv := server.New(server.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxDocumentBytes: cfg.MaxDocumentBytes,
 		Logger: cfg.Logger, Gate: auth.gate, Edge: cfg.Edge, PatternBudget: cfg.PatternBudget, Hooks: cfg.Hooks}, mgr,
 		append(admin.Routes(api), recordapi.Routes(recordAPI)...))
-	return &Instance{Store: store, Access: svc, Endpoints: mgr, Methods: methods, Server: srv, Consents: consents, stop: stop, done: done}, nil
+	return &Instance{Store: store, Access: svc, Endpoints: mgr, Methods: methods, Server: srv, Consents: consents,
+		OAuth2: auth.oauth2, stop: stop, done: done}, nil
 }
 
 // keyCheckInterval is how often the signing key's age is checked; it

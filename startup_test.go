@@ -56,9 +56,16 @@ func TestRestart(t *testing.T) {
 
 	e = enginetest.New(t, enginetest.InDir(e.Dir))
 	e.Run(t,
+		// Served, and bound to its consent profile again: the admin's
+		// token is bound to no consent.
 		enginetest.Scenario{Name: "served after restart", Caller: e.Admin(),
 			Request:    enginetest.Request{Method: http.MethodGet, Path: "/restart/accounts", Header: map[string]string{"x-fapi-auth-date": "Sun, 10 Sep 2017 19:43:31 UTC"}},
-			WantStatus: 200},
+			WantStatus: http.StatusForbidden,
+			Check: func(t *testing.T, r enginetest.Response) {
+				if r.JSON(t)["Code"] != "consent_missing" {
+					t.Fatalf("served after restart: %s", r.Body)
+				}
+			}},
 		enginetest.Scenario{Name: "endpoint after restart", Caller: e.Admin(),
 			Request:    enginetest.Request{Method: http.MethodGet, Path: "/admin/v1/dynamic-endpoints/" + created["dynamic_endpoint_id"].(string)},
 			WantStatus: 200,

@@ -1,6 +1,7 @@
 package apidoc_test
 
 import (
+	"encoding/json"
 	"maps"
 	"net/http"
 	"path/filepath"
@@ -150,6 +151,33 @@ func BenchmarkOpenAPI(b *testing.B) {
 	for b.Loop() {
 		if r := inst.Admin().Get(b, "/openapi.json"); r.Status != http.StatusOK {
 			b.Fatalf("GET /openapi.json: %d", r.Status)
+		}
+	}
+}
+
+// TestOpenAPIDescribesConsentChecks: an operation of a document bound to a
+// consent profile that is called under a consent is described with the
+// consent it needs, not a role; the consent resources keep their role.
+func TestOpenAPIDescribesConsentChecks(t *testing.T) {
+	inst := enginetest.New(t)
+	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), "ob-uk-v4.0/account-info-openapi.yaml")))
+	doc, _ := loadOpenAPI(t, inst)
+	for _, tc := range []struct {
+		method, path string
+		consent      string // x-dynapi-consent, as JSON; "" for none
+		role         bool
+	}{
+		{"GET", "/open-banking/v4.0/aisp/accounts/{AccountId}/balances", `{"account_param":"AccountId","any_of":["ReadBalances"],"profile":"uk-ob-v4.0-ais"}`, false},
+		{"GET", "/open-banking/v4.0/aisp/accounts", `{"any_of":["ReadAccountsBasic","ReadAccountsDetail"],"profile":"uk-ob-v4.0-ais"}`, false},
+		{"POST", "/open-banking/v4.0/aisp/account-access-consents", "", true},
+	} {
+		op := doc.Paths.Find(tc.path).GetOperation(tc.method)
+		got, _ := json.Marshal(op.Extensions["x-dynapi-consent"])
+		if op.Extensions["x-dynapi-consent"] == nil {
+			got = nil
+		}
+		if string(got) != tc.consent || (op.Extensions["x-dynapi-roles"] != nil) != tc.role {
+			t.Errorf("%s %s: x-dynapi-consent %s, x-dynapi-roles %v", tc.method, tc.path, got, op.Extensions["x-dynapi-roles"])
 		}
 	}
 }

@@ -46,6 +46,17 @@ func (d *doc) addEndpoint(ep *endpoints.Endpoint) {
 		s.op, _ = raw.(map[string]any)
 		s.item, _ = item.(map[string]any)
 		switch {
+		case ep.Consent.Uses(op.ID):
+			// Answered under a consent (docs/decisions/0039), not a role.
+			b := ep.Consent.Profile.Operations[op.ID]
+			c := map[string]any{"profile": ep.Consent.Profile.ID, "any_of": anyList(b.AnyOf)}
+			if b.AccountParam != "" {
+				c["account_param"] = b.AccountParam
+			}
+			s.extra["x-dynapi-consent"] = c
+			if op.Access.RolesDeclared {
+				s.extra["x-dynapi-roles"] = anyList(op.Access.Roles)
+			}
 		case op.Access.Public:
 			s.extra["security"] = []any{}
 		case op.Access.RolesDeclared:

@@ -210,19 +210,40 @@ func TestUntrustedDataIsChecked(t *testing.T) {
 	}
 }
 
+// TestOutboundMessage: the outbound message carries the call context, the
+// consent the call is made under (OBP's outboundAdapterConsenterInfo and
+// dynapi's consent), then the method's arguments in order.
 func TestOutboundMessage(t *testing.T) {
-	call := &engine.Call{CorrelationID: "c-1", Principal: &engine.Principal{UserID: "u-1", Username: "alice", ConsumerID: "k-1"}}
-	raw, err := connector.Outbound(&connector.Request{Method: getThing, Call: call, Args: []any{"bank-1", "t-9"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := `{"outboundAdapterCallContext":{"correlationId":"c-1","consumerId":"k-1","generalContext":[],` +
-		`"outboundAdapterAuthInfo":{"userId":"u-1","username":"alice","userAuthContext":[]}},"bankId":"bank-1","thingId":"t-9"}`
-	if string(raw) != want {
-		t.Fatalf("outbound\n%s\nwant\n%s", raw, want)
-	}
-	if !json.Valid(raw) {
-		t.Fatal("not JSON")
+	p := &engine.Principal{UserID: "u-1", Username: "alice", ConsumerID: "k-1"}
+	expires := time.Date(2027, 1, 2, 3, 4, 5, 0, time.UTC)
+	grant := &engine.ConsentGrant{ID: "c-9", Standard: "uk-ob", Version: "4.0", Kind: "account-access", Status: "authorised",
+		UserID: "u-1", ConsumerID: "k-1", Permissions: []string{"ReadBalances"}, Accounts: []string{"a-1"}, ExpiresAt: &expires}
+	callContext := `{"correlationId":"c-1","consumerId":"k-1","generalContext":[],` +
+		`"outboundAdapterAuthInfo":{"userId":"u-1","username":"alice","userAuthContext":[]}`
+	for _, tc := range []struct {
+		name string
+		call *engine.Call
+		want string
+	}{
+		{"no consent", &engine.Call{CorrelationID: "c-1", Principal: p},
+			`{"outboundAdapterCallContext":` + callContext + `},"bankId":"bank-1","thingId":"t-9"}`},
+		{"under a consent", &engine.Call{CorrelationID: "c-1", Principal: p, Consent: grant},
+			`{"outboundAdapterCallContext":` + callContext + `,"outboundAdapterConsenterInfo":{"userId":"u-1","userAuthContext":[]},` +
+				`"consent":{"id":"c-9","standard":"uk-ob","version":"4.0","type":"account-access","status":"authorised","psu_user_id":"u-1",` +
+				`"client_id":"k-1","permissions":["ReadBalances"],"accounts":["a-1"],"expires_at":"2027-01-02T03:04:05Z"}},"bankId":"bank-1","thingId":"t-9"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			raw, err := connector.Outbound(&connector.Request{Method: getThing, Call: tc.call, Args: []any{"bank-1", "t-9"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(raw) != tc.want {
+				t.Fatalf("outbound\n%s\nwant\n%s", raw, tc.want)
+			}
+			if !json.Valid(raw) {
+				t.Fatal("not JSON")
+			}
+		})
 	}
 }
 

@@ -5,6 +5,9 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
+
+	"github.com/dynapi/dynapi/engine"
 )
 
 // Doc is one method's message doc, in the Open Bank Project's shape: the
@@ -37,13 +40,32 @@ var keyValueSchema = map[string]any{"type": "array", "items": map[string]any{"ty
 
 var outboundContextSchema = map[string]any{"type": "object", "required": []any{"correlationId", "generalContext"},
 	"properties": map[string]any{
-		"correlationId":  map[string]any{"type": "string"},
-		"sessionId":      map[string]any{"type": "string"},
-		"consumerId":     map[string]any{"type": "string"},
-		"generalContext": keyValueSchema,
-		"outboundAdapterAuthInfo": map[string]any{"type": "object", "properties": map[string]any{
-			"userId": map[string]any{"type": "string"}, "username": map[string]any{"type": "string"},
-			"userAuthContext": keyValueSchema}},
+		"correlationId":           map[string]any{"type": "string"},
+		"sessionId":               map[string]any{"type": "string"},
+		"consumerId":              map[string]any{"type": "string"},
+		"generalContext":          keyValueSchema,
+		"outboundAdapterAuthInfo": authInfoSchema,
+		"outboundAdapterConsenterInfo": withDescription(authInfoSchema,
+			"the customer who granted the consent the call is made under; absent for calls under none"),
+		"consent": consentSchema,
+	}}
+
+var authInfoSchema = map[string]any{"type": "object", "properties": map[string]any{
+	"userId": map[string]any{"type": "string"}, "username": map[string]any{"type": "string"},
+	"userAuthContext": keyValueSchema}}
+
+// consentSchema is the consent a call is made under (engine.ConsentGrant).
+var consentSchema = map[string]any{"type": "object",
+	"description": "the consent the call is made under, as the consent check found it valid; absent for calls under none",
+	"required":    []any{"id", "type", "status", "psu_user_id", "client_id", "permissions", "accounts"},
+	"properties": map[string]any{
+		"id": map[string]any{"type": "string"}, "standard": map[string]any{"type": "string"}, "version": map[string]any{"type": "string"},
+		"type": map[string]any{"type": "string"}, "status": map[string]any{"type": "string"},
+		"psu_user_id": map[string]any{"type": "string"}, "client_id": map[string]any{"type": "string"},
+		"permissions": map[string]any{"type": "array", "items": map[string]any{"type": "string"}},
+		"accounts":    map[string]any{"type": "array", "items": map[string]any{"type": "string"}},
+		"expires_at":  map[string]any{"type": "string", "format": "date-time"}, "transaction_from": map[string]any{"type": "string", "format": "date-time"},
+		"transaction_to": map[string]any{"type": "string", "format": "date-time"},
 	}}
 
 var statusSchema = map[string]any{"type": "object", "required": []any{"errorCode", "backendMessages"},
@@ -58,10 +80,18 @@ var inboundContextSchema = map[string]any{"type": "object", "required": []any{"c
 	"properties": map[string]any{"correlationId": map[string]any{"type": "string"},
 		"sessionId": map[string]any{"type": "string"}, "generalContext": keyValueSchema}}
 
-// exampleCall is the call context shown in examples.
+// exampleCall is the call context shown in examples: a call a TPP makes
+// under a consent its customer granted.
 var exampleCall = OutboundCallContext{CorrelationID: "1flssoftxq0cr1nssr68u0mioj", ConsumerID: "7uy8a7e4-6d02-40e3-a129-0b2bf89de8uh",
 	GeneralContext: []KeyValue{}, AuthInfo: &OutboundAuthInfo{UserID: "9ca9a7e4-6d02-40e3-a129-0b2bf89de9b1",
-		Username: "felixsmith", UserAuthContext: []KeyValue{}}}
+		Username: "felixsmith", UserAuthContext: []KeyValue{}},
+	ConsenterInfo: &OutboundAuthInfo{UserID: "9ca9a7e4-6d02-40e3-a129-0b2bf89de9b1", UserAuthContext: []KeyValue{}},
+	Consent: &engine.ConsentGrant{ID: "5f9b6a1e-3c1d-4f0e-9d6b-2a7c8e4b1f30", Standard: "uk-ob", Version: "4.0", Kind: "account-access",
+		Status: "authorised", UserID: "9ca9a7e4-6d02-40e3-a129-0b2bf89de9b1", ConsumerID: "7uy8a7e4-6d02-40e3-a129-0b2bf89de8uh",
+		Permissions: []string{"ReadAccountsDetail", "ReadBalances"}, Accounts: []string{"8ca8a7e4-6d02-40e3-a129-0b2bf89de9f0"},
+		ExpiresAt: &exampleExpiry}}
+
+var exampleExpiry = time.Date(2027, 6, 30, 0, 0, 0, 0, time.UTC)
 
 // DocOf is the message doc of m.
 func DocOf(m *Method) Doc {

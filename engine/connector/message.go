@@ -22,6 +22,11 @@ type OutboundCallContext struct {
 	GeneralContext []KeyValue `json:"generalContext"`
 	// AuthInfo is nested in the call context, as OBP's adapters expect.
 	AuthInfo *OutboundAuthInfo `json:"outboundAdapterAuthInfo,omitempty"`
+	// ConsenterInfo is the customer who granted the consent the call is
+	// made under (OBP's outboundAdapterConsenterInfo), and Consent that
+	// consent; both absent for calls under none.
+	ConsenterInfo *OutboundAuthInfo    `json:"outboundAdapterConsenterInfo,omitempty"`
+	Consent       *engine.ConsentGrant `json:"consent,omitempty"`
 }
 
 // OutboundAuthInfo is OBP's outboundAdapterAuthInfo: the user the call is
@@ -61,7 +66,7 @@ type Inbound struct {
 }
 
 // CallContextOf is the outbound call context of a call: its correlation id,
-// consumer and user.
+// consumer and user, and the consent it is made under.
 func CallContextOf(call *engine.Call) OutboundCallContext {
 	cc := OutboundCallContext{GeneralContext: []KeyValue{}}
 	if call == nil {
@@ -73,6 +78,10 @@ func CallContextOf(call *engine.Call) OutboundCallContext {
 		if p.UserID != "" {
 			cc.AuthInfo = &OutboundAuthInfo{UserID: p.UserID, Username: p.Username, UserAuthContext: []KeyValue{}}
 		}
+	}
+	if g := call.Consent; g != nil {
+		cc.ConsenterInfo = &OutboundAuthInfo{UserID: g.UserID, UserAuthContext: []KeyValue{}}
+		cc.Consent = g
 	}
 	return cc
 }

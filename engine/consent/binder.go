@@ -97,15 +97,21 @@ func (b *Binder) Bind(doc *specs.Document, choice string) (*DocBinding, error) {
 	}
 	db := &DocBinding{Profile: p, Source: source}
 	has := map[string]bool{}
+	var faults []engine.Violation
 	for _, op := range doc.Operations {
 		has[op.ID] = true
-		if _, ok := p.Operations[op.ID]; ok {
-			db.Bound = append(db.Bound, op.ID)
-		} else {
+		bind, ok := p.Operations[op.ID]
+		if !ok {
 			db.Unbound = append(db.Unbound, op.ID)
+			continue
+		}
+		db.Bound = append(db.Bound, op.ID)
+		if bind.AccountParam != "" && pathIndex(op, bind.AccountParam) < 0 {
+			faults = append(faults, engine.Violation{Location: "document", Pointer: op.Pointer, Code: "missing_parameter",
+				Message: "consent profile " + p.ID + " reads the account of operation " + op.ID + " from path parameter " +
+					bind.AccountParam + ", which the operation lacks"})
 		}
 	}
-	var faults []engine.Violation
 	for _, id := range sortedKeys(p.Operations) {
 		if has[id] {
 			continue
@@ -118,11 +124,32 @@ func (b *Binder) Bind(doc *specs.Document, choice string) (*DocBinding, error) {
 	}
 	if len(faults) > 0 {
 		return nil, engine.NewError(http.StatusBadRequest, CodeInvalidProfile,
-			"the document lacks operations its consent profile "+p.ID+" needs", faults...)
+			"the document does not fit its consent profile "+p.ID, faults...)
 	}
 	sort.Strings(db.Bound)
 	sort.Strings(db.Unbound)
 	return db, nil
+}
+
+// Uses tells whether the profile binds operation id to use: a call to it
+// is made under a consent, which its Check decides on.
+func (db *DocBinding) Uses(id string) bool {
+	return db != nil && db.Profile.Operations[id].Action == ActionUse
+}
+
+// Hooks returns the hooks of op, an operation of a document bound by db:
+// the Check of an operation bound to use, and the filter of its list when
+// it lists items of several accounts; none for the others.
+func (b *Binder) Hooks(db *DocBinding, op *specs.Operation) engine.Hooks {
+	if !db.Uses(op.ID) {
+		return engine.Hooks{}
+	}
+	bind := db.Profile.Operations[op.ID]
+	h := engine.Hooks{Policies: []engine.Policy{b.newCheck(db.Profile, bind, op)}}
+	if f := newItemsFilter(op.ID, bind); f != nil {
+		h.Filters = []engine.ResponseFilter{f}
+	}
+	return h
 }
 
 // Invoker returns the engine's invoker of op, an operation of the document

@@ -27,24 +27,52 @@ const (
 // client credentials token: a TPP.
 func tpp(t *testing.T, inst *enginetest.Engine, name string) enginetest.Caller {
 	t.Helper()
-	return inst.WithAuthorization(tppAuthorization(t, inst, name))
+	return newTPP(t, inst, name).Caller
 }
 
 // tppAuthorization is the Authorization header of a new TPP (see tpp).
 func tppAuthorization(t *testing.T, inst *enginetest.Engine, name string) string {
 	t.Helper()
+	return newTPP(t, inst, name).authorization
+}
+
+// app is a TPP: a consumer app of the admin, its key, and a caller with
+// its client credentials token.
+type app struct {
+	enginetest.Caller
+	key, authorization string
+}
+
+func newTPP(t *testing.T, inst *enginetest.Engine, name string) app {
+	t.Helper()
 	r := inst.Admin().PostJSON(t, "/my/consumers", map[string]string{"name": name})
 	if r.Status != 201 {
 		t.Fatalf("consumer %s: %d %s", name, r.Status, r.Body)
 	}
-	app := r.JSON(t)
-	basic := base64.StdEncoding.EncodeToString([]byte(app["consumer_key"].(string) + ":" + app["consumer_secret"].(string)))
+	created := r.JSON(t)
+	key := created["consumer_key"].(string)
+	basic := base64.StdEncoding.EncodeToString([]byte(key + ":" + created["consumer_secret"].(string)))
 	tok := inst.Anonymous().Send(t, enginetest.Request{Method: "POST", Path: "/oauth2/token", Body: []byte("grant_type=client_credentials"),
 		Header: map[string]string{"Authorization": "Basic " + basic, "Content-Type": "application/x-www-form-urlencoded"}})
 	if tok.Status != 200 {
 		t.Fatalf("token of %s: %d %s", name, tok.Status, tok.Body)
 	}
-	return "Bearer " + tok.JSON(t)["access_token"].(string)
+	auth := "Bearer " + tok.JSON(t)["access_token"].(string)
+	return app{Caller: inst.WithAuthorization(auth), key: key, authorization: auth}
+}
+
+// underConsent creates a consent for perms as the TPP a, has the customer
+// userID authorise it for accounts and returns its id and a caller bearing
+// the access token bound to it.
+func underConsent(t *testing.T, inst *enginetest.Engine, a app, userID string, perms []string, accounts ...string) (string, enginetest.Caller) {
+	t.Helper()
+	r := a.PostJSON(t, v4Consents, consentRequest(inst, perms...))
+	if r.Status != 201 {
+		t.Fatalf("create: %d %s", r.Status, r.Body)
+	}
+	id := r.JSON(t)["Data"].(map[string]any)["ConsentId"].(string)
+	inst.AuthoriseConsent(t, id, userID, accounts...)
+	return id, inst.ConsentCaller(t, a.key, userID, id, 0)
 }
 
 // document is a served document's operation, to check answers against its
@@ -330,7 +358,10 @@ func TestUKRouteErrorsAndInteractionID(t *testing.T) {
 	defer inst.Close(t)
 	v4 := load(t, ukV4)
 	submit(t, inst, ukV4, "")
-	alice := tpp(t, inst, "alice's app")
+	tppApp := newTPP(t, inst, "alice's app")
+	alice := tppApp.Caller
+	psu := inst.CreateUser(t, "psu", "Psu-passw0rd-long")
+	_, aisp := underConsent(t, inst, tppApp, psu.ID, []string{"ReadAccountsBasic", "ReadTransactionsDetail", "ReadTransactionsCredits"}, "acc-1")
 	const accounts = "/open-banking/v4.0/aisp/accounts"
 	for _, tc := range []struct {
 		name        string
@@ -345,7 +376,7 @@ func TestUKRouteErrorsAndInteractionID(t *testing.T) {
 		{"no credentials", inst.Anonymous(), enginetest.Request{Method: "GET", Path: accounts}, 401, "unauthorized", "U000", "", ""},
 		{"no credentials, an interaction id", inst.Anonymous(), enginetest.Request{Method: "GET", Path: accounts,
 			Header: map[string]string{"x-fapi-interaction-id": "93bac548-d2de-4546-b106-880a5018460d"}}, 401, "unauthorized", "U000", "", "93bac548-d2de-4546-b106-880a5018460d"},
-		{"a query parameter invalid", alice, enginetest.Request{Method: "GET", Path: accounts + "/acc-1/transactions?fromBookingDateTime=yesterday"},
+		{"a query parameter invalid", aisp, enginetest.Request{Method: "GET", Path: accounts + "/acc-1/transactions?fromBookingDateTime=yesterday"},
 			400, "validation_failed", "U002", "fromBookingDateTime", ""},
 		{"a body field missing", alice, enginetest.JSONRequest(t, "POST", v4Consents, map[string]any{"Data": map[string]any{}, "Risk": map[string]any{}}),
 			400, "validation_failed", "U004", "Data.Permissions", ""},
@@ -392,7 +423,7 @@ func TestUKRouteErrorsAndInteractionID(t *testing.T) {
 			{"2017-04-05T10:43:07%2B01", "2017-04-05T10:43:07Z"},
 			{"2017-04-05T10:43:07Z", "2017-04-05T10:43:07Z"},
 		} {
-			r := alice.Get(t, accounts+"/acc-1/transactions?fromBookingDateTime="+tc.sent)
+			r := aisp.Get(t, accounts+"/acc-1/transactions?fromBookingDateTime="+tc.sent)
 			if r.Status != 200 {
 				t.Errorf("%s: %d %s", tc.sent, r.Status, r.Body)
 				continue
@@ -403,7 +434,7 @@ func TestUKRouteErrorsAndInteractionID(t *testing.T) {
 		}
 	})
 	t.Run("a mock answer plays the interaction id back", func(t *testing.T) {
-		r := alice.Send(t, enginetest.Request{Method: "GET", Path: accounts, Header: map[string]string{"x-fapi-interaction-id": "i-1"}})
+		r := aisp.Send(t, enginetest.Request{Method: "GET", Path: accounts, Header: map[string]string{"x-fapi-interaction-id": "i-1"}})
 		if r.Status != 200 || r.Header.Get("x-fapi-interaction-id") != "i-1" {
 			t.Errorf("%d, x-fapi-interaction-id %q: %s", r.Status, r.Header.Get("x-fapi-interaction-id"), r.Body)
 		}

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"path"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -99,11 +100,17 @@ type Binding struct {
 	// AccountParam is the path parameter naming the account a call (use)
 	// reads, when it reads one.
 	AccountParam string `json:"account_param,omitempty"`
+	// Items points (JSON pointer, object members only) to the list an
+	// answer holds items of several accounts in, when it does (use);
+	// AccountField is the member of each item that names its account.
+	// Answers keep only the items of the consent's accounts.
+	Items        string `json:"items,omitempty"`
+	AccountField string `json:"account_field,omitempty"`
 }
 
 // errorKinds are the kinds of fault a profile names an error code for.
 var errorKinds = []string{"field_expected", "field_invalid", "field_invalid_date", "field_missing", "header_invalid",
-	"header_missing", "resource_not_found", "invalid_consent_status", "unexpected"}
+	"header_missing", "resource_not_found", "invalid_consent_status", "reauthenticate", "consent_out_of_scope", "unexpected"}
 
 //go:embed profiles/*.json
 var builtinFiles embed.FS
@@ -281,6 +288,7 @@ func (p *Profile) check() []engine.Violation {
 				fault(ptr+"/any_of", "required", "use names the permissions one of which it needs")
 			}
 			known(ptr+"/any_of", b.AnyOf)
+			checkItems(b, ptr, fault)
 		default:
 			fault(ptr+"/action", "enum", fmt.Sprintf("action %q is not one of create, get, delete, use", b.Action))
 		}
@@ -299,6 +307,24 @@ func (p *Profile) Describe(perm string) string {
 	}
 	return perm
 }
+
+// checkItems checks the list binding b, at ptr, declares: a pointer to
+// object members and the field naming each item's account, both or none.
+func checkItems(b Binding, ptr string, fault func(ptr, code, msg string)) {
+	switch {
+	case b.Items == "" && b.AccountField != "":
+		fault(ptr+"/items", "required", "account_field names the account of the items of a list, which items points to")
+	case b.Items == "":
+	case !itemsPointer.MatchString(b.Items):
+		fault(ptr+"/items", "pointer", fmt.Sprintf("items %q is not a JSON pointer to object members (\"/Data/Account\")", b.Items))
+	case b.AccountField == "":
+		fault(ptr+"/account_field", "required", "a list (items) names the field of each item that names its account")
+	}
+}
+
+// itemsPointer is a JSON pointer of at least one member, none empty or
+// badly escaped.
+var itemsPointer = regexp.MustCompile(`^(/([^/~]|~[01])+)+$`)
 
 // Get returns the profile with id.
 func (ps *Profiles) Get(id string) (*Profile, bool) {

@@ -58,7 +58,7 @@ func TestParseProfilesRefusals(t *testing.T) {
 	 "permissions": ["A", "B"], "descriptions": {"A": "Your a", "B": "Your b"},
 	 "statuses": {"awaiting_authorisation": "W", "authorised": "A", "rejected": "R", "revoked": "C"},
 	 "error_codes": {"field_expected": "1", "field_invalid": "2", "field_invalid_date": "3", "field_missing": "4",
-	   "header_invalid": "7", "header_missing": "8", "resource_not_found": "5", "invalid_consent_status": "6", "unexpected": "0"},
+	   "header_invalid": "7", "header_missing": "8", "resource_not_found": "5", "invalid_consent_status": "6", "reauthenticate": "9", "consent_out_of_scope": "10", "unexpected": "0"},
 	 "operations": {"Create": {"action": "create"}, "Get": {"action": "get", "id_param": "Id"}}}`
 	if _, err := ParseProfiles([]byte(base)); err != nil {
 		t.Fatalf("the base profile is refused: %v", err)
@@ -82,6 +82,14 @@ func TestParseProfilesRefusals(t *testing.T) {
 			"/x/operations/P/action", "enum"},
 		{"a status unnamed", `{"profile_id": "x", "extends": "base", "statuses": {"authorised": "A"}}`,
 			"/x/statuses/awaiting_authorisation", "required"},
+		{"a list without its account field", `{"profile_id": "x", "extends": "base", "operations": {"Create": {"action": "create"},
+			"L": {"action": "use", "any_of": ["A"], "items": "/Data/Account"}}}`, "/x/operations/L/account_field", "required"},
+		{"an account field without its list", `{"profile_id": "x", "extends": "base", "operations": {"Create": {"action": "create"},
+			"L": {"action": "use", "any_of": ["A"], "account_field": "AccountId"}}}`, "/x/operations/L/items", "required"},
+		{"a list not at a pointer", `{"profile_id": "x", "extends": "base", "operations": {"Create": {"action": "create"},
+			"L": {"action": "use", "any_of": ["A"], "items": "Data.Account", "account_field": "AccountId"}}}`, "/x/operations/L/items", "pointer"},
+		{"a list at an empty member", `{"profile_id": "x", "extends": "base", "operations": {"Create": {"action": "create"},
+			"L": {"action": "use", "any_of": ["A"], "items": "/Data//Account", "account_field": "AccountId"}}}`, "/x/operations/L/items", "pointer"},
 		{"unknown field", `{"profile_id": "x", "extends": "base", "colour": "blue"}`, "/x", "invalid"},
 		{"no id", `{"standard": "s"}`, "/1/profile_id", "required"},
 		{"a permission undescribed", `{"profile_id": "x", "extends": "base", "descriptions": {"A": "Your a"}}`,

@@ -279,6 +279,8 @@ func (p *Profile) RenderError(e *engine.Error, correlationID string) *engine.Rep
 func (p *Profile) errorCode(e *engine.Error, v engine.Violation) string {
 	kind, code := "unexpected", v.Code
 	switch {
+	case checkKinds[e.Code] != "":
+		kind = checkKinds[e.Code]
 	case v.Location == "header" && code == "required":
 		kind = "header_missing"
 	case v.Location == "header":

@@ -39,11 +39,13 @@ const (
 )
 
 // Service keeps the consents in a store. Every change is written with its
-// audit entry in one transaction and checks the revision it read.
+// audit entry in one transaction and checks the revision it read, and
+// forgets the consent's compiled copy (grants) before it returns.
 type Service struct {
-	store engine.Store
-	audit *audit.Log
-	now   func() time.Time
+	store  engine.Store
+	audit  *audit.Log
+	now    func() time.Time
+	grants grants
 	// uses are the calls recently made under each consent (NoteUse).
 	uses *useLog
 }
@@ -64,6 +66,7 @@ func (s *Service) Create(ctx context.Context, c *Consent, who audit.Actor) error
 	now := s.now().UTC().Truncate(time.Second)
 	c.ID, c.CreatedAt, c.Status, c.Revision = uuid.NewString(), now, "", 0
 	c.transition(AwaitingAuthorisation, now, "tpp", who.ConsumerID, "", who.CorrelationID)
+	defer s.grants.forget(c.ID)
 	return s.store.Update(ctx, func(tx engine.Tx) error {
 		if err := kvjson.Put(tx, bucket, c.ID, c); err != nil {
 			return err
@@ -116,8 +119,14 @@ func (c *Consent) expire() { c.transition(Expired, *c.ExpiresAt, "system", "", "
 func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 	now := s.now()
 	expired := 0
+	var changed []string
+	defer func() {
+		for _, id := range changed {
+			s.grants.forget(id)
+		}
+	}()
 	err := s.store.Update(ctx, func(tx engine.Tx) error {
-		expired = 0
+		expired, changed = 0, changed[:0]
 		var keys []string
 		err := tx.ScanFrom(expiryBucket, "", func(key string, _ []byte) error {
 			if key > expiryStamp(now)+"/~" || len(keys) == maxScan {
@@ -144,6 +153,7 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 					return err
 				}
 				expired++
+				changed = append(changed, id)
 			}
 			if err := tx.Delete(expiryBucket, key); err != nil {
 				return err
@@ -166,6 +176,7 @@ func expiryStamp(t time.Time) string { return t.UTC().Format("20060102T150405.00
 // revision rev: it stays stored for the audit trail and is answered as
 // unknown from then on. A consent changed since is a 409.
 func (s *Service) Delete(ctx context.Context, id string, rev uint64, who audit.Actor) error {
+	defer s.grants.forget(id)
 	return s.store.Update(ctx, func(tx engine.Tx) error {
 		c, err := kvjson.Get[Consent](tx, bucket, id)
 		if err != nil {
@@ -328,10 +339,12 @@ func (s *Service) Reject(ctx context.Context, id, userID, reason string, who aud
 // (expired if it is due) and moves it with transition, or refuses; update
 // then keeps the expiry index and the customer's index in step, stores the
 // consent and appends the audit entry action with change's details and the
-// new revision. It returns the consent as stored.
+// new revision, and forgets the consent's compiled copy before it returns.
+// It returns the consent as stored.
 func (s *Service) update(ctx context.Context, id string, who audit.Actor, action string,
 	change func(c *Consent, now time.Time) (map[string]any, error)) (*Consent, error) {
 	var out *Consent
+	defer s.grants.forget(id)
 	err := s.store.Update(ctx, func(tx engine.Tx) error {
 		c, err := s.read(tx, id)
 		if err != nil {

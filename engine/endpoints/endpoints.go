@@ -63,6 +63,7 @@ type Endpoint struct {
 	// "" when the document or the profiles decide.
 	consentChoice string
 	invokers      []engine.Invoker  // one per Doc.Operations entry
+	hooks         []engine.Hooks    // one per Doc.Operations entry: the consent check's
 	roles         map[string]string // operation id -> the role made for it
 }
 
@@ -576,10 +577,20 @@ func (m *Manager) build(r record) (*Endpoint, error) {
 	return ep, nil
 }
 
-// route is the route of op, an operation of e answered by inv; a
-// document bound to a consent profile answers in its standard's ways.
-func (e *Endpoint) route(op *specs.Operation, inv engine.Invoker) *Route {
-	r := &Route{Endpoint: e, Operation: op, Invoker: inv, Rule: e.ruleOf(op)}
+// route is the route of e's i-th operation; a document bound to a consent
+// profile answers in its standard's ways, and an operation the profile
+// binds to use is open to any authenticated caller (or the roles the
+// document names) and decided by its consent check: the consent grants
+// access, not a role.
+func (e *Endpoint) route(i int) *Route {
+	op := e.Doc.Operations[i]
+	r := &Route{Endpoint: e, Operation: op, Invoker: e.invokers[i], Rule: e.ruleOf(op)}
+	if e.hooks != nil {
+		r.Hooks = e.hooks[i]
+	}
+	if e.Consent.Uses(op.ID) {
+		r.Rule = guard.Rule{Roles: op.Access.Roles}
+	}
 	if e.Consent != nil {
 		p := e.Consent.Profile
 		r.Errors, r.InteractionHeader = p, p.InteractionHeader
@@ -609,7 +620,8 @@ func (e *Endpoint) dateTimeQuery(op *specs.Operation) []string {
 
 // bindConsents binds ep to its consent profile, if any: the operations the
 // profile creates, gets and deletes consents with are answered by the
-// engine instead of the host.
+// engine instead of the host, and those it uses consents with get the
+// consent check as their hooks.
 func (m *Manager) bindConsents(ep *Endpoint) error {
 	if m.consents == nil {
 		return nil
@@ -619,10 +631,12 @@ func (m *Manager) bindConsents(ep *Endpoint) error {
 		return err
 	}
 	ep.Consent = db
+	ep.hooks = make([]engine.Hooks, len(ep.Doc.Operations))
 	for i, op := range ep.Doc.Operations {
 		if inv := m.consents.Invoker(db, ep.ID, ep.BankID, op); inv != nil {
 			ep.invokers[i] = inv
 		}
+		ep.hooks[i] = m.consents.Hooks(db, op)
 	}
 	return nil
 }
@@ -710,7 +724,7 @@ func (m *Manager) snapshot(all map[string]*Endpoint) (*Snapshot, error) {
 		ep := all[id]
 		for i, op := range ep.Doc.Operations {
 			routes = append(routes, router.Route[*Route]{Method: op.Method, Template: ep.ServedPath(op), Owner: ep.ID,
-				Value: ep.route(op, ep.invokers[i])})
+				Value: ep.route(i)})
 		}
 	}
 	table, err := router.Build(routes)

@@ -1,14 +1,18 @@
 package admin
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/authz"
 	"github.com/dynapi/dynapi/engine/consent"
+	"github.com/dynapi/dynapi/engine/router"
 )
 
 // registerConsents mounts the bank's view of consents: list, get with
@@ -21,6 +25,7 @@ func (a *API) registerConsents(r routes) {
 	}
 	r.system(fiber.MethodGet, "/consents", a.listConsents, authz.RoleCanGetConsentsAtAnyBank)
 	r.system(fiber.MethodGet, "/consents/:id", a.getConsent, authz.RoleCanGetConsentsAtAnyBank)
+	r.system(fiber.MethodGet, "/consents/:id/explain", a.explainConsent, authz.RoleCanGetConsentsAtAnyBank)
 	r.taking(bodyOf[revocation]()).system(fiber.MethodPost, "/consents/:id/revoke", a.revokeConsent, authz.RoleCanRevokeConsentAtAnyBank)
 	r.system(fiber.MethodPost, "/consents/expire", a.expireConsents, authz.RoleCanRevokeConsentAtAnyBank)
 	const bank = "/banks/:bank_id/consents"
@@ -116,4 +121,81 @@ func consentError(err error, id string) error {
 		return engine.Errorf(http.StatusNotFound, engine.CodeNotFound, "no consent %q", id)
 	}
 	return err
+}
+
+// maxExplainPath bounds the path an explanation is asked for.
+const maxExplainPath = 2048
+
+// explanation is the answer of GET /admin/v1/consents/{id}/explain: the
+// decision the consent check would take on a call by the consent's TPP
+// and customer under it, without calling the back end.
+type explanation struct {
+	Allowed     bool   `json:"allowed"`
+	OperationID string `json:"operation_id"`
+	// Rule, Code, Status and Message are the first rule broken and the
+	// refusal the caller would get; none when allowed.
+	Rule               string             `json:"rule,omitempty"`
+	Code               string             `json:"code,omitempty"`
+	Status             int                `json:"status,omitempty"`
+	Message            string             `json:"message,omitempty"`
+	Consent            explainedConsent   `json:"consent"`
+	MissingPermissions []string           `json:"missing_permissions,omitempty"`
+	Account            string             `json:"account,omitempty"`
+	Violations         []engine.Violation `json:"violations,omitempty"`
+}
+
+// explainedConsent is what of a consent an explanation shows.
+type explainedConsent struct {
+	ID          string         `json:"consent_id"`
+	Status      consent.Status `json:"status"`
+	ConsumerID  string         `json:"consumer_id"`
+	UserID      string         `json:"user_id,omitempty"`
+	Permissions []string       `json:"permissions"`
+	Accounts    []string       `json:"accounts,omitempty"`
+	ExpiresAt   *time.Time     `json:"expires_at,omitempty"`
+}
+
+// explainConsent replays the decision the consent check of the operation
+// served at ?method= (GET by default) and ?path= would take on a call made
+// under consent {id} by its own TPP and customer, with the same decision
+// function as every call, on the routes served now.
+func (a *API) explainConsent(c *fiber.Ctx) error {
+	method, path := strings.ToUpper(cmp.Or(query(c, "method"), fiber.MethodGet)), query(c, "path")
+	if !strings.HasPrefix(path, "/") || len(path) > maxExplainPath {
+		return engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "explain needs the path of a call",
+			engine.Violation{Location: "query", Pointer: "/path", Code: "invalid",
+				Message: "path is the path of a call, starting with /, at most 2048 bytes"})
+	}
+	got, err := a.Consents.Get(c.UserContext(), param(c, "id"))
+	if err != nil {
+		return consentError(err, c.Params("id"))
+	}
+	var params router.Params
+	route, ok, _ := a.Endpoints.Snapshot().Routes.Match(method, path, &params)
+	if !ok {
+		return engine.Errorf(http.StatusNotFound, engine.CodeNotFound, "no operation is served at %s %s", method, path)
+	}
+	var check *consent.Check
+	for _, p := range route.Hooks.Policies {
+		if k, is := p.(*consent.Check); is {
+			check = k
+		}
+	}
+	if check == nil {
+		return engine.Errorf(http.StatusBadRequest, engine.CodeBadRequest,
+			"operation %s is not called under a consent: its roles decide", route.Operation.ID)
+	}
+	principal := &engine.Principal{UserID: got.UserID, ConsumerID: got.ConsumerID, ConsentID: got.ID}
+	d, err := check.Decide(c.UserContext(), principal, route.BankID(&params), &params)
+	if err != nil {
+		return engine.Surface(err)
+	}
+	out := explanation{Allowed: d.Err == nil, OperationID: check.OperationID(), Rule: d.Rule,
+		MissingPermissions: d.Missing, Account: d.Account,
+		Consent: explainedConsent{ID: got.ID, Status: got.Status, ConsumerID: got.ConsumerID, UserID: got.UserID,
+			Permissions: got.Permissions, Accounts: got.Accounts, ExpiresAt: got.ExpiresAt}}
+	if d.Err != nil {
+		out.Code, out.Status, out.Message, out.Violations = d.Err.Code, d.Err.Status, d.Err.Message, d.Err.Violations
+	}
+	return c.JSON(out)
 }

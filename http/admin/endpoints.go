@@ -49,6 +49,9 @@ type OperationView struct {
 	Role   string   `json:"role,omitempty"`
 	Roles  []string `json:"roles,omitempty"`
 	Public bool     `json:"public,omitempty"`
+	// Consent: the operation is called under a consent, which decides
+	// instead of Role (docs/decisions/0039).
+	Consent bool `json:"consent,omitempty"`
 }
 
 // EndpointView is a dynamic endpoint in management responses.
@@ -96,7 +99,8 @@ func view(ep *endpoints.Endpoint) EndpointView {
 			Unbound: nonNil(b.Unbound), Missing: nonNil(b.Missing)}
 	}
 	for i, op := range ep.Doc.Operations {
-		ov := OperationView{OperationID: op.ID, Method: op.Method, Path: op.Path, ServedPath: ep.ServedPath(op)}
+		ov := OperationView{OperationID: op.ID, Method: op.Method, Path: op.Path, ServedPath: ep.ServedPath(op),
+			Consent: ep.Consent.Uses(op.ID)}
 		switch {
 		case op.Access.Public:
 			ov.Public = true

@@ -53,11 +53,11 @@ type sandbox struct {
 	encodeFn goja.Callable
 
 	// Helpers taken before the freeze, unreachable from scripts.
-	stringify, parse, describe, rethrow goja.Callable
-	newError, newRangeError             goja.Constructor
-	arrayIsArray                        native
-	isArrayArg                          [1]goja.Value
-	jsonReplacer                        *goja.Object
+	stringify, parse, describe, rethrow, deepFreeze goja.Callable
+	newError, newRangeError                         goja.Constructor
+	arrayIsArray                                    native
+	isArrayArg                                      [1]goja.Value
+	jsonReplacer                                    *goja.Object
 }
 
 // callState is the state of the call a runtime is running.
@@ -248,6 +248,7 @@ const setupJS = `(function () {
 	"use strict";
 	const stringify = JSON.stringify, parse = JSON.parse, isInteger = Number.isInteger;
 	const defineProperty = Object.defineProperty, getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
+	const freeze = Object.freeze, isFrozen = Object.isFrozen, keysOf = Object.keys;
 
 	// Frozen prototypes make assignments to inherited read-only properties
 	// throw, even on a script's own objects (err.name = "X"). These common
@@ -349,7 +350,23 @@ const setupJS = `(function () {
 	function rethrow(e) {
 		throw e;
 	}
-	return {stringify: stringify, parse: parse, describe: describe, rethrow: rethrow, Error: Error};
+	// deepFreeze freezes o, a plain value the host made, and every object
+	// in it: what the host shows scripts read-only.
+	function deepFreeze(o) {
+		const todo = [o];
+		while (todo.length > 0) {
+			const v = todo.pop();
+			if (v !== null && typeof v === "object" && !isFrozen(v)) {
+				freeze(v);
+				const keys = keysOf(v);
+				for (let i = 0; i < keys.length; i++) {
+					todo.push(v[keys[i]]);
+				}
+			}
+		}
+		return o;
+	}
+	return {stringify: stringify, parse: parse, describe: describe, rethrow: rethrow, deepFreeze: deepFreeze, Error: Error};
 })()`
 
 // newSandbox makes a runtime: bindings installed, helpers taken, builtins
@@ -373,6 +390,7 @@ func (e *Engine) newSandbox() (*sandbox, error) {
 	h := v.ToObject(vm)
 	for name, dst := range map[string]*goja.Callable{
 		"stringify": &sb.stringify, "parse": &sb.parse, "describe": &sb.describe, "rethrow": &sb.rethrow,
+		"deepFreeze": &sb.deepFreeze,
 	} {
 		f, ok := goja.AssertFunction(h.Get(name))
 		if !ok {
@@ -430,7 +448,8 @@ func (sb *sandbox) argsValue(args []any) (goja.Value, error) {
 }
 
 // ctxValue builds the ctx argument: the method, correlation id, bank,
-// caller and the HTTP request being answered. Its members are made when a
+// caller, the HTTP request being answered and the consent it is made
+// under. Its members are made when a
 // script first reads them, so a script that reads none pays for none.
 func (sb *sandbox) ctxValue(s *script, req *connector.Request) goja.Value {
 	call := req.Call
@@ -450,7 +469,7 @@ type ctxObject struct {
 }
 
 // ctxKeys are the members of ctx, in the order they are listed.
-var ctxKeys = []string{"method", "correlationId", "bankId", "principal", "user", "consumer", "request"}
+var ctxKeys = []string{"method", "correlationId", "bankId", "principal", "user", "consumer", "request", "consent"}
 
 func (c *ctxObject) Get(key string) goja.Value {
 	defer c.sb.recoverHost("ctx")
@@ -506,8 +525,27 @@ func (c *ctxObject) make(key string) goja.Value {
 		return o
 	case "request":
 		return c.sb.requestValue(c.call.HTTP)
+	case "consent":
+		return c.sb.consentValue(c.call.Consent)
 	}
 	return nil
+}
+
+// consentValue shows the consent a call is made under (its JSON names:
+// id, permissions, accounts, expires_at, ...), frozen; null for a call
+// under none.
+func (sb *sandbox) consentValue(g *engine.ConsentGrant) goja.Value {
+	if g == nil {
+		return goja.Null()
+	}
+	v, err := sb.jsValue(g)
+	if err == nil {
+		v, err = sb.deepFreeze(goja.Undefined(), v)
+	}
+	if err != nil {
+		panic(err) // recoverHost answers the script with an error
+	}
+	return v
 }
 
 func (c *ctxObject) Has(key string) bool { return slices.Contains(ctxKeys, key) }

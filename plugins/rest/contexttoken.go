@@ -4,6 +4,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/dynapi/dynapi/engine"
 )
 
 // The signed context header costs an ES256 signature, which is most of a
@@ -23,10 +25,13 @@ const (
 )
 
 // contextKey is what a context token says, but for its times and id: the
-// back end (aud), the method, the bank and the caller.
+// back end (aud), the method, the bank, the caller and the consent the
+// call is made under (nil for none: one per consent revision, shared by
+// its calls, so a consent's calls share a token too).
 type contextKey struct {
 	aud, method, bankID          string
 	consumerID, userID, username string
+	consent                      *engine.ConsentGrant
 }
 
 // claims are the token's claims; empty values are left out.
@@ -36,6 +41,9 @@ func (k *contextKey) claims() map[string]any {
 	put(claims, "user_id", k.userID)
 	put(claims, "username", k.username)
 	put(claims, "bank_id", k.bankID)
+	if k.consent != nil {
+		claims["consent"] = k.consent
+	}
 	return claims
 }
 

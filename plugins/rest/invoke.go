@@ -402,7 +402,8 @@ func text(v any) string {
 }
 
 // prepareHeader sets what the headers of every attempt need: media types,
-// the correlation id and the signed context header.
+// the correlation id and the signed context header (with the consent the
+// call is made under, if any).
 func (inv *invoker) prepareHeader(req *connector.Request, out *outgoing, contentType, accept string) error {
 	out.contentType, out.accept = contentType, accept
 	call := req.Call
@@ -414,6 +415,9 @@ func (inv *invoker) prepareHeader(req *connector.Request, out *outgoing, content
 		if call != nil && call.Principal != nil {
 			p := call.Principal
 			k.consumerID, k.userID, k.username = p.ConsumerID, p.UserID, p.Username
+		}
+		if call != nil {
+			k.consent = call.Consent
 		}
 		tok, err := inv.c.tokens.token(k, inv.c.now(), func(claims map[string]any) (string, error) {
 			return s.SignContext(claims, contextTTL)
