@@ -106,7 +106,7 @@ func Methods() []*connector.Method {
 				stringArg("channel", `how to deliver it: "sms"`, exampleChallenge.Channel),
 				stringArg("code", "the one-time code", exampleChallenge.Code),
 				stringArg("text", "the message to send, code included", exampleChallenge.Text)},
-			Data: map[string]any{"type": "object", "properties": map[string]any{"delivered": map[string]any{"type": "boolean"}}},
+			Data:        map[string]any{"type": "object", "properties": map[string]any{"delivered": map[string]any{"type": "boolean"}}},
 			DataExample: ScaDelivery{Delivered: true}},
 	}
 }

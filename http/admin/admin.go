@@ -13,6 +13,7 @@ import (
 	"github.com/dynapi/dynapi/engine/banking"
 	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/consent"
+	"github.com/dynapi/dynapi/engine/consentauth"
 	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/endpointmap"
 	"github.com/dynapi/dynapi/engine/endpoints"
@@ -39,6 +40,9 @@ type API struct {
 	OAuth2      *oauth2.Issuer
 	// Consents are the consents TPPs create; nil serves no consent routes.
 	Consents *consent.Service
+	// Grants serves the token endpoint's authorization_code and
+	// refresh_token grants; nil serves client_credentials alone.
+	Grants *consentauth.Service
 	// MaxDocumentBytes bounds a submitted API document.
 	MaxDocumentBytes int
 	// Version is the engine's version, shown in /openapi.json.
