@@ -55,9 +55,19 @@ func TestJSONAPIFlow(t *testing.T) {
 	if q.Get("state") != "st-123" || q.Get("iss") != "dynapi" || q.Get("code") == "" {
 		t.Fatalf("redirect query %v", q)
 	}
-	tok := b.exchange(t, b.tpp, q.Get("code"), redirectURI, k.verifier)
-	if tok.Status != http.StatusOK {
-		t.Fatalf("exchange: %d %s", tok.Status, tok.Body)
+	tokens := b.tokens(t, b.tpp, q.Get("code"), k.verifier, consentID, "n-456")
+	b.usable(t, tokens["access_token"].(string), consentID)
+
+	refreshed := b.refresh(t, b.tpp, tokens["refresh_token"].(string))
+	if refreshed.Status != http.StatusOK {
+		t.Fatalf("refresh: %d %s", refreshed.Status, refreshed.Body)
 	}
-	t.Logf("%s", tok.Body)
+	b.usable(t, refreshed.JSON(t)["access_token"].(string), consentID)
+
+	if r := b.inst.Admin().PostJSON(t, "/admin/v1/consents/"+consentID+"/revoke", map[string]string{"reason": "fraud suspected"}); r.Status != http.StatusOK {
+		t.Fatalf("revoke: %d %s", r.Status, r.Body)
+	}
+	if r := b.refresh(t, b.tpp, tokens["refresh_token"].(string)); r.Status != http.StatusBadRequest || r.JSON(t)["error"] != "invalid_grant" {
+		t.Errorf("refresh after revocation: %d %s; want 400 invalid_grant", r.Status, r.Body)
+	}
 }

@@ -1,13 +1,18 @@
 package authorize_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/MicahParks/jwkset"
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/dynapi/dynapi/internal/enginetest"
 	"github.com/dynapi/dynapi/internal/testpaths"
@@ -100,7 +105,7 @@ func parParams(p tpp, consentID string, k pkce) url.Values {
 	return url.Values{"response_type": {"code"}, "client_id": {p.key}, "redirect_uri": {redirectURI},
 		"scope": {"openid accounts"}, "state": {"st-123"}, "nonce": {"n-456"}, "code_challenge": {k.challenge},
 		"code_challenge_method": {"S256"},
-		"claims": {`{"id_token":{"openbanking_intent_id":{"value":"` + consentID + `","essential":true}}}`}}
+		"claims":                {`{"id_token":{"openbanking_intent_id":{"value":"` + consentID + `","essential":true}}}`}}
 }
 
 // push pushes a valid request for consentID and returns its request_uri.
@@ -128,4 +133,83 @@ func (b *bank) exchange(t *testing.T, p tpp, code, redirect, verifier string) en
 	t.Helper()
 	return p.form(t, b.inst, "/oauth2/token", url.Values{"grant_type": {"authorization_code"}, "code": {code},
 		"redirect_uri": {redirect}, "code_verifier": {verifier}})
+}
+
+// tokens exchanges code and checks the answer: an access token, a refresh
+// token and an ID token for alice naming the consent, with the nonce.
+func (b *bank) tokens(t *testing.T, p tpp, code, verifier, consentID, nonce string) map[string]any {
+	t.Helper()
+	r := b.exchange(t, p, code, redirectURI, verifier)
+	if r.Status != http.StatusOK || r.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("exchange: %d %s", r.Status, r.Body)
+	}
+	out := r.JSON(t)
+	if out["token_type"] != "Bearer" || out["refresh_token"] == nil || out["scope"] != "openid accounts" {
+		t.Errorf("token answer %v", out)
+	}
+	claims := b.verifyIDToken(t, out["id_token"].(string))
+	for k, want := range map[string]any{"iss": "dynapi", "aud": p.key, "sub": b.aliceID, "openbanking_intent_id": consentID,
+		"nonce": nonce, "acr": "urn:openbanking:psd2:sca"} {
+		if claims[k] != want {
+			t.Errorf("ID token %s = %v; want %v", k, claims[k], want)
+		}
+	}
+	for _, k := range []string{"iat", "exp", "auth_time"} {
+		if _, ok := claims[k].(float64); !ok {
+			t.Errorf("ID token has no %s: %v", k, claims)
+		}
+	}
+	return out
+}
+
+// verifyIDToken checks an ID token's ES256 signature against the JWK Set
+// the engine publishes and returns its claims.
+func (b *bank) verifyIDToken(t *testing.T, raw string) jwt.MapClaims {
+	t.Helper()
+	set := jwkset.NewMemoryStorage()
+	var keys jwkset.JWKSMarshal
+	if err := json.Unmarshal(b.inst.Anonymous().Get(t, "/.well-known/jwks.json").Body, &keys); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys.Keys {
+		jwk, err := jwkset.NewJWKFromMarshal(k, jwkset.JWKMarshalOptions{}, jwkset.JWKValidateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := set.KeyWrite(context.Background(), jwk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claims := jwt.MapClaims{}
+	_, err := jwt.ParseWithClaims(raw, claims, func(tok *jwt.Token) (any, error) {
+		kid, _ := tok.Header["kid"].(string)
+		jwk, err := set.KeyRead(context.Background(), kid)
+		if err != nil {
+			return nil, err
+		}
+		return jwk.Key(), nil
+	}, jwt.WithValidMethods([]string{"ES256"}), jwt.WithTimeFunc(b.inst.Clock.Now))
+	if err != nil {
+		t.Fatalf("ID token does not verify: %v", err)
+	}
+	return claims
+}
+
+// usable checks an access token acts for alice under the consent: it
+// authenticates (GET /my/user answers alice) and the consent reads AUTH.
+func (b *bank) usable(t *testing.T, token, consentID string) {
+	t.Helper()
+	if r := b.inst.WithAuthorization("Bearer "+token).Get(t, "/my/user"); r.Status != http.StatusOK || r.JSON(t)["user_id"] != b.aliceID {
+		t.Errorf("GET /my/user with the consent token: %d %s", r.Status, r.Body)
+	}
+	r := b.tpp.caller.Get(t, v4Consents+"/"+consentID)
+	if st := r.JSON(t)["Data"].(map[string]any)["Status"]; r.Status != http.StatusOK || st != "AUTH" {
+		t.Errorf("consent status %v: %d %s", st, r.Status, r.Body)
+	}
+}
+
+// refresh asks a new access token for a refresh token.
+func (b *bank) refresh(t *testing.T, p tpp, token string) enginetest.Response {
+	t.Helper()
+	return p.form(t, b.inst, "/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {token}})
 }
