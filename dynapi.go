@@ -130,6 +130,8 @@ type Instance struct {
 	Endpoints *endpoints.Manager
 	Methods   *connector.Dispatcher
 	Server    *server.Server
+	// Authorisations are the customers' authorisations of consents.
+	Authorisations *consentauth.Service
 
 	stop context.CancelFunc // ends background work (key rotation)
 	done chan struct{}
@@ -261,7 +263,8 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 		Logger: cfg.Logger, Gate: auth.gate, Edge: cfg.Edge, PatternBudget: cfg.PatternBudget, Hooks: cfg.Hooks}, mgr,
 		slices.Concat(admin.Routes(api), authorize.Routes(&authorize.API{Auth: authorisations, Identity: svc.Identity}),
 			recordapi.Routes(recordAPI)))
-	return &Instance{Store: store, Access: svc, Endpoints: mgr, Methods: methods, Server: srv, stop: stop, done: done}, nil
+	return &Instance{Store: store, Access: svc, Endpoints: mgr, Methods: methods, Server: srv, Authorisations: authorisations,
+		stop: stop, done: done}, nil
 }
 
 // keyCheckInterval is how often the signing key's age is checked; it

@@ -17,13 +17,18 @@ import (
 const smsScript = `log.info("sms", {to: args[0], consent: args[1], channel: args[2], code: args[3], text: args[4]}); return {delivered: true};`
 
 // logged starts the engine logging JSON to a buffer, with the SMS script.
-func logged(t *testing.T, opts ...enginetest.Option) (*bank, *enginetest.LogBuffer) {
+func logged(t *testing.T) (*bank, *enginetest.LogBuffer) {
 	t.Helper()
-	logs := &enginetest.LogBuffer{}
-	opts = append(opts, enginetest.Configure(func(c *dynapi.Config) { c.Logger = slog.New(slog.NewJSONHandler(logs, nil)) }))
-	b := newBank(t, opts...)
+	b, logs := withLogs(t)
 	b.inst.CreateScript(t, "sendScaChallenge", smsScript, 0)
 	return b, logs
+}
+
+// withLogs starts the engine logging JSON to a buffer.
+func withLogs(t *testing.T) (*bank, *enginetest.LogBuffer) {
+	t.Helper()
+	logs := &enginetest.LogBuffer{}
+	return newBank(t, enginetest.Configure(func(c *dynapi.Config) { c.Logger = slog.New(slog.NewJSONHandler(logs, nil)) })), logs
 }
 
 // lastSMS is the last one-time code the SMS script was given for consent.
