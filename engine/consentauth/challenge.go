@@ -77,15 +77,10 @@ func (s *Service) ChooseAccounts(ctx context.Context, id string, c Caller, accou
 // consentOf is the consent authorisation id is for ("" when it cannot be
 // read; the change that follows refuses it then).
 func (s *Service) consentOf(ctx context.Context, id string, c Caller) string {
-	var consentID string
-	_ = s.o.Store.View(ctx, func(tx engine.Tx) error {
-		ss, err := s.load(tx, id, c)
-		if err == nil {
-			consentID = ss.Request.ConsentID
-		}
-		return err
-	})
-	return consentID
+	if ss, err := s.read(ctx, id, c); err == nil {
+		return ss.Request.ConsentID
+	}
+	return ""
 }
 
 // checkAccounts checks the picked accounts against the customer's

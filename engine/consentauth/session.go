@@ -164,6 +164,17 @@ func (s *Service) load(tx engine.Tx, id string, c Caller) (*session, error) {
 	return ss, nil
 }
 
+// read is load in a read-only transaction of its own.
+func (s *Service) read(ctx context.Context, id string, c Caller) (*session, error) {
+	var ss *session
+	err := s.o.Store.View(ctx, func(tx engine.Tx) error {
+		var err error
+		ss, err = s.load(tx, id, c)
+		return err
+	})
+	return ss, err
+}
+
 func notFound() *engine.Error {
 	return engine.NewError(http.StatusNotFound, engine.CodeNotFound, "no such authorisation, or it expired")
 }
@@ -214,12 +225,7 @@ func (s *Service) keepOnError(ctx context.Context, id string, c Caller, f func(s
 // service's login throttle; the authorisation must be received and not
 // yet logged in. MaxLoginFailures wrong passwords fail it.
 func (s *Service) Login(ctx context.Context, id string, c Caller, username, password string) (*Authorisation, error) {
-	var ss *session
-	err := s.o.Store.View(ctx, func(tx engine.Tx) error {
-		var err error
-		ss, err = s.load(tx, id, c)
-		return err
-	})
+	ss, err := s.read(ctx, id, c)
 	if err != nil {
 		return nil, err
 	}
@@ -272,12 +278,7 @@ func (s *Service) redirect(ss *session, params url.Values) string {
 // Get returns authorisation id as c sees it, with the customer's
 // shareable accounts once logged in.
 func (s *Service) Get(ctx context.Context, id string, c Caller) (*Authorisation, error) {
-	var ss *session
-	err := s.o.Store.View(ctx, func(tx engine.Tx) error {
-		var err error
-		ss, err = s.load(tx, id, c)
-		return err
-	})
+	ss, err := s.read(ctx, id, c)
 	if err != nil {
 		return nil, err
 	}

@@ -144,17 +144,12 @@ func (s *Service) createConsumerTx(tx *viewtx.Tx, a audit.Actor, name, key, secr
 	}
 	rec := &consumerRecord{ID: uuid.NewString(), Key: key, Name: name, Enabled: true, CreatedBy: a.UserID,
 		CreatedAt: s.now().UTC(), SecretHash: sha256Hex(secret), RedirectURIs: slices.Clone(redirectURIs)}
-	if err := kvjson.Put(tx, bucketConsumers, rec.ID, rec); err != nil {
+	if err := s.putConsumerTx(tx, rec); err != nil {
 		return nil, err
 	}
 	if err := tx.Put(bucketConsumersByKey, key, []byte(rec.ID)); err != nil {
 		return nil, err
 	}
-	e, err := rec.entry()
-	if err != nil {
-		return nil, err
-	}
-	s.changed(tx).consumers = append(s.changed(tx).consumers, e)
 	details := map[string]any{"name": name, "consumer_key": key}
 	if len(redirectURIs) > 0 {
 		details["redirect_uris"] = redirectURIs
@@ -271,14 +266,9 @@ func (s *Service) SetConsumerEnabled(ctx context.Context, a audit.Actor, id stri
 // reason when there is one.
 func (s *Service) setEnabledTx(tx *viewtx.Tx, a audit.Actor, rec *consumerRecord, enabled bool, reason string) error {
 	rec.Enabled = enabled
-	if err := kvjson.Put(tx, bucketConsumers, rec.ID, rec); err != nil {
+	if err := s.putConsumerTx(tx, rec); err != nil {
 		return err
 	}
-	e, err := rec.entry()
-	if err != nil {
-		return err
-	}
-	s.changed(tx).consumers = append(s.changed(tx).consumers, e)
 	action, details := "consumer.disable", map[string]any{"name": rec.Name}
 	if enabled {
 		action = "consumer.enable"
@@ -287,6 +277,19 @@ func (s *Service) setEnabledTx(tx *viewtx.Tx, a audit.Actor, rec *consumerRecord
 		details["reason"] = reason
 	}
 	return s.audit.Append(tx, a, action, rec.ID, "", details)
+}
+
+// putConsumerTx stores rec, for the in-memory view at commit.
+func (s *Service) putConsumerTx(tx *viewtx.Tx, rec *consumerRecord) error {
+	if err := kvjson.Put(tx, bucketConsumers, rec.ID, rec); err != nil {
+		return err
+	}
+	e, err := rec.entry()
+	if err != nil {
+		return err
+	}
+	s.changed(tx).consumers = append(s.changed(tx).consumers, e)
+	return nil
 }
 
 // disableConsumersOfTx disables every enabled consumer created by userID,

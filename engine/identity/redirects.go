@@ -86,14 +86,9 @@ func (s *Service) SetConsumerRedirectURIs(ctx context.Context, a audit.Actor, id
 			return err
 		}
 		rec.RedirectURIs = slices.Clone(uris)
-		if err := kvjson.Put(tx, bucketConsumers, rec.ID, rec); err != nil {
+		if err := s.putConsumerTx(tx, rec); err != nil {
 			return err
 		}
-		e, err := rec.entry()
-		if err != nil {
-			return err
-		}
-		s.changed(tx).consumers = append(s.changed(tx).consumers, e)
 		out = rec.consumer()
 		return s.audit.Append(tx, a, "consumer.redirect_uris", rec.ID, "", map[string]any{"redirect_uris": uris})
 	})
