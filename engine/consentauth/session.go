@@ -138,6 +138,13 @@ func (s *Service) Open(ctx context.Context, clientID, requestURI string, c Calle
 	if err != nil {
 		return nil, err
 	}
+	if con, err := s.o.Consents.Get(ctx, ss.Request.ConsentID); err != nil || con.Status != consent.AwaitingAuthorisation {
+		_, _ = s.change(ctx, ss.ID, c, func(_ engine.Tx, ss *session) error {
+			s.fail(ss, "the consent no longer awaits authorisation")
+			return nil
+		})
+		return nil, oauthError(http.StatusBadRequest, "invalid_request", "the consent no longer awaits authorisation")
+	}
 	out.Authorisation, err = s.view(ctx, ss, false)
 	return out, err
 }

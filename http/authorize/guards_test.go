@@ -59,12 +59,23 @@ func TestPagesGuards(t *testing.T) {
 			}
 			securityHeaders(t, br.header, "")
 		}
+		head, _ := http.NewRequest(http.MethodHead, "http://"+b.inst.Addr(t)+"/oauth2/authorize?"+
+			url.Values{"client_id": {b.tpp.key}, "request_uri": {requestURI}}.Encode(), nil)
+		if resp, err := http.DefaultClient.Do(head); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("HEAD: %v %v", resp, err)
+		}
 		br := b.browser(t)
 		if br.open(t, b.tpp.key, requestURI); br.status != http.StatusOK {
 			t.Fatalf("first use: %d %s", br.status, br.page)
 		}
 		if br.open(t, b.tpp.key, requestURI); br.status != http.StatusBadRequest {
 			t.Errorf("second use of a request_uri: %d", br.status)
+		}
+		revoked := b.consent(t, b.tpp)
+		gone := b.push(t, b.tpp, revoked, newPKCE("o"))
+		b.inst.Admin().PostJSON(t, "/admin/v1/consents/"+revoked+"/revoke", map[string]string{"reason": "test"})
+		if br.open(t, b.tpp.key, gone); br.status != http.StatusBadRequest || !strings.Contains(br.page, "no longer awaits") {
+			t.Errorf("request of a consent revoked since: %d %s", br.status, br.page)
 		}
 		late := b.push(t, b.tpp, b.consent(t, b.tpp), newPKCE("m"))
 		b.inst.Clock.Advance(91 * time.Second)

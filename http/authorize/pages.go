@@ -83,8 +83,14 @@ func finish(c *fiber.Ctx, a *consentauth.Authorisation) error {
 func secure(c *fiber.Ctx) bool { return c.Protocol() == "https" }
 
 // openPage opens an authorisation from a pushed request and shows the
-// login form, setting the browser key cookie.
+// login form, setting the browser key cookie; a HEAD request opens
+// nothing.
 func (a *API) openPage(c *fiber.Ctx) error {
+	if c.Method() == fiber.MethodHead {
+		// A link checker or prefetch must not use up the request_uri.
+		headers(c, "")
+		return c.SendStatus(http.StatusOK)
+	}
 	out, err := a.Auth.Open(c.UserContext(), strings.Clone(c.Query("client_id")), strings.Clone(c.Query("request_uri")),
 		consentauth.Caller{Address: server.Credentials(c).ClientAddr(), CorrelationID: correlationID(c)})
 	if err != nil {
