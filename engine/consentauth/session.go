@@ -145,7 +145,7 @@ func (s *Service) Open(ctx context.Context, clientID, requestURI string, c Calle
 		})
 		return nil, oauthError(http.StatusBadRequest, "invalid_request", "the consent no longer awaits authorisation")
 	}
-	out.Authorisation, err = s.view(ctx, ss, false)
+	out.Authorisation, err = s.view(ctx, ss, true)
 	return out, err
 }
 

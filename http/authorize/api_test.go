@@ -16,7 +16,7 @@ var devCodes = enginetest.Configure(func(c *dynapi.Config) { c.ScaDevCodes = tru
 func (b *bank) jsonFlow(t *testing.T, alice enginetest.Caller, requestURI string) string {
 	t.Helper()
 	r := alice.PostJSON(t, "/my/consent-authorisations", map[string]string{"client_id": b.tpp.key, "request_uri": requestURI})
-	if r.Status != http.StatusCreated {
+	if r.Status != http.StatusCreated || r.JSON(t)["sca_status"] != "psuAuthenticated" || len(r.JSON(t)["accounts"].([]any)) != 1 {
 		t.Fatalf("open: %d %s", r.Status, r.Body)
 	}
 	return r.JSON(t)["authorisation_id"].(string)
