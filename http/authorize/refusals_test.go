@@ -284,20 +284,8 @@ func TestChallenge(t *testing.T) {
 		if ok != 1 {
 			t.Errorf("%d answers succeeded; want 1 (%v)", ok, statuses)
 		}
-		if n := audited(t, b.inst, "consent.authorise", consentID); n != 1 {
+		if n := b.inst.Audited(t, "consent.authorise", consentID); n != 1 {
 			t.Errorf("consent authorised %d times", n)
 		}
 	})
-}
-
-// audited counts the audit log's entries of action on target.
-func audited(t *testing.T, inst *enginetest.Engine, action, target string) int {
-	t.Helper()
-	n := 0
-	for _, e := range inst.Admin().Get(t, "/admin/v1/audit-log?limit=1000").JSON(t)["entries"].([]any) {
-		if e := e.(map[string]any); e["action"] == action && e["target"] == target {
-			n++
-		}
-	}
-	return n
 }
