@@ -5,7 +5,7 @@ import "testing"
 // TestVerifies checks PKCE S256 against RFC 7636 appendix B and refuses
 // verifiers outside the RFC's alphabet and lengths.
 func TestVerifies(t *testing.T) {
-	const challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWPW2R35RYOAs"
+	const challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 	for _, tc := range []struct {
 		name, verifier string
 		want           bool
