@@ -223,7 +223,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 		return nil, err
 	}
 	authorisations, err := consentauth.New(ctx, consentauth.Options{Store: store, Consents: consents, Identity: svc.Identity,
-		Methods: methods, Tokens: auth.oauth2, Audit: svc.Audit, Issuer: cmp.Or(cfg.OAuth2.Issuer, "dynapi"),
+		Methods: methods, Tokens: consentTokens{auth.oauth2}, Audit: svc.Audit, Issuer: cmp.Or(cfg.OAuth2.Issuer, "dynapi"),
 		DevCodes: cfg.ScaDevCodes, Now: cfg.Now})
 	if err != nil {
 		return nil, err

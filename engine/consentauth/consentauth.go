@@ -19,7 +19,6 @@ import (
 	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/consent"
 	"github.com/dynapi/dynapi/engine/identity"
-	"github.com/dynapi/dynapi/plugins/oauth2"
 )
 
 // Buckets. Keys of secrets are their SHA-256 in hex.
@@ -68,6 +67,16 @@ const (
 	CodeAccessDenied            = "access_denied"
 )
 
+// OAuth2 error codes and the grant served elsewhere (RFC 6749).
+const (
+	codeInvalidRequest       = "invalid_request"
+	codeUnsupportedGrantType = "unsupported_grant_type"
+	codeInvalidScope         = "invalid_scope"
+	codeInvalidClient        = "invalid_client"
+	codeServerError          = "server_error"
+	grantClientCredentials   = "client_credentials"
+)
+
 // Error codes of the authorisation steps (engine.Error.Code).
 const (
 	CodeAuthorisationState = "authorisation_state"
@@ -76,6 +85,16 @@ const (
 	CodeTooManyChallenges  = "sca_too_many_challenges"
 	CodeAccountNotShared   = "account_not_shareable"
 )
+
+// Tokens issues what a code's exchange grants, with the engine's keys.
+type Tokens interface {
+	// AccessToken issues the access token of a consent the customer
+	// userID authorised for client, living at most ttl (the issuer's
+	// lifetime when zero), and says how long it lives.
+	AccessToken(client *identity.Consumer, userID, consentID, scope string, ttl time.Duration) (token string, expiresIn int64, err error)
+	// SignContext signs claims as a JWT with iss, iat, exp and jti set.
+	SignContext(claims map[string]any, ttl time.Duration) (string, error)
+}
 
 // Options configures New.
 type Options struct {
@@ -86,8 +105,9 @@ type Options struct {
 	Identity *identity.Service
 	// Methods routes getShareableAccounts and sendScaChallenge.
 	Methods *connector.Dispatcher
-	// Tokens issues the access tokens and signs the ID tokens.
-	Tokens *oauth2.Issuer
+	// Tokens issues the access tokens and signs the ID tokens: the
+	// engine's OAuth2 issuer.
+	Tokens Tokens
 	Audit  *audit.Log
 	// Issuer is the iss of ID tokens and authorization responses: the
 	// issuer of Tokens.

@@ -1,7 +1,5 @@
 package consentauth
 
-import "github.com/dynapi/dynapi/plugins/oauth2"
-
 // Discovery is the OpenID Provider metadata (OpenID Connect Discovery
 // 1.0, RFC 8414) of the server at base (scheme and host): exactly what
 // is enabled.
@@ -16,7 +14,7 @@ func (s *Service) Discovery(base string) map[string]any {
 		"revocation_endpoint":                            base + "/oauth2/revoke",
 		"response_types_supported":                       []string{"code"},
 		"response_modes_supported":                       []string{"query"},
-		"grant_types_supported":                          []string{GrantAuthorizationCode, GrantRefreshToken, oauth2.GrantType},
+		"grant_types_supported":                          []string{GrantAuthorizationCode, GrantRefreshToken, grantClientCredentials},
 		"code_challenge_methods_supported":               []string{"S256"},
 		"token_endpoint_auth_methods_supported":          []string{"client_secret_basic", "client_secret_post"},
 		"revocation_endpoint_auth_methods_supported":     []string{"client_secret_basic", "client_secret_post"},

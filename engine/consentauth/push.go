@@ -109,13 +109,13 @@ func parseRequest(client *identity.Consumer, p url.Values) (Request, []engine.Vi
 		vs := p[name]
 		switch {
 		case len(vs) > 1:
-			faults = append(faults, fault("invalid_request", name, "given more than once"))
+			faults = append(faults, fault(codeInvalidRequest, name, "given more than once"))
 		case len(vs) == 0 || vs[0] == "":
 			if required {
-				faults = append(faults, fault("invalid_request", name, "is required"))
+				faults = append(faults, fault(codeInvalidRequest, name, "is required"))
 			}
 		case len(vs[0]) > max:
-			faults = append(faults, fault("invalid_request", name, fmt.Sprintf("is at most %d bytes", max)))
+			faults = append(faults, fault(codeInvalidRequest, name, fmt.Sprintf("is at most %d bytes", max)))
 		default:
 			return vs[0]
 		}
@@ -125,17 +125,17 @@ func parseRequest(client *identity.Consumer, p url.Values) (Request, []engine.Vi
 		faults = append(faults, fault(CodeRequestNotSupported, "request", "request objects are not supported; push the parameters"))
 	}
 	if _, ok := p["request_uri"]; ok {
-		faults = append(faults, fault("invalid_request", "request_uri", "a pushed request may not name a request_uri"))
+		faults = append(faults, fault(codeInvalidRequest, "request_uri", "a pushed request may not name a request_uri"))
 	}
 	if rt := one("response_type", maxParam, true); rt != "" && rt != "code" {
 		faults = append(faults, fault(CodeUnsupportedResponseType, "response_type", `only "code" is supported`))
 	}
 	if id := one("client_id", maxParam, true); id != "" && id != client.Key {
-		faults = append(faults, fault("invalid_request", "client_id", "is not the authenticated client"))
+		faults = append(faults, fault(codeInvalidRequest, "client_id", "is not the authenticated client"))
 	}
 	req := Request{ConsumerID: client.ID, ClientID: client.Key}
 	if req.RedirectURI = one("redirect_uri", maxParam, true); req.RedirectURI != "" && !client.HasRedirectURI(req.RedirectURI) {
-		faults = append(faults, fault("invalid_request", "redirect_uri", "is not one of the client's registered redirect URIs"))
+		faults = append(faults, fault(codeInvalidRequest, "redirect_uri", "is not one of the client's registered redirect URIs"))
 	}
 	if req.Scope = one("scope", maxScopeLength, true); req.Scope != "" {
 		faults = append(faults, scopeFaults(req.Scope)...)
@@ -143,21 +143,21 @@ func parseRequest(client *identity.Consumer, p url.Values) (Request, []engine.Vi
 	req.State, req.Nonce = one("state", maxParam, false), one("nonce", maxParam, false)
 	req.CodeChallenge = one("code_challenge", maxParam, true)
 	if req.CodeChallenge != "" && !validPKCE(req.CodeChallenge) {
-		faults = append(faults, fault("invalid_request", "code_challenge", "is 43 to 128 characters of base64url"))
+		faults = append(faults, fault(codeInvalidRequest, "code_challenge", "is 43 to 128 characters of base64url"))
 	}
 	switch m := one("code_challenge_method", maxParam, true); m {
 	case "S256", "":
 	default:
-		faults = append(faults, fault("invalid_request", "code_challenge_method", `only "S256" is supported`))
+		faults = append(faults, fault(codeInvalidRequest, "code_challenge_method", `only "S256" is supported`))
 	}
 	byID := one("consent_id", maxConsentID, false)
 	byClaims, claimFaults := intentOf(one("claims", maxClaims, false))
 	faults = append(faults, claimFaults...)
 	switch {
 	case byID != "" && byClaims != "" && byID != byClaims:
-		faults = append(faults, fault("invalid_request", "consent_id", "names another consent than the openbanking_intent_id claim"))
+		faults = append(faults, fault(codeInvalidRequest, "consent_id", "names another consent than the openbanking_intent_id claim"))
 	case byID == "" && byClaims == "" && claimFaults == nil:
-		faults = append(faults, fault("invalid_request", "consent_id", "the consent is named by consent_id or the openbanking_intent_id claim"))
+		faults = append(faults, fault(codeInvalidRequest, "consent_id", "the consent is named by consent_id or the openbanking_intent_id claim"))
 	}
 	req.ConsentID = cmpOr(byID, byClaims)
 	return req, faults
@@ -177,11 +177,11 @@ func scopeFaults(scope string) []engine.Violation {
 	toks := strings.Split(scope, " ")
 	for _, tok := range toks {
 		if !slices.Contains(Scopes, tok) {
-			faults = append(faults, fault("invalid_scope", "scope", fmt.Sprintf("%q is not one of %s", tok, strings.Join(Scopes, ", "))))
+			faults = append(faults, fault(codeInvalidScope, "scope", fmt.Sprintf("%q is not one of %s", tok, strings.Join(Scopes, ", "))))
 		}
 	}
 	if !slices.Contains(toks, "accounts") {
-		faults = append(faults, fault("invalid_scope", "scope", `must hold "accounts"`))
+		faults = append(faults, fault(codeInvalidScope, "scope", `must hold "accounts"`))
 	}
 	return faults
 }
@@ -222,16 +222,16 @@ func intentOf(raw string) (string, []engine.Violation) {
 	}
 	var c intentClaims
 	if err := json.Unmarshal([]byte(raw), &c); err != nil {
-		return "", []engine.Violation{fault("invalid_request", "claims", "is not a JSON object of id_token and userinfo claims")}
+		return "", []engine.Violation{fault(codeInvalidRequest, "claims", "is not a JSON object of id_token and userinfo claims")}
 	}
 	id, user := c.IDToken["openbanking_intent_id"].Value, c.UserInfo["openbanking_intent_id"].Value
 	switch {
 	case id != "" && user != "" && id != user:
-		return "", []engine.Violation{fault("invalid_request", "claims", "id_token and userinfo name different consents")}
+		return "", []engine.Violation{fault(codeInvalidRequest, "claims", "id_token and userinfo name different consents")}
 	case len(cmpOr(id, user)) > maxConsentID:
-		return "", []engine.Violation{fault("invalid_request", "claims", "openbanking_intent_id is too long")}
+		return "", []engine.Violation{fault(codeInvalidRequest, "claims", "openbanking_intent_id is too long")}
 	case id == "" && user == "":
-		return "", []engine.Violation{fault("invalid_request", "claims", "names no openbanking_intent_id")}
+		return "", []engine.Violation{fault(codeInvalidRequest, "claims", "names no openbanking_intent_id")}
 	}
 	return cmpOr(id, user), nil
 }
@@ -242,13 +242,13 @@ func (s *Service) consentFaults(ctx context.Context, client *identity.Consumer, 
 	c, err := s.o.Consents.Get(ctx, id)
 	switch {
 	case errors.Is(err, engine.ErrNotFound) || err == nil && !c.Visible():
-		return []engine.Violation{fault("invalid_request", "consent_id", fmt.Sprintf("consent %q does not exist", id))}
+		return []engine.Violation{fault(codeInvalidRequest, "consent_id", fmt.Sprintf("consent %q does not exist", id))}
 	case err != nil:
-		return []engine.Violation{fault("server_error", "consent_id", "the consent could not be read")}
+		return []engine.Violation{fault(codeServerError, "consent_id", "the consent could not be read")}
 	case c.ConsumerID != client.ID:
 		return []engine.Violation{fault(CodeUnauthorizedClient, "consent_id", fmt.Sprintf("consent %q is another client's", id))}
 	case c.Status != consent.AwaitingAuthorisation:
-		return []engine.Violation{fault("invalid_request", "consent_id",
+		return []engine.Violation{fault(codeInvalidRequest, "consent_id",
 			fmt.Sprintf("consent %q is %s: only a consent awaiting authorisation can be authorised", id, c.Status))}
 	}
 	return nil

@@ -102,7 +102,7 @@ type Opened struct {
 func (s *Service) Open(ctx context.Context, clientID, requestURI string, c Caller) (*Opened, error) {
 	client, ok := s.o.Identity.ConsumerByKey(clientID)
 	if !ok || clientID == "" {
-		return nil, oauthError(http.StatusBadRequest, "invalid_client", "client_id names no enabled client")
+		return nil, oauthError(http.StatusBadRequest, codeInvalidClient, "client_id names no enabled client")
 	}
 	random, ok := strings.CutPrefix(requestURI, RequestURIPrefix)
 	if !ok || len(random) == 0 || len(random) > maxParam {
@@ -143,7 +143,7 @@ func (s *Service) Open(ctx context.Context, clientID, requestURI string, c Calle
 			s.fail(ss, "the consent no longer awaits authorisation")
 			return nil
 		})
-		return nil, oauthError(http.StatusBadRequest, "invalid_request", "the consent no longer awaits authorisation")
+		return nil, oauthError(http.StatusBadRequest, codeInvalidRequest, "the consent no longer awaits authorisation")
 	}
 	out.Authorisation, err = s.view(ctx, ss, true)
 	return out, err

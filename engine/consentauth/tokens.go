@@ -13,7 +13,6 @@ import (
 	"github.com/dynapi/dynapi/engine/consent"
 	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/internal/kvjson"
-	"github.com/dynapi/dynapi/plugins/oauth2"
 )
 
 // Grant types served by Exchange.
@@ -49,10 +48,13 @@ type grant struct {
 	Revoked    bool      `json:"revoked"`
 }
 
-// Tokens is the answer of the token endpoint to a grant (RFC 6749 5.1,
+// Granted is the answer of the token endpoint to a grant (RFC 6749 5.1,
 // OpenID Connect 3.1.3.3).
-type Tokens struct {
-	oauth2.TokenResponse
+type Granted struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	Scope        string `json:"scope,omitempty"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 	IDToken      string `json:"id_token,omitempty"`
 }
@@ -60,23 +62,23 @@ type Tokens struct {
 // Exchange serves the authorization_code and refresh_token grants for
 // client, authenticated by the caller; form reads the request's
 // parameters. Every refused code or refresh token is invalid_grant.
-func (s *Service) Exchange(ctx context.Context, client *identity.Consumer, grantType string, form func(string) string) (*Tokens, error) {
+func (s *Service) Exchange(ctx context.Context, client *identity.Consumer, grantType string, form func(string) string) (*Granted, error) {
 	switch grantType {
 	case GrantAuthorizationCode:
 		return s.exchangeCode(ctx, client, form("code"), form("redirect_uri"), form("code_verifier"))
 	case GrantRefreshToken:
 		return s.refresh(ctx, client, form("refresh_token"))
 	}
-	return nil, oauthError(http.StatusBadRequest, oauth2.CodeUnsupportedGrantType, "the grant type is not supported")
+	return nil, oauthError(http.StatusBadRequest, codeUnsupportedGrantType, "the grant type is not supported")
 }
 
 // exchangeCode consumes code and grants its tokens. A code used twice
 // revokes the grant of its first use (RFC 6749 4.1.2).
-func (s *Service) exchangeCode(ctx context.Context, client *identity.Consumer, code, redirectURI, verifier string) (*Tokens, error) {
+func (s *Service) exchangeCode(ctx context.Context, client *identity.Consumer, code, redirectURI, verifier string) (*Granted, error) {
 	var missing []engine.Violation
 	for _, p := range [...]struct{ name, value string }{{"code", code}, {"redirect_uri", redirectURI}, {"code_verifier", verifier}} {
 		if p.value == "" || len(p.value) > maxParam {
-			missing = append(missing, fault(oauth2.CodeInvalidRequest, p.name, "is required, at most 512 bytes"))
+			missing = append(missing, fault(codeInvalidRequest, p.name, "is required, at most 512 bytes"))
 		}
 	}
 	if missing != nil {
@@ -168,7 +170,7 @@ func verifies(verifier, challenge string) bool {
 // accessToken issues the consent token of consentID for client and the
 // customer userID, if the consent is still authorised for them; it lives
 // no longer than the consent.
-func (s *Service) accessToken(ctx context.Context, client *identity.Consumer, userID, consentID, scope string) (*Tokens, error) {
+func (s *Service) accessToken(ctx context.Context, client *identity.Consumer, userID, consentID, scope string) (*Granted, error) {
 	c, err := s.o.Consents.Get(ctx, consentID)
 	if err != nil && !errors.Is(err, engine.ErrNotFound) {
 		return nil, err
@@ -182,11 +184,11 @@ func (s *Service) accessToken(ctx context.Context, client *identity.Consumer, us
 			return nil, invalidGrant("the consent expired")
 		}
 	}
-	tok, err := s.o.Tokens.ConsentToken(client, userID, consentID, scope, ttl)
+	tok, expiresIn, err := s.o.Tokens.AccessToken(client, userID, consentID, scope, ttl)
 	if err != nil {
 		return nil, err
 	}
-	return &Tokens{TokenResponse: *tok}, nil
+	return &Granted{AccessToken: tok, TokenType: "Bearer", ExpiresIn: expiresIn, Scope: scope}, nil
 }
 
 // idToken signs the ID token of a code's exchange with the engine's keys.
@@ -201,9 +203,9 @@ func (s *Service) idToken(client *identity.Consumer, rec *issuedCode) (string, e
 
 // refresh grants a new access token for a refresh token of client whose
 // grant is not revoked and whose consent is still authorised.
-func (s *Service) refresh(ctx context.Context, client *identity.Consumer, token string) (*Tokens, error) {
+func (s *Service) refresh(ctx context.Context, client *identity.Consumer, token string) (*Granted, error) {
 	if token == "" || len(token) > maxParam {
-		return nil, faultsError([]engine.Violation{fault(oauth2.CodeInvalidRequest, "refresh_token", "is required, at most 512 bytes")})
+		return nil, faultsError([]engine.Violation{fault(codeInvalidRequest, "refresh_token", "is required, at most 512 bytes")})
 	}
 	var g *grant
 	err := s.o.Store.View(ctx, func(tx engine.Tx) error {
@@ -226,7 +228,7 @@ func (s *Service) refresh(ctx context.Context, client *identity.Consumer, token 
 // under a revoked consent are refused by the consent check.
 func (s *Service) Revoke(ctx context.Context, client *identity.Consumer, token string) error {
 	if token == "" || len(token) > maxParam {
-		return faultsError([]engine.Violation{fault(oauth2.CodeInvalidRequest, "token", "is required, at most 512 bytes")})
+		return faultsError([]engine.Violation{fault(codeInvalidRequest, "token", "is required, at most 512 bytes")})
 	}
 	key := hashHex(token)
 	return s.o.Store.Update(ctx, func(tx engine.Tx) error {
