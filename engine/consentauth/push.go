@@ -1,6 +1,7 @@
 package consentauth
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -159,16 +160,8 @@ func parseRequest(client *identity.Consumer, p url.Values) (Request, []engine.Vi
 	case byID == "" && byClaims == "" && claimFaults == nil:
 		faults = append(faults, fault(codeInvalidRequest, "consent_id", "the consent is named by consent_id or the openbanking_intent_id claim"))
 	}
-	req.ConsentID = cmpOr(byID, byClaims)
+	req.ConsentID = cmp.Or(byID, byClaims)
 	return req, faults
-}
-
-// cmpOr is a, or b when a is "".
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // scopeFaults checks a scope: known scopes, "accounts" among them.
@@ -228,12 +221,12 @@ func intentOf(raw string) (string, []engine.Violation) {
 	switch {
 	case id != "" && user != "" && id != user:
 		return "", []engine.Violation{fault(codeInvalidRequest, "claims", "id_token and userinfo name different consents")}
-	case len(cmpOr(id, user)) > maxConsentID:
+	case len(cmp.Or(id, user)) > maxConsentID:
 		return "", []engine.Violation{fault(codeInvalidRequest, "claims", "openbanking_intent_id is too long")}
 	case id == "" && user == "":
 		return "", []engine.Violation{fault(codeInvalidRequest, "claims", "names no openbanking_intent_id")}
 	}
-	return cmpOr(id, user), nil
+	return cmp.Or(id, user), nil
 }
 
 // consentFaults checks that consent id exists, is the client's and awaits
