@@ -75,7 +75,7 @@ func connectorMethods(cfg Config, store engine.Store, svc *access.Service, auth 
 	for _, name := range slices.Sorted(maps.Keys(c.Plugins)) {
 		errs = append(errs, reg.Register(name, c.Plugins[name]))
 	}
-	errs = append(errs, reg.Register(corestore.Name, corestore.New(store, svc.Banks)), reg.Register(rest.Name, backends),
+	errs = append(errs, reg.Register(corestore.Name, corestore.New(store, svc.Banks).WithLogger(cfg.Logger)), reg.Register(rest.Name, backends),
 		reg.Register(mock.Host, mock.Connector{}), reg.Register(endpointmap.Host, entities))
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/dynapi/dynapi/engine/banking"
 	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/consent"
+	"github.com/dynapi/dynapi/engine/consentauth"
 	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/endpointmap"
 	"github.com/dynapi/dynapi/engine/endpoints"
@@ -31,6 +33,7 @@ import (
 	"github.com/dynapi/dynapi/engine/usecase"
 	"github.com/dynapi/dynapi/entities/records"
 	"github.com/dynapi/dynapi/http/admin"
+	"github.com/dynapi/dynapi/http/authorize"
 	"github.com/dynapi/dynapi/http/recordapi"
 	"github.com/dynapi/dynapi/http/server"
 	"github.com/dynapi/dynapi/plugins/boltstore"
@@ -92,6 +95,9 @@ type Config struct {
 	// Hooks are the policies and response filters of the request pipeline
 	// that every request passes (engine.Hooks).
 	Hooks engine.Hooks
+	// ScaDevCodes returns the one-time codes of consent authorisations in
+	// the JSON API's answers (--sca-dev), for development only.
+	ScaDevCodes bool
 	// PreloadExample serves examples.BankAccounts at first start, with a
 	// demo bank and accounts.
 	PreloadExample bool
@@ -128,6 +134,8 @@ type Instance struct {
 	// tokens (those bound to a consent among them).
 	Consents *consent.Service
 	OAuth2   *oauth2.Issuer
+	// Authorisations are the customers' authorisations of consents.
+	Authorisations *consentauth.Service
 
 	stop context.CancelFunc // ends background work (key rotation)
 	done chan struct{}
@@ -229,10 +237,16 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 	if err := mgr.Boot(ctx); err != nil {
 		return nil, err
 	}
+	authorisations, err := consentauth.New(ctx, consentauth.Options{Store: store, Consents: consents, Identity: svc.Identity,
+		Methods: methods, Tokens: consentTokens{auth.oauth2}, Audit: svc.Audit, Issuer: cmp.Or(cfg.OAuth2.Issuer, "dynapi"),
+		DevCodes: cfg.ScaDevCodes, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
 	cases := &usecase.Cases{Store: store, Access: svc, Endpoints: mgr, Entities: ents, Methods: methods, Mappings: mappingStore}
 	api := &admin.API{Access: svc, Gate: auth.gate, Endpoints: mgr, DirectLogin: auth.directLogin, OAuth2: auth.oauth2,
 		MaxDocumentBytes: cfg.MaxDocumentBytes, Entities: ents, Mappings: mappingStore, Methods: methods,
-		Cases: cases, Consents: consents, ConsentProfiles: profiles, Version: cmp.Or(cfg.Version, "devel")}
+		Cases: cases, Consents: consents, ConsentProfiles: profiles, Grants: authorisations, Version: cmp.Or(cfg.Version, "devel")}
 	if cfg.PreloadExample {
 		if err := preloadExample(ctx, cases, boot.AdminUsername); err != nil {
 			return nil, fmt.Errorf("preload example: %w", err)
@@ -255,12 +269,17 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 			}
 			return err
 		}},
+		{"consent authorisation sweep", consentSweepInterval, func(ctx context.Context) error {
+			_, err := authorisations.Sweep(ctx)
+			return err
+		}},
 	})
 	srv := server.New(server.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxDocumentBytes: cfg.MaxDocumentBytes,
 		Logger: cfg.Logger, Gate: auth.gate, Edge: cfg.Edge, PatternBudget: cfg.PatternBudget, Hooks: cfg.Hooks}, mgr,
-		append(admin.Routes(api), recordapi.Routes(recordAPI)...))
+		slices.Concat(admin.Routes(api), authorize.Routes(&authorize.API{Auth: authorisations, Identity: svc.Identity}),
+			recordapi.Routes(recordAPI)))
 	return &Instance{Store: store, Access: svc, Endpoints: mgr, Methods: methods, Server: srv, Consents: consents,
-		OAuth2: auth.oauth2, stop: stop, done: done}, nil
+		OAuth2: auth.oauth2, Authorisations: authorisations, stop: stop, done: done}, nil
 }
 
 // keyCheckInterval is how often the signing key's age is checked; it

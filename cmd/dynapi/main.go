@@ -113,6 +113,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	loginEvents := ef.Int("login-events-per-minute", "DYNAPI_LOGIN_EVENTS_PER_MINUTE", 120, "login events (failures, lockouts, tokens issued and revoked) written to the audit log per minute; more are counted")
 	minPassword := ef.Int("password-min-length", "DYNAPI_PASSWORD_MIN_LENGTH", 10, "shortest password accepted")
 	jit := ef.Bool("just-in-time-entitlements", "DYNAPI_JIT_ENTITLEMENTS", false, "grant roles claimed by an identity token when first needed")
+	scaDev := ef.Bool("sca-dev", "DYNAPI_SCA_DEV", false, "return consent authorisations' one-time codes in the JSON API (development only)")
 	jitRoles := ef.String("jit-roles", "DYNAPI_JIT_ROLES", "", "comma-separated roles (or prefixes ending in *) that may be granted just in time; none by default")
 	jwtIssuer := ef.String("jwt-issuer", "DYNAPI_JWT_ISSUER", "", "accept bearer JWTs of this external issuer")
 	jwtAudience := ef.String("jwt-audience", "DYNAPI_JWT_AUDIENCE", "", "audience those JWTs must carry")
@@ -162,6 +163,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		Throttle:               identity.ThrottleOptions{MaxFailures: *maxFailures, Lockout: *lockout, Window: *loginWindow, SlowAfter: *slowAfter, Delay: *loginDelay, MaxDelay: *loginMaxDelay},
 		JustInTimeEntitlements: *jit,
 		JustInTimeRoles:        splitList(*jitRoles),
+		ScaDevCodes:            *scaDev,
 		LoginEventsPerMinute:   *loginEvents,
 		DirectLoginTTL:         *tokenTTL,
 		OAuth2:                 dynapi.OAuth2Config{TTL: *oauthTTL, RotateAfter: *rotate},

@@ -32,6 +32,10 @@ var (
 		CreatedBy:      exampleAccount.Owners[0].UserID, Created: exampleTime}
 )
 
+// exampleChallenge is the example of sendScaChallenge's arguments.
+var exampleChallenge = ScaChallenge{UserID: exampleAccount.Owners[0].UserID, ConsentID: "aac-6b2f4d1e-8a3c-4e5f-9b7a-1c2d3e4f5a6b",
+	Channel: "sms", Code: "123456", Text: "123456 is your code to let Example TPP see your accounts. It expires in 5 minutes. Never share it."}
+
 func stringArg(name, description, example string) connector.Arg {
 	return connector.Arg{Name: name, Description: description, Schema: map[string]any{"type": "string"}, Example: example}
 }
@@ -97,5 +101,12 @@ func Methods() []*connector.Method {
 		{Name: GetPayableAccounts, Description: "The active accounts a user holds, at any bank: what the user may pay from.", Idempotent: true,
 			Args: []connector.Arg{userIDArg}, Data: listOf("Account"), DataExample: []Account{exampleAccount},
 			Endpoints: []connector.EndpointRef{{Method: "GET", Path: "/my/payable-accounts"}}},
+		{Name: SendScaChallenge, Description: "Sends a customer the one-time code that authorises a consent; by default it is only logged, a bank routes it to its SMS gateway.",
+			Args: []connector.Arg{userIDArg, stringArg("consentId", "the consent the code authorises", exampleChallenge.ConsentID),
+				stringArg("channel", `how to deliver it: "sms"`, exampleChallenge.Channel),
+				stringArg("code", "the one-time code", exampleChallenge.Code),
+				stringArg("text", "the message to send, code included", exampleChallenge.Text)},
+			Data:        map[string]any{"type": "object", "properties": map[string]any{"delivered": map[string]any{"type": "boolean"}}},
+			DataExample: ScaDelivery{Delivered: true}},
 	}
 }

@@ -21,7 +21,25 @@ const (
 	CreateTransactionRequest = "createTransactionRequest"
 	GetShareableAccounts     = "getShareableAccounts"
 	GetPayableAccounts       = "getPayableAccounts"
+	SendScaChallenge         = "sendScaChallenge"
 )
+
+// ScaChallenge is what sendScaChallenge delivers: a one-time code a
+// customer enters to authorise a consent.
+type ScaChallenge struct {
+	UserID    string `json:"user_id"`
+	ConsentID string `json:"consent_id"`
+	// Channel is how to deliver it: "sms".
+	Channel string `json:"channel"`
+	Code    string `json:"code"`
+	// Text is the message to send, code included.
+	Text string `json:"text"`
+}
+
+// ScaDelivery is the answer of sendScaChallenge.
+type ScaDelivery struct {
+	Delivered bool `json:"delivered"`
+}
 
 // Amount is a sum of money: an ISO 4217 currency and a decimal string with
 // at most the currency's minor digits ("10.50"); negative for debits.

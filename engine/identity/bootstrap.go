@@ -117,7 +117,7 @@ func (s *Service) Bootstrap(ctx context.Context, opts BootstrapOptions, grant Gr
 		if err != nil {
 			return err
 		}
-		c, err := s.createConsumerTx(tx, audit.Actor{UserID: rec.ID}, "bootstrap", res.ConsumerKey, secret)
+		c, err := s.createConsumerTx(tx, audit.Actor{UserID: rec.ID}, "bootstrap", res.ConsumerKey, secret, nil)
 		if err != nil {
 			return err
 		}
@@ -163,7 +163,7 @@ func (s *Service) bootstrapFaults(username, password, key, secret string) []engi
 		out = append(out, v)
 	}
 	// Its pointers are BootstrapConsumerKey and BootstrapConsumerSecret.
-	out = append(out, consumerFaults("bootstrap", key, secret)...)
+	out = append(out, consumerFaults("bootstrap", key, secret, nil)...)
 	for i := range out {
 		out[i].Location = BootstrapLocation
 	}

@@ -29,11 +29,15 @@ type consumerRecord struct {
 	CreatedBy  string    `json:"created_by_user_id,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
 	SecretHash string    `json:"secret_sha256"`
+	// RedirectURIs are where the consumer's customers may be sent back to
+	// after authorising a consent (exact match).
+	RedirectURIs []string `json:"redirect_uris,omitempty"`
 }
 
 // consumer is the record as returned: without its secret hash.
 func (r *consumerRecord) consumer() *Consumer {
-	return &Consumer{ID: r.ID, Key: r.Key, Name: r.Name, Enabled: r.Enabled, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt}
+	return &Consumer{ID: r.ID, Key: r.Key, Name: r.Name, Enabled: r.Enabled, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt,
+		RedirectURIs: r.RedirectURIs}
 }
 
 // entry is the record as kept in the in-memory view.
@@ -82,11 +86,12 @@ func consumerNotFound(id string) error {
 
 // CreateConsumer registers an enabled client application created by
 // a.UserID, with a random key and secret (32 random bytes each,
-// base64url). The secret is returned once and stored only as its SHA-256.
-// Audit-logged as "consumer.create".
-func (s *Service) CreateConsumer(ctx context.Context, a audit.Actor, name string) (c *Consumer, secret string, err error) {
+// base64url) and the redirect URIs given (see ValidateRedirectURIs). The
+// secret is returned once and stored only as its SHA-256. Audit-logged as
+// "consumer.create".
+func (s *Service) CreateConsumer(ctx context.Context, a audit.Actor, name string, redirectURIs ...string) (c *Consumer, secret string, err error) {
 	secret = randomToken()
-	c, err = s.CreateConsumerWith(ctx, a, name, randomToken(), secret)
+	c, err = s.createConsumer(ctx, a, name, randomToken(), secret, redirectURIs)
 	if err != nil {
 		return nil, "", err
 	}
@@ -97,10 +102,15 @@ func (s *Service) CreateConsumer(ctx context.Context, a audit.Actor, name string
 // characters of [A-Za-z0-9._~-], unique: 409 consumer_key_exists) and
 // secret (32 to 1024 bytes), as configured for bootstrap.
 func (s *Service) CreateConsumerWith(ctx context.Context, a audit.Actor, name, key, secret string) (*Consumer, error) {
+	return s.createConsumer(ctx, a, name, key, secret, nil)
+}
+
+// createConsumer stores a new consumer in one transaction.
+func (s *Service) createConsumer(ctx context.Context, a audit.Actor, name, key, secret string, redirectURIs []string) (*Consumer, error) {
 	var out *Consumer
 	err := s.w.Update(ctx, func(tx *viewtx.Tx) error {
 		var err error
-		out, err = s.createConsumerTx(tx, a, name, key, secret)
+		out, err = s.createConsumerTx(tx, a, name, key, secret, redirectURIs)
 		return err
 	})
 	return out, err
@@ -108,8 +118,8 @@ func (s *Service) CreateConsumerWith(ctx context.Context, a audit.Actor, name, k
 
 // consumerFaults lists what is wrong with a new consumer's name, key and
 // secret (nil when nothing is).
-func consumerFaults(name, key, secret string) []engine.Violation {
-	faults := validConsumerName(name)
+func consumerFaults(name, key, secret string, redirectURIs []string) []engine.Violation {
+	faults := append(validConsumerName(name), ValidateRedirectURIs(redirectURIs)...)
 	if !validConsumerKey(key) {
 		faults = append(faults, engine.Violation{Location: "body", Pointer: "/consumer_key", Code: "pattern",
 			Message: "a consumer key is 1 to 256 characters of [A-Za-z0-9._~-]"})
@@ -121,8 +131,8 @@ func consumerFaults(name, key, secret string) []engine.Violation {
 	return faults
 }
 
-func (s *Service) createConsumerTx(tx *viewtx.Tx, a audit.Actor, name, key, secret string) (*Consumer, error) {
-	if faults := consumerFaults(name, key, secret); faults != nil {
+func (s *Service) createConsumerTx(tx *viewtx.Tx, a audit.Actor, name, key, secret string, redirectURIs []string) (*Consumer, error) {
+	if faults := consumerFaults(name, key, secret, redirectURIs); faults != nil {
 		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "the consumer cannot be created", faults...)
 	}
 	taken, err := kvjson.Exists(tx, bucketConsumersByKey, key)
@@ -133,19 +143,18 @@ func (s *Service) createConsumerTx(tx *viewtx.Tx, a audit.Actor, name, key, secr
 		return nil, engine.NewError(http.StatusConflict, CodeConsumerKeyExists, "a consumer with this key exists already")
 	}
 	rec := &consumerRecord{ID: uuid.NewString(), Key: key, Name: name, Enabled: true, CreatedBy: a.UserID,
-		CreatedAt: s.now().UTC(), SecretHash: sha256Hex(secret)}
-	if err := kvjson.Put(tx, bucketConsumers, rec.ID, rec); err != nil {
+		CreatedAt: s.now().UTC(), SecretHash: sha256Hex(secret), RedirectURIs: slices.Clone(redirectURIs)}
+	if err := s.putConsumerTx(tx, rec); err != nil {
 		return nil, err
 	}
 	if err := tx.Put(bucketConsumersByKey, key, []byte(rec.ID)); err != nil {
 		return nil, err
 	}
-	e, err := rec.entry()
-	if err != nil {
-		return nil, err
+	details := map[string]any{"name": name, "consumer_key": key}
+	if len(redirectURIs) > 0 {
+		details["redirect_uris"] = redirectURIs
 	}
-	s.changed(tx).consumers = append(s.changed(tx).consumers, e)
-	err = s.audit.Append(tx, a, "consumer.create", rec.ID, "", map[string]any{"name": name, "consumer_key": key})
+	err = s.audit.Append(tx, a, "consumer.create", rec.ID, "", details)
 	return rec.consumer(), err
 }
 
@@ -257,14 +266,9 @@ func (s *Service) SetConsumerEnabled(ctx context.Context, a audit.Actor, id stri
 // reason when there is one.
 func (s *Service) setEnabledTx(tx *viewtx.Tx, a audit.Actor, rec *consumerRecord, enabled bool, reason string) error {
 	rec.Enabled = enabled
-	if err := kvjson.Put(tx, bucketConsumers, rec.ID, rec); err != nil {
+	if err := s.putConsumerTx(tx, rec); err != nil {
 		return err
 	}
-	e, err := rec.entry()
-	if err != nil {
-		return err
-	}
-	s.changed(tx).consumers = append(s.changed(tx).consumers, e)
 	action, details := "consumer.disable", map[string]any{"name": rec.Name}
 	if enabled {
 		action = "consumer.enable"
@@ -273,6 +277,19 @@ func (s *Service) setEnabledTx(tx *viewtx.Tx, a audit.Actor, rec *consumerRecord
 		details["reason"] = reason
 	}
 	return s.audit.Append(tx, a, action, rec.ID, "", details)
+}
+
+// putConsumerTx stores rec, for the in-memory view at commit.
+func (s *Service) putConsumerTx(tx *viewtx.Tx, rec *consumerRecord) error {
+	if err := kvjson.Put(tx, bucketConsumers, rec.ID, rec); err != nil {
+		return err
+	}
+	e, err := rec.entry()
+	if err != nil {
+		return err
+	}
+	s.changed(tx).consumers = append(s.changed(tx).consumers, e)
+	return nil
 }
 
 // disableConsumersOfTx disables every enabled consumer created by userID,

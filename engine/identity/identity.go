@@ -71,6 +71,9 @@ type Consumer struct {
 	CreatedBy  string    `json:"created_by_user_id,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
 	SecretHash string    `json:"-"`
+	// RedirectURIs are the URIs the consumer may have its customers sent
+	// back to after an authorisation, matched exactly.
+	RedirectURIs []string `json:"redirect_uris,omitempty"`
 }
 
 // Principal is an authenticated caller; the type lives in the kernel so

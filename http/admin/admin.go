@@ -13,6 +13,7 @@ import (
 	"github.com/dynapi/dynapi/engine/banking"
 	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/consent"
+	"github.com/dynapi/dynapi/engine/consentauth"
 	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/endpointmap"
 	"github.com/dynapi/dynapi/engine/endpoints"
@@ -42,6 +43,9 @@ type API struct {
 	// ConsentProfiles are the consent profiles in force; nil serves no
 	// profile routes.
 	ConsentProfiles *consent.Registry
+	// Grants serves the token endpoint's authorization_code and
+	// refresh_token grants; nil serves client_credentials alone.
+	Grants *consentauth.Service
 	// MaxDocumentBytes bounds a submitted API document.
 	MaxDocumentBytes int
 	// Version is the engine's version, shown in /openapi.json.

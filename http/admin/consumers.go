@@ -20,7 +20,27 @@ func (a *API) registerConsumers(r routes) {
 
 // newConsumer is the body of a consumer registration.
 type newConsumer struct {
-	Name string `json:"name"`
+	Name         string   `json:"name"`
+	RedirectURIs []string `json:"redirect_uris"`
+}
+
+// redirectURIs is the body of setRedirectURIs.
+type redirectURIs struct {
+	RedirectURIs []string `json:"redirect_uris"`
+}
+
+// setRedirectURIs replaces the redirect URIs of one of the caller's own
+// consumers: {"redirect_uris": [...]}; another's is a 404.
+func (a *API) setRedirectURIs(c *fiber.Ctx) error {
+	in := decoded[redirectURIs](c)
+	if in.RedirectURIs == nil {
+		return badRequest(`the body must be {"redirect_uris": [...]}`)
+	}
+	consumer, err := a.Access.Identity.SetConsumerRedirectURIs(c.UserContext(), actor(c), param(c, "consumer_id"), in.RedirectURIs)
+	if err != nil {
+		return err
+	}
+	return c.JSON(consumer)
 }
 
 // createdConsumer is the one response that shows a consumer's secret.
@@ -30,7 +50,8 @@ type createdConsumer struct {
 }
 
 func (a *API) createConsumer(c *fiber.Ctx) error {
-	consumer, secret, err := a.Access.Identity.CreateConsumer(c.UserContext(), actor(c), decoded[newConsumer](c).Name)
+	in := decoded[newConsumer](c)
+	consumer, secret, err := a.Access.Identity.CreateConsumer(c.UserContext(), actor(c), in.Name, in.RedirectURIs...)
 	if err != nil {
 		return err
 	}

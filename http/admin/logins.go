@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/consentauth"
 	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/http/server"
 	"github.com/dynapi/dynapi/plugins/directlogin"
@@ -61,15 +62,21 @@ func (a *API) revokeDirectLogin(c *fiber.Ctx) error {
 	return c.SendStatus(http.StatusNoContent)
 }
 
-// oauth2Token is the client credentials grant (RFC 6749 4.4). Its errors use
-// RFC 6749's JSON, which OAuth2 client libraries read, not problem+json.
-// The token issued, or the client refused, is a security event.
+// oauth2Token is the token endpoint: the client credentials grant (RFC
+// 6749 4.4) and, with Grants, a customer's authorization_code and
+// refresh_token grants. Its errors use RFC 6749's JSON, which OAuth2
+// client libraries read, not problem+json. The token issued, or the
+// client refused, is a security event.
 func (a *API) oauth2Token(c *fiber.Ctx) error {
-	id, secret, basic := oauth2.ParseBasicAuth(c.Get(fiber.HeaderAuthorization))
-	if !basic {
-		id, secret = strings.Clone(c.FormValue("client_id")), strings.Clone(c.FormValue("client_secret"))
+	id, secret := oauth2.ClientOf(c.Get(fiber.HeaderAuthorization), func(k string) string { return c.FormValue(k) })
+	var resp any
+	var err error
+	switch grant := c.FormValue("grant_type"); {
+	case a.Grants != nil && (grant == consentauth.GrantAuthorizationCode || grant == consentauth.GrantRefreshToken):
+		resp, err = a.customerGrant(c, id, secret, grant)
+	default:
+		resp, err = a.OAuth2.ClientCredentials(c.UserContext(), id, secret, grant, strings.Clone(c.FormValue("scope")))
 	}
-	resp, err := a.OAuth2.ClientCredentials(c.UserContext(), id, secret, c.FormValue("grant_type"), strings.Clone(c.FormValue("scope")))
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	event := identity.SecurityEvent{Action: identity.ActionTokenIssue, Method: oauth2.Method,
 		Address: server.Credentials(c).ClientAddr(), CorrelationID: string(c.Response().Header.Peek(server.HeaderCorrelationID))}
@@ -90,4 +97,14 @@ func (a *API) oauth2Token(c *fiber.Ctx) error {
 	}
 	_ = a.Access.Identity.RecordSecurityEvent(c.UserContext(), event)
 	return c.JSON(resp)
+}
+
+// customerGrant serves a grant of Grants for the client authenticated by
+// id and secret.
+func (a *API) customerGrant(c *fiber.Ctx, id, secret, grant string) (any, error) {
+	client, err := a.Access.Identity.CheckConsumerSecret(id, secret)
+	if err != nil {
+		return nil, engine.NewError(http.StatusUnauthorized, oauth2.CodeInvalidClient, "client authentication failed")
+	}
+	return a.Grants.Exchange(c.UserContext(), client, grant, func(k string) string { return strings.Clone(c.FormValue(k)) })
 }

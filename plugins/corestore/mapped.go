@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -104,13 +105,24 @@ type Connector struct {
 	banks Banks
 	// now is the clock; tests replace it.
 	now func() time.Time
+	// log receives what the connector only logs (SCA codes).
+	log *slog.Logger
 }
 
 var _ connector.Connector = (*Connector)(nil)
 
-// New returns the mapped connector over store, reading banks from banks.
+// New returns the mapped connector over store, reading banks from banks,
+// logging to slog.Default until WithLogger.
 func New(store engine.Store, banks Banks) *Connector {
-	return &Connector{store: store, banks: banks, now: time.Now}
+	return &Connector{store: store, banks: banks, now: time.Now, log: slog.Default()}
+}
+
+// WithLogger has the connector log to log, and returns it.
+func (c *Connector) WithLogger(log *slog.Logger) *Connector {
+	if log != nil {
+		c.log = log
+	}
+	return c
 }
 
 // methodNames are the methods mapped implements, in message doc order.
@@ -118,6 +130,7 @@ var methodNames = []string{
 	banking.GetBanks, banking.GetBank, banking.GetAccounts, banking.GetAccount, banking.CreateBankAccount,
 	banking.GetTransactions, banking.GetCounterparties, banking.GetCounterparty, banking.CreateCounterparty,
 	banking.CreateTransactionRequest, banking.GetShareableAccounts, banking.GetPayableAccounts,
+	banking.SendScaChallenge,
 }
 
 // Methods lists the method names mapped implements.
@@ -255,6 +268,15 @@ func (c *Connector) invoker(name string) connector.InvokerFunc {
 				return nil, err
 			}
 			return result(c.ShareableAccounts(ctx, userID))
+		}
+	case banking.SendScaChallenge:
+		return func(ctx context.Context, req *connector.Request) (*connector.Result, error) {
+			args, err := stringArgs(req.Args, 5)
+			if err != nil {
+				return nil, err
+			}
+			return result(c.SendScaChallenge(ctx, banking.ScaChallenge{UserID: args[0], ConsentID: args[1],
+				Channel: args[2], Code: args[3], Text: args[4]}))
 		}
 	case banking.GetPayableAccounts:
 		return func(ctx context.Context, req *connector.Request) (*connector.Result, error) {

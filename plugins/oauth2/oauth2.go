@@ -434,6 +434,17 @@ func ParseBasicAuth(header string) (id, secret string, ok bool) {
 	return id, secret, true
 }
 
+// ClientOf reads a client's credentials the two ways RFC 6749 section
+// 2.3.1 allows: the Basic scheme of header (client_secret_basic), else the
+// client_id and client_secret parameters form reads (client_secret_post).
+// The strings returned are copies, safe to keep.
+func ClientOf(header string, form func(string) string) (id, secret string) {
+	if id, secret, ok := ParseBasicAuth(header); ok {
+		return id, secret
+	}
+	return strings.Clone(form("client_id")), strings.Clone(form("client_secret"))
+}
+
 // validScope checks the syntax of RFC 6749 section 3.3: tokens of visible
 // characters other than '"' and '\', separated by single spaces.
 func validScope(s string) bool {

@@ -1,0 +1,205 @@
+package consentauth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math/big"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/banking"
+	"github.com/dynapi/dynapi/internal/kvjson"
+)
+
+// maxAccountID bounds an account id a customer picks; maxAnswer an answer.
+const (
+	maxAccountID = 128
+	maxAnswer    = 16
+)
+
+// ChooseAccounts records the accounts the customer picked (at least one,
+// each one of the customer's shareable accounts, checked again here) and
+// sends a one-time code for them by sendScaChallenge: 6 digits, valid
+// ChallengeLifetime, replacing any code sent before. The answer carries
+// the code only with Options.DevCodes.
+func (s *Service) ChooseAccounts(ctx context.Context, id string, c Caller, accounts []string) (*Authorisation, error) {
+	picked, err := s.checkAccounts(ctx, id, c, accounts)
+	if err != nil {
+		return nil, err
+	}
+	code, err := sixDigits()
+	if err != nil {
+		return nil, engine.Internal(err)
+	}
+	var permissions []string
+	if con, err := s.o.Consents.Get(ctx, s.consentOf(ctx, id, c)); err == nil {
+		permissions = con.Permissions
+	}
+	ss, err := s.change(ctx, id, c, func(_ engine.Tx, ss *session) error {
+		if ss.Status != StatusPSUAuthenticated && ss.Status != StatusStarted {
+			return stateError(ss, "choosing accounts")
+		}
+		if ss.Challenges >= MaxChallenges {
+			return engine.Errorf(http.StatusTooManyRequests, CodeTooManyChallenges, "at most %d codes are sent per authorisation", MaxChallenges)
+		}
+		ss.Accounts, ss.Status, ss.Challenges = picked, StatusStarted, ss.Challenges+1
+		ss.Challenge = hex.EncodeToString(s.challengeMAC(ss, permissions, code))
+		ss.ChallengeExpires = s.now().Add(ChallengeLifetime)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	view, err := s.view(ctx, ss, true)
+	if err != nil {
+		return nil, err
+	}
+	text := fmt.Sprintf("%s is your code to let %s see your accounts. It expires in %d minutes. Never share it.",
+		code, view.Consent.TPPName, int(ChallengeLifetime.Minutes()))
+	if _, err := s.o.Methods.Call(ctx, &engine.Call{OperationID: banking.SendScaChallenge,
+		Principal: &engine.Principal{UserID: ss.UserID, Method: "consent_authorisation"}},
+		banking.SendScaChallenge, "", ss.UserID, ss.Request.ConsentID, "sms", code, text); err != nil {
+		return nil, engine.AsError(err)
+	}
+	if s.o.DevCodes {
+		view.Code = code
+	}
+	return view, nil
+}
+
+// consentOf is the consent authorisation id is for ("" when it cannot be
+// read; the change that follows refuses it then).
+func (s *Service) consentOf(ctx context.Context, id string, c Caller) string {
+	if ss, err := s.read(ctx, id, c); err == nil {
+		return ss.Request.ConsentID
+	}
+	return ""
+}
+
+// checkAccounts checks the picked accounts against the customer's
+// shareable accounts, naming every one that is not; duplicates count once.
+func (s *Service) checkAccounts(ctx context.Context, id string, c Caller, accounts []string) ([]string, error) {
+	if len(accounts) == 0 || len(accounts) > MaxAccounts {
+		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed,
+			fmt.Sprintf("pick 1 to %d accounts to share", MaxAccounts),
+			engine.Violation{Location: "body", Pointer: "/accounts", Code: "length", Message: "pick at least one account"})
+	}
+	a, err := s.Get(ctx, id, c)
+	if err != nil {
+		return nil, err
+	}
+	if a.ScaStatus != StatusPSUAuthenticated && a.ScaStatus != StatusStarted {
+		return nil, engine.Errorf(http.StatusConflict, CodeAuthorisationState, "the authorisation is %s: choosing accounts is not possible now", a.ScaStatus)
+	}
+	var faults []engine.Violation
+	var picked []string
+	for i, id := range accounts {
+		shareable := len(id) <= maxAccountID && slices.ContainsFunc(a.Accounts, func(acc banking.Account) bool { return acc.AccountID == id })
+		switch {
+		case !shareable:
+			faults = append(faults, engine.Violation{Location: "body", Pointer: fmt.Sprintf("/accounts/%d", i), Code: CodeAccountNotShared,
+				Message: "not one of the accounts you may share"})
+		case !slices.Contains(picked, id):
+			picked = append(picked, id)
+		}
+	}
+	if faults != nil {
+		return nil, engine.NewError(http.StatusBadRequest, CodeAccountNotShared, "some accounts cannot be shared", faults...)
+	}
+	slices.Sort(picked)
+	return picked, nil
+}
+
+// sixDigits is a uniformly random 6-digit code.
+func sixDigits() (string, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%06d", n.Int64()), nil
+}
+
+// challengeMAC binds code to the authorisation, the consent, the customer
+// and what the customer was shown (the accounts picked and the
+// permissions): HMAC(secret, id|consent|user|sha256(accounts, permissions)|code).
+func (s *Service) challengeMAC(ss *session, permissions []string, code string) []byte {
+	shown := sha256.Sum256([]byte(strings.Join(ss.Accounts, "\x00") + "\x01" + strings.Join(permissions, "\x00")))
+	return s.mac(ss.ID, ss.Request.ConsentID, ss.UserID, hex.EncodeToString(shown[:]), code)
+}
+
+// Answer checks the customer's answer to the one-time code in force. A
+// right answer consumes the code in the same transaction that checks it,
+// so two right answers at once authorise once; the consent is then
+// authorised for the accounts picked and an authorization code issued:
+// the answer's RedirectURI carries it to the client. A wrong answer counts;
+// the MaxWrongAnswers-th fails the authorisation and rejects the consent.
+func (s *Service) Answer(ctx context.Context, id string, c Caller, answer string) (*Authorisation, error) {
+	if answer == "" || len(answer) > maxAnswer {
+		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "the answer is the code you were sent",
+			engine.Violation{Location: "body", Pointer: "/answer", Code: "length", Message: "the code you were sent"})
+	}
+	con, err := s.o.Consents.Get(ctx, s.consentOf(ctx, id, c))
+	if err != nil {
+		return nil, notFound()
+	}
+	right, failed := false, false
+	ss, err := s.keepOnError(ctx, id, c, func(ss *session) error {
+		if ss.Status != StatusStarted || ss.Challenge == "" {
+			return stateError(ss, "answering a code")
+		}
+		if !s.now().Before(ss.ChallengeExpires) {
+			return engine.NewError(http.StatusBadRequest, CodeCodeExpired, "the code expired: ask for a new one")
+		}
+		want, _ := hex.DecodeString(ss.Challenge)
+		if hmac.Equal(s.challengeMAC(ss, con.Permissions, answer), want) {
+			right = true
+			ss.Challenge, ss.Status = "", StatusFinalised
+			return nil
+		}
+		ss.WrongAnswers++
+		if ss.WrongAnswers >= MaxWrongAnswers {
+			failed = true
+			s.fail(ss, "the code was entered wrongly too often")
+			return engine.Errorf(http.StatusBadRequest, CodeWrongCode, "wrong code, %d times: the consent is rejected", MaxWrongAnswers)
+		}
+		return engine.Errorf(http.StatusBadRequest, CodeWrongCode, "wrong code: %d attempts left", MaxWrongAnswers-ss.WrongAnswers)
+	})
+	if failed {
+		if _, rerr := s.o.Consents.Reject(ctx, ss.Request.ConsentID, "", "sca_failed", c.actor(ss)); rerr != nil && !isStatusConflict(rerr) {
+			return nil, rerr
+		}
+	}
+	if err != nil || !right {
+		return nil, err
+	}
+	if _, err := s.o.Consents.Authorise(ctx, ss.Request.ConsentID, ss.UserID, ss.Accounts, c.actor(ss)); err != nil {
+		_, _ = s.change(ctx, id, c, func(_ engine.Tx, ss *session) error {
+			s.fail(ss, "the consent can no longer be authorised")
+			return nil
+		})
+		return nil, err
+	}
+	ss, err = s.issueCode(ctx, ss, c)
+	if err != nil {
+		return nil, err
+	}
+	return s.view(ctx, ss, false)
+}
+
+// issueCode stores a new authorization code for the finalised ss and its
+// redirect to the client, in one transaction.
+func (s *Service) issueCode(ctx context.Context, ss *session, c Caller) (*session, error) {
+	code := random32()
+	rec := issuedCode{Request: ss.Request, UserID: ss.UserID, AuthTime: ss.AuthTime, ExpiresAt: s.now().Add(CodeLifetime)}
+	return s.change(ctx, ss.ID, c, func(tx engine.Tx, ss *session) error {
+		ss.Redirect = s.redirect(ss, url.Values{"code": {code}})
+		return kvjson.Put(tx, bucketCodes, hashHex(code), rec)
+	})
+}

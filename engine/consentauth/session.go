@@ -1,0 +1,326 @@
+package consentauth
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/engine/consent"
+	"github.com/dynapi/dynapi/internal/kvjson"
+)
+
+// ScaStatus is the step an authorisation is at (Berlin Group's words).
+type ScaStatus string
+
+// The steps of an authorisation: received (opened in a browser, nobody
+// logged in) → psuAuthenticated → started (a one-time code sent) →
+// finalised, or failed at any step.
+const (
+	StatusReceived         ScaStatus = "received"
+	StatusPSUAuthenticated ScaStatus = "psuAuthenticated"
+	StatusStarted          ScaStatus = "started"
+	StatusFinalised        ScaStatus = "finalised"
+	StatusFailed           ScaStatus = "failed"
+)
+
+// session is one authorisation as stored.
+type session struct {
+	ID      string    `json:"id"`
+	Request Request   `json:"request"`
+	Status  ScaStatus `json:"sca_status"`
+	// UserID is the customer, once logged in; Browser the SHA-256 (hex)
+	// of the browser key of an authorisation opened in a browser, ""
+	// for one opened through the JSON API.
+	UserID  string `json:"user_id,omitempty"`
+	Browser string `json:"browser,omitempty"`
+	// Accounts are those the customer chose.
+	Accounts []string `json:"accounts,omitempty"`
+	// Challenge is the MAC (hex) of the one-time code in force, ""
+	// when none is.
+	Challenge        string    `json:"challenge,omitempty"`
+	ChallengeExpires time.Time `json:"challenge_expires,omitzero"`
+	Challenges       int       `json:"challenges"`
+	WrongAnswers     int       `json:"wrong_answers"`
+	LoginFailures    int       `json:"login_failures"`
+	// Redirect is where the customer is sent once finished.
+	Redirect  string    `json:"redirect,omitempty"`
+	AuthTime  time.Time `json:"auth_time,omitzero"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// finished tells whether the authorisation is over.
+func (ss *session) finished() bool { return ss.Status == StatusFinalised || ss.Status == StatusFailed }
+
+// Caller is who acts on an authorisation: the customer logged in through
+// the JSON API (UserID), or a browser holding the key Open gave it
+// (BrowserKey); Address and CorrelationID are for the audit log and the
+// login throttle.
+type Caller struct {
+	UserID        string
+	BrowserKey    string
+	Address       string
+	CorrelationID string
+}
+
+// actor is the audit actor of c on ss.
+func (c Caller) actor(ss *session) audit.Actor {
+	return audit.Actor{UserID: ss.UserID, ConsumerID: ss.Request.ConsumerID, CorrelationID: c.CorrelationID, Address: c.Address}
+}
+
+// owns tells whether c may act on ss: the browser that opened it, or the
+// customer who opened it through the JSON API.
+func (c Caller) owns(ss *session) bool {
+	if ss.Browser != "" {
+		h := sha256.Sum256([]byte(c.BrowserKey))
+		want, err := hex.DecodeString(ss.Browser)
+		return err == nil && c.BrowserKey != "" && subtle.ConstantTimeCompare(h[:], want) == 1
+	}
+	return c.UserID != "" && c.UserID == ss.UserID
+}
+
+// Opened is an authorisation just opened; BrowserKey is set for a browser
+// and must come back with every later step (a cookie).
+type Opened struct {
+	*Authorisation
+	BrowserKey string
+}
+
+// Open starts the authorisation of the request pushed as requestURI by
+// the client whose key is clientID, consuming the request_uri. A customer
+// logged in (c.UserID) starts authenticated; otherwise a browser key is
+// made and the customer logs in next. An unknown, expired, used or
+// another client's request_uri is invalid_request_uri.
+func (s *Service) Open(ctx context.Context, clientID, requestURI string, c Caller) (*Opened, error) {
+	client, ok := s.o.Identity.ConsumerByKey(clientID)
+	if !ok || clientID == "" {
+		return nil, oauthError(http.StatusBadRequest, codeInvalidClient, "client_id names no enabled client")
+	}
+	random, ok := strings.CutPrefix(requestURI, RequestURIPrefix)
+	if !ok || len(random) == 0 || len(random) > maxParam {
+		return nil, oauthError(http.StatusBadRequest, CodeInvalidRequestURI, "request_uri is not one this server issued")
+	}
+	now := s.now()
+	ss := &session{ID: random32(), Status: StatusReceived, CreatedAt: now, ExpiresAt: now.Add(SessionLifetime)}
+	out := &Opened{}
+	if c.UserID != "" {
+		ss.UserID, ss.Status, ss.AuthTime = c.UserID, StatusPSUAuthenticated, now
+	} else {
+		out.BrowserKey = random32()
+		ss.Browser = hashHex(out.BrowserKey)
+	}
+	err := s.o.Store.Update(ctx, func(tx engine.Tx) error {
+		key := hashHex(random)
+		p, err := kvjson.Get[pushed](tx, bucketPushed, key)
+		if errors.Is(err, engine.ErrNotFound) {
+			return oauthError(http.StatusBadRequest, CodeInvalidRequestURI, "request_uri is unknown, used or expired")
+		}
+		if err != nil {
+			return err
+		}
+		if !now.Before(p.ExpiresAt) || p.Request.ConsumerID != client.ID {
+			return oauthError(http.StatusBadRequest, CodeInvalidRequestURI, "request_uri is unknown, used or expired")
+		}
+		ss.Request = p.Request
+		if err := tx.Delete(bucketPushed, key); err != nil {
+			return err
+		}
+		return kvjson.Put(tx, bucketSessions, ss.ID, ss)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if con, err := s.o.Consents.Get(ctx, ss.Request.ConsentID); err != nil || con.Status != consent.AwaitingAuthorisation {
+		_, _ = s.change(ctx, ss.ID, c, func(_ engine.Tx, ss *session) error {
+			s.fail(ss, "the consent no longer awaits authorisation")
+			return nil
+		})
+		return nil, oauthError(http.StatusBadRequest, codeInvalidRequest, "the consent no longer awaits authorisation")
+	}
+	out.Authorisation, err = s.view(ctx, ss, true)
+	return out, err
+}
+
+// random32 is 32 random bytes, base64url.
+func random32() string { return random(32) }
+
+// load reads authorisation id for c: unknown, expired or another's is a
+// 404 alike.
+func (s *Service) load(tx engine.Tx, id string, c Caller) (*session, error) {
+	if id == "" || len(id) > maxParam {
+		return nil, notFound()
+	}
+	ss, err := kvjson.Get[session](tx, bucketSessions, id)
+	if errors.Is(err, engine.ErrNotFound) {
+		return nil, notFound()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !c.owns(ss) || !s.now().Before(ss.ExpiresAt) {
+		return nil, notFound()
+	}
+	return ss, nil
+}
+
+// read is load in a read-only transaction of its own.
+func (s *Service) read(ctx context.Context, id string, c Caller) (*session, error) {
+	var ss *session
+	err := s.o.Store.View(ctx, func(tx engine.Tx) error {
+		var err error
+		ss, err = s.load(tx, id, c)
+		return err
+	})
+	return ss, err
+}
+
+func notFound() *engine.Error {
+	return engine.NewError(http.StatusNotFound, engine.CodeNotFound, "no such authorisation, or it expired")
+}
+
+// stateError refuses a step the authorisation is not ready for.
+func stateError(ss *session, step string) *engine.Error {
+	return engine.Errorf(http.StatusConflict, CodeAuthorisationState, "the authorisation is %s: %s is not possible now", ss.Status, step)
+}
+
+// change reads authorisation id for c, lets f change it (and write what
+// goes with it in tx) and stores it, in one transaction; it returns the
+// authorisation as stored.
+func (s *Service) change(ctx context.Context, id string, c Caller, f func(tx engine.Tx, ss *session) error) (*session, error) {
+	var out *session
+	err := s.o.Store.Update(ctx, func(tx engine.Tx) error {
+		ss, err := s.load(tx, id, c)
+		if err != nil {
+			return err
+		}
+		if err := f(tx, ss); err != nil {
+			return err
+		}
+		out = ss
+		return kvjson.Put(tx, bucketSessions, ss.ID, ss)
+	})
+	return out, err
+}
+
+// keepOnError is a change whose refusal is stored anyway (a counted
+// failure): f returns the error to answer after the change is stored.
+func (s *Service) keepOnError(ctx context.Context, id string, c Caller, f func(ss *session) error) (*session, error) {
+	var refusal error
+	ss, err := s.change(ctx, id, c, func(_ engine.Tx, ss *session) error {
+		refusal = f(ss)
+		var e *engine.Error
+		if refusal != nil && !errors.As(refusal, &e) {
+			return refusal // not a counted refusal: nothing stored
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ss, refusal
+}
+
+// Login checks the customer's username and password through the identity
+// service's login throttle; the authorisation must be received and not
+// yet logged in. MaxLoginFailures wrong passwords fail it.
+func (s *Service) Login(ctx context.Context, id string, c Caller, username, password string) (*Authorisation, error) {
+	ss, err := s.read(ctx, id, c)
+	if err != nil {
+		return nil, err
+	}
+	if ss.Status != StatusReceived {
+		return nil, stateError(ss, "logging in")
+	}
+	user, checkErr := s.o.Identity.CheckPassword(ctx, username, password, c.Address)
+	if e := engine.AsError(checkErr); checkErr != nil && (e.Status >= 500 || e.Status == http.StatusTooManyRequests) {
+		return nil, e
+	}
+	ss, err = s.keepOnError(ctx, id, c, func(ss *session) error {
+		if ss.Status != StatusReceived {
+			return stateError(ss, "logging in")
+		}
+		if checkErr != nil || user == nil || user.Locked {
+			ss.LoginFailures++
+			if ss.LoginFailures >= MaxLoginFailures {
+				s.fail(ss, "login_failed")
+			}
+			return engine.NewError(http.StatusUnauthorized, engine.CodeUnauthorized, "invalid credentials")
+		}
+		ss.UserID, ss.Status, ss.AuthTime = user.ID, StatusPSUAuthenticated, s.now()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.view(ctx, ss, true)
+}
+
+// fail ends ss as failed, sending the customer back with access_denied.
+func (s *Service) fail(ss *session, why string) {
+	ss.Status, ss.Challenge = StatusFailed, ""
+	ss.Redirect = s.redirect(ss, url.Values{"error": {CodeAccessDenied}, "error_description": {why}})
+}
+
+// redirect is the redirect URI of ss with params, state and iss added.
+func (s *Service) redirect(ss *session, params url.Values) string {
+	if ss.Request.State != "" {
+		params.Set("state", ss.Request.State)
+	}
+	params.Set("iss", s.o.Issuer)
+	sep := "?"
+	if strings.Contains(ss.Request.RedirectURI, "?") {
+		sep = "&"
+	}
+	return ss.Request.RedirectURI + sep + params.Encode()
+}
+
+// Get returns authorisation id as c sees it, with the customer's
+// shareable accounts once logged in.
+func (s *Service) Get(ctx context.Context, id string, c Caller) (*Authorisation, error) {
+	ss, err := s.read(ctx, id, c)
+	if err != nil {
+		return nil, err
+	}
+	return s.view(ctx, ss, true)
+}
+
+// Reject ends the authorisation at the customer's wish: once logged in,
+// the consent is rejected; before, the authorisation alone ends and the
+// consent still awaits authorisation. The customer is sent back with
+// access_denied.
+func (s *Service) Reject(ctx context.Context, id string, c Caller) (*Authorisation, error) {
+	var before ScaStatus
+	ss, err := s.change(ctx, id, c, func(_ engine.Tx, ss *session) error {
+		if ss.finished() {
+			return stateError(ss, "rejecting")
+		}
+		before = ss.Status
+		s.fail(ss, "the customer rejected the consent")
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if before != StatusReceived {
+		if _, err := s.o.Consents.Reject(ctx, ss.Request.ConsentID, ss.UserID, "rejected by the customer", c.actor(ss)); err != nil &&
+			!isStatusConflict(err) {
+			return nil, err
+		}
+	}
+	return s.view(ctx, ss, false)
+}
+
+// isStatusConflict tells whether err is the 409 of a consent no longer
+// awaiting authorisation.
+func isStatusConflict(err error) bool {
+	var e *engine.Error
+	return errors.As(err, &e) && e.Code == consent.CodeConsentStatus
+}

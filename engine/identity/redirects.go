@@ -1,0 +1,96 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/engine/viewtx"
+	"github.com/dynapi/dynapi/internal/kvjson"
+)
+
+// Bounds on a consumer's redirect URIs.
+const (
+	MaxRedirectURIs      = 10
+	MaxRedirectURILength = 512
+)
+
+// ValidateRedirectURIs names every fault of a consumer's redirect URIs: at
+// most MaxRedirectURIs, each at most MaxRedirectURILength bytes, distinct,
+// an absolute https URL, or an http URL of localhost or 127.0.0.1 (any
+// port) for development, without user information or fragment.
+func ValidateRedirectURIs(uris []string) []engine.Violation {
+	var faults []engine.Violation
+	if len(uris) > MaxRedirectURIs {
+		faults = append(faults, engine.Violation{Location: "body", Pointer: "/redirect_uris", Code: "max_items",
+			Message: fmt.Sprintf("a consumer has at most %d redirect URIs", MaxRedirectURIs)})
+	}
+	for i, u := range uris {
+		if msg := redirectURIFault(u); msg != "" {
+			faults = append(faults, engine.Violation{Location: "body", Pointer: fmt.Sprintf("/redirect_uris/%d", i),
+				Code: "format", Message: msg})
+		} else if slices.Index(uris, u) < i {
+			faults = append(faults, engine.Violation{Location: "body", Pointer: fmt.Sprintf("/redirect_uris/%d", i),
+				Code: "unique", Message: "redirect URIs are distinct"})
+		}
+	}
+	return faults
+}
+
+// redirectURIFault says what is wrong with one redirect URI, "" if nothing.
+func redirectURIFault(raw string) string {
+	if raw == "" || len(raw) > MaxRedirectURILength {
+		return fmt.Sprintf("a redirect URI is 1 to %d bytes", MaxRedirectURILength)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Opaque != "" || u.Host == "" {
+		return "a redirect URI is an absolute URL"
+	}
+	switch {
+	case strings.Contains(raw, "#"):
+		return "a redirect URI has no fragment"
+	case u.User != nil:
+		return "a redirect URI has no user information"
+	case u.Scheme == "https":
+		return ""
+	case u.Scheme == "http" && (u.Hostname() == "localhost" || u.Hostname() == "127.0.0.1"):
+		return ""
+	}
+	return "a redirect URI is https, or http only on localhost or 127.0.0.1"
+}
+
+// HasRedirectURI tells whether uri is exactly one of c's redirect URIs.
+func (c *Consumer) HasRedirectURI(uri string) bool { return slices.Contains(c.RedirectURIs, uri) }
+
+// SetConsumerRedirectURIs replaces the redirect URIs of the consumer with
+// id, which a.UserID created: anyone else gets the 404 of an unknown
+// consumer. Every fault of the URIs is named in a 400 and nothing
+// changes. Audit-logged as "consumer.redirect_uris".
+func (s *Service) SetConsumerRedirectURIs(ctx context.Context, a audit.Actor, id string, uris []string) (*Consumer, error) {
+	if faults := ValidateRedirectURIs(uris); faults != nil {
+		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "the redirect URIs cannot be set", faults...)
+	}
+	var out *Consumer
+	err := s.w.Update(ctx, func(tx *viewtx.Tx) error {
+		rec, err := kvjson.Get[consumerRecord](tx, bucketConsumers, id)
+		if errors.Is(err, engine.ErrNotFound) || err == nil && (a.UserID == "" || rec.CreatedBy != a.UserID) {
+			return consumerNotFound(id)
+		}
+		if err != nil {
+			return err
+		}
+		rec.RedirectURIs = slices.Clone(uris)
+		if err := s.putConsumerTx(tx, rec); err != nil {
+			return err
+		}
+		out = rec.consumer()
+		return s.audit.Append(tx, a, "consumer.redirect_uris", rec.ID, "", map[string]any{"redirect_uris": uris})
+	})
+	return out, err
+}
