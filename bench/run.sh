@@ -5,7 +5,9 @@
 # the record API of a dynamic entity holding 100,000 records (create, get by
 # id, filtered list page) next to the mock GET of the same server, and
 # connector methods (GET /hello answered by a JavaScript connector method and
-# by a REST back end through a method routing) next to the mock GET.
+# by a REST back end through a method routing) next to the mock GET, and the
+# consent check (a UK account-information GET under a consent against the
+# same GET guarded by its role).
 # Each target of ../shared/bench/README.md is checked in every round, not
 # only on the median; the report says which rounds missed. See
 # bench/README.md. Loopback only; every loop is bounded; the servers it
@@ -19,7 +21,7 @@
 # ratio alike.
 #
 # Knobs (environment): WORKLOADS (all; or a comma-separated subset of
-# compare, spec, swap, entities, connectors) DURATION (12: measured seconds
+# compare, spec, swap, entities, connectors, consents) DURATION (12: measured seconds
 # per workload and round) SLICES (12: turns the ratio workloads' DURATION is
 # split into, at least 1 s each; even, so that the turns' alternating order
 # balances) CONNECTIONS (64) ROUNDS (3) WARMUP (2)
@@ -41,36 +43,39 @@ SHARED=$(cd "$ROOT/../shared" && pwd)
 # invalid POST against fiberlimit, guarded mock GET), spec (spec load), swap
 # (swap under load), entities (record API over 100,000 records), connectors
 # (JavaScript connector method and REST back end against the mock GET and
-# fiberlimit); all = every part.
+# fiberlimit), consents (an AIS GET under a consent against the same GET
+# guarded by its role); all = every part.
 WORKLOADS=${WORKLOADS:-all}
 RUN_COMPARE=0
 RUN_SPEC=0
 RUN_SWAP=0
 RUN_ENTITIES=0
 RUN_CONNECTORS=0
+RUN_CONSENTS=0
 IFS=', ' read -ra WL_PARTS <<<"$WORKLOADS"
 for part in "${WL_PARTS[@]}"; do
 	case $part in
 	"") ;;
-	all) RUN_COMPARE=1 RUN_SPEC=1 RUN_SWAP=1 RUN_ENTITIES=1 RUN_CONNECTORS=1 ;;
+	all) RUN_COMPARE=1 RUN_SPEC=1 RUN_SWAP=1 RUN_ENTITIES=1 RUN_CONNECTORS=1 RUN_CONSENTS=1 ;;
 	compare) RUN_COMPARE=1 ;;
 	spec) RUN_SPEC=1 ;;
 	swap) RUN_SWAP=1 ;;
 	entities) RUN_ENTITIES=1 ;;
 	connectors) RUN_CONNECTORS=1 ;;
+	consents) RUN_CONSENTS=1 ;;
 	*)
-		echo "bench: WORKLOADS: unknown part '$part' (all, compare, spec, swap, entities, connectors)" >&2
+		echo "bench: WORKLOADS: unknown part '$part' (all, compare, spec, swap, entities, connectors, consents)" >&2
 		exit 2
 		;;
 	esac
 done
 PARTS=""
-for part in compare spec swap entities connectors; do
+for part in compare spec swap entities connectors consents; do
 	flag=RUN_${part^^}
 	if ((${!flag})); then PARTS+="${PARTS:+, }$part"; fi
 done
 if [[ -z $PARTS ]]; then
-	echo "bench: WORKLOADS='$WORKLOADS' selects nothing (all, compare, spec, swap, entities, connectors)" >&2
+	echo "bench: WORKLOADS='$WORKLOADS' selects nothing (all, compare, spec, swap, entities, connectors, consents)" >&2
 	exit 2
 fi
 if [[ ! -d "$SHARED/bench/fiberlimit" ]]; then
@@ -320,7 +325,8 @@ wait_healthy() { # NAME URL: the server NAME (of SERVER_PIDS) answers URL
 }
 
 # start_dynapi [DATA_DIR]: dynapi on DATA_DIR (default: a new empty one),
-# logged in.
+# logged in, with the flags of DYNAPI_FLAGS added.
+DYNAPI_FLAGS=()
 start_dynapi() {
 	port_in_use "$DYNAPI_PORT" && die "something already listens on $DYNAPI_ADDR (set BENCH_DYNAPI_PORT)"
 	local data=${1:-}
@@ -334,7 +340,7 @@ start_dynapi() {
 		DYNAPI_RECORD_QUOTA_COUNT=-1 DYNAPI_RECORD_QUOTA_BYTES=-1 \
 		"${SERVER_PIN[@]}" "$TMP/dynapi" serve \
 		--addr "$DYNAPI_ADDR" --data-dir "$data" --example=false --log-format json \
-		--max-conns-per-ip "$((2 * CONNECTIONS + 64))" \
+		--max-conns-per-ip "$((2 * CONNECTIONS + 64))" "${DYNAPI_FLAGS[@]}" \
 		>>"$TMP/dynapi.log" 2>&1 &
 	SERVER_PIDS[dynapi]=$!
 	local i healthy=0
@@ -648,7 +654,7 @@ verdict() {
 }
 
 port_in_use "$DYNAPI_PORT" && die "something already listens on $DYNAPI_ADDR (set BENCH_DYNAPI_PORT)"
-if ((RUN_COMPARE || RUN_ENTITIES || RUN_CONNECTORS)); then
+if ((RUN_COMPARE || RUN_ENTITIES || RUN_CONNECTORS || RUN_CONSENTS)); then
 	port_in_use "$FIBER_PORT" && die "something already listens on $FIBER_ADDR (set BENCH_FIBER_PORT)"
 fi
 if ((RUN_CONNECTORS)); then
@@ -660,6 +666,7 @@ FAILED=0
 COMPARE_ROUNDS=()   # per-round target lines of the report, by part
 ENTITY_ROUNDS=()
 CONNECTOR_ROUNDS=()
+CONSENT_ROUNDS=()
 
 # ---------------------------------------------------------------- workloads
 if ((RUN_COMPARE)); then
@@ -1287,6 +1294,167 @@ if ((RUN_CONNECTORS)); then
 	done
 fi
 
+# ---------------------------------------------------------------- consents
+# The consent check's cost: the UK v4.0 account-information document served
+# twice by one dynapi, bound to its consent profile at its own mount and
+# without one (?consent_profile=none) at /plain; GET .../accounts/ID/balances
+# (answered by the mock) under an authorised consent's token, against the
+# same GET at /plain with the TPP's client-credentials token, which passes the
+# operation's role instead. Both tokens are the engine's JWTs.
+CONSENT_TARGET=0.85
+CONSENT_BANK=bench-bank
+CONSENT_ACCOUNT=bench-1
+CONSENT_PATH=/open-banking/v4.0/aisp/accounts/$CONSENT_ACCOUNT/balances
+PLAIN_PATH=/plain/accounts/$CONSENT_ACCOUNT/balances
+TPP_REDIRECT=http://127.0.0.1:9/callback # never followed: the JSON API hands the code back
+
+# form_call NAME PATH WANT OUT BASIC FORM...: a form POST with HTTP Basic
+# client authentication; must answer WANT, the body left in OUT.
+form_call() {
+	local name=$1 path=$2 want=$3 out=$4 basic=$5 code
+	shift 5
+	code=$(curl -s -o "$out" -w '%{http_code}' --max-time 30 -X POST "$DYNAPI_URL$path" \
+		-u "$basic" "$@") || true
+	[[ $code == "$want" ]] || {
+		head -c 2000 "$out" >&2 || true
+		echo >&2
+		die "$name: POST $path answered $code, want $want"
+	}
+}
+
+# bearer_call NAME METHOD PATH WANT AUTHORIZATION [FILE]: one request with an
+# Authorization header (and a JSON body from FILE); the answer is left in
+# $TMP/call.json.
+bearer_call() {
+	local name=$1 method=$2 path=$3 want=$4 authorization=$5 file=${6:-} code
+	local -a body=()
+	[[ -z $file ]] || body=(-H 'Content-Type: application/json' --data-binary "@$file")
+	code=$(curl -s -o "$TMP/call.json" -w '%{http_code}' --max-time 30 -X "$method" "$DYNAPI_URL$path" \
+		-H "Authorization: $authorization" "${body[@]}") || true
+	[[ $code == "$want" ]] || {
+		head -c 2000 "$TMP/call.json" >&2 || true
+		echo >&2
+		die "$name: $method $path answered $code, want $want"
+	}
+}
+
+# start_consent_server: a fresh dynapi (one-time codes in the JSON API,
+# hour-long tokens) serving the UK document both ways, a bank with the
+# admin's account, a TPP's consumer, and a consent the admin authorised for
+# that account through the JSON API, its code exchanged with PKCE. Sets
+# PSU_AUTHORIZATION (the consent's token) and TPP_AUTHORIZATION (the TPP's
+# client-credentials token).
+start_consent_server() {
+	local admin_id key secret cc consent request_uri authorisation otp redirect code verifier challenge
+	DYNAPI_FLAGS=(--sca-dev --oauth2-token-ttl 1h)
+	start_dynapi
+	DYNAPI_FLAGS=()
+	submit "" "$OB_SPEC" >/dev/null
+	grep -q '"id" *: *"uk-ob-v4.0-ais"' "$TMP/submit.json" || {
+		head -c 2000 "$TMP/submit.json" >&2
+		die "the UK v4.0 document was not bound to the consent profile uk-ob-v4.0-ais"
+	}
+	submit "mount=/plain&consent_profile=none" "$OB_SPEC" >/dev/null
+	curl -s -o "$TMP/user.json" --max-time 10 "$DYNAPI_URL/my/user" "${AUTH[@]}" || true
+	admin_id=$(json_field user_id "$TMP/user.json")
+	[[ -n $admin_id ]] || die "GET /my/user: no user_id"
+	printf '{"bank_id": "%s", "short_name": "Bench", "full_name": "Bench Bank"}\n' "$CONSENT_BANK" >"$TMP/bank.json"
+	admin_json "bank" POST /admin/v1/banks "$TMP/bank.json" 201
+	printf '{"bank_id": "%s", "role_name": "CanCreateAccount"}\n' "$CONSENT_BANK" >"$TMP/grant.json"
+	admin_json "grant CanCreateAccount" POST "/admin/v1/users/$admin_id/entitlements" "$TMP/grant.json" 201
+	printf '{"account_id": "%s", "currency": "EUR", "label": "bench", "balance": {"currency": "EUR", "amount": "10.00"}, "owners": [{"user_id": "%s"}]}\n' \
+		"$CONSENT_ACCOUNT" "$admin_id" >"$TMP/account.json"
+	admin_json "account" POST "/banks/$CONSENT_BANK/accounts" "$TMP/account.json" 201
+	printf '{"name": "bench TPP", "redirect_uris": ["%s"]}\n' "$TPP_REDIRECT" >"$TMP/consumer.json"
+	admin_json "TPP consumer" POST /my/consumers "$TMP/consumer.json" 201
+	key=$(json_field consumer_key "$TMP/admin.json")
+	secret=$(json_field consumer_secret "$TMP/admin.json")
+	[[ -n $key && -n $secret ]] || die "POST /my/consumers: no consumer_key or consumer_secret"
+	form_call "client credentials" /oauth2/token 200 "$TMP/cc.json" "$key:$secret" -d grant_type=client_credentials
+	cc=$(json_field access_token "$TMP/cc.json")
+	TPP_AUTHORIZATION="Bearer $cc"
+	printf '{"Data": {"Permissions": ["ReadAccountsDetail", "ReadBalances"]}, "Risk": {}}\n' >"$TMP/consent.json"
+	bearer_call "consent" POST /open-banking/v4.0/aisp/account-access-consents 201 "$TPP_AUTHORIZATION" "$TMP/consent.json"
+	consent=$(json_field ConsentId "$TMP/call.json")
+	[[ -n $consent ]] || die "no ConsentId in the 201"
+	verifier=$(rand_hex 32)
+	challenge=$(printf '%s' "$verifier" | openssl dgst -sha256 -binary | base64 | tr '+/' '-_' | tr -d '=\n')
+	form_call "PAR" /oauth2/par 201 "$TMP/par.json" "$key:$secret" -d response_type=code \
+		--data-urlencode "client_id=$key" --data-urlencode "redirect_uri=$TPP_REDIRECT" --data-urlencode "scope=openid accounts" \
+		-d state=bench -d code_challenge_method=S256 --data-urlencode "code_challenge=$challenge" --data-urlencode "consent_id=$consent"
+	request_uri=$(json_field request_uri "$TMP/par.json")
+	printf '{"client_id": "%s", "request_uri": "%s"}\n' "$key" "$request_uri" >"$TMP/open.json"
+	admin_json "open the authorisation" POST /my/consent-authorisations "$TMP/open.json" 201
+	authorisation=$(json_field authorisation_id "$TMP/admin.json")
+	printf '{"accounts": ["%s"]}\n' "$CONSENT_ACCOUNT" >"$TMP/choice.json"
+	admin_json "choose the account" POST "/my/consent-authorisations/$authorisation/accounts" "$TMP/choice.json" 200
+	otp=$(json_field code "$TMP/admin.json")
+	[[ -n $otp ]] || die "no one-time code in the JSON API's answer (--sca-dev)"
+	printf '{"answer": "%s"}\n' "$otp" >"$TMP/answer.json"
+	admin_json "answer the one-time code" POST "/my/consent-authorisations/$authorisation/sca" "$TMP/answer.json" 200
+	redirect=$(json_field redirect_uri "$TMP/admin.json")
+	# JSON writes & as \u0026: the code ends at either.
+	code=$(printf '%s' "$redirect" | sed -n 's/.*[?&]code=\([^&\\]*\).*/\1/p')
+	[[ -n $code ]] || die "no code in the redirect $redirect"
+	form_call "code exchange" /oauth2/token 200 "$TMP/psu.json" "$key:$secret" -d grant_type=authorization_code \
+		--data-urlencode "code=$code" --data-urlencode "redirect_uri=$TPP_REDIRECT" --data-urlencode "code_verifier=$verifier"
+	PSU_AUTHORIZATION="Bearer $(json_field access_token "$TMP/psu.json")"
+	# Both sides answer, and each is checked the way it claims to be.
+	bearer_call "GET under the consent" GET "$CONSENT_PATH" 200 "$PSU_AUTHORIZATION"
+	bearer_call "GET at /plain" GET "$PLAIN_PATH" 200 "$TPP_AUTHORIZATION"
+	bearer_call "GET under no consent" GET "$CONSENT_PATH" 403 "$TPP_AUTHORIZATION"
+	bearer_call "another account under the consent" GET /open-banking/v4.0/aisp/accounts/other-1/balances 403 "$PSU_AUTHORIZATION"
+	expect_status "GET at /plain without a token" 401 none GET "$DYNAPI_URL$PLAIN_PATH"
+}
+
+# report_consents prints the consents table.
+report_consents() {
+	local c p f cp pp ratio rounds misses result vs_fiber
+	# shellcheck disable=SC2086 # word splitting of the round lists is wanted
+	c=$(median ${RPS[k0,x]})
+	# shellcheck disable=SC2086
+	p=$(median ${RPS[k1,x]})
+	# shellcheck disable=SC2086
+	f=$(median ${RPS[k2,x]})
+	# shellcheck disable=SC2086
+	cp=$(median ${P99[k0,x]})
+	# shellcheck disable=SC2086
+	pp=$(median ${P99[k1,x]})
+	ratio=$(awk -v a="$c" -v b="$p" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+	vs_fiber=$(awk -v a="$c" -v b="$f" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+	IFS=$'\t' read -r rounds misses < <(round_ratios "${RPS[k0,x]}" "${RPS[k1,x]}" "$CONSENT_TARGET")
+	CONSENT_ROUNDS+=("consent-checked / role-checked AIS GET per round: $rounds")
+	result=$(verdict "$misses" "$((${STATUS_BAD[k0,x]} + ${STATUS_BAD[k1,x]} + ${STATUS_BAD[k2,x]}))")
+	[[ $result == PASS ]] || FAILED=1
+	printf '| %-20s | %13s | %12s | %6s | %12s | %10s | %10s | %-7s | %-6s |\n' \
+		workload "consent req/s" "plain req/s" ratio "/ fiberlimit" "consent p99" "plain p99" target result
+	printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' ---------------------- --------------: -------------: -------: -------------: -----------: -----------: --------- --------
+	printf '| %-20s | %13s | %12s | %6s | %12s | %7s ms | %7s ms | %-7s | %-6s |\n' \
+		"AIS GET, consent" "$c" "$p" "$ratio" "$vs_fiber" "$cp" "$pp" ">= $CONSENT_TARGET" "$result"
+	echo
+	echo "Consents: each round one dynapi serving ob-uk-v4.0/account-info-openapi.yaml bound to uk-ob-v4.0-ais (default mount) and again with"
+	echo "?consent_profile=none at /plain, and a fiberlimit; consent: GET $CONSENT_PATH with the access token of a consent the admin authorised"
+	echo "for $CONSENT_ACCOUNT (PAR, JSON API with --sca-dev, code exchange with PKCE); plain: GET $PLAIN_PATH with the TPP's client-credentials"
+	echo "token (the operation's role instead of the consent). Both answered by the mock. Checked each round: both 200, the client-credentials token"
+	echo "403 under the profile, another account 403, /plain 401 without a token. ratio = consent / plain; / fiberlimit: consent over fiberlimit's"
+	echo "GET /hello (information). Target: >= $CONSENT_TARGET in every round."
+}
+
+if ((RUN_CONSENTS)); then
+	command -v openssl >/dev/null 2>&1 || die "openssl is required for the consents part (PKCE)"
+	KW_URL=("$DYNAPI_URL$CONSENT_PATH" "$DYNAPI_URL$PLAIN_PATH" "$FIBER_URL/hello")
+	for r in $(seq 1 "$ROUNDS"); do
+		start_consent_server
+		start_fiberlimit
+		queue "k0,x" 200 "$RAW/consents-w0-r$r" "${KW_URL[0]}" "" "$PSU_AUTHORIZATION"
+		queue "k1,x" 200 "$RAW/consents-w1-r$r" "${KW_URL[1]}" "" "$TPP_AUTHORIZATION"
+		queue "k2,x" 200 "$RAW/consents-w2-r$r" "${KW_URL[2]}"
+		log "consents: round $r/$ROUNDS, consent-checked and role-checked AIS GET and fiberlimit, interleaved"
+		measure_turns "$SLICES" "$SLICE_SECS"
+		stop_server
+	done
+fi
+
 # ---------------------------------------------------------------- report
 REPORT=$TMP/report.md
 {
@@ -1295,7 +1463,7 @@ REPORT=$TMP/report.md
 	echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), dynapi $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (dirty tree)'),"
 	echo "$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null), $PINNING, GOMAXPROCS=1,"
 	echo "wrk -t1 -c$CONNECTIONS, $ROUNDS rounds, medians of rounds; 1-minute load average before the run: $LOAD_BEFORE (above ~1, other work on the machine skews the figures)."
-	if ((RUN_COMPARE || RUN_ENTITIES || RUN_CONNECTORS)); then
+	if ((RUN_COMPARE || RUN_ENTITIES || RUN_CONNECTORS || RUN_CONSENTS)); then
 		echo
 		echo "Ratios are measured interleaved. On this kind of shared VM two short wrk runs of the same server seconds apart differ by up to ~30 %,"
 		echo "so two servers measured one after the other can drift apart for no reason of their own. In each round of compare, entities and connectors,"
@@ -1386,6 +1554,10 @@ REPORT=$TMP/report.md
 		report_connectors
 		echo
 	fi
+	if ((RUN_CONSENTS)); then
+		report_consents
+		echo
+	fi
 	echo "Rounds (req/s):"
 	echo
 	if ((RUN_COMPARE)); then
@@ -1407,6 +1579,9 @@ REPORT=$TMP/report.md
 			echo "- connectors, ${CW_NAME[$w]}: ${ROUND_LOG[c$w,x]}"
 		done
 	fi
+	if ((RUN_CONSENTS)); then
+		echo "- consents, consent-checked GET: ${ROUND_LOG[k0,x]}; role-checked GET: ${ROUND_LOG[k1,x]}; fiberlimit GET: ${ROUND_LOG[k2,x]}"
+	fi
 	if ((RUN_SPEC)); then
 		echo "- spec load: POST ms ${POST_MS[*]}; ready ms ${READY_MS[*]}; extra polls ${POLLS[*]}"
 	fi
@@ -1415,7 +1590,7 @@ REPORT=$TMP/report.md
 	echo
 	echo "Targets per round (* marks a round that missed its target):"
 	echo
-	for line in "${COMPARE_ROUNDS[@]}" "${ENTITY_ROUNDS[@]}" "${CONNECTOR_ROUNDS[@]}"; do
+	for line in "${COMPARE_ROUNDS[@]}" "${ENTITY_ROUNDS[@]}" "${CONNECTOR_ROUNDS[@]}" "${CONSENT_ROUNDS[@]}"; do
 		echo "- $line"
 	done
 } >"$REPORT"
