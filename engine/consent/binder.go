@@ -138,17 +138,20 @@ func (db *DocBinding) Uses(id string) bool {
 }
 
 // Hooks returns the hooks of op, an operation of a document bound by db:
-// the Check of an operation bound to use, and the filter of its list when
-// it lists items of several accounts; none for the others.
+// the Check of an operation bound to use, the filter of its list when it
+// lists items of several accounts, and the recorder of its uses for the
+// customer's dashboard; none for the others.
 func (b *Binder) Hooks(db *DocBinding, op *specs.Operation) engine.Hooks {
 	if !db.Uses(op.ID) {
 		return engine.Hooks{}
 	}
 	bind := db.Profile.Operations[op.ID]
-	h := engine.Hooks{Policies: []engine.Policy{b.newCheck(db.Profile, bind, op)}}
+	check := b.newCheck(db.Profile, bind, op)
+	h := engine.Hooks{Policies: []engine.Policy{check}}
 	if f := newItemsFilter(op.ID, bind); f != nil {
 		h.Filters = []engine.ResponseFilter{f}
 	}
+	h.Filters = append(h.Filters, &useRecorder{svc: b.Service, op: op.ID, account: check.account})
 	return h
 }
 

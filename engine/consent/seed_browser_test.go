@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -247,6 +248,31 @@ func TestSeedScenarioInBrowser(t *testing.T) {
 	}
 	if got := tpp.Get(t, v4Consents+"/"+id).JSON(t)["Data"].(map[string]any)["Status"]; got != "AUTH" {
 		t.Fatalf("consent after authorisation: %v", got)
+	}
+
+	// The customer's dashboard shows what the TPP read under the consent.
+	detail := inst.Token(alice).Get(t, "/my/consents/"+id)
+	var shown struct {
+		RecentUses []struct {
+			OperationID string `json:"operation_id"`
+			AccountID   string `json:"account_id"`
+			Status      int    `json:"status"`
+		} `json:"recent_uses"`
+	}
+	if err := json.Unmarshal(detail.Body, &shown); err != nil || detail.Status != http.StatusOK {
+		t.Fatalf("GET /my/consents/%s: %d %s", id, detail.Status, detail.Body)
+	}
+	uses := map[string]bool{}
+	for _, u := range shown.RecentUses {
+		uses[u.OperationID+" "+u.AccountID+" "+strconv.Itoa(u.Status)] = true
+	}
+	for _, want := range []string{"GetAccounts  200", "GetAccountsAccountIdBalances alice-1 200"} {
+		if !uses[want] {
+			t.Errorf("the dashboard's recent uses lack %q: %s", want, detail.Body)
+		}
+	}
+	if len(shown.RecentUses) != 2 {
+		t.Errorf("refused calls are not uses: %s", detail.Body)
 	}
 
 	// The customer revokes it on the dashboard: the same token stops.

@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -275,4 +276,32 @@ func (l *useLog) load(ctx context.Context, consentID string) []Use {
 		return nil
 	})
 	return uses
+}
+
+// useRecorder is the last response filter of an operation bound to use: it
+// notes each answered call on its consent (NoteUse), for the customer's
+// dashboard. It never changes the reply and never blocks the call.
+type useRecorder struct {
+	svc *Service
+	op  string
+	// account is the position of the path parameter naming the account,
+	// -1 when the operation reads no single account.
+	account int
+}
+
+// Filter implements engine.ResponseFilter.
+func (u *useRecorder) Filter(_ context.Context, call *engine.Call, reply *engine.Reply) (*engine.Reply, error) {
+	if call.Consent == nil {
+		return reply, nil
+	}
+	use := Use{At: u.svc.now().UTC(), OperationID: u.op, Status: reply.Status}
+	if call.HTTP != nil {
+		// The request's strings live in its buffers, reused after the call.
+		use.Method, use.Path = strings.Clone(call.HTTP.Method()), strings.Clone(call.HTTP.Path())
+	}
+	if call.Path != nil && u.account >= 0 && u.account < call.Path.Len() {
+		use.AccountID = strings.Clone(call.Path.Value(u.account))
+	}
+	u.svc.NoteUse(call.Consent.ID, use)
+	return reply, nil
 }
