@@ -151,7 +151,7 @@ func (b *Binder) Hooks(db *DocBinding, op *specs.Operation) engine.Hooks {
 	if f := newItemsFilter(op.ID, bind); f != nil {
 		h.Filters = []engine.ResponseFilter{f}
 	}
-	h.Filters = append(h.Filters, &useRecorder{svc: b.Service, op: op.ID, account: check.account})
+	h.Filters = append(h.Filters, &useRecorder{svc: b.Service, op: op.ID, method: op.Method, path: op.Path, account: check.account})
 	return h
 }
 

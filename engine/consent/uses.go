@@ -4,7 +4,6 @@ import (
 	"container/list"
 	"context"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -13,7 +12,9 @@ import (
 )
 
 // Use is one call a TPP made under a consent, for the customer's
-// dashboard.
+// dashboard: when, which operation (its method and its path as the
+// document writes it), the account it read, if one, and the answer's
+// status.
 type Use struct {
 	At          time.Time `json:"at"`
 	OperationID string    `json:"operation_id"`
@@ -280,10 +281,14 @@ func (l *useLog) load(ctx context.Context, consentID string) []Use {
 
 // useRecorder is the last response filter of an operation bound to use: it
 // notes each answered call on its consent (NoteUse), for the customer's
-// dashboard. It never changes the reply and never blocks the call.
+// dashboard. It never changes the reply, never blocks the call and
+// allocates nothing: the method and path are the operation's (the path
+// template as the document writes it), and the account is the consent's
+// own string for the account the check found in the path.
 type useRecorder struct {
-	svc *Service
-	op  string
+	svc          *Service
+	op           string
+	method, path string
 	// account is the position of the path parameter naming the account,
 	// -1 when the operation reads no single account.
 	account int
@@ -294,13 +299,11 @@ func (u *useRecorder) Filter(_ context.Context, call *engine.Call, reply *engine
 	if call.Consent == nil {
 		return reply, nil
 	}
-	use := Use{At: u.svc.now().UTC(), OperationID: u.op, Status: reply.Status}
-	if call.HTTP != nil {
-		// The request's strings live in its buffers, reused after the call.
-		use.Method, use.Path = strings.Clone(call.HTTP.Method()), strings.Clone(call.HTTP.Path())
-	}
+	use := Use{At: u.svc.now().UTC(), OperationID: u.op, Method: u.method, Path: u.path, Status: reply.Status}
 	if call.Path != nil && u.account >= 0 && u.account < call.Path.Len() {
-		use.AccountID = strings.Clone(call.Path.Value(u.account))
+		if i := slices.Index(call.Consent.Accounts, call.Path.Value(u.account)); i >= 0 {
+			use.AccountID = call.Consent.Accounts[i]
+		}
 	}
 	u.svc.NoteUse(call.Consent.ID, use)
 	return reply, nil
