@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dynapi/dynapi/internal/enginetest"
 	"github.com/dynapi/dynapi/internal/testpaths"
@@ -111,6 +113,7 @@ func BenchmarkUKOpenBanking(b *testing.B) {
 	balances := find("GET", "/accounts/{AccountId}/balances")
 	consent := find("POST", "/account-access-consents")
 	valid := validRequest(b, ep.Doc, consent, ep.ServedPath(consent))
+	valid.Body = expiringTomorrow(b, inst, valid.Body)
 	invalid := valid
 	invalid.Body = []byte(`{"Data":{"Permissions":["ReadNothing"],"ExpirationDateTime":"tomorrow"},"Risk":{}}`)
 	// The account operations are answered under a consent (see
@@ -208,4 +211,24 @@ func BenchmarkConnectorMethods(b *testing.B) {
 	} {
 		runBench(b, handler, tc)
 	}
+}
+
+// expiringTomorrow is the consent request body with its expiry a day
+// after the engine's clock: the document's example expires in the past,
+// which the profile refuses.
+func expiringTomorrow(b *testing.B, inst *enginetest.Engine, body []byte) []byte {
+	var req map[string]any
+	if err := json.Unmarshal(body, &req); err != nil {
+		b.Fatal(err)
+	}
+	data, _ := req["Data"].(map[string]any)
+	if data == nil {
+		b.Fatalf("no Data in the consent request %s", body)
+	}
+	data["ExpirationDateTime"] = inst.Clock.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)
+	out, err := json.Marshal(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return out
 }
