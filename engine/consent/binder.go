@@ -62,8 +62,9 @@ type DocBinding struct {
 // Bind picks doc's profile: choice (a profile id, NoProfile, or "" to let
 // the document's x-dynapi-consent-profile, then Match, decide), else none
 // (nil, nil). A profile named explicitly must exist and the document must
-// hold the operations it creates, gets and deletes consents with;
-// otherwise the document is refused with the faults named.
+// hold the operations it creates, gets and deletes consents with, and, for
+// a bank's own profile, every operation it names; otherwise the document
+// is refused with the faults named.
 func (b *Binder) Bind(doc *specs.Document, choice string) (*DocBinding, error) {
 	source := SourceQuery
 	if choice == "" {
@@ -96,6 +97,7 @@ func (b *Binder) Bind(doc *specs.Document, choice string) (*DocBinding, error) {
 		}
 	}
 	db := &DocBinding{Profile: p, Source: source}
+	strict := !profiles.Builtin(p.ID)
 	has := map[string]bool{}
 	var faults []engine.Violation
 	for _, op := range doc.Operations {
@@ -117,9 +119,13 @@ func (b *Binder) Bind(doc *specs.Document, choice string) (*DocBinding, error) {
 			continue
 		}
 		db.Missing = append(db.Missing, id)
-		if a := p.Operations[id].Action; a != ActionUse {
+		// A bank's own profile is written for its document: every
+		// operation it names must be there. A built-in profile fits
+		// every version of its standard's document, some of which lack
+		// some reads; only those it answers itself must be there.
+		if a := p.Operations[id].Action; a != ActionUse || strict {
 			faults = append(faults, engine.Violation{Location: "document", Pointer: "/paths", Code: "missing_operation",
-				Message: "consent profile " + p.ID + " answers operation " + id + " (" + a + "), which the document lacks"})
+				Message: "consent profile " + p.ID + " binds operation " + id + " (" + a + "), which the document lacks"})
 		}
 	}
 	if len(faults) > 0 {
