@@ -26,7 +26,7 @@ func (s *Service) Discovery(base string) map[string]any {
 		"claims_supported":                                 []string{"sub", "openbanking_intent_id", "acr", "auth_time", "nonce", "c_hash", "s_hash"},
 		"claims_parameter_supported":                       true,
 		"request_parameter_supported":                      true,
-		"request_object_signing_alg_values_supported":      s.requestAlgs(),
+		"request_object_signing_alg_values_supported":      s.requestAlgs(true),
 		"request_uri_parameter_supported":                  true,
 		"subject_types_supported":                          []string{"public"},
 		"acr_values_supported":                             []string{ACR},

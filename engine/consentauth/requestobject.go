@@ -37,9 +37,11 @@ var RequestObjectAlgs = []string{"PS256", "RS256", "ES256"}
 var requestParams = []string{"response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
 	"code_challenge", "code_challenge_method", "claims", "consent_id", "request_uri", "request"}
 
-// requestAlgs are the algorithms request objects are verified with.
-func (s *Service) requestAlgs() []string {
-	if s.o.AllowUnsignedRequestObjects {
+// requestAlgs are the algorithms request objects are verified with:
+// "none" beside RequestObjectAlgs when enabled, and then only for a client
+// with no key (keyless); a client that registered keys signs.
+func (s *Service) requestAlgs(keyless bool) []string {
+	if s.o.AllowUnsignedRequestObjects && keyless {
 		return append(RequestObjectAlgs[:len(RequestObjectAlgs):len(RequestObjectAlgs)], "none")
 	}
 	return RequestObjectAlgs
@@ -74,13 +76,14 @@ func (s *Service) unpack(client *identity.Consumer, outer url.Values) (url.Value
 }
 
 // verifyRequestObject checks raw's signature against the client's JWK
-// Set by kid (PS256, RS256 or ES256; none only when enabled), iss the
+// Set by kid (PS256, RS256 or ES256; none only when enabled and the
+// client registered no key), iss the
 // client, aud the issuer, exp required and at most MaxRequestObjectLife
 // ahead, nbf not in the future; it returns the object's request
 // parameters.
 func (s *Service) verifyRequestObject(client *identity.Consumer, raw string) (url.Values, []engine.Violation) {
 	claims := jwt.MapClaims{}
-	parser := jwt.NewParser(jwt.WithValidMethods(s.requestAlgs()), jwt.WithIssuer(client.Key), jwt.WithAudience(s.o.Issuer),
+	parser := jwt.NewParser(jwt.WithValidMethods(s.requestAlgs(len(client.JWKS) == 0)), jwt.WithIssuer(client.Key), jwt.WithAudience(s.o.Issuer),
 		jwt.WithExpirationRequired(), jwt.WithLeeway(requestObjectLeeway), jwt.WithTimeFunc(s.now))
 	_, err := parser.ParseWithClaims(raw, claims, func(tok *jwt.Token) (any, error) {
 		if tok.Method == jwt.SigningMethodNone {

@@ -266,7 +266,8 @@ func TestFAPI1Refusals(t *testing.T) {
 
 // TestFAPI1Unsigned: with --allow-unsigned-request-objects a
 // fapi1_request_object TPP may register no key and send unsigned request
-// objects; discovery then lists "none".
+// objects; discovery then lists "none". A TPP that registered keys, or a
+// par_pkce one, still cannot.
 func TestFAPI1Unsigned(t *testing.T) {
 	t.Parallel()
 	b := newBank(t, allowUnsigned, devCodes)
@@ -284,8 +285,11 @@ func TestFAPI1Unsigned(t *testing.T) {
 	done := b.answer(t, b.alice(t), id, b.sendCode(t, id))
 	b.tokens(t, p, redirected(t, done.JSON(t)["redirect_uri"].(string)).Get("code"), "", consentID, "n-fapi")
 
-	consentID = b.consent(t, b.tpp)
-	if r := b.jsonOpen(t, b.tpp, "code", unsigned(t, b.objectClaims(b.tpp, consentID, "code"))); r.Status != http.StatusBadRequest {
-		t.Errorf("a par_pkce TPP's unsigned request object: %d %s", r.Status, r.Body)
+	keyed := b.fapiTPP(t, "Keyed App", ecSigner(t, "tpp-es", elliptic.P256()))
+	for _, c := range []tpp{b.tpp, keyed} {
+		consentID = b.consent(t, c)
+		if r := b.jsonOpen(t, c, "code", unsigned(t, b.objectClaims(c, consentID, "code"))); r.Status != http.StatusBadRequest {
+			t.Errorf("an unsigned request object of a par_pkce or keyed TPP: %d %s", r.Status, r.Body)
+		}
 	}
 }
