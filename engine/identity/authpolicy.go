@@ -35,6 +35,7 @@ const (
 	MaxJWKSKeys  = 10
 	MaxJWKSBytes = 32 << 10
 	minRSABits   = 2048
+	maxRSABits   = 8192
 )
 
 // requestObjectAlgs are the signing algorithms a registered key may name.
@@ -55,7 +56,8 @@ func jwkFault(pointer, code, message string) engine.Violation {
 
 // parseJWKS reads a JWK Set of public signing keys: at most MaxJWKSKeys,
 // each with a unique kid, RSA of at least 2048 bits or EC P-256, no
-// private members. It returns the keys by kid and every fault.
+// private members (RSA of at most 8192 bits, so that checking a
+// signature stays cheap). It returns the keys by kid and every fault.
 func parseJWKS(raw json.RawMessage) (map[string]any, []engine.Violation) {
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return nil, nil
@@ -107,8 +109,8 @@ func publicKey(k jwkset.JWKMarshal) (any, string) {
 	}
 	switch key := jwk.Key().(type) {
 	case *rsa.PublicKey:
-		if key.N.BitLen() < minRSABits {
-			return nil, fmt.Sprintf("an RSA key has at least %d bits", minRSABits)
+		if bits := key.N.BitLen(); bits < minRSABits || bits > maxRSABits {
+			return nil, fmt.Sprintf("an RSA key has %d to %d bits", minRSABits, maxRSABits)
 		}
 		return key, ""
 	case *ecdsa.PublicKey:

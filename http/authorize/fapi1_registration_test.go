@@ -2,6 +2,7 @@ package authorize_test
 
 import (
 	"crypto/elliptic"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"slices"
@@ -37,6 +38,8 @@ func TestFAPI1Registration(t *testing.T) {
 	}{
 		{"private key", "fapi1_request_object", setOf(es.jwk(t, true)), []string{"/jwks/keys/0"}},
 		{"weak RSA", "fapi1_request_object", setOf(weak.jwk(t, false)), []string{"/jwks/keys/0"}},
+		{"RSA over 8192 bits", "fapi1_request_object", map[string]any{"keys": []any{map[string]any{"kty": "RSA", "kid": "huge", "e": "AQAB",
+			"n": base64.RawURLEncoding.EncodeToString(append([]byte{0xff}, make([]byte, 1025)...))}}}, []string{"/jwks/keys/0"}},
 		{"curve P-384", "fapi1_request_object", setOf(p384.jwk(t, false)), []string{"/jwks/keys/0"}},
 		{"symmetric key", "fapi1_request_object", map[string]any{"keys": []any{map[string]any{"kty": "oct", "kid": "s", "k": "c2VjcmV0LXNlY3JldC1zZWNyZXQ"}}},
 			[]string{"/jwks/keys/0"}},
