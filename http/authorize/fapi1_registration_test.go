@@ -88,6 +88,16 @@ func TestFAPI1Registration(t *testing.T) {
 		t.Errorf("consumer as shown: %v", mine)
 	}
 
+	var audited []any
+	for _, e := range b.inst.Admin().Get(t, "/admin/v1/audit-log?limit=1000").JSON(t)["entries"].([]any) {
+		if e := e.(map[string]any); e["action"] == "consumer.authorization_policy" {
+			audited = append(audited, e)
+		}
+	}
+	if len(audited) != 1 || !strings.Contains(string(enginetest.MustJSON(t, audited[0])), `"kids":["tpp-es","tpp-ps"]`) {
+		t.Errorf("audit of the policy change (only the accepted one): %v", audited)
+	}
+
 	other := b.inst.CreateUser(t, "mallory", "Mallory-passw0rd-1")
 	for _, path := range []string{"/my/consumers/" + p.id + "/authorization-policy", "/my/consumers/no-such/authorization-policy"} {
 		if r := b.inst.As(other).Send(t, enginetest.JSONRequest(t, http.MethodPut, path,
