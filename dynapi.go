@@ -98,6 +98,10 @@ type Config struct {
 	// ScaDevCodes returns the one-time codes of consent authorisations in
 	// the JSON API's answers (--sca-dev), for development only.
 	ScaDevCodes bool
+	// AllowUnsignedRequestObjects accepts unsigned (alg none) request
+	// objects of fapi1_request_object consumers
+	// (--allow-unsigned-request-objects), for a sandbox only.
+	AllowUnsignedRequestObjects bool
 	// PreloadExample serves examples.BankAccounts at first start, with a
 	// demo bank and accounts.
 	PreloadExample bool
@@ -239,7 +243,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 	}
 	authorisations, err := consentauth.New(ctx, consentauth.Options{Store: store, Consents: consents, Identity: svc.Identity,
 		Methods: methods, Tokens: consentTokens{auth.oauth2}, Audit: svc.Audit, Issuer: cmp.Or(cfg.OAuth2.Issuer, "dynapi"),
-		DevCodes: cfg.ScaDevCodes, Now: cfg.Now})
+		DevCodes: cfg.ScaDevCodes, AllowUnsignedRequestObjects: cfg.AllowUnsignedRequestObjects, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}

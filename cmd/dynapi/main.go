@@ -114,6 +114,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	minPassword := ef.Int("password-min-length", "DYNAPI_PASSWORD_MIN_LENGTH", 10, "shortest password accepted")
 	jit := ef.Bool("just-in-time-entitlements", "DYNAPI_JIT_ENTITLEMENTS", false, "grant roles claimed by an identity token when first needed")
 	scaDev := ef.Bool("sca-dev", "DYNAPI_SCA_DEV", false, "return consent authorisations' one-time codes in the JSON API (development only)")
+	unsignedRequests := ef.Bool("allow-unsigned-request-objects", "DYNAPI_ALLOW_UNSIGNED_REQUEST_OBJECTS", false, "accept unsigned request objects of fapi1_request_object consumers (sandbox only)")
 	jitRoles := ef.String("jit-roles", "DYNAPI_JIT_ROLES", "", "comma-separated roles (or prefixes ending in *) that may be granted just in time; none by default")
 	jwtIssuer := ef.String("jwt-issuer", "DYNAPI_JWT_ISSUER", "", "accept bearer JWTs of this external issuer")
 	jwtAudience := ef.String("jwt-audience", "DYNAPI_JWT_AUDIENCE", "", "audience those JWTs must carry")
@@ -159,15 +160,16 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		DataDir: *dataDir,
 		Admin: identity.BootstrapOptions{AdminUsername: os.Getenv("DYNAPI_ADMIN_USERNAME"), AdminPassword: os.Getenv("DYNAPI_ADMIN_PASSWORD"),
 			ConsumerKey: os.Getenv("DYNAPI_ADMIN_CONSUMER_KEY"), ConsumerSecret: os.Getenv("DYNAPI_ADMIN_CONSUMER_SECRET")},
-		Passwords:              identity.PasswordPolicy{MinLength: *minPassword},
-		Throttle:               identity.ThrottleOptions{MaxFailures: *maxFailures, Lockout: *lockout, Window: *loginWindow, SlowAfter: *slowAfter, Delay: *loginDelay, MaxDelay: *loginMaxDelay},
-		JustInTimeEntitlements: *jit,
-		JustInTimeRoles:        splitList(*jitRoles),
-		ScaDevCodes:            *scaDev,
-		LoginEventsPerMinute:   *loginEvents,
-		DirectLoginTTL:         *tokenTTL,
-		OAuth2:                 dynapi.OAuth2Config{TTL: *oauthTTL, RotateAfter: *rotate},
-		ExternalJWT:            jwtbearer.Options{Issuer: *jwtIssuer, Audience: *jwtAudience, JWKSFile: *jwksFile, JWKSURL: *jwksURL},
+		Passwords:                   identity.PasswordPolicy{MinLength: *minPassword},
+		Throttle:                    identity.ThrottleOptions{MaxFailures: *maxFailures, Lockout: *lockout, Window: *loginWindow, SlowAfter: *slowAfter, Delay: *loginDelay, MaxDelay: *loginMaxDelay},
+		JustInTimeEntitlements:      *jit,
+		JustInTimeRoles:             splitList(*jitRoles),
+		ScaDevCodes:                 *scaDev,
+		AllowUnsignedRequestObjects: *unsignedRequests,
+		LoginEventsPerMinute:        *loginEvents,
+		DirectLoginTTL:              *tokenTTL,
+		OAuth2:                      dynapi.OAuth2Config{TTL: *oauthTTL, RotateAfter: *rotate},
+		ExternalJWT:                 jwtbearer.Options{Issuer: *jwtIssuer, Audience: *jwtAudience, JWKSFile: *jwksFile, JWKSURL: *jwksURL},
 		Connectors: dynapi.ConnectorConfig{ScriptTimeout: *scriptTimeout, FetchAllow: splitList(*fetchAllow),
 			ContextHeader: *contextHeader, ScriptMaxAllocBytes: *scriptMaxAlloc, ScriptMemoryLimit: *scriptMemory},
 		Records: records.Options{PageBytes: *recordPageBytes,

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"math/big"
@@ -194,12 +195,32 @@ func (s *Service) Answer(ctx context.Context, id string, c Caller, answer string
 }
 
 // issueCode stores a new authorization code for the finalised ss and its
-// redirect to the client, in one transaction.
+// redirect to the client, in one transaction; for the hybrid response
+// type the redirect carries an ID token for the code and state too.
 func (s *Service) issueCode(ctx context.Context, ss *session, c Caller) (*session, error) {
 	code := random32()
 	rec := issuedCode{Request: ss.Request, UserID: ss.UserID, AuthTime: ss.AuthTime, ExpiresAt: s.now().Add(CodeLifetime)}
+	params := url.Values{"code": {code}}
+	if ss.Request.ResponseType == ResponseCodeIDToken {
+		hashes := map[string]any{"c_hash": leftHalfHash(code)}
+		if ss.Request.State != "" {
+			hashes["s_hash"] = leftHalfHash(ss.Request.State)
+		}
+		tok, err := s.idToken(&rec, hashes)
+		if err != nil {
+			return nil, engine.Internal(err)
+		}
+		params.Set("id_token", tok)
+	}
 	return s.change(ctx, ss.ID, c, func(tx engine.Tx, ss *session) error {
-		ss.Redirect = s.redirect(ss, url.Values{"code": {code}})
+		ss.Redirect = s.redirect(ss, params)
 		return kvjson.Put(tx, bucketCodes, hashHex(code), rec)
 	})
+}
+
+// leftHalfHash is the left half of the SHA-256 of v, base64url: an ID
+// token's c_hash and s_hash for ES256 (OpenID Connect 3.3.2.11).
+func leftHalfHash(v string) string {
+	h := sha256.Sum256([]byte(v))
+	return base64.RawURLEncoding.EncodeToString(h[:len(h)/2])
 }

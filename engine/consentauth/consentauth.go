@@ -115,6 +115,10 @@ type Options struct {
 	// DevCodes returns one-time codes in the JSON API's answers, for
 	// development; never set it in production.
 	DevCodes bool
+	// AllowUnsignedRequestObjects accepts request objects of alg "none"
+	// from clients of the fapi1_request_object policy, for a sandbox;
+	// never set it in production.
+	AllowUnsignedRequestObjects bool
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -157,6 +161,10 @@ func New(ctx context.Context, o Options) (*Service, error) {
 
 // DevCodes tells whether one-time codes are shown in the JSON API.
 func (s *Service) DevCodes() bool { return s.o.DevCodes }
+
+// AllowsUnsignedRequestObjects tells whether unsigned request objects
+// are accepted (a sandbox).
+func (s *Service) AllowsUnsignedRequestObjects() bool { return s.o.AllowUnsignedRequestObjects }
 
 // Issuer is the iss of ID tokens and authorization responses.
 func (s *Service) Issuer() string { return s.o.Issuer }

@@ -29,18 +29,29 @@ const (
 	maxConsentID   = 128
 )
 
+// Response types: the authorization code, and OpenID Connect's hybrid
+// flow answering an ID token beside it in the fragment.
+const (
+	ResponseCode        = "code"
+	ResponseCodeIDToken = "code id_token"
+)
+
 // Scopes are the scopes an authorisation may ask for.
 var Scopes = []string{"openid", "accounts"}
 
 // Request is an authorization request as pushed and accepted.
 type Request struct {
 	// ConsumerID and ClientID (its key) are the TPP's.
-	ConsumerID    string `json:"consumer_id"`
-	ClientID      string `json:"client_id"`
-	RedirectURI   string `json:"redirect_uri"`
-	Scope         string `json:"scope"`
-	State         string `json:"state,omitempty"`
-	Nonce         string `json:"nonce,omitempty"`
+	ConsumerID string `json:"consumer_id"`
+	ClientID   string `json:"client_id"`
+	// ResponseType is ResponseCode ("" in requests stored before it was
+	// kept) or ResponseCodeIDToken.
+	ResponseType string `json:"response_type,omitempty"`
+	RedirectURI  string `json:"redirect_uri"`
+	Scope        string `json:"scope"`
+	State        string `json:"state,omitempty"`
+	Nonce        string `json:"nonce,omitempty"`
+	// CodeChallenge is "" when the client's policy let it send none.
 	CodeChallenge string `json:"code_challenge"`
 	ConsentID     string `json:"consent_id"`
 }
@@ -57,21 +68,12 @@ type Pushed struct {
 	ExpiresIn  int    `json:"expires_in"`
 }
 
-// Push accepts client's authorization request (RFC 9126): response_type
-// code, client_id the client's key, a redirect_uri registered on the
-// client, scope of Scopes with "accounts", state and nonce of at most 512
-// bytes, an S256 code_challenge, and the consent by consent_id or by the
-// openbanking_intent_id claim of claims, which must be the client's and
-// await authorisation. Every fault is named in the error's violations;
-// the error's code is RFC 6749's for the first. The request_uri answered
-// is single use and lives PushedLifetime.
+// Push accepts client's authorization request (RFC 9126): see accept.
+// The request_uri answered is single use and lives PushedLifetime.
 func (s *Service) Push(ctx context.Context, client *identity.Consumer, params url.Values) (*Pushed, error) {
-	req, faults := parseRequest(client, params)
-	if req.ConsentID != "" {
-		faults = append(faults, s.consentFaults(ctx, client, req.ConsentID)...)
-	}
-	if len(faults) > 0 {
-		return nil, faultsError(faults)
+	req, err := s.accept(ctx, client, params)
+	if err != nil {
+		return nil, err
 	}
 	random := random(32)
 	row := pushed{Request: req, ExpiresAt: s.now().Add(PushedLifetime)}
@@ -81,6 +83,32 @@ func (s *Service) Push(ctx context.Context, client *identity.Consumer, params ur
 		return nil, engine.Internal(err)
 	}
 	return &Pushed{RequestURI: RequestURIPrefix + random, ExpiresIn: int(PushedLifetime / time.Second)}, nil
+}
+
+// accept checks an authorization request of client, pushed or carried by
+// a request object to the authorization endpoint alike: its parameters,
+// or those of its request object (see unpack), are response_type code
+// (or "code id_token" for a fapi1_request_object client), client_id the
+// client's key, a redirect_uri registered on the client, scope of Scopes
+// with "accounts", state and nonce of at most 512 bytes (a nonce is
+// required with an id_token), an S256 code_challenge (optional for a
+// fapi1_request_object client, enforced when given), and the consent by
+// consent_id or by the openbanking_intent_id claim of claims, which must
+// be the client's and await authorisation. Every fault is named in the
+// error's violations; the error's code is RFC 6749's for the first.
+func (s *Service) accept(ctx context.Context, client *identity.Consumer, outer url.Values) (Request, error) {
+	params, faults := s.unpack(client, outer)
+	if faults != nil {
+		return Request{}, faultsError(faults)
+	}
+	req, faults := parseRequest(client, params)
+	if req.ConsentID != "" {
+		faults = append(faults, s.consentFaults(ctx, client, req.ConsentID)...)
+	}
+	if len(faults) > 0 {
+		return Request{}, faultsError(faults)
+	}
+	return req, nil
 }
 
 // fault is one wrong parameter of a pushed request, with the OAuth2 error
@@ -123,30 +151,35 @@ func parseRequest(client *identity.Consumer, p url.Values) (Request, []engine.Vi
 		return ""
 	}
 	if _, ok := p["request"]; ok {
-		faults = append(faults, fault(CodeRequestNotSupported, "request", "request objects are not supported; push the parameters"))
+		faults = append(faults, fault(codeInvalidRequest, "request", "a request object may not hold another"))
 	}
 	if _, ok := p["request_uri"]; ok {
 		faults = append(faults, fault(codeInvalidRequest, "request_uri", "a pushed request may not name a request_uri"))
 	}
-	if rt := one("response_type", maxParam, true); rt != "" && rt != "code" {
-		faults = append(faults, fault(CodeUnsupportedResponseType, "response_type", `only "code" is supported`))
+	fapi1 := client.UsesRequestObjects()
+	rt := one("response_type", maxParam, true)
+	switch {
+	case rt == ResponseCodeIDToken && !fapi1:
+		faults = append(faults, fault(CodeUnsupportedResponseType, "response_type", `"code id_token" is for clients of the fapi1_request_object policy`))
+	case rt != "" && rt != ResponseCode && rt != ResponseCodeIDToken:
+		faults = append(faults, fault(CodeUnsupportedResponseType, "response_type", `is "code" or "code id_token"`))
 	}
 	if id := one("client_id", maxParam, true); id != "" && id != client.Key {
 		faults = append(faults, fault(codeInvalidRequest, "client_id", "is not the authenticated client"))
 	}
-	req := Request{ConsumerID: client.ID, ClientID: client.Key}
+	req := Request{ConsumerID: client.ID, ClientID: client.Key, ResponseType: rt}
 	if req.RedirectURI = one("redirect_uri", maxParam, true); req.RedirectURI != "" && !client.HasRedirectURI(req.RedirectURI) {
 		faults = append(faults, fault(codeInvalidRequest, "redirect_uri", "is not one of the client's registered redirect URIs"))
 	}
 	if req.Scope = one("scope", maxScopeLength, true); req.Scope != "" {
 		faults = append(faults, scopeFaults(req.Scope)...)
 	}
-	req.State, req.Nonce = one("state", maxParam, false), one("nonce", maxParam, false)
-	req.CodeChallenge = one("code_challenge", maxParam, true)
+	req.State, req.Nonce = one("state", maxParam, false), one("nonce", maxParam, rt == ResponseCodeIDToken)
+	req.CodeChallenge = one("code_challenge", maxParam, !fapi1)
 	if req.CodeChallenge != "" && !validPKCE(req.CodeChallenge) {
 		faults = append(faults, fault(codeInvalidRequest, "code_challenge", "is 43 to 128 characters of base64url"))
 	}
-	switch m := one("code_challenge_method", maxParam, true); m {
+	switch m := one("code_challenge_method", maxParam, req.CodeChallenge != "" || !fapi1); m {
 	case "S256", "":
 	default:
 		faults = append(faults, fault(codeInvalidRequest, "code_challenge_method", `only "S256" is supported`))

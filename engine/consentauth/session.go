@@ -14,6 +14,7 @@ import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/audit"
 	"github.com/dynapi/dynapi/engine/consent"
+	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/internal/kvjson"
 )
 
@@ -94,19 +95,47 @@ type Opened struct {
 	BrowserKey string
 }
 
-// Open starts the authorisation of the request pushed as requestURI by
-// the client whose key is clientID, consuming the request_uri. A customer
-// logged in (c.UserID) starts authenticated; otherwise a browser key is
-// made and the customer logs in next. An unknown, expired, used or
-// another client's request_uri is invalid_request_uri.
-func (s *Service) Open(ctx context.Context, clientID, requestURI string, c Caller) (*Opened, error) {
-	client, ok := s.o.Identity.ConsumerByKey(clientID)
-	if !ok || clientID == "" {
+// AuthorizationRequest is what the authorization endpoint is given: the
+// client's id and either the request_uri of a pushed request or a request
+// object (RFC 9101), which repeats the response_type when one is given.
+type AuthorizationRequest struct {
+	ClientID     string
+	RequestURI   string
+	Request      string
+	ResponseType string
+}
+
+// Open starts the authorisation of r: the request pushed as r.RequestURI
+// by the client whose key is r.ClientID, consuming the request_uri, or
+// the request object r.Request, checked as a pushed request is (accept).
+// A customer logged in (c.UserID) starts authenticated; otherwise a
+// browser key is made and the customer logs in next. An unknown, expired,
+// used or another client's request_uri is invalid_request_uri.
+func (s *Service) Open(ctx context.Context, r AuthorizationRequest, c Caller) (*Opened, error) {
+	client, ok := s.o.Identity.ConsumerByKey(r.ClientID)
+	if !ok || r.ClientID == "" {
 		return nil, oauthError(http.StatusBadRequest, codeInvalidClient, "client_id names no enabled client")
 	}
-	random, ok := strings.CutPrefix(requestURI, RequestURIPrefix)
-	if !ok || len(random) == 0 || len(random) > maxParam {
-		return nil, oauthError(http.StatusBadRequest, CodeInvalidRequestURI, "request_uri is not one this server issued")
+	var take func(tx engine.Tx) (Request, error)
+	switch {
+	case r.Request != "" && r.RequestURI != "":
+		return nil, oauthError(http.StatusBadRequest, codeInvalidRequest, "give request_uri or request, not both")
+	case r.Request != "":
+		params := url.Values{"client_id": {r.ClientID}, "request": {r.Request}}
+		if r.ResponseType != "" {
+			params.Set("response_type", r.ResponseType)
+		}
+		req, err := s.accept(ctx, client, params)
+		if err != nil {
+			return nil, err
+		}
+		take = func(engine.Tx) (Request, error) { return req, nil }
+	default:
+		random, ok := strings.CutPrefix(r.RequestURI, RequestURIPrefix)
+		if !ok || len(random) == 0 || len(random) > maxParam {
+			return nil, oauthError(http.StatusBadRequest, CodeInvalidRequestURI, "request_uri is not one this server issued")
+		}
+		take = func(tx engine.Tx) (Request, error) { return s.takePushed(tx, client, random) }
 	}
 	now := s.now()
 	ss := &session{ID: random32(), Status: StatusReceived, CreatedAt: now, ExpiresAt: now.Add(SessionLifetime)}
@@ -118,19 +147,8 @@ func (s *Service) Open(ctx context.Context, clientID, requestURI string, c Calle
 		ss.Browser = hashHex(out.BrowserKey)
 	}
 	err := s.o.Store.Update(ctx, func(tx engine.Tx) error {
-		key := hashHex(random)
-		p, err := kvjson.Get[pushed](tx, bucketPushed, key)
-		if errors.Is(err, engine.ErrNotFound) {
-			return oauthError(http.StatusBadRequest, CodeInvalidRequestURI, "request_uri is unknown, used or expired")
-		}
-		if err != nil {
-			return err
-		}
-		if !now.Before(p.ExpiresAt) || p.Request.ConsumerID != client.ID {
-			return oauthError(http.StatusBadRequest, CodeInvalidRequestURI, "request_uri is unknown, used or expired")
-		}
-		ss.Request = p.Request
-		if err := tx.Delete(bucketPushed, key); err != nil {
+		var err error
+		if ss.Request, err = take(tx); err != nil {
 			return err
 		}
 		return kvjson.Put(tx, bucketSessions, ss.ID, ss)
@@ -147,6 +165,20 @@ func (s *Service) Open(ctx context.Context, clientID, requestURI string, c Calle
 	}
 	out.Authorisation, err = s.view(ctx, ss, true)
 	return out, err
+}
+
+// takePushed consumes client's pushed request under random (the
+// request_uri less its prefix).
+func (s *Service) takePushed(tx engine.Tx, client *identity.Consumer, random string) (Request, error) {
+	key := hashHex(random)
+	p, err := kvjson.Get[pushed](tx, bucketPushed, key)
+	if errors.Is(err, engine.ErrNotFound) || err == nil && (!s.now().Before(p.ExpiresAt) || p.Request.ConsumerID != client.ID) {
+		return Request{}, oauthError(http.StatusBadRequest, CodeInvalidRequestURI, "request_uri is unknown, used or expired")
+	}
+	if err != nil {
+		return Request{}, err
+	}
+	return p.Request, tx.Delete(bucketPushed, key)
 }
 
 // random32 is 32 random bytes, base64url.
@@ -269,14 +301,19 @@ func (s *Service) fail(ss *session, why string) {
 	ss.Redirect = s.redirect(ss, url.Values{"error": {CodeAccessDenied}, "error_description": {why}})
 }
 
-// redirect is the redirect URI of ss with params, state and iss added.
+// redirect is the redirect URI of ss with params, state and iss added:
+// in the query, or in the fragment for the hybrid response type (OpenID
+// Connect's default response mode for it).
 func (s *Service) redirect(ss *session, params url.Values) string {
 	if ss.Request.State != "" {
 		params.Set("state", ss.Request.State)
 	}
 	params.Set("iss", s.o.Issuer)
 	sep := "?"
-	if strings.Contains(ss.Request.RedirectURI, "?") {
+	switch {
+	case ss.Request.ResponseType == ResponseCodeIDToken:
+		sep = "#"
+	case strings.Contains(ss.Request.RedirectURI, "?"):
 		sep = "&"
 	}
 	return ss.Request.RedirectURI + sep + params.Encode()

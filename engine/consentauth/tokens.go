@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"maps"
 	"net/http"
 	"time"
 
@@ -72,12 +73,17 @@ func (s *Service) Exchange(ctx context.Context, client *identity.Consumer, grant
 	return nil, oauthError(http.StatusBadRequest, codeUnsupportedGrantType, "the grant type is not supported")
 }
 
-// exchangeCode consumes code and grants its tokens. A code used twice
-// revokes the grant of its first use (RFC 6749 4.1.2).
+// exchangeCode consumes code and grants its tokens. The code_verifier is
+// required unless client's policy is fapi1_request_object, and checked
+// whenever the code was issued for a challenge. A code used twice revokes
+// the grant of its first use (RFC 6749 4.1.2).
 func (s *Service) exchangeCode(ctx context.Context, client *identity.Consumer, code, redirectURI, verifier string) (*Granted, error) {
 	var missing []engine.Violation
-	for _, p := range [...]struct{ name, value string }{{"code", code}, {"redirect_uri", redirectURI}, {"code_verifier", verifier}} {
-		if p.value == "" || len(p.value) > maxParam {
+	for _, p := range [...]struct {
+		name, value string
+		required    bool
+	}{{"code", code, true}, {"redirect_uri", redirectURI, true}, {"code_verifier", verifier, !client.UsesRequestObjects()}} {
+		if p.value == "" && p.required || len(p.value) > maxParam {
 			missing = append(missing, fault(codeInvalidRequest, p.name, "is required, at most 512 bytes"))
 		}
 	}
@@ -109,7 +115,7 @@ func (s *Service) exchangeCode(ctx context.Context, client *identity.Consumer, c
 			return invalidGrant("the code was issued to another client")
 		case rec.Request.RedirectURI != redirectURI:
 			return invalidGrant("redirect_uri is not the one of the authorization request")
-		case !verifies(verifier, rec.Request.CodeChallenge):
+		case rec.Request.CodeChallenge != "" && !verifies(verifier, rec.Request.CodeChallenge):
 			return invalidGrant("code_verifier does not match the code challenge")
 		}
 		rec.Used, rec.Grant = true, hashHex(refresh)
@@ -131,7 +137,7 @@ func (s *Service) exchangeCode(ctx context.Context, client *identity.Consumer, c
 	}
 	out.RefreshToken = refresh
 	if hasScope(rec.Request.Scope, "openid") {
-		if out.IDToken, err = s.idToken(client, rec); err != nil {
+		if out.IDToken, err = s.idToken(rec, nil); err != nil {
 			return nil, engine.Internal(err)
 		}
 	}
@@ -191,10 +197,12 @@ func (s *Service) accessToken(ctx context.Context, client *identity.Consumer, us
 	return &Granted{AccessToken: tok, TokenType: "Bearer", ExpiresIn: expiresIn, Scope: scope}, nil
 }
 
-// idToken signs the ID token of a code's exchange with the engine's keys.
-func (s *Service) idToken(client *identity.Consumer, rec *issuedCode) (string, error) {
-	claims := map[string]any{"aud": client.Key, "sub": rec.UserID, "openbanking_intent_id": rec.Request.ConsentID,
-		"auth_time": rec.AuthTime.Unix(), "acr": ACR, "azp": client.Key}
+// idToken signs the ID token of code rec, with the claims extra beside
+// the usual ones, with the engine's keys.
+func (s *Service) idToken(rec *issuedCode, extra map[string]any) (string, error) {
+	claims := map[string]any{"aud": rec.Request.ClientID, "sub": rec.UserID, "openbanking_intent_id": rec.Request.ConsentID,
+		"auth_time": rec.AuthTime.Unix(), "acr": ACR, "azp": rec.Request.ClientID}
+	maps.Copy(claims, extra)
 	if rec.Request.Nonce != "" {
 		claims["nonce"] = rec.Request.Nonce
 	}

@@ -1,10 +1,12 @@
 package identity
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -32,12 +34,16 @@ type consumerRecord struct {
 	// RedirectURIs are where the consumer's customers may be sent back to
 	// after authorising a consent (exact match).
 	RedirectURIs []string `json:"redirect_uris,omitempty"`
+	// AuthorizationPolicy is "" for PolicyPARPKCE; JWKS the public keys
+	// of its request objects, as registered.
+	AuthorizationPolicy string          `json:"authorization_policy,omitempty"`
+	JWKS                json.RawMessage `json:"jwks,omitempty"`
 }
 
 // consumer is the record as returned: without its secret hash.
 func (r *consumerRecord) consumer() *Consumer {
 	return &Consumer{ID: r.ID, Key: r.Key, Name: r.Name, Enabled: r.Enabled, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt,
-		RedirectURIs: r.RedirectURIs}
+		RedirectURIs: r.RedirectURIs, AuthorizationPolicy: cmp.Or(r.AuthorizationPolicy, PolicyPARPKCE), JWKS: r.JWKS}
 }
 
 // entry is the record as kept in the in-memory view.

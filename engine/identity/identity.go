@@ -15,6 +15,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -74,6 +75,12 @@ type Consumer struct {
 	// RedirectURIs are the URIs the consumer may have its customers sent
 	// back to after an authorisation, matched exactly.
 	RedirectURIs []string `json:"redirect_uris,omitempty"`
+	// AuthorizationPolicy is how its authorization requests reach the
+	// bank: PolicyPARPKCE or PolicyFAPI1RequestObject.
+	AuthorizationPolicy string `json:"authorization_policy"`
+	// JWKS is the JWK Set of the public keys its request objects are
+	// signed with, as registered.
+	JWKS json.RawMessage `json:"jwks,omitempty"`
 }
 
 // Principal is an authenticated caller; the type lives in the kernel so

@@ -76,6 +76,17 @@ func (s *Service) SetConsumerRedirectURIs(ctx context.Context, a audit.Actor, id
 	if faults := ValidateRedirectURIs(uris); faults != nil {
 		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "the redirect URIs cannot be set", faults...)
 	}
+	return s.changeOwnConsumer(ctx, a, id, func(rec *consumerRecord) (string, map[string]any) {
+		rec.RedirectURIs = slices.Clone(uris)
+		return "consumer.redirect_uris", map[string]any{"redirect_uris": uris}
+	})
+}
+
+// changeOwnConsumer lets change alter the consumer with id, which a.UserID
+// created (anyone else gets the 404 of an unknown consumer), and stores
+// it with the audit entry change names, in one transaction.
+func (s *Service) changeOwnConsumer(ctx context.Context, a audit.Actor, id string,
+	change func(rec *consumerRecord) (action string, details map[string]any)) (*Consumer, error) {
 	var out *Consumer
 	err := s.w.Update(ctx, func(tx *viewtx.Tx) error {
 		rec, err := kvjson.Get[consumerRecord](tx, bucketConsumers, id)
@@ -85,12 +96,12 @@ func (s *Service) SetConsumerRedirectURIs(ctx context.Context, a audit.Actor, id
 		if err != nil {
 			return err
 		}
-		rec.RedirectURIs = slices.Clone(uris)
+		action, details := change(rec)
 		if err := s.putConsumerTx(tx, rec); err != nil {
 			return err
 		}
 		out = rec.consumer()
-		return s.audit.Append(tx, a, "consumer.redirect_uris", rec.ID, "", map[string]any{"redirect_uris": uris})
+		return s.audit.Append(tx, a, action, rec.ID, "", details)
 	})
 	return out, err
 }

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/gofiber/fiber/v2"
@@ -37,6 +38,26 @@ func (a *API) setRedirectURIs(c *fiber.Ctx) error {
 		return badRequest(`the body must be {"redirect_uris": [...]}`)
 	}
 	consumer, err := a.Access.Identity.SetConsumerRedirectURIs(c.UserContext(), actor(c), param(c, "consumer_id"), in.RedirectURIs)
+	if err != nil {
+		return err
+	}
+	return c.JSON(consumer)
+}
+
+// authorizationPolicy is the body of setAuthorizationPolicy.
+type authorizationPolicy struct {
+	Policy string          `json:"authorization_policy"`
+	JWKS   json.RawMessage `json:"jwks"`
+}
+
+// setAuthorizationPolicy sets how one of the caller's own consumers sends
+// authorization requests, with the JWK Set of its request objects:
+// {"authorization_policy": "par_pkce"|"fapi1_request_object", "jwks":
+// {"keys": [...]}}; another's is a 404.
+func (a *API) setAuthorizationPolicy(c *fiber.Ctx) error {
+	in := decoded[authorizationPolicy](c)
+	o := identity.AuthorizationPolicyOptions{AllowUnsigned: a.Grants != nil && a.Grants.AllowsUnsignedRequestObjects()}
+	consumer, err := a.Access.Identity.SetConsumerAuthorizationPolicy(c.UserContext(), actor(c), param(c, "consumer_id"), in.Policy, in.JWKS, o)
 	if err != nil {
 		return err
 	}

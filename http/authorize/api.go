@@ -14,8 +14,10 @@ import (
 
 // opening is the body that opens an authorisation through the JSON API.
 type opening struct {
-	ClientID   string `json:"client_id"`
-	RequestURI string `json:"request_uri"`
+	ClientID     string `json:"client_id"`
+	RequestURI   string `json:"request_uri"`
+	Request      string `json:"request"`
+	ResponseType string `json:"response_type"`
 }
 
 // accountChoice is the body naming the accounts to share.
@@ -49,14 +51,16 @@ func answer(c *fiber.Ctx, status int, a *consentauth.Authorisation) error {
 	return c.Status(status).JSON(a)
 }
 
-// open starts an authorisation of a pushed request for the customer.
+// open starts an authorisation of a pushed request or a request object
+// for the customer.
 func (a *API) open(c *fiber.Ctx) error {
 	who, err := customer(c)
 	if err != nil {
 		return err
 	}
 	in := decoded[opening](c)
-	out, err := a.Auth.Open(c.UserContext(), in.ClientID, in.RequestURI, who)
+	out, err := a.Auth.Open(c.UserContext(), consentauth.AuthorizationRequest{ClientID: in.ClientID, RequestURI: in.RequestURI,
+		Request: in.Request, ResponseType: in.ResponseType}, who)
 	if err != nil {
 		return err
 	}

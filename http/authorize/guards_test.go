@@ -160,7 +160,7 @@ func TestJSONAPIGuards(t *testing.T) {
 }
 
 // TestDiscovery: the discovery document advertises exactly what is
-// enabled.
+// enabled (request objects unsigned only with the flag: TestFAPI1Unsigned).
 func TestDiscovery(t *testing.T) {
 	t.Parallel()
 	b := newBank(t)
@@ -172,21 +172,26 @@ func TestDiscovery(t *testing.T) {
 	base := "http://example.com"
 	for k, want := range map[string]any{
 		"issuer": "dynapi", "authorization_endpoint": base + "/oauth2/authorize", "token_endpoint": base + "/oauth2/token",
-		"pushed_authorization_request_endpoint": base + "/oauth2/par", "require_pushed_authorization_requests": true,
+		"pushed_authorization_request_endpoint": base + "/oauth2/par", "require_pushed_authorization_requests": false,
 		"jwks_uri": base + "/.well-known/jwks.json", "revocation_endpoint": base + "/oauth2/revoke",
-		"authorization_response_iss_parameter_supported": true, "request_parameter_supported": false,
+		"authorization_response_iss_parameter_supported": true, "request_parameter_supported": true,
+		"claims_parameter_supported": true,
 	} {
 		if d[k] != want {
 			t.Errorf("%s = %v; want %v", k, d[k], want)
 		}
 	}
 	for k, want := range map[string][]string{
-		"response_types_supported":              {"code"},
-		"grant_types_supported":                 {"authorization_code", "refresh_token", "client_credentials"},
-		"code_challenge_methods_supported":      {"S256"},
-		"token_endpoint_auth_methods_supported": {"client_secret_basic", "client_secret_post"},
-		"scopes_supported":                      {"openid", "accounts"},
-		"id_token_signing_alg_values_supported": {"ES256"},
+		"response_types_supported":                         {"code", "code id_token"},
+		"response_modes_supported":                         {"query", "fragment"},
+		"request_object_signing_alg_values_supported":      {"PS256", "RS256", "ES256"},
+		"dynapi_require_pushed_authorization_requests_for": {"par_pkce"},
+		"acr_values_supported":                             {"urn:openbanking:psd2:sca"},
+		"grant_types_supported":                            {"authorization_code", "refresh_token", "client_credentials"},
+		"code_challenge_methods_supported":                 {"S256"},
+		"token_endpoint_auth_methods_supported":            {"client_secret_basic", "client_secret_post"},
+		"scopes_supported":                                 {"openid", "accounts"},
+		"id_token_signing_alg_values_supported":            {"ES256"},
 	} {
 		var got []string
 		for _, v := range d[k].([]any) {

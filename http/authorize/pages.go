@@ -82,7 +82,8 @@ func finish(c *fiber.Ctx, a *consentauth.Authorisation) error {
 // secure tells whether the request came over HTTPS.
 func secure(c *fiber.Ctx) bool { return c.Protocol() == "https" }
 
-// openPage opens an authorisation from a pushed request and shows the
+// openPage opens an authorisation from a pushed request or a request
+// object and shows the
 // login form, setting the browser key cookie; a HEAD request opens
 // nothing.
 func (a *API) openPage(c *fiber.Ctx) error {
@@ -91,7 +92,9 @@ func (a *API) openPage(c *fiber.Ctx) error {
 		headers(c, "")
 		return c.SendStatus(http.StatusOK)
 	}
-	out, err := a.Auth.Open(c.UserContext(), strings.Clone(c.Query("client_id")), strings.Clone(c.Query("request_uri")),
+	q := func(k string) string { return strings.Clone(c.Query(k)) }
+	out, err := a.Auth.Open(c.UserContext(), consentauth.AuthorizationRequest{ClientID: q("client_id"), RequestURI: q("request_uri"),
+		Request: q("request"), ResponseType: q("response_type")},
 		consentauth.Caller{Address: server.Credentials(c).ClientAddr(), CorrelationID: correlationID(c)})
 	if err != nil {
 		return errorPage(c, statusOf(err), messageOf(err))
