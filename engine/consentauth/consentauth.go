@@ -100,6 +100,8 @@ type Tokens interface {
 type Options struct {
 	Store    engine.Store
 	Consents *consent.Service
+	// Profiles describe each consent's permissions to the customer.
+	Profiles *consent.Registry
 	// Identity checks passwords (with its login throttle) and finds
 	// consumers.
 	Identity *identity.Service
@@ -133,8 +135,8 @@ type Service struct {
 // New returns the service, creating the server's HMAC secret in the store
 // at first start.
 func New(ctx context.Context, o Options) (*Service, error) {
-	if o.Store == nil || o.Consents == nil || o.Identity == nil || o.Methods == nil || o.Tokens == nil || o.Issuer == "" {
-		return nil, errors.New("consentauth: Store, Consents, Identity, Methods, Tokens and Issuer are required")
+	if o.Store == nil || o.Consents == nil || o.Profiles == nil || o.Identity == nil || o.Methods == nil || o.Tokens == nil || o.Issuer == "" {
+		return nil, errors.New("consentauth: Store, Consents, Profiles, Identity, Methods, Tokens and Issuer are required")
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -53,13 +53,14 @@ func (s *Service) view(ctx context.Context, ss *session, withAccounts bool) (*Au
 	if err != nil {
 		return nil, engine.AsError(err)
 	}
+	profile, _ := s.o.Profiles.Get(c.ProfileID)
 	tpp := ""
 	if con, err := s.o.Identity.Consumer(ctx, ss.Request.ConsumerID); err == nil {
 		tpp = con.Name
 	}
 	a := &Authorisation{ID: ss.ID, ScaStatus: ss.Status, Chosen: ss.Accounts, RedirectURI: ss.Redirect,
 		AttemptsLeft: MaxWrongAnswers - ss.WrongAnswers, ExpiresAt: ss.ExpiresAt, FormAction: origin(ss.Request.RedirectURI),
-		Consent: ConsentView{ID: c.ID, Permissions: describe(c.Permissions), ExpiresAt: c.ExpiresAt,
+		Consent: ConsentView{ID: c.ID, Permissions: describe(profile, c.Permissions), ExpiresAt: c.ExpiresAt,
 			TransactionFrom: c.TransactionFrom, TransactionTo: c.TransactionTo, TPPName: tpp}}
 	if withAccounts && ss.UserID != "" && !ss.finished() {
 		if a.Accounts, err = s.shareable(ctx, ss.UserID); err != nil {

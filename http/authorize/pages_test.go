@@ -68,7 +68,8 @@ func TestPagesFlow(t *testing.T) {
 	}
 
 	br.submit(t, "login", url.Values{"username": {"alice"}, "password": {alicePass}})
-	for _, want := range []string{"Your account names and types", "Your transactions, with their full details", "Money coming into your accounts"} {
+	// The words of the consent's profile, as on the customer's dashboard.
+	for _, want := range []string{"Your account names, numbers and currencies", "Your transactions in full: with the payer&#39;s or payee&#39;s details and the references", "Money coming into your accounts"} {
 		if !strings.Contains(br.page, want) {
 			t.Errorf("accounts page lacks %q:\n%s", want, br.page)
 		}
