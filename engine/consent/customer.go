@@ -118,7 +118,7 @@ func (s *Service) ChangeAccounts(ctx context.Context, id, userID string, account
 			fmt.Sprintf("a consent shares 1 to %d accounts", MaxAccounts),
 			engine.Violation{Location: "body", Pointer: "/accounts", Code: "count", Message: fmt.Sprintf("give 1 to %d accounts", MaxAccounts)})
 	}
-	return s.update(ctx, id, who, auditAccounts, func(c *Consent, now time.Time) (map[string]any, error) {
+	return s.update(ctx, id, who, auditAccounts, func(_ engine.Tx, c *Consent, now time.Time) (map[string]any, error) {
 		if c.UserID != userID || !c.Visible() {
 			return nil, engine.ErrNotFound
 		}

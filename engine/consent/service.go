@@ -284,7 +284,7 @@ type revocation struct {
 
 // revoke is Revoke and RevokeByCustomer: one audited change, consent.revoke.
 func (s *Service) revoke(ctx context.Context, id string, r revocation, who audit.Actor) (*Consent, error) {
-	return s.update(ctx, id, who, auditRevoke, func(c *Consent, now time.Time) (map[string]any, error) {
+	return s.update(ctx, id, who, auditRevoke, func(_ engine.Tx, c *Consent, now time.Time) (map[string]any, error) {
 		if r.owner != "" && (c.UserID != r.owner || !c.Visible()) {
 			return nil, engine.ErrNotFound
 		}
@@ -301,15 +301,24 @@ func (s *Service) revoke(ctx context.Context, id string, r revocation, who audit
 // with id, awaiting it, for the accounts they chose (at least one): from
 // now on the consent's TPP may use it. A consent in any other status is a
 // 409 naming it, an unknown one engine.ErrNotFound. Whether the customer
-// may share those accounts is the caller's to check, before.
-func (s *Service) Authorise(ctx context.Context, id, userID string, accounts []string, who audit.Actor) (*Consent, error) {
+// may share those accounts is the caller's to check, before. Each of with
+// runs in the same transaction once the consent is authorised, so what
+// the caller records of the authorisation (its code, say) is stored with
+// it or not at all: an error of one undoes everything.
+func (s *Service) Authorise(ctx context.Context, id, userID string, accounts []string, who audit.Actor,
+	with ...func(tx engine.Tx) error) (*Consent, error) {
 	if userID == "" || len(accounts) == 0 {
 		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed,
 			"a consent is authorised by a customer for at least one account")
 	}
-	return s.update(ctx, id, who, auditAuthorise, func(c *Consent, now time.Time) (map[string]any, error) {
+	return s.update(ctx, id, who, auditAuthorise, func(tx engine.Tx, c *Consent, now time.Time) (map[string]any, error) {
 		if c.Status != AwaitingAuthorisation {
 			return nil, statusConflict(c, "authorised", AwaitingAuthorisation)
+		}
+		for _, f := range with {
+			if err := f(tx); err != nil {
+				return nil, err
+			}
 		}
 		c.UserID, c.Accounts, c.Reasons = userID, slices.Clone(accounts), nil
 		c.transition(Authorised, now, "psu", userID, "", who.CorrelationID)
@@ -322,7 +331,7 @@ func (s *Service) Authorise(ctx context.Context, id, userID string, accounts []s
 // authorisation itself (a failed challenge; userID ""). Any other status
 // is a 409 naming it, an unknown consent engine.ErrNotFound.
 func (s *Service) Reject(ctx context.Context, id, userID, reason string, who audit.Actor) (*Consent, error) {
-	return s.update(ctx, id, who, auditReject, func(c *Consent, now time.Time) (map[string]any, error) {
+	return s.update(ctx, id, who, auditReject, func(_ engine.Tx, c *Consent, now time.Time) (map[string]any, error) {
 		if c.Status != AwaitingAuthorisation {
 			return nil, statusConflict(c, "rejected", AwaitingAuthorisation)
 		}
@@ -336,13 +345,14 @@ func (s *Service) Reject(ctx context.Context, id, userID, reason string, who aud
 }
 
 // update changes the consent with id in one transaction: change reads it
-// (expired if it is due) and moves it with transition, or refuses; update
+// (expired if it is due) and moves it with transition, or refuses, and
+// may write more in the transaction (tx); update
 // then keeps the expiry index and the customer's index in step, stores the
 // consent and appends the audit entry action with change's details and the
 // new revision, and forgets the consent's compiled copy before it returns.
 // It returns the consent as stored.
 func (s *Service) update(ctx context.Context, id string, who audit.Actor, action string,
-	change func(c *Consent, now time.Time) (map[string]any, error)) (*Consent, error) {
+	change func(tx engine.Tx, c *Consent, now time.Time) (map[string]any, error)) (*Consent, error) {
 	var out *Consent
 	defer s.grants.forget(id)
 	err := s.store.Update(ctx, func(tx engine.Tx) error {
@@ -352,7 +362,7 @@ func (s *Service) update(ctx context.Context, id string, who audit.Actor, action
 		}
 		indexed := c.ExpiresAt != nil && (c.Status == AwaitingAuthorisation || c.Status == Authorised)
 		customer := c.UserID
-		details, err := change(c, s.now().UTC().Truncate(time.Second))
+		details, err := change(tx, c, s.now().UTC().Truncate(time.Second))
 		if err != nil {
 			return err
 		}

@@ -136,11 +136,13 @@ func (s *Service) challengeMAC(ss *session, permissions []string, code string) [
 }
 
 // Answer checks the customer's answer to the one-time code in force. A
-// right answer consumes the code in the same transaction that checks it,
-// so two right answers at once authorise once; the consent is then
-// authorised for the accounts picked and an authorization code issued:
-// the answer's RedirectURI carries it to the client. A wrong answer counts;
-// the MaxWrongAnswers-th fails the authorisation and rejects the consent.
+// wrong answer counts; the MaxWrongAnswers-th fails the authorisation and
+// rejects the consent. A right answer authorises the consent for the
+// accounts picked, consumes the code, finalises the authorisation and
+// issues an authorization code (the answer's RedirectURI carries it to the
+// client), all in one transaction: a crash leaves either all of it or
+// none, and of two right answers at once only one authorises (the other
+// finds the consent authorised, a 409).
 func (s *Service) Answer(ctx context.Context, id string, c Caller, answer string) (*Authorisation, error) {
 	if answer == "" || len(answer) > maxAnswer {
 		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "the answer is the code you were sent",
@@ -160,8 +162,7 @@ func (s *Service) Answer(ctx context.Context, id string, c Caller, answer string
 		}
 		want, _ := hex.DecodeString(ss.Challenge)
 		if hmac.Equal(s.challengeMAC(ss, con.Permissions, answer), want) {
-			right = true
-			ss.Challenge, ss.Status = "", StatusFinalised
+			right = true // acted on below, with the consent's authorisation
 			return nil
 		}
 		ss.WrongAnswers++
@@ -180,24 +181,30 @@ func (s *Service) Answer(ctx context.Context, id string, c Caller, answer string
 	if err != nil || !right {
 		return nil, err
 	}
-	if _, err := s.o.Consents.Authorise(ctx, ss.Request.ConsentID, ss.UserID, ss.Accounts, c.actor(ss)); err != nil {
-		_, _ = s.change(ctx, id, c, func(_ engine.Tx, ss *session) error {
-			s.fail(ss, "the consent can no longer be authorised")
-			return nil
-		})
-		return nil, err
-	}
-	ss, err = s.issueCode(ctx, ss, c)
+	finished, err := s.finalise(ctx, ss, c)
 	if err != nil {
+		if isStatusConflict(err) {
+			// The consent left awaiting authorisation meanwhile (revoked,
+			// expired, or authorised by another answer): this
+			// authorisation cannot finish.
+			_, _ = s.change(ctx, id, c, func(_ engine.Tx, cur *session) error {
+				if cur.Status == StatusStarted {
+					s.fail(cur, "the consent can no longer be authorised")
+				}
+				return nil
+			})
+		}
 		return nil, err
 	}
-	return s.view(ctx, ss, false)
+	return s.view(ctx, finished, false)
 }
 
-// issueCode stores a new authorization code for the finalised ss and its
-// redirect to the client, in one transaction; for the hybrid response
-// type the redirect carries an ID token for the code and state too.
-func (s *Service) issueCode(ctx context.Context, ss *session, c Caller) (*session, error) {
+// finalise authorises the consent of ss, whose challenge was just answered
+// rightly, and in the same transaction consumes that challenge, finalises
+// the authorisation and stores a new authorization code with the
+// redirect to the client; for the hybrid response type the redirect
+// carries an ID token for the code and state too.
+func (s *Service) finalise(ctx context.Context, ss *session, c Caller) (*session, error) {
 	code := random32()
 	rec := issuedCode{Request: ss.Request, UserID: ss.UserID, AuthTime: ss.AuthTime, ExpiresAt: s.now().Add(CodeLifetime)}
 	params := url.Values{"code": {code}}
@@ -212,10 +219,26 @@ func (s *Service) issueCode(ctx context.Context, ss *session, c Caller) (*sessio
 		}
 		params.Set("id_token", tok)
 	}
-	return s.change(ctx, ss.ID, c, func(tx engine.Tx, ss *session) error {
-		ss.Redirect = s.redirect(ss, params)
-		return kvjson.Put(tx, bucketCodes, hashHex(code), rec)
+	var out *session
+	_, err := s.o.Consents.Authorise(ctx, ss.Request.ConsentID, ss.UserID, ss.Accounts, c.actor(ss), func(tx engine.Tx) error {
+		cur, err := s.load(tx, ss.ID, c)
+		if err != nil {
+			return err
+		}
+		if cur.Status != StatusStarted || cur.Challenge != ss.Challenge {
+			// Another answer, a new code or the end of the session came
+			// first.
+			return stateError(cur, "answering a code")
+		}
+		cur.Challenge, cur.Status = "", StatusFinalised
+		cur.Redirect = s.redirect(cur, params)
+		if err := kvjson.Put(tx, bucketCodes, hashHex(code), rec); err != nil {
+			return err
+		}
+		out = cur
+		return kvjson.Put(tx, bucketSessions, cur.ID, cur)
 	})
+	return out, err
 }
 
 // leftHalfHash is the left half of the SHA-256 of v, base64url: an ID
