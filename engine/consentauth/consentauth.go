@@ -94,6 +94,9 @@ type Tokens interface {
 	AccessToken(client *identity.Consumer, userID, consentID, scope string, ttl time.Duration) (token string, expiresIn int64, err error)
 	// SignContext signs claims as a JWT with iss, iat, exp and jti set.
 	SignContext(claims map[string]any, ttl time.Duration) (string, error)
+	// RevokeAccessToken revokes an access token the engine issued to the
+	// client with key clientKey; false when token is none of those.
+	RevokeAccessToken(ctx context.Context, token, clientKey string) (bool, error)
 }
 
 // Options configures New.

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"time"
@@ -230,22 +231,28 @@ func (s *Service) refresh(ctx context.Context, client *identity.Consumer, token 
 	return s.accessToken(ctx, client, g.UserID, g.ConsentID, g.Scope)
 }
 
-// Revoke revokes a refresh token of client (RFC 7009): it is refused from
-// then on. A token that is not one of client's refresh tokens is ignored,
-// as RFC 7009 asks; access tokens live at most the issuer's TTL, and calls
-// under a revoked consent are refused by the consent check.
+// Revoke revokes token for client (RFC 7009): a refresh token the client
+// holds ends its grant (audited, consent.token_revoke), and an access
+// token the engine issued to the client is refused from then on. A token
+// that is neither, or another client's, is left alone without an error,
+// as RFC 7009 answers them all the same.
 func (s *Service) Revoke(ctx context.Context, client *identity.Consumer, token string) error {
-	if token == "" || len(token) > maxParam {
-		return faultsError([]engine.Violation{fault(codeInvalidRequest, "token", "is required, at most 512 bytes")})
+	if token == "" || len(token) > maxToken {
+		return faultsError([]engine.Violation{fault(codeInvalidRequest, "token", fmt.Sprintf("is required, at most %d bytes", maxToken))})
 	}
 	key := hashHex(token)
-	return s.o.Store.Update(ctx, func(tx engine.Tx) error {
+	found := false
+	err := s.o.Store.Update(ctx, func(tx engine.Tx) error {
 		g, err := kvjson.Get[grant](tx, bucketGrants, key)
-		if errors.Is(err, engine.ErrNotFound) || err == nil && (g.ConsumerID != client.ID || g.Revoked) {
+		if errors.Is(err, engine.ErrNotFound) {
 			return nil
 		}
 		if err != nil {
 			return err
+		}
+		found = true
+		if g.ConsumerID != client.ID || g.Revoked {
+			return nil
 		}
 		if err := revokeTx(tx, key); err != nil {
 			return err
@@ -256,4 +263,13 @@ func (s *Service) Revoke(ctx context.Context, client *identity.Consumer, token s
 		return s.o.Audit.Append(tx, auditActor(client, g.UserID), "consent.token_revoke", g.ConsentID, "",
 			map[string]any{"consumer_id": client.ID})
 	})
+	if err != nil || found {
+		return err
+	}
+	_, err = s.o.Tokens.RevokeAccessToken(ctx, token, client.Key)
+	return err
 }
+
+// maxToken bounds a token to revoke: an access token is a JWT of about a
+// kilobyte, a refresh token 43 characters.
+const maxToken = 8192

@@ -1,10 +1,14 @@
-// Package oauth2 is an OAuth 2.0 authorization server for one grant, client
-// credentials (RFC 6749 section 4.4), whose access tokens are JWTs signed by
-// the engine itself (ES256, RFC 9068 profile).
+// Package oauth2 is the engine's OAuth 2.0 token issuer: it serves the
+// client credentials grant (RFC 6749 section 4.4) and issues the access
+// tokens of consents a customer authorised (ConsentToken, for the
+// authorization code grant engine/consentauth runs), all JWTs signed by the
+// engine itself (ES256, RFC 9068 profile).
 //
 // A consumer authenticates with its key as client_id and its secret; the
 // token's sub is the consumer id, client_id the consumer key, and uid the
-// user who created the consumer, on whose behalf the token acts.
+// user on whose behalf the token acts: the one who created the consumer,
+// or the customer who authorised the consent named by consent_id.
+// RevokeAccessToken revokes a token before it expires (RFC 7009).
 //
 // # Keys
 //

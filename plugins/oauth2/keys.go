@@ -68,10 +68,15 @@ type keyring struct {
 }
 
 // Rotate replaces the current signing key with a new one if it is older than
-// KeyConfig.RotateAfter, dropping the oldest keys beyond KeyConfig.Keep. It
-// reports whether it rotated. Call it periodically, e.g. daily.
+// KeyConfig.RotateAfter, dropping the oldest keys beyond KeyConfig.Keep, and
+// deletes from the store the revocations of tokens that have expired. It
+// reports whether it rotated. Call it periodically, e.g. hourly.
 func (i *Issuer) Rotate(ctx context.Context) (bool, error) {
-	return i.rotate(ctx, false)
+	rotated, err := i.rotate(ctx, false)
+	if err != nil {
+		return rotated, err
+	}
+	return rotated, i.loadRevoked(ctx)
 }
 
 // RotateNow replaces the current signing key at once, whatever its age, as

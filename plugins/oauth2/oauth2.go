@@ -133,6 +133,10 @@ type Issuer struct {
 	// bounded by the tokens issued within a lifetime; sweeps drop the rest.
 	verified  sync.Map // [32]byte -> *verifiedToken
 	lastSweep atomic.Int64
+
+	// revoked are the access tokens revoked before they expired
+	// (RevokeAccessToken), by jti.
+	revoked revokedSet
 }
 
 // verifiedToken is what Authenticate needs of a token it has checked.
@@ -145,6 +149,8 @@ type verifiedToken struct {
 	uid      string
 	// consentID is the consent a customer's token was issued under.
 	consentID string
+	// jti is the token's id, which a revocation names.
+	jti string
 }
 
 var _ identity.Authenticator = (*Issuer)(nil)
@@ -192,6 +198,9 @@ func New(ctx context.Context, o Options) (*Issuer, error) {
 	)
 	i.keyfunc = i.key
 	if _, err := i.rotate(ctx, false); err != nil {
+		return nil, err
+	}
+	if err := i.loadRevoked(ctx); err != nil {
 		return nil, err
 	}
 	return i, nil
@@ -294,7 +303,7 @@ func (i *Issuer) mint(c *identity.Consumer, uid, consentID, scope string, now ti
 	// a token issued just after its owner's lock ended must not be taken
 	// for one issued before.
 	i.remember(digest(signed), &verifiedToken{kid: ring.current.kid, expires: claims.ExpiresAt.Add(leeway),
-		issued: now, subject: c.ID, clientID: c.Key, uid: uid, consentID: consentID}, now, ring)
+		issued: now, subject: c.ID, clientID: c.Key, uid: uid, consentID: consentID, jti: claims.ID}, now, ring)
 	return &TokenResponse{AccessToken: signed, TokenType: "Bearer",
 		ExpiresIn: int64(ttl / time.Second), Scope: scope}, nil
 }
@@ -332,7 +341,7 @@ func (i *Issuer) Authenticate(_ context.Context, c identity.Credentials) (*ident
 	}
 	kid, _ := tok.Header["kid"].(string)
 	t := &verifiedToken{kid: kid, expires: claims.ExpiresAt.Add(leeway),
-		subject: claims.Subject, clientID: claims.ClientID, uid: claims.UID, consentID: claims.ConsentID}
+		subject: claims.Subject, clientID: claims.ClientID, uid: claims.UID, consentID: claims.ConsentID, jti: claims.ID}
 	if claims.IssuedAt != nil {
 		t.issued = claims.IssuedAt.Time
 	}
@@ -340,10 +349,13 @@ func (i *Issuer) Authenticate(_ context.Context, c identity.Credentials) (*ident
 	return i.principal(t)
 }
 
-// principal checks that the token's consumer is still enabled and still
-// the one the token was issued to, and that its user's sessions were not
-// revoked since.
+// principal checks that the token was not revoked, that its consumer is
+// still enabled and still the one the token was issued to, and that its
+// user's sessions were not revoked since.
 func (i *Issuer) principal(t *verifiedToken) (*identity.Principal, error) {
+	if i.revoked.has(t.jti) {
+		return nil, invalidToken()
+	}
 	con, ok := i.consumers.ConsumerByKey(t.clientID)
 	if !ok || con == nil || !con.Enabled || con.ID != t.subject {
 		return nil, invalidToken()
@@ -367,8 +379,10 @@ func (i *Issuer) remember(h [sha256.Size]byte, t *verifiedToken, now time.Time, 
 	}
 }
 
-// sweep forgets verified tokens that expired or whose key was dropped.
+// sweep forgets verified tokens that expired or whose key was dropped,
+// and revocations of tokens that expired.
 func (i *Issuer) sweep(now time.Time, ring *keyring) {
+	i.revoked.forgetExpired(now)
 	i.verified.Range(func(k, v any) bool {
 		if t := v.(*verifiedToken); !now.Before(t.expires) || ring.public[t.kid] == nil {
 			i.verified.CompareAndDelete(k, v)
