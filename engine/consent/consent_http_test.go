@@ -118,18 +118,6 @@ func (d document) fits(t *testing.T, id, status string, body []byte) {
 	t.Fatalf("no response %s of %s", status, id)
 }
 
-// audited counts the audit log's entries of action on target.
-func audited(t *testing.T, inst *enginetest.Engine, action, target string) int {
-	t.Helper()
-	n := 0
-	for _, e := range inst.Admin().Get(t, "/admin/v1/audit-log?limit=1000").JSON(t)["entries"].([]any) {
-		if e := e.(map[string]any); e["action"] == action && e["target"] == target {
-			n++
-		}
-	}
-	return n
-}
-
 // consentRequest is an account-access consent request for perms, expiring
 // a day after the engine's clock says it is now.
 func consentRequest(inst *enginetest.Engine, perms ...string) map[string]any {
@@ -344,7 +332,7 @@ func TestConsentsSurviveRestart(t *testing.T) {
 	if g.Status != 200 || g.JSON(t)["Data"].(map[string]any)["Status"] != "AwaitingAuthorisation" {
 		t.Fatalf("GET after restart: %d %s; want 200, rendered by uk-ob-v3.1-ais as chosen", g.Status, g.Body)
 	}
-	if n := audited(t, again, "consent.create", id); n != 1 {
+	if n := again.Audited(t, "consent.create", id); n != 1 {
 		t.Errorf("%d audit entries consent.create for %s; want 1", n, id)
 	}
 }
@@ -513,7 +501,7 @@ func TestAdminConsents(t *testing.T) {
 	if len(revoked) != 1 {
 		t.Errorf("revoked consents: %v", revoked)
 	}
-	if n := audited(t, inst, "consent.revoke", ids["alice"]); n != 1 {
+	if n := inst.Audited(t, "consent.revoke", ids["alice"]); n != 1 {
 		t.Errorf("%d audit entries consent.revoke; want 1", n)
 	}
 
@@ -590,7 +578,7 @@ func TestConsentExpiry(t *testing.T) {
 	if stored["status"] != "expired" || last["actor"] != "system" || !strings.HasPrefix(last["at"].(string), inst.Clock.Now().Format("2006-01-02T15:04")) {
 		t.Errorf("stored: %v", stored)
 	}
-	if n := audited(t, inst, "consent.expire", id); n != 1 {
+	if n := inst.Audited(t, "consent.expire", id); n != 1 {
 		t.Errorf("%d audit entries consent.expire; want 1", n)
 	}
 }

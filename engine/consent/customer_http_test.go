@@ -187,7 +187,7 @@ func TestCustomerDashboard(t *testing.T) {
 		if accounts := stored["accounts"].([]any); len(accounts) != 1 || accounts[0] != "alice-2" || stored["status"] != "authorised" {
 			t.Errorf("stored after the change: %v", stored)
 		}
-		if n := audited(t, inst, "consent.accounts", older); n != 1 {
+		if n := inst.Audited(t, "consent.accounts", older); n != 1 {
 			t.Errorf("%d audit entries consent.accounts; want 1", n)
 		}
 		if who := auditEntry(t, inst, "consent.accounts", older)["user_id"]; who != aliceID {

@@ -99,7 +99,7 @@ func TestConsentProfileAPI(t *testing.T) {
 	if got := admin.Get(t, "/admin/v1/consent-profiles/acme-accounts").JSON(t); got["builtin"] != false || got["standard"] != "acme" {
 		t.Errorf("GET: %v", got)
 	}
-	if n := audited(t, inst, "consent_profile.create", "acme-accounts"); n != 1 {
+	if n := inst.Audited(t, "consent_profile.create", "acme-accounts"); n != 1 {
 		t.Errorf("%d audit entries consent_profile.create; want 1", n)
 	}
 
@@ -198,7 +198,7 @@ func TestConsentProfileAPI(t *testing.T) {
 	if r := again.Admin().Get(t, "/admin/v1/consent-profiles/acme-accounts"); r.Status != 404 {
 		t.Errorf("GET after delete: %d", r.Status)
 	}
-	if n := audited(t, again, "consent_profile.delete", "acme-accounts"); n != 1 {
+	if n := again.Audited(t, "consent_profile.delete", "acme-accounts"); n != 1 {
 		t.Errorf("%d audit entries consent_profile.delete; want 1", n)
 	}
 }
