@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -98,26 +99,52 @@ func (s *Service) RevokeByCustomer(ctx context.Context, id, userID, reason strin
 	return s.revoke(ctx, id, revocation{actor: "psu", actorID: userID, owner: userID, code: ReasonRevokedByPSU, reason: reason}, who)
 }
 
+// CodeAccountNotShareable: an account a customer chose for a consent is
+// not one they may share (400).
+const CodeAccountNotShareable = "account_not_shareable"
+
+// ChooseAccounts checks the accounts a customer chose for a consent:
+// 1 to MaxAccounts, each one shareable reports the customer may share
+// (the bank's getShareableAccounts), every other one named at its
+// /accounts/i. It returns them without duplicates, sorted. Authorising a
+// consent and changing its accounts both check the choice here.
+func ChooseAccounts(chosen []string, shareable func(accountID string) bool) ([]string, error) {
+	if len(chosen) == 0 || len(chosen) > MaxAccounts {
+		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed,
+			fmt.Sprintf("a consent shares 1 to %d accounts", MaxAccounts),
+			engine.Violation{Location: "body", Pointer: "/accounts", Code: "count", Message: fmt.Sprintf("choose 1 to %d accounts", MaxAccounts)})
+	}
+	var faults []engine.Violation
+	var picked []string
+	for i, id := range chosen {
+		switch {
+		case !shareable(id):
+			faults = append(faults, engine.Violation{Location: "body", Pointer: "/accounts/" + strconv.Itoa(i), Code: CodeAccountNotShareable,
+				Message: "account " + strconv.Quote(id) + " is not one you may share"})
+		case !slices.Contains(picked, id):
+			picked = append(picked, id)
+		}
+	}
+	if faults != nil {
+		return nil, engine.NewError(http.StatusBadRequest, CodeAccountNotShareable, "some accounts cannot be shared", faults...)
+	}
+	slices.Sort(picked)
+	return picked, nil
+}
+
 // ChangeAccounts sets the accounts of the authorised consent with id to
-// accounts (1 to MaxAccounts, duplicates dropped), on behalf of the
-// customer userID who authorised it; audited as consent.accounts. Whether
-// the customer may share them is the caller's to check, before. A consent
-// of another customer is engine.ErrNotFound; one not authorised a 409.
+// accounts, chosen by the customer userID who authorised it
+// (ChooseAccounts checks the choice, before); audited as
+// consent.accounts. A consent of another customer is engine.ErrNotFound;
+// one not authorised a 409.
 func (s *Service) ChangeAccounts(ctx context.Context, id, userID string, accounts []string, who audit.Actor) (*Consent, error) {
 	if userID == "" {
 		return nil, engine.ErrNotFound
 	}
-	var chosen []string
-	for _, a := range accounts {
-		if !slices.Contains(chosen, a) {
-			chosen = append(chosen, a)
-		}
+	if len(accounts) == 0 {
+		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "a consent shares at least one account")
 	}
-	if len(chosen) == 0 || len(chosen) > MaxAccounts {
-		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed,
-			fmt.Sprintf("a consent shares 1 to %d accounts", MaxAccounts),
-			engine.Violation{Location: "body", Pointer: "/accounts", Code: "count", Message: fmt.Sprintf("give 1 to %d accounts", MaxAccounts)})
-	}
+	chosen := slices.Clone(accounts)
 	return s.update(ctx, id, who, auditAccounts, func(_ engine.Tx, c *Consent, now time.Time) (map[string]any, error) {
 		if c.UserID != userID || !c.Visible() {
 			return nil, engine.ErrNotFound

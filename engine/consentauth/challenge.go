@@ -16,6 +16,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/banking"
+	"github.com/dynapi/dynapi/engine/consent"
 	"github.com/dynapi/dynapi/internal/kvjson"
 )
 
@@ -85,13 +86,9 @@ func (s *Service) consentOf(ctx context.Context, id string, c Caller) string {
 }
 
 // checkAccounts checks the picked accounts against the customer's
-// shareable accounts, naming every one that is not; duplicates count once.
+// shareable accounts (consent.ChooseAccounts): every one that is not is
+// named; duplicates count once.
 func (s *Service) checkAccounts(ctx context.Context, id string, c Caller, accounts []string) ([]string, error) {
-	if len(accounts) == 0 || len(accounts) > MaxAccounts {
-		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed,
-			fmt.Sprintf("pick 1 to %d accounts to share", MaxAccounts),
-			engine.Violation{Location: "body", Pointer: "/accounts", Code: "length", Message: "pick at least one account"})
-	}
 	a, err := s.Get(ctx, id, c)
 	if err != nil {
 		return nil, err
@@ -99,23 +96,9 @@ func (s *Service) checkAccounts(ctx context.Context, id string, c Caller, accoun
 	if a.ScaStatus != StatusPSUAuthenticated && a.ScaStatus != StatusStarted {
 		return nil, engine.Errorf(http.StatusConflict, CodeAuthorisationState, "the authorisation is %s: choosing accounts is not possible now", a.ScaStatus)
 	}
-	var faults []engine.Violation
-	var picked []string
-	for i, id := range accounts {
-		shareable := len(id) <= maxAccountID && slices.ContainsFunc(a.Accounts, func(acc banking.Account) bool { return acc.AccountID == id })
-		switch {
-		case !shareable:
-			faults = append(faults, engine.Violation{Location: "body", Pointer: fmt.Sprintf("/accounts/%d", i), Code: CodeAccountNotShared,
-				Message: "not one of the accounts you may share"})
-		case !slices.Contains(picked, id):
-			picked = append(picked, id)
-		}
-	}
-	if faults != nil {
-		return nil, engine.NewError(http.StatusBadRequest, CodeAccountNotShared, "some accounts cannot be shared", faults...)
-	}
-	slices.Sort(picked)
-	return picked, nil
+	return consent.ChooseAccounts(accounts, func(id string) bool {
+		return len(id) <= maxAccountID && slices.ContainsFunc(a.Accounts, func(acc banking.Account) bool { return acc.AccountID == id })
+	})
 }
 
 // sixDigits is a uniformly random 6-digit code.

@@ -47,8 +47,6 @@ const (
 	MaxChallenges = 5
 	// MaxLoginFailures wrong passwords fail an authorisation.
 	MaxLoginFailures = 5
-	// MaxAccounts bounds the accounts one consent may be given.
-	MaxAccounts = 100
 	// maxSweep bounds the rows one Sweep removes per bucket.
 	maxSweep = 10_000
 )
@@ -83,7 +81,6 @@ const (
 	CodeWrongCode          = "sca_code_wrong"
 	CodeCodeExpired        = "sca_code_expired"
 	CodeTooManyChallenges  = "sca_too_many_challenges"
-	CodeAccountNotShared   = "account_not_shareable"
 )
 
 // Tokens issues what a code's exchange grants, with the engine's keys.

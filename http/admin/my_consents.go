@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -165,10 +166,6 @@ type accountsChange struct {
 // (banking.ShareableAccounts); each that is not is named.
 func (a *API) changeMyConsentAccounts(c *fiber.Ctx) error {
 	body := decoded[accountsChange](c)
-	if len(body.Accounts) == 0 || len(body.Accounts) > consent.MaxAccounts {
-		return engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "a consent shares at least one account",
-			engine.Violation{Location: "body", Pointer: "/accounts", Code: "count", Message: fmt.Sprintf("give 1 to %d accounts", consent.MaxAccounts)})
-	}
 	ctx := c.UserContext()
 	p := principal(c)
 	id := param(c, "id")
@@ -179,21 +176,13 @@ func (a *API) changeMyConsentAccounts(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	may := make(map[string]bool, len(shareable))
-	for _, acc := range shareable {
-		may[acc.AccountID] = true
+	chosen, err := consent.ChooseAccounts(body.Accounts, func(id string) bool {
+		return slices.ContainsFunc(shareable, func(acc banking.Account) bool { return acc.AccountID == id })
+	})
+	if err != nil {
+		return err
 	}
-	var faults []engine.Violation
-	for i, acc := range body.Accounts {
-		if !may[acc] {
-			faults = append(faults, engine.Violation{Location: "body", Pointer: "/accounts/" + strconv.Itoa(i), Code: "not_shareable",
-				Message: "account " + strconv.Quote(acc) + " is not one you may share"})
-		}
-	}
-	if len(faults) > 0 {
-		return engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "some accounts are not yours to share", faults...)
-	}
-	got, err := a.Consents.ChangeAccounts(ctx, id, p.UserID, body.Accounts, actor(c))
+	got, err := a.Consents.ChangeAccounts(ctx, id, p.UserID, chosen, actor(c))
 	if err != nil {
 		return consentError(err, c.Params("id"))
 	}
