@@ -11,7 +11,7 @@ func TestListsFilteredToTheConsent(t *testing.T) {
 	t.Parallel()
 	w := newAIS(t)
 	inst, alice, psu := w.inst, w.tpp, w.psu
-	_, aisp := underConsent(t, inst, alice, psu.ID, []string{"ReadAccountsDetail", "ReadBalances", "ReadTransactionsDetail", "ReadTransactionsDebits"}, "acc-2")
+	_, aisp := underConsent(t, inst, alice, psu.ID, []string{"ReadAccountsDetail", "ReadBalances", "ReadTransactionsDetail", "ReadTransactionsCredits"}, "acc-2")
 	// Each method answers an item of each account, in the document's
 	// schema.
 	amount := `Amount: {Amount: "1.00", Currency: "GBP"}, CreditDebitIndicator: "Credit"`

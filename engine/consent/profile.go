@@ -106,6 +106,56 @@ type Binding struct {
 	// Answers keep only the items of the consent's accounts.
 	Items        string `json:"items,omitempty"`
 	AccountField string `json:"account_field,omitempty"`
+	// The item filters, applied to each item of the list Items points to
+	// (see itemFilters): Detail drops fields a consent without a detail
+	// permission may not see, Direction drops credits or debits it may not
+	// see, Window drops items outside its transaction window (and clamps
+	// the query that asks for them), Mask masks card numbers it may not see.
+	Detail    *DetailFilter    `json:"detail,omitempty"`
+	Direction *DirectionFilter `json:"direction,omitempty"`
+	Window    *WindowFilter    `json:"window,omitempty"`
+	Mask      *MaskFilter      `json:"mask,omitempty"`
+}
+
+// DetailFilter: a consent granting none of AnyOf sees each item without
+// Fields (UK Basic permissions: no account identification, no
+// counterparty details).
+type DetailFilter struct {
+	AnyOf  []string `json:"any_of"`
+	Fields []string `json:"fields"`
+}
+
+// DirectionFilter: an item whose Field holds a value Permissions names is
+// seen only by a consent granting that permission (UK
+// CreditDebitIndicator Credit: ReadTransactionsCredits).
+type DirectionFilter struct {
+	Field       string            `json:"field"`
+	Permissions map[string]string `json:"permissions"`
+}
+
+// WindowFilter: a consent with a transaction window sees only the items
+// inside it. An item is inside when its date-time Field is (transactions),
+// or when both StartField and EndField are (statements: completely
+// inside). QueryFrom and QueryTo name the operation's query parameters
+// that ask for a period: they are clamped to the window before the host
+// is called.
+type WindowFilter struct {
+	Field      string `json:"field,omitempty"`
+	StartField string `json:"start_field,omitempty"`
+	EndField   string `json:"end_field,omitempty"`
+	QueryFrom  string `json:"query_from,omitempty"`
+	QueryTo    string `json:"query_to,omitempty"`
+}
+
+// MaskFilter: unless the consent grants Unless, every object within an
+// item whose SchemeField is one of Schemes has its Field masked, all but
+// its last KeepLast characters (UK: a PAN without ReadPAN).
+type MaskFilter struct {
+	Unless      string   `json:"unless"`
+	SchemeField string   `json:"scheme_field"`
+	Schemes     []string `json:"schemes"`
+	Field       string   `json:"field"`
+	KeepLast    int      `json:"keep_last"`
 }
 
 // errorKinds are the kinds of fault a profile names an error code for.
@@ -289,6 +339,7 @@ func (p *Profile) check() []engine.Violation {
 			}
 			known(ptr+"/any_of", b.AnyOf)
 			checkItems(b, ptr, fault)
+			checkFilters(b, ptr, fault, known)
 		default:
 			fault(ptr+"/action", "enum", fmt.Sprintf("action %q is not one of create, get, delete, use", b.Action))
 		}
@@ -309,16 +360,51 @@ func (p *Profile) Describe(perm string) string {
 }
 
 // checkItems checks the list binding b, at ptr, declares: a pointer to
-// object members and the field naming each item's account, both or none.
+// object members, and the field naming each item's account or an item
+// filter, or neither.
 func checkItems(b Binding, ptr string, fault func(ptr, code, msg string)) {
+	filters := b.Detail != nil || b.Direction != nil || b.Window != nil || b.Mask != nil
 	switch {
 	case b.Items == "" && b.AccountField != "":
 		fault(ptr+"/items", "required", "account_field names the account of the items of a list, which items points to")
+	case b.Items == "" && filters:
+		fault(ptr+"/items", "required", "item filters (detail, direction, window, mask) apply to the items of a list, which items points to")
 	case b.Items == "":
 	case !itemsPointer.MatchString(b.Items):
 		fault(ptr+"/items", "pointer", fmt.Sprintf("items %q is not a JSON pointer to object members (\"/Data/Account\")", b.Items))
-	case b.AccountField == "":
-		fault(ptr+"/account_field", "required", "a list (items) names the field of each item that names its account")
+	case b.AccountField == "" && !filters:
+		fault(ptr+"/account_field", "required", "a list (items) names the field of each item that names its account, or filters its items")
+	}
+}
+
+// checkFilters checks the item filters binding b, at ptr, declares: each
+// names what it reads and only the profile's permissions (known).
+func checkFilters(b Binding, ptr string, fault func(ptr, code, msg string), known func(ptr string, perms []string)) {
+	if d := b.Detail; d != nil {
+		if len(d.AnyOf) == 0 || len(d.Fields) == 0 {
+			fault(ptr+"/detail", "required", "detail names the permissions (any_of) that show the fields it names (fields)")
+		}
+		known(ptr+"/detail/any_of", d.AnyOf)
+	}
+	if d := b.Direction; d != nil {
+		if d.Field == "" || len(d.Permissions) == 0 {
+			fault(ptr+"/direction", "required", "direction names the field of each item and the permission each of its values needs")
+		}
+		for _, v := range sortedKeys(d.Permissions) {
+			known(ptr+"/direction/permissions/"+v, []string{d.Permissions[v]})
+		}
+	}
+	if w := b.Window; w != nil && (w.Field == "") == (w.StartField == "" || w.EndField == "") {
+		fault(ptr+"/window", "required", "window names the date-time field of each item (field), or its start and end (start_field, end_field)")
+	}
+	if m := b.Mask; m != nil {
+		if m.SchemeField == "" || m.Field == "" || len(m.Schemes) == 0 {
+			fault(ptr+"/mask", "required", "mask names the scheme field, the schemes and the field it masks")
+		}
+		if m.KeepLast < 0 || m.KeepLast > 8 {
+			fault(ptr+"/mask/keep_last", "range", "mask keeps 0 to 8 last characters")
+		}
+		known(ptr+"/mask/unless", []string{m.Unless})
 	}
 }
 

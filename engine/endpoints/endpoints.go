@@ -100,6 +100,10 @@ type Route struct {
 	// consent profile's DateTimes form normalises before validation.
 	DateTimeQuery []string
 	DateTimes     string
+	// Window names the query parameters asking for a period that the
+	// server clamps to the transaction window of the consent a call is
+	// made under (from the consent profile); nil for none.
+	Window *consent.WindowFilter
 }
 
 var nonWord = regexp.MustCompile(`\W`)
@@ -596,6 +600,9 @@ func (e *Endpoint) route(i int) *Route {
 		r.Errors, r.InteractionHeader = p, p.InteractionHeader
 		if p.QueryDateTimes != "" {
 			r.DateTimeQuery, r.DateTimes = e.dateTimeQuery(op), p.QueryDateTimes
+		}
+		if w := p.Operations[op.ID].Window; w != nil && (w.QueryFrom != "" || w.QueryTo != "") && e.Consent.Uses(op.ID) {
+			r.Window = w
 		}
 	}
 	return r

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/dynapi/dynapi/engine"
@@ -104,6 +106,36 @@ func (h *fiberHTTP) Header(name string) (string, bool) {
 		return "", false
 	}
 	return string(v), true
+}
+
+// clampWindow narrows the period the query asks for (w's QueryFrom and
+// QueryTo) to the transaction window of consent g, so that the host is
+// never asked for more than the consent grants: a bound earlier than the
+// window's start (or missing) becomes its start, one later than its end
+// (or missing) its end. A value that is not an RFC 3339 date-time, or a
+// parameter sent more than once, is left for validation to judge (the
+// consent's response filter drops what lies outside the window anyway).
+func clampWindow(c *fiber.Ctx, w *consent.WindowFilter, g *engine.ConsentGrant) {
+	args := c.Context().QueryArgs()
+	changed := false
+	bound := func(name string, limit *time.Time, beyond func(t, limit time.Time) bool) {
+		if name == "" || limit == nil || len(args.PeekMulti(name)) > 1 {
+			return
+		}
+		if v := args.Peek(name); v != nil {
+			t, err := time.Parse(time.RFC3339Nano, string(v))
+			if err != nil || !beyond(t, *limit) {
+				return
+			}
+		}
+		args.Set(name, limit.UTC().Format(time.RFC3339))
+		changed = true
+	}
+	bound(w.QueryFrom, g.TransactionFrom, time.Time.Before)
+	bound(w.QueryTo, g.TransactionTo, time.Time.After)
+	if changed {
+		c.Request().URI().SetQueryStringBytes(args.QueryString())
+	}
 }
 
 // normaliseDateTimes rewrites the query parameters names, date-times in

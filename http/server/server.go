@@ -214,6 +214,9 @@ func (s *Server) serveRoute(c *fiber.Ctx, st *requestState, snap *endpoints.Snap
 	if len(route.DateTimeQuery) > 0 {
 		normaliseDateTimes(c, route.DateTimeQuery, route.DateTimes)
 	}
+	if route.Window != nil && st.call.Consent != nil {
+		clampWindow(c, route.Window, st.call.Consent)
+	}
 	if st.call.Body, err = s.validate(route, st); err != nil {
 		return err
 	}
