@@ -49,6 +49,12 @@ func TestUnderConsent(t *testing.T) {
 	if r := aisp.Get(t, "/open-banking/v4.0/aisp/accounts/savings-1"); r.Status != http.StatusForbidden {
 		t.Errorf("savings-1 under the consent: %d %s", r.Status, r.Body)
 	}
+	// A document no consent decides does not answer the consent's token
+	// with every account of the customer.
+	serveOnCore(t, inst, ukV31, "?consent_profile=none")
+	if r := aisp.Get(t, "/open-banking/v3.1/aisp/accounts"); r.Status != http.StatusForbidden {
+		t.Errorf("the consent's token where no consent decides: %d %s", r.Status, r.Body)
+	}
 }
 
 // TestScriptTakesOver: a JavaScript connector method named after an
