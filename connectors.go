@@ -45,6 +45,11 @@ type ConnectorConfig struct {
 	BreakerCooldown time.Duration
 	Retries         int
 	Backoff         time.Duration
+	// CoreMappingsDir is a directory whose uk-ob.json and berlin-group.json,
+	// where present, replace the core connector's embedded mappings (see
+	// plugins/core/mappings); a mapping that does not check refuses the
+	// start.
+	CoreMappingsDir string
 	// Plugins are further connectors by name, registered by Go code that
 	// embeds the engine; routings and documents' hosts may name them like
 	// the built-in ones. A name the engine uses itself (core, mapped, rest,
@@ -71,7 +76,7 @@ func connectorMethods(cfg Config, store engine.Store, svc *access.Service, auth 
 	backends := rest.New(rest.Options{Signer: auth.oauth2, ContextHeader: c.ContextHeader, Logger: cfg.Logger,
 		Retries: c.Retries, Backoff: c.Backoff, BreakerFailures: c.BreakerFailures, BreakerCooldown: c.BreakerCooldown,
 		Now: cfg.Now})
-	mappings, err := core.DefaultMappings()
+	mappings, err := core.LoadMappings(c.CoreMappingsDir)
 	if err != nil {
 		return nil, err
 	}

@@ -40,7 +40,7 @@ var (
 	_ connector.Opener             = (*Connector)(nil)
 )
 
-// New returns the connector with mappings maps (see DefaultMappings and
+// New returns the connector with mappings maps (see LoadMappings and
 // ParseMappings) and clock now (time.Now when nil).
 func New(maps Mappings, now func() time.Time) *Connector {
 	if now == nil {

@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -94,17 +98,39 @@ var (
 	bgBalanceTypes   = strings.Fields("closingBooked expected openingBooked interimAvailable interimBooked forwardAvailable nonInvoiced")
 )
 
-// DefaultMappings are the embedded mappings, checked.
-func DefaultMappings() (Mappings, error) {
-	uk, err := mappingFiles.ReadFile("mappings/uk-ob.json")
+// The mapping files, by the standard they map.
+const (
+	ukMappingFile = "uk-ob.json"
+	bgMappingFile = "berlin-group.json"
+)
+
+// LoadMappings reads and checks the mappings: each of uk-ob.json and
+// berlin-group.json from dir when it is there (a bank's own), else the
+// embedded one. dir "" takes the embedded mappings alone.
+func LoadMappings(dir string) (Mappings, error) {
+	uk, err := mappingFile(dir, ukMappingFile)
 	if err != nil {
 		return Mappings{}, err
 	}
-	bg, err := mappingFiles.ReadFile("mappings/berlin-group.json")
+	bg, err := mappingFile(dir, bgMappingFile)
 	if err != nil {
 		return Mappings{}, err
 	}
 	return ParseMappings(uk, bg)
+}
+
+// mappingFile is the mapping file name in dir, else the embedded one.
+func mappingFile(dir, name string) ([]byte, error) {
+	if dir != "" {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if !errors.Is(err, fs.ErrNotExist) {
+			if err != nil {
+				return nil, fmt.Errorf("core: mapping: %w", err)
+			}
+			return data, nil
+		}
+	}
+	return mappingFiles.ReadFile("mappings/" + name)
 }
 
 // ParseMappings reads and checks a UK and a Berlin Group mapping (JSON

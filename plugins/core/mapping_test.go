@@ -9,15 +9,15 @@ import (
 // the connector does not know, a code the standard does not have or a
 // default product it does not list is refused, naming what is wrong.
 func TestParseMappings(t *testing.T) {
-	uk, err := mappingFiles.ReadFile("mappings/uk-ob.json")
+	uk, err := mappingFiles.ReadFile("mappings/" + ukMappingFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	bg, err := mappingFiles.ReadFile("mappings/berlin-group.json")
+	bg, err := mappingFiles.ReadFile("mappings/" + bgMappingFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := DefaultMappings(); err != nil {
+	if _, err := LoadMappings(""); err != nil {
 		t.Fatalf("the embedded mappings: %v", err)
 	}
 	for _, tc := range []struct {

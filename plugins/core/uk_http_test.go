@@ -3,7 +3,12 @@ package core_test
 import (
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/dynapi/dynapi"
 
 	"github.com/dynapi/dynapi/internal/enginetest"
 )
@@ -177,4 +182,47 @@ func payDemo(t *testing.T, inst *enginetest.Engine) string {
 	ids, _ := r.JSON(t)["transaction_ids"].([]any)
 	id, _ := ids[0].(string)
 	return id
+}
+
+// TestBankMappings: a bank's own mapping file replaces the embedded one
+// (here its current accounts read as TRAN), and one that does not check
+// refuses the start, naming what is wrong.
+func TestBankMappings(t *testing.T) {
+	t.Parallel()
+	embedded, err := os.ReadFile(filepath.Join("mappings", "uk-ob.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, typeCode, refused string
+	}{
+		{"the bank's own", "TRAN", ""},
+		{"one the standard refuses", "CURRENT", `products.CURRENT.type_code "CURRENT"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			own := strings.Replace(string(embedded), `"type_code": "CACC"`, `"type_code": "`+tc.typeCode+`"`, 1)
+			if err := os.WriteFile(filepath.Join(dir, "uk-ob.json"), []byte(own), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			inst, err := enginetest.Start(t, enginetest.Configure(func(c *dynapi.Config) {
+				c.PreloadExample, c.Connectors.CoreMappingsDir = true, dir
+			}))
+			if tc.refused != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.refused) {
+					t.Fatalf("start: %v; want a refusal naming %s", err, tc.refused)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc := serveOnCore(t, inst, ukV40, "?consent_profile=none")
+			got := doc.fits(t, "GetAccountsAccountId", inst.Admin().Get(t, "/open-banking/v4.0/aisp/accounts/current-1"))
+			if code := at(got, "Data", "Account", 0, "AccountTypeCode"); code != tc.typeCode {
+				t.Errorf("AccountTypeCode %v; want %s", code, tc.typeCode)
+			}
+		})
+	}
 }
