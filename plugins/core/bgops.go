@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/banking"
 )
 
 // bgAccountParam is the Berlin Group path parameter naming an account.
@@ -13,10 +14,11 @@ const bgAccountParam = "account-id"
 // bgAnswers are the Berlin Group account-information operations the core
 // answers, by operation id.
 var bgAnswers = map[string]answer{
-	"getAccountList":     answerBGAccountList,
-	"readAccountDetails": answerBGAccount,
-	"getBalances":        answerBGBalances,
-	"getTransactionList": answerBGTransactions,
+	"getAccountList":        answerBGAccountList,
+	"readAccountDetails":    answerBGAccount,
+	"getBalances":           answerBGBalances,
+	"getTransactionList":    answerBGTransactions,
+	"getTransactionDetails": answerBGTransaction,
 }
 
 // withBalance reports whether the call asks for balances with accounts.
@@ -67,7 +69,7 @@ func answerBGTransactions(ctx context.Context, k *call) (any, error) {
 	switch k.query.Get("bookingStatus") {
 	case "pending", "information":
 	case "booked", "both", "all", "":
-		txs, err := k.transactions(ctx, acc, q)
+		txs, err := k.transactions(ctx, acc, q, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -79,4 +81,35 @@ func answerBGTransactions(ctx context.Context, k *call) (any, error) {
 			engine.Violation{Location: "query", Pointer: "/bookingStatus", Code: "enum", Message: "booked, pending, both, information or all"})
 	}
 	return bgTransactionsRead{Account: k.bgOwnReference(acc), Transactions: report}, nil
+}
+
+// bgTransactionDetails is the answer of getTransactionDetails.
+type bgTransactionDetails struct {
+	TransactionsDetails bgTransaction `json:"transactionsDetails"`
+}
+
+// answerBGTransaction answers one booked transaction of the account, by
+// its id, searched among the account's newest maxSearched; a 404 when it
+// is not among them.
+func answerBGTransaction(ctx context.Context, k *call) (any, error) {
+	acc, err := k.account(ctx, bgAccountParam)
+	if err != nil {
+		return nil, err
+	}
+	id := k.path("transactionId")
+	for offset := 0; offset < maxSearched; offset += pageSize {
+		txs, err := k.transactions(ctx, acc, banking.TransactionQuery{}, offset)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range txs {
+			if t.TransactionID == id {
+				return bgTransactionDetails{TransactionsDetails: k.bgTransactionOf(ctx, t)}, nil
+			}
+		}
+		if len(txs) < pageSize {
+			break
+		}
+	}
+	return nil, engine.Errorf(http.StatusNotFound, engine.CodeNotFound, "no transaction %q on account %q", id, acc.AccountID)
 }

@@ -21,6 +21,9 @@ const (
 	// pageSize is the most transactions one answer shows per account:
 	// the newest in the window asked for.
 	pageSize = 100
+	// maxSearched is the most transactions of an account searched for
+	// one by its id, newest first.
+	maxSearched = 10 * pageSize
 )
 
 // call is one call being answered: who the customer is and how to reach
@@ -147,10 +150,10 @@ func (k *call) path(name string) string {
 	return ""
 }
 
-// transactions are the newest transactions of acc in the window q
-// (Limit and Offset are set here).
-func (k *call) transactions(ctx context.Context, acc banking.Account, q banking.TransactionQuery) ([]banking.Transaction, error) {
-	q.Limit, q.Offset = pageSize, 0
+// transactions are the newest transactions of acc in the window q, a
+// page of pageSize from offset on.
+func (k *call) transactions(ctx context.Context, acc banking.Account, q banking.TransactionQuery, offset int) ([]banking.Transaction, error) {
+	q.Limit, q.Offset = pageSize, offset
 	data, err := k.method(ctx, acc.BankID, banking.GetTransactions, acc.BankID, acc.AccountID, q)
 	if err != nil {
 		return nil, err

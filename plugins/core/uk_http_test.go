@@ -46,7 +46,7 @@ func TestUKFromCore(t *testing.T) {
 	for i, v := range ukVersions {
 		doc := docs[i]
 		t.Run(v.name, func(t *testing.T) {
-			get := func(id, path string) map[string]any { return doc.fits(t, id, admin.Get(t, v.mount+path)) }
+			get := func(id, path string) map[string]any { t.Helper(); return doc.fits(t, id, admin.Get(t, v.mount+path)) }
 
 			accounts := at(get("GetAccounts", "/accounts"), "Data", "Account").([]any)
 			if len(accounts) != 2 {

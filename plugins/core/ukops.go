@@ -84,7 +84,7 @@ func ukTransactionsAnswer(one bool) answer {
 		}
 		out := []ukTransaction{}
 		for _, acc := range accounts {
-			txs, err := k.transactions(ctx, acc, q)
+			txs, err := k.transactions(ctx, acc, q, 0)
 			if err != nil {
 				return nil, err
 			}
