@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
@@ -79,9 +80,10 @@ func (c *Connector) PrepareOperation(doc *specs.Document, op *specs.Operation) (
 // answer builds the data of one operation's answer for a call.
 type answer func(ctx context.Context, k *call) (any, error)
 
-// answerOf is the answer of operation id in doc: UK ids are shaped by
-// the document's version (3.x: v3.1, else v4.0), Berlin Group ids have
-// their own names.
+// answerOf is the answer of operation id in doc, chosen by the id alone
+// (the standards' ids: a proprietary document reusing one is answered in
+// that standard's shape): UK ids are shaped by the document's version
+// (3.x: v3.1, else v4.0), Berlin Group ids have their own names.
 func answerOf(doc *specs.Document, id string) (answer, bool) {
 	if h, ok := bgAnswers[id]; ok {
 		return h, true
@@ -91,7 +93,7 @@ func answerOf(doc *specs.Document, id string) (answer, bool) {
 		return nil, false
 	}
 	version := ukV40
-	if len(doc.Version) > 1 && doc.Version[:2] == "3." {
+	if strings.HasPrefix(doc.Version, "3.") {
 		version = ukV31
 	}
 	return func(ctx context.Context, k *call) (any, error) {
