@@ -210,6 +210,22 @@ func (k *call) base() string {
 	return path
 }
 
+// self is the absolute URL of the request being answered, over https
+// (the standards require TLS; a proxy in front terminates it); "" when
+// the request named no host, or one that is not a host.
+func (k *call) self() string {
+	h := k.req.Call.HTTP
+	if h == nil {
+		return ""
+	}
+	host, _ := h.Header("Host")
+	if parsed, err := url.Parse("https://" + host); host == "" || err != nil || parsed.Host != host || parsed.User != nil {
+		return ""
+	}
+	u := url.URL{Scheme: "https", Host: host, Path: h.Path(), RawQuery: h.RawQuery()}
+	return u.String()
+}
+
 // ownerNames are the usernames of acc's holders, joined, cut to max
 // bytes.
 func ownerNames(acc banking.Account, max int) string {

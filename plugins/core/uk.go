@@ -12,9 +12,29 @@ import (
 // classification (ukAccount) and a transaction's other side without an
 // account identification (ukTransaction.UltimateCreditor, ...).
 
-// ukRead is a UK read answer: {"Data": {...}}.
+// ukRead is a UK read answer: its Data, a link to itself and, the
+// answer being one page, its Meta.
 type ukRead[T any] struct {
-	Data T `json:"Data"`
+	Data  T        `json:"Data"`
+	Links *ukLinks `json:"Links,omitempty"`
+	Meta  ukMeta   `json:"Meta"`
+}
+
+type ukLinks struct {
+	Self string `json:"Self"`
+}
+
+type ukMeta struct {
+	TotalPages int `json:"TotalPages"`
+}
+
+// ukReadOf is the answer with data for the call.
+func ukReadOf[T any](k *call, data T) ukRead[T] {
+	out := ukRead[T]{Data: data, Meta: ukMeta{TotalPages: 1}}
+	if self := k.self(); self != "" {
+		out.Links = &ukLinks{Self: self}
+	}
+	return out
 }
 
 type ukAccounts struct {

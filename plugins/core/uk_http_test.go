@@ -48,7 +48,12 @@ func TestUKFromCore(t *testing.T) {
 		t.Run(v.name, func(t *testing.T) {
 			get := func(id, path string) map[string]any { t.Helper(); return doc.fits(t, id, admin.Get(t, v.mount+path)) }
 
-			accounts := at(get("GetAccounts", "/accounts"), "Data", "Account").([]any)
+			list := get("GetAccounts", "/accounts")
+			if self, _ := at(list, "Links", "Self").(string); !strings.HasPrefix(self, "https://") || !strings.HasSuffix(self, v.mount+"/accounts") ||
+				at(list, "Meta", "TotalPages") != float64(1) {
+				t.Errorf("Links %v, Meta %v", list["Links"], list["Meta"])
+			}
+			accounts := at(list, "Data", "Account").([]any)
 			if len(accounts) != 2 {
 				t.Fatalf("accounts %v", accounts)
 			}

@@ -49,7 +49,7 @@ func ukAccountsAnswer(one bool) answer {
 		for i, acc := range accounts {
 			out[i] = k.ukAccountOf(acc)
 		}
-		return ukRead[ukAccounts]{Data: ukAccounts{Account: out}}, nil
+		return ukReadOf(k, ukAccounts{Account: out}), nil
 	}
 }
 
@@ -68,7 +68,7 @@ func ukBalancesAnswer(one bool) answer {
 		for _, acc := range accounts {
 			out = append(out, k.ukBalancesOf(acc, at)...)
 		}
-		return ukRead[ukBalances]{Data: ukBalances{Balance: out}}, nil
+		return ukReadOf(k, ukBalances{Balance: out}), nil
 	}
 }
 
@@ -92,7 +92,7 @@ func ukTransactionsAnswer(one bool) answer {
 				out = append(out, k.ukTransactionOf(ctx, t))
 			}
 		}
-		return ukRead[ukTransactions]{Data: ukTransactions{Transaction: out}}, nil
+		return ukReadOf(k, ukTransactions{Transaction: out}), nil
 	}
 }
 
@@ -112,6 +112,6 @@ func ukBeneficiariesAnswer(one bool) answer {
 				out = append(out, k.ukBeneficiaryOf(ctx, c))
 			}
 		}
-		return ukRead[ukBeneficiaries]{Data: ukBeneficiaries{Beneficiary: out}}, nil
+		return ukReadOf(k, ukBeneficiaries{Beneficiary: out}), nil
 	}
 }
