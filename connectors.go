@@ -15,6 +15,7 @@ import (
 	"github.com/dynapi/dynapi/engine/endpointmap"
 	"github.com/dynapi/dynapi/engine/endpoints"
 	"github.com/dynapi/dynapi/http/recordapi"
+	"github.com/dynapi/dynapi/plugins/core"
 	"github.com/dynapi/dynapi/plugins/corestore"
 	"github.com/dynapi/dynapi/plugins/jsvm"
 	"github.com/dynapi/dynapi/plugins/mock"
@@ -44,9 +45,14 @@ type ConnectorConfig struct {
 	BreakerCooldown time.Duration
 	Retries         int
 	Backoff         time.Duration
+	// CoreMappingsDir is a directory whose uk-ob.json and berlin-group.json,
+	// where present, replace the core connector's embedded mappings (see
+	// plugins/core/mappings); a mapping that does not check refuses the
+	// start.
+	CoreMappingsDir string
 	// Plugins are further connectors by name, registered by Go code that
 	// embeds the engine; routings and documents' hosts may name them like
-	// the built-in ones. A name the engine uses itself (mapped, rest,
+	// the built-in ones. A name the engine uses itself (core, mapped, rest,
 	// obp_mock, dynamic_entity, internal, or an alias such as mock) is
 	// refused at start. A plugin that is a connector.Opener is opened at
 	// start, and one that is an io.Closer closed when the instance closes,
@@ -70,8 +76,12 @@ func connectorMethods(cfg Config, store engine.Store, svc *access.Service, auth 
 	backends := rest.New(rest.Options{Signer: auth.oauth2, ContextHeader: c.ContextHeader, Logger: cfg.Logger,
 		Retries: c.Retries, Backoff: c.Backoff, BreakerFailures: c.BreakerFailures, BreakerCooldown: c.BreakerCooldown,
 		Now: cfg.Now})
+	mappings, err := core.LoadMappings(c.CoreMappingsDir)
+	if err != nil {
+		return nil, err
+	}
 	reg := &connector.Registry{}
-	var errs []error
+	errs := []error{reg.Register(core.Name, core.New(mappings, cfg.Now))}
 	for _, name := range slices.Sorted(maps.Keys(c.Plugins)) {
 		errs = append(errs, reg.Register(name, c.Plugins[name]))
 	}

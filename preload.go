@@ -53,9 +53,9 @@ func demoBank(tx *access.Tx, core *corestore.Connector, actor audit.Actor, owner
 	holders := []banking.Owner{{UserID: owner.ID, Username: owner.Username}}
 	for _, acc := range []banking.Account{
 		{AccountID: "current-1", Label: "Current account", Number: "10000001", ProductCode: "CURRENT", Currency: "EUR",
-			Balance: banking.Amount{Currency: "EUR", Amount: "2500.00"}, Owners: holders},
+			Balance: banking.Amount{Currency: "EUR", Amount: "2500.00"}, Owners: holders, AccountRoutings: demoRoutings("10000001", "57")},
 		{AccountID: "savings-1", Label: "Savings account", Number: "10000002", ProductCode: "SAVINGS", Currency: "EUR",
-			Balance: banking.Amount{Currency: "EUR", Amount: "10000.00"}, Owners: holders},
+			Balance: banking.Amount{Currency: "EUR", Amount: "10000.00"}, Owners: holders, AccountRoutings: demoRoutings("10000002", "30")},
 	} {
 		if _, err := core.CreateAccountIn(tx, DemoBankID, acc); err != nil {
 			return err
@@ -65,4 +65,15 @@ func demoBank(tx *access.Tx, core *corestore.Connector, actor audit.Actor, owner
 		banking.TransactionRequestBody{To: &banking.AccountRef{BankID: DemoBankID, AccountID: "savings-1"},
 			Value: banking.Amount{Currency: "EUR", Amount: "150.00"}, Description: "Monthly saving"}, owner.ID)
 	return err
+}
+
+// demoSortCode is the demo bank's sort code.
+const demoSortCode = "404004"
+
+// demoRoutings are the routings of the demo account with number: its
+// sort code and account number, and its IBAN (GB, check digits check,
+// bank code DEMO), so the open-banking standards can identify it.
+func demoRoutings(number, check string) []banking.Routing {
+	return []banking.Routing{{Scheme: "SortCodeAccountNumber", Address: demoSortCode + number},
+		{Scheme: "IBAN", Address: "GB" + check + "DEMO" + demoSortCode + number}}
 }
