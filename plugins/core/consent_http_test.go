@@ -1,7 +1,6 @@
 package core_test
 
 import (
-	"encoding/base64"
 	"net/http"
 	"testing"
 	"time"
@@ -20,13 +19,7 @@ func TestUnderConsent(t *testing.T) {
 	if at(doc.view, "consent_profile", "id") != "uk-ob-v4.0-ais" {
 		t.Fatalf("consent profile: %v", doc.view["consent_profile"])
 	}
-	basic := base64.StdEncoding.EncodeToString([]byte(enginetest.ConsumerKey + ":" + enginetest.ConsumerSecret))
-	tok := inst.Anonymous().Send(t, enginetest.Request{Method: http.MethodPost, Path: "/oauth2/token", Body: []byte("grant_type=client_credentials"),
-		Header: map[string]string{"Authorization": "Basic " + basic, "Content-Type": "application/x-www-form-urlencoded"}})
-	if tok.Status != http.StatusOK {
-		t.Fatalf("client credentials: %d %s", tok.Status, tok.Body)
-	}
-	tpp := inst.WithAuthorization("Bearer " + tok.JSON(t)["access_token"].(string))
+	tpp := inst.WithAuthorization("Bearer " + clientToken(t, inst))
 	created := tpp.PostJSON(t, "/open-banking/v4.0/aisp/account-access-consents", map[string]any{"Data": map[string]any{
 		"Permissions":        []string{"ReadAccountsDetail", "ReadBalances"},
 		"ExpirationDateTime": inst.Clock.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)}, "Risk": map[string]any{}})

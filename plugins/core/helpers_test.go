@@ -1,6 +1,7 @@
 package core_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"testing"
@@ -99,4 +100,17 @@ func at(v any, path ...any) any {
 		}
 	}
 	return v
+}
+
+// clientToken is a client-credentials token of the engine's first
+// consumer: a TPP's token, bound to no consent.
+func clientToken(t *testing.T, inst *enginetest.Engine) string {
+	t.Helper()
+	basic := base64.StdEncoding.EncodeToString([]byte(enginetest.ConsumerKey + ":" + enginetest.ConsumerSecret))
+	r := inst.Anonymous().Send(t, enginetest.Request{Method: http.MethodPost, Path: "/oauth2/token", Body: []byte("grant_type=client_credentials"),
+		Header: map[string]string{"Authorization": "Basic " + basic, "Content-Type": "application/x-www-form-urlencoded"}})
+	if r.Status != http.StatusOK {
+		t.Fatalf("client credentials: %d %s", r.Status, r.Body)
+	}
+	return r.JSON(t)["access_token"].(string)
 }
