@@ -278,14 +278,14 @@ func (f *heldAccounts) Filter(ctx context.Context, call *engine.Call, reply *eng
 	if err := json.Unmarshal(reply.Body, &list); err != nil {
 		return nil, engine.Internal(err)
 	}
-	if !slices.ContainsFunc(list[f.rt.listKey], func(h holders) bool { return !h.include(call.Principal.UserID) }) {
+	if !slices.ContainsFunc(list[f.rt.listKey], func(h holders) bool { return !h.include(call.Principal) }) {
 		return reply, nil
 	}
 	var page map[string][]Account
 	if err := json.Unmarshal(reply.Body, &page); err != nil {
 		return nil, engine.Internal(err)
 	}
-	body, err := json.Marshal(map[string][]Account{f.rt.listKey: heldOnly(page[f.rt.listKey], call.Principal.UserID)})
+	body, err := json.Marshal(map[string][]Account{f.rt.listKey: heldOnly(page[f.rt.listKey], call.Principal)})
 	if err != nil {
 		return nil, engine.Internal(err)
 	}
@@ -306,8 +306,11 @@ func (f *heldAccount) Filter(ctx context.Context, call *engine.Call, reply *engi
 	if err := json.Unmarshal(reply.Body, &h); err != nil {
 		return nil, engine.Internal(err)
 	}
-	if h.include(call.Principal.UserID) {
+	if h.include(call.Principal) {
 		return reply, nil
+	}
+	if call.Principal.Delegation != nil {
+		return nil, h.refusal(call.Principal)
 	}
 	if f.rt.others == nil {
 		return nil, notHolder()
@@ -318,20 +321,38 @@ func (f *heldAccount) Filter(ctx context.Context, call *engine.Call, reply *engi
 	return reply, nil
 }
 
-// holders are an account's holders, all the holder rule reads of it.
+// holders are an account's holders, all the holder rule reads of it, and
+// the account, which a caller under a consent must find in it.
 type holders struct {
-	Owners []struct {
+	AccountID string `json:"account_id"`
+	BankID    string `json:"bank_id"`
+	Owners    []struct {
 		UserID string `json:"user_id"`
 	} `json:"owners"`
 }
 
-func (h holders) include(userID string) bool {
+// held tells whether userID holds the account.
+func (h holders) held(userID string) bool {
 	for _, o := range h.Owners {
 		if o.UserID == userID {
 			return true
 		}
 	}
 	return false
+}
+
+// include tells whether p may see the account as a holder: p holds it
+// and, under a consent, the consent names it.
+func (h holders) include(p *engine.Principal) bool {
+	return h.held(p.UserID) && (p.Delegation == nil || p.Delegation.HasAccount(h.BankID, h.AccountID))
+}
+
+// refusal is the 403 for an account p may not see as a holder.
+func (h holders) refusal(p *engine.Principal) *engine.Error {
+	if h.held(p.UserID) {
+		return outsideDelegation(h.BankID, h.AccountID)
+	}
+	return notHolder()
 }
 
 func notHolder() *engine.Error {
@@ -342,25 +363,26 @@ func (acc *Account) heldBy(userID string) bool {
 	return slices.ContainsFunc(acc.Owners, func(o Owner) bool { return o.UserID == userID })
 }
 
-// heldOnly keeps the accounts userID holds.
-func heldOnly(accounts []Account, userID string) []Account {
-	return slices.DeleteFunc(accounts, func(acc Account) bool { return !acc.heldBy(userID) })
+// heldOnly keeps the accounts p may see as a holder (reaches).
+func heldOnly(accounts []Account, p *engine.Principal) []Account {
+	return slices.DeleteFunc(accounts, func(acc Account) bool { return acc.reaches(p) != nil })
 }
 
 // readsAll tells whether p may reach every account at bankID through rt:
 // has one of the holder rule's roles.
 func (rt *route) readsAll(ctx context.Context, gate *guard.Gate, p *identity.Principal, bankID string) bool {
-	return rt.others != nil && gate.Authorize(ctx, p, rt.others, bankID) == nil
+	return p.Delegation == nil && rt.others != nil && gate.Authorize(ctx, p, rt.others, bankID) == nil
 }
 
 // holds checks p may use acc through rt: holds it, or has one of the
 // holder rule's roles at bankID.
 func (rt *route) holds(ctx context.Context, gate *guard.Gate, p *identity.Principal, bankID string, acc *Account) error {
-	if acc.heldBy(p.UserID) {
+	refusal := acc.reaches(p)
+	switch {
+	case refusal == nil:
 		return nil
-	}
-	if rt.others == nil {
-		return notHolder()
+	case p.Delegation != nil || rt.others == nil:
+		return refusal
 	}
 	return gate.Authorize(ctx, p, rt.others, bankID)
 }
