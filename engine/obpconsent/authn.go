@@ -93,12 +93,12 @@ func (a *Authenticator) Authenticate(ctx context.Context, c identity.Credentials
 		now = a.Now()
 	}
 	switch {
-	case use.Status == consent.Revoked || use.Status == consent.Rejected:
+	case use.Status == consent.Revoked:
 		return nil, engine.NewError(http.StatusUnauthorized, consent.CodeConsentRevoked, "consent "+id+" is "+StatusWord(use.Status))
 	case use.Status == consent.Expired || !use.ExpiresAt.IsZero() && !now.Before(use.ExpiresAt):
 		return nil, engine.NewError(http.StatusUnauthorized, consent.CodeConsentExpired, "consent "+id+" expired")
 	case use.Status != consent.Authorised:
-		return nil, engine.NewError(http.StatusUnauthorized, consent.CodeConsentNotAuthorised, "consent "+id+" is INITIATED: answer its challenge first")
+		return nil, engine.NewError(http.StatusUnauthorized, consent.CodeConsentNotAuthorised, "consent "+id+" is "+StatusWord(use.Status)+", not ACCEPTED")
 	case now.Before(use.ValidFrom):
 		return nil, engine.NewError(http.StatusUnauthorized, CodeConsentNotYet, "consent "+id+" is valid from "+use.ValidFrom.Format(time.RFC3339))
 	case !a.Consumers.SessionValid(use.UserID, now):
