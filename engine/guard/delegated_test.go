@@ -21,7 +21,9 @@ func (h held) HasAny(userID, bankID string, roles []string) bool {
 	}
 	return false
 }
-func (held) Role(name string) (authz.Role, bool) { return authz.Role{Name: name, RequiresBankID: true}, true }
+func (held) Role(name string) (authz.Role, bool) {
+	return authz.Role{Name: name, RequiresBankID: true}, true
+}
 func (held) GrantJustInTime(context.Context, string, string, []string) (bool, error) {
 	return true, nil // never asked for callers under a consent
 }

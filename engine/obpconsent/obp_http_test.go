@@ -32,7 +32,7 @@ func newConsumer(t *testing.T, inst *enginetest.Engine, name string) consumer {
 	app := inst.Admin().PostJSON(t, "/my/consumers", map[string]string{"name": name}).JSON(t)
 	key, secret := app["consumer_key"].(string), app["consumer_secret"].(string)
 	tok := inst.Anonymous().Send(t, enginetest.Request{Method: http.MethodPost, Path: "/oauth2/token",
-		Body: []byte("grant_type=client_credentials&client_id=" + key + "&client_secret=" + secret),
+		Body:   []byte("grant_type=client_credentials&client_id=" + key + "&client_secret=" + secret),
 		Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}})
 	if tok.Status != http.StatusOK {
 		t.Fatalf("token of %s: %d %s", name, tok.Status, tok.Body)
