@@ -106,35 +106,6 @@ func refusedWith(t *testing.T, r enginetest.Response, status int, code string) {
 	}
 }
 
-// fitsCore fails the test unless body is valid against the banking core
-// document's answer status of operation id.
-func fitsCore(t *testing.T, id, status string, body []byte) {
-	t.Helper()
-	for _, op := range banking.Document().Operations {
-		if op.ID != id {
-			continue
-		}
-		for _, resp := range op.Responses {
-			if resp.Code != status {
-				continue
-			}
-			schema, err := resp.Media[0].CompileSchema()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var v any
-			if err := json.Unmarshal(body, &v); err != nil {
-				t.Fatal(err)
-			}
-			if err := schema.Validate(v); err != nil {
-				t.Errorf("%s %s does not fit the core document: %v\n%s", id, status, err, body)
-			}
-			return
-		}
-	}
-	t.Fatalf("no answer %s of %s", status, id)
-}
-
 // accountIDs are the account ids of a list of accounts.
 func accountIDs(t *testing.T, r enginetest.Response) []string {
 	t.Helper()
@@ -176,7 +147,7 @@ func TestConsentJWTReadsOnlyTheConsentsAccounts(t *testing.T) {
 			if ids := accountIDs(t, r); len(ids) != 1 || ids[0] != "current-1" {
 				t.Fatalf("accounts %v, want only current-1", ids)
 			}
-			fitsCore(t, "getAccounts", "200", r.Body)
+			enginetest.Fits(t, banking.Document(), "getAccounts", "200", r.Body)
 		})
 	}
 	if ids := accountIDs(t, customer.Get(t, "/banks/demo-bank/accounts")); len(ids) < 2 {
@@ -202,7 +173,7 @@ func TestConsentJWTReadsOnlyTheConsentsAccounts(t *testing.T) {
 				if r.Status != tc.status {
 					t.Fatalf("%d %s", r.Status, r.Body)
 				}
-				fitsCore(t, map[bool]string{true: "getAccount", false: "getTransactions"}[!strings.HasSuffix(tc.path, "transactions")], "200", r.Body)
+				enginetest.Fits(t, banking.Document(), map[bool]string{true: "getAccount", false: "getTransactions"}[!strings.HasSuffix(tc.path, "transactions")], "200", r.Body)
 				return
 			}
 			refusedWith(t, r, tc.status, tc.code)

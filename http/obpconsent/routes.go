@@ -26,10 +26,10 @@ type API struct {
 // version prefix).
 func Routes(a *API) []server.Route {
 	return []server.Route{
-		{Method: fiber.MethodPost, Path: "/banks/:bank_id/my/consents/:sca_method", AtBank: true, Decode: body[obpconsent.Body](), Handle: a.create},
-		{Method: fiber.MethodPost, Path: "/banks/:bank_id/consents/:consent_id/challenge", AtBank: true, Decode: body[answer](), Handle: a.answer},
-		{Method: fiber.MethodPost, Path: "/my/consents/:consent_id/challenge", Decode: body[answer](), Handle: a.answer},
-		{Method: fiber.MethodPost, Path: "/consumer/consent-requests", Decode: body[obpconsent.Body](), Handle: a.createRequest},
+		{Method: fiber.MethodPost, Path: "/banks/:bank_id/my/consents/:sca_method", AtBank: true, Decode: server.JSONBody[obpconsent.Body](), Handle: a.create},
+		{Method: fiber.MethodPost, Path: "/banks/:bank_id/consents/:consent_id/challenge", AtBank: true, Decode: server.JSONBody[answer](), Handle: a.answer},
+		{Method: fiber.MethodPost, Path: "/my/consents/:consent_id/challenge", Decode: server.JSONBody[answer](), Handle: a.answer},
+		{Method: fiber.MethodPost, Path: "/consumer/consent-requests", Decode: server.JSONBody[obpconsent.Body](), Handle: a.createRequest},
 		{Method: fiber.MethodGet, Path: "/consumer/consent-requests/:consent_request_id", Handle: a.getRequest},
 		{Method: fiber.MethodPost, Path: "/consumer/consent-requests/:consent_request_id/:sca_method/consents", Handle: a.createFromRequest},
 	}
@@ -38,17 +38,6 @@ func Routes(a *API) []server.Route {
 // answer is the body answering a challenge.
 type answer struct {
 	Answer string `json:"answer"`
-}
-
-// body is the Decode stage of a route whose JSON body is a T.
-func body[T any]() func(raw []byte) (any, error) {
-	return func(raw []byte) (any, error) {
-		v := new(T)
-		if err := server.DecodeJSON(raw, v); err != nil {
-			return nil, err
-		}
-		return v, nil
-	}
 }
 
 // customer is the customer calling: a person logged in, not a client's
