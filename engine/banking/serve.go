@@ -274,12 +274,14 @@ func (f *heldAccounts) Filter(ctx context.Context, call *engine.Call, reply *eng
 	if f.rt.readsAll(ctx, f.gate, call.Principal, call.BankID) {
 		return reply, nil
 	}
-	var list map[string][]holders
-	if err := json.Unmarshal(reply.Body, &list); err != nil {
-		return nil, engine.Internal(err)
-	}
-	if !slices.ContainsFunc(list[f.rt.listKey], func(h holders) bool { return !h.include(call.Principal) }) {
-		return reply, nil
+	if call.Principal.Delegation == nil {
+		var list map[string][]holders
+		if err := json.Unmarshal(reply.Body, &list); err != nil {
+			return nil, engine.Internal(err)
+		}
+		if !slices.ContainsFunc(list[f.rt.listKey], func(h holders) bool { return !h.include(call.Principal.UserID) }) {
+			return reply, nil
+		}
 	}
 	var page map[string][]Account
 	if err := json.Unmarshal(reply.Body, &page); err != nil {
@@ -302,15 +304,15 @@ type heldAccount struct {
 
 // Filter checks the caller may see the account the reply holds.
 func (f *heldAccount) Filter(ctx context.Context, call *engine.Call, reply *engine.Reply) (*engine.Reply, error) {
+	if call.Principal.Delegation != nil {
+		return delegatedAccount(call.Principal, reply)
+	}
 	var h holders
 	if err := json.Unmarshal(reply.Body, &h); err != nil {
 		return nil, engine.Internal(err)
 	}
-	if h.include(call.Principal) {
+	if h.include(call.Principal.UserID) {
 		return reply, nil
-	}
-	if call.Principal.Delegation != nil {
-		return nil, h.refusal(call.Principal)
 	}
 	if f.rt.others == nil {
 		return nil, notHolder()
@@ -321,38 +323,20 @@ func (f *heldAccount) Filter(ctx context.Context, call *engine.Call, reply *engi
 	return reply, nil
 }
 
-// holders are an account's holders, all the holder rule reads of it, and
-// the account, which a caller under a consent must find in it.
+// holders are an account's holders, all the holder rule reads of it.
 type holders struct {
-	AccountID string `json:"account_id"`
-	BankID    string `json:"bank_id"`
-	Owners    []struct {
+	Owners []struct {
 		UserID string `json:"user_id"`
 	} `json:"owners"`
 }
 
-// held tells whether userID holds the account.
-func (h holders) held(userID string) bool {
+func (h holders) include(userID string) bool {
 	for _, o := range h.Owners {
 		if o.UserID == userID {
 			return true
 		}
 	}
 	return false
-}
-
-// include tells whether p may see the account as a holder: p holds it
-// and, under a consent, the consent names it.
-func (h holders) include(p *engine.Principal) bool {
-	return h.held(p.UserID) && (p.Delegation == nil || p.Delegation.HasAccount(h.BankID, h.AccountID))
-}
-
-// refusal is the 403 for an account p may not see as a holder.
-func (h holders) refusal(p *engine.Principal) *engine.Error {
-	if h.held(p.UserID) {
-		return outsideDelegation(h.BankID, h.AccountID)
-	}
-	return notHolder()
 }
 
 func notHolder() *engine.Error {
@@ -363,9 +347,9 @@ func (acc *Account) heldBy(userID string) bool {
 	return slices.ContainsFunc(acc.Owners, func(o Owner) bool { return o.UserID == userID })
 }
 
-// heldOnly keeps the accounts p may see as a holder (reaches).
+// heldOnly keeps the accounts p may use as a holder (reachable).
 func heldOnly(accounts []Account, p *engine.Principal) []Account {
-	return slices.DeleteFunc(accounts, func(acc Account) bool { return acc.reaches(p) != nil })
+	return slices.DeleteFunc(accounts, func(acc Account) bool { return !acc.reachable(p) })
 }
 
 // readsAll tells whether p may reach every account at bankID through rt:
@@ -377,12 +361,17 @@ func (rt *route) readsAll(ctx context.Context, gate *guard.Gate, p *identity.Pri
 // holds checks p may use acc through rt: holds it, or has one of the
 // holder rule's roles at bankID.
 func (rt *route) holds(ctx context.Context, gate *guard.Gate, p *identity.Principal, bankID string, acc *Account) error {
-	refusal := acc.reaches(p)
-	switch {
-	case refusal == nil:
+	if p.Delegation != nil {
+		if refusal := acc.reaches(p); refusal != nil {
+			return refusal
+		}
 		return nil
-	case p.Delegation != nil || rt.others == nil:
-		return refusal
+	}
+	if acc.heldBy(p.UserID) {
+		return nil
+	}
+	if rt.others == nil {
+		return notHolder()
 	}
 	return gate.Authorize(ctx, p, rt.others, bankID)
 }

@@ -226,6 +226,16 @@ func TestConsentJWTIsRefused(t *testing.T) {
 		}
 		refusedWith(t, under(t, inst, http.MethodGet, "/banks/demo-bank/accounts", c.JWT, tpp.key), http.StatusUnauthorized, "consent_revoked")
 	})
+	t.Run("before valid_from", func(t *testing.T) {
+		body := accountAccess(tpp, "current-1")
+		body["valid_from"] = inst.Clock.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+		later := accepted(t, inst.Admin(), "demo-bank", body)
+		refusedWith(t, under(t, inst, http.MethodGet, "/banks/demo-bank/accounts", later.JWT, tpp.key), http.StatusUnauthorized, "consent_not_yet_valid")
+		inst.Clock.Advance(time.Hour)
+		if r := under(t, inst, http.MethodGet, "/banks/demo-bank/accounts", later.JWT, tpp.key); r.Status != http.StatusOK {
+			t.Fatalf("from valid_from on: %d %s", r.Status, r.Body)
+		}
+	})
 	t.Run("expired", func(t *testing.T) {
 		body := accountAccess(tpp, "current-1")
 		body["time_to_live"] = 60
