@@ -1,9 +1,15 @@
 package obpconsent_test
 
 import (
+	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/dynapi/dynapi"
+	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
 // TestChallenge: the code accepts only its own consent, for its own
@@ -58,4 +64,48 @@ func TestChallenge(t *testing.T) {
 		}
 		refusedWith(t, under(t, inst, http.MethodGet, "/banks/demo-bank/accounts", second.JWT, tpp.key), http.StatusUnauthorized, "consent_not_authorised")
 	})
+}
+
+// TestChallengeByTheLogDelivery: without --sca-dev the answer holds no
+// code; the default sendScaChallenge delivery logs it, and the code
+// accepts the consent. Of right answers sent at once, exactly one
+// accepts it.
+func TestChallengeByTheLogDelivery(t *testing.T) {
+	logs := &enginetest.LogBuffer{}
+	inst := enginetest.New(t, enginetest.Configure(func(c *dynapi.Config) {
+		c.PreloadExample, c.Logger = true, slog.New(slog.NewTextHandler(logs, nil))
+	}))
+	tpp := newConsumer(t, inst, "budget app")
+	c := decode(t, inst.Admin().PostJSON(t, "/banks/demo-bank/my/consents/IMPLICIT", accountAccess(tpp, "current-1")), http.StatusCreated)
+	if c.Code != "" {
+		t.Fatalf("the answer holds the code without --sca-dev: %+v", c)
+	}
+	m := regexp.MustCompile(`SCA code for consent ` + regexp.QuoteMeta(c.ConsentID) + `.*? code=(\d{6})`).FindStringSubmatch(logs.String())
+	if m == nil {
+		t.Fatalf("no code logged for %s:\n%s", c.ConsentID, logs.String())
+	}
+	var wg sync.WaitGroup
+	statuses := make([]int, 4)
+	for i := range statuses {
+		wg.Go(func() {
+			statuses[i] = inst.Admin().PostJSON(t, "/banks/demo-bank/consents/"+c.ConsentID+"/challenge", map[string]string{"answer": m[1]}).Status
+		})
+	}
+	wg.Wait()
+	accepted := 0
+	for _, s := range statuses {
+		switch s {
+		case http.StatusCreated:
+			accepted++
+		case http.StatusConflict:
+		default:
+			t.Errorf("answer: %d", s)
+		}
+	}
+	if accepted != 1 {
+		t.Fatalf("%d answers accepted the consent (%v), want exactly one", accepted, statuses)
+	}
+	if r := under(t, inst, http.MethodGet, "/banks/demo-bank/accounts", c.JWT, tpp.key); r.Status != http.StatusOK {
+		t.Fatalf("after acceptance: %d %s", r.Status, r.Body)
+	}
 }
