@@ -71,7 +71,11 @@ func (s *Service) Create(ctx context.Context, c *Consent, who audit.Actor, with 
 		c.ID = NewID()
 	}
 	c.CreatedAt, c.Status, c.Revision = now, "", 0
-	c.transition(AwaitingAuthorisation, now, "tpp", who.ConsumerID, "", who.CorrelationID)
+	if c.UserID != "" { // created by its customer (OBP)
+		c.transition(AwaitingAuthorisation, now, "psu", c.UserID, "", who.CorrelationID)
+	} else {
+		c.transition(AwaitingAuthorisation, now, "tpp", who.ConsumerID, "", who.CorrelationID)
+	}
 	defer s.grants.forget(c.ID)
 	return s.store.Update(ctx, func(tx engine.Tx) error {
 		for _, f := range with {

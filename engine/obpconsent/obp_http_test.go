@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -246,4 +247,21 @@ func TestConsentJWTIsRefused(t *testing.T) {
 		inst.Clock.Advance(61 * time.Second)
 		refusedWith(t, under(t, inst, http.MethodGet, "/banks/demo-bank/accounts/current-1", short.JWT, tpp.key), http.StatusUnauthorized, "consent_expired")
 	})
+}
+
+// TestEverything: a consent for everything names every account the
+// customer may share at the bank, and its history says the customer made
+// it.
+func TestEverything(t *testing.T) {
+	inst := demo(t)
+	tpp := newConsumer(t, inst, "budget app")
+	c := accepted(t, inst.Admin(), "demo-bank", map[string]any{"everything": true, "consumer_id": tpp.id, "phone_number": "+44 7700 900123"})
+	r := under(t, inst, http.MethodGet, "/banks/demo-bank/accounts", c.JWT, tpp.key)
+	if ids := accountIDs(t, r); !slices.Contains(ids, "current-1") || !slices.Contains(ids, "savings-1") {
+		t.Fatalf("accounts under everything: %v", ids)
+	}
+	history, _ := inst.Admin().Get(t, "/my/consents/"+c.ConsentID).JSON(t)["history"].([]any)
+	if len(history) != 2 || history[0].(map[string]any)["actor"] != "psu" || history[1].(map[string]any)["to"] != "authorised" {
+		t.Fatalf("history %v, want creation and acceptance by the customer", history)
+	}
 }
