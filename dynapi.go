@@ -226,7 +226,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 		DefaultHost: mock.Host,
 		Logger:      cfg.Logger,
 		Reserved: []string{"/admin", "/my", "/entities", "/oauth2", "/.well-known", "/healthz", "/readyz",
-			"/banks/*/entities", "/banks/*/my", "/banks/*/accounts"},
+			"/banks/*/entities", "/banks/*/my", "/banks/*/accounts", "/banks/*/consents/*/challenge", "/consumer/consent-requests"},
 		// Bounds on every document; four of the largest size load at once.
 		MaxOperations:   cfg.MaxDocumentOperations,
 		YAMLExpansion:   cfg.MaxYAMLExpansion,

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
 // TestConsentRequest: a consumer starts a consent request; the customer
@@ -52,4 +54,19 @@ func TestConsentRequest(t *testing.T) {
 		refusedWith(t, inst.Admin().Post(t, "/consumer/consent-requests/"+late["consent_request_id"].(string)+"/SMS/consents", nil),
 			http.StatusNotFound, "not_found")
 	})
+}
+
+// TestRoutesAreReserved: no document can be served where the OBP consent
+// routes answer.
+func TestRoutesAreReserved(t *testing.T) {
+	inst := demo(t)
+	for _, mount := range []string{"/consumer/consent-requests", "/banks/demo-bank/consents/x/challenge"} {
+		t.Run(mount, func(t *testing.T) {
+			r := inst.Admin().Post(t, "/admin/v1/dynamic-endpoints", enginetest.OperationsDocument(mount, "shadow"))
+			refusedWith(t, r, http.StatusConflict, "route_conflict")
+			if !hasPointer(r.Problem(t).Violations, "/paths/~1shadow/get") {
+				t.Errorf("the operation is not named: %s", r.Body)
+			}
+		})
+	}
 }
