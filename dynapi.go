@@ -145,6 +145,8 @@ type Instance struct {
 	OAuth2   *oauth2.Issuer
 	// Authorisations are the customers' authorisations of consents.
 	Authorisations *consentauth.Service
+	// OBPConsents are OBP's consents: creation, challenges, requests.
+	OBPConsents *obpconsent.Service
 
 	stop context.CancelFunc // ends background work (key rotation)
 	done chan struct{}
@@ -288,13 +290,17 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 			_, err := authorisations.Sweep(ctx)
 			return err
 		}},
+		{"OBP consent sweep", consentSweepInterval, func(ctx context.Context) error {
+			_, err := obp.Sweep(ctx)
+			return err
+		}},
 	})
 	srv := server.New(server.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxDocumentBytes: cfg.MaxDocumentBytes,
 		Logger: cfg.Logger, Gate: auth.gate, Edge: cfg.Edge, PatternBudget: cfg.PatternBudget, Hooks: cfg.Hooks}, mgr,
 		slices.Concat(admin.Routes(api), authorize.Routes(&authorize.API{Auth: authorisations, Identity: svc.Identity}),
 			recordapi.Routes(recordAPI), obpconsenthttp.Routes(&obpconsenthttp.API{Consents: obp})))
 	return &Instance{Store: store, Access: svc, Endpoints: mgr, Methods: methods, Server: srv, Consents: consents,
-		OAuth2: auth.oauth2, Authorisations: authorisations, stop: stop, done: done}, nil
+		OAuth2: auth.oauth2, Authorisations: authorisations, OBPConsents: obp, stop: stop, done: done}, nil
 }
 
 // keyCheckInterval is how often the signing key's age is checked; it

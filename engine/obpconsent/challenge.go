@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/audit"
@@ -26,9 +27,9 @@ const maxAnswer = 16
 // challenge is the one-time code of a consent, as stored: its HMAC only
 // (bind), its expiry and the wrong answers so far.
 type challenge struct {
-	MAC     string `json:"mac"`
-	Expires int64  `json:"expires"` // Unix seconds
-	Wrong   int    `json:"wrong"`
+	MAC       string    `json:"mac"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Wrong     int       `json:"wrong"`
 }
 
 // bind is the HMAC of code bound to consent c and its customer.
@@ -108,12 +109,9 @@ func (s *Service) checkAnswer(ctx context.Context, c *consent.Consent, answer st
 		refusal, right, failed = nil, false, false
 		ch, err := kvjson.Get[challenge](tx, bucketChallenges, c.ID)
 		switch {
-		case errors.Is(err, engine.ErrNotFound):
-			refusal = notInitiated(c)
-			return nil
-		case err != nil:
+		case err != nil && !errors.Is(err, engine.ErrNotFound):
 			return err
-		case s.o.Now().Unix() >= ch.Expires:
+		case err != nil || !s.o.Now().Before(ch.ExpiresAt): // expired, and maybe swept
 			refusal = engine.NewError(http.StatusBadRequest, consentauth.CodeCodeExpired, "the code expired: create the consent again")
 			return nil
 		}

@@ -1,6 +1,7 @@
 package obpconsent_test
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/dynapi/dynapi"
+	"github.com/dynapi/dynapi/engine/obpconsent"
 	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
@@ -107,5 +109,32 @@ func TestChallengeByTheLogDelivery(t *testing.T) {
 	}
 	if r := under(t, inst, http.MethodGet, "/banks/demo-bank/accounts", c.JWT, tpp.key); r.Status != http.StatusOK {
 		t.Fatalf("after acceptance: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestExpiredCodesAreSwept: a code answers for ChallengeLifetime; then it
+// is refused, and the sweep removes it and the consent requests past
+// their lifetime.
+func TestExpiredCodesAreSwept(t *testing.T) {
+	inst := demo(t)
+	tpp := newConsumer(t, inst, "budget app")
+	c := decode(t, inst.Admin().PostJSON(t, "/banks/demo-bank/my/consents/SMS", accountAccess(tpp, "current-1")), http.StatusCreated)
+	if r := tpp.bearer.PostJSON(t, "/consumer/consent-requests", map[string]any{"bank_id": "demo-bank", "everything": true}); r.Status != http.StatusCreated {
+		t.Fatalf("consent request: %d %s", r.Status, r.Body)
+	}
+	ctx := context.Background()
+	if n, err := inst.OBPConsents.Sweep(ctx); err != nil || n != 0 {
+		t.Fatalf("swept %d (%v) before anything expired", n, err)
+	}
+	inst.Clock.Advance(obpconsent.ChallengeLifetime)
+	answer := map[string]string{"answer": c.Code}
+	refusedWith(t, inst.Admin().PostJSON(t, "/banks/demo-bank/consents/"+c.ConsentID+"/challenge", answer), http.StatusBadRequest, "sca_code_expired")
+	if n, err := inst.OBPConsents.Sweep(ctx); err != nil || n != 1 {
+		t.Fatalf("swept %d (%v), want the code", n, err)
+	}
+	refusedWith(t, inst.Admin().PostJSON(t, "/banks/demo-bank/consents/"+c.ConsentID+"/challenge", answer), http.StatusBadRequest, "sca_code_expired")
+	inst.Clock.Advance(obpconsent.RequestLifetime)
+	if n, err := inst.OBPConsents.Sweep(ctx); err != nil || n != 1 {
+		t.Fatalf("swept %d (%v), want the consent request", n, err)
 	}
 }

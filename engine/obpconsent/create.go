@@ -97,7 +97,7 @@ func (s *Service) create(ctx context.Context, p *engine.Principal, who audit.Act
 			}
 		}
 		return kvjson.Put(tx, bucketChallenges, c.ID, &challenge{MAC: hex.EncodeToString(s.bind(c, code)),
-			Expires: now.Add(ChallengeLifetime).Unix()})
+			ExpiresAt: now.Add(ChallengeLifetime)})
 	}
 	if err := s.o.Consents.Create(ctx, c, who, keep); err != nil {
 		return nil, err

@@ -27,6 +27,7 @@ type Request struct {
 	// ConsentID is the consent made from it, once made.
 	ConsentID string    `json:"consent_id,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
 }
 
 // CreateRequest stores a consent request of consumerID (a client
@@ -46,7 +47,9 @@ func (s *Service) CreateRequest(ctx context.Context, consumerID string, who audi
 	if _, err := s.check(b, b.BankID, MethodImplicit, s.now()); err != nil {
 		return nil, err
 	}
-	r := &Request{ID: consent.NewID(), Payload: json.RawMessage(raw), ConsumerID: consumerID, CreatedAt: s.now()}
+	now := s.now()
+	r := &Request{ID: consent.NewID(), Payload: json.RawMessage(raw), ConsumerID: consumerID, CreatedAt: now,
+		ExpiresAt: now.Add(RequestLifetime)}
 	err := s.o.Store.Update(ctx, func(tx engine.Tx) error { return kvjson.Put(tx, bucketRequests, r.ID, r) })
 	return r, err
 }
@@ -77,7 +80,7 @@ func (s *Service) CreateFromRequest(ctx context.Context, p *engine.Principal, wh
 		r, err = kvjson.Get[Request](tx, bucketRequests, id)
 		return err
 	})
-	if errors.Is(err, engine.ErrNotFound) || err == nil && (r.ConsentID != "" || !s.now().Before(r.CreatedAt.Add(RequestLifetime))) {
+	if errors.Is(err, engine.ErrNotFound) || err == nil && (r.ConsentID != "" || !s.now().Before(r.ExpiresAt)) {
 		return nil, unknownRequest(id)
 	}
 	if err != nil {
@@ -101,4 +104,15 @@ func (s *Service) CreateFromRequest(ctx context.Context, p *engine.Principal, wh
 // the caller's, used or too old.
 func unknownRequest(id string) *engine.Error {
 	return engine.NewError(http.StatusNotFound, engine.CodeNotFound, "no open consent request "+id)
+}
+
+// maxSweep bounds the rows one Sweep removes per bucket.
+const maxSweep = 10_000
+
+// Sweep removes the challenges and consent requests that expired, at
+// most maxSweep of each per run, and reports how many. The engine's
+// housekeeping calls it every minute; nothing expired is ever used, swept
+// or not.
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	return kvjson.SweepExpired(ctx, s.o.Store, s.o.Now(), maxSweep, bucketChallenges, bucketRequests)
 }
