@@ -19,11 +19,13 @@ import (
 // Method is the Principal.Method of calls under an OBP consent.
 const Method = "obp_consent"
 
-// The request headers of a call under an OBP consent.
+// The request headers of a call under an OBP consent. OBP's other form,
+// Consent-Id with Consumer-Key, is not accepted: a consent id is no
+// secret (it is logged with the code and shown to staff), nor is a
+// consumer key.
 const (
 	HeaderConsentJWT  = "Consent-JWT"
 	HeaderConsumerKey = "Consumer-Key"
-	HeaderConsentID   = "Consent-Id"
 )
 
 // maxJWT bounds a Consent-JWT.
@@ -61,14 +63,11 @@ type Authenticator struct {
 func (a *Authenticator) Name() string { return Method }
 
 // Authenticate implements identity.Authenticator. A request without
-// Consent-JWT is ErrNoCredentials at the cost of one header lookup.
+// Consent-JWT is ErrNoCredentials at the cost of one header lookup (a
+// Consent-Id alone is no credential: see HeaderConsentJWT).
 func (a *Authenticator) Authenticate(ctx context.Context, c identity.Credentials) (*identity.Principal, error) {
 	raw := c.Header(HeaderConsentJWT)
 	if raw == "" {
-		if c.Header(HeaderConsentID) != "" {
-			return nil, engine.NewError(http.StatusUnauthorized, CodeConsentJWTInvalid,
-				"a consent is used with its Consent-JWT header (and Consumer-Key); Consent-Id alone is not accepted")
-		}
 		return nil, identity.ErrNoCredentials
 	}
 	id, ok := consentIDOf(raw)

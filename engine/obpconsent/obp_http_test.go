@@ -203,7 +203,7 @@ func TestConsentJWTIsRefused(t *testing.T) {
 		{"a forged payload", forged, tpp.key, nil, "consent_jwt_invalid"},
 		{"a changed signature", flipped, tpp.key, nil, "consent_jwt_invalid"},
 		{"not a JWT", "not-a-jwt", tpp.key, nil, "consent_jwt_invalid"},
-		{"a Consent-Id alone", "", tpp.key, map[string]string{"Consent-Id": c.ConsentID}, "consent_jwt_invalid"},
+		{"a Consent-Id alone", "", tpp.key, map[string]string{"Consent-Id": c.ConsentID}, "unauthorized"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := map[string]string{"Consumer-Key": tc.key}
