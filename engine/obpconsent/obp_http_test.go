@@ -264,4 +264,7 @@ func TestEverything(t *testing.T) {
 	if len(history) != 2 || history[0].(map[string]any)["actor"] != "psu" || history[1].(map[string]any)["to"] != "authorised" {
 		t.Fatalf("history %v, want creation and acceptance by the customer", history)
 	}
+	if got := inst.Admin().Get(t, "/admin/v1/consents/"+c.ConsentID); got.Status != http.StatusOK || got.JSON(t)["kind"] != "obp" {
+		t.Fatalf("the bank's view: %d %s", got.Status, got.Body)
+	}
 }
