@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/audit"
@@ -60,6 +61,9 @@ func (s *Service) create(ctx context.Context, p *engine.Principal, who audit.Act
 	if err != nil {
 		return nil, err
 	}
+	if err := s.throttle(ctx, p.UserID, now); err != nil {
+		return nil, err
+	}
 	if con, err := s.o.Consumers.Consumer(ctx, consumerID); err != nil || !con.Enabled {
 		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "no enabled consumer "+consumerID,
 			engine.Violation{Location: "body", Pointer: "/consumer_id", Code: "unknown", Message: "an enabled consumer's id"})
@@ -110,6 +114,28 @@ func (s *Service) create(ctx context.Context, p *engine.Principal, who audit.Act
 		out.Code = code
 	}
 	return out, nil
+}
+
+// throttle refuses a consent to the customer userID who created
+// MaxCodesPerLifetime of them within the last ChallengeLifetime: each
+// sends a code. Two creations at once may both pass; the bound is what
+// one customer can keep sending, not an exact count.
+func (s *Service) throttle(ctx context.Context, userID string, now time.Time) error {
+	recent, _, err := s.o.Consents.ListForUser(ctx, userID, "", "", MaxCodesPerLifetime)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, c := range recent {
+		if c.Kind == consent.KindOBP && now.Sub(c.CreatedAt) < ChallengeLifetime {
+			n++
+		}
+	}
+	if n >= MaxCodesPerLifetime {
+		return engine.Errorf(http.StatusTooManyRequests, consentauth.CodeTooManyChallenges,
+			"at most %d consents, each with its code, per %d minutes", MaxCodesPerLifetime, int(ChallengeLifetime.Minutes()))
+	}
+	return nil
 }
 
 // delegable refuses roles no consent may delegate, naming each.

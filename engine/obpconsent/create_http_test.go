@@ -10,6 +10,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/obpconsent"
 	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
@@ -111,4 +112,22 @@ func TestCreateRefuses(t *testing.T) {
 // hasPointer tells whether a violation is at pointer.
 func hasPointer(vs []engine.Violation, pointer string) bool {
 	return slices.ContainsFunc(vs, func(v engine.Violation) bool { return v.Pointer == pointer })
+}
+
+// TestCreateIsThrottled: each consent sends a code, so a customer creates
+// at most MaxCodesPerLifetime per ChallengeLifetime.
+func TestCreateIsThrottled(t *testing.T) {
+	inst := demo(t)
+	tpp := newConsumer(t, inst, "budget app")
+	for i := range obpconsent.MaxCodesPerLifetime {
+		if r := inst.Admin().PostJSON(t, "/banks/demo-bank/my/consents/IMPLICIT", accountAccess(tpp, "current-1")); r.Status != http.StatusCreated {
+			t.Fatalf("consent %d: %d %s", i+1, r.Status, r.Body)
+		}
+	}
+	refusedWith(t, inst.Admin().PostJSON(t, "/banks/demo-bank/my/consents/IMPLICIT", accountAccess(tpp, "current-1")),
+		http.StatusTooManyRequests, "sca_too_many_challenges")
+	inst.Clock.Advance(obpconsent.ChallengeLifetime)
+	if r := inst.Admin().PostJSON(t, "/banks/demo-bank/my/consents/IMPLICIT", accountAccess(tpp, "current-1")); r.Status != http.StatusCreated {
+		t.Fatalf("after the codes' lifetime: %d %s", r.Status, r.Body)
+	}
 }

@@ -23,6 +23,9 @@ const (
 	ChallengeLifetime = 5 * time.Minute
 	// MaxWrongAnswers wrong codes reject the consent.
 	MaxWrongAnswers = 3
+	// MaxCodesPerLifetime bounds the consents, each sending a code, one
+	// customer creates per ChallengeLifetime.
+	MaxCodesPerLifetime = 10
 	// RequestLifetime is how long a consent request may be turned into a
 	// consent.
 	RequestLifetime = time.Hour
