@@ -30,10 +30,12 @@ import (
 	"github.com/dynapi/dynapi/engine/endpoints"
 	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/identity"
+	"github.com/dynapi/dynapi/engine/obpconsent"
 	"github.com/dynapi/dynapi/engine/usecase"
 	"github.com/dynapi/dynapi/entities/records"
 	"github.com/dynapi/dynapi/http/admin"
 	"github.com/dynapi/dynapi/http/authorize"
+	obpconsenthttp "github.com/dynapi/dynapi/http/obpconsent"
 	"github.com/dynapi/dynapi/http/recordapi"
 	"github.com/dynapi/dynapi/http/server"
 	"github.com/dynapi/dynapi/plugins/boltstore"
@@ -98,6 +100,9 @@ type Config struct {
 	// ScaDevCodes returns the one-time codes of consent authorisations in
 	// the JSON API's answers (--sca-dev), for development only.
 	ScaDevCodes bool
+	// OBPConsentMaxTTL bounds an OBP consent's time_to_live (default one
+	// year).
+	OBPConsentMaxTTL time.Duration
 	// AllowUnsignedRequestObjects accepts unsigned (alg none) request
 	// objects of fapi1_request_object consumers
 	// (--allow-unsigned-request-objects), for a sandbox only.
@@ -140,6 +145,8 @@ type Instance struct {
 	OAuth2   *oauth2.Issuer
 	// Authorisations are the customers' authorisations of consents.
 	Authorisations *consentauth.Service
+	// OBPConsents are OBP's consents: creation, challenges, requests.
+	OBPConsents *obpconsent.Service
 
 	stop context.CancelFunc // ends background work (key rotation)
 	done chan struct{}
@@ -189,7 +196,13 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 	if err != nil {
 		return nil, err
 	}
-	auth, err := authentication(ctx, cfg, store, svc)
+	consents := consent.NewService(store, svc.Audit, cfg.Now)
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, consents.Close(ctx))
+		}
+	}()
+	auth, err := authentication(ctx, cfg, store, svc, consents)
 	if err != nil {
 		return nil, err
 	}
@@ -210,18 +223,12 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 	if err != nil {
 		return nil, err
 	}
-	consents := consent.NewService(store, svc.Audit, cfg.Now)
-	defer func() {
-		if err != nil {
-			err = errors.Join(err, consents.Close(ctx))
-		}
-	}()
 	mgr := endpoints.New(store, endpoints.Options{
 		Hosts:       methods,
 		DefaultHost: mock.Host,
 		Logger:      cfg.Logger,
 		Reserved: []string{"/admin", "/my", "/entities", "/oauth2", "/.well-known", "/healthz", "/readyz",
-			"/banks/*/entities", "/banks/*/my", "/banks/*/accounts"},
+			"/banks/*/entities", "/banks/*/my", "/banks/*/accounts", "/banks/*/consents/*/challenge", "/consumer/consent-requests"},
 		// Bounds on every document; four of the largest size load at once.
 		MaxOperations:   cfg.MaxDocumentOperations,
 		YAMLExpansion:   cfg.MaxYAMLExpansion,
@@ -244,6 +251,12 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 	authorisations, err := consentauth.New(ctx, consentauth.Options{Store: store, Consents: consents, Profiles: profiles, Identity: svc.Identity,
 		Methods: methods, Tokens: consentTokens{auth.oauth2}, Audit: svc.Audit, Issuer: cmp.Or(cfg.OAuth2.Issuer, "dynapi"),
 		DevCodes: cfg.ScaDevCodes, AllowUnsignedRequestObjects: cfg.AllowUnsignedRequestObjects, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	obp, err := obpconsent.New(obpconsent.Options{Store: store, Consents: consents, Roles: svc.Authz, Consumers: svc.Identity,
+		Methods: methods, Signer: auth.oauth2, Codes: authorisations, Issuer: cmp.Or(cfg.OAuth2.Issuer, "dynapi"),
+		DevCodes: cfg.ScaDevCodes, MaxTTL: cfg.OBPConsentMaxTTL, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -277,13 +290,17 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 			_, err := authorisations.Sweep(ctx)
 			return err
 		}},
+		{"OBP consent sweep", consentSweepInterval, func(ctx context.Context) error {
+			_, err := obp.Sweep(ctx)
+			return err
+		}},
 	})
 	srv := server.New(server.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxDocumentBytes: cfg.MaxDocumentBytes,
 		Logger: cfg.Logger, Gate: auth.gate, Edge: cfg.Edge, PatternBudget: cfg.PatternBudget, Hooks: cfg.Hooks}, mgr,
 		slices.Concat(admin.Routes(api), authorize.Routes(&authorize.API{Auth: authorisations, Identity: svc.Identity}),
-			recordapi.Routes(recordAPI)))
+			recordapi.Routes(recordAPI), obpconsenthttp.Routes(&obpconsenthttp.API{Consents: obp})))
 	return &Instance{Store: store, Access: svc, Endpoints: mgr, Methods: methods, Server: srv, Consents: consents,
-		OAuth2: auth.oauth2, Authorisations: authorisations, stop: stop, done: done}, nil
+		OAuth2: auth.oauth2, Authorisations: authorisations, OBPConsents: obp, stop: stop, done: done}, nil
 }
 
 // keyCheckInterval is how often the signing key's age is checked; it
@@ -333,8 +350,10 @@ type authenticators struct {
 	oauth2      *oauth2.Issuer
 }
 
-// authentication builds the authenticators and the gate.
-func authentication(ctx context.Context, cfg Config, store engine.Store, svc *access.Service) (*authenticators, error) {
+// authentication builds the authenticators and the gate. Calls under an
+// OBP consent (Consent-JWT) are tried last: a request with other
+// credentials never reaches them.
+func authentication(ctx context.Context, cfg Config, store engine.Store, svc *access.Service, consents *consent.Service) (*authenticators, error) {
 	dl, err := directlogin.New(ctx, directlogin.Options{Store: store, Users: svc.Identity, Consumers: svc.Identity, TTL: cfg.DirectLoginTTL, Now: cfg.Now})
 	if err != nil {
 		return nil, err
@@ -358,6 +377,7 @@ func authentication(ctx context.Context, cfg Config, store engine.Store, svc *ac
 		}
 		list = append(list, jwt)
 	}
+	list = append(list, &obpconsent.Authenticator{Consents: consents, Consumers: svc.Identity, Now: cfg.Now})
 	return &authenticators{gate: guard.New(svc.Authz, svc.Banks, list...), directLogin: dl, oauth2: oa}, nil
 }
 

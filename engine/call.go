@@ -68,6 +68,10 @@ type Principal struct {
 	// bound to no consent. The consent is checked on every call that
 	// needs one; the id alone grants nothing.
 	ConsentID string
+	// Delegation, when set, narrows the caller to what a consent delegates
+	// (an OBP Consent-JWT): only routes that accept delegated callers, only
+	// the accounts and roles the consent names. Nil for every other caller.
+	Delegation *Delegation
 }
 
 // ConsentGrant is the consent a call is made under, as the consent check

@@ -114,6 +114,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	minPassword := ef.Int("password-min-length", "DYNAPI_PASSWORD_MIN_LENGTH", 10, "shortest password accepted")
 	jit := ef.Bool("just-in-time-entitlements", "DYNAPI_JIT_ENTITLEMENTS", false, "grant roles claimed by an identity token when first needed")
 	scaDev := ef.Bool("sca-dev", "DYNAPI_SCA_DEV", false, "return consent authorisations' one-time codes in the JSON API (development only)")
+	obpConsentMaxTTL := ef.Duration("obp-consent-max-ttl", "DYNAPI_OBP_CONSENT_MAX_TTL", 365*24*time.Hour, "longest time_to_live of an OBP consent")
 	unsignedRequests := ef.Bool("allow-unsigned-request-objects", "DYNAPI_ALLOW_UNSIGNED_REQUEST_OBJECTS", false, "accept unsigned request objects of fapi1_request_object consumers (sandbox only)")
 	jitRoles := ef.String("jit-roles", "DYNAPI_JIT_ROLES", "", "comma-separated roles (or prefixes ending in *) that may be granted just in time; none by default")
 	jwtIssuer := ef.String("jwt-issuer", "DYNAPI_JWT_ISSUER", "", "accept bearer JWTs of this external issuer")
@@ -165,6 +166,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		JustInTimeEntitlements:      *jit,
 		JustInTimeRoles:             splitList(*jitRoles),
 		ScaDevCodes:                 *scaDev,
+		OBPConsentMaxTTL:            *obpConsentMaxTTL,
 		AllowUnsignedRequestObjects: *unsignedRequests,
 		LoginEventsPerMinute:        *loginEvents,
 		DirectLoginTTL:              *tokenTTL,

@@ -116,7 +116,7 @@ func (c *CallRules) Call(ctx context.Context, req *connector.Request, read conne
 	if err != nil {
 		return nil, err
 	}
-	return &connector.Result{Data: nonNil(heldOnly(accounts, p.UserID))}, nil
+	return &connector.Result{Data: nonNil(heldOnly(accounts, p))}, nil
 }
 
 // account makes a call about the account the arguments name when the

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"maps"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -83,7 +84,9 @@ var routes = sync.OnceValue(func() []*route {
 func newRoute(doc *specs.Document, op *specs.Operation) (*route, error) {
 	node, _ := doc.Resolve("#" + op.Pointer)
 	raw, _ := node.(map[string]any)
-	rt := &route{op: op, rule: guard.Rule{Public: op.Access.Public, Roles: op.Access.Roles}}
+	rt := &route{op: op, rule: guard.Rule{Public: op.Access.Public, Roles: op.Access.Roles,
+		// Callers under a consent read; they never open accounts or pay.
+		Delegated: op.Method == http.MethodGet}}
 	rt.method, _ = raw["x-dynapi-method"].(string)
 	if rt.method == "" {
 		return nil, fmt.Errorf("%s names no x-dynapi-method", op.ID)

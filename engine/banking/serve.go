@@ -274,18 +274,20 @@ func (f *heldAccounts) Filter(ctx context.Context, call *engine.Call, reply *eng
 	if f.rt.readsAll(ctx, f.gate, call.Principal, call.BankID) {
 		return reply, nil
 	}
-	var list map[string][]holders
-	if err := json.Unmarshal(reply.Body, &list); err != nil {
-		return nil, engine.Internal(err)
-	}
-	if !slices.ContainsFunc(list[f.rt.listKey], func(h holders) bool { return !h.include(call.Principal.UserID) }) {
-		return reply, nil
+	if call.Principal.Delegation == nil {
+		var list map[string][]holders
+		if err := json.Unmarshal(reply.Body, &list); err != nil {
+			return nil, engine.Internal(err)
+		}
+		if !slices.ContainsFunc(list[f.rt.listKey], func(h holders) bool { return !h.include(call.Principal.UserID) }) {
+			return reply, nil
+		}
 	}
 	var page map[string][]Account
 	if err := json.Unmarshal(reply.Body, &page); err != nil {
 		return nil, engine.Internal(err)
 	}
-	body, err := json.Marshal(map[string][]Account{f.rt.listKey: heldOnly(page[f.rt.listKey], call.Principal.UserID)})
+	body, err := json.Marshal(map[string][]Account{f.rt.listKey: heldOnly(page[f.rt.listKey], call.Principal)})
 	if err != nil {
 		return nil, engine.Internal(err)
 	}
@@ -302,6 +304,9 @@ type heldAccount struct {
 
 // Filter checks the caller may see the account the reply holds.
 func (f *heldAccount) Filter(ctx context.Context, call *engine.Call, reply *engine.Reply) (*engine.Reply, error) {
+	if call.Principal.Delegation != nil {
+		return delegatedAccount(call.Principal, reply)
+	}
 	var h holders
 	if err := json.Unmarshal(reply.Body, &h); err != nil {
 		return nil, engine.Internal(err)
@@ -342,20 +347,26 @@ func (acc *Account) heldBy(userID string) bool {
 	return slices.ContainsFunc(acc.Owners, func(o Owner) bool { return o.UserID == userID })
 }
 
-// heldOnly keeps the accounts userID holds.
-func heldOnly(accounts []Account, userID string) []Account {
-	return slices.DeleteFunc(accounts, func(acc Account) bool { return !acc.heldBy(userID) })
+// heldOnly keeps the accounts p may use as a holder (reachable).
+func heldOnly(accounts []Account, p *engine.Principal) []Account {
+	return slices.DeleteFunc(accounts, func(acc Account) bool { return !acc.reachable(p) })
 }
 
 // readsAll tells whether p may reach every account at bankID through rt:
 // has one of the holder rule's roles.
 func (rt *route) readsAll(ctx context.Context, gate *guard.Gate, p *identity.Principal, bankID string) bool {
-	return rt.others != nil && gate.Authorize(ctx, p, rt.others, bankID) == nil
+	return p.Delegation == nil && rt.others != nil && gate.Authorize(ctx, p, rt.others, bankID) == nil
 }
 
 // holds checks p may use acc through rt: holds it, or has one of the
 // holder rule's roles at bankID.
 func (rt *route) holds(ctx context.Context, gate *guard.Gate, p *identity.Principal, bankID string, acc *Account) error {
+	if p.Delegation != nil {
+		if refusal := acc.reaches(p); refusal != nil {
+			return refusal
+		}
+		return nil
+	}
 	if acc.heldBy(p.UserID) {
 		return nil
 	}

@@ -3,6 +3,8 @@ package consent
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/dynapi/dynapi/engine"
 )
 
 // Status is a consent's canonical status. Profiles render it in their
@@ -75,6 +77,15 @@ type Consent struct {
 	ExpiresAt       *time.Time `json:"expires_at,omitempty"`
 	TransactionFrom *time.Time `json:"transaction_from,omitempty"`
 	TransactionTo   *time.Time `json:"transaction_to,omitempty"`
+	// ValidFrom is when an OBP consent starts being usable (nil: once
+	// authorised); Views are the accounts it grants (OBP account_access)
+	// and Entitlements the customer's roles it delegates.
+	ValidFrom    *time.Time                `json:"valid_from,omitempty"`
+	Views        []engine.DelegatedAccount `json:"views,omitempty"`
+	Entitlements []engine.DelegatedRole    `json:"entitlements,omitempty"`
+	// JWTDigests are the SHA-256 (hex) of the Consent-JWTs issued for an
+	// OBP consent: a call presents one of them exactly.
+	JWTDigests []string `json:"jwt_sha256,omitempty"`
 	// Request is the request body as accepted, byte for byte.
 	Request   json.RawMessage `json:"request"`
 	CreatedAt time.Time       `json:"created_at"`

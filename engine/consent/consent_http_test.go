@@ -93,29 +93,7 @@ func load(t *testing.T, path string) document {
 // operation id.
 func (d document) fits(t *testing.T, id, status string, body []byte) {
 	t.Helper()
-	for _, op := range d.doc.Operations {
-		if op.ID != id {
-			continue
-		}
-		for _, resp := range op.Responses {
-			if resp.Code != status {
-				continue
-			}
-			schema, err := resp.Media[0].CompileSchema()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var v any
-			if err := json.Unmarshal(body, &v); err != nil {
-				t.Fatalf("%s %s: %v: %s", id, status, err, body)
-			}
-			if err := schema.Validate(v); err != nil {
-				t.Errorf("%s %s does not fit the document's schema: %v\n%s", id, status, err, body)
-			}
-			return
-		}
-	}
-	t.Fatalf("no response %s of %s", status, id)
+	enginetest.Fits(t, d.doc, id, status, body)
 }
 
 // consentRequest is an account-access consent request for perms, expiring

@@ -2,6 +2,7 @@ package consent
 
 import (
 	"context"
+	"crypto/sha256"
 	"slices"
 	"sync"
 	"time"
@@ -33,6 +34,11 @@ type compiled struct {
 	// grant is what calls under the consent carry (engine.Call.Consent):
 	// built once per revision, shared by every call.
 	grant *engine.ConsentGrant
+	// validFrom and delegation are an OBP consent's start and what it
+	// delegates (engine.Principal.Delegation), shared by every call.
+	validFrom  time.Time
+	delegation *engine.Delegation
+	jwtDigests [][sha256.Size]byte
 }
 
 // forget drops consent id's entry: it changed.
@@ -82,6 +88,9 @@ func compile(c *Consent, profiles profileFinder) *compiled {
 		ExpiresAt: c.ExpiresAt, TransactionFrom: c.TransactionFrom, TransactionTo: c.TransactionTo}
 	if p, ok := profiles.Get(c.ProfileID); ok {
 		g.grant.Standard, g.grant.Version = p.Standard, p.Version
+	}
+	if c.Kind == KindOBP {
+		compileOBP(c, g)
 	}
 	return g
 }

@@ -60,14 +60,29 @@ func NewService(store engine.Store, log *audit.Log, now func() time.Time) *Servi
 	return &Service{store: store, audit: log, now: now, uses: newUseLog(store, useLogOptions{})}
 }
 
-// Create stores c, a new consent awaiting authorisation: it gets its id,
-// times, revision and first history entry here.
-func (s *Service) Create(ctx context.Context, c *Consent, who audit.Actor) error {
+// Create stores c, a new consent awaiting authorisation: it gets its id
+// (unless the caller chose one: NewID), times, revision and first history
+// entry here. Each of with runs in the same transaction, so what the
+// caller stores with the consent (a challenge) is stored with it or not at
+// all.
+func (s *Service) Create(ctx context.Context, c *Consent, who audit.Actor, with ...func(tx engine.Tx) error) error {
 	now := s.now().UTC().Truncate(time.Second)
-	c.ID, c.CreatedAt, c.Status, c.Revision = uuid.NewString(), now, "", 0
-	c.transition(AwaitingAuthorisation, now, "tpp", who.ConsumerID, "", who.CorrelationID)
+	if c.ID == "" {
+		c.ID = NewID()
+	}
+	c.CreatedAt, c.Status, c.Revision = now, "", 0
+	if c.UserID != "" { // created by its customer (OBP)
+		c.transition(AwaitingAuthorisation, now, "psu", c.UserID, "", who.CorrelationID)
+	} else {
+		c.transition(AwaitingAuthorisation, now, "tpp", who.ConsumerID, "", who.CorrelationID)
+	}
 	defer s.grants.forget(c.ID)
 	return s.store.Update(ctx, func(tx engine.Tx) error {
+		for _, f := range with {
+			if err := f(tx); err != nil {
+				return err
+			}
+		}
 		if err := kvjson.Put(tx, bucket, c.ID, c); err != nil {
 			return err
 		}
@@ -76,10 +91,19 @@ func (s *Service) Create(ctx context.Context, c *Consent, who audit.Actor) error
 				return err
 			}
 		}
+		if c.UserID != "" { // created by its customer (OBP)
+			if err := tx.Put(userBucket, userKey(c), []byte{}); err != nil {
+				return err
+			}
+		}
 		return s.audit.Append(tx, who, auditCreate, c.ID, c.BankID,
 			map[string]any{"profile_id": c.ProfileID, "kind": c.Kind, "permissions": c.Permissions})
 	})
 }
+
+// NewID is a new consent id, for a caller that must know it before
+// Create (an OBP consent's JWT names it).
+func NewID() string { return uuid.NewString() }
 
 // Get returns the consent with id, deleted ones included, or
 // engine.ErrNotFound. A consent past its expiry is expired, whether or not

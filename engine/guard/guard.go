@@ -29,6 +29,9 @@ type Rule struct {
 	Public bool
 	// Roles, any one of which passes; empty means any authenticated caller.
 	Roles []string
+	// Delegated routes admit callers under a consent (Principal.Delegation),
+	// with the roles the consent delegates; every other route refuses them.
+	Delegated bool
 }
 
 // Entitlements is what the gate asks of authorisation.
@@ -101,6 +104,9 @@ func (g *Gate) Check(ctx context.Context, c identity.Credentials, rule *Rule, ba
 func (g *Gate) Authorize(ctx context.Context, p *identity.Principal, rule *Rule, bankID string) error {
 	if bankID != "" && !g.banks.Exists(bankID) {
 		return engine.Errorf(http.StatusNotFound, engine.CodeNotFound, "bank %q not found", bankID)
+	}
+	if p.Delegation != nil {
+		return g.authorizeDelegated(p, rule, bankID)
 	}
 	if len(rule.Roles) == 0 || g.entitlements.HasAny(p.UserID, bankID, rule.Roles) {
 		return nil

@@ -157,15 +157,7 @@ func actor(c *fiber.Ctx) audit.Actor {
 // read into a new T by the pipeline's one body policy
 // (server.DecodeJSON): decoded strictly, and a member T has no field for
 // is a 400 naming it. The handler reads it with decoded.
-func bodyOf[T any]() func(raw []byte) (any, error) {
-	return func(raw []byte) (any, error) {
-		v := new(T)
-		if err := server.DecodeJSON(raw, v); err != nil {
-			return nil, err
-		}
-		return v, nil
-	}
-}
+func bodyOf[T any]() func(raw []byte) (any, error) { return server.JSONBody[T]() }
 
 // decoded is the body the Decode stage of the route answering c read, a T
 // by bodyOf[T].

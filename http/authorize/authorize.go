@@ -42,15 +42,7 @@ func Routes(a *API) []server.Route {
 
 // body is the Decode stage of a route whose JSON body is a T, read by the
 // pipeline's one body policy (server.DecodeJSON).
-func body[T any]() func(raw []byte) (any, error) {
-	return func(raw []byte) (any, error) {
-		v := new(T)
-		if err := server.DecodeJSON(raw, v); err != nil {
-			return nil, err
-		}
-		return v, nil
-	}
-}
+func body[T any]() func(raw []byte) (any, error) { return server.JSONBody[T]() }
 
 // form reads a form parameter as a copy: fiber's strings point into
 // buffers the next request reuses.

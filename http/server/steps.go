@@ -35,6 +35,18 @@ func DecodeJSON(raw []byte, v any) error {
 	return bodyError(strictjson.Into(raw, v))
 }
 
+// JSONBody is the Decode stage of a route whose body is a JSON object of
+// type T: the body read into a new T by DecodeJSON.
+func JSONBody[T any]() func(raw []byte) (any, error) {
+	return func(raw []byte) (any, error) {
+		v := new(T)
+		if err := DecodeJSON(raw, v); err != nil {
+			return nil, err
+		}
+		return v, nil
+	}
+}
+
 // DecodeObject is the body-decoding step of routes whose body is any JSON
 // object (entity records, checked against their entity's schema later): at
 // most max bytes (a 413 beyond), decoded strictly with numbers kept exact.

@@ -1,0 +1,147 @@
+package obpconsent
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/consent"
+	"github.com/dynapi/dynapi/engine/identity"
+)
+
+// Method is the Principal.Method of calls under an OBP consent.
+const Method = "obp_consent"
+
+// The request headers of a call under an OBP consent. OBP's other form,
+// Consent-Id with Consumer-Key, is not accepted: a consent id is no
+// secret (it is logged with the code and shown to staff), nor is a
+// consumer key.
+const (
+	HeaderConsentJWT  = "Consent-JWT"
+	HeaderConsumerKey = "Consumer-Key"
+)
+
+// maxJWT bounds a Consent-JWT.
+const maxJWT = 8 << 10
+
+// Error codes of a refused Consent-JWT (engine.Error.Code).
+const (
+	CodeConsentJWTInvalid = "consent_jwt_invalid"
+	CodeConsumerKey       = "consumer_key_invalid"
+	CodeConsentNotYet     = "consent_not_yet_valid"
+)
+
+// ConsumerKeys finds consumers by key, and tells whether a customer may
+// still be acted for (not locked, not deleted): engine/identity's Service.
+type ConsumerKeys interface {
+	ConsumerByKey(key string) (*identity.Consumer, bool)
+	SessionValid(userID string, issuedAt time.Time) bool
+}
+
+// Authenticator authenticates calls under an OBP consent: the header
+// Consent-JWT, one the engine issued byte for byte, and Consumer-Key, the
+// key of the consent's consumer. The caller is the consent's customer,
+// narrowed to what it delegates (Principal.Delegation); the guard admits
+// such callers only on routes that accept them. The consent must be
+// accepted, started and unexpired, read at each call from memory: a
+// revocation bites on the next call.
+type Authenticator struct {
+	Consents  *consent.Service
+	Consumers ConsumerKeys
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Name implements identity.Authenticator.
+func (a *Authenticator) Name() string { return Method }
+
+// Authenticate implements identity.Authenticator. A request without
+// Consent-JWT is ErrNoCredentials at the cost of one header lookup (a
+// Consent-Id alone is no credential: see HeaderConsentJWT).
+func (a *Authenticator) Authenticate(ctx context.Context, c identity.Credentials) (*identity.Principal, error) {
+	raw := c.Header(HeaderConsentJWT)
+	if raw == "" {
+		return nil, identity.ErrNoCredentials
+	}
+	id, ok := consentIDOf(raw)
+	if !ok {
+		return nil, invalidJWT()
+	}
+	use, err := a.Consents.DelegatedUse(ctx, id)
+	switch {
+	case errors.Is(err, engine.ErrNotFound):
+		return nil, invalidJWT()
+	case err != nil:
+		return nil, err
+	case !issued(use.JWTDigests, raw):
+		return nil, invalidJWT()
+	}
+	con, ok := a.Consumers.ConsumerByKey(c.Header(HeaderConsumerKey))
+	if !ok || con.ID != use.ConsumerID {
+		return nil, engine.NewError(http.StatusUnauthorized, CodeConsumerKey, "Consumer-Key is not the key of the consent's consumer")
+	}
+	now := time.Now()
+	if a.Now != nil {
+		now = a.Now()
+	}
+	switch {
+	case use.Status == consent.Revoked:
+		return nil, engine.NewError(http.StatusUnauthorized, consent.CodeConsentRevoked, "consent "+id+" is "+StatusWord(use.Status))
+	case use.Status == consent.Expired || !use.ExpiresAt.IsZero() && !now.Before(use.ExpiresAt):
+		return nil, engine.NewError(http.StatusUnauthorized, consent.CodeConsentExpired, "consent "+id+" expired")
+	case use.Status != consent.Authorised:
+		return nil, engine.NewError(http.StatusUnauthorized, consent.CodeConsentNotAuthorised, "consent "+id+" is "+StatusWord(use.Status)+", not ACCEPTED")
+	case now.Before(use.ValidFrom):
+		return nil, engine.NewError(http.StatusUnauthorized, CodeConsentNotYet, "consent "+id+" is valid from "+use.ValidFrom.Format(time.RFC3339))
+	case !a.Consumers.SessionValid(use.UserID, now):
+		return nil, engine.NewError(http.StatusUnauthorized, consent.CodeConsentRevoked, "the customer of consent "+id+" can no longer be acted for")
+	}
+	return &identity.Principal{UserID: use.UserID, ConsumerID: use.ConsumerID, Method: Method, ConsentID: id,
+		Delegation: use.Delegation}, nil
+}
+
+// consentIDOf reads the jti of a Consent-JWT without verifying it: the
+// token is then compared whole with those issued for that consent.
+func consentIDOf(raw string) (string, bool) {
+	if len(raw) > maxJWT {
+		return "", false
+	}
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		return "", false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return "", false
+	}
+	var claims struct {
+		JTI string `json:"jti"`
+	}
+	if json.Unmarshal(payload, &claims) != nil || claims.JTI == "" {
+		return "", false
+	}
+	return claims.JTI, true
+}
+
+// issued tells whether raw is one of the Consent-JWTs of digests,
+// comparing in constant time.
+func issued(digests [][sha256.Size]byte, raw string) bool {
+	sum := sha256.Sum256([]byte(raw))
+	found := 0
+	for i := range digests {
+		found |= subtle.ConstantTimeCompare(sum[:], digests[i][:])
+	}
+	return found == 1
+}
+
+// invalidJWT is the 401 for a Consent-JWT the engine did not issue.
+func invalidJWT() *engine.Error {
+	return engine.NewError(http.StatusUnauthorized, CodeConsentJWTInvalid, "the Consent-JWT is not one this bank issued")
+}
