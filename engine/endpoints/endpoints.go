@@ -593,7 +593,7 @@ func (e *Endpoint) route(i int) *Route {
 		r.Hooks = e.hooks[i]
 	}
 	if e.Consent.Uses(op.ID) {
-		r.Rule = guard.Rule{Roles: op.Access.Roles}
+		r.Rule = guard.Rule{Roles: op.Access.Roles, Consented: true}
 	}
 	if e.Consent != nil {
 		p := e.Consent.Profile

@@ -7,8 +7,9 @@ import (
 	"github.com/dynapi/dynapi/engine/identity"
 )
 
-// CodeDelegationNotAccepted: a caller under a consent called a route that
-// does not admit consents (403).
+// CodeDelegationNotAccepted: a caller under a consent (an OBP Consent-JWT,
+// or a token granted under a UK or Berlin Group consent) called a route
+// that does not admit it (403).
 const CodeDelegationNotAccepted = "consent_not_accepted_here"
 
 // authorizeDelegated checks a caller under a consent against rule: the

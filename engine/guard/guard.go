@@ -32,6 +32,11 @@ type Rule struct {
 	// Delegated routes admit callers under a consent (Principal.Delegation),
 	// with the roles the consent delegates; every other route refuses them.
 	Delegated bool
+	// Consented routes are decided by the consent a caller's token was
+	// granted under (Principal.ConsentID, a UK or Berlin Group consent);
+	// every other route refuses such a token, which stands for the TPP
+	// acting within the consent, never for the customer.
+	Consented bool
 }
 
 // Entitlements is what the gate asks of authorisation.
@@ -107,6 +112,10 @@ func (g *Gate) Authorize(ctx context.Context, p *identity.Principal, rule *Rule,
 	}
 	if p.Delegation != nil {
 		return g.authorizeDelegated(p, rule, bankID)
+	}
+	if p.ConsentID != "" && !rule.Consented {
+		return engine.NewError(http.StatusForbidden, CodeDelegationNotAccepted,
+			"a token granted under consent "+p.ConsentID+" is used only on the operations that consent decides")
 	}
 	if len(rule.Roles) == 0 || g.entitlements.HasAny(p.UserID, bankID, rule.Roles) {
 		return nil

@@ -48,8 +48,9 @@ type call struct {
 
 // newCall reads who the call is for. A call under a consent is answered
 // for the consent's customer, whoever makes it (a TPP's client-credentials
-// token in Berlin Group); any other for the authenticated caller, unless
-// the caller's token was granted under a consent, which it is not under.
+// token in Berlin Group); any other for the authenticated caller (a token
+// granted under a consent never gets here: the guard admits it only where
+// its consent decides, see guard.Rule.Consented).
 func newCall(c *Connector, op *specs.Operation, req *connector.Request) (*call, error) {
 	k := &call{c: c, op: op, req: req}
 	ec := req.Call
@@ -58,11 +59,6 @@ func newCall(c *Connector, op *specs.Operation, req *connector.Request) (*call, 
 		return nil, engine.Errorf(http.StatusInternalServerError, engine.CodeInternal, "core: operation %s called without a request", op.ID)
 	case ec.Consent != nil:
 		k.userID, k.consent = ec.Consent.UserID, ec.Consent.Accounts
-	case ec.Principal != nil && ec.Principal.ConsentID != "":
-		// A token a customer granted under a consent reads accounts only
-		// where that consent is checked, never all the customer's.
-		return nil, engine.Errorf(http.StatusForbidden, engine.CodeForbidden,
-			"operation %s is not decided by a consent: a token granted under consent %s cannot call it", op.ID, ec.Principal.ConsentID)
 	case ec.Principal != nil && ec.Principal.UserID != "":
 		k.userID = ec.Principal.UserID
 	default:
