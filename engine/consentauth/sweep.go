@@ -20,7 +20,7 @@ type expiring struct {
 func (s *Service) Sweep(ctx context.Context) (int, error) {
 	now := s.now()
 	total := 0
-	for _, bucket := range []string{bucketPushed, bucketSessions, bucketCodes} {
+	for _, bucket := range []string{bucketPushed, bucketSessions, bucketCodes, bucketLinks} {
 		var due []string
 		if err := s.o.Store.View(ctx, func(tx engine.Tx) error {
 			return tx.Scan(bucket, "", func(k string, v []byte) error {
