@@ -9,8 +9,10 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -488,4 +490,144 @@ func (br *bgBrowser) submit(t *testing.T, action string, v url.Values) {
 	req, _ := http.NewRequest(http.MethodPost, br.base+action, strings.NewReader(v.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	br.do(t, req)
+}
+
+// TestBerlinGroupEmbeddedFailures: a wrong password starts nothing (401
+// PSU_CREDENTIALS_INVALID); three wrong one-time codes fail the
+// authorisation and reject the consent, each status as the document's
+// enums allow.
+func TestBerlinGroupEmbeddedFailures(t *testing.T) {
+	b := newBGBank(t)
+	submit(t, b.inst, bgDoc, "")
+	id := b.create(t, b.tpp, bgConsent(b.inst.Clock.Now().AddDate(0, 0, 5).Format(time.DateOnly), 4, true, nil), nil)["consentId"].(string)
+	at := bgConsents + "/" + id + "/authorisations"
+	wrong := b.tpp.send(t, http.MethodPost, at, map[string]any{"psuData": map[string]string{"password": "not-her-password"}},
+		map[string]string{"PSU-ID": "alice"})
+	if m := tppMessage(t, wrong, http.StatusUnauthorized); m["code"] != "PSU_CREDENTIALS_INVALID" {
+		t.Fatalf("wrong password: %v", m)
+	}
+	if ids := b.tpp.send(t, http.MethodGet, at, nil, nil).JSON(t)["authorisationIds"].([]any); len(ids) != 0 {
+		t.Fatalf("a wrong password started %v", ids)
+	}
+	r := b.tpp.send(t, http.MethodPost, at, map[string]any{"psuData": map[string]string{"password": bgAlicePass}},
+		map[string]string{"PSU-ID": "alice"})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("start: %d %s", r.Status, r.Body)
+	}
+	auth := at + "/" + r.JSON(t)["authorisationId"].(string)
+	list := b.tpp.send(t, http.MethodGet, at, nil, nil)
+	b.doc.fits(t, "getConsentAuthorisation", "200", list.Body)
+	if r := b.tpp.send(t, http.MethodPut, auth, map[string]string{"authenticationMethodId": "SMS_OTP"}, nil); r.Status != http.StatusOK {
+		t.Fatalf("select: %d %s", r.Status, r.Body)
+	}
+	right := scaCode(t, b.logs, id)
+	for i := range 3 {
+		code := "000000"
+		if code == right {
+			code = "111111"
+		}
+		if m := tppMessage(t, b.tpp.send(t, http.MethodPut, auth, map[string]string{"scaAuthenticationData": code}, nil),
+			http.StatusUnauthorized); m["code"] != "PSU_CREDENTIALS_INVALID" {
+			t.Fatalf("wrong code %d: %v", i+1, m)
+		}
+	}
+	sca := b.tpp.send(t, http.MethodGet, auth, nil, nil)
+	if sca.Status != http.StatusOK || sca.JSON(t)["scaStatus"] != "failed" {
+		t.Fatalf("sca status: %d %s", sca.Status, sca.Body)
+	}
+	b.doc.fits(t, "getConsentScaStatus", "200", sca.Body)
+	if s := b.status(t, b.tpp, id); s != "rejected" {
+		t.Fatalf("consent %s, want rejected", s)
+	}
+	if m := tppMessage(t, b.tpp.send(t, http.MethodPut, auth, map[string]string{"scaAuthenticationData": right}, nil),
+		http.StatusConflict); m["code"] != "STATUS_INVALID" {
+		t.Fatalf("the right code after failing: %v", m)
+	}
+}
+
+// TestBerlinGroupStatusesInEnum: every consentStatus the profile renders
+// is in the document's consentStatus enum.
+func TestBerlinGroupStatusesInEnum(t *testing.T) {
+	inst := enginetest.New(t)
+	defer inst.Close(t)
+	doc := load(t, bgDoc)
+	node, ok := doc.doc.Resolve("#/components/schemas/consentStatus")
+	if !ok {
+		t.Fatal("no consentStatus schema")
+	}
+	var enum []string
+	for _, v := range node.(map[string]any)["enum"].([]any) {
+		enum = append(enum, v.(string))
+	}
+	r := inst.Admin().Get(t, "/admin/v1/consent-profiles/berlin-group-1.3")
+	if r.Status != http.StatusOK {
+		t.Fatalf("profile: %d %s", r.Status, r.Body)
+	}
+	statuses := r.JSON(t)["statuses"].(map[string]any)
+	for _, canonical := range []string{"awaiting_authorisation", "authorised", "rejected", "revoked", "expired", "deleted"} {
+		t.Run(canonical, func(t *testing.T) {
+			s, _ := statuses[canonical].(string)
+			if !slices.Contains(enum, s) {
+				t.Fatalf("%s renders %q, not in %v", canonical, s, enum)
+			}
+		})
+	}
+}
+
+// TestBerlinGroupBankOffered: a consent for allPsd2 lets the customer
+// choose on the pages; the TPP reads what she chose and nothing else.
+func TestBerlinGroupBankOffered(t *testing.T) {
+	b := newBGBank(t)
+	submit(t, b.inst, bgDoc, "")
+	created := b.create(t, b.tpp, bgConsent(b.inst.Clock.Now().AddDate(0, 1, 0).Format(time.DateOnly), 4, true,
+		map[string]any{"allPsd2": "allAccounts"}), map[string]string{"TPP-Redirect-URI": bgRedirect})
+	id := created["consentId"].(string)
+	u, _ := url.Parse(created["_links"].(map[string]any)["scaRedirect"].(map[string]any)["href"].(string))
+	br := newBGBrowser(t, b.inst)
+	br.get(t, u.Path)
+	br.submit(t, "/oauth2/authorize/login", url.Values{"username": {"alice"}, "password": {bgAlicePass}})
+	br.submit(t, "/oauth2/authorize/accounts", url.Values{"account": {"savings-1"}})
+	br.submit(t, "/oauth2/authorize/sca", url.Values{"code": {scaCode(t, b.logs, id)}})
+	if br.status != http.StatusSeeOther || br.header.Get("Location") != bgRedirect {
+		t.Fatalf("end: %d %q", br.status, br.header.Get("Location"))
+	}
+	for _, tc := range []struct {
+		path   string
+		status int
+	}{
+		{"/psd2/v1/accounts/savings-1/balances", http.StatusOK},
+		{"/psd2/v1/accounts/savings-1/transactions?bookingStatus=booked", http.StatusOK},
+		{"/psd2/v1/accounts/current-1/balances", http.StatusUnauthorized},
+	} {
+		r := b.tpp.send(t, http.MethodGet, tc.path, nil, map[string]string{bgConsentIDh: id, "PSU-IP-Address": "192.0.2.10"})
+		if r.Status != tc.status {
+			t.Errorf("%s: %d %s, want %d", tc.path, r.Status, r.Body, tc.status)
+		}
+	}
+}
+
+// TestBerlinGroupConcurrentUnattended: concurrent calls without the
+// customer never overshoot frequencyPerDay: each reserves its place
+// before it is made.
+func TestBerlinGroupConcurrentUnattended(t *testing.T) {
+	b := newBGBank(t)
+	submit(t, b.inst, bgDoc, "")
+	id := b.create(t, b.tpp, bgConsent(b.inst.Clock.Now().AddDate(0, 0, 5).Format(time.DateOnly), 3, true, nil), nil)["consentId"].(string)
+	b.embedded(t, b.tpp, id)
+	statuses := make(chan int, 12)
+	var wg sync.WaitGroup
+	for range cap(statuses) {
+		wg.Go(func() {
+			statuses <- b.tpp.send(t, http.MethodGet, "/psd2/v1/accounts/current-1/balances", nil, map[string]string{bgConsentIDh: id}).Status
+		})
+	}
+	wg.Wait()
+	close(statuses)
+	count := map[int]int{}
+	for s := range statuses {
+		count[s]++
+	}
+	if count[http.StatusOK] != 3 || count[http.StatusTooManyRequests] != 9 {
+		t.Fatalf("answers %v, want 3 × 200 and 9 × 429", count)
+	}
 }
