@@ -199,25 +199,13 @@ func (s *Service) SelectMethod(ctx context.Context, consentID, id, methodID stri
 	if ss.Browser != "" || ss.UserID == "" {
 		return nil, stateError(ss, "choosing an SCA method")
 	}
-	con, err := s.o.Consents.Get(ctx, consentID)
+	_, accounts, bankOffered, err := s.namedAccounts(ctx, consentID, ss.UserID)
 	if err != nil {
 		return nil, err
 	}
-	access, err := consent.BerlinAccessOf(con)
-	if err != nil {
-		return nil, err
-	}
-	if access.BankOffered {
+	if bankOffered {
 		return nil, engine.NewError(http.StatusBadRequest, consent.CodeConsentAuthorisationUnsupported,
 			"the customer chooses the accounts of this consent: authorise it by redirect")
-	}
-	shareable, err := s.shareable(ctx, ss.UserID)
-	if err != nil {
-		return nil, err
-	}
-	_, accounts, err := berlinAccounts(access, shareable)
-	if err != nil {
-		return nil, err
 	}
 	if _, err := s.ChooseAccounts(ctx, id, c, accounts); err != nil {
 		return nil, err
@@ -276,6 +264,27 @@ func berlinStatus(status ScaStatus) string {
 	return string(status)
 }
 
+// namedAccounts are the accounts Berlin Group consent consentID names by
+// IBAN among those customer userID may share: per access type, and all of
+// them; bankOffered when it names none (the customer chooses).
+func (s *Service) namedAccounts(ctx context.Context, consentID, userID string) (perType map[string][]string, all []string,
+	bankOffered bool, err error) {
+	con, err := s.o.Consents.Get(ctx, consentID)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	access, err := consent.BerlinAccessOf(con)
+	if err != nil || access.BankOffered {
+		return nil, nil, access.BankOffered, err
+	}
+	shareable, err := s.shareable(ctx, userID)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	perType, all, err = berlinAccounts(access, shareable)
+	return perType, all, false, err
+}
+
 // berlinAccounts maps the IBANs access names to the customer's shareable
 // accounts: per access type, and all of them. An IBAN the customer holds
 // no shareable account with is refused.
@@ -329,20 +338,8 @@ func (s *Service) berlinPicked(ctx context.Context, id string, c Caller, picked 
 	if err != nil || !ss.Request.Berlin {
 		return nil, err
 	}
-	con, err := s.o.Consents.Get(ctx, ss.Request.ConsentID)
-	if err != nil {
-		return nil, err
-	}
-	access, err := consent.BerlinAccessOf(con)
-	if err != nil || access.BankOffered {
-		return nil, err
-	}
-	shareable, err := s.shareable(ctx, ss.UserID)
-	if err != nil {
-		return nil, err
-	}
-	perType, all, err := berlinAccounts(access, shareable)
-	if err != nil {
+	perType, all, bankOffered, err := s.namedAccounts(ctx, ss.Request.ConsentID, ss.UserID)
+	if err != nil || bankOffered {
 		return nil, err
 	}
 	chosen := slices.Sorted(slices.Values(picked))
