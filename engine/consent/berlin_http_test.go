@@ -61,10 +61,11 @@ func (p bgTPP) renewed(t *testing.T, inst *enginetest.Engine) bgTPP {
 	return p
 }
 
-func newBGBank(t *testing.T) *bgBank {
+func newBGBank(t *testing.T, opts ...enginetest.Option) *bgBank {
 	t.Helper()
 	logs := &enginetest.LogBuffer{}
-	inst := enginetest.New(t, enginetest.Configure(func(c *dynapi.Config) { c.Logger = slog.New(slog.NewTextHandler(logs, nil)) }))
+	opts = append(opts, enginetest.Configure(func(c *dynapi.Config) { c.Logger = slog.New(slog.NewTextHandler(logs, nil)) }))
+	inst := enginetest.New(t, opts...)
 	t.Cleanup(func() { inst.Close(t) })
 	inst.CreateBank(t, "bg-bank")
 	alice := inst.CreateUser(t, "alice", bgAlicePass)
@@ -629,5 +630,30 @@ func TestBerlinGroupConcurrentUnattended(t *testing.T) {
 	}
 	if count[http.StatusOK] != 3 || count[http.StatusTooManyRequests] != 9 {
 		t.Fatalf("answers %v, want 3 × 200 and 9 × 429", count)
+	}
+}
+
+// TestBerlinGroupUsageSurvivesRestart: the count of calls without the
+// customer is stored as it is taken, so a restart does not give the TPP
+// more of them.
+func TestBerlinGroupUsageSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	b := newBGBank(t, enginetest.InDir(dir))
+	submit(t, b.inst, bgDoc, "")
+	id := b.create(t, b.tpp, bgConsent(b.inst.Clock.Now().AddDate(0, 0, 5).Format(time.DateOnly), 2, true, nil), nil)["consentId"].(string)
+	b.embedded(t, b.tpp, id)
+	call := func(p bgTPP) enginetest.Response {
+		return p.send(t, http.MethodGet, "/psd2/v1/accounts/current-1/balances", nil, map[string]string{bgConsentIDh: id})
+	}
+	for range 2 {
+		if r := call(b.tpp); r.Status != http.StatusOK {
+			t.Fatalf("before the restart: %d %s", r.Status, r.Body)
+		}
+	}
+	b.inst.Close(t)
+	inst := enginetest.New(t, enginetest.InDir(dir))
+	defer inst.Close(t)
+	if r := call(b.tpp.renewed(t, inst)); r.Status != http.StatusTooManyRequests {
+		t.Fatalf("after the restart: %d %s", r.Status, r.Body)
 	}
 }
