@@ -3,7 +3,6 @@ package consent
 import (
 	"context"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/dynapi/dynapi/engine"
@@ -62,25 +61,24 @@ func (k *berlinCheck) Allow(ctx context.Context, call *engine.Call) error {
 		return berlinRefusal(http.StatusUnauthorized, CodeConsentNotAuthorised, "consent", "/consentStatus",
 			"consent "+id+" is "+string(g.status)+", not valid")
 	}
-	var granted []string
+	account := ""
+	if k.account >= 0 && call.Path != nil && k.account < call.Path.Len() {
+		account = call.Path.Value(k.account)
+	}
+	granted, covered := false, k.account < 0
 	for _, perm := range k.anyOf {
 		if _, ok := g.permissions[perm]; ok {
-			granted = append(granted, perm)
+			granted = true
+			covered = covered || g.covers(perm, account)
 		}
 	}
-	if len(granted) == 0 {
+	if !granted {
 		return berlinRefusal(http.StatusUnauthorized, CodeConsentPermissionMissing, "consent", "/access",
 			"consent "+id+" does not grant operation "+k.op+": it needs access to "+strings.Join(k.anyOf, " or "))
 	}
-	if k.account >= 0 {
-		account := ""
-		if call.Path != nil && k.account < call.Path.Len() {
-			account = call.Path.Value(k.account)
-		}
-		if !slices.ContainsFunc(granted, func(perm string) bool { return g.covers(perm, account) }) {
-			return berlinRefusal(http.StatusUnauthorized, CodeConsentAccountOutOfScope, "path", "/"+k.accountParam,
-				"consent "+id+" does not grant "+strings.Join(k.anyOf, " or ")+" of account "+account)
-		}
+	if !covered {
+		return berlinRefusal(http.StatusUnauthorized, CodeConsentAccountOutOfScope, "path", "/"+k.accountParam,
+			"consent "+id+" does not grant "+strings.Join(k.anyOf, " or ")+" of account "+account)
 	}
 	call.Consent = g.grant
 	return nil

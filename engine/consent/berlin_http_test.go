@@ -2,6 +2,7 @@ package consent_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"html"
 	"io"
 	"log/slog"
@@ -655,5 +656,52 @@ func TestBerlinGroupUsageSurvivesRestart(t *testing.T) {
 	defer inst.Close(t)
 	if r := call(b.tpp.renewed(t, inst)); r.Status != http.StatusTooManyRequests {
 		t.Fatalf("after the restart: %d %s", r.Status, r.Body)
+	}
+}
+
+// bgBalancesScript answers getBalances only under a consent of the
+// customer named in it for current-1 (ctx.consent), refusing otherwise.
+const bgBalancesScript = `
+const c = ctx.consent;
+if (c === null || c.psu_user_id !== %q || c.accounts.join("+") !== "current-1" || c.type !== "bg-ais") {
+  throw {status: 500, message: "not under the consent: " + JSON.stringify(c)};
+}
+return {account: {iban: %q},
+        balances: [{balanceAmount: {currency: "EUR", amount: "100.00"}, balanceType: "interimAvailable"}]};`
+
+// TestBerlinGroupBackendSeesConsent: a call under a Berlin Group consent
+// carries it to the connector (ctx.consent: the customer, her accounts),
+// which answers for the customer, not the TPP calling; the answer fits
+// the document.
+func TestBerlinGroupBackendSeesConsent(t *testing.T) {
+	b := newBGBank(t)
+	submit(t, b.inst, bgDoc, "")
+	b.inst.CreateScript(t, "getBalances", fmt.Sprintf(bgBalancesScript, b.aliceID, ibanCurrent), 0)
+	id := b.create(t, b.tpp, bgConsent(b.inst.Clock.Now().AddDate(0, 0, 5).Format(time.DateOnly), 4, true, nil), nil)["consentId"].(string)
+	b.embedded(t, b.tpp, id)
+	r := b.tpp.send(t, http.MethodGet, "/psd2/v1/accounts/current-1/balances", nil, map[string]string{bgConsentIDh: id, "PSU-IP-Address": "192.0.2.10"})
+	if r.Status != http.StatusOK {
+		t.Fatalf("balances: %d %s", r.Status, r.Body)
+	}
+	b.doc.fits(t, "getBalances", "200", r.Body)
+}
+
+// TestBerlinGroupRedirectRejected: the customer refusing on the pages is
+// sent to TPP-Nok-Redirect-URI and the consent is rejected.
+func TestBerlinGroupRedirectRejected(t *testing.T) {
+	b := newBGBank(t)
+	submit(t, b.inst, bgDoc, "")
+	created := b.create(t, b.tpp, bgConsent(b.inst.Clock.Now().AddDate(0, 1, 0).Format(time.DateOnly), 4, true, nil),
+		map[string]string{"TPP-Redirect-URI": bgRedirect, "TPP-Nok-Redirect-URI": bgNok})
+	u, _ := url.Parse(created["_links"].(map[string]any)["scaRedirect"].(map[string]any)["href"].(string))
+	br := newBGBrowser(t, b.inst)
+	br.get(t, u.Path)
+	br.submit(t, "/oauth2/authorize/login", url.Values{"username": {"alice"}, "password": {bgAlicePass}})
+	br.submit(t, "/oauth2/authorize/reject", url.Values{})
+	if br.status != http.StatusSeeOther || br.header.Get("Location") != bgNok {
+		t.Fatalf("reject: %d %q %s", br.status, br.header.Get("Location"), br.page)
+	}
+	if s := b.status(t, b.tpp, created["consentId"].(string)); s != "rejected" {
+		t.Fatalf("consent %s, want rejected", s)
 	}
 }
