@@ -4,10 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"slices"
@@ -451,32 +449,13 @@ type bgBrowser struct {
 
 func newBGBrowser(t *testing.T, inst *enginetest.Engine) *bgBrowser {
 	t.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &bgBrowser{base: "http://" + inst.Addr(t), client: &http.Client{Jar: jar, Timeout: 30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-}
-
-func (br *bgBrowser) do(t *testing.T, req *http.Request) {
-	t.Helper()
-	resp, err := br.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	br.page, br.header, br.status = string(body), resp.Header, resp.StatusCode
+	return &bgBrowser{base: "http://" + inst.Addr(t), client: enginetest.BrowserClient(t)}
 }
 
 func (br *bgBrowser) get(t *testing.T, path string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, br.base+path, nil)
-	br.do(t, req)
+	br.page, br.header, br.status = enginetest.Fetch(t, br.client, req)
 }
 
 // hiddenRE finds the hidden fields every form of the pages carries.
@@ -491,7 +470,7 @@ func (br *bgBrowser) submit(t *testing.T, action string, v url.Values) {
 	}
 	req, _ := http.NewRequest(http.MethodPost, br.base+action, strings.NewReader(v.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	br.do(t, req)
+	br.page, br.header, br.status = enginetest.Fetch(t, br.client, req)
 }
 
 // TestBerlinGroupEmbeddedFailures: a wrong password starts nothing (401
