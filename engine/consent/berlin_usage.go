@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,10 +30,12 @@ const usageBucket = "consent_usage"
 // step, in its own transaction (the store's group commit batches
 // concurrent ones), so a restart counts on from what was stored: it never
 // allows more calls than the limit, and at worst forgets a place given
-// back by a call cut off by the crash. Counts of past days stay stored
-// and are not read again.
+// back by a call cut off by the crash. Counts of past days are dropped
+// from memory when a new day is first counted; they stay stored and are
+// not read again.
 type unattended struct {
-	counts sync.Map // unattendedKey -> *usageCount
+	counts sync.Map // consent/day/operation/account -> *usageCount
+	day    atomic.Pointer[string]
 }
 
 // usageCount is one count; it is read from the store on first use (once).
@@ -65,6 +68,22 @@ func (s *Service) count(ctx context.Context, key string) (*usageCount, error) {
 		return nil, c.err
 	}
 	return c, nil
+}
+
+// forgetOtherDays drops from memory the daily counts of days other than
+// day, the first time day is counted: they are never needed again.
+func (s *Service) forgetOtherDays(day string) {
+	if last := s.unattended.day.Load(); last != nil && *last == day {
+		return
+	}
+	s.unattended.day.Store(&day)
+	s.unattended.counts.Range(func(key, _ any) bool {
+		_, rest, _ := strings.Cut(key.(string), "/")
+		if d, _, _ := strings.Cut(rest, "/"); d != day && d != "all" {
+			s.unattended.counts.Delete(key)
+		}
+		return true
+	})
 }
 
 // reserve takes a place under key if fewer than limit are taken, and
@@ -138,6 +157,7 @@ func (ci *countedInvoker) Invoke(ctx context.Context, call *engine.Call) (*engin
 	day := "all"
 	if g.recurring {
 		day = now.Format(time.DateOnly)
+		ci.svc.forgetOtherDays(day)
 	}
 	account := ""
 	if ci.account >= 0 && call.Path != nil && ci.account < call.Path.Len() {
