@@ -663,7 +663,22 @@ func TestBerlinGroupBackendSeesConsent(t *testing.T) {
 		t.Fatalf("balances: %d %s", r.Status, r.Body)
 	}
 	b.doc.fits(t, "getBalances", "200", r.Body)
+
+	b.inst.CreateScript(t, "getAccountList", bgAccountsScript, 0)
+	r = b.tpp.send(t, http.MethodGet, "/psd2/v1/accounts", nil, map[string]string{bgConsentIDh: id, "PSU-IP-Address": "192.0.2.10"})
+	if r.Status != http.StatusOK {
+		t.Fatalf("accounts: %d %s", r.Status, r.Body)
+	}
+	b.doc.fits(t, "getAccountList", "200", r.Body)
+	if accounts := r.JSON(t)["accounts"].([]any); len(accounts) != 1 || accounts[0].(map[string]any)["resourceId"] != "current-1" {
+		t.Fatalf("the list is not the consent's accounts: %s", r.Body)
+	}
 }
+
+// bgAccountsScript answers getAccountList with every account of the bank:
+// the consent's filter, not the script, decides what the TPP sees.
+const bgAccountsScript = `
+return {accounts: ["current-1", "savings-1", "bob-1"].map(id => ({resourceId: id, iban: "DE89370400440532013000", currency: "EUR"}))};`
 
 // TestBerlinGroupRedirectRejected: the customer refusing on the pages is
 // sent to TPP-Nok-Redirect-URI and the consent is rejected.

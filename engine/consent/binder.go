@@ -159,15 +159,20 @@ func (b *Binder) Hooks(db *DocBinding, op *specs.Operation) engine.Hooks {
 		return engine.Hooks{}
 	}
 	bind := db.Profile.Operations[op.ID]
+	var policy engine.Policy
+	account := -1
 	if db.Profile.Renderer == RendererBerlinGroup {
-		return engine.Hooks{Policies: []engine.Policy{b.newBerlinCheck(db.Profile, bind, op)}}
+		check := b.newBerlinCheck(db.Profile, bind, op)
+		policy, account = check, check.account
+	} else {
+		check := b.newCheck(db.Profile, bind, op)
+		policy, account = check, check.account
 	}
-	check := b.newCheck(db.Profile, bind, op)
-	h := engine.Hooks{Policies: []engine.Policy{check}}
+	h := engine.Hooks{Policies: []engine.Policy{policy}}
 	if f := newItemsFilter(op.ID, bind); f != nil {
 		h.Filters = []engine.ResponseFilter{f}
 	}
-	h.Filters = append(h.Filters, &useRecorder{svc: b.Service, op: op.ID, method: op.Method, path: op.Path, account: check.account})
+	h.Filters = append(h.Filters, &useRecorder{svc: b.Service, op: op.ID, method: op.Method, path: op.Path, account: account})
 	return h
 }
 
