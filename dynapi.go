@@ -223,6 +223,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 	if err != nil {
 		return nil, err
 	}
+	binder := &consent.Binder{Profiles: profiles, Service: consents}
 	mgr := endpoints.New(store, endpoints.Options{
 		Hosts:       methods,
 		DefaultHost: mock.Host,
@@ -235,7 +236,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 		MaxLoadingBytes: 4 * int64(cmp.Or(cfg.MaxDocumentBytes, server.DefaultMaxDocumentBytes)),
 		RoleExists:      func(name string) bool { _, ok := svc.Authz.Role(name); return ok },
 		Builtin:         []*endpoints.Builtin{banking.Builtin(methods, auth.gate)},
-		Consents:        &consent.Binder{Profiles: profiles, Service: consents},
+		Consents:        binder,
 	})
 	if err := openConnectors(ctx, methods, mgr); err != nil {
 		return nil, err
@@ -260,6 +261,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 	if err != nil {
 		return nil, err
 	}
+	binder.Berlin = authorisations
 	cases := &usecase.Cases{Store: store, Access: svc, Endpoints: mgr, Entities: ents, Methods: methods, Mappings: mappingStore}
 	api := &admin.API{Access: svc, Gate: auth.gate, Endpoints: mgr, DirectLogin: auth.directLogin, OAuth2: auth.oauth2,
 		MaxDocumentBytes: cfg.MaxDocumentBytes, Entities: ents, Mappings: mappingStore, Methods: methods,

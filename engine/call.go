@@ -103,6 +103,9 @@ type Reply struct {
 	Status      int
 	ContentType string
 	Body        []byte
+	// RetryAfter, when positive, is sent as the Retry-After header, in
+	// whole seconds rounded up.
+	RetryAfter time.Duration
 }
 
 // Invoker answers calls to one operation. It is prepared once when a

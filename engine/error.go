@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // Stable error codes carried in Error.Code. Clients match on these, never on
@@ -81,7 +82,10 @@ type Error struct {
 	// through, and BankID the bank they were checked at ("" system wide).
 	MissingRoles []string
 	BankID       string
-	cause        error
+	// RetryAfter is how long to wait before asking again (a 429's
+	// Retry-After), 0 when it says nothing.
+	RetryAfter time.Duration
+	cause      error
 }
 
 // Error implements error with the message and, for logs, the cause.

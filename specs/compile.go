@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -274,16 +275,48 @@ func intRange(lo, hi float64) func(v any) error {
 // OpenAPI 3.0's nullable becomes a null type, draft 4's refusals (an empty
 // required list, exclusiveMinimum without minimum) are dropped, and
 // readOnly properties stop being required, since only requests are
-// validated and a client never sends them.
+// validated and a client never sends them; a oneOf with a branch that
+// matches anything is read as anyOf (oneOfAnything).
 func rewriteSchemas(tree any, oas30 bool) (warnings []engine.Violation) {
 	walkObjects(tree, func(m map[string]any, at string) {
 		if dropDuplicateEnum(m) {
 			warnings = append(warnings, engine.Violation{Location: "document", Pointer: ptr(at, "enum"),
 				Code: "enum_duplicate", Message: "the enum lists a value more than once; duplicates ignored"})
 		}
+		if oneOfAnything(m) {
+			warnings = append(warnings, engine.Violation{Location: "document", Pointer: ptr(at, "oneOf"),
+				Code: "one_of_read_as_any_of", Message: "a branch of this oneOf matches anything, so every value " +
+					"matching another branch would match two and be refused; read as anyOf"})
+		}
 		rewriteSchema(tree, m, oas30)
 	})
 	return warnings
+}
+
+// oneOfAnything turns a oneOf holding an always-true branch (an empty
+// schema {} or true) into an anyOf, as its authors meant: strictly, a
+// value matching any other branch matches two and is refused (the Berlin
+// Group file's update-authorisation bodies). It reports whether it did.
+func oneOfAnything(m map[string]any) bool {
+	branches, ok := m["oneOf"].([]any)
+	if !ok || m["anyOf"] != nil || !slices.ContainsFunc(branches, alwaysTrue) {
+		return false
+	}
+	delete(m, "oneOf")
+	m["anyOf"] = branches
+	return true
+}
+
+// alwaysTrue tells whether schema s matches every value: true, or an
+// object without keywords.
+func alwaysTrue(s any) bool {
+	switch v := s.(type) {
+	case bool:
+		return v
+	case map[string]any:
+		return len(v) == 0
+	}
+	return false
 }
 
 // dropDuplicateEnum removes repeated enum values, which JSON Schema refuses

@@ -125,14 +125,20 @@ func (m *ResponseMedia) CompileSchema() (*Schema, error) {
 	if m.schemaAt == "" {
 		return nil, nil
 	}
-	c := m.doc.schemaCompiler()
+	return m.doc.CompileSchemaAt(m.schemaAt)
+}
+
+// CompileSchemaAt compiles the schema at a JSON pointer of the document
+// (/components/schemas/Name) on its own, as CompileSchema does.
+func (d *Document) CompileSchemaAt(pointer string) (*Schema, error) {
+	c := d.schemaCompiler()
 	url := defaultSchemaBase + "responses.json"
-	if err := c.AddResource(url, m.doc.tree); err != nil {
+	if err := c.AddResource(url, d.tree); err != nil {
 		return nil, engine.Internal(err)
 	}
-	s, err := c.Compile(url + "#" + m.schemaAt)
+	s, err := c.Compile(url + "#" + pointer)
 	if err != nil {
-		return nil, invalid("", engine.Violation{Location: "document", Pointer: m.schemaAt, Code: "invalid_schema",
+		return nil, invalid("", engine.Violation{Location: "document", Pointer: pointer, Code: "invalid_schema",
 			Message: "the schema cannot be compiled: " + cleanSchemaError(err.Error(), url)})
 	}
 	return &Schema{jsonschemas.NewSchema(s)}, nil

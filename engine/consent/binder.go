@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/specs"
@@ -47,6 +48,12 @@ type Binder struct {
 	// then.
 	Profiles *Registry
 	Service  *Service
+	// Berlin runs the authorisations of Berlin Group consents; set before
+	// the engine serves (nil: those answer 501).
+	Berlin BerlinAuthoriser
+	// UsageZone is the time zone whose days count the calls made without
+	// the customer (Berlin Group frequencyPerDay); nil: UTC.
+	UsageZone *time.Location
 }
 
 // DocBinding is how one document is bound to its profile.
@@ -152,12 +159,20 @@ func (b *Binder) Hooks(db *DocBinding, op *specs.Operation) engine.Hooks {
 		return engine.Hooks{}
 	}
 	bind := db.Profile.Operations[op.ID]
-	check := b.newCheck(db.Profile, bind, op)
-	h := engine.Hooks{Policies: []engine.Policy{check}}
+	var policy engine.Policy
+	account := -1
+	if db.Profile.Renderer == RendererBerlinGroup {
+		check := b.newBerlinCheck(db.Profile, bind, op)
+		policy, account = check, check.account
+	} else {
+		check := b.newCheck(db.Profile, bind, op)
+		policy, account = check, check.account
+	}
+	h := engine.Hooks{Policies: []engine.Policy{policy}}
 	if f := newItemsFilter(op.ID, bind); f != nil {
 		h.Filters = []engine.ResponseFilter{f}
 	}
-	h.Filters = append(h.Filters, &useRecorder{svc: b.Service, op: op.ID, method: op.Method, path: op.Path, account: check.account})
+	h.Filters = append(h.Filters, &useRecorder{svc: b.Service, op: op.ID, method: op.Method, path: op.Path, account: account})
 	return h
 }
 
@@ -173,5 +188,28 @@ func (b *Binder) Invoker(db *DocBinding, endpointID, bankID string, op *specs.Op
 	if !ok || bind.Action == ActionUse {
 		return nil
 	}
-	return &resource{svc: b.Service, profile: db.Profile, bind: bind, op: op, endpointID: endpointID, bankID: bankID}
+	r := &resource{svc: b.Service, profile: db.Profile, bind: bind, op: op, endpointID: endpointID, bankID: bankID}
+	if db.Profile.Renderer == RendererBerlinGroup {
+		return &berlinResource{resource: r, authoriser: func() BerlinAuthoriser { return b.Berlin }}
+	}
+	return r
+}
+
+// Counted returns the invoker of op, an operation of a document bound by
+// db, answered by inner: for an operation a Berlin Group profile binds to
+// use, inner with the calls made without the customer counted against
+// the consent's frequencyPerDay; inner itself for every other.
+func (b *Binder) Counted(db *DocBinding, op *specs.Operation, inner engine.Invoker) engine.Invoker {
+	if inner == nil || !db.Uses(op.ID) || db.Profile.Renderer != RendererBerlinGroup {
+		return inner
+	}
+	zone := b.UsageZone
+	if zone == nil {
+		zone = time.UTC
+	}
+	account := -1
+	if param := db.Profile.Operations[op.ID].AccountParam; param != "" {
+		account = pathIndex(op, param)
+	}
+	return &countedInvoker{inner: inner, svc: b.Service, profiles: b.Profiles, op: op.ID, account: account, zone: zone}
 }

@@ -72,6 +72,16 @@ type Consent struct {
 	// those the customer chose, once authorised.
 	Permissions []string `json:"permissions"`
 	Accounts    []string `json:"accounts,omitempty"`
+	// Access narrows permissions to some of Accounts each, when they
+	// differ (a Berlin Group consent naming its balances' accounts apart
+	// from its transactions'): permission -> accounts. A permission it
+	// does not name covers every account; nil: every permission does.
+	Access map[string][]string `json:"access,omitempty"`
+	// Recurring tells whether the TPP may read again and again without
+	// the customer (Berlin Group recurringIndicator), FrequencyPerDay how
+	// often a day then (once in all when not recurring); 0: unbounded.
+	Recurring       bool `json:"recurring,omitempty"`
+	FrequencyPerDay int  `json:"frequency_per_day,omitempty"`
 	// ExpiresAt is when it stops being usable (nil: never); the
 	// transaction window bounds what it may read (nil: open).
 	ExpiresAt       *time.Time `json:"expires_at,omitempty"`

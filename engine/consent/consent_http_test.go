@@ -51,14 +51,21 @@ func newTPP(t *testing.T, inst *enginetest.Engine, name string) app {
 	}
 	created := r.JSON(t)
 	key := created["consumer_key"].(string)
-	basic := base64.StdEncoding.EncodeToString([]byte(key + ":" + created["consumer_secret"].(string)))
+	auth := clientToken(t, inst, key, created["consumer_secret"].(string))
+	return app{Caller: inst.WithAuthorization(auth), key: key, authorization: auth}
+}
+
+// clientToken is the Authorization header bearing a client credentials
+// token of the consumer with key and secret.
+func clientToken(t *testing.T, inst *enginetest.Engine, key, secret string) string {
+	t.Helper()
+	basic := base64.StdEncoding.EncodeToString([]byte(key + ":" + secret))
 	tok := inst.Anonymous().Send(t, enginetest.Request{Method: "POST", Path: "/oauth2/token", Body: []byte("grant_type=client_credentials"),
 		Header: map[string]string{"Authorization": "Basic " + basic, "Content-Type": "application/x-www-form-urlencoded"}})
 	if tok.Status != 200 {
-		t.Fatalf("token of %s: %d %s", name, tok.Status, tok.Body)
+		t.Fatalf("token of %s: %d %s", key, tok.Status, tok.Body)
 	}
-	auth := "Bearer " + tok.JSON(t)["access_token"].(string)
-	return app{Caller: inst.WithAuthorization(auth), key: key, authorization: auth}
+	return "Bearer " + tok.JSON(t)["access_token"].(string)
 }
 
 // underConsent creates a consent for perms as the TPP a, has the customer

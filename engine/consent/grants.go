@@ -31,6 +31,12 @@ type compiled struct {
 	expiresAt          time.Time // zero: never
 	permissions        map[string]struct{}
 	accounts           map[string]struct{}
+	// access narrows permissions to some accounts (Consent.Access).
+	access map[string]map[string]struct{}
+	// recurring and perDay bound the calls made without the customer
+	// (Consent.Recurring, FrequencyPerDay).
+	recurring bool
+	perDay    int
 	// grant is what calls under the consent carry (engine.Call.Consent):
 	// built once per revision, shared by every call.
 	grant *engine.ConsentGrant
@@ -79,7 +85,13 @@ func (s *Service) lookup(ctx context.Context, id string, profiles profileFinder)
 // compile is c as the check reads it.
 func compile(c *Consent, profiles profileFinder) *compiled {
 	g := &compiled{kind: c.Kind, bankID: c.BankID, consumerID: c.ConsumerID, userID: c.UserID, status: c.Status,
-		permissions: set(c.Permissions), accounts: set(c.Accounts)}
+		permissions: set(c.Permissions), accounts: set(c.Accounts), recurring: c.Recurring, perDay: c.FrequencyPerDay}
+	if c.Access != nil {
+		g.access = make(map[string]map[string]struct{}, len(c.Access))
+		for perm, accounts := range c.Access {
+			g.access[perm] = set(accounts)
+		}
+	}
 	if c.ExpiresAt != nil {
 		g.expiresAt = *c.ExpiresAt
 	}

@@ -28,6 +28,26 @@ const (
 	// ActionUse: a call made under a consent, answered by the document's
 	// host; the consent must grant one of AnyOf.
 	ActionUse = "use"
+	// ActionStatus: the TPP reads its consent's status alone (Berlin
+	// Group); the engine answers.
+	ActionStatus = "status"
+	// ActionStartAuthorisation, ActionListAuthorisations,
+	// ActionGetAuthorisation and ActionUpdateAuthorisation: the TPP starts,
+	// lists, reads and advances the authorisations of its consent (Berlin
+	// Group's authorisation sub-resources); the engine answers.
+	ActionStartAuthorisation  = "start_authorisation"
+	ActionListAuthorisations  = "list_authorisations"
+	ActionGetAuthorisation    = "get_authorisation"
+	ActionUpdateAuthorisation = "update_authorisation"
+)
+
+// The shapes a profile's answers and errors are written in
+// (Profile.Renderer).
+const (
+	// RendererUKOB: UK Open Banking (Data/Links/Meta, OBErrorResponse1).
+	RendererUKOB = "uk-ob"
+	// RendererBerlinGroup: Berlin Group NextGenPSD2 (_links, tppMessages).
+	RendererBerlinGroup = "berlin-group"
 )
 
 // Profile binds the operations of documents of one standard to consents.
@@ -41,6 +61,9 @@ type Profile struct {
 	Standard string `json:"standard"` // "uk-ob"
 	Version  string `json:"version"`
 	Kind     string `json:"kind"` // what its consents grant: "account-access"
+	// Renderer is the shape of its answers and errors: RendererUKOB (when
+	// "") or RendererBerlinGroup.
+	Renderer string `json:"renderer,omitempty"`
 	Match    Match  `json:"match"`
 	// Permissions are every permission the standard knows.
 	Permissions []string `json:"permissions"`
@@ -93,8 +116,12 @@ type Rule struct {
 // Binding is what one operation does to a consent.
 type Binding struct {
 	Action string `json:"action"`
-	// IDParam is the path parameter naming the consent (get, delete).
+	// IDParam is the path parameter naming the consent (every action but
+	// create and use).
 	IDParam string `json:"id_param,omitempty"`
+	// AuthorisationParam is the path parameter naming one authorisation
+	// of the consent (get_authorisation, update_authorisation).
+	AuthorisationParam string `json:"authorisation_param,omitempty"`
 	// AnyOf are the permissions, one of which a call (use) needs.
 	AnyOf []string `json:"any_of,omitempty"`
 	// AccountParam is the path parameter naming the account a call (use)
@@ -319,6 +346,9 @@ func (p *Profile) check() []engine.Violation {
 		known(fmt.Sprintf("/rules/%d/if_any", i), r.IfAny)
 		known(fmt.Sprintf("/rules/%d/require_any", i), r.RequireAny)
 	}
+	if p.Renderer != "" && p.Renderer != RendererUKOB && p.Renderer != RendererBerlinGroup {
+		fault("/renderer", "enum", fmt.Sprintf("renderer %q is not %s or %s", p.Renderer, RendererUKOB, RendererBerlinGroup))
+	}
 	if p.QueryDateTimes != "" && p.QueryDateTimes != DateTimesUTCWallClock {
 		fault("/query_date_times", "enum", fmt.Sprintf("query_date_times %q is not %s", p.QueryDateTimes, DateTimesUTCWallClock))
 	}
@@ -329,9 +359,13 @@ func (p *Profile) check() []engine.Violation {
 		switch b.Action {
 		case ActionCreate:
 			creates++
-		case ActionGet, ActionDelete:
+		case ActionGet, ActionDelete, ActionStatus, ActionStartAuthorisation, ActionListAuthorisations,
+			ActionGetAuthorisation, ActionUpdateAuthorisation:
 			if b.IDParam == "" {
 				fault(ptr+"/id_param", "required", b.Action+" names the path parameter that holds the consent id")
+			}
+			if (b.Action == ActionGetAuthorisation || b.Action == ActionUpdateAuthorisation) && b.AuthorisationParam == "" {
+				fault(ptr+"/authorisation_param", "required", b.Action+" names the path parameter that holds the authorisation id")
 			}
 		case ActionUse:
 			if len(b.AnyOf) == 0 {
@@ -341,7 +375,8 @@ func (p *Profile) check() []engine.Violation {
 			checkItems(b, ptr, fault)
 			checkFilters(b, ptr, fault, known)
 		default:
-			fault(ptr+"/action", "enum", fmt.Sprintf("action %q is not one of create, get, delete, use", b.Action))
+			fault(ptr+"/action", "enum", fmt.Sprintf("action %q is not one of create, get, delete, use, status, "+
+				"start_authorisation, list_authorisations, get_authorisation, update_authorisation", b.Action))
 		}
 	}
 	if creates != 1 {

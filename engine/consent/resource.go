@@ -233,7 +233,19 @@ func pathValue(op *specs.Operation, call *engine.Call, name string) string {
 // selfURL is the absolute URL of the consent the call answers: the
 // request's own, with "/"+id appended when id is given (a creation).
 func selfURL(call *engine.Call, id string) string {
-	scheme, host, path := "http", "localhost", "/"
+	path := "/"
+	if h := call.HTTP; h != nil {
+		path = h.Path()
+	}
+	if id != "" {
+		path = strings.TrimSuffix(path, "/") + "/" + id
+	}
+	return baseURL(call) + path
+}
+
+// baseURL is the scheme and host the call was made to.
+func baseURL(call *engine.Call) string {
+	scheme, host := "http", "localhost"
 	if h := call.HTTP; h != nil {
 		if p, ok := h.Header("X-Forwarded-Proto"); ok && p == "https" {
 			scheme = p
@@ -241,19 +253,19 @@ func selfURL(call *engine.Call, id string) string {
 		if v, ok := h.Header("Host"); ok && v != "" && !strings.ContainsAny(v, "/ \\\"<>") {
 			host = v
 		}
-		path = h.Path()
 	}
-	if id != "" {
-		path = strings.TrimSuffix(path, "/") + "/" + id
-	}
-	return scheme + "://" + host + path
+	return scheme + "://" + host
 }
 
 // RenderError implements engine.ErrorRenderer: e in the standard's error
-// shape (UK OBErrorResponse1), dynapi's code as Code, the correlation id as
+// shape (Berlin Group's tppMessages for its renderer, else UK
+// OBErrorResponse1); for the UK, dynapi's code as Code, the correlation id as
 // Id, and one error per violation with the standard's error code and the
 // field's path (Data.Permissions, or the header's name).
 func (p *Profile) RenderError(e *engine.Error, correlationID string) *engine.Reply {
+	if p.Renderer == RendererBerlinGroup {
+		return renderBerlinError(e)
+	}
 	type obError struct {
 		ErrorCode string `json:"ErrorCode"`
 		Message   string `json:"Message"`

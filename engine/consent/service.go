@@ -48,6 +48,9 @@ type Service struct {
 	grants grants
 	// uses are the calls recently made under each consent (NoteUse).
 	uses *useLog
+	// unattended counts the calls made without the customer (Berlin
+	// Group frequencyPerDay).
+	unattended unattended
 }
 
 // NewService returns the consents kept in store, audited in log, timed by
@@ -331,6 +334,22 @@ func (s *Service) revoke(ctx context.Context, id string, r revocation, who audit
 // it or not at all: an error of one undoes everything.
 func (s *Service) Authorise(ctx context.Context, id, userID string, accounts []string, who audit.Actor,
 	with ...func(tx engine.Tx) error) (*Consent, error) {
+	return s.AuthoriseAccess(ctx, id, userID, accounts, nil, who, with...)
+}
+
+// AuthoriseAccess is Authorise with each permission narrowed to some of
+// the accounts (Consent.Access; nil narrows none). Authorising a recurring
+// consent of a standard whose customers hold one at a time per TPP (Berlin
+// Group) expires the customer's other ones, in the same transaction
+// (supersede).
+func (s *Service) AuthoriseAccess(ctx context.Context, id, userID string, accounts []string, access map[string][]string,
+	who audit.Actor, with ...func(tx engine.Tx) error) (*Consent, error) {
+	var superseded []string
+	defer func() {
+		for _, old := range superseded {
+			s.grants.forget(old)
+		}
+	}()
 	if userID == "" || len(accounts) == 0 {
 		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed,
 			"a consent is authorised by a customer for at least one account")
@@ -344,9 +363,16 @@ func (s *Service) Authorise(ctx context.Context, id, userID string, accounts []s
 				return nil, err
 			}
 		}
-		c.UserID, c.Accounts, c.Reasons = userID, slices.Clone(accounts), nil
+		c.UserID, c.Accounts, c.Access, c.Reasons = userID, slices.Clone(accounts), access, nil
 		c.transition(Authorised, now, "psu", userID, "", who.CorrelationID)
-		return map[string]any{"user_id": userID, "accounts": accounts}, nil
+		details := map[string]any{"user_id": userID, "accounts": accounts}
+		if access != nil {
+			details["access"] = access
+		}
+		superseded = superseded[:0]
+		var err error
+		superseded, err = s.supersede(tx, c, now, who, superseded)
+		return details, err
 	})
 }
 

@@ -36,6 +36,10 @@ func (s *Service) ChooseAccounts(ctx context.Context, id string, c Caller, accou
 	if err != nil {
 		return nil, err
 	}
+	access, err := s.berlinPicked(ctx, id, c, picked)
+	if err != nil {
+		return nil, err
+	}
 	code, err := sixDigits()
 	if err != nil {
 		return nil, engine.Internal(err)
@@ -51,7 +55,7 @@ func (s *Service) ChooseAccounts(ctx context.Context, id string, c Caller, accou
 		if ss.Challenges >= MaxChallenges {
 			return engine.Errorf(http.StatusTooManyRequests, CodeTooManyChallenges, "at most %d codes are sent per authorisation", MaxChallenges)
 		}
-		ss.Accounts, ss.Status, ss.Challenges = picked, StatusStarted, ss.Challenges+1
+		ss.Accounts, ss.Access, ss.Status, ss.Challenges = picked, access, StatusStarted, ss.Challenges+1
 		ss.Challenge = hex.EncodeToString(s.challengeMAC(ss, permissions, code))
 		ss.ChallengeExpires = s.now().Add(ChallengeLifetime)
 		return nil
@@ -203,7 +207,7 @@ func (s *Service) finalise(ctx context.Context, ss *session, c Caller) (*session
 		params.Set("id_token", tok)
 	}
 	var out *session
-	_, err := s.o.Consents.Authorise(ctx, ss.Request.ConsentID, ss.UserID, ss.Accounts, c.actor(ss), func(tx engine.Tx) error {
+	_, err := s.o.Consents.AuthoriseAccess(ctx, ss.Request.ConsentID, ss.UserID, ss.Accounts, ss.Access, c.actor(ss), func(tx engine.Tx) error {
 		cur, err := s.load(tx, ss.ID, c)
 		if err != nil {
 			return err
@@ -215,6 +219,11 @@ func (s *Service) finalise(ctx context.Context, ss *session, c Caller) (*session
 		}
 		cur.Challenge, cur.Status = "", StatusFinalised
 		cur.Redirect = s.redirect(cur, params)
+		if cur.Request.Berlin {
+			// Berlin Group TPPs poll the consent's status: no code.
+			out = cur
+			return kvjson.Put(tx, bucketSessions, cur.ID, cur)
+		}
 		if err := kvjson.Put(tx, bucketCodes, hashHex(code), rec); err != nil {
 			return err
 		}

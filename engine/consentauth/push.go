@@ -54,6 +54,11 @@ type Request struct {
 	// CodeChallenge is "" when the client's policy let it send none.
 	CodeChallenge string `json:"code_challenge"`
 	ConsentID     string `json:"consent_id"`
+	// Berlin marks a Berlin Group authorisation: no code is issued, the
+	// customer goes back to RedirectURI as given, or NokRedirectURI when
+	// it failed.
+	Berlin         bool   `json:"berlin,omitempty"`
+	NokRedirectURI string `json:"nok_redirect_uri,omitempty"`
 }
 
 // pushed is a pushed request waiting to be opened.

@@ -42,8 +42,10 @@ type session struct {
 	// for one opened through the JSON API.
 	UserID  string `json:"user_id,omitempty"`
 	Browser string `json:"browser,omitempty"`
-	// Accounts are those the customer chose.
-	Accounts []string `json:"accounts,omitempty"`
+	// Accounts are those the customer chose; Access narrows the consent's
+	// permissions to some of them (consent.Consent.Access).
+	Accounts []string            `json:"accounts,omitempty"`
+	Access   map[string][]string `json:"access,omitempty"`
 	// Challenge is the MAC (hex) of the one-time code in force, ""
 	// when none is.
 	Challenge        string    `json:"challenge,omitempty"`
@@ -156,15 +158,24 @@ func (s *Service) Open(ctx context.Context, r AuthorizationRequest, c Caller) (*
 	if err != nil {
 		return nil, err
 	}
+	if err := s.failUnlessAwaiting(ctx, ss, c); err != nil {
+		return nil, err
+	}
+	out.Authorisation, err = s.view(ctx, ss, true)
+	return out, err
+}
+
+// failUnlessAwaiting fails authorisation ss, just opened by c, when its
+// consent no longer awaits authorisation, and refuses it then.
+func (s *Service) failUnlessAwaiting(ctx context.Context, ss *session, c Caller) error {
 	if con, err := s.o.Consents.Get(ctx, ss.Request.ConsentID); err != nil || con.Status != consent.AwaitingAuthorisation {
 		_, _ = s.change(ctx, ss.ID, c, func(_ engine.Tx, ss *session) error {
 			s.fail(ss, "the consent no longer awaits authorisation")
 			return nil
 		})
-		return nil, oauthError(http.StatusBadRequest, codeInvalidRequest, "the consent no longer awaits authorisation")
+		return oauthError(http.StatusBadRequest, codeInvalidRequest, "the consent no longer awaits authorisation")
 	}
-	out.Authorisation, err = s.view(ctx, ss, true)
-	return out, err
+	return nil
 }
 
 // takePushed consumes client's pushed request under random (the
@@ -305,6 +316,9 @@ func (s *Service) fail(ss *session, why string) {
 // in the query, or in the fragment for the hybrid response type (OpenID
 // Connect's default response mode for it).
 func (s *Service) redirect(ss *session, params url.Values) string {
+	if ss.Request.Berlin {
+		return berlinRedirect(ss, params)
+	}
 	if ss.Request.State != "" {
 		params.Set("state", ss.Request.State)
 	}

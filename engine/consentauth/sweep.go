@@ -11,5 +11,5 @@ import (
 // many. The engine's housekeeping calls it every minute; nothing expired
 // is ever used, swept or not.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
-	return kvjson.SweepExpired(ctx, s.o.Store, s.now(), maxSweep, bucketPushed, bucketSessions, bucketCodes)
+	return kvjson.SweepExpired(ctx, s.o.Store, s.now(), maxSweep, bucketPushed, bucketSessions, bucketCodes, bucketLinks)
 }

@@ -643,6 +643,7 @@ func (m *Manager) bindConsents(ep *Endpoint) error {
 		if inv := m.consents.Invoker(db, ep.ID, ep.BankID, op); inv != nil {
 			ep.invokers[i] = inv
 		}
+		ep.invokers[i] = m.consents.Counted(db, op, ep.invokers[i])
 		ep.hooks[i] = m.consents.Hooks(db, op)
 	}
 	return nil

@@ -28,6 +28,7 @@ func Routes(a *API) []server.Route {
 		{Method: fiber.MethodPost, Path: "/oauth2/revoke", Public: true, Handle: a.revoke},
 		{Method: fiber.MethodGet, Path: "/.well-known/openid-configuration", Public: true, Handle: a.discovery},
 		{Method: fiber.MethodGet, Path: "/oauth2/authorize", Public: true, Handle: a.openPage},
+		{Method: fiber.MethodGet, Path: consentauth.BerlinLinkPath + ":token", Public: true, Handle: a.berlinPage},
 		{Method: fiber.MethodPost, Path: "/oauth2/authorize/login", Public: true, Handle: a.loginPage},
 		{Method: fiber.MethodPost, Path: "/oauth2/authorize/accounts", Public: true, Handle: a.accountsPage},
 		{Method: fiber.MethodPost, Path: "/oauth2/authorize/sca", Public: true, Handle: a.scaPage},

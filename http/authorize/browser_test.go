@@ -2,14 +2,13 @@ package authorize_test
 
 import (
 	"html"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
 // browser walks the authorisation pages over a real connection with a
@@ -25,26 +24,12 @@ type browser struct {
 
 func (b *bank) browser(t *testing.T) *browser {
 	t.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &browser{base: "http://" + b.inst.Addr(t), client: &http.Client{Jar: jar, Timeout: 30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return &browser{base: "http://" + b.inst.Addr(t), client: enginetest.BrowserClient(t)}
 }
 
 func (br *browser) do(t *testing.T, req *http.Request) {
 	t.Helper()
-	resp, err := br.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	br.page, br.header, br.status = string(body), resp.Header, resp.StatusCode
+	br.page, br.header, br.status = enginetest.Fetch(t, br.client, req)
 }
 
 // open follows the TPP's link to the authorisation page.

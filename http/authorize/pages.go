@@ -99,6 +99,28 @@ func (a *API) openPage(c *fiber.Ctx) error {
 	if err != nil {
 		return errorPage(c, statusOf(err), messageOf(err))
 	}
+	return a.opened(c, out)
+}
+
+// berlinPage opens the authorisation of a Berlin Group consent whose
+// scaRedirect link the customer's browser followed (once: the link is
+// used up) and shows the login form; a HEAD request opens nothing.
+func (a *API) berlinPage(c *fiber.Ctx) error {
+	if c.Method() == fiber.MethodHead {
+		headers(c, "")
+		return c.SendStatus(http.StatusOK)
+	}
+	out, err := a.Auth.OpenLink(c.UserContext(), strings.Clone(c.Params("token")),
+		consentauth.Caller{Address: server.Credentials(c).ClientAddr(), CorrelationID: correlationID(c)})
+	if err != nil {
+		return errorPage(c, statusOf(err), messageOf(err))
+	}
+	return a.opened(c, out)
+}
+
+// opened sets the browser key cookie of an authorisation just opened and
+// shows the login form.
+func (a *API) opened(c *fiber.Ctx, out *consentauth.Opened) error {
 	ck := &fiber.Cookie{Name: cookieHTTP, Value: out.BrowserKey, Path: "/oauth2/", HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
 		MaxAge: int(consentauth.SessionLifetime.Seconds())}
 	if secure(c) {

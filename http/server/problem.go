@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -108,5 +110,14 @@ func writeProblem(c *fiber.Ctx, e *engine.Error, cid string) error {
 	}
 	c.Status(e.Status)
 	c.Set(fiber.HeaderContentType, MIMEProblemJSON)
+	if e.RetryAfter > 0 {
+		setRetryAfter(c, e.RetryAfter)
+	}
 	return c.Send(body)
+}
+
+// setRetryAfter sets the Retry-After header to d in whole seconds, rounded
+// up.
+func setRetryAfter(c *fiber.Ctx, d time.Duration) {
+	c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10))
 }

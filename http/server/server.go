@@ -292,6 +292,9 @@ func (s *Server) filter(ctx context.Context, route *endpoints.Route, call *engin
 // render writes reply as the answer.
 func render(c *fiber.Ctx, reply *engine.Reply) error {
 	c.Status(reply.Status)
+	if reply.RetryAfter > 0 {
+		setRetryAfter(c, reply.RetryAfter)
+	}
 	if reply.ContentType != "" {
 		c.Response().Header.SetContentType(reply.ContentType)
 	}
