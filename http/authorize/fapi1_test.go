@@ -75,8 +75,7 @@ func TestFAPI1Flow(t *testing.T) {
 				t.Errorf("response type code carries an id_token")
 			}
 			tokens := b.tokens(t, p, q.Get("code"), "", consentID, "n-fapi")
-			r := b.inst.WithAuthorization("Bearer "+tokens["access_token"].(string)).Get(t, "/my/user")
-			if r.Status != http.StatusOK || r.JSON(t)["user_id"] != b.aliceID {
+			if r := b.underConsent(t, tokens["access_token"].(string)); r.Status != http.StatusOK {
 				t.Errorf("the consent token: %d %s", r.Status, r.Body)
 			}
 		})

@@ -23,6 +23,7 @@ var ukV4 = testpaths.Shared("specs", "ob-uk-v4.0", "account-info-openapi.yaml")
 
 const (
 	v4Consents  = "/open-banking/v4.0/aisp/account-access-consents"
+	v4Accounts  = "/open-banking/v4.0/aisp/accounts"
 	redirectURI = "https://tpp.example.com/callback"
 	alicePass   = "Alice-passw0rd-long"
 )
@@ -195,17 +196,24 @@ func (b *bank) verifyIDToken(t *testing.T, raw string) jwt.MapClaims {
 	return claims
 }
 
-// usable checks an access token acts for alice under the consent: it
-// authenticates (GET /my/user answers alice) and the consent reads AUTH.
+// usable checks an access token acts for alice under the consent: a call
+// its consent decides answers it (the consent check compares the token's
+// customer with the consent's) and the consent reads AUTH.
 func (b *bank) usable(t *testing.T, token, consentID string) {
 	t.Helper()
-	if r := b.inst.WithAuthorization("Bearer "+token).Get(t, "/my/user"); r.Status != http.StatusOK || r.JSON(t)["user_id"] != b.aliceID {
-		t.Errorf("GET /my/user with the consent token: %d %s", r.Status, r.Body)
+	if r := b.underConsent(t, token); r.Status != http.StatusOK {
+		t.Errorf("GET /accounts with the consent token: %d %s", r.Status, r.Body)
 	}
 	r := b.tpp.caller.Get(t, v4Consents+"/"+consentID)
 	if st := r.JSON(t)["Data"].(map[string]any)["Status"]; r.Status != http.StatusOK || st != "AUTH" {
 		t.Errorf("consent status %v: %d %s", st, r.Status, r.Body)
 	}
+}
+
+// underConsent calls GET /accounts, which the consent decides, with token.
+func (b *bank) underConsent(t *testing.T, token string) enginetest.Response {
+	t.Helper()
+	return b.inst.WithAuthorization("Bearer "+token).Get(t, v4Accounts)
 }
 
 // refresh asks a new access token for a refresh token.

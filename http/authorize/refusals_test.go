@@ -202,17 +202,16 @@ func TestTokenRefusals(t *testing.T) {
 		// An access token (RFC 7009 2.1) is refused from its revocation
 		// on, though it has not expired; another client cannot revoke it.
 		access := tokens["access_token"].(string)
-		caller := b.inst.WithAuthorization("Bearer " + access)
 		if r := other.form(t, b.inst, "/oauth2/revoke", url.Values{"token": {access}}); r.Status != http.StatusOK {
 			t.Fatalf("revoke an access token by another client: %d", r.Status)
 		}
-		if r := caller.Get(t, "/my/user"); r.Status != http.StatusOK {
+		if r := b.underConsent(t, access); r.Status != http.StatusOK {
 			t.Fatalf("another client revoked the access token: %d %s", r.Status, r.Body)
 		}
 		if r := b.tpp.form(t, b.inst, "/oauth2/revoke", url.Values{"token": {access}, "token_type_hint": {"access_token"}}); r.Status != http.StatusOK {
 			t.Fatalf("revoke the access token: %d %s", r.Status, r.Body)
 		}
-		if r := caller.Get(t, "/my/user"); r.Status != http.StatusUnauthorized {
+		if r := b.underConsent(t, access); r.Status != http.StatusUnauthorized {
 			t.Errorf("the revoked access token: %d %s; want 401", r.Status, r.Body)
 		}
 	})
