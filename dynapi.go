@@ -228,7 +228,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 		MaxLoadingBytes: 4 * int64(cmp.Or(cfg.MaxDocumentBytes, server.DefaultMaxDocumentBytes)),
 		RoleExists:      func(name string) bool { _, ok := svc.Authz.Role(name); return ok },
 		Builtin:         []*endpoints.Builtin{banking.Builtin(methods, auth.gate)},
-		Consents:        &consent.Binder{Profiles: profiles, Service: consents},
+		Consents:        &consent.Binder{Profiles: profiles, Service: consents, Core: banking.ConsentCore{Methods: methods}},
 	})
 	if err := openConnectors(ctx, methods, mgr); err != nil {
 		return nil, err

@@ -22,6 +22,9 @@ const (
 	Revoked Status = "revoked"
 	// Expired: its expiry passed.
 	Expired Status = "expired"
+	// Consumed: a single-use consent (a payment) was used: the payment
+	// was made, and it grants nothing more (UK COND).
+	Consumed Status = "consumed"
 	// Deleted: the TPP deleted it. It is kept for the audit trail, and
 	// answered as unknown.
 	Deleted Status = "deleted"

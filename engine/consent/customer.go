@@ -166,6 +166,7 @@ var statusWords = map[Status]string{
 	Rejected:              "Refused: the app was never given access",
 	Revoked:               "Revoked: the app can no longer use it",
 	Expired:               "Expired: the app can no longer use it",
+	Consumed:              "Used: the payment was made",
 	Deleted:               "Ended by the app",
 }
 

@@ -28,6 +28,14 @@ const (
 	// ActionUse: a call made under a consent, answered by the document's
 	// host; the consent must grant one of AnyOf.
 	ActionUse = "use"
+	// ActionFunds: a funds confirmation made under a consent (UK PIS,
+	// CBPII, VRP): the engine answers from the consent's account's balance.
+	ActionFunds = "funds"
+	// ActionPay: a payment made under a consent (UK PIS, VRP): the engine
+	// checks it against the consent and pays through the banking core.
+	ActionPay = "pay"
+	// ActionPayment: the TPP reads a payment it made; the engine answers.
+	ActionPayment = "payment"
 )
 
 // Profile binds the operations of documents of one standard to consents.
@@ -72,6 +80,18 @@ type Profile struct {
 	Rules []Rule `json:"rules,omitempty"`
 	// Operations binds operations, by operationId, to what they do.
 	Operations map[string]Binding `json:"operations"`
+	// Echo is what a consent response plays back from the request as
+	// posted, for consents other than account access; nil renders the
+	// account-access consent (Permissions and the transaction window).
+	Echo *Echo `json:"echo,omitempty"`
+}
+
+// Echo names the members of the request's Data a consent response plays
+// back as posted (Initiation, DebtorAccount, ControlParameters, ...), and
+// whether it plays back Risk.
+type Echo struct {
+	Data []string `json:"data"`
+	Risk bool     `json:"risk,omitempty"`
 }
 
 // Match says which documents a profile fits: those holding every one of
@@ -93,7 +113,8 @@ type Rule struct {
 // Binding is what one operation does to a consent.
 type Binding struct {
 	Action string `json:"action"`
-	// IDParam is the path parameter naming the consent (get, delete).
+	// IDParam is the path parameter naming the consent (get, delete), or
+	// the payment (payment).
 	IDParam string `json:"id_param,omitempty"`
 	// AnyOf are the permissions, one of which a call (use) needs.
 	AnyOf []string `json:"any_of,omitempty"`
@@ -279,9 +300,10 @@ func (p *Profile) check() []engine.Violation {
 		switch b.Action {
 		case ActionCreate:
 			creates++
-		case ActionGet, ActionDelete:
+		case ActionFunds, ActionPay:
+		case ActionGet, ActionDelete, ActionPayment:
 			if b.IDParam == "" {
-				fault(ptr+"/id_param", "required", b.Action+" names the path parameter that holds the consent id")
+				fault(ptr+"/id_param", "required", b.Action+" names the path parameter that holds the consent's or payment's id")
 			}
 		case ActionUse:
 			if len(b.AnyOf) == 0 {
@@ -290,7 +312,7 @@ func (p *Profile) check() []engine.Violation {
 			known(ptr+"/any_of", b.AnyOf)
 			checkItems(b, ptr, fault)
 		default:
-			fault(ptr+"/action", "enum", fmt.Sprintf("action %q is not one of create, get, delete, use", b.Action))
+			fault(ptr+"/action", "enum", fmt.Sprintf("action %q is not one of create, get, delete, use, funds, pay, payment", b.Action))
 		}
 	}
 	if creates != 1 {

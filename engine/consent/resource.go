@@ -140,19 +140,30 @@ func (r *resource) reply(status int, c *Consent, self string) (*engine.Reply, er
 	if req.Risk == nil {
 		req.Risk = json.RawMessage(`{}`)
 	}
+	if r.profile.Echo != nil {
+		return r.echo(status, c, self)
+	}
 	data := consentData{ConsentID: c.ID, Status: r.profile.renderedStatus(c), StatusUpdateDateTime: stamp(c.StatusAt),
 		CreationDateTime: stamp(c.CreatedAt), Permissions: c.Permissions, ExpirationDateTime: stampOf(c.ExpiresAt),
 		TransactionFromDateTime: stampOf(c.TransactionFrom), TransactionToDateTime: stampOf(c.TransactionTo)}
-	for _, reason := range c.Reasons {
-		if code := r.profile.ReasonCodes[reason.Code]; code != "" {
-			data.StatusReason = append(data.StatusReason, statusReason{Code: code, Description: truncate(reason.Description, 500), Path: reason.Path})
-		}
-	}
+	data.StatusReason = r.profile.reasons(c)
 	body, err := json.Marshal(consentResponse{Data: data, Risk: req.Risk, Links: links{Self: self}, Meta: struct{}{}})
 	if err != nil {
 		return nil, engine.Internal(err)
 	}
 	return &engine.Reply{Status: status, ContentType: "application/json; charset=utf-8", Body: body}, nil
+}
+
+// reasons are c's status reasons in the profile's codes (UK
+// OBStatusReason), nil when it has none the profile names.
+func (p *Profile) reasons(c *Consent) []statusReason {
+	var out []statusReason
+	for _, reason := range c.Reasons {
+		if code := p.ReasonCodes[reason.Code]; code != "" {
+			out = append(out, statusReason{Code: code, Description: truncate(reason.Description, 500), Path: reason.Path})
+		}
+	}
+	return out
 }
 
 // consentResponse is the UK consent response, members in the standard's

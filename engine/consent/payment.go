@@ -1,0 +1,264 @@
+package consent
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/specs"
+)
+
+// Consent kinds the payment operations answer (Profile.Kind).
+const (
+	KindDomesticPayment   = "domestic-payment"
+	KindFundsConfirmation = "funds-confirmation"
+)
+
+// Codes of the refusals of payments under a consent.
+const (
+	// CodePaymentMismatch: the payment's Initiation or Risk is not the
+	// consent's (400); each differing field is named.
+	CodePaymentMismatch = "payment_mismatch"
+	// CodeCreditorUnknown: the creditor account is not an account of the
+	// debtor's bank (400): payments go only to accounts this server holds.
+	CodeCreditorUnknown = "creditor_unknown"
+	// CodeDebtorUnknown: the consent's account is not one the customer may
+	// pay from any more (403).
+	CodeDebtorUnknown = "debtor_unknown"
+	// CodePaymentUnknown: no payment of the caller has the id (400).
+	CodePaymentUnknown = "payment_unknown"
+)
+
+// maxIdempotencyKey bounds an x-idempotency-key (the UK standard: 40).
+const maxIdempotencyKey = 40
+
+// payments answers the operations a profile binds to funds, pay or
+// payment: funds confirmations and payments under a consent, made through
+// the banking core, and the TPP's reads of its payments.
+type payments struct {
+	svc     *Service
+	core    Core
+	profile *Profile
+	bind    Binding
+	op      *specs.Operation
+}
+
+// Invoke implements engine.Invoker. The consent check has allowed the
+// call (funds, pay): it carries the consent.
+func (p *payments) Invoke(ctx context.Context, call *engine.Call) (*engine.Reply, error) {
+	if p.core == nil {
+		return nil, engine.NewError(http.StatusNotImplemented, engine.CodeNotImplemented, "no banking core answers payments here")
+	}
+	switch p.bind.Action {
+	case ActionFunds:
+		return p.funds(ctx, call)
+	case ActionPay:
+		return p.pay(ctx, call)
+	}
+	return p.read(ctx, call)
+}
+
+// pay makes the payment the call posts, which must be the consent's
+// exactly (Initiation and Risk), once: the consent is consumed with it. A
+// repeated x-idempotency-key with the same body answers the first payment
+// again; with another body it is refused.
+//
+// The core pays before the payment is recorded: the core's idempotency key
+// is the consent's, so a payment recorded nowhere after a crash is paid
+// at most once, and recorded by the next request under the consent.
+func (p *payments) pay(ctx context.Context, call *engine.Call) (*engine.Reply, error) {
+	key, hash, err := idempotency(call)
+	if err != nil {
+		return nil, err
+	}
+	who := audit.Actor{UserID: call.Principal.UserID, ConsumerID: call.Principal.ConsumerID, CorrelationID: call.CorrelationID}
+	prior, err := p.svc.replayed(ctx, who.ConsumerID, key, hash)
+	if err != nil {
+		return nil, err
+	}
+	if prior != nil {
+		return p.reply(http.StatusCreated, prior, selfURL(call, prior.ID))
+	}
+	c, err := p.svc.Get(ctx, call.Consent.ID)
+	if err != nil {
+		return nil, err
+	}
+	if c.Status != Authorised {
+		return nil, engine.Errorf(http.StatusForbidden, CodeConsentConsumed, "consent %s is %s: it pays no more", c.ID, c.Status)
+	}
+	posted, err := paymentRequest(call)
+	if err != nil {
+		return nil, err
+	}
+	agreed, err := parseRequest(c.Request)
+	if err != nil {
+		return nil, err
+	}
+	if err := matches(c.ID, posted, agreed); err != nil {
+		return nil, err
+	}
+	bankID, from, err := p.debtor(ctx, call, c)
+	if err != nil {
+		return nil, err
+	}
+	to, err := p.creditor(ctx, call, bankID, agreed.Data.Initiation.CreditorAccount)
+	if err != nil {
+		return nil, err
+	}
+	in := agreed.Data.Initiation
+	t := Transfer{BankID: bankID, From: from, To: to, Key: "uk-pis/" + c.ID, Value: in.InstructedAmount.money(),
+		Description: cmp.Or(in.RemittanceInformation.Reference, in.EndToEndIdentification)}
+	trID, err := p.core.Pay(ctx, call, t)
+	if err != nil {
+		return nil, engine.AsError(err)
+	}
+	pay := &Payment{ConsentID: c.ID, ConsumerID: who.ConsumerID, Kind: c.Kind, BankID: bankID, From: from, To: to,
+		TransactionRequestID: trID, Value: t.Value, Initiation: posted.Data.InitiationRaw}
+	made, err := p.svc.consume(ctx, pay, key, hash, who)
+	if err != nil {
+		return nil, err
+	}
+	return p.reply(http.StatusCreated, made, selfURL(call, made.ID))
+}
+
+// read answers the TPP's read of a payment it made.
+func (p *payments) read(ctx context.Context, call *engine.Call) (*engine.Reply, error) {
+	if call.Principal == nil || call.Principal.ConsumerID == "" {
+		return nil, engine.NewError(http.StatusForbidden, CodeConsentMissingTPP, "payments are read by the TPP that made them")
+	}
+	id := pathValue(p.op, call, p.bind.IDParam)
+	pay, err := p.svc.Payment(ctx, id)
+	switch {
+	case err != nil && !notFound(err):
+		return nil, err
+	case err != nil || pay.Kind != p.profile.Kind || pay.ConsumerID != call.Principal.ConsumerID:
+		msg := "no payment " + id + " of yours here"
+		return nil, engine.NewError(http.StatusBadRequest, CodePaymentUnknown, msg,
+			engine.Violation{Location: "path", Pointer: "/" + p.bind.IDParam, Code: "resource_not_found", Message: msg})
+	}
+	return p.reply(http.StatusOK, pay, selfURL(call, ""))
+}
+
+// reply renders pay as the UK payment response (OBWriteDomesticResponse5):
+// the core posted both sides at once, so the payment is settled (ACSC).
+func (p *payments) reply(status int, pay *Payment, self string) (*engine.Reply, error) {
+	at := stamp(pay.CreatedAt)
+	body, err := json.Marshal(map[string]any{
+		"Data": map[string]any{"DomesticPaymentId": pay.ID, "ConsentId": pay.ConsentID, "CreationDateTime": at,
+			"Status": "ACSC", "StatusUpdateDateTime": at, "Initiation": pay.Initiation},
+		"Links": links{Self: self}, "Meta": struct{}{}})
+	if err != nil {
+		return nil, engine.Internal(err)
+	}
+	return &engine.Reply{Status: status, ContentType: "application/json; charset=utf-8", Body: body}, nil
+}
+
+// debtor is the core account the consent pays from, which the customer
+// chose at authorisation: its bank is the consent's, or, for a consent
+// made at system level, the bank the customer may pay from it at.
+func (p *payments) debtor(ctx context.Context, call *engine.Call, c *Consent) (bankID, accountID string, err error) {
+	if len(c.Accounts) != 1 {
+		return "", "", engine.Errorf(http.StatusForbidden, CodeDebtorUnknown, "consent %s names no single account to pay from", c.ID)
+	}
+	accountID = c.Accounts[0]
+	if c.BankID != "" {
+		return c.BankID, accountID, nil
+	}
+	bankID, ok, err := p.core.PayableBank(ctx, call, c.UserID, accountID)
+	switch {
+	case err != nil:
+		return "", "", engine.AsError(err)
+	case !ok:
+		return "", "", engine.Errorf(http.StatusForbidden, CodeDebtorUnknown,
+			"account %s of consent %s is not one the customer may pay from any more", accountID, c.ID)
+	}
+	return bankID, accountID, nil
+}
+
+// creditor is the core account of bankID the creditor account identifies
+// by routing: the scheme without its UK.OBIE. namespace (IBAN,
+// SortCodeAccountNumber) and the identification. An account elsewhere is
+// refused: the engine pays only between accounts of this server.
+func (p *payments) creditor(ctx context.Context, call *engine.Call, bankID string, acc obAccount) (string, error) {
+	scheme := strings.TrimPrefix(acc.SchemeName, "UK.OBIE.")
+	id, ok, err := p.core.AccountByRouting(ctx, call, bankID, scheme, acc.Identification)
+	switch {
+	case err != nil:
+		return "", engine.AsError(err)
+	case !ok:
+		msg := fmt.Sprintf("no account of bank %s has routing %s %s: payments go only to accounts this server holds", bankID, scheme, acc.Identification)
+		return "", engine.NewError(http.StatusBadRequest, CodeCreditorUnknown, msg,
+			engine.Violation{Location: "body", Pointer: "/Data/Initiation/CreditorAccount/Identification", Code: CodeCreditorUnknown, Message: msg})
+	}
+	return id, nil
+}
+
+// matches refuses a payment whose Initiation or Risk is not the consent's,
+// naming each differing field.
+func matches(consentID string, posted, agreed *obRequest) error {
+	var faults []engine.Violation
+	for _, part := range []struct {
+		at          string
+		want, got   json.RawMessage
+		consentPart string
+	}{{"/Data/Initiation", agreed.Data.InitiationRaw, posted.Data.InitiationRaw, "Initiation"}, {"/Risk", agreed.Risk, posted.Risk, "Risk"}} {
+		ptrs, err := differences(part.at, part.want, part.got)
+		if err != nil {
+			return engine.Internal(err)
+		}
+		for _, ptr := range ptrs {
+			faults = append(faults, engine.Violation{Location: "body", Pointer: ptr, Code: CodePaymentMismatch,
+				Message: fieldPath(ptr) + " differs from the consent's " + part.consentPart})
+		}
+	}
+	if len(faults) > 0 {
+		return engine.NewError(http.StatusBadRequest, CodePaymentMismatch,
+			"the payment is not the one consent "+consentID+" agreed", faults...)
+	}
+	return nil
+}
+
+// idempotency is the call's x-idempotency-key, required, and the hash of
+// its body (canonical JSON).
+func idempotency(call *engine.Call) (key, hash string, err error) {
+	if call.HTTP != nil {
+		key, _ = call.HTTP.Header("x-idempotency-key")
+	}
+	if key == "" || len(key) > maxIdempotencyKey {
+		msg := fmt.Sprintf("x-idempotency-key is required: 1 to %d characters", maxIdempotencyKey)
+		return "", "", engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, msg,
+			engine.Violation{Location: "header", Pointer: "/x-idempotency-key", Code: "required", Message: msg})
+	}
+	canonical, err := json.Marshal(call.Body)
+	if err != nil {
+		return "", "", engine.Internal(err)
+	}
+	sum := sha256.Sum256(canonical)
+	return key, hex.EncodeToString(sum[:]), nil
+}
+
+// paymentRequest is the call's payment request, whose Data.ConsentId must
+// be the consent the call is made under.
+func paymentRequest(call *engine.Call) (*obRequest, error) {
+	raw, err := json.Marshal(call.Body)
+	if err != nil {
+		return nil, engine.Internal(err)
+	}
+	req, err := parseRequest(raw)
+	if err != nil {
+		return nil, err
+	}
+	if req.Data.ConsentID != call.Consent.ID {
+		msg := "Data.ConsentId must be the consent the access token was granted under, " + call.Consent.ID
+		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, msg,
+			engine.Violation{Location: "body", Pointer: "/Data/ConsentId", Code: "invalid", Message: msg})
+	}
+	return req, nil
+}
