@@ -2,6 +2,7 @@ package banking
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/dynapi/dynapi/engine"
@@ -46,8 +47,7 @@ func (c ConsentCore) PayableBank(ctx context.Context, call *engine.Call, userID,
 }
 
 // AccountByRouting implements consent.Core with getAccounts: the first
-// account of the bank with a routing of scheme (case aside) and address
-// (spaces and case aside).
+// account of the bank with the routing (Account.HasRouting).
 func (c ConsentCore) AccountByRouting(ctx context.Context, call *engine.Call, bankID, scheme, address string) (string, bool, error) {
 	res, err := c.Methods.Call(ctx, call, GetAccounts, bankID, bankID, "")
 	if err != nil {
@@ -57,19 +57,25 @@ func (c ConsentCore) AccountByRouting(ctx context.Context, call *engine.Call, ba
 	if err != nil {
 		return "", false, err
 	}
-	want := routingAddress(address)
 	for _, acc := range list {
-		for _, r := range acc.AccountRoutings {
-			if strings.EqualFold(r.Scheme, scheme) && routingAddress(r.Address) == want {
-				return acc.AccountID, true, nil
-			}
+		if acc.HasRouting(scheme, address) {
+			return acc.AccountID, true, nil
 		}
 	}
 	return "", false, nil
 }
 
-// routingAddress is an account address without spaces, in upper case:
-// "GB29 NWBK 6016 1331 9268 19" and "gb29nwbk60161331926819" are one.
+// HasRouting tells whether acc has a routing of scheme (case aside) and
+// address (spaces and case aside: "GB29 NWBK 6016 1331 9268 19" is
+// "gb29nwbk60161331926819").
+func (acc *Account) HasRouting(scheme, address string) bool {
+	want := routingAddress(address)
+	return slices.ContainsFunc(acc.AccountRoutings, func(r Routing) bool {
+		return strings.EqualFold(r.Scheme, scheme) && routingAddress(r.Address) == want
+	})
+}
+
+// routingAddress is an account address without spaces, in upper case.
 func routingAddress(s string) string { return strings.ToUpper(strings.ReplaceAll(s, " ", "")) }
 
 // Pay implements consent.Core with createTransactionRequest.

@@ -187,7 +187,7 @@ func (p *payments) debtor(ctx context.Context, call *engine.Call, c *Consent) (b
 // SortCodeAccountNumber) and the identification. An account elsewhere is
 // refused: the engine pays only between accounts of this server.
 func (p *payments) creditor(ctx context.Context, call *engine.Call, bankID string, acc obAccount) (string, error) {
-	scheme := strings.TrimPrefix(acc.SchemeName, "UK.OBIE.")
+	scheme := trimNamespace(acc.SchemeName)
 	id, ok, err := p.core.AccountByRouting(ctx, call, bankID, scheme, acc.Identification)
 	switch {
 	case err != nil:
@@ -199,6 +199,9 @@ func (p *payments) creditor(ctx context.Context, call *engine.Call, bankID strin
 	}
 	return id, nil
 }
+
+// trimNamespace is a UK scheme name without its UK.OBIE. namespace.
+func trimNamespace(scheme string) string { return strings.TrimPrefix(scheme, "UK.OBIE.") }
 
 // matches refuses a payment whose Initiation or Risk is not the consent's,
 // naming each differing field.
