@@ -52,6 +52,15 @@ func (p *payments) funds(ctx context.Context, call *engine.Call) (*engine.Reply,
 	if posted == nil {
 		out = map[string]any{"Data": map[string]any{"FundsAvailableResult": map[string]any{"FundsAvailableDateTime": now,
 			"FundsAvailable": available}}, "Links": links{Self: selfURL(call, "")}, "Meta": struct{}{}}
+	} else if c.Kind == KindDomesticVRP {
+		id, words := uuid.NewString(), map[bool]string{true: "Available", false: "NotAvailable"}
+		status = http.StatusCreated
+		data := map[string]any{"FundsConfirmationId": id, "ConsentId": c.ID, "CreationDateTime": now, "InstructedAmount": amount,
+			"FundsAvailableResult": map[string]any{"FundsAvailableDateTime": now, "FundsAvailable": words[available]}}
+		if posted.Data.Reference != "" {
+			data["Reference"] = posted.Data.Reference
+		}
+		out = map[string]any{"Data": data, "Links": links{Self: selfURL(call, id)}, "Meta": struct{}{}}
 	} else {
 		id := uuid.NewString()
 		status = http.StatusCreated

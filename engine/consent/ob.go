@@ -18,6 +18,11 @@ type obRequest struct {
 		Initiation    obInitiation    `json:"-"`
 		// DebtorAccount (CBPII consent).
 		DebtorAccount *obAccount `json:"DebtorAccount"`
+		// ControlParameters (VRP consent) as posted; Instruction (a VRP)
+		// as posted, and read.
+		ControlParameters json.RawMessage `json:"ControlParameters"`
+		InstructionRaw    json.RawMessage `json:"Instruction"`
+		Instruction       obInitiation    `json:"-"`
 		// InstructedAmount and Reference (a funds confirmation).
 		InstructedAmount *obAmount `json:"InstructedAmount"`
 		Reference        string    `json:"Reference"`
@@ -25,7 +30,8 @@ type obRequest struct {
 	Risk json.RawMessage `json:"Risk"`
 }
 
-// obInitiation is what a payment's Initiation says of the money.
+// obInitiation is what a payment's Initiation, or a VRP's Instruction,
+// says of the money.
 type obInitiation struct {
 	EndToEndIdentification string     `json:"EndToEndIdentification"`
 	InstructedAmount       obAmount   `json:"InstructedAmount"`
@@ -57,9 +63,16 @@ func parseRequest(raw json.RawMessage) (*obRequest, error) {
 	if err := json.Unmarshal(raw, &req); err != nil {
 		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "the request is not a UK request: "+err.Error())
 	}
-	if len(req.Data.InitiationRaw) > 0 {
-		if err := json.Unmarshal(req.Data.InitiationRaw, &req.Data.Initiation); err != nil {
-			return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "Data.Initiation is not a UK Initiation: "+err.Error())
+	for _, part := range []struct {
+		name string
+		raw  json.RawMessage
+		into *obInitiation
+	}{{"Initiation", req.Data.InitiationRaw, &req.Data.Initiation}, {"Instruction", req.Data.InstructionRaw, &req.Data.Instruction}} {
+		if len(part.raw) == 0 {
+			continue
+		}
+		if err := json.Unmarshal(part.raw, part.into); err != nil {
+			return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "Data."+part.name+" is not a UK "+part.name+": "+err.Error())
 		}
 	}
 	return &req, nil

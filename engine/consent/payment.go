@@ -90,9 +90,6 @@ func (p *payments) pay(ctx context.Context, call *engine.Call) (*engine.Reply, e
 	if err != nil {
 		return nil, err
 	}
-	if c.Status != Authorised {
-		return nil, engine.Errorf(http.StatusForbidden, CodeConsentConsumed, "consent %s is %s: it pays no more", c.ID, c.Status)
-	}
 	posted, err := paymentRequest(call)
 	if err != nil {
 		return nil, err
@@ -101,7 +98,13 @@ func (p *payments) pay(ctx context.Context, call *engine.Call) (*engine.Reply, e
 	if err != nil {
 		return nil, err
 	}
-	if err := matches(c.ID, posted, agreed); err != nil {
+	if c.Kind == KindDomesticVRP {
+		return p.payVRP(ctx, call, c, posted, agreed, key, hash, who)
+	}
+	if c.Status != Authorised {
+		return nil, engine.Errorf(http.StatusForbidden, CodeConsentConsumed, "consent %s is %s: it pays no more", c.ID, c.Status)
+	}
+	if err := matches(c.ID, posted, agreed, true); err != nil {
 		return nil, err
 	}
 	bankID, from, err := p.debtor(ctx, call, c)
@@ -119,8 +122,8 @@ func (p *payments) pay(ctx context.Context, call *engine.Call) (*engine.Reply, e
 	if err != nil {
 		return nil, engine.AsError(err)
 	}
-	pay := &Payment{ConsentID: c.ID, ConsumerID: who.ConsumerID, Kind: c.Kind, BankID: bankID, From: from, To: to,
-		TransactionRequestID: trID, Value: t.Value, Initiation: posted.Data.InitiationRaw}
+	pay := &Payment{ConsentID: c.ID, ConsumerID: who.ConsumerID, Kind: c.Kind, Status: PaymentCompleted, BankID: bankID, From: from,
+		To: to, TransactionRequestID: trID, Value: t.Value, Initiation: posted.Data.InitiationRaw}
 	made, err := p.svc.consume(ctx, pay, key, hash, who)
 	if err != nil {
 		return nil, err
@@ -146,19 +149,28 @@ func (p *payments) read(ctx context.Context, call *engine.Call) (*engine.Reply, 
 	return p.reply(http.StatusOK, pay, selfURL(call, ""))
 }
 
-// reply renders pay as the UK payment response (OBWriteDomesticResponse5):
-// the core posted both sides at once, so the payment is settled (ACSC).
+// reply renders pay as the UK payment response: OBWriteDomesticResponse5,
+// or OBDomesticVRPResponse for a variable recurring payment.
 func (p *payments) reply(status int, pay *Payment, self string) (*engine.Reply, error) {
 	at := stamp(pay.CreatedAt)
-	body, err := json.Marshal(map[string]any{
-		"Data": map[string]any{"DomesticPaymentId": pay.ID, "ConsentId": pay.ConsentID, "CreationDateTime": at,
-			"Status": "ACSC", "StatusUpdateDateTime": at, "Initiation": pay.Initiation},
-		"Links": links{Self: self}, "Meta": struct{}{}})
+	data := map[string]any{"ConsentId": pay.ConsentID, "CreationDateTime": at, "Status": paymentStatuses[pay.Status],
+		"StatusUpdateDateTime": at, "Initiation": pay.Initiation}
+	out := map[string]any{"Data": data, "Links": links{Self: self}, "Meta": struct{}{}}
+	if pay.Kind == KindDomesticVRP {
+		data["DomesticVRPId"], data["Instruction"], out["Risk"] = pay.ID, pay.Instruction, pay.Risk
+	} else {
+		data["DomesticPaymentId"] = pay.ID
+	}
+	body, err := json.Marshal(out)
 	if err != nil {
 		return nil, engine.Internal(err)
 	}
 	return &engine.Reply{Status: status, ContentType: "application/json; charset=utf-8", Body: body}, nil
 }
+
+// paymentStatuses are the UK words of a payment's statuses: the core posts
+// both sides at once, so a completed payment is settled (ACSC).
+var paymentStatuses = map[string]string{PaymentCompleted: "ACSC", PaymentPending: "PDNG", PaymentRejected: "RJCT"}
 
 // debtor is the core account the consent pays from, which the customer
 // chose at authorisation: its bank is the consent's, or, for a consent
@@ -203,15 +215,20 @@ func (p *payments) creditor(ctx context.Context, call *engine.Call, bankID strin
 // trimNamespace is a UK scheme name without its UK.OBIE. namespace.
 func trimNamespace(scheme string) string { return strings.TrimPrefix(scheme, "UK.OBIE.") }
 
-// matches refuses a payment whose Initiation or Risk is not the consent's,
-// naming each differing field.
-func matches(consentID string, posted, agreed *obRequest) error {
-	var faults []engine.Violation
-	for _, part := range []struct {
+// matches refuses a payment whose Initiation, or Risk when withRisk, is
+// not the consent's, naming each differing field.
+func matches(consentID string, posted, agreed *obRequest, withRisk bool) error {
+	type part struct {
 		at          string
 		want, got   json.RawMessage
 		consentPart string
-	}{{"/Data/Initiation", agreed.Data.InitiationRaw, posted.Data.InitiationRaw, "Initiation"}, {"/Risk", agreed.Risk, posted.Risk, "Risk"}} {
+	}
+	parts := []part{{"/Data/Initiation", agreed.Data.InitiationRaw, posted.Data.InitiationRaw, "Initiation"}}
+	if withRisk {
+		parts = append(parts, part{"/Risk", agreed.Risk, posted.Risk, "Risk"})
+	}
+	var faults []engine.Violation
+	for _, part := range parts {
 		ptrs, err := differences(part.at, part.want, part.got)
 		if err != nil {
 			return engine.Internal(err)

@@ -33,6 +33,8 @@ type Payment struct {
 	ConsentID  string `json:"consent_id"`
 	ConsumerID string `json:"consumer_id"`
 	Kind       string `json:"kind"`
+	// Status is PaymentCompleted, PaymentPending or PaymentRejected.
+	Status string `json:"status"`
 	// BankID, From and To are the core accounts paid from and to;
 	// TransactionRequestID the core's record of the payment.
 	BankID               string `json:"bank_id"`
@@ -40,10 +42,24 @@ type Payment struct {
 	To                   string `json:"to_account_id"`
 	TransactionRequestID string `json:"transaction_request_id"`
 	Value                Money  `json:"value"`
-	// Initiation is the payment's Initiation, as posted.
-	Initiation json.RawMessage `json:"initiation"`
-	CreatedAt  time.Time       `json:"created_at"`
+	// Initiation is the payment's Initiation, as posted; Instruction and
+	// Risk too for a variable recurring payment.
+	Initiation  json.RawMessage `json:"initiation"`
+	Instruction json.RawMessage `json:"instruction,omitempty"`
+	Risk        json.RawMessage `json:"risk,omitempty"`
+	CreatedAt   time.Time       `json:"created_at"`
 }
+
+// A payment's statuses (Payment.Status).
+const (
+	// PaymentCompleted: the core paid it.
+	PaymentCompleted = "completed"
+	// PaymentPending: its amount is counted against the consent's limits
+	// and the core is paying it.
+	PaymentPending = "pending"
+	// PaymentRejected: the core refused it; its amount no longer counts.
+	PaymentRejected = "rejected"
+)
 
 // paymentKey is what an idempotency key was used for: the payment, and
 // the hash of the request that made it.

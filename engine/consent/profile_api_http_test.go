@@ -51,7 +51,7 @@ func TestConsentProfileAPI(t *testing.T) {
 	admin := inst.Admin()
 
 	list := admin.Get(t, "/admin/v1/consent-profiles").JSON(t)["consent_profiles"].([]any)
-	if len(list) != 4 || list[0].(map[string]any)["profile_id"] != "uk-ob-v3.1-ais" || list[0].(map[string]any)["builtin"] != true {
+	if len(list) != 5 || list[0].(map[string]any)["profile_id"] != "uk-ob-v3.1-ais" || list[0].(map[string]any)["builtin"] != true {
 		t.Fatalf("built-in profiles: %v", list)
 	}
 

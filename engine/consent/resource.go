@@ -290,6 +290,8 @@ func (p *Profile) RenderError(e *engine.Error, correlationID string) *engine.Rep
 func (p *Profile) errorCode(e *engine.Error, v engine.Violation) string {
 	kind, code := "unexpected", v.Code
 	switch {
+	case e.Code == CodeLimitBreached && p.ErrorCodes[limitBreached] != "":
+		kind = limitBreached
 	case checkKinds[e.Code] != "":
 		kind = checkKinds[e.Code]
 	case v.Location == "header" && code == "required":
@@ -309,6 +311,11 @@ func (p *Profile) errorCode(e *engine.Error, v engine.Violation) string {
 	}
 	return p.ErrorCodes[kind]
 }
+
+// limitBreached is the error kind of a payment breaking a control of its
+// consent (CodeLimitBreached), which only profiles of consents with
+// controls name (UK VRP: U014); the others answer it as field_invalid.
+const limitBreached = "limit_breached"
 
 // fieldPath writes a JSON pointer as the standard's field path:
 // /Data/Permissions/0 as Data.Permissions[0].

@@ -1,6 +1,11 @@
 package consent
 
-import "fmt"
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
 
 // Terms are what a payment or funds-confirmation consent asks of the
 // customer, read from its request, for the authorisation to show and to
@@ -16,6 +21,9 @@ type Terms struct {
 	// DebtorAccount, a funds confirmation's DebtorAccount), nil when the
 	// customer chooses it.
 	Debtor *AccountID
+	// Limits say a VRP consent's limits in plain language ("" for
+	// others).
+	Limits string
 }
 
 // AccountID is an account as a UK request names it: the scheme without
@@ -28,7 +36,7 @@ type AccountID struct {
 // Terms reads c's terms; ok is false for a consent that pays nothing and
 // names no account (account access).
 func (c *Consent) Terms() (t Terms, ok bool) {
-	if c.Kind != KindDomesticPayment && c.Kind != KindFundsConfirmation {
+	if c.Kind != KindDomesticPayment && c.Kind != KindFundsConfirmation && c.Kind != KindDomesticVRP {
 		return t, false
 	}
 	req, err := parseRequest(c.Request)
@@ -37,6 +45,9 @@ func (c *Consent) Terms() (t Terms, ok bool) {
 	}
 	in := req.Data.Initiation
 	t.Amount, t.Creditor, t.Reference = in.InstructedAmount.money(), accountID(in.CreditorAccount), in.RemittanceInformation.Reference
+	if c.Kind == KindDomesticVRP {
+		t.Limits = limitsText(req)
+	}
 	for _, debtor := range []*obAccount{in.DebtorAccount, req.Data.DebtorAccount} {
 		if debtor != nil {
 			d := accountID(*debtor)
@@ -48,6 +59,10 @@ func (c *Consent) Terms() (t Terms, ok bool) {
 
 // Text says the terms in plain language, for the customer.
 func (t Terms) Text() string {
+	if t.Limits != "" {
+		to := cmp.Or(t.Creditor.Name, t.Creditor.Identification, "payees the app chooses")
+		return "Make payments to " + to + " when the app asks, " + t.Limits
+	}
 	if t.Amount.Amount == "" {
 		return "Confirm whether your account holds enough money for a payment, yes or no, without showing its balance"
 	}
@@ -64,4 +79,19 @@ func (t Terms) Text() string {
 
 func accountID(a obAccount) AccountID {
 	return AccountID{Scheme: trimNamespace(a.SchemeName), Identification: a.Identification, Name: a.Name}
+}
+
+// limitsText says a VRP consent request's limits: "at most 50.00 GBP a
+// payment and 100.00 GBP a Day".
+func limitsText(req *obRequest) string {
+	var ctl controls
+	if json.Unmarshal(req.Data.ControlParameters, &ctl) != nil {
+		return ""
+	}
+	m := ctl.MaximumIndividualAmount
+	parts := []string{fmt.Sprintf("%s %s a payment", m.Amount, m.Currency)}
+	for _, l := range ctl.PeriodicLimits {
+		parts = append(parts, fmt.Sprintf("%s %s a %s", l.Amount, l.Currency, strings.ToLower(l.PeriodType)))
+	}
+	return "at most " + strings.Join(parts, " and ")
 }

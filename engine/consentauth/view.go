@@ -100,7 +100,7 @@ func (s *Service) view(ctx context.Context, ss *session, withAccounts bool) (*Au
 func (s *Service) offered(ctx context.Context, userID, kind string, debtor *consent.AccountID) ([]banking.Account, error) {
 	p := &engine.Principal{UserID: userID, Method: "consent_authorisation"}
 	list := banking.ShareableAccounts
-	if kind == consent.KindDomesticPayment {
+	if kind == consent.KindDomesticPayment || kind == consent.KindDomesticVRP {
 		list = banking.PayableAccounts
 	}
 	accounts, err := list(ctx, s.o.Methods, p)
