@@ -78,18 +78,10 @@ func (p *payments) funds(ctx context.Context, call *engine.Call) (*engine.Reply,
 // fundsRequest is the call's funds confirmation request: an amount, for
 // the consent the call is made under (another consent's account is a 403).
 func fundsRequest(call *engine.Call) (*obRequest, error) {
-	raw, err := json.Marshal(call.Body)
-	if err != nil {
-		return nil, engine.Internal(err)
-	}
-	req, err := parseRequest(raw)
+	req, err := postedRequest(call, http.StatusForbidden, CodeConsentAccountOutOfScope,
+		"funds are confirmed only for the account of consent "+call.Consent.ID+", which the access token was granted under")
 	if err != nil {
 		return nil, err
-	}
-	if req.Data.ConsentID != call.Consent.ID {
-		msg := "funds are confirmed only for the account of consent " + call.Consent.ID + ", which the access token was granted under"
-		return nil, engine.NewError(http.StatusForbidden, CodeConsentAccountOutOfScope, msg,
-			engine.Violation{Location: "body", Pointer: "/Data/ConsentId", Code: CodeConsentAccountOutOfScope, Message: msg})
 	}
 	if req.Data.InstructedAmount == nil {
 		msg := "Data.InstructedAmount is required"

@@ -90,7 +90,8 @@ func (p *payments) pay(ctx context.Context, call *engine.Call) (*engine.Reply, e
 	if err != nil {
 		return nil, err
 	}
-	posted, err := paymentRequest(call)
+	posted, err := postedRequest(call, http.StatusBadRequest, engine.CodeValidationFailed,
+		"Data.ConsentId must be the consent the access token was granted under, "+call.Consent.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -264,9 +265,10 @@ func idempotency(call *engine.Call) (key, hash string, err error) {
 	return key, hex.EncodeToString(sum[:]), nil
 }
 
-// paymentRequest is the call's payment request, whose Data.ConsentId must
-// be the consent the call is made under.
-func paymentRequest(call *engine.Call) (*obRequest, error) {
+// postedRequest is the call's UK request, whose Data.ConsentId must be
+// the consent the call is made under: otherwise it is refused with status
+// and code, saying why.
+func postedRequest(call *engine.Call, status int, code, why string) (*obRequest, error) {
 	raw, err := json.Marshal(call.Body)
 	if err != nil {
 		return nil, engine.Internal(err)
@@ -276,9 +278,7 @@ func paymentRequest(call *engine.Call) (*obRequest, error) {
 		return nil, err
 	}
 	if req.Data.ConsentID != call.Consent.ID {
-		msg := "Data.ConsentId must be the consent the access token was granted under, " + call.Consent.ID
-		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, msg,
-			engine.Violation{Location: "body", Pointer: "/Data/ConsentId", Code: "invalid", Message: msg})
+		return nil, engine.NewError(status, code, why, engine.Violation{Location: "body", Pointer: "/Data/ConsentId", Code: code, Message: why})
 	}
 	return req, nil
 }
