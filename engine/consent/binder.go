@@ -173,7 +173,8 @@ func (b *Binder) Hooks(db *DocBinding, op *specs.Operation) engine.Hooks {
 
 // Invoker returns the engine's invoker of op, an operation of the document
 // at endpointID (bankID its bank), when the profile binds op to create, get
-// or delete (the consent), funds, pay or payment; nil for every other
+// or delete (the consent), funds, pay, payment or payment-details; nil for
+// every other
 // operation, which the document's host answers.
 func (b *Binder) Invoker(db *DocBinding, endpointID, bankID string, op *specs.Operation) engine.Invoker {
 	if db == nil {
@@ -183,7 +184,7 @@ func (b *Binder) Invoker(db *DocBinding, endpointID, bankID string, op *specs.Op
 	switch {
 	case !ok || bind.Action == ActionUse:
 		return nil
-	case bind.Action == ActionFunds || bind.Action == ActionPay || bind.Action == ActionPayment:
+	case bind.Action == ActionFunds || bind.Action == ActionPay || bind.Action == ActionPayment || bind.Action == ActionPaymentDetails:
 		return &payments{svc: b.Service, core: b.Core, profile: db.Profile, bind: bind, op: op}
 	}
 	return &resource{svc: b.Service, profile: db.Profile, bind: bind, op: op, endpointID: endpointID, bankID: bankID}

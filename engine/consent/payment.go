@@ -132,7 +132,7 @@ func (p *payments) pay(ctx context.Context, call *engine.Call) (*engine.Reply, e
 	return p.reply(http.StatusCreated, made, selfURL(call, made.ID))
 }
 
-// read answers the TPP's read of a payment it made.
+// read answers the TPP's read of a payment it made, or of its details.
 func (p *payments) read(ctx context.Context, call *engine.Call) (*engine.Reply, error) {
 	if call.Principal == nil || call.Principal.ConsumerID == "" {
 		return nil, engine.NewError(http.StatusForbidden, CodeConsentMissingTPP, "payments are read by the TPP that made them")
@@ -147,7 +147,23 @@ func (p *payments) read(ctx context.Context, call *engine.Call) (*engine.Reply, 
 		return nil, engine.NewError(http.StatusBadRequest, CodePaymentUnknown, msg,
 			engine.Violation{Location: "path", Pointer: "/" + p.bind.IDParam, Code: "resource_not_found", Message: msg})
 	}
+	if p.bind.Action == ActionPaymentDetails {
+		return p.details(pay, selfURL(call, ""))
+	}
 	return p.reply(http.StatusOK, pay, selfURL(call, ""))
+}
+
+// details renders the status of pay's one transfer (UK
+// OBWritePaymentDetailsResponse1, OBDomesticVRPDetails): the core's
+// transaction request, or the payment itself before the core answered.
+func (p *payments) details(pay *Payment, self string) (*engine.Reply, error) {
+	body, err := json.Marshal(map[string]any{"Data": map[string]any{"PaymentStatus": []any{map[string]any{
+		"PaymentTransactionId": cmp.Or(pay.TransactionRequestID, pay.ID), "Status": paymentStatuses[pay.Status],
+		"StatusUpdateDateTime": stamp(pay.CreatedAt)}}}, "Links": links{Self: self}, "Meta": struct{}{}})
+	if err != nil {
+		return nil, engine.Internal(err)
+	}
+	return &engine.Reply{Status: http.StatusOK, ContentType: "application/json; charset=utf-8", Body: body}, nil
 }
 
 // reply renders pay as the UK payment response: OBWriteDomesticResponse5,

@@ -74,8 +74,8 @@ func TestUKDomesticPayment(t *testing.T) {
 	inst := enginetest.New(t)
 	defer inst.Close(t)
 	doc := load(t, ukPIS)
-	if got := submit(t, inst, ukPIS, "")["consent_profile"].(map[string]any); got["id"] != "uk-ob-v4.0-pis" || len(got["bound"].([]any)) != 5 {
-		t.Fatalf("consent_profile %v; want uk-ob-v4.0-pis binding 5 operations", got)
+	if got := submit(t, inst, ukPIS, "")["consent_profile"].(map[string]any); got["id"] != "uk-ob-v4.0-pis" || len(got["bound"].([]any)) != 6 {
+		t.Fatalf("consent_profile %v; want uk-ob-v4.0-pis binding 6 operations", got)
 	}
 	alice, bob, aliceID := payBank(t, inst, "pis-bank")
 	tppApp, other := newTPP(t, inst, "payer app"), tpp(t, inst, "other app")
@@ -192,8 +192,16 @@ func TestUKDomesticPayment(t *testing.T) {
 		if d := r.JSON(t)["Data"].(map[string]any); r.Status != http.StatusOK || d["Status"] != "ACSC" || d["ConsentId"] != id {
 			t.Errorf("payment: %d %s", r.Status, r.Body)
 		}
-		if r := other.Get(t, pisPayments+"/"+paymentID); r.Status != http.StatusBadRequest {
-			t.Errorf("another TPP's read: %d %s; want 400", r.Status, r.Body)
+		details := tppApp.Get(t, pisPayments+"/"+paymentID+"/payment-details")
+		doc.fits(t, "GetDomesticPaymentsDomesticPaymentIdPaymentDetails", "200", details.Body)
+		if st := details.JSON(t)["Data"].(map[string]any)["PaymentStatus"].([]any); details.Status != http.StatusOK || len(st) != 1 ||
+			st[0].(map[string]any)["Status"] != "ACSC" {
+			t.Errorf("payment details: %d %s", details.Status, details.Body)
+		}
+		for _, path := range []string{pisPayments + "/" + paymentID, pisPayments + "/" + paymentID + "/payment-details"} {
+			if r := other.Get(t, path); r.Status != http.StatusBadRequest {
+				t.Errorf("another TPP's read of %s: %d %s; want 400", path, r.Status, r.Body)
+			}
 		}
 	})
 }

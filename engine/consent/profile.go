@@ -36,6 +36,9 @@ const (
 	ActionPay = "pay"
 	// ActionPayment: the TPP reads a payment it made; the engine answers.
 	ActionPayment = "payment"
+	// ActionPaymentDetails: the TPP reads the status of the transfers of
+	// a payment it made (UK payment-details); the engine answers.
+	ActionPaymentDetails = "payment-details"
 )
 
 // Profile binds the operations of documents of one standard to consents.
@@ -301,7 +304,7 @@ func (p *Profile) check() []engine.Violation {
 		case ActionCreate:
 			creates++
 		case ActionFunds, ActionPay:
-		case ActionGet, ActionDelete, ActionPayment:
+		case ActionGet, ActionDelete, ActionPayment, ActionPaymentDetails:
 			if b.IDParam == "" {
 				fault(ptr+"/id_param", "required", b.Action+" names the path parameter that holds the consent's or payment's id")
 			}
@@ -312,7 +315,7 @@ func (p *Profile) check() []engine.Violation {
 			known(ptr+"/any_of", b.AnyOf)
 			checkItems(b, ptr, fault)
 		default:
-			fault(ptr+"/action", "enum", fmt.Sprintf("action %q is not one of create, get, delete, use, funds, pay, payment", b.Action))
+			fault(ptr+"/action", "enum", fmt.Sprintf("action %q is not one of create, get, delete, use, funds, pay, payment, payment-details", b.Action))
 		}
 	}
 	if creates != 1 {

@@ -30,8 +30,8 @@ func TestUKVariableRecurringPayments(t *testing.T) {
 	inst := enginetest.New(t)
 	defer inst.Close(t)
 	doc := load(t, ukVRP)
-	if got := submit(t, inst, ukVRP, "")["consent_profile"].(map[string]any); got["id"] != "uk-ob-v4.0-vrp" || len(got["bound"].([]any)) != 6 {
-		t.Fatalf("consent_profile %v; want uk-ob-v4.0-vrp binding 6 operations", got)
+	if got := submit(t, inst, ukVRP, "")["consent_profile"].(map[string]any); got["id"] != "uk-ob-v4.0-vrp" || len(got["bound"].([]any)) != 7 {
+		t.Fatalf("consent_profile %v; want uk-ob-v4.0-vrp binding 7 operations", got)
 	}
 	_, bob, aliceID := payBank(t, inst, "vrp-bank")
 	inst.OpenAccount(t, "vrp-bank", "alice-big", aliceID, "1000.00")
@@ -105,6 +105,11 @@ func TestUKVariableRecurringPayments(t *testing.T) {
 		doc.fits(t, "domesticVrpGet", "200", r.Body)
 		if r.Status != http.StatusOK || r.JSON(t)["Data"].(map[string]any)["Status"] != "ACSC" {
 			t.Errorf("payment: %d %s", r.Status, r.Body)
+		}
+		details := app.Get(t, vrpPayments+"/"+paymentID+"/payment-details")
+		doc.fits(t, "domesticVrpPaymentDetailsGet", "200", details.Body)
+		if details.Status != http.StatusOK {
+			t.Errorf("payment details: %d %s", details.Status, details.Body)
 		}
 		f := customer.Send(t, ukPost(t, vrpConsents+"/"+id+"/funds-confirmation", "f-1", map[string]any{"Data": map[string]any{
 			"ConsentId": id, "InstructedAmount": map[string]any{"Amount": "920.00", "Currency": "EUR"}}}))
