@@ -59,7 +59,8 @@ var checkKinds = map[string]string{
 // Check is the policy (engine.Policy) of one operation a profile binds to
 // use: every call must be made under a consent that exists, is authorised
 // and not expired, belongs to the calling TPP and customer, grants one of
-// the operation's permissions and, when the operation reads one account,
+// the operation's permissions (when it names any: payments and funds
+// confirmations name none) and, when the operation reads one account,
 // holds that account. An allowed call carries the consent (Call.Consent).
 // It reads the store only on a consent's first use (Service.lookup).
 type Check struct {

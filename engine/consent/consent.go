@@ -53,7 +53,8 @@ type Transition struct {
 // Consent is one consent, as the engine keeps it.
 type Consent struct {
 	ID string `json:"consent_id"`
-	// Kind is what the consent grants: "account-access".
+	// Kind is what the consent grants: "account-access",
+	// "domestic-payment", "funds-confirmation", "domestic-vrp".
 	Kind string `json:"kind"`
 	// ProfileID is the profile of the document it was created through;
 	// EndpointID that document; BankID the bank it was created at ("" at

@@ -136,7 +136,8 @@ func ChooseAccounts(chosen []string, shareable func(accountID string) bool) ([]s
 // accounts, chosen by the customer userID who authorised it
 // (ChooseAccounts checks the choice, before); audited as
 // consent.accounts. A consent of another customer is engine.ErrNotFound;
-// one not authorised a 409.
+// one not authorised, or one whose account pays or confirms funds (its
+// account is chosen once), a 409.
 func (s *Service) ChangeAccounts(ctx context.Context, id, userID string, accounts []string, who audit.Actor) (*Consent, error) {
 	if userID == "" {
 		return nil, engine.ErrNotFound
@@ -151,6 +152,10 @@ func (s *Service) ChangeAccounts(ctx context.Context, id, userID string, account
 		}
 		if c.Status != Authorised {
 			return nil, statusConflict(c, "given other accounts", Authorised)
+		}
+		if _, pays := c.Terms(); pays {
+			return nil, engine.Errorf(http.StatusConflict, CodeConsentStatus,
+				"consent %s is a %s consent: its account is chosen once, when it is authorised", c.ID, c.Kind)
 		}
 		before := c.Accounts
 		c.Accounts = chosen

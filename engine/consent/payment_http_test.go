@@ -103,6 +103,10 @@ func TestUKDomesticPayment(t *testing.T) {
 		}
 	}
 	status(t, "AUTH")
+	if r := inst.Token(alice).Send(t, enginetest.JSONRequest(t, http.MethodPut, "/my/consents/"+id+"/accounts",
+		map[string]any{"accounts": []string{"alice-1"}})); r.Status != http.StatusConflict {
+		t.Errorf("the customer changing the account paid from: %d %s; want 409", r.Status, r.Body)
+	}
 
 	t.Run("funds confirmation follows the balance", func(t *testing.T) {
 		funds := func(t *testing.T, want bool) {

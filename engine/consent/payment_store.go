@@ -61,12 +61,17 @@ const (
 	PaymentRejected = "rejected"
 )
 
-// paymentKey is what an idempotency key was used for: the payment, and
-// the hash of the request that made it.
+// paymentKey is what an idempotency key was used for: the payment, the
+// hash of the request that made it, and when.
 type paymentKey struct {
-	RequestHash string `json:"request_hash"`
-	PaymentID   string `json:"payment_id"`
+	RequestHash string    `json:"request_hash"`
+	PaymentID   string    `json:"payment_id"`
+	At          time.Time `json:"at"`
 }
+
+// paymentKeyLifetime is how long an idempotency key replays its payment
+// (the UK standard: 24 hours); after it, the key is a new one.
+const paymentKeyLifetime = 24 * time.Hour
 
 // keyOf is the key of idempotency key k of consumer in paymentKeyBucket.
 func keyOf(consumerID, k string) string { return consumerID + "\x00" + k }
@@ -83,25 +88,28 @@ func (s *Service) Payment(ctx context.Context, id string) (*Payment, error) {
 }
 
 // replayed is the payment consumerID's idempotency key k made, nil when k
-// was not used; a key used for a request with another hash is a 400
-// naming it.
+// was not used in the last paymentKeyLifetime; a key used for a request
+// with another hash is a 400 naming it.
 func (s *Service) replayed(ctx context.Context, consumerID, k, hash string) (*Payment, error) {
 	var p *Payment
 	err := s.store.View(ctx, func(tx engine.Tx) error {
 		var err error
-		p, err = replayedIn(tx, consumerID, k, hash)
+		p, err = replayedIn(tx, consumerID, k, hash, s.now())
 		return err
 	})
 	return p, err
 }
 
-func replayedIn(tx engine.Tx, consumerID, k, hash string) (*Payment, error) {
+// replayedIn is replayed in tx at now.
+func replayedIn(tx engine.Tx, consumerID, k, hash string, now time.Time) (*Payment, error) {
 	rec, err := kvjson.Get[paymentKey](tx, paymentKeyBucket, keyOf(consumerID, k))
 	switch {
 	case notFound(err):
 		return nil, nil
 	case err != nil:
 		return nil, err
+	case now.Sub(rec.At) >= paymentKeyLifetime:
+		return nil, nil
 	case rec.RequestHash != hash:
 		return nil, keyReused(k)
 	}
@@ -128,7 +136,7 @@ func (s *Service) consume(ctx context.Context, p *Payment, k, hash string, who a
 	p.ID = uuid.NewString()
 	var out *Payment
 	_, err := s.update(ctx, p.ConsentID, who, auditConsume, func(tx engine.Tx, c *Consent, now time.Time) (map[string]any, error) {
-		prior, err := replayedIn(tx, p.ConsumerID, k, hash)
+		prior, err := replayedIn(tx, p.ConsumerID, k, hash, now)
 		if err != nil || prior != nil {
 			out = prior
 			return nil, errReplay{err}
@@ -140,7 +148,7 @@ func (s *Service) consume(ctx context.Context, p *Payment, k, hash string, who a
 		if err := kvjson.Put(tx, paymentBucket, p.ID, p); err != nil {
 			return nil, err
 		}
-		if err := kvjson.Put(tx, paymentKeyBucket, keyOf(p.ConsumerID, k), paymentKey{RequestHash: hash, PaymentID: p.ID}); err != nil {
+		if err := kvjson.Put(tx, paymentKeyBucket, keyOf(p.ConsumerID, k), paymentKey{RequestHash: hash, PaymentID: p.ID, At: now}); err != nil {
 			return nil, err
 		}
 		c.transition(Consumed, now, "tpp", p.ConsumerID, "payment "+p.ID, who.CorrelationID)

@@ -1,6 +1,7 @@
 package consent_test
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"sync"
@@ -58,15 +59,18 @@ func TestUKVariableRecurringPayments(t *testing.T) {
 	}
 
 	n := 0
-	pay := func(caller enginetest.Caller, amount string) enginetest.Response {
-		n++
-		return caller.Send(t, ukPost(t, vrpPayments, fmt.Sprintf("vrp-%d", n), map[string]any{"Data": map[string]any{
+	payWith := func(caller enginetest.Caller, key, amount string) enginetest.Response {
+		return caller.Send(t, ukPost(t, vrpPayments, key, map[string]any{"Data": map[string]any{
 			"ConsentId": id, "PSUAuthenticationMethod": "UK.OBIE.SCANotRequired", "VRPType": "UK.OBIE.VRPType.Sweeping",
 			"Initiation": initiation, "Instruction": map[string]any{"InstructionIdentification": "i", "EndToEndIdentification": "e",
 				"InstructedAmount": map[string]any{"Amount": amount, "Currency": "EUR"}, "CreditorAccount": creditor}},
 			"Risk": map[string]any{}}))
 	}
-	var paymentID string
+	pay := func(caller enginetest.Caller, amount string) enginetest.Response {
+		n++
+		return payWith(caller, fmt.Sprintf("vrp-%d", n), amount)
+	}
+	var paymentID, firstID string
 	for _, tc := range []struct {
 		name, amount string
 		status       int
@@ -85,6 +89,7 @@ func TestUKVariableRecurringPayments(t *testing.T) {
 			doc.fits(t, "domesticVrpPost", fmt.Sprint(tc.status), r.Body)
 			if tc.status == 201 {
 				paymentID = r.JSON(t)["Data"].(map[string]any)["DomesticVRPId"].(string)
+				firstID = cmp.Or(firstID, paymentID)
 				return
 			}
 			errs := r.JSON(t)["Errors"].([]any)
@@ -98,6 +103,9 @@ func TestUKVariableRecurringPayments(t *testing.T) {
 	}
 	if r := pay(app.Caller, "10.00"); r.Status != http.StatusForbidden {
 		t.Errorf("the TPP's own token: %d %s; want 403", r.Status, r.Body)
+	}
+	if r := payWith(customer, "vrp-1", "40.00"); r.Status != http.StatusCreated || r.JSON(t)["Data"].(map[string]any)["DomesticVRPId"] != firstID {
+		t.Errorf("the first payment's key again: %d %s; want its answer replayed", r.Status, r.Body)
 	}
 
 	t.Run("the payment and funds, read by the TPP", func(t *testing.T) {
@@ -121,8 +129,9 @@ func TestUKVariableRecurringPayments(t *testing.T) {
 
 	inst.Clock.Advance(24 * time.Hour)
 	customer = inst.ConsentCaller(t, app.key, aliceID, id, 0) // the first token expired
-	if r := pay(customer, "40.00"); r.Status != http.StatusCreated {
-		t.Fatalf("next day: %d %s; want 201", r.Status, r.Body)
+	// The first payment's key, a day on, is a new key: a new payment.
+	if r := payWith(customer, "vrp-1", "40.00"); r.Status != http.StatusCreated || r.JSON(t)["Data"].(map[string]any)["DomesticVRPId"] == firstID {
+		t.Fatalf("next day: %d %s; want 201, a new payment", r.Status, r.Body)
 	}
 	t.Run("concurrent payments keep the day's limit", func(t *testing.T) {
 		var wg sync.WaitGroup

@@ -39,8 +39,9 @@ func (s *Service) reserve(ctx context.Context, pay *Payment, ctl *controls, k, h
 	}
 	err = s.store.Update(ctx, func(tx engine.Tx) error {
 		keys, prior = nil, nil
+		now := s.now().UTC()
 		var err error
-		if prior, err = replayedIn(tx, pay.ConsumerID, k, hash); err != nil || prior != nil {
+		if prior, err = replayedIn(tx, pay.ConsumerID, k, hash, now); err != nil || prior != nil {
 			return err
 		}
 		c, err := s.read(tx, pay.ConsentID)
@@ -50,7 +51,6 @@ func (s *Service) reserve(ctx context.Context, pay *Payment, ctl *controls, k, h
 		if c.Status != Authorised {
 			return engine.Errorf(http.StatusForbidden, CodeConsentNotAuthorised, "consent %s is %s, not authorised", c.ID, c.Status)
 		}
-		now := s.now().UTC()
 		from := c.CreatedAt
 		if ctl.ValidFrom != nil {
 			from = *ctl.ValidFrom
@@ -85,7 +85,7 @@ func (s *Service) reserve(ctx context.Context, pay *Payment, ctl *controls, k, h
 		if err := kvjson.Put(tx, paymentBucket, pay.ID, pay); err != nil {
 			return err
 		}
-		if err := kvjson.Put(tx, paymentKeyBucket, keyOf(pay.ConsumerID, k), paymentKey{RequestHash: hash, PaymentID: pay.ID}); err != nil {
+		if err := kvjson.Put(tx, paymentKeyBucket, keyOf(pay.ConsumerID, k), paymentKey{RequestHash: hash, PaymentID: pay.ID, At: now}); err != nil {
 			return err
 		}
 		return s.audit.Append(tx, who, auditPay, c.ID, c.BankID, map[string]any{"payment_id": pay.ID,
