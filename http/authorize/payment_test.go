@@ -2,6 +2,7 @@ package authorize_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -9,8 +10,12 @@ import (
 	"github.com/dynapi/dynapi/internal/testpaths"
 )
 
-// The UK Open Banking v4.0 payment initiation document, as published.
-var ukPIS = testpaths.Shared("specs", "ob-uk-v4.0", "payment-initiation-openapi.yaml")
+// The UK Open Banking v4.0 payment initiation and confirmation of funds
+// documents, as published.
+var (
+	ukPIS   = testpaths.Shared("specs", "ob-uk-v4.0", "payment-initiation-openapi.yaml")
+	ukCBPII = testpaths.Shared("specs", "ob-uk-v4.0", "confirmation-funds-openapi.yaml")
+)
 
 const pisConsents = "/open-banking/v4.0/pisp/domestic-payment-consents"
 
@@ -49,11 +54,14 @@ func TestPaymentAuthorisation(t *testing.T) {
 		"account_routings": []map[string]string{{"scheme": "SortCodeAccountNumber", "address": "40302012345678"}}}); r.Status != http.StatusCreated {
 		t.Fatalf("open alice-2: %d %s", r.Status, r.Body)
 	}
+	if r := b.inst.Admin().Post(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, ukCBPII)); r.Status != http.StatusCreated {
+		t.Fatalf("submit CBPII: %d %s", r.Status, r.Body)
+	}
 	alice := b.inst.As(enginetest.User{Token: b.inst.Login(t, "alice", alicePass)})
-	open := func(t *testing.T, consentID string, k pkce) map[string]any {
+	open := func(t *testing.T, consentID string, k pkce, scope string) map[string]any {
 		t.Helper()
 		params := parParams(b.tpp, consentID, k)
-		params.Set("scope", "openid payments")
+		params.Set("scope", scope)
 		pushed := b.tpp.form(t, b.inst, "/oauth2/par", params)
 		if pushed.Status != http.StatusCreated {
 			t.Fatalf("PAR: %d %s", pushed.Status, pushed.Body)
@@ -77,7 +85,7 @@ func TestPaymentAuthorisation(t *testing.T) {
 	}
 
 	t.Run("any payable account, exactly one", func(t *testing.T) {
-		a := open(t, b.paymentConsent(t, b.tpp, ""), newPKCE("p"))
+		a := open(t, b.paymentConsent(t, b.tpp, ""), newPKCE("p"), "openid payments")
 		pay, _ := a["consent"].(map[string]any)["payment"].(map[string]any)
 		if text, _ := pay["text"].(string); !strings.HasPrefix(text, "Pay 30.00 EUR to Bob") {
 			t.Errorf("payment shown as %v", a["consent"])
@@ -92,7 +100,7 @@ func TestPaymentAuthorisation(t *testing.T) {
 
 	t.Run("the account the Initiation names", func(t *testing.T) {
 		consentID, k := b.paymentConsent(t, b.tpp, "40302012345678"), newPKCE("q")
-		a := open(t, consentID, k)
+		a := open(t, consentID, k, "openid payments")
 		id := a["authorisation_id"].(string)
 		if got := offered(a); len(got) != 1 || got[0] != "alice-2" {
 			t.Fatalf("offered %v; want alice-2 alone", got)
@@ -117,6 +125,39 @@ func TestPaymentAuthorisation(t *testing.T) {
 		r := customer.Get(t, pisConsents+"/"+consentID+"/funds-confirmation")
 		if r.Status != http.StatusOK || r.JSON(t)["Data"].(map[string]any)["FundsAvailableResult"].(map[string]any)["FundsAvailable"] != true {
 			t.Errorf("funds from alice-2: %d %s; want available", r.Status, r.Body)
+		}
+	})
+
+	t.Run("funds confirmation: the account the consent names", func(t *testing.T) {
+		r := b.tpp.caller.Send(t, enginetest.Request{Method: http.MethodPost, Path: "/open-banking/v4.0/cbpii/funds-confirmation-consents",
+			Body: enginetest.MustJSON(t, map[string]any{"Data": map[string]any{"DebtorAccount": map[string]any{
+				"SchemeName": "UK.OBIE.SortCodeAccountNumber", "Identification": "403020 12345678"}}}),
+			Header: map[string]string{"Content-Type": "application/json", "x-idempotency-key": "cof", "x-jws-signature": "s"}})
+		if r.Status != http.StatusCreated {
+			t.Fatalf("funds confirmation consent: %d %s", r.Status, r.Body)
+		}
+		a := open(t, r.JSON(t)["Data"].(map[string]any)["ConsentId"].(string), newPKCE("f"), "openid fundsconfirmations")
+		if got := offered(a); len(got) != 1 || got[0] != "alice-2" {
+			t.Errorf("offered %v; want alice-2 alone", got)
+		}
+		if text, _ := a["consent"].(map[string]any)["payment"].(map[string]any)["text"].(string); !strings.HasPrefix(text, "Confirm whether") {
+			t.Errorf("funds confirmation shown as %v", a["consent"])
+		}
+	})
+
+	t.Run("the page shows the payment and takes one account", func(t *testing.T) {
+		consentID := b.paymentConsent(t, b.tpp, "40302012345678")
+		br := b.browser(t)
+		br.open(t, b.tpp.key, b.push(t, b.tpp, consentID, newPKCE("b")))
+		br.submit(t, "login", url.Values{"username": {"alice"}, "password": {alicePass}})
+		for _, want := range []string{`<p id="payment">Pay 30.00 EUR to Bob (SortCodeAccountNumber 60161331926819)</p>`,
+			`<input type="radio" name="account" id="account-alice-2" value="alice-2" required>`} {
+			if !strings.Contains(br.page, want) {
+				t.Errorf("accounts page lacks %q:\n%s", want, br.page)
+			}
+		}
+		if strings.Contains(br.page, "account-alice-1") {
+			t.Errorf("accounts page offers alice-1, which the Initiation does not name:\n%s", br.page)
 		}
 	})
 
