@@ -121,7 +121,7 @@ func (p *payments) pay(ctx context.Context, call *engine.Call) (*engine.Reply, e
 		Description: cmp.Or(in.RemittanceInformation.Reference, in.EndToEndIdentification)}
 	trID, err := p.core.Pay(ctx, call, t)
 	if err != nil {
-		return nil, engine.AsError(err)
+		return nil, refusedByCore(err, "/Data/Initiation/InstructedAmount")
 	}
 	pay := &Payment{ConsentID: c.ID, ConsumerID: who.ConsumerID, Kind: c.Kind, Status: PaymentCompleted, BankID: bankID, From: from,
 		To: to, TransactionRequestID: trID, Value: t.Value, Initiation: posted.Data.InitiationRaw}
@@ -227,6 +227,19 @@ func (p *payments) creditor(ctx context.Context, call *engine.Call, bankID strin
 			engine.Violation{Location: "body", Pointer: "/Data/Initiation/CreditorAccount/Identification", Code: CodeCreditorUnknown, Message: msg})
 	}
 	return id, nil
+}
+
+// refusedByCore is the core's refusal of a payment in the standard's
+// terms: a refusal of the payment itself (422: insufficient funds, an
+// account closed) is a 400 naming the amount (pointer), its code kept;
+// any other error stays as it is.
+func refusedByCore(err error, pointer string) error {
+	e := engine.AsError(err)
+	if e.Status != http.StatusUnprocessableEntity {
+		return e
+	}
+	return engine.NewError(http.StatusBadRequest, e.Code, "the bank refused the payment: "+e.Message,
+		engine.Violation{Location: "body", Pointer: pointer, Code: e.Code, Message: e.Message}).WithCause(err)
 }
 
 // trimNamespace is a UK scheme name without its UK.OBIE. namespace.

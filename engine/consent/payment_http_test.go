@@ -108,6 +108,10 @@ func TestUKDomesticPayment(t *testing.T) {
 		t.Errorf("the customer changing the account paid from: %d %s; want 409", r.Status, r.Body)
 	}
 
+	payment := func(amount string) map[string]any {
+		return map[string]any{"Data": map[string]any{"ConsentId": id, "Initiation": initiation(amount)},
+			"Risk": map[string]any{"PaymentContextCode": "TransferToThirdParty"}}
+	}
 	t.Run("funds confirmation follows the balance", func(t *testing.T) {
 		funds := func(t *testing.T, want bool) {
 			t.Helper()
@@ -126,6 +130,12 @@ func TestUKDomesticPayment(t *testing.T) {
 			t.Fatalf("drain: %d %s", r.Status, r.Body)
 		}
 		funds(t, false)
+		r := customer.Send(t, ukPost(t, pisPayments, "pay-drained", payment("30.00")))
+		doc.fits(t, "CreateDomesticPayments", "400", r.Body)
+		if paths := errorPaths(t, r); r.Status != http.StatusBadRequest || len(paths) != 1 || paths[0] != "Data.Initiation.InstructedAmount" {
+			t.Errorf("payment from the drained account: %d %s; want 400 naming the amount", r.Status, r.Body)
+		}
+		status(t, "AUTH")
 		if r := inst.Pay(t, bob, "pis-bank", "bob-1", "alice-1", "80.00", "refill"); r.Status != http.StatusCreated {
 			t.Fatalf("refill: %d %s", r.Status, r.Body)
 		}
@@ -135,10 +145,6 @@ func TestUKDomesticPayment(t *testing.T) {
 		}
 	})
 
-	payment := func(amount string) map[string]any {
-		return map[string]any{"Data": map[string]any{"ConsentId": id, "Initiation": initiation(amount)},
-			"Risk": map[string]any{"PaymentContextCode": "TransferToThirdParty"}}
-	}
 	t.Run("a payment that is not the consent's is refused, naming the field", func(t *testing.T) {
 		r := customer.Send(t, ukPost(t, pisPayments, "pay-other", payment("31.00")))
 		doc.fits(t, "CreateDomesticPayments", "400", r.Body)

@@ -86,7 +86,7 @@ func (p *payments) payVRP(ctx context.Context, call *engine.Call, c *Consent, po
 		Description: cmp.Or(instr.RemittanceInformation.Reference, instr.EndToEndIdentification)})
 	settled, err := p.svc.settle(ctx, pay.ID, reserved, key, trID, payErr == nil)
 	if payErr != nil {
-		return nil, engine.AsError(payErr)
+		return nil, refusedByCore(payErr, "/Data/Instruction/InstructedAmount")
 	}
 	if err != nil {
 		return nil, err

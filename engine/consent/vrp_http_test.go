@@ -133,6 +133,20 @@ func TestUKVariableRecurringPayments(t *testing.T) {
 	if r := payWith(customer, "vrp-1", "40.00"); r.Status != http.StatusCreated || r.JSON(t)["Data"].(map[string]any)["DomesticVRPId"] == firstID {
 		t.Fatalf("next day: %d %s; want 201, a new payment", r.Status, r.Body)
 	}
+	alice, bob := inst.Login(t, "alice", "Alice-passw0rd-long"), inst.Login(t, "bob", "Bob-passw0rd-long-1") // the first logins expired
+	t.Run("a payment the core refuses counts nothing", func(t *testing.T) {
+		if r := inst.Pay(t, alice, "vrp-bank", "alice-big", "bob-1", "870.00", "drain"); r.Status != http.StatusCreated {
+			t.Fatalf("drain: %d %s", r.Status, r.Body)
+		}
+		r := pay(customer, "20.00")
+		doc.fits(t, "domesticVrpPost", "400", r.Body)
+		if paths := errorPaths(t, r); r.Status != http.StatusBadRequest || len(paths) != 1 || paths[0] != "Data.Instruction.InstructedAmount" {
+			t.Errorf("payment from the drained account: %d %s; want 400 naming the amount", r.Status, r.Body)
+		}
+		if r := inst.Pay(t, bob, "vrp-bank", "bob-1", "alice-big", "870.00", "refill"); r.Status != http.StatusCreated {
+			t.Fatalf("refill: %d %s", r.Status, r.Body)
+		}
+	})
 	t.Run("concurrent payments keep the day's limit", func(t *testing.T) {
 		var wg sync.WaitGroup
 		reqs := make([]enginetest.Request, 4)
@@ -162,7 +176,6 @@ func TestUKVariableRecurringPayments(t *testing.T) {
 		if paid != 3 {
 			t.Errorf("statuses %v: %d paid; want 3 (60 left of the day's 100)", statuses, paid)
 		}
-		bob := inst.Login(t, "bob", "Bob-passw0rd-long-1") // the first login expired
 		if got := inst.BalanceOf(t, bob, "vrp-bank", "bob-gb"); got != "180.00" {
 			t.Errorf("bob-gb holds %s; want 180.00", got)
 		}
