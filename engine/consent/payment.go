@@ -84,7 +84,7 @@ func (p *payments) pay(ctx context.Context, call *engine.Call) (*engine.Reply, e
 		return nil, err
 	}
 	if prior != nil {
-		return p.reply(http.StatusCreated, prior, selfURL(call, prior.ID))
+		return p.replay(ctx, call, prior, key)
 	}
 	c, err := p.svc.Get(ctx, call.Consent.ID)
 	if err != nil {
@@ -130,6 +130,15 @@ func (p *payments) pay(ctx context.Context, call *engine.Call) (*engine.Reply, e
 		return nil, err
 	}
 	return p.reply(http.StatusCreated, made, selfURL(call, made.ID))
+}
+
+// replay answers a payment request with the key that made prior again:
+// prior's answer, once a payment left pending is completed.
+func (p *payments) replay(ctx context.Context, call *engine.Call, prior *Payment, key string) (*engine.Reply, error) {
+	if prior.Status == PaymentPending {
+		return p.complete(ctx, call, prior, key)
+	}
+	return p.reply(http.StatusCreated, prior, selfURL(call, prior.ID))
 }
 
 // read answers the TPP's read of a payment it made, or of its details.

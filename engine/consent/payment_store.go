@@ -42,6 +42,9 @@ type Payment struct {
 	To                   string `json:"to_account_id"`
 	TransactionRequestID string `json:"transaction_request_id"`
 	Value                Money  `json:"value"`
+	Description          string `json:"description,omitempty"`
+	// Ledger are the vrp_ledger totals a VRP is counted in.
+	Ledger []string `json:"ledger,omitempty"`
 	// Initiation is the payment's Initiation, as posted; Instruction and
 	// Risk too for a variable recurring payment.
 	Initiation  json.RawMessage `json:"initiation"`

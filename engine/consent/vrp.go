@@ -74,17 +74,26 @@ func (p *payments) payVRP(ctx context.Context, call *engine.Call, c *Consent, po
 		return nil, err
 	}
 	pay := &Payment{ConsentID: c.ID, ConsumerID: who.ConsumerID, Kind: c.Kind, Status: PaymentPending, BankID: bankID, From: from,
-		To: to, Value: amount.money(), Initiation: posted.Data.InitiationRaw, Instruction: posted.Data.InstructionRaw, Risk: posted.Risk}
-	reserved, prior, err := p.svc.reserve(ctx, pay, &ctl, key, hash, who)
+		To: to, Value: amount.money(), Description: cmp.Or(instr.RemittanceInformation.Reference, instr.EndToEndIdentification),
+		Initiation: posted.Data.InitiationRaw, Instruction: posted.Data.InstructionRaw, Risk: posted.Risk}
+	prior, err := p.svc.reserve(ctx, pay, &ctl, key, hash, who)
 	switch {
 	case err != nil:
 		return nil, err
 	case prior != nil:
-		return p.reply(http.StatusCreated, prior, selfURL(call, prior.ID))
+		return p.replay(ctx, call, prior, key)
 	}
-	trID, payErr := p.core.Pay(ctx, call, Transfer{BankID: bankID, From: from, To: to, Key: "uk-vrp/" + pay.ID, Value: pay.Value,
-		Description: cmp.Or(instr.RemittanceInformation.Reference, instr.EndToEndIdentification)})
-	settled, err := p.svc.settle(ctx, pay.ID, reserved, key, trID, payErr == nil)
+	return p.complete(ctx, call, pay, key)
+}
+
+// complete has the core pay pending VRP pay, made with idempotency key k,
+// and records the outcome (settle). The core's idempotency key is the
+// payment's: a payment left pending by a crash between the two is
+// completed by the TPP's retry with k (replay), paid once.
+func (p *payments) complete(ctx context.Context, call *engine.Call, pay *Payment, k string) (*engine.Reply, error) {
+	trID, payErr := p.core.Pay(ctx, call, Transfer{BankID: pay.BankID, From: pay.From, To: pay.To, Key: "uk-vrp/" + pay.ID,
+		Value: pay.Value, Description: pay.Description})
+	settled, err := p.svc.settle(ctx, pay.ID, k, trID, payErr == nil)
 	if payErr != nil {
 		return nil, refusedByCore(payErr, "/Data/Instruction/InstructedAmount")
 	}

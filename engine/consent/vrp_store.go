@@ -29,16 +29,17 @@ const (
 // pending, and counts its amount in the total of the current period of
 // every one of ctl's PeriodicLimits, in one transaction with its audit
 // entry: a payment that would take a total over its limit is refused
-// naming the limit, and nothing is written. It returns the ledger keys it
-// counted the payment in. When the key was used already it returns that
+// naming the limit, and nothing is written. pay.Ledger gets the ledger
+// keys it is counted in. When the key was used already it returns that
 // payment instead (prior).
-func (s *Service) reserve(ctx context.Context, pay *Payment, ctl *controls, k, hash string, who audit.Actor) (keys []string, prior *Payment, err error) {
+func (s *Service) reserve(ctx context.Context, pay *Payment, ctl *controls, k, hash string, who audit.Actor) (prior *Payment, err error) {
 	amount, ok := new(big.Rat).SetString(pay.Value.Amount)
 	if !ok {
-		return nil, nil, breach(controlsPath, "the amount "+pay.Value.Amount+" is not a number")
+		return nil, breach(controlsPath, "the amount "+pay.Value.Amount+" is not a number")
 	}
 	err = s.store.Update(ctx, func(tx engine.Tx) error {
-		keys, prior = nil, nil
+		var keys []string
+		prior = nil
 		now := s.now().UTC()
 		var err error
 		if prior, err = replayedIn(tx, pay.ConsumerID, k, hash, now); err != nil || prior != nil {
@@ -81,7 +82,7 @@ func (s *Service) reserve(ctx context.Context, pay *Payment, ctl *controls, k, h
 				return err
 			}
 		}
-		pay.ID, pay.CreatedAt = uuid.NewString(), now.Truncate(time.Second)
+		pay.ID, pay.CreatedAt, pay.Ledger = uuid.NewString(), now.Truncate(time.Second), keys
 		if err := kvjson.Put(tx, paymentBucket, pay.ID, pay); err != nil {
 			return err
 		}
@@ -91,7 +92,7 @@ func (s *Service) reserve(ctx context.Context, pay *Payment, ctl *controls, k, h
 		return s.audit.Append(tx, who, auditPay, c.ID, c.BankID, map[string]any{"payment_id": pay.ID,
 			"amount": pay.Value.Amount, "currency": pay.Value.Currency, "ledger": keys})
 	})
-	return keys, prior, err
+	return prior, err
 }
 
 // ledgerTotal is the total under key, zero when there is none.
@@ -112,18 +113,22 @@ func ledgerTotal(tx engine.Tx, key string) (*big.Rat, error) {
 
 // settle records the core's outcome of pending payment id: paid (with the
 // core's transaction request trID), or refused, which takes its amount out
-// of the totals under keys again and frees its idempotency key k.
-func (s *Service) settle(ctx context.Context, id string, keys []string, k, trID string, paid bool) (*Payment, error) {
+// of its ledger totals again and frees its idempotency key k. A payment
+// settled already (a concurrent retry) is returned as it is.
+func (s *Service) settle(ctx context.Context, id string, k, trID string, paid bool) (*Payment, error) {
 	var out *Payment
 	err := s.store.Update(ctx, func(tx engine.Tx) error {
 		pay, err := kvjson.Get[Payment](tx, paymentBucket, id)
 		if err != nil {
 			return err
 		}
+		if out = pay; pay.Status != PaymentPending {
+			return nil
+		}
 		pay.Status, pay.TransactionRequestID = PaymentCompleted, trID
 		if !paid {
 			pay.Status = PaymentRejected
-			if err := release(tx, keys, pay.Value.Amount); err != nil {
+			if err := release(tx, pay.Ledger, pay.Value.Amount); err != nil {
 				return err
 			}
 			if err := tx.Delete(paymentKeyBucket, keyOf(pay.ConsumerID, k)); err != nil {
@@ -133,7 +138,6 @@ func (s *Service) settle(ctx context.Context, id string, keys []string, k, trID 
 		if err := kvjson.Put(tx, paymentBucket, id, pay); err != nil {
 			return err
 		}
-		out = pay
 		return s.audit.Append(tx, audit.Actor{ConsumerID: pay.ConsumerID}, auditPayResult, pay.ConsentID, pay.BankID,
 			map[string]any{"payment_id": id, "status": pay.Status, "transaction_request_id": trID})
 	})
