@@ -52,6 +52,7 @@ var checkKinds = map[string]string{
 	CodeConsentNotAuthorised:     "invalid_consent_status",
 	CodeConsentRevoked:           "invalid_consent_status",
 	CodeConsentExpired:           "invalid_consent_status",
+	CodeConsentConsumed:          "invalid_consent_status",
 	CodeConsentPermissionMissing: "consent_out_of_scope",
 	CodeConsentAccountOutOfScope: "consent_out_of_scope",
 }

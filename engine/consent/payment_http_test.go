@@ -181,8 +181,11 @@ func TestUKDomesticPayment(t *testing.T) {
 	}
 
 	t.Run("once only, replayed by its key", func(t *testing.T) {
-		if r := customer.Send(t, ukPost(t, pisPayments, "pay-2", payment("30.00"))); r.Status != http.StatusForbidden {
-			t.Errorf("second payment: %d %s; want 403", r.Status, r.Body)
+		second := customer.Send(t, ukPost(t, pisPayments, "pay-2", payment("30.00")))
+		doc.fits(t, "CreateDomesticPayments", "403", second.Body)
+		if errs, _ := second.JSON(t)["Errors"].([]any); second.Status != http.StatusForbidden || len(errs) != 1 ||
+			errs[0].(map[string]any)["ErrorCode"] != "U009" {
+			t.Errorf("second payment: %d %s; want 403 U009", second.Status, second.Body)
 		}
 		again := customer.Send(t, ukPost(t, pisPayments, "pay-1", payment("30.00")))
 		doc.fits(t, "CreateDomesticPayments", "201", again.Body)
