@@ -59,12 +59,15 @@ func TestUKVariableRecurringPayments(t *testing.T) {
 	}
 
 	n := 0
-	payWith := func(caller enginetest.Caller, key, amount string) enginetest.Response {
-		return caller.Send(t, ukPost(t, vrpPayments, key, map[string]any{"Data": map[string]any{
+	payment := func(key, amount string) enginetest.Request {
+		return ukPost(t, vrpPayments, key, map[string]any{"Data": map[string]any{
 			"ConsentId": id, "PSUAuthenticationMethod": "UK.OBIE.SCANotRequired", "VRPType": "UK.OBIE.VRPType.Sweeping",
 			"Initiation": initiation, "Instruction": map[string]any{"InstructionIdentification": "i", "EndToEndIdentification": "e",
 				"InstructedAmount": map[string]any{"Amount": amount, "Currency": "EUR"}, "CreditorAccount": creditor}},
-			"Risk": map[string]any{}}))
+			"Risk": map[string]any{}})
+	}
+	payWith := func(caller enginetest.Caller, key, amount string) enginetest.Response {
+		return caller.Send(t, payment(key, amount))
 	}
 	pay := func(caller enginetest.Caller, amount string) enginetest.Response {
 		n++
@@ -151,12 +154,7 @@ func TestUKVariableRecurringPayments(t *testing.T) {
 		var wg sync.WaitGroup
 		reqs := make([]enginetest.Request, 4)
 		for i := range reqs {
-			n++
-			reqs[i] = ukPost(t, vrpPayments, fmt.Sprintf("vrp-c%d", i), map[string]any{"Data": map[string]any{
-				"ConsentId": id, "PSUAuthenticationMethod": "UK.OBIE.SCANotRequired", "VRPType": "UK.OBIE.VRPType.Sweeping",
-				"Initiation": initiation, "Instruction": map[string]any{"InstructionIdentification": "i", "EndToEndIdentification": "e",
-					"InstructedAmount": map[string]any{"Amount": "20.00", "Currency": "EUR"}, "CreditorAccount": creditor}},
-				"Risk": map[string]any{}})
+			reqs[i] = payment(fmt.Sprintf("vrp-c%d", i), "20.00")
 		}
 		statuses := make([]int, len(reqs))
 		for i := range reqs {
