@@ -116,6 +116,9 @@ func (r *resource) create(ctx context.Context, call *engine.Call, who audit.Acto
 		faults = append(faults, engine.Violation{Location: "body", Pointer: "/Data/TransactionToDateTime", Code: "invalid",
 			Message: "TransactionToDateTime is before TransactionFromDateTime"})
 	}
+	if r.profile.Kind == KindDomesticVRP {
+		faults = append(faults, controlFaults(data)...)
+	}
 	if len(faults) > 0 {
 		return nil, engine.NewError(http.StatusBadRequest, CodeConsentRule, "the consent request breaks the rules of "+r.profile.ID, faults...)
 	}

@@ -157,3 +157,37 @@ func periodStart(kind string, calendar bool, from, now time.Time) (time.Time, er
 	}
 	return start, nil
 }
+
+// controlFaults are what is wrong with the control parameters of a VRP
+// consent request's Data, beyond its schema: a validity window that ends
+// before it starts, limits in another currency than
+// MaximumIndividualAmount, two limits of one period type and alignment.
+func controlFaults(data map[string]any) []engine.Violation {
+	raw, err := json.Marshal(data["ControlParameters"])
+	var ctl controls
+	if err == nil {
+		err = json.Unmarshal(raw, &ctl)
+	}
+	if err != nil {
+		return []engine.Violation{{Location: "body", Pointer: controlsPath, Code: "invalid", Message: "ControlParameters: " + err.Error()}}
+	}
+	var faults []engine.Violation
+	fault := func(pointer, msg string) {
+		faults = append(faults, engine.Violation{Location: "body", Pointer: controlsPath + pointer, Code: "invalid", Message: msg})
+	}
+	if ctl.ValidFrom != nil && ctl.ValidTo != nil && !ctl.ValidTo.After(*ctl.ValidFrom) {
+		fault("/ValidToDateTime", "ValidToDateTime must be after ValidFromDateTime")
+	}
+	seen := map[string]bool{}
+	for i, l := range ctl.PeriodicLimits {
+		if l.Currency != ctl.MaximumIndividualAmount.Currency {
+			fault(fmt.Sprintf("/PeriodicLimits/%d/Currency", i), "a limit is in the currency of MaximumIndividualAmount, "+ctl.MaximumIndividualAmount.Currency)
+		}
+		if period := l.PeriodType + "/" + l.PeriodAlignment; seen[period] {
+			fault(fmt.Sprintf("/PeriodicLimits/%d", i), "a second "+l.PeriodType+" limit aligned to "+l.PeriodAlignment)
+		} else {
+			seen[period] = true
+		}
+	}
+	return faults
+}

@@ -40,11 +40,36 @@ func TestUKVariableRecurringPayments(t *testing.T) {
 	creditor := map[string]any{"SchemeName": "UK.OBIE.SortCodeAccountNumber", "Identification": bobSortCode, "Name": "Bob"}
 	initiation := map[string]any{"CreditorAccount": creditor}
 
-	created := app.Send(t, ukPost(t, vrpConsents, "vrp-consent", map[string]any{"Data": map[string]any{
-		"ControlParameters": map[string]any{"VRPType": []string{"UK.OBIE.VRPType.Sweeping"}, "PSUAuthenticationMethods": []string{"UK.OBIE.SCANotRequired"},
-			"MaximumIndividualAmount": map[string]any{"Amount": "50.00", "Currency": "EUR"},
-			"PeriodicLimits":          []map[string]any{{"PeriodType": "Day", "PeriodAlignment": "Calendar", "Amount": "100.00", "Currency": "EUR"}}},
-		"Initiation": initiation}, "Risk": map[string]any{}}))
+	consentRequest := func(limits []map[string]any, window map[string]any) map[string]any {
+		ctl := map[string]any{"VRPType": []string{"UK.OBIE.VRPType.Sweeping"}, "PSUAuthenticationMethods": []string{"UK.OBIE.SCANotRequired"},
+			"MaximumIndividualAmount": map[string]any{"Amount": "50.00", "Currency": "EUR"}, "PeriodicLimits": limits}
+		for k, v := range window {
+			ctl[k] = v
+		}
+		return map[string]any{"Data": map[string]any{"ControlParameters": ctl, "Initiation": initiation}, "Risk": map[string]any{}}
+	}
+	day := func(currency string) map[string]any {
+		return map[string]any{"PeriodType": "Day", "PeriodAlignment": "Calendar", "Amount": "100.00", "Currency": currency}
+	}
+	t.Run("controls that cannot hold are refused", func(t *testing.T) {
+		for _, tc := range []struct {
+			name string
+			req  map[string]any
+			path string
+		}{
+			{"a limit in another currency", consentRequest([]map[string]any{day("GBP")}, nil), "Data.ControlParameters.PeriodicLimits[0].Currency"},
+			{"two day limits", consentRequest([]map[string]any{day("EUR"), day("EUR")}, nil), "Data.ControlParameters.PeriodicLimits[1]"},
+			{"a window ending before it starts", consentRequest([]map[string]any{day("EUR")}, map[string]any{
+				"ValidFromDateTime": "2030-01-02T00:00:00Z", "ValidToDateTime": "2030-01-01T00:00:00Z"}), "Data.ControlParameters.ValidToDateTime"},
+		} {
+			r := app.Send(t, ukPost(t, vrpConsents, "bad", tc.req))
+			doc.fits(t, "domesticVrpConsentsPost", "400", r.Body)
+			if paths := errorPaths(t, r); r.Status != http.StatusBadRequest || len(paths) != 1 || paths[0] != tc.path {
+				t.Errorf("%s: %d %s; want 400 naming %s", tc.name, r.Status, r.Body, tc.path)
+			}
+		}
+	})
+	created := app.Send(t, ukPost(t, vrpConsents, "vrp-consent", consentRequest([]map[string]any{day("EUR")}, nil)))
 	if created.Status != http.StatusCreated {
 		t.Fatalf("create: %d %s", created.Status, created.Body)
 	}
