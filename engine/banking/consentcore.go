@@ -46,23 +46,40 @@ func (c ConsentCore) PayableBank(ctx context.Context, call *engine.Call, userID,
 	return "", false, nil
 }
 
-// AccountByRouting implements consent.Core with getAccounts: the first
-// account of the bank with the routing (Account.HasRouting).
-func (c ConsentCore) AccountByRouting(ctx context.Context, call *engine.Call, bankID, scheme, address string) (string, bool, error) {
-	res, err := c.Methods.Call(ctx, call, GetAccounts, bankID, bankID, "")
+// AccountByRouting implements consent.Core with getAccounts at bankID,
+// then at every other bank (getBanks): the first account with the routing
+// (Account.HasRouting).
+func (c ConsentCore) AccountByRouting(ctx context.Context, call *engine.Call, bankID, scheme, address string) (consent.AccountRef, bool, error) {
+	banks := []string{bankID}
+	res, err := c.Methods.Call(ctx, call, GetBanks, "")
 	if err != nil {
-		return "", false, err
+		return consent.AccountRef{}, false, err
 	}
-	list, err := resultAs[[]Account](res)
+	all, err := resultAs[[]Bank](res)
 	if err != nil {
-		return "", false, err
+		return consent.AccountRef{}, false, err
 	}
-	for _, acc := range list {
-		if acc.HasRouting(scheme, address) {
-			return acc.AccountID, true, nil
+	for _, b := range all {
+		if b.BankID != bankID {
+			banks = append(banks, b.BankID)
 		}
 	}
-	return "", false, nil
+	for _, id := range banks {
+		res, err := c.Methods.Call(ctx, call, GetAccounts, id, id, "")
+		if err != nil {
+			return consent.AccountRef{}, false, err
+		}
+		list, err := resultAs[[]Account](res)
+		if err != nil {
+			return consent.AccountRef{}, false, err
+		}
+		for _, acc := range list {
+			if acc.HasRouting(scheme, address) {
+				return consent.AccountRef{BankID: id, AccountID: acc.AccountID}, true, nil
+			}
+		}
+	}
+	return consent.AccountRef{}, false, nil
 }
 
 // HasRouting tells whether acc has a routing of scheme (case aside) and
@@ -80,7 +97,7 @@ func routingAddress(s string) string { return strings.ToUpper(strings.ReplaceAll
 
 // Pay implements consent.Core with createTransactionRequest.
 func (c ConsentCore) Pay(ctx context.Context, call *engine.Call, t consent.Transfer) (string, error) {
-	body := TransactionRequestBody{To: &AccountRef{BankID: t.BankID, AccountID: t.To},
+	body := TransactionRequestBody{To: &AccountRef{BankID: t.To.BankID, AccountID: t.To.AccountID},
 		Value: Amount{Currency: t.Value.Currency, Amount: t.Value.Amount}, Description: t.Description}
 	res, err := c.Methods.Call(ctx, call, CreateTransactionRequest, t.BankID, t.BankID, t.From, t.Key, body)
 	if err != nil {

@@ -18,9 +18,10 @@ type Core interface {
 	// customer userID may pay from (getPayableAccounts); ok false when it
 	// is not one of them.
 	PayableBank(ctx context.Context, call *engine.Call, userID, accountID string) (bankID string, ok bool, err error)
-	// AccountByRouting is the account of bankID whose routing is scheme
-	// and address (getAccounts); ok false when the bank holds none.
-	AccountByRouting(ctx context.Context, call *engine.Call, bankID, scheme, address string) (accountID string, ok bool, err error)
+	// AccountByRouting is the account of this server whose routing is
+	// scheme and address (getBanks, getAccounts), looked for at bankID
+	// first; ok false when no bank holds one.
+	AccountByRouting(ctx context.Context, call *engine.Call, bankID, scheme, address string) (to AccountRef, ok bool, err error)
 	// Pay pays t (createTransactionRequest): funds are checked by the
 	// core, both sides posted at once, and a repeated t.Key answers the
 	// first payment again. It returns the transaction request's id.
@@ -34,9 +35,16 @@ type Money struct {
 	Currency string
 }
 
-// Transfer is a payment between two accounts of one bank.
+// AccountRef is an account of a bank.
+type AccountRef struct {
+	BankID    string `json:"bank_id"`
+	AccountID string `json:"account_id"`
+}
+
+// Transfer is a payment from account From of bank BankID to account To.
 type Transfer struct {
-	BankID, From, To string
+	BankID, From string
+	To           AccountRef
 	// Key is the core's idempotency key of the payment.
 	Key         string
 	Value       Money

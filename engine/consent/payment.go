@@ -26,8 +26,8 @@ const (
 	// CodePaymentMismatch: the payment's Initiation or Risk is not the
 	// consent's (400); each differing field is named.
 	CodePaymentMismatch = "payment_mismatch"
-	// CodeCreditorUnknown: the creditor account is not an account of the
-	// debtor's bank (400): payments go only to accounts this server holds.
+	// CodeCreditorUnknown: the creditor account is not an account of this
+	// server (400): payments go only to accounts this server holds.
 	CodeCreditorUnknown = "creditor_unknown"
 	// CodeDebtorUnknown: the consent's account is not one the customer may
 	// pay from any more (403).
@@ -220,22 +220,23 @@ func (p *payments) debtor(ctx context.Context, call *engine.Call, c *Consent) (b
 	return bankID, accountID, nil
 }
 
-// creditor is the core account of bankID the creditor account identifies
-// by routing: the scheme without its UK.OBIE. namespace (IBAN,
-// SortCodeAccountNumber) and the identification. An account elsewhere is
-// refused: the engine pays only between accounts of this server.
-func (p *payments) creditor(ctx context.Context, call *engine.Call, bankID string, acc obAccount) (string, error) {
+// creditor is the core account the creditor account identifies by
+// routing, at the debtor's bank bankID or another bank of this server: the
+// scheme without its UK.OBIE. namespace (IBAN, SortCodeAccountNumber) and
+// the identification. An account elsewhere is refused: the engine pays
+// only between accounts this server holds.
+func (p *payments) creditor(ctx context.Context, call *engine.Call, bankID string, acc obAccount) (AccountRef, error) {
 	scheme := trimNamespace(acc.SchemeName)
-	id, ok, err := p.core.AccountByRouting(ctx, call, bankID, scheme, acc.Identification)
+	to, ok, err := p.core.AccountByRouting(ctx, call, bankID, scheme, acc.Identification)
 	switch {
 	case err != nil:
-		return "", engine.AsError(err)
+		return to, engine.AsError(err)
 	case !ok:
-		msg := fmt.Sprintf("no account of bank %s has routing %s %s: payments go only to accounts this server holds", bankID, scheme, acc.Identification)
-		return "", engine.NewError(http.StatusBadRequest, CodeCreditorUnknown, msg,
+		msg := fmt.Sprintf("no account of this server has routing %s %s: payments go only to accounts this server holds", scheme, acc.Identification)
+		return to, engine.NewError(http.StatusBadRequest, CodeCreditorUnknown, msg,
 			engine.Violation{Location: "body", Pointer: "/Data/Initiation/CreditorAccount/Identification", Code: CodeCreditorUnknown, Message: msg})
 	}
-	return id, nil
+	return to, nil
 }
 
 // refusedByCore is the core's refusal of a payment in the standard's

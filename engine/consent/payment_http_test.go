@@ -1,6 +1,7 @@
 package consent_test
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -217,4 +218,62 @@ func TestUKDomesticPayment(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestUKDomesticPaymentCreditors: a payment goes to the account of this
+// server its creditor's routing names, at another bank too (IBAN, spaces
+// aside), and is refused naming the identification when no account of
+// this server has that routing; the consent stays authorised then.
+func TestUKDomesticPaymentCreditors(t *testing.T) {
+	t.Parallel()
+	inst := enginetest.New(t)
+	defer inst.Close(t)
+	doc := load(t, ukPIS)
+	submit(t, inst, ukPIS, "")
+	alice, _, aliceID := payBank(t, inst, "home-bank")
+	inst.CreateBank(t, "far-bank")
+	inst.GrantAdmin(t, "far-bank", "CanCreateAccount")
+	if r := inst.Admin().PostJSON(t, "/banks/far-bank/accounts", map[string]any{"account_id": "carol-1", "currency": "EUR",
+		"balance": map[string]string{"currency": "EUR", "amount": "0"}, "owners": []map[string]string{{"user_id": aliceID}},
+		"account_routings": []map[string]string{{"scheme": "IBAN", "address": "GB29NWBK60161331926819"}}}); r.Status != http.StatusCreated {
+		t.Fatalf("open carol-1: %d %s", r.Status, r.Body)
+	}
+	app := newTPP(t, inst, "payer")
+	for _, tc := range []struct {
+		name, identification string
+		status               int
+		path                 string
+	}{
+		{"at another bank of this server", "GB29 NWBK 6016 1331 9268 19", http.StatusCreated, ""},
+		{"at no bank of this server", "GB94BARC10201530093459", http.StatusBadRequest, "Data.Initiation.CreditorAccount.Identification"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := initiation("10.00")
+			in["CreditorAccount"] = map[string]any{"SchemeName": "UK.OBIE.IBAN", "Identification": tc.identification, "Name": "Carol"}
+			req := map[string]any{"Data": map[string]any{"Initiation": in}, "Risk": map[string]any{}}
+			created := app.Send(t, ukPost(t, pisConsents, "c-"+tc.name, req))
+			if created.Status != http.StatusCreated {
+				t.Fatalf("create: %d %s", created.Status, created.Body)
+			}
+			id := created.JSON(t)["Data"].(map[string]any)["ConsentId"].(string)
+			inst.AuthoriseConsent(t, id, aliceID, "alice-1")
+			r := inst.ConsentCaller(t, app.key, aliceID, id, 0).Send(t, ukPost(t, pisPayments, "p-"+tc.name,
+				map[string]any{"Data": map[string]any{"ConsentId": id, "Initiation": in}, "Risk": map[string]any{}}))
+			doc.fits(t, "CreateDomesticPayments", fmt.Sprint(tc.status), r.Body)
+			if r.Status != tc.status {
+				t.Fatalf("pay: %d %s; want %d", r.Status, r.Body, tc.status)
+			}
+			if tc.status != http.StatusCreated {
+				if paths := errorPaths(t, r); len(paths) != 1 || paths[0] != tc.path {
+					t.Errorf("refusal %s; want it naming %s", r.Body, tc.path)
+				}
+				if c := app.Get(t, pisConsents+"/"+id); c.JSON(t)["Data"].(map[string]any)["Status"] != "AUTH" {
+					t.Errorf("consent after the refusal: %s; want AUTH", c.Body)
+				}
+			}
+		})
+	}
+	if got := inst.BalanceOf(t, alice, "far-bank", "carol-1"); got != "10.00" {
+		t.Errorf("carol-1 holds %s; want 10.00", got)
+	}
 }

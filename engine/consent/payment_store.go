@@ -35,14 +35,14 @@ type Payment struct {
 	Kind       string `json:"kind"`
 	// Status is PaymentCompleted, PaymentPending or PaymentRejected.
 	Status string `json:"status"`
-	// BankID, From and To are the core accounts paid from and to;
-	// TransactionRequestID the core's record of the payment.
-	BankID               string `json:"bank_id"`
-	From                 string `json:"from_account_id"`
-	To                   string `json:"to_account_id"`
-	TransactionRequestID string `json:"transaction_request_id"`
-	Value                Money  `json:"value"`
-	Description          string `json:"description,omitempty"`
+	// BankID and From are the core account paid from, To the one paid
+	// to; TransactionRequestID the core's record of the payment.
+	BankID               string     `json:"bank_id"`
+	From                 string     `json:"from_account_id"`
+	To                   AccountRef `json:"to"`
+	TransactionRequestID string     `json:"transaction_request_id"`
+	Value                Money      `json:"value"`
+	Description          string     `json:"description,omitempty"`
 	// Ledger are the vrp_ledger totals a VRP is counted in.
 	Ledger []string `json:"ledger,omitempty"`
 	// Initiation is the payment's Initiation, as posted; Instruction and

@@ -25,8 +25,8 @@ func (k *keyedCore) PayableBank(context.Context, *engine.Call, string, string) (
 	return "bank", true, nil
 }
 
-func (k *keyedCore) AccountByRouting(context.Context, *engine.Call, string, string, string) (string, bool, error) {
-	return "to", true, nil
+func (k *keyedCore) AccountByRouting(context.Context, *engine.Call, string, string, string) (AccountRef, bool, error) {
+	return AccountRef{BankID: "bank", AccountID: "to"}, true, nil
 }
 
 func (k *keyedCore) Pay(_ context.Context, _ *engine.Call, t Transfer) (string, error) {
@@ -60,7 +60,7 @@ func TestPendingVRPCompletedByRetry(t *testing.T) {
 		t.Fatal(err)
 	}
 	pay := &Payment{ConsentID: c.ID, ConsumerID: "tpp", Kind: KindDomesticVRP, Status: PaymentPending, BankID: "bank", From: "from",
-		To: "to", Value: Money{Amount: "40", Currency: "EUR"}}
+		To: AccountRef{BankID: "bank", AccountID: "to"}, Value: Money{Amount: "40", Currency: "EUR"}}
 	if prior, err := s.reserve(ctx, pay, &ctl, "k1", "h1", who); err != nil || prior != nil {
 		t.Fatalf("reserve: %v, %v", prior, err)
 	}
