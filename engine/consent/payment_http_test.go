@@ -152,6 +152,12 @@ func TestUKDomesticPayment(t *testing.T) {
 		if paths := errorPaths(t, r); r.Status != http.StatusBadRequest || len(paths) != 1 || paths[0] != "Data.Initiation.InstructedAmount.Amount" {
 			t.Errorf("other amount: %d %s; want 400 naming Data.Initiation.InstructedAmount.Amount", r.Status, r.Body)
 		}
+		elsewhere := payment("30.00")
+		elsewhere["Data"].(map[string]any)["ConsentId"] = "another-consent"
+		r = customer.Send(t, ukPost(t, pisPayments, "pay-elsewhere", elsewhere))
+		if paths := errorPaths(t, r); r.Status != http.StatusBadRequest || len(paths) != 1 || paths[0] != "Data.ConsentId" {
+			t.Errorf("another ConsentId: %d %s; want 400 naming Data.ConsentId", r.Status, r.Body)
+		}
 		other := payment("30.00")
 		other["Risk"] = map[string]any{}
 		r = customer.Send(t, ukPost(t, pisPayments, "pay-risk", other))
