@@ -223,7 +223,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 	if err != nil {
 		return nil, err
 	}
-	binder := &consent.Binder{Profiles: profiles, Service: consents}
+	binder := &consent.Binder{Profiles: profiles, Service: consents, Core: banking.ConsentCore{Methods: methods}}
 	mgr := endpoints.New(store, endpoints.Options{
 		Hosts:       methods,
 		DefaultHost: mock.Host,

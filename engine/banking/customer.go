@@ -12,7 +12,19 @@ import (
 // The engine asks it when a customer authorises a consent or changes its
 // accounts, so a bank's own routing of the method decides.
 func ShareableAccounts(ctx context.Context, methods *connector.Dispatcher, p *engine.Principal) ([]Account, error) {
-	res, err := methods.Call(ctx, &engine.Call{OperationID: GetShareableAccounts, Principal: p}, GetShareableAccounts, "", p.UserID)
+	return customerAccounts(ctx, methods, GetShareableAccounts, p)
+}
+
+// PayableAccounts asks the connector routed for getPayableAccounts which
+// accounts the customer p may pay from (at any bank): the engine asks it
+// when a customer authorises a payment consent and when it pays.
+func PayableAccounts(ctx context.Context, methods *connector.Dispatcher, p *engine.Principal) ([]Account, error) {
+	return customerAccounts(ctx, methods, GetPayableAccounts, p)
+}
+
+// customerAccounts calls method, a list of the accounts of the customer p.
+func customerAccounts(ctx context.Context, methods *connector.Dispatcher, method string, p *engine.Principal) ([]Account, error) {
+	res, err := methods.Call(ctx, &engine.Call{OperationID: method, Principal: p}, method, "", p.UserID)
 	if err != nil {
 		return nil, err
 	}

@@ -54,6 +54,9 @@ type Binder struct {
 	// UsageZone is the time zone whose days count the calls made without
 	// the customer (Berlin Group frequencyPerDay); nil: UTC.
 	UsageZone *time.Location
+	// Core is the banking core payments and funds confirmations under a
+	// consent reach; nil answers them 501.
+	Core Core
 }
 
 // DocBinding is how one document is bound to its profile.
@@ -144,10 +147,14 @@ func (b *Binder) Bind(doc *specs.Document, choice string) (*DocBinding, error) {
 	return db, nil
 }
 
-// Uses tells whether the profile binds operation id to use: a call to it
-// is made under a consent, which its Check decides on.
+// Uses tells whether the profile binds operation id to use, funds or pay:
+// a call to it is made under a consent, which its Check decides on.
 func (db *DocBinding) Uses(id string) bool {
-	return db != nil && db.Profile.Operations[id].Action == ActionUse
+	if db == nil {
+		return false
+	}
+	a := db.Profile.Operations[id].Action
+	return a == ActionUse || a == ActionFunds || a == ActionPay
 }
 
 // Hooks returns the hooks of op, an operation of a document bound by db:
@@ -169,6 +176,9 @@ func (b *Binder) Hooks(db *DocBinding, op *specs.Operation) engine.Hooks {
 		policy, account = check, check.account
 	}
 	h := engine.Hooks{Policies: []engine.Policy{policy}}
+	if bind.Action != ActionUse {
+		return h // answered by the engine, which reads the consent itself
+	}
 	if f := newItemsFilter(op.ID, bind); f != nil {
 		h.Filters = []engine.ResponseFilter{f}
 	}
@@ -178,15 +188,19 @@ func (b *Binder) Hooks(db *DocBinding, op *specs.Operation) engine.Hooks {
 
 // Invoker returns the engine's invoker of op, an operation of the document
 // at endpointID (bankID its bank), when the profile binds op to create, get
-// or delete; nil for every other operation, which the document's host
-// answers.
+// or delete (the consent), funds, pay, payment or payment-details; nil for
+// every other
+// operation, which the document's host answers.
 func (b *Binder) Invoker(db *DocBinding, endpointID, bankID string, op *specs.Operation) engine.Invoker {
 	if db == nil {
 		return nil
 	}
 	bind, ok := db.Profile.Operations[op.ID]
-	if !ok || bind.Action == ActionUse {
+	switch {
+	case !ok || bind.Action == ActionUse:
 		return nil
+	case bind.Action == ActionFunds || bind.Action == ActionPay || bind.Action == ActionPayment || bind.Action == ActionPaymentDetails:
+		return &payments{svc: b.Service, core: b.Core, profile: db.Profile, bind: bind, op: op}
 	}
 	r := &resource{svc: b.Service, profile: db.Profile, bind: bind, op: op, endpointID: endpointID, bankID: bankID}
 	if db.Profile.Renderer == RendererBerlinGroup {

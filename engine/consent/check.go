@@ -52,6 +52,7 @@ var checkKinds = map[string]string{
 	CodeConsentNotAuthorised:     "invalid_consent_status",
 	CodeConsentRevoked:           "invalid_consent_status",
 	CodeConsentExpired:           "invalid_consent_status",
+	CodeConsentConsumed:          "invalid_consent_status",
 	CodeConsentPermissionMissing: "consent_out_of_scope",
 	CodeConsentAccountOutOfScope: "consent_out_of_scope",
 }
@@ -59,7 +60,8 @@ var checkKinds = map[string]string{
 // Check is the policy (engine.Policy) of one operation a profile binds to
 // use: every call must be made under a consent that exists, is authorised
 // and not expired, belongs to the calling TPP and customer, grants one of
-// the operation's permissions and, when the operation reads one account,
+// the operation's permissions (when it names any: payments and funds
+// confirmations name none) and, when the operation reads one account,
 // holds that account. An allowed call carries the consent (Call.Consent).
 // It reads the store only on a consent's first use (Service.lookup).
 type Check struct {
@@ -72,6 +74,9 @@ type Check struct {
 	// the account, -1 when the operation reads no single account.
 	account      int
 	accountParam string
+	// replays lets calls under a consumed consent through, for the
+	// payment to play back its first answer (ActionPay).
+	replays bool
 }
 
 // Decision is what the check decided for one call.
@@ -130,14 +135,14 @@ func (k *Check) Decide(ctx context.Context, p *engine.Principal, bankID string, 
 	case status == Expired || status == Authorised && !g.expiresAt.IsZero() && !k.svc.now().Before(g.expiresAt):
 		return refuse(RuleNotExpired, http.StatusUnauthorized, CodeConsentExpired, "/Data/ExpirationDateTime",
 			"consent "+id+" expired at "+stamp(g.expiresAt)), nil
-	case status != Authorised:
+	case status != Authorised && !(status == Consumed && k.replays):
 		return refuse(RuleAuthorised, http.StatusForbidden, CodeConsentNotAuthorised, "/Data/Status",
 			"consent "+id+" is "+string(status)+", not authorised"), nil
 	}
 	if g.userID != p.UserID {
 		return refuse(RuleCustomer, http.StatusForbidden, CodeConsentNotYours, "/", "consent "+id+" was authorised by another customer"), nil
 	}
-	if !slices.ContainsFunc(k.anyOf, func(perm string) bool { _, ok := g.permissions[perm]; return ok }) {
+	if len(k.anyOf) > 0 && !slices.ContainsFunc(k.anyOf, func(perm string) bool { _, ok := g.permissions[perm]; return ok }) {
 		d := refuse(RulePermission, http.StatusForbidden, CodeConsentPermissionMissing, "/Data/Permissions",
 			"consent "+id+" does not grant operation "+k.op+": it needs one of "+strings.Join(k.anyOf, ", ")+
 				"; the consent grants "+strings.Join(g.grant.Permissions, ", "))
@@ -170,7 +175,7 @@ func refuse(rule string, status int, code, pointer, msg string) Decision {
 // newCheck is the check of op, bound to use by bind in profile p.
 func (b *Binder) newCheck(p *Profile, bind Binding, op *specs.Operation) *Check {
 	k := &Check{svc: b.Service, profiles: b.Profiles, kind: p.Kind, op: op.ID, anyOf: bind.AnyOf, account: -1,
-		accountParam: bind.AccountParam}
+		accountParam: bind.AccountParam, replays: bind.Action == ActionPay}
 	if bind.AccountParam != "" {
 		k.account = pathIndex(op, bind.AccountParam) // Bind refused a document without it
 	}

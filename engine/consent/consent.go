@@ -24,6 +24,9 @@ const (
 	Revoked Status = "revoked"
 	// Expired: its expiry passed.
 	Expired Status = "expired"
+	// Consumed: a single-use consent (a payment) was used: the payment
+	// was made, and it grants nothing more (UK COND).
+	Consumed Status = "consumed"
 	// Deleted: the TPP deleted it. It is kept for the audit trail, and
 	// answered as unknown.
 	Deleted Status = "deleted"
@@ -52,7 +55,8 @@ type Transition struct {
 // Consent is one consent, as the engine keeps it.
 type Consent struct {
 	ID string `json:"consent_id"`
-	// Kind is what the consent grants: "account-access".
+	// Kind is what the consent grants: "account-access",
+	// "domestic-payment", "funds-confirmation", "domestic-vrp".
 	Kind string `json:"kind"`
 	// ProfileID is the profile of the document it was created through;
 	// EndpointID that document; BankID the bank it was created at ("" at

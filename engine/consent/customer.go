@@ -136,7 +136,8 @@ func ChooseAccounts(chosen []string, shareable func(accountID string) bool) ([]s
 // accounts, chosen by the customer userID who authorised it
 // (ChooseAccounts checks the choice, before); audited as
 // consent.accounts. A consent of another customer is engine.ErrNotFound;
-// one not authorised a 409.
+// one not authorised, or one whose account pays or confirms funds (its
+// account is chosen once), a 409.
 func (s *Service) ChangeAccounts(ctx context.Context, id, userID string, accounts []string, who audit.Actor) (*Consent, error) {
 	if userID == "" {
 		return nil, engine.ErrNotFound
@@ -152,6 +153,10 @@ func (s *Service) ChangeAccounts(ctx context.Context, id, userID string, account
 		if c.Status != Authorised {
 			return nil, statusConflict(c, "given other accounts", Authorised)
 		}
+		if _, pays := c.Terms(); pays {
+			return nil, engine.Errorf(http.StatusConflict, CodeConsentStatus,
+				"consent %s is a %s consent: its account is chosen once, when it is authorised", c.ID, c.Kind)
+		}
 		before := c.Accounts
 		c.Accounts = chosen
 		c.record(c.Status, now, "psu", userID, "accounts changed", who.CorrelationID)
@@ -166,6 +171,7 @@ var statusWords = map[Status]string{
 	Rejected:              "Refused: the app was never given access",
 	Revoked:               "Revoked: the app can no longer use it",
 	Expired:               "Expired: the app can no longer use it",
+	Consumed:              "Used: the payment was made",
 	Deleted:               "Ended by the app",
 }
 

@@ -39,6 +39,17 @@ const (
 	ActionListAuthorisations  = "list_authorisations"
 	ActionGetAuthorisation    = "get_authorisation"
 	ActionUpdateAuthorisation = "update_authorisation"
+	// ActionFunds: a funds confirmation made under a consent (UK PIS,
+	// CBPII, VRP): the engine answers from the consent's account's balance.
+	ActionFunds = "funds"
+	// ActionPay: a payment made under a consent (UK PIS, VRP): the engine
+	// checks it against the consent and pays through the banking core.
+	ActionPay = "pay"
+	// ActionPayment: the TPP reads a payment it made; the engine answers.
+	ActionPayment = "payment"
+	// ActionPaymentDetails: the TPP reads the status of the transfers of
+	// a payment it made (UK payment-details); the engine answers.
+	ActionPaymentDetails = "payment-details"
 )
 
 // The shapes a profile's answers and errors are written in
@@ -95,6 +106,18 @@ type Profile struct {
 	Rules []Rule `json:"rules,omitempty"`
 	// Operations binds operations, by operationId, to what they do.
 	Operations map[string]Binding `json:"operations"`
+	// Echo is what a consent response plays back from the request as
+	// posted, for consents other than account access; nil renders the
+	// account-access consent (Permissions and the transaction window).
+	Echo *Echo `json:"echo,omitempty"`
+}
+
+// Echo names the members of the request's Data a consent response plays
+// back as posted (Initiation, DebtorAccount, ControlParameters, ...), and
+// whether it plays back Risk.
+type Echo struct {
+	Data []string `json:"data"`
+	Risk bool     `json:"risk,omitempty"`
 }
 
 // Match says which documents a profile fits: those holding every one of
@@ -117,7 +140,8 @@ type Rule struct {
 type Binding struct {
 	Action string `json:"action"`
 	// IDParam is the path parameter naming the consent (every action but
-	// create and use).
+	// create, use, funds and pay), or the payment (payment,
+	// payment-details).
 	IDParam string `json:"id_param,omitempty"`
 	// AuthorisationParam is the path parameter naming one authorisation
 	// of the consent (get_authorisation, update_authorisation).
@@ -359,10 +383,11 @@ func (p *Profile) check() []engine.Violation {
 		switch b.Action {
 		case ActionCreate:
 			creates++
-		case ActionGet, ActionDelete, ActionStatus, ActionStartAuthorisation, ActionListAuthorisations,
-			ActionGetAuthorisation, ActionUpdateAuthorisation:
+		case ActionFunds, ActionPay:
+		case ActionGet, ActionDelete, ActionPayment, ActionPaymentDetails, ActionStatus, ActionStartAuthorisation,
+			ActionListAuthorisations, ActionGetAuthorisation, ActionUpdateAuthorisation:
 			if b.IDParam == "" {
-				fault(ptr+"/id_param", "required", b.Action+" names the path parameter that holds the consent id")
+				fault(ptr+"/id_param", "required", b.Action+" names the path parameter that holds the consent's or payment's id")
 			}
 			if (b.Action == ActionGetAuthorisation || b.Action == ActionUpdateAuthorisation) && b.AuthorisationParam == "" {
 				fault(ptr+"/authorisation_param", "required", b.Action+" names the path parameter that holds the authorisation id")
@@ -375,8 +400,8 @@ func (p *Profile) check() []engine.Violation {
 			checkItems(b, ptr, fault)
 			checkFilters(b, ptr, fault, known)
 		default:
-			fault(ptr+"/action", "enum", fmt.Sprintf("action %q is not one of create, get, delete, use, status, "+
-				"start_authorisation, list_authorisations, get_authorisation, update_authorisation", b.Action))
+			fault(ptr+"/action", "enum", fmt.Sprintf("action %q is not one of create, get, delete, use, funds, pay, payment, "+
+				"payment-details, status, start_authorisation, list_authorisations, get_authorisation, update_authorisation", b.Action))
 		}
 	}
 	if creates != 1 {

@@ -55,7 +55,8 @@ func TestConsentProfileAPI(t *testing.T) {
 	for _, p := range list {
 		builtin[p.(map[string]any)["profile_id"]] = p.(map[string]any)["builtin"] == true
 	}
-	if !builtin["uk-ob-v3.1-ais"] || !builtin["uk-ob-v4.0-ais"] || !builtin["berlin-group-1.3"] {
+	if !builtin["uk-ob-v3.1-ais"] || !builtin["uk-ob-v4.0-ais"] || !builtin["berlin-group-1.3"] ||
+		!builtin["uk-ob-v4.0-pis"] || !builtin["uk-ob-v4.0-vrp"] || !builtin["uk-ob-v4.0-cbpii"] {
 		t.Fatalf("built-in profiles: %v", list)
 	}
 

@@ -78,7 +78,7 @@ func TestParseProfilesRefusals(t *testing.T) {
 			"/x/operations/Get/id_param", "required"},
 		{"no create", `{"profile_id": "x", "extends": "base", "operations": {"Get": {"action": "get", "id_param": "Id"}}}`,
 			"/x/operations", "create"},
-		{"unknown action", `{"profile_id": "x", "extends": "base", "operations": {"Create": {"action": "create"}, "P": {"action": "pay"}}}`,
+		{"unknown action", `{"profile_id": "x", "extends": "base", "operations": {"Create": {"action": "create"}, "P": {"action": "transfer"}}}`,
 			"/x/operations/P/action", "enum"},
 		{"a status unnamed", `{"profile_id": "x", "extends": "base", "statuses": {"authorised": "A"}}`,
 			"/x/statuses/awaiting_authorisation", "required"},

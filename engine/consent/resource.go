@@ -116,6 +116,9 @@ func (r *resource) create(ctx context.Context, call *engine.Call, who audit.Acto
 		faults = append(faults, engine.Violation{Location: "body", Pointer: "/Data/TransactionToDateTime", Code: "invalid",
 			Message: "TransactionToDateTime is before TransactionFromDateTime"})
 	}
+	if r.profile.Kind == KindDomesticVRP {
+		faults = append(faults, controlFaults(data)...)
+	}
 	if len(faults) > 0 {
 		return nil, engine.NewError(http.StatusBadRequest, CodeConsentRule, "the consent request breaks the rules of "+r.profile.ID, faults...)
 	}
@@ -140,19 +143,30 @@ func (r *resource) reply(status int, c *Consent, self string) (*engine.Reply, er
 	if req.Risk == nil {
 		req.Risk = json.RawMessage(`{}`)
 	}
+	if r.profile.Echo != nil {
+		return r.echo(status, c, self)
+	}
 	data := consentData{ConsentID: c.ID, Status: r.profile.renderedStatus(c), StatusUpdateDateTime: stamp(c.StatusAt),
 		CreationDateTime: stamp(c.CreatedAt), Permissions: c.Permissions, ExpirationDateTime: stampOf(c.ExpiresAt),
 		TransactionFromDateTime: stampOf(c.TransactionFrom), TransactionToDateTime: stampOf(c.TransactionTo)}
-	for _, reason := range c.Reasons {
-		if code := r.profile.ReasonCodes[reason.Code]; code != "" {
-			data.StatusReason = append(data.StatusReason, statusReason{Code: code, Description: truncate(reason.Description, 500), Path: reason.Path})
-		}
-	}
+	data.StatusReason = r.profile.reasons(c)
 	body, err := json.Marshal(consentResponse{Data: data, Risk: req.Risk, Links: links{Self: self}, Meta: struct{}{}})
 	if err != nil {
 		return nil, engine.Internal(err)
 	}
 	return &engine.Reply{Status: status, ContentType: "application/json; charset=utf-8", Body: body}, nil
+}
+
+// reasons are c's status reasons in the profile's codes (UK
+// OBStatusReason), nil when it has none the profile names.
+func (p *Profile) reasons(c *Consent) []statusReason {
+	var out []statusReason
+	for _, reason := range c.Reasons {
+		if code := p.ReasonCodes[reason.Code]; code != "" {
+			out = append(out, statusReason{Code: code, Description: truncate(reason.Description, 500), Path: reason.Path})
+		}
+	}
+	return out
 }
 
 // consentResponse is the UK consent response, members in the standard's
@@ -291,6 +305,8 @@ func (p *Profile) RenderError(e *engine.Error, correlationID string) *engine.Rep
 func (p *Profile) errorCode(e *engine.Error, v engine.Violation) string {
 	kind, code := "unexpected", v.Code
 	switch {
+	case e.Code == CodeLimitBreached && p.ErrorCodes[limitBreached] != "":
+		kind = limitBreached
 	case checkKinds[e.Code] != "":
 		kind = checkKinds[e.Code]
 	case v.Location == "header" && code == "required":
@@ -310,6 +326,11 @@ func (p *Profile) errorCode(e *engine.Error, v engine.Violation) string {
 	}
 	return p.ErrorCodes[kind]
 }
+
+// limitBreached is the error kind of a payment breaking a control of its
+// consent (CodeLimitBreached), which only profiles of consents with
+// controls name (UK VRP: U014); the others answer it as field_invalid.
+const limitBreached = "limit_breached"
 
 // fieldPath writes a JSON pointer as the standard's field path:
 // /Data/Permissions/0 as Data.Permissions[0].

@@ -277,7 +277,7 @@ func (s *Service) namedAccounts(ctx context.Context, consentID, userID string) (
 	if err != nil || access.BankOffered {
 		return nil, nil, access.BankOffered, err
 	}
-	shareable, err := s.shareable(ctx, userID)
+	shareable, err := s.offered(ctx, userID, consent.KindBerlinAIS, nil)
 	if err != nil {
 		return nil, nil, false, err
 	}

@@ -67,8 +67,12 @@ func (s *Service) ChooseAccounts(ctx context.Context, id string, c Caller, accou
 	if err != nil {
 		return nil, err
 	}
-	text := fmt.Sprintf("%s is your code to let %s see your accounts. It expires in %d minutes. Never share it.",
-		code, view.Consent.TPPName, int(ChallengeLifetime.Minutes()))
+	what := "see your accounts"
+	if p := view.Consent.Payment; p != nil {
+		what = strings.ToLower(p.Text[:1]) + p.Text[1:]
+	}
+	text := fmt.Sprintf("%s is your code to let %s %s. It expires in %d minutes. Never share it.",
+		code, view.Consent.TPPName, what, int(ChallengeLifetime.Minutes()))
 	if _, err := s.o.Methods.Call(ctx, &engine.Call{OperationID: banking.SendScaChallenge,
 		Principal: &engine.Principal{UserID: ss.UserID, Method: "consent_authorisation"}},
 		banking.SendScaChallenge, "", ss.UserID, ss.Request.ConsentID, "sms", code, text); err != nil {
@@ -89,9 +93,10 @@ func (s *Service) consentOf(ctx context.Context, id string, c Caller) string {
 	return ""
 }
 
-// checkAccounts checks the picked accounts against the customer's
-// shareable accounts (consent.ChooseAccounts): every one that is not is
-// named; duplicates count once.
+// checkAccounts checks the picked accounts against those offered to the
+// customer (consent.ChooseAccounts): every one that is not is named;
+// duplicates count once; a payment or funds confirmation consent takes
+// exactly one.
 func (s *Service) checkAccounts(ctx context.Context, id string, c Caller, accounts []string) ([]string, error) {
 	a, err := s.Get(ctx, id, c)
 	if err != nil {
@@ -100,9 +105,14 @@ func (s *Service) checkAccounts(ctx context.Context, id string, c Caller, accoun
 	if a.ScaStatus != StatusPSUAuthenticated && a.ScaStatus != StatusStarted {
 		return nil, engine.Errorf(http.StatusConflict, CodeAuthorisationState, "the authorisation is %s: choosing accounts is not possible now", a.ScaStatus)
 	}
-	return consent.ChooseAccounts(accounts, func(id string) bool {
+	picked, err := consent.ChooseAccounts(accounts, func(id string) bool {
 		return len(id) <= maxAccountID && slices.ContainsFunc(a.Accounts, func(acc banking.Account) bool { return acc.AccountID == id })
 	})
+	if err == nil && a.Consent.Payment != nil && len(picked) != 1 {
+		return nil, engine.NewError(http.StatusBadRequest, engine.CodeValidationFailed, "a payment consent is authorised for exactly one account",
+			engine.Violation{Location: "body", Pointer: "/accounts", Code: "count", Message: "choose exactly one account"})
+	}
+	return picked, err
 }
 
 // sixDigits is a uniformly random 6-digit code.

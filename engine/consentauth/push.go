@@ -37,7 +37,11 @@ const (
 )
 
 // Scopes are the scopes an authorisation may ask for.
-var Scopes = []string{"openid", "accounts"}
+var Scopes = []string{"openid", "accounts", "payments", "fundsconfirmations"}
+
+// consentScopes are the scopes of which an authorisation asks at least
+// one: what the consent lets the TPP do.
+var consentScopes = []string{"accounts", "payments", "fundsconfirmations"}
 
 // Request is an authorization request as pushed and accepted.
 type Request struct {
@@ -95,7 +99,7 @@ func (s *Service) Push(ctx context.Context, client *identity.Consumer, params ur
 // or those of its request object (see unpack), are response_type code
 // (or "code id_token" for a fapi1_request_object client), client_id the
 // client's key, a redirect_uri registered on the client, scope of Scopes
-// with "accounts", state and nonce of at most 512 bytes (a nonce is
+// with one of consentScopes, state and nonce of at most 512 bytes (a nonce is
 // required with an id_token), an S256 code_challenge (optional for a
 // fapi1_request_object client, enforced when given), and the consent by
 // consent_id or by the openbanking_intent_id claim of claims, which must
@@ -202,7 +206,8 @@ func parseRequest(client *identity.Consumer, p url.Values) (Request, []engine.Vi
 	return req, faults
 }
 
-// scopeFaults checks a scope: known scopes, "accounts" among them.
+// scopeFaults checks a scope: known scopes, one of consentScopes among
+// them.
 func scopeFaults(scope string) []engine.Violation {
 	var faults []engine.Violation
 	toks := strings.Split(scope, " ")
@@ -211,8 +216,8 @@ func scopeFaults(scope string) []engine.Violation {
 			faults = append(faults, fault(codeInvalidScope, "scope", fmt.Sprintf("%q is not one of %s", tok, strings.Join(Scopes, ", "))))
 		}
 	}
-	if !slices.Contains(toks, "accounts") {
-		faults = append(faults, fault(codeInvalidScope, "scope", `must hold "accounts"`))
+	if !slices.ContainsFunc(toks, func(tok string) bool { return slices.Contains(consentScopes, tok) }) {
+		faults = append(faults, fault(codeInvalidScope, "scope", "must hold one of "+strings.Join(consentScopes, ", ")))
 	}
 	return faults
 }

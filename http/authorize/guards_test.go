@@ -190,7 +190,7 @@ func TestDiscovery(t *testing.T) {
 		"grant_types_supported":                            {"authorization_code", "refresh_token", "client_credentials"},
 		"code_challenge_methods_supported":                 {"S256"},
 		"token_endpoint_auth_methods_supported":            {"client_secret_basic", "client_secret_post"},
-		"scopes_supported":                                 {"openid", "accounts"},
+		"scopes_supported":                                 {"openid", "accounts", "payments", "fundsconfirmations"},
 		"id_token_signing_alg_values_supported":            {"ES256"},
 	} {
 		var got []string

@@ -50,7 +50,7 @@ func TestPushRefusals(t *testing.T) {
 		{"no consent", func(v url.Values) { v.Del("claims") }, 400, "invalid_request", "consent_id"},
 		{"id and claims disagree", func(v url.Values) { v.Set("consent_id", theirs) }, 400, "invalid_request", "another consent"},
 		{"response type", func(v url.Values) { v.Set("response_type", "token") }, 400, "unsupported_response_type", "response_type"},
-		{"unknown scope", func(v url.Values) { v.Set("scope", "openid payments") }, 400, "invalid_scope", "payments"},
+		{"unknown scope", func(v url.Values) { v.Set("scope", "openid transfers") }, 400, "invalid_scope", "transfers"},
 		{"another client_id", func(v url.Values) { v.Set("client_id", other.key) }, 400, "invalid_request", "client_id"},
 		{"state too long", func(v url.Values) { v.Set("state", strings.Repeat("s", 513)) }, 400, "invalid_request", "state"},
 		{"request object", func(v url.Values) { v.Set("request", "eyJ.x.y") }, 400, "request_not_supported", "request"},

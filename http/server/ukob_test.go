@@ -20,7 +20,10 @@ import (
 // enforced.
 func TestUKOpenBankingIdempotencyKey(t *testing.T) {
 	inst := enginetest.New(t)
-	created := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), "ob-uk-v4.0/payment-initiation-openapi.yaml")))
+	// Bound to no consent profile: the mock answers, in dynapi's problem
+	// shape (the engine answers the payment consents under
+	// uk-ob-v4.0-pis, tested in engine/consent).
+	created := inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints?consent_profile=none", enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), "ob-uk-v4.0/payment-initiation-openapi.yaml")))
 	ep, err := inst.Endpoints.Get("", created["dynamic_endpoint_id"].(string))
 	if err != nil {
 		t.Fatal(err)
