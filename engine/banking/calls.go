@@ -3,6 +3,7 @@ package banking
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/dynapi/dynapi/engine"
@@ -75,11 +76,15 @@ func (c *CallRules) Call(ctx context.Context, req *connector.Request, read conne
 		return call()
 	}
 	var p *engine.Principal
+	var grant *engine.ConsentGrant
 	if req.Call != nil {
-		p = req.Call.Principal
+		p, grant = req.Call.Principal, req.Call.Consent
 	}
 	if p == nil {
 		return nil, guard.Unauthenticated()
+	}
+	if grant != nil {
+		p = consentCustomer(p, grant)
 	}
 	bankID, err := rm.arg(req, rm.bank)
 	if err != nil {
@@ -92,13 +97,13 @@ func (c *CallRules) Call(ctx context.Context, req *connector.Request, read conne
 	case !rt.holder:
 		return call()
 	case rm.account >= 0:
-		return c.account(ctx, req, rm, bankID, read, call)
+		return c.account(ctx, req, p, rm, bankID, read, call)
 	}
 	owner, err := rm.arg(req, rm.owner)
 	if err != nil {
 		return nil, err
 	}
-	if rt.readsAll(ctx, c.gate, p, bankID) {
+	if rt.readsAll(ctx, c.gate, p, bankID) && grant == nil {
 		return call()
 	}
 	if owner != p.UserID {
@@ -116,20 +121,38 @@ func (c *CallRules) Call(ctx context.Context, req *connector.Request, read conne
 	if err != nil {
 		return nil, err
 	}
-	return &connector.Result{Data: nonNil(heldOnly(accounts, p))}, nil
+	accounts = heldOnly(accounts, p)
+	if grant != nil {
+		accounts = slices.DeleteFunc(accounts, func(acc Account) bool { return !slices.Contains(grant.Accounts, acc.AccountID) })
+	}
+	return &connector.Result{Data: nonNil(accounts)}, nil
+}
+
+// consentCustomer is who a script's calls are checked for when it answers
+// a call made under consent g (checked for that call): the consent's
+// customer, not the caller, whose token stands for the TPP (a UK token
+// granted under the consent, or a Berlin Group TPP's own token) and is
+// admitted by no route of the core. What the customer may reach is then
+// narrowed to the consent's accounts (account, Call).
+func consentCustomer(caller *engine.Principal, g *engine.ConsentGrant) *engine.Principal {
+	return &engine.Principal{UserID: g.UserID, ConsumerID: g.ConsumerID, Method: caller.Method}
 }
 
 // account makes a call about the account the arguments name when the
 // caller may use it: getAccount's own answer is checked, other methods
 // read the account first, as their routes do.
-func (c *CallRules) account(ctx context.Context, req *connector.Request, rm *ruledMethod, bankID string,
+func (c *CallRules) account(ctx context.Context, req *connector.Request, p *engine.Principal, rm *ruledMethod, bankID string,
 	read connector.Reader, call func() (*connector.Result, error)) (*connector.Result, error) {
 	held := func(res *connector.Result) error {
 		acc, err := resultAs[Account](res)
 		if err != nil {
 			return err
 		}
-		return rm.route.holds(ctx, c.gate, req.Call.Principal, bankID, &acc)
+		if g := req.Call.Consent; g != nil && !slices.Contains(g.Accounts, acc.AccountID) {
+			return engine.NewError(http.StatusForbidden, CodeAccountOutsideConsent,
+				"account "+acc.AccountID+" is not one of the accounts of consent "+g.ID)
+		}
+		return rm.route.holds(ctx, c.gate, p, bankID, &acc)
 	}
 	if rm.route.method == GetAccount {
 		res, err := call()

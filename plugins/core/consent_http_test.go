@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,5 +95,41 @@ return mine.concat([extra, other]);`, 0)
 	}
 	if r := inst.Admin().Get(t, "/open-banking/v4.0/aisp/accounts/not-yours"); r.Status != http.StatusNotFound {
 		t.Errorf("an account the customer does not hold: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestScriptUnderConsent: a JavaScript connector method answering a call
+// made under a consent reaches the core as the consent's customer (the
+// TPP's token reaches no route of the core), and only the consent's
+// accounts: lists hold only those, and another account of the same
+// customer is refused.
+func TestScriptUnderConsent(t *testing.T) {
+	t.Parallel()
+	inst := withDemoBank(t)
+	serveOnCore(t, inst, ukV40, "")
+	inst.CreateScript(t, "GetAccounts", `const held = await connector.call("getShareableAccounts", [ctx.user.userId]);
+		return {Data: {Account: held.map(a => ({AccountId: a.account_id, Currency: a.currency}))}, Links: {Self: "https://x/"}, Meta: {}};`, 0)
+	inst.CreateScript(t, "GetAccountsAccountIdBalances", `const a = await connector.call("getAccount", ["demo-bank", args[0].query.other || args[0].path.AccountId]);
+		return {Data: {Balance: [{AccountId: args[0].path.AccountId, CreditDebitIndicator: "Credit", Type: "ITAV",
+		  DateTime: "2026-12-07T10:00:00+00:00", Amount: {Amount: a.balance.amount, Currency: a.balance.currency}}]}, Links: {Self: "https://x/"}, Meta: {}};`, 0)
+	tpp := inst.WithAuthorization("Bearer " + clientToken(t, inst))
+	created := tpp.PostJSON(t, "/open-banking/v4.0/aisp/account-access-consents", map[string]any{"Data": map[string]any{
+		"Permissions":        []string{"ReadAccountsBasic", "ReadBalances"},
+		"ExpirationDateTime": inst.Clock.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)}, "Risk": map[string]any{}})
+	id := at(created.JSON(t), "Data", "ConsentId").(string)
+	admin := inst.AdminID(t)
+	inst.AuthoriseConsent(t, id, admin, "current-1")
+	aisp := inst.ConsentCaller(t, enginetest.ConsumerKey, admin, id, 0)
+
+	r := aisp.Get(t, "/open-banking/v4.0/aisp/accounts")
+	if accounts, _ := at(r.JSON(t), "Data", "Account").([]any); r.Status != http.StatusOK || len(accounts) != 1 || at(accounts[0], "AccountId") != "current-1" {
+		t.Errorf("accounts: %d %s", r.Status, r.Body)
+	}
+	if r := aisp.Get(t, "/open-banking/v4.0/aisp/accounts/current-1/balances"); r.Status != http.StatusOK {
+		t.Errorf("the consent's account: %d %s", r.Status, r.Body)
+	}
+	r = aisp.Get(t, "/open-banking/v4.0/aisp/accounts/current-1/balances?other=savings-1")
+	if r.Status != http.StatusForbidden || !strings.Contains(string(r.Body), "consent_account_out_of_scope") {
+		t.Errorf("another account of the customer, read by the script: %d %s", r.Status, r.Body)
 	}
 }
