@@ -352,9 +352,7 @@ type authenticators struct {
 	oauth2      *oauth2.Issuer
 }
 
-// authentication builds the authenticators and the gate. Calls under an
-// OBP consent (Consent-JWT) are tried last: a request with other
-// credentials never reaches them.
+// authentication builds the authenticators and the gate.
 func authentication(ctx context.Context, cfg Config, store engine.Store, svc *access.Service, consents *consent.Service) (*authenticators, error) {
 	dl, err := directlogin.New(ctx, directlogin.Options{Store: store, Users: svc.Identity, Consumers: svc.Identity, TTL: cfg.DirectLoginTTL, Now: cfg.Now})
 	if err != nil {
@@ -379,7 +377,18 @@ func authentication(ctx context.Context, cfg Config, store engine.Store, svc *ac
 		}
 		list = append(list, jwt)
 	}
-	list = append(list, &obpconsent.Authenticator{Consents: consents, Consumers: svc.Identity, Now: cfg.Now})
+	// Calls under an OBP consent come after DirectLogin (which they do not
+	// carry) and before OAuth2, whose client-credentials token a
+	// Consent-Id comes with.
+	obp := &obpconsent.Authenticator{Consents: consents, Consumers: svc.Identity, Now: cfg.Now,
+		Client: func(ctx context.Context, c identity.Credentials) (string, error) {
+			p, err := oa.Authenticate(ctx, c)
+			if err != nil || p.Method != oauth2.Method {
+				return "", identity.ErrNoCredentials
+			}
+			return p.ConsumerID, nil
+		}}
+	list = slices.Insert(list, 1, identity.Authenticator(obp))
 	return &authenticators{gate: guard.New(svc.Authz, svc.Banks, list...), directLogin: dl, oauth2: oa}, nil
 }
 

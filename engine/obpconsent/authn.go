@@ -19,12 +19,14 @@ import (
 // Method is the Principal.Method of calls under an OBP consent.
 const Method = "obp_consent"
 
-// The request headers of a call under an OBP consent. OBP's other form,
-// Consent-Id with Consumer-Key, is not accepted: a consent id is no
-// secret (it is logged with the code and shown to staff), nor is a
-// consumer key.
+// The request headers of a call under an OBP consent: Consent-JWT, or
+// Consent-Id, each with Consumer-Key. A consent id is no secret (it is
+// logged with the code and shown to staff), nor is a consumer key, so
+// Consent-Id is accepted only with the consumer's own client-credentials
+// token (Authorization: Bearer) as well.
 const (
 	HeaderConsentJWT  = "Consent-JWT"
+	HeaderConsentID   = "Consent-Id"
 	HeaderConsumerKey = "Consumer-Key"
 )
 
@@ -55,6 +57,10 @@ type ConsumerKeys interface {
 type Authenticator struct {
 	Consents  *consent.Service
 	Consumers ConsumerKeys
+	// Client authenticates the consumer's own client-credentials token a
+	// Consent-Id comes with, answering the consumer's id; nil accepts no
+	// Consent-Id.
+	Client func(ctx context.Context, c identity.Credentials) (consumerID string, err error)
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -63,13 +69,42 @@ type Authenticator struct {
 func (a *Authenticator) Name() string { return Method }
 
 // Authenticate implements identity.Authenticator. A request without
-// Consent-JWT is ErrNoCredentials at the cost of one header lookup (a
-// Consent-Id alone is no credential: see HeaderConsentJWT).
+// Consent-JWT, and without Consent-Id and Consumer-Key together, is
+// ErrNoCredentials at the cost of two header lookups (a Berlin Group call
+// names its consent in Consent-ID, with no Consumer-Key: it is not one of
+// these).
 func (a *Authenticator) Authenticate(ctx context.Context, c identity.Credentials) (*identity.Principal, error) {
-	raw := c.Header(HeaderConsentJWT)
-	if raw == "" {
+	if raw := c.Header(HeaderConsentJWT); raw != "" {
+		return a.byJWT(ctx, c, raw)
+	}
+	key := c.Header(HeaderConsumerKey)
+	if key == "" {
 		return nil, identity.ErrNoCredentials
 	}
+	id := c.Header(HeaderConsentID)
+	if id == "" || a.Client == nil {
+		return nil, identity.ErrNoCredentials
+	}
+	use, err := a.Consents.DelegatedUse(ctx, id)
+	switch {
+	case errors.Is(err, engine.ErrNotFound):
+		return nil, engine.NewError(http.StatusUnauthorized, CodeConsentJWTInvalid, "no OBP consent "+id)
+	case err != nil:
+		return nil, err
+	}
+	if err := a.consumer(key, use); err != nil {
+		return nil, err
+	}
+	consumerID, err := a.Client(ctx, c)
+	if err != nil || consumerID != use.ConsumerID {
+		return nil, engine.NewError(http.StatusUnauthorized, CodeConsumerKey,
+			"Consent-Id is accepted with the client-credentials token of the consent's consumer (Authorization: Bearer)")
+	}
+	return a.admit(id, use)
+}
+
+// byJWT authenticates a call under the Consent-JWT raw.
+func (a *Authenticator) byJWT(ctx context.Context, c identity.Credentials, raw string) (*identity.Principal, error) {
 	id, ok := consentIDOf(raw)
 	if !ok {
 		return nil, invalidJWT()
@@ -83,10 +118,23 @@ func (a *Authenticator) Authenticate(ctx context.Context, c identity.Credentials
 	case !issued(use.JWTDigests, raw):
 		return nil, invalidJWT()
 	}
-	con, ok := a.Consumers.ConsumerByKey(c.Header(HeaderConsumerKey))
-	if !ok || con.ID != use.ConsumerID {
-		return nil, engine.NewError(http.StatusUnauthorized, CodeConsumerKey, "Consumer-Key is not the key of the consent's consumer")
+	if err := a.consumer(c.Header(HeaderConsumerKey), use); err != nil {
+		return nil, err
 	}
+	return a.admit(id, use)
+}
+
+// consumer checks that key is the key of use's consumer.
+func (a *Authenticator) consumer(key string, use consent.DelegatedUse) error {
+	con, ok := a.Consumers.ConsumerByKey(key)
+	if !ok || con.ID != use.ConsumerID {
+		return engine.NewError(http.StatusUnauthorized, CodeConsumerKey, "Consumer-Key is not the key of the consent's consumer")
+	}
+	return nil
+}
+
+// admit is the caller under consent id, when it may be used now.
+func (a *Authenticator) admit(id string, use consent.DelegatedUse) (*identity.Principal, error) {
 	now := time.Now()
 	if a.Now != nil {
 		now = a.Now()

@@ -24,6 +24,8 @@ func demo(t *testing.T) *enginetest.Engine {
 // consumer is a TPP: a consumer app of the admin's.
 type consumer struct {
 	id, key string
+	// token is its client-credentials token.
+	token string
 	// bearer calls with its client credentials token.
 	bearer enginetest.Caller
 }
@@ -38,8 +40,8 @@ func newConsumer(t *testing.T, inst *enginetest.Engine, name string) consumer {
 	if tok.Status != http.StatusOK {
 		t.Fatalf("token of %s: %d %s", name, tok.Status, tok.Body)
 	}
-	return consumer{id: app["consumer_id"].(string), key: key,
-		bearer: inst.WithAuthorization("Bearer " + tok.JSON(t)["access_token"].(string))}
+	token := tok.JSON(t)["access_token"].(string)
+	return consumer{id: app["consumer_id"].(string), key: key, token: token, bearer: inst.WithAuthorization("Bearer " + token)}
 }
 
 // created is a consent as OBP answers it.
@@ -203,7 +205,11 @@ func TestConsentJWTIsRefused(t *testing.T) {
 		{"a forged payload", forged, tpp.key, nil, "consent_jwt_invalid"},
 		{"a changed signature", flipped, tpp.key, nil, "consent_jwt_invalid"},
 		{"not a JWT", "not-a-jwt", tpp.key, nil, "consent_jwt_invalid"},
-		{"a Consent-Id alone", "", tpp.key, map[string]string{"Consent-Id": c.ConsentID}, "unauthorized"},
+		{"a Consent-Id without the consumer's token", "", tpp.key, map[string]string{"Consent-Id": c.ConsentID}, "consumer_key_invalid"},
+		{"a Consent-Id with another consumer's token", "", tpp.key, map[string]string{"Consent-Id": c.ConsentID,
+			"Authorization": "Bearer " + other.token}, "consumer_key_invalid"},
+		{"a Consent-Id of no OBP consent", "", tpp.key, map[string]string{"Consent-Id": "no-such-consent",
+			"Authorization": "Bearer " + tpp.token}, "consent_jwt_invalid"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := map[string]string{"Consumer-Key": tc.key}
@@ -219,6 +225,13 @@ func TestConsentJWTIsRefused(t *testing.T) {
 	}
 	if r := under(t, inst, http.MethodGet, "/banks/demo-bank/accounts", c.JWT, tpp.key); r.Status != http.StatusOK {
 		t.Fatalf("the consent itself: %d %s", r.Status, r.Body)
+	}
+	// OBP's other form: Consent-Id and Consumer-Key, with the consumer's
+	// own client-credentials token.
+	byID := inst.Anonymous().Send(t, enginetest.Request{Method: http.MethodGet, Path: "/banks/demo-bank/accounts",
+		Header: map[string]string{"Consent-Id": c.ConsentID, "Consumer-Key": tpp.key, "Authorization": "Bearer " + tpp.token}})
+	if ids := accountIDs(t, byID); byID.Status != http.StatusOK || len(ids) != 1 || ids[0] != "current-1" {
+		t.Fatalf("Consent-Id with the consumer's token: %d %s", byID.Status, byID.Body)
 	}
 
 	t.Run("revoked by the customer", func(t *testing.T) {
