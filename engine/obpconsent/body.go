@@ -16,8 +16,9 @@ type Body struct {
 	// Everything names every account the customer may share at the bank,
 	// with the view "owner".
 	Everything bool `json:"everything"`
-	// BankID is the bank of a consent request's consent (the path names
-	// it when the customer creates one).
+	// BankID is the bank of a consent request's consent, or of one
+	// created at /my/consents/{sca_method} (the path names it at
+	// /banks/{bank_id}/my/consents/{sca_method}).
 	BankID string `json:"bank_id,omitempty"`
 	// AccountAccess names accounts at the path's bank; Views (OBP's older
 	// form) accounts at any bank.

@@ -281,3 +281,26 @@ func TestEverything(t *testing.T) {
 		t.Fatalf("the bank's view: %d %s", got.Status, got.Body)
 	}
 }
+
+// TestCreatedWithoutABankInThePath: OBP v5's /my/consents/{SCA_METHOD}
+// takes the bank from the body; the consent is answered at
+// /my/consents/{id}/challenge and reads the same.
+func TestCreatedWithoutABankInThePath(t *testing.T) {
+	inst := demo(t)
+	tpp := newConsumer(t, inst, "budget app")
+	body := accountAccess(tpp, "current-1")
+	body["bank_id"] = "demo-bank"
+	c := decode(t, inst.Admin().PostJSON(t, "/my/consents/IMPLICIT", body), http.StatusCreated)
+	a := decode(t, inst.Admin().PostJSON(t, "/my/consents/"+c.ConsentID+"/challenge", map[string]string{"answer": c.Code}), http.StatusCreated)
+	if a.Status != "ACCEPTED" {
+		t.Fatalf("status %s after the challenge", a.Status)
+	}
+	r := under(t, inst, http.MethodGet, "/banks/demo-bank/accounts", a.JWT, tpp.key)
+	if ids := accountIDs(t, r); r.Status != http.StatusOK || len(ids) != 1 || ids[0] != "current-1" {
+		t.Fatalf("accounts: %d %s", r.Status, r.Body)
+	}
+	delete(body, "bank_id")
+	if r := inst.Admin().PostJSON(t, "/my/consents/IMPLICIT", body); r.Status != http.StatusBadRequest {
+		t.Errorf("account_access without a bank: %d %s", r.Status, r.Body)
+	}
+}

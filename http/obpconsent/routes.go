@@ -5,6 +5,7 @@ package obpconsent
 
 import (
 	"bytes"
+	"cmp"
 	"net/http"
 	"strings"
 
@@ -27,6 +28,7 @@ type API struct {
 func Routes(a *API) []server.Route {
 	return []server.Route{
 		{Method: fiber.MethodPost, Path: "/banks/:bank_id/my/consents/:sca_method", AtBank: true, Decode: server.JSONBody[obpconsent.Body](), Handle: a.create},
+		{Method: fiber.MethodPost, Path: "/my/consents/:sca_method", Decode: server.JSONBody[obpconsent.Body](), Handle: a.create},
 		{Method: fiber.MethodPost, Path: "/banks/:bank_id/consents/:consent_id/challenge", AtBank: true, Decode: server.JSONBody[answer](), Handle: a.answer},
 		{Method: fiber.MethodPost, Path: "/my/consents/:consent_id/challenge", Decode: server.JSONBody[answer](), Handle: a.answer},
 		{Method: fiber.MethodPost, Path: "/consumer/consent-requests", Decode: server.JSONBody[obpconsent.Body](), Handle: a.createRequest},
@@ -71,14 +73,16 @@ func created(c *fiber.Ctx, out any) error {
 	return c.Status(http.StatusCreated).JSON(out)
 }
 
-// create creates a consent of the customer calling.
+// create creates a consent of the customer calling, at the path's bank
+// or, on /my/consents/{sca_method}, the body's bank_id.
 func (a *API) create(c *fiber.Ctx) error {
 	p, err := customer(c)
 	if err != nil {
 		return err
 	}
 	b := server.CallOf(c).Body.(*obpconsent.Body)
-	out, err := a.Consents.Create(c.UserContext(), p, actor(c), param(c, "bank_id"), param(c, "sca_method"), b, rawBody(c))
+	bankID := cmp.Or(param(c, "bank_id"), b.BankID)
+	out, err := a.Consents.Create(c.UserContext(), p, actor(c), bankID, param(c, "sca_method"), b, rawBody(c))
 	if err != nil {
 		return err
 	}
