@@ -55,7 +55,7 @@ type obAmount struct {
 	Currency string `json:"Currency"`
 }
 
-func (a obAmount) money() Money { return Money{Amount: a.Amount, Currency: a.Currency} }
+func (a obAmount) money() Money { return Money(a) }
 
 // parseRequest reads raw as a UK request.
 func parseRequest(raw json.RawMessage) (*obRequest, error) {

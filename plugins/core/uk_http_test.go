@@ -15,11 +15,11 @@ import (
 
 // ukVersion is what differs between the UK documents the tests serve.
 type ukVersion struct {
-	name, path, mount                                 string
-	category, currentType, savingsType, savingsTypeAt string
-	balanceTypes                                      []any
-	booked                                            string
-	typeMember                                        string
+	name, path, mount                  string
+	category, currentType, savingsType string
+	balanceTypes                       []any
+	booked                             string
+	typeMember                         string
 }
 
 var ukVersions = []ukVersion{
