@@ -110,6 +110,17 @@ func consentRequest(inst *enginetest.Engine, perms ...string) map[string]any {
 		"ExpirationDateTime": inst.Clock.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)}, "Risk": map[string]any{}}
 }
 
+// serveBound serves the document at path and checks it is bound to
+// profile, which binds bound of its operations; it returns the document.
+func serveBound(t *testing.T, inst *enginetest.Engine, path, profile string, bound int) document {
+	t.Helper()
+	doc := load(t, path)
+	if got := submit(t, inst, path, "")["consent_profile"].(map[string]any); got["id"] != profile || len(got["bound"].([]any)) != bound {
+		t.Fatalf("consent_profile %v; want %s binding %d operations", got, profile, bound)
+	}
+	return doc
+}
+
 func submit(t *testing.T, inst *enginetest.Engine, path, query string) map[string]any {
 	t.Helper()
 	r := inst.Admin().Post(t, "/admin/v1/dynamic-endpoints"+query, enginetest.ReadFile(t, path))

@@ -25,10 +25,7 @@ func TestUKConfirmationOfFunds(t *testing.T) {
 	t.Parallel()
 	inst := enginetest.New(t)
 	defer inst.Close(t)
-	doc := load(t, ukCBPII)
-	if got := submit(t, inst, ukCBPII, "")["consent_profile"].(map[string]any); got["id"] != "uk-ob-v4.0-cbpii" || len(got["bound"].([]any)) != 4 {
-		t.Fatalf("consent_profile %v; want uk-ob-v4.0-cbpii binding 4 operations", got)
-	}
+	doc := serveBound(t, inst, ukCBPII, "uk-ob-v4.0-cbpii", 4)
 	_, _, aliceID := payBank(t, inst, "cof-bank")
 	app := newTPP(t, inst, "card issuer")
 

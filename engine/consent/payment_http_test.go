@@ -74,10 +74,7 @@ func TestUKDomesticPayment(t *testing.T) {
 	t.Parallel()
 	inst := enginetest.New(t)
 	defer inst.Close(t)
-	doc := load(t, ukPIS)
-	if got := submit(t, inst, ukPIS, "")["consent_profile"].(map[string]any); got["id"] != "uk-ob-v4.0-pis" || len(got["bound"].([]any)) != 6 {
-		t.Fatalf("consent_profile %v; want uk-ob-v4.0-pis binding 6 operations", got)
-	}
+	doc := serveBound(t, inst, ukPIS, "uk-ob-v4.0-pis", 6)
 	alice, bob, aliceID := payBank(t, inst, "pis-bank")
 	tppApp, other := newTPP(t, inst, "payer app"), tpp(t, inst, "other app")
 	request := map[string]any{"Data": map[string]any{"Initiation": initiation("30.00")}, "Risk": map[string]any{"PaymentContextCode": "TransferToThirdParty"}}

@@ -30,10 +30,7 @@ func TestUKVariableRecurringPayments(t *testing.T) {
 	t.Parallel()
 	inst := enginetest.New(t)
 	defer inst.Close(t)
-	doc := load(t, ukVRP)
-	if got := submit(t, inst, ukVRP, "")["consent_profile"].(map[string]any); got["id"] != "uk-ob-v4.0-vrp" || len(got["bound"].([]any)) != 7 {
-		t.Fatalf("consent_profile %v; want uk-ob-v4.0-vrp binding 7 operations", got)
-	}
+	doc := serveBound(t, inst, ukVRP, "uk-ob-v4.0-vrp", 7)
 	_, bob, aliceID := payBank(t, inst, "vrp-bank")
 	inst.OpenAccount(t, "vrp-bank", "alice-big", aliceID, "1000.00")
 	app := newTPP(t, inst, "sweeper")
