@@ -53,12 +53,14 @@ func (k *berlinCheck) Allow(ctx context.Context, call *engine.Call) error {
 	case g.status == Deleted || g.kind != k.kind || g.bankID != call.BankID || call.Principal == nil ||
 		g.consumerID != call.Principal.ConsumerID:
 		return berlinRefusal(http.StatusForbidden, CodeConsentUnknown, "header", "/"+headerConsentID, "no consent "+id+" of yours here")
-	case g.status == Revoked:
-		return berlinRefusal(http.StatusUnauthorized, CodeConsentRevoked, "consent", "/consentStatus", "consent "+id+" was revoked")
-	case g.status == Expired || g.status == Authorised && !g.expiresAt.IsZero() && !k.svc.now().Before(g.expiresAt):
-		return berlinRefusal(http.StatusUnauthorized, CodeConsentExpired, "consent", "/validUntil", "consent "+id+" expired")
-	case g.status != Authorised:
-		return berlinRefusal(http.StatusUnauthorized, CodeConsentNotAuthorised, "consent", "/consentStatus",
+	}
+	switch code := Unusable(g.status, g.expiresAt, k.svc.now()); code {
+	case CodeConsentRevoked:
+		return berlinRefusal(http.StatusUnauthorized, code, "consent", "/consentStatus", "consent "+id+" was revoked")
+	case CodeConsentExpired:
+		return berlinRefusal(http.StatusUnauthorized, code, "consent", "/validUntil", "consent "+id+" expired")
+	case CodeConsentNotAuthorised:
+		return berlinRefusal(http.StatusUnauthorized, code, "consent", "/consentStatus",
 			"consent "+id+" is "+string(g.status)+", not valid")
 	}
 	account := ""

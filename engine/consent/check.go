@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/specs"
@@ -129,15 +130,19 @@ func (k *Check) Decide(ctx context.Context, p *engine.Principal, bankID string, 
 	case g.consumerID != p.ConsumerID:
 		return refuse(RuleTPP, http.StatusForbidden, CodeConsentNotYours, "/", "consent "+id+" belongs to another TPP"), nil
 	}
-	switch status := g.status; {
-	case status == Revoked:
-		return refuse(RuleAuthorised, http.StatusUnauthorized, CodeConsentRevoked, "/Data/Status", "consent "+id+" was revoked"), nil
-	case status == Expired || status == Authorised && !g.expiresAt.IsZero() && !k.svc.now().Before(g.expiresAt):
-		return refuse(RuleNotExpired, http.StatusUnauthorized, CodeConsentExpired, "/Data/ExpirationDateTime",
+	code := Unusable(g.status, g.expiresAt, k.svc.now())
+	if code == CodeConsentNotAuthorised && g.status == Consumed && k.replays {
+		code = "" // a payment under it is answered again
+	}
+	switch code {
+	case CodeConsentRevoked:
+		return refuse(RuleAuthorised, http.StatusUnauthorized, code, "/Data/Status", "consent "+id+" was revoked"), nil
+	case CodeConsentExpired:
+		return refuse(RuleNotExpired, http.StatusUnauthorized, code, "/Data/ExpirationDateTime",
 			"consent "+id+" expired at "+stamp(g.expiresAt)), nil
-	case status != Authorised && !(status == Consumed && k.replays):
-		return refuse(RuleAuthorised, http.StatusForbidden, CodeConsentNotAuthorised, "/Data/Status",
-			"consent "+id+" is "+string(status)+", not authorised"), nil
+	case CodeConsentNotAuthorised:
+		return refuse(RuleAuthorised, http.StatusForbidden, code, "/Data/Status",
+			"consent "+id+" is "+string(g.status)+", not authorised"), nil
 	}
 	if g.userID != p.UserID {
 		return refuse(RuleCustomer, http.StatusForbidden, CodeConsentNotYours, "/", "consent "+id+" was authorised by another customer"), nil
@@ -163,6 +168,22 @@ func (k *Check) Decide(ctx context.Context, p *engine.Principal, bankID string, 
 		return d, nil
 	}
 	return Decision{Grant: g.grant, Account: account}, nil
+}
+
+// Unusable is why a consent with status, expiring at expiresAt (zero:
+// never), cannot be used at now: CodeConsentRevoked, CodeConsentExpired or
+// CodeConsentNotAuthorised, decided in that order; "" when it can. Every
+// kind of call under a consent (UK, Berlin Group, OBP) decides by it.
+func Unusable(status Status, expiresAt, now time.Time) string {
+	switch {
+	case status == Revoked:
+		return CodeConsentRevoked
+	case status == Expired || status == Authorised && !expiresAt.IsZero() && !now.Before(expiresAt):
+		return CodeConsentExpired
+	case status != Authorised:
+		return CodeConsentNotAuthorised
+	}
+	return ""
 }
 
 // refuse is the Decision that a call broke rule, refused with status and

@@ -139,13 +139,13 @@ func (a *Authenticator) admit(id string, use consent.DelegatedUse) (*identity.Pr
 	if a.Now != nil {
 		now = a.Now()
 	}
-	switch {
-	case use.Status == consent.Revoked:
-		return nil, engine.NewError(http.StatusUnauthorized, consent.CodeConsentRevoked, "consent "+id+" is "+StatusWord(use.Status))
-	case use.Status == consent.Expired || !use.ExpiresAt.IsZero() && !now.Before(use.ExpiresAt):
-		return nil, engine.NewError(http.StatusUnauthorized, consent.CodeConsentExpired, "consent "+id+" expired")
-	case use.Status != consent.Authorised:
-		return nil, engine.NewError(http.StatusUnauthorized, consent.CodeConsentNotAuthorised, "consent "+id+" is "+StatusWord(use.Status)+", not ACCEPTED")
+	switch code := consent.Unusable(use.Status, use.ExpiresAt, now); {
+	case code == consent.CodeConsentRevoked:
+		return nil, engine.NewError(http.StatusUnauthorized, code, "consent "+id+" is "+StatusWord(use.Status))
+	case code == consent.CodeConsentExpired:
+		return nil, engine.NewError(http.StatusUnauthorized, code, "consent "+id+" expired")
+	case code == consent.CodeConsentNotAuthorised:
+		return nil, engine.NewError(http.StatusUnauthorized, code, "consent "+id+" is "+StatusWord(use.Status)+", not ACCEPTED")
 	case now.Before(use.ValidFrom):
 		return nil, engine.NewError(http.StatusUnauthorized, CodeConsentNotYet, "consent "+id+" is valid from "+use.ValidFrom.Format(time.RFC3339))
 	case !a.Consumers.SessionValid(use.UserID, now):
