@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/internal/textcut"
 )
 
 // berlinCode is the status and Berlin Group message code a refusal is
@@ -75,10 +76,10 @@ func renderBerlinError(e *engine.Error) *engine.Reply {
 	}
 	for _, v := range e.Violations {
 		out.TPPMessages = append(out.TPPMessages, tppMessage{Category: "ERROR", Code: bc.code, Path: fieldPath(v.Pointer),
-			Text: truncate(e.Code+": "+v.Message, 500)})
+			Text: textcut.Bytes(e.Code+": "+v.Message, 500)})
 	}
 	if len(out.TPPMessages) == 0 {
-		out.TPPMessages = []tppMessage{{Category: "ERROR", Code: bc.code, Text: truncate(e.Code+": "+e.Message, 500)}}
+		out.TPPMessages = []tppMessage{{Category: "ERROR", Code: bc.code, Text: textcut.Bytes(e.Code+": "+e.Message, 500)}}
 	}
 	body, _ := json.Marshal(out) // strings only: cannot fail
 	return &engine.Reply{Status: bc.status, ContentType: "application/json; charset=utf-8", Body: body, RetryAfter: e.RetryAfter}

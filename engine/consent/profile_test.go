@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/internal/textcut"
 )
 
 func TestBuiltinProfiles(t *testing.T) {
@@ -139,7 +140,7 @@ func TestFieldPath(t *testing.T) {
 			t.Errorf("fieldPath(%q) = %q; want %q", in, got, want)
 		}
 	}
-	if got := truncate(strings.Repeat("é", 30), 41); len(got) != 40 {
+	if got := textcut.Bytes(strings.Repeat("é", 30), 41); len(got) != 40 {
 		t.Errorf("truncate cut inside a rune: %d bytes", len(got))
 	}
 }

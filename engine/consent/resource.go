@@ -9,11 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/audit"
 	"github.com/dynapi/dynapi/internal/jsonptr"
+	"github.com/dynapi/dynapi/internal/textcut"
 	"github.com/dynapi/dynapi/specs"
 )
 
@@ -163,7 +163,7 @@ func (p *Profile) reasons(c *Consent) []statusReason {
 	var out []statusReason
 	for _, reason := range c.Reasons {
 		if code := p.ReasonCodes[reason.Code]; code != "" {
-			out = append(out, statusReason{Code: code, Description: truncate(reason.Description, 500), Path: reason.Path})
+			out = append(out, statusReason{Code: code, Description: textcut.Bytes(reason.Description, 500), Path: reason.Path})
 		}
 	}
 	return out
@@ -290,12 +290,12 @@ func (p *Profile) RenderError(e *engine.Error, correlationID string) *engine.Rep
 		ID      string    `json:"Id,omitempty"`
 		Message string    `json:"Message"`
 		Errors  []obError `json:"Errors"`
-	}{Code: truncate(e.Code, 40), ID: truncate(correlationID, 40), Message: truncate(e.Message, 500)}
+	}{Code: textcut.Bytes(e.Code, 40), ID: textcut.Bytes(correlationID, 40), Message: textcut.Bytes(e.Message, 500)}
 	for _, v := range e.Violations {
-		out.Errors = append(out.Errors, obError{ErrorCode: p.errorCode(e, v), Message: truncate(v.Message, 500), Path: fieldPath(v.Pointer)})
+		out.Errors = append(out.Errors, obError{ErrorCode: p.errorCode(e, v), Message: textcut.Bytes(v.Message, 500), Path: fieldPath(v.Pointer)})
 	}
 	if len(out.Errors) == 0 {
-		out.Errors = []obError{{ErrorCode: p.errorCode(e, engine.Violation{}), Message: truncate(e.Message, 500)}}
+		out.Errors = []obError{{ErrorCode: p.errorCode(e, engine.Violation{}), Message: textcut.Bytes(e.Message, 500)}}
 	}
 	body, _ := json.Marshal(out) // strings only: cannot fail
 	return &engine.Reply{Status: e.Status, ContentType: "application/json; charset=utf-8", Body: body}
@@ -350,16 +350,5 @@ func fieldPath(pointer string) string {
 		}
 		b.WriteString(seg)
 	}
-	return truncate(b.String(), 500)
-}
-
-// truncate cuts s to at most n bytes, on a rune boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
+	return textcut.Bytes(b.String(), 500)
 }

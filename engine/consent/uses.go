@@ -9,6 +9,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/internal/kvjson"
+	"github.com/dynapi/dynapi/internal/textcut"
 )
 
 // Use is one call a TPP made under a consent, for the customer's
@@ -195,7 +196,7 @@ func (l *useLog) apply(n notedUse) {
 		return
 	}
 	u := n.use
-	u.OperationID, u.Method, u.Path, u.AccountID = truncate(u.OperationID, 128), truncate(u.Method, 16), truncate(u.Path, 512), truncate(u.AccountID, 128)
+	u.OperationID, u.Method, u.Path, u.AccountID = textcut.Bytes(u.OperationID, 128), textcut.Bytes(u.Method, 16), textcut.Bytes(u.Path, 512), textcut.Bytes(u.AccountID, 128)
 	l.mu.Lock()
 	e, ok := l.byID[n.consentID]
 	l.mu.Unlock()

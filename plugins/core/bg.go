@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi/engine/banking"
+	"github.com/dynapi/dynapi/internal/textcut"
 )
 
 // The Berlin Group NextGenPSD2 1.3.11 shapes the connector answers,
@@ -159,7 +160,7 @@ func (k *call) bgAccountOf(acc banking.Account, withBalance bool) bgAccountDetai
 		p = m.Products[m.DefaultProduct]
 	}
 	self := k.bgAccountPath(acc)
-	out := bgAccountDetails{ResourceID: acc.AccountID, Currency: acc.Currency, Name: cut(acc.Label, bgNameMax),
+	out := bgAccountDetails{ResourceID: acc.AccountID, Currency: acc.Currency, Name: textcut.Bytes(acc.Label, bgNameMax),
 		Product: p.Product, CashAccountType: p.CashAccountType, Status: m.AccountStatuses[acc.Status],
 		Links:     bgAccountLinks{Balances: bgHref{self + "/balances"}, Transactions: bgHref{self + "/transactions"}},
 		OwnerName: ownerNames(acc, bgOwnerMax)}
@@ -185,13 +186,13 @@ func (k *call) bgBalancesOf(acc banking.Account) []bgBalance {
 // bgTransactionOf maps a posted transaction; the other side is the
 // creditor of a debit and the debtor of a credit.
 func (k *call) bgTransactionOf(ctx context.Context, t banking.Transaction) bgTransaction {
-	out := bgTransaction{TransactionID: t.TransactionID, EndToEndID: cut(t.TransactionRequestID, bgEndToEndMax),
+	out := bgTransaction{TransactionID: t.TransactionID, EndToEndID: textcut.Bytes(t.TransactionRequestID, bgEndToEndMax),
 		BookingDate: bgDate(t.Posted), ValueDate: bgDate(t.Completed), TransactionAmount: bgAmount(t.Amount),
-		RemittanceInformationUnstructured: cut(t.Description, bgRemittanceMax)}
+		RemittanceInformationUnstructured: textcut.Bytes(t.Description, bgRemittanceMax)}
 	if t.BalanceAfter.Amount != "" {
 		out.BalanceAfterTransaction = &bgBalance{BalanceAmount: bgAmount(t.BalanceAfter), BalanceType: k.c.maps.BG.TransactionBalanceType}
 	}
-	name := cut(t.Counterparty.Name, bgNameMax)
+	name := textcut.Bytes(t.Counterparty.Name, bgNameMax)
 	ref := k.bgReferenceOf(k.routingsOf(ctx, banking.AccountRef{BankID: t.Counterparty.BankID, AccountID: t.Counterparty.AccountID}), "")
 	if _, debit := signed(t.Amount); debit {
 		out.CreditorName, out.CreditorAccount = name, ref

@@ -6,11 +6,11 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/banking"
 	"github.com/dynapi/dynapi/engine/connector"
+	"github.com/dynapi/dynapi/internal/textcut"
 	"github.com/dynapi/dynapi/specs"
 )
 
@@ -231,16 +231,5 @@ func ownerNames(acc banking.Account, max int) string {
 			names = append(names, o.Username)
 		}
 	}
-	return cut(strings.Join(names, ", "), max)
-}
-
-// cut is s cut to at most max bytes, on a rune boundary.
-func cut(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	for max > 0 && !utf8.RuneStart(s[max]) {
-		max--
-	}
-	return s[:max]
+	return textcut.Bytes(strings.Join(names, ", "), max)
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi/engine/banking"
+	"github.com/dynapi/dynapi/internal/textcut"
 )
 
 // The UK Open Banking shapes the connector answers, members in the
@@ -162,7 +163,7 @@ func (k *call) ukAccountOf(acc banking.Account) ukAccount {
 		p = m.Products[m.DefaultProduct]
 	}
 	out := ukAccount{AccountID: acc.AccountID, Status: m.AccountStatuses[acc.Status], StatusUpdateDateTime: ukTime(acc.CreatedAt),
-		Currency: acc.Currency, Nickname: cut(acc.Label, ukNicknameMax), OpeningDate: ukTime(acc.CreatedAt),
+		Currency: acc.Currency, Nickname: textcut.Bytes(acc.Label, ukNicknameMax), OpeningDate: ukTime(acc.CreatedAt),
 		Account: k.ukIdents(acc.AccountRoutings, ownerNames(acc, ukNameMax))}
 	if k.v31 {
 		out.AccountType, out.AccountSubType = p.Category, p.SubType
@@ -177,7 +178,7 @@ func (k *call) ukIdents(routings []banking.Routing, name string) []ukAccountIden
 	var out []ukAccountIdent
 	for _, r := range routings {
 		if scheme, ok := k.c.maps.UK.Schemes[r.Scheme]; ok && r.Address != "" {
-			out = append(out, ukAccountIdent{SchemeName: scheme, Identification: cut(r.Address, 256), Name: name})
+			out = append(out, ukAccountIdent{SchemeName: scheme, Identification: textcut.Bytes(r.Address, 256), Name: name})
 		}
 	}
 	return out
@@ -200,7 +201,7 @@ func (k *call) ukTransactionOf(ctx context.Context, t banking.Transaction) ukTra
 	out := ukTransaction{AccountID: t.AccountID, TransactionID: t.TransactionID, TransactionReference: t.TransactionRequestID,
 		CreditDebitIndicator: cd, Status: k.uk.BookedStatus, TransactionMutability: "Immutable",
 		BookingDateTime: ukTime(t.Posted), ValueDateTime: ukTime(t.Completed),
-		TransactionInformation: cut(t.Description, ukInformationMax), Amount: amount}
+		TransactionInformation: textcut.Bytes(t.Description, ukInformationMax), Amount: amount}
 	if t.BalanceAfter.Amount != "" {
 		bcd, bamount := creditDebit(t.BalanceAfter)
 		out.Balance = &ukTransactionTotal{CreditDebitIndicator: bcd, Type: k.uk.TransactionBalanceType, Amount: bamount}
@@ -219,7 +220,7 @@ func (k *call) ukTransactionOf(ctx context.Context, t banking.Transaction) ukTra
 // alone or (v4.0, whose account needs an identification) the party's
 // name.
 func (k *call) ukOtherSide(ctx context.Context, p banking.Party) (*ukAccountIdent, *ukParty) {
-	name := cut(p.Name, ukPartyNameMax)
+	name := textcut.Bytes(p.Name, ukPartyNameMax)
 	if ids := k.ukIdents(k.routingsOf(ctx, banking.AccountRef{BankID: p.BankID, AccountID: p.AccountID}), name); len(ids) > 0 {
 		return &ids[0], nil
 	}
@@ -239,8 +240,8 @@ func (k *call) ukBeneficiaryOf(ctx context.Context, c banking.Counterparty) ukBe
 	if len(routings) == 0 {
 		routings = k.routingsOf(ctx, banking.AccountRef{BankID: c.OtherBankID, AccountID: c.OtherAccountID})
 	}
-	out := ukBeneficiary{AccountID: c.AccountID, BeneficiaryID: cut(c.CounterpartyID, ukIDMax), Reference: cut(c.Description, ukReferenceMax)}
-	if ids := k.ukIdents(routings, cut(c.Name, ukNameMax)); len(ids) > 0 {
+	out := ukBeneficiary{AccountID: c.AccountID, BeneficiaryID: textcut.Bytes(c.CounterpartyID, ukIDMax), Reference: textcut.Bytes(c.Description, ukReferenceMax)}
+	if ids := k.ukIdents(routings, textcut.Bytes(c.Name, ukNameMax)); len(ids) > 0 {
 		out.CreditorAccount = &ids[0]
 	}
 	return out
