@@ -76,6 +76,9 @@ type Event struct {
 	// Notify, when set, is a URL this event is pushed to besides any
 	// subscription's: a Berlin Group consent's TPP-Notification-URI.
 	Notify string `json:"notify,omitempty"`
+	// NotifyBody is the JSON body pushed to Notify, in its standard's
+	// shape.
+	NotifyBody json.RawMessage `json:"notify_body,omitempty"`
 }
 
 // Resource is the standard resource an event is about: UK Open Banking

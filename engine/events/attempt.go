@@ -1,0 +1,256 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/internal/kvjson"
+	"github.com/dynapi/dynapi/internal/textcut"
+)
+
+// lease is how long a claimed delivery waits before another run may claim
+// it again: longer than any attempt, so only a crash mid-attempt makes it
+// due again (and it is attempted again: at least once).
+const lease = 2 * time.Minute
+
+// maxErrorBytes bounds a delivery's LastError.
+const maxErrorBytes = 512
+
+// deliverDue attempts the deliveries due now, up to Parallel of them at
+// once, and records each outcome. It returns how many it attempted.
+func (s *Service) deliverDue(ctx context.Context) (int, error) {
+	batch, err := s.claim(ctx)
+	if err != nil || len(batch) == 0 {
+		return 0, err
+	}
+	results := make([]outcome, len(batch))
+	var wg sync.WaitGroup
+	for i, d := range batch {
+		wg.Go(func() { results[i] = s.attempt(ctx, d) })
+	}
+	wg.Wait()
+	return len(batch), s.record(ctx, batch, results)
+}
+
+// claim takes up to Parallel due deliveries, moving each one's next
+// attempt a lease ahead, in one transaction. A delivery whose subscription
+// is gone or disabled is cancelled (a UK event stays pollable); one whose
+// receiver's breaker is open waits for it to close, without counting an
+// attempt.
+func (s *Service) claim(ctx context.Context) ([]*Delivery, error) {
+	var out []*Delivery
+	err := s.store.Update(ctx, func(tx engine.Tx) error {
+		out = out[:0]
+		now := s.now().UTC()
+		end := dueKey(now, "~")
+		var ids []string
+		if err := tx.Scan(dueBucket, "", func(k string, _ []byte) error {
+			if k > end || len(ids) == s.o.Parallel {
+				return engine.ErrStop
+			}
+			ids = append(ids, k[21:])
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			d, prev, err := load(tx, id)
+			if err != nil {
+				return err
+			}
+			if gone, err := s.subscriptionGone(tx, d); err != nil {
+				return err
+			} else if gone != "" {
+				d.Status, d.NextAttemptAt, d.LastError, d.UpdatedAt = DeliveryCancelled, nil, gone, now
+				if d.Channel == ChannelUK {
+					d.Status = DeliveryPending // pollable still, no longer pushed
+				}
+				if err := save(tx, d, prev); err != nil {
+					return err
+				}
+				continue
+			}
+			next := now.Add(lease)
+			if until := s.breaker.openUntil(host(d.URL), now); !until.IsZero() {
+				next = until
+			} else {
+				out = append(out, d)
+			}
+			d.NextAttemptAt = &next
+			if err := save(tx, d, prev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// subscriptionGone says why d's subscription no longer takes it ("" when
+// it does).
+func (s *Service) subscriptionGone(tx engine.Tx, d *Delivery) (string, error) {
+	if d.SubscriptionID == "" {
+		return "", nil
+	}
+	sub, err := kvjson.Get[Subscription](tx, subscriptionsBucket, d.SubscriptionID)
+	switch {
+	case errors.Is(err, engine.ErrNotFound):
+		return "the subscription was deleted", nil
+	case err != nil:
+		return "", err
+	case sub.Status != SubscriptionActive:
+		return "the subscription is disabled: " + sub.DisabledReason, nil
+	}
+	return "", nil
+}
+
+// outcome is what one attempt came to.
+type outcome struct {
+	at       time.Time
+	resp     *Response
+	err      error
+	duration time.Duration
+}
+
+// attempt sends d once.
+func (s *Service) attempt(ctx context.Context, d *Delivery) outcome {
+	h := http.Header{}
+	h.Set("Content-Type", d.ContentType)
+	now := s.now().UTC()
+	switch d.Channel {
+	case ChannelWebhook:
+		ts := strconv.FormatInt(now.Unix(), 10)
+		h.Set("webhook-id", d.ID)
+		h.Set("webhook-timestamp", ts)
+		h.Set("webhook-signature", s.o.Keys.Sign(d.ID, ts, []byte(d.Payload)))
+	case ChannelUK:
+		h.Set("x-fapi-interaction-id", uuid.NewString())
+	}
+	start := time.Now()
+	resp, err := s.o.Poster.Post(ctx, d.URL, h, []byte(d.Payload))
+	o := outcome{at: now, resp: resp, err: err, duration: time.Since(start)}
+	s.Metrics.observe(o)
+	return o
+}
+
+// record stores the outcomes of a batch's attempts in one transaction.
+func (s *Service) record(ctx context.Context, batch []*Delivery, results []outcome) error {
+	var disable []string
+	err := s.store.Update(ctx, func(tx engine.Tx) error {
+		disable = disable[:0]
+		for i, sent := range batch {
+			d, prev, err := load(tx, sent.ID)
+			if errors.Is(err, engine.ErrNotFound) {
+				continue // swept or acknowledged and removed meanwhile
+			} else if err != nil {
+				return err
+			}
+			if d.Status != DeliveryPending {
+				continue // acknowledged by polling meanwhile
+			}
+			if gone := s.apply(d, results[i]); gone {
+				disable = append(disable, d.SubscriptionID)
+			}
+			if err := save(tx, d, prev); err != nil {
+				return err
+			}
+		}
+		for _, id := range disable {
+			if err := s.disable(tx, id, "the receiver answered 410 Gone"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return err
+}
+
+// apply moves d on by the outcome of an attempt; it tells whether the
+// receiver is gone (410), which disables the subscription.
+func (s *Service) apply(d *Delivery, o outcome) (gone bool) {
+	at := o.at
+	d.Attempts++
+	d.LastAttemptAt, d.UpdatedAt = &at, at
+	d.LastStatus, d.LastError = 0, ""
+	if o.resp != nil {
+		d.LastStatus = o.resp.Status
+	}
+	h := host(d.URL)
+	switch {
+	case o.err != nil:
+		d.LastError = textcut.Bytes(o.err.Error(), maxErrorBytes)
+	case o.resp.Status >= 200 && o.resp.Status < 300:
+		s.breaker.succeeded(h)
+		d.Status, d.NextAttemptAt = DeliveryDelivered, nil
+		s.Metrics.delivered.Add(1)
+		return false
+	case o.resp.Status == http.StatusGone && d.SubscriptionID != "":
+		d.Status, d.NextAttemptAt, d.LastError = DeliveryCancelled, nil, "the receiver answered 410 Gone: the subscription is disabled"
+		if d.Channel == ChannelUK {
+			d.Status = DeliveryPending
+		}
+		s.Metrics.gone.Add(1)
+		return true
+	default:
+		d.LastError = fmt.Sprintf("the receiver answered %d", o.resp.Status)
+	}
+	s.breaker.failed(h, at)
+	delay, ok := s.nextDelay(d, o)
+	if !ok {
+		d.Status, d.NextAttemptAt = DeliveryDead, nil // a UK event stays pollable
+		s.Metrics.dead.Add(1)
+		return false
+	}
+	next := at.Add(delay)
+	d.NextAttemptAt = &next
+	s.Metrics.retried.Add(1)
+	return false
+}
+
+// nextDelay is the wait before d's next attempt, with jitter, at least the
+// receiver's Retry-After on 429 and 503; false when there is none (the
+// schedule or MaxAge is spent).
+func (s *Service) nextDelay(d *Delivery, o outcome) (time.Duration, bool) {
+	if d.Attempts > len(s.o.Schedule) {
+		return 0, false
+	}
+	base := s.o.Schedule[d.Attempts-1]
+	delay := base + time.Duration(float64(base)*JitterFraction*s.o.Jitter())
+	if o.resp != nil && (o.resp.Status == http.StatusTooManyRequests || o.resp.Status == http.StatusServiceUnavailable) {
+		delay = max(delay, o.resp.RetryAfter)
+	}
+	if o.at.Add(delay).Sub(d.ScheduledAt) > s.o.MaxAge {
+		return 0, false
+	}
+	return delay, true
+}
+
+// disable marks subscription id disabled for reason.
+func (s *Service) disable(tx engine.Tx, id, reason string) error {
+	sub, err := kvjson.Get[Subscription](tx, subscriptionsBucket, id)
+	if errors.Is(err, engine.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	sub.Status, sub.DisabledReason, sub.UpdatedAt = SubscriptionDisabled, reason, s.now().UTC()
+	return kvjson.Put(tx, subscriptionsBucket, id, sub)
+}
+
+// host is the host (and port) of a URL, the unit the breaker counts.
+func host(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	return u.Host
+}
