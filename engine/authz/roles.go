@@ -87,6 +87,12 @@ const (
 	// RoleCanResetUserPassword lets an administrator set another user's
 	// password (PUT /admin/v1/users/{id}/password).
 	RoleCanResetUserPassword = "CanResetUserPassword"
+
+	// System roles on events: the bank's own webhooks, and the deliveries
+	// of every subscriber (read, and replay of the dead ones).
+	RoleCanManageWebhooks        = "CanManageWebhooks"
+	RoleCanGetEventDeliveries    = "CanGetEventDeliveries"
+	RoleCanReplayEventDeliveries = "CanReplayEventDeliveries"
 )
 
 var staticSystemRoles = []string{
@@ -103,6 +109,7 @@ var staticSystemRoles = []string{
 	RoleCanGetConsentsAtAnyBank, RoleCanRevokeConsentAtAnyBank,
 	RoleCanGetConsentProfiles, RoleCanCreateConsentProfile, RoleCanDeleteConsentProfile,
 	RoleCanGetEntitlementRequestsAtAnyBank, RoleCanDeleteEntitlementRequestsAtAnyBank,
+	RoleCanManageWebhooks, RoleCanGetEventDeliveries, RoleCanReplayEventDeliveries,
 }
 
 var staticBankRoles = []string{

@@ -17,6 +17,7 @@ import (
 	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/endpointmap"
 	"github.com/dynapi/dynapi/engine/endpoints"
+	"github.com/dynapi/dynapi/engine/events"
 	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/engine/usecase"
@@ -46,6 +47,10 @@ type API struct {
 	// Grants serves the token endpoint's authorization_code and
 	// refresh_token grants; nil serves client_credentials alone.
 	Grants *consentauth.Service
+	// Events keeps event subscriptions and deliveries; nil serves no
+	// webhook or delivery routes. WebhookKeys sign its webhooks.
+	Events      *events.Service
+	WebhookKeys *events.WebhookKeys
 	// MaxDocumentBytes bounds a submitted API document.
 	MaxDocumentBytes int
 	// Version is the engine's version, shown in /openapi.json.
@@ -53,6 +58,8 @@ type API struct {
 
 	// description is /openapi.json, kept until what is served changes.
 	description apidoc.Cache
+	// jwks is /.well-known/jwks.json.
+	jwks jwkSet
 }
 
 // Routes are every management, self-service and token route, for
@@ -78,6 +85,8 @@ func Routes(a *API) []server.Route {
 	a.registerAudit(v1)
 	a.registerConsents(v1)
 	a.registerConsentProfiles(v1)
+	a.registerWebhooks(v1)
+	a.registerDeliveries(v1)
 	return list
 }
 

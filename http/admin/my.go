@@ -11,6 +11,8 @@ import (
 // registerMy mounts the caller's own resources; each needs only login.
 func (a *API) registerMy(r routes) {
 	a.registerMyConsents(r)
+	a.registerMyWebhooks(r)
+	a.registerMyDeliveries(r)
 	r.loggedIn(fiber.MethodDelete, "/logins/direct", a.revokeDirectLogin)
 	r.taking(bodyOf[passwordChange]()).loggedIn(fiber.MethodPut, "/password", a.changePassword)
 	r.loggedIn(fiber.MethodGet, "/user", func(c *fiber.Ctx) error {
