@@ -182,9 +182,9 @@ func canonicalHost(h string) string {
 
 // validHostName reports whether h (canonical) is a DNS host name: labels
 // of letters, digits, hyphens and underscores, none empty or over 63
-// bytes, at most 253 bytes in all, and a last label that is not numeric,
-// since resolvers read such names ("127.1", "0x7f.1", "2130706433") as
-// IPv4 addresses.
+// bytes, at most 253 bytes in all, and a last label that starts with a
+// letter, as top-level domains do: resolvers read names such as "127.1",
+// "0x7f.1" or "2130706433" as IPv4 addresses.
 func validHostName(h string) bool {
 	if h == "" || len(h) > 253 {
 		return false
@@ -211,28 +211,6 @@ func validHostName(h string) bool {
 	if label == 0 {
 		return false
 	}
-	return !numericLabel(h[strings.LastIndexByte(h, '.')+1:])
+	last := h[strings.LastIndexByte(h, '.')+1]
+	return 'a' <= last && last <= 'z'
 }
-
-// numericLabel reports whether a label reads as a number: all decimal
-// digits, or "0x" followed by hex digits.
-func numericLabel(l string) bool {
-	if rest, ok := strings.CutPrefix(l, "0x"); ok {
-		l = rest
-		for i := 0; i < len(l); i++ {
-			if !isHex(l[i]) {
-				return false
-			}
-		}
-		return true
-	}
-	for i := 0; i < len(l); i++ {
-		if l[i] < '0' || l[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// isHex reports whether c is a hexadecimal digit (lower case).
-func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
