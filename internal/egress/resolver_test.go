@@ -47,6 +47,14 @@ func (r *fakeResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.A
 	return addrs, nil
 }
 
+// resolverFunc is a Resolver answering every name with f.
+type resolverFunc func(ctx context.Context) ([]netip.Addr, error)
+
+// LookupNetIP implements Resolver.
+func (f resolverFunc) LookupNetIP(ctx context.Context, _, _ string) ([]netip.Addr, error) {
+	return f(ctx)
+}
+
 // policy parses allow and sets r as its resolver.
 func policy(t testing.TB, r Resolver, allow ...string) *Policy {
 	t.Helper()
