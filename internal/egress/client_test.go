@@ -85,6 +85,13 @@ func TestPostReusesConnections(t *testing.T) {
 	if n := rcv.conns.Load(); n != 1 {
 		t.Errorf("3 posts opened %d connections, want 1", n)
 	}
+	c.CloseIdleConnections()
+	if _, err := c.Post(context.Background(), rcv.URL, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := rcv.conns.Load(); n != 2 {
+		t.Errorf("a post after CloseIdleConnections made %d connections in all, want 2", n)
+	}
 }
 
 func TestPostVerifiesTheHostNameOverTLS(t *testing.T) {
