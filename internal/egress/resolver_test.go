@@ -20,7 +20,6 @@ var (
 type fakeResolver struct {
 	mu      sync.Mutex
 	answers map[string][]netip.Addr
-	lookups int
 }
 
 // newResolver returns a resolver answering names as given.
@@ -39,7 +38,6 @@ func (r *fakeResolver) set(name string, addrs ...netip.Addr) {
 func (r *fakeResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.lookups++
 	addrs, ok := r.answers[host]
 	if !ok {
 		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
