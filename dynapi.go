@@ -297,6 +297,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 	if err != nil {
 		return nil, err
 	}
+	api.Events = evs
 	bg, stop := context.WithCancel(context.Background())
 	chores, done := make(chan struct{}), make(chan struct{})
 	worked := make(chan struct{})

@@ -86,3 +86,7 @@ func (k *WebhookKeys) JWK() map[string]string {
 	return map[string]string{"kty": "OKP", "crv": "Ed25519", "use": "sig", "alg": "EdDSA", "kid": k.kid,
 		"x": base64.RawURLEncoding.EncodeToString(k.priv.Public().(ed25519.PublicKey))}
 }
+
+// WebhookKeys are the keys the service signs webhooks with, whose public
+// half subscribers are given.
+func (s *Service) WebhookKeys() *WebhookKeys { return s.o.Keys }

@@ -48,9 +48,8 @@ type API struct {
 	// refresh_token grants; nil serves client_credentials alone.
 	Grants *consentauth.Service
 	// Events keeps event subscriptions and deliveries; nil serves no
-	// webhook or delivery routes. WebhookKeys sign its webhooks.
-	Events      *events.Service
-	WebhookKeys *events.WebhookKeys
+	// webhook or delivery routes, and no webhook key in the JWK Set.
+	Events *events.Service
 	// MaxDocumentBytes bounds a submitted API document.
 	MaxDocumentBytes int
 	// Version is the engine's version, shown in /openapi.json.

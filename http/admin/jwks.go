@@ -18,10 +18,10 @@ type jwkSet struct {
 // mergedJWKS is the set made from the signing keys' set from.
 type mergedJWKS struct{ from, set []byte }
 
-// of is the set of the signing keys' set signing with webhook's key
-// added; signing itself when there is no webhook key.
-func (j *jwkSet) of(signing []byte, webhook *events.WebhookKeys) []byte {
-	if webhook == nil {
+// of is the signing keys' set signing with the webhook key of evs added;
+// signing itself when there are no events.
+func (j *jwkSet) of(signing []byte, evs *events.Service) []byte {
+	if evs == nil {
 		return signing
 	}
 	if m := j.last.Load(); m != nil && bytes.Equal(m.from, signing) {
@@ -30,7 +30,7 @@ func (j *jwkSet) of(signing []byte, webhook *events.WebhookKeys) []byte {
 	var set struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
-	key, err := json.Marshal(webhook.JWK())
+	key, err := json.Marshal(evs.WebhookKeys().JWK())
 	if err != nil || json.Unmarshal(signing, &set) != nil {
 		return signing
 	}

@@ -22,7 +22,7 @@ func (a *API) registerLogins(r routes) {
 	r.public(fiber.MethodGet, "/.well-known/jwks.json", func(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentType, "application/jwk-set+json")
 		c.Set(fiber.HeaderCacheControl, "public, max-age=300")
-		return c.Send(a.jwks.of(a.OAuth2.JWKS(), a.WebhookKeys))
+		return c.Send(a.jwks.of(a.OAuth2.JWKS(), a.Events))
 	})
 }
 

@@ -42,7 +42,7 @@ func (a *API) registerMyWebhooks(r routes) {
 // webhooks at base of the owner ownerOf names, for callers holding any
 // one of roles system wide (any logged-in caller when none).
 func (a *API) webhookRoutes(r routes, base string, ownerOf func(*fiber.Ctx) (string, error), roles ...string) {
-	w := webhooks{events: a.Events, keys: a.WebhookKeys, banks: a.Access.Banks.Exists, ownerOf: ownerOf}
+	w := webhooks{events: a.Events, keys: a.Events.WebhookKeys(), banks: a.Access.Banks.Exists, ownerOf: ownerOf}
 	r.taking(bodyOf[newWebhook]()).system(fiber.MethodPost, base, w.create, roles...)
 	r.system(fiber.MethodGet, base, w.list, roles...)
 	r.system(fiber.MethodGet, base+"/:id", w.get, roles...)
