@@ -117,7 +117,7 @@ func (d deliveries) get(c *fiber.Ctx) error {
 	id := param(c, "id")
 	del, err := d.events.Delivery(c.UserContext(), owner, id)
 	if err != nil {
-		return found(err, "event delivery", id)
+		return notFoundAs(err, "event delivery", id)
 	}
 	return c.JSON(del)
 }
@@ -128,7 +128,7 @@ func (d deliveries) replay(c *fiber.Ctx) error {
 	id := param(c, "id")
 	del, err := d.events.Replay(c.UserContext(), actor(c), id)
 	if err != nil {
-		return found(err, "event delivery", id)
+		return notFoundAs(err, "event delivery", id)
 	}
 	return c.JSON(del)
 }

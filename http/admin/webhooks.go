@@ -155,7 +155,7 @@ func (w webhooks) find(c *fiber.Ctx) (string, *events.Subscription, error) {
 	if err == nil && sub.Kind != events.KindWebhook {
 		err = engine.ErrNotFound
 	}
-	return owner, sub, found(err, "webhook", id)
+	return owner, sub, notFoundAs(err, "webhook", id)
 }
 
 func (w webhooks) get(c *fiber.Ctx) error {
@@ -179,7 +179,7 @@ func (w webhooks) change(c *fiber.Ctx) error {
 	sub, err = w.events.ChangeSubscription(c.UserContext(), actor(c), owner, sub.ID, events.SubscriptionChange{
 		URL: in.URL, EventTypes: in.EventTypes, Enable: in.Status == events.SubscriptionActive}, webhookPointers)
 	if err != nil {
-		return found(err, "webhook", param(c, "id"))
+		return notFoundAs(err, "webhook", param(c, "id"))
 	}
 	return c.JSON(w.view(sub))
 }
@@ -190,14 +190,14 @@ func (w webhooks) delete(c *fiber.Ctx) error {
 		return err
 	}
 	if err := w.events.Unsubscribe(c.UserContext(), actor(c), owner, sub.ID); err != nil {
-		return found(err, "webhook", sub.ID)
+		return notFoundAs(err, "webhook", sub.ID)
 	}
 	return c.SendStatus(http.StatusNoContent)
 }
 
-// found is err, with engine.ErrNotFound made the 404 of the unknown what
+// notFoundAs is err, with engine.ErrNotFound made the 404 of the unknown what
 // id.
-func found(err error, what, id string) error {
+func notFoundAs(err error, what, id string) error {
 	if errors.Is(err, engine.ErrNotFound) {
 		return notFound(what, id)
 	}

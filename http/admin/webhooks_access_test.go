@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/dynapi/dynapi"
@@ -142,7 +143,8 @@ func bankHookOf(t *testing.T, inst *enginetest.Engine) string {
 // for holders of CanManageWebhooks, CanGetEventDeliveries and
 // CanReplayEventDeliveries; anyone else is refused (401 without
 // credentials, 403 naming the role), and a consumer's routes need a
-// login.
+// login. The admin gets a 404 for a webhook or delivery that does not
+// exist.
 func TestWebhookRoutesNeedRoles(t *testing.T) {
 	inst := hookEngine(t)
 	dev := inst.As(inst.CreateUser(t, "dev", "Dev-passw0rd-long"))
@@ -172,6 +174,12 @@ func TestWebhookRoutesNeedRoles(t *testing.T) {
 			}
 			if got := missingRole(t, dev.Send(t, enginetest.JSONRequest(t, tc.method, tc.path, body))); got != tc.role {
 				t.Errorf("missing role %s, want %s", got, tc.role)
+			}
+			if !strings.HasSuffix(tc.path, "/x") && !strings.HasSuffix(tc.path, "/x/replay") {
+				return
+			}
+			if r := inst.Admin().Send(t, enginetest.JSONRequest(t, tc.method, tc.path, map[string]any{})); r.Status != http.StatusNotFound {
+				t.Errorf("the admin, for an unknown id: %d %s, want 404", r.Status, r.Body)
 			}
 		})
 	}
