@@ -349,7 +349,7 @@ func eventService(ctx context.Context, cfg Config, store engine.Store, svc *acce
 	if err != nil {
 		return nil, err
 	}
-	client := egress.NewClient(policy, egress.Options{Timeout: cfg.Events.DeliveryTimeout, Now: now})
+	client := egress.NewClient(policy, egress.Options{Timeout: cfg.Events.DeliveryTimeout, Now: now, MaxIdlePerHost: events.DefaultParallel})
 	return events.New(events.Options{Store: store, Audit: svc.Audit, URLs: policy, Poster: poster{client}, Signer: signer,
 		Keys: keys, Now: now, PollInterval: cfg.Events.PollInterval, Logger: cfg.Logger})
 }

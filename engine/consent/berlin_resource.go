@@ -25,9 +25,13 @@ const (
 const (
 	headerRedirect    = "TPP-Redirect-URI"
 	headerNokRedirect = "TPP-Nok-Redirect-URI"
-	headerPSUID       = "PSU-ID"
-	headerPSUIP       = "PSU-IP-Address"
-	headerConsentID   = "Consent-ID"
+	// headerNotification is where the TPP would have status changes
+	// pushed; a URI the TPP did not register is ignored, as the standard
+	// lets the bank do.
+	headerNotification = "TPP-Notification-URI"
+	headerPSUID        = "PSU-ID"
+	headerPSUIP        = "PSU-IP-Address"
+	headerConsentID    = "Consent-ID"
 )
 
 // berlinResource answers the operations of a Berlin Group document the
@@ -35,7 +39,8 @@ const (
 // delete) and its authorisations, in NextGenPSD2's shapes.
 type berlinResource struct {
 	*resource
-	authoriser func() BerlinAuthoriser
+	authoriser    func() BerlinAuthoriser
+	notifications NotificationPolicy
 }
 
 // Invoke answers the call, or refuses it: the route renders the refusal
@@ -127,6 +132,9 @@ func (r *berlinResource) create(ctx context.Context, call *engine.Call, who audi
 	c := &Consent{Kind: r.profile.Kind, ProfileID: r.profile.ID, EndpointID: r.endpointID, BankID: r.bankID, ConsumerID: who.ConsumerID}
 	if err := newBerlinConsent(c, call.Body, r.svc.now()); err != nil {
 		return nil, err
+	}
+	if uri := header(call, headerNotification); uri != "" && r.notifications != nil && r.notifications.AcceptNotification(ctx, who.ConsumerID, uri) {
+		c.NotificationURI = uri
 	}
 	if err := r.svc.Create(ctx, c, who); err != nil {
 		return nil, err
