@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
@@ -29,9 +30,11 @@ const (
 	// pushed; a URI the TPP did not register is ignored, as the standard
 	// lets the bank do.
 	headerNotification = "TPP-Notification-URI"
-	headerPSUID        = "PSU-ID"
-	headerPSUIP        = "PSU-IP-Address"
-	headerConsentID    = "Consent-ID"
+	// headerNotificationSupport tells the TPP whether it was kept.
+	headerNotificationSupport = "ASPSP-Notification-Support"
+	headerPSUID               = "PSU-ID"
+	headerPSUIP               = "PSU-IP-Address"
+	headerConsentID           = "Consent-ID"
 )
 
 // berlinResource answers the operations of a Berlin Group document the
@@ -133,8 +136,9 @@ func (r *berlinResource) create(ctx context.Context, call *engine.Call, who audi
 	if err := newBerlinConsent(c, call.Body, r.svc.now()); err != nil {
 		return nil, err
 	}
-	if uri := header(call, headerNotification); uri != "" && r.notifications != nil && r.notifications.AcceptNotification(ctx, who.ConsumerID, uri) {
-		c.NotificationURI = uri
+	notify := header(call, headerNotification)
+	if notify != "" && r.notifications != nil && r.notifications.AcceptNotification(ctx, who.ConsumerID, notify) {
+		c.NotificationURI = notify
 	}
 	if err := r.svc.Create(ctx, c, who); err != nil {
 		return nil, err
@@ -154,7 +158,11 @@ func (r *berlinResource) create(ctx context.Context, call *engine.Call, who audi
 		links["startAuthorisationWithPsuAuthentication"] = href(self + "/authorisations")
 	}
 	out["_links"] = links
-	return jsonReply(http.StatusCreated, out)
+	reply, err := jsonReply(http.StatusCreated, out)
+	if err == nil && notify != "" {
+		reply.Headers = map[string]string{headerNotificationSupport: strconv.FormatBool(c.NotificationURI != "")}
+	}
+	return reply, err
 }
 
 // information is the consent as getConsentInformation shows it: its
