@@ -5,30 +5,23 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/events"
 	"github.com/dynapi/dynapi/internal/outboxtest"
-	"github.com/dynapi/dynapi/plugins/boltstore"
 )
 
 // eventClock is the fixed time of the events of these tests.
 var eventClock = time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
 
-// openEmitting returns a record store that emits events, on a fresh bbolt
-// file, with o's other settings.
+// openEmitting returns a record store that emits events at eventClock,
+// on a fresh bbolt file, with o's other settings.
 func openEmitting(t testing.TB, o Options) *Store {
 	t.Helper()
-	db, err := boltstore.Open(filepath.Join(t.TempDir(), "records.db"), boltstore.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
 	o.Events, o.Now = true, func() time.Time { return eventClock }
-	return New(db, o)
+	return openWith(t, o)
 }
 
 // eventData decodes the data of a record event.

@@ -50,7 +50,7 @@ func TestScriptEventsOverHTTP(t *testing.T) {
 		{"emitted, then thrown", `events.emit("order.shipped", "orders/o-1"); throw new Error("core banking said no");`,
 			http.StatusInternalServerError, "core banking said no"},
 		{"an engine type", `try { events.emit("consent.created", "consents/c-1") } catch (e) {
-			throw {status: 409, message: e.message} }`+answer,
+			throw {status: 409, message: e.message} }` + answer,
 			http.StatusConflict, "type (reserved)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
