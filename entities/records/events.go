@@ -9,14 +9,18 @@ import (
 )
 
 // recordEvent is the data of a record event: which record changed and,
-// but for a deletion, the record as stored after the change.
+// but for a deletion, the record as stored after the change. A record
+// larger than events.MaxDataBytes is left out, with RecordOmitted set, so
+// that no write puts more than that in the outbox: subscribers read it
+// from the record API.
 type recordEvent struct {
 	Entity string `json:"entity"`
 	BankID string `json:"bank_id,omitempty"`
 	ID     string `json:"id"`
 	// Owner is the user a personal record belongs to, "" for shared ones.
-	Owner  string          `json:"owner,omitempty"`
-	Record json.RawMessage `json:"record,omitempty"`
+	Owner         string          `json:"owner,omitempty"`
+	Record        json.RawMessage `json:"record,omitempty"`
+	RecordOmitted bool            `json:"record_omitted,omitempty"`
 }
 
 // RecordSubject is the subject of the events of a record:
@@ -37,7 +41,11 @@ func (s *Store) emit(tx engine.Tx, typ string, r rec, raw []byte) error {
 	if !s.events {
 		return nil
 	}
-	data, err := json.Marshal(recordEvent{Entity: r.entity, BankID: r.bank, ID: r.id, Owner: r.owner, Record: raw})
+	d := recordEvent{Entity: r.entity, BankID: r.bank, ID: r.id, Owner: r.owner, Record: raw}
+	if len(raw) > events.MaxDataBytes {
+		d.Record, d.RecordOmitted = nil, true
+	}
+	data, err := json.Marshal(d)
 	if err != nil {
 		return fmt.Errorf("records: encode the %s event of %s %q: %w", typ, r.entity, r.id, err)
 	}

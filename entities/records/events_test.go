@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -183,5 +184,32 @@ func TestEventsAreOptional(t *testing.T) {
 	mustCreate(t, s, customerSchema(""), "", map[string]any{"customer_id": "c1", "name": "Ann"})
 	if got := outboxtest.Read(t, db); len(got) != 0 {
 		t.Errorf("%d events from a store without Events: %+v", len(got), got)
+	}
+}
+
+// TestLargeRecordLeftOut: the event of a record larger than
+// events.MaxDataBytes names it but leaves it out.
+func TestLargeRecordLeftOut(t *testing.T) {
+	s := openEmitting(t, Options{})
+	cust := customerSchema("")
+	for _, tc := range []struct {
+		id      string
+		size    int
+		omitted bool
+	}{
+		{"small", events.MaxDataBytes - 100, false},
+		{"large", events.MaxDataBytes + 1, true},
+	} {
+		t.Run(tc.id, func(t *testing.T) {
+			mustCreate(t, s, cust, "", map[string]any{"customer_id": tc.id, "name": strings.Repeat("n", tc.size)})
+			got := outboxtest.Under(t, s.db, RecordSubject("", "Customer", tc.id))
+			if len(got) != 1 {
+				t.Fatalf("%d events", len(got))
+			}
+			d := eventData(t, got[0])
+			if d.RecordOmitted != tc.omitted || (d.Record == nil) != tc.omitted || d.ID != tc.id || got[0].Subject != "entities/Customer/records/"+tc.id {
+				t.Errorf("event %s: omitted %v, record of %d bytes", got[0].Subject, d.RecordOmitted, len(d.Record))
+			}
+		})
 	}
 }

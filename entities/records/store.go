@@ -59,8 +59,11 @@ type Options struct {
 	// transaction that writes it (see events.Emit): the event exists if
 	// and only if the change committed. Their subject is RecordSubject,
 	// their BankID the entity's bank, and they concern no consumer (they
-	// are for the bank's own systems). DeleteAll and ReplaceAll (an
-	// entity deleted or migrated) and Reindex emit nothing.
+	// are for the bank's own systems). Their data is {"entity", "bank_id",
+	// "id", "owner" (of a personal record), "record"}: the record as
+	// stored, absent from record.deleted and, with "record_omitted":
+	// true, when larger than events.MaxDataBytes. DeleteAll and
+	// ReplaceAll (an entity deleted or migrated) and Reindex emit nothing.
 	Events bool
 	// Now is the clock of the events' times; time.Now when nil.
 	Now func() time.Time
