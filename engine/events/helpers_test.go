@@ -43,7 +43,7 @@ func (fakeSigner) SignEvent(claims map[string]any) (string, error) {
 
 // open starts a harness on dir (a fresh temp dir when "") with opts'
 // non-zero fields.
-func open(t *testing.T, dir string, opts events.Options) *harness {
+func open(t testing.TB, dir string, opts events.Options) *harness {
 	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
@@ -62,7 +62,7 @@ func open(t *testing.T, dir string, opts events.Options) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := egress.NewClient(policy, egress.Options{Timeout: 2 * time.Second})
+	client := egress.NewClient(policy, egress.Options{Timeout: 2 * time.Second, MaxIdlePerHost: 64})
 	opts.Store, opts.Audit, opts.URLs, opts.Keys, opts.Now = store, audit.New(store, clock.Now), policy, keys, clock.Now
 	opts.Poster = poster{client}
 	if opts.Signer == nil {
@@ -90,7 +90,7 @@ func (p poster) Post(ctx context.Context, url string, h http.Header, body []byte
 }
 
 // emit commits ev as a change would.
-func (h *harness) emit(t *testing.T, ev *events.Event) {
+func (h *harness) emit(t testing.TB, ev *events.Event) {
 	t.Helper()
 	if err := h.store.Update(context.Background(), func(tx engine.Tx) error { return events.Emit(tx, ev, h.clock.Now()) }); err != nil {
 		t.Fatal(err)
@@ -98,7 +98,7 @@ func (h *harness) emit(t *testing.T, ev *events.Event) {
 }
 
 // drain runs the worker until nothing is due now.
-func (h *harness) drain(t *testing.T) int {
+func (h *harness) drain(t testing.TB) int {
 	t.Helper()
 	n, err := h.svc.Drain(context.Background())
 	if err != nil {
@@ -108,7 +108,7 @@ func (h *harness) drain(t *testing.T) int {
 }
 
 // webhook subscribes a bank-systems webhook at url.
-func (h *harness) webhook(t *testing.T, url string, types ...string) *events.Subscription {
+func (h *harness) webhook(t testing.TB, url string, types ...string) *events.Subscription {
 	t.Helper()
 	sub, err := h.svc.Subscribe(context.Background(), audit.Actor{UserID: "admin"},
 		events.NewSubscription{Kind: events.KindWebhook, URL: url, EventTypes: types}, events.Pointers{URL: "/url", EventTypes: "/event_types"})
