@@ -1,7 +1,8 @@
 // Package admin is dynapi's management and self-service HTTP API: dynamic
 // endpoints, users, consumers, banks, roles, entitlements, entitlement
-// requests and the audit log under /admin/v1, the caller's own resources
-// under /my, and the token endpoints (/my/logins/direct, /oauth2/token,
+// requests, the audit log, the bank's webhooks and every event delivery
+// under /admin/v1, the caller's own resources (a consumer's webhooks and
+// deliveries among them) under /my, and the token endpoints (/my/logins/direct, /oauth2/token,
 // /.well-known/jwks.json).
 //
 // Every route is guarded: it authenticates the caller (401 with
