@@ -268,3 +268,18 @@ func TestDeliveriesPaged(t *testing.T) {
 		}
 	}
 }
+
+// TestWebhookKeySurvivesRestart: the key a receiver was given at creation
+// stays the engine's across a restart: the webhook still answers it and
+// the JWK Set still lists it, so receivers need not be told again.
+func TestWebhookKeySurvivesRestart(t *testing.T) {
+	inst := hookEngine(t)
+	hook := createHook(t, inst.Admin(), "/admin/v1/webhooks", map[string]any{"url": "http://127.0.0.1:9/hooks"})
+	inst.Close(t)
+	again := hookEngine(t, enginetest.InDir(inst.Dir))
+	got := decode[webhook](t, again.Admin().Get(t, "/admin/v1/webhooks/"+hook.ID))
+	if got.PublicKey != hook.PublicKey || got.KeyID != hook.KeyID {
+		t.Fatalf("after a restart the webhook answers key %s (%s), want %s (%s)", got.KeyID, got.PublicKey, hook.KeyID, hook.PublicKey)
+	}
+	checkWebhookKeyInJWKS(t, again, hook)
+}
