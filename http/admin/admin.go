@@ -46,6 +46,9 @@ type API struct {
 	// Grants serves the token endpoint's authorization_code and
 	// refresh_token grants; nil serves client_credentials alone.
 	Grants *consentauth.Service
+	// CallbackURLs checks the callback URLs consumers register (the
+	// events service's URL checker); nil serves no callback URL route.
+	CallbackURLs identity.URLChecker
 	// MaxDocumentBytes bounds a submitted API document.
 	MaxDocumentBytes int
 	// Version is the engine's version, shown in /openapi.json.
