@@ -53,8 +53,12 @@ func (s *Service) supersede(tx engine.Tx, c *Consent, now time.Time, who audit.A
 		if err := unindex(tx, old); err != nil {
 			return ids, err
 		}
+		since := len(old.History)
 		old.transition(Expired, now, "system", "", "superseded by consent "+c.ID, who.CorrelationID)
 		if err := kvjson.Put(tx, bucket, id, old); err != nil {
+			return ids, err
+		}
+		if err := emitChanges(tx, old, since, old.Accounts, now); err != nil {
 			return ids, err
 		}
 		if err := s.audit.Append(tx, who, auditExpire, id, old.BankID,

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/events"
 )
 
 // Status is a consent's canonical status. Profiles render it in their
@@ -101,9 +102,12 @@ type Consent struct {
 	// OBP consent: a call presents one of them exactly.
 	JWTDigests []string `json:"jwt_sha256,omitempty"`
 	// Request is the request body as accepted, byte for byte.
-	Request   json.RawMessage `json:"request"`
-	CreatedAt time.Time       `json:"created_at"`
-	StatusAt  time.Time       `json:"status_at"`
+	Request json.RawMessage `json:"request"`
+	// Resource is the consent as its standard's events name it (UK
+	// consents: type, path and version), nil for the others.
+	Resource  *events.Resource `json:"resource,omitempty"`
+	CreatedAt time.Time        `json:"created_at"`
+	StatusAt  time.Time        `json:"status_at"`
 	// Revision counts the changes; each change checks the one it read.
 	Revision uint64 `json:"revision"`
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/engine/events"
 	"github.com/dynapi/dynapi/specs"
 )
 
@@ -125,6 +126,7 @@ func (p *payments) pay(ctx context.Context, call *engine.Call) (*engine.Reply, e
 	}
 	pay := &Payment{ConsentID: c.ID, ConsumerID: who.ConsumerID, Kind: c.Kind, Status: PaymentCompleted, BankID: bankID, From: from,
 		To: to, TransactionRequestID: trID, Value: t.Value, Initiation: posted.Data.InitiationRaw}
+	pay.Resource = p.resource(call, c.Kind)
 	made, err := p.svc.consume(ctx, pay, key, hash, who)
 	if err != nil {
 		return nil, err
@@ -320,4 +322,10 @@ func postedRequest(call *engine.Call, status int, code, why string) (*obRequest,
 		return nil, engine.NewError(status, code, why, engine.Violation{Location: "body", Pointer: "/Data/ConsentId", Code: code, Message: why})
 	}
 	return req, nil
+}
+
+// resource is the payment being made by call under a consent of kind, as
+// UK events name it: the operation's path and, once stored, its id.
+func (p *payments) resource(call *engine.Call, kind string) *events.Resource {
+	return &events.Resource{Type: kind, Path: selfPath(call, ""), Version: p.profile.Version}
 }

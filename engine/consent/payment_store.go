@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/engine/events"
 	"github.com/dynapi/dynapi/internal/kvjson"
 )
 
@@ -51,6 +53,9 @@ type Payment struct {
 	Instruction json.RawMessage `json:"instruction,omitempty"`
 	Risk        json.RawMessage `json:"risk,omitempty"`
 	CreatedAt   time.Time       `json:"created_at"`
+	// Resource is the payment as UK events name it; its ID and the id
+	// ending its Path are filled in when the payment is first stored.
+	Resource *events.Resource `json:"resource,omitempty"`
 }
 
 // A payment's statuses (Payment.Status).
@@ -148,7 +153,7 @@ func (s *Service) consume(ctx context.Context, p *Payment, k, hash string, who a
 			return nil, engine.Errorf(http.StatusForbidden, CodeConsentConsumed, "consent %s is %s: it pays no more", c.ID, c.Status)
 		}
 		p.CreatedAt = now
-		if err := kvjson.Put(tx, paymentBucket, p.ID, p); err != nil {
+		if err := putPayment(tx, p, "", who.CorrelationID, now); err != nil {
 			return nil, err
 		}
 		if err := kvjson.Put(tx, paymentKeyBucket, keyOf(p.ConsumerID, k), paymentKey{RequestHash: hash, PaymentID: p.ID, At: now}); err != nil {
@@ -169,3 +174,24 @@ func (s *Service) consume(ctx context.Context, p *Payment, k, hash string, who a
 type errReplay struct{ err error }
 
 func (e errReplay) Error() string { return "replayed" }
+
+// putPayment stores p, which had status from ("" when new), and emits
+// payment.status_changed in tx when its status is new.
+func putPayment(tx engine.Tx, p *Payment, from, correlationID string, now time.Time) error {
+	if r := p.Resource; r != nil && r.ID == "" {
+		r.ID, r.Path = p.ID, strings.TrimSuffix(r.Path, "/")+"/"+p.ID
+	}
+	if err := kvjson.Put(tx, paymentBucket, p.ID, p); err != nil {
+		return err
+	}
+	if p.Status == from {
+		return nil
+	}
+	data, err := json.Marshal(map[string]any{"payment_id": p.ID, "consent_id": p.ConsentID, "kind": p.Kind, "from": from,
+		"to": p.Status, "amount": p.Value.Amount, "currency": p.Value.Currency, "transaction_request_id": p.TransactionRequestID})
+	if err != nil {
+		return err
+	}
+	return events.Emit(tx, &events.Event{Type: events.TypePaymentStatusChanged, Subject: "payments/" + p.ID, BankID: p.BankID,
+		ConsumerID: p.ConsumerID, CorrelationID: correlationID, Data: data, Resource: p.Resource}, now)
+}

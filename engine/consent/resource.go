@@ -12,6 +12,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/engine/events"
 	"github.com/dynapi/dynapi/internal/jsonptr"
 	"github.com/dynapi/dynapi/internal/textcut"
 	"github.com/dynapi/dynapi/specs"
@@ -125,6 +126,8 @@ func (r *resource) create(ctx context.Context, call *engine.Call, who audit.Acto
 	if c.Request, err = json.Marshal(call.Body); err != nil {
 		return nil, engine.Internal(err)
 	}
+	c.ID = NewID()
+	c.Resource = &events.Resource{ID: c.ID, Type: c.Kind + "-consent", Path: selfPath(call, c.ID), Version: r.profile.Version}
 	if err := r.svc.Create(ctx, c, who); err != nil {
 		return nil, err
 	}
@@ -246,7 +249,10 @@ func pathValue(op *specs.Operation, call *engine.Call, name string) string {
 
 // selfURL is the absolute URL of the consent the call answers: the
 // request's own, with "/"+id appended when id is given (a creation).
-func selfURL(call *engine.Call, id string) string {
+func selfURL(call *engine.Call, id string) string { return baseURL(call) + selfPath(call, id) }
+
+// selfPath is the path of selfURL.
+func selfPath(call *engine.Call, id string) string {
 	path := "/"
 	if h := call.HTTP; h != nil {
 		path = h.Path()
@@ -254,7 +260,7 @@ func selfURL(call *engine.Call, id string) string {
 	if id != "" {
 		path = strings.TrimSuffix(path, "/") + "/" + id
 	}
-	return baseURL(call) + path
+	return path
 }
 
 // BaseURL is the scheme and host the call was made to, which the

@@ -89,6 +89,9 @@ func (s *Service) Create(ctx context.Context, c *Consent, who audit.Actor, with 
 		if err := kvjson.Put(tx, bucket, c.ID, c); err != nil {
 			return err
 		}
+		if err := emitChanges(tx, c, 0, nil, now); err != nil {
+			return err
+		}
 		if c.ExpiresAt != nil {
 			if err := tx.Put(expiryBucket, expiryKey(c), []byte{}); err != nil {
 				return err
@@ -172,8 +175,12 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 				return err
 			}
 			if err == nil && c.due(now) {
+				since := len(c.History)
 				c.expire()
 				if err := kvjson.Put(tx, bucket, id, c); err != nil {
+					return err
+				}
+				if err := emitChanges(tx, c, since, c.Accounts, now); err != nil {
 					return err
 				}
 				if err := s.audit.Append(tx, audit.Actor{}, auditExpire, id, c.BankID, map[string]any{"expired_at": c.ExpiresAt}); err != nil {
@@ -215,8 +222,12 @@ func (s *Service) Delete(ctx context.Context, id string, rev uint64, who audit.A
 		if err := unindex(tx, c); err != nil {
 			return err
 		}
-		c.transition(Deleted, s.now().UTC().Truncate(time.Second), "tpp", who.ConsumerID, "deleted by the TPP", who.CorrelationID)
+		since, now := len(c.History), s.now().UTC().Truncate(time.Second)
+		c.transition(Deleted, now, "tpp", who.ConsumerID, "deleted by the TPP", who.CorrelationID)
 		if err := kvjson.Put(tx, bucket, id, c); err != nil {
+			return err
+		}
+		if err := emitChanges(tx, c, since, c.Accounts, now); err != nil {
 			return err
 		}
 		return s.audit.Append(tx, who, auditDelete, id, c.BankID, map[string]any{"revision": c.Revision})
@@ -406,14 +417,21 @@ func (s *Service) update(ctx context.Context, id string, who audit.Actor, action
 	var out *Consent
 	defer s.grants.forget(id)
 	err := s.store.Update(ctx, func(tx engine.Tx) error {
-		c, err := s.read(tx, id)
+		c, err := kvjson.Get[Consent](tx, bucket, id)
 		if err != nil {
 			return err
 		}
 		indexed := c.ExpiresAt != nil && (c.Status == AwaitingAuthorisation || c.Status == Authorised)
-		customer := c.UserID
-		details, err := change(tx, c, s.now().UTC().Truncate(time.Second))
+		customer, since, accounts := c.UserID, len(c.History), slices.Clone(c.Accounts)
+		if c.due(s.now()) {
+			c.expire()
+		}
+		now := s.now().UTC().Truncate(time.Second)
+		details, err := change(tx, c, now)
 		if err != nil {
+			return err
+		}
+		if err := emitChanges(tx, c, since, accounts, now); err != nil {
 			return err
 		}
 		if stays := c.Status == AwaitingAuthorisation || c.Status == Authorised; indexed && !stays {

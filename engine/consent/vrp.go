@@ -76,6 +76,7 @@ func (p *payments) payVRP(ctx context.Context, call *engine.Call, c *Consent, po
 	pay := &Payment{ConsentID: c.ID, ConsumerID: who.ConsumerID, Kind: c.Kind, Status: PaymentPending, BankID: bankID, From: from,
 		To: to, Value: amount.money(), Description: cmp.Or(instr.RemittanceInformation.Reference, instr.EndToEndIdentification),
 		Initiation: posted.Data.InitiationRaw, Instruction: posted.Data.InstructionRaw, Risk: posted.Risk}
+	pay.Resource = p.resource(call, c.Kind)
 	prior, err := p.svc.reserveVRP(ctx, pay, &ctl, key, hash, who)
 	switch {
 	case err != nil:

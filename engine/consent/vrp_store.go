@@ -83,7 +83,7 @@ func (s *Service) reserveVRP(ctx context.Context, pay *Payment, ctl *controls, k
 			}
 		}
 		pay.ID, pay.CreatedAt, pay.Ledger = uuid.NewString(), now.Truncate(time.Second), keys
-		if err := kvjson.Put(tx, paymentBucket, pay.ID, pay); err != nil {
+		if err := putPayment(tx, pay, "", who.CorrelationID, now); err != nil {
 			return err
 		}
 		if err := kvjson.Put(tx, paymentKeyBucket, keyOf(pay.ConsumerID, k), paymentKey{RequestHash: hash, PaymentID: pay.ID, At: now}); err != nil {
@@ -135,7 +135,7 @@ func (s *Service) settle(ctx context.Context, id string, k, trID string, paid bo
 				return err
 			}
 		}
-		if err := kvjson.Put(tx, paymentBucket, id, pay); err != nil {
+		if err := putPayment(tx, pay, PaymentPending, "", s.now().UTC()); err != nil {
 			return err
 		}
 		return s.audit.Append(tx, audit.Actor{ConsumerID: pay.ConsumerID}, auditPayResult, pay.ConsentID, pay.BankID,

@@ -59,3 +59,28 @@ func addressedTo(aud any, audience string) bool {
 	}
 	return false
 }
+
+// SignEvent signs claims as a security event token (RFC 8417, typ
+// "secevent+jwt") with the current signing key, so that a TPP verifies it
+// against the JWK Set at /.well-known/jwks.json: UK Open Banking event
+// notifications. iss is set, replacing any the caller gave; a SET has no
+// exp, and claims is not changed. Like a context token, it may not be
+// addressed to the audience of access tokens (and, having no exp, would
+// not pass as one anyway).
+func (i *Issuer) SignEvent(claims map[string]any) (string, error) {
+	if addressedTo(claims["aud"], i.audience) {
+		return "", fmt.Errorf("oauth2: an event may not be addressed to the audience %q of access tokens", i.audience)
+	}
+	ring := i.ring.Load()
+	mc := make(jwt.MapClaims, len(claims)+1)
+	maps.Copy(mc, claims)
+	mc["iss"] = i.issuer
+	tok := jwt.NewWithClaims(jwt.SigningMethodES256, mc)
+	tok.Header["kid"] = ring.current.kid
+	tok.Header["typ"] = "secevent+jwt"
+	signed, err := tok.SignedString(ring.current.priv)
+	if err != nil {
+		return "", fmt.Errorf("oauth2: sign event: %w", err)
+	}
+	return signed, nil
+}

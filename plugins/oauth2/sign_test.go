@@ -150,3 +150,40 @@ func TestSignContext(t *testing.T) {
 		}
 	})
 }
+
+func TestSignEvent(t *testing.T) {
+	f := newFixture(t)
+	kf, err := keyfunc.NewJWKSetJSON(json.RawMessage(f.issuer.JWKS()))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("a SET that verifies against JWKS, without exp", func(t *testing.T) {
+		in := map[string]any{"aud": "tpp-key", "jti": "j-1", "iss": "someone-else", "events": map[string]any{"urn:x": map[string]any{}}}
+		tok, err := f.issuer.SignEvent(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		claims := jwt.MapClaims{}
+		parsed, err := jwt.ParseWithClaims(tok, claims, kf.Keyfunc, jwt.WithValidMethods([]string{"ES256"}),
+			jwt.WithIssuer("dynapi"), jwt.WithAudience("tpp-key"), jwt.WithTimeFunc(f.clock.Now))
+		if err != nil {
+			t.Fatalf("SET does not verify: %v", err)
+		}
+		if parsed.Header["typ"] != "secevent+jwt" || parsed.Header["kid"] != firstKID(t, f.issuer) {
+			t.Fatalf("header %v", parsed.Header)
+		}
+		if _, has := claims["exp"]; has || claims["jti"] != "j-1" || in["iss"] != "someone-else" {
+			t.Fatalf("claims %v; caller's %v", claims, in)
+		}
+		if p, err := f.issuer.Authenticate(context.Background(), authtest.Bearer(tok)); err == nil || p != nil {
+			t.Fatalf("a SET authenticated as %v", p)
+		}
+	})
+
+	t.Run("refused for the audience of access tokens", func(t *testing.T) {
+		if tok, err := f.issuer.SignEvent(map[string]any{"aud": "dynapi-api"}); err == nil {
+			t.Fatalf("signed %q", tok)
+		}
+	})
+}
