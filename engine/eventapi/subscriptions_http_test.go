@@ -1,0 +1,150 @@
+package eventapi_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/dynapi/dynapi/engine/events"
+	"github.com/dynapi/dynapi/internal/enginetest"
+)
+
+// TestEventSubscriptions runs the UK event subscription resources the
+// engine answers once events-openapi.yaml is served: a TPP's one
+// subscription made, read, changed and deleted, every answer in the
+// document's shapes; refused with the standard's error naming the field
+// when its callback URL is not registered, its version is not the
+// document's or an event type is not one the bank sends; a second one
+// is a 409; another TPP neither sees nor changes it; a caller that is not
+// a TPP is refused.
+func TestEventSubscriptions(t *testing.T) {
+	t.Parallel()
+	inst, doc := newEngine(t)
+	rcv := newReceiver(t, http.StatusAccepted)
+	callback := rcv.URL + "/tpp"
+	alice := newTPP(t, inst, "alice's app", callback)
+	bob := newTPP(t, inst, "bob's app")
+
+	for _, tc := range []struct {
+		name, path string
+		data       map[string]any
+	}{
+		{"callback not registered", "Data.CallbackUrl", map[string]any{"Version": "4.0", "CallbackUrl": rcv.URL + "/other"}},
+		{"private callback not registered", "Data.CallbackUrl", map[string]any{"Version": "4.0", "CallbackUrl": "http://10.0.0.1/cb"}},
+		{"another version", "Data.Version", map[string]any{"Version": "3.1", "CallbackUrl": callback}},
+		{"unknown event type", "Data.EventTypes[1]", map[string]any{"Version": "4.0",
+			"EventTypes": []string{events.UKResourceUpdate, "urn:uk:org:openbanking:events:account-access-consent-linked-account-update-x"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := alice.subscribe(t, tc.data)
+			if r.Status != http.StatusBadRequest {
+				t.Fatalf("%d %s; want 400", r.Status, r.Body)
+			}
+			enginetest.Fits(t, doc, "CreateEventSubscriptions", "400", r.Body)
+			if !namesPath(r.JSON(t), tc.path) {
+				t.Errorf("%s names no error at %s", r.Body, tc.path)
+			}
+		})
+	}
+	if subs, _ := inst.Events.Subscriptions(t.Context(), alice.id, ""); len(subs) != 0 {
+		t.Fatalf("refused requests made subscriptions: %v", subs)
+	}
+
+	created := alice.subscribe(t, map[string]any{"Version": "4.0", "CallbackUrl": callback, "EventTypes": []string{events.UKResourceUpdate}})
+	if created.Status != http.StatusCreated {
+		t.Fatalf("create: %d %s", created.Status, created.Body)
+	}
+	enginetest.Fits(t, doc, "CreateEventSubscriptions", "201", created.Body)
+	data := created.JSON(t)["Data"].(map[string]any)
+	id := data["EventSubscriptionId"].(string)
+	self := created.JSON(t)["Links"].(map[string]any)["Self"]
+	if data["CallbackUrl"] != callback || data["Version"] != "4.0" || self != "http://example.com"+subscriptions+"/"+id {
+		t.Errorf("created %s", created.Body)
+	}
+	sub, err := inst.Events.Subscription(t.Context(), alice.id, id)
+	if err != nil || sub.Audience != alice.key || sub.ResourceBase != "http://example.com" || sub.Kind != events.KindUK {
+		t.Errorf("stored %+v, %v; want audience %s and the called base URL", sub, err, alice.key)
+	}
+	if r := alice.subscribe(t, map[string]any{"Version": "4.0"}); r.Status != http.StatusConflict {
+		t.Errorf("second subscription: %d %s; want 409", r.Status, r.Body)
+	}
+
+	read := alice.Get(t, subscriptions)
+	enginetest.Fits(t, doc, "GetEventSubscriptions", "200", read.Body)
+	if list := read.JSON(t)["Data"].(map[string]any)["EventSubscription"].([]any); read.Status != http.StatusOK || len(list) != 1 ||
+		list[0].(map[string]any)["EventSubscriptionId"] != id {
+		t.Errorf("GET: %d %s", read.Status, read.Body)
+	}
+	theirs := bob.Get(t, subscriptions)
+	enginetest.Fits(t, doc, "GetEventSubscriptions", "200", theirs.Body)
+	if list := theirs.JSON(t)["Data"].(map[string]any)["EventSubscription"].([]any); len(list) != 0 {
+		t.Errorf("another TPP sees %s", theirs.Body)
+	}
+
+	change := map[string]any{"Data": map[string]any{"EventSubscriptionId": id, "Version": "4.0",
+		"EventTypes": []string{events.UKConsentRevoked, events.UKResourceUpdate}}}
+	for _, tc := range []struct {
+		name   string
+		caller app
+		method string
+		path   string
+		body   any
+		status int
+	}{
+		{"another TPP changes it", bob, "PUT", subscriptions + "/" + id, change, http.StatusNotFound},
+		{"another TPP deletes it", bob, "DELETE", subscriptions + "/" + id, nil, http.StatusNotFound},
+		{"unknown id", alice, "DELETE", subscriptions + "/no-such", nil, http.StatusNotFound},
+		{"body names another", alice, "PUT", subscriptions + "/" + id,
+			map[string]any{"Data": map[string]any{"EventSubscriptionId": "other", "Version": "4.0"}}, http.StatusBadRequest},
+		{"not a TPP", app{Caller: inst.Admin()}, "GET", subscriptions, nil, http.StatusForbidden},
+		{"not a TPP polls", app{Caller: inst.Admin()}, "POST", pollPath, map[string]any{}, http.StatusForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var r enginetest.Response
+			if tc.body == nil {
+				r = tc.caller.Send(t, enginetest.Request{Method: tc.method, Path: tc.path})
+			} else {
+				r = tc.caller.send(t, tc.method, tc.path, tc.body)
+			}
+			if r.Status != tc.status {
+				t.Fatalf("%d %s; want %d", r.Status, r.Body, tc.status)
+			}
+			if _, ok := r.JSON(t)["Errors"].([]any); !ok {
+				t.Errorf("not the standard's error: %s", r.Body)
+			}
+		})
+	}
+
+	changed := alice.send(t, "PUT", subscriptions+"/"+id, change)
+	if changed.Status != http.StatusOK {
+		t.Fatalf("PUT: %d %s", changed.Status, changed.Body)
+	}
+	enginetest.Fits(t, doc, "ChangeEventSubscriptionsEventSubscriptionId", "200", changed.Body)
+	if d := changed.JSON(t)["Data"].(map[string]any); d["CallbackUrl"] != nil || len(d["EventTypes"].([]any)) != 2 {
+		t.Errorf("changed %s; want polling only, two types", changed.Body)
+	}
+	if r := alice.Delete(t, subscriptions+"/"+id); r.Status != http.StatusNoContent || len(r.Body) != 0 {
+		t.Fatalf("DELETE: %d %s", r.Status, r.Body)
+	}
+	if list := alice.Get(t, subscriptions).JSON(t)["Data"].(map[string]any)["EventSubscription"].([]any); len(list) != 0 {
+		t.Errorf("deleted subscription still listed: %v", list)
+	}
+	if r := alice.subscribe(t, map[string]any{"Version": "4.0"}); r.Status != http.StatusCreated {
+		t.Errorf("subscription after deleting the first: %d %s", r.Status, r.Body)
+	}
+	for _, action := range []string{"event_subscription.create", "event_subscription.change", "event_subscription.delete"} {
+		if n := inst.Audited(t, action, id); n != 1 {
+			t.Errorf("%s audited %d times; want 1", action, n)
+		}
+	}
+}
+
+// namesPath tells whether a UK error answer names an error at path.
+func namesPath(body map[string]any, path string) bool {
+	errs, _ := body["Errors"].([]any)
+	for _, e := range errs {
+		if m, _ := e.(map[string]any); m["Path"] == path {
+			return true
+		}
+	}
+	return false
+}
