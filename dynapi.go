@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
@@ -28,12 +29,14 @@ import (
 	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/endpointmap"
 	"github.com/dynapi/dynapi/engine/endpoints"
+	"github.com/dynapi/dynapi/engine/events"
 	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/engine/obpconsent"
 	"github.com/dynapi/dynapi/engine/usecase"
 	"github.com/dynapi/dynapi/entities/records"
 	"github.com/dynapi/dynapi/http/admin"
+	"github.com/dynapi/dynapi/internal/egress"
 	"github.com/dynapi/dynapi/http/authorize"
 	obpconsenthttp "github.com/dynapi/dynapi/http/obpconsent"
 	"github.com/dynapi/dynapi/http/recordapi"
@@ -107,6 +110,8 @@ type Config struct {
 	// objects of fapi1_request_object consumers
 	// (--allow-unsigned-request-objects), for a sandbox only.
 	AllowUnsignedRequestObjects bool
+	// Events configures the delivery of events to subscribers.
+	Events EventsConfig
 	// PreloadExample serves examples.BankAccounts at first start, with a
 	// demo bank and accounts.
 	PreloadExample bool
@@ -131,6 +136,21 @@ type OAuth2Config struct {
 	RotateAfter time.Duration // signing key age before a new one is made (default 30 days)
 }
 
+// EventsConfig configures event deliveries (events.Options' defaults for
+// zero fields).
+type EventsConfig struct {
+	// CallbackAllow lists the hosts and address prefixes receivers may be
+	// at over plain http or at private addresses (--callback-allow): the
+	// bank's own systems, tests. Empty: only https URLs of public
+	// addresses.
+	CallbackAllow []string
+	// DeliveryTimeout bounds one attempt (default 10s).
+	DeliveryTimeout time.Duration
+	// PollInterval is how often the worker looks for work (default 1s);
+	// tests shorten it to follow a fake clock.
+	PollInterval time.Duration
+}
+
 // Instance is a running dynapi: its store, access control, endpoints and
 // HTTP server.
 type Instance struct {
@@ -147,6 +167,8 @@ type Instance struct {
 	Authorisations *consentauth.Service
 	// OBPConsents are OBP's consents: creation, challenges, requests.
 	OBPConsents *obpconsent.Service
+	// Events keeps subscriptions and delivers events.
+	Events *events.Service
 
 	stop context.CancelFunc // ends background work (key rotation)
 	done chan struct{}
@@ -271,9 +293,16 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 			return nil, fmt.Errorf("preload example: %w", err)
 		}
 	}
+	evs, err := eventService(ctx, cfg, store, svc, auth.oauth2)
+	if err != nil {
+		return nil, err
+	}
 	bg, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go housekeeping(bg, cfg.Logger, done, []chore{
+	chores, done := make(chan struct{}), make(chan struct{})
+	worked := make(chan struct{})
+	go func() { defer close(worked); evs.Run(bg) }()
+	go func() { <-chores; <-worked; close(done) }()
+	go housekeeping(bg, cfg.Logger, chores, []chore{
 		{"signing key rotation", keyCheckInterval, func(ctx context.Context) error {
 			rotated, err := auth.oauth2.Rotate(ctx)
 			if rotated {
@@ -302,7 +331,39 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 		slices.Concat(admin.Routes(api), authorize.Routes(&authorize.API{Auth: authorisations, Identity: svc.Identity}),
 			recordapi.Routes(recordAPI), obpconsenthttp.Routes(&obpconsenthttp.API{Consents: obp})))
 	return &Instance{Store: store, Access: svc, Endpoints: mgr, Methods: methods, Server: srv, Consents: consents,
-		OAuth2: auth.oauth2, Authorisations: authorisations, OBPConsents: obp, stop: stop, done: done}, nil
+		OAuth2: auth.oauth2, Authorisations: authorisations, OBPConsents: obp, Events: evs, stop: stop, done: done}, nil
+}
+
+// eventService makes the events service, whose deliveries reach only what
+// cfg.Events.CallbackAllow allows besides public https receivers.
+func eventService(ctx context.Context, cfg Config, store engine.Store, svc *access.Service, signer events.SETSigner) (*events.Service, error) {
+	policy, err := egress.ParsePolicy(cfg.Events.CallbackAllow)
+	if err != nil {
+		return nil, fmt.Errorf("callback allow-list: %w", err)
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	keys, err := events.LoadWebhookKeys(ctx, store, now())
+	if err != nil {
+		return nil, err
+	}
+	client := egress.NewClient(policy, egress.Options{Timeout: cfg.Events.DeliveryTimeout, Now: now})
+	return events.New(events.Options{Store: store, Audit: svc.Audit, URLs: policy, Poster: poster{client}, Signer: signer,
+		Keys: keys, Now: now, PollInterval: cfg.Events.PollInterval, Logger: cfg.Logger})
+}
+
+// poster makes an egress client an events.Poster.
+type poster struct{ c *egress.Client }
+
+// Post implements events.Poster.
+func (p poster) Post(ctx context.Context, url string, h http.Header, body []byte) (*events.Response, error) {
+	r, err := p.c.Post(ctx, url, h, body)
+	if err != nil {
+		return nil, err
+	}
+	return &events.Response{Status: r.Status, RetryAfter: r.RetryAfter}, nil
 }
 
 // keyCheckInterval is how often the signing key's age is checked; it

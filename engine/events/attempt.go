@@ -47,6 +47,9 @@ func (s *Service) deliverDue(ctx context.Context) (int, error) {
 // receiver's breaker is open waits for it to close, without counting an
 // attempt.
 func (s *Service) claim(ctx context.Context) ([]*Delivery, error) {
+	if due, err := s.firstKeyBefore(ctx, dueBucket, dueKey(s.now(), "~")); err != nil || !due {
+		return nil, err
+	}
 	var out []*Delivery
 	err := s.store.Update(ctx, func(tx engine.Tx) error {
 		out = out[:0]
@@ -253,4 +256,18 @@ func host(raw string) string {
 		return raw
 	}
 	return u.Host
+}
+
+// firstKeyBefore tells, in a read transaction, whether bucket has a key
+// at or before end ("" for any key): the worker writes only when there is
+// work, since every write transaction costs a sync.
+func (s *Service) firstKeyBefore(ctx context.Context, bucket, end string) (bool, error) {
+	found := false
+	err := s.store.View(ctx, func(tx engine.Tx) error {
+		return tx.Scan(bucket, "", func(k string, _ []byte) error {
+			found = end == "" || k <= end
+			return engine.ErrStop
+		})
+	})
+	return found, err
 }

@@ -60,6 +60,9 @@ func ukType(ev *Event) string {
 // deletes the rows, all in one transaction. It returns how many rows it
 // took.
 func (s *Service) fanOut(ctx context.Context) (int, error) {
+	if found, err := s.firstKeyBefore(ctx, outboxBucket, ""); err != nil || !found {
+		return 0, err
+	}
 	var made []*Delivery
 	n := 0
 	err := s.store.Update(ctx, func(tx engine.Tx) error {

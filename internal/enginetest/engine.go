@@ -32,7 +32,10 @@ func Config(dir string) dynapi.Config {
 	return dynapi.Config{DataDir: dir, Admin: identity.BootstrapOptions{
 		AdminUsername: AdminUsername, AdminPassword: AdminPassword,
 		ConsumerKey: ConsumerKey, ConsumerSecret: ConsumerSecret},
-		PasswordHashing: Hashing}
+		PasswordHashing: Hashing,
+		// The event worker follows the fake clock closely; receivers are
+		// httptest servers on loopback.
+		Events: dynapi.EventsConfig{PollInterval: 10 * time.Millisecond, CallbackAllow: []string{"127.0.0.1"}}}
 }
 
 // Option changes the configuration New starts an instance with.
