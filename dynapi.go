@@ -29,6 +29,7 @@ import (
 	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/endpointmap"
 	"github.com/dynapi/dynapi/engine/endpoints"
+	"github.com/dynapi/dynapi/engine/eventapi"
 	"github.com/dynapi/dynapi/engine/events"
 	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/identity"
@@ -246,6 +247,9 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 		return nil, err
 	}
 	binder := &consent.Binder{Profiles: profiles, Service: consents, Core: banking.ConsentCore{Methods: methods}}
+	// The engine answers the UK events API of a document holding it, over
+	// the events service made below.
+	eventAPI := &eventapi.Binder{Consumers: svc.Identity}
 	mgr := endpoints.New(store, endpoints.Options{
 		Hosts:       methods,
 		DefaultHost: mock.Host,
@@ -259,6 +263,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 		RoleExists:      func(name string) bool { _, ok := svc.Authz.Role(name); return ok },
 		Builtin:         []*endpoints.Builtin{banking.Builtin(methods, auth.gate)},
 		Consents:        binder,
+		Events:          eventAPI,
 	})
 	if err := openConnectors(ctx, methods, mgr); err != nil {
 		return nil, err
@@ -297,6 +302,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 	if err != nil {
 		return nil, err
 	}
+	eventAPI.Events, api.CallbackURLs = evs, evs
 	bg, stop := context.WithCancel(context.Background())
 	chores, done := make(chan struct{}), make(chan struct{})
 	worked := make(chan struct{})
