@@ -122,9 +122,10 @@ func authorisedConsent(t *testing.T, inst *enginetest.Engine, a app, userID stri
 
 // receiver is a TPP's event notification endpoint: it answers each
 // request with the next of its statuses (the last one once they run out)
-// and records what it was sent.
+// and records what it was sent, and when by the engine's clock.
 type receiver struct {
 	*httptest.Server
+	clock    func() time.Time
 	mu       sync.Mutex
 	statuses []int
 	got      []notification
@@ -132,18 +133,20 @@ type receiver struct {
 
 // notification is one request a receiver took.
 type notification struct {
+	at                      time.Time
 	path, contentType, body string
 }
 
-// newReceiver starts a receiver answering statuses in turn.
-func newReceiver(t *testing.T, statuses ...int) *receiver {
+// newReceiver starts a receiver answering statuses in turn, telling the
+// time by inst's clock.
+func newReceiver(t *testing.T, inst *enginetest.Engine, statuses ...int) *receiver {
 	t.Helper()
-	r := &receiver{statuses: statuses}
+	r := &receiver{statuses: statuses, clock: inst.Clock.Now}
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		b, _ := io.ReadAll(io.LimitReader(req.Body, 64<<10))
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		r.got = append(r.got, notification{req.URL.Path, req.Header.Get("Content-Type"), string(b)})
+		r.got = append(r.got, notification{r.clock(), req.URL.Path, req.Header.Get("Content-Type"), string(b)})
 		status := r.statuses[min(len(r.got), len(r.statuses))-1]
 		w.WriteHeader(status)
 	}))

@@ -19,7 +19,7 @@ import (
 func TestEventSubscriptions(t *testing.T) {
 	t.Parallel()
 	inst, doc := newEngine(t)
-	rcv := newReceiver(t, http.StatusAccepted)
+	rcv := newReceiver(t, inst, http.StatusAccepted)
 	callback := rcv.URL + "/tpp"
 	alice := newTPP(t, inst, "alice's app", callback)
 	bob := newTPP(t, inst, "bob's app")
