@@ -63,7 +63,7 @@ type Binder struct {
 // is one of the UK events API's operations (matched by operation id); nil
 // for every other operation, which the document's host answers.
 func (b *Binder) Invoker(doc *specs.Document, op *specs.Operation) engine.Invoker {
-	a := action{b: b, op: op, version: majorMinor(doc.Version)}
+	a := action{b: b, idParam: op.PathParamIndex(subscriptionIDParam), version: majorMinor(doc.Version)}
 	switch op.ID {
 	case OpCreateSubscription:
 		return invokerFunc(a.create)
@@ -119,8 +119,10 @@ type caller struct {
 
 // action is one operation of a served events API document.
 type action struct {
-	b  *Binder
-	op *specs.Operation
+	b *Binder
+	// idParam is the position of the path's EventSubscriptionId, -1 when
+	// it has none.
+	idParam int
 	// version is the document's major.minor version ("4.0"), the only
 	// Version its subscriptions may name.
 	version string

@@ -12,7 +12,6 @@ import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/consent"
 	"github.com/dynapi/dynapi/engine/events"
-	"github.com/dynapi/dynapi/specs"
 )
 
 // subscriptionData is a subscription as the standard writes it
@@ -41,7 +40,7 @@ var pointers = events.Pointers{URL: "/Data/CallbackUrl", EventTypes: "/Data/Even
 // create makes the TPP's one subscription: 201 with it, 409 when it has
 // one already.
 func (a action) create(ctx context.Context, call *engine.Call, tpp *caller) (*engine.Reply, error) {
-	in, err := readSubscription(call)
+	in, err := readBody[subscriptionBody](call)
 	if err != nil {
 		return nil, err
 	}
@@ -87,8 +86,8 @@ func (a action) list(ctx context.Context, call *engine.Call, tpp *caller) (*engi
 // receives every type; a subscription disabled by its receiver's 410 is
 // active again.
 func (a action) change(ctx context.Context, call *engine.Call, tpp *caller) (*engine.Reply, error) {
-	id := pathValue(a.op, call, subscriptionIDParam)
-	in, err := readSubscription(call)
+	id := a.subscriptionID(call)
+	in, err := readBody[subscriptionBody](call)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +96,7 @@ func (a action) change(ctx context.Context, call *engine.Call, tpp *caller) (*en
 			engine.Violation{Location: "body", Pointer: "/Data/EventSubscriptionId", Code: "mismatch",
 				Message: "EventSubscriptionId is the subscription's id in the path"})
 	}
-	if _, err := a.owned(ctx, tpp, id); err != nil {
+	if err := a.owned(ctx, tpp, id); err != nil {
 		return nil, err
 	}
 	if _, err := a.checkFields(ctx, tpp, in.Data); err != nil {
@@ -118,19 +117,24 @@ func (a action) change(ctx context.Context, call *engine.Call, tpp *caller) (*en
 
 // delete removes the TPP's subscription named in the path: 204.
 func (a action) delete(ctx context.Context, call *engine.Call, tpp *caller) (*engine.Reply, error) {
-	if err := a.b.Events.Unsubscribe(ctx, tpp.who, tpp.consumerID, pathValue(a.op, call, subscriptionIDParam)); err != nil {
+	id := a.subscriptionID(call)
+	if err := a.owned(ctx, tpp, id); err != nil {
+		return nil, err
+	}
+	if err := a.b.Events.Unsubscribe(ctx, tpp.who, tpp.consumerID, id); err != nil {
 		return nil, notFound(err)
 	}
 	return &engine.Reply{Status: http.StatusNoContent}, nil
 }
 
-// owned is the TPP's subscription id, else the 404 of an unknown one.
-func (a action) owned(ctx context.Context, tpp *caller, id string) (*events.Subscription, error) {
+// owned is nil when id is the TPP's UK event subscription, else the 404
+// of an unknown one: its webhooks are not the events API's to change.
+func (a action) owned(ctx context.Context, tpp *caller, id string) error {
 	sub, err := a.b.Events.Subscription(ctx, tpp.consumerID, id)
 	if err != nil || sub.Kind != events.KindUK {
-		return nil, notFound(err)
+		return notFound(err)
 	}
-	return sub, nil
+	return nil
 }
 
 // notFound is err, or the standard's 404 when err says the subscription
@@ -172,13 +176,8 @@ func (a action) checkFields(ctx context.Context, tpp *caller, d subscriptionData
 	return consumer.Key, nil
 }
 
-// readSubscription reads the call's body, which the document's schema
-// validated.
-func readSubscription(call *engine.Call) (*subscriptionBody, error) {
-	return readBody[subscriptionBody](call)
-}
-
-// readBody reads the call's JSON body as T.
+// readBody reads the call's JSON body, which the document's schema
+// validated, as T.
 func readBody[T any](call *engine.Call) (*T, error) {
 	raw, err := json.Marshal(call.Body)
 	if err != nil {
@@ -214,12 +213,10 @@ func requestURL(call *engine.Call) string {
 	return consent.BaseURL(call) + strings.TrimSuffix(path, "/")
 }
 
-// pathValue is the value of op's path parameter name in call.
-func pathValue(op *specs.Operation, call *engine.Call, name string) string {
-	for _, p := range op.Params {
-		if p.In == "path" && p.Name == name && call.Path != nil && p.PathIndex < call.Path.Len() {
-			return call.Path.Value(p.PathIndex)
-		}
+// subscriptionID is the subscription id the call's path names.
+func (a action) subscriptionID(call *engine.Call) string {
+	if call.Path == nil || a.idParam < 0 || a.idParam >= call.Path.Len() {
+		return ""
 	}
-	return ""
+	return call.Path.Value(a.idParam)
 }

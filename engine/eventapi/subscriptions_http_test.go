@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/dynapi/dynapi/engine/audit"
 	"github.com/dynapi/dynapi/engine/events"
 	"github.com/dynapi/dynapi/internal/enginetest"
 )
@@ -45,7 +46,7 @@ func TestEventSubscriptions(t *testing.T) {
 			}
 		})
 	}
-	if subs, _ := inst.Events.Subscriptions(t.Context(), alice.id, ""); len(subs) != 0 {
+	if subs, _ := inst.Events.Subscriptions(t.Context(), alice.id, events.KindUK); len(subs) != 0 {
 		t.Fatalf("refused requests made subscriptions: %v", subs)
 	}
 
@@ -80,6 +81,11 @@ func TestEventSubscriptions(t *testing.T) {
 		t.Errorf("another TPP sees %s", theirs.Body)
 	}
 
+	hook, err := inst.Events.Subscribe(t.Context(), audit.Actor{UserID: inst.AdminID(t)},
+		events.NewSubscription{Kind: events.KindWebhook, ConsumerID: alice.id, URL: callback}, events.Pointers{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	change := map[string]any{"Data": map[string]any{"EventSubscriptionId": id, "Version": "4.0",
 		"EventTypes": []string{events.UKConsentRevoked, events.UKResourceUpdate}}}
 	for _, tc := range []struct {
@@ -93,6 +99,7 @@ func TestEventSubscriptions(t *testing.T) {
 		{"another TPP changes it", bob, "PUT", subscriptions + "/" + id, change, http.StatusNotFound},
 		{"another TPP deletes it", bob, "DELETE", subscriptions + "/" + id, nil, http.StatusNotFound},
 		{"unknown id", alice, "DELETE", subscriptions + "/no-such", nil, http.StatusNotFound},
+		{"its webhook is not the events API's", alice, "DELETE", subscriptions + "/" + hook.ID, nil, http.StatusNotFound},
 		{"body names another", alice, "PUT", subscriptions + "/" + id,
 			map[string]any{"Data": map[string]any{"EventSubscriptionId": "other", "Version": "4.0"}}, http.StatusBadRequest},
 		{"not a TPP", app{Caller: inst.Admin()}, "GET", subscriptions, nil, http.StatusForbidden},
@@ -126,7 +133,10 @@ func TestEventSubscriptions(t *testing.T) {
 		t.Fatalf("DELETE: %d %s", r.Status, r.Body)
 	}
 	if list := alice.Get(t, subscriptions).JSON(t)["Data"].(map[string]any)["EventSubscription"].([]any); len(list) != 0 {
-		t.Errorf("deleted subscription still listed: %v", list)
+		t.Errorf("deleted subscription still listed, or the webhook listed: %v", list)
+	}
+	if _, err := inst.Events.Subscription(t.Context(), alice.id, hook.ID); err != nil {
+		t.Errorf("the TPP's webhook is gone: %v", err)
 	}
 	if r := alice.subscribe(t, map[string]any{"Version": "4.0"}); r.Status != http.StatusCreated {
 		t.Errorf("subscription after deleting the first: %d %s", r.Status, r.Body)
