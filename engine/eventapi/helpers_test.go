@@ -57,7 +57,7 @@ func load(t *testing.T, path string) *specs.Document {
 // bearing its client-credentials token.
 type app struct {
 	enginetest.Caller
-	id, key string
+	id, key, authorization string
 }
 
 // newTPP registers a consumer with callbacks as its callback URLs and
@@ -82,7 +82,8 @@ func newTPP(t *testing.T, inst *enginetest.Engine, name string, callbacks ...str
 	if tok.Status != http.StatusOK {
 		t.Fatalf("token of %s: %d %s", name, tok.Status, tok.Body)
 	}
-	return app{Caller: inst.WithAuthorization("Bearer " + tok.JSON(t)["access_token"].(string)), id: id, key: key}
+	auth := "Bearer " + tok.JSON(t)["access_token"].(string)
+	return app{Caller: inst.WithAuthorization(auth), id: id, key: key, authorization: auth}
 }
 
 // send sends a JSON body with the x-jws-signature the document requires

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/dynapi/dynapi"
 	"github.com/dynapi/dynapi/engine/audit"
 	"github.com/dynapi/dynapi/engine/events"
 	"github.com/dynapi/dynapi/internal/enginetest"
@@ -41,8 +42,8 @@ func TestEventSubscriptions(t *testing.T) {
 				t.Fatalf("%d %s; want 400", r.Status, r.Body)
 			}
 			enginetest.Fits(t, doc, "CreateEventSubscriptions", "400", r.Body)
-			if !namesPath(r.JSON(t), tc.path) {
-				t.Errorf("%s names no error at %s", r.Body, tc.path)
+			if !namesPath(r.JSON(t), tc.path) || !namesCode(r.JSON(t), "U002") {
+				t.Errorf("%s names no U002 error at %s", r.Body, tc.path)
 			}
 		})
 	}
@@ -50,9 +51,15 @@ func TestEventSubscriptions(t *testing.T) {
 		t.Fatalf("refused requests made subscriptions: %v", subs)
 	}
 
-	created := alice.subscribe(t, map[string]any{"Version": "4.0", "CallbackUrl": callback, "EventTypes": []string{events.UKResourceUpdate}})
+	req := enginetest.JSONRequest(t, "POST", subscriptions, map[string]any{"Data": map[string]any{
+		"Version": "4.0", "CallbackUrl": callback, "EventTypes": []string{events.UKResourceUpdate}}})
+	req.Header["x-jws-signature"], req.Header["x-fapi-interaction-id"] = "detached..signature", "93bac548-d2de-4546-b106-880a5018460d"
+	created := alice.Send(t, req)
 	if created.Status != http.StatusCreated {
 		t.Fatalf("create: %d %s", created.Status, created.Body)
+	}
+	if got := created.Header.Get("x-fapi-interaction-id"); got != req.Header["x-fapi-interaction-id"] {
+		t.Errorf("x-fapi-interaction-id %q; want the request's played back", got)
 	}
 	enginetest.Fits(t, doc, "CreateEventSubscriptions", "201", created.Body)
 	data := created.JSON(t)["Data"].(map[string]any)
@@ -65,8 +72,8 @@ func TestEventSubscriptions(t *testing.T) {
 	if err != nil || sub.Audience != alice.key || sub.ResourceBase != "http://example.com" || sub.Kind != events.KindUK {
 		t.Errorf("stored %+v, %v; want audience %s and the called base URL", sub, err, alice.key)
 	}
-	if r := alice.subscribe(t, map[string]any{"Version": "4.0"}); r.Status != http.StatusConflict {
-		t.Errorf("second subscription: %d %s; want 409", r.Status, r.Body)
+	if r := alice.subscribe(t, map[string]any{"Version": "4.0"}); r.Status != http.StatusConflict || !namesCode(r.JSON(t), "U000") {
+		t.Errorf("second subscription: %d %s; want 409 in the standard's shape", r.Status, r.Body)
 	}
 
 	read := alice.Get(t, subscriptions)
@@ -118,6 +125,9 @@ func TestEventSubscriptions(t *testing.T) {
 			if _, ok := r.JSON(t)["Errors"].([]any); !ok {
 				t.Errorf("not the standard's error: %s", r.Body)
 			}
+			if tc.status == http.StatusForbidden {
+				enginetest.Fits(t, doc, "GetEventSubscriptions", "403", r.Body)
+			}
 		})
 	}
 
@@ -148,6 +158,17 @@ func TestEventSubscriptions(t *testing.T) {
 	}
 }
 
+// namesCode tells whether a UK error answer has an error with code.
+func namesCode(body map[string]any, code string) bool {
+	errs, _ := body["Errors"].([]any)
+	for _, e := range errs {
+		if m, _ := e.(map[string]any); m["ErrorCode"] == code {
+			return true
+		}
+	}
+	return false
+}
+
 // namesPath tells whether a UK error answer names an error at path.
 func namesPath(body map[string]any, path string) bool {
 	errs, _ := body["Errors"].([]any)
@@ -157,4 +178,27 @@ func namesPath(body map[string]any, path string) bool {
 		}
 	}
 	return false
+}
+
+// TestSubscriptionCallbackCheckedAgain: a callback URL registered while
+// the allow-list let its private address through is refused when the
+// subscription is made after the allow-list no longer does.
+func TestSubscriptionCallbackCheckedAgain(t *testing.T) {
+	t.Parallel()
+	inst, _ := newEngine(t)
+	callback := newReceiver(t, inst, http.StatusAccepted).URL
+	alice := newTPP(t, inst, "alice's app", callback)
+	dir := inst.Dir
+	inst.Close(t)
+
+	strict := enginetest.New(t, enginetest.InDir(dir), enginetest.Configure(func(c *dynapi.Config) { c.Events.CallbackAllow = nil }))
+	alice.Caller = strict.WithAuthorization(alice.authorization)
+	r := alice.subscribe(t, map[string]any{"Version": "4.0", "CallbackUrl": callback})
+	if r.Status != http.StatusBadRequest || !namesPath(r.JSON(t), "Data.CallbackUrl") {
+		t.Fatalf("%d %s; want 400 naming Data.CallbackUrl", r.Status, r.Body)
+	}
+	enginetest.Fits(t, load(t, eventsDoc), "CreateEventSubscriptions", "400", r.Body)
+	if r := alice.subscribe(t, map[string]any{"Version": "4.0"}); r.Status != http.StatusCreated {
+		t.Errorf("polling-only subscription: %d %s", r.Status, r.Body)
+	}
 }
