@@ -28,10 +28,19 @@ type subscriptionBody struct {
 	Data subscriptionData `json:"Data"`
 }
 
-// links are the standard's Links, Meta its empty Meta.
+// subscriptionAnswer is OBEventSubscriptionResponse1.
+type subscriptionAnswer struct {
+	Data  subscriptionData `json:"Data"`
+	Links links            `json:"Links"`
+	Meta  meta             `json:"Meta"`
+}
+
+// links are the standard's Links.
 type links struct {
 	Self string `json:"Self"`
 }
+
+// meta is the standard's Meta, empty.
 type meta struct{}
 
 // pointers name a subscription's fields in the standard's requests.
@@ -54,11 +63,7 @@ func (a action) create(ctx context.Context, call *engine.Call, tpp *caller) (*en
 	if err != nil {
 		return nil, err
 	}
-	return answer(http.StatusCreated, struct {
-		Data  subscriptionData `json:"Data"`
-		Links links            `json:"Links"`
-		Meta  meta             `json:"Meta"`
-	}{dataOf(sub), links{Self: requestURL(call) + "/" + sub.ID}, meta{}})
+	return answer(http.StatusCreated, subscriptionAnswer{dataOf(sub), links{Self: requestURL(call) + "/" + sub.ID}, meta{}})
 }
 
 // list answers the TPP's subscriptions (none or one).
@@ -108,11 +113,7 @@ func (a action) change(ctx context.Context, call *engine.Call, tpp *caller) (*en
 	if err != nil {
 		return nil, notFound(err)
 	}
-	return answer(http.StatusOK, struct {
-		Data  subscriptionData `json:"Data"`
-		Links links            `json:"Links"`
-		Meta  meta             `json:"Meta"`
-	}{dataOf(sub), links{Self: requestURL(call)}, meta{}})
+	return answer(http.StatusOK, subscriptionAnswer{dataOf(sub), links{Self: requestURL(call)}, meta{}})
 }
 
 // delete removes the TPP's subscription named in the path: 204.
