@@ -14,6 +14,7 @@ import (
 	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/endpointmap"
 	"github.com/dynapi/dynapi/engine/endpoints"
+	"github.com/dynapi/dynapi/engine/events"
 	"github.com/dynapi/dynapi/http/recordapi"
 	"github.com/dynapi/dynapi/plugins/core"
 	"github.com/dynapi/dynapi/plugins/corestore"
@@ -72,7 +73,7 @@ func connectorMethods(cfg Config, store engine.Store, svc *access.Service, auth 
 	scripts := jsvm.New(jsvm.Options{Entities: recordapi.Scripted{API: records},
 		FetchAllow: c.FetchAllow, Logger: cfg.Logger, DefaultTimeout: c.ScriptTimeout,
 		MaxAllocBytes: c.ScriptMaxAllocBytes, MemoryLimit: c.ScriptMemoryLimit,
-		HiddenHeaders: []string{cmp.Or(c.ContextHeader, rest.DefaultContextHeader)}})
+		HiddenHeaders: []string{cmp.Or(c.ContextHeader, rest.DefaultContextHeader)}, Emit: scriptEvents(store, cfg.Now)})
 	backends := rest.New(rest.Options{Signer: auth.oauth2, ContextHeader: c.ContextHeader, Logger: cfg.Logger,
 		Retries: c.Retries, Backoff: c.Backoff, BreakerFailures: c.BreakerFailures, BreakerCooldown: c.BreakerCooldown,
 		Now: cfg.Now})
@@ -92,6 +93,26 @@ func connectorMethods(cfg Config, store engine.Store, svc *access.Service, auth 
 	}
 	return connector.New(connector.Options{Store: store, Scripts: scripts, Methods: banking.Methods(),
 		Connectors: reg, Rules: banking.NewCallRules(auth.gate), Logger: cfg.Logger})
+}
+
+// scriptEvents writes the events a script call emitted (jsvm
+// Options.Emit) to the outbox, in one transaction, at the time of now
+// (time.Now when nil).
+func scriptEvents(store engine.Store, now func() time.Time) func(context.Context, []*events.Event) error {
+	if now == nil {
+		now = time.Now
+	}
+	return func(ctx context.Context, evs []*events.Event) error {
+		at := now()
+		return store.Update(ctx, func(tx engine.Tx) error {
+			for _, ev := range evs {
+				if err := events.Emit(tx, ev, at); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
 }
 
 // openConnectors opens the dispatcher's connectors and script engine for

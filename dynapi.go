@@ -85,7 +85,9 @@ type Config struct {
 	Edge server.EdgeConfig
 	// Records bounds entity records: the bytes of a list page and what
 	// each user may keep of each entity (records.Options' defaults for
-	// zero fields). Record bodies are bounded by MaxBodyBytes.
+	// zero fields). Record bodies are bounded by MaxBodyBytes. The engine
+	// always sets Events (record writes emit record.* events) and, when
+	// nil, Now to the engine's clock.
 	Records records.Options
 	// MaxDocumentOperations refuses a document with more operations
 	// (default specs.DefaultMaxOperations); MaxYAMLExpansion a YAML document
@@ -210,7 +212,12 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 		printBootstrap(cfg.Out, cfg.Addr, boot)
 	}
 
-	recs := records.New(store, cfg.Records)
+	recOpts := cfg.Records
+	recOpts.Events = true
+	if recOpts.Now == nil {
+		recOpts.Now = cfg.Now
+	}
+	recs := records.New(store, recOpts)
 	ents, err := dynentity.NewRegistry(ctx, store, recs)
 	if err != nil {
 		return nil, err
@@ -355,7 +362,7 @@ func eventService(ctx context.Context, cfg Config, store engine.Store, svc *acce
 	if err != nil {
 		return nil, err
 	}
-	client := egress.NewClient(policy, egress.Options{Timeout: cfg.Events.DeliveryTimeout, Now: now})
+	client := egress.NewClient(policy, egress.Options{Timeout: cfg.Events.DeliveryTimeout, Now: now, MaxIdlePerHost: events.DefaultParallel})
 	return events.New(events.Options{Store: store, Audit: svc.Audit, URLs: policy, Poster: poster{client}, Signer: signer,
 		Keys: keys, Now: now, PollInterval: cfg.Events.PollInterval, Logger: cfg.Logger})
 }

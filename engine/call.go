@@ -106,6 +106,8 @@ type Reply struct {
 	// RetryAfter, when positive, is sent as the Retry-After header, in
 	// whole seconds rounded up.
 	RetryAfter time.Duration
+	// Headers are further response headers, nil for most replies.
+	Headers map[string]string
 }
 
 // Invoker answers calls to one operation. It is prepared once when a

@@ -138,6 +138,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	recordPageBytes := ef.Int("record-page-bytes", "DYNAPI_RECORD_PAGE_BYTES", records.DefaultPageBytes, "stored bytes of entity records one list page holds at most, beyond its first record")
 	recordQuotaCount := ef.Int("record-quota-count", "DYNAPI_RECORD_QUOTA_COUNT", records.DefaultQuotaRecords, "records of one entity one user may keep, shared and personal each; negative: no bound")
 	recordQuotaBytes := ef.Int("record-quota-bytes", "DYNAPI_RECORD_QUOTA_BYTES", records.DefaultQuotaBytes, "stored bytes of the records of one entity one user may keep, shared and personal each; negative: no bound")
+	callbackAllow := ef.String("callback-allow", "DYNAPI_CALLBACK_ALLOW", "", "comma-separated hosts (host, host:port, *.suffix), addresses and CIDRs that event receivers may be at over http or at private addresses")
+	deliveryTimeout := ef.Duration("delivery-timeout", "DYNAPI_DELIVERY_TIMEOUT", 10*time.Second, "time one attempt to deliver an event may take")
 	patternBudget := ef.Duration("pattern-budget", "DYNAPI_PATTERN_BUDGET", jsonschemas.DefaultPatternBudget, "time all backtracking pattern matches of one request's validation may take together")
 	if err := ef.parse(args); err != nil {
 		return err
@@ -182,6 +184,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			MinBodyRate: *minBodyRate, IdleTimeout: *idleTimeout, WriteTimeout: *writeTimeout, MaxHeaderBytes: *maxHeader,
 			TrustedProxies: proxies, ClientIPHeader: *clientIPHeader},
 		PatternBudget: *patternBudget,
+		Events:        dynapi.EventsConfig{CallbackAllow: splitList(*callbackAllow), DeliveryTimeout: *deliveryTimeout},
 	})
 	if err != nil {
 		return nameBootstrapVariables(err)

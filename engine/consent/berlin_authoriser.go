@@ -53,3 +53,11 @@ type BerlinAuthorisation struct {
 
 // SCA methods of an embedded authorisation: a one-time code by SMS.
 const ScaMethodSMS = "SMS_OTP"
+
+// NotificationPolicy decides whether a TPP may have a consent's status
+// changes pushed to a URI (Berlin Group TPP-Notification-URI): the URI is
+// at one of the hosts the TPP registered for callbacks, and reaches no
+// address the bank keeps private.
+type NotificationPolicy interface {
+	AcceptNotification(ctx context.Context, consumerID, uri string) bool
+}

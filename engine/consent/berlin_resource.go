@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
@@ -25,9 +26,15 @@ const (
 const (
 	headerRedirect    = "TPP-Redirect-URI"
 	headerNokRedirect = "TPP-Nok-Redirect-URI"
-	headerPSUID       = "PSU-ID"
-	headerPSUIP       = "PSU-IP-Address"
-	headerConsentID   = "Consent-ID"
+	// headerNotification is where the TPP would have status changes
+	// pushed; a URI the TPP did not register is ignored, as the standard
+	// lets the bank do.
+	headerNotification = "TPP-Notification-URI"
+	// headerNotificationSupport tells the TPP whether it was kept.
+	headerNotificationSupport = "ASPSP-Notification-Support"
+	headerPSUID               = "PSU-ID"
+	headerPSUIP               = "PSU-IP-Address"
+	headerConsentID           = "Consent-ID"
 )
 
 // berlinResource answers the operations of a Berlin Group document the
@@ -35,7 +42,8 @@ const (
 // delete) and its authorisations, in NextGenPSD2's shapes.
 type berlinResource struct {
 	*resource
-	authoriser func() BerlinAuthoriser
+	authoriser    func() BerlinAuthoriser
+	notifications NotificationPolicy
 }
 
 // Invoke answers the call, or refuses it: the route renders the refusal
@@ -128,6 +136,10 @@ func (r *berlinResource) create(ctx context.Context, call *engine.Call, who audi
 	if err := newBerlinConsent(c, call.Body, r.svc.now()); err != nil {
 		return nil, err
 	}
+	notify := header(call, headerNotification)
+	if notify != "" && r.notifications != nil && r.notifications.AcceptNotification(ctx, who.ConsumerID, notify) {
+		c.NotificationURI = notify
+	}
 	if err := r.svc.Create(ctx, c, who); err != nil {
 		return nil, err
 	}
@@ -146,7 +158,11 @@ func (r *berlinResource) create(ctx context.Context, call *engine.Call, who audi
 		links["startAuthorisationWithPsuAuthentication"] = href(self + "/authorisations")
 	}
 	out["_links"] = links
-	return jsonReply(http.StatusCreated, out)
+	reply, err := jsonReply(http.StatusCreated, out)
+	if err == nil && notify != "" {
+		reply.Headers = map[string]string{headerNotificationSupport: strconv.FormatBool(c.NotificationURI != "")}
+	}
+	return reply, err
 }
 
 // information is the consent as getConsentInformation shows it: its

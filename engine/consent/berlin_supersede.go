@@ -58,7 +58,7 @@ func (s *Service) supersede(tx engine.Tx, c *Consent, now time.Time, who audit.A
 		if err := kvjson.Put(tx, bucket, id, old); err != nil {
 			return ids, err
 		}
-		if err := emitChanges(tx, old, since, old.Accounts, now); err != nil {
+		if err := s.emitChanges(tx, old, since, old.Accounts, now); err != nil {
 			return ids, err
 		}
 		if err := s.audit.Append(tx, who, auditExpire, id, old.BankID,

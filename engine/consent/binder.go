@@ -57,6 +57,9 @@ type Binder struct {
 	// Core is the banking core payments and funds confirmations under a
 	// consent reach; nil answers them 501.
 	Core Core
+	// Notifications decides which TPP-Notification-URIs are kept; nil
+	// keeps none.
+	Notifications NotificationPolicy
 }
 
 // DocBinding is how one document is bound to its profile.
@@ -204,7 +207,7 @@ func (b *Binder) Invoker(db *DocBinding, endpointID, bankID string, op *specs.Op
 	}
 	r := &resource{svc: b.Service, profile: db.Profile, bind: bind, op: op, endpointID: endpointID, bankID: bankID}
 	if db.Profile.Renderer == RendererBerlinGroup {
-		return &berlinResource{resource: r, authoriser: func() BerlinAuthoriser { return b.Berlin }}
+		return &berlinResource{resource: r, authoriser: func() BerlinAuthoriser { return b.Berlin }, notifications: b.Notifications}
 	}
 	return r
 }

@@ -105,9 +105,12 @@ type Consent struct {
 	Request json.RawMessage `json:"request"`
 	// Resource is the consent as its standard's events name it (UK
 	// consents: type, path and version), nil for the others.
-	Resource  *events.Resource `json:"resource,omitempty"`
-	CreatedAt time.Time        `json:"created_at"`
-	StatusAt  time.Time        `json:"status_at"`
+	Resource *events.Resource `json:"resource,omitempty"`
+	// NotificationURI is where its status changes are pushed (Berlin
+	// Group TPP-Notification-URI, accepted at creation), "" for none.
+	NotificationURI string    `json:"notification_uri,omitempty"`
+	CreatedAt       time.Time `json:"created_at"`
+	StatusAt        time.Time `json:"status_at"`
 	// Revision counts the changes; each change checks the one it read.
 	Revision uint64 `json:"revision"`
 }

@@ -51,6 +51,9 @@ type Service struct {
 	// unattended counts the calls made without the customer (Berlin
 	// Group frequencyPerDay).
 	unattended unattended
+	// profiles, when set (UseProfiles), render the statuses pushed to
+	// consents' notification URIs.
+	profiles *Registry
 }
 
 // NewService returns the consents kept in store, audited in log, timed by
@@ -89,7 +92,7 @@ func (s *Service) Create(ctx context.Context, c *Consent, who audit.Actor, with 
 		if err := kvjson.Put(tx, bucket, c.ID, c); err != nil {
 			return err
 		}
-		if err := emitChanges(tx, c, 0, nil, now); err != nil {
+		if err := s.emitChanges(tx, c, 0, nil, now); err != nil {
 			return err
 		}
 		if c.ExpiresAt != nil {
@@ -180,7 +183,7 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 				if err := kvjson.Put(tx, bucket, id, c); err != nil {
 					return err
 				}
-				if err := emitChanges(tx, c, since, c.Accounts, now); err != nil {
+				if err := s.emitChanges(tx, c, since, c.Accounts, now); err != nil {
 					return err
 				}
 				if err := s.audit.Append(tx, audit.Actor{}, auditExpire, id, c.BankID, map[string]any{"expired_at": c.ExpiresAt}); err != nil {
@@ -227,7 +230,7 @@ func (s *Service) Delete(ctx context.Context, id string, rev uint64, who audit.A
 		if err := kvjson.Put(tx, bucket, id, c); err != nil {
 			return err
 		}
-		if err := emitChanges(tx, c, since, c.Accounts, now); err != nil {
+		if err := s.emitChanges(tx, c, since, c.Accounts, now); err != nil {
 			return err
 		}
 		return s.audit.Append(tx, who, auditDelete, id, c.BankID, map[string]any{"revision": c.Revision})
@@ -431,7 +434,7 @@ func (s *Service) update(ctx context.Context, id string, who audit.Actor, action
 		if err != nil {
 			return err
 		}
-		if err := emitChanges(tx, c, since, accounts, now); err != nil {
+		if err := s.emitChanges(tx, c, since, accounts, now); err != nil {
 			return err
 		}
 		if stays := c.Status == AwaitingAuthorisation || c.Status == Authorised; indexed && !stays {

@@ -22,11 +22,16 @@ import (
 // due again (and it is attempted again: at least once).
 const lease = 2 * time.Minute
 
+// claimBatch is how many rounds of Parallel attempts one claim takes, so
+// that the writes that claim and record them are shared.
+const claimBatch = 4
+
 // maxErrorBytes bounds a delivery's LastError.
 const maxErrorBytes = 512
 
-// deliverDue attempts the deliveries due now, up to Parallel of them at
-// once, and records each outcome. It returns how many it attempted.
+// deliverDue attempts up to claimBatch deliveries due now, Parallel of
+// them at once, and records their outcomes in one transaction. It returns
+// how many it attempted.
 func (s *Service) deliverDue(ctx context.Context) (int, error) {
 	batch, err := s.claim(ctx)
 	if err != nil || len(batch) == 0 {
@@ -34,14 +39,19 @@ func (s *Service) deliverDue(ctx context.Context) (int, error) {
 	}
 	results := make([]outcome, len(batch))
 	var wg sync.WaitGroup
+	slots := make(chan struct{}, s.o.Parallel)
 	for i, d := range batch {
-		wg.Go(func() { results[i] = s.attempt(ctx, d) })
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			results[i] = s.attempt(ctx, d)
+		})
 	}
 	wg.Wait()
 	return len(batch), s.record(ctx, batch, results)
 }
 
-// claim takes up to Parallel due deliveries, moving each one's next
+// claim takes up to claimBatch times Parallel due deliveries, moving each one's next
 // attempt a lease ahead, in one transaction. A delivery whose subscription
 // is gone or disabled is cancelled (a UK event stays pollable); one whose
 // receiver's breaker is open waits for it to close, without counting an
@@ -57,7 +67,7 @@ func (s *Service) claim(ctx context.Context) ([]*Delivery, error) {
 		end := dueKey(now, "~")
 		var ids []string
 		if err := tx.Scan(dueBucket, "", func(k string, _ []byte) error {
-			if k > end || len(ids) == s.o.Parallel {
+			if k > end || len(ids) == claimBatch*s.o.Parallel {
 				return engine.ErrStop
 			}
 			ids = append(ids, k[21:])

@@ -152,3 +152,32 @@ func BenchmarkStore(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkCreateEvents measures what the event outbox adds to a Create:
+// the same records created on a fresh store without Options.Events
+// (outbox=off) and with it (outbox=on), each on a bbolt file of its own
+// with NoSync, so that the figure is the work of the write itself and not
+// the disk's flush, which both pay alike.
+func BenchmarkCreateEvents(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		b.Run(fmt.Sprintf("outbox=%s", map[bool]string{false: "off", true: "on"}[on]), func(b *testing.B) {
+			db, err := boltstore.Open(filepath.Join(b.TempDir(), "bench.db"), boltstore.Options{NoSync: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			s := New(db, Options{Quota: Quota{Records: -1, Bytes: -1}, Events: on})
+			sc, cust := benchSchema(), customerSchema("b1")
+			r := rand.New(rand.NewPCG(1, 2))
+			customers := fill(b, s, cust, "", benchCustomers, benchBatch, func(i int) map[string]any {
+				return map[string]any{"name": fmt.Sprint("customer ", i), "age": 18 + i%70}
+			})
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				if _, err := s.Create(b.Context(), sc, "", "", benchOffer(r, customers, i)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -13,10 +13,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/events"
 )
 
 // Error codes this package puts in *engine.Error, beside engine's own.
@@ -38,6 +40,8 @@ type Store struct {
 	db        engine.Store
 	quota     Quota
 	pageBytes int
+	events    bool
+	now       func() time.Time
 }
 
 // Options tune a Store. Zero fields take the defaults.
@@ -49,6 +53,20 @@ type Options struct {
 	// take it past the bound, with Next set, but always holds at least one
 	// record.
 	PageBytes int
+	// Events makes every write of a record (Create, Replace, Update,
+	// Delete, and each record a cascade deletes) emit record.created,
+	// record.updated or record.deleted to the event outbox in the
+	// transaction that writes it (see events.Emit): the event exists if
+	// and only if the change committed. Their subject is RecordSubject,
+	// their BankID the entity's bank, and they concern no consumer (they
+	// are for the bank's own systems). Their data is {"entity", "bank_id",
+	// "id", "owner" (of a personal record), "record"}: the record as
+	// stored, absent from record.deleted and, with "record_omitted":
+	// true, when larger than events.MaxDataBytes. DeleteAll and
+	// ReplaceAll (an entity deleted or migrated) and Reindex emit nothing.
+	Events bool
+	// Now is the clock of the events' times; time.Now when nil.
+	Now func() time.Time
 }
 
 // New returns a record store over s.
@@ -56,7 +74,10 @@ func New(s engine.Store, o Options) *Store {
 	if o.PageBytes <= 0 {
 		o.PageBytes = DefaultPageBytes
 	}
-	return &Store{db: s, quota: o.Quota.withDefaults(), pageBytes: o.PageBytes}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Store{db: s, quota: o.Quota.withDefaults(), pageBytes: o.PageBytes, events: o.Events, now: o.Now}
 }
 
 // Stored is a record as the store holds it.
@@ -270,10 +291,14 @@ func (s *Store) Create(ctx context.Context, sc *Schema, owner, by string, record
 		if err := ensureSchema(tx, l, true); err != nil {
 			return err
 		}
-		if err := charge(tx, &s.quota, rec{l.bank, l.entity, owner, id}, by, len(p.raw)); err != nil {
+		self := rec{l.bank, l.entity, owner, id}
+		if err := charge(tx, &s.quota, self, by, len(p.raw)); err != nil {
 			return err
 		}
-		return insert(tx, l, owner, p)
+		if err := insert(tx, l, owner, p); err != nil {
+			return err
+		}
+		return s.emit(tx, events.TypeRecordCreated, self, p.raw)
 	})
 	if err != nil {
 		return nil, engine.Surface(err)
@@ -566,7 +591,7 @@ func (s *Store) Replace(ctx context.Context, sc *Schema, owner, id string, recor
 		if err != nil {
 			return err
 		}
-		return replace(tx, l, owner, p, l, raw, &s.quota)
+		return s.replaced(tx, l, owner, p, raw)
 	})
 	if err != nil {
 		return nil, engine.Surface(err)
@@ -608,12 +633,21 @@ func (s *Store) Update(ctx context.Context, sc *Schema, owner, id string, cond I
 		if p, err = l.replacement(next, id); err != nil {
 			return err
 		}
-		return replace(tx, l, owner, p, l, raw, &s.quota)
+		return s.replaced(tx, l, owner, p, raw)
 	})
 	if err != nil {
 		return nil, engine.Surface(err)
 	}
 	return &Stored{Record: p.record, ETag: etagOf(p.raw), Raw: p.raw}, nil
+}
+
+// replaced replaces the stored record raw with p, as Replace and Update
+// do, and emits record.updated.
+func (s *Store) replaced(tx engine.Tx, l *layout, owner string, p *prepared, raw []byte) error {
+	if err := replace(tx, l, owner, p, l, raw, &s.quota); err != nil {
+		return err
+	}
+	return s.emit(tx, events.TypeRecordUpdated, rec{l.bank, l.entity, owner, p.id}, p.raw)
 }
 
 // replacement prepares record to replace the one with id: the primary key
@@ -688,7 +722,8 @@ func replace(tx engine.Tx, l *layout, owner string, p *prepared, old *layout, ra
 // Delete deletes a record, if cond holds. One that other records
 // reference is refused with a 409 referenced naming a few of them, unless
 // cascade, which deletes the referrers too, and theirs, recursively, in
-// the same transaction. Each record deleted is taken off its user's usage.
+// the same transaction. Each record deleted is taken off its user's usage
+// (and, with Options.Events, reported by a record.deleted event).
 func (s *Store) Delete(ctx context.Context, sc *Schema, owner, id string, cascade bool, cond IfMatch) error {
 	l, err := scope(sc, owner)
 	if err != nil {
@@ -710,15 +745,29 @@ func (s *Store) Delete(ctx context.Context, sc *Schema, owner, id string, cascad
 			if n > 0 {
 				return referenced(l, root, refs, n)
 			}
-			return remove(tx, []rec{root})
+			return s.removed(tx, []rec{root})
 		}
 		all, err := closure(tx, root)
 		if err != nil {
 			return err
 		}
-		return remove(tx, all)
+		return s.removed(tx, all)
 	})
 	return engine.Surface(err)
+}
+
+// removed deletes the records all, as Delete does, and emits
+// record.deleted for each.
+func (s *Store) removed(tx engine.Tx, all []rec) error {
+	if err := remove(tx, all); err != nil {
+		return err
+	}
+	for _, r := range all {
+		if err := s.emit(tx, events.TypeRecordDeleted, r, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // referenced is the 409 refusing to delete target. It names referrers of
@@ -980,7 +1029,8 @@ func recordIDs(tx engine.Tx, l *layout, owner string) ([]string, error) {
 // DeleteAll deletes every record of the entity, of every owner, in one
 // transaction, and forgets its stored schema; it returns how many it
 // deleted. Records of other entities that reference them make it a 409
-// referenced, deleting nothing.
+// referenced, deleting nothing. It emits no record.deleted events: the
+// entity itself is going (see Options.Events).
 func (s *Store) DeleteAll(ctx context.Context, sc *Schema) (int, error) {
 	return s.update(ctx, func(tx engine.Tx) (int, error) { return s.DeleteAllIn(tx, sc) })
 }
@@ -1073,6 +1123,8 @@ func everyRecord(tx engine.Tx, sc *Schema, fn func(tx engine.Tx, l, stored *layo
 // keep or omit the primary key but not change it; an error from fn or a
 // record that cannot be stored (400, naming its id) rolls everything
 // back. fn runs inside the write transaction and must not call the Store.
+// It emits no record.updated events: a migration changes the definition,
+// not the records' business meaning (see Options.Events).
 func (s *Store) ReplaceAll(ctx context.Context, sc *Schema, fn func(record map[string]any) (map[string]any, error)) (int, error) {
 	return s.update(ctx, func(tx engine.Tx) (int, error) { return s.ReplaceAllIn(tx, sc, fn) })
 }

@@ -295,6 +295,9 @@ func render(c *fiber.Ctx, reply *engine.Reply) error {
 	if reply.RetryAfter > 0 {
 		setRetryAfter(c, reply.RetryAfter)
 	}
+	for k, v := range reply.Headers {
+		c.Set(k, v)
+	}
 	if reply.ContentType != "" {
 		c.Response().Header.SetContentType(reply.ContentType)
 	}

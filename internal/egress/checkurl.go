@@ -87,12 +87,13 @@ type target struct {
 // fragment, at most MaxURLBytes, a host that is an ASCII host name or an
 // IP literal not in a private or reserved range unless allowed, and a
 // host name that resolves (within ctx, at most 5s) only to public
-// addresses unless allowed. A refusal is an *engine.Error 400, code
-// CodeURLRefused, with one Violation in the body at pointer whose code
-// says why: too_long, invalid_url, scheme, userinfo, fragment,
-// invalid_host, forbidden_address or unresolvable; it also matches
-// ErrForbiddenAddress (forbidden_address) or ErrRefusedURL (the rest).
-// When ctx ends before the name resolves, its error is returned.
+// addresses unless allowed (an allow-listed host name is not looked up).
+// A refusal is an *engine.Error 400, code CodeURLRefused, with one
+// Violation in the body at pointer whose code says why: too_long,
+// invalid_url, scheme, userinfo, fragment, invalid_host,
+// forbidden_address or unresolvable; it also matches ErrForbiddenAddress
+// (forbidden_address) or ErrRefusedURL (the rest). When ctx ends before
+// the name resolves, its error is returned.
 func (p *Policy) CheckURL(ctx context.Context, raw, pointer string) error {
 	r := p.checkURL(ctx, raw)
 	switch {
@@ -124,10 +125,8 @@ func (p *Policy) checkURL(ctx context.Context, raw string) *refusal {
 	if err != nil || len(addrs) == 0 {
 		return refuse(violationUnresolvable, "callback host name does not resolve")
 	}
-	for _, a := range addrs {
-		if name := p.refusedAddr(a); name != "" {
-			return forbidden("callback host name resolves to a %s address", name)
-		}
+	if _, name := p.firstRefused(addrs); name != "" {
+		return forbidden("callback host name resolves to a %s address", name)
 	}
 	return nil
 }

@@ -140,12 +140,6 @@ func TestCheckURLStopsWithItsContext(t *testing.T) {
 	}
 }
 
-// resolverFunc is a Resolver answering every name with f.
-type resolverFunc func(ctx context.Context) ([]netip.Addr, error)
-
-// LookupNetIP implements Resolver.
-func (f resolverFunc) LookupNetIP(ctx context.Context, _, _ string) ([]netip.Addr, error) { return f(ctx) }
-
 func TestParsePolicy(t *testing.T) {
 	t.Run("valid entries", func(t *testing.T) {
 		if _, err := ParsePolicy([]string{"127.0.0.1", "::1", "10.0.0.0/8", "fd00::/8", "localhost", "localhost:8080",

@@ -17,9 +17,13 @@ import (
 // Defaults for Options' zero values, and bounds that hold whatever the
 // options say.
 const (
-	DefaultTimeout          = 10 * time.Second
+	// DefaultTimeout bounds an attempt.
+	DefaultTimeout = 10 * time.Second
+	// DefaultMaxResponseBytes is how much of a response body is read.
 	DefaultMaxResponseBytes = 4 << 10
-	DefaultMaxIdlePerHost   = 4
+	// DefaultMaxIdlePerHost is how many idle connections to one receiver
+	// are kept.
+	DefaultMaxIdlePerHost = 4
 	// MaxRetryAfter caps a receiver's Retry-After.
 	MaxRetryAfter = 24 * time.Hour
 	// maxIdleConns bounds idle connections over all receivers.
@@ -172,6 +176,11 @@ func (c *Client) Post(ctx context.Context, rawURL string, header http.Header, bo
 		Duration:   time.Since(start),
 	}, nil
 }
+
+// CloseIdleConnections closes the connections kept for reuse, when the
+// engine stops or a receiver is deleted; connections in use are left to
+// finish.
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
 
 // retryAfter reads a Retry-After value, delay-seconds or an HTTP date
 // (RFC 9110 section 10.2.3) measured from now, capped at MaxRetryAfter;

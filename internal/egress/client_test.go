@@ -23,20 +23,22 @@ import (
 // loopback is the address httptest servers listen on.
 var loopback = netip.MustParseAddr("127.0.0.1")
 
-// receiver is an httptest server counting the requests it saw.
+// receiver is an httptest server counting the connections it accepted.
 type receiver struct {
 	*httptest.Server
-	hits atomic.Int32
+	conns atomic.Int32
 }
 
-// newReceiver serves h on loopback, counting requests.
+// newReceiver serves h on loopback, counting connections.
 func newReceiver(t *testing.T, h http.HandlerFunc) *receiver {
 	t.Helper()
-	r := &receiver{}
-	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		r.hits.Add(1)
-		h(w, req)
-	}))
+	r := &receiver{Server: httptest.NewUnstartedServer(h)}
+	r.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			r.conns.Add(1)
+		}
+	}
+	r.Start()
 	t.Cleanup(r.Close)
 	return r
 }
@@ -74,20 +76,21 @@ func TestPostDelivers(t *testing.T) {
 
 func TestPostReusesConnections(t *testing.T) {
 	rcv := newReceiver(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	var conns atomic.Int32
-	rcv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	}
 	c := NewClient(policy(t, nil, "127.0.0.1"), Options{})
 	for range 3 {
 		if _, err := c.Post(context.Background(), rcv.URL, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := conns.Load(); n != 1 {
+	if n := rcv.conns.Load(); n != 1 {
 		t.Errorf("3 posts opened %d connections, want 1", n)
+	}
+	c.CloseIdleConnections()
+	if _, err := c.Post(context.Background(), rcv.URL, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := rcv.conns.Load(); n != 2 {
+		t.Errorf("a post after CloseIdleConnections made %d connections in all, want 2", n)
 	}
 }
 
@@ -145,8 +148,8 @@ func TestPostRefusesRebinding(t *testing.T) {
 			if !strings.Contains(err.Error(), "bank.example") {
 				t.Errorf("error %q does not name the host", err)
 			}
-			if n := rcv.hits.Load(); n != 0 {
-				t.Errorf("receiver saw %d requests", n)
+			if n := rcv.conns.Load(); n != 0 {
+				t.Errorf("receiver saw %d connections", n)
 			}
 		})
 	}
@@ -171,8 +174,8 @@ func TestPostRefusesWhatThePolicyRefuses(t *testing.T) {
 			}
 		})
 	}
-	if n := rcv.hits.Load(); n != 0 {
-		t.Errorf("receiver saw %d requests", n)
+	if n := rcv.conns.Load(); n != 0 {
+		t.Errorf("receiver saw %d connections", n)
 	}
 }
 
@@ -187,8 +190,8 @@ func TestPostDoesNotFollowRedirects(t *testing.T) {
 			if err != nil || res.Status != status {
 				t.Fatalf("Post = %+v, %v, want status %d", res, err, status)
 			}
-			if n := target.hits.Load(); n != 0 {
-				t.Errorf("redirect target saw %d requests", n)
+			if n := target.conns.Load(); n != 0 {
+				t.Errorf("redirect target saw %d connections", n)
 			}
 		})
 	}
@@ -290,5 +293,47 @@ func TestPostTimesOut(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), rcv.Listener.Addr().String()) {
 		t.Errorf("error %q should name the host and not the URL's token", err)
+	}
+}
+
+func TestPostReachesAllowListedHosts(t *testing.T) {
+	rcv := newReceiver(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	res := newResolver(map[string][]netip.Addr{"hooks.bank.intern": {loopback}, "core.bank.intern": {loopback}})
+	for _, tc := range []struct {
+		name, url string
+		allow     []string
+	}{
+		{"address", rcv.URL, []string{"127.0.0.1"}},
+		{"address and port", rcv.URL, []string{"127.0.0.1:" + rcv.port()}},
+		{"prefix", rcv.URL, []string{"127.0.0.0/8"}},
+		{"name", "http://HOOKS.bank.intern:" + rcv.port(), []string{"hooks.bank.intern"}},
+		{"name and port", "http://hooks.bank.intern:" + rcv.port(), []string{"hooks.bank.intern:" + rcv.port()}},
+		{"suffix", "http://core.bank.intern:" + rcv.port(), []string{"*.bank.intern"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := NewClient(policy(t, res, tc.allow...), Options{}).Post(context.Background(), tc.url, nil, nil)
+			if err != nil || r.Status != http.StatusNoContent {
+				t.Fatalf("Post(%q) = %+v, %v, want 204", tc.url, r, err)
+			}
+		})
+	}
+}
+
+func TestPostKeepsTheStatusOfABodyCutShort(t *testing.T) {
+	release := make(chan struct{})
+	rcv := newReceiver(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusGone)
+		io.WriteString(w, "gone")
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	t.Cleanup(func() { close(release) })
+	c := NewClient(policy(t, nil, "127.0.0.1"), Options{Timeout: 200 * time.Millisecond})
+	res, err := c.Post(context.Background(), rcv.URL, nil, nil)
+	if err != nil || res.Status != http.StatusGone || string(res.Body) != "gone" {
+		t.Fatalf("Post = %+v, %v, want 410 with the body read so far", res, err)
 	}
 }

@@ -66,10 +66,8 @@ func (d *dialer) resolve(ctx context.Context, host string, port uint16) ([]netip
 	if d.policy.hostAllowed(host, port) {
 		return addrs, nil
 	}
-	for _, a := range addrs {
-		if name := d.policy.refusedAddr(a); name != "" {
-			return nil, fmt.Errorf("%w: %s now resolves to %s, a %s address", ErrForbiddenAddress, host, a.WithZone(""), name)
-		}
+	if a, name := d.policy.firstRefused(addrs); name != "" {
+		return nil, fmt.Errorf("%w: %s now resolves to %s, a %s address", ErrForbiddenAddress, host, a.WithZone(""), name)
 	}
 	return addrs, nil
 }

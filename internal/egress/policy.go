@@ -26,7 +26,8 @@ type Resolver interface {
 // ParsePolicy; the zero Policy allows only https URLs whose host resolves
 // to public unicast addresses, through net.DefaultResolver.
 type Policy struct {
-	// Allow lists, as given to ParsePolicy, the host names (exact,
+	// Allow lists, as given to ParsePolicy (setting it afterwards changes
+	// nothing), the host names (exact,
 	// case-insensitive, optionally "host:port"; or "*.example.com" for any
 	// name under example.com) and addresses or CIDR prefixes
 	// ("127.0.0.1", "10.1.0.0/16") that may be reached over plain http and
@@ -155,6 +156,17 @@ func (p *Policy) refusedAddr(a netip.Addr) string {
 		return ""
 	}
 	return forbiddenRange(a)
+}
+
+// firstRefused returns the first of addrs refusedAddr refuses and why,
+// or "" when it refuses none.
+func (p *Policy) firstRefused(addrs []netip.Addr) (netip.Addr, string) {
+	for _, a := range addrs {
+		if name := p.refusedAddr(a); name != "" {
+			return a, name
+		}
+	}
+	return netip.Addr{}, ""
 }
 
 // resolver is the policy's resolver or the default one.

@@ -20,7 +20,6 @@ var (
 type fakeResolver struct {
 	mu      sync.Mutex
 	answers map[string][]netip.Addr
-	lookups int
 }
 
 // newResolver returns a resolver answering names as given.
@@ -39,12 +38,19 @@ func (r *fakeResolver) set(name string, addrs ...netip.Addr) {
 func (r *fakeResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.lookups++
 	addrs, ok := r.answers[host]
 	if !ok {
 		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
 	}
 	return addrs, nil
+}
+
+// resolverFunc is a Resolver answering every name with f.
+type resolverFunc func(ctx context.Context) ([]netip.Addr, error)
+
+// LookupNetIP implements Resolver.
+func (f resolverFunc) LookupNetIP(ctx context.Context, _, _ string) ([]netip.Addr, error) {
+	return f(ctx)
 }
 
 // policy parses allow and sets r as its resolver.

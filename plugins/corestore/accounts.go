@@ -257,12 +257,11 @@ func (c *Connector) openAccount(tx engine.Tx, acc *banking.Account, opening int6
 	if opening == 0 {
 		return nil
 	}
-	_, err = post(tx, banking.Transaction{
+	return post(tx, banking.Transaction{
 		TransactionID: uuid.NewString(), BankID: acc.BankID, AccountID: acc.AccountID,
 		Type: TypeOpeningBalance, Description: "Opening balance",
 		Amount: acc.Balance, BalanceAfter: acc.Balance, Posted: now, Completed: now,
 	})
-	return err
 }
 
 // checkAccount validates an account to open, fills defaults and returns

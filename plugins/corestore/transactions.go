@@ -15,6 +15,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/banking"
+	"github.com/dynapi/dynapi/engine/events"
 )
 
 // stamp is the time part of a transaction key: Unix nanoseconds, zero
@@ -23,14 +24,30 @@ func stamp(t time.Time) string { return fmt.Sprintf("%020d", t.UnixNano()) }
 
 // post stores transaction t under (bank, account, completed time,
 // sequence): one account's transactions are contiguous and in posting
-// order. t.Completed must come from tick.
-func post(tx engine.Tx, t banking.Transaction) (string, error) {
+// order. t.Completed must come from tick. In the same transaction it
+// emits transaction.created (see TransactionSubject) with t, as
+// getTransactions answers it, as its data, for the bank's systems (no
+// consumer): the event exists if and only if the posting committed.
+func post(tx engine.Tx, t banking.Transaction) error {
 	seq, err := tx.NextSequence(bucketTransactions)
 	if err != nil {
-		return "", err
+		return err
 	}
-	k := key(t.BankID, t.AccountID, stamp(t.Completed)+fmt.Sprintf("%020d", seq))
-	return k, putJSON(tx, bucketTransactions, k, &t)
+	raw, err := json.Marshal(&t)
+	if err != nil {
+		return fmt.Errorf("mapped: encode transaction: %w", err)
+	}
+	if err := tx.Put(bucketTransactions, key(t.BankID, t.AccountID, stamp(t.Completed)+fmt.Sprintf("%020d", seq)), raw); err != nil {
+		return err
+	}
+	return events.Emit(tx, &events.Event{Type: events.TypeTransactionCreated,
+		Subject: TransactionSubject(t.BankID, t.AccountID, t.TransactionID), BankID: t.BankID, Data: raw}, t.Completed)
+}
+
+// TransactionSubject is the subject of the events of a transaction the
+// core posts: "banks/{bank}/accounts/{account}/transactions/{id}".
+func TransactionSubject(bankID, accountID, transactionID string) string {
+	return "banks/" + bankID + "/accounts/" + accountID + "/transactions/" + transactionID
 }
 
 // Transactions answers getTransactions: a page of account (bankID,
@@ -366,7 +383,7 @@ func (c *Connector) pay(tx engine.Tx, payer banking.Account, body banking.Transa
 		TransactionRequestID: tr.TransactionRequestID}
 	payer.Balance, payee.Balance = debit.BalanceAfter, credit.BalanceAfter
 	for _, t := range []banking.Transaction{debit, credit} {
-		if _, err := post(tx, t); err != nil {
+		if err := post(tx, t); err != nil {
 			return none, err
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/banking"
+	"github.com/dynapi/dynapi/internal/outboxtest"
 )
 
 // TestTransactionPages posts a known history and reads it back in pages
@@ -256,6 +257,7 @@ type snapshot struct {
 	transactions int
 	requests     int
 	idempotency  int
+	events       int
 }
 
 func (f *fixture) snapshot(t *testing.T) snapshot {
@@ -267,6 +269,7 @@ func (f *fixture) snapshot(t *testing.T) snapshot {
 	s.transactions = f.count(t, bucketTransactions)
 	s.requests = f.count(t, bucketRequests)
 	s.idempotency = f.count(t, bucketIdempotency)
+	s.events = f.count(t, outboxtest.Bucket)
 	return s
 }
 

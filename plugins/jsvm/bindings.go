@@ -38,6 +38,7 @@ func (sb *sandbox) install() error {
 		"log":       {"info": info, "warn": warn, "error": fail},
 		"console":   {"log": info, "info": info, "warn": warn, "error": fail},
 		"crypto":    {"randomUUID": sb.randomUUID, "sha256": sb.sha256, "hmacSha256": sb.hmacSHA256},
+		"events":    {"emit": sb.eventsEmit},
 	} {
 		o := sb.vm.NewObject()
 		for fn, f := range fns {

@@ -2,7 +2,8 @@
 // limited. A method body is the inside of an async function of (args, ctx);
 // it is compiled once and run in pooled runtimes whose builtins are frozen,
 // so no call can leave state behind for the next. Scripts reach the world
-// only through the bindings http, entities, connector, log and crypto.
+// only through the bindings http, entities, connector, log, crypto and
+// events.
 package jsvm
 
 import (
@@ -24,6 +25,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/connector"
+	"github.com/dynapi/dynapi/engine/events"
 	"github.com/dynapi/dynapi/internal/textcut"
 )
 
@@ -111,6 +113,17 @@ type Options struct {
 	// credentials (Authorization, DirectLogin, Cookie,
 	// Proxy-Authorization): the REST connector's context header, say.
 	HiddenHeaders []string
+	// Emit writes the events a call emitted with events.emit(type,
+	// subject, data), all in one store transaction (events.Emit for each),
+	// once the call returned successfully: a call that throws, is
+	// stopped or times out emits nothing. nil refuses events.emit. Each
+	// event was checked by events.CheckCustom; its BankID is the call's
+	// bank, its CorrelationID the call's, and its ConsumerID the calling
+	// consumer's, if any: a TPP's own subscriptions receive what the
+	// bank's script emits while answering that TPP. A call made through
+	// connector.call writes its own events when it returns, whatever its
+	// caller does next.
+	Emit func(ctx context.Context, evs []*events.Event) error
 }
 
 // Entities is what scripts reach through entities.*, always on behalf of
@@ -308,11 +321,24 @@ func (s *script) bodyPosition(line, col int) (int, int) {
 
 // Invoke implements connector.Invoker: it runs the body with req's
 // arguments in a pooled runtime until its promise settles or its deadline
-// passes.
-func (s *script) Invoke(ctx context.Context, req *connector.Request) (res *connector.Result, err error) {
+// passes, then writes the events it emitted (Options.Emit).
+func (s *script) Invoke(ctx context.Context, req *connector.Request) (*connector.Result, error) {
+	res, evs, err := s.invoke(ctx, req)
+	if err != nil || evs == nil {
+		return res, err
+	}
+	if err := s.emit(ctx, evs); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// invoke runs the body as Invoke says and returns its result and the
+// events it emitted, which are nil when it failed.
+func (s *script) invoke(ctx context.Context, req *connector.Request) (res *connector.Result, evs []*events.Event, err error) {
 	sb, err := s.e.acquire(ctx, s)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	start := time.Now()
 	deadline := start.Add(s.timeout)
@@ -326,7 +352,7 @@ func (s *script) Invoke(ctx context.Context, req *connector.Request) (res *conne
 	c := &callState{parent: ctx, deadline: deadline, sb: sb, req: req, script: s}
 	if c.ended(start) {
 		s.e.release(sb)
-		return nil, s.stopped(ctx, c, limit, nil)
+		return nil, nil, s.stopped(ctx, c, limit, nil)
 	}
 	sb.call = c
 	sb.limits.reset(int64(s.e.o.MaxAllocBytes))
@@ -337,7 +363,7 @@ func (s *script) Invoke(ctx context.Context, req *connector.Request) (res *conne
 			sb.broken = true
 			s.e.o.Logger.ErrorContext(ctx, "jsvm: panic in a connector method call",
 				"connector_method", s.name, "correlation_id", c.correlationID(), "panic", fmt.Sprint(x), "stack", string(debug.Stack()))
-			res, err = nil, engine.Errorf(http.StatusInternalServerError, engine.CodeScriptFailed,
+			res, evs, err = nil, nil, engine.Errorf(http.StatusInternalServerError, engine.CodeScriptFailed,
 				"connector method %s failed: the script engine failed", s.name).WithCause(fmt.Errorf("panic: %v", x))
 		}
 		// A runtime the call was stopped in is not reused: the interrupt
@@ -350,9 +376,9 @@ func (s *script) Invoke(ctx context.Context, req *connector.Request) (res *conne
 		s.e.release(sb)
 	}()
 	if res, err = s.run(sb, req); err != nil {
-		err = s.failed(ctx, c, limit, err)
+		return nil, nil, s.failed(ctx, c, limit, err)
 	}
-	return res, err
+	return res, sb.emitted, nil
 }
 
 // failed is the error of a call that ran into err: a stop (interrupt,

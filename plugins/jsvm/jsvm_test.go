@@ -490,7 +490,7 @@ func TestSandbox(t *testing.T) {
 			}
 		}
 		slices.Sort(extra)
-		if want := []string{"connector", "console", "crypto", "entities", "http", "log"}; !slices.Equal(extra, want) {
+		if want := []string{"connector", "console", "crypto", "entities", "events", "http", "log"}; !slices.Equal(extra, want) {
 			t.Errorf("non-standard globals %v, want %v", extra, want)
 		}
 	})

@@ -19,6 +19,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/connector"
+	"github.com/dynapi/dynapi/engine/events"
 )
 
 // maxFunctions bounds the script functions a runtime keeps; past it the
@@ -44,6 +45,11 @@ type sandbox struct {
 	current atomic.Pointer[callState]
 	// limits are what the guarded builtins track for the call.
 	limits limitState
+	// emitted are the events the current call emitted (events.emit),
+	// written once it returns successfully; nil for calls that emit
+	// none. It is kept here, not in callState, so that calls that emit
+	// nothing pay nothing for it.
+	emitted []*events.Event
 	// walk is the JSON.stringify running, nil when none; walkState is
 	// the outermost one's, kept between calls.
 	walk      *jsonWalk
@@ -187,7 +193,7 @@ func (e *Engine) acquire(ctx context.Context, s *script) (*sandbox, error) {
 // release ends a call: the runtime returns to the pool unless broken (or
 // the pool is full), and its slot is freed.
 func (e *Engine) release(sb *sandbox) {
-	sb.call = nil
+	sb.call, sb.emitted = nil, nil
 	slot := sb.slot // sb is another call's once pooled
 	e.mu.Lock()
 	if !sb.broken && len(e.idle) < e.o.MaxRuntimes {

@@ -1,0 +1,254 @@
+package events_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/engine/events"
+)
+
+func TestRetriesOnTheSchedule(t *testing.T) {
+	h := open(t, "", events.Options{})
+	rcv := newReceiver(t, h.clock, 500, 500, 202)
+	sub := h.webhook(t, rcv.URL+"/hook")
+	start := h.clock.Now()
+	h.emit(t, &events.Event{Type: "order.shipped", Subject: "orders/1", Data: json.RawMessage(`{"n":1}`)})
+
+	steps := []struct {
+		advance  time.Duration
+		attempts int
+	}{
+		{0, 1},                // at once
+		{4 * time.Second, 1},  // 5 s not yet passed
+		{time.Second, 2},      // +5 s
+		{29 * time.Second, 2}, // 30 s after the second not yet passed
+		{time.Second, 3},      // +30 s: taken
+		{24 * time.Hour, 3},   // and never again
+	}
+	for _, s := range steps {
+		h.clock.Advance(s.advance)
+		h.drain(t)
+		if got := len(rcv.requests()); got != s.attempts {
+			t.Fatalf("at +%s: %d attempts, want %d", h.clock.Now().Sub(start), got, s.attempts)
+		}
+	}
+	got := rcv.requests()
+	if got[1].at.Sub(got[0].at) != 5*time.Second || got[2].at.Sub(got[1].at) != 30*time.Second {
+		t.Fatalf("attempts at %v, %v, %v", got[0].at, got[1].at, got[2].at)
+	}
+	id := got[0].header.Get("webhook-id")
+	for i, r := range got {
+		if r.header.Get("webhook-id") != id || !verifyWebhook(t, h.keys.PublicKey(), r) {
+			t.Fatalf("attempt %d: webhook-id %q (first %q) or signature does not verify", i, r.header.Get("webhook-id"), id)
+		}
+	}
+	var body struct {
+		Type, Subject string
+		Seq           uint64
+		Data          map[string]any
+	}
+	if err := json.Unmarshal(got[2].body, &body); err != nil || body.Type != "order.shipped" || body.Subject != "orders/1" ||
+		body.Seq != 1 || body.Data["n"] != float64(1) {
+		t.Fatalf("body %s: %v", got[2].body, err)
+	}
+	ds, _, err := h.svc.Deliveries(context.Background(), events.DeliveryFilter{Owner: events.OwnerAll, SubscriptionID: sub.ID})
+	if err != nil || len(ds) != 1 || ds[0].Status != events.DeliveryDelivered || ds[0].Attempts != 3 || ds[0].ID != id {
+		t.Fatalf("deliveries %+v: %v", ds, err)
+	}
+}
+
+func TestJitterStaysWithinAFifth(t *testing.T) {
+	for _, j := range []float64{-1, 0.999} {
+		h := open(t, "", events.Options{Jitter: func() float64 { return j }})
+		rcv := newReceiver(t, h.clock, 500, 202)
+		h.webhook(t, rcv.URL)
+		h.emit(t, &events.Event{Type: "order.shipped", Subject: "orders/1"})
+		h.drain(t)
+		want := 5*time.Second + time.Duration(float64(5*time.Second)*events.JitterFraction*j)
+		h.clock.Advance(want - time.Millisecond)
+		h.drain(t)
+		if n := len(rcv.requests()); n != 1 {
+			t.Fatalf("jitter %v: retried before %s", j, want)
+		}
+		h.clock.Advance(time.Millisecond)
+		h.drain(t)
+		if n := len(rcv.requests()); n != 2 {
+			t.Fatalf("jitter %v: not retried at %s", j, want)
+		}
+	}
+}
+
+func TestDeadThenReplayed(t *testing.T) {
+	h := open(t, "", events.Options{})
+	rcv := newReceiver(t, h.clock, 500)
+	sub := h.webhook(t, rcv.URL)
+	h.emit(t, &events.Event{Type: "order.shipped", Subject: "orders/1"})
+	start := h.clock.Now()
+	for range 30 {
+		h.drain(t)
+		ds, _, err := h.svc.Deliveries(context.Background(), events.DeliveryFilter{Owner: events.OwnerAll})
+		if err != nil || len(ds) != 1 {
+			t.Fatalf("deliveries %+v: %v", ds, err)
+		}
+		if ds[0].NextAttemptAt == nil {
+			break
+		}
+		h.clock.Advance(ds[0].NextAttemptAt.Sub(h.clock.Now()))
+	}
+	if took := h.clock.Now().Sub(start); took > events.DefaultMaxAge || took < 70*time.Hour {
+		t.Fatalf("the attempts took %s", took)
+	}
+	want := len(events.DefaultSchedule) + 1
+	if n := len(rcv.requests()); n != want {
+		t.Fatalf("%d attempts, want %d", n, want)
+	}
+	dead, _, err := h.svc.Deliveries(context.Background(), events.DeliveryFilter{Owner: events.OwnerAll, Status: events.DeliveryDead})
+	if err != nil || len(dead) != 1 || dead[0].LastError != "the receiver answered 500" || dead[0].SubscriptionID != sub.ID {
+		t.Fatalf("dead %+v: %v", dead, err)
+	}
+	rcv.mu.Lock()
+	rcv.statuses = []int{204}
+	rcv.mu.Unlock()
+	if _, err := h.svc.Replay(context.Background(), audit.Actor{UserID: "admin"}, dead[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	h.drain(t)
+	got := rcv.requests()
+	if len(got) != want+1 || got[want].header.Get("webhook-id") != dead[0].ID {
+		t.Fatalf("replay: %d requests", len(got))
+	}
+	d, err := h.svc.Delivery(context.Background(), events.OwnerAll, dead[0].ID)
+	if err != nil || d.Status != events.DeliveryDelivered {
+		t.Fatalf("after replay %+v: %v", d, err)
+	}
+	if _, err := h.svc.Replay(context.Background(), audit.Actor{UserID: "admin"}, d.ID); err == nil {
+		t.Fatal("a delivered delivery was replayed")
+	}
+	if left, _, _ := h.svc.Deliveries(context.Background(), events.DeliveryFilter{Owner: events.OwnerAll, Status: events.DeliveryDead}); len(left) != 0 {
+		t.Fatalf("still dead: %+v", left)
+	}
+}
+
+func TestGoneDisablesTheSubscription(t *testing.T) {
+	h := open(t, "", events.Options{})
+	rcv := newReceiver(t, h.clock, http.StatusGone)
+	sub := h.webhook(t, rcv.URL)
+	h.emit(t, &events.Event{Type: "order.shipped", Subject: "orders/1"})
+	h.drain(t)
+	h.emit(t, &events.Event{Type: "order.shipped", Subject: "orders/2"})
+	h.clock.Advance(time.Hour)
+	h.drain(t)
+	if n := len(rcv.requests()); n != 1 {
+		t.Fatalf("%d requests after 410, want 1", n)
+	}
+	got, err := h.svc.Subscription(context.Background(), events.OwnerAll, sub.ID)
+	if err != nil || got.Status != events.SubscriptionDisabled {
+		t.Fatalf("subscription %+v: %v", got, err)
+	}
+}
+
+func TestRetryAfterIsHonoured(t *testing.T) {
+	h := open(t, "", events.Options{})
+	rcv := newReceiver(t, h.clock, 503, 202)
+	rcv.header.Set("Retry-After", "120")
+	h.webhook(t, rcv.URL)
+	h.emit(t, &events.Event{Type: "order.shipped", Subject: "orders/1"})
+	h.drain(t)
+	h.clock.Advance(119 * time.Second)
+	h.drain(t)
+	if n := len(rcv.requests()); n != 1 {
+		t.Fatalf("retried before Retry-After: %d", n)
+	}
+	h.clock.Advance(time.Second)
+	h.drain(t)
+	if n := len(rcv.requests()); n != 2 {
+		t.Fatalf("not retried after Retry-After: %d", n)
+	}
+}
+
+func TestBreakerPausesAFailingHost(t *testing.T) {
+	h := open(t, "", events.Options{})
+	rcv := newReceiver(t, h.clock, 500)
+	h.webhook(t, rcv.URL)
+	for i := range 8 {
+		h.emit(t, &events.Event{Type: "order.shipped", Subject: "orders/" + string(rune('a'+i))})
+		h.drain(t)
+	}
+	// Five failures open the breaker: the other three wait, unattempted.
+	if n := len(rcv.requests()); n != 5 {
+		t.Fatalf("%d attempts with the breaker open, want 5", n)
+	}
+	ds, _, _ := h.svc.Deliveries(context.Background(), events.DeliveryFilter{Owner: events.OwnerAll})
+	waiting := 0
+	for _, d := range ds {
+		if d.Attempts == 0 {
+			waiting++
+		}
+	}
+	if waiting != 3 {
+		t.Fatalf("%d deliveries waiting without an attempt, want 3", waiting)
+	}
+	h.clock.Advance(time.Minute)
+	h.drain(t)
+	if n := len(rcv.requests()); n <= 5 {
+		t.Fatalf("the breaker did not close: %d attempts", n)
+	}
+}
+
+func TestTypesAndOwnersChooseReceivers(t *testing.T) {
+	h := open(t, "", events.Options{})
+	all, orders, tpp := newReceiver(t, h.clock, 204), newReceiver(t, h.clock, 204), newReceiver(t, h.clock, 204)
+	h.webhook(t, all.URL)
+	h.webhook(t, orders.URL, "order.*")
+	if _, err := h.svc.Subscribe(context.Background(), audit.Actor{UserID: "dev"}, events.NewSubscription{Kind: events.KindWebhook,
+		ConsumerID: "tpp-1", URL: tpp.URL}, events.Pointers{URL: "/url", EventTypes: "/event_types"}); err != nil {
+		t.Fatal(err)
+	}
+	h.emit(t, &events.Event{Type: "order.shipped", Subject: "orders/1", ConsumerID: "tpp-1"})
+	h.emit(t, &events.Event{Type: "invoice.sent", Subject: "invoices/1", ConsumerID: "tpp-2"})
+	h.drain(t)
+	for _, c := range []struct {
+		name string
+		r    *receiver
+		want int
+	}{{"bank systems, all types", all, 2}, {"order.*", orders, 1}, {"tpp-1's own", tpp, 1}} {
+		if n := len(c.r.requests()); n != c.want {
+			t.Errorf("%s: %d deliveries, want %d", c.name, n, c.want)
+		}
+	}
+}
+
+func TestSequencePerSubject(t *testing.T) {
+	h := open(t, "", events.Options{})
+	rcv := newReceiver(t, h.clock, 204)
+	h.webhook(t, rcv.URL)
+	for _, subj := range []string{"a", "b", "a", "a"} {
+		h.emit(t, &events.Event{Type: "thing.changed", Subject: subj})
+	}
+	h.drain(t)
+	seqs := map[string][]uint64{}
+	for _, r := range rcv.requests() {
+		var b struct {
+			Subject string
+			Seq     uint64
+		}
+		_ = json.Unmarshal(r.body, &b)
+		seqs[b.Subject] = append(seqs[b.Subject], b.Seq)
+	}
+	if len(seqs["a"]) != 3 || len(seqs["b"]) != 1 || seqs["b"][0] != 1 {
+		t.Fatalf("sequences %v", seqs)
+	}
+	for _, want := range []uint64{1, 2, 3} {
+		found := false
+		for _, s := range seqs["a"] {
+			found = found || s == want
+		}
+		if !found {
+			t.Fatalf("subject a lacks sequence %d: %v", want, seqs["a"])
+		}
+	}
+}

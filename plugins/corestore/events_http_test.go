@@ -1,0 +1,43 @@
+package corestore_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/dynapi/dynapi/engine/events"
+	"github.com/dynapi/dynapi/internal/enginetest"
+	"github.com/dynapi/dynapi/internal/outboxtest"
+	"github.com/dynapi/dynapi/plugins/corestore"
+)
+
+// TestPaymentEventsOverHTTP pays over the banking API of the real engine:
+// the outbox holds one transaction.created per leg, under the accounts'
+// subjects, and none for a payment refused for insufficient funds.
+func TestPaymentEventsOverHTTP(t *testing.T) {
+	e := enginetest.New(t)
+	alice, _, _, _ := e.BankWithAccounts(t, "b1")
+	before := len(outboxtest.Under(t, e.Store, "banks/b1/accounts/"))
+	r := e.Pay(t, alice, "b1", "alice-1", "bob-1", "250.00", "")
+	if r.Status != http.StatusUnprocessableEntity || r.Problem(t).Code != corestore.CodeInsufficientFunds {
+		t.Fatalf("overdraft: %d %s", r.Status, r.Body)
+	}
+	if got := outboxtest.Under(t, e.Store, "banks/b1/accounts/"); len(got) != before {
+		t.Fatalf("a refused payment emitted %+v", got[before:])
+	}
+	r = e.Pay(t, alice, "b1", "alice-1", "bob-1", "25.00", "k-1")
+	if r.Status != http.StatusCreated {
+		t.Fatalf("pay: %d %s", r.Status, r.Body)
+	}
+	ids, _ := r.JSON(t)["transaction_ids"].([]any)
+	got := outboxtest.Under(t, e.Store, "banks/b1/accounts/")[before:]
+	if len(ids) != 2 || len(got) != 2 {
+		t.Fatalf("transactions %v, events %+v", ids, got)
+	}
+	for i, account := range []string{"alice-1", "bob-1"} {
+		id, _ := ids[i].(string)
+		if ev := got[i]; ev.Type != events.TypeTransactionCreated || ev.Subject != corestore.TransactionSubject("b1", account, id) ||
+			ev.BankID != "b1" || ev.ConsumerID != "" {
+			t.Errorf("leg %d: %+v", i, ev)
+		}
+	}
+}
