@@ -253,10 +253,16 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 	if err != nil {
 		return nil, err
 	}
-	binder := &consent.Binder{Profiles: profiles, Service: consents, Core: banking.ConsentCore{Methods: methods}}
-	// The engine answers the UK events API of a document holding it, over
-	// the events service made below.
-	eventAPI := &eventapi.Binder{Consumers: svc.Identity}
+	// Events made by the documents' operations are delivered by evs, and
+	// their receivers checked by its URL checker.
+	evs, err := eventService(ctx, cfg, store, svc, auth.oauth2)
+	if err != nil {
+		return nil, err
+	}
+	consents.UseProfiles(profiles)
+	binder := &consent.Binder{Profiles: profiles, Service: consents, Core: banking.ConsentCore{Methods: methods},
+		Notifications: identity.NotificationHosts{Consumers: svc.Identity, URLs: evs}}
+	eventAPI := &eventapi.Binder{Events: evs, Consumers: svc.Identity}
 	mgr := endpoints.New(store, endpoints.Options{
 		Hosts:       methods,
 		DefaultHost: mock.Host,
@@ -305,11 +311,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 			return nil, fmt.Errorf("preload example: %w", err)
 		}
 	}
-	evs, err := eventService(ctx, cfg, store, svc, auth.oauth2)
-	if err != nil {
-		return nil, err
-	}
-	eventAPI.Events, api.CallbackURLs = evs, evs
+	api.CallbackURLs = evs
 	bg, stop := context.WithCancel(context.Background())
 	chores, done := make(chan struct{}), make(chan struct{})
 	worked := make(chan struct{})

@@ -94,3 +94,19 @@ func origin(u string) string {
 	}
 	return scheme + "://" + strings.ToLower(p.Hostname()) + ":" + port
 }
+
+// NotificationHosts decides whether a consumer may have notifications
+// pushed to a URI it names in a request (Berlin Group
+// TPP-Notification-URI): the URI has the scheme, host and port of one of
+// its callback URLs (HasCallbackHost) and URLs accepts it.
+type NotificationHosts struct {
+	Consumers *Service
+	URLs      URLChecker
+}
+
+// AcceptNotification tells whether consumerID may have notifications
+// pushed to uri.
+func (n NotificationHosts) AcceptNotification(ctx context.Context, consumerID, uri string) bool {
+	c, err := n.Consumers.Consumer(ctx, consumerID)
+	return err == nil && c.HasCallbackHost(uri) && n.URLs.CheckURL(ctx, uri, "") == nil
+}
