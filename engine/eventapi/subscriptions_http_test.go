@@ -109,6 +109,10 @@ func TestEventSubscriptions(t *testing.T) {
 		{"its webhook is not the events API's", alice, "DELETE", subscriptions + "/" + hook.ID, nil, http.StatusNotFound},
 		{"body names another", alice, "PUT", subscriptions + "/" + id,
 			map[string]any{"Data": map[string]any{"EventSubscriptionId": "other", "Version": "4.0"}}, http.StatusBadRequest},
+		{"changed to an unregistered callback", alice, "PUT", subscriptions + "/" + id,
+			map[string]any{"Data": map[string]any{"EventSubscriptionId": id, "Version": "4.0", "CallbackUrl": rcv.URL + "/other"}}, http.StatusBadRequest},
+		{"changed to another version", alice, "PUT", subscriptions + "/" + id,
+			map[string]any{"Data": map[string]any{"EventSubscriptionId": id, "Version": "3.1"}}, http.StatusBadRequest},
 		{"not a TPP", app{Caller: inst.Admin()}, "GET", subscriptions, nil, http.StatusForbidden},
 		{"not a TPP polls", app{Caller: inst.Admin()}, "POST", pollPath, map[string]any{}, http.StatusForbidden},
 	} {
@@ -131,6 +135,9 @@ func TestEventSubscriptions(t *testing.T) {
 		})
 	}
 
+	if sub, err := inst.Events.Subscription(t.Context(), alice.id, id); err != nil || sub.URL != callback || sub.Version != "4.0" || len(sub.EventTypes) != 1 {
+		t.Errorf("refused changes changed the subscription: %+v, %v", sub, err)
+	}
 	changed := alice.send(t, "PUT", subscriptions+"/"+id, change)
 	if changed.Status != http.StatusOK {
 		t.Fatalf("PUT: %d %s", changed.Status, changed.Body)
