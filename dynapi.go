@@ -37,11 +37,11 @@ import (
 	"github.com/dynapi/dynapi/engine/usecase"
 	"github.com/dynapi/dynapi/entities/records"
 	"github.com/dynapi/dynapi/http/admin"
-	"github.com/dynapi/dynapi/internal/egress"
 	"github.com/dynapi/dynapi/http/authorize"
 	obpconsenthttp "github.com/dynapi/dynapi/http/obpconsent"
 	"github.com/dynapi/dynapi/http/recordapi"
 	"github.com/dynapi/dynapi/http/server"
+	"github.com/dynapi/dynapi/internal/egress"
 	"github.com/dynapi/dynapi/plugins/boltstore"
 	"github.com/dynapi/dynapi/plugins/directlogin"
 	"github.com/dynapi/dynapi/plugins/jwtbearer"
@@ -212,12 +212,15 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 		printBootstrap(cfg.Out, cfg.Addr, boot)
 	}
 
+	// The changes that emit events wake the event worker when they commit.
+	wake := events.NewWake()
+	emitting := events.WakeOnCommit(store, wake)
 	recOpts := cfg.Records
 	recOpts.Events = true
 	if recOpts.Now == nil {
 		recOpts.Now = cfg.Now
 	}
-	recs := records.New(store, recOpts)
+	recs := records.New(emitting, recOpts)
 	ents, err := dynentity.NewRegistry(ctx, store, recs)
 	if err != nil {
 		return nil, err
@@ -226,7 +229,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 	if err != nil {
 		return nil, err
 	}
-	consents := consent.NewService(store, svc.Audit, cfg.Now)
+	consents := consent.NewService(emitting, svc.Audit, cfg.Now)
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, consents.Close(ctx))
@@ -239,7 +242,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 	writer := &dynentity.Writer{Records: recs, Access: svc}
 	recordAPI := &recordapi.API{Entities: ents, Records: recs, Writer: writer, Gate: auth.gate,
 		MaxBodyBytes: cfg.MaxBodyBytes}
-	methods, err := connectorMethods(cfg, store, svc, auth, recordAPI,
+	methods, err := connectorMethods(cfg, emitting, svc, auth, recordAPI,
 		&endpointmap.Connector{Mappings: mappingStore, Entities: ents, Records: recs, Writer: writer})
 	if err != nil {
 		return nil, err
@@ -255,7 +258,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 	}
 	// Events made by the documents' operations are delivered by evs, and
 	// their receivers checked by its URL checker.
-	evs, err := eventService(ctx, cfg, store, svc, auth.oauth2)
+	evs, err := eventService(ctx, cfg, store, svc, auth.oauth2, wake)
 	if err != nil {
 		return nil, err
 	}
@@ -351,7 +354,8 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 
 // eventService makes the events service, whose deliveries reach only what
 // cfg.Events.CallbackAllow allows besides public https receivers.
-func eventService(ctx context.Context, cfg Config, store engine.Store, svc *access.Service, signer events.SETSigner) (*events.Service, error) {
+func eventService(ctx context.Context, cfg Config, store engine.Store, svc *access.Service, signer events.SETSigner,
+	wake chan struct{}) (*events.Service, error) {
 	policy, err := egress.ParsePolicy(cfg.Events.CallbackAllow)
 	if err != nil {
 		return nil, fmt.Errorf("callback allow-list: %w", err)
@@ -366,7 +370,7 @@ func eventService(ctx context.Context, cfg Config, store engine.Store, svc *acce
 	}
 	client := egress.NewClient(policy, egress.Options{Timeout: cfg.Events.DeliveryTimeout, Now: now, MaxIdlePerHost: events.DefaultParallel})
 	return events.New(events.Options{Store: store, Audit: svc.Audit, URLs: policy, Poster: poster{client}, Signer: signer,
-		Keys: keys, Now: now, PollInterval: cfg.Events.PollInterval, Logger: cfg.Logger})
+		Keys: keys, Now: now, PollInterval: cfg.Events.PollInterval, Logger: cfg.Logger, Wake: wake})
 }
 
 // poster makes an egress client an events.Poster.

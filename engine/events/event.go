@@ -150,8 +150,15 @@ func Emit(tx engine.Tx, ev *Event, now time.Time) error {
 	return tx.Put(outboxBucket, outboxKey(n), b)
 }
 
-// outboxKey orders the outbox by emission.
-func outboxKey(n uint64) string { return fmt.Sprintf("%020d", n) }
+// outboxKey orders the outbox by emission: n in 20 decimal digits.
+func outboxKey(n uint64) string {
+	var b [20]byte
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[:])
+}
 
 // CheckCustom refuses an event a script emits that is not valid: its
 // type must look like "a.b_c" within MaxTypeLength and stay out of the

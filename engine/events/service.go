@@ -64,6 +64,9 @@ type Options struct {
 	// JitterFraction of itself; rand by default.
 	Jitter func() float64
 	Logger Logger
+	// Wake, when set (NewWake), wakes the worker besides Kick: pass it to
+	// WakeOnCommit.
+	Wake chan struct{}
 }
 
 // Logger receives the worker's failures.
@@ -128,8 +131,11 @@ func New(o Options) (*Service, error) {
 	if o.Jitter == nil {
 		o.Jitter = func() float64 { return rand.Float64()*2 - 1 }
 	}
+	if o.Wake == nil {
+		o.Wake = NewWake()
+	}
 	return &Service{o: o, store: o.Store, audit: o.Audit, urls: o.URLs, now: o.Now,
-		wake: make(chan struct{}, 1), breaker: breakers{byHost: map[string]*breaker{}}}, nil
+		wake: o.Wake, breaker: breakers{byHost: map[string]*breaker{}}}, nil
 }
 
 // Kick wakes the worker: an event was committed or a delivery is due.
