@@ -61,8 +61,12 @@ type Binder struct {
 
 // Invoker returns the engine's invoker of op, an operation of doc, when op
 // is one of the UK events API's operations (matched by operation id); nil
-// for every other operation, which the document's host answers.
+// for every other operation, and for all of a document that opts out
+// (x-dynapi-events: none), which the document's host answers.
 func (b *Binder) Invoker(doc *specs.Document, op *specs.Operation) engine.Invoker {
+	if doc.Events == specs.EventsNone {
+		return nil
+	}
 	a := action{b: b, idParam: op.PathParamIndex(subscriptionIDParam), version: majorMinor(doc.Version)}
 	switch op.ID {
 	case OpCreateSubscription:

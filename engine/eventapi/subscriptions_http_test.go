@@ -2,6 +2,7 @@ package eventapi_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/dynapi/dynapi"
@@ -207,5 +208,37 @@ func TestSubscriptionCallbackCheckedAgain(t *testing.T) {
 	enginetest.Fits(t, load(t, eventsDoc), "CreateEventSubscriptions", "400", r.Body)
 	if r := alice.subscribe(t, map[string]any{"Version": "4.0"}); r.Status != http.StatusCreated {
 		t.Errorf("polling-only subscription: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestEventsAPIOptOut: a document saying x-dynapi-events: none has its
+// host answer the events API (here the mock), and the engine keeps no
+// subscription; any other value is ignored with a warning.
+func TestEventsAPIOptOut(t *testing.T) {
+	t.Parallel()
+	inst := enginetest.New(t)
+	src := string(enginetest.ReadFile(t, eventsDoc))
+	for _, tc := range []struct{ value, warning string }{{"none", ""}, {"nobody", "ignored"}} {
+		r := inst.Admin().Post(t, "/admin/v1/dynamic-endpoints?mount=/"+tc.value,
+			[]byte(strings.Replace(src, "openapi: 3.0.0\n", "openapi: 3.0.0\nx-dynapi-events: "+tc.value+"\n", 1)))
+		if r.Status != http.StatusCreated {
+			t.Fatalf("POST: %d %s", r.Status, r.Body)
+		}
+		if warned := strings.Contains(string(r.Body), `"/x-dynapi-events"`); warned != (tc.warning != "") {
+			t.Errorf("x-dynapi-events: %s warned %v: %s", tc.value, warned, r.Body)
+		}
+	}
+	alice := newTPP(t, inst, "alice's app")
+	if r := alice.send(t, "POST", "/none/event-subscriptions", map[string]any{"Data": map[string]any{"Version": "4.0"}}); r.Status/100 != 2 {
+		t.Fatalf("the host's answer: %d %s", r.Status, r.Body)
+	}
+	if subs, err := inst.Events.Subscriptions(t.Context(), alice.id, ""); err != nil || len(subs) != 0 {
+		t.Errorf("the engine answered an opted-out document: %v, %v", subs, err)
+	}
+	if r := alice.send(t, "POST", "/nobody/event-subscriptions", map[string]any{"Data": map[string]any{"Version": "4.0"}}); r.Status != http.StatusCreated {
+		t.Fatalf("the engine's answer: %d %s", r.Status, r.Body)
+	}
+	if subs, _ := inst.Events.Subscriptions(t.Context(), alice.id, ""); len(subs) != 1 {
+		t.Errorf("%d subscriptions; want the one the engine made", len(subs))
 	}
 }
