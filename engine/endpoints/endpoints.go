@@ -63,13 +63,13 @@ type Endpoint struct {
 	// consentChoice is the profile asked for at submission (?consent_profile),
 	// "" when the document or the profiles decide.
 	consentChoice string
-	invokers      []engine.Invoker // one per Doc.Operations entry
-	hooks         []engine.Hooks   // one per Doc.Operations entry: the consent check's
+	invokers      []engine.Invoker  // one per Doc.Operations entry
+	hooks         []engine.Hooks    // one per Doc.Operations entry: the consent check's
+	roles         map[string]string // operation id -> the role made for it
 	// errors renders the refusals of a document whose operations the
 	// engine answers in a standard's shape without a consent profile (the
 	// UK events API); nil for the others.
 	errors engine.ErrorRenderer
-	roles  map[string]string // operation id -> the role made for it
 }
 
 // ServedPath is where an operation of the endpoint is served.
