@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dynapi/dynapi/engine/audit"
 	"github.com/dynapi/dynapi/engine/events"
 	"github.com/dynapi/dynapi/internal/enginetest"
 )
@@ -130,5 +131,35 @@ func TestReceiverGoneDisables(t *testing.T) {
 	authorisedConsent(t, inst, alice, psu.ID)
 	if got := advanceUntil(t, inst, rcv, 2, time.Minute); len(got) != 2 {
 		t.Errorf("%d attempts after enabling again; want 2", len(got))
+	}
+}
+
+// TestLinkedAccountUpdate: a subscription to the linked-account-update
+// type alone gets a SET when the customer changes the accounts an
+// authorised consent shares, and none for the authorisation itself.
+func TestLinkedAccountUpdate(t *testing.T) {
+	t.Parallel()
+	inst, _ := newEngine(t)
+	alice := newTPP(t, inst, "alice's app")
+	psu := inst.CreateUser(t, "psu", "Psu-passw0rd-long")
+	if r := alice.subscribe(t, map[string]any{"Version": "4.0", "EventTypes": []string{events.UKLinkedAccountUpdate}}); r.Status != http.StatusCreated {
+		t.Fatalf("subscribe: %d %s", r.Status, r.Body)
+	}
+	id := authorisedConsent(t, inst, alice, psu.ID)
+	if _, err := inst.Consents.ChangeAccounts(t.Context(), id, psu.ID, []string{"acc-2"}, audit.Actor{UserID: psu.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inst.Events.Drain(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	sets := alice.poll(t, map[string]any{}).JSON(t)["sets"].(map[string]any)
+	if len(sets) != 1 {
+		t.Fatalf("%d SETs; want the accounts' change alone", len(sets))
+	}
+	for _, set := range sets {
+		claims, _ := verifySET(t, inst, set.(string))
+		if s := eventSubject(t, claims, events.UKLinkedAccountUpdate); s["http://openbanking.org.uk/rid"] != id {
+			t.Errorf("subject %v; want consent %s", s, id)
+		}
 	}
 }
