@@ -29,6 +29,7 @@ import (
 	"github.com/dynapi/dynapi/engine/dynentity"
 	"github.com/dynapi/dynapi/engine/endpointmap"
 	"github.com/dynapi/dynapi/engine/endpoints"
+	"github.com/dynapi/dynapi/engine/eventapi"
 	"github.com/dynapi/dynapi/engine/events"
 	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/identity"
@@ -255,7 +256,16 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 	if err != nil {
 		return nil, err
 	}
-	binder := &consent.Binder{Profiles: profiles, Service: consents, Core: banking.ConsentCore{Methods: methods}}
+	// Events made by the documents' operations are delivered by evs, and
+	// their receivers checked by its URL checker.
+	evs, err := eventService(ctx, cfg, store, svc, auth.oauth2, wake)
+	if err != nil {
+		return nil, err
+	}
+	consents.UseProfiles(profiles)
+	binder := &consent.Binder{Profiles: profiles, Service: consents, Core: banking.ConsentCore{Methods: methods},
+		Notifications: identity.NotificationHosts{Consumers: svc.Identity, URLs: evs}}
+	eventAPI := &eventapi.Binder{Events: evs, Consumers: svc.Identity}
 	mgr := endpoints.New(store, endpoints.Options{
 		Hosts:       methods,
 		DefaultHost: mock.Host,
@@ -269,6 +279,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 		RoleExists:      func(name string) bool { _, ok := svc.Authz.Role(name); return ok },
 		Builtin:         []*endpoints.Builtin{banking.Builtin(methods, auth.gate)},
 		Consents:        binder,
+		Events:          eventAPI,
 	})
 	if err := openConnectors(ctx, methods, mgr); err != nil {
 		return nil, err
@@ -303,11 +314,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 			return nil, fmt.Errorf("preload example: %w", err)
 		}
 	}
-	evs, err := eventService(ctx, cfg, store, svc, auth.oauth2, wake)
-	if err != nil {
-		return nil, err
-	}
-	api.Events = evs
+	api.CallbackURLs, api.Events = evs, evs
 	bg, stop := context.WithCancel(context.Background())
 	chores, done := make(chan struct{}), make(chan struct{})
 	worked := make(chan struct{})

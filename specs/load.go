@@ -61,6 +61,10 @@ type Document struct {
 	// (x-dynapi-consent-profile: a profile id, or "none"); "" when it names
 	// none.
 	ConsentProfile string
+	// Events is x-dynapi-events: "none" has the document's host answer
+	// the UK events API operations the engine would answer itself; ""
+	// when it is not set.
+	Events string
 	// ServerHost is the API's own server host (petstore.swagger.io), which
 	// dynapi never calls by default.
 	ServerHost string
@@ -214,6 +218,9 @@ func Load(data []byte, contentType string, opts Options) (*Document, error) {
 	doc.Warnings = warnings
 	doc.Host, _ = root["x-dynapi-host"].(string)
 	doc.ConsentProfile, _ = root["x-dynapi-consent-profile"].(string)
+	if doc.Events, _ = root["x-dynapi-events"].(string); doc.Events != "" && doc.Events != EventsNone {
+		doc.warn("/x-dynapi-events", "ignored", `x-dynapi-events is "none" or absent; other values are ignored`)
+	}
 	// kin-openapi reads the submitted JSON text unless checkRefs fixed a
 	// reference in the tree (its only warnings), which the text still lacks.
 	var source []byte
@@ -334,6 +341,10 @@ func checkOperationCount(root map[string]any, max int) error {
 func invalid(msg string, violations ...engine.Violation) *engine.Error {
 	return engine.NewError(http.StatusBadRequest, engine.CodeInvalidDocument, msg, violations...)
 }
+
+// EventsNone, as x-dynapi-events, has the document's host answer the UK
+// events API instead of the engine.
+const EventsNone = "none"
 
 func (d *Document) warn(pointer, code, msg string) {
 	d.Warnings = append(d.Warnings, engine.Violation{Location: "document", Pointer: pointer, Code: code, Message: msg})

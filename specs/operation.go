@@ -44,6 +44,18 @@ type Access struct {
 	Roles         []string
 }
 
+// PathParamIndex is the position of the path parameter name among the
+// template's parameters (engine.PathValues' index), -1 when op has none
+// of that name.
+func (op *Operation) PathParamIndex(name string) int {
+	for _, p := range op.Params {
+		if p.In == "path" && p.Name == name {
+			return p.PathIndex
+		}
+	}
+	return -1
+}
+
 // Parameter is one compiled path, query, header or cookie parameter.
 type Parameter struct {
 	Name        string

@@ -205,11 +205,4 @@ func (b *Binder) newCheck(p *Profile, bind Binding, op *specs.Operation) *Check 
 
 // pathIndex is the position of op's path parameter name, -1 when op has
 // none.
-func pathIndex(op *specs.Operation, name string) int {
-	for _, p := range op.Params {
-		if p.In == "path" && p.Name == name {
-			return p.PathIndex
-		}
-	}
-	return -1
-}
+func pathIndex(op *specs.Operation, name string) int { return op.PathParamIndex(name) }

@@ -263,6 +263,10 @@ func selfPath(call *engine.Call, id string) string {
 	return path
 }
 
+// BaseURL is the scheme and host the call was made to, which the
+// standards' links name resources under.
+func BaseURL(call *engine.Call) string { return baseURL(call) }
+
 // baseURL is the scheme and host the call was made to.
 func baseURL(call *engine.Call) string {
 	scheme, host := "http", "localhost"

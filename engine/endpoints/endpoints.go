@@ -23,6 +23,7 @@ import (
 	"github.com/dynapi/dynapi/engine/authz"
 	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/consent"
+	"github.com/dynapi/dynapi/engine/eventapi"
 	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/router"
 	"github.com/dynapi/dynapi/internal/ident"
@@ -65,6 +66,10 @@ type Endpoint struct {
 	invokers      []engine.Invoker  // one per Doc.Operations entry
 	hooks         []engine.Hooks    // one per Doc.Operations entry: the consent check's
 	roles         map[string]string // operation id -> the role made for it
+	// errors renders the refusals of a document whose operations the
+	// engine answers in a standard's shape without a consent profile (the
+	// UK events API); nil for the others.
+	errors engine.ErrorRenderer
 }
 
 // ServedPath is where an operation of the endpoint is served.
@@ -234,6 +239,7 @@ type Manager struct {
 	roleExists  func(name string) bool
 	builtin     []*Builtin
 	consents    *consent.Binder
+	events      *eventapi.Binder
 	loading     *semaphore.Weighted // bytes of documents being loaded
 	loadingCap  int64
 
@@ -275,6 +281,10 @@ type Options struct {
 	// Consents binds documents to consent profiles, whose consent
 	// resources the engine answers; nil binds none.
 	Consents *consent.Binder
+	// Events answers the UK Open Banking events API's operations
+	// (event subscriptions, aggregated polling) of any document holding
+	// them; nil answers none.
+	Events *eventapi.Binder
 }
 
 // New returns a Manager with no endpoints; call Boot to load the persisted
@@ -290,7 +300,7 @@ func New(store engine.Store, opts Options) *Manager {
 		opts.RoleExists = func(string) bool { return false }
 	}
 	m := &Manager{store: store, log: opts.Logger, hosts: opts.Hosts, defaultHost: opts.DefaultHost,
-		roleExists: opts.RoleExists, builtin: opts.Builtin, consents: opts.Consents,
+		roleExists: opts.RoleExists, builtin: opts.Builtin, consents: opts.Consents, events: opts.Events,
 		load:    specs.Options{MaxOperations: opts.MaxOperations, YAMLExpansion: opts.YAMLExpansion},
 		loading: semaphore.NewWeighted(opts.MaxLoadingBytes), loadingCap: opts.MaxLoadingBytes}
 	for _, p := range opts.Reserved {
@@ -595,6 +605,9 @@ func (e *Endpoint) route(i int) *Route {
 	if e.Consent.Uses(op.ID) {
 		r.Rule = guard.Rule{Roles: op.Access.Roles, Consented: true}
 	}
+	if e.errors != nil {
+		r.Errors, r.InteractionHeader = e.errors, eventapi.InteractionHeader
+	}
 	if e.Consent != nil {
 		p := e.Consent.Profile
 		r.Errors, r.InteractionHeader = p, p.InteractionHeader
@@ -701,7 +714,21 @@ func (m *Manager) prepare(ep *Endpoint, hostAt engine.Violation) error {
 		}
 		ep.invokers[i] = inv
 	}
+	m.bindEvents(ep)
 	return m.bindConsents(ep)
+}
+
+// bindEvents has the engine answer ep's UK events API operations, in the
+// standard's error shape.
+func (m *Manager) bindEvents(ep *Endpoint) {
+	if m.events == nil {
+		return
+	}
+	for i, op := range ep.Doc.Operations {
+		if inv := m.events.Invoker(ep.Doc, op); inv != nil {
+			ep.invokers[i], ep.errors = inv, m.events.Errors()
+		}
+	}
 }
 
 // withEndpoint returns a copy of the current endpoint set with ep added or

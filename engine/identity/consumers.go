@@ -34,6 +34,9 @@ type consumerRecord struct {
 	// RedirectURIs are where the consumer's customers may be sent back to
 	// after authorising a consent (exact match).
 	RedirectURIs []string `json:"redirect_uris,omitempty"`
+	// CallbackURLs are where the consumer receives event notifications
+	// (exact match).
+	CallbackURLs []string `json:"callback_urls,omitempty"`
 	// AuthorizationPolicy is "" for PolicyPARPKCE; JWKS the public keys
 	// of its request objects, as registered.
 	AuthorizationPolicy string          `json:"authorization_policy,omitempty"`
@@ -43,7 +46,7 @@ type consumerRecord struct {
 // consumer is the record as returned: without its secret hash.
 func (r *consumerRecord) consumer() *Consumer {
 	return &Consumer{ID: r.ID, Key: r.Key, Name: r.Name, Enabled: r.Enabled, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt,
-		RedirectURIs: r.RedirectURIs, AuthorizationPolicy: cmp.Or(r.AuthorizationPolicy, PolicyPARPKCE), JWKS: r.JWKS}
+		RedirectURIs: r.RedirectURIs, CallbackURLs: r.CallbackURLs, AuthorizationPolicy: cmp.Or(r.AuthorizationPolicy, PolicyPARPKCE), JWKS: r.JWKS}
 }
 
 // entry is the record as kept in the in-memory view.

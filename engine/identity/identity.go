@@ -75,6 +75,11 @@ type Consumer struct {
 	// RedirectURIs are the URIs the consumer may have its customers sent
 	// back to after an authorisation, matched exactly.
 	RedirectURIs []string `json:"redirect_uris,omitempty"`
+	// CallbackURLs are the URLs the consumer receives event notifications
+	// at (a UK event subscription's CallbackUrl is one of them), matched
+	// exactly; a Berlin Group TPP-Notification-URI has the scheme, host
+	// and port of one.
+	CallbackURLs []string `json:"callback_urls,omitempty"`
 	// AuthorizationPolicy is how its authorization requests reach the
 	// bank: PolicyPARPKCE or PolicyFAPI1RequestObject.
 	AuthorizationPolicy string `json:"authorization_policy"`

@@ -26,18 +26,24 @@ const (
 // an absolute https URL, or an http URL of localhost or 127.0.0.1 (any
 // port) for development, without user information or fragment.
 func ValidateRedirectURIs(uris []string) []engine.Violation {
+	return urlListFaults(uris, "/redirect_uris", "redirect URI", MaxRedirectURIs, redirectURIFault)
+}
+
+// urlListFaults names every fault of a consumer's list of URLs, at
+// pointer: more than max, one fault names (a noun), or one repeated.
+func urlListFaults(uris []string, pointer, noun string, max int, fault func(string) string) []engine.Violation {
 	var faults []engine.Violation
-	if len(uris) > MaxRedirectURIs {
-		faults = append(faults, engine.Violation{Location: "body", Pointer: "/redirect_uris", Code: "max_items",
-			Message: fmt.Sprintf("a consumer has at most %d redirect URIs", MaxRedirectURIs)})
+	if len(uris) > max {
+		faults = append(faults, engine.Violation{Location: "body", Pointer: pointer, Code: "max_items",
+			Message: fmt.Sprintf("a consumer has at most %d %ss", max, noun)})
 	}
 	for i, u := range uris {
-		if msg := redirectURIFault(u); msg != "" {
-			faults = append(faults, engine.Violation{Location: "body", Pointer: fmt.Sprintf("/redirect_uris/%d", i),
+		if msg := fault(u); msg != "" {
+			faults = append(faults, engine.Violation{Location: "body", Pointer: fmt.Sprintf("%s/%d", pointer, i),
 				Code: "format", Message: msg})
 		} else if slices.Index(uris, u) < i {
-			faults = append(faults, engine.Violation{Location: "body", Pointer: fmt.Sprintf("/redirect_uris/%d", i),
-				Code: "unique", Message: "redirect URIs are distinct"})
+			faults = append(faults, engine.Violation{Location: "body", Pointer: fmt.Sprintf("%s/%d", pointer, i),
+				Code: "unique", Message: noun + "s are distinct"})
 		}
 	}
 	return faults
@@ -45,24 +51,35 @@ func ValidateRedirectURIs(uris []string) []engine.Violation {
 
 // redirectURIFault says what is wrong with one redirect URI, "" if nothing.
 func redirectURIFault(raw string) string {
-	if raw == "" || len(raw) > MaxRedirectURILength {
-		return fmt.Sprintf("a redirect URI is 1 to %d bytes", MaxRedirectURILength)
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Opaque != "" || u.Host == "" {
-		return "a redirect URI is an absolute URL"
-	}
+	u, msg := absoluteURLFault(raw, "a redirect URI", MaxRedirectURILength)
 	switch {
-	case strings.Contains(raw, "#"):
-		return "a redirect URI has no fragment"
-	case u.User != nil:
-		return "a redirect URI has no user information"
+	case msg != "":
+		return msg
 	case u.Scheme == "https":
 		return ""
 	case u.Scheme == "http" && (u.Hostname() == "localhost" || u.Hostname() == "127.0.0.1"):
 		return ""
 	}
 	return "a redirect URI is https, or http only on localhost or 127.0.0.1"
+}
+
+// absoluteURLFault parses raw, which names (a noun) must be an absolute
+// URL of at most maxLen bytes without user information or fragment; the
+// message says what is wrong, "" if nothing.
+func absoluteURLFault(raw, names string, maxLen int) (*url.URL, string) {
+	if raw == "" || len(raw) > maxLen {
+		return nil, fmt.Sprintf("%s is 1 to %d bytes", names, maxLen)
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || u.Opaque != "" || u.Host == "":
+		return nil, names + " is an absolute URL"
+	case strings.Contains(raw, "#"):
+		return nil, names + " has no fragment"
+	case u.User != nil:
+		return nil, names + " has no user information"
+	}
+	return u, ""
 }
 
 // HasRedirectURI tells whether uri is exactly one of c's redirect URIs.

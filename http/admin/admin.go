@@ -47,6 +47,9 @@ type API struct {
 	// Grants serves the token endpoint's authorization_code and
 	// refresh_token grants; nil serves client_credentials alone.
 	Grants *consentauth.Service
+	// CallbackURLs checks the callback URLs consumers register (the
+	// events service's URL checker); nil serves no callback URL route.
+	CallbackURLs identity.URLChecker
 	// Events keeps event subscriptions and deliveries; nil serves no
 	// webhook or delivery routes, and no webhook key in the JWK Set.
 	Events *events.Service

@@ -44,6 +44,26 @@ func (a *API) setRedirectURIs(c *fiber.Ctx) error {
 	return c.JSON(consumer)
 }
 
+// callbackURLs is the body of setCallbackURLs.
+type callbackURLs struct {
+	CallbackURLs []string `json:"callback_urls"`
+}
+
+// setCallbackURLs replaces the callback URLs of one of the caller's own
+// consumers, each checked by the events service's URL checker:
+// {"callback_urls": [...]}; another's is a 404.
+func (a *API) setCallbackURLs(c *fiber.Ctx) error {
+	in := decoded[callbackURLs](c)
+	if in.CallbackURLs == nil {
+		return badRequest(`the body must be {"callback_urls": [...]}`)
+	}
+	consumer, err := a.Access.Identity.SetConsumerCallbackURLs(c.UserContext(), actor(c), param(c, "consumer_id"), in.CallbackURLs, a.CallbackURLs)
+	if err != nil {
+		return err
+	}
+	return c.JSON(consumer)
+}
+
 // authorizationPolicy is the body of setAuthorizationPolicy.
 type authorizationPolicy struct {
 	Policy string          `json:"authorization_policy"`

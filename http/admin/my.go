@@ -24,6 +24,9 @@ func (a *API) registerMy(r routes) {
 	})
 	r.taking(bodyOf[newConsumer]()).loggedIn(fiber.MethodPost, "/consumers", a.createConsumer)
 	r.taking(bodyOf[redirectURIs]()).loggedIn(fiber.MethodPut, "/consumers/:consumer_id/redirect-uris", a.setRedirectURIs)
+	if a.CallbackURLs != nil {
+		r.taking(bodyOf[callbackURLs]()).loggedIn(fiber.MethodPut, "/consumers/:consumer_id/callback-urls", a.setCallbackURLs)
+	}
 	r.taking(bodyOf[authorizationPolicy]()).loggedIn(fiber.MethodPut, "/consumers/:consumer_id/authorization-policy", a.setAuthorizationPolicy)
 	r.loggedIn(fiber.MethodGet, "/consumers", func(c *fiber.Ctx) error {
 		list, err := a.Access.Identity.Consumers(c.UserContext(), principal(c).UserID)
