@@ -1,10 +1,12 @@
 package consent_test
 
 import (
+	"context"
+	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,71 +14,94 @@ import (
 	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
-// TestBerlinNotificationURI: a TPP-Notification-URI with the scheme, host
-// and port of one of the TPP's registered callback URLs is kept
-// (ASPSP-Notification-Support: true) and the consent's status change on
-// authorisation is pushed there; one at another port, or from a TPP that
-// registered no callback URL, is not kept (false) and nothing is pushed.
-func TestBerlinNotificationURI(t *testing.T) {
-	b := newBGBank(t)
-	submit(t, b.inst, bgDoc, "")
-	var mu sync.Mutex
-	var got []string
-	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 4<<10))
-		mu.Lock()
-		got = append(got, r.URL.Path+" "+string(body))
-		mu.Unlock()
+// notifications is a TPP's notification endpoint: it keeps the bodies it
+// was pushed.
+type notifications struct {
+	*httptest.Server
+	mu     sync.Mutex
+	bodies []map[string]string
+}
+
+func newNotifications(t *testing.T) *notifications {
+	t.Helper()
+	n := &notifications{}
+	n.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		var body map[string]string
+		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" || json.Unmarshal(raw, &body) != nil {
+			t.Errorf("notification %s %s %q", r.Method, r.Header.Get("Content-Type"), raw)
+		}
+		n.mu.Lock()
+		n.bodies = append(n.bodies, body)
+		n.mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
 	}))
-	t.Cleanup(rcv.Close)
-	if r := b.inst.Admin().Send(t, enginetest.JSONRequest(t, "PUT", "/my/consumers/"+b.tpp.id+"/callback-urls",
-		map[string]any{"callback_urls": []string{rcv.URL + "/callbacks"}})); r.Status != http.StatusOK {
-		t.Fatalf("callback URLs: %d %s", r.Status, r.Body)
+	t.Cleanup(n.Close)
+	return n
+}
+
+// await waits until n holds count bodies and returns them.
+func (n *notifications) await(t *testing.T, count int) []map[string]string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n.mu.Lock()
+		got := append([]map[string]string(nil), n.bodies...)
+		n.mu.Unlock()
+		if len(got) >= count || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	other := b.newTPP(t, "no callbacks")
-	about := func(id string) []string {
-		mu.Lock()
-		defer mu.Unlock()
-		var out []string
-		for _, g := range got {
-			if strings.Contains(g, `"consentId":"`+id+`"`) {
-				out = append(out, g)
+}
+
+func TestBerlinGroupNotificationURI(t *testing.T) {
+	b := newBGBank(t)
+	submit(t, b.inst, bgDoc, "")
+	hook := newNotifications(t)
+	valid := b.inst.Clock.Now().AddDate(0, 1, 0).Format(time.DateOnly)
+	if r := b.inst.Admin().Send(t, enginetest.JSONRequest(t, http.MethodPut, "/my/consumers/"+b.tpp.id+"/callback-urls",
+		map[string]any{"callback_urls": []string{hook.URL + "/registered"}})); r.Status != http.StatusOK {
+		t.Fatalf("callback urls: %d %s", r.Status, r.Body)
+	}
+
+	t.Run("a URI at a registered host has every status change pushed", func(t *testing.T) {
+		r := b.tpp.send(t, http.MethodPost, bgConsents, bgConsent(valid, 4, true, nil),
+			map[string]string{"PSU-IP-Address": "192.0.2.10", "TPP-Notification-URI": hook.URL + "/consents/notify"})
+		if r.Status != http.StatusCreated || r.Header.Get("ASPSP-Notification-Support") != "true" {
+			t.Fatalf("create: %d %v %s", r.Status, r.Header, r.Body)
+		}
+		id := r.JSON(t)["consentId"].(string)
+		b.embedded(t, b.tpp, id)
+		if r := b.tpp.send(t, http.MethodDelete, bgConsents+"/"+id, nil, nil); r.Status != http.StatusNoContent {
+			t.Fatalf("delete: %d %s", r.Status, r.Body)
+		}
+		got := hook.await(t, 2)
+		want := []map[string]string{{"consentId": id, "consentStatus": "valid", "scaStatus": "finalised"},
+			{"consentId": id, "consentStatus": "terminatedByTpp"}}
+		if len(got) != len(want) {
+			t.Fatalf("pushed %v, want %v", got, want)
+		}
+		for i := range want {
+			if !maps.Equal(got[i], want[i]) {
+				t.Fatalf("push %d: %v, want %v", i, got[i], want[i])
 			}
 		}
-		return out
-	}
-	for _, tc := range []struct {
-		name string
-		tpp  bgTPP
-		uri  string
-		kept bool
-	}{
-		{"registered host", b.tpp, rcv.URL + "/bg/notify", true},
-		{"another port", b.tpp, "http://127.0.0.1:1/bg/notify", false},
-		{"no callback URL registered", other, rcv.URL + "/bg/other", false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			r := tc.tpp.send(t, http.MethodPost, bgConsents, bgConsent(b.inst.Clock.Now().AddDate(0, 1, 0).Format(time.DateOnly), 2, true, nil),
-				map[string]string{"PSU-IP-Address": "192.0.2.10", "TPP-Notification-URI": tc.uri})
-			if r.Status != http.StatusCreated {
-				t.Fatalf("create: %d %s", r.Status, r.Body)
-			}
-			if support := r.Header.Get("ASPSP-Notification-Support"); support != map[bool]string{true: "true", false: "false"}[tc.kept] {
-				t.Errorf("ASPSP-Notification-Support %q; want %v", support, tc.kept)
-			}
-			id := r.JSON(t)["consentId"].(string)
-			b.embedded(t, tc.tpp, id)
-			if _, err := b.inst.Events.Drain(t.Context()); err != nil {
-				t.Fatal(err)
-			}
-			pushed := about(id)
-			switch {
-			case tc.kept && (len(pushed) != 1 || !strings.HasPrefix(pushed[0], "/bg/notify ") || !strings.Contains(pushed[0], `"consentStatus":"valid"`)):
-				t.Errorf("pushed %v; want the authorisation's valid status at /bg/notify", pushed)
-			case !tc.kept && len(pushed) != 0:
-				t.Errorf("pushed %v; want nothing", pushed)
-			}
-		})
-	}
+	})
+
+	t.Run("a URI elsewhere is ignored and said so", func(t *testing.T) {
+		before := len(hook.await(t, 0))
+		r := b.tpp.send(t, http.MethodPost, bgConsents, bgConsent(valid, 4, false, nil),
+			map[string]string{"PSU-IP-Address": "192.0.2.10", "TPP-Notification-URI": "https://tpp.example/notify"})
+		if r.Status != http.StatusCreated || r.Header.Get("ASPSP-Notification-Support") != "false" {
+			t.Fatalf("create: %d %v %s", r.Status, r.Header, r.Body)
+		}
+		b.embedded(t, b.tpp, r.JSON(t)["consentId"].(string))
+		if _, err := b.inst.Events.Drain(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got := hook.await(t, 0); len(got) != before {
+			t.Fatalf("pushed to an unregistered URI's consent: %v", got[before:])
+		}
+	})
 }

@@ -94,8 +94,9 @@ func TestEventPolling(t *testing.T) {
 }
 
 // TestReceiverGoneDisables: a receiver answering 410 Gone disables the
-// subscription, after which nothing more is pushed to it (its events stay
-// pollable, and it takes no new ones); changing the subscription makes it active again.
+// subscription, after which nothing more is pushed to it (its events, the
+// new ones too, stay pollable); changing the subscription makes it
+// active again.
 func TestReceiverGoneDisables(t *testing.T) {
 	t.Parallel()
 	inst, _ := newEngine(t)
@@ -119,8 +120,8 @@ func TestReceiverGoneDisables(t *testing.T) {
 	if got := advanceUntil(t, inst, rcv, 2, 2*time.Minute); len(got) != 1 {
 		t.Errorf("%d attempts after the 410; want none more", len(got)-1)
 	}
-	if sets := alice.poll(t, map[string]any{}).JSON(t)["sets"].(map[string]any); len(sets) != 1 {
-		t.Errorf("%d SETs pollable; want the one refused with 410 (a disabled subscription takes no new events)", len(sets))
+	if sets := alice.poll(t, map[string]any{}).JSON(t)["sets"].(map[string]any); len(sets) != 2 {
+		t.Errorf("%d SETs pollable; want the one refused with 410 and the one made after", len(sets))
 	}
 
 	changed := alice.send(t, "PUT", subscriptions+"/"+id, map[string]any{"Data": map[string]any{

@@ -252,3 +252,21 @@ func TestSequencePerSubject(t *testing.T) {
 		}
 	}
 }
+
+func TestSweepKeepsWhatIsStillDue(t *testing.T) {
+	h := open(t, "", events.Options{Retention: 24 * time.Hour})
+	ok, failing := newReceiver(t, h.clock, 204), newReceiver(t, h.clock, 500)
+	h.webhook(t, ok.URL)
+	h.webhook(t, failing.URL)
+	h.emit(t, &events.Event{Type: "order.shipped", Subject: "orders/1"})
+	h.drain(t)
+	h.clock.Advance(25 * time.Hour)
+	n, err := h.svc.Sweep(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("swept %d, %v; want the delivered one", n, err)
+	}
+	left, _, err := h.svc.Deliveries(context.Background(), events.DeliveryFilter{Owner: events.OwnerAll})
+	if err != nil || len(left) != 1 || left[0].Status != events.DeliveryPending || left[0].URL != failing.URL {
+		t.Fatalf("left %+v, %v; want the one still retried", left, err)
+	}
+}

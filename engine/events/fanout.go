@@ -113,7 +113,8 @@ func (s *Service) fanOut(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// activeSubscriptions reads the subscriptions that receive anything.
+// activeSubscriptions reads the subscriptions that receive anything: the
+// active ones and every UK one (polled even when its pushes are disabled).
 func (s *Service) activeSubscriptions(tx engine.Tx) ([]*Subscription, error) {
 	var subs []*Subscription
 	err := tx.Scan(subscriptionsBucket, "", func(_ string, v []byte) error {
@@ -121,7 +122,7 @@ func (s *Service) activeSubscriptions(tx engine.Tx) ([]*Subscription, error) {
 		if err != nil {
 			return err
 		}
-		if sub.Status == SubscriptionActive {
+		if sub.Status == SubscriptionActive || sub.Kind == KindUK {
 			subs = append(subs, sub)
 		}
 		return nil
@@ -171,10 +172,10 @@ func (s *Service) newDelivery(ev *Event, now time.Time) *Delivery {
 }
 
 // renderSET makes d the UK SET of ev for sub: pushed to the callback when
-// sub has one, pollable either way.
+// sub has one and is active, pollable either way.
 func (s *Service) renderSET(d *Delivery, ev *Event, sub *Subscription, uk string, now time.Time) error {
 	d.Channel, d.ContentType = ChannelUK, contentTypeJWT
-	if sub.URL != "" {
+	if sub.URL != "" && sub.Status == SubscriptionActive {
 		d.URL = strings.TrimSuffix(sub.URL, "/") + ukNotificationPath
 	} else {
 		d.NextAttemptAt = nil

@@ -91,9 +91,11 @@ const (
 )
 
 // wants tells whether the subscription receives ev (for a UK
-// subscription, the standard's type ukType names it).
+// subscription, the standard's type ukType names it). A disabled
+// subscription receives nothing, but for a UK one, whose events are
+// pollable without a callback: it only stops pushing them.
 func (s *Subscription) wants(ev *Event, ukType string) bool {
-	if s.Status != SubscriptionActive {
+	if s.Status != SubscriptionActive && s.Kind != KindUK { // a disabled UK subscription still polls
 		return false
 	}
 	if s.ConsumerID != "" && s.ConsumerID != ev.ConsumerID {
