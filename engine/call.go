@@ -58,7 +58,7 @@ type Principal struct {
 	Username   string
 	ConsumerID string
 	// Method names how the caller authenticated: "direct_login",
-	// "oauth2_client_credentials", "jwt_bearer".
+	// MethodClientCredentials, "jwt_bearer".
 	Method string
 	// ClaimedRoles are roles the caller's identity provider vouches for, the
 	// source of just-in-time entitlements.
@@ -115,3 +115,7 @@ type Reply struct {
 type Invoker interface {
 	Invoke(ctx context.Context, call *Call) (*Reply, error)
 }
+
+// MethodClientCredentials is the Principal.Method of a consumer's own
+// OAuth2 client-credentials token: the caller is the app (a TPP) itself.
+const MethodClientCredentials = "oauth2_client_credentials"

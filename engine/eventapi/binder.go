@@ -15,7 +15,6 @@ import (
 	"github.com/dynapi/dynapi/engine/consent"
 	"github.com/dynapi/dynapi/engine/events"
 	"github.com/dynapi/dynapi/engine/identity"
-	"github.com/dynapi/dynapi/plugins/oauth2"
 	"github.com/dynapi/dynapi/specs"
 )
 
@@ -107,7 +106,7 @@ type invokerFunc func(ctx context.Context, call *engine.Call, tpp *caller) (*eng
 // Invoke answers a TPP's call; anyone else gets a 403.
 func (f invokerFunc) Invoke(ctx context.Context, call *engine.Call) (*engine.Reply, error) {
 	p := call.Principal
-	if p == nil || p.Method != oauth2.Method || p.ConsumerID == "" || p.ConsentID != "" || p.Delegation != nil {
+	if p == nil || p.Method != engine.MethodClientCredentials || p.ConsumerID == "" || p.ConsentID != "" || p.Delegation != nil {
 		return nil, engine.NewError(http.StatusForbidden, CodeNotTPP,
 			"the events API is called by a TPP with its own client-credentials token")
 	}

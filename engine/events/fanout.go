@@ -204,16 +204,19 @@ func (s *Service) renderSET(d *Delivery, ev *Event, sub *Subscription, uk string
 }
 
 // webhookBody is ev in the Standard Webhooks payload shape: type,
-// timestamp and data, with the event's id, subject, sequence and bank.
+// timestamp and data, with the event's id, subject, sequence, bank, the
+// TPP it concerns and the correlation id of the request that made it.
 func webhookBody(ev *Event) (string, error) {
 	b, err := json.Marshal(struct {
-		Type      string          `json:"type"`
-		Timestamp time.Time       `json:"timestamp"`
-		ID        string          `json:"id"`
-		Subject   string          `json:"subject"`
-		Seq       uint64          `json:"seq"`
-		BankID    string          `json:"bank_id,omitempty"`
-		Data      json.RawMessage `json:"data,omitempty"`
-	}{ev.Type, ev.OccurredAt, ev.ID, ev.Subject, ev.Seq, ev.BankID, ev.Data})
+		Type          string          `json:"type"`
+		Timestamp     time.Time       `json:"timestamp"`
+		ID            string          `json:"id"`
+		Subject       string          `json:"subject"`
+		Seq           uint64          `json:"seq"`
+		BankID        string          `json:"bank_id,omitempty"`
+		ConsumerID    string          `json:"consumer_id,omitempty"`
+		CorrelationID string          `json:"correlation_id,omitempty"`
+		Data          json.RawMessage `json:"data,omitempty"`
+	}{ev.Type, ev.OccurredAt, ev.ID, ev.Subject, ev.Seq, ev.BankID, ev.ConsumerID, ev.CorrelationID, ev.Data})
 	return string(b), err
 }

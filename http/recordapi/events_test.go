@@ -7,16 +7,17 @@ import (
 
 	"github.com/dynapi/dynapi/engine/events"
 	"github.com/dynapi/dynapi/internal/enginetest"
-	"github.com/dynapi/dynapi/internal/outboxtest"
+	"github.com/dynapi/dynapi/internal/eventstest"
 )
 
 // TestRecordWritesEmitEvents creates, replaces, merges and deletes a
-// record over HTTP, at system level and at a bank: each write leaves one
-// event in the outbox, numbered 1, 2, 3, 4 for the record, carrying the
+// record over HTTP, at system level and at a bank: each write delivers
+// one event to the bank's webhook, numbered 1, 2, 3, 4 for the record, carrying the
 // record as stored (none once deleted), for the bank's systems only; the
 // writes the API refuses leave none.
 func TestRecordWritesEmitEvents(t *testing.T) {
 	e := enginetest.New(t)
+	rec := eventstest.Record(t, e)
 	e.CreateBank(t, "b1")
 	e.GrantAdmin(t, "b1", "CanCreateBankLevelDynamicEntity")
 	const def = `{"Offer": {"required": ["amount"], "properties": {"amount": {"type": "integer", "example": 1}}}}`
@@ -56,7 +57,7 @@ func TestRecordWritesEmitEvents(t *testing.T) {
 			write(http.MethodPatch, `{"amount": 3}`, nil, http.StatusOK)
 			write(http.MethodDelete, "", nil, http.StatusNoContent)
 
-			got := outboxtest.Under(t, e.Store, tc.subject)
+			got := rec.Under(t, tc.subject)
 			want := []struct {
 				typ    string
 				amount float64 // 0: no record

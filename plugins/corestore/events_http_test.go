@@ -6,22 +6,23 @@ import (
 
 	"github.com/dynapi/dynapi/engine/events"
 	"github.com/dynapi/dynapi/internal/enginetest"
-	"github.com/dynapi/dynapi/internal/outboxtest"
+	"github.com/dynapi/dynapi/internal/eventstest"
 	"github.com/dynapi/dynapi/plugins/corestore"
 )
 
 // TestPaymentEventsOverHTTP pays over the banking API of the real engine:
-// the outbox holds one transaction.created per leg, under the accounts'
+// the bank's webhook receives one transaction.created per leg, under the accounts'
 // subjects, and none for a payment refused for insufficient funds.
 func TestPaymentEventsOverHTTP(t *testing.T) {
 	e := enginetest.New(t)
+	rec := eventstest.Record(t, e)
 	alice, _, _, _ := e.BankWithAccounts(t, "b1")
-	before := len(outboxtest.Under(t, e.Store, "banks/b1/accounts/"))
+	before := len(rec.Under(t, "banks/b1/accounts/"))
 	r := e.Pay(t, alice, "b1", "alice-1", "bob-1", "250.00", "")
 	if r.Status != http.StatusUnprocessableEntity || r.Problem(t).Code != corestore.CodeInsufficientFunds {
 		t.Fatalf("overdraft: %d %s", r.Status, r.Body)
 	}
-	if got := outboxtest.Under(t, e.Store, "banks/b1/accounts/"); len(got) != before {
+	if got := rec.Under(t, "banks/b1/accounts/"); len(got) != before {
 		t.Fatalf("a refused payment emitted %+v", got[before:])
 	}
 	r = e.Pay(t, alice, "b1", "alice-1", "bob-1", "25.00", "k-1")
@@ -29,7 +30,7 @@ func TestPaymentEventsOverHTTP(t *testing.T) {
 		t.Fatalf("pay: %d %s", r.Status, r.Body)
 	}
 	ids, _ := r.JSON(t)["transaction_ids"].([]any)
-	got := outboxtest.Under(t, e.Store, "banks/b1/accounts/")[before:]
+	got := rec.Under(t, "banks/b1/accounts/")[before:]
 	if len(ids) != 2 || len(got) != 2 {
 		t.Fatalf("transactions %v, events %+v", ids, got)
 	}

@@ -7,15 +7,16 @@ import (
 	"testing"
 
 	"github.com/dynapi/dynapi/internal/enginetest"
-	"github.com/dynapi/dynapi/internal/outboxtest"
+	"github.com/dynapi/dynapi/internal/eventstest"
 )
 
 // TestScriptEventsOverHTTP: a bank's script answering getAccounts emits
-// order.shipped; the outbox holds it with the bank, the calling
+// order.shipped; the bank's webhook receives it with the bank, the calling
 // consumer and the call's correlation id. A script that emits and then
 // throws leaves nothing, and an engine type is refused in the script.
 func TestScriptEventsOverHTTP(t *testing.T) {
 	e := enginetest.New(t)
+	rec := eventstest.Record(t, e)
 	e.CreateBank(t, "b1")
 	consumer, ok := e.Access.Identity.ConsumerByKey(enginetest.ConsumerKey)
 	if !ok {
@@ -27,7 +28,7 @@ func TestScriptEventsOverHTTP(t *testing.T) {
 	if r.Status != http.StatusOK {
 		t.Fatalf("get accounts: %d %s", r.Status, r.Body)
 	}
-	got := outboxtest.Under(t, e.Store, "orders/")
+	got := rec.Under(t, "orders/")
 	if len(got) != 1 {
 		t.Fatalf("%d events, want 1: %+v", len(got), got)
 	}
@@ -58,12 +59,12 @@ func TestScriptEventsOverHTTP(t *testing.T) {
 				map[string]any{"method_body": tc.body, "programming_lang": "js"})); r.Status != http.StatusOK {
 				t.Fatalf("update script: %d %s", r.Status, r.Body)
 			}
-			before := len(outboxtest.Read(t, e.Store))
+			before := len(rec.Under(t, ""))
 			r := e.Admin().Get(t, "/banks/b1/accounts")
 			if r.Status != tc.status || !strings.Contains(string(r.Body), tc.says) {
 				t.Fatalf("get accounts: %d %s, want %d saying %q", r.Status, r.Body, tc.status, tc.says)
 			}
-			if after := outboxtest.Read(t, e.Store); len(after) != before {
+			if after := rec.Under(t, ""); len(after) != before {
 				t.Errorf("%d events written: %+v", len(after)-before, after[before:])
 			}
 		})

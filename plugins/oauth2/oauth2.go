@@ -21,7 +21,7 @@ import (
 )
 
 // Method is the authenticator name and Principal.Method of these tokens.
-const Method = "oauth2_client_credentials"
+const Method = engine.MethodClientCredentials
 
 // MethodConsent is the Principal.Method of tokens a customer granted a TPP
 // under a consent (ConsentToken).
