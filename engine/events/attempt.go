@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -80,7 +81,7 @@ func (s *Service) claim(ctx context.Context) ([]*Delivery, error) {
 			if err != nil {
 				return err
 			}
-			if gone, err := s.subscriptionGone(tx, d); err != nil {
+			if gone, err := s.followSubscription(tx, d); err != nil {
 				return err
 			} else if gone != "" {
 				d.Status, d.NextAttemptAt, d.LastError, d.UpdatedAt = DeliveryCancelled, nil, gone, now
@@ -108,9 +109,10 @@ func (s *Service) claim(ctx context.Context) ([]*Delivery, error) {
 	return out, err
 }
 
-// subscriptionGone says why d's subscription no longer takes it ("" when
-// it does).
-func (s *Service) subscriptionGone(tx engine.Tx, d *Delivery) (string, error) {
+// followSubscription points d at its subscription's URL as it is now (a
+// receiver that moved gets its retries at the new address), or says why
+// the subscription no longer takes it ("" when it does).
+func (s *Service) followSubscription(tx engine.Tx, d *Delivery) (string, error) {
 	if d.SubscriptionID == "" {
 		return "", nil
 	}
@@ -122,6 +124,12 @@ func (s *Service) subscriptionGone(tx engine.Tx, d *Delivery) (string, error) {
 		return "", err
 	case sub.Status != SubscriptionActive:
 		return "the subscription is disabled: " + sub.DisabledReason, nil
+	case sub.URL == "":
+		return "the subscription has no callback any more", nil
+	case d.Channel == ChannelUK:
+		d.URL = strings.TrimSuffix(sub.URL, "/") + ukNotificationPath
+	default:
+		d.URL = sub.URL
 	}
 	return "", nil
 }

@@ -270,3 +270,21 @@ func TestSweepKeepsWhatIsStillDue(t *testing.T) {
 		t.Fatalf("left %+v, %v; want the one still retried", left, err)
 	}
 }
+
+func TestRetriesFollowAMovedReceiver(t *testing.T) {
+	h := open(t, "", events.Options{})
+	old, moved := newReceiver(t, h.clock, 500), newReceiver(t, h.clock, 204)
+	sub := h.webhook(t, old.URL)
+	h.emit(t, &events.Event{Type: "order.shipped", Subject: "orders/1"})
+	h.drain(t)
+	url := moved.URL + "/new"
+	if _, err := h.svc.ChangeSubscription(context.Background(), audit.Actor{UserID: "admin"}, events.OwnerAll, sub.ID,
+		events.SubscriptionChange{URL: &url}, events.Pointers{URL: "/url", EventTypes: "/event_types"}); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(5 * time.Second)
+	h.drain(t)
+	if len(old.requests()) != 1 || len(moved.requests()) != 1 {
+		t.Fatalf("old receiver got %d, moved one %d; want 1 and 1", len(old.requests()), len(moved.requests()))
+	}
+}
