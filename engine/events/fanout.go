@@ -20,7 +20,7 @@ const (
 	UKConsentRevoked           = "urn:uk:org:openbanking:events:consent-authorization-revoked"
 	UKLinkedAccountUpdate      = "urn:uk:org:openbanking:events:account-access-consent-linked-account-update"
 	ukClaimPrefix              = "http://openbanking.org.uk/"
-	fanOutBatch                = 128
+	fanOutBatch                = 512
 	contentTypeJSON            = "application/json"
 	contentTypeJWT             = "application/jwt"
 	ukNotificationPath         = "/event-notifications"
