@@ -292,7 +292,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 	if err := mgr.Boot(ctx); err != nil {
 		return nil, err
 	}
-	authorisations, err := consentauth.New(ctx, consentauth.Options{Store: store, Consents: consents, Profiles: profiles, Identity: svc.Identity,
+	authorisations, err := consentauth.New(ctx, consentauth.Options{Store: emitting, Consents: consents, Profiles: profiles, Identity: svc.Identity,
 		Methods: methods, Tokens: consentTokens{auth.oauth2}, Audit: svc.Audit, Issuer: cmp.Or(cfg.OAuth2.Issuer, "dynapi"),
 		DevCodes: cfg.ScaDevCodes, AllowUnsignedRequestObjects: cfg.AllowUnsignedRequestObjects, Now: cfg.Now})
 	if err != nil {

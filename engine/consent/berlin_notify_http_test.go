@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"maps"
+	"slices"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi/internal/enginetest"
+	"github.com/dynapi/dynapi/internal/eventstest"
 )
 
 // notifications is a TPP's notification endpoint: it keeps the bodies it
@@ -57,6 +59,7 @@ func (n *notifications) await(t *testing.T, count int) []map[string]string {
 
 func TestBerlinGroupNotificationURI(t *testing.T) {
 	b := newBGBank(t)
+	rec := eventstest.Record(t, b.inst)
 	submit(t, b.inst, bgDoc, "")
 	hook := newNotifications(t)
 	valid := b.inst.Clock.Now().AddDate(0, 1, 0).Format(time.DateOnly)
@@ -86,6 +89,20 @@ func TestBerlinGroupNotificationURI(t *testing.T) {
 			if !maps.Equal(got[i], want[i]) {
 				t.Fatalf("push %d: %v, want %v", i, got[i], want[i])
 			}
+		}
+		// The bank's systems see each step of the authorisation, in order
+		// with the consent's own events.
+		var steps []string
+		for _, ev := range rec.Under(t, "consents/"+id) {
+			var d struct{ To string }
+			_ = json.Unmarshal(ev.Data, &d)
+			steps = append(steps, ev.Type+":"+d.To)
+		}
+		wantSteps := []string{"consent.created:awaiting_authorisation", "consent.sca_status_changed:psuAuthenticated",
+			"consent.sca_status_changed:started", "consent.sca_status_changed:finalised", "consent.status_changed:authorised",
+			"consent.status_changed:deleted"}
+		if !slices.Equal(steps, wantSteps) {
+			t.Fatalf("events of the consent:\n%v\nwant\n%v", steps, wantSteps)
 		}
 	})
 

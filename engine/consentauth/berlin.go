@@ -136,7 +136,7 @@ func (s *Service) startBerlin(ctx context.Context, c *consent.Consent, by consen
 		if err := kvjson.Put(tx, bucketBerlin, c.ID, rec); err != nil {
 			return err
 		}
-		return kvjson.Put(tx, bucketSessions, ss.ID, ss)
+		return s.putSession(tx, ss)
 	})
 }
 
@@ -384,7 +384,7 @@ func (s *Service) OpenLink(ctx context.Context, token string, c Caller) (*Opened
 			return notFound()
 		}
 		ss.Browser = hashHex(out.BrowserKey)
-		return kvjson.Put(tx, bucketSessions, ss.ID, ss)
+		return s.putSession(tx, ss)
 	})
 	if err != nil {
 		return nil, err

@@ -232,13 +232,13 @@ func (s *Service) finalise(ctx context.Context, ss *session, c Caller) (*session
 		if cur.Request.Berlin {
 			// Berlin Group TPPs poll the consent's status: no code.
 			out = cur
-			return kvjson.Put(tx, bucketSessions, cur.ID, cur)
+			return s.putSession(tx, cur)
 		}
 		if err := kvjson.Put(tx, bucketCodes, hashHex(code), rec); err != nil {
 			return err
 		}
 		out = cur
-		return kvjson.Put(tx, bucketSessions, cur.ID, cur)
+		return s.putSession(tx, cur)
 	})
 	return out, err
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/audit"
 	"github.com/dynapi/dynapi/engine/consent"
+	"github.com/dynapi/dynapi/engine/events"
 	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/internal/kvjson"
 )
@@ -153,7 +155,7 @@ func (s *Service) Open(ctx context.Context, r AuthorizationRequest, c Caller) (*
 		if ss.Request, err = take(tx); err != nil {
 			return err
 		}
-		return kvjson.Put(tx, bucketSessions, ss.ID, ss)
+		return s.putSession(tx, ss)
 	})
 	if err != nil {
 		return nil, err
@@ -248,7 +250,7 @@ func (s *Service) change(ctx context.Context, id string, c Caller, f func(tx eng
 			return err
 		}
 		out = ss
-		return kvjson.Put(tx, bucketSessions, ss.ID, ss)
+		return s.putSession(tx, ss)
 	})
 	return out, err
 }
@@ -374,4 +376,30 @@ func (s *Service) Reject(ctx context.Context, id string, c Caller) (*Authorisati
 func isStatusConflict(err error) bool {
 	var e *engine.Error
 	return errors.As(err, &e) && e.Code == consent.CodeConsentStatus
+}
+
+// putSession stores ss in tx and, when its status differs from the one
+// stored (or it is new), emits consent.sca_status_changed in the same
+// transaction, under its consent's subject so that it is ordered with the
+// consent's own events.
+func (s *Service) putSession(tx engine.Tx, ss *session) error {
+	var from ScaStatus
+	if prev, err := kvjson.Get[session](tx, bucketSessions, ss.ID); err == nil {
+		from = prev.Status
+	} else if !errors.Is(err, engine.ErrNotFound) {
+		return err
+	}
+	if err := kvjson.Put(tx, bucketSessions, ss.ID, ss); err != nil {
+		return err
+	}
+	if from == ss.Status || ss.Request.ConsentID == "" {
+		return nil
+	}
+	data, err := json.Marshal(map[string]string{"consent_id": ss.Request.ConsentID, "authorisation_id": ss.ID,
+		"from": string(from), "to": string(ss.Status)})
+	if err != nil {
+		return err
+	}
+	return events.Emit(tx, &events.Event{Type: events.TypeConsentSCAStatusChanged, Subject: "consents/" + ss.Request.ConsentID,
+		ConsumerID: ss.Request.ConsumerID, Data: data}, s.now())
 }
