@@ -2,7 +2,7 @@
 // loses an event that belongs to a committed change.
 //
 // A change that emits an event writes it with Emit into the outbox, in the
-// store transaction that makes the change. The Dispatcher's worker turns
+// store transaction that makes the change. The Service's worker (Run) turns
 // each outbox row into one delivery per matching subscription (UK Open
 // Banking event subscriptions, generic webhooks, a Berlin Group consent's
 // TPP-Notification-URI) in one transaction, then attempts each delivery on

@@ -113,7 +113,7 @@ var typePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$`)
 // Emit writes ev to the outbox in tx, the write transaction that makes the
 // change ev reports: it is delivered if and only if tx commits. It fills
 // in the ID, Seq and OccurredAt (when zero: now). The delivery worker
-// finds it after the commit (Dispatcher.Kick wakes it sooner).
+// finds it after the commit, woken by WakeOnCommit or Service.Kick.
 func Emit(tx engine.Tx, ev *Event, now time.Time) error {
 	if ev.Type == "" || ev.Subject == "" {
 		return errors.New("events: an event has a type and a subject")
