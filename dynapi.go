@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
@@ -369,20 +368,8 @@ func eventService(ctx context.Context, cfg Config, store engine.Store, svc *acce
 		return nil, err
 	}
 	client := egress.NewClient(policy, egress.Options{Timeout: cfg.Events.DeliveryTimeout, Now: now, MaxIdlePerHost: events.DefaultParallel})
-	return events.New(events.Options{Store: store, Audit: svc.Audit, URLs: policy, Poster: poster{client}, Signer: signer,
+	return events.New(events.Options{Store: store, Audit: svc.Audit, URLs: policy, Poster: client, Signer: signer,
 		Keys: keys, Now: now, PollInterval: cfg.Events.PollInterval, Logger: cfg.Logger, Wake: wake})
-}
-
-// poster makes an egress client an events.Poster.
-type poster struct{ c *egress.Client }
-
-// Post implements events.Poster.
-func (p poster) Post(ctx context.Context, url string, h http.Header, body []byte) (*events.Response, error) {
-	r, err := p.c.Post(ctx, url, h, body)
-	if err != nil {
-		return nil, err
-	}
-	return &events.Response{Status: r.Status, RetryAfter: r.RetryAfter}, nil
 }
 
 // keyCheckInterval is how often the signing key's age is checked; it

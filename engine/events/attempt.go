@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/internal/egress"
 	"github.com/dynapi/dynapi/internal/kvjson"
 	"github.com/dynapi/dynapi/internal/textcut"
 )
@@ -137,7 +138,7 @@ func (s *Service) followSubscription(tx engine.Tx, d *Delivery) (string, error) 
 // outcome is what one attempt came to.
 type outcome struct {
 	at       time.Time
-	resp     *Response
+	resp     *egress.Result
 	err      error
 	duration time.Duration
 }

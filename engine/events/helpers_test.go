@@ -64,7 +64,7 @@ func open(t testing.TB, dir string, opts events.Options) *harness {
 	}
 	client := egress.NewClient(policy, egress.Options{Timeout: 2 * time.Second, MaxIdlePerHost: 64})
 	opts.Store, opts.Audit, opts.URLs, opts.Keys, opts.Now = store, audit.New(store, clock.Now), policy, keys, clock.Now
-	opts.Poster = poster{client}
+	opts.Poster = client
 	if opts.Signer == nil {
 		opts.Signer = fakeSigner{}
 	}
@@ -76,17 +76,6 @@ func open(t testing.TB, dir string, opts events.Options) *harness {
 		t.Fatal(err)
 	}
 	return &harness{svc: svc, store: store, clock: clock, keys: keys}
-}
-
-// poster adapts the egress client, as the composition root does.
-type poster struct{ c *egress.Client }
-
-func (p poster) Post(ctx context.Context, url string, h http.Header, body []byte) (*events.Response, error) {
-	r, err := p.c.Post(ctx, url, h, body)
-	if err != nil {
-		return nil, err
-	}
-	return &events.Response{Status: r.Status, RetryAfter: r.RetryAfter}, nil
 }
 
 // emit commits ev as a change would.

@@ -10,20 +10,14 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/internal/egress"
 )
 
 // Poster sends one delivery attempt. It never follows redirects, bounds
 // the attempt's time and the response it reads, and refuses addresses the
-// bank's network keeps private (internal/egress).
+// bank's network keeps private: internal/egress's Client.
 type Poster interface {
-	Post(ctx context.Context, url string, header http.Header, body []byte) (*Response, error)
-}
-
-// Response is what a receiver answered to one attempt.
-type Response struct {
-	Status int
-	// RetryAfter is the receiver's Retry-After, 0 when absent.
-	RetryAfter time.Duration
+	Post(ctx context.Context, url string, header http.Header, body []byte) (*egress.Result, error)
 }
 
 // SETSigner signs a UK Open Banking security event token with the
