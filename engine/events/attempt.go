@@ -33,7 +33,9 @@ const maxErrorBytes = 512
 
 // deliverDue attempts up to claimBatch deliveries due now, Parallel of
 // them at once, and records their outcomes in one transaction. It returns
-// how many it attempted.
+// how many it attempted. Deliveries of one subject to one receiver go one
+// after another, in the order they were made, and one that fails holds
+// the later ones back to its own retry (see chains).
 func (s *Service) deliverDue(ctx context.Context) (int, error) {
 	batch, err := s.claim(ctx)
 	if err != nil || len(batch) == 0 {
@@ -42,15 +44,42 @@ func (s *Service) deliverDue(ctx context.Context) (int, error) {
 	results := make([]outcome, len(batch))
 	var wg sync.WaitGroup
 	slots := make(chan struct{}, s.o.Parallel)
-	for i, d := range batch {
+	for _, chain := range chains(batch) {
 		slots <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-slots }()
-			results[i] = s.attempt(ctx, d)
+			for n, i := range chain {
+				results[i] = s.attempt(ctx, batch[i])
+				if !results[i].delivered() {
+					for _, later := range chain[n+1:] {
+						results[later] = outcome{heldBy: i + 1}
+					}
+					return
+				}
+			}
 		})
 	}
 	wg.Wait()
 	return len(batch), s.record(ctx, batch, results)
+}
+
+// chains groups the indexes of batch by receiver and subject, each group
+// in batch's order, which is the order the deliveries are due in (and,
+// for those due together, the order they were made: their ids are
+// time-ordered).
+func chains(batch []*Delivery) [][]int {
+	at := make(map[[2]string]int, len(batch))
+	var out [][]int
+	for i, d := range batch {
+		k := [2]string{d.URL, d.Subject}
+		if c, ok := at[k]; ok {
+			out[c] = append(out[c], i)
+			continue
+		}
+		at[k] = len(out)
+		out = append(out, []int{i})
+	}
+	return out
 }
 
 // claim takes up to claimBatch times Parallel due deliveries, moving each one's next
@@ -141,6 +170,14 @@ type outcome struct {
 	resp     *egress.Result
 	err      error
 	duration time.Duration
+	// heldBy, when not 0, says the delivery was not attempted: the one
+	// at index heldBy-1 of its batch, earlier in its chain, failed.
+	heldBy int
+}
+
+// delivered tells whether the receiver took the delivery.
+func (o outcome) delivered() bool {
+	return o.err == nil && o.resp != nil && o.resp.Status >= 200 && o.resp.Status < 300
 }
 
 // attempt sends d once.
@@ -167,8 +204,11 @@ func (s *Service) attempt(ctx context.Context, d *Delivery) outcome {
 // record stores the outcomes of a batch's attempts in one transaction.
 func (s *Service) record(ctx context.Context, batch []*Delivery, results []outcome) error {
 	var disable []string
+	// retryAt[i]: when batch[i] is due again, nil when it is done with.
+	retryAt := make([]*time.Time, len(batch))
 	err := s.store.Update(ctx, func(tx engine.Tx) error {
 		disable = disable[:0]
+		clear(retryAt)
 		for i, sent := range batch {
 			d, prev, err := load(tx, sent.ID)
 			if errors.Is(err, engine.ErrNotFound) {
@@ -179,8 +219,20 @@ func (s *Service) record(ctx context.Context, batch []*Delivery, results []outco
 			if d.Status != DeliveryPending {
 				continue // acknowledged by polling meanwhile
 			}
-			if gone := s.apply(d, results[i]); gone {
+			if by := results[i].heldBy; by != 0 {
+				// Due with the one that held it back (or at once if that
+				// one is done with): due keys of one time sort by id, so
+				// they go again in order.
+				next := s.now().UTC()
+				if held := retryAt[by-1]; held != nil {
+					next = *held
+				}
+				d.NextAttemptAt = &next
+			} else if gone := s.apply(d, results[i]); gone {
 				disable = append(disable, d.SubscriptionID)
+			}
+			if d.Status == DeliveryPending {
+				retryAt[i] = d.NextAttemptAt
 			}
 			if err := save(tx, d, prev); err != nil {
 				return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -230,8 +231,44 @@ func TestSequencePerSubject(t *testing.T) {
 		h.emit(t, &events.Event{Type: "thing.changed", Subject: subj})
 	}
 	h.drain(t)
+	if seqs := sequences(rcv.requests()); !slices.Equal(seqs["a"], []uint64{1, 2, 3}) || !slices.Equal(seqs["b"], []uint64{1}) {
+		t.Fatalf("sequences as received %v, want a: 1 2 3 in order, b: 1", seqs)
+	}
+}
+
+func TestAFailureHoldsBackItsSubjectsLaterEvents(t *testing.T) {
+	h := open(t, "", events.Options{})
+	rcv := newReceiver(t, h.clock, 500, 204)
+	h.webhook(t, rcv.URL)
+	for range 3 {
+		h.emit(t, &events.Event{Type: "consent.thing", Subject: "consents/1"})
+	}
+	h.drain(t)
+	if n := len(rcv.requests()); n != 1 {
+		t.Fatalf("%d attempts before the first retry, want 1 (the later events wait for the first)", n)
+	}
+	h.clock.Advance(6 * time.Second)
+	h.drain(t)
+	if seqs := sequences(rcv.requests()); !slices.Equal(seqs["consents/1"], []uint64{1, 1, 2, 3}) {
+		t.Fatalf("sequences as received %v, want 1 (refused), then 1 2 3", seqs)
+	}
+	ds, _, err := h.svc.Deliveries(context.Background(), events.DeliveryFilter{Owner: events.OwnerAll})
+	if err != nil || len(ds) != 3 {
+		t.Fatalf("deliveries %+v: %v", ds, err)
+	}
+	for _, d := range ds {
+		// Only the one that failed counts a failed attempt.
+		if d.Status != events.DeliveryDelivered || d.Attempts > 2 {
+			t.Fatalf("delivery %+v", d)
+		}
+	}
+}
+
+// sequences are the seq of each subject's webhook bodies, in the order
+// received.
+func sequences(got []received) map[string][]uint64 {
 	seqs := map[string][]uint64{}
-	for _, r := range rcv.requests() {
+	for _, r := range got {
 		var b struct {
 			Subject string
 			Seq     uint64
@@ -239,18 +276,7 @@ func TestSequencePerSubject(t *testing.T) {
 		_ = json.Unmarshal(r.body, &b)
 		seqs[b.Subject] = append(seqs[b.Subject], b.Seq)
 	}
-	if len(seqs["a"]) != 3 || len(seqs["b"]) != 1 || seqs["b"][0] != 1 {
-		t.Fatalf("sequences %v", seqs)
-	}
-	for _, want := range []uint64{1, 2, 3} {
-		found := false
-		for _, s := range seqs["a"] {
-			found = found || s == want
-		}
-		if !found {
-			t.Fatalf("subject a lacks sequence %d: %v", want, seqs["a"])
-		}
-	}
+	return seqs
 }
 
 func TestSweepKeepsWhatIsStillDue(t *testing.T) {
