@@ -347,6 +347,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 		Logger: cfg.Logger, Gate: auth.gate, Edge: cfg.Edge, PatternBudget: cfg.PatternBudget, Hooks: cfg.Hooks}, mgr,
 		slices.Concat(admin.Routes(api), authorize.Routes(&authorize.API{Auth: authorisations, Identity: svc.Identity}),
 			recordapi.Routes(recordAPI), obpconsenthttp.Routes(&obpconsenthttp.API{Consents: obp})))
+	api.Served = srv.Routes
 	return &Instance{Store: store, Access: svc, Endpoints: mgr, Methods: methods, Server: srv, Consents: consents,
 		OAuth2: auth.oauth2, Authorisations: authorisations, OBPConsents: obp, Events: evs, stop: stop, done: done}, nil
 }

@@ -1,5 +1,6 @@
-// Package apidoc builds the engine's own OpenAPI 3.1 description from
-// documents only: the built-in documents (the banking core), the document
+// Package apidoc builds the engine's own OpenAPI 3.1 description: the
+// built-in documents (the banking core), the edge's fixed routes (the
+// management API, described from the route table that serves it), the document
 // each dynamic entity's record API is generated as, and every live dynamic
 // endpoint's own document, each operation at the path it is served at, with
 // its parameters, body and responses as the document declares them and the
@@ -8,6 +9,7 @@ package apidoc
 
 import (
 	"maps"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +24,12 @@ type Sources struct {
 	// operation ids and schema names are kept as they are: an entity's or
 	// dynamic endpoint's that would clash is changed instead.
 	Builtin []Describer
+	// Routes are the fixed routes of the HTTP edge (the management API,
+	// tokens, health, ...), called only when the description is built;
+	// their problem+json answers are described from the Go type Problem.
+	// Nil: none.
+	Routes  func() []Route
+	Problem reflect.Type
 	// Entities and Endpoints add nothing when nil.
 	Entities  *dynentity.Registry
 	Endpoints *endpoints.Manager
@@ -47,6 +55,9 @@ func Build(src Sources) map[string]any {
 	for _, describe := range src.Builtin {
 		d.addBuiltin(describe())
 	}
+	if src.Routes != nil {
+		d.addRoutes(src.Routes(), src.Problem)
+	}
 	var ents []*dynentity.Entity
 	if src.Entities != nil {
 		ents = src.Entities.All()
@@ -68,7 +79,7 @@ func Build(src Sources) map[string]any {
 	return map[string]any{
 		"openapi": "3.1.0",
 		"info": map[string]any{"title": "dynapi", "version": src.Version,
-			"description": "The built-in banking core, every dynamic entity's record API and every live dynamic endpoint, as served now."},
+			"description": "The built-in banking core, the management API and the engine's other fixed routes, every dynamic entity's record API and every live dynamic endpoint, as served now."},
 		"paths":      d.paths,
 		"components": d.componentsOut(),
 		"security":   []any{map[string]any{"directLogin": []any{}}, map[string]any{"bearer": []any{}}},

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -57,6 +58,9 @@ type API struct {
 	MaxDocumentBytes int
 	// Version is the engine's version, shown in /openapi.json.
 	Version string
+	// Served is the edge's table of fixed routes (server.Server.Routes),
+	// which /openapi.json describes; nil: they are left out.
+	Served func() []server.Route
 
 	// description is /openapi.json, kept until what is served changes.
 	description apidoc.Cache
@@ -96,24 +100,24 @@ func Routes(a *API) []server.Route {
 type routes struct {
 	prefix string
 	list   *[]server.Route
-	// decode is the Decode stage of the routes added through this
-	// collector (see taking); nil: they take no JSON body.
-	decode func(raw []byte) (any, error)
+	// body is the JSON body of the routes added through this collector
+	// (see taking); its zero value: they take none.
+	body body
 }
 
 // under is the collector of the routes under r's prefix and then prefix.
 func (r routes) under(prefix string) routes { return routes{prefix: r.prefix + prefix, list: r.list} }
 
 // taking is r adding routes whose body the pipeline's Decode stage reads
-// with decode (bodyOf), after the policies and before the handler.
-func (r routes) taking(decode func(raw []byte) (any, error)) routes {
-	r.decode = decode
+// as b says (bodyOf), after the policies and before the handler.
+func (r routes) taking(b body) routes {
+	r.body = b
 	return r
 }
 
 func (r routes) add(route server.Route) {
 	route.Path = r.prefix + route.Path
-	route.Decode = r.decode
+	route.Decode, route.Doc.Body = r.body.decode, r.body.typ
 	*r.list = append(*r.list, route)
 }
 
@@ -140,11 +144,11 @@ func (r routes) atBank(method, path string, handle fiber.Handler, roles ...strin
 }
 
 // openAPI answers the engine's own OpenAPI 3.1 description: the banking
-// core, every entity's record API and every live dynamic endpoint
-// operation.
+// core, the fixed routes (this API among them), every entity's record API
+// and every live dynamic endpoint operation.
 func (a *API) openAPI(c *fiber.Ctx) error {
 	body, err := a.description.JSON(apidoc.Sources{Builtin: []apidoc.Describer{banking.OpenAPI},
-		Entities: a.Entities, Endpoints: a.Endpoints, Version: a.Version})
+		Routes: a.describedRoutes, Problem: problemType, Entities: a.Entities, Endpoints: a.Endpoints, Version: a.Version})
 	if err != nil {
 		return engine.Internal(err)
 	}
@@ -164,11 +168,18 @@ func actor(c *fiber.Ctx) audit.Actor {
 		Address:       server.Credentials(c).ClientAddr()}
 }
 
-// bodyOf is the Decode stage of a route whose body is a T: the JSON body
-// read into a new T by the pipeline's one body policy
-// (server.DecodeJSON): decoded strictly, and a member T has no field for
-// is a 400 naming it. The handler reads it with decoded.
-func bodyOf[T any]() func(raw []byte) (any, error) { return server.JSONBody[T]() }
+// body is how a route reads its JSON body: its Decode stage, and the Go
+// type that reads, which the route's description shows.
+type body struct {
+	decode func(raw []byte) (any, error)
+	typ    reflect.Type
+}
+
+// bodyOf is the body of a route whose body is a T: the JSON body read
+// into a new T by the pipeline's one body policy (server.DecodeJSON):
+// decoded strictly, and a member T has no field for is a 400 naming it.
+// The handler reads it with decoded.
+func bodyOf[T any]() body { return body{decode: server.JSONBody[T](), typ: reflect.TypeFor[T]()} }
 
 // decoded is the body the Decode stage of the route answering c read, a T
 // by bodyOf[T].

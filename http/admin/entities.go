@@ -3,6 +3,7 @@ package admin
 import (
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -21,14 +22,14 @@ func (a *API) registerEntities(r routes) {
 	r.system(fiber.MethodPost, sys, a.createEntity, authz.RoleCanCreateSystemLevelDynamicEntity)
 	r.system(fiber.MethodGet, sys, a.listEntities, authz.RoleCanGetSystemLevelDynamicEntities)
 	r.system(fiber.MethodGet, sys+"/:id", a.getEntity, authz.RoleCanGetSystemLevelDynamicEntities)
-	r.taking(decodeEntityUpdate).system(fiber.MethodPut, sys+"/:id", a.updateEntity, authz.RoleCanUpdateSystemLevelDynamicEntity)
+	r.taking(entityUpdateBody).system(fiber.MethodPut, sys+"/:id", a.updateEntity, authz.RoleCanUpdateSystemLevelDynamicEntity)
 	r.system(fiber.MethodDelete, sys+"/:id", a.deleteEntity, authz.RoleCanDeleteSystemLevelDynamicEntity)
 
 	bank := "/banks/:bank_id/dynamic-entities"
 	r.atBank(fiber.MethodPost, bank, a.createEntity, authz.RoleCanCreateBankLevelDynamicEntity)
 	r.atBank(fiber.MethodGet, bank, a.listEntities, authz.RoleCanGetBankLevelDynamicEntities)
 	r.atBank(fiber.MethodGet, bank+"/:id", a.getEntity, authz.RoleCanGetBankLevelDynamicEntities)
-	r.taking(decodeEntityUpdate).atBank(fiber.MethodPut, bank+"/:id", a.updateEntity, authz.RoleCanUpdateBankLevelDynamicEntity)
+	r.taking(entityUpdateBody).atBank(fiber.MethodPut, bank+"/:id", a.updateEntity, authz.RoleCanUpdateBankLevelDynamicEntity)
 	r.atBank(fiber.MethodDelete, bank+"/:id", a.deleteEntity, authz.RoleCanDeleteBankLevelDynamicEntity)
 }
 
@@ -113,10 +114,13 @@ type entityUpdate struct {
 // (it points into the request, valid only while it is served).
 func decodeEntityUpdate(raw []byte) (any, error) {
 	if isWrappedDefinition(raw) {
-		return bodyOf[entityUpdate]()(raw)
+		return bodyOf[entityUpdate]().decode(raw)
 	}
 	return &entityUpdate{Definition: raw}, nil
 }
+
+// entityUpdateBody is updateEntity's body, described as the wrapped form.
+var entityUpdateBody = body{decode: decodeEntityUpdate, typ: reflect.TypeFor[entityUpdate]()}
 
 // updateEntity replaces a definition: {"definition": {...}, "defaults":
 // {...}} or the bare definition; ?migrate=true applies defaults to records

@@ -191,12 +191,14 @@ func (a *API) changeMyConsentAccounts(c *fiber.Ctx) error {
 
 // optionalBodyOf is bodyOf[T] for a route whose body may be left out: no
 // body is a zero T.
-func optionalBodyOf[T any]() func(raw []byte) (any, error) {
-	decode := bodyOf[T]()
-	return func(raw []byte) (any, error) {
+func optionalBodyOf[T any]() body {
+	b := bodyOf[T]()
+	decode := b.decode
+	b.decode = func(raw []byte) (any, error) {
 		if len(bytes.TrimSpace(raw)) == 0 {
 			return new(T), nil
 		}
 		return decode(raw)
 	}
+	return b
 }

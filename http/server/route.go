@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -45,7 +46,38 @@ type Route struct {
 	Decode func(raw []byte) (any, error)
 	// Handle is the invoke stage: it answers on c. CallOf(c) is the call.
 	Handle fiber.Handler
+	// Doc describes the route in the engine's OpenAPI description. It is
+	// read only when that description is built, never while a request is
+	// served.
+	Doc RouteDoc
 }
+
+// RouteDoc describes a Route for the engine's OpenAPI description.
+type RouteDoc struct {
+	// Summary is a short text saying what the route does; empty: one is
+	// made from its method and path.
+	Summary string
+	// Body is the Go type the route's Decode stage reads the JSON body
+	// into (set by Takes); nil: the route takes no body, or one of no
+	// fixed shape.
+	Body reflect.Type
+}
+
+// Takes is r reading its JSON body into a new T (JSONBody), its
+// description naming T as the body's type.
+func Takes[T any](r Route) Route {
+	r.Decode, r.Doc.Body = JSONBody[T](), reflect.TypeFor[T]()
+	return r
+}
+
+// Template is the route's path as a route template:
+// "/admin/v1/users/{user_id}".
+func (r Route) Template() string { return template(r.Path) }
+
+// Routes are the fixed routes the server serves, health first, in the
+// order they were given to New: the table the management API's
+// description is made from.
+func (s *Server) Routes() []Route { return s.routes }
 
 // fixedRoute is a Route ready to serve.
 type fixedRoute struct {

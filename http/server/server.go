@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -37,6 +38,10 @@ type Config struct {
 	// for a dynamic operation before (policies) and after (filters) those
 	// of its route, for a fixed Route around its handler.
 	Hooks engine.Hooks
+	// Readiness is what /readyz checks besides the snapshot being loaded
+	// and the server not shutting down (the store answering, say); nil:
+	// nothing more.
+	Readiness *Readiness
 }
 
 // Defaults for Config's zero values.
@@ -61,6 +66,11 @@ type Server struct {
 	// patternBudget bounds each request's backtracking pattern matches.
 	patternBudget time.Duration
 	hooks         engine.Hooks
+	// routes are the fixed routes served, health first (Routes).
+	routes []Route
+	// readiness answers /readyz; draining is set once Shutdown began.
+	readiness *Readiness
+	draining  atomic.Bool
 }
 
 // New builds the application: health, then routes (tokens, the
@@ -78,7 +88,7 @@ func New(cfg Config, mgr *endpoints.Manager, routes []Route) *Server {
 	}
 	s := &Server{endpoints: mgr, log: cfg.Logger, ids: newCorrelationIDs(), gate: cfg.Gate, maxBody: cfg.MaxBodyBytes,
 		bodyLimit: max(cfg.MaxBodyBytes, cfg.MaxDocumentBytes), edge: cfg.Edge.withDefaults()}
-	s.patternBudget, s.hooks = cfg.PatternBudget, cfg.Hooks
+	s.patternBudget, s.hooks, s.readiness = cfg.PatternBudget, cfg.Hooks, cfg.Readiness
 	s.states.New = func() any { return new(requestState) }
 	s.app = fiber.New(fiber.Config{
 		DisableStartupMessage: true,
@@ -101,10 +111,13 @@ func New(cfg Config, mgr *endpoints.Manager, routes []Route) *Server {
 	// and all, back to the client.
 	fast.SecureErrorLogMessage = true
 	s.app.Use(s.front)
-	s.mount(append([]Route{
-		{Method: fiber.MethodGet, Path: "/healthz", Public: true, Handle: func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) }},
-		{Method: fiber.MethodGet, Path: "/readyz", Public: true, Handle: func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ready"}) }},
-	}, routes...))
+	s.routes = append([]Route{
+		{Method: fiber.MethodGet, Path: "/healthz", Public: true, Handle: func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) },
+			Doc: RouteDoc{Summary: "Liveness: the process answers"}},
+		{Method: fiber.MethodGet, Path: "/readyz", Public: true, Handle: s.ready,
+			Doc: RouteDoc{Summary: "Readiness: the store answers, the API documents are loaded and the server is not shutting down"}},
+	}, routes...)
+	s.mount(s.routes)
 	s.fixed = fixedRoutes(s.app)
 	// front sends dynamic operations on itself (dispatch); this catches a
 	// request fiber's router turns down although the fixed table took it.
@@ -133,9 +146,12 @@ func (s *Server) Serve(ln net.Listener) error {
 		Timeouts:   netguard.Timeouts{Header: s.edge.HeaderTimeout, Idle: s.edge.IdleTimeout, Write: s.edge.WriteTimeout}}))
 }
 
-// Shutdown stops accepting connections and waits for requests in flight,
-// until ctx ends.
-func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+// Shutdown turns /readyz to 503, stops accepting connections and waits
+// for requests in flight, until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.draining.Store(true)
+	return s.app.ShutdownWithContext(ctx)
+}
 
 // requestState is the per-request scratch space, pooled so serving a
 // request allocates nothing for it; front takes it and gives it back.

@@ -116,7 +116,7 @@ func mismatches(t reflect.Type, v any, at string, faults *[]*Error) {
 			wrongType(kindOf(v))
 			return
 		}
-		fields := fieldsOf(t)
+		fields := Fields(t)
 		keys := make([]string, 0, len(obj))
 		for k := range obj {
 			keys = append(keys, k)
@@ -130,7 +130,7 @@ func mismatches(t reflect.Type, v any, at string, faults *[]*Error) {
 					Message: "unknown member " + strconv.Quote(clip(k)) + "; this route does not take it"})
 				continue
 			}
-			mismatches(f, obj[k], p, faults)
+			mismatches(f.Type, obj[k], p, faults)
 		}
 	case reflect.Map:
 		obj, ok := v.(map[string]any)
@@ -204,16 +204,27 @@ func kindOf(v any) string {
 	}
 }
 
-// structFields caches fieldsOf per struct type.
-var structFields sync.Map // reflect.Type → map[string]reflect.Type
+// Field is a member a struct type takes (see Fields).
+type Field struct {
+	// Type is the Go type the member's value is read into.
+	Type reflect.Type
+	// OmitEmpty tells that encoding/json leaves the member out when its
+	// value is empty (the omitempty or omitzero option).
+	OmitEmpty bool
+}
 
-// fieldsOf maps the JSON names of t's fields, those of embedded structs
-// without a name of their own included, to their types.
-func fieldsOf(t reflect.Type) map[string]reflect.Type {
+// structFields caches Fields per struct type.
+var structFields sync.Map // reflect.Type → map[string]Field
+
+// Fields maps the JSON names of struct type t's fields, those of embedded
+// structs without a name of their own included, to what they take: the
+// members Into accepts for t. The map is shared; callers must not change
+// it.
+func Fields(t reflect.Type) map[string]Field {
 	if m, ok := structFields.Load(t); ok {
-		return m.(map[string]reflect.Type)
+		return m.(map[string]Field)
 	}
-	m := map[string]reflect.Type{}
+	m := map[string]Field{}
 	collectFields(t, m)
 	structFields.Store(t, m)
 	return m
@@ -222,7 +233,7 @@ func fieldsOf(t reflect.Type) map[string]reflect.Type {
 // collectFields adds t's own fields, then those of its embedded structs:
 // a shallower field hides a deeper one of the same name, as in
 // encoding/json.
-func collectFields(t reflect.Type, into map[string]reflect.Type) {
+func collectFields(t reflect.Type, into map[string]Field) {
 	var embedded []reflect.Type
 	for i := range t.NumField() {
 		f := t.Field(i)
@@ -230,7 +241,7 @@ func collectFields(t reflect.Type, into map[string]reflect.Type) {
 		if tag == "-" {
 			continue
 		}
-		name, _, _ := strings.Cut(tag, ",")
+		name, opts, _ := strings.Cut(tag, ",")
 		if et := f.Type; f.Anonymous && name == "" {
 			if et.Kind() == reflect.Pointer {
 				et = et.Elem()
@@ -246,10 +257,11 @@ func collectFields(t reflect.Type, into map[string]reflect.Type) {
 		if name == "" {
 			name = f.Name
 		}
-		into[name] = f.Type
+		omit := slices.ContainsFunc(strings.Split(opts, ","), func(o string) bool { return o == "omitempty" || o == "omitzero" })
+		into[name] = Field{Type: f.Type, OmitEmpty: omit}
 	}
 	for _, et := range embedded {
-		deeper := map[string]reflect.Type{}
+		deeper := map[string]Field{}
 		collectFields(et, deeper)
 		for name, ft := range deeper {
 			if _, taken := into[name]; !taken {
