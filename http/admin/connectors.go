@@ -25,6 +25,8 @@ func (a *API) registerConnectors(r routes) {
 	r.system(fiber.MethodGet, cm+"/:id", a.getScript, authz.RoleCanGetConnectorMethods)
 	script.system(fiber.MethodPut, cm+"/:id", a.updateScript, authz.RoleCanUpdateConnectorMethod)
 	r.system(fiber.MethodDelete, cm+"/:id", a.deleteScript, authz.RoleCanDeleteConnectorMethod)
+	r.taking(bodyOf[scriptRun]()).system(fiber.MethodPost, cm+"/run", a.runScript,
+		authz.RoleCanCreateConnectorMethod, authz.RoleCanUpdateConnectorMethod)
 
 	mr, routing := "/method-routings", r.taking(bodyOf[connector.Routing]())
 	routing.system(fiber.MethodPost, mr, a.createRouting, authz.RoleCanCreateMethodRouting)

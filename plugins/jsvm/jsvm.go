@@ -7,6 +7,7 @@
 package jsvm
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -294,13 +295,15 @@ func isOneFunction(p *ast.Program, async bool) bool {
 // syntaxError is the 400 of a body that does not compile; line 0 when the
 // position is unknown.
 func (s *script) syntaxError(line, col int, msg string) *engine.Error {
+	fault := &connector.ScriptFault{Phase: connector.PhaseCompile, Name: "SyntaxError", Message: truncate(msg)}
 	if line > 0 {
 		line, col = s.bodyPosition(line, col)
+		fault.Line, fault.Column = line, col
 		msg = fmt.Sprintf("line %d, column %d: %s", line, col, msg)
 	}
 	return engine.NewError(http.StatusBadRequest, CodeInvalidScript,
 		"the body of connector method "+s.name+" does not compile: "+msg,
-		engine.Violation{Location: "body", Pointer: "/method_body", Code: "syntax", Message: msg})
+		engine.Violation{Location: "body", Pointer: "/method_body", Code: "syntax", Message: msg}).WithCause(fault)
 }
 
 // bodyPosition converts a position in the wrapped source into one in the
@@ -494,9 +497,10 @@ func (s *script) vmError(sb *sandbox, err error) error {
 		return e
 	case *goja.StackOverflowError:
 		sb.broken = true
+		msg := fmt.Sprintf("maximum call stack size of %d exceeded", s.e.o.MaxCallStack)
 		return engine.Errorf(http.StatusInternalServerError, engine.CodeScriptFailed,
-			"connector method %s failed%s: maximum call stack size of %d exceeded",
-			s.name, s.where(e.Stack()), s.e.o.MaxCallStack)
+			"connector method %s failed%s: %s", s.name, s.where(e.Stack()), msg).
+			WithCause(s.fault(connector.PhaseRun, "RangeError", msg, e.Stack()))
 	}
 	if errors.As(err, &ex) {
 		return s.rejected(sb, ex.Value())
@@ -525,7 +529,7 @@ func (s *script) rejected(sb *sandbox, reason goja.Value) error {
 		if err != nil {
 			return err
 		}
-		return s.limitError(sb.limits.refusalKind, s.where(frames), msg)
+		return s.limitError(sb.limits.refusalKind, frames, msg)
 	}
 	if status >= 400 && status <= 499 {
 		if obj, ok := reason.(*goja.Object); ok {
@@ -539,7 +543,9 @@ func (s *script) rejected(sb *sandbox, reason goja.Value) error {
 		if msg == "" {
 			msg = http.StatusText(status)
 		}
-		return engine.NewError(status, code, truncate(msg))
+		// Where it was thrown is not looked up: a client error is an
+		// answer, not a fault, and finding it costs a rethrow.
+		return engine.NewError(status, code, truncate(msg)).WithCause(s.fault(connector.PhaseRun, cmp.Or(name, code), msg, nil))
 	}
 	frames, err := s.frames(sb, reason)
 	if err != nil {
@@ -548,11 +554,12 @@ func (s *script) rejected(sb *sandbox, reason goja.Value) error {
 	if msg == "" {
 		msg = o.Get("text").String()
 	}
+	fault := s.fault(connector.PhaseRun, cmp.Or(name, "Error"), msg, frames)
 	if name != "" {
 		msg = name + ": " + msg
 	}
 	return engine.Errorf(http.StatusInternalServerError, engine.CodeScriptFailed,
-		"connector method %s failed%s: %s", s.name, s.where(frames), truncate(msg))
+		"connector method %s failed%s: %s", s.name, s.where(frames), truncate(msg)).WithCause(fault)
 }
 
 // frames are the stack frames of where thrown value reason was made.
@@ -573,34 +580,51 @@ func (s *script) frames(sb *sandbox, reason goja.Value) ([]goja.StackFrame, erro
 func (s *script) stopped(ctx context.Context, c *callState, limit time.Duration, frames []goja.StackFrame) error {
 	where := s.where(frames)
 	if errors.Is(c.cause(), errMemory) {
+		msg := "the scripts running together held more memory than their limit of " + bytesText(float64(s.e.o.MemoryLimit))
 		return engine.Errorf(http.StatusServiceUnavailable, engine.CodeScriptMemoryExhausted,
-			"connector method %s was stopped%s: the scripts running together held more memory than their limit of %s; try again later",
-			s.name, where, bytesText(float64(s.e.o.MemoryLimit)))
+			"connector method %s was stopped%s: %s; try again later", s.name, where, msg).
+			WithCause(s.fault(connector.PhaseRun, "RangeError", msg, frames))
 	}
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return engine.Errorf(http.StatusGatewayTimeout, engine.CodeScriptTimeout,
-			"connector method %s was cancelled%s", s.name, where)
+			"connector method %s was cancelled%s", s.name, where).
+			WithCause(s.fault(connector.PhaseTimeout, "TimeoutError", "the call was cancelled", frames))
 	}
+	msg := "did not finish within its deadline of " + limit.Round(time.Millisecond).String() + " and was stopped"
 	return engine.Errorf(http.StatusGatewayTimeout, engine.CodeScriptTimeout,
-		"connector method %s did not finish within its deadline of %s and was stopped%s",
-		s.name, limit.Round(time.Millisecond), where)
+		"connector method %s %s%s", s.name, msg, where).
+		WithCause(s.fault(connector.PhaseTimeout, "TimeoutError", msg, frames))
 }
 
 // where names the innermost position in the body among frames, as
 // " at line L, column C", or "" when none is in the body.
 func (s *script) where(frames []goja.StackFrame) string {
+	if line, col := s.position(frames); line > 0 {
+		return fmt.Sprintf(" at line %d, column %d", line, col)
+	}
+	return ""
+}
+
+// position is the innermost position in the body among frames, as the
+// body's author sees it; 0, 0 when none is in the body.
+func (s *script) position(frames []goja.StackFrame) (line, col int) {
 	for _, f := range frames {
 		if f.SrcName() != s.name {
 			continue
 		}
-		p := f.Position()
-		if p.Line <= 0 {
-			continue
+		if p := f.Position(); p.Line > 0 {
+			return s.bodyPosition(p.Line, p.Column)
 		}
-		line, col := s.bodyPosition(p.Line, p.Column)
-		return fmt.Sprintf(" at line %d, column %d", line, col)
 	}
-	return ""
+	return 0, 0
+}
+
+// fault is where and why the script failed in phase, for its author
+// (connector.ScriptFault): an error named name with msg, made at the
+// innermost of frames in the body.
+func (s *script) fault(phase, name, msg string, frames []goja.StackFrame) *connector.ScriptFault {
+	line, col := s.position(frames)
+	return &connector.ScriptFault{Phase: phase, Name: name, Message: truncate(msg), Line: line, Column: col}
 }
 
 // truncate bounds a message from a script.

@@ -11,6 +11,7 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/connector"
 )
 
 // goja checks its interrupt flag between instructions only, so a single
@@ -199,14 +200,18 @@ func (sb *sandbox) rangeError(msg string) *goja.Object {
 }
 
 // limitError is the error of a call whose refusal reached the top: the
-// limit, where the script was and the message.
-func (s *script) limitError(kind error, where, msg string) *engine.Error {
+// limit, where the script was (the innermost of frames in the body) and
+// the message.
+func (s *script) limitError(kind error, frames []goja.StackFrame, msg string) *engine.Error {
+	where := s.where(frames)
 	if kind == errRegexpTime {
 		return engine.Errorf(http.StatusGatewayTimeout, engine.CodeScriptTimeout,
-			"connector method %s was stopped%s: %s", s.name, where, truncate(msg))
+			"connector method %s was stopped%s: %s", s.name, where, truncate(msg)).
+			WithCause(s.fault(connector.PhaseTimeout, "TimeoutError", msg, frames))
 	}
 	return engine.Errorf(http.StatusInternalServerError, engine.CodeScriptMemoryLimit,
-		"connector method %s exceeded a script limit%s: %s", s.name, where, truncate(msg))
+		"connector method %s exceeded a script limit%s: %s", s.name, where, truncate(msg)).
+		WithCause(s.fault(connector.PhaseRun, "RangeError", msg, frames))
 }
 
 // toLength is ECMAScript's ToLength: an integer in [0, 2^53-1].
