@@ -344,7 +344,8 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 		}},
 	})
 	srv := server.New(server.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxDocumentBytes: cfg.MaxDocumentBytes,
-		Logger: cfg.Logger, Gate: auth.gate, Edge: cfg.Edge, PatternBudget: cfg.PatternBudget, Hooks: cfg.Hooks}, mgr,
+		Logger: cfg.Logger, Gate: auth.gate, Edge: cfg.Edge, PatternBudget: cfg.PatternBudget, Hooks: cfg.Hooks,
+		Readiness: server.NewReadiness(store, cfg.Now)}, mgr,
 		slices.Concat(admin.Routes(api), authorize.Routes(&authorize.API{Auth: authorisations, Identity: svc.Identity}),
 			recordapi.Routes(recordAPI), obpconsenthttp.Routes(&obpconsenthttp.API{Consents: obp})))
 	api.Served = srv.Routes
@@ -491,10 +492,18 @@ func orConfigured(generated string) string {
 	return generated
 }
 
-// Close stops the server, waiting for requests in flight, and closes the
-// connectors, the consents (storing their recent uses) and the store.
+// Close shuts down gracefully: /readyz turns 503, the server stops
+// accepting connections and waits for requests in flight until ctx ends,
+// then the background work (the event worker, key rotation, sweeps) stops
+// and the connectors, the consents (storing their recent uses) and the
+// store close. A store closed already is no failure.
 func (i *Instance) Close(ctx context.Context) error {
+	err := i.Server.Shutdown(ctx)
 	i.stop()
 	<-i.done
-	return errors.Join(i.Server.Shutdown(ctx), i.Methods.Close(), i.Consents.Close(ctx), i.Store.Close())
+	err = errors.Join(err, i.Methods.Close(), i.Consents.Close(context.WithoutCancel(ctx)))
+	if storeErr := i.Store.Close(); !errors.Is(storeErr, engine.ErrStoreClosed) {
+		err = errors.Join(err, storeErr)
+	}
+	return err
 }

@@ -140,6 +140,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	recordQuotaBytes := ef.Int("record-quota-bytes", "DYNAPI_RECORD_QUOTA_BYTES", records.DefaultQuotaBytes, "stored bytes of the records of one entity one user may keep, shared and personal each; negative: no bound")
 	callbackAllow := ef.String("callback-allow", "DYNAPI_CALLBACK_ALLOW", "", "comma-separated hosts (host, host:port, *.suffix), addresses and CIDRs that event receivers may be at over http or at private addresses")
 	deliveryTimeout := ef.Duration("delivery-timeout", "DYNAPI_DELIVERY_TIMEOUT", 10*time.Second, "time one attempt to deliver an event may take")
+	shutdownTimeout := ef.Duration("shutdown-timeout", "DYNAPI_SHUTDOWN_TIMEOUT", 30*time.Second, "on SIGTERM or SIGINT, how long requests in flight may take to finish before the server stops anyway")
 	patternBudget := ef.Duration("pattern-budget", "DYNAPI_PATTERN_BUDGET", jsonschemas.DefaultPatternBudget, "time all backtracking pattern matches of one request's validation may take together")
 	if err := ef.parse(args); err != nil {
 		return err
@@ -197,7 +198,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	case <-ctx.Done():
 		log.Info("shutting down")
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), *shutdownTimeout)
 	defer cancel()
 	return errors.Join(err, inst.Close(shutdownCtx))
 }

@@ -1,0 +1,59 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dynapi/dynapi/http/server"
+	"github.com/dynapi/dynapi/internal/enginetest"
+)
+
+// TestReadiness: /readyz answers 200 once the instance booted, and a 503
+// not_ready problem saying why once its store no longer answers (seen at
+// the next check, at most a ReadinessInterval later) and once it is
+// shutting down; /healthz, the liveness check, answers 200 throughout.
+func TestReadiness(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		stop func(t *testing.T, inst *enginetest.Engine)
+		why  string
+	}{
+		{"the store closed", func(t *testing.T, inst *enginetest.Engine) {
+			if err := inst.Store.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if r := inst.Anonymous().Get(t, "/readyz"); r.Status != http.StatusOK {
+				t.Errorf("the store was checked again within %s: %d %s", server.ReadinessInterval, r.Status, r.Body)
+			}
+			inst.Clock.Advance(server.ReadinessInterval)
+		}, "the store does not answer"},
+		{"shutting down", func(t *testing.T, inst *enginetest.Engine) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := inst.Server.Shutdown(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}, "the server is shutting down"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inst := enginetest.New(t)
+			if r := inst.Anonymous().Get(t, "/readyz"); r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"ready"`) {
+				t.Fatalf("after boot: %d %s", r.Status, r.Body)
+			}
+			tc.stop(t, inst)
+			r := inst.Anonymous().Get(t, "/readyz")
+			if r.Status != http.StatusServiceUnavailable {
+				t.Fatalf("%d %s, want 503", r.Status, r.Body)
+			}
+			if p := r.Problem(t); p.Code != server.CodeNotReady || !strings.Contains(p.Message, tc.why) {
+				t.Errorf("problem %s %q, want %s saying %q", p.Code, p.Message, server.CodeNotReady, tc.why)
+			}
+			if r := inst.Anonymous().Get(t, "/healthz"); r.Status != http.StatusOK {
+				t.Errorf("/healthz: %d %s", r.Status, r.Body)
+			}
+		})
+	}
+}
