@@ -58,16 +58,9 @@ type RouteDoc struct {
 	// made from its method and path.
 	Summary string
 	// Body is the Go type the route's Decode stage reads the JSON body
-	// into (set by Takes); nil: the route takes no body, or one of no
-	// fixed shape.
+	// into (JSONBody's T); nil: the route takes no body, or one of no
+	// fixed shape, or does not say.
 	Body reflect.Type
-}
-
-// Takes is r reading its JSON body into a new T (JSONBody), its
-// description naming T as the body's type.
-func Takes[T any](r Route) Route {
-	r.Decode, r.Doc.Body = JSONBody[T](), reflect.TypeFor[T]()
-	return r
 }
 
 // Template is the route's path as a route template:
