@@ -139,16 +139,9 @@ func checkDescribed(t *testing.T, inst *enginetest.Engine, want map[string]bool)
 	}
 }
 
-// shape is a route with its parameters' names left out.
-func shape(route string) string {
-	segs := strings.Split(route, "/")
-	for i, s := range segs {
-		if strings.HasPrefix(s, "{") {
-			segs[i] = "{}"
-		}
-	}
-	return strings.Join(segs, "/")
-}
+// shape is a route with a value in each parameter, the same for two
+// templates that differ only in their parameters' names.
+func shape(route string) string { return withParams(route) }
 
 // isProblem reports whether an answer is a problem+json (a route may
 // answer an HTML page instead).
