@@ -231,6 +231,7 @@ type Snapshot struct {
 // run under the lock.
 type Manager struct {
 	store       engine.Store
+	booted      atomic.Bool // Boot has served the stored documents
 	log         *slog.Logger
 	hosts       Hosts
 	defaultHost string
@@ -371,8 +372,13 @@ func (m *Manager) Boot(ctx context.Context) error {
 	}
 	m.warnSharedRoles(all)
 	m.snap.Store(snap)
+	m.booted.Store(true)
 	return nil
 }
+
+// Booted reports whether Boot has loaded the stored documents and serves
+// them (the built-in ones are served from New on).
+func (m *Manager) Booted() bool { return m.booted.Load() }
 
 // warnSharedRoles logs each role that documents stored before roles were
 // given per document still share at one bank: a grant of it opens all of

@@ -61,7 +61,7 @@ func (s *Server) ready(c *fiber.Ctx) error {
 	switch {
 	case s.draining.Load():
 		why = "the server is shutting down"
-	case s.endpoints.Snapshot() == nil:
+	case !s.endpoints.Booted():
 		why = "the API documents are not loaded yet"
 	case s.readiness != nil && s.readiness.Check(c.UserContext()) != nil:
 		why = "the store does not answer"

@@ -2,13 +2,18 @@ package server_test
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dynapi/dynapi/engine/endpoints"
 	"github.com/dynapi/dynapi/http/server"
 	"github.com/dynapi/dynapi/internal/enginetest"
+	"github.com/dynapi/dynapi/plugins/boltstore"
 )
 
 // TestReadiness: /readyz answers 200 once the instance booted, and a 503
@@ -53,6 +58,42 @@ func TestReadiness(t *testing.T) {
 			}
 			if r := inst.Anonymous().Get(t, "/healthz"); r.Status != http.StatusOK {
 				t.Errorf("/healthz: %d %s", r.Status, r.Body)
+			}
+		})
+	}
+}
+
+// TestNotReadyBeforeBoot: until the endpoints manager has loaded the
+// stored documents, /readyz answers 503 not_ready saying so.
+func TestNotReadyBeforeBoot(t *testing.T) {
+	store, err := boltstore.Open(filepath.Join(t.TempDir(), "dynapi.db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() }) //nolint:errcheck // a temporary store
+	mgr := endpoints.New(store, endpoints.Options{})
+	srv := server.New(server.Config{Readiness: server.NewReadiness(store, nil)}, mgr, nil)
+	for _, tc := range []struct {
+		name   string
+		boot   bool
+		status int
+	}{{"before boot", false, http.StatusServiceUnavailable}, {"after boot", true, http.StatusOK}} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.boot {
+				if err := mgr.Boot(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			resp, err := srv.App().Test(httptest.NewRequest(http.MethodGet, "/readyz", nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("%d %s, want %d", resp.StatusCode, body, tc.status)
+			}
+			if tc.status != http.StatusOK && !strings.Contains(string(body), "the API documents are not loaded yet") {
+				t.Errorf("%s does not say what is not ready", body)
 			}
 		})
 	}
