@@ -103,9 +103,11 @@ func TestRunConnectorMethod(t *testing.T) {
 
 // TestRunConnectorMethodRefused: a run needs CanCreateConnectorMethod or
 // CanUpdateConnectorMethod, and a malformed request is a 400 problem (404
-// without a body to run) that runs nothing.
+// without a body to run, 413 larger than a stored script may be) that
+// runs nothing.
 func TestRunConnectorMethodRefused(t *testing.T) {
-	inst := enginetest.New(t)
+	const maxBytes = 64 << 10
+	inst := enginetest.New(t, enginetest.Configure(func(c *dynapi.Config) { c.MaxBodyBytes, c.MaxDocumentBytes = maxBytes, maxBytes }))
 	user := inst.CreateUser(t, "scripter", "a long enough password")
 	creator := inst.CreateUser(t, "creator", "a long enough password")
 	inst.Grant(t, creator.ID, "", "CanCreateConnectorMethod")
@@ -123,6 +125,8 @@ func TestRunConnectorMethodRefused(t *testing.T) {
 		{"an unknown method", inst.Admin(), `{"method_name": "getNothingAtAll", "method_body": "return 1;"}`, http.StatusBadRequest, "unknown_method"},
 		{"no method name", inst.Admin(), `{"method_body": "return 1;"}`, http.StatusBadRequest, "validation_failed"},
 		{"no stored script", inst.Admin(), `{"method_name": "getBanks"}`, http.StatusNotFound, "not_found"},
+		{"too large", inst.Admin().Loopback(), `{"method_name": "getBanks", "method_body": "return [];` + strings.Repeat(" ", maxBytes) + `"}`,
+			http.StatusRequestEntityTooLarge, "payload_too_large"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := tc.caller.Send(t, enginetest.Request{Method: "POST", Path: "/admin/v1/connector-methods/run", Body: []byte(tc.body)})
