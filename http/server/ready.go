@@ -68,5 +68,7 @@ func (s *Server) ready(c *fiber.Ctx) error {
 	default:
 		return c.JSON(fiber.Map{"status": "ready"})
 	}
-	return engine.NewError(http.StatusServiceUnavailable, CodeNotReady, "not ready: "+why)
+	// Written here rather than returned: a server error returned is
+	// logged, and a load balancer probes a draining instance many times.
+	return writeProblem(c, engine.NewError(http.StatusServiceUnavailable, CodeNotReady, "not ready: "+why), correlationID(c))
 }
