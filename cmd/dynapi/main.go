@@ -140,6 +140,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	recordQuotaBytes := ef.Int("record-quota-bytes", "DYNAPI_RECORD_QUOTA_BYTES", records.DefaultQuotaBytes, "stored bytes of the records of one entity one user may keep, shared and personal each; negative: no bound")
 	callbackAllow := ef.String("callback-allow", "DYNAPI_CALLBACK_ALLOW", "", "comma-separated hosts (host, host:port, *.suffix), addresses and CIDRs that event receivers may be at over http or at private addresses")
 	deliveryTimeout := ef.Duration("delivery-timeout", "DYNAPI_DELIVERY_TIMEOUT", 10*time.Second, "time one attempt to deliver an event may take")
+	selfRegistration := ef.Bool("self-registration", "DYNAPI_SELF_REGISTRATION", false, "let developers create their own user (no roles) on the portal's sign-up page")
 	patternBudget := ef.Duration("pattern-budget", "DYNAPI_PATTERN_BUDGET", jsonschemas.DefaultPatternBudget, "time all backtracking pattern matches of one request's validation may take together")
 	if err := ef.parse(args); err != nil {
 		return err
@@ -168,6 +169,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		JustInTimeEntitlements:      *jit,
 		JustInTimeRoles:             splitList(*jitRoles),
 		ScaDevCodes:                 *scaDev,
+		SelfRegistration:            *selfRegistration,
 		OBPConsentMaxTTL:            *obpConsentMaxTTL,
 		AllowUnsignedRequestObjects: *unsignedRequests,
 		LoginEventsPerMinute:        *loginEvents,
