@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"embed"
 	"encoding/json"
+	"html/template"
 	"io"
 	"io/fs"
 	"net/http"
@@ -96,4 +97,18 @@ func jsonEncoder(w io.Writer) *json.Encoder {
 // notFound is the answer for a file the portal does not serve.
 func notFound() error {
 	return engine.NewError(http.StatusNotFound, engine.CodeNotFound, "no such file")
+}
+
+// Stylesheet is the portal's stylesheet, for pages outside the portal
+// that look the same and inline it under their own
+// Content-Security-Policy (the consent authorisation pages).
+var Stylesheet = template.CSS(mustRead(staticFiles, "static/portal.css"))
+
+// mustRead reads an embedded file that is there by construction.
+func mustRead(fsys fs.FS, name string) []byte {
+	b, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
