@@ -100,3 +100,35 @@ func TestSignUpRefusesWeakPasswords(t *testing.T) {
 		t.Fatal("a user was created")
 	}
 }
+
+// TestSignInIsTheAPIsLogin: failed portal sign-ins are the API's login
+// failures: in the security log, and past the limit the user is locked
+// out from the browser's address, right password or not.
+func TestSignInIsTheAPIsLogin(t *testing.T) {
+	inst := enginetest.New(t)
+	u := inst.CreateUser(t, "victim", "Victim-passw0rd-1")
+	c := newClient(t, inst)
+	failures := func() int {
+		n := 0
+		for _, e := range inst.Admin().Get(t, "/admin/v1/audit-log?limit=1000").JSON(t)["entries"].([]any) {
+			if e.(map[string]any)["action"] == "login.failure" {
+				n++
+			}
+		}
+		return n
+	}
+	before := failures()
+	for range 5 {
+		c.submit(t, "/portal/signin", "/portal/signin", url.Values{"username": {u.Username}, "password": {"wrong-password-123"}})
+		if c.status != http.StatusUnauthorized && c.status != http.StatusTooManyRequests {
+			t.Fatalf("a wrong password: %d", c.status)
+		}
+	}
+	if got := failures(); got < before+5 {
+		t.Errorf("%d login failures logged, want 5 more than %d", got, before)
+	}
+	c.submit(t, "/portal/signin", "/portal/signin", url.Values{"username": {u.Username}, "password": {u.Password}})
+	if c.status == http.StatusSeeOther || c.cookie("dynapi-portal-session") != "" {
+		t.Fatalf("signed in while locked out: %d", c.status)
+	}
+}
