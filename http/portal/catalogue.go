@@ -10,6 +10,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/endpoints"
+	"github.com/dynapi/dynapi/specs"
 )
 
 // engineDocument is the catalogue id of the engine's own description
@@ -43,13 +44,9 @@ func (p *portal) entries() []entry {
 	return append(out, docs...)
 }
 
-// servedAt is the path prefix an endpoint's operations are served under.
-func servedAt(ep *endpoints.Endpoint) string {
-	if ep.BankID != "" {
-		return "/banks/" + ep.BankID + ep.Mount
-	}
-	return cmp.Or(ep.Mount, "/")
-}
+// servedAt is the path prefix an endpoint's operations are served under:
+// where an operation of no path of its own would be.
+func servedAt(ep *endpoints.Endpoint) string { return cmp.Or(ep.ServedPath(&specs.Operation{}), "/") }
 
 func (p *portal) cataloguePage(c *fiber.Ctx, s *session) error {
 	return p.render(c, http.StatusOK, "catalogue", &view{Title: "API catalogue", Session: s, Data: p.entries()})
