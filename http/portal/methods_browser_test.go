@@ -30,6 +30,12 @@ func TestAdminRunsAConnectorMethod(t *testing.T) {
 
 			b.Run(chromedp.Navigate(base+"/admin"), chromedp.WaitVisible(css("#admin-areas")))
 			b.Check("admin")
+			// Every admin page passes the same checks at this size.
+			for _, area := range []string{"documents", "entities", "routings", "audit", "deliveries", "users", "users/" + inst.AdminID(t)} {
+				b.Run(chromedp.Navigate(base+"/admin/"+area), chromedp.WaitVisible(css("main h1")))
+				b.Check("admin-" + strings.ReplaceAll(area, "/", "-"))
+			}
+			b.Run(chromedp.Navigate(base+"/admin"), chromedp.WaitVisible(css("#admin-areas")))
 			b.Run(chromedp.Click(css(`a[href="/portal/admin/methods"]`)), chromedp.WaitVisible(css("#methods")))
 			b.Check("methods")
 			b.Run(chromedp.Click(css(`#methods a[href="/portal/admin/methods/`+id+`"]`)), chromedp.WaitVisible(css("#method_body")))
