@@ -38,6 +38,7 @@ import (
 	"github.com/dynapi/dynapi/http/admin"
 	"github.com/dynapi/dynapi/http/authorize"
 	obpconsenthttp "github.com/dynapi/dynapi/http/obpconsent"
+	"github.com/dynapi/dynapi/http/portal"
 	"github.com/dynapi/dynapi/http/recordapi"
 	"github.com/dynapi/dynapi/http/server"
 	"github.com/dynapi/dynapi/internal/egress"
@@ -114,6 +115,9 @@ type Config struct {
 	AllowUnsignedRequestObjects bool
 	// Events configures the delivery of events to subscribers.
 	Events EventsConfig
+	// SelfRegistration lets developers create their own user (no roles)
+	// on the portal's sign-up page (--self-registration).
+	SelfRegistration bool
 	// PreloadExample serves examples.BankAccounts at first start, with a
 	// demo bank and accounts.
 	PreloadExample bool
@@ -210,6 +214,9 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 	if boot.Created && cfg.Out != nil && (boot.GeneratedPassword != "" || boot.GeneratedConsumerSecret != "") {
 		printBootstrap(cfg.Out, cfg.Addr, boot)
 	}
+	if err := portal.EnsureConsumer(ctx, svc.Identity); err != nil {
+		return nil, fmt.Errorf("portal consumer: %w", err)
+	}
 
 	// The changes that emit events wake the event worker when they commit.
 	wake := events.NewWake()
@@ -270,7 +277,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 		DefaultHost: mock.Host,
 		Logger:      cfg.Logger,
 		Reserved: []string{"/admin", "/my", "/entities", "/oauth2", "/.well-known", "/healthz", "/readyz",
-			"/banks/*/entities", "/banks/*/my", "/banks/*/accounts", "/banks/*/consents/*/challenge", "/consumer/consent-requests"},
+			"/portal", "/banks/*/entities", "/banks/*/my", "/banks/*/accounts", "/banks/*/consents/*/challenge", "/consumer/consent-requests"},
 		// Bounds on every document; four of the largest size load at once.
 		MaxOperations:   cfg.MaxDocumentOperations,
 		YAMLExpansion:   cfg.MaxYAMLExpansion,
@@ -343,12 +350,14 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 			return err
 		}},
 	})
+	portalAPI := &portal.API{Identity: svc.Identity, Endpoints: mgr, SelfRegistration: cfg.SelfRegistration}
 	srv := server.New(server.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxDocumentBytes: cfg.MaxDocumentBytes,
 		Logger: cfg.Logger, Gate: auth.gate, Edge: cfg.Edge, PatternBudget: cfg.PatternBudget, Hooks: cfg.Hooks,
 		Readiness: server.NewReadiness(store, cfg.Now)}, mgr,
 		slices.Concat(admin.Routes(api), authorize.Routes(&authorize.API{Auth: authorisations, Identity: svc.Identity}),
-			recordapi.Routes(recordAPI), obpconsenthttp.Routes(&obpconsenthttp.API{Consents: obp})))
+			recordapi.Routes(recordAPI), obpconsenthttp.Routes(&obpconsenthttp.API{Consents: obp}), portal.Routes(portalAPI)))
 	api.Served = srv.Routes
+	portalAPI.Engine = srv.App().Handler()
 	return &Instance{Store: store, Access: svc, Endpoints: mgr, Methods: methods, Server: srv, Consents: consents,
 		OAuth2: auth.oauth2, Authorisations: authorisations, OBPConsents: obp, Events: evs, stop: stop, done: done}, nil
 }

@@ -141,6 +141,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	callbackAllow := ef.String("callback-allow", "DYNAPI_CALLBACK_ALLOW", "", "comma-separated hosts (host, host:port, *.suffix), addresses and CIDRs that event receivers may be at over http or at private addresses")
 	deliveryTimeout := ef.Duration("delivery-timeout", "DYNAPI_DELIVERY_TIMEOUT", 10*time.Second, "time one attempt to deliver an event may take")
 	shutdownTimeout := ef.Duration("shutdown-timeout", "DYNAPI_SHUTDOWN_TIMEOUT", 30*time.Second, "on SIGTERM or SIGINT, how long requests in flight may take to finish before the server stops anyway")
+	selfRegistration := ef.Bool("self-registration", "DYNAPI_SELF_REGISTRATION", false, "let developers create their own user (no roles) on the portal's sign-up page")
 	patternBudget := ef.Duration("pattern-budget", "DYNAPI_PATTERN_BUDGET", jsonschemas.DefaultPatternBudget, "time all backtracking pattern matches of one request's validation may take together")
 	if err := ef.parse(args); err != nil {
 		return err
@@ -169,6 +170,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		JustInTimeEntitlements:      *jit,
 		JustInTimeRoles:             splitList(*jitRoles),
 		ScaDevCodes:                 *scaDev,
+		SelfRegistration:            *selfRegistration,
 		OBPConsentMaxTTL:            *obpConsentMaxTTL,
 		AllowUnsignedRequestObjects: *unsignedRequests,
 		LoginEventsPerMinute:        *loginEvents,

@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -21,34 +19,13 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/dynapi/dynapi"
+	"github.com/dynapi/dynapi/internal/browsertest"
 	"github.com/dynapi/dynapi/internal/enginetest"
 )
 
 // browser starts a headless Chromium for the test, or skips it when none
-// is installed and DYNAPI_REQUIRE_BROWSER is unset (.ci/run installs
-// Debian's chromium and sets it, so CI never skips).
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		if os.Getenv("DYNAPI_REQUIRE_BROWSER") != "" {
-			t.Fatal("DYNAPI_REQUIRE_BROWSER is set and no chromium is installed")
-		}
-		t.Skip("no chromium installed (apt-get install -y chromium)")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
-	return ctx
-}
+// is installed (browsertest.Context).
+func browser(t *testing.T) context.Context { return browsertest.Context(t) }
 
 // redirects is a TPP's redirect URI on loopback: it records the query of
 // each redirect the customer's browser follows to it.

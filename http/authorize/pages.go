@@ -11,14 +11,17 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/consentauth"
+	"github.com/dynapi/dynapi/http/portal"
 	"github.com/dynapi/dynapi/http/server"
 )
 
 //go:embed templates/pages.html
 var templateFiles embed.FS
 
-// pages are the templates of the authorisation pages.
-var pages = template.Must(template.ParseFS(templateFiles, "templates/pages.html"))
+// pages are the templates of the authorisation pages, styled as the
+// developer portal is: its stylesheet, inlined.
+var pages = template.Must(template.New("pages").Funcs(template.FuncMap{"stylesheet": func() template.CSS { return portal.Stylesheet }}).
+	ParseFS(templateFiles, "templates/pages.html"))
 
 // page is what a page shows.
 type page struct {
