@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -265,5 +266,44 @@ func TestTracingOff(t *testing.T) {
 	}
 	if got := back.lastParent(t); got != "" {
 		t.Errorf("the back end received traceparent %q with tracing off", got)
+	}
+}
+
+// TestEventDeliveryTraced: an event delivery, made by the worker and not
+// by a request, is a trace of its own whose client span's context the
+// receiver gets as its traceparent.
+func TestEventDeliveryTraced(t *testing.T) {
+	t.Parallel()
+	inst, rec, _ := traced(t, false)
+	receiver := newBackEnd(t)
+	if r := inst.Admin().PostJSON(t, "/admin/v1/webhooks", map[string]any{"url": receiver.URL, "event_types": []string{"record.*"}}); r.Status != http.StatusCreated {
+		t.Fatalf("create webhook: %d %s", r.Status, r.Body)
+	}
+	inst.CreateEntity(t, "/admin/v1/dynamic-entities", `{"Offer": {"properties": {"amount": {"type": "integer", "example": 1}}}}`)
+	if r := inst.Admin().PostJSON(t, "/entities/Offer", map[string]any{"amount": 7}); r.Status != http.StatusCreated {
+		t.Fatalf("create record: %d %s", r.Status, r.Body)
+	}
+	if _, err := inst.Events.Drain(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// The worker may have taken the delivery before Drain did.
+	var s sdktrace.ReadOnlySpan
+	enginetest.WaitUntil(t, 10*time.Second, "the delivery's span ends", func() bool {
+		for _, span := range rec.Ended() {
+			if span.SpanKind() == trace.SpanKindClient && span.Name() == http.MethodPost {
+				s = span
+			}
+		}
+		return s != nil
+	})
+	want := "00-" + s.SpanContext().TraceID().String() + "-" + s.SpanContext().SpanID().String() + "-01"
+	if got := receiver.lastParent(t); got != want {
+		t.Errorf("the receiver got traceparent %q; want the delivery span's %q", got, want)
+	}
+	if s.Parent().IsValid() {
+		t.Errorf("the delivery span has parent %s; want a trace of its own", s.Parent().SpanID())
+	}
+	if attr(s, tracing.HTTPStatusCode) != "200" || attr(s, tracing.ServerAddress) != "127.0.0.1" {
+		t.Errorf("delivery span status %q, server %q; want 200, 127.0.0.1", attr(s, tracing.HTTPStatusCode), attr(s, tracing.ServerAddress))
 	}
 }
