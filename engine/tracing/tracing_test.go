@@ -140,7 +140,7 @@ func (tr *spanTree) String() string {
 func attr(s sdktrace.ReadOnlySpan, key attribute.Key) string {
 	for _, kv := range s.Attributes() {
 		if kv.Key == key {
-			return kv.Value.Emit()
+			return kv.Value.String()
 		}
 	}
 	return ""
@@ -200,7 +200,7 @@ func TestRequestSpanTree(t *testing.T) {
 		}
 		for _, s := range tree.spans {
 			for _, kv := range s.Attributes() {
-				if v := kv.Value.Emit(); strings.Contains(v, "acc-42") || strings.Contains(v, inst.AdminToken()) {
+				if v := kv.Value.String(); strings.Contains(v, "acc-42") || strings.Contains(v, inst.AdminToken()) {
 					t.Errorf("span %s attribute %s = %q carries the path's id or the caller's token", s.Name(), kv.Key, v)
 				}
 			}
