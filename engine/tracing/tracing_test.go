@@ -9,11 +9,13 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/dynapi/dynapi"
+	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/tracing"
 	"github.com/dynapi/dynapi/internal/enginetest"
 )
@@ -70,6 +72,9 @@ func traced(t *testing.T, off bool) (*enginetest.Engine, *tracetest.SpanRecorder
 	back := newBackEnd(t)
 	inst.CreateRouting(t, map[string]any{"method_name": "viaRest", "connector_name": "rest",
 		"parameters": []map[string]string{{"key": "url", "value": back.URL}}})
+	// Nothing listens on port 9 (discard) of loopback.
+	inst.CreateRouting(t, map[string]any{"method_name": "viaNowhere", "connector_name": "rest",
+		"parameters": []map[string]string{{"key": "url", "value": "http://127.0.0.1:9"}}})
 	inst.CreateScript(t, "viaScript", scriptBody, 0)
 	return inst, rec, back
 }
@@ -204,6 +209,24 @@ func TestRequestSpanTree(t *testing.T) {
 					t.Errorf("span %s attribute %s = %q carries the path's id or the caller's token", s.Name(), kv.Key, v)
 				}
 			}
+		}
+	})
+
+	t.Run("an unreachable back end", func(t *testing.T) {
+		r := inst.Admin().Get(t, "/traced/nowhere")
+		if r.Status != http.StatusBadGateway {
+			t.Fatalf("%d %s; want 502", r.Status, r.Body)
+		}
+		tree, root := treeOf(t, rec, r.Header.Get("X-Correlation-Id"))
+		out := tree.child(t, tree.child(t, root, tracing.SpanConnector), http.MethodGet)
+		if out.Status().Code != codes.Error || attr(out, tracing.ErrorCode) != engine.CodeBackendUnreachable {
+			t.Errorf("outbound span status %v, error code %q; want an error, %s", out.Status(), attr(out, tracing.ErrorCode), engine.CodeBackendUnreachable)
+		}
+		if got := attr(out, tracing.HTTPStatusCode); got != "" {
+			t.Errorf("outbound span has status code %s; no answer arrived", got)
+		}
+		if root.Status().Code != codes.Error || attr(root, tracing.HTTPStatusCode) != "502" {
+			t.Errorf("request span status %v, code %q; want an error, 502", root.Status(), attr(root, tracing.HTTPStatusCode))
 		}
 	})
 

@@ -547,7 +547,7 @@ func (inv *invoker) attempt(ctx context.Context, out *outgoing) (*answer, outcom
 	inv.request(req, out)
 	ctx, span := inv.traceAttempt(ctx, req, out)
 	ans, o, retry, err := inv.roundTrip(ctx, req, resp, out)
-	tracing.EndClient(span, resp.StatusCode(), err)
+	tracing.EndClient(span, answered(resp, err), err)
 	return ans, o, retry, err
 }
 

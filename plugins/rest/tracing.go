@@ -2,10 +2,12 @@ package rest
 
 import (
 	"context"
+	"errors"
 
 	"github.com/valyala/fasthttp"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/tracing"
 	"github.com/dynapi/dynapi/internal/tracecarrier"
 )
@@ -21,4 +23,15 @@ func (inv *invoker) traceAttempt(ctx context.Context, req *fasthttp.Request, out
 	}
 	tracing.Inject(ctx, tracecarrier.Of(&req.Header))
 	return ctx, span
+}
+
+// answered is the status the back end answered an attempt with, 0 when
+// none arrived (the attempt's error is a timeout or an unreachable back
+// end): fasthttp reads a missing status as 200.
+func answered(resp *fasthttp.Response, err error) int {
+	var e *engine.Error
+	if errors.As(err, &e) && (e.Code == engine.CodeBackendTimeout || e.Code == engine.CodeBackendUnreachable) {
+		return 0
+	}
+	return resp.StatusCode()
 }
