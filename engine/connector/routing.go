@@ -230,7 +230,7 @@ func (d *Dispatcher) addRouting(t *table, r *Routing, strict bool) error {
 		if err != nil {
 			return err
 		}
-		inv = prepared
+		inv = named{inv: prepared, connector: canonical(r.ConnectorName)}
 		if name := canonical(r.ConnectorName); name != Mapped && name != Mock {
 			inv = checked{inv: prepared, source: "connector " + name, connector: name}
 		}

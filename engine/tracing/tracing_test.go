@@ -246,8 +246,9 @@ func TestRequestSpanTree(t *testing.T) {
 		}
 		script := tree.child(t, call, tracing.SpanScript)
 		builtin := tree.child(t, script, tracing.SpanConnector)
-		if attr(builtin, tracing.Method) != "getBanks" {
-			t.Errorf("the script's call is of method %q; want getBanks", attr(builtin, tracing.Method))
+		if attr(builtin, tracing.Method) != "getBanks" || attr(builtin, tracing.Connector) != "mapped" {
+			t.Errorf("the script's call is of method %q through %q; want getBanks through mapped", attr(builtin, tracing.Method),
+				attr(builtin, tracing.Connector))
 		}
 		read := false
 		for _, s := range tree.spans {
@@ -255,6 +256,21 @@ func TestRequestSpanTree(t *testing.T) {
 		}
 		if !read {
 			t.Errorf("no store span under the script's call of getBanks; the trace: %s", tree)
+		}
+	})
+
+	t.Run("a built-in method routed to obp_mock", func(t *testing.T) {
+		id := inst.CreateRouting(t, map[string]any{"method_name": "getBanks", "connector_name": "obp_mock",
+			"is_bank_id_exact_match": false, "bank_id_pattern": ".*"})
+		defer inst.Admin().Delete(t, "/admin/v1/method-routings/"+id)
+		r := inst.Admin().Get(t, "/traced/script")
+		if r.Status != http.StatusOK {
+			t.Fatalf("%d %s", r.Status, r.Body)
+		}
+		tree, root := treeOf(t, rec, r.Header.Get("X-Correlation-Id"))
+		script := tree.child(t, tree.child(t, root, tracing.SpanConnector), tracing.SpanScript)
+		if got := attr(tree.child(t, script, tracing.SpanConnector), tracing.Connector); got != "obp_mock" {
+			t.Errorf("the routed call went through %q; want obp_mock", got)
 		}
 	})
 
