@@ -39,4 +39,6 @@ type named struct {
 func (n named) ReadsArgs() bool { return readsArgs(n.inv) }
 
 // Invoke implements Invoker.
-func (n named) Invoke(ctx context.Context, req *Request) (*Result, error) { return n.inv.Invoke(ctx, req) }
+func (n named) Invoke(ctx context.Context, req *Request) (*Result, error) {
+	return n.inv.Invoke(ctx, req)
+}
