@@ -73,7 +73,8 @@ func CallOf(c *fiber.Ctx) *engine.Call {
 // a GET route answers HEAD too, as fiber's Get does.
 func (s *Server) mount(routes []Route) {
 	for _, r := range routes {
-		fr := &fixedRoute{Route: r, rule: guard.Rule{Roles: r.Roles}, operation: r.Method + " " + template(r.Path), template: template(r.Path),
+		tpl := template(r.Path)
+		fr := &fixedRoute{Route: r, rule: guard.Rule{Roles: r.Roles}, operation: r.Method + " " + tpl, template: tpl,
 			bankParam: slices.Contains(strings.Split(r.Path, "/"), ":bank_id")}
 		serve := func(c *fiber.Ctx) error { return s.serveFixed(c, fr) }
 		if r.Method == fiber.MethodGet {
