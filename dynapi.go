@@ -18,6 +18,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/access"
 	"github.com/dynapi/dynapi/engine/authz"
@@ -33,6 +35,7 @@ import (
 	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/engine/obpconsent"
+	"github.com/dynapi/dynapi/engine/tracing"
 	"github.com/dynapi/dynapi/engine/usecase"
 	"github.com/dynapi/dynapi/entities/records"
 	"github.com/dynapi/dynapi/http/admin"
@@ -118,6 +121,8 @@ type Config struct {
 	// SelfRegistration lets developers create their own user (no roles)
 	// on the portal's sign-up page (--self-registration).
 	SelfRegistration bool
+	// Tracing configures OpenTelemetry traces.
+	Tracing TracingConfig
 	// PreloadExample serves examples.BankAccounts at first start, with a
 	// demo bank and accounts.
 	PreloadExample bool
@@ -157,6 +162,18 @@ type EventsConfig struct {
 	PollInterval time.Duration
 }
 
+// TracingConfig configures OpenTelemetry traces (engine/tracing): by
+// default they are exported by OTLP when the standard OTEL_EXPORTER_OTLP_*
+// variables say where to, and not made otherwise.
+type TracingConfig struct {
+	// Off turns tracing off whatever the environment says
+	// (--tracing=false).
+	Off bool
+	// Provider, when set, receives the spans instead (tests: an in-memory
+	// exporter); the engine does not shut it down.
+	Provider trace.TracerProvider
+}
+
 // Instance is a running dynapi: its store, access control, endpoints and
 // HTTP server.
 type Instance struct {
@@ -176,8 +193,9 @@ type Instance struct {
 	// Events keeps subscriptions and delivers events.
 	Events *events.Service
 
-	stop context.CancelFunc // ends background work (key rotation)
-	done chan struct{}
+	stop    context.CancelFunc // ends background work (key rotation)
+	done    chan struct{}
+	tracing *tracing.Tracing
 }
 
 // Open starts everything but the listener.
@@ -185,13 +203,24 @@ func Open(ctx context.Context, cfg Config) (*Instance, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	store, err := boltstore.Open(filepath.Join(cfg.DataDir, "dynapi.db"), boltstore.Options{})
+	// Lines logged while serving a request carry its correlation and
+	// trace ids.
+	cfg.Logger = slog.New(tracing.LogHandler(cfg.Logger.Handler()))
+	traces, err := tracing.Setup(ctx, tracing.Options{Off: cfg.Tracing.Off, Provider: cfg.Tracing.Provider})
 	if err != nil {
 		return nil, err
 	}
-	inst, err := open(ctx, cfg, store)
+	bolt, err := boltstore.Open(filepath.Join(cfg.DataDir, "dynapi.db"), boltstore.Options{})
 	if err != nil {
-		return nil, errors.Join(err, store.Close())
+		return nil, errors.Join(err, traces.Shutdown(ctx))
+	}
+	var store engine.Store = bolt
+	if traces.Tracer != nil {
+		store = tracing.Store(bolt)
+	}
+	inst, err := open(ctx, cfg, store, traces)
+	if err != nil {
+		return nil, errors.Join(err, store.Close(), traces.Shutdown(ctx))
 	}
 	// Start-up's transient memory (the first start's password hash, the
 	// stored documents' loading) goes back to the system before serving.
@@ -199,7 +228,7 @@ func Open(ctx context.Context, cfg Config) (*Instance, error) {
 	return inst, nil
 }
 
-func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err error) {
+func open(ctx context.Context, cfg Config, store engine.Store, traces *tracing.Tracing) (_ *Instance, err error) {
 	svc, err := access.New(ctx, access.Options{Store: store, Passwords: cfg.Passwords, Throttle: cfg.Throttle,
 		JustInTimeEntitlements: cfg.JustInTimeEntitlements, JustInTimeRoles: cfg.JustInTimeRoles,
 		LoginEventsPerMinute: cfg.LoginEventsPerMinute, PasswordHashing: cfg.PasswordHashing, Now: cfg.Now})
@@ -264,7 +293,7 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 	}
 	// Events made by the documents' operations are delivered by evs, and
 	// their receivers checked by its URL checker.
-	evs, err := eventService(ctx, cfg, store, svc, auth.oauth2, wake)
+	evs, err := eventService(ctx, cfg, store, svc, auth.oauth2, wake, traces.Tracer)
 	if err != nil {
 		return nil, err
 	}
@@ -353,19 +382,19 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 	portalAPI := &portal.API{Identity: svc.Identity, Endpoints: mgr, SelfRegistration: cfg.SelfRegistration}
 	srv := server.New(server.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxDocumentBytes: cfg.MaxDocumentBytes,
 		Logger: cfg.Logger, Gate: auth.gate, Edge: cfg.Edge, PatternBudget: cfg.PatternBudget, Hooks: cfg.Hooks,
-		Readiness: server.NewReadiness(store, cfg.Now)}, mgr,
+		Readiness: server.NewReadiness(store, cfg.Now), Tracer: traces.Tracer}, mgr,
 		slices.Concat(admin.Routes(api), authorize.Routes(&authorize.API{Auth: authorisations, Identity: svc.Identity}),
 			recordapi.Routes(recordAPI), obpconsenthttp.Routes(&obpconsenthttp.API{Consents: obp}), portal.Routes(portalAPI)))
 	api.Served = srv.Routes
 	portalAPI.Engine = srv.App().Handler()
 	return &Instance{Store: store, Access: svc, Endpoints: mgr, Methods: methods, Server: srv, Consents: consents,
-		OAuth2: auth.oauth2, Authorisations: authorisations, OBPConsents: obp, Events: evs, stop: stop, done: done}, nil
+		OAuth2: auth.oauth2, Authorisations: authorisations, OBPConsents: obp, Events: evs, stop: stop, done: done, tracing: traces}, nil
 }
 
 // eventService makes the events service, whose deliveries reach only what
 // cfg.Events.CallbackAllow allows besides public https receivers.
 func eventService(ctx context.Context, cfg Config, store engine.Store, svc *access.Service, signer events.SETSigner,
-	wake chan struct{}) (*events.Service, error) {
+	wake chan struct{}, tracer trace.Tracer) (*events.Service, error) {
 	policy, err := egress.ParsePolicy(cfg.Events.CallbackAllow)
 	if err != nil {
 		return nil, fmt.Errorf("callback allow-list: %w", err)
@@ -378,7 +407,8 @@ func eventService(ctx context.Context, cfg Config, store engine.Store, svc *acce
 	if err != nil {
 		return nil, err
 	}
-	client := egress.NewClient(policy, egress.Options{Timeout: cfg.Events.DeliveryTimeout, Now: now, MaxIdlePerHost: events.DefaultParallel})
+	client := egress.NewClient(policy, egress.Options{Timeout: cfg.Events.DeliveryTimeout, Now: now, MaxIdlePerHost: events.DefaultParallel,
+		Tracer: tracer})
 	return events.New(events.Options{Store: store, Audit: svc.Audit, URLs: policy, Poster: client, Signer: signer,
 		Keys: keys, Now: now, PollInterval: cfg.Events.PollInterval, Logger: cfg.Logger, Wake: wake})
 }
@@ -505,7 +535,8 @@ func orConfigured(generated string) string {
 // accepting connections and waits for requests in flight until ctx ends,
 // then the background work (the event worker, key rotation, sweeps) stops
 // and the connectors, the consents (storing their recent uses) and the
-// store close. A store closed already is no failure.
+// store close, and the spans not yet sent are exported. A store closed
+// already is no failure.
 func (i *Instance) Close(ctx context.Context) error {
 	err := i.Server.Shutdown(ctx)
 	i.stop()
@@ -514,5 +545,5 @@ func (i *Instance) Close(ctx context.Context) error {
 	if storeErr := i.Store.Close(); !errors.Is(storeErr, engine.ErrStoreClosed) {
 		err = errors.Join(err, storeErr)
 	}
-	return err
+	return errors.Join(err, i.tracing.Shutdown(ctx))
 }

@@ -101,6 +101,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	yamlExpansion := ef.Int("max-yaml-expansion", "DYNAPI_MAX_YAML_EXPANSION", specs.DefaultYAMLExpansion, "how many times its own size a YAML document may grow to once its aliases are expanded")
 	example := ef.Bool("example", "DYNAPI_EXAMPLE", true, "serve the example API at first start")
 	logFormat := ef.String("log-format", "DYNAPI_LOG_FORMAT", "text", "log format: text or json")
+	logLevel := ef.String("log-level", "DYNAPI_LOG_LEVEL", "info", "least severe log lines written: debug, info, warn or error")
+	tracingOn := ef.Bool("tracing", "DYNAPI_TRACING", true, "trace requests with OpenTelemetry, exported by OTLP when OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set; false: never")
 	tokenTTL := ef.Duration("direct-login-ttl", "DYNAPI_DIRECT_LOGIN_TTL", 24*time.Hour, "lifetime of a DirectLogin token")
 	oauthTTL := ef.Duration("oauth2-token-ttl", "DYNAPI_OAUTH2_TOKEN_TTL", 5*time.Minute, "lifetime of an OAuth2 access token")
 	rotate := ef.Duration("oauth2-key-rotate-after", "DYNAPI_OAUTH2_KEY_ROTATE_AFTER", 30*24*time.Hour, "age of the token signing key before a new one is made")
@@ -149,13 +151,17 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if *logFormat != "text" && *logFormat != "json" {
 		return fmt.Errorf("log format %q (-log-format, env DYNAPI_LOG_FORMAT): want text or json", *logFormat)
 	}
+	level, err := parseLogLevel(*logLevel)
+	if err != nil {
+		return err
+	}
 	proxies, err := netguard.ParsePrefixes(splitList(*trustedProxies))
 	if err != nil {
 		return err
 	}
-	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
+	var handler slog.Handler = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})
 	if *logFormat == "json" {
-		handler = slog.NewJSONHandler(stderr, nil)
+		handler = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
 	}
 	log := slog.New(handler)
 
@@ -188,6 +194,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			TrustedProxies: proxies, ClientIPHeader: *clientIPHeader},
 		PatternBudget: *patternBudget,
 		Events:        dynapi.EventsConfig{CallbackAllow: splitList(*callbackAllow), DeliveryTimeout: *deliveryTimeout},
+		Tracing:       dynapi.TracingConfig{Off: !*tracingOn},
 	})
 	if err != nil {
 		return nameBootstrapVariables(err)
@@ -232,6 +239,21 @@ func nameBootstrapVariables(err error) error {
 		return err
 	}
 	return fmt.Errorf("%w:%s", err, strings.Join(lines, ""))
+}
+
+// parseLogLevel reads --log-level: debug, info, warn or error.
+func parseLogLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "warn":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("log level %q (-log-level, env DYNAPI_LOG_LEVEL): want debug, info, warn or error", s)
 }
 
 // splitList splits a comma-separated list, dropping blanks.

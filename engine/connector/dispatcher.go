@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/tracing"
 	"github.com/dynapi/dynapi/internal/jsonschemas"
 	"github.com/dynapi/dynapi/internal/strictjson"
 )
@@ -211,7 +212,10 @@ func (d *Dispatcher) Invoke(ctx context.Context, req *Request) (*Result, error) 
 		return nil, engine.Errorf(http.StatusNotImplemented, engine.CodeNotImplemented,
 			"no connector answers method %s", req.Method.Name)
 	}
-	return inv.Invoke(ctx, req)
+	ctx, span := traceCall(ctx, inv, req.Method.Name, Mapped)
+	res, err := inv.Invoke(ctx, req)
+	tracing.End(span, err)
+	return res, err
 }
 
 // pick returns the invoker routing chooses for a method at a bank, or nil
@@ -308,8 +312,9 @@ func (r *Result) dataOrReply() (any, error) {
 // says: scripts, back ends and plugins are checked; mapped and obp_mock
 // (which answers the message doc's own example) are trusted.
 type checked struct {
-	inv    Invoker
-	source string
+	inv       Invoker
+	source    string
+	connector string // the connector's name, for traces
 }
 
 // ReadsArgs implements ArgsReader for the invoker checked wraps.

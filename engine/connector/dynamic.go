@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/tracing"
 	"github.com/dynapi/dynapi/internal/jsonschemas"
 	"github.com/dynapi/dynapi/specs"
 )
@@ -53,7 +54,7 @@ func (d *Dispatcher) OperationInvoker(host string, doc *specs.Document, op *spec
 	if err != nil {
 		return nil, err
 	}
-	o.byDefault = checked{inv: inv, source: "connector " + o.host}
+	o.byDefault = checked{inv: inv, source: "connector " + o.host, connector: o.host}
 	return o, nil
 }
 
@@ -136,7 +137,9 @@ func (o *operation) Invoke(ctx context.Context, call *engine.Call) (*engine.Repl
 	if readsArgs(inv) {
 		req.Args = []any{RequestArg(call, o.op)}
 	}
-	res, err := inv.Invoke(ctx, req)
+	traced, span := traceCall(ctx, inv, o.method.Name, o.host)
+	res, err := inv.Invoke(traced, req)
+	tracing.End(span, err)
 	*req = Request{}
 	requests.Put(req)
 	if err != nil {

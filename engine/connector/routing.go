@@ -121,7 +121,7 @@ func (d *Dispatcher) putRouting(ctx context.Context, r *Routing, commit RoutingC
 	if err := persist(ctx, d, commit, r, routingBucket, r.ID, next); err != nil {
 		return nil, err
 	}
-	d.log.Info("method routing stored", "method_routing_id", r.ID, "method", r.MethodName, "connector", r.ConnectorName)
+	d.log.InfoContext(ctx, "method routing stored", "method_routing_id", r.ID, "method", r.MethodName, "connector", r.ConnectorName)
 	return r, nil
 }
 
@@ -144,7 +144,7 @@ func (d *Dispatcher) DeleteRouting(ctx context.Context, id string, commit Routin
 		func() { d.table.Store(next) }); err != nil {
 		return err
 	}
-	d.log.Info("method routing deleted", "method_routing_id", id)
+	d.log.InfoContext(ctx, "method routing deleted", "method_routing_id", id)
 	return nil
 }
 
@@ -169,7 +169,7 @@ func (d *Dispatcher) methodFor(name string, strict bool) (*Method, error) {
 func (d *Dispatcher) build(routings []*Routing, scripts map[string]*scriptEntry, strict bool) (*table, error) {
 	t := &table{routes: map[string]*methodRoutes{}, routings: routings, scripts: scripts}
 	for name, s := range scripts {
-		t.routesOf(name).script = checked{inv: s.script, source: "connector method " + name}
+		t.routesOf(name).script = checked{inv: s.script, source: "connector method " + name, connector: Internal}
 	}
 	for _, r := range routings {
 		if err := d.addRouting(t, r, strict); err != nil {
@@ -209,7 +209,7 @@ func (d *Dispatcher) addRouting(t *table, r *Routing, strict bool) error {
 				fmt.Sprintf("connector internal needs a connector method named %s; create it first with POST /admin/v1/connector-methods", r.MethodName),
 				engine.Violation{Location: "body", Pointer: "/connector_name", Code: "unknown", Message: "no connector method " + r.MethodName})
 		}
-		inv = checked{inv: s.script, source: "connector method " + r.MethodName}
+		inv = checked{inv: s.script, source: "connector method " + r.MethodName, connector: Internal}
 	case r.ConnectorName == Mapped && m.Dynamic:
 		inv = defaultTo
 	default:
@@ -230,9 +230,9 @@ func (d *Dispatcher) addRouting(t *table, r *Routing, strict bool) error {
 		if err != nil {
 			return err
 		}
-		inv = prepared
+		inv = named{inv: prepared, connector: canonical(r.ConnectorName)}
 		if name := canonical(r.ConnectorName); name != Mapped && name != Mock {
-			inv = checked{inv: prepared, source: "connector " + name}
+			inv = checked{inv: prepared, source: "connector " + name, connector: name}
 		}
 	}
 	routes := t.routesOf(r.MethodName)

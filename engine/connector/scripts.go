@@ -114,7 +114,7 @@ func (d *Dispatcher) putScript(ctx context.Context, cur *table, rec *MethodScrip
 	if err := persist(ctx, d, commit, rec, scriptBucket, rec.ID, next); err != nil {
 		return nil, err
 	}
-	d.log.Info("connector method stored", "connector_method_id", rec.ID, "method", rec.MethodName)
+	d.log.InfoContext(ctx, "connector method stored", "connector_method_id", rec.ID, "method", rec.MethodName)
 	return rec, nil
 }
 
@@ -148,7 +148,7 @@ func (d *Dispatcher) DeleteScript(ctx context.Context, id string, commit ScriptC
 		func() { d.table.Store(next) }); err != nil {
 		return err
 	}
-	d.log.Info("connector method deleted", "connector_method_id", id, "method", rec.MethodName)
+	d.log.InfoContext(ctx, "connector method deleted", "connector_method_id", id, "method", rec.MethodName)
 	return nil
 }
 

@@ -448,7 +448,7 @@ func (m *Manager) Create(ctx context.Context, in CreateInput) (*Endpoint, error)
 	if err := m.swapIn(ctx, ep, nil, in); err != nil {
 		return nil, err
 	}
-	m.log.Info("dynamic endpoint created", "dynamic_endpoint_id", ep.ID, "bank_id", ep.BankID,
+	m.log.InfoContext(ctx, "dynamic endpoint created", "dynamic_endpoint_id", ep.ID, "bank_id", ep.BankID,
 		"title", ep.Doc.Title, "operations", len(ep.Doc.Operations))
 	return ep, nil
 }
@@ -488,7 +488,7 @@ func (m *Manager) Replace(ctx context.Context, id string, in CreateInput) (*Endp
 	if err := m.swapIn(ctx, ep, cur, in); err != nil {
 		return nil, err
 	}
-	m.log.Info("dynamic endpoint replaced", "dynamic_endpoint_id", ep.ID, "bank_id", ep.BankID,
+	m.log.InfoContext(ctx, "dynamic endpoint replaced", "dynamic_endpoint_id", ep.ID, "bank_id", ep.BankID,
 		"title", ep.Doc.Title, "operations", len(ep.Doc.Operations))
 	return ep, nil
 }
@@ -871,7 +871,7 @@ func (m *Manager) Delete(ctx context.Context, bankID, id string, commit Commit) 
 	if err := m.commit(ctx, commit, ep, func(tx engine.Tx) error { return tx.Delete(bucket, id) }, snap); err != nil {
 		return err
 	}
-	m.log.Info("dynamic endpoint deleted", "dynamic_endpoint_id", id)
+	m.log.InfoContext(ctx, "dynamic endpoint deleted", "dynamic_endpoint_id", id)
 	return nil
 }
 
@@ -912,7 +912,7 @@ func (m *Manager) SetHost(ctx context.Context, bankID, id, host string, commit C
 	if err := m.commit(ctx, commit, &ep, keep, snap); err != nil {
 		return nil, err
 	}
-	m.log.Info("dynamic endpoint host changed", "dynamic_endpoint_id", id, "host", host)
+	m.log.InfoContext(ctx, "dynamic endpoint host changed", "dynamic_endpoint_id", id, "host", host)
 	return &ep, nil
 }
 

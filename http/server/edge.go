@@ -122,12 +122,15 @@ func (s *Server) front(c *fiber.Ctx) (err error) {
 	st := s.states.Get().(*requestState)
 	st.c, st.header = c, scanRequest(&c.Request().Header)
 	st.cid = s.ids.set(c, st.header.fields[fieldCorrelationID])
+	s.beginContext(c, st)
 	endBodyDeadline(c)
 	defer func() {
 		if v := recover(); v != nil {
 			err = s.recovered(c, v)
+			endTrace(c, st)
 			return
 		}
+		endTrace(c, st)
 		s.release(st)
 	}()
 	if err := s.refuseAmbiguous(c, &st.header); err != nil {
@@ -169,7 +172,7 @@ func (s *Server) routeOf(c *fiber.Ctx) string {
 // response is started afresh: the handler may have written part of one.
 func (s *Server) recovered(c *fiber.Ctx, v any) error {
 	cid := correlationID(c)
-	s.log.Error("handler panicked", "correlation_id", cid, "method", c.Method(), "path", c.Path(),
+	s.log.ErrorContext(c.UserContext(), "handler panicked", "correlation_id", cid, "method", c.Method(), "path", c.Path(),
 		"route", s.routeOf(c), "client_addr", clientAddr(c), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 	c.Response().Reset()
 	c.Set(HeaderCorrelationID, cid)

@@ -64,7 +64,7 @@ func (s *Server) refusal(c *fiber.Ctx, err error) (*engine.Error, string) {
 		c.Set(fiber.HeaderWWWAuthenticate, guard.Challenge)
 	}
 	if e.Status >= 500 {
-		s.log.Error("request failed", "correlation_id", cid, "method", c.Method(), "path", c.Path(),
+		s.log.ErrorContext(c.UserContext(), "request failed", "correlation_id", cid, "method", c.Method(), "path", c.Path(),
 			"client_addr", clientAddr(c), "error", err)
 	}
 	return e, cid

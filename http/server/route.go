@@ -7,9 +7,11 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/guard"
+	"github.com/dynapi/dynapi/engine/tracing"
 )
 
 // Route is a route of the edge outside the dynamic router: health, tokens,
@@ -77,6 +79,7 @@ type fixedRoute struct {
 	Route
 	rule      guard.Rule
 	operation string // names the route to policies: "GET /admin/v1/users/{user_id}"
+	template  string // the path as a template: "/admin/v1/users/{user_id}"
 	bankParam bool   // the path has a bank_id
 }
 
@@ -95,7 +98,8 @@ func CallOf(c *fiber.Ctx) *engine.Call {
 // a GET route answers HEAD too, as fiber's Get does.
 func (s *Server) mount(routes []Route) {
 	for _, r := range routes {
-		fr := &fixedRoute{Route: r, rule: guard.Rule{Roles: r.Roles}, operation: r.Method + " " + template(r.Path),
+		tpl := template(r.Path)
+		fr := &fixedRoute{Route: r, rule: guard.Rule{Roles: r.Roles}, operation: r.Method + " " + tpl, template: tpl,
 			bankParam: slices.Contains(strings.Split(r.Path, "/"), ":bank_id")}
 		serve := func(c *fiber.Ctx) error { return s.serveFixed(c, fr) }
 		if r.Method == fiber.MethodGet {
@@ -114,11 +118,37 @@ func (s *Server) serveFixed(c *fiber.Ctx, r *fixedRoute) error {
 // serveFixedWith runs the stages after match for route r, in st.
 func (s *Server) serveFixedWith(c *fiber.Ctx, r *fixedRoute, st *requestState) error {
 	ctx := c.UserContext()
+	if s.tracer != nil {
+		tracing.NameRequest(ctx, c.Method(), r.template, "")
+	}
 	call := &st.call
 	*call = engine.Call{OperationID: r.operation, Path: (*fiberPath)(c), HTTP: HTTPRequest(c)}
 	if r.bankParam {
 		call.BankID = strings.Clone(c.Params("bank_id"))
 	}
+	guarded, span := tracing.Start(ctx, tracing.SpanGuard, trace.SpanKindInternal)
+	err := s.guardFixed(guarded, c, r, st)
+	if tracing.End(span, err); err != nil {
+		return err
+	}
+	if r.Decode != nil {
+		_, span = tracing.Start(ctx, tracing.SpanValidate, trace.SpanKindInternal)
+		body, err := r.Decode(c.Request().Body())
+		if tracing.End(span, err); err != nil {
+			return err
+		}
+		call.Body = body
+	}
+	if err := r.Handle(c); err != nil {
+		return err
+	}
+	return s.filterFixed(ctx, c, call)
+}
+
+// guardFixed authenticates the caller of a fixed route (none for a
+// public one), then runs its guard and the server's policies.
+func (s *Server) guardFixed(ctx context.Context, c *fiber.Ctx, r *fixedRoute, st *requestState) error {
+	call := &st.call
 	if !r.Public {
 		p, err := s.gate.Authenticate(ctx, (*requestCredentials)(st))
 		if err != nil {
@@ -130,20 +160,7 @@ func (s *Server) serveFixedWith(c *fiber.Ctx, r *fixedRoute, st *requestState) e
 	if err := s.admitFixed(ctx, c, r, call); err != nil {
 		return err
 	}
-	if err := s.hooks.Allow(ctx, call); err != nil {
-		return err
-	}
-	if r.Decode != nil {
-		body, err := r.Decode(c.Request().Body())
-		if err != nil {
-			return err
-		}
-		call.Body = body
-	}
-	if err := r.Handle(c); err != nil {
-		return err
-	}
-	return s.filterFixed(ctx, c, call)
+	return s.hooks.Allow(ctx, call)
 }
 
 // admitFixed is the guard stage of a fixed route: its roles, then its own

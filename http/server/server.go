@@ -11,11 +11,13 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/endpoints"
 	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/router"
+	"github.com/dynapi/dynapi/engine/tracing"
 	"github.com/dynapi/dynapi/http/netguard"
 )
 
@@ -42,6 +44,9 @@ type Config struct {
 	// and the server not shutting down (the store answering, say); nil:
 	// nothing more.
 	Readiness *Readiness
+	// Tracer starts each request's span (engine/tracing); nil: requests
+	// are not traced, at no cost.
+	Tracer trace.Tracer
 }
 
 // Defaults for Config's zero values.
@@ -71,6 +76,7 @@ type Server struct {
 	// readiness answers /readyz; draining is set once Shutdown began.
 	readiness *Readiness
 	draining  atomic.Bool
+	tracer    trace.Tracer
 }
 
 // New builds the application: health, then routes (tokens, the
@@ -88,7 +94,7 @@ func New(cfg Config, mgr *endpoints.Manager, routes []Route) *Server {
 	}
 	s := &Server{endpoints: mgr, log: cfg.Logger, ids: newCorrelationIDs(), gate: cfg.Gate, maxBody: cfg.MaxBodyBytes,
 		bodyLimit: max(cfg.MaxBodyBytes, cfg.MaxDocumentBytes), edge: cfg.Edge.withDefaults()}
-	s.patternBudget, s.hooks, s.readiness = cfg.PatternBudget, cfg.Hooks, cfg.Readiness
+	s.patternBudget, s.hooks, s.readiness, s.tracer = cfg.PatternBudget, cfg.Hooks, cfg.Readiness, cfg.Tracer
 	s.states.New = func() any { return new(requestState) }
 	s.app = fiber.New(fiber.Config{
 		DisableStartupMessage: true,
@@ -161,6 +167,8 @@ type requestState struct {
 	header headerLines // the header as the edge read it (scanRequest)
 	params router.Params
 	call   engine.Call
+	ctx    requestContext // the context the pipeline passes on
+	span   trace.Span     // the request's span; nil when not traced
 }
 
 // stateKey is where dispatch keeps a fixed route's requestState on the
@@ -181,6 +189,7 @@ func (s *Server) release(st *requestState) {
 	st.c, st.cid, st.header = nil, "", headerLines{}
 	st.params.Reset()
 	st.call = engine.Call{}
+	st.ctx, st.span = requestContext{}, nil
 	s.states.Put(st)
 }
 
@@ -211,12 +220,17 @@ func (s *Server) serveDynamicWith(c *fiber.Ctx, st *requestState, retried bool) 
 // serveRoute runs the pipeline's steps after match for route, of snap.
 func (s *Server) serveRoute(c *fiber.Ctx, st *requestState, snap *endpoints.Snapshot, route *endpoints.Route, retried bool) error {
 	ctx := c.UserContext()
-	principal, err := s.authenticate(ctx, route, st)
+	if s.tracer != nil {
+		tracing.NameRequest(ctx, c.Method(), route.Endpoint.ServedPath(route.Operation), route.Operation.ID)
+	}
+	guarded, span := tracing.Start(ctx, tracing.SpanGuard, trace.SpanKindInternal)
+	principal, err := s.authenticate(guarded, route, st)
 	if err == nil {
 		st.call = engine.Call{OperationID: route.Operation.ID, BankID: route.BankID(&st.params), Principal: principal,
 			Path: &st.params, HTTP: HTTPRequest(c)}
-		err = s.admit(ctx, route, &st.call)
+		err = s.admit(guarded, route, &st.call)
 	}
+	tracing.End(span, err)
 	if err != nil {
 		if s.endpoints.Snapshot() != snap && !retried {
 			// The document was replaced or deleted, and its roles with it,
@@ -233,7 +247,9 @@ func (s *Server) serveRoute(c *fiber.Ctx, st *requestState, snap *endpoints.Snap
 	if route.Window != nil && st.call.Consent != nil {
 		clampWindow(c, route.Window, st.call.Consent)
 	}
-	if st.call.Body, err = s.validate(route, st); err != nil {
+	_, span = tracing.Start(ctx, tracing.SpanValidate, trace.SpanKindInternal)
+	st.call.Body, err = s.validate(route, st)
+	if tracing.End(span, err); err != nil {
 		return err
 	}
 	// Copied only now: a request refused earlier pays nothing for it.

@@ -12,6 +12,10 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/dynapi/dynapi/engine/tracing"
 )
 
 // Defaults for Options' zero values, and bounds that hold whatever the
@@ -52,6 +56,9 @@ type Options struct {
 	// Now reads the clock an HTTP-date Retry-After is measured from (nil:
 	// time.Now).
 	Now func() time.Time
+	// Tracer traces deliveries that are not part of a traced call: each
+	// gets a trace of its own (nil: they are not traced).
+	Tracer trace.Tracer
 }
 
 // Client posts deliveries to callback URLs within a Policy. It is safe for
@@ -62,6 +69,7 @@ type Client struct {
 	timeout time.Duration
 	maxBody int64
 	now     func() time.Time
+	tracer  trace.Tracer
 }
 
 // Result is what a receiver answered.
@@ -110,6 +118,7 @@ func NewClient(p *Policy, o Options) *Client {
 		timeout: o.Timeout,
 		maxBody: o.MaxResponseBytes,
 		now:     o.Now,
+		tracer:  o.Tracer,
 	}
 }
 
@@ -158,6 +167,18 @@ func (c *Client) Post(ctx context.Context, rawURL string, header http.Header, bo
 	if header != nil {
 		req.Header = header
 	}
+	req, span := c.trace(req)
+	res, err := c.send(req)
+	status := 0
+	if res != nil {
+		status = res.Status
+	}
+	tracing.EndClient(span, status, err)
+	return res, err
+}
+
+// send sends req and reads the answer, as Post says.
+func (c *Client) send(req *http.Request) (*Result, error) {
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {

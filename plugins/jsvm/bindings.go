@@ -73,11 +73,11 @@ func (sb *sandbox) recoverHost(what string) {
 	if fromGoja(x) {
 		panic(x)
 	}
-	id, method := "", ""
+	id, method, ctx := "", "", context.Background()
 	if c := sb.call; c != nil {
-		id, method = c.correlationID(), c.script.name
+		id, method, ctx = c.correlationID(), c.script.name, c.parent
 	}
-	sb.e.o.Logger.Error("jsvm: panic in a host binding", "binding", what, "connector_method", method,
+	sb.e.o.Logger.ErrorContext(ctx, "jsvm: panic in a host binding", "binding", what, "connector_method", method,
 		"correlation_id", id, "panic", fmt.Sprint(x), "stack", string(debug.Stack()))
 	e, err := sb.newError(nil, sb.vm.ToValue(what+" failed: internal error (correlation id "+id+")"))
 	if err != nil {

@@ -23,10 +23,12 @@ import (
 	"github.com/dop251/goja"
 	"github.com/dop251/goja/ast"
 	"github.com/dop251/goja/parser"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/events"
+	"github.com/dynapi/dynapi/engine/tracing"
 	"github.com/dynapi/dynapi/internal/textcut"
 )
 
@@ -326,14 +328,18 @@ func (s *script) bodyPosition(line, col int) (int, int) {
 // arguments in a pooled runtime until its promise settles or its deadline
 // passes, then writes the events it emitted (Options.Emit).
 func (s *script) Invoke(ctx context.Context, req *connector.Request) (*connector.Result, error) {
+	ctx, span := tracing.Start(ctx, tracing.SpanScript, trace.SpanKindInternal)
+	if span.IsRecording() {
+		span.SetAttributes(tracing.Method.String(req.Method.Name))
+	}
 	res, evs, err := s.invoke(ctx, req)
-	if err != nil || evs == nil {
-		return res, err
+	if err == nil && evs != nil {
+		if err = s.emit(ctx, evs); err != nil {
+			res = nil
+		}
 	}
-	if err := s.emit(ctx, evs); err != nil {
-		return nil, err
-	}
-	return res, nil
+	tracing.End(span, err)
+	return res, err
 }
 
 // invoke runs the body as Invoke says and returns its result and the

@@ -22,6 +22,8 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/dynapi/dynapi/engine/tracing"
+
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/internal/jsonschemas"
@@ -543,6 +545,14 @@ func (inv *invoker) attempt(ctx context.Context, out *outgoing) (*answer, outcom
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
 	inv.request(req, out)
+	ctx, span := inv.traceAttempt(ctx, req, out)
+	ans, o, retry, err := inv.roundTrip(ctx, req, resp, out)
+	tracing.EndClient(span, answered(resp, err), err)
+	return ans, o, retry, err
+}
+
+// roundTrip sends req and reads the answer into resp, as attempt says.
+func (inv *invoker) roundTrip(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response, out *outgoing) (*answer, outcome, bool, error) {
 	resp.SkipBody = out.method == http.MethodHead
 	deadline := time.Now().Add(inv.timeout)
 	callers := false
