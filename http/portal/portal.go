@@ -60,11 +60,13 @@ func Routes(a *API) []server.Route {
 		p.Runner = APIRunner{portal: p}
 	}
 	var list []server.Route
+	// The portal's pages are not operations of the API (/openapi.json).
+	page := server.RouteDoc{Page: true}
 	get := func(path string, h fiber.Handler) {
-		list = append(list, server.Route{Method: fiber.MethodGet, Path: Prefix + path, Public: true, Handle: h})
+		list = append(list, server.Route{Method: fiber.MethodGet, Path: Prefix + path, Public: true, Handle: h, Doc: page})
 	}
 	post := func(path string, h fiber.Handler) {
-		list = append(list, server.Route{Method: fiber.MethodPost, Path: Prefix + path, Public: true, Handle: p.checked(h)})
+		list = append(list, server.Route{Method: fiber.MethodPost, Path: Prefix + path, Public: true, Handle: p.checked(h), Doc: page})
 	}
 	get("", p.home)
 	get("/", p.home)

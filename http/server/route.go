@@ -63,6 +63,9 @@ type RouteDoc struct {
 	// into (JSONBody's T); nil: the route takes no body, or one of no
 	// fixed shape, or does not say.
 	Body reflect.Type
+	// Page marks a page for browsers (the developer portal's): not an
+	// operation of the API, so not described.
+	Page bool
 }
 
 // Template is the route's path as a route template:
