@@ -20,6 +20,7 @@ import (
 	"github.com/dynapi/dynapi/engine/events"
 	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/identity"
+	"github.com/dynapi/dynapi/engine/metrics"
 	"github.com/dynapi/dynapi/engine/usecase"
 	"github.com/dynapi/dynapi/http/server"
 	"github.com/dynapi/dynapi/plugins/directlogin"
@@ -57,6 +58,9 @@ type API struct {
 	MaxDocumentBytes int
 	// Version is the engine's version, shown in /openapi.json.
 	Version string
+	// Metrics are served at /metrics to callers holding CanGetMetrics;
+	// nil serves no /metrics (metrics off, or on a listener of their own).
+	Metrics *metrics.Set
 
 	// description is /openapi.json, kept until what is served changes.
 	description apidoc.Cache
@@ -89,6 +93,7 @@ func Routes(a *API) []server.Route {
 	a.registerConsentProfiles(v1)
 	a.registerWebhooks(v1)
 	a.registerDeliveries(v1)
+	a.registerMetrics(root)
 	return list
 }
 

@@ -123,11 +123,14 @@ func (s *Server) front(c *fiber.Ctx) (err error) {
 	st.c, st.header = c, scanRequest(&c.Request().Header)
 	st.cid = s.ids.set(c, st.header.fields[fieldCorrelationID])
 	endBodyDeadline(c)
+	start := s.metrics.Start()
 	defer func() {
 		if v := recover(); v != nil {
 			err = s.recovered(c, v)
+			s.observe(c, st, start)
 			return
 		}
+		s.observe(c, st, start)
 		s.release(st)
 	}()
 	if err := s.refuseAmbiguous(c, &st.header); err != nil {
@@ -148,6 +151,17 @@ func (s *Server) dispatch(c *fiber.Ctx, st *requestState) error {
 		return c.Next()
 	}
 	return s.serveDynamicWith(c, st, false)
+}
+
+// observe records the request at c, started at start, in the metrics:
+// under the route that answered it (st.route), else as unmatched, with the
+// status of its answer.
+func (s *Server) observe(c *fiber.Ctx, st *requestState, start time.Time) {
+	route := st.route
+	if route == nil {
+		route = s.unmatched
+	}
+	route.Observe(c.Method(), c.Response().StatusCode(), start)
 }
 
 // routeOf names the route that answered c, for logs: a fixed route's

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/guard"
+	"github.com/dynapi/dynapi/engine/metrics"
 )
 
 // Route is a route of the edge outside the dynamic router: health, tokens,
@@ -53,6 +54,7 @@ type fixedRoute struct {
 	rule      guard.Rule
 	operation string // names the route to policies: "GET /admin/v1/users/{user_id}"
 	bankParam bool   // the path has a bank_id
+	metrics   *metrics.Route
 }
 
 // callKey is where the call of a fixed route is kept on the request.
@@ -72,6 +74,7 @@ func (s *Server) mount(routes []Route) {
 	for _, r := range routes {
 		fr := &fixedRoute{Route: r, rule: guard.Rule{Roles: r.Roles}, operation: r.Method + " " + template(r.Path),
 			bankParam: slices.Contains(strings.Split(r.Path, "/"), ":bank_id")}
+		fr.metrics = s.metrics.Route(fr.operation)
 		serve := func(c *fiber.Ctx) error { return s.serveFixed(c, fr) }
 		if r.Method == fiber.MethodGet {
 			s.app.Head(r.Path, serve)
@@ -89,6 +92,7 @@ func (s *Server) serveFixed(c *fiber.Ctx, r *fixedRoute) error {
 // serveFixedWith runs the stages after match for route r, in st.
 func (s *Server) serveFixedWith(c *fiber.Ctx, r *fixedRoute, st *requestState) error {
 	ctx := c.UserContext()
+	st.route = r.metrics
 	call := &st.call
 	*call = engine.Call{OperationID: r.operation, Path: (*fiberPath)(c), HTTP: HTTPRequest(c)}
 	if r.bankParam {

@@ -14,6 +14,7 @@ import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/endpoints"
 	"github.com/dynapi/dynapi/engine/guard"
+	"github.com/dynapi/dynapi/engine/metrics"
 	"github.com/dynapi/dynapi/engine/router"
 	"github.com/dynapi/dynapi/http/netguard"
 )
@@ -37,6 +38,9 @@ type Config struct {
 	// for a dynamic operation before (policies) and after (filters) those
 	// of its route, for a fixed Route around its handler.
 	Hooks engine.Hooks
+	// Metrics records every request by route, method and status; nil
+	// records nothing.
+	Metrics *metrics.Set
 }
 
 // Defaults for Config's zero values.
@@ -61,6 +65,10 @@ type Server struct {
 	// patternBudget bounds each request's backtracking pattern matches.
 	patternBudget time.Duration
 	hooks         engine.Hooks
+	// metrics records requests; unmatched is the route of those no route
+	// answered. Both nil when metrics are off.
+	metrics   *metrics.Set
+	unmatched *metrics.Route
 }
 
 // New builds the application: health, then routes (tokens, the
@@ -79,6 +87,7 @@ func New(cfg Config, mgr *endpoints.Manager, routes []Route) *Server {
 	s := &Server{endpoints: mgr, log: cfg.Logger, ids: newCorrelationIDs(), gate: cfg.Gate, maxBody: cfg.MaxBodyBytes,
 		bodyLimit: max(cfg.MaxBodyBytes, cfg.MaxDocumentBytes), edge: cfg.Edge.withDefaults()}
 	s.patternBudget, s.hooks = cfg.PatternBudget, cfg.Hooks
+	s.metrics, s.unmatched = cfg.Metrics, cfg.Metrics.UnmatchedRoute()
 	s.states.New = func() any { return new(requestState) }
 	s.app = fiber.New(fiber.Config{
 		DisableStartupMessage: true,
@@ -145,6 +154,9 @@ type requestState struct {
 	header headerLines // the header as the edge read it (scanRequest)
 	params router.Params
 	call   engine.Call
+	// route records the request in the metrics: the route that answered
+	// it, nil until one does (or when metrics are off).
+	route *metrics.Route
 }
 
 // stateKey is where dispatch keeps a fixed route's requestState on the
@@ -165,6 +177,7 @@ func (s *Server) release(st *requestState) {
 	st.c, st.cid, st.header = nil, "", headerLines{}
 	st.params.Reset()
 	st.call = engine.Call{}
+	st.route = nil
 	s.states.Put(st)
 }
 
@@ -180,6 +193,7 @@ func (s *Server) serveDynamicWith(c *fiber.Ctx, st *requestState, retried bool) 
 	if err != nil {
 		return err
 	}
+	st.route = route.Metrics
 	if route.InteractionHeader != "" {
 		playInteraction(c, route.InteractionHeader)
 	}

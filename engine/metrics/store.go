@@ -1,0 +1,63 @@
+package metrics
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/dynapi/dynapi/engine"
+)
+
+// storeMetrics are the store transaction series.
+type storeMetrics struct {
+	view, update             prometheus.Observer
+	viewErrors, updateErrors prometheus.Counter
+}
+
+func newStoreMetrics(reg *prometheus.Registry) *storeMetrics {
+	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "dynapi_store_transaction_duration_seconds",
+		Help: "Time store transactions took, their function included, by kind (view, update).", Buckets: seconds}, []string{"kind"})
+	errs := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dynapi_store_transaction_errors_total",
+		Help: "Store transactions that returned an error, by kind (view, update)."}, []string{"kind"})
+	reg.MustRegister(duration, errs)
+	return &storeMetrics{view: duration.WithLabelValues("view"), update: duration.WithLabelValues("update"),
+		viewErrors: errs.WithLabelValues("view"), updateErrors: errs.WithLabelValues("update")}
+}
+
+// Store returns store with the latency of each View and Update recorded;
+// store itself when s is nil.
+func (s *Set) Store(store engine.Store) engine.Store {
+	if s == nil {
+		return store
+	}
+	return &timedStore{Store: store, m: s.store}
+}
+
+// timedStore is Set.Store's store.
+type timedStore struct {
+	engine.Store
+	m *storeMetrics
+}
+
+// View implements engine.Store.
+func (t *timedStore) View(ctx context.Context, fn func(engine.Tx) error) error {
+	start := time.Now()
+	err := t.Store.View(ctx, fn)
+	t.m.view.Observe(time.Since(start).Seconds())
+	if err != nil {
+		t.m.viewErrors.Inc()
+	}
+	return err
+}
+
+// Update implements engine.Store.
+func (t *timedStore) Update(ctx context.Context, fn func(engine.Tx) error) error {
+	start := time.Now()
+	err := t.Store.Update(ctx, fn)
+	t.m.update.Observe(time.Since(start).Seconds())
+	if err != nil {
+		t.m.updateErrors.Inc()
+	}
+	return err
+}
