@@ -13,13 +13,14 @@ import (
 // and requests refused before routing.
 const Unmatched = "unmatched"
 
-// maxLabel bounds a route label (an operation id may be long).
+// maxLabel bounds a label value from configuration (an operation id may
+// be long).
 const maxLabel = 128
 
-// httpMetrics are the request series and the routes resolved on them.
+// httpMetrics are the request series: a collector over the routes'
+// recorders, read at scrape time.
 type httpMetrics struct {
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+	requests, duration *prometheus.Desc
 
 	mu     sync.Mutex
 	routes map[string]*Route // by label
@@ -28,14 +29,33 @@ type httpMetrics struct {
 func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
 	labels := []string{"route", "method", "status"}
 	h := &httpMetrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dynapi_http_requests_total",
-			Help: "HTTP requests answered, by route (operation id or fixed route template), method and status."}, labels),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "dynapi_http_request_duration_seconds",
-			Help: "Time from reading a request to its answer being ready, by route, method and status.", Buckets: seconds}, labels),
+		requests: prometheus.NewDesc("dynapi_http_requests_total",
+			"HTTP requests answered, by route (operation id or fixed route template), method and status.", labels, nil),
+		duration: prometheus.NewDesc("dynapi_http_request_duration_seconds",
+			"Time from reading a request to its answer being ready, by route, method and status.", labels, nil),
 		routes: map[string]*Route{},
 	}
-	reg.MustRegister(h.requests, h.duration)
+	reg.MustRegister(h)
 	return h
+}
+
+// Describe implements prometheus.Collector.
+func (h *httpMetrics) Describe(ch chan<- *prometheus.Desc) {
+	ch <- h.requests
+	ch <- h.duration
+}
+
+// Collect implements prometheus.Collector.
+func (h *httpMetrics) Collect(ch chan<- prometheus.Metric) {
+	h.mu.Lock()
+	routes := make([]*Route, 0, len(h.routes))
+	for _, r := range h.routes {
+		routes = append(routes, r)
+	}
+	h.mu.Unlock()
+	for _, r := range routes {
+		r.export(ch, h)
+	}
 }
 
 // methods are the HTTP methods labelled by name; any other is "other".
@@ -67,34 +87,30 @@ func methodIndex(method string) uint32 {
 	return 10
 }
 
-// routeSlots is how many method and status pairs a route keeps at hand;
-// further pairs are looked up in the vectors (a lock and a hash each time).
+// routeSlots is how many method and status pairs a route keeps in its
+// array; further pairs go to its overflow map, under a lock.
 const routeSlots = 16
 
-// Route records the requests of one route. Its series are resolved at the
-// first request of each method and status, and kept in a small array read
-// without locks, so recording is a clock read and a few atomic adds. A nil
+// Route records the requests of one route. The series of each method and
+// status are made at its first request and kept in a small array read
+// without locks, so recording is a clock read and two atomic adds. A nil
 // *Route records nothing.
 type Route struct {
 	label string
-	h     *httpMetrics
 	// operation: the route is a document's operation, whose series go when
 	// no snapshot serves it any more (KeepOperations); else it is fixed.
 	operation bool
-	slots     [routeSlots]slot
+	slots     [routeSlots]atomic.Pointer[keyed]
+
+	mu       sync.Mutex
+	overflow map[uint32]*latency // by key, once the slots are full
 }
 
-// slot holds the series of one method and status: key is method index <<
-// 10 | status, 0 while the slot is free.
-type slot struct {
-	key    atomic.Uint32
-	series atomic.Pointer[series]
-}
-
-// series are the request counter and latency histogram of one label set.
-type series struct {
-	requests prometheus.Counter
-	duration prometheus.Observer
+// keyed is the series of one method and status: key is the method's index
+// << 10 | the status.
+type keyed struct {
+	key uint32
+	latency
 }
 
 // Route returns the recorder of the fixed route labelled label ("GET
@@ -122,7 +138,7 @@ func (s *Set) route(label string, operation bool) *Route {
 	defer h.mu.Unlock()
 	r, ok := h.routes[label]
 	if !ok {
-		r = &Route{label: label, h: h, operation: operation}
+		r = &Route{label: label, operation: operation}
 		h.routes[label] = r
 	}
 	// A label a fixed route holds is never dropped.
@@ -148,57 +164,74 @@ func (s *Set) KeepOperations(served []*Route) {
 	for label, r := range h.routes {
 		if r.operation && !keep[r] {
 			delete(h.routes, label)
-			h.requests.DeletePartialMatch(prometheus.Labels{"route": label})
-			h.duration.DeletePartialMatch(prometheus.Labels{"route": label})
 		}
 	}
 }
 
 // Observe records a request to the route answered with status, with
-// method, that started at start.
-func (r *Route) Observe(method string, status int, start time.Time) {
+// method, that started at start (a Clock reading: Set.Start).
+func (r *Route) Observe(method string, status int, start time.Duration) {
 	if r == nil {
 		return
 	}
-	d := time.Since(start).Seconds()
+	d := Clock() - start
 	if status < 100 || status > 599 {
 		status = 0
 	}
 	key := methodIndex(method)<<10 | uint32(status)
 	for i := range r.slots {
-		sl := &r.slots[i]
-		k := sl.key.Load()
-		if k == 0 && sl.key.CompareAndSwap(0, key) {
-			ser := r.series(key)
-			sl.series.Store(ser)
-			ser.observe(d)
-			return
-		}
-		if k == 0 {
-			k = sl.key.Load()
-		}
-		if k == key {
-			if ser := sl.series.Load(); ser != nil {
-				ser.observe(d)
+		k := r.slots[i].Load()
+		if k == nil {
+			made := &keyed{key: key}
+			if r.slots[i].CompareAndSwap(nil, made) {
+				made.observe(d)
 				return
 			}
-			break // being filled in by another request
+			k = r.slots[i].Load()
+		}
+		if k.key == key {
+			k.observe(d)
+			return
 		}
 	}
-	r.series(key).observe(d)
+	r.overflowSeries(key).observe(d)
 }
 
-// series resolves the series of a slot key, under the vectors' lock.
-func (r *Route) series(key uint32) *series {
+// overflowSeries is the series of key once the slots are full (each holds
+// another key: a key is in one place only).
+func (r *Route) overflowSeries(key uint32) *latency {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.overflow == nil {
+		r.overflow = map[uint32]*latency{}
+	}
+	l, ok := r.overflow[key]
+	if !ok {
+		l = new(latency)
+		r.overflow[key] = l
+	}
+	return l
+}
+
+// export sends the route's series with h's descriptions.
+func (r *Route) export(ch chan<- prometheus.Metric, h *httpMetrics) {
+	for i := range r.slots {
+		if k := r.slots[i].Load(); k != nil {
+			k.export(ch, h.requests, h.duration, 0, r.labels(k.key)...)
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for key, l := range r.overflow {
+		l.export(ch, h.requests, h.duration, 0, r.labels(key)...)
+	}
+}
+
+// labels are the label values of the series of key.
+func (r *Route) labels(key uint32) []string {
 	status := "other"
 	if code := key & 1023; code != 0 {
 		status = strconv.Itoa(int(code))
 	}
-	values := []string{r.label, methods[key>>10], status}
-	return &series{requests: r.h.requests.WithLabelValues(values...), duration: r.h.duration.WithLabelValues(values...)}
-}
-
-func (s *series) observe(seconds float64) {
-	s.requests.Inc()
-	s.duration.Observe(seconds)
+	return []string{r.label, methods[key>>10], status}
 }

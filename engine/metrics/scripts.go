@@ -53,18 +53,18 @@ func (s *Set) Scripts() *Scripts {
 	return s.scripts
 }
 
-// Start is the start of a run: the current time, or the zero time when s
-// is nil, so that metrics turned off read no clock.
-func (s *Scripts) Start() time.Time {
+// Start is the start of a run, a Clock reading; 0 when s is nil, so that
+// metrics turned off read no clock.
+func (s *Scripts) Start() time.Duration {
 	if s == nil {
-		return time.Time{}
+		return 0
 	}
-	return time.Now()
+	return Clock()
 }
 
 // Ran records a run that started at start (Start) and ended with outcome
 // (ScriptOK, ...).
-func (s *Scripts) Ran(outcome string, start time.Time) {
+func (s *Scripts) Ran(outcome string, start time.Duration) {
 	if s == nil {
 		return
 	}
@@ -73,7 +73,7 @@ func (s *Scripts) Ran(outcome string, start time.Time) {
 		c = s.runs[ScriptError]
 	}
 	c.Inc()
-	s.duration.Observe(time.Since(start).Seconds())
+	s.duration.Observe((Clock() - start).Seconds())
 }
 
 // Waited records a run that waited d for a runtime.

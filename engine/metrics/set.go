@@ -68,16 +68,24 @@ func (s *Set) Register(c prometheus.Collector) {
 	}
 }
 
-// seconds are latency buckets, in seconds, from half a millisecond to ten
-// seconds: most engine answers take a millisecond or less, back ends and
-// scripts up to their deadlines.
-var seconds = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+// epoch is the origin of Clock.
+var epoch = time.Now()
 
-// Start is the start of something to be timed: the current time, or the
-// zero time when s is nil, so that metrics turned off read no clock.
-func (s *Set) Start() time.Time {
-	if s == nil {
-		return time.Time{}
+// Clock reads the monotonic clock, as the time since the process started:
+// one clock read where time.Now makes two (wall and monotonic), which
+// counts on the request path of machines with a slow clock source.
+func Clock() time.Duration { return time.Since(epoch) }
+
+// Start is the Clock reading of the start of a request that began at at,
+// read with its monotonic clock (fasthttp's RequestCtx.Time), so that no
+// clock is read; the clock is read when at is zero. It is 0 when s is nil:
+// metrics turned off read no clock.
+func (s *Set) Start(at time.Time) time.Duration {
+	switch {
+	case s == nil:
+		return 0
+	case at.IsZero():
+		return Clock()
 	}
-	return time.Now()
+	return at.Sub(epoch)
 }

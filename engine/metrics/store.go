@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"context"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -42,9 +41,9 @@ type timedStore struct {
 
 // View implements engine.Store.
 func (t *timedStore) View(ctx context.Context, fn func(engine.Tx) error) error {
-	start := time.Now()
+	start := Clock()
 	err := t.Store.View(ctx, fn)
-	t.m.view.Observe(time.Since(start).Seconds())
+	t.m.view.Observe((Clock() - start).Seconds())
 	if err != nil {
 		t.m.viewErrors.Inc()
 	}
@@ -53,9 +52,9 @@ func (t *timedStore) View(ctx context.Context, fn func(engine.Tx) error) error {
 
 // Update implements engine.Store.
 func (t *timedStore) Update(ctx context.Context, fn func(engine.Tx) error) error {
-	start := time.Now()
+	start := Clock()
 	err := t.Store.Update(ctx, fn)
-	t.m.update.Observe(time.Since(start).Seconds())
+	t.m.update.Observe((Clock() - start).Seconds())
 	if err != nil {
 		t.m.updateErrors.Inc()
 	}

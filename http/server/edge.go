@@ -123,7 +123,7 @@ func (s *Server) front(c *fiber.Ctx) (err error) {
 	st.c, st.header = c, scanRequest(&c.Request().Header)
 	st.cid = s.ids.set(c, st.header.fields[fieldCorrelationID])
 	endBodyDeadline(c)
-	start := s.metrics.Start()
+	start := s.metrics.Start(c.Context().Time())
 	defer func() {
 		if v := recover(); v != nil {
 			err = s.recovered(c, v)
@@ -153,10 +153,10 @@ func (s *Server) dispatch(c *fiber.Ctx, st *requestState) error {
 	return s.serveDynamicWith(c, st, false)
 }
 
-// observe records the request at c, started at start, in the metrics:
-// under the route that answered it (st.route), else as unmatched, with the
-// status of its answer.
-func (s *Server) observe(c *fiber.Ctx, st *requestState, start time.Time) {
+// observe records the request at c, started at start (metrics.Set.Start),
+// in the metrics: under the route that answered it (st.route), else as
+// unmatched, with the status of its answer.
+func (s *Server) observe(c *fiber.Ctx, st *requestState, start time.Duration) {
 	route := st.route
 	if route == nil {
 		route = s.unmatched
