@@ -65,13 +65,10 @@ func (s *Set) Calls(connector, method string) *Calls {
 	if s == nil {
 		return nil
 	}
-	if len(method) > maxLabel {
-		method = method[:maxLabel]
-	}
 	c := s.calls
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	key := [2]string{connector, method}
+	key := [2]string{cut(connector), cut(method)}
 	calls, ok := c.byKey[key]
 	if !ok {
 		calls = new(Calls)

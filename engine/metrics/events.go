@@ -65,7 +65,7 @@ func (s *Set) CollectEvents(stats EventStats) {
 	for _, e := range eventGauges {
 		c.gauges = append(c.gauges, prometheus.NewDesc(e.name, e.help, nil, nil))
 	}
-	s.Register(c)
+	s.reg.MustRegister(c)
 }
 
 // Describe implements prometheus.Collector.

@@ -17,6 +17,14 @@ const Unmatched = "unmatched"
 // be long).
 const maxLabel = 128
 
+// cut bounds a label value from configuration to maxLabel bytes.
+func cut(label string) string {
+	if len(label) > maxLabel {
+		return label[:maxLabel]
+	}
+	return label
+}
+
 // httpMetrics are the request series: a collector over the routes'
 // recorders, read at scrape time.
 type httpMetrics struct {
@@ -130,9 +138,7 @@ func (s *Set) route(label string, operation bool) *Route {
 	if s == nil {
 		return nil
 	}
-	if len(label) > maxLabel {
-		label = label[:maxLabel]
-	}
+	label = cut(label)
 	h := s.http
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -59,15 +59,6 @@ func (s *Set) Handler() http.Handler {
 	return promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Timeout: 10 * time.Second})
 }
 
-// Register adds a collector to the Set's registry, for collectors that
-// read another package's counters at scrape time (EventsCollector). It
-// panics when c collides with one already registered: a programming error.
-func (s *Set) Register(c prometheus.Collector) {
-	if s != nil {
-		s.reg.MustRegister(c)
-	}
-}
-
 // epoch is the origin of Clock.
 var epoch = time.Now()
 

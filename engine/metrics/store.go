@@ -41,22 +41,22 @@ type timedStore struct {
 
 // View implements engine.Store.
 func (t *timedStore) View(ctx context.Context, fn func(engine.Tx) error) error {
-	start := Clock()
-	err := t.Store.View(ctx, fn)
-	t.m.view.Observe((Clock() - start).Seconds())
-	if err != nil {
-		t.m.viewErrors.Inc()
-	}
-	return err
+	return timed(t.m.view, t.m.viewErrors, func() error { return t.Store.View(ctx, fn) })
 }
 
 // Update implements engine.Store.
 func (t *timedStore) Update(ctx context.Context, fn func(engine.Tx) error) error {
+	return timed(t.m.update, t.m.updateErrors, func() error { return t.Store.Update(ctx, fn) })
+}
+
+// timed runs tx, observing its time in latency and counting its error in
+// errs.
+func timed(latency prometheus.Observer, errs prometheus.Counter, tx func() error) error {
 	start := Clock()
-	err := t.Store.Update(ctx, fn)
-	t.m.update.Observe((Clock() - start).Seconds())
+	err := tx()
+	latency.Observe((Clock() - start).Seconds())
 	if err != nil {
-		t.m.updateErrors.Inc()
+		errs.Inc()
 	}
 	return err
 }
