@@ -1,11 +1,13 @@
 package metrics_test
 
 import (
+	"encoding/base64"
 	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -17,8 +19,8 @@ import (
 
 // TestMetricsAfterScenario runs a scenario over HTTP (failed logins up to a
 // lockout, a mock GET, a 404 on a random path, a validated POST refused, a
-// JavaScript connector method, a consent-checked call refused, an entity
-// record created and read), then scrapes /metrics as the super admin: the
+// JavaScript connector method, a consent-checked call refused and one
+// allowed, an entity record created and read), then scrapes /metrics as the super admin: the
 // expected series hold the expected values, and no label value holds an
 // id, path segment or user name the scenario used.
 func TestMetricsAfterScenario(t *testing.T) {
@@ -53,6 +55,10 @@ func TestMetricsAfterScenario(t *testing.T) {
 	admin.MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, filepath.Join(testpaths.Shared("specs"), "ob-uk-v4.0", "account-info-openapi.yaml")))
 	if r := admin.Get(t, "/open-banking/v4.0/aisp/accounts"); r.Status != http.StatusForbidden {
 		t.Fatalf("consent-checked call without a consent: %d %s", r.Status, r.Body)
+	}
+	consented, consentID, customerID := underConsent(t, inst, accountID)
+	if r := consented.Get(t, "/open-banking/v4.0/aisp/accounts/"+accountID+"/balances"); r.Status != http.StatusOK {
+		t.Fatalf("consent-checked call under the consent: %d %s", r.Status, r.Body)
 	}
 	inst.CreateEntity(t, "/admin/v1/dynamic-entities", `{"Gadget": {"description": "gadgets", "required": ["name"],
 		"properties": {"name": {"type": "string", "example": "lamp"}}}}`)
@@ -89,6 +95,7 @@ func TestMetricsAfterScenario(t *testing.T) {
 		{"dynapi_script_run_duration_seconds", nil, 1},
 		{"dynapi_script_pool_waits_total", nil, 0},
 		{"dynapi_consent_decisions_total", map[string]string{"outcome": "refused", "code": "consent_missing"}, 1},
+		{"dynapi_consent_decisions_total", map[string]string{"outcome": "allowed", "code": ""}, 1},
 		{"dynapi_login_failures_total", map[string]string{"method": "direct_login", "reason": "wrong_password"}, 2},
 		{"dynapi_login_failures_total", map[string]string{"method": "direct_login", "reason": "locked_out"}, 1},
 		{"dynapi_login_lockouts_total", map[string]string{"method": "direct_login"}, 1},
@@ -119,13 +126,42 @@ func TestMetricsAfterScenario(t *testing.T) {
 	if v, _ := got.value("dynapi_store_transaction_duration_seconds", map[string]string{"kind": "update"}); v < 5 {
 		t.Errorf("store updates %v, want the scenario's writes", v)
 	}
-	for _, secret := range []string{username, accountID, randomSegment, recordID, "/bench/accounts/"} {
+	for _, secret := range []string{username, accountID, randomSegment, recordID, consentID, customerID, "/bench/accounts/"} {
 		for _, v := range got.labelValues() {
 			if strings.Contains(v, secret) {
 				t.Errorf("label value %q holds %q, which the scenario used", v, secret)
 			}
 		}
 	}
+}
+
+// underConsent has a new TPP create a UK account-access consent, a new
+// customer authorise it for account, and returns a caller bearing
+// the TPP's access token bound to it, the consent's id and the customer's.
+func underConsent(t *testing.T, inst *enginetest.Engine, account string) (enginetest.Caller, string, string) {
+	t.Helper()
+	created := inst.Admin().PostJSON(t, "/my/consumers", map[string]string{"name": "metrics tpp"})
+	if created.Status != http.StatusCreated {
+		t.Fatalf("consumer: %d %s", created.Status, created.Body)
+	}
+	key, secret := created.JSON(t)["consumer_key"].(string), created.JSON(t)["consumer_secret"].(string)
+	basic := base64.StdEncoding.EncodeToString([]byte(key + ":" + secret))
+	tok := inst.Anonymous().Send(t, enginetest.Request{Method: "POST", Path: "/oauth2/token", Body: []byte("grant_type=client_credentials"),
+		Header: map[string]string{"Authorization": "Basic " + basic, "Content-Type": "application/x-www-form-urlencoded"}})
+	if tok.Status != http.StatusOK {
+		t.Fatalf("token: %d %s", tok.Status, tok.Body)
+	}
+	tpp := inst.WithAuthorization("Bearer " + tok.JSON(t)["access_token"].(string))
+	r := tpp.PostJSON(t, "/open-banking/v4.0/aisp/account-access-consents", map[string]any{"Data": map[string]any{
+		"Permissions": []string{"ReadAccountsBasic", "ReadBalances"}, "ExpirationDateTime": inst.Clock.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)},
+		"Risk": map[string]any{}})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("consent: %d %s", r.Status, r.Body)
+	}
+	id := r.JSON(t)["Data"].(map[string]any)["ConsentId"].(string)
+	customer := inst.CreateUser(t, "customer"+random(t, 8), "Customer-passw0rd-long")
+	inst.AuthoriseConsent(t, id, customer.ID, account)
+	return inst.ConsentCaller(t, key, customer.ID, id, 0), id, customer.ID
 }
 
 // labelText shows labels in a subtest's name.
