@@ -157,6 +157,9 @@ func (s *Server) dispatch(c *fiber.Ctx, st *requestState) error {
 // in the metrics: under the route that answered it (st.route), else as
 // unmatched, with the status of its answer.
 func (s *Server) observe(c *fiber.Ctx, st *requestState, start time.Duration) {
+	if s.metrics == nil {
+		return
+	}
 	route := st.route
 	if route == nil {
 		route = s.unmatched
