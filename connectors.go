@@ -15,6 +15,7 @@ import (
 	"github.com/dynapi/dynapi/engine/endpointmap"
 	"github.com/dynapi/dynapi/engine/endpoints"
 	"github.com/dynapi/dynapi/engine/events"
+	"github.com/dynapi/dynapi/engine/metrics"
 	"github.com/dynapi/dynapi/http/recordapi"
 	"github.com/dynapi/dynapi/plugins/core"
 	"github.com/dynapi/dynapi/plugins/corestore"
@@ -66,14 +67,15 @@ type ConnectorConfig struct {
 // and the JavaScript engine. A plugin under a built-in's name is refused.
 // The dispatcher is opened by openConnectors once the endpoint manager,
 // whose operations it routes, exists.
-func connectorMethods(cfg Config, store engine.Store, svc *access.Service, auth *authenticators,
+func connectorMethods(cfg Config, set *metrics.Set, store engine.Store, svc *access.Service, auth *authenticators,
 	records *recordapi.API, entities *endpointmap.Connector) (*connector.Dispatcher, error) {
 	svc.Authz.RegisterRoles(banking.Roles()...)
 	c := cfg.Connectors
 	scripts := jsvm.New(jsvm.Options{Entities: recordapi.Scripted{API: records},
 		FetchAllow: c.FetchAllow, Logger: cfg.Logger, DefaultTimeout: c.ScriptTimeout,
 		MaxAllocBytes: c.ScriptMaxAllocBytes, MemoryLimit: c.ScriptMemoryLimit,
-		HiddenHeaders: []string{cmp.Or(c.ContextHeader, rest.DefaultContextHeader)}, Emit: scriptEvents(store, cfg.Now)})
+		HiddenHeaders: []string{cmp.Or(c.ContextHeader, rest.DefaultContextHeader)}, Emit: scriptEvents(store, cfg.Now),
+		Metrics: set.Scripts()})
 	backends := rest.New(rest.Options{Signer: auth.oauth2, ContextHeader: c.ContextHeader, Logger: cfg.Logger,
 		Retries: c.Retries, Backoff: c.Backoff, BreakerFailures: c.BreakerFailures, BreakerCooldown: c.BreakerCooldown,
 		Now: cfg.Now})
@@ -92,7 +94,8 @@ func connectorMethods(cfg Config, store engine.Store, svc *access.Service, auth 
 		return nil, err
 	}
 	return connector.New(connector.Options{Store: store, Scripts: scripts, Methods: banking.Methods(),
-		Connectors: reg, Rules: banking.NewCallRules(auth.gate), Logger: cfg.Logger})
+		Connectors: reg, Rules: banking.NewCallRules(auth.gate), Logger: cfg.Logger,
+		Metrics: set})
 }
 
 // scriptEvents writes the events a script call emitted (jsvm

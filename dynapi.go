@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
@@ -34,6 +35,7 @@ import (
 	"github.com/dynapi/dynapi/engine/events"
 	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/identity"
+	"github.com/dynapi/dynapi/engine/metrics"
 	"github.com/dynapi/dynapi/engine/obpconsent"
 	"github.com/dynapi/dynapi/engine/tracing"
 	"github.com/dynapi/dynapi/engine/usecase"
@@ -123,6 +125,8 @@ type Config struct {
 	SelfRegistration bool
 	// Tracing configures OpenTelemetry traces.
 	Tracing TracingConfig
+	// Metrics configures the Prometheus metrics (on by default).
+	Metrics MetricsConfig
 	// PreloadExample serves examples.BankAccounts at first start, with a
 	// demo bank and accounts.
 	PreloadExample bool
@@ -192,6 +196,11 @@ type Instance struct {
 	OBPConsents *obpconsent.Service
 	// Events keeps subscriptions and delivers events.
 	Events *events.Service
+	// Metrics are the Prometheus metrics; nil when they are off.
+	Metrics *metrics.Set
+	// metricsServer serves the metrics on a listener of their own
+	// (ServeMetrics); nil unless Config.Metrics.Addr is set.
+	metricsServer *http.Server
 
 	stop    context.CancelFunc // ends background work (key rotation)
 	done    chan struct{}
@@ -229,9 +238,15 @@ func Open(ctx context.Context, cfg Config) (*Instance, error) {
 }
 
 func open(ctx context.Context, cfg Config, store engine.Store, traces *tracing.Tracing) (_ *Instance, err error) {
+	set, err := metricsSet(cfg.Metrics)
+	if err != nil {
+		return nil, err
+	}
+	store = set.Store(store)
 	svc, err := access.New(ctx, access.Options{Store: store, Passwords: cfg.Passwords, Throttle: cfg.Throttle,
 		JustInTimeEntitlements: cfg.JustInTimeEntitlements, JustInTimeRoles: cfg.JustInTimeRoles,
-		LoginEventsPerMinute: cfg.LoginEventsPerMinute, PasswordHashing: cfg.PasswordHashing, Now: cfg.Now})
+		LoginEventsPerMinute: cfg.LoginEventsPerMinute, PasswordHashing: cfg.PasswordHashing, Now: cfg.Now,
+		Logins: set.Logins()})
 	if err != nil {
 		return nil, err
 	}
@@ -277,7 +292,7 @@ func open(ctx context.Context, cfg Config, store engine.Store, traces *tracing.T
 	writer := &dynentity.Writer{Records: recs, Access: svc}
 	recordAPI := &recordapi.API{Entities: ents, Records: recs, Writer: writer, Gate: auth.gate,
 		MaxBodyBytes: cfg.MaxBodyBytes}
-	methods, err := connectorMethods(cfg, emitting, svc, auth, recordAPI,
+	methods, err := connectorMethods(cfg, set, emitting, svc, auth, recordAPI,
 		&endpointmap.Connector{Mappings: mappingStore, Entities: ents, Records: recs, Writer: writer})
 	if err != nil {
 		return nil, err
@@ -299,14 +314,14 @@ func open(ctx context.Context, cfg Config, store engine.Store, traces *tracing.T
 	}
 	consents.UseProfiles(profiles)
 	binder := &consent.Binder{Profiles: profiles, Service: consents, Core: banking.ConsentCore{Methods: methods},
-		Notifications: identity.NotificationHosts{Consumers: svc.Identity, URLs: evs}}
+		Notifications: identity.NotificationHosts{Consumers: svc.Identity, URLs: evs}, Decisions: set.ConsentDecisions()}
 	eventAPI := &eventapi.Binder{Events: evs, Consumers: svc.Identity}
 	mgr := endpoints.New(store, endpoints.Options{
 		Hosts:       methods,
 		DefaultHost: mock.Host,
 		Logger:      cfg.Logger,
 		Reserved: []string{"/admin", "/my", "/entities", "/oauth2", "/.well-known", "/healthz", "/readyz",
-			"/portal", "/banks/*/entities", "/banks/*/my", "/banks/*/accounts", "/banks/*/consents/*/challenge", "/consumer/consent-requests"},
+			"/portal", "/banks/*/entities", "/banks/*/my", "/banks/*/accounts", "/banks/*/consents/*/challenge", "/consumer/consent-requests", "/metrics"},
 		// Bounds on every document; four of the largest size load at once.
 		MaxOperations:   cfg.MaxDocumentOperations,
 		YAMLExpansion:   cfg.MaxYAMLExpansion,
@@ -315,6 +330,7 @@ func open(ctx context.Context, cfg Config, store engine.Store, traces *tracing.T
 		Builtin:         []*endpoints.Builtin{banking.Builtin(methods, auth.gate)},
 		Consents:        binder,
 		Events:          eventAPI,
+		Metrics:         set,
 	})
 	if err := openConnectors(ctx, methods, mgr); err != nil {
 		return nil, err
@@ -350,6 +366,10 @@ func open(ctx context.Context, cfg Config, store engine.Store, traces *tracing.T
 		}
 	}
 	api.CallbackURLs, api.Events = evs, evs
+	set.CollectEvents(evs.Stats)
+	if cfg.Metrics.Addr == "" {
+		api.Metrics = set
+	}
 	bg, stop := context.WithCancel(context.Background())
 	chores, done := make(chan struct{}), make(chan struct{})
 	worked := make(chan struct{})
@@ -382,13 +402,15 @@ func open(ctx context.Context, cfg Config, store engine.Store, traces *tracing.T
 	portalAPI := &portal.API{Identity: svc.Identity, Endpoints: mgr, SelfRegistration: cfg.SelfRegistration}
 	srv := server.New(server.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxDocumentBytes: cfg.MaxDocumentBytes,
 		Logger: cfg.Logger, Gate: auth.gate, Edge: cfg.Edge, PatternBudget: cfg.PatternBudget, Hooks: cfg.Hooks,
-		Readiness: server.NewReadiness(store, cfg.Now), Tracer: traces.Tracer}, mgr,
+		Readiness: server.NewReadiness(store, cfg.Now), Tracer: traces.Tracer,
+		Metrics: set}, mgr,
 		slices.Concat(admin.Routes(api), authorize.Routes(&authorize.API{Auth: authorisations, Identity: svc.Identity}),
 			recordapi.Routes(recordAPI), obpconsenthttp.Routes(&obpconsenthttp.API{Consents: obp}), portal.Routes(portalAPI)))
 	api.Served = srv.Routes
 	portalAPI.Engine = srv.App().Handler()
 	return &Instance{Store: store, Access: svc, Endpoints: mgr, Methods: methods, Server: srv, Consents: consents,
-		OAuth2: auth.oauth2, Authorisations: authorisations, OBPConsents: obp, Events: evs, stop: stop, done: done, tracing: traces}, nil
+		OAuth2: auth.oauth2, Authorisations: authorisations, OBPConsents: obp, Events: evs, Metrics: set,
+		metricsServer: metricsServer(cfg.Metrics, set), stop: stop, done: done, tracing: traces}, nil
 }
 
 // eventService makes the events service, whose deliveries reach only what
@@ -545,5 +567,5 @@ func (i *Instance) Close(ctx context.Context) error {
 	if storeErr := i.Store.Close(); !errors.Is(storeErr, engine.ErrStoreClosed) {
 		err = errors.Join(err, storeErr)
 	}
-	return errors.Join(err, i.tracing.Shutdown(ctx))
+	return errors.Join(err, i.closeMetrics(ctx), i.tracing.Shutdown(ctx))
 }

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -144,6 +145,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	deliveryTimeout := ef.Duration("delivery-timeout", "DYNAPI_DELIVERY_TIMEOUT", 10*time.Second, "time one attempt to deliver an event may take")
 	shutdownTimeout := ef.Duration("shutdown-timeout", "DYNAPI_SHUTDOWN_TIMEOUT", 30*time.Second, "on SIGTERM or SIGINT, how long requests in flight may take to finish before the server stops anyway")
 	selfRegistration := ef.Bool("self-registration", "DYNAPI_SELF_REGISTRATION", false, "let developers create their own user (no roles) on the portal's sign-up page")
+	metricsOn := ef.Bool("metrics", "DYNAPI_METRICS", true, "record Prometheus metrics and serve them at /metrics (to callers holding CanGetMetrics, or on --metrics-addr)")
+	metricsAddr := ef.String("metrics-addr", "DYNAPI_METRICS_ADDR", "", "serve /metrics on this address of its own, unauthenticated (for a Prometheus inside the bank's network), and not on --addr")
 	patternBudget := ef.Duration("pattern-budget", "DYNAPI_PATTERN_BUDGET", jsonschemas.DefaultPatternBudget, "time all backtracking pattern matches of one request's validation may take together")
 	if err := ef.parse(args); err != nil {
 		return err
@@ -195,11 +198,20 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		PatternBudget: *patternBudget,
 		Events:        dynapi.EventsConfig{CallbackAllow: splitList(*callbackAllow), DeliveryTimeout: *deliveryTimeout},
 		Tracing:       dynapi.TracingConfig{Off: !*tracingOn},
+		Metrics:       dynapi.MetricsConfig{Disabled: !*metricsOn, Addr: *metricsAddr},
 	})
 	if err != nil {
 		return nameBootstrapVariables(err)
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
+	if *metricsAddr != "" {
+		ln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return errors.Join(fmt.Errorf("metrics address (--metrics-addr): %w", err), inst.Close(context.Background()))
+		}
+		go func() { errc <- inst.ServeMetrics(ln) }()
+		log.Info("dynapi metrics listening", "metrics_addr", *metricsAddr)
+	}
 	go func() { errc <- inst.Server.Listen(*addr) }()
 	log.Info("dynapi listening", "addr", *addr, "data_dir", *dataDir, "version", version())
 	select {

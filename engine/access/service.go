@@ -10,6 +10,7 @@ import (
 	"github.com/dynapi/dynapi/engine/authz"
 	"github.com/dynapi/dynapi/engine/banks"
 	"github.com/dynapi/dynapi/engine/identity"
+	"github.com/dynapi/dynapi/engine/metrics"
 	"github.com/dynapi/dynapi/engine/viewtx"
 )
 
@@ -35,6 +36,8 @@ type Options struct {
 	// PasswordHashing is the argon2id cost of new password hashes;
 	// identity.DefaultPasswordHashing when zero. Tests set a cheap one.
 	PasswordHashing identity.PasswordHashing
+	// Logins records failed logins and lockouts; nil records nothing.
+	Logins *metrics.Logins
 }
 
 // Service is access control over one store: its parts, and the changes
@@ -68,7 +71,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	}
 	s.Identity, err = identity.New(ctx, identity.Options{Writer: w, Audit: log, Passwords: opts.Passwords,
 		Throttle: opts.Throttle, Now: opts.Now, LoginEventsPerMinute: opts.LoginEventsPerMinute,
-		PasswordHashing: opts.PasswordHashing})
+		PasswordHashing: opts.PasswordHashing, Logins: opts.Logins})
 	if err != nil {
 		return nil, err
 	}

@@ -93,6 +93,10 @@ const (
 	RoleCanManageWebhooks        = "CanManageWebhooks"
 	RoleCanGetEventDeliveries    = "CanGetEventDeliveries"
 	RoleCanReplayEventDeliveries = "CanReplayEventDeliveries"
+
+	// RoleCanGetMetrics lets a caller scrape the Prometheus metrics (GET
+	// /metrics) on the main listener.
+	RoleCanGetMetrics = "CanGetMetrics"
 )
 
 var staticSystemRoles = []string{
@@ -110,6 +114,7 @@ var staticSystemRoles = []string{
 	RoleCanGetConsentProfiles, RoleCanCreateConsentProfile, RoleCanDeleteConsentProfile,
 	RoleCanGetEntitlementRequestsAtAnyBank, RoleCanDeleteEntitlementRequestsAtAnyBank,
 	RoleCanManageWebhooks, RoleCanGetEventDeliveries, RoleCanReplayEventDeliveries,
+	RoleCanGetMetrics,
 }
 
 var staticBankRoles = []string{

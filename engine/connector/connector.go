@@ -179,6 +179,16 @@ type OperationConnector interface {
 	PrepareOperation(doc *specs.Document, op *specs.Operation) (Invoker, error)
 }
 
+// InMemory is a Connector that answers from memory, without I/O: obp_mock
+// (the document's examples). The metrics count its calls without timing
+// them: their time is the engine's own, which each request's latency
+// shows, and timing them would add two clock reads to every call.
+type InMemory interface {
+	Connector
+	// AnswersInMemory marks the connector; it does nothing.
+	AnswersInMemory()
+}
+
 // Operations tells which dynamic operations are served: the endpoint
 // manager. Routings and scripts may name only those.
 type Operations interface {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/metrics"
 	"github.com/dynapi/dynapi/engine/tracing"
 	"github.com/dynapi/dynapi/internal/jsonschemas"
 	"github.com/dynapi/dynapi/internal/strictjson"
@@ -56,6 +57,9 @@ type Options struct {
 	// connector.call; nil applies none.
 	Rules  CallRules
 	Logger *slog.Logger
+	// Metrics records every connector call by connector and method; nil
+	// records nothing.
+	Metrics *metrics.Set
 }
 
 // Dispatcher routes every connector method call. It holds the built-in
@@ -71,6 +75,7 @@ type Dispatcher struct {
 	served     Operations         // set by Open; nil serves none
 	rules      CallRules
 	log        *slog.Logger
+	metrics    *metrics.Set
 
 	mu    sync.Mutex // serialises changes
 	table atomic.Pointer[table]
@@ -105,7 +110,7 @@ func New(o Options) (*Dispatcher, error) {
 		o.Connectors = &Registry{}
 	}
 	d := &Dispatcher{store: o.Store, connectors: o.Connectors, scripts: o.Scripts,
-		builtins: map[string]*Method{}, defaults: map[string]Invoker{}, rules: o.Rules, log: o.Logger}
+		builtins: map[string]*Method{}, defaults: map[string]Invoker{}, rules: o.Rules, log: o.Logger, metrics: o.Metrics}
 	mapped, ok := d.connectors.Lookup(Mapped)
 	if !ok && len(o.Methods) > 0 {
 		return nil, fmt.Errorf("connector: no %q connector", Mapped)
@@ -128,7 +133,7 @@ func New(o Options) (*Dispatcher, error) {
 			return nil, fmt.Errorf("connector: mapped cannot answer %s: %w", m.Name, err)
 		}
 		d.builtins[m.Name] = m
-		d.defaults[m.Name] = inv
+		d.defaults[m.Name] = d.measured(Mapped, m.Name, inv)
 	}
 	d.table.Store(&table{routes: map[string]*methodRoutes{}, scripts: map[string]*scriptEntry{}})
 	return d, nil

@@ -47,6 +47,7 @@ func (d *Dispatcher) OperationInvoker(host string, doc *specs.Document, op *spec
 		if err != nil {
 			return nil, err
 		}
+		direct = d.measured(o.host, o.method.Name, direct)
 		o.direct, o.byDefault = direct, direct
 		return o, nil
 	}
@@ -54,6 +55,7 @@ func (d *Dispatcher) OperationInvoker(host string, doc *specs.Document, op *spec
 	if err != nil {
 		return nil, err
 	}
+	inv = d.measured(o.host, o.method.Name, inv)
 	o.byDefault = checked{inv: inv, source: "connector " + o.host, connector: o.host}
 	return o, nil
 }
@@ -213,7 +215,7 @@ func (o *operation) via(name string, conn OperationConnector) (Invoker, error) {
 	if err != nil {
 		return nil, err
 	}
-	kept, _ := o.prepared.LoadOrStore(name, inv)
+	kept, _ := o.prepared.LoadOrStore(name, o.d.measured(name, o.method.Name, inv))
 	return kept.(Invoker), nil
 }
 

@@ -230,6 +230,7 @@ func (d *Dispatcher) addRouting(t *table, r *Routing, strict bool) error {
 		if err != nil {
 			return err
 		}
+		prepared = d.measured(canonical(r.ConnectorName), m.Name, prepared)
 		inv = named{inv: prepared, connector: canonical(r.ConnectorName)}
 		if name := canonical(r.ConnectorName); name != Mapped && name != Mock {
 			inv = checked{inv: prepared, source: "connector " + name, connector: name}

@@ -181,6 +181,7 @@ func (d *Dispatcher) compile(rec *MethodScript, strict bool) (*scriptEntry, erro
 	if err != nil {
 		return nil, err
 	}
+	s = d.measured(Internal, m.Name, s)
 	if rec.UnrestrictedConnectorCalls {
 		s = unrestricted{s}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/metrics"
 	"github.com/dynapi/dynapi/specs"
 )
 
@@ -60,6 +61,9 @@ type Binder struct {
 	// Notifications decides which TPP-Notification-URIs are kept; nil
 	// keeps none.
 	Notifications NotificationPolicy
+	// Decisions records the consent checks' decisions; nil records
+	// nothing.
+	Decisions *metrics.ConsentDecisions
 }
 
 // DocBinding is how one document is bound to its profile.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dynapi/dynapi/engine"
+	"github.com/dynapi/dynapi/engine/metrics"
 	"github.com/dynapi/dynapi/specs"
 )
 
@@ -78,6 +79,8 @@ type Check struct {
 	// replays lets calls under a consumed consent through, for the
 	// payment to play back its first answer (ActionPay).
 	replays bool
+	// decisions records each call's decision; nil records nothing.
+	decisions *metrics.ConsentDecisions
 }
 
 // Decision is what the check decided for one call.
@@ -102,8 +105,10 @@ func (k *Check) Allow(ctx context.Context, call *engine.Call) error {
 		return err
 	}
 	if d.Err != nil {
+		k.decisions.Refused(d.Err.Code)
 		return d.Err
 	}
+	k.decisions.Allowed()
 	call.Consent = d.Grant
 	return nil
 }
@@ -196,7 +201,7 @@ func refuse(rule string, status int, code, pointer, msg string) Decision {
 // newCheck is the check of op, bound to use by bind in profile p.
 func (b *Binder) newCheck(p *Profile, bind Binding, op *specs.Operation) *Check {
 	k := &Check{svc: b.Service, profiles: b.Profiles, kind: p.Kind, op: op.ID, anyOf: bind.AnyOf, account: -1,
-		accountParam: bind.AccountParam, replays: bind.Action == ActionPay}
+		accountParam: bind.AccountParam, replays: bind.Action == ActionPay, decisions: b.Decisions}
 	if bind.AccountParam != "" {
 		k.account = pathIndex(op, bind.AccountParam) // Bind refused a document without it
 	}

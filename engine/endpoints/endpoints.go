@@ -25,6 +25,7 @@ import (
 	"github.com/dynapi/dynapi/engine/consent"
 	"github.com/dynapi/dynapi/engine/eventapi"
 	"github.com/dynapi/dynapi/engine/guard"
+	"github.com/dynapi/dynapi/engine/metrics"
 	"github.com/dynapi/dynapi/engine/router"
 	"github.com/dynapi/dynapi/internal/ident"
 	"github.com/dynapi/dynapi/internal/kvjson"
@@ -109,6 +110,9 @@ type Route struct {
 	// server clamps to the transaction window of the consent a call is
 	// made under (from the consent profile); nil for none.
 	Window *consent.WindowFilter
+	// Metrics records the route's requests, under its operation id; nil
+	// when metrics are off.
+	Metrics *metrics.Route
 }
 
 var nonWord = regexp.MustCompile(`\W`)
@@ -219,6 +223,10 @@ func (e *Endpoint) keptRole(op *specs.Operation, base string) string {
 type Snapshot struct {
 	Routes    *router.Table[*Route]
 	endpoints map[string]*Endpoint
+	// built is when building the snapshot started; metrics are its routes'
+	// recorders (nil when metrics are off).
+	built   time.Time
+	metrics []*metrics.Route
 }
 
 // Manager owns the dynamic endpoints: it persists them, builds snapshots
@@ -243,6 +251,7 @@ type Manager struct {
 	events      *eventapi.Binder
 	loading     *semaphore.Weighted // bytes of documents being loaded
 	loadingCap  int64
+	metrics     *metrics.Set
 
 	mu   sync.Mutex // serialises changes
 	snap atomic.Pointer[Snapshot]
@@ -286,6 +295,9 @@ type Options struct {
 	// (event subscriptions, aggregated polling) of any document holding
 	// them; nil answers none.
 	Events *eventapi.Binder
+	// Metrics records each route's requests and the snapshot swaps; nil
+	// records nothing.
+	Metrics *metrics.Set
 }
 
 // New returns a Manager with no endpoints; call Boot to load the persisted
@@ -303,7 +315,7 @@ func New(store engine.Store, opts Options) *Manager {
 	m := &Manager{store: store, log: opts.Logger, hosts: opts.Hosts, defaultHost: opts.DefaultHost,
 		roleExists: opts.RoleExists, builtin: opts.Builtin, consents: opts.Consents, events: opts.Events,
 		load:    specs.Options{MaxOperations: opts.MaxOperations, YAMLExpansion: opts.YAMLExpansion},
-		loading: semaphore.NewWeighted(opts.MaxLoadingBytes), loadingCap: opts.MaxLoadingBytes}
+		loading: semaphore.NewWeighted(opts.MaxLoadingBytes), loadingCap: opts.MaxLoadingBytes, metrics: opts.Metrics}
 	for _, p := range opts.Reserved {
 		m.reserved = append(m.reserved, strings.Split(strings.Trim(p, "/"), "/"))
 	}
@@ -311,7 +323,7 @@ func New(store engine.Store, opts Options) *Manager {
 	if err != nil {
 		panic("endpoints: the built-in documents cannot be served: " + err.Error())
 	}
-	m.snap.Store(snap)
+	m.serve(snap)
 	return m
 }
 
@@ -371,7 +383,7 @@ func (m *Manager) Boot(ctx context.Context) error {
 		return fmt.Errorf("endpoints: boot: %w", err)
 	}
 	m.warnSharedRoles(all)
-	m.snap.Store(snap)
+	m.serve(snap)
 	m.booted.Store(true)
 	return nil
 }
@@ -428,7 +440,17 @@ type Commit = engine.Commit[*Endpoint]
 // commit runs c on ep (nil: write in a transaction of its own) and serves
 // snap once it has committed.
 func (m *Manager) commit(ctx context.Context, c Commit, ep *Endpoint, write func(engine.Tx) error, snap *Snapshot) error {
-	return engine.RunCommit(ctx, m.store, c, ep, write, func() { m.snap.Store(snap) })
+	return engine.RunCommit(ctx, m.store, c, ep, write, func() { m.serve(snap) })
+}
+
+// serve swaps snap in: requests from now on are served from it. The
+// metrics drop the series of the operations it no longer serves.
+func (m *Manager) serve(snap *Snapshot) {
+	m.snap.Store(snap)
+	if m.metrics != nil {
+		m.metrics.KeepOperations(snap.metrics)
+		m.metrics.Snapshots().Swapped(snap.built)
+	}
 }
 
 var mountPattern = regexp.MustCompile(`^(/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*$`)
@@ -755,6 +777,7 @@ func (m *Manager) without(id string) map[string]*Endpoint {
 // snapshot builds a route table over all endpoints. A route conflict is a
 // 409 naming both documents.
 func (m *Manager) snapshot(all map[string]*Endpoint) (*Snapshot, error) {
+	built := time.Now()
 	routes := m.builtinRoutes()
 	ids := make([]string, 0, len(all))
 	for id := range all {
@@ -776,7 +799,21 @@ func (m *Manager) snapshot(all map[string]*Endpoint) (*Snapshot, error) {
 		}
 		return nil, engine.Errorf(http.StatusBadRequest, engine.CodeInvalidDocument, "the document's paths cannot be served: %v", err).WithCause(err)
 	}
-	return &Snapshot{Routes: table, endpoints: all}, nil
+	return &Snapshot{Routes: table, endpoints: all, built: built, metrics: m.routeMetrics(routes)}, nil
+}
+
+// routeMetrics gives each route its recorder, under its operation id, and
+// returns them; nil when metrics are off.
+func (m *Manager) routeMetrics(routes []router.Route[*Route]) []*metrics.Route {
+	if m.metrics == nil {
+		return nil
+	}
+	out := make([]*metrics.Route, len(routes))
+	for i, r := range routes {
+		r.Value.Metrics = m.metrics.OperationRoute(r.Value.Operation.ID)
+		out[i] = r.Value.Metrics
+	}
+	return out
 }
 
 func (m *Manager) conflictError(c *router.ConflictError, all map[string]*Endpoint) *engine.Error {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/engine/metrics"
 	"github.com/dynapi/dynapi/engine/viewtx"
 	"github.com/dynapi/dynapi/internal/kvjson"
 )
@@ -139,6 +140,8 @@ type Options struct {
 	// PasswordHashing is the argon2id cost of new password hashes;
 	// DefaultPasswordHashing when zero. Tests set a cheap one.
 	PasswordHashing PasswordHashing
+	// Logins records failed logins and lockouts; nil records nothing.
+	Logins *metrics.Logins
 
 	// sleep overrides how throttled attempts wait; tests record it.
 	sleep func(context.Context, time.Duration) error
@@ -160,6 +163,7 @@ type Service struct {
 	sleep    func(context.Context, time.Duration) error
 	events   *securityLog
 	verifies atomic.Int64 // password verifications, for tests
+	logins   *metrics.Logins
 
 	consumers atomic.Pointer[map[string]*consumerEntry] // by key
 	standings atomic.Pointer[sync.Map]                  // user id -> *standing
@@ -214,6 +218,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		throttle: newThrottle(opts.Throttle),
 		sleep:    opts.sleep,
 		events:   newSecurityLog(opts.LoginEventsPerMinute),
+		logins:   opts.Logins,
 	}
 	if s.sleep == nil {
 		s.sleep = sleep

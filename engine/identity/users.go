@@ -519,6 +519,7 @@ func (s *Service) checkPassword(ctx context.Context, username, password, addr, m
 	}
 	if !ok {
 		event.Reason = ReasonLockedOut
+		s.logins.Failed(method, ReasonLockedOut)
 		_ = s.RecordSecurityEvent(ctx, event)
 		return nil, invalidCredentials()
 	}
@@ -556,8 +557,10 @@ func (s *Service) checkPassword(ctx context.Context, username, password, addr, m
 // recordThrottled records a failed login and the lockout or slowdowns it
 // started.
 func (s *Service) recordThrottled(ctx context.Context, failure SecurityEvent, tr transitions) {
+	s.logins.Failed(failure.Method, failure.Reason)
 	_ = s.RecordSecurityEvent(ctx, failure)
 	if tr.lockedOut {
+		s.logins.LockedOut(failure.Method)
 		e := failure
 		e.Action, e.Reason = ActionLoginLockout, ""
 		e.Details = map[string]any{"until": tr.lockedUntil.UTC()}

@@ -21,6 +21,7 @@ import (
 	"github.com/dynapi/dynapi/engine/events"
 	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/identity"
+	"github.com/dynapi/dynapi/engine/metrics"
 	"github.com/dynapi/dynapi/engine/usecase"
 	"github.com/dynapi/dynapi/http/server"
 	"github.com/dynapi/dynapi/plugins/directlogin"
@@ -61,6 +62,9 @@ type API struct {
 	// Served is the edge's table of fixed routes (server.Server.Routes),
 	// which /openapi.json describes; nil: they are left out.
 	Served func() []server.Route
+	// Metrics are served at /metrics to callers holding CanGetMetrics;
+	// nil serves no /metrics (metrics off, or on a listener of their own).
+	Metrics *metrics.Set
 
 	// description is /openapi.json, kept until what is served changes.
 	description apidoc.Cache
@@ -93,6 +97,7 @@ func Routes(a *API) []server.Route {
 	a.registerConsentProfiles(v1)
 	a.registerWebhooks(v1)
 	a.registerDeliveries(v1)
+	a.registerMetrics(root)
 	return list
 }
 

@@ -124,12 +124,15 @@ func (s *Server) front(c *fiber.Ctx) (err error) {
 	st.cid = s.ids.set(c, st.header.fields[fieldCorrelationID])
 	s.beginContext(c, st)
 	endBodyDeadline(c)
+	start := s.metrics.Start(c.Context().Time())
 	defer func() {
 		if v := recover(); v != nil {
 			err = s.recovered(c, v)
+			s.observe(c, st, start)
 			endTrace(c, st)
 			return
 		}
+		s.observe(c, st, start)
 		endTrace(c, st)
 		s.release(st)
 	}()
@@ -151,6 +154,20 @@ func (s *Server) dispatch(c *fiber.Ctx, st *requestState) error {
 		return c.Next()
 	}
 	return s.serveDynamicWith(c, st, false)
+}
+
+// observe records the request at c, started at start (metrics.Set.Start),
+// in the metrics: under the route that answered it (st.route), else as
+// unmatched, with the status of its answer.
+func (s *Server) observe(c *fiber.Ctx, st *requestState, start time.Duration) {
+	if s.metrics == nil {
+		return
+	}
+	route := st.route
+	if route == nil {
+		route = s.unmatched
+	}
+	route.Observe(c.Method(), c.Response().StatusCode(), start)
 }
 
 // routeOf names the route that answered c, for logs: a fixed route's

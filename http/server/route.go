@@ -11,6 +11,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/guard"
+	"github.com/dynapi/dynapi/engine/metrics"
 	"github.com/dynapi/dynapi/engine/tracing"
 )
 
@@ -84,6 +85,7 @@ type fixedRoute struct {
 	operation string // names the route to policies: "GET /admin/v1/users/{user_id}"
 	template  string // the path as a template: "/admin/v1/users/{user_id}"
 	bankParam bool   // the path has a bank_id
+	metrics   *metrics.Route
 }
 
 // callKey is where the call of a fixed route is kept on the request.
@@ -104,6 +106,7 @@ func (s *Server) mount(routes []Route) {
 		tpl := template(r.Path)
 		fr := &fixedRoute{Route: r, rule: guard.Rule{Roles: r.Roles}, operation: r.Method + " " + tpl, template: tpl,
 			bankParam: slices.Contains(strings.Split(r.Path, "/"), ":bank_id")}
+		fr.metrics = s.metrics.Route(fr.operation)
 		serve := func(c *fiber.Ctx) error { return s.serveFixed(c, fr) }
 		if r.Method == fiber.MethodGet {
 			s.app.Head(r.Path, serve)
@@ -124,6 +127,7 @@ func (s *Server) serveFixedWith(c *fiber.Ctx, r *fixedRoute, st *requestState) e
 	if s.tracer != nil {
 		tracing.NameRequest(ctx, c.Method(), r.template, "")
 	}
+	st.route = r.metrics
 	call := &st.call
 	*call = engine.Call{OperationID: r.operation, Path: (*fiberPath)(c), HTTP: HTTPRequest(c)}
 	if r.bankParam {

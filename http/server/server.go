@@ -16,6 +16,7 @@ import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/endpoints"
 	"github.com/dynapi/dynapi/engine/guard"
+	"github.com/dynapi/dynapi/engine/metrics"
 	"github.com/dynapi/dynapi/engine/router"
 	"github.com/dynapi/dynapi/engine/tracing"
 	"github.com/dynapi/dynapi/http/netguard"
@@ -47,6 +48,9 @@ type Config struct {
 	// Tracer starts each request's span (engine/tracing); nil: requests
 	// are not traced, at no cost.
 	Tracer trace.Tracer
+	// Metrics records every request by route, method and status; nil
+	// records nothing.
+	Metrics *metrics.Set
 }
 
 // Defaults for Config's zero values.
@@ -77,6 +81,10 @@ type Server struct {
 	readiness *Readiness
 	draining  atomic.Bool
 	tracer    trace.Tracer
+	// metrics records requests; unmatched is the route of those no route
+	// answered. Both nil when metrics are off.
+	metrics   *metrics.Set
+	unmatched *metrics.Route
 }
 
 // New builds the application: health, then routes (tokens, the
@@ -95,6 +103,7 @@ func New(cfg Config, mgr *endpoints.Manager, routes []Route) *Server {
 	s := &Server{endpoints: mgr, log: cfg.Logger, ids: newCorrelationIDs(), gate: cfg.Gate, maxBody: cfg.MaxBodyBytes,
 		bodyLimit: max(cfg.MaxBodyBytes, cfg.MaxDocumentBytes), edge: cfg.Edge.withDefaults()}
 	s.patternBudget, s.hooks, s.readiness, s.tracer = cfg.PatternBudget, cfg.Hooks, cfg.Readiness, cfg.Tracer
+	s.metrics, s.unmatched = cfg.Metrics, cfg.Metrics.UnmatchedRoute()
 	s.states.New = func() any { return new(requestState) }
 	s.app = fiber.New(fiber.Config{
 		DisableStartupMessage: true,
@@ -169,6 +178,9 @@ type requestState struct {
 	call   engine.Call
 	ctx    requestContext // the context the pipeline passes on
 	span   trace.Span     // the request's span; nil when not traced
+	// route records the request in the metrics: the route that answered
+	// it, nil until one does (or when metrics are off).
+	route *metrics.Route
 }
 
 // stateKey is where dispatch keeps a fixed route's requestState on the
@@ -189,7 +201,7 @@ func (s *Server) release(st *requestState) {
 	st.c, st.cid, st.header = nil, "", headerLines{}
 	st.params.Reset()
 	st.call = engine.Call{}
-	st.ctx, st.span = requestContext{}, nil
+	st.ctx, st.span, st.route = requestContext{}, nil, nil
 	s.states.Put(st)
 }
 
@@ -205,6 +217,7 @@ func (s *Server) serveDynamicWith(c *fiber.Ctx, st *requestState, retried bool) 
 	if err != nil {
 		return err
 	}
+	st.route = route.Metrics
 	if route.InteractionHeader != "" {
 		playInteraction(c, route.InteractionHeader)
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/connector"
 	"github.com/dynapi/dynapi/engine/events"
+	"github.com/dynapi/dynapi/engine/metrics"
 	"github.com/dynapi/dynapi/engine/tracing"
 	"github.com/dynapi/dynapi/internal/textcut"
 )
@@ -127,6 +128,9 @@ type Options struct {
 	// connector.call writes its own events when it returns, whatever its
 	// caller does next.
 	Emit func(ctx context.Context, evs []*events.Event) error
+	// Metrics records each run's outcome and time and the waits for a
+	// runtime; nil records nothing.
+	Metrics *metrics.Scripts
 }
 
 // Entities is what scripts reach through entities.*, always on behalf of
@@ -327,7 +331,9 @@ func (s *script) bodyPosition(line, col int) (int, int) {
 // Invoke implements connector.Invoker: it runs the body with req's
 // arguments in a pooled runtime until its promise settles or its deadline
 // passes, then writes the events it emitted (Options.Emit).
-func (s *script) Invoke(ctx context.Context, req *connector.Request) (*connector.Result, error) {
+func (s *script) Invoke(ctx context.Context, req *connector.Request) (res *connector.Result, err error) {
+	start := s.e.o.Metrics.Start()
+	defer func() { s.e.o.Metrics.Ran(outcome(err), start) }()
 	ctx, span := tracing.Start(ctx, tracing.SpanScript, trace.SpanKindInternal)
 	if span.IsRecording() {
 		span.SetAttributes(tracing.Method.String(req.Method.Name))
@@ -340,6 +346,22 @@ func (s *script) Invoke(ctx context.Context, req *connector.Request) (*connector
 	}
 	tracing.End(span, err)
 	return res, err
+}
+
+// outcome is the metrics' outcome of a run that returned err.
+func outcome(err error) string {
+	var e *engine.Error
+	switch {
+	case err == nil:
+		return metrics.ScriptOK
+	case !errors.As(err, &e):
+		return metrics.ScriptError
+	case e.Code == engine.CodeScriptTimeout:
+		return metrics.ScriptTimeout
+	case e.Code == engine.CodeScriptMemoryExhausted:
+		return metrics.ScriptMemory
+	}
+	return metrics.ScriptError
 }
 
 // invoke runs the body as Invoke says and returns its result and the

@@ -164,14 +164,10 @@ func (e *Engine) acquire(ctx context.Context, s *script) (*sandbox, error) {
 	if slot {
 		select {
 		case e.slots <- struct{}{}:
-		case <-ctx.Done():
-			if errors.Is(ctx.Err(), context.Canceled) {
-				return nil, engine.Errorf(http.StatusGatewayTimeout, engine.CodeScriptTimeout,
-					"connector method %s was cancelled", s.name)
+		default:
+			if err := e.waitSlot(ctx, s); err != nil {
+				return nil, err
 			}
-			return nil, engine.Errorf(http.StatusGatewayTimeout, engine.CodeScriptTimeout,
-				"connector method %s could not start before its deadline: all %d runtimes were busy",
-				s.name, e.o.MaxRuntimes)
 		}
 	}
 	e.mu.Lock()
@@ -188,6 +184,26 @@ func (e *Engine) acquire(ctx context.Context, s *script) (*sandbox, error) {
 	}
 	sb.slot = slot
 	return sb, nil
+}
+
+// waitSlot waits for a call to end and takes its slot, or until ctx ends,
+// for a call of s that found every runtime busy; the wait is recorded.
+func (e *Engine) waitSlot(ctx context.Context, s *script) error {
+	start := time.Now()
+	select {
+	case e.slots <- struct{}{}:
+		e.o.Metrics.Waited(time.Since(start))
+		return nil
+	case <-ctx.Done():
+		e.o.Metrics.Waited(time.Since(start))
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return engine.Errorf(http.StatusGatewayTimeout, engine.CodeScriptTimeout,
+				"connector method %s was cancelled", s.name)
+		}
+		return engine.Errorf(http.StatusGatewayTimeout, engine.CodeScriptTimeout,
+			"connector method %s could not start before its deadline: all %d runtimes were busy",
+			s.name, e.o.MaxRuntimes)
+	}
 }
 
 // release ends a call: the runtime returns to the pool unless broken (or

@@ -27,7 +27,14 @@ const Host = connector.Mock
 // Connector is the obp_mock connector. Register it under Host.
 type Connector struct{}
 
-var _ connector.OperationConnector = Connector{}
+var (
+	_ connector.OperationConnector = Connector{}
+	_ connector.InMemory           = Connector{}
+)
+
+// AnswersInMemory implements connector.InMemory: the metrics count the
+// mock's calls without timing them.
+func (Connector) AnswersInMemory() {}
 
 // PrepareOperation answers op of doc from the document; see Prepare.
 func (Connector) PrepareOperation(doc *specs.Document, op *specs.Operation) (connector.Invoker, error) {
