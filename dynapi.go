@@ -33,6 +33,7 @@ import (
 	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/engine/obpconsent"
+	"github.com/dynapi/dynapi/engine/ratelimit"
 	"github.com/dynapi/dynapi/engine/usecase"
 	"github.com/dynapi/dynapi/entities/records"
 	"github.com/dynapi/dynapi/http/admin"
@@ -114,6 +115,10 @@ type Config struct {
 	AllowUnsignedRequestObjects bool
 	// Events configures the delivery of events to subscribers.
 	Events EventsConfig
+	// RateLimits are the default call limits of consumers and users
+	// without limits of their own (--consumer-call-limits,
+	// --user-call-limits); the zero value limits nothing.
+	RateLimits RateLimitConfig
 	// PreloadExample serves examples.BankAccounts at first start, with a
 	// demo bank and accounts.
 	PreloadExample bool
@@ -137,6 +142,9 @@ type OAuth2Config struct {
 	TTL         time.Duration // default 5m
 	RotateAfter time.Duration // signing key age before a new one is made (default 30 days)
 }
+
+// RateLimitConfig is the default call limits of consumers and of users.
+type RateLimitConfig = ratelimit.Config
 
 // EventsConfig configures event deliveries (events.Options' defaults for
 // zero fields).
@@ -304,10 +312,18 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 		return nil, err
 	}
 	binder.Berlin = authorisations
+	// The call limits are the pipeline's first policy: a call over them
+	// costs nothing further.
+	limits, err := ratelimit.New(ctx, ratelimit.Options{Store: store, Audit: svc.Audit, Defaults: cfg.RateLimits, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	hooks := cfg.Hooks
+	hooks.Policies = slices.Concat([]engine.Policy{limits}, cfg.Hooks.Policies)
 	cases := &usecase.Cases{Store: store, Access: svc, Endpoints: mgr, Entities: ents, Methods: methods, Mappings: mappingStore}
 	api := &admin.API{Access: svc, Gate: auth.gate, Endpoints: mgr, DirectLogin: auth.directLogin, OAuth2: auth.oauth2,
 		MaxDocumentBytes: cfg.MaxDocumentBytes, Entities: ents, Mappings: mappingStore, Methods: methods,
-		Cases: cases, Consents: consents, ConsentProfiles: profiles, Grants: authorisations, Version: cmp.Or(cfg.Version, "devel")}
+		Cases: cases, Consents: consents, ConsentProfiles: profiles, Grants: authorisations, CallLimits: limits, Version: cmp.Or(cfg.Version, "devel")}
 	if cfg.PreloadExample {
 		if err := preloadExample(ctx, cases, boot.AdminUsername); err != nil {
 			return nil, fmt.Errorf("preload example: %w", err)
@@ -342,9 +358,10 @@ func open(ctx context.Context, cfg Config, store engine.Store) (_ *Instance, err
 			_, err := obp.Sweep(ctx)
 			return err
 		}},
+		{"call limit counter sweep", time.Minute, func(context.Context) error { limits.Sweep(); return nil }},
 	})
 	srv := server.New(server.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxDocumentBytes: cfg.MaxDocumentBytes,
-		Logger: cfg.Logger, Gate: auth.gate, Edge: cfg.Edge, PatternBudget: cfg.PatternBudget, Hooks: cfg.Hooks}, mgr,
+		Logger: cfg.Logger, Gate: auth.gate, Edge: cfg.Edge, PatternBudget: cfg.PatternBudget, Hooks: hooks}, mgr,
 		slices.Concat(admin.Routes(api), authorize.Routes(&authorize.API{Auth: authorisations, Identity: svc.Identity}),
 			recordapi.Routes(recordAPI), obpconsenthttp.Routes(&obpconsenthttp.API{Consents: obp})))
 	return &Instance{Store: store, Access: svc, Endpoints: mgr, Methods: methods, Server: srv, Consents: consents,

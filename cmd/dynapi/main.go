@@ -25,6 +25,7 @@ import (
 	"github.com/dynapi/dynapi"
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/identity"
+	"github.com/dynapi/dynapi/engine/ratelimit"
 	"github.com/dynapi/dynapi/entities/records"
 	"github.com/dynapi/dynapi/http/netguard"
 	"github.com/dynapi/dynapi/http/server"
@@ -140,6 +141,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	recordQuotaBytes := ef.Int("record-quota-bytes", "DYNAPI_RECORD_QUOTA_BYTES", records.DefaultQuotaBytes, "stored bytes of the records of one entity one user may keep, shared and personal each; negative: no bound")
 	callbackAllow := ef.String("callback-allow", "DYNAPI_CALLBACK_ALLOW", "", "comma-separated hosts (host, host:port, *.suffix), addresses and CIDRs that event receivers may be at over http or at private addresses")
 	deliveryTimeout := ef.Duration("delivery-timeout", "DYNAPI_DELIVERY_TIMEOUT", 10*time.Second, "time one attempt to deliver an event may take")
+	consumerLimits := ef.String("consumer-call-limits", "DYNAPI_CONSUMER_CALL_LIMITS", "", "default call limits of a consumer without its own, e.g. second=50,minute=2000,hour=-1 (periods second, minute, hour, day, week, month; -1 or left out: unlimited)")
+	userLimits := ef.String("user-call-limits", "DYNAPI_USER_CALL_LIMITS", "", "default call limits of a user without their own, written as --consumer-call-limits")
 	patternBudget := ef.Duration("pattern-budget", "DYNAPI_PATTERN_BUDGET", jsonschemas.DefaultPatternBudget, "time all backtracking pattern matches of one request's validation may take together")
 	if err := ef.parse(args); err != nil {
 		return err
@@ -148,6 +151,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("log format %q (-log-format, env DYNAPI_LOG_FORMAT): want text or json", *logFormat)
 	}
 	proxies, err := netguard.ParsePrefixes(splitList(*trustedProxies))
+	if err != nil {
+		return err
+	}
+	rateLimits, err := callLimits(*consumerLimits, *userLimits)
 	if err != nil {
 		return err
 	}
@@ -184,6 +191,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			MinBodyRate: *minBodyRate, IdleTimeout: *idleTimeout, WriteTimeout: *writeTimeout, MaxHeaderBytes: *maxHeader,
 			TrustedProxies: proxies, ClientIPHeader: *clientIPHeader},
 		PatternBudget: *patternBudget,
+		RateLimits:    rateLimits,
 		Events:        dynapi.EventsConfig{CallbackAllow: splitList(*callbackAllow), DeliveryTimeout: *deliveryTimeout},
 	})
 	if err != nil {
@@ -240,4 +248,18 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// callLimits reads the default call limits of consumers and users, naming
+// the flag and variable of a refused one.
+func callLimits(consumer, user string) (dynapi.RateLimitConfig, error) {
+	var cfg dynapi.RateLimitConfig
+	var err error
+	if cfg.Consumer, err = ratelimit.ParseLimits(consumer); err != nil {
+		return cfg, fmt.Errorf("call limits (-consumer-call-limits, env DYNAPI_CONSUMER_CALL_LIMITS): %w", err)
+	}
+	if cfg.User, err = ratelimit.ParseLimits(user); err != nil {
+		return cfg, fmt.Errorf("call limits (-user-call-limits, env DYNAPI_USER_CALL_LIMITS): %w", err)
+	}
+	return cfg, nil
 }

@@ -93,6 +93,11 @@ const (
 	RoleCanManageWebhooks        = "CanManageWebhooks"
 	RoleCanGetEventDeliveries    = "CanGetEventDeliveries"
 	RoleCanReplayEventDeliveries = "CanReplayEventDeliveries"
+
+	// System roles on the call limits of consumers and users (OBP's
+	// names): set (and remove) them, read them.
+	RoleCanSetCallLimits  = "CanSetCallLimits"
+	RoleCanReadCallLimits = "CanReadCallLimits"
 )
 
 var staticSystemRoles = []string{
@@ -110,6 +115,7 @@ var staticSystemRoles = []string{
 	RoleCanGetConsentProfiles, RoleCanCreateConsentProfile, RoleCanDeleteConsentProfile,
 	RoleCanGetEntitlementRequestsAtAnyBank, RoleCanDeleteEntitlementRequestsAtAnyBank,
 	RoleCanManageWebhooks, RoleCanGetEventDeliveries, RoleCanReplayEventDeliveries,
+	RoleCanSetCallLimits, RoleCanReadCallLimits,
 }
 
 var staticBankRoles = []string{

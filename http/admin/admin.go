@@ -20,6 +20,7 @@ import (
 	"github.com/dynapi/dynapi/engine/events"
 	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/identity"
+	"github.com/dynapi/dynapi/engine/ratelimit"
 	"github.com/dynapi/dynapi/engine/usecase"
 	"github.com/dynapi/dynapi/http/server"
 	"github.com/dynapi/dynapi/plugins/directlogin"
@@ -53,6 +54,9 @@ type API struct {
 	// Events keeps event subscriptions and deliveries; nil serves no
 	// webhook or delivery routes, and no webhook key in the JWK Set.
 	Events *events.Service
+	// CallLimits keeps the call limits of consumers and users; nil serves
+	// no call limit routes.
+	CallLimits *ratelimit.Service
 	// MaxDocumentBytes bounds a submitted API document.
 	MaxDocumentBytes int
 	// Version is the engine's version, shown in /openapi.json.
@@ -89,6 +93,7 @@ func Routes(a *API) []server.Route {
 	a.registerConsentProfiles(v1)
 	a.registerWebhooks(v1)
 	a.registerDeliveries(v1)
+	a.registerCallLimits(v1)
 	return list
 }
 

@@ -60,6 +60,9 @@ func (s *Server) refusal(c *fiber.Ctx, err error) (*engine.Error, string) {
 			e = engine.NewError(http.StatusBadRequest, engine.CodeBadRequest, "the request could not be read")
 		}
 	}
+	for k, v := range e.Headers {
+		c.Set(k, v)
+	}
 	if e.Status == http.StatusUnauthorized && len(c.Response().Header.Peek(fiber.HeaderWWWAuthenticate)) == 0 {
 		c.Set(fiber.HeaderWWWAuthenticate, guard.Challenge)
 	}
