@@ -150,11 +150,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if *logFormat != "text" && *logFormat != "json" {
 		return fmt.Errorf("log format %q (-log-format, env DYNAPI_LOG_FORMAT): want text or json", *logFormat)
 	}
-	proxies, err := netguard.ParsePrefixes(splitList(*trustedProxies))
+	rateLimits, err := callLimits(*consumerLimits, *userLimits)
 	if err != nil {
 		return err
 	}
-	rateLimits, err := callLimits(*consumerLimits, *userLimits)
+	proxies, err := netguard.ParsePrefixes(splitList(*trustedProxies))
 	if err != nil {
 		return err
 	}
