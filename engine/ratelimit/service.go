@@ -12,6 +12,7 @@ import (
 
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/audit"
+	"github.com/dynapi/dynapi/internal/coarseclock"
 	"github.com/dynapi/dynapi/internal/kvjson"
 )
 
@@ -41,7 +42,9 @@ type Options struct {
 	Audit *audit.Log
 	// Defaults are the limits of consumers and users without their own.
 	Defaults Config
-	// Now is the clock of the windows; time.Now when nil.
+	// Now is the clock of the windows; coarseclock.Now when nil (read on
+	// every limited call, where time.Now would cost a noticeable share of
+	// a small request; it lags by at most a few milliseconds).
 	Now func() time.Time
 }
 
@@ -53,22 +56,46 @@ type Service struct {
 	audit    *audit.Log
 	now      func() time.Time
 	defaults [subjects]Limits
-	// set is the limits set, by subject and id; swapped whole after each
-	// change commits (under mu), never changed in place.
-	set      atomic.Pointer[[subjects]map[string]*Limits]
+	// view is the limits set, swapped whole after each change commits
+	// (under mu), never changed in place.
+	view     atomic.Pointer[view]
 	mu       sync.Mutex
 	counters [subjects]sync.Map // id -> *counter
 }
 
 var _ engine.Policy = (*Service)(nil)
 
+// own is the limits set on one consumer or user, with the counter of its
+// calls against them (found with its limits: no second lookup).
+type own struct {
+	limits  Limits
+	counter *counter
+}
+
+// view is the limits set on consumers and users, by subject and id.
+type view struct {
+	set [subjects]map[string]*own
+	// active is whether any limit is set or a default limits anything:
+	// when not, a call has nothing to count.
+	active bool
+}
+
+// swap makes set the limits set.
+func (s *Service) swap(set [subjects]map[string]*own) {
+	v := &view{set: set}
+	for subj := range subjects {
+		v.active = v.active || len(set[subj]) > 0 || s.defaults[subj].Limited()
+	}
+	s.view.Store(v)
+}
+
 // New returns the service of the limits stored in o.Store.
 func New(ctx context.Context, o Options) (*Service, error) {
 	if o.Now == nil {
-		o.Now = time.Now
+		o.Now = coarseclock.Now
 	}
 	s := &Service{store: o.Store, audit: o.Audit, now: o.Now, defaults: [subjects]Limits{o.Defaults.Consumer, o.Defaults.User}}
-	set := [subjects]map[string]*Limits{{}, {}}
+	set := [subjects]map[string]*own{{}, {}}
 	err := o.Store.View(ctx, func(tx engine.Tx) error {
 		return tx.Scan(bucket, "", func(key string, v []byte) error {
 			kind, id, _ := strings.Cut(key, "/")
@@ -78,7 +105,7 @@ func New(ctx context.Context, o Options) (*Service, error) {
 			}
 			for subj := range subjects {
 				if subj.String() == kind {
-					set[subj][id] = rec.limits()
+					set[subj][id] = &own{limits: rec.limits(), counter: new(counter)}
 				}
 			}
 			return nil
@@ -87,15 +114,15 @@ func New(ctx context.Context, o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.set.Store(&set)
+	s.swap(set)
 	return s, nil
 }
 
 // Limits returns the limits in force for subject s with id: its own
 // when set (own true), else the default.
 func (s *Service) Limits(subj Subject, id string) (l Limits, own bool) {
-	if set, ok := s.set.Load()[subj][id]; ok {
-		return *set, true
+	if o, ok := s.view.Load().set[subj][id]; ok {
+		return o.limits, true
 	}
 	return s.defaults[subj], false
 }
@@ -145,14 +172,18 @@ func (s *Service) change(ctx context.Context, subj Subject, id string, l *Limits
 	if err := s.store.Update(ctx, write); err != nil {
 		return engine.Surface(err)
 	}
-	next := *s.set.Load()
+	next := s.view.Load().set
 	next[subj] = maps.Clone(next[subj])
-	if l == nil {
+	switch prev, ok := next[subj][id]; {
+	case l == nil:
 		delete(next[subj], id)
-	} else {
-		next[subj][id] = l
+	case ok:
+		// The calls counted so far still count.
+		next[subj][id] = &own{limits: *l, counter: prev.counter}
+	default:
+		next[subj][id] = &own{limits: *l, counter: new(counter)}
 	}
-	s.set.Store(&next)
+	s.swap(next)
 	return nil
 }
 
@@ -160,30 +191,25 @@ func (s *Service) change(ctx context.Context, subj Subject, id string, l *Limits
 // consumer's limits and its user's, and is refused with a 429 when it
 // would pass one of them. Calls without a principal are not limited here.
 func (s *Service) Allow(_ context.Context, call *engine.Call) error {
-	p := call.Principal
-	if p == nil {
+	p, v := call.Principal, s.view.Load()
+	if p == nil || !v.active {
 		return nil
 	}
-	set := s.set.Load()
-	consumer, ownConsumer := set[Consumer][p.ConsumerID]
-	user, ownUser := set[User][p.UserID]
-	if !ownConsumer && !ownUser && !s.defaults[Consumer].Limited() && !s.defaults[User].Limited() {
+	consumer, user := v.set[Consumer][p.ConsumerID], v.set[User][p.UserID]
+	if consumer == nil && user == nil && !s.defaults[Consumer].Limited() && !s.defaults[User].Limited() {
 		return nil
 	}
 	now := s.now()
-	cl := s.inForce(Consumer, p.ConsumerID, consumer, ownConsumer, now)
-	ul := s.inForce(User, p.UserID, user, ownUser, now)
-	var counted *counter
+	cl, cc := s.inForce(Consumer, p.ConsumerID, consumer, now)
 	if cl != nil {
-		counted = s.counterOf(Consumer, p.ConsumerID)
-		if period, ok := counted.take(cl, now); !ok {
+		if period, ok := cc.take(cl, now); !ok {
 			return refusal(Consumer, cl, period, now)
 		}
 	}
-	if ul != nil {
-		if period, ok := s.counterOf(User, p.UserID).take(ul, now); !ok {
-			if counted != nil {
-				counted.giveBack(cl, periods, now)
+	if ul, uc := s.inForce(User, p.UserID, user, now); ul != nil {
+		if period, ok := uc.take(ul, now); !ok {
+			if cl != nil {
+				cc.giveBack(cl, periods, now)
 			}
 			return refusal(User, ul, period, now)
 		}
@@ -192,17 +218,22 @@ func (s *Service) Allow(_ context.Context, call *engine.Call) error {
 }
 
 // inForce is the limits a call at now by subject s with id counts
-// against: its own (set, when own) while they apply, else the default; nil
-// for none, or for no id (a consumer's own token has no user).
-func (s *Service) inForce(subj Subject, id string, set *Limits, own bool, now time.Time) *Limits {
-	l := &s.defaults[subj]
-	if own && set.appliesAt(now) {
-		l = set
+// against, and the counter it counts in: its own (o, when set) while they
+// apply, else the default; nil for none, or for no id (a consumer's own
+// token has no user).
+func (s *Service) inForce(subj Subject, id string, o *own, now time.Time) (*Limits, *counter) {
+	switch {
+	case id == "":
+		return nil, nil
+	case o != nil && o.limits.appliesAt(now):
+		if !o.limits.Limited() {
+			return nil, nil
+		}
+		return &o.limits, o.counter
+	case !s.defaults[subj].Limited():
+		return nil, nil
 	}
-	if id == "" || !l.Limited() {
-		return nil
-	}
-	return l
+	return &s.defaults[subj], s.counterOf(subj, id)
 }
 
 // counterOf is the counter of subject s with id, made on its first call.
@@ -215,9 +246,10 @@ func (s *Service) counterOf(subj Subject, id string) *counter {
 	return c.(*counter)
 }
 
-// Sweep forgets the counters whose windows have all ended, returning how
-// many it forgot: memory is held only for consumers and users who called
-// within their longest limited period. Run it every minute or so.
+// Sweep forgets the counters of the default limits whose windows have all
+// ended, returning how many it forgot: memory is held only for the
+// consumers and users with limits of their own and those who called within
+// the default's longest limited period. Run it every minute or so.
 func (s *Service) Sweep() int {
 	now, n := s.now(), 0
 	for subj := range subjects {

@@ -29,8 +29,8 @@ func storedOf(l *Limits) *stored {
 
 // limits is rec as the limits in force; unknown period names (of a later
 // version) are ignored.
-func (rec *stored) limits() *Limits {
-	l := &Limits{}
+func (rec *stored) limits() Limits {
+	var l Limits
 	for name, n := range rec.Calls {
 		if p, ok := periodNamed(name); ok && n > 0 {
 			l.Calls[p] = n

@@ -15,7 +15,7 @@ func TestSweepForgetsIdleCounters(t *testing.T) {
 	clock := fakeclock.New()
 	s := &Service{now: clock.Now, defaults: [subjects]Limits{
 		Consumer: {Calls: [periods]int64{Minute: 1}}, User: {Calls: [periods]int64{Second: 1}}}}
-	s.set.Store(&[subjects]map[string]*Limits{{}, {}})
+	s.swap([subjects]map[string]*own{{}, {}})
 	for _, id := range []string{"a", "b", "c"} {
 		call := &engine.Call{Principal: &engine.Principal{ConsumerID: "app-" + id, UserID: "user-" + id}}
 		if err := s.Allow(context.Background(), call); err != nil {
