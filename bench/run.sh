@@ -1566,40 +1566,29 @@ start_observe_off() {
 	OFF_AUTHORIZATION=$UNLIMITED_AUTHORIZATION
 }
 
+# ratio_row LABEL A B TARGET: a row of the ratelimit table, the median
+# req/s of queued workload A over B's (their keys), every round checked
+# against TARGET.
+ratio_row() {
+	local label=$1 a=$2 b=$3 target=$4 ra rb pa pb ratio rounds misses result
+	# shellcheck disable=SC2086 # word splitting of the round lists is wanted
+	ra=$(median ${RPS[$a]}) rb=$(median ${RPS[$b]}) pa=$(median ${P99[$a]}) pb=$(median ${P99[$b]})
+	ratio=$(awk -v a="$ra" -v b="$rb" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+	IFS=$'\t' read -r rounds misses < <(round_ratios "${RPS[$a]}" "${RPS[$b]}" "$target")
+	RATELIMIT_ROUNDS+=("$label per round: $rounds")
+	result=$(verdict "$misses" "$((${STATUS_BAD[$a]} + ${STATUS_BAD[$b]}))")
+	[[ $result == PASS ]] || FAILED=1
+	printf '| %-22s | %12s | %12s | %6s | %6s ms | %6s ms | %-7s | %-6s |\n' \
+		"$label" "$ra" "$rb" "$ratio" "$pa" "$pb" ">= $target" "$result"
+}
+
 # report_ratelimit prints the ratelimit table.
 report_ratelimit() {
-	local l u o lp up op ratio rounds misses result
-	# shellcheck disable=SC2086 # word splitting of the round lists is wanted
-	l=$(median ${RPS[l0,x]})
-	# shellcheck disable=SC2086
-	u=$(median ${RPS[l1,x]})
-	# shellcheck disable=SC2086
-	lp=$(median ${P99[l0,x]})
-	# shellcheck disable=SC2086
-	up=$(median ${P99[l1,x]})
-	ratio=$(awk -v a="$l" -v b="$u" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-	IFS=$'\t' read -r rounds misses < <(round_ratios "${RPS[l0,x]}" "${RPS[l1,x]}" "$RATELIMIT_TARGET")
-	RATELIMIT_ROUNDS+=("limited / unlimited consumer per round: $rounds")
-	result=$(verdict "$misses" "$((${STATUS_BAD[l0,x]} + ${STATUS_BAD[l1,x]}))")
-	[[ $result == PASS ]] || FAILED=1
-	printf '| %-26s | %11s | %11s | %6s | %8s | %8s | %-7s | %-6s |\n' \
-		workload "side A req/s" "side B req/s" ratio "A p99" "B p99" target result
-	printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ---------------------------- -------------: -------------: -------: ---------: ---------: --------- --------
-	printf '| %-26s | %12s | %12s | %6s | %6s ms | %6s ms | %-7s | %-6s |\n' \
-		"limited / unlimited" "$l" "$u" "$ratio" "$lp" "$up" ">= $RATELIMIT_TARGET" "$result"
-	if [[ -n $OBSERVE ]]; then
-		# shellcheck disable=SC2086
-		o=$(median ${RPS[l2,x]})
-		# shellcheck disable=SC2086
-		op=$(median ${P99[l2,x]})
-		ratio=$(awk -v a="$u" -v b="$o" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-		IFS=$'\t' read -r rounds misses < <(round_ratios "${RPS[l1,x]}" "${RPS[l2,x]}" "$OBSERVE_TARGET")
-		RATELIMIT_ROUNDS+=("observability on / off per round: $rounds")
-		result=$(verdict "$misses" "${STATUS_BAD[l2,x]}")
-		[[ $result == PASS ]] || FAILED=1
-		printf '| %-26s | %12s | %12s | %6s | %6s ms | %6s ms | %-7s | %-6s |\n' \
-			"observability on / off" "$u" "$o" "$ratio" "$up" "$op" ">= $OBSERVE_TARGET" "$result"
-	fi
+	printf '| %-22s | %12s | %12s | %6s | %9s | %9s | %-7s | %-6s |\n' \
+		workload "A req/s" "B req/s" "A / B" "A p99" "B p99" target result
+	printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------------------------ -------------: -------------: -------: ----------: ----------: --------- --------
+	ratio_row "limited / unlimited" "l0,x" "l1,x" "$RATELIMIT_TARGET"
+	[[ -z $OBSERVE ]] || ratio_row "observability on / off" "l1,x" "l2,x" "$OBSERVE_TARGET"
 	echo
 	echo "Ratelimit: each round one dynapi serving accounts.yaml (guarded) at /guarded; GET /guarded/hello with the admin's DirectLogin token"
 	echo "through two consumer apps of that server, one with call limits of $HIGH_LIMIT per second, minute, hour and day (four windows"
