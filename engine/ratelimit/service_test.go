@@ -2,6 +2,8 @@ package ratelimit
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,5 +38,37 @@ func TestSweepForgetsIdleCounters(t *testing.T) {
 	again := &engine.Call{Principal: &engine.Principal{ConsumerID: "app-a", UserID: "user-a"}}
 	if err := s.Allow(context.Background(), again); err != nil {
 		t.Errorf("a caller whose counter was forgotten: %v", err)
+	}
+}
+
+// TestConcurrentCallsCountExactly: calls made at once by many goroutines
+// are each counted once: exactly the limit of them is let through, and a
+// refusal by the user's limit gives the consumer's count back.
+func TestConcurrentCallsCountExactly(t *testing.T) {
+	clock := fakeclock.New()
+	s := &Service{now: clock.Now}
+	s.swap([subjects]map[string]*own{
+		{"app": {limits: Limits{Calls: [periods]int64{Second: 100, Hour: 1000}}, counter: new(counter)}},
+		{"user": {limits: Limits{Calls: [periods]int64{Second: 60}}, counter: new(counter)}},
+	})
+	var allowed atomic.Int64
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			call := &engine.Call{Principal: &engine.Principal{ConsumerID: "app", UserID: "user"}}
+			for range 50 {
+				if s.Allow(context.Background(), call) == nil {
+					allowed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if got := allowed.Load(); got != 60 {
+		t.Errorf("%d of 400 calls let through, want the user's 60", got)
+	}
+	app := s.view.Load().set[Consumer]["app"].counter
+	if got := app.used(Second, clock.Now()); got != 60 {
+		t.Errorf("the consumer counts %d calls this second, want the 60 let through", got)
 	}
 }
