@@ -125,7 +125,7 @@ const CodeRateLimited = "rate_limited"
 func refusal(s Subject, l *Limits, p Period, now time.Time) *engine.Error {
 	reset := windowEnd(p, now).Sub(now)
 	e := engine.Errorf(http.StatusTooManyRequests, CodeRateLimited,
-		"the %s's call limit of %d per %s is reached; try again in %d seconds", s, l.Calls[p], p, seconds(reset))
+		"the %s's call limit of %d per %s is reached; the %s ends in %s", s, l.Calls[p], p, p, time.Duration(seconds(reset))*time.Second)
 	e.RetryAfter = reset
 	e.Headers = rateLimitFields(s, l, p, reset)
 	return e
