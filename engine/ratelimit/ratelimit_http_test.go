@@ -53,6 +53,14 @@ func TestConsumerLimitPerSecond(t *testing.T) {
 	if got := calls(t, other.Admin, hello, 6); !slices.Equal(got, statuses(200, 6)) {
 		t.Errorf("another consumer meanwhile: %v, want 200s", got)
 	}
+	// The admin's GET counts against its own consumer, not this one.
+	state, _ := inst.Admin().Get(t, "/admin/v1/consumers/"+limited.ID+"/call-limits").JSON(t)["current_state"].(map[string]any)
+	if second, _ := state["per_second"].(map[string]any); second["calls_made"] != 5.0 || second["reset_in_seconds"] != 1.0 {
+		t.Errorf("current_state per_second %v, want 5 calls made, reset in 1", second)
+	}
+	if minute, _ := state["per_minute"].(map[string]any); minute["calls_made"] != -1.0 {
+		t.Errorf("current_state per_minute %v, want -1 (unlimited)", minute)
+	}
 
 	inst.Clock.Advance(time.Second)
 	if got := calls(t, limited.Admin, hello, 6); !slices.Equal(got, append(statuses(200, 5), 429)) {

@@ -26,10 +26,13 @@ func (a *API) registerCallLimits(r routes) {
 }
 
 // callLimitsAnswer is the limits in force for a consumer or user in OBP's
-// JSON, and whether they are the configured default (none set on it).
+// JSON, whether they are the configured default (none set on it), and, in
+// a GET, the calls counted against them on this node (OBP's
+// current_state).
 type callLimitsAnswer struct {
 	ratelimit.CallLimitsJSON
-	IsDefault bool `json:"is_default"`
+	IsDefault    bool                    `json:"is_default"`
+	CurrentState *ratelimit.CurrentState `json:"current_state,omitempty"`
 }
 
 // subjectID is the id of the consumer or user at the path of c, checked to
@@ -71,7 +74,8 @@ func (a *API) getCallLimits(s ratelimit.Subject) fiber.Handler {
 			return err
 		}
 		limits, own := a.CallLimits.Limits(s, id)
-		return c.JSON(callLimitsAnswer{CallLimitsJSON: ratelimit.JSONOf(limits), IsDefault: !own})
+		state := a.CallLimits.State(s, id)
+		return c.JSON(callLimitsAnswer{CallLimitsJSON: ratelimit.JSONOf(limits), IsDefault: !own, CurrentState: &state})
 	}
 }
 
