@@ -3,7 +3,6 @@ package ratelimit
 import (
 	"context"
 	"github.com/dynapi/dynapi/engine"
-	"github.com/dynapi/dynapi/internal/coarseclock"
 	"testing"
 )
 
@@ -12,9 +11,9 @@ import (
 // four periods of fixed length, and one whose user is too.
 func BenchmarkAllow(b *testing.B) {
 	high := Limits{Calls: [periods]int64{1e9, 1e9, 1e9, 1e9}}
-	s := &Service{now: coarseclock.Now}
-	s.swap([subjects]map[string]*own{{"limited": {limits: high, counter: new(counter)}},
-		{"limited-user": {limits: high, counter: new(counter)}}})
+	s := newService(Options{})
+	s.swap([subjects]map[string]*own{{"limited": ownLimits(high, new(counter))},
+		{"limited-user": ownLimits(high, new(counter))}})
 	for _, tc := range []struct {
 		name             string
 		consumer, userID string

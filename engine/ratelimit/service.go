@@ -56,6 +56,9 @@ type Service struct {
 	audit    *audit.Log
 	now      func() time.Time
 	defaults [subjects]Limits
+	// defaulted[s] is whether s's default limits anything (read on every
+	// call: cheaper than comparing the limits).
+	defaulted [subjects]bool
 	// view is the limits set, swapped whole after each change commits
 	// (under mu), never changed in place.
 	view     atomic.Pointer[view]
@@ -65,36 +68,38 @@ type Service struct {
 
 var _ engine.Policy = (*Service)(nil)
 
-// own is the limits set on one consumer or user, with the counter of its
-// calls against them (found with its limits: no second lookup).
+// own is the limits set on one consumer or user, whether they limit
+// anything, and the counter of its calls against them (found with its
+// limits: no second lookup).
 type own struct {
 	limits  Limits
+	limited bool
 	counter *counter
 }
+
+// ownLimits is l as set on a consumer or user, counted by c.
+func ownLimits(l Limits, c *counter) *own { return &own{limits: l, limited: l.Limited(), counter: c} }
 
 // view is the limits set on consumers and users, by subject and id.
 type view struct {
 	set [subjects]map[string]*own
-	// active is whether any limit is set or a default limits anything:
-	// when not, a call has nothing to count.
-	active bool
+	// active[s] is whether any limit is set on a subject of kind s or its
+	// default limits anything: when not, its calls have nothing to count.
+	active [subjects]bool
 }
 
 // swap makes set the limits set.
 func (s *Service) swap(set [subjects]map[string]*own) {
 	v := &view{set: set}
 	for subj := range subjects {
-		v.active = v.active || len(set[subj]) > 0 || s.defaults[subj].Limited()
+		v.active[subj] = len(set[subj]) > 0 || s.defaulted[subj]
 	}
 	s.view.Store(v)
 }
 
 // New returns the service of the limits stored in o.Store.
 func New(ctx context.Context, o Options) (*Service, error) {
-	if o.Now == nil {
-		o.Now = coarseclock.Now
-	}
-	s := &Service{store: o.Store, audit: o.Audit, now: o.Now, defaults: [subjects]Limits{o.Defaults.Consumer, o.Defaults.User}}
+	s := newService(o)
 	set := [subjects]map[string]*own{{}, {}}
 	err := o.Store.View(ctx, func(tx engine.Tx) error {
 		return tx.Scan(bucket, "", func(key string, v []byte) error {
@@ -105,7 +110,7 @@ func New(ctx context.Context, o Options) (*Service, error) {
 			}
 			for subj := range subjects {
 				if subj.String() == kind {
-					set[subj][id] = &own{limits: rec.limits(), counter: new(counter)}
+					set[subj][id] = ownLimits(rec.limits(), new(counter))
 				}
 			}
 			return nil
@@ -116,6 +121,15 @@ func New(ctx context.Context, o Options) (*Service, error) {
 	}
 	s.swap(set)
 	return s, nil
+}
+
+// newService is the service of o with no limits set yet (swap sets them).
+func newService(o Options) *Service {
+	if o.Now == nil {
+		o.Now = coarseclock.Now
+	}
+	return &Service{store: o.Store, audit: o.Audit, now: o.Now, defaults: [subjects]Limits{o.Defaults.Consumer, o.Defaults.User},
+		defaulted: [subjects]bool{o.Defaults.Consumer.Limited(), o.Defaults.User.Limited()}}
 }
 
 // Limits returns the limits in force for subject s with id: its own
@@ -179,9 +193,9 @@ func (s *Service) change(ctx context.Context, subj Subject, id string, l *Limits
 		delete(next[subj], id)
 	case ok:
 		// The calls counted so far still count.
-		next[subj][id] = &own{limits: *l, counter: prev.counter}
+		next[subj][id] = ownLimits(*l, prev.counter)
 	default:
-		next[subj][id] = &own{limits: *l, counter: new(counter)}
+		next[subj][id] = ownLimits(*l, new(counter))
 	}
 	s.swap(next)
 	return nil
@@ -192,11 +206,17 @@ func (s *Service) change(ctx context.Context, subj Subject, id string, l *Limits
 // would pass one of them. Calls without a principal are not limited here.
 func (s *Service) Allow(_ context.Context, call *engine.Call) error {
 	p, v := call.Principal, s.view.Load()
-	if p == nil || !v.active {
+	if p == nil || !v.active[Consumer] && !v.active[User] {
 		return nil
 	}
-	consumer, user := v.set[Consumer][p.ConsumerID], v.set[User][p.UserID]
-	if consumer == nil && user == nil && !s.defaults[Consumer].Limited() && !s.defaults[User].Limited() {
+	var consumer, user *own
+	if v.active[Consumer] {
+		consumer = v.set[Consumer][p.ConsumerID]
+	}
+	if v.active[User] {
+		user = v.set[User][p.UserID]
+	}
+	if consumer == nil && user == nil && !s.defaulted[Consumer] && !s.defaulted[User] {
 		return nil
 	}
 	now := s.now()
@@ -226,11 +246,11 @@ func (s *Service) inForce(subj Subject, id string, o *own, now time.Time) (*Limi
 	case id == "":
 		return nil, nil
 	case o != nil && o.limits.appliesAt(now):
-		if !o.limits.Limited() {
+		if !o.limited {
 			return nil, nil
 		}
 		return &o.limits, o.counter
-	case !s.defaults[subj].Limited():
+	case !s.defaulted[subj]:
 		return nil, nil
 	}
 	return &s.defaults[subj], s.counterOf(subj, id)

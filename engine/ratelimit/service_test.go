@@ -15,8 +15,8 @@ import (
 // current windows only; a forgotten counter had nothing left to count.
 func TestSweepForgetsIdleCounters(t *testing.T) {
 	clock := fakeclock.New()
-	s := &Service{now: clock.Now, defaults: [subjects]Limits{
-		Consumer: {Calls: [periods]int64{Minute: 1}}, User: {Calls: [periods]int64{Second: 1}}}}
+	s := newService(Options{Now: clock.Now, Defaults: Config{
+		Consumer: Limits{Calls: [periods]int64{Minute: 1}}, User: Limits{Calls: [periods]int64{Second: 1}}}})
 	s.swap([subjects]map[string]*own{{}, {}})
 	for _, id := range []string{"a", "b", "c"} {
 		call := &engine.Call{Principal: &engine.Principal{ConsumerID: "app-" + id, UserID: "user-" + id}}
@@ -46,10 +46,10 @@ func TestSweepForgetsIdleCounters(t *testing.T) {
 // refusal by the user's limit gives the consumer's count back.
 func TestConcurrentCallsCountExactly(t *testing.T) {
 	clock := fakeclock.New()
-	s := &Service{now: clock.Now}
+	s := newService(Options{Now: clock.Now})
 	s.swap([subjects]map[string]*own{
-		{"app": {limits: Limits{Calls: [periods]int64{Second: 100, Hour: 1000}}, counter: new(counter)}},
-		{"user": {limits: Limits{Calls: [periods]int64{Second: 60}}, counter: new(counter)}},
+		{"app": ownLimits(Limits{Calls: [periods]int64{Second: 100, Hour: 1000}}, new(counter))},
+		{"user": ownLimits(Limits{Calls: [periods]int64{Second: 60}}, new(counter))},
 	})
 	var allowed atomic.Int64
 	var wg sync.WaitGroup

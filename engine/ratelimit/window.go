@@ -14,17 +14,25 @@ var periodSeconds = [periods]int64{1, 60, 3600, 86400, 7 * 86400, 0}
 // Mondays.
 const epochMonday = 3 * 86400
 
-// windowIndex numbers the window of period p that t falls in.
+// windowIndex numbers the window of period p that t falls in. The
+// divisors are constants, which the compiler turns into multiplications:
+// this runs for every limited period of every limited call.
 func windowIndex(p Period, t time.Time) int64 {
 	sec := t.Unix()
 	switch p {
-	case Month:
-		y, m, _ := t.UTC().Date()
-		return int64(y)*12 + int64(m) - 1
+	case Second:
+		return sec
+	case Minute:
+		return sec / 60
+	case Hour:
+		return sec / 3600
+	case Day:
+		return sec / 86400
 	case Week:
-		return (sec + epochMonday) / periodSeconds[Week]
+		return (sec + epochMonday) / (7 * 86400)
 	}
-	return sec / periodSeconds[p]
+	y, m, _ := t.UTC().Date()
+	return int64(y)*12 + int64(m) - 1
 }
 
 // windowEnd is when the window of period p that now falls in ends.
