@@ -10,6 +10,7 @@ import (
 	"github.com/dynapi/dynapi"
 	"github.com/dynapi/dynapi/engine/ratelimit"
 	"github.com/dynapi/dynapi/internal/enginetest"
+	"github.com/dynapi/dynapi/internal/testpaths"
 )
 
 const hello = "/limited/hello"
@@ -302,5 +303,27 @@ func TestCallLimitRoles(t *testing.T) {
 	}
 	if shown := inst.Admin().Get(t, path).JSON(t); shown["is_default"] != true {
 		t.Errorf("the refused changes changed the limits: %v", shown)
+	}
+}
+
+// TestRefusalInTheStandardsShape: on an operation whose document answers
+// errors in its standard's shape (UK Open Banking), the 429 takes that
+// shape and keeps Retry-After and the RateLimit fields.
+func TestRefusalInTheStandardsShape(t *testing.T) {
+	inst := enginetest.New(t)
+	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, testpaths.Shared("specs", "ob-uk-v4.0", "account-info-openapi.yaml")))
+	a := newApp(t, inst, "uk-tpp")
+	mustPutLimits(t, inst.Admin(), "/admin/v1/consumers/"+a.ID+"/call-limits", map[string]any{"per_second_call_limit": 1})
+	consents := "/open-banking/v4.0/aisp/account-access-consents"
+	first := a.Admin.Send(t, enginetest.JSONRequest(t, http.MethodPost, consents, `{}`))
+	if first.Status == http.StatusTooManyRequests {
+		t.Fatalf("the first call: %d %s", first.Status, first.Body)
+	}
+	r := a.Admin.Send(t, enginetest.JSONRequest(t, http.MethodPost, consents, `{}`))
+	if r.Status != http.StatusTooManyRequests || r.JSON(t)["Code"] != ratelimit.CodeRateLimited {
+		t.Fatalf("the second call: %d %s, want a 429 with Code %s", r.Status, r.Body, ratelimit.CodeRateLimited)
+	}
+	if r.Header.Get("Retry-After") != "1" || r.Header.Get(ratelimit.HeaderRateLimit) != `"consumer-second";r=0;t=1` {
+		t.Errorf("Retry-After %q, RateLimit %q", r.Header.Get("Retry-After"), r.Header.Get(ratelimit.HeaderRateLimit))
 	}
 }
