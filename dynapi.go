@@ -37,6 +37,7 @@ import (
 	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/engine/metrics"
 	"github.com/dynapi/dynapi/engine/obpconsent"
+	"github.com/dynapi/dynapi/engine/ratelimit"
 	"github.com/dynapi/dynapi/engine/tracing"
 	"github.com/dynapi/dynapi/engine/usecase"
 	"github.com/dynapi/dynapi/entities/records"
@@ -127,6 +128,10 @@ type Config struct {
 	Tracing TracingConfig
 	// Metrics configures the Prometheus metrics (on by default).
 	Metrics MetricsConfig
+	// RateLimits are the default call limits of consumers and users
+	// without limits of their own (--consumer-call-limits,
+	// --user-call-limits); the zero value limits nothing.
+	RateLimits RateLimitConfig
 	// PreloadExample serves examples.BankAccounts at first start, with a
 	// demo bank and accounts.
 	PreloadExample bool
@@ -150,6 +155,9 @@ type OAuth2Config struct {
 	TTL         time.Duration // default 5m
 	RotateAfter time.Duration // signing key age before a new one is made (default 30 days)
 }
+
+// RateLimitConfig is the default call limits of consumers and of users.
+type RateLimitConfig = ratelimit.Config
 
 // EventsConfig configures event deliveries (events.Options' defaults for
 // zero fields).
@@ -356,10 +364,18 @@ func open(ctx context.Context, cfg Config, store engine.Store, traces *tracing.T
 		return nil, err
 	}
 	binder.Berlin = authorisations
+	// The call limits are the pipeline's first policy: a call over them
+	// costs nothing further.
+	limits, err := ratelimit.New(ctx, ratelimit.Options{Store: store, Audit: svc.Audit, Defaults: cfg.RateLimits, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	hooks := cfg.Hooks
+	hooks.Policies = slices.Concat([]engine.Policy{limits}, cfg.Hooks.Policies)
 	cases := &usecase.Cases{Store: store, Access: svc, Endpoints: mgr, Entities: ents, Methods: methods, Mappings: mappingStore}
 	api := &admin.API{Access: svc, Gate: auth.gate, Endpoints: mgr, DirectLogin: auth.directLogin, OAuth2: auth.oauth2,
 		MaxDocumentBytes: cfg.MaxDocumentBytes, Entities: ents, Mappings: mappingStore, Methods: methods,
-		Cases: cases, Consents: consents, ConsentProfiles: profiles, Grants: authorisations, Version: cmp.Or(cfg.Version, "devel")}
+		Cases: cases, Consents: consents, ConsentProfiles: profiles, Grants: authorisations, CallLimits: limits, Version: cmp.Or(cfg.Version, "devel")}
 	if cfg.PreloadExample {
 		if err := preloadExample(ctx, cases, boot.AdminUsername); err != nil {
 			return nil, fmt.Errorf("preload example: %w", err)
@@ -398,10 +414,11 @@ func open(ctx context.Context, cfg Config, store engine.Store, traces *tracing.T
 			_, err := obp.Sweep(ctx)
 			return err
 		}},
+		{"call limit counter sweep", time.Minute, func(context.Context) error { limits.Sweep(); return nil }},
 	})
 	portalAPI := &portal.API{Identity: svc.Identity, Endpoints: mgr, SelfRegistration: cfg.SelfRegistration}
 	srv := server.New(server.Config{MaxBodyBytes: cfg.MaxBodyBytes, MaxDocumentBytes: cfg.MaxDocumentBytes,
-		Logger: cfg.Logger, Gate: auth.gate, Edge: cfg.Edge, PatternBudget: cfg.PatternBudget, Hooks: cfg.Hooks,
+		Logger: cfg.Logger, Gate: auth.gate, Edge: cfg.Edge, PatternBudget: cfg.PatternBudget, Hooks: hooks,
 		Readiness: server.NewReadiness(store, cfg.Now), Tracer: traces.Tracer,
 		Metrics: set}, mgr,
 		slices.Concat(admin.Routes(api), authorize.Routes(&authorize.API{Auth: authorisations, Identity: svc.Identity}),

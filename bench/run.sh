@@ -7,7 +7,9 @@
 # connector methods (GET /hello answered by a JavaScript connector method and
 # by a REST back end through a method routing) next to the mock GET, and the
 # consent check (a UK account-information GET under a consent against the
-# same GET guarded by its role).
+# same GET guarded by its role), and the call limits (the guarded mock GET
+# through a consumer with limits against one without, and optionally with
+# metrics and tracing on against off).
 # Each target of ../shared/bench/README.md is checked in every round, not
 # only on the median; the report says which rounds missed. See
 # bench/README.md. Loopback only; every loop is bounded; the servers it
@@ -21,13 +23,15 @@
 # ratio alike.
 #
 # Knobs (environment): WORKLOADS (all; or a comma-separated subset of
-# compare, spec, swap, entities, connectors, consents) DURATION (12: measured seconds
+# compare, spec, swap, entities, connectors, consents, ratelimit) DURATION (12: measured seconds
 # per workload and round) SLICES (12: turns the ratio workloads' DURATION is
 # split into, at least 1 s each; even, so that the turns' alternating order
 # balances) CONNECTIONS (64) ROUNDS (3) WARMUP (2)
 # SPEC_RUNS (5) ENTITY_RECORDS (100000)
 # BENCH_DYNAPI_PORT (18080) BENCH_FIBER_PORT (18081) BENCH_BACKEND_PORT
-# (18082, the REST back end of the connectors part) BENCH_SERVER_CPU /
+# (18082, the REST back end of the connectors part) BENCH_OBSERVE_PORT
+# (18083, the ratelimit part's dynapi with OBSERVE_OFF_FLAGS) OBSERVE_OFF_FLAGS
+# ("--metrics=false --tracing=false") BENCH_SERVER_CPU /
 # BENCH_WRK_CPU (first two CPUs this shell may run on).
 set -euo pipefail
 
@@ -44,7 +48,9 @@ SHARED=$(cd "$ROOT/../shared" && pwd)
 # (swap under load), entities (record API over 100,000 records), connectors
 # (JavaScript connector method and REST back end against the mock GET and
 # fiberlimit), consents (an AIS GET under a consent against the same GET
-# guarded by its role); all = every part.
+# guarded by its role), ratelimit (the guarded mock GET through a consumer
+# with call limits against one without; metrics and tracing on against
+# off); all = every part.
 WORKLOADS=${WORKLOADS:-all}
 RUN_COMPARE=0
 RUN_SPEC=0
@@ -52,30 +58,32 @@ RUN_SWAP=0
 RUN_ENTITIES=0
 RUN_CONNECTORS=0
 RUN_CONSENTS=0
+RUN_RATELIMIT=0
 IFS=', ' read -ra WL_PARTS <<<"$WORKLOADS"
 for part in "${WL_PARTS[@]}"; do
 	case $part in
 	"") ;;
-	all) RUN_COMPARE=1 RUN_SPEC=1 RUN_SWAP=1 RUN_ENTITIES=1 RUN_CONNECTORS=1 RUN_CONSENTS=1 ;;
+	all) RUN_COMPARE=1 RUN_SPEC=1 RUN_SWAP=1 RUN_ENTITIES=1 RUN_CONNECTORS=1 RUN_CONSENTS=1 RUN_RATELIMIT=1 ;;
 	compare) RUN_COMPARE=1 ;;
 	spec) RUN_SPEC=1 ;;
 	swap) RUN_SWAP=1 ;;
 	entities) RUN_ENTITIES=1 ;;
 	connectors) RUN_CONNECTORS=1 ;;
 	consents) RUN_CONSENTS=1 ;;
+	ratelimit) RUN_RATELIMIT=1 ;;
 	*)
-		echo "bench: WORKLOADS: unknown part '$part' (all, compare, spec, swap, entities, connectors, consents)" >&2
+		echo "bench: WORKLOADS: unknown part '$part' (all, compare, spec, swap, entities, connectors, consents, ratelimit)" >&2
 		exit 2
 		;;
 	esac
 done
 PARTS=""
-for part in compare spec swap entities connectors consents; do
+for part in compare spec swap entities connectors consents ratelimit; do
 	flag=RUN_${part^^}
 	if ((${!flag})); then PARTS+="${PARTS:+, }$part"; fi
 done
 if [[ -z $PARTS ]]; then
-	echo "bench: WORKLOADS='$WORKLOADS' selects nothing (all, compare, spec, swap, entities, connectors, consents)" >&2
+	echo "bench: WORKLOADS='$WORKLOADS' selects nothing (all, compare, spec, swap, entities, connectors, consents, ratelimit)" >&2
 	exit 2
 fi
 if [[ ! -d "$SHARED/bench/fiberlimit" ]]; then
@@ -93,7 +101,8 @@ ENTITY_RECORDS=${ENTITY_RECORDS:-100000}
 DYNAPI_PORT=${BENCH_DYNAPI_PORT:-18080}
 FIBER_PORT=${BENCH_FIBER_PORT:-18081}
 BACKEND_PORT=${BENCH_BACKEND_PORT:-18082}
-for knob in DURATION CONNECTIONS ROUNDS WARMUP SLICES SPEC_RUNS ENTITY_RECORDS DYNAPI_PORT FIBER_PORT BACKEND_PORT; do
+OBSERVE_PORT=${BENCH_OBSERVE_PORT:-18083}
+for knob in DURATION CONNECTIONS ROUNDS WARMUP SLICES SPEC_RUNS ENTITY_RECORDS DYNAPI_PORT FIBER_PORT BACKEND_PORT OBSERVE_PORT; do
 	if [[ ! ${!knob} =~ ^[0-9]+$ ]]; then
 		echo "bench: $knob must be a whole number, got '${!knob}'" >&2
 		exit 2
@@ -118,8 +127,9 @@ DYNAPI_URL=http://$DYNAPI_ADDR
 FIBER_URL=http://$FIBER_ADDR
 BACKEND_ADDR=127.0.0.1:$BACKEND_PORT
 BACKEND_URL=http://$BACKEND_ADDR
-if ((DYNAPI_PORT == FIBER_PORT || DYNAPI_PORT == BACKEND_PORT || FIBER_PORT == BACKEND_PORT)); then
-	echo "bench: BENCH_DYNAPI_PORT, BENCH_FIBER_PORT and BENCH_BACKEND_PORT must differ" >&2
+if ((DYNAPI_PORT == FIBER_PORT || DYNAPI_PORT == BACKEND_PORT || FIBER_PORT == BACKEND_PORT ||
+	OBSERVE_PORT == DYNAPI_PORT || OBSERVE_PORT == FIBER_PORT || OBSERVE_PORT == BACKEND_PORT)); then
+	echo "bench: BENCH_DYNAPI_PORT, BENCH_FIBER_PORT, BENCH_BACKEND_PORT and BENCH_OBSERVE_PORT must differ" >&2
 	exit 2
 fi
 
@@ -325,11 +335,13 @@ wait_healthy() { # NAME URL: the server NAME (of SERVER_PIDS) answers URL
 }
 
 # start_dynapi [DATA_DIR]: dynapi on DATA_DIR (default: a new empty one),
-# logged in, with the flags of DYNAPI_FLAGS added.
+# logged in, with the flags of DYNAPI_FLAGS added. DYNAPI_NAME (default
+# dynapi) names it in SERVER_PIDS and its log: a second dynapi is started
+# with it and DYNAPI_PORT, DYNAPI_ADDR and DYNAPI_URL set local to a caller.
 DYNAPI_FLAGS=()
 start_dynapi() {
 	port_in_use "$DYNAPI_PORT" && die "something already listens on $DYNAPI_ADDR (set BENCH_DYNAPI_PORT)"
-	local data=${1:-}
+	local data=${1:-} name=${DYNAPI_NAME:-dynapi}
 	[[ -n $data ]] || data=$(mktemp -d "$TMP/data.XXXXXX")
 	# wrk's connections all come from loopback: one address standing for
 	# many clients, so the per-address connection cap is raised above them.
@@ -341,11 +353,11 @@ start_dynapi() {
 		"${SERVER_PIN[@]}" "$TMP/dynapi" serve \
 		--addr "$DYNAPI_ADDR" --data-dir "$data" --example=false --log-format json \
 		--max-conns-per-ip "$((2 * CONNECTIONS + 64))" "${DYNAPI_FLAGS[@]}" \
-		>>"$TMP/dynapi.log" 2>&1 &
-	SERVER_PIDS[dynapi]=$!
+		>>"$TMP/$name.log" 2>&1 &
+	SERVER_PIDS[$name]=$!
 	local i healthy=0
 	for i in $(seq 1 100); do
-		kill -0 "${SERVER_PIDS[dynapi]}" 2>/dev/null || break
+		kill -0 "${SERVER_PIDS[$name]}" 2>/dev/null || break
 		if [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$DYNAPI_URL/healthz") == 200 ]]; then
 			healthy=1
 			break
@@ -353,8 +365,8 @@ start_dynapi() {
 		sleep 0.1
 	done
 	if ((!healthy)); then
-		tail -n 20 "$TMP/dynapi.log" >&2 || true
-		die "dynapi did not answer 200 on /healthz within 10 s (log above)"
+		tail -n 20 "$TMP/$name.log" >&2 || true
+		die "$name did not answer 200 on /healthz within 10 s (log above)"
 	fi
 	login
 }
@@ -667,6 +679,7 @@ COMPARE_ROUNDS=()   # per-round target lines of the report, by part
 ENTITY_ROUNDS=()
 CONNECTOR_ROUNDS=()
 CONSENT_ROUNDS=()
+RATELIMIT_ROUNDS=()
 
 # ---------------------------------------------------------------- workloads
 if ((RUN_COMPARE)); then
@@ -1458,6 +1471,161 @@ if ((RUN_CONSENTS)); then
 	done
 fi
 
+# ---------------------------------------------------------------- ratelimit
+# The call limits' cost: one dynapi serving accounts.yaml (guarded) at
+# /guarded, its GET /hello called with the admin's DirectLogin token through
+# two consumer apps: one limited far above what the load reaches, in every
+# period of fixed length (second, minute, hour, day: four windows counted on
+# every call), one without limits. Optional pair: the same GET through the
+# unlimited app of a second dynapi set up alike but started with
+# OBSERVE_OFF_FLAGS (metrics and tracing off), against the first (their
+# defaults); skipped, saying so, when the binary does not know those flags.
+RATELIMIT_TARGET=0.95
+OBSERVE_TARGET=0.95
+OBSERVE_OFF_FLAGS=${OBSERVE_OFF_FLAGS---metrics=false --tracing=false}
+OBSERVE_URL=http://127.0.0.1:$OBSERVE_PORT
+HIGH_LIMIT=1000000000
+OBSERVE=""      # 1 when the observability pair runs
+OBSERVE_NOTE="" # why it did not
+
+# app_login NAME: registers a consumer app NAME as the admin and logs the
+# admin in through it; sets APP_ID and APP_AUTHORIZATION. The password
+# reaches curl through a header file, never its argv.
+app_login() {
+	local name=$1 key code token
+	printf '{"name": "%s"}\n' "$name" >"$TMP/app.json"
+	admin_json "consumer $name" POST /admin/v1/consumers "$TMP/app.json" 201
+	APP_ID=$(json_field consumer_id "$TMP/admin.json")
+	key=$(json_field consumer_key "$TMP/admin.json")
+	[[ -n $APP_ID && -n $key ]] || die "POST /admin/v1/consumers: no consumer_id or consumer_key"
+	printf 'DirectLogin: username="%s", password="%s", consumer_key="%s"\n' \
+		"$ADMIN_USERNAME" "$ADMIN_PASSWORD" "$key" >"$TMP/app-login.headers"
+	code=$(curl -s -o "$TMP/app-login.json" -w '%{http_code}' --max-time 30 -X POST \
+		"$DYNAPI_URL/my/logins/direct" -H "@$TMP/app-login.headers") || true
+	token=$(json_field token "$TMP/app-login.json")
+	[[ $code == 201 && -n $token ]] || die "login through the consumer $name answered $code, want 201 with a token"
+	APP_AUTHORIZATION="DirectLogin token=\"$token\""
+}
+
+# setup_limits: on the running dynapi, accounts.yaml at /guarded and two
+# apps, one with call limits of HIGH_LIMIT per second, minute, hour and day
+# (LIMITED_AUTHORIZATION), one without (UNLIMITED_AUTHORIZATION); and
+# proof that limits bite: a third app limited to one call a second gets a
+# 429 with Retry-After and RateLimit fields among three calls made within
+# a second.
+setup_limits() {
+	local i code refused=0
+	submit "mount=/guarded" "$ACCOUNTS_SPEC" >/dev/null
+	app_login "bench limited"
+	LIMITED_AUTHORIZATION=$APP_AUTHORIZATION
+	printf '{"per_second_call_limit": "%s", "per_minute_call_limit": "%s", "per_hour_call_limit": "%s", "per_day_call_limit": "%s"}\n' \
+		"$HIGH_LIMIT" "$HIGH_LIMIT" "$HIGH_LIMIT" "$HIGH_LIMIT" >"$TMP/limits.json"
+	admin_json "call limits" PUT "/admin/v1/consumers/$APP_ID/call-limits" "$TMP/limits.json" 200
+	app_login "bench unlimited"
+	UNLIMITED_AUTHORIZATION=$APP_AUTHORIZATION
+	app_login "bench tight"
+	printf '{"per_second_call_limit": "1"}\n' >"$TMP/tight.json"
+	admin_json "tight call limits" PUT "/admin/v1/consumers/$APP_ID/call-limits" "$TMP/tight.json" 200
+	for i in 1 2 3; do
+		code=$(curl -s -o "$TMP/tight.out" -D "$TMP/tight.headers" -w '%{http_code}' --max-time 1 \
+			"$DYNAPI_URL/guarded/hello" -H "Authorization: $APP_AUTHORIZATION") || true
+		if [[ $code == 429 ]] && grep -qi '^Retry-After: [0-9]' "$TMP/tight.headers" &&
+			grep -qi '^RateLimit: "consumer-second";r=0;t=' "$TMP/tight.headers"; then
+			refused=1
+		fi
+	done
+	((refused)) || die "a consumer limited to one call a second was never refused (429 with Retry-After and RateLimit) in three calls"
+	bearer_call "limited consumer" GET /guarded/hello 200 "$LIMITED_AUTHORIZATION"
+	bearer_call "unlimited consumer" GET /guarded/hello 200 "$UNLIMITED_AUTHORIZATION"
+	expect_status "GET /guarded/hello without a token" 401 none GET "$DYNAPI_URL/guarded/hello"
+}
+
+# observe_flags_known: the dynapi binary lists every flag of
+# OBSERVE_OFF_FLAGS in serve's usage.
+observe_flags_known() {
+	local usage flag
+	usage=$("$TMP/dynapi" serve -h 2>&1 || true)
+	for flag in $OBSERVE_OFF_FLAGS; do
+		flag=${flag%%=*}
+		flag=${flag#-}
+		flag=${flag#-}
+		grep -qE "^ +-$flag( |\$)" <<<"$usage" || return 1
+	done
+}
+
+# start_observe_off: a second dynapi at OBSERVE_URL with OBSERVE_OFF_FLAGS,
+# set up as the first (setup_limits); sets OFF_AUTHORIZATION to its
+# unlimited app's token.
+start_observe_off() {
+	port_in_use "$OBSERVE_PORT" && die "something already listens on 127.0.0.1:$OBSERVE_PORT (set BENCH_OBSERVE_PORT)"
+	local DYNAPI_PORT=$OBSERVE_PORT DYNAPI_ADDR=127.0.0.1:$OBSERVE_PORT DYNAPI_URL=$OBSERVE_URL DYNAPI_NAME=dynapi-observe-off
+	local -a DYNAPI_FLAGS
+	read -ra DYNAPI_FLAGS <<<"$OBSERVE_OFF_FLAGS"
+	start_dynapi
+	setup_limits
+	OFF_AUTHORIZATION=$UNLIMITED_AUTHORIZATION
+}
+
+# ratio_row LABEL A B TARGET: a row of the ratelimit table, the median
+# req/s of queued workload A over B's (their keys), every round checked
+# against TARGET.
+ratio_row() {
+	local label=$1 a=$2 b=$3 target=$4 ra rb pa pb ratio rounds misses result
+	# shellcheck disable=SC2086 # word splitting of the round lists is wanted
+	ra=$(median ${RPS[$a]}) rb=$(median ${RPS[$b]}) pa=$(median ${P99[$a]}) pb=$(median ${P99[$b]})
+	ratio=$(awk -v a="$ra" -v b="$rb" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+	IFS=$'\t' read -r rounds misses < <(round_ratios "${RPS[$a]}" "${RPS[$b]}" "$target")
+	RATELIMIT_ROUNDS+=("$label per round: $rounds")
+	result=$(verdict "$misses" "$((${STATUS_BAD[$a]} + ${STATUS_BAD[$b]}))")
+	[[ $result == PASS ]] || FAILED=1
+	printf '| %-22s | %12s | %12s | %6s | %6s ms | %6s ms | %-7s | %-6s |\n' \
+		"$label" "$ra" "$rb" "$ratio" "$pa" "$pb" ">= $target" "$result"
+}
+
+# report_ratelimit prints the ratelimit table.
+report_ratelimit() {
+	printf '| %-22s | %12s | %12s | %6s | %9s | %9s | %-7s | %-6s |\n' \
+		workload "A req/s" "B req/s" "A / B" "A p99" "B p99" target result
+	printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------------------------ -------------: -------------: -------: ----------: ----------: --------- --------
+	ratio_row "limited / unlimited" "l0,x" "l1,x" "$RATELIMIT_TARGET"
+	[[ -z $OBSERVE ]] || ratio_row "observability on / off" "l1,x" "l2,x" "$OBSERVE_TARGET"
+	echo
+	echo "Ratelimit: each round one dynapi serving accounts.yaml (guarded) at /guarded; GET /guarded/hello with the admin's DirectLogin token"
+	echo "through two consumer apps of that server, one with call limits of $HIGH_LIMIT per second, minute, hour and day (four windows"
+	echo "counted per call), one without; checked each round: a third app limited to one call a second gets a 429 with Retry-After and"
+	echo "RateLimit, both apps 200, 401 without a token. ratio = limited / unlimited. Target: >= $RATELIMIT_TARGET in every round."
+	if [[ -n $OBSERVE ]]; then
+		echo "Observability: the unlimited app's GET on that dynapi (default flags) against the same GET on a second one set up alike and"
+		echo "started with '$OBSERVE_OFF_FLAGS' (BENCH_OBSERVE_PORT $OBSERVE_PORT), interleaved. ratio = on / off. Target: >= $OBSERVE_TARGET in every round."
+	else
+		echo "Observability pair not run: $OBSERVE_NOTE"
+	fi
+}
+
+if ((RUN_RATELIMIT)); then
+	if [[ -z ${OBSERVE_OFF_FLAGS// /} ]]; then
+		OBSERVE_NOTE="OBSERVE_OFF_FLAGS is empty."
+	elif observe_flags_known; then
+		OBSERVE=1
+	else
+		OBSERVE_NOTE="this dynapi does not know the flags '$OBSERVE_OFF_FLAGS' (OBSERVE_OFF_FLAGS)."
+	fi
+	[[ -n $OBSERVE ]] || log "ratelimit: the metrics and tracing pair is skipped: $OBSERVE_NOTE"
+	for r in $(seq 1 "$ROUNDS"); do
+		start_dynapi
+		setup_limits
+		queue "l0,x" 200 "$RAW/ratelimit-w0-r$r" "$DYNAPI_URL/guarded/hello" "" "$LIMITED_AUTHORIZATION"
+		queue "l1,x" 200 "$RAW/ratelimit-w1-r$r" "$DYNAPI_URL/guarded/hello" "" "$UNLIMITED_AUTHORIZATION"
+		if [[ -n $OBSERVE ]]; then
+			start_observe_off
+			queue "l2,x" 200 "$RAW/ratelimit-w2-r$r" "$OBSERVE_URL/guarded/hello" "" "$OFF_AUTHORIZATION"
+		fi
+		log "ratelimit: round $r/$ROUNDS, guarded GET through a limited and an unlimited consumer${OBSERVE:+, and with observability off}, interleaved"
+		measure_turns "$SLICES" "$SLICE_SECS"
+		stop_server
+	done
+fi
+
 # ---------------------------------------------------------------- report
 REPORT=$TMP/report.md
 {
@@ -1466,7 +1634,7 @@ REPORT=$TMP/report.md
 	echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), dynapi $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (dirty tree)'),"
 	echo "$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null), $PINNING, GOMAXPROCS=1,"
 	echo "wrk -t1 -c$CONNECTIONS, $ROUNDS rounds, medians of rounds; 1-minute load average before the run: $LOAD_BEFORE (above ~1, other work on the machine skews the figures)."
-	if ((RUN_COMPARE || RUN_ENTITIES || RUN_CONNECTORS || RUN_CONSENTS)); then
+	if ((RUN_COMPARE || RUN_ENTITIES || RUN_CONNECTORS || RUN_CONSENTS || RUN_RATELIMIT)); then
 		echo
 		echo "Ratios are measured interleaved. On this kind of shared VM two short wrk runs of the same server seconds apart differ by up to ~30 %,"
 		echo "so two servers measured one after the other can drift apart for no reason of their own. In each round of compare, entities and connectors,"
@@ -1561,6 +1729,10 @@ REPORT=$TMP/report.md
 		report_consents
 		echo
 	fi
+	if ((RUN_RATELIMIT)); then
+		report_ratelimit
+		echo
+	fi
 	echo "Rounds (req/s):"
 	echo
 	if ((RUN_COMPARE)); then
@@ -1585,6 +1757,9 @@ REPORT=$TMP/report.md
 	if ((RUN_CONSENTS)); then
 		echo "- consents, consent-checked GET: ${ROUND_LOG[k0,x]}; role-checked GET: ${ROUND_LOG[k1,x]}; fiberlimit GET: ${ROUND_LOG[k2,x]}"
 	fi
+	if ((RUN_RATELIMIT)); then
+		echo "- ratelimit, limited consumer: ${ROUND_LOG[l0,x]}; unlimited consumer: ${ROUND_LOG[l1,x]}${OBSERVE:+; observability off: ${ROUND_LOG[l2,x]:-}}"
+	fi
 	if ((RUN_SPEC)); then
 		echo "- spec load: POST ms ${POST_MS[*]}; ready ms ${READY_MS[*]}; extra polls ${POLLS[*]}"
 	fi
@@ -1593,7 +1768,7 @@ REPORT=$TMP/report.md
 	echo
 	echo "Targets per round (* marks a round that missed its target):"
 	echo
-	for line in "${COMPARE_ROUNDS[@]}" "${ENTITY_ROUNDS[@]}" "${CONNECTOR_ROUNDS[@]}" "${CONSENT_ROUNDS[@]}"; do
+	for line in "${COMPARE_ROUNDS[@]}" "${ENTITY_ROUNDS[@]}" "${CONNECTOR_ROUNDS[@]}" "${CONSENT_ROUNDS[@]}" "${RATELIMIT_ROUNDS[@]}"; do
 		echo "- $line"
 	done
 } >"$REPORT"

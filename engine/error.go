@@ -85,7 +85,10 @@ type Error struct {
 	// RetryAfter is how long to wait before asking again (a 429's
 	// Retry-After), 0 when it says nothing.
 	RetryAfter time.Duration
-	cause      error
+	// Headers are further response headers of the refusal (a 429's
+	// RateLimit fields), nil for most errors.
+	Headers map[string]string
+	cause   error
 }
 
 // Error implements error with the message and, for logs, the cause.

@@ -26,6 +26,7 @@ import (
 	"github.com/dynapi/dynapi"
 	"github.com/dynapi/dynapi/engine"
 	"github.com/dynapi/dynapi/engine/identity"
+	"github.com/dynapi/dynapi/engine/ratelimit"
 	"github.com/dynapi/dynapi/entities/records"
 	"github.com/dynapi/dynapi/http/netguard"
 	"github.com/dynapi/dynapi/http/server"
@@ -147,6 +148,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	selfRegistration := ef.Bool("self-registration", "DYNAPI_SELF_REGISTRATION", false, "let developers create their own user (no roles) on the portal's sign-up page")
 	metricsOn := ef.Bool("metrics", "DYNAPI_METRICS", true, "record Prometheus metrics and serve them at /metrics (to callers holding CanGetMetrics, or on --metrics-addr)")
 	metricsAddr := ef.String("metrics-addr", "DYNAPI_METRICS_ADDR", "", "serve /metrics on this address of its own, unauthenticated (for a Prometheus inside the bank's network), and not on --addr")
+	consumerLimits := ef.String("consumer-call-limits", "DYNAPI_CONSUMER_CALL_LIMITS", "", "default call limits of a consumer without its own, e.g. second=50,minute=2000,hour=-1 (periods second, minute, hour, day, week, month; -1 or left out: unlimited)")
+	userLimits := ef.String("user-call-limits", "DYNAPI_USER_CALL_LIMITS", "", "default call limits of a user without their own, written as --consumer-call-limits")
 	patternBudget := ef.Duration("pattern-budget", "DYNAPI_PATTERN_BUDGET", jsonschemas.DefaultPatternBudget, "time all backtracking pattern matches of one request's validation may take together")
 	if err := ef.parse(args); err != nil {
 		return err
@@ -155,6 +158,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("log format %q (-log-format, env DYNAPI_LOG_FORMAT): want text or json", *logFormat)
 	}
 	level, err := parseLogLevel(*logLevel)
+	if err != nil {
+		return err
+	}
+	rateLimits, err := callLimits(*consumerLimits, *userLimits)
 	if err != nil {
 		return err
 	}
@@ -196,6 +203,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			MinBodyRate: *minBodyRate, IdleTimeout: *idleTimeout, WriteTimeout: *writeTimeout, MaxHeaderBytes: *maxHeader,
 			TrustedProxies: proxies, ClientIPHeader: *clientIPHeader},
 		PatternBudget: *patternBudget,
+		RateLimits:    rateLimits,
 		Events:        dynapi.EventsConfig{CallbackAllow: splitList(*callbackAllow), DeliveryTimeout: *deliveryTimeout},
 		Tracing:       dynapi.TracingConfig{Off: !*tracingOn},
 		Metrics:       dynapi.MetricsConfig{Disabled: !*metricsOn, Addr: *metricsAddr},
@@ -277,4 +285,18 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// callLimits reads the default call limits of consumers and users, naming
+// the flag and variable of a refused one.
+func callLimits(consumer, user string) (dynapi.RateLimitConfig, error) {
+	var cfg dynapi.RateLimitConfig
+	var err error
+	if cfg.Consumer, err = ratelimit.ParseLimits(consumer); err != nil {
+		return cfg, fmt.Errorf("call limits (-consumer-call-limits, env DYNAPI_CONSUMER_CALL_LIMITS): %w", err)
+	}
+	if cfg.User, err = ratelimit.ParseLimits(user); err != nil {
+		return cfg, fmt.Errorf("call limits (-user-call-limits, env DYNAPI_USER_CALL_LIMITS): %w", err)
+	}
+	return cfg, nil
 }

@@ -97,6 +97,10 @@ const (
 	// RoleCanGetMetrics lets a caller scrape the Prometheus metrics (GET
 	// /metrics) on the main listener.
 	RoleCanGetMetrics = "CanGetMetrics"
+	// System roles on the call limits of consumers and users (OBP's
+	// names): set (and remove) them, read them.
+	RoleCanSetCallLimits  = "CanSetCallLimits"
+	RoleCanReadCallLimits = "CanReadCallLimits"
 )
 
 var staticSystemRoles = []string{
@@ -114,7 +118,7 @@ var staticSystemRoles = []string{
 	RoleCanGetConsentProfiles, RoleCanCreateConsentProfile, RoleCanDeleteConsentProfile,
 	RoleCanGetEntitlementRequestsAtAnyBank, RoleCanDeleteEntitlementRequestsAtAnyBank,
 	RoleCanManageWebhooks, RoleCanGetEventDeliveries, RoleCanReplayEventDeliveries,
-	RoleCanGetMetrics,
+	RoleCanGetMetrics, RoleCanSetCallLimits, RoleCanReadCallLimits,
 }
 
 var staticBankRoles = []string{

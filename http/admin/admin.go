@@ -22,6 +22,7 @@ import (
 	"github.com/dynapi/dynapi/engine/guard"
 	"github.com/dynapi/dynapi/engine/identity"
 	"github.com/dynapi/dynapi/engine/metrics"
+	"github.com/dynapi/dynapi/engine/ratelimit"
 	"github.com/dynapi/dynapi/engine/usecase"
 	"github.com/dynapi/dynapi/http/server"
 	"github.com/dynapi/dynapi/plugins/directlogin"
@@ -55,6 +56,9 @@ type API struct {
 	// Events keeps event subscriptions and deliveries; nil serves no
 	// webhook or delivery routes, and no webhook key in the JWK Set.
 	Events *events.Service
+	// CallLimits keeps the call limits of consumers and users; nil serves
+	// no call limit routes.
+	CallLimits *ratelimit.Service
 	// MaxDocumentBytes bounds a submitted API document.
 	MaxDocumentBytes int
 	// Version is the engine's version, shown in /openapi.json.
@@ -98,6 +102,7 @@ func Routes(a *API) []server.Route {
 	a.registerWebhooks(v1)
 	a.registerDeliveries(v1)
 	a.registerMetrics(root)
+	a.registerCallLimits(v1)
 	return list
 }
 

@@ -60,6 +60,14 @@ func (s *Server) refusal(c *fiber.Ctx, err error) (*engine.Error, string) {
 			e = engine.NewError(http.StatusBadRequest, engine.CodeBadRequest, "the request could not be read")
 		}
 	}
+	// Set here, so a standard's own error shape (renderRouteError) carries
+	// them too.
+	for k, v := range e.Headers {
+		c.Set(k, v)
+	}
+	if e.RetryAfter > 0 {
+		setRetryAfter(c, e.RetryAfter)
+	}
 	if e.Status == http.StatusUnauthorized && len(c.Response().Header.Peek(fiber.HeaderWWWAuthenticate)) == 0 {
 		c.Set(fiber.HeaderWWWAuthenticate, guard.Challenge)
 	}
@@ -110,9 +118,6 @@ func writeProblem(c *fiber.Ctx, e *engine.Error, cid string) error {
 	}
 	c.Status(e.Status)
 	c.Set(fiber.HeaderContentType, MIMEProblemJSON)
-	if e.RetryAfter > 0 {
-		setRetryAfter(c, e.RetryAfter)
-	}
 	return c.Send(body)
 }
 
