@@ -41,6 +41,10 @@ func (s *Service) deliverDue(ctx context.Context) (int, error) {
 	if err != nil || len(batch) == 0 {
 		return 0, err
 	}
+	// An attempt begun finishes and is recorded even when ctx ends (the
+	// client's timeout bounds it): shutdown waits for it rather than
+	// abandon it to a lease. Those not begun stay due.
+	work := context.WithoutCancel(ctx)
 	results := make([]outcome, len(batch))
 	var wg sync.WaitGroup
 	slots := make(chan struct{}, s.o.Parallel)
@@ -49,7 +53,13 @@ func (s *Service) deliverDue(ctx context.Context) (int, error) {
 		wg.Go(func() {
 			defer func() { <-slots }()
 			for n, i := range chain {
-				results[i] = s.attempt(ctx, batch[i])
+				if ctx.Err() != nil {
+					for _, later := range chain[n:] {
+						results[later] = outcome{notBegun: true}
+					}
+					return
+				}
+				results[i] = s.attempt(work, batch[i])
 				if !results[i].delivered() {
 					for _, later := range chain[n+1:] {
 						results[later] = outcome{heldBy: i + 1}
@@ -60,7 +70,7 @@ func (s *Service) deliverDue(ctx context.Context) (int, error) {
 		})
 	}
 	wg.Wait()
-	return len(batch), s.record(ctx, batch, results)
+	return len(batch), s.record(work, batch, results)
 }
 
 // chains groups the indexes of batch by receiver and subject, each group
@@ -173,6 +183,9 @@ type outcome struct {
 	// heldBy, when not 0, says the delivery was not attempted: the one
 	// at index heldBy-1 of its batch, earlier in its chain, failed.
 	heldBy int
+	// notBegun says the delivery was not attempted: the worker was
+	// stopping. It is due again at once.
+	notBegun bool
 }
 
 // delivered tells whether the receiver took the delivery.
@@ -219,13 +232,13 @@ func (s *Service) record(ctx context.Context, batch []*Delivery, results []outco
 			if d.Status != DeliveryPending {
 				continue // acknowledged by polling meanwhile
 			}
-			if by := results[i].heldBy; by != 0 {
-				// Due with the one that held it back (or at once if that
-				// one is done with): due keys of one time sort by id, so
-				// they go again in order.
+			if o := results[i]; o.heldBy != 0 || o.notBegun {
+				// Not attempted: due with the one that held it back (or
+				// at once if that one is done with, or none did): due keys
+				// of one time sort by id, so they go again in order.
 				next := s.now().UTC()
-				if held := retryAt[by-1]; held != nil {
-					next = *held
+				if o.heldBy != 0 && retryAt[o.heldBy-1] != nil {
+					next = *retryAt[o.heldBy-1]
 				}
 				d.NextAttemptAt = &next
 			} else if gone := s.apply(d, results[i]); gone {

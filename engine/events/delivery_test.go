@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -312,5 +315,44 @@ func TestRetriesFollowAMovedReceiver(t *testing.T) {
 	h.drain(t)
 	if len(old.requests()) != 1 || len(moved.requests()) != 1 {
 		t.Fatalf("old receiver got %d, moved one %d; want 1 and 1", len(old.requests()), len(moved.requests()))
+	}
+}
+
+func TestStoppingFinishesTheAttemptInFlight(t *testing.T) {
+	h := open(t, "", events.Options{PollInterval: time.Hour})
+	arrived, release := make(chan struct{}), make(chan struct{})
+	var calls atomic.Int32
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			close(arrived)
+		}
+		<-release
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(rcv.Close)
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(free) // before rcv.Close, so a failing test does not hang
+	h.webhook(t, rcv.URL)
+	h.emit(t, &events.Event{Type: "order.shipped", Subject: "orders/1"})
+	ctx, stop := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); h.svc.Run(ctx) }()
+	select {
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the receiver got nothing")
+	}
+	stop() // shutdown begins while the receiver holds the attempt
+	select {
+	case <-stopped:
+		t.Fatal("the worker stopped before the attempt in flight ended")
+	case <-time.After(50 * time.Millisecond):
+	}
+	free()
+	<-stopped
+	ds, _, err := h.svc.Deliveries(context.Background(), events.DeliveryFilter{Owner: events.OwnerAll})
+	if err != nil || len(ds) != 1 || ds[0].Status != events.DeliveryDelivered || ds[0].Attempts != 1 || calls.Load() != 1 {
+		t.Fatalf("after stopping: %d calls, deliveries %+v: %v", calls.Load(), ds, err)
 	}
 }
