@@ -65,17 +65,19 @@ func traced(t *testing.T, off bool) (*enginetest.Engine, *tracetest.SpanRecorder
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
+	back := newBackEnd(t)
 	inst := enginetest.New(t, enginetest.Configure(func(c *dynapi.Config) {
 		c.Tracing = dynapi.TracingConfig{Provider: tp, Off: off}
+		c.Connectors.FetchAllow = []string{strings.TrimPrefix(back.URL, "http://")}
 	}))
 	inst.Admin().MustCreate(t, "/admin/v1/dynamic-endpoints", enginetest.ReadFile(t, "testdata/traced.json"))
-	back := newBackEnd(t)
 	inst.CreateRouting(t, map[string]any{"method_name": "viaRest", "connector_name": "rest",
 		"parameters": []map[string]string{{"key": "url", "value": back.URL}}})
 	// Nothing listens on port 9 (discard) of loopback.
 	inst.CreateRouting(t, map[string]any{"method_name": "viaNowhere", "connector_name": "rest",
 		"parameters": []map[string]string{{"key": "url", "value": "http://127.0.0.1:9"}}})
 	inst.CreateScript(t, "viaScript", scriptBody, 0)
+	inst.CreateScript(t, "viaFetch", `const r = await http.fetch("`+back.URL+`/balance"); return {status: r.status};`, 0)
 	return inst, rec, back
 }
 
@@ -256,6 +258,23 @@ func TestRequestSpanTree(t *testing.T) {
 		}
 		if !read {
 			t.Errorf("no store span under the script's call of getBanks; the trace: %s", tree)
+		}
+	})
+
+	t.Run("a script's http.fetch", func(t *testing.T) {
+		r := inst.Admin().Get(t, "/traced/fetch")
+		if r.Status != http.StatusOK {
+			t.Fatalf("%d %s", r.Status, r.Body)
+		}
+		tree, root := treeOf(t, rec, r.Header.Get("X-Correlation-Id"))
+		script := tree.child(t, tree.child(t, root, tracing.SpanConnector), tracing.SpanScript)
+		out := tree.child(t, script, http.MethodGet)
+		if out.SpanKind() != trace.SpanKindClient || attr(out, tracing.HTTPStatusCode) != "200" {
+			t.Errorf("fetch span: kind %s, status %q; want client, 200", out.SpanKind(), attr(out, tracing.HTTPStatusCode))
+		}
+		want := "00-" + root.SpanContext().TraceID().String() + "-" + out.SpanContext().SpanID().String() + "-01"
+		if got := back.lastParent(t); got != want {
+			t.Errorf("the fetched host received traceparent %q; want %q (the fetch span's)", got, want)
 		}
 	})
 

@@ -16,6 +16,10 @@ import (
 	"strings"
 
 	"github.com/dop251/goja"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/dynapi/dynapi/engine/tracing"
 )
 
 // maxRedirects bounds the redirects a fetch follows.
@@ -148,7 +152,7 @@ func (sb *sandbox) doFetch(c *callState, raw string, opts *fetchOptions) (goja.V
 	if id := c.correlationID(); id != "" {
 		req.Header.Set("X-Correlation-ID", id)
 	}
-	resp, err := sb.e.client.Do(req)
+	resp, err := sb.tracedDo(req, u)
 	if err != nil {
 		return nil, fetchError(ctx, u, err)
 	}
@@ -204,4 +208,24 @@ func (sb *sandbox) response(resp *http.Response, body string) goja.Value {
 		return v
 	})))
 	return o
+}
+
+// tracedDo sends req within a client span of the call's trace, when it is
+// traced, whose context the host receives in traceparent (after the
+// script's own headers, so a script cannot break the trace).
+func (sb *sandbox) tracedDo(req *http.Request, u *url.URL) (*http.Response, error) {
+	ctx, span := tracing.Start(req.Context(), req.Method, trace.SpanKindClient)
+	if !span.IsRecording() {
+		return sb.e.client.Do(req)
+	}
+	span.SetAttributes(tracing.HTTPMethod.String(req.Method), tracing.ServerAddress.String(u.Host))
+	req = req.WithContext(ctx)
+	tracing.Inject(ctx, propagation.HeaderCarrier(req.Header))
+	resp, err := sb.e.client.Do(req)
+	status := 0
+	if err == nil {
+		status = resp.StatusCode
+	}
+	tracing.EndClient(span, status, err)
+	return resp, err
 }
