@@ -16,7 +16,7 @@ const usersAPI = "/admin/v1/users"
 // userRoutes mounts the users and entitlements pages.
 func (p *portal) userRoutes(get, post func(string, fiber.Handler)) {
 	get("/admin/users", p.signedIn(p.usersPage))
-	get("/admin/users/:id", p.signedIn(func(c *fiber.Ctx, s *session) error { return p.userPage(c, s, http.StatusOK, nil) }))
+	get("/admin/users/:id", p.signedIn(func(c *fiber.Ctx, s *session) error { return p.userPage(c, s, http.StatusOK, false, nil) }))
 	post("/admin/users/:id/lock", p.signedIn(p.userChange(fiber.MethodPost, "/lock", nil)))
 	post("/admin/users/:id/unlock", p.signedIn(p.userChange(fiber.MethodDelete, "/lock", nil)))
 	post("/admin/users/:id/grant", p.signedIn(p.userChange(fiber.MethodPost, "/entitlements", func(c *fiber.Ctx) any {
@@ -25,6 +25,8 @@ func (p *portal) userRoutes(get, post func(string, fiber.Handler)) {
 	post("/admin/users/:id/entitlements/:entitlement_id/revoke", p.signedIn(func(c *fiber.Ctx, s *session) error {
 		return p.userChange(fiber.MethodDelete, "/entitlements/"+url.PathEscape(c.Params("entitlement_id")), nil)(c, s)
 	}))
+	post("/admin/users/:id/call-limits", p.signedIn(p.userLimits(fiber.MethodPut)))
+	post("/admin/users/:id/call-limits/default", p.signedIn(p.userLimits(fiber.MethodDelete)))
 }
 
 // adminUser is a user as the API answers it.
@@ -64,12 +66,15 @@ func (p *portal) usersPage(c *fiber.Ctx, s *session) error {
 // userPath is the API path of the user c names.
 func userPath(c *fiber.Ctx) string { return usersAPI + "/" + url.PathEscape(c.Params("id")) }
 
-// userPage shows a user, their entitlements and the forms to change them.
-func (p *portal) userPage(c *fiber.Ctx, s *session, status int, fault *engine.Error) error {
+// userPage shows a user, their entitlements, their call limits when the
+// user signed in may read them, and the forms to change them. After a
+// refused form it shows status and fault, and when posted the limits sent.
+func (p *portal) userPage(c *fiber.Ctx, s *session, status int, posted bool, fault *engine.Error) error {
 	var data struct {
 		User         adminUser
 		Entitlements []entitlement
 		Roles        []string
+		Limits       *callLimits
 	}
 	got := p.call(c, fiber.MethodGet, userPath(c), s.Token, "", nil)
 	if err := got.err(); err != nil {
@@ -102,6 +107,11 @@ func (p *portal) userPage(c *fiber.Ctx, s *session, status int, fault *engine.Er
 			data.Roles = append(data.Roles, r.Name)
 		}
 	}
+	limits, err := p.loadCallLimits(c, s, userPath(c)+"/call-limits", "/portal/admin/users/"+url.PathEscape(data.User.ID)+"/call-limits", posted, fault)
+	if err != nil {
+		return err
+	}
+	data.Limits = limits
 	return p.render(c, status, "user", &view{Title: "User " + data.User.Username, Session: s, Error: fault, Data: &data})
 }
 
@@ -115,8 +125,19 @@ func (p *portal) userChange(method, suffix string, body func(c *fiber.Ctx) any) 
 		}
 		got := p.callJSON(c, method, userPath(c)+suffix, s.Token, v)
 		if !got.ok() {
-			return p.userPage(c, s, got.Status, got.problem())
+			return p.userPage(c, s, got.Status, false, got.problem())
 		}
 		return redirect(c, "/admin/users/"+url.PathEscape(c.Params("id")))
+	}
+}
+
+// userLimits is the form setting (PUT) or removing (DELETE) the call
+// limits of the user c names.
+func (p *portal) userLimits(method string) func(c *fiber.Ctx, s *session) error {
+	return func(c *fiber.Ctx, s *session) error {
+		return p.limitsChange(c, s, method, userPath(c)+"/call-limits", "/admin/users/"+url.PathEscape(c.Params("id")),
+			func(status int, fault *engine.Error) error {
+				return p.userPage(c, s, status, method == fiber.MethodPut, fault)
+			})
 	}
 }
