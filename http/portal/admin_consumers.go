@@ -22,8 +22,7 @@ func (p *portal) consumerRoutes(get, post func(string, fiber.Handler)) {
 	}))
 	post("/admin/consumers/:id/enable", p.signedIn(p.consumerEnabled(true)))
 	post("/admin/consumers/:id/disable", p.signedIn(p.consumerEnabled(false)))
-	post("/admin/consumers/:id/call-limits", p.signedIn(p.consumerLimits(fiber.MethodPut)))
-	post("/admin/consumers/:id/call-limits/default", p.signedIn(p.consumerLimits(fiber.MethodDelete)))
+	p.limitsRoutes(post, "/admin/consumers", consumerPath, p.consumerPage)
 }
 
 // adminConsumer is a consumer as the API answers it (never its secret:
@@ -85,16 +84,5 @@ func (p *portal) consumerEnabled(enabled bool) func(c *fiber.Ctx, s *session) er
 			return p.consumerPage(c, s, got.Status, false, got.problem())
 		}
 		return redirect(c, "/admin/consumers/"+url.PathEscape(c.Params("id")))
-	}
-}
-
-// consumerLimits is the form setting (PUT) or removing (DELETE) the call
-// limits of the consumer c names.
-func (p *portal) consumerLimits(method string) func(c *fiber.Ctx, s *session) error {
-	return func(c *fiber.Ctx, s *session) error {
-		return p.limitsChange(c, s, method, consumerPath(c)+"/call-limits", "/admin/consumers/"+url.PathEscape(c.Params("id")),
-			func(status int, fault *engine.Error) error {
-				return p.consumerPage(c, s, status, method == fiber.MethodPut, fault)
-			})
 	}
 }

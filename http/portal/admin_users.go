@@ -25,8 +25,7 @@ func (p *portal) userRoutes(get, post func(string, fiber.Handler)) {
 	post("/admin/users/:id/entitlements/:entitlement_id/revoke", p.signedIn(func(c *fiber.Ctx, s *session) error {
 		return p.userChange(fiber.MethodDelete, "/entitlements/"+url.PathEscape(c.Params("entitlement_id")), nil)(c, s)
 	}))
-	post("/admin/users/:id/call-limits", p.signedIn(p.userLimits(fiber.MethodPut)))
-	post("/admin/users/:id/call-limits/default", p.signedIn(p.userLimits(fiber.MethodDelete)))
+	p.limitsRoutes(post, "/admin/users", userPath, p.userPage)
 }
 
 // adminUser is a user as the API answers it.
@@ -128,16 +127,5 @@ func (p *portal) userChange(method, suffix string, body func(c *fiber.Ctx) any) 
 			return p.userPage(c, s, got.Status, false, got.problem())
 		}
 		return redirect(c, "/admin/users/"+url.PathEscape(c.Params("id")))
-	}
-}
-
-// userLimits is the form setting (PUT) or removing (DELETE) the call
-// limits of the user c names.
-func (p *portal) userLimits(method string) func(c *fiber.Ctx, s *session) error {
-	return func(c *fiber.Ctx, s *session) error {
-		return p.limitsChange(c, s, method, userPath(c)+"/call-limits", "/admin/users/"+url.PathEscape(c.Params("id")),
-			func(status int, fault *engine.Error) error {
-				return p.userPage(c, s, status, method == fiber.MethodPut, fault)
-			})
 	}
 }

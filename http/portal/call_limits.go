@@ -2,6 +2,7 @@ package portal
 
 import (
 	"encoding/json"
+	"net/url"
 	"regexp"
 	"strings"
 
@@ -133,17 +134,31 @@ func limitsBody(c *fiber.Ctx) map[string]string {
 	return body
 }
 
-// limitsChange sets (PUT) or removes (DELETE) the limits at api; a
-// refusal is shown by again, with the API's error.
-func (p *portal) limitsChange(c *fiber.Ctx, s *session, method, api, back string, again func(status int, fault *engine.Error) error) error {
-	var got *answer
-	if method == fiber.MethodPut {
-		got = p.callJSON(c, method, api, s.Token, limitsBody(c))
-	} else {
-		got = p.call(c, method, api, s.Token, "", nil)
+// limitsPage shows a consumer's or user's page: after a refused form with
+// status and fault, and when posted with the limits sent.
+type limitsPage func(c *fiber.Ctx, s *session, status int, posted bool, fault *engine.Error) error
+
+// limitsRoutes mounts the forms setting (Save: PUT) and removing (Use the
+// default: DELETE) the call limits of the consumer or user at base/:id,
+// whose API path is api's and whose page is page.
+func (p *portal) limitsRoutes(post func(string, fiber.Handler), base string, api func(c *fiber.Ctx) string, page limitsPage) {
+	post(base+"/:id/call-limits", p.signedIn(p.limitsChange(fiber.MethodPut, base, api, page)))
+	post(base+"/:id/call-limits/default", p.signedIn(p.limitsChange(fiber.MethodDelete, base, api, page)))
+}
+
+// limitsChange sets (PUT) or removes (DELETE) the limits of the consumer
+// or user c names; a refusal is shown on its page with the API's error.
+func (p *portal) limitsChange(method, base string, api func(c *fiber.Ctx) string, page limitsPage) func(c *fiber.Ctx, s *session) error {
+	return func(c *fiber.Ctx, s *session) error {
+		var got *answer
+		if method == fiber.MethodPut {
+			got = p.callJSON(c, method, api(c)+"/call-limits", s.Token, limitsBody(c))
+		} else {
+			got = p.call(c, method, api(c)+"/call-limits", s.Token, "", nil)
+		}
+		if !got.ok() {
+			return page(c, s, got.Status, method == fiber.MethodPut, got.problem())
+		}
+		return redirect(c, base+"/"+url.PathEscape(c.Params("id")))
 	}
-	if !got.ok() {
-		return again(got.Status, got.problem())
-	}
-	return redirect(c, back)
 }
