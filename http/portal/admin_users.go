@@ -16,7 +16,7 @@ const usersAPI = "/admin/v1/users"
 // userRoutes mounts the users and entitlements pages.
 func (p *portal) userRoutes(get, post func(string, fiber.Handler)) {
 	get("/admin/users", p.signedIn(p.usersPage))
-	get("/admin/users/:id", p.signedIn(func(c *fiber.Ctx, s *session) error { return p.userPage(c, s, http.StatusOK, nil) }))
+	get("/admin/users/:id", p.signedIn(func(c *fiber.Ctx, s *session) error { return p.userPage(c, s, http.StatusOK, false, nil) }))
 	post("/admin/users/:id/lock", p.signedIn(p.userChange(fiber.MethodPost, "/lock", nil)))
 	post("/admin/users/:id/unlock", p.signedIn(p.userChange(fiber.MethodDelete, "/lock", nil)))
 	post("/admin/users/:id/grant", p.signedIn(p.userChange(fiber.MethodPost, "/entitlements", func(c *fiber.Ctx) any {
@@ -25,6 +25,7 @@ func (p *portal) userRoutes(get, post func(string, fiber.Handler)) {
 	post("/admin/users/:id/entitlements/:entitlement_id/revoke", p.signedIn(func(c *fiber.Ctx, s *session) error {
 		return p.userChange(fiber.MethodDelete, "/entitlements/"+url.PathEscape(c.Params("entitlement_id")), nil)(c, s)
 	}))
+	p.limitsRoutes(post, "/admin/users", userPath, p.userPage)
 }
 
 // adminUser is a user as the API answers it.
@@ -64,12 +65,15 @@ func (p *portal) usersPage(c *fiber.Ctx, s *session) error {
 // userPath is the API path of the user c names.
 func userPath(c *fiber.Ctx) string { return usersAPI + "/" + url.PathEscape(c.Params("id")) }
 
-// userPage shows a user, their entitlements and the forms to change them.
-func (p *portal) userPage(c *fiber.Ctx, s *session, status int, fault *engine.Error) error {
+// userPage shows a user, their entitlements, their call limits when the
+// user signed in may read them, and the forms to change them. After a
+// refused form it shows status and fault, and when posted the limits sent.
+func (p *portal) userPage(c *fiber.Ctx, s *session, status int, posted bool, fault *engine.Error) error {
 	var data struct {
 		User         adminUser
 		Entitlements []entitlement
 		Roles        []string
+		Limits       *callLimits
 	}
 	got := p.call(c, fiber.MethodGet, userPath(c), s.Token, "", nil)
 	if err := got.err(); err != nil {
@@ -102,6 +106,11 @@ func (p *portal) userPage(c *fiber.Ctx, s *session, status int, fault *engine.Er
 			data.Roles = append(data.Roles, r.Name)
 		}
 	}
+	limits, err := p.loadCallLimits(c, s, userPath(c)+"/call-limits", "/portal/admin/users/"+url.PathEscape(data.User.ID)+"/call-limits", posted, fault)
+	if err != nil {
+		return err
+	}
+	data.Limits = limits
 	return p.render(c, status, "user", &view{Title: "User " + data.User.Username, Session: s, Error: fault, Data: &data})
 }
 
@@ -115,7 +124,7 @@ func (p *portal) userChange(method, suffix string, body func(c *fiber.Ctx) any) 
 		}
 		got := p.callJSON(c, method, userPath(c)+suffix, s.Token, v)
 		if !got.ok() {
-			return p.userPage(c, s, got.Status, got.problem())
+			return p.userPage(c, s, got.Status, false, got.problem())
 		}
 		return redirect(c, "/admin/users/"+url.PathEscape(c.Params("id")))
 	}

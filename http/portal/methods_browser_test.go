@@ -24,13 +24,15 @@ func TestAdminRunsAConnectorMethod(t *testing.T) {
 		t.Run(size.Name, func(t *testing.T) {
 			inst, base := portalEngine(t)
 			id := inst.CreateScript(t, "getBanks", "return [];", 0)
+			consumerID, _ := limitedApp(t, inst, "browser-app")
 			b := browsertest.New(t, size)
 			signIn(b, base, enginetest.AdminUsername, enginetest.AdminPassword)
 
 			b.Run(chromedp.Navigate(base+"/admin"), chromedp.WaitVisible(css("#admin-areas")))
 			b.Check("admin")
 			// Every admin page passes the same checks at this size.
-			for _, area := range []string{"documents", "entities", "routings", "audit", "deliveries", "users", "users/" + inst.AdminID(t)} {
+			for _, area := range []string{"documents", "entities", "routings", "audit", "deliveries", "users", "users/" + inst.AdminID(t),
+				"consumers", "consumers/" + consumerID} {
 				b.Run(chromedp.Navigate(base+"/admin/"+area), chromedp.WaitVisible(css("main h1")))
 				b.Check("admin-" + strings.ReplaceAll(area, "/", "-"))
 			}

@@ -73,7 +73,8 @@ func TestAdminPagesUseTheAPIsGuard(t *testing.T) {
 	admin.signIn(t, enginetest.AdminUsername, enginetest.AdminPassword)
 	plain.signIn(t, user.Username, user.Password)
 	for _, path := range []string{"/portal/admin/methods", "/portal/admin/documents", "/portal/admin/entities", "/portal/admin/routings",
-		"/portal/admin/audit", "/portal/admin/deliveries", "/portal/admin/deliveries?status=dead", "/portal/admin/users"} {
+		"/portal/admin/audit", "/portal/admin/deliveries", "/portal/admin/deliveries?status=dead", "/portal/admin/users",
+		"/portal/admin/consumers"} {
 		t.Run(path, func(t *testing.T) {
 			admin.get(t, path)
 			if admin.status != http.StatusOK {
