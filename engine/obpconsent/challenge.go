@@ -78,7 +78,7 @@ func (s *Service) Answer(ctx context.Context, p *engine.Principal, who audit.Act
 	}
 	right, err := s.checkAnswer(ctx, c, answer, who)
 	if !right {
-		return nil, err
+		return nil, s.answeredMeanwhile(ctx, id, err)
 	}
 	jwt, err := s.sign(c)
 	if err != nil {
@@ -138,6 +138,21 @@ func (s *Service) checkAnswer(ctx context.Context, c *consent.Consent, answer st
 		}
 	}
 	return right, refusal
+}
+
+// answeredMeanwhile is refusal, unless the code is gone because another
+// answer accepted (or rejected) consent id since it was read: then the
+// 409 of a consent that no longer awaits a challenge, as when it is read
+// after that answer.
+func (s *Service) answeredMeanwhile(ctx context.Context, id string, refusal error) error {
+	var e *engine.Error
+	if !errors.As(refusal, &e) || e.Code != consentauth.CodeCodeExpired {
+		return refusal
+	}
+	if c, err := s.o.Consents.Get(ctx, id); err == nil && c.Status != consent.AwaitingAuthorisation {
+		return notInitiated(c)
+	}
+	return refusal
 }
 
 // Unknown is the 404 for a consent id that names no OBP consent of the

@@ -87,7 +87,7 @@ func TestChallengeByTheLogDelivery(t *testing.T) {
 		t.Fatalf("no code logged for %s:\n%s", c.ConsentID, logs.String())
 	}
 	var wg sync.WaitGroup
-	statuses := make([]int, 4)
+	statuses := make([]int, 16)
 	for i := range statuses {
 		wg.Go(func() {
 			statuses[i] = inst.Admin().PostJSON(t, "/banks/demo-bank/consents/"+c.ConsentID+"/challenge", map[string]string{"answer": m[1]}).Status
