@@ -108,6 +108,17 @@ func treeOf(t *testing.T, rec *tracetest.SpanRecorder, cid string) (*spanTree, s
 	return tree, root
 }
 
+// tracedGet GETs path as the admin, requires a 200, and returns the tree
+// of the request's trace and its server span.
+func tracedGet(t *testing.T, inst *enginetest.Engine, rec *tracetest.SpanRecorder, path string) (*spanTree, sdktrace.ReadOnlySpan) {
+	t.Helper()
+	r := inst.Admin().Get(t, path)
+	if r.Status != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", path, r.Status, r.Body)
+	}
+	return treeOf(t, rec, r.Header.Get("X-Correlation-Id"))
+}
+
 // child is the one child of parent named name, failing the test when
 // there is none.
 func (tr *spanTree) child(t *testing.T, parent sdktrace.ReadOnlySpan, name string) sdktrace.ReadOnlySpan {
@@ -233,11 +244,7 @@ func TestRequestSpanTree(t *testing.T) {
 	})
 
 	t.Run("a JavaScript connector method, in a new trace", func(t *testing.T) {
-		r := inst.Admin().Get(t, "/traced/script")
-		if r.Status != http.StatusOK {
-			t.Fatalf("%d %s", r.Status, r.Body)
-		}
-		tree, root := treeOf(t, rec, r.Header.Get("X-Correlation-Id"))
+		tree, root := tracedGet(t, inst, rec, "/traced/script")
 		if root.Parent().IsValid() || root.SpanContext().TraceID().String() == callerTraceID {
 			t.Errorf("a request without traceparent continued trace %s", root.Parent().TraceID())
 		}
@@ -262,11 +269,7 @@ func TestRequestSpanTree(t *testing.T) {
 	})
 
 	t.Run("a script's http.fetch", func(t *testing.T) {
-		r := inst.Admin().Get(t, "/traced/fetch")
-		if r.Status != http.StatusOK {
-			t.Fatalf("%d %s", r.Status, r.Body)
-		}
-		tree, root := treeOf(t, rec, r.Header.Get("X-Correlation-Id"))
+		tree, root := tracedGet(t, inst, rec, "/traced/fetch")
 		script := tree.child(t, tree.child(t, root, tracing.SpanConnector), tracing.SpanScript)
 		out := tree.child(t, script, http.MethodGet)
 		if out.SpanKind() != trace.SpanKindClient || attr(out, tracing.HTTPStatusCode) != "200" {
@@ -282,11 +285,7 @@ func TestRequestSpanTree(t *testing.T) {
 		id := inst.CreateRouting(t, map[string]any{"method_name": "getBanks", "connector_name": "obp_mock",
 			"is_bank_id_exact_match": false, "bank_id_pattern": ".*"})
 		defer inst.Admin().Delete(t, "/admin/v1/method-routings/"+id)
-		r := inst.Admin().Get(t, "/traced/script")
-		if r.Status != http.StatusOK {
-			t.Fatalf("%d %s", r.Status, r.Body)
-		}
-		tree, root := treeOf(t, rec, r.Header.Get("X-Correlation-Id"))
+		tree, root := tracedGet(t, inst, rec, "/traced/script")
 		script := tree.child(t, tree.child(t, root, tracing.SpanConnector), tracing.SpanScript)
 		if got := attr(tree.child(t, script, tracing.SpanConnector), tracing.Connector); got != "obp_mock" {
 			t.Errorf("the routed call went through %q; want obp_mock", got)
@@ -294,11 +293,7 @@ func TestRequestSpanTree(t *testing.T) {
 	})
 
 	t.Run("a management route", func(t *testing.T) {
-		r := inst.Admin().Get(t, "/admin/v1/method-routings")
-		if r.Status != http.StatusOK {
-			t.Fatalf("%d %s", r.Status, r.Body)
-		}
-		tree, root := treeOf(t, rec, r.Header.Get("X-Correlation-Id"))
+		tree, root := tracedGet(t, inst, rec, "/admin/v1/method-routings")
 		if root.Name() != "GET /admin/v1/method-routings" || attr(root, tracing.HTTPRoute) != "/admin/v1/method-routings" {
 			t.Errorf("request span %q, route %q", root.Name(), attr(root, tracing.HTTPRoute))
 		}
